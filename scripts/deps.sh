@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every Debian package smsgate needs to build, test, run and
+# benchmark, and the npm packages of the JS test peers. Idempotent and quiet
+# when everything is already there. Runs as root on a Debian machine.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config clang llvm libclang-rt-14-dev
+  libcmocka-dev libuv1-dev libssl-dev libmicrohttpd-dev libcurl4-openssl-dev
+  libjansson-dev libsqlite3-dev sqlite3 libpq-dev libyaml-dev libsodium-dev
+  libpcre2-dev libphonenumber-dev libprotobuf-dev protobuf-compiler
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+# Node.js may come from Debian (nodejs + npm) or already be on the machine
+# with its own npm; only the commands matter.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# JS test peers (node-smpp and friends), pinned by package-lock.json.
+root=$(cd "$(dirname "$0")/.." && pwd)
+for dir in "$root"/tests/interop "$root"/tests/browser; do
+  if [ -f "$dir/package-lock.json" ]; then
+    stamp="$dir/node_modules/.package-lock.json"
+    if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then
+      echo "deps: npm ci in ${dir#"$root"/}"
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+  fi
+done

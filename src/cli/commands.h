@@ -1,0 +1,15 @@
+/* commands.h - the subcommands of the smsgate program. Each takes the
+ * arguments after its name (argv[0] is the subcommand) and returns the
+ * process exit code: 0 success, 1 failure, 2 usage error. */
+#ifndef SG_CLI_COMMANDS_H
+#define SG_CLI_COMMANDS_H
+
+typedef struct sg_cli_command {
+  const char *name;
+  const char *summary;
+  int (*run)(int argc, char **argv);
+} sg_cli_command_t;
+
+int sg_cmd_segments(int argc, char **argv);
+
+#endif
