@@ -1,0 +1,346 @@
+/* config.h - smsgate's configuration: a YAML file (or the built-in default)
+ * read into one typed struct, sg_config_t.
+ *
+ * Loading is all or nothing: either every key is known, has a value of the
+ * right type and range, and the cross-checks pass (route connectors exist,
+ * names and keys are unique, listen addresses do not collide), or nothing
+ * is returned and the errors are. Errors are collected, not only the first:
+ * up to SG_CONFIG_ERRORS_MAX are kept with their position, the total is
+ * counted. Each names the file, line and column (1-based, in characters)
+ * and the key, as a dotted path:
+ *
+ *   smsgate.yaml:12:5: connectors[0].port: expected an integer 1-65535,
+ *   got "abc"
+ *
+ * Secrets (passwords, API keys, webhook secrets, the PostgreSQL URL) are
+ * never copied into an error: a message says <secret> where it would show a
+ * value.
+ *
+ * Keys, types, defaults and meanings are documented in
+ * docs/configuration.md. Durations are written "500ms", "30s", "5m", "2h",
+ * "1d" or compounds like "1m30s"; a bare integer is milliseconds. Sizes are
+ * "512KB", "1MB", "1GB" (powers of 1024) or a bare integer of bytes.
+ *
+ * YAML anchors, aliases and merge keys are refused (with an error at
+ * each), as are several documents in one file and tags other than the
+ * standard !!str, !!int, !!float, !!bool, !!null, !!map and !!seq. Plain
+ * scalars are read as written (YAML 1.1's "yes"/"no" are not booleans:
+ * `true` and `false` are); null is an empty plain value, "~" or "null".
+ *
+ * Threading: every function here may be called from any thread; a loaded
+ * sg_config_t is immutable and may be read from many threads.
+ */
+#ifndef SG_CORE_CONFIG_H
+#define SG_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- Errors ------------------------------------------------------------ */
+
+#define SG_CONFIG_ERRORS_MAX 20
+#define SG_CONFIG_KEY_MAX 128
+#define SG_CONFIG_MESSAGE_MAX 256
+#define SG_CONFIG_NAME_MAX 256
+/* The largest file sg_config_load_file() reads. */
+#define SG_CONFIG_FILE_MAX (4u * 1024u * 1024u)
+
+typedef struct sg_config_error {
+  unsigned line;               /* 1-based; 0 when the error has no position */
+  unsigned column;             /* 1-based, in characters; 0 with line 0 */
+  char key[SG_CONFIG_KEY_MAX]; /* "connectors[0].port"; "" if none */
+  char message[SG_CONFIG_MESSAGE_MAX]; /* what is wrong, no position/key */
+} sg_config_error_t;
+
+/* Caller-owned (about 8 KB); filled by the loaders. items[] is sorted by
+ * position. */
+typedef struct sg_config_errors {
+  char file[SG_CONFIG_NAME_MAX]; /* the name errors are reported under */
+  size_t count;                  /* entries in items[] */
+  size_t total;                  /* errors found; count <= total */
+  sg_config_error_t items[SG_CONFIG_ERRORS_MAX];
+} sg_config_errors_t;
+
+/* Writes error i as one line without a newline,
+ * "file:line:column: key: message" (the position and key parts are left
+ * out when absent), into buf[0..cap) with a NUL, truncating if needed.
+ * Returns the length of the full line (as snprintf does), or SG_EINVAL when
+ * errs is NULL or i >= errs->count. */
+int sg_config_error_format(const sg_config_errors_t *errs, size_t i, char *buf,
+                           size_t cap);
+
+/* Prints every kept error, one per line, and "... and N more errors" when
+ * more were found than kept. Nothing for NULL or an empty set. */
+void sg_config_errors_print(const sg_config_errors_t *errs, FILE *f);
+
+/* ---- The configuration ------------------------------------------------- */
+
+/* A listening address, from "host:port" or "[ipv6]:port". host is NULL when
+ * the address is not set (an optional listener that is off). */
+typedef struct sg_config_listen {
+  const char *host; /* "127.0.0.1", "::1" (no brackets), "localhost" */
+  uint16_t port;    /* 1..65535 */
+} sg_config_listen_t;
+
+typedef enum sg_config_store_driver {
+  SG_CONFIG_STORE_SQLITE = 0,
+  SG_CONFIG_STORE_POSTGRES = 1
+} sg_config_store_driver_t;
+
+/* SQLite's PRAGMA synchronous in WAL mode: FULL syncs every commit, NORMAL
+ * may lose the last commits (never corrupts) on a power loss. */
+typedef enum sg_config_sync {
+  SG_CONFIG_SYNC_FULL = 0,
+  SG_CONFIG_SYNC_NORMAL = 1
+} sg_config_sync_t;
+
+typedef struct sg_config_store {
+  sg_config_store_driver_t driver; /* default SQLITE */
+  const char *path;                /* SQLite file; "./data/smsgate.db" */
+  sg_config_sync_t synchronous;    /* SQLite; default FULL */
+  const char *url;                 /* PostgreSQL URI/conninfo; NULL else */
+  uint32_t max_batch;              /* most messages per commit; 512 */
+} sg_config_store_t;
+
+typedef struct sg_config_http {
+  sg_config_listen_t listen; /* default 127.0.0.1:8080 */
+  uint64_t max_body;         /* bytes; default 1 MiB */
+  uint32_t max_connections;  /* default 1000 */
+  uint32_t timeout_ms;       /* idle connection timeout; default 30 s */
+  bool web;                  /* serve the web page; default true */
+  const char *tls_cert;      /* PEM paths for HTTPS; both or neither */
+  const char *tls_key;
+} sg_config_http_t;
+
+/* Weights of the delivery receipt states the simulator reports (SMPP 3.4
+ * Appendix B "stat"); a state is drawn with probability weight / sum. */
+typedef struct sg_config_dlr_mix {
+  uint32_t delivered;     /* DELIVRD */
+  uint32_t undeliverable; /* UNDELIV */
+  uint32_t expired;       /* EXPIRED */
+  uint32_t rejected;      /* REJECTD */
+  uint32_t deleted;       /* DELETED */
+  uint32_t unknown;       /* UNKNOWN */
+  uint32_t accepted;      /* ACCEPTD */
+} sg_config_dlr_mix_t;
+
+/* The built-in SMSC simulator (src/sim), run inside `smsgate serve`. */
+typedef struct sg_config_simulator {
+  bool enabled;                /* true when the section is present */
+  sg_config_listen_t listen;   /* required when enabled */
+  const char *system_id;       /* when set, binds must use it; NULL: any */
+  const char *password;        /* when set, binds must use it; NULL: any */
+  uint32_t dlr_delay_ms;       /* submit to delivery receipt; default 1 s */
+  uint32_t submit_delay_ms;    /* before submit_sm_resp; default 0 */
+  uint32_t tps;                /* beyond: ESME_RTHROTTLED; 0 = no limit */
+  sg_config_dlr_mix_t dlr_mix; /* default: all delivered */
+} sg_config_simulator_t;
+
+/* SMPP credentials of an account for smsgate's SMPP server. */
+typedef struct sg_config_account_smpp {
+  const char *system_id; /* NULL: the account cannot bind */
+  const char *password;
+} sg_config_account_smpp_t;
+
+typedef struct sg_config_account {
+  const char *name;           /* unique; also the Kannel sendsms username */
+  const char *api_key;        /* REST bearer key; NULL: no REST access */
+  const char *password;       /* Kannel sendsms password; NULL: none */
+  const char *webhook_secret; /* HMAC-SHA256 key of webhooks; NULL: unsigned */
+  const char *callback_url;   /* default webhook URL; NULL: none */
+  char default_region[3];     /* ISO 3166 alpha-2 ("RU"); "" none */
+  sg_config_account_smpp_t smpp;
+  uint32_t tps;               /* messages accepted per second; 0 = no limit */
+  uint32_t max_parts;         /* parts per message, 1..255; default 10 */
+  const char *default_sender; /* used when a message has no sender; NULL */
+  const char **senders;       /* allowed senders; none: any */
+  size_t n_senders;
+} sg_config_account_t;
+
+typedef enum sg_config_connector_type {
+  SG_CONFIG_CONNECTOR_SMPP = 0
+} sg_config_connector_type_t;
+
+/* Same values as sg_smpp_bind_type_t (smpp/session.h). */
+typedef enum sg_config_bind_type {
+  SG_CONFIG_BIND_TRANSMITTER = 1,
+  SG_CONFIG_BIND_RECEIVER = 2,
+  SG_CONFIG_BIND_TRANSCEIVER = 3
+} sg_config_bind_type_t;
+
+/* How a message longer than one part is sent: a concatenation UDH in the
+ * short_message (esm_class UDHI), the sar_* TLVs (SMPP 3.4 section 5.3.2.22
+ * to 5.3.2.24), or the whole text in one message_payload TLV (5.3.2.32). */
+typedef enum sg_config_long_mode {
+  SG_CONFIG_LONG_UDH = 0,
+  SG_CONFIG_LONG_SAR = 1,
+  SG_CONFIG_LONG_PAYLOAD = 2
+} sg_config_long_mode_t;
+
+/* Same values as sg_msgid_mode_t (smpp/msgid.h). */
+typedef enum sg_config_id_mode {
+  SG_CONFIG_ID_AUTO = 0,
+  SG_CONFIG_ID_EXACT = 1,
+  SG_CONFIG_ID_NOCASE = 2,
+  SG_CONFIG_ID_HEX = 3,
+  SG_CONFIG_ID_DECIMAL = 4
+} sg_config_id_mode_t;
+
+/* source_ton and friends: a value of the SMPP 3.4 tables (section 5.2.5
+ * TON 0..6, 5.2.6 NPI 0, 1, 3, 4, 6, 8, 9, 10, 14, 18), or this: smsgate
+ * chooses from the address. */
+#define SG_CONFIG_TON_AUTO (-1)
+
+typedef struct sg_config_connector {
+  const char *name;                /* unique */
+  sg_config_connector_type_t type; /* required */
+  const char *host;                /* name or IP literal */
+  uint16_t port;                   /* default 2775 */
+  const char *system_id;           /* up to 15 characters */
+  const char *password;            /* up to 8 characters; default "" */
+  const char *system_type;         /* up to 12 characters; default "" */
+  sg_config_bind_type_t bind_type; /* default TRANSCEIVER */
+  uint32_t binds;                  /* sessions opened; 1..64, default 1 */
+  uint32_t window;                 /* per session; 1..8192, default 10 */
+  uint32_t tps;                    /* submits/s, all binds; 0 = no limit */
+  bool tls;                        /* default false */
+  bool tls_verify;                 /* default true */
+  const char *tls_ca;              /* PEM bundle; NULL: system CAs */
+  const char *tls_cert;            /* client certificate; with tls_key */
+  const char *tls_key;
+  uint32_t enquire_link_interval_ms; /* default 30 s; 0 = never */
+  uint32_t response_timeout_ms;      /* default 30 s */
+  uint32_t bind_timeout_ms;          /* default 10 s */
+  uint32_t reconnect_min_ms;         /* default 1 s */
+  uint32_t reconnect_max_ms;         /* default 60 s; >= reconnect_min */
+  sg_config_long_mode_t long_mode;   /* default UDH */
+  sg_config_id_mode_t id_mode;       /* default AUTO */
+  bool gsm7_packed;                  /* default false */
+  uint32_t max_retries;              /* default 3 */
+  int source_ton, source_npi;        /* default SG_CONFIG_TON_AUTO */
+  int dest_ton, dest_npi;            /* default SG_CONFIG_TON_AUTO */
+} sg_config_connector_t;
+
+typedef enum sg_config_strategy {
+  SG_CONFIG_STRATEGY_FAILOVER = 0, /* the first that is up, in order */
+  SG_CONFIG_STRATEGY_WEIGHTED = 1  /* spread by weight among those up */
+} sg_config_strategy_t;
+
+/* A route: messages whose recipient starts with prefix (and, when set,
+ * from account / with sender) go to connectors. The engine picks the route
+ * with the longest prefix; account and sender make a route more specific. */
+typedef struct sg_config_route {
+  const char *prefix;  /* "+" and 0..15 digits */
+  const char *account; /* NULL: any account */
+  const char *sender;  /* NULL: any sender */
+  const char **connectors;
+  size_t *connector_index;       /* into sg_config_t.connectors, per entry */
+  uint32_t *weights;             /* per entry; all 1 unless given */
+  size_t n_connectors;           /* >= 1 */
+  sg_config_strategy_t strategy; /* WEIGHTED when weights are given */
+} sg_config_route_t;
+
+typedef struct sg_config_webhooks {
+  bool allow_private_networks; /* default false */
+  uint32_t timeout_ms;         /* whole request; default 10 s */
+  uint32_t connect_timeout_ms; /* default 5 s */
+  uint32_t retry_min_ms;       /* first retry delay; default 1 s */
+  uint32_t retry_max_ms;       /* delay cap; default 10 min */
+  uint32_t max_age_ms;         /* give up after; default 24 h */
+  uint32_t concurrency;        /* requests in flight; default 64 */
+} sg_config_webhooks_t;
+
+/* smsgate's own SMPP server, where ESMEs bind with an account's smpp
+ * credentials. */
+typedef struct sg_config_smpp_server {
+  bool enabled;                  /* true when the section is present */
+  sg_config_listen_t listen;     /* plain TCP; host NULL: off */
+  sg_config_listen_t tls_listen; /* TLS; host NULL: off */
+  const char *cert;              /* PEM; required with tls_listen */
+  const char *key;
+  uint32_t max_sessions;             /* default 100 */
+  uint32_t window;                   /* deliver_sm in flight; default 10 */
+  uint32_t enquire_link_interval_ms; /* default 30 s; 0 = never */
+} sg_config_smpp_server_t;
+
+typedef enum sg_config_log_level {
+  SG_CONFIG_LOG_DEBUG = 0,
+  SG_CONFIG_LOG_INFO = 1,
+  SG_CONFIG_LOG_WARN = 2,
+  SG_CONFIG_LOG_ERROR = 3
+} sg_config_log_level_t;
+
+typedef enum sg_config_log_format {
+  SG_CONFIG_LOG_TEXT = 0,
+  SG_CONFIG_LOG_JSON = 1
+} sg_config_log_format_t;
+
+typedef struct sg_config_log {
+  sg_config_log_level_t level;   /* default INFO */
+  sg_config_log_format_t format; /* default TEXT */
+} sg_config_log_t;
+
+struct sg__cfg_arena;
+
+/* A loaded configuration. Every string and array belongs to it and lives
+ * until sg_config_free(); do not change it. */
+typedef struct sg_config {
+  const char *source; /* the name it was loaded under */
+  sg_config_store_t store;
+  sg_config_http_t http;
+  sg_config_simulator_t simulator;
+  sg_config_account_t *accounts;
+  size_t n_accounts;
+  sg_config_connector_t *connectors;
+  size_t n_connectors;
+  sg_config_route_t *routes;
+  size_t n_routes;
+  sg_config_webhooks_t webhooks;
+  sg_config_smpp_server_t smpp_server;
+  sg_config_log_t log;
+  struct sg__cfg_arena *arena; /* private */
+} sg_config_t;
+
+/* ---- Loading ----------------------------------------------------------- */
+
+/* Reads and checks the YAML document text[0..len) (need not end in a NUL),
+ * reporting errors under `name` (NULL: "<string>").
+ * Returns 0 and sets *out to a new configuration (free it with
+ * sg_config_free), or sets *out to NULL and returns
+ *   SG_ECONFIG  the document is invalid: errs holds why;
+ *   SG_ENOMEM   out of memory (errs says so too);
+ *   SG_EINVAL   out is NULL, or text is NULL with len > 0.
+ * errs may be NULL; otherwise it is reset first. */
+int sg_config_load_string(const char *name, const char *text, size_t len,
+                          sg_config_t **out, sg_config_errors_t *errs);
+
+/* Reads the file at path (at most SG_CONFIG_FILE_MAX octets) and loads it
+ * as sg_config_load_string() does, errors reported under path. Also
+ * returns SG_EIO when the file cannot be read or is too large (errs holds
+ * the reason, without a position). */
+int sg_config_load_file(const char *path, sg_config_t **out,
+                        sg_config_errors_t *errs);
+
+/* The configuration `smsgate serve` runs without -c: SQLite in ./data/,
+ * REST on 127.0.0.1:8080, the SMPP server on 127.0.0.1:2775, the simulator
+ * on 127.0.0.1:2776 with one connector to it, one demo account. It is the
+ * YAML text of sg_config_default_yaml() read through the same loader,
+ * reported as "<built-in default>". Returns as sg_config_load_string(). */
+int sg_config_default(sg_config_t **out, sg_config_errors_t *errs);
+
+/* The built-in default document (static, NUL-terminated), e.g. for a
+ * command that prints a starting configuration. */
+const char *sg_config_default_yaml(void);
+
+/* Frees a configuration and everything in it. NULL is a no-op. */
+void sg_config_free(sg_config_t *cfg);
+
+/* Look-ups by name; NULL when there is none. */
+const sg_config_connector_t *sg_config_find_connector(const sg_config_t *cfg,
+                                                      const char *name);
+const sg_config_account_t *sg_config_find_account(const sg_config_t *cfg,
+                                                  const char *name);
+
+#endif

@@ -1,0 +1,485 @@
+/* config_check.c - the checks that look at more than one key: within a
+ * section (postgres needs a url, reconnect_min <= reconnect_max, weights as
+ * many as connectors) and across sections (route connectors and accounts
+ * exist, names and credentials are unique, listeners do not collide).
+ *
+ * Every error points at the value that is wrong (or at the mapping that
+ * lacks a key) and never shows a secret: two accounts with the same API
+ * key are reported by position only. Uniqueness and look-ups sort once
+ * (O(n log n)), so that a large file cannot make loading quadratic.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/config_int.h"
+#include "core/error.h"
+
+/* ---- Helpers ------------------------------------------------------------ */
+
+/* The value node of key in the i-th item of the list `list` of the root,
+ * to report an error at. Finding it is linear, so it is looked for only
+ * when the error will be kept (NULL otherwise: the error is counted). */
+static const sg__cfg_node_t *item_value(const sg__cfg_ctx_t *c,
+                                        const sg__cfg_node_t *root,
+                                        const char *list, size_t i,
+                                        const char *key) {
+  if (!sg__cfg_error_wanted(c))
+    return NULL;
+  const sg__cfg_node_t *item = sg__cfg_seq_at(sg__cfg_map_get(root, list), i);
+  const sg__cfg_node_t *v = sg__cfg_map_get(item, key);
+  return v != NULL ? v : item;
+}
+
+/* True when the value of key in map was refused (reported): checks that
+ * depend on it say nothing more. */
+static bool refused(const sg__cfg_node_t *map, const char *key) {
+  const sg__cfg_node_t *v = sg__cfg_map_get(map, key);
+  return v != NULL && v->reported;
+}
+
+/* Reports that `key` of mapping map is only for `when`. */
+static void only_with(sg__cfg_ctx_t *c, const sg__cfg_node_t *map,
+                      const char *key, const char *when) {
+  const sg__cfg_node_t *v = sg__cfg_map_get(map, key);
+  if (v != NULL && !sg__cfg_is_null(v))
+    sg__cfg_error(c, v, "applies only with %s", when);
+}
+
+/* Two keys that go together: a TLS certificate and its key. */
+static void both_or_neither(sg__cfg_ctx_t *c, const sg__cfg_node_t *map,
+                            const void *a, const char *ka, const void *b,
+                            const char *kb) {
+  if ((a == NULL) != (b == NULL))
+    sg__cfg_error(c, map,
+                  "\"%s\" and \"%s\" go together: set both or "
+                  "neither",
+                  ka, kb);
+}
+
+typedef struct keyed {
+  const char *s;
+  size_t i;
+} keyed_t;
+
+static int keyed_cmp(const void *a, const void *b) {
+  const keyed_t *x = a, *y = b;
+  int r = strcmp(x->s, y->s);
+  if (r != 0)
+    return r;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Sorts the non-NULL strings get(base, i), i < n, with their index into a
+ * new array (*out, *n_out; sg_free it). Returns false when out of memory. */
+static bool sort_keys(sg__cfg_ctx_t *c, const void *base, size_t n,
+                      const char *(*get)(const void *, size_t), keyed_t **out,
+                      size_t *n_out) {
+  keyed_t *k = sg_calloc(n ? n : 1, sizeof *k);
+  size_t m = 0;
+  if (k == NULL) {
+    sg__cfg_oom(c);
+    return false;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (get(base, i) != NULL)
+      k[m++] = (keyed_t){get(base, i), i};
+  qsort(k, m, sizeof *k, keyed_cmp);
+  *out = k;
+  *n_out = m;
+  return true;
+}
+
+/* Calls dup(c, arg, first, later) for every later item whose key equals an
+ * earlier one's. */
+static void find_dups(sg__cfg_ctx_t *c, const void *base, size_t n,
+                      const char *(*get)(const void *, size_t),
+                      void (*dup)(sg__cfg_ctx_t *, const void *, size_t,
+                                  size_t),
+                      const void *arg) {
+  keyed_t *k;
+  size_t m;
+  if (!sort_keys(c, base, n, get, &k, &m))
+    return;
+  for (size_t j = 1, first = 0; j < m; j++) {
+    if (strcmp(k[j].s, k[first].s) != 0)
+      first = j;
+    else
+      dup(c, arg, k[first].i, k[j].i);
+  }
+  sg_free(k);
+}
+
+/* ---- Sections ----------------------------------------------------------- */
+
+void sg__cfg_check_store(sg__cfg_ctx_t *c, void *obj,
+                         const sg__cfg_node_t *map) {
+  sg_config_store_t *s = obj;
+  if (refused(map, "driver"))
+    return;
+  if (s->driver == SG_CONFIG_STORE_POSTGRES) {
+    if (s->url == NULL)
+      sg__cfg_error(c, map, "driver postgres needs \"url\"");
+    only_with(c, map, "path", "driver: sqlite");
+    only_with(c, map, "synchronous", "driver: sqlite");
+  } else {
+    only_with(c, map, "url", "driver: postgres");
+  }
+}
+
+void sg__cfg_check_http(sg__cfg_ctx_t *c, void *obj,
+                        const sg__cfg_node_t *map) {
+  sg_config_http_t *h = obj;
+  both_or_neither(c, map, h->tls_cert, "tls_cert", h->tls_key, "tls_key");
+}
+
+void sg__cfg_check_simulator(sg__cfg_ctx_t *c, void *obj,
+                             const sg__cfg_node_t *map) {
+  sg_config_simulator_t *s = obj;
+  const sg_config_dlr_mix_t *m = &s->dlr_mix;
+  if (s->enabled && s->listen.host == NULL)
+    sg__cfg_error(c, map, "missing required key \"listen\"");
+  uint64_t sum = (uint64_t)m->delivered + m->undeliverable + m->expired +
+                 m->rejected + m->deleted + m->unknown + m->accepted;
+  const sg__cfg_node_t *mix = sg__cfg_map_get(map, "dlr_mix");
+  if (sum == 0 && mix != NULL)
+    sg__cfg_error(c, mix, "at least one weight must be above 0");
+}
+
+void sg__cfg_check_account(sg__cfg_ctx_t *c, void *obj,
+                           const sg__cfg_node_t *map) {
+  sg_config_account_t *a = obj;
+  const sg__cfg_node_t *smpp = sg__cfg_map_get(map, "smpp");
+  bool refused_creds = refused(map, "api_key") || refused(map, "password") ||
+                       refused(map, "smpp") ||
+                       (smpp != NULL && smpp->kind == SG__CFG_MAP &&
+                        (smpp->reported || refused(smpp, "system_id") ||
+                         refused(smpp, "password")));
+  if (a->api_key == NULL && a->password == NULL && a->smpp.system_id == NULL &&
+      !refused_creds)
+    sg__cfg_error(c, map,
+                  "needs at least one of \"api_key\", \"password\" "
+                  "or \"smpp\" to send with");
+  if (a->default_sender == NULL || a->n_senders == 0)
+    return;
+  for (size_t i = 0; i < a->n_senders; i++)
+    if (strcmp(a->senders[i], a->default_sender) == 0)
+      return;
+  sg__cfg_error(c, sg__cfg_map_get(map, "default_sender"),
+                "is not one of \"senders\"");
+}
+
+void sg__cfg_check_connector(sg__cfg_ctx_t *c, void *obj,
+                             const sg__cfg_node_t *map) {
+  sg_config_connector_t *k = obj;
+  if (k->reconnect_min_ms > k->reconnect_max_ms &&
+      !refused(map, "reconnect_min") && !refused(map, "reconnect_max"))
+    sg__cfg_error(c,
+                  sg__cfg_map_get(map, "reconnect_max") != NULL
+                      ? sg__cfg_map_get(map, "reconnect_max")
+                      : sg__cfg_map_get(map, "reconnect_min"),
+                  "reconnect_max must not be less than reconnect_min");
+  both_or_neither(c, map, k->tls_cert, "tls_cert", k->tls_key, "tls_key");
+  if (!k->tls && !refused(map, "tls")) {
+    only_with(c, map, "tls_verify", "tls: true");
+    only_with(c, map, "tls_ca", "tls: true");
+    only_with(c, map, "tls_cert", "tls: true");
+    only_with(c, map, "tls_key", "tls: true");
+  }
+}
+
+#define ROUTE_CONNECTORS_MAX 256
+
+void sg__cfg_check_route(sg__cfg_ctx_t *c, void *obj,
+                         const sg__cfg_node_t *map) {
+  sg_config_route_t *r = obj;
+  const sg__cfg_node_t *w = sg__cfg_map_get(map, "weights");
+  const sg__cfg_node_t *st = sg__cfg_map_get(map, "strategy");
+  if (w != NULL && w->kind == SG__CFG_SEQ) {
+    if (w->n != r->n_connectors)
+      sg__cfg_error(c, w,
+                    "%zu weight%s for %zu connector%s: give one per "
+                    "connector",
+                    w->n, w->n == 1 ? "" : "s", r->n_connectors,
+                    r->n_connectors == 1 ? "" : "s");
+    if (st == NULL)
+      r->strategy = SG_CONFIG_STRATEGY_WEIGHTED;
+    else if (r->strategy != SG_CONFIG_STRATEGY_WEIGHTED &&
+             !refused(map, "strategy"))
+      sg__cfg_error(c, st, "weights are given: must be weighted");
+  } else if (r->n_connectors > 0) {
+    r->weights = sg__cfg_alloc(c->arena, r->n_connectors * sizeof(uint32_t));
+    for (size_t i = 0; r->weights != NULL && i < r->n_connectors; i++)
+      r->weights[i] = 1;
+  }
+  const sg__cfg_node_t *cs = sg__cfg_map_get(map, "connectors");
+  if (cs != NULL && cs->kind == SG__CFG_SEQ && r->n_connectors == 0)
+    sg__cfg_error(c, cs, "must name at least one connector");
+  /* Bounded so that checking each entry against those before it (the
+   * "listed twice" check) stays cheap. */
+  if (r->n_connectors > ROUTE_CONNECTORS_MAX) {
+    sg__cfg_error(c, cs, "names %zu connectors, at most %d", r->n_connectors,
+                  ROUTE_CONNECTORS_MAX);
+    r->n_connectors = 0;
+  }
+  if (r->n_connectors > 0)
+    r->connector_index =
+        sg__cfg_alloc(c->arena, r->n_connectors * sizeof(size_t));
+  if (r->n_connectors > 0 && (r->weights == NULL || !r->connector_index))
+    sg__cfg_oom(c);
+}
+
+void sg__cfg_check_webhooks(sg__cfg_ctx_t *c, void *obj,
+                            const sg__cfg_node_t *map) {
+  sg_config_webhooks_t *w = obj;
+  if (w->retry_min_ms > w->retry_max_ms)
+    sg__cfg_error(c, map, "retry_max must not be less than retry_min");
+  if (w->connect_timeout_ms > w->timeout_ms)
+    sg__cfg_error(c, map, "connect_timeout must not be more than timeout");
+}
+
+void sg__cfg_check_smpp_server(sg__cfg_ctx_t *c, void *obj,
+                               const sg__cfg_node_t *map) {
+  sg_config_smpp_server_t *s = obj;
+  if (s->enabled && s->listen.host == NULL && s->tls_listen.host == NULL)
+    sg__cfg_error(c, map, "needs \"listen\", \"tls_listen\" or both");
+  if (s->tls_listen.host != NULL && (s->cert == NULL || s->key == NULL))
+    sg__cfg_error(c, map, "tls_listen needs \"cert\" and \"key\"");
+  if (s->tls_listen.host == NULL) {
+    only_with(c, map, "cert", "tls_listen");
+    only_with(c, map, "key", "tls_listen");
+  }
+}
+
+/* ---- Uniqueness --------------------------------------------------------- */
+
+static const char *account_name(const void *b, size_t i) {
+  return ((const sg_config_account_t *)b)[i].name;
+}
+static const char *account_key(const void *b, size_t i) {
+  return ((const sg_config_account_t *)b)[i].api_key;
+}
+static const char *account_system_id(const void *b, size_t i) {
+  return ((const sg_config_account_t *)b)[i].smpp.system_id;
+}
+static const char *connector_name(const void *b, size_t i) {
+  return ((const sg_config_connector_t *)b)[i].name;
+}
+
+static void dup_account(sg__cfg_ctx_t *c, const void *root, size_t first,
+                        size_t later) {
+  sg__cfg_error(c, item_value(c, root, "accounts", later, "name"),
+                "another account has this name (accounts[%zu])", first);
+}
+static void dup_key(sg__cfg_ctx_t *c, const void *root, size_t first,
+                    size_t later) {
+  sg__cfg_error(c, item_value(c, root, "accounts", later, "api_key"),
+                "the same API key as accounts[%zu]", first);
+}
+static void dup_system_id(sg__cfg_ctx_t *c, const void *root, size_t first,
+                          size_t later) {
+  const sg__cfg_node_t *smpp = item_value(c, root, "accounts", later, "smpp");
+  const sg__cfg_node_t *v = sg__cfg_map_get(smpp, "system_id");
+  sg__cfg_error(c, v != NULL ? v : smpp,
+                "the same SMPP system_id as accounts[%zu]", first);
+}
+static void dup_connector(sg__cfg_ctx_t *c, const void *root, size_t first,
+                          size_t later) {
+  sg__cfg_error(c, item_value(c, root, "connectors", later, "name"),
+                "another connector has this name (connectors[%zu])", first);
+}
+
+/* Route keys: prefix, account and sender together. */
+typedef struct route_keys {
+  char **keys;
+} route_keys_t;
+
+static const char *route_key(const void *b, size_t i) {
+  return ((const route_keys_t *)b)->keys[i];
+}
+static void dup_route(sg__cfg_ctx_t *c, const void *root, size_t first,
+                      size_t later) {
+  sg__cfg_error(c, item_value(c, root, "routes", later, "prefix"),
+                "routes[%zu] has the same prefix, account and sender; only "
+                "one of them could ever match",
+                first);
+}
+
+static void unique_routes(sg__cfg_ctx_t *c, const sg__cfg_node_t *root) {
+  const sg_config_t *cfg = c->cfg;
+  sg__cfg_arena_t *tmp = NULL;
+  route_keys_t rk = {sg__cfg_alloc(&tmp, cfg->n_routes * sizeof(char *))};
+  for (size_t i = 0; rk.keys != NULL && i < cfg->n_routes; i++) {
+    const sg_config_route_t *r = &cfg->routes[i];
+    const char *p = r->prefix ? r->prefix : "",
+               *a = r->account ? r->account : "",
+               *s = r->sender ? r->sender : "";
+    size_t n = strlen(p) + strlen(a) + strlen(s) + 6;
+    rk.keys[i] = sg__cfg_alloc(&tmp, n);
+    if (rk.keys[i] == NULL)
+      break;
+    /* \x01 cannot occur: senders are printable, names and prefixes too. */
+    snprintf(rk.keys[i], n, "%s\x01%s%s\x01%s%s", p, r->account ? "=" : "*", a,
+             r->sender ? "=" : "*", s);
+  }
+  if (cfg->n_routes > 0 &&
+      (rk.keys == NULL || rk.keys[cfg->n_routes - 1] == NULL))
+    sg__cfg_oom(c);
+  else
+    find_dups(c, &rk, cfg->n_routes, route_key, dup_route, root);
+  sg__cfg_arena_free(tmp);
+}
+
+/* ---- Routes to connectors and accounts ---------------------------------- */
+
+static const char *find_sorted(const keyed_t *k, size_t m, const char *name,
+                               size_t *idx) {
+  size_t lo = 0, hi = m;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int r = strcmp(k[mid].s, name);
+    if (r == 0) {
+      *idx = k[mid].i;
+      return k[mid].s;
+    }
+    if (r < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return NULL;
+}
+
+/* Reports "no <what> named "x"" at v, with a suggestion from k. */
+static void no_such(sg__cfg_ctx_t *c, const sg__cfg_node_t *v, const char *what,
+                    const char *name, const keyed_t *k, size_t m) {
+  const char *best = NULL;
+  if (sg__cfg_error_wanted(c) && m > 0) {
+    const char **names = sg_calloc(m, sizeof *names);
+    for (size_t i = 0; names != NULL && i < m; i++)
+      names[i] = k[i].s;
+    if (names != NULL)
+      best = sg__cfg_suggest(name, strlen(name), names, m);
+    sg_free(names);
+  }
+  if (best != NULL)
+    sg__cfg_error(c, v, "no %s named \"%s\"; did you mean \"%s\"?", what, name,
+                  best);
+  else
+    sg__cfg_error(c, v, "no %s named \"%s\"", what, name);
+}
+
+/* Resolves the connectors of route r (whose mapping is node item). */
+static void route_connectors(sg__cfg_ctx_t *c, const sg_config_route_t *r,
+                             const sg__cfg_node_t *item, const keyed_t *k,
+                             size_t m) {
+  const sg_config_t *cfg = c->cfg;
+  const sg__cfg_node_t *list = sg__cfg_map_get(item, "connectors");
+  const sg__cfg_node_t *v = list != NULL ? list->first : NULL;
+  for (size_t j = 0; j < r->n_connectors && r->connector_index;
+       j++, v = v != NULL ? v->next : NULL) {
+    size_t idx = 0;
+    if (r->connectors[j][0] == '\0')
+      continue; /* an invalid item, reported already */
+    if (find_sorted(k, m, r->connectors[j], &idx) == NULL) {
+      no_such(c, v, "connector", r->connectors[j], k, m);
+      continue;
+    }
+    r->connector_index[j] = idx;
+    if (cfg->connectors[idx].bind_type == SG_CONFIG_BIND_RECEIVER)
+      sg__cfg_error(c, v,
+                    "connector \"%s\" binds as receiver and cannot "
+                    "send",
+                    r->connectors[j]);
+    for (size_t e = 0; e < j; e++)
+      if (r->connector_index[e] == idx &&
+          strcmp(r->connectors[e], r->connectors[j]) == 0) {
+        sg__cfg_error(c, v, "connector \"%s\" is listed twice",
+                      r->connectors[j]);
+        break;
+      }
+  }
+}
+
+static void resolve_routes(sg__cfg_ctx_t *c, const sg__cfg_node_t *root) {
+  const sg_config_t *cfg = c->cfg;
+  keyed_t *conn, *acc;
+  size_t nc, na;
+  if (!sort_keys(c, cfg->connectors, cfg->n_connectors, connector_name, &conn,
+                 &nc))
+    return;
+  if (!sort_keys(c, cfg->accounts, cfg->n_accounts, account_name, &acc, &na)) {
+    sg_free(conn);
+    return;
+  }
+  const sg__cfg_node_t *routes = sg__cfg_map_get(root, "routes");
+  const sg__cfg_node_t *item = routes != NULL ? routes->first : NULL;
+  for (size_t i = 0; i < cfg->n_routes && !c->oom;
+       i++, item = item != NULL ? item->next : NULL) {
+    const sg_config_route_t *r = &cfg->routes[i];
+    size_t idx;
+    route_connectors(c, r, item, conn, nc);
+    if (r->account != NULL && !find_sorted(acc, na, r->account, &idx))
+      no_such(c, sg__cfg_map_get(item, "account"), "account", r->account, acc,
+              na);
+  }
+  sg_free(conn);
+  sg_free(acc);
+}
+
+/* ---- Listeners ---------------------------------------------------------- */
+
+typedef struct listener {
+  const char *section;
+  const char *key;
+  const sg_config_listen_t *addr;
+} listener_t;
+
+static bool wildcard(const char *host) {
+  return strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+}
+
+static void listeners(sg__cfg_ctx_t *c, const sg__cfg_node_t *root) {
+  const sg_config_t *cfg = c->cfg;
+  listener_t l[4];
+  size_t n = 0;
+  l[n++] = (listener_t){"http", "listen", &cfg->http.listen};
+  if (cfg->simulator.enabled)
+    l[n++] = (listener_t){"simulator", "listen", &cfg->simulator.listen};
+  if (cfg->smpp_server.enabled) {
+    l[n++] = (listener_t){"smpp_server", "listen", &cfg->smpp_server.listen};
+    l[n++] =
+        (listener_t){"smpp_server", "tls_listen", &cfg->smpp_server.tls_listen};
+  }
+  for (size_t j = 1; j < n; j++) {
+    for (size_t i = 0; i < j; i++) {
+      const sg_config_listen_t *a = l[i].addr, *b = l[j].addr;
+      if (a->host == NULL || b->host == NULL || a->port != b->port)
+        continue;
+      if (strcmp(a->host, b->host) != 0 && !wildcard(a->host) &&
+          !wildcard(b->host))
+        continue;
+      const sg__cfg_node_t *at =
+          sg__cfg_map_get(sg__cfg_map_get(root, l[j].section), l[j].key);
+      sg__cfg_error(c, at, "the same port as %s.%s (%s:%u)", l[i].section,
+                    l[i].key, a->host, (unsigned)a->port);
+      break;
+    }
+  }
+}
+
+void sg__cfg_check_root(sg__cfg_ctx_t *c, void *obj,
+                        const sg__cfg_node_t *map) {
+  const sg_config_t *cfg = obj;
+  find_dups(c, cfg->accounts, cfg->n_accounts, account_name, dup_account, map);
+  find_dups(c, cfg->accounts, cfg->n_accounts, account_key, dup_key, map);
+  find_dups(c, cfg->accounts, cfg->n_accounts, account_system_id, dup_system_id,
+            map);
+  find_dups(c, cfg->connectors, cfg->n_connectors, connector_name,
+            dup_connector, map);
+  unique_routes(c, map);
+  if (!c->oom)
+    resolve_routes(c, map);
+  listeners(c, map);
+}
