@@ -11,5 +11,6 @@ typedef struct sg_cli_command {
 } sg_cli_command_t;
 
 int sg_cmd_segments(int argc, char **argv);
+int sg_cmd_sim(int argc, char **argv);
 
 #endif

@@ -12,6 +12,8 @@ static int cmd_version(int argc, char **argv);
 static const sg_cli_command_t commands[] = {
     {"segments", "show the encoding and parts a text needs (nothing is sent)",
      sg_cmd_segments},
+    {"sim", "run a simulator: smsc (an SMPP SMSC for tests and demos)",
+     sg_cmd_sim},
     {"version", "print the version", cmd_version},
     {"help", "list the subcommands, or show one's help", cmd_help},
 };
