@@ -1,0 +1,709 @@
+/* webhook.c - signed JSON POSTs to user-supplied URLs over libcurl's multi
+ * interface on the libuv loop, and the verdict of each attempt.
+ *
+ * The multi handle is driven the standard way: libcurl tells us which
+ * sockets to watch (CURLMOPT_SOCKETFUNCTION -> a uv_poll_t per socket) and
+ * when to call it back (CURLMOPT_TIMERFUNCTION -> one uv_timer_t), and we
+ * answer with curl_multi_socket_action. Posts beyond max_inflight wait in a
+ * FIFO of prepared jobs (body copied, headers signed) and get their easy
+ * handle when a slot frees. Every connection goes through the open-socket
+ * callback, which refuses non-public addresses (core/netaddr.h) unless the
+ * configuration allows them.
+ *
+ * This module must never block the loop, follow a redirect, speak anything
+ * but http and https, use a proxy from the environment, or connect to a
+ * private address that the configuration does not allow. It does not retry:
+ * the notifier above it keeps the schedule durable.
+ */
+#include "engine/webhook.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/netaddr.h"
+
+#define DEFAULT_TIMEOUT_MS 10000u
+#define DEFAULT_CONNECT_TIMEOUT_MS 5000u
+#define DEFAULT_MAX_INFLIGHT 32u
+#define DEFAULT_MAX_QUEUE 1024u
+
+typedef struct job job_t;
+
+struct job {
+  sg_webhook_t *wh;
+  job_t *prev, *next; /* wh->queue or wh->running */
+  CURL *easy;
+  struct curl_slist *headers;
+  char *url;
+  char *body;
+  size_t len;
+  unsigned attempt;
+  uint64_t age_ms;
+  bool broken;      /* its socket could not be watched: abort it */
+  unsigned refused; /* addresses refused by the SSRF check */
+  unsigned allowed; /* addresses allowed */
+  sg_webhook_done_cb cb;
+  void *data;
+  char errbuf[CURL_ERROR_SIZE]; /* libcurl's message */
+  char refusal[96];             /* the first address refused, and why */
+};
+
+typedef struct job_list {
+  job_t *head, *tail;
+  size_t n;
+} job_list_t;
+
+/* The uv_poll_t of one socket libcurl asked us to watch. */
+typedef struct sock {
+  uv_poll_t poll;
+  sg_webhook_t *wh;
+  curl_socket_t fd;
+  struct sock *prev, *next;
+} sock_t;
+
+struct sg_webhook {
+  uv_loop_t *loop;
+  CURLM *multi;
+  uv_timer_t timer;
+  sock_t *socks;
+  int open_handles; /* the timer and every sock not yet closed */
+  bool closing;
+  unsigned broken; /* running jobs marked broken */
+  unsigned timeout_ms, connect_timeout_ms, max_inflight, max_queue;
+  bool allow_private;
+  char *user_agent;
+  job_list_t queue, running;
+  sg_webhook_stats_t stats;
+};
+
+/* ---- pure parts: signature, back-off, verdict ------------------------- */
+
+int sg_webhook_sign(const uint8_t *secret, size_t secret_len, const void *body,
+                    size_t len, char out[SG_WEBHOOK_SIGNATURE_LEN + 1]) {
+  crypto_auth_hmacsha256_state st;
+  uint8_t mac[crypto_auth_hmacsha256_BYTES];
+  if ((secret == NULL && secret_len > 0) || (body == NULL && len > 0) ||
+      out == NULL)
+    return SG_EINVAL;
+  static const uint8_t empty[1];
+  /* libsodium declares both pointers non-null, even for length 0. */
+  crypto_auth_hmacsha256_init(&st, secret ? secret : empty, secret_len);
+  crypto_auth_hmacsha256_update(&st, body ? body : empty, len);
+  crypto_auth_hmacsha256_final(&st, mac);
+  memcpy(out, "sha256=", 7);
+  sodium_bin2hex(out + 7, 65, mac, sizeof mac);
+  sodium_memzero(&st, sizeof st);
+  return 0;
+}
+
+bool sg_webhook_verify(const uint8_t *secret, size_t secret_len,
+                       const void *body, size_t len, const char *header) {
+  char want[SG_WEBHOOK_SIGNATURE_LEN + 1];
+  if (header == NULL || strlen(header) != SG_WEBHOOK_SIGNATURE_LEN ||
+      sg_webhook_sign(secret, secret_len, body, len, want) < 0)
+    return false;
+  return sodium_memcmp(want, header, SG_WEBHOOK_SIGNATURE_LEN) == 0;
+}
+
+uint64_t sg_webhook_backoff(unsigned attempt, uint32_t rnd) {
+  uint64_t d = SG_WEBHOOK_BACKOFF_BASE_MS;
+  for (unsigned i = 1; i < attempt && d < SG_WEBHOOK_BACKOFF_MAX_MS; i++)
+    d *= 2;
+  if (d > SG_WEBHOOK_BACKOFF_MAX_MS)
+    d = SG_WEBHOOK_BACKOFF_MAX_MS;
+  return d - rnd % (d / 5 + 1);
+}
+
+const char *sg_webhook_outcome_name(sg_webhook_outcome_t o) {
+  static const char *const names[] = {"delivered", "retry", "permanent",
+                                      "expired"};
+  return (unsigned)o < 4 ? names[o] : "unknown";
+}
+
+const char *sg_webhook_reason_name(sg_webhook_reason_t r) {
+  static const char *const names[] = {"ok",        "http_status", "redirect",
+                                      "refused",   "timeout",     "connect",
+                                      "transport", "shutdown"};
+  return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "unknown";
+}
+
+/* The verdict on an HTTP answer (RFC 9110 section 15). 408 and 429 say
+ * "later"; every other 4xx says the request itself is wrong. */
+static void judge_status(long status, sg_webhook_result_t *res) {
+  res->http_status = status;
+  if (status >= 200 && status <= 299) {
+    res->outcome = SG_WEBHOOK_DELIVERED;
+    res->reason = SG_WEBHOOK_R_OK;
+  } else if (status >= 300 && status <= 399) {
+    res->outcome = SG_WEBHOOK_PERMANENT;
+    res->reason = SG_WEBHOOK_R_REDIRECT;
+  } else {
+    res->reason = SG_WEBHOOK_R_HTTP_STATUS;
+    res->outcome = status >= 500 || status == 408 || status == 429
+                       ? SG_WEBHOOK_RETRY
+                       : SG_WEBHOOK_PERMANENT;
+  }
+}
+
+/* The verdict on a transfer that got no answer. */
+static void judge_error(const job_t *job, CURLcode code,
+                        sg_webhook_result_t *res) {
+  res->outcome = SG_WEBHOOK_RETRY;
+  if (job->refused > 0 && job->allowed == 0) {
+    res->outcome = SG_WEBHOOK_PERMANENT;
+    res->reason = SG_WEBHOOK_R_REFUSED;
+    res->detail = job->refusal;
+    return;
+  }
+  switch (code) {
+  case CURLE_OPERATION_TIMEDOUT:
+    res->reason = SG_WEBHOOK_R_TIMEOUT;
+    break;
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_CONNECT:
+    res->reason = SG_WEBHOOK_R_CONNECT;
+    break;
+  case CURLE_UNSUPPORTED_PROTOCOL:
+  case CURLE_URL_MALFORMAT:
+    res->outcome = SG_WEBHOOK_PERMANENT;
+    res->reason = SG_WEBHOOK_R_TRANSPORT;
+    break;
+  default:
+    res->reason = SG_WEBHOOK_R_TRANSPORT;
+    break;
+  }
+}
+
+/* When to retry: the back-off, or the receiver's Retry-After if longer
+ * (capped at the back-off maximum); EXPIRED past the maximum age. */
+static void schedule_retry(const job_t *job, uint64_t retry_after_ms,
+                           sg_webhook_result_t *res) {
+  if (res->outcome != SG_WEBHOOK_RETRY)
+    return;
+  uint64_t d = sg_webhook_backoff(job->attempt, randombytes_random());
+  if (retry_after_ms > SG_WEBHOOK_BACKOFF_MAX_MS)
+    retry_after_ms = SG_WEBHOOK_BACKOFF_MAX_MS;
+  if (retry_after_ms > d)
+    d = retry_after_ms;
+  res->retry_in_ms = d;
+  if (job->age_ms + d > SG_WEBHOOK_MAX_AGE_MS)
+    res->outcome = SG_WEBHOOK_EXPIRED;
+}
+
+/* ---- jobs ---------------------------------------------------------------- */
+
+static void list_push(job_list_t *l, job_t *j) {
+  j->next = NULL;
+  j->prev = l->tail;
+  if (l->tail != NULL)
+    l->tail->next = j;
+  else
+    l->head = j;
+  l->tail = j;
+  l->n++;
+}
+
+static void list_remove(job_list_t *l, job_t *j) {
+  if (j->prev != NULL)
+    j->prev->next = j->next;
+  else
+    l->head = j->next;
+  if (j->next != NULL)
+    j->next->prev = j->prev;
+  else
+    l->tail = j->prev;
+  l->n--;
+}
+
+static void job_free(job_t *job) {
+  if (job->easy != NULL)
+    curl_easy_cleanup(job->easy);
+  curl_slist_free_all(job->headers);
+  sg_free(job->url);
+  sg_free(job->body);
+  sg_free(job);
+}
+
+static void count(sg_webhook_t *wh, const sg_webhook_result_t *res) {
+  switch (res->outcome) {
+  case SG_WEBHOOK_DELIVERED:
+    wh->stats.delivered++;
+    break;
+  case SG_WEBHOOK_RETRY:
+    wh->stats.retried++;
+    break;
+  case SG_WEBHOOK_PERMANENT:
+    wh->stats.permanent++;
+    break;
+  case SG_WEBHOOK_EXPIRED:
+    wh->stats.expired++;
+    break;
+  }
+  if (res->reason == SG_WEBHOOK_R_REFUSED)
+    wh->stats.refused++;
+}
+
+/* Reports `res` for a job that is in no list any more, and frees it. */
+static void job_finish(job_t *job, sg_webhook_result_t *res) {
+  res->attempt = job->attempt;
+  if (res->detail == NULL)
+    res->detail = job->errbuf;
+  count(job->wh, res);
+  job->cb(job->data, res);
+  job_free(job);
+}
+
+static void job_abort(job_t *job, sg_webhook_reason_t reason) {
+  sg_webhook_result_t res = {.outcome = SG_WEBHOOK_RETRY, .reason = reason};
+  job_finish(job, &res);
+}
+
+static void job_done(job_t *job, CURLcode code) {
+  sg_webhook_result_t res = {0};
+  long status = 0;
+  curl_off_t retry_after = 0, total_us = 0;
+  curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(job->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+  res.elapsed_ms = (double)total_us / 1000.0;
+  if (code == CURLE_OK && status > 0) {
+    judge_status(status, &res);
+    curl_easy_getinfo(job->easy, CURLINFO_RETRY_AFTER, &retry_after);
+  } else {
+    judge_error(job, code, &res);
+  }
+  if (job->errbuf[0] == '\0' && code != CURLE_OK)
+    snprintf(job->errbuf, sizeof job->errbuf, "%s", curl_easy_strerror(code));
+  schedule_retry(job, retry_after > 0 ? (uint64_t)retry_after * 1000 : 0, &res);
+  job_finish(job, &res);
+}
+
+/* ---- libcurl callbacks --------------------------------------------------- */
+
+static void describe_refusal(job_t *job, const struct sockaddr *sa) {
+  char ip[INET6_ADDRSTRLEN] = "?";
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET,
+              &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip,
+              sizeof ip);
+  else if (sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6,
+              &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip,
+              sizeof ip);
+  snprintf(job->refusal, sizeof job->refusal,
+           "refused to connect to %s: %s address", ip,
+           sg_net_addr_class_name(sg_net_addr_classify(sa)));
+}
+
+/* Every connection libcurl opens comes through here with the address it is
+ * about to connect to: the SSRF check. */
+static curl_socket_t open_socket_cb(void *clientp, curlsocktype purpose,
+                                    struct curl_sockaddr *addr) {
+  job_t *job = clientp;
+  if (purpose != CURLSOCKTYPE_IPCXN)
+    return CURL_SOCKET_BAD;
+  if (!job->wh->allow_private && sg_net_addr_is_private(&addr->addr)) {
+    if (job->refused++ == 0)
+      describe_refusal(job, &addr->addr);
+    return CURL_SOCKET_BAD;
+  }
+  job->allowed++;
+  return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
+static size_t discard_cb(char *ptr, size_t size, size_t n, void *userdata) {
+  return size * n; /* the answer's body is not needed */
+}
+
+static void check_done(sg_webhook_t *wh);
+static void start_queued(sg_webhook_t *wh);
+
+static void on_timeout(uv_timer_t *t) {
+  sg_webhook_t *wh = t->data;
+  int running;
+  curl_multi_socket_action(wh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  check_done(wh);
+}
+
+static void sock_close_cb(uv_handle_t *h) {
+  sock_t *sk = h->data;
+  sg_webhook_t *wh = sk->wh;
+  sg_free(sk);
+  if (--wh->open_handles == 0 && wh->closing)
+    sg_free(wh);
+}
+
+static void sock_close(sock_t *sk) {
+  sg_webhook_t *wh = sk->wh;
+  if (sk->prev != NULL)
+    sk->prev->next = sk->next;
+  else
+    wh->socks = sk->next;
+  if (sk->next != NULL)
+    sk->next->prev = sk->prev;
+  uv_poll_stop(&sk->poll);
+  uv_close((uv_handle_t *)&sk->poll, sock_close_cb);
+}
+
+static void poll_cb(uv_poll_t *h, int status, int events) {
+  sock_t *sk = h->data;
+  sg_webhook_t *wh = sk->wh;
+  int flags = 0, running;
+  if (status < 0)
+    flags = CURL_CSELECT_ERR;
+  if (events & UV_READABLE)
+    flags |= CURL_CSELECT_IN;
+  if (events & UV_WRITABLE)
+    flags |= CURL_CSELECT_OUT;
+  curl_multi_socket_action(wh->multi, sk->fd, flags, &running);
+  check_done(wh);
+}
+
+static sock_t *sock_new(sg_webhook_t *wh, curl_socket_t fd) {
+  sock_t *sk = sg_calloc(1, sizeof *sk);
+  if (sk == NULL)
+    return NULL;
+  if (uv_poll_init_socket(wh->loop, &sk->poll, fd) != 0) {
+    sg_free(sk);
+    return NULL;
+  }
+  sk->poll.data = sk;
+  sk->wh = wh;
+  sk->fd = fd;
+  sk->next = wh->socks;
+  if (wh->socks != NULL)
+    wh->socks->prev = sk;
+  wh->socks = sk;
+  wh->open_handles++;
+  curl_multi_assign(wh->multi, fd, sk);
+  return sk;
+}
+
+/* A socket that cannot be watched (no memory) would leave its transfer
+ * stuck. libcurl asks for sockets only from curl_multi_socket_action, after
+ * which check_done runs and aborts the transfer. */
+static int socket_failed(sg_webhook_t *wh, CURL *easy) {
+  char *priv = NULL;
+  curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+  job_t *job = (job_t *)(void *)priv;
+  if (job != NULL && !job->broken) {
+    job->broken = true;
+    wh->broken++;
+    snprintf(job->errbuf, sizeof job->errbuf,
+             "cannot watch the connection (out of memory)");
+  }
+  return 0;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch, re-watch or forget a socket. */
+static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
+                     void *socketp) {
+  sg_webhook_t *wh = userp;
+  sock_t *sk = socketp;
+  if (what == CURL_POLL_REMOVE) {
+    if (sk != NULL && !wh->closing) { /* closing: already closed */
+      curl_multi_assign(wh->multi, fd, NULL);
+      sock_close(sk);
+    }
+    return 0;
+  }
+  if (wh->closing)
+    return 0;
+  if (sk == NULL && (sk = sock_new(wh, fd)) == NULL)
+    return socket_failed(wh, easy);
+  int events = ((what & CURL_POLL_IN) ? UV_READABLE : 0) |
+               ((what & CURL_POLL_OUT) ? UV_WRITABLE : 0);
+  if (uv_poll_start(&sk->poll, events, poll_cb) != 0)
+    return socket_failed(wh, easy);
+  return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: libcurl wants to be called in timeout_ms
+ * (-1: never). It must not be called from here, so a timer does it. */
+static int timer_cb(CURLM *multi, long timeout_ms, void *userp) {
+  sg_webhook_t *wh = userp;
+  if (timeout_ms < 0)
+    uv_timer_stop(&wh->timer);
+  else if (!wh->closing)
+    uv_timer_start(&wh->timer, on_timeout, (uint64_t)timeout_ms, 0);
+  return 0;
+}
+
+static void abort_broken(sg_webhook_t *wh) {
+  job_t *job = wh->running.head;
+  while (wh->broken > 0 && job != NULL) {
+    job_t *next = job->next;
+    if (job->broken) {
+      wh->broken--;
+      list_remove(&wh->running, job);
+      wh->stats.inflight = wh->running.n;
+      curl_multi_remove_handle(wh->multi, job->easy);
+      job_abort(job, SG_WEBHOOK_R_TRANSPORT);
+    }
+    job = next;
+  }
+}
+
+static void check_done(sg_webhook_t *wh) {
+  CURLMsg *msg;
+  int left;
+  while ((msg = curl_multi_info_read(wh->multi, &left)) != NULL) {
+    if (msg->msg != CURLMSG_DONE)
+      continue;
+    char *priv = NULL;
+    CURLcode code = msg->data.result;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+    job_t *job = (job_t *)(void *)priv;
+    curl_multi_remove_handle(wh->multi, msg->easy_handle);
+    list_remove(&wh->running, job);
+    wh->broken -= job->broken;
+    wh->stats.inflight = wh->running.n;
+    job_done(job, code);
+  }
+  abort_broken(wh);
+  start_queued(wh);
+}
+
+/* ---- starting transfers -------------------------------------------------- */
+
+static int setup_easy(sg_webhook_t *wh, job_t *job) {
+  CURL *e = curl_easy_init();
+  if (e == NULL)
+    return SG_ENOMEM;
+  job->easy = e;
+  CURLcode rc = CURLE_OK;
+#define SET(opt, val)                                                          \
+  do {                                                                         \
+    if (rc == CURLE_OK)                                                        \
+      rc = curl_easy_setopt(e, opt, val);                                      \
+  } while (0)
+  SET(CURLOPT_URL, job->url);
+  SET(CURLOPT_POST, 1L);
+  SET(CURLOPT_POSTFIELDS, job->body);
+  SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)job->len);
+  SET(CURLOPT_HTTPHEADER, job->headers);
+  SET(CURLOPT_USERAGENT, wh->user_agent);
+  SET(CURLOPT_TIMEOUT_MS, (long)wh->timeout_ms);
+  SET(CURLOPT_CONNECTTIMEOUT_MS, (long)wh->connect_timeout_ms);
+  SET(CURLOPT_FOLLOWLOCATION, 0L);
+  SET(CURLOPT_PROTOCOLS_STR, "http,https");
+  SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  SET(CURLOPT_PROXY, ""); /* no proxy from the environment */
+  SET(CURLOPT_NOSIGNAL, 1L);
+  SET(CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
+  SET(CURLOPT_OPENSOCKETDATA, job);
+  SET(CURLOPT_WRITEFUNCTION, discard_cb);
+  SET(CURLOPT_PRIVATE, job);
+  SET(CURLOPT_ERRORBUFFER, job->errbuf);
+#undef SET
+  return rc == CURLE_OK ? 0 : SG_EINVAL;
+}
+
+static int start_job(sg_webhook_t *wh, job_t *job) {
+  int rc = setup_easy(wh, job);
+  if (rc < 0)
+    return rc;
+  if (curl_multi_add_handle(wh->multi, job->easy) != CURLM_OK)
+    return SG_ENOMEM;
+  list_push(&wh->running, job);
+  wh->stats.inflight = wh->running.n;
+  return 0;
+}
+
+static void start_queued(sg_webhook_t *wh) {
+  while (!wh->closing && wh->queue.head != NULL &&
+         wh->running.n < wh->max_inflight) {
+    job_t *job = wh->queue.head;
+    list_remove(&wh->queue, job);
+    wh->stats.queued = wh->queue.n;
+    if (start_job(wh, job) < 0)
+      job_abort(job, SG_WEBHOOK_R_TRANSPORT);
+  }
+}
+
+/* Only http and https URLs that libcurl can parse. */
+static int check_url(const char *url) {
+  CURLU *u = curl_url();
+  char *scheme = NULL;
+  int rc = SG_EINVAL;
+  if (u == NULL)
+    return SG_ENOMEM;
+  if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+      (strcasecmp(scheme, "http") == 0 || strcasecmp(scheme, "https") == 0))
+    rc = 0;
+  curl_free(scheme);
+  curl_url_cleanup(u);
+  return rc;
+}
+
+static struct curl_slist *add_header(struct curl_slist *l, const char *h,
+                                     bool *ok) {
+  struct curl_slist *n = *ok ? curl_slist_append(l, h) : NULL;
+  if (n == NULL)
+    *ok = false;
+  return n ? n : l;
+}
+
+/* Content type, signature, no "Expect: 100-continue", then the caller's. */
+static int build_headers(job_t *job, const sg_webhook_req_t *req) {
+  char line[sizeof SG_WEBHOOK_SIGNATURE_HEADER + SG_WEBHOOK_SIGNATURE_LEN + 3];
+  char sig[SG_WEBHOOK_SIGNATURE_LEN + 1];
+  bool ok = true;
+  if (sg_webhook_sign(req->secret, req->secret_len, req->body, req->len, sig) <
+      0)
+    return SG_EINVAL;
+  snprintf(line, sizeof line, "%s: %s", SG_WEBHOOK_SIGNATURE_HEADER, sig);
+  job->headers =
+      add_header(job->headers, "Content-Type: application/json", &ok);
+  job->headers = add_header(job->headers, line, &ok);
+  job->headers = add_header(job->headers, "Expect:", &ok);
+  for (size_t i = 0; req->headers != NULL && req->headers[i] != NULL; i++) {
+    if (strpbrk(req->headers[i], "\r\n") != NULL ||
+        strchr(req->headers[i], ':') == NULL)
+      return SG_EINVAL;
+    job->headers = add_header(job->headers, req->headers[i], &ok);
+  }
+  return ok ? 0 : SG_ENOMEM;
+}
+
+static job_t *job_new(sg_webhook_t *wh, const sg_webhook_req_t *req,
+                      sg_webhook_done_cb cb, void *data, int *err) {
+  job_t *job = sg_calloc(1, sizeof *job);
+  *err = SG_ENOMEM;
+  if (job == NULL)
+    return NULL;
+  job->wh = wh;
+  job->cb = cb;
+  job->data = data;
+  job->attempt = req->attempt ? req->attempt : 1;
+  job->age_ms = req->age_ms;
+  job->len = req->len;
+  job->url = sg_strdup(req->url);
+  job->body = sg_malloc(req->len + 1);
+  if (job->url != NULL && job->body != NULL) {
+    if (req->len > 0)
+      memcpy(job->body, req->body, req->len);
+    job->body[req->len] = '\0';
+    *err = build_headers(job, req);
+  }
+  if (*err < 0) {
+    job_free(job);
+    return NULL;
+  }
+  return job;
+}
+
+int sg_webhook_post(sg_webhook_t *wh, const sg_webhook_req_t *req,
+                    sg_webhook_done_cb cb, void *data) {
+  int err;
+  if (wh == NULL || req == NULL || cb == NULL || req->url == NULL ||
+      (req->body == NULL && req->len > 0) || wh->closing)
+    return SG_EINVAL;
+  if ((err = check_url(req->url)) < 0)
+    return err;
+  if (wh->running.n >= wh->max_inflight && wh->queue.n >= wh->max_queue)
+    return SG_EBUSY;
+  job_t *job = job_new(wh, req, cb, data, &err);
+  if (job == NULL)
+    return err;
+  if (wh->running.n < wh->max_inflight) {
+    if ((err = start_job(wh, job)) < 0) {
+      job_free(job);
+      return err;
+    }
+  } else {
+    list_push(&wh->queue, job);
+    wh->stats.queued = wh->queue.n;
+  }
+  return 0;
+}
+
+/* ---- lifetime ------------------------------------------------------------ */
+
+int sg_webhook_new(uv_loop_t *loop, const sg_webhook_cfg_t *cfg,
+                   sg_webhook_t **out) {
+  if (loop == NULL || cfg == NULL || out == NULL)
+    return SG_EINVAL;
+  if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+    return SG_EIO;
+  sg_webhook_t *wh = sg_calloc(1, sizeof *wh);
+  if (wh == NULL) {
+    curl_global_cleanup();
+    return SG_ENOMEM;
+  }
+  wh->loop = loop;
+  wh->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+  wh->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms
+                                                   : DEFAULT_CONNECT_TIMEOUT_MS;
+  wh->max_inflight =
+      cfg->max_inflight ? cfg->max_inflight : DEFAULT_MAX_INFLIGHT;
+  wh->max_queue = cfg->max_queue ? cfg->max_queue : DEFAULT_MAX_QUEUE;
+  wh->allow_private = cfg->allow_private;
+  wh->user_agent =
+      sg_strdup(cfg->user_agent ? cfg->user_agent : "smsgate/" SG_VERSION);
+  wh->multi = curl_multi_init();
+  if (wh->user_agent == NULL || wh->multi == NULL) {
+    curl_multi_cleanup(wh->multi);
+    sg_free(wh->user_agent);
+    sg_free(wh);
+    curl_global_cleanup();
+    return SG_ENOMEM;
+  }
+  curl_multi_setopt(wh->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+  curl_multi_setopt(wh->multi, CURLMOPT_SOCKETDATA, wh);
+  curl_multi_setopt(wh->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+  curl_multi_setopt(wh->multi, CURLMOPT_TIMERDATA, wh);
+  /* Keep one idle connection per transfer slot for reuse. */
+  curl_multi_setopt(wh->multi, CURLMOPT_MAXCONNECTS, (long)wh->max_inflight);
+  uv_timer_init(loop, &wh->timer);
+  wh->timer.data = wh;
+  wh->open_handles = 1;
+  *out = wh;
+  return 0;
+}
+
+void sg_webhook_stats(const sg_webhook_t *wh, sg_webhook_stats_t *out) {
+  *out = wh->stats;
+}
+
+static void timer_close_cb(uv_handle_t *h) {
+  sg_webhook_t *wh = h->data;
+  if (--wh->open_handles == 0)
+    sg_free(wh);
+}
+
+void sg_webhook_free(sg_webhook_t *wh) {
+  if (wh == NULL || wh->closing)
+    return;
+  wh->closing = true;
+  /* Stop watching before libcurl closes any descriptor, so that no
+   * uv_poll_t outlives its descriptor. */
+  while (wh->socks != NULL)
+    sock_close(wh->socks);
+  while (wh->running.head != NULL) {
+    job_t *job = wh->running.head;
+    list_remove(&wh->running, job);
+    curl_multi_remove_handle(wh->multi, job->easy);
+    job_abort(job, SG_WEBHOOK_R_SHUTDOWN);
+  }
+  while (wh->queue.head != NULL) {
+    job_t *job = wh->queue.head;
+    list_remove(&wh->queue, job);
+    job_abort(job, SG_WEBHOOK_R_SHUTDOWN);
+  }
+  wh->stats.inflight = wh->stats.queued = 0;
+  curl_multi_cleanup(wh->multi);
+  wh->multi = NULL;
+  sg_free(wh->user_agent);
+  uv_timer_stop(&wh->timer);
+  uv_close((uv_handle_t *)&wh->timer, timer_close_cb);
+  curl_global_cleanup();
+}

@@ -1,0 +1,667 @@
+/* Tests for the webhook client: the signature (RFC 4231 vectors, checked
+ * again with OpenSSL on what arrives), the verdict on each kind of answer
+ * (2xx, 5xx, 408, 429 with Retry-After, 404, a redirect, a timeout, a
+ * refused connection), the SSRF refusal of every loopback spelling with
+ * no connection reaching the receiver, the bounded queue, connection
+ * reuse, the back-off schedule and shutting down with posts in flight.
+ *
+ * The receiver is the gateway's own HTTP server on 127.0.0.1, on the same
+ * libuv loop as the client, so the tests need no thread. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "engine/webhook.h"
+#include "ingress/http_server.h"
+
+/* ---- pure parts ---------------------------------------------------------- */
+
+/* RFC 4231 section 4: test cases 1, 2, 6 and 7 (keys of 20, 4 and 131
+ * bytes: shorter and longer than the SHA-256 block). */
+static void sign_rfc4231(void **state) {
+  uint8_t key1[20], key6[131];
+  memset(key1, 0x0b, sizeof key1);
+  memset(key6, 0xaa, sizeof key6);
+  static const char data7[] =
+      "This is a test using a larger than block-size key and a larger than "
+      "block-size data. The key needs to be hashed before being used by the "
+      "HMAC algorithm.";
+  struct {
+    const uint8_t *key;
+    size_t key_len;
+    const char *data;
+    const char *want;
+  } v[] = {
+      {key1, sizeof key1, "Hi There",
+       "sha256="
+       "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+      {(const uint8_t *)"Jefe", 4, "what do ya want for nothing?",
+       "sha256="
+       "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+      {key6, sizeof key6,
+       "Test Using Larger Than Block-Size Key - Hash Key First",
+       "sha256="
+       "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+      {key6, sizeof key6, data7,
+       "sha256="
+       "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"},
+  };
+  char out[SG_WEBHOOK_SIGNATURE_LEN + 1];
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+    assert_int_equal(sg_webhook_sign(v[i].key, v[i].key_len, v[i].data,
+                                     strlen(v[i].data), out),
+                     0);
+    assert_string_equal(out, v[i].want);
+    assert_true(sg_webhook_verify(v[i].key, v[i].key_len, v[i].data,
+                                  strlen(v[i].data), v[i].want));
+  }
+  /* Any change in key, body or header fails verification. */
+  const char *good = v[1].want;
+  assert_false(sg_webhook_verify((const uint8_t *)"Jeff", 4, v[1].data,
+                                 strlen(v[1].data), good));
+  assert_false(sg_webhook_verify((const uint8_t *)"Jefe", 4, "what do ya want",
+                                 15, good));
+  char bad[SG_WEBHOOK_SIGNATURE_LEN + 2];
+  snprintf(bad, sizeof bad, "%s", good);
+  bad[SG_WEBHOOK_SIGNATURE_LEN - 1] ^= 1;
+  assert_false(sg_webhook_verify((const uint8_t *)"Jefe", 4, v[1].data,
+                                 strlen(v[1].data), bad));
+  assert_false(sg_webhook_verify((const uint8_t *)"Jefe", 4, v[1].data,
+                                 strlen(v[1].data), good + 7)); /* no prefix */
+  snprintf(bad, sizeof bad, "%sa", good);
+  assert_false(sg_webhook_verify((const uint8_t *)"Jefe", 4, v[1].data,
+                                 strlen(v[1].data), bad)); /* too long */
+  assert_false(sg_webhook_verify((const uint8_t *)"Jefe", 4, v[1].data,
+                                 strlen(v[1].data), NULL));
+  /* An empty key and body are valid inputs. */
+  assert_int_equal(sg_webhook_sign(NULL, 0, NULL, 0, out), 0);
+  assert_string_equal(out, "sha256=b613679a0814d9ec772f95d778c35fc5ff1697c493"
+                           "715653c6c712144292c5ad");
+  assert_int_equal(sg_webhook_sign(NULL, 3, "x", 1, out), SG_EINVAL);
+}
+
+static void backoff_schedule(void **state) {
+  /* Nominal: 10 s doubling, capped at 1 h. */
+  static const uint64_t nominal[] = {10000,   20000,   40000,   80000,
+                                     160000,  320000,  640000,  1280000,
+                                     2560000, 3600000, 3600000, 3600000};
+  for (unsigned a = 1; a <= 12; a++) {
+    uint64_t d = nominal[a - 1];
+    assert_int_equal(sg_webhook_backoff(a, 0), d);
+    assert_int_equal(sg_webhook_backoff(a, (uint32_t)(d / 5)), d - d / 5);
+    assert_int_equal(sg_webhook_backoff(a, (uint32_t)(d / 5 + 1)), d);
+    for (uint32_t r = 1; r < 2000000000u; r = r * 7 + 12345) {
+      uint64_t j = sg_webhook_backoff(a, r);
+      assert_true(j <= d && j >= d - d / 5);
+    }
+  }
+  assert_int_equal(sg_webhook_backoff(0, 0), 10000);
+  assert_int_equal(sg_webhook_backoff(64, 0), 3600000);
+  assert_int_equal(sg_webhook_backoff(UINT32_MAX, UINT32_MAX),
+                   3600000 - UINT32_MAX % 720001);
+  /* With the longest delays, an event gets 32 attempts in its 24 hours:
+   * 9 doubling delays (5,110 s), then 22 of an hour. */
+  uint64_t t = 0;
+  unsigned attempts = 1;
+  while (t + sg_webhook_backoff(attempts, 0) <= SG_WEBHOOK_MAX_AGE_MS)
+    t += sg_webhook_backoff(attempts++, 0);
+  assert_int_equal(attempts, 32);
+  assert_string_equal(sg_webhook_outcome_name(SG_WEBHOOK_EXPIRED), "expired");
+  assert_string_equal(sg_webhook_reason_name(SG_WEBHOOK_R_REFUSED), "refused");
+  assert_string_equal(sg_webhook_reason_name((sg_webhook_reason_t)42),
+                      "unknown");
+}
+
+/* ---- the receiver ----------------------------------------------------------
+ */
+
+#define MAX_RESULTS 32
+#define SECRET "whsec_3f1c0e9a"
+
+typedef struct fixture {
+  uv_loop_t loop;
+  uv_timer_t guard, release;
+  sg_http_server_t *srv;
+  sg_webhook_t *wh;
+  uint16_t port;
+  /* receiver side */
+  int hits_ok, hits_slow, hits_redirect_target;
+  int held_now, held_max;
+  sg_http_req_t *held[MAX_RESULTS];
+  int n_held;
+  char body[1024];
+  char sig[128], ctype[128], agent[128], event[128], expect[64];
+  bool sig_ok_openssl;
+  /* client side */
+  sg_webhook_result_t res[MAX_RESULTS];
+  char detail[MAX_RESULTS][256];
+  int n_res, want_res;
+  bool timed_out;
+} fixture_t;
+
+static void check_signature_openssl(fixture_t *f, const char *body,
+                                    size_t len) {
+  uint8_t mac[32];
+  unsigned mac_len = 0;
+  char hex[7 + 65] = "sha256=";
+  HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET), (const uint8_t *)body, len,
+       mac, &mac_len);
+  for (unsigned i = 0; i < mac_len; i++)
+    snprintf(hex + 7 + 2 * i, 3, "%02x", mac[i]);
+  f->sig_ok_openssl = mac_len == 32 && strcmp(hex, f->sig) == 0;
+}
+
+static void copy_header(sg_http_req_t *req, const char *name, char *out,
+                        size_t size) {
+  const char *v = sg_http_req_header(req, name);
+  snprintf(out, size, "%s", v ? v : "(none)");
+}
+
+static void ok_handler(sg_http_req_t *req, void *data) {
+  fixture_t *f = data;
+  size_t len;
+  const uint8_t *body = sg_http_req_body(req, &len);
+  f->hits_ok++;
+  snprintf(f->body, sizeof f->body, "%.*s", (int)len, (const char *)body);
+  copy_header(req, SG_WEBHOOK_SIGNATURE_HEADER, f->sig, sizeof f->sig);
+  copy_header(req, "Content-Type", f->ctype, sizeof f->ctype);
+  copy_header(req, "User-Agent", f->agent, sizeof f->agent);
+  copy_header(req, "X-Smsgate-Event", f->event, sizeof f->event);
+  copy_header(req, "Expect", f->expect, sizeof f->expect);
+  check_signature_openssl(f, (const char *)body, len);
+  sg_http_respond(req, 204, NULL, NULL, 0, NULL);
+}
+
+static void status_handler(sg_http_req_t *req, void *data) {
+  unsigned status = (unsigned)atoi(sg_http_req_param(req, "code"));
+  const char *retry = sg_http_req_query(req, "retry_after");
+  const char *hdrs[] = {"Retry-After", retry, NULL};
+  sg_http_respond(req, status, "text/plain", "no", 2, retry ? hdrs : NULL);
+}
+
+static void redirect_handler(sg_http_req_t *req, void *data) {
+  fixture_t *f = data;
+  char loc[128];
+  snprintf(loc, sizeof loc, "http://127.0.0.1:%u/target", f->port);
+  sg_http_respond(req, 302, "text/plain", "moved", 5,
+                  (const char *[]){"Location", loc, NULL});
+}
+
+static void target_handler(sg_http_req_t *req, void *data) {
+  fixture_t *f = data;
+  f->hits_redirect_target++;
+  sg_http_respond(req, 200, NULL, NULL, 0, NULL);
+}
+
+/* Holds every request until release_cb answers it. */
+static void slow_handler(sg_http_req_t *req, void *data) {
+  fixture_t *f = data;
+  f->hits_slow++;
+  f->held[f->n_held++] = req;
+  if (++f->held_now > f->held_max)
+    f->held_max = f->held_now;
+}
+
+static void release_cb(uv_timer_t *t) {
+  fixture_t *f = t->data;
+  for (int i = 0; i < f->n_held; i++) {
+    sg_http_respond(f->held[i], 200, NULL, NULL, 0, NULL);
+    f->held_now--;
+  }
+  f->n_held = 0;
+}
+
+static void guard_cb(uv_timer_t *t) {
+  fixture_t *f = t->data;
+  f->timed_out = true;
+  uv_stop(&f->loop);
+}
+
+static fixture_t *fixture_new(bool allow_private, unsigned timeout_ms,
+                              unsigned max_inflight, unsigned max_queue) {
+  fixture_t *f = calloc(1, sizeof *f);
+  assert_non_null(f);
+  assert_int_equal(uv_loop_init(&f->loop), 0);
+  uv_timer_init(&f->loop, &f->guard);
+  uv_timer_init(&f->loop, &f->release);
+  f->guard.data = f->release.data = f;
+  sg_http_server_cfg_t scfg = {.host = "127.0.0.1"};
+  assert_int_equal(sg_http_server_new(&f->loop, &scfg, &f->srv), 0);
+  f->port = sg_http_server_port(f->srv);
+  assert_int_equal(sg_http_server_route(f->srv, "POST", "/ok", ok_handler, f),
+                   0);
+  assert_int_equal(
+      sg_http_server_route(f->srv, "POST", "/status/{code}", status_handler, f),
+      0);
+  assert_int_equal(
+      sg_http_server_route(f->srv, "POST", "/redirect", redirect_handler, f),
+      0);
+  assert_int_equal(
+      sg_http_server_route(f->srv, "POST", "/target", target_handler, f), 0);
+  assert_int_equal(
+      sg_http_server_route(f->srv, "GET", "/target", target_handler, f), 0);
+  assert_int_equal(
+      sg_http_server_route(f->srv, "POST", "/slow", slow_handler, f), 0);
+  sg_webhook_cfg_t wcfg = {.allow_private = allow_private,
+                           .timeout_ms = timeout_ms,
+                           .max_inflight = max_inflight,
+                           .max_queue = max_queue};
+  assert_int_equal(sg_webhook_new(&f->loop, &wcfg, &f->wh), 0);
+  return f;
+}
+
+static void close_walk_cb(uv_handle_t *h, void *arg) {
+  if (!uv_is_closing(h))
+    uv_close(h, NULL);
+}
+
+static void fixture_free(fixture_t *f) {
+  release_cb(&f->release);
+  sg_webhook_free(f->wh);
+  sg_http_server_free(f->srv);
+  uv_walk(&f->loop, close_walk_cb, NULL);
+  uv_run(&f->loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&f->loop), 0);
+  free(f);
+}
+
+static void done_cb(void *data, const sg_webhook_result_t *res) {
+  fixture_t *f = data;
+  if (f->n_res < MAX_RESULTS) {
+    snprintf(f->detail[f->n_res], sizeof f->detail[0], "%s", res->detail);
+    f->res[f->n_res++] = *res;
+  }
+  if (f->n_res >= f->want_res)
+    uv_stop(&f->loop);
+}
+
+/* Runs the loop until `n` more verdicts are in (or 10 s pass). */
+static void wait_results(fixture_t *f, int n) {
+  f->want_res = f->n_res + n;
+  f->timed_out = false;
+  uv_timer_start(&f->guard, guard_cb, 10000, 0);
+  while (f->n_res < f->want_res && !f->timed_out)
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+  uv_timer_stop(&f->guard);
+  assert_false(f->timed_out);
+}
+
+/* Lets the loop run for `ms` (for things that must not happen). */
+static void settle(fixture_t *f, unsigned ms) {
+  uv_timer_start(&f->guard, guard_cb, ms, 0);
+  uv_run(&f->loop, UV_RUN_DEFAULT);
+}
+
+static int post(fixture_t *f, const char *path_or_url, unsigned attempt,
+                uint64_t age_ms) {
+  char url[256];
+  if (strncmp(path_or_url, "http", 4) == 0 || strchr(path_or_url, ':'))
+    snprintf(url, sizeof url, "%s", path_or_url);
+  else
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", f->port, path_or_url);
+  static const char body[] =
+      "{\"type\":\"message.delivered\",\"id\":\"01J2Z\",\"status\":"
+      "\"delivered\"}";
+  sg_webhook_req_t req = {.url = url,
+                          .body = body,
+                          .len = sizeof body - 1,
+                          .secret = (const uint8_t *)SECRET,
+                          .secret_len = strlen(SECRET),
+                          .headers =
+                              (const char *[]){"X-Smsgate-Event: evt-1", NULL},
+                          .attempt = attempt,
+                          .age_ms = age_ms};
+  return sg_webhook_post(f->wh, &req, done_cb, f);
+}
+
+static uint64_t accepted(fixture_t *f) {
+  sg_http_server_stats_t st;
+  sg_http_server_stats(f->srv, &st);
+  return st.connections_accepted;
+}
+
+/* ---- verdicts
+ * ---------------------------------------------------------------- */
+
+static void delivered_and_signed(void **state) {
+  fixture_t *f = fixture_new(true, 0, 0, 0);
+  assert_int_equal(post(f, "/ok", 1, 0), 0);
+  wait_results(f, 1);
+  assert_int_equal(f->res[0].outcome, SG_WEBHOOK_DELIVERED);
+  assert_int_equal(f->res[0].reason, SG_WEBHOOK_R_OK);
+  assert_int_equal(f->res[0].http_status, 204);
+  assert_int_equal(f->res[0].attempt, 1);
+  assert_true(f->res[0].elapsed_ms > 0);
+  assert_int_equal(f->hits_ok, 1);
+  assert_string_equal(f->body,
+                      "{\"type\":\"message.delivered\",\"id\":\"01J2Z\","
+                      "\"status\":\"delivered\"}");
+  assert_string_equal(f->ctype, "application/json");
+  assert_string_equal(f->event, "evt-1");
+  assert_string_equal(f->expect, "(none)");
+  assert_true(strncmp(f->agent, "smsgate/", 8) == 0);
+  assert_true(f->sig_ok_openssl); /* an independent HMAC agrees */
+  assert_true(sg_webhook_verify((const uint8_t *)SECRET, strlen(SECRET),
+                                f->body, strlen(f->body), f->sig));
+  sg_webhook_stats_t st;
+  sg_webhook_stats(f->wh, &st);
+  assert_int_equal(st.delivered, 1);
+  assert_int_equal(st.inflight, 0);
+  fixture_free(f);
+}
+
+static void server_error_is_retryable(void **state) {
+  fixture_t *f = fixture_new(true, 0, 0, 0);
+  assert_int_equal(post(f, "/status/500", 1, 0), 0);
+  assert_int_equal(post(f, "/status/503", 3, 60000), 0);
+  assert_int_equal(post(f, "/status/408", 1, 0), 0);
+  assert_int_equal(post(f, "/status/429?retry_after=120", 1, 0), 0);
+  assert_int_equal(post(f, "/status/502?retry_after=999999", 1, 0), 0);
+  wait_results(f, 5);
+  for (int i = 0; i < 5; i++) {
+    sg_webhook_result_t *r = NULL;
+    for (int k = 0; k < 5; k++) /* verdicts may come in any order */
+      if ((i == 0 && f->res[k].http_status == 500) ||
+          (i == 1 && f->res[k].http_status == 503) ||
+          (i == 2 && f->res[k].http_status == 408) ||
+          (i == 3 && f->res[k].http_status == 429) ||
+          (i == 4 && f->res[k].http_status == 502))
+        r = &f->res[k];
+    assert_non_null(r);
+    assert_int_equal(r->outcome, SG_WEBHOOK_RETRY);
+    assert_int_equal(r->reason, SG_WEBHOOK_R_HTTP_STATUS);
+    if (i == 1) { /* third attempt: 40 s less up to 20 % */
+      assert_int_equal(r->attempt, 3);
+      assert_in_range(r->retry_in_ms, 32000, 40000);
+    } else if (i == 3) { /* Retry-After beyond the back-off wins */
+      assert_int_equal(r->retry_in_ms, 120000);
+    } else if (i == 4) { /* but is capped at the back-off maximum */
+      assert_int_equal(r->retry_in_ms, SG_WEBHOOK_BACKOFF_MAX_MS);
+    } else {
+      assert_in_range(r->retry_in_ms, 8000, 10000);
+    }
+  }
+  fixture_free(f);
+}
+
+static void client_error_is_permanent(void **state) {
+  fixture_t *f = fixture_new(true, 0, 0, 0);
+  assert_int_equal(post(f, "/status/404", 1, 0), 0);
+  wait_results(f, 1);
+  assert_int_equal(post(f, "/status/400", 1, 0), 0);
+  wait_results(f, 1);
+  assert_int_equal(post(f, "/status/410", 1, 0), 0);
+  wait_results(f, 1);
+  assert_int_equal(post(f, "/nowhere", 1, 0), 0); /* the server's own 404 */
+  wait_results(f, 1);
+  static const long want[] = {404, 400, 410, 404};
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(f->res[i].outcome, SG_WEBHOOK_PERMANENT);
+    assert_int_equal(f->res[i].reason, SG_WEBHOOK_R_HTTP_STATUS);
+    assert_int_equal(f->res[i].http_status, want[i]);
+    assert_int_equal(f->res[i].retry_in_ms, 0);
+  }
+  fixture_free(f);
+}
+
+static void expired_after_max_age(void **state) {
+  fixture_t *f = fixture_new(true, 0, 0, 0);
+  /* 30th attempt, 23 h 59 min 55 s after the first: the next would be
+   * more than 24 h after it. */
+  assert_int_equal(post(f, "/status/500", 30, SG_WEBHOOK_MAX_AGE_MS - 5000), 0);
+  wait_results(f, 1);
+  assert_int_equal(f->res[0].outcome, SG_WEBHOOK_EXPIRED);
+  assert_int_equal(f->res[0].http_status, 500);
+  /* A 4xx stays permanent even then. */
+  assert_int_equal(post(f, "/status/404", 30, SG_WEBHOOK_MAX_AGE_MS - 5000), 0);
+  wait_results(f, 1);
+  assert_int_equal(f->res[1].outcome, SG_WEBHOOK_PERMANENT);
+  fixture_free(f);
+}
+
+static void redirect_not_followed(void **state) {
+  fixture_t *f = fixture_new(true, 0, 0, 0);
+  assert_int_equal(post(f, "/redirect", 1, 0), 0);
+  wait_results(f, 1);
+  assert_int_equal(f->res[0].outcome, SG_WEBHOOK_PERMANENT);
+  assert_int_equal(f->res[0].reason, SG_WEBHOOK_R_REDIRECT);
+  assert_int_equal(f->res[0].http_status, 302);
+  settle(f, 50);
+  assert_int_equal(f->hits_redirect_target, 0);
+  fixture_free(f);
+}
+
+static void timeout_is_retryable(void **state) {
+  fixture_t *f = fixture_new(true, 300, 0, 0);
+  assert_int_equal(post(f, "/slow", 1, 0), 0);
+  wait_results(f, 1);
+  assert_int_equal(f->hits_slow, 1);
+  assert_int_equal(f->res[0].outcome, SG_WEBHOOK_RETRY);
+  assert_int_equal(f->res[0].reason, SG_WEBHOOK_R_TIMEOUT);
+  assert_int_equal(f->res[0].http_status, 0);
+  assert_true(f->res[0].elapsed_ms >= 290 && f->res[0].elapsed_ms < 3000);
+  assert_in_range(f->res[0].retry_in_ms, 8000, 10000);
+  assert_true(strlen(f->detail[0]) > 0);
+  fixture_free(f);
+}
+
+static void connection_refused_is_retryable(void **state) {
+  /* A port with nothing listening: bind one, note it, close it. */
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  socklen_t sl = sizeof sa;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+  close(fd);
+  fixture_t *f = fixture_new(true, 0, 0, 0);
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/ok", ntohs(sa.sin_port));
+  assert_int_equal(post(f, url, 2, 0), 0);
+  wait_results(f, 1);
+  assert_int_equal(f->res[0].outcome, SG_WEBHOOK_RETRY);
+  assert_int_equal(f->res[0].reason, SG_WEBHOOK_R_CONNECT);
+  assert_in_range(f->res[0].retry_in_ms, 16000, 20000);
+  fixture_free(f);
+}
+
+/* ---- SSRF
+ * ------------------------------------------------------------------------ */
+
+static void loopback_refused_unless_allowed(void **state) {
+  fixture_t *f = fixture_new(false, 0, 0, 0);
+  static const char *const hosts[] = {
+      "127.0.0.1",  "localhost",       "127.1",      "0x7f.1",
+      "2130706433", "0177.0.0.1",      "0x7f000001", "[::ffff:127.0.0.1]",
+      "[::1]",      "[::ffff:7f00:1]", "0.0.0.0",    "0"};
+  const int n = sizeof hosts / sizeof hosts[0];
+  for (int i = 0; i < n; i++) {
+    char url[128];
+    snprintf(url, sizeof url, "http://%s:%u/ok", hosts[i], f->port);
+    if (post(f, url, 1, 0) != 0)
+      fail_msg("%s: not posted", url);
+  }
+  wait_results(f, n);
+  settle(f, 50);
+  for (int i = 0; i < n; i++) {
+    if (f->res[i].outcome != SG_WEBHOOK_PERMANENT ||
+        f->res[i].reason != SG_WEBHOOK_R_REFUSED)
+      fail_msg("verdict %d: %s/%s (%s)", i,
+               sg_webhook_outcome_name(f->res[i].outcome),
+               sg_webhook_reason_name(f->res[i].reason), f->detail[i]);
+    assert_true(strstr(f->detail[i], "refused to connect to") != NULL);
+  }
+  assert_int_equal(accepted(f), 0); /* nothing reached the receiver */
+  assert_int_equal(f->hits_ok, 0);
+  sg_webhook_stats_t st;
+  sg_webhook_stats(f->wh, &st);
+  assert_int_equal(st.refused, n);
+  fixture_free(f);
+
+  f = fixture_new(true, 0, 0, 0);
+  assert_int_equal(post(f, "/ok", 1, 0), 0);
+  char url[128];
+  snprintf(url, sizeof url, "http://localhost:%u/ok", f->port);
+  assert_int_equal(post(f, url, 1, 0), 0);
+  wait_results(f, 2);
+  assert_int_equal(f->res[0].outcome, SG_WEBHOOK_DELIVERED);
+  assert_int_equal(f->res[1].outcome, SG_WEBHOOK_DELIVERED);
+  assert_int_equal(f->hits_ok, 2);
+  assert_true(accepted(f) >= 1);
+  fixture_free(f);
+}
+
+static void bad_urls_rejected(void **state) {
+  fixture_t *f = fixture_new(true, 0, 0, 0);
+  static const char *const bad[] = {"ftp://127.0.0.1/x",
+                                    "file:///etc/passwd",
+                                    "gopher://127.0.0.1:70/",
+                                    "dict://127.0.0.1:11211/",
+                                    "not a url",
+                                    "",
+                                    "http://"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    sg_webhook_req_t req = {.url = bad[i], .body = "{}", .len = 2};
+    if (sg_webhook_post(f->wh, &req, done_cb, f) != SG_EINVAL)
+      fail_msg("%s accepted", bad[i]);
+  }
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/ok", f->port);
+  sg_webhook_req_t req = {
+      .url = url,
+      .body = "{}",
+      .len = 2,
+      .headers = (const char *[]){"X-Evil: a\r\nX-Injected: b", NULL}};
+  assert_int_equal(sg_webhook_post(f->wh, &req, done_cb, f), SG_EINVAL);
+  req.headers = (const char *[]){"no colon", NULL};
+  assert_int_equal(sg_webhook_post(f->wh, &req, done_cb, f), SG_EINVAL);
+  settle(f, 20);
+  assert_int_equal(f->n_res, 0); /* no callback for a refused post */
+  fixture_free(f);
+}
+
+/* ---- queue, concurrency, reuse, shutdown
+ * ---------------------------------------- */
+
+static void bounded_queue_and_concurrency(void **state) {
+  fixture_t *f = fixture_new(true, 0, 2, 3);
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(post(f, "/slow", 1, 0), 0);
+  assert_int_equal(post(f, "/slow", 1, 0), SG_EBUSY);
+  sg_webhook_stats_t st;
+  sg_webhook_stats(f->wh, &st);
+  assert_int_equal(st.inflight, 2);
+  assert_int_equal(st.queued, 3);
+  /* Answer whatever has arrived every 30 ms. */
+  uv_timer_start(&f->release, release_cb, 30, 30);
+  wait_results(f, 5);
+  uv_timer_stop(&f->release);
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(f->res[i].outcome, SG_WEBHOOK_DELIVERED);
+  assert_int_equal(f->hits_slow, 5);
+  assert_int_equal(f->held_max, 2); /* never more than max_inflight */
+  /* Two slots, kept alive: at most two connections for five posts. */
+  assert_in_range(accepted(f), 1, 2);
+  sg_webhook_stats(f->wh, &st);
+  assert_int_equal(st.queued, 0);
+  assert_int_equal(st.delivered, 5);
+  fixture_free(f);
+}
+
+static void connection_reused(void **state) {
+  fixture_t *f = fixture_new(true, 0, 0, 0);
+  for (int i = 0; i < 8; i++) {
+    assert_int_equal(post(f, "/ok", 1, 0), 0);
+    wait_results(f, 1);
+    assert_int_equal(f->res[i].outcome, SG_WEBHOOK_DELIVERED);
+  }
+  assert_int_equal(f->hits_ok, 8);
+  assert_int_equal(accepted(f), 1);
+  fixture_free(f);
+}
+
+static void shutdown_with_posts_pending(void **state) {
+  fixture_t *f = fixture_new(true, 0, 1, 4);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(post(f, "/slow", 1, 0), 0);
+  settle(f, 50); /* the first one is in flight, held by the receiver */
+  assert_int_equal(f->hits_slow, 1);
+  f->want_res = 100;
+  sg_webhook_free(f->wh);
+  assert_int_equal(f->n_res, 3); /* every callback fired at once */
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(f->res[i].outcome, SG_WEBHOOK_RETRY);
+    assert_int_equal(f->res[i].reason, SG_WEBHOOK_R_SHUTDOWN);
+    assert_int_equal(f->res[i].retry_in_ms, 0);
+  }
+  f->wh = NULL;
+  fixture_free(f);
+}
+
+/* The Nth allocation fails (and every later one, the receiver's too): a
+ * post is refused with SG_ENOMEM or gets exactly one verdict, and nothing
+ * leaks. */
+static void allocation_failures(void **state) {
+  int refused = 0, delivered = 0;
+  for (long n = 0; n < 10; n++) {
+    fixture_t *f = fixture_new(true, 2000, 0, 0);
+    sg_alloc_fail_after(n);
+    int rc = post(f, "/ok", 1, 0);
+    if (rc == 0)
+      wait_results(f, 1);
+    sg_alloc_fail_after(-1);
+    if (rc < 0) {
+      assert_int_equal(rc, SG_ENOMEM);
+      assert_int_equal(f->n_res, 0);
+      refused++;
+    } else {
+      assert_int_equal(f->n_res, 1);
+      delivered += f->res[0].outcome == SG_WEBHOOK_DELIVERED;
+    }
+    settle(f, 10);
+    assert_int_equal(post(f, "/ok", 1, 0), 0); /* works again */
+    wait_results(f, 1);
+    assert_int_equal(f->res[f->n_res - 1].outcome, SG_WEBHOOK_DELIVERED);
+    fixture_free(f);
+  }
+  assert_true(refused > 0);
+  assert_true(delivered > 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(sign_rfc4231),
+      cmocka_unit_test(backoff_schedule),
+      cmocka_unit_test(delivered_and_signed),
+      cmocka_unit_test(server_error_is_retryable),
+      cmocka_unit_test(client_error_is_permanent),
+      cmocka_unit_test(expired_after_max_age),
+      cmocka_unit_test(redirect_not_followed),
+      cmocka_unit_test(timeout_is_retryable),
+      cmocka_unit_test(connection_refused_is_retryable),
+      cmocka_unit_test(loopback_refused_unless_allowed),
+      cmocka_unit_test(bad_urls_rejected),
+      cmocka_unit_test(bounded_queue_and_concurrency),
+      cmocka_unit_test(connection_reused),
+      cmocka_unit_test(shutdown_with_posts_pending),
+      cmocka_unit_test(allocation_failures),
+  };
+  if (getenv("SG_TEST_FILTER") != NULL)
+    cmocka_set_test_filter(getenv("SG_TEST_FILTER"));
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
