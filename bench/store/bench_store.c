@@ -1,0 +1,225 @@
+/* bench_store - how fast the SQLite store makes messages durable.
+ *
+ * Clients are simulated on one libuv loop: `window` submits are kept in
+ * flight (each new one is made in the callback of a finished one, as a
+ * server answering many connections would), each of `per_req` messages of
+ * one 160-septet part. For synchronous=FULL and NORMAL it reports messages
+ * per second, the groups the writer formed (writes per commit), and the
+ * latency from submit to the durable callback (p50, p99) - what a client
+ * waits for its acknowledgement. A run with window 1 shows the cost of one
+ * commit alone. Every database is made in a fresh directory under /tmp and
+ * removed afterwards.
+ *
+ * usage: bench_store [-n messages] [-w window] [-k] (keep the files)
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/id.h"
+#include "store/store.h"
+
+typedef struct run {
+  uv_loop_t *loop;
+  sg_store_t *st;
+  unsigned per_req;
+  unsigned window;
+  unsigned total_reqs;
+  unsigned started;
+  unsigned done;
+  unsigned busy;
+  uint64_t *t_start; /* per request, ns */
+  uint64_t *lat;     /* per request, ns */
+  int failed;
+} run_t;
+
+typedef struct req {
+  run_t *run;
+  unsigned idx;
+} req_t;
+
+static uint8_t ud[160];
+
+static void submit_one(run_t *r);
+
+static void done_cb(sg_store_t *st, int status,
+                    const sg_store_submit_res_t *res, void *data) {
+  (void)st;
+  (void)res;
+  req_t *q = data;
+  run_t *r = q->run;
+  if (status != 0)
+    r->failed = status;
+  r->lat[q->idx] = uv_hrtime() - r->t_start[q->idx];
+  r->done++;
+  free(q);
+  if (r->started < r->total_reqs)
+    submit_one(r);
+}
+
+static void submit_one(run_t *r) {
+  sg_store_part_in_t part = {.connector = "smsc-a",
+                             .encoding = SG_ENC_GSM7,
+                             .ud = ud,
+                             .ud_len = sizeof ud};
+  sg_store_msg_in_t msgs[100];
+  for (unsigned i = 0; i < r->per_req; i++) {
+    sg_store_msg_in_t *m = &msgs[i];
+    memset(m, 0, sizeof *m);
+    sg_id_new(m->id);
+    m->sender = "SMSGATE";
+    m->recipient = "+14155550100";
+    m->encoding = SG_ENC_GSM7;
+    m->body = ud;
+    m->body_len = sizeof ud;
+    m->client_ref = "bench";
+    m->parts = &part;
+    m->n_parts = 1;
+  }
+  sg_store_batch_t b = {.account_id = 1, .msgs = msgs, .n_msgs = r->per_req};
+  sg_id_new(b.batch_id);
+  req_t *q = malloc(sizeof *q);
+  q->run = r;
+  q->idx = r->started;
+  r->t_start[q->idx] = uv_hrtime();
+  int rc = sg_store_submit(r->st, &b, done_cb, q);
+  if (rc == SG_EBUSY) { /* never with these windows; counted if it were */
+    r->busy++;
+    free(q);
+    return;
+  }
+  if (rc != 0) {
+    fprintf(stderr, "submit: %s\n", sg_strerror(rc));
+    exit(1);
+  }
+  r->started++;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void on_closed(void *data) {
+  *(int *)data = 1;
+}
+
+typedef struct result {
+  double msgs_per_s;
+  double avg_group;
+  unsigned max_group;
+  uint64_t commits;
+  double p50_ms, p99_ms, max_ms;
+  double avg_commit_ms;
+} result_t;
+
+static void one_run(const char *dir, bool normal, unsigned per_req,
+                    unsigned window, unsigned n_msgs, result_t *out) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/bench-%s-%u-%u.db", dir,
+           normal ? "normal" : "full", per_req, window);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  sg_store_config_t cfg;
+  sg_store_config_init(&cfg, path);
+  cfg.sync_normal = normal;
+  char err[256];
+  run_t r = {.loop = &loop, .per_req = per_req, .window = window};
+  if (sg_store_open(&loop, &cfg, &r.st, err, sizeof err) != 0) {
+    fprintf(stderr, "%s\n", err);
+    exit(1);
+  }
+  r.total_reqs = (n_msgs + per_req - 1) / per_req;
+  r.t_start = calloc(r.total_reqs, sizeof *r.t_start);
+  r.lat = calloc(r.total_reqs, sizeof *r.lat);
+  uint64_t t0 = uv_hrtime();
+  while (r.started < window && r.started < r.total_reqs)
+    submit_one(&r);
+  while (r.done < r.total_reqs)
+    uv_run(&loop, UV_RUN_ONCE);
+  double secs = (double)(uv_hrtime() - t0) / 1e9;
+  if (r.failed) {
+    fprintf(stderr, "a write failed: %s\n", sg_strerror(r.failed));
+    exit(1);
+  }
+  sg_store_stats_t s;
+  sg_store_get_stats(r.st, &s);
+  qsort(r.lat, r.total_reqs, sizeof *r.lat, cmp_u64);
+  out->msgs_per_s = (double)r.total_reqs * per_req / secs;
+  out->commits = s.commits;
+  out->avg_group = s.commits ? (double)s.writes / (double)s.commits : 0;
+  out->max_group = s.max_group;
+  out->p50_ms = (double)r.lat[r.total_reqs / 2] / 1e6;
+  out->p99_ms = (double)r.lat[(size_t)(r.total_reqs * 0.99)] / 1e6;
+  out->max_ms = (double)r.lat[r.total_reqs - 1] / 1e6;
+  out->avg_commit_ms =
+      s.commits ? (double)s.commit_us_total / (double)s.commits / 1e3 : 0;
+  int closed = 0;
+  sg_store_close(r.st, on_closed, &closed);
+  while (!closed)
+    uv_run(&loop, UV_RUN_ONCE);
+  uv_loop_close(&loop);
+  free(r.t_start);
+  free(r.lat);
+}
+
+static void remove_dir(const char *dir) {
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0)
+    fprintf(stderr, "could not remove %s\n", dir);
+}
+
+int main(int argc, char **argv) {
+  unsigned n = 20000, window = 256;
+  bool keep = false;
+  int opt;
+  while ((opt = getopt(argc, argv, "n:w:k")) != -1) {
+    if (opt == 'n')
+      n = (unsigned)strtoul(optarg, NULL, 10);
+    else if (opt == 'w')
+      window = (unsigned)strtoul(optarg, NULL, 10);
+    else if (opt == 'k')
+      keep = true;
+    else {
+      fprintf(stderr, "usage: bench_store [-n messages] [-w window] [-k]\n");
+      return 2;
+    }
+  }
+  for (size_t i = 0; i < sizeof ud; i++)
+    ud[i] = (uint8_t)('a' + i % 26);
+  char dir[] = "/tmp/sg-bench-store-XXXXXX";
+  if (mkdtemp(dir) == NULL) {
+    perror("mkdtemp");
+    return 1;
+  }
+  printf("bench_store: %u messages of 1 part per run, files in %s\n\n", n, dir);
+  printf("%-7s %7s %7s %10s %9s %9s %9s %9s %9s %10s\n", "sync", "msg/req",
+         "window", "msg/s", "commits", "group", "p50 ms", "p99 ms", "max ms",
+         "commit ms");
+  static const struct {
+    unsigned per_req, window_div;
+  } shapes[] = {{1, 1}, {10, 1}, {1, 0}};
+  for (int normal = 0; normal <= 1; normal++)
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+      unsigned w = shapes[k].window_div ? window : 1;
+      unsigned msgs = shapes[k].window_div ? n : (n / 50 > 100 ? n / 50 : 100);
+      result_t res;
+      one_run(dir, normal, shapes[k].per_req, w, msgs, &res);
+      char group[32];
+      snprintf(group, sizeof group, "%.0f/%u", res.avg_group, res.max_group);
+      printf("%-7s %7u %7u %10.0f %9llu %9s %9.2f %9.2f %9.2f %10.2f\n",
+             normal ? "NORMAL" : "FULL", shapes[k].per_req, w, res.msgs_per_s,
+             (unsigned long long)res.commits, group, res.p50_ms, res.p99_ms,
+             res.max_ms, res.avg_commit_ms);
+      fflush(stdout);
+    }
+  printf("\ngroup: writes per commit, mean/largest. p50/p99/max: submit to "
+         "durable callback. commit ms: mean time of BEGIN..COMMIT.\n");
+  if (!keep)
+    remove_dir(dir);
+  return 0;
+}

@@ -1,0 +1,153 @@
+/* id.c - ULIDs: 48-bit millisecond time + 80 random bits in Crockford
+ * base32, monotonic within the process.
+ *
+ * Ids name messages in the store, in API answers and in logs, so they must
+ * sort by creation time and never repeat. This module only makes and reads
+ * ids: it must never log, allocate or block for longer than one getrandom(2)
+ * call.
+ */
+#include "core/id.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "core/error.h"
+
+static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/* The last id made by sg_id_new, guarded by id_lock. */
+static pthread_mutex_t id_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t last_ms;
+static uint8_t last_rnd[SG_ID_RANDOM_BYTES];
+static bool have_last;
+
+/* Returns the value (0..31) of a base32 character, or -1. */
+static int char_value(char c) {
+  if (c >= 'a' && c <= 'z')
+    c = (char)(c - 'a' + 'A');
+  const char *p = (c == '\0') ? NULL : strchr(alphabet, c);
+  return p == NULL ? -1 : (int)(p - alphabet);
+}
+
+int sg_id_format(uint64_t time_ms, const uint8_t rnd[SG_ID_RANDOM_BYTES],
+                 char out[SG_ID_LEN + 1]) {
+  if (time_ms > SG_ID_TIME_MAX)
+    return SG_ERANGE;
+  uint8_t b[SG_ID_BYTES];
+  for (int i = 0; i < 6; i++)
+    b[i] = (uint8_t)(time_ms >> (8 * (5 - i)));
+  memcpy(b + 6, rnd, SG_ID_RANDOM_BYTES);
+  /* 26 characters of 5 bits hold 130 bits: the id is read as a 130-bit
+   * number with two leading zero bits, so character i holds bits
+   * [5i - 2, 5i + 3) of the 128-bit string, counted from the top. */
+  for (int i = 0; i < SG_ID_LEN; i++) {
+    int bit = 5 * i - 2;
+    unsigned v = 0;
+    for (int k = 0; k < 5; k++, bit++) {
+      unsigned set = 0;
+      if (bit >= 0)
+        set = (b[bit / 8] >> (7 - bit % 8)) & 1u;
+      v = (v << 1) | set;
+    }
+    out[i] = alphabet[v];
+  }
+  out[SG_ID_LEN] = '\0';
+  return 0;
+}
+
+int sg_id_parse(const char *s, size_t len, uint8_t out[SG_ID_BYTES]) {
+  if (s == NULL || len != SG_ID_LEN)
+    return SG_EINVAL;
+  uint8_t b[SG_ID_BYTES] = {0};
+  for (int i = 0; i < SG_ID_LEN; i++) {
+    int v = char_value(s[i]);
+    if (v < 0 || (i == 0 && v > 7))
+      return SG_EINVAL;
+    for (int k = 0; k < 5; k++) {
+      int bit = 5 * i - 2 + k;
+      if (bit >= 0 && ((v >> (4 - k)) & 1))
+        b[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
+    }
+  }
+  memcpy(out, b, SG_ID_BYTES);
+  return 0;
+}
+
+int64_t sg_id_time_ms(const char *s, size_t len) {
+  uint8_t b[SG_ID_BYTES];
+  if (sg_id_parse(s, len, b) < 0)
+    return SG_EINVAL;
+  uint64_t t = 0;
+  for (int i = 0; i < 6; i++)
+    t = (t << 8) | b[i];
+  return (int64_t)t;
+}
+
+int sg_id_canonical(char *s, size_t len) {
+  uint8_t b[SG_ID_BYTES];
+  if (sg_id_parse(s, len, b) < 0)
+    return SG_EINVAL;
+  for (size_t i = 0; i < len; i++)
+    if (s[i] >= 'a' && s[i] <= 'z')
+      s[i] = (char)(s[i] - 'a' + 'A');
+  return 0;
+}
+
+/* Fills buf with kernel randomness; returns 0 or SG_EIO. */
+static int random_bytes(uint8_t *buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = getrandom(buf, len, 0);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return SG_EIO;
+    }
+    buf += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+/* Adds one to the 80-bit big-endian number; returns false on overflow. */
+static bool increment(uint8_t rnd[SG_ID_RANDOM_BYTES]) {
+  for (int i = SG_ID_RANDOM_BYTES - 1; i >= 0; i--)
+    if (++rnd[i] != 0)
+      return true;
+  return false;
+}
+
+static uint64_t wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int sg_id_new(char out[SG_ID_LEN + 1]) {
+  uint8_t fresh[SG_ID_RANDOM_BYTES];
+  out[0] = '\0';
+  if (random_bytes(fresh, sizeof fresh) < 0)
+    return SG_EIO;
+  uint64_t now = wall_ms();
+  pthread_mutex_lock(&id_lock);
+  if (have_last && now <= last_ms) {
+    /* Same millisecond, or the clock went back: stay after the last id. If
+     * 2^80 ids were made in one millisecond, borrow the next one. */
+    now = last_ms;
+    if (!increment(last_rnd)) {
+      now = last_ms + 1;
+      memcpy(last_rnd, fresh, sizeof fresh);
+    }
+  } else {
+    memcpy(last_rnd, fresh, sizeof fresh);
+  }
+  last_ms = now;
+  have_last = true;
+  uint8_t rnd[SG_ID_RANDOM_BYTES];
+  memcpy(rnd, last_rnd, sizeof rnd);
+  pthread_mutex_unlock(&id_lock);
+  return sg_id_format(now, rnd, out);
+}

@@ -1,0 +1,770 @@
+/* sqlite.c - the SQLite store: opening the file (check, migrations,
+ * recovery), the writer thread with group commit, the reader threads, the
+ * checkpointer thread, and the hand-over of finished requests to the loop.
+ *
+ * The writer takes every write queued since its last commit (at most
+ * max_batch), runs them in one BEGIN IMMEDIATE .. COMMIT, each inside its own
+ * savepoint so that one request's error undoes only its own rows, and then
+ * hands all of them back to the loop at once (uv_async_t). A failed commit
+ * fails the whole group with SG_EIO. Readers have their own connections,
+ * which WAL lets read while the writer writes. This file must never run a
+ * callback on any thread but the loop, nor block the loop (save in open and
+ * close, which the engine calls outside of traffic).
+ */
+#include "store/sqlite.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "store/migrations.h"
+#include "store/sqlite_int.h"
+
+typedef struct sq_queue {
+  sg__store_req_t *head;
+  sg__store_req_t *tail;
+  unsigned len;
+} sq_queue_t;
+
+typedef struct sq {
+  sg_store_t *st;
+  sg__sq_conn_t writer;
+  sg__sq_conn_t *readers;
+  sg__sq_conn_t ckpt; /* the checkpointer's connection */
+  unsigned n_readers;
+  uv_thread_t writer_tid;
+  uv_thread_t *reader_tids;
+  uv_thread_t ckpt_tid;
+  bool ckpt_started;
+  unsigned threads_started; /* writer + readers running */
+  uv_mutex_t lock;          /* queues, stopping, fault arming */
+  uv_cond_t wcond;
+  uv_cond_t rcond;
+  uv_cond_t ccond;  /* the checkpointer waits on it */
+  bool ckpt_wanted; /* the log has grown past CKPT_PAGES */
+  sq_queue_t wq;
+  sq_queue_t rq;
+  bool stopping;
+  unsigned fail_next;
+  bool fail_full;
+  uv_mutex_t done_lock; /* done queue and stats */
+  sq_queue_t done;
+  sg_store_stats_t stats;
+  uv_async_t async;
+  bool sync_ready; /* lock, conds, async initialised */
+  sg__sq_fault_t fault;
+  bool fault_on;
+  void (*closed)(sg_store_t *st);
+} sq_t;
+
+static const char *const query_sql[SG__Q_COUNT] = {
+#define SG__SQ_TEXT(name, sql) sql,
+    SG__SQ_QUERIES(SG__SQ_TEXT)
+#undef SG__SQ_TEXT
+};
+
+/* ---- connection helpers -------------------------------------------------- */
+
+sqlite3_stmt *sg__sq_prepare(sg__sq_conn_t *c, const char *sql) {
+  sqlite3_stmt *s = NULL;
+  if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
+      SQLITE_OK)
+    return NULL;
+  return s;
+}
+
+sqlite3_stmt *sg__sq_stmt(sg__sq_conn_t *c, sg__sq_query_t q) {
+  if (c->q[q] == NULL)
+    c->q[q] = sg__sq_prepare(c, query_sql[q]);
+  else
+    sqlite3_reset(c->q[q]);
+  if (c->q[q] != NULL)
+    sqlite3_clear_bindings(c->q[q]);
+  return c->q[q];
+}
+
+int sg__sq_step_done(sqlite3_stmt *s) {
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    ;
+  int rrc = sqlite3_reset(s);
+  return rc == SQLITE_DONE ? SQLITE_OK : (rrc != SQLITE_OK ? rrc : rc);
+}
+
+int sg__sq_exec(sg__sq_conn_t *c, sg__sq_query_t q) {
+  sqlite3_stmt *s = sg__sq_stmt(c, q);
+  return s == NULL ? sqlite3_errcode(c->db) : sg__sq_step_done(s);
+}
+
+int sg__sq_err(int rc) {
+  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
+    return 0;
+  return (rc & 0xff) == SQLITE_CONSTRAINT ? SG_EEXIST : SG_EIO;
+}
+
+int sg__sq_bind_text(sqlite3_stmt *s, int i, const char *v) {
+  return v == NULL ? sqlite3_bind_null(s, i)
+                   : sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+int sg__sq_bind_blob(sqlite3_stmt *s, int i, const void *v, size_t n) {
+  if (v == NULL)
+    return sqlite3_bind_null(s, i);
+  return sqlite3_bind_blob64(s, i, n ? v : "", n, SQLITE_STATIC);
+}
+
+int sg__sq_bind_opt_ms(sqlite3_stmt *s, int i, int64_t ms) {
+  return ms == 0 ? sqlite3_bind_null(s, i) : sqlite3_bind_int64(s, i, ms);
+}
+
+const char *sg__sq_col_text(sg__arena_t *a, sqlite3_stmt *s, int i, bool *ok) {
+  const unsigned char *t = sqlite3_column_text(s, i);
+  if (t == NULL)
+    return NULL;
+  return sg__arena_strndup(a, (const char *)t,
+                           (size_t)sqlite3_column_bytes(s, i), ok);
+}
+
+const uint8_t *sg__sq_col_blob(sg__arena_t *a, sqlite3_stmt *s, int i,
+                               size_t *len, bool *ok) {
+  const void *b = sqlite3_column_blob(s, i);
+  *len = (size_t)sqlite3_column_bytes(s, i);
+  if (b == NULL) {
+    *len = 0;
+    return sqlite3_column_type(s, i) == SQLITE_NULL
+               ? NULL
+               : sg__arena_alloc(a, 0); /* an empty blob, not NULL */
+  }
+  return sg__arena_memdup(a, b, *len, ok);
+}
+
+sg_msg_status_t sg__sq_col_status(sqlite3_stmt *s, int i) {
+  sg_msg_status_t st = SG_MSG_NONE;
+  const char *t = (const char *)sqlite3_column_text(s, i);
+  if (t != NULL)
+    sg_store_status_parse(t, &st);
+  return st;
+}
+
+static void conn_close(sg__sq_conn_t *c) {
+  for (int i = 0; i < SG__Q_COUNT; i++)
+    sqlite3_finalize(c->q[i]);
+  for (int i = 0; i < SG__SQ_LIST_VARIANTS; i++)
+    sqlite3_finalize(c->list[i]);
+  for (int i = 0; i < SG__SQ_INBOUND_VARIANTS; i++)
+    sqlite3_finalize(c->inbound[i]);
+  sqlite3_close_v2(c->db);
+  memset(c, 0, sizeof *c);
+}
+
+/* ---- opening ------------------------------------------------------------- */
+
+static void fmt_err(char *err, size_t errlen, const char *fmt, const char *a,
+                    const char *b) {
+  if (err != NULL && errlen > 0)
+    snprintf(err, errlen, fmt, a, b);
+}
+
+static int conn_open(sq_t *sq, sg__sq_conn_t *c, const char *path, bool rw,
+                     char *err, size_t errlen) {
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+              (rw ? SQLITE_OPEN_CREATE : 0);
+  c->st = sq->st;
+  int rc = sqlite3_open_v2(path, &c->db, flags,
+                           sq->fault_on ? sq->fault.vfs_name : NULL);
+  if (rc != SQLITE_OK) {
+    fmt_err(err, errlen, "store: cannot open database %s: %s", path,
+            c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+    return SG_EIO;
+  }
+  sqlite3_extended_result_codes(c->db, 1);
+  sqlite3_busy_timeout(c->db, 5000);
+  return 0;
+}
+
+/* Runs one pragma or statement that needs no binding; returns the SQLite
+ * code, and its first text column in out when asked. */
+static int exec_sql(sqlite3 *db, const char *sql, char *out, size_t outlen) {
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+  if (rc != SQLITE_OK)
+    return rc;
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW && out != NULL) {
+    const char *t = (const char *)sqlite3_column_text(s, 0);
+    snprintf(out, outlen, "%s", t ? t : "");
+  }
+  while (rc == SQLITE_ROW)
+    rc = sqlite3_step(s);
+  sqlite3_finalize(s);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* PRAGMA quick_check: refuses a file that is not a database, or is corrupt
+ * or truncated, before anything writes to it. */
+static int check_file(sqlite3 *db, const char *path, char *err, size_t errlen) {
+  char res[256] = "";
+  int rc = exec_sql(db, "PRAGMA quick_check", res, sizeof res);
+  if (rc == SQLITE_OK && strcmp(res, "ok") == 0)
+    return 0;
+  for (char *p = res; *p != '\0'; p++) /* one line for the log */
+    if (*p == '\n')
+      *p = ' ';
+  if ((rc & 0xff) == SQLITE_NOTADB) {
+    fmt_err(err, errlen,
+            "store: %s is not an SQLite database (%s); move it away or "
+            "point the store at another file",
+            path, sqlite3_errmsg(db));
+  } else if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_CORRUPT) {
+    fmt_err(err, errlen,
+            "store: database %s is corrupt or truncated (PRAGMA quick_check: "
+            "%s); restore it from a backup",
+            path, rc == SQLITE_OK ? res : sqlite3_errmsg(db));
+  } else {
+    fmt_err(err, errlen, "store: cannot read database %s: %s", path,
+            sqlite3_errmsg(db));
+  }
+  return SG_EIO;
+}
+
+static int set_pragmas(sq_t *sq, const char *path, char *err, size_t errlen) {
+  sqlite3 *db = sq->writer.db;
+  char mode[32] = "";
+  if (exec_sql(db, "PRAGMA journal_mode=WAL", mode, sizeof mode) != SQLITE_OK ||
+      strcmp(mode, "wal") != 0) {
+    fmt_err(err, errlen, "store: cannot put %s in WAL mode: %s", path,
+            sqlite3_errmsg(db));
+    return SG_EIO;
+  }
+  const char *sync = sq->st->cfg.sync_normal ? "PRAGMA synchronous=NORMAL"
+                                             : "PRAGMA synchronous=FULL";
+  if (exec_sql(db, sync, NULL, 0) != SQLITE_OK ||
+      exec_sql(db, "PRAGMA foreign_keys=ON", NULL, 0) != SQLITE_OK ||
+      /* the undo copies of per-request savepoints stay in memory */
+      exec_sql(db, "PRAGMA temp_store=MEMORY", NULL, 0) != SQLITE_OK) {
+    fmt_err(err, errlen, "store: cannot configure %s: %s", path,
+            sqlite3_errmsg(db));
+    return SG_EIO;
+  }
+  return 0;
+}
+
+/* Applies the migrations the file lacks, in one transaction. */
+static int migrate_tx(sq_t *sq, const char *path, char *err, size_t errlen) {
+  sqlite3 *db = sq->writer.db;
+  const size_t known = sg__sqlite_migrations_count;
+  char ver[32] = "";
+  int rc = exec_sql(db,
+                    "CREATE TABLE IF NOT EXISTS schema_version (version "
+                    "INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms "
+                    "INTEGER NOT NULL)",
+                    NULL, 0);
+  if (rc == SQLITE_OK)
+    rc = exec_sql(db, "SELECT coalesce(max(version), 0) FROM schema_version",
+                  ver, sizeof ver);
+  if (rc != SQLITE_OK)
+    return SG_EIO;
+  unsigned have = (unsigned)strtoul(ver, NULL, 10);
+  if (have > known) {
+    if (err != NULL && errlen > 0)
+      snprintf(err, errlen,
+               "store: database %s has schema version %u, newer than the %zu "
+               "this smsgate knows; run a newer smsgate",
+               path, have, known);
+    return SG_ENOTSUP;
+  }
+  for (size_t i = have; i < known; i++) {
+    const sg__migration_t *m = &sg__sqlite_migrations[i];
+    char *emsg = NULL;
+    if (sqlite3_exec(db, m->sql, NULL, NULL, &emsg) != SQLITE_OK) {
+      fmt_err(err, errlen, "store: migration %s failed: %s", m->name,
+              emsg ? emsg : sqlite3_errmsg(db));
+      sqlite3_free(emsg);
+      return SG_EIO;
+    }
+    char ins[160];
+    snprintf(ins, sizeof ins,
+             "INSERT INTO schema_version VALUES (%u, '%s', %lld)", m->version,
+             m->name, (long long)sg__store_now(sq->st));
+    if (exec_sql(db, ins, NULL, 0) != SQLITE_OK)
+      return SG_EIO;
+    sq->st->info.migrated++;
+  }
+  sq->st->info.schema_version = (unsigned)known;
+  return 0;
+}
+
+static int migrate(sq_t *sq, const char *path, char *err, size_t errlen) {
+  sqlite3 *db = sq->writer.db;
+  if (exec_sql(db, "BEGIN IMMEDIATE", NULL, 0) != SQLITE_OK) {
+    fmt_err(err, errlen, "store: cannot write to %s: %s", path,
+            sqlite3_errmsg(db));
+    return SG_EIO;
+  }
+  int rc = migrate_tx(sq, path, err, errlen);
+  if (rc == 0)
+    rc = sg__sq_recover(&sq->writer, sg__store_now(sq->st),
+                        &sq->st->info.requeued_parts,
+                        &sq->st->info.requeued_webhooks) == 0
+             ? 0
+             : SG_EIO;
+  if (rc == 0 && exec_sql(db, "COMMIT", NULL, 0) != SQLITE_OK)
+    rc = SG_EIO;
+  if (rc < 0) {
+    if (err != NULL && errlen > 0 && err[0] == '\0')
+      fmt_err(err, errlen, "store: cannot prepare %s: %s", path,
+              sqlite3_errmsg(db));
+    exec_sql(db, "ROLLBACK", NULL, 0);
+  }
+  return rc;
+}
+
+/* ---- the queues ---------------------------------------------------------- */
+
+static void q_push(sq_queue_t *q, sg__store_req_t *r) {
+  r->next = NULL;
+  if (q->tail != NULL)
+    q->tail->next = r;
+  else
+    q->head = r;
+  q->tail = r;
+  q->len++;
+}
+
+/* Takes up to max requests off the front of q. */
+static sg__store_req_t *q_take(sq_queue_t *q, unsigned max, unsigned *n) {
+  sg__store_req_t *head = q->head, *last = NULL, *r = head;
+  unsigned k = 0;
+  while (r != NULL && k < max) {
+    last = r;
+    r = r->next;
+    k++;
+  }
+  if (last == NULL) {
+    *n = 0;
+    return NULL;
+  }
+  q->head = r;
+  if (r == NULL)
+    q->tail = NULL;
+  last->next = NULL;
+  q->len -= k;
+  *n = k;
+  return head;
+}
+
+/* Hands finished requests (a list) to the loop. */
+static void post_done(sq_t *sq, sg__store_req_t *list, bool write, unsigned n) {
+  uv_mutex_lock(&sq->done_lock);
+  for (sg__store_req_t *r = list, *next; r != NULL; r = next) {
+    next = r->next;
+    q_push(&sq->done, r);
+  }
+  if (!write)
+    sq->stats.reads += n;
+  uv_mutex_unlock(&sq->done_lock);
+  uv_async_send(&sq->async);
+}
+
+static void drain_done(sq_t *sq) {
+  uv_mutex_lock(&sq->done_lock);
+  sg__store_req_t *list = sq->done.head;
+  sq->done.head = sq->done.tail = NULL;
+  sq->done.len = 0;
+  uv_mutex_unlock(&sq->done_lock);
+  for (sg__store_req_t *r = list, *next; r != NULL; r = next) {
+    next = r->next;
+    sg__store_complete(sq->st, r);
+  }
+}
+
+static void async_cb(uv_async_t *h) {
+  drain_done(h->data);
+}
+
+static int sq_queue(sg_store_t *st, sg__store_req_t *req) {
+  sq_t *sq = st->impl;
+  bool write = sg__req_is_write(req);
+  sq_queue_t *q = write ? &sq->wq : &sq->rq;
+  unsigned max = write ? st->cfg.max_pending_writes : st->cfg.max_pending_reads;
+  int rc = 0;
+  uv_mutex_lock(&sq->lock);
+  if (sq->stopping)
+    rc = SG_ECLOSED;
+  else if (q->len >= max)
+    rc = SG_EBUSY;
+  else
+    q_push(q, req);
+  uv_mutex_unlock(&sq->lock);
+  if (rc == 0)
+    uv_cond_signal(write ? &sq->wcond : &sq->rcond);
+  return rc;
+}
+
+/* ---- the writer ---------------------------------------------------------- */
+
+static uint64_t now_us(void) {
+  return uv_hrtime() / 1000u;
+}
+
+/* Waits for writes; returns the group to run, or NULL to stop. */
+static sg__store_req_t *writer_take(sq_t *sq, unsigned *n, bool *arm) {
+  const sg_store_config_t *cfg = &sq->st->cfg;
+  uv_mutex_lock(&sq->lock);
+  while (sq->wq.len == 0 && !sq->stopping)
+    uv_cond_wait(&sq->wcond, &sq->lock);
+  if (cfg->max_wait_us > 0 && !sq->stopping) {
+    uint64_t deadline = uv_hrtime() + (uint64_t)cfg->max_wait_us * 1000u;
+    while (sq->wq.len < cfg->max_batch && !sq->stopping) {
+      uint64_t t = uv_hrtime();
+      if (t >= deadline ||
+          uv_cond_timedwait(&sq->wcond, &sq->lock, deadline - t) != 0)
+        break;
+    }
+  }
+  sg__store_req_t *group = q_take(&sq->wq, cfg->max_batch, n);
+  *arm = sq->fail_next > 0;
+  sq->fault.disk_full = sq->fail_full;
+  uv_mutex_unlock(&sq->lock);
+  return group;
+}
+
+/* Runs each request of the group in its own savepoint. Returns SG_EIO when
+ * the transaction must fail, else 0. */
+static int run_requests(sq_t *sq, sg__store_req_t *group, int64_t now) {
+  sg__sq_conn_t *c = &sq->writer;
+  for (sg__store_req_t *r = group; r != NULL; r = r->next) {
+    if (sg__sq_exec(c, SG__Q_SAVEPOINT) != SQLITE_OK)
+      return SG_EIO;
+    r->status = sg__sq_run_write(c, r, now);
+    if (r->status == SG_EIO)
+      return SG_EIO;
+    if (r->status < 0 && sg__sq_exec(c, SG__Q_ROLLBACK_TO) != SQLITE_OK)
+      return SG_EIO;
+    if (sg__sq_exec(c, SG__Q_RELEASE) != SQLITE_OK)
+      return SG_EIO;
+  }
+  return 0;
+}
+
+static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
+  sg__sq_conn_t *c = &sq->writer;
+  uint64_t t0 = now_us();
+  int64_t now = sg__store_now(sq->st);
+  sq->fault.failing = arm;
+  sq->fault.tripped = false;
+  int rc = sg__sq_exec(c, SG__Q_BEGIN) == SQLITE_OK ? 0 : SG_EIO;
+  if (rc == 0)
+    rc = run_requests(sq, group, now);
+  if (rc == 0 && sg__sq_exec(c, SG__Q_COMMIT) != SQLITE_OK)
+    rc = SG_EIO;
+  if (rc < 0) {
+    if (!sqlite3_get_autocommit(c->db))
+      sg__sq_exec(c, SG__Q_ROLLBACK);
+    for (sg__store_req_t *r = group; r != NULL; r = r->next)
+      r->status = SG_EIO;
+  }
+  sq->fault.failing = false;
+  uint64_t took = now_us() - t0;
+  uv_mutex_lock(&sq->lock);
+  if (sq->fault.tripped && sq->fail_next > 0)
+    sq->fail_next--;
+  uv_mutex_unlock(&sq->lock);
+  uv_mutex_lock(&sq->done_lock);
+  if (rc < 0) {
+    sq->stats.failed_commits++;
+  } else {
+    sq->stats.commits++;
+    sq->stats.writes += n;
+    if (n > sq->stats.max_group)
+      sq->stats.max_group = n;
+  }
+  sq->stats.commit_us_total += took;
+  uv_mutex_unlock(&sq->done_lock);
+  post_done(sq, group, true, n);
+}
+
+static void writer_main(void *arg) {
+  sq_t *sq = arg;
+  for (;;) {
+    unsigned n;
+    bool arm;
+    sg__store_req_t *group = writer_take(sq, &n, &arm);
+    if (group == NULL)
+      break;
+    run_group(sq, group, n, arm);
+  }
+}
+
+/* ---- the checkpointer ---------------------------------------------------- */
+
+/* Copying the write-ahead log back into the main file (a checkpoint) reads
+ * and writes and, with synchronous=FULL, syncs the whole file: done by the
+ * writer after a commit (SQLite's default), it would hold up the
+ * acknowledgements of the next group. The writer only notes that the log
+ * has grown; a thread of its own copies it, PASSIVE, beside the writer. */
+#define CKPT_PAGES 1000
+
+static int wal_hook_cb(void *arg, sqlite3 *db, const char *name, int pages) {
+  sq_t *sq = arg;
+  (void)name;
+  if (pages >= 2 * CKPT_PAGES) {
+    /* The checkpointer cannot catch up with a writer that never pauses,
+     * and the log only starts over once a checkpoint caught up: the writer
+     * makes this one itself, between two groups. */
+    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  } else if (pages >= CKPT_PAGES) {
+    uv_mutex_lock(&sq->lock);
+    sq->ckpt_wanted = true;
+    uv_mutex_unlock(&sq->lock);
+    uv_cond_signal(&sq->ccond);
+  }
+  return SQLITE_OK;
+}
+
+static void ckpt_main(void *arg) {
+  sq_t *sq = arg;
+  for (;;) {
+    uv_mutex_lock(&sq->lock);
+    while (!sq->ckpt_wanted && !sq->stopping)
+      uv_cond_wait(&sq->ccond, &sq->lock);
+    bool stop = sq->stopping;
+    sq->ckpt_wanted = false;
+    uv_mutex_unlock(&sq->lock);
+    if (stop) /* closing the writer makes the last checkpoint */
+      break;
+    if (sqlite3_wal_checkpoint_v2(sq->ckpt.db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                  NULL, NULL) == SQLITE_OK) {
+      uv_mutex_lock(&sq->done_lock);
+      sq->stats.checkpoints++;
+      uv_mutex_unlock(&sq->done_lock);
+    }
+  }
+}
+
+/* ---- the readers --------------------------------------------------------- */
+
+typedef struct reader_arg {
+  sq_t *sq;
+  sg__sq_conn_t *conn;
+} reader_arg_t;
+
+static void reader_main(void *arg) {
+  sq_t *sq = ((reader_arg_t *)arg)->sq;
+  sg__sq_conn_t *c = ((reader_arg_t *)arg)->conn;
+  sg_free(arg);
+  for (;;) {
+    uv_mutex_lock(&sq->lock);
+    while (sq->rq.len == 0 && !sq->stopping)
+      uv_cond_wait(&sq->rcond, &sq->lock);
+    unsigned n;
+    sg__store_req_t *r = q_take(&sq->rq, 1, &n);
+    uv_mutex_unlock(&sq->lock);
+    if (r == NULL)
+      break;
+    r->status = sg__sq_run_read(c, r);
+    post_done(sq, r, false, 1);
+  }
+}
+
+/* ---- start, stop --------------------------------------------------------- */
+
+static int start_threads(sq_t *sq) {
+  if (uv_thread_create(&sq->ckpt_tid, ckpt_main, sq) != 0)
+    return SG_ENOMEM;
+  sq->ckpt_started = true;
+  /* Replaces SQLite's checkpoint after commit (wal_autocheckpoint). */
+  sqlite3_wal_hook(sq->writer.db, wal_hook_cb, sq);
+  if (uv_thread_create(&sq->writer_tid, writer_main, sq) != 0)
+    return SG_ENOMEM;
+  sq->threads_started = 1;
+  for (unsigned i = 0; i < sq->n_readers; i++) {
+    reader_arg_t *a = sg_malloc(sizeof *a);
+    if (a == NULL)
+      return SG_ENOMEM;
+    a->sq = sq;
+    a->conn = &sq->readers[i];
+    if (uv_thread_create(&sq->reader_tids[i], reader_main, a) != 0) {
+      sg_free(a);
+      return SG_ENOMEM;
+    }
+    sq->threads_started++;
+  }
+  return 0;
+}
+
+static void stop_threads(sq_t *sq) {
+  if (!sq->sync_ready)
+    return;
+  uv_mutex_lock(&sq->lock);
+  sq->stopping = true;
+  uv_mutex_unlock(&sq->lock);
+  uv_cond_broadcast(&sq->wcond);
+  uv_cond_broadcast(&sq->rcond);
+  uv_cond_broadcast(&sq->ccond);
+  if (sq->threads_started > 0)
+    uv_thread_join(&sq->writer_tid);
+  for (unsigned i = 0; i + 1 < sq->threads_started; i++)
+    uv_thread_join(&sq->reader_tids[i]);
+  if (sq->ckpt_started)
+    uv_thread_join(&sq->ckpt_tid);
+  sq->threads_started = 0;
+  sq->ckpt_started = false;
+}
+
+/* Frees everything but the async handle (which needs the loop to close). */
+static void sq_release(sq_t *sq) {
+  /* Readers first: the last connection to close checkpoints the log into
+   * the main file, and that is the writer's job. */
+  for (unsigned i = 0; sq->readers != NULL && i < sq->n_readers; i++)
+    conn_close(&sq->readers[i]);
+  conn_close(&sq->ckpt);
+  conn_close(&sq->writer);
+  sg_free(sq->readers);
+  sg_free(sq->reader_tids);
+  if (sq->fault_on)
+    sg__sq_fault_unregister(&sq->fault);
+  if (sq->sync_ready) {
+    uv_mutex_destroy(&sq->lock);
+    uv_mutex_destroy(&sq->done_lock);
+    uv_cond_destroy(&sq->wcond);
+    uv_cond_destroy(&sq->rcond);
+    uv_cond_destroy(&sq->ccond);
+  }
+}
+
+static void async_closed(uv_handle_t *h) {
+  sq_t *sq = h->data;
+  sg_store_t *st = sq->st;
+  void (*closed)(sg_store_t *) = sq->closed;
+  sq_release(sq);
+  sg_free(sq);
+  if (closed != NULL)
+    closed(st);
+}
+
+static void sq_close(sg_store_t *st, void (*done)(sg_store_t *st)) {
+  sq_t *sq = st->impl;
+  stop_threads(sq);
+  drain_done(sq);
+  sq->closed = done;
+  uv_close((uv_handle_t *)&sq->async, async_closed);
+}
+
+static void sq_stats(sg_store_t *st, sg_store_stats_t *out) {
+  sq_t *sq = st->impl;
+  uv_mutex_lock(&sq->done_lock);
+  *out = sq->stats;
+  uv_mutex_unlock(&sq->done_lock);
+  uv_mutex_lock(&sq->lock);
+  out->pending_writes = sq->wq.len;
+  out->pending_reads = sq->rq.len;
+  uv_mutex_unlock(&sq->lock);
+}
+
+static const sg__store_backend_t sqlite_backend = {"sqlite", sq_queue, sq_close,
+                                                   sq_stats};
+
+static int init_sync(sq_t *sq) {
+  if (uv_mutex_init(&sq->lock) != 0)
+    return SG_ENOMEM;
+  if (uv_mutex_init(&sq->done_lock) != 0) {
+    uv_mutex_destroy(&sq->lock);
+    return SG_ENOMEM;
+  }
+  uv_cond_init(&sq->wcond);
+  uv_cond_init(&sq->rcond);
+  uv_cond_init(&sq->ccond);
+  if (uv_async_init(sq->st->loop, &sq->async, async_cb) != 0) {
+    uv_mutex_destroy(&sq->lock);
+    uv_mutex_destroy(&sq->done_lock);
+    uv_cond_destroy(&sq->wcond);
+    uv_cond_destroy(&sq->rcond);
+    uv_cond_destroy(&sq->ccond);
+    return SG_ENOMEM;
+  }
+  sq->async.data = sq;
+  sq->sync_ready = true;
+  return 0;
+}
+
+static int open_readers(sq_t *sq, const char *path, char *err, size_t errlen) {
+  sq->n_readers = sq->st->cfg.readers;
+  sq->readers = sg_calloc(sq->n_readers, sizeof *sq->readers);
+  sq->reader_tids = sg_calloc(sq->n_readers, sizeof *sq->reader_tids);
+  if (sq->readers == NULL || sq->reader_tids == NULL)
+    return SG_ENOMEM;
+  for (unsigned i = 0; i < sq->n_readers; i++) {
+    int rc = conn_open(sq, &sq->readers[i], path, false, err, errlen);
+    if (rc < 0)
+      return rc;
+    exec_sql(sq->readers[i].db, "PRAGMA query_only=1", NULL, 0);
+  }
+  return 0;
+}
+
+static int open_all(sq_t *sq, const char *path, char *err, size_t errlen) {
+  int rc;
+  if (sq->fault_on && (rc = sg__sq_fault_register(&sq->fault)) < 0) {
+    fmt_err(err, errlen, "store: cannot register the test VFS for %s: %s", path,
+            sg_strerror(rc));
+    return rc;
+  }
+  if ((rc = conn_open(sq, &sq->writer, path, true, err, errlen)) < 0)
+    return rc;
+  if (sq->st->cfg.quick_check &&
+      (rc = check_file(sq->writer.db, path, err, errlen)) < 0)
+    return rc;
+  if ((rc = set_pragmas(sq, path, err, errlen)) < 0 ||
+      (rc = migrate(sq, path, err, errlen)) < 0 ||
+      (rc = open_readers(sq, path, err, errlen)) < 0 ||
+      (rc = conn_open(sq, &sq->ckpt, path, false, err, errlen)) < 0)
+    return rc;
+  if ((rc = init_sync(sq)) < 0)
+    return rc;
+  return start_threads(sq);
+}
+
+int sg__sqlite_open(sg_store_t *st, const char *path, char *err,
+                    size_t errlen) {
+  sq_t *sq = sg_calloc(1, sizeof *sq);
+  if (sq == NULL)
+    return SG_ENOMEM;
+  sq->st = st;
+  sq->fault_on = st->cfg.fault_injection;
+  st->info.backend = "sqlite";
+  int rc = open_all(sq, path, err, errlen);
+  if (rc < 0) {
+    if (err != NULL && errlen > 0 && err[0] == '\0')
+      fmt_err(err, errlen, "store: cannot open %s: %s", path, sg_strerror(rc));
+    stop_threads(sq);
+    if (sq->sync_ready) {
+      /* The async handle is the loop's until closed: close it and let its
+       * close callback free the rest. */
+      sq->closed = NULL;
+      uv_close((uv_handle_t *)&sq->async, async_closed);
+    } else {
+      sq_release(sq);
+      sg_free(sq);
+    }
+    return rc;
+  }
+  st->be = &sqlite_backend;
+  st->impl = sq;
+  return 0;
+}
+
+int sg_store_sqlite_fail_next(sg_store_t *st, unsigned n, bool disk_full) {
+  if (st == NULL || st->be != &sqlite_backend)
+    return SG_EINVAL;
+  sq_t *sq = st->impl;
+  if (!sq->fault_on)
+    return SG_ENOTSUP;
+  uv_mutex_lock(&sq->lock);
+  sq->fail_next = n;
+  sq->fail_full = disk_full;
+  uv_mutex_unlock(&sq->lock);
+  return 0;
+}

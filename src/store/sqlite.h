@@ -1,0 +1,22 @@
+/* sqlite.h - what only the SQLite store has: its test seam.
+ *
+ * The engine uses store/store.h alone; this header is for tests and
+ * benchmarks that need to make the disk fail on purpose.
+ */
+#ifndef SG_STORE_SQLITE_H
+#define SG_STORE_SQLITE_H
+
+#include <stdbool.h>
+
+#include "store/store.h"
+
+/* Makes the next n write transactions that reach the disk fail as the disk
+ * would: their writes to the write-ahead log return SQLITE_FULL (disk_full)
+ * or SQLITE_IOERR_WRITE, so COMMIT fails inside SQLite, every request of
+ * those transactions gets SG_EIO and SQLite rolls them back. A transaction
+ * that writes nothing does not count. n = 0 disarms. Needs a store opened
+ * with sg_store_config_t.fault_injection (else SG_ENOTSUP); loop thread.
+ * Returns 0, SG_ENOTSUP or SG_EINVAL (not a SQLite store). */
+int sg_store_sqlite_fail_next(sg_store_t *st, unsigned n, bool disk_full);
+
+#endif

@@ -1,0 +1,230 @@
+/* sqlite_int.h - what the files of the SQLite store share: the backend's
+ * state, a connection with its prepared statements, the SQL, and the entry
+ * points of the write and read code. Not for use outside src/store/.
+ */
+#ifndef SG_STORE_SQLITE_INT_H
+#define SG_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "store/store_int.h"
+
+/* The columns of a message, in the order sg__sq_read_message reads them. */
+#define SG__SQ_MSG_COLS                                                        \
+  "id, batch_id, account_id, sender, recipient, encoding, is_binary, body, "   \
+  "validity_ms, send_at_ms, callback_url, client_ref, priority, dlr_wanted, "  \
+  "status, error_code, parts_total, created_ms, updated_ms"
+
+#define SG__SQ_INBOUND_COLS                                                    \
+  "id, account_id, connector, sender, recipient, encoding, is_binary, body, "  \
+  "parts, received_ms, created_ms"
+
+/* Every fixed statement, prepared once per connection on first use. */
+#define SG__SQ_QUERIES(X)                                                      \
+  X(BEGIN, "BEGIN IMMEDIATE")                                                  \
+  X(BEGIN_READ, "BEGIN")                                                       \
+  X(COMMIT, "COMMIT")                                                          \
+  X(ROLLBACK, "ROLLBACK")                                                      \
+  X(SAVEPOINT, "SAVEPOINT req")                                                \
+  X(RELEASE, "RELEASE req")                                                    \
+  X(ROLLBACK_TO, "ROLLBACK TO req")                                            \
+  X(IDEM_GET, "SELECT request_hash, response, expires_ms FROM "                \
+              "idempotency_keys WHERE account_id = ?1 AND key = ?2")           \
+  X(IDEM_DEL,                                                                  \
+    "DELETE FROM idempotency_keys WHERE account_id = ?1 AND key = ?2")         \
+  X(IDEM_PUT, "INSERT INTO idempotency_keys (account_id, key, request_hash, "  \
+              "response, created_ms, expires_ms) VALUES (?1,?2,?3,?4,?5,?6)")  \
+  X(IDEM_PURGE, "DELETE FROM idempotency_keys WHERE (account_id, key) IN "     \
+                "(SELECT account_id, key FROM idempotency_keys "               \
+                "WHERE expires_ms <= ?1 LIMIT ?2)")                            \
+  X(MSG_INSERT,                                                                \
+    "INSERT INTO messages (id, batch_id, account_id, sender, recipient, "      \
+    "encoding, is_binary, body, validity_ms, send_at_ms, callback_url, "       \
+    "client_ref, priority, dlr_wanted, status, parts_total, created_ms, "      \
+    "updated_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"      \
+    "?15,?16,?17,?17)")                                                        \
+  X(PART_INSERT,                                                               \
+    "INSERT INTO parts (message_id, seq, connector, encoding, lang_locking, "  \
+    "lang_single, udh, ud, concat_ref, concat_total, priority, expires_ms, "   \
+    "status, updated_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"      \
+    "?13,?14)")                                                                \
+  X(EVENT_INSERT, "INSERT INTO events (message_id, part_seq, status, "         \
+                  "error_code, detail, time_ms) VALUES (?1,?2,?3,?4,?5,?6)")   \
+  X(SCHED_DUE, "SELECT id FROM messages INDEXED BY messages_scheduled "        \
+               "WHERE status = 'scheduled' AND send_at_ms <= ?1 "              \
+               "ORDER BY send_at_ms LIMIT ?2")                                 \
+  X(SCHED_RELEASE, "UPDATE parts SET status = 'queued', updated_ms = ?2 "      \
+                   "WHERE message_id = ?1 AND status = 'scheduled'")           \
+  X(EXPIRE_DUE, "SELECT id, message_id, seq FROM parts WHERE expires_ms IS "   \
+                "NOT NULL AND status IN ('queued', 'scheduled') AND "          \
+                "expires_ms <= ?1 LIMIT ?2")                                   \
+  X(LEASE_DUE, "SELECT id, message_id, seq FROM parts WHERE status = "         \
+               "'sending' AND lease_until_ms <= ?1 LIMIT ?2")                  \
+  X(PART_REQUEUE, "UPDATE parts SET status = 'queued', lease_until_ms = "      \
+                  "NULL, updated_ms = ?2 WHERE id = ?1")                       \
+  X(CLAIM_SELECT,                                                              \
+    "SELECT p.id, p.attempts, p.message_id, p.seq, p.connector, m.sender, "    \
+    "m.recipient, p.encoding, p.lang_locking, p.lang_single, p.udh, p.ud, "    \
+    "p.concat_ref, p.concat_total, p.priority, m.dlr_wanted, p.expires_ms "    \
+    "FROM parts p JOIN messages m ON m.id = p.message_id WHERE "               \
+    "p.connector = ?1 AND p.status = 'queued' AND p.next_attempt_ms <= ?2 "    \
+    "ORDER BY p.priority DESC, p.id LIMIT ?3")                                 \
+  X(PART_CLAIM, "UPDATE parts SET status = 'sending', attempts = attempts "    \
+                "+ 1, lease_until_ms = ?2, updated_ms = ?3 WHERE id = ?1")     \
+  X(PARTS_OF_MSG, "SELECT status FROM parts WHERE message_id = ?1")            \
+  X(MSG_FOR_EVENT,                                                             \
+    "SELECT status, batch_id, account_id, sender, recipient, client_ref, "     \
+    "callback_url, parts_total FROM messages WHERE id = ?1")                   \
+  X(MSG_SET_STATUS, "UPDATE messages SET status = ?2, error_code = "           \
+                    "COALESCE(?3, error_code), updated_ms = ?4 WHERE id = ?1") \
+  X(WEBHOOK_INSERT,                                                            \
+    "INSERT INTO webhooks (account_id, message_id, event_id, inbound_id, "     \
+    "url, payload, status, next_attempt_ms, created_ms, updated_ms) VALUES "   \
+    "(?1,?2,?3,?4,?5,?6,'pending',?7,?7,?7)")                                  \
+  X(PART_BY_ID,                                                                \
+    "SELECT message_id, seq, status, attempts FROM parts WHERE id = ?1")       \
+  X(PART_SENT, "UPDATE parts SET status = 'sent', smsc_id = ?2, error_code "   \
+               "= NULL, error = NULL, lease_until_ms = NULL, updated_ms = "    \
+               "?3 WHERE id = ?1")                                             \
+  X(PART_RETRY, "UPDATE parts SET status = 'queued', next_attempt_ms = ?2, "   \
+                "connector = COALESCE(?3, connector), error_code = ?4, "       \
+                "error = ?5, lease_until_ms = NULL, updated_ms = ?6 "          \
+                "WHERE id = ?1")                                               \
+  X(PART_SET_STATUS, "UPDATE parts SET status = ?2, error_code = "             \
+                     "COALESCE(?3, error_code), error = COALESCE(?4, error), " \
+                     "lease_until_ms = NULL, updated_ms = ?5 WHERE id = ?1")   \
+  X(PART_BY_SMSC, "SELECT id, message_id, seq, status FROM parts WHERE "       \
+                  "connector = ?1 AND smsc_id = ?2 ORDER BY id DESC LIMIT 1")  \
+  X(CANCEL_GET, "SELECT status, account_id FROM messages WHERE id = ?1")       \
+  X(CANCEL_CHECK, "SELECT count(*) FROM parts WHERE message_id = ?1 AND "      \
+                  "status NOT IN ('queued', 'scheduled')")                     \
+  X(CANCEL_PARTS, "UPDATE parts SET status = 'canceled', updated_ms = ?2 "     \
+                  "WHERE message_id = ?1")                                     \
+  X(WH_LEASE_DUE,                                                              \
+    "UPDATE webhooks SET status = 'pending', lease_until_ms = NULL, "          \
+    "updated_ms = ?3 WHERE id IN (SELECT id FROM webhooks INDEXED BY "         \
+    "webhooks_lease WHERE status = 'sending' AND lease_until_ms <= ?1 "        \
+    "LIMIT ?2)")                                                               \
+  X(WH_CLAIM_SELECT,                                                           \
+    "SELECT id, account_id, message_id, url, payload, attempts, created_ms "   \
+    "FROM webhooks INDEXED BY webhooks_due WHERE status = 'pending' AND "      \
+    "next_attempt_ms <= ?1 "                                                   \
+    "ORDER BY next_attempt_ms, id LIMIT ?2")                                   \
+  X(WH_CLAIM, "UPDATE webhooks SET status = 'sending', attempts = attempts "   \
+              "+ 1, lease_until_ms = ?2, updated_ms = ?3 WHERE id = ?1")       \
+  X(WH_DONE, "UPDATE webhooks SET status = 'done', lease_until_ms = NULL, "    \
+             "updated_ms = ?2 WHERE id = ?1")                                  \
+  X(WH_RETRY, "UPDATE webhooks SET status = 'pending', next_attempt_ms = "     \
+              "?2, last_error = ?3, lease_until_ms = NULL, updated_ms = ?4 "   \
+              "WHERE id = ?1")                                                 \
+  X(WH_FAIL, "UPDATE webhooks SET status = 'failed', last_error = ?2, "        \
+             "lease_until_ms = NULL, updated_ms = ?3 WHERE id = ?1")           \
+  X(INBOUND_INSERT,                                                            \
+    "INSERT INTO inbound (" SG__SQ_INBOUND_COLS ") VALUES (?1,?2,?3,?4,?5,"    \
+    "?6,?7,?8,?9,?10,?11)")                                                    \
+  X(ACCOUNT_INSERT, "INSERT INTO accounts (name, password_hash, "              \
+                    "webhook_url, disabled, created_ms) VALUES (?1,?2,?3,?4,"  \
+                    "?5)")                                                     \
+  X(APIKEY_INSERT, "INSERT INTO api_keys (account_id, key_hash, label, "       \
+                   "created_ms) SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT "   \
+                   "1 FROM accounts WHERE id = ?1)")                           \
+  X(APIKEY_REVOKE, "UPDATE api_keys SET revoked_ms = ?2 WHERE id = ?1 AND "    \
+                   "revoked_ms IS NULL")                                       \
+  X(R_MESSAGE, "SELECT " SG__SQ_MSG_COLS " FROM messages WHERE id = ?1")       \
+  X(R_PARTS, "SELECT id, seq, connector, status, smsc_id, error_code, "        \
+             "error, attempts, next_attempt_ms, updated_ms FROM parts WHERE "  \
+             "message_id = ?1 ORDER BY seq")                                   \
+  X(R_EVENTS, "SELECT id, part_seq, status, error_code, detail, time_ms "      \
+              "FROM events WHERE message_id = ?1 ORDER BY id")                 \
+  X(R_COUNT_MSGS, "SELECT status, count(*) FROM messages GROUP BY status")     \
+  X(R_COUNT_PARTS, "SELECT status, count(*) FROM parts GROUP BY status")       \
+  X(R_COUNT_WH, "SELECT status, count(*) FROM webhooks GROUP BY status")       \
+  X(R_COUNT_INBOUND, "SELECT count(*) FROM inbound")                           \
+  X(R_APIKEY, "SELECT a.id, a.name, a.password_hash, a.webhook_url, "          \
+              "a.disabled, a.created_ms, k.id FROM api_keys k JOIN accounts "  \
+              "a ON a.id = k.account_id WHERE k.key_hash = ?1 AND "            \
+              "k.revoked_ms IS NULL")                                          \
+  X(R_ACCOUNT, "SELECT id, name, password_hash, webhook_url, disabled, "       \
+               "created_ms, 0 FROM accounts WHERE name = ?1")
+
+typedef enum sg__sq_query {
+#define SG__SQ_ENUM(name, sql) SG__Q_##name,
+  SG__SQ_QUERIES(SG__SQ_ENUM)
+#undef SG__SQ_ENUM
+      SG__Q_COUNT
+} sg__sq_query_t;
+
+/* Filter combinations of a message list (bits), each its own statement. */
+#define SG__SQ_LIST_VARIANTS 128
+#define SG__SQ_INBOUND_VARIANTS 4
+
+/* One connection and its statements; used by one thread. */
+typedef struct sg__sq_conn {
+  sqlite3 *db;
+  sg_store_t *st;
+  sqlite3_stmt *q[SG__Q_COUNT];
+  sqlite3_stmt *list[SG__SQ_LIST_VARIANTS];
+  sqlite3_stmt *inbound[SG__SQ_INBOUND_VARIANTS];
+} sg__sq_conn_t;
+
+/* The fault-injecting VFS (sqlite_fault.c). */
+typedef struct sg__sq_fault {
+  char vfs_name[48];
+  void *vfs;      /* sqlite3_vfs, registered while the store is open */
+  bool failing;   /* writer thread: fail WAL/journal writes now */
+  bool disk_full; /* SQLITE_FULL instead of SQLITE_IOERR_WRITE */
+  bool tripped;   /* a write was failed since failing was set */
+} sg__sq_fault_t;
+
+int sg__sq_fault_register(sg__sq_fault_t *f);
+void sg__sq_fault_unregister(sg__sq_fault_t *f);
+
+/* Statement q of c, prepared on first use and reset; NULL on failure (the
+ * connection's error says why). */
+sqlite3_stmt *sg__sq_stmt(sg__sq_conn_t *c, sg__sq_query_t q);
+/* Prepares sql as a persistent statement; NULL on failure. */
+sqlite3_stmt *sg__sq_prepare(sg__sq_conn_t *c, const char *sql);
+/* Runs a statement without rows (or whose rows do not matter) to the end
+ * and resets it. Returns SQLITE_OK or the error. */
+int sg__sq_exec(sg__sq_conn_t *c, sg__sq_query_t q);
+int sg__sq_step_done(sqlite3_stmt *s);
+
+/* An SQLite result as an SG_E* code: CONSTRAINT is SG_EEXIST, every other
+ * failure SG_EIO (which fails the whole transaction). */
+int sg__sq_err(int rc);
+
+/* Binding helpers (NULL text / blob binds SQL NULL; 0 times bind NULL). */
+int sg__sq_bind_text(sqlite3_stmt *s, int i, const char *v);
+int sg__sq_bind_blob(sqlite3_stmt *s, int i, const void *v, size_t n);
+int sg__sq_bind_opt_ms(sqlite3_stmt *s, int i, int64_t ms);
+/* Column helpers: copies into the arena (NULL column -> NULL). */
+const char *sg__sq_col_text(sg__arena_t *a, sqlite3_stmt *s, int i, bool *ok);
+const uint8_t *sg__sq_col_blob(sg__arena_t *a, sqlite3_stmt *s, int i,
+                               size_t *len, bool *ok);
+sg_msg_status_t sg__sq_col_status(sqlite3_stmt *s, int i);
+
+/* Runs one write request inside the group's transaction (sqlite_write.c).
+ * Returns 0 or a request error (SG_EEXIST, SG_ENOENT, SG_ESTATE,
+ * SG_ENOMEM): its writes are rolled back to the request's savepoint; or
+ * SG_EIO: the whole transaction fails. */
+int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
+
+/* Runs one read request on a reader connection (sqlite_read.c). */
+int sg__sq_run_read(sg__sq_conn_t *c, sg__store_req_t *req);
+
+/* The passes before a claim (sqlite_write.c); counts add to the outs. */
+int sg__sq_release_scheduled(sg__sq_conn_t *c, sg__store_req_t *req,
+                             int64_t now, size_t *n);
+int sg__sq_expire(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now,
+                  size_t *n);
+int sg__sq_requeue_leases(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now,
+                          size_t *n);
+
+/* Recovery at open: every 'sending' part and webhook back to the queue. */
+int sg__sq_recover(sg__sq_conn_t *c, int64_t now, uint64_t *parts,
+                   uint64_t *webhooks);
+
+#endif

@@ -1,0 +1,389 @@
+/* sqlite_read.c - the read requests of the SQLite store, run by a reader
+ * thread on its own read-only connection, each in one read transaction so
+ * that a message, its parts and its events come from the same snapshot.
+ *
+ * Results are copied into the request's arena before the statement is
+ * reset. This file must never write to the database nor touch the loop.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "store/sqlite_int.h"
+
+/* Reads the SG__SQ_MSG_COLS of the current row into m. */
+static void read_message(sg__arena_t *a, sqlite3_stmt *s, sg_store_message_t *m,
+                         bool *ok) {
+  const char *id = (const char *)sqlite3_column_text(s, 0);
+  const char *batch = (const char *)sqlite3_column_text(s, 1);
+  snprintf(m->id, sizeof m->id, "%s", id ? id : "");
+  snprintf(m->batch_id, sizeof m->batch_id, "%s", batch ? batch : "");
+  m->account_id = sqlite3_column_int64(s, 2);
+  m->sender = sg__sq_col_text(a, s, 3, ok);
+  m->recipient = sg__sq_col_text(a, s, 4, ok);
+  m->encoding = (sg_encoding_t)sqlite3_column_int(s, 5);
+  m->binary = sqlite3_column_int(s, 6) != 0;
+  m->body = sg__sq_col_blob(a, s, 7, &m->body_len, ok);
+  m->validity_ms = sqlite3_column_int64(s, 8);
+  m->send_at_ms = sqlite3_column_int64(s, 9);
+  m->callback_url = sg__sq_col_text(a, s, 10, ok);
+  m->client_ref = sg__sq_col_text(a, s, 11, ok);
+  m->priority = (uint8_t)sqlite3_column_int(s, 12);
+  m->dlr_wanted = sqlite3_column_int(s, 13) != 0;
+  m->status = sg__sq_col_status(s, 14);
+  m->error_code = sqlite3_column_int(s, 15);
+  m->parts_total = (unsigned)sqlite3_column_int(s, 16);
+  m->created_ms = sqlite3_column_int64(s, 17);
+  m->updated_ms = sqlite3_column_int64(s, 18);
+}
+
+/* Grows a result array in the arena (doubling: old copies are left in the
+ * arena, which is freed as a whole). */
+static void *grow(sg__arena_t *a, void *arr, size_t n, size_t *cap,
+                  size_t size) {
+  if (n < *cap)
+    return arr;
+  size_t ncap = *cap ? 2 * *cap : 8;
+  void *p = sg__arena_alloc(a, ncap * size);
+  if (p != NULL && n > 0)
+    memcpy(p, arr, n * size);
+  *cap = ncap;
+  return p;
+}
+
+static int read_parts(sg__sq_conn_t *c, sg__store_req_t *r) {
+  sg_store_message_t *m = &r->out.message;
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_R_PARTS);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, m->id);
+  sg_store_part_t *parts = NULL;
+  size_t n = 0, cap = 0;
+  bool ok = true;
+  int rc;
+  while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if ((parts = grow(&r->arena, parts, n, &cap, sizeof *parts)) == NULL)
+      break;
+    sg_store_part_t *p = &parts[n++];
+    p->part_id = sqlite3_column_int64(s, 0);
+    p->seq = (unsigned)sqlite3_column_int(s, 1);
+    p->connector = sg__sq_col_text(&r->arena, s, 2, &ok);
+    p->status = sg__sq_col_status(s, 3);
+    p->smsc_id = sg__sq_col_text(&r->arena, s, 4, &ok);
+    p->error_code = sqlite3_column_int(s, 5);
+    p->error = sg__sq_col_text(&r->arena, s, 6, &ok);
+    p->attempts = (unsigned)sqlite3_column_int(s, 7);
+    p->next_attempt_ms = sqlite3_column_int64(s, 8);
+    p->updated_ms = sqlite3_column_int64(s, 9);
+  }
+  sqlite3_reset(s);
+  m->parts = parts;
+  m->n_parts = n;
+  if (!ok || (parts == NULL && rc == SQLITE_ROW))
+    return SG_ENOMEM;
+  return rc == SQLITE_DONE ? 0 : SG_EIO;
+}
+
+static int read_events(sg__sq_conn_t *c, sg__store_req_t *r) {
+  sg_store_message_t *m = &r->out.message;
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_R_EVENTS);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, m->id);
+  sg_store_event_t *ev = NULL;
+  size_t n = 0, cap = 0;
+  bool ok = true;
+  int rc;
+  while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if ((ev = grow(&r->arena, ev, n, &cap, sizeof *ev)) == NULL)
+      break;
+    sg_store_event_t *e = &ev[n++];
+    e->id = sqlite3_column_int64(s, 0);
+    e->part_seq = (unsigned)sqlite3_column_int(s, 1);
+    e->status = sg__sq_col_status(s, 2);
+    e->error_code = sqlite3_column_int(s, 3);
+    e->detail = sg__sq_col_text(&r->arena, s, 4, &ok);
+    e->time_ms = sqlite3_column_int64(s, 5);
+  }
+  sqlite3_reset(s);
+  m->events = ev;
+  m->n_events = n;
+  if (!ok || (ev == NULL && rc == SQLITE_ROW))
+    return SG_ENOMEM;
+  return rc == SQLITE_DONE ? 0 : SG_EIO;
+}
+
+static int get_message(sg__sq_conn_t *c, sg__store_req_t *r) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_R_MESSAGE);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, r->in.msg.id);
+  int rc = sqlite3_step(s);
+  bool ok = true;
+  if (rc == SQLITE_ROW)
+    read_message(&r->arena, s, &r->out.message, &ok);
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW)
+    return rc == SQLITE_DONE ? SG_ENOENT : SG_EIO;
+  if (!ok)
+    return SG_ENOMEM;
+  if (r->in.msg.account_id != 0 &&
+      r->out.message.account_id != r->in.msg.account_id)
+    return SG_ENOENT;
+  rc = read_parts(c, r);
+  return rc < 0 ? rc : read_events(c, r);
+}
+
+/* ---- lists --------------------------------------------------------------- */
+
+enum {
+  F_ACCOUNT = 1,
+  F_STATUS = 2,
+  F_RECIPIENT = 4,
+  F_BATCH = 8,
+  F_CURSOR = 16,
+  F_FROM = 32,
+  F_TO = 64
+};
+
+/* The statement of one filter combination; parameters are numbered the
+ * same in all of them (?1 account .. ?7 to, ?8 limit). */
+static sqlite3_stmt *list_stmt(sg__sq_conn_t *c, unsigned mask) {
+  if (c->list[mask] != NULL) {
+    sqlite3_reset(c->list[mask]);
+    sqlite3_clear_bindings(c->list[mask]);
+    return c->list[mask];
+  }
+  /* A batch or a recipient narrows most: say so, since the planner has no
+   * statistics to tell it. */
+  const char *index = mask & F_BATCH       ? " INDEXED BY messages_batch"
+                      : mask & F_RECIPIENT ? " INDEXED BY messages_recipient"
+                                           : "";
+  char sql[700];
+  snprintf(sql, sizeof sql,
+           "SELECT " SG__SQ_MSG_COLS " FROM messages%s WHERE 1%s%s%s%s%s%s%s "
+           "ORDER BY id DESC LIMIT ?8",
+           index, mask & F_ACCOUNT ? " AND account_id = ?1" : "",
+           mask & F_STATUS ? " AND status = ?2" : "",
+           mask & F_RECIPIENT ? " AND recipient = ?3" : "",
+           mask & F_BATCH ? " AND batch_id = ?4" : "",
+           mask & F_CURSOR ? " AND id < ?5" : "",
+           mask & F_FROM ? " AND created_ms >= ?6" : "",
+           mask & F_TO ? " AND created_ms < ?7" : "");
+  c->list[mask] = sg__sq_prepare(c, sql);
+  return c->list[mask];
+}
+
+static unsigned filter_mask(const sg_store_filter_t *f) {
+  return (f->account_id ? F_ACCOUNT : 0) | (f->status ? F_STATUS : 0) |
+         (f->recipient ? F_RECIPIENT : 0) | (f->batch_id ? F_BATCH : 0) |
+         (f->cursor ? F_CURSOR : 0) | (f->from_ms ? F_FROM : 0) |
+         (f->to_ms ? F_TO : 0);
+}
+
+static void bind_filter(sqlite3_stmt *s, const sg_store_filter_t *f) {
+  if (f->account_id)
+    sqlite3_bind_int64(s, 1, f->account_id);
+  if (f->status)
+    sg__sq_bind_text(s, 2, sg_store_status_name(f->status));
+  sg__sq_bind_text(s, 3, f->recipient);
+  sg__sq_bind_text(s, 4, f->batch_id);
+  sg__sq_bind_text(s, 5, f->cursor);
+  sqlite3_bind_int64(s, 6, f->from_ms);
+  sqlite3_bind_int64(s, 7, f->to_ms);
+  /* One more than asked: whether it comes tells if there is a next page. */
+  sqlite3_bind_int(s, 8, (int)f->limit + 1);
+}
+
+static int list_messages(sg__sq_conn_t *c, sg__store_req_t *r) {
+  const sg_store_filter_t *f = &r->in.filter;
+  sg_store_list_res_t *res = &r->out.list;
+  sqlite3_stmt *s = list_stmt(c, filter_mask(f));
+  sg_store_message_t *msgs =
+      sg__arena_alloc(&r->arena, f->limit * sizeof *msgs);
+  if (s == NULL || msgs == NULL)
+    return s == NULL ? SG_EIO : SG_ENOMEM;
+  bind_filter(s, f);
+  bool ok = true, more = false;
+  size_t n = 0;
+  int rc;
+  while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (n == f->limit) {
+      more = true;
+      rc = SQLITE_DONE;
+      break;
+    }
+    read_message(&r->arena, s, &msgs[n++], &ok);
+  }
+  sqlite3_reset(s);
+  res->msgs = msgs;
+  res->n = n;
+  if (more)
+    memcpy(res->next_cursor, msgs[n - 1].id, sizeof res->next_cursor);
+  if (!ok)
+    return SG_ENOMEM;
+  return rc == SQLITE_DONE ? 0 : SG_EIO;
+}
+
+static sqlite3_stmt *inbound_stmt(sg__sq_conn_t *c, unsigned mask) {
+  if (c->inbound[mask] != NULL) {
+    sqlite3_reset(c->inbound[mask]);
+    sqlite3_clear_bindings(c->inbound[mask]);
+    return c->inbound[mask];
+  }
+  char sql[400];
+  snprintf(sql, sizeof sql,
+           "SELECT " SG__SQ_INBOUND_COLS " FROM inbound WHERE 1%s%s ORDER "
+           "BY id DESC LIMIT ?3",
+           mask & 1 ? " AND account_id = ?1" : "",
+           mask & 2 ? " AND id < ?2" : "");
+  c->inbound[mask] = sg__sq_prepare(c, sql);
+  return c->inbound[mask];
+}
+
+static void read_inbound(sg__arena_t *a, sqlite3_stmt *s, sg_store_inbound_t *m,
+                         bool *ok) {
+  const char *id = (const char *)sqlite3_column_text(s, 0);
+  snprintf(m->id, sizeof m->id, "%s", id ? id : "");
+  m->account_id = sqlite3_column_int64(s, 1);
+  m->connector = sg__sq_col_text(a, s, 2, ok);
+  m->sender = sg__sq_col_text(a, s, 3, ok);
+  m->recipient = sg__sq_col_text(a, s, 4, ok);
+  m->encoding = (sg_encoding_t)sqlite3_column_int(s, 5);
+  m->binary = sqlite3_column_int(s, 6) != 0;
+  m->body = sg__sq_col_blob(a, s, 7, &m->body_len, ok);
+  m->parts = (unsigned)sqlite3_column_int(s, 8);
+  m->received_ms = sqlite3_column_int64(s, 9);
+  m->created_ms = sqlite3_column_int64(s, 10);
+}
+
+static int list_inbound(sg__sq_conn_t *c, sg__store_req_t *r) {
+  unsigned limit = r->in.inbound_list.limit;
+  bool has_cursor = r->in.inbound_list.cursor[0] != '\0';
+  sqlite3_stmt *s = inbound_stmt(c, (r->in.inbound_list.account_id ? 1u : 0u) |
+                                        (has_cursor ? 2u : 0u));
+  sg_store_inbound_t *msgs = sg__arena_alloc(&r->arena, limit * sizeof *msgs);
+  if (s == NULL || msgs == NULL)
+    return s == NULL ? SG_EIO : SG_ENOMEM;
+  if (r->in.inbound_list.account_id)
+    sqlite3_bind_int64(s, 1, r->in.inbound_list.account_id);
+  if (has_cursor)
+    sg__sq_bind_text(s, 2, r->in.inbound_list.cursor);
+  sqlite3_bind_int(s, 3, (int)limit + 1);
+  bool ok = true, more = false;
+  size_t n = 0;
+  int rc;
+  while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (n == limit) {
+      more = true;
+      rc = SQLITE_DONE;
+      break;
+    }
+    read_inbound(&r->arena, s, &msgs[n++], &ok);
+  }
+  sqlite3_reset(s);
+  r->out.inbound.msgs = msgs;
+  r->out.inbound.n = n;
+  if (more)
+    memcpy(r->out.inbound.next_cursor, msgs[n - 1].id, SG_ID_LEN + 1);
+  if (!ok)
+    return SG_ENOMEM;
+  return rc == SQLITE_DONE ? 0 : SG_EIO;
+}
+
+/* ---- counts, accounts ---------------------------------------------------- */
+
+/* Adds the (status, count) rows of query q into by_status. */
+static int count_by_status(sg__sq_conn_t *c, sg__sq_query_t q,
+                           uint64_t by_status[SG_MSG_STATUS_COUNT]) {
+  sqlite3_stmt *s = sg__sq_stmt(c, q);
+  if (s == NULL)
+    return SG_EIO;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    by_status[sg__sq_col_status(s, 0)] += (uint64_t)sqlite3_column_int64(s, 1);
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : SG_EIO;
+}
+
+static int counts(sg__sq_conn_t *c, sg__store_req_t *r) {
+  sg_store_counts_t *k = &r->out.counts;
+  int rc = count_by_status(c, SG__Q_R_COUNT_MSGS, k->messages);
+  if (rc == 0)
+    rc = count_by_status(c, SG__Q_R_COUNT_PARTS, k->parts);
+  sqlite3_stmt *s = rc == 0 ? sg__sq_stmt(c, SG__Q_R_COUNT_WH) : NULL;
+  if (s == NULL)
+    return SG_EIO;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *st = (const char *)sqlite3_column_text(s, 0);
+    uint64_t n = (uint64_t)sqlite3_column_int64(s, 1);
+    if (st != NULL &&
+        (strcmp(st, "pending") == 0 || strcmp(st, "sending") == 0))
+      k->webhooks_pending += n;
+    else if (st != NULL && strcmp(st, "failed") == 0)
+      k->webhooks_failed += n;
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE || (s = sg__sq_stmt(c, SG__Q_R_COUNT_INBOUND)) == NULL)
+    return SG_EIO;
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    k->inbound = (uint64_t)sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 0 : SG_EIO;
+}
+
+static int find_account(sg__sq_conn_t *c, sg__store_req_t *r) {
+  bool by_key = r->kind == SG__REQ_APIKEY_LOOKUP;
+  sqlite3_stmt *s = sg__sq_stmt(c, by_key ? SG__Q_R_APIKEY : SG__Q_R_ACCOUNT);
+  if (s == NULL)
+    return SG_EIO;
+  if (by_key)
+    sg__sq_bind_blob(s, 1, r->in.apikey.hash, SG_STORE_KEY_HASH_BYTES);
+  else
+    sg__sq_bind_text(s, 1, r->in.name);
+  int rc = sqlite3_step(s);
+  bool ok = true;
+  sg_store_account_t *a = &r->out.account;
+  if (rc == SQLITE_ROW) {
+    a->id = sqlite3_column_int64(s, 0);
+    a->name = sg__sq_col_text(&r->arena, s, 1, &ok);
+    a->password_hash = sg__sq_col_text(&r->arena, s, 2, &ok);
+    a->webhook_url = sg__sq_col_text(&r->arena, s, 3, &ok);
+    a->disabled = sqlite3_column_int(s, 4) != 0;
+    a->created_ms = sqlite3_column_int64(s, 5);
+    a->key_id = sqlite3_column_int64(s, 6);
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW)
+    return rc == SQLITE_DONE ? SG_ENOENT : SG_EIO;
+  return ok ? 0 : SG_ENOMEM;
+}
+
+static int dispatch(sg__sq_conn_t *c, sg__store_req_t *r) {
+  switch (r->kind) {
+  case SG__REQ_GET_MESSAGE:
+    return get_message(c, r);
+  case SG__REQ_LIST_MESSAGES:
+    return list_messages(c, r);
+  case SG__REQ_COUNTS:
+    return counts(c, r);
+  case SG__REQ_INBOUND_LIST:
+    return list_inbound(c, r);
+  case SG__REQ_APIKEY_LOOKUP:
+  case SG__REQ_ACCOUNT_BY_NAME:
+    return find_account(c, r);
+  default:
+    return SG_EINVAL;
+  }
+}
+
+int sg__sq_run_read(sg__sq_conn_t *c, sg__store_req_t *r) {
+  if (sg__sq_exec(c, SG__Q_BEGIN_READ) != SQLITE_OK)
+    return SG_EIO;
+  int rc = dispatch(c, r);
+  /* A read transaction has nothing to keep: end it either way. */
+  if (sg__sq_exec(c, SG__Q_COMMIT) != SQLITE_OK)
+    sg__sq_exec(c, SG__Q_ROLLBACK);
+  return rc;
+}

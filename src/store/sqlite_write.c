@@ -1,0 +1,972 @@
+/* sqlite_write.c - the write requests of the SQLite store, each run by the
+ * writer thread inside the group's transaction (sqlite.c).
+ *
+ * Every change of a part goes with its event, the status of its message is
+ * derived again (sg_store_status_derive), and a changed message status gets
+ * its own event and, when asked for, its webhook, all in the same
+ * transaction. A request returns a request-level error (SG_EEXIST,
+ * SG_ENOENT, SG_ESTATE, SG_ENOMEM), whose rows the caller rolls back to the
+ * request's savepoint, or SG_EIO, which fails the whole transaction. This
+ * file must never begin or end a transaction nor touch the loop.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "store/sqlite_int.h"
+
+#define PASS_MAX 1000 /* rows per release / expire / requeue pass */
+
+/* Why a message status is being derived again. */
+typedef struct cause {
+  unsigned seq; /* the part that changed, 0 for the message */
+  int32_t error_code;
+  const char *detail;
+  int64_t event_ms; /* time of the part's event when not now (receipts) */
+} cause_t;
+
+static int step_rc(sqlite3_stmt *s) {
+  return s == NULL ? SG_EIO : sg__sq_err(sg__sq_step_done(s));
+}
+
+static int insert_event(sg__sq_conn_t *c, const char *mid, unsigned seq,
+                        sg_msg_status_t status, int32_t code,
+                        const char *detail, int64_t t, int64_t *id) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_EVENT_INSERT);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, mid);
+  if (seq > 0)
+    sqlite3_bind_int(s, 2, (int)seq);
+  sg__sq_bind_text(s, 3, sg_store_status_name(status));
+  if (code != 0)
+    sqlite3_bind_int(s, 4, code);
+  sg__sq_bind_text(s, 5, detail);
+  sqlite3_bind_int64(s, 6, t);
+  int rc = step_rc(s);
+  if (rc == 0 && id != NULL)
+    *id = sqlite3_last_insert_rowid(c->db);
+  return rc;
+}
+
+static int insert_webhook(sg__sq_conn_t *c, int64_t account, const char *mid,
+                          int64_t event_id, const char *inbound_id,
+                          const char *url, const uint8_t *payload, size_t len,
+                          int64_t now) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_WEBHOOK_INSERT);
+  if (s == NULL)
+    return SG_EIO;
+  if (account > 0)
+    sqlite3_bind_int64(s, 1, account);
+  sg__sq_bind_text(s, 2, mid);
+  if (event_id > 0)
+    sqlite3_bind_int64(s, 3, event_id);
+  sg__sq_bind_text(s, 4, inbound_id);
+  sg__sq_bind_text(s, 5, url);
+  sg__sq_bind_blob(s, 6, payload, len);
+  sqlite3_bind_int64(s, 7, now);
+  return step_rc(s);
+}
+
+/* The statuses of the parts of message mid, derived into one. */
+static int derive_from_parts(sg__sq_conn_t *c, const char *mid,
+                             sg_msg_status_t *out) {
+  sg_msg_status_t st[SG_SEG_MAX_PARTS];
+  size_t n = 0;
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PARTS_OF_MSG);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, mid);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    if (n < SG_SEG_MAX_PARTS)
+      st[n++] = sg__sq_col_status(s, 0);
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE)
+    return SG_EIO;
+  *out = sg_store_status_derive(st, n);
+  return n == 0 ? SG_ENOENT : 0;
+}
+
+/* The message row as a webhook needs it, copied into the arena. */
+typedef struct msg_row {
+  sg_msg_status_t status;
+  int64_t account_id;
+  const char *callback_url;
+  sg__status_event_t ev;
+} msg_row_t;
+
+static int load_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
+                    msg_row_t *m) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_FOR_EVENT);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, mid);
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? SG_ENOENT : SG_EIO;
+  }
+  bool ok = true;
+  memset(m, 0, sizeof *m);
+  m->status = sg__sq_col_status(s, 0);
+  m->ev.message_id = mid;
+  m->ev.batch_id = sg__sq_col_text(a, s, 1, &ok);
+  m->account_id = sqlite3_column_int64(s, 2);
+  m->ev.from = sg__sq_col_text(a, s, 3, &ok);
+  m->ev.to = sg__sq_col_text(a, s, 4, &ok);
+  m->ev.client_ref = sg__sq_col_text(a, s, 5, &ok);
+  m->callback_url = sg__sq_col_text(a, s, 6, &ok);
+  m->ev.parts = (unsigned)sqlite3_column_int(s, 7);
+  sqlite3_reset(s);
+  return ok ? 0 : SG_ENOMEM;
+}
+
+/* Records a new message status: the row, its event, and its webhook when
+ * the configuration asks for one and the message has a callback URL. */
+static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
+                          sg_msg_status_t to, const cause_t *why, int64_t now) {
+  bool failure = sg_store_status_final(to) && to != SG_MSG_DELIVERED &&
+                 to != SG_MSG_CANCELED;
+  int32_t code = failure ? why->error_code : 0;
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_SET_STATUS);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, m->ev.message_id);
+  sg__sq_bind_text(s, 2, sg_store_status_name(to));
+  if (code != 0)
+    sqlite3_bind_int(s, 3, code);
+  sqlite3_bind_int64(s, 4, now);
+  int64_t event_id = 0;
+  int rc = step_rc(s);
+  if (rc == 0)
+    rc = insert_event(c, m->ev.message_id, 0, to, code, why->detail, now,
+                      &event_id);
+  if (rc < 0 || m->callback_url == NULL ||
+      !(c->st->cfg.webhook_statuses & SG_MSG_BIT(to)))
+    return rc;
+  m->ev.status = to;
+  m->ev.part = why->seq;
+  m->ev.error_code = code;
+  m->ev.detail = why->detail;
+  m->ev.time_ms = now;
+  const uint8_t *body;
+  size_t len;
+  if ((rc = sg__store_status_payload(a, &m->ev, &body, &len)) < 0)
+    return rc;
+  return insert_webhook(c, m->account_id, m->ev.message_id, event_id, NULL,
+                        m->callback_url, body, len, now);
+}
+
+/* Derives the status of message mid again after one of its parts changed
+ * and records it when it changed. */
+static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
+                    const cause_t *why, int64_t now, sg_msg_status_t *out,
+                    bool *changed) {
+  sg_msg_status_t to;
+  msg_row_t m;
+  int rc = derive_from_parts(c, mid, &to);
+  if (rc == 0)
+    rc = load_msg(c, a, mid, &m);
+  if (rc < 0)
+    return rc;
+  if (out != NULL)
+    *out = to;
+  if (changed != NULL)
+    *changed = m.status != to;
+  if (m.status == to)
+    return 0;
+  return set_msg_status(c, a, &m, to, why, now);
+}
+
+/* ---- submit -------------------------------------------------------------- */
+
+/* Looks the idempotency key up: 1 when the request is a replay (the result
+ * is set), 0 to go on, or an error (SG_EEXIST: another request). */
+static int idem_check(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  const sg_store_batch_t *b = &r->in.submit;
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_IDEM_GET);
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, b->account_id);
+  sg__sq_bind_text(s, 2, b->idem_key);
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : SG_EIO;
+  }
+  bool live = sqlite3_column_int64(s, 2) > now;
+  const void *h = sqlite3_column_blob(s, 0);
+  bool same = (size_t)sqlite3_column_bytes(s, 0) == b->request_hash_len &&
+              h != NULL && memcmp(h, b->request_hash, b->request_hash_len) == 0;
+  bool ok = true;
+  if (live && same) {
+    r->out.submit.replayed = true;
+    r->out.submit.response =
+        sg__sq_col_blob(&r->arena, s, 1, &r->out.submit.response_len, &ok);
+  }
+  sqlite3_reset(s);
+  if (!ok)
+    return SG_ENOMEM;
+  if (live)
+    return same ? 1 : SG_EEXIST;
+  /* An expired record: forget it, the key is free again. */
+  s = sg__sq_stmt(c, SG__Q_IDEM_DEL);
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, b->account_id);
+  sg__sq_bind_text(s, 2, b->idem_key);
+  return step_rc(s);
+}
+
+static int idem_put(sg__sq_conn_t *c, const sg_store_batch_t *b, int64_t now) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_IDEM_PUT);
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, b->account_id);
+  sg__sq_bind_text(s, 2, b->idem_key);
+  sg__sq_bind_blob(s, 3, b->request_hash, b->request_hash_len);
+  sg__sq_bind_blob(s, 4, b->response, b->response_len);
+  sqlite3_bind_int64(s, 5, now);
+  sqlite3_bind_int64(s, 6, now + b->idem_ttl_ms);
+  return step_rc(s);
+}
+
+static int insert_part(sg__sq_conn_t *c, const sg_store_msg_in_t *m,
+                       unsigned seq, sg_msg_status_t status, int64_t now) {
+  const sg_store_part_in_t *p = &m->parts[seq - 1];
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_INSERT);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, m->id);
+  sqlite3_bind_int(s, 2, (int)seq);
+  sg__sq_bind_text(s, 3, p->connector);
+  sqlite3_bind_int(s, 4, p->encoding);
+  sqlite3_bind_int(s, 5, p->lang_locking);
+  sqlite3_bind_int(s, 6, p->lang_single);
+  sg__sq_bind_blob(s, 7, p->udh, p->udh_len);
+  sg__sq_bind_blob(s, 8, p->ud, p->ud_len);
+  sqlite3_bind_int(s, 9, p->concat_ref);
+  sqlite3_bind_int(s, 10, p->concat_total ? p->concat_total : 1);
+  sqlite3_bind_int(s, 11, m->priority);
+  sg__sq_bind_opt_ms(s, 12, m->validity_ms);
+  sg__sq_bind_text(s, 13, sg_store_status_name(status));
+  sqlite3_bind_int64(s, 14, now);
+  return step_rc(s);
+}
+
+static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
+                          const sg_store_msg_in_t *m, int64_t now) {
+  sg_msg_status_t status =
+      m->send_at_ms > now ? SG_MSG_SCHEDULED : SG_MSG_QUEUED;
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_INSERT);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, m->id);
+  sg__sq_bind_text(s, 2, b->batch_id);
+  sqlite3_bind_int64(s, 3, b->account_id);
+  sg__sq_bind_text(s, 4, m->sender);
+  sg__sq_bind_text(s, 5, m->recipient);
+  sqlite3_bind_int(s, 6, m->encoding);
+  sqlite3_bind_int(s, 7, m->binary);
+  sg__sq_bind_blob(s, 8, m->body, m->body_len);
+  sg__sq_bind_opt_ms(s, 9, m->validity_ms);
+  sg__sq_bind_opt_ms(s, 10, m->send_at_ms);
+  sg__sq_bind_text(s, 11, m->callback_url);
+  sg__sq_bind_text(s, 12, m->client_ref);
+  sqlite3_bind_int(s, 13, m->priority);
+  sqlite3_bind_int(s, 14, m->dlr_wanted);
+  sg__sq_bind_text(s, 15, sg_store_status_name(status));
+  sqlite3_bind_int(s, 16, (int)m->n_parts);
+  sqlite3_bind_int64(s, 17, now);
+  int rc = step_rc(s);
+  for (unsigned seq = 1; rc == 0 && seq <= m->n_parts; seq++)
+    rc = insert_part(c, m, seq, status, now);
+  if (rc == 0)
+    rc = insert_event(c, m->id, 0, status, 0, NULL, now, NULL);
+  return rc;
+}
+
+static int run_submit(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  const sg_store_batch_t *b = &r->in.submit;
+  int rc = 0;
+  if (b->idem_key != NULL && (rc = idem_check(c, r, now)) != 0)
+    return rc > 0 ? 0 : rc;
+  for (size_t i = 0; rc == 0 && i < b->n_msgs; i++)
+    rc = insert_message(c, b, &b->msgs[i], now);
+  if (rc == 0 && b->idem_key != NULL)
+    rc = idem_put(c, b, now);
+  return rc;
+}
+
+/* ---- the passes before a claim ------------------------------------------- */
+
+/* A part found by a pass. */
+typedef struct part_ref {
+  int64_t id;
+  const char *mid;
+  unsigned seq;
+} part_ref_t;
+
+/* Collects up to PASS_MAX (id, message_id, seq) rows of query q run with
+ * ?1 = t and ?2 = PASS_MAX. */
+static int collect_parts(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
+                         int64_t t, part_ref_t **out, size_t *n) {
+  part_ref_t *refs = sg__arena_alloc(a, PASS_MAX * sizeof *refs);
+  sqlite3_stmt *s = sg__sq_stmt(c, q);
+  if (refs == NULL)
+    return SG_ENOMEM;
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, t);
+  sqlite3_bind_int(s, 2, PASS_MAX);
+  bool ok = true;
+  int rc = SQLITE_DONE;
+  *n = 0;
+  while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW && *n < PASS_MAX) {
+    refs[*n].id = sqlite3_column_int64(s, 0);
+    refs[*n].mid = sg__sq_col_text(a, s, 1, &ok);
+    refs[*n].seq = (unsigned)sqlite3_column_int(s, 2);
+    (*n)++;
+  }
+  sqlite3_reset(s);
+  *out = refs;
+  if (!ok)
+    return SG_ENOMEM;
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : SG_EIO;
+}
+
+static int release_one(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
+                       int64_t now) {
+  static const cause_t why = {0, 0, "scheduled time reached", 0};
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SCHED_RELEASE);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, mid);
+  sqlite3_bind_int64(s, 2, now);
+  int rc = step_rc(s);
+  return rc < 0 ? rc : rederive(c, a, mid, &why, now, NULL, NULL);
+}
+
+int sg__sq_release_scheduled(sg__sq_conn_t *c, sg__store_req_t *req,
+                             int64_t now, size_t *n) {
+  sg__arena_t *a = &req->arena;
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SCHED_DUE);
+  const char **ids = sg__arena_alloc(a, PASS_MAX * sizeof *ids);
+  if (s == NULL || ids == NULL)
+    return s == NULL ? SG_EIO : SG_ENOMEM;
+  sqlite3_bind_int64(s, 1, now);
+  sqlite3_bind_int(s, 2, PASS_MAX);
+  size_t k = 0;
+  bool ok = true;
+  int rc = SQLITE_DONE;
+  while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW && k < PASS_MAX)
+    ids[k++] = sg__sq_col_text(a, s, 0, &ok);
+  sqlite3_reset(s);
+  if (!ok || (rc != SQLITE_DONE && rc != SQLITE_ROW))
+    return ok ? SG_EIO : SG_ENOMEM;
+  for (size_t i = 0; i < k; i++)
+    if ((rc = release_one(c, a, ids[i], now)) < 0)
+      return rc;
+  *n += k;
+  return 0;
+}
+
+/* Gives part p a new status with its event, and derives its message. */
+static int part_change(sg__sq_conn_t *c, sg__arena_t *a, const part_ref_t *p,
+                       sg_msg_status_t to, const cause_t *why, int64_t now,
+                       sg_store_item_res_t *item) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_SET_STATUS);
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, p->id);
+  sg__sq_bind_text(s, 2, sg_store_status_name(to));
+  if (why->error_code != 0)
+    sqlite3_bind_int(s, 3, why->error_code);
+  if (to != SG_MSG_DELIVERED && to != SG_MSG_SENT)
+    sg__sq_bind_text(s, 4, why->detail);
+  sqlite3_bind_int64(s, 5, now);
+  int rc = step_rc(s);
+  if (rc == 0)
+    rc = insert_event(c, p->mid, p->seq, to, why->error_code, why->detail,
+                      why->event_ms ? why->event_ms : now, NULL);
+  if (rc < 0)
+    return rc;
+  return rederive(c, a, p->mid, why, now, item ? &item->msg_status : NULL,
+                  item ? &item->msg_changed : NULL);
+}
+
+int sg__sq_expire(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now,
+                  size_t *n) {
+  part_ref_t *refs;
+  size_t k;
+  int rc = collect_parts(c, &req->arena, SG__Q_EXPIRE_DUE, now, &refs, &k);
+  for (size_t i = 0; rc == 0 && i < k; i++) {
+    cause_t why = {refs[i].seq, 0, "validity period ended before sending", 0};
+    rc = part_change(c, &req->arena, &refs[i], SG_MSG_EXPIRED, &why, now, NULL);
+  }
+  if (rc == 0)
+    *n += k;
+  return rc;
+}
+
+/* Puts parts found by query q (?1 = t) back in the queue. */
+static int requeue(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
+                   int64_t t, int64_t now, const char *detail, size_t *n) {
+  part_ref_t *refs;
+  size_t k;
+  int rc = collect_parts(c, a, q, t, &refs, &k);
+  for (size_t i = 0; rc == 0 && i < k; i++) {
+    cause_t why = {refs[i].seq, 0, detail, 0};
+    sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_REQUEUE);
+    if (s == NULL)
+      return SG_EIO;
+    sqlite3_bind_int64(s, 1, refs[i].id);
+    sqlite3_bind_int64(s, 2, now);
+    rc = step_rc(s);
+    if (rc == 0)
+      rc = insert_event(c, refs[i].mid, refs[i].seq, SG_MSG_QUEUED, 0, detail,
+                        now, NULL);
+    if (rc == 0)
+      rc = rederive(c, a, refs[i].mid, &why, now, NULL, NULL);
+  }
+  if (rc == 0)
+    *n += k;
+  return rc;
+}
+
+int sg__sq_requeue_leases(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now,
+                          size_t *n) {
+  return requeue(c, &req->arena, SG__Q_LEASE_DUE, now, now,
+                 "lease ran out without a result", n);
+}
+
+static int requeue_webhooks(sg__sq_conn_t *c, int64_t before, int64_t now,
+                            size_t *n) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_WH_LEASE_DUE);
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, before);
+  sqlite3_bind_int(s, 2, PASS_MAX);
+  sqlite3_bind_int64(s, 3, now);
+  int rc = step_rc(s);
+  if (rc == 0)
+    *n += (size_t)sqlite3_changes(c->db);
+  return rc;
+}
+
+int sg__sq_recover(sg__sq_conn_t *c, int64_t now, uint64_t *parts,
+                   uint64_t *webhooks) {
+  sg__arena_t a = {NULL};
+  size_t np = 0, nw = 0, before;
+  int rc = 0;
+  do { /* PASS_MAX at a time, until none is left */
+    before = np;
+    rc = requeue(c, &a, SG__Q_LEASE_DUE, INT64_MAX, now,
+                 "requeued at start after a stop while sending", &np);
+    sg__arena_free(&a);
+  } while (rc == 0 && np - before == PASS_MAX);
+  do {
+    before = nw;
+    rc = rc == 0 ? requeue_webhooks(c, INT64_MAX, now, &nw) : rc;
+  } while (rc == 0 && nw - before == PASS_MAX);
+  *parts = np;
+  *webhooks = nw;
+  return rc;
+}
+
+/* ---- claim --------------------------------------------------------------- */
+
+static void read_claimed(sg__arena_t *a, sqlite3_stmt *s, sg_store_claimed_t *p,
+                         bool *ok) {
+  p->part_id = sqlite3_column_int64(s, 0);
+  p->attempt = (unsigned)sqlite3_column_int(s, 1) + 1;
+  const char *mid = (const char *)sqlite3_column_text(s, 2);
+  snprintf(p->message_id, sizeof p->message_id, "%s", mid ? mid : "");
+  p->seq = (unsigned)sqlite3_column_int(s, 3);
+  p->connector = sg__sq_col_text(a, s, 4, ok);
+  p->sender = sg__sq_col_text(a, s, 5, ok);
+  p->recipient = sg__sq_col_text(a, s, 6, ok);
+  p->encoding = (sg_encoding_t)sqlite3_column_int(s, 7);
+  p->lang_locking = (uint8_t)sqlite3_column_int(s, 8);
+  p->lang_single = (uint8_t)sqlite3_column_int(s, 9);
+  p->udh = sg__sq_col_blob(a, s, 10, &p->udh_len, ok);
+  p->ud = sg__sq_col_blob(a, s, 11, &p->ud_len, ok);
+  p->concat_ref = (uint16_t)sqlite3_column_int(s, 12);
+  p->concat_total = (uint8_t)sqlite3_column_int(s, 13);
+  p->priority = (uint8_t)sqlite3_column_int(s, 14);
+  p->dlr_wanted = sqlite3_column_int(s, 15) != 0;
+  p->validity_ms = sqlite3_column_int64(s, 16);
+}
+
+static int select_due(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  sg_store_claim_res_t *res = &r->out.claim;
+  sg_store_claimed_t *parts =
+      sg__arena_alloc(&r->arena, r->in.claim.max * sizeof *parts);
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_CLAIM_SELECT);
+  if (parts == NULL || s == NULL)
+    return parts == NULL ? SG_ENOMEM : SG_EIO;
+  sg__sq_bind_text(s, 1, r->in.claim.connector);
+  sqlite3_bind_int64(s, 2, now);
+  sqlite3_bind_int(s, 3, (int)r->in.claim.max);
+  bool ok = true;
+  int rc = SQLITE_DONE;
+  size_t n = 0;
+  while (ok && n < r->in.claim.max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+    read_claimed(&r->arena, s, &parts[n++], &ok);
+  sqlite3_reset(s);
+  res->parts = parts;
+  res->n_parts = n;
+  if (!ok)
+    return SG_ENOMEM;
+  return n == r->in.claim.max || rc == SQLITE_DONE ? 0 : SG_EIO;
+}
+
+static int mark_sending(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  const sg_store_claim_res_t *res = &r->out.claim;
+  static const cause_t why = {0, 0, NULL, 0};
+  for (size_t i = 0; i < res->n_parts; i++) {
+    sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_CLAIM);
+    if (s == NULL)
+      return SG_EIO;
+    sqlite3_bind_int64(s, 1, res->parts[i].part_id);
+    sqlite3_bind_int64(s, 2, now + r->in.claim.lease_ms);
+    sqlite3_bind_int64(s, 3, now);
+    int rc = step_rc(s);
+    /* Parts of one message come one after another (ordered by id within a
+     * priority): derive each message once, after its last part. */
+    bool last = i + 1 == res->n_parts || strcmp(res->parts[i + 1].message_id,
+                                                res->parts[i].message_id) != 0;
+    if (rc == 0 && last)
+      rc = rederive(c, &r->arena, res->parts[i].message_id, &why, now, NULL,
+                    NULL);
+    if (rc < 0)
+      return rc;
+  }
+  return 0;
+}
+
+static int run_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  sg_store_claim_res_t *res = &r->out.claim;
+  int rc = sg__sq_release_scheduled(c, r, now, &res->released);
+  if (rc == 0)
+    rc = sg__sq_expire(c, r, now, &res->expired);
+  if (rc == 0)
+    rc = sg__sq_requeue_leases(c, r, now, &res->requeued);
+  if (rc == 0)
+    rc = select_due(c, r, now);
+  if (rc == 0)
+    rc = mark_sending(c, r, now);
+  return rc;
+}
+
+/* ---- results and receipts ------------------------------------------------ */
+
+/* Finds part id; fills the item's identity and the part's state. */
+static int load_part(sg__sq_conn_t *c, sg__arena_t *a, int64_t id,
+                     part_ref_t *p, sg_store_item_res_t *item,
+                     unsigned *attempts) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_BY_ID);
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, id);
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? SG_ENOENT : SG_EIO;
+  }
+  bool ok = true;
+  p->id = id;
+  p->mid = sg__sq_col_text(a, s, 0, &ok);
+  p->seq = (unsigned)sqlite3_column_int(s, 1);
+  item->part_status = sg__sq_col_status(s, 2);
+  *attempts = (unsigned)sqlite3_column_int(s, 3);
+  sqlite3_reset(s);
+  if (!ok)
+    return SG_ENOMEM;
+  snprintf(item->message_id, sizeof item->message_id, "%s", p->mid);
+  item->seq = p->seq;
+  return 0;
+}
+
+static int result_sent(sg__sq_conn_t *c, const sg_store_result_in_t *x,
+                       int64_t now) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_SENT);
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, x->part_id);
+  sg__sq_bind_text(s, 2, x->smsc_id);
+  sqlite3_bind_int64(s, 3, now); /* the errors of earlier tries are cleared:
+                                    the events keep them */
+  return step_rc(s);
+}
+
+static int result_retry(sg__sq_conn_t *c, const sg_store_result_in_t *x,
+                        int64_t now) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_RETRY);
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, x->part_id);
+  sqlite3_bind_int64(s, 2, x->next_attempt_ms);
+  sg__sq_bind_text(s, 3, x->connector);
+  if (x->error_code != 0)
+    sqlite3_bind_int(s, 4, x->error_code);
+  sg__sq_bind_text(s, 5, x->detail);
+  sqlite3_bind_int64(s, 6, now);
+  return step_rc(s);
+}
+
+/* Records one result; request-level errors go into the item. */
+static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
+                      const sg_store_result_in_t *x, int64_t now,
+                      sg_store_item_res_t *item) {
+  part_ref_t p;
+  unsigned attempts;
+  int rc = load_part(c, a, x->part_id, &p, item, &attempts);
+  if (rc == SG_ENOENT || (rc == 0 && (item->part_status != SG_MSG_SENDING ||
+                                      attempts != x->attempt))) {
+    item->status = rc == 0 ? SG_ESTATE : rc;
+    return 0;
+  }
+  if (rc < 0)
+    return rc;
+  cause_t why = {p.seq, x->error_code, x->detail, 0};
+  if (x->outcome == SG_STORE_FAILED) {
+    item->part_status = x->final_status;
+    return part_change(c, a, &p, x->final_status, &why, now, item);
+  }
+  sg_msg_status_t to =
+      x->outcome == SG_STORE_SENT ? SG_MSG_SENT : SG_MSG_QUEUED;
+  rc = x->outcome == SG_STORE_SENT ? result_sent(c, x, now)
+                                   : result_retry(c, x, now);
+  if (rc == 0)
+    rc = insert_event(c, p.mid, p.seq, to, x->error_code,
+                      x->outcome == SG_STORE_SENT ? x->smsc_id : x->detail, now,
+                      NULL);
+  if (rc == 0)
+    rc =
+        rederive(c, a, p.mid, &why, now, &item->msg_status, &item->msg_changed);
+  item->part_status = to;
+  return rc;
+}
+
+static int alloc_items(sg__store_req_t *r, size_t n) {
+  r->out.items.items =
+      sg__arena_alloc(&r->arena, n * sizeof(sg_store_item_res_t));
+  r->out.items.n = n;
+  return r->out.items.items == NULL ? SG_ENOMEM : 0;
+}
+
+static int run_results(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  int rc = alloc_items(r, r->in.results.n);
+  for (size_t i = 0; rc == 0 && i < r->in.results.n; i++)
+    rc = one_result(c, &r->arena, &r->in.results.items[i], now,
+                    &r->out.items.items[i]);
+  return rc;
+}
+
+static int one_receipt(sg__sq_conn_t *c, sg__arena_t *a,
+                       const sg_store_receipt_in_t *x, int64_t now,
+                       sg_store_item_res_t *item) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_BY_SMSC);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, x->connector);
+  sg__sq_bind_text(s, 2, x->smsc_id);
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(s);
+    item->status = SG_ENOENT;
+    return rc == SQLITE_DONE ? 0 : SG_EIO;
+  }
+  bool ok = true;
+  part_ref_t p = {sqlite3_column_int64(s, 0), sg__sq_col_text(a, s, 1, &ok),
+                  (unsigned)sqlite3_column_int(s, 2)};
+  item->part_status = sg__sq_col_status(s, 3);
+  sqlite3_reset(s);
+  if (!ok)
+    return SG_ENOMEM;
+  snprintf(item->message_id, sizeof item->message_id, "%s", p.mid);
+  item->seq = p.seq;
+  if (x->status == SG_MSG_SENT) { /* en route, accepted: news, no change */
+    rc = insert_event(c, p.mid, p.seq, SG_MSG_SENT, x->error_code, x->detail,
+                      x->done_ms ? x->done_ms : now, NULL);
+    return rc < 0 ? rc : derive_from_parts(c, p.mid, &item->msg_status);
+  }
+  if (item->part_status == x->status || item->part_status == SG_MSG_CANCELED)
+    return derive_from_parts(c, p.mid, &item->msg_status);
+  cause_t why = {p.seq, x->error_code, x->detail, x->done_ms};
+  item->part_status = x->status;
+  return part_change(c, a, &p, x->status, &why, now, item);
+}
+
+static int run_receipts(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  int rc = alloc_items(r, r->in.receipts.n);
+  for (size_t i = 0; rc == 0 && i < r->in.receipts.n; i++)
+    rc = one_receipt(c, &r->arena, &r->in.receipts.items[i], now,
+                     &r->out.items.items[i]);
+  return rc;
+}
+
+/* ---- cancel -------------------------------------------------------------- */
+
+static int cancel_check(sg__sq_conn_t *c, const sg__store_req_t *r,
+                        sg_store_item_res_t *item) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_CANCEL_GET);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, r->in.msg.id);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    item->msg_status = sg__sq_col_status(s, 0);
+    int64_t acct = sqlite3_column_int64(s, 1);
+    if (r->in.msg.account_id != 0 && acct != r->in.msg.account_id)
+      rc = SQLITE_DONE;
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW)
+    return rc == SQLITE_DONE ? SG_ENOENT : SG_EIO;
+  if (item->msg_status != SG_MSG_SCHEDULED && item->msg_status != SG_MSG_QUEUED)
+    return SG_ESTATE;
+  if ((s = sg__sq_stmt(c, SG__Q_CANCEL_CHECK)) == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, r->in.msg.id);
+  rc = sqlite3_step(s);
+  int busy = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+  sqlite3_reset(s);
+  return busy < 0 ? SG_EIO : (busy > 0 ? SG_ESTATE : 0);
+}
+
+static int run_cancel(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  static const cause_t why = {0, 0, "canceled by its sender", 0};
+  int rc = alloc_items(r, 1);
+  if (rc < 0)
+    return rc;
+  sg_store_item_res_t *item = &r->out.items.items[0];
+  memcpy(item->message_id, r->in.msg.id, sizeof item->message_id);
+  rc = cancel_check(c, r, item);
+  if (rc == SG_ENOENT || rc == SG_ESTATE) {
+    item->status = rc;
+    return 0;
+  }
+  sqlite3_stmt *s = rc < 0 ? NULL : sg__sq_stmt(c, SG__Q_CANCEL_PARTS);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, r->in.msg.id);
+  sqlite3_bind_int64(s, 2, now);
+  rc = step_rc(s);
+  item->part_status = SG_MSG_CANCELED;
+  return rc < 0 ? rc
+                : rederive(c, &r->arena, r->in.msg.id, &why, now,
+                           &item->msg_status, &item->msg_changed);
+}
+
+/* ---- webhooks ------------------------------------------------------------ */
+
+static int run_wh_enqueue(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  int rc =
+      insert_webhook(c, r->in.wh_enqueue.account_id,
+                     r->in.wh_enqueue.message_id, 0, NULL, r->in.wh_enqueue.url,
+                     r->in.wh_enqueue.payload, r->in.wh_enqueue.len, now);
+  r->out.id = rc == 0 ? sqlite3_last_insert_rowid(c->db) : 0;
+  return rc;
+}
+
+static int select_webhooks(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  sg_store_webhook_t *w =
+      sg__arena_alloc(&r->arena, r->in.wh_claim.max * sizeof *w);
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_WH_CLAIM_SELECT);
+  if (w == NULL || s == NULL)
+    return w == NULL ? SG_ENOMEM : SG_EIO;
+  sqlite3_bind_int64(s, 1, now);
+  sqlite3_bind_int(s, 2, (int)r->in.wh_claim.max);
+  bool ok = true;
+  size_t n = 0;
+  int rc = SQLITE_DONE;
+  while (ok && n < r->in.wh_claim.max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    w[n].id = sqlite3_column_int64(s, 0);
+    w[n].account_id = sqlite3_column_int64(s, 1);
+    w[n].message_id = sg__sq_col_text(&r->arena, s, 2, &ok);
+    w[n].url = sg__sq_col_text(&r->arena, s, 3, &ok);
+    w[n].payload = sg__sq_col_blob(&r->arena, s, 4, &w[n].payload_len, &ok);
+    w[n].attempts = (unsigned)sqlite3_column_int(s, 5) + 1;
+    w[n].created_ms = sqlite3_column_int64(s, 6);
+    n++;
+  }
+  sqlite3_reset(s);
+  r->out.webhooks.items = w;
+  r->out.webhooks.n = n;
+  if (!ok)
+    return SG_ENOMEM;
+  return n == r->in.wh_claim.max || rc == SQLITE_DONE ? 0 : SG_EIO;
+}
+
+static int run_wh_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  size_t requeued = 0;
+  int rc = requeue_webhooks(c, now, now, &requeued);
+  if (rc == 0)
+    rc = select_webhooks(c, r, now);
+  for (size_t i = 0; rc == 0 && i < r->out.webhooks.n; i++) {
+    sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_WH_CLAIM);
+    if (s == NULL)
+      return SG_EIO;
+    sqlite3_bind_int64(s, 1, r->out.webhooks.items[i].id);
+    sqlite3_bind_int64(s, 2, now + r->in.wh_claim.lease_ms);
+    sqlite3_bind_int64(s, 3, now);
+    rc = step_rc(s);
+  }
+  return rc;
+}
+
+static int one_wh_finish(sg__sq_conn_t *c, const sg_store_webhook_result_t *x,
+                         int64_t now) {
+  sqlite3_stmt *s;
+  if (x->done) {
+    if ((s = sg__sq_stmt(c, SG__Q_WH_DONE)) == NULL)
+      return SG_EIO;
+    sqlite3_bind_int64(s, 2, now);
+  } else if (x->next_attempt_ms > 0) {
+    if ((s = sg__sq_stmt(c, SG__Q_WH_RETRY)) == NULL)
+      return SG_EIO;
+    sqlite3_bind_int64(s, 2, x->next_attempt_ms);
+    sg__sq_bind_text(s, 3, x->error);
+    sqlite3_bind_int64(s, 4, now);
+  } else {
+    if ((s = sg__sq_stmt(c, SG__Q_WH_FAIL)) == NULL)
+      return SG_EIO;
+    sg__sq_bind_text(s, 2, x->error);
+    sqlite3_bind_int64(s, 3, now);
+  }
+  sqlite3_bind_int64(s, 1, x->id);
+  return step_rc(s);
+}
+
+static int run_wh_finish(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < r->in.wh_finish.n; i++)
+    rc = one_wh_finish(c, &r->in.wh_finish.items[i], now);
+  return rc;
+}
+
+/* ---- inbound, accounts, keys, maintenance -------------------------------- */
+
+static int run_inbound(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  sg_store_inbound_t *m = &r->in.inbound.msg;
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_INBOUND_INSERT);
+  if (s == NULL)
+    return SG_EIO;
+  m->created_ms = now;
+  sg__sq_bind_text(s, 1, m->id);
+  if (m->account_id > 0)
+    sqlite3_bind_int64(s, 2, m->account_id);
+  sg__sq_bind_text(s, 3, m->connector);
+  sg__sq_bind_text(s, 4, m->sender);
+  sg__sq_bind_text(s, 5, m->recipient);
+  sqlite3_bind_int(s, 6, m->encoding);
+  sqlite3_bind_int(s, 7, m->binary);
+  sg__sq_bind_blob(s, 8, m->body, m->body_len);
+  sqlite3_bind_int(s, 9, (int)m->parts);
+  sqlite3_bind_int64(s, 10, m->received_ms ? m->received_ms : now);
+  sqlite3_bind_int64(s, 11, now);
+  int rc = step_rc(s);
+  if (rc < 0 || r->in.inbound.webhook_url == NULL)
+    return rc;
+  const uint8_t *body;
+  size_t len;
+  if ((rc = sg__store_inbound_payload(&r->arena, m, &body, &len)) < 0)
+    return rc;
+  rc = insert_webhook(c, m->account_id, NULL, 0, m->id,
+                      r->in.inbound.webhook_url, body, len, now);
+  r->out.id = rc == 0 ? sqlite3_last_insert_rowid(c->db) : 0;
+  return rc;
+}
+
+static int run_account_create(sg__sq_conn_t *c, sg__store_req_t *r,
+                              int64_t now) {
+  const sg_store_account_t *a = &r->in.account;
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_ACCOUNT_INSERT);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, a->name);
+  sg__sq_bind_text(s, 2, a->password_hash);
+  sg__sq_bind_text(s, 3, a->webhook_url);
+  sqlite3_bind_int(s, 4, a->disabled);
+  sqlite3_bind_int64(s, 5, now);
+  int rc = step_rc(s);
+  r->out.id = rc == 0 ? sqlite3_last_insert_rowid(c->db) : 0;
+  return rc;
+}
+
+static int run_apikey(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  bool create = r->kind == SG__REQ_APIKEY_CREATE;
+  sqlite3_stmt *s =
+      sg__sq_stmt(c, create ? SG__Q_APIKEY_INSERT : SG__Q_APIKEY_REVOKE);
+  if (s == NULL)
+    return SG_EIO;
+  if (create) {
+    sqlite3_bind_int64(s, 1, r->in.apikey.account_id);
+    sg__sq_bind_blob(s, 2, r->in.apikey.hash, SG_STORE_KEY_HASH_BYTES);
+    sg__sq_bind_text(s, 3, r->in.apikey.label);
+    sqlite3_bind_int64(s, 4, now);
+  } else {
+    sqlite3_bind_int64(s, 1, r->in.apikey.key_id);
+    sqlite3_bind_int64(s, 2, now);
+  }
+  int rc = step_rc(s);
+  if (rc == 0 && sqlite3_changes(c->db) == 0)
+    return SG_ENOENT;
+  r->out.id = rc == 0 && create ? sqlite3_last_insert_rowid(c->db) : 0;
+  return rc;
+}
+
+static int run_maintain(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  sg_store_maint_res_t *m = &r->out.maint;
+  int rc = sg__sq_release_scheduled(c, r, now, &m->released);
+  if (rc == 0)
+    rc = sg__sq_expire(c, r, now, &m->expired);
+  if (rc == 0)
+    rc = sg__sq_requeue_leases(c, r, now, &m->requeued);
+  if (rc == 0)
+    rc = requeue_webhooks(c, now, now, &m->requeued);
+  sqlite3_stmt *s = rc == 0 ? sg__sq_stmt(c, SG__Q_IDEM_PURGE) : NULL;
+  if (s == NULL)
+    return rc < 0 ? rc : SG_EIO;
+  sqlite3_bind_int64(s, 1, now);
+  sqlite3_bind_int(s, 2, PASS_MAX);
+  rc = step_rc(s);
+  if (rc == 0)
+    m->purged = (size_t)sqlite3_changes(c->db);
+  return rc;
+}
+
+int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  switch (r->kind) {
+  case SG__REQ_SUBMIT:
+    return run_submit(c, r, now);
+  case SG__REQ_CLAIM:
+    return run_claim(c, r, now);
+  case SG__REQ_RESULTS:
+    return run_results(c, r, now);
+  case SG__REQ_RECEIPTS:
+    return run_receipts(c, r, now);
+  case SG__REQ_CANCEL:
+    return run_cancel(c, r, now);
+  case SG__REQ_WEBHOOK_ENQUEUE:
+    return run_wh_enqueue(c, r, now);
+  case SG__REQ_WEBHOOK_CLAIM:
+    return run_wh_claim(c, r, now);
+  case SG__REQ_WEBHOOK_FINISH:
+    return run_wh_finish(c, r, now);
+  case SG__REQ_INBOUND_INSERT:
+    return run_inbound(c, r, now);
+  case SG__REQ_ACCOUNT_CREATE:
+    return run_account_create(c, r, now);
+  case SG__REQ_APIKEY_CREATE:
+  case SG__REQ_APIKEY_REVOKE:
+    return run_apikey(c, r, now);
+  case SG__REQ_MAINTAIN:
+    return run_maintain(c, r, now);
+  default:
+    return SG_EINVAL;
+  }
+}

@@ -1,0 +1,714 @@
+/* store.h - the only way the engine touches persistence.
+ *
+ * Behind this header is SQLite (store/sqlite*.c: a writer thread with group
+ * commit, reader threads on their own connections) and, later, PostgreSQL
+ * (libpq pipeline mode on the loop). Nothing here names either: the engine
+ * picks one with sg_store_config_t.url and never sees which it got.
+ *
+ * DURABILITY CONTRACT
+ *   1. A write's callback fires only after the transaction that holds it has
+ *      committed. A callback with status 0 means: what the request wrote is
+ *      durable (with the SQLite default synchronous=FULL, it survives a power
+ *      loss; with synchronous=NORMAL it survives a crash of smsgate, and a
+ *      power loss may take back the last commits).
+ *   2. Therefore the engine acknowledges a message to its sender (HTTP 202,
+ *      submit_sm_resp, Kannel "0: Accepted"), and a receipt or an inbound
+ *      message to the operator, only from inside that callback or after it.
+ *   3. A write either commits entirely or not at all: a request's rows are
+ *      never half-written. When the transaction fails (disk full, I/O
+ *      error), every request in it fails with SG_EIO and nothing of any of
+ *      them is written; the engine answers 503 and the store tries afresh
+ *      with the next group.
+ *   4. Nothing acknowledged is lost across a crash. Parts that were being
+ *      sent when smsgate stopped ('sending') are queued again at the next
+ *      start: delivery is at-least-once, and a crash may re-send what was in
+ *      flight on a connector's window.
+ *
+ * THREADS AND CALLBACKS
+ *   Every function here is called on the loop given to sg_store_open, and
+ *   every callback runs on that loop, never inside the call that queued it.
+ *   Requests are asynchronous: the function copies what it needs from its
+ *   arguments (the caller's memory may be reused at once) and returns 0, or
+ *   fails at once with a negative SG_E* code, and then its callback is never
+ *   called. Pointers handed to a callback are valid only during the callback.
+ *   Callbacks of writes run in the order the writes were queued; a read
+ *   queued after a write's callback fired sees that write.
+ *
+ * BACK-PRESSURE
+ *   Writes wait in a bounded queue (sg_store_config_t.max_pending_writes).
+ *   Over it, a write fails at once with SG_EBUSY: ingress answers 429 with
+ *   Retry-After (REST) or ESME_RTHROTTLED (SMPP) instead of letting latency
+ *   grow. Reads have their own bound and fail the same way.
+ *
+ * READS (SQLite)
+ *   Writes (claims included) go through the one writer thread and its group
+ *   commit. Reads run on a small pool of reader threads
+ *   (sg_store_config_t.readers), each with its own read-only connection and
+ *   one read transaction per request: WAL lets them read while the writer
+ *   commits, so a search never delays an acknowledgement. A checkpointer
+ *   thread copies the write-ahead log back into the file beside the writer.
+ *
+ * STATUS
+ *   Lifecycle: scheduled -> queued -> sending -> sent -> delivered, or one of
+ *   the final failures undeliverable | expired | rejected | failed, or
+ *   canceled (by its owner, before sending). The status of a message is
+ *   derived from its parts by sg_store_status_derive(), and every change of
+ *   it is an event (sg_store_event_t, part_seq 0). A part's own changes are
+ *   events too when they carry news of that part: sent (with the operator's
+ *   id), a retry, a failure, an expiry, a receipt, a return to the queue
+ *   after a lease ran out or a restart. Claiming (sending), the release of a
+ *   scheduled message and a cancel move all its parts together and are
+ *   recorded once, on the message.
+ *
+ * WEBHOOKS
+ *   When a message's status becomes one in sg_store_config_t.webhook_statuses
+ *   and the message has a callback_url, the transaction that records the
+ *   event also queues a webhook delivery of this JSON object (keys in this
+ *   order, absent ones left out):
+ *     {"event": "message.status", "message_id", "batch_id", "status",
+ *      "to", "from", "client_ref", "part": seq of the part that caused it,
+ *      "error_code", "detail", "parts", "timestamp": RFC 3339 UTC with ms}
+ *   and an inbound message with a webhook_url queues:
+ *     {"event": "message.inbound", "id", "from", "to", "encoding",
+ *      "text" (UTF-8) or "payload_hex", "parts", "connector", "timestamp"}
+ *   The notifier signs and POSTs the payload as it is.
+ */
+#ifndef SG_STORE_STORE_H
+#define SG_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/id.h"
+#include "core/segment.h"
+
+typedef struct sg_store sg_store_t;
+
+/* ---- statuses ---------------------------------------------------------- */
+
+typedef enum sg_msg_status {
+  SG_MSG_NONE = 0, /* "any" in a filter; never a stored status */
+  SG_MSG_SCHEDULED = 1,
+  SG_MSG_QUEUED = 2,
+  SG_MSG_SENDING = 3,
+  SG_MSG_SENT = 4,
+  SG_MSG_DELIVERED = 5,
+  SG_MSG_UNDELIVERABLE = 6,
+  SG_MSG_EXPIRED = 7,
+  SG_MSG_REJECTED = 8,
+  SG_MSG_FAILED = 9,
+  SG_MSG_CANCELED = 10
+} sg_msg_status_t;
+#define SG_MSG_STATUS_COUNT 11
+
+/* Bit of a status in a status mask. */
+#define SG_MSG_BIT(s) (1u << (unsigned)(s))
+
+/* Lower-case name ("queued"), "none" for NONE, NULL outside the enum. */
+const char *sg_store_status_name(sg_msg_status_t s);
+/* Parses a name; returns 0 or SG_EINVAL ("none" is refused). */
+int sg_store_status_parse(const char *name, sg_msg_status_t *out);
+/* True for delivered, undeliverable, expired, rejected, failed, canceled. */
+bool sg_store_status_final(sg_msg_status_t s);
+
+/* The status of a message whose parts have the statuses st[0..n):
+ *  - if any part ended in a failure (undeliverable, expired, rejected,
+ *    failed), the worst of them, worst first: rejected, undeliverable,
+ *    failed, expired (the operator's refusal says most, the validity running
+ *    out least);
+ *  - else if every part is canceled: canceled; if every part is delivered:
+ *    delivered;
+ *  - else the least advanced of the others, in the order scheduled, queued,
+ *    sending, sent (a delivered or canceled part counts as sent here).
+ * Returns SG_MSG_NONE for n == 0. Pure. */
+sg_msg_status_t sg_store_status_derive(const sg_msg_status_t *st, size_t n);
+
+/* ---- opening and closing ----------------------------------------------- */
+
+typedef struct sg_store_config {
+  /* "sqlite:PATH" or a plain PATH: a SQLite file (created when missing).
+   * "postgres://..." or "postgresql://...": PostgreSQL (not built in this
+   * version: sg_store_open fails with SG_ENOTSUP). */
+  const char *url;
+  /* SQLite: true for synchronous=NORMAL (faster commits; a power loss may
+   * lose the last acknowledged commits, a crash of smsgate loses nothing).
+   * The default, false, is synchronous=FULL: every commit reaches the disk
+   * before its callbacks run. */
+  bool sync_normal;
+  /* Run PRAGMA quick_check at open (default true through
+   * sg_store_config_init): a corrupt or truncated file is refused with a
+   * clear error. It reads the whole file: about a second per few GB. */
+  bool quick_check;
+  unsigned max_batch;          /* writes per transaction; default 1000 */
+  unsigned max_wait_us;        /* how long the writer may wait for more
+                                  writes after the first (0, the default:
+                                  commit what is there; writes that arrive
+                                  during a commit form the next group) */
+  unsigned max_pending_writes; /* queue bound; default 10000 */
+  unsigned max_pending_reads;  /* queue bound; default 1000 */
+  unsigned readers;            /* reader threads; default 2, at least 1 */
+  /* Statuses of a message that queue a webhook when it has a callback_url.
+   * Default: sent and every final status. */
+  uint32_t webhook_statuses;
+  /* Clock of the store (Unix ms), called from the store's threads; NULL is
+   * the wall clock. Tests set it to make scheduling deterministic. */
+  int64_t (*clock_ms)(void *clock_data);
+  void *clock_data;
+  /* SQLite test seam: route the file through a VFS that can fail writes on
+   * demand (sg_store_sqlite_fail_next in store/sqlite.h). Off in service. */
+  bool fault_injection;
+} sg_store_config_t;
+
+/* Fills *cfg with the defaults for the given url (borrowed). */
+void sg_store_config_init(sg_store_config_t *cfg, const char *url);
+
+/* Opens the store, synchronously (call it before the loop serves traffic):
+ * checks the file (quick_check), applies the migrations the file lacks in
+ * one transaction, refuses a database newer than this binary, puts parts and
+ * webhooks left 'sending' by a crash back in the queue, and starts the
+ * store's threads. On failure returns a negative code and writes a sentence
+ * for the operator into err[0..errlen) (may be NULL):
+ *   SG_EIO      the file cannot be opened or written, or is corrupt;
+ *   SG_ENOTSUP  the database schema is newer than this binary, or the url
+ *               names a backend that is not built;
+ *   SG_EINVAL   a bad url or setting; SG_ENOMEM.
+ * On success *out is the store; close it with sg_store_close. */
+int sg_store_open(uv_loop_t *loop, const sg_store_config_t *cfg,
+                  sg_store_t **out, char *err, size_t errlen);
+
+/* What sg_store_open found, for the start-up log line. */
+typedef struct sg_store_info {
+  const char *backend;     /* "sqlite" */
+  unsigned schema_version; /* after the migrations */
+  unsigned migrated;       /* migrations applied by this open */
+  uint64_t requeued_parts; /* 'sending' parts put back in the queue */
+  uint64_t requeued_webhooks;
+} sg_store_info_t;
+void sg_store_get_info(const sg_store_t *st, sg_store_info_t *info);
+
+typedef void (*sg_store_close_cb)(void *data);
+
+/* Stops taking requests (later calls fail with SG_ECLOSED), lets the writer
+ * commit what is queued and the readers answer theirs, and runs every
+ * callback still due, from inside this call (which therefore waits for the
+ * store's threads: call it at shut-down). Then, on a later turn of the
+ * loop, frees the store and calls close_cb (may be NULL). Safe with
+ * st == NULL (close_cb is then not called); a second call does nothing. */
+void sg_store_close(sg_store_t *st, sg_store_close_cb close_cb, void *data);
+
+/* Counters of the store's own work, for /metrics and benchmarks. Loop
+ * thread; no I/O. */
+typedef struct sg_store_stats {
+  uint64_t commits;         /* write transactions committed */
+  uint64_t failed_commits;  /* transactions that failed (SG_EIO) */
+  uint64_t writes;          /* write requests committed */
+  uint64_t reads;           /* read requests answered */
+  unsigned max_group;       /* largest number of writes in one commit */
+  uint64_t commit_us_total; /* time spent in BEGIN..COMMIT */
+  uint64_t checkpoints;     /* SQLite: times the log went back to the file */
+  unsigned pending_writes;  /* queued, not yet taken by the writer */
+  unsigned pending_reads;
+} sg_store_stats_t;
+void sg_store_get_stats(sg_store_t *st, sg_store_stats_t *stats);
+
+/* ---- hashing secrets (pure helpers, any thread) ------------------------ */
+
+#define SG_STORE_KEY_HASH_BYTES 32
+#define SG_STORE_SECRET_BYTES 32
+#define SG_STORE_PWHASH_MAX 128
+
+/* The hash under which an API key is stored and looked up: keyed BLAKE2b
+ * (libsodium crypto_generichash) of the key with the server's secret, so a
+ * stolen database does not reveal keys, and a lookup is one index probe.
+ * Returns 0, SG_EINVAL for NULL arguments, SG_EIO if libsodium failed to
+ * start. */
+int sg_store_key_hash(const uint8_t secret[SG_STORE_SECRET_BYTES],
+                      const char *key, size_t len,
+                      uint8_t out[SG_STORE_KEY_HASH_BYTES]);
+
+/* argon2id (crypto_pwhash_str, "interactive" limits) of a password into
+ * out[0..SG_STORE_PWHASH_MAX) as a NUL-terminated string that holds its salt
+ * and parameters. Slow on purpose (tens of ms, 64 MB): never call it on the
+ * loop; use a worker (uv_queue_work). Returns 0, SG_EINVAL, SG_ENOMEM. */
+int sg_store_password_hash(const char *pw, size_t len,
+                           char out[SG_STORE_PWHASH_MAX]);
+/* Checks a password against a hash from sg_store_password_hash, in constant
+ * time. Same cost and threading rule. Returns 0 when it matches, SG_ENOENT
+ * when it does not, SG_EINVAL for a malformed hash. */
+int sg_store_password_verify(const char *hash, const char *pw, size_t len);
+
+/* ---- submitting messages ----------------------------------------------- */
+
+#define SG_STORE_BATCH_MAX 1000 /* messages in one sg_store_submit */
+#define SG_STORE_NAME_MAX 64    /* connector names */
+
+/* One part (segment) of a message, already encoded (core/segment.h). */
+typedef struct sg_store_part_in {
+  const char *connector;  /* where it will be sent (the route's choice) */
+  sg_encoding_t encoding; /* GSM7, UCS2 or 8BIT */
+  uint8_t lang_locking;
+  uint8_t lang_single;
+  const uint8_t *udh; /* with its UDHL octet, or NULL */
+  size_t udh_len;
+  const uint8_t *ud; /* unpacked septets (GSM7) or octets */
+  size_t ud_len;
+  uint16_t concat_ref; /* 0 / 1 for a single part */
+  uint8_t concat_total;
+} sg_store_part_in_t;
+
+typedef struct sg_store_msg_in {
+  char id[SG_ID_LEN + 1]; /* from sg_id_new */
+  const char *sender;     /* as it will be sent (number or alphanumeric) */
+  const char *recipient;  /* E.164: '+' and 1..15 digits */
+  sg_encoding_t encoding;
+  bool binary; /* body is a binary payload, not UTF-8 text */
+  const uint8_t *body;
+  size_t body_len;
+  int64_t validity_ms;      /* absolute expiry (Unix ms), 0: none */
+  int64_t send_at_ms;       /* scheduled time (Unix ms), 0: at once */
+  const char *callback_url; /* NULL: no webhooks (the engine fills in the
+                               account's default before submitting) */
+  const char *client_ref;
+  uint8_t priority; /* 0 normal .. 3 highest; higher is sent first */
+  bool dlr_wanted;
+  const sg_store_part_in_t *parts; /* in order: parts[0] is seq 1 */
+  size_t n_parts;                  /* 1 .. SG_SEG_MAX_PARTS */
+} sg_store_msg_in_t;
+
+typedef struct sg_store_batch {
+  char batch_id[SG_ID_LEN + 1];
+  int64_t account_id;
+  const sg_store_msg_in_t *msgs;
+  size_t n_msgs; /* 1 .. SG_STORE_BATCH_MAX */
+  /* Idempotency: when idem_key is not NULL, the batch is stored only if the
+   * account has no live record of that key; the record (request_hash,
+   * response, expiry idem_ttl_ms from now) is written in the same
+   * transaction. request_hash identifies the request (e.g. a hash of its
+   * body), response is what the caller answers (e.g. the 202 body). */
+  const char *idem_key;
+  const uint8_t *request_hash;
+  size_t request_hash_len;
+  const uint8_t *response;
+  size_t response_len;
+  int64_t idem_ttl_ms; /* 0: 24 hours */
+} sg_store_batch_t;
+
+typedef struct sg_store_submit_res {
+  /* True when the idempotency key was already recorded with the same
+   * request_hash: nothing was stored, and response is the one recorded. */
+  bool replayed;
+  const uint8_t *response;
+  size_t response_len;
+} sg_store_submit_res_t;
+
+/* status 0: stored (res->replayed false) or replayed; SG_EEXIST: the key is
+ * recorded for another request (409), or a message id is taken; SG_EIO: the
+ * transaction failed, nothing stored (503). res is NULL unless status is 0. */
+typedef void (*sg_store_submit_cb)(sg_store_t *st, int status,
+                                   const sg_store_submit_res_t *res,
+                                   void *data);
+
+/* Stores the messages of a batch with their parts and a first event each
+ * ('queued', or 'scheduled' when send_at_ms is later than now), all in one
+ * transaction, and the idempotency record with them. Fails at once with
+ * SG_EINVAL (an id that is not a ULID, a recipient that is not E.164, no
+ * parts, a part without a connector or user data, counts over the maxima),
+ * SG_EBUSY (queue full), SG_ECLOSED, SG_ENOMEM. */
+int sg_store_submit(sg_store_t *st, const sg_store_batch_t *batch,
+                    sg_store_submit_cb cb, void *data);
+
+/* ---- sending: claim, results, receipts --------------------------------- */
+
+/* A part handed out for sending, with what the connector needs. */
+typedef struct sg_store_claimed {
+  int64_t part_id;  /* echo it in sg_store_result_in_t */
+  unsigned attempt; /* 1 for the first claim; echo it too */
+  char message_id[SG_ID_LEN + 1];
+  unsigned seq;
+  const char *connector;
+  const char *sender;
+  const char *recipient;
+  sg_encoding_t encoding;
+  uint8_t lang_locking;
+  uint8_t lang_single;
+  const uint8_t *udh;
+  size_t udh_len;
+  const uint8_t *ud;
+  size_t ud_len;
+  uint16_t concat_ref;
+  uint8_t concat_total;
+  uint8_t priority;
+  bool dlr_wanted;
+  int64_t validity_ms; /* 0: none */
+} sg_store_claimed_t;
+
+typedef struct sg_store_claim_res {
+  const sg_store_claimed_t *parts;
+  size_t n_parts;
+  size_t released; /* scheduled messages that came due (any connector) */
+  size_t expired;  /* parts whose validity ran out before sending */
+  size_t requeued; /* 'sending' parts whose lease ran out */
+} sg_store_claim_res_t;
+
+typedef void (*sg_store_claim_cb)(sg_store_t *st, int status,
+                                  const sg_store_claim_res_t *res, void *data);
+
+/* In one write transaction: releases scheduled messages whose time came
+ * (scheduled -> queued), expires unsent parts whose validity passed
+ * (-> expired, with events and derived message status), puts parts whose
+ * lease ran out back in the queue, then takes up to max_parts queued parts
+ * of `connector` that are due (next attempt time reached), highest priority
+ * first, then oldest: each becomes 'sending' with attempts + 1 and a lease
+ * of lease_ms (0: 5 minutes), after which another claim may take it again.
+ * The passes before the take work on at most 1000 rows each.
+ * Fails at once with SG_EINVAL (no connector, max_parts 0 or > 1000),
+ * SG_EBUSY, SG_ECLOSED, SG_ENOMEM. */
+int sg_store_claim(sg_store_t *st, const char *connector, unsigned max_parts,
+                   int64_t lease_ms, sg_store_claim_cb cb, void *data);
+
+typedef enum sg_store_outcome {
+  SG_STORE_SENT = 0,  /* the operator took it: smsc_id set */
+  SG_STORE_RETRY = 1, /* back to the queue until next_attempt_ms */
+  SG_STORE_FAILED = 2 /* final: final_status */
+} sg_store_outcome_t;
+
+/* The outcome of sending one claimed part. */
+typedef struct sg_store_result_in {
+  int64_t part_id;
+  unsigned attempt; /* as claimed: a late result of an older claim is
+                       refused (SG_ESTATE) */
+  sg_store_outcome_t outcome;
+  const char *smsc_id;          /* SENT: the connector's key for the id */
+  sg_msg_status_t final_status; /* FAILED: FAILED (default), REJECTED or
+                                   UNDELIVERABLE */
+  int64_t next_attempt_ms;      /* RETRY: absolute time; 0 at once */
+  const char *connector;        /* RETRY: move it there; NULL: keep */
+  int32_t error_code;           /* protocol status (ESME_R*, CMS ...), 0 */
+  const char *detail;           /* text for the event, or NULL */
+} sg_store_result_in_t;
+
+/* What one item of a result or receipt batch did. */
+typedef struct sg_store_item_res {
+  int status; /* 0, or SG_ENOENT (no such part/receipt
+                 match), SG_ESTATE (the part is not in a state
+                 for it) */
+  char message_id[SG_ID_LEN + 1];
+  unsigned seq;
+  sg_msg_status_t part_status; /* after the item */
+  sg_msg_status_t msg_status;  /* after the item */
+  bool msg_changed;            /* the message status changed */
+} sg_store_item_res_t;
+
+/* status is 0 (each item has its own status) or SG_EIO; items is NULL on
+ * SG_EIO. */
+typedef void (*sg_store_items_cb)(sg_store_t *st, int status,
+                                  const sg_store_item_res_t *items, size_t n,
+                                  void *data);
+
+/* Records the outcomes of n (1..1000) sent parts in one transaction: SENT
+ * makes a part 'sent' and remembers (connector, smsc_id) for its receipt;
+ * RETRY queues it again at next_attempt_ms (possibly on another connector);
+ * FAILED ends it. Each writes a part event and updates the message status
+ * (events and webhooks as in the header). Fails at once with SG_EINVAL (SENT
+ * without smsc_id, FAILED with a status that is not a failure),
+ * SG_EBUSY, SG_ECLOSED, SG_ENOMEM. */
+int sg_store_record_results(sg_store_t *st, const sg_store_result_in_t *r,
+                            size_t n, sg_store_items_cb cb, void *data);
+
+/* A delivery receipt, with what the engine made of the operator's state. */
+typedef struct sg_store_receipt_in {
+  const char *connector;
+  const char *smsc_id;    /* as the connector keys it (like SENT's) */
+  sg_msg_status_t status; /* SENT (an intermediate report, such as en
+                             route or accepted: an event of the part, whose
+                             status stays), DELIVERED, UNDELIVERABLE,
+                             EXPIRED, REJECTED or FAILED */
+  int32_t error_code;     /* network error, 0 */
+  const char *detail;     /* e.g. the receipt text, or NULL */
+  int64_t done_ms;        /* the operator's time of the event, 0: now */
+} sg_store_receipt_in_t;
+
+/* Matches n (1..1000) receipts by (connector, smsc_id) to their parts (the
+ * newest part with that key) and records them in one transaction: the part
+ * takes the receipt's status, an event is written, and the message status is
+ * derived again. A receipt for no known part gives the item SG_ENOENT (it
+ * may have overtaken its submit result: try again later, or nack it). A
+ * final receipt that repeats the part's status, or any receipt for a
+ * canceled part, writes nothing (status 0, msg_changed false). Fails at
+ * once like sg_store_record_results, and with SG_EINVAL for a status not
+ * listed above. */
+int sg_store_record_receipts(sg_store_t *st, const sg_store_receipt_in_t *r,
+                             size_t n, sg_store_items_cb cb, void *data);
+
+/* Cancels a message that has not been sent: every part still 'scheduled' or
+ * 'queued' (and none beyond) becomes 'canceled'. account_id 0 is any
+ * account; another account's message is SG_ENOENT. The callback's single
+ * item has status 0, SG_ENOENT, or SG_ESTATE (a part is already being sent
+ * or was sent, or the message ended). */
+int sg_store_cancel(sg_store_t *st, const char *message_id, int64_t account_id,
+                    sg_store_items_cb cb, void *data);
+
+/* ---- reading messages --------------------------------------------------- */
+
+typedef struct sg_store_part {
+  int64_t part_id;
+  unsigned seq;
+  const char *connector;
+  sg_msg_status_t status;
+  const char *smsc_id; /* NULL until sent */
+  int32_t error_code;
+  const char *error; /* NULL when none */
+  unsigned attempts;
+  int64_t next_attempt_ms;
+  int64_t updated_ms;
+} sg_store_part_t;
+
+typedef struct sg_store_event {
+  int64_t id;
+  unsigned part_seq; /* 0: the message itself */
+  sg_msg_status_t status;
+  int32_t error_code;
+  const char *detail; /* NULL when none */
+  int64_t time_ms;
+} sg_store_event_t;
+
+typedef struct sg_store_message {
+  char id[SG_ID_LEN + 1];
+  char batch_id[SG_ID_LEN + 1];
+  int64_t account_id;
+  const char *sender;
+  const char *recipient;
+  sg_encoding_t encoding;
+  bool binary;
+  const uint8_t *body;
+  size_t body_len;
+  int64_t validity_ms;      /* 0: none */
+  int64_t send_at_ms;       /* 0: none */
+  const char *callback_url; /* NULL when none */
+  const char *client_ref;   /* NULL when none */
+  uint8_t priority;
+  bool dlr_wanted;
+  sg_msg_status_t status;
+  int32_t error_code;
+  unsigned parts_total;
+  int64_t created_ms;
+  int64_t updated_ms;
+  /* Only from sg_store_get_message (NULL/0 in lists): */
+  const sg_store_part_t *parts;
+  size_t n_parts;
+  const sg_store_event_t *events; /* oldest first */
+  size_t n_events;
+} sg_store_message_t;
+
+typedef void (*sg_store_message_cb)(sg_store_t *st, int status,
+                                    const sg_store_message_t *msg, void *data);
+
+/* Reads one message with its parts and events. account_id 0 is any account;
+ * another account's message is SG_ENOENT, like a missing one. Fails at once
+ * with SG_EINVAL (not an id), SG_EBUSY, SG_ECLOSED, SG_ENOMEM. */
+int sg_store_get_message(sg_store_t *st, const char *id, int64_t account_id,
+                         sg_store_message_cb cb, void *data);
+
+#define SG_STORE_LIST_MAX 1000
+#define SG_STORE_LIST_DEFAULT 50
+
+typedef struct sg_store_filter {
+  int64_t account_id;     /* 0: every account */
+  sg_msg_status_t status; /* NONE: any */
+  const char *recipient;  /* exact E.164, or NULL */
+  const char *batch_id;   /* or NULL */
+  int64_t from_ms;        /* created at or after; 0: no bound */
+  int64_t to_ms;          /* created before; 0: no bound */
+  const char *cursor;     /* next_cursor of the previous page, or NULL */
+  unsigned limit;         /* 1..SG_STORE_LIST_MAX; 0: the default */
+} sg_store_filter_t;
+
+typedef struct sg_store_list_res {
+  const sg_store_message_t *msgs; /* newest first */
+  size_t n;
+  /* The cursor of the next page, "" when this is the last page. Keyset
+   * pagination on the id: a page holds the ids below the cursor, so pages
+   * stay stable while new messages arrive. */
+  char next_cursor[SG_ID_LEN + 1];
+} sg_store_list_res_t;
+
+typedef void (*sg_store_list_cb)(sg_store_t *st, int status,
+                                 const sg_store_list_res_t *res, void *data);
+
+/* Lists messages matching every given filter, newest first. Fails at once
+ * with SG_EINVAL (a cursor or batch id that is not an id, limit too big, a
+ * status outside the enum), SG_EBUSY, SG_ECLOSED, SG_ENOMEM. */
+int sg_store_list_messages(sg_store_t *st, const sg_store_filter_t *f,
+                           sg_store_list_cb cb, void *data);
+
+/* Message counts, for /metrics. */
+typedef struct sg_store_counts {
+  uint64_t messages[SG_MSG_STATUS_COUNT]; /* by status */
+  uint64_t parts[SG_MSG_STATUS_COUNT];
+  uint64_t webhooks_pending; /* pending or being sent */
+  uint64_t webhooks_failed;  /* given up */
+  uint64_t inbound;
+} sg_store_counts_t;
+
+typedef void (*sg_store_counts_cb)(sg_store_t *st, int status,
+                                   const sg_store_counts_t *c, void *data);
+
+/* Counts rows by status (a scan of the status indexes: run it every few
+ * seconds, not per request). */
+int sg_store_counts(sg_store_t *st, sg_store_counts_cb cb, void *data);
+
+/* ---- webhooks ----------------------------------------------------------- */
+
+typedef struct sg_store_webhook {
+  int64_t id;
+  int64_t account_id;     /* 0: none */
+  const char *message_id; /* NULL when not about a message */
+  const char *url;
+  const uint8_t *payload;
+  size_t payload_len;
+  unsigned attempts; /* including this one */
+  int64_t created_ms;
+} sg_store_webhook_t;
+
+typedef void (*sg_store_webhooks_cb)(sg_store_t *st, int status,
+                                     const sg_store_webhook_t *w, size_t n,
+                                     void *data);
+
+/* status 0 or a negative code; id is the new row's id (0 on failure). */
+typedef void (*sg_store_id_cb)(sg_store_t *st, int status, int64_t id,
+                               void *data);
+
+/* Queues a webhook delivery due at once (for what the store does not queue
+ * by itself). account_id 0 and message_id NULL are allowed. */
+int sg_store_webhook_enqueue(sg_store_t *st, int64_t account_id,
+                             const char *message_id, const char *url,
+                             const uint8_t *payload, size_t len,
+                             sg_store_id_cb cb, void *data);
+
+/* Takes up to max (1..1000) due deliveries, oldest due first: each becomes
+ * 'sending' with attempts + 1 and a lease of lease_ms (0: 5 minutes); when
+ * the lease runs out unanswered, a later claim takes it again. */
+int sg_store_webhook_claim(sg_store_t *st, unsigned max, int64_t lease_ms,
+                           sg_store_webhooks_cb cb, void *data);
+
+typedef struct sg_store_webhook_result {
+  int64_t id;
+  bool done;               /* taken by the receiver */
+  int64_t next_attempt_ms; /* when not done: retry then; 0: give up
+                              ('failed') */
+  const char *error;       /* why it failed, or NULL */
+} sg_store_webhook_result_t;
+
+typedef void (*sg_store_done_cb)(sg_store_t *st, int status, void *data);
+
+/* Records the outcome of n (1..1000) claimed deliveries. Unknown ids are
+ * ignored. */
+int sg_store_webhook_finish(sg_store_t *st, const sg_store_webhook_result_t *r,
+                            size_t n, sg_store_done_cb cb, void *data);
+
+/* ---- inbound messages ---------------------------------------------------- */
+
+typedef struct sg_store_inbound {
+  char id[SG_ID_LEN + 1];
+  int64_t account_id;    /* 0: not routed to an account */
+  const char *connector; /* where it came from, or NULL */
+  const char *sender;
+  const char *recipient;
+  sg_encoding_t encoding;
+  bool binary;
+  const uint8_t *body; /* UTF-8 text (reassembled) or the payload */
+  size_t body_len;
+  unsigned parts;
+  int64_t received_ms;
+  int64_t created_ms; /* set by the store; ignored on insert */
+} sg_store_inbound_t;
+
+/* Stores one (reassembled) inbound message and, when webhook_url is not
+ * NULL, queues its webhook in the same transaction. Acknowledge the message
+ * to the operator only in the callback. The callback's id is the id of the
+ * queued webhook (0 without webhook_url); SG_EEXIST for a taken message
+ * id. Fails at once with SG_EINVAL (not an id, no sender or recipient). */
+int sg_store_inbound_insert(sg_store_t *st, const sg_store_inbound_t *in,
+                            const char *webhook_url, sg_store_id_cb cb,
+                            void *data);
+
+typedef struct sg_store_inbound_res {
+  const sg_store_inbound_t *msgs; /* newest first */
+  size_t n;
+  char next_cursor[SG_ID_LEN + 1]; /* "" on the last page */
+} sg_store_inbound_res_t;
+
+typedef void (*sg_store_inbound_cb)(sg_store_t *st, int status,
+                                    const sg_store_inbound_res_t *res,
+                                    void *data);
+
+/* Lists inbound messages of an account (0: all), newest first, keyset
+ * pagination as in sg_store_list_messages. */
+int sg_store_inbound_list(sg_store_t *st, int64_t account_id,
+                          const char *cursor, unsigned limit,
+                          sg_store_inbound_cb cb, void *data);
+
+/* ---- accounts and API keys ---------------------------------------------- */
+
+typedef struct sg_store_account {
+  int64_t id;
+  const char *name;
+  const char *password_hash; /* NULL: no password log-in */
+  const char *webhook_url;   /* NULL: none */
+  bool disabled;
+  int64_t created_ms;
+  int64_t key_id; /* the API key that found it, else 0 */
+} sg_store_account_t;
+
+typedef void (*sg_store_account_cb)(sg_store_t *st, int status,
+                                    const sg_store_account_t *a, void *data);
+
+/* Creates an account (id, created_ms and key_id of *a are ignored); the
+ * callback gets its id, or SG_EEXIST for a taken name. */
+int sg_store_account_create(sg_store_t *st, const sg_store_account_t *a,
+                            sg_store_id_cb cb, void *data);
+
+/* Stores an API key of an account by its sg_store_key_hash; the callback
+ * gets the key's id, SG_ENOENT for no such account, SG_EEXIST for a hash
+ * already stored. */
+int sg_store_apikey_create(sg_store_t *st, int64_t account_id,
+                           const uint8_t hash[SG_STORE_KEY_HASH_BYTES],
+                           const char *label, sg_store_id_cb cb, void *data);
+
+/* Revokes a key (lookups stop finding it). SG_ENOENT for no such key. */
+int sg_store_apikey_revoke(sg_store_t *st, int64_t key_id, sg_store_done_cb cb,
+                           void *data);
+
+/* Finds the account of a live API key by its hash (one index probe); the
+ * callback gets SG_ENOENT for an unknown or revoked key. A disabled account
+ * is returned with disabled set: refusing it is the caller's decision. */
+int sg_store_apikey_lookup(sg_store_t *st,
+                           const uint8_t hash[SG_STORE_KEY_HASH_BYTES],
+                           sg_store_account_cb cb, void *data);
+
+/* Finds an account by name (for password log-in); SG_ENOENT when none. */
+int sg_store_account_by_name(sg_store_t *st, const char *name,
+                             sg_store_account_cb cb, void *data);
+
+/* ---- housekeeping -------------------------------------------------------- */
+
+typedef struct sg_store_maint_res {
+  size_t released; /* scheduled messages released */
+  size_t expired;  /* parts expired */
+  size_t requeued; /* parts and webhooks whose lease ran out */
+  size_t purged;   /* idempotency records past their expiry */
+} sg_store_maint_res_t;
+
+typedef void (*sg_store_maint_cb)(sg_store_t *st, int status,
+                                  const sg_store_maint_res_t *res, void *data);
+
+/* One write transaction of the passes sg_store_claim makes before taking
+ * parts (release, expire, requeue), for every connector, plus a purge of
+ * expired idempotency records (at most 1000 rows per pass). The engine runs
+ * it from a timer (every second or so) so that messages of a connector that
+ * is down still expire and their webhooks still go out. */
+int sg_store_maintain(sg_store_t *st, sg_store_maint_cb cb, void *data);
+
+#endif

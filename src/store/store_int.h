@@ -1,0 +1,216 @@
+/* store_int.h - what the store front (store.c) and its backends share: the
+ * request every public call becomes, the arena that owns a request's copies
+ * and results, and the backend operations. Not for use outside src/store/.
+ */
+#ifndef SG_STORE_STORE_INT_H
+#define SG_STORE_STORE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* ---- arena -------------------------------------------------------------- */
+
+/* A bump allocator that owns everything of one request: the copies of its
+ * arguments and the results handed to its callback, freed at once. Used by
+ * one thread at a time (the hand-over between threads is under a mutex). */
+typedef struct sg__arena_chunk sg__arena_chunk_t;
+typedef struct sg__arena {
+  sg__arena_chunk_t *head;
+} sg__arena_t;
+
+/* Zeroed, 16-byte aligned memory, or NULL (out of memory). n may be 0. */
+void *sg__arena_alloc(sg__arena_t *a, size_t n);
+/* Copies; NULL in gives NULL out (not an error). *ok is cleared on failure
+ * to allocate (it is never set). */
+char *sg__arena_strdup(sg__arena_t *a, const char *s, bool *ok);
+char *sg__arena_strndup(sg__arena_t *a, const char *s, size_t n, bool *ok);
+void *sg__arena_memdup(sg__arena_t *a, const void *p, size_t n, bool *ok);
+void sg__arena_free(sg__arena_t *a);
+
+/* ---- requests ----------------------------------------------------------- */
+
+typedef enum sg__req_kind {
+  /* writes: one transaction per group on the writer */
+  SG__REQ_SUBMIT = 0,
+  SG__REQ_CLAIM,
+  SG__REQ_RESULTS,
+  SG__REQ_RECEIPTS,
+  SG__REQ_CANCEL,
+  SG__REQ_WEBHOOK_ENQUEUE,
+  SG__REQ_WEBHOOK_CLAIM,
+  SG__REQ_WEBHOOK_FINISH,
+  SG__REQ_INBOUND_INSERT,
+  SG__REQ_ACCOUNT_CREATE,
+  SG__REQ_APIKEY_CREATE,
+  SG__REQ_APIKEY_REVOKE,
+  SG__REQ_MAINTAIN,
+  /* reads */
+  SG__REQ_GET_MESSAGE,
+  SG__REQ_LIST_MESSAGES,
+  SG__REQ_COUNTS,
+  SG__REQ_INBOUND_LIST,
+  SG__REQ_APIKEY_LOOKUP,
+  SG__REQ_ACCOUNT_BY_NAME
+} sg__req_kind_t;
+
+#define SG__REQ_FIRST_READ SG__REQ_GET_MESSAGE
+
+/* Any callback type; cast back to the kind's type before the call. */
+typedef void (*sg__any_cb)(void);
+
+typedef struct sg__store_req sg__store_req_t;
+struct sg__store_req {
+  sg__store_req_t *next; /* the backend's queues */
+  sg__req_kind_t kind;
+  int status; /* set by the backend */
+  sg__any_cb cb;
+  void *data;
+  sg__arena_t arena;
+  union {
+    sg_store_batch_t submit; /* deep copy */
+    struct {
+      const char *connector;
+      unsigned max;
+      int64_t lease_ms;
+    } claim;
+    struct {
+      sg_store_result_in_t *items;
+      size_t n;
+    } results;
+    struct {
+      sg_store_receipt_in_t *items;
+      size_t n;
+    } receipts;
+    struct {
+      char id[SG_ID_LEN + 1];
+      int64_t account_id;
+    } msg; /* cancel, get */
+    struct {
+      int64_t account_id;
+      const char *message_id;
+      const char *url;
+      const uint8_t *payload;
+      size_t len;
+    } wh_enqueue;
+    struct {
+      unsigned max;
+      int64_t lease_ms;
+    } wh_claim;
+    struct {
+      sg_store_webhook_result_t *items;
+      size_t n;
+    } wh_finish;
+    struct {
+      sg_store_inbound_t msg;
+      const char *webhook_url;
+    } inbound;
+    sg_store_account_t account; /* account create */
+    struct {
+      int64_t account_id;
+      int64_t key_id;
+      uint8_t hash[SG_STORE_KEY_HASH_BYTES];
+      const char *label;
+    } apikey; /* create, revoke, lookup */
+    sg_store_filter_t filter;
+    struct {
+      int64_t account_id;
+      char cursor[SG_ID_LEN + 1];
+      unsigned limit;
+    } inbound_list;
+    const char *name; /* account by name */
+  } in;
+  union {
+    sg_store_submit_res_t submit;
+    sg_store_claim_res_t claim;
+    struct {
+      sg_store_item_res_t *items;
+      size_t n;
+    } items;
+    sg_store_message_t message;
+    sg_store_list_res_t list;
+    sg_store_counts_t counts;
+    struct {
+      sg_store_webhook_t *items;
+      size_t n;
+    } webhooks;
+    sg_store_inbound_res_t inbound;
+    sg_store_account_t account;
+    int64_t id;
+    sg_store_maint_res_t maint;
+  } out;
+};
+
+static inline bool sg__req_is_write(const sg__store_req_t *r) {
+  return r->kind < SG__REQ_FIRST_READ;
+}
+
+/* ---- backends ------------------------------------------------------------ */
+
+typedef struct sg__store_backend {
+  const char *name;
+  /* Takes ownership of req on success (returns 0): the backend runs it and
+   * hands it to sg__store_complete on the loop. On failure (SG_EBUSY,
+   * SG_ENOMEM) req stays the caller's. */
+  int (*queue)(sg_store_t *st, sg__store_req_t *req);
+  /* Finishes what is queued, delivers it through sg__store_complete, stops
+   * the backend's threads and handles, then calls done(st) on the loop. */
+  void (*close)(sg_store_t *st, void (*done)(sg_store_t *st));
+  void (*stats)(sg_store_t *st, sg_store_stats_t *out);
+} sg__store_backend_t;
+
+struct sg_store {
+  uv_loop_t *loop;
+  const sg__store_backend_t *be;
+  void *impl;            /* the backend's state */
+  sg_store_config_t cfg; /* url not kept */
+  sg_store_info_t info;
+  bool closing;
+  sg_store_close_cb close_cb;
+  void *close_data;
+};
+
+/* Runs a finished request's callback on the loop and frees the request. */
+void sg__store_complete(sg_store_t *st, sg__store_req_t *req);
+/* Frees a request that never reached a backend, without a callback. */
+void sg__store_req_free(sg__store_req_t *req);
+
+/* The SQLite backend (store/sqlite.c): opens path for st (whose loop and cfg
+ * are set), sets st->be, st->impl and st->info. */
+int sg__sqlite_open(sg_store_t *st, const char *path, char *err, size_t errlen);
+
+/* ---- webhook payloads (store_payload.c) -----------------------------------
+ */
+
+/* A message status change, as its webhook tells it. */
+typedef struct sg__status_event {
+  const char *message_id;
+  const char *batch_id;
+  sg_msg_status_t status;
+  const char *to;
+  const char *from;
+  const char *client_ref; /* or NULL */
+  unsigned part;          /* seq of the part that caused it, 0: none */
+  int32_t error_code;     /* 0: none */
+  const char *detail;     /* or NULL */
+  unsigned parts;
+  int64_t time_ms;
+} sg__status_event_t;
+
+/* The JSON documents of store.h "WEBHOOKS", in arena memory (not
+ * NUL-terminated). Return 0 or SG_ENOMEM. Any thread. */
+int sg__store_status_payload(sg__arena_t *a, const sg__status_event_t *e,
+                             const uint8_t **out, size_t *len);
+int sg__store_inbound_payload(sg__arena_t *a, const sg_store_inbound_t *in,
+                              const uint8_t **out, size_t *len);
+
+/* The store's clock. */
+int64_t sg__store_now(const sg_store_t *st);
+
+/* Writes an RFC 3339 UTC time with milliseconds ("2024-05-01T12:00:00.123Z")
+ * into out (at least 25 bytes). */
+void sg__store_rfc3339(int64_t ms, char out[32]);
+
+#endif

@@ -1,0 +1,398 @@
+/* store_fixture.h - what the store's tests share: a temporary directory
+ * under /tmp with a fresh loop for each test, a fake clock, messages to
+ * submit, and synchronous wrappers that run the loop until a request's
+ * callback came (20 s at most). Only for tests/unit/store/. */
+#ifndef SG_TESTS_STORE_FIXTURE_H
+#define SG_TESTS_STORE_FIXTURE_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/id.h"
+#include "store/store.h"
+
+/* ---- fixture ------------------------------------------------------------- */
+
+#define T0 1700000000000LL /* the fake clock's start, Unix ms */
+
+static _Atomic int64_t fake_now = T0;
+
+static inline int64_t fake_clock(void *data) {
+  (void)data;
+  return atomic_load(&fake_now);
+}
+
+typedef struct ctx {
+  uv_loop_t loop;
+  sg_store_t *st;
+  char dir[64];
+  char path[96];
+  char err[256];
+} ctx_t;
+
+static inline int setup(void **state) {
+  ctx_t *c = calloc(1, sizeof *c);
+  snprintf(c->dir, sizeof c->dir, "/tmp/sg-store-XXXXXX");
+  if (mkdtemp(c->dir) == NULL)
+    return -1;
+  snprintf(c->path, sizeof c->path, "%s/smsgate.db", c->dir);
+  uv_loop_init(&c->loop);
+  atomic_store(&fake_now, T0);
+  *state = c;
+  return 0;
+}
+
+static inline void on_closed(void *data) {
+  *(int *)data = 1;
+}
+
+static inline void close_store(ctx_t *c) {
+  if (c->st == NULL)
+    return;
+  int closed = 0;
+  sg_store_close(c->st, on_closed, &closed);
+  while (!closed)
+    uv_run(&c->loop, UV_RUN_ONCE);
+  c->st = NULL;
+}
+
+static inline void remove_db_files(const ctx_t *c) {
+  static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+  char p[128];
+  for (size_t i = 0; i < 4; i++) {
+    snprintf(p, sizeof p, "%s%s", c->path, suffix[i]);
+    unlink(p);
+  }
+}
+
+static inline int teardown(void **state) {
+  ctx_t *c = *state;
+  close_store(c);
+  uv_run(&c->loop, UV_RUN_DEFAULT);
+  int rc = uv_loop_close(&c->loop);
+  remove_db_files(c);
+  rmdir(c->dir);
+  free(c);
+  return rc == 0 ? 0 : -1;
+}
+
+static inline sg_store_config_t test_config(const ctx_t *c) {
+  sg_store_config_t cfg;
+  sg_store_config_init(&cfg, c->path);
+  cfg.clock_ms = fake_clock;
+  cfg.readers = 2;
+  return cfg;
+}
+
+static inline int open_with(ctx_t *c, const sg_store_config_t *cfg) {
+  c->err[0] = '\0';
+  return sg_store_open(&c->loop, cfg, &c->st, c->err, sizeof c->err);
+}
+
+static inline void open_store(ctx_t *c) {
+  sg_store_config_t cfg = test_config(c);
+  int rc = open_with(c, &cfg);
+  if (rc != 0)
+    fail_msg("open: %s (%s)", c->err, sg_err_name(rc));
+}
+
+static inline void guard_cb(uv_timer_t *t) {
+  *(bool *)t->data = true;
+}
+
+/* Runs the loop until *counter reaches target (20 s at most). */
+static inline void run_until(ctx_t *c, const int *counter, int target) {
+  bool timeout = false;
+  uv_timer_t t;
+  uv_timer_init(&c->loop, &t);
+  t.data = &timeout;
+  uv_timer_start(&t, guard_cb, 20000, 0);
+  while (*counter < target && !timeout)
+    uv_run(&c->loop, UV_RUN_ONCE);
+  uv_close((uv_handle_t *)&t, NULL);
+  uv_run(&c->loop, UV_RUN_NOWAIT);
+  assert_false(timeout);
+}
+
+/* One integer from a query on a connection of its own: what another process
+ * would see. */
+static inline long long q1(const ctx_t *c, const char *sql) {
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READONLY, NULL),
+                   SQLITE_OK);
+  sqlite3_stmt *s = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+    fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+  long long v = -1;
+  if (sqlite3_step(s) == SQLITE_ROW)
+    v = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return v;
+}
+
+/* The first text column of a query (a static buffer). */
+static inline const char *q1s(const ctx_t *c, const char *sql) {
+  static char out[256];
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READONLY, NULL),
+                   SQLITE_OK);
+  sqlite3_stmt *s = NULL;
+  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+  out[0] = '\0';
+  if (sqlite3_step(s) == SQLITE_ROW)
+    snprintf(out, sizeof out, "%s", (const char *)sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
+static inline void raw_exec(const ctx_t *c, const char *sql) {
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(c->path, &db), SQLITE_OK);
+  char *e = NULL;
+  if (sqlite3_exec(db, sql, NULL, NULL, &e) != SQLITE_OK)
+    fail_msg("%s: %s", sql, e);
+  sqlite3_close(db);
+}
+
+/* ---- building messages --------------------------------------------------- */
+
+typedef struct tmsg {
+  sg_store_msg_in_t m;
+  sg_store_part_in_t parts[4];
+  uint8_t ud[4][3];
+  char rcpt[20];
+  char text[32];
+} tmsg_t;
+
+static inline void tmsg_init(tmsg_t *t, const char *rcpt, unsigned n_parts,
+                             const char *connector) {
+  memset(t, 0, sizeof *t);
+  assert_int_equal(sg_id_new(t->m.id), 0);
+  snprintf(t->rcpt, sizeof t->rcpt, "%s", rcpt);
+  snprintf(t->text, sizeof t->text, "hello %s", rcpt);
+  t->m.sender = "SMSGATE";
+  t->m.recipient = t->rcpt;
+  t->m.encoding = SG_ENC_GSM7;
+  t->m.body = (const uint8_t *)t->text;
+  t->m.body_len = strlen(t->text);
+  t->m.parts = t->parts;
+  t->m.n_parts = n_parts;
+  for (unsigned i = 0; i < n_parts; i++) {
+    t->ud[i][0] = 'A';
+    t->ud[i][1] = (uint8_t)('0' + i);
+    t->ud[i][2] = 0x1B;
+    t->parts[i].connector = connector;
+    t->parts[i].encoding = SG_ENC_GSM7;
+    t->parts[i].ud = t->ud[i];
+    t->parts[i].ud_len = 3;
+    t->parts[i].concat_ref = n_parts > 1 ? 42 : 0;
+    t->parts[i].concat_total = (uint8_t)n_parts;
+  }
+}
+
+typedef struct got {
+  int calls;
+  int status;
+  bool replayed;
+  char response[64];
+  int64_t id;
+} got_t;
+
+static inline void submit_cb(sg_store_t *st, int status,
+                             const sg_store_submit_res_t *res, void *data) {
+  (void)st;
+  got_t *g = data;
+  g->status = status;
+  if (status == 0) {
+    g->replayed = res->replayed;
+    snprintf(g->response, sizeof g->response, "%.*s", (int)res->response_len,
+             res->response ? (const char *)res->response : "");
+  } else {
+    assert_null(res);
+  }
+  g->calls++;
+}
+
+/* Submits msgs[0..n) as one batch of account 1 and waits for the commit. */
+static inline int submit_wait(ctx_t *c, tmsg_t *msgs, size_t n,
+                              const sg_store_batch_t *proto, got_t *g) {
+  sg_store_msg_in_t in[64];
+  assert_true(n <= 64);
+  for (size_t i = 0; i < n; i++)
+    in[i] = msgs[i].m;
+  sg_store_batch_t b = {0};
+  if (proto != NULL)
+    b = *proto;
+  if (b.batch_id[0] == '\0')
+    sg_id_new(b.batch_id);
+  b.account_id = b.account_id ? b.account_id : 1;
+  b.msgs = in;
+  b.n_msgs = n;
+  got_t local = {0};
+  g = g ? g : &local;
+  memset(g, 0, sizeof *g);
+  int rc = sg_store_submit(c->st, &b, submit_cb, g);
+  if (rc < 0)
+    return rc;
+  run_until(c, &g->calls, 1);
+  return g->status;
+}
+
+/* ---- claims, results, receipts, reads: synchronous wrappers -------------- */
+
+typedef struct claim_got {
+  int calls;
+  int status;
+  size_t n, released, expired, requeued;
+  sg_store_claimed_t parts[16];
+  uint8_t ud[16][8];
+} claim_got_t;
+
+static inline void claim_cb(sg_store_t *st, int status,
+                            const sg_store_claim_res_t *res, void *data) {
+  (void)st;
+  claim_got_t *g = data;
+  g->status = status;
+  if (status == 0) {
+    g->n = res->n_parts;
+    g->released = res->released;
+    g->expired = res->expired;
+    g->requeued = res->requeued;
+    for (size_t i = 0; i < res->n_parts && i < 16; i++) {
+      g->parts[i] = res->parts[i];
+      memcpy(g->ud[i], res->parts[i].ud, res->parts[i].ud_len);
+      g->parts[i].ud = g->ud[i];
+      g->parts[i].connector = g->parts[i].sender = g->parts[i].recipient = NULL;
+      g->parts[i].udh = NULL;
+    }
+  }
+  g->calls++;
+}
+
+static inline void claim_wait(ctx_t *c, const char *conn, unsigned max,
+                              claim_got_t *g) {
+  memset(g, 0, sizeof *g);
+  assert_int_equal(sg_store_claim(c->st, conn, max, 60000, claim_cb, g), 0);
+  run_until(c, &g->calls, 1);
+  assert_int_equal(g->status, 0);
+}
+
+typedef struct items_got {
+  int calls;
+  int status;
+  size_t n;
+  sg_store_item_res_t items[16];
+} items_got_t;
+
+static inline void items_cb(sg_store_t *st, int status,
+                            const sg_store_item_res_t *items, size_t n,
+                            void *data) {
+  (void)st;
+  items_got_t *g = data;
+  g->status = status;
+  g->n = n;
+  for (size_t i = 0; i < n && i < 16; i++)
+    g->items[i] = items[i];
+  g->calls++;
+}
+
+static inline void results_wait(ctx_t *c, const sg_store_result_in_t *r,
+                                size_t n, items_got_t *g) {
+  memset(g, 0, sizeof *g);
+  assert_int_equal(sg_store_record_results(c->st, r, n, items_cb, g), 0);
+  run_until(c, &g->calls, 1);
+  assert_int_equal(g->status, 0);
+  assert_int_equal(g->n, n);
+}
+
+static inline void receipts_wait(ctx_t *c, const sg_store_receipt_in_t *r,
+                                 size_t n, items_got_t *g) {
+  memset(g, 0, sizeof *g);
+  assert_int_equal(sg_store_record_receipts(c->st, r, n, items_cb, g), 0);
+  run_until(c, &g->calls, 1);
+  assert_int_equal(g->status, 0);
+  assert_int_equal(g->n, n);
+}
+
+/* What a test keeps of a message read through the store. */
+typedef struct msg_got {
+  int calls;
+  int status;
+  sg_msg_status_t status_of_msg;
+  size_t n_parts, n_events;
+  sg_msg_status_t part_status[8];
+  char smsc_id[8][16];
+  unsigned attempts[8];
+  sg_msg_status_t msg_events[16]; /* the message-level events, in order */
+  size_t n_msg_events;
+  char last_part_detail[96];
+  char body[64];
+  char client_ref[32];
+} msg_got_t;
+
+static inline void message_cb(sg_store_t *st, int status,
+                              const sg_store_message_t *m, void *data) {
+  (void)st;
+  msg_got_t *g = data;
+  g->status = status;
+  if (status == 0) {
+    g->status_of_msg = m->status;
+    g->n_parts = m->n_parts;
+    g->n_events = m->n_events;
+    snprintf(g->body, sizeof g->body, "%.*s", (int)m->body_len,
+             (const char *)m->body);
+    snprintf(g->client_ref, sizeof g->client_ref, "%s",
+             m->client_ref ? m->client_ref : "");
+    for (size_t i = 0; i < m->n_parts && i < 8; i++) {
+      assert_int_equal(m->parts[i].seq, i + 1);
+      g->part_status[i] = m->parts[i].status;
+      g->attempts[i] = m->parts[i].attempts;
+      snprintf(g->smsc_id[i], sizeof g->smsc_id[i], "%s",
+               m->parts[i].smsc_id ? m->parts[i].smsc_id : "");
+    }
+    for (size_t i = 0; i < m->n_events; i++) {
+      if (m->events[i].part_seq == 0 && g->n_msg_events < 16)
+        g->msg_events[g->n_msg_events++] = m->events[i].status;
+      else if (m->events[i].detail != NULL)
+        snprintf(g->last_part_detail, sizeof g->last_part_detail, "%s",
+                 m->events[i].detail);
+      if (i > 0)
+        assert_true(m->events[i].id > m->events[i - 1].id);
+    }
+  }
+  g->calls++;
+}
+
+static inline void get_wait(ctx_t *c, const char *id, int64_t account,
+                            msg_got_t *g) {
+  memset(g, 0, sizeof *g);
+  assert_int_equal(sg_store_get_message(c->st, id, account, message_cb, g), 0);
+  run_until(c, &g->calls, 1);
+}
+
+static inline void expect_msg_events(const msg_got_t *g,
+                                     const sg_msg_status_t *want, size_t n) {
+  if (g->n_msg_events != n)
+    fail_msg("%zu message events, want %zu", g->n_msg_events, n);
+  for (size_t i = 0; i < n; i++)
+    if (g->msg_events[i] != want[i])
+      fail_msg("message event %zu is %s, want %s", i,
+               sg_store_status_name(g->msg_events[i]),
+               sg_store_status_name(want[i]));
+}
+
+#endif

@@ -1,0 +1,388 @@
+/* Tests for the records of the store beside messages, through store.h on
+ * the SQLite store: the webhook queue (the payloads the store writes, claim,
+ * lease, retry, give up), inbound messages and their pages, accounts and API
+ * keys (keyed hashes, revocation, argon2id passwords), counts for /metrics,
+ * and what a close does to requests still queued. */
+#include "store/store_fixture.h"
+
+#include <jansson.h>
+
+/* ---- webhooks, inbound, accounts ----------------------------------------- */
+
+typedef struct wh_got {
+  int calls;
+  int status;
+  size_t n;
+  int64_t id[8];
+  unsigned attempts[8];
+  char payload[8][512];
+} wh_got_t;
+
+static void wh_cb(sg_store_t *st, int status, const sg_store_webhook_t *w,
+                  size_t n, void *data) {
+  (void)st;
+  wh_got_t *g = data;
+  g->status = status;
+  g->n = n;
+  for (size_t i = 0; i < n && i < 8; i++) {
+    g->id[i] = w[i].id;
+    g->attempts[i] = w[i].attempts;
+    snprintf(g->payload[i], sizeof g->payload[i], "%.*s", (int)w[i].payload_len,
+             (const char *)w[i].payload);
+  }
+  g->calls++;
+}
+
+static void wh_claim_wait(ctx_t *c, unsigned max, wh_got_t *g) {
+  memset(g, 0, sizeof *g);
+  assert_int_equal(sg_store_webhook_claim(c->st, max, 10000, wh_cb, g), 0);
+  run_until(c, &g->calls, 1);
+  assert_int_equal(g->status, 0);
+}
+
+static void done_cb(sg_store_t *st, int status, void *data) {
+  (void)st;
+  got_t *g = data;
+  g->status = status;
+  g->calls++;
+}
+
+static void id_cb(sg_store_t *st, int status, int64_t id, void *data) {
+  (void)st;
+  got_t *g = data;
+  g->status = status;
+  g->id = id;
+  g->calls++;
+}
+
+static void webhook_queue(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t m;
+  tmsg_init(&m, "+14155550100", 1, "smsc-a");
+  m.m.callback_url = "http://127.0.0.1:9/hook";
+  m.m.client_ref = "ref-\xC3\xA9";
+  assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
+  claim_got_t cg;
+  claim_wait(c, "smsc-a", 1, &cg);
+  sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
+                            .attempt = 1,
+                            .outcome = SG_STORE_FAILED,
+                            .error_code = 0x45,
+                            .detail = "ESME_RSUBMITFAIL"};
+  items_got_t ig;
+  results_wait(c, &r, 1, &ig);
+  assert_int_equal(ig.items[0].msg_status, SG_MSG_FAILED);
+
+  got_t eg = {0};
+  static const char body[] = "{\"custom\":1}";
+  assert_int_equal(sg_store_webhook_enqueue(c->st, 1, NULL, "http://x/y",
+                                            (const uint8_t *)body, strlen(body),
+                                            id_cb, &eg),
+                   0);
+  run_until(c, &eg.calls, 1);
+  assert_true(eg.id > 0);
+
+  wh_got_t w;
+  wh_claim_wait(c, 8, &w);
+  assert_int_equal(w.n, 2);
+  assert_int_equal(w.attempts[0], 1);
+  json_error_t jerr;
+  json_t *j = json_loads(w.payload[0], 0, &jerr);
+  assert_non_null(j);
+  assert_string_equal(json_string_value(json_object_get(j, "event")),
+                      "message.status");
+  assert_string_equal(json_string_value(json_object_get(j, "message_id")),
+                      m.m.id);
+  assert_string_equal(json_string_value(json_object_get(j, "status")),
+                      "failed");
+  assert_string_equal(json_string_value(json_object_get(j, "to")),
+                      "+14155550100");
+  assert_string_equal(json_string_value(json_object_get(j, "client_ref")),
+                      "ref-\xC3\xA9");
+  assert_int_equal(json_integer_value(json_object_get(j, "error_code")), 0x45);
+  assert_int_equal(json_integer_value(json_object_get(j, "part")), 1);
+  assert_string_equal(json_string_value(json_object_get(j, "timestamp")),
+                      "2023-11-14T22:13:20.000Z");
+  json_decref(j);
+  assert_string_equal(w.payload[1], body);
+
+  wh_got_t none;
+  wh_claim_wait(c, 8, &none); /* both leased */
+  assert_int_equal(none.n, 0);
+  sg_store_webhook_result_t fin[2] = {
+      {.id = w.id[0], .next_attempt_ms = T0 + 5000, .error = "HTTP 500"},
+      {.id = w.id[1], .done = true}};
+  got_t fg = {0};
+  assert_int_equal(sg_store_webhook_finish(c->st, fin, 2, done_cb, &fg), 0);
+  run_until(c, &fg.calls, 1);
+  assert_int_equal(fg.status, 0);
+  wh_claim_wait(c, 8, &none);
+  assert_int_equal(none.n, 0); /* not yet due */
+  atomic_store(&fake_now, T0 + 5000);
+  wh_claim_wait(c, 8, &w);
+  assert_int_equal(w.n, 1);
+  assert_int_equal(w.attempts[0], 2);
+  fin[0] = (sg_store_webhook_result_t){.id = w.id[0], .error = "gone"};
+  fg.calls = 0;
+  assert_int_equal(sg_store_webhook_finish(c->st, fin, 1, done_cb, &fg), 0);
+  run_until(c, &fg.calls, 1);
+  assert_int_equal(q1(c, "SELECT count(*) FROM webhooks WHERE status = "
+                         "'failed' AND last_error = 'gone'"),
+                   1);
+  assert_int_equal(q1(c, "SELECT count(*) FROM webhooks WHERE status = "
+                         "'done'"),
+                   1);
+
+  /* An unanswered claim is taken again when its lease ran out. */
+  assert_int_equal(sg_store_webhook_enqueue(c->st, 0, m.m.id, "http://x/z",
+                                            (const uint8_t *)"{}", 2, id_cb,
+                                            &eg),
+                   0);
+  eg.calls = 0;
+  run_until(c, &eg.calls, 1);
+  wh_claim_wait(c, 8, &w);
+  assert_int_equal(w.n, 1);
+  atomic_store(&fake_now, T0 + 5000 + 10000);
+  wh_claim_wait(c, 8, &w);
+  assert_int_equal(w.n, 1);
+  assert_int_equal(w.attempts[0], 2);
+}
+
+typedef struct inbound_got {
+  int calls;
+  int status;
+  size_t n;
+  char ids[8][SG_ID_LEN + 1];
+  char text[8][32];
+  char next[SG_ID_LEN + 1];
+} inbound_got_t;
+
+static void inbound_cb(sg_store_t *st, int status,
+                       const sg_store_inbound_res_t *res, void *data) {
+  (void)st;
+  inbound_got_t *g = data;
+  g->status = status;
+  g->n = res->n;
+  for (size_t i = 0; i < res->n && i < 8; i++) {
+    memcpy(g->ids[i], res->msgs[i].id, SG_ID_LEN + 1);
+    snprintf(g->text[i], sizeof g->text[i], "%.*s", (int)res->msgs[i].body_len,
+             (const char *)res->msgs[i].body);
+  }
+  memcpy(g->next, res->next_cursor, sizeof g->next);
+  g->calls++;
+}
+
+static void inbound_messages(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  static const char *const texts[] = {"STOP", "hello", "\x01\x02\xFF"};
+  char ids[3][SG_ID_LEN + 1];
+  for (int i = 0; i < 3; i++) {
+    sg_store_inbound_t in = {.account_id = i == 2 ? 0 : 1,
+                             .connector = "smsc-a",
+                             .sender = "+14155550100",
+                             .recipient = "12345",
+                             .encoding = i == 2 ? SG_ENC_8BIT : SG_ENC_GSM7,
+                             .binary = i == 2,
+                             .body = (const uint8_t *)texts[i],
+                             .body_len = strlen(texts[i]),
+                             .received_ms = T0 - 10};
+    sg_id_new(in.id);
+    memcpy(ids[i], in.id, sizeof ids[i]);
+    got_t g = {0};
+    assert_int_equal(sg_store_inbound_insert(
+                         c->st, &in, i == 0 ? NULL : "http://h/mo", id_cb, &g),
+                     0);
+    run_until(c, &g.calls, 1);
+    assert_int_equal(g.status, 0);
+    assert_true(i == 0 ? g.id == 0 : g.id > 0);
+  }
+  inbound_got_t g = {0};
+  assert_int_equal(sg_store_inbound_list(c->st, 1, NULL, 1, inbound_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.n, 1);
+  assert_string_equal(g.ids[0], ids[1]);
+  assert_string_equal(g.text[0], "hello");
+  assert_string_equal(g.next, ids[1]);
+  char cur[SG_ID_LEN + 1];
+  memcpy(cur, g.next, sizeof cur);
+  g.calls = 0;
+  assert_int_equal(sg_store_inbound_list(c->st, 1, cur, 1, inbound_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.n, 1);
+  assert_string_equal(g.text[0], "STOP");
+  assert_string_equal(g.next, "");
+  g.calls = 0;
+  assert_int_equal(sg_store_inbound_list(c->st, 0, NULL, 0, inbound_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.n, 3);
+  wh_got_t w;
+  wh_claim_wait(c, 8, &w);
+  assert_int_equal(w.n, 2);
+  json_t *j = json_loads(w.payload[1], 0, NULL);
+  assert_non_null(j);
+  assert_string_equal(json_string_value(json_object_get(j, "payload_hex")),
+                      "0102ff");
+  assert_string_equal(json_string_value(json_object_get(j, "encoding")),
+                      "8bit");
+  json_decref(j);
+}
+
+typedef struct acct_got {
+  int calls;
+  int status;
+  int64_t id, key_id;
+  char name[32];
+  bool disabled;
+  char pw[SG_STORE_PWHASH_MAX];
+} acct_got_t;
+
+static void acct_cb(sg_store_t *st, int status, const sg_store_account_t *a,
+                    void *data) {
+  (void)st;
+  acct_got_t *g = data;
+  g->status = status;
+  if (status == 0) {
+    g->id = a->id;
+    g->key_id = a->key_id;
+    g->disabled = a->disabled;
+    snprintf(g->name, sizeof g->name, "%s", a->name);
+    snprintf(g->pw, sizeof g->pw, "%s",
+             a->password_hash ? a->password_hash : "");
+  }
+  g->calls++;
+}
+
+static void accounts_and_keys(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  char pw[SG_STORE_PWHASH_MAX];
+  assert_int_equal(sg_store_password_hash("s3cret", 6, pw), 0);
+  assert_int_equal(strncmp(pw, "$argon2id$", 10), 0);
+  assert_int_equal(sg_store_password_verify(pw, "s3cret", 6), 0);
+  assert_int_equal(sg_store_password_verify(pw, "s3cres", 6), SG_ENOENT);
+  assert_int_equal(sg_store_password_verify("plain", "s3cret", 6), SG_EINVAL);
+
+  sg_store_account_t a = {.name = "acme", .password_hash = pw};
+  got_t g = {0};
+  assert_int_equal(sg_store_account_create(c->st, &a, id_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.status, 0);
+  int64_t acct = g.id;
+  g.calls = 0;
+  assert_int_equal(sg_store_account_create(c->st, &a, id_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.status, SG_EEXIST);
+
+  static const uint8_t secret[SG_STORE_SECRET_BYTES] = {1, 2, 3};
+  uint8_t h[SG_STORE_KEY_HASH_BYTES], h2[SG_STORE_KEY_HASH_BYTES];
+  assert_int_equal(sg_store_key_hash(secret, "sk_live_abc", 11, h), 0);
+  assert_int_equal(sg_store_key_hash(secret, "sk_live_abd", 11, h2), 0);
+  assert_memory_not_equal(h, h2, sizeof h);
+  g.calls = 0;
+  assert_int_equal(sg_store_apikey_create(c->st, acct, h, "ci", id_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.status, 0);
+  int64_t key = g.id;
+  g.calls = 0;
+  assert_int_equal(sg_store_apikey_create(c->st, acct + 5, h2, NULL, id_cb, &g),
+                   0);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.status, SG_ENOENT); /* no such account */
+
+  acct_got_t ag = {0};
+  assert_int_equal(sg_store_apikey_lookup(c->st, h, acct_cb, &ag), 0);
+  run_until(c, &ag.calls, 1);
+  assert_int_equal(ag.status, 0);
+  assert_int_equal(ag.id, acct);
+  assert_int_equal(ag.key_id, key);
+  assert_string_equal(ag.name, "acme");
+  ag.calls = 0;
+  assert_int_equal(sg_store_apikey_lookup(c->st, h2, acct_cb, &ag), 0);
+  run_until(c, &ag.calls, 1);
+  assert_int_equal(ag.status, SG_ENOENT);
+  ag.calls = 0;
+  assert_int_equal(sg_store_account_by_name(c->st, "acme", acct_cb, &ag), 0);
+  run_until(c, &ag.calls, 1);
+  assert_int_equal(sg_store_password_verify(ag.pw, "s3cret", 6), 0);
+
+  g.calls = 0;
+  assert_int_equal(sg_store_apikey_revoke(c->st, key, done_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.status, 0);
+  g.calls = 0;
+  assert_int_equal(sg_store_apikey_revoke(c->st, key, done_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.status, SG_ENOENT);
+  ag.calls = 0;
+  assert_int_equal(sg_store_apikey_lookup(c->st, h, acct_cb, &ag), 0);
+  run_until(c, &ag.calls, 1);
+  assert_int_equal(ag.status, SG_ENOENT);
+  /* The key is stored only as its keyed hash. */
+  assert_int_equal(q1(c, "SELECT count(*) FROM api_keys WHERE length("
+                         "key_hash) = 32"),
+                   1);
+}
+
+typedef struct counts_got {
+  int calls;
+  sg_store_counts_t k;
+} counts_got_t;
+
+static void counts_cb(sg_store_t *st, int status, const sg_store_counts_t *k,
+                      void *data) {
+  (void)st;
+  counts_got_t *g = data;
+  assert_int_equal(status, 0);
+  g->k = *k;
+  g->calls++;
+}
+
+static void counts_and_closed_store(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t m[3];
+  for (int i = 0; i < 3; i++)
+    tmsg_init(&m[i], "+14155550100", 2, i == 2 ? "smsc-b" : "smsc-a");
+  assert_int_equal(submit_wait(c, m, 3, NULL, NULL), 0);
+  claim_got_t cg;
+  claim_wait(c, "smsc-b", 10, &cg);
+  counts_got_t g = {0};
+  assert_int_equal(sg_store_counts(c->st, counts_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.k.messages[SG_MSG_QUEUED], 2);
+  assert_int_equal(g.k.messages[SG_MSG_SENDING], 1);
+  assert_int_equal(g.k.parts[SG_MSG_QUEUED], 4);
+  assert_int_equal(g.k.parts[SG_MSG_SENDING], 2);
+  assert_int_equal(g.k.inbound, 0);
+
+  /* Requests queued before close still complete; after, none is taken. */
+  got_t gs = {0};
+  sg_store_msg_in_t in = m[0].m;
+  sg_id_new(in.id);
+  sg_store_batch_t b = {.account_id = 1, .msgs = &in, .n_msgs = 1};
+  sg_id_new(b.batch_id);
+  assert_int_equal(sg_store_submit(c->st, &b, submit_cb, &gs), 0);
+  sg_store_t *st = c->st;
+  int closed = 0;
+  sg_store_close(st, on_closed, &closed);
+  c->st = NULL;
+  assert_int_equal(gs.calls, 1);
+  assert_int_equal(gs.status, 0);
+  while (!closed)
+    uv_run(&c->loop, UV_RUN_ONCE);
+  assert_int_equal(q1(c, "SELECT count(*) FROM messages"), 4);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+      T(webhook_queue),
+      T(inbound_messages),
+      T(accounts_and_keys),
+      T(counts_and_closed_store),
+#undef T
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
