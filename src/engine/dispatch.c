@@ -1,0 +1,761 @@
+/* dispatch.c - the dispatcher: one queue per connector, fed from the store.
+ *
+ * For each connector that is up, parts due for sending are claimed from the
+ * store (highest priority first, then oldest; the claim also releases
+ * scheduled messages whose time came and expires those whose validity ran
+ * out), held in a bounded pool of slots and handed to the connector in
+ * order. When the connector is full (SG_EBUSY) the rest wait for its
+ * ready_cb. Each outcome is written back to the store in batches:
+ *   SENT      -> 'sent', with the connector's key of the operator's id, for
+ *                the receipt to find it;
+ *   TEMPFAIL  -> queued again: at once on another connector of the route
+ *                that is up (failover), else on the same one after an
+ *                exponential back-off; after max_attempts claims, failed;
+ *   UNKNOWN   -> the operator may or may not have it (no answer, lost
+ *                link). Delivery is at-least-once: it is queued again like
+ *                TEMPFAIL, and its event says the outcome was unknown, so a
+ *                duplicate on the handset can be explained;
+ *   PERMFAIL  -> 'rejected' with the operator's status and text.
+ * A connector that is down for failover_after_ms has its queued parts moved
+ * to another connector of their route that is up; a connector that is down
+ * never holds up the others.
+ *
+ * This file must never decide a message's status itself (the store derives
+ * it from the parts) nor acknowledge a receipt (dlr.c does).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "connector/smpp_client.h"
+#include "core/alloc.h"
+#include "core/error.h"
+#include "engine/engine_int.h"
+
+/* A batch of results being written. */
+typedef struct result_batch {
+  sg_engine_t *e;
+  unsigned tries;
+  size_t n;
+  sg__result_t r[];
+} result_batch_t;
+
+static void claim(sg__conn_t *c);
+
+/* ---- slots --------------------------------------------------------------- */
+
+static sg__slot_t *slot_get(sg__conn_t *c, uint64_t id) {
+  uint32_t si = (uint32_t)(id & 0xffffffffu);
+  if (si >= c->n_slots)
+    return NULL;
+  sg__slot_t *s = &c->slots[si];
+  if (!s->used || s->gen != (uint32_t)(id >> 32))
+    return NULL;
+  return s;
+}
+
+static unsigned slot_take(sg__conn_t *c) {
+  unsigned si = c->free_list[--c->n_free];
+  sg__slot_t *s = &c->slots[si];
+  s->used = true;
+  s->gen++;
+  c->used++;
+  return si;
+}
+
+static void slot_put(sg__conn_t *c, sg__slot_t *s) {
+  s->used = false;
+  c->free_list[c->n_free++] = (unsigned)(s - c->slots);
+  c->used--;
+}
+
+/* ---- results ------------------------------------------------------------- */
+
+static uint64_t backoff_ms(const sg_engine_t *e, unsigned attempt) {
+  uint64_t d = e->tun.retry_min_ms;
+  for (unsigned i = 1; i < attempt && d < e->tun.retry_max_ms; i++)
+    d *= 2;
+  return d < e->tun.retry_max_ms ? d : e->tun.retry_max_ms;
+}
+
+static sg__result_t *result_new(sg__conn_t *c, const sg__slot_t *s) {
+  sg__result_t *r = sg__vec_push(&c->e->results);
+  if (r == NULL) {
+    /* The part stays 'sending' until its lease runs out, then it is
+     * queued again: nothing is lost, it is only late. */
+    sg__log(c->e, SG_ENGINE_LOG_ERROR,
+            "out of memory: the result of message %s part %u waits for its "
+            "lease",
+            s->message_id, s->seq);
+    return NULL;
+  }
+  r->in.part_id = s->part_id;
+  r->in.attempt = s->attempt;
+  r->conn = c->index;
+  memcpy(r->message_id, s->message_id, sizeof r->message_id);
+  r->seq = s->seq;
+  r->poke = -1;
+  sg__schedule_flush(c->e);
+  return r;
+}
+
+/* Queues the part again: elsewhere at once when a connector of its route is
+ * up, else here after the back-off; failed after max_attempts. */
+static void result_retry(sg__conn_t *c, const sg__slot_t *s, const char *why,
+                         uint32_t status) {
+  sg_engine_t *e = c->e;
+  sg__result_t *r = result_new(c, s);
+  if (r == NULL)
+    return;
+  r->in.error_code = (int32_t)status;
+  if (e->state != SG__RUNNING) {
+    r->in.outcome = SG_STORE_RETRY;
+    snprintf(r->detail, sizeof r->detail, "%s; queued until restart", why);
+    return;
+  }
+  if (s->attempt >= e->tun.max_attempts) {
+    r->in.outcome = SG_STORE_FAILED;
+    r->in.final_status = SG_MSG_FAILED;
+    snprintf(r->detail, sizeof r->detail, "%s; gave up after %u attempts", why,
+             s->attempt);
+    return;
+  }
+  r->in.outcome = SG_STORE_RETRY;
+  int alt = sg__route_alternative(e, s->recipient, s->sender, c->index);
+  if (alt >= 0) {
+    r->in.connector = e->conns[alt].cfg->name;
+    r->poke = alt;
+    snprintf(r->detail, sizeof r->detail, "%s on %s; failing over to %s", why,
+             c->cfg->name, e->conns[alt].cfg->name);
+    return;
+  }
+  int64_t at = sg__now_ms(e) + (int64_t)backoff_ms(e, s->attempt);
+  r->in.next_attempt_ms = at;
+  r->wake_ms = at;
+  snprintf(r->detail, sizeof r->detail, "%s; retrying in %llu ms", why,
+           (unsigned long long)(at - sg__now_ms(e)));
+}
+
+static void result_failed(sg__conn_t *c, const sg__slot_t *s,
+                          sg_msg_status_t st, uint32_t status,
+                          const char *why) {
+  sg__result_t *r = result_new(c, s);
+  if (r == NULL)
+    return;
+  r->in.outcome = SG_STORE_FAILED;
+  r->in.final_status = st;
+  r->in.error_code = (int32_t)status;
+  snprintf(r->detail, sizeof r->detail, "%s", why);
+}
+
+static void conn_result_cb(sg_connector_t *cn, void *owner,
+                           const sg_conn_result_t *res) {
+  sg__conn_t *c = owner;
+  sg_engine_t *e = c->e;
+  sg__slot_t *s = slot_get(c, res->id);
+  if (s == NULL) {
+    sg__log(e, SG_ENGINE_LOG_WARN, "%s: result for an unknown part id %llx",
+            c->cfg->name, (unsigned long long)res->id);
+    return;
+  }
+  sg__latency_add(&e->send_lat, sg__now_ms(e) - s->claimed_ms);
+  const char *text = res->status_text ? res->status_text : "";
+  char why[120];
+  switch (res->outcome) {
+  case SG_CONN_SENT: {
+    c->results_sent++;
+    sg__result_t *r = result_new(c, s);
+    if (r != NULL) {
+      r->in.outcome = SG_STORE_SENT;
+      snprintf(r->smsc_id, sizeof r->smsc_id, "%s", res->smsc_id);
+    }
+    break;
+  }
+  case SG_CONN_PERMFAIL:
+    c->results_permfail++;
+    snprintf(why, sizeof why, "refused by the operator: 0x%08x %s", res->status,
+             text);
+    result_failed(c, s, SG_MSG_REJECTED, res->status, why);
+    break;
+  case SG_CONN_TEMPFAIL:
+    c->results_tempfail++;
+    snprintf(why, sizeof why, "temporary failure 0x%08x %s", res->status, text);
+    result_retry(c, s, why, res->status);
+    break;
+  case SG_CONN_UNKNOWN:
+  default:
+    c->results_unknown++;
+    result_retry(c, s,
+                 "no answer from the operator (it may have the part): "
+                 "sending again",
+                 res->status);
+    break;
+  }
+  slot_put(c, s);
+  claim(c);
+}
+
+/* ---- writing results ----------------------------------------------------- */
+
+static void results_cb(sg_store_t *st, int status,
+                       const sg_store_item_res_t *items, size_t n, void *data);
+
+static int results_write(result_batch_t *b) {
+  sg_engine_t *e = b->e;
+  sg_store_result_in_t *in = sg_calloc(b->n, sizeof *in);
+  if (in == NULL)
+    return SG_ENOMEM;
+  for (size_t i = 0; i < b->n; i++) {
+    sg__result_t *r = &b->r[i];
+    in[i] = r->in;
+    if (r->in.outcome == SG_STORE_SENT)
+      in[i].smsc_id = r->smsc_id;
+    in[i].detail = r->detail[0] ? r->detail : NULL;
+  }
+  int rc = sg_store_record_results(e->st, in, b->n, results_cb, b);
+  sg_free(in); /* the store copied it */
+  if (rc == 0)
+    sg__op_begin(e);
+  return rc;
+}
+
+static void results_log(sg_engine_t *e, const result_batch_t *b,
+                        const sg_store_item_res_t *items, size_t n) {
+  for (size_t i = 0; i < n && i < b->n; i++) {
+    const sg__result_t *r = &b->r[i];
+    const char *cn = e->conns[r->conn].cfg->name;
+    if (items[i].status != 0)
+      continue;
+    if (r->in.outcome == SG_STORE_SENT)
+      sg__log(e, SG_ENGINE_LOG_INFO,
+              "message %s part %u sent on %s (smsc id %s)", r->message_id,
+              r->seq, cn, r->smsc_id);
+    else
+      sg__log(e,
+              r->in.outcome == SG_STORE_RETRY ? SG_ENGINE_LOG_WARN
+                                              : SG_ENGINE_LOG_ERROR,
+              "message %s part %u %s on %s: %s", r->message_id, r->seq,
+              r->in.outcome == SG_STORE_RETRY ? "queued again" : "failed", cn,
+              r->detail);
+    if (items[i].msg_changed)
+      sg__log(e, SG_ENGINE_LOG_INFO, "message %s is %s", items[i].message_id,
+              sg_store_status_name(items[i].msg_status));
+  }
+}
+
+static void results_cb(sg_store_t *st, int status,
+                       const sg_store_item_res_t *items, size_t n, void *data) {
+  result_batch_t *b = data;
+  sg_engine_t *e = b->e;
+  sg__op_end(e);
+  if (status == SG_EIO && b->tries < 3 && e->state == SG__RUNNING) {
+    /* Parts stay 'sending' meanwhile; their lease is the last resort. */
+    e->store_ok = false;
+    b->tries++;
+    void **slot = sg__vec_push(&e->retry_results);
+    if (slot != NULL) {
+      *slot = b;
+      sg__maybe_stopped(e);
+      return;
+    }
+  }
+  if (status == 0) {
+    e->store_ok = true;
+    results_log(e, b, items, n);
+    bool changed = false;
+    for (size_t i = 0; i < b->n; i++) {
+      if (b->r[i].poke >= 0) {
+        e->conns[b->r[i].poke].backlog++;
+        sg__poke(e, (size_t)b->r[i].poke);
+      }
+      if (b->r[i].wake_ms > 0)
+        sg__wake_at(e, b->r[i].wake_ms);
+      if (i < n && items[i].msg_changed)
+        changed = true;
+    }
+    if (changed)
+      sg__notifier_poke(e);
+  } else {
+    sg__log(e, SG_ENGINE_LOG_ERROR,
+            "could not record %zu send results: %s (the parts are sent again "
+            "when their lease runs out)",
+            b->n, sg_strerror(status));
+  }
+  sg_free(b);
+  sg__maybe_stopped(e);
+}
+
+static void results_flush(sg_engine_t *e) {
+  while (e->results.n > 0) {
+    size_t n = e->results.n < 1000 ? e->results.n : 1000;
+    result_batch_t *b = sg_malloc(sizeof *b + n * sizeof(sg__result_t));
+    if (b == NULL)
+      return; /* the flush timer tries again */
+    b->e = e;
+    b->tries = 0;
+    b->n = n;
+    memcpy(b->r, e->results.items, n * sizeof(sg__result_t));
+    int rc = results_write(b);
+    if (rc != 0) {
+      sg_free(b);
+      if (rc == SG_EBUSY || rc == SG_ENOMEM)
+        return; /* kept; tried again on the next flush */
+      sg__log(e, SG_ENGINE_LOG_ERROR, "cannot record send results: %s",
+              sg_strerror(rc));
+    }
+    memmove(e->results.items, (sg__result_t *)e->results.items + n,
+            (e->results.n - n) * sizeof(sg__result_t));
+    e->results.n -= n;
+  }
+}
+
+void sg__retry_failed_writes(sg_engine_t *e) {
+  size_t n = e->retry_results.n;
+  void **items = e->retry_results.items;
+  e->retry_results.n = 0;
+  for (size_t i = 0; i < n; i++) {
+    result_batch_t *b = items[i];
+    if (results_write(b) != 0) {
+      void **slot = sg__vec_push(&e->retry_results);
+      if (slot != NULL)
+        *slot = b;
+      else
+        sg_free(b);
+    }
+  }
+}
+
+static void flush_cb(uv_timer_t *t) {
+  sg_engine_t *e = t->data;
+  sg__flush_now(e);
+  if (e->results.n > 0 || e->rcpts.n > 0)
+    uv_timer_start(&e->flush, flush_cb, 50, 0); /* the store was busy */
+  sg__maybe_stopped(e);
+}
+
+void sg__schedule_flush(sg_engine_t *e) {
+  if (e->state >= SG__STOPPED || uv_is_closing((uv_handle_t *)&e->flush))
+    return;
+  if (!uv_is_active((uv_handle_t *)&e->flush))
+    uv_timer_start(&e->flush, flush_cb, 0, 0);
+}
+
+void sg__flush_now(sg_engine_t *e) {
+  /* Results first: a receipt must find its part already 'sent'. */
+  results_flush(e);
+  sg__rcpts_flush(e);
+  sg__notifier_flush(e);
+}
+
+/* ---- claiming and sending ------------------------------------------------ */
+
+/* The address of a part's sender or recipient, with the connector's
+ * configured TON/NPI when it sets them. Returns 0 or SG_EINVAL/ETOOLONG. */
+static int make_addr(const char *text, int ton, int npi, sg_conn_addr_t *a) {
+  memset(a, 0, sizeof *a);
+  if (text[0] != '\0') {
+    int rc = sg_smpp_addr_from_text(text, a);
+    if (rc != 0)
+      return rc;
+  }
+  if (ton != SG_CONFIG_TON_AUTO)
+    a->ton = (uint8_t)ton;
+  if (npi != SG_CONFIG_TON_AUTO)
+    a->npi = (uint8_t)npi;
+  return 0;
+}
+
+/* Fills slot si from a claimed part. Returns 0 or the address error. */
+static int slot_fill(sg__conn_t *c, unsigned si, const sg_store_claimed_t *p) {
+  sg__slot_t *s = &c->slots[si];
+  const sg_config_connector_t *cc = c->cfg;
+  s->part_id = p->part_id;
+  s->attempt = p->attempt;
+  s->claimed_ms = sg__now_ms(c->e);
+  memcpy(s->message_id, p->message_id, sizeof s->message_id);
+  s->seq = p->seq;
+  snprintf(s->sender, sizeof s->sender, "%s", p->sender ? p->sender : "");
+  snprintf(s->recipient, sizeof s->recipient, "%s", p->recipient);
+  sg_conn_part_t *cp = &s->part;
+  memset(cp, 0, sizeof *cp);
+  cp->id = ((uint64_t)s->gen << 32) | si;
+  int rc = make_addr(s->sender, cc->source_ton, cc->source_npi, &cp->src);
+  if (rc == 0)
+    rc = make_addr(s->recipient, cc->dest_ton, cc->dest_npi, &cp->dst);
+  size_t udh_len = p->udh_len <= SG_SEG_UDH_MAX ? p->udh_len : 0;
+  size_t ud_len = p->ud_len <= SG_SEG_UD_MAX ? p->ud_len : SG_SEG_UD_MAX;
+  if (udh_len)
+    memcpy(s->udh, p->udh, udh_len);
+  memcpy(s->ud, p->ud, ud_len);
+  cp->encoding = p->encoding;
+  cp->lang_locking = p->lang_locking;
+  cp->lang_single = p->lang_single;
+  cp->udh = udh_len ? s->udh : NULL;
+  cp->udh_len = udh_len;
+  cp->ud = s->ud;
+  cp->ud_len = ud_len;
+  cp->concat_ref = p->concat_ref;
+  cp->concat_total = p->concat_total ? p->concat_total : 1;
+  cp->concat_seq = (uint8_t)p->seq;
+  cp->want_report = p->dlr_wanted;
+  cp->priority = p->priority;
+  cp->validity_ms = p->validity_ms;
+  return rc;
+}
+
+/* Hands slot si to the connector. Returns false when the connector is
+ * full (the slot must wait for ready_cb). */
+static bool slot_send(sg__conn_t *c, unsigned si) {
+  sg__slot_t *s = &c->slots[si];
+  int rc = sg_connector_submit(c->c, &s->part);
+  if (rc == 0)
+    return true;
+  if (rc == SG_EBUSY)
+    return false;
+  if (rc == SG_ESTATE)
+    result_retry(c, s, "connector stopped", 0);
+  else
+    result_failed(c, s, SG_MSG_FAILED, 0, "the connector refused the part");
+  slot_put(c, s);
+  return true;
+}
+
+static void wait_push(sg__conn_t *c, unsigned si) {
+  c->wait_q[(c->wait_head + c->wait_len++) % c->n_slots] = si;
+}
+
+/* Sends what waits, in order, until the connector is full again. */
+static void wait_drain(sg__conn_t *c) {
+  while (c->wait_len > 0) {
+    unsigned si = c->wait_q[c->wait_head];
+    if (!slot_send(c, si))
+      return;
+    c->wait_head = (c->wait_head + 1) % c->n_slots;
+    c->wait_len--;
+  }
+}
+
+/* Gives a claimed slot back to the queue (engine stopping). */
+static void slot_give_back(sg__conn_t *c, unsigned si) {
+  sg__slot_t *s = &c->slots[si];
+  result_retry(c, s, "not sent", 0);
+  slot_put(c, s);
+}
+
+static void claim_cb(sg_store_t *st, int status,
+                     const sg_store_claim_res_t *res, void *data) {
+  sg__conn_t *c = data;
+  sg_engine_t *e = c->e;
+  sg__op_end(e);
+  c->claiming = false;
+  if (status != 0) {
+    if (status == SG_EIO)
+      e->store_ok = false;
+    c->more = true; /* the tick tries again */
+    sg__maybe_stopped(e);
+    return;
+  }
+  e->store_ok = true;
+  if (res->expired)
+    sg__notifier_poke(e);
+  c->backlog = c->backlog > res->n_parts ? c->backlog - res->n_parts : 0;
+  for (size_t i = 0; i < res->n_parts; i++) {
+    unsigned si = slot_take(c);
+    if (slot_fill(c, si, &res->parts[i]) != 0) {
+      result_failed(c, &c->slots[si], SG_MSG_REJECTED, 0,
+                    "the sender or recipient cannot be addressed");
+      slot_put(c, &c->slots[si]);
+      continue;
+    }
+    if (e->state != SG__RUNNING || c->c == NULL)
+      slot_give_back(c, si);
+    else if (c->wait_len > 0 || !slot_send(c, si))
+      wait_push(c, si);
+  }
+  if (res->n_parts > 0 && res->n_parts == c->claim_asked)
+    c->more = true;
+  claim(c);
+  sg__maybe_stopped(e);
+}
+
+/* Takes due parts for c from the store when it is up, has room and may
+ * have work. */
+static void claim(sg__conn_t *c) {
+  sg_engine_t *e = c->e;
+  if (e->state != SG__RUNNING || c->claiming || c->moving || !c->more ||
+      c->state != SG_CONN_UP || c->wait_len > 0)
+    return;
+  unsigned room = c->n_slots - c->used;
+  unsigned want = e->tun.claim_max;
+  if (room < want && room < c->n_slots / 4)
+    return; /* wait for results to free a useful number of slots */
+  if (want > room)
+    want = room;
+  if (want == 0)
+    return;
+  int rc =
+      sg_store_claim(e->st, c->cfg->name, want, e->tun.lease_ms, claim_cb, c);
+  if (rc != 0)
+    return; /* busy or closing: the tick pokes again */
+  c->more = false;
+  c->claiming = true;
+  c->claim_asked = want;
+  sg__op_begin(e);
+}
+
+void sg__poke(sg_engine_t *e, size_t i) {
+  e->conns[i].more = true;
+  claim(&e->conns[i]);
+}
+
+void sg__poke_all(sg_engine_t *e) {
+  for (size_t i = 0; i < e->n_conns; i++)
+    sg__poke(e, i);
+}
+
+/* ---- failover of a connector that stays down ----------------------------- */
+
+static void move_cb(sg_store_t *st, int status, const sg_store_claim_res_t *res,
+                    void *data) {
+  sg__conn_t *c = data;
+  sg_engine_t *e = c->e;
+  sg__op_end(e);
+  c->moving = false;
+  if (status != 0) {
+    sg__maybe_stopped(e);
+    return;
+  }
+  size_t moved = 0;
+  c->backlog = c->backlog > res->n_parts ? c->backlog - res->n_parts : 0;
+  for (size_t i = 0; i < res->n_parts; i++) {
+    const sg_store_claimed_t *p = &res->parts[i];
+    sg__slot_t tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.part_id = p->part_id;
+    tmp.attempt = p->attempt;
+    memcpy(tmp.message_id, p->message_id, sizeof tmp.message_id);
+    tmp.seq = p->seq;
+    snprintf(tmp.sender, sizeof tmp.sender, "%s", p->sender ? p->sender : "");
+    snprintf(tmp.recipient, sizeof tmp.recipient, "%s", p->recipient);
+    sg__result_t *r = result_new(c, &tmp);
+    if (r == NULL)
+      continue;
+    r->in.outcome = SG_STORE_RETRY;
+    int alt = sg__route_alternative(e, tmp.recipient, tmp.sender, c->index);
+    if (alt >= 0 && e->state == SG__RUNNING) {
+      r->in.connector = e->conns[alt].cfg->name;
+      r->poke = alt;
+      moved++;
+      snprintf(r->detail, sizeof r->detail, "connector %s is down; moved to %s",
+               c->cfg->name, e->conns[alt].cfg->name);
+    } else {
+      r->in.next_attempt_ms = sg__now_ms(e) + e->tun.tick_ms;
+      snprintf(r->detail, sizeof r->detail,
+               "connector %s is down and no other is up", c->cfg->name);
+    }
+  }
+  if (moved > 0)
+    sg__log(e, SG_ENGINE_LOG_WARN,
+            "%s is down: %zu part(s) moved to other "
+            "connectors of their routes",
+            c->cfg->name, moved);
+  sg__maybe_stopped(e);
+}
+
+/* Whether some route through c has another connector that is up. */
+static bool has_alternative(const sg_engine_t *e, size_t ci) {
+  for (size_t i = 0; i < e->cfg->n_routes; i++) {
+    const sg_config_route_t *r = &e->cfg->routes[i];
+    bool through = false, other_up = false;
+    for (size_t k = 0; k < r->n_connectors; k++) {
+      size_t idx = r->connector_index[k];
+      if (idx == ci)
+        through = true;
+      else if (e->conns[idx].state == SG_CONN_UP)
+        other_up = true;
+    }
+    if (through && other_up)
+      return true;
+  }
+  return false;
+}
+
+void sg__failover_pass(sg_engine_t *e) {
+  int64_t now = sg__now_ms(e);
+  for (size_t i = 0; i < e->n_conns; i++) {
+    sg__conn_t *c = &e->conns[i];
+    if (c->state == SG_CONN_UP || c->down_since_ms == 0 || c->moving ||
+        c->claiming ||
+        now - c->down_since_ms < (int64_t)e->tun.failover_after_ms ||
+        !has_alternative(e, i))
+      continue;
+    if (sg_store_claim(e->st, c->cfg->name, e->tun.claim_max, e->tun.lease_ms,
+                       move_cb, c) == 0) {
+      c->moving = true;
+      sg__op_begin(e);
+    }
+  }
+}
+
+/* ---- connector callbacks, creation and stop ------------------------------ */
+
+static const char *state_name(sg_conn_state_t s) {
+  switch (s) {
+  case SG_CONN_DOWN:
+    return "down";
+  case SG_CONN_CONNECTING:
+    return "connecting";
+  case SG_CONN_UP:
+    return "up";
+  case SG_CONN_PAUSED:
+    return "paused";
+  case SG_CONN_STOPPED:
+    return "stopped";
+  }
+  return "?";
+}
+
+static void conn_state_cb(sg_connector_t *cn, void *owner,
+                          sg_conn_state_t state, const char *reason) {
+  sg__conn_t *c = owner;
+  sg_engine_t *e = c->e;
+  if (state == c->state)
+    return;
+  bool bad = state == SG_CONN_DOWN ||
+             (state == SG_CONN_STOPPED && e->state == SG__RUNNING);
+  sg__log(e, bad ? SG_ENGINE_LOG_WARN : SG_ENGINE_LOG_INFO,
+          "connector %s is %s%s%s", c->cfg->name, state_name(state),
+          reason && reason[0] ? ": " : "", reason ? reason : "");
+  c->state = state;
+  if (state == SG_CONN_UP) {
+    c->down_since_ms = 0;
+    sg__poke(e, c->index);
+  } else if (c->down_since_ms == 0) {
+    c->down_since_ms = sg__now_ms(e);
+  }
+}
+
+static void conn_ready_cb(sg_connector_t *cn, void *owner) {
+  sg__conn_t *c = owner;
+  wait_drain(c);
+  claim(c);
+}
+
+static int conn_alloc(sg__conn_t *c, unsigned n) {
+  c->slots = sg_calloc(n, sizeof *c->slots);
+  c->free_list = sg_calloc(n, sizeof *c->free_list);
+  c->wait_q = sg_calloc(n, sizeof *c->wait_q);
+  if (c->slots == NULL || c->free_list == NULL || c->wait_q == NULL)
+    return SG_ENOMEM;
+  c->n_slots = n;
+  for (unsigned i = 0; i < n; i++)
+    c->free_list[i] = n - 1 - i;
+  c->n_free = n;
+  return 0;
+}
+
+static void smpp_config(const sg_config_connector_t *cc,
+                        sg_smpp_client_config_t *sc) {
+  sg_smpp_client_config_default(sc);
+  sc->name = cc->name;
+  sc->host = cc->host;
+  sc->port = cc->port;
+  sc->tls = cc->tls;
+  sc->tls_verify = cc->tls_verify;
+  sc->tls_ca_file = cc->tls_ca;
+  sc->tls_cert_file = cc->tls_cert;
+  sc->tls_key_file = cc->tls_key;
+  sc->bind_type = (sg_smpp_bind_type_t)cc->bind_type;
+  sc->binds = cc->binds;
+  sc->system_id = cc->system_id;
+  sc->password = cc->password;
+  if (cc->system_type != NULL)
+    sc->system_type = cc->system_type;
+  sc->window = cc->window;
+  sc->response_timeout_ms = cc->response_timeout_ms;
+  sc->bind_timeout_ms = cc->bind_timeout_ms;
+  sc->enquire_link_interval_ms = cc->enquire_link_interval_ms;
+  sc->reconnect_min_ms = cc->reconnect_min_ms;
+  sc->reconnect_max_ms = cc->reconnect_max_ms;
+  sc->rate_limit = cc->tps;
+  sc->long_mode = (sg_smpp_long_mode_t)cc->long_mode;
+  sc->gsm7_packed = cc->gsm7_packed;
+  sc->max_temp_retries = cc->max_retries;
+  sc->id_mode = (sg_msgid_mode_t)cc->id_mode;
+}
+
+int sg__conns_create(sg_engine_t *e) {
+  static const sg_conn_callbacks_t cbs = {
+      .result_cb = conn_result_cb,
+      .dlr_cb = sg__dlr_cb,
+      .inbound_cb = sg__inbound_cb,
+      .state_cb = conn_state_cb,
+      .ready_cb = conn_ready_cb,
+  };
+  int64_t now = sg__now_ms(e);
+  for (size_t i = 0; i < e->n_conns; i++) {
+    sg__conn_t *c = &e->conns[i];
+    if (conn_alloc(c, e->tun.conn_max_claimed) != 0)
+      return SG_ENOMEM;
+    if (c->cfg->type != SG_CONFIG_CONNECTOR_SMPP)
+      return SG_ECONFIG;
+    sg_smpp_client_config_t sc;
+    smpp_config(c->cfg, &sc);
+    int rc = sg_smpp_client_new(e->loop, &sc, &cbs, c, &c->c);
+    if (rc != 0) {
+      sg__log(e, SG_ENGINE_LOG_ERROR, "connector %s: cannot create it: %s",
+              c->cfg->name, sg_strerror(rc));
+      return rc == SG_ENOMEM ? rc : SG_ECONFIG;
+    }
+    c->state = SG_CONN_CONNECTING;
+    c->down_since_ms = now;
+    rc = sg_connector_start(c->c);
+    if (rc != 0) {
+      sg__log(e, SG_ENGINE_LOG_ERROR, "connector %s: cannot start it: %s",
+              c->cfg->name, sg_strerror(rc));
+      return SG_ECONFIG;
+    }
+    c->stopped = false;
+    sg__log(e, SG_ENGINE_LOG_INFO, "connector %s: connecting to %s:%u",
+            c->cfg->name, c->cfg->host, (unsigned)c->cfg->port);
+  }
+  return 0;
+}
+
+static void conn_stopped_cb(sg_connector_t *cn) {
+  sg__conn_t *c = cn->owner;
+  sg_engine_t *e = c->e;
+  c->stopped = true;
+  c->state = SG_CONN_STOPPED;
+  e->conns_stopping--;
+  sg__schedule_flush(e);
+  sg__maybe_stopped(e);
+}
+
+void sg__conns_stop(sg_engine_t *e) {
+  for (size_t i = 0; i < e->n_conns; i++) {
+    sg__conn_t *c = &e->conns[i];
+    /* Parts waiting for room go back to the queue at once. */
+    while (c->wait_len > 0) {
+      slot_give_back(c, c->wait_q[c->wait_head]);
+      c->wait_head = (c->wait_head + 1) % c->n_slots;
+      c->wait_len--;
+    }
+    if (c->c != NULL && !c->stopped) {
+      e->conns_stopping++;
+      sg_connector_stop(c->c, conn_stopped_cb);
+    }
+  }
+}
+
+void sg__conns_free(sg_engine_t *e) {
+  for (size_t i = 0; e->conns != NULL && i < e->n_conns; i++) {
+    sg__conn_t *c = &e->conns[i];
+    sg_connector_free(c->c);
+    c->c = NULL;
+    sg_free(c->slots);
+    sg_free(c->free_list);
+    sg_free(c->wait_q);
+    c->slots = NULL;
+    c->free_list = c->wait_q = NULL;
+  }
+}

@@ -1,0 +1,323 @@
+/* dlr.c - delivery receipts and inbound messages coming back from the
+ * connectors.
+ *
+ * A receipt is matched through the store by (connector, the connector's key
+ * of the operator's message id), the key the store kept when the part was
+ * sent, so a receipt that arrives after a restart still finds its part.
+ * Receipts are written in batches after the pending send results (a
+ * receipt never overtakes the 'sent' it follows), and each is acknowledged
+ * to its connector only once its batch committed. One that matches nothing
+ * is tried again a few times (its send result may still be on the way),
+ * then acknowledged and dropped with a warning: an operator resending it
+ * forever would help no one.
+ *
+ * Inbound messages are stored one per part as received (reassembly of
+ * concatenated messages is not done yet), text decoded to UTF-8 when the
+ * data_coding is the GSM default alphabet or UCS-2, else kept as binary,
+ * and acknowledged after the commit.
+ *
+ * This file must never acknowledge anything before the store committed it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/gsm7.h"
+#include "core/ucs2.h"
+#include "core/utf8.h"
+#include "engine/engine_int.h"
+
+typedef struct rcpt_batch {
+  sg_engine_t *e;
+  size_t n;
+  sg__rcpt_t r[];
+} rcpt_batch_t;
+
+/* SMPP message_state (SMPP 3.4 section 5.2.28) to a part status. ENROUTE
+ * and ACCEPTED are intermediate (the event is kept, the part stays sent);
+ * DELETED and UNKNOWN are final and say the message did not arrive. */
+static sg_msg_status_t dlr_status(sg_conn_dlr_state_t s) {
+  switch (s) {
+  case SG_DLR_DELIVERED:
+    return SG_MSG_DELIVERED;
+  case SG_DLR_EXPIRED:
+    return SG_MSG_EXPIRED;
+  case SG_DLR_UNDELIVERABLE:
+    return SG_MSG_UNDELIVERABLE;
+  case SG_DLR_REJECTED:
+    return SG_MSG_REJECTED;
+  case SG_DLR_DELETED:
+  case SG_DLR_UNKNOWN:
+    return SG_MSG_FAILED;
+  case SG_DLR_ENROUTE:
+  case SG_DLR_ACCEPTED:
+  default:
+    return SG_MSG_SENT;
+  }
+}
+
+static void ack(sg_engine_t *e, const sg__rcpt_t *r, bool accepted) {
+  sg__conn_t *c = &e->conns[r->conn];
+  if (c->c != NULL)
+    sg_connector_ack(c->c, r->token, accepted);
+}
+
+void sg__rcpts_nack_all(sg_engine_t *e, sg__vec_t *v) {
+  for (size_t i = 0; i < v->n; i++)
+    ack(e, (sg__rcpt_t *)v->items + i, false);
+  v->n = 0;
+}
+
+void sg__dlr_cb(sg_connector_t *cn, void *owner, const sg_conn_dlr_t *dlr,
+                uint64_t token) {
+  sg__conn_t *c = owner;
+  sg_engine_t *e = c->e;
+  e->dlr_received++;
+  sg__rcpt_t *r = sg__vec_push(&e->rcpts);
+  if (r == NULL) {
+    sg_connector_ack(cn, token, false);
+    return;
+  }
+  r->conn = c->index;
+  r->token = token;
+  snprintf(r->smsc_id, sizeof r->smsc_id, "%s", dlr->smsc_id);
+  if (dlr->raw != NULL && dlr->raw_len > 0) {
+    size_t n = dlr->raw_len < sizeof r->detail - 1 ? dlr->raw_len
+                                                   : sizeof r->detail - 1;
+    for (size_t i = 0; i < n; i++) /* keep the event text printable */
+      r->detail[i] =
+          dlr->raw[i] >= 0x20 && dlr->raw[i] < 0x7f ? dlr->raw[i] : ' ';
+  }
+  r->in.status = dlr_status(dlr->state);
+  r->in.error_code = (int32_t)dlr->error;
+  r->in.done_ms = dlr->done_ms;
+  sg__schedule_flush(e);
+}
+
+static void dlr_retry_cb(uv_timer_t *t);
+
+static void rcpt_later(sg_engine_t *e, const sg__rcpt_t *r) {
+  sg__rcpt_t *l = sg__vec_push(&e->rcpt_later);
+  if (l == NULL) {
+    ack(e, r, false);
+    return;
+  }
+  *l = *r;
+  l->tries++;
+  if (!uv_is_active((uv_handle_t *)&e->dlr_retry) && e->state == SG__RUNNING) {
+    uv_timer_start(&e->dlr_retry, dlr_retry_cb, e->tun.dlr_retry_ms, 0);
+  }
+}
+
+static void rcpt_item(sg_engine_t *e, const sg__rcpt_t *r,
+                      const sg_store_item_res_t *it, bool *changed) {
+  const char *cn = e->conns[r->conn].cfg->name;
+  if (it->status == 0) {
+    e->dlr_matched++;
+    ack(e, r, true);
+    if (it->msg_changed) {
+      *changed = true;
+      sg__log(e, SG_ENGINE_LOG_INFO, "message %s is %s (receipt on %s)",
+              it->message_id, sg_store_status_name(it->msg_status), cn);
+    }
+  } else if (it->status == SG_ENOENT && e->state != SG__RUNNING) {
+    ack(e, r, false); /* stopping: the operator sends it again later */
+  } else if (it->status == SG_ENOENT && r->tries < 3) {
+    rcpt_later(e, r);
+  } else {
+    /* No such part after the retries, or one not in a state for it (a
+     * late receipt for a part that already ended): nothing to record. */
+    if (it->status == SG_ENOENT) {
+      e->dlr_unmatched++;
+      sg__log(e, SG_ENGINE_LOG_WARN,
+              "receipt on %s for unknown smsc id %s dropped", cn, r->smsc_id);
+    }
+    ack(e, r, true);
+  }
+}
+
+static void rcpts_cb(sg_store_t *st, int status,
+                     const sg_store_item_res_t *items, size_t n, void *data) {
+  rcpt_batch_t *b = data;
+  sg_engine_t *e = b->e;
+  sg__op_end(e);
+  bool changed = false;
+  for (size_t i = 0; i < b->n; i++) {
+    if (status != 0 || i >= n)
+      ack(e, &b->r[i], false); /* the operator sends it again */
+    else
+      rcpt_item(e, &b->r[i], &items[i], &changed);
+  }
+  if (status == SG_EIO)
+    e->store_ok = false;
+  else if (status == 0)
+    e->store_ok = true;
+  if (changed)
+    sg__notifier_poke(e);
+  sg_free(b);
+  sg__maybe_stopped(e);
+}
+
+static int rcpts_write(sg_engine_t *e, rcpt_batch_t *b) {
+  sg_store_receipt_in_t *in = sg_calloc(b->n, sizeof *in);
+  if (in == NULL)
+    return SG_ENOMEM;
+  for (size_t i = 0; i < b->n; i++) {
+    in[i] = b->r[i].in;
+    in[i].connector = e->conns[b->r[i].conn].cfg->name;
+    in[i].smsc_id = b->r[i].smsc_id;
+    in[i].detail = b->r[i].detail[0] ? b->r[i].detail : NULL;
+  }
+  int rc = sg_store_record_receipts(e->st, in, b->n, rcpts_cb, b);
+  sg_free(in);
+  if (rc == 0)
+    sg__op_begin(e);
+  return rc;
+}
+
+void sg__rcpts_flush(sg_engine_t *e) {
+  while (e->rcpts.n > 0) {
+    size_t n = e->rcpts.n < 1000 ? e->rcpts.n : 1000;
+    rcpt_batch_t *b = sg_malloc(sizeof *b + n * sizeof(sg__rcpt_t));
+    if (b == NULL)
+      return;
+    b->e = e;
+    b->n = n;
+    memcpy(b->r, e->rcpts.items, n * sizeof(sg__rcpt_t));
+    int rc = rcpts_write(e, b);
+    if (rc != 0) {
+      sg_free(b);
+      if (rc == SG_EBUSY || rc == SG_ENOMEM)
+        return; /* kept for the next flush */
+      for (size_t i = 0; i < n; i++)
+        ack(e, (sg__rcpt_t *)e->rcpts.items + i, false);
+    }
+    memmove(e->rcpts.items, (sg__rcpt_t *)e->rcpts.items + n,
+            (e->rcpts.n - n) * sizeof(sg__rcpt_t));
+    e->rcpts.n -= n;
+  }
+}
+
+static void dlr_retry_cb(uv_timer_t *t) {
+  sg__rcpts_retry(t->data);
+}
+
+void sg__rcpts_retry(sg_engine_t *e) {
+  for (size_t i = 0; i < e->rcpt_later.n; i++) {
+    sg__rcpt_t *r = sg__vec_push(&e->rcpts);
+    if (r == NULL) {
+      ack(e, (sg__rcpt_t *)e->rcpt_later.items + i, false);
+      continue;
+    }
+    *r = ((sg__rcpt_t *)e->rcpt_later.items)[i];
+  }
+  e->rcpt_later.n = 0;
+  sg__flush_now(e);
+}
+
+/* ---- inbound ------------------------------------------------------------- */
+
+typedef struct inbound_op {
+  sg_engine_t *e;
+  size_t conn;
+  uint64_t token;
+} inbound_op_t;
+
+static void inbound_stored_cb(sg_store_t *st, int status, int64_t id,
+                              void *data) {
+  inbound_op_t *op = data;
+  sg_engine_t *e = op->e;
+  sg__op_end(e);
+  sg__conn_t *c = &e->conns[op->conn];
+  if (status == 0)
+    e->inbound_stored++;
+  else
+    sg__log(e, SG_ENGINE_LOG_ERROR,
+            "inbound message on %s not stored (%s): the operator will send "
+            "it again",
+            c->cfg->name, sg_strerror(status));
+  if (c->c != NULL)
+    sg_connector_ack(c->c, op->token, status == 0);
+  sg_free(op);
+  sg__maybe_stopped(e);
+}
+
+/* "+digits" for an international number, the address as it is otherwise. */
+static void addr_text(const sg_conn_addr_t *a, char *out, size_t cap) {
+  snprintf(out, cap, "%s%s", a->ton == 1 && a->addr[0] != '+' ? "+" : "",
+           a->addr);
+}
+
+/* Decodes the user data into UTF-8 text in buf; returns its length, or -1
+ * when the data_coding is not text we decode (kept as binary then). The
+ * data_coding values are SMPP 3.4 section 5.2.19: 0x00 the SMSC default
+ * alphabet (GSM 03.38 septets, unpacked), 0x01 IA5 (ASCII), 0x03 Latin 1
+ * (ISO-8859-1), 0x08 UCS-2. */
+static long decode_text(const sg_conn_inbound_t *m, uint8_t *buf, size_t cap) {
+  uint32_t cps[SG_SEG_UD_MAX];
+  size_t n = 0;
+  int rc = 0;
+  if ((m->data_coding == 0x01 || m->data_coding == 0x03) &&
+      m->ud_len <= SG_SEG_UD_MAX) {
+    for (n = 0; n < m->ud_len; n++) {
+      cps[n] = m->ud[n];
+      if (m->data_coding == 0x01 && cps[n] > 0x7f)
+        return -1;
+    }
+  } else if (m->data_coding == 0x00) {
+    sg_gsm7_charset_t cs = {0, 0};
+    rc = sg_gsm7_decode(cs, m->ud, m->ud_len, cps, SG_SEG_UD_MAX, &n, NULL);
+  } else if (m->data_coding == 0x08) {
+    rc = sg_ucs2_decode(m->ud, m->ud_len, 1, cps, SG_SEG_UD_MAX, &n, NULL);
+  } else {
+    return -1;
+  }
+  size_t len = 0;
+  if (rc != 0 || sg_utf8_encode(cps, n, buf, cap, &len) != 0)
+    return -1;
+  return (long)len;
+}
+
+void sg__inbound_cb(sg_connector_t *cn, void *owner,
+                    const sg_conn_inbound_t *msg, uint64_t token) {
+  sg__conn_t *c = owner;
+  sg_engine_t *e = c->e;
+  e->inbound_received++;
+  inbound_op_t *op = sg_malloc(sizeof *op);
+  sg_store_inbound_t in;
+  memset(&in, 0, sizeof in);
+  char from[24], to[24];
+  uint8_t text[SG_SEG_UD_MAX * 4];
+  if (op == NULL || sg_id_new(in.id) != 0) {
+    sg_free(op);
+    sg_connector_ack(cn, token, false);
+    return;
+  }
+  op->e = e;
+  op->conn = c->index;
+  op->token = token;
+  addr_text(&msg->src, from, sizeof from);
+  addr_text(&msg->dst, to, sizeof to);
+  in.connector = c->cfg->name;
+  in.sender = from;
+  in.recipient = to;
+  long tl = decode_text(msg, text, sizeof text);
+  in.binary = tl < 0;
+  in.encoding = msg->data_coding == 0x08              ? SG_ENC_UCS2
+                : msg->data_coding == 0x00 && tl >= 0 ? SG_ENC_GSM7
+                                                      : SG_ENC_8BIT;
+  in.body = tl >= 0 ? text : msg->ud;
+  in.body_len = tl >= 0 ? (size_t)tl : msg->ud_len;
+  in.parts = 1;
+  in.received_ms = msg->received_ms ? msg->received_ms : sg__now_ms(e);
+  int rc = sg_store_inbound_insert(e->st, &in, NULL, inbound_stored_cb, op);
+  if (rc != 0) {
+    sg_free(op);
+    sg_connector_ack(cn, token, false);
+    return;
+  }
+  sg__op_begin(e);
+  sg__log(e, SG_ENGINE_LOG_INFO, "inbound message %s from %s to %s on %s",
+          in.id, from, to, c->cfg->name);
+}

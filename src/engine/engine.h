@@ -1,0 +1,474 @@
+/* engine.h - the one path every message takes (DESIGN.md "One path for every
+ * message"): submit -> validate and normalise numbers -> (opt-outs) -> route
+ * -> encode and split -> store -> acknowledge; then a dispatcher that feeds
+ * the connectors from the store, the correlation of delivery receipts, the
+ * storing of inbound messages, and a notifier that POSTs status webhooks.
+ *
+ * Every ingress (REST, Kannel sendsms, the SMPP server, the CLI) calls
+ * sg_engine_submit() and nothing else to send; none of them writes to the
+ * store or talks to a connector by itself.
+ *
+ * THREADS
+ *   Every function here is called on the loop given to sg_engine_new(), and
+ *   every callback runs on that loop, never inside the call that queued it.
+ *   Nothing blocks: the store answers through its callbacks, connectors
+ *   through theirs. The exceptions are sg_engine_preview() and the
+ *   authentication calls, which are synchronous and cheap (no I/O).
+ *
+ * DURABILITY
+ *   sg_engine_submit()'s callback reports a message accepted only after the
+ *   store committed it (store/store.h, "DURABILITY CONTRACT"). A receipt or
+ *   an inbound message is acknowledged to the connector only after the store
+ *   committed it. Delivery to operators is at-least-once: a part whose
+ *   outcome is unknown (no answer on the connector's window, or a crash
+ *   while it was 'sending') is sent again, and the event history says so.
+ *
+ * LIFE CYCLE
+ *   sg_engine_new -> sg_engine_start (async: syncs the configured accounts
+ *   into the store, then creates and starts one connector per configured
+ *   connector) -> traffic -> sg_engine_stop (async: refuses new submits,
+ *   stops the connectors, records what they hand back, waits for every
+ *   store request it made) -> the caller closes the store -> sg_engine_free.
+ *   Parts queued in the store stay queued across a stop.
+ *
+ * STATUS WEBHOOKS
+ *   When a message's status changes to sent or to a final status (the
+ *   store's default webhook_statuses) and the message has a callback URL
+ *   (its own, or its account's callback_url, filled in at submit), the store
+ *   queues a webhook delivery in the same transaction as the event. The
+ *   notifier claims due deliveries from the store and POSTs each, as stored,
+ *   with
+ *     Content-Type: application/json
+ *     X-Smsgate-Signature: sha256=<lower-case hex HMAC-SHA256 of the body
+ *                          under the account's webhook_secret>
+ *     X-Smsgate-Webhook-Id: <the delivery's id, the same on every retry>
+ *   (an account without a secret signs with the empty key). The body is
+ *   the JSON object store/store.h documents under "WEBHOOKS", e.g.
+ *     {"event":"message.status","message_id":"01J...","batch_id":"01J...",
+ *      "status":"delivered","to":"+79001234567","from":"Shop",
+ *      "client_ref":"order-7","part":1,"parts":1,
+ *      "timestamp":"2025-01-31T12:00:00.123Z"}
+ *   with "error_code" and "detail" when the change carried an error. A
+ *   2xx answer ends the delivery. A 5xx, 408 or 429 answer, a network error
+ *   or no answer within webhooks.timeout_ms is retried with exponential
+ *   back-off from webhooks.retry_min_ms to webhooks.retry_max_ms (less up to
+ *   20 % jitter) until webhooks.max_age_ms (default 24 h) after it was
+ *   queued, then marked failed; another answer (3xx, other 4xx) or a refused
+ *   destination fails it at once. URLs that resolve to loopback, private,
+ *   link-local or otherwise non-public addresses are refused unless
+ *   webhooks.allow_private_networks is true (engine/webhook.h).
+ */
+#ifndef SG_ENGINE_ENGINE_H
+#define SG_ENGINE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "connector/connector.h"
+#include "core/config.h"
+#include "core/id.h"
+#include "core/phone.h"
+#include "core/segment.h"
+#include "store/store.h"
+
+typedef struct sg_engine sg_engine_t;
+
+/* ---- accounts ------------------------------------------------------------ */
+
+/* An account as the engine knows it: one per sg_config_t.accounts entry,
+ * with the id the store keeps for it. Owned by the engine, valid until
+ * sg_engine_free(). */
+typedef struct sg_engine_account {
+  int64_t id; /* the store's account id */
+  const char *name;
+  const sg_config_account_t *cfg; /* into the sg_config_t given to _new */
+} sg_engine_account_t;
+
+/* Finds the account of a REST API key (Authorization: Bearer <key>).
+ * key[0..len) need not be NUL-terminated. The comparison takes the same
+ * time whatever the key (keyed hashes compared with sodium_memcmp), so it
+ * reveals nothing about configured keys. Returns 0 and sets *out, SG_ENOENT
+ * for an unknown key (answer 401), SG_EINVAL for NULL arguments, SG_ESTATE
+ * before sg_engine_start() completed. Synchronous, loop thread. */
+int sg_engine_auth_api_key(sg_engine_t *e, const char *key, size_t len,
+                           const sg_engine_account_t **out);
+
+/* Finds an account by name and password: Kannel sendsms (username,
+ * password). Same timing rule and return values as sg_engine_auth_api_key
+ * (SG_ENOENT for an unknown name, an account without a password, or a
+ * wrong password). */
+int sg_engine_auth_password(sg_engine_t *e, const char *name,
+                            const char *password, size_t len,
+                            const sg_engine_account_t **out);
+
+/* Finds the account an ESME binds as, by the account's smpp.system_id and
+ * smpp.password (SMPP 3.4 section 4.1). Same rules as above. */
+int sg_engine_auth_smpp(sg_engine_t *e, const char *system_id,
+                        const char *password, const sg_engine_account_t **out);
+
+/* Look-ups without credentials (for admin paths and tests); NULL when none
+ * or before start completed. */
+const sg_engine_account_t *sg_engine_account_by_name(sg_engine_t *e,
+                                                     const char *name);
+const sg_engine_account_t *sg_engine_account_by_id(sg_engine_t *e, int64_t id);
+
+/* ---- submitting ---------------------------------------------------------- */
+
+#define SG_ENGINE_MAX_RECIPIENTS 10000
+#define SG_ENGINE_CLIENT_REF_MAX 128 /* octets */
+#define SG_ENGINE_URL_MAX 2048       /* octets of a callback_url */
+#define SG_ENGINE_IDEM_KEY_MAX 255   /* octets of an idempotency key */
+#define SG_ENGINE_PRIORITY_MAX 3
+
+/* A send request, as an ingress hands it over after authentication. The
+ * engine copies what it needs during sg_engine_submit(): every pointer may
+ * be reused as soon as it returns. */
+typedef struct sg_submit_req {
+  const sg_engine_account_t *account; /* required (from sg_engine_auth_*) */
+  /* Recipients as the user wrote them ("8 916 123-45-67", "+44 20 ..."),
+   * normalised with the account's default_region. 1..10,000; a NUL-
+   * terminated string each. A duplicate is sent twice. */
+  const char *const *to;
+  size_t n_to;
+  /* Sender: a number or alphanumeric text (connector/smpp_client.h,
+   * sg_smpp_addr_from_text rules); NULL or "": the account's
+   * default_sender; without either the request is refused (SG_EINVAL,
+   * "missing_sender", field "from"). When the account lists allowed
+   * senders, it must be one of them. */
+  const char *from;
+  /* Exactly one of: UTF-8 text (text, text_len), or a binary payload
+   * (binary, binary_len, sent as 8-bit data); empty is refused
+   * ("empty_text"). */
+  const char *text;
+  size_t text_len;
+  const uint8_t *binary;
+  size_t binary_len;
+  sg_encoding_t encoding;   /* AUTO (default), GSM7 or UCS2; text only */
+  bool national;            /* allow GSM 7-bit national shift tables */
+  bool smart;               /* replace look-alikes when that saves parts */
+  const char *callback_url; /* NULL: the account's callback_url */
+  int64_t send_at_ms;       /* Unix ms; 0 or a time already past: at once */
+  int64_t validity_ms;      /* how long, from now, the message may still be
+                               sent (a duration, ms); 0: no limit. A message
+                               not sent by then ends 'expired'. */
+  const char *client_ref;   /* echoed in webhooks; NULL: none */
+  /* Idempotency: a request with the key of an earlier request of the same
+   * account (within 24 h) is not stored again. With the same request_hash
+   * (the ingress's hash of what makes the request, e.g. SHA-256 of the
+   * body), the result is replayed; with another, it is SG_EEXIST (409). */
+  const char *idem_key;
+  const uint8_t *request_hash;
+  size_t request_hash_len;
+  uint8_t priority; /* 0 normal .. 3 highest */
+  bool dlr;         /* ask the operator for delivery receipts */
+} sg_submit_req_t;
+
+/* The result for one recipient, in the order of sg_submit_req_t.to. */
+typedef struct sg_submit_item {
+  int status; /* 0: accepted; SG_EINVAL: the number was
+                 rejected; SG_EIO: see sg_submit_res_t */
+  /* status 0: */
+  char id[SG_ID_LEN + 1];         /* the message id */
+  char to[SG_PHONE_E164_MAX + 1]; /* E.164 */
+  unsigned parts;
+  sg_encoding_t encoding;     /* GSM7, UCS2 or 8BIT */
+  sg_msg_status_t msg_status; /* QUEUED or SCHEDULED */
+  const char *connector;      /* the connector the route chose */
+  /* status != 0: */
+  const char *input;                  /* the recipient as given */
+  const char *error_code;             /* "too_short" ... (sg_phone_reason_name),
+                                         "store_failed" */
+  char reason[SG_PHONE_ERR_TEXT_MAX]; /* an English sentence */
+} sg_submit_item_t;
+
+/* The result of a request. All pointers are valid during the callback
+ * only. */
+typedef struct sg_submit_res {
+  /* 0: the request was taken (see items; at least one was accepted), or
+   * replayed. Otherwise the whole request failed and nothing was stored:
+   *   SG_EINVAL   invalid (error_code, error_field, message say what)  422
+   *   SG_EEXIST   idempotency key used for another request             409
+   *   SG_EBUSY    over a limit (store queue, route backlog, account tps);
+   *               retry after retry_after_s                            429
+   *   SG_EIO      the store failed to commit; nothing stored           503
+   *   SG_ECLOSED  the engine is not running (not started, stopping)    503
+   *   SG_ENOMEM                                                         503
+   * sg_engine_http_status() maps these. */
+  int status;
+  const char *error_code;  /* stable, for APIs: "invalid_number",
+                              "missing_text", "too_many_parts", ... */
+  const char *error_field; /* the request field at fault, or NULL */
+  const char *message;     /* an English sentence; never NULL */
+  unsigned retry_after_s;  /* SG_EBUSY */
+  /* status 0: */
+  bool replayed; /* an idempotent replay: items is empty, and
+                    response is the body answered the first time */
+  char batch_id[SG_ID_LEN + 1];
+  const sg_submit_item_t *items; /* n_items == n_to (0 when replayed) */
+  size_t n_items;
+  size_t n_accepted;
+  /* The response body of the request, JSON, UTF-8 (always set when status
+   * is 0; recorded with the idempotency key):
+   *   {"batch_id": "...", "messages": [ one per recipient, in order:
+   *      {"id": "...", "to": "+...", "parts": n, "encoding": "gsm7",
+   *       "status": "queued"}                                  accepted
+   *      {"input": "...", "error": {"code": "too_short",
+   *       "message": "..."}}                                   rejected ]}
+   * An ingress with another format (Kannel, SMPP) uses items instead. */
+  const uint8_t *response;
+  size_t response_len;
+} sg_submit_res_t;
+
+typedef void (*sg_submit_cb)(sg_engine_t *e, const sg_submit_res_t *res,
+                             void *ud);
+
+/* Submits a request: each recipient is validated and normalised
+ * (core/phone.h, the account's default_region; a rejected number is
+ * reported in its item with a reason, the others go on), then one message
+ * per accepted recipient is routed (config routes: the longest matching
+ * prefix, account and sender narrowing it; among the route's connectors
+ * the first that is up, or by weight), encoded and split once
+ * (core/segment.h, the account's max_parts), and stored (one store batch
+ * per request, group-committed with others'). cb fires once, on the loop,
+ * after the store committed, or with a whole-request error (see
+ * sg_submit_res_t), never inside this call. If no recipient is valid, the
+ * request fails with SG_EINVAL (error_field "to", the first reason).
+ * A request of more recipients than the store takes in one transaction
+ * (SG_STORE_BATCH_MAX) is stored in consecutive transactions; if a later
+ * one fails, the earlier messages stand and are sent, and the items of the
+ * rest say SG_EIO ("store_failed").
+ * Returns 0 (cb will fire) or SG_EINVAL for a NULL e, req, cb or account
+ * (cb will not fire). */
+int sg_engine_submit(sg_engine_t *e, const sg_submit_req_t *req,
+                     sg_submit_cb cb, void *ud);
+
+/* The HTTP status for a whole-request status of sg_submit_res_t (202 for
+ * 0), and for the other calls' statuses (404 for SG_ENOENT, 409 for
+ * SG_ESTATE from cancel, 503 for SG_ECLOSED, SG_EIO and the rest). Pure. */
+unsigned sg_engine_http_status(int status);
+
+/* ---- previewing ---------------------------------------------------------- */
+
+typedef struct sg_engine_preview {
+  int status; /* 0, or SG_EINVAL (error_* say why) */
+  const char *error_code;
+  const char *error_field;
+  char message[256];
+  sg_encoding_t encoding; /* GSM7, UCS2 or 8BIT */
+  unsigned parts;
+  size_t chars;          /* code points (octets for binary) */
+  size_t units;          /* septets, UTF-16 units or octets */
+  size_t replaced;       /* by smart encoding */
+  size_t units_per_part; /* room of a part of this message */
+} sg_engine_preview_t;
+
+/* What the text (or binary) of req would become: encoding and parts, as
+ * submit would choose them (the account's max_parts when req->account is
+ * set, else SG_SEG_DEFAULT_MAX_PARTS). Recipients and the rest of req are
+ * not looked at; nothing is stored. Synchronous (uses the engine's
+ * segmentation buffer), loop thread. Returns out->status. */
+int sg_engine_preview(sg_engine_t *e, const sg_submit_req_t *req,
+                      sg_engine_preview_t *out);
+
+/* ---- reading and canceling ----------------------------------------------- */
+
+/* status 0 with msg, or SG_ENOENT (no such message for this account),
+ * SG_EIO. msg is valid during the callback only. */
+typedef void (*sg_engine_message_cb)(sg_engine_t *e, int status,
+                                     const sg_store_message_t *msg, void *ud);
+
+/* Reads one message with its parts and events (oldest first). account_id
+ * 0 is any account; another account's message is SG_ENOENT. Returns 0 (cb
+ * will fire), SG_EINVAL (not a message id), SG_EBUSY, SG_ECLOSED. */
+int sg_engine_get_message(sg_engine_t *e, const char *id, int64_t account_id,
+                          sg_engine_message_cb cb, void *ud);
+
+typedef void (*sg_engine_list_cb)(sg_engine_t *e, int status,
+                                  const sg_store_list_res_t *res, void *ud);
+
+/* Lists messages, newest first, with the filters and cursor of
+ * sg_store_filter_t (set f->account_id to the caller's account). Returns
+ * as sg_engine_get_message. */
+int sg_engine_list_messages(sg_engine_t *e, const sg_store_filter_t *f,
+                            sg_engine_list_cb cb, void *ud);
+
+typedef void (*sg_engine_inbound_cb)(sg_engine_t *e, int status,
+                                     const sg_store_inbound_res_t *res,
+                                     void *ud);
+
+/* Lists inbound messages of an account (0: all), newest first. */
+int sg_engine_list_inbound(sg_engine_t *e, int64_t account_id,
+                           const char *cursor, unsigned limit,
+                           sg_engine_inbound_cb cb, void *ud);
+
+/* status 0: canceled (every part was still scheduled or queued);
+ * SG_ENOENT: no such message for this account; SG_ESTATE: too late (a part
+ * is being sent or was sent, or the message has ended) -> 409; SG_EIO. */
+typedef void (*sg_engine_done_cb)(sg_engine_t *e, int status, void *ud);
+
+/* Cancels a message that has not been sent. Returns as
+ * sg_engine_get_message. */
+int sg_engine_cancel(sg_engine_t *e, const char *id, int64_t account_id,
+                     sg_engine_done_cb cb, void *ud);
+
+/* ---- metrics and health -------------------------------------------------- */
+
+/* Latency histogram, in milliseconds, with Prometheus-style cumulative
+ * buckets: count[i] is the number of observations <= bounds[i]; the last
+ * bound is +Inf (UINT32_MAX). */
+#define SG_ENGINE_LAT_BUCKETS 14
+typedef struct sg_engine_latency {
+  uint32_t bounds[SG_ENGINE_LAT_BUCKETS];
+  uint64_t count[SG_ENGINE_LAT_BUCKETS];
+  uint64_t n;
+  double sum_ms;
+} sg_engine_latency_t;
+
+typedef struct sg_engine_conn_metrics {
+  const char *name;
+  const char *type; /* "smpp" */
+  sg_conn_state_t state;
+  sg_conn_stats_t stats; /* the connector's own counters */
+  unsigned claimed;      /* parts taken from the store, not yet answered */
+  unsigned waiting;      /* of which waiting for the connector (busy) */
+  uint64_t backlog;      /* queued parts routed here (estimate: counted
+                            from this process's submits and claims) */
+  uint64_t results_sent, results_tempfail, results_permfail, results_unknown;
+} sg_engine_conn_metrics_t;
+
+typedef struct sg_engine_metrics {
+  int64_t now_ms;
+  /* Store counts by status, refreshed every few seconds (counts_ms is when
+   * they were read; 0: not yet). */
+  sg_store_counts_t counts;
+  int64_t counts_ms;
+  sg_store_stats_t store;
+  /* Engine counters since start. */
+  uint64_t requests;        /* sg_engine_submit calls */
+  uint64_t requests_failed; /* answered with a whole-request error */
+  uint64_t accepted;        /* messages stored */
+  uint64_t rejected;        /* recipients rejected */
+  uint64_t parts_accepted;
+  uint64_t dlr_received, dlr_matched, dlr_unmatched;
+  uint64_t inbound_received, inbound_stored;
+  uint64_t webhooks_sent, webhooks_retried, webhooks_failed;
+  unsigned submits_pending; /* requests waiting for their commit */
+  unsigned webhooks_inflight;
+  /* Latencies: submit call -> its callback (the commit); a part's claim ->
+   * its connector result. */
+  sg_engine_latency_t submit_latency;
+  sg_engine_latency_t send_latency;
+  const sg_engine_conn_metrics_t *connectors; /* valid until the next
+                                                 call or the engine's end */
+  size_t n_connectors;
+} sg_engine_metrics_t;
+
+/* Fills *out from the engine's counters and the last store counts.
+ * Synchronous, no I/O, loop thread. */
+void sg_engine_metrics(sg_engine_t *e, sg_engine_metrics_t *out);
+
+typedef struct sg_engine_health {
+  bool ok;       /* running, store writable, a connector up */
+  bool running;  /* started and not stopping */
+  bool store_ok; /* the last store commit succeeded */
+  unsigned connectors_up;
+  unsigned connectors_total;
+  char reason[128]; /* why not ok, "" when ok */
+} sg_engine_health_t;
+
+/* Synchronous, no I/O, loop thread. */
+void sg_engine_health(sg_engine_t *e, sg_engine_health_t *out);
+
+/* ---- logging ------------------------------------------------------------- */
+
+typedef enum sg_engine_log_level {
+  SG_ENGINE_LOG_DEBUG = 0,
+  SG_ENGINE_LOG_INFO = 1,
+  SG_ENGINE_LOG_WARN = 2,
+  SG_ENGINE_LOG_ERROR = 3
+} sg_engine_log_level_t;
+
+/* One line per event (no newline), e.g. "message 01J... to +7900... sent
+ * on operator (smsc id 1f3a)". */
+typedef void (*sg_engine_log_cb)(void *data, sg_engine_log_level_t level,
+                                 const char *line);
+
+/* Sets where log lines go (NULL: nowhere) and the lowest level sent. Call
+ * before sg_engine_start(). */
+void sg_engine_set_log(sg_engine_t *e, sg_engine_log_level_t min_level,
+                       sg_engine_log_cb cb, void *data);
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+/* Timing knobs that the configuration file does not expose; defaults in
+ * brackets. Tests shorten them. */
+typedef struct sg_engine_tuning {
+  uint32_t tick_ms;           /* maintenance, store counts poll, idle
+                                 claims [1000] */
+  uint32_t counts_every_ms;   /* store counts refresh [5000] */
+  uint32_t lease_ms;          /* claim lease of a part [300000] */
+  unsigned claim_max;         /* parts taken per claim [256] */
+  unsigned conn_max_claimed;  /* parts held per connector [1024] */
+  uint64_t max_backlog;       /* queued parts per connector beyond which
+                                 submits get SG_EBUSY [1000000] */
+  unsigned max_attempts;      /* claims of a part before it fails [8] */
+  uint32_t retry_min_ms;      /* back-off after a temporary failure: */
+  uint32_t retry_max_ms;      /* min(max, min * 2^(attempt-1)) [2000,
+                                 300000] */
+  uint32_t failover_after_ms; /* a connector down this long has its queued
+                                 parts moved to another of their route
+                                 [30000] */
+  uint32_t dlr_retry_ms;      /* a receipt that matched nothing is tried
+                                 again after [2000], 3 times, then dropped
+                                 with a warning (and acknowledged) */
+  /* Unix ms clock; NULL: the wall clock. */
+  int64_t (*clock_ms)(void *data);
+  void *clock_data;
+} sg_engine_tuning_t;
+
+void sg_engine_tuning_default(sg_engine_tuning_t *t);
+
+/* Creates an engine on `loop` for the configuration `cfg` and the open
+ * store `st` (both borrowed: they must outlive the engine). Loads the phone
+ * number metadata (tens of ms) and checks every account's default_region.
+ * The tuning is the default until sg_engine_set_tuning(). Nothing runs
+ * until sg_engine_start(). Returns 0 and sets *out, SG_ECONFIG (an unknown
+ * default_region), SG_EINVAL (NULL argument), SG_ENOMEM, SG_EPROTO (the
+ * phone metadata failed to load). */
+int sg_engine_new(uv_loop_t *loop, const sg_config_t *cfg, sg_store_t *st,
+                  sg_engine_t **out);
+
+/* Replaces the tuning (copied; out-of-range zeros take the defaults). Call
+ * before sg_engine_start(); returns 0 or SG_ESTATE after it. */
+int sg_engine_set_tuning(sg_engine_t *e, const sg_engine_tuning_t *t);
+
+typedef void (*sg_engine_start_cb)(sg_engine_t *e, int status, void *ud);
+
+/* Starts: finds or creates each configured account in the store (by name),
+ * then creates and starts the connectors (their connecting is logged, not
+ * waited for), the dispatcher, scheduler, maintenance timer and notifier.
+ * cb fires once with 0 or the error (SG_EIO: the store failed; SG_ECONFIG:
+ * a connector could not be created); after an error, stop and free.
+ * Returns 0 (cb will fire), SG_ESTATE (started before). */
+int sg_engine_start(sg_engine_t *e, sg_engine_start_cb cb, void *ud);
+
+/* Stops: new submits fail with SG_ECLOSED, timers stop, each connector is
+ * stopped (parts it had not answered are recorded back as queued, so they
+ * are sent after the next start), in-flight webhooks are abandoned (their
+ * lease brings them back), and every store request the engine made is
+ * waited for. Then cb fires (on the loop); the caller may then close the
+ * store and free the engine. Calling it again is a no-op returning
+ * SG_ESTATE. */
+int sg_engine_stop(sg_engine_t *e, sg_engine_done_cb cb, void *ud);
+
+/* Frees an engine that was never started or whose stop completed. NULL is
+ * a no-op. */
+void sg_engine_free(sg_engine_t *e);
+
+/* The connector of that configured name (for tests and admin), or NULL. */
+sg_connector_t *sg_engine_connector(sg_engine_t *e, const char *name);
+
+#endif

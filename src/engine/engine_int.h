@@ -1,0 +1,259 @@
+/* engine_int.h - what the files of the engine share: the engine and
+ * connector structs and the sg__ functions that cross file boundaries.
+ * Nothing outside src/engine includes it.
+ */
+#ifndef SG_ENGINE_ENGINE_INT_H
+#define SG_ENGINE_ENGINE_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "connector/connector.h"
+#include "core/phone.h"
+#include "core/segment.h"
+#include "engine/engine.h"
+#include "store/store.h"
+
+struct sg__notifier;
+
+/* Keyed BLAKE2b digests of credentials, compared in constant time. */
+#define SG__AUTH_HASH 32
+
+typedef struct sg__account {
+  sg_engine_account_t pub;
+  bool has_key, has_password, has_smpp;
+  uint8_t key_hash[SG__AUTH_HASH];
+  uint8_t pw_hash[SG__AUTH_HASH];
+  uint8_t smpp_hash[SG__AUTH_HASH]; /* of system_id NUL password */
+  /* Accepted-messages rate limit (config tps): a one-second window. */
+  int64_t tps_window_ms;
+  uint32_t tps_count;
+} sg__account_t;
+
+/* A part taken from the store and handed (or about to be handed) to a
+ * connector. Slots live in a per-connector pool; the connector sees
+ * (generation << 32 | slot index) as the part id, so that a result finds
+ * its slot at once and a stale id is recognised. */
+typedef struct sg__slot {
+  bool used;
+  uint32_t gen;
+  int64_t part_id;
+  unsigned attempt;
+  int64_t claimed_ms;
+  char message_id[SG_ID_LEN + 1];
+  unsigned seq;
+  char sender[24];
+  char recipient[SG_PHONE_E164_MAX + 1];
+  sg_conn_part_t part; /* udh and ud point into the arrays below */
+  uint8_t udh[SG_SEG_UDH_MAX];
+  uint8_t ud[SG_SEG_UD_MAX];
+} sg__slot_t;
+
+typedef struct sg__conn {
+  sg_engine_t *e;
+  size_t index;
+  const sg_config_connector_t *cfg;
+  sg_connector_t *c;
+  sg_conn_state_t state;
+  int64_t down_since_ms; /* 0 while up */
+  bool stopped;          /* stopped_cb fired (or never started) */
+  bool claiming;         /* a claim is outstanding */
+  bool more;             /* parts may be due: claim when possible */
+  bool moving;           /* a failover claim is outstanding */
+  unsigned claim_asked;  /* max_parts of the outstanding claim */
+  /* Slot pool and the FIFO of slots claimed but refused (SG_EBUSY) by the
+   * connector, waiting for ready_cb. */
+  sg__slot_t *slots;
+  unsigned n_slots;
+  unsigned used;
+  unsigned *free_list;
+  unsigned n_free;
+  unsigned *wait_q;
+  unsigned wait_head, wait_len;
+  uint64_t backlog;
+  uint64_t results_sent, results_tempfail, results_permfail, results_unknown;
+} sg__conn_t;
+
+/* A connector result waiting to be written (strings owned). */
+typedef struct sg__result {
+  sg_store_result_in_t in;
+  size_t conn;
+  char smsc_id[66];
+  char detail[160];
+  char message_id[SG_ID_LEN + 1];
+  unsigned seq;
+  int poke;        /* connector the part moved to, -1: none */
+  int64_t wake_ms; /* when it is due again (a back-off), 0: none */
+} sg__result_t;
+
+/* A receipt waiting to be written, with the connector's ack token. */
+typedef struct sg__rcpt {
+  sg_store_receipt_in_t in;
+  size_t conn;
+  uint64_t token;
+  unsigned tries;
+  char smsc_id[66];
+  char detail[200];
+} sg__rcpt_t;
+
+/* A growable array of results or receipts (items of `size` bytes). */
+typedef struct sg__vec {
+  void *items;
+  size_t n, cap, size;
+} sg__vec_t;
+
+typedef enum sg__state {
+  SG__NEW = 0,
+  SG__STARTING,
+  SG__RUNNING,
+  SG__STOPPING,
+  SG__STOPPED
+} sg__state_t;
+
+struct sg_submit_ctx;
+
+struct sg_engine {
+  uv_loop_t *loop;
+  const sg_config_t *cfg;
+  sg_store_t *st;
+  sg_engine_tuning_t tun;
+  sg__state_t state;
+
+  sg_phone_db_t *phone_db;
+  sg_phone_ctx_t *phone;
+  sg_segments_t *segs; /* one, reused by every submit and preview */
+  uint8_t next_ref;    /* concatenation references, per message */
+  uint64_t rng;        /* xorshift state for weighted routes */
+
+  sg__account_t *accounts;
+  size_t n_accounts;
+  size_t sync_next; /* start: the account being found or created */
+  uint8_t auth_key[32];
+
+  sg__conn_t *conns;
+  size_t n_conns;
+  size_t conns_stopping;
+
+  uv_timer_t tick, wake, flush, defer, dlr_retry;
+  int64_t last_counts_ms;
+  bool maint_busy, counts_busy;
+  /* Min-heap of Unix ms times at which parts become due (scheduled sends,
+   * retries); the wake timer is armed for the earliest. */
+  int64_t *wake_heap;
+  size_t wake_n, wake_cap;
+
+  sg__vec_t results;              /* sg__result_t waiting for the flush */
+  sg__vec_t rcpts;                /* sg__rcpt_t waiting for the flush */
+  sg__vec_t rcpt_later;           /* unmatched, to be tried again */
+  sg__vec_t retry_results;        /* result batches whose write failed */
+  struct sg_submit_ctx *deferred; /* whole-request errors to report */
+  struct sg_submit_ctx *deferred_tail;
+
+  unsigned pending_ops; /* store requests outstanding */
+  unsigned handles_open;
+  bool store_ok;
+
+  struct sg__notifier *notifier;
+
+  sg_engine_start_cb start_cb;
+  void *start_ud;
+  sg_engine_done_cb stop_cb;
+  void *stop_ud;
+
+  sg_engine_log_cb log_cb;
+  void *log_data;
+  sg_engine_log_level_t log_level;
+
+  /* Metrics. */
+  sg_store_counts_t counts;
+  int64_t counts_ms;
+  uint64_t requests, requests_failed, accepted, rejected, parts_accepted;
+  uint64_t dlr_received, dlr_matched, dlr_unmatched;
+  uint64_t inbound_received, inbound_stored;
+  unsigned submits_pending;
+  sg_engine_latency_t submit_lat, send_lat;
+  sg_engine_conn_metrics_t *conn_metrics;
+};
+
+/* ---- engine.c ------------------------------------------------------------ */
+
+int64_t sg__now_ms(sg_engine_t *e);
+void sg__log(sg_engine_t *e, sg_engine_log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Counts a store request made (op_begin) and answered (op_end); the end of
+ * the last one lets a stop complete. */
+void sg__op_begin(sg_engine_t *e);
+void sg__op_end(sg_engine_t *e);
+void sg__maybe_stopped(sg_engine_t *e);
+void sg__latency_add(sg_engine_latency_t *l, int64_t ms);
+/* Parts become due at `when_ms`: arm the wake timer for it. */
+void sg__wake_at(sg_engine_t *e, int64_t when_ms);
+
+/* Growable arrays. */
+void sg__vec_init(sg__vec_t *v, size_t size);
+void *sg__vec_push(sg__vec_t *v); /* zeroed new item, or NULL */
+void sg__vec_free(sg__vec_t *v);
+
+/* ---- route.c ------------------------------------------------------------- */
+
+/* The best route for a recipient (E.164), account name and sender, or -1. */
+int sg__route_find(const sg_engine_t *e, const char *recipient,
+                   const char *account, const char *sender);
+/* A connector of route r for a new message: the first that is up
+ * (failover) or one of those up by weight; when none is up, the first (or
+ * by weight among all). Returns an index into e->conns. */
+size_t sg__route_pick(sg_engine_t *e, int r);
+/* Another connector, up, for a part now on `from` (failover), or -1. */
+int sg__route_alternative(const sg_engine_t *e, const char *recipient,
+                          const char *sender, size_t from);
+
+/* ---- dispatch.c ---------------------------------------------------------- */
+
+int sg__conns_create(sg_engine_t *e);
+void sg__conns_stop(sg_engine_t *e);
+void sg__conns_free(sg_engine_t *e);
+/* There may be parts due on connector i (or on all): claim when possible. */
+void sg__poke(sg_engine_t *e, size_t i);
+void sg__poke_all(sg_engine_t *e);
+/* The periodic failover pass over connectors that are down. */
+void sg__failover_pass(sg_engine_t *e);
+/* Writes buffered results and receipts now. */
+void sg__flush_now(sg_engine_t *e);
+void sg__schedule_flush(sg_engine_t *e);
+void sg__retry_failed_writes(sg_engine_t *e);
+
+/* ---- dlr.c --------------------------------------------------------------- */
+
+void sg__dlr_cb(sg_connector_t *c, void *owner, const sg_conn_dlr_t *dlr,
+                uint64_t token);
+void sg__inbound_cb(sg_connector_t *c, void *owner,
+                    const sg_conn_inbound_t *msg, uint64_t token);
+/* Writes buffered receipts (called by the flush, after the results). */
+void sg__rcpts_flush(sg_engine_t *e);
+/* Moves receipts due for another try back to the write buffer. */
+void sg__rcpts_retry(sg_engine_t *e);
+void sg__rcpts_nack_all(sg_engine_t *e, sg__vec_t *v);
+
+/* ---- submit.c ------------------------------------------------------------ */
+
+void sg__deferred_run(sg_engine_t *e);
+
+/* ---- notifier.c ---------------------------------------------------------- */
+
+int sg__notifier_new(sg_engine_t *e);
+/* Claims due deliveries now (after a status change, on the tick). */
+void sg__notifier_poke(sg_engine_t *e);
+/* Writes the gathered delivery outcomes (part of the engine's flush). */
+void sg__notifier_flush(sg_engine_t *e);
+/* Abandons requests in flight (their lease brings them back) and closes;
+ * sg__maybe_stopped is called when done. */
+void sg__notifier_stop(sg_engine_t *e);
+bool sg__notifier_idle(const sg_engine_t *e);
+void sg__notifier_free(sg_engine_t *e);
+void sg__notifier_metrics(const sg_engine_t *e, sg_engine_metrics_t *out);
+
+#endif

@@ -1,0 +1,336 @@
+/* notifier.c - status webhooks: deliveries the store queued (in the same
+ * transaction as the event that caused them) are claimed, POSTed through
+ * engine/webhook.h signed with the account's webhook_secret, and their
+ * outcome written back: delivered, to be retried at a time from the
+ * configured back-off (webhooks.retry_min_ms doubling up to retry_max_ms),
+ * or given up (a permanent refusal, or webhooks.max_age_ms after it was
+ * queued). The schedule lives in the store, so a restart loses nothing: a
+ * delivery left 'sending' is queued again when the store opens.
+ *
+ * This file must never build or change a payload (the store wrote it with
+ * the event) nor decide what is a private address (webhook.h does).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "engine/engine_int.h"
+#include "engine/webhook.h"
+
+typedef struct finish_item {
+  int64_t id;
+  bool done;
+  int64_t next_attempt_ms;
+  char error[160];
+} finish_item_t;
+
+struct sg__notifier {
+  sg_engine_t *e;
+  sg_webhook_t *wh;
+  unsigned max;      /* posts in flight at most */
+  unsigned inflight; /* posted, verdict not yet in */
+  unsigned asked;    /* max of the outstanding claim */
+  bool claiming;
+  bool again; /* poked while claiming */
+  bool stopping;
+  unsigned finishing; /* finish writes outstanding */
+  sg__vec_t done;     /* finish_item_t waiting for the write */
+  uint64_t sent, retried, failed;
+};
+
+/* One POST in flight. */
+typedef struct post {
+  struct sg__notifier *n;
+  int64_t id;
+  int64_t created_ms;
+  unsigned attempts;
+  char url[256];
+} post_t;
+
+static void claim(struct sg__notifier *n);
+
+/* ---- recording outcomes -------------------------------------------------- */
+
+static void finish_push(struct sg__notifier *n, int64_t id, bool done,
+                        int64_t next_ms, const char *error) {
+  finish_item_t *f = sg__vec_push(&n->done);
+  if (f == NULL)
+    return; /* the lease brings it back */
+  f->id = id;
+  f->done = done;
+  f->next_attempt_ms = next_ms;
+  if (error != NULL)
+    snprintf(f->error, sizeof f->error, "%s", error);
+  sg__schedule_flush(n->e);
+}
+
+static void finish_cb(sg_store_t *st, int status, void *data) {
+  struct sg__notifier *n = data;
+  sg_engine_t *e = n->e;
+  sg__op_end(e);
+  n->finishing--;
+  if (status != 0)
+    sg__log(e, SG_ENGINE_LOG_ERROR,
+            "could not record webhook outcomes: %s (they are sent again "
+            "when their lease runs out)",
+            sg_strerror(status));
+  sg__maybe_stopped(e);
+}
+
+/* Writes the outcomes gathered so far (called by the engine's flush). */
+static void finish_flush(struct sg__notifier *n) {
+  while (n->done.n > 0) {
+    size_t k = n->done.n < 1000 ? n->done.n : 1000;
+    sg_store_webhook_result_t *r = sg_calloc(k, sizeof *r);
+    if (r == NULL)
+      return;
+    const finish_item_t *f = n->done.items;
+    for (size_t i = 0; i < k; i++) {
+      r[i].id = f[i].id;
+      r[i].done = f[i].done;
+      r[i].next_attempt_ms = f[i].next_attempt_ms;
+      r[i].error = f[i].error[0] ? f[i].error : NULL;
+    }
+    int rc = sg_store_webhook_finish(n->e->st, r, k, finish_cb, n);
+    sg_free(r);
+    if (rc == SG_EBUSY || rc == SG_ENOMEM)
+      return; /* kept for the next flush */
+    if (rc == 0) {
+      n->finishing++;
+      sg__op_begin(n->e);
+    }
+    memmove(n->done.items, (finish_item_t *)n->done.items + k,
+            (n->done.n - k) * sizeof(finish_item_t));
+    n->done.n -= k;
+  }
+}
+
+/* ---- posting ------------------------------------------------------------- */
+
+/* The next attempt after failed attempt `attempts`, or 0 to give up. */
+static int64_t next_attempt(const sg_engine_t *e, const post_t *p,
+                            int64_t now) {
+  const sg_config_webhooks_t *w = &e->cfg->webhooks;
+  uint64_t d = w->retry_min_ms ? w->retry_min_ms : 1000;
+  uint64_t cap = w->retry_max_ms ? w->retry_max_ms : 600000;
+  for (unsigned i = 1; i < p->attempts && d < cap; i++)
+    d *= 2;
+  if (d > cap)
+    d = cap;
+  d -= randombytes_uniform((uint32_t)(d / 5 + 1)); /* spread retries */
+  uint64_t max_age = w->max_age_ms ? w->max_age_ms : 86400000u;
+  if ((uint64_t)(now + (int64_t)d - p->created_ms) > max_age)
+    return 0;
+  return now + (int64_t)d;
+}
+
+static void post_done_cb(void *data, const sg_webhook_result_t *res) {
+  post_t *p = data;
+  struct sg__notifier *n = p->n;
+  sg_engine_t *e = n->e;
+  int64_t now = sg__now_ms(e);
+  char why[160], code[24] = "";
+  if (res->http_status != 0)
+    snprintf(code, sizeof code, " (HTTP %ld)", res->http_status);
+  snprintf(why, sizeof why, "%s%s%s%s", sg_webhook_reason_name(res->reason),
+           code, res->detail && res->detail[0] ? ": " : "",
+           res->detail ? res->detail : "");
+  n->inflight--;
+  if (res->outcome == SG_WEBHOOK_DELIVERED) {
+    n->sent++;
+    finish_push(n, p->id, true, 0, NULL);
+    sg__log(e, SG_ENGINE_LOG_INFO, "webhook %lld delivered to %s",
+            (long long)p->id, p->url);
+  } else if (res->reason == SG_WEBHOOK_R_SHUTDOWN) {
+    finish_push(n, p->id, false, now, "stopped before an answer");
+  } else {
+    int64_t next =
+        res->outcome == SG_WEBHOOK_RETRY ? next_attempt(e, p, now) : 0;
+    if (next > 0)
+      n->retried++;
+    else
+      n->failed++;
+    finish_push(n, p->id, false, next, why);
+    sg__log(e, next > 0 ? SG_ENGINE_LOG_WARN : SG_ENGINE_LOG_ERROR,
+            "webhook %lld to %s: %s (attempt %u); %s", (long long)p->id, p->url,
+            why, p->attempts, next > 0 ? "will retry" : "given up");
+  }
+  sg_free(p);
+  claim(n);
+  sg__maybe_stopped(e);
+}
+
+static const sg_config_account_t *account_cfg(const sg_engine_t *e,
+                                              int64_t id) {
+  for (size_t i = 0; i < e->n_accounts; i++)
+    if (e->accounts[i].pub.id == id)
+      return e->accounts[i].pub.cfg;
+  return NULL;
+}
+
+static void post_one(struct sg__notifier *n, const sg_store_webhook_t *w,
+                     int64_t now) {
+  sg_engine_t *e = n->e;
+  if (n->stopping) {
+    finish_push(n, w->id, false, now, "stopped before sending");
+    return;
+  }
+  post_t *p = sg_calloc(1, sizeof *p);
+  if (p == NULL) {
+    finish_push(n, w->id, false, now + 1000, "out of memory");
+    return;
+  }
+  p->n = n;
+  p->id = w->id;
+  p->created_ms = w->created_ms;
+  p->attempts = w->attempts;
+  snprintf(p->url, sizeof p->url, "%s", w->url);
+  const sg_config_account_t *a = account_cfg(e, w->account_id);
+  const char *secret = a != NULL ? a->webhook_secret : NULL;
+  char idh[64];
+  snprintf(idh, sizeof idh, "X-Smsgate-Webhook-Id: %lld", (long long)w->id);
+  const char *hdrs[] = {idh, NULL};
+  sg_webhook_req_t req = {
+      .url = w->url,
+      .body = w->payload,
+      .len = w->payload_len,
+      .secret = (const uint8_t *)secret,
+      .secret_len = secret ? strlen(secret) : 0,
+      .headers = hdrs,
+      .attempt = w->attempts,
+      .age_ms = now > w->created_ms ? (uint64_t)(now - w->created_ms) : 0,
+  };
+  int rc = sg_webhook_post(n->wh, &req, post_done_cb, p);
+  if (rc == 0) {
+    n->inflight++;
+    return;
+  }
+  sg_free(p);
+  if (rc == SG_EINVAL) {
+    n->failed++;
+    finish_push(n, w->id, false, 0, "the callback URL cannot be used");
+    sg__log(e, SG_ENGINE_LOG_ERROR, "webhook %lld: bad URL %s; given up",
+            (long long)w->id, w->url);
+  } else {
+    finish_push(n, w->id, false, now + 1000, sg_strerror(rc));
+  }
+}
+
+/* ---- claiming ------------------------------------------------------------ */
+
+static void claim_cb(sg_store_t *st, int status, const sg_store_webhook_t *w,
+                     size_t k, void *data) {
+  struct sg__notifier *n = data;
+  sg_engine_t *e = n->e;
+  sg__op_end(e);
+  n->claiming = false;
+  int64_t now = sg__now_ms(e);
+  for (size_t i = 0; status == 0 && i < k; i++)
+    post_one(n, &w[i], now);
+  if (status == 0 && k > 0 && k == n->asked)
+    n->again = true;
+  if (n->again) {
+    n->again = false;
+    claim(n);
+  }
+  sg__maybe_stopped(e);
+}
+
+static void claim(struct sg__notifier *n) {
+  sg_engine_t *e = n->e;
+  if (n->stopping || e->state != SG__RUNNING)
+    return;
+  if (n->claiming) {
+    n->again = true;
+    return;
+  }
+  if (n->inflight >= n->max)
+    return;
+  unsigned want = n->max - n->inflight;
+  if (want > 1000)
+    want = 1000;
+  /* The lease outlives an attempt (timeout) comfortably. */
+  uint32_t t =
+      e->cfg->webhooks.timeout_ms ? e->cfg->webhooks.timeout_ms : 10000;
+  if (sg_store_webhook_claim(e->st, want, (int64_t)t * 3 + 60000, claim_cb,
+                             n) != 0)
+    return; /* busy: the tick tries again */
+  n->claiming = true;
+  n->asked = want;
+  sg__op_begin(e);
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+int sg__notifier_new(sg_engine_t *e) {
+  struct sg__notifier *n = sg_calloc(1, sizeof *n);
+  if (n == NULL)
+    return SG_ENOMEM;
+  const sg_config_webhooks_t *w = &e->cfg->webhooks;
+  sg_webhook_cfg_t wc;
+  memset(&wc, 0, sizeof wc);
+  wc.timeout_ms = w->timeout_ms;
+  wc.connect_timeout_ms = w->connect_timeout_ms;
+  wc.max_inflight = w->concurrency;
+  wc.allow_private = w->allow_private_networks;
+  int rc = sg_webhook_new(e->loop, &wc, &n->wh);
+  if (rc != 0) {
+    sg_free(n);
+    return rc;
+  }
+  n->e = e;
+  n->max = w->concurrency ? w->concurrency : 32;
+  sg__vec_init(&n->done, sizeof(finish_item_t));
+  e->notifier = n;
+  return 0;
+}
+
+void sg__notifier_poke(sg_engine_t *e) {
+  if (e->notifier != NULL)
+    claim(e->notifier);
+}
+
+void sg__notifier_flush(sg_engine_t *e) {
+  if (e->notifier != NULL)
+    finish_flush(e->notifier);
+}
+
+void sg__notifier_stop(sg_engine_t *e) {
+  struct sg__notifier *n = e->notifier;
+  if (n == NULL || n->stopping)
+    return;
+  n->stopping = true;
+  /* Every post in flight gets its verdict now (SHUTDOWN) and is recorded
+   * as due at once, for the next start. */
+  sg_webhook_free(n->wh);
+  n->wh = NULL;
+}
+
+bool sg__notifier_idle(const sg_engine_t *e) {
+  const struct sg__notifier *n = e->notifier;
+  return n == NULL || (n->inflight == 0 && !n->claiming && n->done.n == 0 &&
+                       n->finishing == 0);
+}
+
+void sg__notifier_free(sg_engine_t *e) {
+  struct sg__notifier *n = e->notifier;
+  if (n == NULL)
+    return;
+  sg_webhook_free(n->wh);
+  sg__vec_free(&n->done);
+  sg_free(n);
+  e->notifier = NULL;
+}
+
+void sg__notifier_metrics(const sg_engine_t *e, sg_engine_metrics_t *out) {
+  const struct sg__notifier *n = e->notifier;
+  if (n == NULL)
+    return;
+  out->webhooks_sent = n->sent;
+  out->webhooks_retried = n->retried;
+  out->webhooks_failed = n->failed;
+  out->webhooks_inflight = n->inflight;
+}

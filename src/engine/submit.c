@@ -1,0 +1,784 @@
+/* submit.c - the single entry point of every message: sg_engine_submit().
+ *
+ * A request is checked (fields, sender, limits), its text encoded and split
+ * once (core/segment.h, into the engine's one sg_segments_t), each
+ * recipient normalised to E.164 (core/phone.h) and routed (route.c), and
+ * the accepted messages are stored in one store batch with their parts, a
+ * first event each and the idempotency record. The caller's callback runs
+ * only after the store committed (or with a whole-request error), never
+ * inside sg_engine_submit().
+ *
+ * This file must never talk to a connector, nor acknowledge anything that
+ * is not durable: the response body is built before the write only so that
+ * the store can keep it with the idempotency key.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "connector/smpp_client.h"
+#include "core/alloc.h"
+#include "core/error.h"
+#include "engine/engine_int.h"
+
+typedef struct sg_submit_ctx {
+  struct sg_submit_ctx *next; /* in the deferred list */
+  sg_engine_t *e;
+  sg_submit_cb cb;
+  void *ud;
+  const sg_engine_account_t *account;
+  int64_t started_ms;
+  sg_submit_res_t res;
+  char message[256];
+  sg_submit_item_t *items;
+  size_t n_items;
+  /* What the store batch points into. */
+  sg_store_msg_in_t *msgs;
+  size_t *msg_item; /* item index of each message */
+  size_t *msg_conn; /* connector index of each message */
+  size_t n_msgs;
+  sg_store_part_in_t *parts; /* n_msgs * n_parts */
+  uint8_t *udh;              /* n_msgs * n_parts * SG_SEG_UDH_MAX */
+  uint8_t *ud_buf;           /* n_parts * SG_SEG_UD_MAX, shared */
+  size_t *ud_len;
+  unsigned n_parts;
+  sg_encoding_t encoding;
+  char *sender, *callback_url, *client_ref, *idem_key;
+  uint8_t *body;
+  size_t body_len;
+  uint8_t req_hash[32];
+  const uint8_t *hash_ptr;
+  size_t hash_len;
+  char *response;
+  size_t response_len;
+  size_t chunk_next; /* first message of the next store batch */
+  size_t chunk_len;  /* messages of the batch being written */
+  int64_t send_at_ms;
+} sg_submit_ctx_t;
+
+/* ---- the context --------------------------------------------------------- */
+
+static void ctx_free(sg_submit_ctx_t *x) {
+  if (x == NULL)
+    return;
+  for (size_t i = 0; x->items != NULL && i < x->n_items; i++)
+    sg_free((char *)x->items[i].input);
+  sg_free(x->items);
+  sg_free(x->msgs);
+  sg_free(x->msg_item);
+  sg_free(x->msg_conn);
+  sg_free(x->parts);
+  sg_free(x->udh);
+  sg_free(x->ud_buf);
+  sg_free(x->ud_len);
+  sg_free(x->sender);
+  sg_free(x->callback_url);
+  sg_free(x->client_ref);
+  sg_free(x->idem_key);
+  sg_free(x->body);
+  sg_free(x->response);
+  sg_free(x);
+}
+
+static void fail(sg_submit_ctx_t *x, int status, const char *code,
+                 const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Sets a whole-request error on x. */
+static void fail(sg_submit_ctx_t *x, int status, const char *code,
+                 const char *field, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(x->message, sizeof x->message, fmt, ap);
+  va_end(ap);
+  x->res.status = status;
+  x->res.error_code = code;
+  x->res.error_field = field;
+  x->res.message = x->message;
+  if (status == SG_EBUSY)
+    x->res.retry_after_s = 1;
+}
+
+static void finish(sg_submit_ctx_t *x) {
+  sg_engine_t *e = x->e;
+  if (x->res.message == NULL)
+    x->res.message =
+        x->res.status == 0 ? "accepted" : sg_strerror(x->res.status);
+  if (x->res.status != 0)
+    e->requests_failed++;
+  sg__latency_add(&e->submit_lat, sg__now_ms(e) - x->started_ms);
+  x->cb(e, &x->res, x->ud);
+  ctx_free(x);
+}
+
+/* Reports x's error on the next loop iteration (never inside submit). */
+static void deferred_cb(uv_timer_t *t);
+
+static void defer(sg_submit_ctx_t *x) {
+  sg_engine_t *e = x->e;
+  x->next = NULL;
+  if (e->deferred_tail != NULL)
+    e->deferred_tail->next = x;
+  else
+    e->deferred = x;
+  e->deferred_tail = x;
+  uv_timer_start(&e->defer, deferred_cb, 0, 0);
+}
+
+static void deferred_cb(uv_timer_t *t) {
+  sg__deferred_run(t->data);
+}
+
+void sg__deferred_run(sg_engine_t *e) {
+  sg_submit_ctx_t *x = e->deferred;
+  e->deferred = e->deferred_tail = NULL;
+  while (x != NULL) {
+    sg_submit_ctx_t *next = x->next;
+    finish(x);
+    x = next;
+  }
+  sg__maybe_stopped(e);
+}
+
+/* ---- checks -------------------------------------------------------------- */
+
+static char *dup_or_null(const char *s) {
+  return s != NULL ? sg_strdup(s) : NULL;
+}
+
+static bool url_ok(const char *u) {
+  size_t n = strlen(u);
+  if (n > SG_ENGINE_URL_MAX)
+    return false;
+  size_t p = strncmp(u, "https://", 8) == 0  ? 8
+             : strncmp(u, "http://", 7) == 0 ? 7
+                                             : 0;
+  if (p == 0 || n == p)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)u[i] <= 0x20 || u[i] == 0x7f)
+      return false;
+  return true;
+}
+
+static bool sender_allowed(const sg_config_account_t *a, const char *from) {
+  if (a->n_senders == 0)
+    return true;
+  for (size_t i = 0; i < a->n_senders; i++)
+    if (strcmp(a->senders[i], from) == 0)
+      return true;
+  return false;
+}
+
+/* The fields of the request other than the recipients and the text. */
+static int check_fields(sg_submit_ctx_t *x, const sg_submit_req_t *r,
+                        int64_t now) {
+  const sg_config_account_t *a = r->account->cfg;
+  if (r->to == NULL || r->n_to == 0)
+    return fail(x, SG_EINVAL, "missing_to", "to", "no recipient given"), -1;
+  if (r->n_to > SG_ENGINE_MAX_RECIPIENTS)
+    return fail(x, SG_EINVAL, "too_many_recipients", "to",
+                "%zu recipients given; at most %d per request", r->n_to,
+                SG_ENGINE_MAX_RECIPIENTS),
+           -1;
+  if (r->priority > SG_ENGINE_PRIORITY_MAX)
+    return fail(x, SG_EINVAL, "invalid_priority", "priority",
+                "priority must be 0 to %d", SG_ENGINE_PRIORITY_MAX),
+           -1;
+  if (r->client_ref != NULL && strlen(r->client_ref) > SG_ENGINE_CLIENT_REF_MAX)
+    return fail(x, SG_EINVAL, "too_long", "client_ref",
+                "client_ref is longer than %d octets",
+                SG_ENGINE_CLIENT_REF_MAX),
+           -1;
+  const char *cb_url = r->callback_url ? r->callback_url : a->callback_url;
+  if (cb_url != NULL && !url_ok(cb_url))
+    return fail(x, SG_EINVAL, "invalid_url", "callback_url",
+                "callback_url must be an http:// or https:// URL of at most "
+                "%d octets without spaces",
+                SG_ENGINE_URL_MAX),
+           -1;
+  if (r->idem_key != NULL &&
+      (r->idem_key[0] == '\0' || strlen(r->idem_key) > SG_ENGINE_IDEM_KEY_MAX))
+    return fail(x, SG_EINVAL, "invalid_idempotency_key", "idempotency_key",
+                "the idempotency key must be 1 to %d octets",
+                SG_ENGINE_IDEM_KEY_MAX),
+           -1;
+  if (r->send_at_ms < 0 || r->validity_ms < 0)
+    return fail(x, SG_EINVAL, "invalid_time",
+                r->send_at_ms < 0 ? "send_at" : "validity",
+                "times and durations cannot be negative"),
+           -1;
+  if (r->validity_ms > 0 && r->send_at_ms > now + r->validity_ms)
+    return fail(x, SG_EINVAL, "invalid_validity", "validity",
+                "the validity ends before send_at"),
+           -1;
+  const char *from = r->from && r->from[0] ? r->from : a->default_sender;
+  if (from == NULL)
+    return fail(x, SG_EINVAL, "missing_sender", "from",
+                "give a sender (from): the account has no default_sender"),
+           -1;
+  {
+    sg_conn_addr_t addr;
+    int rc = sg_smpp_addr_from_text(from, &addr);
+    if (rc != 0)
+      return fail(x, SG_EINVAL, "invalid_sender", "from",
+                  rc == SG_ETOOLONG
+                      ? "the sender is too long: at most 20 digits or 11 "
+                        "characters"
+                      : "the sender must be a number or printable ASCII text"),
+             -1;
+    if (!sender_allowed(a, from))
+      return fail(x, SG_EINVAL, "sender_not_allowed", "from",
+                  "this account may not send as \"%s\"", from),
+             -1;
+  }
+  x->sender = sg_strdup(from);
+  x->callback_url = dup_or_null(cb_url);
+  x->client_ref = dup_or_null(r->client_ref);
+  x->idem_key = dup_or_null(r->idem_key);
+  if (x->sender == NULL || (cb_url && !x->callback_url) ||
+      (r->client_ref && !x->client_ref) || (r->idem_key && !x->idem_key))
+    return fail(x, SG_ENOMEM, "out_of_memory", NULL, "out of memory"), -1;
+  x->send_at_ms = r->send_at_ms > now ? r->send_at_ms : 0;
+  return 0;
+}
+
+/* ---- encoding ------------------------------------------------------------ */
+
+static void seg_opts(const sg_submit_req_t *r, sg_seg_opts_t *o) {
+  memset(o, 0, sizeof *o);
+  o->encoding = r->encoding;
+  o->national = r->national;
+  o->smart = r->smart;
+  o->max_parts = r->account && r->account->cfg->max_parts
+                     ? r->account->cfg->max_parts
+                     : SG_SEG_DEFAULT_MAX_PARTS;
+}
+
+/* Encodes and splits the text into e->segs; on error fills the failure
+ * fields through fail_fn's arguments. Returns 0 or -1. */
+static int segment(sg_engine_t *e, const sg_submit_req_t *r, int *status,
+                   const char **code, const char **field, char *msg,
+                   size_t cap) {
+  *field = "text";
+  *status = SG_EINVAL;
+  if ((r->text == NULL) == (r->binary == NULL)) {
+    *code = r->text == NULL ? "missing_text" : "text_and_binary";
+    snprintf(msg, cap,
+             r->text == NULL ? "give a text or a binary payload"
+                             : "give a text or a binary payload, "
+                               "not both");
+    return -1;
+  }
+  if ((r->text != NULL ? r->text_len : r->binary_len) == 0) {
+    *code = "empty_text";
+    snprintf(msg, cap, "the message is empty");
+    return -1;
+  }
+  if (r->encoding != SG_ENC_AUTO && r->encoding != SG_ENC_GSM7 &&
+      r->encoding != SG_ENC_UCS2) {
+    *code = "invalid_encoding";
+    *field = "encoding";
+    snprintf(msg, cap, "encoding must be auto, gsm7 or ucs2");
+    return -1;
+  }
+  sg_seg_opts_t o;
+  seg_opts(r, &o);
+  sg_seg_error_t err;
+  int rc = r->text != NULL
+               ? sg_segment_text((const uint8_t *)r->text, r->text_len, &o,
+                                 e->segs, &err)
+               : sg_segment_binary(r->binary, r->binary_len, &o, e->segs, &err);
+  if (rc == 0)
+    return 0;
+  switch (rc) {
+  case SG_EILSEQ:
+  case SG_ETRUNC:
+    *code = "invalid_utf8";
+    snprintf(msg, cap, "the text is not valid UTF-8 (at byte %zu)", err.offset);
+    break;
+  case SG_ECHARSET:
+    *code = "charset";
+    snprintf(msg, cap,
+             "character U+%04X (at %zu) cannot be sent in GSM 7-bit; use "
+             "encoding auto or ucs2",
+             (unsigned)err.cp, err.offset);
+    break;
+  case SG_ETOOMANYPARTS:
+    *code = "too_many_parts";
+    snprintf(msg, cap, "the message needs %u parts; at most %u are allowed",
+             err.needed, o.max_parts);
+    break;
+  default:
+    *code = "invalid_text";
+    snprintf(msg, cap, "the text cannot be encoded: %s", sg_strerror(rc));
+  }
+  return -1;
+}
+
+/* Keeps what the store needs of e->segs (which the next request reuses). */
+static int keep_segments(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
+  const sg_segments_t *s = x->e->segs;
+  x->n_parts = s->nparts;
+  x->encoding = s->encoding;
+  x->ud_buf = sg_malloc((size_t)s->nparts * SG_SEG_UD_MAX);
+  x->ud_len = sg_calloc(s->nparts, sizeof *x->ud_len);
+  const void *src = r->text != NULL ? (const void *)r->text : r->binary;
+  x->body_len = r->text != NULL ? r->text_len : r->binary_len;
+  x->body = sg_malloc(x->body_len ? x->body_len : 1);
+  if (x->ud_buf == NULL || x->ud_len == NULL || x->body == NULL)
+    return SG_ENOMEM;
+  memcpy(x->body, src, x->body_len);
+  for (unsigned p = 0; p < s->nparts; p++) {
+    memcpy(x->ud_buf + (size_t)p * SG_SEG_UD_MAX, s->parts[p].ud,
+           s->parts[p].ud_len);
+    x->ud_len[p] = s->parts[p].ud_len;
+  }
+  return 0;
+}
+
+/* ---- recipients ---------------------------------------------------------- */
+
+static int reject(sg_submit_ctx_t *x, size_t i, const char *input,
+                  const char *code, const char *reason) {
+  sg_submit_item_t *it = &x->items[i];
+  it->status = SG_EINVAL;
+  it->input = sg_strdup(input);
+  it->error_code = code;
+  snprintf(it->reason, sizeof it->reason, "%s", reason);
+  x->e->rejected++;
+  return it->input == NULL ? SG_ENOMEM : 0;
+}
+
+/* Normalises and routes each recipient; fills items and msg_item/msg_conn.
+ * Opt-outs belong here too (DESIGN.md: validate -> opt-out -> route), once
+ * the number is E.164: a recipient who opted out of the account's messages
+ * will be rejected at this point; they are not kept yet. */
+static int recipients(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
+  sg_engine_t *e = x->e;
+  const char *region = r->account->cfg->default_region;
+  for (size_t i = 0; i < r->n_to; i++) {
+    sg_submit_item_t *it = &x->items[i];
+    const char *in = r->to[i] != NULL ? r->to[i] : "";
+    sg_phone_t ph;
+    sg_phone_err_t perr;
+    int rc = sg_phone_normalize(e->phone, in, strlen(in), region, &ph, &perr);
+    if (rc != 0) {
+      if (reject(x, i, in, sg_phone_reason_name(perr.reason), perr.text))
+        return SG_ENOMEM;
+      continue;
+    }
+    int route = sg__route_find(e, ph.e164, r->account->name, x->sender);
+    if (route < 0) {
+      char why[SG_PHONE_ERR_TEXT_MAX];
+      snprintf(why, sizeof why, "no route for %s", ph.e164);
+      if (reject(x, i, in, "no_route", why))
+        return SG_ENOMEM;
+      continue;
+    }
+    size_t m = x->n_msgs++;
+    x->msg_item[m] = i;
+    x->msg_conn[m] = sg__route_pick(e, route);
+    memcpy(it->to, ph.e164, sizeof it->to);
+  }
+  return 0;
+}
+
+/* ---- limits -------------------------------------------------------------- */
+
+static sg__account_t *account_of(sg_engine_t *e, const sg_engine_account_t *p) {
+  for (size_t i = 0; i < e->n_accounts; i++)
+    if (&e->accounts[i].pub == p)
+      return &e->accounts[i];
+  return NULL;
+}
+
+static int check_limits(sg_submit_ctx_t *x, const sg_submit_req_t *r,
+                        int64_t now) {
+  sg_engine_t *e = x->e;
+  sg__account_t *a = account_of(e, r->account);
+  uint32_t tps = r->account->cfg->tps;
+  if (tps > 0) {
+    if (now - a->tps_window_ms >= 1000) {
+      a->tps_window_ms = now;
+      a->tps_count = 0;
+    }
+    if (a->tps_count >= tps)
+      return fail(x, SG_EBUSY, "rate_limited", NULL,
+                  "over the account's limit of %u messages per second", tps),
+             -1;
+  }
+  for (size_t m = 0; m < x->n_msgs; m++) {
+    const sg__conn_t *c = &e->conns[x->msg_conn[m]];
+    if (c->backlog + x->n_parts > e->tun.max_backlog)
+      return fail(x, SG_EBUSY, "backlog_full", NULL,
+                  "connector %s has too many messages waiting", c->cfg->name),
+             -1;
+  }
+  if (tps > 0)
+    a->tps_count += (uint32_t)x->n_msgs;
+  return 0;
+}
+
+/* ---- the store batch ----------------------------------------------------- */
+
+/* The concatenation reference of one message, patched into the UDH built
+ * by core/segment.h: an 8-bit reference IE (IEI 0x00, length 3, TS 23.040
+ * 9.2.3.24.1) comes first in it. */
+static void patch_ref(uint8_t *udh, size_t len, uint8_t ref) {
+  if (len >= 6 && udh[1] == 0x00 && udh[2] == 3)
+    udh[3] = ref;
+}
+
+static int build_msgs(sg_submit_ctx_t *x, const sg_submit_req_t *r,
+                      int64_t now) {
+  sg_engine_t *e = x->e;
+  const sg_segments_t *s = e->segs;
+  size_t np = x->n_parts;
+  x->msgs = sg_calloc(x->n_msgs, sizeof *x->msgs);
+  x->parts = sg_calloc(x->n_msgs * np, sizeof *x->parts);
+  x->udh = sg_malloc(x->n_msgs * np * SG_SEG_UDH_MAX);
+  if (x->msgs == NULL || x->parts == NULL || x->udh == NULL)
+    return SG_ENOMEM;
+  int64_t expiry = r->validity_ms > 0 ? now + r->validity_ms : 0;
+  for (size_t m = 0; m < x->n_msgs; m++) {
+    sg_submit_item_t *it = &x->items[x->msg_item[m]];
+    sg_store_msg_in_t *mi = &x->msgs[m];
+    if (sg_id_new(mi->id) != 0)
+      return SG_EIO;
+    uint8_t ref = e->next_ref++;
+    for (size_t p = 0; p < np; p++) {
+      sg_store_part_in_t *pi = &x->parts[m * np + p];
+      uint8_t *udh = x->udh + (m * np + p) * SG_SEG_UDH_MAX;
+      memcpy(udh, s->parts[p].udh, s->parts[p].udh_len);
+      patch_ref(udh, s->parts[p].udh_len, ref);
+      pi->connector = e->conns[x->msg_conn[m]].cfg->name;
+      pi->encoding = s->encoding;
+      pi->lang_locking = s->charset.locking;
+      pi->lang_single = s->charset.single;
+      pi->udh = s->parts[p].udh_len ? udh : NULL;
+      pi->udh_len = s->parts[p].udh_len;
+      pi->ud = x->ud_buf + p * SG_SEG_UD_MAX;
+      pi->ud_len = x->ud_len[p];
+      pi->concat_ref = np > 1 ? ref : 0;
+      pi->concat_total = (uint8_t)np;
+    }
+    mi->sender = x->sender;
+    mi->recipient = it->to;
+    mi->encoding = s->encoding;
+    mi->binary = r->binary != NULL;
+    mi->body = x->body;
+    mi->body_len = x->body_len;
+    mi->validity_ms = expiry;
+    mi->send_at_ms = x->send_at_ms;
+    mi->callback_url = x->callback_url;
+    mi->client_ref = x->client_ref;
+    mi->priority = r->priority;
+    mi->dlr_wanted = r->dlr;
+    mi->parts = &x->parts[m * np];
+    mi->n_parts = np;
+    memcpy(it->id, mi->id, sizeof it->id);
+    it->parts = (unsigned)np;
+    it->encoding = s->encoding;
+    it->msg_status = x->send_at_ms ? SG_MSG_SCHEDULED : SG_MSG_QUEUED;
+    it->connector = e->conns[x->msg_conn[m]].cfg->name;
+  }
+  return 0;
+}
+
+/* The request's identity for idempotency when the ingress gave no hash: a
+ * BLAKE2b digest of every field that changes what is sent. */
+static void request_hash(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
+  if (r->request_hash != NULL && r->request_hash_len > 0) {
+    x->hash_ptr = r->request_hash;
+    x->hash_len = r->request_hash_len;
+    return;
+  }
+  crypto_generichash_state h;
+  crypto_generichash_init(&h, NULL, 0, sizeof x->req_hash);
+  for (size_t i = 0; i < r->n_to; i++) {
+    const char *t = r->to[i] ? r->to[i] : "";
+    crypto_generichash_update(&h, (const uint8_t *)t, strlen(t) + 1);
+  }
+  const char *strs[] = {x->sender, x->callback_url ? x->callback_url : "",
+                        x->client_ref ? x->client_ref : ""};
+  for (size_t i = 0; i < 3; i++)
+    crypto_generichash_update(&h, (const uint8_t *)strs[i],
+                              strlen(strs[i]) + 1);
+  int64_t nums[] = {r->encoding,    r->national, r->smart, r->send_at_ms,
+                    r->validity_ms, r->priority, r->dlr,   r->binary != NULL};
+  crypto_generichash_update(&h, (const uint8_t *)nums, sizeof nums);
+  crypto_generichash_update(&h, x->body, x->body_len);
+  crypto_generichash_final(&h, x->req_hash, sizeof x->req_hash);
+  x->hash_ptr = x->req_hash;
+  x->hash_len = sizeof x->req_hash;
+}
+
+/* The response body documented at sg_submit_res_t.response. */
+static int build_response(sg_submit_ctx_t *x) {
+  json_t *root = json_object();
+  json_t *arr = json_array();
+  int bad = root == NULL || arr == NULL;
+  bad |= json_object_set_new(root, "batch_id", json_string(x->res.batch_id));
+  bad |= json_object_set_new(root, "messages", arr);
+  for (size_t i = 0; !bad && i < x->n_items; i++) {
+    const sg_submit_item_t *it = &x->items[i];
+    json_t *o =
+        it->status == 0
+            ? json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", it->id, "to", it->to,
+                        "parts", (json_int_t)it->parts, "encoding",
+                        sg_encoding_name(it->encoding), "status",
+                        sg_store_status_name(it->msg_status))
+            : json_pack("{s:s, s:{s:s, s:s}}", "input", it->input, "error",
+                        "code", it->error_code, "message", it->reason);
+    bad |= o == NULL || json_array_append_new(arr, o) != 0;
+  }
+  char *text = bad ? NULL : json_dumps(root, JSON_COMPACT | JSON_ENSURE_ASCII);
+  json_decref(root);
+  sg_free(x->response);
+  /* Kept in our allocator's memory: jansson's may be another. */
+  x->response = text != NULL ? sg_strdup(text) : NULL;
+  json_free_t jfree;
+  json_get_alloc_funcs(NULL, &jfree);
+  jfree(text);
+  if (x->response == NULL)
+    return SG_ENOMEM;
+  x->response_len = strlen(x->response);
+  x->res.response = (const uint8_t *)x->response;
+  x->res.response_len = x->response_len;
+  return 0;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+static int write_chunk(sg_submit_ctx_t *x);
+
+/* A batch committed: the messages are durable, the connectors may claim. */
+static void chunk_committed(sg_submit_ctx_t *x) {
+  sg_engine_t *e = x->e;
+  for (size_t m = x->chunk_next; m < x->chunk_next + x->chunk_len; m++) {
+    sg__conn_t *c = &e->conns[x->msg_conn[m]];
+    c->backlog += x->n_parts;
+    e->accepted++;
+    e->parts_accepted += x->n_parts;
+    if (x->send_at_ms == 0)
+      c->more = true;
+  }
+  if (x->send_at_ms != 0)
+    sg__wake_at(e, x->send_at_ms);
+  x->chunk_next += x->chunk_len;
+}
+
+/* A later batch failed: the messages before it stand, the rest are
+ * reported not stored. */
+static void chunk_failed_late(sg_submit_ctx_t *x, int status) {
+  for (size_t m = x->chunk_next; m < x->n_msgs; m++) {
+    sg_submit_item_t *it = &x->items[x->msg_item[m]];
+    it->status = SG_EIO;
+    it->error_code = "store_failed";
+    it->input = sg_strdup(it->to);
+    snprintf(it->reason, sizeof it->reason, "not stored: %s; send it again",
+             sg_strerror(status));
+    x->res.n_accepted--;
+  }
+  build_response(x);
+  sg__log(x->e, SG_ENGINE_LOG_ERROR,
+          "batch %s: only %zu of %zu messages stored: %s", x->res.batch_id,
+          x->chunk_next, x->n_msgs, sg_strerror(status));
+}
+
+static void submit_done(sg_submit_ctx_t *x) {
+  sg_engine_t *e = x->e;
+  e->submits_pending--;
+  if (x->res.status == 0 && !x->res.replayed)
+    for (size_t c = 0; c < e->n_conns; c++)
+      if (e->conns[c].more)
+        sg__poke(e, c);
+  finish(x);
+  sg__maybe_stopped(e);
+}
+
+static void store_cb(sg_store_t *st, int status,
+                     const sg_store_submit_res_t *sres, void *data) {
+  sg_submit_ctx_t *x = data;
+  sg_engine_t *e = x->e;
+  sg__op_end(e);
+  bool first = x->chunk_next == 0;
+  if (status == 0 && sres->replayed) {
+    sg_free(x->response);
+    x->response = sg_malloc(sres->response_len + 1);
+    if (x->response == NULL) {
+      fail(x, SG_ENOMEM, "out_of_memory", NULL, "out of memory");
+    } else {
+      memcpy(x->response, sres->response, sres->response_len);
+      x->response[sres->response_len] = '\0';
+      x->res.replayed = true;
+      x->res.items = NULL;
+      x->res.n_items = 0;
+      x->res.n_accepted = 0;
+      x->res.response = (const uint8_t *)x->response;
+      x->res.response_len = sres->response_len;
+    }
+    submit_done(x);
+    return;
+  }
+  if (status == 0) {
+    e->store_ok = true;
+    chunk_committed(x);
+    if (x->chunk_next < x->n_msgs && e->state <= SG__STOPPING) {
+      int rc = write_chunk(x);
+      if (rc == 0)
+        return;
+      chunk_failed_late(x, rc);
+    }
+    submit_done(x);
+    return;
+  }
+  if (status == SG_EIO)
+    e->store_ok = false;
+  if (!first) {
+    chunk_failed_late(x, status);
+  } else if (status == SG_EEXIST) {
+    fail(x, SG_EEXIST, "idempotency_conflict", "idempotency_key",
+         "this idempotency key was used for another request");
+  } else {
+    fail(x, status, "store_failed", NULL,
+         "the message store could not commit: %s", sg_strerror(status));
+  }
+  submit_done(x);
+}
+
+static int write_chunk(sg_submit_ctx_t *x) {
+  sg_store_batch_t b;
+  memset(&b, 0, sizeof b);
+  memcpy(b.batch_id, x->res.batch_id, sizeof b.batch_id);
+  b.account_id = x->account->id;
+  size_t left = x->n_msgs - x->chunk_next;
+  x->chunk_len = left < SG_STORE_BATCH_MAX ? left : SG_STORE_BATCH_MAX;
+  b.msgs = x->msgs + x->chunk_next;
+  b.n_msgs = x->chunk_len;
+  if (x->chunk_next == 0 && x->idem_key != NULL) {
+    b.idem_key = x->idem_key;
+    b.request_hash = x->hash_ptr;
+    b.request_hash_len = x->hash_len;
+    b.response = x->res.response;
+    b.response_len = x->res.response_len;
+  }
+  int rc = sg_store_submit(x->e->st, &b, store_cb, x);
+  if (rc == 0)
+    sg__op_begin(x->e);
+  return rc;
+}
+
+/* ---- the entry point ----------------------------------------------------- */
+
+/* Everything before the write; returns 0, or -1 with x->res failed. */
+static int prepare(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
+  sg_engine_t *e = x->e;
+  int64_t now = x->started_ms;
+  if (e->state != SG__RUNNING)
+    return fail(x, SG_ECLOSED, "not_running", NULL,
+                "the gateway is not running"),
+           -1;
+  if (account_of(e, r->account) == NULL)
+    return fail(x, SG_EINVAL, "unknown_account", NULL,
+                "the account is not one of this engine's"),
+           -1;
+  if (check_fields(x, r, now) != 0)
+    return -1;
+  int st;
+  const char *code, *field;
+  if (segment(e, r, &st, &code, &field, x->message, sizeof x->message) != 0)
+    return fail(x, st, code, field, "%s", x->message), -1;
+  x->items = sg_calloc(r->n_to, sizeof *x->items);
+  x->msg_item = sg_calloc(r->n_to, sizeof *x->msg_item);
+  x->msg_conn = sg_calloc(r->n_to, sizeof *x->msg_conn);
+  if (x->items == NULL || x->msg_item == NULL || x->msg_conn == NULL ||
+      keep_segments(x, r) != 0)
+    return fail(x, SG_ENOMEM, "out_of_memory", NULL, "out of memory"), -1;
+  x->n_items = r->n_to;
+  if (recipients(x, r) != 0)
+    return fail(x, SG_ENOMEM, "out_of_memory", NULL, "out of memory"), -1;
+  if (x->n_msgs == 0)
+    return fail(x, SG_EINVAL, x->items[0].error_code, "to", "%s: %s",
+                x->items[0].input, x->items[0].reason),
+           -1;
+  if (check_limits(x, r, now) != 0)
+    return -1;
+  int rc = build_msgs(x, r, now);
+  if (rc == 0)
+    rc = sg_id_new(x->res.batch_id);
+  if (rc != 0)
+    return fail(x, rc, rc == SG_ENOMEM ? "out_of_memory" : "internal", NULL,
+                "cannot make the messages: %s", sg_strerror(rc)),
+           -1;
+  x->res.items = x->items;
+  x->res.n_items = x->n_items;
+  x->res.n_accepted = x->n_msgs;
+  request_hash(x, r);
+  if (build_response(x) != 0)
+    return fail(x, SG_ENOMEM, "out_of_memory", NULL, "out of memory"), -1;
+  return 0;
+}
+
+int sg_engine_submit(sg_engine_t *e, const sg_submit_req_t *req,
+                     sg_submit_cb cb, void *ud) {
+  if (e == NULL || req == NULL || cb == NULL || req->account == NULL)
+    return SG_EINVAL;
+  sg_submit_ctx_t *x = sg_calloc(1, sizeof *x);
+  if (x == NULL)
+    return SG_ENOMEM;
+  x->e = e;
+  x->cb = cb;
+  x->ud = ud;
+  x->account = req->account;
+  x->started_ms = sg__now_ms(e);
+  e->requests++;
+  if (prepare(x, req) != 0) {
+    defer(x);
+    return 0;
+  }
+  int rc = write_chunk(x);
+  if (rc != 0) {
+    if (rc == SG_EBUSY)
+      fail(x, SG_EBUSY, "store_busy", NULL,
+           "too many messages waiting to be stored; retry shortly");
+    else
+      fail(x, rc, rc == SG_ECLOSED ? "not_running" : "store_failed", NULL,
+           "the message store refused the batch: %s", sg_strerror(rc));
+    defer(x);
+    return 0;
+  }
+  e->submits_pending++;
+  return 0;
+}
+
+/* ---- preview ------------------------------------------------------------- */
+
+int sg_engine_preview(sg_engine_t *e, const sg_submit_req_t *req,
+                      sg_engine_preview_t *out) {
+  if (e == NULL || req == NULL || out == NULL)
+    return SG_EINVAL;
+  memset(out, 0, sizeof *out);
+  int st;
+  if (segment(e, req, &st, &out->error_code, &out->error_field, out->message,
+              sizeof out->message) != 0) {
+    out->status = st;
+    return st;
+  }
+  const sg_segments_t *s = e->segs;
+  out->encoding = s->encoding;
+  out->parts = s->nparts;
+  out->chars = s->chars;
+  out->units = s->units;
+  out->replaced = s->replaced;
+  /* The room a UDH leaves (TS 23.040 9.2.3.24): GSM 7-bit counts the UDH
+   * in whole septets, the fill bits included. */
+  size_t udh = s->parts[0].udh_len;
+  out->units_per_part = s->encoding == SG_ENC_GSM7   ? 160 - (8 * udh + 6) / 7
+                        : s->encoding == SG_ENC_UCS2 ? (140 - udh) / 2
+                                                     : 140 - udh;
+  return 0;
+}

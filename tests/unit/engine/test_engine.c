@@ -1,0 +1,1027 @@
+/* test_engine.c - the engine end to end, in one process: a temporary SQLite
+ * store, the SMSC simulator on an ephemeral port (receipts 50 ms after each
+ * submit), SMPP client connectors to it, and a local HTTP receiver for
+ * webhooks, all on one libuv loop. Each test waits by running the loop until
+ * a condition holds (bounded), never by sleeping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "engine/engine.h"
+#include "engine/webhook.h"
+#include "sim/smsc.h"
+#include "store/sqlite.h"
+#include "store/store.h"
+
+#define SECRET "s3cret"
+#define MAX_ITEMS 8
+#define MAX_EVENTS 64
+#define MAX_HOOKS 16
+
+/* ---- a webhook receiver -------------------------------------------------- */
+
+typedef struct hook {
+  char body[2048];
+  bool sig_ok;
+  char status[24];
+  char message_id[SG_ID_LEN + 1];
+  char event[32];
+} hook_t;
+
+typedef struct rx {
+  uv_tcp_t srv;
+  uint16_t port;
+  int n;
+  hook_t hooks[MAX_HOOKS];
+} rx_t;
+
+typedef struct rx_conn {
+  uv_tcp_t h;
+  rx_t *rx;
+  char buf[16384];
+  size_t len;
+} rx_conn_t;
+
+/* strcasestr, which is a GNU extension. */
+static const char *ci_find(const char *hay, const char *needle) {
+  size_t n = strlen(needle);
+  for (; *hay != '\0'; hay++)
+    if (strncasecmp(hay, needle, n) == 0)
+      return hay;
+  return NULL;
+}
+
+static void rx_alloc_cb(uv_handle_t *h, size_t sz, uv_buf_t *b) {
+  rx_conn_t *c = h->data;
+  b->base = c->buf + c->len;
+  b->len = sizeof c->buf - c->len;
+}
+
+static void rx_write_cb(uv_write_t *w, int status) {
+  free(w);
+}
+
+static void rx_conn_closed(uv_handle_t *h) {
+  free(h->data);
+}
+
+static void rx_record(rx_t *rx, const char *hdrs, const char *body,
+                      size_t blen) {
+  if (rx->n >= MAX_HOOKS)
+    return;
+  hook_t *k = &rx->hooks[rx->n++];
+  snprintf(k->body, sizeof k->body, "%.*s", (int)blen, body);
+  const char *sig = ci_find(hdrs, "\r\nX-Smsgate-Signature: ");
+  char sv[96] = "";
+  if (sig != NULL)
+    sscanf(sig + 23, "%95[^\r]", sv);
+  k->sig_ok = sg_webhook_verify((const uint8_t *)SECRET, strlen(SECRET), body,
+                                blen, sv);
+  json_t *j = json_loadb(body, blen, 0, NULL);
+  if (j != NULL) {
+    const char *s = json_string_value(json_object_get(j, "status"));
+    const char *m = json_string_value(json_object_get(j, "message_id"));
+    const char *ev = json_string_value(json_object_get(j, "event"));
+    snprintf(k->status, sizeof k->status, "%s", s ? s : "");
+    snprintf(k->message_id, sizeof k->message_id, "%s", m ? m : "");
+    snprintf(k->event, sizeof k->event, "%s", ev ? ev : "");
+    json_decref(j);
+  }
+}
+
+/* Takes every complete request out of the buffer and answers 200. */
+static void rx_parse(rx_conn_t *c) {
+  for (;;) {
+    c->buf[c->len < sizeof c->buf ? c->len : sizeof c->buf - 1] = '\0';
+    char *end = strstr(c->buf, "\r\n\r\n");
+    if (end == NULL)
+      return;
+    size_t hl = (size_t)(end - c->buf) + 4;
+    const char *cl = ci_find(c->buf, "\r\nContent-Length:");
+    size_t blen = cl != NULL ? strtoul(cl + 17, NULL, 10) : 0;
+    if (c->len < hl + blen)
+      return;
+    *end = '\0';
+    rx_record(c->rx, c->buf, c->buf + hl, blen);
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    uv_write_t *w = malloc(sizeof *w);
+    uv_buf_t b = uv_buf_init((char *)ok, sizeof ok - 1);
+    uv_write(w, (uv_stream_t *)&c->h, &b, 1, rx_write_cb);
+    memmove(c->buf, c->buf + hl + blen, c->len - hl - blen);
+    c->len -= hl + blen;
+  }
+}
+
+static void rx_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
+  rx_conn_t *c = s->data;
+  if (n < 0) {
+    uv_close((uv_handle_t *)s, rx_conn_closed);
+    return;
+  }
+  c->len += (size_t)n;
+  rx_parse(c);
+}
+
+static void rx_conn_cb(uv_stream_t *srv, int status) {
+  rx_conn_t *c = calloc(1, sizeof *c);
+  c->rx = srv->data;
+  uv_tcp_init(srv->loop, &c->h);
+  c->h.data = c;
+  if (uv_accept(srv, (uv_stream_t *)&c->h) == 0)
+    uv_read_start((uv_stream_t *)&c->h, rx_alloc_cb, rx_read_cb);
+  else
+    uv_close((uv_handle_t *)&c->h, rx_conn_closed);
+}
+
+static void rx_start(uv_loop_t *loop, rx_t *rx) {
+  struct sockaddr_in a;
+  uv_ip4_addr("127.0.0.1", 0, &a);
+  uv_tcp_init(loop, &rx->srv);
+  rx->srv.data = rx;
+  assert_int_equal(uv_tcp_bind(&rx->srv, (struct sockaddr *)&a, 0), 0);
+  assert_int_equal(uv_listen((uv_stream_t *)&rx->srv, 16, rx_conn_cb), 0);
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  uv_tcp_getsockname(&rx->srv, (struct sockaddr *)&ss, &len);
+  rx->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* ---- the fixture --------------------------------------------------------- */
+
+typedef struct item {
+  int status;
+  char id[SG_ID_LEN + 1];
+  char to[32];
+  char connector[32];
+  char code[32];
+  char reason[SG_PHONE_ERR_TEXT_MAX];
+  unsigned parts;
+  sg_encoding_t encoding;
+  sg_msg_status_t msg_status;
+} item_t;
+
+typedef struct got_event {
+  unsigned seq;
+  sg_msg_status_t status;
+  int64_t time_ms;
+  char detail[160];
+} got_event_t;
+
+typedef struct fx {
+  uv_loop_t loop;
+  char dir[64];
+  char path[96];
+  sg_sim_smsc_t *sim;
+  uint16_t dead_port;
+  sg_config_t *cfg;
+  sg_store_t *st;
+  sg_engine_t *e;
+  bool started;
+  int start_status;
+  void (*on_started)(struct fx *);
+  /* The last submit. */
+  bool submitted;
+  int sub_status;
+  char sub_code[48];
+  char sub_field[32];
+  char response[4096];
+  size_t n_items, n_accepted;
+  size_t resp_entries; /* "messages" in the whole response */
+  item_t items[MAX_ITEMS];
+  bool check_stored; /* read the first message back inside the callback */
+  int stored_status;
+  /* The last read message. */
+  bool got;
+  int get_status;
+  sg_msg_status_t status;
+  size_t n_parts;
+  sg_msg_status_t part_status[4];
+  char part_conn[4][32];
+  char part_smsc[4][66];
+  size_t n_events;
+  got_event_t events[MAX_EVENTS];
+  bool stopped;
+  rx_t rx;
+} fx_t;
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void pulse_cb(uv_timer_t *t) {
+  (void)t;
+}
+
+/* Runs the loop until pred(f) holds or timeout_ms pass; returns pred(f). */
+static bool run_until(fx_t *f, bool (*pred)(fx_t *), unsigned timeout_ms) {
+  uv_timer_t pulse;
+  uv_timer_init(&f->loop, &pulse);
+  uv_timer_start(&pulse, pulse_cb, 5, 5);
+  uint64_t end = uv_now(&f->loop) + timeout_ms;
+  while (!pred(f) && uv_now(&f->loop) < end)
+    uv_run(&f->loop, UV_RUN_ONCE);
+  uv_close((uv_handle_t *)&pulse, NULL);
+  uv_run(&f->loop, UV_RUN_NOWAIT);
+  return pred(f);
+}
+
+static bool never(fx_t *f) {
+  return false;
+}
+
+static void run_for(fx_t *f, unsigned ms) {
+  run_until(f, never, ms);
+}
+
+static uint16_t free_port(uv_loop_t *loop) {
+  uv_tcp_t t;
+  struct sockaddr_in a;
+  uv_ip4_addr("127.0.0.1", 0, &a);
+  uv_tcp_init(loop, &t);
+  uv_tcp_bind(&t, (struct sockaddr *)&a, 0);
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  uv_tcp_getsockname(&t, (struct sockaddr *)&ss, &len);
+  uv_close((uv_handle_t *)&t, NULL);
+  uv_run(loop, UV_RUN_NOWAIT);
+  return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static int setup(void **state) {
+  fx_t *f = calloc(1, sizeof *f);
+  snprintf(f->dir, sizeof f->dir, "/tmp/sg-engine-XXXXXX");
+  if (mkdtemp(f->dir) == NULL)
+    return -1;
+  snprintf(f->path, sizeof f->path, "%s/smsgate.db", f->dir);
+  uv_loop_init(&f->loop);
+  sg_sim_smsc_config_t sc;
+  sg_sim_smsc_config_default(&sc);
+  sc.port = 0;
+  sc.dlr_delay_ms = 50;
+  if (sg_sim_smsc_new(&f->loop, &sc, &f->sim) != 0 ||
+      sg_sim_smsc_start(f->sim, NULL, 0) != 0)
+    return -1;
+  f->dead_port = free_port(&f->loop);
+  *state = f;
+  return 0;
+}
+
+static void engine_stopped_cb(sg_engine_t *e, int status, void *ud) {
+  ((fx_t *)ud)->stopped = true;
+}
+
+static bool is_stopped(fx_t *f) {
+  return f->stopped;
+}
+
+static void store_closed_cb(void *data) {
+  *(bool *)data = true;
+}
+
+static void sim_stopped_cb(sg_sim_smsc_t *sim, void *user) {
+  *(bool *)user = true;
+}
+
+static void close_any(uv_handle_t *h, void *arg) {
+  if (!uv_is_closing(h))
+    uv_close(h, NULL);
+}
+
+static int teardown(void **state) {
+  fx_t *f = *state;
+  if (f->e != NULL && sg_engine_stop(f->e, engine_stopped_cb, f) == 0)
+    assert_true(run_until(f, is_stopped, 10000));
+  sg_engine_free(f->e);
+  bool closed = false;
+  if (f->st != NULL) {
+    sg_store_close(f->st, store_closed_cb, &closed);
+    while (!closed)
+      uv_run(&f->loop, UV_RUN_ONCE);
+  }
+  bool sim_done = false;
+  sg_sim_smsc_stop(f->sim, sim_stopped_cb, &sim_done);
+  while (!sim_done)
+    uv_run(&f->loop, UV_RUN_ONCE);
+  sg_sim_smsc_free(f->sim);
+  uv_walk(&f->loop, close_any, NULL); /* the webhook receiver */
+  uv_run(&f->loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&f->loop), 0);
+  sg_config_free(f->cfg);
+  static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+  char p[160];
+  for (size_t i = 0; i < 4; i++) {
+    snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
+    unlink(p);
+  }
+  rmdir(f->dir);
+  free(f);
+  return 0;
+}
+
+static void started_cb(sg_engine_t *e, int status, void *ud) {
+  fx_t *f = ud;
+  f->started = true;
+  f->start_status = status;
+  if (status == 0 && f->on_started != NULL)
+    f->on_started(f);
+}
+
+static bool is_started(fx_t *f) {
+  return f->started;
+}
+
+typedef struct opts {
+  const char *route;    /* the route's connector list, "sim" */
+  const char *callback; /* the account's callback_url, or NULL */
+  bool fault_injection;
+  uint32_t tick_ms;
+} opts_t;
+
+/* Loads the configuration, opens the store and starts the engine. */
+static void fx_start(fx_t *f, const opts_t *o) {
+  char yaml[2048];
+  char cb[160] = "";
+  if (o->callback != NULL)
+    snprintf(cb, sizeof cb, ", callback_url: \"%s\"", o->callback);
+  snprintf(yaml, sizeof yaml,
+           "store: {driver: sqlite, path: %s}\n"
+           "accounts:\n"
+           "  - {name: acme, api_key: key-acme, password: pw-acme,\n"
+           "     webhook_secret: " SECRET ", default_region: RU,\n"
+           "     default_sender: Shop%s}\n"
+           "  - {name: other, api_key: key-other, max_parts: 2}\n"
+           "connectors:\n"
+           "  - {name: sim, type: smpp, host: 127.0.0.1, port: %u,\n"
+           "     system_id: eng, password: pw, window: 10,\n"
+           "     reconnect_min: 100ms, reconnect_max: 200ms}\n"
+           "  - {name: dead, type: smpp, host: 127.0.0.1, port: %u,\n"
+           "     system_id: eng, password: pw,\n"
+           "     reconnect_min: 100ms, reconnect_max: 200ms}\n"
+           "routes:\n"
+           "  - {prefix: \"+\", connectors: [%s]}\n"
+           "webhooks: {allow_private_networks: true, retry_min: 100ms}\n",
+           f->path, cb, (unsigned)sg_sim_smsc_port(f->sim),
+           (unsigned)f->dead_port, o->route);
+  sg_config_errors_t errs;
+  int rc = sg_config_load_string("test", yaml, strlen(yaml), &f->cfg, &errs);
+  if (rc != 0)
+    sg_config_errors_print(&errs, stderr);
+  assert_int_equal(rc, 0);
+  sg_store_config_t sc;
+  sg_store_config_init(&sc, f->path);
+  sc.sync_normal = true;
+  sc.fault_injection = o->fault_injection;
+  char err[256];
+  assert_int_equal(sg_store_open(&f->loop, &sc, &f->st, err, sizeof err), 0);
+  assert_int_equal(sg_engine_new(&f->loop, f->cfg, f->st, &f->e), 0);
+  sg_engine_tuning_t t;
+  sg_engine_tuning_default(&t);
+  t.tick_ms = o->tick_ms ? o->tick_ms : 100;
+  t.counts_every_ms = 1000;
+  t.failover_after_ms = 300;
+  t.retry_min_ms = 100;
+  t.dlr_retry_ms = 100;
+  assert_int_equal(sg_engine_set_tuning(f->e, &t), 0);
+  assert_int_equal(sg_engine_start(f->e, started_cb, f), 0);
+  assert_false(f->started); /* never inside the call */
+  assert_true(run_until(f, is_started, 5000));
+  assert_int_equal(f->start_status, 0);
+  assert_int_equal(sg_engine_set_tuning(f->e, &t), SG_ESTATE);
+}
+
+static bool sim_up(fx_t *f) {
+  sg_engine_metrics_t m;
+  sg_engine_metrics(f->e, &m);
+  for (size_t i = 0; i < m.n_connectors; i++)
+    if (strcmp(m.connectors[i].name, "sim") == 0)
+      return m.connectors[i].state == SG_CONN_UP;
+  return false;
+}
+
+static const sg_engine_account_t *acme(fx_t *f) {
+  const sg_engine_account_t *a = NULL;
+  assert_int_equal(sg_engine_auth_api_key(f->e, "key-acme", 8, &a), 0);
+  return a;
+}
+
+/* ---- submitting and reading ---------------------------------------------- */
+
+static void stored_cb(sg_store_t *st, int status, const sg_store_message_t *m,
+                      void *data) {
+  ((fx_t *)data)->stored_status = status;
+}
+
+static void submit_cb(sg_engine_t *e, const sg_submit_res_t *res, void *ud) {
+  fx_t *f = ud;
+  f->submitted = true;
+  f->sub_status = res->status;
+  snprintf(f->sub_code, sizeof f->sub_code, "%s",
+           res->error_code ? res->error_code : "");
+  snprintf(f->sub_field, sizeof f->sub_field, "%s",
+           res->error_field ? res->error_field : "");
+  assert_non_null(res->message);
+  snprintf(f->response, sizeof f->response, "%.*s", (int)res->response_len,
+           res->response ? (const char *)res->response : "");
+  f->n_items = res->n_items;
+  f->n_accepted = res->n_accepted;
+  f->resp_entries = 0;
+  json_t *j = res->response_len ? json_loadb((const char *)res->response,
+                                             res->response_len, 0, NULL)
+                                : NULL;
+  f->resp_entries = json_array_size(json_object_get(j, "messages"));
+  json_decref(j);
+  for (size_t i = 0; i < res->n_items && i < MAX_ITEMS; i++) {
+    const sg_submit_item_t *it = &res->items[i];
+    item_t *o = &f->items[i];
+    o->status = it->status;
+    memcpy(o->id, it->id, sizeof o->id);
+    snprintf(o->to, sizeof o->to, "%s", it->to);
+    snprintf(o->connector, sizeof o->connector, "%s",
+             it->connector ? it->connector : "");
+    snprintf(o->code, sizeof o->code, "%s",
+             it->error_code ? it->error_code : "");
+    snprintf(o->reason, sizeof o->reason, "%s", it->reason);
+    o->parts = it->parts;
+    o->encoding = it->encoding;
+    o->msg_status = it->msg_status;
+  }
+  /* A read queued now sees what the batch wrote (store.h): the message is
+   * durable before the sender hears of it. */
+  f->stored_status = 1;
+  if (f->check_stored && res->status == 0 && res->n_items > 0)
+    assert_int_equal(
+        sg_store_get_message(f->st, res->items[0].id, 0, stored_cb, f), 0);
+}
+
+static bool is_submitted(fx_t *f) {
+  return f->submitted;
+}
+
+static int submit(fx_t *f, sg_submit_req_t *req) {
+  f->submitted = false;
+  if (req->account == NULL)
+    req->account = acme(f);
+  assert_int_equal(sg_engine_submit(f->e, req, submit_cb, f), 0);
+  assert_false(f->submitted);
+  assert_true(run_until(f, is_submitted, 5000));
+  if (getenv("SG_TEST_DEBUG"))
+    fprintf(stderr, "submit: %d %s %s %s\n", f->sub_status, f->sub_code,
+            f->sub_field, f->response);
+  return f->sub_status;
+}
+
+static int submit_text(fx_t *f, const char *to, const char *text) {
+  const char *tos[] = {to};
+  sg_submit_req_t r = {.to = tos,
+                       .n_to = 1,
+                       .from = "Shop",
+                       .text = text,
+                       .text_len = strlen(text),
+                       .dlr = true};
+  return submit(f, &r);
+}
+
+static void get_cb(sg_engine_t *e, int status, const sg_store_message_t *m,
+                   void *ud) {
+  fx_t *f = ud;
+  f->got = true;
+  f->get_status = status;
+  if (status != 0)
+    return;
+  f->status = m->status;
+  f->n_parts = m->n_parts;
+  for (size_t i = 0; i < m->n_parts && i < 4; i++) {
+    f->part_status[i] = m->parts[i].status;
+    snprintf(f->part_conn[i], sizeof f->part_conn[i], "%s",
+             m->parts[i].connector);
+    snprintf(f->part_smsc[i], sizeof f->part_smsc[i], "%s",
+             m->parts[i].smsc_id ? m->parts[i].smsc_id : "");
+  }
+  f->n_events = m->n_events < MAX_EVENTS ? m->n_events : MAX_EVENTS;
+  for (size_t i = 0; i < f->n_events; i++) {
+    f->events[i].seq = m->events[i].part_seq;
+    f->events[i].status = m->events[i].status;
+    f->events[i].time_ms = m->events[i].time_ms;
+    snprintf(f->events[i].detail, sizeof f->events[i].detail, "%s",
+             m->events[i].detail ? m->events[i].detail : "");
+  }
+}
+
+static bool is_got(fx_t *f) {
+  return f->got;
+}
+
+static void get_msg(fx_t *f, const char *id) {
+  f->got = false;
+  assert_int_equal(sg_engine_get_message(f->e, id, 0, get_cb, f), 0);
+  assert_true(run_until(f, is_got, 5000));
+  assert_int_equal(f->get_status, 0);
+}
+
+/* Polls the message until it has `st` (or timeout_ms pass). */
+static bool wait_status(fx_t *f, const char *id, sg_msg_status_t st,
+                        unsigned timeout_ms) {
+  uint64_t end = uv_now(&f->loop) + timeout_ms;
+  for (;;) {
+    get_msg(f, id);
+    if (f->status == st)
+      return true;
+    if (uv_now(&f->loop) >= end)
+      return false;
+    run_for(f, 20);
+  }
+}
+
+/* Index of the first event of message level (seq 0) with status st at or
+ * after `from`, or -1. */
+static int find_event(const fx_t *f, unsigned seq, sg_msg_status_t st,
+                      int from) {
+  for (size_t i = (size_t)from; i < f->n_events; i++)
+    if (f->events[i].seq == seq && f->events[i].status == st)
+      return (int)i;
+  return -1;
+}
+
+static uint64_t sim_submits(fx_t *f) {
+  sg_sim_smsc_stats_t s;
+  sg_sim_smsc_stats(f->sim, &s);
+  return s.submits;
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static bool stored_read(fx_t *f) {
+  return f->stored_status != 1;
+}
+
+static void submit_one_delivered(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim"});
+  assert_true(run_until(f, sim_up, 5000));
+  f->check_stored = true;
+  assert_int_equal(submit_text(f, "8 (900) 123-45-67", "Hello"), 0);
+  assert_int_equal(f->n_items, 1);
+  assert_int_equal(f->items[0].status, 0);
+  assert_string_equal(f->items[0].to, "+79001234567");
+  assert_int_equal(f->items[0].parts, 1);
+  assert_int_equal(f->items[0].encoding, SG_ENC_GSM7);
+  assert_int_equal(f->items[0].msg_status, SG_MSG_QUEUED);
+  assert_string_equal(f->items[0].connector, "sim");
+  assert_non_null(strstr(f->response, "\"status\":\"queued\""));
+  assert_non_null(strstr(f->response, f->items[0].id));
+  assert_true(run_until(f, stored_read, 5000));
+  assert_int_equal(f->stored_status, 0); /* found: stored before the cb */
+
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
+  assert_int_equal(f->n_parts, 1);
+  assert_int_equal(f->part_status[0], SG_MSG_DELIVERED);
+  assert_true(strlen(f->part_smsc[0]) > 0);
+  /* The history, in order: queued, sent, delivered. */
+  int q = find_event(f, 0, SG_MSG_QUEUED, 0);
+  int s = find_event(f, 0, SG_MSG_SENT, q + 1);
+  int d = find_event(f, 0, SG_MSG_DELIVERED, s + 1);
+  assert_true(q >= 0 && s > q && d > s);
+  assert_true(f->events[q].time_ms <= f->events[s].time_ms);
+  assert_true(f->events[s].time_ms <= f->events[d].time_ms);
+  assert_int_equal(sim_submits(f), 1);
+
+  sg_engine_metrics_t m;
+  sg_engine_metrics(f->e, &m);
+  assert_int_equal(m.accepted, 1);
+  assert_int_equal(m.dlr_matched, 1);
+  assert_int_equal(m.submit_latency.n, 1);
+  sg_engine_health_t h;
+  sg_engine_health(f->e, &h);
+  assert_true(h.ok);
+}
+
+static void cyrillic_three_parts(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim"});
+  assert_true(run_until(f, sim_up, 5000));
+  /* 150 Cyrillic letters: UCS-2, 67 units per part, so 3 parts. */
+  char text[400] = "";
+  for (int i = 0; i < 150; i++)
+    strcat(text, i % 2 ? "ж" : "Щ");
+  assert_int_equal(submit_text(f, "+79001234567", text), 0);
+  assert_int_equal(f->items[0].parts, 3);
+  assert_int_equal(f->items[0].encoding, SG_ENC_UCS2);
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
+  assert_int_equal(f->n_parts, 3);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(f->part_status[i], SG_MSG_DELIVERED);
+  assert_string_not_equal(f->part_smsc[0], f->part_smsc[1]);
+  assert_string_not_equal(f->part_smsc[1], f->part_smsc[2]);
+  /* Delivered only once every part was. */
+  int d = find_event(f, 0, SG_MSG_DELIVERED, 0);
+  assert_true(d >= 0);
+  for (unsigned seq = 1; seq <= 3; seq++) {
+    int p = find_event(f, seq, SG_MSG_DELIVERED, 0);
+    assert_true(p >= 0 && p < d);
+  }
+  assert_int_equal(sim_submits(f), 3);
+}
+
+static void list_with_invalid_numbers(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim"});
+  const char *tos[] = {"+79001234567", "123", "hello", "8 916 123-45-67",
+                       "+999123"};
+  sg_submit_req_t r = {.to = tos, .n_to = 5, .text = "Hi", .text_len = 2};
+  assert_int_equal(submit(f, &r), 0);
+  assert_int_equal(f->n_items, 5);
+  assert_int_equal(f->items[0].status, 0);
+  assert_string_equal(f->items[0].to, "+79001234567");
+  assert_int_equal(f->items[3].status, 0);
+  assert_string_equal(f->items[3].to, "+79161234567");
+  assert_int_equal(f->items[1].status, SG_EINVAL);
+  assert_string_equal(f->items[1].code, "too_short");
+  assert_int_equal(f->items[2].status, SG_EINVAL);
+  assert_string_equal(f->items[2].code, "not_a_number");
+  assert_int_equal(f->items[4].status, SG_EINVAL);
+  assert_string_equal(f->items[4].code, "invalid_country_code");
+  for (int i = 1; i <= 4; i += (i == 2 ? 2 : 1))
+    assert_true(strlen(f->items[i].reason) > 10);
+  /* The response names each rejected input with its reason. */
+  json_t *j = json_loads(f->response, 0, NULL);
+  assert_non_null(j);
+  json_t *msgs = json_object_get(j, "messages");
+  assert_int_equal(json_array_size(msgs), 5);
+  json_t *bad = json_array_get(msgs, 1);
+  assert_string_equal(json_string_value(json_object_get(bad, "input")), "123");
+  assert_string_equal(
+      json_string_value(json_object_get(json_object_get(bad, "error"), "code")),
+      "too_short");
+  assert_string_equal(
+      json_string_value(json_object_get(json_array_get(msgs, 3), "to")),
+      "+79161234567");
+  json_decref(j);
+
+  /* Nothing valid: the whole request is refused, naming the field. */
+  const char *none[] = {"12", "abc"};
+  sg_submit_req_t r2 = {.to = none, .n_to = 2, .text = "Hi", .text_len = 2};
+  assert_int_equal(submit(f, &r2), SG_EINVAL);
+  assert_string_equal(f->sub_field, "to");
+  assert_string_equal(f->sub_code, "too_short");
+  assert_int_equal(sg_engine_http_status(SG_EINVAL), 422);
+
+  /* Other whole-request errors. */
+  sg_submit_req_t r3 = {.to = tos, .n_to = 1};
+  assert_int_equal(submit(f, &r3), SG_EINVAL);
+  assert_string_equal(f->sub_code, "missing_text");
+  const sg_engine_account_t *other = NULL;
+  assert_int_equal(sg_engine_auth_api_key(f->e, "key-other", 9, &other), 0);
+  char longtext[400];
+  memset(longtext, 'a', 400);
+  sg_submit_req_t r4 = {.account = other,
+                        .to = tos,
+                        .n_to = 1,
+                        .text = longtext,
+                        .text_len = 400};
+  assert_int_equal(submit(f, &r4), SG_EINVAL);
+  assert_string_equal(f->sub_code, "missing_sender");
+  r4.from = "Other";
+  assert_int_equal(submit(f, &r4), SG_EINVAL);
+  assert_string_equal(f->sub_code, "too_many_parts");
+  r4.text_len = 0;
+  assert_int_equal(submit(f, &r4), SG_EINVAL);
+  assert_string_equal(f->sub_code, "empty_text");
+  sg_submit_req_t r5 = {.to = tos,
+                        .n_to = 1,
+                        .text = "x",
+                        .text_len = 1,
+                        .from = "A sender too long"};
+  assert_int_equal(submit(f, &r5), SG_EINVAL);
+  assert_string_equal(f->sub_field, "from");
+  const sg_engine_account_t *a;
+  assert_int_equal(sg_engine_auth_api_key(f->e, "key-acmf", 8, &a), SG_ENOENT);
+  assert_int_equal(sg_engine_auth_password(f->e, "acme", "pw-acme", 7, &a), 0);
+  assert_string_equal(a->name, "acme");
+  assert_int_equal(sg_engine_auth_password(f->e, "acme", "pw-acmf", 7, &a),
+                   SG_ENOENT);
+  assert_int_equal(sg_engine_auth_password(f->e, "other", "", 0, &a),
+                   SG_ENOENT);
+}
+
+static void scheduled_not_sent_early(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim"});
+  assert_true(run_until(f, sim_up, 5000));
+  const char *tos[] = {"+79001234567"};
+  int64_t at = now_ms() + 1000;
+  sg_submit_req_t r = {.to = tos,
+                       .n_to = 1,
+                       .text = "later",
+                       .text_len = 5,
+                       .send_at_ms = at,
+                       .dlr = true};
+  assert_int_equal(submit(f, &r), 0);
+  assert_int_equal(f->items[0].msg_status, SG_MSG_SCHEDULED);
+  assert_non_null(strstr(f->response, "\"status\":\"scheduled\""));
+  run_for(f, 400);
+  uint64_t submits = sim_submits(f);
+  get_msg(f, f->items[0].id);
+  if (now_ms() < at) { /* a loaded machine may have taken longer */
+    assert_int_equal(f->status, SG_MSG_SCHEDULED);
+    assert_int_equal(submits, 0);
+  }
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
+  assert_int_equal(sim_submits(f), 1);
+  int s = find_event(f, 0, SG_MSG_SENT, 0);
+  assert_true(s >= 0);
+  assert_true(f->events[s].time_ms >= at);
+}
+
+static void expired_never_sent(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "dead"});
+  const char *tos[] = {"+79001234567"};
+  sg_submit_req_t r = {
+      .to = tos, .n_to = 1, .text = "soon", .text_len = 4, .validity_ms = 300};
+  assert_int_equal(submit(f, &r), 0);
+  assert_string_equal(f->items[0].connector, "dead");
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_EXPIRED, 5000));
+  assert_int_equal(find_event(f, 0, SG_MSG_SENT, 0), -1);
+  assert_int_equal(find_event(f, 1, SG_MSG_SENDING, 0), -1);
+  assert_int_equal(f->part_status[0], SG_MSG_EXPIRED);
+  sg_engine_metrics_t m;
+  sg_engine_metrics(f->e, &m);
+  assert_string_equal(m.connectors[1].name, "dead");
+  assert_int_not_equal(m.connectors[1].state, SG_CONN_UP);
+  assert_int_equal(m.connectors[1].results_sent, 0);
+  assert_int_equal(sim_submits(f), 0);
+}
+
+static char early_id[SG_ID_LEN + 1];
+
+/* Submits before any connector could be up: the route's first takes it. */
+static void submit_at_start(fx_t *f) {
+  const char *tos[] = {"+79001234567"};
+  sg_submit_req_t r = {.account = acme(f),
+                       .to = tos,
+                       .n_to = 1,
+                       .text = "first",
+                       .text_len = 5,
+                       .dlr = true};
+  f->submitted = false;
+  assert_int_equal(sg_engine_submit(f->e, &r, submit_cb, f), 0);
+}
+
+static void failover_to_second_connector(void **state) {
+  fx_t *f = *state;
+  f->on_started = submit_at_start;
+  fx_start(f, &(opts_t){.route = "dead, sim"});
+  assert_true(run_until(f, is_submitted, 5000));
+  assert_int_equal(f->sub_status, 0);
+  assert_string_equal(f->items[0].connector, "dead");
+  memcpy(early_id, f->items[0].id, sizeof early_id);
+
+  /* Once the second is up, new messages go there at once. */
+  assert_true(run_until(f, sim_up, 5000));
+  assert_int_equal(submit_text(f, "+79001234567", "second"), 0);
+  assert_string_equal(f->items[0].connector, "sim");
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
+
+  /* The first is moved off the connector that stays down. */
+  assert_true(wait_status(f, early_id, SG_MSG_DELIVERED, 5000));
+  assert_string_equal(f->part_conn[0], "sim");
+  bool moved = false;
+  for (size_t i = 0; i < f->n_events; i++)
+    if (strstr(f->events[i].detail, "moved to sim") != NULL)
+      moved = true;
+  assert_true(moved);
+  assert_int_equal(sim_submits(f), 2);
+}
+
+static void list_cb(sg_engine_t *e, int status, const sg_store_list_res_t *res,
+                    void *ud) {
+  fx_t *f = ud;
+  f->got = true;
+  f->get_status = status;
+  f->n_parts = status == 0 ? res->n : 0; /* reused as the count */
+}
+
+static void store_failure_is_eio(void **state) {
+  fx_t *f = *state;
+  fx_start(
+      f, &(opts_t){.route = "sim", .fault_injection = true, .tick_ms = 60000});
+  assert_int_equal(sg_store_sqlite_fail_next(f->st, 1, false), 0);
+  const char *tos[] = {"+79001234567", "+79161234567"};
+  sg_submit_req_t r = {.to = tos, .n_to = 2, .text = "x", .text_len = 1};
+  assert_int_equal(submit(f, &r), SG_EIO);
+  assert_string_equal(f->sub_code, "store_failed");
+  assert_int_equal(sg_engine_http_status(SG_EIO), 503);
+
+  /* Nothing of it was written. */
+  sg_store_filter_t flt = {.account_id = 0};
+  f->got = false;
+  assert_int_equal(sg_engine_list_messages(f->e, &flt, list_cb, f), 0);
+  assert_true(run_until(f, is_got, 5000));
+  assert_int_equal(f->get_status, 0);
+  assert_int_equal(f->n_parts, 0);
+
+  /* The next request goes through. */
+  assert_int_equal(submit(f, &r), 0);
+  assert_int_equal(f->items[1].status, 0);
+  sg_engine_health_t h;
+  sg_engine_health(f->e, &h);
+  assert_true(h.store_ok);
+  f->got = false;
+  assert_int_equal(sg_engine_list_messages(f->e, &flt, list_cb, f), 0);
+  assert_true(run_until(f, is_got, 5000));
+  assert_int_equal(f->n_parts, 2);
+}
+
+static bool hook_delivered(fx_t *f) {
+  for (int i = 0; i < f->rx.n; i++)
+    if (strcmp(f->rx.hooks[i].status, "delivered") == 0)
+      return true;
+  return false;
+}
+
+static void webhook_signed(void **state) {
+  fx_t *f = *state;
+  rx_start(&f->loop, &f->rx);
+  char url[96];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", (unsigned)f->rx.port);
+  fx_start(f, &(opts_t){.route = "sim", .callback = url});
+  assert_true(run_until(f, sim_up, 5000));
+  const char *tos[] = {"+79001234567"};
+  sg_submit_req_t r = {.to = tos,
+                       .n_to = 1,
+                       .text = "hook",
+                       .text_len = 4,
+                       .client_ref = "order-7",
+                       .dlr = true};
+  assert_int_equal(submit(f, &r), 0);
+  assert_true(run_until(f, hook_delivered, 5000));
+  assert_true(f->rx.n >= 1);
+  for (int i = 0; i < f->rx.n; i++) {
+    const hook_t *k = &f->rx.hooks[i];
+    assert_true(k->sig_ok);
+    assert_string_equal(k->event, "message.status");
+    assert_string_equal(k->message_id, f->items[0].id);
+    assert_non_null(strstr(k->body, "\"client_ref\":\"order-7\""));
+  }
+  /* A body changed in transit no longer matches its signature. */
+  char sig[SG_WEBHOOK_SIGNATURE_LEN + 1];
+  const char *b = f->rx.hooks[0].body;
+  assert_int_equal(sg_webhook_sign((const uint8_t *)SECRET, strlen(SECRET), b,
+                                   strlen(b), sig),
+                   0);
+  assert_false(sg_webhook_verify((const uint8_t *)SECRET, strlen(SECRET), b,
+                                 strlen(b) - 1, sig));
+  sg_engine_metrics_t m;
+  sg_engine_metrics(f->e, &m);
+  assert_true(m.webhooks_sent >= 1);
+}
+
+static void idempotent_replay(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim"});
+  const char *tos[] = {"+79001234567", "+79161234567"};
+  sg_submit_req_t r = {
+      .to = tos, .n_to = 2, .text = "once", .text_len = 4, .idem_key = "req-1"};
+  assert_int_equal(submit(f, &r), 0);
+  char first[4096];
+  memcpy(first, f->response, sizeof first);
+  char id0[SG_ID_LEN + 1];
+  memcpy(id0, f->items[0].id, sizeof id0);
+  /* The same request again: the first answer, nothing stored. */
+  assert_int_equal(submit(f, &r), 0);
+  assert_int_equal(f->n_items, 0);
+  assert_string_equal(f->response, first);
+  /* Another request under the same key: a conflict. */
+  r.text = "twice";
+  r.text_len = 5;
+  assert_int_equal(submit(f, &r), SG_EEXIST);
+  assert_string_equal(f->sub_code, "idempotency_conflict");
+  assert_int_equal(sg_engine_http_status(SG_EEXIST), 409);
+  sg_store_filter_t flt = {.account_id = 0};
+  f->got = false;
+  assert_int_equal(sg_engine_list_messages(f->e, &flt, list_cb, f), 0);
+  assert_true(run_until(f, is_got, 5000));
+  assert_int_equal(f->n_parts, 2);
+}
+
+typedef struct inb {
+  bool got;
+  int status;
+  size_t n;
+  char from[32], to[32], body[128];
+  bool binary;
+} inb_t;
+
+static inb_t inb;
+
+static void inbound_cb(sg_engine_t *e, int status,
+                       const sg_store_inbound_res_t *res, void *ud) {
+  inb.got = true;
+  inb.status = status;
+  inb.n = status == 0 ? res->n : 0;
+  if (inb.n > 0) {
+    snprintf(inb.from, sizeof inb.from, "%s", res->msgs[0].sender);
+    snprintf(inb.to, sizeof inb.to, "%s", res->msgs[0].recipient);
+    snprintf(inb.body, sizeof inb.body, "%.*s", (int)res->msgs[0].body_len,
+             (const char *)res->msgs[0].body);
+    inb.binary = res->msgs[0].binary;
+  }
+}
+
+static bool inbound_stored(fx_t *f) {
+  sg_engine_metrics_t m;
+  sg_engine_metrics(f->e, &m);
+  return m.inbound_stored >= 1;
+}
+
+static bool inbound_got(fx_t *f) {
+  return inb.got;
+}
+
+static void inbound_is_stored(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim"});
+  assert_true(run_until(f, sim_up, 5000));
+  assert_int_equal(sg_sim_smsc_mo(f->sim, NULL, "+79001234567", "7575",
+                                  "Привет", SG_ENC_AUTO),
+                   1);
+  assert_true(run_until(f, inbound_stored, 5000));
+  memset(&inb, 0, sizeof inb);
+  assert_int_equal(sg_engine_list_inbound(f->e, 0, NULL, 10, inbound_cb, f), 0);
+  assert_true(run_until(f, inbound_got, 5000));
+  assert_int_equal(inb.status, 0);
+  assert_int_equal(inb.n, 1);
+  assert_string_equal(inb.from, "+79001234567");
+  assert_string_equal(inb.to, "7575");
+  assert_string_equal(inb.body, "Привет");
+  assert_false(inb.binary);
+}
+
+/* More recipients than one store transaction takes: consecutive batches,
+ * one batch id. */
+static void large_list(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "dead"});
+  enum { N = SG_STORE_BATCH_MAX + 500 };
+  static char nums[N][16];
+  static const char *tos[N];
+  for (int i = 0; i < N; i++) {
+    snprintf(nums[i], sizeof nums[i], "+7900%07d", 1000000 + i);
+    tos[i] = nums[i];
+  }
+  sg_submit_req_t r = {.to = tos, .n_to = N, .text = "all", .text_len = 3};
+  assert_int_equal(submit(f, &r), 0);
+  assert_int_equal(f->n_items, N);
+  assert_int_equal(f->n_accepted, N);
+  assert_int_equal(f->resp_entries, N);
+  static char batch[SG_ID_LEN + 1];
+  const char *bp = strstr(f->response, "\"batch_id\":\"");
+  assert_non_null(bp);
+  memcpy(batch, bp + 12, SG_ID_LEN);
+  sg_store_filter_t flt = {.batch_id = batch, .limit = SG_STORE_LIST_MAX};
+  f->got = false;
+  assert_int_equal(sg_engine_list_messages(f->e, &flt, list_cb, f), 0);
+  assert_true(run_until(f, is_got, 5000));
+  assert_int_equal(f->get_status, 0);
+  assert_int_equal(f->n_parts, SG_STORE_LIST_MAX);
+  sg_engine_metrics_t m;
+  sg_engine_metrics(f->e, &m);
+  assert_int_equal(m.accepted, N);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(submit_one_delivered, setup, teardown),
+      cmocka_unit_test_setup_teardown(cyrillic_three_parts, setup, teardown),
+      cmocka_unit_test_setup_teardown(list_with_invalid_numbers, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(scheduled_not_sent_early, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(expired_never_sent, setup, teardown),
+      cmocka_unit_test_setup_teardown(failover_to_second_connector, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(store_failure_is_eio, setup, teardown),
+      cmocka_unit_test_setup_teardown(webhook_signed, setup, teardown),
+      cmocka_unit_test_setup_teardown(idempotent_replay, setup, teardown),
+      cmocka_unit_test_setup_teardown(inbound_is_stored, setup, teardown),
+      cmocka_unit_test_setup_teardown(large_list, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
