@@ -10,7 +10,10 @@ typedef struct sg_cli_command {
   int (*run)(int argc, char **argv);
 } sg_cli_command_t;
 
+int sg_cmd_serve(int argc, char **argv);
 int sg_cmd_segments(int argc, char **argv);
 int sg_cmd_sim(int argc, char **argv);
+int sg_cmd_send(int argc, char **argv);
+int sg_cmd_status(int argc, char **argv);
 
 #endif

@@ -10,10 +10,15 @@ static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const sg_cli_command_t commands[] = {
+    {"serve", "run the gateway (REST API, engine, connectors)", sg_cmd_serve},
     {"segments", "show the encoding and parts a text needs (nothing is sent)",
      sg_cmd_segments},
     {"sim", "run a simulator: smsc (an SMPP SMSC for tests and demos)",
      sg_cmd_sim},
+    {"send", "send a message through a running gateway's REST API",
+     sg_cmd_send},
+    {"status", "show a message of a running gateway (status, parts, events)",
+     sg_cmd_status},
     {"version", "print the version", cmd_version},
     {"help", "list the subcommands, or show one's help", cmd_help},
 };

@@ -690,8 +690,9 @@ static int prepare(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
     return -1;
   int st;
   const char *code, *field;
-  if (segment(e, r, &st, &code, &field, x->message, sizeof x->message) != 0)
-    return fail(x, st, code, field, "%s", x->message), -1;
+  char why[sizeof x->message]; /* fail() formats into x->message */
+  if (segment(e, r, &st, &code, &field, why, sizeof why) != 0)
+    return fail(x, st, code, field, "%s", why), -1;
   x->items = sg_calloc(r->n_to, sizeof *x->items);
   x->msg_item = sg_calloc(r->n_to, sizeof *x->msg_item);
   x->msg_conn = sg_calloc(r->n_to, sizeof *x->msg_conn);

@@ -1,0 +1,191 @@
+/* rest.c - the REST API's registration on the HTTP server, its
+ * authentication (Authorization: Bearer <api key>), the way every error is
+ * answered, and /healthz.
+ *
+ * Handlers run on the loop and never block: authentication is a keyed-hash
+ * look-up in the engine, everything else goes to the engine and is
+ * answered from its callback. This module must never write to the store
+ * or reach a connector: the engine does that for every ingress.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "ingress/rest/rest_int.h"
+
+/* ---- answering ----------------------------------------------------------- */
+
+void sg__rest_json(sg_http_req_t *req, unsigned status, json_t *obj) {
+  char *text = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
+  json_decref(obj);
+  if (text == NULL) {
+    sg_http_respond_error(req, 500, "internal", "out of memory", NULL);
+    return;
+  }
+  sg_http_respond(req, status, "application/json", text, strlen(text), NULL);
+  sg_free(text);
+}
+
+/* The error body with extra headers (NULL-terminated name, value pairs). */
+static void error_with_headers(sg_http_req_t *req, unsigned status,
+                               const char *code, const char *message,
+                               const char *field, const char *const *headers) {
+  json_t *body = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code,
+                           "message", message, "field", field);
+  char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+  json_decref(body);
+  if (text == NULL) {
+    sg_http_respond_error(req, status, code, message, field);
+    return;
+  }
+  sg_http_respond(req, status, "application/json", text, strlen(text), headers);
+  sg_free(text);
+}
+
+void sg__rest_error(sg_http_req_t *req, unsigned status, const char *code,
+                    const char *message, const char *field,
+                    unsigned retry_after_s) {
+  char ra[16];
+  snprintf(ra, sizeof(ra), "%u", retry_after_s);
+  const char *retry[] = {"Retry-After", ra, NULL};
+  /* RFC 6750 section 3: a 401 names the scheme the client should use. */
+  const char *bearer[] = {"WWW-Authenticate", "Bearer realm=\"smsgate\"", NULL};
+  const char *const *headers = retry_after_s > 0 ? retry
+                               : status == 401   ? bearer
+                                                 : NULL;
+  error_with_headers(req, status, code, message, field, headers);
+}
+
+void sg__rest_parse_error(sg_http_req_t *req, const sg_rest_err_t *err) {
+  sg__rest_error(req, err->http, err->code, err->message,
+                 err->field[0] != '\0' ? err->field : NULL, 0);
+}
+
+void sg__rest_engine_error(sg_http_req_t *req, int status) {
+  switch (status) {
+  case SG_ENOENT:
+    sg__rest_error(req, 404, "not_found", "no such message", NULL, 0);
+    break;
+  case SG_EBUSY:
+    sg__rest_error(req, 429, "busy",
+                   "the gateway is busy; retry after the Retry-After delay",
+                   NULL, 1);
+    break;
+  case SG_ENOMEM:
+    sg__rest_error(req, 503, "unavailable", "out of memory", NULL, 1);
+    break;
+  case SG_EIO:
+    sg__rest_error(req, 503, "store_unavailable",
+                   "the message store failed; nothing was changed", NULL, 1);
+    break;
+  default:
+    sg__rest_error(req, 503, "unavailable",
+                   "the gateway is starting or stopping", NULL, 1);
+  }
+}
+
+/* ---- authentication ------------------------------------------------------ */
+
+const sg_engine_account_t *sg__rest_auth(sg_rest_t *rest, sg_http_req_t *req) {
+  const char *key = NULL;
+  size_t len = 0;
+  const sg_engine_account_t *acct = NULL;
+  int rc = sg_rest_parse_bearer(sg_http_req_header(req, "Authorization"), &key,
+                                &len);
+  if (rc == SG_ENOENT) {
+    sg__rest_error(req, 401, "unauthorized",
+                   "send the API key as 'Authorization: Bearer <api key>'",
+                   NULL, 0);
+    return NULL;
+  }
+  if (rc != 0) {
+    sg__rest_error(req, 401, "unauthorized",
+                   "the Authorization header must be 'Bearer <api key>'", NULL,
+                   0);
+    return NULL;
+  }
+  rc = sg_engine_auth_api_key(rest->engine, key, len, &acct);
+  if (rc == 0)
+    return acct;
+  if (rc == SG_ENOENT)
+    sg__rest_error(req, 401, "invalid_api_key", "the API key is not valid",
+                   NULL, 0);
+  else
+    sg__rest_engine_error(req, rc);
+  return NULL;
+}
+
+/* ---- /healthz ------------------------------------------------------------ */
+
+/* 200 "ok" when the gateway takes and sends messages; 200 "degraded" when
+ * it takes them but no connector is up (they wait in the store); 503 when
+ * it cannot take them (not running, or the store failing). */
+static void healthz_cb(sg_http_req_t *req, void *data) {
+  sg_rest_t *rest = data;
+  sg_engine_health_t h;
+  memset(&h, 0, sizeof(h));
+  sg_engine_health(rest->engine, &h);
+  bool takes = h.running && h.store_ok;
+  const char *status = h.ok ? "ok" : takes ? "degraded" : "unavailable";
+  json_t *o = json_pack("{s:s, s:b, s:b, s:I, s:I}", "status", status,
+                        "running", h.running, "store_ok", h.store_ok,
+                        "connectors_up", (json_int_t)h.connectors_up,
+                        "connectors_total", (json_int_t)h.connectors_total);
+  if (o != NULL && !h.ok &&
+      json_object_set_new(o, "reason", json_string(h.reason)) != 0) {
+    json_decref(o);
+    o = NULL;
+  }
+  sg__rest_json(req, takes ? 200 : 503, o);
+}
+
+/* ---- registration -------------------------------------------------------- */
+
+static const struct {
+  const char *method;
+  const char *pattern;
+  sg_http_handler_cb cb;
+} routes[] = {
+    {"POST", "/v1/messages/preview", sg__rest_preview_cb},
+    {"POST", "/v1/messages", sg__rest_send_cb},
+    {"GET", "/v1/messages", sg__rest_list_cb},
+    {"GET", "/v1/messages/{id}", sg__rest_get_cb},
+    {"DELETE", "/v1/messages/{id}", sg__rest_cancel_cb},
+    {"GET", "/healthz", healthz_cb},
+    {"GET", "/metrics", sg__rest_metrics_cb},
+};
+
+int sg_rest_register(sg_http_server_t *srv, sg_engine_t *engine,
+                     sg_rest_t **out) {
+  if (srv == NULL || engine == NULL || out == NULL)
+    return SG_EINVAL;
+  sg_rest_json_init();
+  sg_rest_t *rest = sg_calloc(1, sizeof(*rest));
+  if (rest == NULL)
+    return SG_ENOMEM;
+  rest->srv = srv;
+  rest->engine = engine;
+  rest->segs = sg_malloc(sizeof(*rest->segs));
+  if (rest->segs == NULL) {
+    sg_free(rest);
+    return SG_ENOMEM;
+  }
+  for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+    int rc = sg_http_server_route(srv, routes[i].method, routes[i].pattern,
+                                  routes[i].cb, rest);
+    if (rc != 0) {
+      sg_rest_free(rest);
+      return rc;
+    }
+  }
+  *out = rest;
+  return 0;
+}
+
+void sg_rest_free(sg_rest_t *rest) {
+  if (rest == NULL)
+    return;
+  sg_free(rest->segs);
+  sg_free(rest);
+}

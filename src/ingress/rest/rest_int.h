@@ -1,0 +1,88 @@
+/* rest_int.h - what the files of the REST API share:
+ *   rest.c      registration, authentication, answering, /healthz
+ *   messages.c  the /v1/messages handlers
+ *   json.c      JSON of messages, parts, events and segments
+ *   metrics.c   /metrics in the Prometheus text format
+ *   parse.c, query.c, syntax.c  reading requests (parse.h)
+ * Not a public header: only these files include it.
+ */
+#ifndef SG_INGRESS_REST_INT_H
+#define SG_INGRESS_REST_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "core/segment.h"
+#include "engine/engine.h"
+#include "ingress/http_server.h"
+#include "ingress/rest/parse.h"
+#include "ingress/rest/rest.h"
+#include "store/store.h"
+
+struct sg_rest {
+  sg_http_server_t *srv;
+  sg_engine_t *engine;
+  /* Segmentation buffer of previews (large: allocated once; previews are
+   * synchronous on the loop, so one is enough). */
+  sg_segments_t *segs;
+};
+
+/* ---- answering (rest.c) -------------------------------------------------- */
+
+/* Answers with the JSON error body; retry_after_s > 0 adds Retry-After. */
+void sg__rest_error(sg_http_req_t *req, unsigned status, const char *code,
+                    const char *message, const char *field,
+                    unsigned retry_after_s);
+
+/* Answers a request that failed to parse (sg_rest_err_t). */
+void sg__rest_parse_error(sg_http_req_t *req, const sg_rest_err_t *err);
+
+/* Answers with a store/engine error code (SG_ENOENT 404, SG_EBUSY 429,
+ * SG_EIO and the rest 503). */
+void sg__rest_engine_error(sg_http_req_t *req, int status);
+
+/* Answers `status` with the JSON of `obj` (a reference is taken and
+ * released); 500 when obj is NULL (out of memory while building it). */
+void sg__rest_json(sg_http_req_t *req, unsigned status, json_t *obj);
+
+/* Authenticates the request. Returns the account, or NULL after answering
+ * 401 (no or unknown key) or 503 (the engine is not started yet). */
+const sg_engine_account_t *sg__rest_auth(sg_rest_t *rest, sg_http_req_t *req);
+
+/* ---- handlers (messages.c) ----------------------------------------------- */
+
+void sg__rest_send_cb(sg_http_req_t *req, void *data);
+void sg__rest_preview_cb(sg_http_req_t *req, void *data);
+void sg__rest_list_cb(sg_http_req_t *req, void *data);
+void sg__rest_get_cb(sg_http_req_t *req, void *data);
+void sg__rest_cancel_cb(sg_http_req_t *req, void *data);
+
+/* ---- metrics (metrics.c) ------------------------------------------------- */
+
+void sg__rest_metrics_cb(sg_http_req_t *req, void *data);
+
+/* ---- JSON (json.c) ------------------------------------------------------- */
+
+/* A message as the API shows it; with `detail` also its "segments" (one
+ * per part: seq, status, smsc_id, ...) and "events". NULL when out of
+ * memory. */
+json_t *sg__rest_message_json(const sg_store_message_t *m, bool detail);
+
+/* An RFC 3339 string of a Unix ms time, or JSON null for 0. */
+json_t *sg__rest_time_json(int64_t ms);
+
+/* ---- text buffer (metrics.c) --------------------------------------------- */
+
+typedef struct sg__rest_buf {
+  char *p;
+  size_t len, cap;
+  bool oom;
+} sg__rest_buf_t;
+
+/* Appends formatted text; on out of memory sets oom and keeps what it has. */
+void sg__rest_buf_printf(sg__rest_buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif
