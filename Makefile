@@ -21,7 +21,10 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# Builds quietly (the log is printed only if the build fails), then runs.
+run: deps $(BUILD)/CMakeCache.txt
+	@echo "building smsgate (log: $(BUILD)/build.log) ..."
+	@cmake --build $(BUILD) -j $(JOBS) > $(BUILD)/build.log 2>&1 || { cat $(BUILD)/build.log; exit 1; }
 	@scripts/run.sh $(BUILD)/smsgate
 
 # All tests, then all tests again under AddressSanitizer + UBSan.
