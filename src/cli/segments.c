@@ -21,6 +21,7 @@
 #include "core/error.h"
 #include "core/gsm7.h"
 #include "core/segment.h"
+#include "ingress/rest/rest.h"
 
 /* Text read from stdin is refused beyond this size: far more than
  * SG_SEG_MAX_PARTS parts of anything. */
@@ -233,67 +234,8 @@ static int read_stdin(uint8_t **buf, size_t *len) {
 
 /* ---- output ----------------------------------------------------------- */
 
-static json_t *hex_json(const uint8_t *b, size_t n) {
-  static const char digits[] = "0123456789abcdef";
-  char s[2 * 2 * SG_SEG_UD_MAX + 1]; /* UDH + user data, with room to spare */
-  if (2 * n >= sizeof(s))
-    return NULL;
-  for (size_t i = 0; i < n; i++) {
-    s[2 * i] = digits[b[i] >> 4];
-    s[2 * i + 1] = digits[b[i] & 0x0F];
-  }
-  s[2 * n] = '\0';
-  return json_string(s);
-}
-
-static json_t *lang_json(uint8_t lang) {
-  return lang == 0 ? json_null()
-                   : json_string(sg_gsm7_lang_name((sg_gsm7_lang_t)lang));
-}
-
-static json_t *national_json(const sg_segments_t *s) {
-  if (s->encoding != SG_ENC_GSM7 ||
-      (s->charset.locking == 0 && s->charset.single == 0))
-    return json_null();
-  return json_pack("{s:o, s:o}", "locking", lang_json(s->charset.locking),
-                   "single", lang_json(s->charset.single));
-}
-
-static json_t *part_json(const sg_segments_t *s, unsigned i) {
-  const sg_seg_part_t *p = &s->parts[i];
-  uint8_t tpud[140];
-  size_t n = 0;
-  unsigned udl = 0;
-  if (sg_segment_tpud(s, i, tpud, sizeof(tpud), &n, &udl) != 0)
-    return NULL;
-  size_t units = s->encoding == SG_ENC_UCS2 ? p->ud_len / 2 : p->ud_len;
-  return json_pack("{s:o, s:o, s:o, s:I, s:I, s:I}", "udh",
-                   hex_json(p->udh, p->udh_len), "user_data",
-                   hex_json(p->ud, p->ud_len), "tp_ud", hex_json(tpud, n),
-                   "tp_udl", (json_int_t)udl, "units", (json_int_t)units,
-                   "characters", (json_int_t)p->chars);
-}
-
-static json_t *segments_json(const sg_segments_t *s) {
-  json_t *parts = json_array();
-  for (unsigned i = 0; parts != NULL && i < s->nparts; i++) {
-    json_t *p = part_json(s, i);
-    if (p == NULL || json_array_append_new(parts, p) != 0) {
-      json_decref(parts);
-      parts = NULL;
-    }
-  }
-  if (parts == NULL)
-    return NULL;
-  return json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:o}", "encoding",
-                   sg_encoding_name(s->encoding), "national", national_json(s),
-                   "characters", (json_int_t)s->chars, "units",
-                   (json_int_t)s->units, "replaced", (json_int_t)s->replaced,
-                   "parts", (json_int_t)s->nparts, "segments", parts);
-}
-
 static int print_json(const sg_segments_t *s) {
-  json_t *root = segments_json(s);
+  json_t *root = sg_rest_segments_json(s); /* the preview API's JSON */
   char *text = root != NULL ? json_dumps(root, JSON_INDENT(2)) : NULL;
   json_decref(root);
   if (text == NULL) {
