@@ -33,8 +33,9 @@ static const sg_cli_command_t *find_command(const char *name) {
 }
 
 static void usage(FILE *f) {
-  fprintf(f, "smsgate %s - an SMS gateway\n\n"
-             "usage: smsgate <command> [options]\n\ncommands:\n",
+  fprintf(f,
+          "smsgate %s - an SMS gateway\n\n"
+          "usage: smsgate <command> [options]\n\ncommands:\n",
           SG_VERSION);
   for (size_t i = 0; i < N_COMMANDS; i++)
     fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);

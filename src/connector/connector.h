@@ -35,15 +35,15 @@ typedef struct sg_conn_addr {
 /* One part to send. The connector copies what it needs during
  * sg_connector_submit(); the caller's memory may be reused afterwards. */
 typedef struct sg_conn_part {
-  uint64_t id;         /* the owner's id of this part, echoed in outcomes */
+  uint64_t id; /* the owner's id of this part, echoed in outcomes */
   sg_conn_addr_t src;
   sg_conn_addr_t dst;
   sg_encoding_t encoding;
   uint8_t lang_locking; /* GSM7 national tables, carried in the UDH */
   uint8_t lang_single;
-  const uint8_t *udh;   /* UDH with UDHL first, or NULL */
+  const uint8_t *udh; /* UDH with UDHL first, or NULL */
   size_t udh_len;
-  const uint8_t *ud;    /* unpacked septets (GSM7) or octets */
+  const uint8_t *ud; /* unpacked septets (GSM7) or octets */
   size_t ud_len;
   /* Concatenation as data, for connectors that send it as SAR TLVs or as
    * one message_payload instead of a UDH: reference, total, sequence (1..).
@@ -51,29 +51,29 @@ typedef struct sg_conn_part {
   uint16_t concat_ref;
   uint8_t concat_total;
   uint8_t concat_seq;
-  bool want_report;     /* ask the operator for a delivery receipt */
-  uint8_t priority;     /* 0 (normal) .. 3 (highest) */
-  int64_t validity_ms;  /* absolute expiry, Unix ms; 0 = operator default */
-  int64_t schedule_ms;  /* absolute delivery time, Unix ms; 0 = now */
+  bool want_report;    /* ask the operator for a delivery receipt */
+  uint8_t priority;    /* 0 (normal) .. 3 (highest) */
+  int64_t validity_ms; /* absolute expiry, Unix ms; 0 = operator default */
+  int64_t schedule_ms; /* absolute delivery time, Unix ms; 0 = now */
 } sg_conn_part_t;
 
 /* What became of one submitted part. */
 typedef enum sg_conn_outcome {
-  SG_CONN_SENT = 0,  /* the operator took it; smsc_id set */
-  SG_CONN_TEMPFAIL,  /* temporary errors exhausted the connector's retries;
-                        the engine may fail over or retry later */
-  SG_CONN_PERMFAIL,  /* the operator refused it for good (bad number ...) */
-  SG_CONN_UNKNOWN    /* no answer (timeout, lost link) and it could not be
-                        resent: the operator may or may not have it */
+  SG_CONN_SENT = 0, /* the operator took it; smsc_id set */
+  SG_CONN_TEMPFAIL, /* temporary errors exhausted the connector's retries;
+                       the engine may fail over or retry later */
+  SG_CONN_PERMFAIL, /* the operator refused it for good (bad number ...) */
+  SG_CONN_UNKNOWN   /* no answer (timeout, lost link) and it could not be
+                       resent: the operator may or may not have it */
 } sg_conn_outcome_t;
 
 typedef struct sg_conn_result {
-  uint64_t id;              /* sg_conn_part_t.id */
+  uint64_t id; /* sg_conn_part_t.id */
   sg_conn_outcome_t outcome;
-  char smsc_id[66];         /* the operator's message id (SENT) */
-  uint32_t status;          /* protocol status (ESME_R*, CMS ERROR, HTTP) */
-  const char *status_text;  /* its description (static), or NULL */
-  unsigned attempts;        /* how many times it was sent */
+  char smsc_id[66];        /* the operator's message id (SENT) */
+  uint32_t status;         /* protocol status (ESME_R*, CMS ERROR, HTTP) */
+  const char *status_text; /* its description (static), or NULL */
+  unsigned attempts;       /* how many times it was sent */
 } sg_conn_result_t;
 
 /* Delivery states, as SMPP message_state (section 5.2.28). */
@@ -94,11 +94,11 @@ typedef enum sg_conn_dlr_state {
 typedef struct sg_conn_dlr {
   char smsc_id[66];
   sg_conn_dlr_state_t state;
-  uint32_t error;           /* network error code, 0 if none */
-  int64_t done_ms;          /* when the operator says it ended, Unix ms */
-  sg_conn_addr_t src;       /* as the operator sent them */
+  uint32_t error;     /* network error code, 0 if none */
+  int64_t done_ms;    /* when the operator says it ended, Unix ms */
+  sg_conn_addr_t src; /* as the operator sent them */
   sg_conn_addr_t dst;
-  const char *raw;          /* the receipt text, if any (borrowed) */
+  const char *raw; /* the receipt text, if any (borrowed) */
   size_t raw_len;
 } sg_conn_dlr_t;
 
@@ -106,13 +106,13 @@ typedef struct sg_conn_dlr {
 typedef struct sg_conn_inbound {
   sg_conn_addr_t src;
   sg_conn_addr_t dst;
-  uint8_t data_coding;      /* as received (SMPP data_coding / TP-DCS) */
+  uint8_t data_coding; /* as received (SMPP data_coding / TP-DCS) */
   uint8_t esm_class;
-  const uint8_t *udh;       /* borrowed; NULL when none */
+  const uint8_t *udh; /* borrowed; NULL when none */
   size_t udh_len;
-  const uint8_t *ud;        /* borrowed: the user data after the UDH */
+  const uint8_t *ud; /* borrowed: the user data after the UDH */
   size_t ud_len;
-  uint16_t sar_ref;         /* SAR TLVs, 0/0/0 when absent */
+  uint16_t sar_ref; /* SAR TLVs, 0/0/0 when absent */
   uint8_t sar_total;
   uint8_t sar_seq;
   int64_t received_ms;
@@ -120,11 +120,11 @@ typedef struct sg_conn_inbound {
 
 /* Up/down and why, for logs and metrics. */
 typedef enum sg_conn_state {
-  SG_CONN_DOWN = 0,    /* not connected; retrying */
-  SG_CONN_CONNECTING,  /* connecting or binding */
-  SG_CONN_UP,          /* at least one bind is ready to send */
-  SG_CONN_PAUSED,      /* paused by the operator of smsgate */
-  SG_CONN_STOPPED      /* stopped; sg_connector_free() may be called */
+  SG_CONN_DOWN = 0,   /* not connected; retrying */
+  SG_CONN_CONNECTING, /* connecting or binding */
+  SG_CONN_UP,         /* at least one bind is ready to send */
+  SG_CONN_PAUSED,     /* paused by the operator of smsgate */
+  SG_CONN_STOPPED     /* stopped; sg_connector_free() may be called */
 } sg_conn_state_t;
 
 /* The owner's side. An ack token identifies a received receipt or inbound
@@ -149,19 +149,19 @@ typedef struct sg_conn_stats {
   sg_conn_state_t state;
   unsigned binds_up;
   unsigned binds_total;
-  unsigned window_used;      /* requests in flight, all binds */
-  unsigned queued;           /* parts accepted and not yet sent */
-  uint64_t submitted;        /* parts sent (first attempts) */
+  unsigned window_used; /* requests in flight, all binds */
+  unsigned queued;      /* parts accepted and not yet sent */
+  uint64_t submitted;   /* parts sent (first attempts) */
   uint64_t sent_ok;
-  uint64_t temp_errors;      /* temporary errors answered by the operator */
+  uint64_t temp_errors; /* temporary errors answered by the operator */
   uint64_t perm_errors;
-  uint64_t throttled;        /* ESME_RTHROTTLED / ESME_RMSGQFUL answers */
-  uint64_t unknown_retries;  /* resent after a timeout or a lost link */
+  uint64_t throttled;       /* ESME_RTHROTTLED / ESME_RMSGQFUL answers */
+  uint64_t unknown_retries; /* resent after a timeout or a lost link */
   uint64_t timeouts;
   uint64_t reconnects;
   uint64_t dlr_received;
   uint64_t inbound_received;
-  double rate_limit;         /* parts/s currently allowed; 0 = unlimited */
+  double rate_limit; /* parts/s currently allowed; 0 = unlimited */
 } sg_conn_stats_t;
 
 /* The operations every kind of connector implements. */

@@ -90,9 +90,10 @@ void sg_smpp_client_config_default(sg_smpp_client_config_t *cfg) {
 #define SC_STRINGS(X)                                                          \
   X(name, 63)                                                                  \
   X(host, 0)                                                                   \
-  X(tls_ca_file, 0) X(tls_server_name, 0) X(tls_cert_file, 0)                  \
-      X(tls_key_file, 0) X(system_id, 15) X(password, 8) X(system_type, 12)    \
-          X(address_range, 40) X(service_type, 5)
+  X(tls_ca_file, 0)                                                            \
+  X(tls_server_name, 0) X(tls_cert_file, 0) X(tls_key_file, 0)                 \
+      X(system_id, 15) X(password, 8) X(system_type, 12) X(address_range, 40)  \
+          X(service_type, 5)
 
 /* Copies every string of src into one allocation and points dst at it. */
 static int copy_strings(sg__sc_client_t *c,

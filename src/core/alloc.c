@@ -20,9 +20,15 @@ void sg_alloc_set_hooks(const sg_alloc_hooks_t *h) {
   }
 }
 
-void sg_alloc_fail_after(long n) { fail_after = n; }
-unsigned long sg_alloc_count(void) { return alloc_count; }
-void sg_alloc_count_reset(void) { alloc_count = 0; }
+void sg_alloc_fail_after(long n) {
+  fail_after = n;
+}
+unsigned long sg_alloc_count(void) {
+  return alloc_count;
+}
+void sg_alloc_count_reset(void) {
+  alloc_count = 0;
+}
 
 /* Returns 1 when the injected failure says this allocation must fail. */
 static int should_fail(void) {
@@ -72,4 +78,6 @@ char *sg_strndup(const char *s, size_t n) {
   return p;
 }
 
-char *sg_strdup(const char *s) { return sg_strndup(s, SIZE_MAX); }
+char *sg_strdup(const char *s) {
+  return sg_strndup(s, SIZE_MAX);
+}

@@ -3,8 +3,8 @@
 
 const char *sg_strerror(int err) {
   switch (err) {
-#define SG__ERRNO_TEXT(name, code, text) \
-  case code:                             \
+#define SG__ERRNO_TEXT(name, code, text)                                       \
+  case code:                                                                   \
     return text;
     SG_ERRNO_MAP(SG__ERRNO_TEXT)
 #undef SG__ERRNO_TEXT
@@ -14,8 +14,8 @@ const char *sg_strerror(int err) {
 
 const char *sg_err_name(int err) {
   switch (err) {
-#define SG__ERRNO_NAME(name, code, text) \
-  case code:                             \
+#define SG__ERRNO_NAME(name, code, text)                                       \
+  case code:                                                                   \
     return #name;
     SG_ERRNO_MAP(SG__ERRNO_NAME)
 #undef SG__ERRNO_NAME

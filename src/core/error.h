@@ -12,25 +12,25 @@
  * available), SG_NEED_MORE when it needs more input, < 0 on error. */
 #define SG_NEED_MORE 0
 
-#define SG_ERRNO_MAP(X)                                                     \
-  X(ENOMEM, -1, "out of memory")                                            \
-  X(EINVAL, -2, "invalid argument")                                         \
-  X(ENOSPC, -3, "output buffer too small")                                  \
-  X(EILSEQ, -4, "invalid byte sequence")                                    \
-  X(ERANGE, -5, "value out of range")                                       \
-  X(ETOOLONG, -6, "too long")                                               \
-  X(EPROTO, -7, "protocol error")                                           \
-  X(ENOTSUP, -8, "not supported")                                           \
-  X(ETRUNC, -9, "truncated input")                                          \
-  X(ECHARSET, -10, "character not representable in the chosen alphabet")   \
-  X(ETOOMANYPARTS, -11, "message needs more parts than allowed")            \
-  X(EIO, -12, "input/output error")                                         \
-  X(ETIMEDOUT, -13, "timed out")                                            \
-  X(ECLOSED, -14, "connection closed")                                      \
-  X(ESTATE, -15, "not allowed in the current state")                        \
-  X(ENOENT, -16, "not found")                                               \
-  X(EEXIST, -17, "already exists")                                          \
-  X(EBUSY, -18, "busy, try again later")                                    \
+#define SG_ERRNO_MAP(X)                                                        \
+  X(ENOMEM, -1, "out of memory")                                               \
+  X(EINVAL, -2, "invalid argument")                                            \
+  X(ENOSPC, -3, "output buffer too small")                                     \
+  X(EILSEQ, -4, "invalid byte sequence")                                       \
+  X(ERANGE, -5, "value out of range")                                          \
+  X(ETOOLONG, -6, "too long")                                                  \
+  X(EPROTO, -7, "protocol error")                                              \
+  X(ENOTSUP, -8, "not supported")                                              \
+  X(ETRUNC, -9, "truncated input")                                             \
+  X(ECHARSET, -10, "character not representable in the chosen alphabet")       \
+  X(ETOOMANYPARTS, -11, "message needs more parts than allowed")               \
+  X(EIO, -12, "input/output error")                                            \
+  X(ETIMEDOUT, -13, "timed out")                                               \
+  X(ECLOSED, -14, "connection closed")                                         \
+  X(ESTATE, -15, "not allowed in the current state")                           \
+  X(ENOENT, -16, "not found")                                                  \
+  X(EEXIST, -17, "already exists")                                             \
+  X(EBUSY, -18, "busy, try again later")                                       \
   X(ECONFIG, -19, "configuration error")
 
 enum sg_errno {

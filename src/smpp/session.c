@@ -15,12 +15,15 @@
 #include "smpp/session_int.h"
 #include "smpp/wire.h"
 
-/* ---- Re-entrancy ---------------------------------------------------------- */
+/* ---- Re-entrancy ----------------------------------------------------------
+ */
 
 /* Every public function that may fire events runs between enter() and
  * leave(), so that sg_smpp_session_free() from inside a callback only marks
  * the session and the outermost call releases it on the way out. */
-static void enter(sg_smpp_session_t *s) { s->depth++; }
+static void enter(sg_smpp_session_t *s) {
+  s->depth++;
+}
 
 static void destroy(sg_smpp_session_t *s) {
   sg_smpp_reader_close(&s->reader);
@@ -39,7 +42,8 @@ void sg__smpp_emit(sg_smpp_session_t *s, sg_smpp_event_t *ev) {
     s->cb(s, ev, s->user);
 }
 
-/* ---- Transitions ---------------------------------------------------------- */
+/* ---- Transitions ----------------------------------------------------------
+ */
 
 static uint64_t after(uint64_t now_ms, uint32_t ms) {
   return ms == 0 ? SG_SMPP_NO_DEADLINE : now_ms + ms;
@@ -97,7 +101,8 @@ void sg__smpp_close(sg_smpp_session_t *s, int reason) {
   sg__smpp_emit(s, &ev);
 }
 
-/* ---- Life cycle ----------------------------------------------------------- */
+/* ---- Life cycle -----------------------------------------------------------
+ */
 
 void sg_smpp_session_config_default(sg_smpp_session_config_t *cfg) {
   memset(cfg, 0, sizeof *cfg);
@@ -168,12 +173,12 @@ void sg_smpp_session_close(sg_smpp_session_t *s, int reason) {
   leave(s);
 }
 
-/* ---- Input ---------------------------------------------------------------- */
+/* ---- Input ----------------------------------------------------------------
+ */
 
 /* A command_length out of bounds: the stream cannot be resynchronised
  * (section 3.2). Answer generic_nack ESME_RINVCMDLEN and close. */
-static void bad_length(sg_smpp_session_t *s, const uint8_t *hdr,
-                       size_t avail) {
+static void bad_length(sg_smpp_session_t *s, const uint8_t *hdr, size_t avail) {
   uint32_t seq = avail >= SG_SMPP_HEADER_LEN ? sg__smpp_rd32(hdr + 12) : 0;
   sg_smpp_decode_err_t err = {.fault = SG_SMPP_FAULT_CMD_LENGTH,
                               .command_status = SG_SMPP_ESME_RINVCMDLEN,
@@ -271,8 +276,8 @@ static int input_run(sg_smpp_session_t *s, const uint8_t *data, size_t len,
   return 0;
 }
 
-int sg_smpp_session_input(sg_smpp_session_t *s, const uint8_t *data,
-                          size_t len, uint64_t now_ms) {
+int sg_smpp_session_input(sg_smpp_session_t *s, const uint8_t *data, size_t len,
+                          uint64_t now_ms) {
   if (s->depth > 0 || s->state == SG_SMPP_STATE_CLOSED)
     return SG_ESTATE;
   if (len == 0)
@@ -284,7 +289,8 @@ int sg_smpp_session_input(sg_smpp_session_t *s, const uint8_t *data,
   return rc;
 }
 
-/* ---- Timers --------------------------------------------------------------- */
+/* ---- Timers ---------------------------------------------------------------
+ */
 
 static uint64_t elink_deadline(const sg_smpp_session_t *s) {
   if (s->elink_seq != 0)
@@ -380,7 +386,8 @@ int sg_smpp_session_tick(sg_smpp_session_t *s, uint64_t now_ms) {
   return 0;
 }
 
-/* ---- Commands ------------------------------------------------------------- */
+/* ---- Commands -------------------------------------------------------------
+ */
 
 /* Copies a C-Octet String into a field of `size` octets (NUL included). */
 static int put_cstr(char *dst, size_t size, const char *src) {
@@ -398,12 +405,11 @@ static int fill_bind(sg_smpp_pdu_t *pdu, const sg_smpp_bind_params_t *p) {
   if (put_cstr(b->system_id, sizeof b->system_id, p->system_id) != 0 ||
       put_cstr(b->password, sizeof b->password, p->password) != 0 ||
       put_cstr(b->system_type, sizeof b->system_type, p->system_type) != 0 ||
-      put_cstr(b->address_range, sizeof b->address_range,
-               p->address_range) != 0)
+      put_cstr(b->address_range, sizeof b->address_range, p->address_range) !=
+          0)
     return SG_ETOOLONG;
-  b->interface_version = p->interface_version != 0
-                             ? p->interface_version
-                             : SG_SMPP_INTERFACE_VERSION;
+  b->interface_version = p->interface_version != 0 ? p->interface_version
+                                                   : SG_SMPP_INTERFACE_VERSION;
   b->addr_ton = p->addr_ton;
   b->addr_npi = p->addr_npi;
   return 0;
@@ -419,8 +425,7 @@ static long send_own(sg_smpp_session_t *s) {
 }
 
 int sg_smpp_session_bind(sg_smpp_session_t *s, sg_smpp_bind_type_t type,
-                         const sg_smpp_bind_params_t *params,
-                         uint64_t now_ms) {
+                         const sg_smpp_bind_params_t *params, uint64_t now_ms) {
   uint32_t id = sg_smpp_bind_command_id(type);
   if (id == 0 || params == NULL)
     return SG_EINVAL;
@@ -477,8 +482,8 @@ int sg_smpp_session_accept_bind(sg_smpp_session_t *s, const char *system_id,
   return rc;
 }
 
-int sg_smpp_session_reject_bind(sg_smpp_session_t *s,
-                                uint32_t command_status, uint64_t now_ms) {
+int sg_smpp_session_reject_bind(sg_smpp_session_t *s, uint32_t command_status,
+                                uint64_t now_ms) {
   if (command_status == SG_SMPP_ESME_ROK)
     return SG_EINVAL;
   if (s->role != SG_SMPP_ROLE_SMSC ||
@@ -577,7 +582,8 @@ int sg_smpp_session_unbind(sg_smpp_session_t *s, uint64_t now_ms) {
   return 0;
 }
 
-/* ---- Introspection -------------------------------------------------------- */
+/* ---- Introspection --------------------------------------------------------
+ */
 
 sg_smpp_state_t sg_smpp_session_state(const sg_smpp_session_t *s) {
   return s->state;
@@ -593,8 +599,7 @@ sg_smpp_bind_type_t sg_smpp_session_bind_type(const sg_smpp_session_t *s) {
   return sg__smpp_state_bind_type(s->state);
 }
 
-bool sg_smpp_session_can_send(const sg_smpp_session_t *s,
-                              uint32_t command_id) {
+bool sg_smpp_session_can_send(const sg_smpp_session_t *s, uint32_t command_id) {
   return sg__smpp_fsm_accepts(s->state, SG__IN_REQUEST) &&
          sg__smpp_fsm_may_send(s->role, s->state, command_id);
 }

@@ -141,9 +141,9 @@ typedef enum sg_smpp_state {
 /* The three kinds of bind (sections 4.1.1, 4.1.3, 4.1.5). */
 typedef enum sg_smpp_bind_type {
   SG_SMPP_BIND_NONE = 0,
-  SG_SMPP_BIND_TX = 1,  /* bind_transmitter */
-  SG_SMPP_BIND_RX = 2,  /* bind_receiver */
-  SG_SMPP_BIND_TRX = 3  /* bind_transceiver */
+  SG_SMPP_BIND_TX = 1, /* bind_transmitter */
+  SG_SMPP_BIND_RX = 2, /* bind_receiver */
+  SG_SMPP_BIND_TRX = 3 /* bind_transceiver */
 } sg_smpp_bind_type_t;
 
 /* The value sg_smpp_session_next_deadline() returns when no timer runs. */
@@ -197,13 +197,13 @@ typedef struct sg_smpp_session_config {
 /* What the ESME role sends in its bind (section 4.1.1). Strings are copied;
  * NULL means "" (NULL / empty C-Octet String). */
 typedef struct sg_smpp_bind_params {
-  const char *system_id;      /* up to 15 characters */
-  const char *password;       /* up to 8 characters */
-  const char *system_type;    /* up to 12 characters */
-  uint8_t interface_version;  /* 0 means SG_SMPP_INTERFACE_VERSION */
+  const char *system_id;     /* up to 15 characters */
+  const char *password;      /* up to 8 characters */
+  const char *system_type;   /* up to 12 characters */
+  uint8_t interface_version; /* 0 means SG_SMPP_INTERFACE_VERSION */
   uint8_t addr_ton;
   uint8_t addr_npi;
-  const char *address_range;  /* up to 40 characters */
+  const char *address_range; /* up to 40 characters */
 } sg_smpp_bind_params_t;
 
 /* ---- Events ----------------------------------------------------------- */
@@ -296,13 +296,13 @@ typedef enum sg_smpp_event_type {
 
 typedef struct sg_smpp_event {
   sg_smpp_event_type_t type;
-  uint32_t command_id;         /* of `pdu`, or of the request concerned */
-  uint32_t command_status;     /* see each event */
-  uint32_t sequence_number;    /* of the PDU or request concerned */
-  uint32_t request_command_id; /* RESPONSE, NO_RESPONSE, LATE_RESPONSE */
+  uint32_t command_id;           /* of `pdu`, or of the request concerned */
+  uint32_t command_status;       /* see each event */
+  uint32_t sequence_number;      /* of the PDU or request concerned */
+  uint32_t request_command_id;   /* RESPONSE, NO_RESPONSE, LATE_RESPONSE */
   sg_smpp_bind_type_t bind_type; /* BIND_REQUEST, BOUND */
-  int error;                   /* 0 or SG_E*, see each event */
-  void *ctx;                   /* the owner's request context, or NULL */
+  int error;                     /* 0 or SG_E*, see each event */
+  void *ctx;                     /* the owner's request context, or NULL */
   /* The PDU concerned, or NULL. Borrowed: it and every TLV value it points
    * to are valid only until the callback returns. */
   const sg_smpp_pdu_t *pdu;
@@ -317,18 +317,18 @@ typedef void (*sg_smpp_event_cb)(sg_smpp_session_t *s,
 
 /* Counters, for metrics and tests. */
 typedef struct sg_smpp_session_stats {
-  uint64_t pdus_in;            /* PDUs framed from the input */
-  uint64_t pdus_out;           /* PDUs written to the output */
-  uint64_t requests_in;        /* requests reported as SG_SMPP_EV_REQUEST */
-  uint64_t requests_out;       /* owner requests sent */
-  uint64_t responses_matched;  /* SG_SMPP_EV_RESPONSE */
-  uint64_t timeouts;           /* SG_SMPP_EV_NO_RESPONSE, SG_ETIMEDOUT */
-  uint64_t late_responses;     /* SG_SMPP_EV_LATE_RESPONSE */
-  uint64_t unknown_responses;  /* SG_SMPP_EV_UNKNOWN_RESPONSE */
-  uint64_t rejected_in;        /* PDUs the session answered with an error */
-  uint64_t generic_nacks_out;  /* of which generic_nack */
-  uint64_t throttled_in;       /* of which inbound_full_status */
-  uint64_t enquire_links_out;  /* sent by the session on idle links */
+  uint64_t pdus_in;           /* PDUs framed from the input */
+  uint64_t pdus_out;          /* PDUs written to the output */
+  uint64_t requests_in;       /* requests reported as SG_SMPP_EV_REQUEST */
+  uint64_t requests_out;      /* owner requests sent */
+  uint64_t responses_matched; /* SG_SMPP_EV_RESPONSE */
+  uint64_t timeouts;          /* SG_SMPP_EV_NO_RESPONSE, SG_ETIMEDOUT */
+  uint64_t late_responses;    /* SG_SMPP_EV_LATE_RESPONSE */
+  uint64_t unknown_responses; /* SG_SMPP_EV_UNKNOWN_RESPONSE */
+  uint64_t rejected_in;       /* PDUs the session answered with an error */
+  uint64_t generic_nacks_out; /* of which generic_nack */
+  uint64_t throttled_in;      /* of which inbound_full_status */
+  uint64_t enquire_links_out; /* sent by the session on idle links */
 } sg_smpp_session_stats_t;
 
 /* ---- Life cycle ------------------------------------------------------- */
@@ -378,8 +378,8 @@ void sg_smpp_session_close(sg_smpp_session_t *s, int reason);
  * Returns 0 (also when the session closed while handling the input: watch
  * for SG_SMPP_EV_CLOSED), SG_ESTATE if CLOSED already or called from
  * inside a callback, or SG_ENOMEM (the session is then closed). */
-int sg_smpp_session_input(sg_smpp_session_t *s, const uint8_t *data,
-                          size_t len, uint64_t now_ms);
+int sg_smpp_session_input(sg_smpp_session_t *s, const uint8_t *data, size_t len,
+                          uint64_t now_ms);
 
 /* Runs the timers that are due at now_ms: response timeouts
  * (SG_SMPP_EV_NO_RESPONSE), the bind and unbind timers, the idle
@@ -423,8 +423,7 @@ size_t sg_smpp_session_output_pending(const sg_smpp_session_t *s);
  * params NULL), SG_ETOOLONG (a string above its spec maximum) or
  * SG_ENOMEM. */
 int sg_smpp_session_bind(sg_smpp_session_t *s, sg_smpp_bind_type_t type,
-                         const sg_smpp_bind_params_t *params,
-                         uint64_t now_ms);
+                         const sg_smpp_bind_params_t *params, uint64_t now_ms);
 
 /* SMSC: accepts the bind reported by SG_SMPP_EV_BIND_REQUEST. Sends
  * bind_*_resp ESME_ROK with system_id (the SMSC's, NULL means "") and,
@@ -440,8 +439,8 @@ int sg_smpp_session_accept_bind(sg_smpp_session_t *s, const char *system_id,
  * bind_*_resp with that status and no body. State becomes OPEN again (the
  * ESME may retry until bind_timeout_ms; the owner may close). Returns 0,
  * SG_EINVAL (status 0), SG_ESTATE or SG_ENOMEM. */
-int sg_smpp_session_reject_bind(sg_smpp_session_t *s,
-                                uint32_t command_status, uint64_t now_ms);
+int sg_smpp_session_reject_bind(sg_smpp_session_t *s, uint32_t command_status,
+                                uint64_t now_ms);
 
 /* SMSC: sends outbind (section 4.1.7) in OPEN, asking the ESME to bind.
  * State becomes OUTBOUND; the ESME's bind then arrives as
@@ -501,8 +500,7 @@ sg_smpp_role_t sg_smpp_session_role(const sg_smpp_session_t *s);
 /* Bind type while BOUND_* or UNBINDING, else SG_SMPP_BIND_NONE. */
 sg_smpp_bind_type_t sg_smpp_session_bind_type(const sg_smpp_session_t *s);
 /* Whether the owner may send request command_id now (role, state). */
-bool sg_smpp_session_can_send(const sg_smpp_session_t *s,
-                              uint32_t command_id);
+bool sg_smpp_session_can_send(const sg_smpp_session_t *s, uint32_t command_id);
 /* Owner requests in flight, and free window slots. */
 uint32_t sg_smpp_session_in_flight(const sg_smpp_session_t *s);
 uint32_t sg_smpp_session_window_free(const sg_smpp_session_t *s);

@@ -11,15 +11,15 @@
 #define IN(x) (1u << SG__IN_##x)
 #define ST(x) (1u << SG_SMPP_STATE_##x)
 #define BOUND (ST(BOUND_TX) | ST(BOUND_RX) | ST(BOUND_TRX))
-#define NOT_CLOSED                                                           \
+#define NOT_CLOSED                                                             \
   (ST(OPEN) | ST(OUTBOUND) | ST(BINDING) | BOUND | ST(UNBINDING))
 
 /* Inputs every live state takes: answers to requests already received,
  * responses (matched or not), enquire_link (section 4.11; SMPP 5.0 allows
  * it before bind as well). */
 #define IN_ALWAYS (IN(RESPOND) | IN(RX_RESPONSE) | IN(RX_ENQUIRE))
-#define IN_BOUND                                                              \
-  (IN_ALWAYS | IN(REQUEST) | IN(UNBIND) | IN(RX_REQUEST) | IN(RX_UNBIND) |   \
+#define IN_BOUND                                                               \
+  (IN_ALWAYS | IN(REQUEST) | IN(UNBIND) | IN(RX_REQUEST) | IN(RX_UNBIND) |     \
    IN(T_ENQUIRE))
 
 static const sg__smpp_state_desc_t states[SG_SMPP_STATE_COUNT_] = {
@@ -86,8 +86,8 @@ bool sg__smpp_fsm_may_send(sg_smpp_role_t role, sg_smpp_state_t st,
   for (size_t i = 0; i < sizeof perms / sizeof perms[0]; i++) {
     if (perms[i].command_id != command_id)
       continue;
-    uint16_t mask = role == SG_SMPP_ROLE_ESME ? perms[i].esme_states
-                                              : perms[i].smsc_states;
+    uint16_t mask =
+        role == SG_SMPP_ROLE_ESME ? perms[i].esme_states : perms[i].smsc_states;
     return (mask & (1u << st)) != 0;
   }
   return false;

@@ -18,20 +18,20 @@
  * inputs it accepts; anything else is refused (SG_ESTATE for a command,
  * ESME_RINVBNDSTS / ESME_RALYBND for a PDU). */
 typedef enum sg__smpp_input {
-  SG__IN_BIND = 0,     /* owner: bind_* (ESME) */
-  SG__IN_OUTBIND,      /* owner: outbind (SMSC) */
-  SG__IN_DECIDE,       /* owner: accept or reject a bind (SMSC) */
-  SG__IN_REQUEST,      /* owner: an ordinary request (table 2-1 refines) */
-  SG__IN_RESPOND,      /* owner: a response to a peer's request */
-  SG__IN_UNBIND,       /* owner: unbind */
-  SG__IN_RX_BIND,      /* peer: bind_* */
-  SG__IN_RX_OUTBIND,   /* peer: outbind */
-  SG__IN_RX_REQUEST,   /* peer: an ordinary request (table 2-1 refines) */
-  SG__IN_RX_ENQUIRE,   /* peer: enquire_link */
-  SG__IN_RX_UNBIND,    /* peer: unbind */
-  SG__IN_RX_RESPONSE,  /* peer: any response or generic_nack */
-  SG__IN_T_STATE,      /* the state's own timer (bind, unbind) */
-  SG__IN_T_ENQUIRE,    /* the idle / dead-peer timer */
+  SG__IN_BIND = 0,    /* owner: bind_* (ESME) */
+  SG__IN_OUTBIND,     /* owner: outbind (SMSC) */
+  SG__IN_DECIDE,      /* owner: accept or reject a bind (SMSC) */
+  SG__IN_REQUEST,     /* owner: an ordinary request (table 2-1 refines) */
+  SG__IN_RESPOND,     /* owner: a response to a peer's request */
+  SG__IN_UNBIND,      /* owner: unbind */
+  SG__IN_RX_BIND,     /* peer: bind_* */
+  SG__IN_RX_OUTBIND,  /* peer: outbind */
+  SG__IN_RX_REQUEST,  /* peer: an ordinary request (table 2-1 refines) */
+  SG__IN_RX_ENQUIRE,  /* peer: enquire_link */
+  SG__IN_RX_UNBIND,   /* peer: unbind */
+  SG__IN_RX_RESPONSE, /* peer: any response or generic_nack */
+  SG__IN_T_STATE,     /* the state's own timer (bind, unbind) */
+  SG__IN_T_ENQUIRE,   /* the idle / dead-peer timer */
   SG__IN_COUNT_
 } sg__smpp_input_t;
 
@@ -45,8 +45,8 @@ typedef enum sg__smpp_timer {
 
 typedef struct sg__smpp_state_desc {
   const char *name;
-  uint32_t in_mask;      /* 1 << sg__smpp_input_t accepted */
-  uint32_t out_mask;     /* 1 << sg_smpp_state_t it may go to */
+  uint32_t in_mask;  /* 1 << sg__smpp_input_t accepted */
+  uint32_t out_mask; /* 1 << sg_smpp_state_t it may go to */
   sg__smpp_timer_t timer;
 } sg__smpp_state_desc_t;
 
@@ -146,8 +146,8 @@ int sg__smpp_slots_init(sg_smpp_session_t *s);
 /* The next sequence_number whose slot holds no request in flight. */
 uint32_t sg__smpp_seq_next(sg_smpp_session_t *s);
 /* Records request seq as in flight until deadline (at the list's tail). */
-void sg__smpp_slot_add(sg_smpp_session_t *s, uint32_t seq,
-                       uint32_t command_id, void *ctx, uint64_t deadline);
+void sg__smpp_slot_add(sg_smpp_session_t *s, uint32_t seq, uint32_t command_id,
+                       void *ctx, uint64_t deadline);
 /* The slot of seq if it holds that request (in flight or timed out). */
 sg__smpp_slot_t *sg__smpp_slot_find(sg_smpp_session_t *s, uint32_t seq);
 /* Takes an in-flight slot off the list; it becomes `state`. */
@@ -159,8 +159,7 @@ sg__smpp_slot_t *sg__smpp_slot_oldest(sg_smpp_session_t *s);
 /* ---- Events and transitions (session.c) --------------------------------- */
 
 void sg__smpp_emit(sg_smpp_session_t *s, sg_smpp_event_t *ev);
-void sg__smpp_goto(sg_smpp_session_t *s, sg_smpp_state_t next,
-                   uint64_t now_ms);
+void sg__smpp_goto(sg_smpp_session_t *s, sg_smpp_state_t next, uint64_t now_ms);
 /* Closes from the inside (protocol error, timer): as
  * sg_smpp_session_close() without the re-entrancy bookkeeping. */
 void sg__smpp_close(sg_smpp_session_t *s, int reason);

@@ -152,8 +152,8 @@ uint32_t sg__smpp_seq_next(sg_smpp_session_t *s) {
   }
 }
 
-void sg__smpp_slot_add(sg_smpp_session_t *s, uint32_t seq,
-                       uint32_t command_id, void *ctx, uint64_t deadline) {
+void sg__smpp_slot_add(sg_smpp_session_t *s, uint32_t seq, uint32_t command_id,
+                       void *ctx, uint64_t deadline) {
   uint32_t i = seq & s->mask;
   sg__smpp_slot_t *slot = &s->slots[i];
   slot->seq = seq;

@@ -12,7 +12,8 @@
 
 #include "smpp/session_int.h"
 
-/* ---- Answers and errors --------------------------------------------------- */
+/* ---- Answers and errors ---------------------------------------------------
+ */
 
 void sg__smpp_rx_answer(sg_smpp_session_t *s, uint32_t command_id,
                         uint32_t command_status, uint32_t seq) {
@@ -50,7 +51,8 @@ static void reject(sg_smpp_session_t *s, uint32_t status) {
     protocol_error(s, resp != 0 ? status : 0, NULL, SG_EPROTO);
 }
 
-/* ---- Responses -------------------------------------------------------------- */
+/* ---- Responses --------------------------------------------------------------
+ */
 
 static bool answers(uint32_t request_id, uint32_t response_id) {
   return response_id == SG_SMPP_GENERIC_NACK ||
@@ -65,9 +67,11 @@ static void rx_bind_resp(sg_smpp_session_t *s, int error, uint64_t now_ms) {
     memcpy(s->peer_system_id, p->body.bind_transmitter_resp.system_id,
            sizeof s->peer_system_id);
     sg__smpp_goto(s, sg__smpp_bound_state(s->bind_type), now_ms);
-    sg_smpp_event_t ev = {.type = SG_SMPP_EV_BOUND, .command_id = p->command_id,
+    sg_smpp_event_t ev = {.type = SG_SMPP_EV_BOUND,
+                          .command_id = p->command_id,
                           .sequence_number = p->sequence_number,
-                          .bind_type = s->bind_type, .pdu = p};
+                          .bind_type = s->bind_type,
+                          .pdu = p};
     sg__smpp_emit(s, &ev);
     return;
   }
@@ -80,7 +84,8 @@ static void rx_bind_resp(sg_smpp_session_t *s, int error, uint64_t now_ms) {
                         .command_id = p->command_id,
                         .command_status = p->command_status,
                         .sequence_number = p->sequence_number,
-                        .bind_type = s->bind_type, .error = SG_EPROTO,
+                        .bind_type = s->bind_type,
+                        .error = SG_EPROTO,
                         .pdu = error == 0 ? p : NULL};
   sg__smpp_emit(s, &ev);
   if (!refused)
@@ -104,18 +109,17 @@ static void rx_unbind_resp(sg_smpp_session_t *s, int error) {
 
 /* A response to one of the owner's requests, in time or late. The slot is
  * freed before the event so that the owner may reuse it from the callback. */
-static void rx_matched(sg_smpp_session_t *s, sg__smpp_slot_t *slot,
-                       int error) {
+static void rx_matched(sg_smpp_session_t *s, sg__smpp_slot_t *slot, int error) {
   bool late = slot->state == SG__SLOT_TIMED_OUT;
-  sg_smpp_event_t ev = {
-      .type = late ? SG_SMPP_EV_LATE_RESPONSE : SG_SMPP_EV_RESPONSE,
-      .command_id = s->rx.command_id,
-      .command_status = s->rx.command_status,
-      .sequence_number = s->rx.sequence_number,
-      .request_command_id = slot->command_id,
-      .error = error,
-      .ctx = slot->ctx,
-      .pdu = error == 0 ? &s->rx : NULL};
+  sg_smpp_event_t ev = {.type = late ? SG_SMPP_EV_LATE_RESPONSE
+                                     : SG_SMPP_EV_RESPONSE,
+                        .command_id = s->rx.command_id,
+                        .command_status = s->rx.command_status,
+                        .sequence_number = s->rx.sequence_number,
+                        .request_command_id = slot->command_id,
+                        .error = error,
+                        .ctx = slot->ctx,
+                        .pdu = error == 0 ? &s->rx : NULL};
   if (late)
     s->stats.late_responses++;
   else
@@ -162,7 +166,8 @@ static void rx_response(sg_smpp_session_t *s, int error, uint64_t now_ms) {
     rx_unknown(s, error);
 }
 
-/* ---- Requests --------------------------------------------------------------- */
+/* ---- Requests ---------------------------------------------------------------
+ */
 
 static void rx_enquire(sg_smpp_session_t *s) {
   sg__smpp_rx_answer(s, SG_SMPP_ENQUIRE_LINK_RESP, SG_SMPP_ESME_ROK,
@@ -208,7 +213,8 @@ static void rx_bind(sg_smpp_session_t *s, uint64_t now_ms) {
   sg_smpp_event_t ev = {.type = SG_SMPP_EV_BIND_REQUEST,
                         .command_id = p->command_id,
                         .sequence_number = p->sequence_number,
-                        .bind_type = s->bind_type, .pdu = p};
+                        .bind_type = s->bind_type,
+                        .pdu = p};
   sg__smpp_emit(s, &ev);
 }
 
@@ -230,8 +236,8 @@ static void rx_outbind(sg_smpp_session_t *s) {
  * peer's role, throttled by inbound_window, then handed to the owner. */
 static void rx_ordinary(sg_smpp_session_t *s) {
   const sg_smpp_pdu_t *p = &s->rx;
-  sg_smpp_role_t peer = s->role == SG_SMPP_ROLE_ESME ? SG_SMPP_ROLE_SMSC
-                                                     : SG_SMPP_ROLE_ESME;
+  sg_smpp_role_t peer =
+      s->role == SG_SMPP_ROLE_ESME ? SG_SMPP_ROLE_SMSC : SG_SMPP_ROLE_ESME;
   if (!sg__smpp_fsm_accepts(s->state, SG__IN_RX_REQUEST) ||
       !sg__smpp_fsm_may_send(peer, s->state, p->command_id)) {
     reject(s, SG_SMPP_ESME_RINVBNDSTS);
@@ -241,8 +247,7 @@ static void rx_ordinary(sg_smpp_session_t *s) {
   if (resp != 0 && s->cfg.inbound_window != 0 &&
       s->inbound_pending >= s->cfg.inbound_window) {
     s->stats.throttled_in++;
-    sg__smpp_rx_answer(s, resp, s->cfg.inbound_full_status,
-                       p->sequence_number);
+    sg__smpp_rx_answer(s, resp, s->cfg.inbound_full_status, p->sequence_number);
     return;
   }
   if (resp != 0)
@@ -277,7 +282,8 @@ static void rx_request(sg_smpp_session_t *s, uint64_t now_ms) {
   }
 }
 
-/* ---- Entry ------------------------------------------------------------------ */
+/* ---- Entry ------------------------------------------------------------------
+ */
 
 /* Section 4.3: a PDU that does not decode gets generic_nack (bad header,
  * unknown command_id) or its own response with the field's status. A
@@ -294,8 +300,8 @@ static void rx_undecodable(sg_smpp_session_t *s,
   if (sg__smpp_stopped(s))
     return;
   protocol_error(s, answer != 0 ? err->command_status : 0, err, SG_EPROTO);
-  if (!sg__smpp_stopped(s) && err->header_valid &&
-      sg_smpp_is_response(cmd) && sg_smpp_command_known(cmd))
+  if (!sg__smpp_stopped(s) && err->header_valid && sg_smpp_is_response(cmd) &&
+      sg_smpp_command_known(cmd))
     rx_response(s, SG_EPROTO, now_ms);
 }
 

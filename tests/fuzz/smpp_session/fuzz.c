@@ -76,8 +76,8 @@ static void check_output(harness_t *h) {
     size_t pos = 0;
     while (pos < n) {
       long k = sg_smpp_frame(p + pos, n - pos, 0);
-      if (k <= 0 || sg_smpp_pdu_decode(p + pos, (size_t)k, &decoded, NULL,
-                                       NULL) != 0)
+      if (k <= 0 ||
+          sg_smpp_pdu_decode(p + pos, (size_t)k, &decoded, NULL, NULL) != 0)
         abort();
       pos += (size_t)k;
     }
@@ -131,8 +131,8 @@ static void run(sg_smpp_role_t role, unsigned ctl, const uint8_t *stream,
       sg_smpp_session_bind(h.s, SG_SMPP_BIND_TRX, &bind, now) != 0)
     abort();
   uint32_t rnd = ctl * 2654435761u + 1;
-  uint32_t own = role == SG_SMPP_ROLE_ESME ? SG_SMPP_SUBMIT_SM
-                                           : SG_SMPP_DELIVER_SM;
+  uint32_t own =
+      role == SG_SMPP_ROLE_ESME ? SG_SMPP_SUBMIT_SM : SG_SMPP_DELIVER_SM;
   for (size_t pos = 0; pos < len;) {
     rnd = rnd * 1103515245u + 12345u;
     size_t piece = 1 + (rnd >> 16) % ((ctl & 0x3F) + 1);

@@ -119,8 +119,7 @@ static void record(peer_t *p, const sg_smpp_event_t *ev) {
     break;
   case SG_SMPP_SUBMIT_SM:
   case SG_SMPP_DELIVER_SM:
-    snprintf(r->text, sizeof r->text, "%.*s",
-             ev->pdu->body.submit_sm.sm_length,
+    snprintf(r->text, sizeof r->text, "%.*s", ev->pdu->body.submit_sm.sm_length,
              (const char *)ev->pdu->body.submit_sm.short_message);
     break;
   default:
@@ -128,8 +127,8 @@ static void record(peer_t *p, const sg_smpp_event_t *ev) {
   }
 }
 
-static const sg_smpp_bind_params_t bind_params = {
-    .system_id = "smppclient1", .password = "password"};
+static const sg_smpp_bind_params_t bind_params = {.system_id = "smppclient1",
+                                                  .password = "password"};
 
 static void auto_respond(sg_smpp_session_t *s, const sg_smpp_event_t *ev) {
   static sg_smpp_pdu_t resp;
@@ -149,8 +148,7 @@ static void on_event(sg_smpp_session_t *s, const sg_smpp_event_t *ev,
   record(p, ev);
   if (ev->type == SG_SMPP_EV_BIND_REQUEST && !p->manual_bind) {
     if (p->reject_status != 0)
-      assert_int_equal(sg_smpp_session_reject_bind(s, p->reject_status, 0),
-                       0);
+      assert_int_equal(sg_smpp_session_reject_bind(s, p->reject_status, 0), 0);
     else
       assert_int_equal(sg_smpp_session_accept_bind(s, "SMSC", 0), 0);
   }
@@ -175,8 +173,7 @@ static void on_event(sg_smpp_session_t *s, const sg_smpp_event_t *ev,
 static void peer_open(peer_t *p, sg_smpp_role_t role,
                       const sg_smpp_session_config_t *cfg, uint64_t now) {
   memset(p, 0, sizeof *p);
-  assert_int_equal(sg_smpp_session_new(role, cfg, on_event, p, now, &p->s),
-                   0);
+  assert_int_equal(sg_smpp_session_new(role, cfg, on_event, p, now, &p->s), 0);
 }
 
 static void peer_close(peer_t *p) {
@@ -322,7 +319,8 @@ static void bound_pair(peer_t *esme, peer_t *smsc, sg_smpp_bind_type_t type,
                    sg_smpp_session_state(esme->s));
 }
 
-/* ---- Binds ----------------------------------------------------------------- */
+/* ---- Binds -----------------------------------------------------------------
+ */
 
 static void bind_golden_vectors(void **state) {
   (void)state;
@@ -457,8 +455,7 @@ static void bind_timeout(void **state) {
   assert_int_equal(esme.ev[0].error, SG_ETIMEDOUT);
   assert_int_equal(esme.ev[1].type, SG_SMPP_EV_CLOSED);
   assert_int_equal(esme.ev[1].error, SG_ETIMEDOUT);
-  assert_int_equal(sg_smpp_session_next_deadline(esme.s),
-                   SG_SMPP_NO_DEADLINE);
+  assert_int_equal(sg_smpp_session_next_deadline(esme.s), SG_SMPP_NO_DEADLINE);
   peer_close(&esme);
 
   /* SMSC: a connection that never binds is closed; so is a bind the
@@ -506,8 +503,7 @@ static void bind_decided_later(void **state) {
   pump(&esme, &smsc, 2);
   assert_int_equal(sg_smpp_session_state(esme.s), SG_SMPP_STATE_BOUND_RX);
   assert_string_equal(find_event(&esme, SG_SMPP_EV_BOUND, 0)->text, "later");
-  assert_int_equal(sg_smpp_session_accept_bind(smsc.s, "again", 2),
-                   SG_ESTATE);
+  assert_int_equal(sg_smpp_session_accept_bind(smsc.s, "again", 2), SG_ESTATE);
   peer_close(&esme);
   peer_close(&smsc);
 }
@@ -564,7 +560,8 @@ static void outbind(void **state) {
   peer_close(&smsc);
 }
 
-/* ---- Requests and responses ------------------------------------------------ */
+/* ---- Requests and responses ------------------------------------------------
+ */
 
 static void submit_response_matching(void **state) {
   (void)state;
@@ -734,7 +731,8 @@ static void unknown_and_mismatched_responses(void **state) {
   peer_close(&smsc);
 }
 
-/* ---- Timers ------------------------------------------------------------------ */
+/* ---- Timers
+ * ------------------------------------------------------------------ */
 
 static void response_timeout_and_late_response(void **state) {
   (void)state;
@@ -777,8 +775,7 @@ static void response_timeout_and_late_response(void **state) {
   /* the same late answer again matches nothing */
   feed_hex(&esme, "00000011 80000004 00000000 00000002 00", 1300);
   assert_int_equal(last_event(&esme)->type, SG_SMPP_EV_UNKNOWN_RESPONSE);
-  assert_int_equal(sg_smpp_session_next_deadline(esme.s),
-                   SG_SMPP_NO_DEADLINE);
+  assert_int_equal(sg_smpp_session_next_deadline(esme.s), SG_SMPP_NO_DEADLINE);
   sg_smpp_session_stats_t st;
   sg_smpp_session_stats(esme.s, &st);
   assert_int_equal(st.timeouts, 1);
@@ -894,7 +891,8 @@ static void enquire_link_answered_in_any_live_state(void **state) {
   peer_close(&smsc);
 }
 
-/* ---- Unbind and close -------------------------------------------------------- */
+/* ---- Unbind and close
+ * -------------------------------------------------------- */
 
 static void unbind_from_esme(void **state) {
   (void)state;
@@ -1011,7 +1009,8 @@ static void close_reports_in_flight(void **state) {
   peer_close(&smsc);
 }
 
-/* ---- Sequence numbers -------------------------------------------------------- */
+/* ---- Sequence numbers
+ * -------------------------------------------------------- */
 
 static void sequence_wrap(void **state) {
   (void)state;
@@ -1062,8 +1061,7 @@ static void sequence_skips_busy_slot(void **state) {
   /* 62 more requests, each answered: 3..64, then 65 maps to slot 1, 66
    * would map to slot 2 (busy with request 2) and is skipped. */
   for (uint32_t seq = 3; seq <= 65; seq++) {
-    assert_int_equal(sg_smpp_session_send_request(esme.s, &pdu, NULL, 0),
-                     seq);
+    assert_int_equal(sg_smpp_session_send_request(esme.s, &pdu, NULL, 0), seq);
     char hex[64];
     snprintf(hex, sizeof hex, "00000011 80000004 00000000 %08X 00",
              (unsigned)seq);
@@ -1077,7 +1075,8 @@ static void sequence_skips_busy_slot(void **state) {
   peer_close(&smsc);
 }
 
-/* ---- Wrong state, garbage ------------------------------------------------------ */
+/* ---- Wrong state, garbage
+ * ------------------------------------------------------ */
 
 static void submit_before_bind(void **state) {
   (void)state;
@@ -1196,8 +1195,8 @@ static void garbage_generic_nack(void **state) {
 static void bad_command_length_closes(void **state) {
   (void)state;
   static const char *const cases[] = {
-      "00000008 00000004 00000000 00000021",  /* below 16 */
-      "00010001 00000004 00000000 00000021",  /* above 65536 */
+      "00000008 00000004 00000000 00000021", /* below 16 */
+      "00010001 00000004 00000000 00000021", /* above 65536 */
       "FFFFFFFF 00000004 00000000 00000021",
   };
   for (size_t i = 0; i < 3; i++) {
@@ -1207,8 +1206,7 @@ static void bad_command_length_closes(void **state) {
     feed_hex(&smsc, cases[i], 0);
     uint8_t got[64], want[64];
     size_t gn = drain_raw(&smsc, got, sizeof got);
-    size_t wn =
-        unhex("00000010 80000000 00000002 00000021", want, sizeof want);
+    size_t wn = unhex("00000010 80000000 00000002 00000021", want, sizeof want);
     assert_int_equal(gn, wn);
     assert_memory_equal(got, want, wn);
     assert_int_equal(smsc.n, 2);
@@ -1236,7 +1234,8 @@ static void bad_command_length_closes(void **state) {
   peer_close(&smsc);
 }
 
-/* ---- Splitting, re-entrancy, output ---------------------------------------------- */
+/* ---- Splitting, re-entrancy, output
+ * ---------------------------------------------- */
 
 /* One scenario run over a link that delivers `chunk` octets per input
  * call; returns the event log of both ends. */
@@ -1404,27 +1403,23 @@ static void bad_arguments_and_names(void **state) {
   sg_smpp_bind_params_t long_id = {.system_id = "0123456789abcdef"};
   assert_int_equal(sg_smpp_session_bind(esme.s, SG_SMPP_BIND_TX, &long_id, 0),
                    SG_ETOOLONG);
-  assert_int_equal(sg_smpp_session_bind(esme.s, SG_SMPP_BIND_NONE,
-                                        &bind_params, 0),
-                   SG_EINVAL);
+  assert_int_equal(
+      sg_smpp_session_bind(esme.s, SG_SMPP_BIND_NONE, &bind_params, 0),
+      SG_EINVAL);
   assert_int_equal(sg_smpp_session_state(esme.s), SG_SMPP_STATE_OPEN);
   assert_int_equal(sg_smpp_session_output_pending(esme.s), 0);
   assert_int_equal(sg_smpp_session_accept_bind(esme.s, "x", 0), SG_ESTATE);
-  assert_int_equal(sg_smpp_session_respond_status(esme.s, SG_SMPP_OUTBIND, 1,
-                                                  0),
-                   SG_EINVAL);
+  assert_int_equal(
+      sg_smpp_session_respond_status(esme.s, SG_SMPP_OUTBIND, 1, 0), SG_EINVAL);
   assert_int_equal(sg_smpp_session_role(esme.s), SG_SMPP_ROLE_ESME);
   peer_close(&esme);
 
-  assert_string_equal(sg_smpp_state_name(SG_SMPP_STATE_BOUND_TRX),
-                      "BOUND_TRX");
+  assert_string_equal(sg_smpp_state_name(SG_SMPP_STATE_BOUND_TRX), "BOUND_TRX");
   assert_string_equal(sg_smpp_state_name(SG_SMPP_STATE_OUTBOUND), "OUTBOUND");
   assert_string_equal(sg_smpp_event_name(SG_SMPP_EV_LATE_RESPONSE),
                       "LATE_RESPONSE");
-  assert_string_equal(sg_smpp_event_name((sg_smpp_event_type_t)99),
-                      "UNKNOWN");
-  assert_string_equal(sg_smpp_bind_type_name(SG_SMPP_BIND_RX),
-                      "bind_receiver");
+  assert_string_equal(sg_smpp_event_name((sg_smpp_event_type_t)99), "UNKNOWN");
+  assert_string_equal(sg_smpp_bind_type_name(SG_SMPP_BIND_RX), "bind_receiver");
   assert_int_equal(sg_smpp_bind_type_of(SG_SMPP_BIND_TRANSCEIVER_RESP),
                    SG_SMPP_BIND_TRX);
   assert_int_equal(sg_smpp_bind_command_id(SG_SMPP_BIND_TX),
@@ -1438,8 +1433,8 @@ static void allocation_failures(void **state) {
   for (long k = 0; k < 12; k++) {
     sg_smpp_session_t *s = NULL;
     sg_alloc_fail_after(k);
-    int rc = sg_smpp_session_new(SG_SMPP_ROLE_ESME, NULL, on_event, NULL, 0,
-                                 &s);
+    int rc =
+        sg_smpp_session_new(SG_SMPP_ROLE_ESME, NULL, on_event, NULL, 0, &s);
     if (rc != 0) {
       sg_alloc_fail_after(-1);
       assert_int_equal(rc, SG_ENOMEM);
@@ -1448,9 +1443,8 @@ static void allocation_failures(void **state) {
     rc = sg_smpp_session_bind(s, SG_SMPP_BIND_TX, &bind_params, 0);
     sg_alloc_fail_after(-1);
     assert_true(rc == 0 || rc == SG_ENOMEM);
-    assert_int_equal(sg_smpp_session_state(s), rc == 0
-                                                   ? SG_SMPP_STATE_BINDING
-                                                   : SG_SMPP_STATE_OPEN);
+    assert_int_equal(sg_smpp_session_state(s),
+                     rc == 0 ? SG_SMPP_STATE_BINDING : SG_SMPP_STATE_OPEN);
     sg_smpp_session_free(s);
   }
 }
