@@ -1,9 +1,9 @@
 /* Tests for the hookable allocator and the error texts. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
