@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "cli/commands.h"
+#include "cli/sim_load.h"
 #include "core/error.h"
 #include "sim/smsc.h"
 
@@ -385,11 +386,19 @@ int sg_cmd_sim(int argc, char **argv) {
   if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
       strcmp(argv[1], "-h") == 0) {
     fprintf(argc < 2 ? stderr : stdout,
-            "usage: smsgate sim smsc [options]   (smsgate sim smsc --help)\n");
+            "usage: smsgate sim smsc [options]   an SMPP SMSC simulator "
+            "(smsgate sim smsc --help)\n"
+            "       smsgate sim load [options]   send texts to an SMSC "
+            "through the SMPP\n"
+            "                                    client connector, a load "
+            "generator\n"
+            "                                    (smsgate sim load --help)\n");
     return argc < 2 ? 2 : 0;
   }
   if (strcmp(argv[1], "smsc") == 0)
     return run_smsc(argc - 2, argv + 2);
+  if (strcmp(argv[1], "load") == 0)
+    return sg_cmd_sim_load(argc - 2, argv + 2);
   fprintf(stderr, "smsgate sim: unknown simulator '%s'\n", argv[1]);
   return 2;
 }

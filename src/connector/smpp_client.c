@@ -415,10 +415,16 @@ static void link_event_cb(sg_smpp_link_t *l, const sg_smpp_event_t *ev,
   case SG_SMPP_EV_PROTOCOL_ERROR:
     c->xstats.protocol_errors++;
     break;
+  case SG_SMPP_EV_UNBOUND:
+    /* Our own unbind is answered only while stopping; else the SMSC
+     * unbound, and the close that follows has no error to tell. */
+    if (!c->stopping)
+      b->why = "unbound by the SMSC";
+    break;
   case SG_SMPP_EV_CLOSED:
     on_closed(b);
     break;
-  default: /* OUTBIND, UNKNOWN_RESPONSE, DEAD_PEER, UNBOUND */
+  default: /* OUTBIND, UNKNOWN_RESPONSE, DEAD_PEER */
     break;
   }
 }

@@ -94,9 +94,20 @@ static uint8_t draw_outcome(sg_sim_smsc_t *sim) {
   return (uint8_t)(m->n - 1);
 }
 
-/* "text:" holds the first 20 characters of the message (Appendix B):
- * printable ASCII as it is, anything else as '?'. UCS-2 (data_coding 8)
- * is read two octets per character. */
+/* Whether ch is the same character in ASCII and in the GSM 7-bit default
+ * alphabet (TS 23.038 6.2.1): letters, digits, space and !"#%&'()*+,-./:;<=>?
+ * ('$', '@', '_', '[', '{' and the like are other characters there). */
+static bool same_in_ascii_and_gsm(unsigned ch) {
+  return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+         (ch >= '0' && ch <= '9') || (ch >= ' ' && ch <= '/' && ch != '$') ||
+         (ch >= ':' && ch <= '?');
+}
+
+/* "text:" holds the first 20 characters of the message (Appendix B). The
+ * receipt goes with data_coding 0, which peers read as ASCII or as the GSM
+ * default alphabet, so only characters that read the same both ways are
+ * kept, anything else is '?'. UCS-2 (data_coding 8) is read two octets per
+ * character. */
 static uint8_t receipt_text(char *out, uint8_t data_coding, const uint8_t *sm,
                             size_t len, bool udhi) {
   if (udhi && len > 0) {
@@ -109,7 +120,7 @@ static uint8_t receipt_text(char *out, uint8_t data_coding, const uint8_t *sm,
   uint8_t n = 0;
   for (size_t i = 0; i + step <= len && n < SG_RECEIPT_TEXT_MAX; i += step) {
     unsigned ch = step == 2 ? (unsigned)sm[i] << 8 | sm[i + 1] : sm[i];
-    out[n++] = ch >= 0x20 && ch < 0x7F ? (char)ch : '?';
+    out[n++] = same_in_ascii_and_gsm(ch) ? (char)ch : '?';
   }
   return n;
 }
