@@ -90,6 +90,12 @@ static void abandon_in_flight(sg_smpp_session_t *s) {
   }
 }
 
+void sg__smpp_drained(sg_smpp_session_t *s) {
+  if (s->peer_unbound && s->in_flight == 0 &&
+      s->state == SG_SMPP_STATE_UNBINDING)
+    sg__smpp_close(s, 0);
+}
+
 void sg__smpp_close(sg_smpp_session_t *s, int reason) {
   if (s->state == SG_SMPP_STATE_CLOSED)
     return;
@@ -376,6 +382,8 @@ int sg_smpp_session_tick(sg_smpp_session_t *s, uint64_t now_ms) {
     return SG_ESTATE;
   enter(s);
   tick_requests(s, now_ms);
+  if (!sg__smpp_stopped(s))
+    sg__smpp_drained(s);
   if (!sg__smpp_stopped(s))
     tick_state(s, now_ms);
   /* Twice: a dead-peer check that finds the peer alive may make the idle

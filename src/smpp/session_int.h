@@ -104,6 +104,10 @@ struct sg_smpp_session {
   sg_smpp_bind_type_t bind_type; /* requested or being decided */
   uint8_t peer_interface_version;
   uint32_t unbind_seq;
+  /* The peer unbound while requests were in flight: UNBINDING waits for
+   * their answers (they may follow the unbind on the wire) and closes when
+   * none is left or response_timeout_ms has passed. */
+  bool peer_unbound;
   uint32_t elink_seq; /* 0: no enquire_link of ours outstanding */
   uint64_t elink_sent_ms;
   uint64_t last_rx_ms;
@@ -162,6 +166,8 @@ void sg__smpp_emit(sg_smpp_session_t *s, sg_smpp_event_t *ev);
 void sg__smpp_goto(sg_smpp_session_t *s, sg_smpp_state_t next, uint64_t now_ms);
 /* Closes from the inside (protocol error, timer): as
  * sg_smpp_session_close() without the re-entrancy bookkeeping. */
+/* Closes a session the peer unbound once its last answer came. */
+void sg__smpp_drained(sg_smpp_session_t *s);
 void sg__smpp_close(sg_smpp_session_t *s, int reason);
 /* Whether the handling of the current input must stop. */
 static inline bool sg__smpp_stopped(const sg_smpp_session_t *s) {

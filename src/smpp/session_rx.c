@@ -160,10 +160,13 @@ static void rx_response(sg_smpp_session_t *s, int error, uint64_t now_ms) {
     return;
   }
   sg__smpp_slot_t *slot = sg__smpp_slot_find(s, seq);
-  if (slot != NULL && answers(slot->command_id, cmd))
+  if (slot != NULL && answers(slot->command_id, cmd)) {
     rx_matched(s, slot, error);
-  else
+    if (!sg__smpp_stopped(s))
+      sg__smpp_drained(s);
+  } else {
     rx_unknown(s, error);
+  }
 }
 
 /* ---- Requests ---------------------------------------------------------------
@@ -175,7 +178,7 @@ static void rx_enquire(sg_smpp_session_t *s) {
 }
 
 /* Section 4.2: answer unbind_resp, then the session is over. */
-static void rx_unbind(sg_smpp_session_t *s) {
+static void rx_unbind(sg_smpp_session_t *s, uint64_t now_ms) {
   if (!sg__smpp_fsm_accepts(s->state, SG__IN_RX_UNBIND)) {
     reject(s, SG_SMPP_ESME_RINVBNDSTS);
     return;
@@ -189,7 +192,20 @@ static void rx_unbind(sg_smpp_session_t *s) {
                         .sequence_number = s->rx.sequence_number,
                         .pdu = &s->rx};
   sg__smpp_emit(s, &ev);
-  sg__smpp_close(s, 0);
+  if (sg__smpp_stopped(s))
+    return;
+  if (s->in_flight == 0) {
+    sg__smpp_close(s, 0);
+    return;
+  }
+  /* Answers to our requests may follow the peer's unbind on the wire; an
+   * SMSC that took a message and whose answer we dropped would get it again
+   * when the owner resends it on the next bind. Wait for them. */
+  s->peer_unbound = true;
+  s->unbind_seq = 0;
+  s->elink_seq = 0;
+  if (s->state != SG_SMPP_STATE_UNBINDING)
+    sg__smpp_goto(s, SG_SMPP_STATE_UNBINDING, now_ms);
 }
 
 /* SMSC: a bind goes to the owner for its decision (BINDING). A second bind
@@ -266,7 +282,7 @@ static void rx_request(sg_smpp_session_t *s, uint64_t now_ms) {
     rx_enquire(s);
     return;
   case SG_SMPP_UNBIND:
-    rx_unbind(s);
+    rx_unbind(s, now_ms);
     return;
   case SG_SMPP_BIND_TRANSMITTER:
   case SG_SMPP_BIND_RECEIVER:

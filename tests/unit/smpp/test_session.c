@@ -949,6 +949,53 @@ static void unbind_from_smsc(void **state) {
   peer_close(&smsc);
 }
 
+/* An SMSC may unbind with our submit in flight and answer it right after
+ * its unbind: the answer must still be matched (else the owner resends a
+ * message the SMSC took), and the session closes once nothing is left. */
+static void unbind_from_smsc_with_request_in_flight(void **state) {
+  (void)state;
+  peer_t esme, smsc;
+  sg_smpp_session_config_t cfg = test_config();
+  cfg.response_timeout_ms = 700;
+  bound_pair(&esme, &smsc, SG_SMPP_BIND_TRX, &cfg);
+  sg_smpp_pdu_t pdu;
+  submit_init(&pdu, "u1");
+  int ctx1, ctx2;
+  long seq1 = sg_smpp_session_send_request(esme.s, &pdu, &ctx1, 0);
+  submit_init(&pdu, "u2");
+  long seq2 = sg_smpp_session_send_request(esme.s, &pdu, &ctx2, 0);
+  assert_true(seq1 > 0 && seq2 > 0);
+  pump(&esme, &smsc, 0); /* the SMSC has both, answers neither yet */
+  assert_int_equal(count_events(&smsc, SG_SMPP_EV_REQUEST), 2);
+  assert_int_equal(sg_smpp_session_unbind(smsc.s, 0), 0);
+  sg_smpp_pdu_t resp;
+  sg_smpp_pdu_init(&resp, SG_SMPP_SUBMIT_SM_RESP, (uint32_t)seq1);
+  snprintf(resp.body.submit_sm_resp.message_id,
+           sizeof resp.body.submit_sm_resp.message_id, "M1");
+  assert_int_equal(sg_smpp_session_respond(smsc.s, &resp), 0);
+  pump(&esme, &smsc, 10);
+  /* the ESME answered the unbind, matched the late answer, and waits for
+   * the other one */
+  assert_int_equal(find_event(&esme, SG_SMPP_EV_UNBOUND, 0)->command_id,
+                   SG_SMPP_UNBIND);
+  const rec_ev_t *r = find_event(&esme, SG_SMPP_EV_RESPONSE, 0);
+  assert_ptr_equal(r->ctx, &ctx1);
+  assert_string_equal(r->text, "M1");
+  assert_int_equal(sg_smpp_session_state(esme.s), SG_SMPP_STATE_UNBINDING);
+  assert_int_equal(sg_smpp_session_send_request(esme.s, &pdu, NULL, 10),
+                   SG_ESTATE);
+  /* the second never comes: at the response timeout it is reported
+   * without response and the session closes */
+  assert_int_equal(sg_smpp_session_tick(esme.s, 10 + 700), 0);
+  const rec_ev_t *nr = find_event(&esme, SG_SMPP_EV_NO_RESPONSE, 0);
+  assert_ptr_equal(nr->ctx, &ctx2);
+  assert_int_equal(last_event(&esme)->type, SG_SMPP_EV_CLOSED);
+  assert_int_equal(sg_smpp_session_state(esme.s), SG_SMPP_STATE_CLOSED);
+  assert_int_equal(count_events(&esme, SG_SMPP_EV_CLOSED), 1);
+  peer_close(&esme);
+  peer_close(&smsc);
+}
+
 static void unbind_timeout(void **state) {
   (void)state;
   peer_t esme, smsc;
@@ -1471,6 +1518,7 @@ int main(void) {
       cmocka_unit_test(enquire_link_answered_in_any_live_state),
       cmocka_unit_test(unbind_from_esme),
       cmocka_unit_test(unbind_from_smsc),
+      cmocka_unit_test(unbind_from_smsc_with_request_in_flight),
       cmocka_unit_test(unbind_timeout),
       cmocka_unit_test(unbind_before_bind_rejected),
       cmocka_unit_test(close_reports_in_flight),
