@@ -10,12 +10,18 @@
 # the last "delivered" webhook, POST-to-sent and POST-to-delivered latency
 # p50/p99 (from each message's events), and smsgate's peak RSS (VmHWM).
 #
+# The load is sent by bench_e2e (load.c, built beside smsgate) when it is
+# there, else by bench.js; LOADER=node forces bench.js. Also printed: the CPU
+# each process used during the run, and the store's commit figures.
+#
 # usage: bench/e2e/run.sh [path/to/smsgate]     (default: ./build/smsgate)
 # env:   N=5000 C=50 WINDOW=64 DLR_DELAY_MS=0 SYNC=full|normal WAIT_S=120
+#        LOADER=path/to/bench_e2e|node
 set -u
 BIN=${1:-./build/smsgate}
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LOADER=${LOADER:-$(dirname "$BIN")/bench_e2e}
 N=${N:-5000}
 C=${C:-50}
 WINDOW=${WINDOW:-64}
@@ -56,6 +62,11 @@ get() { # URL: prints the body, fails unless 200
   }).on("error", () => process.exit(1));' "$1"
 }
 
+cpu_ms() { # pid: user+system CPU time so far, in ms (0 if gone)
+  awk -v t="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / t) }' \
+    "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 wait_for() { # seconds, command...: polls until the command succeeds
   local secs=$1 i
   shift
@@ -75,7 +86,9 @@ read -r HTTP SIM HOOK <<<"$(node -e '
   })();')"
 
 start receiver node "$HERE/bench.js" receiver "$HOOK"
+RX_PID=$LAST_PID
 start sim "$BIN" sim smsc --port "$SIM" --dlr-delay "$DLR_DELAY_MS" --quiet --stats-interval 0
+SIM_PID=$LAST_PID
 cat >"$T/smsgate.yaml" <<EOF
 store: {path: $T/data/smsgate.db, synchronous: $SYNC}
 http: {listen: 127.0.0.1:$HTTP, max_connections: 2000}
@@ -98,8 +111,12 @@ wait_for 30 eval 'get http://127.0.0.1:$HTTP/healthz | grep -q "\"status\":\"ok\
 
 echo "smsgate e2e: N=$N C=$C window=$WINDOW dlr_delay=${DLR_DELAY_MS}ms synchronous=$SYNC" \
   "($(nproc) cores, $(uname -r))"
-node "$HERE/bench.js" load "http://127.0.0.1:$HTTP" "$KEY" "$N" "$C" "$T/load.json" ||
-  die "load failed"
+c_gw=$(cpu_ms "$GW") c_sim=$(cpu_ms "$SIM_PID") c_rx=$(cpu_ms "$RX_PID") t_start=$(date +%s%N)
+( if [ -x "$LOADER" ]; then
+    "$LOADER" 127.0.0.1 "$HTTP" "$KEY" "$N" "$C" "$T/load.json"
+  else
+    node "$HERE/bench.js" load "http://127.0.0.1:$HTTP" "$KEY" "$N" "$C" "$T/load.json"
+  fi && times >"$T/load.times" ) || die "load failed"
 accepted=$(node -e 'console.log(require(process.argv[1]).accepted)' "$T/load.json")
 
 # Wait for every "delivered" webhook; give up after WAIT_S without progress.
@@ -115,6 +132,17 @@ while :; do
   fi
   sleep 0.1
 done
+t_end=$(date +%s%N)
 rss=$(awk '/^VmHWM:/ {print $2}' "/proc/$GW/status")
+# CPU used from the start of the load to the last webhook, per process; the
+# load client's comes from the shell's `times` (its children's user and sys).
+c_load=$(awk 'NR == 2 { n = split($0, f, /[ms]+/); s = 0
+  for (i = 1; i <= n; i++) if (f[i] != "") s += (i % 2 ? f[i] * 60 : f[i]); print int(s * 1000) }' \
+  "$T/load.times")
+echo "cpu (ms) over $(((t_end - t_start) / 1000000)) ms wall:" \
+  "smsgate $(($(cpu_ms "$GW") - c_gw)), sim $(($(cpu_ms "$SIM_PID") - c_sim))," \
+  "webhook receiver $(($(cpu_ms "$RX_PID") - c_rx)), load client $c_load"
+get "http://127.0.0.1:$HTTP/metrics" 2>/dev/null | grep -E '^smsgate_store_(commits_total|writes_total|commit_seconds_total|max_group) ' |
+  awk '{ printf "%s%s %s", sep, substr($1, 15), $2; sep = ", " } END { print "" }' | sed 's/^/store: /' 
 node "$HERE/bench.js" report "http://127.0.0.1:$HTTP" "$KEY" "$T/load.json" \
   "http://127.0.0.1:$HOOK" "$rss" || die "report failed"

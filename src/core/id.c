@@ -126,28 +126,38 @@ static uint64_t wall_ms(void) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int sg_id_new(char out[SG_ID_LEN + 1]) {
-  uint8_t fresh[SG_ID_RANDOM_BYTES];
-  out[0] = '\0';
-  if (random_bytes(fresh, sizeof fresh) < 0)
-    return SG_EIO;
-  uint64_t now = wall_ms();
-  pthread_mutex_lock(&id_lock);
+/* Moves last_ms/last_rnd past the last id for the time now; called with
+ * id_lock held. Kernel randomness is needed only for a new millisecond (or
+ * after 2^80 ids in one): within one, the next id is the last plus one. */
+static int id_advance(uint64_t now) {
   if (have_last && now <= last_ms) {
     /* Same millisecond, or the clock went back: stay after the last id. If
      * 2^80 ids were made in one millisecond, borrow the next one. */
-    now = last_ms;
-    if (!increment(last_rnd)) {
-      now = last_ms + 1;
-      memcpy(last_rnd, fresh, sizeof fresh);
+    uint8_t next[SG_ID_RANDOM_BYTES];
+    memcpy(next, last_rnd, sizeof next);
+    if (increment(next)) {
+      memcpy(last_rnd, next, sizeof next);
+      return 0;
     }
-  } else {
-    memcpy(last_rnd, fresh, sizeof fresh);
+    now = last_ms + 1;
   }
+  uint8_t fresh[SG_ID_RANDOM_BYTES];
+  if (random_bytes(fresh, sizeof fresh) < 0)
+    return SG_EIO;
+  memcpy(last_rnd, fresh, sizeof fresh);
   last_ms = now;
   have_last = true;
+  return 0;
+}
+
+int sg_id_new(char out[SG_ID_LEN + 1]) {
+  out[0] = '\0';
+  uint64_t now = wall_ms();
+  pthread_mutex_lock(&id_lock);
+  int rc = id_advance(now);
+  uint64_t ms = last_ms;
   uint8_t rnd[SG_ID_RANDOM_BYTES];
   memcpy(rnd, last_rnd, sizeof rnd);
   pthread_mutex_unlock(&id_lock);
-  return sg_id_format(now, rnd, out);
+  return rc < 0 ? rc : sg_id_format(ms, rnd, out);
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -61,11 +62,16 @@ typedef struct job_list {
   size_t n;
 } job_list_t;
 
-/* The uv_poll_t of one socket libcurl asked us to watch. */
+/* The uv_poll_t of one socket libcurl asked us to watch. When libcurl stops
+ * watching a connection that it keeps for reuse, the poll is only stopped
+ * (parked) and started again when the connection is reused: setting up a
+ * uv_poll_t costs four system calls. It is closed when libcurl closes the
+ * socket (CURLOPT_CLOSESOCKETFUNCTION), before the descriptor goes. */
 typedef struct sock {
   uv_poll_t poll;
   sg_webhook_t *wh;
   curl_socket_t fd;
+  bool parked; /* stopped, not assigned in the multi handle */
   struct sock *prev, *next;
 } sock_t;
 
@@ -74,6 +80,8 @@ struct sg_webhook {
   CURLM *multi;
   uv_timer_t timer;
   sock_t *socks;
+  sock_t **byfd; /* every sock, by descriptor */
+  size_t nbyfd;
   int open_handles; /* the timer and every sock not yet closed */
   bool closing;
   unsigned broken; /* running jobs marked broken */
@@ -348,6 +356,8 @@ static void sock_close(sock_t *sk) {
     wh->socks = sk->next;
   if (sk->next != NULL)
     sk->next->prev = sk->prev;
+  if ((size_t)sk->fd < wh->nbyfd && wh->byfd[sk->fd] == sk)
+    wh->byfd[sk->fd] = NULL;
   uv_poll_stop(&sk->poll);
   uv_close((uv_handle_t *)&sk->poll, sock_close_cb);
 }
@@ -366,8 +376,39 @@ static void poll_cb(uv_poll_t *h, int status, int events) {
   check_done(wh);
 }
 
+/* The parked sock of fd, unparked and assigned to it again, or NULL. */
+static sock_t *sock_unpark(sg_webhook_t *wh, curl_socket_t fd) {
+  sock_t *sk = (size_t)fd < wh->nbyfd ? wh->byfd[fd] : NULL;
+  if (sk == NULL || !sk->parked)
+    return NULL;
+  sk->parked = false;
+  curl_multi_assign(wh->multi, fd, sk);
+  return sk;
+}
+
+/* Makes room for fd in wh->byfd; false when out of memory. */
+static bool byfd_fit(sg_webhook_t *wh, curl_socket_t fd) {
+  if ((size_t)fd < wh->nbyfd)
+    return true;
+  size_t n = wh->nbyfd ? wh->nbyfd : 64;
+  while (n <= (size_t)fd)
+    n *= 2;
+  sock_t **t = sg_realloc(wh->byfd, n * sizeof *t);
+  if (t == NULL)
+    return false;
+  memset(t + wh->nbyfd, 0, (n - wh->nbyfd) * sizeof *t);
+  wh->byfd = t;
+  wh->nbyfd = n;
+  return true;
+}
+
 static sock_t *sock_new(sg_webhook_t *wh, curl_socket_t fd) {
-  sock_t *sk = sg_calloc(1, sizeof *sk);
+  sock_t *sk = sock_unpark(wh, fd);
+  if (sk != NULL)
+    return sk;
+  if (fd < 0 || !byfd_fit(wh, fd))
+    return NULL;
+  sk = sg_calloc(1, sizeof *sk);
   if (sk == NULL)
     return NULL;
   if (uv_poll_init_socket(wh->loop, &sk->poll, fd) != 0) {
@@ -381,6 +422,7 @@ static sock_t *sock_new(sg_webhook_t *wh, curl_socket_t fd) {
   if (wh->socks != NULL)
     wh->socks->prev = sk;
   wh->socks = sk;
+  wh->byfd[fd] = sk;
   wh->open_handles++;
   curl_multi_assign(wh->multi, fd, sk);
   return sk;
@@ -410,7 +452,8 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
   if (what == CURL_POLL_REMOVE) {
     if (sk != NULL && !wh->closing) { /* closing: already closed */
       curl_multi_assign(wh->multi, fd, NULL);
-      sock_close(sk);
+      uv_poll_stop(&sk->poll);
+      sk->parked = true;
     }
     return 0;
   }
@@ -423,6 +466,18 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
   if (uv_poll_start(&sk->poll, events, poll_cb) != 0)
     return socket_failed(wh, easy);
   return 0;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: forgets the socket's poll, then closes it. */
+static int close_socket_cb(void *clientp, curl_socket_t fd) {
+  sg_webhook_t *wh = clientp;
+  sock_t *sk = (size_t)fd < wh->nbyfd ? wh->byfd[fd] : NULL;
+  if (sk != NULL) {
+    if (!sk->parked)
+      curl_multi_assign(wh->multi, fd, NULL);
+    sock_close(sk);
+  }
+  return close(fd);
 }
 
 /* CURLMOPT_TIMERFUNCTION: libcurl wants to be called in timeout_ms
@@ -499,6 +554,8 @@ static int setup_easy(sg_webhook_t *wh, job_t *job) {
   SET(CURLOPT_NOSIGNAL, 1L);
   SET(CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
   SET(CURLOPT_OPENSOCKETDATA, job);
+  SET(CURLOPT_CLOSESOCKETFUNCTION, close_socket_cb);
+  SET(CURLOPT_CLOSESOCKETDATA, wh);
   SET(CURLOPT_WRITEFUNCTION, discard_cb);
   SET(CURLOPT_PRIVATE, job);
   SET(CURLOPT_ERRORBUFFER, job->errbuf);
@@ -702,6 +759,9 @@ void sg_webhook_free(sg_webhook_t *wh) {
   wh->stats.inflight = wh->stats.queued = 0;
   curl_multi_cleanup(wh->multi);
   wh->multi = NULL;
+  sg_free(wh->byfd); /* every sock is closed: none to find any more */
+  wh->byfd = NULL;
+  wh->nbyfd = 0;
   sg_free(wh->user_agent);
   uv_timer_stop(&wh->timer);
   uv_close((uv_handle_t *)&wh->timer, timer_close_cb);

@@ -707,6 +707,10 @@ static int open_readers(sq_t *sq, const char *path, char *err, size_t errlen) {
 
 static int open_all(sq_t *sq, const char *path, char *err, size_t errlen) {
   int rc;
+  /* Memory statistics take a global mutex on every allocation of every
+   * connection; nothing reads them. Only possible before SQLite is first
+   * initialised (later calls fail harmlessly, SQLITE_MISUSE). */
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   if (sq->fault_on && (rc = sg__sq_fault_register(&sq->fault)) < 0) {
     fmt_err(err, errlen, "store: cannot register the test VFS for %s: %s", path,
             sg_strerror(rc));

@@ -1,0 +1,330 @@
+/* load.c - the load client of bench/e2e/run.sh: N sends of POST /v1/messages
+ * over C keep-alive HTTP/1.1 connections, one request at a time on each,
+ * driven by one epoll loop. A 429 answer is retried on the same connection
+ * after 50 ms; any other answer but 202 counts as failed.
+ *
+ *   bench_e2e HOST PORT KEY N C OUT
+ *
+ * OUT gets the same JSON as `bench.js load`: {"t0_ms", "t1_ms", "accepted",
+ * "failed", "busy", "msgs": [[id, post_ms], ...]} where post_ms is the wall
+ * clock (ms since the epoch) at which the accepted POST was written, so that
+ * `bench.js report` can compare it with the message's event timestamps.
+ *
+ * It is a measuring tool: it must cost the gateway's machine as little CPU
+ * as it can (no JSON library, no allocation per request), and it must never
+ * count an answer it did not read in full.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ID_MAX 64
+#define BUF_MAX 16384
+#define RETRY_MS 50
+
+typedef struct conn {
+  int fd;
+  char req[1024];
+  size_t req_len, req_off;
+  char buf[BUF_MAX];
+  size_t buf_len;
+  double post_ms;     /* wall clock when the current POST was written */
+  double retry_at_ms; /* > 0: waiting to resend after a 429 */
+  unsigned seq;
+  bool busy; /* a request is out */
+} conn_t;
+
+typedef struct load {
+  const char *key;
+  const char *host;
+  unsigned n, next, accepted, failed, busy;
+  char (*ids)[ID_MAX];
+  double *post_ms;
+  int ep;
+} load_t;
+
+static double wall_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int conn_open(const struct sockaddr_in *sa) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return -1;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+static void build_request(load_t *l, conn_t *c) {
+  char body[128];
+  int blen = snprintf(body, sizeof body,
+                      "{\"to\":\"+79001234567\",\"from\":\"Bench\","
+                      "\"text\":\"bench message %u\"}",
+                      c->seq);
+  c->req_len = (size_t)snprintf(
+      c->req, sizeof c->req,
+      "POST /v1/messages HTTP/1.1\r\nHost: %s\r\n"
+      "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+      "Content-Length: %d\r\n\r\n%s",
+      l->host, l->key, blen, body);
+  c->req_off = 0;
+}
+
+/* Writes what is left of the request; -1 on a broken connection. */
+static int send_some(conn_t *c) {
+  while (c->req_off < c->req_len) {
+    ssize_t k = send(c->fd, c->req + c->req_off, c->req_len - c->req_off,
+                     MSG_NOSIGNAL);
+    if (k < 0)
+      return errno == EAGAIN ? 0 : -1;
+    c->req_off += (size_t)k;
+  }
+  return 0;
+}
+
+static int start(load_t *l, conn_t *c) {
+  if (l->next >= l->n)
+    return 0;
+  c->seq = l->next++;
+  build_request(l, c);
+  c->busy = true;
+  c->post_ms = wall_ms();
+  return send_some(c);
+}
+
+static int resend(conn_t *c) {
+  c->req_off = 0;
+  c->busy = true;
+  c->retry_at_ms = 0;
+  c->post_ms = wall_ms();
+  return send_some(c);
+}
+
+/* Length of a full answer at the front of buf (0: not yet), its status and
+ * its body. */
+static size_t parse_answer(const char *buf, size_t len, int *status,
+                           const char **body, size_t *body_len) {
+  const char *end = memmem(buf, len, "\r\n\r\n", 4);
+  if (end == NULL || len < 12)
+    return 0;
+  *status = atoi(buf + 9);
+  size_t head = (size_t)(end - buf) + 4, clen = 0;
+  for (const char *p = buf; p < end; p++) {
+    if ((*p == '\n') && strncasecmp(p + 1, "content-length:", 15) == 0) {
+      clen = strtoul(p + 16, NULL, 10);
+      break;
+    }
+  }
+  if (len < head + clen)
+    return 0;
+  *body = buf + head;
+  *body_len = clen;
+  return head + clen;
+}
+
+/* The first "id":"..." of the answer (messages[0].id). */
+static bool find_id(const char *body, size_t len, char *out) {
+  const char *p = memmem(body, len, "\"id\":\"", 6);
+  if (p == NULL)
+    return false;
+  p += 6;
+  const char *q = memchr(p, '"', len - (size_t)(p - body));
+  if (q == NULL || q - p >= ID_MAX)
+    return false;
+  memcpy(out, p, (size_t)(q - p));
+  out[q - p] = '\0';
+  return true;
+}
+
+/* Handles every full answer in c->buf; -1 on a protocol error. */
+static int on_answers(load_t *l, conn_t *c) {
+  for (;;) {
+    int status = 0;
+    const char *body = NULL;
+    size_t blen = 0;
+    size_t used = parse_answer(c->buf, c->buf_len, &status, &body, &blen);
+    if (used == 0)
+      return c->buf_len == BUF_MAX ? -1 : 0;
+    if (!c->busy)
+      return -1;
+    c->busy = false;
+    if (status == 202 && find_id(body, blen, l->ids[l->accepted])) {
+      l->post_ms[l->accepted++] = c->post_ms;
+    } else if (status == 429) {
+      l->busy++;
+      c->retry_at_ms = wall_ms() + RETRY_MS;
+    } else {
+      l->failed++;
+    }
+    memmove(c->buf, c->buf + used, c->buf_len - used);
+    c->buf_len -= used;
+    if (c->retry_at_ms == 0 && start(l, c) < 0)
+      return -1;
+  }
+}
+
+static int on_readable(load_t *l, conn_t *c) {
+  for (;;) {
+    ssize_t k = recv(c->fd, c->buf + c->buf_len, BUF_MAX - c->buf_len, 0);
+    if (k == 0)
+      return -1;
+    if (k < 0)
+      return errno == EAGAIN ? on_answers(l, c) : -1;
+    c->buf_len += (size_t)k;
+    if (on_answers(l, c) < 0)
+      return -1;
+  }
+}
+
+static bool done(const load_t *l, const conn_t *cs, unsigned nc) {
+  if (l->next < l->n)
+    return false;
+  for (unsigned i = 0; i < nc; i++)
+    if (cs[i].fd >= 0 && (cs[i].busy || cs[i].retry_at_ms > 0))
+      return false;
+  return true;
+}
+
+static void drop(load_t *l, conn_t *c) {
+  if (c->busy || c->retry_at_ms > 0)
+    l->failed++;
+  c->busy = false;
+  c->retry_at_ms = 0;
+  close(c->fd);
+  c->fd = -1;
+}
+
+/* Resends the 429s whose wait is over; returns the epoll timeout. */
+static int run_retries(load_t *l, conn_t *cs, unsigned nc) {
+  double now = wall_ms(), next = 0;
+  for (unsigned i = 0; i < nc; i++) {
+    conn_t *c = &cs[i];
+    if (c->fd < 0 || c->retry_at_ms == 0)
+      continue;
+    if (c->retry_at_ms <= now) {
+      if (resend(c) < 0)
+        drop(l, c);
+    } else if (next == 0 || c->retry_at_ms < next) {
+      next = c->retry_at_ms;
+    }
+  }
+  return next == 0 ? 1000 : (int)(next - now) + 1;
+}
+
+static int run(load_t *l, conn_t *cs, unsigned nc) {
+  struct epoll_event evs[256];
+  for (unsigned i = 0; i < nc; i++)
+    if (start(l, &cs[i]) < 0)
+      drop(l, &cs[i]);
+  while (!done(l, cs, nc)) {
+    int timeout = run_retries(l, cs, nc);
+    int k = epoll_wait(l->ep, evs, 256, timeout);
+    if (k < 0 && errno != EINTR)
+      return -1;
+    for (int i = 0; i < k; i++) {
+      conn_t *c = evs[i].data.ptr;
+      if (c->fd < 0)
+        continue;
+      if ((evs[i].events & EPOLLOUT) && send_some(c) < 0) {
+        drop(l, c);
+        continue;
+      }
+      if ((evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+          on_readable(l, c) < 0)
+        drop(l, c);
+    }
+  }
+  return 0;
+}
+
+static int write_out(const load_t *l, const char *path, double t0,
+                     double t1) {
+  FILE *f = fopen(path, "w");
+  if (f == NULL)
+    return -1;
+  fprintf(f,
+          "{\"t0_ms\":%.0f,\"t1_ms\":%.0f,\"accepted\":%u,\"failed\":%u,"
+          "\"busy\":%u,\"msgs\":[",
+          t0, t1, l->accepted, l->failed, l->busy);
+  for (unsigned i = 0; i < l->accepted; i++)
+    fprintf(f, "%s[\"%s\",%.0f]", i ? "," : "", l->ids[i], l->post_ms[i]);
+  fputs("]}\n", f);
+  return fclose(f) == 0 ? 0 : -1;
+}
+
+static int open_all(load_t *l, conn_t *cs, unsigned nc,
+                    const struct sockaddr_in *sa) {
+  for (unsigned i = 0; i < nc; i++) {
+    cs[i].fd = conn_open(sa);
+    if (cs[i].fd < 0 ||
+        fcntl(cs[i].fd, F_SETFL, fcntl(cs[i].fd, F_GETFL) | O_NONBLOCK) != 0)
+      return -1;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET,
+                             .data.ptr = &cs[i]};
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, cs[i].fd, &ev) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 7) {
+    fprintf(stderr, "usage: %s HOST PORT KEY N C OUT\n", argv[0]);
+    return 2;
+  }
+  load_t l = {.host = argv[1], .key = argv[3]};
+  l.n = (unsigned)strtoul(argv[4], NULL, 10);
+  unsigned nc = (unsigned)strtoul(argv[5], NULL, 10);
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_port = htons((uint16_t)atoi(argv[2]))};
+  if (nc == 0 || inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1) {
+    fprintf(stderr, "load: bad address or connection count\n");
+    return 2;
+  }
+  l.ids = calloc(l.n ? l.n : 1, sizeof *l.ids);
+  l.post_ms = calloc(l.n ? l.n : 1, sizeof *l.post_ms);
+  conn_t *cs = calloc(nc, sizeof *cs);
+  l.ep = epoll_create1(0);
+  if (l.ids == NULL || l.post_ms == NULL || cs == NULL || l.ep < 0 ||
+      open_all(&l, cs, nc, &sa) != 0) {
+    fprintf(stderr, "load: cannot set up: %s\n", strerror(errno));
+    return 1;
+  }
+  double t0 = wall_ms();
+  if (run(&l, cs, nc) != 0) {
+    fprintf(stderr, "load: epoll: %s\n", strerror(errno));
+    return 1;
+  }
+  double t1 = wall_ms();
+  printf("load: %u accepted, %u failed, %u answered 429, %.0f accepted/s\n",
+         l.accepted, l.failed, l.busy, l.accepted / ((t1 - t0) / 1000.0));
+  int rc = write_out(&l, argv[6], t0, t1) == 0 ? 0 : 1;
+  for (unsigned i = 0; i < nc; i++)
+    if (cs[i].fd >= 0)
+      close(cs[i].fd);
+  close(l.ep);
+  free(cs);
+  free(l.ids);
+  free(l.post_ms);
+  return rc;
+}
