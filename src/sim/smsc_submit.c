@@ -220,6 +220,29 @@ static void payload(const sg_smpp_pdu_t *pdu, const uint8_t *sm, size_t sm_len,
   find_concat(pdu, m);
 }
 
+/* An address as a request carries it, before it is kept. */
+typedef struct raw_addr {
+  uint8_t ton, npi;
+  const char *addr;
+} raw_addr_t;
+
+/* Takes one submit_sm or data_sm (the same fields under the same names):
+ * an empty destination is refused, else the message is accepted. */
+static void take_one(sg__sim_conn_t *c, const sg_smpp_pdu_t *pdu, submit_t *m,
+                     raw_addr_t src, raw_addr_t dst, const uint8_t *sm,
+                     size_t sm_len) {
+  if (dst.addr[0] == '\0') {
+    c->sim->st.submits++;
+    answer(c, m->command_id, m->seq, SG_SMPP_ESME_RINVDSTADR, 0);
+    return;
+  }
+  sg__sim_addr_t d;
+  put_addr(&m->src, src.ton, src.npi, src.addr);
+  put_addr(&d, dst.ton, dst.npi, dst.addr);
+  payload(pdu, sm, sm_len, m);
+  accept_submit(c, m, &d, 1);
+}
+
 static void on_submit_sm(sg__sim_conn_t *c, const sg_smpp_pdu_t *pdu) {
   const sg_smpp_submit_sm_t *b = &pdu->body.submit_sm;
   submit_t m = {.command_id = SG_SMPP_SUBMIT_SM,
@@ -228,16 +251,11 @@ static void on_submit_sm(sg__sim_conn_t *c, const sg_smpp_pdu_t *pdu) {
                 .registered_delivery = b->registered_delivery,
                 .data_coding = b->data_coding};
   c->sim->st.submit_sm++;
-  if (b->destination_addr[0] == '\0') {
-    c->sim->st.submits++;
-    answer(c, m.command_id, m.seq, SG_SMPP_ESME_RINVDSTADR, 0);
-    return;
-  }
-  sg__sim_addr_t dst;
-  put_addr(&m.src, b->source_addr_ton, b->source_addr_npi, b->source_addr);
-  put_addr(&dst, b->dest_addr_ton, b->dest_addr_npi, b->destination_addr);
-  payload(pdu, b->short_message, b->sm_length, &m);
-  accept_submit(c, &m, &dst, 1);
+  take_one(
+      c, pdu, &m,
+      (raw_addr_t){b->source_addr_ton, b->source_addr_npi, b->source_addr},
+      (raw_addr_t){b->dest_addr_ton, b->dest_addr_npi, b->destination_addr},
+      b->short_message, b->sm_length);
 }
 
 static void on_data_sm(sg__sim_conn_t *c, const sg_smpp_pdu_t *pdu) {
@@ -248,16 +266,11 @@ static void on_data_sm(sg__sim_conn_t *c, const sg_smpp_pdu_t *pdu) {
                 .registered_delivery = b->registered_delivery,
                 .data_coding = b->data_coding};
   c->sim->st.data_sm++;
-  if (b->destination_addr[0] == '\0') {
-    c->sim->st.submits++;
-    answer(c, m.command_id, m.seq, SG_SMPP_ESME_RINVDSTADR, 0);
-    return;
-  }
-  sg__sim_addr_t dst;
-  put_addr(&m.src, b->source_addr_ton, b->source_addr_npi, b->source_addr);
-  put_addr(&dst, b->dest_addr_ton, b->dest_addr_npi, b->destination_addr);
-  payload(pdu, NULL, 0, &m);
-  accept_submit(c, &m, &dst, 1);
+  take_one(
+      c, pdu, &m,
+      (raw_addr_t){b->source_addr_ton, b->source_addr_npi, b->source_addr},
+      (raw_addr_t){b->dest_addr_ton, b->dest_addr_npi, b->destination_addr},
+      NULL, 0);
 }
 
 static void on_submit_multi(sg__sim_conn_t *c, const sg_smpp_pdu_t *pdu) {
