@@ -185,7 +185,9 @@ typedef enum sg_config_id_mode {
   SG_CONFIG_ID_EXACT = 1,
   SG_CONFIG_ID_NOCASE = 2,
   SG_CONFIG_ID_HEX = 3,
-  SG_CONFIG_ID_DECIMAL = 4
+  SG_CONFIG_ID_DECIMAL = 4,
+  /* receipt_id_mode only: read receipt ids as id_mode says (the default) */
+  SG_CONFIG_ID_SAME = 5
 } sg_config_id_mode_t;
 
 /* source_ton and friends: a value of the SMPP 3.4 tables (section 5.2.5
@@ -217,6 +219,7 @@ typedef struct sg_config_connector {
   uint32_t reconnect_max_ms;         /* default 60 s; >= reconnect_min */
   sg_config_long_mode_t long_mode;   /* default UDH */
   sg_config_id_mode_t id_mode;       /* default AUTO */
+  sg_config_id_mode_t receipt_id_mode; /* default SAME (as id_mode) */
   bool gsm7_packed;                  /* default false */
   uint32_t max_retries;              /* default 3 */
   int source_ton, source_npi;        /* default SG_CONFIG_TON_AUTO */

@@ -44,6 +44,11 @@ static const sg__cfg_enum_t id_modes[] = {
     {"auto", SG_CONFIG_ID_AUTO},       {"exact", SG_CONFIG_ID_EXACT},
     {"nocase", SG_CONFIG_ID_NOCASE},   {"hex", SG_CONFIG_ID_HEX},
     {"decimal", SG_CONFIG_ID_DECIMAL}, {NULL, 0}};
+static const sg__cfg_enum_t receipt_id_modes[] = {
+    {"same", SG_CONFIG_ID_SAME},     {"auto", SG_CONFIG_ID_AUTO},
+    {"exact", SG_CONFIG_ID_EXACT},   {"nocase", SG_CONFIG_ID_NOCASE},
+    {"hex", SG_CONFIG_ID_HEX},       {"decimal", SG_CONFIG_ID_DECIMAL},
+    {NULL, 0}};
 static const sg__cfg_enum_t strategies[] = {
     {"failover", SG_CONFIG_STRATEGY_FAILOVER},
     {"weighted", SG_CONFIG_STRATEGY_WEIGHTED},
@@ -193,6 +198,7 @@ static const sg__cfg_field_t connector_fields[] = {
     F("reconnect_max", DURATION, 0, C, reconnect_max_ms, 100, HOUR(1)),
     FENUM("long_mode", 0, C, long_mode, long_modes),
     FENUM("id_mode", 0, C, id_mode, id_modes),
+    FENUM("receipt_id_mode", 0, C, receipt_id_mode, receipt_id_modes),
     F("gsm7_packed", BOOL, 0, C, gsm7_packed, 0, 0),
     F("max_retries", UINT, 0, C, max_retries, 0, 100),
     F("source_ton", TON, 0, C, source_ton, 0, 0),
@@ -335,6 +341,7 @@ void sg__cfg_init_connector(void *obj) {
   k->reconnect_min_ms = SEC(1);
   k->reconnect_max_ms = SEC(60);
   k->max_retries = 3;
+  k->receipt_id_mode = SG_CONFIG_ID_SAME;
   k->source_ton = k->source_npi = SG_CONFIG_TON_AUTO;
   k->dest_ton = k->dest_npi = SG_CONFIG_TON_AUTO;
 }

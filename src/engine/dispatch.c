@@ -681,6 +681,10 @@ static void smpp_config(const sg_config_connector_t *cc,
   sc->gsm7_packed = cc->gsm7_packed;
   sc->max_temp_retries = cc->max_retries;
   sc->id_mode = (sg_msgid_mode_t)cc->id_mode;
+  if (cc->receipt_id_mode != SG_CONFIG_ID_SAME) {
+    sc->receipt_id_mode_set = true;
+    sc->receipt_id_mode = (sg_msgid_mode_t)cc->receipt_id_mode;
+  }
 }
 
 int sg__conns_create(sg_engine_t *e) {

@@ -128,6 +128,7 @@ static void default_parses(void **state) {
   assert_int_equal(k->reconnect_max_ms, 60000);
   assert_int_equal(k->long_mode, SG_CONFIG_LONG_UDH);
   assert_int_equal(k->id_mode, SG_CONFIG_ID_AUTO);
+  assert_int_equal(k->receipt_id_mode, SG_CONFIG_ID_SAME);
   assert_int_equal(k->source_ton, SG_CONFIG_TON_AUTO);
   assert_int_equal(k->max_retries, 3);
 
@@ -247,6 +248,7 @@ static const char full_yaml[] =
     "    reconnect_max: 2m\n"
     "    long_mode: sar\n"
     "    id_mode: hex\n"
+    "    receipt_id_mode: decimal\n"
     "    gsm7_packed: true\n"
     "    max_retries: 5\n"
     "    source_ton: 5\n"
@@ -355,6 +357,7 @@ static void full_example(void **state) {
   assert_int_equal(k->reconnect_max_ms, 120000);
   assert_int_equal(k->long_mode, SG_CONFIG_LONG_SAR);
   assert_int_equal(k->id_mode, SG_CONFIG_ID_HEX);
+  assert_int_equal(k->receipt_id_mode, SG_CONFIG_ID_DECIMAL);
   assert_true(k->gsm7_packed);
   assert_int_equal(k->max_retries, 5);
   assert_int_equal(k->source_ton, 5);
