@@ -157,6 +157,7 @@ typedef struct sg_config_account {
   const char *default_sender; /* used when a message has no sender; NULL */
   const char **senders;       /* allowed senders; none: any */
   size_t n_senders;
+  bool disabled; /* true: every credential of it is refused (REST 403) */
 } sg_config_account_t;
 
 typedef enum sg_config_connector_type {

@@ -166,6 +166,7 @@ static const sg__cfg_field_t account_fields[] = {
       1, 20),
     FLIST("senders", STRLIST, ASCII, sg_config_account_t, senders, n_senders, 1,
           20, NULL),
+    F("disabled", BOOL, 0, sg_config_account_t, disabled, 0, 0),
 };
 static const sg__cfg_section_t account_section =
     SECTION(account_fields, sg_config_account_t, sg__cfg_init_account,

@@ -31,7 +31,8 @@
   X(ENOENT, -16, "not found")                                                  \
   X(EEXIST, -17, "already exists")                                             \
   X(EBUSY, -18, "busy, try again later")                                       \
-  X(ECONFIG, -19, "configuration error")
+  X(ECONFIG, -19, "configuration error")                                       \
+  X(EPERM, -20, "not permitted")
 
 enum sg_errno {
 #define SG__ERRNO_ENUM(name, code, text) SG_##name = (code),

@@ -110,6 +110,8 @@ unsigned sg_engine_http_status(int status) {
     return 429;
   case SG_ENOENT:
     return 404;
+  case SG_EPERM:
+    return 403;
   default:
     return 503;
   }
@@ -233,6 +235,8 @@ static int auth_scan(sg_engine_t *e, const uint8_t h[SG__AUTH_HASH],
   }
   if (found == NULL)
     return SG_ENOENT;
+  if (found->pub.cfg != NULL && found->pub.cfg->disabled)
+    return SG_EPERM;
   *out = &found->pub;
   return 0;
 }
@@ -265,6 +269,8 @@ int sg_engine_auth_password(sg_engine_t *e, const char *name,
   int eq = sodium_memcmp(want, h, SG__AUTH_HASH);
   if (a == NULL || !a->has_password || eq != 0)
     return SG_ENOENT;
+  if (a->pub.cfg != NULL && a->pub.cfg->disabled)
+    return SG_EPERM;
   *out = &a->pub;
   return 0;
 }

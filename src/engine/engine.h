@@ -91,8 +91,9 @@ typedef struct sg_engine_account {
  * key[0..len) need not be NUL-terminated. The comparison takes the same
  * time whatever the key (keyed hashes compared with sodium_memcmp), so it
  * reveals nothing about configured keys. Returns 0 and sets *out, SG_ENOENT
- * for an unknown key (answer 401), SG_EINVAL for NULL arguments, SG_ESTATE
- * before sg_engine_start() completed. Synchronous, loop thread. */
+ * for an unknown key (answer 401), SG_EPERM for the key of an account the
+ * configuration disables (answer 403), SG_EINVAL for NULL arguments,
+ * SG_ESTATE before sg_engine_start() completed. Synchronous, loop thread. */
 int sg_engine_auth_api_key(sg_engine_t *e, const char *key, size_t len,
                            const sg_engine_account_t **out);
 

@@ -531,7 +531,8 @@ static int build_response(sg_submit_ctx_t *x) {
                         "parts", (json_int_t)it->parts, "encoding",
                         sg_encoding_name(it->encoding), "status",
                         sg_store_status_name(it->msg_status))
-            : json_pack("{s:s, s:{s:s, s:s}}", "input", it->input, "error",
+            : json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "to", it->input,
+                        "input", it->input, "status", "rejected", "error",
                         "code", it->error_code, "message", it->reason);
     bad |= o == NULL || json_array_append_new(arr, o) != 0;
   }

@@ -172,6 +172,8 @@ async function sAuth(base, key) {
     errorOf(none, 401, 'unauthorized');
     check(/^Bearer/.test(none.headers['www-authenticate'] || ''), 'WWW-Authenticate');
     errorOf(await req(base, m, p, { key: 'wrong-key', body: {} }), 401, 'invalid_api_key');
+    errorOf(await req(base, m, p, { key: 'off-key', body: { to: '+79001234567', text: 'x' } }),
+      403, 'account_disabled');
     errorOf(await req(base, m, p, { headers: { authorization: 'Basic ZGVtbzpkZW1v' } }),
       401, 'unauthorized');
   }
@@ -252,8 +254,9 @@ async function sPartialList(base, key) {
   eq(ms.length, 4, 'one entry per recipient');
   check(ms[0].id && ms[3].id && ms[3].to === '+79001234568', 'valid ones accepted (national form normalised)');
   for (const i of [1, 2])
-    check(!ms[i].id && ms[i].error && ms[i].error.code && ms[i].error.message,
-      `invalid entry ${i} named with a reason: ${JSON.stringify(ms[i])}`);
+    check(!ms[i].id && ms[i].status === 'rejected' && ms[i].error && ms[i].error.code &&
+      ms[i].error.message, `invalid entry ${i} named with a reason: ${JSON.stringify(ms[i])}`);
+  eq([ms[1].to, ms[2].to], ['+1234', 'hello'], 'rejected entries name their input as "to"');
   const all = await req(base, 'POST', '/v1/messages', { key,
     body: { to: ['+1234', 'nope'], from: 'Test', text: 'x' } });
   errorOf(all, 422, undefined, 'to');
@@ -398,7 +401,7 @@ async function scenarios(base, key, hooks) {
   await sHealthAndMetrics(base);
   console.log('ok - /healthz and /metrics');
   await sAuth(base, key);
-  console.log('ok - 401 without a valid bearer key on every /v1 route');
+  console.log('ok - 401 without a valid bearer key, 403 for a disabled account, on every /v1 route');
   await sValidation(base, key);
   const delivered = await sSendDelivered(base, key, hooks);
   await sCyrillic(base, key);

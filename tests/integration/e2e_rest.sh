@@ -94,6 +94,7 @@ accounts:
   - {name: e2e, api_key: $KEY, webhook_secret: $SECRET, default_region: RU,
      callback_url: "http://127.0.0.1:$HOOK/hook"}
   - {name: slow, api_key: slow-key, tps: 2, default_region: RU}
+  - {name: off, api_key: off-key, default_region: RU, disabled: true}
 connectors:
   - {name: operator, type: smpp, host: 127.0.0.1, port: $SIM,
      system_id: smsgate, password: secret, window: 64}

@@ -111,6 +111,9 @@ const sg_engine_account_t *sg__rest_auth(sg_rest_t *rest, sg_http_req_t *req) {
   if (rc == SG_ENOENT)
     sg__rest_error(req, 401, "invalid_api_key", "the API key is not valid",
                    NULL, 0);
+  else if (rc == SG_EPERM)
+    sg__rest_error(req, 403, "account_disabled",
+                   "the account of this API key is disabled", NULL, 0);
   else
     sg__rest_engine_error(req, rc);
   return NULL;

@@ -106,6 +106,7 @@ static void default_parses(void **state) {
   assert_null(a->smpp.system_id);
   assert_int_equal(a->max_parts, 10);
   assert_int_equal(a->n_senders, 0);
+  assert_false(a->disabled);
 
   assert_int_equal(cfg->n_connectors, 1);
   const sg_config_connector_t *k = &cfg->connectors[0];
@@ -223,6 +224,7 @@ static const char full_yaml[] =
     "    max_parts: 6\n"
     "    default_sender: Shop\n"
     "    senders: [Shop, \"+4915112345678\"]\n"
+    "    disabled: true\n"
     "  - {name: other, password: pw2}\n"
     "connectors:\n"
     "  - name: op1\n"
@@ -330,6 +332,7 @@ static void full_example(void **state) {
   assert_int_equal(a->n_senders, 2);
   assert_string_equal(a->senders[0], "Shop");
   assert_string_equal(a->senders[1], "+4915112345678");
+  assert_true(a->disabled);
   assert_string_equal(cfg->accounts[1].password, "pw2");
   assert_null(cfg->accounts[1].api_key);
   assert_string_equal(cfg->accounts[1].default_region, "");

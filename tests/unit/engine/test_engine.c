@@ -666,6 +666,9 @@ static void list_with_invalid_numbers(void **state) {
   assert_int_equal(json_array_size(msgs), 5);
   json_t *bad = json_array_get(msgs, 1);
   assert_string_equal(json_string_value(json_object_get(bad, "input")), "123");
+  assert_string_equal(json_string_value(json_object_get(bad, "to")), "123");
+  assert_string_equal(json_string_value(json_object_get(bad, "status")),
+                      "rejected");
   assert_string_equal(
       json_string_value(json_object_get(json_object_get(bad, "error"), "code")),
       "too_short");
