@@ -427,6 +427,10 @@ int sg_cmd_serve(int argc, char **argv) {
   if (s == NULL)
     return 1;
   signal(SIGPIPE, SIG_IGN);
+  /* Over a file-size limit (ulimit -f) a write fails with EFBIG instead of
+   * killing the process: the store reports the failure, the request gets
+   * its 503, and what was acknowledged stays acknowledged. */
+  signal(SIGXFSZ, SIG_IGN);
   if (load_config(s, config) != 0) {
     sg_free(s);
     return 1;

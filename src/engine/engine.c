@@ -330,6 +330,7 @@ int sg_engine_new(uv_loop_t *loop, const sg_config_t *cfg, sg_store_t *st,
   e->cfg = cfg;
   e->st = st;
   e->store_ok = true;
+  e->store_ok_logged = true;
   sg_engine_tuning_default(&e->tun);
   e->log_level = SG_ENGINE_LOG_INFO;
   randombytes_buf(e->auth_key, sizeof e->auth_key);
@@ -621,11 +622,31 @@ static void counts_cb(sg_store_t *st, int status, const sg_store_counts_t *c,
   sg__maybe_stopped(e);
 }
 
+/* Says once when the store starts failing to commit (disk full, a file
+ * size limit, I/O errors: every write answers 503 meanwhile) and once when
+ * it commits again, with how long it failed. */
+static void log_store_health(sg_engine_t *e, int64_t now) {
+  if (e->store_ok == e->store_ok_logged)
+    return;
+  e->store_ok_logged = e->store_ok;
+  if (!e->store_ok) {
+    e->store_failing_since_ms = now;
+    sg__log(e, SG_ENGINE_LOG_ERROR,
+            "the store fails to commit: new messages are refused (503) and "
+            "receipts are left to the operator to send again until it "
+            "recovers");
+  } else {
+    sg__log(e, SG_ENGINE_LOG_WARN, "the store commits again after %lld ms",
+            (long long)(now - e->store_failing_since_ms));
+  }
+}
+
 static void tick_cb(uv_timer_t *t) {
   sg_engine_t *e = t->data;
   if (e->state != SG__RUNNING)
     return;
   int64_t now = sg__now_ms(e);
+  log_store_health(e, now);
   if (!e->maint_busy && sg_store_maintain(e->st, maint_cb, e) == 0) {
     e->maint_busy = true;
     sg__op_begin(e);

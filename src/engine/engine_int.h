@@ -156,6 +156,8 @@ struct sg_engine {
   unsigned pending_ops; /* store requests outstanding */
   unsigned handles_open;
   bool store_ok;
+  bool store_ok_logged; /* the state the log last reported */
+  int64_t store_failing_since_ms;
 
   struct sg__notifier *notifier;
 
