@@ -84,7 +84,10 @@
  * Message ids. The smsc_id of a SENT result and of a receipt are both the
  * canonical key of sg_msgid_key() (smpp/msgid.h) under id_mode (the
  * receipt's under receipt_id_mode when that is set), so the engine matches
- * them as plain strings. An id that is not valid in the mode (a non-hex id
+ * them as plain strings. In AUTO, each side (results, receipts) switches
+ * to HEX for good at its first id that is a hex number with a letter, so
+ * that an SMSC with hex ids keeps matching when an id happens to have no
+ * letter. An id that is not valid in the mode (a non-hex id
  * in HEX mode) or whose key does not fit smsc_id falls back to the NOCASE
  * key of the id. A receipt that arrives before the submit_sm_resp of its
  * part has been handled (SMSCs send deliver_sm quickly, and on another bind

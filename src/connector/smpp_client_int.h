@@ -199,9 +199,21 @@ typedef struct sg__sc_client {
   sg_conn_state_t state;
   sg_conn_stats_t stats;
   sg_smpp_client_xstats_t xstats;
+
+  /* AUTO id modes learn that a side's ids are hex from the first id with a
+   * hex letter (see sg__sc_id_mode). */
+  bool resp_ids_hex;
+  bool receipt_ids_hex;
 } sg__sc_client_t;
 
 /* ---- smpp_client.c ------------------------------------------------------ */
+
+/* The mode to key id[0..len) with: `mode` itself unless it is AUTO; in AUTO,
+ * HEX once this side has shown an id that is a hex number with a letter
+ * (*learned is then set for good), so that a later all-digit hex id is read
+ * as hex too. */
+sg_msgid_mode_t sg__sc_id_mode(sg_msgid_mode_t mode, bool *learned,
+                               const char *id, size_t len);
 
 /* Loop time (ms) and wall-clock time (Unix ms). */
 uint64_t sg__sc_now(const sg__sc_client_t *c);

@@ -70,6 +70,35 @@ static bool all_digits(const char *s, size_t n) {
   return true;
 }
 
+/* An SMSC's ids are hex when one of them is a hex number with a letter:
+ * from then on its all-digit ids (about 6% of six-digit hex numbers) are
+ * hex too, not decimal. Each side learns alone, so an SMSC that answers in
+ * hex and writes receipts in decimal keeps matching: its receipt ids never
+ * have a letter. Until the first letter, all-digit ids are read as decimal
+ * (AUTO's rule); the learning lasts as long as the connector. */
+sg_msgid_mode_t sg__sc_id_mode(sg_msgid_mode_t mode, bool *learned,
+                               const char *id, size_t len) {
+  if (mode != SG_MSGID_AUTO)
+    return mode;
+  if (*learned)
+    return SG_MSGID_HEX;
+  size_t i = len >= 2 && id[0] == '0' && (id[1] == 'x' || id[1] == 'X') ? 2 : 0;
+  bool letter = false;
+  if (len - i == 0 || len - i > SG_MSGID_HEX_DIGITS_MAX)
+    return mode;
+  for (; i < len; i++) {
+    char ch = id[i];
+    if ((ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'))
+      letter = true;
+    else if (ch < '0' || ch > '9')
+      return mode;
+  }
+  if (!letter)
+    return mode;
+  *learned = true;
+  return SG_MSGID_HEX;
+}
+
 void sg_smpp_client_id_key(const char *id, size_t len, sg_msgid_mode_t mode,
                            char out[66]) {
   out[0] = '\0';
@@ -326,8 +355,9 @@ static void on_receipt(sg__sc_bind_t *b, const sg_smpp_event_t *ev,
                      .done_ms = r.done_ms ? r.done_ms : sg__sc_wall_ms(),
                      .raw = (const char *)m->content,
                      .raw_len = m->content_len};
-  sg_msgid_mode_t mode =
-      c->cfg.receipt_id_mode_set ? c->cfg.receipt_id_mode : c->cfg.id_mode;
+  sg_msgid_mode_t mode = sg__sc_id_mode(
+      c->cfg.receipt_id_mode_set ? c->cfg.receipt_id_mode : c->cfg.id_mode,
+      &c->receipt_ids_hex, r.id, r.id_len);
   sg_smpp_client_id_key(r.id, r.id_len, mode, d.smsc_id);
   copy_addr(&d.src, m->src_ton, m->src_npi, m->src);
   copy_addr(&d.dst, m->dst_ton, m->dst_npi, m->dst);

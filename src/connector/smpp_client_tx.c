@@ -713,8 +713,12 @@ void sg__sc_on_response(sg__sc_bind_t *b, const sg_smpp_event_t *ev) {
     const char *id =
         ev->pdu != NULL ? ev->pdu->body.submit_sm_resp.message_id : "";
     char key[66] = "";
-    if (id[0] != '\0')
-      sg_smpp_client_id_key(id, strlen(id), c->cfg.id_mode, key);
+    if (id[0] != '\0') {
+      size_t n = strlen(id);
+      sg_msgid_mode_t mode =
+          sg__sc_id_mode(c->cfg.id_mode, &c->resp_ids_hex, id, n);
+      sg_smpp_client_id_key(id, n, mode, key);
+    }
     finish(c, j, SG_CONN_SENT, 0, NULL, key);
   } else {
     on_error_status(c, j, ev->command_status,

@@ -63,6 +63,7 @@ typedef struct peer {
   bool dlr_before_resp; /* write a receipt before the submit_sm_resp */
   bool receipt_decimal; /* ... with the id in decimal (resp: hex) */
   char silent_dst[21];  /* submits to it are never answered */
+  uint64_t id_base;     /* first message id (0: 0xA000) */
   uint32_t nack_status; /* PEER_NACK */
   /* What happened. */
   unsigned connections, binds, submits, temp_answered;
@@ -432,7 +433,7 @@ static void peer_on_submit(peer_t *p, sg_smpp_link_t *l,
     return;
   }
   char id[32], dec[32];
-  unsigned long long v = 0xA000 + p->next_id++;
+  unsigned long long v = (p->id_base ? p->id_base : 0xA000) + p->next_id++;
   snprintf(id, sizeof id, "%llX", v);
   snprintf(dec, sizeof dec, "%llu", v);
   if (p->dlr_before_resp && sm->registered_delivery)

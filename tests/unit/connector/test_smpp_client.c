@@ -609,6 +609,43 @@ static void test_inbound(void **state) {
   fx_free(f);
 }
 
+/* id_mode AUTO against an SMSC that answers in hex and writes receipts in
+ * decimal: ids 100F, 1010 ... 101A. 100F teaches the result side that the
+ * ids are hex, so 1010 (no letter) is keyed 4112 like its receipt's decimal
+ * id, not 1010. */
+static void test_auto_learns_hex_ids(void **state) {
+  (void)state;
+  fx_t *f = fx_new();
+  peer_start(f, PEER_SESSION);
+  f->peer.dlr_before_resp = true;
+  f->peer.receipt_decimal = true;
+  f->peer.id_base = 0x100F;
+  sg_smpp_client_config_t cfg;
+  fx_config(f, f->peer.port, &cfg);
+  assert_int_equal(cfg.id_mode, SG_MSGID_AUTO);
+  cfg.window = 1; /* in order: 100F is answered first */
+  fx_connect(f, &cfg);
+  assert_true(fx_run_until(f, fx_pred_up, NULL, 3000));
+  enum { N = 12 };
+  for (int i = 0; i < N; i++) {
+    char dst[24];
+    snprintf(dst, sizeof dst, "+4470090%04d", i);
+    sg_conn_part_t p = fx_part((uint64_t)i, dst, "report me");
+    p.want_report = true;
+    assert_int_equal(sg_connector_submit(f->c, &p), 0);
+  }
+  int want = N;
+  assert_true(fx_run_until(f, fx_pred_results, &want, 5000));
+  assert_true(fx_run_until(f, fx_pred_dlrs, &want, 5000));
+  for (int i = 0; i < N; i++) {
+    char expect[24];
+    snprintf(expect, sizeof expect, "%d", 0x100F + i);
+    assert_string_equal(f->res[i].smsc_id, expect);
+    assert_string_equal(f->dlr[i].smsc_id, expect);
+  }
+  fx_free(f);
+}
+
 /* What the SMSC may send besides plain deliver_sm receipts: a data_sm
  * receipt with TLVs only (network_error_code gives the error), a data_sm
  * MO with message_payload and SAR TLVs, an intermediate notification
@@ -1404,6 +1441,7 @@ int main(void) {
       cmocka_unit_test(test_long_modes),
       cmocka_unit_test(test_submit_fields),
       cmocka_unit_test(test_rx_variants),
+      cmocka_unit_test(test_auto_learns_hex_ids),
       cmocka_unit_test(test_dlr_flow),
       cmocka_unit_test(test_dlr_nack_and_late_ack),
       cmocka_unit_test(test_dlr_before_resp),
