@@ -26,6 +26,7 @@
 #include "core/alloc.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "engine/engine.h"
 #include "ingress/http_server.h"
 #include "ingress/rest/rest.h"
@@ -41,7 +42,8 @@ typedef struct serve {
   sg_http_server_t *http;
   sg_rest_t *rest;
   uv_signal_t sig_int, sig_term;
-  int level; /* sg_config_log_level_t */
+  int level;  /* sg_config_log_level_t */
+  int format; /* sg_config_log_format_t */
   int exit_code;
   bool stopping;
   bool forced; /* a second signal: exit without draining */
@@ -49,21 +51,24 @@ typedef struct serve {
 
 /* ---- logging ------------------------------------------------------------- */
 
-static const char *level_name(int level) {
-  static const char *names[] = {"debug", "info", "warn", "error"};
-  return level >= 0 && level <= 3 ? names[level] : "info";
-}
-
-static void log_line(serve_t *s, int level, const char *line) {
+/* One event, one line on stderr, as text or JSON (core/log.h); subsystem
+ * names the part of smsgate it comes from. */
+static void log_sub(serve_t *s, int level, const char *subsystem,
+                    const char *line) {
   if (level < s->level)
     return;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s\n",
-          tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-          tm.tm_sec, ts.tv_nsec / 1000000, level_name(level), line);
+  char buf[1024];
+  int n = sg_log_format_line(
+      buf, sizeof buf, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, level,
+      (sg_log_format_t)s->format, subsystem, line);
+  if (n > 0)
+    fwrite(buf, 1, (size_t)n, stderr);
+}
+
+static void log_line(serve_t *s, int level, const char *line) {
+  log_sub(s, level, "serve", line);
 }
 
 static void logf_(serve_t *s, int level, const char *fmt, ...)
@@ -79,19 +84,15 @@ static void logf_(serve_t *s, int level, const char *fmt, ...) {
 
 static void engine_log(void *data, sg_engine_log_level_t level,
                        const char *line) {
-  log_line(data, (int)level, line);
+  log_sub(data, (int)level, "engine", line);
 }
 
 static void sim_log(void *data, const char *line) {
-  char buf[512];
-  snprintf(buf, sizeof buf, "simulator: %s", line);
-  log_line(data, SG_CONFIG_LOG_DEBUG, buf);
+  log_sub(data, SG_CONFIG_LOG_DEBUG, "simulator", line);
 }
 
 static void http_log(void *data, const char *msg) {
-  char buf[512];
-  snprintf(buf, sizeof buf, "http: %s", msg);
-  log_line(data, SG_CONFIG_LOG_WARN, buf);
+  log_sub(data, SG_CONFIG_LOG_WARN, "http", msg);
 }
 
 /* ---- start --------------------------------------------------------------- */
@@ -341,9 +342,14 @@ static void usage(FILE *f) {
              "127.0.0.1:2776 and one connector to it, and an account 'demo'\n"
              "with the API key 'demo-key'.\n"
              "\n"
-             "  -c, --config FILE   the YAML configuration "
+             "  -c, --config FILE        the YAML configuration "
              "(docs/configuration.md)\n"
-             "  -h, --help          this help\n");
+             "  --log-level LEVEL        debug, info, warn or error "
+             "(overrides log.level)\n"
+             "  --log-format FORMAT      text or json: one JSON object a line "
+             "(overrides\n"
+             "                           log.format)\n"
+             "  -h, --help               this help\n");
 }
 
 static int load_config(serve_t *s, const char *path) {
@@ -362,7 +368,21 @@ static int load_config(serve_t *s, const char *path) {
   return rc == 0 ? 0 : -1;
 }
 
-static int parse_args(int argc, char **argv, const char **config) {
+/* What the command line says beside the configuration; -1: not given. */
+typedef struct serve_args {
+  const char *config;
+  int log_level;
+  int log_format;
+} serve_args_t;
+
+static int bad_value(const char *opt, const char *v, const char *want) {
+  fprintf(stderr, "smsgate serve: %s '%s': must be %s\n", opt, v, want);
+  return 2;
+}
+
+static int parse_args(int argc, char **argv, serve_args_t *a) {
+  a->config = NULL;
+  a->log_level = a->log_format = -1;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
       usage(stdout);
@@ -370,7 +390,21 @@ static int parse_args(int argc, char **argv, const char **config) {
     }
     if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
         i + 1 < argc) {
-      *config = argv[++i];
+      a->config = argv[++i];
+      continue;
+    }
+    if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
+      sg_log_level_t l;
+      if (sg_log_level_parse(argv[++i], &l) != 0)
+        return bad_value("--log-level", argv[i], "debug, info, warn or error");
+      a->log_level = (int)l;
+      continue;
+    }
+    if (strcmp(argv[i], "--log-format") == 0 && i + 1 < argc) {
+      sg_log_format_t f;
+      if (sg_log_format_parse(argv[++i], &f) != 0)
+        return bad_value("--log-format", argv[i], "text or json");
+      a->log_format = (int)f;
       continue;
     }
     fprintf(stderr, "smsgate serve: unknown or incomplete option '%s'\n\n",
@@ -419,8 +453,8 @@ static void cleanup(serve_t *s) {
 }
 
 int sg_cmd_serve(int argc, char **argv) {
-  const char *config = NULL;
-  int rc = parse_args(argc, argv, &config);
+  serve_args_t args;
+  int rc = parse_args(argc, argv, &args);
   if (rc >= 0)
     return rc;
   serve_t *s = sg_calloc(1, sizeof *s);
@@ -431,11 +465,13 @@ int sg_cmd_serve(int argc, char **argv) {
    * killing the process: the store reports the failure, the request gets
    * its 503, and what was acknowledged stays acknowledged. */
   signal(SIGXFSZ, SIG_IGN);
-  if (load_config(s, config) != 0) {
+  s->format = args.log_format >= 0 ? args.log_format : SG_LOG_TEXT;
+  if (load_config(s, args.config) != 0) {
     sg_free(s);
     return 1;
   }
-  s->level = (int)s->cfg->log.level;
+  s->level = args.log_level >= 0 ? args.log_level : (int)s->cfg->log.level;
+  s->format = args.log_format >= 0 ? args.log_format : (int)s->cfg->log.format;
   uv_loop_init(&s->loop);
   if (run(s) != 0)
     s->exit_code = 1;

@@ -26,7 +26,7 @@ trap 'exit 130' INT TERM
 
 fail() {
   echo "FAIL: $*" >&2
-  [ -f "$T/gw.log" ] && { echo "--- gw.log" >&2; tail -n 30 "$T/gw.log" >&2; }
+  [ -f "$T/gw.err" ] && { echo "--- gw.err" >&2; tail -n 30 "$T/gw.err" >&2; }
   exit 1
 }
 
@@ -56,12 +56,12 @@ log: {level: warn}
 EOF
 
 # 1,200 KB: the schema and a few ten-part messages fit, then the WAL is full.
-(ulimit -S -f 1200 && exec "$BIN" serve -c "$T/gw.yaml") >"$T/gw.log" 2>&1 &
+(ulimit -S -f 1200 && exec "$BIN" serve -c "$T/gw.yaml" --log-format json) >"$T/gw.log" 2>"$T/gw.err" &
 GW=$!
 PIDS+=($GW)
 
 # The checks, in node (the only peer this test needs).
-BASE="http://127.0.0.1:$HTTP" KEY=$KEY GW=$GW LOG="$T/gw.log" node - <<'EOF' || fail "checks failed"
+BASE="http://127.0.0.1:$HTTP" KEY=$KEY GW=$GW LOG="$T/gw.err" node - <<'EOF' || fail "checks failed"
 const http = require('http');
 const { execFileSync } = require('child_process');
 const fs = require('fs');
@@ -150,6 +150,14 @@ async function all() {
   });
   await until('the recovery log line', () => /the store commits again/.test(fs.readFileSync(LOG, 'utf8')));
   console.log('ok - recovered without a restart; every accepted message reached the SMSC');
+  // --log-format json: every line one JSON object, with level and subsystem.
+  const lines = fs.readFileSync(LOG, 'utf8').split('\n').filter((l) => l);
+  const events = lines.map((l) => { try { return JSON.parse(l); } catch (e) { check(false, `not JSON: ${l}`); } });
+  const failing = events.find((e) => /the store fails to commit/.test(e.msg));
+  check(failing.level === 'error' && failing.subsystem === 'engine' && /Z$/.test(failing.time),
+    `the failure event: ${JSON.stringify(failing)}`);
+  check(events.find((e) => /commits again/.test(e.msg)).level === 'warn', 'the recovery event is a warning');
+  console.log(`ok - ${events.length} log lines, each a JSON object`);
 })().catch((e) => { console.error(e); process.exit(1); });
 EOF
 
