@@ -149,6 +149,8 @@ async function sHealthAndMetrics(base) {
   const h = await req(base, 'GET', '/healthz');
   eq(h.status, 200, '/healthz');
   eq(h.json.status, 'ok', '/healthz status');
+  const r = await req(base, 'GET', '/readyz');
+  eq([r.status, r.json.status], [200, 'ready'], '/readyz');
   const m = await req(base, 'GET', '/metrics');
   eq(m.status, 200, '/metrics');
   check(/^text\/plain/.test(m.headers['content-type']), 'metrics content type');

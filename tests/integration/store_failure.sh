@@ -127,6 +127,9 @@ async function all() {
   check(Number(r.headers['retry-after']) >= 1, 'Retry-After on the 503');
   const h = await req('GET', '/healthz');
   check(h.status === 503 && h.json.status === 'unavailable', `healthz while failing: ${h.status} ${h.text}`);
+  const rz = await req('GET', '/readyz');
+  check(rz.status === 503 && rz.json.status === 'not_ready' && /store/.test(rz.json.reason),
+    `readyz while failing: ${rz.status} ${rz.text}`);
   console.log(`ok - ${accepted.length} accepted, then 503 store_failed with Retry-After; healthz 503`);
 
   const listed = await all();
@@ -137,6 +140,7 @@ async function all() {
 
   execFileSync('prlimit', ['--pid', GW, '--fsize=unlimited:']);
   await until('recovery', async () => (await req('GET', '/healthz')).json.status === 'ok');
+  check((await req('GET', '/readyz')).status === 200, 'readyz 200 after recovery');
   const again = await req('POST', '/v1/messages', { to: '+79009999999', text: 'after' });
   check(again.status === 202, `202 after recovery: ${again.text}`);
   await until('the recovered message delivered', async () =>

@@ -143,6 +143,22 @@ static void healthz_cb(sg_http_req_t *req, void *data) {
   sg__rest_json(req, takes ? 200 : 503, o);
 }
 
+/* ---- /readyz ------------------------------------------------------------- */
+
+/* For a load balancer or an orchestrator: 200 only when a message sent now
+ * would go out now (running, the store committing, a connector up); else
+ * 503 with the reason. /healthz stays 200 while messages are still taken. */
+static void readyz_cb(sg_http_req_t *req, void *data) {
+  sg_rest_t *rest = data;
+  sg_engine_health_t h;
+  memset(&h, 0, sizeof(h));
+  sg_engine_health(rest->engine, &h);
+  json_t *o = h.ok ? json_pack("{s:s}", "status", "ready")
+                   : json_pack("{s:s, s:s}", "status", "not_ready", "reason",
+                               h.reason);
+  sg__rest_json(req, h.ok ? 200 : 503, o);
+}
+
 /* ---- registration -------------------------------------------------------- */
 
 static const struct {
@@ -156,6 +172,7 @@ static const struct {
     {"GET", "/v1/messages/{id}", sg__rest_get_cb},
     {"DELETE", "/v1/messages/{id}", sg__rest_cancel_cb},
     {"GET", "/healthz", healthz_cb},
+    {"GET", "/readyz", readyz_cb},
     {"GET", "/metrics", sg__rest_metrics_cb},
 };
 
