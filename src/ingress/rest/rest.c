@@ -1,6 +1,6 @@
 /* rest.c - the REST API's registration on the HTTP server, its
  * authentication (Authorization: Bearer <api key>), the way every error is
- * answered, and /healthz.
+ * answered, /healthz and /readyz.
  *
  * Handlers run on the loop and never block: authentication is a keyed-hash
  * look-up in the engine, everything else goes to the engine and is
