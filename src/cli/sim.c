@@ -64,6 +64,12 @@ static void usage(FILE *f) {
       "  --dlr-mix MIX       outcomes, e.g. DELIVRD=90,UNDELIV=5,EXPIRED=3,"
       "REJECTD=2\n"
       "                      (STAT=weight[:err]; default DELIVRD=100)\n"
+      "  --receipt-retries N send a refused or unanswered receipt again, up "
+      "to N\n"
+      "                      times (default 5; 0: never)\n"
+      "  --receipt-retry-delay MS  first wait before that, doubling up to "
+      "60 s\n"
+      "                      (default 1000)\n"
       "  --throttle F        fraction of submits answered ESME_RTHROTTLED\n"
       "  --latency MS        delay before every response (default 0)\n"
       "  --drop-prob P       probability per request of dropping the "
@@ -135,6 +141,8 @@ static int number_option(const char *o, const char *v, sg_sim_smsc_config_t *c,
   UOPT("--window", 8192, c->window)
   UOPT("--id-start", ~0ul, c->id_start)
   UOPT("--dlr-delay", U32, c->dlr_delay_ms)
+  UOPT("--receipt-retries", 255, c->receipt_retries)
+  UOPT("--receipt-retry-delay", U32, c->receipt_retry_ms)
   UOPT("--latency", U32, c->latency_ms)
   UOPT("--drop-every", ~0ul, c->drop_every)
   UOPT("--enquire-link", U32, c->enquire_link_interval_ms)

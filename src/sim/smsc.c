@@ -145,6 +145,8 @@ void sg_sim_smsc_config_default(sg_sim_smsc_config_t *cfg) {
   cfg->bind_timeout_ms = s.bind_timeout_ms;
   cfg->response_timeout_ms = s.response_timeout_ms;
   cfg->max_pending_receipts = 1000000;
+  cfg->receipt_retries = 5;
+  cfg->receipt_retry_ms = 1000;
 }
 
 static bool prob_ok(double p) {
@@ -629,6 +631,8 @@ void sg_sim_smsc_free(sg_sim_smsc_t *sim) {
   if (sim->record != NULL)
     fclose(sim->record);
   sg__sim_ring_free(&sim->receipts);
+  sg_free(sim->inflight);
+  sg_free(sim->inflight_free);
   sg__sim_ring_free(&sim->resps);
   sg__sim_ring_free(&sim->mos);
   sg_smpp_link_tls_free(sim->tls);

@@ -123,6 +123,12 @@ typedef struct sg_sim_smsc_config {
   /* Receipts that may wait at once (for a busy or absent receiver);
    * beyond it new ones are dropped and counted. Default 1,000,000. */
   size_t max_pending_receipts;
+  /* A receipt answered with an error, or left unanswered (timeout, the
+   * connection closed), is sent again, as SMSCs do: up to receipt_retries
+   * more times (default 5; 0: never), after receipt_retry_ms doubling each
+   * time up to 60 s (default 1000). */
+  uint32_t receipt_retries;
+  uint32_t receipt_retry_ms;
   /* One line per bind, unbind, drop and error; NULL: silent. */
   void (*log_cb)(void *user, const char *line);
   void *log_user;
@@ -152,6 +158,7 @@ typedef struct sg_sim_smsc_stats {
   uint64_t receipts_sent;    /* deliver_sm receipts written */
   uint64_t receipts_acked;   /* answered ESME_ROK */
   uint64_t receipts_failed;  /* answered with an error, or no answer */
+  uint64_t receipts_retried; /* of those, queued to be sent again */
   uint64_t receipts_pending; /* waiting (delay, busy or absent receiver) */
   uint64_t receipts_dropped; /* over max_pending_receipts */
   uint64_t mo_sent;          /* MO deliver_sm written (parts) */

@@ -181,6 +181,7 @@ int sg_sim_smsc_stats_json(const sg_sim_smsc_t *sim, bool final, char *buf,
   U(receipts_sent);
   U(receipts_acked);
   U(receipts_failed);
+  U(receipts_retried);
   U(receipts_pending);
   U(receipts_dropped);
   U(mo_sent);

@@ -152,6 +152,7 @@ void sg__sim_queue_receipt(sg_sim_smsc_t *sim, const sg__sim_conn_t *c,
   e->gen = c->gen;
   e->acct = c->acct;
   e->mix = mix;
+  e->tries = 0;
   e->src = *src;
   e->dst = *dst;
   e->text_len = receipt_text(e->text, data_coding, sm, sm_len, udhi);
@@ -170,6 +171,54 @@ static void receipt_date(sg_sim_smsc_t *sim, int64_t secs,
     sim->date_valid = true;
   }
   *out = sim->date;
+}
+
+/* ---- receipts in flight -------------------------------------------------- */
+
+/* Keeps a copy of a receipt being written; returns its slot, or -1 when
+ * out of memory (it is then sent without the chance of a second try). */
+static long inflight_take(sg_sim_smsc_t *sim, const sg__sim_receipt_t *e) {
+  if (sim->inflight_nfree == 0) {
+    uint32_t cap = sim->inflight_cap ? sim->inflight_cap * 2 : 64;
+    sg__sim_receipt_t *r = sg_realloc(sim->inflight, cap * sizeof *r);
+    if (r == NULL)
+      return -1;
+    sim->inflight = r;
+    uint32_t *f = sg_realloc(sim->inflight_free, cap * sizeof *f);
+    if (f == NULL)
+      return -1;
+    sim->inflight_free = f;
+    for (uint32_t i = cap; i > sim->inflight_cap; i--)
+      f[sim->inflight_nfree++] = i - 1;
+    sim->inflight_cap = cap;
+  }
+  uint32_t slot = sim->inflight_free[--sim->inflight_nfree];
+  sim->inflight[slot] = *e;
+  return (long)slot;
+}
+
+static void inflight_release(sg_sim_smsc_t *sim, uint32_t slot) {
+  sim->inflight_free[sim->inflight_nfree++] = slot;
+}
+
+/* A receipt refused or left unanswered goes back into the queue, later,
+ * while it has tries left. */
+static void redeliver(sg_sim_smsc_t *sim, const sg__sim_receipt_t *e) {
+  if (e->tries >= sim->cfg.receipt_retries ||
+      sim->receipts.count >= sim->cfg.max_pending_receipts)
+    return;
+  sg__sim_receipt_t *n = sg__sim_ring_push(&sim->receipts);
+  if (n == NULL) {
+    sim->st.receipts_dropped++;
+    return;
+  }
+  *n = *e;
+  uint64_t delay = sim->cfg.receipt_retry_ms;
+  for (unsigned i = 0; i < e->tries && delay < 60000; i++)
+    delay *= 2;
+  n->tries = (uint8_t)(e->tries + 1);
+  n->due = uv_now(sim->loop) + (delay < 60000 ? delay : 60000);
+  sim->st.receipts_retried++;
 }
 
 /* Builds and sends one receipt. Returns the send result (SG_EBUSY when the
@@ -212,9 +261,14 @@ static long send_receipt(sg_sim_smsc_t *sim, sg__sim_conn_t *c,
   uint8_t nec[3] = {3, (uint8_t)(err >> 8), (uint8_t)err};
   if (err != 0)
     sg_smpp_tlv_set_bytes(p, SG_SMPP_TLV_NETWORK_ERROR_CODE, nec, sizeof nec);
-  long seq = sg_smpp_link_send(c->link, p, SG__SIM_CTX_RECEIPT);
+  long slot = inflight_take(sim, e);
+  void *ctx = slot < 0 ? SG__SIM_CTX_RECEIPT
+                       : (void *)(SG__SIM_CTX_INFLIGHT + (uintptr_t)slot);
+  long seq = sg_smpp_link_send(c->link, p, ctx);
   if (seq > 0)
     sim->st.receipts_sent++;
+  else if (slot >= 0)
+    inflight_release(sim, (uint32_t)slot);
   return seq;
 }
 
@@ -428,7 +482,19 @@ void sg__sim_on_response(sg__sim_conn_t *c, const sg_smpp_event_t *ev) {
   sg_sim_smsc_t *sim = c->sim;
   bool ok = ev->type == SG_SMPP_EV_RESPONSE &&
             ev->command_status == SG_SMPP_ESME_ROK && ev->error == 0;
-  if (ev->ctx == SG__SIM_CTX_RECEIPT) {
+  uintptr_t ctx = (uintptr_t)ev->ctx;
+  if (ctx >= SG__SIM_CTX_INFLIGHT &&
+      ctx - SG__SIM_CTX_INFLIGHT < sim->inflight_cap) {
+    uint32_t slot = (uint32_t)(ctx - SG__SIM_CTX_INFLIGHT);
+    sg__sim_receipt_t e = sim->inflight[slot];
+    inflight_release(sim, slot);
+    if (ok) {
+      sim->st.receipts_acked++;
+    } else {
+      sim->st.receipts_failed++;
+      redeliver(sim, &e);
+    }
+  } else if (ev->ctx == SG__SIM_CTX_RECEIPT) {
     if (ok)
       sim->st.receipts_acked++;
     else

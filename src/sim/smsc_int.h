@@ -51,6 +51,7 @@ typedef struct sg__sim_receipt {
   uint32_t slot, gen; /* the connection the message came on */
   uint16_t acct;      /* its system_id */
   uint8_t mix;        /* index into dlr_mix: the outcome */
+  uint8_t tries;      /* times sent and refused or left unanswered */
   uint8_t text_len;
   sg__sim_addr_t src; /* of the submitted message */
   sg__sim_addr_t dst;
@@ -78,9 +79,11 @@ typedef struct sg__sim_mo {
   uint8_t short_message[SG_SEG_UDH_MAX + SG_SEG_UD_MAX];
 } sg__sim_mo_t;
 
-/* Request contexts of our deliver_sm, told apart in response events. */
+/* Request contexts of our deliver_sm, told apart in response events: a
+ * receipt's is SG__SIM_CTX_INFLIGHT + its slot in sim->inflight. */
 #define SG__SIM_CTX_RECEIPT ((void *)1)
 #define SG__SIM_CTX_MO ((void *)2)
+#define SG__SIM_CTX_INFLIGHT ((uintptr_t)16)
 
 /* ---- Connections and accounts -------------------------------------------- */
 
@@ -128,6 +131,11 @@ struct sg_sim_smsc {
   uint16_t n_accts;
 
   sg__sim_ring_t receipts; /* sg__sim_receipt_t, by due time */
+  /* Receipts written and not answered yet, kept to be sent again if they
+   * are refused or left unanswered; free slots on a stack. */
+  sg__sim_receipt_t *inflight;
+  uint32_t *inflight_free;
+  uint32_t inflight_cap, inflight_nfree;
   sg__sim_ring_t resps;    /* sg__sim_resp_t, by due time */
   sg__sim_ring_t mos;      /* sg__sim_mo_t */
   uint64_t next_id;

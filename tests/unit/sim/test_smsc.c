@@ -382,6 +382,48 @@ static void test_receipt_waits_for_receiver(void **state) {
   free_fx(f);
 }
 
+/* A receipt refused by the ESME is sent again after receipt_retry_ms, as
+ * an SMSC does, until it is taken or its tries run out. */
+static void test_receipt_sent_again_when_refused(void **state) {
+  (void)state;
+  fx_t *f = new_fx();
+  f->cfg.dlr_delay_ms = 0;
+  f->cfg.receipt_retry_ms = 50;
+  f->cfg.receipt_retries = 2;
+  start_sim(f);
+  bind_client(f, &f->a, SG_SMPP_BIND_TRX, "esme", "");
+  f->a.deliver_status = SG_SMPP_ESME_RX_T_APPN;
+  submit(f, &f->a, "79001234567", 0, 0, 1, "again", 5);
+  assert_true(TC_RUN_UNTIL(&f->loop, f->a.n_deliver == 1, 3000));
+  f->a.deliver_status = SG_SMPP_ESME_ROK;
+  assert_true(TC_RUN_UNTIL(&f->loop, f->a.n_deliver == 2, 3000));
+  assert_string_equal(f->a.deliver[0].receipted_message_id, "1000");
+  assert_string_equal(f->a.deliver[1].receipted_message_id, "1000");
+  sg_sim_smsc_stats_t st;
+  assert_true(TC_RUN_UNTIL(&f->loop, ({
+    sg_sim_smsc_stats(f->sim, &st);
+    st.receipts_acked == 1;
+  }),
+                           3000));
+  assert_int_equal(st.receipts_failed, 1);
+  assert_int_equal(st.receipts_retried, 1);
+
+  /* Refused every time: the first try and two more, then given up. */
+  f->a.deliver_status = SG_SMPP_ESME_RSYSERR;
+  submit(f, &f->a, "79001234567", 0, 0, 1, "never", 5);
+  assert_true(TC_RUN_UNTIL(&f->loop, f->a.n_deliver == 5, 3000));
+  for (int i = 2; i < 5; i++)
+    assert_string_equal(f->a.deliver[i].receipted_message_id, "1001");
+  /* 50 + 100 ms and more: nothing else comes. */
+  assert_false(TC_RUN_UNTIL(&f->loop, f->a.n_deliver > 5, 400));
+  assert_int_equal(f->a.n_deliver, 5);
+  sg_sim_smsc_stats(f->sim, &st);
+  assert_int_equal(st.receipts_failed, 4);
+  assert_int_equal(st.receipts_retried, 3);
+  assert_int_equal(st.receipts_pending, 0);
+  free_fx(f);
+}
+
 /* ---- faults -------------------------------------------------------------- */
 
 static void test_throttle_fraction(void **state) {
@@ -768,6 +810,7 @@ int main(void) {
       cmocka_unit_test(test_receipt_failures_and_failure_only),
       cmocka_unit_test(test_receipt_to_receiver_bind),
       cmocka_unit_test(test_receipt_waits_for_receiver),
+      cmocka_unit_test(test_receipt_sent_again_when_refused),
       cmocka_unit_test(test_throttle_fraction),
       cmocka_unit_test(test_drop_on_command),
       cmocka_unit_test(test_drop_every_n),
