@@ -8,7 +8,10 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-fast test-asan fuzz bench format clean
+PREFIX ?= /usr/local
+DEB_BUILD ?= build-deb
+
+.PHONY: all deps build run test test-fast test-asan fuzz bench format clean install deb docker
 
 all: build
 
@@ -49,8 +52,28 @@ fuzz: deps
 bench: build
 	@scripts/bench.sh $(BUILD)
 
+# Installs under PREFIX (DESTDIR for staging): the program, its manual page,
+# the systemd unit, the docs; as root without DESTDIR also the smsgate user
+# and PREFIX's etc/smsgate/smsgate.yaml with random keys (never overwritten).
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	  conf=$$( [ "$(PREFIX)" = /usr ] && echo /etc || echo $(PREFIX)/etc )/smsgate/smsgate.yaml; \
+	  $(PREFIX)/share/smsgate/postinst.sh $$conf $(PREFIX)/share/smsgate/smsgate.yaml; \
+	fi
+
+# A Debian package from a Release build: $(DEB_BUILD)/smsgate_<version>_<arch>.deb
+deb: deps
+	@[ -f $(DEB_BUILD)/CMakeCache.txt ] || cmake -S . -B $(DEB_BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build $(DEB_BUILD) -j $(JOBS)
+	@scripts/deb.sh $(DEB_BUILD)
+
+# The container image (Dockerfile), where a builder is available.
+docker:
+	docker build -t smsgate:$$(sed -n 's/^project(smsgate VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt) .
+
 format:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'src/*.cc' 'tests/*.[ch]' 'bench/*.[ch]')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(DEB_BUILD)

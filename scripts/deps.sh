@@ -20,8 +20,10 @@ done
 
 # Node.js may come from Debian (nodejs + npm) or already be on the machine
 # with its own npm; only the commands matter.
-command -v node >/dev/null 2>&1 || missing+=(nodejs)
-command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ "${SG_DEPS_BUILD_ONLY:-0}" != 1 ]; then
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+fi
 
 if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}"
@@ -30,6 +32,9 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# SG_DEPS_BUILD_ONLY=1 (the container build): the build's packages only.
+[ "${SG_DEPS_BUILD_ONLY:-0}" = 1 ] && exit 0
 
 # JS test peers (node-smpp and friends), pinned by package-lock.json.
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -19,6 +19,8 @@ static const sg_cli_command_t commands[] = {
      sg_cmd_send},
     {"status", "show a message of a running gateway (status, parts, events)",
      sg_cmd_status},
+    {"config", "check a configuration file, or print the built-in one",
+     sg_cmd_config},
     {"version", "print the version", cmd_version},
     {"help", "list the subcommands, or show one's help", cmd_help},
 };

@@ -110,32 +110,45 @@ async function all() {
   await until('the gateway', async () => {
     try { return (await req('GET', '/healthz')).json.status === 'ok'; } catch (e) { return false; }
   });
-  const text = 'x'.repeat(1500); // ten parts: the WAL fills in a few messages
+  // Ten parts a message: the WAL fills in a few. A checkpoint may let a
+  // write or two through again (the WAL restarts at its beginning) until
+  // the database file itself is at the limit: send until a 503 comes and
+  // /healthz and /readyz both say the store is failing.
+  const text = 'x'.repeat(1500);
   const accepted = [];
-  let refused = null;
-  for (let i = 0; i < 400 && !refused; i++) {
+  const refused = [];
+  let down = false;
+  for (let i = 0; i < 400 && !down; i++) {
     const to = `+7900123${String(i).padStart(4, '0')}`;
     const r = await req('POST', '/v1/messages', { to, text });
-    if (r.status === 202) accepted.push(r.json.messages[0].id);
-    else refused = { to, r };
+    if (r.status === 202) {
+      accepted.push(r.json.messages[0].id);
+      continue;
+    }
+    refused.push(to);
+    check(r.status === 503, `503 when the store fails, got ${r.status}: ${r.text}`);
+    check(r.json && r.json.error && r.json.error.code === 'store_failed',
+      `error code store_failed: ${r.text}`);
+    check(Number(r.headers['retry-after']) >= 1, 'Retry-After on the 503');
+    const h = await req('GET', '/healthz');
+    const rz = await req('GET', '/readyz');
+    if (h.status === 503) {
+      check(h.json.status === 'unavailable', `healthz while failing: ${h.text}`);
+      if (rz.status === 503) {
+        check(rz.json.status === 'not_ready' && /store/.test(rz.json.reason),
+          `readyz while failing: ${rz.text}`);
+        down = true;
+      }
+    }
   }
-  check(refused, 'the store never failed: the file-size limit had no effect');
+  check(down, `the store never stayed failing (${refused.length} refused): the file-size limit had no effect`);
   check(accepted.length > 0, 'no message was accepted before the store failed');
-  const r = refused.r;
-  check(r.status === 503, `503 when the store fails, got ${r.status}: ${r.text}`);
-  check(r.json && r.json.error && r.json.error.code === 'store_failed',
-    `error code store_failed: ${r.text}`);
-  check(Number(r.headers['retry-after']) >= 1, 'Retry-After on the 503');
-  const h = await req('GET', '/healthz');
-  check(h.status === 503 && h.json.status === 'unavailable', `healthz while failing: ${h.status} ${h.text}`);
-  const rz = await req('GET', '/readyz');
-  check(rz.status === 503 && rz.json.status === 'not_ready' && /store/.test(rz.json.reason),
-    `readyz while failing: ${rz.status} ${rz.text}`);
-  console.log(`ok - ${accepted.length} accepted, then 503 store_failed with Retry-After; healthz 503`);
+  console.log(`ok - ${accepted.length} accepted, ${refused.length} refused with 503 store_failed ` +
+    'and Retry-After; healthz and readyz 503');
 
   const listed = await all();
   check(listed.length === accepted.length, `stored ${listed.length}, accepted ${accepted.length}`);
-  check(!listed.some((m) => m.to === refused.to), 'the refused message is not stored');
+  check(!listed.some((m) => refused.includes(m.to)), 'a refused message is stored');
   await until('the log line', () => /the store fails to commit/.test(fs.readFileSync(LOG, 'utf8')));
   console.log('ok - the refused message changed nothing; the failure is logged');
 
