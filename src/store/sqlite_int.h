@@ -28,9 +28,6 @@
   X(BEGIN_READ, "BEGIN")                                                       \
   X(COMMIT, "COMMIT")                                                          \
   X(ROLLBACK, "ROLLBACK")                                                      \
-  X(SAVEPOINT, "SAVEPOINT req")                                                \
-  X(RELEASE, "RELEASE req")                                                    \
-  X(ROLLBACK_TO, "ROLLBACK TO req")                                            \
   X(IDEM_GET, "SELECT request_hash, response, expires_ms FROM "                \
               "idempotency_keys WHERE account_id = ?1 AND key = ?2")           \
   X(IDEM_DEL,                                                                  \
@@ -208,8 +205,9 @@ sg_msg_status_t sg__sq_col_status(sqlite3_stmt *s, int i);
 
 /* Runs one write request inside the group's transaction (sqlite_write.c).
  * Returns 0 or a request error (SG_EEXIST, SG_ENOENT, SG_ESTATE,
- * SG_ENOMEM): its writes are rolled back to the request's savepoint; or
- * SG_EIO: the whole transaction fails. */
+ * SG_ENOMEM), whose rows the writer undoes (sqlite.c, run_requests); or
+ * SG_EIO: the whole transaction fails. It must not depend on what it
+ * finds in r->out, which is cleared before every run. */
 int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
 
 /* Runs one read request on a reader connection (sqlite_read.c). */

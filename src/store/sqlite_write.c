@@ -5,9 +5,10 @@
  * derived again (sg_store_status_derive), and a changed message status gets
  * its own event and, when asked for, its webhook, all in the same
  * transaction. A request returns a request-level error (SG_EEXIST,
- * SG_ENOENT, SG_ESTATE, SG_ENOMEM), whose rows the caller rolls back to the
- * request's savepoint, or SG_EIO, which fails the whole transaction. This
- * file must never begin or end a transaction nor touch the loop.
+ * SG_ENOENT, SG_ESTATE, SG_ENOMEM), whose rows the writer undoes (it runs
+ * the group again without the request), or SG_EIO, which fails the whole
+ * transaction. This file must never begin or end a transaction nor touch
+ * the loop.
  */
 #include <stdio.h>
 #include <string.h>

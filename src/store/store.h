@@ -210,6 +210,8 @@ typedef struct sg_store_stats {
   uint64_t checkpoints;     /* SQLite: times the log went back to the file */
   unsigned pending_writes;  /* queued, not yet taken by the writer */
   unsigned pending_reads;
+  uint64_t reruns; /* SQLite: groups run again to undo a request that failed
+                      after writing (see sg_store_submit's atomicity) */
 } sg_store_stats_t;
 void sg_store_get_stats(sg_store_t *st, sg_store_stats_t *stats);
 
@@ -241,7 +243,7 @@ int sg_store_password_verify(const char *hash, const char *pw, size_t len);
 
 /* ---- submitting messages ----------------------------------------------- */
 
-#define SG_STORE_BATCH_MAX 1000 /* messages in one sg_store_submit */
+#define SG_STORE_BATCH_MAX 10000 /* messages in one sg_store_submit */
 #define SG_STORE_NAME_MAX 64    /* connector names */
 
 /* One part (segment) of a message, already encoded (core/segment.h). */
@@ -312,7 +314,9 @@ typedef void (*sg_store_submit_cb)(sg_store_t *st, int status,
 
 /* Stores the messages of a batch with their parts and a first event each
  * ('queued', or 'scheduled' when send_at_ms is later than now), all in one
- * transaction, and the idempotency record with them. Fails at once with
+ * transaction, and the idempotency record with them: however many messages
+ * it has, a batch is stored whole or, on any error, not at all. Fails at
+ * once with
  * SG_EINVAL (an id that is not a ULID, a recipient that is not E.164, no
  * parts, a part without a connector or user data, counts over the maxima),
  * SG_EBUSY (queue full), SG_ECLOSED, SG_ENOMEM. */

@@ -69,6 +69,7 @@ struct sg__store_req {
   sg__any_cb cb;
   void *data;
   sg__arena_t arena;
+  bool rerun_skip; /* SQLite writer: left out when its group runs again */
   union {
     sg_store_batch_t submit; /* deep copy */
     struct {
