@@ -157,6 +157,7 @@ static void conn_close(sg__sq_conn_t *c) {
   for (int i = 0; i < SG__SQ_INBOUND_VARIANTS; i++)
     sqlite3_finalize(c->inbound[i]);
   sqlite3_close_v2(c->db);
+  sg__jbuf_free(&c->json);
   memset(c, 0, sizeof *c);
 }
 

@@ -165,6 +165,7 @@ typedef struct sg__sq_conn {
   sqlite3_stmt *q[SG__Q_COUNT];
   sqlite3_stmt *list[SG__SQ_LIST_VARIANTS];
   sqlite3_stmt *inbound[SG__SQ_INBOUND_VARIANTS];
+  sg__jbuf_t json; /* the writer's webhook payloads, reused */
 } sg__sq_conn_t;
 
 /* The fault-injecting VFS (sqlite_fault.c). */

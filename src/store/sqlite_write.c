@@ -151,12 +151,11 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
   m->ev.error_code = code;
   m->ev.detail = why->detail;
   m->ev.time_ms = now;
-  const uint8_t *body;
-  size_t len;
-  if ((rc = sg__store_status_payload(a, &m->ev, &body, &len)) < 0)
+  if ((rc = sg__store_status_payload(&c->json, &m->ev)) < 0)
     return rc;
   return insert_webhook(c, m->account_id, m->ev.message_id, event_id, NULL,
-                        m->callback_url, body, len, now);
+                        m->callback_url, (const uint8_t *)c->json.p,
+                        c->json.len, now);
 }
 
 /* Derives the status of message mid again after one of its parts changed
@@ -872,12 +871,11 @@ static int run_inbound(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   int rc = step_rc(s);
   if (rc < 0 || r->in.inbound.webhook_url == NULL)
     return rc;
-  const uint8_t *body;
-  size_t len;
-  if ((rc = sg__store_inbound_payload(&r->arena, m, &body, &len)) < 0)
+  if ((rc = sg__store_inbound_payload(&c->json, m)) < 0)
     return rc;
   rc = insert_webhook(c, m->account_id, NULL, 0, m->id,
-                      r->in.inbound.webhook_url, body, len, now);
+                      r->in.inbound.webhook_url, (const uint8_t *)c->json.p,
+                      c->json.len, now);
   r->out.id = rc == 0 ? sqlite3_last_insert_rowid(c->db) : 0;
   return rc;
 }
