@@ -85,7 +85,7 @@
     "SELECT message_id, seq, status, attempts FROM parts WHERE id = ?1")       \
   X(PART_SENT, "UPDATE parts SET status = 'sent', smsc_id = ?2, error_code "   \
                "= NULL, error = NULL, lease_until_ms = NULL, updated_ms = "    \
-               "?3 WHERE id = ?1")                                             \
+               "?3, smsc_raw = ?4 WHERE id = ?1")                              \
   X(PART_RETRY, "UPDATE parts SET status = 'queued', next_attempt_ms = ?2, "   \
                 "connector = COALESCE(?3, connector), error_code = ?4, "       \
                 "error = ?5, lease_until_ms = NULL, updated_ms = ?6 "          \
@@ -131,14 +131,19 @@
   X(APIKEY_REVOKE, "UPDATE api_keys SET revoked_ms = ?2 WHERE id = ?1 AND "    \
                    "revoked_ms IS NULL")                                       \
   X(R_MESSAGE, "SELECT " SG__SQ_MSG_COLS " FROM messages WHERE id = ?1")       \
-  X(R_PARTS, "SELECT id, seq, connector, status, smsc_id, error_code, "        \
-             "error, attempts, next_attempt_ms, updated_ms FROM parts WHERE "  \
+  X(R_PARTS, "SELECT id, seq, connector, status, coalesce(smsc_raw, "        \
+             "smsc_id), error_code, error, attempts, next_attempt_ms, "        \
+             "updated_ms FROM parts WHERE "                                    \
              "message_id = ?1 ORDER BY seq")                                   \
   X(R_EVENTS, "SELECT id, part_seq, status, error_code, detail, time_ms "      \
               "FROM events WHERE message_id = ?1 ORDER BY id")                 \
   X(R_COUNT_MSGS, "SELECT status, count(*) FROM messages GROUP BY status")     \
   X(R_COUNT_PARTS, "SELECT status, count(*) FROM parts GROUP BY status")       \
-  X(R_COUNT_WH, "SELECT status, count(*) FROM webhooks GROUP BY status")       \
+  X(R_COUNT_WH,                                                                \
+    "SELECT (SELECT count(*) FROM webhooks INDEXED BY webhooks_due WHERE "     \
+    "status = 'pending'), (SELECT count(*) FROM webhooks INDEXED BY "          \
+    "webhooks_lease WHERE status = 'sending'), (SELECT count(*) FROM "         \
+    "webhooks INDEXED BY webhooks_failed WHERE status = 'failed')")            \
   X(R_COUNT_INBOUND, "SELECT count(*) FROM inbound")                           \
   X(R_APIKEY, "SELECT a.id, a.name, a.password_hash, a.webhook_url, "          \
               "a.disabled, a.created_ms, k.id FROM api_keys k JOIN accounts "  \

@@ -385,6 +385,8 @@ typedef struct sg_store_result_in {
                        refused (SG_ESTATE) */
   sg_store_outcome_t outcome;
   const char *smsc_id;          /* SENT: the connector's key for the id */
+  const char *smsc_raw_id;      /* SENT: the id as the operator gave it,
+                                   shown by reads; NULL: smsc_id */
   sg_msg_status_t final_status; /* FAILED: FAILED (default), REJECTED or
                                    UNDELIVERABLE */
   int64_t next_attempt_ms;      /* RETRY: absolute time; 0 at once */
@@ -461,7 +463,9 @@ typedef struct sg_store_part {
   unsigned seq;
   const char *connector;
   sg_msg_status_t status;
-  const char *smsc_id; /* NULL until sent */
+  const char *smsc_id; /* the operator's id as it gave it (the key a
+                          receipt is matched on, for parts stored
+                          without it); NULL until sent */
   int32_t error_code;
   const char *error; /* NULL when none */
   unsigned attempts;
@@ -559,8 +563,9 @@ typedef struct sg_store_counts {
 typedef void (*sg_store_counts_cb)(sg_store_t *st, int status,
                                    const sg_store_counts_t *c, void *data);
 
-/* Counts rows by status (a scan of the status indexes: run it every few
- * seconds, not per request). */
+/* Counts rows by status (messages and parts: a scan of their tables; run it
+ * every few seconds at most, never per request; webhooks: their partial
+ * indexes). */
 int sg_store_counts(sg_store_t *st, sg_store_counts_cb cb, void *data);
 
 /* ---- webhooks ----------------------------------------------------------- */
