@@ -70,7 +70,11 @@ typedef enum sg_conn_outcome {
 typedef struct sg_conn_result {
   uint64_t id; /* sg_conn_part_t.id */
   sg_conn_outcome_t outcome;
-  char smsc_id[66];        /* the operator's message id (SENT) */
+  char smsc_id[66];        /* SENT: the connector's key of the operator's
+                              message id (its id matching setting), what
+                              the connector's receipts carry */
+  char smsc_raw_id[66];    /* SENT: the operator's message id as it gave
+                              it, for display */
   uint32_t status;         /* protocol status (ESME_R*, CMS ERROR, HTTP) */
   const char *status_text; /* its description (static), or NULL */
   unsigned attempts;       /* how many times it was sent */

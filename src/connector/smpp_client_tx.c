@@ -115,9 +115,11 @@ static void msg_after(sg__sc_client_t *c, sg__sc_msg_t *m, bool was_active,
 }
 
 /* Reports one job's outcome to the owner (every id it carries) and frees
- * it. smsc_id is the canonical key, "" when none. */
-static void finish(sg__sc_client_t *c, sg__sc_job_t *j, uint8_t outcome,
-                   uint32_t status, const char *text, const char *smsc_id) {
+ * it. smsc_id is the canonical key, "" when none; raw_id the operator's id
+ * as it gave it. */
+static void finish_ids(sg__sc_client_t *c, sg__sc_job_t *j, uint8_t outcome,
+                       uint32_t status, const char *text, const char *smsc_id,
+                       const char *raw_id) {
   set_where(c, j, SG__SC_DONE);
   sg_conn_result_t r = {.outcome = (sg_conn_outcome_t)outcome,
                         .status = status,
@@ -127,6 +129,11 @@ static void finish(sg__sc_client_t *c, sg__sc_job_t *j, uint8_t outcome,
     size_t n = strnlen(smsc_id, sizeof r.smsc_id - 1);
     memcpy(r.smsc_id, smsc_id, n);
     r.smsc_id[n] = '\0';
+  }
+  if (raw_id != NULL) {
+    size_t n = strnlen(raw_id, sizeof r.smsc_raw_id - 1);
+    memcpy(r.smsc_raw_id, raw_id, n);
+    r.smsc_raw_id[n] = '\0';
   }
   if (outcome == SG_CONN_SENT)
     c->stats.sent_ok += j->n_ids;
@@ -138,6 +145,11 @@ static void finish(sg__sc_client_t *c, sg__sc_job_t *j, uint8_t outcome,
   if (m != NULL)
     msg_after(c, m, j->active_part, outcome, status, text);
   job_free(j);
+}
+
+static void finish(sg__sc_client_t *c, sg__sc_job_t *j, uint8_t outcome,
+                   uint32_t status, const char *text, const char *smsc_id) {
+  finish_ids(c, j, outcome, status, text, smsc_id, NULL);
 }
 
 void sg__sc_flush_done(sg__sc_client_t *c) {
@@ -719,7 +731,7 @@ void sg__sc_on_response(sg__sc_bind_t *b, const sg_smpp_event_t *ev) {
           sg__sc_id_mode(c->cfg.id_mode, &c->resp_ids_hex, id, n);
       sg_smpp_client_id_key(id, n, mode, key);
     }
-    finish(c, j, SG_CONN_SENT, 0, NULL, key);
+    finish_ids(c, j, SG_CONN_SENT, 0, NULL, key, id);
   } else {
     on_error_status(c, j, ev->command_status,
                     ev->command_id != SG_SMPP_SUBMIT_SM_RESP);

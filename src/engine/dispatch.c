@@ -167,6 +167,7 @@ static void conn_result_cb(sg_connector_t *cn, void *owner,
     if (r != NULL) {
       r->in.outcome = SG_STORE_SENT;
       snprintf(r->smsc_id, sizeof r->smsc_id, "%s", res->smsc_id);
+      snprintf(r->smsc_raw_id, sizeof r->smsc_raw_id, "%s", res->smsc_raw_id);
     }
     break;
   }
@@ -207,8 +208,10 @@ static int results_write(result_batch_t *b) {
   for (size_t i = 0; i < b->n; i++) {
     sg__result_t *r = &b->r[i];
     in[i] = r->in;
-    if (r->in.outcome == SG_STORE_SENT)
+    if (r->in.outcome == SG_STORE_SENT) {
       in[i].smsc_id = r->smsc_id;
+      in[i].smsc_raw_id = r->smsc_raw_id[0] ? r->smsc_raw_id : NULL;
+    }
     in[i].detail = r->detail[0] ? r->detail : NULL;
   }
   int rc = sg_store_record_results(e->st, in, b->n, results_cb, b);

@@ -237,10 +237,9 @@ typedef void (*sg_submit_cb)(sg_engine_t *e, const sg_submit_res_t *res,
  * after the store committed, or with a whole-request error (see
  * sg_submit_res_t), never inside this call. If no recipient is valid, the
  * request fails with SG_EINVAL (error_field "to", the first reason).
- * A request of more recipients than the store takes in one transaction
- * (SG_STORE_BATCH_MAX) is stored in consecutive transactions; if a later
- * one fails, the earlier messages stand and are sent, and the items of the
- * rest say SG_EIO ("store_failed").
+ * A request is stored in one transaction, however many recipients it has
+ * (up to SG_ENGINE_MAX_RECIPIENTS): all of its messages, with its
+ * idempotency record, or none of them.
  * Returns 0 (cb will fire) or SG_EINVAL for a NULL e, req, cb or account
  * (cb will not fire). */
 int sg_engine_submit(sg_engine_t *e, const sg_submit_req_t *req,

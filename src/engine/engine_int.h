@@ -83,6 +83,7 @@ typedef struct sg__result {
   sg_store_result_in_t in;
   size_t conn;
   char smsc_id[66];
+  char smsc_raw_id[66];
   char detail[160];
   char message_id[SG_ID_LEN + 1];
   unsigned seq;

@@ -53,8 +53,6 @@ typedef struct sg_submit_ctx {
   size_t hash_len;
   char *response;
   size_t response_len;
-  size_t chunk_next; /* first message of the next store batch */
-  size_t chunk_len;  /* messages of the batch being written */
   int64_t send_at_ms;
 } sg_submit_ctx_t;
 
@@ -554,12 +552,15 @@ static int build_response(sg_submit_ctx_t *x) {
 
 /* ---- writing ------------------------------------------------------------- */
 
-static int write_chunk(sg_submit_ctx_t *x);
+/* The whole request is one store batch, so one transaction: all of its
+ * messages are stored, or none. */
+_Static_assert(SG_ENGINE_MAX_RECIPIENTS <= SG_STORE_BATCH_MAX,
+               "a request must fit in one store batch");
 
-/* A batch committed: the messages are durable, the connectors may claim. */
-static void chunk_committed(sg_submit_ctx_t *x) {
+/* The batch committed: the messages are durable, the connectors may claim. */
+static void batch_committed(sg_submit_ctx_t *x) {
   sg_engine_t *e = x->e;
-  for (size_t m = x->chunk_next; m < x->chunk_next + x->chunk_len; m++) {
+  for (size_t m = 0; m < x->n_msgs; m++) {
     sg__conn_t *c = &e->conns[x->msg_conn[m]];
     c->backlog += x->n_parts;
     e->accepted++;
@@ -569,25 +570,6 @@ static void chunk_committed(sg_submit_ctx_t *x) {
   }
   if (x->send_at_ms != 0)
     sg__wake_at(e, x->send_at_ms);
-  x->chunk_next += x->chunk_len;
-}
-
-/* A later batch failed: the messages before it stand, the rest are
- * reported not stored. */
-static void chunk_failed_late(sg_submit_ctx_t *x, int status) {
-  for (size_t m = x->chunk_next; m < x->n_msgs; m++) {
-    sg_submit_item_t *it = &x->items[x->msg_item[m]];
-    it->status = SG_EIO;
-    it->error_code = "store_failed";
-    it->input = sg_strdup(it->to);
-    snprintf(it->reason, sizeof it->reason, "not stored: %s; send it again",
-             sg_strerror(status));
-    x->res.n_accepted--;
-  }
-  build_response(x);
-  sg__log(x->e, SG_ENGINE_LOG_ERROR,
-          "batch %s: only %zu of %zu messages stored: %s", x->res.batch_id,
-          x->chunk_next, x->n_msgs, sg_strerror(status));
 }
 
 static void submit_done(sg_submit_ctx_t *x) {
@@ -606,7 +588,6 @@ static void store_cb(sg_store_t *st, int status,
   sg_submit_ctx_t *x = data;
   sg_engine_t *e = x->e;
   sg__op_end(e);
-  bool first = x->chunk_next == 0;
   if (status == 0 && sres->replayed) {
     sg_free(x->response);
     x->response = sg_malloc(sres->response_len + 1);
@@ -627,21 +608,13 @@ static void store_cb(sg_store_t *st, int status,
   }
   if (status == 0) {
     e->store_ok = true;
-    chunk_committed(x);
-    if (x->chunk_next < x->n_msgs && e->state <= SG__STOPPING) {
-      int rc = write_chunk(x);
-      if (rc == 0)
-        return;
-      chunk_failed_late(x, rc);
-    }
+    batch_committed(x);
     submit_done(x);
     return;
   }
   if (status == SG_EIO)
     e->store_ok = false;
-  if (!first) {
-    chunk_failed_late(x, status);
-  } else if (status == SG_EEXIST) {
+  if (status == SG_EEXIST) {
     fail(x, SG_EEXIST, "idempotency_conflict", "idempotency_key",
          "this idempotency key was used for another request");
   } else {
@@ -651,16 +624,14 @@ static void store_cb(sg_store_t *st, int status,
   submit_done(x);
 }
 
-static int write_chunk(sg_submit_ctx_t *x) {
+static int write_batch(sg_submit_ctx_t *x) {
   sg_store_batch_t b;
   memset(&b, 0, sizeof b);
   memcpy(b.batch_id, x->res.batch_id, sizeof b.batch_id);
   b.account_id = x->account->id;
-  size_t left = x->n_msgs - x->chunk_next;
-  x->chunk_len = left < SG_STORE_BATCH_MAX ? left : SG_STORE_BATCH_MAX;
-  b.msgs = x->msgs + x->chunk_next;
-  b.n_msgs = x->chunk_len;
-  if (x->chunk_next == 0 && x->idem_key != NULL) {
+  b.msgs = x->msgs;
+  b.n_msgs = x->n_msgs;
+  if (x->idem_key != NULL) {
     b.idem_key = x->idem_key;
     b.request_hash = x->hash_ptr;
     b.request_hash_len = x->hash_len;
@@ -742,7 +713,7 @@ int sg_engine_submit(sg_engine_t *e, const sg_submit_req_t *req,
     defer(x);
     return 0;
   }
-  int rc = write_chunk(x);
+  int rc = write_batch(x);
   if (rc != 0) {
     if (rc == SG_EBUSY)
       fail(x, SG_EBUSY, "store_busy", NULL,

@@ -3,9 +3,10 @@
  * checkpointer thread, and the hand-over of finished requests to the loop.
  *
  * The writer takes every write queued since its last commit (at most
- * max_batch), runs them in one BEGIN IMMEDIATE .. COMMIT, each inside its own
- * savepoint so that one request's error undoes only its own rows, and then
- * hands all of them back to the loop at once (uv_async_t). A failed commit
+ * max_batch), runs them in one BEGIN IMMEDIATE .. COMMIT (a request that
+ * fails after writing is undone by running the group again without it: see
+ * run_requests), and then hands all of them back to the loop at once
+ * (uv_async_t). A failed commit
  * fails the whole group with SG_EIO. Readers have their own connections,
  * which WAL lets read while the writer writes. This file must never run a
  * callback on any thread but the loop, nor block the loop (save in open and
@@ -156,6 +157,7 @@ static void conn_close(sg__sq_conn_t *c) {
   for (int i = 0; i < SG__SQ_INBOUND_VARIANTS; i++)
     sqlite3_finalize(c->inbound[i]);
   sqlite3_close_v2(c->db);
+  sg__jbuf_free(&c->json);
   memset(c, 0, sizeof *c);
 }
 
@@ -242,7 +244,7 @@ static int set_pragmas(sq_t *sq, const char *path, char *err, size_t errlen) {
                                              : "PRAGMA synchronous=FULL";
   if (exec_sql(db, sync, NULL, 0) != SQLITE_OK ||
       exec_sql(db, "PRAGMA foreign_keys=ON", NULL, 0) != SQLITE_OK ||
-      /* the undo copies of per-request savepoints stay in memory */
+      /* statement journals and sorts stay in memory */
       exec_sql(db, "PRAGMA temp_store=MEMORY", NULL, 0) != SQLITE_OK) {
     fmt_err(err, errlen, "store: cannot configure %s: %s", path,
             sqlite3_errmsg(db));
@@ -431,22 +433,49 @@ static sg__store_req_t *writer_take(sq_t *sq, unsigned *n, bool *arm) {
   return group;
 }
 
-/* Runs each request of the group in its own savepoint. Returns SG_EIO when
- * the transaction must fail, else 0. */
-static int run_requests(sq_t *sq, sg__store_req_t *group, int64_t now) {
+/* Runs the requests of the group not left out, each straight into the
+ * transaction. Returns 0 when all of them ran, 1 when one failed after it had
+ * changed rows (it is marked to be left out: the caller rolls back and runs
+ * the group again), or SG_EIO when the transaction must fail. */
+static int run_requests_once(sq_t *sq, sg__store_req_t *group, int64_t now) {
   sg__sq_conn_t *c = &sq->writer;
   for (sg__store_req_t *r = group; r != NULL; r = r->next) {
-    if (sg__sq_exec(c, SG__Q_SAVEPOINT) != SQLITE_OK)
-      return SG_EIO;
+    if (r->rerun_skip)
+      continue;
+    memset(&r->out, 0, sizeof r->out); /* results of an earlier run */
+    sqlite3_int64 before = sqlite3_total_changes64(c->db);
     r->status = sg__sq_run_write(c, r, now);
     if (r->status == SG_EIO)
       return SG_EIO;
-    if (r->status < 0 && sg__sq_exec(c, SG__Q_ROLLBACK_TO) != SQLITE_OK)
-      return SG_EIO;
-    if (sg__sq_exec(c, SG__Q_RELEASE) != SQLITE_OK)
-      return SG_EIO;
+    /* A failed statement undoes its own rows and does not count them: a
+     * request that failed with the count unchanged left nothing behind. */
+    if (r->status < 0 && sqlite3_total_changes64(c->db) != before) {
+      r->rerun_skip = true;
+      return 1;
+    }
   }
   return 0;
+}
+
+/* Runs the group optimistically, without a savepoint per request (each costs
+ * statements and a journal of the pages it touches). A request that fails
+ * must change nothing: when one fails after writing, the transaction is
+ * rolled back and begun again, and the group is run again without it (it
+ * keeps its error). Every round leaves one more request out, so it ends.
+ * Returns SG_EIO when the transaction must fail, else 0. */
+static int run_requests(sq_t *sq, sg__store_req_t *group, int64_t now,
+                        unsigned *reruns) {
+  sg__sq_conn_t *c = &sq->writer;
+  for (sg__store_req_t *r = group; r != NULL; r = r->next)
+    r->rerun_skip = false;
+  int rc;
+  while ((rc = run_requests_once(sq, group, now)) == 1) {
+    (*reruns)++;
+    if (sg__sq_exec(c, SG__Q_ROLLBACK) != SQLITE_OK ||
+        sg__sq_exec(c, SG__Q_BEGIN) != SQLITE_OK)
+      return SG_EIO;
+  }
+  return rc;
 }
 
 static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
@@ -455,9 +484,10 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   int64_t now = sg__store_now(sq->st);
   sq->fault.failing = arm;
   sq->fault.tripped = false;
+  unsigned reruns = 0;
   int rc = sg__sq_exec(c, SG__Q_BEGIN) == SQLITE_OK ? 0 : SG_EIO;
   if (rc == 0)
-    rc = run_requests(sq, group, now);
+    rc = run_requests(sq, group, now, &reruns);
   if (rc == 0 && sg__sq_exec(c, SG__Q_COMMIT) != SQLITE_OK)
     rc = SG_EIO;
   if (rc < 0) {
@@ -482,6 +512,7 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
       sq->stats.max_group = n;
   }
   sq->stats.commit_us_total += took;
+  sq->stats.reruns += reruns;
   uv_mutex_unlock(&sq->done_lock);
   post_done(sq, group, true, n);
 }

@@ -28,9 +28,6 @@
   X(BEGIN_READ, "BEGIN")                                                       \
   X(COMMIT, "COMMIT")                                                          \
   X(ROLLBACK, "ROLLBACK")                                                      \
-  X(SAVEPOINT, "SAVEPOINT req")                                                \
-  X(RELEASE, "RELEASE req")                                                    \
-  X(ROLLBACK_TO, "ROLLBACK TO req")                                            \
   X(IDEM_GET, "SELECT request_hash, response, expires_ms FROM "                \
               "idempotency_keys WHERE account_id = ?1 AND key = ?2")           \
   X(IDEM_DEL,                                                                  \
@@ -88,7 +85,7 @@
     "SELECT message_id, seq, status, attempts FROM parts WHERE id = ?1")       \
   X(PART_SENT, "UPDATE parts SET status = 'sent', smsc_id = ?2, error_code "   \
                "= NULL, error = NULL, lease_until_ms = NULL, updated_ms = "    \
-               "?3 WHERE id = ?1")                                             \
+               "?3, smsc_raw = ?4 WHERE id = ?1")                              \
   X(PART_RETRY, "UPDATE parts SET status = 'queued', next_attempt_ms = ?2, "   \
                 "connector = COALESCE(?3, connector), error_code = ?4, "       \
                 "error = ?5, lease_until_ms = NULL, updated_ms = ?6 "          \
@@ -134,14 +131,19 @@
   X(APIKEY_REVOKE, "UPDATE api_keys SET revoked_ms = ?2 WHERE id = ?1 AND "    \
                    "revoked_ms IS NULL")                                       \
   X(R_MESSAGE, "SELECT " SG__SQ_MSG_COLS " FROM messages WHERE id = ?1")       \
-  X(R_PARTS, "SELECT id, seq, connector, status, smsc_id, error_code, "        \
-             "error, attempts, next_attempt_ms, updated_ms FROM parts WHERE "  \
+  X(R_PARTS, "SELECT id, seq, connector, status, coalesce(smsc_raw, "        \
+             "smsc_id), error_code, error, attempts, next_attempt_ms, "        \
+             "updated_ms FROM parts WHERE "                                    \
              "message_id = ?1 ORDER BY seq")                                   \
   X(R_EVENTS, "SELECT id, part_seq, status, error_code, detail, time_ms "      \
               "FROM events WHERE message_id = ?1 ORDER BY id")                 \
   X(R_COUNT_MSGS, "SELECT status, count(*) FROM messages GROUP BY status")     \
   X(R_COUNT_PARTS, "SELECT status, count(*) FROM parts GROUP BY status")       \
-  X(R_COUNT_WH, "SELECT status, count(*) FROM webhooks GROUP BY status")       \
+  X(R_COUNT_WH,                                                                \
+    "SELECT (SELECT count(*) FROM webhooks INDEXED BY webhooks_due WHERE "     \
+    "status = 'pending'), (SELECT count(*) FROM webhooks INDEXED BY "          \
+    "webhooks_lease WHERE status = 'sending'), (SELECT count(*) FROM "         \
+    "webhooks INDEXED BY webhooks_failed WHERE status = 'failed')")            \
   X(R_COUNT_INBOUND, "SELECT count(*) FROM inbound")                           \
   X(R_APIKEY, "SELECT a.id, a.name, a.password_hash, a.webhook_url, "          \
               "a.disabled, a.created_ms, k.id FROM api_keys k JOIN accounts "  \
@@ -168,6 +170,7 @@ typedef struct sg__sq_conn {
   sqlite3_stmt *q[SG__Q_COUNT];
   sqlite3_stmt *list[SG__SQ_LIST_VARIANTS];
   sqlite3_stmt *inbound[SG__SQ_INBOUND_VARIANTS];
+  sg__jbuf_t json; /* the writer's webhook payloads, reused */
 } sg__sq_conn_t;
 
 /* The fault-injecting VFS (sqlite_fault.c). */
@@ -208,8 +211,9 @@ sg_msg_status_t sg__sq_col_status(sqlite3_stmt *s, int i);
 
 /* Runs one write request inside the group's transaction (sqlite_write.c).
  * Returns 0 or a request error (SG_EEXIST, SG_ENOENT, SG_ESTATE,
- * SG_ENOMEM): its writes are rolled back to the request's savepoint; or
- * SG_EIO: the whole transaction fails. */
+ * SG_ENOMEM), whose rows the writer undoes (sqlite.c, run_requests); or
+ * SG_EIO: the whole transaction fails. It must not depend on what it
+ * finds in r->out, which is cleared before every run. */
 int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
 
 /* Runs one read request on a reader connection (sqlite_read.c). */

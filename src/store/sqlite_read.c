@@ -314,17 +314,14 @@ static int counts(sg__sq_conn_t *c, sg__store_req_t *r) {
   sqlite3_stmt *s = rc == 0 ? sg__sq_stmt(c, SG__Q_R_COUNT_WH) : NULL;
   if (s == NULL)
     return SG_EIO;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    const char *st = (const char *)sqlite3_column_text(s, 0);
-    uint64_t n = (uint64_t)sqlite3_column_int64(s, 1);
-    if (st != NULL &&
-        (strcmp(st, "pending") == 0 || strcmp(st, "sending") == 0))
-      k->webhooks_pending += n;
-    else if (st != NULL && strcmp(st, "failed") == 0)
-      k->webhooks_failed += n;
+  /* One row: pending, sending, failed (each over its partial index). */
+  if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    k->webhooks_pending = (uint64_t)sqlite3_column_int64(s, 0) +
+                          (uint64_t)sqlite3_column_int64(s, 1);
+    k->webhooks_failed = (uint64_t)sqlite3_column_int64(s, 2);
   }
   sqlite3_reset(s);
-  if (rc != SQLITE_DONE || (s = sg__sq_stmt(c, SG__Q_R_COUNT_INBOUND)) == NULL)
+  if (rc != SQLITE_ROW || (s = sg__sq_stmt(c, SG__Q_R_COUNT_INBOUND)) == NULL)
     return SG_EIO;
   rc = sqlite3_step(s);
   if (rc == SQLITE_ROW)

@@ -5,9 +5,10 @@
  * derived again (sg_store_status_derive), and a changed message status gets
  * its own event and, when asked for, its webhook, all in the same
  * transaction. A request returns a request-level error (SG_EEXIST,
- * SG_ENOENT, SG_ESTATE, SG_ENOMEM), whose rows the caller rolls back to the
- * request's savepoint, or SG_EIO, which fails the whole transaction. This
- * file must never begin or end a transaction nor touch the loop.
+ * SG_ENOENT, SG_ESTATE, SG_ENOMEM), whose rows the writer undoes (it runs
+ * the group again without the request), or SG_EIO, which fails the whole
+ * transaction. This file must never begin or end a transaction nor touch
+ * the loop.
  */
 #include <stdio.h>
 #include <string.h>
@@ -96,20 +97,18 @@ typedef struct msg_row {
   sg__status_event_t ev;
 } msg_row_t;
 
-static int load_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
+/* Whether a message that moves to status `to` queues a webhook (it has a
+ * callback URL, column 6 of MSG_FOR_EVENT). */
+static bool wants_webhook(sg__sq_conn_t *c, sqlite3_stmt *s,
+                          sg_msg_status_t to) {
+  return (c->st->cfg.webhook_statuses & SG_MSG_BIT(to)) &&
+         sqlite3_column_type(s, 6) != SQLITE_NULL;
+}
+
+/* Copies what a webhook needs of the row MSG_FOR_EVENT is on. */
+static int copy_msg(sg__arena_t *a, sqlite3_stmt *s, const char *mid,
                     msg_row_t *m) {
-  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_FOR_EVENT);
-  if (s == NULL)
-    return SG_EIO;
-  sg__sq_bind_text(s, 1, mid);
-  int rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? SG_ENOENT : SG_EIO;
-  }
   bool ok = true;
-  memset(m, 0, sizeof *m);
-  m->status = sg__sq_col_status(s, 0);
   m->ev.message_id = mid;
   m->ev.batch_id = sg__sq_col_text(a, s, 1, &ok);
   m->account_id = sqlite3_column_int64(s, 2);
@@ -117,15 +116,14 @@ static int load_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
   m->ev.to = sg__sq_col_text(a, s, 4, &ok);
   m->ev.client_ref = sg__sq_col_text(a, s, 5, &ok);
   m->callback_url = sg__sq_col_text(a, s, 6, &ok);
-  m->ev.parts = (unsigned)sqlite3_column_int(s, 7);
-  sqlite3_reset(s);
   return ok ? 0 : SG_ENOMEM;
 }
 
 /* Records a new message status: the row, its event, and its webhook when
- * the configuration asks for one and the message has a callback URL. */
-static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
-                          sg_msg_status_t to, const cause_t *why, int64_t now) {
+ * the configuration asks for one and the message has a callback URL (then
+ * m is filled, else m->callback_url is NULL). */
+static int set_msg_status(sg__sq_conn_t *c, msg_row_t *m, sg_msg_status_t to,
+                          const cause_t *why, int64_t now) {
   bool failure = sg_store_status_final(to) && to != SG_MSG_DELIVERED &&
                  to != SG_MSG_CANCELED;
   int32_t code = failure ? why->error_code : 0;
@@ -142,32 +140,49 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
   if (rc == 0)
     rc = insert_event(c, m->ev.message_id, 0, to, code, why->detail, now,
                       &event_id);
-  if (rc < 0 || m->callback_url == NULL ||
-      !(c->st->cfg.webhook_statuses & SG_MSG_BIT(to)))
+  if (rc < 0 || m->callback_url == NULL)
     return rc;
   m->ev.status = to;
   m->ev.part = why->seq;
   m->ev.error_code = code;
   m->ev.detail = why->detail;
   m->ev.time_ms = now;
-  const uint8_t *body;
-  size_t len;
-  if ((rc = sg__store_status_payload(a, &m->ev, &body, &len)) < 0)
+  if ((rc = sg__store_status_payload(&c->json, &m->ev)) < 0)
     return rc;
   return insert_webhook(c, m->account_id, m->ev.message_id, event_id, NULL,
-                        m->callback_url, body, len, now);
+                        m->callback_url, (const uint8_t *)c->json.p,
+                        c->json.len, now);
 }
 
-/* Derives the status of message mid again after one of its parts changed
- * and records it when it changed. */
+/* Derives the status of message mid again after some of its parts changed
+ * and records it when it changed. part_to is the new status of the part
+ * that changed, when only one did (SG_MSG_NONE otherwise): a message of one
+ * part then takes it without reading its parts again. The message row is
+ * read once, and copied only when a webhook needs it. */
 static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
-                    const cause_t *why, int64_t now, sg_msg_status_t *out,
-                    bool *changed) {
-  sg_msg_status_t to;
+                    sg_msg_status_t part_to, const cause_t *why, int64_t now,
+                    sg_msg_status_t *out, bool *changed) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_FOR_EVENT);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, mid);
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? SG_ENOENT : SG_EIO;
+  }
   msg_row_t m;
-  int rc = derive_from_parts(c, mid, &to);
-  if (rc == 0)
-    rc = load_msg(c, a, mid, &m);
+  memset(&m, 0, sizeof m);
+  m.status = sg__sq_col_status(s, 0);
+  m.ev.message_id = mid;
+  m.ev.parts = (unsigned)sqlite3_column_int(s, 7);
+  sg_msg_status_t to = part_to;
+  rc = 0;
+  if (m.ev.parts != 1 || part_to == SG_MSG_NONE)
+    rc = derive_from_parts(c, mid, &to);
+  if (rc == 0 && to != m.status && wants_webhook(c, s, to))
+    rc = copy_msg(a, s, mid, &m);
+  sqlite3_reset(s);
   if (rc < 0)
     return rc;
   if (out != NULL)
@@ -176,7 +191,7 @@ static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
     *changed = m.status != to;
   if (m.status == to)
     return 0;
-  return set_msg_status(c, a, &m, to, why, now);
+  return set_msg_status(c, &m, to, why, now);
 }
 
 /* ---- submit -------------------------------------------------------------- */
@@ -345,7 +360,8 @@ static int release_one(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
   sg__sq_bind_text(s, 1, mid);
   sqlite3_bind_int64(s, 2, now);
   int rc = step_rc(s);
-  return rc < 0 ? rc : rederive(c, a, mid, &why, now, NULL, NULL);
+  return rc < 0 ? rc
+                : rederive(c, a, mid, SG_MSG_NONE, &why, now, NULL, NULL);
 }
 
 int sg__sq_release_scheduled(sg__sq_conn_t *c, sg__store_req_t *req,
@@ -392,7 +408,7 @@ static int part_change(sg__sq_conn_t *c, sg__arena_t *a, const part_ref_t *p,
                       why->event_ms ? why->event_ms : now, NULL);
   if (rc < 0)
     return rc;
-  return rederive(c, a, p->mid, why, now, item ? &item->msg_status : NULL,
+  return rederive(c, a, p->mid, to, why, now, item ? &item->msg_status : NULL,
                   item ? &item->msg_changed : NULL);
 }
 
@@ -428,7 +444,7 @@ static int requeue(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
       rc = insert_event(c, refs[i].mid, refs[i].seq, SG_MSG_QUEUED, 0, detail,
                         now, NULL);
     if (rc == 0)
-      rc = rederive(c, a, refs[i].mid, &why, now, NULL, NULL);
+      rc = rederive(c, a, refs[i].mid, SG_MSG_QUEUED, &why, now, NULL, NULL);
   }
   if (rc == 0)
     *n += k;
@@ -538,7 +554,8 @@ static int mark_sending(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     bool last = i + 1 == res->n_parts || strcmp(res->parts[i + 1].message_id,
                                                 res->parts[i].message_id) != 0;
     if (rc == 0 && last)
-      rc = rederive(c, &r->arena, res->parts[i].message_id, &why, now, NULL,
+      rc = rederive(c, &r->arena, res->parts[i].message_id, SG_MSG_SENDING,
+                    &why, now, NULL,
                     NULL);
     if (rc < 0)
       return rc;
@@ -598,6 +615,7 @@ static int result_sent(sg__sq_conn_t *c, const sg_store_result_in_t *x,
   sg__sq_bind_text(s, 2, x->smsc_id);
   sqlite3_bind_int64(s, 3, now); /* the errors of earlier tries are cleared:
                                     the events keep them */
+  sg__sq_bind_text(s, 4, x->smsc_raw_id);
   return step_rc(s);
 }
 
@@ -614,6 +632,11 @@ static int result_retry(sg__sq_conn_t *c, const sg_store_result_in_t *x,
   sg__sq_bind_text(s, 5, x->detail);
   sqlite3_bind_int64(s, 6, now);
   return step_rc(s);
+}
+
+/* The operator's id of a SENT result as it gave it, for its event. */
+static const char *sent_id(const sg_store_result_in_t *x) {
+  return x->smsc_raw_id != NULL ? x->smsc_raw_id : x->smsc_id;
 }
 
 /* Records one result; request-level errors go into the item. */
@@ -641,11 +664,12 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
                                    : result_retry(c, x, now);
   if (rc == 0)
     rc = insert_event(c, p.mid, p.seq, to, x->error_code,
-                      x->outcome == SG_STORE_SENT ? x->smsc_id : x->detail, now,
-                      NULL);
+                      x->outcome == SG_STORE_SENT ? sent_id(x) : x->detail,
+                      now, NULL);
   if (rc == 0)
     rc =
-        rederive(c, a, p.mid, &why, now, &item->msg_status, &item->msg_changed);
+        rederive(c, a, p.mid, to, &why, now, &item->msg_status,
+                 &item->msg_changed);
   item->part_status = to;
   return rc;
 }
@@ -757,7 +781,7 @@ static int run_cancel(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   rc = step_rc(s);
   item->part_status = SG_MSG_CANCELED;
   return rc < 0 ? rc
-                : rederive(c, &r->arena, r->in.msg.id, &why, now,
+                : rederive(c, &r->arena, r->in.msg.id, SG_MSG_CANCELED, &why, now,
                            &item->msg_status, &item->msg_changed);
 }
 
@@ -871,12 +895,11 @@ static int run_inbound(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   int rc = step_rc(s);
   if (rc < 0 || r->in.inbound.webhook_url == NULL)
     return rc;
-  const uint8_t *body;
-  size_t len;
-  if ((rc = sg__store_inbound_payload(&r->arena, m, &body, &len)) < 0)
+  if ((rc = sg__store_inbound_payload(&c->json, m)) < 0)
     return rc;
   rc = insert_webhook(c, m->account_id, NULL, 0, m->id,
-                      r->in.inbound.webhook_url, body, len, now);
+                      r->in.inbound.webhook_url, (const uint8_t *)c->json.p,
+                      c->json.len, now);
   r->out.id = rc == 0 ? sqlite3_last_insert_rowid(c->db) : 0;
   return rc;
 }

@@ -210,6 +210,8 @@ typedef struct sg_store_stats {
   uint64_t checkpoints;     /* SQLite: times the log went back to the file */
   unsigned pending_writes;  /* queued, not yet taken by the writer */
   unsigned pending_reads;
+  uint64_t reruns; /* SQLite: groups run again to undo a request that failed
+                      after writing (see sg_store_submit's atomicity) */
 } sg_store_stats_t;
 void sg_store_get_stats(sg_store_t *st, sg_store_stats_t *stats);
 
@@ -241,7 +243,7 @@ int sg_store_password_verify(const char *hash, const char *pw, size_t len);
 
 /* ---- submitting messages ----------------------------------------------- */
 
-#define SG_STORE_BATCH_MAX 1000 /* messages in one sg_store_submit */
+#define SG_STORE_BATCH_MAX 10000 /* messages in one sg_store_submit */
 #define SG_STORE_NAME_MAX 64    /* connector names */
 
 /* One part (segment) of a message, already encoded (core/segment.h). */
@@ -312,7 +314,9 @@ typedef void (*sg_store_submit_cb)(sg_store_t *st, int status,
 
 /* Stores the messages of a batch with their parts and a first event each
  * ('queued', or 'scheduled' when send_at_ms is later than now), all in one
- * transaction, and the idempotency record with them. Fails at once with
+ * transaction, and the idempotency record with them: however many messages
+ * it has, a batch is stored whole or, on any error, not at all. Fails at
+ * once with
  * SG_EINVAL (an id that is not a ULID, a recipient that is not E.164, no
  * parts, a part without a connector or user data, counts over the maxima),
  * SG_EBUSY (queue full), SG_ECLOSED, SG_ENOMEM. */
@@ -381,6 +385,8 @@ typedef struct sg_store_result_in {
                        refused (SG_ESTATE) */
   sg_store_outcome_t outcome;
   const char *smsc_id;          /* SENT: the connector's key for the id */
+  const char *smsc_raw_id;      /* SENT: the id as the operator gave it,
+                                   shown by reads; NULL: smsc_id */
   sg_msg_status_t final_status; /* FAILED: FAILED (default), REJECTED or
                                    UNDELIVERABLE */
   int64_t next_attempt_ms;      /* RETRY: absolute time; 0 at once */
@@ -457,7 +463,9 @@ typedef struct sg_store_part {
   unsigned seq;
   const char *connector;
   sg_msg_status_t status;
-  const char *smsc_id; /* NULL until sent */
+  const char *smsc_id; /* the operator's id as it gave it (the key a
+                          receipt is matched on, for parts stored
+                          without it); NULL until sent */
   int32_t error_code;
   const char *error; /* NULL when none */
   unsigned attempts;
@@ -555,8 +563,9 @@ typedef struct sg_store_counts {
 typedef void (*sg_store_counts_cb)(sg_store_t *st, int status,
                                    const sg_store_counts_t *c, void *data);
 
-/* Counts rows by status (a scan of the status indexes: run it every few
- * seconds, not per request). */
+/* Counts rows by status (messages and parts: a scan of their tables; run it
+ * every few seconds at most, never per request; webhooks: their partial
+ * indexes). */
 int sg_store_counts(sg_store_t *st, sg_store_counts_cb cb, void *data);
 
 /* ---- webhooks ----------------------------------------------------------- */

@@ -69,6 +69,7 @@ struct sg__store_req {
   sg__any_cb cb;
   void *data;
   sg__arena_t arena;
+  bool rerun_skip; /* SQLite writer: left out when its group runs again */
   union {
     sg_store_batch_t submit; /* deep copy */
     struct {
@@ -199,12 +200,23 @@ typedef struct sg__status_event {
   int64_t time_ms;
 } sg__status_event_t;
 
-/* The JSON documents of store.h "WEBHOOKS", in arena memory (not
- * NUL-terminated). Return 0 or SG_ENOMEM. Any thread. */
-int sg__store_status_payload(sg__arena_t *a, const sg__status_event_t *e,
-                             const uint8_t **out, size_t *len);
-int sg__store_inbound_payload(sg__arena_t *a, const sg_store_inbound_t *in,
-                              const uint8_t **out, size_t *len);
+/* A growable output buffer, kept by its user (the writer thread) and
+ * reused for every document. */
+typedef struct sg__jbuf {
+  char *p; /* the document, p[0..len), not NUL-terminated */
+  size_t len;
+  size_t cap;
+  bool oom; /* a growth failed: the document is incomplete */
+} sg__jbuf_t;
+
+/* Frees the buffer's memory and empties it (it stays usable). */
+void sg__jbuf_free(sg__jbuf_t *b);
+
+/* The JSON documents of store.h "WEBHOOKS", written over the contents of b
+ * (b->p[0..b->len), valid until b's next use). Return 0 or SG_ENOMEM. Any
+ * thread; b is the caller's. */
+int sg__store_status_payload(sg__jbuf_t *b, const sg__status_event_t *e);
+int sg__store_inbound_payload(sg__jbuf_t *b, const sg_store_inbound_t *in);
 
 /* The store's clock. */
 int64_t sg__store_now(const sg_store_t *st);

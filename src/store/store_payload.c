@@ -1,101 +1,199 @@
 /* store_payload.c - the JSON bodies of the webhooks the store queues (the
- * format is in store.h, "WEBHOOKS"), built with jansson.
+ * format is in store.h, "WEBHOOKS"), written by a small JSON writer into a
+ * buffer the caller keeps and reuses, so that a status change costs no
+ * allocation and no document tree.
  *
- * Every backend queues the same documents, so they are made here, once. It
- * must never do I/O; the result lives in the request's arena.
+ * Every backend queues the same documents, so they are made here, once. The
+ * output is compact JSON (no spaces), keys in the documented order; a string
+ * is escaped as RFC 8259 section 7 asks ('"', '\\' and the control
+ * characters; \b \f \n \r \t by name, the others as \u00XX), other
+ * characters are written as they are (UTF-8). A string that is not valid
+ * UTF-8 cannot be JSON text: an optional key with such a value is left out,
+ * and an inbound text that is not UTF-8 goes out as payload_hex. It must
+ * never do I/O or allocate but through the buffer.
  */
 #include "store/store_int.h"
 
-#include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
+#include "core/utf8.h"
 
-/* Sets key to a string when v is set and is valid UTF-8 (else leaves it
- * out: a receipt text may carry anything). */
-static void set_str(json_t *o, const char *key, const char *v) {
+void sg__jbuf_free(sg__jbuf_t *b) {
+  sg_free(b->p);
+  memset(b, 0, sizeof *b);
+}
+
+/* Makes room for n more bytes; false (and b->oom) when it cannot. */
+static bool reserve(sg__jbuf_t *b, size_t n) {
+  if (b->oom)
+    return false;
+  if (b->cap - b->len >= n)
+    return true;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap - b->len < n)
+    cap *= 2;
+  char *p = sg_realloc(b->p, cap);
+  if (p == NULL) {
+    b->oom = true;
+    return false;
+  }
+  b->p = p;
+  b->cap = cap;
+  return true;
+}
+
+static void put(sg__jbuf_t *b, const char *s, size_t n) {
+  if (reserve(b, n)) {
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+  }
+}
+
+static void put_lit(sg__jbuf_t *b, const char *s) {
+  put(b, s, strlen(s));
+}
+
+/* The escaped form of one byte of a string, or NULL when it stands as it
+ * is; esc receives \u00XX forms. */
+static const char *escape_of(uint8_t c, char esc[8]) {
+  switch (c) {
+  case '"':
+    return "\\\"";
+  case '\\':
+    return "\\\\";
+  case '\b':
+    return "\\b";
+  case '\f':
+    return "\\f";
+  case '\n':
+    return "\\n";
+  case '\r':
+    return "\\r";
+  case '\t':
+    return "\\t";
+  default:
+    break;
+  }
+  if (c >= 0x20)
+    return NULL;
+  snprintf(esc, 8, "\\u%04X", c);
+  return esc;
+}
+
+/* A JSON string of s[0..n), which must be valid UTF-8. */
+static void put_string(sg__jbuf_t *b, const char *s, size_t n) {
+  put(b, "\"", 1);
+  size_t run = 0; /* start of the bytes not yet written */
+  char esc[8];
+  for (size_t i = 0; i < n; i++) {
+    const char *e = escape_of((uint8_t)s[i], esc);
+    if (e == NULL)
+      continue;
+    put(b, s + run, i - run);
+    put_lit(b, e);
+    run = i + 1;
+  }
+  put(b, s + run, n - run);
+  put(b, "\"", 1);
+}
+
+static bool is_utf8(const char *s, size_t n) {
+  return sg_utf8_count((const uint8_t *)s, n, NULL, NULL) == 0;
+}
+
+/* ,"key": (the comma unless it is the first member). */
+static void put_key(sg__jbuf_t *b, const char *key) {
+  put(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1);
+  put_lit(b, key);
+  put(b, "\":", 2);
+}
+
+/* "key":"v" when v is set and valid UTF-8, else nothing. */
+static void member_str(sg__jbuf_t *b, const char *key, const char *v) {
   if (v == NULL)
     return;
-  json_t *s = json_string(v);
-  if (s != NULL)
-    json_object_set_new(o, key, s);
+  size_t n = strlen(v);
+  if (!is_utf8(v, n))
+    return;
+  put_key(b, key);
+  put_string(b, v, n);
 }
 
-static void set_int(json_t *o, const char *key, json_int_t v) {
-  json_object_set_new(o, key, json_integer(v));
+static void member_int(sg__jbuf_t *b, const char *key, long long v) {
+  char num[24];
+  int n = snprintf(num, sizeof num, "%lld", v);
+  put_key(b, key);
+  put(b, num, (size_t)n);
 }
 
-/* Serialises o into the arena and releases it. */
-static int dump(sg__arena_t *a, json_t *o, const uint8_t **out, size_t *len) {
-  if (o == NULL)
-    return SG_ENOMEM;
-  size_t n = json_dumpb(o, NULL, 0, JSON_COMPACT);
-  char *buf = n > 0 ? sg__arena_alloc(a, n) : NULL;
-  if (buf == NULL || json_dumpb(o, buf, n, JSON_COMPACT) != n) {
-    json_decref(o);
-    return SG_ENOMEM;
-  }
-  json_decref(o);
-  *out = (const uint8_t *)buf;
-  *len = n;
-  return 0;
+static void begin(sg__jbuf_t *b) {
+  b->len = 0;
+  b->oom = false;
+  put(b, "{", 1);
 }
 
-int sg__store_status_payload(sg__arena_t *a, const sg__status_event_t *e,
-                             const uint8_t **out, size_t *len) {
+static int end(sg__jbuf_t *b) {
+  put(b, "}", 1);
+  return b->oom ? SG_ENOMEM : 0;
+}
+
+int sg__store_status_payload(sg__jbuf_t *b, const sg__status_event_t *e) {
   char ts[32];
   sg__store_rfc3339(e->time_ms, ts);
-  json_t *o = json_object();
-  if (o == NULL)
-    return SG_ENOMEM;
-  set_str(o, "event", "message.status");
-  set_str(o, "message_id", e->message_id);
-  set_str(o, "batch_id", e->batch_id);
-  set_str(o, "status", sg_store_status_name(e->status));
-  set_str(o, "to", e->to);
-  set_str(o, "from", e->from);
-  set_str(o, "client_ref", e->client_ref);
+  begin(b);
+  member_str(b, "event", "message.status");
+  member_str(b, "message_id", e->message_id);
+  member_str(b, "batch_id", e->batch_id);
+  member_str(b, "status", sg_store_status_name(e->status));
+  member_str(b, "to", e->to);
+  member_str(b, "from", e->from);
+  member_str(b, "client_ref", e->client_ref);
   if (e->part > 0)
-    set_int(o, "part", e->part);
+    member_int(b, "part", e->part);
   if (e->error_code != 0)
-    set_int(o, "error_code", e->error_code);
-  set_str(o, "detail", e->detail);
-  set_int(o, "parts", e->parts);
-  set_str(o, "timestamp", ts);
-  return dump(a, o, out, len);
+    member_int(b, "error_code", e->error_code);
+  member_str(b, "detail", e->detail);
+  member_int(b, "parts", e->parts);
+  member_str(b, "timestamp", ts);
+  return end(b);
 }
 
-/* Lower-case hex of the payload. */
-static json_t *hex_string(const uint8_t *p, size_t n, sg__arena_t *a) {
-  char *h = sg__arena_alloc(a, 2 * n + 1);
-  if (h == NULL)
-    return NULL;
-  for (size_t i = 0; i < n; i++)
-    snprintf(h + 2 * i, 3, "%02x", p[i]);
-  return json_stringn(h, 2 * n);
+/* "payload_hex":"..." in lower-case hex. */
+static void member_hex(sg__jbuf_t *b, const uint8_t *p, size_t n) {
+  static const char digits[] = "0123456789abcdef";
+  put_key(b, "payload_hex");
+  put(b, "\"", 1);
+  if (reserve(b, 2 * n)) {
+    for (size_t i = 0; i < n; i++) {
+      b->p[b->len++] = digits[p[i] >> 4];
+      b->p[b->len++] = digits[p[i] & 15];
+    }
+  }
+  put(b, "\"", 1);
 }
 
-int sg__store_inbound_payload(sg__arena_t *a, const sg_store_inbound_t *in,
-                              const uint8_t **out, size_t *len) {
+int sg__store_inbound_payload(sg__jbuf_t *b, const sg_store_inbound_t *in) {
   char ts[32];
   sg__store_rfc3339(in->received_ms, ts);
-  json_t *o = json_object();
-  if (o == NULL)
-    return SG_ENOMEM;
-  set_str(o, "event", "message.inbound");
-  set_str(o, "id", in->id);
-  set_str(o, "from", in->sender);
-  set_str(o, "to", in->recipient);
-  set_str(o, "encoding", sg_encoding_name(in->encoding));
-  json_t *text =
-      in->binary ? NULL : json_stringn((const char *)in->body, in->body_len);
-  if (text != NULL)
-    json_object_set_new(o, "text", text);
-  else
-    json_object_set_new(o, "payload_hex",
-                        hex_string(in->body, in->body_len, a));
-  set_int(o, "parts", in->parts);
-  set_str(o, "connector", in->connector);
-  set_str(o, "timestamp", ts);
-  return dump(a, o, out, len);
+  begin(b);
+  member_str(b, "event", "message.inbound");
+  member_str(b, "id", in->id);
+  member_str(b, "from", in->sender);
+  member_str(b, "to", in->recipient);
+  member_str(b, "encoding", sg_encoding_name(in->encoding));
+  const char *text = (const char *)in->body;
+  if (!in->binary && (in->body_len == 0 || text != NULL) &&
+      is_utf8(text ? text : "", in->body_len)) {
+    put_key(b, "text");
+    put_string(b, text ? text : "", in->body_len);
+  } else {
+    member_hex(b, in->body, in->body_len);
+  }
+  member_int(b, "parts", in->parts);
+  member_str(b, "connector", in->connector);
+  member_str(b, "timestamp", ts);
+  return end(b);
 }

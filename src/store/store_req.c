@@ -207,7 +207,8 @@ static bool valid_result(const sg_store_result_in_t *x) {
   switch (x->outcome) {
   case SG_STORE_SENT:
     return x->smsc_id != NULL && x->smsc_id[0] != '\0' &&
-           strlen(x->smsc_id) <= 128;
+           strlen(x->smsc_id) <= 128 &&
+           (x->smsc_raw_id == NULL || strlen(x->smsc_raw_id) <= 128);
   case SG_STORE_RETRY:
     return x->next_attempt_ms >= 0 &&
            (x->connector == NULL || valid_name(x->connector));
@@ -233,6 +234,8 @@ int sg_store_record_results(sg_store_t *st, const sg_store_result_in_t *res,
       sg__arena_memdup(&r->arena, res, n * sizeof *res, &ok);
   for (size_t i = 0; ok && i < n; i++) {
     items[i].smsc_id = sg__arena_strdup(&r->arena, res[i].smsc_id, &ok);
+    items[i].smsc_raw_id =
+        sg__arena_strdup(&r->arena, res[i].smsc_raw_id, &ok);
     items[i].connector = sg__arena_strdup(&r->arena, res[i].connector, &ok);
     items[i].detail = sg__arena_strdup(&r->arena, res[i].detail, &ok);
     if (items[i].outcome == SG_STORE_FAILED &&

@@ -977,12 +977,13 @@ static void inbound_is_stored(void **state) {
   assert_false(inb.binary);
 }
 
-/* More recipients than one store transaction takes: consecutive batches,
- * one batch id. */
+/* A request of many recipients is one transaction: when it fails, none of
+ * its messages is stored; when it commits, all of them are, under one batch
+ * id. */
 static void large_list(void **state) {
   fx_t *f = *state;
-  fx_start(f, &(opts_t){.route = "dead"});
-  enum { N = SG_STORE_BATCH_MAX + 500 };
+  fx_start(f, &(opts_t){.route = "dead", .fault_injection = true});
+  enum { N = 2500 };
   static char nums[N][16];
   static const char *tos[N];
   for (int i = 0; i < N; i++) {
@@ -990,6 +991,15 @@ static void large_list(void **state) {
     tos[i] = nums[i];
   }
   sg_submit_req_t r = {.to = tos, .n_to = N, .text = "all", .text_len = 3};
+  assert_int_equal(sg_store_sqlite_fail_next(f->st, 1, false), 0);
+  assert_int_equal(submit(f, &r), SG_EIO);
+  sg_store_filter_t all = {.account_id = 0};
+  f->got = false;
+  assert_int_equal(sg_engine_list_messages(f->e, &all, list_cb, f), 0);
+  assert_true(run_until(f, is_got, 5000));
+  assert_int_equal(f->get_status, 0);
+  assert_int_equal(f->n_parts, 0);
+
   assert_int_equal(submit(f, &r), 0);
   assert_int_equal(f->n_items, N);
   assert_int_equal(f->n_accepted, N);
