@@ -165,7 +165,8 @@
     "SELECT o.id, o.message_id, o.status, o.error_code, o.done_ms, "           \
     "o.attempts, g.registered_delivery, g.source_ton, g.source_npi, "          \
     "g.source_addr, g.dest_ton, g.dest_npi, g.dest_addr, g.submit_ms, "        \
-    "substr(m.body, 1, 80), m.is_binary FROM smpp_out o JOIN smpp_origin g "   \
+    "substr(m.body, 1, 80), m.is_binary, m.recipient FROM smpp_out o "        \
+    "JOIN smpp_origin g "                                                      \
     "ON g.message_id = o.message_id JOIN messages m ON m.id = o.message_id "   \
     "WHERE o.account_id = ?1 AND (o.lease_until_ms IS NULL OR "                \
     "o.lease_until_ms <= ?2) ORDER BY o.id LIMIT ?3")                          \

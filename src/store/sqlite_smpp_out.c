@@ -92,6 +92,7 @@ static void read_row(sg__arena_t *a, sqlite3_stmt *s, sg_store_smpp_out_t *o,
   o->submit_ms = sqlite3_column_int64(s, 13);
   o->body = sg__sq_col_blob(a, s, 14, &o->body_len, ok);
   o->binary = sqlite3_column_int(s, 15) != 0;
+  o->recipient = sg__sq_col_text(a, s, 16, ok);
 }
 
 static int select_rows(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {

@@ -626,7 +626,7 @@ typedef struct sg_store_smpp_origin {
   uint8_t source_ton, source_npi;
   const char *source_addr; /* as the customer sent them */
   uint8_t dest_ton, dest_npi;
-  const char *dest_addr;
+  const char *dest_addr; /* "": the message's recipient (submit_multi) */
 } sg_store_smpp_origin_t;
 
 /* One receipt owed to a customer. */
@@ -642,6 +642,7 @@ typedef struct sg_store_smpp_out {
   const uint8_t *body; /* the message's body (UTF-8 text unless binary) */
   size_t body_len;
   bool binary;
+  const char *recipient; /* E.164, for an origin whose dest_addr is "" */
 } sg_store_smpp_out_t;
 
 /* status 0 or a negative code; out[0..n) are valid during the call only.
