@@ -30,6 +30,7 @@
 #include "engine/engine.h"
 #include "ingress/http_server.h"
 #include "ingress/rest/rest.h"
+#include "ingress/smpp_server.h"
 #include "sim/smsc.h"
 #include "store/store.h"
 
@@ -41,6 +42,7 @@ typedef struct serve {
   sg_engine_t *engine;
   sg_http_server_t *http;
   sg_rest_t *rest;
+  sg_smpp_server_t *smpps;
   uv_signal_t sig_int, sig_term;
   int level;  /* sg_config_log_level_t */
   int format; /* sg_config_log_format_t */
@@ -227,6 +229,49 @@ static int start_http(serve_t *s) {
   return 0;
 }
 
+static void smpps_log(void *data, int level, const char *line) {
+  log_line(data, level, line);
+}
+
+static void shutdown_begin(serve_t *s, int code);
+
+static void smpps_started_cb(sg_smpp_server_t *srv, int status,
+                             const char *error, void *data) {
+  serve_t *s = data;
+  if (status != 0) {
+    if (status != SG_ECLOSED) {
+      logf_(s, SG_CONFIG_LOG_ERROR, "smpp server: %s",
+            error && error[0] ? error : sg_strerror(status));
+      shutdown_begin(s, 1);
+    }
+    return;
+  }
+  const sg_config_smpp_server_t *c = &s->cfg->smpp_server;
+  if (c->listen.host != NULL)
+    logf_(s, SG_CONFIG_LOG_INFO, "SMPP server listening on %s:%u",
+          c->listen.host, (unsigned)sg_smpp_server_port(srv, false));
+  if (c->tls_listen.host != NULL)
+    logf_(s, SG_CONFIG_LOG_INFO, "SMPP server (TLS) listening on %s:%u",
+          c->tls_listen.host, (unsigned)sg_smpp_server_port(srv, true));
+}
+
+/* smsgate's own SMPP server, when configured. */
+static int start_smpps(serve_t *s) {
+  if (!s->cfg->smpp_server.enabled)
+    return 0;
+  char err[256] = "";
+  int rc = sg_smpp_server_new(&s->loop, s->cfg, s->engine, s->store, smpps_log,
+                              s, &s->smpps, err, sizeof err);
+  if (rc == 0)
+    rc = sg_smpp_server_start(s->smpps, smpps_started_cb, s);
+  if (rc != 0) {
+    logf_(s, SG_CONFIG_LOG_ERROR, "smpp server: %s",
+          err[0] ? err : sg_strerror(rc));
+    return -1;
+  }
+  return 0;
+}
+
 /* The URL and a curl line that sends a message with the first account
  * that has an API key. */
 static void print_welcome(serve_t *s) {
@@ -262,7 +307,7 @@ static void engine_started_cb(sg_engine_t *e, int status, void *ud) {
   }
   if (s->stopping)
     return;
-  if (start_http(s) != 0) {
+  if (start_http(s) != 0 || start_smpps(s) != 0) {
     shutdown_begin(s, 1);
     return;
   }
@@ -303,6 +348,15 @@ static void engine_stopped_cb(sg_engine_t *e, int status, void *ud) {
     sim_stopped_cb(NULL, s);
 }
 
+/* The SMPP server stops first: its sessions unbind and its submits in
+ * flight get their answers before the engine refuses new ones. */
+static void smpps_stopped_cb(sg_smpp_server_t *srv, void *data) {
+  serve_t *s = data;
+  (void)srv;
+  if (s->engine == NULL || sg_engine_stop(s->engine, engine_stopped_cb, s) != 0)
+    engine_stopped_cb(s->engine, 0, s);
+}
+
 static void shutdown_begin(serve_t *s, int code) {
   if (code > s->exit_code)
     s->exit_code = code;
@@ -313,8 +367,10 @@ static void shutdown_begin(serve_t *s, int code) {
    * engine callbacks still, answered into closed connections. */
   sg_http_server_free(s->http);
   s->http = NULL;
-  if (s->engine == NULL || sg_engine_stop(s->engine, engine_stopped_cb, s) != 0)
-    engine_stopped_cb(s->engine, 0, s);
+  if (s->smpps != NULL)
+    sg_smpp_server_stop(s->smpps, smpps_stopped_cb, s);
+  else
+    smpps_stopped_cb(NULL, s);
 }
 
 static void signal_cb(uv_signal_t *h, int signum) {
@@ -445,6 +501,7 @@ static void cleanup(serve_t *s) {
   if (s->store != NULL && s->engine == NULL)
     sg_store_close(s->store, NULL, NULL);
   uv_run(&s->loop, UV_RUN_DEFAULT);
+  sg_smpp_server_free(s->smpps);
   sg_engine_free(s->engine);
   sg_sim_smsc_free(s->sim);
   sg_rest_free(s->rest);

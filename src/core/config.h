@@ -142,6 +142,17 @@ typedef struct sg_config_simulator {
 typedef struct sg_config_account_smpp {
   const char *system_id; /* NULL: the account cannot bind */
   const char *password;
+  /* Bind types allowed, as a bit mask of (1 << sg_config_bind_type_t);
+   * default all three. */
+  uint32_t bind_types;
+  const char **bind_type_names; /* as written */
+  size_t n_bind_type_names;
+  uint32_t max_binds;    /* simultaneous binds; default 4 */
+  const char **allowed_cidrs; /* source addresses allowed to bind ("10.0.0.0/8",
+                                 "::1/128"); none: any */
+  size_t n_allowed_cidrs;
+  uint32_t tps;    /* submits per second over all binds; 0 = no limit */
+  uint32_t window; /* deliver_sm in flight per bind; 0: the server's */
 } sg_config_account_smpp_t;
 
 typedef struct sg_config_account {
@@ -267,6 +278,11 @@ typedef struct sg_config_smpp_server {
   uint32_t max_sessions;             /* default 100 */
   uint32_t window;                   /* deliver_sm in flight; default 10 */
   uint32_t enquire_link_interval_ms; /* default 30 s; 0 = never */
+  uint32_t receipt_max_age_ms; /* receipts not delivered to an unbound ESME
+                                  are dropped after; default 3 d */
+  uint32_t bind_fail_delay_ms; /* a refused bind is answered after; 1 s */
+  uint32_t bind_fail_max;      /* failed binds per source address and
+                                  minute before it is refused at once; 10 */
 } sg_config_smpp_server_t;
 
 typedef enum sg_config_log_level {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/cidr.h"
 #include "core/config_int.h"
 #include "core/error.h"
 
@@ -168,6 +169,41 @@ void sg__cfg_check_account(sg__cfg_ctx_t *c, void *obj,
       return;
   sg__cfg_error(c, sg__cfg_map_get(map, "default_sender"),
                 "is not one of \"senders\"");
+}
+
+/* bind_types as names into a mask; every allowed_cidrs entry parses. */
+void sg__cfg_check_account_smpp(sg__cfg_ctx_t *c, void *obj,
+                                const sg__cfg_node_t *map) {
+  static const struct {
+    const char *name;
+    sg_config_bind_type_t type;
+  } names[] = {{"transmitter", SG_CONFIG_BIND_TRANSMITTER},
+               {"receiver", SG_CONFIG_BIND_RECEIVER},
+               {"transceiver", SG_CONFIG_BIND_TRANSCEIVER}};
+  sg_config_account_smpp_t *s = obj;
+  const sg__cfg_node_t *bt = sg__cfg_map_get(map, "bind_types");
+  if (s->n_bind_type_names > 0)
+    s->bind_types = 0;
+  for (size_t i = 0; i < s->n_bind_type_names; i++) {
+    size_t k = 0;
+    while (k < 3 && strcmp(names[k].name, s->bind_type_names[i]) != 0)
+      k++;
+    if (k == 3)
+      sg__cfg_error(c, sg__cfg_seq_at(bt, i),
+                    "expected transmitter, receiver or transceiver");
+    else
+      s->bind_types |= 1u << names[k].type;
+  }
+  const sg__cfg_node_t *cl = sg__cfg_map_get(map, "allowed_cidrs");
+  for (size_t i = 0; i < s->n_allowed_cidrs; i++) {
+    sg_cidr_t cidr;
+    const char *t = s->allowed_cidrs[i];
+    if (sg_cidr_parse(t, strlen(t), &cidr) != 0)
+      sg__cfg_error(c, sg__cfg_seq_at(cl, i),
+                    "expected an address or a CIDR block such as "
+                    "10.0.0.0/8 or 2001:db8::/32 (no host bits below the "
+                    "prefix)");
+  }
 }
 
 void sg__cfg_check_connector(sg__cfg_ctx_t *c, void *obj,

@@ -214,6 +214,7 @@ void sg__cfg_init_http(void *obj);
 void sg__cfg_init_simulator(void *obj);
 void sg__cfg_init_dlr_mix(void *obj);
 void sg__cfg_init_account(void *obj);
+void sg__cfg_init_account_smpp(void *obj);
 void sg__cfg_init_connector(void *obj);
 void sg__cfg_init_route(void *obj);
 void sg__cfg_init_webhooks(void *obj);

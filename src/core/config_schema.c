@@ -142,9 +142,17 @@ static const sg__cfg_field_t account_smpp_fields[] = {
       15),
     F("password", STR, REQ | ASCII | SECRET, sg_config_account_smpp_t, password,
       1, 8),
+    FLIST("bind_types", STRLIST, ASCII, sg_config_account_smpp_t,
+          bind_type_names, n_bind_type_names, 1, 16, NULL),
+    F("max_binds", UINT, 0, sg_config_account_smpp_t, max_binds, 1, 1000),
+    FLIST("allowed_cidrs", STRLIST, ASCII, sg_config_account_smpp_t,
+          allowed_cidrs, n_allowed_cidrs, 1, 64, NULL),
+    F("tps", UINT, 0, sg_config_account_smpp_t, tps, 0, 1000000),
+    F("window", UINT, 0, sg_config_account_smpp_t, window, 1, 8192),
 };
 static const sg__cfg_section_t account_smpp_section =
-    SECTION(account_smpp_fields, sg_config_account_smpp_t, NULL, NULL);
+    SECTION(account_smpp_fields, sg_config_account_smpp_t,
+            sg__cfg_init_account_smpp, sg__cfg_check_account_smpp);
 
 #define SECRET_LEN 256
 static const sg__cfg_field_t account_fields[] = {
@@ -252,6 +260,10 @@ static const sg__cfg_field_t smpp_server_fields[] = {
     F("window", UINT, 0, S, window, 1, 8192),
     F("enquire_link_interval", DURATION, 0, S, enquire_link_interval_ms, 0,
       HOUR(1)),
+    F("receipt_max_age", DURATION, 0, S, receipt_max_age_ms, SEC(1),
+      30u * HOUR(24)),
+    F("bind_fail_delay", DURATION, 0, S, bind_fail_delay_ms, 0, SEC(30)),
+    F("bind_fail_max", UINT, 0, S, bind_fail_max, 1, 100000),
 };
 #undef S
 static const sg__cfg_section_t smpp_server_section =
@@ -369,6 +381,18 @@ void sg__cfg_init_smpp_server(void *obj) {
   s->max_sessions = 100;
   s->window = 10;
   s->enquire_link_interval_ms = SEC(30);
+  s->receipt_max_age_ms = 3u * HOUR(24);
+  s->bind_fail_delay_ms = SEC(1);
+  s->bind_fail_max = 10;
+}
+
+void sg__cfg_init_account_smpp(void *obj) {
+  sg_config_account_smpp_t *s = obj;
+  memset(s, 0, sizeof *s);
+  s->bind_types = (1u << SG_CONFIG_BIND_TRANSMITTER) |
+                  (1u << SG_CONFIG_BIND_RECEIVER) |
+                  (1u << SG_CONFIG_BIND_TRANSCEIVER);
+  s->max_binds = 4;
 }
 
 void sg__cfg_init_log(void *obj) {

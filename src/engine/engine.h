@@ -124,6 +124,18 @@ const sg_engine_account_t *sg_engine_account_by_id(sg_engine_t *e, int64_t id);
 #define SG_ENGINE_IDEM_KEY_MAX 255   /* octets of an idempotency key */
 #define SG_ENGINE_PRIORITY_MAX 3
 
+/* One part that arrives already encoded and is sent as it came: a part of
+ * a message the customer split itself (SMPP short_message with a UDH, or
+ * sar_* TLVs turned into one). The engine stores it as a message of one
+ * part, with this UDH and user data, and never re-encodes or splits it. */
+typedef struct sg_submit_raw {
+  sg_encoding_t encoding; /* GSM7 (unpacked septets), UCS2 or 8BIT */
+  const uint8_t *udh;     /* UDHL first, or NULL */
+  size_t udh_len;         /* 0 or 2..SG_SEG_UDH_MAX */
+  const uint8_t *ud;      /* 1..SG_SEG_UD_MAX units */
+  size_t ud_len;
+} sg_submit_raw_t;
+
 /* A send request, as an ingress hands it over after authentication. The
  * engine copies what it needs during sg_engine_submit(): every pointer may
  * be reused as soon as it returns. */
@@ -165,6 +177,15 @@ typedef struct sg_submit_req {
   size_t request_hash_len;
   uint8_t priority; /* 0 normal .. 3 highest */
   bool dlr;         /* ask the operator for delivery receipts */
+  /* Pre-encoded part (see sg_submit_raw_t), or NULL. With it, text or
+   * binary is still required: it is the body kept for reading (the
+   * part's text as UTF-8, or its octets); encoding, national and smart are
+   * ignored. */
+  const sg_submit_raw_t *raw;
+  /* SMPP ingress: the origin kept with each message, whose final status
+   * then queues a receipt for the customer (store.h "SMPP RECEIPTS"), or
+   * NULL. */
+  const sg_store_smpp_origin_t *smpp;
 } sg_submit_req_t;
 
 /* The result for one recipient, in the order of sg_submit_req_t.to. */

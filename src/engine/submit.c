@@ -255,6 +255,38 @@ static void seg_opts(const sg_submit_req_t *r, sg_seg_opts_t *o) {
                      : SG_SEG_DEFAULT_MAX_PARTS;
 }
 
+/* A pre-encoded part as the one segment of e->segs, as it came. */
+static int raw_segment(sg_engine_t *e, const sg_submit_req_t *r,
+                       const char **code, char *msg, size_t cap) {
+  const sg_submit_raw_t *w = r->raw;
+  bool enc_ok = w->encoding == SG_ENC_GSM7 || w->encoding == SG_ENC_UCS2 ||
+                w->encoding == SG_ENC_8BIT;
+  if (!enc_ok || w->ud == NULL || w->ud_len == 0 ||
+      w->ud_len > SG_SEG_UD_MAX || w->udh_len > SG_SEG_UDH_MAX ||
+      (w->udh_len > 0 && (w->udh == NULL || w->udh[0] + 1u != w->udh_len))) {
+    *code = "invalid_part";
+    snprintf(msg, cap,
+             "a pre-split part needs GSM7, UCS2 or 8-bit user data of 1 to "
+             "%d units and a well-formed UDH of at most %d octets",
+             SG_SEG_UD_MAX, SG_SEG_UDH_MAX);
+    return -1;
+  }
+  sg_segments_t *s = e->segs;
+  s->encoding = w->encoding;
+  memset(&s->charset, 0, sizeof s->charset);
+  s->chars = s->units = w->ud_len;
+  s->replaced = 0;
+  s->nparts = 1;
+  sg_seg_part_t *p = &s->parts[0];
+  if (w->udh_len > 0)
+    memcpy(p->udh, w->udh, w->udh_len);
+  p->udh_len = w->udh_len;
+  memcpy(p->ud, w->ud, w->ud_len);
+  p->ud_len = w->ud_len;
+  p->chars = w->ud_len;
+  return 0;
+}
+
 /* Encodes and splits the text into e->segs; on error fills the failure
  * fields through fail_fn's arguments. Returns 0 or -1. */
 static int segment(sg_engine_t *e, const sg_submit_req_t *r, int *status,
@@ -275,6 +307,8 @@ static int segment(sg_engine_t *e, const sg_submit_req_t *r, int *status,
     snprintf(msg, cap, "the message is empty");
     return -1;
   }
+  if (r->raw != NULL)
+    return raw_segment(e, r, code, msg, cap);
   if (r->encoding != SG_ENC_AUTO && r->encoding != SG_ENC_GSM7 &&
       r->encoding != SG_ENC_UCS2) {
     *code = "invalid_encoding";
@@ -451,7 +485,8 @@ static int build_msgs(sg_submit_ctx_t *x, const sg_submit_req_t *r,
       sg_store_part_in_t *pi = &x->parts[m * np + p];
       uint8_t *udh = x->udh + (m * np + p) * SG_SEG_UDH_MAX;
       memcpy(udh, s->parts[p].udh, s->parts[p].udh_len);
-      patch_ref(udh, s->parts[p].udh_len, ref);
+      if (r->raw == NULL) /* a customer's own UDH is kept as it came */
+        patch_ref(udh, s->parts[p].udh_len, ref);
       pi->connector = e->conns[x->msg_conn[m]].cfg->name;
       pi->encoding = s->encoding;
       pi->lang_locking = s->charset.locking;
@@ -477,6 +512,7 @@ static int build_msgs(sg_submit_ctx_t *x, const sg_submit_req_t *r,
     mi->dlr_wanted = r->dlr;
     mi->parts = &x->parts[m * np];
     mi->n_parts = np;
+    mi->smpp = r->smpp;
     memcpy(it->id, mi->id, sizeof it->id);
     it->parts = (unsigned)np;
     it->encoding = s->encoding;

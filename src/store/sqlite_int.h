@@ -150,7 +150,32 @@
               "a ON a.id = k.account_id WHERE k.key_hash = ?1 AND "            \
               "k.revoked_ms IS NULL")                                          \
   X(R_ACCOUNT, "SELECT id, name, password_hash, webhook_url, disabled, "       \
-               "created_ms, 0 FROM accounts WHERE name = ?1")
+               "created_ms, 0 FROM accounts WHERE name = ?1")                  \
+  X(SMPP_ORIGIN_INSERT,                                                        \
+    "INSERT INTO smpp_origin (message_id, account_id, registered_delivery, "   \
+    "source_ton, source_npi, source_addr, dest_ton, dest_npi, dest_addr, "     \
+    "submit_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)")                      \
+  X(SMPP_OUT_QUEUE,                                                            \
+    "INSERT INTO smpp_out (account_id, message_id, status, error_code, "       \
+    "done_ms, created_ms) SELECT account_id, message_id, ?2, ?3, ?4, ?4 "      \
+    "FROM smpp_origin WHERE message_id = ?1 AND ((registered_delivery & 3) "   \
+    "= 1 OR ((registered_delivery & 3) = 2 AND ?5))")                          \
+  X(SMPP_OUT_DROP,                                                             \
+    "DELETE FROM smpp_out WHERE id IN (SELECT id FROM smpp_out WHERE "         \
+    "account_id = ?1 AND created_ms < ?2 LIMIT 1000)")                         \
+  X(SMPP_OUT_SELECT,                                                           \
+    "SELECT o.id, o.message_id, o.status, o.error_code, o.done_ms, "           \
+    "o.attempts, g.registered_delivery, g.source_ton, g.source_npi, "          \
+    "g.source_addr, g.dest_ton, g.dest_npi, g.dest_addr, g.submit_ms, "        \
+    "substr(m.body, 1, 80), m.is_binary, m.recipient FROM smpp_out o "        \
+    "JOIN smpp_origin g "                                                      \
+    "ON g.message_id = o.message_id JOIN messages m ON m.id = o.message_id "   \
+    "WHERE o.account_id = ?1 AND (o.lease_until_ms IS NULL OR "                \
+    "o.lease_until_ms <= ?2) ORDER BY o.id LIMIT ?3")                          \
+  X(SMPP_OUT_LEASE, "UPDATE smpp_out SET lease_until_ms = ?2, attempts = "     \
+                    "attempts + 1 WHERE id = ?1")                              \
+  X(SMPP_OUT_DONE, "DELETE FROM smpp_out WHERE id = ?1")                       \
+  X(SMPP_OUT_RELEASE, "UPDATE smpp_out SET lease_until_ms = NULL WHERE id = ?1")
 
 typedef enum sg__sq_query {
 #define SG__SQ_ENUM(name, sql) SG__Q_##name,
@@ -226,6 +251,15 @@ int sg__sq_expire(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now,
                   size_t *n);
 int sg__sq_requeue_leases(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now,
                           size_t *n);
+
+/* SMPP receipts (sqlite_smpp_out.c): the origin row of a message stored
+ * with one, the receipt queued with a final status, and the two requests. */
+int sg__sq_smpp_origin_insert(sg__sq_conn_t *c, int64_t account_id,
+                              const sg_store_msg_in_t *m, int64_t now);
+int sg__sq_smpp_out_queue(sg__sq_conn_t *c, const char *mid,
+                          sg_msg_status_t status, int32_t code, int64_t now);
+int sg__sq_smpp_out_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now);
+int sg__sq_smpp_out_finish(sg__sq_conn_t *c, sg__store_req_t *r);
 
 /* Recovery at open: every 'sending' part and webhook back to the queue. */
 int sg__sq_recover(sg__sq_conn_t *c, int64_t now, uint64_t *parts,

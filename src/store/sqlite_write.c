@@ -140,7 +140,10 @@ static int set_msg_status(sg__sq_conn_t *c, msg_row_t *m, sg_msg_status_t to,
   if (rc == 0)
     rc = insert_event(c, m->ev.message_id, 0, to, code, why->detail, now,
                       &event_id);
-  if (rc < 0 || m->callback_url == NULL)
+  if (rc == 0 && sg_store_status_final(to))
+    rc = sg__sq_smpp_out_queue(c, m->ev.message_id, to, code, now);
+  if (rc < 0 || m->callback_url == NULL ||
+      !(c->st->cfg.webhook_statuses & SG_MSG_BIT(to)))
     return rc;
   m->ev.status = to;
   m->ev.part = why->seq;
@@ -297,6 +300,8 @@ static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
   int rc = step_rc(s);
   for (unsigned seq = 1; rc == 0 && seq <= m->n_parts; seq++)
     rc = insert_part(c, m, seq, status, now);
+  if (rc == 0 && m->smpp != NULL)
+    rc = sg__sq_smpp_origin_insert(c, b->account_id, m, now);
   if (rc == 0)
     rc = insert_event(c, m->id, 0, status, 0, NULL, now, NULL);
   return rc;
@@ -987,6 +992,10 @@ int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   case SG__REQ_APIKEY_CREATE:
   case SG__REQ_APIKEY_REVOKE:
     return run_apikey(c, r, now);
+  case SG__REQ_SMPP_OUT_CLAIM:
+    return sg__sq_smpp_out_claim(c, r, now);
+  case SG__REQ_SMPP_OUT_FINISH:
+    return sg__sq_smpp_out_finish(c, r);
   case SG__REQ_MAINTAIN:
     return run_maintain(c, r, now);
   default:

@@ -336,6 +336,15 @@ static void complete_write(sg_store_t *st, sg__store_req_t *r) {
     ((sg_store_maint_cb)r->cb)(st, r->status, ok ? &r->out.maint : NULL,
                                r->data);
     break;
+  case SG__REQ_SMPP_OUT_CLAIM:
+    ((sg_store_smpp_out_cb)r->cb)(st, r->status,
+                                  ok ? r->out.smpp_out.items : NULL,
+                                  ok ? r->out.smpp_out.n : 0,
+                                  ok ? r->out.smpp_out.dropped : 0, r->data);
+    break;
+  case SG__REQ_SMPP_OUT_FINISH:
+    ((sg_store_done_cb)r->cb)(st, r->status, r->data);
+    break;
   default: /* the kinds that answer with a row id */
     ((sg_store_id_cb)r->cb)(st, r->status, ok ? r->out.id : 0, r->data);
     break;

@@ -277,6 +277,10 @@ typedef struct sg_store_msg_in {
   bool dlr_wanted;
   const sg_store_part_in_t *parts; /* in order: parts[0] is seq 1 */
   size_t n_parts;                  /* 1 .. SG_SEG_MAX_PARTS */
+  /* Set for a message that came in over smsgate's SMPP server: kept with
+   * it, so that its final status queues a receipt (see "SMPP RECEIPTS"
+   * below). NULL otherwise. */
+  const struct sg_store_smpp_origin *smpp;
 } sg_store_msg_in_t;
 
 typedef struct sg_store_batch {
@@ -616,6 +620,67 @@ typedef void (*sg_store_done_cb)(sg_store_t *st, int status, void *data);
  * ignored. */
 int sg_store_webhook_finish(sg_store_t *st, const sg_store_webhook_result_t *r,
                             size_t n, sg_store_done_cb cb, void *data);
+
+/* ---- SMPP RECEIPTS ------------------------------------------------------
+ *
+ * A message stored with an smpp origin whose registered_delivery asks for
+ * a final receipt (SMPP 3.4 section 5.2.17: bits 1..0 = 01 on any final
+ * outcome, 10 on failure only) gets one row in a durable queue in the same
+ * transaction that records its final status. The SMPP server claims the
+ * rows of a bound account, oldest first, under a lease, sends each as a
+ * deliver_sm and finishes it when the customer answered. */
+
+typedef struct sg_store_smpp_origin {
+  uint8_t registered_delivery;
+  uint8_t source_ton, source_npi;
+  const char *source_addr; /* as the customer sent them */
+  uint8_t dest_ton, dest_npi;
+  const char *dest_addr; /* "": the message's recipient (submit_multi) */
+} sg_store_smpp_origin_t;
+
+/* One receipt owed to a customer. */
+typedef struct sg_store_smpp_out {
+  int64_t id;
+  char message_id[SG_ID_LEN + 1];
+  sg_msg_status_t status; /* the message's final status */
+  int32_t error_code;     /* 0: none */
+  int64_t submit_ms;      /* when the message was stored */
+  int64_t done_ms;        /* when it got its final status */
+  unsigned attempts;      /* claims, including this one */
+  sg_store_smpp_origin_t origin;
+  const uint8_t *body; /* the message's body (UTF-8 text unless binary) */
+  size_t body_len;
+  bool binary;
+  const char *recipient; /* E.164, for an origin whose dest_addr is "" */
+} sg_store_smpp_out_t;
+
+/* status 0 or a negative code; out[0..n) are valid during the call only.
+ * dropped: rows of the account older than max_age_ms deleted by this
+ * claim. */
+typedef void (*sg_store_smpp_out_cb)(sg_store_t *st, int status,
+                                     const sg_store_smpp_out_t *out, size_t n,
+                                     size_t dropped, void *data);
+
+/* In one write transaction: deletes the account's receipts created more
+ * than max_age_ms ago (0: keep all), then takes up to max (1..1000) of its
+ * receipts not claimed or whose lease ran out, oldest first, and leases
+ * them for lease_ms (0: 60 s). Fails at once with SG_EINVAL, SG_EBUSY,
+ * SG_ECLOSED, SG_ENOMEM. */
+int sg_store_smpp_out_claim(sg_store_t *st, int64_t account_id, unsigned max,
+                            int64_t lease_ms, int64_t max_age_ms,
+                            sg_store_smpp_out_cb cb, void *data);
+
+typedef struct sg_store_smpp_out_result {
+  int64_t id;
+  bool done; /* true: the customer took it (the row goes); false: it waits
+                for the next claim */
+} sg_store_smpp_out_result_t;
+
+/* Records the outcome of n (1..1000) claimed receipts. Unknown ids are
+ * ignored. */
+int sg_store_smpp_out_finish(sg_store_t *st,
+                             const sg_store_smpp_out_result_t *r, size_t n,
+                             sg_store_done_cb cb, void *data);
 
 /* ---- inbound messages ---------------------------------------------------- */
 

@@ -47,6 +47,8 @@ typedef enum sg__req_kind {
   SG__REQ_APIKEY_CREATE,
   SG__REQ_APIKEY_REVOKE,
   SG__REQ_MAINTAIN,
+  SG__REQ_SMPP_OUT_CLAIM,
+  SG__REQ_SMPP_OUT_FINISH,
   /* reads */
   SG__REQ_GET_MESSAGE,
   SG__REQ_LIST_MESSAGES,
@@ -122,6 +124,16 @@ struct sg__store_req {
       unsigned limit;
     } inbound_list;
     const char *name; /* account by name */
+    struct {
+      int64_t account_id;
+      unsigned max;
+      int64_t lease_ms;
+      int64_t max_age_ms;
+    } smpp_claim;
+    struct {
+      sg_store_smpp_out_result_t *items;
+      size_t n;
+    } smpp_finish;
   } in;
   union {
     sg_store_submit_res_t submit;
@@ -141,6 +153,11 @@ struct sg__store_req {
     sg_store_account_t account;
     int64_t id;
     sg_store_maint_res_t maint;
+    struct {
+      sg_store_smpp_out_t *items;
+      size_t n;
+      size_t dropped;
+    } smpp_out;
   } out;
 };
 

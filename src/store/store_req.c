@@ -91,7 +91,9 @@ static bool valid_msg(const sg_store_msg_in_t *m) {
   if (!valid_id(m->id) || !valid_e164(m->recipient) || m->sender == NULL ||
       m->sender[0] == '\0' || (m->body == NULL && m->body_len > 0) ||
       m->parts == NULL || m->n_parts == 0 || m->n_parts > SG_SEG_MAX_PARTS ||
-      m->priority > 3 || m->validity_ms < 0 || m->send_at_ms < 0)
+      m->priority > 3 || m->validity_ms < 0 || m->send_at_ms < 0 ||
+      (m->smpp != NULL &&
+       (m->smpp->source_addr == NULL || m->smpp->dest_addr == NULL)))
     return false;
   for (size_t i = 0; i < m->n_parts; i++)
     if (!valid_part(&m->parts[i]))
@@ -143,6 +145,15 @@ static void copy_msg(sg__arena_t *a, sg_store_msg_in_t *d,
   }
   for (size_t i = 0; i < s->n_parts && *ok; i++)
     copy_part(a, &parts[i], &s->parts[i], ok);
+  if (s->smpp != NULL) {
+    sg_store_smpp_origin_t *o =
+        sg__arena_memdup(a, s->smpp, sizeof *s->smpp, ok);
+    if (o != NULL) {
+      o->source_addr = sg__arena_strdup(a, s->smpp->source_addr, ok);
+      o->dest_addr = sg__arena_strdup(a, s->smpp->dest_addr, ok);
+    }
+    d->smpp = o;
+  }
 }
 
 static bool copy_batch(sg__arena_t *a, sg_store_batch_t *d,
@@ -554,4 +565,42 @@ int sg_store_maintain(sg_store_t *st, sg_store_maint_cb cb, void *data) {
   sg__store_req_t *r;
   int rc = begin(st, SG__REQ_MAINTAIN, (sg__any_cb)cb, data, &r);
   return rc < 0 ? rc : queue(st, r);
+}
+
+/* ---- SMPP receipts ------------------------------------------------------- */
+
+int sg_store_smpp_out_claim(sg_store_t *st, int64_t account_id, unsigned max,
+                            int64_t lease_ms, int64_t max_age_ms,
+                            sg_store_smpp_out_cb cb, void *data) {
+  if (account_id <= 0 || max == 0 || max > ITEMS_MAX || lease_ms < 0 ||
+      max_age_ms < 0 || cb == NULL)
+    return SG_EINVAL;
+  sg__store_req_t *r;
+  int rc = begin(st, SG__REQ_SMPP_OUT_CLAIM, (sg__any_cb)cb, data, &r);
+  if (rc < 0)
+    return rc;
+  r->in.smpp_claim.account_id = account_id;
+  r->in.smpp_claim.max = max;
+  r->in.smpp_claim.lease_ms = lease_ms ? lease_ms : 60000;
+  r->in.smpp_claim.max_age_ms = max_age_ms;
+  return queue(st, r);
+}
+
+int sg_store_smpp_out_finish(sg_store_t *st,
+                             const sg_store_smpp_out_result_t *w, size_t n,
+                             sg_store_done_cb cb, void *data) {
+  if (w == NULL || n == 0 || n > ITEMS_MAX || cb == NULL)
+    return SG_EINVAL;
+  sg__store_req_t *r;
+  int rc = begin(st, SG__REQ_SMPP_OUT_FINISH, (sg__any_cb)cb, data, &r);
+  if (rc < 0)
+    return rc;
+  bool ok = true;
+  r->in.smpp_finish.items = sg__arena_memdup(&r->arena, w, n * sizeof *w, &ok);
+  r->in.smpp_finish.n = n;
+  if (!ok) {
+    sg__store_req_free(r);
+    return SG_ENOMEM;
+  }
+  return queue(st, r);
 }

@@ -103,7 +103,11 @@ static void default_parses(void **state) {
   assert_null(a->callback_url);
   assert_string_equal(a->default_region, "RU");
   assert_null(a->password);
-  assert_null(a->smpp.system_id);
+  assert_string_equal(a->smpp.system_id, "demo");
+  assert_string_equal(a->smpp.password, "demo-pw");
+  assert_int_equal(a->smpp.bind_types, 0xE); /* all three */
+  assert_int_equal(a->smpp.max_binds, 4);
+  assert_int_equal(a->smpp.n_allowed_cidrs, 0);
   assert_int_equal(a->max_parts, 10);
   assert_int_equal(a->n_senders, 0);
   assert_false(a->disabled);
@@ -219,7 +223,9 @@ static const char full_yaml[] =
     "    webhook_secret: whsec\n"
     "    callback_url: https://shop.example/hooks/sms\n"
     "    default_region: DE\n"
-    "    smpp: {system_id: shop, password: shoppw}\n"
+    "    smpp: {system_id: shop, password: shoppw, bind_types: [transmitter,"
+    " receiver], max_binds: 2, allowed_cidrs: [10.0.0.0/8, \"::1\"], tps: 30,"
+    " window: 20}\n"
     "    tps: 50\n"
     "    max_parts: 6\n"
     "    default_sender: Shop\n"
@@ -281,6 +287,9 @@ static const char full_yaml[] =
     "  max_sessions: 20\n"
     "  window: 50\n"
     "  enquire_link_interval: 1m\n"
+    "  receipt_max_age: 2d\n"
+    "  bind_fail_delay: 2s\n"
+    "  bind_fail_max: 5\n"
     "log: {level: debug, format: json}\n";
 
 static void full_example(void **state) {
@@ -412,6 +421,9 @@ static void full_example(void **state) {
   assert_int_equal(ss->max_sessions, 20);
   assert_int_equal(ss->window, 50);
   assert_int_equal(ss->enquire_link_interval_ms, 60000);
+  assert_int_equal(ss->receipt_max_age_ms, 2u * 86400000u);
+  assert_int_equal(ss->bind_fail_delay_ms, 2000);
+  assert_int_equal(ss->bind_fail_max, 5);
   assert_int_equal(cfg->log.level, SG_CONFIG_LOG_DEBUG);
   assert_int_equal(cfg->log.format, SG_CONFIG_LOG_JSON);
   sg_config_free(cfg);
@@ -618,6 +630,15 @@ static const struct {
      "or \"smpp\" to send with"},
     {"accounts:\n  - {name: a, smpp: {system_id: x}}\n",
      "t.yaml:2:21: accounts[0].smpp: missing required key \"password\""},
+    {"accounts:\n  - {name: a, smpp: {system_id: x, password: y, "
+     "bind_types: [sender]}}\n",
+     "t.yaml:2:62: accounts[0].smpp.bind_types[0]: expected transmitter, "
+     "receiver or transceiver"},
+    {"accounts:\n  - {name: a, smpp: {system_id: x, password: y, "
+     "allowed_cidrs: [10.0.0.1/8]}}\n",
+     "t.yaml:2:65: accounts[0].smpp.allowed_cidrs[0]: expected an address or "
+     "a CIDR block such as 10.0.0.0/8 or 2001:db8::/32 (no host bits below "
+     "the prefix)"},
     {"accounts:\n  - {name: a, api_key: k, default_sender: X, senders: [Y, "
      "Z]}\n",
      "t.yaml:2:43: accounts[0].default_sender: is not one of \"senders\""},

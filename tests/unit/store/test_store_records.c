@@ -375,6 +375,149 @@ static void counts_and_closed_store(void **state) {
   assert_int_equal(q1(c, "SELECT count(*) FROM messages"), 4);
 }
 
+/* ---- SMPP receipts ------------------------------------------------------- */
+
+typedef struct so_got {
+  int calls;
+  int status;
+  size_t n, dropped;
+  int64_t id[8];
+  char mid[8][SG_ID_LEN + 1];
+  sg_msg_status_t st[8];
+  char src[8][24], dst[8][24], rcpt[8][24];
+  int64_t submit_ms[8], done_ms[8];
+  unsigned attempts[8];
+} so_got_t;
+
+static void so_cb(sg_store_t *st, int status, const sg_store_smpp_out_t *o,
+                  size_t n, size_t dropped, void *data) {
+  (void)st;
+  so_got_t *g = data;
+  g->status = status;
+  g->n = n;
+  g->dropped = dropped;
+  for (size_t i = 0; i < n && i < 8; i++) {
+    g->id[i] = o[i].id;
+    snprintf(g->mid[i], sizeof g->mid[i], "%s", o[i].message_id);
+    g->st[i] = o[i].status;
+    snprintf(g->src[i], sizeof g->src[i], "%s", o[i].origin.source_addr);
+    snprintf(g->dst[i], sizeof g->dst[i], "%s", o[i].origin.dest_addr);
+    snprintf(g->rcpt[i], sizeof g->rcpt[i], "%s", o[i].recipient);
+    g->submit_ms[i] = o[i].submit_ms;
+    g->done_ms[i] = o[i].done_ms;
+    g->attempts[i] = o[i].attempts;
+  }
+  g->calls++;
+}
+
+static void so_claim_wait(ctx_t *c, int64_t max_age, so_got_t *g) {
+  memset(g, 0, sizeof *g);
+  assert_int_equal(sg_store_smpp_out_claim(c->st, 1, 8, 5000, max_age, so_cb,
+                                           g),
+                   0);
+  run_until(c, &g->calls, 1);
+  assert_int_equal(g->status, 0);
+}
+
+/* Sends message m's only part and records a receipt with final status. */
+static void deliver(ctx_t *c, tmsg_t *m, const char *smsc_id,
+                    sg_msg_status_t final) {
+  claim_got_t cg;
+  claim_wait(c, "smsc-a", 1, &cg);
+  assert_int_equal(cg.n, 1);
+  sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
+                            .attempt = 1,
+                            .outcome = SG_STORE_SENT,
+                            .smsc_id = smsc_id};
+  items_got_t ig;
+  results_wait(c, &r, 1, &ig);
+  sg_store_receipt_in_t d = {.connector = "smsc-a", .smsc_id = smsc_id,
+                             .status = final};
+  receipts_wait(c, &d, 1, &ig);
+  assert_int_equal(ig.items[0].status, 0);
+  (void)m;
+}
+
+static void smpp_receipt_queue(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  /* rd 1: any final outcome; rd 2: failures only; no origin: nothing. */
+  sg_store_smpp_origin_t any = {1, 5, 0, "Shop", 1, 1, "14155550101"};
+  sg_store_smpp_origin_t fail_only = {2, 5, 0, "Shop", 1, 1, ""};
+  tmsg_t m[3];
+  tmsg_init(&m[0], "+14155550101", 1, "smsc-a");
+  m[0].m.smpp = &any;
+  tmsg_init(&m[1], "+14155550102", 1, "smsc-a");
+  m[1].m.smpp = &fail_only;
+  tmsg_init(&m[2], "+14155550103", 1, "smsc-a");
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(submit_wait(c, &m[i], 1, NULL, NULL), 0);
+  assert_int_equal(q1(c, "SELECT count(*) FROM smpp_origin"), 2);
+  atomic_store(&fake_now, T0 + 1000);
+  deliver(c, &m[0], "a0", SG_MSG_DELIVERED);
+  deliver(c, &m[1], "a1", SG_MSG_DELIVERED); /* rd 2: no receipt */
+  deliver(c, &m[2], "a2", SG_MSG_UNDELIVERABLE); /* no origin */
+  assert_int_equal(q1(c, "SELECT count(*) FROM smpp_out"), 1);
+
+  so_got_t g;
+  so_claim_wait(c, 0, &g);
+  assert_int_equal(g.n, 1);
+  assert_string_equal(g.mid[0], m[0].m.id);
+  assert_int_equal(g.st[0], SG_MSG_DELIVERED);
+  assert_string_equal(g.src[0], "Shop");
+  assert_string_equal(g.dst[0], "14155550101");
+  assert_string_equal(g.rcpt[0], "+14155550101");
+  assert_int_equal(g.submit_ms[0], T0);
+  assert_int_equal(g.done_ms[0], T0 + 1000);
+  assert_int_equal(g.attempts[0], 1);
+  int64_t row = g.id[0];
+  /* Leased: a second claim sees nothing until the lease runs out. */
+  so_claim_wait(c, 0, &g);
+  assert_int_equal(g.n, 0);
+  atomic_store(&fake_now, T0 + 7000);
+  so_claim_wait(c, 0, &g);
+  assert_int_equal(g.n, 1);
+  assert_int_equal(g.attempts[0], 2);
+  /* Not taken by the customer: back at once. Taken: gone. */
+  sg_store_smpp_out_result_t res = {row, false};
+  got_t dg = {0};
+  assert_int_equal(sg_store_smpp_out_finish(c->st, &res, 1, done_cb, &dg), 0);
+  run_until(c, &dg.calls, 1);
+  so_claim_wait(c, 0, &g);
+  assert_int_equal(g.n, 1);
+  res.done = true;
+  dg.calls = 0;
+  assert_int_equal(sg_store_smpp_out_finish(c->st, &res, 1, done_cb, &dg), 0);
+  run_until(c, &dg.calls, 1);
+  assert_int_equal(dg.status, 0);
+  assert_int_equal(q1(c, "SELECT count(*) FROM smpp_out"), 0);
+
+  /* A failure with rd 2 queues one; receipt_max_age drops it, counted. */
+  tmsg_t f;
+  tmsg_init(&f, "+14155550104", 1, "smsc-a");
+  f.m.smpp = &fail_only;
+  assert_int_equal(submit_wait(c, &f, 1, NULL, NULL), 0);
+  deliver(c, &f, "a4", SG_MSG_REJECTED);
+  atomic_store(&fake_now, T0 + 60000);
+  so_claim_wait(c, 10000, &g);
+  assert_int_equal(g.n, 0);
+  assert_int_equal(g.dropped, 1);
+  assert_int_equal(q1(c, "SELECT count(*) FROM smpp_out"), 0);
+
+  /* Bad arguments fail at once. */
+  assert_int_equal(sg_store_smpp_out_claim(c->st, 0, 8, 0, 0, so_cb, &g),
+                   SG_EINVAL);
+  assert_int_equal(sg_store_smpp_out_claim(c->st, 1, 0, 0, 0, so_cb, &g),
+                   SG_EINVAL);
+  assert_int_equal(sg_store_smpp_out_finish(c->st, &res, 0, done_cb, &dg),
+                   SG_EINVAL);
+  sg_store_smpp_origin_t broken = {1, 0, 0, NULL, 0, 0, ""};
+  tmsg_t b;
+  tmsg_init(&b, "+14155550105", 1, "smsc-a");
+  b.m.smpp = &broken;
+  assert_int_equal(submit_wait(c, &b, 1, NULL, NULL), SG_EINVAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -382,6 +525,7 @@ int main(void) {
       T(inbound_messages),
       T(accounts_and_keys),
       T(counts_and_closed_store),
+      T(smpp_receipt_queue),
 #undef T
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,292 @@
+/* smpp_server_auth.c - binds to the SMPP server: the checks that cost
+ * nothing (system_id, source address, bind type, max_binds, the failures
+ * of the source address), then the argon2id password check on the thread
+ * pool, at most SG_SMPPS_VERIFY_MAX at a time and SG_SMPPS_VERIFY_QUEUE
+ * waiting; every refusal answered after bind_fail_delay.
+ *
+ * It must never hash on the loop, never hash for a bind that the cheap
+ * checks refuse, and never let the number of waiting binds grow past its
+ * bounds.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "ingress/smpp_server_int.h"
+
+void sg__smpps_hashed(sg_smpp_server_t *s);
+
+/* ---- hashing at start ---------------------------------------------------- */
+
+typedef struct hash_job {
+  uv_work_t work;
+  sg_smpp_server_t *srv;
+} hash_job_t;
+
+static void hash_work_cb(uv_work_t *w) {
+  hash_job_t *j = w->data;
+  sg_smpp_server_t *s = j->srv;
+  for (size_t i = 0; i < s->n_accts; i++) {
+    sg__smpps_acct_t *a = &s->accts[i];
+    const char *pw = a->cfg->smpp.password ? a->cfg->smpp.password : "";
+    a->hash_status = sg_store_password_hash(pw, strlen(pw), a->pw_hash);
+  }
+}
+
+static void hash_after_cb(uv_work_t *w, int status) {
+  hash_job_t *j = w->data;
+  sg_smpp_server_t *s = j->srv;
+  sg_free(j);
+  s->work_out--;
+  if (status != 0)
+    for (size_t i = 0; i < s->n_accts; i++)
+      s->accts[i].hash_status = SG_ECLOSED;
+  sg__smpps_hashed(s);
+  sg__smpps_maybe_stopped(s);
+}
+
+int sg__smpps_hash_accounts(sg_smpp_server_t *s) {
+  hash_job_t *j = sg_calloc(1, sizeof *j);
+  if (j == NULL)
+    return SG_ENOMEM;
+  j->srv = s;
+  j->work.data = j;
+  if (uv_queue_work(s->loop, &j->work, hash_work_cb, hash_after_cb) != 0) {
+    sg_free(j);
+    return SG_EIO;
+  }
+  s->work_out++;
+  return 0;
+}
+
+/* ---- refusals ------------------------------------------------------------ */
+
+static void answer_refusal(sg__smpps_conn_t *c) {
+  if (c->link == NULL)
+    return;
+  sg_smpp_session_t *ss = sg_smpp_link_session(c->link);
+  if (sg_smpp_session_state(ss) == SG_SMPP_STATE_BINDING) {
+    sg_smpp_session_reject_bind(ss, c->delayed_status,
+                                sg_smpp_link_now(c->link));
+    sg_smpp_link_kick(c->link);
+  }
+}
+
+static void delay_cb(uv_timer_t *t) {
+  answer_refusal(t->data);
+}
+
+/* Answers the bind with `status` after bind_fail_delay; `counts`: an
+ * authentication failure of the source address. */
+static void refuse(sg__smpps_conn_t *c, uint32_t status, bool counts,
+                   const char *system_id, const char *why) {
+  sg_smpp_server_t *s = c->srv;
+  s->st.bind_failures++;
+  if (counts && c->peer_known)
+    sg__smpps_fail_add(s->fails, c->peer_key, (int64_t)uv_now(s->loop));
+  sg__smpps_log(s, SG_CONFIG_LOG_WARN,
+                "smpp server: %s bind as '%s' refused "
+                "(%s): %s",
+                c->peer, system_id, sg_smpp_status_name(status), why);
+  if (c->link == NULL)
+    return;
+  if (s->sc->bind_fail_delay_ms == 0) {
+    c->delayed_status = status;
+    answer_refusal(c);
+    return;
+  }
+  if (!c->delay_init) {
+    uv_timer_init(s->loop, &c->delay);
+    c->delay.data = c;
+    c->delay_init = true;
+    c->refs++; /* released by the timer's close */
+  }
+  c->delayed_status = status;
+  uv_timer_start(&c->delay, delay_cb, s->sc->bind_fail_delay_ms, 0);
+}
+
+/* ---- accepting ----------------------------------------------------------- */
+
+static uint32_t max_binds(const sg__smpps_acct_t *a) {
+  return a->cfg->smpp.max_binds ? a->cfg->smpp.max_binds : 4;
+}
+
+static void accept_bind(sg__smpps_conn_t *c, sg__smpps_acct_t *a,
+                        sg_smpp_bind_type_t type) {
+  sg_smpp_server_t *s = c->srv;
+  sg_smpp_session_t *ss = sg_smpp_link_session(c->link);
+  c->acct = a;
+  a->binds++;
+  c->bound = true;
+  c->receives = type == SG_SMPP_BIND_RX || type == SG_SMPP_BIND_TRX;
+  c->window = a->cfg->smpp.window ? a->cfg->smpp.window : s->sc->window;
+  s->st.binds++;
+  s->st.binds_active++;
+  sg_smpp_session_accept_bind(ss, "smsgate", sg_smpp_link_now(c->link));
+  sg_smpp_link_kick(c->link);
+  sg__smpps_log(s, SG_CONFIG_LOG_INFO, "smpp server: %s bound %s as '%s'",
+                c->peer, sg_smpp_bind_type_name(type), a->cfg->smpp.system_id);
+  if (c->receives)
+    sg__smpps_pump(s);
+}
+
+void sg__smpps_bind_gone(sg__smpps_conn_t *c) {
+  if (c->bound && c->acct != NULL) {
+    c->acct->binds--;
+    c->srv->st.binds_active--;
+  }
+  c->bound = false;
+  c->receives = false;
+}
+
+/* ---- password checks ----------------------------------------------------- */
+
+static void verify_start(sg_smpp_server_t *s, sg__smpps_verify_t *v);
+
+static void verify_work_cb(uv_work_t *w) {
+  sg__smpps_verify_t *v = w->data;
+  v->result = sg_store_password_verify(v->acct->pw_hash, v->password,
+                                       strlen(v->password));
+}
+
+static void verify_next(sg_smpp_server_t *s) {
+  while (s->verifying < SG_SMPPS_VERIFY_MAX && s->wait_head != NULL) {
+    sg__smpps_verify_t *v = s->wait_head;
+    s->wait_head = v->next;
+    if (s->wait_head == NULL)
+      s->wait_tail = NULL;
+    s->n_waiting--;
+    verify_start(s, v);
+  }
+}
+
+static void verify_done(sg__smpps_verify_t *v) {
+  sg__smpps_conn_t *c = v->conn;
+  sg__smpps_acct_t *a = v->acct;
+  const char *sid = a->cfg->smpp.system_id;
+  c->verifying = false;
+  bool alive =
+      c->link != NULL && sg_smpp_session_state(sg_smpp_link_session(c->link)) ==
+                             SG_SMPP_STATE_BINDING;
+  if (!alive)
+    ;
+  else if (v->result != 0)
+    refuse(c, SG_SMPP_ESME_RINVPASWD, true, sid, "wrong password");
+  else if (a->binds >= max_binds(a))
+    refuse(c, SG_SMPP_ESME_RBINDFAIL, false, sid, "max_binds reached");
+  else
+    accept_bind(c, a, sg_smpp_bind_type_of(c->bind_cmd));
+  sodium_memzero(v->password, sizeof v->password);
+  sg_free(v);
+  sg__smpps_conn_unref(c);
+}
+
+static void verify_after_cb(uv_work_t *w, int status) {
+  sg__smpps_verify_t *v = w->data;
+  sg_smpp_server_t *s = v->conn->srv;
+  s->verifying--;
+  s->work_out--;
+  if (status != 0)
+    v->result = SG_ECLOSED;
+  verify_done(v);
+  verify_next(s);
+  sg__smpps_maybe_stopped(s);
+}
+
+static void verify_start(sg_smpp_server_t *s, sg__smpps_verify_t *v) {
+  v->work.data = v;
+  if (uv_queue_work(s->loop, &v->work, verify_work_cb, verify_after_cb) != 0) {
+    v->result = SG_EIO;
+    verify_done(v);
+    return;
+  }
+  s->verifying++;
+  s->work_out++;
+}
+
+static void verify_queue(sg__smpps_conn_t *c, sg__smpps_acct_t *a,
+                         const char *password) {
+  sg_smpp_server_t *s = c->srv;
+  const char *sid = a->cfg->smpp.system_id;
+  if (s->verifying >= SG_SMPPS_VERIFY_MAX &&
+      s->n_waiting >= SG_SMPPS_VERIFY_QUEUE) {
+    s->st.binds_limited++;
+    refuse(c, SG_SMPP_ESME_RBINDFAIL, false, sid, "too many binds at once");
+    return;
+  }
+  sg__smpps_verify_t *v = sg_calloc(1, sizeof *v);
+  if (v == NULL) {
+    refuse(c, SG_SMPP_ESME_RBINDFAIL, false, sid, "out of memory");
+    return;
+  }
+  v->conn = c;
+  v->acct = a;
+  snprintf(v->password, sizeof v->password, "%s", password);
+  c->refs++;
+  c->verifying = true;
+  if (s->verifying < SG_SMPPS_VERIFY_MAX) {
+    verify_start(s, v);
+    return;
+  }
+  if (s->wait_tail != NULL)
+    s->wait_tail->next = v;
+  else
+    s->wait_head = v;
+  s->wait_tail = v;
+  s->n_waiting++;
+}
+
+/* ---- the bind ------------------------------------------------------------ */
+
+static sg__smpps_acct_t *find_acct(sg_smpp_server_t *s, const char *sid) {
+  for (size_t i = 0; i < s->n_accts; i++)
+    if (strcmp(s->accts[i].cfg->smpp.system_id, sid) == 0)
+      return &s->accts[i];
+  return NULL;
+}
+
+static bool cidr_allowed(const sg__smpps_conn_t *c, const sg__smpps_acct_t *a) {
+  if (a->cfg->smpp.n_allowed_cidrs == 0)
+    return true;
+  for (size_t i = 0; c->peer_known && i < a->n_cidrs; i++)
+    if (sg_cidr_match(&a->cidrs[i], (const struct sockaddr *)&c->peer_sa))
+      return true;
+  return false;
+}
+
+void sg__smpps_on_bind(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
+  sg_smpp_server_t *s = c->srv;
+  const sg_smpp_body_bind_t *b = &ev->pdu->body.bind_transmitter;
+  uint32_t types = 0;
+  sg__smpps_acct_t *a;
+  c->bind_cmd = ev->command_id;
+  if (s->stopping)
+    return refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id, "stopping");
+  if (c->peer_known &&
+      sg__smpps_fail_over(s->fails, c->peer_key, s->sc->bind_fail_max,
+                          (int64_t)uv_now(s->loop))) {
+    s->st.binds_limited++;
+    return refuse(c, SG_SMPP_ESME_RBINDFAIL, true, b->system_id,
+                  "too many failed binds from this address");
+  }
+  if ((a = find_acct(s, b->system_id)) == NULL)
+    return refuse(c, SG_SMPP_ESME_RINVSYSID, true, b->system_id,
+                  "unknown system_id");
+  if (!cidr_allowed(c, a))
+    return refuse(c, SG_SMPP_ESME_RBINDFAIL, true, b->system_id,
+                  "source address not in allowed_cidrs");
+  types = a->cfg->smpp.bind_types ? a->cfg->smpp.bind_types : 0xE;
+  if (!(types & (1u << ev->bind_type)))
+    return refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id,
+                  "bind type not allowed for the account");
+  if (a->binds >= max_binds(a))
+    return refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id,
+                  "max_binds reached");
+  if (a->hash_status != 0 || a->eng == NULL)
+    return refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id,
+                  "the account cannot bind");
+  verify_queue(c, a, b->password);
+}

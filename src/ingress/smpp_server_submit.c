@@ -1,0 +1,429 @@
+/* smpp_server_submit.c - the requests of a bound customer: submit_sm,
+ * data_sm and submit_multi go through sg_engine_submit() and are answered
+ * from its callback (after the store committed), with smsgate's message
+ * id; query_sm and cancel_sm read and cancel through the engine.
+ *
+ * It must never answer a submit before the engine's callback, nor store
+ * anything for a request it refuses (throughput, window, malformed
+ * content are refused before the engine is called).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "ingress/smpp_server_int.h"
+#include "smpp/smpptime.h"
+
+typedef struct sub_ctx {
+  sg__smpps_conn_t *conn;
+  uint32_t command_id, seq;
+  size_t n_dests; /* submit_multi */
+  sg_smpp_dest_address_t dests[SG_SMPP_MULTI_MAX];
+} sub_ctx_t;
+
+/* One request's decoded view, common to the three submit PDUs. */
+typedef struct sub_in {
+  uint8_t src_ton, src_npi;
+  const char *src;
+  uint8_t esm_class, priority, registered_delivery, data_coding;
+  const char *schedule, *validity; /* "" when absent */
+  const uint8_t *sm;
+  size_t sm_len;
+} sub_in_t;
+
+/* ---- answers ------------------------------------------------------------- */
+
+static bool usable(const sg__smpps_conn_t *c) {
+  return c->link != NULL && sg_smpp_link_is_up(c->link);
+}
+
+static void respond_status(sg__smpps_conn_t *c, uint32_t cmd, uint32_t seq,
+                           uint32_t status) {
+  if (usable(c))
+    sg_smpp_link_respond_status(c->link, cmd, seq, status);
+}
+
+static void respond_multi(sg__smpps_conn_t *c, const sub_ctx_t *x,
+                          const sg_submit_res_t *res) {
+  sg_smpp_pdu_t *p = c->srv->pdu;
+  sg_smpp_pdu_init(p, SG_SMPP_SUBMIT_MULTI_RESP, x->seq);
+  sg_smpp_submit_multi_resp_t *b = &p->body.submit_multi_resp;
+  bool id_set = false;
+  size_t j = 0;
+  for (size_t i = 0; i < res->n_items; i++) {
+    const sg_submit_item_t *it = &res->items[i];
+    if (it->status == 0 && !id_set) {
+      snprintf(b->message_id, sizeof b->message_id, "%s", it->id);
+      id_set = true;
+    } else if (it->status != 0 && i < x->n_dests) {
+      sg_smpp_unsuccess_sme_t *u = &b->unsuccess_sme[j++];
+      u->dest_addr_ton = x->dests[i].dest_addr_ton;
+      u->dest_addr_npi = x->dests[i].dest_addr_npi;
+      snprintf(u->destination_addr, sizeof u->destination_addr, "%s",
+               x->dests[i].destination_addr);
+      u->error_status_code = sg__smpps_item_status(it->error_code);
+    }
+  }
+  b->no_unsuccess = (uint8_t)j;
+  sg_smpp_link_respond(c->link, p);
+}
+
+static void submit_cb(sg_engine_t *e, const sg_submit_res_t *res, void *ud) {
+  sub_ctx_t *x = ud;
+  sg__smpps_conn_t *c = x->conn;
+  sg_smpp_server_t *s = c->srv;
+  (void)e;
+  c->pending_in--;
+  uint32_t st =
+      sg__smpps_submit_status(res->status, res->error_code, res->error_field);
+  if (st == 0 && res->replayed)
+    st = SG_SMPP_ESME_RSYSERR; /* no idempotency keys over SMPP */
+  if (st != 0) {
+    s->st.submits_failed++;
+    if (st == SG_SMPP_ESME_RTHROTTLED)
+      s->st.throttled++;
+    respond_status(c, x->command_id, x->seq, st);
+  } else if (usable(c)) {
+    s->st.submits_ok++;
+    if (x->command_id == SG_SMPP_SUBMIT_MULTI) {
+      respond_multi(c, x, res);
+    } else {
+      sg_smpp_pdu_t *p = s->pdu;
+      sg_smpp_pdu_init(p, sg_smpp_response_id(x->command_id), x->seq);
+      /* submit_sm_resp and data_sm_resp: message_id (4.4.2, 4.7.2). */
+      snprintf(p->body.submit_sm_resp.message_id,
+               sizeof p->body.submit_sm_resp.message_id, "%s",
+               res->items[0].id);
+      sg_smpp_link_respond(c->link, p);
+    }
+  }
+  sg_free(x);
+  sg__smpps_conn_unref(c);
+}
+
+/* ---- submitting ---------------------------------------------------------- */
+
+/* An SMPP address as the engine takes it: international numbers (TON 1)
+ * get their '+'. */
+static void addr_text(uint8_t ton, const char *a, char *out, size_t cap) {
+  if (ton == 1 && a[0] != '+' && a[0] != '\0')
+    snprintf(out, cap, "+%s", a);
+  else
+    snprintf(out, cap, "%s", a);
+}
+
+/* Unix ms of an SMPP time field, 0 when empty; -1 when malformed. */
+static int64_t smpp_time_ms(const char *t, int64_t now) {
+  if (t == NULL || t[0] == '\0')
+    return 0;
+  sg_smpp_time_t tm;
+  int64_t ms;
+  if (sg_smpp_time_parse(t, strlen(t), &tm) != 0 ||
+      sg_smpp_time_to_unix_ms(&tm, now, &ms) != 0)
+    return -1;
+  return ms;
+}
+
+static void sar_of(const sg_smpp_pdu_t *pdu, sg__smpps_sm_t *m) {
+  uint32_t ref, total, seq;
+  if (sg_smpp_tlv_get_int(pdu, SG_SMPP_TLV_SAR_MSG_REF_NUM, &ref) == 0 &&
+      sg_smpp_tlv_get_int(pdu, SG_SMPP_TLV_SAR_TOTAL_SEGMENTS, &total) == 0 &&
+      sg_smpp_tlv_get_int(pdu, SG_SMPP_TLV_SAR_SEGMENT_SEQNUM, &seq) == 0) {
+    m->sar_ref = (uint16_t)ref;
+    m->sar_total = (uint8_t)total;
+    m->sar_seq = (uint8_t)seq;
+  }
+}
+
+static int64_t wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Everything a refusal needs no engine for; returns the status. */
+static uint32_t precheck(sg__smpps_conn_t *c, uint32_t n) {
+  sg__smpps_acct_t *a = c->acct;
+  sg_smpp_server_t *s = c->srv;
+  uint32_t win = a->cfg->smpp.window;
+  if (win > 0 && c->pending_in >= win)
+    return SG_SMPP_ESME_RTHROTTLED;
+  if (!sg__smpps_bucket_take(&a->bucket, a->cfg->smpp.tps, n,
+                             (int64_t)uv_now(s->loop)))
+    return SG_SMPP_ESME_RTHROTTLED;
+  return 0;
+}
+
+static void submit(sg__smpps_conn_t *c, const sg_smpp_event_t *ev,
+                   const sub_in_t *in, const char *const *to, size_t n_to,
+                   const sg_store_smpp_origin_t *origin, sub_ctx_t *x) {
+  sg_smpp_server_t *s = c->srv;
+  static sg__smpps_content_t ct; /* loop thread only; large */
+  sg__smpps_sm_t m = {in->sm, in->sm_len, in->data_coding, in->esm_class, 0,
+                      0,      0};
+  sar_of(ev->pdu, &m);
+  uint32_t st = sg__smpps_content(&m, &ct);
+  int64_t now = wall_ms();
+  int64_t send_at = smpp_time_ms(in->schedule, now);
+  int64_t valid_until = smpp_time_ms(in->validity, now);
+  if (st == 0 && send_at < 0)
+    st = SG_SMPP_ESME_RINVSCHED;
+  if (st == 0 && (valid_until < 0 || (valid_until > 0 && valid_until <= now)))
+    st = SG_SMPP_ESME_RINVEXPIRY;
+  if (st != 0) {
+    s->st.submits_failed++;
+    respond_status(c, ev->command_id, ev->sequence_number, st);
+    sg_free(x);
+    return;
+  }
+  char from[32];
+  addr_text(in->src_ton, in->src, from, sizeof from);
+  sg_submit_raw_t raw = {ct.encoding, ct.udh_len ? ct.udh : NULL, ct.udh_len,
+                         ct.ud, ct.ud_len};
+  sg_submit_req_t r;
+  memset(&r, 0, sizeof r);
+  r.account = c->acct->eng;
+  r.to = to;
+  r.n_to = n_to;
+  r.from = from[0] ? from : NULL;
+  if (ct.is_binary) {
+    r.binary = ct.binary;
+    r.binary_len = ct.binary_len;
+  } else {
+    r.text = ct.text;
+    r.text_len = ct.text_len;
+    r.encoding = ct.encoding == SG_ENC_8BIT ? SG_ENC_AUTO : ct.encoding;
+  }
+  r.raw = ct.is_raw ? &raw : NULL;
+  r.send_at_ms = send_at;
+  r.validity_ms = valid_until > 0 ? valid_until - now : 0;
+  r.priority = in->priority > 3 ? 3 : in->priority;
+  r.dlr = (in->registered_delivery & 3) != 0;
+  r.smpp = r.dlr ? origin : NULL;
+  x->conn = c;
+  x->command_id = ev->command_id;
+  x->seq = ev->sequence_number;
+  if (sg_engine_submit(s->engine, &r, submit_cb, x) != 0) {
+    s->st.submits_failed++;
+    respond_status(c, ev->command_id, ev->sequence_number,
+                   SG_SMPP_ESME_RSYSERR);
+    sg_free(x);
+    return;
+  }
+  c->refs++;
+  c->pending_in++;
+}
+
+static void on_submit_sm(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
+  const sg_smpp_submit_sm_t *b = &ev->pdu->body.submit_sm;
+  sub_in_t in = {b->source_addr_ton, b->source_addr_npi,
+                 b->source_addr,     b->esm_class,
+                 b->priority_flag,   b->registered_delivery,
+                 b->data_coding,     b->schedule_delivery_time,
+                 b->validity_period, b->short_message,
+                 b->sm_length};
+  if (in.sm_len == 0)
+    sg_smpp_tlv_get_bytes(ev->pdu, SG_SMPP_TLV_MESSAGE_PAYLOAD, &in.sm,
+                          &in.sm_len);
+  char dst[32];
+  addr_text(b->dest_addr_ton, b->destination_addr, dst, sizeof dst);
+  uint32_t st = dst[0] == '\0' ? SG_SMPP_ESME_RINVDSTADR : precheck(c, 1);
+  sub_ctx_t *x = st == 0 ? sg_calloc(1, sizeof *x) : NULL;
+  if (st == 0 && x == NULL)
+    st = SG_SMPP_ESME_RSYSERR;
+  if (st != 0) {
+    c->srv->st.submits_failed += st != SG_SMPP_ESME_RTHROTTLED;
+    c->srv->st.throttled += st == SG_SMPP_ESME_RTHROTTLED;
+    return respond_status(c, ev->command_id, ev->sequence_number, st);
+  }
+  const char *to[1] = {dst};
+  sg_store_smpp_origin_t o = {b->registered_delivery, b->source_addr_ton,
+                              b->source_addr_npi,     b->source_addr,
+                              b->dest_addr_ton,       b->dest_addr_npi,
+                              b->destination_addr};
+  submit(c, ev, &in, to, 1, &o, x);
+}
+
+static void on_data_sm(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
+  const sg_smpp_data_sm_t *b = &ev->pdu->body.data_sm;
+  sub_in_t in = {b->source_addr_ton,
+                 b->source_addr_npi,
+                 b->source_addr,
+                 b->esm_class,
+                 0,
+                 b->registered_delivery,
+                 b->data_coding,
+                 "",
+                 "",
+                 NULL,
+                 0};
+  sg_smpp_tlv_get_bytes(ev->pdu, SG_SMPP_TLV_MESSAGE_PAYLOAD, &in.sm,
+                        &in.sm_len);
+  char dst[80];
+  addr_text(b->dest_addr_ton, b->destination_addr, dst, sizeof dst);
+  uint32_t st = dst[0] == '\0' ? SG_SMPP_ESME_RINVDSTADR : precheck(c, 1);
+  sub_ctx_t *x = st == 0 ? sg_calloc(1, sizeof *x) : NULL;
+  if (st == 0 && x == NULL)
+    st = SG_SMPP_ESME_RSYSERR;
+  if (st != 0) {
+    c->srv->st.throttled += st == SG_SMPP_ESME_RTHROTTLED;
+    return respond_status(c, ev->command_id, ev->sequence_number, st);
+  }
+  const char *to[1] = {dst};
+  sg_store_smpp_origin_t o = {b->registered_delivery, b->source_addr_ton,
+                              b->source_addr_npi,     b->source_addr,
+                              b->dest_addr_ton,       b->dest_addr_npi,
+                              b->destination_addr};
+  submit(c, ev, &in, to, 1, &o, x);
+}
+
+static void on_submit_multi(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
+  const sg_smpp_submit_multi_t *b = &ev->pdu->body.submit_multi;
+  sub_in_t in = {b->source_addr_ton, b->source_addr_npi,
+                 b->source_addr,     b->esm_class,
+                 b->priority_flag,   b->registered_delivery,
+                 b->data_coding,     b->schedule_delivery_time,
+                 b->validity_period, b->short_message,
+                 b->sm_length};
+  if (in.sm_len == 0)
+    sg_smpp_tlv_get_bytes(ev->pdu, SG_SMPP_TLV_MESSAGE_PAYLOAD, &in.sm,
+                          &in.sm_len);
+  uint32_t st = b->number_of_dests == 0 ? SG_SMPP_ESME_RINVNUMDESTS : 0;
+  for (unsigned i = 0; st == 0 && i < b->number_of_dests; i++)
+    if (b->dest_address[i].dest_flag != SG_SMPP_DEST_FLAG_SME)
+      st = SG_SMPP_ESME_RCNTSUBDL; /* no distribution lists */
+  if (st == 0)
+    st = precheck(c, b->number_of_dests);
+  sub_ctx_t *x = st == 0 ? sg_calloc(1, sizeof *x) : NULL;
+  if (st == 0 && x == NULL)
+    st = SG_SMPP_ESME_RSYSERR;
+  if (st != 0) {
+    c->srv->st.throttled += st == SG_SMPP_ESME_RTHROTTLED;
+    return respond_status(c, ev->command_id, ev->sequence_number, st);
+  }
+  static char texts[SG_SMPP_MULTI_MAX][32];
+  const char *to[SG_SMPP_MULTI_MAX];
+  x->n_dests = b->number_of_dests;
+  for (size_t i = 0; i < x->n_dests; i++) {
+    x->dests[i] = b->dest_address[i];
+    addr_text(x->dests[i].dest_addr_ton, x->dests[i].destination_addr, texts[i],
+              sizeof texts[i]);
+    to[i] = texts[i];
+  }
+  /* One origin for every recipient: the receipt takes each message's own
+   * recipient (dest_addr ""). */
+  sg_store_smpp_origin_t o = {b->registered_delivery,
+                              b->source_addr_ton,
+                              b->source_addr_npi,
+                              b->source_addr,
+                              1,
+                              1,
+                              ""};
+  submit(c, ev, &in, to, x->n_dests, &o, x);
+}
+
+/* ---- query and cancel ---------------------------------------------------- */
+
+typedef struct q_ctx {
+  sg__smpps_conn_t *conn;
+  uint32_t command_id, seq;
+  char id[SG_ID_LEN + 1];
+} q_ctx_t;
+
+static void query_cb(sg_engine_t *e, int status, const sg_store_message_t *m,
+                     void *ud) {
+  q_ctx_t *x = ud;
+  sg__smpps_conn_t *c = x->conn;
+  (void)e;
+  c->pending_in--;
+  if (status != 0) {
+    respond_status(c, x->command_id, x->seq,
+                   status == SG_ENOENT ? SG_SMPP_ESME_RQUERYFAIL
+                                       : SG_SMPP_ESME_RSYSERR);
+  } else if (usable(c)) {
+    sg_smpp_pdu_t *p = c->srv->pdu;
+    sg_smpp_pdu_init(p, SG_SMPP_QUERY_SM_RESP, x->seq);
+    sg_smpp_query_sm_resp_t *b = &p->body.query_sm_resp;
+    snprintf(b->message_id, sizeof b->message_id, "%s", x->id);
+    b->message_state = sg__smpps_message_state(m->status);
+    if (m->status == SG_MSG_QUEUED || m->status == SG_MSG_SCHEDULED)
+      b->message_state = SG_MESSAGE_STATE_ACCEPTED;
+    sg_smpp_time_t t;
+    if (sg_store_status_final(m->status) &&
+        sg_smpp_time_from_unix_ms(m->updated_ms, 0, &t) == 0)
+      sg_smpp_time_format(&t, b->final_date);
+    b->error_code =
+        (uint8_t)(m->error_code > 0 && m->error_code < 256 ? m->error_code : 0);
+    sg_smpp_link_respond(c->link, p);
+  }
+  sg_free(x);
+  sg__smpps_conn_unref(c);
+}
+
+static void cancel_cb(sg_engine_t *e, int status, void *ud) {
+  q_ctx_t *x = ud;
+  sg__smpps_conn_t *c = x->conn;
+  (void)e;
+  c->pending_in--;
+  uint32_t st = status == 0           ? SG_SMPP_ESME_ROK
+                : status == SG_ENOENT ? SG_SMPP_ESME_RINVMSGID
+                : status == SG_ESTATE ? SG_SMPP_ESME_RCANCELFAIL
+                                      : SG_SMPP_ESME_RSYSERR;
+  respond_status(c, x->command_id, x->seq, st);
+  sg_free(x);
+  sg__smpps_conn_unref(c);
+}
+
+static void query_or_cancel(sg__smpps_conn_t *c, const sg_smpp_event_t *ev,
+                            const char *id) {
+  sg_smpp_server_t *s = c->srv;
+  q_ctx_t *x = strlen(id) == SG_ID_LEN ? sg_calloc(1, sizeof *x) : NULL;
+  if (x == NULL)
+    return respond_status(c, ev->command_id, ev->sequence_number,
+                          SG_SMPP_ESME_RINVMSGID);
+  x->conn = c;
+  x->command_id = ev->command_id;
+  x->seq = ev->sequence_number;
+  memcpy(x->id, id, SG_ID_LEN + 1);
+  int rc =
+      ev->command_id == SG_SMPP_QUERY_SM
+          ? sg_engine_get_message(s->engine, id, c->acct->eng->id, query_cb, x)
+          : sg_engine_cancel(s->engine, id, c->acct->eng->id, cancel_cb, x);
+  if (rc != 0) {
+    sg_free(x);
+    return respond_status(c, ev->command_id, ev->sequence_number,
+                          rc == SG_EINVAL ? SG_SMPP_ESME_RINVMSGID
+                                          : SG_SMPP_ESME_RSYSERR);
+  }
+  c->refs++;
+  c->pending_in++;
+}
+
+void sg__smpps_on_request(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
+  if (c->acct == NULL || c->acct->eng == NULL)
+    return respond_status(c, ev->command_id, ev->sequence_number,
+                          SG_SMPP_ESME_RINVBNDSTS);
+  switch (ev->command_id) {
+  case SG_SMPP_SUBMIT_SM:
+    c->srv->st.submits++;
+    return on_submit_sm(c, ev);
+  case SG_SMPP_DATA_SM:
+    c->srv->st.submits++;
+    return on_data_sm(c, ev);
+  case SG_SMPP_SUBMIT_MULTI:
+    c->srv->st.submits++;
+    return on_submit_multi(c, ev);
+  case SG_SMPP_QUERY_SM:
+    return query_or_cancel(c, ev, ev->pdu->body.query_sm.message_id);
+  case SG_SMPP_CANCEL_SM:
+    return query_or_cancel(c, ev, ev->pdu->body.cancel_sm.message_id);
+  case SG_SMPP_REPLACE_SM:
+    return respond_status(c, ev->command_id, ev->sequence_number,
+                          SG_SMPP_ESME_RREPLACEFAIL);
+  default:
+    return respond_status(c, ev->command_id, ev->sequence_number,
+                          SG_SMPP_ESME_RINVCMDID);
+  }
+}

@@ -1,0 +1,155 @@
+/* sqlite_smpp_out.c - the SQLite side of the receipts owed to SMPP
+ * customers (store.h "SMPP RECEIPTS"): the origin row written with a
+ * message, the queue row written with its final status, and the claim and
+ * finish requests of the SMPP server.
+ *
+ * Runs on the writer thread inside the group's transaction, like
+ * sqlite_write.c; it must never begin or end a transaction nor touch the
+ * loop.
+ */
+#include <string.h>
+
+#include "core/error.h"
+#include "store/sqlite_int.h"
+
+static int step_rc(sqlite3_stmt *s) {
+  return s == NULL ? SG_EIO : sg__sq_err(sg__sq_step_done(s));
+}
+
+int sg__sq_smpp_origin_insert(sg__sq_conn_t *c, int64_t account_id,
+                              const sg_store_msg_in_t *m, int64_t now) {
+  const sg_store_smpp_origin_t *o = m->smpp;
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SMPP_ORIGIN_INSERT);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, m->id);
+  sqlite3_bind_int64(s, 2, account_id);
+  sqlite3_bind_int(s, 3, o->registered_delivery);
+  sqlite3_bind_int(s, 4, o->source_ton);
+  sqlite3_bind_int(s, 5, o->source_npi);
+  sg__sq_bind_text(s, 6, o->source_addr);
+  sqlite3_bind_int(s, 7, o->dest_ton);
+  sqlite3_bind_int(s, 8, o->dest_npi);
+  sg__sq_bind_text(s, 9, o->dest_addr);
+  sqlite3_bind_int64(s, 10, now);
+  return step_rc(s);
+}
+
+/* A receipt row when the message has an SMPP origin that asked for one:
+ * registered_delivery 01 always, 10 on a failure only (SMPP 3.4 5.2.17).
+ * A message without an origin costs one primary-key probe. */
+int sg__sq_smpp_out_queue(sg__sq_conn_t *c, const char *mid,
+                          sg_msg_status_t status, int32_t code, int64_t now) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SMPP_OUT_QUEUE);
+  if (s == NULL)
+    return SG_EIO;
+  bool failure = status != SG_MSG_DELIVERED;
+  sg__sq_bind_text(s, 1, mid);
+  sg__sq_bind_text(s, 2, sg_store_status_name(status));
+  if (code != 0)
+    sqlite3_bind_int(s, 3, code);
+  sqlite3_bind_int64(s, 4, now);
+  sqlite3_bind_int(s, 5, failure);
+  return step_rc(s);
+}
+
+static int drop_old(sg__sq_conn_t *c, int64_t account, int64_t before,
+                    size_t *dropped) {
+  for (;;) {
+    sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SMPP_OUT_DROP);
+    if (s == NULL)
+      return SG_EIO;
+    sqlite3_bind_int64(s, 1, account);
+    sqlite3_bind_int64(s, 2, before);
+    int rc = step_rc(s);
+    if (rc < 0)
+      return rc;
+    int n = sqlite3_changes(c->db);
+    *dropped += (size_t)n;
+    if (n < 1000)
+      return 0;
+  }
+}
+
+static void read_row(sg__arena_t *a, sqlite3_stmt *s, sg_store_smpp_out_t *o,
+                     bool *ok) {
+  memset(o, 0, sizeof *o);
+  o->id = sqlite3_column_int64(s, 0);
+  const unsigned char *mid = sqlite3_column_text(s, 1);
+  if (mid != NULL)
+    snprintf(o->message_id, sizeof o->message_id, "%s", (const char *)mid);
+  o->status = sg__sq_col_status(s, 2);
+  o->error_code = sqlite3_column_int(s, 3);
+  o->done_ms = sqlite3_column_int64(s, 4);
+  o->attempts = (unsigned)sqlite3_column_int(s, 5) + 1;
+  o->origin.registered_delivery = (uint8_t)sqlite3_column_int(s, 6);
+  o->origin.source_ton = (uint8_t)sqlite3_column_int(s, 7);
+  o->origin.source_npi = (uint8_t)sqlite3_column_int(s, 8);
+  o->origin.source_addr = sg__sq_col_text(a, s, 9, ok);
+  o->origin.dest_ton = (uint8_t)sqlite3_column_int(s, 10);
+  o->origin.dest_npi = (uint8_t)sqlite3_column_int(s, 11);
+  o->origin.dest_addr = sg__sq_col_text(a, s, 12, ok);
+  o->submit_ms = sqlite3_column_int64(s, 13);
+  o->body = sg__sq_col_blob(a, s, 14, &o->body_len, ok);
+  o->binary = sqlite3_column_int(s, 15) != 0;
+  o->recipient = sg__sq_col_text(a, s, 16, ok);
+}
+
+static int select_rows(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  unsigned max = r->in.smpp_claim.max;
+  sg_store_smpp_out_t *out = sg__arena_alloc(&r->arena, max * sizeof *out);
+  if (out == NULL)
+    return SG_ENOMEM;
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SMPP_OUT_SELECT);
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, r->in.smpp_claim.account_id);
+  sqlite3_bind_int64(s, 2, now);
+  sqlite3_bind_int(s, 3, (int)max);
+  size_t n = 0;
+  bool ok = true;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max)
+    read_row(&r->arena, s, &out[n++], &ok);
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    return SG_EIO;
+  if (!ok)
+    return SG_ENOMEM;
+  r->out.smpp_out.items = out;
+  r->out.smpp_out.n = n;
+  return 0;
+}
+
+int sg__sq_smpp_out_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  r->out.smpp_out.dropped = 0;
+  int rc = 0;
+  if (r->in.smpp_claim.max_age_ms > 0)
+    rc = drop_old(c, r->in.smpp_claim.account_id,
+                  now - r->in.smpp_claim.max_age_ms, &r->out.smpp_out.dropped);
+  if (rc == 0)
+    rc = select_rows(c, r, now);
+  for (size_t i = 0; rc == 0 && i < r->out.smpp_out.n; i++) {
+    sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SMPP_OUT_LEASE);
+    if (s == NULL)
+      return SG_EIO;
+    sqlite3_bind_int64(s, 1, r->out.smpp_out.items[i].id);
+    sqlite3_bind_int64(s, 2, now + r->in.smpp_claim.lease_ms);
+    rc = step_rc(s);
+  }
+  return rc;
+}
+
+int sg__sq_smpp_out_finish(sg__sq_conn_t *c, sg__store_req_t *r) {
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < r->in.smpp_finish.n; i++) {
+    const sg_store_smpp_out_result_t *x = &r->in.smpp_finish.items[i];
+    sqlite3_stmt *s =
+        sg__sq_stmt(c, x->done ? SG__Q_SMPP_OUT_DONE : SG__Q_SMPP_OUT_RELEASE);
+    if (s == NULL)
+      return SG_EIO;
+    sqlite3_bind_int64(s, 1, x->id);
+    rc = step_rc(s);
+  }
+  return rc;
+}
