@@ -18,6 +18,7 @@
 
 #include "cli/commands.h"
 #include "cli/sim_load.h"
+#include "cli/sim_sink.h"
 #include "core/error.h"
 #include "sim/smsc.h"
 
@@ -400,13 +401,19 @@ int sg_cmd_sim(int argc, char **argv) {
             "through the SMPP\n"
             "                                    client connector, a load "
             "generator\n"
-            "                                    (smsgate sim load --help)\n");
+            "                                    (smsgate sim load --help)\n"
+            "       smsgate sim sink [options]   a webhook receiver that "
+            "counts and\n"
+            "                                    checks signatures "
+            "(smsgate sim sink --help)\n");
     return argc < 2 ? 2 : 0;
   }
   if (strcmp(argv[1], "smsc") == 0)
     return run_smsc(argc - 2, argv + 2);
   if (strcmp(argv[1], "load") == 0)
     return sg_cmd_sim_load(argc - 2, argv + 2);
+  if (strcmp(argv[1], "sink") == 0)
+    return sg_cmd_sim_sink(argc - 2, argv + 2);
   fprintf(stderr, "smsgate sim: unknown simulator '%s'\n", argv[1]);
   return 2;
 }

@@ -132,21 +132,23 @@ static void post_done_cb(void *data, const sg_webhook_result_t *res) {
   struct sg__notifier *n = p->n;
   sg_engine_t *e = n->e;
   int64_t now = sg__now_ms(e);
-  char why[160], code[24] = "";
-  if (res->http_status != 0)
-    snprintf(code, sizeof code, " (HTTP %ld)", res->http_status);
-  snprintf(why, sizeof why, "%s%s%s%s", sg_webhook_reason_name(res->reason),
-           code, res->detail && res->detail[0] ? ": " : "",
-           res->detail ? res->detail : "");
   n->inflight--;
   if (res->outcome == SG_WEBHOOK_DELIVERED) {
     n->sent++;
     finish_push(n, p->id, true, 0, NULL);
-    sg__log(e, SG_ENGINE_LOG_INFO, "webhook %lld delivered to %s",
+    /* One line per webhook is for debugging: at the rates the gateway
+     * takes, it would be most of the log. */
+    sg__log(e, SG_ENGINE_LOG_DEBUG, "webhook %lld delivered to %s",
             (long long)p->id, p->url);
   } else if (res->reason == SG_WEBHOOK_R_SHUTDOWN) {
     finish_push(n, p->id, false, now, "stopped before an answer");
   } else {
+    char why[160], code[24] = "";
+    if (res->http_status != 0)
+      snprintf(code, sizeof code, " (HTTP %ld)", res->http_status);
+    snprintf(why, sizeof why, "%s%s%s%s", sg_webhook_reason_name(res->reason),
+             code, res->detail && res->detail[0] ? ": " : "",
+             res->detail ? res->detail : "");
     int64_t next =
         res->outcome == SG_WEBHOOK_RETRY ? next_attempt(e, p, now) : 0;
     if (next > 0)

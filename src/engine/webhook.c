@@ -10,6 +10,15 @@
  * callback, which refuses non-public addresses (core/netaddr.h) unless the
  * configuration allows them.
  *
+ * A post costs no allocation and no system call of ours once the client is
+ * warm: finished jobs go back to a pool with their easy handle (its fixed
+ * options set once), their body buffer and their header list (nodes and
+ * text in the job's own buffers, not curl_slist_append); the last URL that
+ * passed the check is remembered; and a socket's uv_poll_t stays started
+ * while libcurl keeps its idle connection, so a reused connection costs no
+ * epoll_ctl (libuv's uv_poll_start always removes and re-adds the
+ * descriptor, so it is called only when the events really change).
+ *
  * This module must never block the loop, follow a redirect, speak anything
  * but http and https, use a proxy from the environment, or connect to a
  * private address that the configuration does not allow. It does not retry:
@@ -40,12 +49,18 @@ typedef struct job job_t;
 
 struct job {
   sg_webhook_t *wh;
-  job_t *prev, *next; /* wh->queue or wh->running */
-  CURL *easy;
-  struct curl_slist *headers;
-  char *url;
+  job_t *prev, *next; /* wh->queue, wh->running or wh->pool */
+  CURL *easy;         /* NULL until first started; kept in the pool */
+  struct curl_slist *headers; /* hnodes[0], or NULL */
+  struct curl_slist *hnodes;  /* header list nodes, pointing into htext */
+  size_t hnodes_cap;
+  char *htext; /* header lines, each NUL-terminated */
+  size_t htext_cap;
+  char *url;     /* the URL of this post */
+  char *easy_url; /* the URL last set on easy (a copy), or NULL */
+  size_t url_cap, easy_url_cap;
   char *body;
-  size_t len;
+  size_t len, body_cap;
   unsigned attempt;
   uint64_t age_ms;
   bool broken;      /* its socket could not be watched: abort it */
@@ -71,7 +86,10 @@ typedef struct sock {
   uv_poll_t poll;
   sg_webhook_t *wh;
   curl_socket_t fd;
-  bool parked; /* stopped, not assigned in the multi handle */
+  int events; /* what the started poll watches; 0: stopped */
+  bool parked; /* not assigned in the multi handle (libcurl keeps the
+                  connection idle); its poll may still watch READABLE, and
+                  is stopped when that fires (the peer closed or spoke) */
   struct sock *prev, *next;
 } sock_t;
 
@@ -88,7 +106,8 @@ struct sg_webhook {
   unsigned timeout_ms, connect_timeout_ms, max_inflight, max_queue;
   bool allow_private;
   char *user_agent;
-  job_list_t queue, running;
+  char *good_url; /* the last URL that passed check_url, or NULL */
+  job_list_t queue, running, pool;
   sg_webhook_stats_t stats;
 };
 
@@ -234,10 +253,25 @@ static void list_remove(job_list_t *l, job_t *j) {
 static void job_free(job_t *job) {
   if (job->easy != NULL)
     curl_easy_cleanup(job->easy);
-  curl_slist_free_all(job->headers);
+  sg_free(job->hnodes);
+  sg_free(job->htext);
   sg_free(job->url);
+  sg_free(job->easy_url);
   sg_free(job->body);
   sg_free(job);
+}
+
+/* Keeps a finished job, its easy handle and buffers for the next post (up
+ * to one per transfer slot), or frees it. */
+static void job_release(job_t *job) {
+  sg_webhook_t *wh = job->wh;
+  if (wh->closing || wh->pool.n >= wh->max_inflight) {
+    job_free(job);
+    return;
+  }
+  job->cb = NULL;
+  job->data = NULL;
+  list_push(&wh->pool, job);
 }
 
 static void count(sg_webhook_t *wh, const sg_webhook_result_t *res) {
@@ -266,7 +300,7 @@ static void job_finish(job_t *job, sg_webhook_result_t *res) {
     res->detail = job->errbuf;
   count(job->wh, res);
   job->cb(job->data, res);
-  job_free(job);
+  job_release(job);
 }
 
 static void job_abort(job_t *job, sg_webhook_reason_t reason) {
@@ -332,6 +366,7 @@ static size_t discard_cb(char *ptr, size_t size, size_t n, void *userdata) {
 
 static void check_done(sg_webhook_t *wh);
 static void start_queued(sg_webhook_t *wh);
+static void poll_cb(uv_poll_t *h, int status, int events);
 
 static void on_timeout(uv_timer_t *t) {
   sg_webhook_t *wh = t->data;
@@ -362,10 +397,32 @@ static void sock_close(sock_t *sk) {
   uv_close((uv_handle_t *)&sk->poll, sock_close_cb);
 }
 
+/* Starts or changes the poll only when the events differ: each
+ * uv_poll_start costs an epoll_ctl DEL and an ADD. */
+static int sock_watch(sock_t *sk, int events) {
+  if (sk->events == events)
+    return 0;
+  if (events == 0) {
+    uv_poll_stop(&sk->poll);
+    sk->events = 0;
+    return 0;
+  }
+  int rc = uv_poll_start(&sk->poll, events, poll_cb);
+  sk->events = rc == 0 ? events : 0;
+  return rc;
+}
+
 static void poll_cb(uv_poll_t *h, int status, int events) {
   sock_t *sk = h->data;
   sg_webhook_t *wh = sk->wh;
   int flags = 0, running;
+  if (sk->parked) {
+    /* An idle kept connection became readable: the peer closed it (or
+     * spoke out of turn). libcurl finds out when it next checks the
+     * connection; stop watching until then. */
+    sock_watch(sk, 0);
+    return;
+  }
   if (status < 0)
     flags = CURL_CSELECT_ERR;
   if (events & UV_READABLE)
@@ -452,7 +509,10 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
   if (what == CURL_POLL_REMOVE) {
     if (sk != NULL && !wh->closing) { /* closing: already closed */
       curl_multi_assign(wh->multi, fd, NULL);
-      uv_poll_stop(&sk->poll);
+      /* Keep watching an idle connection for reading, so that its reuse
+       * costs nothing; never for writing (that would fire at once). */
+      if (sk->events != UV_READABLE)
+        sock_watch(sk, 0);
       sk->parked = true;
     }
     return 0;
@@ -463,7 +523,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
     return socket_failed(wh, easy);
   int events = ((what & CURL_POLL_IN) ? UV_READABLE : 0) |
                ((what & CURL_POLL_OUT) ? UV_WRITABLE : 0);
-  if (uv_poll_start(&sk->poll, events, poll_cb) != 0)
+  if (sock_watch(sk, events) != 0)
     return socket_failed(wh, easy);
   return 0;
 }
@@ -528,22 +588,15 @@ static void check_done(sg_webhook_t *wh) {
 
 /* ---- starting transfers -------------------------------------------------- */
 
-static int setup_easy(sg_webhook_t *wh, job_t *job) {
-  CURL *e = curl_easy_init();
-  if (e == NULL)
-    return SG_ENOMEM;
-  job->easy = e;
+/* Options that stay the same for every post of this client and job. */
+static int setup_easy_once(sg_webhook_t *wh, job_t *job, CURL *e) {
   CURLcode rc = CURLE_OK;
 #define SET(opt, val)                                                          \
   do {                                                                         \
     if (rc == CURLE_OK)                                                        \
       rc = curl_easy_setopt(e, opt, val);                                      \
   } while (0)
-  SET(CURLOPT_URL, job->url);
   SET(CURLOPT_POST, 1L);
-  SET(CURLOPT_POSTFIELDS, job->body);
-  SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)job->len);
-  SET(CURLOPT_HTTPHEADER, job->headers);
   SET(CURLOPT_USERAGENT, wh->user_agent);
   SET(CURLOPT_TIMEOUT_MS, (long)wh->timeout_ms);
   SET(CURLOPT_CONNECTTIMEOUT_MS, (long)wh->connect_timeout_ms);
@@ -560,6 +613,58 @@ static int setup_easy(sg_webhook_t *wh, job_t *job) {
   SET(CURLOPT_PRIVATE, job);
   SET(CURLOPT_ERRORBUFFER, job->errbuf);
 #undef SET
+  return rc == CURLE_OK ? 0 : SG_EINVAL;
+}
+
+/* Makes *buf hold at least n bytes (contents kept); false when out of
+ * memory. */
+static bool fit(char **buf, size_t *cap, size_t n) {
+  if (n <= *cap)
+    return true;
+  size_t c = *cap ? *cap : 64;
+  while (c < n)
+    c *= 2;
+  char *b = sg_realloc(*buf, c);
+  if (b == NULL)
+    return false;
+  *buf = b;
+  *cap = c;
+  return true;
+}
+
+/* The options of this post: URL (only when it changed: setting it copies
+ * it), body and headers. */
+static int setup_easy(sg_webhook_t *wh, job_t *job) {
+  if (job->easy == NULL) {
+    CURL *e = curl_easy_init();
+    if (e == NULL)
+      return SG_ENOMEM;
+    if (setup_easy_once(wh, job, e) < 0) {
+      curl_easy_cleanup(e);
+      return SG_EINVAL;
+    }
+    job->easy = e;
+  }
+  CURL *e = job->easy;
+  CURLcode rc = CURLE_OK;
+  if (job->easy_url == NULL || strcmp(job->easy_url, job->url) != 0) {
+    size_t n = strlen(job->url) + 1;
+    if (!fit(&job->easy_url, &job->easy_url_cap, n))
+      return SG_ENOMEM;
+    rc = curl_easy_setopt(e, CURLOPT_URL, job->url);
+    if (rc == CURLE_OK)
+      memcpy(job->easy_url, job->url, n);
+    else
+      job->easy_url[0] = '\0';
+  }
+  if (rc == CURLE_OK)
+    rc = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)job->len);
+  if (rc == CURLE_OK)
+    rc = curl_easy_setopt(e, CURLOPT_POSTFIELDS, job->body);
+  if (rc == CURLE_OK)
+    rc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, job->headers);
+  if (rc == CURLE_OUT_OF_MEMORY)
+    return SG_ENOMEM;
   return rc == CURLE_OK ? 0 : SG_EINVAL;
 }
 
@@ -585,8 +690,11 @@ static void start_queued(sg_webhook_t *wh) {
   }
 }
 
-/* Only http and https URLs that libcurl can parse. */
-static int check_url(const char *url) {
+/* Only http and https URLs that libcurl can parse. The last URL that
+ * passed is remembered, as callback URLs repeat. */
+static int check_url(sg_webhook_t *wh, const char *url) {
+  if (wh->good_url != NULL && strcmp(wh->good_url, url) == 0)
+    return 0;
   CURLU *u = curl_url();
   char *scheme = NULL;
   int rc = SG_EINVAL;
@@ -598,61 +706,94 @@ static int check_url(const char *url) {
     rc = 0;
   curl_free(scheme);
   curl_url_cleanup(u);
+  if (rc == 0) {
+    char *copy = sg_strdup(url);
+    if (copy != NULL) { /* else: checked again next time */
+      sg_free(wh->good_url);
+      wh->good_url = copy;
+    }
+  }
   return rc;
 }
 
-static struct curl_slist *add_header(struct curl_slist *l, const char *h,
-                                     bool *ok) {
-  struct curl_slist *n = *ok ? curl_slist_append(l, h) : NULL;
-  if (n == NULL)
-    *ok = false;
-  return n ? n : l;
-}
-
-/* Content type, signature, no "Expect: 100-continue", then the caller's. */
+/* Content type, signature, no "Expect: 100-continue", then the caller's:
+ * the lines go into job->htext and the list nodes into job->hnodes, both
+ * reused from post to post (libcurl only reads the list). */
 static int build_headers(job_t *job, const sg_webhook_req_t *req) {
-  char line[sizeof SG_WEBHOOK_SIGNATURE_HEADER + SG_WEBHOOK_SIGNATURE_LEN + 3];
   char sig[SG_WEBHOOK_SIGNATURE_LEN + 1];
-  bool ok = true;
   if (sg_webhook_sign(req->secret, req->secret_len, req->body, req->len, sig) <
       0)
     return SG_EINVAL;
-  snprintf(line, sizeof line, "%s: %s", SG_WEBHOOK_SIGNATURE_HEADER, sig);
-  job->headers =
-      add_header(job->headers, "Content-Type: application/json", &ok);
-  job->headers = add_header(job->headers, line, &ok);
-  job->headers = add_header(job->headers, "Expect:", &ok);
+  const char *fixed[] = {"Content-Type: application/json",
+                         SG_WEBHOOK_SIGNATURE_HEADER ": ", "Expect:"};
+  size_t n_lines = 3, text = strlen(fixed[0]) + strlen(fixed[1]) +
+                             SG_WEBHOOK_SIGNATURE_LEN + strlen(fixed[2]) + 3;
   for (size_t i = 0; req->headers != NULL && req->headers[i] != NULL; i++) {
     if (strpbrk(req->headers[i], "\r\n") != NULL ||
         strchr(req->headers[i], ':') == NULL)
       return SG_EINVAL;
-    job->headers = add_header(job->headers, req->headers[i], &ok);
+    text += strlen(req->headers[i]) + 1;
+    n_lines++;
   }
-  return ok ? 0 : SG_ENOMEM;
+  if (!fit(&job->htext, &job->htext_cap, text))
+    return SG_ENOMEM;
+  if (n_lines > job->hnodes_cap) {
+    struct curl_slist *nodes =
+        sg_realloc(job->hnodes, n_lines * sizeof *nodes);
+    if (nodes == NULL)
+      return SG_ENOMEM;
+    job->hnodes = nodes;
+    job->hnodes_cap = n_lines;
+  }
+  char *at = job->htext;
+  for (size_t i = 0; i < n_lines; i++) {
+    const char *line = i < 3 ? fixed[i] : req->headers[i - 3];
+    size_t k = strlen(line);
+    job->hnodes[i].data = at;
+    job->hnodes[i].next = i + 1 < n_lines ? &job->hnodes[i + 1] : NULL;
+    memcpy(at, line, k);
+    at += k;
+    if (i == 1) {
+      memcpy(at, sig, SG_WEBHOOK_SIGNATURE_LEN);
+      at += SG_WEBHOOK_SIGNATURE_LEN;
+    }
+    *at++ = '\0';
+  }
+  job->headers = &job->hnodes[0];
+  return 0;
 }
 
+/* A job from the pool (or a new one) holding a copy of req. */
 static job_t *job_new(sg_webhook_t *wh, const sg_webhook_req_t *req,
                       sg_webhook_done_cb cb, void *data, int *err) {
-  job_t *job = sg_calloc(1, sizeof *job);
-  *err = SG_ENOMEM;
-  if (job == NULL)
+  job_t *job = wh->pool.head;
+  if (job != NULL) {
+    list_remove(&wh->pool, job);
+  } else if ((job = sg_calloc(1, sizeof *job)) == NULL) {
+    *err = SG_ENOMEM;
     return NULL;
+  }
   job->wh = wh;
   job->cb = cb;
   job->data = data;
   job->attempt = req->attempt ? req->attempt : 1;
   job->age_ms = req->age_ms;
   job->len = req->len;
-  job->url = sg_strdup(req->url);
-  job->body = sg_malloc(req->len + 1);
-  if (job->url != NULL && job->body != NULL) {
+  job->broken = false;
+  job->refused = job->allowed = 0;
+  job->errbuf[0] = job->refusal[0] = '\0';
+  size_t url_len = strlen(req->url) + 1;
+  *err = SG_ENOMEM;
+  if (fit(&job->url, &job->url_cap, url_len) &&
+      fit(&job->body, &job->body_cap, req->len + 1)) {
+    memcpy(job->url, req->url, url_len);
     if (req->len > 0)
       memcpy(job->body, req->body, req->len);
     job->body[req->len] = '\0';
     *err = build_headers(job, req);
   }
   if (*err < 0) {
-    job_free(job);
+    job_release(job);
     return NULL;
   }
   return job;
@@ -664,7 +805,7 @@ int sg_webhook_post(sg_webhook_t *wh, const sg_webhook_req_t *req,
   if (wh == NULL || req == NULL || cb == NULL || req->url == NULL ||
       (req->body == NULL && req->len > 0) || wh->closing)
     return SG_EINVAL;
-  if ((err = check_url(req->url)) < 0)
+  if ((err = check_url(wh, req->url)) < 0)
     return err;
   if (wh->running.n >= wh->max_inflight && wh->queue.n >= wh->max_queue)
     return SG_EBUSY;
@@ -673,7 +814,7 @@ int sg_webhook_post(sg_webhook_t *wh, const sg_webhook_req_t *req,
     return err;
   if (wh->running.n < wh->max_inflight) {
     if ((err = start_job(wh, job)) < 0) {
-      job_free(job);
+      job_release(job);
       return err;
     }
   } else {
@@ -756,6 +897,11 @@ void sg_webhook_free(sg_webhook_t *wh) {
     list_remove(&wh->queue, job);
     job_abort(job, SG_WEBHOOK_R_SHUTDOWN);
   }
+  while (wh->pool.head != NULL) {
+    job_t *job = wh->pool.head;
+    list_remove(&wh->pool, job);
+    job_free(job);
+  }
   wh->stats.inflight = wh->stats.queued = 0;
   curl_multi_cleanup(wh->multi);
   wh->multi = NULL;
@@ -763,6 +909,7 @@ void sg_webhook_free(sg_webhook_t *wh) {
   wh->byfd = NULL;
   wh->nbyfd = 0;
   sg_free(wh->user_agent);
+  sg_free(wh->good_url);
   uv_timer_stop(&wh->timer);
   uv_close((uv_handle_t *)&wh->timer, timer_close_cb);
   curl_global_cleanup();

@@ -232,6 +232,9 @@ static void guard_cb(uv_timer_t *t) {
   uv_stop(&f->loop);
 }
 
+/* The receiver's idle timeout for the next fixture_new (0: its default). */
+static unsigned g_idle_timeout_s;
+
 static fixture_t *fixture_new(bool allow_private, unsigned timeout_ms,
                               unsigned max_inflight, unsigned max_queue) {
   fixture_t *f = calloc(1, sizeof *f);
@@ -240,7 +243,8 @@ static fixture_t *fixture_new(bool allow_private, unsigned timeout_ms,
   uv_timer_init(&f->loop, &f->guard);
   uv_timer_init(&f->loop, &f->release);
   f->guard.data = f->release.data = f;
-  sg_http_server_cfg_t scfg = {.host = "127.0.0.1"};
+  sg_http_server_cfg_t scfg = {.host = "127.0.0.1",
+                               .idle_timeout_s = g_idle_timeout_s};
   assert_int_equal(sg_http_server_new(&f->loop, &scfg, &f->srv), 0);
   f->port = sg_http_server_port(f->srv);
   assert_int_equal(sg_http_server_route(f->srv, "POST", "/ok", ok_handler, f),
@@ -595,6 +599,72 @@ static void connection_reused(void **state) {
   fixture_free(f);
 }
 
+/* Posts whose bodies grow and shrink, whose URLs and extra headers change
+ * from one to the next, on pooled jobs and easy handles: each arrives with
+ * its own body, signature and header, and each verdict matches its URL. */
+static void pooled_jobs_carry_their_own_post(void **state) {
+  fixture_t *f = fixture_new(true, 0, 2, 0);
+  static const size_t lens[] = {10, 700, 3, 0, 900, 64, 1, 500};
+  char body[1024], url[128], event[64];
+  for (int i = 0; i < 16; i++) {
+    size_t len = lens[i % 8];
+    for (size_t k = 0; k < len; k++)
+      body[k] = (char)('a' + (i + k) % 26);
+    body[len] = '\0';
+    bool fail = i % 3 == 2;
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", f->port,
+             fail ? "/status/503" : "/ok");
+    snprintf(event, sizeof event, "X-Smsgate-Event: evt-%d", i);
+    sg_webhook_req_t req = {.url = url,
+                            .body = body,
+                            .len = len,
+                            .secret = (const uint8_t *)SECRET,
+                            .secret_len = strlen(SECRET),
+                            .headers = (const char *[]){event, NULL},
+                            .attempt = 1};
+    int hits = f->hits_ok;
+    assert_int_equal(sg_webhook_post(f->wh, &req, done_cb, f), 0);
+    wait_results(f, 1);
+    const sg_webhook_result_t *r = &f->res[f->n_res - 1];
+    if (fail) {
+      assert_int_equal(r->outcome, SG_WEBHOOK_RETRY);
+      assert_int_equal(r->http_status, 503);
+      assert_int_equal(f->hits_ok, hits);
+    } else {
+      assert_int_equal(r->outcome, SG_WEBHOOK_DELIVERED);
+      assert_int_equal(f->hits_ok, hits + 1);
+      assert_string_equal(f->body, body);
+      assert_true(f->sig_ok_openssl);
+      assert_string_equal(f->event, event + strlen("X-Smsgate-Event: "));
+      assert_string_equal(f->ctype, "application/json");
+      assert_string_equal(f->expect, "(none)");
+    }
+    if (f->n_res == MAX_RESULTS)
+      f->n_res = 0;
+  }
+  assert_int_equal(accepted(f), 1); /* one connection for all of them */
+  fixture_free(f);
+}
+
+/* The receiver closes the idle kept connection: the client notices (its
+ * poll of the idle socket fires and is stopped) and the next post opens a
+ * new connection. */
+static void idle_connection_closed_by_receiver(void **state) {
+  g_idle_timeout_s = 1;
+  fixture_t *f = fixture_new(true, 0, 0, 0);
+  g_idle_timeout_s = 0;
+  assert_int_equal(post(f, "/ok", 1, 0), 0);
+  wait_results(f, 1);
+  settle(f, 2500); /* past the receiver's idle timeout */
+  assert_int_equal(post(f, "/ok", 1, 0), 0);
+  wait_results(f, 1);
+  assert_int_equal(f->res[0].outcome, SG_WEBHOOK_DELIVERED);
+  assert_int_equal(f->res[1].outcome, SG_WEBHOOK_DELIVERED);
+  assert_int_equal(f->hits_ok, 2);
+  assert_int_equal(accepted(f), 2);
+  fixture_free(f);
+}
+
 static void shutdown_with_posts_pending(void **state) {
   fixture_t *f = fixture_new(true, 0, 1, 4);
   for (int i = 0; i < 3; i++)
@@ -618,7 +688,7 @@ static void shutdown_with_posts_pending(void **state) {
  * leaks. */
 static void allocation_failures(void **state) {
   int refused = 0, delivered = 0;
-  for (long n = 0; n < 10; n++) {
+  for (long n = 0; n < 20; n++) {
     fixture_t *f = fixture_new(true, 2000, 0, 0);
     sg_alloc_fail_after(n);
     int rc = post(f, "/ok", 1, 0);
@@ -658,6 +728,8 @@ int main(void) {
       cmocka_unit_test(bad_urls_rejected),
       cmocka_unit_test(bounded_queue_and_concurrency),
       cmocka_unit_test(connection_reused),
+      cmocka_unit_test(pooled_jobs_carry_their_own_post),
+      cmocka_unit_test(idle_connection_closed_by_receiver),
       cmocka_unit_test(shutdown_with_posts_pending),
       cmocka_unit_test(allocation_failures),
   };
