@@ -164,6 +164,12 @@ typedef struct sg_submit_req {
   size_t request_hash_len;
   uint8_t priority; /* 0 normal .. 3 highest */
   bool dlr;         /* ask the operator for delivery receipts */
+  /* Kannel sendsms: a URL template (core/kannel.h escape codes) called with
+   * GET for each status change whose Kannel report type (the dlr-mask bits
+   * SG_KANNEL_DLR_*) is in dlr_mask; NULL or a mask of 0: none. Checked
+   * like callback_url. */
+  const char *dlr_url;
+  uint8_t dlr_mask;
 } sg_submit_req_t;
 
 /* The result for one recipient, in the order of sg_submit_req_t.to. */

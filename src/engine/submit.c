@@ -46,6 +46,7 @@ typedef struct sg_submit_ctx {
   unsigned n_parts;
   sg_encoding_t encoding;
   char *sender, *callback_url, *client_ref, *idem_key;
+  char *dlr_url; /* Kannel dlr-url, NULL: none */
   uint8_t *body;
   size_t body_len;
   uint8_t req_hash[32];
@@ -77,6 +78,7 @@ static void ctx_free(sg_submit_ctx_t *x) {
   sg_free(x->callback_url);
   sg_free(x->client_ref);
   sg_free(x->idem_key);
+  sg_free(x->dlr_url);
   sg_free(x->body);
   sg_free(x->response);
   sg_free(x);
@@ -199,6 +201,12 @@ static int check_fields(sg_submit_ctx_t *x, const sg_submit_req_t *r,
                 "%d octets without spaces",
                 SG_ENGINE_URL_MAX),
            -1;
+  if (r->dlr_url != NULL && r->dlr_mask != 0 && !url_ok(r->dlr_url))
+    return fail(x, SG_EINVAL, "invalid_url", "dlr-url",
+                "dlr-url must be an http:// or https:// URL of at most %d "
+                "octets without spaces",
+                SG_ENGINE_URL_MAX),
+           -1;
   if (r->idem_key != NULL &&
       (r->idem_key[0] == '\0' || strlen(r->idem_key) > SG_ENGINE_IDEM_KEY_MAX))
     return fail(x, SG_EINVAL, "invalid_idempotency_key", "idempotency_key",
@@ -238,7 +246,9 @@ static int check_fields(sg_submit_ctx_t *x, const sg_submit_req_t *r,
   x->callback_url = dup_or_null(cb_url);
   x->client_ref = dup_or_null(r->client_ref);
   x->idem_key = dup_or_null(r->idem_key);
-  if (x->sender == NULL || (cb_url && !x->callback_url) ||
+  x->dlr_url = r->dlr_mask != 0 ? dup_or_null(r->dlr_url) : NULL;
+  if ((r->dlr_mask != 0 && r->dlr_url && !x->dlr_url) ||
+      x->sender == NULL || (cb_url && !x->callback_url) ||
       (r->client_ref && !x->client_ref) || (r->idem_key && !x->idem_key))
     return fail(x, SG_ENOMEM, "out_of_memory", NULL, "out of memory"), -1;
   x->send_at_ms = r->send_at_ms > now ? r->send_at_ms : 0;
@@ -477,6 +487,8 @@ static int build_msgs(sg_submit_ctx_t *x, const sg_submit_req_t *r,
     mi->client_ref = x->client_ref;
     mi->priority = r->priority;
     mi->dlr_wanted = r->dlr;
+    mi->dlr_url = x->dlr_url;
+    mi->dlr_mask = x->dlr_url != NULL ? r->dlr_mask : 0;
     mi->parts = &x->parts[m * np];
     mi->n_parts = np;
     memcpy(it->id, mi->id, sizeof it->id);

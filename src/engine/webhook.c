@@ -49,6 +49,7 @@ struct job {
   unsigned attempt;
   uint64_t age_ms;
   bool broken;      /* its socket could not be watched: abort it */
+  bool get;         /* a GET of url (Kannel dlr-url), no body */
   unsigned refused; /* addresses refused by the SSRF check */
   unsigned allowed; /* addresses allowed */
   sg_webhook_done_cb cb;
@@ -540,9 +541,13 @@ static int setup_easy(sg_webhook_t *wh, job_t *job) {
       rc = curl_easy_setopt(e, opt, val);                                      \
   } while (0)
   SET(CURLOPT_URL, job->url);
-  SET(CURLOPT_POST, 1L);
-  SET(CURLOPT_POSTFIELDS, job->body);
-  SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)job->len);
+  if (job->get) {
+    SET(CURLOPT_HTTPGET, 1L);
+  } else {
+    SET(CURLOPT_POST, 1L);
+    SET(CURLOPT_POSTFIELDS, job->body);
+    SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)job->len);
+  }
   SET(CURLOPT_HTTPHEADER, job->headers);
   SET(CURLOPT_USERAGENT, wh->user_agent);
   SET(CURLOPT_TIMEOUT_MS, (long)wh->timeout_ms);
@@ -618,9 +623,11 @@ static int build_headers(job_t *job, const sg_webhook_req_t *req) {
       0)
     return SG_EINVAL;
   snprintf(line, sizeof line, "%s: %s", SG_WEBHOOK_SIGNATURE_HEADER, sig);
-  job->headers =
-      add_header(job->headers, "Content-Type: application/json", &ok);
-  job->headers = add_header(job->headers, line, &ok);
+  if (!req->get) { /* a GET has no body to type or sign */
+    job->headers =
+        add_header(job->headers, "Content-Type: application/json", &ok);
+    job->headers = add_header(job->headers, line, &ok);
+  }
   job->headers = add_header(job->headers, "Expect:", &ok);
   for (size_t i = 0; req->headers != NULL && req->headers[i] != NULL; i++) {
     if (strpbrk(req->headers[i], "\r\n") != NULL ||
@@ -641,6 +648,7 @@ static job_t *job_new(sg_webhook_t *wh, const sg_webhook_req_t *req,
   job->cb = cb;
   job->data = data;
   job->attempt = req->attempt ? req->attempt : 1;
+  job->get = req->get;
   job->age_ms = req->age_ms;
   job->len = req->len;
   job->url = sg_strdup(req->url);

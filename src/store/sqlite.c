@@ -254,7 +254,8 @@ static int set_pragmas(sq_t *sq, const char *path, char *err, size_t errlen) {
 /* Applies the migrations the file lacks, in one transaction. */
 static int migrate_tx(sq_t *sq, const char *path, char *err, size_t errlen) {
   sqlite3 *db = sq->writer.db;
-  const size_t known = sg__sqlite_migrations_count;
+  const size_t n_migrations = sg__sqlite_migrations_count;
+  const unsigned known = sg__sqlite_migrations[n_migrations - 1].version;
   char ver[32] = "";
   int rc = exec_sql(db,
                     "CREATE TABLE IF NOT EXISTS schema_version (version "
@@ -270,14 +271,16 @@ static int migrate_tx(sq_t *sq, const char *path, char *err, size_t errlen) {
   if (have > known) {
     if (err != NULL && errlen > 0)
       snprintf(err, errlen,
-               "store: database %s has schema version %u, newer than the %zu "
+               "store: database %s has schema version %u, newer than the %u "
                "this smsgate knows; run a newer smsgate",
                path, have, known);
     return SG_ENOTSUP;
   }
-  for (size_t i = have; i < known; i++) {
+  for (size_t i = 0; i < n_migrations; i++) {
     const sg__migration_t *m = &sg__sqlite_migrations[i];
     char *emsg = NULL;
+    if (m->version <= have)
+      continue;
     if (sqlite3_exec(db, m->sql, NULL, NULL, &emsg) != SQLITE_OK) {
       fmt_err(err, errlen, "store: migration %s failed: %s", m->name,
               emsg ? emsg : sqlite3_errmsg(db));
@@ -292,7 +295,7 @@ static int migrate_tx(sq_t *sq, const char *path, char *err, size_t errlen) {
       return SG_EIO;
     sq->st->info.migrated++;
   }
-  sq->st->info.schema_version = (unsigned)known;
+  sq->st->info.schema_version = known;
   return 0;
 }
 

@@ -94,6 +94,9 @@ typedef struct msg_row {
   int64_t account_id;
   const char *callback_url;
   sg__status_event_t ev;
+  const char *dlr_url;       /* Kannel dlr-url, or NULL */
+  unsigned dlr_mask;
+  uint32_t webhook_statuses; /* 0: the store's */
 } msg_row_t;
 
 static int load_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
@@ -118,12 +121,36 @@ static int load_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
   m->ev.client_ref = sg__sq_col_text(a, s, 5, &ok);
   m->callback_url = sg__sq_col_text(a, s, 6, &ok);
   m->ev.parts = (unsigned)sqlite3_column_int(s, 7);
+  m->dlr_url = sg__sq_col_text(a, s, 8, &ok);
+  m->dlr_mask = (unsigned)sqlite3_column_int(s, 9);
+  m->webhook_statuses = (uint32_t)sqlite3_column_int64(s, 10);
   sqlite3_reset(s);
   return ok ? 0 : SG_ENOMEM;
 }
 
+/* The Kannel dlr-url call of a status change, if its mask wants it. */
+static int kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a, const msg_row_t *m,
+                      sg_msg_status_t to, const cause_t *why,
+                      int64_t event_id, int64_t now) {
+  sg__sq_dlr_ev_t ev = {.message_id = m->ev.message_id,
+                        .account_id = m->account_id,
+                        .from = m->ev.from,
+                        .to = m->ev.to,
+                        .client_ref = m->ev.client_ref,
+                        .dlr_url = m->dlr_url,
+                        .dlr_mask = m->dlr_mask,
+                        .before = m->status,
+                        .after = to,
+                        .seq = why->seq,
+                        .error_code = why->error_code,
+                        .detail = why->detail,
+                        .event_id = event_id};
+  return sg__sq_kannel_dlr(c, a, &ev, now);
+}
+
 /* Records a new message status: the row, its event, and its webhook when
- * the configuration asks for one and the message has a callback URL. */
+ * the configuration (or the message) asks for one and the message has a
+ * callback URL. */
 static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
                           sg_msg_status_t to, const cause_t *why, int64_t now) {
   bool failure = sg_store_status_final(to) && to != SG_MSG_DELIVERED &&
@@ -142,8 +169,11 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
   if (rc == 0)
     rc = insert_event(c, m->ev.message_id, 0, to, code, why->detail, now,
                       &event_id);
-  if (rc < 0 || m->callback_url == NULL ||
-      !(c->st->cfg.webhook_statuses & SG_MSG_BIT(to)))
+  if (rc == 0 && m->dlr_url != NULL)
+    rc = kannel_dlr(c, a, m, to, why, event_id, now);
+  uint32_t wanted = m->webhook_statuses ? m->webhook_statuses
+                                        : c->st->cfg.webhook_statuses;
+  if (rc < 0 || m->callback_url == NULL || !(wanted & SG_MSG_BIT(to)))
     return rc;
   m->ev.status = to;
   m->ev.part = why->seq;
@@ -255,6 +285,19 @@ static int insert_part(sg__sq_conn_t *c, const sg_store_msg_in_t *m,
   return step_rc(s);
 }
 
+/* The dlr-url, dlr-mask and webhook filter of a new message. */
+static int set_kannel(sg__sq_conn_t *c, const sg_store_msg_in_t *m) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_SET_KANNEL);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, m->id);
+  sg__sq_bind_text(s, 2, m->dlr_url);
+  sqlite3_bind_int(s, 3, m->dlr_url != NULL ? m->dlr_mask : 0);
+  if (m->webhook_statuses != 0)
+    sqlite3_bind_int64(s, 4, m->webhook_statuses);
+  return step_rc(s);
+}
+
 static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
                           const sg_store_msg_in_t *m, int64_t now) {
   sg_msg_status_t status =
@@ -280,6 +323,8 @@ static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
   sqlite3_bind_int(s, 16, (int)m->n_parts);
   sqlite3_bind_int64(s, 17, now);
   int rc = step_rc(s);
+  if (rc == 0 && (m->dlr_url != NULL || m->webhook_statuses != 0))
+    rc = set_kannel(c, m);
   for (unsigned seq = 1; rc == 0 && seq <= m->n_parts; seq++)
     rc = insert_part(c, m, seq, status, now);
   if (rc == 0)
@@ -791,6 +836,8 @@ static int select_webhooks(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     w[n].payload = sg__sq_col_blob(&r->arena, s, 4, &w[n].payload_len, &ok);
     w[n].attempts = (unsigned)sqlite3_column_int(s, 5) + 1;
     w[n].created_ms = sqlite3_column_int64(s, 6);
+    const unsigned char *method = sqlite3_column_text(s, 7);
+    w[n].get = method != NULL && strcmp((const char *)method, "GET") == 0;
     n++;
   }
   sqlite3_reset(s);
