@@ -442,6 +442,18 @@ static void patch_ref(uint8_t *udh, size_t len, uint8_t ref) {
     udh[3] = ref;
 }
 
+/* The account's webhook_events as a status mask; 0 (none listed): the
+ * store's default. The configuration checked the names. */
+static uint32_t webhook_mask(const sg_config_account_t *a) {
+  uint32_t mask = 0;
+  for (size_t i = 0; a != NULL && i < a->n_webhook_events; i++) {
+    sg_msg_status_t st;
+    if (sg_store_status_parse(a->webhook_events[i], &st) == 0)
+      mask |= SG_MSG_BIT(st);
+  }
+  return mask;
+}
+
 static int build_msgs(sg_submit_ctx_t *x, const sg_submit_req_t *r,
                       int64_t now) {
   sg_engine_t *e = x->e;
@@ -453,6 +465,7 @@ static int build_msgs(sg_submit_ctx_t *x, const sg_submit_req_t *r,
   if (x->msgs == NULL || x->parts == NULL || x->udh == NULL)
     return SG_ENOMEM;
   int64_t expiry = r->validity_ms > 0 ? now + r->validity_ms : 0;
+  uint32_t wh_mask = webhook_mask(r->account->cfg);
   for (size_t m = 0; m < x->n_msgs; m++) {
     sg_submit_item_t *it = &x->items[x->msg_item[m]];
     sg_store_msg_in_t *mi = &x->msgs[m];
@@ -489,6 +502,7 @@ static int build_msgs(sg_submit_ctx_t *x, const sg_submit_req_t *r,
     mi->dlr_wanted = r->dlr;
     mi->dlr_url = x->dlr_url;
     mi->dlr_mask = x->dlr_url != NULL ? r->dlr_mask : 0;
+    mi->webhook_statuses = wh_mask;
     mi->parts = &x->parts[m * np];
     mi->n_parts = np;
     memcpy(it->id, mi->id, sizeof it->id);

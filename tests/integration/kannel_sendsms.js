@@ -46,9 +46,15 @@ function request(base, method, path, { body, headers = {} } = {}) {
 function receiver(port, out) {
   http.createServer((q, r) => {
     const u = new URL(q.url, 'http://x');
-    fs.appendFileSync(out, JSON.stringify({ method: q.method, path: u.pathname,
-      raw: u.search, query: Object.fromEntries(u.searchParams) }) + '\n');
-    r.end('ok');
+    const chunks = [];
+    q.on('data', (c) => chunks.push(c));
+    q.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      fs.appendFileSync(out, JSON.stringify({ method: q.method, path: u.pathname,
+        raw: u.search, query: Object.fromEntries(u.searchParams),
+        body: body ? JSON.parse(body) : null }) + '\n');
+      r.end('ok');
+    });
   }).listen(port, '127.0.0.1', () => console.log('receiver listening'));
 }
 
@@ -112,6 +118,16 @@ async function scenarios(base, key, dlr, out) {
   eq(dlv.query.k, dlv.query.A.split(' ')[0], '%k: the first word of the answer');
   eq(ack.query.I, dlv.query.I, 'both calls name the same message');
   console.log('ok - GET sendsms, dlr-mask 31: calls 8 then 1 with their escapes');
+
+  // The account's webhook_events [delivered, undeliverable]: its JSON
+  // webhooks skip 'sent'.
+  let hooks = [];
+  for (let i = 0; i < 50 && hooks.length < 1; i++, await sleep(100))
+    hooks = received(out).filter((c) => c.method === 'POST' && c.body.message_id === ack.query.I);
+  await sleep(500);
+  hooks = received(out).filter((c) => c.method === 'POST' && c.body.message_id === ack.query.I);
+  eq(hooks.map((c) => c.body.status), ['delivered'], 'JSON webhooks under webhook_events');
+  console.log('ok - webhook_events limits the JSON webhooks to the statuses listed');
 
   // Only what the mask asks for: 1 alone, 8 alone, 2 (failed, via the
   // second SMSC that answers UNDELIV for +7901...), 3 (the bench's mask).

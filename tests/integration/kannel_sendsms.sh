@@ -5,7 +5,8 @@
 # (route +7901), a dlr-url receiver, and the checks of kannel_sendsms.js:
 # GET and POST sendsms, several recipients, deferred, UCS-2, Kannel's
 # refusal lines and codes, and the dlr-url GETs with their escape codes
-# for dlr-mask 1, 2, 3, 8 and 31.
+# for dlr-mask 1, 2, 3, 8 and 31; and the account's webhook_events limiting
+# its JSON webhooks to the statuses listed.
 #
 # Readiness is polled, never slept for. Everything started is stopped on
 # exit. Needs node and nothing else.
@@ -84,7 +85,9 @@ http: {listen: 127.0.0.1:$HTTP}
 simulator: {listen: 127.0.0.1:$SIM, dlr_delay: 50ms}
 accounts:
   - {name: kannel, password: "s3cret pw", api_key: kannel-key,
-     default_region: RU, default_sender: Gate}
+     default_region: RU, default_sender: Gate,
+     callback_url: "http://127.0.0.1:$DLR/hook",
+     webhook_events: [delivered, undeliverable]}
 connectors:
   - {name: operator, type: smpp, host: 127.0.0.1, port: $SIM,
      system_id: smsgate, password: secret, window: 64}

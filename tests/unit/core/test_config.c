@@ -223,6 +223,7 @@ static const char full_yaml[] =
     "    max_parts: 6\n"
     "    default_sender: Shop\n"
     "    senders: [Shop, \"+4915112345678\"]\n"
+    "    webhook_events: [delivered, failed]\n"
     "  - {name: other, password: pw2}\n"
     "connectors:\n"
     "  - name: op1\n"
@@ -330,6 +331,8 @@ static void full_example(void **state) {
   assert_int_equal(a->n_senders, 2);
   assert_string_equal(a->senders[0], "Shop");
   assert_string_equal(a->senders[1], "+4915112345678");
+  assert_int_equal(a->n_webhook_events, 2);
+  assert_string_equal(a->webhook_events[1], "failed");
   assert_string_equal(cfg->accounts[1].password, "pw2");
   assert_null(cfg->accounts[1].api_key);
   assert_string_equal(cfg->accounts[1].default_region, "");
@@ -615,6 +618,10 @@ static const struct {
      "or \"smpp\" to send with"},
     {"accounts:\n  - {name: a, smpp: {system_id: x}}\n",
      "t.yaml:2:21: accounts[0].smpp: missing required key \"password\""},
+    {"accounts:\n  - {name: a, api_key: k, webhook_events: [sent, delivred]}\n",
+     "t.yaml:2:50: accounts[0].webhook_events[1]: unknown status \"delivred\" "
+     "(did you mean \"delivered\"?); one of scheduled, queued, sending, sent, "
+     "delivered, undeliverable, expired, rejected, failed, canceled"},
     {"accounts:\n  - {name: a, api_key: k, default_sender: X, senders: [Y, "
      "Z]}\n",
      "t.yaml:2:43: accounts[0].default_sender: is not one of \"senders\""},
