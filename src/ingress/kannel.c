@@ -77,6 +77,7 @@ typedef struct reading {
   sg_kannel_arg_t args[SG_KANNEL_ARGS_MAX];
   size_t n_args;
   char *form;      /* decoded form body, or NULL */
+  char *query;     /* decoded query string, or NULL */
   char *to_buf;
   const char *to[TO_MAX];
   uint8_t *text;
@@ -85,6 +86,7 @@ typedef struct reading {
 
 static void reading_free(reading_t *r) {
   sg_free(r->form);
+  sg_free(r->query);
   sg_free(r->to_buf);
   sg_free(r->text);
 }
@@ -182,8 +184,7 @@ static void handle(sg_kannel_t *k, sg_http_req_t *req, reading_t *r,
   if (n_to == 0) {
     answer(req, 400,
            n == 0 ? "Empty receiver number not allowed, rejected"
-                  : "Number(s) has/have been denied by white/black lists, "
-                    "or allowed/denied rules.");
+                  : "Number(s) has/have been denied by white- and/or black-lists.");
     return;
   }
   sg_submit_req_t s;
@@ -211,24 +212,32 @@ static void handle(sg_kannel_t *k, sg_http_req_t *req, reading_t *r,
 
 /* ---- GET and the form POST ----------------------------------------------- */
 
-static int query_args(sg_http_req_t *req, reading_t *r) {
-  size_t n = sg_http_req_query_count(req);
-  for (size_t i = 0; i < n; i++) {
-    if (r->n_args == SG_KANNEL_ARGS_MAX)
-      return SG_ERANGE;
-    sg_kannel_arg_t *a = &r->args[r->n_args++];
-    sg_http_req_query_at(req, i, &a->name, &a->value);
-    a->len = strlen(a->value);
+/* The query string's arguments, decoded here rather than by the server so
+ * that values may hold NUL octets (raw UCS-2 text: "%00H%00i"). Answers
+ * the request and returns false on an error. */
+static bool query_args(sg_http_req_t *req, reading_t *r) {
+  const char *q = sg_http_req_query_raw(req);
+  size_t len = strlen(q);
+  r->query = sg_malloc(2 * len + 2);
+  if (r->query == NULL) {
+    answer(req, 503, "Temporal failure, try again later.");
+    return false;
   }
-  return 0;
+  int n = sg_kannel_form_parse((const uint8_t *)q, len, r->query, r->args,
+                               SG_KANNEL_ARGS_MAX);
+  if (n < 0) {
+    answer(req, 400, n == SG_ERANGE ? "Too many arguments, rejected"
+                                    : "Malformed query, rejected");
+    return false;
+  }
+  r->n_args = (size_t)n;
+  return true;
 }
 
 static void get_cb(sg_http_req_t *req, void *data) {
   reading_t r;
   memset(&r, 0, sizeof r);
-  if (query_args(req, &r) != 0)
-    answer(req, 400, "Too many arguments, rejected");
-  else
+  if (query_args(req, &r))
     handle(data, req, &r, false);
   reading_free(&r);
 }
@@ -244,10 +253,8 @@ static bool type_is(const char *ct, const char *type) {
 static void form_post(sg_http_req_t *req, sg_kannel_t *k, reading_t *r) {
   size_t len = 0;
   const uint8_t *body = sg_http_req_body(req, &len);
-  if (query_args(req, r) != 0) {
-    answer(req, 400, "Too many arguments, rejected");
+  if (!query_args(req, r))
     return;
-  }
   r->form = sg_malloc(2 * len + 2);
   if (r->form == NULL) {
     answer(req, 503, "Temporal failure, try again later.");
@@ -355,9 +362,9 @@ int sg_kannel_register(sg_http_server_t *srv, sg_engine_t *engine,
     return SG_ENOMEM;
   k->srv = srv;
   k->engine = engine;
-  int rc = sg_http_server_route(srv, "GET", "/cgi-bin/sendsms", get_cb, k);
+  int rc = sg_http_server_route_raw(srv, "GET", "/cgi-bin/sendsms", get_cb, k);
   if (rc == 0)
-    rc = sg_http_server_route(srv, "POST", "/cgi-bin/sendsms", post_cb, k);
+    rc = sg_http_server_route_raw(srv, "POST", "/cgi-bin/sendsms", post_cb, k);
   if (rc != 0) {
     sg_free(k);
     return rc;
