@@ -29,6 +29,7 @@
 #include "core/log.h"
 #include "engine/engine.h"
 #include "ingress/http_server.h"
+#include "ingress/kannel.h"
 #include "ingress/rest/rest.h"
 #include "ingress/smpp_server.h"
 #include "sim/smsc.h"
@@ -43,6 +44,7 @@ typedef struct serve {
   sg_http_server_t *http;
   sg_rest_t *rest;
   sg_smpp_server_t *smpps;
+  sg_kannel_t *kannel; /* /cgi-bin/sendsms */
   uv_signal_t sig_int, sig_term;
   int level;  /* sg_config_log_level_t */
   int format; /* sg_config_log_format_t */
@@ -226,6 +228,12 @@ static int start_http(serve_t *s) {
           sg_strerror(rc));
     return -1;
   }
+  rc = sg_kannel_register(s->http, s->engine, &s->kannel);
+  if (rc != 0) {
+    logf_(s, SG_CONFIG_LOG_ERROR, "http: cannot add /cgi-bin/sendsms: %s",
+          sg_strerror(rc));
+    return -1;
+  }
   return 0;
 }
 
@@ -342,6 +350,8 @@ static void engine_stopped_cb(sg_engine_t *e, int status, void *ud) {
   serve_t *s = ud;
   sg_rest_free(s->rest);
   s->rest = NULL;
+  sg_kannel_free(s->kannel);
+  s->kannel = NULL;
   if (s->sim != NULL)
     sg_sim_smsc_stop(s->sim, sim_stopped_cb, s);
   else
@@ -505,6 +515,7 @@ static void cleanup(serve_t *s) {
   sg_engine_free(s->engine);
   sg_sim_smsc_free(s->sim);
   sg_rest_free(s->rest);
+  sg_kannel_free(s->kannel);
   uv_loop_close(&s->loop);
   sg_config_free(s->cfg);
 }

@@ -169,7 +169,17 @@ typedef struct sg_config_account {
   const char **senders;       /* allowed senders; none: any */
   size_t n_senders;
   bool disabled; /* true: every credential of it is refused (REST 403) */
+  /* Statuses whose changes POST this account's JSON webhooks ("sent",
+   * "delivered", "undeliverable", ...: SG_CONFIG_WEBHOOK_EVENTS); none: the
+   * default (sent and every final status). */
+  const char **webhook_events;
+  size_t n_webhook_events;
 } sg_config_account_t;
+
+/* The names webhook_events takes: the message statuses a change can reach. */
+#define SG_CONFIG_WEBHOOK_EVENTS                                               \
+  "scheduled", "queued", "sending", "sent", "delivered", "undeliverable",      \
+      "expired", "rejected", "failed", "canceled"
 
 typedef enum sg_config_connector_type {
   SG_CONFIG_CONNECTOR_SMPP = 0

@@ -148,9 +148,35 @@ void sg__cfg_check_simulator(sg__cfg_ctx_t *c, void *obj,
     sg__cfg_error(c, mix, "at least one weight must be above 0");
 }
 
+/* Each webhook_events entry names a status (SG_CONFIG_WEBHOOK_EVENTS). */
+static void check_webhook_events(sg__cfg_ctx_t *c, const sg_config_account_t *a,
+                                 const sg__cfg_node_t *map) {
+  static const char *const names[] = {SG_CONFIG_WEBHOOK_EVENTS};
+  const size_t n_names = sizeof names / sizeof names[0];
+  const sg__cfg_node_t *seq = sg__cfg_map_get(map, "webhook_events");
+  const sg__cfg_node_t *item = seq != NULL ? seq->first : NULL;
+  for (size_t i = 0; i < a->n_webhook_events; i++) {
+    const char *ev = a->webhook_events[i];
+    bool known = false;
+    for (size_t k = 0; k < n_names && !known; k++)
+      known = strcmp(ev, names[k]) == 0;
+    if (!known) {
+      const char *s = sg__cfg_suggest(ev, strlen(ev), names, n_names);
+      sg__cfg_error(c, item != NULL ? item : map,
+                    "unknown status \"%s\"%s%s%s; one of scheduled, queued, "
+                    "sending, sent, delivered, undeliverable, expired, "
+                    "rejected, failed, canceled",
+                    ev, s ? " (did you mean \"" : "", s ? s : "",
+                    s ? "\"?)" : "");
+    }
+    item = item != NULL ? item->next : NULL;
+  }
+}
+
 void sg__cfg_check_account(sg__cfg_ctx_t *c, void *obj,
                            const sg__cfg_node_t *map) {
   sg_config_account_t *a = obj;
+  check_webhook_events(c, a, map);
   const sg__cfg_node_t *smpp = sg__cfg_map_get(map, "smpp");
   bool refused_creds = refused(map, "api_key") || refused(map, "password") ||
                        refused(map, "smpp") ||

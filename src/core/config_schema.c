@@ -175,6 +175,8 @@ static const sg__cfg_field_t account_fields[] = {
     FLIST("senders", STRLIST, ASCII, sg_config_account_t, senders, n_senders, 1,
           20, NULL),
     F("disabled", BOOL, 0, sg_config_account_t, disabled, 0, 0),
+    FLIST("webhook_events", STRLIST, ASCII, sg_config_account_t,
+          webhook_events, n_webhook_events, 1, 16, NULL),
 };
 static const sg__cfg_section_t account_section =
     SECTION(account_fields, sg_config_account_t, sg__cfg_init_account,

@@ -186,6 +186,12 @@ typedef struct sg_submit_req {
    * then queues a receipt for the customer (store.h "SMPP RECEIPTS"), or
    * NULL. */
   const sg_store_smpp_origin_t *smpp;
+  /* Kannel sendsms: a URL template (core/kannel.h escape codes) called with
+   * GET for each status change whose Kannel report type (the dlr-mask bits
+   * SG_KANNEL_DLR_*) is in dlr_mask; NULL or a mask of 0: none. Checked
+   * like callback_url. */
+  const char *dlr_url;
+  uint8_t dlr_mask;
 } sg_submit_req_t;
 
 /* The result for one recipient, in the order of sg_submit_req_t.to. */

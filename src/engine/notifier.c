@@ -204,6 +204,7 @@ static void post_one(struct sg__notifier *n, const sg_store_webhook_t *w,
       .headers = hdrs,
       .attempt = w->attempts,
       .age_ms = now > w->created_ms ? (uint64_t)(now - w->created_ms) : 0,
+      .get = w->get,
   };
   int rc = sg_webhook_post(n->wh, &req, post_done_cb, p);
   if (rc == 0) {

@@ -46,6 +46,7 @@ typedef struct sg_submit_ctx {
   unsigned n_parts;
   sg_encoding_t encoding;
   char *sender, *callback_url, *client_ref, *idem_key;
+  char *dlr_url; /* Kannel dlr-url, NULL: none */
   uint8_t *body;
   size_t body_len;
   uint8_t req_hash[32];
@@ -75,6 +76,7 @@ static void ctx_free(sg_submit_ctx_t *x) {
   sg_free(x->callback_url);
   sg_free(x->client_ref);
   sg_free(x->idem_key);
+  sg_free(x->dlr_url);
   sg_free(x->body);
   sg_free(x->response);
   sg_free(x);
@@ -197,6 +199,12 @@ static int check_fields(sg_submit_ctx_t *x, const sg_submit_req_t *r,
                 "%d octets without spaces",
                 SG_ENGINE_URL_MAX),
            -1;
+  if (r->dlr_url != NULL && r->dlr_mask != 0 && !url_ok(r->dlr_url))
+    return fail(x, SG_EINVAL, "invalid_url", "dlr-url",
+                "dlr-url must be an http:// or https:// URL of at most %d "
+                "octets without spaces",
+                SG_ENGINE_URL_MAX),
+           -1;
   if (r->idem_key != NULL &&
       (r->idem_key[0] == '\0' || strlen(r->idem_key) > SG_ENGINE_IDEM_KEY_MAX))
     return fail(x, SG_EINVAL, "invalid_idempotency_key", "idempotency_key",
@@ -236,7 +244,9 @@ static int check_fields(sg_submit_ctx_t *x, const sg_submit_req_t *r,
   x->callback_url = dup_or_null(cb_url);
   x->client_ref = dup_or_null(r->client_ref);
   x->idem_key = dup_or_null(r->idem_key);
-  if (x->sender == NULL || (cb_url && !x->callback_url) ||
+  x->dlr_url = r->dlr_mask != 0 ? dup_or_null(r->dlr_url) : NULL;
+  if ((r->dlr_mask != 0 && r->dlr_url && !x->dlr_url) ||
+      x->sender == NULL || (cb_url && !x->callback_url) ||
       (r->client_ref && !x->client_ref) || (r->idem_key && !x->idem_key))
     return fail(x, SG_ENOMEM, "out_of_memory", NULL, "out of memory"), -1;
   x->send_at_ms = r->send_at_ms > now ? r->send_at_ms : 0;
@@ -464,6 +474,18 @@ static void patch_ref(uint8_t *udh, size_t len, uint8_t ref) {
     udh[3] = ref;
 }
 
+/* The account's webhook_events as a status mask; 0 (none listed): the
+ * store's default. The configuration checked the names. */
+static uint32_t webhook_mask(const sg_config_account_t *a) {
+  uint32_t mask = 0;
+  for (size_t i = 0; a != NULL && i < a->n_webhook_events; i++) {
+    sg_msg_status_t st;
+    if (sg_store_status_parse(a->webhook_events[i], &st) == 0)
+      mask |= SG_MSG_BIT(st);
+  }
+  return mask;
+}
+
 static int build_msgs(sg_submit_ctx_t *x, const sg_submit_req_t *r,
                       int64_t now) {
   sg_engine_t *e = x->e;
@@ -475,6 +497,7 @@ static int build_msgs(sg_submit_ctx_t *x, const sg_submit_req_t *r,
   if (x->msgs == NULL || x->parts == NULL || x->udh == NULL)
     return SG_ENOMEM;
   int64_t expiry = r->validity_ms > 0 ? now + r->validity_ms : 0;
+  uint32_t wh_mask = webhook_mask(r->account->cfg);
   for (size_t m = 0; m < x->n_msgs; m++) {
     sg_submit_item_t *it = &x->items[x->msg_item[m]];
     sg_store_msg_in_t *mi = &x->msgs[m];
@@ -510,6 +533,9 @@ static int build_msgs(sg_submit_ctx_t *x, const sg_submit_req_t *r,
     mi->client_ref = x->client_ref;
     mi->priority = r->priority;
     mi->dlr_wanted = r->dlr;
+    mi->dlr_url = x->dlr_url;
+    mi->dlr_mask = x->dlr_url != NULL ? r->dlr_mask : 0;
+    mi->webhook_statuses = wh_mask;
     mi->parts = &x->parts[m * np];
     mi->n_parts = np;
     mi->smpp = r->smpp;

@@ -64,6 +64,7 @@ struct job {
   unsigned attempt;
   uint64_t age_ms;
   bool broken;      /* its socket could not be watched: abort it */
+  bool get;         /* a GET of url (Kannel dlr-url), no body */
   unsigned refused; /* addresses refused by the SSRF check */
   unsigned allowed; /* addresses allowed */
   sg_webhook_done_cb cb;
@@ -596,7 +597,6 @@ static int setup_easy_once(sg_webhook_t *wh, job_t *job, CURL *e) {
     if (rc == CURLE_OK)                                                        \
       rc = curl_easy_setopt(e, opt, val);                                      \
   } while (0)
-  SET(CURLOPT_POST, 1L);
   SET(CURLOPT_USERAGENT, wh->user_agent);
   SET(CURLOPT_TIMEOUT_MS, (long)wh->timeout_ms);
   SET(CURLOPT_CONNECTTIMEOUT_MS, (long)wh->connect_timeout_ms);
@@ -657,9 +657,14 @@ static int setup_easy(sg_webhook_t *wh, job_t *job) {
     else
       job->easy_url[0] = '\0';
   }
-  if (rc == CURLE_OK)
+  /* Handles are reused: the method is set on every post. */
+  if (rc == CURLE_OK && job->get)
+    rc = curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  if (rc == CURLE_OK && !job->get)
+    rc = curl_easy_setopt(e, CURLOPT_POST, 1L);
+  if (rc == CURLE_OK && !job->get)
     rc = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)job->len);
-  if (rc == CURLE_OK)
+  if (rc == CURLE_OK && !job->get)
     rc = curl_easy_setopt(e, CURLOPT_POSTFIELDS, job->body);
   if (rc == CURLE_OK)
     rc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, job->headers);
@@ -721,13 +726,17 @@ static int check_url(sg_webhook_t *wh, const char *url) {
  * reused from post to post (libcurl only reads the list). */
 static int build_headers(job_t *job, const sg_webhook_req_t *req) {
   char sig[SG_WEBHOOK_SIGNATURE_LEN + 1];
-  if (sg_webhook_sign(req->secret, req->secret_len, req->body, req->len, sig) <
-      0)
+  if (!req->get && sg_webhook_sign(req->secret, req->secret_len, req->body,
+                                   req->len, sig) < 0)
     return SG_EINVAL;
-  const char *fixed[] = {"Content-Type: application/json",
-                         SG_WEBHOOK_SIGNATURE_HEADER ": ", "Expect:"};
-  size_t n_lines = 3, text = strlen(fixed[0]) + strlen(fixed[1]) +
-                             SG_WEBHOOK_SIGNATURE_LEN + strlen(fixed[2]) + 3;
+  const char *fixed_post[] = {"Content-Type: application/json",
+                              SG_WEBHOOK_SIGNATURE_HEADER ": ", "Expect:"};
+  const char *fixed_get[] = {"Expect:"}; /* a GET has no body to sign */
+  const char **fixed = req->get ? fixed_get : fixed_post;
+  size_t n_fixed = req->get ? 1 : 3;
+  size_t n_lines = n_fixed, text = req->get ? 0 : SG_WEBHOOK_SIGNATURE_LEN;
+  for (size_t i = 0; i < n_fixed; i++)
+    text += strlen(fixed[i]) + 1;
   for (size_t i = 0; req->headers != NULL && req->headers[i] != NULL; i++) {
     if (strpbrk(req->headers[i], "\r\n") != NULL ||
         strchr(req->headers[i], ':') == NULL)
@@ -747,13 +756,13 @@ static int build_headers(job_t *job, const sg_webhook_req_t *req) {
   }
   char *at = job->htext;
   for (size_t i = 0; i < n_lines; i++) {
-    const char *line = i < 3 ? fixed[i] : req->headers[i - 3];
+    const char *line = i < n_fixed ? fixed[i] : req->headers[i - n_fixed];
     size_t k = strlen(line);
     job->hnodes[i].data = at;
     job->hnodes[i].next = i + 1 < n_lines ? &job->hnodes[i + 1] : NULL;
     memcpy(at, line, k);
     at += k;
-    if (i == 1) {
+    if (i == 1 && !req->get) {
       memcpy(at, sig, SG_WEBHOOK_SIGNATURE_LEN);
       at += SG_WEBHOOK_SIGNATURE_LEN;
     }
@@ -777,6 +786,7 @@ static job_t *job_new(sg_webhook_t *wh, const sg_webhook_req_t *req,
   job->cb = cb;
   job->data = data;
   job->attempt = req->attempt ? req->attempt : 1;
+  job->get = req->get;
   job->age_ms = req->age_ms;
   job->len = req->len;
   job->broken = false;

@@ -96,6 +96,8 @@ typedef struct sg_webhook_req {
                                  lines, e.g. an event id; copied */
   unsigned attempt;           /* 1 for the first attempt of this event */
   uint64_t age_ms;            /* since the first attempt; 0 for the first */
+  bool get; /* GET url instead (a Kannel dlr-url): body, secret, the
+               Content-Type and the signature are left out */
 } sg_webhook_req_t;
 
 typedef struct sg_webhook_stats {

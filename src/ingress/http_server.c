@@ -61,6 +61,7 @@ typedef struct route {
   size_t n_segs;
   sg_http_handler_cb cb;
   void *data;
+  bool raw_query; /* takes query values with %00 (sg_http_req_query_raw) */
 } route_t;
 
 /* Bump allocator for the strings of one request: the first chunk lives in
@@ -113,6 +114,7 @@ struct sg_http_req {
   unsigned refs;
   req_state_t state;
   bool linked, responded, watching;
+  bool query_nul; /* a query value holds %00: only raw_query routes */
   unsigned reject_status;
   const char *reject_code, *reject_msg;
   const route_t *route;
@@ -215,6 +217,22 @@ static char *pct_decode(arena_t *a, const char *s, size_t n, bool plus,
   return out;
 }
 
+/* True when s[0..n) holds "%00" and no other malformed escape. */
+static bool has_escaped_nul(const char *s, size_t n) {
+  bool nul = false;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] != '%')
+      continue;
+    int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
+    int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+    if (hi < 0 || lo < 0)
+      return false;
+    nul |= (hi | lo) == 0;
+    i += 2;
+  }
+  return nul;
+}
+
 /* Splits a query string into name/value pairs. Returns 0, SG_EILSEQ for a
  * malformed escape, SG_ENOMEM. */
 static int parse_query(sg_http_req_t *req, const char *q) {
@@ -234,6 +252,11 @@ static int parse_query(sg_http_req_t *req, const char *q) {
       kv->name = pct_decode(&req->arena, q, nlen, true, &oom);
       kv->value =
           eq ? pct_decode(&req->arena, eq + 1, len - nlen - 1, true, &oom) : "";
+      if (kv->value == NULL && !oom && kv->name != NULL &&
+          has_escaped_nul(eq + 1, len - nlen - 1)) {
+        req->query_nul = true; /* refused unless the route reads it raw */
+        kv->value = "";
+      }
       if (kv->name == NULL || kv->value == NULL)
         return oom ? SG_ENOMEM : SG_EILSEQ;
       req->n_query++;
@@ -700,6 +723,9 @@ static enum MHD_Result on_headers(sg_http_server_t *srv, sg_http_req_t *req,
     reject(req, 400, "bad_request", "the request target is not well-formed");
   else if (rc == 0)
     rc = route_request(srv, req);
+  if (rc == 0 && req->query_nul && req->route != NULL &&
+      !req->route->raw_query)
+    rc = SG_EILSEQ; /* an escaped NUL, for a route that cannot take it */
   if (rc == SG_EILSEQ)
     reject(req, 400, "bad_request", "the request path is not well-formed");
   else if (rc < 0)
@@ -1015,6 +1041,19 @@ static void route_free(route_t *r) {
   sg_free(r->method);
   sg_free(r->buf);
   sg_free(r->segs);
+}
+
+int sg_http_server_route_raw(sg_http_server_t *srv, const char *method,
+                             const char *pattern, sg_http_handler_cb cb,
+                             void *data) {
+  int rc = sg_http_server_route(srv, method, pattern, cb, data);
+  if (rc == 0)
+    srv->routes[srv->n_routes - 1].raw_query = true;
+  return rc;
+}
+
+const char *sg_http_req_query_raw(const sg_http_req_t *req) {
+  return req->query_raw != NULL ? req->query_raw : "";
 }
 
 int sg_http_server_route(sg_http_server_t *srv, const char *method,

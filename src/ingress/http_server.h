@@ -91,6 +91,15 @@ int sg_http_server_route(sg_http_server_t *srv, const char *method,
                          const char *pattern, sg_http_handler_cb cb,
                          void *data);
 
+/* sg_http_server_route for a route whose query values may hold octets the
+ * decoded accessors cannot (an escaped NUL, "%00": raw UCS-2 text of
+ * Kannel's sendsms). Elsewhere such a query is refused with 400; here the
+ * request reaches the handler, which reads sg_http_req_query_raw() (the
+ * decoded accessors give "" for such a value). Same returns. */
+int sg_http_server_route_raw(sg_http_server_t *srv, const char *method,
+                             const char *pattern, sg_http_handler_cb cb,
+                             void *data);
+
 /* The port the server listens on (the ephemeral one when cfg->port was 0). */
 uint16_t sg_http_server_port(const sg_http_server_t *srv);
 
@@ -128,6 +137,10 @@ const char *sg_http_req_query(const sg_http_req_t *req, const char *name);
 size_t sg_http_req_query_count(const sg_http_req_t *req);
 int sg_http_req_query_at(const sg_http_req_t *req, size_t i, const char **name,
                          const char **value);
+
+/* The query string as sent, without the '?' and not decoded ("" when
+ * none). */
+const char *sg_http_req_query_raw(const sg_http_req_t *req);
 
 /* The value of request header `name` (case-insensitive; the first one if
  * it is repeated). */

@@ -259,7 +259,7 @@ static int migrate_tx(sq_t *sq, const char *path, char *err, size_t errlen) {
   /* Versions, not positions: numbers may have gaps (each branch of work
    * takes its own number), so the newest known is the last entry's. */
   const size_t n_known = sg__sqlite_migrations_count;
-  const size_t known =
+  const unsigned known =
       n_known > 0 ? sg__sqlite_migrations[n_known - 1].version : 0;
   char ver[32] = "";
   int rc = exec_sql(db,
@@ -276,7 +276,7 @@ static int migrate_tx(sq_t *sq, const char *path, char *err, size_t errlen) {
   if (have > known) {
     if (err != NULL && errlen > 0)
       snprintf(err, errlen,
-               "store: database %s has schema version %u, newer than the %zu "
+               "store: database %s has schema version %u, newer than the %u "
                "this smsgate knows; run a newer smsgate",
                path, have, known);
     return SG_ENOTSUP;
@@ -300,7 +300,7 @@ static int migrate_tx(sq_t *sq, const char *path, char *err, size_t errlen) {
       return SG_EIO;
     sq->st->info.migrated++;
   }
-  sq->st->info.schema_version = (unsigned)known;
+  sq->st->info.schema_version = known;
   return 0;
 }
 

@@ -74,7 +74,18 @@
   X(PARTS_OF_MSG, "SELECT status FROM parts WHERE message_id = ?1")            \
   X(MSG_FOR_EVENT,                                                             \
     "SELECT status, batch_id, account_id, sender, recipient, client_ref, "     \
-    "callback_url, parts_total FROM messages WHERE id = ?1")                   \
+    "callback_url, parts_total, dlr_url, dlr_mask, webhook_statuses FROM "     \
+    "messages WHERE id = ?1")                                                  \
+  X(MSG_SET_KANNEL, "UPDATE messages SET dlr_url = ?2, dlr_mask = ?3, "        \
+                    "webhook_statuses = ?4 WHERE id = ?1")                     \
+  X(KANNEL_DLR_INFO,                                                           \
+    "SELECT a.name, p.connector, p.smsc_id, m.encoding FROM messages m "       \
+    "LEFT JOIN accounts a ON a.id = m.account_id LEFT JOIN parts p ON "        \
+    "p.message_id = m.id AND p.seq = ?2 WHERE m.id = ?1")                      \
+  X(WEBHOOK_INSERT_GET,                                                        \
+    "INSERT INTO webhooks (account_id, message_id, event_id, url, payload, "   \
+    "status, next_attempt_ms, created_ms, updated_ms, method) VALUES "         \
+    "(?1,?2,?3,?4,X'','pending',?5,?5,?5,'GET')")                              \
   X(MSG_SET_STATUS, "UPDATE messages SET status = ?2, error_code = "           \
                     "COALESCE(?3, error_code), updated_ms = ?4 WHERE id = ?1") \
   X(WEBHOOK_INSERT,                                                            \
@@ -106,8 +117,9 @@
     "webhooks_lease WHERE status = 'sending' AND lease_until_ms <= ?1 "        \
     "LIMIT ?2)")                                                               \
   X(WH_CLAIM_SELECT,                                                           \
-    "SELECT id, account_id, message_id, url, payload, attempts, created_ms "   \
-    "FROM webhooks INDEXED BY webhooks_due WHERE status = 'pending' AND "      \
+    "SELECT id, account_id, message_id, url, payload, attempts, created_ms, "  \
+    "method FROM webhooks INDEXED BY webhooks_due WHERE status = 'pending' "   \
+    "AND "                                                                     \
     "next_attempt_ms <= ?1 "                                                   \
     "ORDER BY next_attempt_ms, id LIMIT ?2")                                   \
   X(WH_CLAIM, "UPDATE webhooks SET status = 'sending', attempts = attempts "   \
@@ -260,6 +272,26 @@ int sg__sq_smpp_out_queue(sg__sq_conn_t *c, const char *mid,
                           sg_msg_status_t status, int32_t code, int64_t now);
 int sg__sq_smpp_out_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now);
 int sg__sq_smpp_out_finish(sg__sq_conn_t *c, sg__store_req_t *r);
+/* Kannel dlr-url (sqlite_kannel.c): a message status change as a Kannel
+ * delivery report needs it. */
+typedef struct sg__sq_dlr_ev {
+  const char *message_id;
+  int64_t account_id;
+  const char *from, *to, *client_ref;
+  const char *dlr_url;
+  unsigned dlr_mask;
+  sg_msg_status_t before, after;
+  unsigned seq;       /* the part that caused it, 0: the message */
+  int32_t error_code; /* 0: none */
+  const char *detail; /* the receipt text or the failure, or NULL */
+  int64_t event_id;
+} sg__sq_dlr_ev_t;
+
+/* Queues the GET of the expanded dlr-url when the change's Kannel report
+ * type is in the message's dlr-mask; 0 when none is due. Returns 0,
+ * SG_EIO, SG_ENOMEM. Writer thread, inside the transaction. */
+int sg__sq_kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a,
+                      const sg__sq_dlr_ev_t *ev, int64_t now);
 
 /* Recovery at open: every 'sending' part and webhook back to the queue. */
 int sg__sq_recover(sg__sq_conn_t *c, int64_t now, uint64_t *parts,

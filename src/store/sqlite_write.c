@@ -95,13 +95,23 @@ typedef struct msg_row {
   int64_t account_id;
   const char *callback_url;
   sg__status_event_t ev;
+  const char *dlr_url;       /* Kannel dlr-url, or NULL */
+  unsigned dlr_mask;
+  uint32_t webhook_statuses; /* 0: the store's */
 } msg_row_t;
 
-/* Whether a message that moves to status `to` queues a webhook (it has a
- * callback URL, column 6 of MSG_FOR_EVENT). */
+/* Whether a message that moves to status `to` needs its row copied: it
+ * queues a webhook (it has a callback URL, column 6 of MSG_FOR_EVENT, and
+ * the status is one its account's webhook_statuses, column 10, or the
+ * store's ask for) or it has a Kannel dlr-url (column 8). */
 static bool wants_webhook(sg__sq_conn_t *c, sqlite3_stmt *s,
                           sg_msg_status_t to) {
-  return (c->st->cfg.webhook_statuses & SG_MSG_BIT(to)) &&
+  if (sqlite3_column_type(s, 8) != SQLITE_NULL)
+    return true;
+  uint32_t wanted = (uint32_t)sqlite3_column_int64(s, 10);
+  if (wanted == 0)
+    wanted = c->st->cfg.webhook_statuses;
+  return (wanted & SG_MSG_BIT(to)) &&
          sqlite3_column_type(s, 6) != SQLITE_NULL;
 }
 
@@ -116,14 +126,37 @@ static int copy_msg(sg__arena_t *a, sqlite3_stmt *s, const char *mid,
   m->ev.to = sg__sq_col_text(a, s, 4, &ok);
   m->ev.client_ref = sg__sq_col_text(a, s, 5, &ok);
   m->callback_url = sg__sq_col_text(a, s, 6, &ok);
+  m->dlr_url = sg__sq_col_text(a, s, 8, &ok);
+  m->dlr_mask = (unsigned)sqlite3_column_int(s, 9);
+  m->webhook_statuses = (uint32_t)sqlite3_column_int64(s, 10);
   return ok ? 0 : SG_ENOMEM;
 }
 
+/* The Kannel dlr-url call of a status change, if its mask wants it. */
+static int kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a, const msg_row_t *m,
+                      sg_msg_status_t to, const cause_t *why,
+                      int64_t event_id, int64_t now) {
+  sg__sq_dlr_ev_t ev = {.message_id = m->ev.message_id,
+                        .account_id = m->account_id,
+                        .from = m->ev.from,
+                        .to = m->ev.to,
+                        .client_ref = m->ev.client_ref,
+                        .dlr_url = m->dlr_url,
+                        .dlr_mask = m->dlr_mask,
+                        .before = m->status,
+                        .after = to,
+                        .seq = why->seq,
+                        .error_code = why->error_code,
+                        .detail = why->detail,
+                        .event_id = event_id};
+  return sg__sq_kannel_dlr(c, a, &ev, now);
+}
+
 /* Records a new message status: the row, its event, and its webhook when
- * the configuration asks for one and the message has a callback URL (then
- * m is filled, else m->callback_url is NULL). */
-static int set_msg_status(sg__sq_conn_t *c, msg_row_t *m, sg_msg_status_t to,
-                          const cause_t *why, int64_t now) {
+ * the configuration (or the message) asks for one and the message has a
+ * callback URL. */
+static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
+                          sg_msg_status_t to, const cause_t *why, int64_t now) {
   bool failure = sg_store_status_final(to) && to != SG_MSG_DELIVERED &&
                  to != SG_MSG_CANCELED;
   int32_t code = failure ? why->error_code : 0;
@@ -142,8 +175,11 @@ static int set_msg_status(sg__sq_conn_t *c, msg_row_t *m, sg_msg_status_t to,
                       &event_id);
   if (rc == 0 && sg_store_status_final(to))
     rc = sg__sq_smpp_out_queue(c, m->ev.message_id, to, code, now);
-  if (rc < 0 || m->callback_url == NULL ||
-      !(c->st->cfg.webhook_statuses & SG_MSG_BIT(to)))
+  if (rc == 0 && m->dlr_url != NULL)
+    rc = kannel_dlr(c, a, m, to, why, event_id, now);
+  uint32_t wanted = m->webhook_statuses ? m->webhook_statuses
+                                        : c->st->cfg.webhook_statuses;
+  if (rc < 0 || m->callback_url == NULL || !(wanted & SG_MSG_BIT(to)))
     return rc;
   m->ev.status = to;
   m->ev.part = why->seq;
@@ -194,7 +230,7 @@ static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
     *changed = m.status != to;
   if (m.status == to)
     return 0;
-  return set_msg_status(c, &m, to, why, now);
+  return set_msg_status(c, a, &m, to, why, now);
 }
 
 /* ---- submit -------------------------------------------------------------- */
@@ -273,6 +309,19 @@ static int insert_part(sg__sq_conn_t *c, const sg_store_msg_in_t *m,
   return step_rc(s);
 }
 
+/* The dlr-url, dlr-mask and webhook filter of a new message. */
+static int set_kannel(sg__sq_conn_t *c, const sg_store_msg_in_t *m) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_SET_KANNEL);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, m->id);
+  sg__sq_bind_text(s, 2, m->dlr_url);
+  sqlite3_bind_int(s, 3, m->dlr_url != NULL ? m->dlr_mask : 0);
+  if (m->webhook_statuses != 0)
+    sqlite3_bind_int64(s, 4, m->webhook_statuses);
+  return step_rc(s);
+}
+
 static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
                           const sg_store_msg_in_t *m, int64_t now) {
   sg_msg_status_t status =
@@ -298,6 +347,8 @@ static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
   sqlite3_bind_int(s, 16, (int)m->n_parts);
   sqlite3_bind_int64(s, 17, now);
   int rc = step_rc(s);
+  if (rc == 0 && (m->dlr_url != NULL || m->webhook_statuses != 0))
+    rc = set_kannel(c, m);
   for (unsigned seq = 1; rc == 0 && seq <= m->n_parts; seq++)
     rc = insert_part(c, m, seq, status, now);
   if (rc == 0 && m->smpp != NULL)
@@ -820,6 +871,8 @@ static int select_webhooks(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     w[n].payload = sg__sq_col_blob(&r->arena, s, 4, &w[n].payload_len, &ok);
     w[n].attempts = (unsigned)sqlite3_column_int(s, 5) + 1;
     w[n].created_ms = sqlite3_column_int64(s, 6);
+    const unsigned char *method = sqlite3_column_text(s, 7);
+    w[n].get = method != NULL && strcmp((const char *)method, "GET") == 0;
     n++;
   }
   sqlite3_reset(s);

@@ -71,7 +71,17 @@
  *   and an inbound message with a webhook_url queues:
  *     {"event": "message.inbound", "id", "from", "to", "encoding",
  *      "text" (UTF-8) or "payload_hex", "parts", "connector", "timestamp"}
- *   The notifier signs and POSTs the payload as it is.
+ *   The notifier signs and POSTs the payload as it is. A message's own
+ *   webhook_statuses (sg_store_msg_in_t) narrows the statuses further.
+ *
+ * KANNEL DLR-URL
+ *   A message with a dlr_url gets, in the transaction of each status
+ *   change whose Kannel report type (core/kannel.h) is in its dlr_mask, a
+ *   webhook row whose url is the dlr_url with its escape codes expanded
+ *   and whose `get` flag is set: the notifier GETs it, unsigned, and
+ *   retries it like the others. The types: sent 8 (SMSC success);
+ *   delivered 1; undeliverable and expired 2; rejected and failed 16 when
+ *   the message had not been sent, else 2. Other statuses call nothing.
  */
 #ifndef SG_STORE_STORE_H
 #define SG_STORE_STORE_H
@@ -275,6 +285,14 @@ typedef struct sg_store_msg_in {
   const char *client_ref;
   uint8_t priority; /* 0 normal .. 3 highest; higher is sent first */
   bool dlr_wanted;
+  /* Kannel dlr-url (a template of core/kannel.h escape codes) and the
+   * dlr-mask bits it is called for; NULL / 0: none. See "KANNEL DLR-URL"
+   * below. */
+  const char *dlr_url;
+  uint8_t dlr_mask;
+  /* Statuses (SG_MSG_BIT) that queue this message's JSON webhooks; 0: the
+   * store's webhook_statuses. */
+  uint32_t webhook_statuses;
   const sg_store_part_in_t *parts; /* in order: parts[0] is seq 1 */
   size_t n_parts;                  /* 1 .. SG_SEG_MAX_PARTS */
   /* Set for a message that came in over smsgate's SMPP server: kept with
@@ -583,6 +601,7 @@ typedef struct sg_store_webhook {
   size_t payload_len;
   unsigned attempts; /* including this one */
   int64_t created_ms;
+  bool get; /* a Kannel dlr-url: GET url (expanded), no body, unsigned */
 } sg_store_webhook_t;
 
 typedef void (*sg_store_webhooks_cb)(sg_store_t *st, int status,

@@ -136,6 +136,7 @@ static void copy_msg(sg__arena_t *a, sg_store_msg_in_t *d,
                              s->body_len, ok);
   d->callback_url = sg__arena_strdup(a, s->callback_url, ok);
   d->client_ref = sg__arena_strdup(a, s->client_ref, ok);
+  d->dlr_url = sg__arena_strdup(a, s->dlr_url, ok);
   sg_store_part_in_t *parts =
       sg__arena_alloc(a, s->n_parts * sizeof(sg_store_part_in_t));
   d->parts = parts;

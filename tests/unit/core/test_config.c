@@ -231,6 +231,7 @@ static const char full_yaml[] =
     "    default_sender: Shop\n"
     "    senders: [Shop, \"+4915112345678\"]\n"
     "    disabled: true\n"
+    "    webhook_events: [delivered, failed]\n"
     "  - {name: other, password: pw2}\n"
     "connectors:\n"
     "  - name: op1\n"
@@ -342,6 +343,8 @@ static void full_example(void **state) {
   assert_string_equal(a->senders[0], "Shop");
   assert_string_equal(a->senders[1], "+4915112345678");
   assert_true(a->disabled);
+  assert_int_equal(a->n_webhook_events, 2);
+  assert_string_equal(a->webhook_events[1], "failed");
   assert_string_equal(cfg->accounts[1].password, "pw2");
   assert_null(cfg->accounts[1].api_key);
   assert_string_equal(cfg->accounts[1].default_region, "");
@@ -639,6 +642,10 @@ static const struct {
      "t.yaml:2:65: accounts[0].smpp.allowed_cidrs[0]: expected an address or "
      "a CIDR block such as 10.0.0.0/8 or 2001:db8::/32 (no host bits below "
      "the prefix)"},
+    {"accounts:\n  - {name: a, api_key: k, webhook_events: [sent, delivred]}\n",
+     "t.yaml:2:50: accounts[0].webhook_events[1]: unknown status \"delivred\" "
+     "(did you mean \"delivered\"?); one of scheduled, queued, sending, sent, "
+     "delivered, undeliverable, expired, rejected, failed, canceled"},
     {"accounts:\n  - {name: a, api_key: k, default_sender: X, senders: [Y, "
      "Z]}\n",
      "t.yaml:2:43: accounts[0].default_sender: is not one of \"senders\""},

@@ -61,7 +61,10 @@ static void upgrade_from_schema1(void **state) {
   open_store(c);
   sg_store_info_t info;
   sg_store_get_info(c->st, &info);
-  assert_int_equal(info.schema_version, sg__sqlite_migrations_count);
+  /* Versions may have gaps: the newest is the last entry's. */
+  assert_int_equal(
+      info.schema_version,
+      sg__sqlite_migrations[sg__sqlite_migrations_count - 1].version);
   assert_int_equal(info.migrated, sg__sqlite_migrations_count - 1);
   /* Recovery ran after the migration: the 'sending' webhook is pending. */
   assert_int_equal(info.requeued_webhooks, 1);

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Kannel's sendsms interface end to end: the real smsgate binary ($1) with
+# its built-in SMSC simulator (every message delivered) and a second
+# simulator process that answers every message with an UNDELIV receipt
+# (route +7901), a dlr-url receiver, and the checks of kannel_sendsms.js:
+# GET and POST sendsms, several recipients, deferred, UCS-2, Kannel's
+# refusal lines and codes, and the dlr-url GETs with their escape codes
+# for dlr-mask 1, 2, 3, 8 and 31; and the account's webhook_events limiting
+# its JSON webhooks to the statuses listed.
+#
+# Readiness is polled, never slept for. Everything started is stopped on
+# exit. Needs node and nothing else.
+set -u
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+JS="$HERE/kannel_sendsms.js"
+T=$(mktemp -d "${TMPDIR:-/tmp}/kannel_sendsms.XXXXXX")
+PIDS=()
+
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+  echo "FAIL: $*" >&2
+  for f in "$T"/*.log; do
+    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
+  done
+  exit 1
+}
+
+# Free TCP ports on 127.0.0.1, all held at once while they are chosen.
+free_ports() {
+  node -e '
+    const net = require("net"); const n = Number(process.argv[1]); const s = [];
+    (function next() {
+      if (s.length === n) { console.log(s.map((x) => x.address().port).join(" "));
+        s.forEach((x) => x.close()); return; }
+      const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
+    })();' "$1"
+}
+
+wait_http() { # url, regex, seconds
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do
+    if node -e '
+      require("http").get(process.argv[1], (r) => { let b = "";
+        r.on("data", (c) => b += c);
+        r.on("end", () => process.exit(r.statusCode === 200 && new RegExp(process.argv[2]).test(b) ? 0 : 1));
+      }).on("error", () => process.exit(1));' "$1" "$2" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+wait_log() { # name, text, seconds
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do
+    grep -q "$2" "$T/$1.log" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+start() { # name, command...
+  local name=$1
+  shift
+  "$@" >"$T/$name.log" 2>&1 &
+  PIDS+=($!)
+}
+
+read -r HTTP SIM FAILSIM DLR <<<"$(free_ports 4)"
+[ -n "$DLR" ] || fail "no free ports"
+
+cat >"$T/gw.yaml" <<YAML
+store: {path: $T/gw/smsgate.db}
+http: {listen: 127.0.0.1:$HTTP}
+simulator: {listen: 127.0.0.1:$SIM, dlr_delay: 50ms}
+accounts:
+  - {name: kannel, password: "s3cret pw", api_key: kannel-key,
+     default_region: RU, default_sender: Gate,
+     callback_url: "http://127.0.0.1:$DLR/hook",
+     webhook_events: [delivered, undeliverable]}
+connectors:
+  - {name: operator, type: smpp, host: 127.0.0.1, port: $SIM,
+     system_id: smsgate, password: secret, window: 64}
+  - {name: failing, type: smpp, host: 127.0.0.1, port: $FAILSIM,
+     system_id: smsgate, password: secret}
+routes:
+  - {prefix: "+", connectors: [operator]}
+  - {prefix: "+7901", connectors: [failing]}
+webhooks: {allow_private_networks: true, retry_min: 200ms, retry_max: 1s}
+log: {level: warn}
+YAML
+
+start failsim "$BIN" sim smsc --port "$FAILSIM" --dlr-delay 50 --dlr-mix UNDELIV=100:001 \
+  --stats-interval 0 --quiet
+wait_log failsim 'listening on' 10 || fail "failing simulator not ready"
+start receiver node "$JS" receiver "$DLR" "$T/dlr.jsonl"
+wait_log receiver 'receiver listening' 10 || fail "dlr-url receiver not ready"
+start gw "$BIN" serve -c "$T/gw.yaml"
+wait_http "http://127.0.0.1:$HTTP/healthz" '"connectors_up":2' 30 || fail "gateway not ready"
+
+node "$JS" scenarios "http://127.0.0.1:$HTTP" kannel-key "http://127.0.0.1:$DLR" \
+  "$T/dlr.jsonl" || fail "sendsms scenarios"
