@@ -1,8 +1,8 @@
 /* migrations.h - the schema migrations built into the binary.
  *
  * cmake/embed_sql.cmake turns src/store/migrations/<backend>/NNNN_name.sql
- * into a table of these, in version order (1, 2, 3 ... without gaps). Not for
- * use outside src/store/.
+ * into a table of these, in version order (1, 2, 3 ...; a number may be
+ * missing). Not for use outside src/store/.
  */
 #ifndef SG_STORE_MIGRATIONS_H
 #define SG_STORE_MIGRATIONS_H

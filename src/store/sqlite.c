@@ -254,7 +254,11 @@ static int set_pragmas(sq_t *sq, const char *path, char *err, size_t errlen) {
 /* Applies the migrations the file lacks, in one transaction. */
 static int migrate_tx(sq_t *sq, const char *path, char *err, size_t errlen) {
   sqlite3 *db = sq->writer.db;
-  const size_t known = sg__sqlite_migrations_count;
+  /* Versions, not positions: numbers may have gaps (each branch of work
+   * takes its own number), so the newest known is the last entry's. */
+  const size_t n_known = sg__sqlite_migrations_count;
+  const size_t known =
+      n_known > 0 ? sg__sqlite_migrations[n_known - 1].version : 0;
   char ver[32] = "";
   int rc = exec_sql(db,
                     "CREATE TABLE IF NOT EXISTS schema_version (version "
@@ -275,8 +279,10 @@ static int migrate_tx(sq_t *sq, const char *path, char *err, size_t errlen) {
                path, have, known);
     return SG_ENOTSUP;
   }
-  for (size_t i = have; i < known; i++) {
+  for (size_t i = 0; i < n_known; i++) {
     const sg__migration_t *m = &sg__sqlite_migrations[i];
+    if (m->version <= have)
+      continue;
     char *emsg = NULL;
     if (sqlite3_exec(db, m->sql, NULL, NULL, &emsg) != SQLITE_OK) {
       fmt_err(err, errlen, "store: migration %s failed: %s", m->name,
