@@ -212,6 +212,10 @@ sg_msg_status_t sg__sq_col_status(sqlite3_stmt *s, int i);
  * SG_EIO: the whole transaction fails. */
 int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
 
+/* Runs an SG__REQ_MO_WRITE / SG__REQ_MO_READ request (sqlite_mo.c). */
+int sg__sq_mo_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
+int sg__sq_mo_read(sg__sq_conn_t *c, sg__store_req_t *req);
+
 /* Runs one read request on a reader connection (sqlite_read.c). */
 int sg__sq_run_read(sg__sq_conn_t *c, sg__store_req_t *req);
 

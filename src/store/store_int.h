@@ -47,13 +47,15 @@ typedef enum sg__req_kind {
   SG__REQ_APIKEY_CREATE,
   SG__REQ_APIKEY_REVOKE,
   SG__REQ_MAINTAIN,
+  SG__REQ_MO_WRITE, /* store_mo.c: inbound parts, delivery, opt-outs */
   /* reads */
   SG__REQ_GET_MESSAGE,
   SG__REQ_LIST_MESSAGES,
   SG__REQ_COUNTS,
   SG__REQ_INBOUND_LIST,
   SG__REQ_APIKEY_LOOKUP,
-  SG__REQ_ACCOUNT_BY_NAME
+  SG__REQ_ACCOUNT_BY_NAME,
+  SG__REQ_MO_READ /* store_mo.c: due parts, inbound search, opt-outs */
 } sg__req_kind_t;
 
 #define SG__REQ_FIRST_READ SG__REQ_GET_MESSAGE
@@ -120,7 +122,8 @@ struct sg__store_req {
       char cursor[SG_ID_LEN + 1];
       unsigned limit;
     } inbound_list;
-    const char *name; /* account by name */
+    const char *name;   /* account by name */
+    struct sg__mo_req *mo; /* SG__REQ_MO_*: in and out (store/mo_int.h) */
   } in;
   union {
     sg_store_submit_res_t submit;
@@ -171,6 +174,9 @@ struct sg_store {
   sg_store_close_cb close_cb;
   void *close_data;
 };
+
+/* Runs the callback of a finished SG__REQ_MO_* request (store_mo.c). */
+void sg__mo_complete(sg_store_t *st, sg__store_req_t *req);
 
 /* Runs a finished request's callback on the loop and frees the request. */
 void sg__store_complete(sg_store_t *st, sg__store_req_t *req);

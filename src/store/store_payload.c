@@ -95,6 +95,9 @@ int sg__store_inbound_payload(sg__arena_t *a, const sg_store_inbound_t *in,
     json_object_set_new(o, "payload_hex",
                         hex_string(in->body, in->body_len, a));
   set_int(o, "parts", in->parts);
+  if (in->incomplete)
+    json_object_set_new(o, "incomplete", json_true());
+  set_str(o, "keyword", in->keyword);
   set_str(o, "connector", in->connector);
   set_str(o, "timestamp", ts);
   return dump(a, o, out, len);
