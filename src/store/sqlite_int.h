@@ -68,7 +68,8 @@
   X(CLAIM_SELECT,                                                              \
     "SELECT p.id, p.attempts, p.message_id, p.seq, p.connector, m.sender, "    \
     "m.recipient, p.encoding, p.lang_locking, p.lang_single, p.udh, p.ud, "    \
-    "p.concat_ref, p.concat_total, p.priority, m.dlr_wanted, p.expires_ms "    \
+    "p.concat_ref, p.concat_total, p.priority, m.dlr_wanted, p.expires_ms, "   \
+    "m.account_id "                                                            \
     "FROM parts p JOIN messages m ON m.id = p.message_id WHERE "               \
     "p.connector = ?1 AND p.status = 'queued' AND p.next_attempt_ms <= ?2 "    \
     "ORDER BY p.priority DESC, p.id LIMIT ?3")                                 \

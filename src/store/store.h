@@ -342,6 +342,7 @@ typedef struct sg_store_claimed {
   uint8_t priority;
   bool dlr_wanted;
   int64_t validity_ms; /* 0: none */
+  int64_t account_id;  /* of its message (opt-outs are checked at sending) */
 } sg_store_claimed_t;
 
 typedef struct sg_store_claim_res {
