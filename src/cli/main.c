@@ -19,6 +19,8 @@ static const sg_cli_command_t commands[] = {
      sg_cmd_send},
     {"status", "show a message of a running gateway (status, parts, events)",
      sg_cmd_status},
+    {"inbound", "list or follow (--follow) the messages a gateway received",
+     sg_cmd_inbound},
     {"version", "print the version", cmd_version},
     {"help", "list the subcommands, or show one's help", cmd_help},
 };

@@ -152,6 +152,10 @@ static const struct {
     {"GET", "/v1/messages", sg__rest_list_cb},
     {"GET", "/v1/messages/{id}", sg__rest_get_cb},
     {"DELETE", "/v1/messages/{id}", sg__rest_cancel_cb},
+    {"GET", "/v1/inbound", sg__rest_inbound_cb},
+    {"GET", "/v1/optouts", sg__rest_optouts_list_cb},
+    {"POST", "/v1/optouts", sg__rest_optouts_add_cb},
+    {"DELETE", "/v1/optouts/{number}", sg__rest_optouts_delete_cb},
     {"GET", "/healthz", healthz_cb},
     {"GET", "/metrics", sg__rest_metrics_cb},
 };
