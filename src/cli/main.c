@@ -21,6 +21,8 @@ static const sg_cli_command_t commands[] = {
      sg_cmd_status},
     {"config", "check a configuration file, or print the built-in one",
      sg_cmd_config},
+    {"inbound", "list or follow (--follow) the messages a gateway received",
+     sg_cmd_inbound},
     {"version", "print the version", cmd_version},
     {"help", "list the subcommands, or show one's help", cmd_help},
 };

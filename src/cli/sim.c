@@ -91,7 +91,8 @@ static void usage(FILE *f) {
       "  --quiet             do not log binds and drops on stderr\n"
       "  --help              show this help\n"
       "\n"
-      "stdin takes commands: mo [-u|-g] FROM TO TEXT | drop | stats |\n"
+      "stdin takes commands: mo [-u|-g] [-w] [-s] [-p N,N] FROM TO TEXT\n"
+      "(-w 16-bit reference, -s SAR TLVs, -p only those parts) | drop | stats |\n"
       "throttle F | latency MS | dlr-delay MS | drop-prob P | mo-rate R |\n"
       "dlr-mix MIX | help. SIGUSR1 prints the counters; SIGINT/SIGTERM stop\n"
       "and print the final counters (one JSON line, \"final\":true).\n");

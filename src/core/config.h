@@ -174,6 +174,7 @@ typedef struct sg_config_account {
    * default (sent and every final status). */
   const char **webhook_events;
   size_t n_webhook_events;
+  const char *inbound_url;    /* inbound webhook (docs: inbound); NULL */
 } sg_config_account_t;
 
 /* The names webhook_events takes: the message statuses a change can reach. */
@@ -312,6 +313,49 @@ typedef struct sg_config_log {
   sg_config_log_format_t format; /* default TEXT */
 } sg_config_log_t;
 
+/* What an inbound rule does with the messages it matches. */
+typedef enum sg_config_inbound_action {
+  /* Store it for the account and POST it to the account's inbound_url. */
+  SG_CONFIG_INBOUND_WEBHOOK = 0
+} sg_config_inbound_action_t;
+
+/* An inbound rule: a message to `to` (when set) whose first word is
+ * `keyword` or one of `aliases` (when set, any case) and whose text
+ * matches `regex` (when set) goes to `account`. Rules are tried in order;
+ * the first that matches wins. */
+typedef struct sg_config_inbound_rule {
+  const char *to;      /* our number or short code, digits with an optional
+                          '+'; NULL: any */
+  const char *keyword; /* NULL: any */
+  const char **aliases;
+  size_t n_aliases;
+  const char *regex;   /* PCRE2, case-insensitive, UTF; NULL: any */
+  const char *account; /* required; names an account */
+  size_t account_index; /* into sg_config_t.accounts (set by the check) */
+  sg_config_inbound_action_t action; /* default WEBHOOK */
+} sg_config_inbound_rule_t;
+
+/* Incoming messages: reassembly, routing rules, opt-out keywords and
+ * automatic replies (docs/configuration.md, "inbound"). */
+typedef struct sg_config_inbound {
+  sg_config_inbound_rule_t *rules;
+  size_t n_rules;
+  const char *catch_all; /* account for messages no rule matched; NULL */
+  uint32_t reassembly_timeout_ms; /* default 60 s */
+  const char **stop_keywords;     /* default STOP STOPALL UNSUBSCRIBE ... */
+  size_t n_stop_keywords;
+  const char **start_keywords; /* default START UNSTOP */
+  size_t n_start_keywords;
+  const char **help_keywords; /* default HELP */
+  size_t n_help_keywords;
+  const char *stop_reply;  /* NULL or "": no confirmation */
+  const char *start_reply; /* NULL or "": none */
+  const char *help_reply;  /* NULL or "": none */
+  uint32_t reply_limit;     /* automatic replies per pair of numbers in
+                               reply_window; default 5; 0: none at all */
+  uint32_t reply_window_ms; /* default 1 h */
+} sg_config_inbound_t;
+
 struct sg__cfg_arena;
 
 /* A loaded configuration. Every string and array belongs to it and lives
@@ -330,6 +374,7 @@ typedef struct sg_config {
   sg_config_webhooks_t webhooks;
   sg_config_smpp_server_t smpp_server;
   sg_config_log_t log;
+  sg_config_inbound_t inbound;
   struct sg__cfg_arena *arena; /* private */
 } sg_config_t;
 

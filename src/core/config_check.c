@@ -544,4 +544,5 @@ void sg__cfg_check_root(sg__cfg_ctx_t *c, void *obj,
   if (!c->oom)
     resolve_routes(c, map);
   listeners(c, map);
+  sg__cfg_check_inbound_root(c, map);
 }

@@ -190,6 +190,12 @@ struct sg__cfg_section {
   void (*check)(sg__cfg_ctx_t *c, void *obj, const sg__cfg_node_t *map);
 };
 
+/* The inbound section (config_inbound.c), its defaults and the check of
+ * its rules against the accounts (called by sg__cfg_check_root). */
+extern const sg__cfg_section_t sg__cfg_inbound_section;
+void sg__cfg_init_inbound(void *obj);
+void sg__cfg_check_inbound_root(sg__cfg_ctx_t *c, const sg__cfg_node_t *root);
+
 /* The top-level section (sg_config_t). */
 extern const sg__cfg_section_t sg__cfg_root_section;
 

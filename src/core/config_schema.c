@@ -177,6 +177,7 @@ static const sg__cfg_field_t account_fields[] = {
     F("disabled", BOOL, 0, sg_config_account_t, disabled, 0, 0),
     FLIST("webhook_events", STRLIST, ASCII, sg_config_account_t,
           webhook_events, n_webhook_events, 1, 16, NULL),
+    F("inbound_url", URL, NUL, sg_config_account_t, inbound_url, 1, 2048),
 };
 static const sg__cfg_section_t account_section =
     SECTION(account_fields, sg_config_account_t, sg__cfg_init_account,
@@ -292,6 +293,7 @@ static const sg__cfg_field_t root_fields[] = {
     FMAP("webhooks", sg_config_t, webhooks, webhooks_section),
     FMAP("smpp_server", sg_config_t, smpp_server, smpp_server_section),
     FMAP("log", sg_config_t, log, log_section),
+    FMAP("inbound", sg_config_t, inbound, sg__cfg_inbound_section),
 };
 const sg__cfg_section_t sg__cfg_root_section =
     SECTION(root_fields, sg_config_t, NULL, sg__cfg_check_root);
@@ -416,6 +418,7 @@ void sg__cfg_init_config(sg_config_t *cfg) {
   sg__cfg_init_smpp_server(&cfg->smpp_server);
   cfg->smpp_server.enabled = false;
   sg__cfg_init_log(&cfg->log);
+  sg__cfg_init_inbound(&cfg->inbound);
 }
 
 /* ---- Tree helpers ------------------------------------------------------- */

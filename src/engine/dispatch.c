@@ -469,6 +469,14 @@ static void claim_cb(sg_store_t *st, int status,
       slot_put(c, &c->slots[si]);
       continue;
     }
+    if (sg__optout_has(e, res->parts[i].account_id, res->parts[i].recipient)) {
+      /* Queued before the STOP arrived: never sent (engine.h INBOUND). */
+      result_failed(c, &c->slots[si], SG_MSG_REJECTED, 0,
+                    "opted_out: the recipient opted out of this account's "
+                    "messages");
+      slot_put(c, &c->slots[si]);
+      continue;
+    }
     if (e->state != SG__RUNNING || c->c == NULL)
       slot_give_back(c, si);
     else if (c->wait_len > 0 || !slot_send(c, si))

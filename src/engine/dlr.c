@@ -11,10 +11,7 @@
  * then acknowledged and dropped with a warning: an operator resending it
  * forever would help no one.
  *
- * Inbound messages are stored one per part as received (reassembly of
- * concatenated messages is not done yet), text decoded to UTF-8 when the
- * data_coding is the GSM default alphabet or UCS-2, else kept as binary,
- * and acknowledged after the commit.
+ * Inbound messages are engine/inbound.c's.
  *
  * This file must never acknowledge anything before the store committed it.
  */
@@ -23,9 +20,6 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "core/gsm7.h"
-#include "core/ucs2.h"
-#include "core/utf8.h"
 #include "engine/engine_int.h"
 
 typedef struct rcpt_batch {
@@ -217,110 +211,4 @@ void sg__rcpts_retry(sg_engine_t *e) {
   }
   e->rcpt_later.n = 0;
   sg__flush_now(e);
-}
-
-/* ---- inbound ------------------------------------------------------------- */
-
-typedef struct inbound_op {
-  sg_engine_t *e;
-  size_t conn;
-  uint64_t token;
-} inbound_op_t;
-
-static void inbound_stored_cb(sg_store_t *st, int status, int64_t id,
-                              void *data) {
-  inbound_op_t *op = data;
-  sg_engine_t *e = op->e;
-  sg__op_end(e);
-  sg__conn_t *c = &e->conns[op->conn];
-  if (status == 0)
-    e->inbound_stored++;
-  else
-    sg__log(e, SG_ENGINE_LOG_ERROR,
-            "inbound message on %s not stored (%s): the operator will send "
-            "it again",
-            c->cfg->name, sg_strerror(status));
-  if (c->c != NULL)
-    sg_connector_ack(c->c, op->token, status == 0);
-  sg_free(op);
-  sg__maybe_stopped(e);
-}
-
-/* "+digits" for an international number, the address as it is otherwise. */
-static void addr_text(const sg_conn_addr_t *a, char *out, size_t cap) {
-  snprintf(out, cap, "%s%s", a->ton == 1 && a->addr[0] != '+' ? "+" : "",
-           a->addr);
-}
-
-/* Decodes the user data into UTF-8 text in buf; returns its length, or -1
- * when the data_coding is not text we decode (kept as binary then). The
- * data_coding values are SMPP 3.4 section 5.2.19: 0x00 the SMSC default
- * alphabet (GSM 03.38 septets, unpacked), 0x01 IA5 (ASCII), 0x03 Latin 1
- * (ISO-8859-1), 0x08 UCS-2. */
-static long decode_text(const sg_conn_inbound_t *m, uint8_t *buf, size_t cap) {
-  uint32_t cps[SG_SEG_UD_MAX];
-  size_t n = 0;
-  int rc = 0;
-  if ((m->data_coding == 0x01 || m->data_coding == 0x03) &&
-      m->ud_len <= SG_SEG_UD_MAX) {
-    for (n = 0; n < m->ud_len; n++) {
-      cps[n] = m->ud[n];
-      if (m->data_coding == 0x01 && cps[n] > 0x7f)
-        return -1;
-    }
-  } else if (m->data_coding == 0x00) {
-    sg_gsm7_charset_t cs = {0, 0};
-    rc = sg_gsm7_decode(cs, m->ud, m->ud_len, cps, SG_SEG_UD_MAX, &n, NULL);
-  } else if (m->data_coding == 0x08) {
-    rc = sg_ucs2_decode(m->ud, m->ud_len, 1, cps, SG_SEG_UD_MAX, &n, NULL);
-  } else {
-    return -1;
-  }
-  size_t len = 0;
-  if (rc != 0 || sg_utf8_encode(cps, n, buf, cap, &len) != 0)
-    return -1;
-  return (long)len;
-}
-
-void sg__inbound_cb(sg_connector_t *cn, void *owner,
-                    const sg_conn_inbound_t *msg, uint64_t token) {
-  sg__conn_t *c = owner;
-  sg_engine_t *e = c->e;
-  e->inbound_received++;
-  inbound_op_t *op = sg_malloc(sizeof *op);
-  sg_store_inbound_t in;
-  memset(&in, 0, sizeof in);
-  char from[24], to[24];
-  uint8_t text[SG_SEG_UD_MAX * 4];
-  if (op == NULL || sg_id_new(in.id) != 0) {
-    sg_free(op);
-    sg_connector_ack(cn, token, false);
-    return;
-  }
-  op->e = e;
-  op->conn = c->index;
-  op->token = token;
-  addr_text(&msg->src, from, sizeof from);
-  addr_text(&msg->dst, to, sizeof to);
-  in.connector = c->cfg->name;
-  in.sender = from;
-  in.recipient = to;
-  long tl = decode_text(msg, text, sizeof text);
-  in.binary = tl < 0;
-  in.encoding = msg->data_coding == 0x08              ? SG_ENC_UCS2
-                : msg->data_coding == 0x00 && tl >= 0 ? SG_ENC_GSM7
-                                                      : SG_ENC_8BIT;
-  in.body = tl >= 0 ? text : msg->ud;
-  in.body_len = tl >= 0 ? (size_t)tl : msg->ud_len;
-  in.parts = 1;
-  in.received_ms = msg->received_ms ? msg->received_ms : sg__now_ms(e);
-  int rc = sg_store_inbound_insert(e->st, &in, NULL, inbound_stored_cb, op);
-  if (rc != 0) {
-    sg_free(op);
-    sg_connector_ack(cn, token, false);
-    return;
-  }
-  sg__op_begin(e);
-  sg__log(e, SG_ENGINE_LOG_INFO, "inbound message %s from %s to %s on %s",
-          in.id, from, to, c->cfg->name);
 }

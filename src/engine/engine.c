@@ -376,6 +376,7 @@ void sg_engine_free(sg_engine_t *e) {
     return;
   sg__conns_free(e);
   sg__notifier_free(e);
+  sg__inbound_free(e);
   sg_free(e->conns);
   sg_free(e->conn_metrics);
   sg_free(e->accounts);
@@ -546,6 +547,13 @@ static void start_kick_cb(uv_timer_t *t) {
 }
 
 static void start_done(sg_engine_t *e, int status) {
+  if (status == 0 && e->state == SG__STARTING && e->inbound == NULL) {
+    /* Inbound rules and opt-out lists first: nothing may be sent before
+     * the opt-outs are known. start_done runs again when they are. */
+    status = sg__inbound_new(e, start_done);
+    if (status == 0)
+      return;
+  }
   if (status == 0 && e->state == SG__STARTING) {
     int rc = sg__conns_create(e);
     if (rc == 0)
@@ -663,6 +671,7 @@ static void tick_cb(uv_timer_t *t) {
   sg__failover_pass(e);
   sg__poke_all(e);
   sg__notifier_poke(e);
+  sg__inbound_tick(e);
 }
 
 /* ---- stop ---------------------------------------------------------------- */

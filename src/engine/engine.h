@@ -192,6 +192,12 @@ typedef struct sg_submit_req {
    * like callback_url. */
   const char *dlr_url;
   uint8_t dlr_mask;
+  /* Automatic replies to inbound messages (INBOUND below): auto_reply
+   * sends from the number the message came to even when the account's
+   * senders do not list it; optout_exempt sends to a number on the
+   * account's opt-out list (only the confirmation of a STOP). */
+  bool auto_reply;
+  bool optout_exempt;
 } sg_submit_req_t;
 
 /* The result for one recipient, in the order of sg_submit_req_t.to. */
@@ -330,6 +336,57 @@ typedef void (*sg_engine_inbound_cb)(sg_engine_t *e, int status,
 int sg_engine_list_inbound(sg_engine_t *e, int64_t account_id,
                            const char *cursor, unsigned limit,
                            sg_engine_inbound_cb cb, void *ud);
+
+/* ---- INBOUND --------------------------------------------------------------
+ * Inbound messages (MO) are stored part by part before the operator is
+ * acknowledged, reassembled (UDH with 8- or 16-bit references, SAR TLVs;
+ * after config inbound.reassembly_timeout_ms the parts received are
+ * delivered as they are, marked incomplete), decoded to UTF-8 and given to
+ * an account by config inbound.rules (then catch_all). The account's
+ * inbound_url gets a webhook signed and retried like status webhooks:
+ *   {"event":"message.inbound","id","from","to","encoding","text" or
+ *    "payload_hex","parts","incomplete" (only when true),"keyword",
+ *    "connector","timestamp"}
+ * A 2xx answer whose body is {"reply": "text"} sends that text back to the
+ * sender, from the number the message was sent to, through
+ * sg_engine_submit. The first word of the text, in upper case, is its
+ * keyword: a STOP keyword puts the sender on the account's opt-out list and
+ * a START keyword takes it off (in the transaction that stores the
+ * message), and STOP, START and HELP are answered with the configured
+ * texts. At most inbound.reply_limit automatic replies go from one number
+ * to another in inbound.reply_window_ms.
+ * A number on an account's opt-out list is refused by sg_engine_submit
+ * (item error_code "opted_out") and a message queued for it before the
+ * STOP ends 'rejected' at sending, with an event that says so. */
+
+/* Lists inbound messages by the filters of sg_store_inbound_filter_t (set
+ * f->account_id to the caller's account), newest first. Returns 0 (cb will
+ * fire), SG_EINVAL (a bad cursor or limit), SG_EBUSY, SG_ECLOSED. */
+int sg_engine_search_inbound(sg_engine_t *e, const sg_store_inbound_filter_t *f,
+                             sg_engine_inbound_cb cb, void *ud);
+
+/* status 0 (changed: the list changed; number: the E.164 form stored),
+ * or SG_EIO. Pointers are valid during the call. */
+typedef void (*sg_engine_optout_cb)(sg_engine_t *e, int status, bool changed,
+                                    const char *number, void *ud);
+
+/* Adds (add true) or removes a number of the account's opt-out list; the
+ * number is normalised with the account's default_region. Returns 0 (cb
+ * will fire), SG_EINVAL (not a valid number), SG_EBUSY, SG_ECLOSED. */
+int sg_engine_optout_set(sg_engine_t *e, const sg_engine_account_t *a,
+                         const char *number, bool add, sg_engine_optout_cb cb,
+                         void *ud);
+
+typedef void (*sg_engine_optouts_cb)(sg_engine_t *e, int status,
+                                     const sg_store_optout_res_t *res,
+                                     void *ud);
+
+/* Lists the account's opt-outs in number order (or the one `number`,
+ * normalised), `cursor` being the previous page's next_cursor. Returns as
+ * sg_engine_optout_set. */
+int sg_engine_optout_list(sg_engine_t *e, const sg_engine_account_t *a,
+                          const char *number, const char *cursor,
+                          unsigned limit, sg_engine_optouts_cb cb, void *ud);
 
 /* status 0: canceled (every part was still scheduled or queued);
  * SG_ENOENT: no such message for this account; SG_ESTATE: too late (a part

@@ -19,6 +19,7 @@
 #include "store/store.h"
 
 struct sg__notifier;
+struct sg__inbound;
 
 /* Keyed BLAKE2b digests of credentials, compared in constant time. */
 #define SG__AUTH_HASH 32
@@ -161,6 +162,7 @@ struct sg_engine {
   int64_t store_failing_since_ms;
 
   struct sg__notifier *notifier;
+  struct sg__inbound *inbound; /* inbound.c */
 
   sg_engine_start_cb start_cb;
   void *start_ud;
@@ -233,13 +235,31 @@ void sg__retry_failed_writes(sg_engine_t *e);
 
 void sg__dlr_cb(sg_connector_t *c, void *owner, const sg_conn_dlr_t *dlr,
                 uint64_t token);
-void sg__inbound_cb(sg_connector_t *c, void *owner,
-                    const sg_conn_inbound_t *msg, uint64_t token);
 /* Writes buffered receipts (called by the flush, after the results). */
 void sg__rcpts_flush(sg_engine_t *e);
 /* Moves receipts due for another try back to the write buffer. */
 void sg__rcpts_retry(sg_engine_t *e);
 void sg__rcpts_nack_all(sg_engine_t *e, sg__vec_t *v);
+
+/* ---- inbound.c ----------------------------------------------------------- */
+
+/* A connector's inbound part: stored, then acknowledged (inbound.c). */
+void sg__inbound_cb(sg_connector_t *c, void *owner,
+                    const sg_conn_inbound_t *msg, uint64_t token);
+/* Compiles the inbound rules and loads the opt-out lists from the store;
+ * loaded(e, status) fires when done (possibly inside this call). Returns 0
+ * or an error (loaded is not called then). */
+int sg__inbound_new(sg_engine_t *e, void (*loaded)(sg_engine_t *e, int st));
+void sg__inbound_free(sg_engine_t *e);
+/* The reassembly pass: messages whose parts are all in, or timed out. */
+void sg__inbound_tick(sg_engine_t *e);
+/* Whether number (E.164) is on the account's opt-out list. */
+bool sg__optout_has(const sg_engine_t *e, int64_t account, const char *number);
+/* An inbound webhook (payload as stored) was answered 2xx with body: send
+ * its {"reply": "..."} back to the sender. */
+void sg__inbound_reply(sg_engine_t *e, int64_t account_id,
+                       const uint8_t *payload, size_t plen, const char *body,
+                       size_t blen);
 
 /* ---- submit.c ------------------------------------------------------------ */
 

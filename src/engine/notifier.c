@@ -48,6 +48,9 @@ typedef struct post {
   int64_t created_ms;
   unsigned attempts;
   char url[256];
+  int64_t account_id;
+  uint8_t *inbound; /* the payload of an inbound webhook (for its reply) */
+  size_t inbound_len;
 } post_t;
 
 static void claim(struct sg__notifier *n);
@@ -136,6 +139,9 @@ static void post_done_cb(void *data, const sg_webhook_result_t *res) {
   if (res->outcome == SG_WEBHOOK_DELIVERED) {
     n->sent++;
     finish_push(n, p->id, true, 0, NULL);
+    if (p->inbound != NULL)
+      sg__inbound_reply(e, p->account_id, p->inbound, p->inbound_len,
+                        res->body, res->body_len);
     /* One line per webhook is for debugging: at the rates the gateway
      * takes, it would be most of the log. */
     sg__log(e, SG_ENGINE_LOG_DEBUG, "webhook %lld delivered to %s",
@@ -160,6 +166,7 @@ static void post_done_cb(void *data, const sg_webhook_result_t *res) {
             "webhook %lld to %s: %s (attempt %u); %s", (long long)p->id, p->url,
             why, p->attempts, next > 0 ? "will retry" : "given up");
   }
+  sg_free(p->inbound);
   sg_free(p);
   claim(n);
   sg__maybe_stopped(e);
@@ -190,6 +197,14 @@ static void post_one(struct sg__notifier *n, const sg_store_webhook_t *w,
   p->created_ms = w->created_ms;
   p->attempts = w->attempts;
   snprintf(p->url, sizeof p->url, "%s", w->url);
+  p->account_id = w->account_id;
+  static const char mo[] = "{\"event\":\"message.inbound\"";
+  if (w->payload_len > sizeof mo - 1 &&
+      memcmp(w->payload, mo, sizeof mo - 1) == 0 &&
+      (p->inbound = sg_malloc(w->payload_len)) != NULL) {
+    memcpy(p->inbound, w->payload, w->payload_len);
+    p->inbound_len = w->payload_len;
+  }
   const sg_config_account_t *a = account_cfg(e, w->account_id);
   const char *secret = a != NULL ? a->webhook_secret : NULL;
   char idh[64];
@@ -211,6 +226,7 @@ static void post_one(struct sg__notifier *n, const sg_store_webhook_t *w,
     n->inflight++;
     return;
   }
+  sg_free(p->inbound);
   sg_free(p);
   if (rc == SG_EINVAL) {
     n->failed++;

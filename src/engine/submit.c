@@ -235,7 +235,7 @@ static int check_fields(sg_submit_ctx_t *x, const sg_submit_req_t *r,
                         "characters"
                       : "the sender must be a number or printable ASCII text"),
              -1;
-    if (!sender_allowed(a, from))
+    if (!r->auto_reply && !sender_allowed(a, from))
       return fail(x, SG_EINVAL, "sender_not_allowed", "from",
                   "this account may not send as \"%s\"", from),
              -1;
@@ -395,9 +395,9 @@ static int reject(sg_submit_ctx_t *x, size_t i, const char *input,
 }
 
 /* Normalises and routes each recipient; fills items and msg_item/msg_conn.
- * Opt-outs belong here too (DESIGN.md: validate -> opt-out -> route), once
- * the number is E.164: a recipient who opted out of the account's messages
- * will be rejected at this point; they are not kept yet. */
+ * Opt-outs are checked here (DESIGN.md: validate -> opt-out -> route),
+ * once the number is E.164: a recipient on the account's opt-out list is
+ * rejected with "opted_out" (engine.h "INBOUND"). */
 static int recipients(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
   sg_engine_t *e = x->e;
   const char *region = r->account->cfg->default_region;
@@ -409,6 +409,12 @@ static int recipients(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
     int rc = sg_phone_normalize(e->phone, in, strlen(in), region, &ph, &perr);
     if (rc != 0) {
       if (reject(x, i, in, sg_phone_reason_name(perr.reason), perr.text))
+        return SG_ENOMEM;
+      continue;
+    }
+    if (!r->optout_exempt && sg__optout_has(e, r->account->id, ph.e164)) {
+      if (reject(x, i, in, "opted_out",
+                 "the recipient opted out of this account's messages"))
         return SG_ENOMEM;
       continue;
     }

@@ -71,6 +71,8 @@ struct job {
   void *data;
   char errbuf[CURL_ERROR_SIZE]; /* libcurl's message */
   char refusal[96];             /* the first address refused, and why */
+  size_t answer_len;            /* octets of the answer's body kept */
+  char answer[SG_WEBHOOK_ANSWER_MAX];
 };
 
 typedef struct job_list {
@@ -325,6 +327,8 @@ static void job_done(job_t *job, CURLcode code) {
   if (job->errbuf[0] == '\0' && code != CURLE_OK)
     snprintf(job->errbuf, sizeof job->errbuf, "%s", curl_easy_strerror(code));
   schedule_retry(job, retry_after > 0 ? (uint64_t)retry_after * 1000 : 0, &res);
+  res.body = job->answer;
+  res.body_len = job->answer_len;
   job_finish(job, &res);
 }
 
@@ -361,8 +365,15 @@ static curl_socket_t open_socket_cb(void *clientp, curlsocktype purpose,
   return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
-static size_t discard_cb(char *ptr, size_t size, size_t n, void *userdata) {
-  return size * n; /* the answer's body is not needed */
+/* Keeps the start of the answer's body (an inbound webhook may answer
+ * with a reply); the rest is read and dropped. */
+static size_t answer_cb(char *ptr, size_t size, size_t n, void *userdata) {
+  job_t *job = userdata;
+  size_t len = size * n, room = sizeof job->answer - job->answer_len;
+  size_t k = len < room ? len : room;
+  memcpy(job->answer + job->answer_len, ptr, k);
+  job->answer_len += k;
+  return len;
 }
 
 static void check_done(sg_webhook_t *wh);
@@ -609,7 +620,8 @@ static int setup_easy_once(sg_webhook_t *wh, job_t *job, CURL *e) {
   SET(CURLOPT_OPENSOCKETDATA, job);
   SET(CURLOPT_CLOSESOCKETFUNCTION, close_socket_cb);
   SET(CURLOPT_CLOSESOCKETDATA, wh);
-  SET(CURLOPT_WRITEFUNCTION, discard_cb);
+  SET(CURLOPT_WRITEFUNCTION, answer_cb);
+  SET(CURLOPT_WRITEDATA, job);
   SET(CURLOPT_PRIVATE, job);
   SET(CURLOPT_ERRORBUFFER, job->errbuf);
 #undef SET

@@ -43,6 +43,10 @@ typedef struct sg_webhook sg_webhook_t;
 #define SG_WEBHOOK_BACKOFF_MAX_MS 3600000ull
 #define SG_WEBHOOK_MAX_AGE_MS 86400000ull
 
+/* Octets of an answer's body kept for the caller (an inbound webhook's
+ * reply, engine.h "INBOUND"). */
+#define SG_WEBHOOK_ANSWER_MAX 4096
+
 typedef enum sg_webhook_outcome {
   SG_WEBHOOK_DELIVERED = 0, /* 2xx */
   SG_WEBHOOK_RETRY = 1,     /* 5xx, 408, 429, timeout, network error:
@@ -72,6 +76,11 @@ typedef struct sg_webhook_result {
   unsigned attempt;     /* as posted */
   double elapsed_ms;    /* of this attempt, from its start */
   const char *detail;   /* libcurl's message or ""; valid during the call */
+  /* The first SG_WEBHOOK_ANSWER_MAX octets of the answer's body (not
+   * NUL-terminated; NULL/0 when there was no answer); valid during the
+   * call. */
+  const char *body;
+  size_t body_len;
 } sg_webhook_result_t;
 
 /* Called once per accepted post, on the loop thread. */

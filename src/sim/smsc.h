@@ -231,6 +231,23 @@ int sg_sim_smsc_stats_json(const sg_sim_smsc_t *sim, bool final, char *buf,
 int sg_sim_smsc_mo(sg_sim_smsc_t *sim, const char *system_id, const char *from,
                    const char *to, const char *text, sg_encoding_t encoding);
 
+/* How sg_sim_smsc_mo_ex sends an MO, for tests of reassembly. */
+typedef struct sg_sim_mo_opts {
+  sg_encoding_t encoding; /* AUTO, GSM7 or UCS2 */
+  bool ref16;             /* 16-bit reference (IEI 0x08), else 8-bit */
+  bool sar;               /* SAR TLVs (SMPP 3.4 5.3.2.22-24), no UDH */
+  /* Send only these parts (1-based, in this order, repeats allowed: a
+   * duplicate); n_only 0 sends every part in order. */
+  const uint8_t *only;
+  size_t n_only;
+} sg_sim_mo_opts_t;
+
+/* As sg_sim_smsc_mo with options (opts NULL: the defaults). Returns the
+ * number of parts of the whole message (> 0), whatever was sent of it. */
+int sg_sim_smsc_mo_ex(sg_sim_smsc_t *sim, const char *system_id,
+                      const char *from, const char *to, const char *text,
+                      const sg_sim_mo_opts_t *opts);
+
 /* Drops every connection at once: no unbind, nothing more is read or
  * answered (answers already produced are still written, then the socket
  * closes). Returns how many. */
@@ -248,7 +265,10 @@ int sg_sim_smsc_set_dlr_mix(sg_sim_smsc_t *sim, const sg_sim_dlr_mix_t *mix);
 void sg_sim_smsc_flush_record(sg_sim_smsc_t *sim);
 
 /* Runs one control line (the simulator's stdin protocol):
- *   mo [-u|-g] FROM TO TEXT...  an MO (-u UCS-2, -g GSM 7-bit, else auto)
+ *   mo [-u|-g] [-w] [-s] [-p N,N...] FROM TO TEXT...
+ *                               an MO (-u UCS-2, -g GSM 7-bit, else auto;
+ *                               -w 16-bit reference, -s SAR TLVs, -p only
+ *                               these parts, in this order)
  *   drop                        drop every connection
  *   stats                       the counters (JSON)
  *   throttle F | latency MS | dlr-delay MS | drop-prob P | mo-rate R

@@ -236,27 +236,62 @@ static int reply_err(char *reply, size_t cap, const char *msg) {
   return SG_EINVAL;
 }
 
-/* "mo [-u|-g] FROM TO TEXT..." */
+/* "-p 2,1,2": the next word, a list of part numbers 1..255 (at most 32). */
+static bool parse_parts(const char **args, uint8_t *only, size_t *n_only) {
+  const char *w;
+  size_t n = next_word(args, &w);
+  unsigned long v = 0;
+  bool digit = false;
+  *n_only = 0;
+  for (size_t i = 0; i <= n; i++) {
+    if (i < n && w[i] >= '0' && w[i] <= '9') {
+      v = v * 10 + (unsigned long)(w[i] - '0');
+      digit = true;
+      if (v > 255)
+        return false;
+    } else if ((i == n || w[i] == ',') && digit && v >= 1 && *n_only < 32) {
+      only[(*n_only)++] = (uint8_t)v;
+      v = 0;
+      digit = false;
+    } else {
+      return false;
+    }
+  }
+  return *n_only > 0;
+}
+
+/* "mo [-u|-g] [-w] [-s] [-p N,N...] FROM TO TEXT..." */
 static int cmd_mo(sg_sim_smsc_t *sim, const char *args, char *reply,
                   size_t cap) {
+  static const char usage[] =
+      "usage: mo [-u|-g] [-w] [-s] [-p N,N...] FROM TO TEXT";
   const char *w;
   size_t n = next_word(&args, &w);
-  sg_encoding_t enc = SG_ENC_AUTO;
-  if (word_is(w, n, "-u") || word_is(w, n, "-g")) {
-    enc = w[1] == 'u' ? SG_ENC_UCS2 : SG_ENC_GSM7;
+  sg_sim_mo_opts_t o = {.encoding = SG_ENC_AUTO};
+  uint8_t only[32];
+  while (n == 2 && w[0] == '-') {
+    if (w[1] == 'u' || w[1] == 'g')
+      o.encoding = w[1] == 'u' ? SG_ENC_UCS2 : SG_ENC_GSM7;
+    else if (w[1] == 'w')
+      o.ref16 = true;
+    else if (w[1] == 's')
+      o.sar = true;
+    else if (w[1] != 'p' || !parse_parts(&args, only, &o.n_only))
+      return reply_err(reply, cap, usage);
+    o.only = only;
     n = next_word(&args, &w);
   }
   char from[32], to[32];
   if (n == 0 || n >= sizeof from)
-    return reply_err(reply, cap, "usage: mo [-u|-g] FROM TO TEXT");
+    return reply_err(reply, cap, usage);
   snprintf(from, sizeof from, "%.*s", (int)n, w);
   n = next_word(&args, &w);
   if (n == 0 || n >= sizeof to)
-    return reply_err(reply, cap, "usage: mo [-u|-g] FROM TO TEXT");
+    return reply_err(reply, cap, usage);
   snprintf(to, sizeof to, "%.*s", (int)n, w);
   while (*args == ' ' || *args == '\t')
     args++;
-  int rc = sg_sim_smsc_mo(sim, NULL, from, to, args, enc);
+  int rc = sg_sim_smsc_mo_ex(sim, NULL, from, to, args, &o);
   if (rc < 0) {
     snprintf(reply, cap, "error: %s",
              rc == SG_ENOENT ? "no receiver bound" : sg_strerror(rc));
@@ -297,8 +332,8 @@ int sg_sim_smsc_command(sg_sim_smsc_t *sim, const char *line, char *reply,
     args++;
   if (n == 0 || word_is(w, n, "help")) {
     snprintf(reply, cap,
-             "commands: mo [-u|-g] FROM TO TEXT | drop | stats | throttle F "
-             "| latency MS | dlr-delay MS | drop-prob P | mo-rate R | "
+             "commands: mo [-u|-g] [-w] [-s] [-p N,N] FROM TO TEXT | drop | "
+             "stats | throttle F | latency MS | dlr-delay MS | drop-prob P | mo-rate R | "
              "dlr-mix MIX");
     return n == 0 ? SG_EINVAL : 0;
   }

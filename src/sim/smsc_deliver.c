@@ -346,6 +346,13 @@ static long send_mo(sg_sim_smsc_t *sim, sg__sim_conn_t *c,
   b->data_coding = m->data_coding;
   b->sm_length = m->sm_length;
   memcpy(b->short_message, m->short_message, m->sm_length);
+  if (m->sar_total > 0 &&
+      (sg_smpp_tlv_set_int(p, SG_SMPP_TLV_SAR_MSG_REF_NUM, m->sar_ref, 0) != 0 ||
+       sg_smpp_tlv_set_int(p, SG_SMPP_TLV_SAR_TOTAL_SEGMENTS, m->sar_total,
+                           0) != 0 ||
+       sg_smpp_tlv_set_int(p, SG_SMPP_TLV_SAR_SEGMENT_SEQNUM, m->sar_seq, 0) !=
+           0))
+    return SG_EINVAL;
   long seq = sg_smpp_link_send(c->link, p, SG__SIM_CTX_MO);
   if (seq > 0)
     sim->st.mo_sent++;
@@ -391,31 +398,64 @@ static uint16_t acct_lookup(const sg_sim_smsc_t *sim, const char *system_id) {
   return SG__SIM_NO_ACCT;
 }
 
-/* Queues the parts of one segmented text for connection c. */
-static int queue_parts(sg_sim_smsc_t *sim, sg__sim_conn_t *c,
-                       const sg__sim_addr_t *src, const sg__sim_addr_t *dst) {
+/* Queues part i of the segmented text for connection c. */
+static int queue_part(sg_sim_smsc_t *sim, sg__sim_conn_t *c, unsigned i,
+                      const sg__sim_addr_t *src, const sg__sim_addr_t *dst,
+                      bool sar) {
   const sg_segments_t *sg = sim->segs;
-  for (unsigned i = 0; i < sg->nparts; i++) {
-    const sg_seg_part_t *part = &sg->parts[i];
-    sg__sim_mo_t *m = sg__sim_ring_push(&sim->mos);
-    if (m == NULL)
-      return SG_ENOMEM;
-    m->slot = c->slot;
-    m->gen = c->gen;
-    m->acct = c->acct;
-    m->data_coding = sg->encoding == SG_ENC_UCS2 ? 0x08 : 0x00;
-    m->esm_class = part->udh_len > 0 ? 0x40 : 0x00; /* UDHI, 5.2.12 */
-    m->src = *src;
-    m->dst = *dst;
-    memcpy(m->short_message, part->udh, part->udh_len);
-    memcpy(m->short_message + part->udh_len, part->ud, part->ud_len);
-    m->sm_length = (uint8_t)(part->udh_len + part->ud_len);
+  const sg_seg_part_t *part = &sg->parts[i];
+  sg__sim_mo_t *m = sg__sim_ring_push(&sim->mos);
+  if (m == NULL)
+    return SG_ENOMEM;
+  memset(m, 0, sizeof *m);
+  m->slot = c->slot;
+  m->gen = c->gen;
+  m->acct = c->acct;
+  m->data_coding = sg->encoding == SG_ENC_UCS2 ? 0x08 : 0x00;
+  m->src = *src;
+  m->dst = *dst;
+  size_t udh = sar ? 0 : part->udh_len;
+  m->esm_class = udh > 0 ? 0x40 : 0x00; /* UDHI, 5.2.12 */
+  memcpy(m->short_message, part->udh, udh);
+  memcpy(m->short_message + udh, part->ud, part->ud_len);
+  m->sm_length = (uint8_t)(udh + part->ud_len);
+  if (sar && sg->nparts > 1) {
+    m->sar_ref = sim->mo_ref;
+    m->sar_total = (uint8_t)sg->nparts;
+    m->sar_seq = (uint8_t)(i + 1);
+  }
+  return 0;
+}
+
+/* Queues the parts of one segmented text for connection c: every part, or
+ * the ones listed. */
+static int queue_parts(sg_sim_smsc_t *sim, sg__sim_conn_t *c,
+                       const sg__sim_addr_t *src, const sg__sim_addr_t *dst,
+                       const sg_sim_mo_opts_t *o) {
+  const sg_segments_t *sg = sim->segs;
+  size_t n = o->n_only ? o->n_only : sg->nparts;
+  for (size_t k = 0; k < n; k++) {
+    unsigned i = o->n_only ? (unsigned)o->only[k] - 1 : (unsigned)k;
+    if (i >= sg->nparts)
+      continue;
+    int rc = queue_part(sim, c, i, src, dst, o->sar);
+    if (rc != 0)
+      return rc;
   }
   return (int)sg->nparts;
 }
 
 int sg_sim_smsc_mo(sg_sim_smsc_t *sim, const char *system_id, const char *from,
                    const char *to, const char *text, sg_encoding_t encoding) {
+  sg_sim_mo_opts_t o = {.encoding = encoding};
+  return sg_sim_smsc_mo_ex(sim, system_id, from, to, text, &o);
+}
+
+int sg_sim_smsc_mo_ex(sg_sim_smsc_t *sim, const char *system_id,
+                      const char *from, const char *to, const char *text,
+                      const sg_sim_mo_opts_t *opts) {
+  static const sg_sim_mo_opts_t defaults = {.encoding = SG_ENC_AUTO};
+  const sg_sim_mo_opts_t *op = opts != NULL ? opts : &defaults;
   if (from == NULL || to == NULL || text == NULL)
     return SG_EINVAL;
   uint16_t acct = SG__SIM_NO_ACCT;
@@ -429,9 +469,12 @@ int sg_sim_smsc_mo(sg_sim_smsc_t *sim, const char *system_id, const char *from,
     return SG_ENOMEM;
   sg_seg_opts_t o;
   memset(&o, 0, sizeof o);
-  o.encoding = encoding;
+  o.encoding = op->encoding;
   o.max_parts = SG_SEG_MAX_PARTS;
+  o.ref16 = op->ref16;
   o.ref = ++sim->mo_ref;
+  if (op->ref16)
+    o.ref = (uint16_t)(0x1200u | sim->mo_ref); /* above 255: really 16-bit */
   int rc =
       sg_segment_text((const uint8_t *)text, strlen(text), &o, sim->segs, NULL);
   if (rc != 0)
@@ -439,7 +482,7 @@ int sg_sim_smsc_mo(sg_sim_smsc_t *sim, const char *system_id, const char *from,
   sg__sim_addr_t src, dst;
   parse_addr(from, &src);
   parse_addr(to, &dst);
-  rc = queue_parts(sim, c, &src, &dst);
+  rc = queue_parts(sim, c, &src, &dst, op);
   pump_mo(sim);
   return rc;
 }

@@ -77,6 +77,8 @@ typedef struct sg__sim_mo {
   uint8_t sm_length;
   sg__sim_addr_t src, dst;
   uint8_t short_message[SG_SEG_UDH_MAX + SG_SEG_UD_MAX];
+  uint16_t sar_ref; /* SAR TLVs instead of a UDH: total > 0 */
+  uint8_t sar_total, sar_seq;
 } sg__sim_mo_t;
 
 /* Request contexts of our deliver_sm, told apart in response events: a

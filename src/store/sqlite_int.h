@@ -65,7 +65,8 @@
   X(CLAIM_SELECT,                                                              \
     "SELECT p.id, p.attempts, p.message_id, p.seq, p.connector, m.sender, "    \
     "m.recipient, p.encoding, p.lang_locking, p.lang_single, p.udh, p.ud, "    \
-    "p.concat_ref, p.concat_total, p.priority, m.dlr_wanted, p.expires_ms "    \
+    "p.concat_ref, p.concat_total, p.priority, m.dlr_wanted, p.expires_ms, "   \
+    "m.account_id "                                                            \
     "FROM parts p JOIN messages m ON m.id = p.message_id WHERE "               \
     "p.connector = ?1 AND p.status = 'queued' AND p.next_attempt_ms <= ?2 "    \
     "ORDER BY p.priority DESC, p.id LIMIT ?3")                                 \
@@ -252,6 +253,10 @@ sg_msg_status_t sg__sq_col_status(sqlite3_stmt *s, int i);
  * SG_EIO: the whole transaction fails. It must not depend on what it
  * finds in r->out, which is cleared before every run. */
 int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
+
+/* Runs an SG__REQ_MO_WRITE / SG__REQ_MO_READ request (sqlite_mo.c). */
+int sg__sq_mo_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
+int sg__sq_mo_read(sg__sq_conn_t *c, sg__store_req_t *req);
 
 /* Runs one read request on a reader connection (sqlite_read.c). */
 int sg__sq_run_read(sg__sq_conn_t *c, sg__store_req_t *req);

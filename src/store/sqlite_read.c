@@ -370,6 +370,8 @@ static int dispatch(sg__sq_conn_t *c, sg__store_req_t *r) {
   case SG__REQ_APIKEY_LOOKUP:
   case SG__REQ_ACCOUNT_BY_NAME:
     return find_account(c, r);
+  case SG__REQ_MO_READ:
+    return sg__sq_mo_read(c, r);
   default:
     return SG_EINVAL;
   }

@@ -569,6 +569,7 @@ static void read_claimed(sg__arena_t *a, sqlite3_stmt *s, sg_store_claimed_t *p,
   p->priority = (uint8_t)sqlite3_column_int(s, 14);
   p->dlr_wanted = sqlite3_column_int(s, 15) != 0;
   p->validity_ms = sqlite3_column_int64(s, 16);
+  p->account_id = sqlite3_column_int64(s, 17);
 }
 
 static int select_due(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
@@ -1051,6 +1052,8 @@ int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     return sg__sq_smpp_out_finish(c, r);
   case SG__REQ_MAINTAIN:
     return run_maintain(c, r, now);
+  case SG__REQ_MO_WRITE:
+    return sg__sq_mo_write(c, r, now);
   default:
     return SG_EINVAL;
   }

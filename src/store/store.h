@@ -368,6 +368,7 @@ typedef struct sg_store_claimed {
   uint8_t priority;
   bool dlr_wanted;
   int64_t validity_ms; /* 0: none */
+  int64_t account_id;  /* of its message (opt-outs are checked at sending) */
 } sg_store_claimed_t;
 
 typedef struct sg_store_claim_res {
@@ -716,6 +717,10 @@ typedef struct sg_store_inbound {
   unsigned parts;
   int64_t received_ms;
   int64_t created_ms; /* set by the store; ignored on insert */
+  /* Set by sg_store_mo_deliver and read back by sg_store_inbound_search
+   * (NULL / false from the older calls): */
+  const char *keyword; /* first word of the text, upper case, or NULL */
+  bool incomplete;     /* parts were missing when reassembly timed out */
 } sg_store_inbound_t;
 
 /* Stores one (reassembled) inbound message and, when webhook_url is not
@@ -803,5 +808,131 @@ typedef void (*sg_store_maint_cb)(sg_store_t *st, int status,
  * it from a timer (every second or so) so that messages of a connector that
  * is down still expire and their webhooks still go out. */
 int sg_store_maintain(sg_store_t *st, sg_store_maint_cb cb, void *data);
+
+/* ---- inbound reassembly, delivery and opt-outs ---------------------------
+ *
+ * INBOUND REASSEMBLY AND OPT-OUTS
+ *   A part of a concatenated inbound message is stored as received
+ *   (sg_store_mo_part_add) before the operator is acknowledged. The engine
+ *   names the message a part belongs to by a group key; a second part with
+ *   the same (group, seq) is a duplicate and writes nothing. When a group
+ *   has all its parts, or its first part is older than the reassembly
+ *   timeout, sg_store_mo_due hands its parts out and sg_store_mo_deliver
+ *   stores the message they make and deletes them in one transaction (so a
+ *   crash between the two loses nothing and delivers nothing twice: a
+ *   second deliver of the same group finds no parts and writes nothing).
+ *   Parts survive a restart as rows, so does their age.
+ *   An account's opt-out list is a set of E.164 numbers; a STOP keyword
+ *   adds the sender in the transaction that stores the message.
+ */
+
+typedef struct sg_store_mo_part {
+  const char *group; /* the message's key, chosen by the engine (<= 255) */
+  unsigned seq;      /* 1..total */
+  unsigned total;    /* 2..255 */
+  const char *connector; /* or NULL */
+  const char *sender;
+  const char *recipient;
+  uint8_t data_coding;
+  const uint8_t *udh; /* UDHL first, or NULL */
+  size_t udh_len;
+  const uint8_t *ud;
+  size_t ud_len;
+  int64_t received_ms;
+} sg_store_mo_part_t;
+
+/* status 0 with dup false: stored; dup true: that (group, seq) was stored
+ * already and nothing was written. have: the group's parts stored now. */
+typedef void (*sg_store_mo_part_cb)(sg_store_t *st, int status, bool dup,
+                                    unsigned have, void *data);
+
+/* Stores one part of a concatenated inbound message. Acknowledge the part
+ * to the operator only in the callback. Fails at once with SG_EINVAL (no
+ * group, sender or recipient; seq outside 1..total; total outside 2..255),
+ * SG_EBUSY, SG_ECLOSED, SG_ENOMEM. */
+int sg_store_mo_part_add(sg_store_t *st, const sg_store_mo_part_t *p,
+                         sg_store_mo_part_cb cb, void *data);
+
+/* parts: grouped by group, each group in seq order. */
+typedef void (*sg_store_mo_parts_cb)(sg_store_t *st, int status,
+                                     const sg_store_mo_part_t *parts, size_t n,
+                                     void *data);
+
+/* Reads the parts of up to max_groups (1..100) groups that are ready:
+ * every part of them is stored, or their first part was received before
+ * stale_before_ms (0: only complete groups). A read: it changes nothing. */
+int sg_store_mo_due(sg_store_t *st, int64_t stale_before_ms,
+                    unsigned max_groups, sg_store_mo_parts_cb cb, void *data);
+
+typedef struct sg_store_mo_deliver {
+  sg_store_inbound_t msg;  /* the message, with keyword and incomplete */
+  const char *group;       /* the parts it was made of, deleted with it;
+                              NULL for a message of one part */
+  const char *webhook_url; /* its webhook (store.h "WEBHOOKS"), or NULL */
+  /* Opt-out change of (msg.account_id, optout_number) in the same
+   * transaction: +1 adds it, -1 removes it, 0 none. */
+  int optout;
+  const char *optout_number;
+} sg_store_mo_deliver_t;
+
+/* Stores a (reassembled) inbound message with what the rules made of it,
+ * deletes its parts, queues its webhook and applies the opt-out change,
+ * in one transaction. The callback's id is the webhook's (0 without one);
+ * SG_ENOENT when group is set and none of its parts is left (another
+ * deliver took them: nothing written), SG_EEXIST for a taken id. Fails at
+ * once as sg_store_inbound_insert, and SG_EINVAL for an opt-out change
+ * without an account or number. */
+int sg_store_mo_deliver(sg_store_t *st, const sg_store_mo_deliver_t *d,
+                        sg_store_id_cb cb, void *data);
+
+typedef struct sg_store_inbound_filter {
+  int64_t account_id;    /* 0: every account */
+  const char *sender;    /* exact, or NULL */
+  const char *recipient; /* exact, or NULL */
+  const char *keyword;   /* exact (upper case), or NULL */
+  int64_t since_ms;      /* received at or after; 0: no bound */
+  int64_t until_ms;      /* received before; 0: no bound */
+  const char *cursor;    /* next_cursor of the previous page, or NULL */
+  unsigned limit;        /* 1..SG_STORE_LIST_MAX; 0: the default */
+} sg_store_inbound_filter_t;
+
+/* Lists inbound messages matching every given filter, newest first, keyset
+ * pagination on the id as sg_store_list_messages. Fails at once with
+ * SG_EINVAL (a cursor that is not an id, limit too big). */
+int sg_store_inbound_search(sg_store_t *st, const sg_store_inbound_filter_t *f,
+                            sg_store_inbound_cb cb, void *data);
+
+#define SG_STORE_NUMBER_MAX 32 /* octets of an opt-out number, NUL included */
+
+/* Adds (add true) or removes a number of an account's opt-out list; source
+ * says why ("keyword", "api"). The callback's id is 1 when the list
+ * changed, 0 when it already was so. Fails at once with SG_EINVAL (account
+ * 0, an empty number or one of SG_STORE_NUMBER_MAX octets or more). */
+int sg_store_optout_set(sg_store_t *st, int64_t account_id, const char *number,
+                        bool add, const char *source, sg_store_id_cb cb,
+                        void *data);
+
+typedef struct sg_store_optout {
+  int64_t account_id;
+  const char *number;
+  const char *source;
+  int64_t created_ms;
+} sg_store_optout_t;
+
+typedef struct sg_store_optout_res {
+  const sg_store_optout_t *items; /* by number */
+  size_t n;
+  char next_cursor[SG_STORE_NUMBER_MAX]; /* "" on the last page */
+} sg_store_optout_res_t;
+
+typedef void (*sg_store_optout_cb)(sg_store_t *st, int status,
+                                   const sg_store_optout_res_t *res,
+                                   void *data);
+
+/* Lists an account's opt-outs in number order: all, or the one `number`
+ * (when not NULL); cursor is the last number of the previous page. */
+int sg_store_optout_list(sg_store_t *st, int64_t account_id, const char *number,
+                         const char *cursor, unsigned limit,
+                         sg_store_optout_cb cb, void *data);
 
 #endif

@@ -49,13 +49,15 @@ typedef enum sg__req_kind {
   SG__REQ_MAINTAIN,
   SG__REQ_SMPP_OUT_CLAIM,
   SG__REQ_SMPP_OUT_FINISH,
+  SG__REQ_MO_WRITE, /* store_mo.c: inbound parts, delivery, opt-outs */
   /* reads */
   SG__REQ_GET_MESSAGE,
   SG__REQ_LIST_MESSAGES,
   SG__REQ_COUNTS,
   SG__REQ_INBOUND_LIST,
   SG__REQ_APIKEY_LOOKUP,
-  SG__REQ_ACCOUNT_BY_NAME
+  SG__REQ_ACCOUNT_BY_NAME,
+  SG__REQ_MO_READ /* store_mo.c: due parts, inbound search, opt-outs */
 } sg__req_kind_t;
 
 #define SG__REQ_FIRST_READ SG__REQ_GET_MESSAGE
@@ -134,6 +136,7 @@ struct sg__store_req {
       sg_store_smpp_out_result_t *items;
       size_t n;
     } smpp_finish;
+    struct sg__mo_req *mo; /* SG__REQ_MO_*: in and out (store/mo_int.h) */
   } in;
   union {
     sg_store_submit_res_t submit;
@@ -189,6 +192,9 @@ struct sg_store {
   sg_store_close_cb close_cb;
   void *close_data;
 };
+
+/* Runs the callback of a finished SG__REQ_MO_* request (store_mo.c). */
+void sg__mo_complete(sg_store_t *st, sg__store_req_t *req);
 
 /* Runs a finished request's callback on the loop and frees the request. */
 void sg__store_complete(sg_store_t *st, sg__store_req_t *req);

@@ -193,6 +193,11 @@ int sg__store_inbound_payload(sg__jbuf_t *b, const sg_store_inbound_t *in) {
     member_hex(b, in->body, in->body_len);
   }
   member_int(b, "parts", in->parts);
+  if (in->incomplete) {
+    put_key(b, "incomplete");
+    put_lit(b, "true");
+  }
+  member_str(b, "keyword", in->keyword);
   member_str(b, "connector", in->connector);
   member_str(b, "timestamp", ts);
   return end(b);

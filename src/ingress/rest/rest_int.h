@@ -1,6 +1,7 @@
 /* rest_int.h - what the files of the REST API share:
  *   rest.c      registration, authentication, answering, /healthz
  *   messages.c  the /v1/messages handlers
+ *   inbound.c   /v1/inbound and /v1/optouts
  *   json.c      JSON of messages, parts, events and segments
  *   metrics.c   /metrics in the Prometheus text format
  *   parse.c, query.c, syntax.c  reading requests (parse.h)
@@ -58,6 +59,13 @@ void sg__rest_preview_cb(sg_http_req_t *req, void *data);
 void sg__rest_list_cb(sg_http_req_t *req, void *data);
 void sg__rest_get_cb(sg_http_req_t *req, void *data);
 void sg__rest_cancel_cb(sg_http_req_t *req, void *data);
+
+/* ---- handlers (inbound.c) ------------------------------------------------ */
+
+void sg__rest_inbound_cb(sg_http_req_t *req, void *data);
+void sg__rest_optouts_list_cb(sg_http_req_t *req, void *data);
+void sg__rest_optouts_add_cb(sg_http_req_t *req, void *data);
+void sg__rest_optouts_delete_cb(sg_http_req_t *req, void *data);
 
 /* ---- metrics (metrics.c) ------------------------------------------------- */
 

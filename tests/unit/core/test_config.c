@@ -232,6 +232,7 @@ static const char full_yaml[] =
     "    senders: [Shop, \"+4915112345678\"]\n"
     "    disabled: true\n"
     "    webhook_events: [delivered, failed]\n"
+    "    inbound_url: https://shop.example/hooks/inbound\n"
     "  - {name: other, password: pw2}\n"
     "connectors:\n"
     "  - name: op1\n"
@@ -291,7 +292,21 @@ static const char full_yaml[] =
     "  receipt_max_age: 2d\n"
     "  bind_fail_delay: 2s\n"
     "  bind_fail_max: 5\n"
-    "log: {level: debug, format: json}\n";
+    "log: {level: debug, format: json}\n"
+    "inbound:\n"
+    "  reassembly_timeout: 2m\n"
+    "  rules:\n"
+    "    - {to: \"+4915112345678\", keyword: INFO, aliases: [INFOS],\n"
+    "       regex: \"^info\\\\b\", account: shop, action: webhook}\n"
+    "  catch_all: other\n"
+    "  stop_keywords: [STOP, HALT]\n"
+    "  start_keywords: [START]\n"
+    "  help_keywords: [HELP, HILFE]\n"
+    "  stop_reply: Abgemeldet.\n"
+    "  start_reply: Angemeldet.\n"
+    "  help_reply: Hilfe.\n"
+    "  reply_limit: 3\n"
+    "  reply_window: 10m\n";
 
 static void full_example(void **state) {
   (void)state;
@@ -429,6 +444,21 @@ static void full_example(void **state) {
   assert_int_equal(ss->bind_fail_max, 5);
   assert_int_equal(cfg->log.level, SG_CONFIG_LOG_DEBUG);
   assert_int_equal(cfg->log.format, SG_CONFIG_LOG_JSON);
+  assert_string_equal(cfg->accounts[0].inbound_url,
+                      "https://shop.example/hooks/inbound");
+  const sg_config_inbound_t *in = &cfg->inbound;
+  assert_int_equal(in->reassembly_timeout_ms, 120000);
+  assert_int_equal(in->n_rules, 1);
+  assert_string_equal(in->rules[0].to, "+4915112345678");
+  assert_string_equal(in->rules[0].aliases[0], "INFOS");
+  assert_string_equal(in->rules[0].regex, "^info\\b");
+  assert_int_equal(in->rules[0].account_index, 0);
+  assert_string_equal(in->catch_all, "other");
+  assert_int_equal(in->n_stop_keywords, 2);
+  assert_string_equal(in->help_keywords[1], "HILFE");
+  assert_string_equal(in->stop_reply, "Abgemeldet.");
+  assert_int_equal(in->reply_limit, 3);
+  assert_int_equal(in->reply_window_ms, 600000);
   sg_config_free(cfg);
 }
 
