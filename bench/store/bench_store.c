@@ -10,10 +10,19 @@
  * commit alone. Every database is made in a fresh directory under /tmp and
  * removed afterwards.
  *
+ * A last run takes messages through their whole life in the store, as the
+ * engine does: submit (with a callback URL), claim, the SENT result, the
+ * delivery receipt, the claim of the webhooks they queued and their finish,
+ * in batches of `window`. It reports the CPU used per message: the whole
+ * process's (this loop is cheap) and the writer thread's inside its
+ * transactions.
+ *
  * usage: bench_store [-n messages] [-w window] [-k] (keep the files)
+ *                    [-l] (only the whole-life run)
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +43,7 @@ typedef struct run {
   uint64_t *t_start; /* per request, ns */
   uint64_t *lat;     /* per request, ns */
   int failed;
+  const char *callback_url; /* of every message, or NULL */
 } run_t;
 
 typedef struct req {
@@ -76,6 +86,7 @@ static void submit_one(run_t *r) {
     m->body = ud;
     m->body_len = sizeof ud;
     m->client_ref = "bench";
+    m->callback_url = r->callback_url;
     m->parts = &part;
     m->n_parts = 1;
   }
@@ -166,6 +177,162 @@ static void one_run(const char *dir, bool normal, unsigned per_req,
   free(r.lat);
 }
 
+/* ---- the whole life of a message ---------------------------------------- */
+
+typedef struct life {
+  run_t run; /* the submits */
+  unsigned claimed;
+  unsigned rounds;
+  sg_store_result_in_t res[1000];
+  sg_store_receipt_in_t rcpt[1000];
+  sg_store_webhook_result_t wh[1000];
+  char ids[1000][24];
+  size_t n;
+  bool done;
+} life_t;
+
+static void life_claim(life_t *l);
+
+static void life_finished_cb(sg_store_t *st, int status, void *data) {
+  (void)st;
+  life_t *l = data;
+  if (status != 0)
+    l->run.failed = status;
+  life_claim(l);
+}
+
+static void life_hooks_cb(sg_store_t *st, int status,
+                          const sg_store_webhook_t *w, size_t n, void *data) {
+  life_t *l = data;
+  if (status != 0 || n == 0) {
+    l->run.failed = status ? status : SG_ENOENT;
+    l->done = true;
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    l->wh[i] = (sg_store_webhook_result_t){.id = w[i].id, .done = true};
+  if (sg_store_webhook_finish(st, l->wh, n, life_finished_cb, l) != 0)
+    l->done = true;
+}
+
+static void life_rcpt_cb(sg_store_t *st, int status,
+                         const sg_store_item_res_t *items, size_t n,
+                         void *data) {
+  (void)items;
+  life_t *l = data;
+  if (status != 0 || n != l->n)
+    l->run.failed = status ? status : SG_ENOENT;
+  if (sg_store_webhook_claim(st, 1000, 0, life_hooks_cb, l) != 0)
+    l->done = true;
+}
+
+static void life_results_cb(sg_store_t *st, int status,
+                            const sg_store_item_res_t *items, size_t n,
+                            void *data) {
+  (void)items;
+  life_t *l = data;
+  if (status != 0 || n != l->n)
+    l->run.failed = status ? status : SG_ENOENT;
+  for (size_t i = 0; i < l->n; i++)
+    l->rcpt[i] = (sg_store_receipt_in_t){.connector = "smsc-a",
+                                         .smsc_id = l->ids[i],
+                                         .status = SG_MSG_DELIVERED};
+  if (sg_store_record_receipts(st, l->rcpt, l->n, life_rcpt_cb, l) != 0)
+    l->done = true;
+}
+
+static void life_claim_cb(sg_store_t *st, int status,
+                          const sg_store_claim_res_t *res, void *data) {
+  life_t *l = data;
+  if (status != 0 || res->n_parts == 0) {
+    l->run.failed = status;
+    l->done = true;
+    return;
+  }
+  l->n = res->n_parts;
+  for (size_t i = 0; i < l->n; i++) {
+    snprintf(l->ids[i], sizeof l->ids[i], "%llX",
+             (unsigned long long)res->parts[i].part_id + 0xABCDEF);
+    l->res[i] = (sg_store_result_in_t){.part_id = res->parts[i].part_id,
+                                       .attempt = res->parts[i].attempt,
+                                       .outcome = SG_STORE_SENT,
+                                       .smsc_id = l->ids[i]};
+  }
+  l->claimed += (unsigned)l->n;
+  l->rounds++;
+  if (sg_store_record_results(st, l->res, l->n, life_results_cb, l) != 0)
+    l->done = true;
+}
+
+static void life_claim(life_t *l) {
+  if (l->claimed >= l->run.total_reqs) {
+    l->done = true;
+    return;
+  }
+  unsigned max = l->run.window > 1000 ? 1000 : l->run.window;
+  if (sg_store_claim(l->run.st, "smsc-a", max, 0, life_claim_cb, l) != 0)
+    l->done = true;
+}
+
+static double cpu_s(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Submits n messages (one per request, `window` in flight), then takes them
+ * through claim .. webhook finish in batches of `window`. */
+static void life_run(const char *dir, bool normal, unsigned window,
+                     unsigned n) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/life-%s.db", dir, normal ? "normal" : "full");
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  sg_store_config_t cfg;
+  sg_store_config_init(&cfg, path);
+  cfg.sync_normal = normal;
+  char err[256];
+  static life_t l;
+  memset(&l, 0, sizeof l);
+  l.run = (run_t){.loop = &loop, .per_req = 1, .window = window,
+                  .total_reqs = n, .callback_url = "http://127.0.0.1:9/hook"};
+  if (sg_store_open(&loop, &cfg, &l.run.st, err, sizeof err) != 0) {
+    fprintf(stderr, "%s\n", err);
+    exit(1);
+  }
+  l.run.t_start = calloc(n, sizeof *l.run.t_start);
+  l.run.lat = calloc(n, sizeof *l.run.lat);
+  double c0 = cpu_s();
+  uint64_t t0 = uv_hrtime();
+  while (l.run.started < window && l.run.started < n)
+    submit_one(&l.run);
+  while (l.run.done < n)
+    uv_run(&loop, UV_RUN_ONCE);
+  life_claim(&l);
+  while (!l.done)
+    uv_run(&loop, UV_RUN_ONCE);
+  double secs = (double)(uv_hrtime() - t0) / 1e9, cpu = cpu_s() - c0;
+  if (l.run.failed || l.claimed != n) {
+    fprintf(stderr, "lifecycle: %u of %u through: %s\n", l.claimed, n,
+            sg_strerror(l.run.failed));
+    exit(1);
+  }
+  sg_store_stats_t s;
+  sg_store_get_stats(l.run.st, &s);
+  printf("%-7s %9u %10.0f %9llu %9.1f %9.1f\n", normal ? "NORMAL" : "FULL",
+         n, n / secs, (unsigned long long)s.commits, cpu * 1e6 / n,
+         (double)s.writer_cpu_us / n);
+  fflush(stdout);
+  int closed = 0;
+  sg_store_close(l.run.st, on_closed, &closed);
+  while (!closed)
+    uv_run(&loop, UV_RUN_ONCE);
+  uv_loop_close(&loop);
+  free(l.run.t_start);
+  free(l.run.lat);
+}
+
 static void remove_dir(const char *dir) {
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -175,17 +342,20 @@ static void remove_dir(const char *dir) {
 
 int main(int argc, char **argv) {
   unsigned n = 20000, window = 256;
-  bool keep = false;
+  bool keep = false, life_only = false;
   int opt;
-  while ((opt = getopt(argc, argv, "n:w:k")) != -1) {
+  while ((opt = getopt(argc, argv, "n:w:kl")) != -1) {
     if (opt == 'n')
       n = (unsigned)strtoul(optarg, NULL, 10);
     else if (opt == 'w')
       window = (unsigned)strtoul(optarg, NULL, 10);
     else if (opt == 'k')
       keep = true;
+    else if (opt == 'l')
+      life_only = true;
     else {
-      fprintf(stderr, "usage: bench_store [-n messages] [-w window] [-k]\n");
+      fprintf(stderr,
+              "usage: bench_store [-n messages] [-w window] [-k] [-l]\n");
       return 2;
     }
   }
@@ -203,7 +373,7 @@ int main(int argc, char **argv) {
   static const struct {
     unsigned per_req, window_div;
   } shapes[] = {{1, 1}, {10, 1}, {1, 0}};
-  for (int normal = 0; normal <= 1; normal++)
+  for (int normal = 0; normal <= 1 && !life_only; normal++)
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
       unsigned w = shapes[k].window_div ? window : 1;
       unsigned msgs = shapes[k].window_div ? n : (n / 50 > 100 ? n / 50 : 100);
@@ -219,6 +389,13 @@ int main(int argc, char **argv) {
     }
   printf("\ngroup: writes per commit, mean/largest. p50/p99/max: submit to "
          "durable callback. commit ms: mean time of BEGIN..COMMIT.\n");
+  printf("\nwhole life (submit, claim, sent, receipt, webhook claim and "
+         "finish), batches of %u:\n%-7s %9s %10s %9s %9s %9s\n",
+         window, "sync", "messages", "msg/s", "commits", "cpu us", "writer us");
+  for (int normal = 0; normal <= 1; normal++)
+    life_run(dir, normal, window, n);
+  printf("cpu us: CPU of the process per message; writer us: the writer "
+         "thread's inside its transactions, per message.\n");
   if (!keep)
     remove_dir(dir);
   return 0;

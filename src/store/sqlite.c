@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -417,6 +418,14 @@ static uint64_t now_us(void) {
   return uv_hrtime() / 1000u;
 }
 
+/* CPU time of the calling thread, in µs. */
+static uint64_t thread_cpu_us(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return 0;
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /* Waits for writes; returns the group to run, or NULL to stop. */
 static sg__store_req_t *writer_take(sq_t *sq, unsigned *n, bool *arm) {
   const sg_store_config_t *cfg = &sq->st->cfg;
@@ -486,7 +495,7 @@ static int run_requests(sq_t *sq, sg__store_req_t *group, int64_t now,
 
 static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   sg__sq_conn_t *c = &sq->writer;
-  uint64_t t0 = now_us();
+  uint64_t t0 = now_us(), cpu0 = thread_cpu_us();
   int64_t now = sg__store_now(sq->st);
   sq->fault.failing = arm;
   sq->fault.tripped = false;
@@ -503,7 +512,7 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
       r->status = SG_EIO;
   }
   sq->fault.failing = false;
-  uint64_t took = now_us() - t0;
+  uint64_t took = now_us() - t0, cpu = thread_cpu_us() - cpu0;
   uv_mutex_lock(&sq->lock);
   if (sq->fault.tripped && sq->fail_next > 0)
     sq->fail_next--;
@@ -518,6 +527,7 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
       sq->stats.max_group = n;
   }
   sq->stats.commit_us_total += took;
+  sq->stats.writer_cpu_us += cpu;
   sq->stats.reruns += reruns;
   uv_mutex_unlock(&sq->done_lock);
   post_done(sq, group, true, n);

@@ -222,6 +222,8 @@ typedef struct sg_store_stats {
   unsigned pending_reads;
   uint64_t reruns; /* SQLite: groups run again to undo a request that failed
                       after writing (see sg_store_submit's atomicity) */
+  uint64_t writer_cpu_us; /* SQLite: CPU time (user + system) the writer
+                             thread spent in BEGIN..COMMIT */
 } sg_store_stats_t;
 void sg_store_get_stats(sg_store_t *st, sg_store_stats_t *stats);
 

@@ -69,6 +69,7 @@ static void failed_request_changes_nothing(void **state) {
   assert_int_equal(s1.commits - s0.commits, 1);
   assert_int_equal(s1.reruns - s0.reruns, 1);
   assert_int_equal(s1.writes - s0.writes, 3);
+  assert_true(s1.writer_cpu_us > s0.writer_cpu_us); /* two runs of SQL */
 
   /* 1 + 2 + 2 messages, two parts each but the first; one event each. */
   assert_int_equal(q1(c, "SELECT count(*) FROM messages"), 5);
