@@ -189,11 +189,14 @@ before(async () => {
 
 after(async () => {
   for (const s of sessions) s.destroy();
+  let exit = null;
   if (gw.child && gw.child.exitCode === null) {
     gw.child.kill('SIGTERM');
-    await Promise.race([gw.child.exited, sleep(5000)]);
+    exit = await Promise.race([gw.child.exited, sleep(10000)]);
   }
   killAll();
+  // A clean stop: SIGTERM drains and exits 0 (a sanitizer report would not).
+  assert.deepEqual(exit, { code: 0, signal: null }, gw.child.stderrText);
   if (gw.dir) fs.rmSync(gw.dir, { recursive: true, force: true });
 });
 
