@@ -33,7 +33,19 @@ const ESME_RCANCELFAIL = 0x11;
 
 keepRawOctets();
 
-const gw = { dir: null, child: null, base: null, smppPort: 0 };
+const gw = { dir: null, child: null, base: null, smppPort: 0, tlsPort: 0 };
+
+// A throw-away self-signed certificate for the TLS listener, made with the
+// openssl command when there is one (else the TLS test is skipped).
+function makeCert(dir) {
+  const { spawnSync } = require('node:child_process');
+  const r = spawnSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+    '-nodes', '-keyout', path.join(dir, 'key.pem'),
+    '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost',
+  ], { stdio: 'ignore' });
+  return r.status === 0;
+}
 const sessions = new Set();
 
 function freePort() {
@@ -68,7 +80,9 @@ function writeConfig(httpPort, simPort) {
     'routes:',
     '  - {prefix: "+", connectors: [operator]}',
     `smpp_server: {listen: 127.0.0.1:${gw.smppPort}, bind_fail_delay: 100ms,`,
-    '              bind_fail_max: 100}',
+    '              bind_fail_max: 100' + (gw.tlsPort ?
+      `, tls_listen: 127.0.0.1:${gw.tlsPort}, cert: ${gw.dir}/cert.pem,` +
+      ` key: ${gw.dir}/key.pem}` : '}'),
     'log: {level: warn}',
     '',
   ].join('\n'));
@@ -171,6 +185,7 @@ before(async () => {
   const httpPort = await freePort();
   const simPort = await freePort();
   gw.smppPort = await freePort();
+  if (makeCert(gw.dir)) gw.tlsPort = await freePort();
   gw.base = `http://127.0.0.1:${httpPort}`;
   gw.child = start(SMSGATE, ['serve', '-c', writeConfig(httpPort, simPort)]);
   gw.child.stdin.end();
@@ -308,6 +323,31 @@ test('a bad destination is refused with ESME_RINVDSTADR', async () => {
   });
   assert.equal(r.command_status, ESME_RINVDSTADR);
   assert.equal(await countMessages('cust-key'), before);
+  await close(s);
+});
+
+test('the TLS listener takes binds and submits', async (t) => {
+  if (!gw.tlsPort) return t.skip('no openssl command to make a certificate');
+  const s = await new Promise((resolve, reject) => {
+    const x = smpp.connect({ url: `ssmpp://127.0.0.1:${gw.tlsPort}`,
+                             auto_enquire_link_period: 0,
+                             rejectUnauthorized: false });
+    x.on('error', reject);
+    x.on('secureConnect', () => resolve(x));
+    x.on('connect', () => resolve(x));
+    sessions.add(x);
+  });
+  const b = await call(s, 'bind_transmitter', { system_id: 'cust',
+                                                password: 'custpw' });
+  assert.equal(b.command_status, ESME_ROK);
+  const r = await call(s, 'submit_sm', {
+    source_addr_ton: 5, source_addr: 'Shop',
+    dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '79001234505',
+    short_message: gsmSeptets('over TLS'),
+  });
+  assert.equal(r.command_status, ESME_ROK);
+  const m = await api('cust-key', 'GET', `/v1/messages/${r.message_id}`);
+  assert.equal(m.json.text, 'over TLS');
   await close(s);
 });
 
