@@ -80,7 +80,7 @@ function writeConfig(httpPort, simPort) {
     'routes:',
     '  - {prefix: "+", connectors: [operator]}',
     `smpp_server: {listen: 127.0.0.1:${gw.smppPort}, bind_fail_delay: 100ms,`,
-    '              bind_fail_max: 100' + (gw.tlsPort ?
+    '              bind_fail_max: 8' + (gw.tlsPort ?
       `, tls_listen: 127.0.0.1:${gw.tlsPort}, cert: ${gw.dir}/cert.pem,` +
       ` key: ${gw.dir}/key.pem}` : '}'),
     'log: {level: warn}',
@@ -394,4 +394,21 @@ test('submits over the account tps get ESME_RTHROTTLED and store nothing',
   assert.equal(ok + thr.length, 20);
   assert.equal(await countMessages('slow-key'), ok);
   await close(s);
+});
+
+// Last, as it locks this address out: after bind_fail_max failures within
+// a minute every bind from it is refused at once, even with the right
+// password, without a password check.
+test('an address with too many failed binds is refused before any check',
+     async () => {
+  let wrong = 0;
+  for (;;) {
+    const st = await bindStatus('cust', 'nope');
+    if (st === ESME_RBINDFAIL) break;
+    assert.equal(st, ESME_RINVPASWD);
+    assert.ok(++wrong <= 8, 'locked out by bind_fail_max');
+  }
+  assert.equal(await bindStatus('cust', 'custpw'), ESME_RBINDFAIL);
+  assert.match(gw.child.stderrText,
+               /bind as 'cust' refused \(ESME_RBINDFAIL\): too many failed binds/);
 });
