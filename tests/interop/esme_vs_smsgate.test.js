@@ -314,6 +314,41 @@ test('receipts wait while the customer is not bound and come after it binds',
   await close(rx);
 });
 
+test('submit_multi and data_sm are taken, and their receipts come back',
+     async () => {
+  const s = await bound('transceiver', 'cust', 'custpw');
+  const m = await call(s, 'submit_multi', {
+    source_addr_ton: 5, source_addr: 'Shop',
+    dest_address: [
+      { dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '79001234506' },
+      { dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '12' },
+      { dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '79001234507' },
+    ],
+    registered_delivery: 1, short_message: gsmSeptets('to many'),
+  });
+  assert.equal(m.command_status, ESME_ROK);
+  assert.match(m.message_id, /^[0-9A-Z]{26}$/);
+  assert.equal(m.unsuccess_sme.length, 1, 'the bad number');
+  assert.equal(m.unsuccess_sme[0].destination_addr, '12');
+  assert.equal(m.unsuccess_sme[0].error_status_code, ESME_RINVDSTADR);
+  // The receipt of the first message comes from its own recipient.
+  assertReceipt(await waitReceipt(s, m.message_id), m.message_id,
+                '79001234506');
+  const d = await call(s, 'data_sm', {
+    source_addr_ton: 5, source_addr: 'Shop',
+    dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '79001234508',
+    registered_delivery: 1, data_coding: 8,
+    message_payload: ucs2('data_sm: длинный текст '.repeat(4)),
+  });
+  assert.equal(d.command_status, ESME_ROK);
+  assertReceipt(await waitReceipt(s, d.message_id), d.message_id,
+                '79001234508');
+  const g = await api('cust-key', 'GET', `/v1/messages/${d.message_id}`);
+  assert.equal(g.json.text, 'data_sm: длинный текст '.repeat(4));
+  assert.equal(g.json.parts, 2, 'a long message_payload is split');
+  await close(s);
+});
+
 test('a bad destination is refused with ESME_RINVDSTADR', async () => {
   const s = await bound('transmitter', 'cust', 'custpw');
   const before = await countMessages('cust-key');
