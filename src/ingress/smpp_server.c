@@ -145,19 +145,12 @@ static void conn_free(sg__smpps_conn_t *c) {
 static void delay_closed_cb(uv_handle_t *h) {
   sg__smpps_conn_t *c = h->data;
   c->delay_init = false;
-  sg__smpps_conn_unref(c);
+  sg__smpps_conn_unref(c); /* the timer's reference */
 }
 
 void sg__smpps_conn_unref(sg__smpps_conn_t *c) {
-  if (--c->refs > 0)
-    return;
-  if (c->delay_init) { /* the timer's close callback comes back here */
-    c->refs = 1;
-    if (!uv_is_closing((uv_handle_t *)&c->delay))
-      uv_close((uv_handle_t *)&c->delay, delay_closed_cb);
-    return;
-  }
-  conn_free(c);
+  if (--c->refs == 0)
+    conn_free(c);
 }
 
 static void link_closed_cb(sg_smpp_link_t *l, int reason, void *user) {
@@ -171,8 +164,8 @@ static void link_closed_cb(sg_smpp_link_t *l, int reason, void *user) {
 }
 
 static void on_closed(sg__smpps_conn_t *c) {
-  if (c->delay_init)
-    uv_timer_stop(&c->delay);
+  if (c->delay_init && !uv_is_closing((uv_handle_t *)&c->delay))
+    uv_close((uv_handle_t *)&c->delay, delay_closed_cb);
   sg__smpps_bind_gone(c);
 }
 

@@ -263,30 +263,41 @@ void sg__smpps_on_bind(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
   uint32_t types = 0;
   sg__smpps_acct_t *a;
   c->bind_cmd = ev->command_id;
-  if (s->stopping)
-    return refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id, "stopping");
+  if (s->stopping) {
+    refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id, "stopping");
+    return;
+  }
   if (c->peer_known &&
       sg__smpps_fail_over(s->fails, c->peer_key, s->sc->bind_fail_max,
                           (int64_t)uv_now(s->loop))) {
     s->st.binds_limited++;
-    return refuse(c, SG_SMPP_ESME_RBINDFAIL, true, b->system_id,
-                  "too many failed binds from this address");
+    refuse(c, SG_SMPP_ESME_RBINDFAIL, true, b->system_id,
+           "too many failed binds from this address");
+    return;
   }
-  if ((a = find_acct(s, b->system_id)) == NULL)
-    return refuse(c, SG_SMPP_ESME_RINVSYSID, true, b->system_id,
-                  "unknown system_id");
-  if (!cidr_allowed(c, a))
-    return refuse(c, SG_SMPP_ESME_RBINDFAIL, true, b->system_id,
-                  "source address not in allowed_cidrs");
+  if ((a = find_acct(s, b->system_id)) == NULL) {
+    refuse(c, SG_SMPP_ESME_RINVSYSID, true, b->system_id, "unknown system_id");
+    return;
+  }
+  if (!cidr_allowed(c, a)) {
+    refuse(c, SG_SMPP_ESME_RBINDFAIL, true, b->system_id,
+           "source address not in allowed_cidrs");
+    return;
+  }
   types = a->cfg->smpp.bind_types ? a->cfg->smpp.bind_types : 0xE;
-  if (!(types & (1u << ev->bind_type)))
-    return refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id,
-                  "bind type not allowed for the account");
-  if (a->binds >= max_binds(a))
-    return refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id,
-                  "max_binds reached");
-  if (a->hash_status != 0 || a->eng == NULL)
-    return refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id,
-                  "the account cannot bind");
+  if (!(types & (1u << ev->bind_type))) {
+    refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id,
+           "bind type not allowed for the account");
+    return;
+  }
+  if (a->binds >= max_binds(a)) {
+    refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id, "max_binds reached");
+    return;
+  }
+  if (a->hash_status != 0 || a->eng == NULL) {
+    refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id,
+           "the account cannot bind");
+    return;
+  }
   verify_queue(c, a, b->password);
 }

@@ -135,7 +135,10 @@ static int build(sg_smpp_server_t *s, const sg_store_smpp_out_t *o) {
   snprintf(b->destination_addr, sizeof b->destination_addr, "%s",
            g->source_addr ? g->source_addr : "");
   b->esm_class = 0x04; /* SMSC Delivery Receipt, section 5.2.12 */
-  sg_smpp_tlv_set_cstr(p, SG_SMPP_TLV_RECEIPTED_MESSAGE_ID, r.id);
+  /* The TLV points at its value until the PDU is encoded: keep it in the
+   * server, not on this stack. */
+  memcpy(s->receipt_id, r.id, sizeof s->receipt_id);
+  sg_smpp_tlv_set_cstr(p, SG_SMPP_TLV_RECEIPTED_MESSAGE_ID, s->receipt_id);
   sg_smpp_tlv_set_int(p, SG_SMPP_TLV_MESSAGE_STATE,
                       (uint32_t)sg__smpps_message_state(o->status), 1);
   return 0;

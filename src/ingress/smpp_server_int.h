@@ -195,6 +195,7 @@ struct sg_smpp_server {
   sg_smpp_server_stopped_cb stopped_cb;
   void *stopped_data;
   sg_smpp_pdu_t *pdu; /* scratch for deliver_sm */
+  char receipt_id[SG_RECEIPT_ID_MAX + 1]; /* its receipted_message_id */
   sg_smpp_server_stats_t st;
 };
 

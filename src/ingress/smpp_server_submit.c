@@ -236,7 +236,8 @@ static void on_submit_sm(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
   if (st != 0) {
     c->srv->st.submits_failed += st != SG_SMPP_ESME_RTHROTTLED;
     c->srv->st.throttled += st == SG_SMPP_ESME_RTHROTTLED;
-    return respond_status(c, ev->command_id, ev->sequence_number, st);
+    respond_status(c, ev->command_id, ev->sequence_number, st);
+    return;
   }
   const char *to[1] = {dst};
   sg_store_smpp_origin_t o = {b->registered_delivery, b->source_addr_ton,
@@ -269,7 +270,8 @@ static void on_data_sm(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
     st = SG_SMPP_ESME_RSYSERR;
   if (st != 0) {
     c->srv->st.throttled += st == SG_SMPP_ESME_RTHROTTLED;
-    return respond_status(c, ev->command_id, ev->sequence_number, st);
+    respond_status(c, ev->command_id, ev->sequence_number, st);
+    return;
   }
   const char *to[1] = {dst};
   sg_store_smpp_origin_t o = {b->registered_delivery, b->source_addr_ton,
@@ -301,7 +303,8 @@ static void on_submit_multi(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
     st = SG_SMPP_ESME_RSYSERR;
   if (st != 0) {
     c->srv->st.throttled += st == SG_SMPP_ESME_RTHROTTLED;
-    return respond_status(c, ev->command_id, ev->sequence_number, st);
+    respond_status(c, ev->command_id, ev->sequence_number, st);
+    return;
   }
   static char texts[SG_SMPP_MULTI_MAX][32];
   const char *to[SG_SMPP_MULTI_MAX];
@@ -380,9 +383,11 @@ static void query_or_cancel(sg__smpps_conn_t *c, const sg_smpp_event_t *ev,
                             const char *id) {
   sg_smpp_server_t *s = c->srv;
   q_ctx_t *x = strlen(id) == SG_ID_LEN ? sg_calloc(1, sizeof *x) : NULL;
-  if (x == NULL)
-    return respond_status(c, ev->command_id, ev->sequence_number,
-                          SG_SMPP_ESME_RINVMSGID);
+  if (x == NULL) {
+    respond_status(c, ev->command_id, ev->sequence_number,
+                   SG_SMPP_ESME_RINVMSGID);
+    return;
+  }
   x->conn = c;
   x->command_id = ev->command_id;
   x->seq = ev->sequence_number;
@@ -393,37 +398,45 @@ static void query_or_cancel(sg__smpps_conn_t *c, const sg_smpp_event_t *ev,
           : sg_engine_cancel(s->engine, id, c->acct->eng->id, cancel_cb, x);
   if (rc != 0) {
     sg_free(x);
-    return respond_status(c, ev->command_id, ev->sequence_number,
-                          rc == SG_EINVAL ? SG_SMPP_ESME_RINVMSGID
-                                          : SG_SMPP_ESME_RSYSERR);
+    respond_status(c, ev->command_id, ev->sequence_number,
+                   rc == SG_EINVAL ? SG_SMPP_ESME_RINVMSGID
+                                   : SG_SMPP_ESME_RSYSERR);
+    return;
   }
   c->refs++;
   c->pending_in++;
 }
 
 void sg__smpps_on_request(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
-  if (c->acct == NULL || c->acct->eng == NULL)
-    return respond_status(c, ev->command_id, ev->sequence_number,
-                          SG_SMPP_ESME_RINVBNDSTS);
-  switch (ev->command_id) {
+  uint32_t cmd = ev->command_id, seq = ev->sequence_number;
+  if (c->acct == NULL || c->acct->eng == NULL) {
+    respond_status(c, cmd, seq, SG_SMPP_ESME_RINVBNDSTS);
+    return;
+  }
+  switch (cmd) {
   case SG_SMPP_SUBMIT_SM:
     c->srv->st.submits++;
-    return on_submit_sm(c, ev);
+    on_submit_sm(c, ev);
+    break;
   case SG_SMPP_DATA_SM:
     c->srv->st.submits++;
-    return on_data_sm(c, ev);
+    on_data_sm(c, ev);
+    break;
   case SG_SMPP_SUBMIT_MULTI:
     c->srv->st.submits++;
-    return on_submit_multi(c, ev);
+    on_submit_multi(c, ev);
+    break;
   case SG_SMPP_QUERY_SM:
-    return query_or_cancel(c, ev, ev->pdu->body.query_sm.message_id);
+    query_or_cancel(c, ev, ev->pdu->body.query_sm.message_id);
+    break;
   case SG_SMPP_CANCEL_SM:
-    return query_or_cancel(c, ev, ev->pdu->body.cancel_sm.message_id);
+    query_or_cancel(c, ev, ev->pdu->body.cancel_sm.message_id);
+    break;
   case SG_SMPP_REPLACE_SM:
-    return respond_status(c, ev->command_id, ev->sequence_number,
-                          SG_SMPP_ESME_RREPLACEFAIL);
+    respond_status(c, cmd, seq, SG_SMPP_ESME_RREPLACEFAIL);
+    break;
   default:
-    return respond_status(c, ev->command_id, ev->sequence_number,
-                          SG_SMPP_ESME_RINVCMDID);
+    respond_status(c, cmd, seq, SG_SMPP_ESME_RINVCMDID);
+    break;
   }
 }

@@ -188,7 +188,9 @@
   X(SMPP_OUT_LEASE, "UPDATE smpp_out SET lease_until_ms = ?2, attempts = "     \
                     "attempts + 1 WHERE id = ?1")                              \
   X(SMPP_OUT_DONE, "DELETE FROM smpp_out WHERE id = ?1")                       \
-  X(SMPP_OUT_RELEASE, "UPDATE smpp_out SET lease_until_ms = NULL WHERE id = ?1")
+  X(SMPP_OUT_RELEASE, "UPDATE smpp_out SET lease_until_ms = NULL WHERE id = ?1") \
+  X(SMPP_OUT_RELEASE_ALL, "UPDATE smpp_out SET lease_until_ms = NULL WHERE "   \
+                          "lease_until_ms IS NOT NULL")
 
 typedef enum sg__sq_query {
 #define SG__SQ_ENUM(name, sql) SG__Q_##name,
@@ -297,6 +299,8 @@ typedef struct sg__sq_dlr_ev {
  * SG_EIO, SG_ENOMEM. Writer thread, inside the transaction. */
 int sg__sq_kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a,
                       const sg__sq_dlr_ev_t *ev, int64_t now);
+/* At open: every lease of the last run released (its sessions are gone). */
+int sg__sq_smpp_out_release_all(sg__sq_conn_t *c);
 
 /* Recovery at open: every 'sending' part and webhook back to the queue. */
 int sg__sq_recover(sg__sq_conn_t *c, int64_t now, uint64_t *parts,

@@ -153,3 +153,7 @@ int sg__sq_smpp_out_finish(sg__sq_conn_t *c, sg__store_req_t *r) {
   }
   return rc;
 }
+
+int sg__sq_smpp_out_release_all(sg__sq_conn_t *c) {
+  return step_rc(sg__sq_stmt(c, SG__Q_SMPP_OUT_RELEASE_ALL));
+}

@@ -542,6 +542,8 @@ int sg__sq_recover(sg__sq_conn_t *c, int64_t now, uint64_t *parts,
     before = nw;
     rc = rc == 0 ? requeue_webhooks(c, INT64_MAX, now, &nw) : rc;
   } while (rc == 0 && nw - before == PASS_MAX);
+  if (rc == 0) /* receipts leased to SMPP sessions of the last run */
+    rc = sg__sq_smpp_out_release_all(c);
   *parts = np;
   *webhooks = nw;
   return rc;

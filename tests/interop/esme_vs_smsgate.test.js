@@ -33,7 +33,19 @@ const ESME_RCANCELFAIL = 0x11;
 
 keepRawOctets();
 
-const gw = { dir: null, child: null, base: null, smppPort: 0 };
+const gw = { dir: null, child: null, base: null, smppPort: 0, tlsPort: 0 };
+
+// A throw-away self-signed certificate for the TLS listener, made with the
+// openssl command when there is one (else the TLS test is skipped).
+function makeCert(dir) {
+  const { spawnSync } = require('node:child_process');
+  const r = spawnSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+    '-nodes', '-keyout', path.join(dir, 'key.pem'),
+    '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost',
+  ], { stdio: 'ignore' });
+  return r.status === 0;
+}
 const sessions = new Set();
 
 function freePort() {
@@ -68,7 +80,9 @@ function writeConfig(httpPort, simPort) {
     'routes:',
     '  - {prefix: "+", connectors: [operator]}',
     `smpp_server: {listen: 127.0.0.1:${gw.smppPort}, bind_fail_delay: 100ms,`,
-    '              bind_fail_max: 100}',
+    '              bind_fail_max: 8' + (gw.tlsPort ?
+      `, tls_listen: 127.0.0.1:${gw.tlsPort}, cert: ${gw.dir}/cert.pem,` +
+      ` key: ${gw.dir}/key.pem}` : '}'),
     'log: {level: warn}',
     '',
   ].join('\n'));
@@ -171,6 +185,7 @@ before(async () => {
   const httpPort = await freePort();
   const simPort = await freePort();
   gw.smppPort = await freePort();
+  if (makeCert(gw.dir)) gw.tlsPort = await freePort();
   gw.base = `http://127.0.0.1:${httpPort}`;
   gw.child = start(SMSGATE, ['serve', '-c', writeConfig(httpPort, simPort)]);
   gw.child.stdin.end();
@@ -189,11 +204,14 @@ before(async () => {
 
 after(async () => {
   for (const s of sessions) s.destroy();
+  let exit = null;
   if (gw.child && gw.child.exitCode === null) {
     gw.child.kill('SIGTERM');
-    await Promise.race([gw.child.exited, sleep(5000)]);
+    exit = await Promise.race([gw.child.exited, sleep(10000)]);
   }
   killAll();
+  // A clean stop: SIGTERM drains and exits 0 (a sanitizer report would not).
+  assert.deepEqual(exit, { code: 0, signal: null }, gw.child.stderrText);
   if (gw.dir) fs.rmSync(gw.dir, { recursive: true, force: true });
 });
 
@@ -296,6 +314,41 @@ test('receipts wait while the customer is not bound and come after it binds',
   await close(rx);
 });
 
+test('submit_multi and data_sm are taken, and their receipts come back',
+     async () => {
+  const s = await bound('transceiver', 'cust', 'custpw');
+  const m = await call(s, 'submit_multi', {
+    source_addr_ton: 5, source_addr: 'Shop',
+    dest_address: [
+      { dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '79001234506' },
+      { dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '12' },
+      { dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '79001234507' },
+    ],
+    registered_delivery: 1, short_message: gsmSeptets('to many'),
+  });
+  assert.equal(m.command_status, ESME_ROK);
+  assert.match(m.message_id, /^[0-9A-Z]{26}$/);
+  assert.equal(m.unsuccess_sme.length, 1, 'the bad number');
+  assert.equal(m.unsuccess_sme[0].destination_addr, '12');
+  assert.equal(m.unsuccess_sme[0].error_status_code, ESME_RINVDSTADR);
+  // The receipt of the first message comes from its own recipient.
+  assertReceipt(await waitReceipt(s, m.message_id), m.message_id,
+                '79001234506');
+  const d = await call(s, 'data_sm', {
+    source_addr_ton: 5, source_addr: 'Shop',
+    dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '79001234508',
+    registered_delivery: 1, data_coding: 8,
+    message_payload: ucs2('data_sm: длинный текст '.repeat(4)),
+  });
+  assert.equal(d.command_status, ESME_ROK);
+  assertReceipt(await waitReceipt(s, d.message_id), d.message_id,
+                '79001234508');
+  const g = await api('cust-key', 'GET', `/v1/messages/${d.message_id}`);
+  assert.equal(g.json.text, 'data_sm: длинный текст '.repeat(4));
+  assert.equal(g.json.parts, 2, 'a long message_payload is split');
+  await close(s);
+});
+
 test('a bad destination is refused with ESME_RINVDSTADR', async () => {
   const s = await bound('transmitter', 'cust', 'custpw');
   const before = await countMessages('cust-key');
@@ -305,6 +358,31 @@ test('a bad destination is refused with ESME_RINVDSTADR', async () => {
   });
   assert.equal(r.command_status, ESME_RINVDSTADR);
   assert.equal(await countMessages('cust-key'), before);
+  await close(s);
+});
+
+test('the TLS listener takes binds and submits', async (t) => {
+  if (!gw.tlsPort) return t.skip('no openssl command to make a certificate');
+  const s = await new Promise((resolve, reject) => {
+    const x = smpp.connect({ url: `ssmpp://127.0.0.1:${gw.tlsPort}`,
+                             auto_enquire_link_period: 0,
+                             rejectUnauthorized: false });
+    x.on('error', reject);
+    x.on('secureConnect', () => resolve(x));
+    x.on('connect', () => resolve(x));
+    sessions.add(x);
+  });
+  const b = await call(s, 'bind_transmitter', { system_id: 'cust',
+                                                password: 'custpw' });
+  assert.equal(b.command_status, ESME_ROK);
+  const r = await call(s, 'submit_sm', {
+    source_addr_ton: 5, source_addr: 'Shop',
+    dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '79001234505',
+    short_message: gsmSeptets('over TLS'),
+  });
+  assert.equal(r.command_status, ESME_ROK);
+  const m = await api('cust-key', 'GET', `/v1/messages/${r.message_id}`);
+  assert.equal(m.json.text, 'over TLS');
   await close(s);
 });
 
@@ -351,4 +429,21 @@ test('submits over the account tps get ESME_RTHROTTLED and store nothing',
   assert.equal(ok + thr.length, 20);
   assert.equal(await countMessages('slow-key'), ok);
   await close(s);
+});
+
+// Last, as it locks this address out: after bind_fail_max failures within
+// a minute every bind from it is refused at once, even with the right
+// password, without a password check.
+test('an address with too many failed binds is refused before any check',
+     async () => {
+  let wrong = 0;
+  for (;;) {
+    const st = await bindStatus('cust', 'nope');
+    if (st === ESME_RBINDFAIL) break;
+    assert.equal(st, ESME_RINVPASWD);
+    assert.ok(++wrong <= 8, 'locked out by bind_fail_max');
+  }
+  assert.equal(await bindStatus('cust', 'custpw'), ESME_RBINDFAIL);
+  assert.match(gw.child.stderrText,
+               /bind as 'cust' refused \(ESME_RBINDFAIL\): too many failed binds/);
 });

@@ -474,10 +474,16 @@ static void smpp_receipt_queue(void **state) {
   /* Leased: a second claim sees nothing until the lease runs out. */
   so_claim_wait(c, 0, &g);
   assert_int_equal(g.n, 0);
-  atomic_store(&fake_now, T0 + 7000);
+  /* A restart releases it: the sessions that held it are gone. */
+  close_store(c);
+  open_store(c);
   so_claim_wait(c, 0, &g);
   assert_int_equal(g.n, 1);
   assert_int_equal(g.attempts[0], 2);
+  atomic_store(&fake_now, T0 + 7000);
+  so_claim_wait(c, 0, &g);
+  assert_int_equal(g.n, 1);
+  assert_int_equal(g.attempts[0], 3);
   /* Not taken by the customer: back at once. Taken: gone. */
   sg_store_smpp_out_result_t res = {row, false};
   got_t dg = {0};
