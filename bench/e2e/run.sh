@@ -21,6 +21,7 @@
 # usage: bench/e2e/run.sh [path/to/smsgate]     (default: ./build/smsgate)
 # env:   N=5000 C=50 WINDOW=64 DLR_DELAY_MS=0 SYNC=full|normal WAIT_S=120
 #        LOADER=path/to/bench_e2e|node SINK=c|node RSS_EVERY=0
+#        WEBHOOK_THREAD=true|false (webhooks.thread)
 set -u
 BIN=${1:-./build/smsgate}
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
@@ -33,6 +34,7 @@ DLR_DELAY_MS=${DLR_DELAY_MS:-0}
 SYNC=${SYNC:-full}
 WAIT_S=${WAIT_S:-120}
 SINK=${SINK:-c}
+WEBHOOK_THREAD=${WEBHOOK_THREAD:-true}
 RSS_EVERY=${RSS_EVERY:-0}
 SECRET=bench-secret
 KEY=bench-key
@@ -78,6 +80,14 @@ cpu_ms() { # pid: user+system CPU time so far, in ms (0 if gone)
     "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
+threads_cpu() { # pid: one "tid name cpu_ms" line per thread
+  local t
+  for t in /proc/$1/task/*; do
+    awk -v t="$(getconf CLK_TCK)" -v id="${t##*/}" -v name="$(cat "$t/comm" 2>/dev/null)" \
+      '{ sub(/^.*\) /, ""); print id, name, int(($12 + $13) * 1000 / t) }' "$t/stat" 2>/dev/null
+  done
+}
+
 wait_for() { # seconds, command...: polls until the command succeeds
   local secs=$1 i
   shift
@@ -115,7 +125,7 @@ connectors:
      window: $WINDOW}
 routes:
   - {prefix: "+", connectors: [sim]}
-webhooks: {allow_private_networks: true, concurrency: 256}
+webhooks: {allow_private_networks: true, concurrency: 256, thread: $WEBHOOK_THREAD}
 log: {level: warn}
 EOF
 wait_for 10 grep -q "listening on" "$T/receiver.log" || die "receiver did not start"
@@ -134,6 +144,7 @@ if [ "$RSS_EVERY" -gt 0 ] 2>/dev/null; then
     done >"$T/rss.txt" ) &
   PIDS+=($!)
 fi
+threads_cpu "$GW" >"$T/threads0"
 c_gw=$(cpu_ms "$GW") c_sim=$(cpu_ms "$SIM_PID") c_rx=$(cpu_ms "$RX_PID") t_start=$(date +%s%N)
 ( if [ -x "$LOADER" ]; then
     "$LOADER" 127.0.0.1 "$HTTP" "$KEY" "$N" "$C" "$T/load.json"
@@ -163,10 +174,16 @@ c_load=$(awk 'NR == 2 { n = split($0, f, /[ms]+/); s = 0
   for (i = 1; i <= n; i++) if (f[i] != "") s += (i % 2 ? f[i] * 60 : f[i]); print int(s * 1000) }' \
   "$T/load.times")
 d_gw=$(($(cpu_ms "$GW") - c_gw))
+threads_cpu "$GW" >"$T/threads1"
 echo "cpu (ms) over $(((t_end - t_start) / 1000000)) ms wall:" \
   "smsgate $d_gw ($((d_gw * 1000 / (accepted > 0 ? accepted : 1))) us/message)," \
   "sim $(($(cpu_ms "$SIM_PID") - c_sim))," \
   "webhook receiver ($SINK) $(($(cpu_ms "$RX_PID") - c_rx)), load client $c_load"
+# Per thread: the loop is the thread whose id is the process id.
+awk -v gw="$GW" -v n="$accepted" 'NR == FNR { c0[$1] = $3; next }
+  { d = $3 - c0[$1]; if (d < 10) next
+    printf "%s%s %d ms (%d us/message)", sep, ($1 == gw ? "loop" : $2 "/" $1), d, d * 1000 / (n ? n : 1)
+    sep = ", " } END { print "" }' "$T/threads0" "$T/threads1" | sed 's/^/smsgate threads: /'
 get "http://127.0.0.1:$HTTP/metrics" 2>/dev/null | grep -E '^smsgate_store_(commits_total|writes_total|commit_seconds_total|max_group) ' |
   awk '{ printf "%s%s %s", sep, substr($1, 15), $2; sep = ", " } END { print "" }' | sed 's/^/store: /' 
 recv=$(get "http://127.0.0.1:$HOOK/count")

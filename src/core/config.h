@@ -276,6 +276,7 @@ typedef struct sg_config_webhooks {
   uint32_t retry_max_ms;       /* delay cap; default 10 min */
   uint32_t max_age_ms;         /* give up after; default 24 h */
   uint32_t concurrency;        /* requests in flight; default 64 */
+  bool thread; /* libcurl on a thread of its own; default true */
 } sg_config_webhooks_t;
 
 /* smsgate's own SMPP server, where ESMEs bind with an account's smpp

@@ -246,6 +246,7 @@ static const sg__cfg_field_t webhooks_fields[] = {
     F("retry_max", DURATION, 0, W, retry_max_ms, 100, HOUR(24)),
     F("max_age", DURATION, 0, W, max_age_ms, SEC(1), 30u * HOUR(24)),
     F("concurrency", UINT, 0, W, concurrency, 1, 10000),
+    F("thread", BOOL, 0, W, thread, 0, 0),
 };
 #undef W
 static const sg__cfg_section_t webhooks_section =
@@ -370,6 +371,7 @@ void sg__cfg_init_route(void *obj) {
 void sg__cfg_init_webhooks(void *obj) {
   sg_config_webhooks_t *w = obj;
   w->allow_private_networks = false;
+  w->thread = true;
   w->timeout_ms = SEC(10);
   w->connect_timeout_ms = SEC(5);
   w->retry_min_ms = SEC(1);

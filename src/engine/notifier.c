@@ -295,6 +295,7 @@ int sg__notifier_new(sg_engine_t *e) {
   wc.connect_timeout_ms = w->connect_timeout_ms;
   wc.max_inflight = w->concurrency;
   wc.allow_private = w->allow_private_networks;
+  wc.own_thread = w->thread;
   int rc = sg_webhook_new(e->loop, &wc, &n->wh);
   if (rc != 0) {
     sg_free(n);

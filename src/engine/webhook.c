@@ -39,6 +39,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/netaddr.h"
+#include "engine/webhook_thread.h"
 
 #define DEFAULT_TIMEOUT_MS 10000u
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000u
@@ -97,6 +98,7 @@ typedef struct sock {
 } sock_t;
 
 struct sg_webhook {
+  sg__webhook_thread_t *mt; /* own_thread: every call goes there */
   uv_loop_t *loop;
   CURLM *multi;
   uv_timer_t timer;
@@ -709,9 +711,7 @@ static void start_queued(sg_webhook_t *wh) {
 
 /* Only http and https URLs that libcurl can parse. The last URL that
  * passed is remembered, as callback URLs repeat. */
-static int check_url(sg_webhook_t *wh, const char *url) {
-  if (wh->good_url != NULL && strcmp(wh->good_url, url) == 0)
-    return 0;
+int sg__webhook_url_check(const char *url) {
   CURLU *u = curl_url();
   char *scheme = NULL;
   int rc = SG_EINVAL;
@@ -723,6 +723,13 @@ static int check_url(sg_webhook_t *wh, const char *url) {
     rc = 0;
   curl_free(scheme);
   curl_url_cleanup(u);
+  return rc;
+}
+
+static int check_url(sg_webhook_t *wh, const char *url) {
+  if (wh->good_url != NULL && strcmp(wh->good_url, url) == 0)
+    return 0;
+  int rc = sg__webhook_url_check(url);
   if (rc == 0) {
     char *copy = sg_strdup(url);
     if (copy != NULL) { /* else: checked again next time */
@@ -827,6 +834,8 @@ int sg_webhook_post(sg_webhook_t *wh, const sg_webhook_req_t *req,
   if (wh == NULL || req == NULL || cb == NULL || req->url == NULL ||
       (req->body == NULL && req->len > 0) || wh->closing)
     return SG_EINVAL;
+  if (wh->mt != NULL)
+    return sg__webhook_thread_post(wh->mt, req, cb, data);
   if ((err = check_url(wh, req->url)) < 0)
     return err;
   if (wh->running.n >= wh->max_inflight && wh->queue.n >= wh->max_queue)
@@ -848,10 +857,26 @@ int sg_webhook_post(sg_webhook_t *wh, const sg_webhook_req_t *req,
 
 /* ---- lifetime ------------------------------------------------------------ */
 
+static int new_threaded(uv_loop_t *loop, const sg_webhook_cfg_t *cfg,
+                        sg_webhook_t **out) {
+  sg_webhook_t *wh = sg_calloc(1, sizeof *wh);
+  if (wh == NULL)
+    return SG_ENOMEM;
+  int rc = sg__webhook_thread_new(loop, cfg, &wh->mt);
+  if (rc != 0) {
+    sg_free(wh);
+    return rc;
+  }
+  *out = wh;
+  return 0;
+}
+
 int sg_webhook_new(uv_loop_t *loop, const sg_webhook_cfg_t *cfg,
                    sg_webhook_t **out) {
   if (loop == NULL || cfg == NULL || out == NULL)
     return SG_EINVAL;
+  if (cfg->own_thread)
+    return new_threaded(loop, cfg, out);
   if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
     return SG_EIO;
   sg_webhook_t *wh = sg_calloc(1, sizeof *wh);
@@ -891,6 +916,10 @@ int sg_webhook_new(uv_loop_t *loop, const sg_webhook_cfg_t *cfg,
 }
 
 void sg_webhook_stats(const sg_webhook_t *wh, sg_webhook_stats_t *out) {
+  if (wh->mt != NULL) {
+    sg__webhook_thread_stats(wh->mt, out);
+    return;
+  }
   *out = wh->stats;
 }
 
@@ -903,6 +932,11 @@ static void timer_close_cb(uv_handle_t *h) {
 void sg_webhook_free(sg_webhook_t *wh) {
   if (wh == NULL || wh->closing)
     return;
+  if (wh->mt != NULL) {
+    sg__webhook_thread_free(wh->mt);
+    sg_free(wh);
+    return;
+  }
   wh->closing = true;
   /* Stop watching before libcurl closes any descriptor, so that no
    * uv_poll_t outlives its descriptor. */

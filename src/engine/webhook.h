@@ -93,6 +93,7 @@ typedef struct sg_webhook_cfg {
   unsigned max_queue;          /* posts waiting for a slot; 0: 1024 */
   bool allow_private;          /* allow loopback, private, link-local ... */
   const char *user_agent;      /* NULL: "smsgate/<version>" */
+  bool own_thread; /* run libcurl on a thread of its own (see below) */
 } sg_webhook_cfg_t;
 
 typedef struct sg_webhook_req {
@@ -115,7 +116,14 @@ typedef struct sg_webhook_stats {
 } sg_webhook_stats_t;
 
 /* Creates a client on `loop`. Returns 0 with *out set, SG_EINVAL,
- * SG_ENOMEM, or SG_EIO when libcurl or libsodium cannot be initialised. */
+ * SG_ENOMEM, or SG_EIO when libcurl or libsodium cannot be initialised.
+ *
+ * With cfg->own_thread, libcurl runs on a worker thread with a loop of its
+ * own and `loop` only copies posts there and takes verdicts back (one
+ * wake-up per batch); callbacks still fire on `loop`, and every contract
+ * below holds, except that a post the worker cannot start (out of memory)
+ * gets a RETRY verdict instead of an error from sg_webhook_post, and the
+ * stats count verdicts as they reach `loop`. */
 int sg_webhook_new(uv_loop_t *loop, const sg_webhook_cfg_t *cfg,
                    sg_webhook_t **out);
 

@@ -149,6 +149,7 @@ static void default_parses(void **state) {
 
   assert_false(cfg->webhooks.allow_private_networks);
   assert_int_equal(cfg->webhooks.max_age_ms, 24u * 3600u * 1000u);
+  assert_true(cfg->webhooks.thread);
   assert_int_equal(cfg->log.level, SG_CONFIG_LOG_INFO);
   assert_int_equal(cfg->log.format, SG_CONFIG_LOG_TEXT);
 
@@ -280,6 +281,7 @@ static const char full_yaml[] =
     "  retry_max: 1h\n"
     "  max_age: 2d\n"
     "  concurrency: 16\n"
+    "  thread: false\n"
     "smpp_server:\n"
     "  enabled: true\n"
     "  listen: 0.0.0.0:2775\n"
@@ -428,6 +430,7 @@ static void full_example(void **state) {
   assert_int_equal(w->retry_max_ms, 3600000);
   assert_int_equal(w->max_age_ms, 2u * 86400000u);
   assert_int_equal(w->concurrency, 16);
+  assert_false(w->thread);
 
   const sg_config_smpp_server_t *ss = &cfg->smpp_server;
   assert_true(ss->enabled);

@@ -234,6 +234,9 @@ static void guard_cb(uv_timer_t *t) {
 
 /* The receiver's idle timeout for the next fixture_new (0: its default). */
 static unsigned g_idle_timeout_s;
+/* Whether fixture_new makes the client with own_thread (set per test by
+ * threaded_setup). */
+static bool g_own_thread;
 
 static fixture_t *fixture_new(bool allow_private, unsigned timeout_ms,
                               unsigned max_inflight, unsigned max_queue) {
@@ -264,7 +267,8 @@ static fixture_t *fixture_new(bool allow_private, unsigned timeout_ms,
   sg_webhook_cfg_t wcfg = {.allow_private = allow_private,
                            .timeout_ms = timeout_ms,
                            .max_inflight = max_inflight,
-                           .max_queue = max_queue};
+                           .max_queue = max_queue,
+                           .own_thread = g_own_thread};
   assert_int_equal(sg_webhook_new(&f->loop, &wcfg, &f->wh), 0);
   return f;
 }
@@ -713,6 +717,20 @@ static void allocation_failures(void **state) {
   assert_true(delivered > 0);
 }
 
+static int threaded_setup(void **state) {
+  g_own_thread = true;
+  return 0;
+}
+
+static int threaded_teardown(void **state) {
+  g_own_thread = false;
+  return 0;
+}
+
+/* The same verdicts with libcurl on its own thread. */
+#define THREADED(t) cmocka_unit_test_setup_teardown(t, threaded_setup, \
+                                                    threaded_teardown)
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sign_rfc4231),
@@ -732,6 +750,19 @@ int main(void) {
       cmocka_unit_test(idle_connection_closed_by_receiver),
       cmocka_unit_test(shutdown_with_posts_pending),
       cmocka_unit_test(allocation_failures),
+      THREADED(delivered_and_signed),
+      THREADED(server_error_is_retryable),
+      THREADED(client_error_is_permanent),
+      THREADED(expired_after_max_age),
+      THREADED(redirect_not_followed),
+      THREADED(timeout_is_retryable),
+      THREADED(connection_refused_is_retryable),
+      THREADED(loopback_refused_unless_allowed),
+      THREADED(bad_urls_rejected),
+      THREADED(bounded_queue_and_concurrency),
+      THREADED(connection_reused),
+      THREADED(pooled_jobs_carry_their_own_post),
+      THREADED(shutdown_with_posts_pending),
   };
   if (getenv("SG_TEST_FILTER") != NULL)
     cmocka_set_test_filter(getenv("SG_TEST_FILTER"));

@@ -1,0 +1,45 @@
+/* webhook_thread.h - the webhook client on its own thread (internal to
+ * engine/webhook.c, which hands every call of an sg_webhook_t made with
+ * own_thread to these functions).
+ *
+ * The caller's loop only copies each post into a queue and wakes the worker;
+ * a worker thread runs an ordinary sg_webhook_t (libcurl multi) on a loop of
+ * its own and hands the verdicts back through a second queue, whose
+ * callbacks fire on the caller's loop. So the caller's loop pays for a copy
+ * and a wake-up per batch instead of libcurl's work per POST.
+ */
+#ifndef SG_ENGINE_WEBHOOK_THREAD_H
+#define SG_ENGINE_WEBHOOK_THREAD_H
+
+#include "engine/webhook.h"
+
+typedef struct sg__webhook_thread sg__webhook_thread_t;
+
+/* Starts the worker thread with a client made from cfg (own_thread
+ * ignored). Returns 0 with *out set, or SG_ENOMEM / SG_EIO. */
+int sg__webhook_thread_new(uv_loop_t *loop, const sg_webhook_cfg_t *cfg,
+                           sg__webhook_thread_t **out);
+
+/* As sg_webhook_post, from the caller's loop thread. A URL that libcurl
+ * cannot parse or is not http/https, and a header with CR or LF, are
+ * refused here (SG_EINVAL); SG_EBUSY when max_inflight + max_queue posts
+ * await their verdict. Any later failure comes back as a verdict. */
+int sg__webhook_thread_post(sg__webhook_thread_t *t,
+                            const sg_webhook_req_t *req, sg_webhook_done_cb cb,
+                            void *data);
+
+/* 0 when url parses (libcurl's URL API) and is http or https, SG_EINVAL
+ * otherwise, SG_ENOMEM. Thread-safe; in webhook.c. */
+int sg__webhook_url_check(const char *url);
+
+/* Counted on the caller's side: inflight is min(awaiting a verdict,
+ * max_inflight), the rest queued. */
+void sg__webhook_thread_stats(sg__webhook_thread_t *t, sg_webhook_stats_t *out);
+
+/* Stops and joins the worker; every post without a verdict gets one now
+ * (SG_WEBHOOK_R_SHUTDOWN unless its answer had come), on this thread,
+ * before this returns. The rest is released once the loop has run the
+ * close callback of the wake-up handle. */
+void sg__webhook_thread_free(sg__webhook_thread_t *t);
+
+#endif
