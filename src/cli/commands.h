@@ -15,5 +15,6 @@ int sg_cmd_segments(int argc, char **argv);
 int sg_cmd_sim(int argc, char **argv);
 int sg_cmd_send(int argc, char **argv);
 int sg_cmd_status(int argc, char **argv);
+int sg_cmd_hash_password(int argc, char **argv);
 
 #endif

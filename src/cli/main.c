@@ -19,6 +19,8 @@ static const sg_cli_command_t commands[] = {
      sg_cmd_send},
     {"status", "show a message of a running gateway (status, parts, events)",
      sg_cmd_status},
+    {"hash-password", "print the argon2id hash of a password read from stdin",
+     sg_cmd_hash_password},
     {"version", "print the version", cmd_version},
     {"help", "list the subcommands, or show one's help", cmd_help},
 };
