@@ -83,8 +83,8 @@ typedef struct reading {
   sg_kannel_req_t p;
   sg_kannel_arg_t args[SG_KANNEL_ARGS_MAX];
   size_t n_args;
-  char *form;      /* decoded form body, or NULL */
-  char *query;     /* decoded query string, or NULL */
+  char *form;  /* decoded form body, or NULL */
+  char *query; /* decoded query string, or NULL */
   char *to_buf;
   char charset[32]; /* of an X-Kannel POST's Content-Type */
   const char *to[TO_MAX];
@@ -188,9 +188,11 @@ static void proceed(reading_t *r, const sg_engine_account_t *acct, int rc) {
     return;
   }
   if (n_to == 0) {
-    answer(req, 400,
-           n == 0 ? "Empty receiver number not allowed, rejected"
-                  : "Number(s) has/have been denied by white- and/or black-lists.");
+    answer(
+        req, 400,
+        n == 0
+            ? "Empty receiver number not allowed, rejected"
+            : "Number(s) has/have been denied by white- and/or black-lists.");
     return;
   }
   sg_submit_req_t s;
@@ -260,8 +262,9 @@ static bool query_args(sg_http_req_t *req, reading_t *r) {
   int n = sg_kannel_form_parse((const uint8_t *)q, len, r->query, r->args,
                                SG_KANNEL_ARGS_MAX);
   if (n < 0) {
-    answer(req, 400, n == SG_ERANGE ? "Too many arguments, rejected"
-                                    : "Malformed query, rejected");
+    answer(req, 400,
+           n == SG_ERANGE ? "Too many arguments, rejected"
+                          : "Malformed query, rejected");
     return false;
   }
   r->n_args = (size_t)n;
@@ -331,13 +334,20 @@ static const struct {
   const char *header;
   const char *arg;
 } x_kannel[] = {
-    {"X-Kannel-Username", "username"}, {"X-Kannel-Password", "password"},
-    {"X-Kannel-To", "to"},             {"X-Kannel-From", "from"},
-    {"X-Kannel-Coding", "coding"},     {"X-Kannel-MClass", "mclass"},
-    {"X-Kannel-Validity", "validity"}, {"X-Kannel-Deferred", "deferred"},
-    {"X-Kannel-DLR-Mask", "dlr-mask"}, {"X-Kannel-DLR-URL", "dlr-url"},
-    {"X-Kannel-SMSC", "smsc"},         {"X-Kannel-Account", "account"},
-    {"X-Kannel-Priority", "priority"}, {"X-Kannel-UDH", "udh"},
+    {"X-Kannel-Username", "username"},
+    {"X-Kannel-Password", "password"},
+    {"X-Kannel-To", "to"},
+    {"X-Kannel-From", "from"},
+    {"X-Kannel-Coding", "coding"},
+    {"X-Kannel-MClass", "mclass"},
+    {"X-Kannel-Validity", "validity"},
+    {"X-Kannel-Deferred", "deferred"},
+    {"X-Kannel-DLR-Mask", "dlr-mask"},
+    {"X-Kannel-DLR-URL", "dlr-url"},
+    {"X-Kannel-SMSC", "smsc"},
+    {"X-Kannel-Account", "account"},
+    {"X-Kannel-Priority", "priority"},
+    {"X-Kannel-UDH", "udh"},
 };
 
 /* The charset parameter of Content-Type into buf, or NULL. */
@@ -366,9 +376,8 @@ static void header_post(sg_http_req_t *req, sg_kannel_t *k, reading_t *r,
   for (size_t i = 0; i < sizeof x_kannel / sizeof x_kannel[0]; i++) {
     const char *v = sg_http_req_header(req, x_kannel[i].header);
     if (v != NULL)
-      r->args[r->n_args++] =
-          (sg_kannel_arg_t){.name = x_kannel[i].arg, .value = v,
-                            .len = strlen(v)};
+      r->args[r->n_args++] = (sg_kannel_arg_t){
+          .name = x_kannel[i].arg, .value = v, .len = strlen(v)};
   }
   size_t len = 0;
   const uint8_t *body = sg_http_req_body(req, &len);
@@ -426,7 +435,9 @@ int sg_kannel_register(uv_loop_t *loop, sg_http_server_t *srv,
   return 0;
 }
 
-static void free_when_idle(void *data) { sg_free(data); }
+static void free_when_idle(void *data) {
+  sg_free(data);
+}
 
 void sg_kannel_free(sg_kannel_t *k) {
   if (k != NULL && sg__kannel_auth_close(&k->auth, free_when_idle, k))

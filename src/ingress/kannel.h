@@ -106,8 +106,7 @@ int sg_kannel_form_parse(const uint8_t *body, size_t len, char *buf,
 /* Splits `to` at spaces (and tabs, CR, LF) into at most max pointers into
  * buf (a copy of `to`, at least strlen(to) + 1 octets). Returns the count
  * (0 for only spaces) or SG_ERANGE for more than max numbers. */
-int sg_kannel_split_to(const char *to, char *buf, const char **out,
-                       size_t max);
+int sg_kannel_split_to(const char *to, char *buf, const char **out, size_t max);
 
 /* ---- the HTTP side (kannel.c) ----------------------------------------- */
 

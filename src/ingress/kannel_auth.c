@@ -101,8 +101,8 @@ int sg__kannel_auth(sg__kannel_auth_t *a, sg_engine_t *e, const char *name,
                     const char *pw, const sg_engine_account_t **out,
                     sg__kannel_auth_cb cb, void *ud) {
   const sg_engine_account_t *acct = sg_engine_account_by_name(e, name);
-  const char *conf = acct != NULL && acct->cfg != NULL ? acct->cfg->password
-                                                       : NULL;
+  const char *conf =
+      acct != NULL && acct->cfg != NULL ? acct->cfg->password : NULL;
   size_t len = strlen(pw);
   if (conf == NULL || strncmp(conf, ARGON2_PREFIX, strlen(ARGON2_PREFIX)) != 0)
     return sg_engine_auth_password(e, name, pw, len, out);
