@@ -17,5 +17,6 @@ int sg_cmd_send(int argc, char **argv);
 int sg_cmd_status(int argc, char **argv);
 int sg_cmd_config(int argc, char **argv);
 int sg_cmd_inbound(int argc, char **argv);
+int sg_cmd_hash_password(int argc, char **argv);
 
 #endif

@@ -23,6 +23,8 @@ static const sg_cli_command_t commands[] = {
      sg_cmd_config},
     {"inbound", "list or follow (--follow) the messages a gateway received",
      sg_cmd_inbound},
+    {"hash-password", "print the argon2id hash of a password read from stdin",
+     sg_cmd_hash_password},
     {"version", "print the version", cmd_version},
     {"help", "list the subcommands, or show one's help", cmd_help},
 };

@@ -228,7 +228,7 @@ static int start_http(serve_t *s) {
           sg_strerror(rc));
     return -1;
   }
-  rc = sg_kannel_register(s->http, s->engine, &s->kannel);
+  rc = sg_kannel_register(&s->loop, s->http, s->engine, &s->kannel);
   if (rc != 0) {
     logf_(s, SG_CONFIG_LOG_ERROR, "http: cannot add /cgi-bin/sendsms: %s",
           sg_strerror(rc));

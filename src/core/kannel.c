@@ -16,7 +16,8 @@
 
 #include "core/error.h"
 
-/* ---- URL encoding ---------------------------------------------------------- */
+/* ---- URL encoding ----------------------------------------------------------
+ */
 
 static bool url_safe(uint8_t c) {
   return isalnum(c) || (c != 0 && strchr("-_.!~*'()", c) != NULL);
@@ -80,7 +81,8 @@ int sg_kannel_url_encode(const uint8_t *in, size_t len, char *out, size_t cap) {
   return sink_end(&s);
 }
 
-/* ---- the words of the answer ------------------------------------------------ */
+/* ---- the words of the answer ------------------------------------------------
+ */
 
 /* The i-th (0-based) whitespace-separated word of t, or false. */
 static bool word_at(const char *t, size_t i, const char **w, size_t *wl) {
@@ -113,25 +115,26 @@ static void put_words(sink_t *s, const char *t, size_t from) {
   }
 }
 
-/* ---- the table ------------------------------------------------------------- */
+/* ---- the table -------------------------------------------------------------
+ */
 
 typedef enum kind {
-  K_STR,       /* a string field, URL-encoded */
-  K_NUM,       /* an int field, in decimal */
-  K_PLUS00,    /* a number; a leading "00" becomes %2B */
-  K_WORDS,     /* %a: every word of the answer */
-  K_WORD0,     /* %k: its first word */
-  K_WORD_NEXT, /* %s: the next unused word */
-  K_WORD_TILDE,/* %S: the same, '*' written as '~', not encoded */
-  K_WORDS_REST,/* %r: the words not used yet */
-  K_HEX,       /* %e: the answer in hex */
-  K_TIME,      /* %t: YYYY-MM-DD+HH:MM:SS (UTC) */
-  K_UNIX,      /* %T: Unix seconds */
-  K_CHARSET,   /* %C */
-  K_DCS,       /* %O */
-  K_EMPTY,     /* known to Kannel, no value in smsgate */
-  K_META,      /* %#group#param#: meta-data, none */
-  K_PERCENT    /* %% */
+  K_STR,        /* a string field, URL-encoded */
+  K_NUM,        /* an int field, in decimal */
+  K_PLUS00,     /* a number; a leading "00" becomes %2B */
+  K_WORDS,      /* %a: every word of the answer */
+  K_WORD0,      /* %k: its first word */
+  K_WORD_NEXT,  /* %s: the next unused word */
+  K_WORD_TILDE, /* %S: the same, '*' written as '~', not encoded */
+  K_WORDS_REST, /* %r: the words not used yet */
+  K_HEX,        /* %e: the answer in hex */
+  K_TIME,       /* %t: YYYY-MM-DD+HH:MM:SS (UTC) */
+  K_UNIX,       /* %T: Unix seconds */
+  K_CHARSET,    /* %C */
+  K_DCS,        /* %O */
+  K_EMPTY,      /* known to Kannel, no value in smsgate */
+  K_META,       /* %#group#param#: meta-data, none */
+  K_PERCENT     /* %% */
 } kind_t;
 
 typedef struct code {
@@ -143,24 +146,24 @@ typedef struct code {
 #define V(f) offsetof(sg_kannel_dlr_vars_t, f)
 
 static const code_t codes[] = {
-    {'a', K_WORDS, 0},          {'A', K_STR, V(answer)},
-    {'b', K_STR, V(answer)},    {'B', K_EMPTY, 0},
-    {'c', K_NUM, V(coding)},    {'C', K_CHARSET, 0},
-    {'d', K_NUM, V(type)},      {'D', K_EMPTY, 0},
-    {'e', K_HEX, 0},            {'f', K_EMPTY, 0},
-    {'F', K_STR, V(smsc_id)},   {'i', K_STR, V(smsc)},
-    {'I', K_STR, V(msg_id)},    {'k', K_WORD0, 0},
-    {'m', K_NUM, V(mclass)},    {'M', K_EMPTY, 0},
-    {'n', K_STR, V(service)},   {'o', K_STR, V(account)},
-    {'O', K_DCS, 0},            {'p', K_STR, V(to)},
-    {'P', K_STR, V(from)},      {'q', K_PLUS00, V(to)},
-    {'Q', K_PLUS00, V(from)},   {'r', K_WORDS_REST, 0},
-    {'R', K_STR, V(dlr_url)},   {'s', K_WORD_NEXT, 0},
-    {'S', K_WORD_TILDE, 0},     {'t', K_TIME, 0},
-    {'T', K_UNIX, 0},           {'u', K_EMPTY, 0},
-    {'U', K_EMPTY, 0},          {'v', K_EMPTY, 0},
-    {'V', K_EMPTY, 0},          {'x', K_EMPTY, 0},
-    {'y', K_NUM, V(priority)},  {'#', K_META, 0},
+    {'a', K_WORDS, 0},         {'A', K_STR, V(answer)},
+    {'b', K_STR, V(answer)},   {'B', K_EMPTY, 0},
+    {'c', K_NUM, V(coding)},   {'C', K_CHARSET, 0},
+    {'d', K_NUM, V(type)},     {'D', K_EMPTY, 0},
+    {'e', K_HEX, 0},           {'f', K_EMPTY, 0},
+    {'F', K_STR, V(smsc_id)},  {'i', K_STR, V(smsc)},
+    {'I', K_STR, V(msg_id)},   {'k', K_WORD0, 0},
+    {'m', K_NUM, V(mclass)},   {'M', K_EMPTY, 0},
+    {'n', K_STR, V(service)},  {'o', K_STR, V(account)},
+    {'O', K_DCS, 0},           {'p', K_STR, V(to)},
+    {'P', K_STR, V(from)},     {'q', K_PLUS00, V(to)},
+    {'Q', K_PLUS00, V(from)},  {'r', K_WORDS_REST, 0},
+    {'R', K_STR, V(dlr_url)},  {'s', K_WORD_NEXT, 0},
+    {'S', K_WORD_TILDE, 0},    {'t', K_TIME, 0},
+    {'T', K_UNIX, 0},          {'u', K_EMPTY, 0},
+    {'U', K_EMPTY, 0},         {'v', K_EMPTY, 0},
+    {'V', K_EMPTY, 0},         {'x', K_EMPTY, 0},
+    {'y', K_NUM, V(priority)}, {'#', K_META, 0},
     {'%', K_PERCENT, 0},
 };
 
@@ -179,7 +182,8 @@ static int int_field(const sg_kannel_dlr_vars_t *v, size_t off) {
   return *(const int *)((const char *)v + off);
 }
 
-/* ---- expansion --------------------------------------------------------------- */
+/* ---- expansion
+ * --------------------------------------------------------------- */
 
 typedef struct expand {
   sink_t s;
@@ -199,9 +203,8 @@ static void put_time(sink_t *s, int64_t t) {
   struct tm tm;
   char buf[64];
   gmtime_r(&tt, &tm);
-  snprintf(buf, sizeof buf, "%04d-%02d-%02d+%02d:%02d:%02d",
-           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-           tm.tm_min, tm.tm_sec);
+  snprintf(buf, sizeof buf, "%04d-%02d-%02d+%02d:%02d:%02d", tm.tm_year + 1900,
+           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   put_str(s, buf);
 }
 
@@ -221,8 +224,8 @@ static void put_dcs(sink_t *s, const sg_kannel_dlr_vars_t *v) {
   static const int plain[3] = {0x00, 0x04, 0x08};
   static const int with_class[3] = {0xF0, 0xF4, 0x18};
   int c = v->coding >= 0 && v->coding <= 2 ? v->coding : 0;
-  int dcs = v->mclass >= 0 && v->mclass <= 3 ? with_class[c] | v->mclass
-                                              : plain[c];
+  int dcs =
+      v->mclass >= 0 && v->mclass <= 3 ? with_class[c] | v->mclass : plain[c];
   char buf[8];
   snprintf(buf, sizeof buf, "%02d", dcs);
   put_str(s, buf);
@@ -260,25 +263,66 @@ static void put_code(expand_t *x, const code_t *k) {
   const sg_kannel_dlr_vars_t *v = x->v;
   static const char *const charsets[3] = {"UTF-8", "8-BIT", "UTF-16BE"};
   switch (k->kind) {
-  case K_STR: put_enc_str(&x->s, str_field(v, k->off)); break;
-  case K_NUM: put_num(&x->s, int_field(v, k->off)); break;
-  case K_PLUS00: put_plus00(&x->s, str_field(v, k->off)); break;
-  case K_WORDS: put_words(&x->s, v->answer, 0); break;
-  case K_WORD0: put_word(x, 0, false); break;
-  case K_WORD_NEXT: put_word(x, x->nextarg, true); break;
-  case K_WORD_TILDE: put_tilde_word(x); break;
-  case K_WORDS_REST: put_words(&x->s, v->answer, x->nextarg); break;
-  case K_HEX: put_hex(&x->s, v->answer); break;
-  case K_TIME: put_time(&x->s, v->time_s); break;
-  case K_UNIX: put_num(&x->s, v->time_s); break;
+  case K_STR:
+    put_enc_str(&x->s, str_field(v, k->off));
+    break;
+  case K_NUM:
+    put_num(&x->s, int_field(v, k->off));
+    break;
+  case K_PLUS00:
+    put_plus00(&x->s, str_field(v, k->off));
+    break;
+  case K_WORDS:
+    put_words(&x->s, v->answer, 0);
+    break;
+  case K_WORD0:
+    put_word(x, 0, false);
+    break;
+  case K_WORD_NEXT:
+    put_word(x, x->nextarg, true);
+    break;
+  case K_WORD_TILDE:
+    put_tilde_word(x);
+    break;
+  case K_WORDS_REST:
+    put_words(&x->s, v->answer, x->nextarg);
+    break;
+  case K_HEX:
+    put_hex(&x->s, v->answer);
+    break;
+  case K_TIME:
+    put_time(&x->s, v->time_s);
+    break;
+  case K_UNIX:
+    put_num(&x->s, v->time_s);
+    break;
   case K_CHARSET:
     put_str(&x->s, charsets[v->coding >= 0 && v->coding <= 2 ? v->coding : 0]);
     break;
-  case K_DCS: put_dcs(&x->s, v); break;
-  case K_PERCENT: put(&x->s, '%'); break;
+  case K_DCS:
+    put_dcs(&x->s, v);
+    break;
+  case K_PERCENT:
+    put(&x->s, '%');
+    break;
   case K_EMPTY:
-  case K_META: break;
+  case K_META:
+    break;
   }
+}
+
+void sg_kannel_mo_vars(const sg_kannel_mo_t *mo, sg_kannel_dlr_vars_t *out) {
+  memset(out, 0, sizeof *out);
+  out->type = -1;
+  out->mclass = -1;
+  out->answer = mo->text;
+  out->to = mo->from; /* %p: the MO's sender, as Kannel's sms.sender */
+  out->from = mo->to; /* %P: its receiver */
+  out->smsc = mo->smsc;
+  out->msg_id = mo->id;
+  out->service = mo->service;
+  out->time_s = mo->time_s;
+  out->coding = mo->coding;
 }
 
 /* "%#group#param#" from t[i] (the '#'): the index after it, or i + 1 when
@@ -293,13 +337,11 @@ static size_t skip_meta(const char *t, size_t len, size_t i) {
 }
 
 int sg_kannel_dlr_expand(const char *tmpl, size_t len,
-                         const sg_kannel_dlr_vars_t *v, char *out,
-                         size_t cap) {
+                         const sg_kannel_dlr_vars_t *v, char *out, size_t cap) {
   if (tmpl == NULL || v == NULL || out == NULL)
     return SG_EINVAL;
-  expand_t x = {.s = {.p = out, .cap = cap, .full = cap == 0},
-                .v = v,
-                .nextarg = 1};
+  expand_t x = {
+      .s = {.p = out, .cap = cap, .full = cap == 0}, .v = v, .nextarg = 1};
   size_t i = 0;
   while (i < len) {
     if (tmpl[i] != '%' || i + 1 == len) {

@@ -48,12 +48,33 @@ typedef struct sg_kannel_dlr_vars {
   int priority;        /* %y */
 } sg_kannel_dlr_vars_t;
 
+/* An incoming message (MO) as Kannel's sms-service URLs see it: the same
+ * escape codes, with the message text where a report has its answer (%a
+ * %k %s %S %r %b %A %e), the phone that sent it in %p/%q, the number it was
+ * sent to in %P/%Q. For an inbound rule that calls a URL the Kannel way
+ * and sends its body back as the reply. Strings may be NULL. */
+typedef struct sg_kannel_mo {
+  const char *text;    /* UTF-8 */
+  const char *from;    /* the phone */
+  const char *to;      /* our number or short code */
+  const char *smsc;    /* the connector it came in on */
+  const char *id;      /* the inbound message id */
+  const char *service; /* the account it was routed to */
+  int64_t time_s;      /* when it was received, Unix seconds */
+  int coding;          /* 0 7-bit, 1 8-bit, 2 UCS-2 */
+} sg_kannel_mo_t;
+
+/* Fills *out for sg_kannel_dlr_expand from an MO (%d is -1: an MO has no
+ * report type; %m -1). Pure. */
+void sg_kannel_mo_vars(const sg_kannel_mo_t *mo, sg_kannel_dlr_vars_t *out);
+
 /* URL-encodes in[0..len) as Kannel's octstr_url_encode into
  * out[0..cap) and a NUL. Returns the length written (without the NUL),
  * or SG_ENOSPC when it does not fit (out is then unspecified). */
 int sg_kannel_url_encode(const uint8_t *in, size_t len, char *out, size_t cap);
 
-/* Expands the escape codes of tmpl[0..len) with v into out[0..cap) and a
+/* Expands the escape codes of tmpl[0..len) (a dlr-url, or with
+ * sg_kannel_mo_vars an sms-service URL) with v into out[0..cap) and a
  * NUL. Returns the length written (without the NUL), SG_ENOSPC when it
  * does not fit, SG_EINVAL for NULL arguments. */
 int sg_kannel_dlr_expand(const char *tmpl, size_t len,

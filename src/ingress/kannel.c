@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/kannel.h"
 #include "ingress/kannel.h"
+#include "ingress/kannel_int.h"
 
 #define TEXT_MAX 65536 /* octets of text after conversion to UTF-8 */
 #define TO_MAX 1000    /* recipients of one request */
@@ -24,6 +25,7 @@
 struct sg_kannel {
   sg_http_server_t *srv;
   sg_engine_t *engine;
+  sg__kannel_auth_t auth; /* argon2id passwords */
 };
 
 /* Kannel's default sendsms-chars: what a number may be written with. */
@@ -72,23 +74,32 @@ static void submit_done(sg_engine_t *e, const sg_submit_res_t *res, void *ud) {
 
 /* ---- building the submit ------------------------------------------------- */
 
-/* One request being read: the pieces the submit points into. */
+/* One request being read: the pieces the submit points into. Lives on the
+ * heap while its password is checked off the loop. */
 typedef struct reading {
+  sg_kannel_t *k;
+  sg_http_req_t *req;
+  bool post_headers;
+  sg_kannel_req_t p;
   sg_kannel_arg_t args[SG_KANNEL_ARGS_MAX];
   size_t n_args;
-  char *form;      /* decoded form body, or NULL */
-  char *query;     /* decoded query string, or NULL */
+  char *form;  /* decoded form body, or NULL */
+  char *query; /* decoded query string, or NULL */
   char *to_buf;
+  char charset[32]; /* of an X-Kannel POST's Content-Type */
   const char *to[TO_MAX];
   uint8_t *text;
   size_t text_len;
 } reading_t;
 
 static void reading_free(reading_t *r) {
+  if (r == NULL)
+    return;
   sg_free(r->form);
   sg_free(r->query);
   sg_free(r->to_buf);
   sg_free(r->text);
+  sg_free(r);
 }
 
 /* Keeps the recipients written with Kannel's number characters; the
@@ -142,18 +153,13 @@ static void fill_submit(const sg_kannel_req_t *p, const sg_engine_account_t *a,
                            SG_KANNEL_DLR_BUFFERED)) != 0;
 }
 
-/* Reads, checks and submits once the arguments are known; answers the
- * request itself on every error. */
-static void handle(sg_kannel_t *k, sg_http_req_t *req, reading_t *r,
-                   bool post_headers) {
-  sg_kannel_req_t p;
+/* Checks and submits a request whose user is known (rc 0) or not; answers
+ * the request itself on every error. */
+static void proceed(reading_t *r, const sg_engine_account_t *acct, int rc) {
+  sg_kannel_t *k = r->k;
+  sg_http_req_t *req = r->req;
+  const sg_kannel_req_t p = r->p;
   sg_kannel_answer_t err;
-  sg_kannel_req_read(r->args, r->n_args, &p);
-  const sg_engine_account_t *acct = NULL;
-  int rc = p.username != NULL && p.password != NULL
-               ? sg_engine_auth_password(k->engine, p.username, p.password,
-                                         strlen(p.password), &acct)
-               : SG_ENOENT;
   if (rc == SG_ENOENT || rc == SG_EINVAL) {
     answer(req, 403, "Authorization failed for sendsms");
     return;
@@ -162,7 +168,7 @@ static void handle(sg_kannel_t *k, sg_http_req_t *req, reading_t *r,
     answer(req, 503, "Temporal failure, try again later.");
     return;
   }
-  if (sg_kannel_req_check(&p, post_headers, &err) != 0) {
+  if (sg_kannel_req_check(&p, r->post_headers, &err) != 0) {
     answer(req, err.http, err.text);
     return;
   }
@@ -182,9 +188,11 @@ static void handle(sg_kannel_t *k, sg_http_req_t *req, reading_t *r,
     return;
   }
   if (n_to == 0) {
-    answer(req, 400,
-           n == 0 ? "Empty receiver number not allowed, rejected"
-                  : "Number(s) has/have been denied by white- and/or black-lists.");
+    answer(
+        req, 400,
+        n == 0
+            ? "Empty receiver number not allowed, rejected"
+            : "Number(s) has/have been denied by white- and/or black-lists.");
     return;
   }
   sg_submit_req_t s;
@@ -210,6 +218,34 @@ static void handle(sg_kannel_t *k, sg_http_req_t *req, reading_t *r,
     answer(req, 503, "Temporal failure, try again later.");
 }
 
+/* An argon2id check came back. */
+static void auth_done(const sg_engine_account_t *acct, int status, void *ud) {
+  reading_t *r = ud;
+  if (status == SG_ECLOSED)
+    answer(r->req, 503, "Temporal failure, try again later.");
+  else
+    proceed(r, acct, status);
+  reading_free(r);
+}
+
+/* Reads the arguments and checks the user; takes r. */
+static void handle(sg_kannel_t *k, sg_http_req_t *req, reading_t *r,
+                   bool post_headers) {
+  r->k = k;
+  r->req = req;
+  r->post_headers = post_headers;
+  sg_kannel_req_read(r->args, r->n_args, &r->p);
+  const sg_engine_account_t *acct = NULL;
+  int rc = r->p.username != NULL && r->p.password != NULL
+               ? sg__kannel_auth(&k->auth, k->engine, r->p.username,
+                                 r->p.password, &acct, auth_done, r)
+               : SG_ENOENT;
+  if (rc == 1)
+    return; /* auth_done takes it from here */
+  proceed(r, acct, rc);
+  reading_free(r);
+}
+
 /* ---- GET and the form POST ----------------------------------------------- */
 
 /* The query string's arguments, decoded here rather than by the server so
@@ -226,20 +262,30 @@ static bool query_args(sg_http_req_t *req, reading_t *r) {
   int n = sg_kannel_form_parse((const uint8_t *)q, len, r->query, r->args,
                                SG_KANNEL_ARGS_MAX);
   if (n < 0) {
-    answer(req, 400, n == SG_ERANGE ? "Too many arguments, rejected"
-                                    : "Malformed query, rejected");
+    answer(req, 400,
+           n == SG_ERANGE ? "Too many arguments, rejected"
+                          : "Malformed query, rejected");
     return false;
   }
   r->n_args = (size_t)n;
   return true;
 }
 
+static reading_t *reading_new(sg_http_req_t *req) {
+  reading_t *r = sg_calloc(1, sizeof *r);
+  if (r == NULL)
+    answer(req, 503, "Temporal failure, try again later.");
+  return r;
+}
+
 static void get_cb(sg_http_req_t *req, void *data) {
-  reading_t r;
-  memset(&r, 0, sizeof r);
-  if (query_args(req, &r))
-    handle(data, req, &r, false);
-  reading_free(&r);
+  reading_t *r = reading_new(req);
+  if (r == NULL)
+    return;
+  if (query_args(req, r))
+    handle(data, req, r, false);
+  else
+    reading_free(r);
 }
 
 /* The media type of Content-Type, without parameters, compared
@@ -250,14 +296,18 @@ static bool type_is(const char *ct, const char *type) {
          (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* Takes r. */
 static void form_post(sg_http_req_t *req, sg_kannel_t *k, reading_t *r) {
   size_t len = 0;
   const uint8_t *body = sg_http_req_body(req, &len);
-  if (!query_args(req, r))
+  if (!query_args(req, r)) {
+    reading_free(r);
     return;
+  }
   r->form = sg_malloc(2 * len + 2);
   if (r->form == NULL) {
     answer(req, 503, "Temporal failure, try again later.");
+    reading_free(r);
     return;
   }
   int n = sg_kannel_form_parse(body, len, r->form, r->args + r->n_args,
@@ -266,6 +316,7 @@ static void form_post(sg_http_req_t *req, sg_kannel_t *k, reading_t *r) {
     answer(req, 400,
            n == SG_ERANGE ? "Too many arguments, rejected"
                           : "Malformed form body, rejected");
+    reading_free(r);
     return;
   }
   /* The body's arguments come first: Kannel reads the body of a form. */
@@ -283,13 +334,20 @@ static const struct {
   const char *header;
   const char *arg;
 } x_kannel[] = {
-    {"X-Kannel-Username", "username"}, {"X-Kannel-Password", "password"},
-    {"X-Kannel-To", "to"},             {"X-Kannel-From", "from"},
-    {"X-Kannel-Coding", "coding"},     {"X-Kannel-MClass", "mclass"},
-    {"X-Kannel-Validity", "validity"}, {"X-Kannel-Deferred", "deferred"},
-    {"X-Kannel-DLR-Mask", "dlr-mask"}, {"X-Kannel-DLR-URL", "dlr-url"},
-    {"X-Kannel-SMSC", "smsc"},         {"X-Kannel-Account", "account"},
-    {"X-Kannel-Priority", "priority"}, {"X-Kannel-UDH", "udh"},
+    {"X-Kannel-Username", "username"},
+    {"X-Kannel-Password", "password"},
+    {"X-Kannel-To", "to"},
+    {"X-Kannel-From", "from"},
+    {"X-Kannel-Coding", "coding"},
+    {"X-Kannel-MClass", "mclass"},
+    {"X-Kannel-Validity", "validity"},
+    {"X-Kannel-Deferred", "deferred"},
+    {"X-Kannel-DLR-Mask", "dlr-mask"},
+    {"X-Kannel-DLR-URL", "dlr-url"},
+    {"X-Kannel-SMSC", "smsc"},
+    {"X-Kannel-Account", "account"},
+    {"X-Kannel-Priority", "priority"},
+    {"X-Kannel-UDH", "udh"},
 };
 
 /* The charset parameter of Content-Type into buf, or NULL. */
@@ -310,23 +368,23 @@ static const char *ct_charset(const char *ct, char *buf, size_t cap) {
   return buf;
 }
 
+/* Takes r. */
 static void header_post(sg_http_req_t *req, sg_kannel_t *k, reading_t *r,
                         bool octets) {
   static char coding_8bit[] = "1", coding_7bit[] = "0";
-  char charset[32];
+  char *charset = r->charset;
   for (size_t i = 0; i < sizeof x_kannel / sizeof x_kannel[0]; i++) {
     const char *v = sg_http_req_header(req, x_kannel[i].header);
     if (v != NULL)
-      r->args[r->n_args++] =
-          (sg_kannel_arg_t){.name = x_kannel[i].arg, .value = v,
-                            .len = strlen(v)};
+      r->args[r->n_args++] = (sg_kannel_arg_t){
+          .name = x_kannel[i].arg, .value = v, .len = strlen(v)};
   }
   size_t len = 0;
   const uint8_t *body = sg_http_req_body(req, &len);
   r->args[r->n_args++] = (sg_kannel_arg_t){
       .name = "text", .value = (const char *)body, .len = len};
-  const char *cs =
-      ct_charset(sg_http_req_header(req, "Content-Type"), charset, sizeof charset);
+  const char *cs = ct_charset(sg_http_req_header(req, "Content-Type"), charset,
+                              sizeof r->charset);
   if (cs != NULL)
     r->args[r->n_args++] =
         (sg_kannel_arg_t){.name = "charset", .value = cs, .len = strlen(cs)};
@@ -338,30 +396,34 @@ static void header_post(sg_http_req_t *req, sg_kannel_t *k, reading_t *r,
 
 static void post_cb(sg_http_req_t *req, void *data) {
   const char *ct = sg_http_req_header(req, "Content-Type");
-  reading_t r;
-  memset(&r, 0, sizeof r);
-  if (ct == NULL || type_is(ct, "application/x-www-form-urlencoded"))
-    form_post(req, data, &r);
-  else if (type_is(ct, "text/plain"))
-    header_post(req, data, &r, false);
-  else if (type_is(ct, "application/octet-stream"))
-    header_post(req, data, &r, true);
-  else
+  bool form = ct == NULL || type_is(ct, "application/x-www-form-urlencoded");
+  bool plain = !form && type_is(ct, "text/plain");
+  bool octets = !form && !plain && type_is(ct, "application/octet-stream");
+  if (!form && !plain && !octets) {
     answer(req, 400, "Invalid content-type");
-  reading_free(&r);
+    return;
+  }
+  reading_t *r = reading_new(req);
+  if (r == NULL)
+    return;
+  if (form)
+    form_post(req, data, r);
+  else
+    header_post(req, data, r, octets);
 }
 
 /* ---- registration -------------------------------------------------------- */
 
-int sg_kannel_register(sg_http_server_t *srv, sg_engine_t *engine,
-                       sg_kannel_t **out) {
-  if (srv == NULL || engine == NULL || out == NULL)
+int sg_kannel_register(uv_loop_t *loop, sg_http_server_t *srv,
+                       sg_engine_t *engine, sg_kannel_t **out) {
+  if (loop == NULL || srv == NULL || engine == NULL || out == NULL)
     return SG_EINVAL;
   sg_kannel_t *k = sg_calloc(1, sizeof *k);
   if (k == NULL)
     return SG_ENOMEM;
   k->srv = srv;
   k->engine = engine;
+  sg__kannel_auth_init(&k->auth, loop);
   int rc = sg_http_server_route_raw(srv, "GET", "/cgi-bin/sendsms", get_cb, k);
   if (rc == 0)
     rc = sg_http_server_route_raw(srv, "POST", "/cgi-bin/sendsms", post_cb, k);
@@ -373,4 +435,11 @@ int sg_kannel_register(sg_http_server_t *srv, sg_engine_t *engine,
   return 0;
 }
 
-void sg_kannel_free(sg_kannel_t *k) { sg_free(k); }
+static void free_when_idle(void *data) {
+  sg_free(data);
+}
+
+void sg_kannel_free(sg_kannel_t *k) {
+  if (k != NULL && sg__kannel_auth_close(&k->auth, free_when_idle, k))
+    sg_free(k);
+}

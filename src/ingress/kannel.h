@@ -106,21 +106,25 @@ int sg_kannel_form_parse(const uint8_t *body, size_t len, char *buf,
 /* Splits `to` at spaces (and tabs, CR, LF) into at most max pointers into
  * buf (a copy of `to`, at least strlen(to) + 1 octets). Returns the count
  * (0 for only spaces) or SG_ERANGE for more than max numbers. */
-int sg_kannel_split_to(const char *to, char *buf, const char **out,
-                       size_t max);
+int sg_kannel_split_to(const char *to, char *buf, const char **out, size_t max);
 
 /* ---- the HTTP side (kannel.c) ----------------------------------------- */
 
 typedef struct sg_kannel sg_kannel_t;
 
 /* Adds GET and POST /cgi-bin/sendsms to `srv`, served by `engine` (both
- * borrowed, as in sg_rest_register). Returns 0 and sets *out, SG_EINVAL,
- * SG_ENOMEM, or the error of sg_http_server_route. */
-int sg_kannel_register(sg_http_server_t *srv, sg_engine_t *engine,
-                       sg_kannel_t **out);
+ * borrowed, as in sg_rest_register) on `loop`, whose thread pool checks
+ * argon2id passwords (an account `password` written as "$argon2id$...",
+ * from `smsgate hash-password`; a password that passed is remembered, so
+ * only the first request with it waits). Returns 0 and sets *out,
+ * SG_EINVAL, SG_ENOMEM, or the error of sg_http_server_route. */
+int sg_kannel_register(uv_loop_t *loop, sg_http_server_t *srv,
+                       sg_engine_t *engine, sg_kannel_t **out);
 
 /* Frees the handle, after sg_http_server_free and after the engine's stop
- * completed (no request callback still due). NULL is a no-op. */
+ * completed (no request callback still due); a password check still
+ * running on the pool keeps it until it ends (its request is answered 503).
+ * NULL is a no-op. */
 void sg_kannel_free(sg_kannel_t *k);
 
 #endif

@@ -91,12 +91,17 @@ void sg_kannel_req_read(const sg_kannel_arg_t *args, size_t n,
     char *base = (char *)out;
     /* An alias counts only when the main name (the entry before it with
      * the same offset) was not given. */
-    if (a == NULL || (f > 0 && fields[f - 1].off == fields[f].off && set[f - 1]))
+    if (a == NULL ||
+        (f > 0 && fields[f - 1].off == fields[f].off && set[f - 1]))
       continue;
     set[f] = true;
     switch (fields[f].kind) {
-    case F_STR: *(const char **)(base + fields[f].off) = a->value; break;
-    case F_INT: *(int *)(base + fields[f].off) = read_int(a->value); break;
+    case F_STR:
+      *(const char **)(base + fields[f].off) = a->value;
+      break;
+    case F_INT:
+      *(int *)(base + fields[f].off) = read_int(a->value);
+      break;
     case F_BYTES:
       *(const char **)(base + fields[f].off) = a->value;
       *(size_t *)(base + fields[f].len_off) = a->len;
@@ -114,7 +119,8 @@ static int fail(sg_kannel_answer_t *err, const char *text) {
 }
 
 static bool url_ok(const char *u) {
-  return strncasecmp(u, "http://", 7) == 0 || strncasecmp(u, "https://", 8) == 0;
+  return strncasecmp(u, "http://", 7) == 0 ||
+         strncasecmp(u, "https://", 8) == 0;
 }
 
 int sg_kannel_req_check(const sg_kannel_req_t *r, bool post_headers,
@@ -172,8 +178,8 @@ static cs_t charset_of(const char *name, int coding) {
   return CS_OTHER;
 }
 
-static int latin1_to_utf8(const uint8_t *in, size_t n, uint8_t *out,
-                          size_t cap, size_t *len) {
+static int latin1_to_utf8(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
+                          size_t *len) {
   size_t o = 0;
   for (size_t i = 0; i < n; i++) {
     size_t need = in[i] < 0x80 ? 1 : 2;
@@ -191,8 +197,8 @@ static int latin1_to_utf8(const uint8_t *in, size_t n, uint8_t *out,
 }
 
 /* UTF-16BE to UTF-8 one code point at a time (no buffer of code points). */
-static int utf16_to_utf8(const uint8_t *in, size_t n, uint8_t *out,
-                         size_t cap, size_t *len) {
+static int utf16_to_utf8(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
+                         size_t *len) {
   size_t o = 0, off = 0;
   while (off < n) {
     size_t unit = n - off >= 4 ? 4 : n - off;
@@ -230,9 +236,12 @@ int sg_kannel_text_utf8(const sg_kannel_req_t *r, uint8_t *out, size_t cap,
     memcpy(out, t, n);
     *len = n;
     return 0;
-  case CS_LATIN1: return latin1_to_utf8(t, n, out, cap, len);
-  case CS_UTF16BE: return utf16_to_utf8(t, n, out, cap, len);
-  case CS_OTHER: break;
+  case CS_LATIN1:
+    return latin1_to_utf8(t, n, out, cap, len);
+  case CS_UTF16BE:
+    return utf16_to_utf8(t, n, out, cap, len);
+  case CS_OTHER:
+    break;
   }
   return SG_ENOTSUP;
 }

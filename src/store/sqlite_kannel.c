@@ -23,14 +23,18 @@
 static int report_type(sg_msg_status_t before, sg_msg_status_t after) {
   bool was_sent = before == SG_MSG_SENT || before == SG_MSG_DELIVERED;
   switch (after) {
-  case SG_MSG_SENT: return SG_KANNEL_DLR_SMSC_OK;
-  case SG_MSG_DELIVERED: return SG_KANNEL_DLR_DELIVERED;
+  case SG_MSG_SENT:
+    return SG_KANNEL_DLR_SMSC_OK;
+  case SG_MSG_DELIVERED:
+    return SG_KANNEL_DLR_DELIVERED;
   case SG_MSG_UNDELIVERABLE:
-  case SG_MSG_EXPIRED: return SG_KANNEL_DLR_FAILED;
+  case SG_MSG_EXPIRED:
+    return SG_KANNEL_DLR_FAILED;
   case SG_MSG_REJECTED:
   case SG_MSG_FAILED:
     return was_sent ? SG_KANNEL_DLR_FAILED : SG_KANNEL_DLR_SMSC_FAIL;
-  default: return 0;
+  default:
+    return 0;
   }
 }
 
@@ -112,8 +116,7 @@ int sg__sq_kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a,
   char *url = sg__arena_alloc(a, URL_MAX);
   if (!ok || url == NULL)
     return SG_ENOMEM;
-  rc = sg_kannel_dlr_expand(ev->dlr_url, strlen(ev->dlr_url), &v, url,
-                            URL_MAX);
+  rc = sg_kannel_dlr_expand(ev->dlr_url, strlen(ev->dlr_url), &v, url, URL_MAX);
   if (rc == SG_ENOSPC)
     url[URL_MAX - 1] = '\0'; /* cut off; the receiver still hears of it */
   else if (rc < 0)

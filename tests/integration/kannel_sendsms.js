@@ -201,6 +201,17 @@ async function scenarios(base, key, dlr, out) {
     'the UCS-2 messages as stored');
   console.log('ok - UCS-2 (coding=2) with UTF-8 and with UTF-16BE text');
 
+  // An argon2id password (checked off the loop, then remembered): right,
+  // wrong, right again, and several at once.
+  const hashed = 'username=hashed&password=hashed+pw&to=79001234577&text=h';
+  await expect(get(hashed), 202, '0: Accepted for delivery', 'argon2id password');
+  await expect(get('username=hashed&password=nope&to=79001234577&text=h'), 403,
+    'Authorization failed for sendsms', 'wrong argon2id password');
+  await expect(get(hashed), 202, '0: Accepted for delivery', 'argon2id password again');
+  const many = await Promise.all([1, 2, 3].map(() => get(hashed)));
+  eq(many.map((r) => r.status), [202, 202, 202], 'argon2id password, three at once');
+  console.log('ok - an account password stored as an argon2id hash');
+
   // Deferred: stored as scheduled, answered 3.
   await expect(get(`${auth}&to=79001234575&text=later&deferred=10`), 202,
     '3: Queued for later delivery', 'deferred');

@@ -6,7 +6,8 @@
 # GET and POST sendsms, several recipients, deferred, UCS-2, Kannel's
 # refusal lines and codes, and the dlr-url GETs with their escape codes
 # for dlr-mask 1, 2, 3, 8 and 31; and the account's webhook_events limiting
-# its JSON webhooks to the statuses listed.
+# its JSON webhooks to the statuses listed; an account whose password is an
+# argon2id hash from `smsgate hash-password`.
 #
 # Readiness is polled, never slept for. Everything started is stopped on
 # exit. Needs node and nothing else.
@@ -79,6 +80,10 @@ start() { # name, command...
 read -r HTTP SIM FAILSIM DLR <<<"$(free_ports 4)"
 [ -n "$DLR" ] || fail "no free ports"
 
+HASH=$(printf '%s' 'hashed pw' | "$BIN" hash-password) || fail "smsgate hash-password"
+case $HASH in '$argon2id$'*) ;; *) fail "hash-password printed: $HASH" ;; esac
+printf '' | "$BIN" hash-password >/dev/null 2>&1 && fail "hash-password took an empty password"
+
 cat >"$T/gw.yaml" <<YAML
 store: {path: $T/gw/smsgate.db}
 http: {listen: 127.0.0.1:$HTTP}
@@ -88,6 +93,7 @@ accounts:
      default_region: RU, default_sender: Gate,
      callback_url: "http://127.0.0.1:$DLR/hook",
      webhook_events: [delivered, undeliverable]}
+  - {name: hashed, password: "$HASH", default_region: RU, default_sender: Gate}
 connectors:
   - {name: operator, type: smpp, host: 127.0.0.1, port: $SIM,
      system_id: smsgate, password: secret, window: 64}

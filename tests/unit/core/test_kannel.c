@@ -39,9 +39,9 @@ static void url_encoding(void **state) {
   (void)state;
   char out[64];
   const char *in = "a b+c/d~e*f'(g)!h-i_j.k%\xd0\x9f";
-  assert_int_equal(sg_kannel_url_encode((const uint8_t *)in, strlen(in), out,
-                                        sizeof out),
-                   (int)strlen("a+b%2Bc%2Fd~e*f'(g)!h-i_j.k%25%D0%9F"));
+  assert_int_equal(
+      sg_kannel_url_encode((const uint8_t *)in, strlen(in), out, sizeof out),
+      (int)strlen("a+b%2Bc%2Fd~e*f'(g)!h-i_j.k%25%D0%9F"));
   assert_string_equal(out, "a+b%2Bc%2Fd~e*f'(g)!h-i_j.k%25%D0%9F");
   assert_int_equal(sg_kannel_url_encode((const uint8_t *)"", 0, out, 1), 0);
   assert_string_equal(out, "");
@@ -93,8 +93,8 @@ static void expansions(void **state) {
     int n = sg_kannel_dlr_expand(vectors[i].tmpl, strlen(vectors[i].tmpl), &v,
                                  out, sizeof out);
     if (n < 0 || strcmp(out, vectors[i].want) != 0)
-      fail_msg("template '%s': got %d '%s', want '%s'", vectors[i].tmpl, n,
-               out, vectors[i].want);
+      fail_msg("template '%s': got %d '%s', want '%s'", vectors[i].tmpl, n, out,
+               vectors[i].want);
     assert_int_equal(n, (int)strlen(vectors[i].want));
   }
 }
@@ -126,9 +126,8 @@ static void statuses_and_numbers(void **state) {
   /* Absent strings expand to nothing. */
   v.answer = NULL;
   v.smsc_id = NULL;
-  assert_int_equal(sg_kannel_dlr_expand("[%A%b%k%a%e%F]", 14, &v, out,
-                                        sizeof out),
-                   2);
+  assert_int_equal(
+      sg_kannel_dlr_expand("[%A%b%k%a%e%F]", 14, &v, out, sizeof out), 2);
   assert_string_equal(out, "[]");
 }
 
@@ -153,12 +152,45 @@ static void malformed_and_short(void **state) {
   assert_string_equal(out, "ab%");
 }
 
+/* Kannel's sms-service example: a keyword service that takes its argument
+ * with %s ("weather Helsinki" calls ...?city=Helsinki). */
+static void mo_service_urls(void **state) {
+  (void)state;
+  sg_kannel_mo_t mo = {.text = "Weather Helsinki today",
+                       .from = "+358401234567",
+                       .to = "12345",
+                       .smsc = "operator",
+                       .id = "01J0000000000000000000000B",
+                       .service = "weather",
+                       .time_s = 1738324800,
+                       .coding = 0};
+  sg_kannel_dlr_vars_t v;
+  sg_kannel_mo_vars(&mo, &v);
+  const char *t = "http://h/w?kw=%k&city=%s&rest=%r&all=%a&from=%p&to=%P&"
+                  "q=%q&i=%i&I=%I&n=%n&T=%T&d=%d&c=%c";
+  char out[256];
+  int n = sg_kannel_dlr_expand(t, strlen(t), &v, out, sizeof out);
+  const char *want =
+      "http://h/w?kw=Weather&city=Helsinki&rest=today&all="
+      "Weather+Helsinki+today&from=%2B358401234567&to=12345&"
+      "q=%2B358401234567&i=operator&I=01J0000000000000000000000B&"
+      "n=weather&T=1738324800&d=-1&c=0";
+  assert_int_equal(n, (int)strlen(want));
+  assert_string_equal(out, want);
+  /* Nothing but a keyword: %s and %r are empty. */
+  mo.text = "  STOP ";
+  sg_kannel_mo_vars(&mo, &v);
+  assert_true(sg_kannel_dlr_expand("[%k|%s|%r]", 10, &v, out, sizeof out) > 0);
+  assert_string_equal(out, "[STOP||]");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(url_encoding),
       cmocka_unit_test(expansions),
       cmocka_unit_test(statuses_and_numbers),
       cmocka_unit_test(malformed_and_short),
+      cmocka_unit_test(mo_service_urls),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,16 +15,19 @@
 #include "core/error.h"
 #include "ingress/kannel.h"
 
-#define A(n, v) {n, v, sizeof(v) - 1}
+#define A(n, v)                                                                \
+  { n, v, sizeof(v) - 1 }
 
 static void arguments_and_aliases(void **state) {
   (void)state;
   const sg_kannel_arg_t args[] = {
-      A("user", "alias-user"),  A("username", "shop"), A("pass", "pw"),
-      A("to", "4670 4671"),     A("text", "Hi\0there"), A("coding", " 2x"),
-      A("dlrmask", "31"),       A("dlr-url", "http://h/?d=%d"),
-      A("validity", "-5"),      A("deferred", "abc"),  A("priority", "+3"),
-      A("username", "second"),  A("account", "acc"),   A("mclass", "1"),
+      A("user", "alias-user"), A("username", "shop"),
+      A("pass", "pw"),         A("to", "4670 4671"),
+      A("text", "Hi\0there"),  A("coding", " 2x"),
+      A("dlrmask", "31"),      A("dlr-url", "http://h/?d=%d"),
+      A("validity", "-5"),     A("deferred", "abc"),
+      A("priority", "+3"),     A("username", "second"),
+      A("account", "acc"),     A("mclass", "1"),
   };
   sg_kannel_req_t r;
   sg_kannel_req_read(args, sizeof args / sizeof args[0], &r);
@@ -88,10 +91,10 @@ static void field_checks(void **state) {
   (void)state;
   sg_kannel_answer_t err;
   for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
-    sg_kannel_arg_t args[] = {A("to", "4670"),
-                              {checks[i].name, checks[i].value,
-                               checks[i].len ? checks[i].len
-                                             : strlen(checks[i].value)}};
+    sg_kannel_arg_t args[] = {
+        A("to", "4670"),
+        {checks[i].name, checks[i].value,
+         checks[i].len ? checks[i].len : strlen(checks[i].value)}};
     sg_kannel_req_t r;
     sg_kannel_req_read(args, 2, &r);
     memset(&err, 0, sizeof err);
@@ -104,8 +107,7 @@ static void field_checks(void **state) {
       assert_int_equal(rc, SG_EINVAL);
       assert_int_equal(err.http, 400);
       if (strcmp(err.text, checks[i].want) != 0)
-        fail_msg("%s=%s: got '%s'", checks[i].name, checks[i].value,
-                 err.text);
+        fail_msg("%s=%s: got '%s'", checks[i].name, checks[i].value, err.text);
     }
   }
   /* The receiver: missing (GET and X-Kannel wording), empty. */
@@ -164,8 +166,7 @@ static void text_charsets(void **state) {
   /* Another charset. */
   sg_kannel_arg_t k[] = {A("charset", "KOI8-R"), A("text", "x")};
   sg_kannel_req_read(k, 2, &r);
-  assert_int_equal(sg_kannel_text_utf8(&r, out, sizeof out, &len),
-                   SG_ENOTSUP);
+  assert_int_equal(sg_kannel_text_utf8(&r, out, sizeof out, &len), SG_ENOTSUP);
 }
 
 static void form_bodies(void **state) {
@@ -189,15 +190,15 @@ static void form_bodies(void **state) {
   char small[2 * 5 + 2];
   assert_int_equal(
       sg_kannel_form_parse((const uint8_t *)"a&b&c", 5, small, args, 8), 3);
-  assert_int_equal(sg_kannel_form_parse((const uint8_t *)"a=%4", 4, buf, args,
-                                        8),
-                   SG_EILSEQ);
-  assert_int_equal(sg_kannel_form_parse((const uint8_t *)"a=%zz", 5, buf,
-                                        args, 8),
-                   SG_EILSEQ);
-  assert_int_equal(sg_kannel_form_parse((const uint8_t *)"a&b&c", 5, buf,
-                                        args, 2),
-                   SG_ERANGE);
+  assert_int_equal(
+      sg_kannel_form_parse((const uint8_t *)"a=%4", 4, buf, args, 8),
+      SG_EILSEQ);
+  assert_int_equal(
+      sg_kannel_form_parse((const uint8_t *)"a=%zz", 5, buf, args, 8),
+      SG_EILSEQ);
+  assert_int_equal(
+      sg_kannel_form_parse((const uint8_t *)"a&b&c", 5, buf, args, 2),
+      SG_ERANGE);
   assert_int_equal(sg_kannel_form_parse((const uint8_t *)"", 0, buf, args, 8),
                    0);
 }
@@ -216,8 +217,10 @@ static void numbers(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(arguments_and_aliases), cmocka_unit_test(field_checks),
-      cmocka_unit_test(text_charsets),         cmocka_unit_test(form_bodies),
+      cmocka_unit_test(arguments_and_aliases),
+      cmocka_unit_test(field_checks),
+      cmocka_unit_test(text_charsets),
+      cmocka_unit_test(form_bodies),
       cmocka_unit_test(numbers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

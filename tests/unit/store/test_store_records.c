@@ -2,7 +2,7 @@
  * the SQLite store: the webhook queue (the payloads the store writes, claim,
  * lease, retry, give up), inbound messages and their pages, accounts and API
  * keys (keyed hashes, revocation, argon2id passwords), counts for /metrics,
- * and what a close does to requests still queued. */
+ * Kannel dlr-url rows, and what a close does to requests still queued. */
 #include "store/store_fixture.h"
 
 #include <jansson.h>
@@ -147,6 +147,70 @@ static void webhook_queue(void **state) {
   wh_claim_wait(c, 8, &w);
   assert_int_equal(w.n, 1);
   assert_int_equal(w.attempts[0], 2);
+}
+
+/* A Kannel dlr-url: the status change's report type against the mask, the
+ * URL expanded in the transaction, a GET row; and a message's own
+ * webhook_statuses narrowing its JSON webhooks. */
+typedef struct get_got {
+  int calls;
+  size_t n;
+  bool get[4];
+  char url[4][256];
+} get_got_t;
+
+static void get_cb(sg_store_t *st, int status, const sg_store_webhook_t *w,
+                   size_t n, void *data) {
+  (void)st;
+  get_got_t *g = data;
+  assert_int_equal(status, 0);
+  g->n = n;
+  for (size_t i = 0; i < n && i < 4; i++) {
+    g->get[i] = w[i].get;
+    snprintf(g->url[i], sizeof g->url[i], "%s", w[i].url);
+  }
+  g->calls++;
+}
+
+static void kannel_dlr_rows(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t m[2];
+  tmsg_init(&m[0], "+14155550100", 1, "smsc-a");
+  tmsg_init(&m[1], "+14155550101", 1, "smsc-a");
+  for (int i = 0; i < 2; i++) {
+    m[i].m.callback_url = "http://127.0.0.1:9/hook";
+    m[i].m.dlr_url = "http://h/d?d=%d&A=%A&p=%p&i=%i&o=%o";
+    m[i].m.webhook_statuses = SG_MSG_BIT(SG_MSG_DELIVERED);
+    m[i].m.client_ref = "acc 1";
+  }
+  m[0].m.dlr_mask = 31;
+  m[1].m.dlr_mask = 2; /* no bit for a refusal before sending (16) */
+  assert_int_equal(submit_wait(c, m, 2, NULL, NULL), 0);
+  claim_got_t cg;
+  claim_wait(c, "smsc-a", 2, &cg);
+  for (int i = 0; i < 2; i++) {
+    sg_store_result_in_t r = {.part_id = cg.parts[i].part_id,
+                              .attempt = 1,
+                              .outcome = SG_STORE_FAILED,
+                              .error_code = 0x45,
+                              .detail = "ESME_RSUBMITFAIL"};
+    items_got_t ig;
+    results_wait(c, &r, 1, &ig);
+    assert_int_equal(ig.items[0].msg_status, SG_MSG_FAILED);
+  }
+  get_got_t g = {0};
+  assert_int_equal(sg_store_webhook_claim(c->st, 8, 10000, get_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  /* One GET (the first message's 16); no JSON webhook: failed is not in
+   * their webhook_statuses. */
+  assert_int_equal(g.n, 1);
+  assert_true(g.get[0]);
+  assert_string_equal(g.url[0], "http://h/d?d=16&A=NACK%2F69%2FESME_RSUBMITFAIL"
+                                "&p=%2B14155550100&i=smsc-a&o=acc+1");
+  assert_int_equal(q1(c, "SELECT count(*) FROM webhooks WHERE method = 'GET'"),
+                   1);
+  assert_int_equal(q1(c, "SELECT count(*) FROM webhooks"), 1);
 }
 
 typedef struct inbound_got {
@@ -528,6 +592,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
       T(webhook_queue),
+      T(kannel_dlr_rows),
       T(inbound_messages),
       T(accounts_and_keys),
       T(counts_and_closed_store),
