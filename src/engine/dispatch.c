@@ -469,7 +469,8 @@ static void claim_cb(sg_store_t *st, int status,
       slot_put(c, &c->slots[si]);
       continue;
     }
-    if (sg__optout_has(e, res->parts[i].account_id, res->parts[i].recipient)) {
+    if (sg__optout_blocks(e, res->parts[i].account_id,
+                          res->parts[i].recipient, res->parts[i].message_id)) {
       /* Queued before the STOP arrived: never sent (engine.h INBOUND). */
       result_failed(c, &c->slots[si], SG_MSG_REJECTED, 0,
                     "opted_out: the recipient opted out of this account's "

@@ -255,6 +255,9 @@ void sg__inbound_free(sg_engine_t *e);
 void sg__inbound_tick(sg_engine_t *e);
 /* Whether number (E.164) is on the account's opt-out list. */
 bool sg__optout_has(const sg_engine_t *e, int64_t account, const char *number);
+/* The dispatcher's check: opted out, and not a STOP confirmation. */
+bool sg__optout_blocks(const sg_engine_t *e, int64_t account,
+                       const char *number, const char *message_id);
 /* An inbound webhook (payload as stored) was answered 2xx with body: send
  * its {"reply": "..."} back to the sender. */
 void sg__inbound_reply(sg_engine_t *e, int64_t account_id,

@@ -26,6 +26,7 @@
 #include "engine/inbound.h"
 
 #define DUE_GROUPS 50 /* groups handed out per reassembly pass */
+#define EXEMPT_MAX 64
 
 struct sg__inbound {
   sg_engine_t *e;
@@ -38,6 +39,10 @@ struct sg__inbound {
   size_t load_account;
   char load_cursor[SG_STORE_NUMBER_MAX];
   uint64_t reassembled, incomplete, replies, replies_limited;
+  /* Messages allowed to an opted-out number (STOP confirmations), so that
+   * the dispatcher's check lets them go: the newest EXEMPT_MAX ids. */
+  char exempt[EXEMPT_MAX][SG_ID_LEN + 1];
+  unsigned exempt_next;
 };
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -86,10 +91,26 @@ bool sg__optout_has(const sg_engine_t *e, int64_t account, const char *number) {
          sg_optset_has(e->inbound->optouts, account, number);
 }
 
+bool sg__optout_blocks(const sg_engine_t *e, int64_t account,
+                       const char *number, const char *message_id) {
+  if (!sg__optout_has(e, account, number))
+    return false;
+  for (unsigned i = 0; i < EXEMPT_MAX; i++)
+    if (strcmp(e->inbound->exempt[i], message_id) == 0)
+      return false;
+  return true;
+}
+
 /* ---- automatic replies --------------------------------------------------- */
 
 static void reply_cb(sg_engine_t *e, const sg_submit_res_t *res, void *ud) {
-  (void)ud;
+  struct sg__inbound *in = e->inbound;
+  /* Runs before the dispatcher's claim of the message can come back. */
+  if (ud != NULL && in != NULL && res->status == 0 && res->n_items > 0 &&
+      res->items[0].status == 0) {
+    memcpy(in->exempt[in->exempt_next], res->items[0].id, SG_ID_LEN + 1);
+    in->exempt_next = (in->exempt_next + 1) % EXEMPT_MAX;
+  }
   if (res->status != 0)
     sg__log(e, SG_ENGINE_LOG_WARN, "automatic reply not sent: %s (%s)",
             res->message, res->error_code ? res->error_code : "");
@@ -122,9 +143,10 @@ static void auto_reply(sg_engine_t *e, const sg__account_t *a, const char *from,
                          .text = text,
                          .text_len = len,
                          .encoding = SG_ENC_AUTO,
+                         .dlr = true,
                          .auto_reply = true,
                          .optout_exempt = exempt};
-  if (sg_engine_submit(e, &req, reply_cb, NULL) == 0)
+  if (sg_engine_submit(e, &req, reply_cb, exempt ? (void *)in : NULL) == 0)
     in->replies++;
 }
 

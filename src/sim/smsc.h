@@ -240,6 +240,9 @@ typedef struct sg_sim_mo_opts {
    * duplicate); n_only 0 sends every part in order. */
   const uint8_t *only;
   size_t n_only;
+  /* The concatenation reference to use (low 8 bits unless ref16), for the
+   * parts of one message sent by several calls; 0: the next one. */
+  uint16_t ref;
 } sg_sim_mo_opts_t;
 
 /* As sg_sim_smsc_mo with options (opts NULL: the defaults). Returns the
@@ -265,10 +268,11 @@ int sg_sim_smsc_set_dlr_mix(sg_sim_smsc_t *sim, const sg_sim_dlr_mix_t *mix);
 void sg_sim_smsc_flush_record(sg_sim_smsc_t *sim);
 
 /* Runs one control line (the simulator's stdin protocol):
- *   mo [-u|-g] [-w] [-s] [-p N,N...] FROM TO TEXT...
+ *   mo [-u|-g] [-w] [-s] [-p N,N...] [-r REF] FROM TO TEXT...
  *                               an MO (-u UCS-2, -g GSM 7-bit, else auto;
  *                               -w 16-bit reference, -s SAR TLVs, -p only
- *                               these parts, in this order)
+ *                               these parts, in this order, -r this
+ *                               reference)
  *   drop                        drop every connection
  *   stats                       the counters (JSON)
  *   throttle F | latency MS | dlr-delay MS | drop-prob P | mo-rate R

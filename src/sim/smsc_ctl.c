@@ -260,11 +260,11 @@ static bool parse_parts(const char **args, uint8_t *only, size_t *n_only) {
   return *n_only > 0;
 }
 
-/* "mo [-u|-g] [-w] [-s] [-p N,N...] FROM TO TEXT..." */
+/* "mo [-u|-g] [-w] [-s] [-p N,N...] [-r REF] FROM TO TEXT..." */
 static int cmd_mo(sg_sim_smsc_t *sim, const char *args, char *reply,
                   size_t cap) {
   static const char usage[] =
-      "usage: mo [-u|-g] [-w] [-s] [-p N,N...] FROM TO TEXT";
+      "usage: mo [-u|-g] [-w] [-s] [-p N,N...] [-r REF] FROM TO TEXT";
   const char *w;
   size_t n = next_word(&args, &w);
   sg_sim_mo_opts_t o = {.encoding = SG_ENC_AUTO};
@@ -276,7 +276,17 @@ static int cmd_mo(sg_sim_smsc_t *sim, const char *args, char *reply,
       o.ref16 = true;
     else if (w[1] == 's')
       o.sar = true;
-    else if (w[1] != 'p' || !parse_parts(&args, only, &o.n_only))
+    else if (w[1] == 'r') {
+      n = next_word(&args, &w);
+      unsigned long v = 0;
+      char num[8];
+      if (n == 0 || n > 5)
+        return reply_err(reply, cap, usage);
+      snprintf(num, sizeof num, "%.*s", (int)n, w);
+      if (!parse_uint(num, n, 65535, &v) || v == 0)
+        return reply_err(reply, cap, usage);
+      o.ref = (uint16_t)v;
+    } else if (w[1] != 'p' || !parse_parts(&args, only, &o.n_only))
       return reply_err(reply, cap, usage);
     o.only = only;
     n = next_word(&args, &w);

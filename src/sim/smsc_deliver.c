@@ -401,7 +401,7 @@ static uint16_t acct_lookup(const sg_sim_smsc_t *sim, const char *system_id) {
 /* Queues part i of the segmented text for connection c. */
 static int queue_part(sg_sim_smsc_t *sim, sg__sim_conn_t *c, unsigned i,
                       const sg__sim_addr_t *src, const sg__sim_addr_t *dst,
-                      bool sar) {
+                      bool sar, uint16_t ref) {
   const sg_segments_t *sg = sim->segs;
   const sg_seg_part_t *part = &sg->parts[i];
   sg__sim_mo_t *m = sg__sim_ring_push(&sim->mos);
@@ -420,7 +420,7 @@ static int queue_part(sg_sim_smsc_t *sim, sg__sim_conn_t *c, unsigned i,
   memcpy(m->short_message + udh, part->ud, part->ud_len);
   m->sm_length = (uint8_t)(udh + part->ud_len);
   if (sar && sg->nparts > 1) {
-    m->sar_ref = sim->mo_ref;
+    m->sar_ref = ref;
     m->sar_total = (uint8_t)sg->nparts;
     m->sar_seq = (uint8_t)(i + 1);
   }
@@ -438,7 +438,8 @@ static int queue_parts(sg_sim_smsc_t *sim, sg__sim_conn_t *c,
     unsigned i = o->n_only ? (unsigned)o->only[k] - 1 : (unsigned)k;
     if (i >= sg->nparts)
       continue;
-    int rc = queue_part(sim, c, i, src, dst, o->sar);
+    int rc = queue_part(sim, c, i, src, dst, o->sar,
+                        o->ref ? o->ref : sim->mo_ref);
     if (rc != 0)
       return rc;
   }
@@ -475,6 +476,8 @@ int sg_sim_smsc_mo_ex(sg_sim_smsc_t *sim, const char *system_id,
   o.ref = ++sim->mo_ref;
   if (op->ref16)
     o.ref = (uint16_t)(0x1200u | sim->mo_ref); /* above 255: really 16-bit */
+  if (op->ref != 0)
+    o.ref = op->ref;
   int rc =
       sg_segment_text((const uint8_t *)text, strlen(text), &o, sim->segs, NULL);
   if (rc != 0)
