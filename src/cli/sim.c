@@ -18,6 +18,7 @@
 
 #include "cli/commands.h"
 #include "cli/sim_load.h"
+#include "cli/sim_modem.h"
 #include "core/error.h"
 #include "sim/smsc.h"
 
@@ -407,6 +408,8 @@ int sg_cmd_sim(int argc, char **argv) {
     return run_smsc(argc - 2, argv + 2);
   if (strcmp(argv[1], "load") == 0)
     return sg_cmd_sim_load(argc - 2, argv + 2);
+  if (strcmp(argv[1], "modem") == 0)
+    return sg_cmd_sim_modem(argc - 2, argv + 2);
   fprintf(stderr, "smsgate sim: unknown simulator '%s'\n", argv[1]);
   return 2;
 }
