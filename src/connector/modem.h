@@ -34,7 +34,7 @@
  *
  * Receiving: +CMTI names a stored message; AT+CMGR reads it; its
  * SMS-DELIVER becomes inbound_cb (UDH split off, data_coding 0x00, 0x04 or
- * 0x08); AT+CMGD deletes it only after the owner acks it as stored. Not
+ * 0x08, dst the connector's name as an alphanumeric address); AT+CMGD deletes it only after the owner acks it as stored. Not
  * accepted: it is read again after reconnect_delay.
  */
 #ifndef SG_CONNECTOR_MODEM_H

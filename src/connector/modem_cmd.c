@@ -334,6 +334,11 @@ static bool handle_deliver(sg__modem_t *m, const sg_tpdu_deliver_t *d,
   sg_conn_inbound_t in;
   memset(&in, 0, sizeof in);
   conn_addr(&in.src, &d->oa);
+  /* The SIM's own number is not known: the recipient is the connector's
+   * name, as an alphanumeric address. */
+  in.dst.ton = 5;
+  memcpy(in.dst.addr, m->base.name,
+         strnlen(m->base.name, sizeof in.dst.addr - 1));
   in.data_coding = sg_tpdu_dcs_for(sg_tpdu_dcs_encoding(d->dcs));
   in.esm_class = d->udh_len > 0 ? 0x40 : 0;
   in.udh = d->udh_len > 0 ? d->udh : NULL;
