@@ -190,12 +190,32 @@ static void parse_info_line(sg__modem_t *m, const char *line) {
   }
 }
 
-static void push_slot(unsigned *list, size_t *n, unsigned slot) {
-  for (size_t i = 0; i < *n; i++)
+static bool has_slot(const unsigned *list, size_t n, unsigned slot) {
+  for (size_t i = 0; i < n; i++)
     if (list[i] == slot)
-      return;
-  if (*n < SG__MODEM_READS_MAX)
+      return true;
+  return false;
+}
+
+static void push_slot(unsigned *list, size_t *n, unsigned slot) {
+  if (!has_slot(list, *n, slot) && *n < SG__MODEM_READS_MAX)
     list[(*n)++] = slot;
+}
+
+static void drop_slot(unsigned *list, size_t *n, unsigned slot) {
+  for (size_t i = 0; i < *n; i++)
+    if (list[i] == slot) {
+      list[i] = list[--*n];
+      return;
+    }
+}
+
+/* A stored message to read: not one the owner holds, nor one acked and
+ * about to be deleted (AT+CMGL lists them again after a reset). */
+static void want_read(sg__modem_t *m, unsigned slot) {
+  if (!has_slot(m->held, m->n_held, slot) &&
+      !has_slot(m->deletes, m->n_deletes, slot))
+    push_slot(m->reads, &m->n_reads, slot);
 }
 
 static void answer_line(sg__modem_t *m, const sg_at_event_t *ev) {
@@ -214,7 +234,7 @@ static void answer_line(sg__modem_t *m, const sg_at_event_t *ev) {
   } else if (sg_at_has_prefix(ev->line, "+CMGL:", &r)) {
     long slot = strtol(r, NULL, 10);
     if (slot > 0 && slot < 100000)
-      push_slot(m->reads, &m->n_reads, (unsigned)slot);
+      want_read(m, (unsigned)slot);
     m->want_pdu_line = true; /* its PDU is read again with AT+CMGR */
   } else {
     parse_info_line(m, ev->line);
@@ -386,6 +406,7 @@ void sg__modem_ack(sg__modem_t *m, uint64_t token, bool accepted) {
     m->acks_pending--;
   if (kind != TOKEN_STORED && kind != TOKEN_REPORT)
     return;
+  drop_slot(m->held, &m->n_held, slot);
   if (accepted || kind == TOKEN_REPORT)
     push_slot(m->deletes, &m->n_deletes, slot);
   else
@@ -402,7 +423,7 @@ static void handle_urc(sg__modem_t *m, const sg_at_event_t *ev) {
     const char *comma = strchr(r, ',');
     long slot = comma != NULL ? strtol(comma + 1, NULL, 10) : 0;
     if (slot > 0 && slot < 100000)
-      push_slot(m->reads, &m->n_reads, (unsigned)slot);
+      want_read(m, (unsigned)slot);
     sg__modem_kick(m);
   } else if (ev->pdu != NULL && (sg_at_has_prefix(ev->line, "+CDS:", &r) ||
                                  sg_at_has_prefix(ev->line, "+CMT:", &r))) {
@@ -529,8 +550,13 @@ static void cmgr_done(sg__modem_t *m, const sg_at_event_t *ev) {
       sg_tpdu_decode_sca(buf, n, NULL, &sca) == 0 && sca < n)
     report = (buf[sca] & 3) == SG_TPDU_MTI_STATUS_REPORT;
   token |= (report ? TOKEN_REPORT : TOKEN_STORED) << 32;
-  if (!handle_pdu(m, hex, m->pdu_hex_len, 0, token))
+  if (has_slot(m->held, m->n_held, slot))
+    return; /* the owner has it already */
+  push_slot(m->held, &m->n_held, slot);
+  if (!handle_pdu(m, hex, m->pdu_hex_len, 0, token)) {
+    drop_slot(m->held, &m->n_held, slot);
     push_slot(m->deletes, &m->n_deletes, slot); /* unreadable or unmatched */
+  }
 }
 
 static void final_code(sg__modem_t *m, const sg_at_event_t *ev) {

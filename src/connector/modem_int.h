@@ -101,6 +101,8 @@ typedef struct sg__modem {
   size_t n_deletes;
   unsigned rereads[SG__MODEM_READS_MAX]; /* not accepted: read later */
   size_t n_rereads;
+  unsigned held[SG__MODEM_READS_MAX]; /* handed to the owner, not acked */
+  size_t n_held;
   unsigned acks_pending;
   sg_conn_stats_t st;
   sg_modem_info_t info;

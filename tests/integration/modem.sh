@@ -82,7 +82,8 @@ routes:
 log: {level: warn}
 EOF2
 "$BIN" serve -c "$T/gw.yaml" >"$T/gw.log" 2>&1 &
-PIDS+=($!)
+GW=$!
+PIDS+=($GW)
 wait_http "http://127.0.0.1:$HTTP/healthz" '"status":"ok"' 30 || fail "gateway not ready"
 BASE=http://127.0.0.1:$HTTP
 
@@ -106,4 +107,6 @@ grep -q '"submitted":4,' "$T/sim.log" || fail "the modem should have taken 4 par
 grep -q '"mo_deleted":1,"urcs_injected":[0-9]*,"stored":0' "$T/sim.log" ||
   fail "the inbound message was not read, stored and deleted"
 echo "ok - a 3-part message is delivered; an inbound message is stored, then deleted"
+kill "$GW" && wait "$GW" || fail "gateway did not stop cleanly on SIGTERM"
+! grep -q 'Sanitizer' "$T/gw.log" "$T/sim.log" || fail "sanitizer report"
 echo "2 passed, 0 failed"

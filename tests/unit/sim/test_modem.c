@@ -329,6 +329,35 @@ static void test_receive(void **state) {
   finish(h);
 }
 
+/* A message handed to the owner and not yet acked when the modem is reset
+ * is not handed over again by the AT+CMGL of the new initialisation; the
+ * late ack still deletes it. Nothing lost, nothing twice. */
+static void test_receive_across_reset(void **state) {
+  (void)state;
+  sg_sim_modem_config_t sc;
+  sg_sim_modem_config_default(&sc);
+  h_t *h = start(&sc, 200);
+  h->ack_inbound = false;
+  assert_int_equal(sg_sim_modem_mo(h->sim, "4917000003", "held"), 1);
+  assert_true(wait_for(h, &h->n_in, 1, 3000));
+  sg_sim_modem_set_silent(h->sim, true);
+  run_ms(h, 900);
+  sg_conn_stats_t st;
+  sg_connector_stats(h->c, &st);
+  assert_true(st.reconnects >= 1);
+  sg_sim_modem_set_silent(h->sim, false);
+  assert_true(wait_up(h, 3000));
+  run_ms(h, 300);
+  assert_int_equal(h->n_in, 1);
+  sg_connector_ack(h->c, h->in_token[0], true);
+  run_ms(h, 300);
+  sg_sim_modem_stats_t ss;
+  sg_sim_modem_stats(h->sim, &ss);
+  assert_int_equal(ss.stored, 0);
+  assert_int_equal(ss.mo_deleted, 1);
+  finish(h);
+}
+
 static void test_cms_errors(void **state) {
   (void)state;
   sg_sim_modem_config_t sc;
@@ -412,6 +441,7 @@ int main(void) {
       cmocka_unit_test(test_send_concat),
       cmocka_unit_test(test_reports_across_wrap),
       cmocka_unit_test(test_receive),
+      cmocka_unit_test(test_receive_across_reset),
       cmocka_unit_test(test_cms_errors),
       cmocka_unit_test(test_silent_recovery),
       cmocka_unit_test(test_urcs_everywhere),
