@@ -429,6 +429,7 @@ static bool is_cmd(const char *c, const char *name, const char **arg) {
 static void cmd_cpin(sg_sim_modem_t *s, const char *arg) {
   char pin[16];
   size_t k = 0;
+  s->st.pin_attempts++;
   for (; *arg != '\0' && k < sizeof pin - 1; arg++)
     if (*arg != '"')
       pin[k++] = *arg;
@@ -779,12 +780,14 @@ int sg_sim_modem_command(sg_sim_modem_t *s, const char *line, char *reply,
     snprintf(reply, cap,
              "{\"commands\":%llu,\"submitted\":%llu,\"cms_errors\":%llu,"
              "\"reports\":%llu,\"mo_stored\":%llu,\"mo_read\":%llu,"
-             "\"mo_deleted\":%llu,\"urcs_injected\":%llu,\"stored\":%u}",
+             "\"mo_deleted\":%llu,\"urcs_injected\":%llu,\"stored\":%u,"
+             "\"pin_attempts\":%llu}",
              (unsigned long long)st.commands, (unsigned long long)st.submitted,
              (unsigned long long)st.cms_errors, (unsigned long long)st.reports,
              (unsigned long long)st.mo_stored, (unsigned long long)st.mo_read,
              (unsigned long long)st.mo_deleted,
-             (unsigned long long)st.urcs_injected, st.stored);
+             (unsigned long long)st.urcs_injected, st.stored,
+             (unsigned long long)st.pin_attempts);
   } else {
     snprintf(reply, cap,
              "unknown command (mo FROM TEXT, silent on|off, cms RATE, "

@@ -47,7 +47,8 @@ typedef struct sg_sim_modem_stats {
   uint64_t mo_read;   /* AT+CMGR answered with a message */
   uint64_t mo_deleted;
   uint64_t urcs_injected;
-  unsigned stored; /* messages in its memory now */
+  uint64_t pin_attempts; /* AT+CPIN=<pin> received */
+  unsigned stored;       /* messages in its memory now */
 } sg_sim_modem_stats_t;
 
 /* The defaults above, link NULL. */

@@ -110,7 +110,8 @@ static void run_ms(h_t *h, int ms) {
   wait_for(h, &never, 1, ms);
 }
 
-static h_t *start(const sg_sim_modem_config_t *simcfg, uint32_t keepalive_ms) {
+static h_t *start_pin(const sg_sim_modem_config_t *simcfg,
+                      uint32_t keepalive_ms, const char *pin, bool up) {
   static int n;
   h_t *h = calloc(1, sizeof *h);
   assert_non_null(h);
@@ -134,11 +135,17 @@ static h_t *start(const sg_sim_modem_config_t *simcfg, uint32_t keepalive_ms) {
   mc.keepalive_ms = keepalive_ms;
   mc.max_retries = 1;
   mc.queue_max = 300;
+  mc.pin = pin;
   h->ack_inbound = true;
   assert_int_equal(sg_modem_new(&h->loop, &mc, &CBS, h, &h->c), 0);
   assert_int_equal(sg_connector_start(h->c), 0);
-  assert_true(wait_up(h, 3000));
+  if (up)
+    assert_true(wait_up(h, 3000));
   return h;
+}
+
+static h_t *start(const sg_sim_modem_config_t *simcfg, uint32_t keepalive_ms) {
+  return start_pin(simcfg, keepalive_ms, NULL, true);
 }
 
 static void conn_stopped(sg_connector_t *c) {
@@ -358,6 +365,36 @@ static void test_receive_across_reset(void **state) {
   finish(h);
 }
 
+/* The SIM asks for its PIN: the right one brings the modem up; a wrong
+ * one is sent once and never again, however often the modem is reset. */
+static void test_pin(void **state) {
+  (void)state;
+  sg_sim_modem_config_t sc;
+  sg_sim_modem_config_default(&sc);
+  sc.pin = "4711";
+  h_t *h = start_pin(&sc, 0, "4711", true);
+  sg_sim_modem_stats_t ss;
+  sg_sim_modem_stats(h->sim, &ss);
+  assert_int_equal(ss.pin_attempts, 1);
+  finish(h);
+  h = start_pin(&sc, 0, "1234", false);
+  run_ms(h, 1500);
+  sg_conn_stats_t st;
+  sg_connector_stats(h->c, &st);
+  assert_int_not_equal(st.state, SG_CONN_UP);
+  assert_true(st.reconnects >= 2);
+  sg_sim_modem_stats(h->sim, &ss);
+  assert_int_equal(ss.pin_attempts, 1);
+  finish(h);
+  h = start_pin(&sc, 0, NULL, false); /* no PIN configured */
+  run_ms(h, 600);
+  sg_connector_stats(h->c, &st);
+  assert_int_not_equal(st.state, SG_CONN_UP);
+  sg_sim_modem_stats(h->sim, &ss);
+  assert_int_equal(ss.pin_attempts, 0);
+  finish(h);
+}
+
 static void test_cms_errors(void **state) {
   (void)state;
   sg_sim_modem_config_t sc;
@@ -442,6 +479,7 @@ int main(void) {
       cmocka_unit_test(test_reports_across_wrap),
       cmocka_unit_test(test_receive),
       cmocka_unit_test(test_receive_across_reset),
+      cmocka_unit_test(test_pin),
       cmocka_unit_test(test_cms_errors),
       cmocka_unit_test(test_silent_recovery),
       cmocka_unit_test(test_urcs_everywhere),
