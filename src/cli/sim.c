@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/sim_load.h"
 #include "cli/sim_sink.h"
+#include "cli/sim_modem.h"
 #include "core/error.h"
 #include "sim/smsc.h"
 
@@ -415,6 +416,8 @@ int sg_cmd_sim(int argc, char **argv) {
     return sg_cmd_sim_load(argc - 2, argv + 2);
   if (strcmp(argv[1], "sink") == 0)
     return sg_cmd_sim_sink(argc - 2, argv + 2);
+  if (strcmp(argv[1], "modem") == 0)
+    return sg_cmd_sim_modem(argc - 2, argv + 2);
   fprintf(stderr, "smsgate sim: unknown simulator '%s'\n", argv[1]);
   return 2;
 }

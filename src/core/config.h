@@ -183,7 +183,8 @@ typedef struct sg_config_account {
       "expired", "rejected", "failed", "canceled"
 
 typedef enum sg_config_connector_type {
-  SG_CONFIG_CONNECTOR_SMPP = 0
+  SG_CONFIG_CONNECTOR_SMPP = 0,
+  SG_CONFIG_CONNECTOR_MODEM = 1 /* a GSM modem (connector/modem.h) */
 } sg_config_connector_type_t;
 
 /* Same values as sg_smpp_bind_type_t (smpp/session.h). */
@@ -247,6 +248,11 @@ typedef struct sg_config_connector {
   uint32_t max_retries;              /* default 3 */
   int source_ton, source_npi;        /* default SG_CONFIG_TON_AUTO */
   int dest_ton, dest_npi;            /* default SG_CONFIG_TON_AUTO */
+  /* type modem (host and system_id are then not used): */
+  const char *device; /* serial device path; required for a modem */
+  uint32_t speed;     /* baud, default 115200 */
+  const char *pin;    /* SIM PIN (4-8 digits) or NULL */
+  const char *smsc;   /* SMSC number for AT+CSCA ("+4917...") or NULL */
 } sg_config_connector_t;
 
 typedef enum sg_config_strategy {

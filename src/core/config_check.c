@@ -232,9 +232,46 @@ void sg__cfg_check_account_smpp(sg__cfg_ctx_t *c, void *obj,
   }
 }
 
+/* The keys each connector type needs: an SMPP connector its host and
+ * system_id, a modem its device (a path; TCP serial bridges are not
+ * supported yet), a speed termios knows, a PIN of digits. */
+static void check_connector_type(sg__cfg_ctx_t *c, sg_config_connector_t *k,
+                                 const sg__cfg_node_t *map) {
+  static const uint32_t speeds[] = {9600,   19200,  38400,  57600,
+                                    115200, 230400, 460800, 921600};
+  if (refused(map, "type"))
+    return;
+  if (k->type == SG_CONFIG_CONNECTOR_SMPP) {
+    if (sg__cfg_map_get(map, "host") == NULL)
+      sg__cfg_error(c, map, "missing required key \"host\"");
+    if (sg__cfg_map_get(map, "system_id") == NULL)
+      sg__cfg_error(c, map, "missing required key \"system_id\"");
+    only_with(c, map, "device", "type: modem");
+    only_with(c, map, "pin", "type: modem");
+    only_with(c, map, "smsc", "type: modem");
+    return;
+  }
+  if (sg__cfg_map_get(map, "device") == NULL)
+    sg__cfg_error(c, map, "missing required key \"device\"");
+  else if (k->device != NULL && k->device[0] != '/' && !refused(map, "device"))
+    sg__cfg_error(c, sg__cfg_map_get(map, "device"),
+                  "expected a serial device path such as /dev/ttyUSB0 "
+                  "(tcp:// serial bridges are not supported yet)");
+  bool speed_ok = false;
+  for (size_t i = 0; i < sizeof speeds / sizeof speeds[0]; i++)
+    speed_ok |= k->speed == speeds[i];
+  if (!speed_ok && !refused(map, "speed"))
+    sg__cfg_error(c, sg__cfg_map_get(map, "speed"),
+                  "expected one of 9600, 19200, 38400, 57600, 115200, "
+                  "230400, 460800, 921600");
+  if (k->pin != NULL && strspn(k->pin, "0123456789") != strlen(k->pin))
+    sg__cfg_error(c, sg__cfg_map_get(map, "pin"), "expected 4 to 8 digits");
+}
+
 void sg__cfg_check_connector(sg__cfg_ctx_t *c, void *obj,
                              const sg__cfg_node_t *map) {
   sg_config_connector_t *k = obj;
+  check_connector_type(c, k, map);
   if (k->reconnect_min_ms > k->reconnect_max_ms &&
       !refused(map, "reconnect_min") && !refused(map, "reconnect_max"))
     sg__cfg_error(c,

@@ -30,7 +30,9 @@ static const sg__cfg_enum_t syncs[] = {{"full", SG_CONFIG_SYNC_FULL},
                                        {"normal", SG_CONFIG_SYNC_NORMAL},
                                        {NULL, 0}};
 static const sg__cfg_enum_t connector_types[] = {
-    {"smpp", SG_CONFIG_CONNECTOR_SMPP}, {NULL, 0}};
+    {"smpp", SG_CONFIG_CONNECTOR_SMPP},
+    {"modem", SG_CONFIG_CONNECTOR_MODEM},
+    {NULL, 0}};
 static const sg__cfg_enum_t bind_types[] = {
     {"transceiver", SG_CONFIG_BIND_TRANSCEIVER},
     {"transmitter", SG_CONFIG_BIND_TRANSMITTER},
@@ -187,9 +189,9 @@ static const sg__cfg_section_t account_section =
 static const sg__cfg_field_t connector_fields[] = {
     F("name", NAME, REQ, C, name, 1, 64),
     FENUM("type", REQ, C, type, connector_types),
-    F("host", HOST, REQ, C, host, 1, 253),
+    F("host", HOST, 0, C, host, 1, 253), /* smpp: required (check) */
     F("port", PORT, 0, C, port, 1, 65535),
-    F("system_id", STR, REQ | ASCII, C, system_id, 1, 15),
+    F("system_id", STR, ASCII, C, system_id, 1, 15), /* smpp: required */
     F("password", STR, ASCII | SECRET, C, password, 0, 8),
     F("system_type", STR, ASCII, C, system_type, 0, 12),
     FENUM("bind_type", 0, C, bind_type, bind_types),
@@ -217,6 +219,10 @@ static const sg__cfg_field_t connector_fields[] = {
     F("source_npi", NPI, 0, C, source_npi, 0, 0),
     F("dest_ton", TON, 0, C, dest_ton, 0, 0),
     F("dest_npi", NPI, 0, C, dest_npi, 0, 0),
+    F("device", STR, NUL, C, device, 1, PATH_MAX_LEN), /* modem */
+    F("speed", UINT, 0, C, speed, 1200, 4000000),
+    F("pin", STR, NUL | ASCII | SECRET, C, pin, 4, 8),
+    F("smsc", STR, NUL | ASCII, C, smsc, 2, 21),
 };
 #undef C
 static const sg__cfg_section_t connector_section =
@@ -360,6 +366,7 @@ void sg__cfg_init_connector(void *obj) {
   k->reconnect_max_ms = SEC(60);
   k->max_retries = 3;
   k->receipt_id_mode = SG_CONFIG_ID_SAME;
+  k->speed = 115200;
   k->source_ton = k->source_npi = SG_CONFIG_TON_AUTO;
   k->dest_ton = k->dest_npi = SG_CONFIG_TON_AUTO;
 }

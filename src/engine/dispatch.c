@@ -712,11 +712,14 @@ int sg__conns_create(sg_engine_t *e) {
     sg__conn_t *c = &e->conns[i];
     if (conn_alloc(c, e->tun.conn_max_claimed) != 0)
       return SG_ENOMEM;
-    if (c->cfg->type != SG_CONFIG_CONNECTOR_SMPP)
+    bool modem = c->cfg->type == SG_CONFIG_CONNECTOR_MODEM;
+    if (c->cfg->type != SG_CONFIG_CONNECTOR_SMPP && !modem)
       return SG_ECONFIG;
     sg_smpp_client_config_t sc;
-    smpp_config(c->cfg, &sc);
-    int rc = sg_smpp_client_new(e->loop, &sc, &cbs, c, &c->c);
+    if (!modem)
+      smpp_config(c->cfg, &sc);
+    int rc = modem ? sg__modem_conn_new(e, c, &cbs)
+                   : sg_smpp_client_new(e->loop, &sc, &cbs, c, &c->c);
     if (rc != 0) {
       sg__log(e, SG_ENGINE_LOG_ERROR, "connector %s: cannot create it: %s",
               c->cfg->name, sg_strerror(rc));
@@ -731,8 +734,12 @@ int sg__conns_create(sg_engine_t *e) {
       return SG_ECONFIG;
     }
     c->stopped = false;
-    sg__log(e, SG_ENGINE_LOG_INFO, "connector %s: connecting to %s:%u",
-            c->cfg->name, c->cfg->host, (unsigned)c->cfg->port);
+    if (modem)
+      sg__log(e, SG_ENGINE_LOG_INFO, "connector %s: opening modem %s",
+              c->cfg->name, c->cfg->device);
+    else
+      sg__log(e, SG_ENGINE_LOG_INFO, "connector %s: connecting to %s:%u",
+              c->cfg->name, c->cfg->host, (unsigned)c->cfg->port);
   }
   return 0;
 }

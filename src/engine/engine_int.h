@@ -219,6 +219,10 @@ int sg__route_alternative(const sg_engine_t *e, const char *recipient,
 /* ---- dispatch.c ---------------------------------------------------------- */
 
 int sg__conns_create(sg_engine_t *e);
+/* modem_conn.c: creates the modem connector of `c` (type modem) into c->c;
+ * returns 0 or an SG_E* code. */
+int sg__modem_conn_new(sg_engine_t *e, sg__conn_t *c,
+                       const sg_conn_callbacks_t *cbs);
 void sg__conns_stop(sg_engine_t *e);
 void sg__conns_free(sg_engine_t *e);
 /* There may be parts due on connector i (or on all): claim when possible. */

@@ -37,7 +37,10 @@ static void check_config(const sg_config_t *cfg) {
   }
   for (size_t i = 0; i < cfg->n_connectors; i++) {
     const sg_config_connector_t *k = &cfg->connectors[i];
-    check(k->name != NULL && k->host != NULL && k->system_id != NULL);
+    check(k->name != NULL);
+    check(k->type == SG_CONFIG_CONNECTOR_MODEM
+              ? k->device != NULL && k->device[0] == '/'
+              : k->host != NULL && k->system_id != NULL);
     check(strlen(k->system_id) <= 15 && strlen(k->password) <= 8);
     check(k->port >= 1 && k->window >= 1 && k->binds >= 1);
     check(k->reconnect_min_ms <= k->reconnect_max_ms);

@@ -267,6 +267,8 @@ static const char full_yaml[] =
     "    dest_ton: 1\n"
     "    dest_npi: 1\n"
     "  - {name: op2, type: smpp, host: 10.0.0.7, system_id: gw2}\n"
+    "  - {name: gsm1, type: modem, device: /dev/ttyUSB0, speed: 115200,\n"
+    "     pin: \"1234\", smsc: \"+491710760000\"}\n"
     "routes:\n"
     "  - {prefix: \"+49\", account: shop, sender: Shop, connectors: [op1, "
     "op2],\n"
@@ -366,7 +368,14 @@ static void full_example(void **state) {
   assert_null(cfg->accounts[1].api_key);
   assert_string_equal(cfg->accounts[1].default_region, "");
 
-  assert_int_equal(cfg->n_connectors, 2);
+  assert_int_equal(cfg->n_connectors, 3);
+  const sg_config_connector_t *gsm = &cfg->connectors[2];
+  assert_int_equal(gsm->type, SG_CONFIG_CONNECTOR_MODEM);
+  assert_string_equal(gsm->device, "/dev/ttyUSB0");
+  assert_int_equal(gsm->speed, 115200);
+  assert_string_equal(gsm->pin, "1234");
+  assert_string_equal(gsm->smsc, "+491710760000");
+  assert_null(gsm->host);
   const sg_config_connector_t *k = &cfg->connectors[0];
   assert_string_equal(k->host, "smsc.example.net");
   assert_int_equal(k->port, 3550);
@@ -584,7 +593,7 @@ static const struct {
      "t.yaml:2:33: connectors[0].host: expected a host name or IP address, got "
      "\"bad_host\""},
     {"connectors:\n  - {name: a, type: http, host: h, system_id: s}\n",
-     "t.yaml:2:21: connectors[0].type: expected one of smpp, got \"http\""},
+     "t.yaml:2:21: connectors[0].type: expected one of smpp, modem, got \"http\""},
     {"accounts:\n  - {name: a, api_key: k, callback_url: ftp://x/y}\n",
      "t.yaml:2:41: accounts[0].callback_url: expected an http:// or https:// "
      "URL, got \"ftp://x/y\""},
@@ -617,6 +626,19 @@ static const struct {
     {"store: {path: \"\"}\n", "t.yaml:1:15: store.path: must not be empty"},
     {"connectors:\n  - {name: a, type: smpp, system_id: s}\n",
      "t.yaml:2:5: connectors[0]: missing required key \"host\""},
+    {"connectors:\n  - {name: a, type: modem}\n",
+     "t.yaml:2:5: connectors[0]: missing required key \"device\""},
+    {"connectors:\n  - {name: a, type: modem, device: \"tcp://h:1\"}\n",
+     "t.yaml:2:36: connectors[0].device: expected a serial device path such "
+     "as /dev/ttyUSB0 (tcp:// serial bridges are not supported yet)"},
+    {"connectors:\n  - {name: a, type: modem, device: /dev/x, speed: 1234}\n",
+     "t.yaml:2:51: connectors[0].speed: expected one of 9600, 19200, 38400, "
+     "57600, 115200, 230400, 460800, 921600"},
+    {"connectors:\n  - {name: a, type: modem, device: /dev/x, pin: 12ab}\n",
+     "t.yaml:2:49: connectors[0].pin: expected 4 to 8 digits"},
+    {"connectors:\n  - {name: a, type: smpp, host: h, system_id: s, "
+     "device: /dev/x}\n",
+     "t.yaml:2:58: connectors[0].device: applies only with type: modem"},
     {"http: [1]\n", "t.yaml:1:7: http: expected a mapping, got a sequence"},
     {"accounts: {name: x}\n",
      "t.yaml:1:11: accounts: expected a list of mappings, got a mapping"},
