@@ -809,6 +809,7 @@ static job_t *job_new(sg_webhook_t *wh, const sg_webhook_req_t *req,
   job->age_ms = req->age_ms;
   job->len = req->len;
   job->broken = false;
+  job->answer_len = 0;
   job->refused = job->allowed = 0;
   job->errbuf[0] = job->refusal[0] = '\0';
   size_t url_len = strlen(req->url) + 1;

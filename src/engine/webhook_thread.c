@@ -35,6 +35,7 @@ struct msg {
   sg_webhook_req_t req; /* pointers into mem */
   sg_webhook_result_t res;
   char detail[256];
+  char *answer; /* a copy of res.body: the worker's buffer is reused */
   void *mem[]; /* header pointers, url, body, secret and header lines */
 };
 
@@ -99,6 +100,15 @@ static void worker_done_cb(void *data, const sg_webhook_result_t *res) {
       n = sizeof m->detail - 1;
     memcpy(m->detail, res->detail, n);
     m->detail[n] = '\0';
+  }
+  m->res.body = NULL;
+  m->res.body_len = 0;
+  if (res->body != NULL && res->body_len > 0 &&
+      (m->answer = sg_malloc(res->body_len + 1)) != NULL) {
+    memcpy(m->answer, res->body, res->body_len);
+    m->answer[res->body_len] = '\0';
+    m->res.body = m->answer;
+    m->res.body_len = res->body_len;
   }
   reply(m);
 }
@@ -185,6 +195,7 @@ static void deliver(sg__webhook_thread_t *t, msg_t *m) {
     count(&t->stats, &m->res);
     m->res.detail = m->detail;
     m->cb(m->data, &m->res);
+    sg_free(m->answer);
     sg_free(m);
   }
 }

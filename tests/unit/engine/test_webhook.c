@@ -150,6 +150,7 @@ typedef struct fixture {
   /* client side */
   sg_webhook_result_t res[MAX_RESULTS];
   char detail[MAX_RESULTS][256];
+  char answer[MAX_RESULTS][64]; /* the answer's body, copied in done_cb */
   int n_res, want_res;
   bool timed_out;
 } fixture_t;
@@ -192,6 +193,15 @@ static void status_handler(sg_http_req_t *req, void *data) {
   const char *retry = sg_http_req_query(req, "retry_after");
   const char *hdrs[] = {"Retry-After", retry, NULL};
   sg_http_respond(req, status, "text/plain", "no", 2, retry ? hdrs : NULL);
+}
+
+/* Answers {"reply":"answer N"} for /answer/N (an inbound webhook's reply). */
+static void answer_handler(sg_http_req_t *req, void *data) {
+  (void)data;
+  char body[64];
+  int n = snprintf(body, sizeof body, "{\"reply\":\"answer %s\"}",
+                   sg_http_req_param(req, "n"));
+  sg_http_respond(req, 200, "application/json", body, (size_t)n, NULL);
 }
 
 static void redirect_handler(sg_http_req_t *req, void *data) {
@@ -253,6 +263,9 @@ static fixture_t *fixture_new(bool allow_private, unsigned timeout_ms,
   assert_int_equal(sg_http_server_route(f->srv, "POST", "/ok", ok_handler, f),
                    0);
   assert_int_equal(
+      sg_http_server_route(f->srv, "POST", "/answer/{n}", answer_handler, f),
+      0);
+  assert_int_equal(
       sg_http_server_route(f->srv, "POST", "/status/{code}", status_handler, f),
       0);
   assert_int_equal(
@@ -292,6 +305,8 @@ static void done_cb(void *data, const sg_webhook_result_t *res) {
   fixture_t *f = data;
   if (f->n_res < MAX_RESULTS) {
     snprintf(f->detail[f->n_res], sizeof f->detail[0], "%s", res->detail);
+    snprintf(f->answer[f->n_res], sizeof f->answer[0], "%.*s",
+             (int)res->body_len, res->body != NULL ? res->body : "");
     f->res[f->n_res++] = *res;
   }
   if (f->n_res >= f->want_res)
@@ -717,6 +732,31 @@ static void allocation_failures(void **state) {
   assert_true(delivered > 0);
 }
 
+/* Every verdict carries its own answer's body: also when many transfers
+ * finish together, and when a pooled job is used again. */
+static void answers_kept_per_post(void **state) {
+  (void)state;
+  fixture_t *f = fixture_new(true, 0, 0, 0);
+  enum { ROUNDS = 3, N = 8 };
+  bool seen[ROUNDS * N] = {false};
+  for (int r = 0; r < ROUNDS; r++) {
+    for (int i = 0; i < N; i++) {
+      char path[32];
+      snprintf(path, sizeof path, "/answer/%d", r * N + i);
+      assert_int_equal(post(f, path, 1, 0), 0);
+    }
+    wait_results(f, N);
+  }
+  for (int i = 0; i < ROUNDS * N; i++) {
+    int k = -1;
+    assert_int_equal(f->res[i].outcome, SG_WEBHOOK_DELIVERED);
+    assert_int_equal(sscanf(f->answer[i], "{\"reply\":\"answer %d\"}", &k), 1);
+    assert_true(k >= i / N * N && k < (i / N + 1) * N && !seen[k]);
+    seen[k] = true;
+  }
+  fixture_free(f);
+}
+
 static int threaded_setup(void **state) {
   g_own_thread = true;
   return 0;
@@ -750,6 +790,8 @@ int main(void) {
       cmocka_unit_test(idle_connection_closed_by_receiver),
       cmocka_unit_test(shutdown_with_posts_pending),
       cmocka_unit_test(allocation_failures),
+      cmocka_unit_test(answers_kept_per_post),
+      THREADED(answers_kept_per_post),
       THREADED(delivered_and_signed),
       THREADED(server_error_is_retryable),
       THREADED(client_error_is_permanent),
