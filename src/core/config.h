@@ -169,6 +169,7 @@ typedef struct sg_config_account {
   const char **senders;       /* allowed senders; none: any */
   size_t n_senders;
   bool disabled; /* true: every credential of it is refused (REST 403) */
+  bool admin;    /* true: its API keys may use the admin endpoints */
   /* Statuses whose changes POST this account's JSON webhooks ("sent",
    * "delivered", "undeliverable", ...: SG_CONFIG_WEBHOOK_EVENTS); none: the
    * default (sent and every final status). */

@@ -177,6 +177,7 @@ static const sg__cfg_field_t account_fields[] = {
     FLIST("senders", STRLIST, ASCII, sg_config_account_t, senders, n_senders, 1,
           20, NULL),
     F("disabled", BOOL, 0, sg_config_account_t, disabled, 0, 0),
+    F("admin", BOOL, 0, sg_config_account_t, admin, 0, 0),
     FLIST("webhook_events", STRLIST, ASCII, sg_config_account_t,
           webhook_events, n_webhook_events, 1, 16, NULL),
     F("inbound_url", URL, NUL, sg_config_account_t, inbound_url, 1, 2048),

@@ -119,6 +119,18 @@ const sg_engine_account_t *sg__rest_auth(sg_rest_t *rest, sg_http_req_t *req) {
   return NULL;
 }
 
+const sg_engine_account_t *sg__rest_admin(sg_rest_t *rest,
+                                          sg_http_req_t *req) {
+  const sg_engine_account_t *acct = sg__rest_auth(rest, req);
+  if (acct == NULL || (acct->cfg != NULL && acct->cfg->admin))
+    return acct;
+  sg__rest_error(req, 403, "admin_required",
+                 "this endpoint needs the API key of an account with "
+                 "'admin: true'",
+                 NULL, 0);
+  return NULL;
+}
+
 /* ---- /healthz ------------------------------------------------------------ */
 
 /* 200 "ok" when the gateway takes and sends messages; 200 "degraded" when

@@ -51,6 +51,10 @@ void sg__rest_json(sg_http_req_t *req, unsigned status, json_t *obj);
 /* Authenticates the request. Returns the account, or NULL after answering
  * 401 (no or unknown key) or 503 (the engine is not started yet). */
 const sg_engine_account_t *sg__rest_auth(sg_rest_t *rest, sg_http_req_t *req);
+/* sg__rest_auth for the admin endpoints (accounts, keys, routes,
+ * connectors): also answers 403 admin_required, and returns NULL, unless the
+ * key's account has `admin: true`. */
+const sg_engine_account_t *sg__rest_admin(sg_rest_t *rest, sg_http_req_t *req);
 
 /* ---- handlers (messages.c) ----------------------------------------------- */
 

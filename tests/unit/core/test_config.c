@@ -111,6 +111,7 @@ static void default_parses(void **state) {
   assert_int_equal(a->max_parts, 10);
   assert_int_equal(a->n_senders, 0);
   assert_false(a->disabled);
+  assert_false(a->admin);
 
   assert_int_equal(cfg->n_connectors, 1);
   const sg_config_connector_t *k = &cfg->connectors[0];
@@ -232,6 +233,7 @@ static const char full_yaml[] =
     "    default_sender: Shop\n"
     "    senders: [Shop, \"+4915112345678\"]\n"
     "    disabled: true\n"
+    "    admin: true\n"
     "    webhook_events: [delivered, failed]\n"
     "    inbound_url: https://shop.example/hooks/inbound\n"
     "  - {name: other, password: pw2}\n"
@@ -362,6 +364,7 @@ static void full_example(void **state) {
   assert_string_equal(a->senders[0], "Shop");
   assert_string_equal(a->senders[1], "+4915112345678");
   assert_true(a->disabled);
+  assert_true(a->admin);
   assert_int_equal(a->n_webhook_events, 2);
   assert_string_equal(a->webhook_events[1], "failed");
   assert_string_equal(cfg->accounts[1].password, "pw2");
