@@ -11,7 +11,7 @@ CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 DEB_BUILD ?= build-deb
 
-.PHONY: all deps build run test test-fast test-asan fuzz bench format clean install deb docker
+.PHONY: all deps build run test test-fast test-asan fuzz bench soak format clean install deb docker
 
 all: build
 
@@ -51,6 +51,14 @@ fuzz: deps
 
 bench: build
 	@scripts/bench.sh $(BUILD)
+
+# The fault tests in their long form (docs/reliability.md): 100,000 messages
+# from REST and SMPP clients with smsgate killed every few seconds.
+SOAK_REST ?= 70000
+SOAK_SMPP ?= 30000
+SOAK_EVERY_MS ?= 3000
+soak: build
+	SMPP_TPS=1000 FAULT_JSON=$(BUILD)/soak-kill9.json bash tests/fault/kill9.sh $(BUILD)/smsgate $(SOAK_REST) $(SOAK_SMPP) $(SOAK_EVERY_MS)
 
 # Installs under PREFIX (DESTDIR for staging): the program, its manual page,
 # the systemd unit, the docs; as root without DESTDIR also the smsgate user

@@ -48,7 +48,7 @@ typedef struct load_opts {
   sg_smpp_long_mode_t long_mode;
   sg_msgid_mode_t id_mode;
   bool dlr, tls, verbose, quiet;
-  double dlr_timeout_s, connect_timeout_s, timeout_s;
+  double dlr_timeout_s, connect_timeout_s, reconnect_max_s, timeout_s;
 } load_opts_t;
 
 static void usage(FILE *f) {
@@ -97,6 +97,9 @@ static void usage(FILE *f) {
       "                      (default 30)\n"
       "  --connect-timeout S give up when not bound within S seconds "
       "(default 10)\n"
+      "  --reconnect-max S   longest wait between connection attempts after "
+      "a\n"
+      "                      lost or refused connection (default 2)\n"
       "  --timeout S         stop after S seconds in all (default: none)\n"
       "  --tls               SMPP over TLS\n"
       "  --ca FILE           CA certificates (PEM) to verify the SMSC with\n"
@@ -172,6 +175,7 @@ static int number_option(const char *o, const char *v, load_opts_t *p) {
       {"--tps", 0, 1e9, &p->tps},
       {"--dlr-timeout", 0, 86400, &p->dlr_timeout_s},
       {"--connect-timeout", 0.001, 86400, &p->connect_timeout_s},
+      {"--reconnect-max", 0.2, 3600, &p->reconnect_max_s},
       {"--timeout", 0, 864000, &p->timeout_s},
   };
   for (size_t i = 0; i < sizeof dopt / sizeof dopt[0]; i++)
@@ -251,6 +255,7 @@ static void opts_default(load_opts_t *p) {
   p->id_mode = SG_MSGID_AUTO;
   p->dlr_timeout_s = 30;
   p->connect_timeout_s = 10;
+  p->reconnect_max_s = 2;
 }
 
 /* Returns 0, 1 for --help, 2 on a usage error (printed). */
@@ -881,6 +886,7 @@ static int make_connector(load_t *l) {
   cfg.window = (uint32_t)l->o.window;
   cfg.connect_timeout_ms = (uint32_t)(l->o.connect_timeout_s * 1000);
   cfg.reconnect_min_ms = 200;
+  cfg.reconnect_max_ms = (uint32_t)(l->o.reconnect_max_s * 1000);
   cfg.rate_limit = l->o.tps;
   /* Room for a whole message of the most parts (payload mode collects
    * them) besides a full window on every bind. */

@@ -148,7 +148,23 @@ static void delay_closed_cb(uv_handle_t *h) {
   sg__smpps_conn_unref(c); /* the timer's reference */
 }
 
+/* Stopping: a bound session is unbound once every request it sent has its
+ * answer, so that nothing stored goes unanswered (the client would submit
+ * it again) and nothing new is taken meanwhile (precheck refuses). */
+static void unbind_when_idle(sg__smpps_conn_t *c) {
+  if (c->link == NULL || c->unbinding || c->pending_in > 0)
+    return;
+  c->unbinding = true;
+  sg_smpp_session_t *ss = sg_smpp_link_session(c->link);
+  if (c->bound && sg_smpp_session_unbind(ss, sg_smpp_link_now(c->link)) == 0)
+    sg_smpp_link_kick(c->link);
+  else
+    sg_smpp_link_close(c->link, SG_ECLOSED);
+}
+
 void sg__smpps_conn_unref(sg__smpps_conn_t *c) {
+  if (c->refs > 1 && c->srv->stopping)
+    unbind_when_idle(c);
   if (--c->refs == 0)
     conn_free(c);
 }
@@ -377,14 +393,7 @@ void sg_smpp_server_stop(sg_smpp_server_t *s, sg_smpp_server_stopped_cb cb,
   close_handle(s, (uv_handle_t *)&s->tcp, s->tcp_on);
   close_handle(s, (uv_handle_t *)&s->tls_tcp, s->tls_on);
   close_handle(s, (uv_handle_t *)&s->tick, s->tick.data == s);
-  for (sg__smpps_conn_t *c = s->conns; c != NULL; c = c->next) {
-    if (c->link == NULL)
-      continue;
-    sg_smpp_session_t *ss = sg_smpp_link_session(c->link);
-    if (c->bound && sg_smpp_session_unbind(ss, sg_smpp_link_now(c->link)) == 0)
-      sg_smpp_link_kick(c->link);
-    else
-      sg_smpp_link_close(c->link, SG_ECLOSED);
-  }
+  for (sg__smpps_conn_t *c = s->conns; c != NULL; c = c->next)
+    unbind_when_idle(c); /* or when its last answer leaves */
   sg__smpps_maybe_stopped(s);
 }

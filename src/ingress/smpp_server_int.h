@@ -137,6 +137,7 @@ struct sg__smpps_conn {
   bool peer_known;
   sg__smpps_acct_t *acct; /* set at bind time */
   bool bound, receives;
+  bool unbinding; /* stopping: unbind sent or the link closed */
   uint32_t refs;       /* submits and password checks outstanding + 1 */
   uint32_t pending_in; /* requests being answered */
   uint32_t in_flight;  /* deliver_sm unanswered */

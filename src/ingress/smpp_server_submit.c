@@ -148,6 +148,8 @@ static uint32_t precheck(sg__smpps_conn_t *c, uint32_t n) {
   sg__smpps_acct_t *a = c->acct;
   sg_smpp_server_t *s = c->srv;
   uint32_t win = a->cfg->smpp.window;
+  if (s->stopping) /* draining: the client sends it again elsewhere */
+    return SG_SMPP_ESME_RTHROTTLED;
   if (win > 0 && c->pending_in >= win)
     return SG_SMPP_ESME_RTHROTTLED;
   if (!sg__smpps_bucket_take(&a->bucket, a->cfg->smpp.tps, n,

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# kill -9 of smsgate ($1) again and again while messages flow in from a REST
+# client and an SMPP client to the SMSC simulator, restarting it each time;
+# then the checker (fault.js check) compares what every client was told with
+# what the simulator received and what came back:
+#   LOST = 0, PHANTOM = 0, DLR_LOST = 0, DLR_MISMATCH = 0, and DUP (parts
+#   sent again after a crash because their submit_sm_resp was not yet
+#   stored, and SMPP parts the client itself submitted again) within its
+#   bound: faults x the connector's window + the client's resubmissions.
+#
+#   kill9.sh BIN [N_REST] [N_SMPP] [EVERY_MS]
+# The short form (ctest fault/kill9): 1,500 REST + 500 SMPP messages, a kill
+# every 3 s on average. `make soak`: 70,000 + 30,000, every 3 s. SMPP_TPS is
+# the SMPP client's rate (default 400). Prints the verdict, and writes it as
+# JSON to $FAULT_JSON when set; KEEP=1 keeps the working directory.
+set -u
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+N_REST=${2:-1500}
+N_SMPP=${3:-500}
+EVERY_MS=${4:-3000}
+HERE=$(cd "$(dirname "$0")" && pwd)
+JS=$HERE/fault.js
+T=$(mktemp -d "${TMPDIR:-/tmp}/kill9.XXXXXX")
+PIDS=()
+GW=
+KEY=fault-key
+WINDOW=32
+# SIGNAL=TERM (tests/fault/sigterm.sh): graceful stops instead of crashes;
+# then nothing may be sent twice by the gateway: DUP's bound has no window.
+SIGNAL=${SIGNAL:-KILL}
+DUP_WINDOW=$WINDOW
+[ "$SIGNAL" = KILL ] || DUP_WINDOW=0
+
+cleanup() {
+  local p
+  [ -n "$GW" ] && kill -9 "$GW" 2>/dev/null
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  [ -n "$GW" ] && wait "$GW" 2>/dev/null
+  if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+  echo "FAIL: $*" >&2
+  for f in "$T"/*.log; do
+    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
+  done
+  exit 1
+}
+
+read -r HTTP SIM SMPP HOOK <<<"$(node -e '
+  const net = require("net"); const s = [];
+  (function next() {
+    if (s.length === 4) { console.log(s.map((x) => x.address().port).join(" "));
+      s.forEach((x) => x.close()); return; }
+    const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
+  })();')"
+BASE=http://127.0.0.1:$HTTP
+
+start() { # name, command...: in the background, output to $T/name.log
+  local name=$1
+  shift
+  "$@" >"$T/$name.log" 2>&1 &
+  PIDS+=($!)
+  LAST_PID=$!
+}
+
+healthy() { curl -s -m 1 "$BASE/healthz" 2>/dev/null | grep -q '"status":"ok"'; }
+
+wait_for() { # seconds, command...
+  local end=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ $SECONDS -ge $end ] && return 1
+    sleep 0.1
+  done
+}
+
+cat >"$T/gw.yaml" <<EOF
+store: {path: $T/gw/smsgate.db}
+http: {listen: 127.0.0.1:$HTTP}
+smpp_server: {listen: 127.0.0.1:$SMPP}
+accounts:
+  - {name: fault, api_key: $KEY, default_region: RU,
+     callback_url: "http://127.0.0.1:$HOOK/hook",
+     webhook_events: [delivered, undeliverable, expired, rejected, failed],
+     smpp: {system_id: fault, password: faultpw}}
+connectors:
+  - {name: operator, type: smpp, host: 127.0.0.1, port: $SIM, system_id: smsgate,
+     window: $WINDOW, reconnect_min: 100ms, reconnect_max: 500ms}
+routes:
+  - {prefix: "+", connectors: [operator]}
+webhooks: {allow_private_networks: true, retry_min: 200ms, retry_max: 1s}
+log: {level: ${LOG_LEVEL:-warn}}
+EOF
+
+start sim "$BIN" sim smsc --port "$SIM" --record "$T/record.txt" --dlr-delay 100 --quiet
+SIMP=$LAST_PID
+start receiver node "$JS" receiver "$HOOK" "$T/hooks.txt"
+RECP=$LAST_PID
+wait_for 10 grep -q 'receiver listening' "$T/receiver.log" || fail "receiver not ready"
+
+GW_RUNS=0
+start_gw() {
+  GW_RUNS=$((GW_RUNS + 1))
+  "$BIN" serve -c "$T/gw.yaml" >>"$T/gw.log" 2>&1 &
+  GW=$!
+}
+start_gw
+wait_for 30 healthy || fail "gateway not ready"
+
+for ((i = 0; i < N_SMPP; i++)); do echo "smpp-$i"; done >"$T/smpp-texts.txt"
+start rest node "$JS" rest "$BASE" "$KEY" "$N_REST" 16 "$T/rest.jsonl"
+RESTP=$LAST_PID
+# sim load is an SMPP client (smsgate's own connector): it rebinds after each
+# crash; --verbose prints every submit_sm_resp and receipt as a JSON line.
+"$BIN" sim load --port "$SMPP" --system-id fault --password faultpw \
+  --texts-file "$T/smpp-texts.txt" --count "$N_SMPP" --to +79001234568 --from Fault \
+  --window 16 --tps "${SMPP_TPS:-400}" --dlr --dlr-timeout 60 --connect-timeout 60 --verbose --quiet \
+  >"$T/smpp.jsonl" 2>"$T/smpp.log" &
+SMPPP=$!
+PIDS+=($SMPPP)
+
+running() { kill -0 "$RESTP" 2>/dev/null || kill -0 "$SMPPP" 2>/dev/null; }
+FAULTS=0
+while running; do
+  # a kill at a random moment in [EVERY_MS/2, EVERY_MS*3/2)
+  sleep "$(awk -v m="$EVERY_MS" -v r="$RANDOM" 'BEGIN { printf "%.3f", (m / 2 + r % m) / 1000 }')"
+  running || break
+  kill -"$SIGNAL" "$GW" 2>/dev/null
+  wait "$GW" 2>/dev/null
+  FAULTS=$((FAULTS + 1))
+  start_gw
+  wait_for 30 healthy || fail "gateway did not restart after SIG$SIGNAL number $FAULTS"
+done
+wait "$RESTP" || fail "the REST client failed"
+wait "$SMPPP"
+n_smpp=$(grep -c '"type":"part"' "$T/smpp.jsonl")
+[ "$n_smpp" -ge "$N_SMPP" ] ||
+  fail "the SMPP client has answers for $n_smpp of $N_SMPP messages: $(cat "$T/smpp.log")"
+echo "$(cat "$T/rest.log"); $FAULTS times SIG$SIGNAL"
+[ "$FAULTS" -ge 2 ] || fail "the load ended before two faults (raise N_REST/N_SMPP)"
+
+# Let the last gateway finish: nothing queued or sending, every webhook out.
+drained() {
+  local s
+  for s in queued sending scheduled; do
+    curl -s -m 2 -H "Authorization: Bearer $KEY" "$BASE/v1/messages?status=$s&limit=1" |
+      grep -q '"data":\[\]' || return 1
+  done
+}
+wait_for 120 drained || fail "messages left queued at the end"
+acked=$(grep -c '"outcome":"ack"' "$T/rest.jsonl")
+hooks_done() { [ "$(awk '$3 == "delivered"' "$T/hooks.txt" | cut -d' ' -f1 | sort -u | wc -l)" -ge "$acked" ]; }
+wait_for 60 hooks_done || echo "note: not every delivered webhook arrived within 60 s"
+kill "$GW" && wait "$GW"
+GW=
+kill "$SIMP" && wait "$SIMP" # the simulator writes its record out on exit
+kill "$RECP"
+
+node "$JS" check --record "$T/record.txt" --rest "$T/rest.jsonl" --hooks "$T/hooks.txt" \
+  --smpp "$T/smpp.jsonl" --faults "$FAULTS" --window "$DUP_WINDOW" ${FAULT_JSON:+--json "$FAULT_JSON"} ||
+  fail "the ledgers do not match"
+echo "PASS"
