@@ -50,6 +50,7 @@ typedef struct serve {
   int format; /* sg_config_log_format_t */
   int exit_code;
   bool stopping;
+  int ingress_stopping; /* HTTP and SMPP server still draining */
   bool forced; /* a second signal: exit without draining */
 } serve_t;
 
@@ -358,13 +359,34 @@ static void engine_stopped_cb(sg_engine_t *e, int status, void *ud) {
     sim_stopped_cb(NULL, s);
 }
 
-/* The SMPP server stops first: its sessions unbind and its submits in
- * flight get their answers before the engine refuses new ones. */
-static void smpps_stopped_cb(sg_smpp_server_t *srv, void *data) {
-  serve_t *s = data;
-  (void)srv;
+/* The ingresses stop first, both at once: they stop listening, and their
+ * requests in flight get their answers before the engine refuses new ones
+ * (an answer lost in a stop makes a client send the message again). */
+static void ingress_stopped(serve_t *s) {
+  if (--s->ingress_stopping > 0)
+    return;
   if (s->engine == NULL || sg_engine_stop(s->engine, engine_stopped_cb, s) != 0)
     engine_stopped_cb(s->engine, 0, s);
+}
+
+static void smpps_stopped_cb(sg_smpp_server_t *srv, void *data) {
+  (void)srv;
+  ingress_stopped(data);
+}
+
+/* How long a stop waits for HTTP requests in flight. */
+#define HTTP_DRAIN_MS 10000u
+
+static void http_drained_cb(sg_http_server_t *srv, bool idle, void *data) {
+  serve_t *s = data;
+  (void)srv;
+  if (!idle)
+    logf_(s, SG_CONFIG_LOG_WARN,
+          "HTTP requests still unanswered after %u ms: closing them",
+          HTTP_DRAIN_MS);
+  sg_http_server_free(s->http);
+  s->http = NULL;
+  ingress_stopped(s);
 }
 
 static void shutdown_begin(serve_t *s, int code) {
@@ -373,14 +395,15 @@ static void shutdown_begin(serve_t *s, int code) {
   if (s->stopping)
     return;
   s->stopping = true;
-  /* Stop taking requests first; requests waiting for a commit get their
-   * engine callbacks still, answered into closed connections. */
-  sg_http_server_free(s->http);
-  s->http = NULL;
+  s->ingress_stopping = 3; /* HTTP, SMPP server, and this call */
+  if (s->http == NULL ||
+      sg_http_server_drain(s->http, HTTP_DRAIN_MS, http_drained_cb, s) != 0)
+    http_drained_cb(s->http, true, s);
   if (s->smpps != NULL)
     sg_smpp_server_stop(s->smpps, smpps_stopped_cb, s);
   else
-    smpps_stopped_cb(NULL, s);
+    ingress_stopped(s);
+  ingress_stopped(s);
 }
 
 static void signal_cb(uv_signal_t *h, int signum) {

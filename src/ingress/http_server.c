@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -94,9 +95,15 @@ struct sg_http_server {
   uv_poll_t epoll_watch;
   uv_timer_t timer; /* MHD_get_timeout(), and runs after a resume */
   uv_timer_t sweep; /* starts the watchers of long-suspended requests */
+  uv_timer_t drain; /* sg_http_server_drain: polls until nothing is live */
   int open_handles; /* freed when the last close callback has run */
   bool polling;     /* epoll_watch is initialised */
   bool closing;
+  bool draining;         /* not listening; new requests get 503 */
+  unsigned live;         /* requests between uri_cb and completed_cb */
+  uint64_t drain_until;  /* loop time, ms */
+  sg_http_drained_cb drained_cb;
+  void *drained_data;
   size_t max_body;
   uint16_t port;
   route_t *routes;
@@ -640,6 +647,7 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn) {
     return NULL;
   memset(req, 0, offsetof(sg_http_req_t, inline_arena));
   req->srv = srv;
+  srv->live++;
   req->refs = 1; /* libmicrohttpd's, until completed_cb */
   req->arena.cur = req->inline_arena.mem;
   req->arena.left = sizeof req->inline_arena.mem;
@@ -658,6 +666,8 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     return;
   *con_cls = NULL;
   req->conn = NULL;
+  if (req->srv != NULL && req->srv->live > 0)
+    req->srv->live--;
   req_cancel(req); /* only if the handler has not answered */
   watch_stop(req);
   req_unref(req);
@@ -719,7 +729,10 @@ static enum MHD_Result on_headers(sg_http_server_t *srv, sg_http_req_t *req,
   if (req->method == NULL)
     return MHD_NO;
   int rc = parse_target(req);
-  if (rc == SG_EILSEQ)
+  if (srv->draining) /* a kept-alive connection after the listener closed */
+    reject(req, 503, "stopping",
+           "the server is stopping; send the request again shortly");
+  else if (rc == SG_EILSEQ)
     reject(req, 400, "bad_request", "the request target is not well-formed");
   else if (rc == 0)
     rc = route_request(srv, req);
@@ -990,9 +1003,11 @@ int sg_http_server_new(uv_loop_t *loop, const sg_http_server_cfg_t *cfg,
   srv->log_data = cfg->log_data;
   uv_timer_init(loop, &srv->timer);
   uv_timer_init(loop, &srv->sweep);
+  uv_timer_init(loop, &srv->drain);
   srv->timer.data = srv;
   srv->sweep.data = srv;
-  srv->open_handles = 2;
+  srv->drain.data = srv;
+  srv->open_handles = 3;
   int rc = start_mhd(srv, cfg, &ss);
   if (rc < 0) {
     sg_http_server_free(srv);
@@ -1103,6 +1118,37 @@ static void server_close_cb(uv_handle_t *h) {
   sg_free(srv);
 }
 
+static void drain_cb(uv_timer_t *t) {
+  sg_http_server_t *srv = t->data;
+  bool idle = srv->waiting == NULL && srv->live == 0;
+  if (!idle && uv_now(srv->loop) < srv->drain_until)
+    return;
+  uv_timer_stop(t);
+  sg_http_drained_cb cb = srv->drained_cb;
+  srv->drained_cb = NULL;
+  if (cb != NULL)
+    cb(srv, idle, srv->drained_data);
+}
+
+int sg_http_server_drain(sg_http_server_t *srv, unsigned timeout_ms,
+                         sg_http_drained_cb cb, void *data) {
+  if (srv == NULL || cb == NULL)
+    return SG_EINVAL;
+  if (srv->closing || srv->draining)
+    return SG_ESTATE;
+  srv->draining = true;
+  srv->drained_cb = cb;
+  srv->drained_data = data;
+  srv->drain_until = uv_now(srv->loop) + timeout_ms;
+  if (srv->mhd != NULL) {
+    MHD_socket fd = MHD_quiesce_daemon(srv->mhd);
+    if (fd != MHD_INVALID_SOCKET)
+      close(fd); /* external polling: ours to close at once */
+  }
+  uv_timer_start(&srv->drain, drain_cb, 0, 10);
+  return 0;
+}
+
 void sg_http_server_free(sg_http_server_t *srv) {
   if (srv == NULL || srv->closing)
     return;
@@ -1121,6 +1167,7 @@ void sg_http_server_free(sg_http_server_t *srv) {
   srv->mhd = NULL;
   uv_close((uv_handle_t *)&srv->timer, server_close_cb);
   uv_close((uv_handle_t *)&srv->sweep, server_close_cb);
+  uv_close((uv_handle_t *)&srv->drain, server_close_cb);
   if (srv->polling)
     uv_close((uv_handle_t *)&srv->epoll_watch, server_close_cb);
 }

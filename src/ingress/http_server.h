@@ -107,6 +107,20 @@ uint16_t sg_http_server_port(const sg_http_server_t *srv);
 void sg_http_server_stats(const sg_http_server_t *srv,
                           sg_http_server_stats_t *out);
 
+/* Called once a drain ends: idle is true when every request got its answer
+ * and libmicrohttpd is done with it, false when the timeout came first. */
+typedef void (*sg_http_drained_cb)(sg_http_server_t *srv, bool idle,
+                                   void *data);
+
+/* A graceful stop's first half: stops listening at once (new connections
+ * are refused), answers 503 `stopping` to any new request on a connection
+ * already open, and lets the requests in progress finish; `cb` fires on the
+ * loop when none is left or after timeout_ms, whichever comes first. Then
+ * call sg_http_server_free. Returns 0, SG_EINVAL (NULL arguments), or
+ * SG_ESTATE when already draining or freed. */
+int sg_http_server_drain(sg_http_server_t *srv, unsigned timeout_ms,
+                         sg_http_drained_cb cb, void *data);
+
 /* Stops listening and closes every connection. Requests still waiting for
  * their answer are cancelled (their cancel callbacks fire before this
  * returns); their handlers must still call sg_http_respond, which returns

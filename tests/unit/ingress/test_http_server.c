@@ -819,6 +819,85 @@ static void keep_alive(void **state) {
   fixture_free(f);
 }
 
+/* ---- draining ------------------------------------------------------------ */
+
+static atomic_int g_drained; /* 0: not yet, 1: idle, 2: timed out */
+static atomic_int g_draining; /* the handler has started the drain */
+
+static void drained_cb(sg_http_server_t *srv, bool idle, void *data) {
+  (void)srv;
+  (void)data;
+  atomic_store(&g_drained, idle ? 1 : 2);
+}
+
+/* Holds the request, starts the drain, and answers after commit_ms. */
+static void draining_handler(sg_http_req_t *req, void *data) {
+  fixture_t *f = data;
+  f->held[f->n_held++] = req;
+  f->respond_rc[f->n_respond_rc++] =
+      sg_http_server_drain(f->srv, 5000, drained_cb, f);
+  atomic_store(&g_draining, 1);
+  uv_timer_start(&f->commit, commit_cb, f->commit_ms, 0);
+}
+
+static void client_drain(fixture_t *f) {
+  conn_t *kept = calloc(1, sizeof *kept), *held = calloc(1, sizeof *held),
+         *late = calloc(1, sizeof *late);
+  /* a kept-alive connection, opened before the drain */
+  if (cli_connect(kept, f->port) < 0 ||
+      cli_sends(kept, "GET /v1/messages/a HTTP/1.1\r\nHost: t\r\n\r\n") < 0 ||
+      cli_read(kept, &f->resp[0], false) < 0)
+    f->client_errors++;
+  if (cli_connect(held, f->port) < 0 ||
+      cli_sends(held, "POST /v1/hold HTTP/1.1\r\nHost: t\r\n"
+                      "Content-Length: 5\r\n\r\nhello") < 0)
+    f->client_errors++;
+  for (int i = 0; i < 2000 && atomic_load(&g_draining) == 0; i++)
+    usleep(1000);
+  /* draining now: no new connection, 503 on the kept one */
+  f->open_after = cli_connect(late, f->port) == 0;
+  if (cli_sends(kept, "GET /v1/messages/b HTTP/1.1\r\nHost: t\r\n\r\n") < 0 ||
+      cli_read(kept, &f->resp[1], false) < 0)
+    f->client_errors++;
+  /* the request in flight still gets its answer */
+  if (cli_read(held, &f->resp[2], false) < 0)
+    f->client_errors++;
+  for (int i = 0; i < 2000 && atomic_load(&g_drained) == 0; i++)
+    usleep(1000);
+  cli_close(kept);
+  cli_close(held);
+  if (f->open_after)
+    cli_close(late);
+  free(kept);
+  free(held);
+  free(late);
+}
+
+static void drain_answers_what_is_in_flight(void **state) {
+  (void)state;
+  fixture_t *f = fixture_new(NULL);
+  f->commit_ms = 150;
+  atomic_store(&g_drained, 0);
+  atomic_store(&g_draining, 0);
+  routes_echo(f);
+  assert_int_equal(
+      sg_http_server_route(f->srv, "POST", "/v1/hold", draining_handler, f), 0);
+  fixture_run(f, client_drain);
+  assert_int_equal(f->client_errors, 0);
+  assert_int_equal(f->respond_rc[0], 0); /* the drain started */
+  assert_int_equal(f->resp[0].status, 200);
+  assert_false(f->open_after); /* the listener is closed */
+  assert_int_equal(f->resp[1].status, 503);
+  assert_string_equal(error_code(&f->resp[1]), "stopping");
+  assert_int_equal(f->resp[2].status, 202);
+  assert_string_equal(f->resp[2].body, "{\"accepted\":5,\"echo\":\"hello\"}");
+  assert_int_equal(atomic_load(&g_drained), 1);
+  /* a second drain, and a drain of nothing, are refused */
+  assert_int_equal(sg_http_server_drain(f->srv, 10, drained_cb, f), SG_ESTATE);
+  assert_int_equal(sg_http_server_drain(NULL, 10, drained_cb, f), SG_EINVAL);
+  fixture_free(f);
+}
+
 /* ---- a client that leaves while suspended ---------------------------------
  */
 
@@ -1222,6 +1301,7 @@ int main(void) {
       cmocka_unit_test(error_answers),
       cmocka_unit_test(respond_error_format),
       cmocka_unit_test(keep_alive),
+      cmocka_unit_test(drain_answers_what_is_in_flight),
       cmocka_unit_test(client_abort_during_suspension),
       cmocka_unit_test(client_abort_without_callback),
       cmocka_unit_test(many_concurrent_connections),
