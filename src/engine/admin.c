@@ -216,6 +216,22 @@ static const char *field_of(const char *key) {
   return *p == '.' ? p + 1 : p;
 }
 
+/* The first error of the loader as the API's failure: the field is the
+ * key's path below the account, or the key a "missing required key"
+ * names. */
+static void config_failure(op_t *op, const sg_config_error_t *ce) {
+  static const char missing[] = "missing required key \"";
+  char field[SG_CONFIG_KEY_MAX];
+  snprintf(field, sizeof field, "%s", field_of(ce->key));
+  if (strncmp(ce->message, missing, sizeof missing - 1) == 0) {
+    const char *k = ce->message + sizeof missing - 1;
+    size_t n = strcspn(k, "\"");
+    size_t at = strlen(field);
+    snprintf(field + at, sizeof field - at, "%s%.*s", at ? "." : "", (int)n, k);
+  }
+  fail(op, SG_EINVAL, "invalid_field", field, "%s", ce->message);
+}
+
 /* Loads spec (with stand-ins for the credentials kept apart) through the
  * configuration loader: the same checks as the file's accounts. */
 static int check_spec(sg_engine_t *e, op_t *op, const json_t *spec,
@@ -240,8 +256,7 @@ static int check_spec(sg_engine_t *e, op_t *op, const json_t *spec,
     rc = sg_config_load_string("request", yaml, (size_t)len, out, errs);
   }
   if (rc == SG_ECONFIG && errs->count > 0)
-    fail(op, SG_EINVAL, "invalid_field", field_of(errs->items[0].key), "%s",
-         errs->items[0].message);
+    config_failure(op, &errs->items[0]);
   else if (rc != 0)
     fail(op, rc == SG_ECONFIG ? SG_EINVAL : SG_ENOMEM, "invalid_field", NULL,
          "the account's settings are not valid");
