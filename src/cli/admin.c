@@ -28,7 +28,8 @@
 #define DEFAULT_KEY "admin-key"
 #define BODY_MAX (16u << 20)
 
-/* ---- HTTP ------------------------------------------------------------------ */
+/* ---- HTTP ------------------------------------------------------------------
+ */
 
 typedef struct http {
   CURL *curl;
@@ -99,8 +100,8 @@ static void print_error(const char *cmd, const http_t *c, json_t *ans) {
   const char *msg = json_string_value(json_object_get(e, "message"));
   const char *field = json_string_value(json_object_get(e, "field"));
   if (code != NULL)
-    fprintf(stderr, "smsgate %s: HTTP %ld %s%s%s%s: %s\n", cmd, c->status,
-            code, field ? " (" : "", field ? field : "", field ? ")" : "",
+    fprintf(stderr, "smsgate %s: HTTP %ld %s%s%s%s: %s\n", cmd, c->status, code,
+            field ? " (" : "", field ? field : "", field ? ")" : "",
             msg ? msg : "");
   else
     fprintf(stderr, "smsgate %s: HTTP %ld: %.200s\n", cmd, c->status,
@@ -110,7 +111,8 @@ static void print_error(const char *cmd, const http_t *c, json_t *ans) {
                     "SMSGATE_KEY)\n");
 }
 
-/* ---- common arguments ------------------------------------------------------- */
+/* ---- common arguments -------------------------------------------------------
+ */
 
 typedef struct common {
   const char *url, *key;
@@ -175,7 +177,8 @@ static json_t *csv_list(const char *v) {
   return a;
 }
 
-/* ---- account settings -------------------------------------------------------- */
+/* ---- account settings
+ * -------------------------------------------------------- */
 
 static const struct {
   const char *opt;   /* the option */
@@ -261,7 +264,8 @@ static int setting_opt(json_t *spec, int argc, char **argv, int *i,
   return 0;
 }
 
-/* ---- output ------------------------------------------------------------------- */
+/* ---- output
+ * ------------------------------------------------------------------- */
 
 static const char *s_or(json_t *o, const char *k, const char *def) {
   const char *v = json_string_value(json_object_get(o, k));
@@ -272,7 +276,8 @@ static void print_account(json_t *a) {
   const char *k;
   json_t *v;
   json_object_foreach(a, k, v) {
-    char *t = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    char *t = json_is_string(v) ? NULL
+                                : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
     printf("%-18s %s\n", k, t != NULL ? t : json_string_value(v));
     sg_free(t);
   }
@@ -294,15 +299,15 @@ static void print_accounts(json_t *list) {
 }
 
 static void print_keys(json_t *list) {
-  printf("%-16s %-20s %-20s %-7s %-25s %s\n", "ID", "NAME", "ACCOUNT",
-         "ACTIVE", "CREATED", "LAST USED");
+  printf("%-16s %-20s %-20s %-7s %-25s %s\n", "ID", "NAME", "ACCOUNT", "ACTIVE",
+         "CREATED", "LAST USED");
   size_t i;
   json_t *k;
   json_array_foreach(list, i, k)
-    printf("%-16s %-20s %-20s %-7s %-25s %s\n", s_or(k, "id", "?"),
-           s_or(k, "name", "-"), s_or(k, "account", "?"),
-           json_is_true(json_object_get(k, "active")) ? "yes" : "no",
-           s_or(k, "created_at", "-"), s_or(k, "last_used_at", "-"));
+      printf("%-16s %-20s %-20s %-7s %-25s %s\n", s_or(k, "id", "?"),
+             s_or(k, "name", "-"), s_or(k, "account", "?"),
+             json_is_true(json_object_get(k, "active")) ? "yes" : "no",
+             s_or(k, "created_at", "-"), s_or(k, "last_used_at", "-"));
 }
 
 /* Runs one request and prints its answer; returns the exit code. */
@@ -356,7 +361,8 @@ static void show_key(json_t *k) {
     fprintf(stderr, "(the key is shown once: keep it)\n");
 }
 
-/* ---- smsgate account ------------------------------------------------------------- */
+/* ---- smsgate account
+ * ------------------------------------------------------------- */
 
 static void account_usage(FILE *f) {
   fprintf(
@@ -412,8 +418,7 @@ static int account_args(int argc, char **argv, common_t *o, const char **name,
   return 0;
 }
 
-static int account_verb(const char *verb, int argc, char **argv,
-                        common_t *o) {
+static int account_verb(const char *verb, int argc, char **argv, common_t *o) {
   const char *name = NULL;
   bool settings_ok = strcmp(verb, "create") == 0 || strcmp(verb, "update") == 0;
   json_t *spec = settings_ok ? json_object() : NULL;
@@ -427,8 +432,10 @@ static int account_verb(const char *verb, int argc, char **argv,
   bool list = strcmp(verb, "list") == 0;
   if (list != (name == NULL)) {
     json_decref(spec);
-    return usage_error("account", list ? "list takes no name" : "give the "
-                                                                "account's NAME",
+    return usage_error("account",
+                       list ? "list takes no name"
+                            : "give the "
+                              "account's NAME",
                        "");
   }
   char path[300];
@@ -474,7 +481,8 @@ int sg_cmd_account(int argc, char **argv) {
   return usage_error("account", "unknown command ", argv[1]);
 }
 
-/* ---- smsgate key ------------------------------------------------------------------ */
+/* ---- smsgate key
+ * ------------------------------------------------------------------ */
 
 static void key_usage(FILE *f) {
   fprintf(

@@ -84,9 +84,9 @@ typedef struct op {
   sg_engine_admin_cb cb;
   void *ud;
   sg_engine_admin_res_t res;
-  size_t index;      /* the account (update), the key (revoke, rotate) */
-  json_t *spec;      /* the settings to store (secrets taken out) */
-  sg_config_t *cfg;  /* those settings, checked */
+  size_t index;       /* the account (update), the key (revoke, rotate) */
+  json_t *spec;       /* the settings to store (secrets taken out) */
+  sg_config_t *cfg;   /* those settings, checked */
   char *pw, *smpp_pw; /* passwords in clear, to hash (then wiped) */
   char pw_hash[SG_STORE_PWHASH_MAX], smpp_hash[SG_STORE_PWHASH_MAX];
   bool keep_smpp_hash; /* update: smpp.password unchanged */
@@ -238,8 +238,8 @@ static int check_spec(sg_engine_t *e, op_t *op, const json_t *spec,
                       bool dummy_smpp, sg_config_t **out) {
   json_t *chk = json_deep_copy(spec);
   json_t *sm = chk != NULL ? json_object_get(chk, "smpp") : NULL;
-  if (chk == NULL || json_object_set_new(chk, "api_key",
-                                         json_string(DUMMY_KEY)) != 0 ||
+  if (chk == NULL ||
+      json_object_set_new(chk, "api_key", json_string(DUMMY_KEY)) != 0 ||
       (dummy_smpp && json_is_object(sm) &&
        json_object_set_new(sm, "password", json_string(DUMMY_SMPP_PW)) != 0)) {
     json_decref(chk);
@@ -326,9 +326,9 @@ static void op_answer(op_t *op) {
   sg_engine_t *e = op->e;
   struct sg__admin *ad = e->admin;
   if (op->res.status != 0 && op->res.message[0] == '\0')
-    fail(op, op->res.status, op->res.status == SG_EIO ? "store_failed"
-                                                      : "internal",
-         NULL, "%s", sg_strerror(op->res.status));
+    fail(op, op->res.status,
+         op->res.status == SG_EIO ? "store_failed" : "internal", NULL, "%s",
+         sg_strerror(op->res.status));
   op->cb(e, &op->res, op->ud);
   ad->busy = false;
   json_decref(op->spec);
@@ -348,8 +348,8 @@ static void hash_work_cb(uv_work_t *w) {
     op->hash_status =
         sg_store_password_hash(op->pw, strlen(op->pw), op->pw_hash);
   if (op->hash_status == 0 && op->smpp_pw != NULL)
-    op->hash_status = sg_store_password_hash(op->smpp_pw, strlen(op->smpp_pw),
-                                             op->smpp_hash);
+    op->hash_status =
+        sg_store_password_hash(op->smpp_pw, strlen(op->smpp_pw), op->smpp_hash);
 }
 
 static void after_hash_cb(uv_work_t *w, int status);
@@ -387,7 +387,8 @@ static op_t *op_new(sg_engine_t *e, op_kind_t kind, sg_engine_admin_cb cb,
   return op;
 }
 
-/* ---- installing an account ------------------------------------------------ */
+/* ---- installing an account ------------------------------------------------
+ */
 
 static int install(sg_engine_t *e, size_t i, sg_config_t *cfg, json_t *spec,
                    const char *pw_hash, const char *smpp_hash, int64_t id,
@@ -441,10 +442,9 @@ static void account_put_cb(sg_store_t *st, int status, int64_t id, void *data) {
   size_t i = create ? e->n_accounts : op->index;
   int64_t now = sg__now_ms(e);
   if (status == 0) {
-    int rc = install(e, i, op->cfg, op->spec,
-                     op->pw != NULL ? op->pw_hash : NULL,
-                     op->smpp_hash[0] ? op->smpp_hash : NULL, id,
-                     create ? now : 0, now);
+    int rc = install(
+        e, i, op->cfg, op->spec, op->pw != NULL ? op->pw_hash : NULL,
+        op->smpp_hash[0] ? op->smpp_hash : NULL, id, create ? now : 0, now);
     if (rc != 0) {
       fail(op, rc, "internal", NULL, "out of memory");
     } else {
@@ -463,14 +463,15 @@ static void account_put_cb(sg_store_t *st, int status, int64_t id, void *data) {
 static void account_store(op_t *op) {
   sg_engine_t *e = op->e;
   const sg_config_account_t *ca = &op->cfg->accounts[0];
-  if (op->pw != NULL &&
-      json_object_set_new(op->spec, "password", json_string(op->pw_hash)) != 0) {
+  if (op->pw != NULL && json_object_set_new(op->spec, "password",
+                                            json_string(op->pw_hash)) != 0) {
     fail(op, SG_ENOMEM, "internal", NULL, "out of memory");
     op_answer(op);
     return;
   }
   if (op->keep_smpp_hash) {
-    const char *old = sg_engine_account_smpp_hash(e, &e->accounts[op->index].pub);
+    const char *old =
+        sg_engine_account_smpp_hash(e, &e->accounts[op->index].pub);
     snprintf(op->smpp_hash, sizeof op->smpp_hash, "%s", old ? old : "");
   }
   char *text = dup_json(op->spec);
@@ -522,8 +523,7 @@ static json_t *parse_object(op_t *op, const char *text, size_t len) {
   }
   if (!json_is_object(j)) {
     json_decref(j);
-    fail(op, SG_EINVAL, "invalid_json", NULL,
-         "the body must be a JSON object");
+    fail(op, SG_EINVAL, "invalid_json", NULL, "the body must be a JSON object");
     return NULL;
   }
   if (json_object_get(j, "api_key") != NULL) {
@@ -597,8 +597,7 @@ static int prepare_update(sg_engine_t *e, op_t *op, const char *name,
                           const char *text, size_t len) {
   op->index = find_account(e, name);
   if (op->index == SIZE_MAX)
-    return fail(op, SG_ENOENT, "not_found", NULL, "no account named %s",
-                name);
+    return fail(op, SG_ENOENT, "not_found", NULL, "no account named %s", name);
   acct_x_t *x = &e->admin->x[op->index];
   if (x->ver == NULL)
     return fail(op, SG_EPERM, "managed_by_config", NULL,
@@ -653,7 +652,8 @@ int sg_engine_account_update(sg_engine_t *e, const char *name,
   return rc;
 }
 
-/* ---- reading accounts ----------------------------------------------------- */
+/* ---- reading accounts -----------------------------------------------------
+ */
 
 const sg_engine_account_t *sg_engine_account_at(sg_engine_t *e, size_t i) {
   if (e == NULL || e->state < SG__RUNNING || i >= e->n_accounts)
@@ -695,7 +695,8 @@ void sg_engine_on_account_changed(sg_engine_t *e,
   e->admin->changed_data = data;
 }
 
-/* ---- keys ------------------------------------------------------------------ */
+/* ---- keys ------------------------------------------------------------------
+ */
 
 static int keys_grow(struct sg__admin *ad) {
   if (ad->n_keys < ad->cap_keys)
@@ -830,8 +831,8 @@ static int key_op(sg_engine_t *e, op_t *op) {
   return rc;
 }
 
-int sg_engine_key_create(sg_engine_t *e, const char *account,
-                         const char *name, sg_engine_admin_cb cb, void *ud) {
+int sg_engine_key_create(sg_engine_t *e, const char *account, const char *name,
+                         sg_engine_admin_cb cb, void *ud) {
   int rc;
   if (account == NULL)
     return SG_EINVAL;
@@ -840,8 +841,7 @@ int sg_engine_key_create(sg_engine_t *e, const char *account,
     return rc;
   size_t i = find_account(e, account);
   if (i == SIZE_MAX)
-    fail(op, SG_ENOENT, "not_found", "account", "no account named %s",
-         account);
+    fail(op, SG_ENOENT, "not_found", "account", "no account named %s", account);
   else if (e->admin->n_keys >= SG_ENGINE_KEYS_MAX)
     fail(op, SG_EEXIST, "too_many_keys", NULL, "at most %d keys are kept",
          SG_ENGINE_KEYS_MAX);
@@ -933,7 +933,8 @@ int sg__admin_auth_key(sg_engine_t *e, const char *key, size_t len,
   return 0;
 }
 
-/* ---- loading at start ------------------------------------------------------ */
+/* ---- loading at start ------------------------------------------------------
+ */
 
 static void load_account(sg_engine_t *e, const sg_store_admin_account_t *a) {
   if (find_account(e, a->name) != SIZE_MAX) {
@@ -947,18 +948,20 @@ static void load_account(sg_engine_t *e, const sg_store_admin_account_t *a) {
   memset(&op, 0, sizeof op);
   json_t *spec = json_loads(a->spec, 0, NULL);
   sg_config_t *cfg = NULL;
-  int rc = spec != NULL ? check_spec(e, &op, spec,
-                                     a->smpp_password_hash != NULL, &cfg)
-                        : SG_EINVAL;
-  if (rc == 0 && e->n_accounts < e->cfg->n_accounts + SG_ENGINE_API_ACCOUNTS_MAX)
+  int rc = spec != NULL
+               ? check_spec(e, &op, spec, a->smpp_password_hash != NULL, &cfg)
+               : SG_EINVAL;
+  if (rc == 0 &&
+      e->n_accounts < e->cfg->n_accounts + SG_ENGINE_API_ACCOUNTS_MAX)
     rc = install(e, e->n_accounts, cfg, spec, NULL, a->smpp_password_hash,
                  a->id, a->created_ms, a->updated_ms);
   else if (rc == 0)
     rc = SG_EBUSY;
   if (rc != 0) {
     sg_config_free(cfg);
-    sg__log(e, SG_ENGINE_LOG_ERROR, "account %s of the store not loaded: %s%s%s",
-            a->name, op.res.field, op.res.field[0] ? ": " : "",
+    sg__log(e, SG_ENGINE_LOG_ERROR,
+            "account %s of the store not loaded: %s%s%s", a->name, op.res.field,
+            op.res.field[0] ? ": " : "",
             op.res.message[0] ? op.res.message : sg_strerror(rc));
   }
   json_decref(spec);
@@ -990,8 +993,8 @@ static void load_cb(sg_store_t *st, int status,
   }
   if (status == 0)
     sg__log(e, SG_ENGINE_LOG_INFO,
-            "%zu account(s) and %zu live API key(s) loaded from the store",
-            api, live);
+            "%zu account(s) and %zu live API key(s) loaded from the store", api,
+            live);
   ad->load_done(e, status == 0 ? 0 : SG_EIO);
 }
 

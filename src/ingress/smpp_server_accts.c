@@ -69,8 +69,7 @@ void sg__smpps_account_changed(void *data, const sg_engine_account_t *a) {
   snprintf(x->pw_hash, sizeof x->pw_hash, "%s", hash != NULL ? hash : "");
   if (a->cfg->disabled || a->cfg->smpp.system_id == NULL)
     unbind_all(s, x);
-  sg__smpps_log(s, SG_CONFIG_LOG_INFO,
-                "smpp server: account %s %s", a->name,
+  sg__smpps_log(s, SG_CONFIG_LOG_INFO, "smpp server: account %s %s", a->name,
                 a->cfg->smpp.system_id == NULL ? "cannot bind"
                 : a->cfg->disabled             ? "is disabled"
                                                : "may bind");

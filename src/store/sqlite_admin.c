@@ -134,7 +134,8 @@ int sg__sq_admin_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   }
 }
 
-/* ---- load ------------------------------------------------------------------ */
+/* ---- load ------------------------------------------------------------------
+ */
 
 static int count_rows(sg__sq_conn_t *c, const char *sql, size_t *n) {
   sqlite3_stmt *s = prep(c, sql);
@@ -149,8 +150,8 @@ static int count_rows(sg__sq_conn_t *c, const char *sql, size_t *n) {
 static int load_accounts(sg__sq_conn_t *c, sg__store_req_t *r,
                          sg__admin_req_t *m) {
   size_t n = 0;
-  int rc = count_rows(
-      c, "SELECT count(*) FROM accounts WHERE spec IS NOT NULL", &n);
+  int rc =
+      count_rows(c, "SELECT count(*) FROM accounts WHERE spec IS NOT NULL", &n);
   if (rc != 0)
     return rc;
   m->accts = sg__arena_alloc(&r->arena, (n ? n : 1) * sizeof *m->accts);
@@ -178,8 +179,7 @@ static int load_accounts(sg__sq_conn_t *c, sg__store_req_t *r,
   return !ok ? SG_ENOMEM : rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : SG_EIO;
 }
 
-static int load_keys(sg__sq_conn_t *c, sg__store_req_t *r,
-                     sg__admin_req_t *m) {
+static int load_keys(sg__sq_conn_t *c, sg__store_req_t *r, sg__admin_req_t *m) {
   size_t n = 0;
   int rc = count_rows(
       c, "SELECT count(*) FROM api_keys WHERE public_id IS NOT NULL", &n);

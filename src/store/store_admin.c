@@ -56,10 +56,9 @@ int sg_store_account_put(sg_store_t *st, const sg_store_admin_account_t *a,
     return SG_EINVAL;
   sg__store_req_t *r;
   sg__admin_req_t *m;
-  int rc = admin_begin(st, true,
-                       create ? SG__ADMIN_ACCOUNT_CREATE
-                              : SG__ADMIN_ACCOUNT_UPDATE,
-                       (sg__any_cb)cb, data, &r, &m);
+  int rc = admin_begin(
+      st, true, create ? SG__ADMIN_ACCOUNT_CREATE : SG__ADMIN_ACCOUNT_UPDATE,
+      (sg__any_cb)cb, data, &r, &m);
   if (rc < 0)
     return rc;
   bool ok = true;
@@ -71,8 +70,7 @@ int sg_store_account_put(sg_store_t *st, const sg_store_admin_account_t *a,
   return admin_queue(st, r, ok);
 }
 
-int sg_store_admin_load(sg_store_t *st, sg_store_admin_load_cb cb,
-                        void *data) {
+int sg_store_admin_load(sg_store_t *st, sg_store_admin_load_cb cb, void *data) {
   sg__store_req_t *r;
   sg__admin_req_t *m;
   int rc = admin_begin(st, false, SG__ADMIN_LOAD, (sg__any_cb)cb, data, &r, &m);
@@ -87,8 +85,8 @@ int sg_store_key_put(sg_store_t *st, const sg_store_key_t *k, int64_t revoke_id,
     return SG_EINVAL;
   sg__store_req_t *r;
   sg__admin_req_t *m;
-  int rc = admin_begin(st, true, SG__ADMIN_KEY_PUT, (sg__any_cb)cb, data, &r,
-                       &m);
+  int rc =
+      admin_begin(st, true, SG__ADMIN_KEY_PUT, (sg__any_cb)cb, data, &r, &m);
   if (rc < 0)
     return rc;
   bool ok = true;
@@ -105,8 +103,8 @@ int sg_store_key_revoke(sg_store_t *st, int64_t key_id, int64_t revoked_ms,
     return SG_EINVAL;
   sg__store_req_t *r;
   sg__admin_req_t *m;
-  int rc = admin_begin(st, true, SG__ADMIN_KEY_REVOKE, (sg__any_cb)cb, data,
-                       &r, &m);
+  int rc =
+      admin_begin(st, true, SG__ADMIN_KEY_REVOKE, (sg__any_cb)cb, data, &r, &m);
   if (rc < 0)
     return rc;
   m->revoke_id = key_id;

@@ -47,12 +47,11 @@ static json_t *smpp_json(const sg_config_account_smpp_t *s) {
   json_t *types = s->n_bind_type_names > 0
                       ? str_list(s->bind_type_names, s->n_bind_type_names)
                       : str_list(all, 3);
-  return json_pack("{s:s, s:o, s:I, s:o, s:I, s:o}", "system_id", s->system_id,
-                   "bind_types", types, "max_binds", (json_int_t)s->max_binds,
-                   "allowed_cidrs",
-                   str_list(s->allowed_cidrs, s->n_allowed_cidrs), "tps",
-                   (json_int_t)s->tps, "window",
-                   s->window ? json_integer(s->window) : json_null());
+  return json_pack(
+      "{s:s, s:o, s:I, s:o, s:I, s:o}", "system_id", s->system_id, "bind_types",
+      types, "max_binds", (json_int_t)s->max_binds, "allowed_cidrs",
+      str_list(s->allowed_cidrs, s->n_allowed_cidrs), "tps", (json_int_t)s->tps,
+      "window", s->window ? json_integer(s->window) : json_null());
 }
 
 /* An account as the API shows it: every setting but the secrets, which
@@ -68,9 +67,9 @@ static json_t *account_json(sg_engine_t *e, const sg_engine_account_t *a) {
   json_object_set_new(o, "source", json_string(info.api ? "api" : "config"));
   json_object_set_new(o, "disabled", json_boolean(c->disabled));
   json_object_set_new(o, "admin", json_boolean(c->admin));
-  json_object_set_new(o, "default_region",
-                      str_or_null(c->default_region[0] ? c->default_region
-                                                       : NULL));
+  json_object_set_new(
+      o, "default_region",
+      str_or_null(c->default_region[0] ? c->default_region : NULL));
   json_object_set_new(o, "callback_url", str_or_null(c->callback_url));
   json_object_set_new(o, "inbound_url", str_or_null(c->inbound_url));
   json_object_set_new(o, "tps", json_integer(c->tps));
@@ -103,7 +102,8 @@ static int64_t now_ms(void) {
   return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-/* ---- answering the engine ------------------------------------------------- */
+/* ---- answering the engine -------------------------------------------------
+ */
 
 static unsigned admin_http_status(int status) {
   switch (status) {
@@ -158,7 +158,8 @@ static void account_done(sg_engine_t *e, const sg_engine_admin_res_t *res,
   sg__rest_json(req, created ? 201 : 200, o);
 }
 
-/* ---- /v1/accounts ---------------------------------------------------------- */
+/* ---- /v1/accounts ----------------------------------------------------------
+ */
 
 void sg__rest_accounts_list_cb(sg_http_req_t *req, void *data) {
   sg_rest_t *rest = data;
@@ -245,7 +246,8 @@ void sg__rest_accounts_delete_cb(sg_http_req_t *req, void *data) {
     answer_rc(req, rc);
 }
 
-/* ---- /v1/keys ---------------------------------------------------------------- */
+/* ---- /v1/keys
+ * ---------------------------------------------------------------- */
 
 static void key_done(sg_engine_t *e, const sg_engine_admin_res_t *res,
                      void *ud) {
@@ -344,8 +346,8 @@ void sg__rest_keys_create_cb(sg_http_req_t *req, void *data) {
     return;
   }
   json_t *acc = json_object_get(b, "account"), *nm = json_object_get(b, "name");
-  if (!json_is_string(acc) || (nm != NULL && !json_is_null(nm) &&
-                               !json_is_string(nm))) {
+  if (!json_is_string(acc) ||
+      (nm != NULL && !json_is_null(nm) && !json_is_string(nm))) {
     sg__rest_error(req, 422, "invalid_field",
                    acc == NULL || !json_is_string(acc)
                        ? "'account' (a string) is required"

@@ -246,8 +246,9 @@ static void create_update_and_keys(void **state) {
 
   /* A merge patch: tps changes, senders arrive, smpp keeps its hash; the
    * address of the account stays the same. */
-  assert_int_equal(update(f, "shop", "{\"tps\": 9, \"senders\": [\"Shop\"], "
-                                     "\"smpp\": {\"tps\": 3}}"),
+  assert_int_equal(update(f, "shop",
+                          "{\"tps\": 9, \"senders\": [\"Shop\"], "
+                          "\"smpp\": {\"tps\": 3}}"),
                    0);
   assert_ptr_equal(f->account, shop);
   assert_int_equal(shop->cfg->tps, 9);
@@ -337,8 +338,7 @@ static void create_update_and_keys(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(refusals_change_nothing, setup,
-                                      teardown),
+      cmocka_unit_test_setup_teardown(refusals_change_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(create_update_and_keys, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

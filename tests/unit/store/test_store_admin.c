@@ -79,7 +79,8 @@ static void load(ctx_t *c, loaded_t *l) {
 static void accounts(void **state) {
   ctx_t *c = *state;
   open_store(c);
-  sg_store_admin_account_t a = {.name = "shop", .spec = "{\"name\":\"shop\"}",
+  sg_store_admin_account_t a = {.name = "shop",
+                                .spec = "{\"name\":\"shop\"}",
                                 .smpp_password_hash = "$argon2id$x"};
   /* Bad arguments fail at once. */
   assert_int_equal(sg_store_account_put(c->st, NULL, true, id_cb, NULL),
@@ -137,12 +138,10 @@ static void keys(void **state) {
 
   sg_store_key_t bad = k;
   bad.account_id = 0;
-  assert_int_equal(sg_store_key_put(c->st, &bad, 0, 0, id_cb, NULL),
-                   SG_EINVAL);
+  assert_int_equal(sg_store_key_put(c->st, &bad, 0, 0, id_cb, NULL), SG_EINVAL);
   bad = k;
   bad.public_id[0] = '\0';
-  assert_int_equal(sg_store_key_put(c->st, &bad, 0, 0, id_cb, NULL),
-                   SG_EINVAL);
+  assert_int_equal(sg_store_key_put(c->st, &bad, 0, 0, id_cb, NULL), SG_EINVAL);
   assert_int_equal(sg_store_key_revoke(c->st, 0, 1, done_cb, NULL), SG_EINVAL);
 
   got_t g = {0};
@@ -176,8 +175,8 @@ static void keys(void **state) {
   /* Rotation: the new key, and the old one revoked an hour from now. */
   g.calls = 0;
   k2.label = NULL;
-  assert_int_equal(
-      sg_store_key_put(c->st, &k2, first, T0 + 3600000, id_cb, &g), 0);
+  assert_int_equal(sg_store_key_put(c->st, &k2, first, T0 + 3600000, id_cb, &g),
+                   0);
   run_until(c, &g.calls, 1);
   assert_int_equal(g.status, 0);
   load(c, &l);
