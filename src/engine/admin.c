@@ -272,10 +272,11 @@ static int check_spec(sg_engine_t *e, op_t *op, const json_t *spec,
   const sg_config_account_t *ca = &(*out)->accounts[0];
   if (ca->default_region[0] != '\0' &&
       !sg_phone_region_known(e->phone_db, ca->default_region)) {
+    fail(op, SG_EINVAL, "invalid_field", "default_region",
+         "no such region: %s", ca->default_region);
     sg_config_free(*out);
     *out = NULL;
-    return fail(op, SG_EINVAL, "invalid_field", "default_region",
-                "no such region: %s", ca->default_region);
+    return op->res.status;
   }
   return 0;
 }
