@@ -25,6 +25,9 @@ static const sg_cli_command_t commands[] = {
      sg_cmd_inbound},
     {"hash-password", "print the argon2id hash of a password read from stdin",
      sg_cmd_hash_password},
+    {"account", "list, show, create, change, disable accounts of a gateway",
+     sg_cmd_account},
+    {"key", "create, list, revoke, rotate API keys of a gateway", sg_cmd_key},
     {"version", "print the version", cmd_version},
     {"help", "list the subcommands, or show one's help", cmd_help},
 };

@@ -300,6 +300,14 @@ static void print_welcome(serve_t *s) {
            "\"+79001234567\", \"from\": \"smsgate\", \"text\": \"Hello from "
            "smsgate\"}'\n",
            url, key);
+  const sg_config_account_t *adm = NULL;
+  for (size_t i = 0; i < s->cfg->n_accounts && adm == NULL; i++)
+    if (s->cfg->accounts[i].admin && s->cfg->accounts[i].api_key != NULL)
+      adm = &s->cfg->accounts[i];
+  if (adm != NULL)
+    printf("Manage accounts and API keys (admin account '%s'):\n"
+           "  smsgate account list --url %s --key %s\n",
+           adm->name, url, adm->api_key);
   printf("Stop with Ctrl-C.\n");
   fflush(stdout);
 }
@@ -431,6 +439,8 @@ static void usage(FILE *f) {
              "127.0.0.1:2776 and one connector to it, an SMPP server on\n"
              "127.0.0.1:2775, and an account 'demo' with the API key\n"
              "'demo-key' and the SMPP system_id 'demo', password 'demo-pw'.\n"
+             "The account 'admin' (API key 'admin-key') manages accounts\n"
+             "and keys (smsgate account, smsgate key).\n"
              "\n"
              "  -c, --config FILE        the YAML configuration "
              "(docs/configuration.md)\n"

@@ -34,6 +34,7 @@ static const char default_yaml[] =
     "  - {name: demo, api_key: demo-key, webhook_secret: demo-secret,\n"
     "     callback_url: null, default_region: RU,\n"
     "     smpp: {system_id: demo, password: demo-pw}}\n"
+    "  - {name: admin, api_key: admin-key, admin: true}\n"
     "connectors:\n"
     "  - {name: operator, type: smpp, host: 127.0.0.1, port: 2776,\n"
     "     system_id: smsgate, password: secret, binds: 1, window: 64,\n"

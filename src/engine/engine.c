@@ -183,37 +183,40 @@ static void auth_hash(const sg_engine_t *e, const void *a, size_t alen,
   crypto_generichash_final(&h, out, SG__AUTH_HASH);
 }
 
+int sg__account_fill(sg_engine_t *e, sg__account_t *a,
+                     const sg_config_account_t *ca) {
+  a->pub.name = ca->name;
+  a->pub.cfg = ca;
+  if (ca->default_region[0] != '\0' &&
+      !sg_phone_region_known(e->phone_db, ca->default_region))
+    return SG_ECONFIG;
+  a->has_key = ca->api_key != NULL;
+  if (ca->api_key != NULL)
+    auth_hash(e, ca->api_key, strlen(ca->api_key), "", 0, a->key_hash);
+  a->has_password = ca->password != NULL;
+  if (ca->password != NULL)
+    auth_hash(e, ca->password, strlen(ca->password), "", 0, a->pw_hash);
+  a->has_smpp = ca->smpp.system_id != NULL;
+  if (ca->smpp.system_id != NULL) {
+    const char *pw = ca->smpp.password ? ca->smpp.password : "";
+    auth_hash(e, ca->smpp.system_id, strlen(ca->smpp.system_id), pw,
+              strlen(pw), a->smpp_hash);
+  }
+  return 0;
+}
+
+/* Room for the configured accounts and those the API may add (admin.c),
+ * so that an account's address never changes. */
 static int accounts_init(sg_engine_t *e) {
   const sg_config_t *cfg = e->cfg;
-  if (cfg->n_accounts == 0)
-    return 0;
-  e->accounts = sg_calloc(cfg->n_accounts, sizeof *e->accounts);
+  e->accounts =
+      sg_calloc(cfg->n_accounts + SG_ENGINE_API_ACCOUNTS_MAX, sizeof *e->accounts);
   if (e->accounts == NULL)
     return SG_ENOMEM;
   e->n_accounts = cfg->n_accounts;
-  for (size_t i = 0; i < cfg->n_accounts; i++) {
-    const sg_config_account_t *ca = &cfg->accounts[i];
-    sg__account_t *a = &e->accounts[i];
-    a->pub.name = ca->name;
-    a->pub.cfg = ca;
-    if (ca->default_region[0] != '\0' &&
-        !sg_phone_region_known(e->phone_db, ca->default_region))
+  for (size_t i = 0; i < cfg->n_accounts; i++)
+    if (sg__account_fill(e, &e->accounts[i], &cfg->accounts[i]) != 0)
       return SG_ECONFIG;
-    if (ca->api_key != NULL) {
-      a->has_key = true;
-      auth_hash(e, ca->api_key, strlen(ca->api_key), "", 0, a->key_hash);
-    }
-    if (ca->password != NULL) {
-      a->has_password = true;
-      auth_hash(e, ca->password, strlen(ca->password), "", 0, a->pw_hash);
-    }
-    if (ca->smpp.system_id != NULL) {
-      const char *pw = ca->smpp.password ? ca->smpp.password : "";
-      a->has_smpp = true;
-      auth_hash(e, ca->smpp.system_id, strlen(ca->smpp.system_id), pw,
-                strlen(pw), a->smpp_hash);
-    }
-  }
   return 0;
 }
 
@@ -247,7 +250,8 @@ int sg_engine_auth_api_key(sg_engine_t *e, const char *key, size_t len,
     return SG_EINVAL;
   uint8_t h[SG__AUTH_HASH];
   auth_hash(e, key, len, "", 0, h);
-  return auth_scan(e, h, offsetof(sg__account_t, key_hash), out);
+  int rc = auth_scan(e, h, offsetof(sg__account_t, key_hash), out);
+  return rc == SG_ENOENT ? sg__admin_auth_key(e, key, len, out) : rc;
 }
 
 int sg_engine_auth_password(sg_engine_t *e, const char *name,
@@ -379,6 +383,7 @@ void sg_engine_free(sg_engine_t *e) {
   sg__inbound_free(e);
   sg_free(e->conns);
   sg_free(e->conn_metrics);
+  sg__admin_free(e);
   sg_free(e->accounts);
   sg_free(e->wake_heap);
   for (size_t i = 0; i < e->retry_results.n; i++)
@@ -529,8 +534,8 @@ static void sync_next(sg_engine_t *e) {
     start_done(e, SG_ECLOSED);
     return;
   }
-  if (e->sync_next == e->n_accounts) {
-    start_done(e, 0);
+  if (e->sync_next == e->cfg->n_accounts) {
+    sg__admin_load(e, start_done);
     return;
   }
   int rc = sg_store_account_by_name(e->st, e->accounts[e->sync_next].pub.name,

@@ -116,6 +116,117 @@ const sg_engine_account_t *sg_engine_account_by_name(sg_engine_t *e,
                                                      const char *name);
 const sg_engine_account_t *sg_engine_account_by_id(sg_engine_t *e, int64_t id);
 
+/* ---- ACCOUNTS AND KEYS AT RUN TIME (engine/admin.c) ------------------------
+ *
+ * Accounts created through the API are kept in the store (their settings as
+ * the JSON object of the configuration's account keys) and loaded at start
+ * after the configuration's accounts; accounts of the configuration are
+ * read-only here (SG_EPERM). Names are unique over both, and so are SMPP
+ * system_ids. A created or changed account takes effect at once: the engine
+ * answers only after the store committed it, and from then on REST, Kannel
+ * sendsms and SMPP binds see it. Secrets are write-only: the Kannel
+ * password and smpp.password are kept as argon2id hashes (made on libuv's
+ * thread pool); the webhook secret is kept as given (it signs webhooks).
+ * Accounts are never deleted: disabling one keeps it and its messages.
+ *
+ * API keys are random (libsodium), shown once, kept as their
+ * sg_store_key_hash only, with a short public id ("k_" and 12 hex digits).
+ * Several per account; a revoked key is refused at once; a rotation makes a
+ * new key and revokes the old one, optionally after a grace period.
+ *
+ * One change runs at a time: a call while another is in progress fails with
+ * SG_EBUSY (REST answers 429). Loop thread only. */
+
+#define SG_ENGINE_API_ACCOUNTS_MAX 10000 /* accounts created through the API */
+#define SG_ENGINE_KEYS_MAX 100000        /* API keys, revoked ones included */
+
+/* What the engine knows of an account beyond its settings. */
+typedef struct sg_engine_account_info {
+  bool api;           /* created through the API (else: configuration) */
+  int64_t created_ms; /* API accounts: when created; 0 for configured */
+  int64_t updated_ms;
+} sg_engine_account_info_t;
+
+/* An API key, never its secret. */
+typedef struct sg_engine_key {
+  const char *id;   /* public id */
+  const char *name; /* the label given at creation, or NULL */
+  const sg_engine_account_t *account;
+  int64_t created_ms;
+  int64_t revoked_ms;   /* 0: live; may lie in the future (grace) */
+  int64_t last_used_ms; /* since this process started; 0: not used */
+} sg_engine_key_t;
+
+typedef struct sg_engine_admin_res {
+  /* 0, or: SG_EINVAL (a bad field: 422), SG_EEXIST (a name, system_id or
+   * key taken: 409), SG_ENOENT (no such account or key: 404), SG_EPERM (an
+   * account of the configuration: 409 managed_by_config), SG_ESTATE (a key
+   * already revoked: 409), SG_EBUSY (another change in progress: 429),
+   * SG_EIO (the store failed: 503), SG_ENOMEM, SG_ECLOSED. */
+  int status;
+  const char *error_code; /* "invalid_field", "name_taken", ... */
+  char field[SG_CONFIG_KEY_MAX]; /* the field at fault ("smpp.password"),
+                                    "" when none */
+  char message[SG_CONFIG_MESSAGE_MAX];
+  const sg_engine_account_t *account; /* the account created or changed, or
+                                         the key's */
+  const sg_engine_key_t *key;         /* the key made (create, rotate) */
+  /* Shown once: the key made, or an account's generated webhook secret.
+   * NULL when none. */
+  const char *secret;
+} sg_engine_admin_res_t;
+
+/* Called once, on the loop, never inside the call that started it. res and
+ * what it points to are valid during the call only. */
+typedef void (*sg_engine_admin_cb)(sg_engine_t *e,
+                                   const sg_engine_admin_res_t *res, void *ud);
+
+/* Creates an account from the JSON object spec[0..len) with the account
+ * keys of docs/configuration.md except api_key. Without "webhook_secret" a
+ * random one is made and given in res->secret. Returns 0 (cb will fire) or
+ * SG_EINVAL for NULL arguments. */
+int sg_engine_account_create(sg_engine_t *e, const char *spec, size_t len,
+                             sg_engine_admin_cb cb, void *ud);
+
+/* Changes an API account: the JSON object patch[0..len) is merged into its
+ * settings as RFC 7396 says (null removes a key; "smpp" merges key by key),
+ * and the result is checked as a whole. "name" cannot change. Returns as
+ * sg_engine_account_create. */
+int sg_engine_account_update(sg_engine_t *e, const char *name,
+                             const char *patch, size_t len,
+                             sg_engine_admin_cb cb, void *ud);
+
+/* The accounts in order (configured first, then API ones by creation),
+ * for listing; NULL past the end. */
+const sg_engine_account_t *sg_engine_account_at(sg_engine_t *e, size_t i);
+void sg_engine_account_info(sg_engine_t *e, const sg_engine_account_t *a,
+                            sg_engine_account_info_t *out);
+/* The argon2id hash of an API account's smpp.password, or NULL (a
+ * configured account, or none). */
+const char *sg_engine_account_smpp_hash(sg_engine_t *e,
+                                        const sg_engine_account_t *a);
+
+/* Called after an account was created or changed (loop thread). One
+ * listener (the SMPP server); NULL removes it. */
+typedef void (*sg_engine_account_changed_cb)(void *data,
+                                             const sg_engine_account_t *a);
+void sg_engine_on_account_changed(sg_engine_t *e,
+                                  sg_engine_account_changed_cb cb, void *data);
+
+/* Makes a key for the named account, labelled `name` (may be NULL; up to
+ * 64 octets). res->secret is the key, res->key its public part. */
+int sg_engine_key_create(sg_engine_t *e, const char *account,
+                         const char *name, sg_engine_admin_cb cb, void *ud);
+/* Revokes a key by public id, at once. */
+int sg_engine_key_revoke(sg_engine_t *e, const char *id, sg_engine_admin_cb cb,
+                         void *ud);
+/* Makes a new key for the account of key `id` (same label) and revokes the
+ * old one grace_ms (0: at once; at most 30 days) from now. */
+int sg_engine_key_rotate(sg_engine_t *e, const char *id, int64_t grace_ms,
+                         sg_engine_admin_cb cb, void *ud);
+/* The keys in creation order; NULL past the end. */
+const sg_engine_key_t *sg_engine_key_at(sg_engine_t *e, size_t i);
+
 /* ---- submitting ---------------------------------------------------------- */
 
 #define SG_ENGINE_MAX_RECIPIENTS 10000

@@ -20,6 +20,7 @@
 
 struct sg__notifier;
 struct sg__inbound;
+struct sg__admin;
 
 /* Keyed BLAKE2b digests of credentials, compared in constant time. */
 #define SG__AUTH_HASH 32
@@ -163,6 +164,7 @@ struct sg_engine {
 
   struct sg__notifier *notifier;
   struct sg__inbound *inbound; /* inbound.c */
+  struct sg__admin *admin;     /* admin.c: accounts and keys at run time */
 
   sg_engine_start_cb start_cb;
   void *start_ud;
@@ -267,6 +269,21 @@ bool sg__optout_blocks(const sg_engine_t *e, int64_t account,
 void sg__inbound_reply(sg_engine_t *e, int64_t account_id,
                        const uint8_t *payload, size_t plen, const char *body,
                        size_t blen);
+
+/* ---- admin.c and the accounts of engine.c --------------------------------- */
+
+/* Fills a's credential digests from its settings ca (engine.c); SG_ECONFIG
+ * for an unknown default_region. */
+int sg__account_fill(sg_engine_t *e, sg__account_t *a,
+                     const sg_config_account_t *ca);
+/* Loads the accounts and keys created through the API, after the
+ * configured accounts are synced; done(e, status) fires when finished. */
+void sg__admin_load(sg_engine_t *e, void (*done)(sg_engine_t *e, int status));
+/* Finds the account of an API key made through the API (constant time
+ * over the keys): 0, SG_ENOENT, SG_EPERM (account disabled). */
+int sg__admin_auth_key(sg_engine_t *e, const char *key, size_t len,
+                       const sg_engine_account_t **out);
+void sg__admin_free(sg_engine_t *e);
 
 /* ---- submit.c ------------------------------------------------------------ */
 

@@ -39,13 +39,16 @@ void sg__kannel_auth_init(sg__kannel_auth_t *a, uv_loop_t *loop) {
   randombytes_buf(a->key, sizeof a->key);
 }
 
+/* Keyed by the account and its hash too: a password changed through the
+ * API no longer matches what was remembered of the old one. */
 static void key_of(const sg__kannel_auth_t *a, int64_t account_id,
-                   const char *pw, size_t len,
+                   const char *conf, const char *pw, size_t len,
                    uint8_t out[SG__KANNEL_AUTH_HASH]) {
   crypto_generichash_state h;
   crypto_generichash_init(&h, a->key, sizeof a->key, SG__KANNEL_AUTH_HASH);
   crypto_generichash_update(&h, (const uint8_t *)&account_id,
                             sizeof account_id);
+  crypto_generichash_update(&h, (const uint8_t *)conf, strlen(conf) + 1);
   crypto_generichash_update(&h, (const uint8_t *)pw, len);
   crypto_generichash_final(&h, out, SG__KANNEL_AUTH_HASH);
 }
@@ -88,7 +91,7 @@ static void after_cb(uv_work_t *w, int status) {
     rc = SG_ECLOSED;
   } else if (rc == 0) {
     uint8_t k[SG__KANNEL_AUTH_HASH];
-    key_of(a, x->acct->id, x->password, x->len, k);
+    key_of(a, x->acct->id, x->hash, x->password, x->len, k);
     remember(a, k);
   }
   x->cb(rc == 0 ? x->acct : NULL, rc == SG_EINVAL ? SG_ENOENT : rc, x->ud);
@@ -106,8 +109,10 @@ int sg__kannel_auth(sg__kannel_auth_t *a, sg_engine_t *e, const char *name,
   size_t len = strlen(pw);
   if (conf == NULL || strncmp(conf, ARGON2_PREFIX, strlen(ARGON2_PREFIX)) != 0)
     return sg_engine_auth_password(e, name, pw, len, out);
+  if (acct->cfg->disabled)
+    return SG_EPERM;
   uint8_t k[SG__KANNEL_AUTH_HASH];
-  key_of(a, acct->id, pw, len, k);
+  key_of(a, acct->id, conf, pw, len, k);
   if (cached(a, k)) {
     *out = acct;
     return 0;

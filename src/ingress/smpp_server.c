@@ -29,7 +29,9 @@ void sg__smpps_log(sg_smpp_server_t *s, int level, const char *fmt, ...) {
 
 static int accounts_init(sg_smpp_server_t *s) {
   const sg_config_t *cfg = s->cfg;
-  s->accts = sg_calloc(cfg->n_accounts ? cfg->n_accounts : 1, sizeof *s->accts);
+  /* Room for the accounts the API may add (smpp_server_accts.c). */
+  s->accts = sg_calloc(cfg->n_accounts + SG_ENGINE_API_ACCOUNTS_MAX,
+                       sizeof *s->accts);
   if (s->accts == NULL)
     return SG_ENOMEM;
   for (size_t i = 0; i < cfg->n_accounts; i++) {
@@ -311,6 +313,7 @@ static void tick_cb(uv_timer_t *t) {
 
 /* Called when the passwords are hashed (smpp_server_auth.c). */
 void sg__smpps_hashed(sg_smpp_server_t *s);
+void sg__smpps_accounts_follow(sg_smpp_server_t *s);
 void sg__smpps_hashed(sg_smpp_server_t *s) {
   char err[256] = "";
   int rc = 0;
@@ -323,6 +326,8 @@ void sg__smpps_hashed(sg_smpp_server_t *s) {
                     a->eng == NULL ? "not known to the engine"
                                    : sg_strerror(a->hash_status));
   }
+  if (!s->stopping)
+    sg__smpps_accounts_follow(s);
   if (!s->stopping && s->sc->listen.host != NULL) {
     s->tcp_on = true;
     rc = listen_on(s, &s->tcp, &s->sc->listen, &s->port, err, sizeof err);
@@ -388,6 +393,7 @@ void sg_smpp_server_stop(sg_smpp_server_t *s, sg_smpp_server_stopped_cb cb,
   if (s->stopping)
     return;
   s->stopping = true;
+  sg_engine_on_account_changed(s->engine, NULL, NULL);
   s->stopped_cb = cb;
   s->stopped_data = data;
   close_handle(s, (uv_handle_t *)&s->tcp, s->tcp_on);

@@ -243,7 +243,8 @@ static void verify_queue(sg__smpps_conn_t *c, sg__smpps_acct_t *a,
 
 static sg__smpps_acct_t *find_acct(sg_smpp_server_t *s, const char *sid) {
   for (size_t i = 0; i < s->n_accts; i++)
-    if (strcmp(s->accts[i].cfg->smpp.system_id, sid) == 0)
+    if (s->accts[i].cfg->smpp.system_id != NULL && /* API: smpp removed */
+        strcmp(s->accts[i].cfg->smpp.system_id, sid) == 0)
       return &s->accts[i];
   return NULL;
 }
@@ -297,6 +298,11 @@ void sg__smpps_on_bind(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
   if (a->hash_status != 0 || a->eng == NULL) {
     refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id,
            "the account cannot bind");
+    return;
+  }
+  if (a->cfg->disabled) {
+    refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id,
+           "the account is disabled");
     return;
   }
   verify_queue(c, a, b->password);

@@ -259,6 +259,9 @@ int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
 /* Runs an SG__REQ_MO_WRITE / SG__REQ_MO_READ request (sqlite_mo.c). */
 int sg__sq_mo_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
 int sg__sq_mo_read(sg__sq_conn_t *c, sg__store_req_t *req);
+/* sqlite_admin.c: SG__REQ_ADMIN_* (accounts and keys at run time). */
+int sg__sq_admin_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
+int sg__sq_admin_read(sg__sq_conn_t *c, sg__store_req_t *req);
 
 /* Runs one read request on a reader connection (sqlite_read.c). */
 int sg__sq_run_read(sg__sq_conn_t *c, sg__store_req_t *req);

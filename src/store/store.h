@@ -792,6 +792,69 @@ int sg_store_apikey_lookup(sg_store_t *st,
 int sg_store_account_by_name(sg_store_t *st, const char *name,
                              sg_store_account_cb cb, void *data);
 
+/* ---- ACCOUNTS AND KEYS AT RUN TIME ------------------------------------------
+ *
+ * Accounts created through the API (store/store_admin.c, migration 0007)
+ * keep their settings as a JSON object (`spec`, the account keys of
+ * docs/configuration.md) that the engine checks and reads; the store only
+ * keeps it. A row without a spec is an account of the configuration file.
+ * API keys are kept as their sg_store_key_hash only, with a short public id
+ * that users see. A key's revoked_ms may lie in the future: the key stays
+ * valid until then (a rotation's grace period).
+ */
+
+typedef struct sg_store_admin_account {
+  int64_t id;                     /* ignored by create */
+  const char *name;               /* 1..64 of the configuration's names */
+  const char *spec;               /* JSON object; NULL: a configured one */
+  const char *smpp_password_hash; /* argon2id, or NULL */
+  bool disabled;
+  int64_t created_ms; /* set by the store */
+  int64_t updated_ms; /* set by the store */
+} sg_store_admin_account_t;
+
+#define SG_STORE_KEY_ID_MAX 32 /* octets of a public key id, NUL included */
+
+typedef struct sg_store_key {
+  int64_t id; /* the row id; ignored by create */
+  char public_id[SG_STORE_KEY_ID_MAX];
+  int64_t account_id;
+  const char *label; /* or NULL */
+  uint8_t hash[SG_STORE_KEY_HASH_BYTES];
+  int64_t created_ms; /* set by the store on create */
+  int64_t revoked_ms; /* 0: not revoked */
+} sg_store_key_t;
+
+/* Creates (create true: SG_EEXIST when the name is taken by any account,
+ * configured or not) or updates (spec, smpp_password_hash, disabled of the
+ * API account a->id: SG_ENOENT when there is no such API account) an
+ * account; the callback gets its id. Fails at once with SG_EINVAL (a bad
+ * name, no spec, id <= 0 for an update), SG_EBUSY, SG_ECLOSED, SG_ENOMEM. */
+int sg_store_account_put(sg_store_t *st, const sg_store_admin_account_t *a,
+                         bool create, sg_store_id_cb cb, void *data);
+
+/* The accounts created through the API (by id) and every key with a public
+ * id (by id, revoked ones too). Pointers are valid during the call. */
+typedef void (*sg_store_admin_load_cb)(sg_store_t *st, int status,
+                                       const sg_store_admin_account_t *accts,
+                                       size_t n_accts, const sg_store_key_t *keys,
+                                       size_t n_keys, void *data);
+
+/* Reads what sg_store_admin_load_cb lists, in one read transaction. */
+int sg_store_admin_load(sg_store_t *st, sg_store_admin_load_cb cb, void *data);
+
+/* Stores a new key (public_id, account_id, label, hash); when revoke_id is
+ * not 0, in the same transaction sets that key's revoked_ms to revoke_ms
+ * (a rotation). The callback gets the new key's row id; SG_ENOENT for no
+ * such account or key to revoke, SG_EEXIST for a taken public id or hash. */
+int sg_store_key_put(sg_store_t *st, const sg_store_key_t *k, int64_t revoke_id,
+                     int64_t revoke_ms, sg_store_id_cb cb, void *data);
+
+/* Sets the revoked_ms of key key_id (the row id) to revoked_ms if the key
+ * was live or revoked later than that; SG_ENOENT for no such key. */
+int sg_store_key_revoke(sg_store_t *st, int64_t key_id, int64_t revoked_ms,
+                        sg_store_done_cb cb, void *data);
+
 /* ---- housekeeping -------------------------------------------------------- */
 
 typedef struct sg_store_maint_res {

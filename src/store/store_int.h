@@ -50,6 +50,7 @@ typedef enum sg__req_kind {
   SG__REQ_SMPP_OUT_CLAIM,
   SG__REQ_SMPP_OUT_FINISH,
   SG__REQ_MO_WRITE, /* store_mo.c: inbound parts, delivery, opt-outs */
+  SG__REQ_ADMIN_WRITE, /* store_admin.c: accounts and keys at run time */
   /* reads */
   SG__REQ_GET_MESSAGE,
   SG__REQ_LIST_MESSAGES,
@@ -57,7 +58,8 @@ typedef enum sg__req_kind {
   SG__REQ_INBOUND_LIST,
   SG__REQ_APIKEY_LOOKUP,
   SG__REQ_ACCOUNT_BY_NAME,
-  SG__REQ_MO_READ /* store_mo.c: due parts, inbound search, opt-outs */
+  SG__REQ_MO_READ, /* store_mo.c: due parts, inbound search, opt-outs */
+  SG__REQ_ADMIN_READ /* store_admin.c: accounts and keys at run time */
 } sg__req_kind_t;
 
 #define SG__REQ_FIRST_READ SG__REQ_GET_MESSAGE
@@ -137,6 +139,7 @@ struct sg__store_req {
       size_t n;
     } smpp_finish;
     struct sg__mo_req *mo; /* SG__REQ_MO_*: in and out (store/mo_int.h) */
+    struct sg__admin_req *admin; /* SG__REQ_ADMIN_* (store/admin_int.h) */
   } in;
   union {
     sg_store_submit_res_t submit;
@@ -192,6 +195,9 @@ struct sg_store {
   sg_store_close_cb close_cb;
   void *close_data;
 };
+
+/* Runs the callback of a finished SG__REQ_ADMIN_* request (store_admin.c). */
+void sg__admin_complete(sg_store_t *st, sg__store_req_t *req);
 
 /* Runs the callback of a finished SG__REQ_MO_* request (store_mo.c). */
 void sg__mo_complete(sg_store_t *st, sg__store_req_t *req);

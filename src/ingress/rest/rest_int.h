@@ -2,6 +2,7 @@
  *   rest.c      registration, authentication, answering, /healthz
  *   messages.c  the /v1/messages handlers
  *   inbound.c   /v1/inbound and /v1/optouts
+ *   admin.c     /v1/accounts and /v1/keys (admin keys only)
  *   json.c      JSON of messages, parts, events and segments
  *   metrics.c   /metrics in the Prometheus text format
  *   parse.c, query.c, syntax.c  reading requests (parse.h)
@@ -70,6 +71,18 @@ void sg__rest_inbound_cb(sg_http_req_t *req, void *data);
 void sg__rest_optouts_list_cb(sg_http_req_t *req, void *data);
 void sg__rest_optouts_add_cb(sg_http_req_t *req, void *data);
 void sg__rest_optouts_delete_cb(sg_http_req_t *req, void *data);
+
+/* ---- handlers (admin.c) -------------------------------------------------- */
+
+void sg__rest_accounts_list_cb(sg_http_req_t *req, void *data);
+void sg__rest_accounts_create_cb(sg_http_req_t *req, void *data);
+void sg__rest_accounts_get_cb(sg_http_req_t *req, void *data);
+void sg__rest_accounts_patch_cb(sg_http_req_t *req, void *data);
+void sg__rest_accounts_delete_cb(sg_http_req_t *req, void *data);
+void sg__rest_keys_list_cb(sg_http_req_t *req, void *data);
+void sg__rest_keys_create_cb(sg_http_req_t *req, void *data);
+void sg__rest_keys_revoke_cb(sg_http_req_t *req, void *data);
+void sg__rest_keys_rotate_cb(sg_http_req_t *req, void *data);
 
 /* ---- metrics (metrics.c) ------------------------------------------------- */
 

@@ -95,7 +95,12 @@ static void default_parses(void **state) {
   assert_int_equal(cfg->smpp_server.listen.port, 2775);
   assert_null(cfg->smpp_server.tls_listen.host);
 
-  assert_int_equal(cfg->n_accounts, 1);
+  assert_int_equal(cfg->n_accounts, 2);
+  /* The operator's account: its key may use the admin API. */
+  assert_string_equal(cfg->accounts[1].name, "admin");
+  assert_string_equal(cfg->accounts[1].api_key, "admin-key");
+  assert_true(cfg->accounts[1].admin);
+  assert_false(cfg->accounts[0].admin);
   const sg_config_account_t *a = &cfg->accounts[0];
   assert_string_equal(a->name, "demo");
   assert_string_equal(a->api_key, "demo-key");

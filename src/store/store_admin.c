@@ -1,0 +1,131 @@
+/* store_admin.c - the public requests of store.h "ACCOUNTS AND KEYS AT RUN
+ * TIME": each checks its arguments, copies them into an SG__REQ_ADMIN_*
+ * request that owns its memory, and queues it on the backend; and the
+ * callbacks of those requests when they come back.
+ *
+ * It must never touch the database, never call a callback from inside a
+ * request function, and never see a key in clear: only its hash.
+ */
+#include "store/admin_int.h"
+
+#include <string.h>
+
+#include "core/error.h"
+
+static int admin_begin(sg_store_t *st, bool write, sg__admin_op_t op,
+                       sg__any_cb cb, void *data, sg__store_req_t **out,
+                       sg__admin_req_t **ar) {
+  if (st == NULL || cb == NULL)
+    return SG_EINVAL;
+  if (st->closing)
+    return SG_ECLOSED;
+  sg__arena_t arena = {NULL};
+  sg__store_req_t *r = sg__arena_alloc(&arena, sizeof *r);
+  sg__admin_req_t *m = r != NULL ? sg__arena_alloc(&arena, sizeof *m) : NULL;
+  if (m == NULL) {
+    sg__arena_free(&arena);
+    return SG_ENOMEM;
+  }
+  r->arena = arena;
+  r->kind = write ? SG__REQ_ADMIN_WRITE : SG__REQ_ADMIN_READ;
+  r->cb = cb;
+  r->data = data;
+  r->in.admin = m;
+  m->op = op;
+  *out = r;
+  *ar = m;
+  return 0;
+}
+
+static int admin_queue(sg_store_t *st, sg__store_req_t *r, bool ok) {
+  int rc = !ok ? SG_ENOMEM : st->closing ? SG_ECLOSED : st->be->queue(st, r);
+  if (rc < 0)
+    sg__store_req_free(r);
+  return rc;
+}
+
+static bool name_ok(const char *s) {
+  size_t n = s != NULL ? strlen(s) : 0;
+  return n >= 1 && n <= 64;
+}
+
+int sg_store_account_put(sg_store_t *st, const sg_store_admin_account_t *a,
+                         bool create, sg_store_id_cb cb, void *data) {
+  if (a == NULL || !name_ok(a->name) || a->spec == NULL ||
+      (!create && a->id <= 0))
+    return SG_EINVAL;
+  sg__store_req_t *r;
+  sg__admin_req_t *m;
+  int rc = admin_begin(
+      st, true, create ? SG__ADMIN_ACCOUNT_CREATE : SG__ADMIN_ACCOUNT_UPDATE,
+      (sg__any_cb)cb, data, &r, &m);
+  if (rc < 0)
+    return rc;
+  bool ok = true;
+  m->account = *a;
+  m->account.name = sg__arena_strdup(&r->arena, a->name, &ok);
+  m->account.spec = sg__arena_strdup(&r->arena, a->spec, &ok);
+  m->account.smpp_password_hash =
+      sg__arena_strdup(&r->arena, a->smpp_password_hash, &ok);
+  return admin_queue(st, r, ok);
+}
+
+int sg_store_admin_load(sg_store_t *st, sg_store_admin_load_cb cb, void *data) {
+  sg__store_req_t *r;
+  sg__admin_req_t *m;
+  int rc = admin_begin(st, false, SG__ADMIN_LOAD, (sg__any_cb)cb, data, &r, &m);
+  return rc < 0 ? rc : admin_queue(st, r, true);
+}
+
+int sg_store_key_put(sg_store_t *st, const sg_store_key_t *k, int64_t revoke_id,
+                     int64_t revoke_ms, sg_store_id_cb cb, void *data) {
+  if (k == NULL || k->account_id <= 0 || k->public_id[0] == '\0' ||
+      memchr(k->public_id, '\0', sizeof k->public_id) == NULL ||
+      revoke_id < 0 || revoke_ms < 0)
+    return SG_EINVAL;
+  sg__store_req_t *r;
+  sg__admin_req_t *m;
+  int rc =
+      admin_begin(st, true, SG__ADMIN_KEY_PUT, (sg__any_cb)cb, data, &r, &m);
+  if (rc < 0)
+    return rc;
+  bool ok = true;
+  m->key = *k;
+  m->key.label = sg__arena_strdup(&r->arena, k->label, &ok);
+  m->revoke_id = revoke_id;
+  m->revoke_ms = revoke_ms;
+  return admin_queue(st, r, ok);
+}
+
+int sg_store_key_revoke(sg_store_t *st, int64_t key_id, int64_t revoked_ms,
+                        sg_store_done_cb cb, void *data) {
+  if (key_id <= 0 || revoked_ms <= 0)
+    return SG_EINVAL;
+  sg__store_req_t *r;
+  sg__admin_req_t *m;
+  int rc =
+      admin_begin(st, true, SG__ADMIN_KEY_REVOKE, (sg__any_cb)cb, data, &r, &m);
+  if (rc < 0)
+    return rc;
+  m->revoke_id = key_id;
+  m->revoke_ms = revoked_ms;
+  return admin_queue(st, r, true);
+}
+
+void sg__admin_complete(sg_store_t *st, sg__store_req_t *r) {
+  const sg__admin_req_t *m = r->in.admin;
+  bool ok = r->status == 0;
+  switch (m->op) {
+  case SG__ADMIN_LOAD:
+    ((sg_store_admin_load_cb)r->cb)(st, r->status, ok ? m->accts : NULL,
+                                    ok ? m->n_accts : 0, ok ? m->keys : NULL,
+                                    ok ? m->n_keys : 0, r->data);
+    break;
+  case SG__ADMIN_KEY_REVOKE:
+    ((sg_store_done_cb)r->cb)(st, r->status, r->data);
+    break;
+  default:
+    ((sg_store_id_cb)r->cb)(st, r->status, ok ? m->id : 0, r->data);
+    break;
+  }
+}
