@@ -790,6 +790,16 @@ static int open_all(sq_t *sq, const char *path, char *err, size_t errlen) {
       (rc = open_readers(sq, path, err, errlen)) < 0 ||
       (rc = conn_open(sq, &sq->ckpt, path, false, err, errlen)) < 0)
     return rc;
+  /* A connection opens the write-ahead log only when it first reads; until
+   * then sqlite3_wal_checkpoint_v2 on it is a no-op that answers SQLITE_OK
+   * (log and checkpointed frames -1), and the writer made every checkpoint
+   * itself. */
+  if (exec_sql(sq->ckpt.db, "SELECT count(*) FROM sqlite_schema", NULL, 0) !=
+      SQLITE_OK) {
+    fmt_err(err, errlen, "store: cannot read %s: %s", path,
+            sqlite3_errmsg(sq->ckpt.db));
+    return SG_EIO;
+  }
   if ((rc = init_sync(sq)) < 0)
     return rc;
   return start_threads(sq);
