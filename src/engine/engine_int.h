@@ -303,4 +303,11 @@ bool sg__notifier_idle(const sg_engine_t *e);
 void sg__notifier_free(sg_engine_t *e);
 void sg__notifier_metrics(const sg_engine_t *e, sg_engine_metrics_t *out);
 
+/* The 202 body of a submit (submit_json.c): {"batch_id", "messages": [one
+ * object per item]}, the bytes json_dumps(JSON_COMPACT | JSON_ENSURE_ASCII)
+ * made of the same tree. *out is the caller's (sg_free). Returns 0,
+ * SG_ENOMEM, or SG_EINVAL (a string that is NULL or not UTF-8). */
+int sg__submit_json(const char *batch_id, const sg_submit_item_t *items,
+                    size_t n, char **out, size_t *len);
+
 #endif

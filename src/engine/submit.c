@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <sodium.h>
 
 #include "connector/smpp_client.h"
@@ -584,35 +583,12 @@ static void request_hash(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
 
 /* The response body documented at sg_submit_res_t.response. */
 static int build_response(sg_submit_ctx_t *x) {
-  json_t *root = json_object();
-  json_t *arr = json_array();
-  int bad = root == NULL || arr == NULL;
-  bad |= json_object_set_new(root, "batch_id", json_string(x->res.batch_id));
-  bad |= json_object_set_new(root, "messages", arr);
-  for (size_t i = 0; !bad && i < x->n_items; i++) {
-    const sg_submit_item_t *it = &x->items[i];
-    json_t *o =
-        it->status == 0
-            ? json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", it->id, "to", it->to,
-                        "parts", (json_int_t)it->parts, "encoding",
-                        sg_encoding_name(it->encoding), "status",
-                        sg_store_status_name(it->msg_status))
-            : json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "to", it->input,
-                        "input", it->input, "status", "rejected", "error",
-                        "code", it->error_code, "message", it->reason);
-    bad |= o == NULL || json_array_append_new(arr, o) != 0;
-  }
-  char *text = bad ? NULL : json_dumps(root, JSON_COMPACT | JSON_ENSURE_ASCII);
-  json_decref(root);
   sg_free(x->response);
-  /* Kept in our allocator's memory: jansson's may be another. */
-  x->response = text != NULL ? sg_strdup(text) : NULL;
-  json_free_t jfree;
-  json_get_alloc_funcs(NULL, &jfree);
-  jfree(text);
-  if (x->response == NULL)
-    return SG_ENOMEM;
-  x->response_len = strlen(x->response);
+  x->response = NULL;
+  int rc = sg__submit_json(x->res.batch_id, x->items, x->n_items,
+                           &x->response, &x->response_len);
+  if (rc < 0)
+    return rc;
   x->res.response = (const uint8_t *)x->response;
   x->res.response_len = x->response_len;
   return 0;

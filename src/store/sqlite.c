@@ -58,6 +58,8 @@ typedef struct sq {
   bool sync_ready; /* lock, conds, async initialised */
   sg__sq_fault_t fault;
   bool fault_on;
+  sg__sq_walbuf_t walbuf; /* the writer's WAL writes, gathered */
+  bool walbuf_on;
   void (*closed)(sg_store_t *st);
 } sq_t;
 
@@ -175,8 +177,10 @@ static int conn_open(sq_t *sq, sg__sq_conn_t *c, const char *path, bool rw,
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
               (rw ? SQLITE_OPEN_CREATE : 0);
   c->st = sq->st;
-  int rc = sqlite3_open_v2(path, &c->db, flags,
-                           sq->fault_on ? sq->fault.vfs_name : NULL);
+  const char *vfs = sq->fault_on ? sq->fault.vfs_name : NULL;
+  if (rw && sq->walbuf_on) /* only the writer writes the log */
+    vfs = sq->walbuf.vfs_name;
+  int rc = sqlite3_open_v2(path, &c->db, flags, vfs);
   if (rc != SQLITE_OK) {
     fmt_err(err, errlen, "store: cannot open database %s: %s", path,
             c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
@@ -671,6 +675,8 @@ static void sq_release(sq_t *sq) {
   conn_close(&sq->writer);
   sg_free(sq->readers);
   sg_free(sq->reader_tids);
+  if (sq->walbuf_on)
+    sg__sq_walbuf_unregister(&sq->walbuf);
   if (sq->fault_on)
     sg__sq_fault_unregister(&sq->fault);
   if (sq->sync_ready) {
@@ -763,6 +769,17 @@ static int open_all(sq_t *sq, const char *path, char *err, size_t errlen) {
             sg_strerror(rc));
     return rc;
   }
+  /* With synchronous=FULL every commit syncs the log before publishing it,
+   * which is what lets its writes wait in a buffer (sqlite_walbuf.c). */
+  if (!sq->st->cfg.sync_normal) {
+    if ((rc = sg__sq_walbuf_register(
+             &sq->walbuf, sq->fault_on ? sq->fault.vfs_name : NULL)) < 0) {
+      fmt_err(err, errlen, "store: cannot register the WAL VFS for %s: %s",
+              path, sg_strerror(rc));
+      return rc;
+    }
+    sq->walbuf_on = true;
+  }
   if ((rc = conn_open(sq, &sq->writer, path, true, err, errlen)) < 0)
     return rc;
   if (sq->st->cfg.quick_check &&
@@ -773,6 +790,16 @@ static int open_all(sq_t *sq, const char *path, char *err, size_t errlen) {
       (rc = open_readers(sq, path, err, errlen)) < 0 ||
       (rc = conn_open(sq, &sq->ckpt, path, false, err, errlen)) < 0)
     return rc;
+  /* A connection opens the write-ahead log only when it first reads; until
+   * then sqlite3_wal_checkpoint_v2 on it is a no-op that answers SQLITE_OK
+   * (log and checkpointed frames -1), and the writer made every checkpoint
+   * itself. */
+  if (exec_sql(sq->ckpt.db, "SELECT count(*) FROM sqlite_schema", NULL, 0) !=
+      SQLITE_OK) {
+    fmt_err(err, errlen, "store: cannot read %s: %s", path,
+            sqlite3_errmsg(sq->ckpt.db));
+    return SG_EIO;
+  }
   if ((rc = init_sync(sq)) < 0)
     return rc;
   return start_threads(sq);

@@ -225,6 +225,20 @@ typedef struct sg__sq_fault {
 int sg__sq_fault_register(sg__sq_fault_t *f);
 void sg__sq_fault_unregister(sg__sq_fault_t *f);
 
+/* The VFS that gathers a transaction's WAL writes into one pwrite()
+ * (sqlite_walbuf.c), for the writer's connection with synchronous=FULL. */
+typedef struct sg__sq_walbuf {
+  char vfs_name[48];
+  void *vfs;        /* sqlite3_vfs, registered while the store is open */
+  uint64_t writes;  /* writes gathered (the connection's thread only) */
+  uint64_t flushes; /* pwrite()s they became */
+} sg__sq_walbuf_t;
+
+/* Registers the VFS under wb->vfs_name, on top of VFS `below` (NULL: the
+ * default). Returns 0, SG_ENOMEM, SG_ENOTSUP or SG_EIO. */
+int sg__sq_walbuf_register(sg__sq_walbuf_t *wb, const char *below);
+void sg__sq_walbuf_unregister(sg__sq_walbuf_t *wb);
+
 /* Statement q of c, prepared on first use and reset; NULL on failure (the
  * connection's error says why). */
 sqlite3_stmt *sg__sq_stmt(sg__sq_conn_t *c, sg__sq_query_t q);
