@@ -199,6 +199,10 @@ static int accounts_init(sg_engine_t *e) {
     if (ca->default_region[0] != '\0' &&
         !sg_phone_region_known(e->phone_db, ca->default_region))
       return SG_ECONFIG;
+    for (size_t d = 0; d < ca->n_destinations; d++)
+      if (ca->destinations[d][0] != '+' &&
+          !sg_phone_region_known(e->phone_db, ca->destinations[d]))
+        return SG_ECONFIG;
     if (ca->api_key != NULL) {
       a->has_key = true;
       auth_hash(e, ca->api_key, strlen(ca->api_key), "", 0, a->key_hash);

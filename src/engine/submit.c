@@ -21,6 +21,7 @@
 #include "connector/smpp_client.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/limits.h"
 #include "engine/engine_int.h"
 
 typedef struct sg_submit_ctx {
@@ -163,13 +164,9 @@ static bool url_ok(const char *u) {
   return true;
 }
 
+/* An exact sender or one matching a pattern ("Shop*"): core/limits.h. */
 static bool sender_allowed(const sg_config_account_t *a, const char *from) {
-  if (a->n_senders == 0)
-    return true;
-  for (size_t i = 0; i < a->n_senders; i++)
-    if (strcmp(a->senders[i], from) == 0)
-      return true;
-  return false;
+  return sg_limits_sender_allowed(a->senders, a->n_senders, from);
 }
 
 /* The fields of the request other than the recipients and the text. */
@@ -415,6 +412,14 @@ static int recipients(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
     if (!r->optout_exempt && sg__optout_has(e, r->account->id, ph.e164)) {
       if (reject(x, i, in, "opted_out",
                  "the recipient opted out of this account's messages"))
+        return SG_ENOMEM;
+      continue;
+    }
+    const sg_config_account_t *ac = r->account->cfg;
+    if (!sg_limits_destination_allowed(ac->destinations, ac->n_destinations,
+                                       ph.e164, ph.region)) {
+      if (reject(x, i, in, "destination_not_allowed",
+                 "this account may not send to this country or number range"))
         return SG_ENOMEM;
       continue;
     }
