@@ -260,6 +260,13 @@ int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
 int sg__sq_mo_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
 int sg__sq_mo_read(sg__sq_conn_t *c, sg__store_req_t *req);
 
+/* Runs an SG__REQ_LIMITS_WRITE / SG__REQ_LIMITS_READ request, and the
+ * usage and charge of a submitted batch (sqlite_limits.c). */
+int sg__sq_limits_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
+int sg__sq_limits_read(sg__sq_conn_t *c, sg__store_req_t *req);
+int sg__sq_limits_submit(sg__sq_conn_t *c, const sg_store_batch_t *b,
+                         int64_t now);
+
 /* Runs one read request on a reader connection (sqlite_read.c). */
 int sg__sq_run_read(sg__sq_conn_t *c, sg__store_req_t *req);
 
