@@ -17,6 +17,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "engine/engine_int.h"
+#include "engine/limits_int.h"
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -112,6 +113,8 @@ unsigned sg_engine_http_status(int status) {
     return 404;
   case SG_EPERM:
     return 403;
+  case SG_ENOFUNDS:
+    return 402;
   default:
     return 503;
   }
@@ -381,6 +384,7 @@ void sg_engine_free(sg_engine_t *e) {
   sg__conns_free(e);
   sg__notifier_free(e);
   sg__inbound_free(e);
+  sg__limits_free(e);
   sg_free(e->conns);
   sg_free(e->conn_metrics);
   sg_free(e->accounts);
@@ -555,6 +559,12 @@ static void start_done(sg_engine_t *e, int status) {
     /* Inbound rules and opt-out lists first: nothing may be sent before
      * the opt-outs are known. start_done runs again when they are. */
     status = sg__inbound_new(e, start_done);
+    if (status == 0)
+      return;
+  }
+  if (status == 0 && e->state == SG__STARTING && e->limits == NULL) {
+    /* Quota usage and balances, before anything may be submitted. */
+    status = sg__limits_load(e, start_done);
     if (status == 0)
       return;
   }

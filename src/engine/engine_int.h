@@ -20,6 +20,7 @@
 
 struct sg__notifier;
 struct sg__inbound;
+struct sg__limits;
 
 /* Keyed BLAKE2b digests of credentials, compared in constant time. */
 #define SG__AUTH_HASH 32
@@ -163,6 +164,7 @@ struct sg_engine {
 
   struct sg__notifier *notifier;
   struct sg__inbound *inbound; /* inbound.c */
+  struct sg__limits *limits;   /* limits.c: quota and balance holds */
 
   sg_engine_start_cb start_cb;
   void *start_ud;

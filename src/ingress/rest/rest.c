@@ -187,6 +187,8 @@ static const struct {
     {"GET", "/v1/optouts", sg__rest_optouts_list_cb},
     {"POST", "/v1/optouts", sg__rest_optouts_add_cb},
     {"DELETE", "/v1/optouts/{number}", sg__rest_optouts_delete_cb},
+    {"GET", "/v1/balance", sg__rest_balance_cb},
+    {"POST", "/v1/accounts/{name}/credit", sg__rest_credit_cb},
     {"GET", "/healthz", healthz_cb},
     {"GET", "/readyz", readyz_cb},
     {"GET", "/metrics", sg__rest_metrics_cb},

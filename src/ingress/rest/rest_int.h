@@ -71,6 +71,11 @@ void sg__rest_optouts_list_cb(sg_http_req_t *req, void *data);
 void sg__rest_optouts_add_cb(sg_http_req_t *req, void *data);
 void sg__rest_optouts_delete_cb(sg_http_req_t *req, void *data);
 
+/* ---- handlers (limits.c) ------------------------------------------------- */
+
+void sg__rest_balance_cb(sg_http_req_t *req, void *data);
+void sg__rest_credit_cb(sg_http_req_t *req, void *data);
+
 /* ---- metrics (metrics.c) ------------------------------------------------- */
 
 void sg__rest_metrics_cb(sg_http_req_t *req, void *data);
