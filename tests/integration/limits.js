@@ -242,6 +242,16 @@ async function scenarios(base, smppPort, expectFile) {
   assert.equal(await count(base, 'fast-key'), 2);
   await unbind(fast);
   console.log('ok - over tps: 429 rate_limited with Retry-After 1, ESME_RTHROTTLED');
+  // Twenty requests at once against a quota of five: exactly five pass.
+  const burst = await Promise.all(Array.from({ length: 20 },
+    () => send(base, 'burst-key', DE, 'X')));
+  const ok = burst.filter((x) => x.status === 202).length;
+  const over = burst.filter((x) => x.status === 429 &&
+    x.json.error.code === 'quota_exceeded').length;
+  assert.deepEqual([ok, over], [5, 15]);
+  assert.equal(await count(base, 'burst-key'), 5);
+  parts += 5;
+  console.log('ok - 20 requests at once against a daily quota of 5: 5 stored, 15 refused');
   fs.writeFileSync(expectFile, String(parts));
 }
 
@@ -260,7 +270,7 @@ async function afterRestart(base) {
 async function drained(base) {
   for (let i = 0; i < 300; i++) {
     let waiting = 0;
-    for (const key of ['shop-key', 'fast-key']) {
+    for (const key of ['shop-key', 'fast-key', 'burst-key']) {
       const r = await req(base, 'GET', '/v1/messages?limit=100', key);
       waiting += r.json.data.filter((m) =>
         ['queued', 'sending', 'scheduled'].includes(m.status)).length;

@@ -99,6 +99,7 @@ accounts:
     billing: {prices: {"+49": 0.07, "+7": 0.025, "+4930": 1}}
   - {name: fast, api_key: fast-key, smpp: {system_id: fast, password: fastpw},
      tps: 1, default_region: DE}
+  - {name: burst, api_key: burst-key, quota: {daily: 5}, default_region: DE}
 connectors:
   - {name: operator, type: smpp, host: 127.0.0.1, port: $SIM, system_id: smsgate,
      window: 64, reconnect_min: 200ms, reconnect_max: 1s}
