@@ -164,6 +164,11 @@
               "k.revoked_ms IS NULL")                                          \
   X(R_ACCOUNT, "SELECT id, name, password_hash, webhook_url, disabled, "       \
                "created_ms, 0 FROM accounts WHERE name = ?1")                  \
+  X(LIM_CHARGE, "UPDATE account_balance SET micro = micro - ?2, "            \
+                "updated_ms = ?3 WHERE account_id = ?1 AND micro >= ?2")     \
+  X(LIM_COUNT, "INSERT INTO account_usage (account_id, period, parts) "      \
+               "VALUES (?1, ?2, ?3) ON CONFLICT (account_id, period) DO "    \
+               "UPDATE SET parts = parts + excluded.parts")                  \
   X(SMPP_ORIGIN_INSERT,                                                        \
     "INSERT INTO smpp_origin (message_id, account_id, registered_delivery, "   \
     "source_ton, source_npi, source_addr, dest_ton, dest_npi, dest_addr, "     \

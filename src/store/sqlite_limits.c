@@ -3,9 +3,9 @@
  * transaction that stores its messages; balance credits; and the read of
  * every account's usage and balance.
  *
- * Statements are prepared per call: only batches of accounts with a quota
- * or prices reach this file, and a prepare costs a few microseconds. This
- * file must never decide whether a message may be sent (the engine holds
+ * The two statements of a submit are kept prepared on the writer's
+ * connection (SG__Q_LIM_*); the rare credits and reads prepare theirs per
+ * call. This file must never decide whether a message may be sent (the engine holds
  * quota and balance on the loop); it refuses only a charge the balance
  * cannot cover, so that a balance never goes below zero.
  */
@@ -37,15 +37,13 @@ static int run_done(sqlite3_stmt *s) {
 
 static int charge(sg__sq_conn_t *c, int64_t account, int64_t micro,
                   int64_t now) {
-  sqlite3_stmt *s = prep(c, "UPDATE account_balance SET micro = micro - ?2, "
-                            "updated_ms = ?3 WHERE account_id = ?1 AND "
-                            "micro >= ?2");
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_LIM_CHARGE);
   if (s == NULL)
     return SG_EIO;
   sqlite3_bind_int64(s, 1, account);
   sqlite3_bind_int64(s, 2, micro);
   sqlite3_bind_int64(s, 3, now);
-  int rc = run_done(s);
+  int rc = sg__sq_err(sg__sq_step_done(s));
   if (rc == 0 && sqlite3_changes(c->db) == 0)
     return SG_ENOSPC; /* nothing written: the writer needs no rerun */
   return rc;
@@ -53,16 +51,13 @@ static int charge(sg__sq_conn_t *c, int64_t account, int64_t micro,
 
 static int count(sg__sq_conn_t *c, int64_t account, const char *period,
                  uint32_t parts) {
-  sqlite3_stmt *s =
-      prep(c, "INSERT INTO account_usage (account_id, period, parts) VALUES "
-              "(?1, ?2, ?3) ON CONFLICT (account_id, period) DO UPDATE SET "
-              "parts = parts + excluded.parts");
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_LIM_COUNT);
   if (s == NULL)
     return SG_EIO;
   sqlite3_bind_int64(s, 1, account);
   sg__sq_bind_text(s, 2, period);
   sqlite3_bind_int64(s, 3, parts);
-  return run_done(s);
+  return sg__sq_err(sg__sq_step_done(s));
 }
 
 int sg__sq_limits_submit(sg__sq_conn_t *c, const sg_store_batch_t *b,
