@@ -5,9 +5,9 @@
  *
  * The two statements of a submit are kept prepared on the writer's
  * connection (SG__Q_LIM_*); the rare credits and reads prepare theirs per
- * call. This file must never decide whether a message may be sent (the engine holds
- * quota and balance on the loop); it refuses only a charge the balance
- * cannot cover, so that a balance never goes below zero.
+ * call. This file must never decide whether a message may be sent (the
+ * engine holds quota and balance on the loop); it refuses only a charge
+ * the balance cannot cover, so that a balance never goes below zero.
  */
 #include <string.h>
 
