@@ -155,6 +155,25 @@ typedef struct sg_config_account_smpp {
   uint32_t window; /* deliver_sm in flight per bind; 0: the server's */
 } sg_config_account_smpp_t;
 
+/* Limits of an account (docs/configuration.md "Limits and billing"). */
+typedef struct sg_config_quota {
+  uint32_t daily;   /* parts per UTC day; 0 = no limit */
+  uint32_t monthly; /* parts per UTC month; 0 = no limit */
+} sg_config_quota_t;
+
+/* One price of billing.prices: a part to a number that starts with prefix
+ * costs micro micro-units (core/limits.h). */
+typedef struct sg_config_price {
+  const char *prefix; /* "+" and 0..15 digits */
+  int64_t micro;
+} sg_config_price_t;
+
+typedef struct sg_config_billing {
+  bool enabled;              /* the key billing is present */
+  sg_config_price_t *prices; /* as written; none: every part is refused */
+  size_t n_prices;
+} sg_config_billing_t;
+
 typedef struct sg_config_account {
   const char *name;           /* unique; also the Kannel sendsms username */
   const char *api_key;        /* REST bearer key; NULL: no REST access */
@@ -176,6 +195,12 @@ typedef struct sg_config_account {
   const char **webhook_events;
   size_t n_webhook_events;
   const char *inbound_url;    /* inbound webhook (docs: inbound); NULL */
+  /* Allowed destinations: E.164 prefixes ("+4915") and ISO 3166 regions
+   * ("DE"); none: every destination. */
+  const char **destinations;
+  size_t n_destinations;
+  sg_config_quota_t quota;     /* parts per UTC day and month */
+  sg_config_billing_t billing; /* prepaid prices; disabled: not charged */
 } sg_config_account_t;
 
 /* The names webhook_events takes: the message statuses a change can reach. */

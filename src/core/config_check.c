@@ -16,6 +16,7 @@
 #include "core/cidr.h"
 #include "core/config_int.h"
 #include "core/error.h"
+#include "core/limits.h"
 
 /* ---- Helpers ------------------------------------------------------------ */
 
@@ -188,11 +189,11 @@ void sg__cfg_check_account(sg__cfg_ctx_t *c, void *obj,
     sg__cfg_error(c, map,
                   "needs at least one of \"api_key\", \"password\" "
                   "or \"smpp\" to send with");
+  sg__cfg_check_account_limits(c, a, map);
   if (a->default_sender == NULL || a->n_senders == 0)
     return;
-  for (size_t i = 0; i < a->n_senders; i++)
-    if (strcmp(a->senders[i], a->default_sender) == 0)
-      return;
+  if (sg_limits_sender_allowed(a->senders, a->n_senders, a->default_sender))
+    return;
   sg__cfg_error(c, sg__cfg_map_get(map, "default_sender"),
                 "is not one of \"senders\"");
 }

@@ -147,7 +147,9 @@ typedef enum sg__cfg_type {
   SG__CFG_T_STRLIST,  /* const char **, count at count_off; as STR */
   SG__CFG_T_UINTLIST, /* uint32_t *, count at count_off; min..max */
   SG__CFG_T_MAP,      /* an embedded struct described by sub */
-  SG__CFG_T_MAPLIST   /* an array of structs of sub, count at count_off */
+  SG__CFG_T_MAPLIST,  /* an array of structs of sub, count at count_off */
+  SG__CFG_T_CUSTOM    /* sub->check(c, field, value) reads the value into
+                         the field at off and reports its own errors */
 } sg__cfg_type_t;
 
 #define SG__CFG_F_REQUIRED 1u /* the key must be present */
@@ -195,6 +197,13 @@ struct sg__cfg_section {
 extern const sg__cfg_section_t sg__cfg_inbound_section;
 void sg__cfg_init_inbound(void *obj);
 void sg__cfg_check_inbound_root(sg__cfg_ctx_t *c, const sg__cfg_node_t *root);
+
+/* The limits of an account (config_limits.c): its quota and billing
+ * sections, and the check of destinations, senders and prices. */
+extern const sg__cfg_section_t sg__cfg_quota_section;
+extern const sg__cfg_section_t sg__cfg_billing_section;
+void sg__cfg_check_account_limits(sg__cfg_ctx_t *c, sg_config_account_t *a,
+                                  const sg__cfg_node_t *map);
 
 /* The top-level section (sg_config_t). */
 extern const sg__cfg_section_t sg__cfg_root_section;

@@ -123,6 +123,9 @@ static void expectation(const sg__cfg_field_t *f, char *buf, size_t cap) {
   case SG__CFG_T_MAPLIST:
     snprintf(buf, cap, "a list of mappings");
     return;
+  case SG__CFG_T_CUSTOM:
+    snprintf(buf, cap, "a mapping");
+    return;
   case SG__CFG_T_STR:
   default:
     snprintf(buf, cap, "a string");
@@ -525,6 +528,9 @@ static void read_field(sg__cfg_ctx_t *c, const sg__cfg_field_t *f, void *obj,
     return;
   case SG__CFG_T_MAPLIST:
     read_maplist(c, f, obj, v);
+    return;
+  case SG__CFG_T_CUSTOM:
+    f->sub->check(c, p, v);
     return;
   }
 }

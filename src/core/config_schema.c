@@ -181,6 +181,10 @@ static const sg__cfg_field_t account_fields[] = {
     FLIST("webhook_events", STRLIST, ASCII, sg_config_account_t,
           webhook_events, n_webhook_events, 1, 16, NULL),
     F("inbound_url", URL, NUL, sg_config_account_t, inbound_url, 1, 2048),
+    FLIST("destinations", STRLIST, ASCII, sg_config_account_t, destinations,
+          n_destinations, 1, 16, NULL),
+    FMAP("quota", sg_config_account_t, quota, sg__cfg_quota_section),
+    FMAP("billing", sg_config_account_t, billing, sg__cfg_billing_section),
 };
 static const sg__cfg_section_t account_section =
     SECTION(account_fields, sg_config_account_t, sg__cfg_init_account,

@@ -32,7 +32,8 @@
   X(EEXIST, -17, "already exists")                                             \
   X(EBUSY, -18, "busy, try again later")                                       \
   X(ECONFIG, -19, "configuration error")                                       \
-  X(EPERM, -20, "not permitted")
+  X(EPERM, -20, "not permitted")                                               \
+  X(ENOFUNDS, -21, "insufficient balance")
 
 enum sg_errno {
 #define SG__ERRNO_ENUM(name, code, text) SG_##name = (code),

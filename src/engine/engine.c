@@ -17,6 +17,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "engine/engine_int.h"
+#include "engine/limits_int.h"
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -112,6 +113,8 @@ unsigned sg_engine_http_status(int status) {
     return 404;
   case SG_EPERM:
     return 403;
+  case SG_ENOFUNDS:
+    return 402;
   default:
     return 503;
   }
@@ -190,6 +193,10 @@ int sg__account_fill(sg_engine_t *e, sg__account_t *a,
   if (ca->default_region[0] != '\0' &&
       !sg_phone_region_known(e->phone_db, ca->default_region))
     return SG_ECONFIG;
+  for (size_t d = 0; d < ca->n_destinations; d++)
+    if (ca->destinations[d][0] != '+' &&
+        !sg_phone_region_known(e->phone_db, ca->destinations[d]))
+      return SG_ECONFIG;
   a->has_key = ca->api_key != NULL;
   if (ca->api_key != NULL)
     auth_hash(e, ca->api_key, strlen(ca->api_key), "", 0, a->key_hash);
@@ -381,6 +388,7 @@ void sg_engine_free(sg_engine_t *e) {
   sg__conns_free(e);
   sg__notifier_free(e);
   sg__inbound_free(e);
+  sg__limits_free(e);
   sg_free(e->conns);
   sg_free(e->conn_metrics);
   sg__admin_free(e);
@@ -556,6 +564,12 @@ static void start_done(sg_engine_t *e, int status) {
     /* Inbound rules and opt-out lists first: nothing may be sent before
      * the opt-outs are known. start_done runs again when they are. */
     status = sg__inbound_new(e, start_done);
+    if (status == 0)
+      return;
+  }
+  if (status == 0 && e->state == SG__STARTING && e->limits == NULL) {
+    /* Quota usage and balances, before anything may be submitted. */
+    status = sg__limits_load(e, start_done);
     if (status == 0)
       return;
   }

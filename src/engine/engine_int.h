@@ -21,6 +21,7 @@
 struct sg__notifier;
 struct sg__inbound;
 struct sg__admin;
+struct sg__limits;
 
 /* Keyed BLAKE2b digests of credentials, compared in constant time. */
 #define SG__AUTH_HASH 32
@@ -165,6 +166,7 @@ struct sg_engine {
   struct sg__notifier *notifier;
   struct sg__inbound *inbound; /* inbound.c */
   struct sg__admin *admin;     /* admin.c: accounts and keys at run time */
+  struct sg__limits *limits;   /* limits.c: quota and balance holds */
 
   sg_engine_start_cb start_cb;
   void *start_ud;

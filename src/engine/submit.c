@@ -20,7 +20,9 @@
 #include "connector/smpp_client.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/limits.h"
 #include "engine/engine_int.h"
+#include "engine/limits_int.h"
 
 typedef struct sg_submit_ctx {
   struct sg_submit_ctx *next; /* in the deferred list */
@@ -54,6 +56,8 @@ typedef struct sg_submit_ctx {
   char *response;
   size_t response_len;
   int64_t send_at_ms;
+  int64_t charge;  /* billing: the price of every message's parts */
+  sg__hold_t hold; /* quota and balance held until the commit */
 } sg_submit_ctx_t;
 
 /* ---- the context --------------------------------------------------------- */
@@ -61,6 +65,7 @@ typedef struct sg_submit_ctx {
 static void ctx_free(sg_submit_ctx_t *x) {
   if (x == NULL)
     return;
+  sg__limits_release(x->e, &x->hold, false);
   for (size_t i = 0; x->items != NULL && i < x->n_items; i++)
     sg_free((char *)x->items[i].input);
   sg_free(x->items);
@@ -162,13 +167,9 @@ static bool url_ok(const char *u) {
   return true;
 }
 
+/* An exact sender or one matching a pattern ("Shop*"): core/limits.h. */
 static bool sender_allowed(const sg_config_account_t *a, const char *from) {
-  if (a->n_senders == 0)
-    return true;
-  for (size_t i = 0; i < a->n_senders; i++)
-    if (strcmp(a->senders[i], from) == 0)
-      return true;
-  return false;
+  return sg_limits_sender_allowed(a->senders, a->n_senders, from);
 }
 
 /* The fields of the request other than the recipients and the text. */
@@ -417,6 +418,23 @@ static int recipients(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
         return SG_ENOMEM;
       continue;
     }
+    const sg_config_account_t *ac = r->account->cfg;
+    if (!sg_limits_destination_allowed(ac->destinations, ac->n_destinations,
+                                       ph.e164, ph.region)) {
+      if (reject(x, i, in, "destination_not_allowed",
+                 "this account may not send to this country or number range"))
+        return SG_ENOMEM;
+      continue;
+    }
+    int64_t price = 0;
+    if (sg__limits_billed(r->account) &&
+        sg_limits_price_find(ac->billing.prices, ac->billing.n_prices,
+                             ph.e164, &price) != 0) {
+      if (reject(x, i, in, "no_price",
+                 "this account has no price for this destination"))
+        return SG_ENOMEM;
+      continue;
+    }
     int route = sg__route_find(e, ph.e164, r->account->name, x->sender);
     if (route < 0) {
       char why[SG_PHONE_ERR_TEXT_MAX];
@@ -426,6 +444,7 @@ static int recipients(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
       continue;
     }
     size_t m = x->n_msgs++;
+    x->charge += price * (int64_t)x->n_parts;
     x->msg_item[m] = i;
     x->msg_conn[m] = sg__route_pick(e, route);
     memcpy(it->to, ph.e164, sizeof it->to);
@@ -463,6 +482,13 @@ static int check_limits(sg_submit_ctx_t *x, const sg_submit_req_t *r,
       return fail(x, SG_EBUSY, "backlog_full", NULL,
                   "connector %s has too many messages waiting", c->cfg->name),
              -1;
+  }
+  sg__refusal_t why;
+  if (sg__limits_hold(e, r->account, now, (uint32_t)(x->n_msgs * x->n_parts),
+                      x->charge, &x->hold, &why) != 0) {
+    fail(x, why.status, why.code, NULL, "%s", why.message);
+    x->res.retry_after_s = why.retry_after_s;
+    return -1;
   }
   if (tps > 0)
     a->tps_count += (uint32_t)x->n_msgs;
@@ -652,6 +678,7 @@ static void store_cb(sg_store_t *st, int status,
   }
   if (status == 0) {
     e->store_ok = true;
+    sg__limits_release(e, &x->hold, true);
     batch_committed(x);
     submit_done(x);
     return;
@@ -661,6 +688,9 @@ static void store_cb(sg_store_t *st, int status,
   if (status == SG_EEXIST) {
     fail(x, SG_EEXIST, "idempotency_conflict", "idempotency_key",
          "this idempotency key was used for another request");
+  } else if (status == SG_ENOSPC) {
+    fail(x, SG_ENOFUNDS, "insufficient_balance", NULL,
+         "the balance does not cover this request");
   } else {
     fail(x, status, "store_failed", NULL,
          "the message store could not commit: %s", sg_strerror(status));
@@ -681,6 +711,12 @@ static int write_batch(sg_submit_ctx_t *x) {
     b.request_hash_len = x->hash_len;
     b.response = x->res.response;
     b.response_len = x->res.response_len;
+  }
+  if (x->hold.on) {
+    memcpy(b.usage_day, x->hold.day, sizeof b.usage_day);
+    memcpy(b.usage_month, x->hold.month, sizeof b.usage_month);
+    b.usage_parts = x->hold.parts;
+    b.charge_micro = x->hold.charge;
   }
   int rc = sg_store_submit(x->e->st, &b, store_cb, x);
   if (rc == 0)

@@ -55,11 +55,22 @@ static void submit_done(sg_engine_t *e, const sg_submit_res_t *res, void *ud) {
            later ? "3: Queued for later delivery" : "0: Accepted for delivery");
     return;
   }
+  const char *code = res->error_code != NULL ? res->error_code : "";
+  if (res->status == SG_ENOFUNDS) {
+    answer(req, 402, "Insufficient balance, rejected");
+    return;
+  }
   if (res->status != SG_EINVAL) {
     answer(req, 503, "Temporal failure, try again later.");
     return;
   }
-  const char *code = res->error_code != NULL ? res->error_code : "";
+  if (strcmp(code, "destination_not_allowed") == 0) {
+    /* Kannel's answer when every receiver fails its allow and deny
+     * lists. */
+    answer(req, 400,
+           "Number(s) has/have been denied by white- and/or black-lists.");
+    return;
+  }
   if (strcmp(code, "missing_sender") == 0) {
     answer(req, 400, "Sender missing and no global set, rejected");
     return;

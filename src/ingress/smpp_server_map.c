@@ -244,9 +244,12 @@ uint32_t sg__smpps_submit_status(int status, const char *code,
   case 0:
     return SG_SMPP_ESME_ROK;
   case SG_EBUSY:
-    return is(code, "store_busy") || is(code, "backlog_full")
+    return is(code, "store_busy") || is(code, "backlog_full") ||
+                   is(code, "quota_exceeded")
                ? SG_SMPP_ESME_RMSGQFUL
                : SG_SMPP_ESME_RTHROTTLED;
+  case SG_ENOFUNDS: /* insufficient_balance */
+    return SG_SMPP_ESME_RSUBMITFAIL;
   case SG_EINVAL:
     if (is(field, "from"))
       return SG_SMPP_ESME_RINVSRCADR;

@@ -164,6 +164,11 @@
               "k.revoked_ms IS NULL")                                          \
   X(R_ACCOUNT, "SELECT id, name, password_hash, webhook_url, disabled, "       \
                "created_ms, 0 FROM accounts WHERE name = ?1")                  \
+  X(LIM_CHARGE, "UPDATE account_balance SET micro = micro - ?2, "            \
+                "updated_ms = ?3 WHERE account_id = ?1 AND micro >= ?2")     \
+  X(LIM_COUNT, "INSERT INTO account_usage (account_id, period, parts) "      \
+               "VALUES (?1, ?2, ?3) ON CONFLICT (account_id, period) DO "    \
+               "UPDATE SET parts = parts + excluded.parts")                  \
   X(SMPP_ORIGIN_INSERT,                                                        \
     "INSERT INTO smpp_origin (message_id, account_id, registered_delivery, "   \
     "source_ton, source_npi, source_addr, dest_ton, dest_npi, dest_addr, "     \
@@ -276,6 +281,13 @@ int sg__sq_mo_read(sg__sq_conn_t *c, sg__store_req_t *req);
 /* sqlite_admin.c: SG__REQ_ADMIN_* (accounts and keys at run time). */
 int sg__sq_admin_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
 int sg__sq_admin_read(sg__sq_conn_t *c, sg__store_req_t *req);
+
+/* Runs an SG__REQ_LIMITS_WRITE / SG__REQ_LIMITS_READ request, and the
+ * usage and charge of a submitted batch (sqlite_limits.c). */
+int sg__sq_limits_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
+int sg__sq_limits_read(sg__sq_conn_t *c, sg__store_req_t *req);
+int sg__sq_limits_submit(sg__sq_conn_t *c, const sg_store_batch_t *b,
+                         int64_t now);
 
 /* Runs one read request on a reader connection (sqlite_read.c). */
 int sg__sq_run_read(sg__sq_conn_t *c, sg__store_req_t *req);

@@ -363,6 +363,9 @@ static int run_submit(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   int rc = 0;
   if (b->idem_key != NULL && (rc = idem_check(c, r, now)) != 0)
     return rc > 0 ? 0 : rc;
+  if ((b->usage_parts > 0 || b->charge_micro > 0) &&
+      (rc = sg__sq_limits_submit(c, b, now)) != 0)
+    return rc;
   for (size_t i = 0; rc == 0 && i < b->n_msgs; i++)
     rc = insert_message(c, b, &b->msgs[i], now);
   if (rc == 0 && b->idem_key != NULL)
@@ -1058,6 +1061,8 @@ int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     return sg__sq_mo_write(c, r, now);
   case SG__REQ_ADMIN_WRITE:
     return sg__sq_admin_write(c, r, now);
+  case SG__REQ_LIMITS_WRITE:
+    return sg__sq_limits_write(c, r, now);
   default:
     return SG_EINVAL;
   }

@@ -351,6 +351,9 @@ static void complete_write(sg_store_t *st, sg__store_req_t *r) {
   case SG__REQ_ADMIN_WRITE:
     sg__admin_complete(st, r);
     break;
+  case SG__REQ_LIMITS_WRITE:
+    sg__limits_complete(st, r);
+    break;
   default: /* the kinds that answer with a row id */
     ((sg_store_id_cb)r->cb)(st, r->status, ok ? r->out.id : 0, r->data);
     break;
@@ -380,6 +383,9 @@ static void complete_read(sg_store_t *st, sg__store_req_t *r) {
     break;
   case SG__REQ_ADMIN_READ:
     sg__admin_complete(st, r);
+    break;
+  case SG__REQ_LIMITS_READ:
+    sg__limits_complete(st, r);
     break;
   default: /* apikey lookup, account by name */
     ((sg_store_account_cb)r->cb)(st, r->status, ok ? &r->out.account : NULL,

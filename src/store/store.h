@@ -319,6 +319,16 @@ typedef struct sg_store_batch {
   const uint8_t *response;
   size_t response_len;
   int64_t idem_ttl_ms; /* 0: 24 hours */
+  /* LIMITS (below), written in the same transaction as the messages, and
+   * only when they are stored (not on a replay): usage_parts > 0 adds that
+   * many parts to the account's usage of the UTC day usage_day and month
+   * usage_month; charge_micro > 0 takes that much from its balance, and
+   * when the balance is less the batch fails with SG_ENOSPC and nothing of
+   * it is written. */
+  char usage_day[11];   /* "2026-11-26", or "" */
+  char usage_month[8];  /* "2026-11", or "" */
+  uint32_t usage_parts;
+  int64_t charge_micro;
 } sg_store_batch_t;
 
 typedef struct sg_store_submit_res {
@@ -999,5 +1009,50 @@ typedef void (*sg_store_optout_cb)(sg_store_t *st, int status,
 int sg_store_optout_list(sg_store_t *st, int64_t account_id, const char *number,
                          const char *cursor, unsigned limit,
                          sg_store_optout_cb cb, void *data);
+
+/* ---- LIMITS: quota usage and prepaid balance ---------------------------
+ * Usage is counted in parts per account and UTC period (a day
+ * "2026-11-26", a month "2026-11") by sg_store_submit (usage_* of the
+ * batch); the balance, in integer micro-units (1.00 = 1000000), is taken by
+ * sg_store_submit (charge_micro) and given by sg_store_balance_credit. An
+ * account that was never credited has no balance (has_balance false), which
+ * pays for nothing. */
+
+typedef struct sg_store_usage {
+  int64_t account_id;
+  uint64_t day_parts;   /* parts counted in the day asked for */
+  uint64_t month_parts; /* parts counted in the month asked for */
+  bool has_balance;
+  int64_t balance_micro;
+} sg_store_usage_t;
+
+/* status 0 with one row per account of the store (in id order), or SG_EIO.
+ * rows are valid during the callback only. */
+typedef void (*sg_store_usage_cb)(sg_store_t *st, int status,
+                                  const sg_store_usage_t *rows, size_t n,
+                                  void *data);
+
+/* Reads every account's usage in the UTC day `day` and month `month` and
+ * its balance (a read: it sees every write whose callback fired). Fails at
+ * once with SG_EINVAL (day not 10 octets or month not 7), SG_EBUSY,
+ * SG_ECLOSED, SG_ENOMEM. */
+int sg_store_usage_get(sg_store_t *st, const char *day, const char *month,
+                       sg_store_usage_cb cb, void *data);
+
+/* status 0 with the balance after the change, SG_ERANGE (it would pass
+ * SG_STORE_BALANCE_MAX or go below 0: nothing changed), or SG_EIO. */
+typedef void (*sg_store_balance_cb)(sg_store_t *st, int status,
+                                    int64_t balance_micro, void *data);
+
+#define SG_STORE_BALANCE_MAX ((int64_t)1000000000 * 1000000)
+
+/* Adds amount_micro (not 0; negative to correct a mistake) to the
+ * account's balance, creating it at 0 first, and records the top-up in
+ * balance_credits, in one transaction. Fails at once with SG_EINVAL
+ * (account_id <= 0, amount 0 or beyond +-SG_STORE_BALANCE_MAX), SG_EBUSY,
+ * SG_ECLOSED, SG_ENOMEM. */
+int sg_store_balance_credit(sg_store_t *st, int64_t account_id,
+                            int64_t amount_micro, sg_store_balance_cb cb,
+                            void *data);
 
 #endif

@@ -51,6 +51,7 @@ typedef enum sg__req_kind {
   SG__REQ_SMPP_OUT_FINISH,
   SG__REQ_MO_WRITE, /* store_mo.c: inbound parts, delivery, opt-outs */
   SG__REQ_ADMIN_WRITE, /* store_admin.c: accounts and keys at run time */
+  SG__REQ_LIMITS_WRITE, /* store_limits.c: balance credits */
   /* reads */
   SG__REQ_GET_MESSAGE,
   SG__REQ_LIST_MESSAGES,
@@ -59,7 +60,8 @@ typedef enum sg__req_kind {
   SG__REQ_APIKEY_LOOKUP,
   SG__REQ_ACCOUNT_BY_NAME,
   SG__REQ_MO_READ, /* store_mo.c: due parts, inbound search, opt-outs */
-  SG__REQ_ADMIN_READ /* store_admin.c: accounts and keys at run time */
+  SG__REQ_ADMIN_READ, /* store_admin.c: accounts and keys at run time */
+  SG__REQ_LIMITS_READ /* store_limits.c: usage and balances */
 } sg__req_kind_t;
 
 #define SG__REQ_FIRST_READ SG__REQ_GET_MESSAGE
@@ -140,6 +142,7 @@ struct sg__store_req {
     } smpp_finish;
     struct sg__mo_req *mo; /* SG__REQ_MO_*: in and out (store/mo_int.h) */
     struct sg__admin_req *admin; /* SG__REQ_ADMIN_* (store/admin_int.h) */
+    struct sg__limits_req *limits; /* SG__REQ_LIMITS_*: in and out */
   } in;
   union {
     sg_store_submit_res_t submit;
@@ -201,6 +204,9 @@ void sg__admin_complete(sg_store_t *st, sg__store_req_t *req);
 
 /* Runs the callback of a finished SG__REQ_MO_* request (store_mo.c). */
 void sg__mo_complete(sg_store_t *st, sg__store_req_t *req);
+/* Runs the callback of a finished SG__REQ_LIMITS_* request
+ * (store_limits.c). */
+void sg__limits_complete(sg_store_t *st, sg__store_req_t *req);
 
 /* Runs a finished request's callback on the loop and frees the request. */
 void sg__store_complete(sg_store_t *st, sg__store_req_t *req);

@@ -196,6 +196,8 @@ static const struct {
     {"POST", "/v1/keys", sg__rest_keys_create_cb},
     {"DELETE", "/v1/keys/{id}", sg__rest_keys_revoke_cb},
     {"POST", "/v1/keys/{id}/rotate", sg__rest_keys_rotate_cb},
+    {"GET", "/v1/balance", sg__rest_balance_cb},
+    {"POST", "/v1/accounts/{name}/credit", sg__rest_credit_cb},
     {"GET", "/healthz", healthz_cb},
     {"GET", "/readyz", readyz_cb},
     {"GET", "/metrics", sg__rest_metrics_cb},

@@ -83,6 +83,10 @@ void sg__rest_keys_list_cb(sg_http_req_t *req, void *data);
 void sg__rest_keys_create_cb(sg_http_req_t *req, void *data);
 void sg__rest_keys_revoke_cb(sg_http_req_t *req, void *data);
 void sg__rest_keys_rotate_cb(sg_http_req_t *req, void *data);
+/* ---- handlers (limits.c) ------------------------------------------------- */
+
+void sg__rest_balance_cb(sg_http_req_t *req, void *data);
+void sg__rest_credit_cb(sg_http_req_t *req, void *data);
 
 /* ---- metrics (metrics.c) ------------------------------------------------- */
 

@@ -241,6 +241,9 @@ static const char full_yaml[] =
     "    admin: true\n"
     "    webhook_events: [delivered, failed]\n"
     "    inbound_url: https://shop.example/hooks/inbound\n"
+    "    destinations: [DE, \"+7\"]\n"
+    "    quota: {daily: 1000, monthly: 20000}\n"
+    "    billing: {prices: {\"+49\": 0.07, \"+\": 0.10}}\n"
     "  - {name: other, password: pw2}\n"
     "connectors:\n"
     "  - name: op1\n"
@@ -466,6 +469,9 @@ static void full_example(void **state) {
   assert_int_equal(cfg->log.format, SG_CONFIG_LOG_JSON);
   assert_string_equal(cfg->accounts[0].inbound_url,
                       "https://shop.example/hooks/inbound");
+  assert_string_equal(cfg->accounts[0].destinations[1], "+7");
+  assert_int_equal(cfg->accounts[0].quota.monthly, 20000);
+  assert_int_equal(cfg->accounts[0].billing.prices[0].micro, 70000);
   const sg_config_inbound_t *in = &cfg->inbound;
   assert_int_equal(in->reassembly_timeout_ms, 120000);
   assert_int_equal(in->n_rules, 1);

@@ -196,6 +196,16 @@ static void results_map_to_statuses(void **state) {
                    SG_SMPP_ESME_RTHROTTLED);
   assert_int_equal(sg__smpps_submit_status(SG_EBUSY, "store_busy", NULL),
                    SG_SMPP_ESME_RMSGQFUL);
+  assert_int_equal(sg__smpps_submit_status(SG_EBUSY, "quota_exceeded", NULL),
+                   SG_SMPP_ESME_RMSGQFUL);
+  assert_int_equal(
+      sg__smpps_submit_status(SG_ENOFUNDS, "insufficient_balance", NULL),
+      SG_SMPP_ESME_RSUBMITFAIL);
+  assert_int_equal(
+      sg__smpps_submit_status(SG_EINVAL, "destination_not_allowed", "to"),
+      SG_SMPP_ESME_RINVDSTADR);
+  assert_int_equal(sg__smpps_item_status("destination_not_allowed"),
+                   SG_SMPP_ESME_RINVDSTADR);
   assert_int_equal(sg__smpps_submit_status(SG_EIO, "store_failed", NULL),
                    SG_SMPP_ESME_RSYSERR);
   assert_int_equal(sg__smpps_submit_status(SG_ECLOSED, "not_running", NULL),
