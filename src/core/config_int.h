@@ -147,7 +147,8 @@ typedef enum sg__cfg_type {
   SG__CFG_T_STRLIST,  /* const char **, count at count_off; as STR */
   SG__CFG_T_UINTLIST, /* uint32_t *, count at count_off; min..max */
   SG__CFG_T_MAP,      /* an embedded struct described by sub */
-  SG__CFG_T_MAPLIST   /* an array of structs of sub, count at count_off */
+  SG__CFG_T_MAPLIST,  /* an array of structs of sub, count at count_off */
+  SG__CFG_T_PRICES    /* sg_config_price_t *, count at count_off */
 } sg__cfg_type_t;
 
 #define SG__CFG_F_REQUIRED 1u /* the key must be present */
@@ -195,6 +196,15 @@ struct sg__cfg_section {
 extern const sg__cfg_section_t sg__cfg_inbound_section;
 void sg__cfg_init_inbound(void *obj);
 void sg__cfg_check_inbound_root(sg__cfg_ctx_t *c, const sg__cfg_node_t *root);
+
+/* Routes and prices (config_route.c): reads a `prices` mapping of
+ * prefixes to non-negative numbers into field f of obj; checks a route's
+ * match keys (prefix or pattern, the pattern compiles) after its mapping
+ * is read. */
+void sg__cfg_read_prices(sg__cfg_ctx_t *c, const sg__cfg_field_t *f, void *obj,
+                         const sg__cfg_node_t *v);
+void sg__cfg_check_route_match(sg__cfg_ctx_t *c, sg_config_route_t *r,
+                               const sg__cfg_node_t *map);
 
 /* The top-level section (sg_config_t). */
 extern const sg__cfg_section_t sg__cfg_root_section;

@@ -50,6 +50,7 @@ typedef enum sg__req_kind {
   SG__REQ_SMPP_OUT_CLAIM,
   SG__REQ_SMPP_OUT_FINISH,
   SG__REQ_MO_WRITE, /* store_mo.c: inbound parts, delivery, opt-outs */
+  SG__REQ_SETTING_PUT, /* store_setting.c */
   /* reads */
   SG__REQ_GET_MESSAGE,
   SG__REQ_LIST_MESSAGES,
@@ -57,7 +58,8 @@ typedef enum sg__req_kind {
   SG__REQ_INBOUND_LIST,
   SG__REQ_APIKEY_LOOKUP,
   SG__REQ_ACCOUNT_BY_NAME,
-  SG__REQ_MO_READ /* store_mo.c: due parts, inbound search, opt-outs */
+  SG__REQ_MO_READ, /* store_mo.c: due parts, inbound search, opt-outs */
+  SG__REQ_SETTING_GET /* store_setting.c */
 } sg__req_kind_t;
 
 #define SG__REQ_FIRST_READ SG__REQ_GET_MESSAGE
@@ -137,6 +139,11 @@ struct sg__store_req {
       size_t n;
     } smpp_finish;
     struct sg__mo_req *mo; /* SG__REQ_MO_*: in and out (store/mo_int.h) */
+    struct {
+      const char *name;
+      const char *body; /* NULL: delete */
+      size_t len;
+    } setting; /* SG__REQ_SETTING_*: the body read comes back here too */
   } in;
   union {
     sg_store_submit_res_t submit;
