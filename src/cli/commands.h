@@ -18,5 +18,7 @@ int sg_cmd_status(int argc, char **argv);
 int sg_cmd_config(int argc, char **argv);
 int sg_cmd_inbound(int argc, char **argv);
 int sg_cmd_hash_password(int argc, char **argv);
+int sg_cmd_routes(int argc, char **argv);
+int sg_cmd_connectors(int argc, char **argv);
 
 #endif

@@ -25,6 +25,10 @@ static const sg_cli_command_t commands[] = {
      sg_cmd_inbound},
     {"hash-password", "print the argon2id hash of a password read from stdin",
      sg_cmd_hash_password},
+    {"routes", "show a gateway's routing table, or test where a message goes",
+     sg_cmd_routes},
+    {"connectors", "list a gateway's connectors, or pause and resume one",
+     sg_cmd_connectors},
     {"version", "print the version", cmd_version},
     {"help", "list the subcommands, or show one's help", cmd_help},
 };

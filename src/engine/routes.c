@@ -207,7 +207,10 @@ static int copy_def(rule_t *r, const sg_route_def_t *d) {
   r->def.account = r->account;
   r->def.sender = r->sender;
   r->def.connectors = (const char *const *)r->names;
-  r->def.weights = r->weights;
+  /* Weights are kept for every strategy (picks read them) but shown only
+   * where they mean something, so that a rule read back is valid. */
+  r->def.weights =
+      d->strategy == SG_CONFIG_STRATEGY_WEIGHTED ? r->weights : NULL;
   r->score = (long)strlen(r->prefix != NULL ? r->prefix : "+") * 8 +
              (r->account ? 4 : 0) + (r->sender ? 2 : 0) + (r->def.type ? 1 : 0);
   return ok ? 0 : SG_ENOMEM;

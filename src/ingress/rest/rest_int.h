@@ -2,6 +2,7 @@
  *   rest.c      registration, authentication, answering, /healthz
  *   messages.c  the /v1/messages handlers
  *   inbound.c   /v1/inbound and /v1/optouts
+ *   routes.c    /v1/routes and /v1/connectors (admin keys)
  *   json.c      JSON of messages, parts, events and segments
  *   metrics.c   /metrics in the Prometheus text format
  *   parse.c, query.c, syntax.c  reading requests (parse.h)
@@ -70,6 +71,21 @@ void sg__rest_inbound_cb(sg_http_req_t *req, void *data);
 void sg__rest_optouts_list_cb(sg_http_req_t *req, void *data);
 void sg__rest_optouts_add_cb(sg_http_req_t *req, void *data);
 void sg__rest_optouts_delete_cb(sg_http_req_t *req, void *data);
+
+/* ---- handlers (routes.c) ------------------------------------------------- */
+
+void sg__rest_routes_list_cb(sg_http_req_t *req, void *data);
+void sg__rest_routes_put_cb(sg_http_req_t *req, void *data);
+void sg__rest_routes_add_cb(sg_http_req_t *req, void *data);
+void sg__rest_routes_reset_cb(sg_http_req_t *req, void *data);
+void sg__rest_routes_test_cb(sg_http_req_t *req, void *data);
+void sg__rest_route_get_cb(sg_http_req_t *req, void *data);
+void sg__rest_route_put_cb(sg_http_req_t *req, void *data);
+void sg__rest_route_delete_cb(sg_http_req_t *req, void *data);
+void sg__rest_connectors_list_cb(sg_http_req_t *req, void *data);
+void sg__rest_connector_get_cb(sg_http_req_t *req, void *data);
+void sg__rest_connector_pause_cb(sg_http_req_t *req, void *data);
+void sg__rest_connector_resume_cb(sg_http_req_t *req, void *data);
 
 /* ---- metrics (metrics.c) ------------------------------------------------- */
 
