@@ -11,7 +11,8 @@
 # `connectors` commands.
 #
 # Readiness is polled, never slept for. Everything started is stopped on
-# exit. Needs node and curl.
+# exit (KEEP_LOGS=DIR keeps the gateways' logs there, e.g. to read what a
+# sanitizer build reported at exit). Needs node and curl.
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 T=$(mktemp -d "${TMPDIR:-/tmp}/routes.XXXXXX")
@@ -23,6 +24,7 @@ cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  [ -n "${KEEP_LOGS:-}" ] && cp "$T"/gw*.log "$KEEP_LOGS"/ 2>/dev/null
   rm -rf "$T"
 }
 trap cleanup EXIT
