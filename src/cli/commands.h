@@ -20,5 +20,7 @@ int sg_cmd_inbound(int argc, char **argv);
 int sg_cmd_hash_password(int argc, char **argv);
 int sg_cmd_account(int argc, char **argv);
 int sg_cmd_key(int argc, char **argv);
+int sg_cmd_routes(int argc, char **argv);
+int sg_cmd_connectors(int argc, char **argv);
 
 #endif

@@ -28,6 +28,10 @@ static const sg_cli_command_t commands[] = {
     {"account", "list, show, create, change, disable accounts of a gateway",
      sg_cmd_account},
     {"key", "create, list, revoke, rotate API keys of a gateway", sg_cmd_key},
+    {"routes", "show a gateway's routing table, or test where a message goes",
+     sg_cmd_routes},
+    {"connectors", "list a gateway's connectors, or pause and resume one",
+     sg_cmd_connectors},
     {"version", "print the version", cmd_version},
     {"help", "list the subcommands, or show one's help", cmd_help},
 };

@@ -279,18 +279,43 @@ typedef struct sg_config_connector {
   uint32_t speed;     /* baud, default 115200 */
   const char *pin;    /* SIM PIN (4-8 digits) or NULL */
   const char *smsc;   /* SMSC number for AT+CSCA ("+4917...") or NULL */
+  /* Price of a part by destination prefix (routes with strategy
+   * least-cost); the longest prefix that matches the number wins. */
+  struct sg_config_price *prices;
+  size_t n_prices;
 } sg_config_connector_t;
+
+/* One entry of a connector's `prices`: parts to numbers starting with
+ * prefix ("+" and up to 15 digits) cost price (a non-negative number in
+ * whatever currency the operator uses for all connectors). */
+typedef struct sg_config_price {
+  const char *prefix;
+  double price;
+} sg_config_price_t;
 
 typedef enum sg_config_strategy {
   SG_CONFIG_STRATEGY_FAILOVER = 0, /* the first that is up, in order */
-  SG_CONFIG_STRATEGY_WEIGHTED = 1  /* spread by weight among those up */
+  SG_CONFIG_STRATEGY_WEIGHTED = 1, /* spread by weight among those up */
+  SG_CONFIG_STRATEGY_LEAST_COST = 2 /* the cheapest up, by their prices */
 } sg_config_strategy_t;
+
+/* The kind of message a route takes (its `type`), as the message model
+ * tells them apart once the text is encoded: GSM 7-bit text, UCS-2 text,
+ * 8-bit binary data. */
+typedef enum sg_config_msg_type {
+  SG_CONFIG_MSG_ANY = 0,
+  SG_CONFIG_MSG_TEXT = 1,    /* GSM 03.38 (default alphabet or national) */
+  SG_CONFIG_MSG_UNICODE = 2, /* UCS-2 */
+  SG_CONFIG_MSG_BINARY = 3   /* 8-bit data */
+} sg_config_msg_type_t;
 
 /* A route: messages whose recipient starts with prefix (and, when set,
  * from account / with sender) go to connectors. The engine picks the route
  * with the longest prefix; account and sender make a route more specific. */
 typedef struct sg_config_route {
-  const char *prefix;  /* "+" and 0..15 digits */
+  const char *prefix;  /* "+" and 0..15 digits; NULL: any (with pattern) */
+  const char *pattern; /* PCRE2 on the E.164 number; NULL: any */
+  sg_config_msg_type_t type; /* ANY unless given */
   const char *account; /* NULL: any account */
   const char *sender;  /* NULL: any sender */
   const char **connectors;

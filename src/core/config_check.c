@@ -294,6 +294,7 @@ void sg__cfg_check_connector(sg__cfg_ctx_t *c, void *obj,
 void sg__cfg_check_route(sg__cfg_ctx_t *c, void *obj,
                          const sg__cfg_node_t *map) {
   sg_config_route_t *r = obj;
+  sg__cfg_check_route_match(c, r, map);
   const sg__cfg_node_t *w = sg__cfg_map_get(map, "weights");
   const sg__cfg_node_t *st = sg__cfg_map_get(map, "strategy");
   if (w != NULL && w->kind == SG__CFG_SEQ) {
@@ -401,8 +402,8 @@ static const char *route_key(const void *b, size_t i) {
 static void dup_route(sg__cfg_ctx_t *c, const void *root, size_t first,
                       size_t later) {
   sg__cfg_error(c, item_value(c, root, "routes", later, "prefix"),
-                "routes[%zu] has the same prefix, account and sender; only "
-                "one of them could ever match",
+                "routes[%zu] has the same prefix, pattern, account, sender "
+                "and type; only one of them could ever match",
                 first);
 }
 
@@ -414,14 +415,17 @@ static void unique_routes(sg__cfg_ctx_t *c, const sg__cfg_node_t *root) {
     const sg_config_route_t *r = &cfg->routes[i];
     const char *p = r->prefix ? r->prefix : "",
                *a = r->account ? r->account : "",
-               *s = r->sender ? r->sender : "";
-    size_t n = strlen(p) + strlen(a) + strlen(s) + 6;
+               *s = r->sender ? r->sender : "",
+               *x = r->pattern ? r->pattern : "";
+    size_t n = strlen(p) + strlen(a) + strlen(s) + strlen(x) + 12;
     rk.keys[i] = sg__cfg_alloc(&tmp, n);
     if (rk.keys[i] == NULL)
       break;
-    /* \x01 cannot occur: senders are printable, names and prefixes too. */
-    snprintf(rk.keys[i], n, "%s\x01%s%s\x01%s%s", p, r->account ? "=" : "*", a,
-             r->sender ? "=" : "*", s);
+    /* \x01 cannot occur: senders are printable, names and prefixes too
+     * (a pattern may hold it, but then its own part differs anyway). */
+    snprintf(rk.keys[i], n, "%s\x01%s%s\x01%s%s\x01%d\x01%s", p,
+             r->account ? "=" : "*", a, r->sender ? "=" : "*", s,
+             (int)r->type, x);
   }
   if (cfg->n_routes > 0 &&
       (rk.keys == NULL || rk.keys[cfg->n_routes - 1] == NULL))

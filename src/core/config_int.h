@@ -148,8 +148,9 @@ typedef enum sg__cfg_type {
   SG__CFG_T_UINTLIST, /* uint32_t *, count at count_off; min..max */
   SG__CFG_T_MAP,      /* an embedded struct described by sub */
   SG__CFG_T_MAPLIST,  /* an array of structs of sub, count at count_off */
-  SG__CFG_T_CUSTOM    /* sub->check(c, field, value) reads the value into
+  SG__CFG_T_CUSTOM,   /* sub->check(c, field, value) reads the value into
                          the field at off and reports its own errors */
+  SG__CFG_T_PRICES    /* sg_config_price_t *, count at count_off */
 } sg__cfg_type_t;
 
 #define SG__CFG_F_REQUIRED 1u /* the key must be present */
@@ -204,6 +205,14 @@ extern const sg__cfg_section_t sg__cfg_quota_section;
 extern const sg__cfg_section_t sg__cfg_billing_section;
 void sg__cfg_check_account_limits(sg__cfg_ctx_t *c, sg_config_account_t *a,
                                   const sg__cfg_node_t *map);
+/* Routes and prices (config_route.c): reads a `prices` mapping of
+ * prefixes to non-negative numbers into field f of obj; checks a route's
+ * match keys (prefix or pattern, the pattern compiles) after its mapping
+ * is read. */
+void sg__cfg_read_prices(sg__cfg_ctx_t *c, const sg__cfg_field_t *f, void *obj,
+                         const sg__cfg_node_t *v);
+void sg__cfg_check_route_match(sg__cfg_ctx_t *c, sg_config_route_t *r,
+                               const sg__cfg_node_t *map);
 
 /* The top-level section (sg_config_t). */
 extern const sg__cfg_section_t sg__cfg_root_section;

@@ -126,6 +126,9 @@ static void expectation(const sg__cfg_field_t *f, char *buf, size_t cap) {
   case SG__CFG_T_CUSTOM:
     snprintf(buf, cap, "a mapping");
     return;
+  case SG__CFG_T_PRICES:
+    snprintf(buf, cap, "a mapping of prefixes to prices, e.g. {\"+7\": 0.02}");
+    return;
   case SG__CFG_T_STR:
   default:
     snprintf(buf, cap, "a string");
@@ -531,6 +534,9 @@ static void read_field(sg__cfg_ctx_t *c, const sg__cfg_field_t *f, void *obj,
     return;
   case SG__CFG_T_CUSTOM:
     f->sub->check(c, p, v);
+    return;
+  case SG__CFG_T_PRICES:
+    sg__cfg_read_prices(c, f, obj, v);
     return;
   }
 }

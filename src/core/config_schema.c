@@ -54,7 +54,12 @@ static const sg__cfg_enum_t receipt_id_modes[] = {
 static const sg__cfg_enum_t strategies[] = {
     {"failover", SG_CONFIG_STRATEGY_FAILOVER},
     {"weighted", SG_CONFIG_STRATEGY_WEIGHTED},
+    {"least-cost", SG_CONFIG_STRATEGY_LEAST_COST},
     {NULL, 0}};
+static const sg__cfg_enum_t msg_types[] = {{"text", SG_CONFIG_MSG_TEXT},
+                                           {"unicode", SG_CONFIG_MSG_UNICODE},
+                                           {"binary", SG_CONFIG_MSG_BINARY},
+                                           {NULL, 0}};
 static const sg__cfg_enum_t log_levels[] = {{"debug", SG_CONFIG_LOG_DEBUG},
                                             {"info", SG_CONFIG_LOG_INFO},
                                             {"warn", SG_CONFIG_LOG_WARN},
@@ -228,6 +233,7 @@ static const sg__cfg_field_t connector_fields[] = {
     F("speed", UINT, 0, C, speed, 1200, 4000000),
     F("pin", STR, NUL | ASCII | SECRET, C, pin, 4, 8),
     F("smsc", STR, NUL | ASCII, C, smsc, 2, 21),
+    FLIST("prices", PRICES, NUL, C, prices, n_prices, 0, 0, NULL),
 };
 #undef C
 static const sg__cfg_section_t connector_section =
@@ -235,7 +241,9 @@ static const sg__cfg_section_t connector_section =
             sg__cfg_check_connector);
 
 static const sg__cfg_field_t route_fields[] = {
-    F("prefix", PREFIX, REQ, sg_config_route_t, prefix, 1, 16),
+    F("prefix", PREFIX, 0, sg_config_route_t, prefix, 1, 16),
+    F("pattern", STR, NUL, sg_config_route_t, pattern, 1, 1024),
+    FENUM("type", 0, sg_config_route_t, type, msg_types),
     F("account", NAME, NUL, sg_config_route_t, account, 1, 64),
     F("sender", STR, NUL | ASCII, sg_config_route_t, sender, 1, 20),
     FLIST("connectors", STRLIST, REQ | ASCII, sg_config_route_t, connectors,

@@ -494,7 +494,7 @@ static void claim_cb(sg_store_t *st, int status,
 static void claim(sg__conn_t *c) {
   sg_engine_t *e = c->e;
   if (e->state != SG__RUNNING || c->claiming || c->moving || !c->more ||
-      c->state != SG_CONN_UP || c->wait_len > 0)
+      c->state != SG_CONN_UP || c->paused || c->wait_len > 0)
     return;
   unsigned room = c->n_slots - c->used;
   unsigned want = e->tun.claim_max;
@@ -557,8 +557,9 @@ static void move_cb(sg_store_t *st, int status, const sg_store_claim_res_t *res,
       r->in.connector = e->conns[alt].cfg->name;
       r->poke = alt;
       moved++;
-      snprintf(r->detail, sizeof r->detail, "connector %s is down; moved to %s",
-               c->cfg->name, e->conns[alt].cfg->name);
+      snprintf(r->detail, sizeof r->detail, "connector %s is %s; moved to %s",
+               c->cfg->name, c->paused ? "paused" : "down",
+               e->conns[alt].cfg->name);
     } else {
       r->in.next_attempt_ms = sg__now_ms(e) + e->tun.tick_ms;
       snprintf(r->detail, sizeof r->detail,
@@ -567,38 +568,22 @@ static void move_cb(sg_store_t *st, int status, const sg_store_claim_res_t *res,
   }
   if (moved > 0)
     sg__log(e, SG_ENGINE_LOG_WARN,
-            "%s is down: %zu part(s) moved to other "
+            "%s is %s: %zu part(s) moved to other "
             "connectors of their routes",
-            c->cfg->name, moved);
+            c->cfg->name, c->paused ? "paused" : "down", moved);
   sg__maybe_stopped(e);
-}
-
-/* Whether some route through c has another connector that is up. */
-static bool has_alternative(const sg_engine_t *e, size_t ci) {
-  for (size_t i = 0; i < e->cfg->n_routes; i++) {
-    const sg_config_route_t *r = &e->cfg->routes[i];
-    bool through = false, other_up = false;
-    for (size_t k = 0; k < r->n_connectors; k++) {
-      size_t idx = r->connector_index[k];
-      if (idx == ci)
-        through = true;
-      else if (e->conns[idx].state == SG_CONN_UP)
-        other_up = true;
-    }
-    if (through && other_up)
-      return true;
-  }
-  return false;
 }
 
 void sg__failover_pass(sg_engine_t *e) {
   int64_t now = sg__now_ms(e);
   for (size_t i = 0; i < e->n_conns; i++) {
     sg__conn_t *c = &e->conns[i];
-    if (c->state == SG_CONN_UP || c->down_since_ms == 0 || c->moving ||
-        c->claiming ||
-        now - c->down_since_ms < (int64_t)e->tun.failover_after_ms ||
-        !has_alternative(e, i))
+    /* A paused connector's queued parts move at once. */
+    bool paused = c->paused && c->state != SG_CONN_STOPPED;
+    if ((!paused && (c->state == SG_CONN_UP || c->down_since_ms == 0 ||
+                     now - c->down_since_ms <
+                         (int64_t)e->tun.failover_after_ms)) ||
+        c->moving || c->claiming || !sg__route_has_alternative(e, i))
       continue;
     if (sg_store_claim(e->st, c->cfg->name, e->tun.claim_max, e->tun.lease_ms,
                        move_cb, c) == 0) {

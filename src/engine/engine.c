@@ -362,6 +362,8 @@ int sg_engine_new(uv_loop_t *loop, const sg_config_t *cfg, sg_store_t *st,
   }
   if (rc == 0)
     rc = accounts_init(e);
+  if (rc == 0)
+    rc = sg__routes_init(e);
   if (rc == 0 && cfg->n_connectors > 0) {
     e->conns = sg_calloc(cfg->n_connectors, sizeof *e->conns);
     e->conn_metrics = sg_calloc(cfg->n_connectors, sizeof *e->conn_metrics);
@@ -389,6 +391,7 @@ void sg_engine_free(sg_engine_t *e) {
   sg__notifier_free(e);
   sg__inbound_free(e);
   sg__limits_free(e);
+  sg_routes_free(e->routes);
   sg_free(e->conns);
   sg_free(e->conn_metrics);
   sg__admin_free(e);
@@ -573,6 +576,13 @@ static void start_done(sg_engine_t *e, int status) {
     if (status == 0)
       return;
   }
+  if (status == 0 && e->state == SG__STARTING && !e->routes_loaded) {
+    /* The routing table saved through the API, if any, before the first
+     * message is routed. start_done runs again when it is read. */
+    status = sg__routes_load(e, start_done);
+    if (status == 0)
+      return;
+  }
   if (status == 0 && e->state == SG__STARTING) {
     int rc = sg__conns_create(e);
     if (rc == 0)
@@ -585,7 +595,7 @@ static void start_done(sg_engine_t *e, int status) {
     uv_timer_start(&e->tick, tick_cb, e->tun.tick_ms, e->tun.tick_ms);
     sg__log(e, SG_ENGINE_LOG_INFO,
             "engine running: %zu account(s), %zu connector(s), %zu route(s)",
-            e->n_accounts, e->n_conns, e->cfg->n_routes);
+            e->n_accounts, e->n_conns, sg_routes_count(e->routes));
     sg__poke_all(e);
   }
   sg_engine_start_cb cb = e->start_cb;
@@ -688,6 +698,7 @@ static void tick_cb(uv_timer_t *t) {
   sg__retry_failed_writes(e);
   sg__schedule_flush(e); /* anything a busy store sent back */
   sg__failover_pass(e);
+  sg__conns_rate_tick(e);
   sg__poke_all(e);
   sg__notifier_poke(e);
   sg__inbound_tick(e);

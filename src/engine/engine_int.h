@@ -16,6 +16,7 @@
 #include "core/phone.h"
 #include "core/segment.h"
 #include "engine/engine.h"
+#include "engine/routes.h"
 #include "store/store.h"
 
 struct sg__notifier;
@@ -79,6 +80,11 @@ typedef struct sg__conn {
   unsigned wait_head, wait_len;
   uint64_t backlog;
   uint64_t results_sent, results_tempfail, results_permfail, results_unknown;
+  bool paused; /* takes no new parts (route_admin.c) */
+  /* Parts sent per second, measured over the tick (route_admin.c). */
+  uint64_t rate_prev;
+  int64_t rate_prev_ms;
+  double rate;
 } sg__conn_t;
 
 /* A connector result waiting to be written (strings owned). */
@@ -132,6 +138,13 @@ struct sg_engine {
   sg_segments_t *segs; /* one, reused by every submit and preview */
   uint8_t next_ref;    /* concatenation references, per message */
   uint64_t rng;        /* xorshift state for weighted routes */
+  /* The routing table in use (route.c, route_admin.c). */
+  sg_routes_t *routes;
+  sg_routes_env_t routes_env;
+  int64_t routes_next_id;
+  bool routes_loaded;     /* the store's saved table was looked for */
+  bool routes_from_store; /* the table in use is the saved one */
+  bool routes_saving;     /* a change is being written */
 
   sg__account_t *accounts;
   size_t n_accounts;
@@ -209,16 +222,34 @@ void sg__vec_free(sg__vec_t *v);
 
 /* ---- route.c ------------------------------------------------------------- */
 
-/* The best route for a recipient (E.164), account name and sender, or -1. */
+/* Builds the table from the configuration (sg_engine_new). */
+int sg__routes_init(sg_engine_t *e);
+/* Connector i is up and not paused: it may take new parts. */
+bool sg__conn_usable(const sg_engine_t *e, size_t i);
+/* The route type of a message of that encoding. */
+sg_config_msg_type_t sg__route_type(sg_encoding_t enc);
+/* The best route for a recipient (E.164), account name, sender and type,
+ * or -1. */
 int sg__route_find(const sg_engine_t *e, const char *recipient,
-                   const char *account, const char *sender);
-/* A connector of route r for a new message: the first that is up
- * (failover) or one of those up by weight; when none is up, the first (or
- * by weight among all). Returns an index into e->conns. */
-size_t sg__route_pick(sg_engine_t *e, int r);
-/* Another connector, up, for a part now on `from` (failover), or -1. */
+                   const char *account, const char *sender,
+                   sg_config_msg_type_t type);
+/* A connector of route r for a new message to recipient (routes.h
+ * sg_routes_pick). Returns an index into e->conns. */
+size_t sg__route_pick(sg_engine_t *e, int r, const char *recipient);
+/* Another usable connector for a part now on `from` (failover), or -1. */
 int sg__route_alternative(const sg_engine_t *e, const char *recipient,
                           const char *sender, size_t from);
+/* Whether some route through ci has another usable connector. */
+bool sg__route_has_alternative(const sg_engine_t *e, size_t ci);
+
+/* ---- route_admin.c ------------------------------------------------------- */
+
+/* Loads the saved routing table and paused connectors from the store;
+ * loaded(e, status) fires when done (never inside this call). Returns 0
+ * or an error (loaded is not called then). */
+int sg__routes_load(sg_engine_t *e, void (*loaded)(sg_engine_t *e, int st));
+/* Updates each connector's rate (the tick). */
+void sg__conns_rate_tick(sg_engine_t *e);
 
 /* ---- dispatch.c ---------------------------------------------------------- */
 

@@ -1,129 +1,59 @@
-/* route.c - choosing the connector of a message from the configured routes.
+/* route.c - the engine's side of routing: the table in use (routes.h),
+ * built from the configuration at creation and replaced at run time by
+ * route_admin.c, and the connectors' state that decides which of a route's
+ * connectors may take a part now (up and not paused).
  *
- * A route matches a recipient whose E.164 number starts with its prefix
- * and, when it names them, the account and the sender. Among the routes
- * that match, the longest prefix wins; at equal length a route that names
- * the account, then one that names the sender, is more specific; at equal
- * specificity the first in the file wins (routes are ordered rules). A
- * route lists connectors: with the failover strategy the first that is up
- * takes the message, with weights the ones up share it by weight.
- *
- * Pure decisions over the configuration and the connectors' current state:
- * this file must never call the store or a connector.
+ * Pure decisions over the table and the connectors' current state: this
+ * file must never call the store or a connector.
  */
 #include <string.h>
 
 #include "engine/engine_int.h"
 
-static bool route_matches(const sg_config_route_t *r, const char *recipient,
-                          const char *account, const char *sender) {
-  size_t pl = strlen(r->prefix);
-  if (strncmp(recipient, r->prefix, pl) != 0)
-    return false;
-  if (r->account != NULL && (account == NULL || strcmp(r->account, account)))
-    return false;
-  if (r->sender != NULL && (sender == NULL || strcmp(r->sender, sender)))
-    return false;
-  return true;
+bool sg__conn_usable(const sg_engine_t *e, size_t i) {
+  return e->conns[i].state == SG_CONN_UP && !e->conns[i].paused;
 }
 
-static long route_score(const sg_config_route_t *r) {
-  return (long)strlen(r->prefix) * 4 + (r->account ? 2 : 0) +
-         (r->sender ? 1 : 0);
+static bool usable_cb(size_t conn, void *data) {
+  return sg__conn_usable(data, conn);
+}
+
+sg_config_msg_type_t sg__route_type(sg_encoding_t enc) {
+  switch (enc) {
+  case SG_ENC_UCS2:
+    return SG_CONFIG_MSG_UNICODE;
+  case SG_ENC_8BIT:
+    return SG_CONFIG_MSG_BINARY;
+  default:
+    return SG_CONFIG_MSG_TEXT;
+  }
+}
+
+int sg__routes_init(sg_engine_t *e) {
+  e->routes_env = (sg_routes_env_t){e->cfg->connectors, e->cfg->n_connectors,
+                                    e->cfg->accounts, e->cfg->n_accounts};
+  e->routes_next_id = (int64_t)e->cfg->n_routes + 1;
+  return sg_routes_from_config(e->cfg, &e->routes_env, &e->routes);
 }
 
 int sg__route_find(const sg_engine_t *e, const char *recipient,
-                   const char *account, const char *sender) {
-  int best = -1;
-  long best_score = -1;
-  for (size_t i = 0; i < e->cfg->n_routes; i++) {
-    const sg_config_route_t *r = &e->cfg->routes[i];
-    if (!route_matches(r, recipient, account, sender))
-      continue;
-    long s = route_score(r);
-    if (s > best_score) {
-      best = (int)i;
-      best_score = s;
-    }
-  }
-  return best;
+                   const char *account, const char *sender,
+                   sg_config_msg_type_t type) {
+  sg_route_msg_t m = {recipient, account, sender, type};
+  return sg_routes_find(e->routes, &m);
 }
 
-static uint64_t rng_next(sg_engine_t *e) {
-  /* xorshift64: spreading load needs no cryptographic quality. */
-  uint64_t x = e->rng;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  e->rng = x;
-  return x;
-}
-
-static bool conn_up(const sg_engine_t *e, size_t i) {
-  return e->conns[i].state == SG_CONN_UP;
-}
-
-/* By weight among the entries of r (only those up when up_only). Returns
- * an entry index, or -1 when no entry qualifies. */
-static int pick_weighted(sg_engine_t *e, const sg_config_route_t *r,
-                         bool up_only) {
-  uint64_t total = 0;
-  for (size_t k = 0; k < r->n_connectors; k++)
-    if (!up_only || conn_up(e, r->connector_index[k]))
-      total += r->weights[k];
-  if (total == 0)
-    return -1;
-  uint64_t x = rng_next(e) % total;
-  for (size_t k = 0; k < r->n_connectors; k++) {
-    if (up_only && !conn_up(e, r->connector_index[k]))
-      continue;
-    if (x < r->weights[k])
-      return (int)k;
-    x -= r->weights[k];
-  }
-  return -1;
-}
-
-size_t sg__route_pick(sg_engine_t *e, int ri) {
-  const sg_config_route_t *r = &e->cfg->routes[ri];
-  if (r->strategy == SG_CONFIG_STRATEGY_WEIGHTED) {
-    int k = pick_weighted(e, r, true);
-    if (k < 0)
-      k = pick_weighted(e, r, false);
-    return r->connector_index[k < 0 ? 0 : k];
-  }
-  for (size_t k = 0; k < r->n_connectors; k++)
-    if (conn_up(e, r->connector_index[k]))
-      return r->connector_index[k];
-  return r->connector_index[0];
+size_t sg__route_pick(sg_engine_t *e, int ri, const char *recipient) {
+  return sg_routes_pick(e->routes, (size_t)ri, recipient, usable_cb, e,
+                        &e->rng);
 }
 
 int sg__route_alternative(const sg_engine_t *e, const char *recipient,
                           const char *sender, size_t from) {
-  int best = -1;
-  long best_score = -1;
-  size_t at = 0;
-  for (size_t i = 0; i < e->cfg->n_routes; i++) {
-    const sg_config_route_t *r = &e->cfg->routes[i];
-    /* The account is not known here (a claimed part does not carry it):
-     * a route naming one still counts, as it lists `from`. */
-    if (!route_matches(r, recipient, r->account, sender))
-      continue;
-    for (size_t k = 0; k < r->n_connectors; k++) {
-      if (r->connector_index[k] == from && route_score(r) > best_score) {
-        best = (int)i;
-        best_score = route_score(r);
-        at = k;
-      }
-    }
-  }
-  if (best < 0)
-    return -1;
-  const sg_config_route_t *r = &e->cfg->routes[best];
-  for (size_t step = 1; step < r->n_connectors; step++) {
-    size_t idx = r->connector_index[(at + step) % r->n_connectors];
-    if (idx != from && conn_up(e, idx))
-      return (int)idx;
-  }
-  return -1;
+  return sg_routes_alternative(e->routes, recipient, sender, from, usable_cb,
+                               (void *)e);
+}
+
+bool sg__route_has_alternative(const sg_engine_t *e, size_t ci) {
+  return sg_routes_has_alternative(e->routes, ci, usable_cb, (void *)e);
 }

@@ -435,7 +435,8 @@ static int recipients(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
         return SG_ENOMEM;
       continue;
     }
-    int route = sg__route_find(e, ph.e164, r->account->name, x->sender);
+    int route = sg__route_find(e, ph.e164, r->account->name, x->sender,
+                               sg__route_type(x->encoding));
     if (route < 0) {
       char why[SG_PHONE_ERR_TEXT_MAX];
       snprintf(why, sizeof why, "no route for %s", ph.e164);
@@ -446,7 +447,7 @@ static int recipients(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
     size_t m = x->n_msgs++;
     x->charge += price * (int64_t)x->n_parts;
     x->msg_item[m] = i;
-    x->msg_conn[m] = sg__route_pick(e, route);
+    x->msg_conn[m] = sg__route_pick(e, route, ph.e164);
     memcpy(it->to, ph.e164, sizeof it->to);
   }
   return 0;

@@ -289,6 +289,10 @@ int sg__sq_limits_read(sg__sq_conn_t *c, sg__store_req_t *req);
 int sg__sq_limits_submit(sg__sq_conn_t *c, const sg_store_batch_t *b,
                          int64_t now);
 
+/* Runs an SG__REQ_SETTING_PUT / SG__REQ_SETTING_GET (sqlite_setting.c). */
+int sg__sq_setting_put(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
+int sg__sq_setting_get(sg__sq_conn_t *c, sg__store_req_t *req);
+
 /* Runs one read request on a reader connection (sqlite_read.c). */
 int sg__sq_run_read(sg__sq_conn_t *c, sg__store_req_t *req);
 

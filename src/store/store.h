@@ -1055,4 +1055,31 @@ int sg_store_balance_credit(sg_store_t *st, int64_t account_id,
                             int64_t amount_micro, sg_store_balance_cb cb,
                             void *data);
 
+/* ---- settings -------------------------------------------------------------
+ * Small documents the engine keeps across restarts by name (migration
+ * 0009): the routing table edited through the API ("routes") and the
+ * paused connectors ("paused_connectors"). The store keeps the text as
+ * given and never reads it. */
+
+#define SG_STORE_SETTING_NAME_MAX 64      /* octets of a name */
+#define SG_STORE_SETTING_MAX (4u << 20) /* octets of a document */
+
+/* status 0 with body[0..len) (valid during the call; NUL-terminated), or
+ * SG_ENOENT (nothing saved under that name), SG_EIO. */
+typedef void (*sg_store_setting_cb)(sg_store_t *st, int status,
+                                    const char *body, size_t len, void *data);
+
+/* Reads the document saved under name. Fails at once with SG_EINVAL (a
+ * NULL or empty name, or one of SG_STORE_SETTING_NAME_MAX octets or more),
+ * SG_EBUSY, SG_ECLOSED. */
+int sg_store_setting_get(sg_store_t *st, const char *name,
+                         sg_store_setting_cb cb, void *data);
+
+/* Saves body[0..len) under name, replacing what was there, or deletes it
+ * when body is NULL; cb fires after the commit (status 0, SG_EIO). Fails
+ * at once as sg_store_setting_get, and with SG_EINVAL for a body over
+ * SG_STORE_SETTING_MAX. */
+int sg_store_setting_put(sg_store_t *st, const char *name, const char *body,
+                         size_t len, sg_store_done_cb cb, void *data);
+
 #endif

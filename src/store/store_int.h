@@ -51,7 +51,8 @@ typedef enum sg__req_kind {
   SG__REQ_SMPP_OUT_FINISH,
   SG__REQ_MO_WRITE, /* store_mo.c: inbound parts, delivery, opt-outs */
   SG__REQ_ADMIN_WRITE, /* store_admin.c: accounts and keys at run time */
-  SG__REQ_LIMITS_WRITE, /* store_limits.c: balance credits */
+  SG__REQ_LIMITS_WRITE,, /* store_limits.c: balance credits */
+  SG__REQ_SETTING_PUT, /* store_setting.c */
   /* reads */
   SG__REQ_GET_MESSAGE,
   SG__REQ_LIST_MESSAGES,
@@ -61,7 +62,8 @@ typedef enum sg__req_kind {
   SG__REQ_ACCOUNT_BY_NAME,
   SG__REQ_MO_READ, /* store_mo.c: due parts, inbound search, opt-outs */
   SG__REQ_ADMIN_READ, /* store_admin.c: accounts and keys at run time */
-  SG__REQ_LIMITS_READ /* store_limits.c: usage and balances */
+  SG__REQ_LIMITS_READ, /* store_limits.c: usage and balances */
+  SG__REQ_SETTING_GET /* store_setting.c */
 } sg__req_kind_t;
 
 #define SG__REQ_FIRST_READ SG__REQ_GET_MESSAGE
@@ -143,6 +145,11 @@ struct sg__store_req {
     struct sg__mo_req *mo; /* SG__REQ_MO_*: in and out (store/mo_int.h) */
     struct sg__admin_req *admin; /* SG__REQ_ADMIN_* (store/admin_int.h) */
     struct sg__limits_req *limits; /* SG__REQ_LIMITS_*: in and out */
+    struct {
+      const char *name;
+      const char *body; /* NULL: delete */
+      size_t len;
+    } setting; /* SG__REQ_SETTING_*: the body read comes back here too */
   } in;
   union {
     sg_store_submit_res_t submit;

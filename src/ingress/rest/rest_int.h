@@ -3,6 +3,7 @@
  *   messages.c  the /v1/messages handlers
  *   inbound.c   /v1/inbound and /v1/optouts
  *   admin.c     /v1/accounts and /v1/keys (admin keys only)
+ *   routes.c    /v1/routes and /v1/connectors (admin keys)
  *   json.c      JSON of messages, parts, events and segments
  *   metrics.c   /metrics in the Prometheus text format
  *   parse.c, query.c, syntax.c  reading requests (parse.h)
@@ -87,6 +88,20 @@ void sg__rest_keys_rotate_cb(sg_http_req_t *req, void *data);
 
 void sg__rest_balance_cb(sg_http_req_t *req, void *data);
 void sg__rest_credit_cb(sg_http_req_t *req, void *data);
+/* ---- handlers (routes.c) ------------------------------------------------- */
+
+void sg__rest_routes_list_cb(sg_http_req_t *req, void *data);
+void sg__rest_routes_put_cb(sg_http_req_t *req, void *data);
+void sg__rest_routes_add_cb(sg_http_req_t *req, void *data);
+void sg__rest_routes_reset_cb(sg_http_req_t *req, void *data);
+void sg__rest_routes_test_cb(sg_http_req_t *req, void *data);
+void sg__rest_route_get_cb(sg_http_req_t *req, void *data);
+void sg__rest_route_put_cb(sg_http_req_t *req, void *data);
+void sg__rest_route_delete_cb(sg_http_req_t *req, void *data);
+void sg__rest_connectors_list_cb(sg_http_req_t *req, void *data);
+void sg__rest_connector_get_cb(sg_http_req_t *req, void *data);
+void sg__rest_connector_pause_cb(sg_http_req_t *req, void *data);
+void sg__rest_connector_resume_cb(sg_http_req_t *req, void *data);
 
 /* ---- metrics (metrics.c) ------------------------------------------------- */
 

@@ -276,7 +276,9 @@ static const char full_yaml[] =
     "    source_npi: 0\n"
     "    dest_ton: 1\n"
     "    dest_npi: 1\n"
-    "  - {name: op2, type: smpp, host: 10.0.0.7, system_id: gw2}\n"
+    "    prices: {\"+49\": 0.07, \"+4915\": 0.05}\n"
+    "  - {name: op2, type: smpp, host: 10.0.0.7, system_id: gw2,\n"
+    "     prices: {\"+\": 0.09}}\n"
     "  - {name: gsm1, type: modem, device: /dev/ttyUSB0, speed: 115200,\n"
     "     pin: \"1234\", smsc: \"+491710760000\"}\n"
     "routes:\n"
@@ -285,6 +287,8 @@ static const char full_yaml[] =
     "     weights: [3, 1], strategy: weighted}\n"
     "  - {prefix: \"+\", connectors: [op2, op1], strategy: failover}\n"
     "  - {prefix: \"+7\", connectors: [op1, op2], weights: [1, 1]}\n"
+    "  - {pattern: \"^\\\\+491[5-7]\", type: unicode, connectors: [op1, op2],\n"
+    "     strategy: least-cost}\n"
     "webhooks:\n"
     "  allow_private_networks: true\n"
     "  timeout: 15s\n"
@@ -424,7 +428,7 @@ static void full_example(void **state) {
   assert_int_equal(k->window, 10);
   assert_int_equal(k->dest_npi, SG_CONFIG_TON_AUTO);
 
-  assert_int_equal(cfg->n_routes, 3);
+  assert_int_equal(cfg->n_routes, 4);
   const sg_config_route_t *r = &cfg->routes[0];
   assert_string_equal(r->prefix, "+49");
   assert_string_equal(r->account, "shop");
@@ -441,6 +445,18 @@ static void full_example(void **state) {
   assert_int_equal(r->strategy, SG_CONFIG_STRATEGY_FAILOVER);
   /* Weights without a strategy make the route weighted. */
   assert_int_equal(cfg->routes[2].strategy, SG_CONFIG_STRATEGY_WEIGHTED);
+  r = &cfg->routes[3];
+  assert_null(r->prefix);
+  assert_string_equal(r->pattern, "^\\+491[5-7]");
+  assert_int_equal(r->type, SG_CONFIG_MSG_UNICODE);
+  assert_int_equal(r->strategy, SG_CONFIG_STRATEGY_LEAST_COST);
+  assert_int_equal(cfg->routes[0].type, SG_CONFIG_MSG_ANY);
+  assert_int_equal(cfg->connectors[0].n_prices, 2);
+  assert_string_equal(cfg->connectors[0].prices[1].prefix, "+4915");
+  assert_true(cfg->connectors[0].prices[1].price == 0.05);
+  assert_int_equal(cfg->connectors[1].n_prices, 1);
+  assert_true(cfg->connectors[1].prices[0].price == 0.09);
+  assert_int_equal(cfg->connectors[2].n_prices, 0);
 
   const sg_config_webhooks_t *w = &cfg->webhooks;
   assert_true(w->allow_private_networks);
@@ -774,11 +790,35 @@ static const struct {
      "{name: b, type: smpp, host: h, system_id: s}\nroutes:\n  - {prefix: "
      "\"+\", connectors: [a, b, a]}\n",
      "t.yaml:5:38: routes[0].connectors[2]: connector \"a\" is listed twice"},
+    {"connectors:\n  - {name: a, type: smpp, host: h, system_id: s}\nroutes:\n"
+     "  - {pattern: \"^\\\\+7(9\", connectors: [a]}\n",
+     "t.yaml:4:15: routes[0].pattern: not a valid regular expression: missing "
+     "closing parenthesis at offset 6"},
+    {"connectors:\n  - {name: a, type: smpp, host: h, system_id: s}\nroutes:\n"
+     "  - {account: null, connectors: [a]}\n",
+     "t.yaml:4:5: routes[0]: a route needs a prefix or a pattern (\"+\" "
+     "matches every number)"},
+    {"connectors:\n  - {name: a, type: smpp, host: h, system_id: s}\nroutes:\n"
+     "  - {prefix: \"+\", type: flash, connectors: [a]}\n",
+     "t.yaml:4:25: routes[0].type: expected one of text, unicode, binary, got "
+     "\"flash\""},
+    {"connectors:\n  - {name: a, type: smpp, host: h, system_id: s, prices: "
+     "{\"+7\": -1}}\n",
+     "t.yaml:2:65: connectors[0].prices.+7: expected a price: a number of 0 "
+     "or more such as 0.02, got \"-1\""},
+    {"connectors:\n  - {name: a, type: smpp, host: h, system_id: s, prices: "
+     "{\"7\": 1}}\n",
+     "t.yaml:2:59: connectors[0].prices.7: expected a prefix: \"+\" and up to "
+     "15 digits"},
+    {"connectors:\n  - {name: a, type: smpp, host: h, system_id: s, prices: "
+     "[1]}\n",
+     "t.yaml:2:58: connectors[0].prices: expected a mapping of prefixes to "
+     "prices, e.g. {\"+7\": 0.02}, got a sequence"},
     {"connectors:\n  - {name: a, type: smpp, host: h, system_id: s}\n  - "
      "{name: b, type: smpp, host: h, system_id: s}\nroutes:\n  - {prefix: "
      "\"+7\", connectors: [a]}\n  - {prefix: \"+7\", connectors: [b]}\n",
-     "t.yaml:6:14: routes[1].prefix: routes[0] has the same prefix, account "
-     "and sender; only one of them could ever match"},
+     "t.yaml:6:14: routes[1].prefix: routes[0] has the same prefix, pattern, "
+     "account, sender and type; only one of them could ever match"},
     {"accounts:\n  - {name: a, api_key: k1}\n  - {name: a, api_key: k2}\n",
      "t.yaml:3:12: accounts[1].name: another account has this name "
      "(accounts[0])"},
