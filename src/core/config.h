@@ -281,17 +281,17 @@ typedef struct sg_config_connector {
   const char *smsc;   /* SMSC number for AT+CSCA ("+4917...") or NULL */
   /* Price of a part by destination prefix (routes with strategy
    * least-cost); the longest prefix that matches the number wins. */
-  struct sg_config_price *prices;
+  struct sg_config_conn_price *prices;
   size_t n_prices;
 } sg_config_connector_t;
 
 /* One entry of a connector's `prices`: parts to numbers starting with
  * prefix ("+" and up to 15 digits) cost price (a non-negative number in
  * whatever currency the operator uses for all connectors). */
-typedef struct sg_config_price {
+typedef struct sg_config_conn_price {
   const char *prefix;
   double price;
-} sg_config_price_t;
+} sg_config_conn_price_t;
 
 typedef enum sg_config_strategy {
   SG_CONFIG_STRATEGY_FAILOVER = 0, /* the first that is up, in order */

@@ -150,7 +150,7 @@ typedef enum sg__cfg_type {
   SG__CFG_T_MAPLIST,  /* an array of structs of sub, count at count_off */
   SG__CFG_T_CUSTOM,   /* sub->check(c, field, value) reads the value into
                          the field at off and reports its own errors */
-  SG__CFG_T_PRICES    /* sg_config_price_t *, count at count_off */
+  SG__CFG_T_PRICES    /* sg_config_conn_price_t *, count at count_off */
 } sg__cfg_type_t;
 
 #define SG__CFG_F_REQUIRED 1u /* the key must be present */

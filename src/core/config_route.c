@@ -46,7 +46,7 @@ static bool price_ok(const char *s, size_t len, double *out) {
 }
 
 static void read_price(sg__cfg_ctx_t *c, const sg__cfg_node_t *key,
-                       sg_config_price_t *p) {
+                       sg_config_conn_price_t *p) {
   const sg__cfg_node_t *v = key->value;
   if (!prefix_ok(key->str, key->len)) {
     sg__cfg_error(c, key, "expected a prefix: \"+\" and up to 15 digits");
@@ -84,7 +84,7 @@ void sg__cfg_read_prices(sg__cfg_ctx_t *c, const sg__cfg_field_t *f, void *obj,
     sg__cfg_error(c, v, "%zu prices, at most %d", v->n, PRICES_MAX);
     return;
   }
-  sg_config_price_t *arr =
+  sg_config_conn_price_t *arr =
       v->n > 0 ? sg__cfg_alloc(c->arena, v->n * sizeof *arr) : NULL;
   if (v->n > 0 && arr == NULL) {
     sg__cfg_oom(c);

@@ -51,7 +51,7 @@ typedef enum sg__req_kind {
   SG__REQ_SMPP_OUT_FINISH,
   SG__REQ_MO_WRITE, /* store_mo.c: inbound parts, delivery, opt-outs */
   SG__REQ_ADMIN_WRITE, /* store_admin.c: accounts and keys at run time */
-  SG__REQ_LIMITS_WRITE,, /* store_limits.c: balance credits */
+  SG__REQ_LIMITS_WRITE, /* store_limits.c: balance credits */
   SG__REQ_SETTING_PUT, /* store_setting.c */
   /* reads */
   SG__REQ_GET_MESSAGE,
