@@ -163,6 +163,7 @@ struct sg_engine {
 
   struct sg__notifier *notifier;
   struct sg__inbound *inbound; /* inbound.c */
+  struct sg__inrules *inrules; /* inrules.c */
 
   sg_engine_start_cb start_cb;
   void *start_ud;

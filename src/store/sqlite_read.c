@@ -372,6 +372,8 @@ static int dispatch(sg__sq_conn_t *c, sg__store_req_t *r) {
     return find_account(c, r);
   case SG__REQ_MO_READ:
     return sg__sq_mo_read(c, r);
+  case SG__REQ_INR_READ:
+    return sg__sq_inr_read(c, r);
   default:
     return SG_EINVAL;
   }

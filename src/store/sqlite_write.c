@@ -1056,6 +1056,8 @@ int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     return run_maintain(c, r, now);
   case SG__REQ_MO_WRITE:
     return sg__sq_mo_write(c, r, now);
+  case SG__REQ_INR_WRITE:
+    return sg__sq_inr_write(c, r, now);
   default:
     return SG_EINVAL;
   }

@@ -348,6 +348,9 @@ static void complete_write(sg_store_t *st, sg__store_req_t *r) {
   case SG__REQ_MO_WRITE:
     sg__mo_complete(st, r);
     break;
+  case SG__REQ_INR_WRITE:
+    sg__inr_complete(st, r);
+    break;
   default: /* the kinds that answer with a row id */
     ((sg_store_id_cb)r->cb)(st, r->status, ok ? r->out.id : 0, r->data);
     break;
@@ -374,6 +377,9 @@ static void complete_read(sg_store_t *st, sg__store_req_t *r) {
     break;
   case SG__REQ_MO_READ:
     sg__mo_complete(st, r);
+    break;
+  case SG__REQ_INR_READ:
+    sg__inr_complete(st, r);
     break;
   default: /* apikey lookup, account by name */
     ((sg_store_account_cb)r->cb)(st, r->status, ok ? &r->out.account : NULL,

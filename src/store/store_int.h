@@ -50,6 +50,7 @@ typedef enum sg__req_kind {
   SG__REQ_SMPP_OUT_CLAIM,
   SG__REQ_SMPP_OUT_FINISH,
   SG__REQ_MO_WRITE, /* store_mo.c: inbound parts, delivery, opt-outs */
+  SG__REQ_INR_WRITE, /* store_inrules.c: inbound rules, reply counts */
   /* reads */
   SG__REQ_GET_MESSAGE,
   SG__REQ_LIST_MESSAGES,
@@ -57,7 +58,8 @@ typedef enum sg__req_kind {
   SG__REQ_INBOUND_LIST,
   SG__REQ_APIKEY_LOOKUP,
   SG__REQ_ACCOUNT_BY_NAME,
-  SG__REQ_MO_READ /* store_mo.c: due parts, inbound search, opt-outs */
+  SG__REQ_MO_READ, /* store_mo.c: due parts, inbound search, opt-outs */
+  SG__REQ_INR_READ /* store_inrules.c: inbound rules, reply counts */
 } sg__req_kind_t;
 
 #define SG__REQ_FIRST_READ SG__REQ_GET_MESSAGE
@@ -137,6 +139,7 @@ struct sg__store_req {
       size_t n;
     } smpp_finish;
     struct sg__mo_req *mo; /* SG__REQ_MO_*: in and out (store/mo_int.h) */
+    struct sg__inr_req *inr; /* SG__REQ_INR_*: (store/inrules_int.h) */
   } in;
   union {
     sg_store_submit_res_t submit;
@@ -195,6 +198,8 @@ struct sg_store {
 
 /* Runs the callback of a finished SG__REQ_MO_* request (store_mo.c). */
 void sg__mo_complete(sg_store_t *st, sg__store_req_t *req);
+/* The same for SG__REQ_INR_* (store_inrules.c). */
+void sg__inr_complete(sg_store_t *st, sg__store_req_t *req);
 
 /* Runs a finished request's callback on the loop and frees the request. */
 void sg__store_complete(sg_store_t *st, sg__store_req_t *req);
