@@ -402,7 +402,7 @@ static void save_cb(sg_store_t *st, int status,
     size_t pos = 0;
     install(ir, res->rules);
     ir->managed = true;
-    if (p->op == SG_ENGINE_INRULES_SET)
+    if (p->op == SG_ENGINE_INRULES_SET || p->op == SG_ENGINE_INRULES_DELETE)
       id = p->id;
     /* the added rule is the one whose id is new */
     for (pos = 0; p->op == SG_ENGINE_INRULES_ADD && pos < ir->n; pos++)

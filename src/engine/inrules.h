@@ -91,7 +91,7 @@ typedef struct sg_engine_inrules_change {
 } sg_engine_inrules_change_t;
 
 /* status 0 with the rules now in force and `id` the rule added or set
- * (0 for DELETE and REPLACE); SG_ENOENT (no rule with that id), SG_ERANGE
+ * (DELETE: the rule deleted; REPLACE: 0); SG_ENOENT (no rule with that id), SG_ERANGE
  * (a position past the end + 1), SG_EIO (the store failed: nothing
  * changed). */
 typedef void (*sg_engine_inrules_cb)(sg_engine_t *e, int status,

@@ -2,6 +2,7 @@
  *   rest.c      registration, authentication, answering, /healthz
  *   messages.c  the /v1/messages handlers
  *   inbound.c   /v1/inbound and /v1/optouts
+ *   inrules.c   /v1/inbound/rules (admin)
  *   json.c      JSON of messages, parts, events and segments
  *   metrics.c   /metrics in the Prometheus text format
  *   parse.c, query.c, syntax.c  reading requests (parse.h)
@@ -70,6 +71,15 @@ void sg__rest_inbound_cb(sg_http_req_t *req, void *data);
 void sg__rest_optouts_list_cb(sg_http_req_t *req, void *data);
 void sg__rest_optouts_add_cb(sg_http_req_t *req, void *data);
 void sg__rest_optouts_delete_cb(sg_http_req_t *req, void *data);
+
+/* ---- handlers (inrules.c): /v1/inbound/rules, admin only ----------------- */
+
+void sg__rest_inrules_list_cb(sg_http_req_t *req, void *data);
+void sg__rest_inrules_add_cb(sg_http_req_t *req, void *data);
+void sg__rest_inrules_replace_cb(sg_http_req_t *req, void *data);
+void sg__rest_inrules_get_cb(sg_http_req_t *req, void *data);
+void sg__rest_inrules_set_cb(sg_http_req_t *req, void *data);
+void sg__rest_inrules_delete_cb(sg_http_req_t *req, void *data);
 
 /* ---- metrics (metrics.c) ------------------------------------------------- */
 
