@@ -69,9 +69,9 @@ static int check_regex(const char *re, sg_inrule_problem_t *p) {
     return problem(p, "regex", "must be 1 to %d octets", SG_INRULE_REGEX_MAX);
   int err;
   PCRE2_SIZE off;
-  pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
-                                   PCRE2_UTF | PCRE2_CASELESS, &err, &off,
-                                   NULL);
+  pcre2_code *code =
+      pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
+                    PCRE2_UTF | PCRE2_CASELESS, &err, &off, NULL);
   if (code != NULL) {
     pcre2_code_free(code);
     return 0;
@@ -123,15 +123,14 @@ static int check_match(const sg_config_inbound_rule_t *r,
 }
 
 static int check_action(sg_config_inbound_rule_t *r, sg_inrule_problem_t *p) {
-  if (r->url != NULL &&
-      (strlen(r->url) > SG_INRULE_URL_MAX || !url_ok(r->url)))
+  if (r->url != NULL && (strlen(r->url) > SG_INRULE_URL_MAX || !url_ok(r->url)))
     return problem(p, "url",
                    "expected an http:// or https:// URL with a host, in "
                    "printable ASCII without spaces, at most %d octets",
                    SG_INRULE_URL_MAX);
   if (r->action == SG_CONFIG_INBOUND_AUTO)
-    r->action = r->url != NULL ? SG_CONFIG_INBOUND_URL
-                               : SG_CONFIG_INBOUND_WEBHOOK;
+    r->action =
+        r->url != NULL ? SG_CONFIG_INBOUND_URL : SG_CONFIG_INBOUND_WEBHOOK;
   if (r->action != SG_CONFIG_INBOUND_WEBHOOK && r->url == NULL)
     return problem(p, "action", "action %s needs a url",
                    sg_inrule_action_name(r->action));

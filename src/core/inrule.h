@@ -10,12 +10,12 @@
 
 #include "core/config.h"
 
-#define SG_INRULE_TO_MAX 20         /* characters of `to` */
-#define SG_INRULE_WORD_MAX 64       /* octets of a keyword or an alias */
-#define SG_INRULE_ALIASES_MAX 64    /* aliases of one rule */
-#define SG_INRULE_REGEX_MAX 1024    /* octets of `regex` */
-#define SG_INRULE_URL_MAX 2048      /* octets of `url` */
-#define SG_INRULE_REPLY_MAX 4000    /* the largest reply_max_length */
+#define SG_INRULE_TO_MAX 20      /* characters of `to` */
+#define SG_INRULE_WORD_MAX 64    /* octets of a keyword or an alias */
+#define SG_INRULE_ALIASES_MAX 64 /* aliases of one rule */
+#define SG_INRULE_REGEX_MAX 1024 /* octets of `regex` */
+#define SG_INRULE_URL_MAX 2048   /* octets of `url` */
+#define SG_INRULE_REPLY_MAX 4000 /* the largest reply_max_length */
 #define SG_INRULE_REPLY_DEFAULT 1000
 
 /* What is wrong with a rule: the key (NULL: the rule as a whole) and an

@@ -132,8 +132,7 @@ static int copy_list(sg_inrule_t **out, const sg_inrule_t *src, size_t n,
 /* ---- start --------------------------------------------------------------- */
 
 static void counts_cb(sg_store_t *st, int status,
-                      const sg_store_replycount_t *rows, size_t n,
-                      void *data) {
+                      const sg_store_replycount_t *rows, size_t n, void *data) {
   (void)st;
   struct sg__inrules *ir = data;
   sg_engine_t *e = ir->e;
@@ -145,18 +144,18 @@ static void counts_cb(sg_store_t *st, int status,
                               rows[i].start_ms, rows[i].count, now) == 0)
       kept++;
   if (status == 0)
-    sg__log(e, SG_ENGINE_LOG_INFO,
-            "%zu inbound rule(s) in force (%s), %zu reply count(s) restored",
-            ir->n, ir->managed ? "set through the API" : "from the configuration",
-            kept);
+    sg__log(
+        e, SG_ENGINE_LOG_INFO,
+        "%zu inbound rule(s) in force (%s), %zu reply count(s) restored", ir->n,
+        ir->managed ? "set through the API" : "from the configuration", kept);
   ir->started(e, status);
 }
 
 static void load_counts(struct sg__inrules *ir) {
   sg_engine_t *e = ir->e;
   int64_t since = sg__now_ms(e) - (int64_t)e->cfg->inbound.reply_window_ms;
-  int rc = sg_store_replycount_load(e->st, since > 0 ? since : 0, counts_cb,
-                                    ir);
+  int rc =
+      sg_store_replycount_load(e->st, since > 0 ? since : 0, counts_cb, ir);
   if (rc != 0) {
     ir->started(e, rc);
     return;
@@ -183,7 +182,8 @@ static void seed_cb(sg_store_t *st, int status,
 
 /* The store's rules parsed into ir->next; a document that no longer
  * reads (it cannot happen unless the database was edited) is left out. */
-static int parse_stored(struct sg__inrules *ir, const sg_store_inrules_res_t *r) {
+static int parse_stored(struct sg__inrules *ir,
+                        const sg_store_inrules_res_t *r) {
   ir->next = sg_calloc(r->n ? r->n : 1, sizeof *ir->next);
   if (ir->next == NULL)
     return SG_ENOMEM;
@@ -365,7 +365,7 @@ static int build_next(struct sg__inrules *ir, pending_t *p) {
     return 0;
   moved = p->rules[0];
   moved.id = p->op == SG_ENGINE_INRULES_SET ? p->id : 0;
-  size_t pos = moved.position > 0 ? moved.position - 1
+  size_t pos = moved.position > 0               ? moved.position - 1
                : p->op == SG_ENGINE_INRULES_SET ? (size_t)at
                                                 : ir->next_n;
   if (pos > ir->next_n)
@@ -457,7 +457,7 @@ static void apply_next(struct sg__inrules *ir) {
 /* The account check and the limits of a change; 0 or SG_EINVAL. */
 static int check_change(sg_engine_t *e, const sg_engine_inrules_change_t *c,
                         sg_inrule_err_t *err) {
-  size_t want = c->op == SG_ENGINE_INRULES_REPLACE ? c->n
+  size_t want = c->op == SG_ENGINE_INRULES_REPLACE  ? c->n
                 : c->op == SG_ENGINE_INRULES_DELETE ? 0
                                                     : 1;
   if (c->n != want || (want > 0 && c->rules == NULL))

@@ -91,12 +91,12 @@ typedef struct sg_engine_inrules_change {
 } sg_engine_inrules_change_t;
 
 /* status 0 with the rules now in force and `id` the rule added or set
- * (DELETE: the rule deleted; REPLACE: 0); SG_ENOENT (no rule with that id), SG_ERANGE
- * (a position past the end + 1), SG_EIO (the store failed: nothing
+ * (DELETE: the rule deleted; REPLACE: 0); SG_ENOENT (no rule with that id),
+ * SG_ERANGE (a position past the end + 1), SG_EIO (the store failed: nothing
  * changed). */
 typedef void (*sg_engine_inrules_cb)(sg_engine_t *e, int status,
-                                     const sg_engine_inrules_t *now,
-                                     int64_t id, void *ud);
+                                     const sg_engine_inrules_t *now, int64_t id,
+                                     void *ud);
 
 /* Checks the change (each rule as sg_inrule_check, its account must
  * exist, at most SG_STORE_INRULES_MAX rules), copies it and queues it:

@@ -21,8 +21,8 @@ typedef struct sg__inr_req {
   sg_store_inrule_t *rules; /* SAVE in; SAVE and LOAD out */
   size_t n;
   bool managed, saved;
-  sg_store_replycount_t reply; /* REPLY_SET */
-  int64_t since_ms;            /* REPLY_SET: expire before; REPLY_LOAD */
+  sg_store_replycount_t reply;   /* REPLY_SET */
+  int64_t since_ms;              /* REPLY_SET: expire before; REPLY_LOAD */
   sg_store_replycount_t *counts; /* REPLY_LOAD out */
   size_t n_counts;
 } sg__inr_req_t;

@@ -91,8 +91,8 @@ static int load(sg__sq_conn_t *c, sg__store_req_t *r) {
     return rc;
   sqlite3_stmt *s = prep(c, "SELECT id, doc FROM inbound_rules ORDER BY "
                             "position, id LIMIT ?1");
-  m->rules = sg__arena_alloc(&r->arena,
-                             SG_STORE_INRULES_MAX * sizeof *m->rules);
+  m->rules =
+      sg__arena_alloc(&r->arena, SG_STORE_INRULES_MAX * sizeof *m->rules);
   if (s == NULL || m->rules == NULL) {
     sqlite3_finalize(s);
     return s == NULL ? SG_EIO : SG_ENOMEM;
@@ -145,8 +145,7 @@ static int reply_load(sg__sq_conn_t *c, sg__store_req_t *r) {
   while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (m->n_counts == cap) { /* arena memory: grow by copying */
       size_t ncap = cap ? cap * 2 : 64;
-      sg_store_replycount_t *nc =
-          sg__arena_alloc(&r->arena, ncap * sizeof *nc);
+      sg_store_replycount_t *nc = sg__arena_alloc(&r->arena, ncap * sizeof *nc);
       if (nc == NULL) {
         ok = false;
         break;

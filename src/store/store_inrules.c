@@ -15,9 +15,8 @@
 #define DOC_MAX 65536
 #define PAIR_MAX 128
 
-static int inr_begin(sg_store_t *st, bool write, sg__inr_op_t op,
-                     sg__any_cb cb, void *data, sg__store_req_t **out,
-                     sg__inr_req_t **inr) {
+static int inr_begin(sg_store_t *st, bool write, sg__inr_op_t op, sg__any_cb cb,
+                     void *data, sg__store_req_t **out, sg__inr_req_t **inr) {
   if (st == NULL || cb == NULL)
     return SG_EINVAL;
   if (st->closing)
@@ -98,8 +97,7 @@ int sg_store_replycount_set(sg_store_t *st, const sg_store_replycount_t *row,
     return SG_EINVAL;
   sg__store_req_t *r;
   sg__inr_req_t *m;
-  int rc =
-      inr_begin(st, true, SG__INR_REPLY_SET, (sg__any_cb)cb, data, &r, &m);
+  int rc = inr_begin(st, true, SG__INR_REPLY_SET, (sg__any_cb)cb, data, &r, &m);
   if (rc < 0)
     return rc;
   bool ok = true;

@@ -48,8 +48,8 @@ static void answer_error(sg_http_req_t *req, int rc, const sg_inrule_err_t *e,
                    e->field[0] ? e->field : NULL, 0);
     break;
   case SG_ENOENT:
-    sg__rest_error(req, 404, "not_found", "no inbound rule with this id",
-                   "id", 0);
+    sg__rest_error(req, 404, "not_found", "no inbound rule with this id", "id",
+                   0);
     break;
   case SG_ERANGE:
     snprintf(msg, sizeof msg,
@@ -80,8 +80,8 @@ static void one_done(sg_engine_t *e, int status, const sg_engine_inrules_t *now,
                     sg_inrule_to_json(&now->rules[i], true));
       return;
     }
-  sg__rest_json(req, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id,
-                                    "deleted", true));
+  sg__rest_json(req, 200,
+                json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", true));
 }
 
 static void all_done(sg_engine_t *e, int status, const sg_engine_inrules_t *now,
@@ -126,8 +126,8 @@ static bool path_id(sg_http_req_t *req, int64_t *id) {
                     ? strtoll(s, &end, 10)
                     : 0;
   if (v <= 0 || end == NULL || *end != '\0') {
-    sg__rest_error(req, 404, "not_found", "no inbound rule with this id",
-                   "id", 0);
+    sg__rest_error(req, 404, "not_found", "no inbound rule with this id", "id",
+                   0);
     return false;
   }
   *id = v;
@@ -156,8 +156,7 @@ static void change_one(sg_rest_t *rest, sg_http_req_t *req,
   sg_inrule_err_t err = {0};
   int rc = sg_inrule_from_json(root, "", &rule, &err);
   json_decref(root);
-  if (rc == 0 && op == SG_ENGINE_INRULES_SET && rule.id != 0 &&
-      rule.id != id) {
+  if (rc == 0 && op == SG_ENGINE_INRULES_SET && rule.id != 0 && rule.id != id) {
     sg_inrule_clear(&rule);
     sg__rest_error(req, 422, "invalid_value",
                    "'id' differs from the id in the path", "id", 0);
@@ -223,8 +222,8 @@ static bool read_all(sg_http_req_t *req, json_t *root, sg_inrule_t **out,
     char prefix[32];
     snprintf(prefix, sizeof prefix, "rules[%zu]", i);
     sg_inrule_err_t err = {0};
-    int rc = sg_inrule_from_json(json_array_get(arr, i), prefix, &(*out)[i],
-                                 &err);
+    int rc =
+        sg_inrule_from_json(json_array_get(arr, i), prefix, &(*out)[i], &err);
     if (rc != 0) {
       free_rules(*out, i);
       answer_error(req, rc, &err, 0);
