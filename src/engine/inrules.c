@@ -469,6 +469,15 @@ static int check_change(sg_engine_t *e, const sg_engine_inrules_change_t *c,
              SG_STORE_INRULES_MAX);
     return SG_EINVAL;
   }
+  for (size_t i = 0; c->op == SG_ENGINE_INRULES_REPLACE && i < want; i++)
+    for (size_t j = 0; c->rules[i].id > 0 && j < i; j++)
+      if (c->rules[j].id == c->rules[i].id) {
+        err->code = "invalid_value";
+        snprintf(err->field, sizeof err->field, "rules[%zu].id", i);
+        snprintf(err->message, sizeof err->message, "rule %lld is given twice",
+                 (long long)c->rules[i].id);
+        return SG_EINVAL;
+      }
   for (size_t i = 0; i < want; i++) {
     if (sg_engine_account_by_name(e, c->rules[i].r.account) != NULL)
       continue;

@@ -169,6 +169,8 @@ bad method '{"to":"1","account":"shop","url":"http://x/","method":"PUT"}' >/dev/
 bad unknown '{"to":"1","account":"shop","unknown":1}' >/dev/null
 bad reply '{"to":"1","account":"shop","reply":"yes"}' >/dev/null
 bad position '{"to":"1","account":"shop","position":3}' >/dev/null
+bad 'rules[1].id' '{"rules":[{"id":1,"to":"1","account":"shop"},{"id":1,"to":"2","account":"shop"}]}' \
+  /v1/inbound/rules PUT >/dev/null
 bad 'rules[1].keyword' '{"rules":[{"to":"1","account":"shop"},{"keyword":"","account":"shop"}]}' \
   /v1/inbound/rules PUT >/dev/null
 [ "$(api GET /v1/inbound/rules | body | jx 'j.rules.length + " " + j.source')" = "1 configuration" ] ||
