@@ -17,6 +17,8 @@ int sg_cmd_send(int argc, char **argv);
 int sg_cmd_status(int argc, char **argv);
 int sg_cmd_config(int argc, char **argv);
 int sg_cmd_inbound(int argc, char **argv);
+/* `smsgate inbound rules ...` (inbound_rules.c); argv[0] is "rules". */
+int sg_cmd_inbound_rules(int argc, char **argv);
 int sg_cmd_hash_password(int argc, char **argv);
 int sg_cmd_account(int argc, char **argv);
 int sg_cmd_key(int argc, char **argv);

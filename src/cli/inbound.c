@@ -225,6 +225,10 @@ static void usage(FILE *f) {
       "  --key K        API key (default $SMSGATE_API_KEY or " DEFAULT_KEY ")\n"
       "  --help         show this help\n"
       "\n"
+      "\n"
+      "smsgate inbound rules list|add|delete manages the inbound routing\n"
+      "rules (see smsgate inbound rules --help).\n"
+      "\n"
       "Exit status: 0 listed, 1 refused or unreachable, 2 usage error.\n");
 }
 
@@ -309,6 +313,8 @@ static int parse(int argc, char **argv, args_t *a) {
 }
 
 int sg_cmd_inbound(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "rules") == 0)
+    return sg_cmd_inbound_rules(argc - 1, argv + 1);
   args_t a;
   int rc = parse(argc, argv, &a);
   if (rc < 0) {

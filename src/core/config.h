@@ -374,8 +374,21 @@ typedef struct sg_config_log {
 /* What an inbound rule does with the messages it matches. */
 typedef enum sg_config_inbound_action {
   /* Store it for the account and POST it to the account's inbound_url. */
-  SG_CONFIG_INBOUND_WEBHOOK = 0
+  SG_CONFIG_INBOUND_WEBHOOK = 0,
+  /* Store it and call the rule's url instead of the webhook. */
+  SG_CONFIG_INBOUND_URL = 1,
+  /* Both: the account's webhook and the rule's url. */
+  SG_CONFIG_INBOUND_BOTH = 2,
+  /* Not given: URL when the rule has a url, else WEBHOOK (core/inrule.h
+   * resolves it). */
+  SG_CONFIG_INBOUND_AUTO = -1
 } sg_config_inbound_action_t;
+
+/* How a rule's url is called. */
+typedef enum sg_config_inbound_method {
+  SG_CONFIG_INBOUND_GET = 0, /* unsigned, no body (Kannel's get-url) */
+  SG_CONFIG_INBOUND_POST = 1 /* the inbound JSON, signed */
+} sg_config_inbound_method_t;
 
 /* An inbound rule: a message to `to` (when set) whose first word is
  * `keyword` or one of `aliases` (when set, any case) and whose text
@@ -390,7 +403,13 @@ typedef struct sg_config_inbound_rule {
   const char *regex;   /* PCRE2, case-insensitive, UTF; NULL: any */
   const char *account; /* required; names an account */
   size_t account_index; /* into sg_config_t.accounts (set by the check) */
-  sg_config_inbound_action_t action; /* default WEBHOOK */
+  sg_config_inbound_action_t action; /* default WEBHOOK, or URL with url */
+  /* URL action (docs/configuration.md "inbound"): a template with Kannel's
+   * sms-service escape codes (core/kannel.h); NULL: none. */
+  const char *url;
+  sg_config_inbound_method_t method; /* default GET */
+  bool reply;                        /* send a text answer back; true */
+  uint32_t reply_max_length; /* characters of a reply kept; 1000 */
 } sg_config_inbound_rule_t;
 
 /* Incoming messages: reassembly, routing rules, opt-out keywords and

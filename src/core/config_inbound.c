@@ -8,15 +8,19 @@
  * anything that outlives the check (the engine compiles the expressions
  * it keeps).
  */
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "core/config_int.h"
+#include "core/inrule.h"
 #include "core/error.h"
 
 static const sg__cfg_enum_t actions[] = {{"webhook", SG_CONFIG_INBOUND_WEBHOOK},
+                                         {"url", SG_CONFIG_INBOUND_URL},
+                                         {"both", SG_CONFIG_INBOUND_BOTH},
+                                         {NULL, 0}};
+static const sg__cfg_enum_t methods[] = {{"GET", SG_CONFIG_INBOUND_GET},
+                                         {"POST", SG_CONFIG_INBOUND_POST},
                                          {NULL, 0}};
 
 #define R sg_config_inbound_rule_t
@@ -32,11 +36,17 @@ static const sg__cfg_field_t rule_fields[] = {
     {"account", SG__CFG_T_NAME, SG__CFG_F_REQUIRED, offsetof(R, account), 0, 1,
      64, NULL, NULL},
     {"action", SG__CFG_T_ENUM, 0, offsetof(R, action), 0, 0, 0, actions, NULL},
+    {"url", SG__CFG_T_STR, SG__CFG_F_NULLABLE | SG__CFG_F_ASCII,
+     offsetof(R, url), 0, 1, SG_INRULE_URL_MAX, NULL, NULL},
+    {"method", SG__CFG_T_ENUM, 0, offsetof(R, method), 0, 0, 0, methods, NULL},
+    {"reply", SG__CFG_T_BOOL, 0, offsetof(R, reply), 0, 0, 0, NULL, NULL},
+    {"reply_max_length", SG__CFG_T_UINT, 0, offsetof(R, reply_max_length), 0,
+     1, SG_INRULE_REPLY_MAX, NULL, NULL},
 };
 #undef R
 
 static void init_rule(void *obj) {
-  memset(obj, 0, sizeof(sg_config_inbound_rule_t));
+  sg_inrule_init(obj);
 }
 
 static void check_rule(sg__cfg_ctx_t *c, void *obj, const sg__cfg_node_t *map);
@@ -112,44 +122,15 @@ void sg__cfg_init_inbound(void *obj) {
   in->reply_window_ms = 3600000;
 }
 
-/* Digits with an optional leading '+'. */
-static bool number_like(const char *s) {
-  if (*s == '+')
-    s++;
-  if (*s == '\0')
-    return false;
-  for (; *s != '\0'; s++)
-    if (*s < '0' || *s > '9')
-      return false;
-  return true;
-}
-
+/* The check the API makes too (core/inrule.h), reported at the key. */
 static void check_rule(sg__cfg_ctx_t *c, void *obj, const sg__cfg_node_t *map) {
-  sg_config_inbound_rule_t *r = obj;
-  if (r->to == NULL && r->keyword == NULL && r->regex == NULL)
-    sg__cfg_error(c, map,
-                  "a rule needs at least one of to, keyword and regex (a rule "
-                  "for every message is catch_all)");
-  if (r->to != NULL && !number_like(r->to))
-    sg__cfg_error(c, sg__cfg_map_get(map, "to"),
-                  "expected a number or short code (digits, optionally "
-                  "after '+')");
-  if (r->n_aliases > 0 && r->keyword == NULL)
-    sg__cfg_error(c, sg__cfg_map_get(map, "aliases"), "aliases need a keyword");
-  if (r->regex == NULL)
+  sg_inrule_problem_t p;
+  if (sg_inrule_check(obj, &p) == 0)
     return;
-  int err;
-  PCRE2_SIZE off;
-  pcre2_code *re = pcre2_compile((PCRE2_SPTR)r->regex, PCRE2_ZERO_TERMINATED,
-                                 PCRE2_UTF | PCRE2_CASELESS, &err, &off, NULL);
-  if (re == NULL) {
-    PCRE2_UCHAR msg[128];
-    pcre2_get_error_message(err, msg, sizeof msg);
-    sg__cfg_error(c, sg__cfg_map_get(map, "regex"),
-                  "not a valid regular expression: %s at offset %zu",
-                  (const char *)msg, (size_t)off);
-  }
-  pcre2_code_free(re);
+  const sg__cfg_node_t *at = p.field ? sg__cfg_map_get(map, p.field) : NULL;
+  if (p.field != NULL && strcmp(p.field, "account") == 0)
+    return; /* a missing account is reported as a missing key */
+  sg__cfg_error(c, at != NULL ? at : map, "%s", p.message);
 }
 
 static bool find_account(const sg_config_t *cfg, const char *name,

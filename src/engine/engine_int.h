@@ -180,6 +180,7 @@ struct sg_engine {
   struct sg__inbound *inbound; /* inbound.c */
   struct sg__admin *admin;     /* admin.c: accounts and keys at run time */
   struct sg__limits *limits;   /* limits.c: quota and balance holds */
+  struct sg__inrules *inrules; /* inrules.c */
 
   sg_engine_start_cb start_cb;
   void *start_ud;

@@ -18,12 +18,17 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/inrule.h"
+#include "core/kannel.h"
 #include "core/mo.h"
+#include "core/utf8.h"
 #include "engine/engine_int.h"
 #include "engine/inbound.h"
+#include "engine/inrules_int.h"
 
 #define DUE_GROUPS 50 /* groups handed out per reassembly pass */
 #define EXEMPT_MAX 64
@@ -135,6 +140,7 @@ static void auto_reply(sg_engine_t *e, const sg__account_t *a, const char *from,
             e->cfg->inbound.reply_window_ms);
     return;
   }
+  sg__inrules_count_reply(e, in->guard, from, to);
   const char *tos[1] = {to};
   sg_submit_req_t req = {.account = &a->pub,
                          .to = tos,
@@ -169,11 +175,83 @@ void sg__inbound_reply(sg_engine_t *e, int64_t account_id,
   json_decref(msg);
 }
 
+/* A Content-Type of text/plain (any parameters). */
+static bool text_plain(const char *ct) {
+  return ct != NULL && strncasecmp(ct, "text/plain", 10) == 0 &&
+         (ct[10] == '\0' || ct[10] == ';' || ct[10] == ' ');
+}
+
+/* The length of s[0..len) cut to at most max code points (UTF-8). */
+static size_t cut_chars(const char *s, size_t len, uint32_t max) {
+  uint32_t n = 0;
+  for (size_t i = 0; i < len; i++)
+    if (((uint8_t)s[i] & 0xC0) != 0x80 && n++ == max)
+      return i;
+  return len;
+}
+
+/* The answer to a rule's URL action: a text/plain body, or JSON
+ * {"reply": ...}, sent back within the rule's settings and the limit. */
+static void url_answer(sg_engine_t *e, int64_t account_id, json_t *msg,
+                       int64_t rule_id, const sg_webhook_result_t *res) {
+  const sg_inrule_t *q = sg__inrules_find(e, rule_id);
+  json_t *ans = NULL;
+  const char *text = NULL;
+  size_t len = 0;
+  if (text_plain(res->content_type)) {
+    text = res->body;
+    len = res->body_len;
+    while (len > 0 && (text[0] == ' ' || text[0] == '\t' ||
+                       text[0] == '\r' || text[0] == '\n'))
+      text++, len--;
+    while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' ||
+                       text[len - 1] == '\r' || text[len - 1] == '\n'))
+      len--;
+  } else if ((ans = json_loadb(res->body, res->body_len, 0, NULL)) != NULL) {
+    text = json_string_value(json_object_get(ans, "reply"));
+    len = text != NULL ? json_string_length(json_object_get(ans, "reply")) : 0;
+  }
+  size_t n, off;
+  const char *from = json_string_value(json_object_get(msg, "from"));
+  const char *to = json_string_value(json_object_get(msg, "to"));
+  if (text == NULL || len == 0 || from == NULL || to == NULL) {
+    json_decref(ans);
+    return;
+  }
+  if (q != NULL && !q->r.reply)
+    sg__log(e, SG_ENGINE_LOG_DEBUG, "rule %lld: its URL's answer is not sent "
+            "back (reply: false)", (long long)rule_id);
+  else if (sg_utf8_count((const uint8_t *)text, len, &n, &off) != 0)
+    sg__log(e, SG_ENGINE_LOG_WARN, "rule %lld: its URL answered text that is "
+            "not UTF-8 (octet %zu); no reply sent", (long long)rule_id, off);
+  else
+    auto_reply(e, account_by_id(e, account_id), to, from, text,
+               cut_chars(text, len, q != NULL ? q->r.reply_max_length
+                                              : SG_INRULE_REPLY_DEFAULT),
+               false);
+  json_decref(ans);
+}
+
+void sg__inbound_answer(sg_engine_t *e, int64_t account_id,
+                        const uint8_t *payload, size_t plen,
+                        const sg_webhook_result_t *res) {
+  if (e->inbound == NULL || res->body == NULL || res->body_len == 0)
+    return;
+  json_t *msg = json_loadb((const char *)payload, plen, 0, NULL);
+  json_t *rule = json_object_get(msg, "rule");
+  if (json_is_integer(rule))
+    url_answer(e, account_id, msg, json_integer_value(rule), res);
+  else
+    sg__inbound_reply(e, account_id, payload, plen, res->body, res->body_len);
+  json_decref(msg);
+}
+
 /* ---- delivering a whole (or timed-out) message --------------------------- */
 
 typedef struct deliver_op {
   sg_engine_t *e;
   const sg__account_t *a;
+  const sg_inrule_t *rule; /* valid during deliver() only */
   sg_inbound_kw_t kw;
   bool has_token;
   size_t conn;
@@ -240,25 +318,75 @@ typedef struct mo_msg {
   uint64_t token;
 } mo_msg_t;
 
-/* The account a message goes to: the first rule that matches, else the
- * catch-all, else none. */
+/* The account a message goes to: the first rule that matches (*rule),
+ * else the catch-all, else none. */
 static const sg__account_t *route(sg_engine_t *e, const mo_msg_t *m,
                                   const uint8_t *text, size_t len,
-                                  const char *kw) {
+                                  const char *kw, const sg_inrule_t **rule) {
   const sg_config_inbound_t *c = &e->cfg->inbound;
   int r =
       sg_inbound_rules_match(e->inbound->rules, m->recipient, text, len, kw);
-  return account_by_name(e, r >= 0 ? c->rules[r].account : c->catch_all);
+  *rule = sg__inrules_at(e, r);
+  if (*rule != NULL)
+    return account_by_name(e, (*rule)->r.account);
+  return account_by_name(e, r >= 0 && (size_t)r < c->n_rules
+                                ? c->rules[r].account
+                                : c->catch_all);
+}
+
+/* The URL of a rule's URL action with the message's escape codes filled
+ * in (core/kannel.h, as Kannel's sms-service), or NULL (out of memory or
+ * too long). text is NUL-terminated, or NULL for binary. */
+static char *action_url(const sg_inrule_t *q, const mo_msg_t *m,
+                        const deliver_op_t *op, const char *text,
+                        const sg_mo_joined_t *j) {
+  sg_kannel_mo_t mo = {.text = text,
+                       .from = m->sender,
+                       .to = m->recipient,
+                       .smsc = m->connector,
+                       .id = op->id,
+                       .service = op->a ? op->a->pub.name : NULL,
+                       .time_s = m->received_ms / 1000,
+                       .coding = j->binary                    ? 1
+                                 : j->encoding == SG_ENC_UCS2 ? 2
+                                                              : 0};
+  sg_kannel_dlr_vars_t v;
+  sg_kannel_mo_vars(&mo, &v);
+  size_t tl = strlen(q->r.url);
+  for (size_t cap = tl + 3 * j->len + 1024; cap <= (1u << 20); cap *= 4) {
+    char *out = sg_malloc(cap);
+    if (out == NULL)
+      return NULL;
+    int n = sg_kannel_dlr_expand(q->r.url, tl, &v, out, cap);
+    if (n >= 0)
+      return out;
+    sg_free(out);
+    if (n != SG_ENOSPC)
+      return NULL;
+  }
+  return NULL;
 }
 
 static int deliver_store(sg_engine_t *e, const mo_msg_t *m, deliver_op_t *op,
-                         const uint8_t *buf, const sg_mo_joined_t *j,
+                         uint8_t *buf, const sg_mo_joined_t *j,
                          const char *kw) {
   sg_store_mo_deliver_t d;
   memset(&d, 0, sizeof d);
   if (sg_id_new(d.msg.id) != 0)
     return SG_EIO;
   memcpy(op->id, d.msg.id, sizeof op->id);
+  const sg_inrule_t *q = op->rule;
+  char *url = NULL;
+  if (q != NULL && q->r.url != NULL &&
+      q->r.action != SG_CONFIG_INBOUND_WEBHOOK) {
+    buf[j->len] = '\0'; /* the buffer has room for it */
+    url = action_url(q, m, op, j->binary ? NULL : (const char *)buf, j);
+    if (url == NULL)
+      return SG_ENOMEM;
+    d.action_url = url;
+    d.action_get = q->r.method == SG_CONFIG_INBOUND_GET;
+    d.rule_id = q->id;
+  }
   d.msg.account_id = op->a ? op->a->pub.id : 0;
   d.msg.connector = m->connector;
   d.msg.sender = m->sender;
@@ -273,16 +401,20 @@ static int deliver_store(sg_engine_t *e, const mo_msg_t *m, deliver_op_t *op,
   d.msg.incomplete = !j->complete;
   d.group = m->group;
   d.webhook_url = op->a ? op->a->pub.cfg->inbound_url : NULL;
+  if (q != NULL && q->r.url != NULL && q->r.action == SG_CONFIG_INBOUND_URL)
+    d.webhook_url = NULL; /* the URL instead of the account's webhook */
   d.optout = op->kw == SG_INBOUND_KW_STOP    ? 1
              : op->kw == SG_INBOUND_KW_START ? -1
                                              : 0;
   d.optout_number = op->number;
-  return sg_store_mo_deliver(e->st, &d, deliver_cb, op);
+  int rc = sg_store_mo_deliver(e->st, &d, deliver_cb, op);
+  sg_free(url);
+  return rc;
 }
 
 static int deliver(sg_engine_t *e, const mo_msg_t *m) {
   size_t cap = (size_t)m->total * SG_SEG_UD_MAX * 3 + 16;
-  uint8_t *buf = sg_malloc(cap);
+  uint8_t *buf = sg_malloc(cap + 1); /* + a NUL for a URL action */
   deliver_op_t *op = sg_calloc(1, sizeof *op);
   sg_mo_joined_t j;
   int rc = buf && op ? sg_mo_join(m->parts, m->n, m->total, buf, cap, &j)
@@ -292,7 +424,7 @@ static int deliver(sg_engine_t *e, const mo_msg_t *m) {
     kw[0] = '\0';
   if (rc == 0) {
     op->e = e;
-    op->a = route(e, m, j.binary ? NULL : buf, j.len, kw);
+    op->a = route(e, m, j.binary ? NULL : buf, j.len, kw, &op->rule);
     op->kw = op->a ? sg_inbound_rules_keyword(e->inbound->rules, kw)
                    : SG_INBOUND_KW_NONE;
     op->has_token = m->has_token;
@@ -548,7 +680,9 @@ static void load_next(struct sg__inbound *in) {
   if (in->load_account >= e->n_accounts) {
     sg__log(e, SG_ENGINE_LOG_INFO, "%zu opt-out(s) loaded",
             sg_optset_count(in->optouts));
-    in->loaded(e, 0);
+    int rc = sg__inrules_start(e, in->loaded); /* then the rules */
+    if (rc != 0)
+      in->loaded(e, rc);
     return;
   }
   int rc =
@@ -586,6 +720,7 @@ int sg__inbound_new(sg_engine_t *e, void (*loaded)(sg_engine_t *e, int st)) {
 
 void sg__inbound_free(sg_engine_t *e) {
   struct sg__inbound *in = e->inbound;
+  sg__inrules_free(e);
   if (in == NULL)
     return;
   sg_inbound_rules_free(in->rules);
@@ -593,6 +728,19 @@ void sg__inbound_free(sg_engine_t *e) {
   sg_replyguard_free(in->guard);
   sg_free(in);
   e->inbound = NULL;
+}
+
+void sg__inbound_swap_rules(sg_engine_t *e, sg_inbound_rules_t *compiled) {
+  if (e->inbound == NULL) {
+    sg_inbound_rules_free(compiled);
+    return;
+  }
+  sg_inbound_rules_free(e->inbound->rules);
+  e->inbound->rules = compiled;
+}
+
+sg_replyguard_t *sg__inbound_guard(sg_engine_t *e) {
+  return e->inbound != NULL ? e->inbound->guard : NULL;
 }
 
 /* ---- engine.h: INBOUND --------------------------------------------------- */

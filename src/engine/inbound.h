@@ -30,6 +30,16 @@ int sg_inbound_rules_new(const sg_config_inbound_t *cfg,
                          sg_inbound_rules_t **out);
 void sg_inbound_rules_free(sg_inbound_rules_t *r);
 
+/* The same with the rules rules[0..n) (borrowed, like cfg: each must
+ * outlive the result) in place of cfg->rules; the keyword lists still come
+ * from cfg. For the rules of the store (engine/inrules.c). */
+int sg_inbound_rules_new_list(const sg_config_inbound_t *cfg,
+                              const sg_config_inbound_rule_t *const *rules,
+                              size_t n, sg_inbound_rules_t **out);
+
+/* The number of rules; 0 for NULL. */
+size_t sg_inbound_rules_count(const sg_inbound_rules_t *r);
+
 /* The rule that takes a message to `to` with UTF-8 text[0..len) whose
  * first word is `keyword` (upper case, "" when none or the message is
  * binary: text NULL): the index of the first rule that matches, or -1.
@@ -72,5 +82,16 @@ void sg_replyguard_free(sg_replyguard_t *g);
 /* True (and counted) when one more reply from -> to may go at now_ms. */
 bool sg_replyguard_take(sg_replyguard_t *g, const char *from, const char *to,
                         int64_t now_ms);
+/* The pair's key ("from>to", written to key[0..cap)), the start of its
+ * window and its count: true, or false when the pair has no window. To
+ * keep the count in the store after a take. */
+bool sg_replyguard_state(sg_replyguard_t *g, const char *from, const char *to,
+                         char *key, size_t cap, int64_t *start_ms,
+                         uint32_t *count);
+/* Puts back a pair kept in the store (its key as sg_replyguard_state
+ * wrote it) unless its window ended before now_ms. Returns 0, SG_EINVAL
+ * (key too long) or SG_ENOMEM. */
+int sg_replyguard_restore(sg_replyguard_t *g, const char *key,
+                          int64_t start_ms, uint32_t count, int64_t now_ms);
 
 #endif

@@ -112,15 +112,29 @@ void sg_inbound_rules_free(sg_inbound_rules_t *r) {
 
 int sg_inbound_rules_new(const sg_config_inbound_t *cfg,
                          sg_inbound_rules_t **out) {
+  const sg_config_inbound_rule_t **list =
+      sg_calloc(cfg->n_rules ? cfg->n_rules : 1, sizeof *list);
+  if (list == NULL)
+    return SG_ENOMEM;
+  for (size_t i = 0; i < cfg->n_rules; i++)
+    list[i] = &cfg->rules[i];
+  int rc = sg_inbound_rules_new_list(cfg, list, cfg->n_rules, out);
+  sg_free(list);
+  return rc;
+}
+
+int sg_inbound_rules_new_list(const sg_config_inbound_t *cfg,
+                              const sg_config_inbound_rule_t *const *rules,
+                              size_t n, sg_inbound_rules_t **out) {
   sg_inbound_rules_t *r = sg_calloc(1, sizeof *r);
   if (r == NULL)
     return SG_ENOMEM;
   int rc = 0;
-  r->rules = sg_calloc(cfg->n_rules ? cfg->n_rules : 1, sizeof *r->rules);
+  r->rules = sg_calloc(n ? n : 1, sizeof *r->rules);
   if (r->rules == NULL)
     rc = SG_ENOMEM;
-  for (; rc == 0 && r->n < cfg->n_rules; r->n++)
-    rc = rule_init(&r->rules[r->n], &cfg->rules[r->n]);
+  for (; rc == 0 && r->n < n; r->n++)
+    rc = rule_init(&r->rules[r->n], rules[r->n]);
   if (rc == 0)
     rc = list_init(&r->stop, cfg->stop_keywords, cfg->n_stop_keywords);
   if (rc == 0)
@@ -128,7 +142,7 @@ int sg_inbound_rules_new(const sg_config_inbound_t *cfg,
   if (rc == 0)
     rc = list_init(&r->help, cfg->help_keywords, cfg->n_help_keywords);
   if (rc != 0) {
-    if (r->rules != NULL && r->n < cfg->n_rules)
+    if (r->rules != NULL && r->n < n)
       r->n++; /* the rule that failed holds memory too */
     sg_inbound_rules_free(r);
     return rc;
@@ -170,6 +184,10 @@ int sg_inbound_rules_match(const sg_inbound_rules_t *r, const char *to,
                      keyword ? keyword : ""))
       return (int)i;
   return -1;
+}
+
+size_t sg_inbound_rules_count(const sg_inbound_rules_t *r) {
+  return r != NULL ? r->n : 0;
 }
 
 sg_inbound_kw_t sg_inbound_rules_keyword(const sg_inbound_rules_t *r,
@@ -391,4 +409,49 @@ bool sg_replyguard_take(sg_replyguard_t *g, const char *from, const char *to,
   p->start_ms = now;
   p->count = 1;
   return true;
+}
+
+static pair_t *pair_find(sg_replyguard_t *g, const char *k) {
+  for (size_t i = 0; i < g->n; i++)
+    if (strcmp(g->p[i].key, k) == 0)
+      return &g->p[i];
+  return NULL;
+}
+
+bool sg_replyguard_state(sg_replyguard_t *g, const char *from, const char *to,
+                         char *key, size_t cap, int64_t *start_ms,
+                         uint32_t *count) {
+  if (g == NULL)
+    return false;
+  snprintf(key, cap, "%s>%s", from, to);
+  const pair_t *p = pair_find(g, key);
+  if (p == NULL)
+    return false;
+  *start_ms = p->start_ms;
+  *count = p->count;
+  return true;
+}
+
+int sg_replyguard_restore(sg_replyguard_t *g, const char *key,
+                          int64_t start_ms, uint32_t count, int64_t now) {
+  if (g == NULL || key == NULL || strlen(key) >= sizeof g->p[0].key)
+    return SG_EINVAL;
+  if (now - start_ms >= (int64_t)g->window_ms)
+    return 0; /* its window is over */
+  pair_t *p = pair_find(g, key);
+  if (p == NULL) {
+    if (g->n == g->cap) {
+      size_t ncap = g->cap ? g->cap * 2 : 16;
+      pair_t *np = sg_realloc(g->p, ncap * sizeof *np);
+      if (np == NULL)
+        return SG_ENOMEM;
+      g->p = np;
+      g->cap = ncap;
+    }
+    p = &g->p[g->n++];
+    snprintf(p->key, sizeof p->key, "%s", key);
+  }
+  p->start_ms = start_ms;
+  p->count = count;
+  return 0;
 }

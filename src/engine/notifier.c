@@ -18,6 +18,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "engine/engine_int.h"
+#include "engine/inrules_int.h"
 #include "engine/webhook.h"
 
 typedef struct finish_item {
@@ -140,8 +141,7 @@ static void post_done_cb(void *data, const sg_webhook_result_t *res) {
     n->sent++;
     finish_push(n, p->id, true, 0, NULL);
     if (p->inbound != NULL)
-      sg__inbound_reply(e, p->account_id, p->inbound, p->inbound_len,
-                        res->body, res->body_len);
+      sg__inbound_answer(e, p->account_id, p->inbound, p->inbound_len, res);
     /* One line per webhook is for debugging: at the rates the gateway
      * takes, it would be most of the log. */
     sg__log(e, SG_ENGINE_LOG_DEBUG, "webhook %lld delivered to %s",

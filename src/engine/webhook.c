@@ -331,6 +331,9 @@ static void job_done(job_t *job, CURLcode code) {
   schedule_retry(job, retry_after > 0 ? (uint64_t)retry_after * 1000 : 0, &res);
   res.body = job->answer;
   res.body_len = job->answer_len;
+  char *ct = NULL;
+  if (curl_easy_getinfo(job->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK)
+    res.content_type = ct;
   job_finish(job, &res);
 }
 

@@ -81,6 +81,8 @@ typedef struct sg_webhook_result {
    * call. */
   const char *body;
   size_t body_len;
+  /* The answer's Content-Type, or NULL; valid during the call. */
+  const char *content_type;
 } sg_webhook_result_t;
 
 /* Called once per accepted post, on the loop thread. */

@@ -36,6 +36,7 @@ struct msg {
   sg_webhook_result_t res;
   char detail[256];
   char *answer; /* a copy of res.body: the worker's buffer is reused */
+  char ctype[128]; /* a copy of res.content_type */
   void *mem[]; /* header pointers, url, body, secret and header lines */
 };
 
@@ -103,6 +104,11 @@ static void worker_done_cb(void *data, const sg_webhook_result_t *res) {
   }
   m->res.body = NULL;
   m->res.body_len = 0;
+  m->res.content_type = NULL;
+  if (res->content_type != NULL) {
+    snprintf(m->ctype, sizeof m->ctype, "%s", res->content_type);
+    m->res.content_type = m->ctype;
+  }
   if (res->body != NULL && res->body_len > 0 &&
       (m->answer = sg_malloc(res->body_len + 1)) != NULL) {
     memcpy(m->answer, res->body, res->body_len);

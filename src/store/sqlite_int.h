@@ -292,6 +292,12 @@ int sg__sq_limits_submit(sg__sq_conn_t *c, const sg_store_batch_t *b,
 /* Runs an SG__REQ_SETTING_PUT / SG__REQ_SETTING_GET (sqlite_setting.c). */
 int sg__sq_setting_put(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
 int sg__sq_setting_get(sg__sq_conn_t *c, sg__store_req_t *req);
+/* Runs an SG__REQ_INR_WRITE / SG__REQ_INR_READ request (sqlite_inrules.c);
+ * and the row of a rule's URL action in a delivery (sqlite_mo.c). */
+int sg__sq_inr_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
+int sg__sq_inr_read(sg__sq_conn_t *c, sg__store_req_t *req);
+int sg__sq_mo_action(sg__sq_conn_t *c, const sg_store_mo_deliver_t *d,
+                     int64_t now);
 
 /* Runs one read request on a reader connection (sqlite_read.c). */
 int sg__sq_run_read(sg__sq_conn_t *c, sg__store_req_t *req);

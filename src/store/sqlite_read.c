@@ -378,6 +378,8 @@ static int dispatch(sg__sq_conn_t *c, sg__store_req_t *r) {
     return sg__sq_limits_read(c, r);
   case SG__REQ_SETTING_GET:
     return sg__sq_setting_get(c, r);
+  case SG__REQ_INR_READ:
+    return sg__sq_inr_read(c, r);
   default:
     return SG_EINVAL;
   }

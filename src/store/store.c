@@ -357,6 +357,9 @@ static void complete_write(sg_store_t *st, sg__store_req_t *r) {
   case SG__REQ_SETTING_PUT:
     ((sg_store_done_cb)r->cb)(st, r->status, r->data);
     break;
+  case SG__REQ_INR_WRITE:
+    sg__inr_complete(st, r);
+    break;
   default: /* the kinds that answer with a row id */
     ((sg_store_id_cb)r->cb)(st, r->status, ok ? r->out.id : 0, r->data);
     break;
@@ -393,6 +396,9 @@ static void complete_read(sg_store_t *st, sg__store_req_t *r) {
   case SG__REQ_SETTING_GET:
     ((sg_store_setting_cb)r->cb)(st, r->status, ok ? r->in.setting.body : NULL,
                                  ok ? r->in.setting.len : 0, r->data);
+    break;
+  case SG__REQ_INR_READ:
+    sg__inr_complete(st, r);
     break;
   default: /* apikey lookup, account by name */
     ((sg_store_account_cb)r->cb)(st, r->status, ok ? &r->out.account : NULL,

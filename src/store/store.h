@@ -948,6 +948,14 @@ typedef struct sg_store_mo_deliver {
    * transaction: +1 adds it, -1 removes it, 0 none. */
   int optout;
   const char *optout_number;
+  /* A rule's URL action (store.h "INBOUND RULES AND REPLY COUNTS"): when
+   * not NULL, a second webhook row in the same transaction, to this URL
+   * (already expanded): a GET without body or signature when action_get,
+   * else a signed POST. Its payload is the inbound one with "rule":
+   * rule_id added at the end, so that the answer can find its rule. */
+  const char *action_url;
+  bool action_get;
+  int64_t rule_id;
 } sg_store_mo_deliver_t;
 
 /* Stores a (reassembled) inbound message with what the rules made of it,
@@ -1081,5 +1089,67 @@ int sg_store_setting_get(sg_store_t *st, const char *name,
  * SG_STORE_SETTING_MAX. */
 int sg_store_setting_put(sg_store_t *st, const char *name, const char *body,
                          size_t len, sg_store_done_cb cb, void *data);
+/* ---- inbound rules and reply counts (migration 0010) ---------------------
+ *
+ * INBOUND RULES AND REPLY COUNTS
+ *   The routing rules of incoming messages, in their order, each a JSON
+ *   document that the engine writes and reads (the store never looks
+ *   inside). A save replaces every rule in one transaction; a rule keeps
+ *   its id across saves, a new one gets an id never given before (also
+ *   after deletes). `managed` is kept with them: true once they were set
+ *   through the API. Reply counts keep the automatic-reply limit across a
+ *   restart: one row per pair of numbers ("from>to"), the start of its
+ *   window and the replies sent in it.
+ */
+
+#define SG_STORE_INRULES_MAX 1000 /* rules at most */
+
+typedef struct sg_store_inrule {
+  int64_t id;      /* in a save, 0: a new rule */
+  const char *doc; /* a JSON object, NUL-terminated, at most 64 KiB */
+} sg_store_inrule_t;
+
+typedef struct sg_store_inrules_res {
+  const sg_store_inrule_t *rules; /* in order */
+  size_t n;
+  bool saved;   /* the rules were saved at least once */
+  bool managed; /* as given to the last save */
+} sg_store_inrules_res_t;
+
+typedef void (*sg_store_inrules_cb)(sg_store_t *st, int status,
+                                    const sg_store_inrules_res_t *res,
+                                    void *data);
+
+/* Reads the rules in order. */
+int sg_store_inrules_load(sg_store_t *st, sg_store_inrules_cb cb, void *data);
+
+/* Replaces every rule by rules[0..n) (n <= SG_STORE_INRULES_MAX) in one
+ * transaction; the callback gets the rules as stored, with their ids.
+ * Fails at once with SG_EINVAL (too many, a NULL or oversized doc, an id
+ * given twice or negative), SG_EBUSY, SG_ECLOSED, SG_ENOMEM. */
+int sg_store_inrules_save(sg_store_t *st, const sg_store_inrule_t *rules,
+                          size_t n, bool managed, sg_store_inrules_cb cb,
+                          void *data);
+
+typedef struct sg_store_replycount {
+  const char *pair; /* "from>to", at most 127 octets */
+  int64_t start_ms; /* start of its window */
+  uint32_t count;   /* replies in it */
+} sg_store_replycount_t;
+
+typedef void (*sg_store_replycounts_cb)(sg_store_t *st, int status,
+                                        const sg_store_replycount_t *rows,
+                                        size_t n, void *data);
+
+/* Writes one pair's window and count, and deletes the rows whose window
+ * started before expire_before_ms. Fails at once with SG_EINVAL. */
+int sg_store_replycount_set(sg_store_t *st, const sg_store_replycount_t *row,
+                            int64_t expire_before_ms, sg_store_done_cb cb,
+                            void *data);
+
+/* Reads the rows whose window started at or after since_ms (at most
+ * 100,000, the newest). */
+int sg_store_replycount_load(sg_store_t *st, int64_t since_ms,
+                             sg_store_replycounts_cb cb, void *data);
 
 #endif

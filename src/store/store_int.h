@@ -53,6 +53,7 @@ typedef enum sg__req_kind {
   SG__REQ_ADMIN_WRITE, /* store_admin.c: accounts and keys at run time */
   SG__REQ_LIMITS_WRITE, /* store_limits.c: balance credits */
   SG__REQ_SETTING_PUT, /* store_setting.c */
+  SG__REQ_INR_WRITE, /* store_inrules.c: inbound rules, reply counts */
   /* reads */
   SG__REQ_GET_MESSAGE,
   SG__REQ_LIST_MESSAGES,
@@ -63,7 +64,8 @@ typedef enum sg__req_kind {
   SG__REQ_MO_READ, /* store_mo.c: due parts, inbound search, opt-outs */
   SG__REQ_ADMIN_READ, /* store_admin.c: accounts and keys at run time */
   SG__REQ_LIMITS_READ, /* store_limits.c: usage and balances */
-  SG__REQ_SETTING_GET /* store_setting.c */
+  SG__REQ_SETTING_GET, /* store_setting.c */
+  SG__REQ_INR_READ /* store_inrules.c: inbound rules, reply counts */
 } sg__req_kind_t;
 
 #define SG__REQ_FIRST_READ SG__REQ_GET_MESSAGE
@@ -150,6 +152,7 @@ struct sg__store_req {
       const char *body; /* NULL: delete */
       size_t len;
     } setting; /* SG__REQ_SETTING_*: the body read comes back here too */
+    struct sg__inr_req *inr; /* SG__REQ_INR_*: (store/inrules_int.h) */
   } in;
   union {
     sg_store_submit_res_t submit;
@@ -214,6 +217,8 @@ void sg__mo_complete(sg_store_t *st, sg__store_req_t *req);
 /* Runs the callback of a finished SG__REQ_LIMITS_* request
  * (store_limits.c). */
 void sg__limits_complete(sg_store_t *st, sg__store_req_t *req);
+/* The same for SG__REQ_INR_* (store_inrules.c). */
+void sg__inr_complete(sg_store_t *st, sg__store_req_t *req);
 
 /* Runs a finished request's callback on the loop and frees the request. */
 void sg__store_complete(sg_store_t *st, sg__store_req_t *req);

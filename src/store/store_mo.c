@@ -99,6 +99,7 @@ int sg_store_mo_deliver(sg_store_t *st, const sg_store_mo_deliver_t *d,
       !nonempty(in->recipient, 64) || (in->body == NULL && in->body_len > 0) ||
       in->account_id < 0 ||
       (d->webhook_url != NULL && d->webhook_url[0] == '\0') ||
+      (d->action_url != NULL && d->action_url[0] == '\0') ||
       (d->group != NULL && !nonempty(d->group, 256)) ||
       (d->optout != 0 && (in->account_id <= 0 ||
                           !nonempty(d->optout_number, SG_STORE_NUMBER_MAX))))
@@ -126,6 +127,7 @@ int sg_store_mo_deliver(sg_store_t *st, const sg_store_mo_deliver_t *d,
   c->group = sg__arena_strdup(a, d->group, &ok);
   c->webhook_url = sg__arena_strdup(a, d->webhook_url, &ok);
   c->optout_number = sg__arena_strdup(a, d->optout_number, &ok);
+  c->action_url = sg__arena_strdup(a, d->action_url, &ok);
   return mo_queue(st, r, ok);
 }
 

@@ -4,6 +4,7 @@
  *   inbound.c   /v1/inbound and /v1/optouts
  *   admin.c     /v1/accounts and /v1/keys (admin keys only)
  *   routes.c    /v1/routes and /v1/connectors (admin keys)
+ *   inrules.c   /v1/inbound/rules (admin)
  *   json.c      JSON of messages, parts, events and segments
  *   metrics.c   /metrics in the Prometheus text format
  *   parse.c, query.c, syntax.c  reading requests (parse.h)
@@ -102,6 +103,14 @@ void sg__rest_connectors_list_cb(sg_http_req_t *req, void *data);
 void sg__rest_connector_get_cb(sg_http_req_t *req, void *data);
 void sg__rest_connector_pause_cb(sg_http_req_t *req, void *data);
 void sg__rest_connector_resume_cb(sg_http_req_t *req, void *data);
+/* ---- handlers (inrules.c): /v1/inbound/rules, admin only ----------------- */
+
+void sg__rest_inrules_list_cb(sg_http_req_t *req, void *data);
+void sg__rest_inrules_add_cb(sg_http_req_t *req, void *data);
+void sg__rest_inrules_replace_cb(sg_http_req_t *req, void *data);
+void sg__rest_inrules_get_cb(sg_http_req_t *req, void *data);
+void sg__rest_inrules_set_cb(sg_http_req_t *req, void *data);
+void sg__rest_inrules_delete_cb(sg_http_req_t *req, void *data);
 
 /* ---- metrics (metrics.c) ------------------------------------------------- */
 

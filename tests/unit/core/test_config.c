@@ -316,6 +316,9 @@ static const char full_yaml[] =
     "  rules:\n"
     "    - {to: \"+4915112345678\", keyword: INFO, aliases: [INFOS],\n"
     "       regex: \"^info\\\\b\", account: shop, action: webhook}\n"
+    "    - {keyword: PRICE, account: shop, action: both, method: POST,\n"
+    "       url: \"https://shop.example/mo?from=%p&text=%a\", reply: false,\n"
+    "       reply_max_length: 160}\n"
     "  catch_all: other\n"
     "  stop_keywords: [STOP, HALT]\n"
     "  start_keywords: [START]\n"
@@ -490,8 +493,17 @@ static void full_example(void **state) {
   assert_int_equal(cfg->accounts[0].billing.prices[0].micro, 70000);
   const sg_config_inbound_t *in = &cfg->inbound;
   assert_int_equal(in->reassembly_timeout_ms, 120000);
-  assert_int_equal(in->n_rules, 1);
+  assert_int_equal(in->n_rules, 2);
   assert_string_equal(in->rules[0].to, "+4915112345678");
+  assert_int_equal(in->rules[0].action, SG_CONFIG_INBOUND_WEBHOOK);
+  assert_true(in->rules[0].reply);
+  assert_int_equal(in->rules[0].reply_max_length, 1000);
+  assert_int_equal(in->rules[1].action, SG_CONFIG_INBOUND_BOTH);
+  assert_int_equal(in->rules[1].method, SG_CONFIG_INBOUND_POST);
+  assert_string_equal(in->rules[1].url,
+                      "https://shop.example/mo?from=%p&text=%a");
+  assert_false(in->rules[1].reply);
+  assert_int_equal(in->rules[1].reply_max_length, 160);
   assert_string_equal(in->rules[0].aliases[0], "INFOS");
   assert_string_equal(in->rules[0].regex, "^info\\b");
   assert_int_equal(in->rules[0].account_index, 0);

@@ -64,13 +64,18 @@ static void rules_ok(void **state) {
                   "    - {keyword: \xD0\xB8\xD0\xBD\xD1\x84\xD0\xBE, aliases: "
                   "[INFO], account: demo}\n"
                   "    - {regex: \"^(price|cost)\\\\s\", account: demo}\n"
+                  "    - {keyword: WX, account: demo, url: "
+                  "\"http://wx.example/?q=%a\"}\n"
                   "  catch_all: demo\n";
   assert_int_equal(load(y, &cfg, err, sizeof err), 0);
-  assert_int_equal(cfg->inbound.n_rules, 3);
+  assert_int_equal(cfg->inbound.n_rules, 4);
   assert_string_equal(cfg->inbound.rules[0].to, "100");
   assert_int_equal(cfg->inbound.rules[1].n_aliases, 1);
   assert_string_equal(cfg->inbound.rules[2].regex, "^(price|cost)\\s");
   assert_int_equal(cfg->inbound.rules[2].action, SG_CONFIG_INBOUND_WEBHOOK);
+  assert_int_equal(cfg->inbound.rules[3].action, SG_CONFIG_INBOUND_URL);
+  assert_int_equal(cfg->inbound.rules[3].method, SG_CONFIG_INBOUND_GET);
+  assert_true(cfg->inbound.rules[3].reply);
   sg_config_free(cfg);
 }
 
@@ -86,6 +91,9 @@ static void rule_errors(void **state) {
                   "    - {aliases: [X], to: \"1\", account: demo}\n"
                   "    - {to: \"1\", account: nobody}\n"
                   "    - {to: \"1\", account: demo, action: url}\n"
+                  "    - {to: \"1\", account: demo, url: \"ftp://x/%p\"}\n"
+                  "    - {to: \"1\", account: demo, url: \"http://x/\", "
+                  "method: PUT}\n"
                   "  catch_all: ghost\n"
                   "  reassembly_timeout: 10ms\n";
   assert_int_equal(load(y, &cfg, err, sizeof err), SG_ECONFIG);
@@ -99,7 +107,11 @@ static void rule_errors(void **state) {
                               "keyword"));
   assert_non_null(strstr(err, "inbound.rules[4].account: no account named "
                               "\"nobody\""));
-  assert_non_null(strstr(err, "inbound.rules[5].action:"));
+  assert_non_null(strstr(err, "inbound.rules[5].action: action url needs a "
+                              "url"));
+  assert_non_null(strstr(err, "inbound.rules[6].url: expected an http:// or "
+                              "https:// URL"));
+  assert_non_null(strstr(err, "inbound.rules[7].method:"));
   assert_non_null(strstr(err, "inbound.catch_all: no account named \"ghost\""));
   assert_non_null(strstr(err, "inbound.reassembly_timeout:"));
 }
