@@ -17,7 +17,7 @@ ok() { echo "ok - $*"; }
 
 # ---- smsgate config ------------------------------------------------------------
 out=$("$BIN" config check 2>&1) || fail "config check of the built-in configuration: $out"
-[[ $out == "built-in configuration: ok (1 account(s), 1 connector(s), 1 route(s))" ]] ||
+[[ $out == "built-in configuration: ok (2 account(s), 1 connector(s), 1 route(s))" ]] ||
   fail "config check output: $out"
 "$BIN" config default >"$T/default.yaml" || fail "config default"
 "$BIN" config check -c "$T/default.yaml" >/dev/null || fail "the printed default does not check"
