@@ -241,7 +241,7 @@ before=$(api GET /v1/inbound/rules | body)
 mo +79001110002 4444 "ASK again"
 wait_for 15 sent_to +79001110002 "Got it" 2 || fail "the second reply was not sent"
 kill "$GW"
-wait "$GW" 2>/dev/null
+wait "$GW" 2>/dev/null || fail "the gateway did not stop cleanly before the restart"
 start gw "$BIN" serve -c "$T/gw.yaml"
 GW=$LAST_PID
 wait_for 30 healthy || fail "gateway not ready after the restart"
