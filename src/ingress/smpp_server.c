@@ -123,6 +123,7 @@ void sg_smpp_server_free(sg_smpp_server_t *s) {
   sg_free(s->fails);
   sg_free(s->pdu);
   sg_free(s->done);
+  sg_free(s->segs);
   sg_smpp_link_tls_free(s->tls);
   sg_free(s);
 }

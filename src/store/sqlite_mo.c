@@ -140,6 +140,10 @@ static int deliver(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
       (rc = optout_write(c, d->msg.account_id, d->optout_number, d->optout > 0,
                          "keyword", now, &changed)) != 0)
     return rc;
+  if (d->smpp_out &&
+      (rc = sg__sq_smpp_out_queue_mo(c, d->msg.account_id, d->msg.id, now)) !=
+          0)
+    return rc;
   if (d->webhook_url == NULL)
     return 0;
   if ((rc = sg__store_inbound_payload(&c->json, &d->msg)) < 0)
