@@ -108,6 +108,42 @@ uint32_t sg__smpps_item_status(const char *error_code);
 uint8_t sg__smpps_message_state(sg_msg_status_t st);
 sg_receipt_stat_t sg__smpps_receipt_stat(sg_msg_status_t st);
 
+/* Parts of messages a customer split itself (a concatenation UDH, or SAR
+ * TLVs), grouped so that the parts of one message share one batch id: a
+ * fixed table (memory never grows with traffic) keyed by the account,
+ * source and destination addresses, reference and total. A group is
+ * forgotten when all its parts arrived, SG_SMPPS_CONCAT_TTL_MS after its
+ * last part, or when its slot is needed and it is the oldest of its probe
+ * run; a part that comes after that starts a new group. */
+#define SG_SMPPS_CONCAT_SLOTS 1024
+#define SG_SMPPS_CONCAT_PROBE 16
+#define SG_SMPPS_CONCAT_TTL_MS (10 * 60 * 1000)
+#define SG_SMPPS_CONCAT_KEY 96
+
+typedef struct sg__smpps_concat_slot {
+  char key[SG_SMPPS_CONCAT_KEY];
+  char batch[SG_ID_LEN + 1];
+  int64_t last_ms;
+  uint8_t seen[32]; /* bit per sequence number 0..255 */
+  unsigned n_seen;
+  bool used;
+} sg__smpps_concat_slot_t;
+
+typedef struct sg__smpps_concat {
+  sg__smpps_concat_slot_t slot[SG_SMPPS_CONCAT_SLOTS];
+} sg__smpps_concat_t;
+
+/* The key of a part's group into out[SG_SMPPS_CONCAT_KEY]: false when the
+ * addresses make it too long (the part is then not grouped). */
+bool sg__smpps_concat_key(size_t account, const char *src, const char *dst,
+                          uint16_t ref, unsigned total, char *out);
+/* Writes into batch the batch id of the group of part seq (1..total) of
+ * the group `key`: the group's when it is known, else a new id that the
+ * group keeps. Returns 0, or SG_E* from sg_id_new (batch then unset). */
+int sg__smpps_concat_batch(sg__smpps_concat_t *t, const char *key,
+                           unsigned total, unsigned seq, int64_t now_ms,
+                           char batch[SG_ID_LEN + 1]);
+
 /* ---- the server ---------------------------------------------------------- */
 
 typedef struct sg__smpps_conn sg__smpps_conn_t;
@@ -197,6 +233,7 @@ struct sg_smpp_server {
   sg_smpp_pdu_t *pdu; /* scratch for deliver_sm */
   char receipt_id[SG_RECEIPT_ID_MAX + 1]; /* its receipted_message_id */
   sg_segments_t *segs; /* scratch for incoming messages, made on first use */
+  sg__smpps_concat_t *concat; /* groups of customers' pre-split parts */
   uint8_t mo_ref;      /* concatenation reference of the next one */
   sg_smpp_server_stats_t st;
 };
