@@ -26,8 +26,8 @@ const { gsmSeptets, ucs2, keepRawOctets, start, killAll, waitForLine } =
   require('./helpers');
 
 const SMSGATE = process.env.SMSGATE;
-const READY_MS = 15000;
-const MO_MS = 10000;
+const READY_MS = 60000; // an upper bound: readiness is polled
+const MO_MS = 30000;
 
 keepRawOctets();
 
@@ -157,7 +157,7 @@ function close(s) {
 async function mo(args) {
   const from = gw.sim.stdoutText.length;
   gw.sim.stdin.write('mo ' + args + '\n');
-  await waitForLine(gw.sim, /^ok: mo queued/, 5000, from);
+  await waitForLine(gw.sim, /^ok: mo queued/, 15000, from);
 }
 
 // The deliver_sm from `from` (digits) that the session got, in order.

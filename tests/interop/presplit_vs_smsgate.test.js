@@ -24,8 +24,8 @@ const { gsmSeptets, keepRawOctets, start, killAll, waitForLine } =
   require('./helpers');
 
 const SMSGATE = process.env.SMSGATE;
-const READY_MS = 15000;
-const WAIT_MS = 10000;
+const READY_MS = 60000; // an upper bound: readiness is polled
+const WAIT_MS = 30000;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 keepRawOctets();
