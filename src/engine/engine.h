@@ -309,6 +309,10 @@ typedef struct sg_submit_req {
    * account's opt-out list (only the confirmation of a STOP). */
   bool auto_reply;
   bool optout_exempt;
+  /* The batch the messages join (an id from sg_id_new, e.g. one batch for
+   * the parts of a message an SMPP customer split itself, submitted one by
+   * one), or NULL for a new batch. Not part of the idempotency hash. */
+  const char *batch_id;
 } sg_submit_req_t;
 
 /* The result for one recipient, in the order of sg_submit_req_t.to. */

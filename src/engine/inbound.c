@@ -367,6 +367,18 @@ static char *action_url(const sg_inrule_t *q, const mo_msg_t *m,
   return NULL;
 }
 
+/* Whether an account takes its incoming messages as deliver_sm from
+ * smsgate's SMPP server (docs/configuration.md "accounts"): it has smpp
+ * credentials that may bind a receiver or transceiver, the server runs,
+ * and it has no inbound_url (which keeps them on the webhook). */
+static bool smpp_mo(const sg_engine_t *e, const sg__account_t *a) {
+  const sg_config_account_t *c = a != NULL ? a->pub.cfg : NULL;
+  uint32_t rx = (1u << SG_CONFIG_BIND_RECEIVER) |
+                (1u << SG_CONFIG_BIND_TRANSCEIVER);
+  return c != NULL && c->smpp.system_id != NULL && c->inbound_url == NULL &&
+         (c->smpp.bind_types & rx) != 0 && e->cfg->smpp_server.enabled;
+}
+
 static int deliver_store(sg_engine_t *e, const mo_msg_t *m, deliver_op_t *op,
                          uint8_t *buf, const sg_mo_joined_t *j,
                          const char *kw) {
@@ -407,6 +419,7 @@ static int deliver_store(sg_engine_t *e, const mo_msg_t *m, deliver_op_t *op,
              : op->kw == SG_INBOUND_KW_START ? -1
                                              : 0;
   d.optout_number = op->number;
+  d.smpp_out = smpp_mo(e, op->a);
   int rc = sg_store_mo_deliver(e->st, &d, deliver_cb, op);
   sg_free(url);
   return rc;

@@ -211,6 +211,12 @@ static int check_fields(sg_submit_ctx_t *x, const sg_submit_req_t *r,
                 "the idempotency key must be 1 to %d octets",
                 SG_ENGINE_IDEM_KEY_MAX),
            -1;
+  uint8_t bid[SG_ID_BYTES];
+  if (r->batch_id != NULL &&
+      sg_id_parse(r->batch_id, strlen(r->batch_id), bid) != 0)
+    return fail(x, SG_EINVAL, "invalid_batch_id", "batch_id",
+                "the batch id is not an id"),
+           -1;
   if (r->send_at_ms < 0 || r->validity_ms < 0)
     return fail(x, SG_EINVAL, "invalid_time",
                 r->send_at_ms < 0 ? "send_at" : "validity",
@@ -762,7 +768,10 @@ static int prepare(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
   if (check_limits(x, r, now) != 0)
     return -1;
   int rc = build_msgs(x, r, now);
-  if (rc == 0)
+  if (rc == 0 && r->batch_id != NULL) {
+    memcpy(x->res.batch_id, r->batch_id, SG_ID_LEN + 1);
+    rc = sg_id_canonical(x->res.batch_id, SG_ID_LEN);
+  } else if (rc == 0)
     rc = sg_id_new(x->res.batch_id);
   if (rc != 0)
     return fail(x, rc, rc == SG_ENOMEM ? "out_of_memory" : "internal", NULL,

@@ -105,7 +105,8 @@ int sg_smpp_server_new(uv_loop_t *loop, const sg_config_t *cfg,
   link_config(s);
   s->fails = sg_calloc(1, sizeof *s->fails);
   s->pdu = sg_malloc(sizeof *s->pdu);
-  int rc = s->fails && s->pdu ? accounts_init(s) : SG_ENOMEM;
+  s->concat = sg_calloc(1, sizeof *s->concat);
+  int rc = s->fails && s->pdu && s->concat ? accounts_init(s) : SG_ENOMEM;
   if (rc == 0)
     rc = tls_init(s, errbuf, errcap);
   if (rc != 0) {
@@ -125,6 +126,8 @@ void sg_smpp_server_free(sg_smpp_server_t *s) {
   sg_free(s->fails);
   sg_free(s->pdu);
   sg_free(s->done);
+  sg_free(s->segs);
+  sg_free(s->concat);
   sg_smpp_link_tls_free(s->tls);
   sg_free(s);
 }

@@ -22,7 +22,9 @@
  * query_sm and cancel_sm work on those ids. Receipts of messages that asked
  * for them (registered_delivery) wait in the store (store.h "SMPP
  * RECEIPTS") until a receiver or transceiver of the account is bound, then
- * go out oldest first.
+ * go out oldest first; so do incoming messages given to an account that
+ * takes them over SMPP, as deliver_sm (concatenated parts with a UDH when
+ * long).
  *
  * Threads: everything on the loop given to sg_smpp_server_new(), except
  * the password work on the thread pool.
@@ -46,6 +48,8 @@ typedef struct sg_smpp_server_stats {
   uint64_t binds, binds_active, bind_failures, binds_limited;
   uint64_t submits, submits_ok, submits_failed, throttled;
   uint64_t receipts_sent, receipts_acked, receipts_dropped;
+  /* incoming messages sent as deliver_sm, and taken whole by the customer */
+  uint64_t mo_sent, mo_acked;
 } sg_smpp_server_stats_t;
 
 typedef void (*sg_smpp_server_log_cb)(void *data, int level, const char *line);

@@ -5,7 +5,8 @@
  * receipted_message_id and message_state TLVs, and recorded as delivered
  * once the customer answered deliver_sm_resp (in groups, one store write
  * per tick). A receipt the customer refused or left unanswered goes back
- * to the queue for the next claim.
+ * to the queue for the next claim. Incoming messages for the customer
+ * come in the same claims and go out through smpp_server_mo.c.
  *
  * It must never drop a receipt that the customer did not answer: only the
  * store's receipt_max_age drops (and counts) them.
@@ -17,10 +18,7 @@
 #include "core/error.h"
 #include "ingress/smpp_server_int.h"
 
-typedef struct dlr_ctx {
-  int64_t row;
-  sg__smpps_acct_t *acct;
-} dlr_ctx_t;
+typedef sg__smpps_out_ctx_t dlr_ctx_t;
 
 /* ---- recording ----------------------------------------------------------- */
 
@@ -47,7 +45,7 @@ void sg__smpps_flush_done(sg_smpp_server_t *s) {
   }
 }
 
-static void record(sg_smpp_server_t *s, int64_t row, bool done) {
+void sg__smpps_record(sg_smpp_server_t *s, int64_t row, bool done) {
   if (s->n_done == s->cap_done) {
     size_t cap = s->cap_done ? s->cap_done * 2 : 256;
     sg_store_smpp_out_result_t *d = sg_realloc(s->done, cap * sizeof *d);
@@ -69,9 +67,13 @@ void sg__smpps_on_response(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
   if (x == NULL)
     return;
   bool ok = ev->type == SG_SMPP_EV_RESPONSE && ev->command_status == 0;
-  if (ok)
-    s->st.receipts_acked++;
-  record(s, x->row, ok);
+  if (x->mo != NULL)
+    sg__smpps_mo_answered(s, x, ok);
+  else {
+    if (ok)
+      s->st.receipts_acked++;
+    sg__smpps_record(s, x->row, ok);
+  }
   c->in_flight--;
   x->acct->in_flight--;
   if (!ok || x->acct->more)
@@ -145,7 +147,8 @@ static int build(sg_smpp_server_t *s, const sg_store_smpp_out_t *o) {
 }
 
 /* The receiver of the account with the most room, or NULL. */
-static sg__smpps_conn_t *target(sg_smpp_server_t *s, sg__smpps_acct_t *a) {
+sg__smpps_conn_t *sg__smpps_target(sg_smpp_server_t *s,
+                                   const sg__smpps_acct_t *a) {
   sg__smpps_conn_t *best = NULL;
   for (sg__smpps_conn_t *c = s->conns; c != NULL; c = c->next) {
     if (c->acct != a || !c->receives || c->link == NULL ||
@@ -160,11 +163,11 @@ static sg__smpps_conn_t *target(sg_smpp_server_t *s, sg__smpps_acct_t *a) {
 
 static void send_one(sg_smpp_server_t *s, sg__smpps_acct_t *a,
                      const sg_store_smpp_out_t *o) {
-  sg__smpps_conn_t *c = target(s, a);
+  sg__smpps_conn_t *c = sg__smpps_target(s, a);
   dlr_ctx_t *x = c != NULL ? sg_calloc(1, sizeof *x) : NULL;
   if (x == NULL || build(s, o) != 0) {
     sg_free(x);
-    record(s, o->id, false);
+    sg__smpps_record(s, o->id, false);
     a->more = true;
     return;
   }
@@ -172,7 +175,7 @@ static void send_one(sg_smpp_server_t *s, sg__smpps_acct_t *a,
   x->acct = a;
   if (sg_smpp_link_send(c->link, s->pdu, x) <= 0) {
     sg_free(x);
-    record(s, o->id, false);
+    sg__smpps_record(s, o->id, false);
     a->more = true;
     return;
   }
@@ -205,7 +208,9 @@ static void claim_cb(sg_store_t *st, int status, const sg_store_smpp_out_t *o,
   }
   for (size_t i = 0; i < n; i++) {
     if (s->stopping)
-      record(s, o[i].id, false);
+      sg__smpps_record(s, o[i].id, false);
+    else if (o[i].mo)
+      sg__smpps_send_mo(s, a, &o[i]);
     else
       send_one(s, a, &o[i]);
   }

@@ -108,6 +108,42 @@ uint32_t sg__smpps_item_status(const char *error_code);
 uint8_t sg__smpps_message_state(sg_msg_status_t st);
 sg_receipt_stat_t sg__smpps_receipt_stat(sg_msg_status_t st);
 
+/* Parts of messages a customer split itself (a concatenation UDH, or SAR
+ * TLVs), grouped so that the parts of one message share one batch id: a
+ * fixed table (memory never grows with traffic) keyed by the account,
+ * source and destination addresses, reference and total. A group is
+ * forgotten when all its parts arrived, SG_SMPPS_CONCAT_TTL_MS after its
+ * last part, or when its slot is needed and it is the oldest of its probe
+ * run; a part that comes after that starts a new group. */
+#define SG_SMPPS_CONCAT_SLOTS 1024
+#define SG_SMPPS_CONCAT_PROBE 16
+#define SG_SMPPS_CONCAT_TTL_MS (10 * 60 * 1000)
+#define SG_SMPPS_CONCAT_KEY 96
+
+typedef struct sg__smpps_concat_slot {
+  char key[SG_SMPPS_CONCAT_KEY];
+  char batch[SG_ID_LEN + 1];
+  int64_t last_ms;
+  uint8_t seen[32]; /* bit per sequence number 0..255 */
+  unsigned n_seen;
+  bool used;
+} sg__smpps_concat_slot_t;
+
+typedef struct sg__smpps_concat {
+  sg__smpps_concat_slot_t slot[SG_SMPPS_CONCAT_SLOTS];
+} sg__smpps_concat_t;
+
+/* The key of a part's group into out[SG_SMPPS_CONCAT_KEY]: false when the
+ * addresses make it too long (the part is then not grouped). */
+bool sg__smpps_concat_key(size_t account, const char *src, const char *dst,
+                          uint16_t ref, unsigned total, char *out);
+/* Writes into batch the batch id of the group of part seq (1..total) of
+ * the group `key`: the group's when it is known, else a new id that the
+ * group keeps. Returns 0, or SG_E* from sg_id_new (batch then unset). */
+int sg__smpps_concat_batch(sg__smpps_concat_t *t, const char *key,
+                           unsigned total, unsigned seq, int64_t now_ms,
+                           char batch[SG_ID_LEN + 1]);
+
 /* ---- the server ---------------------------------------------------------- */
 
 typedef struct sg__smpps_conn sg__smpps_conn_t;
@@ -197,6 +233,9 @@ struct sg_smpp_server {
   void *stopped_data;
   sg_smpp_pdu_t *pdu; /* scratch for deliver_sm */
   char receipt_id[SG_RECEIPT_ID_MAX + 1]; /* its receipted_message_id */
+  sg_segments_t *segs; /* scratch for incoming messages, made on first use */
+  sg__smpps_concat_t *concat; /* groups of customers' pre-split parts */
+  uint8_t mo_ref;      /* concatenation reference of the next one */
   sg_smpp_server_stats_t st;
 };
 
@@ -215,10 +254,44 @@ void sg__smpps_bind_gone(sg__smpps_conn_t *c);
 /* smpp_server_submit.c */
 void sg__smpps_on_request(sg__smpps_conn_t *c, const sg_smpp_event_t *ev);
 
+/* What a deliver_sm in flight stands for: a row of the smpp_out queue (a
+ * receipt, or a part of an incoming message when mo is set). */
+typedef struct sg__smpps_mo_row sg__smpps_mo_row_t;
+typedef struct sg__smpps_out_ctx {
+  int64_t row;
+  sg__smpps_acct_t *acct;
+  sg__smpps_mo_row_t *mo; /* NULL for a receipt */
+} sg__smpps_out_ctx_t;
+
 /* smpp_server_dlr.c */
 void sg__smpps_pump(sg_smpp_server_t *s);
+/* Queues the outcome of a claimed row for the next store write: done
+ * (the customer took it; the row goes) or not (it waits for a claim). */
+void sg__smpps_record(sg_smpp_server_t *s, int64_t row, bool done);
+/* The receiving bind of the account with the most room, or NULL. */
+sg__smpps_conn_t *sg__smpps_target(sg_smpp_server_t *s,
+                                   const sg__smpps_acct_t *a);
 void sg__smpps_on_response(sg__smpps_conn_t *c, const sg_smpp_event_t *ev);
 void sg__smpps_flush_done(sg_smpp_server_t *s);
 void sg__smpps_maybe_stopped(sg_smpp_server_t *s);
+
+/* smpp_server_mo.c: incoming messages for the customer. */
+/* Sends a claimed row with mo set as one deliver_sm per part, all on one
+ * receiving bind; records the row as not sent when that is impossible. */
+void sg__smpps_send_mo(sg_smpp_server_t *s, sg__smpps_acct_t *a,
+                       const sg_store_smpp_out_t *o);
+/* The answer to one part of x->mo; the row is recorded (done only when
+ * every part was taken) once every part is answered. */
+void sg__smpps_mo_answered(sg_smpp_server_t *s, sg__smpps_out_ctx_t *x,
+                           bool ok);
+
+/* The deliver_sm of part i of an incoming message: addresses from
+ * sender/recipient ("+digits": TON 1 NPI 1; digits: TON 0 NPI 1;
+ * anything else: alphanumeric, TON 5 NPI 0), data_coding 0 (GSM 03.38,
+ * unpacked septets), 8 (UCS-2) or 4 (8-bit data) after segs->encoding,
+ * the part's UDH with esm_class UDHI (0x40). Pure. Returns 0, or
+ * SG_EINVAL when the part does not fit short_message. */
+int sg__smpps_mo_pdu(const char *sender, const char *recipient,
+                     const sg_segments_t *segs, unsigned i, sg_smpp_pdu_t *p);
 
 #endif

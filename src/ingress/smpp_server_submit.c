@@ -13,6 +13,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/mo.h"
 #include "ingress/smpp_server_int.h"
 #include "smpp/smpptime.h"
 
@@ -158,6 +159,25 @@ static uint32_t precheck(sg__smpps_conn_t *c, uint32_t n) {
   return 0;
 }
 
+/* The batch of a pre-split part of a single-destination submit: shared
+ * by the parts of its message (smpp_server_concat.c). false: not a part
+ * of a concatenated message (or not grouped). */
+static bool part_batch(sg__smpps_conn_t *c, const sub_in_t *in,
+                       const char *dst, const sg__smpps_content_t *ct,
+                       char batch[SG_ID_LEN + 1]) {
+  sg_smpp_server_t *s = c->srv;
+  sg_mo_udh_info_t u;
+  char key[SG_SMPPS_CONCAT_KEY];
+  if (!ct->is_raw || s->concat == NULL || ct->udh_len == 0 ||
+      sg_mo_parse_udh(ct->udh, ct->udh_len, &u) != 0 || !u.concat ||
+      u.total < 2 || u.seq < 1 || u.seq > u.total ||
+      !sg__smpps_concat_key((size_t)(c->acct - s->accts), in->src, dst, u.ref,
+                            u.total, key))
+    return false;
+  return sg__smpps_concat_batch(s->concat, key, u.total, u.seq,
+                                (int64_t)uv_now(s->loop), batch) == 0;
+}
+
 static void submit(sg__smpps_conn_t *c, const sg_smpp_event_t *ev,
                    const sub_in_t *in, const char *const *to, size_t n_to,
                    const sg_store_smpp_origin_t *origin, sub_ctx_t *x) {
@@ -199,6 +219,9 @@ static void submit(sg__smpps_conn_t *c, const sg_smpp_event_t *ev,
     r.encoding = ct.encoding == SG_ENC_8BIT ? SG_ENC_AUTO : ct.encoding;
   }
   r.raw = ct.is_raw ? &raw : NULL;
+  char batch[SG_ID_LEN + 1];
+  if (n_to == 1 && part_batch(c, in, to[0], &ct, batch))
+    r.batch_id = batch;
   r.send_at_ms = send_at;
   r.validity_ms = valid_until > 0 ? valid_until - now : 0;
   r.priority = in->priority > 3 ? 3 : in->priority;

@@ -185,11 +185,19 @@
     "SELECT o.id, o.message_id, o.status, o.error_code, o.done_ms, "           \
     "o.attempts, g.registered_delivery, g.source_ton, g.source_npi, "          \
     "g.source_addr, g.dest_ton, g.dest_npi, g.dest_addr, g.submit_ms, "        \
-    "substr(m.body, 1, 80), m.is_binary, m.recipient FROM smpp_out o "        \
-    "JOIN smpp_origin g "                                                      \
-    "ON g.message_id = o.message_id JOIN messages m ON m.id = o.message_id "   \
+    "CASE o.kind WHEN 1 THEN i.body ELSE substr(m.body, 1, 80) END, "          \
+    "CASE o.kind WHEN 1 THEN i.is_binary ELSE m.is_binary END, "               \
+    "CASE o.kind WHEN 1 THEN i.recipient ELSE m.recipient END, o.kind, "       \
+    "i.sender, i.received_ms FROM smpp_out o "                                 \
+    "LEFT JOIN smpp_origin g ON o.kind = 0 AND g.message_id = o.message_id "   \
+    "LEFT JOIN messages m ON o.kind = 0 AND m.id = o.message_id "              \
+    "LEFT JOIN inbound i ON o.kind = 1 AND i.id = o.message_id "               \
     "WHERE o.account_id = ?1 AND (o.lease_until_ms IS NULL OR "                \
-    "o.lease_until_ms <= ?2) ORDER BY o.id LIMIT ?3")                          \
+    "o.lease_until_ms <= ?2) AND (g.message_id IS NOT NULL AND m.id IS NOT "   \
+    "NULL OR i.id IS NOT NULL) ORDER BY o.id LIMIT ?3")                        \
+  X(SMPP_OUT_QUEUE_MO,                                                         \
+    "INSERT INTO smpp_out (account_id, message_id, status, done_ms, "          \
+    "created_ms, kind) VALUES (?1, ?2, 'mo', ?3, ?3, 1)")                      \
   X(SMPP_OUT_LEASE, "UPDATE smpp_out SET lease_until_ms = ?2, attempts = "     \
                     "attempts + 1 WHERE id = ?1")                              \
   X(SMPP_OUT_DONE, "DELETE FROM smpp_out WHERE id = ?1")                       \
@@ -318,6 +326,9 @@ int sg__sq_smpp_out_queue(sg__sq_conn_t *c, const char *mid,
                           sg_msg_status_t status, int32_t code, int64_t now);
 int sg__sq_smpp_out_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now);
 int sg__sq_smpp_out_finish(sg__sq_conn_t *c, sg__store_req_t *r);
+/* An incoming message queued for the account's SMPP receivers. */
+int sg__sq_smpp_out_queue_mo(sg__sq_conn_t *c, int64_t account_id,
+                             const char *inbound_id, int64_t now);
 /* Kannel dlr-url (sqlite_kannel.c): a message status change as a Kannel
  * delivery report needs it. */
 typedef struct sg__sq_dlr_ev {

@@ -142,6 +142,10 @@ static int deliver(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     return rc;
   if (d->action_url != NULL && (rc = sg__sq_mo_action(c, d, now)) != 0)
     return rc;
+  if (d->smpp_out &&
+      (rc = sg__sq_smpp_out_queue_mo(c, d->msg.account_id, d->msg.id, now)) !=
+          0)
+    return rc;
   if (d->webhook_url == NULL)
     return 0;
   if ((rc = sg__store_inbound_payload(&c->json, &d->msg)) < 0)

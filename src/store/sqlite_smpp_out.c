@@ -1,7 +1,8 @@
 /* sqlite_smpp_out.c - the SQLite side of the receipts owed to SMPP
  * customers (store.h "SMPP RECEIPTS"): the origin row written with a
- * message, the queue row written with its final status, and the claim and
- * finish requests of the SMPP server.
+ * message, the queue row written with its final status (or with an
+ * incoming message for the customer), and the claim and finish requests
+ * of the SMPP server.
  *
  * Runs on the writer thread inside the group's transaction, like
  * sqlite_write.c; it must never begin or end a transaction nor touch the
@@ -53,6 +54,19 @@ int sg__sq_smpp_out_queue(sg__sq_conn_t *c, const char *mid,
   return step_rc(s);
 }
 
+/* An incoming message queued for the account's SMPP receivers
+ * (migration 0006, kind 1). */
+int sg__sq_smpp_out_queue_mo(sg__sq_conn_t *c, int64_t account_id,
+                             const char *inbound_id, int64_t now) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SMPP_OUT_QUEUE_MO);
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, account_id);
+  sg__sq_bind_text(s, 2, inbound_id);
+  sqlite3_bind_int64(s, 3, now);
+  return step_rc(s);
+}
+
 static int drop_old(sg__sq_conn_t *c, int64_t account, int64_t before,
                     size_t *dropped) {
   for (;;) {
@@ -93,6 +107,12 @@ static void read_row(sg__arena_t *a, sqlite3_stmt *s, sg_store_smpp_out_t *o,
   o->body = sg__sq_col_blob(a, s, 14, &o->body_len, ok);
   o->binary = sqlite3_column_int(s, 15) != 0;
   o->recipient = sg__sq_col_text(a, s, 16, ok);
+  o->mo = sqlite3_column_int(s, 17) == 1;
+  if (o->mo) {
+    o->status = SG_MSG_NONE;
+    o->sender = sg__sq_col_text(a, s, 18, ok);
+    o->received_ms = sqlite3_column_int64(s, 19);
+  }
 }
 
 static int select_rows(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {

@@ -660,7 +660,10 @@ int sg_store_webhook_finish(sg_store_t *st, const sg_store_webhook_result_t *r,
  * outcome, 10 on failure only) gets one row in a durable queue in the same
  * transaction that records its final status. The SMPP server claims the
  * rows of a bound account, oldest first, under a lease, sends each as a
- * deliver_sm and finishes it when the customer answered. */
+ * deliver_sm and finishes it when the customer answered.
+ * Incoming messages for an account that takes them over SMPP
+ * (sg_store_mo_deliver_t.smpp_out) wait in the same queue, in the order
+ * they were stored among the receipts, and are claimed the same way. */
 
 typedef struct sg_store_smpp_origin {
   uint8_t registered_delivery;
@@ -684,6 +687,14 @@ typedef struct sg_store_smpp_out {
   size_t body_len;
   bool binary;
   const char *recipient; /* E.164, for an origin whose dest_addr is "" */
+  /* mo true: not a receipt but an incoming message for the customer
+   * (sg_store_mo_deliver_t.smpp_out): message_id is its inbound id, body
+   * its whole text (or payload when binary), sender and recipient its
+   * addresses as stored, received_ms when it arrived; status, error_code,
+   * submit_ms, done_ms and origin are left 0. */
+  bool mo;
+  const char *sender;
+  int64_t received_ms;
 } sg_store_smpp_out_t;
 
 /* status 0 or a negative code; out[0..n) are valid during the call only.
@@ -956,6 +967,10 @@ typedef struct sg_store_mo_deliver {
   const char *action_url;
   bool action_get;
   int64_t rule_id;
+  /* true: also queue the message for the account's SMPP receivers, in the
+   * queue of "SMPP RECEIPTS" (a row with mo set), in the same transaction.
+   * Needs an account. */
+  bool smpp_out;
 } sg_store_mo_deliver_t;
 
 /* Stores a (reassembled) inbound message with what the rules made of it,

@@ -102,7 +102,8 @@ int sg_store_mo_deliver(sg_store_t *st, const sg_store_mo_deliver_t *d,
       (d->action_url != NULL && d->action_url[0] == '\0') ||
       (d->group != NULL && !nonempty(d->group, 256)) ||
       (d->optout != 0 && (in->account_id <= 0 ||
-                          !nonempty(d->optout_number, SG_STORE_NUMBER_MAX))))
+                          !nonempty(d->optout_number, SG_STORE_NUMBER_MAX))) ||
+      (d->smpp_out && in->account_id <= 0))
     return SG_EINVAL;
   sg__store_req_t *r;
   sg__mo_req_t *m;

@@ -1019,6 +1019,31 @@ static void large_list(void **state) {
   assert_int_equal(m.accepted, N);
 }
 
+/* A batch id given by the ingress (the parts of one message an SMPP
+ * customer split itself) is the batch of the messages, in canonical form;
+ * one that is not an id is refused. */
+static void given_batch_id(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim"});
+  assert_true(run_until(f, sim_up, 5000));
+  const char *tos[] = {"+79001234567"};
+  sg_submit_req_t r = {.to = tos,
+                       .n_to = 1,
+                       .from = "Shop",
+                       .text = "Hi",
+                       .text_len = 2,
+                       .batch_id = "01HZZZZZZZZZZZZZZZZZZZZZZI"};
+  assert_int_equal(submit(f, &r), SG_EINVAL);
+  assert_string_equal(f->sub_code, "invalid_batch_id");
+  assert_string_equal(f->sub_field, "batch_id");
+  r.batch_id = "01hzzzzzzzzzzzzzzzzzzzzzzz";
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(submit(f, &r), 0);
+    assert_non_null(
+        strstr(f->response, "\"batch_id\":\"01HZZZZZZZZZZZZZZZZZZZZZZZ\""));
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(submit_one_delivered, setup, teardown),
@@ -1035,6 +1060,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(idempotent_replay, setup, teardown),
       cmocka_unit_test_setup_teardown(inbound_is_stored, setup, teardown),
       cmocka_unit_test_setup_teardown(large_list, setup, teardown),
+      cmocka_unit_test_setup_teardown(given_batch_id, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
