@@ -14,6 +14,10 @@ int sg__modem_conn_new(sg_engine_t *e, sg__conn_t *c,
   sg_modem_config_default(&mc);
   mc.name = cc->name;
   mc.device = cc->device;
+  mc.devices = cc->devices;
+  mc.n_devices = cc->n_devices;
+  mc.flow_control = (sg_modem_flow_t)cc->flow_control;
+  mc.direct_receive = cc->receive_mode == SG_CONFIG_RECEIVE_DIRECT;
   mc.speed = cc->speed;
   mc.pin = cc->pin;
   mc.smsc = cc->smsc;
