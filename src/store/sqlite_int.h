@@ -164,6 +164,9 @@
               "k.revoked_ms IS NULL")                                          \
   X(R_ACCOUNT, "SELECT id, name, password_hash, webhook_url, disabled, "       \
                "created_ms, 0 FROM accounts WHERE name = ?1")                  \
+  X(R_WAITING_PARTS, "SELECT smsc_id FROM parts WHERE connector = ?1 AND "     \
+                     "smsc_id IS NOT NULL AND status = 'sent' AND "            \
+                     "updated_ms >= ?2 ORDER BY updated_ms DESC LIMIT ?3")     \
   X(SMPP_ORIGIN_INSERT,                                                        \
     "INSERT INTO smpp_origin (message_id, account_id, registered_delivery, "   \
     "source_ton, source_npi, source_addr, dest_ton, dest_npi, dest_addr, "     \

@@ -57,7 +57,8 @@ typedef enum sg__req_kind {
   SG__REQ_INBOUND_LIST,
   SG__REQ_APIKEY_LOOKUP,
   SG__REQ_ACCOUNT_BY_NAME,
-  SG__REQ_MO_READ /* store_mo.c: due parts, inbound search, opt-outs */
+  SG__REQ_MO_READ, /* store_mo.c: due parts, inbound search, opt-outs */
+  SG__REQ_WAITING_PARTS
 } sg__req_kind_t;
 
 #define SG__REQ_FIRST_READ SG__REQ_GET_MESSAGE
@@ -137,6 +138,11 @@ struct sg__store_req {
       size_t n;
     } smpp_finish;
     struct sg__mo_req *mo; /* SG__REQ_MO_*: in and out (store/mo_int.h) */
+    struct {
+      const char *connector;
+      int64_t since_ms;
+      unsigned max;
+    } waiting;
   } in;
   union {
     sg_store_submit_res_t submit;
@@ -161,6 +167,10 @@ struct sg__store_req {
       size_t n;
       size_t dropped;
     } smpp_out;
+    struct {
+      const char **ids;
+      size_t n;
+    } ids;
   } out;
 };
 
