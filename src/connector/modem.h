@@ -35,11 +35,12 @@
  * no answer before the modem was reset is resent once, then UNKNOWN.
  *
  * Status reports (+CDS, or +CDSI then AT+CMGR): matched by TP-MR and the
- * recipient to the newest part sent with that reference that still waits
- * for its final report and was sent before the report's TP-SCTS (the time
- * the SMSC took the submit) plus SG_MODEM_CLOCK_SLACK_MS, so a reference
- * reused after the 0..255 wrap goes to the part that used it, never to a
- * newer one. TP-ST 0x20-0x3F is an intermediate report (SG_DLR_ENROUTE) and
+ * recipient to a part sent with that reference that still waits for its
+ * final report and was sent within SG_MODEM_CLOCK_SLACK_MS of the report's
+ * TP-SCTS (the time the SMSC took the submit; failing that, off by whole
+ * quarter hours up to 14 h, an SMSC stating a wrong time zone), the newest
+ * of those: a reference reused after the 0..255 wrap goes to the part that
+ * used it, never to an older or a newer one. TP-ST 0x20-0x3F is an intermediate report (SG_DLR_ENROUTE) and
  * keeps the part waiting. After a restart, sg_modem_restore() gives back
  * the parts still waiting, by their smsc_id "<mr>:<recipient>:<unix ms>".
  *
@@ -66,9 +67,9 @@
 
 #include "connector/connector.h"
 
-/* A report may carry an SMSC time this far before smsgate's clock at the
- * send and still match (clocks of the network and the host differ). */
-#define SG_MODEM_CLOCK_SLACK_MS (5 * 60 * 1000)
+/* A report's TP-SCTS (when the SMSC took the submit) and smsgate's clock
+ * at the send may differ this much and still match. */
+#define SG_MODEM_CLOCK_SLACK_MS (3 * 60 * 1000)
 
 #define SG_MODEM_POOL_MAX 16
 

@@ -319,17 +319,42 @@ static bool newer(const sg__mwait_t *a, const sg__mwait_t *b) {
   return a->sent_ms != b->sent_ms ? a->sent_ms > b->sent_ms : a->seq > b->seq;
 }
 
-/* The newest part with this TP-MR and recipient that was sent before the
- * SMSC took the report's message (TP-SCTS, scts_ms; 0 unknown). */
+#define QUARTER_MS (15 * 60 * 1000ll)
+#define SKEW_MAX_MS (14 * 3600 * 1000ll) /* TS 23.040 9.2.3.11: +-14 h */
+
+/* How well a part sent at sent_ms fits a report whose TP-SCTS (when the
+ * SMSC took the submit) is scts_ms: 2 within the clock slack, 1 off by
+ * whole quarter hours within 14 h (an SMSC that states its time zone
+ * wrongly), 0 not at all (an older or later use of the reference). */
+static int time_fit(int64_t sent_ms, int64_t scts_ms) {
+  if (scts_ms <= 0)
+    return 2;
+  int64_t d = scts_ms - sent_ms, ad = d < 0 ? -d : d;
+  if (ad <= SG_MODEM_CLOCK_SLACK_MS)
+    return 2;
+  int64_t r = ((d % QUARTER_MS) + QUARTER_MS) % QUARTER_MS;
+  return ad <= SKEW_MAX_MS + SG_MODEM_CLOCK_SLACK_MS &&
+                 (r <= SG_MODEM_CLOCK_SLACK_MS ||
+                  r >= QUARTER_MS - SG_MODEM_CLOCK_SLACK_MS)
+             ? 1
+             : 0;
+}
+
+/* The part with this TP-MR and recipient whose send time fits the report's
+ * TP-SCTS best (scts_ms 0: unknown, any), the newest among equals. */
 static sg__mwait_t *find_waiting(sg__modem_t *m, uint8_t mr, const char *ra,
                                  int64_t scts_ms) {
   sg__mwait_t *best = NULL;
+  int best_fit = 0;
   for (size_t i = 0; i < SG__MODEM_WAITING_MAX; i++) {
     sg__mwait_t *w = &m->waiting[i];
-    if (w->used && w->mr == mr && same_recipient(w->recipient, ra) &&
-        (scts_ms <= 0 || w->sent_ms <= scts_ms + SG_MODEM_CLOCK_SLACK_MS) &&
-        (best == NULL || newer(w, best)))
+    if (!w->used || w->mr != mr || !same_recipient(w->recipient, ra))
+      continue;
+    int fit = time_fit(w->sent_ms, scts_ms);
+    if (fit > best_fit || (fit > 0 && fit == best_fit && newer(w, best))) {
       best = w;
+      best_fit = fit;
+    }
   }
   return best;
 }

@@ -504,6 +504,53 @@ static void test_report_not_for_a_later_part(void **state) {
   finish(h);
 }
 
+/* A report for a part this connector does not know never goes to a part
+ * that used the same reference two days ago; an SMSC that states its time
+ * zone wrongly (SCTS off by whole hours) still gets its part. */
+static void test_report_not_for_an_old_part(void **state) {
+  (void)state;
+  h_t *h = h_new();
+  sg_sim_modem_config_t sc;
+  sg_sim_modem_config_default(&sc);
+  sc.report_delay_ms = 1500;
+  sc.first_mr = 42;
+  sg_modem_config_t mc;
+  modem_cfg(&mc);
+  mc.device = add_sim(h, &sc, false);
+  connect_modem(h, &mc);
+  sg_conn_part_t p;
+  part_for(&p, 1, "4915112345678", "unknown after the restart");
+  assert_int_equal(sg_connector_submit(h->c, &p), 0);
+  assert_true(wait_for(h, &h->n_res, 1, 3000));
+  int64_t sent = atoll(strrchr(h->res[0].smsc_id, ':') + 1);
+  stop_connector(h);
+  connect_modem(h, &mc);
+  char old[66];
+  snprintf(old, sizeof old, "42:4915112345678:%lld",
+           (long long)(sent - 2 * 86400000ll));
+  assert_int_equal(sg_modem_restore(h->c, old), 0);
+  run_ms(h, 2500);
+  sg_sim_modem_stats_t st;
+  sg_sim_modem_stats(h->sim[0], &st);
+  assert_int_equal(st.reports, 1);
+  assert_int_equal(h->n_dlr, 0);
+
+  part_for(&p, 2, "4915112345678", "reported with a wrong time zone");
+  assert_int_equal(sg_connector_submit(h->c, &p), 0);
+  assert_true(wait_for(h, &h->n_res, 2, 3000));
+  stop_connector(h);
+  connect_modem(h, &mc);
+  sent = atoll(strrchr(h->res[1].smsc_id, ':') + 1);
+  char skewed[66];
+  snprintf(skewed, sizeof skewed, "43:4915112345678:%lld",
+           (long long)(sent - 3600000));
+  assert_int_equal(sg_modem_restore(h->c, old), 0);
+  assert_int_equal(sg_modem_restore(h->c, skewed), 0);
+  assert_true(wait_for(h, &h->n_dlr, 1, 4000));
+  assert_string_equal(h->dlr[0].smsc_id, skewed);
+  finish(h);
+}
+
 /* ---- A pool -------------------------------------------------------------- */
 
 static size_t sim_submitted(h_t *h, size_t i) {
@@ -596,6 +643,7 @@ int main(void) {
       cmocka_unit_test(test_cmt_refused_is_resent),
       cmocka_unit_test(test_report_after_restart),
       cmocka_unit_test(test_report_not_for_a_later_part),
+      cmocka_unit_test(test_report_not_for_an_old_part),
       cmocka_unit_test(test_pool_one_silent),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
