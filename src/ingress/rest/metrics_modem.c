@@ -29,8 +29,8 @@ static void escape(const char *s, char *out, size_t cap) {
 
 /* TS 27.007 7.2 <stat>. */
 static const char *reg_name(int stat) {
-  static const char *const N[] = {"not_registered", "home", "searching",
-                                  "denied", "unknown", "roaming"};
+  static const char *const N[] = {"not_registered", "home",    "searching",
+                                  "denied",         "unknown", "roaming"};
   return stat >= 0 && stat <= 5 ? N[stat] : "unknown";
 }
 
@@ -99,8 +99,7 @@ void sg__rest_metrics_links(sg__rest_buf_t *b, const sg_engine_metrics_t *m) {
     const char *name, *type, *help;
     link_get_t get;
   } rows[] = {
-      {"smsgate_modem_up", "gauge", "1 when the modem is ready to send.",
-       l_up},
+      {"smsgate_modem_up", "gauge", "1 when the modem is ready to send.", l_up},
       {"smsgate_modem_healthy", "gauge",
        "1 when the modem takes parts (ready, not resting after failures).",
        l_healthy},

@@ -127,8 +127,8 @@ static const char *add_sim(h_t *h, sg_sim_modem_config_t *sc, bool tcp) {
   sc->tcp = tcp ? "127.0.0.1:0" : NULL;
   sc->link = tcp ? NULL : h->link[i];
   char err[200];
-  assert_int_equal(
-      sg_sim_modem_new(&h->loop, sc, &h->sim[i], err, sizeof err), 0);
+  assert_int_equal(sg_sim_modem_new(&h->loop, sc, &h->sim[i], err, sizeof err),
+                   0);
   return tcp ? sg_sim_modem_tty(h->sim[i]) : h->link[i];
 }
 
@@ -286,9 +286,9 @@ static void test_tcp_refused(void **state) {
 
 static void test_bad_devices(void **state) {
   (void)state;
-  static const char *const bad[] = {"tcp://", "tcp://h", "tcp://h:0",
-                                    "tcp://h:70000", "tcp://:5", "ttyUSB0",
-                                    "tcp://h:5/x", "tcp://[::1:5"};
+  static const char *const bad[] = {"tcp://",        "tcp://h",     "tcp://h:0",
+                                    "tcp://h:70000", "tcp://:5",    "ttyUSB0",
+                                    "tcp://h:5/x",   "tcp://[::1:5"};
   uv_loop_t loop;
   uv_loop_init(&loop);
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -471,7 +471,7 @@ static void test_report_after_restart(void **state) {
   assert_true(wait_for(h, &h->n_dlr, 1, 5000));
   assert_string_equal(h->dlr[0].smsc_id, id);
   assert_int_equal(h->dlr[0].state, SG_DLR_DELIVERED);
-  static const char *const bad[] = {"", "x:1:2", "256:49151:1", "1::2",
+  static const char *const bad[] = {"",        "x:1:2",   "256:49151:1", "1::2",
                                     "1:49a:2", "1:4915:", "1:4915:0"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     assert_int_equal(sg_modem_restore(h->c, bad[i]), SG_EINVAL);

@@ -12,8 +12,8 @@ typedef struct ids_got {
   char ids[8][66];
 } ids_got_t;
 
-static void ids_cb(sg_store_t *st, int status, const char *const *ids,
-                   size_t n, void *data) {
+static void ids_cb(sg_store_t *st, int status, const char *const *ids, size_t n,
+                   void *data) {
   (void)st;
   ids_got_t *g = data;
   g->status = status;
@@ -34,8 +34,8 @@ static void waiting_wait(ctx_t *c, const char *conn, int64_t since,
 
 /* Submits one part on conn at the fake time `at` and records it sent with
  * smsc_id (NULL: left queued). */
-static void part_sent(ctx_t *c, const char *conn, const char *rcpt,
-                      int64_t at, const char *smsc_id) {
+static void part_sent(ctx_t *c, const char *conn, const char *rcpt, int64_t at,
+                      const char *smsc_id) {
   atomic_store(&fake_now, at);
   tmsg_t m;
   tmsg_init(&m, rcpt, 1, conn);
@@ -84,13 +84,12 @@ static void waiting_parts(void **state) {
   assert_int_equal(g.n, 0);
 
   /* A final receipt ends the wait; an intermediate one does not. */
-  sg_store_receipt_in_t d[2] = {
-      {.connector = "gsm1",
-       .smsc_id = "3:4915112345603:1700000002000",
-       .status = SG_MSG_DELIVERED},
-      {.connector = "gsm1",
-       .smsc_id = "2:4915112345602:1700000001000",
-       .status = SG_MSG_SENT}};
+  sg_store_receipt_in_t d[2] = {{.connector = "gsm1",
+                                 .smsc_id = "3:4915112345603:1700000002000",
+                                 .status = SG_MSG_DELIVERED},
+                                {.connector = "gsm1",
+                                 .smsc_id = "2:4915112345602:1700000001000",
+                                 .status = SG_MSG_SENT}};
   items_got_t ig;
   receipts_wait(c, d, 2, &ig);
   assert_int_equal(ig.items[0].status, 0);
@@ -104,8 +103,7 @@ static void waiting_parts(void **state) {
   assert_int_equal(sg_store_waiting_parts(c->st, "gsm1", 0, 0, ids_cb, &g),
                    SG_EINVAL);
   assert_int_equal(sg_store_waiting_parts(c->st, "gsm1", 0,
-                                          SG_STORE_WAITING_MAX + 1, ids_cb,
-                                          &g),
+                                          SG_STORE_WAITING_MAX + 1, ids_cb, &g),
                    SG_EINVAL);
 }
 
