@@ -1,4 +1,5 @@
-/* sim_modem.c - `smsgate sim modem --link PATH`: the GSM modem simulator on
+/* sim_modem.c - `smsgate sim modem --link PATH` (or `--tcp HOST:PORT`, a
+ * simulated TCP serial bridge): the GSM modem simulator on
  * its own loop, control lines on stdin ("mo FROM TEXT", "silent on",
  * "cms 0.1", "urc 0.5", "stats"), its counters printed at exit.
  *
@@ -31,15 +32,22 @@ typedef struct modem_cli {
 } modem_cli_t;
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: smsgate sim modem --link PATH [options]\n"
+  fprintf(f, "usage: smsgate sim modem --link PATH | --tcp HOST:PORT "
+             "[options]\n"
              "\n"
-             "A GSM modem simulator on a pseudo-terminal symlinked at PATH: "
-             "answers AT\ncommands in PDU mode, sends status reports, stores "
-             "inbound messages.\nPrints \"ready on PATH (TTY)\" when ready. "
+             "A GSM modem simulator on a pseudo-terminal symlinked at PATH, or "
+             "behind a TCP\nport like a ser2net serial bridge (one peer at a "
+             "time): answers AT\ncommands in PDU mode, sends status reports, "
+             "stores inbound messages (or\nroutes them with +CMT after "
+             "AT+CSMS=1 and AT+CNMI=2,2).\nPrints \"ready on PATH (TTY)\" "
+             "or \"ready on tcp://HOST:PORT\" when ready. "
              "Control lines on stdin:\n\"mo FROM TEXT\", \"silent on|off\", "
              "\"cms RATE\", \"urc RATE\", \"stats\".\n"
              "\n"
-             "  --link PATH           where to symlink the pty (required)\n"
+             "  --link PATH           where to symlink the pty\n"
+             "  --tcp HOST:PORT       listen on TCP instead (port 0: any)\n"
+             "  --eps-only            registered on AT+CEREG only, not "
+             "AT+CREG\n"
              "  --pin PIN             SIM PIN to ask for (default: none)\n"
              "  --cms-error-rate R    fraction of AT+CMGS refused (0)\n"
              "  --cms-error N         the +CMS ERROR they get (500)\n"
@@ -66,6 +74,8 @@ static bool parse_opt(sg_sim_modem_config_t *c, const char *k, const char *v) {
   double x;
   if (strcmp(k, "--link") == 0)
     c->link = v;
+  else if (strcmp(k, "--tcp") == 0)
+    c->tcp = v;
   else if (strcmp(k, "--pin") == 0)
     c->pin = v;
   else if (strcmp(k, "--cms-error-rate") == 0 && num_arg(v, 1, &x))
@@ -171,7 +181,10 @@ static int run(modem_cli_t *cli, const sg_sim_modem_config_t *cfg) {
   uv_signal_start(&cli->sig_int, signal_cb, SIGINT);
   uv_signal_start(&cli->sig_term, signal_cb, SIGTERM);
   open_stdin(cli);
-  printf("ready on %s (%s)\n", cfg->link, sg_sim_modem_tty(cli->sim));
+  if (cfg->tcp != NULL)
+    printf("ready on %s\n", sg_sim_modem_tty(cli->sim));
+  else
+    printf("ready on %s (%s)\n", cfg->link, sg_sim_modem_tty(cli->sim));
   fflush(stdout);
   uv_run(&cli->loop, UV_RUN_DEFAULT);
   sg_sim_modem_free(cli->sim);
@@ -190,6 +203,10 @@ int sg_cmd_sim_modem(int argc, char **argv) {
       cfg.silent = true;
       continue;
     }
+    if (strcmp(argv[i], "--eps-only") == 0) {
+      cfg.eps_only = true;
+      continue;
+    }
     if (i + 1 >= argc || !parse_opt(&cfg, argv[i], argv[i + 1])) {
       fprintf(stderr, "smsgate sim modem: bad option '%s'\n", argv[i]);
       usage(stderr);
@@ -197,8 +214,8 @@ int sg_cmd_sim_modem(int argc, char **argv) {
     }
     i++;
   }
-  if (cfg.link == NULL) {
-    fprintf(stderr, "smsgate sim modem: --link PATH is required\n");
+  if ((cfg.link == NULL) == (cfg.tcp == NULL)) {
+    fprintf(stderr, "smsgate sim modem: give --link PATH or --tcp HOST:PORT\n");
     return 2;
   }
   static modem_cli_t cli;

@@ -168,6 +168,26 @@ typedef struct sg_conn_stats {
   double rate_limit; /* parts/s currently allowed; 0 = unlimited */
 } sg_conn_stats_t;
 
+/* One physical link of a connector (a GSM modem; each modem of a pool),
+ * for /metrics and the admin API. Fields a link does not have are -1 or
+ * empty. */
+#define SG_CONN_LINKS_MAX 16
+typedef struct sg_conn_link {
+  char name[80];         /* the device: "/dev/ttyUSB0", "tcp://host:port" */
+  sg_conn_state_t state; /* UP: ready to send */
+  bool healthy;          /* takes parts (not down, not resting after errors) */
+  int signal_rssi;       /* AT+CSQ <rssi>: 0..31, 99 unknown, -1 never read */
+  int signal_dbm;        /* from it: -113 + 2 * rssi, 0 when unknown */
+  int reg_stat;          /* +CREG/+CEREG <stat> that counts, -1 never read */
+  bool registered;       /* home (1) or roaming (5) on either */
+  char operator_[64];    /* AT+COPS? */
+  unsigned queued;       /* parts in hand */
+  uint64_t sent;         /* parts the network took */
+  uint64_t received;     /* inbound messages and status reports */
+  uint64_t errors;       /* +CMS ERRORs and commands without an answer */
+  uint64_t resets;       /* device closed and opened again */
+} sg_conn_link_t;
+
 /* The operations every kind of connector implements. */
 typedef struct sg_connector_ops {
   const char *type; /* "smpp", "modem", "http" */
@@ -178,6 +198,8 @@ typedef struct sg_connector_ops {
   void (*stop)(sg_connector_t *c, void (*stopped_cb)(sg_connector_t *c));
   void (*stats)(const sg_connector_t *c, sg_conn_stats_t *out);
   void (*free)(sg_connector_t *c);
+  /* Optional (NULL: none): fills up to cap links, returns how many. */
+  size_t (*links)(const sg_connector_t *c, sg_conn_link_t *out, size_t cap);
 } sg_connector_ops_t;
 
 /* The common head of every connector; implementations embed it first. */
@@ -225,6 +247,13 @@ static inline void sg_connector_stop(sg_connector_t *c,
 static inline void sg_connector_stats(const sg_connector_t *c,
                                       sg_conn_stats_t *out) {
   c->ops->stats(c, out);
+}
+
+/* The connector's physical links (its modems) into out[0..cap); returns
+ * how many were filled, 0 for a connector without such links. */
+static inline size_t sg_connector_links(const sg_connector_t *c,
+                                        sg_conn_link_t *out, size_t cap) {
+  return c->ops->links != NULL ? c->ops->links(c, out, cap) : 0;
 }
 
 /* Frees a stopped connector. NULL is a no-op. */

@@ -3,12 +3,14 @@
  * conversation with the modem is in modem_cmd.c.
  *
  * It must never block the loop: the device is opened non-blocking, read
- * and written when uv_poll_t says so, and what the device does not take at
- * once waits in a bounded buffer. It allocates only when created.
+ * and written when uv_poll_t says so (a TCP bridge: modem_tcp.c), and what
+ * the device does not take at once waits in a bounded buffer. It allocates
+ * only when created.
  */
 #include "connector/modem_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <string.h>
 #include <termios.h>
@@ -56,7 +58,15 @@ static void update_poll(sg__modem_t *m) {
   uv_poll_start(&m->poll, ev, poll_cb);
 }
 
+static bool io_ready(const sg__modem_t *m) {
+  return m->is_tcp ? m->tcp_open && !m->connecting : m->fd >= 0;
+}
+
 static void flush_out(sg__modem_t *m) {
+  if (m->is_tcp) {
+    sg__modem_tcp_flush(m);
+    return;
+  }
   while (m->out_len > 0 && m->fd >= 0) {
     ssize_t n = write(m->fd, m->out, m->out_len);
     if (n < 0 && errno == EINTR)
@@ -74,7 +84,7 @@ static void flush_out(sg__modem_t *m) {
 }
 
 void sg__modem_write(sg__modem_t *m, const char *s, size_t n) {
-  if (m->fd < 0)
+  if (!io_ready(m))
     return;
   if (sizeof m->out - m->out_len < n) {
     sg__modem_reset(m, "the device does not take what is written");
@@ -83,6 +93,21 @@ void sg__modem_write(sg__modem_t *m, const char *s, size_t n) {
   memcpy(m->out + m->out_len, s, n);
   m->out_len += n;
   flush_out(m);
+}
+
+/* Events of what was read, one by one, while the device stays open (an
+ * event may reset it). */
+void sg__modem_feed(sg__modem_t *m, const uint8_t *buf, size_t n) {
+  uint64_t resets = m->info.resets;
+  while (n > 0 && m->info.resets == resets && !m->stopping) {
+    sg_at_event_t ev;
+    int rc = sg_at_feed(&m->rd, buf, n, &ev);
+    if (rc <= 0)
+      break;
+    buf += rc;
+    n -= (size_t)rc;
+    sg__modem_event(m, &ev);
+  }
 }
 
 static void poll_cb(uv_poll_t *p, int status, int events) {
@@ -103,24 +128,29 @@ static void poll_cb(uv_poll_t *p, int status, int events) {
           sg__modem_reset(m, "the device was closed");
         break;
       }
-      const uint8_t *q = buf;
-      size_t left = (size_t)n;
-      while (left > 0 && m->fd == fd) {
-        sg_at_event_t ev;
-        int rc = sg_at_feed(&m->rd, q, left, &ev);
-        if (rc <= 0)
-          break;
-        q += rc;
-        left -= (size_t)rc;
-        sg__modem_event(m, &ev);
-      }
+      sg__modem_feed(m, buf, (size_t)n);
     }
   }
   if (m->fd == fd && (events & UV_WRITABLE))
     flush_out(m);
 }
 
+/* termios flow control as configured: RTS/CTS lines or XON/XOFF bytes
+ * (neither appears in AT commands or hex PDUs). */
+static void set_flow(struct termios *t, sg_modem_flow_t flow) {
+  t->c_iflag &= ~(tcflag_t)(IXON | IXOFF | IXANY);
+  if (flow == SG_MODEM_FLOW_RTSCTS) {
+    t->c_cflag |= CRTSCTS;
+  } else if (flow == SG_MODEM_FLOW_XONXOFF) {
+    t->c_iflag |= IXON | IXOFF;
+    t->c_cc[VSTART] = 0x11;
+    t->c_cc[VSTOP] = 0x13;
+  }
+}
+
 static int open_device(sg__modem_t *m) {
+  if (m->is_tcp)
+    return sg__modem_tcp_open(m);
   int fd = open(m->device, O_RDWR | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
     return SG_EIO;
@@ -129,6 +159,7 @@ static int open_device(sg__modem_t *m) {
     cfmakeraw(&t);
     t.c_cflag &= ~(tcflag_t)(CSTOPB | PARENB | CRTSCTS | CSIZE);
     t.c_cflag |= CS8 | CLOCAL | CREAD;
+    set_flow(&t, m->cfg.flow_control);
     t.c_cc[VMIN] = 0;
     t.c_cc[VTIME] = 0;
     cfsetispeed(&t, speed_of(m->cfg.speed));
@@ -159,10 +190,13 @@ static void maybe_stopped(sg__modem_t *m) {
   }
 }
 
-static void handle_closed(uv_handle_t *h) {
-  sg__modem_t *m = h->data;
+void sg__modem_handle_closed(sg__modem_t *m) {
   m->handles_open--;
   maybe_stopped(m);
+}
+
+static void handle_closed(uv_handle_t *h) {
+  sg__modem_handle_closed(h->data);
 }
 
 static void poll_closed(uv_handle_t *h) {
@@ -174,6 +208,10 @@ static void poll_closed(uv_handle_t *h) {
 /* uv_close stops the polling at once, so the descriptor can be closed
  * now; the handle's memory is reused only after poll_closed. */
 static void close_device(sg__modem_t *m) {
+  if (m->is_tcp) {
+    sg__modem_tcp_close(m);
+    return;
+  }
   if (!m->poll_open)
     return;
   m->poll_open = false;
@@ -232,7 +270,15 @@ static void timer_cb(uv_timer_t *t) {
     sg__modem_on_timeout(m);
     return;
   }
-  if (m->poll_closing) {
+  if (m->connecting) { /* a TCP bridge that did not answer in time */
+    m->st.timeouts++;
+    m->info.resets++;
+    m->st.reconnects++;
+    sg__modem_tcp_close(m);
+    sg__modem_timeout(m, m->cfg.reconnect_delay_ms);
+    return;
+  }
+  if (m->poll_closing || m->gai_busy) {
     sg__modem_timeout(m, 10);
     return;
   }
@@ -240,6 +286,14 @@ static void timer_cb(uv_timer_t *t) {
     sg__modem_timeout(m, m->cfg.reconnect_delay_ms);
     return;
   }
+  if (m->connecting)
+    sg__modem_timeout(m, m->cfg.command_timeout_ms);
+  else
+    sg__modem_opened(m);
+}
+
+/* The device is open (a TCP bridge: connected); initialisation starts. */
+void sg__modem_opened(sg__modem_t *m) {
   sg__modem_set_state(m, SG__MS_INIT, "initialising");
   sg__modem_on_open(m);
 }
@@ -302,6 +356,28 @@ void sg__modem_result(sg__modem_t *m, sg_conn_outcome_t o, int status,
     if (m->base.cb.ready_cb != NULL)
       m->base.cb.ready_cb(&m->base, m->base.owner);
   }
+}
+
+size_t sg__modem_take_back(sg__modem_t *m, sg__mpart_t *out, size_t cap) {
+  size_t n = 0, kept = 0, len = m->q_len, qmax = m->cfg.queue_max;
+  if (m->sending)
+    return 0;
+  for (size_t i = 0; i < len; i++) {
+    sg__mpart_t *mp = &m->q[(m->q_head + i) % qmax];
+    if (mp->unknowns == 0 && n < cap) {
+      out[n] = *mp;
+      out[n].p.udh = out[n].udh;
+      out[n].p.ud = out[n].ud;
+      n++;
+    } else {
+      m->q[(m->q_head + kept) % qmax] = *mp;
+      m->q[(m->q_head + kept) % qmax].p.udh = m->q[(m->q_head + kept) % qmax].udh;
+      m->q[(m->q_head + kept) % qmax].p.ud = m->q[(m->q_head + kept) % qmax].ud;
+      kept++;
+    }
+  }
+  m->q_len = kept;
+  return n;
 }
 
 static int modem_submit(sg_connector_t *c, const sg_conn_part_t *part) {
@@ -387,9 +463,18 @@ static void modem_stats(const sg_connector_t *c, sg_conn_stats_t *out) {
   out->queued = (unsigned)m->q_len;
 }
 
+static size_t modem_links(const sg_connector_t *c, sg_conn_link_t *out,
+                          size_t cap) {
+  if (cap == 0)
+    return 0;
+  sg__modem_link((const sg__modem_t *)c, out);
+  return 1;
+}
+
 static void modem_free(sg_connector_t *c) {
   sg__modem_t *m = (sg__modem_t *)c;
   sg_free(m->device);
+  sg_free(m->tcp_host);
   sg_free(m->pin);
   sg_free(m->smsc);
   sg_free(m->q);
@@ -406,10 +491,46 @@ static const sg_connector_ops_t modem_ops = {
     .stop = modem_stop,
     .stats = modem_stats,
     .free = modem_free,
+    .links = modem_links,
 };
 
+void sg__modem_link(const sg__modem_t *m, sg_conn_link_t *out) {
+  memset(out, 0, sizeof *out);
+  snprintf(out->name, sizeof out->name, "%s", m->device);
+  out->state = m->state == SG__MS_READY  ? SG_CONN_UP
+               : m->state == SG__MS_INIT ? SG_CONN_CONNECTING
+                                         : SG_CONN_DOWN;
+  out->healthy = m->state == SG__MS_READY;
+  out->signal_rssi = m->info.csq_rssi;
+  out->signal_dbm = m->info.csq_rssi >= 0 && m->info.csq_rssi <= 31
+                        ? -113 + 2 * m->info.csq_rssi
+                        : 0;
+  out->registered = m->registered;
+  out->reg_stat = m->reg_eps && !m->reg_cs ? m->info.cereg_stat
+                  : m->info.creg_stat >= 0 ? m->info.creg_stat
+                                           : m->info.cereg_stat;
+  snprintf(out->operator_, sizeof out->operator_, "%s", m->info.operator_);
+  out->queued = (unsigned)m->q_len;
+  out->sent = m->st.sent_ok;
+  out->received = m->st.inbound_received + m->st.dlr_received;
+  out->errors = m->info.cms_errors + m->st.timeouts;
+  out->resets = m->info.resets;
+}
+
 void sg_modem_info(const sg_connector_t *c, sg_modem_info_t *out) {
+  if (sg__modem_is_pool(c))
+    c = sg__modem_pool_member(c, 0);
   *out = ((const sg__modem_t *)c)->info;
+}
+
+int sg_modem_restore(sg_connector_t *c, const char *smsc_id) {
+  if (!sg__modem_is_pool(c))
+    return sg__modem_restore((sg__modem_t *)c, smsc_id);
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && sg__modem_pool_member(c, i) != NULL; i++)
+    rc = sg__modem_restore((sg__modem_t *)sg__modem_pool_member(c, i),
+                           smsc_id);
+  return rc;
 }
 
 static char *dup_or_null(const char *s, bool *failed) {
@@ -424,16 +545,35 @@ static char *dup_or_null(const char *s, bool *failed) {
 int sg_modem_new(uv_loop_t *loop, const sg_modem_config_t *cfg,
                  const sg_conn_callbacks_t *cbs, void *owner,
                  sg_connector_t **out) {
-  if (cfg == NULL || cfg->device == NULL || cfg->device[0] != '/' ||
+  if (cfg != NULL && cfg->n_devices > 1)
+    return sg__modem_pool_new(loop, cfg, cbs, owner, out);
+  const char *dev = cfg == NULL            ? NULL
+                    : cfg->n_devices == 1 ? cfg->devices[0]
+                                           : cfg->device;
+  char *host = NULL, port[8] = "";
+  bool tcp = dev != NULL && strncmp(dev, "tcp://", 6) == 0;
+  if (cfg == NULL || dev == NULL || (dev[0] != '/' && !tcp) ||
       speed_of(cfg->speed) == B0 || cbs == NULL || cbs->result_cb == NULL ||
       cfg->queue_max == 0)
     return SG_EINVAL;
+  if (tcp) {
+    int rc = sg__modem_tcp_parse(dev, &host, port);
+    if (rc != 0)
+      return rc;
+  }
   sg__modem_t *m = sg_calloc(1, sizeof *m);
-  if (m == NULL)
+  if (m == NULL) {
+    sg_free(host);
     return SG_ENOMEM;
+  }
   bool failed = false;
   m->cfg = *cfg;
-  m->device = dup_or_null(cfg->device, &failed);
+  m->cfg.devices = NULL;
+  m->cfg.n_devices = 0;
+  m->is_tcp = tcp;
+  m->tcp_host = host;
+  memcpy(m->tcp_port, port, sizeof port);
+  m->device = dup_or_null(dev, &failed);
   m->pin = dup_or_null(cfg->pin, &failed);
   m->smsc = dup_or_null(cfg->smsc, &failed);
   m->q = sg_calloc(cfg->queue_max, sizeof *m->q);
@@ -449,7 +589,7 @@ int sg_modem_new(uv_loop_t *loop, const sg_modem_config_t *cfg,
   m->base.owner = owner;
   m->loop = loop;
   m->fd = -1;
-  m->info.csq_rssi = m->info.creg_stat = -1;
+  m->info.csq_rssi = m->info.creg_stat = m->info.cereg_stat = -1;
   uv_timer_init(loop, &m->timer);
   uv_timer_init(loop, &m->kick);
   uv_timer_init(loop, &m->idle);

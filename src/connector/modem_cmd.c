@@ -24,6 +24,7 @@
 #define TOKEN_STORED 1ull /* a stored SMS-DELIVER: delete after the ack */
 #define TOKEN_REPORT 2ull /* a stored status report: delete after the ack */
 #define TOKEN_DIRECT 3ull /* routed to us directly: nothing to delete */
+#define TOKEN_CNMA 4ull   /* +CMT/+CDS after AT+CSMS=1: AT+CNMA after ack */
 
 enum {
   STEP_ATE0,
@@ -31,7 +32,9 @@ enum {
   STEP_CPIN_Q,
   STEP_CPIN_SET,
   STEP_CREG,
+  STEP_CEREG,
   STEP_CMGF,
+  STEP_CSMS,
   STEP_CNMI,
   STEP_CSCA,
   STEP_CSQ,
@@ -78,11 +81,19 @@ static void init_send(sg__modem_t *m) {
     snprintf(b, sizeof b, "AT+CREG?");
     expect = "+CREG:";
     break;
+  case STEP_CEREG:
+    snprintf(b, sizeof b, "AT+CEREG?");
+    expect = "+CEREG:";
+    break;
   case STEP_CMGF:
     snprintf(b, sizeof b, "AT+CMGF=0");
     break;
+  case STEP_CSMS: /* +CMT and +CDS then want AT+CNMA (TS 27.005 3.2.1) */
+    snprintf(b, sizeof b, "AT+CSMS=1");
+    break;
   case STEP_CNMI:
-    snprintf(b, sizeof b, "AT+CNMI=2,1,0,1,0");
+    snprintf(b, sizeof b, "%s", m->direct ? "AT+CNMI=2,2,0,1,0"
+                                          : "AT+CNMI=2,1,0,1,0");
     break;
   case STEP_CSCA:
     snprintf(b, sizeof b, "AT+CSCA=\"%s\",%u", m->smsc,
@@ -106,7 +117,9 @@ void sg__modem_on_open(sg__modem_t *m) {
    * the modem answers to it and to the empty line is ignored. */
   sg__modem_write(m, "\x1B\r", 2);
   m->cmd = SG__MC_SETTLE;
-  m->registered = false;
+  m->registered = m->reg_cs = m->reg_eps = false;
+  m->direct = false;
+  m->cnma_pending = 0;
   m->sim_needs_pin = false;
   sg__modem_timeout(m, SETTLE_MS);
 }
@@ -117,6 +130,10 @@ static void init_next(sg__modem_t *m) {
     m->step++;
   if (m->step == STEP_CREG)
     m->reg_deadline = uv_now(m->loop) + m->cfg.register_timeout_ms;
+  if (m->step == STEP_CEREG && m->registered)
+    m->step++;
+  if (m->step == STEP_CSMS && !m->cfg.direct_receive)
+    m->step++;
   if (m->step == STEP_CSCA && m->smsc == NULL)
     m->step++;
   if (m->step == STEP_DONE) {
@@ -145,13 +162,19 @@ static void init_final(sg__modem_t *m, const sg_at_event_t *ev) {
     }
     break;
   case STEP_CREG:
+    break; /* not registered on CS: AT+CEREG? (an LTE-only modem) */
+  case STEP_CEREG:
     if (!m->registered) {
       if (uv_now(m->loop) >= m->reg_deadline)
         return sg__modem_reset(m, "not registered to a network");
       m->reg_waiting = true;
+      m->step = STEP_CREG; /* poll both again */
       sg__modem_timeout(m, REG_POLL_MS);
       return;
     }
+    break;
+  case STEP_CSMS:
+    m->direct = ok; /* a modem without phase 2+ keeps +CMTI */
     break;
   case STEP_CMGF:
     if (!ok)
@@ -165,15 +188,28 @@ static void init_final(sg__modem_t *m, const sg_at_event_t *ev) {
 
 /* ---- Answer lines -------------------------------------------------------- */
 
+/* <stat> of +CREG (circuit switched) or +CEREG (EPS, TS 27.007 10.1.22):
+ * registered, home (1) or roaming (5), on either counts. */
+static void set_reg(sg__modem_t *m, bool eps, int stat) {
+  bool reg = stat == 1 || stat == 5;
+  if (eps) {
+    m->info.cereg_stat = stat;
+    m->reg_eps = reg;
+  } else {
+    m->info.creg_stat = stat;
+    m->reg_cs = reg;
+  }
+  m->registered = m->reg_cs || m->reg_eps;
+}
+
 static void parse_info_line(sg__modem_t *m, const char *line) {
   const char *r;
   if (sg_at_has_prefix(line, "+CPIN:", &r)) {
     m->sim_needs_pin = strcmp(r, "READY") != 0;
-  } else if (sg_at_has_prefix(line, "+CREG:", &r)) {
+  } else if (sg_at_has_prefix(line, "+CREG:", &r) ||
+             sg_at_has_prefix(line, "+CEREG:", &r)) {
     const char *comma = strchr(r, ',');
-    int stat = atoi(comma != NULL ? comma + 1 : r);
-    m->info.creg_stat = stat;
-    m->registered = stat == 1 || stat == 5;
+    set_reg(m, line[2] == 'E', atoi(comma != NULL ? comma + 1 : r));
   } else if (sg_at_has_prefix(line, "+CSQ:", &r)) {
     m->info.csq_rssi = atoi(r);
   } else if (sg_at_has_prefix(line, "+COPS:", &r)) {
@@ -279,19 +315,52 @@ static sg_conn_dlr_state_t report_state(uint8_t st, bool *final) {
   return SG_DLR_UNDELIVERABLE;
 }
 
-static sg__mwait_t *find_waiting(sg__modem_t *m, uint8_t mr, const char *ra) {
+static bool newer(const sg__mwait_t *a, const sg__mwait_t *b) {
+  return a->sent_ms != b->sent_ms ? a->sent_ms > b->sent_ms : a->seq > b->seq;
+}
+
+#define QUARTER_MS (15 * 60 * 1000ll)
+#define SKEW_MAX_MS (14 * 3600 * 1000ll) /* TS 23.040 9.2.3.11: +-14 h */
+
+/* How well a part sent at sent_ms fits a report whose TP-SCTS (when the
+ * SMSC took the submit) is scts_ms: 2 within the clock slack, 1 off by
+ * whole quarter hours within 14 h (an SMSC that states its time zone
+ * wrongly), 0 not at all (an older or later use of the reference). */
+static int time_fit(int64_t sent_ms, int64_t scts_ms) {
+  if (scts_ms <= 0)
+    return 2;
+  int64_t d = scts_ms - sent_ms, ad = d < 0 ? -d : d;
+  if (ad <= SG_MODEM_CLOCK_SLACK_MS)
+    return 2;
+  int64_t r = ((d % QUARTER_MS) + QUARTER_MS) % QUARTER_MS;
+  return ad <= SKEW_MAX_MS + SG_MODEM_CLOCK_SLACK_MS &&
+                 (r <= SG_MODEM_CLOCK_SLACK_MS ||
+                  r >= QUARTER_MS - SG_MODEM_CLOCK_SLACK_MS)
+             ? 1
+             : 0;
+}
+
+/* The part with this TP-MR and recipient whose send time fits the report's
+ * TP-SCTS best (scts_ms 0: unknown, any), the newest among equals. */
+static sg__mwait_t *find_waiting(sg__modem_t *m, uint8_t mr, const char *ra,
+                                 int64_t scts_ms) {
   sg__mwait_t *best = NULL;
+  int best_fit = 0;
   for (size_t i = 0; i < SG__MODEM_WAITING_MAX; i++) {
     sg__mwait_t *w = &m->waiting[i];
-    if (w->used && w->mr == mr && same_recipient(w->recipient, ra) &&
-        (best == NULL || w->seq > best->seq))
+    if (!w->used || w->mr != mr || !same_recipient(w->recipient, ra))
+      continue;
+    int fit = time_fit(w->sent_ms, scts_ms);
+    if (fit > best_fit || (fit > 0 && fit == best_fit && newer(w, best))) {
       best = w;
+      best_fit = fit;
+    }
   }
   return best;
 }
 
 static void add_waiting(sg__modem_t *m, uint8_t mr, const char *rcpt,
-                        const char *smsc_id) {
+                        const char *smsc_id, int64_t sent_ms) {
   sg__mwait_t *slot = &m->waiting[0];
   for (size_t i = 0; i < SG__MODEM_WAITING_MAX; i++) {
     sg__mwait_t *w = &m->waiting[i];
@@ -304,6 +373,7 @@ static void add_waiting(sg__modem_t *m, uint8_t mr, const char *rcpt,
   }
   slot->used = true;
   slot->mr = mr;
+  slot->sent_ms = sent_ms;
   slot->seq = ++m->seq;
   snprintf(slot->recipient, sizeof slot->recipient, "%s", rcpt);
   snprintf(slot->smsc_id, sizeof slot->smsc_id, "%s", smsc_id);
@@ -325,7 +395,10 @@ static void conn_addr(sg_conn_addr_t *out, const sg_tpdu_addr_t *a) {
 /* Returns true when the report went to the owner (who will ack it). */
 static bool handle_report(sg__modem_t *m, const sg_tpdu_status_report_t *sr,
                           uint64_t token) {
-  sg__mwait_t *w = find_waiting(m, sr->mr, sr->ra.addr);
+  int64_t scts_ms = 0;
+  if (sg_tpdu_time_to_ms(&sr->scts, &scts_ms) != 0)
+    scts_ms = 0;
+  sg__mwait_t *w = find_waiting(m, sr->mr, sr->ra.addr, scts_ms);
   if (w == NULL || m->base.cb.dlr_cb == NULL)
     return false; /* nothing sent here waits for it */
   bool final;
@@ -400,10 +473,39 @@ static bool handle_pdu(sg__modem_t *m, const char *hex, size_t hex_len,
   return false;
 }
 
+int sg__modem_restore(sg__modem_t *m, const char *smsc_id) {
+  char *end;
+  long mr = strtol(smsc_id, &end, 10);
+  if (end == smsc_id || *end != ':' || mr < 0 || mr > 255)
+    return SG_EINVAL;
+  const char *rcpt = end + 1, *colon = strchr(rcpt, ':');
+  if (colon == NULL || colon == rcpt || (size_t)(colon - rcpt) >= 24 ||
+      strspn(rcpt, "0123456789") != (size_t)(colon - rcpt))
+    return SG_EINVAL;
+  long long ms = strtoll(colon + 1, &end, 10);
+  if (end == colon + 1 || *end != '\0' || ms <= 0)
+    return SG_EINVAL;
+  for (size_t i = 0; i < SG__MODEM_WAITING_MAX; i++)
+    if (m->waiting[i].used && strcmp(m->waiting[i].smsc_id, smsc_id) == 0)
+      return 0;
+  char r[24];
+  memcpy(r, rcpt, (size_t)(colon - rcpt));
+  r[colon - rcpt] = '\0';
+  add_waiting(m, (uint8_t)mr, r, smsc_id, (int64_t)ms);
+  return 0;
+}
+
 void sg__modem_ack(sg__modem_t *m, uint64_t token, bool accepted) {
   unsigned kind = (unsigned)(token >> 32), slot = (unsigned)token;
   if (m->acks_pending > 0)
     m->acks_pending--;
+  if (kind == TOKEN_CNMA) {
+    if (accepted) { /* stored: now the network may forget it */
+      m->cnma_pending++;
+      sg__modem_kick(m);
+    }
+    return;
+  }
   if (kind != TOKEN_STORED && kind != TOKEN_REPORT)
     return;
   drop_slot(m->held, &m->n_held, slot);
@@ -429,12 +531,16 @@ static void handle_urc(sg__modem_t *m, const sg_at_event_t *ev) {
                                  sg_at_has_prefix(ev->line, "+CMT:", &r))) {
     const char *comma = strrchr(r, ',');
     long len = strtol(comma != NULL ? comma + 1 : r, NULL, 10);
-    handle_pdu(m, ev->pdu, ev->pdu_len, len > 0 ? (size_t)len : 0,
-               TOKEN_DIRECT << 32);
-  } else if (sg_at_has_prefix(ev->line, "+CREG:", &r)) {
-    int stat = atoi(r);
-    m->info.creg_stat = stat;
-    m->registered = stat == 1 || stat == 5;
+    uint64_t kind = m->direct ? TOKEN_CNMA : TOKEN_DIRECT;
+    if (!handle_pdu(m, ev->pdu, ev->pdu_len, len > 0 ? (size_t)len : 0,
+                    kind << 32) &&
+        m->direct) {
+      m->cnma_pending++; /* nothing for the owner: acknowledged at once */
+      sg__modem_kick(m);
+    }
+  } else if (sg_at_has_prefix(ev->line, "+CREG:", &r) ||
+             sg_at_has_prefix(ev->line, "+CEREG:", &r)) {
+    set_reg(m, ev->line[2] == 'E', atoi(r));
   }
 }
 
@@ -504,10 +610,10 @@ static void cmgs_done(sg__modem_t *m, const sg_at_event_t *ev) {
   if (ev->kind == SG_AT_OK && m->cmgs_mr >= 0) {
     char id[66];
     const char *rcpt = mp->p.dst.addr + (mp->p.dst.addr[0] == '+');
-    snprintf(id, sizeof id, "%d:%s:%lld", m->cmgs_mr, rcpt,
-             (long long)wall_ms());
+    int64_t now = wall_ms();
+    snprintf(id, sizeof id, "%d:%s:%lld", m->cmgs_mr, rcpt, (long long)now);
     if (mp->p.want_report)
-      add_waiting(m, (uint8_t)m->cmgs_mr, rcpt, id);
+      add_waiting(m, (uint8_t)m->cmgs_mr, rcpt, id, now);
     sg__modem_result(m, SG_CONN_SENT, 0, id);
     return;
   }
@@ -606,6 +712,11 @@ void sg__modem_dispatch(sg__modem_t *m) {
   if (m->state != SG__MS_READY || m->cmd != SG__MC_NONE || m->stopping)
     return;
   char b[32];
+  if (m->cnma_pending > 0) {
+    m->cnma_pending--;
+    send_cmd(m, SG__MC_CNMA, "AT+CNMA", NULL, m->cfg.command_timeout_ms);
+    return;
+  }
   if (m->n_deletes > 0) {
     m->cmd_slot = m->deletes[--m->n_deletes];
     snprintf(b, sizeof b, "AT+CMGD=%u", m->cmd_slot);

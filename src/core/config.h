@@ -213,6 +213,21 @@ typedef enum sg_config_connector_type {
   SG_CONFIG_CONNECTOR_MODEM = 1 /* a GSM modem (connector/modem.h) */
 } sg_config_connector_type_t;
 
+/* A modem's serial flow control (termios CRTSCTS or IXON|IXOFF). */
+typedef enum sg_config_flow_control {
+  SG_CONFIG_FLOW_NONE = 0,
+  SG_CONFIG_FLOW_RTSCTS = 1,
+  SG_CONFIG_FLOW_XONXOFF = 2
+} sg_config_flow_control_t;
+
+/* How a modem hands over incoming messages: stored on the SIM and
+ * announced with +CMTI, or routed directly with +CMT and acknowledged
+ * with AT+CNMA once smsgate stored them. */
+typedef enum sg_config_receive_mode {
+  SG_CONFIG_RECEIVE_STORED = 0,
+  SG_CONFIG_RECEIVE_DIRECT = 1
+} sg_config_receive_mode_t;
+
 /* Same values as sg_smpp_bind_type_t (smpp/session.h). */
 typedef enum sg_config_bind_type {
   SG_CONFIG_BIND_TRANSMITTER = 1,
@@ -283,6 +298,10 @@ typedef struct sg_config_connector {
    * least-cost); the longest prefix that matches the number wins. */
   struct sg_config_conn_price *prices;
   size_t n_prices;
+  const char **devices; /* a pool of modems (paths or tcp://host:port) */
+  size_t n_devices;     /* 0: device alone */
+  sg_config_flow_control_t flow_control; /* default NONE */
+  sg_config_receive_mode_t receive_mode; /* default STORED */
 } sg_config_connector_t;
 
 /* One entry of a connector's `prices`: parts to numbers starting with

@@ -233,9 +233,58 @@ void sg__cfg_check_account_smpp(sg__cfg_ctx_t *c, void *obj,
   }
 }
 
+/* A modem's device: a path, or a TCP serial bridge "tcp://host:port"
+ * (an IPv6 address in brackets). */
+static bool modem_device_ok(const char *d) {
+  if (d[0] == '/')
+    return true;
+  if (strncmp(d, "tcp://", 6) != 0)
+    return false;
+  const char *h = d + 6, *colon = strrchr(h, ':');
+  if (colon == NULL || colon == h)
+    return false;
+  if (h[0] == '[' && colon[-1] != ']')
+    return false;
+  char *end;
+  unsigned long port = strtoul(colon + 1, &end, 10);
+  return colon[1] >= '0' && colon[1] <= '9' && *end == '\0' && port >= 1 &&
+         port <= 65535 && strchr(h, '/') == NULL;
+}
+
+/* device or devices (a pool), not both, each a path or tcp://. */
+static void check_modem_devices(sg__cfg_ctx_t *c, sg_config_connector_t *k,
+                                const sg__cfg_node_t *map) {
+  static const char *const want = "expected a serial device path such as "
+                                  "/dev/ttyUSB0 or a TCP serial bridge "
+                                  "tcp://host:port";
+  const sg__cfg_node_t *one = sg__cfg_map_get(map, "device");
+  const sg__cfg_node_t *many = sg__cfg_map_get(map, "devices");
+  if (one == NULL && many == NULL)
+    sg__cfg_error(c, map, "missing required key \"device\"");
+  else if (one != NULL && many != NULL)
+    sg__cfg_error(c, many, "give device or devices, not both");
+  else if (one != NULL && k->device != NULL && !modem_device_ok(k->device) &&
+           !refused(map, "device"))
+    sg__cfg_error(c, one, "%s", want);
+  if (many == NULL || refused(map, "devices"))
+    return;
+  if (k->n_devices == 0 || k->n_devices > 16)
+    sg__cfg_error(c, many, "expected a list of 1 to 16 devices");
+  for (size_t i = 0; i < k->n_devices; i++) {
+    const sg__cfg_node_t *at = sg__cfg_seq_at(many, i);
+    if (k->devices[i][0] == '\0' || (at != NULL && at->reported))
+      continue; /* reported already */
+    if (!modem_device_ok(k->devices[i]))
+      sg__cfg_error(c, sg__cfg_seq_at(many, i), "%s", want);
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(k->devices[i], k->devices[j]) == 0)
+        sg__cfg_error(c, sg__cfg_seq_at(many, i), "device listed twice");
+  }
+}
+
 /* The keys each connector type needs: an SMPP connector its host and
- * system_id, a modem its device (a path; TCP serial bridges are not
- * supported yet), a speed termios knows, a PIN of digits. */
+ * system_id, a modem its device or devices (paths or tcp:// bridges), a
+ * speed termios knows, a PIN of digits. */
 static void check_connector_type(sg__cfg_ctx_t *c, sg_config_connector_t *k,
                                  const sg__cfg_node_t *map) {
   static const uint32_t speeds[] = {9600,   19200,  38400,  57600,
@@ -250,14 +299,12 @@ static void check_connector_type(sg__cfg_ctx_t *c, sg_config_connector_t *k,
     only_with(c, map, "device", "type: modem");
     only_with(c, map, "pin", "type: modem");
     only_with(c, map, "smsc", "type: modem");
+    only_with(c, map, "devices", "type: modem");
+    only_with(c, map, "flow_control", "type: modem");
+    only_with(c, map, "receive_mode", "type: modem");
     return;
   }
-  if (sg__cfg_map_get(map, "device") == NULL)
-    sg__cfg_error(c, map, "missing required key \"device\"");
-  else if (k->device != NULL && k->device[0] != '/' && !refused(map, "device"))
-    sg__cfg_error(c, sg__cfg_map_get(map, "device"),
-                  "expected a serial device path such as /dev/ttyUSB0 "
-                  "(tcp:// serial bridges are not supported yet)");
+  check_modem_devices(c, k, map);
   bool speed_ok = false;
   for (size_t i = 0; i < sizeof speeds / sizeof speeds[0]; i++)
     speed_ok |= k->speed == speeds[i];

@@ -33,6 +33,15 @@ static const sg__cfg_enum_t connector_types[] = {
     {"smpp", SG_CONFIG_CONNECTOR_SMPP},
     {"modem", SG_CONFIG_CONNECTOR_MODEM},
     {NULL, 0}};
+static const sg__cfg_enum_t flow_controls[] = {
+    {"none", SG_CONFIG_FLOW_NONE},
+    {"rtscts", SG_CONFIG_FLOW_RTSCTS},
+    {"xonxoff", SG_CONFIG_FLOW_XONXOFF},
+    {NULL, 0}};
+static const sg__cfg_enum_t receive_modes[] = {
+    {"stored", SG_CONFIG_RECEIVE_STORED},
+    {"direct", SG_CONFIG_RECEIVE_DIRECT},
+    {NULL, 0}};
 static const sg__cfg_enum_t bind_types[] = {
     {"transceiver", SG_CONFIG_BIND_TRANSCEIVER},
     {"transmitter", SG_CONFIG_BIND_TRANSMITTER},
@@ -234,6 +243,10 @@ static const sg__cfg_field_t connector_fields[] = {
     F("pin", STR, NUL | ASCII | SECRET, C, pin, 4, 8),
     F("smsc", STR, NUL | ASCII, C, smsc, 2, 21),
     FLIST("prices", PRICES, NUL, C, prices, n_prices, 0, 0, NULL),
+    FLIST("devices", STRLIST, 0, C, devices, n_devices, 1, PATH_MAX_LEN,
+          NULL),
+    FENUM("flow_control", 0, C, flow_control, flow_controls),
+    FENUM("receive_mode", 0, C, receive_mode, receive_modes),
 };
 #undef C
 static const sg__cfg_section_t connector_section =

@@ -721,7 +721,8 @@ int sg__conns_create(sg_engine_t *e) {
     c->stopped = false;
     if (modem)
       sg__log(e, SG_ENGINE_LOG_INFO, "connector %s: opening modem %s",
-              c->cfg->name, c->cfg->device);
+              c->cfg->name,
+              c->cfg->device != NULL ? c->cfg->device : "pool");
     else
       sg__log(e, SG_ENGINE_LOG_INFO, "connector %s: connecting to %s:%u",
               c->cfg->name, c->cfg->host, (unsigned)c->cfg->port);

@@ -812,7 +812,7 @@ void sg_engine_metrics(sg_engine_t *e, sg_engine_metrics_t *out) {
     sg_engine_conn_metrics_t *m = &e->conn_metrics[i];
     memset(m, 0, sizeof *m);
     m->name = c->cfg->name;
-    m->type = "smpp";
+    m->type = c->cfg->type == SG_CONFIG_CONNECTOR_MODEM ? "modem" : "smpp";
     m->state = c->state;
     if (c->c != NULL)
       sg_connector_stats(c->c, &m->stats);
@@ -823,6 +823,8 @@ void sg_engine_metrics(sg_engine_t *e, sg_engine_metrics_t *out) {
     m->results_tempfail = c->results_tempfail;
     m->results_permfail = c->results_permfail;
     m->results_unknown = c->results_unknown;
+    if (c->c != NULL)
+      m->n_links = sg_connector_links(c->c, m->links, SG_CONN_LINKS_MAX);
   }
   out->connectors = e->conn_metrics;
   out->n_connectors = e->n_conns;

@@ -536,6 +536,10 @@ typedef struct sg_engine_conn_metrics {
   uint64_t backlog;      /* queued parts routed here (estimate: counted
                             from this process's submits and claims) */
   uint64_t results_sent, results_tempfail, results_permfail, results_unknown;
+  /* The connector's physical links (the modems of a modem connector or
+   * pool: signal, registration, operator, counters); none for SMPP. */
+  sg_conn_link_t links[SG_CONN_LINKS_MAX];
+  size_t n_links;
 } sg_engine_conn_metrics_t;
 
 typedef struct sg_engine_metrics {

@@ -3,8 +3,8 @@
  * inbound messages and injected faults (see sim/modem_sim.h).
  *
  * It must never block the loop: the pty master is non-blocking and driven
- * by a uv_poll_t, and what the peer does not read waits in a bounded output
- * buffer. It keeps its own descriptor of the slave open so that the master
+ * by a uv_poll_t (a TCP peer by uv_tcp_t), and what the peer does not read
+ * waits in a bounded output buffer. It keeps its own descriptor of the slave open so that the master
  * never sees a hang-up while no connector has the device open.
  */
 #define _XOPEN_SOURCE 700 /* posix_openpt, grantpt, ptsname */
@@ -34,6 +34,9 @@
 
 typedef struct slot {
   bool used;
+  bool direct;  /* to be routed with +CMT, not stored (CNMI mt=2) */
+  bool unacked; /* sent with +CMT, waiting for AT+CNMA */
+  uint64_t seq; /* arrival order */
   uint8_t stat; /* 0 REC UNREAD, 1 REC READ */
   uint8_t pdu[SG_TPDU_MAX + 12];
   size_t len, tpdu_len;
@@ -55,6 +58,12 @@ struct sg_sim_modem {
   uv_poll_t poll;
   uv_timer_t timer;
   int poll_events;
+  /* TCP mode: a listening socket and one peer at a time (as ser2net) */
+  bool tcp;
+  uv_tcp_t *server, client;
+  bool client_open, writing;
+  uv_write_t wreq;
+  uint8_t *wbuf;
   int open_handles;
   void (*stopped_cb)(void *arg);
   void *stopped_arg;
@@ -72,6 +81,10 @@ struct sg_sim_modem {
   size_t out_len;
   /* modem state */
   bool echo, pin_ok, text_mode;
+  bool csms;          /* AT+CSMS=1: +CMT and +CDS want AT+CNMA */
+  unsigned cnmi_mt;   /* AT+CNMI=<mode>,<mt>: 2 routes MO with +CMT */
+  unsigned cds_unacked;
+  uint64_t slot_seq;
   uint8_t next_mr;
   uint64_t rng;
   slot_t slots[SLOTS];
@@ -107,7 +120,13 @@ static int64_t now_ms(void) {
 
 static void update_poll(sg_sim_modem_t *s);
 
+static void tcp_flush(sg_sim_modem_t *s);
+
 static void flush_out(sg_sim_modem_t *s) {
+  if (s->tcp) {
+    tcp_flush(s);
+    return;
+  }
   while (s->out_len > 0) {
     ssize_t n = write(s->master, s->out, s->out_len);
     if (n < 0 && errno == EINTR)
@@ -122,7 +141,7 @@ static void flush_out(sg_sim_modem_t *s) {
 
 static void put(sg_sim_modem_t *s, const char *text) {
   size_t n = strlen(text);
-  if (s->out == NULL || OUT_MAX - s->out_len < n)
+  if (s->out == NULL || OUT_MAX - s->out_len < n || (s->tcp && !s->client_open))
     return; /* nobody reads: what does not fit is lost, as on a real line */
   memcpy(s->out + s->out_len, text, n);
   s->out_len += n;
@@ -177,6 +196,8 @@ static void send_report(sg_sim_modem_t *s, const report_t *r) {
   strcpy(line + w + 2 * n, "\r\n");
   put(s, line);
   s->st.reports++;
+  if (s->csms)
+    s->cds_unacked++;
 }
 
 static void timer_cb(uv_timer_t *t);
@@ -339,6 +360,48 @@ static void cmd_cmgd(sg_sim_modem_t *s, const char *arg) {
   ans_final(s, "OK");
 }
 
+/* The oldest message routed with +CMT and not yet acknowledged, or the
+ * oldest waiting to be routed (unacked false). */
+static slot_t *direct_head(sg_sim_modem_t *s) {
+  slot_t *best = NULL;
+  for (unsigned i = 0; i < SLOTS; i++) {
+    slot_t *sl = &s->slots[i];
+    if (sl->used && sl->direct && (best == NULL || sl->seq < best->seq))
+      best = sl;
+  }
+  return best;
+}
+
+/* +CMT: one at a time, the next after AT+CNMA (TS 27.005 3.4.1). */
+static void send_direct(sg_sim_modem_t *s) {
+  slot_t *sl = direct_head(s);
+  if (sl == NULL || sl->unacked || s->cfg.silent)
+    return;
+  char line[2 * (SG_TPDU_MAX + 12) + 64];
+  int w = snprintf(line, sizeof line, "\r\n+CMT: ,%zu\r\n", sl->tpdu_len);
+  sg_tpdu_hex_encode(sl->pdu, sl->len, line + w, sizeof line - (size_t)w - 3);
+  strcpy(line + w + 2 * sl->len, "\r\n");
+  put(s, line);
+  sl->unacked = true;
+  s->st.mo_direct++;
+}
+
+static void cmd_cnma(sg_sim_modem_t *s) {
+  slot_t *sl = direct_head(s);
+  if (sl != NULL && sl->unacked) {
+    sl->used = false;
+    s->st.cnma++;
+    ans_final(s, "OK");
+    send_direct(s);
+  } else if (s->cds_unacked > 0) {
+    s->cds_unacked--;
+    s->st.cnma++;
+    ans_final(s, "OK");
+  } else {
+    ans_cms(s, 340); /* no +CNMA acknowledgement expected */
+  }
+}
+
 static int store_part(sg_sim_modem_t *s, const sg_tpdu_deliver_t *d) {
   unsigned i = 0;
   while (i < SLOTS && s->slots[i].used)
@@ -357,6 +420,13 @@ static int store_part(sg_sim_modem_t *s, const sg_tpdu_deliver_t *d) {
   sl->stat = 0;
   sl->len = n + m;
   sl->tpdu_len = m;
+  sl->seq = ++s->slot_seq;
+  sl->direct = s->csms && s->cnmi_mt == 2;
+  sl->unacked = false;
+  if (sl->direct) {
+    send_direct(s);
+    return 0;
+  }
   char b[48];
   snprintf(b, sizeof b, "\r\n+CMTI: \"SM\",%u\r\n", i + 1);
   put(s, b);
@@ -462,8 +532,8 @@ static void cmd_cmgs(sg_sim_modem_t *s, const char *arg) {
 /* Commands that only answer OK (their settings change nothing here). */
 static bool just_ok(const char *c) {
   static const char *const OK_CMDS[] = {
-      "+CMEE=", "+CREG=",  "+CNMI=",  "+CSCA=", "+CPMS=",
-      "+CSMS=", "+CEREG=", "+CGREG=", NULL};
+      "+CMEE=", "+CREG=",  "+CSCA=", "+CPMS=",
+      "+CEREG=", "+CGREG=", NULL};
   const char *arg;
   for (size_t i = 0; OK_CMDS[i] != NULL; i++)
     if (is_cmd(c, OK_CMDS[i], &arg))
@@ -489,8 +559,26 @@ static void run_at(sg_sim_modem_t *s, const char *c) {
   } else if (is_cmd(c, "+CPIN=", &arg)) {
     cmd_cpin(s, arg);
   } else if (strcasecmp(c, "+CREG?") == 0) {
-    ans_line(s, s->pin_ok ? "+CREG: 0,1" : "+CREG: 0,0");
+    ans_line(s, s->pin_ok && !s->cfg.eps_only ? "+CREG: 0,1" : "+CREG: 0,0");
     ans_final(s, "OK");
+  } else if (strcasecmp(c, "+CEREG?") == 0) {
+    ans_line(s, s->pin_ok && s->cfg.eps_only ? "+CEREG: 0,1" : "+CEREG: 0,4");
+    ans_final(s, "OK");
+  } else if (is_cmd(c, "+CSMS=", &arg)) {
+    s->csms = strcmp(arg, "1") == 0;
+    ans_line(s, "+CSMS: 1,1,1");
+    ans_final(s, "OK");
+  } else if (is_cmd(c, "+CNMI=", &arg)) {
+    unsigned mode = 0, mt = 0;
+    if (sscanf(arg, "%u,%u", &mode, &mt) < 1)
+      mt = 0;
+    s->cnmi_mt = mt;
+    ans_final(s, "OK");
+    for (unsigned i = 0; i < SLOTS; i++) /* not acknowledged: resent */
+      s->slots[i].unacked = false;
+    send_direct(s);
+  } else if (strcasecmp(c, "+CNMA") == 0 || strcasecmp(c, "+CNMA=0") == 0) {
+    cmd_cnma(s);
   } else if (strcasecmp(c, "+CSQ") == 0) {
     ans_line(s, "+CSQ: 21,99");
     ans_final(s, "OK");
@@ -575,6 +663,137 @@ static void poll_cb(uv_poll_t *p, int status, int events) {
   flush_out(s);
 }
 
+/* ---- TCP (a serial bridge) ---------------------------------------------- */
+
+static void tcp_write_cb(uv_write_t *req, int status) {
+  sg_sim_modem_t *s = req->data;
+  (void)status;
+  s->writing = false;
+  tcp_flush(s);
+}
+
+static void tcp_flush(sg_sim_modem_t *s) {
+  if (!s->client_open || s->writing || s->out_len == 0 ||
+      s->stopped_cb != NULL)
+    return;
+  memcpy(s->wbuf, s->out, s->out_len);
+  uv_buf_t b = uv_buf_init((char *)s->wbuf, (unsigned)s->out_len);
+  s->out_len = 0;
+  s->wreq.data = s;
+  if (uv_write(&s->wreq, (uv_stream_t *)&s->client, &b, 1, tcp_write_cb) == 0)
+    s->writing = true;
+}
+
+static void client_closed(uv_handle_t *h) {
+  sg_sim_modem_t *s = h->data;
+  s->writing = false;
+  if (--s->open_handles == 0 && s->stopped_cb != NULL)
+    s->stopped_cb(s->stopped_arg);
+}
+
+static void drop_client(sg_sim_modem_t *s) {
+  if (!s->client_open)
+    return;
+  s->client_open = false;
+  s->out_len = 0;
+  s->pdu_mode = false;
+  s->cmd_len = 0;
+  uv_close((uv_handle_t *)&s->client, client_closed);
+}
+
+static void tcp_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
+  static char rbuf[4096];
+  (void)h;
+  (void)hint;
+  *buf = uv_buf_init(rbuf, sizeof rbuf);
+}
+
+static void tcp_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
+  sg_sim_modem_t *s = st->data;
+  if (n < 0) {
+    drop_client(s);
+    return;
+  }
+  input(s, (const uint8_t *)buf->base, (size_t)n);
+}
+
+static void refused_closed(uv_handle_t *h) {
+  sg_free(h);
+}
+
+/* One peer at a time, as a serial line has: a second is closed at once. */
+static void connection_cb(uv_stream_t *server, int status) {
+  sg_sim_modem_t *s = server->data;
+  if (status != 0 || s->stopped_cb != NULL)
+    return;
+  if (s->client_open) {
+    uv_tcp_t *other = sg_malloc(sizeof *other);
+    if (other == NULL)
+      return;
+    uv_tcp_init(s->loop, other);
+    uv_accept(server, (uv_stream_t *)other);
+    uv_close((uv_handle_t *)other, refused_closed);
+    return;
+  }
+  uv_tcp_init(s->loop, &s->client);
+  s->client.data = s;
+  if (uv_accept(server, (uv_stream_t *)&s->client) != 0) {
+    uv_close((uv_handle_t *)&s->client, NULL);
+    return;
+  }
+  s->client_open = true;
+  s->open_handles++;
+  s->st.connections++;
+  s->out_len = 0;
+  s->echo = true;
+  uv_read_start((uv_stream_t *)&s->client, tcp_alloc_cb, tcp_read_cb);
+}
+
+static int open_tcp(sg_sim_modem_t *s, char *errbuf, size_t errcap) {
+  char host[64];
+  const char *colon = strrchr(s->cfg.tcp, ':');
+  size_t hl = colon != NULL ? (size_t)(colon - s->cfg.tcp) : 0;
+  struct sockaddr_storage sa;
+  unsigned port = 0;
+  if (colon == NULL || hl == 0 || hl >= sizeof host ||
+      !parse_uint(colon + 1, 65535, &port)) {
+    snprintf(errbuf, errcap, "expected --tcp HOST:PORT, got %s", s->cfg.tcp);
+    return SG_EINVAL;
+  }
+  memcpy(host, s->cfg.tcp, hl);
+  host[hl] = '\0';
+  if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)&sa) != 0 &&
+      uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)&sa) != 0) {
+    snprintf(errbuf, errcap, "not an IP address: %s", host);
+    return SG_EINVAL;
+  }
+  s->server = sg_malloc(sizeof *s->server);
+  if (s->server == NULL)
+    return SG_ENOMEM;
+  uv_tcp_init(s->loop, s->server);
+  s->server->data = s;
+  int rc = uv_tcp_bind(s->server, (const struct sockaddr *)&sa, 0);
+  if (rc == 0)
+    rc = uv_listen((uv_stream_t *)s->server, 4, connection_cb);
+  int len = sizeof sa;
+  if (rc == 0)
+    rc = uv_tcp_getsockname(s->server, (struct sockaddr *)&sa, &len);
+  if (rc != 0) {
+    snprintf(errbuf, errcap, "cannot listen on %s: %s", s->cfg.tcp,
+             uv_strerror(rc));
+    uv_close((uv_handle_t *)s->server, refused_closed); /* frees it */
+    s->server = NULL;
+    return SG_EIO;
+  }
+  unsigned bound = ntohs(sa.ss_family == AF_INET
+                             ? ((struct sockaddr_in *)&sa)->sin_port
+                             : ((struct sockaddr_in6 *)&sa)->sin6_port);
+  snprintf(s->tty, sizeof s->tty, "tcp://%s%s%s:%u",
+           strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
+           bound);
+  return 0;
+}
+
 static int open_pty(sg_sim_modem_t *s, char *errbuf, size_t errcap) {
   s->master = posix_openpt(O_RDWR | O_NOCTTY);
   const char *name = NULL;
@@ -618,6 +837,7 @@ static void sim_free_memory(sg_sim_modem_t *s) {
   sg_free(s->link);
   sg_free(s->pin);
   sg_free(s->out);
+  sg_free(s->wbuf);
   sg_free(s->reports);
   sg_free(s->subs);
   sg_free(s);
@@ -625,7 +845,8 @@ static void sim_free_memory(sg_sim_modem_t *s) {
 
 int sg_sim_modem_new(uv_loop_t *loop, const sg_sim_modem_config_t *cfg,
                      sg_sim_modem_t **out, char *errbuf, size_t errcap) {
-  if (cfg == NULL || cfg->link == NULL || cfg->link[0] == '\0')
+  if (cfg == NULL || (cfg->tcp == NULL) == (cfg->link == NULL) ||
+      (cfg->link != NULL && cfg->link[0] == '\0'))
     return SG_EINVAL;
   sg_sim_modem_t *s = sg_calloc(1, sizeof *s);
   if (s == NULL)
@@ -633,13 +854,16 @@ int sg_sim_modem_new(uv_loop_t *loop, const sg_sim_modem_config_t *cfg,
   s->loop = loop;
   s->cfg = *cfg;
   s->master = s->slave = -1;
-  s->link = sg_strdup(cfg->link);
+  s->tcp = cfg->tcp != NULL;
+  s->link = sg_strdup(s->tcp ? "" : cfg->link);
+  s->wbuf = s->tcp ? sg_malloc(OUT_MAX) : NULL;
   s->pin = cfg->pin != NULL ? sg_strdup(cfg->pin) : NULL;
   s->out = sg_malloc(OUT_MAX);
   s->reports = sg_calloc(REPORTS_MAX, sizeof *s->reports);
   s->subs = sg_calloc(SUBS_KEPT, sizeof *s->subs);
   if (s->link == NULL || (cfg->pin != NULL && s->pin == NULL) ||
-      s->out == NULL || s->reports == NULL || s->subs == NULL) {
+      s->out == NULL || s->reports == NULL || s->subs == NULL ||
+      (s->tcp && s->wbuf == NULL)) {
     sim_free_memory(s);
     return SG_ENOMEM;
   }
@@ -647,6 +871,18 @@ int sg_sim_modem_new(uv_loop_t *loop, const sg_sim_modem_config_t *cfg,
   s->pin_ok = cfg->pin == NULL;
   s->next_mr = cfg->first_mr;
   s->rng = cfg->seed != 0 ? cfg->seed : 1;
+  if (s->tcp) {
+    int rc = open_tcp(s, errbuf, errcap);
+    if (rc != 0) { /* the listener (its own memory) closes on its own */
+      sim_free_memory(s);
+      return rc;
+    }
+    uv_timer_init(loop, &s->timer);
+    s->timer.data = s;
+    s->open_handles = 2;
+    *out = s;
+    return 0;
+  }
   int rc = open_pty(s, errbuf, errcap);
   if (rc == 0)
     rc = make_link(s, errbuf, errcap);
@@ -678,6 +914,14 @@ static void closed_cb(uv_handle_t *h) {
     s->stopped_cb(s->stopped_arg);
 }
 
+static void server_closed(uv_handle_t *h) {
+  sg_sim_modem_t *s = h->data;
+  sg_free(h);
+  s->server = NULL;
+  if (--s->open_handles == 0 && s->stopped_cb != NULL)
+    s->stopped_cb(s->stopped_arg);
+}
+
 static void noop_stopped(void *arg) {
   (void)arg;
 }
@@ -688,6 +932,15 @@ void sg_sim_modem_stop(sg_sim_modem_t *s, void (*stopped_cb)(void *arg),
     return;
   s->stopped_cb = stopped_cb != NULL ? stopped_cb : noop_stopped;
   s->stopped_arg = arg;
+  if (s->tcp) {
+    if (s->client_open) {
+      s->client_open = false;
+      uv_close((uv_handle_t *)&s->client, client_closed);
+    }
+    uv_close((uv_handle_t *)s->server, server_closed);
+    uv_close((uv_handle_t *)&s->timer, closed_cb);
+    return;
+  }
   unlink(s->link);
   uv_close((uv_handle_t *)&s->poll, closed_cb);
   uv_close((uv_handle_t *)&s->timer, closed_cb);
@@ -781,13 +1034,16 @@ int sg_sim_modem_command(sg_sim_modem_t *s, const char *line, char *reply,
              "{\"commands\":%llu,\"submitted\":%llu,\"cms_errors\":%llu,"
              "\"reports\":%llu,\"mo_stored\":%llu,\"mo_read\":%llu,"
              "\"mo_deleted\":%llu,\"urcs_injected\":%llu,\"stored\":%u,"
-             "\"pin_attempts\":%llu}",
+             "\"pin_attempts\":%llu,\"mo_direct\":%llu,\"cnma\":%llu,"
+             "\"connections\":%llu}",
              (unsigned long long)st.commands, (unsigned long long)st.submitted,
              (unsigned long long)st.cms_errors, (unsigned long long)st.reports,
              (unsigned long long)st.mo_stored, (unsigned long long)st.mo_read,
              (unsigned long long)st.mo_deleted,
              (unsigned long long)st.urcs_injected, st.stored,
-             (unsigned long long)st.pin_attempts);
+             (unsigned long long)st.pin_attempts,
+             (unsigned long long)st.mo_direct, (unsigned long long)st.cnma,
+             (unsigned long long)st.connections);
   } else {
     snprintf(reply, cap,
              "unknown command (mo FROM TEXT, silent on|off, cms RATE, "

@@ -1,12 +1,16 @@
-/* modem_sim.h - a GSM modem simulator on a pseudo-terminal, for tests and
- * demos of the modem connector: `smsgate sim modem --link PATH`.
+/* modem_sim.h - a GSM modem simulator on a pseudo-terminal or behind a TCP
+ * port, for tests and demos of the modem connector: `smsgate sim modem
+ * --link PATH` or `--tcp HOST:PORT`.
  *
  * It opens a pty (posix_openpt), makes its slave raw, symlinks it at PATH
- * and answers AT commands as a modem in PDU mode does (TS 27.007, 27.005):
+ * (or listens on TCP like a ser2net bridge, one peer at a time) and
+ * answers AT commands as a modem in PDU mode does (TS 27.007, 27.005):
  * AT, ATZ, ATE0/1, AT+CMEE, AT+CPIN, AT+CREG, AT+CMGF, AT+CNMI, AT+CSQ,
  * AT+COPS?, AT+CSCA, AT+CMGS (prompt, PDU, Ctrl-Z), AT+CMGR, AT+CMGL,
- * AT+CMGD. A submit with TP-SRR gets a +CDS status report after a delay;
- * inbound messages are stored on demand and announced with +CMTI. Faults:
+ * AT+CMGD, AT+CEREG?, AT+CSMS, AT+CNMA. A submit with TP-SRR gets a +CDS
+ * status report after a delay; inbound messages are stored on demand and
+ * announced with +CMTI, or, after AT+CSMS=1 and AT+CNMI=2,2, routed with
+ * +CMT one at a time, each kept until AT+CNMA acknowledges it. Faults:
  * a +CMS ERROR rate, harmless URCs (RING, +CREG, ...) injected before any
  * line of an answer, and a silent mode in which it answers nothing.
  *
@@ -26,7 +30,8 @@
 typedef struct sg_sim_modem sg_sim_modem_t;
 
 typedef struct sg_sim_modem_config {
-  const char *link;         /* symlink to the pty slave; required */
+  const char *link;         /* symlink to the pty slave; or: */
+  const char *tcp;          /* "HOST:PORT" to listen on instead */
   const char *pin;          /* SIM PIN to ask for; NULL: READY */
   double cms_error_rate;    /* fraction of AT+CMGS answered with an error */
   uint32_t cms_error;       /* that error (default 500, unknown error) */
@@ -36,6 +41,8 @@ typedef struct sg_sim_modem_config {
   uint8_t first_mr;         /* TP-MR of the first submit (0) */
   uint32_t seed;            /* of the fault choices (1) */
   bool silent;              /* answer nothing at all */
+  bool eps_only;            /* registered on AT+CEREG only (LTE), not on
+                               AT+CREG */
 } sg_sim_modem_config_t;
 
 typedef struct sg_sim_modem_stats {
@@ -48,6 +55,9 @@ typedef struct sg_sim_modem_stats {
   uint64_t mo_deleted;
   uint64_t urcs_injected;
   uint64_t pin_attempts; /* AT+CPIN=<pin> received */
+  uint64_t mo_direct;    /* inbound messages routed with +CMT */
+  uint64_t cnma;         /* AT+CNMA that acknowledged something */
+  uint64_t connections;  /* TCP peers accepted */
   unsigned stored;       /* messages in its memory now */
 } sg_sim_modem_stats_t;
 
@@ -55,13 +65,14 @@ typedef struct sg_sim_modem_stats {
 void sg_sim_modem_config_default(sg_sim_modem_config_t *cfg);
 
 /* Creates the simulator and its pty, symlinked at cfg->link (an existing
- * symlink there is replaced; any other file is SG_EEXIST). Returns 0,
- * SG_EINVAL, SG_EEXIST, SG_EIO (pty or symlink failed, errbuf says why) or
- * SG_ENOMEM. */
+ * symlink there is replaced; any other file is SG_EEXIST), or, with
+ * cfg->tcp, its listening socket. Returns 0, SG_EINVAL, SG_EEXIST, SG_EIO
+ * (pty, symlink or listen failed, errbuf says why) or SG_ENOMEM. */
 int sg_sim_modem_new(uv_loop_t *loop, const sg_sim_modem_config_t *cfg,
                      sg_sim_modem_t **out, char *errbuf, size_t errcap);
 
-/* The pty slave's path (/dev/pts/N). */
+/* The pty slave's path (/dev/pts/N), or "tcp://HOST:PORT" with the port
+ * actually bound. */
 const char *sg_sim_modem_tty(const sg_sim_modem_t *sim);
 
 /* Closes its handles and removes the symlink; stopped_cb (may be NULL)

@@ -169,6 +169,9 @@
   X(LIM_COUNT, "INSERT INTO account_usage (account_id, period, parts) "      \
                "VALUES (?1, ?2, ?3) ON CONFLICT (account_id, period) DO "    \
                "UPDATE SET parts = parts + excluded.parts")                  \
+  X(R_WAITING_PARTS, "SELECT smsc_id FROM parts WHERE connector = ?1 AND "     \
+                     "smsc_id IS NOT NULL AND status = 'sent' AND "            \
+                     "updated_ms >= ?2 ORDER BY updated_ms DESC LIMIT ?3")     \
   X(SMPP_ORIGIN_INSERT,                                                        \
     "INSERT INTO smpp_origin (message_id, account_id, registered_delivery, "   \
     "source_ton, source_npi, source_addr, dest_ton, dest_npi, dest_addr, "     \

@@ -357,6 +357,29 @@ static int find_account(sg__sq_conn_t *c, sg__store_req_t *r) {
   return ok ? 0 : SG_ENOMEM;
 }
 
+/* A connector's parts still waiting for a receipt, by smsc_id. */
+static int waiting_parts(sg__sq_conn_t *c, sg__store_req_t *r) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_R_WAITING_PARTS);
+  const char **ids =
+      sg__arena_alloc(&r->arena, r->in.waiting.max * sizeof *ids);
+  if (s == NULL || ids == NULL)
+    return s == NULL ? SG_EIO : SG_ENOMEM;
+  sg__sq_bind_text(s, 1, r->in.waiting.connector);
+  sqlite3_bind_int64(s, 2, r->in.waiting.since_ms);
+  sqlite3_bind_int64(s, 3, r->in.waiting.max);
+  size_t n = 0;
+  bool ok = true;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < r->in.waiting.max)
+    ids[n++] = sg__sq_col_text(&r->arena, s, 0, &ok);
+  sqlite3_reset(s);
+  r->out.ids.ids = ids;
+  r->out.ids.n = n;
+  if (!ok)
+    return SG_ENOMEM;
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : SG_EIO;
+}
+
 static int dispatch(sg__sq_conn_t *c, sg__store_req_t *r) {
   switch (r->kind) {
   case SG__REQ_GET_MESSAGE:
@@ -380,6 +403,8 @@ static int dispatch(sg__sq_conn_t *c, sg__store_req_t *r) {
     return sg__sq_setting_get(c, r);
   case SG__REQ_INR_READ:
     return sg__sq_inr_read(c, r);
+  case SG__REQ_WAITING_PARTS:
+    return waiting_parts(c, r);
   default:
     return SG_EINVAL;
   }

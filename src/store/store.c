@@ -400,6 +400,12 @@ static void complete_read(sg_store_t *st, sg__store_req_t *r) {
   case SG__REQ_INR_READ:
     sg__inr_complete(st, r);
     break;
+  case SG__REQ_WAITING_PARTS:
+    ((sg_store_smsc_ids_cb)r->cb)(st, r->status,
+                                  ok ? (const char *const *)r->out.ids.ids
+                                     : NULL,
+                                  ok ? r->out.ids.n : 0, r->data);
+    break;
   default: /* apikey lookup, account by name */
     ((sg_store_account_cb)r->cb)(st, r->status, ok ? &r->out.account : NULL,
                                  r->data);

@@ -586,6 +586,23 @@ typedef void (*sg_store_list_cb)(sg_store_t *st, int status,
 int sg_store_list_messages(sg_store_t *st, const sg_store_filter_t *f,
                            sg_store_list_cb cb, void *data);
 
+/* ---- parts waiting for their receipt (GSM modems) ------------------------ */
+
+#define SG_STORE_WAITING_MAX 4096
+
+typedef void (*sg_store_smsc_ids_cb)(sg_store_t *st, int status,
+                                     const char *const *smsc_ids, size_t n,
+                                     void *data);
+
+/* The smsc_ids of the connector's parts that are 'sent' (so still waiting
+ * for a receipt) and were last updated at or after since_ms, newest first,
+ * at most max (1..SG_STORE_WAITING_MAX). A connector whose operator ids do
+ * not survive a restart (a GSM modem's TP-MR) learns them again from this.
+ * Fails at once with SG_EINVAL, SG_EBUSY, SG_ECLOSED, SG_ENOMEM. */
+int sg_store_waiting_parts(sg_store_t *st, const char *connector,
+                           int64_t since_ms, unsigned max,
+                           sg_store_smsc_ids_cb cb, void *data);
+
 /* Message counts, for /metrics. */
 typedef struct sg_store_counts {
   uint64_t messages[SG_MSG_STATUS_COUNT]; /* by status */

@@ -65,7 +65,8 @@ typedef enum sg__req_kind {
   SG__REQ_ADMIN_READ, /* store_admin.c: accounts and keys at run time */
   SG__REQ_LIMITS_READ, /* store_limits.c: usage and balances */
   SG__REQ_SETTING_GET, /* store_setting.c */
-  SG__REQ_INR_READ /* store_inrules.c: inbound rules, reply counts */
+  SG__REQ_INR_READ, /* store_inrules.c: inbound rules, reply counts */
+  SG__REQ_WAITING_PARTS
 } sg__req_kind_t;
 
 #define SG__REQ_FIRST_READ SG__REQ_GET_MESSAGE
@@ -153,6 +154,11 @@ struct sg__store_req {
       size_t len;
     } setting; /* SG__REQ_SETTING_*: the body read comes back here too */
     struct sg__inr_req *inr; /* SG__REQ_INR_*: (store/inrules_int.h) */
+    struct {
+      const char *connector;
+      int64_t since_ms;
+      unsigned max;
+    } waiting;
   } in;
   union {
     sg_store_submit_res_t submit;
@@ -177,6 +183,10 @@ struct sg__store_req {
       size_t n;
       size_t dropped;
     } smpp_out;
+    struct {
+      const char **ids;
+      size_t n;
+    } ids;
   } out;
 };
 

@@ -475,6 +475,26 @@ int sg_store_inbound_list(sg_store_t *st, int64_t account_id,
   return queue(st, r);
 }
 
+int sg_store_waiting_parts(sg_store_t *st, const char *connector,
+                           int64_t since_ms, unsigned max,
+                           sg_store_smsc_ids_cb cb, void *data) {
+  if (connector == NULL || max == 0 || max > SG_STORE_WAITING_MAX)
+    return SG_EINVAL;
+  sg__store_req_t *r;
+  int rc = begin(st, SG__REQ_WAITING_PARTS, (sg__any_cb)cb, data, &r);
+  if (rc < 0)
+    return rc;
+  bool ok = true;
+  r->in.waiting.connector = sg__arena_strdup(&r->arena, connector, &ok);
+  r->in.waiting.since_ms = since_ms;
+  r->in.waiting.max = max;
+  if (!ok) {
+    sg__store_req_free(r);
+    return SG_ENOMEM;
+  }
+  return queue(st, r);
+}
+
 /* ---- accounts and keys --------------------------------------------------- */
 
 int sg_store_account_create(sg_store_t *st, const sg_store_account_t *a,

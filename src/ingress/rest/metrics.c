@@ -321,6 +321,7 @@ void sg__rest_metrics_cb(sg_http_req_t *req, void *data) {
           "From a part's claim to the connector's answer.", &m.send_latency);
   store_metrics(&b, &m);
   connector_metrics(&b, &m);
+  sg__rest_metrics_links(&b, &m);
   http_metrics(&b, rest->srv);
   if (b.oom)
     sg__rest_error(req, 503, "unavailable", "out of memory", NULL, 1);

@@ -138,4 +138,8 @@ typedef struct sg__rest_buf {
 void sg__rest_buf_printf(sg__rest_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The families of the connectors' links (GSM modems): smsgate_modem_*
+ * (metrics_modem.c). */
+void sg__rest_metrics_links(sg__rest_buf_t *b, const sg_engine_metrics_t *m);
+
 #endif

@@ -281,6 +281,9 @@ static const char full_yaml[] =
     "     prices: {\"+\": 0.09}}\n"
     "  - {name: gsm1, type: modem, device: /dev/ttyUSB0, speed: 115200,\n"
     "     pin: \"1234\", smsc: \"+491710760000\"}\n"
+    "  - {name: gsmpool, type: modem, devices: [/dev/ttyUSB1, "
+    "\"tcp://10.0.0.9:4001\"],\n"
+    "     flow_control: rtscts, receive_mode: direct}\n"
     "routes:\n"
     "  - {prefix: \"+49\", account: shop, sender: Shop, connectors: [op1, "
     "op2],\n"
@@ -386,13 +389,23 @@ static void full_example(void **state) {
   assert_null(cfg->accounts[1].api_key);
   assert_string_equal(cfg->accounts[1].default_region, "");
 
-  assert_int_equal(cfg->n_connectors, 3);
+  assert_int_equal(cfg->n_connectors, 4);
+  const sg_config_connector_t *pool = &cfg->connectors[3];
+  assert_null(pool->device);
+  assert_int_equal(pool->n_devices, 2);
+  assert_string_equal(pool->devices[0], "/dev/ttyUSB1");
+  assert_string_equal(pool->devices[1], "tcp://10.0.0.9:4001");
+  assert_int_equal(pool->flow_control, SG_CONFIG_FLOW_RTSCTS);
+  assert_int_equal(pool->receive_mode, SG_CONFIG_RECEIVE_DIRECT);
   const sg_config_connector_t *gsm = &cfg->connectors[2];
   assert_int_equal(gsm->type, SG_CONFIG_CONNECTOR_MODEM);
   assert_string_equal(gsm->device, "/dev/ttyUSB0");
   assert_int_equal(gsm->speed, 115200);
   assert_string_equal(gsm->pin, "1234");
   assert_string_equal(gsm->smsc, "+491710760000");
+  assert_int_equal(gsm->n_devices, 0);
+  assert_int_equal(gsm->flow_control, SG_CONFIG_FLOW_NONE);
+  assert_int_equal(gsm->receive_mode, SG_CONFIG_RECEIVE_STORED);
   assert_null(gsm->host);
   const sg_config_connector_t *k = &cfg->connectors[0];
   assert_string_equal(k->host, "smsc.example.net");
@@ -670,9 +683,35 @@ static const struct {
      "t.yaml:2:5: connectors[0]: missing required key \"host\""},
     {"connectors:\n  - {name: a, type: modem}\n",
      "t.yaml:2:5: connectors[0]: missing required key \"device\""},
-    {"connectors:\n  - {name: a, type: modem, device: \"tcp://h:1\"}\n",
+    {"connectors:\n  - {name: a, type: modem, device: \"tcp://h\"}\n",
      "t.yaml:2:36: connectors[0].device: expected a serial device path such "
-     "as /dev/ttyUSB0 (tcp:// serial bridges are not supported yet)"},
+     "as /dev/ttyUSB0 or a TCP serial bridge tcp://host:port"},
+    {"connectors:\n  - {name: a, type: modem, device: \"tcp://h:0\"}\n",
+     "t.yaml:2:36: connectors[0].device: expected a serial device path such "
+     "as /dev/ttyUSB0 or a TCP serial bridge tcp://host:port"},
+    {"connectors:\n  - {name: a, type: modem, device: ttyUSB0}\n",
+     "t.yaml:2:36: connectors[0].device: expected a serial device path such "
+     "as /dev/ttyUSB0 or a TCP serial bridge tcp://host:port"},
+    {"connectors:\n  - {name: a, type: modem, devices: [/dev/a, \"tcp://h\"]}"
+     "\n",
+     "t.yaml:2:46: connectors[0].devices[1]: expected a serial device path "
+     "such as /dev/ttyUSB0 or a TCP serial bridge tcp://host:port"},
+    {"connectors:\n  - {name: a, type: modem, devices: [/dev/a, /dev/a]}\n",
+     "t.yaml:2:46: connectors[0].devices[1]: device listed twice"},
+    {"connectors:\n  - {name: a, type: modem, device: /dev/a, devices: "
+     "[/dev/b]}\n",
+     "t.yaml:2:53: connectors[0].devices: give device or devices, not both"},
+    {"connectors:\n  - {name: a, type: modem, devices: []}\n",
+     "t.yaml:2:37: connectors[0].devices: expected a list of 1 to 16 "
+     "devices"},
+    {"connectors:\n  - {name: a, type: modem, device: /dev/a, flow_control: "
+     "xon}\n",
+     "t.yaml:2:58: connectors[0].flow_control: expected one of none, "
+     "rtscts, xonxoff, got \"xon\"; did you mean \"none\"?"},
+    {"connectors:\n  - {name: a, type: smpp, host: h, system_id: s, "
+     "receive_mode: direct}\n",
+     "t.yaml:2:64: connectors[0].receive_mode: applies only with type: "
+     "modem"},
     {"connectors:\n  - {name: a, type: modem, device: /dev/x, speed: 1234}\n",
      "t.yaml:2:51: connectors[0].speed: expected one of 9600, 19200, 38400, "
      "57600, 115200, 230400, 460800, 921600"},
