@@ -57,8 +57,11 @@ static void put_str(jw_t *w, const char *s) {
  * surrogates, nothing above U+10FFFF). */
 static long utf8_next(const unsigned char *s, size_t n, size_t *used) {
   unsigned c = s[0];
-  size_t k = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                          : (c & 0xF8) == 0xF0 ? 4 : 0;
+  size_t k = c < 0x80             ? 1
+             : (c & 0xE0) == 0xC0 ? 2
+             : (c & 0xF0) == 0xE0 ? 3
+             : (c & 0xF8) == 0xF0 ? 4
+                                  : 0;
   if (k == 0 || k > n)
     return -1;
   unsigned long cp = k == 1 ? c : c & (0x7Fu >> k);
@@ -99,13 +102,27 @@ static void put_json_str(jw_t *w, const char *s) {
       break;
     }
     switch (cp) {
-    case '"': put(w, "\\\"", 2); break;
-    case '\\': put(w, "\\\\", 2); break;
-    case '\b': put(w, "\\b", 2); break;
-    case '\f': put(w, "\\f", 2); break;
-    case '\n': put(w, "\\n", 2); break;
-    case '\r': put(w, "\\r", 2); break;
-    case '\t': put(w, "\\t", 2); break;
+    case '"':
+      put(w, "\\\"", 2);
+      break;
+    case '\\':
+      put(w, "\\\\", 2);
+      break;
+    case '\b':
+      put(w, "\\b", 2);
+      break;
+    case '\f':
+      put(w, "\\f", 2);
+      break;
+    case '\n':
+      put(w, "\\n", 2);
+      break;
+    case '\r':
+      put(w, "\\r", 2);
+      break;
+    case '\t':
+      put(w, "\\t", 2);
+      break;
     default:
       if (cp > 0xFFFF) { /* a surrogate pair */
         unsigned v = (unsigned)(cp - 0x10000);

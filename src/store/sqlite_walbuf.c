@@ -38,11 +38,11 @@ typedef struct wb_vfs {
 typedef struct wb_file {
   sqlite3_file base;
   sg__sq_walbuf_t *ctl;
-  bool gather;            /* a write-ahead log */
-  uint8_t *buf;           /* WALBUF_CAP bytes, allocated on first write */
-  size_t len;             /* bytes waiting in buf */
-  sqlite3_int64 off;      /* the file offset of buf[0] */
-  sqlite3_file *real;     /* follows this struct in the same allocation */
+  bool gather;        /* a write-ahead log */
+  uint8_t *buf;       /* WALBUF_CAP bytes, allocated on first write */
+  size_t len;         /* bytes waiting in buf */
+  sqlite3_int64 off;  /* the file offset of buf[0] */
+  sqlite3_file *real; /* follows this struct in the same allocation */
 } wb_file_t;
 
 #define WB(f) ((wb_file_t *)(f))

@@ -79,10 +79,10 @@ static void same_as_jansson(const char *batch, const sg_submit_item_t *items,
 static void accepted_items(void **state) {
   (void)state;
   sg_submit_item_t it[3];
-  accepted(&it[0], "01JDZ8Q4W5T7N0B6Y2KX3M9PRA", "+14155550100", 1,
-           SG_ENC_GSM7, SG_MSG_QUEUED);
-  accepted(&it[1], "01JDZ8Q4W5T7N0B6Y2KX3M9PRB", "+79161234567", 3,
-           SG_ENC_UCS2, SG_MSG_SCHEDULED);
+  accepted(&it[0], "01JDZ8Q4W5T7N0B6Y2KX3M9PRA", "+14155550100", 1, SG_ENC_GSM7,
+           SG_MSG_QUEUED);
+  accepted(&it[1], "01JDZ8Q4W5T7N0B6Y2KX3M9PRB", "+79161234567", 3, SG_ENC_UCS2,
+           SG_MSG_SCHEDULED);
   accepted(&it[2], "01JDZ8Q4W5T7N0B6Y2KX3M9PRC", "+447700900123", 255,
            SG_ENC_8BIT, SG_MSG_QUEUED);
   for (size_t n = 0; n <= 3; n++)
@@ -116,8 +116,8 @@ static void rejected_inputs_escaped(void **state) {
   for (size_t i = 0; i < n; i++)
     rejected(&it[i], inputs[i], "not_a_number",
              "\"x\" is not a phone number \xe2\x80\x94 check it");
-  accepted(&it[n], "01JDZ8Q4W5T7N0B6Y2KX3M9PRA", "+14155550100", 2,
-           SG_ENC_GSM7, SG_MSG_QUEUED);
+  accepted(&it[n], "01JDZ8Q4W5T7N0B6Y2KX3M9PRA", "+14155550100", 2, SG_ENC_GSM7,
+           SG_MSG_QUEUED);
   same_as_jansson("01JDZ8Q4W5T7N0B6Y2KX3M9PR0", it, n + 1);
 }
 
@@ -126,8 +126,8 @@ static void rejected_inputs_escaped(void **state) {
 static void invalid_strings_fail(void **state) {
   (void)state;
   static const char *const bad[] = {
-      "\xc0\xaf", "a\x80", "\xe2\x82", "\xed\xa0\x80", "\xf4\x90\x80\x80",
-      "\xff",
+      "\xc0\xaf",         "a\x80", "\xe2\x82", "\xed\xa0\x80",
+      "\xf4\x90\x80\x80", "\xff",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     sg_submit_item_t it;

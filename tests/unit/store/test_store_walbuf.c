@@ -62,8 +62,7 @@ static int setup(void **state) {
     return -1;
   open_writer(c);
   exec_ok(c->w, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL)");
-  if (sqlite3_open_v2(c->path, &c->r, SQLITE_OPEN_READONLY, NULL) !=
-      SQLITE_OK)
+  if (sqlite3_open_v2(c->path, &c->r, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
     return -1;
   *state = c;
   return 0;
@@ -120,9 +119,8 @@ static void large_transactions_and_restarts(void **state) {
   exec_ok(c->w, "COMMIT");
   assert_int_equal(one_int(c->r, "SELECT count(*) FROM t"), 6000);
   for (int round = 0; round < 3; round++) {
-    assert_int_equal(sqlite3_wal_checkpoint_v2(c->w, NULL,
-                                               SQLITE_CHECKPOINT_RESTART, NULL,
-                                               NULL),
+    assert_int_equal(sqlite3_wal_checkpoint_v2(
+                         c->w, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL),
                      SQLITE_OK);
     exec_ok(c->w, "BEGIN IMMEDIATE");
     insert_rows(c->w, 500, 200);
