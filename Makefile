@@ -59,7 +59,7 @@ SOAK_REST ?= 70000
 SOAK_SMPP ?= 30000
 SOAK_EVERY_MS ?= 3000
 soak: build
-	SMPP_TPS=1000 FAULT_JSON=$(BUILD)/soak-kill9.json bash tests/fault/kill9.sh $(BUILD)/smsgate $(SOAK_REST) $(SOAK_SMPP) $(SOAK_EVERY_MS)
+	REST_RATE=1000 SMPP_TPS=1000 FAULT_JSON=$(BUILD)/soak-kill9.json bash tests/fault/kill9.sh $(BUILD)/smsgate $(SOAK_REST) $(SOAK_SMPP) $(SOAK_EVERY_MS)
 
 # Installs under PREFIX (DESTDIR for staging): the program, its manual page,
 # the systemd unit, the docs; as root without DESTDIR also the smsgate user

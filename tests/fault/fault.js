@@ -2,8 +2,9 @@
 // client that keeps a ledger, a webhook receiver that logs every webhook,
 // and the checker that compares the ledgers with what the simulator saw.
 //
-//   node fault.js rest BASE KEY N C LEDGER
-//       N messages, C at a time, text "rest-<seq>", client_ref "<seq>".
+//   node fault.js rest BASE KEY N C LEDGER [RATE]
+//       N messages, C at a time (and at most RATE a second when given),
+//       text "rest-<seq>", client_ref "<seq>".
 //       Each message is retried with its own Idempotency-Key until it gets
 //       a 202 (or a 4xx, which is final): on a refused or broken
 //       connection, or a 5xx, it waits 100 ms and tries again, as a client
@@ -62,14 +63,17 @@ function post(agent, base, key, body, idem) {
   });
 }
 
-async function rest(base, key, n, c, ledger) {
+async function rest(base, key, n, c, ledger, rate) {
   const fd = fs.openSync(ledger, 'w');
   const agent = new http.Agent({ keepAlive: true, maxSockets: c });
   const runId = process.pid.toString(36) + Date.now().toString(36);
   let next = 0, acked = 0, errors = 0, retries = 0;
+  const t0 = Date.now();
   async function worker() {
     while (next < n) {
       const seq = next++;
+      // paced: message seq leaves no earlier than seq / rate seconds in
+      if (rate > 0) await sleep(Math.max(0, t0 + (seq * 1000) / rate - Date.now()));
       const body = { to: '+79001234567', from: 'Fault', text: `rest-${seq}`,
         client_ref: String(seq) };
       let attempts = 0, inDoubt = false, res;
@@ -243,7 +247,7 @@ function check(args) {
 }
 
 const [cmd, ...args] = process.argv.slice(2);
-if (cmd === 'rest') rest(args[0], args[1], Number(args[2]), Number(args[3]), args[4]);
+if (cmd === 'rest') rest(args[0], args[1], Number(args[2]), Number(args[3]), args[4], Number(args[5] || 0));
 else if (cmd === 'receiver') receiver(args[0], args[1]);
 else if (cmd === 'check') check(args);
 else {

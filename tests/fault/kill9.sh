@@ -9,10 +9,12 @@
 #   bound: faults x the connector's window + the client's resubmissions.
 #
 #   kill9.sh BIN [N_REST] [N_SMPP] [EVERY_MS]
-# The short form (ctest fault/kill9): 1,500 REST + 500 SMPP messages, a kill
-# every 3 s on average. `make soak`: 70,000 + 30,000, every 3 s. SMPP_TPS is
-# the SMPP client's rate (default 400). Prints the verdict, and writes it as
-# JSON to $FAULT_JSON when set; KEEP=1 keeps the working directory.
+# The clients are paced (REST_RATE, default 150 messages/s; SMPP_TPS,
+# default 50) so that the run lasts long enough for several faults however
+# fast the machine is. The short form (ctest fault/kill9): 1,500 REST + 500
+# SMPP messages, about 10 s of load, a kill every 3 s on average. `make
+# soak`: 70,000 + 30,000 at 1,000/s each. Prints the verdict, and writes it
+# as JSON to $FAULT_JSON when set; KEEP=1 keeps the working directory.
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 N_REST=${2:-1500}
@@ -112,13 +114,13 @@ start_gw
 wait_for 30 healthy || fail "gateway not ready"
 
 for ((i = 0; i < N_SMPP; i++)); do echo "smpp-$i"; done >"$T/smpp-texts.txt"
-start rest node "$JS" rest "$BASE" "$KEY" "$N_REST" 16 "$T/rest.jsonl"
+start rest node "$JS" rest "$BASE" "$KEY" "$N_REST" 16 "$T/rest.jsonl" "${REST_RATE:-150}"
 RESTP=$LAST_PID
 # sim load is an SMPP client (smsgate's own connector): it rebinds after each
 # crash; --verbose prints every submit_sm_resp and receipt as a JSON line.
 "$BIN" sim load --port "$SMPP" --system-id fault --password faultpw \
   --texts-file "$T/smpp-texts.txt" --count "$N_SMPP" --to +79001234568 --from Fault \
-  --window 16 --tps "${SMPP_TPS:-400}" --dlr --dlr-timeout 60 --connect-timeout 60 --verbose --quiet \
+  --window 16 --tps "${SMPP_TPS:-50}" --dlr --dlr-timeout 60 --connect-timeout 60 --verbose --quiet \
   >"$T/smpp.jsonl" 2>"$T/smpp.log" &
 SMPPP=$!
 PIDS+=($SMPPP)
