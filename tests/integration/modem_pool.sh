@@ -166,7 +166,14 @@ b1=$(sim_stat 4 sim_b submitted)
 echo "ok - 6 messages through a pool of a pty modem and a TCP bridge ($a1 / $b1)"
 
 echo "silent on" >&4
-for i in 1 2 3 4 5 6; do send_wait "+4915112346$((600 + i))" "after silence $i"; done
+# At once, so that the pool hands parts to both modems: the silent one's
+# part must time out, mark it unhealthy, and go out through the other.
+SENDS=()
+for i in 1 2 3 4 5 6; do
+  send_wait "+4915112346$((600 + i))" "after silence $i" &
+  SENDS+=($!)
+done
+for j in "${SENDS[@]}"; do wait "$j" || fail "a message was lost with a silent modem in the pool"; done
 a2=$(sim_stat 3 sim_a submitted)
 b2=$(sim_stat 4 sim_b submitted)
 [ "$b2" = "$b1" ] || fail "the silent modem took parts ($b1 -> $b2)"
