@@ -188,6 +188,14 @@ typedef struct sg_conn_link {
   uint64_t resets;       /* device closed and opened again */
 } sg_conn_link_t;
 
+/* The name of a +CREG/+CEREG <stat> (3GPP TS 27.007 7.2). */
+static inline const char *sg_conn_reg_name(int stat) {
+  static const char *const names[] = {"not_registered", "home",
+                                      "searching",      "denied",
+                                      "unknown",        "roaming"};
+  return stat >= 0 && stat <= 5 ? names[stat] : "unknown";
+}
+
 /* The operations every kind of connector implements. */
 typedef struct sg_connector_ops {
   const char *type; /* "smpp", "modem", "http" */

@@ -177,6 +177,30 @@ static json_t *common_json(const sg__conn_t *c, const sg_conn_stats_t *st) {
       (json_int_t)st->unknown_retries);
 }
 
+/* The modems of a modem connector: what /metrics shows as smsgate_modem_*. */
+static json_t *modems_json(const sg_connector_t *k) {
+  sg_conn_link_t links[SG_CONN_LINKS_MAX];
+  size_t n = sg_connector_links(k, links, SG_CONN_LINKS_MAX);
+  json_t *a = json_array();
+  for (size_t j = 0; a != NULL && j < n; j++) {
+    const sg_conn_link_t *l = &links[j];
+    json_t *m = json_pack(
+        "{s:s, s:b, s:b, s:i, s:i, s:b, s:s, s:s, s:i, s:I, s:I, s:I, s:I}",
+        "device", l->name, "up", l->state == SG_CONN_UP, "healthy", l->healthy,
+        "signal_rssi", l->signal_rssi, "signal_dbm", l->signal_dbm,
+        "registered", l->registered, "registration",
+        l->reg_stat < 0 ? "unknown" : sg_conn_reg_name(l->reg_stat),
+        "operator", l->operator_, "queued", (int)l->queued, "sent",
+        (json_int_t)l->sent, "received", (json_int_t)l->received, "errors",
+        (json_int_t)l->errors, "resets", (json_int_t)l->resets);
+    if (m == NULL || json_array_append_new(a, m) != 0) {
+      json_decref(a);
+      return NULL;
+    }
+  }
+  return a;
+}
+
 json_t *sg_engine_connector_json(sg_engine_t *e, size_t i) {
   const sg__conn_t *c = &e->conns[i];
   sg_conn_stats_t st;
@@ -196,7 +220,12 @@ json_t *sg_engine_connector_json(sg_engine_t *e, size_t i) {
     json_decref(o);
     return NULL;
   }
-  /* Connector types add their own state here (a modem's signal and
-   * registration, for one). */
+  /* Connector types add their own state here: a modem connector, each
+   * of its modems (one, or a pool). */
+  if (c->c != NULL && c->cfg->type == SG_CONFIG_CONNECTOR_MODEM &&
+      json_object_set_new(o, "modems", modems_json(c->c)) != 0) {
+    json_decref(o);
+    return NULL;
+  }
   return o;
 }

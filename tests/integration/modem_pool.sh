@@ -111,6 +111,7 @@ store: {path: $T/gw/smsgate.db}
 http: {listen: 127.0.0.1:$HTTP}
 accounts:
   - {name: shop, api_key: $KEY, default_region: DE, default_sender: Shop}
+  - {name: ops, api_key: pool-admin-key, admin: true}
 connectors:
   - name: pool
     type: modem
@@ -181,6 +182,16 @@ b2=$(sim_stat 4 sim_b submitted)
 wait_http "$BASE/metrics" \
   'smsgate_modem_healthy\{connector="pool",device="tcp://127.0.0.1:'"$BRIDGE"'"\} 0' 10 ||
   fail "the silent modem is not shown unhealthy"
+conn=$(curl -s -m 5 -H 'Authorization: Bearer pool-admin-key' "$BASE/v1/connectors/pool")
+node -e '
+  const c = JSON.parse(process.argv[1]), bridge = process.argv[2];
+  const m = c.modems || [];
+  const b = m.find((x) => x.device === bridge), a = m.find((x) => x.device !== bridge);
+  const ok = c.type === "modem" && m.length === 2 && b && a && b.healthy === false &&
+    a.healthy === true && a.registered === true && a.registration === "home" &&
+    a.operator === "smsgate sim" && a.signal_dbm === -71 && a.sent >= 9;
+  process.exit(ok ? 0 : 1);' "$conn" "tcp://127.0.0.1:$BRIDGE" ||
+  fail "GET /v1/connectors/pool does not show the two modems' state: $conn"
 echo "silent off" >&4
 wait_http "$BASE/metrics" \
   'smsgate_modem_healthy\{connector="pool",device="tcp://127.0.0.1:'"$BRIDGE"'"\} 1' 20 ||

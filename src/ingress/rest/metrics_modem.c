@@ -27,12 +27,6 @@ static void escape(const char *s, char *out, size_t cap) {
   out[o] = '\0';
 }
 
-/* TS 27.007 7.2 <stat>. */
-static const char *reg_name(int stat) {
-  static const char *const N[] = {"not_registered", "home",    "searching",
-                                  "denied",         "unknown", "roaming"};
-  return stat >= 0 && stat <= 5 ? N[stat] : "unknown";
-}
 
 typedef int64_t (*link_get_t)(const sg_conn_link_t *l);
 
@@ -84,7 +78,7 @@ static void info_family(sg__rest_buf_t *b, const sg_engine_metrics_t *m) {
       sg__rest_buf_printf(b,
                           "smsgate_modem_info{connector=\"%s\",device=\"%s\","
                           "operator=\"%s\",registration=\"%s\"} 1\n",
-                          conn, dev, op, reg_name(l->reg_stat));
+                          conn, dev, op, sg_conn_reg_name(l->reg_stat));
     }
   }
 }
