@@ -9,12 +9,14 @@
  * delivered / found), 1 (refused, failed, not delivered, unreachable) or 2
  * (usage error).
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -27,14 +29,18 @@
 #define DEFAULT_URL "http://127.0.0.1:8080"
 #define DEFAULT_KEY "demo-key"
 #define BODY_MAX (16u << 20)
-#define MAX_TO 10000
+#define MAX_TO 10000 /* recipients in one request (the API's limit) */
+#define LINE_MAX_LEN 256 /* octets of a line of --to-file */
 #define POLL_MS 250
 
 typedef struct send_args {
   const char *url, *key, *text, *from, *encoding, *idem, *client_ref;
   const char *send_at, *validity, *callback_url;
-  const char **to;
-  size_t n_to;
+  const char *to_file;
+  char *stdin_text; /* owned, when the text came from standard input */
+  const char **to; /* --to values, then --to-file's lines (owned) */
+  size_t n_to, cap_to, n_argv_to;
+  size_t batch; /* recipients per request, 1..MAX_TO */
   bool wait, json, help;
   int64_t timeout_ms;
 } send_args_t;
@@ -161,13 +167,20 @@ static void print_http_error(const char *cmd, const client_t *c) {
 static void send_usage(FILE *f) {
   fprintf(
       f,
-      "usage: smsgate send --to N [--to N2 ...] --text T [--from S] [options]\n"
+      "usage: smsgate send --to N [--to N2 ...] | --to-file F  --text T | < TEXT\n"
+      "                    [--from S] [options]\n"
       "\n"
       "Sends a message through a running gateway's REST API and prints one\n"
       "line per recipient: the message id, or why the number was refused.\n"
+      "Many recipients go in requests of --batch at a time, with a progress\n"
+      "bar on standard error.\n"
       "\n"
-      "  --to N             recipient (repeat for several; up to 10000)\n"
-      "  --text T           the text (UTF-8)\n"
+      "  --to N             recipient (repeat for several)\n"
+      "  --to-file F        recipients from a file, one per line (blank lines\n"
+      "                     and lines starting with # are skipped; - : stdin)\n"
+      "  --text T           the text (UTF-8); without it, or with -, the text\n"
+      "                     is read from standard input\n"
+      "  --batch N          recipients per request, 1-10000 (default 10000)\n"
       "  --from S           sender: a number or up to 11 letters and digits\n"
       "  --encoding E       auto (default), gsm7 or ucs2\n"
       "  --send-at TIME     send later: RFC 3339, e.g. 2025-01-31T12:00:00Z\n"
@@ -220,14 +233,35 @@ static const char **value_slot(send_args_t *a, const char *opt) {
   return NULL;
 }
 
+static int push_to(send_args_t *a, const char *v) {
+  if (a->n_to == a->cap_to) {
+    size_t cap = a->cap_to ? 2 * a->cap_to : 64;
+    const char **to = sg_realloc((void *)a->to, cap * sizeof(*to));
+    if (to == NULL)
+      return SG_ENOMEM;
+    a->to = to;
+    a->cap_to = cap;
+  }
+  a->to[a->n_to++] = v;
+  return 0;
+}
+
 static int apply(send_args_t *a, const char *opt, const char *val) {
   const char **slot = value_slot(a, opt);
   if (slot != NULL) {
     *slot = val;
   } else if (strcmp(opt, "--to") == 0) {
-    if (a->n_to == MAX_TO)
-      return usage_error("send", "more than 10000 recipients%s", "");
-    a->to[a->n_to++] = val;
+    if (push_to(a, val) != 0)
+      return usage_error("send", "out of memory%s", "");
+    a->n_argv_to++; /* argv's: not freed */
+  } else if (strcmp(opt, "--to-file") == 0) {
+    a->to_file = val;
+  } else if (strcmp(opt, "--batch") == 0) {
+    char *end = NULL;
+    unsigned long b = strtoul(val, &end, 10);
+    if (end == val || *end != '\0' || b < 1 || b > MAX_TO)
+      return usage_error("send", "--batch must be 1 to 10000, not '%s'", val);
+    a->batch = (size_t)b;
   } else if (strcmp(opt, "--timeout") == 0) {
     if (sg_rest_parse_duration(val, strlen(val), &a->timeout_ms) != 0)
       return usage_error("send",
@@ -266,6 +300,84 @@ static int parse_one(send_args_t *a, int argc, char **argv, int *i) {
   return 0;
 }
 
+/* Appends every number of --to-file (a copy of each line, trimmed) to the
+ * recipients; a problem is printed with the file's line number. */
+static int read_to_file(send_args_t *a) {
+  bool std = strcmp(a->to_file, "-") == 0;
+  FILE *f = std ? stdin : fopen(a->to_file, "r");
+  if (f == NULL) {
+    fprintf(stderr, "smsgate send: cannot read %s: %s\n", a->to_file,
+            strerror(errno));
+    return 1;
+  }
+  char line[LINE_MAX_LEN + 2];
+  unsigned long no = 0;
+  int rc = 0;
+  while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
+    no++;
+    size_t n = strlen(line);
+    if (n == sizeof line - 1 && line[n - 1] != '\n') {
+      fprintf(stderr, "smsgate send: %s:%lu: line longer than %d octets\n",
+              a->to_file, no, LINE_MAX_LEN);
+      rc = 1;
+      break;
+    }
+    char *p = line;
+    while (*p == ' ' || *p == '\t')
+      p++;
+    while (n > 0 && strchr(" \t\r\n", line[n - 1]) != NULL)
+      line[--n] = '\0';
+    if (*p == '\0' || *p == '#')
+      continue;
+    char *copy = sg_strdup(p);
+    if (copy == NULL || push_to(a, copy) != 0) {
+      sg_free(copy);
+      fprintf(stderr, "smsgate send: out of memory\n");
+      rc = 1;
+    }
+  }
+  if (rc == 0 && ferror(f)) {
+    fprintf(stderr, "smsgate send: cannot read %s: %s\n", a->to_file,
+            strerror(errno));
+    rc = 1;
+  }
+  if (!std)
+    fclose(f);
+  return rc;
+}
+
+/* The text from standard input, without one final line end. */
+static int read_stdin_text(send_args_t *a) {
+  size_t len = 0, cap = 1024;
+  char *t = sg_malloc(cap);
+  for (size_t k; t != NULL && (k = fread(t + len, 1, cap - len - 1, stdin)) >
+                                  0;) {
+    len += k;
+    if (len + 1 == cap) {
+      char *m = sg_realloc(t, cap *= 2);
+      if (m == NULL)
+        sg_free(t);
+      t = m;
+    }
+  }
+  if (t == NULL) {
+    fprintf(stderr, "smsgate send: out of memory\n");
+    return 1;
+  }
+  if (len > 0 && t[len - 1] == '\n')
+    len--;
+  if (len > 0 && t[len - 1] == '\r')
+    len--;
+  t[len] = '\0';
+  if (len == 0) {
+    sg_free(t);
+    fprintf(stderr, "smsgate send: the text on standard input is empty\n");
+    return 1;
+  }
+  a->text = a->stdin_text = t;
+  return 0;
+}
+
 static const char *env_or(const char *name, const char *def) {
   const char *v = getenv(name);
   return v != NULL && *v != '\0' ? v : def;
@@ -276,9 +388,7 @@ static int parse_args(int argc, char **argv, send_args_t *a) {
   a->url = env_or("SMSGATE_URL", DEFAULT_URL);
   a->key = env_or("SMSGATE_API_KEY", DEFAULT_KEY);
   a->timeout_ms = 60000;
-  a->to = sg_calloc(MAX_TO, sizeof(*a->to));
-  if (a->to == NULL)
-    return 1;
+  a->batch = MAX_TO;
   for (int i = 1; i < argc; i++) {
     int rc = parse_one(a, argc, argv, &i);
     if (rc != 0)
@@ -286,19 +396,37 @@ static int parse_args(int argc, char **argv, send_args_t *a) {
   }
   if (a->help)
     return 0;
+  bool stdin_text = a->text == NULL || strcmp(a->text, "-") == 0;
+  if (a->to_file != NULL && strcmp(a->to_file, "-") == 0 && stdin_text)
+    return usage_error("send",
+                       "standard input cannot give both the numbers "
+                       "(--to-file -) and the text: use --text%s",
+                       "");
+  if (a->to_file != NULL && read_to_file(a) != 0)
+    return 2;
   if (a->n_to == 0)
-    return usage_error("send", "give at least one recipient with --to%s", "");
-  if (a->text == NULL)
-    return usage_error("send", "give the text with --text%s", "");
+    return usage_error("send",
+                       "give at least one recipient with --to or "
+                       "--to-file%s",
+                       "");
+  if (stdin_text) {
+    if (a->text == NULL && isatty(STDIN_FILENO))
+      return usage_error("send",
+                         "give the text with --text, or on standard "
+                         "input%s",
+                         "");
+    if (read_stdin_text(a) != 0)
+      return 2;
+  }
   return 0;
 }
 
 /* ---- send ---------------------------------------------------------------- */
 
 /* The request body, or NULL when out of memory. */
-static char *request_json(const send_args_t *a) {
+static char *request_json(const send_args_t *a, size_t off, size_t n) {
   json_t *to = json_array();
-  for (size_t i = 0; to != NULL && i < a->n_to; i++)
+  for (size_t i = off; to != NULL && i < off + n; i++)
     if (json_array_append_new(to, json_string(a->to[i])) != 0) {
       json_decref(to);
       to = NULL;
@@ -427,34 +555,93 @@ static size_t wait_final(client_t *c, json_t *ids, int64_t timeout_ms) {
   return delivered;
 }
 
-static int do_send(const send_args_t *a) {
-  client_t c;
-  char *json = request_json(a);
+/* Where a long send is: a bar redrawn in place on a terminal, else one
+ * line per request. */
+static void progress(size_t done, size_t total, size_t refused) {
+  if (isatty(STDERR_FILENO)) {
+    enum { WIDTH = 30 };
+    size_t fill = total ? done * WIDTH / total : WIDTH;
+    char bar[WIDTH + 1];
+    for (size_t i = 0; i < WIDTH; i++)
+      bar[i] = i < fill ? '#' : ' ';
+    bar[WIDTH] = '\0';
+    fprintf(stderr, "\rsending [%s] %zu/%zu (%zu%%), %zu refused", bar, done,
+            total, total ? done * 100 / total : 100, refused);
+    if (done == total)
+      fputc('\n', stderr);
+  } else {
+    fprintf(stderr, "sent %zu of %zu recipients, %zu refused\n", done, total,
+            refused);
+  }
+}
+
+/* One request of recipients [off, off + n): prints its answer and adds
+ * the accepted ids to `ids`. Returns 0, or 1 when the request failed
+ * (printed: the later ones are not sent). */
+static int send_batch(client_t *c, const send_args_t *a, size_t off, size_t n,
+                      json_t *ids, size_t *refused) {
+  char *json = request_json(a, off, n);
   if (json == NULL) {
     fprintf(stderr, "smsgate send: out of memory\n");
     return 1;
   }
-  if (client_init(&c, a->url, a->key) != 0) {
-    sg_free(json);
-    return 1;
+  /* one Idempotency-Key per request: the same file sent again with the
+   * same key sends nothing twice */
+  char idem[300];
+  const char *key = a->idem;
+  if (a->idem != NULL && a->n_to > a->batch) {
+    snprintf(idem, sizeof idem, "%s-%zu", a->idem, off / a->batch + 1);
+    key = idem;
   }
-  int rc = request(&c, "POST", "/v1/messages", json, a->idem);
+  int rc = request(c, "POST", "/v1/messages", json, key);
   sg_free(json);
-  if (rc == 0 && c.status != 202) {
-    print_http_error("send", &c);
+  if (rc == 0 && c->status != 202) {
+    print_http_error("send", c);
     rc = 1;
   }
   if (rc == 0 && a->json) {
-    printf("%s\n", c.body);
+    printf("%s\n", c->body);
   } else if (rc == 0) {
-    size_t refused = 0;
-    json_t *ids = print_accepted(c.body, &refused);
-    size_t n = json_array_size(ids);
-    rc = refused > 0 || ids == NULL;
-    if (a->wait && n > 0 && wait_final(&c, ids, a->timeout_ms) != n)
+    size_t r = 0;
+    json_t *got = print_accepted(c->body, &r);
+    *refused += r;
+    if (got == NULL || json_array_extend(ids, got) != 0)
       rc = 1;
-    json_decref(ids);
+    json_decref(got);
   }
+  return rc;
+}
+
+static int do_send(const send_args_t *a) {
+  client_t c;
+  json_t *ids = json_array();
+  if (ids == NULL || client_init(&c, a->url, a->key) != 0) {
+    json_decref(ids);
+    return 1;
+  }
+  size_t refused = 0, done = 0;
+  bool show = a->n_to > a->batch;
+  int rc = 0;
+  while (rc == 0 && done < a->n_to) {
+    size_t n = a->n_to - done < a->batch ? a->n_to - done : a->batch;
+    rc = send_batch(&c, a, done, n, ids, &refused);
+    if (rc == 0)
+      done += n;
+    if (show)
+      progress(done, a->n_to, refused);
+  }
+  if (rc != 0 && done > 0)
+    fprintf(stderr,
+            "smsgate send: stopped after %zu of %zu recipients; the rest "
+            "were not sent\n",
+            done, a->n_to);
+  size_t n_ids = json_array_size(ids);
+  if (rc == 0 && !a->json)
+    rc = refused > 0;
+  if (!a->json && a->wait && n_ids > 0 &&
+      wait_final(&c, ids, a->timeout_ms) != n_ids)
+    rc = 1;
+  json_decref(ids);
   client_close(&c);
   return rc;
 }
@@ -468,7 +655,10 @@ int sg_cmd_send(int argc, char **argv) {
     json_set_alloc_funcs(sg_malloc, sg_free);
     rc = do_send(&a);
   }
+  for (size_t i = a.n_argv_to; i < a.n_to; i++)
+    sg_free((void *)a.to[i]);
   sg_free((void *)a.to);
+  sg_free(a.stdin_text);
   return rc;
 }
 

@@ -132,9 +132,32 @@ grep -q '"status": "delivered"' "$T/status.out" || fail "status output: $(cat "$
 [ $? -eq 1 ] && grep -q 'HTTP 422' "$T/cli.out" || fail "send to an invalid number: $(cat "$T/cli.out")"
 "$BIN" send --text x >/dev/null 2>&1
 [ $? -eq 2 ] || fail "send without --to must be a usage error"
+# a file of numbers (comments, blanks, one invalid), the text on stdin,
+# two recipients a request: three requests and a progress line each
+printf '# customers\n+79001234561\n\n  89001234562 \n+1234\n+79001234563\n+79001234564\n' >"$T/numbers.txt"
+out=$(printf 'from a file\n' | "$BIN" send --url "$BASE" --key "$KEY" --to-file "$T/numbers.txt" \
+  --batch 2 --from Test 2>"$T/progress.txt")
+rc=$?
+[ $rc -eq 1 ] || fail "send --to-file with one invalid number exited $rc: $out $(cat "$T/progress.txt")"
+[ "$(grep -c 'part(s)' <<<"$out")" -eq 4 ] || fail "send --to-file accepted: $out"
+grep -q 'refused +1234' "$T/progress.txt" || fail "send --to-file refusal: $(cat "$T/progress.txt")"
+[ "$(grep -c '^sent ' "$T/progress.txt")" -eq 3 ] &&
+  [ "$(grep '^sent ' "$T/progress.txt" | tail -n 1)" = "sent 5 of 5 recipients, 1 refused" ] ||
+  fail "send --to-file progress: $(cat "$T/progress.txt")"
+fid=$(grep 'part(s)' <<<"$out" | head -n 1 | cut -d' ' -f1)
+curl -s -H "Authorization: Bearer $KEY" "$BASE/v1/messages/$fid" | grep -q '"text":"from a file"' ||
+  fail "the text read from stdin: $(curl -s -H "Authorization: Bearer $KEY" "$BASE/v1/messages/$fid")"
+"$BIN" send --url "$BASE" --key "$KEY" --to-file - </dev/null >"$T/cli.out" 2>&1
+[ $? -eq 2 ] && grep -q 'cannot give both' "$T/cli.out" || fail "--to-file - without --text: $(cat "$T/cli.out")"
+"$BIN" send --url "$BASE" --key "$KEY" --to-file "$T/no-such-file" --text x >"$T/cli.out" 2>&1
+[ $? -eq 2 ] && grep -q 'cannot read' "$T/cli.out" || fail "--to-file of a missing file: $(cat "$T/cli.out")"
+"$BIN" send --url "$BASE" --key "$KEY" --to +79001234567 </dev/null >"$T/cli.out" 2>&1
+[ $? -eq 2 ] && grep -q 'empty' "$T/cli.out" || fail "send with an empty text on stdin: $(cat "$T/cli.out")"
+"$BIN" send --url "$BASE" --key "$KEY" --to +79001234567 --batch 0 --text x >"$T/cli.out" 2>&1
+[ $? -eq 2 ] || fail "--batch 0 must be a usage error"
 "$BIN" status --url "$BASE" --key "$KEY" 01ARZ3NDEKTSV4RRFFQ69G5FAV >/dev/null 2>&1
 [ $? -eq 1 ] || fail "status of an unknown id must exit 1"
-echo "ok - smsgate send --wait and smsgate status"
+echo "ok - smsgate send --wait, --to-file with a progress line per request, text on stdin, and smsgate status"
 
 kill "$GW" && wait "$GW" || fail "gateway did not stop cleanly on SIGTERM"
 
