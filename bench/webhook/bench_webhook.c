@@ -41,6 +41,7 @@ typedef struct run {
   sg_webhook_t *wh;
   char url[64];
   unsigned total, posted, done, failed;
+  unsigned target; /* done at which post_many returns */
 } run_t;
 
 static double thread_cpu_s(void) {
@@ -91,6 +92,11 @@ static void done_cb(void *data, const sg_webhook_result_t *res) {
     r->failed++;
   if (r->posted < r->total)
     post_one(r);
+  /* Stop the loop here: a run of UV_RUN_ONCE may finish the last post in
+   * its timer phase and then block in its poll with nothing left to wake
+   * it. */
+  if (r->done >= r->target)
+    uv_stop(&r->loop);
 }
 
 static void post_one(run_t *r) {
@@ -111,12 +117,12 @@ static void post_one(run_t *r) {
 /* Posts n webhooks with conc in flight; returns the client's CPU time. */
 static double post_many(run_t *r, unsigned n, unsigned conc, double *wall) {
   r->total = r->posted + n;
-  unsigned target = r->done + n;
+  r->target = r->done + n;
   double c0 = thread_cpu_s(), w0 = wall_s();
   for (unsigned i = 0; i < conc && r->posted < r->total; i++)
     post_one(r);
-  while (r->done < target)
-    uv_run(&r->loop, UV_RUN_ONCE);
+  while (r->done < r->target)
+    uv_run(&r->loop, UV_RUN_DEFAULT);
   *wall = wall_s() - w0;
   return thread_cpu_s() - c0;
 }
