@@ -98,10 +98,8 @@ static bool url_ok(const char *s) {
 
 static int check_match(const sg_config_inbound_rule_t *r,
                        sg_inrule_problem_t *p) {
-  if (r->to == NULL && r->keyword == NULL && r->regex == NULL)
-    return problem(p, NULL,
-                   "a rule needs at least one of to, keyword and regex (a "
-                   "rule for every message is catch_all)");
+  /* A rule with none of to, keyword and regex takes every message: the
+   * catch-all of a table edited through the API (put it last). */
   if (r->to != NULL &&
       (strlen(r->to) > SG_INRULE_TO_MAX || !number_like(r->to)))
     return problem(p, "to",

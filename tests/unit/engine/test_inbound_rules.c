@@ -75,6 +75,16 @@ static void rules_match(void **state) {
   assert_int_equal(sg_inbound_rules_match(r, "100", NULL, 0, ""), -1);
   sg_inbound_rules_free(r);
   sg_config_free(cfg);
+
+  /* a rule with only an account, last: every message the others leave */
+  cfg = load("inbound:\n  rules:\n    - {to: \"4444\", account: b}\n"
+             "    - {account: a}\n");
+  assert_int_equal(sg_inbound_rules_new(&cfg->inbound, &r), 0);
+  assert_int_equal(match(r, "4444", "hello"), 0);
+  assert_int_equal(match(r, "100", "anything else"), 1);
+  assert_int_equal(sg_inbound_rules_match(r, "100", NULL, 0, ""), 1);
+  sg_inbound_rules_free(r);
+  sg_config_free(cfg);
 }
 
 static void keyword_lists(void **state) {

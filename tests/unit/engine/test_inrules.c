@@ -82,6 +82,13 @@ static void defaults_and_keys(void **state) {
   sg_inrule_clear(&back);
   sg_inrule_clear(&r);
 
+  /* an account alone: a rule for every message (the API's catch-all) */
+  assert_int_equal(parse("{\"account\":\"a\"}", &r, &err), 0);
+  assert_null(r.r.to);
+  assert_null(r.r.keyword);
+  assert_null(r.r.regex);
+  sg_inrule_clear(&r);
+
   /* a url alone means action url */
   assert_int_equal(
       parse("{\"to\":\"1\",\"account\":\"a\",\"url\":\"http://h/\"}", &r, &err),
@@ -96,7 +103,6 @@ static const struct {
 } bad[] = {
     {"[1]", "invalid_type", "", "must be a JSON object"},
     {"{\"to\":\"1\"}", "missing_field", "account", "required"},
-    {"{\"account\":\"a\"}", "invalid_value", "", "at least one of to"},
     {"{\"to\":5,\"account\":\"a\"}", "invalid_type", "to", "string or null"},
     {"{\"to\":\"12a\",\"account\":\"a\"}", "invalid_value", "to", "short code"},
     {"{\"to\":\"+\",\"account\":\"a\"}", "invalid_value", "to", "short code"},
