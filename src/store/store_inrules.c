@@ -17,33 +17,20 @@
 
 static int inr_begin(sg_store_t *st, bool write, sg__inr_op_t op, sg__any_cb cb,
                      void *data, sg__store_req_t **out, sg__inr_req_t **inr) {
-  if (st == NULL || cb == NULL)
-    return SG_EINVAL;
-  if (st->closing)
-    return SG_ECLOSED;
-  sg__arena_t arena = {NULL};
-  sg__store_req_t *r = sg__arena_alloc(&arena, sizeof *r);
-  sg__inr_req_t *m = r != NULL ? sg__arena_alloc(&arena, sizeof *m) : NULL;
-  if (m == NULL) {
-    sg__arena_free(&arena);
-    return SG_ENOMEM;
-  }
-  r->arena = arena;
-  r->kind = write ? SG__REQ_INR_WRITE : SG__REQ_INR_READ;
-  r->cb = cb;
-  r->data = data;
-  r->in.inr = m;
-  m->op = op;
-  *out = r;
+  void *m = NULL;
+  *inr = NULL;
+  int rc = sg__store_req_begin(st, write ? SG__REQ_INR_WRITE : SG__REQ_INR_READ,
+                               cb, data, sizeof(**inr), out, &m);
+  if (rc < 0)
+    return rc;
+  (*out)->in.inr = m;
   *inr = m;
+  (*inr)->op = op;
   return 0;
 }
 
 static int inr_queue(sg_store_t *st, sg__store_req_t *r, bool ok) {
-  int rc = !ok ? SG_ENOMEM : st->closing ? SG_ECLOSED : st->be->queue(st, r);
-  if (rc < 0)
-    sg__store_req_free(r);
-  return rc;
+  return sg__store_req_queue(st, r, ok);
 }
 
 int sg_store_inrules_load(sg_store_t *st, sg_store_inrules_cb cb, void *data) {

@@ -235,6 +235,19 @@ void sg__store_complete(sg_store_t *st, sg__store_req_t *req);
 /* Frees a request that never reached a backend, without a callback. */
 void sg__store_req_free(sg__store_req_t *req);
 
+/* Starts a request of `kind` after the common checks (SG_EINVAL for a
+ * NULL st or cb, SG_ECLOSED), with `extra` zeroed octets for the kind's
+ * own arguments in its arena at *ext (none when 0): 0, or SG_ENOMEM with
+ * nothing left allocated. */
+int sg__store_req_begin(sg_store_t *st, sg__req_kind_t kind, sg__any_cb cb,
+                        void *data, size_t extra, sg__store_req_t **out,
+                        void **ext);
+
+/* Hands r to the backend; when !ok (building it ran out of memory), the
+ * store is closing or the backend refuses it, frees it and returns
+ * SG_ENOMEM, SG_ECLOSED or the backend's error. */
+int sg__store_req_queue(sg_store_t *st, sg__store_req_t *r, bool ok);
+
 /* The SQLite backend (store/sqlite.c): opens path for st (whose loop and cfg
  * are set), sets st->be, st->impl and st->info. */
 int sg__sqlite_open(sg_store_t *st, const char *path, char *err, size_t errlen);

@@ -15,32 +15,20 @@
 
 static int limits_begin(sg_store_t *st, bool write, sg__any_cb cb, void *data,
                         sg__store_req_t **out, sg__limits_req_t **lim) {
-  if (st == NULL || cb == NULL)
-    return SG_EINVAL;
-  if (st->closing)
-    return SG_ECLOSED;
-  sg__arena_t arena = {NULL};
-  sg__store_req_t *r = sg__arena_alloc(&arena, sizeof *r);
-  sg__limits_req_t *l = r != NULL ? sg__arena_alloc(&arena, sizeof *l) : NULL;
-  if (l == NULL) {
-    sg__arena_free(&arena);
-    return SG_ENOMEM;
-  }
-  r->arena = arena;
-  r->kind = write ? SG__REQ_LIMITS_WRITE : SG__REQ_LIMITS_READ;
-  r->cb = cb;
-  r->data = data;
-  r->in.limits = l;
-  *out = r;
-  *lim = l;
+  void *m = NULL;
+  *lim = NULL;
+  int rc = sg__store_req_begin(
+      st, write ? SG__REQ_LIMITS_WRITE : SG__REQ_LIMITS_READ, cb, data,
+      sizeof(**lim), out, &m);
+  if (rc < 0)
+    return rc;
+  (*out)->in.limits = m;
+  *lim = m;
   return 0;
 }
 
 static int limits_queue(sg_store_t *st, sg__store_req_t *r) {
-  int rc = st->closing ? SG_ECLOSED : st->be->queue(st, r);
-  if (rc < 0)
-    sg__store_req_free(r);
-  return rc;
+  return sg__store_req_queue(st, r, true);
 }
 
 int sg_store_usage_get(sg_store_t *st, const char *day, const char *month,

@@ -46,6 +46,27 @@ static int begin(sg_store_t *st, sg__req_kind_t kind, sg__any_cb cb, void *data,
   return *out == NULL ? SG_ENOMEM : 0;
 }
 
+int sg__store_req_begin(sg_store_t *st, sg__req_kind_t kind, sg__any_cb cb,
+                        void *data, size_t extra, sg__store_req_t **out,
+                        void **ext) {
+  int rc = begin(st, kind, cb, data, out);
+  if (rc != 0 || extra == 0)
+    return rc;
+  if ((*ext = sg__arena_alloc(&(*out)->arena, extra)) == NULL) {
+    sg__store_req_free(*out);
+    return SG_ENOMEM;
+  }
+  return 0;
+}
+
+int sg__store_req_queue(sg_store_t *st, sg__store_req_t *r, bool ok) {
+  if (!ok) {
+    sg__store_req_free(r);
+    return SG_ENOMEM;
+  }
+  return queue(st, r);
+}
+
 static bool valid_id(const char *s) {
   uint8_t b[SG_ID_BYTES];
   return s != NULL && strlen(s) == SG_ID_LEN &&
@@ -246,8 +267,7 @@ int sg_store_record_results(sg_store_t *st, const sg_store_result_in_t *res,
       sg__arena_memdup(&r->arena, res, n * sizeof *res, &ok);
   for (size_t i = 0; ok && i < n; i++) {
     items[i].smsc_id = sg__arena_strdup(&r->arena, res[i].smsc_id, &ok);
-    items[i].smsc_raw_id =
-        sg__arena_strdup(&r->arena, res[i].smsc_raw_id, &ok);
+    items[i].smsc_raw_id = sg__arena_strdup(&r->arena, res[i].smsc_raw_id, &ok);
     items[i].connector = sg__arena_strdup(&r->arena, res[i].connector, &ok);
     items[i].detail = sg__arena_strdup(&r->arena, res[i].detail, &ok);
     if (items[i].outcome == SG_STORE_FAILED &&
