@@ -306,7 +306,8 @@ typedef struct sg_submit_req {
   /* Automatic replies to inbound messages (INBOUND below): auto_reply
    * sends from the number the message came to even when the account's
    * senders do not list it; optout_exempt sends to a number on the
-   * account's opt-out list (only the confirmation of a STOP). */
+   * account's opt-out list (only the confirmation of a STOP), and is not
+   * charged nor refused for the account's prices or balance. */
   bool auto_reply;
   bool optout_exempt;
   /* The batch the messages join (an id from sg_id_new, e.g. one batch for

@@ -432,8 +432,10 @@ static int recipients(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
         return SG_ENOMEM;
       continue;
     }
+    /* The confirmation of a STOP is owed to the recipient whatever the
+     * account's balance or prices: it is sent and never charged. */
     int64_t price = 0;
-    if (sg__limits_billed(r->account) &&
+    if (sg__limits_billed(r->account) && !r->optout_exempt &&
         sg_limits_price_find(ac->billing.prices, ac->billing.n_prices,
                              ph.e164, &price) != 0) {
       if (reject(x, i, in, "no_price",

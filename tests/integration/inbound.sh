@@ -101,6 +101,8 @@ http: {listen: 127.0.0.1:$HTTP}
 accounts:
   - {name: shop, api_key: $KEY, webhook_secret: $SECRET, default_region: RU,
      inbound_url: "http://127.0.0.1:$HOOK/in"}
+  - {name: prepaid, api_key: prepaid-key, default_region: RU,
+     billing: {prices: {"+49": 0.05}}}
 connectors:
   - {name: operator, type: smpp, host: 127.0.0.1, port: $SIM, system_id: smsgate,
      reconnect_min: 200ms, reconnect_max: 500ms}
@@ -110,6 +112,7 @@ webhooks: {allow_private_networks: true, retry_min: 200ms, retry_max: 1s}
 inbound:
   rules:
     - {keyword: ASK, aliases: [QUESTION], account: shop}
+    - {to: "300", account: prepaid}
   catch_all: shop
   reassembly_timeout: $2
   reply_limit: 2
@@ -199,6 +202,20 @@ sleep 1.2 # the simulator writes its record once a second
 SM_HEX=$(printf 'queued before STOP' | od -An -tx1 | tr -d ' \n')
 ! grep -q "$SM_HEX" "$T/record.txt" || fail "the queued message reached the SMSC"
 echo "ok - STOP: opted out, confirmed, later and queued sends refused and never sent"
+
+# A prepaid account with no balance and no price for +7 still confirms a STOP,
+# free of charge.
+papi() { node "$JS" api "$BASE" prepaid-key "$@"; }
+mo +79001110020 300 STOP
+pconfirmed() {
+  papi GET '/v1/messages?to=%2B79001110020' | grep -q '"status":"delivered"'
+}
+wait_for 15 pconfirmed || fail "no STOP confirmation on a prepaid account: $(papi GET '/v1/messages?to=%2B79001110020')"
+r=$(papi GET /v1/balance)
+[ "$(jx 'j.balance' <<<"${r#* }")" = 0.00 ] || fail "the confirmation was charged: $r"
+r=$(papi POST /v1/messages '{"to":"+79001110021","text":"not free","from":"300"}')
+[ "${r%% *} $(jx 'j.error.code' <<<"${r#* }")" = "422 no_price" ] || fail "a paid send: $r"
+echo "ok - a STOP on a prepaid account without balance or price is confirmed and not charged"
 
 # ---- the opt-out API and START -------------------------------------------------------
 r=$(api POST /v1/optouts '{}')
