@@ -3,12 +3,18 @@
  * driven by one epoll loop. A 429 answer is retried on the same connection
  * after 50 ms; any other answer but 202 counts as failed.
  *
- *   bench_e2e HOST PORT KEY N C OUT
+ *   bench_e2e HOST PORT KEY N C OUT [GET-TARGET]
  *
  * OUT gets the same JSON as `bench.js load`: {"t0_ms", "t1_ms", "accepted",
- * "failed", "busy", "msgs": [[id, post_ms], ...]} where post_ms is the wall
- * clock (ms since the epoch) at which the accepted POST was written, so that
- * `bench.js report` can compare it with the message's event timestamps.
+ * "failed", "busy", "msgs": [[id, post_ms, answer_ms], ...]} where post_ms is
+ * the wall clock (ms since the epoch) at which the accepted request was
+ * written, so that `bench.js report` can compare it with the message's event
+ * timestamps, and answer_ms the time its answer took.
+ *
+ * With GET-TARGET (e.g. a Kannel sendsms path and query), each request is a
+ * GET of that target with every "{seq}" replaced by the request's number
+ * (0, 1, ...); a 2xx answer counts as accepted and the number is its id.
+ * That is how bench/compare-kannel drives Kannel and smsgate alike.
  *
  * It is a measuring tool: it must cost the gateway's machine as little CPU
  * as it can (no JSON library, no allocation per request), and it must never
@@ -41,7 +47,7 @@ typedef struct conn {
   size_t req_len, req_off;
   char buf[BUF_MAX];
   size_t buf_len;
-  double post_ms;     /* wall clock when the current POST was written */
+  double post_ms;     /* wall clock when the current request was written */
   double retry_at_ms; /* > 0: waiting to resend after a 429 */
   unsigned seq;
   bool busy; /* a request is out */
@@ -50,9 +56,11 @@ typedef struct conn {
 typedef struct load {
   const char *key;
   const char *host;
+  const char *get; /* GET-TARGET, or NULL: POST /v1/messages */
   unsigned n, next, accepted, failed, busy;
   char (*ids)[ID_MAX];
   double *post_ms;
+  double *answer_ms;
   int ep;
 } load_t;
 
@@ -75,7 +83,35 @@ static int conn_open(const struct sockaddr_in *sa) {
   return fd;
 }
 
+/* The GET-TARGET with "{seq}" replaced; false when it does not fit. */
+static bool build_get(load_t *l, conn_t *c) {
+  char *o = c->req, *end = c->req + sizeof c->req - 64;
+  o += snprintf(o, (size_t)(end - o), "GET ");
+  for (const char *p = l->get; *p != '\0'; p++) {
+    if (o >= end)
+      return false;
+    if (strncmp(p, "{seq}", 5) == 0) {
+      o += snprintf(o, (size_t)(end - o), "%u", c->seq);
+      p += 4;
+    } else {
+      *o++ = *p;
+    }
+  }
+  if (o >= end)
+    return false;
+  o += snprintf(o, (size_t)(c->req + sizeof c->req - o),
+                " HTTP/1.1\r\nHost: %s\r\n\r\n", l->host);
+  c->req_len = (size_t)(o - c->req);
+  c->req_off = 0;
+  return true;
+}
+
 static void build_request(load_t *l, conn_t *c) {
+  if (l->get != NULL) {
+    if (!build_get(l, c))
+      c->req_len = 0;
+    return;
+  }
   char body[128];
   int blen = snprintf(body, sizeof body,
                       "{\"to\":\"+79001234567\",\"from\":\"Bench\","
@@ -93,8 +129,8 @@ static void build_request(load_t *l, conn_t *c) {
 /* Writes what is left of the request; -1 on a broken connection. */
 static int send_some(conn_t *c) {
   while (c->req_off < c->req_len) {
-    ssize_t k = send(c->fd, c->req + c->req_off, c->req_len - c->req_off,
-                     MSG_NOSIGNAL);
+    ssize_t k =
+        send(c->fd, c->req + c->req_off, c->req_len - c->req_off, MSG_NOSIGNAL);
     if (k < 0)
       return errno == EAGAIN ? 0 : -1;
     c->req_off += (size_t)k;
@@ -107,6 +143,8 @@ static int start(load_t *l, conn_t *c) {
     return 0;
   c->seq = l->next++;
   build_request(l, c);
+  if (c->req_len == 0)
+    return -1;
   c->busy = true;
   c->post_ms = wall_ms();
   return send_some(c);
@@ -168,7 +206,12 @@ static int on_answers(load_t *l, conn_t *c) {
     if (!c->busy)
       return -1;
     c->busy = false;
-    if (status == 202 && find_id(body, blen, l->ids[l->accepted])) {
+    bool ok = l->get != NULL
+                  ? status >= 200 && status < 300 &&
+                        snprintf(l->ids[l->accepted], ID_MAX, "%u", c->seq) > 0
+                  : status == 202 && find_id(body, blen, l->ids[l->accepted]);
+    if (ok) {
+      l->answer_ms[l->accepted] = wall_ms() - c->post_ms;
       l->post_ms[l->accepted++] = c->post_ms;
     } else if (status == 429) {
       l->busy++;
@@ -257,8 +300,7 @@ static int run(load_t *l, conn_t *cs, unsigned nc) {
   return 0;
 }
 
-static int write_out(const load_t *l, const char *path, double t0,
-                     double t1) {
+static int write_out(const load_t *l, const char *path, double t0, double t1) {
   FILE *f = fopen(path, "w");
   if (f == NULL)
     return -1;
@@ -267,7 +309,8 @@ static int write_out(const load_t *l, const char *path, double t0,
           "\"busy\":%u,\"msgs\":[",
           t0, t1, l->accepted, l->failed, l->busy);
   for (unsigned i = 0; i < l->accepted; i++)
-    fprintf(f, "%s[\"%s\",%.0f]", i ? "," : "", l->ids[i], l->post_ms[i]);
+    fprintf(f, "%s[\"%s\",%.0f,%.3f]", i ? "," : "", l->ids[i], l->post_ms[i],
+            l->answer_ms[i]);
   fputs("]}\n", f);
   return fclose(f) == 0 ? 0 : -1;
 }
@@ -288,12 +331,18 @@ static int open_all(load_t *l, conn_t *cs, unsigned nc,
 }
 
 int main(int argc, char **argv) {
-  if (argc != 7) {
-    fprintf(stderr, "usage: %s HOST PORT KEY N C OUT\n", argv[0]);
+  if (argc != 7 && argc != 8) {
+    fprintf(stderr, "usage: %s HOST PORT KEY N C OUT [GET-TARGET]\n", argv[0]);
     return 2;
   }
-  load_t l = {.host = argv[1], .key = argv[3]};
+  load_t l = {
+      .host = argv[1], .key = argv[3], .get = argc == 8 ? argv[7] : NULL};
   l.n = (unsigned)strtoul(argv[4], NULL, 10);
+  if (l.get != NULL && (l.get[0] != '/' || strlen(l.get) > 800)) {
+    fprintf(stderr, "load: GET-TARGET must start with / and be at most 800 "
+                    "characters\n");
+    return 2;
+  }
   unsigned nc = (unsigned)strtoul(argv[5], NULL, 10);
   struct sockaddr_in sa = {.sin_family = AF_INET,
                            .sin_port = htons((uint16_t)atoi(argv[2]))};
@@ -303,10 +352,11 @@ int main(int argc, char **argv) {
   }
   l.ids = calloc(l.n ? l.n : 1, sizeof *l.ids);
   l.post_ms = calloc(l.n ? l.n : 1, sizeof *l.post_ms);
+  l.answer_ms = calloc(l.n ? l.n : 1, sizeof *l.answer_ms);
   conn_t *cs = calloc(nc, sizeof *cs);
   l.ep = epoll_create1(0);
-  if (l.ids == NULL || l.post_ms == NULL || cs == NULL || l.ep < 0 ||
-      open_all(&l, cs, nc, &sa) != 0) {
+  if (l.ids == NULL || l.post_ms == NULL || l.answer_ms == NULL || cs == NULL ||
+      l.ep < 0 || open_all(&l, cs, nc, &sa) != 0) {
     fprintf(stderr, "load: cannot set up: %s\n", strerror(errno));
     return 1;
   }
@@ -326,5 +376,6 @@ int main(int argc, char **argv) {
   free(cs);
   free(l.ids);
   free(l.post_ms);
+  free(l.answer_ms);
   return rc;
 }

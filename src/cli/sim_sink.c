@@ -25,22 +25,25 @@ typedef struct sink_cli {
 } sink_cli_t;
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: smsgate sim sink [options]\n"
-          "\n"
-          "A webhook receiver for tests and benchmarks: answers every POST\n"
-          "at once, counts webhooks by their \"status\", checks\n"
-          "X-Smsgate-Signature when given the secret, and answers any GET\n"
-          "with the counts as JSON. Prints \"listening on HOST:PORT\" when\n"
-          "ready, and the counts as one JSON line on SIGUSR1 and at exit.\n"
-          "\n"
-          "  --host H       listening address (default 127.0.0.1)\n"
-          "  --port N       listening port (default 0: any free)\n"
-          "  --secret S     the account's webhook_secret: count bad "
-          "signatures\n"
-          "  --status N     answer webhooks with this HTTP status (default "
-          "200)\n"
-          "  --help         show this help\n");
+  fprintf(f, "usage: smsgate sim sink [options]\n"
+             "\n"
+             "A webhook receiver for tests and benchmarks: answers every POST\n"
+             "at once, counts webhooks by their \"status\", checks\n"
+             "X-Smsgate-Signature when given the secret, counts a GET to\n"
+             "/dlr... as a Kannel dlr-url callback, and answers any other GET\n"
+             "with the counts as JSON. Prints \"listening on HOST:PORT\" when\n"
+             "ready, and the counts as one JSON line on SIGUSR1 and at exit.\n"
+             "\n"
+             "  --host H       listening address (default 127.0.0.1)\n"
+             "  --port N       listening port (default 0: any free)\n"
+             "  --secret S     the account's webhook_secret: count bad "
+             "signatures\n"
+             "  --status N     answer webhooks with this HTTP status (default "
+             "200)\n"
+             "  --record F     append one line per dlr-url callback to F: its\n"
+             "                 query string and the wall clock in ms (written\n"
+             "                 out on SIGUSR1 and at exit)\n"
+             "  --help         show this help\n");
 }
 
 static bool to_uint(const char *s, unsigned long lo, unsigned long hi,
@@ -74,6 +77,13 @@ static int parse_args(int argc, char **argv, sg_sim_sink_config_t *c) {
       c->port = (uint16_t)x;
     } else if (strcmp(o, "--status") == 0 && to_uint(v, 200, 599, &x)) {
       c->answer_status = (unsigned)x;
+    } else if (strcmp(o, "--record") == 0 && v[0] != '\0') {
+      c->record = fopen(v, "a");
+      if (c->record == NULL) {
+        fprintf(stderr, "smsgate sim sink: cannot open %s: %s\n", v,
+                strerror(errno));
+        return -1;
+      }
     } else if (strcmp(o, "--secret") == 0 && v[0] != '\0') {
       c->secret = (const uint8_t *)v;
       c->secret_len = strlen(v);
@@ -98,6 +108,7 @@ static void print_counts(const sink_cli_t *cli, bool final) {
 
 static void signal_cb(uv_signal_t *h, int signum) {
   sink_cli_t *cli = h->data;
+  sg_sim_sink_flush(cli->sink);
   print_counts(cli, signum != SIGUSR1);
   if (signum == SIGUSR1)
     return;
@@ -120,6 +131,8 @@ int sg_cmd_sim_sink(int argc, char **argv) {
   sg_sim_sink_config_t cfg = {.host = "127.0.0.1"};
   int rc = parse_args(argc, argv, &cfg);
   if (rc != 0) {
+    if (cfg.record != NULL)
+      fclose(cfg.record);
     if (rc == 1)
       usage(stdout);
     else
@@ -134,6 +147,8 @@ int sg_cmd_sim_sink(int argc, char **argv) {
     fprintf(stderr, "smsgate sim sink: %s\n", err[0] ? err : sg_strerror(rc));
     uv_run(&cli.loop, UV_RUN_DEFAULT); /* let the listener close */
     uv_loop_close(&cli.loop);
+    if (cfg.record != NULL)
+      fclose(cfg.record);
     return 1;
   }
   printf("listening on %s:%u\n", cfg.host,
@@ -144,5 +159,7 @@ int sg_cmd_sim_sink(int argc, char **argv) {
   start_signal(&cli, &cli.sig_usr1, SIGUSR1);
   uv_run(&cli.loop, UV_RUN_DEFAULT);
   uv_loop_close(&cli.loop);
+  if (cfg.record != NULL)
+    fclose(cfg.record);
   return 0;
 }

@@ -28,6 +28,7 @@ struct sg_sim_sink {
   uint8_t *secret;
   size_t secret_len;
   unsigned answer_status;
+  FILE *record;
   conn_t *conns;
   unsigned open_handles; /* the listener and every connection */
   bool closing;
@@ -52,7 +53,8 @@ typedef struct write_req {
   char data[];
 } write_req_t;
 
-/* ---- counting ------------------------------------------------------------- */
+/* ---- counting -------------------------------------------------------------
+ */
 
 static int64_t now_ms(void) {
   uv_timeval64_t tv;
@@ -107,7 +109,8 @@ static bool signature_ok(const sg_sim_sink_t *s, const sg_sim_sink_head_t *h,
                            sig);
 }
 
-/* ---- answers -------------------------------------------------------------- */
+/* ---- answers --------------------------------------------------------------
+ */
 
 static bool out_put(conn_t *c, const char *p, size_t n) {
   if (c->out_len + n > c->out_cap) {
@@ -151,11 +154,10 @@ static const char *reason(unsigned status) {
 static void answer(conn_t *c, unsigned status, const char *body, bool close) {
   char head[160];
   size_t n = body ? strlen(body) : 0;
-  int k = snprintf(head, sizeof head,
-                   "HTTP/1.1 %u %s\r\nContent-Length: %zu\r\n%s%s\r\n",
-                   status, reason(status), n,
-                   n ? "Content-Type: application/json\r\n" : "",
-                   close ? "Connection: close\r\n" : "");
+  int k = snprintf(
+      head, sizeof head, "HTTP/1.1 %u %s\r\nContent-Length: %zu\r\n%s%s\r\n",
+      status, reason(status), n, n ? "Content-Type: application/json\r\n" : "",
+      close ? "Connection: close\r\n" : "");
   if (!out_put(c, head, (size_t)k) || (n > 0 && !out_put(c, body, n)))
     c->close_after_write = true;
   if (close)
@@ -168,7 +170,8 @@ static void answer_counts(conn_t *c, bool close) {
   answer(c, n < sizeof json ? 200 : 500, n < sizeof json ? json : NULL, close);
 }
 
-/* ---- connections ---------------------------------------------------------- */
+/* ---- connections ----------------------------------------------------------
+ */
 
 static void conn_close_cb(uv_handle_t *h) {
   conn_t *c = h->data;
@@ -258,6 +261,30 @@ static void take_webhook(conn_t *c, const sg_sim_sink_head_t *h,
     answer(c, st, NULL, !h->keep_alive);
 }
 
+/* A Kannel-style dlr-url callback: counted, recorded, answered 200. */
+static void take_callback(conn_t *c, const sg_sim_sink_head_t *h,
+                          int64_t *now) {
+  sg_sim_sink_t *s = c->s;
+  if (*now == 0)
+    *now = now_ms();
+  s->counts.callbacks++;
+  s->counts.last_callback_ms = *now;
+  if (s->record != NULL) {
+    const uint8_t *q = memchr(h->target, '?', h->target_len);
+    size_t n = q != NULL ? h->target_len - (size_t)(q + 1 - h->target) : 0;
+    fprintf(s->record, "%.*s %lld\n", (int)n,
+            q != NULL ? (const char *)q + 1 : "", (long long)*now);
+  }
+  if (h->keep_alive)
+    out_put(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 38);
+  else
+    answer(c, 200, NULL, true);
+}
+
+static bool is_callback(const sg_sim_sink_head_t *h) {
+  return h->target_len >= 4 && memcmp(h->target, "/dlr", 4) == 0;
+}
+
 static void bad_request(conn_t *c, unsigned status) {
   c->s->counts.bad_request++;
   answer(c, status, NULL, true);
@@ -290,6 +317,8 @@ static bool take_requests(conn_t *c) {
       break; /* the body is not all here yet */
     if (h.method == SG_SIM_SINK_POST)
       take_webhook(c, &h, p + n, &now);
+    else if (h.method == SG_SIM_SINK_GET && is_callback(&h))
+      take_callback(c, &h, &now);
     else if (h.method == SG_SIM_SINK_GET)
       answer_counts(c, !h.keep_alive);
     else
@@ -363,7 +392,8 @@ static void accept_cb(uv_stream_t *server, int status) {
   s->counts.connections++;
 }
 
-/* ---- lifetime ------------------------------------------------------------- */
+/* ---- lifetime -------------------------------------------------------------
+ */
 
 static void listener_close_cb(uv_handle_t *h) {
   sg_sim_sink_t *s = h->data;
@@ -402,6 +432,7 @@ int sg_sim_sink_new(uv_loop_t *loop, const sg_sim_sink_config_t *cfg,
     return SG_ENOMEM;
   s->loop = loop;
   s->answer_status = cfg->answer_status;
+  s->record = cfg->record;
   if (cfg->secret_len > 0) {
     s->secret = sg_malloc(cfg->secret_len);
     if (s->secret == NULL) {
@@ -437,10 +468,16 @@ void sg_sim_sink_counts(const sg_sim_sink_t *s, sg_sim_sink_counts_t *out) {
   *out = s->counts;
 }
 
+void sg_sim_sink_flush(sg_sim_sink_t *s) {
+  if (s != NULL && s->record != NULL)
+    fflush(s->record);
+}
+
 void sg_sim_sink_free(sg_sim_sink_t *s) {
   if (s == NULL || s->closing)
     return;
   s->closing = true;
+  sg_sim_sink_flush(s);
   while (s->conns != NULL)
     conn_close(s->conns);
   if (s->secret != NULL)

@@ -7,7 +7,9 @@
  * Content-Length body, pipelined or not; no chunked bodies (411), no body
  * above SG_SIM_SINK_MAX_BODY (413), no header block above
  * SG_SIM_SINK_MAX_HEAD (431); a malformed request gets 400 and the
- * connection is closed. A POST to any path is a webhook; a GET to any path
+ * connection is closed. A POST to any path is a webhook; a GET to a path
+ * that starts with "/dlr" is a Kannel-style delivery report callback
+ * (dlr-url), counted as one and answered 200; a GET to any other path
  * answers the counts as JSON (see sg_sim_sink_counts_json).
  *
  * Cost: no allocation per request once a connection's buffer has grown to
@@ -22,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <uv.h>
 
 #define SG_SIM_SINK_MAX_HEAD 8192
@@ -45,6 +48,8 @@ typedef struct sg_sim_sink_head {
   bool chunked;             /* Transfer-Encoding present */
   const uint8_t *signature; /* value of X-Smsgate-Signature, in buf */
   size_t signature_len;     /* 0 when absent */
+  const uint8_t *target;    /* the request-target ("/dlr?x=1"), in buf */
+  size_t target_len;
 } sg_sim_sink_head_t;
 
 /* Parses the request head at the start of buf (RFC 9112 sections 2-6,
@@ -74,6 +79,11 @@ typedef struct sg_sim_sink_config {
   size_t secret_len; /* 0: signatures are not checked */
   /* Answer status for webhooks: 0 means 200. For tests of retries. */
   unsigned answer_status;
+  /* When set, every callback (GET /dlr...) appends one line to this file:
+   * the request-target's query (after '?'), a space, and the wall clock in
+   * ms since the epoch when it was read. Written through stdio's buffer;
+   * flushed at sg_sim_sink_flush and sg_sim_sink_free. Not owned. */
+  FILE *record;
 } sg_sim_sink_config_t;
 
 typedef struct sg_sim_sink_counts {
@@ -91,6 +101,8 @@ typedef struct sg_sim_sink_counts {
                                     the first and the latest webhook */
   int64_t last_ms; /* of the latest "delivered" one; 0 before any */
   uint64_t connections;      /* accepted so far */
+  uint64_t callbacks;        /* GET /dlr... (Kannel dlr-url) requests */
+  int64_t last_callback_ms;  /* wall clock of the latest; 0 before any */
 } sg_sim_sink_counts_t;
 
 /* Starts listening. Returns 0 with *out set, SG_EINVAL, SG_ENOMEM, or a
@@ -108,12 +120,16 @@ void sg_sim_sink_counts(const sg_sim_sink_t *s, sg_sim_sink_counts_t *out);
 /* The counts as one JSON object without a newline, e.g.
  * {"total":4,"delivered":2,"by_status":{"sent":2,"delivered":2},
  *  "bad_signature":0,"bad_request":0,"no_status":0,"other":0,
- *  "first_ms":...,"last_any_ms":...,"last_ms":...,"connections":1}
+ *  "first_ms":...,"last_any_ms":...,"last_ms":...,"connections":1,
+ *  "callbacks":0,"last_callback_ms":0}
  * ("delivered" repeats the count of that status and "last_ms" is the
  * time of the latest of them: what bench/e2e polls). Returns the length written (NUL-terminated), or the length needed
  * when it is >= cap. Pure. */
 size_t sg_sim_sink_counts_json(const sg_sim_sink_counts_t *c, char *buf,
                                size_t cap);
+
+/* Writes out what the record file holds in its buffer. */
+void sg_sim_sink_flush(sg_sim_sink_t *s);
 
 /* Closes the listener and every connection; the sink is freed once the
  * loop has run their close callbacks. NULL is a no-op. */

@@ -60,6 +60,8 @@ static int request_line(const uint8_t *p, size_t n, sg_sim_sink_head_t *out,
     i++;
   if (i == t || i >= n || p[i] != ' ')
     return SG_EPROTO;
+  out->target = p + t;
+  out->target_len = i - t;
   i++;
   if (n - i != 8 || memcmp(p + i, "HTTP/1.", 7) != 0 ||
       (p[i + 7] != '0' && p[i + 7] != '1'))
@@ -85,8 +87,8 @@ static int content_length(const uint8_t *v, size_t n, size_t *out) {
 static bool has_token(const uint8_t *v, size_t n, const char *tok) {
   size_t k = strlen(tok);
   for (size_t i = 0; i + k <= n; i++)
-    if (name_is(v + i, k, tok) && (i == 0 || v[i - 1] == ' ' ||
-                                   v[i - 1] == ',') &&
+    if (name_is(v + i, k, tok) &&
+        (i == 0 || v[i - 1] == ' ' || v[i - 1] == ',') &&
         (i + k == n || v[i + k] == ' ' || v[i + k] == ','))
       return true;
   return false;
@@ -131,9 +133,8 @@ static int header_line(const uint8_t *p, size_t n, sg_sim_sink_head_t *out,
 
 int sg_sim_sink_parse_head(const uint8_t *buf, size_t len,
                            sg_sim_sink_head_t *out) {
-  size_t end = head_end(buf, len < SG_SIM_SINK_MAX_HEAD + 1
-                                 ? len
-                                 : SG_SIM_SINK_MAX_HEAD + 1);
+  size_t end = head_end(
+      buf, len < SG_SIM_SINK_MAX_HEAD + 1 ? len : SG_SIM_SINK_MAX_HEAD + 1);
   if (end == 0)
     return len > SG_SIM_SINK_MAX_HEAD ? SG_ETOOLONG : SG_NEED_MORE;
   memset(out, 0, sizeof *out);
@@ -210,6 +211,9 @@ size_t sg_sim_sink_counts_json(const sg_sim_sink_counts_t *c, char *buf,
   put(&o, ",\"first_ms\":%llu", NULL, (unsigned long long)c->first_ms);
   put(&o, ",\"last_any_ms\":%llu", NULL, (unsigned long long)c->last_any_ms);
   put(&o, ",\"last_ms\":%llu", NULL, (unsigned long long)c->last_ms);
-  put(&o, ",\"connections\":%llu}", NULL, c->connections);
+  put(&o, ",\"connections\":%llu", NULL, c->connections);
+  put(&o, ",\"callbacks\":%llu", NULL, c->callbacks);
+  put(&o, ",\"last_callback_ms\":%llu}", NULL,
+      (unsigned long long)c->last_callback_ms);
   return o.n;
 }

@@ -22,7 +22,8 @@
 #include "engine/webhook.h"
 #include "sim/sink.h"
 
-/* ---- the head parser ------------------------------------------------------ */
+/* ---- the head parser ------------------------------------------------------
+ */
 
 typedef struct head_case {
   const char *in;
@@ -65,7 +66,9 @@ static void test_parse_head(void **state) {
       {"POST / HTTP/1.1\nHost: x\r\n\r\n", SG_EPROTO, 0, 0, 0, 0},
       {"POST / HTTP/1.1\r\nNo colon here\r\n\r\n", SG_EPROTO, 0, 0, 0, 0},
       {"POST / HTTP/1.1\r\n: empty name\r\n\r\n", SG_EPROTO, 0, 0, 0, 0},
-      {"POST / HTTP/1.1\r\nX: a\x01" "b\r\n\r\n", SG_EPROTO, 0, 0, 0, 0},
+      {"POST / HTTP/1.1\r\nX: a\x01"
+       "b\r\n\r\n",
+       SG_EPROTO, 0, 0, 0, 0},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const head_case_t *c = &cases[i];
@@ -156,14 +159,16 @@ static void test_counts_json(void **state) {
       buf, "{\"total\":5,\"delivered\":2,\"by_status\":{\"sent\":3,"
            "\"delivered\":2},\"bad_signature\":1,\"bad_request\":0,"
            "\"no_status\":0,\"other\":0,\"first_ms\":0,\"last_any_ms\":0,"
-           "\"last_ms\":1700000000123,\"connections\":0}");
+           "\"last_ms\":1700000000123,\"connections\":0,\"callbacks\":0,"
+           "\"last_callback_ms\":0}");
   /* too small: the length needed, and still a terminated prefix */
   char small[16];
   assert_int_equal(sg_sim_sink_counts_json(&c, small, sizeof small), n);
   assert_int_equal(strlen(small), sizeof small - 1);
 }
 
-/* ---- the server ------------------------------------------------------------ */
+/* ---- the server ------------------------------------------------------------
+ */
 
 typedef struct fx {
   uv_loop_t loop;
@@ -266,9 +271,9 @@ static void test_signed_webhooks_counted(void **state) {
       sg_webhook_sign((const uint8_t *)"other", 5, b2, strlen(b2), s2), 0);
   char req[4096];
   size_t n = post(req, sizeof req, b1, s1, NULL);
-  n += post(req + n, sizeof req - n, b2, s2, NULL);        /* pipelined */
-  n += post(req + n, sizeof req - n, b2, NULL, NULL);      /* unsigned */
-  n += post(req + n, sizeof req - n, "{}", s1, NULL);      /* no status */
+  n += post(req + n, sizeof req - n, b2, s2, NULL);   /* pipelined */
+  n += post(req + n, sizeof req - n, b2, NULL, NULL); /* unsigned */
+  n += post(req + n, sizeof req - n, "{}", s1, NULL); /* no status */
   send_all(f, req, n);
   size_t got;
   char *r = receive(f, 4 * strlen(OK), &got);
@@ -314,6 +319,52 @@ static void test_signed_webhooks_counted(void **state) {
   json_decref(j);
   free(r);
   stop(f);
+}
+
+/* Kannel dlr-url callbacks: GET /dlr... counted, recorded with their query
+ * and time, answered 200 on the kept connection; other GETs still answer
+ * the counts. */
+static void test_dlr_callbacks_recorded(void **state) {
+  (void)state;
+  fx_t *f = calloc(1, sizeof *f);
+  assert_non_null(f);
+  assert_int_equal(uv_loop_init(&f->loop), 0);
+  char *rec = NULL;
+  size_t rec_len = 0;
+  FILE *mem = open_memstream(&rec, &rec_len);
+  assert_non_null(mem);
+  sg_sim_sink_config_t cfg = {.record = mem};
+  assert_int_equal(sg_sim_sink_new(&f->loop, &cfg, &f->sink, NULL, 0), 0);
+  f->fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons(sg_sim_sink_port(f->sink))};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(f->fd, (struct sockaddr *)&a, sizeof a), 0);
+  const char *req = "GET /dlr?seq=7&type=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                    "GET /dlr HTTP/1.1\r\n\r\n";
+  send_all(f, req, strlen(req));
+  size_t got;
+  char *r = receive(f, 2 * strlen(OK), &got);
+  assert_int_equal(got, 2 * strlen(OK));
+  assert_memory_equal(r, OK, strlen(OK));
+  assert_memory_equal(r + strlen(OK), OK, strlen(OK));
+  free(r);
+  sg_sim_sink_counts_t c;
+  sg_sim_sink_counts(f->sink, &c);
+  assert_int_equal(c.callbacks, 2);
+  assert_int_equal(c.total, 0);
+  assert_true(c.last_callback_ms > 1700000000000);
+  sg_sim_sink_flush(f->sink);
+  assert_memory_equal(rec, "seq=7&type=1 ", 13);
+  long long t1 = strtoll(rec + 13, NULL, 10);
+  assert_true(t1 > 1700000000000 && t1 <= c.last_callback_ms);
+  /* the second has no query: an empty first field */
+  const char *second = strchr(rec, '\n') + 1;
+  assert_int_equal(second[0], ' ');
+  assert_int_equal(strtoll(second + 1, NULL, 10), c.last_callback_ms);
+  stop(f);
+  fclose(mem);
+  free(rec);
 }
 
 static void test_body_in_pieces(void **state) {
@@ -394,6 +445,7 @@ int main(void) {
       cmocka_unit_test(test_status),
       cmocka_unit_test(test_counts_json),
       cmocka_unit_test(test_signed_webhooks_counted),
+      cmocka_unit_test(test_dlr_callbacks_recorded),
       cmocka_unit_test(test_body_in_pieces),
       cmocka_unit_test(test_without_secret_nothing_is_bad),
       cmocka_unit_test(test_bad_requests),
