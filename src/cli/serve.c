@@ -449,8 +449,11 @@ static void signal_cb(uv_signal_t *h, int signum) {
 static void hup_cb(uv_signal_t *h, int signum) {
   (void)signum;
   serve_t *s = h->data;
-  if (s->stopping || s->http == NULL)
-    return; /* not running yet, or stopping: nothing to reload */
+  if (s->stopping || s->http == NULL) {
+    logf_(s, SG_CONFIG_LOG_WARN, "SIGHUP ignored: smsgate is %s",
+          s->stopping ? "stopping" : "still starting");
+    return;
+  }
   logf_(s, SG_CONFIG_LOG_INFO, "SIGHUP: reloading the configuration");
   sg_serve_reload_run(&s->reloader, NULL, NULL);
 }

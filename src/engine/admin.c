@@ -688,6 +688,11 @@ const char *sg_engine_account_smpp_hash(sg_engine_t *e,
   return e->admin->x[i].ver->smpp_hash;
 }
 
+void sg__admin_notify(sg_engine_t *e, const sg_engine_account_t *a) {
+  if (e->admin != NULL && e->admin->changed_cb != NULL)
+    e->admin->changed_cb(e->admin->changed_data, a);
+}
+
 void sg_engine_on_account_changed(sg_engine_t *e,
                                   sg_engine_account_changed_cb cb, void *data) {
   if (e == NULL || admin_of(e) == NULL)

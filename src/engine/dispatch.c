@@ -776,7 +776,8 @@ void sg__conns_stop(sg_engine_t *e) {
       c->wait_head = (c->wait_head + 1) % c->n_slots;
       c->wait_len--;
     }
-    if (c->c != NULL && !c->stopped) {
+    /* A retired connector was stopped by its reload (counted then). */
+    if (c->c != NULL && !c->stopped && !c->retired) {
       e->conns_stopping++;
       sg_connector_stop(c->c, conn_stopped_cb);
     }

@@ -331,6 +331,9 @@ void sg__admin_load(sg_engine_t *e, void (*done)(sg_engine_t *e, int status));
 int sg__admin_auth_key(sg_engine_t *e, const char *key, size_t len,
                        const sg_engine_account_t **out);
 void sg__admin_free(sg_engine_t *e);
+/* Tells the account listener (the SMPP server) that account a changed
+ * (reload.c: disabled or removed by a reload). */
+void sg__admin_notify(sg_engine_t *e, const sg_engine_account_t *a);
 
 /* ---- reload.c ------------------------------------------------------------ */
 

@@ -202,14 +202,16 @@ static int accounts_check(op_t *op) {
                     "account %s: a default_region or destination the phone "
                     "metadata does not know",
                     it->name);
-    if (it->change == SG_CONFIG_ADDED) {
+    const sg__account_t *had = account_named(e, it->name);
+    if (it->change == SG_CONFIG_ADDED && had == NULL)
       added++;
-      if (account_named(e, it->name) != NULL)
-        return refuse(op, SG_EINVAL, "accounts",
-                      "account %s exists (made through the API); the file's "
-                      "settings for it take over at the next start",
-                      it->name);
-    }
+    sg_engine_account_info_t info;
+    if (it->change == SG_CONFIG_ADDED && had != NULL &&
+        (sg_engine_account_info(e, &had->pub, &info), info.api))
+      return refuse(op, SG_EINVAL, "accounts",
+                    "account %s exists (made through the API); the file's "
+                    "settings for it take over at the next start",
+                    it->name);
   }
   if (e->n_accounts + added > e->accounts_cap)
     return refuse(op, SG_ENOSPC, "accounts", "no room for more accounts");
@@ -311,12 +313,17 @@ static void apply_accounts(op_t *op) {
   for (size_t i = 0; i < op->d.n_accounts; i++) {
     const sg_config_diff_item_t *it = &op->d.accounts[i];
     sg__account_t *a = account_named(e, it->name);
-    if (a == NULL || it->change == SG_CONFIG_ADDED)
-      continue;
+    if (a == NULL)
+      continue; /* added: after its store row is found (add_next) */
     if (it->change == SG_CONFIG_REMOVED)
       account_remove(op, a);
     else
       sg__account_fill(e, a, &op->cfg->accounts[it->new_index]);
+    /* The SMPP server unbinds a disabled account's sessions and refuses
+     * its binds from now on; other changes of its settings reach it at
+     * the next start (its password hashes are made there). */
+    if (a->pub.cfg->disabled)
+      sg__admin_notify(e, &a->pub);
   }
 }
 
@@ -426,10 +433,8 @@ static void finish(op_t *op) {
     res.message = "out of memory";
   }
   e->reload->busy = false;
-  sg_engine_reload_cb cb = op->cb;
-  void *ud = op->ud;
+  op->cb(e, &res, op->ud); /* res points into op */
   op_free(op);
-  cb(e, &res, ud);
   json_free_t f = NULL;
   json_get_alloc_funcs(NULL, &f);
   if (text != NULL && f != NULL)
@@ -516,8 +521,11 @@ static void found_cb(sg_store_t *st, int status, const sg_store_account_t *a,
 
 static void add_next(op_t *op) {
   sg_engine_t *e = op->e;
+  /* Added accounts not in the engine yet; one removed by an earlier
+   * reload and now back was filled again by apply_accounts. */
   while (op->next_add < op->d.n_accounts &&
-         op->d.accounts[op->next_add].change != SG_CONFIG_ADDED)
+         (op->d.accounts[op->next_add].change != SG_CONFIG_ADDED ||
+          account_named(e, op->d.accounts[op->next_add].name) != NULL))
     op->next_add++;
   if (op->next_add == op->d.n_accounts || e->state != SG__RUNNING) {
     sg__poke_all(e);

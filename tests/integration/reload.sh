@@ -123,7 +123,8 @@ BASE=http://127.0.0.1:$HTTP
 start_sim sima "$SIMA" 3
 start_sim simb "$SIMB" 4
 
-# conf FILE OPB ROUTES MAXPARTS OPA_TPS MAXBODY OPB_WINDOW: a configuration.
+# conf FILE OPB ROUTES MAXPARTS OPA_TPS MAXBODY OPB_WINDOW [LATE]: a
+# configuration; LATE=yes adds the account "late".
 conf() {
   cat >"$1" <<EOF
 store: {path: $T/gw/smsgate.db}
@@ -132,6 +133,11 @@ accounts:
   - {name: ops, api_key: $ADMIN, admin: true}
   - {name: shop, api_key: $CUST, default_region: RU, max_parts: $4,
      default_sender: Shop}
+EOF
+  [ "${8:-no}" = yes ] && cat >>"$1" <<EOF
+  - {name: late, api_key: late-key, default_region: RU, default_sender: Late}
+EOF
+  cat >>"$1" <<EOF
 connectors:
   - {name: opa, type: smpp, host: 127.0.0.1, port: $SIMA, system_id: gw,
      binds: 2, reconnect_min: 200ms, reconnect_max: 1s, tps: $5}
@@ -180,7 +186,7 @@ expect "opb binds after SIGHUP" "$(sim_stat simb 4 binds)" 1
 echo "ok - SIGHUP added opb and its route; opa kept its 2 binds"
 
 # ---- 2. POST /v1/admin/reload: a limit, a route, a rate -------------------------
-conf "$T/gw.yaml" yes "$R3" 1 500 2MB 10
+conf "$T/gw.yaml" yes "$R3" 1 500 2MB 10 yes
 LONG=$(printf 'x%.0s' $(seq 1 200))
 api POST /v1/admin/reload "$CUST"
 expect "reload as a customer" "$CODE" 403
@@ -188,17 +194,22 @@ expect "reload as a customer: code" "$(jget d.error.code)" admin_required
 api POST /v1/admin/reload "$ADMIN"
 expect "reload through the API" "$CODE" 200
 expect "accounts changed" "$(jget 'd.accounts.changed')" '[{"name":"shop","keys":"max_parts"}]'
+expect "accounts added" "$(jget 'd.accounts.added')" '["late"]'
 expect "connectors changed in place" "$(jget 'd.connectors.changed')" '[{"name":"opa","keys":"tps"}]'
 expect "connectors unchanged" "$(jget 'd.connectors.unchanged')" '["opb"]'
 expect "routes" "$(jget d.routes)" replaced
 expect "restart required" "$(jget d.restart_required)" '["http"]'
 api POST /v1/messages "$CUST" "{\"to\": \"+79001234567\", \"text\": \"$LONG\"}"
 expect "a 2-part message after max_parts: 1" "$CODE" 422
+expect "its error" "$(jget d.error.code)" too_many_parts
+api POST /v1/messages late-key '{"to": "+79001234567", "text": "late"}'
+expect "a message of the account added by the reload" "$CODE" 202
+jget 'd.messages[0].id' >"$T/late_id"
 api GET /v1/connectors "$ADMIN"
 expect "opa binds_up after its tps changed" "$(jget 'd.connectors.find((c) => c.name === "opa").binds_up')" 2
 expect "opa binds after the API reload" "$(sim_stat sima 3 binds)" 2
 expect "opb binds after the API reload" "$(sim_stat simb 4 binds)" 1
-echo "ok - POST /v1/admin/reload: max_parts, a route and opa's tps applied, binds kept"
+echo "ok - POST /v1/admin/reload: max_parts, an account, a route and opa's tps applied, binds kept"
 
 # ---- 3. a file with errors: refused whole --------------------------------------
 cp "$T/gw.yaml" "$T/good.yaml"
@@ -228,7 +239,7 @@ expect "opb binds after the refused file" "$(sim_stat simb 4 binds)" 1
 echo "ok - a file with 3 errors is refused whole with file:line:column, nothing changed"
 
 # ---- 4. smsgate reload: opb re-bound ------------------------------------------
-conf "$T/gw.yaml" yes "$R3" 1 500 2MB 20
+conf "$T/gw.yaml" yes "$R3" 1 500 2MB 20 yes
 "$BIN" reload --url "$BASE" --key "$ADMIN" >"$T/cli.out" 2>"$T/cli.err" ||
   fail "smsgate reload: $(cat "$T/cli.err")"
 grep -q "rebound   opb (window)" "$T/cli.out" || fail "CLI report: $(cat "$T/cli.out")"
@@ -250,13 +261,31 @@ touch "$T/stop"
 wait "$CLIENT" || fail "the client failed: $(cat "$T/client.log")"
 node "$HERE/reload.js" check "$BASE" "$CUST" "$T/ids" 60 >"$T/check.log" 2>&1 ||
   fail "messages lost: $(cat "$T/check.log")"
+node "$HERE/reload.js" check "$BASE" late-key "$T/late_id" 30 >/dev/null 2>&1 ||
+  fail "the message of the added account was not delivered"
 echo "ok - every accepted message delivered: $(cat "$T/check.log") $(cat "$T/client.log")"
 
 # ---- 5. opb removed ----------------------------------------------------------
+# While a routing table saved through the API names opb, removing opb is
+# refused whole; after a reset of the saved table it goes through.
+api PUT /v1/routes "$ADMIN" '{"routes": [{"prefix": "+", "connectors": ["opb", "opa"]}]}'
+expect "a saved routing table" "$CODE" 200
 conf "$T/gw.yaml" no "$R1" 1 500 2MB 20
+api POST /v1/admin/reload "$ADMIN"
+expect "remove opb named by the saved table" "$CODE" 422
+expect "its error" "$(jget d.error.code)" reload_refused
+expect "its field" "$(jget d.error.field)" "routes[0].connectors[0]"
+api GET /v1/connectors "$ADMIN"
+expect "opb still there after the refusal" "$(jget 'd.connectors.map((c) => c.name).join()')" opa,opb
+api POST /v1/routes/reset "$ADMIN"
+expect "reset the saved table" "$CODE" 200
 api POST /v1/admin/reload "$ADMIN"
 expect "remove opb" "$CODE" 200
 expect "connectors removed" "$(jget 'd.connectors.removed')" '["opb"]'
+expect "accounts removed" "$(jget 'd.accounts.removed')" '["late"]'
+api POST /v1/messages late-key '{"to": "+79001234567", "text": "late"}'
+expect "a removed account's key" "$CODE" 403
+expect "its error" "$(jget d.error.code)" account_disabled
 wait_until 'd.connectors.length === 1 && d.connectors[0].name === "opa"' \
   GET /v1/connectors || fail "opb still listed"
 for ((i = 0; i < 300; i++)); do
@@ -267,7 +296,7 @@ expect "opb unbound" "$(sim_stat simb 4 binds_active)" 0
 expect "opa binds at the end" "$(sim_stat sima 3 binds)" 2
 api POST /v1/admin/reload "$ADMIN"
 expect "the same file again: nothing changed" "$(jget d.changed)" false
-echo "ok - opb removed and unbound; reloading the same file changes nothing"
+echo "ok - removing opb refused while the saved table named it; opb and the account late removed after the reset; the same file again changes nothing"
 
 kill -TERM "$GW"
 wait "$GW"
