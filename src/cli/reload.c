@@ -55,8 +55,8 @@ static void usage(FILE *f) {
           "Needs the key of an account with 'admin: true'.\n"
           "\n"
           "  --url U   the gateway (default $SMSGATE_URL or " DEFAULT_URL ")\n"
-          "  --key K   API key (default $SMSGATE_API_KEY, $SMSGATE_KEY or " DEFAULT_KEY
-          ")\n"
+          "  --key K   API key (default $SMSGATE_API_KEY, $SMSGATE_KEY "
+          "or " DEFAULT_KEY ")\n"
           "  --json    the API's JSON answer\n"
           "\n"
           "Exit status: 0 applied, 1 refused or unreachable, 2 usage error.\n");
@@ -145,8 +145,8 @@ static int post(const char *url, const char *key, bool json_out) {
   curl_slist_free_all(h);
   curl_easy_cleanup(c);
   if (rc != CURLE_OK) {
-    fprintf(stderr, "smsgate reload: cannot reach the gateway at %s: %s\n",
-            url, err[0] ? err : curl_easy_strerror(rc));
+    fprintf(stderr, "smsgate reload: cannot reach the gateway at %s: %s\n", url,
+            err[0] ? err : curl_easy_strerror(rc));
     sg_free(b.p);
     return 1;
   }

@@ -73,12 +73,12 @@ static void engine_cb(sg_engine_t *e, const sg_engine_reload_res_t *res,
           "reload refused, the running configuration stays: %s%s%s",
           res->field ? res->field : "", res->field ? ": " : "",
           res->message ? res->message : sg_strerror(res->status));
-    answer_json(a, res->status == SG_EIO ? 503 : 422,
-                error_obj(res->status == SG_EIO ? "store_unavailable"
-                                                : "reload_refused",
-                          res->message ? res->message
-                                       : sg_strerror(res->status),
-                          res->field));
+    answer_json(
+        a, res->status == SG_EIO ? 503 : 422,
+        error_obj(res->status == SG_EIO ? "store_unavailable"
+                                        : "reload_refused",
+                  res->message ? res->message : sg_strerror(res->status),
+                  res->field));
   }
   sg_free(a);
 }
@@ -87,7 +87,8 @@ static void engine_cb(sg_engine_t *e, const sg_engine_reload_res_t *res,
 static void refuse_file(const ask_t *a, const sg_config_errors_t *errs,
                         int rc) {
   json_t *list = json_array();
-  char line[SG_CONFIG_KEY_MAX + SG_CONFIG_MESSAGE_MAX + SG_CONFIG_NAME_MAX + 32];
+  char
+      line[SG_CONFIG_KEY_MAX + SG_CONFIG_MESSAGE_MAX + SG_CONFIG_NAME_MAX + 32];
   for (size_t i = 0; i < errs->count; i++) {
     if (sg_config_error_format(errs, i, line, sizeof line) <= 0)
       continue;

@@ -27,7 +27,6 @@ typedef struct sg_serve_reload {
  * errors, 422 "reload_refused" when the engine refused it, 409
  * "reload_in_progress", 503 when the engine is not running. answer may be
  * NULL (SIGHUP: the log is the answer). */
-void sg_serve_reload_run(void *data, sg_rest_reload_answer_cb answer,
-                         void *ud);
+void sg_serve_reload_run(void *data, sg_rest_reload_answer_cb answer, void *ud);
 
 #endif

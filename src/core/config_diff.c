@@ -373,9 +373,9 @@ static void restart_keys(const sg_config_t *o, const sg_config_t *n,
                   !str_eq(oh->tls_key, nh->tls_key),
               "http.tls_cert");
   const sg_config_simulator_t *om = &o->simulator, *nm = &n->simulator;
-  restart_add(d,
-              om->enabled != nm->enabled || !listen_eq(&om->listen, &nm->listen),
-              "simulator.listen");
+  restart_add(
+      d, om->enabled != nm->enabled || !listen_eq(&om->listen, &nm->listen),
+      "simulator.listen");
   restart_add(d,
               !str_eq(om->system_id, nm->system_id) ||
                   !str_eq(om->password, nm->password) ||
@@ -390,15 +390,15 @@ static void restart_keys(const sg_config_t *o, const sg_config_t *n,
                   !listen_eq(&op->listen, &np->listen) ||
                   !listen_eq(&op->tls_listen, &np->tls_listen),
               "smpp_server.listen");
-  restart_add(d,
-              !str_eq(op->cert, np->cert) || !str_eq(op->key, np->key) ||
-                  op->max_sessions != np->max_sessions ||
-                  op->window != np->window ||
-                  op->enquire_link_interval_ms != np->enquire_link_interval_ms ||
-                  op->receipt_max_age_ms != np->receipt_max_age_ms ||
-                  op->bind_fail_delay_ms != np->bind_fail_delay_ms ||
-                  op->bind_fail_max != np->bind_fail_max,
-              "smpp_server");
+  restart_add(
+      d,
+      !str_eq(op->cert, np->cert) || !str_eq(op->key, np->key) ||
+          op->max_sessions != np->max_sessions || op->window != np->window ||
+          op->enquire_link_interval_ms != np->enquire_link_interval_ms ||
+          op->receipt_max_age_ms != np->receipt_max_age_ms ||
+          op->bind_fail_delay_ms != np->bind_fail_delay_ms ||
+          op->bind_fail_max != np->bind_fail_max,
+      "smpp_server");
   restart_add(d, o->log.level != n->log.level, "log.level");
   restart_add(d, o->log.format != n->log.format, "log.format");
   const sg_config_webhooks_t *ow = &o->webhooks, *nw = &n->webhooks;
@@ -429,8 +429,7 @@ int sg_config_diff(const sg_config_t *old, const sg_config_t *new_,
   if (old == NULL || new_ == NULL)
     return SG_EINVAL;
   int rc = diff_list(old, old->n_connectors, new_, new_->n_connectors,
-                     conn_name, conn_cmp, &out->connectors,
-                     &out->n_connectors);
+                     conn_name, conn_cmp, &out->connectors, &out->n_connectors);
   if (rc == 0)
     rc = diff_list(old, old->n_accounts, new_, new_->n_accounts, acct_name,
                    acct_cmp, &out->accounts, &out->n_accounts);

@@ -47,7 +47,7 @@ typedef struct sg_config_diff {
   size_t n_connectors;
   sg_config_diff_item_t *accounts;
   size_t n_accounts;
-  bool routes;   /* the list of routes differs in any key or in order */
+  bool routes; /* the list of routes differs in any key or in order */
   /* webhooks.retry_min, retry_max or max_age (read at each retry). */
   bool webhooks;
   /* inbound keywords, replies or reassembly_timeout (read at each

@@ -117,8 +117,8 @@ static bool ends_conn(sg_config_change_t c) {
   return c == SG_CONFIG_REMOVED || c == SG_CONFIG_REBIND;
 }
 
-static int refuse(op_t *op, int status, const char *field, const char *fmt,
-                  ...) __attribute__((format(printf, 4, 5)));
+static int refuse(op_t *op, int status, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static int refuse(op_t *op, int status, const char *field, const char *fmt,
                   ...) {
   va_list ap;
@@ -234,8 +234,8 @@ static int check_all(op_t *op, sg_routes_t **table,
   if (rc != 0)
     return rc;
   sg_routes_env_t old = e->routes_env;
-  e->routes_env = (sg_routes_env_t){*env, n_env, op->cfg->accounts,
-                                    op->cfg->n_accounts};
+  e->routes_env =
+      (sg_routes_env_t){*env, n_env, op->cfg->accounts, op->cfg->n_accounts};
   rc = routes_build(op, table);
   if (rc != 0) {
     e->routes_env = old;
@@ -270,8 +270,7 @@ static void apply_connectors(op_t *op) {
         c->cfg->type == SG_CONFIG_CONNECTOR_SMPP) {
       sg_smpp_client_retune(c->c, c->cfg->tps, c->cfg->max_retries);
       sg__log(e, SG_ENGINE_LOG_INFO,
-              "reload: connector %s changed in place (%s)", it->name,
-              it->keys);
+              "reload: connector %s changed in place (%s)", it->name, it->keys);
     }
   }
   for (size_t i = 0; i < op->d.n_connectors; i++) {
@@ -288,8 +287,8 @@ static void apply_connectors(op_t *op) {
     int rc = sg__conn_open(e, k);
     if (rc != 0)
       sg__log(e, SG_ENGINE_LOG_ERROR,
-              "reload: connector %s cannot start: %s (it stays down)",
-              it->name, sg_strerror(rc));
+              "reload: connector %s cannot start: %s (it stays down)", it->name,
+              sg_strerror(rc));
   }
 }
 
@@ -355,9 +354,9 @@ static json_t *names_of(const sg_config_diff_item_t *v, size_t n,
   for (size_t i = 0; a != NULL && i < n; i++) {
     if (v[i].change != c)
       continue;
-    json_t *x = keys ? json_pack("{s:s, s:s}", "name", v[i].name, "keys",
-                                 v[i].keys)
-                     : json_string(v[i].name);
+    json_t *x =
+        keys ? json_pack("{s:s, s:s}", "name", v[i].name, "keys", v[i].keys)
+             : json_string(v[i].name);
     json_array_append_new(a, x);
   }
   return a;
@@ -474,8 +473,8 @@ static void account_install(op_t *op, int64_t id) {
   sg__account_fill(e, a, &op->cfg->accounts[it->new_index]);
   a->pub.id = id;
   e->n_accounts++;
-  sg__log(e, SG_ENGINE_LOG_INFO, "reload: account %s added (id %lld)",
-          it->name, (long long)id);
+  sg__log(e, SG_ENGINE_LOG_INFO, "reload: account %s added (id %lld)", it->name,
+          (long long)id);
   op->next_add++;
   add_next(op);
 }
@@ -575,8 +574,8 @@ int sg_engine_reload(sg_engine_t *e, sg_config_t *cfg, sg_engine_reload_cb cb,
     return SG_EINVAL;
   }
   struct sg__reload *r = state_of(e);
-  int rc = r == NULL                   ? SG_ENOMEM
-           : e->state != SG__RUNNING   ? SG_ESTATE
+  int rc = r == NULL                     ? SG_ENOMEM
+           : e->state != SG__RUNNING     ? SG_ESTATE
            : r->busy || e->routes_saving ? SG_EBUSY
                                          : 0;
   op_t *op = rc == 0 ? sg_calloc(1, sizeof *op) : NULL;

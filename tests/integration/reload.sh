@@ -49,13 +49,14 @@ free_ports() {
     })();' "$1"
 }
 
-# api METHOD PATH KEY [BODY]: sets CODE and BODY.
+# api METHOD PATH KEY [BODY]: sets CODE, BODY and SECS (the time taken).
 api() {
   local out
-  out=$(curl -s -o "$T/body" -w '%{http_code}' -X "$1" \
+  out=$(curl -s -o "$T/body" -w '%{http_code} %{time_total}' -X "$1" \
     -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
-    ${4:+--data "$4"} "$BASE$2") || out=000 # not listening (yet)
-  CODE=$out
+    ${4:+--data "$4"} "$BASE$2") || out="000 0" # not listening (yet)
+  CODE=${out%% *}
+  SECS=${out#* }
   BODY=$(cat "$T/body")
 }
 
@@ -193,6 +194,7 @@ expect "reload as a customer" "$CODE" 403
 expect "reload as a customer: code" "$(jget d.error.code)" admin_required
 api POST /v1/admin/reload "$ADMIN"
 expect "reload through the API" "$CODE" 200
+echo "# POST /v1/admin/reload answered in $SECS s while sending"
 expect "accounts changed" "$(jget 'd.accounts.changed')" '[{"name":"shop","keys":"max_parts"}]'
 expect "accounts added" "$(jget 'd.accounts.added')" '["late"]'
 expect "connectors changed in place" "$(jget 'd.connectors.changed')" '[{"name":"opa","keys":"tps"}]'

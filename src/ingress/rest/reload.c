@@ -41,8 +41,7 @@ int sg_rest_reload_register(sg_http_server_t *srv, sg_rest_t *rest,
   if (h == NULL)
     return SG_ENOMEM;
   *h = (sg_rest_reload_t){rest, fn, data};
-  int rc =
-      sg_http_server_route(srv, "POST", "/v1/admin/reload", reload_cb, h);
+  int rc = sg_http_server_route(srv, "POST", "/v1/admin/reload", reload_cb, h);
   if (rc != 0) {
     sg_free(h);
     return rc;

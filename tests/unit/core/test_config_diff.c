@@ -34,8 +34,7 @@ static sg_config_t *load(const char *yaml) {
   "  - {name: a2, api_key: k2}\n"
 
 static const char *base =
-    "http: {listen: 127.0.0.1:8080}\n" BASE_ACCOUNTS
-    "connectors:\n"
+    "http: {listen: 127.0.0.1:8080}\n" BASE_ACCOUNTS "connectors:\n"
     "  - {name: c1, type: smpp, host: 127.0.0.1, port: 2776, system_id: x}\n"
     "  - {name: c2, type: smpp, host: 127.0.0.1, port: 2777, system_id: x}\n"
     "  - {name: c3, type: smpp, host: 127.0.0.1, port: 2778, system_id: x,\n"
@@ -82,8 +81,7 @@ static void connectors(void **state) {
   /* c1 same, c2 moved to another port and window (re-bind), c3 new rate
    * and prices (in place), m1 removed, c4 added. */
   sg_config_t *b = load(
-      "http: {listen: 127.0.0.1:8080}\n" BASE_ACCOUNTS
-      "connectors:\n"
+      "http: {listen: 127.0.0.1:8080}\n" BASE_ACCOUNTS "connectors:\n"
       "  - {name: c4, type: smpp, host: 127.0.0.1, port: 2779, system_id: y}\n"
       "  - {name: c1, type: smpp, host: 127.0.0.1, port: 2776, system_id: x}\n"
       "  - {name: c2, type: smpp, host: 127.0.0.1, port: 2780, system_id: x,\n"
@@ -131,8 +129,7 @@ static void modem_and_password(void **state) {
   (void)state;
   sg_config_t *a = load(base);
   sg_config_t *b = load(
-      "http: {listen: 127.0.0.1:8080}\n" BASE_ACCOUNTS
-      "connectors:\n"
+      "http: {listen: 127.0.0.1:8080}\n" BASE_ACCOUNTS "connectors:\n"
       "  - {name: c1, type: smpp, host: 127.0.0.1, port: 2776, system_id: x,\n"
       "     password: pw}\n"
       "  - {name: c2, type: smpp, host: 127.0.0.1, port: 2777, system_id: x}\n"
@@ -196,8 +193,7 @@ static void routes(void **state) {
   sg_config_t *a = load(base);
   /* The same two rules in the other order. */
   sg_config_t *b = load(
-      "http: {listen: 127.0.0.1:8080}\n" BASE_ACCOUNTS
-      "connectors:\n"
+      "http: {listen: 127.0.0.1:8080}\n" BASE_ACCOUNTS "connectors:\n"
       "  - {name: c1, type: smpp, host: 127.0.0.1, port: 2776, system_id: x}\n"
       "  - {name: c2, type: smpp, host: 127.0.0.1, port: 2777, system_id: x}\n"
       "  - {name: c3, type: smpp, host: 127.0.0.1, port: 2778, system_id: x,\n"
@@ -207,8 +203,7 @@ static void routes(void **state) {
       "  - {prefix: '+', connectors: [c3]}\n"
       "  - {prefix: '+7', connectors: [c1, c2]}\n");
   sg_config_t *c = load(
-      "http: {listen: 127.0.0.1:8080}\n" BASE_ACCOUNTS
-      "connectors:\n"
+      "http: {listen: 127.0.0.1:8080}\n" BASE_ACCOUNTS "connectors:\n"
       "  - {name: c1, type: smpp, host: 127.0.0.1, port: 2776, system_id: x}\n"
       "  - {name: c2, type: smpp, host: 127.0.0.1, port: 2777, system_id: x}\n"
       "  - {name: c3, type: smpp, host: 127.0.0.1, port: 2778, system_id: x,\n"
@@ -260,12 +255,11 @@ static void restart_and_sections(void **state) {
   sg_config_diff_free(&d);
   /* Webhook client settings and inbound rules need a restart; the retry
    * delays and the reply texts do not. */
-  sg_config_t *c =
-      load("store: {path: /tmp/a.db}\n"
-           "http: {listen: 127.0.0.1:8080}\n"
-           "accounts: [{name: s, api_key: k}]\n"
-           "webhooks: {retry_min: 1s, timeout: 20s}\n"
-           "inbound: {rules: [{keyword: INFO, account: s}]}\n");
+  sg_config_t *c = load("store: {path: /tmp/a.db}\n"
+                        "http: {listen: 127.0.0.1:8080}\n"
+                        "accounts: [{name: s, api_key: k}]\n"
+                        "webhooks: {retry_min: 1s, timeout: 20s}\n"
+                        "inbound: {rules: [{keyword: INFO, account: s}]}\n");
   assert_int_equal(sg_config_diff(a, c, &d), 0);
   assert_false(d.webhooks);
   assert_false(d.inbound);
