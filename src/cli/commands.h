@@ -24,5 +24,6 @@ int sg_cmd_account(int argc, char **argv);
 int sg_cmd_key(int argc, char **argv);
 int sg_cmd_routes(int argc, char **argv);
 int sg_cmd_connectors(int argc, char **argv);
+int sg_cmd_reload(int argc, char **argv);
 
 #endif

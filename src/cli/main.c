@@ -32,6 +32,8 @@ static const sg_cli_command_t commands[] = {
      sg_cmd_routes},
     {"connectors", "list a gateway's connectors, or pause and resume one",
      sg_cmd_connectors},
+    {"reload", "make a running gateway apply its configuration file again",
+     sg_cmd_reload},
     {"version", "print the version", cmd_version},
     {"help", "list the subcommands, or show one's help", cmd_help},
 };

@@ -23,6 +23,7 @@
 #include <uv.h>
 
 #include "cli/commands.h"
+#include "cli/serve_reload.h"
 #include "core/alloc.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -30,6 +31,7 @@
 #include "engine/engine.h"
 #include "ingress/http_server.h"
 #include "ingress/kannel.h"
+#include "ingress/rest/reload.h"
 #include "ingress/rest/rest.h"
 #include "ingress/smpp_server.h"
 #include "sim/smsc.h"
@@ -52,6 +54,11 @@ typedef struct serve {
   bool stopping;
   int ingress_stopping; /* HTTP and SMPP server still draining */
   bool forced; /* a second signal: exit without draining */
+  /* Configuration reload (SIGHUP, POST /v1/admin/reload). */
+  const char *config_path;
+  uv_signal_t sig_hup;
+  sg_serve_reload_t reloader;
+  sg_rest_reload_t *rest_reload;
 } serve_t;
 
 /* ---- logging ------------------------------------------------------------- */
@@ -229,6 +236,13 @@ static int start_http(serve_t *s) {
           sg_strerror(rc));
     return -1;
   }
+  rc = sg_rest_reload_register(s->http, s->rest, sg_serve_reload_run,
+                               &s->reloader, &s->rest_reload);
+  if (rc != 0) {
+    logf_(s, SG_CONFIG_LOG_ERROR, "http: cannot add /v1/admin/reload: %s",
+          sg_strerror(rc));
+    return -1;
+  }
   rc = sg_kannel_register(&s->loop, s->http, s->engine, &s->kannel);
   if (rc != 0) {
     logf_(s, SG_CONFIG_LOG_ERROR, "http: cannot add /cgi-bin/sendsms: %s",
@@ -337,6 +351,7 @@ static void close_signals(serve_t *s) {
   if (!uv_is_closing((uv_handle_t *)&s->sig_int)) {
     uv_close((uv_handle_t *)&s->sig_int, NULL);
     uv_close((uv_handle_t *)&s->sig_term, NULL);
+    uv_close((uv_handle_t *)&s->sig_hup, NULL);
   }
 }
 
@@ -359,6 +374,8 @@ static void engine_stopped_cb(sg_engine_t *e, int status, void *ud) {
   serve_t *s = ud;
   sg_rest_free(s->rest);
   s->rest = NULL;
+  sg_rest_reload_free(s->rest_reload);
+  s->rest_reload = NULL;
   sg_kannel_free(s->kannel);
   s->kannel = NULL;
   if (s->sim != NULL)
@@ -428,6 +445,23 @@ static void signal_cb(uv_signal_t *h, int signum) {
   shutdown_begin(s, 0);
 }
 
+/* SIGHUP: read the configuration file again (serve_reload.h). */
+static void hup_cb(uv_signal_t *h, int signum) {
+  (void)signum;
+  serve_t *s = h->data;
+  if (s->stopping || s->http == NULL) {
+    logf_(s, SG_CONFIG_LOG_WARN, "SIGHUP ignored: smsgate is %s",
+          s->stopping ? "stopping" : "still starting");
+    return;
+  }
+  logf_(s, SG_CONFIG_LOG_INFO, "SIGHUP: reloading the configuration");
+  sg_serve_reload_run(&s->reloader, NULL, NULL);
+}
+
+static void reload_log(void *data, int level, const char *line) {
+  log_line(data, level, line);
+}
+
 /* ---- the command --------------------------------------------------------- */
 
 static void usage(FILE *f) {
@@ -449,7 +483,11 @@ static void usage(FILE *f) {
              "  --log-format FORMAT      text or json: one JSON object a line "
              "(overrides\n"
              "                           log.format)\n"
-             "  -h, --help               this help\n");
+             "  -h, --help               this help\n"
+             "\n"
+             "SIGHUP (or POST /v1/admin/reload, smsgate reload) reads the\n"
+             "configuration again and applies it while running; a file with\n"
+             "errors is refused whole (docs/configuration.md \"Reloading\").\n");
 }
 
 static int load_config(serve_t *s, const char *path) {
@@ -529,6 +567,10 @@ static int run(serve_t *s) {
   s->sig_int.data = s->sig_term.data = s;
   uv_signal_start(&s->sig_int, signal_cb, SIGINT);
   uv_signal_start(&s->sig_term, signal_cb, SIGTERM);
+  s->reloader = (sg_serve_reload_t){s->engine, s->config_path, reload_log, s};
+  uv_signal_init(&s->loop, &s->sig_hup);
+  s->sig_hup.data = s;
+  uv_signal_start(&s->sig_hup, hup_cb, SIGHUP);
   if (sg_engine_start(s->engine, engine_started_cb, s) != 0)
     return -1;
   uv_run(&s->loop, UV_RUN_DEFAULT);
@@ -549,6 +591,7 @@ static void cleanup(serve_t *s) {
   sg_engine_free(s->engine);
   sg_sim_smsc_free(s->sim);
   sg_rest_free(s->rest);
+  sg_rest_reload_free(s->rest_reload);
   sg_kannel_free(s->kannel);
   uv_loop_close(&s->loop);
   sg_config_free(s->cfg);
@@ -568,6 +611,7 @@ int sg_cmd_serve(int argc, char **argv) {
    * its 503, and what was acknowledged stays acknowledged. */
   signal(SIGXFSZ, SIG_IGN);
   s->format = args.log_format >= 0 ? args.log_format : SG_LOG_TEXT;
+  s->config_path = args.config;
   if (load_config(s, args.config) != 0) {
     sg_free(s);
     return 1;

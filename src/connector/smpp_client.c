@@ -631,6 +631,26 @@ int sg_smpp_client_xstats(const sg_connector_t *conn,
   return 0;
 }
 
+int sg_smpp_client_retune(sg_connector_t *conn, uint32_t rate_limit,
+                          uint32_t max_temp_retries) {
+  if (conn == NULL || conn->ops != &k_ops)
+    return SG_EINVAL;
+  sg__sc_client_t *c = (sg__sc_client_t *)conn;
+  c->cfg.rate_limit = rate_limit;
+  c->cfg.max_temp_retries = max_temp_retries;
+  if (c->started) {
+    /* A fresh bucket at the new rate; the binds and their windows stay. */
+    sg_throttle_config_t tc;
+    sg_throttle_config_default(&tc);
+    tc.limit = rate_limit;
+    tc.floor = c->cfg.rate_floor;
+    uint64_t cuts = c->throttle.cuts;
+    sg_throttle_init(&c->throttle, &tc, uv_now(c->loop));
+    c->throttle.cuts = cuts;
+  }
+  return 0;
+}
+
 static const sg_connector_ops_t k_ops = {
     .type = "smpp",
     .start = client_start,

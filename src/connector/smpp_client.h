@@ -235,6 +235,15 @@ typedef struct sg_smpp_client_xstats {
 int sg_smpp_client_xstats(const sg_connector_t *c,
                           sg_smpp_client_xstats_t *out);
 
+/* Changes the rate limit (parts per second over all binds, 0: none) and
+ * the retries of a temporarily refused part of a client made by
+ * sg_smpp_client_new(), while it runs, as a configuration reload asks:
+ * the binds, their windows and the parts in flight are left as they are;
+ * the token bucket starts again full at the new rate. Loop thread.
+ * Returns 0, or SG_EINVAL when c is not an SMPP client connector. */
+int sg_smpp_client_retune(sg_connector_t *c, uint32_t rate_limit,
+                          uint32_t max_temp_retries);
+
 /* The key the connector reports as smsc_id for an SMSC message id
  * id[0..len) under `mode` (see "Message ids" above): sg_msgid_key()'s
  * canonical key, or, when the id is not valid in the mode or its key does

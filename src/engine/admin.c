@@ -108,7 +108,7 @@ static struct sg__admin *admin_of(sg_engine_t *e) {
     e->admin = sg_calloc(1, sizeof *e->admin);
     if (e->admin == NULL)
       return NULL;
-    e->admin->x = sg_calloc(e->cfg->n_accounts + SG_ENGINE_API_ACCOUNTS_MAX,
+    e->admin->x = sg_calloc(e->accounts_cap,
                             sizeof *e->admin->x);
     if (e->admin->x == NULL) {
       sg_free(e->admin);
@@ -563,7 +563,7 @@ static int prepare_create(sg_engine_t *e, op_t *op, const char *text,
     json_object_set_new(op->spec, "webhook_secret",
                         json_string(op->webhook_secret));
   }
-  if (e->n_accounts >= e->cfg->n_accounts + SG_ENGINE_API_ACCOUNTS_MAX)
+  if (e->n_accounts >= e->accounts_cap)
     return fail(op, SG_EEXIST, "too_many_accounts", NULL,
                 "at most %d accounts can be created through the API",
                 SG_ENGINE_API_ACCOUNTS_MAX);
@@ -686,6 +686,11 @@ const char *sg_engine_account_smpp_hash(sg_engine_t *e,
   if (i == SIZE_MAX || e->admin == NULL || e->admin->x[i].ver == NULL)
     return NULL;
   return e->admin->x[i].ver->smpp_hash;
+}
+
+void sg__admin_notify(sg_engine_t *e, const sg_engine_account_t *a) {
+  if (e->admin != NULL && e->admin->changed_cb != NULL)
+    e->admin->changed_cb(e->admin->changed_data, a);
 }
 
 void sg_engine_on_account_changed(sg_engine_t *e,
@@ -953,7 +958,7 @@ static void load_account(sg_engine_t *e, const sg_store_admin_account_t *a) {
                ? check_spec(e, &op, spec, a->smpp_password_hash != NULL, &cfg)
                : SG_EINVAL;
   if (rc == 0 &&
-      e->n_accounts < e->cfg->n_accounts + SG_ENGINE_API_ACCOUNTS_MAX)
+      e->n_accounts < e->accounts_cap)
     rc = install(e, e->n_accounts, cfg, spec, NULL, a->smpp_password_hash,
                  a->id, a->created_ms, a->updated_ms);
   else if (rc == 0)

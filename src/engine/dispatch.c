@@ -478,7 +478,7 @@ static void claim_cb(sg_store_t *st, int status,
       slot_put(c, &c->slots[si]);
       continue;
     }
-    if (e->state != SG__RUNNING || c->c == NULL)
+    if (e->state != SG__RUNNING || c->c == NULL || c->retired)
       slot_give_back(c, si);
     else if (c->wait_len > 0 || !slot_send(c, si))
       wait_push(c, si);
@@ -494,7 +494,7 @@ static void claim_cb(sg_store_t *st, int status,
 static void claim(sg__conn_t *c) {
   sg_engine_t *e = c->e;
   if (e->state != SG__RUNNING || c->claiming || c->moving || !c->more ||
-      c->state != SG_CONN_UP || c->paused || c->wait_len > 0)
+      c->state != SG_CONN_UP || c->paused || c->wait_len > 0 || c->retired)
     return;
   unsigned room = c->n_slots - c->used;
   unsigned want = e->tun.claim_max;
@@ -580,7 +580,8 @@ void sg__failover_pass(sg_engine_t *e) {
     sg__conn_t *c = &e->conns[i];
     /* A paused connector's queued parts move at once. */
     bool paused = c->paused && c->state != SG_CONN_STOPPED;
-    if ((!paused && (c->state == SG_CONN_UP || c->down_since_ms == 0 ||
+    if (c->retired ||
+        (!paused && (c->state == SG_CONN_UP || c->down_since_ms == 0 ||
                      now - c->down_since_ms <
                          (int64_t)e->tun.failover_after_ms)) ||
         c->moving || c->claiming || !sg__route_has_alternative(e, i))
@@ -685,6 +686,15 @@ static void smpp_config(const sg_config_connector_t *cc,
 }
 
 int sg__conns_create(sg_engine_t *e) {
+  for (size_t i = 0; i < e->n_conns; i++) {
+    int rc = sg__conn_open(e, i);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
+}
+
+int sg__conn_open(sg_engine_t *e, size_t i) {
   static const sg_conn_callbacks_t cbs = {
       .result_cb = conn_result_cb,
       .dlr_cb = sg__dlr_cb,
@@ -693,7 +703,7 @@ int sg__conns_create(sg_engine_t *e) {
       .ready_cb = conn_ready_cb,
   };
   int64_t now = sg__now_ms(e);
-  for (size_t i = 0; i < e->n_conns; i++) {
+  {
     sg__conn_t *c = &e->conns[i];
     if (conn_alloc(c, e->tun.conn_max_claimed) != 0)
       return SG_ENOMEM;
@@ -740,6 +750,23 @@ static void conn_stopped_cb(sg_connector_t *cn) {
   sg__maybe_stopped(e);
 }
 
+void sg__conn_retire(sg_engine_t *e, size_t i) {
+  sg__conn_t *c = &e->conns[i];
+  c->retired = true;
+  /* Parts waiting for room go back to the queue at once; those in flight
+   * get their answers (or come back as unknown) while the binds close. */
+  while (c->wait_len > 0) {
+    slot_give_back(c, c->wait_q[c->wait_head]);
+    c->wait_head = (c->wait_head + 1) % c->n_slots;
+    c->wait_len--;
+  }
+  if (c->c != NULL && !c->stopped) {
+    e->conns_stopping++;
+    sg_connector_stop(c->c, conn_stopped_cb);
+  }
+  sg__schedule_flush(e);
+}
+
 void sg__conns_stop(sg_engine_t *e) {
   for (size_t i = 0; i < e->n_conns; i++) {
     sg__conn_t *c = &e->conns[i];
@@ -749,7 +776,8 @@ void sg__conns_stop(sg_engine_t *e) {
       c->wait_head = (c->wait_head + 1) % c->n_slots;
       c->wait_len--;
     }
-    if (c->c != NULL && !c->stopped) {
+    /* A retired connector was stopped by its reload (counted then). */
+    if (c->c != NULL && !c->stopped && !c->retired) {
       e->conns_stopping++;
       sg_connector_stop(c->c, conn_stopped_cb);
     }

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "engine/engine_int.h"
 #include "engine/limits_int.h"
+#include "engine/reload.h"
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -220,6 +221,7 @@ static int accounts_init(sg_engine_t *e) {
       sg_calloc(cfg->n_accounts + SG_ENGINE_API_ACCOUNTS_MAX, sizeof *e->accounts);
   if (e->accounts == NULL)
     return SG_ENOMEM;
+  e->accounts_cap = cfg->n_accounts + SG_ENGINE_API_ACCOUNTS_MAX;
   e->n_accounts = cfg->n_accounts;
   for (size_t i = 0; i < cfg->n_accounts; i++)
     if (sg__account_fill(e, &e->accounts[i], &cfg->accounts[i]) != 0)
@@ -364,9 +366,11 @@ int sg_engine_new(uv_loop_t *loop, const sg_config_t *cfg, sg_store_t *st,
     rc = accounts_init(e);
   if (rc == 0)
     rc = sg__routes_init(e);
-  if (rc == 0 && cfg->n_connectors > 0) {
-    e->conns = sg_calloc(cfg->n_connectors, sizeof *e->conns);
-    e->conn_metrics = sg_calloc(cfg->n_connectors, sizeof *e->conn_metrics);
+  if (rc == 0) {
+    /* Room for the connectors a reload may add (reload.h). */
+    e->conns_cap = cfg->n_connectors + SG_ENGINE_RELOAD_CONNS_MAX;
+    e->conns = sg_calloc(e->conns_cap, sizeof *e->conns);
+    e->conn_metrics = sg_calloc(e->conns_cap, sizeof *e->conn_metrics);
     rc = (e->conns == NULL || e->conn_metrics == NULL) ? SG_ENOMEM : 0;
   }
   if (rc != 0) {
@@ -392,6 +396,7 @@ void sg_engine_free(sg_engine_t *e) {
   sg__inbound_free(e);
   sg__limits_free(e);
   sg_routes_free(e->routes);
+  sg__reload_free(e);
   sg_free(e->conns);
   sg_free(e->conn_metrics);
   sg__admin_free(e);
@@ -413,7 +418,7 @@ sg_connector_t *sg_engine_connector(sg_engine_t *e, const char *name) {
   if (e == NULL || name == NULL)
     return NULL;
   for (size_t i = 0; i < e->n_conns; i++)
-    if (strcmp(e->conns[i].cfg->name, name) == 0)
+    if (!e->conns[i].retired && strcmp(e->conns[i].cfg->name, name) == 0)
       return e->conns[i].c;
   return NULL;
 }
@@ -807,9 +812,12 @@ void sg_engine_metrics(sg_engine_t *e, sg_engine_metrics_t *out) {
   out->submit_latency = e->submit_lat;
   out->send_latency = e->send_lat;
   sg__notifier_metrics(e, out);
+  size_t k = 0;
   for (size_t i = 0; i < e->n_conns; i++) {
     const sg__conn_t *c = &e->conns[i];
-    sg_engine_conn_metrics_t *m = &e->conn_metrics[i];
+    if (c->retired)
+      continue; /* removed or replaced by a reload */
+    sg_engine_conn_metrics_t *m = &e->conn_metrics[k++];
     memset(m, 0, sizeof *m);
     m->name = c->cfg->name;
     m->type = c->cfg->type == SG_CONFIG_CONNECTOR_MODEM ? "modem" : "smpp";
@@ -827,7 +835,7 @@ void sg_engine_metrics(sg_engine_t *e, sg_engine_metrics_t *out) {
       m->n_links = sg_connector_links(c->c, m->links, SG_CONN_LINKS_MAX);
   }
   out->connectors = e->conn_metrics;
-  out->n_connectors = e->n_conns;
+  out->n_connectors = k;
 }
 
 void sg_engine_health(sg_engine_t *e, sg_engine_health_t *out) {
@@ -836,10 +844,13 @@ void sg_engine_health(sg_engine_t *e, sg_engine_health_t *out) {
     return;
   out->running = e->state == SG__RUNNING;
   out->store_ok = e->store_ok;
-  out->connectors_total = (unsigned)e->n_conns;
-  for (size_t i = 0; i < e->n_conns; i++)
+  for (size_t i = 0; i < e->n_conns; i++) {
+    if (e->conns[i].retired)
+      continue;
+    out->connectors_total++;
     if (e->conns[i].state == SG_CONN_UP)
       out->connectors_up++;
+  }
   if (!out->running)
     snprintf(out->reason, sizeof out->reason, "engine not running");
   else if (!out->store_ok)

@@ -85,6 +85,9 @@ typedef struct sg__conn {
   uint64_t rate_prev;
   int64_t rate_prev_ms;
   double rate;
+  /* Removed or replaced by a configuration reload (reload.c): takes no
+   * new parts, is stopped, and is skipped by name lookups and listings. */
+  bool retired;
 } sg__conn_t;
 
 /* A connector result waiting to be written (strings owned). */
@@ -200,6 +203,11 @@ struct sg_engine {
   unsigned submits_pending;
   sg_engine_latency_t submit_lat, send_lat;
   sg_engine_conn_metrics_t *conn_metrics;
+
+  /* Room in e->accounts and e->conns (reload.c adds to both), and the
+   * configurations a reload replaced, kept until the engine is freed. */
+  size_t accounts_cap, conns_cap;
+  struct sg__reload *reload;
 };
 
 /* ---- engine.c ------------------------------------------------------------ */
@@ -260,6 +268,11 @@ int sg__conns_create(sg_engine_t *e);
 int sg__modem_conn_new(sg_engine_t *e, sg__conn_t *c,
                        const sg_conn_callbacks_t *cbs);
 void sg__conns_stop(sg_engine_t *e);
+/* Creates and starts the connector of e->conns[i] (its cfg set). */
+int sg__conn_open(sg_engine_t *e, size_t i);
+/* Stops connector i for good (a reload removed or replaced it): it takes
+ * no new parts, finishes or gives back those it holds, and closes. */
+void sg__conn_retire(sg_engine_t *e, size_t i);
 void sg__conns_free(sg_engine_t *e);
 /* There may be parts due on connector i (or on all): claim when possible. */
 void sg__poke(sg_engine_t *e, size_t i);
@@ -318,6 +331,14 @@ void sg__admin_load(sg_engine_t *e, void (*done)(sg_engine_t *e, int status));
 int sg__admin_auth_key(sg_engine_t *e, const char *key, size_t len,
                        const sg_engine_account_t **out);
 void sg__admin_free(sg_engine_t *e);
+/* Tells the account listener (the SMPP server) that account a changed
+ * (reload.c: disabled or removed by a reload). */
+void sg__admin_notify(sg_engine_t *e, const sg_engine_account_t *a);
+
+/* ---- reload.c ------------------------------------------------------------ */
+
+/* Frees what reloads kept (sg_engine_free). */
+void sg__reload_free(sg_engine_t *e);
 
 /* ---- submit.c ------------------------------------------------------------ */
 

@@ -11,7 +11,8 @@
 #include "engine/engine_int.h"
 
 bool sg__conn_usable(const sg_engine_t *e, size_t i) {
-  return e->conns[i].state == SG_CONN_UP && !e->conns[i].paused;
+  return e->conns[i].state == SG_CONN_UP && !e->conns[i].paused &&
+         !e->conns[i].retired;
 }
 
 static bool usable_cb(size_t conn, void *data) {

@@ -294,7 +294,7 @@ int sg_engine_routes_reset(sg_engine_t *e, sg_engine_done_cb cb, void *ud) {
 
 int sg_engine_connector_index(sg_engine_t *e, const char *name) {
   for (size_t i = 0; name != NULL && i < e->n_conns; i++)
-    if (strcmp(e->conns[i].cfg->name, name) == 0)
+    if (!e->conns[i].retired && strcmp(e->conns[i].cfg->name, name) == 0)
       return (int)i;
   return -1;
 }
@@ -306,7 +306,7 @@ size_t sg_engine_connector_count(sg_engine_t *e) {
 static char *paused_doc(const sg_engine_t *e, int ci, bool pause, size_t *len) {
   json_t *arr = json_array();
   for (size_t i = 0; arr != NULL && i < e->n_conns; i++) {
-    bool p = (int)i == ci ? pause : e->conns[i].paused;
+    bool p = (int)i == ci ? pause : e->conns[i].paused && !e->conns[i].retired;
     if (p && json_array_append_new(arr, json_string(e->conns[i].cfg->name)))
       break;
   }

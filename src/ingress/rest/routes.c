@@ -25,6 +25,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "engine/route_admin.h"
+#include "engine/reload.h"
 #include "ingress/rest/rest_int.h"
 
 static void err422(sg_http_req_t *req, const char *code, const char *field,
@@ -400,7 +401,8 @@ void sg__rest_connectors_list_cb(sg_http_req_t *req, void *data) {
   json_t *arr = json_array();
   size_t n = sg_engine_connector_count(rest->engine);
   for (size_t i = 0; arr != NULL && i < n; i++)
-    if (json_array_append_new(arr, sg_engine_connector_json(rest->engine, i))) {
+    if (!sg_engine_connector_retired(rest->engine, i) &&
+        json_array_append_new(arr, sg_engine_connector_json(rest->engine, i))) {
       json_decref(arr);
       arr = NULL;
     }
