@@ -158,6 +158,7 @@ static void conn_result_cb(sg_connector_t *cn, void *owner,
     return;
   }
   sg__latency_add(&e->send_lat, sg__now_ms(e) - s->claimed_ms);
+  sg__latency_add(&c->latency, sg__now_ms(e) - s->claimed_ms);
   const char *text = res->status_text ? res->status_text : "";
   char why[120];
   switch (res->outcome) {
@@ -697,6 +698,7 @@ int sg__conns_create(sg_engine_t *e) {
     sg__conn_t *c = &e->conns[i];
     if (conn_alloc(c, e->tun.conn_max_claimed) != 0)
       return SG_ENOMEM;
+    memcpy(c->latency.bounds, e->send_lat.bounds, sizeof c->latency.bounds);
     bool modem = c->cfg->type == SG_CONFIG_CONNECTOR_MODEM;
     if (c->cfg->type != SG_CONFIG_CONNECTOR_SMPP && !modem)
       return SG_ECONFIG;

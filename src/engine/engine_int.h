@@ -85,6 +85,7 @@ typedef struct sg__conn {
   uint64_t rate_prev;
   int64_t rate_prev_ms;
   double rate;
+  sg_engine_latency_t latency; /* claim -> result of this connector's parts */
 } sg__conn_t;
 
 /* A connector result waiting to be written (strings owned). */

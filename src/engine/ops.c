@@ -142,6 +142,44 @@ int sg_engine_queues(sg_engine_t *e, const char *name, sg_engine_queues_cb cb,
   return 0;
 }
 
+/* ---- outcomes ------------------------------------------------------------ */
+
+typedef struct outcomes_ctx {
+  sg_engine_t *e;
+  sg_engine_outcomes_cb cb;
+  void *ud;
+} outcomes_ctx_t;
+
+static void outcomes_cb(sg_store_t *st, int status,
+                        const sg_store_outcome_row_t *rows, size_t n,
+                        void *data) {
+  (void)st;
+  outcomes_ctx_t *x = data;
+  sg_engine_t *e = x->e;
+  x->cb(e, status, rows, n, x->ud);
+  sg_free(x);
+  sg__op_end(e);
+  sg__maybe_stopped(e);
+}
+
+int sg_engine_outcomes(sg_engine_t *e, sg_engine_outcomes_cb cb, void *ud) {
+  if (e == NULL || cb == NULL)
+    return SG_EINVAL;
+  if (e->state != SG__RUNNING)
+    return SG_ECLOSED;
+  outcomes_ctx_t *x = sg_calloc(1, sizeof *x);
+  if (x == NULL)
+    return SG_ENOMEM;
+  *x = (outcomes_ctx_t){e, cb, ud};
+  int rc = sg_store_outcomes(e->st, outcomes_cb, x);
+  if (rc != 0) {
+    sg_free(x);
+    return rc;
+  }
+  sg__op_begin(e);
+  return 0;
+}
+
 /* ---- purge --------------------------------------------------------------- */
 
 typedef struct purge_ctx {

@@ -46,6 +46,15 @@ typedef void (*sg_engine_queues_cb)(sg_engine_t *e, int status,
 int sg_engine_queues(sg_engine_t *e, const char *name, sg_engine_queues_cb cb,
                      void *ud);
 
+typedef void (*sg_engine_outcomes_cb)(sg_engine_t *e, int status,
+                                      const sg_store_outcome_row_t *rows,
+                                      size_t n, void *ud);
+
+/* The store's parts by outcome, account, connector and error code
+ * (store_ops.h sg_store_outcomes: a scan; cache it). Returns 0,
+ * SG_ECLOSED, or the store's error. */
+int sg_engine_outcomes(sg_engine_t *e, sg_engine_outcomes_cb cb, void *ud);
+
 typedef void (*sg_engine_purge_cb)(sg_engine_t *e, int status, uint64_t parts,
                                    uint64_t messages, void *ud);
 

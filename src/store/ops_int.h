@@ -13,7 +13,8 @@ typedef enum sg__ops_op {
   SG__OPS_PURGE = 0,
   SG__OPS_RETRY,
   /* reads */
-  SG__OPS_QUEUES
+  SG__OPS_QUEUES,
+  SG__OPS_OUTCOMES
 } sg__ops_op_t;
 
 typedef struct sg__ops_req {
@@ -26,6 +27,8 @@ typedef struct sg__ops_req {
   /* out (cleared by the backend before every run) */
   sg_store_queue_row_t *rows;
   size_t n_rows;
+  sg_store_outcome_row_t *outcomes;
+  size_t n_outcomes;
   sg_store_purge_res_t purge;
   sg_store_retry_res_t retry;
   int outcome; /* RETRY: 0, SG_ENOENT or SG_ESTATE (the request succeeds) */

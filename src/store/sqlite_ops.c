@@ -74,11 +74,63 @@ static int queues(sg__sq_conn_t *c, sg__store_req_t *r, sg__ops_req_t *m) {
   return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : SG_EIO;
 }
 
+/* ---- outcomes (read) ----------------------------------------------------- */
+
+static int outcomes(sg__sq_conn_t *c, sg__store_req_t *r, sg__ops_req_t *m) {
+  sqlite3_stmt *s =
+      prep(c, "SELECT m.account_id, p.connector, p.status, "
+              "coalesce(p.error_code, 0), count(*) AS n "
+              "FROM parts p JOIN messages m ON m.id = p.message_id "
+              "WHERE p.status IN ('sent', 'delivered', 'undeliverable', "
+              "'expired', 'rejected', 'failed', 'canceled') "
+              "GROUP BY 1, 2, 3, 4 ORDER BY n DESC LIMIT ?1");
+  size_t cap = SG_STORE_QUEUE_ROWS_MAX;
+  m->outcomes = sg__arena_alloc(&r->arena, 64 * sizeof *m->outcomes);
+  if (s == NULL || m->outcomes == NULL) {
+    sqlite3_finalize(s);
+    return s == NULL ? SG_EIO : SG_ENOMEM;
+  }
+  sqlite3_bind_int64(s, 1, (int64_t)cap);
+  bool ok = true;
+  size_t have = 64;
+  int rc = SQLITE_DONE;
+  while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (m->n_outcomes == have) {
+      sg_store_outcome_row_t *more =
+          sg__arena_alloc(&r->arena, 2 * have * sizeof *more);
+      if (!(ok = more != NULL))
+        break;
+      memcpy(more, m->outcomes, have * sizeof *more);
+      m->outcomes = more;
+      have *= 2;
+    }
+    sg_store_outcome_row_t *o = &m->outcomes[m->n_outcomes++];
+    o->account_id = sqlite3_column_int64(s, 0);
+    o->connector = sg__sq_col_text(&r->arena, s, 1, &ok);
+    o->status = sg__sq_col_status(s, 2);
+    o->error_code = sqlite3_column_int(s, 3);
+    o->parts = (uint64_t)sqlite3_column_int64(s, 4);
+  }
+  sqlite3_finalize(s);
+  if (!ok)
+    return SG_ENOMEM;
+  return rc == SQLITE_DONE ? 0 : SG_EIO;
+}
+
 int sg__sq_ops_read(sg__sq_conn_t *c, sg__store_req_t *r) {
   sg__ops_req_t *m = r->in.ops;
   m->rows = NULL;
   m->n_rows = 0;
-  return m->op == SG__OPS_QUEUES ? queues(c, r, m) : SG_EINVAL;
+  m->outcomes = NULL;
+  m->n_outcomes = 0;
+  switch (m->op) {
+  case SG__OPS_QUEUES:
+    return queues(c, r, m);
+  case SG__OPS_OUTCOMES:
+    return outcomes(c, r, m);
+  default:
+    return SG_EINVAL;
+  }
 }
 
 /* ---- purge (write) ------------------------------------------------------- */

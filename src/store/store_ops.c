@@ -53,6 +53,13 @@ int sg_store_queues(sg_store_t *st, const char *connector,
   return sg__store_req_queue(st, r, ok);
 }
 
+int sg_store_outcomes(sg_store_t *st, sg_store_outcomes_cb cb, void *data) {
+  sg__store_req_t *r;
+  sg__ops_req_t *m;
+  int rc = ops_begin(st, false, SG__OPS_OUTCOMES, (sg__any_cb)cb, data, &r, &m);
+  return rc < 0 ? rc : sg__store_req_queue(st, r, true);
+}
+
 int sg_store_queue_purge(sg_store_t *st, const char *connector,
                          const char *reason, unsigned max, sg_store_purge_cb cb,
                          void *data) {
@@ -97,6 +104,10 @@ void sg__ops_complete(sg_store_t *st, sg__store_req_t *r) {
   case SG__OPS_QUEUES:
     ((sg_store_queues_cb)r->cb)(st, r->status, ok ? m->rows : NULL,
                                 ok ? m->n_rows : 0, r->data);
+    break;
+  case SG__OPS_OUTCOMES:
+    ((sg_store_outcomes_cb)r->cb)(st, r->status, ok ? m->outcomes : NULL,
+                                  ok ? m->n_outcomes : 0, r->data);
     break;
   case SG__OPS_PURGE:
     ((sg_store_purge_cb)r->cb)(st, r->status, ok ? &m->purge : NULL, r->data);

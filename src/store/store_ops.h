@@ -63,6 +63,27 @@ int sg_store_queue_purge(sg_store_t *st, const char *connector,
                          const char *reason, unsigned max, sg_store_purge_cb cb,
                          void *data);
 
+/* ---- outcomes ---------------------------------------------------------- */
+
+/* Parts that reached an outcome, by account, connector, status (sent,
+ * delivered, or an ending) and error code (0: none). */
+typedef struct sg_store_outcome_row {
+  int64_t account_id;
+  const char *connector;
+  sg_msg_status_t status;
+  int32_t error_code;
+  uint64_t parts;
+} sg_store_outcome_row_t;
+
+typedef void (*sg_store_outcomes_cb)(sg_store_t *st, int status,
+                                     const sg_store_outcome_row_t *rows,
+                                     size_t n, void *data);
+
+/* Counts them (at most SG_STORE_QUEUE_ROWS_MAX groups, the largest kept
+ * when there are more). A scan of the parts and messages tables on a
+ * reader connection: for /metrics, cached, never per request. */
+int sg_store_outcomes(sg_store_t *st, sg_store_outcomes_cb cb, void *data);
+
 /* ---- retry ----------------------------------------------------------- */
 
 typedef struct sg_store_retry_res {

@@ -12,6 +12,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "ingress/rest/metrics_ops.h"
 #include "ingress/rest/openapi.h"
 #include "ingress/rest/ops.h"
 #include "ingress/rest/rest_int.h"
@@ -261,6 +262,7 @@ int sg_rest_register(sg_http_server_t *srv, sg_engine_t *engine,
 void sg_rest_free(sg_rest_t *rest) {
   if (rest == NULL)
     return;
+  sg__rest_metrics_ops_free(rest);
   sg_free(rest->segs);
   sg_free(rest);
 }
