@@ -231,17 +231,18 @@ static void results_log(sg_engine_t *e, const result_batch_t *b,
       continue;
     if (r->in.outcome == SG_STORE_SENT)
       sg__log(e, SG_ENGINE_LOG_INFO,
-              "message %s part %u sent on %s (smsc id %s)", r->message_id,
-              r->seq, cn, r->smsc_id);
+              "message=%s part=%u connector=%s smsc_id=%s: sent",
+              r->message_id, r->seq, cn, r->smsc_id);
     else
       sg__log(e,
               r->in.outcome == SG_STORE_RETRY ? SG_ENGINE_LOG_WARN
                                               : SG_ENGINE_LOG_ERROR,
-              "message %s part %u %s on %s: %s", r->message_id, r->seq,
-              r->in.outcome == SG_STORE_RETRY ? "queued again" : "failed", cn,
+              "message=%s part=%u connector=%s: %s: %s", r->message_id,
+              r->seq, cn,
+              r->in.outcome == SG_STORE_RETRY ? "queued again" : "failed",
               r->detail);
     if (items[i].msg_changed)
-      sg__log(e, SG_ENGINE_LOG_INFO, "message %s is %s", items[i].message_id,
+      sg__log(e, SG_ENGINE_LOG_INFO, "message=%s: %s", items[i].message_id,
               sg_store_status_name(items[i].msg_status));
   }
 }

@@ -281,10 +281,10 @@ static void retry_cb(sg_store_t *st, int status,
   size_t i = 0;
   if (status == 0) {
     sg__log(e, SG_ENGINE_LOG_INFO,
-            "message=%s queued again by an operator (was %s): %u parts "
-            "connector=%s",
-            x->id, sg_store_status_name(res->before), res->parts,
-            res->connector);
+            "message=%s connector=%s: queued again by an operator (was %s), "
+            "%u part(s)",
+            x->id, res->connector, sg_store_status_name(res->before),
+            res->parts);
     if (conn_index(e, res->connector, &i) == 0) {
       e->conns[i].backlog += res->parts;
       sg__poke(e, i);

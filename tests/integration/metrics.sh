@@ -74,7 +74,7 @@ BASE=http://127.0.0.1:$HTTP
 
 "$BIN" sim sink --port "$SINK" >>"$T/sink.log" 2>&1 &
 PIDS+=($!)
-"$BIN" serve -c "$T/gw.yaml" >>"$T/gw.log" 2>&1 &
+"$BIN" serve -c "$T/gw.yaml" --log-format json >>"$T/gw.log" 2>&1 &
 GW=$!
 PIDS+=($GW)
 wait_for 30 curl -sf "$BASE/readyz" || fail "gateway not ready"
@@ -105,5 +105,20 @@ if command -v promtool >/dev/null; then
 else
   echo "# promtool not installed (Debian: apt install prometheus); the format was checked by metrics.js"
 fi
+
+# One message followed through the JSON log by its id: the ingress line,
+# the connector's with the operator's id, the receipt's with the same id.
+node -e '
+  const [file, id] = process.argv.slice(1);
+  const lines = require("fs").readFileSync(file, "utf8").split("\n")
+    .filter((l) => l.startsWith("{")).map((l) => JSON.parse(l))
+    .filter((o) => o.message_id === id);
+  const find = (re) => lines.find((o) => re.test(o.msg));
+  const acc = find(/: accepted, 1 part/), sent = find(/: sent$/), rcpt = find(/: receipt, /);
+  if (!acc || acc.account !== "user" || acc.connector !== "op") throw new Error("ingress: " + JSON.stringify(lines));
+  if (!sent || sent.part !== "1" || sent.connector !== "op" || !sent.smsc_id) throw new Error("sent: " + JSON.stringify(lines));
+  if (!rcpt || rcpt.smsc_id !== sent.smsc_id || rcpt.part !== "1") throw new Error("receipt: " + JSON.stringify(lines));
+  console.log("ok - message " + id + " followed through the JSON log (smsc id " + sent.smsc_id + ")");
+' "$T/gw.log" "${IDS[0]}" || fail "following one message through the JSON log"
 
 kill "$GW" && wait "$GW" || fail "gateway did not stop cleanly on SIGTERM"

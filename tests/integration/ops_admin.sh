@@ -127,5 +127,18 @@ done
 [ $i -lt 200 ] || fail "the message retried from the command line was not delivered"
 echo "ok - smsgate queues, messages, connectors reconnect"
 
+# One message followed through the log by its id: accepted, queued again,
+# sent on the connector with the operator's id, and its receipt by that id.
+grep -F "message=$FAILED" "$T/gw.log" >"$T/follow.txt"
+grep -q "message=$FAILED account=user connector=op: accepted, 1 part(s), queued" "$T/follow.txt" ||
+  fail "no ingress line: $(cat "$T/follow.txt")"
+grep -q "message=$FAILED connector=op: queued again by an operator (was failed), 1 part(s)" "$T/follow.txt" ||
+  fail "no retry line: $(cat "$T/follow.txt")"
+SMSC=$(sed -nE "s/.*message=$FAILED part=1 connector=op smsc_id=([^ :]+): sent$/\1/p" "$T/follow.txt" | tail -n 1)
+[ -n "$SMSC" ] || fail "no connector line: $(cat "$T/follow.txt")"
+grep -q "message=$FAILED part=1 connector=op smsc_id=$SMSC: receipt, part delivered, message delivered" "$T/follow.txt" ||
+  fail "no receipt line: $(cat "$T/follow.txt")"
+echo "ok - message $FAILED followed through the log (smsc id $SMSC)"
+
 kill "$GW" && wait "$GW" || fail "gateway did not stop cleanly on SIGTERM"
 PIDS=()
