@@ -116,9 +116,9 @@ void sg__ops_complete(sg_store_t *st, sg__store_req_t *r) {
     /* SG_ESTATE still tells what the message is. */
     if (ok && m->outcome != 0)
       r->status = m->outcome;
-    ((sg_store_retry_cb)r->cb)(st, r->status,
-                               ok || m->outcome == SG_ESTATE ? &m->retry : NULL,
-                               r->data);
+    ((sg_store_retry_cb)r->cb)(
+        st, r->status,
+        r->status == 0 || r->status == SG_ESTATE ? &m->retry : NULL, r->data);
     break;
   }
 }
