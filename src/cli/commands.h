@@ -25,5 +25,8 @@ int sg_cmd_key(int argc, char **argv);
 int sg_cmd_routes(int argc, char **argv);
 int sg_cmd_connectors(int argc, char **argv);
 int sg_cmd_reload(int argc, char **argv);
+/* src/cli/ops.c: `smsgate queues` and `smsgate messages` (admin). */
+int sg_cmd_queues(int argc, char **argv);
+int sg_cmd_messages(int argc, char **argv);
 
 #endif

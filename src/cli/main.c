@@ -34,6 +34,10 @@ static const sg_cli_command_t commands[] = {
      sg_cmd_connectors},
     {"reload", "make a running gateway apply its configuration file again",
      sg_cmd_reload},
+    {"queues", "show a gateway's queues per connector, or purge one",
+     sg_cmd_queues},
+    {"messages", "retry a failed message, or cancel any account's message",
+     sg_cmd_messages},
     {"version", "print the version", cmd_version},
     {"help", "list the subcommands, or show one's help", cmd_help},
 };

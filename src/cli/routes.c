@@ -246,7 +246,8 @@ static int connectors_cmd(const opts_t *o, const char *sub) {
   char path[256], cmd[64];
   snprintf(cmd, sizeof cmd, "connectors %s", sub);
   const char *name = o->n_pos > 1 ? o->pos[1] : NULL;
-  bool change = strcmp(sub, "pause") == 0 || strcmp(sub, "resume") == 0;
+  bool change = strcmp(sub, "pause") == 0 || strcmp(sub, "resume") == 0 ||
+                strcmp(sub, "reconnect") == 0;
   if ((change || strcmp(sub, "show") == 0) && name == NULL) {
     fprintf(stderr, "smsgate %s: give the connector's name\n", cmd);
     return 2;
@@ -303,13 +304,16 @@ static void connectors_usage(FILE *f) {
           "       smsgate connectors show NAME [--json]\n"
           "       smsgate connectors pause NAME\n"
           "       smsgate connectors resume NAME\n"
+          "       smsgate connectors reconnect NAME\n"
           "\n"
           "Lists the connectors of a running gateway with their state\n"
           "(up, down, connecting, paused), binds, window use, queued parts,\n"
           "rate and error counts; or pauses one (it takes no new parts, which\n"
           "go to the next connector of their route or wait; what is in flight\n"
           "finishes; receipts and incoming messages keep coming; the pause\n"
-          "survives a restart) or resumes it. Needs an admin account's key.\n"
+          "survives a restart) or resumes it. 'reconnect' unbinds and closes\n"
+          "its connections and connects again at once (parts in flight get\n"
+          "their usual outcome). Needs an admin account's key.\n"
           "\n"
           "  --url U   the gateway (default $SMSGATE_URL or " DEFAULT_URL ")\n"
           "  --key K   API key (default $SMSGATE_API_KEY, $SMSGATE_KEY "
@@ -407,6 +411,7 @@ int sg_cmd_routes(int argc, char **argv) {
 }
 
 int sg_cmd_connectors(int argc, char **argv) {
-  static const char *const subs[] = {"list", "show", "pause", "resume", NULL};
+  static const char *const subs[] = {"list",   "show",      "pause",
+                                     "resume", "reconnect", NULL};
   return run(argc, argv, "connectors", connectors_usage, subs, connectors_cmd);
 }

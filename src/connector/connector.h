@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
 #include "core/segment.h"
 
 typedef struct sg_connector sg_connector_t;
@@ -208,6 +209,9 @@ typedef struct sg_connector_ops {
   void (*free)(sg_connector_t *c);
   /* Optional (NULL: none): fills up to cap links, returns how many. */
   size_t (*links)(const sg_connector_t *c, sg_conn_link_t *out, size_t cap);
+  /* Optional (NULL: not supported): drops every connection now and opens
+   * it again at once, as after a lost link; see sg_connector_reconnect. */
+  int (*reconnect)(sg_connector_t *c);
 } sg_connector_ops_t;
 
 /* The common head of every connector; implementations embed it first. */
@@ -262,6 +266,15 @@ static inline void sg_connector_stats(const sg_connector_t *c,
 static inline size_t sg_connector_links(const sg_connector_t *c,
                                         sg_conn_link_t *out, size_t cap) {
   return c->ops->links != NULL ? c->ops->links(c, out, cap) : 0;
+}
+
+/* Closes each of the connector's connections (an SMPP bind is unbound
+ * first; parts in flight get their usual outcome, UNKNOWN for those not
+ * answered) and connects again at once, without the back-off. For an
+ * operator who knows the peer changed. Returns 0, SG_ENOTSUP (this kind of
+ * connector cannot), SG_ESTATE (not started, or stopping). Loop thread. */
+static inline int sg_connector_reconnect(sg_connector_t *c) {
+  return c->ops->reconnect != NULL ? c->ops->reconnect(c) : SG_ENOTSUP;
 }
 
 /* Frees a stopped connector. NULL is a no-op. */

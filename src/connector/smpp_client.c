@@ -592,6 +592,29 @@ static void client_stop(sg_connector_t *conn,
   sg__sc_soon(c); /* reports the outcomes, then maybe_finish_stop */
 }
 
+/* A bound link is unbound (its close schedules the next connect after
+ * reconnect_min_ms, as for a lost link that had worked); a link still
+ * connecting is closed the same way; a bind waiting in its back-off
+ * connects now. */
+static int client_reconnect(sg_connector_t *conn) {
+  sg__sc_client_t *c = (sg__sc_client_t *)conn;
+  if (!c->started || c->stopping)
+    return SG_ESTATE;
+  for (unsigned i = 0; i < c->n_binds; i++) {
+    sg__sc_bind_t *b = &c->binds[i];
+    b->failures = 0;
+    if (b->link != NULL) {
+      b->why = "reconnect asked by the operator";
+      b->was_bound = true; /* come back after the shortest delay */
+      unbind_or_close(b);
+    } else {
+      uv_timer_stop(&b->timer);
+      bind_connect(b);
+    }
+  }
+  return 0;
+}
+
 static void client_free(sg_connector_t *conn) {
   sg__sc_client_t *c = (sg__sc_client_t *)conn;
   if (c == NULL)
@@ -660,4 +683,5 @@ static const sg_connector_ops_t k_ops = {
     .stop = client_stop,
     .stats = client_stats,
     .free = client_free,
+    .reconnect = client_reconnect,
 };

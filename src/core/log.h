@@ -6,6 +6,12 @@
  *   json: {"time":"2026-11-25T21:21:10.814Z","level":"info",
  *          "subsystem":"store","msg":"12 part(s) put back"}
  *
+ * A message about one message starts with its ids as key=value words,
+ * "message=01M... part=1 connector=op smsc_id=1f3a: sent"; the JSON form
+ * also gives each as its own key ("message_id", "part", "connector",
+ * "smsc_id", "account", "batch_id"; strings), so that one message can be
+ * followed across ingress, connector and receipt by its id in either form.
+ *
  * Formatting only: no I/O, no clock, no allocation. The caller passes the
  * time and writes the line. Messages may carry any bytes (a URL, a name
  * from a peer): JSON output stays valid JSON (control characters escaped,

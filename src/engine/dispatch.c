@@ -158,6 +158,7 @@ static void conn_result_cb(sg_connector_t *cn, void *owner,
     return;
   }
   sg__latency_add(&e->send_lat, sg__now_ms(e) - s->claimed_ms);
+  sg__latency_add(&c->latency, sg__now_ms(e) - s->claimed_ms);
   const char *text = res->status_text ? res->status_text : "";
   char why[120];
   switch (res->outcome) {
@@ -230,17 +231,18 @@ static void results_log(sg_engine_t *e, const result_batch_t *b,
       continue;
     if (r->in.outcome == SG_STORE_SENT)
       sg__log(e, SG_ENGINE_LOG_INFO,
-              "message %s part %u sent on %s (smsc id %s)", r->message_id,
-              r->seq, cn, r->smsc_id);
+              "message=%s part=%u connector=%s smsc_id=%s: sent",
+              r->message_id, r->seq, cn, r->smsc_id);
     else
       sg__log(e,
               r->in.outcome == SG_STORE_RETRY ? SG_ENGINE_LOG_WARN
                                               : SG_ENGINE_LOG_ERROR,
-              "message %s part %u %s on %s: %s", r->message_id, r->seq,
-              r->in.outcome == SG_STORE_RETRY ? "queued again" : "failed", cn,
+              "message=%s part=%u connector=%s: %s: %s", r->message_id,
+              r->seq, cn,
+              r->in.outcome == SG_STORE_RETRY ? "queued again" : "failed",
               r->detail);
     if (items[i].msg_changed)
-      sg__log(e, SG_ENGINE_LOG_INFO, "message %s is %s", items[i].message_id,
+      sg__log(e, SG_ENGINE_LOG_INFO, "message=%s: %s", items[i].message_id,
               sg_store_status_name(items[i].msg_status));
   }
 }
@@ -707,6 +709,7 @@ int sg__conn_open(sg_engine_t *e, size_t i) {
     sg__conn_t *c = &e->conns[i];
     if (conn_alloc(c, e->tun.conn_max_claimed) != 0)
       return SG_ENOMEM;
+    memcpy(c->latency.bounds, e->send_lat.bounds, sizeof c->latency.bounds);
     bool modem = c->cfg->type == SG_CONFIG_CONNECTOR_MODEM;
     if (c->cfg->type != SG_CONFIG_CONNECTOR_SMPP && !modem)
       return SG_ECONFIG;

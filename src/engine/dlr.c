@@ -113,11 +113,13 @@ static void rcpt_item(sg_engine_t *e, const sg__rcpt_t *r,
   if (it->status == 0) {
     e->dlr_matched++;
     ack(e, r, true);
-    if (it->msg_changed) {
-      *changed = true;
-      sg__log(e, SG_ENGINE_LOG_INFO, "message %s is %s (receipt on %s)",
-              it->message_id, sg_store_status_name(it->msg_status), cn);
-    }
+    *changed = *changed || it->msg_changed;
+    sg__log(e, SG_ENGINE_LOG_INFO,
+            "message=%s part=%u connector=%s smsc_id=%s: receipt, part %s%s%s",
+            it->message_id, it->seq, cn, r->smsc_id,
+            sg_store_status_name(it->part_status),
+            it->msg_changed ? ", message " : "",
+            it->msg_changed ? sg_store_status_name(it->msg_status) : "");
   } else if (it->status == SG_ENOENT && e->state != SG__RUNNING) {
     ack(e, r, false); /* stopping: the operator sends it again later */
   } else if (it->status == SG_ENOENT && r->tries < 3) {
@@ -128,7 +130,8 @@ static void rcpt_item(sg_engine_t *e, const sg__rcpt_t *r,
     if (it->status == SG_ENOENT) {
       e->dlr_unmatched++;
       sg__log(e, SG_ENGINE_LOG_WARN,
-              "receipt on %s for unknown smsc id %s dropped", cn, r->smsc_id);
+              "connector=%s smsc_id=%s: receipt for no known part dropped", cn,
+              r->smsc_id);
     }
     ack(e, r, true);
   }

@@ -831,6 +831,8 @@ void sg_engine_metrics(sg_engine_t *e, sg_engine_metrics_t *out) {
     m->results_tempfail = c->results_tempfail;
     m->results_permfail = c->results_permfail;
     m->results_unknown = c->results_unknown;
+    m->latency = c->latency;
+    m->rate = c->rate;
     if (c->c != NULL)
       m->n_links = sg_connector_links(c->c, m->links, SG_CONN_LINKS_MAX);
   }

@@ -541,6 +541,8 @@ typedef struct sg_engine_conn_metrics {
    * pool: signal, registration, operator, counters); none for SMPP. */
   sg_conn_link_t links[SG_CONN_LINKS_MAX];
   size_t n_links;
+  sg_engine_latency_t latency; /* a part's claim -> its result, here */
+  double rate;                 /* parts sent per second, last second */
 } sg_engine_conn_metrics_t;
 
 typedef struct sg_engine_metrics {

@@ -88,6 +88,7 @@ typedef struct sg__conn {
   /* Removed or replaced by a configuration reload (reload.c): takes no
    * new parts, is stopped, and is skipped by name lookups and listings. */
   bool retired;
+  sg_engine_latency_t latency; /* claim -> result of this connector's parts */
 } sg__conn_t;
 
 /* A connector result waiting to be written (strings owned). */

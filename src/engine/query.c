@@ -117,7 +117,7 @@ static void cancel_cb(sg_store_t *st, int status,
   if (rc == 0)
     rc = n > 0 ? items[0].status : SG_ENOENT;
   if (rc == 0 && n > 0)
-    sg__log(q->e, SG_ENGINE_LOG_INFO, "message %s canceled",
+    sg__log(q->e, SG_ENGINE_LOG_INFO, "message=%s: canceled",
             items[0].message_id);
   if (rc == 0)
     sg__notifier_poke(q->e);

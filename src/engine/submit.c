@@ -641,6 +641,11 @@ static void batch_committed(sg_submit_ctx_t *x) {
   sg_engine_t *e = x->e;
   for (size_t m = 0; m < x->n_msgs; m++) {
     sg__conn_t *c = &e->conns[x->msg_conn[m]];
+    const sg_submit_item_t *it = &x->items[x->msg_item[m]];
+    sg__log(e, SG_ENGINE_LOG_INFO,
+            "message=%s account=%s connector=%s: accepted, %u part(s), %s",
+            it->id, x->account != NULL ? x->account->name : "-", c->cfg->name,
+            it->parts, sg_store_status_name(it->msg_status));
     c->backlog += x->n_parts;
     e->accepted++;
     e->parts_accepted += x->n_parts;

@@ -1067,6 +1067,30 @@ int sg_http_server_route_raw(sg_http_server_t *srv, const char *method,
   return rc;
 }
 
+size_t sg_http_server_route_count(const sg_http_server_t *srv) {
+  return srv != NULL ? srv->n_routes : 0;
+}
+
+int sg_http_server_route_info(const sg_http_server_t *srv, size_t i,
+                              const char **method, char *pattern, size_t cap) {
+  if (srv == NULL || i >= srv->n_routes)
+    return SG_ENOENT;
+  const route_t *r = &srv->routes[i];
+  size_t len = 0;
+  int n = 0;
+  for (size_t j = 0; j < r->n_segs && n >= 0; j++) {
+    const seg_t *sg = &r->segs[j];
+    n = snprintf(len < cap ? pattern + len : NULL, len < cap ? cap - len : 0,
+                 sg->param ? "/{%s}" : "/%s", sg->text);
+    len += n > 0 ? (size_t)n : 0;
+  }
+  if (r->n_segs == 0)
+    len = (size_t)snprintf(cap > 0 ? pattern : NULL, cap, "/");
+  if (method != NULL)
+    *method = r->method;
+  return len < cap ? 0 : SG_ENOSPC;
+}
+
 const char *sg_http_req_query_raw(const sg_http_req_t *req) {
   return req->query_raw != NULL ? req->query_raw : "";
 }

@@ -100,6 +100,17 @@ int sg_http_server_route_raw(sg_http_server_t *srv, const char *method,
                              const char *pattern, sg_http_handler_cb cb,
                              void *data);
 
+/* The number of routes added so far, in the order they were added. */
+size_t sg_http_server_route_count(const sg_http_server_t *srv);
+
+/* Route i (0 <= i < sg_http_server_route_count): its method in *method
+ * (owned by the server, valid until it is freed) and its pattern written
+ * back as given ("/v1/messages/{id}") into pattern[0..cap). Returns 0,
+ * SG_ENOENT for i past the end, SG_ENOSPC when cap is too small. For the
+ * check that the published API description lists every route. */
+int sg_http_server_route_info(const sg_http_server_t *srv, size_t i,
+                              const char **method, char *pattern, size_t cap);
+
 /* The port the server listens on (the ephemeral one when cfg->port was 0). */
 uint16_t sg_http_server_port(const sg_http_server_t *srv);
 

@@ -309,6 +309,20 @@ int sg__sq_inr_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
 int sg__sq_inr_read(sg__sq_conn_t *c, sg__store_req_t *req);
 int sg__sq_mo_action(sg__sq_conn_t *c, const sg_store_mo_deliver_t *d,
                      int64_t now);
+/* Runs an SG__REQ_OPS_WRITE / SG__REQ_OPS_READ request (sqlite_ops.c). */
+int sg__sq_ops_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
+int sg__sq_ops_read(sg__sq_conn_t *c, sg__store_req_t *req);
+/* Records a part's new status with its event (sqlite_write.c), for the
+ * requests of other files; then derive the message with sg__sq_rederive. */
+int sg__sq_part_event(sg__sq_conn_t *c, const char *mid, unsigned seq,
+                      sg_msg_status_t status, int32_t code, const char *detail,
+                      int64_t now);
+/* Derives the status of message mid again from its parts and records a
+ * change (its event, SMPP receipt, Kannel dlr-url and webhook) with
+ * `detail` as the reason (sqlite_write.c). *out (may be NULL) is the new
+ * status. Returns 0, SG_ENOENT, SG_ENOMEM, SG_EIO. */
+int sg__sq_rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
+                    const char *detail, int64_t now, sg_msg_status_t *out);
 
 /* Runs one read request on a reader connection (sqlite_read.c). */
 int sg__sq_run_read(sg__sq_conn_t *c, sg__store_req_t *req);

@@ -1067,7 +1067,23 @@ int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     return sg__sq_setting_put(c, r, now);
   case SG__REQ_INR_WRITE:
     return sg__sq_inr_write(c, r, now);
+  case SG__REQ_OPS_WRITE:
+    return sg__sq_ops_write(c, r, now);
   default:
     return SG_EINVAL;
   }
+}
+
+/* ---- for the requests of other files (sqlite_int.h) ---------------------- */
+
+int sg__sq_part_event(sg__sq_conn_t *c, const char *mid, unsigned seq,
+                      sg_msg_status_t status, int32_t code, const char *detail,
+                      int64_t now) {
+  return insert_event(c, mid, seq, status, code, detail, now, NULL);
+}
+
+int sg__sq_rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
+                    const char *detail, int64_t now, sg_msg_status_t *out) {
+  const cause_t why = {0, 0, detail, 0};
+  return rederive(c, a, mid, SG_MSG_NONE, &why, now, out, NULL);
 }

@@ -4,7 +4,9 @@
  * starting smsgate_, counters ending _total, times in seconds.
  *
  * It reads counters that are already in memory (sg_engine_metrics, the
- * server's stats): no I/O and no store request per scrape. It must never
+ * server's stats): no I/O and no store request per scrape, except the
+ * queue and outcome figures of metrics_ops.c, read from the store at most
+ * every 10 s (a scrape that finds them older waits for the refresh). It must never
  * print a label value unescaped (connector names come from the
  * configuration).
  */
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "ingress/rest/metrics_ops.h"
 #include "ingress/rest/rest_int.h"
 
 /* ---- the text buffer ----------------------------------------------------- */
@@ -310,6 +313,8 @@ static void http_metrics(sg__rest_buf_t *b, const sg_http_server_t *srv) {
 
 void sg__rest_metrics_cb(sg_http_req_t *req, void *data) {
   sg_rest_t *rest = data;
+  if (sg__rest_metrics_defer(rest, req))
+    return; /* called again once the store figures are read */
   sg_engine_metrics_t m;
   memset(&m, 0, sizeof(m));
   sg_engine_metrics(rest->engine, &m);
@@ -322,6 +327,7 @@ void sg__rest_metrics_cb(sg_http_req_t *req, void *data) {
   store_metrics(&b, &m);
   connector_metrics(&b, &m);
   sg__rest_metrics_links(&b, &m);
+  sg__rest_metrics_ops(&b, rest, &m);
   http_metrics(&b, rest->srv);
   if (b.oom)
     sg__rest_error(req, 503, "unavailable", "out of memory", NULL, 1);

@@ -12,6 +12,9 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "ingress/rest/metrics_ops.h"
+#include "ingress/rest/openapi.h"
+#include "ingress/rest/ops.h"
 #include "ingress/rest/rest_int.h"
 
 /* ---- answering ----------------------------------------------------------- */
@@ -219,6 +222,14 @@ static const struct {
     {"GET", "/healthz", healthz_cb},
     {"GET", "/readyz", readyz_cb},
     {"GET", "/metrics", sg__rest_metrics_cb},
+    {"GET", "/v1/openapi.json", sg__rest_openapi_cb},
+    {"POST", "/v1/connectors/{name}/reconnect",
+     sg__rest_connector_reconnect_cb},
+    {"GET", "/v1/queues", sg__rest_queues_list_cb},
+    {"GET", "/v1/queues/{name}", sg__rest_queue_get_cb},
+    {"POST", "/v1/queues/{name}/purge", sg__rest_queue_purge_cb},
+    {"POST", "/v1/messages/{id}/retry", sg__rest_message_retry_cb},
+    {"POST", "/v1/messages/{id}/cancel", sg__rest_message_admin_cancel_cb},
 };
 
 int sg_rest_register(sg_http_server_t *srv, sg_engine_t *engine,
@@ -251,6 +262,7 @@ int sg_rest_register(sg_http_server_t *srv, sg_engine_t *engine,
 void sg_rest_free(sg_rest_t *rest) {
   if (rest == NULL)
     return;
+  sg__rest_metrics_ops_free(rest);
   sg_free(rest->segs);
   sg_free(rest);
 }

@@ -31,6 +31,8 @@ struct sg_rest {
   /* Segmentation buffer of previews (large: allocated once; previews are
    * synchronous on the loop, so one is enough). */
   sg_segments_t *segs;
+  /* The store figures of /metrics, read every 10 s (metrics_ops.c). */
+  struct sg__rest_mcache *mcache;
 };
 
 /* ---- answering (rest.c) -------------------------------------------------- */

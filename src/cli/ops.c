@@ -1,0 +1,353 @@
+/* ops.c - `smsgate queues` and `smsgate messages`: an operator's actions on
+ * a running gateway over its admin REST API: the connectors' queues (GET
+ * /v1/queues[/{name}]), a queue purged (POST /v1/queues/{name}/purge, which
+ * needs the connector's name a second time in --confirm), and any
+ * account's message retried or canceled (POST /v1/messages/{id}/retry,
+ * /cancel). They need an admin account's key.
+ *
+ * A client of the REST API over libcurl's easy interface; it never calls
+ * exit() and returns 0 (done), 1 (refused or unreachable) or 2 (usage).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "cli/commands.h"
+#include "core/alloc.h"
+
+#define DEFAULT_URL "http://127.0.0.1:8080"
+#define DEFAULT_KEY "demo-key"
+#define BODY_MAX (16u << 20)
+
+typedef struct opts {
+  const char *url, *key, *confirm, *reason;
+  const char *pos[2]; /* the subcommand and its operand */
+  size_t n_pos;
+  bool json;
+} opts_t;
+
+/* ---- HTTP ---------------------------------------------------------------- */
+
+typedef struct resp {
+  char *p;
+  size_t len, cap;
+} resp_t;
+
+static size_t on_data(char *p, size_t size, size_t n, void *ud) {
+  resp_t *r = ud;
+  size_t add = size * n;
+  if (r->len + add + 1 > r->cap) {
+    size_t cap = r->cap ? r->cap : 4096;
+    while (cap < r->len + add + 1)
+      cap *= 2;
+    char *np = cap <= BODY_MAX ? sg_realloc(r->p, cap) : NULL;
+    if (np == NULL)
+      return 0;
+    r->p = np;
+    r->cap = cap;
+  }
+  memcpy(r->p + r->len, p, add);
+  r->len += add;
+  r->p[r->len] = '\0';
+  return add;
+}
+
+static void print_refusal(const char *cmd, long status, const resp_t *r,
+                          json_t *doc) {
+  json_t *e = json_object_get(doc, "error");
+  const char *code = json_string_value(json_object_get(e, "code"));
+  const char *msg = json_string_value(json_object_get(e, "message"));
+  const char *field = json_string_value(json_object_get(e, "field"));
+  fprintf(stderr, "smsgate %s: HTTP %ld %s%s%s%s: %s\n", cmd, status,
+          code ? code : "", field ? " (" : "", field ? field : "",
+          field ? ")" : "", msg ? msg : (r->p ? r->p : ""));
+  if (status == 403)
+    fprintf(stderr, "(give the key of an account with 'admin: true' with "
+                    "--key or SMSGATE_API_KEY)\n");
+}
+
+/* One request; the parsed JSON answer of a 2xx, or NULL after printing
+ * why (unreachable, or the gateway's error). */
+static json_t *call(const opts_t *o, const char *cmd, const char *method,
+                    const char *path, const char *body) {
+  CURL *c = curl_easy_init();
+  if (c == NULL)
+    return NULL;
+  char url[2300], auth[1100], err[CURL_ERROR_SIZE] = "";
+  snprintf(url, sizeof url, "%s%s", o->url, path);
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", o->key);
+  struct curl_slist *h = curl_slist_append(NULL, auth);
+  h = curl_slist_append(h, "Content-Type: application/json");
+  resp_t r = {NULL, 0, 0};
+  long status = 0;
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  if (body != NULL)
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+  CURLcode rc = curl_easy_perform(c);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  if (rc != CURLE_OK) {
+    fprintf(stderr, "smsgate %s: cannot reach the gateway at %s: %s\n", cmd,
+            o->url, err[0] ? err : curl_easy_strerror(rc));
+    sg_free(r.p);
+    return NULL;
+  }
+  json_t *doc = r.p != NULL ? json_loadb(r.p, r.len, 0, NULL) : NULL;
+  if (status / 100 != 2 || doc == NULL) {
+    print_refusal(cmd, status, &r, doc);
+    json_decref(doc);
+    doc = NULL;
+  }
+  sg_free(r.p);
+  return doc;
+}
+
+static void print_json(json_t *v) {
+  char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  if (s != NULL)
+    printf("%s\n", s);
+  sg_free(s);
+}
+
+static long long num(json_t *o, const char *k) {
+  return (long long)json_integer_value(json_object_get(o, k));
+}
+
+/* ---- queues -------------------------------------------------------------- */
+
+static void print_queue(json_t *q) {
+  json_t *by = json_object_get(q, "by_status");
+  json_t *age = json_object_get(q, "oldest_queued_age_s");
+  char agebuf[32] = "-";
+  if (json_is_integer(age))
+    snprintf(agebuf, sizeof agebuf, "%llds",
+             (long long)json_integer_value(age));
+  printf("%-16s depth %-8lld oldest %-8s scheduled %lld sending %lld sent "
+         "%lld claimed %lld%s\n",
+         json_string_value(json_object_get(q, "connector")), num(q, "depth"),
+         agebuf, num(by, "scheduled"), num(by, "sending"), num(by, "sent"),
+         num(q, "claimed"),
+         json_is_false(json_object_get(q, "configured")) ? " (not configured)"
+                                                         : "");
+}
+
+static int queues_purge(const opts_t *o, const char *name, const char *path) {
+  if (o->confirm == NULL) {
+    fprintf(stderr,
+            "smsgate queues purge: every queued message of '%s' "
+            "would fail; repeat the name with --confirm %s\n",
+            name, name);
+    return 2;
+  }
+  json_t *b = json_pack("{s:s}", "confirm", o->confirm);
+  if (b != NULL && o->reason != NULL)
+    json_object_set_new(b, "reason", json_string(o->reason));
+  char *body = b != NULL ? json_dumps(b, JSON_COMPACT) : NULL;
+  json_decref(b);
+  json_t *doc = body ? call(o, "queues purge", "POST", path, body) : NULL;
+  sg_free(body);
+  if (doc == NULL)
+    return 1;
+  if (o->json)
+    print_json(doc);
+  else
+    printf("%s: %lld parts of %lld messages purged (failed)%s\n", name,
+           num(doc, "purged_parts"), num(doc, "messages"),
+           json_is_true(json_object_get(doc, "complete"))
+               ? ""
+               : "; stopped early, run it again");
+  json_decref(doc);
+  return 0;
+}
+
+static int queues_go(const opts_t *o, const char *sub) {
+  const char *name = o->n_pos > 1 ? o->pos[1] : NULL;
+  bool purge = strcmp(sub, "purge") == 0;
+  if ((purge || strcmp(sub, "show") == 0) && name == NULL) {
+    fprintf(stderr, "smsgate queues %s: give the connector's name\n", sub);
+    return 2;
+  }
+  char path[300];
+  char *enc = name ? curl_easy_escape(NULL, name, 0) : NULL;
+  snprintf(path, sizeof path, "/v1/queues%s%s%s", enc ? "/" : "",
+           enc ? enc : "", purge ? "/purge" : "");
+  curl_free(enc);
+  if (purge)
+    return queues_purge(o, name, path);
+  json_t *doc = call(o, "queues", "GET", path, NULL);
+  if (doc == NULL)
+    return 1;
+  if (o->json) {
+    print_json(doc);
+  } else if (name != NULL) {
+    print_queue(doc);
+  } else {
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(doc, "queues"), i, q) print_queue(q);
+  }
+  json_decref(doc);
+  return 0;
+}
+
+/* ---- messages ------------------------------------------------------------ */
+
+static int messages_go(const opts_t *o, const char *sub) {
+  if (o->n_pos < 2) {
+    fprintf(stderr, "smsgate messages %s: give the message id\n", sub);
+    return 2;
+  }
+  char path[300], cmd[32];
+  char *enc = curl_easy_escape(NULL, o->pos[1], 0);
+  snprintf(path, sizeof path, "/v1/messages/%s/%s", enc ? enc : "", sub);
+  curl_free(enc);
+  snprintf(cmd, sizeof cmd, "messages %s", sub);
+  json_t *doc = call(o, cmd, "POST", path, "");
+  if (doc == NULL)
+    return 1;
+  if (o->json)
+    print_json(doc);
+  else
+    printf("%s %s\n", json_string_value(json_object_get(doc, "id")),
+           json_string_value(json_object_get(doc, "status")));
+  json_decref(doc);
+  return 0;
+}
+
+/* ---- arguments ----------------------------------------------------------- */
+
+static void queues_usage(FILE *f) {
+  fprintf(f,
+          "usage: smsgate queues [list] [--json] [--url U] [--key K]\n"
+          "       smsgate queues show NAME [--json]\n"
+          "       smsgate queues purge NAME --confirm NAME [--reason TEXT]\n"
+          "\n"
+          "Shows each connector's queue of a running gateway: its depth\n"
+          "(queued parts), the age of its oldest queued message, and its\n"
+          "parts scheduled, being sent, and sent (waiting for a receipt).\n"
+          "'purge' fails every queued part of the connector (parts being\n"
+          "sent finish as they would): each message ends 'failed' with the\n"
+          "reason and its webhook is sent. It needs the connector's name\n"
+          "twice, the second time after --confirm. Needs an admin key.\n"
+          "\n"
+          "  --url U   the gateway (default $SMSGATE_URL or " DEFAULT_URL ")\n"
+          "  --key K   API key (default $SMSGATE_API_KEY, $SMSGATE_KEY "
+          "or " DEFAULT_KEY ")\n"
+          "  --json    the API's JSON answer\n"
+          "\n"
+          "Exit status: 0 done, 1 refused or unreachable, 2 usage error.\n");
+}
+
+static void messages_usage(FILE *f) {
+  fprintf(f,
+          "usage: smsgate messages retry ID [--json] [--url U] [--key K]\n"
+          "       smsgate messages cancel ID [--json]\n"
+          "\n"
+          "'retry' queues a message that ended failed, expired,\n"
+          "undeliverable or rejected again (its delivered parts stay\n"
+          "delivered; an expired one is sent without a validity); 'cancel'\n"
+          "cancels a scheduled or queued message of any account. Both print\n"
+          "the message's id and new status. Needs an admin key.\n"
+          "\n"
+          "  --url U   the gateway (default $SMSGATE_URL or " DEFAULT_URL ")\n"
+          "  --key K   API key (default $SMSGATE_API_KEY, $SMSGATE_KEY "
+          "or " DEFAULT_KEY ")\n"
+          "  --json    the API's JSON answer (the message)\n"
+          "\n"
+          "Exit status: 0 done, 1 refused or unreachable, 2 usage error.\n");
+}
+
+static const char *env_key(void) {
+  const char *v = getenv("SMSGATE_API_KEY");
+  if (v == NULL || v[0] == '\0')
+    v = getenv("SMSGATE_KEY");
+  return v != NULL && v[0] != '\0' ? v : DEFAULT_KEY;
+}
+
+/* Returns 0, -1 for --help, or 2 after a usage message. */
+static int parse(int argc, char **argv, opts_t *o, const char *cmd) {
+  memset(o, 0, sizeof *o);
+  const char *u = getenv("SMSGATE_URL");
+  o->url = u != NULL && u[0] != '\0' ? u : DEFAULT_URL;
+  o->key = env_key();
+  static const char *const names[] = {"--url", "--key", "--confirm",
+                                      "--reason"};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+      return -1;
+    if (strcmp(a, "--json") == 0) {
+      o->json = true;
+      continue;
+    }
+    if (strncmp(a, "--", 2) != 0) {
+      if (o->n_pos == 2) {
+        fprintf(stderr, "smsgate %s: unexpected argument '%s'\n", cmd, a);
+        return 2;
+      }
+      o->pos[o->n_pos++] = a;
+      continue;
+    }
+    const char **slots[] = {&o->url, &o->key, &o->confirm, &o->reason};
+    size_t k = 0;
+    while (k < 4 && strcmp(a, names[k]) != 0)
+      k++;
+    if (k == 4 || i + 1 >= argc) {
+      fprintf(stderr, "smsgate %s: %s '%s'\n", cmd,
+              k == 4 ? "unknown option" : "a value is needed after", a);
+      return 2;
+    }
+    *slots[k] = argv[++i];
+  }
+  return 0;
+}
+
+static int run(int argc, char **argv, const char *cmd, void (*usage)(FILE *f),
+               const char *const *subs, const char *def,
+               int (*go)(const opts_t *o, const char *sub)) {
+  opts_t o;
+  int rc = parse(argc, argv, &o, cmd);
+  if (rc < 0) {
+    usage(stdout);
+    return 0;
+  }
+  if (rc != 0)
+    return rc;
+  const char *sub = o.n_pos > 0 ? o.pos[0] : def;
+  bool known = false;
+  for (size_t i = 0; sub != NULL && subs[i] != NULL; i++)
+    known = known || strcmp(sub, subs[i]) == 0;
+  if (!known) {
+    fprintf(stderr, "smsgate %s: unknown or missing subcommand '%s'\n", cmd,
+            sub != NULL ? sub : "");
+    usage(stderr);
+    return 2;
+  }
+  json_set_alloc_funcs(sg_malloc, sg_free);
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+    return 1;
+  rc = go(&o, sub);
+  curl_global_cleanup();
+  return rc;
+}
+
+int sg_cmd_queues(int argc, char **argv) {
+  static const char *const subs[] = {"list", "show", "purge", NULL};
+  return run(argc, argv, "queues", queues_usage, subs, "list", queues_go);
+}
+
+int sg_cmd_messages(int argc, char **argv) {
+  static const char *const subs[] = {"retry", "cancel", NULL};
+  return run(argc, argv, "messages", messages_usage, subs, NULL, messages_go);
+}

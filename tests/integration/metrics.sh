@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# /metrics and the Grafana dashboard on the real smsgate binary ($1): after
+# a few messages sent and delivered (webhooks to `smsgate sim sink`), the
+# checks of metrics.js (the text format, every family an operator needs,
+# values that match what was sent, every metric docs/grafana-smsgate.json
+# queries), and promtool's own check where it is installed.
+#
+# Readiness is polled, never slept for. Everything started is stopped on
+# exit. Needs node and curl.
+set -u
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+DOCS=$HERE/../../docs
+T=$(mktemp -d "${TMPDIR:-/tmp}/metrics.XXXXXX")
+PIDS=()
+N=5
+
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+  echo "FAIL: $*" >&2
+  for f in "$T"/*.log; do
+    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
+  done
+  exit 1
+}
+
+# Free TCP ports on 127.0.0.1, all held at once while they are chosen.
+free_ports() {
+  node -e '
+    const net = require("net"); const n = Number(process.argv[1]); const s = [];
+    (function next() {
+      if (s.length === n) { console.log(s.map((x) => x.address().port).join(" "));
+        s.forEach((x) => x.close()); return; }
+      const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
+    })();' "$1"
+}
+
+wait_for() { # seconds, command...: polls the command until it succeeds
+  local secs=$1 i
+  shift
+  for ((i = 0; i < secs * 10; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+read -r HTTP SIM SINK <<<"$(free_ports 3)"
+[ -n "$SINK" ] || fail "no free ports"
+cat >"$T/gw.yaml" <<EOF2
+store: {path: $T/gw/smsgate.db}
+http: {listen: 127.0.0.1:$HTTP}
+simulator: {listen: 127.0.0.1:$SIM, dlr_delay: 20ms}
+accounts:
+  - {name: user, api_key: user-key, default_region: DE,
+     callback_url: "http://127.0.0.1:$SINK/hook"}
+connectors:
+  - {name: op, type: smpp, host: 127.0.0.1, port: $SIM,
+     system_id: smsgate, password: secret}
+routes:
+  - {prefix: "+", connectors: [op]}
+webhooks: {allow_private_networks: true}
+log: {level: info}
+EOF2
+BASE=http://127.0.0.1:$HTTP
+
+"$BIN" sim sink --port "$SINK" >>"$T/sink.log" 2>&1 &
+PIDS+=($!)
+"$BIN" serve -c "$T/gw.yaml" --log-format json >>"$T/gw.log" 2>&1 &
+GW=$!
+PIDS+=($GW)
+wait_for 30 curl -sf "$BASE/readyz" || fail "gateway not ready"
+wait_for 10 grep -q "listening on" "$T/sink.log" || fail "sink not ready"
+
+IDS=()
+for ((i = 0; i < N; i++)); do
+  id=$(curl -sf -H 'Authorization: Bearer user-key' "$BASE/v1/messages" \
+    -d "{\"to\": \"+4915112345$((670 + i))\", \"from\": \"Shop\", \"text\": \"metrics $i\"}" |
+    node -e 'let b = ""; process.stdin.on("data", (c) => b += c).on("end", () => console.log(JSON.parse(b).messages[0].id))') ||
+    fail "send $i"
+  IDS+=("$id")
+done
+delivered() {
+  local id
+  for id in "${IDS[@]}"; do
+    curl -sf -H 'Authorization: Bearer user-key' "$BASE/v1/messages/$id" | grep -q '"status":"delivered"' || return 1
+  done
+}
+wait_for 30 delivered || fail "messages not delivered"
+wait_for 30 sh -c "curl -sf 'http://127.0.0.1:$SINK/' | grep -Eq '\"delivered\": *$N[,}]'" ||
+  fail "delivered webhooks not received: $(curl -s "http://127.0.0.1:$SINK/")"
+
+METRICS_OUT="$T/metrics.txt" node "$HERE/metrics.js" "$BASE" "$DOCS/grafana-smsgate.json" "$N" ||
+  fail "metrics checks"
+if command -v promtool >/dev/null; then
+  promtool check metrics <"$T/metrics.txt" || fail "promtool check metrics"
+else
+  echo "# promtool not installed (Debian: apt install prometheus); the format was checked by metrics.js"
+fi
+
+# One message followed through the JSON log by its id: the ingress line,
+# the connector's with the operator's id, the receipt's with the same id.
+node -e '
+  const [file, id] = process.argv.slice(1);
+  const lines = require("fs").readFileSync(file, "utf8").split("\n")
+    .filter((l) => l.startsWith("{")).map((l) => JSON.parse(l))
+    .filter((o) => o.message_id === id);
+  const find = (re) => lines.find((o) => re.test(o.msg));
+  const acc = find(/: accepted, 1 part/), sent = find(/: sent$/), rcpt = find(/: receipt, /);
+  if (!acc || acc.account !== "user" || acc.connector !== "op") throw new Error("ingress: " + JSON.stringify(lines));
+  if (!sent || sent.part !== "1" || sent.connector !== "op" || !sent.smsc_id) throw new Error("sent: " + JSON.stringify(lines));
+  if (!rcpt || rcpt.smsc_id !== sent.smsc_id || rcpt.part !== "1") throw new Error("receipt: " + JSON.stringify(lines));
+  console.log("ok - message " + id + " followed through the JSON log (smsc id " + sent.smsc_id + ")");
+' "$T/gw.log" "${IDS[0]}" || fail "following one message through the JSON log"
+
+kill "$GW" && wait "$GW" || fail "gateway did not stop cleanly on SIGTERM"
