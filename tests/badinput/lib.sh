@@ -9,7 +9,7 @@ sec_cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$T"
+  [ -n "${SEC_KEEP:-}" ] || rm -rf "$T"
 }
 
 fail() {
