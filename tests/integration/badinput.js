@@ -47,9 +47,11 @@ function raw(head, body) {
       const i = t.indexOf('\r\n\r\n');
       resolve({ status: m ? Number(m[1]) : 0, body: i >= 0 ? t.slice(i + 4) : '' });
     });
+    // No half-close: the server takes a client that shuts its side as
+    // gone; "Connection: close" makes it close after the answer.
+    s.setTimeout(20000, () => s.destroy());
     s.write(head);
     if (body && body.length) s.write(body);
-    s.end();
   });
 }
 
@@ -111,7 +113,7 @@ function smpp(c) {
     // next PDU, so the bad one got none and the session still works.
     const send = () => s.write(Buffer.concat([Buffer.from(c.hex.replace(/\s/g, ''), 'hex'),
       c.resp === 'ignored' ? pdu(0x15, 0x7777, Buffer.alloc(0)) : Buffer.alloc(0)]));
-    const timer = setTimeout(() => finish('timeout'), 5000);
+    const timer = setTimeout(() => finish('timeout'), 20000); // binds hash
     s.on('connect', () => (c.bound ? s.write(BIND) : send()));
     s.on('error', () => finish('close'));
     s.on('close', () => { clearTimeout(timer); finish('close'); });
