@@ -59,6 +59,7 @@ typedef struct serve {
   uv_signal_t sig_hup;
   sg_serve_reload_t reloader;
   sg_rest_reload_t *rest_reload;
+  bool builtin; /* the built-in default configuration (no -c) */
 } serve_t;
 
 /* ---- logging ------------------------------------------------------------- */
@@ -295,6 +296,16 @@ static int start_smpps(serve_t *s) {
   return 0;
 }
 
+/* An API key as the banner shows it: the built-in default's demo keys as
+ * they are, a configured key never (stdout goes to logs and journals). */
+static const char *shown_key(const serve_t *s, const sg_config_account_t *a,
+                             char *buf, size_t cap) {
+  if (s->builtin)
+    return a->api_key;
+  snprintf(buf, cap, "<the api_key of %s>", a->name);
+  return buf;
+}
+
 /* The URL and a curl line that sends a message with the first account
  * that has an API key. */
 static void print_welcome(serve_t *s) {
@@ -306,8 +317,10 @@ static void print_welcome(serve_t *s) {
            v6 ? "]" : "", (unsigned)sg_http_server_port(s->http));
   printf("smsgate %s is running: %s\n", SG_VERSION, url);
   const char *key = NULL;
+  char buf[128];
   for (size_t i = 0; i < s->cfg->n_accounts && key == NULL; i++)
-    key = s->cfg->accounts[i].api_key;
+    if (s->cfg->accounts[i].api_key != NULL)
+      key = shown_key(s, &s->cfg->accounts[i], buf, sizeof buf);
   if (key != NULL)
     printf("Send a message:\n  curl -s %s/v1/messages -H 'Authorization: "
            "Bearer %s' -H 'Content-Type: application/json' -d '{\"to\": "
@@ -321,7 +334,7 @@ static void print_welcome(serve_t *s) {
   if (adm != NULL)
     printf("Manage accounts and API keys (admin account '%s'):\n"
            "  smsgate account list --url %s --key %s\n",
-           adm->name, url, adm->api_key);
+           adm->name, url, shown_key(s, adm, buf, sizeof buf));
   printf("Stop with Ctrl-C.\n");
   fflush(stdout);
 }
@@ -496,6 +509,7 @@ static int load_config(serve_t *s, const char *path) {
     return -1;
   int rc = path != NULL ? sg_config_load_file(path, &s->cfg, errs)
                         : sg_config_default(&s->cfg, errs);
+  s->builtin = path == NULL;
   if (rc != 0) {
     sg_config_errors_print(errs, stderr);
     if (errs->count == 0)

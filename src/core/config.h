@@ -174,6 +174,19 @@ typedef struct sg_config_billing {
   size_t n_prices;
 } sg_config_billing_t;
 
+/* An account's velocity limit per destination prefix (docs/configuration.md
+ * "Velocity"): at most per_minute messages a minute to the numbers that
+ * start with the same prefix_digits digits; past it messages are refused
+ * (slowed), and after block_after refusals within a minute of each other
+ * the prefix is blocked for the account, for block_for_ms or (0) until an
+ * administrator lifts it. per_minute 0: no velocity limit. */
+typedef struct sg_config_velocity {
+  uint32_t prefix_digits; /* 1-15; default 6 */
+  uint32_t per_minute;    /* 1-1000000 when the key is present */
+  uint32_t block_after;   /* refusals before the block; 0: never block */
+  uint32_t block_for_ms;  /* 0: until lifted; at most 30 days */
+} sg_config_velocity_t;
+
 typedef struct sg_config_account {
   const char *name;           /* unique; also the Kannel sendsms username */
   const char *api_key;        /* REST bearer key; NULL: no REST access */
@@ -201,6 +214,7 @@ typedef struct sg_config_account {
   size_t n_destinations;
   sg_config_quota_t quota;     /* parts per UTC day and month */
   sg_config_billing_t billing; /* prepaid prices; disabled: not charged */
+  sg_config_velocity_t velocity; /* per destination prefix; see above */
 } sg_config_account_t;
 
 /* The names webhook_events takes: the message statuses a change can reach. */

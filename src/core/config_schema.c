@@ -199,6 +199,7 @@ static const sg__cfg_field_t account_fields[] = {
           n_destinations, 1, 16, NULL),
     FMAP("quota", sg_config_account_t, quota, sg__cfg_quota_section),
     FMAP("billing", sg_config_account_t, billing, sg__cfg_billing_section),
+    FMAP("velocity", sg_config_account_t, velocity, sg__cfg_velocity_section),
 };
 static const sg__cfg_section_t account_section =
     SECTION(account_fields, sg_config_account_t, sg__cfg_init_account,

@@ -19,6 +19,7 @@
 #include "engine/engine_int.h"
 #include "engine/limits_int.h"
 #include "engine/reload.h"
+#include "engine/velocity_int.h"
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -395,6 +396,7 @@ void sg_engine_free(sg_engine_t *e) {
   sg__notifier_free(e);
   sg__inbound_free(e);
   sg__limits_free(e);
+  sg__velocity_free(e);
   sg_routes_free(e->routes);
   sg__reload_free(e);
   sg_free(e->conns);
@@ -578,6 +580,12 @@ static void start_done(sg_engine_t *e, int status) {
   if (status == 0 && e->state == SG__STARTING && e->limits == NULL) {
     /* Quota usage and balances, before anything may be submitted. */
     status = sg__limits_load(e, start_done);
+    if (status == 0)
+      return;
+  }
+  if (status == 0 && e->state == SG__STARTING && e->velocity == NULL) {
+    /* Velocity blocks saved before, so that a restart does not lift them. */
+    status = sg__velocity_load(e, start_done);
     if (status == 0)
       return;
   }

@@ -23,6 +23,7 @@ struct sg__notifier;
 struct sg__inbound;
 struct sg__admin;
 struct sg__limits;
+struct sg__velocity;
 
 /* Keyed BLAKE2b digests of credentials, compared in constant time. */
 #define SG__AUTH_HASH 32
@@ -184,6 +185,7 @@ struct sg_engine {
   struct sg__inbound *inbound; /* inbound.c */
   struct sg__admin *admin;     /* admin.c: accounts and keys at run time */
   struct sg__limits *limits;   /* limits.c: quota and balance holds */
+  struct sg__velocity *velocity; /* velocity.c: per-prefix counts, blocks */
   struct sg__inrules *inrules; /* inrules.c */
 
   sg_engine_start_cb start_cb;

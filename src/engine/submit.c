@@ -23,6 +23,7 @@
 #include "core/limits.h"
 #include "engine/engine_int.h"
 #include "engine/limits_int.h"
+#include "engine/velocity_int.h"
 
 typedef struct sg_submit_ctx {
   struct sg_submit_ctx *next; /* in the deferred list */
@@ -58,6 +59,7 @@ typedef struct sg_submit_ctx {
   int64_t send_at_ms;
   int64_t charge;  /* billing: the price of every message's parts */
   sg__hold_t hold; /* quota and balance held until the commit */
+  unsigned velocity_retry; /* seconds, of a velocity_limited recipient */
 } sg_submit_ctx_t;
 
 /* ---- the context --------------------------------------------------------- */
@@ -400,6 +402,24 @@ static int reject(sg_submit_ctx_t *x, size_t i, const char *input,
   return it->input == NULL ? SG_ENOMEM : 0;
 }
 
+/* A recipient refused by the velocity limit (engine/velocity.h): its
+ * status is the check's (SG_EBUSY slowed, SG_EPERM blocked), which the
+ * whole request takes when no recipient is left. */
+static int velocity_reject(sg_submit_ctx_t *x, size_t i, const char *input,
+                           int status, unsigned retry) {
+  bool blocked = status == SG_EPERM;
+  if (reject(x, i, input, blocked ? "velocity_blocked" : "velocity_limited",
+             blocked ? "this account is blocked from this number range for "
+                       "sending too many messages to it"
+                     : "too many messages to this number range this minute; "
+                       "retry later"))
+    return SG_ENOMEM;
+  x->items[i].status = status;
+  if (!blocked && (x->velocity_retry == 0 || retry < x->velocity_retry))
+    x->velocity_retry = retry;
+  return 0;
+}
+
 /* Normalises and routes each recipient; fills items and msg_item/msg_conn.
  * Opt-outs are checked here (DESIGN.md: validate -> opt-out -> route),
  * once the number is E.164: a recipient on the account's opt-out list is
@@ -449,6 +469,13 @@ static int recipients(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
       char why[SG_PHONE_ERR_TEXT_MAX];
       snprintf(why, sizeof why, "no route for %s", ph.e164);
       if (reject(x, i, in, "no_route", why))
+        return SG_ENOMEM;
+      continue;
+    }
+    unsigned retry = 0;
+    rc = sg__velocity_check(e, r->account, ph.e164, x->started_ms, &retry);
+    if (rc != 0) {
+      if (velocity_reject(x, i, in, rc, retry))
         return SG_ENOMEM;
       continue;
     }
@@ -768,10 +795,13 @@ static int prepare(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
   x->n_items = r->n_to;
   if (recipients(x, r) != 0)
     return fail(x, SG_ENOMEM, "out_of_memory", NULL, "out of memory"), -1;
-  if (x->n_msgs == 0)
-    return fail(x, SG_EINVAL, x->items[0].error_code, "to", "%s: %s",
-                x->items[0].input, x->items[0].reason),
-           -1;
+  if (x->n_msgs == 0) {
+    fail(x, x->items[0].status, x->items[0].error_code, "to", "%s: %s",
+         x->items[0].input, x->items[0].reason);
+    if (x->items[0].status == SG_EBUSY)
+      x->res.retry_after_s = x->velocity_retry;
+    return -1;
+  }
   if (check_limits(x, r, now) != 0)
     return -1;
   int rc = build_msgs(x, r, now);

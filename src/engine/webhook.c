@@ -105,6 +105,11 @@ struct sg_webhook {
   sock_t *socks;
   sock_t **byfd; /* every sock, by descriptor */
   size_t nbyfd;
+  /* By descriptor: 1 for a socket made by open_socket_cb (a connection,
+   * closed through close_socket_cb). libcurl's other sockets (the threaded
+   * resolver's socketpair) it closes itself right after CURL_POLL_REMOVE,
+   * so they must never stay watched. */
+  uint8_t *conn;
   int open_handles; /* the timer and every sock not yet closed */
   bool closing;
   unsigned broken; /* running jobs marked broken */
@@ -356,6 +361,8 @@ static void describe_refusal(job_t *job, const struct sockaddr *sa) {
 
 /* Every connection libcurl opens comes through here with the address it is
  * about to connect to: the SSRF check. */
+static bool byfd_fit(sg_webhook_t *wh, curl_socket_t fd);
+
 static curl_socket_t open_socket_cb(void *clientp, curlsocktype purpose,
                                     struct curl_sockaddr *addr) {
   job_t *job = clientp;
@@ -367,7 +374,11 @@ static curl_socket_t open_socket_cb(void *clientp, curlsocktype purpose,
     return CURL_SOCKET_BAD;
   }
   job->allowed++;
-  return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+  curl_socket_t fd =
+      socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+  if (fd >= 0 && byfd_fit(job->wh, fd))
+    job->wh->conn[fd] = 1; /* else it is never parked: only slower */
+  return fd;
 }
 
 /* Keeps the start of the answer's body (an inbound webhook may answer
@@ -467,10 +478,15 @@ static bool byfd_fit(sg_webhook_t *wh, curl_socket_t fd) {
   size_t n = wh->nbyfd ? wh->nbyfd : 64;
   while (n <= (size_t)fd)
     n *= 2;
+  uint8_t *c = sg_realloc(wh->conn, n);
+  if (c == NULL)
+    return false;
+  wh->conn = c;
   sock_t **t = sg_realloc(wh->byfd, n * sizeof *t);
   if (t == NULL)
     return false;
   memset(t + wh->nbyfd, 0, (n - wh->nbyfd) * sizeof *t);
+  memset(c + wh->nbyfd, 0, n - wh->nbyfd);
   wh->byfd = t;
   wh->nbyfd = n;
   return true;
@@ -526,6 +542,10 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
   if (what == CURL_POLL_REMOVE) {
     if (sk != NULL && !wh->closing) { /* closing: already closed */
       curl_multi_assign(wh->multi, fd, NULL);
+      if ((size_t)fd >= wh->nbyfd || !wh->conn[fd]) {
+        sock_close(sk); /* libcurl closes it now, not through us */
+        return 0;
+      }
       /* Keep watching an idle connection for reading, so that its reuse
        * costs nothing; never for writing (that would fire at once). */
       if (sk->events != UV_READABLE)
@@ -549,6 +569,8 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 static int close_socket_cb(void *clientp, curl_socket_t fd) {
   sg_webhook_t *wh = clientp;
   sock_t *sk = (size_t)fd < wh->nbyfd ? wh->byfd[fd] : NULL;
+  if ((size_t)fd < wh->nbyfd)
+    wh->conn[fd] = 0;
   if (sk != NULL) {
     if (!sk->parked)
       curl_multi_assign(wh->multi, fd, NULL);
@@ -967,6 +989,8 @@ void sg_webhook_free(sg_webhook_t *wh) {
   wh->multi = NULL;
   sg_free(wh->byfd); /* every sock is closed: none to find any more */
   wh->byfd = NULL;
+  sg_free(wh->conn);
+  wh->conn = NULL;
   wh->nbyfd = 0;
   sg_free(wh->user_agent);
   sg_free(wh->good_url);

@@ -18,6 +18,7 @@
  * sg_http_respond into a use of freed memory.
  */
 #include "ingress/http_server.h"
+#include "ingress/http_deadline.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -112,6 +113,7 @@ struct sg_http_server {
   sg_http_server_stats_t stats;
   void (*log_cb)(void *data, const char *msg);
   void *log_data;
+  sg__http_deadline_t *deadline; /* http_deadline.h: slow clients */
 };
 
 struct sg_http_req {
@@ -662,6 +664,8 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn) {
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
   sg_http_req_t *req = *con_cls;
+  if (req != NULL && req->srv != NULL)
+    sg__http_deadline_done(req->srv->deadline, conn);
   if (req == NULL)
     return;
   *con_cls = NULL;
@@ -677,6 +681,8 @@ static void connection_cb(void *cls, struct MHD_Connection *conn,
                           void **socket_context,
                           enum MHD_ConnectionNotificationCode toe) {
   sg_http_server_t *srv = cls;
+  sg__http_deadline_conn(srv->deadline, conn, socket_context,
+                         toe == MHD_CONNECTION_NOTIFY_STARTED);
   if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
     srv->stats.connections_accepted++;
     srv->stats.connections_open++;
@@ -919,6 +925,14 @@ static void epoll_cb(uv_poll_t *p, int status, int events) {
   drive(p->data);
 }
 
+/* http_deadline.h shut connections down: run libmicrohttpd on the next
+ * loop turn, so that it closes them and accepts again. */
+static void deadline_kick(void *data) {
+  sg_http_server_t *srv = data;
+  if (!srv->closing)
+    uv_timer_start(&srv->timer, timer_cb, 0, 0);
+}
+
 /* ---- server lifetime --------------------------------------------------- */
 
 static int resolve(const char *host, uint16_t port,
@@ -1008,6 +1022,15 @@ int sg_http_server_new(uv_loop_t *loop, const sg_http_server_cfg_t *cfg,
   srv->sweep.data = srv;
   srv->drain.data = srv;
   srv->open_handles = 3;
+  srv->deadline = sg__http_deadline_new(
+      loop,
+      1000u * (cfg->idle_timeout_s ? cfg->idle_timeout_s
+                                   : DEFAULT_IDLE_TIMEOUT_S),
+      deadline_kick, srv);
+  if (srv->deadline == NULL) {
+    sg_http_server_free(srv);
+    return SG_ENOMEM;
+  }
   int rc = start_mhd(srv, cfg, &ss);
   if (rc < 0) {
     sg_http_server_free(srv);
@@ -1189,6 +1212,8 @@ void sg_http_server_free(sg_http_server_t *srv) {
   if (srv->mhd != NULL)
     MHD_stop_daemon(srv->mhd); /* completes every request */
   srv->mhd = NULL;
+  sg__http_deadline_free(srv->deadline);
+  srv->deadline = NULL;
   uv_close((uv_handle_t *)&srv->timer, server_close_cb);
   uv_close((uv_handle_t *)&srv->sweep, server_close_cb);
   uv_close((uv_handle_t *)&srv->drain, server_close_cb);

@@ -60,6 +60,10 @@ static void submit_done(sg_engine_t *e, const sg_submit_res_t *res, void *ud) {
     answer(req, 402, "Insufficient balance, rejected");
     return;
   }
+  if (res->status == SG_EPERM && strcmp(code, "velocity_blocked") == 0) {
+    answer(req, 403, "Number(s) has/have been denied by the velocity limit.");
+    return;
+  }
   if (res->status != SG_EINVAL) {
     answer(req, 503, "Temporal failure, try again later.");
     return;

@@ -250,6 +250,9 @@ uint32_t sg__smpps_submit_status(int status, const char *code,
                : SG_SMPP_ESME_RTHROTTLED;
   case SG_ENOFUNDS: /* insufficient_balance */
     return SG_SMPP_ESME_RSUBMITFAIL;
+  case SG_EPERM: /* velocity_blocked: the number range is closed to it */
+    return is(code, "velocity_blocked") ? SG_SMPP_ESME_RINVDSTADR
+                                        : SG_SMPP_ESME_RSYSERR;
   case SG_EINVAL:
     if (is(field, "from"))
       return SG_SMPP_ESME_RINVSRCADR;

@@ -328,6 +328,7 @@ void sg__rest_metrics_cb(sg_http_req_t *req, void *data) {
   connector_metrics(&b, &m);
   sg__rest_metrics_links(&b, &m);
   sg__rest_metrics_ops(&b, rest, &m);
+  sg__rest_metrics_velocity(&b, rest);
   http_metrics(&b, rest->srv);
   if (b.oom)
     sg__rest_error(req, 503, "unavailable", "out of memory", NULL, 1);

@@ -91,6 +91,10 @@ void sg__rest_keys_rotate_cb(sg_http_req_t *req, void *data);
 
 void sg__rest_balance_cb(sg_http_req_t *req, void *data);
 void sg__rest_credit_cb(sg_http_req_t *req, void *data);
+/* ---- handlers (velocity.c) ----------------------------------------------- */
+
+void sg__rest_velocity_blocks_cb(sg_http_req_t *req, void *data);
+void sg__rest_velocity_unblock_cb(sg_http_req_t *req, void *data);
 /* ---- handlers (routes.c) ------------------------------------------------- */
 
 void sg__rest_routes_list_cb(sg_http_req_t *req, void *data);
@@ -143,5 +147,8 @@ void sg__rest_buf_printf(sg__rest_buf_t *b, const char *fmt, ...)
 /* The families of the connectors' links (GSM modems): smsgate_modem_*
  * (metrics_modem.c). */
 void sg__rest_metrics_links(sg__rest_buf_t *b, const sg_engine_metrics_t *m);
+
+/* The smsgate_velocity_* families (velocity.c). */
+void sg__rest_metrics_velocity(sg__rest_buf_t *b, sg_rest_t *rest);
 
 #endif

@@ -244,6 +244,8 @@ static const char full_yaml[] =
     "    destinations: [DE, \"+7\"]\n"
     "    quota: {daily: 1000, monthly: 20000}\n"
     "    billing: {prices: {\"+49\": 0.07, \"+\": 0.10}}\n"
+    "    velocity: {prefix_digits: 7, per_minute: 30, block_after: 5,"
+    " block_for: 1h}\n"
     "  - {name: other, password: pw2}\n"
     "connectors:\n"
     "  - name: op1\n"
@@ -503,6 +505,11 @@ static void full_example(void **state) {
                       "https://shop.example/hooks/inbound");
   assert_string_equal(cfg->accounts[0].destinations[1], "+7");
   assert_int_equal(cfg->accounts[0].quota.monthly, 20000);
+  assert_int_equal(cfg->accounts[0].velocity.prefix_digits, 7);
+  assert_int_equal(cfg->accounts[0].velocity.per_minute, 30);
+  assert_int_equal(cfg->accounts[0].velocity.block_after, 5);
+  assert_int_equal(cfg->accounts[0].velocity.block_for_ms, 3600000);
+  assert_int_equal(cfg->accounts[1].velocity.per_minute, 0); /* off */
   assert_int_equal(cfg->accounts[0].billing.prices[0].micro, 70000);
   const sg_config_inbound_t *in = &cfg->inbound;
   assert_int_equal(in->reassembly_timeout_ms, 120000);
@@ -609,6 +616,12 @@ static const struct {
      "HEX}\n",
      "t.yaml:2:59: connectors[0].id_mode: expected one of auto, exact, nocase, "
      "hex, decimal, got \"HEX\"; did you mean \"hex\"?"},
+    {"accounts:\n  - {name: a, api_key: k, velocity: {prefix_digits: 16, "
+     "per_minute: 5}}\n",
+     "t.yaml:2:53: accounts[0].velocity.prefix_digits: expected an integer "
+     "1-15, got \"16\""},
+    {"accounts:\n  - {name: a, api_key: k, velocity: {block_after: 3}}\n",
+     "t.yaml:2:37: accounts[0].velocity: missing required key \"per_minute\""},
     {"webhooks: {timeout: 3 weeks}\n",
      "t.yaml:1:21: webhooks.timeout: expected a duration 1s-10m (like 500ms, "
      "30s, 5m), got \"3 weeks\""},
