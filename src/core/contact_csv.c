@@ -34,6 +34,7 @@ struct sg_ccsv {
   bool have_header;
   size_t n_cols; /* header columns */
   int number_col, name_col;
+  int skip_col; /* opted_out, written by exports: ignored */
   char *names[SG_CCSV_COLUMNS_MAX];
   cell_t cells[SG_CCSV_COLUMNS_MAX];
   size_t n_cells; /* of the current record */
@@ -76,7 +77,7 @@ int sg_ccsv_new(sg_ccsv_row_cb cb, void *data, sg_ccsv_t **out) {
   csv_set_free_func(&p->csv, csv_free_fn);
   p->cb = cb;
   p->data = data;
-  p->number_col = p->name_col = -1;
+  p->number_col = p->name_col = p->skip_col = -1;
   *out = p;
   return 0;
 }
@@ -166,6 +167,8 @@ static int header_column(sg_ccsv_t *p, size_t i) {
     p->number_col = (int)i;
   else if (strcasecmp(c->p, "name") == 0)
     p->name_col = (int)i;
+  else if (strcasecmp(c->p, "opted_out") == 0)
+    p->skip_col = (int)i;
   else if (!sg_ccsv_field_name_ok(c->p))
     return fail(p, SG_EINVAL,
                 "a column name must be 1 to 64 letters, digits, _ or -",
@@ -255,7 +258,7 @@ static const char *build_fields(sg_ccsv_t *p) {
   p->json[n++] = '{';
   for (size_t i = 0; i < p->n_cols; i++) {
     if ((int)i == p->number_col || (int)i == p->name_col ||
-        p->cells[i].len == 0)
+        (int)i == p->skip_col || p->cells[i].len == 0)
       continue;
     if (!json_pair(p->json, &n, p->names[i], &p->cells[i]))
       return NULL;

@@ -3,7 +3,9 @@
  *
  * The first record is the header. Columns are mapped by name: `number`
  * (required) and `name` (case ignored, leading and trailing spaces
- * trimmed), and every other column is a custom field of that name (1..64
+ * trimmed), `opted_out` (written by exports) is ignored: the opt-out list
+ * is the authority, and every other column is a custom field of that
+ * name (1..64
  * of [A-Za-z0-9_-]). A header that does not fit these rules fails the
  * whole file. Each later record becomes one row, valid or invalid with a
  * reason; nothing here checks that the number is a phone number (the caller

@@ -200,6 +200,7 @@ struct sg_engine {
   unsigned submits_pending;
   sg_engine_latency_t submit_lat, send_lat;
   sg_engine_conn_metrics_t *conn_metrics;
+  struct sg__imports *imports; /* contacts_import.c: CSV imports */
 };
 
 /* ---- engine.c ------------------------------------------------------------ */
@@ -318,6 +319,8 @@ void sg__admin_load(sg_engine_t *e, void (*done)(sg_engine_t *e, int status));
 int sg__admin_auth_key(sg_engine_t *e, const char *key, size_t len,
                        const sg_engine_account_t **out);
 void sg__admin_free(sg_engine_t *e);
+/* Frees the CSV imports and their records (contacts_import.c). */
+void sg__imports_free(sg_engine_t *e);
 
 /* ---- submit.c ------------------------------------------------------------ */
 

@@ -56,7 +56,9 @@ typedef enum sg_store_cop_kind {
   SG_STORE_CLIST_GET,
   SG_STORE_CLIST_LIST,
   SG_STORE_TEMPLATE_GET,
-  SG_STORE_TEMPLATE_LIST
+  SG_STORE_TEMPLATE_LIST,
+  SG_STORE_CONTACT_KEYS /* the custom field names in use (list_id: of its
+                           members), sorted, at most 64, in res->keys */
 } sg_store_cop_kind_t;
 
 #define SG_STORE_COP_FIRST_READ SG_STORE_CONTACT_GET
@@ -146,6 +148,8 @@ typedef struct sg_store_cres {
   const bool *dup;
   size_t imported;
   size_t duplicates;
+  const char *const *keys; /* CONTACT_KEYS */
+  size_t n_keys;
 } sg_store_cres_t;
 
 /* status 0 with res; otherwise res is NULL:

@@ -534,6 +534,33 @@ static int template_read(sg__sq_conn_t *c, sg__store_req_t *r, bool one) {
   return one && n == 0 ? SG_ENOENT : 0;
 }
 
+static int contact_keys(sg__sq_conn_t *c, sg__store_req_t *r) {
+  sg__contacts_req_t *q = r->in.contacts;
+  sqlite3_stmt *s = prep(
+      c, "SELECT DISTINCT j.key FROM contacts c, json_each(c.fields) j WHERE "
+         "(?1 = 0 OR c.account_id = ?1) AND (?2 = 0 OR c.id IN (SELECT "
+         "contact_id FROM list_members WHERE list_id = ?2)) ORDER BY 1 "
+         "LIMIT 64");
+  const char **keys = sg__arena_alloc(&r->arena, 64 * sizeof *keys);
+  if (s == NULL || keys == NULL) {
+    sqlite3_finalize(s);
+    return s == NULL ? SG_EIO : SG_ENOMEM;
+  }
+  sqlite3_bind_int64(s, 1, q->op.account_id);
+  sqlite3_bind_int64(s, 2, q->op.list_id);
+  bool ok = true;
+  size_t n = 0;
+  int rc;
+  while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW)
+    keys[n++] = sg__sq_col_text(&r->arena, s, 0, &ok);
+  sqlite3_finalize(s);
+  if (!ok)
+    return SG_ENOMEM;
+  q->res.keys = keys;
+  q->res.n_keys = n;
+  return rc == SQLITE_DONE ? 0 : SG_EIO;
+}
+
 int sg__sq_contacts_read(sg__sq_conn_t *c, sg__store_req_t *r) {
   sg__contacts_req_t *q = r->in.contacts;
   memset(&q->res, 0, sizeof q->res);
@@ -548,6 +575,8 @@ int sg__sq_contacts_read(sg__sq_conn_t *c, sg__store_req_t *r) {
   case SG_STORE_TEMPLATE_GET:
   case SG_STORE_TEMPLATE_LIST:
     return template_read(c, r, q->op.kind == SG_STORE_TEMPLATE_GET);
+  case SG_STORE_CONTACT_KEYS:
+    return contact_keys(c, r);
   default:
     return SG_EINVAL;
   }

@@ -72,6 +72,7 @@ static bool op_ok(const sg_store_cop_t *op) {
            (field_key_ok(op->field_key) && op->field_value != NULL);
   case SG_STORE_CLIST_LIST:
   case SG_STORE_TEMPLATE_LIST:
+  case SG_STORE_CONTACT_KEYS:
     return true;
   }
   return false;
