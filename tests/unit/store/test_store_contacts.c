@@ -60,7 +60,8 @@ static void cres_cb(sg_store_t *st, int status, const sg_store_cres_t *res,
     for (size_t i = 0; i < res->n_templates && i < 8; i++)
       snprintf(g->names[i], 32, "%s", res->templates[i].body);
   }
-  for (size_t i = 0; res->dup != NULL && i < 64; i++)
+  for (size_t i = 0;
+       res->dup != NULL && i < res->imported + res->duplicates && i < 64; i++)
     g->dup[i] = res->dup[i];
 }
 
