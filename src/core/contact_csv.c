@@ -40,7 +40,8 @@ struct sg_ccsv {
   size_t n_cells; /* of the current record */
   bool too_many;  /* the record has more cells than kept */
   bool bad_utf8;
-  size_t line; /* physical lines fed so far (LFs seen) */
+  bool has_nul; /* a NUL octet: a C string would cut the cell */
+  size_t line;  /* physical lines fed so far (LFs seen) */
   size_t rows;
   size_t bom; /* octets of a UTF-8 BOM matched at the start */
   bool bom_done;
@@ -90,6 +91,7 @@ static void clear_cells(sg_ccsv_t *p) {
   p->n_cells = 0;
   p->too_many = false;
   p->bad_utf8 = false;
+  p->has_nul = false;
 }
 
 void sg_ccsv_free(sg_ccsv_t *p) {
@@ -145,6 +147,8 @@ static void field_cb(void *s, size_t len, void *data) {
   size_t off;
   if (sg_utf8_count(s, len, &off, &off) != 0)
     p->bad_utf8 = true;
+  if (len > 0 && memchr(s, '\0', len) != NULL)
+    p->has_nul = true;
   cell_t *c = &p->cells[p->n_cells];
   c->p = sg_malloc(len + 1);
   if (c->p == NULL) {
@@ -182,8 +186,8 @@ static int header_column(sg_ccsv_t *p, size_t i) {
 static int take_header(sg_ccsv_t *p) {
   if (p->too_many)
     return fail(p, SG_EINVAL, "the header has more than 64 columns", NULL);
-  if (p->bad_utf8)
-    return fail(p, SG_EINVAL, "the header is not UTF-8", NULL);
+  if (p->bad_utf8 || p->has_nul)
+    return fail(p, SG_EINVAL, "the header is not UTF-8 text", NULL);
   for (size_t i = 0; i < p->n_cells && p->err == 0; i++)
     header_column(p, i);
   if (p->err == 0 && p->number_col < 0)
@@ -234,6 +238,8 @@ static const char *check_row(sg_ccsv_t *p, const char **column, char *buf,
   }
   if (p->bad_utf8)
     return "the row is not UTF-8";
+  if (p->has_nul)
+    return "the row holds a NUL octet";
   *column = "number";
   const cell_t *num = &p->cells[p->number_col];
   if (num->len == 0)

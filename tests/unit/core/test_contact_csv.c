@@ -150,6 +150,18 @@ static void limits_and_stop(void **state) {
   assert_int_equal(parse(long_value, 0, &g, err, sizeof err), 0);
   assert_string_equal(g.out, "2|!a field is longer than 1024 octets|note\n");
 
+  /* A NUL octet would cut a C string: the row is refused. */
+  sg_ccsv_t *p;
+  assert_int_equal(sg_ccsv_new(row_cb, &g, &p), 0);
+  memset(g.out, 0, sizeof g.out);
+  g.n = 0;
+  assert_int_equal(
+      sg_ccsv_feed(p, (const uint8_t *)"number,n\n+1\0x,a\n+2,b\n", 21), 0);
+  assert_int_equal(sg_ccsv_finish(p), 0);
+  sg_ccsv_free(p);
+  assert_string_equal(g.out,
+                      "2|!the row holds a NUL octet|-\n3|+2|-|{\"n\":\"b\"}\n");
+
   g.stop_after = 2;
   assert_int_equal(parse("number\n+1\n+2\n+3\n", 0, &g, err, sizeof err),
                    SG_EBUSY);
