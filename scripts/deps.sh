@@ -9,6 +9,7 @@ PACKAGES=(
   libcmocka-dev libuv1-dev libssl-dev libmicrohttpd-dev libcurl4-openssl-dev
   libjansson-dev libsqlite3-dev sqlite3 libpq-dev libyaml-dev libsodium-dev
   libpcre2-dev libphonenumber-dev libprotobuf-dev protobuf-compiler
+  libcsv-dev  # CSV contact imports (src/core/contact_csv.c)
   kannel  # the reference of tests/integration/kannel_compat.sh and bench/e2e
 )
 

@@ -402,6 +402,7 @@ void sg_engine_free(sg_engine_t *e) {
   sg_free(e->conns);
   sg_free(e->conn_metrics);
   sg__admin_free(e);
+  sg__imports_free(e);
   sg_free(e->accounts);
   sg_free(e->wake_heap);
   for (size_t i = 0; i < e->retry_results.n; i++)

@@ -211,6 +211,7 @@ struct sg_engine {
    * configurations a reload replaced, kept until the engine is freed. */
   size_t accounts_cap, conns_cap;
   struct sg__reload *reload;
+  struct sg__imports *imports; /* contacts_import.c: CSV imports */
 };
 
 /* ---- engine.c ------------------------------------------------------------ */
@@ -342,6 +343,8 @@ void sg__admin_notify(sg_engine_t *e, const sg_engine_account_t *a);
 
 /* Frees what reloads kept (sg_engine_free). */
 void sg__reload_free(sg_engine_t *e);
+/* Frees the CSV imports and their records (contacts_import.c). */
+void sg__imports_free(sg_engine_t *e);
 
 /* ---- submit.c ------------------------------------------------------------ */
 

@@ -64,6 +64,7 @@ typedef struct route {
   sg_http_handler_cb cb;
   void *data;
   bool raw_query; /* takes query values with %00 (sg_http_req_query_raw) */
+  sg_http_chunk_cb chunk; /* a streaming route: the body goes here */
 } route_t;
 
 /* Bump allocator for the strings of one request: the first chunk lives in
@@ -137,6 +138,16 @@ struct sg_http_req {
   uint64_t suspended_at; /* loop time, ms */
   sg_http_cancel_cb cancel_cb;
   void *cancel_data;
+  /* Streaming routes (sg_http_server_route_stream): */
+  bool streaming, snapped; /* headers copied before the first chunk */
+  bool paused;             /* suspended until sg_http_req_resume_body */
+  bool body_dropped;       /* the chunk callback refused the rest */
+  void *user;
+  /* Streamed responses (sg_http_respond_stream): */
+  sg_http_pull_cb pull;
+  void (*pull_done)(void *data);
+  void *pull_data;
+  bool out_paused; /* suspended until sg_http_stream_resume */
   struct sockaddr_storage peer;
   uv_poll_t watch;
   arena_t arena;
@@ -497,7 +508,22 @@ static void watch_stop(sg_http_req_t *req) {
 /* The client of a request waiting for its answer is gone (or the server is
  * being freed): resume the connection so that libmicrohttpd closes it, and
  * tell the handler. */
+static void req_cancel_body(sg_http_req_t *req);
+
 static void req_cancel(sg_http_req_t *req) {
+  if (req->out_paused) { /* a streamed answer waiting for data */
+    req->out_paused = false;
+    waiting_unlink(req);
+    if (req->conn != NULL) {
+      MHD_resume_connection(req->conn);
+      kick(req->srv);
+    }
+    return;
+  }
+  if (req->state == REQ_BODY && req->streaming) {
+    req_cancel_body(req);
+    return;
+  }
   if (req->state != REQ_WAITING && req->state != REQ_HANDLER)
     return;
   bool suspended = req->state == REQ_WAITING;
@@ -749,7 +775,10 @@ static enum MHD_Result on_headers(sg_http_server_t *srv, sg_http_req_t *req,
     reject(req, 400, "bad_request", "the request path is not well-formed");
   else if (rc < 0)
     return MHD_NO;
-  if (req->reject_status == 0 && check_length(srv, req, conn) < 0)
+  if (rc == 0 && req->reject_status == 0 && req->route->chunk != NULL)
+    req->streaming = true; /* no max_body: the body is not kept */
+  if (req->reject_status == 0 && !req->streaming &&
+      check_length(srv, req, conn) < 0)
     return MHD_NO;
   if (req->reject_status == 0) {
     req->state = REQ_BODY;
@@ -779,8 +808,13 @@ static enum MHD_Result body_overflow(sg_http_server_t *srv, sg_http_req_t *req,
   return MHD_YES;
 }
 
+static enum MHD_Result on_stream(sg_http_server_t *srv, sg_http_req_t *req,
+                                 const char *data, size_t *size);
+
 static enum MHD_Result on_body(sg_http_server_t *srv, sg_http_req_t *req,
                                const char *data, size_t *size) {
+  if (req->streaming && req->state == REQ_BODY)
+    return on_stream(srv, req, data, size);
   size_t n = *size;
   *size = 0;
   if (req->state != REQ_BODY || n > srv->max_body - req->body_len)
@@ -849,7 +883,7 @@ static int snapshot(sg_http_req_t *req, struct MHD_Connection *conn) {
  * or suspend the connection until it comes. */
 static enum MHD_Result dispatch(sg_http_server_t *srv, sg_http_req_t *req,
                                 struct MHD_Connection *conn) {
-  if (snapshot(req, conn) < 0)
+  if (!req->snapped && snapshot(req, conn) < 0)
     return MHD_NO;
   if (req->body != NULL)
     req->body[req->body_len] = '\0';
@@ -872,6 +906,164 @@ static enum MHD_Result dispatch(sg_http_server_t *srv, sg_http_req_t *req,
   if (!uv_is_active((uv_handle_t *)&srv->sweep))
     uv_timer_start(&srv->sweep, sweep_cb, WATCH_AFTER_MS, WATCH_AFTER_MS / 2);
   return MHD_YES;
+}
+
+/* ---- streaming bodies ------------------------------------------------ */
+
+/* A chunk of a streaming route's body: handed over as it is, never kept.
+ * A chunk callback that answers SG_EBUSY suspends the connection (it stays
+ * on srv->waiting, so that freeing the server cancels it) until
+ * sg_http_req_resume_body. */
+static enum MHD_Result on_stream(sg_http_server_t *srv, sg_http_req_t *req,
+                                 const char *data, size_t *size) {
+  size_t n = *size;
+  *size = 0;
+  if (!req->snapped) {
+    if (snapshot(req, req->conn) < 0)
+      return MHD_NO;
+    req->snapped = true;
+  }
+  if (req->body_dropped)
+    return MHD_YES;
+  int rc = req->route->chunk(req, (const uint8_t *)data, n, req->route->data);
+  if (rc == SG_EBUSY && req->state == REQ_BODY) {
+    req->paused = true;
+    waiting_link(srv, req);
+    MHD_suspend_connection(req->conn);
+  } else if (rc < 0) {
+    req->body_dropped = true;
+  }
+  return req->state == REQ_BODY ? MHD_YES : MHD_NO;
+}
+
+/* The client of a streaming request left during its body (or the server
+ * is being freed): the handler is never called; its cancel callback is. */
+static void req_cancel_body(sg_http_req_t *req) {
+  req->state = REQ_CANCELLED;
+  if (req->paused) {
+    req->paused = false;
+    waiting_unlink(req);
+    if (req->conn != NULL) {
+      MHD_resume_connection(req->conn);
+      kick(req->srv);
+    }
+  }
+  if (req->srv != NULL)
+    req->srv->stats.cancelled++;
+  sg_http_cancel_cb cb = req->cancel_cb;
+  req->cancel_cb = NULL;
+  if (cb != NULL)
+    cb(req, req->cancel_data);
+}
+
+void sg_http_req_resume_body(sg_http_req_t *req) {
+  if (!req->paused)
+    return;
+  req->paused = false;
+  waiting_unlink(req);
+  if (req->conn != NULL && req->srv != NULL) {
+    MHD_resume_connection(req->conn);
+    kick(req->srv);
+  }
+}
+
+void sg_http_req_set_user(sg_http_req_t *req, void *user) {
+  req->user = user;
+}
+
+void *sg_http_req_user(const sg_http_req_t *req) {
+  return req->user;
+}
+
+/* ---- streamed responses ------------------------------------------------ */
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
+  sg_http_req_t *req = cls;
+  (void)pos;
+  if (req->srv == NULL || req->srv->closing || req->conn == NULL)
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+  ssize_t n = req->pull(req->pull_data, (uint8_t *)buf, max);
+  if (n > 0)
+    return n;
+  if (n == SG_ECLOSED)
+    return MHD_CONTENT_READER_END_OF_STREAM;
+  if (n < 0)
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+  /* Nothing yet: libmicrohttpd allows a suspend from a content reader. */
+  req->out_paused = true;
+  waiting_link(req->srv, req);
+  MHD_suspend_connection(req->conn);
+  return 0;
+}
+
+static void stream_free(void *cls) {
+  sg_http_req_t *req = cls;
+  void (*done)(void *) = req->pull_done;
+  req->pull_done = NULL;
+  if (done != NULL)
+    done(req->pull_data);
+  req_unref(req);
+}
+
+int sg_http_respond_stream(sg_http_req_t *req, unsigned status,
+                           const char *content_type, const char *const *headers,
+                           sg_http_pull_cb pull, void (*done)(void *data),
+                           void *data) {
+  if (req == NULL || req->responded || pull == NULL || done == NULL)
+    return SG_EINVAL;
+  struct MHD_Response *r = MHD_create_response_from_callback(
+      MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, req, stream_free);
+  if (r == NULL)
+    return SG_ENOMEM;
+  req->refs++; /* the response's, until stream_free */
+  if (add_headers(r, content_type, headers) != 0) {
+    MHD_destroy_response(r); /* stream_free: only the reference */
+    return SG_EINVAL;
+  }
+  req->pull = pull;
+  req->pull_done = done;
+  req->pull_data = data;
+  req->responded = true;
+  waiting_unlink(req);
+  if (req->state == REQ_CANCELLED || req->conn == NULL || req->srv == NULL) {
+    MHD_destroy_response(r); /* runs done */
+    req_unref(req);
+    return SG_ECLOSED;
+  }
+  if (req->state == REQ_HANDLER) {
+    req->response = r;
+    req->status = status;
+  } else {
+    watch_stop(req);
+    req->state = REQ_ANSWERED;
+    queue(req->conn, status, r);
+    MHD_resume_connection(req->conn);
+    kick(req->srv);
+  }
+  req_unref(req);
+  return 0;
+}
+
+void sg_http_stream_resume(sg_http_req_t *req) {
+  if (!req->out_paused)
+    return;
+  req->out_paused = false;
+  waiting_unlink(req);
+  if (req->conn != NULL && req->srv != NULL) {
+    MHD_resume_connection(req->conn);
+    kick(req->srv);
+  }
+}
+
+int sg_http_server_route_stream(sg_http_server_t *srv, const char *method,
+                                const char *pattern, sg_http_chunk_cb chunk,
+                                sg_http_handler_cb cb, void *data) {
+  if (chunk == NULL)
+    return SG_EINVAL;
+  int rc = sg_http_server_route(srv, method, pattern, cb, data);
+  if (rc == 0)
+    srv->routes[srv->n_routes - 1].chunk = chunk;
+  return rc;
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,

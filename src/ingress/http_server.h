@@ -110,6 +110,58 @@ size_t sg_http_server_route_count(const sg_http_server_t *srv);
  * check that the published API description lists every route. */
 int sg_http_server_route_info(const sg_http_server_t *srv, size_t i,
                               const char **method, char *pattern, size_t cap);
+/* ---- streaming request bodies ---------------------------------------- */
+
+/* Called on the loop thread with each chunk of the body of a request on a
+ * streaming route, as it arrives, before the handler; the chunk is valid
+ * during the call only. The request's headers, query and params can be
+ * read. Return 0 to go on; SG_EBUSY to take this chunk and read no more
+ * of the body until sg_http_req_resume_body(req); another negative code to
+ * have the rest of the body read and dropped. The handler is called once
+ * the body has ended (sg_http_req_body then gives an empty body) and
+ * answers as usual. If the client leaves before the end of the body, the
+ * handler is never called; the cancel callback registered with
+ * sg_http_req_on_cancel (from a chunk call) fires instead. */
+typedef int (*sg_http_chunk_cb)(sg_http_req_t *req, const uint8_t *buf,
+                                size_t len, void *data);
+
+/* sg_http_server_route for a route whose body is streamed to `chunk`
+ * instead of being collected: max_body does not apply. Same returns. */
+int sg_http_server_route_stream(sg_http_server_t *srv, const char *method,
+                                const char *pattern, sg_http_chunk_cb chunk,
+                                sg_http_handler_cb cb, void *data);
+
+/* Lets a streaming request whose chunk callback answered SG_EBUSY read on;
+ * a no-op otherwise. Loop thread. */
+void sg_http_req_resume_body(sg_http_req_t *req);
+
+/* A pointer of the route's own kept with the request (NULL at first). */
+void sg_http_req_set_user(sg_http_req_t *req, void *user);
+void *sg_http_req_user(const sg_http_req_t *req);
+
+/* ---- streamed responses ---------------------------------------------- */
+
+/* Writes up to max octets of a streamed body into buf. Returns the octets
+ * written (> 0); 0 when none are ready yet (the connection waits until
+ * sg_http_stream_resume); SG_ECLOSED at the end of the body; another
+ * negative code aborts the connection. Loop thread. */
+typedef long (*sg_http_pull_cb)(void *data, uint8_t *buf, size_t max);
+
+/* Answers req with a body of unknown length (HTTP/1.1 chunked) pulled from
+ * `pull` as the client takes it. `done(data)` fires exactly once when the
+ * response is finished or the client is gone (also from inside
+ * sg_http_server_free); until then req stays valid for
+ * sg_http_stream_resume, and not after. Counts as the request's one
+ * answer. Returns 0; SG_ECLOSED when the request was cancelled (done has
+ * fired); SG_EINVAL (NULL arguments, a bad header) or SG_ENOMEM, done not
+ * called and the request still to be answered. */
+int sg_http_respond_stream(sg_http_req_t *req, unsigned status,
+                           const char *content_type, const char *const *headers,
+                           sg_http_pull_cb pull, void (*done)(void *data),
+                           void *data);
+
+/* More data is ready for a streamed response whose pull answered 0. */
+void sg_http_stream_resume(sg_http_req_t *req);
 
 /* The port the server listens on (the ephemeral one when cfg->port was 0). */
 uint16_t sg_http_server_port(const sg_http_server_t *srv);

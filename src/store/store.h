@@ -1184,4 +1184,7 @@ int sg_store_replycount_set(sg_store_t *st, const sg_store_replycount_t *row,
 int sg_store_replycount_load(sg_store_t *st, int64_t since_ms,
                              sg_store_replycounts_cb cb, void *data);
 
+/* Contacts, contact lists and templates: store/contacts.h. */
+#include "store/contacts.h"
+
 #endif

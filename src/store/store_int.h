@@ -55,6 +55,7 @@ typedef enum sg__req_kind {
   SG__REQ_SETTING_PUT, /* store_setting.c */
   SG__REQ_INR_WRITE, /* store_inrules.c: inbound rules, reply counts */
   SG__REQ_OPS_WRITE, /* store_ops.c: queue purge, message retry */
+  SG__REQ_CONTACTS_WRITE, /* store_contacts.c: contacts, lists, templates */
   /* reads */
   SG__REQ_GET_MESSAGE,
   SG__REQ_LIST_MESSAGES,
@@ -67,6 +68,7 @@ typedef enum sg__req_kind {
   SG__REQ_LIMITS_READ, /* store_limits.c: usage and balances */
   SG__REQ_SETTING_GET, /* store_setting.c */
   SG__REQ_INR_READ, /* store_inrules.c: inbound rules, reply counts */
+  SG__REQ_CONTACTS_READ, /* store_contacts.c */
   SG__REQ_WAITING_PARTS,
   SG__REQ_OPS_READ /* store_ops.c: the connectors' queues */
 } sg__req_kind_t;
@@ -157,6 +159,7 @@ struct sg__store_req {
     } setting; /* SG__REQ_SETTING_*: the body read comes back here too */
     struct sg__inr_req *inr; /* SG__REQ_INR_*: (store/inrules_int.h) */
     struct sg__ops_req *ops; /* SG__REQ_OPS_*: in and out (store/ops_int.h) */
+    struct sg__contacts_req *contacts; /* SG__REQ_CONTACTS_* (contacts_int.h) */
     struct {
       const char *connector;
       int64_t since_ms;
@@ -234,6 +237,8 @@ void sg__limits_complete(sg_store_t *st, sg__store_req_t *req);
 void sg__inr_complete(sg_store_t *st, sg__store_req_t *req);
 /* The same for SG__REQ_OPS_* (store_ops.c). */
 void sg__ops_complete(sg_store_t *st, sg__store_req_t *req);
+/* The same for SG__REQ_CONTACTS_* (store_contacts.c). */
+void sg__contacts_complete(sg_store_t *st, sg__store_req_t *req);
 
 /* Runs a finished request's callback on the loop and frees the request. */
 void sg__store_complete(sg_store_t *st, sg__store_req_t *req);

@@ -15,6 +15,7 @@
 #include "ingress/rest/metrics_ops.h"
 #include "ingress/rest/openapi.h"
 #include "ingress/rest/ops.h"
+#include "ingress/rest/contacts_int.h"
 #include "ingress/rest/rest_int.h"
 
 /* ---- answering ----------------------------------------------------------- */
@@ -257,6 +258,11 @@ int sg_rest_register(sg_http_server_t *srv, sg_engine_t *engine,
       sg_rest_free(rest);
       return rc;
     }
+  }
+  int crc = sg__rest_contacts_register(rest); /* contacts, lists, templates */
+  if (crc != 0) {
+    sg_rest_free(rest);
+    return crc;
   }
   *out = rest;
   return 0;
