@@ -1,10 +1,12 @@
 /* smpp_server_concat.c - the parts of a message that an SMPP customer split
  * itself (esm_class UDHI with a concatenation IE, or sar_* TLVs) arrive as
  * separate submit_sm, in any order and between other traffic. Each is
- * stored and sent as it came, with its own id and receipt; this table
- * gives the parts of one message (same account, source, destination,
- * reference and total) one batch id, so that they can be found together
- * (GET /v1/messages?batch_id=).
+ * stored into one message of N parts (sg_store_presplit_add); this table
+ * keeps, per group (same account, source, destination, reference and
+ * total), the batch id and the stored message once known, so that a later
+ * part names its message. The helpers below also write and split the
+ * part ids customers get ("<message id>-<seq>") and find concatenation
+ * IEs that a receiver would ignore.
  *
  * Pure: no I/O and no allocation (the table is the caller's, of fixed
  * size); it must never hold a group forever nor grow with traffic.
