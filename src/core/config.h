@@ -385,6 +385,8 @@ typedef struct sg_config_smpp_server {
   uint32_t bind_fail_delay_ms; /* a refused bind is answered after; 1 s */
   uint32_t bind_fail_max;      /* failed binds per source address and
                                   minute before it is refused at once; 10 */
+  uint32_t part_wait_ms; /* a customer's pre-split message waits this long
+                            after its latest part for the rest; 10 min */
 } sg_config_smpp_server_t;
 
 typedef enum sg_config_log_level {

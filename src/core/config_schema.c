@@ -301,6 +301,7 @@ static const sg__cfg_field_t smpp_server_fields[] = {
       30u * HOUR(24)),
     F("bind_fail_delay", DURATION, 0, S, bind_fail_delay_ms, 0, SEC(30)),
     F("bind_fail_max", UINT, 0, S, bind_fail_max, 1, 100000),
+    F("part_wait", DURATION, 0, S, part_wait_ms, SEC(1), HOUR(24)),
 };
 #undef S
 static const sg__cfg_section_t smpp_server_section =
@@ -424,6 +425,7 @@ void sg__cfg_init_smpp_server(void *obj) {
   s->receipt_max_age_ms = 3u * HOUR(24);
   s->bind_fail_delay_ms = SEC(1);
   s->bind_fail_max = 10;
+  s->part_wait_ms = 10u * 60u * 1000u;
 }
 
 void sg__cfg_init_account_smpp(void *obj) {

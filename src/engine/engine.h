@@ -314,6 +314,14 @@ typedef struct sg_submit_req {
    * the parts of a message an SMPP customer split itself, submitted one by
    * one), or NULL for a new batch. Not part of the idempotency hash. */
   const char *batch_id;
+  /* A part of a message an SMPP customer split itself (store.h "customers'
+   * pre-split parts"): the request has one recipient and one raw part,
+   * which is stored into the message of its group (or starts it) through
+   * sg_store_presplit_add; the item's id is that message's. Refusals:
+   * SG_EEXIST "duplicate_part", SG_ERANGE "part_out_of_range", SG_ESTATE
+   * "message_canceled", SG_ENOENT "unknown_message" (field "seq"). NULL:
+   * an ordinary message. */
+  const sg_store_presplit_t *presplit;
 } sg_submit_req_t;
 
 /* The result for one recipient, in the order of sg_submit_req_t.to. */

@@ -60,6 +60,8 @@ typedef struct sg_submit_ctx {
   int64_t charge;  /* billing: the price of every message's parts */
   sg__hold_t hold; /* quota and balance held until the commit */
   unsigned velocity_retry; /* seconds, of a velocity_limited recipient */
+  bool presplit;   /* a customer's pre-split part (ps) */
+  sg_store_presplit_t ps;
 } sg_submit_ctx_t;
 
 /* ---- the context --------------------------------------------------------- */
@@ -739,6 +741,36 @@ static void store_cb(sg_store_t *st, int status,
   submit_done(x);
 }
 
+/* A pre-split part stored (or refused): the item's id becomes the id of
+ * the message it joined. */
+static void presplit_cb(sg_store_t *st, int status,
+                        const sg_store_presplit_res_t *res, void *data) {
+  sg_submit_ctx_t *x = data;
+  static const struct {
+    int status;
+    const char *code, *why;
+  } refusals[] = {
+      {SG_EEXIST, "duplicate_part", "this part of the message was received"},
+      {SG_ERANGE, "part_out_of_range", "the message has fewer parts"},
+      {SG_ESTATE, "message_canceled", "the message was canceled"},
+      {SG_ENOENT, "unknown_message", "the message of this part is gone"},
+  };
+  for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++)
+    if (status == refusals[i].status) {
+      sg__op_end(x->e);
+      fail(x, SG_EINVAL, refusals[i].code, "seq", "part %u: %s",
+           (unsigned)x->ps.seq, refusals[i].why);
+      submit_done(x);
+      return;
+    }
+  if (status == 0) {
+    memcpy(x->items[x->msg_item[0]].id, res->message_id, SG_ID_LEN + 1);
+    memcpy(x->msgs[0].id, res->message_id, SG_ID_LEN + 1);
+  }
+  static const sg_store_submit_res_t plain = {false, NULL, 0};
+  store_cb(st, status, status == 0 ? &plain : NULL, x);
+}
+
 static int write_batch(sg_submit_ctx_t *x) {
   sg_store_batch_t b;
   memset(&b, 0, sizeof b);
@@ -759,7 +791,9 @@ static int write_batch(sg_submit_ctx_t *x) {
     b.usage_parts = x->hold.parts;
     b.charge_micro = x->hold.charge;
   }
-  int rc = sg_store_submit(x->e->st, &b, store_cb, x);
+  int rc = x->presplit
+               ? sg_store_presplit_add(x->e->st, &b, &x->ps, presplit_cb, x)
+               : sg_store_submit(x->e->st, &b, store_cb, x);
   if (rc == 0)
     sg__op_begin(x->e);
   return rc;
@@ -836,6 +870,10 @@ int sg_engine_submit(sg_engine_t *e, const sg_submit_req_t *req,
   x->account = req->account;
   x->started_ms = sg__now_ms(e);
   e->requests++;
+  if (req->presplit != NULL) {
+    x->presplit = true;
+    x->ps = *req->presplit;
+  }
   if (prepare(x, req) != 0) {
     defer(x);
     return 0;

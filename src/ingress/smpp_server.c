@@ -106,6 +106,8 @@ int sg_smpp_server_new(uv_loop_t *loop, const sg_config_t *cfg,
   s->fails = sg_calloc(1, sizeof *s->fails);
   s->pdu = sg_malloc(sizeof *s->pdu);
   s->concat = sg_calloc(1, sizeof *s->concat);
+  if (s->concat != NULL)
+    s->concat->ttl_ms = s->sc->part_wait_ms;
   int rc = s->fails && s->pdu && s->concat ? accounts_init(s) : SG_ENOMEM;
   if (rc == 0)
     rc = tls_init(s, errbuf, errcap);

@@ -107,7 +107,10 @@ static size_t receipt_snippet(const sg_store_smpp_out_t *o, char *out) {
 static int build(sg_smpp_server_t *s, const sg_store_smpp_out_t *o) {
   sg_receipt_t r;
   memset(&r, 0, sizeof r);
-  snprintf(r.id, sizeof r.id, "%s", o->message_id);
+  if (o->part_seq > 0) /* a pre-split part: the id its submit got */
+    sg__smpps_part_id(o->message_id, o->part_seq, r.id, sizeof r.id);
+  else
+    snprintf(r.id, sizeof r.id, "%s", o->message_id);
   r.sub = 1;
   r.dlvrd = o->status == SG_MSG_DELIVERED ? 1 : 0;
   receipt_date(o->submit_ms, &r.submit_date);

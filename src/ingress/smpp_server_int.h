@@ -123,6 +123,8 @@ sg_receipt_stat_t sg__smpps_receipt_stat(sg_msg_status_t st);
 typedef struct sg__smpps_concat_slot {
   char key[SG_SMPPS_CONCAT_KEY];
   char batch[SG_ID_LEN + 1];
+  char msg[SG_ID_LEN + 1]; /* the stored message of the group, "" until
+                              its first part is stored */
   int64_t last_ms;
   uint8_t seen[32]; /* bit per sequence number 0..255 */
   unsigned n_seen;
@@ -131,6 +133,7 @@ typedef struct sg__smpps_concat_slot {
 
 typedef struct sg__smpps_concat {
   sg__smpps_concat_slot_t slot[SG_SMPPS_CONCAT_SLOTS];
+  int64_t ttl_ms; /* 0: SG_SMPPS_CONCAT_TTL_MS (smpp_server.part_wait) */
 } sg__smpps_concat_t;
 
 /* The key of a part's group into out[SG_SMPPS_CONCAT_KEY]: false when the
@@ -143,6 +146,29 @@ bool sg__smpps_concat_key(size_t account, const char *src, const char *dst,
 int sg__smpps_concat_batch(sg__smpps_concat_t *t, const char *key,
                            unsigned total, unsigned seq, int64_t now_ms,
                            char batch[SG_ID_LEN + 1]);
+/* The stored message of group `key` into msg ("" when the group is not
+ * live or its message is not known yet). */
+void sg__smpps_concat_msg(const sg__smpps_concat_t *t, const char *key,
+                          int64_t now_ms, char msg[SG_ID_LEN + 1]);
+/* Remembers msg as the stored message of group `key`, if it is live. */
+void sg__smpps_concat_set_msg(sg__smpps_concat_t *t, const char *key,
+                              int64_t now_ms, const char *msg);
+
+/* Whether udh (UDHL first) has a concatenation IE whose total or
+ * sequence is 0 or whose sequence is above its total (which TS 23.040
+ * 9.2.3.24.1 tells a receiver to ignore, so smsgate refuses the part).
+ * Pure. */
+bool sg__smpps_concat_ie_bad(const uint8_t *udh, size_t len);
+
+/* The id a customer gets for part seq of a message stored from its
+ * pre-split parts: "<message id>-<seq>" (e.g. "01JD...Q-2"), written into
+ * out[cap]; it is what submit_sm_resp, the part's receipt
+ * (receipted_message_id and "id:") and query_sm/cancel_sm carry. */
+void sg__smpps_part_id(const char *mid, unsigned seq, char *out, size_t cap);
+/* Splits an id a customer gives back: a message id (seq 0) or a part id
+ * (seq 1..255). Returns 0, or -1 when it is neither. Pure. */
+int sg__smpps_split_id(const char *in, char mid[SG_ID_LEN + 1],
+                       unsigned *seq);
 
 /* ---- the server ---------------------------------------------------------- */
 

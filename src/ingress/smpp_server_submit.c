@@ -20,6 +20,8 @@
 typedef struct sub_ctx {
   sg__smpps_conn_t *conn;
   uint32_t command_id, seq;
+  unsigned part_seq; /* a pre-split part: its seq, and its group's key */
+  char key[SG_SMPPS_CONCAT_KEY];
   size_t n_dests; /* submit_multi */
   sg_smpp_dest_address_t dests[SG_SMPP_MULTI_MAX];
 } sub_ctx_t;
@@ -93,10 +95,17 @@ static void submit_cb(sg_engine_t *e, const sg_submit_res_t *res, void *ud) {
     } else {
       sg_smpp_pdu_t *p = s->pdu;
       sg_smpp_pdu_init(p, sg_smpp_response_id(x->command_id), x->seq);
-      /* submit_sm_resp and data_sm_resp: message_id (4.4.2, 4.7.2). */
-      snprintf(p->body.submit_sm_resp.message_id,
-               sizeof p->body.submit_sm_resp.message_id, "%s",
-               res->items[0].id);
+      /* submit_sm_resp and data_sm_resp: message_id (4.4.2, 4.7.2); a
+       * pre-split part's own id names its message and seq. */
+      char *id = p->body.submit_sm_resp.message_id;
+      size_t cap = sizeof p->body.submit_sm_resp.message_id;
+      if (x->part_seq > 0) {
+        sg__smpps_part_id(res->items[0].id, x->part_seq, id, cap);
+        sg__smpps_concat_set_msg(s->concat, x->key, (int64_t)uv_now(s->loop),
+                                 res->items[0].id);
+      } else {
+        snprintf(id, cap, "%s", res->items[0].id);
+      }
       sg_smpp_link_respond(c->link, p);
     }
   }
@@ -159,23 +168,39 @@ static uint32_t precheck(sg__smpps_conn_t *c, uint32_t n) {
   return 0;
 }
 
-/* The batch of a pre-split part of a single-destination submit: shared
- * by the parts of its message (smpp_server_concat.c). false: not a part
- * of a concatenated message (or not grouped). */
-static bool part_batch(sg__smpps_conn_t *c, const sub_in_t *in,
-                       const char *dst, const sg__smpps_content_t *ct,
-                       char batch[SG_ID_LEN + 1]) {
+/* A pre-split part of a single-destination submit (a concatenation UDH,
+ * or SAR TLVs made into one): its group's batch id and stored message
+ * when known (smpp_server_concat.c) into ps and batch, its seq and key
+ * into x. Returns ESME_ROK (x->part_seq 0: not such a part, or not
+ * grouped), or the status refusing a seq of 0 or above the total. */
+static uint32_t part_group(sg__smpps_conn_t *c, const sub_in_t *in,
+                           const char *dst, const sg__smpps_content_t *ct,
+                           bool sar, sub_ctx_t *x, sg_store_presplit_t *ps,
+                           char batch[SG_ID_LEN + 1]) {
   sg_smpp_server_t *s = c->srv;
   sg_mo_udh_info_t u;
-  char key[SG_SMPPS_CONCAT_KEY];
-  if (!ct->is_raw || s->concat == NULL || ct->udh_len == 0 ||
-      sg_mo_parse_udh(ct->udh, ct->udh_len, &u) != 0 || !u.concat ||
-      u.total < 2 || u.seq < 1 || u.seq > u.total ||
-      !sg__smpps_concat_key((size_t)(c->acct - s->accts), in->src, dst, u.ref,
-                            u.total, key))
-    return false;
-  return sg__smpps_concat_batch(s->concat, key, u.total, u.seq,
-                                (int64_t)uv_now(s->loop), batch) == 0;
+  x->part_seq = 0;
+  if (!ct->is_raw || ct->udh_len == 0)
+    return SG_SMPP_ESME_ROK;
+  if (sg__smpps_concat_ie_bad(ct->udh, ct->udh_len))
+    return sar ? SG_SMPP_ESME_RINVOPTPARAMVAL : SG_SMPP_ESME_RSUBMITFAIL;
+  if (s->concat == NULL || sg_mo_parse_udh(ct->udh, ct->udh_len, &u) != 0 ||
+      !u.concat || u.total < 2)
+    return SG_SMPP_ESME_ROK;
+  int64_t now = (int64_t)uv_now(s->loop);
+  if (!sg__smpps_concat_key((size_t)(c->acct - s->accts), in->src, dst, u.ref,
+                            u.total, x->key) ||
+      sg__smpps_concat_batch(s->concat, x->key, u.total, u.seq, now, batch) !=
+          0)
+    return SG_SMPP_ESME_ROK;
+  memset(ps, 0, sizeof *ps);
+  sg__smpps_concat_msg(s->concat, x->key, now, ps->message_id);
+  ps->ref = (uint16_t)u.ref;
+  ps->total = (uint8_t)u.total;
+  ps->seq = (uint8_t)u.seq;
+  ps->wait_ms = s->sc->part_wait_ms ? s->sc->part_wait_ms : 600000;
+  x->part_seq = u.seq;
+  return SG_SMPP_ESME_ROK;
 }
 
 static void submit(sg__smpps_conn_t *c, const sg_smpp_event_t *ev,
@@ -220,8 +245,20 @@ static void submit(sg__smpps_conn_t *c, const sg_smpp_event_t *ev,
   }
   r.raw = ct.is_raw ? &raw : NULL;
   char batch[SG_ID_LEN + 1];
-  if (n_to == 1 && part_batch(c, in, to[0], &ct, batch))
+  sg_store_presplit_t ps;
+  st = n_to == 1 ? part_group(c, in, to[0], &ct, m.sar_total != 0, x, &ps,
+                              batch)
+                 : 0;
+  if (st != 0) {
+    s->st.submits_failed++;
+    respond_status(c, ev->command_id, ev->sequence_number, st);
+    sg_free(x);
+    return;
+  }
+  if (x->part_seq > 0) {
     r.batch_id = batch;
+    r.presplit = &ps;
+  }
   r.send_at_ms = send_at;
   r.validity_ms = valid_until > 0 ? valid_until - now : 0;
   r.priority = in->priority > 3 ? 3 : in->priority;
@@ -357,8 +394,19 @@ static void on_submit_multi(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
 typedef struct q_ctx {
   sg__smpps_conn_t *conn;
   uint32_t command_id, seq;
-  char id[SG_ID_LEN + 1];
+  char id[65];    /* as the customer gave it (a C-Octet 65) */
+  unsigned part_seq;              /* a pre-split part's id: its seq */
 } q_ctx_t;
+
+/* The part `seq` of m, or NULL. */
+static const sg_store_part_t *part_of(const sg_store_message_t *m,
+                                      unsigned seq) {
+  for (size_t i = 0; i < m->n_parts; i++)
+    if (m->parts[i].seq == seq && m->parts[i].connector != NULL &&
+        m->parts[i].connector[0] != '\0')
+      return &m->parts[i];
+  return NULL;
+}
 
 static void query_cb(sg_engine_t *e, int status, const sg_store_message_t *m,
                      void *ud) {
@@ -366,24 +414,32 @@ static void query_cb(sg_engine_t *e, int status, const sg_store_message_t *m,
   sg__smpps_conn_t *c = x->conn;
   (void)e;
   c->pending_in--;
+  /* A part's id answers for that part (section 4.8.1: the state of the
+   * short message it names). */
+  const sg_store_part_t *part =
+      status == 0 && x->part_seq > 0 ? part_of(m, x->part_seq) : NULL;
+  if (status == 0 && x->part_seq > 0 && part == NULL)
+    status = SG_ENOENT;
   if (status != 0) {
     respond_status(c, x->command_id, x->seq,
                    status == SG_ENOENT ? SG_SMPP_ESME_RQUERYFAIL
                                        : SG_SMPP_ESME_RSYSERR);
   } else if (usable(c)) {
+    sg_msg_status_t st = part != NULL ? part->status : m->status;
+    int64_t when = part != NULL ? part->updated_ms : m->updated_ms;
+    int32_t err = part != NULL ? part->error_code : m->error_code;
     sg_smpp_pdu_t *p = c->srv->pdu;
     sg_smpp_pdu_init(p, SG_SMPP_QUERY_SM_RESP, x->seq);
     sg_smpp_query_sm_resp_t *b = &p->body.query_sm_resp;
     snprintf(b->message_id, sizeof b->message_id, "%s", x->id);
-    b->message_state = sg__smpps_message_state(m->status);
-    if (m->status == SG_MSG_QUEUED || m->status == SG_MSG_SCHEDULED)
+    b->message_state = sg__smpps_message_state(st);
+    if (st == SG_MSG_QUEUED || st == SG_MSG_SCHEDULED)
       b->message_state = SG_MESSAGE_STATE_ACCEPTED;
     sg_smpp_time_t t;
-    if (sg_store_status_final(m->status) &&
-        sg_smpp_time_from_unix_ms(m->updated_ms, 0, &t) == 0)
+    if (sg_store_status_final(st) &&
+        sg_smpp_time_from_unix_ms(when, 0, &t) == 0)
       sg_smpp_time_format(&t, b->final_date);
-    b->error_code =
-        (uint8_t)(m->error_code > 0 && m->error_code < 256 ? m->error_code : 0);
+    b->error_code = (uint8_t)(err > 0 && err < 256 ? err : 0);
     sg_smpp_link_respond(c->link, p);
   }
   sg_free(x);
@@ -407,7 +463,11 @@ static void cancel_cb(sg_engine_t *e, int status, void *ud) {
 static void query_or_cancel(sg__smpps_conn_t *c, const sg_smpp_event_t *ev,
                             const char *id) {
   sg_smpp_server_t *s = c->srv;
-  q_ctx_t *x = strlen(id) == SG_ID_LEN ? sg_calloc(1, sizeof *x) : NULL;
+  char mid[SG_ID_LEN + 1];
+  unsigned part_seq;
+  q_ctx_t *x = sg__smpps_split_id(id, mid, &part_seq) == 0
+                   ? sg_calloc(1, sizeof *x)
+                   : NULL;
   if (x == NULL) {
     respond_status(c, ev->command_id, ev->sequence_number,
                    SG_SMPP_ESME_RINVMSGID);
@@ -416,11 +476,14 @@ static void query_or_cancel(sg__smpps_conn_t *c, const sg_smpp_event_t *ev,
   x->conn = c;
   x->command_id = ev->command_id;
   x->seq = ev->sequence_number;
-  memcpy(x->id, id, SG_ID_LEN + 1);
+  x->part_seq = part_seq;
+  snprintf(x->id, sizeof x->id, "%s", id);
+  /* cancel_sm of a part cancels its whole message: the parts are one
+   * message, sent as one. */
   int rc =
       ev->command_id == SG_SMPP_QUERY_SM
-          ? sg_engine_get_message(s->engine, id, c->acct->eng->id, query_cb, x)
-          : sg_engine_cancel(s->engine, id, c->acct->eng->id, cancel_cb, x);
+          ? sg_engine_get_message(s->engine, mid, c->acct->eng->id, query_cb, x)
+          : sg_engine_cancel(s->engine, mid, c->acct->eng->id, cancel_cb, x);
   if (rc != 0) {
     sg_free(x);
     respond_status(c, ev->command_id, ev->sequence_number,

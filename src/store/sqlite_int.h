@@ -179,8 +179,9 @@
   X(SMPP_OUT_QUEUE,                                                            \
     "INSERT INTO smpp_out (account_id, message_id, status, error_code, "       \
     "done_ms, created_ms) SELECT account_id, message_id, ?2, ?3, ?4, ?4 "      \
-    "FROM smpp_origin WHERE message_id = ?1 AND ((registered_delivery & 3) "   \
-    "= 1 OR ((registered_delivery & 3) = 2 AND ?5))")                          \
+    "FROM smpp_origin WHERE message_id = ?1 AND presplit = 0 AND "             \
+    "((registered_delivery & 3) = 1 OR ((registered_delivery & 3) = 2 AND "    \
+    "?5))")                                                                    \
   X(SMPP_OUT_DROP,                                                             \
     "DELETE FROM smpp_out WHERE id IN (SELECT id FROM smpp_out WHERE "         \
     "account_id = ?1 AND created_ms < ?2 LIMIT 1000)")                         \
@@ -191,7 +192,7 @@
     "CASE o.kind WHEN 1 THEN i.body ELSE substr(m.body, 1, 80) END, "          \
     "CASE o.kind WHEN 1 THEN i.is_binary ELSE m.is_binary END, "               \
     "CASE o.kind WHEN 1 THEN i.recipient ELSE m.recipient END, o.kind, "       \
-    "i.sender, i.received_ms FROM smpp_out o "                                 \
+    "i.sender, i.received_ms, o.part_seq FROM smpp_out o "                     \
     "LEFT JOIN smpp_origin g ON o.kind = 0 AND g.message_id = o.message_id "   \
     "LEFT JOIN messages m ON o.kind = 0 AND m.id = o.message_id "              \
     "LEFT JOIN inbound i ON o.kind = 1 AND i.id = o.message_id "               \
@@ -206,7 +207,36 @@
   X(SMPP_OUT_DONE, "DELETE FROM smpp_out WHERE id = ?1")                       \
   X(SMPP_OUT_RELEASE, "UPDATE smpp_out SET lease_until_ms = NULL WHERE id = ?1") \
   X(SMPP_OUT_RELEASE_ALL, "UPDATE smpp_out SET lease_until_ms = NULL WHERE "   \
-                          "lease_until_ms IS NOT NULL")
+                          "lease_until_ms IS NOT NULL")                        \
+  X(PRESPLIT_FIND,                                                             \
+    "SELECT message_id FROM presplit_groups WHERE account_id = ?1 AND "        \
+    "recipient = ?2 AND ref = ?3 AND total = ?4 AND sender = ?5 AND "          \
+    "wait_until_ms > ?6 ORDER BY wait_until_ms DESC LIMIT 1")                  \
+  X(PRESPLIT_MSG, "SELECT account_id, parts_total, status, send_at_ms, "       \
+                  "(SELECT count(*) FROM parts WHERE message_id = ?1), "       \
+                  "(SELECT count(*) FROM parts WHERE message_id = ?1 AND "     \
+                  "seq = ?2) FROM messages WHERE id = ?1")                     \
+  X(PRESPLIT_GROUP_PUT,                                                        \
+    "INSERT INTO presplit_groups (message_id, account_id, sender, recipient, " \
+    "ref, total, wait_until_ms) VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT "    \
+    "(message_id) DO UPDATE SET wait_until_ms = excluded.wait_until_ms")       \
+  X(PRESPLIT_GROUP_DEL, "DELETE FROM presplit_groups WHERE message_id = ?1")   \
+  X(PRESPLIT_ORIGIN, "UPDATE smpp_origin SET presplit = 1 WHERE "              \
+                     "message_id = ?1")                                        \
+  X(PRESPLIT_DUE, "SELECT message_id, total FROM presplit_groups WHERE "       \
+                  "wait_until_ms <= ?1 ORDER BY wait_until_ms LIMIT ?2")       \
+  X(PRESPLIT_HAVE, "SELECT seq FROM parts WHERE message_id = ?1")              \
+  X(PRESPLIT_MISSING,                                                          \
+    "INSERT INTO parts (message_id, seq, connector, encoding, ud, "            \
+    "concat_total, status, error, updated_ms) VALUES (?1, ?2, '', 0, x'', "    \
+    "?3, 'failed', 'the part never arrived from the customer', ?4)")           \
+  X(PRESPLIT_COUNT, "SELECT count(*) FROM parts WHERE message_id = ?1")        \
+  X(PRESPLIT_OUT_QUEUE,                                                        \
+    "INSERT INTO smpp_out (account_id, message_id, status, error_code, "       \
+    "done_ms, created_ms, part_seq) SELECT account_id, message_id, ?2, ?3, "   \
+    "?4, ?4, ?6 FROM smpp_origin WHERE message_id = ?1 AND presplit = 1 AND "  \
+    "((registered_delivery & 3) = 1 OR ((registered_delivery & 3) = 2 AND "    \
+    "?5))")
 
 typedef enum sg__sq_query {
 #define SG__SQ_ENUM(name, sql) SG__Q_##name,
@@ -369,6 +399,24 @@ typedef struct sg__sq_dlr_ev {
  * SG_EIO, SG_ENOMEM. Writer thread, inside the transaction. */
 int sg__sq_kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a,
                       const sg__sq_dlr_ev_t *ev, int64_t now);
+/* Customers' pre-split parts (sqlite_presplit.c): the SG__REQ_PRESPLIT
+ * request; what a derived status of a message of several parts must take
+ * into account (its parts still missing hold back 'delivered'; a part of a
+ * pre-split message that ended queues its own receipt), called by
+ * rederive with the derived status in *to; and the pass of
+ * sg_store_maintain that ends the waits that ran out. */
+int sg__sq_presplit_run(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now);
+int sg__sq_presplit_derived(sg__sq_conn_t *c, const char *mid, unsigned total,
+                            sg_msg_status_t part_to, unsigned seq,
+                            int32_t code, int64_t now, sg_msg_status_t *to);
+int sg__sq_presplit_expire(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now,
+                           size_t *n);
+/* Derives message mid's status again after a change the caller made
+ * (sqlite_write.c's rederive, with detail as the cause). */
+int sg__sq_rederive_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
+                        unsigned seq, sg_msg_status_t part_to,
+                        const char *detail, int64_t now);
+
 /* At open: every lease of the last run released (its sessions are gone). */
 int sg__sq_smpp_out_release_all(sg__sq_conn_t *c);
 

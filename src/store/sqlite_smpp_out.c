@@ -108,6 +108,7 @@ static void read_row(sg__arena_t *a, sqlite3_stmt *s, sg_store_smpp_out_t *o,
   o->binary = sqlite3_column_int(s, 15) != 0;
   o->recipient = sg__sq_col_text(a, s, 16, ok);
   o->mo = sqlite3_column_int(s, 17) == 1;
+  o->part_seq = (unsigned)sqlite3_column_int(s, 20);
   if (o->mo) {
     o->status = SG_MSG_NONE;
     o->sender = sg__sq_col_text(a, s, 18, ok);

@@ -219,6 +219,9 @@ static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
   rc = 0;
   if (m.ev.parts != 1 || part_to == SG_MSG_NONE)
     rc = derive_from_parts(c, mid, &to);
+  if (rc == 0 && m.ev.parts > 1) /* missing parts, per-part receipts */
+    rc = sg__sq_presplit_derived(c, mid, m.ev.parts, part_to, why->seq,
+                                 why->error_code, now, &to);
   if (rc == 0 && to != m.status && wants_webhook(c, s, to))
     rc = copy_msg(a, s, mid, &m);
   sqlite3_reset(s);
@@ -371,6 +374,13 @@ static int run_submit(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   if (rc == 0 && b->idem_key != NULL)
     rc = idem_put(c, b, now);
   return rc;
+}
+
+int sg__sq_rederive_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
+                        unsigned seq, sg_msg_status_t part_to,
+                        const char *detail, int64_t now) {
+  cause_t why = {seq, 0, detail, 0};
+  return rederive(c, a, mid, part_to, &why, now, NULL, NULL);
 }
 
 /* ---- the passes before a claim ------------------------------------------- */
@@ -1015,6 +1025,8 @@ static int run_maintain(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     rc = sg__sq_requeue_leases(c, r, now, &m->requeued);
   if (rc == 0)
     rc = requeue_webhooks(c, now, now, &m->requeued);
+  if (rc == 0)
+    rc = sg__sq_presplit_expire(c, r, now, &m->expired);
   sqlite3_stmt *s = rc == 0 ? sg__sq_stmt(c, SG__Q_IDEM_PURGE) : NULL;
   if (s == NULL)
     return rc < 0 ? rc : SG_EIO;
@@ -1071,6 +1083,8 @@ int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     return sg__sq_ops_write(c, r, now);
   case SG__REQ_CONTACTS_WRITE:
     return sg__sq_contacts_write(c, r, now);
+  case SG__REQ_PRESPLIT:
+    return sg__sq_presplit_run(c, r, now);
   default:
     return SG_EINVAL;
   }

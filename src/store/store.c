@@ -357,6 +357,10 @@ static void complete_write(sg_store_t *st, sg__store_req_t *r) {
   case SG__REQ_SETTING_PUT:
     ((sg_store_done_cb)r->cb)(st, r->status, r->data);
     break;
+  case SG__REQ_PRESPLIT:
+    ((sg_store_presplit_cb)r->cb)(st, r->status, ok ? &r->out.presplit : NULL,
+                                  r->data);
+    break;
   case SG__REQ_INR_WRITE:
     sg__inr_complete(st, r);
     break;

@@ -712,6 +712,9 @@ typedef struct sg_store_smpp_out {
   bool mo;
   const char *sender;
   int64_t received_ms;
+  /* > 0: the receipt of this part of a message stored from a customer's
+   * pre-split parts; status and error_code are the part's. */
+  unsigned part_seq;
 } sg_store_smpp_out_t;
 
 /* status 0 or a negative code; out[0..n) are valid during the call only.
@@ -1186,5 +1189,63 @@ int sg_store_replycount_load(sg_store_t *st, int64_t since_ms,
 
 /* Contacts, contact lists and templates: store/contacts.h. */
 #include "store/contacts.h"
+/* ---- customers' pre-split parts ------------------------------------------
+ *
+ * A message that an SMPP customer split itself arrives as N submit_sm, each
+ * one part with its own concatenation UDH (or SAR TLVs), in any order. They
+ * are stored as one message of parts_total N: the first part to arrive
+ * creates it with that part at its own seq, each later part is added to
+ * it. A message waiting for parts is found by (account, sender, recipient,
+ * reference, total) while its wait is open: until wait_ms after its latest
+ * part. While parts are missing the message is never 'delivered' (it stays
+ * 'sending' when every part that came was delivered); when the wait ends
+ * (sg_store_maintain), each missing part is recorded as a 'failed' part
+ * with no connector and no user data (its connector is "") and the
+ * message is derived again. A message whose origin is pre-split gets one
+ * SMPP receipt per part, queued when that part ends
+ * (sg_store_smpp_out_t.part_seq), instead of one for the message. */
+
+typedef struct sg_store_presplit {
+  /* The message to add the part to, when the caller knows it (its group
+   * table); "": find it by key, or create it. */
+  char message_id[SG_ID_LEN + 1];
+  uint16_t ref;    /* the concatenation reference (8 or 16 bits) */
+  uint8_t total;   /* parts of the message, 2..255 */
+  uint8_t seq;     /* this part, 1-based */
+  int64_t wait_ms; /* how long the message waits for its next part, > 0 */
+} sg_store_presplit_t;
+
+typedef struct sg_store_presplit_res {
+  char message_id[SG_ID_LEN + 1]; /* the message the part is stored in */
+  unsigned seq;
+  bool created; /* the part created the message */
+  bool whole;   /* every part is now stored */
+} sg_store_presplit_res_t;
+
+/* status 0, or: SG_EEXIST (part seq of that message is already stored),
+ * SG_ERANGE (seq above the stored message's parts_total), SG_ENOENT (the
+ * named message does not exist or is another account's), SG_ESTATE (the
+ * message was canceled), SG_ENOSPC (the balance), SG_EIO. On any error
+ * nothing was written. res is NULL unless status is 0. */
+typedef void (*sg_store_presplit_cb)(sg_store_t *st, int status,
+                                     const sg_store_presplit_res_t *res,
+                                     void *data);
+
+/* Stores one pre-split part, in one transaction: batch holds exactly one
+ * message with exactly one part (the part as it came, UDH included), no
+ * idempotency key; its limits (usage_parts, charge_micro) are counted as
+ * for sg_store_submit. When ps->message_id is set the part is added to
+ * that message; else to the account's message of the same sender,
+ * recipient, ps->ref and ps->total whose wait is open and which still
+ * misses parts; else a new message (batch->msgs[0].id, parts_total
+ * ps->total) is created with it. The message's wait is moved to wait_ms
+ * from now; when the part completes the message, its wait row goes. The
+ * message's other fields (text, validity, callback) are those of the part
+ * that created it. Fails at once with SG_EINVAL (a batch sg_store_submit
+ * refuses, more than one message or part, total < 2, seq 0 or above
+ * total, wait_ms <= 0), SG_EBUSY, SG_ECLOSED, SG_ENOMEM. Loop thread. */
+int sg_store_presplit_add(sg_store_t *st, const sg_store_batch_t *batch,
+                          const sg_store_presplit_t *ps,
+                          sg_store_presplit_cb cb, void *data);
 
 #endif

@@ -56,6 +56,7 @@ typedef enum sg__req_kind {
   SG__REQ_INR_WRITE, /* store_inrules.c: inbound rules, reply counts */
   SG__REQ_OPS_WRITE, /* store_ops.c: queue purge, message retry */
   SG__REQ_CONTACTS_WRITE, /* store_contacts.c: contacts, lists, templates */
+  SG__REQ_PRESPLIT, /* store_presplit.c: a customer's pre-split part */
   /* reads */
   SG__REQ_GET_MESSAGE,
   SG__REQ_LIST_MESSAGES,
@@ -165,6 +166,10 @@ struct sg__store_req {
       int64_t since_ms;
       unsigned max;
     } waiting;
+    struct {
+      sg_store_batch_t batch; /* deep copy */
+      sg_store_presplit_t ps;
+    } presplit;
   } in;
   union {
     sg_store_submit_res_t submit;
@@ -193,6 +198,7 @@ struct sg__store_req {
       const char **ids;
       size_t n;
     } ids;
+    sg_store_presplit_res_t presplit;
   } out;
 };
 
@@ -224,6 +230,12 @@ struct sg_store {
   sg_store_close_cb close_cb;
   void *close_data;
 };
+
+/* store_req.c: the checks and the deep copy of a batch of sg_store_submit,
+ * for the requests that carry one (store_presplit.c). */
+bool sg__store_batch_valid(const sg_store_batch_t *b);
+bool sg__store_batch_copy(sg__arena_t *a, sg_store_batch_t *d,
+                          const sg_store_batch_t *s);
 
 /* Runs the callback of a finished SG__REQ_ADMIN_* request (store_admin.c). */
 void sg__admin_complete(sg_store_t *st, sg__store_req_t *req);

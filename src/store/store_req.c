@@ -199,6 +199,15 @@ static bool copy_batch(sg__arena_t *a, sg_store_batch_t *d,
   return ok;
 }
 
+bool sg__store_batch_valid(const sg_store_batch_t *b) {
+  return valid_batch(b);
+}
+
+bool sg__store_batch_copy(sg__arena_t *a, sg_store_batch_t *d,
+                          const sg_store_batch_t *s) {
+  return copy_batch(a, d, s);
+}
+
 int sg_store_submit(sg_store_t *st, const sg_store_batch_t *batch,
                     sg_store_submit_cb cb, void *data) {
   if (!valid_batch(batch))

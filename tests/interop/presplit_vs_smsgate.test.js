@@ -1,16 +1,22 @@
 // presplit_vs_smsgate.test.js - messages that an SMPP customer (node-smpp)
 // split itself, through `smsgate serve` to a separate `smsgate sim smsc`
-// whose --record shows what reached the operator:
+// whose --record shows what reached the operator. The parts of one message
+// are stored as one message of N parts; each submit_sm_resp carries the
+// part's own id, "<message id>-<seq>":
 //   - a 3-part message with a concatenation UDH (esm_class 0x40), its parts
 //     submitted out of order with another message between them, and a
-//     2-part message with SAR TLVs: every submit_sm gets its own id, every
-//     part reaches the operator once with its UDH and text unchanged (the
-//     SAR values as a 16-bit concatenation IE with the same reference,
-//     total and sequence), and every part's receipt comes back with the id
-//     its submit_sm_resp carried;
-//   - the parts of one message share one batch_id (GET /v1/messages/{id}
-//     and GET /v1/messages?batch_id= list them together); other messages
-//     do not share it.
+//     2-part message with SAR TLVs: every part reaches the operator once
+//     with its UDH and text unchanged (the SAR values as a 16-bit
+//     concatenation IE with the same reference, total and sequence), every
+//     part's receipt comes back with the id its submit_sm_resp carried, and
+//     GET /v1/messages/{id} shows one message with all its parts;
+//   - a duplicate part and a seq out of range are refused (ESME_RSUBMITFAIL,
+//     SAR: ESME_RINVOPTPARAMVAL) and change nothing; a part that has not
+//     come shows as missing and holds the message short of 'delivered';
+//   - smsgate restarted between two parts: the later part joins the stored
+//     message;
+//   - query_sm on a part's id answers that part's state; cancel_sm on a
+//     part's id cancels the message, and a later part of it is refused.
 'use strict';
 
 const { test, before, after } = require('node:test');
@@ -27,6 +33,7 @@ const SMSGATE = process.env.SMSGATE;
 const READY_MS = 60000; // an upper bound: readiness is polled
 const WAIT_MS = 30000;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const PART_ID = /^([0-9A-HJKMNP-TV-Z]{26})-([0-9]{1,3})$/;
 
 keepRawOctets();
 
@@ -115,8 +122,8 @@ before(async () => {
                            '--record', gw.record]);
   gw.sim.stdin.end();
   await waitForLine(gw.sim, /listening on/, READY_MS);
-  const cfg = path.join(gw.dir, 'smsgate.yaml');
-  fs.writeFileSync(cfg, [
+  gw.cfg = path.join(gw.dir, 'smsgate.yaml');
+  fs.writeFileSync(gw.cfg, [
     `store: {path: ${path.join(gw.dir, 'smsgate.db')}}`,
     `http: {listen: 127.0.0.1:${httpPort}, web: false}`,
     'accounts:',
@@ -127,11 +134,15 @@ before(async () => {
     '     system_id: smsgate, reconnect_min: 200ms, reconnect_max: 500ms}',
     'routes:',
     '  - {prefix: "+", connectors: [operator]}',
-    `smpp_server: {listen: 127.0.0.1:${gw.smppPort}}`,
+    `smpp_server: {listen: 127.0.0.1:${gw.smppPort}, part_wait: 10m}`,
     'log: {level: info}',
     '',
   ].join('\n'));
-  gw.child = start(SMSGATE, ['serve', '-c', cfg]);
+  await startGateway();
+});
+
+async function startGateway() {
+  gw.child = start(SMSGATE, ['serve', '-c', gw.cfg]);
   gw.child.stdin.end();
   await poll(() => /connector operator is up/.test(gw.child.stderrText),
              READY_MS, () => 'smsgate ready: ' + gw.child.stderrText);
@@ -140,7 +151,13 @@ before(async () => {
     c.on('connect', () => { c.destroy(); resolve(true); });
     c.on('error', () => resolve(false));
   }), READY_MS, () => 'SMPP server listening');
-});
+}
+
+async function stopGateway() {
+  gw.child.kill('SIGTERM');
+  const exit = await Promise.race([gw.child.exited, sleep(10000)]);
+  assert.deepEqual(exit, { code: 0, signal: null }, gw.child.stderrText);
+}
 
 after(async () => {
   for (const s of sessions) s.destroy();
@@ -179,10 +196,12 @@ test('a 3-part UDH message out of order, one batch, each part its receipt',
       ? part(dst, gsmSeptets('not a part'))
       : part(dst, sm(seq), { esm_class: 0x40 }));
     assert.equal(r.command_status, 0);
-    assert.match(r.message_id, ULID);
+    assert.match(r.message_id, seq === 0 ? ULID : PART_ID);
     ids[seq] = r.message_id;
   }
   assert.equal(new Set(Object.values(ids)).size, 4, 'an id per submit_sm');
+  const mid = ids[2].match(PART_ID)[1];
+  for (const seq of [1, 2, 3]) assert.equal(ids[seq], `${mid}-${seq}`);
 
   // At the operator: each part once, its UDH and text as the customer sent.
   await poll(() => recorded(dst).length >= 4, WAIT_MS,
@@ -205,21 +224,20 @@ test('a 3-part UDH message out of order, one batch, each part its receipt',
                  new RegExp(`^id:${ids[seq]} .* stat:DELIVRD `));
   }
 
-  // One batch for the three parts, another for the other message.
-  const m = {};
-  for (const seq of [0, 1, 2, 3]) {
-    const g = await api(`/v1/messages/${ids[seq]}`);
-    assert.equal(g.status, 200);
-    m[seq] = g.json;
-  }
-  assert.equal(m[1].batch_id, m[2].batch_id);
-  assert.equal(m[1].batch_id, m[3].batch_id);
-  assert.notEqual(m[0].batch_id, m[1].batch_id);
-  assert.equal(m[2].text, text[1]);
-  const list = await api(`/v1/messages?batch_id=${m[1].batch_id}`);
-  assert.equal(list.status, 200);
-  assert.deepEqual(list.json.data.map((x) => x.id).sort(),
-                   [ids[1], ids[2], ids[3]].sort());
+  // One message of three parts, delivered; the other message apart.
+  const one = await poll(async () => {
+    const g = await api(`/v1/messages/${mid}`);
+    return g.status === 200 && g.json.status === 'delivered' && g.json;
+  }, WAIT_MS, () => 'the message delivered');
+  assert.equal(one.parts, 3);
+  assert.deepEqual(one.segments.map((x) => [x.seq, x.status]),
+                   [[1, 'delivered'], [2, 'delivered'], [3, 'delivered']]);
+  assert.equal(one.text, text[1], 'the text of the part that came first');
+  const other = await api(`/v1/messages/${ids[0]}`);
+  assert.equal(other.json.parts, 1);
+  assert.notEqual(other.json.batch_id, one.batch_id);
+  const list = await api(`/v1/messages?batch_id=${one.batch_id}`);
+  assert.deepEqual(list.json.data.map((x) => x.id), [mid]);
   await close(s);
 });
 
@@ -235,7 +253,8 @@ test('a SAR message: its values reach the operator, one batch', async () => {
     assert.equal(r.command_status, 0);
     ids[seq] = r.message_id;
   }
-  assert.notEqual(ids[1], ids[2]);
+  const mid = ids[2].match(PART_ID)[1];
+  assert.equal(ids[1], `${mid}-1`);
   await poll(() => recorded(dst).length >= 2, WAIT_MS, () => '2 records');
   for (const seq of [1, 2]) {
     const ie = Buffer.from([0x06, 0x08, 0x04, 0x12, 0x34, 2, seq]);
@@ -246,9 +265,123 @@ test('a SAR message: its values reach the operator, one batch', async () => {
                      [`${0x1234}`, `${seq}`, '2']);
     await receiptOf(s, ids[seq]);
   }
-  const a = await api(`/v1/messages/${ids[1]}`);
-  const b = await api(`/v1/messages/${ids[2]}`);
-  assert.equal(a.json.batch_id, b.json.batch_id);
+  const a = await api(`/v1/messages/${mid}`);
+  assert.equal(a.json.parts, 2);
+  assert.deepEqual(a.json.segments.map((x) => x.seq), [1, 2]);
+  await close(s);
+});
+
+const udhPart = (dst, ref, total, seq, text, extra = {}) =>
+  part(dst, Buffer.concat([Buffer.from([0x05, 0x00, 0x03, ref, total, seq]),
+                           gsmSeptets(text)]), { esm_class: 0x40, ...extra });
+
+test('a duplicate part and a seq out of range change nothing; a missing ' +
+     'part holds the message', async () => {
+  const s = await bound();
+  const dst = '79001235003';
+  const r1 = await call(s, 'submit_sm', udhPart(dst, 0x21, 2, 1, 'one, '));
+  assert.equal(r1.command_status, 0);
+  const mid = r1.message_id.match(PART_ID)[1];
+  const dup = await call(s, 'submit_sm', udhPart(dst, 0x21, 2, 1, 'again'));
+  assert.equal(dup.command_status, 0x45, 'ESME_RSUBMITFAIL');
+  const high = await call(s, 'submit_sm', udhPart(dst, 0x21, 2, 3, 'three'));
+  assert.equal(high.command_status, 0x45, 'ESME_RSUBMITFAIL');
+  const zero = await call(s, 'submit_sm', udhPart(dst, 0x21, 2, 0, 'zero'));
+  assert.equal(zero.command_status, 0x45, 'ESME_RSUBMITFAIL');
+  const sar = await call(s, 'submit_sm', part(dst, gsmSeptets('sar'), {
+    sar_msg_ref_num: 0x77, sar_total_segments: 2, sar_segment_seqnum: 3 }));
+  assert.equal(sar.command_status, 0xC4, 'ESME_RINVOPTPARAMVAL');
+
+  // Part 1 delivered, part 2 missing: the message waits, 'sending'.
+  await receiptOf(s, `${mid}-1`);
+  const g = await api(`/v1/messages/${mid}`);
+  assert.equal(g.status, 200);
+  assert.equal(g.json.status, 'sending');
+  assert.deepEqual(g.json.segments.map((x) => [x.seq, x.status]),
+                   [[1, 'delivered'], [2, 'missing']]);
+  assert.equal(g.json.segments[1].missing, true);
+  await sleep(1200); // the simulator writes its record once a second
+  assert.equal(recorded(dst).length, 1, 'the refused parts were not sent');
+  const list = await api(`/v1/messages?to=%2B${dst}`);
+  assert.equal(list.json.data.length, 1, 'one stored message');
+
+  const r2 = await call(s, 'submit_sm', udhPart(dst, 0x21, 2, 2, 'two.'));
+  assert.equal(r2.command_status, 0);
+  assert.equal(r2.message_id, `${mid}-2`);
+  await receiptOf(s, `${mid}-2`);
+  await poll(async () => (await api(`/v1/messages/${mid}`)).json.status ===
+             'delivered', WAIT_MS, () => 'delivered once whole');
+  await close(s);
+});
+
+test('a restart between parts: the later part finds its message',
+     async () => {
+  let s = await bound();
+  const dst = '79001235004';
+  const r1 = await call(s, 'submit_sm', udhPart(dst, 0x31, 2, 2, 'last.'));
+  assert.equal(r1.command_status, 0);
+  const mid = r1.message_id.match(PART_ID)[1];
+  await close(s);
+  await stopGateway();
+  await startGateway();
+  s = await bound();
+  const r2 = await call(s, 'submit_sm', udhPart(dst, 0x31, 2, 1, 'first, '));
+  assert.equal(r2.command_status, 0);
+  assert.equal(r2.message_id, `${mid}-1`);
+  const p = await receiptOf(s, `${mid}-1`);
+  assert.match(p.raw.short_message.toString('latin1'),
+               new RegExp(`^id:${mid}-1 `));
+  await receiptOf(s, `${mid}-2`); // held while unbound, or sent now
+  const g = await api(`/v1/messages/${mid}`);
+  assert.equal(g.json.parts, 2);
+  assert.deepEqual(g.json.segments.map((x) => x.seq), [1, 2]);
+  const list = await api(`/v1/messages?to=%2B${dst}`);
+  assert.equal(list.json.data.length, 1);
+  await close(s);
+});
+
+test('query_sm and cancel_sm on a part id', async () => {
+  const s = await bound();
+  const dst = '79001235005';
+  const r1 = await call(s, 'submit_sm', udhPart(dst, 0x41, 3, 1, 'now, '));
+  assert.equal(r1.command_status, 0);
+  const q1 = await poll(async () => {
+    const q = await call(s, 'query_sm', { message_id: r1.message_id,
+                                          source_addr_ton: 5,
+                                          source_addr: 'Shop' });
+    return q.message_state === 2 && q; // DELIVERED
+  }, WAIT_MS, () => 'part 1 delivered');
+  assert.equal(q1.command_status, 0);
+  assert.equal(q1.message_id, r1.message_id);
+  const unknown = await call(s, 'query_sm', {
+    message_id: r1.message_id.replace(/-1$/, '-3'), source_addr_ton: 5,
+    source_addr: 'Shop' });
+  assert.equal(unknown.command_status, 0x67, 'ESME_RQUERYFAIL: not come');
+  const bad = await call(s, 'query_sm', { message_id: 'x-1',
+                                          source_addr: 'Shop' });
+  assert.equal(bad.command_status, 0x0C, 'ESME_RINVMSGID');
+
+  // A message scheduled for tomorrow: cancel_sm on part 1 cancels it.
+  const later = { schedule_delivery_time: '000001000000000R' };
+  const c1 = await call(s, 'submit_sm',
+                        udhPart(dst, 0x42, 2, 1, 'tomorrow, ', later));
+  assert.equal(c1.command_status, 0);
+  const cmid = c1.message_id.match(PART_ID)[1];
+  const cq = await call(s, 'query_sm', { message_id: c1.message_id,
+                                         source_addr_ton: 5,
+                                         source_addr: 'Shop' });
+  assert.equal(cq.message_state, 6, 'ACCEPTED while scheduled');
+  const cc = await call(s, 'cancel_sm', { message_id: c1.message_id,
+                                          source_addr_ton: 5,
+                                          source_addr: 'Shop',
+                                          dest_addr_ton: 1, dest_addr_npi: 1,
+                                          destination_addr: dst });
+  assert.equal(cc.command_status, 0);
+  const g = await api(`/v1/messages/${cmid}`);
+  assert.equal(g.json.status, 'canceled');
+  const c2 = await call(s, 'submit_sm',
+                        udhPart(dst, 0x42, 2, 2, 'never.', later));
+  assert.equal(c2.command_status, 0x45, 'a part of a canceled message');
   await close(s);
 });
 

@@ -94,6 +94,8 @@ static json_t *part_json(const sg_store_part_t *p) {
                                  : json_null(),
       &ok);
   put(o, "updated_at", sg__rest_time_json(p->updated_ms), &ok);
+  if (p->connector != NULL && p->connector[0] == '\0') /* never came */
+    put(o, "missing", json_true(), &ok);
   if (!ok) {
     json_decref(o);
     return NULL;
@@ -136,6 +138,33 @@ static json_t *array_of(const void *base, size_t n, size_t size,
 static json_t *part_json_v(const void *p) {
   return part_json(p);
 }
+
+/* A part of a customer's pre-split message that has not come (yet). */
+static json_t *missing_json(unsigned seq) {
+  return json_pack("{s:I, s:s, s:b}", "seq", (json_int_t)seq, "status",
+                   "missing", "missing", 1);
+}
+
+/* The parts in seq order, with an entry for each of 1..parts_total that
+ * is not stored (a pre-split message still waiting for it). */
+static json_t *segments_json(const sg_store_message_t *m) {
+  if (m->n_parts >= m->parts_total)
+    return array_of(m->parts, m->n_parts, sizeof(*m->parts), part_json_v);
+  json_t *a = json_array();
+  size_t i = 0;
+  for (unsigned seq = 1; a != NULL && seq <= m->parts_total; seq++) {
+    while (i < m->n_parts && m->parts[i].seq < seq)
+      i++;
+    json_t *v = i < m->n_parts && m->parts[i].seq == seq
+                    ? part_json(&m->parts[i])
+                    : missing_json(seq);
+    if (v == NULL || json_array_append_new(a, v) != 0) {
+      json_decref(a);
+      a = NULL;
+    }
+  }
+  return a;
+}
 static json_t *event_json_v(const void *e) {
   return event_json(e);
 }
@@ -171,8 +200,7 @@ json_t *sg__rest_message_json(const sg_store_message_t *m, bool detail) {
   put(o, "created_at", sg__rest_time_json(m->created_ms), &ok);
   put(o, "updated_at", sg__rest_time_json(m->updated_ms), &ok);
   if (detail) {
-    put(o, "segments",
-        array_of(m->parts, m->n_parts, sizeof(*m->parts), part_json_v), &ok);
+    put(o, "segments", segments_json(m), &ok);
     put(o, "events",
         array_of(m->events, m->n_events, sizeof(*m->events), event_json_v),
         &ok);

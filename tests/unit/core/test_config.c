@@ -315,6 +315,7 @@ static const char full_yaml[] =
     "  receipt_max_age: 2d\n"
     "  bind_fail_delay: 2s\n"
     "  bind_fail_max: 5\n"
+    "  part_wait: 3m\n"
     "log: {level: debug, format: json}\n"
     "inbound:\n"
     "  reassembly_timeout: 2m\n"
@@ -499,6 +500,7 @@ static void full_example(void **state) {
   assert_int_equal(ss->receipt_max_age_ms, 2u * 86400000u);
   assert_int_equal(ss->bind_fail_delay_ms, 2000);
   assert_int_equal(ss->bind_fail_max, 5);
+  assert_int_equal(ss->part_wait_ms, 180000);
   assert_int_equal(cfg->log.level, SG_CONFIG_LOG_DEBUG);
   assert_int_equal(cfg->log.format, SG_CONFIG_LOG_JSON);
   assert_string_equal(cfg->accounts[0].inbound_url,

@@ -3,7 +3,11 @@
  * order and between other groups; a repeated part does not complete a
  * group; a whole group is forgotten (the reference may be used again); a
  * group is forgotten after its time to live; the table stays bounded when
- * more groups are open than it holds; keys that do not fit are refused. */
+ * more groups are open than it holds; keys that do not fit are refused;
+ * a group remembers its stored message, forgotten with it and after the
+ * configured time to live; part ids are written and split back, malformed
+ * ones refused; concatenation IEs with a sequence of 0 or above the total
+ * are found. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,12 +108,97 @@ static void long_keys_refused(void **state) {
   assert_string_equal(k, "1||1|65535|255");
 }
 
+static void group_keeps_its_message(void **state) {
+  sg__smpps_concat_t *t = *state;
+  t->ttl_ms = 5000;
+  char k[SG_SMPPS_CONCAT_KEY], b[SG_ID_LEN + 1], m[SG_ID_LEN + 1];
+  key("+79001", 3, 3, k);
+  batch(t, k, 3, 1, 1000, b);
+  sg__smpps_concat_msg(t, k, 1000, m);
+  assert_string_equal(m, "");
+  sg__smpps_concat_set_msg(t, k, 1000, "01JD0000000000000000000000");
+  sg__smpps_concat_set_msg(t, k, 1000, "too-short"); /* ignored */
+  sg__smpps_concat_msg(t, k, 5999, m);
+  assert_string_equal(m, "01JD0000000000000000000000");
+  sg__smpps_concat_msg(t, k, 6000, m); /* part_wait after its last part */
+  assert_string_equal(m, "");
+  batch(t, k, 3, 2, 6000, b); /* a new group: no message yet */
+  sg__smpps_concat_msg(t, k, 6000, m);
+  assert_string_equal(m, "");
+  batch(t, k, 3, 1, 6001, b);
+  batch(t, k, 3, 3, 6002, b); /* whole: forgotten */
+  sg__smpps_concat_set_msg(t, k, 6002, "01JD0000000000000000000001");
+  sg__smpps_concat_msg(t, k, 6002, m);
+  assert_string_equal(m, "");
+}
+
+static void part_ids(void **state) {
+  (void)state;
+  char out[65], mid[SG_ID_LEN + 1];
+  unsigned seq = 99;
+  sg__smpps_part_id("01JD00000000000000000000AB", 12, out, sizeof out);
+  assert_string_equal(out, "01JD00000000000000000000AB-12");
+  assert_int_equal(sg__smpps_split_id(out, mid, &seq), 0);
+  assert_string_equal(mid, "01JD00000000000000000000AB");
+  assert_int_equal(seq, 12);
+  assert_int_equal(sg__smpps_split_id("01jd00000000000000000000ab", mid, &seq),
+                   0);
+  assert_string_equal(mid, "01JD00000000000000000000AB"); /* canonical */
+  assert_int_equal(seq, 0);
+  assert_int_equal(
+      sg__smpps_split_id("01JD00000000000000000000AB-255", mid, &seq), 0);
+  assert_int_equal(seq, 255);
+  static const char *const bad[] = {
+      "",
+      "x-1",
+      "01JD00000000000000000000A",     /* 25 characters */
+      "01JD00000000000000000000AB-",   /* no seq */
+      "01JD00000000000000000000AB-0",  /* seq 0 */
+      "01JD00000000000000000000AB-01", /* leading zero */
+      "01JD00000000000000000000AB-256",
+      "01JD00000000000000000000AB-1000",
+      "01JD00000000000000000000AB+1",
+      "01JD00000000000000000000AB-1a",
+      "01JD00000000000000000000UB-1", /* U is not Crockford base 32 */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    if (sg__smpps_split_id(bad[i], mid, &seq) != -1)
+      fail_msg("accepted \"%s\"", bad[i]);
+}
+
+static void bad_concat_ies(void **state) {
+  (void)state;
+  static const struct {
+    uint8_t udh[12];
+    size_t len;
+    bool bad;
+  } v[] = {
+      {{5, 0x00, 3, 7, 3, 1}, 6, false},
+      {{5, 0x00, 3, 7, 3, 4}, 6, true},        /* seq above total */
+      {{5, 0x00, 3, 7, 3, 0}, 6, true},        /* seq 0 */
+      {{5, 0x00, 3, 7, 0, 0}, 6, true},        /* total 0 */
+      {{6, 0x08, 4, 1, 2, 2, 3}, 7, true},     /* 16-bit reference */
+      {{6, 0x08, 4, 1, 2, 2, 2}, 7, false},
+      {{8, 0x0A, 1, 0, 0x00, 3, 7, 2, 3}, 9, true}, /* after another IE */
+      {{5, 0x00, 3, 7, 3}, 5, false},           /* truncated: not judged */
+      {{3, 0x24, 1, 1}, 4, false},              /* no concatenation IE */
+  };
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+    if (sg__smpps_concat_ie_bad(v[i].udh, v[i].len) != v[i].bad)
+      fail_msg("vector %zu", i);
+  assert_false(sg__smpps_concat_ie_bad(NULL, 0));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(parts_share_a_batch, setup, teardown),
       cmocka_unit_test_setup_teardown(groups_expire, setup, teardown),
       cmocka_unit_test_setup_teardown(bounded_table, setup, teardown),
       cmocka_unit_test_setup_teardown(long_keys_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(group_keeps_its_message, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(part_ids, setup, teardown),
+      cmocka_unit_test_setup_teardown(bad_concat_ies, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
