@@ -671,6 +671,10 @@ static void smpp_config(const sg_config_connector_t *cc,
   sc->response_timeout_ms = cc->response_timeout_ms;
   sc->bind_timeout_ms = cc->bind_timeout_ms;
   sc->enquire_link_interval_ms = cc->enquire_link_interval_ms;
+  /* An enquire_link is a request: unanswered within response_timeout, the
+   * SMSC is taken for dead (interval + response_timeout at most). */
+  sc->enquire_link_timeout_ms = cc->response_timeout_ms;
+  sc->first_sequence = cc->first_sequence;
   sc->reconnect_min_ms = cc->reconnect_min_ms;
   sc->reconnect_max_ms = cc->reconnect_max_ms;
   sc->rate_limit = cc->tps;
