@@ -416,6 +416,8 @@ static bool slot_send(sg__conn_t *c, unsigned si) {
     return false;
   if (rc == SG_ESTATE)
     result_retry(c, s, "connector stopped", 0);
+  else if (rc == SG_ENOMEM) /* a shortage passes: the part is not at fault */
+    result_retry(c, s, "out of memory handing the part to the connector", 0);
   else
     result_failed(c, s, SG_MSG_FAILED, 0, "the connector refused the part");
   slot_put(c, s);
