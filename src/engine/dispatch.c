@@ -459,7 +459,8 @@ static void claim_cb(sg_store_t *st, int status,
     sg__maybe_stopped(e);
     return;
   }
-  e->store_ok = true;
+  if (res->n_parts > 0) /* an empty claim wrote nothing: it proves nothing */
+    e->store_ok = true;
   if (res->expired)
     sg__notifier_poke(e);
   c->backlog = c->backlog > res->n_parts ? c->backlog - res->n_parts : 0;
