@@ -8,7 +8,7 @@
 #             (socket open, silent): smsgate must see it within
 #             enquire_link_interval + response_timeout and bind again
 #   throttle  20 % of submits answered ESME_RTHROTTLED
-#   late      5 % of responses come 2.5 s late, after the 1 s timeout
+#   late      5 % of responses come 3 s late, after the 2 s timeout
 #   nack      10 % of submits answered generic_nack (ESME_RSYSERR)
 #   seqwrap   both sides start their sequence_numbers at 2147483000: they
 #             pass 0x7FFFFFFF and start again at 1 within the run
@@ -115,8 +115,8 @@ scenario() {
     ;;
   throttle) SIM_OPTS=(--throttle 0.2) COUNTER=resp_throttled ;;
   late)
-    SIM_OPTS=(--late 0.05 --late-ms 2500)
-    CONN="response_timeout: 1s,"
+    SIM_OPTS=(--late 0.05 --late-ms 3000)
+    CONN="response_timeout: 2s,"
     COUNTER=late PER_FAULT=1
     ;;
   nack) SIM_OPTS=(--nack 0.1) COUNTER=nacks ;;
