@@ -26,7 +26,8 @@
 #   operator.sh BIN [SCENARIO|all] [N] [RATE]
 # N messages per scenario (default 400) at RATE a second (default 150).
 # `make soak` runs every scenario with 20,000 messages at 1,000/s. Prints one
-# verdict line per scenario, and appends it as JSON to $FAULT_JSON when set.
+# verdict line per scenario, and appends it as JSON to $FAULT_JSON when set;
+# every scenario runs even when one fails, and the script then exits 1.
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 ONLY=${2:-all}
@@ -235,5 +236,14 @@ EOF
 
 ALL="reset hang throttle late nack seqwrap ids-case ids-hexdec ids-dechex early"
 [ "$ONLY" = all ] && set -- $ALL || set -- $ONLY
-for s in "$@"; do run "$s"; done
+# Each scenario in a subshell of its own: one that fails does not keep the
+# others from running (and giving their figures).
+FAILED=()
+for s in "$@"; do
+  (
+    trap cleanup EXIT
+    run "$s"
+  ) || FAILED+=("$s")
+done
+[ ${#FAILED[@]} -eq 0 ] || { echo "FAIL: ${FAILED[*]}" >&2; exit 1; }
 echo "PASS"
