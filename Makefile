@@ -58,8 +58,12 @@ bench: build
 SOAK_REST ?= 70000
 SOAK_SMPP ?= 30000
 SOAK_EVERY_MS ?= 3000
+# Operator faults (tests/fault/operator.sh): messages per scenario.
+SOAK_OPERATOR ?= 20000
 soak: build
 	REST_RATE=1000 SMPP_TPS=1000 FAULT_JSON=$(BUILD)/soak-kill9.json bash tests/fault/kill9.sh $(BUILD)/smsgate $(SOAK_REST) $(SOAK_SMPP) $(SOAK_EVERY_MS)
+	rm -f $(BUILD)/soak-operator.json
+	FAULT_JSON=$(BUILD)/soak-operator.json bash tests/fault/operator.sh $(BUILD)/smsgate all $(SOAK_OPERATOR) 1000
 
 # Installs under PREFIX (DESTDIR for staging): the program, its manual page,
 # the systemd unit, the docs; as root without DESTDIR also the smsgate user

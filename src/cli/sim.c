@@ -60,7 +60,10 @@ static void usage(FILE *f) {
       "(smsgate-sim)\n"
       "  --max-binds N       bound sessions at once (default: no limit)\n"
       "  --window N          own window for deliver_sm (default 100)\n"
-      "  --id-format F       hex (default) or dec message ids\n"
+      "  --id-format F       hex (default), hex-upper or dec message ids\n"
+      "  --receipt-id-format F  the ids receipts carry: hex, hex-upper or "
+      "dec\n"
+      "                      (default: as --id-format)\n"
       "  --id-start N        first message id (default: time-based)\n"
       "  --dlr-delay MS      receipt delay (default 100; 0: at once)\n"
       "  --dlr-mix MIX       outcomes, e.g. DELIVRD=90,UNDELIV=5,EXPIRED=3,"
@@ -77,6 +80,16 @@ static void usage(FILE *f) {
       "  --drop-prob P       probability per request of dropping the "
       "connection\n"
       "  --drop-every N      drop a connection at its Nth request\n"
+      "  --drop-reset        drops close with a TCP reset (RST)\n"
+      "  --hang-every N      a connection stops answering at its Nth request\n"
+      "                      (stays open, reads and writes nothing)\n"
+      "  --nack F            fraction of submits answered generic_nack\n"
+      "  --late F            fraction of submits answered --late-ms late\n"
+      "  --late-ms MS        how late (default 0)\n"
+      "  --dlr-early         receipts wait --dlr-delay from the submit, not\n"
+      "                      from its response (before it, with --latency)\n"
+      "  --first-sequence N  first sequence_number of the simulator's own\n"
+      "                      requests (default 1; 2147483000: wraps soon)\n"
       "  --mo-rate R         MO messages per second (default 0)\n"
       "  --mo-from A         MO sender (default +79001234567)\n"
       "  --mo-to A           MO recipient (default 100)\n"
@@ -148,15 +161,32 @@ static int number_option(const char *o, const char *v, sg_sim_smsc_config_t *c,
   UOPT("--receipt-retry-delay", U32, c->receipt_retry_ms)
   UOPT("--latency", U32, c->latency_ms)
   UOPT("--drop-every", ~0ul, c->drop_every)
+  UOPT("--hang-every", ~0ul, c->hang_every)
+  UOPT("--late-ms", U32, c->late_ms)
+  UOPT("--first-sequence", 0x7FFFFFFFul, c->first_sequence)
   UOPT("--enquire-link", U32, c->enquire_link_interval_ms)
   UOPT("--seed", ~0ul, c->seed)
   UOPT("--stats-interval", 86400, cli->stats_interval)
   DOPT("--throttle", 1.0, c->throttle)
   DOPT("--drop-prob", 1.0, c->drop_prob)
+  DOPT("--nack", 1.0, c->nack)
+  DOPT("--late", 1.0, c->late)
   DOPT("--mo-rate", 1e7, c->mo_rate)
 #undef UOPT
 #undef DOPT
   return 0;
+}
+
+static int id_format(const char *v, sg_sim_id_format_t *out) {
+  if (strcmp(v, "hex") == 0)
+    *out = SG_SIM_ID_HEX;
+  else if (strcmp(v, "hex-upper") == 0)
+    *out = SG_SIM_ID_HEX_UPPER;
+  else if (strcmp(v, "dec") == 0)
+    *out = SG_SIM_ID_DEC;
+  else
+    return -1;
+  return 1;
 }
 
 static int string_option(const char *o, const char *v,
@@ -182,12 +212,10 @@ static int string_option(const char *o, const char *v,
       return 1;
     }
   }
-  if (strcmp(o, "--id-format") == 0) {
-    if (strcmp(v, "hex") != 0 && strcmp(v, "dec") != 0)
-      return -1;
-    c->id_format = v[0] == 'h' ? SG_SIM_ID_HEX : SG_SIM_ID_DEC;
-    return 1;
-  }
+  if (strcmp(o, "--id-format") == 0)
+    return id_format(v, &c->id_format);
+  if (strcmp(o, "--receipt-id-format") == 0)
+    return id_format(v, &c->receipt_id_format);
   if (strcmp(o, "--dlr-mix") == 0)
     return sg_sim_dlr_mix_parse(v, &c->dlr_mix) == 0 ? 1 : -1;
   return 0;
@@ -202,6 +230,14 @@ static int parse_args(int argc, char **argv, sg_sim_smsc_config_t *c,
       return 1;
     if (strcmp(o, "--quiet") == 0) {
       cli->quiet = true;
+      continue;
+    }
+    if (strcmp(o, "--drop-reset") == 0) {
+      c->drop_reset = true;
+      continue;
+    }
+    if (strcmp(o, "--dlr-early") == 0) {
+      c->dlr_early = true;
       continue;
     }
     if (i + 1 >= argc) {

@@ -70,6 +70,7 @@ void sg_smpp_client_config_default(sg_smpp_client_config_t *cfg) {
       .bind_timeout_ms = 10000,
       .enquire_link_interval_ms = 30000,
       .enquire_link_timeout_ms = 10000,
+      .first_sequence = 1,
       .inbound_window = 1000,
       .reconnect_min_ms = 1000,
       .reconnect_max_ms = 60000,
@@ -284,6 +285,7 @@ static void link_config(const sg__sc_client_t *c, sg_smpp_link_config_t *lc) {
   s->bind_timeout_ms = c->cfg.bind_timeout_ms;
   s->enquire_link_interval_ms = c->cfg.enquire_link_interval_ms;
   s->enquire_link_timeout_ms = c->cfg.enquire_link_timeout_ms;
+  s->first_sequence = c->cfg.first_sequence;
   s->inbound_window = c->cfg.inbound_window;
   s->inbound_full_status = SG_SMPP_ESME_RTHROTTLED;
 }

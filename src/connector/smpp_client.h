@@ -156,6 +156,7 @@ typedef struct sg_smpp_client_config {
   uint32_t bind_timeout_ms;     /* default 10000 */
   uint32_t enquire_link_interval_ms; /* default 30000 */
   uint32_t enquire_link_timeout_ms;  /* default 10000 */
+  uint32_t first_sequence; /* of each session's requests; default 1 */
   /* Receipts and inbound messages not yet acked by the owner, per bind;
    * beyond it the session answers ESME_RTHROTTLED. Default 1000. */
   uint32_t inbound_window;

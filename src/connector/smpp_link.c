@@ -242,7 +242,7 @@ static void write_cb(uv_write_t *req, int status) {
 
 /* Writes what is waiting, updates back-pressure, and finishes a drain. */
 static void flush(sg_smpp_link_t *l) {
-  if (!l->tcp_open || l->state >= SG__LINK_CLOSING)
+  if (!l->tcp_open || l->state >= SG__LINK_CLOSING || l->frozen)
     return;
   if (l->state >= SG__LINK_UP || l->tls != NULL) {
     if (l->tls != NULL)
@@ -298,6 +298,14 @@ long sg_smpp_link_send(sg_smpp_link_t *l, const sg_smpp_pdu_t *pdu, void *ctx) {
 
 int sg_smpp_link_respond(sg_smpp_link_t *l, const sg_smpp_pdu_t *resp) {
   int rc = sg_smpp_session_respond(l->session, resp);
+  sg_smpp_link_kick(l);
+  return rc;
+}
+
+int sg_smpp_link_respond_nack(sg_smpp_link_t *l, uint32_t sequence_number,
+                              uint32_t command_status) {
+  int rc = sg_smpp_session_respond_nack(l->session, sequence_number,
+                                        command_status);
   sg_smpp_link_kick(l);
   return rc;
 }
@@ -433,7 +441,8 @@ static void close_handles(sg_smpp_link_t *l) {
   l->state = SG__LINK_CLOSING;
   if (l->gai_pending)
     uv_cancel((uv_req_t *)&l->gai);
-  uv_close((uv_handle_t *)&l->tcp, handle_closed_cb);
+  if (!l->reset || uv_tcp_close_reset(&l->tcp, handle_closed_cb) != 0)
+    uv_close((uv_handle_t *)&l->tcp, handle_closed_cb);
   uv_close((uv_handle_t *)&l->timer, handle_closed_cb);
   uv_close((uv_handle_t *)&l->guard, handle_closed_cb);
   uv_close((uv_handle_t *)&l->prepare, handle_closed_cb);
@@ -459,6 +468,25 @@ void sg_smpp_link_abort(sg_smpp_link_t *l, int reason) {
     sg_smpp_session_close(l->session, reason != 0 ? reason : SG_ECLOSED);
   else
     close_handles(l);
+}
+
+void sg_smpp_link_reset(sg_smpp_link_t *l, int reason) {
+  if (l == NULL || l->state >= SG__LINK_CLOSING)
+    return;
+  l->reset = true;
+  sg_smpp_link_abort(l, reason);
+}
+
+void sg_smpp_link_freeze(sg_smpp_link_t *l) {
+  if (l == NULL || l->state >= SG__LINK_CLOSING)
+    return;
+  l->frozen = true;
+  l->abort = true; /* a later close writes nothing either */
+  l->read_allowed = false;
+  if (l->reading) {
+    uv_read_stop((uv_stream_t *)&l->tcp);
+    l->reading = false;
+  }
 }
 
 /* ---- Creation ------------------------------------------------------------ */

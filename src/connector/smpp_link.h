@@ -226,6 +226,17 @@ void sg_smpp_link_close(sg_smpp_link_t *l, int reason);
  * it). */
 void sg_smpp_link_abort(sg_smpp_link_t *l, int reason);
 
+/* Like sg_smpp_link_abort() but the socket is closed with a TCP reset
+ * (SO_LINGER 0: the peer reads ECONNRESET, and what it sent that we have
+ * not read is discarded), as a crashed or firewalled peer leaves it. */
+void sg_smpp_link_reset(sg_smpp_link_t *l, int reason);
+
+/* Makes the link a peer that stops answering: from now on nothing is read
+ * from the socket and nothing more is written to it, while the connection
+ * stays open; the session's timers still run, so it ends when they say so
+ * (or on close/abort, which then close at once). A no-op once closing. */
+void sg_smpp_link_freeze(sg_smpp_link_t *l);
+
 /* Frees a link after its closed_cb fired (from inside closed_cb too), and
  * its session. NULL is a no-op. Calling it earlier is a bug (close first). */
 void sg_smpp_link_free(sg_smpp_link_t *l);
@@ -258,6 +269,10 @@ int sg_smpp_link_respond(sg_smpp_link_t *l, const sg_smpp_pdu_t *resp);
 int sg_smpp_link_respond_status(sg_smpp_link_t *l, uint32_t request_command_id,
                                 uint32_t sequence_number,
                                 uint32_t command_status);
+
+/* sg_smpp_session_respond_nack(...) + kick. */
+int sg_smpp_link_respond_nack(sg_smpp_link_t *l, uint32_t sequence_number,
+                              uint32_t command_status);
 
 /* Writes the session output now (if no write is outstanding) instead of
  * before the loop's next wait. Rarely needed. */

@@ -50,6 +50,8 @@ struct sg_smpp_link {
   bool writable;
   bool session_closed;
   bool abort;       /* close without writing what remains */
+  bool reset;  /* and close the socket with a TCP reset (RST) */
+  bool frozen; /* neither read nor write any more (sg_smpp_link_freeze) */
   uint64_t armed;   /* deadline the timer runs for */
   size_t write_len; /* octets of the outstanding uv_write, 0 if none */
 

@@ -2,12 +2,18 @@
  * allocation is reported to the caller as NULL. */
 #include "core/alloc.h"
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 static sg_alloc_hooks_t hooks = {malloc, realloc, free};
-static long fail_after = -1;
+/* The seam: atomic, because the store's writer thread allocates too. When
+ * it is off (fail_after < 0) an allocation costs one relaxed load. */
+static atomic_long fail_after = -1;
+static atomic_bool fail_once;
+static atomic_ulong failures;
 static unsigned long alloc_count;
 
 void sg_alloc_set_hooks(const sg_alloc_hooks_t *h) {
@@ -21,7 +27,19 @@ void sg_alloc_set_hooks(const sg_alloc_hooks_t *h) {
 }
 
 void sg_alloc_fail_after(long n) {
-  fail_after = n;
+  atomic_store(&fail_once, false);
+  atomic_store(&failures, 0);
+  atomic_store(&fail_after, n);
+}
+
+void sg_alloc_fail_nth(long n) {
+  atomic_store(&fail_once, true);
+  atomic_store(&failures, 0);
+  atomic_store(&fail_after, n);
+}
+
+unsigned long sg_alloc_failures(void) {
+  return atomic_load(&failures);
 }
 unsigned long sg_alloc_count(void) {
   return alloc_count;
@@ -32,11 +50,20 @@ void sg_alloc_count_reset(void) {
 
 /* Returns 1 when the injected failure says this allocation must fail. */
 static int should_fail(void) {
-  if (fail_after < 0)
-    return 0;
-  if (fail_after == 0)
-    return 1;
-  fail_after--;
+  long n = atomic_load_explicit(&fail_after, memory_order_relaxed);
+  while (n >= 0) {
+    long next = n > 0 ? n - 1 : atomic_load(&fail_once) ? -1 : 0;
+    if (n == 0 && next == 0) {
+      atomic_fetch_add(&failures, 1);
+      return 1; /* a lasting failure: the counter stays at 0 */
+    }
+    if (atomic_compare_exchange_weak(&fail_after, &n, next)) {
+      if (n > 0)
+        return 0;
+      atomic_fetch_add(&failures, 1);
+      return 1;
+    }
+  }
   return 0;
 }
 

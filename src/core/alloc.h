@@ -34,6 +34,16 @@ void sg_alloc_set_hooks(const sg_alloc_hooks_t *hooks);
  * not thread-safe; for single-threaded tests. */
 void sg_alloc_fail_after(long n);
 
+/* Test seam: the allocation after `n` more successful ones fails, and only
+ * it: later ones succeed again (a transient shortage, where
+ * sg_alloc_fail_after() is a lasting one). n < 0 disables failure. Safe
+ * with allocations on several threads (which one fails is then a race). */
+void sg_alloc_fail_nth(long n);
+
+/* How many allocations the seam has failed since the last
+ * sg_alloc_fail_after() or sg_alloc_fail_nth(). */
+unsigned long sg_alloc_failures(void);
+
 /* Number of allocations made since the counter was last reset, and reset. */
 unsigned long sg_alloc_count(void);
 void sg_alloc_count_reset(void);

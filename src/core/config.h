@@ -294,6 +294,7 @@ typedef struct sg_config_connector {
   uint32_t enquire_link_interval_ms; /* default 30 s; 0 = never */
   uint32_t response_timeout_ms;      /* default 30 s */
   uint32_t bind_timeout_ms;          /* default 10 s */
+  uint32_t first_sequence; /* smpp: first sequence_number; default 1 */
   uint32_t reconnect_min_ms;         /* default 1 s */
   uint32_t reconnect_max_ms;         /* default 60 s; >= reconnect_min */
   sg_config_long_mode_t long_mode;   /* default UDH */

@@ -228,6 +228,7 @@ static const sg__cfg_field_t connector_fields[] = {
     F("response_timeout", DURATION, 0, C, response_timeout_ms, SEC(1),
       MINUTES(10)),
     F("bind_timeout", DURATION, 0, C, bind_timeout_ms, SEC(1), MINUTES(10)),
+    F("first_sequence", UINT, 0, C, first_sequence, 1, 0x7FFFFFFF),
     F("reconnect_min", DURATION, 0, C, reconnect_min_ms, 100, HOUR(1)),
     F("reconnect_max", DURATION, 0, C, reconnect_max_ms, 100, HOUR(1)),
     FENUM("long_mode", 0, C, long_mode, long_modes),
@@ -390,6 +391,7 @@ void sg__cfg_init_connector(void *obj) {
   k->enquire_link_interval_ms = SEC(30);
   k->response_timeout_ms = SEC(30);
   k->bind_timeout_ms = SEC(10);
+  k->first_sequence = 1;
   k->reconnect_min_ms = SEC(1);
   k->reconnect_max_ms = SEC(60);
   k->max_retries = 3;

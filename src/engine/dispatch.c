@@ -418,6 +418,8 @@ static bool slot_send(sg__conn_t *c, unsigned si) {
     return false;
   if (rc == SG_ESTATE)
     result_retry(c, s, "connector stopped", 0);
+  else if (rc == SG_ENOMEM) /* a shortage passes: the part is not at fault */
+    result_retry(c, s, "out of memory handing the part to the connector", 0);
   else
     result_failed(c, s, SG_MSG_FAILED, 0, "the connector refused the part");
   slot_put(c, s);
@@ -459,7 +461,8 @@ static void claim_cb(sg_store_t *st, int status,
     sg__maybe_stopped(e);
     return;
   }
-  e->store_ok = true;
+  if (res->n_parts > 0) /* an empty claim wrote nothing: it proves nothing */
+    e->store_ok = true;
   if (res->expired)
     sg__notifier_poke(e);
   c->backlog = c->backlog > res->n_parts ? c->backlog - res->n_parts : 0;
@@ -674,6 +677,10 @@ static void smpp_config(const sg_config_connector_t *cc,
   sc->response_timeout_ms = cc->response_timeout_ms;
   sc->bind_timeout_ms = cc->bind_timeout_ms;
   sc->enquire_link_interval_ms = cc->enquire_link_interval_ms;
+  /* An enquire_link is a request: unanswered within response_timeout, the
+   * SMSC is taken for dead (interval + response_timeout at most). */
+  sc->enquire_link_timeout_ms = cc->response_timeout_ms;
+  sc->first_sequence = cc->first_sequence;
   sc->reconnect_min_ms = cc->reconnect_min_ms;
   sc->reconnect_max_ms = cc->reconnect_max_ms;
   sc->rate_limit = cc->tps;

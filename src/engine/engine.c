@@ -646,7 +646,8 @@ static void maint_cb(sg_store_t *st, int status,
   sg__op_end(e);
   e->maint_busy = false;
   if (status == 0) {
-    e->store_ok = true;
+    if (res->released || res->expired || res->requeued) /* it wrote */
+      e->store_ok = true;
     if (res->released || res->expired || res->requeued)
       sg__log(e, SG_ENGINE_LOG_DEBUG,
               "maintenance: %zu released, %zu expired, %zu requeued",
@@ -698,6 +699,7 @@ static void tick_cb(uv_timer_t *t) {
     return;
   int64_t now = sg__now_ms(e);
   log_store_health(e, now);
+  sg__store_probe(e);
   if (!e->maint_busy && sg_store_maintain(e->st, maint_cb, e) == 0) {
     e->maint_busy = true;
     sg__op_begin(e);

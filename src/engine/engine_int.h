@@ -180,6 +180,7 @@ struct sg_engine {
   bool store_ok;
   bool store_ok_logged; /* the state the log last reported */
   int64_t store_failing_since_ms;
+  bool probe_busy; /* store_probe.c: a probe write in flight */
 
   struct sg__notifier *notifier;
   struct sg__inbound *inbound; /* inbound.c */
@@ -310,6 +311,11 @@ int sg__inbound_new(sg_engine_t *e, void (*loaded)(sg_engine_t *e, int st));
 void sg__inbound_free(sg_engine_t *e);
 /* The reassembly pass: messages whose parts are all in, or timed out. */
 void sg__inbound_tick(sg_engine_t *e);
+
+/* store_probe.c: while the store is failing, writes one small row per tick
+ * to learn when it commits again (a transaction that writes nothing, such
+ * as an idle claim, proves nothing about a full disk). */
+void sg__store_probe(sg_engine_t *e);
 /* Whether number (E.164) is on the account's opt-out list. */
 bool sg__optout_has(const sg_engine_t *e, int64_t account, const char *number);
 /* The dispatcher's check: opted out, and not a STOP confirmation. */

@@ -120,7 +120,7 @@ sg__sim_conn_t *sg__sim_conn_get(const sg_sim_smsc_t *sim, uint32_t slot,
 }
 
 bool sg__sim_conn_receives(const sg__sim_conn_t *c) {
-  return c->bound &&
+  return c->bound && !c->hung &&
          (c->bind == SG_SMPP_BIND_RX || c->bind == SG_SMPP_BIND_TRX);
 }
 
@@ -133,6 +133,8 @@ void sg_sim_smsc_config_default(sg_sim_smsc_config_t *cfg) {
   cfg->smsc_system_id = "smsgate-sim";
   cfg->window = 100;
   cfg->id_format = SG_SIM_ID_HEX;
+  cfg->receipt_id_format = SG_SIM_ID_SAME;
+  cfg->first_sequence = 1;
   cfg->dlr_delay_ms = 100;
   cfg->mo_from = "+79001234567";
   cfg->mo_to = "100";
@@ -154,10 +156,13 @@ static bool prob_ok(double p) {
 }
 
 static int check_config(const sg_sim_smsc_config_t *c) {
+  if (!prob_ok(c->nack) || !prob_ok(c->late) || c->first_sequence == 0 ||
+      c->first_sequence > 0x7FFFFFFFu || c->receipt_id_format > SG_SIM_ID_SAME)
+    return SG_EINVAL;
   if (!prob_ok(c->throttle) || !prob_ok(c->drop_prob) || !(c->mo_rate >= 0) ||
       c->window == 0 || c->window > SG_SMPP_SESSION_WINDOW_MAX ||
       (c->tls_cert == NULL) != (c->tls_key == NULL) || c->host == NULL ||
-      c->id_format > SG_SIM_ID_DEC)
+      c->id_format > SG_SIM_ID_HEX_UPPER)
     return SG_EINVAL;
   uint32_t sum = 0;
   for (unsigned i = 0; i < c->dlr_mix.n && i < SG_SIM_MIX_MAX; i++)
@@ -203,6 +208,7 @@ static void setup_link_config(sg_sim_smsc_t *sim) {
   lc->session.enquire_link_interval_ms = sim->cfg.enquire_link_interval_ms;
   lc->session.bind_timeout_ms = sim->cfg.bind_timeout_ms;
   lc->session.response_timeout_ms = sim->cfg.response_timeout_ms;
+  lc->session.first_sequence = sim->cfg.first_sequence;
 }
 
 static int setup_tls(sg_sim_smsc_t *sim, char *errbuf, size_t errcap) {
@@ -241,6 +247,7 @@ int sg_sim_smsc_new(uv_loop_t *loop, const sg_sim_smsc_config_t *cfg,
       cfg->id_start != 0 ? cfg->id_start : (uint64_t)time(NULL) * 1000000u;
   sg__sim_ring_init(&sim->receipts, sizeof(sg__sim_receipt_t));
   sg__sim_ring_init(&sim->resps, sizeof(sg__sim_resp_t));
+  sg__sim_ring_init(&sim->lates, sizeof(sg__sim_resp_t));
   sg__sim_ring_init(&sim->mos, sizeof(sg__sim_mo_t));
   setup_link_config(sim);
   rc = copy_strings(sim);
@@ -301,10 +308,24 @@ static void link_closed_cb(sg_smpp_link_t *l, int reason, void *user) {
 
 void sg__sim_drop(sg__sim_conn_t *c, const char *why) {
   c->sim->st.drops++;
+  if (c->sim->cfg.drop_reset) {
+    /* A reset: what was not yet written is lost with the connection. */
+    c->sim->st.resets++;
+    sg__sim_log(c->sim, "%s: reset (%s)", c->peer, why);
+    sg_smpp_link_reset(c->link, SG_ECLOSED);
+    return;
+  }
   sg__sim_log(c->sim, "%s: dropped (%s)", c->peer, why);
   /* No unbind and nothing more is read; answers already made still go
    * out, so "drop at the Nth request" leaves exactly N-1 answered. */
   sg_smpp_link_close(c->link, SG_ECLOSED);
+}
+
+void sg__sim_hang(sg__sim_conn_t *c) {
+  c->sim->st.hangs++;
+  c->hung = true;
+  sg__sim_log(c->sim, "%s: stops answering", c->peer);
+  sg_smpp_link_freeze(c->link);
 }
 
 unsigned sg_sim_smsc_drop(sg_sim_smsc_t *sim) {
@@ -512,6 +533,7 @@ int sg_sim_smsc_start(sg_sim_smsc_t *sim, char *errbuf, size_t errcap) {
   sim->started_at = uv_now(sim->loop);
   init_timer(sim, &sim->dlr_timer);
   init_timer(sim, &sim->resp_timer);
+  init_timer(sim, &sim->late_timer);
   init_timer(sim, &sim->mo_timer);
   init_timer(sim, &sim->hk_timer);
   init_timer(sim, &sim->stop_timer);
@@ -565,6 +587,7 @@ static void maybe_stopped(sg_sim_smsc_t *sim) {
   if (sim->started && !uv_is_closing((uv_handle_t *)&sim->dlr_timer)) {
     close_handle(sim, (uv_handle_t *)&sim->dlr_timer);
     close_handle(sim, (uv_handle_t *)&sim->resp_timer);
+    close_handle(sim, (uv_handle_t *)&sim->late_timer);
     close_handle(sim, (uv_handle_t *)&sim->mo_timer);
     close_handle(sim, (uv_handle_t *)&sim->hk_timer);
     close_handle(sim, (uv_handle_t *)&sim->stop_timer);
@@ -591,7 +614,9 @@ static void end_connections(sg_sim_smsc_t *sim) {
     if (c == NULL)
       continue;
     sg_smpp_session_t *s = sg_smpp_link_session(c->link);
-    if (c->bound && sg_smpp_session_unbind(s, sg_smpp_link_now(c->link)) == 0)
+    if (c->hung)
+      sg_smpp_link_abort(c->link, SG_ECLOSED);
+    else if (c->bound && sg_smpp_session_unbind(s, sg_smpp_link_now(c->link)) == 0)
       sg_smpp_link_kick(c->link);
     else
       sg_smpp_link_close(c->link, SG_ECLOSED);
@@ -634,6 +659,7 @@ void sg_sim_smsc_free(sg_sim_smsc_t *sim) {
   sg_free(sim->inflight);
   sg_free(sim->inflight_free);
   sg__sim_ring_free(&sim->resps);
+  sg__sim_ring_free(&sim->lates);
   sg__sim_ring_free(&sim->mos);
   sg_smpp_link_tls_free(sim->tls);
   sg_free(sim->conns);

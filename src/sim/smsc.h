@@ -23,7 +23,14 @@
  *     single or concatenated (UDH), GSM 7-bit or UCS-2 (core/segment.h),
  *     to the receiver and transceiver binds in turn;
  *   - drops connections on command, with a probability per request
- *     received, or after every N requests of a connection;
+ *     received, or after every N requests of a connection, closing them
+ *     or resetting them (TCP RST);
+ *   - operator faults on demand: a connection that stops answering at its
+ *     Nth request (open, silent, reading nothing), submits answered with
+ *     generic_nack, responses that come after the client's timeout,
+ *     receipts that come before their submit_sm_resp, receipt ids written
+ *     otherwise than the submit_sm_resp's, and its own sequence_numbers
+ *     starting anywhere (near 0x7FFFFFFF, to see them wrap);
  *   - records every accepted message to a file (see record_path);
  *   - counts everything (sg_sim_smsc_stats, sg_sim_smsc_stats_json).
  *
@@ -50,7 +57,10 @@ typedef struct sg_sim_smsc sg_sim_smsc_t;
 /* How message ids are written. */
 typedef enum sg_sim_id_format {
   SG_SIM_ID_HEX = 0, /* lower-case hexadecimal, no prefix, no padding */
-  SG_SIM_ID_DEC = 1  /* decimal */
+  SG_SIM_ID_DEC = 1, /* decimal */
+  SG_SIM_ID_HEX_UPPER = 2, /* upper-case hexadecimal */
+  /* receipt_id_format only: as id_format */
+  SG_SIM_ID_SAME = 3
 } sg_sim_id_format_t;
 
 /* The outcomes of receipts and their weights: "DELIVRD=90,UNDELIV=5,
@@ -97,6 +107,31 @@ typedef struct sg_sim_smsc_config {
   double drop_prob;         /* probability, per request received, of
                                dropping its connection (unanswered) */
   uint64_t drop_every;      /* drop a connection at its Nth request; 0 off */
+  bool drop_reset;          /* drops close with a TCP reset (RST), losing
+                               answers not yet written; default off */
+  /* At a connection's Nth request (that request included) it stops
+   * answering: nothing more is read or written, no receipt goes to it,
+   * and the socket stays open until the peer gives up (its enquire_link
+   * or response timeout) or the simulator's own session timers end it.
+   * 0 (default): off. */
+  uint64_t hang_every;
+  double nack;         /* fraction of submits answered with generic_nack
+                          (ESME_RSYSERR) instead of submit_sm_resp: not
+                          taken, not recorded; 0..1, default 0 */
+  double late;         /* fraction of submits taken (recorded, receipt
+                          queued) whose response comes late_ms late;
+                          0..1, default 0 */
+  uint32_t late_ms;    /* default 0: a late response is never sent */
+  /* Receipts wait dlr_delay_ms from the submit, not from its response:
+   * with latency_ms above dlr_delay_ms they come before their
+   * submit_sm_resp. Default off (after latency_ms + dlr_delay_ms). */
+  bool dlr_early;
+  /* How receipts write the message id (their text's id: and the
+   * receipted_message_id TLV); SG_SIM_ID_SAME (default): as id_format. */
+  sg_sim_id_format_t receipt_id_format;
+  /* The first sequence_number of each session's own requests
+   * (deliver_sm, enquire_link), 1..0x7FFFFFFF; default 1. */
+  uint32_t first_sequence;
   double mo_rate;           /* MO messages per second; 0 (default): off */
   const char *mo_from;      /* MO sender; default "+79001234567" */
   const char *mo_to;        /* MO recipient; default "100" */
@@ -166,6 +201,10 @@ typedef struct sg_sim_smsc_stats {
   uint64_t mo_failed;
   uint64_t mo_pending;
   uint64_t drops; /* connections dropped by fault injection */
+  uint64_t resets; /* of which closed with a TCP reset */
+  uint64_t hangs;  /* connections that stopped answering (hang_every) */
+  uint64_t nacks;  /* submits answered with generic_nack */
+  uint64_t late;   /* responses held late_ms */
   uint64_t protocol_errors;
 } sg_sim_smsc_stats_t;
 

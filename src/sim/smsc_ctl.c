@@ -189,6 +189,10 @@ int sg_sim_smsc_stats_json(const sg_sim_smsc_t *sim, bool final, char *buf,
   U(mo_failed);
   U(mo_pending);
   U(drops);
+  U(resets);
+  U(hangs);
+  U(nacks);
+  U(late);
   U(protocol_errors);
 #undef U
   jput(&b, ",\"resps\":{");

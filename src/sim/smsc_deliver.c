@@ -229,7 +229,7 @@ static long send_receipt(sg_sim_smsc_t *sim, sg__sim_conn_t *c,
   const uint16_t err = sim->cfg.dlr_mix.e[e->mix].err;
   sg_receipt_t r;
   memset(&r, 0, sizeof r);
-  sg__sim_format_id(sim, e->msgid, r.id);
+  sg__sim_format_receipt_id(sim, e->msgid, r.id);
   r.sub = 1;
   r.dlvrd = stat == SG_RECEIPT_DELIVRD ? 1 : 0;
   receipt_date(sim, e->submit_s, &r.submit_date);

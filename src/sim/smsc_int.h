@@ -96,6 +96,7 @@ typedef struct sg__sim_conn {
   uint16_t acct;
   sg_smpp_bind_type_t bind;
   bool bound;
+  bool hung; /* stopped answering (hang_every): silent until it closes */
   uint64_t requests;
   char peer[64];
 } sg__sim_conn_t;
@@ -139,6 +140,8 @@ struct sg_sim_smsc {
   uint32_t *inflight_free;
   uint32_t inflight_cap, inflight_nfree;
   sg__sim_ring_t resps;    /* sg__sim_resp_t, by due time */
+  sg__sim_ring_t lates;    /* sg__sim_resp_t held late_ms, by due time */
+  uv_timer_t late_timer;
   sg__sim_ring_t mos;      /* sg__sim_mo_t */
   uint64_t next_id;
   uint8_t mo_ref;
@@ -165,6 +168,8 @@ sg__sim_conn_t *sg__sim_conn_get(const sg_sim_smsc_t *sim, uint32_t slot,
                                  uint32_t gen);
 bool sg__sim_conn_receives(const sg__sim_conn_t *c);
 void sg__sim_drop(sg__sim_conn_t *c, const char *why);
+/* The connection stops answering (hang_every). */
+void sg__sim_hang(sg__sim_conn_t *c);
 void sg__sim_log(const sg_sim_smsc_t *sim, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 double sg__sim_rand(sg_sim_smsc_t *sim);
@@ -173,7 +178,11 @@ void sg__sim_count_status(sg_sim_smsc_t *sim, uint32_t status);
 /* smsc_submit.c */
 void sg__sim_on_request(sg__sim_conn_t *c, const sg_smpp_event_t *ev);
 void sg__sim_resp_timer_cb(uv_timer_t *t);
+void sg__sim_late_timer_cb(uv_timer_t *t);
 size_t sg__sim_format_id(const sg_sim_smsc_t *sim, uint64_t id, char *out);
+/* The id as a receipt writes it (receipt_id_format). */
+size_t sg__sim_format_receipt_id(const sg_sim_smsc_t *sim, uint64_t id,
+                                 char *out);
 int sg__sim_record_open(sg_sim_smsc_t *sim, char *errbuf, size_t errcap);
 
 /* smsc_deliver.c */

@@ -2,8 +2,10 @@
  * submit_sm (SMPP 3.4 section 4.4), data_sm (4.7) and submit_multi (4.5)
  * get a new message_id or an injected ESME_RTHROTTLED, now or after the
  * configured latency; accepted messages are written to the record file and
- * their receipts queued (smsc_deliver.c). Faults (dropped connections) are
- * injected here, per request received.
+ * their receipts queued (smsc_deliver.c). Faults are injected here, per
+ * request received: dropped or reset connections, connections that stop
+ * answering, generic_nack instead of a response, responses held past the
+ * client's timeout.
  *
  * This is the simulator's hot path: it must never allocate per message
  * (responses are built in one scratch PDU, delayed ones wait in a ring) and
@@ -16,9 +18,10 @@
 
 /* ---- Message ids --------------------------------------------------------- */
 
-size_t sg__sim_format_id(const sg_sim_smsc_t *sim, uint64_t id, char *out) {
-  static const char digits[] = "0123456789abcdef";
-  unsigned base = sim->cfg.id_format == SG_SIM_ID_DEC ? 10u : 16u;
+static size_t format_id(sg_sim_id_format_t fmt, uint64_t id, char *out) {
+  const char *digits = fmt == SG_SIM_ID_HEX_UPPER ? "0123456789ABCDEF"
+                                                  : "0123456789abcdef";
+  unsigned base = fmt == SG_SIM_ID_DEC ? 10u : 16u;
   char tmp[24];
   size_t n = 0;
   do {
@@ -29,6 +32,16 @@ size_t sg__sim_format_id(const sg_sim_smsc_t *sim, uint64_t id, char *out) {
     out[i] = tmp[n - 1 - i];
   out[n] = '\0';
   return n;
+}
+
+size_t sg__sim_format_id(const sg_sim_smsc_t *sim, uint64_t id, char *out) {
+  return format_id(sim->cfg.id_format, id, out);
+}
+
+size_t sg__sim_format_receipt_id(const sg_sim_smsc_t *sim, uint64_t id,
+                                 char *out) {
+  sg_sim_id_format_t f = sim->cfg.receipt_id_format;
+  return format_id(f == SG_SIM_ID_SAME ? sim->cfg.id_format : f, id, out);
 }
 
 /* ---- The record file ----------------------------------------------------- */
@@ -146,22 +159,26 @@ static void respond_now(sg__sim_conn_t *c, uint32_t command_id, uint32_t seq,
   sg_smpp_link_respond(c->link, p);
 }
 
-/* Answers now, or after latency_ms through the response ring. */
-static void answer(sg__sim_conn_t *c, uint32_t command_id, uint32_t seq,
-                   uint32_t status, uint64_t msgid) {
+/* Answers now, or after `delay` ms through `ring` (whose entries all wait
+ * the same time, so that it stays in due order). */
+static void answer_in(sg__sim_conn_t *c, uint32_t command_id, uint32_t seq,
+                      uint32_t status, uint64_t msgid, bool late) {
   sg_sim_smsc_t *sim = c->sim;
   sg__sim_count_status(sim, status);
-  if (sim->cfg.latency_ms == 0) {
+  uint64_t delay = sim->cfg.latency_ms + (late ? sim->cfg.late_ms : 0);
+  if (delay == 0) {
     respond_now(c, command_id, seq, status, msgid);
     return;
   }
-  bool was_empty = sim->resps.count == 0;
-  sg__sim_resp_t *r = sg__sim_ring_push(&sim->resps);
+  sg__sim_ring_t *ring = late ? &sim->lates : &sim->resps;
+  uv_timer_t *timer = late ? &sim->late_timer : &sim->resp_timer;
+  bool was_empty = ring->count == 0;
+  sg__sim_resp_t *r = sg__sim_ring_push(ring);
   if (r == NULL) {
     respond_now(c, command_id, seq, status, msgid);
     return;
   }
-  r->due = sg_smpp_link_now(c->link) + sim->cfg.latency_ms;
+  r->due = sg_smpp_link_now(c->link) + delay;
   r->msgid = msgid;
   r->slot = c->slot;
   r->gen = c->gen;
@@ -169,22 +186,39 @@ static void answer(sg__sim_conn_t *c, uint32_t command_id, uint32_t seq,
   r->seq = seq;
   r->status = status;
   if (was_empty)
-    uv_timer_start(&sim->resp_timer, sg__sim_resp_timer_cb, sim->cfg.latency_ms,
-                   0);
+    uv_timer_start(timer,
+                   late ? sg__sim_late_timer_cb : sg__sim_resp_timer_cb,
+                   delay, 0);
+}
+
+static void answer(sg__sim_conn_t *c, uint32_t command_id, uint32_t seq,
+                   uint32_t status, uint64_t msgid) {
+  answer_in(c, command_id, seq, status, msgid, false);
+}
+
+/* Writes the responses of `ring` that are due, and waits for the next. */
+static void answer_due(sg_sim_smsc_t *sim, sg__sim_ring_t *ring, uv_timer_t *t,
+                       uv_timer_cb cb) {
+  uint64_t now = uv_now(sim->loop);
+  sg__sim_resp_t *r;
+  while ((r = sg__sim_ring_front(ring)) != NULL && r->due <= now) {
+    sg__sim_conn_t *c = sg__sim_conn_get(sim, r->slot, r->gen);
+    if (c != NULL && !c->hung)
+      respond_now(c, r->command_id, r->seq, r->status, r->msgid);
+    sg__sim_ring_pop(ring);
+  }
+  if (r != NULL)
+    uv_timer_start(t, cb, r->due - now, 0);
 }
 
 void sg__sim_resp_timer_cb(uv_timer_t *t) {
   sg_sim_smsc_t *sim = t->data;
-  uint64_t now = uv_now(sim->loop);
-  sg__sim_resp_t *r;
-  while ((r = sg__sim_ring_front(&sim->resps)) != NULL && r->due <= now) {
-    sg__sim_conn_t *c = sg__sim_conn_get(sim, r->slot, r->gen);
-    if (c != NULL)
-      respond_now(c, r->command_id, r->seq, r->status, r->msgid);
-    sg__sim_ring_pop(&sim->resps);
-  }
-  if (r != NULL)
-    uv_timer_start(&sim->resp_timer, sg__sim_resp_timer_cb, r->due - now, 0);
+  answer_due(sim, &sim->resps, t, sg__sim_resp_timer_cb);
+}
+
+void sg__sim_late_timer_cb(uv_timer_t *t) {
+  sg_sim_smsc_t *sim = t->data;
+  answer_due(sim, &sim->lates, t, sg__sim_late_timer_cb);
 }
 
 /* ---- Submits ------------------------------------------------------------- */
@@ -198,9 +232,21 @@ static void accept_submit(sg__sim_conn_t *c, submit_t *m,
     answer(c, m->command_id, m->seq, SG_SMPP_ESME_RTHROTTLED, 0);
     return;
   }
+  if (sim->cfg.nack > 0 && sg__sim_rand(sim) < sim->cfg.nack) {
+    /* Section 4.3: generic_nack with the request's sequence_number. */
+    sim->st.nacks++;
+    sg__sim_count_status(sim, SG_SMPP_ESME_RSYSERR);
+    sg_smpp_link_respond_nack(c->link, m->seq, SG_SMPP_ESME_RSYSERR);
+    return;
+  }
+  bool late = sim->cfg.late > 0 && sg__sim_rand(sim) < sim->cfg.late;
   uint64_t msgid = sim->next_id++;
-  answer(c, m->command_id, m->seq, SG_SMPP_ESME_ROK, msgid);
-  uint64_t delay = (uint64_t)sim->cfg.latency_ms + sim->cfg.dlr_delay_ms;
+  if (late)
+    sim->st.late++;
+  answer_in(c, m->command_id, m->seq, SG_SMPP_ESME_ROK, msgid, late);
+  uint64_t delay = sim->cfg.dlr_delay_ms;
+  if (!sim->cfg.dlr_early)
+    delay += sim->cfg.latency_ms;
   for (unsigned i = 0; i < ndst; i++) {
     if (sim->record != NULL)
       record(sim, msgid, m, &dsts[i]);
@@ -314,6 +360,13 @@ static bool inject_drop(sg__sim_conn_t *c) {
 
 void sg__sim_on_request(sg__sim_conn_t *c, const sg_smpp_event_t *ev) {
   c->requests++;
+  if (c->hung)
+    return;
+  if (c->sim->cfg.hang_every != 0 &&
+      c->requests % c->sim->cfg.hang_every == 0) {
+    sg__sim_hang(c);
+    return;
+  }
   if (inject_drop(c))
     return;
   const sg_smpp_pdu_t *pdu = ev->pdu;

@@ -578,6 +578,21 @@ int sg_smpp_session_respond_status(sg_smpp_session_t *s,
   return sg_smpp_session_respond(s, &s->tx);
 }
 
+int sg_smpp_session_respond_nack(sg_smpp_session_t *s,
+                                 uint32_t sequence_number,
+                                 uint32_t command_status) {
+  if (!sg__smpp_fsm_accepts(s->state, SG__IN_RESPOND))
+    return SG_ESTATE;
+  int rc = sg__smpp_out_header(s, SG_SMPP_GENERIC_NACK, command_status,
+                               sequence_number);
+  if (rc != 0)
+    return rc;
+  s->stats.generic_nacks_out++;
+  if (s->inbound_pending > 0)
+    s->inbound_pending--;
+  return 0;
+}
+
 int sg_smpp_session_unbind(sg_smpp_session_t *s, uint64_t now_ms) {
   if (!sg__smpp_fsm_accepts(s->state, SG__IN_UNBIND))
     return SG_ESTATE;

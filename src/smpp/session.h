@@ -486,6 +486,14 @@ int sg_smpp_session_respond_status(sg_smpp_session_t *s,
                                    uint32_t sequence_number,
                                    uint32_t command_status);
 
+/* Answers a request reported by SG_SMPP_EV_REQUEST with a generic_nack
+ * (section 4.3) of command_status instead of its own response, as an SMSC
+ * does when it cannot take a request it otherwise understood. Counts in
+ * generic_nacks_out. Returns as sg_smpp_session_respond(). */
+int sg_smpp_session_respond_nack(sg_smpp_session_t *s,
+                                 uint32_t sequence_number,
+                                 uint32_t command_status);
+
 /* Sends unbind (section 4.2) in BOUND_*: state UNBINDING. New requests
  * are refused (SG_ESTATE); responses to those in flight are still matched.
  * On unbind_resp: SG_SMPP_EV_UNBOUND then SG_SMPP_EV_CLOSED (error 0); with

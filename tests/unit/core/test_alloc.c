@@ -25,6 +25,35 @@ static void fail_nth_allocation(void **state) {
   sg_free(NULL);
 }
 
+/* The one-shot seam: only the (n+1)th allocation fails, and it is counted;
+ * a lasting failure counts each refusal. */
+static void fail_only_nth_allocation(void **state) {
+  (void)state;
+  sg_alloc_fail_nth(1);
+  assert_int_equal(sg_alloc_failures(), 0);
+  void *a = sg_malloc(8), *b = sg_malloc(8), *c = sg_realloc(NULL, 8);
+  assert_non_null(a);
+  assert_null(b);
+  assert_non_null(c);
+  assert_int_equal(sg_alloc_failures(), 1);
+  sg_alloc_fail_nth(-1);
+  assert_int_equal(sg_alloc_failures(), 0);
+  sg_free(a);
+  sg_free(c);
+
+  sg_alloc_fail_nth(0);
+  assert_null(sg_strdup("x"));
+  char *d = sg_strdup("y");
+  assert_string_equal(d, "y");
+  sg_free(d);
+
+  sg_alloc_fail_after(0);
+  assert_null(sg_malloc(1));
+  assert_null(sg_calloc(1, 1));
+  assert_int_equal(sg_alloc_failures(), 2);
+  sg_alloc_fail_after(-1);
+}
+
 static void calloc_overflow(void **state) {
   (void)state;
   assert_null(sg_calloc(SIZE_MAX / 2, 4));
@@ -44,6 +73,7 @@ static void error_texts(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(fail_nth_allocation),
+      cmocka_unit_test(fail_only_nth_allocation),
       cmocka_unit_test(calloc_overflow),
       cmocka_unit_test(error_texts),
   };

@@ -267,6 +267,7 @@ static const char full_yaml[] =
     "    enquire_link_interval: 45s\n"
     "    response_timeout: 20s\n"
     "    bind_timeout: 5s\n"
+    "    first_sequence: 2147483000\n"
     "    reconnect_min: 500ms\n"
     "    reconnect_max: 2m\n"
     "    long_mode: sar\n"
@@ -428,6 +429,7 @@ static void full_example(void **state) {
   assert_int_equal(k->enquire_link_interval_ms, 45000);
   assert_int_equal(k->response_timeout_ms, 20000);
   assert_int_equal(k->bind_timeout_ms, 5000);
+  assert_int_equal(k->first_sequence, 2147483000u);
   assert_int_equal(k->reconnect_min_ms, 500);
   assert_int_equal(k->reconnect_max_ms, 120000);
   assert_int_equal(k->long_mode, SG_CONFIG_LONG_SAR);

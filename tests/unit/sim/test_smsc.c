@@ -521,6 +521,121 @@ static void test_latency_still_answers_in_order(void **state) {
   free_fx(f);
 }
 
+/* ---- operator faults ----------------------------------------------------- */
+
+static sg_sim_smsc_stats_t stats_of(fx_t *f) {
+  sg_sim_smsc_stats_t st;
+  sg_sim_smsc_stats(f->sim, &st);
+  return st;
+}
+
+/* nack 1: every submit gets generic_nack ESME_RSYSERR, nothing is taken. */
+static void test_generic_nack(void **state) {
+  (void)state;
+  fx_t *f = new_fx();
+  f->cfg.nack = 1.0;
+  start_sim(f);
+  bind_client(f, &f->a, SG_SMPP_BIND_TRX, "esme", "");
+  for (int i = 0; i < 3; i++)
+    submit(f, &f->a, "79001234567", 0, 0, 1, "n", 1);
+  assert_true(TC_RUN_UNTIL(&f->loop, f->a.n_resp == 3, 3000));
+  assert_int_equal(f->a.n_ok, 0);
+  assert_int_equal(f->a.n_other, 3);
+  assert_int_equal(f->a.last_status, SG_SMPP_ESME_RSYSERR);
+  sg_sim_smsc_stats_t st = stats_of(f);
+  assert_int_equal(st.nacks, 3);
+  assert_int_equal(st.resp_ok, 0);
+  TC_RUN_UNTIL(&f->loop, false, 100);
+  assert_int_equal(f->a.n_deliver, 0); /* not taken: no receipt */
+  free_fx(f);
+}
+
+/* late 1: the message is taken (its receipt comes at once) but its
+ * response only late_ms later. */
+static void test_late_response(void **state) {
+  (void)state;
+  fx_t *f = new_fx();
+  f->cfg.late = 1.0;
+  f->cfg.late_ms = 400;
+  start_sim(f);
+  bind_client(f, &f->a, SG_SMPP_BIND_TRX, "esme", "");
+  submit(f, &f->a, "79001234567", 0, 0, 1, "l", 1);
+  assert_true(TC_RUN_UNTIL(&f->loop, f->a.n_deliver == 1, 3000));
+  uint64_t t0 = uv_now(&f->loop);
+  TC_RUN_UNTIL(&f->loop, false, 150);
+  assert_int_equal(f->a.n_resp, 0);
+  assert_true(TC_RUN_UNTIL(&f->loop, f->a.n_resp == 1, 3000));
+  assert_true(uv_now(&f->loop) - t0 >= 200);
+  assert_string_equal(f->a.ids[0], "1000");
+  assert_string_equal(f->a.deliver[0].receipted_message_id, "1000");
+  assert_int_equal(stats_of(f).late, 1);
+  free_fx(f);
+}
+
+/* hang_every 3: two answers, then silence on an open connection. (Answers
+ * to requests read together with the third, not yet written, are never
+ * written either: the two are awaited first.) */
+static void test_hang(void **state) {
+  (void)state;
+  fx_t *f = new_fx();
+  f->cfg.hang_every = 3;
+  start_sim(f);
+  bind_client(f, &f->a, SG_SMPP_BIND_TRX, "esme", "");
+  for (int i = 0; i < 2; i++)
+    submit(f, &f->a, "79001234567", 0, 0, 0, "h", 1);
+  assert_true(TC_RUN_UNTIL(&f->loop, f->a.n_resp == 2, 3000));
+  for (int i = 0; i < 2; i++)
+    submit(f, &f->a, "79001234567", 0, 0, 0, "h", 1);
+  TC_RUN_UNTIL(&f->loop, false, 300);
+  assert_int_equal(f->a.n_resp, 2);
+  assert_false(f->a.closed);
+  sg_sim_smsc_stats_t st = stats_of(f);
+  assert_int_equal(st.hangs, 1);
+  assert_int_equal(st.connections_active, 1);
+  assert_int_equal(st.submits, 2);
+  free_fx(f); /* the stop closes the silent connection */
+}
+
+/* drop_reset: the client sees the connection reset, not closed. */
+static void test_drop_reset(void **state) {
+  (void)state;
+  fx_t *f = new_fx();
+  f->cfg.drop_every = 2;
+  f->cfg.drop_reset = true;
+  start_sim(f);
+  bind_client(f, &f->a, SG_SMPP_BIND_TX, "esme", "");
+  for (int i = 0; i < 2; i++)
+    submit(f, &f->a, "79001234567", 0, 0, 0, "r", 1);
+  assert_true(TC_RUN_UNTIL(&f->loop, f->a.closed, 3000));
+  assert_int_equal(f->a.close_reason, SG_EIO); /* ECONNRESET */
+  sg_sim_smsc_stats_t st = stats_of(f);
+  assert_int_equal(st.drops, 1);
+  assert_int_equal(st.resets, 1);
+  free_fx(f);
+}
+
+/* Upper-case hex in responses, decimal in receipts; with dlr_early and a
+ * latency the receipt comes first. */
+static void test_receipt_id_format_and_early(void **state) {
+  (void)state;
+  fx_t *f = new_fx();
+  f->cfg.id_start = 0xabc;
+  f->cfg.id_format = SG_SIM_ID_HEX_UPPER;
+  f->cfg.receipt_id_format = SG_SIM_ID_DEC;
+  f->cfg.latency_ms = 300;
+  f->cfg.dlr_early = true;
+  start_sim(f);
+  bind_client(f, &f->a, SG_SMPP_BIND_TRX, "esme", "");
+  submit(f, &f->a, "79001234567", 0, 0, 1, "e", 1);
+  assert_true(TC_RUN_UNTIL(&f->loop, f->a.n_deliver == 1, 3000));
+  assert_int_equal(f->a.n_resp, 0); /* the receipt came first */
+  assert_string_equal(f->a.deliver[0].receipted_message_id, "2748");
+  assert_memory_equal(f->a.deliver[0].sm, "id:2748 ", 8);
+  assert_true(TC_RUN_UNTIL(&f->loop, f->a.n_resp == 1, 3000));
+  assert_string_equal(f->a.ids[0], "ABC");
+  free_fx(f);
+}
+
 /* ---- binds --------------------------------------------------------------- */
 
 static void bind_expect_failure(fx_t *f, tc_t *t, const char *sys,
@@ -815,6 +930,11 @@ int main(void) {
       cmocka_unit_test(test_drop_on_command),
       cmocka_unit_test(test_drop_every_n),
       cmocka_unit_test(test_latency_still_answers_in_order),
+      cmocka_unit_test(test_generic_nack),
+      cmocka_unit_test(test_late_response),
+      cmocka_unit_test(test_hang),
+      cmocka_unit_test(test_drop_reset),
+      cmocka_unit_test(test_receipt_id_format_and_early),
       cmocka_unit_test(test_credentials),
       cmocka_unit_test(test_mo_gsm_ucs2_concatenated),
       cmocka_unit_test(test_mo_rate),
