@@ -134,9 +134,18 @@ void sg_throttle_cut(sg_throttle_t *t, uint64_t now_ms) {
   set_rate(t, fmax(t->cfg.floor, from * t->cfg.decrease));
   if (t->tokens > 1.0)
     t->tokens = 1.0; /* no burst right after being told to slow down */
+  /* A cut within two intervals of the last one belongs to the same
+   * episode: growth goes on from now, as TCP's window grows between losses.
+   * Waiting recover_delay_ms after each of them would let an operator that
+   * throttles a share of the submits at any rate (every second a cut, never
+   * a quiet second) push the rate down to the floor and keep it there; this
+   * way it settles where a cut and a second of growth balance (about
+   * `increase` of the ceiling for `decrease` 0.5). */
+  bool episode =
+      t->has_cut && now_ms - t->cut_ms < 2ull * t->cfg.cut_interval_ms;
   t->has_cut = true;
   t->cut_ms = now_ms;
-  t->grow_ms = now_ms + t->cfg.recover_delay_ms;
+  t->grow_ms = episode ? now_ms : now_ms + t->cfg.recover_delay_ms;
   t->cuts++;
 }
 

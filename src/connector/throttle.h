@@ -9,9 +9,12 @@
  *     rate is cut by `decrease` (default to half), at most once per
  *     `cut_interval_ms`, because the answers to the whole window in flight
  *     arrive together and describe one event;
- *   - from `recover_delay_ms` after the last cut it grows by `increase`
+ *   - from `recover_delay_ms` after the first cut it grows by `increase`
  *     of the rate it aims at, per second, until it is back at the
- *     configured limit.
+ *     configured limit; a cut within two intervals of the previous one
+ *     does not stop the growth (an operator throttling a share of the
+ *     submits whatever the rate holds it near `increase` of the limit,
+ *     not at the floor).
  * With no configured limit (unlimited) the first cut starts from the rate
  * measured over the last second, and once the rate has recovered to that
  * measurement the limit is lifted again.

@@ -76,12 +76,24 @@ static void test_cut_and_recover(void **state) {
   assert_true(fabs(sg_throttle_rate(&t, 2100) - 600) < 1e-6);
   assert_true(fabs(sg_throttle_rate(&t, 4100) - 800) < 1e-6);
   assert_true(fabs(sg_throttle_rate(&t, 7000) - 1000) < 1e-9);
-  /* Repeated cuts never go below the floor. */
-  cfg.floor = 50;
+  /* A cut every second (an operator throttling a share of the submits at
+   * any rate): growth goes on between the cuts, so the rate settles where
+   * halving and a second of growth (100/s) balance, r = (r + 100) / 2, at
+   * 100/s, instead of sinking to the floor. */
+  cfg.floor = 1;
   sg_throttle_init(&t, &cfg, 0);
   for (uint64_t now = 0; now < 20000; now += 1000)
     sg_throttle_cut(&t, now);
-  assert_true(fabs(sg_throttle_rate(&t, 19000) - 50) < 1e-9);
+  assert_int_equal(t.cuts, 20);
+  assert_true(fabs(sg_throttle_rate(&t, 19000) - 100) < 0.01);
+  /* ... and recovers to the limit once the cuts stop. */
+  assert_true(fabs(sg_throttle_rate(&t, 29000) - 1000) < 1e-9);
+  /* Repeated cuts never go below the floor. */
+  cfg.floor = 150;
+  sg_throttle_init(&t, &cfg, 0);
+  for (uint64_t now = 0; now < 20000; now += 1000)
+    sg_throttle_cut(&t, now);
+  assert_true(fabs(sg_throttle_rate(&t, 19000) - 150) < 1e-9);
   assert_int_equal(t.cuts, 20);
 }
 
