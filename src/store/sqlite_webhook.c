@@ -275,8 +275,11 @@ int sg__sq_wh_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     else if (rc == 1)
       rc = 0;
   }
+  /* A claim that fails hands nothing out: it must hold no lease either. */
+  for (size_t i = 0; rc < 0 && i < n; i++)
+    drop_lease(c->whl, w[i].id);
   r->out.webhooks.items = w;
-  r->out.webhooks.n = n;
+  r->out.webhooks.n = rc < 0 ? 0 : n;
   return rc;
 }
 
