@@ -5,7 +5,7 @@
  * configured back-off (webhooks.retry_min_ms doubling up to retry_max_ms),
  * or given up (a permanent refusal, or webhooks.max_age_ms after it was
  * queued). The schedule lives in the store, so a restart loses nothing: a
- * delivery left 'sending' is queued again when the store opens.
+ * delivery not finished is offered again after the store opens.
  *
  * This file must never build or change a payload (the store wrote it with
  * the event) nor decide what is a private address (webhook.h does).

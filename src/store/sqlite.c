@@ -159,6 +159,7 @@ static void conn_close(sg__sq_conn_t *c) {
     sqlite3_finalize(c->list[i]);
   for (int i = 0; i < SG__SQ_INBOUND_VARIANTS; i++)
     sqlite3_finalize(c->inbound[i]);
+  sg__sq_wh_close(c);
   sqlite3_close_v2(c->db);
   sg__jbuf_free(&c->json);
   memset(c, 0, sizeof *c);
@@ -490,7 +491,9 @@ static int run_requests(sq_t *sq, sg__store_req_t *group, int64_t now,
   int rc;
   while ((rc = run_requests_once(sq, group, now)) == 1) {
     (*reruns)++;
-    if (sg__sq_exec(c, SG__Q_ROLLBACK) != SQLITE_OK ||
+    int rb = sg__sq_exec(c, SG__Q_ROLLBACK);
+    sg__sq_wh_tx_end(c, false);
+    if (rb != SQLITE_OK ||
         sg__sq_exec(c, SG__Q_BEGIN) != SQLITE_OK)
       return SG_EIO;
   }
@@ -515,6 +518,7 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
     for (sg__store_req_t *r = group; r != NULL; r = r->next)
       r->status = SG_EIO;
   }
+  sg__sq_wh_tx_end(c, rc == 0);
   sq->fault.failing = false;
   uint64_t took = now_us() - t0, cpu = thread_cpu_us() - cpu0;
   uv_mutex_lock(&sq->lock);

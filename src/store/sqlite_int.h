@@ -257,6 +257,7 @@ typedef struct sg__sq_conn {
   sqlite3_stmt *list[SG__SQ_LIST_VARIANTS];
   sqlite3_stmt *inbound[SG__SQ_INBOUND_VARIANTS];
   sg__jbuf_t json; /* the writer's webhook payloads, reused */
+  struct sg__sq_whl *whl; /* the writer's webhook leases (sqlite_webhook.c) */
 } sg__sq_conn_t;
 
 /* The fault-injecting VFS (sqlite_fault.c). */
@@ -419,6 +420,18 @@ int sg__sq_rederive_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
 
 /* At open: every lease of the last run released (its sessions are gone). */
 int sg__sq_smpp_out_release_all(sg__sq_conn_t *c);
+
+/* Webhook claim and finish (sqlite_webhook.c): SG__REQ_WEBHOOK_CLAIM and
+ * SG__REQ_WEBHOOK_FINISH. A claim writes nothing; its leases are kept in
+ * memory by connection c. sg__sq_wh_tx_end must follow every commit
+ * (committed true) and rollback (false) of c: a rollback forgets the leases
+ * its transaction took. sg__sq_wh_close frees them (before c closes);
+ * sg__sq_wh_leases counts them (for tests). Writer thread only. */
+int sg__sq_wh_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now);
+int sg__sq_wh_finish(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now);
+void sg__sq_wh_tx_end(sg__sq_conn_t *c, bool committed);
+void sg__sq_wh_close(sg__sq_conn_t *c);
+size_t sg__sq_wh_leases(const sg__sq_conn_t *c);
 
 /* Recovery at open: every 'sending' part and webhook back to the queue. */
 int sg__sq_recover(sg__sq_conn_t *c, int64_t now, uint64_t *parts,

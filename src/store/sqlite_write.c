@@ -868,82 +868,12 @@ static int run_wh_enqueue(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   return rc;
 }
 
-static int select_webhooks(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
-  sg_store_webhook_t *w =
-      sg__arena_alloc(&r->arena, r->in.wh_claim.max * sizeof *w);
-  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_WH_CLAIM_SELECT);
-  if (w == NULL || s == NULL)
-    return w == NULL ? SG_ENOMEM : SG_EIO;
-  sqlite3_bind_int64(s, 1, now);
-  sqlite3_bind_int(s, 2, (int)r->in.wh_claim.max);
-  bool ok = true;
-  size_t n = 0;
-  int rc = SQLITE_DONE;
-  while (ok && n < r->in.wh_claim.max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-    w[n].id = sqlite3_column_int64(s, 0);
-    w[n].account_id = sqlite3_column_int64(s, 1);
-    w[n].message_id = sg__sq_col_text(&r->arena, s, 2, &ok);
-    w[n].url = sg__sq_col_text(&r->arena, s, 3, &ok);
-    w[n].payload = sg__sq_col_blob(&r->arena, s, 4, &w[n].payload_len, &ok);
-    w[n].attempts = (unsigned)sqlite3_column_int(s, 5) + 1;
-    w[n].created_ms = sqlite3_column_int64(s, 6);
-    const unsigned char *method = sqlite3_column_text(s, 7);
-    w[n].get = method != NULL && strcmp((const char *)method, "GET") == 0;
-    n++;
-  }
-  sqlite3_reset(s);
-  r->out.webhooks.items = w;
-  r->out.webhooks.n = n;
-  if (!ok)
-    return SG_ENOMEM;
-  return n == r->in.wh_claim.max || rc == SQLITE_DONE ? 0 : SG_EIO;
-}
-
 static int run_wh_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
-  size_t requeued = 0;
-  int rc = requeue_webhooks(c, now, now, &requeued);
-  if (rc == 0)
-    rc = select_webhooks(c, r, now);
-  for (size_t i = 0; rc == 0 && i < r->out.webhooks.n; i++) {
-    sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_WH_CLAIM);
-    if (s == NULL)
-      return SG_EIO;
-    sqlite3_bind_int64(s, 1, r->out.webhooks.items[i].id);
-    sqlite3_bind_int64(s, 2, now + r->in.wh_claim.lease_ms);
-    sqlite3_bind_int64(s, 3, now);
-    rc = step_rc(s);
-  }
-  return rc;
-}
-
-static int one_wh_finish(sg__sq_conn_t *c, const sg_store_webhook_result_t *x,
-                         int64_t now) {
-  sqlite3_stmt *s;
-  if (x->done) {
-    if ((s = sg__sq_stmt(c, SG__Q_WH_DONE)) == NULL)
-      return SG_EIO;
-    sqlite3_bind_int64(s, 2, now);
-  } else if (x->next_attempt_ms > 0) {
-    if ((s = sg__sq_stmt(c, SG__Q_WH_RETRY)) == NULL)
-      return SG_EIO;
-    sqlite3_bind_int64(s, 2, x->next_attempt_ms);
-    sg__sq_bind_text(s, 3, x->error);
-    sqlite3_bind_int64(s, 4, now);
-  } else {
-    if ((s = sg__sq_stmt(c, SG__Q_WH_FAIL)) == NULL)
-      return SG_EIO;
-    sg__sq_bind_text(s, 2, x->error);
-    sqlite3_bind_int64(s, 3, now);
-  }
-  sqlite3_bind_int64(s, 1, x->id);
-  return step_rc(s);
+  return sg__sq_wh_claim(c, r, now);
 }
 
 static int run_wh_finish(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
-  int rc = 0;
-  for (size_t i = 0; rc == 0 && i < r->in.wh_finish.n; i++)
-    rc = one_wh_finish(c, &r->in.wh_finish.items[i], now);
-  return rc;
+  return sg__sq_wh_finish(c, r, now);
 }
 
 /* ---- inbound, accounts, keys, maintenance -------------------------------- */

@@ -649,9 +649,12 @@ int sg_store_webhook_enqueue(sg_store_t *st, int64_t account_id,
                              const uint8_t *payload, size_t len,
                              sg_store_id_cb cb, void *data);
 
-/* Takes up to max (1..1000) due deliveries, oldest due first: each becomes
- * 'sending' with attempts + 1 and a lease of lease_ms (0: 5 minutes); when
- * the lease runs out unanswered, a later claim takes it again. */
+/* Takes up to max (1..1000) due deliveries, oldest due first, each under a
+ * lease of lease_ms (0: 5 minutes); when the lease runs out unanswered, a
+ * later claim takes it again. attempts counts this one. The lease is kept
+ * in the store's memory and the claim writes nothing: after a crash or a
+ * stop, every delivery not finished is due again (at-least-once), and an
+ * attempt that was not finished before a restart is not counted. */
 int sg_store_webhook_claim(sg_store_t *st, unsigned max, int64_t lease_ms,
                            sg_store_webhooks_cb cb, void *data);
 
@@ -665,7 +668,10 @@ typedef struct sg_store_webhook_result {
 
 typedef void (*sg_store_done_cb)(sg_store_t *st, int status, void *data);
 
-/* Records the outcome of n (1..1000) claimed deliveries. Unknown ids are
+/* Records the outcome of n (1..1000) claimed deliveries: a delivery the
+ * receiver took is deleted (the message's events keep its history); one to
+ * retry is due again at next_attempt_ms; one given up stays as 'failed'
+ * (counted in sg_store_counts_t.webhooks_failed). Unknown ids are
  * ignored. */
 int sg_store_webhook_finish(sg_store_t *st, const sg_store_webhook_result_t *r,
                             size_t n, sg_store_done_cb cb, void *data);

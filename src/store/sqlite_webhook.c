@@ -1,0 +1,324 @@
+/* sqlite_webhook.c - the claim and the finish of webhook deliveries in the
+ * SQLite store, run by the writer thread inside the group's transaction.
+ *
+ * A delivery is written once, 'pending', by the transaction that queues it,
+ * and written once more when it ends: deleted when the receiver took it,
+ * updated for a retry or when it is given up. The claim writes nothing: the
+ * lease of a claimed delivery (its id and the time it runs out) is kept in
+ * memory by the writer, and a claim skips rows under a live lease. After a
+ * crash or a stop no lease is left and every delivery that was not finished
+ * is offered again: at-least-once, as the durability contract allows. A
+ * lease taken by a transaction that is rolled back is forgotten with it
+ * (sqlite.c calls sg__sq_wh_tx_end after each commit and rollback), so a
+ * claim that failed hides nothing.
+ *
+ * This file must never begin or end a transaction, nor build or change a
+ * payload.
+ */
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "store/sqlite_int.h"
+
+/* Open addressing with linear probing; id 0 marks a free slot (rowids of
+ * webhooks are positive). */
+typedef struct lease {
+  int64_t id;
+  int64_t until_ms;
+  uint64_t tx;    /* the transaction that took it */
+  unsigned tries; /* claims since the row was last written (attempts) */
+} lease_t;
+
+enum { Q_DUE, Q_ROW, Q_DELETE, Q_RETRY, Q_FAIL, Q_N };
+
+static const char *const wh_sql[Q_N] = {
+    /* Index only: skipping a leased row costs no read of its payload. */
+    [Q_DUE] = "SELECT id FROM webhooks INDEXED BY webhooks_due WHERE status "
+              "= 'pending' AND next_attempt_ms <= ?1 ORDER BY "
+              "next_attempt_ms, id LIMIT ?2",
+    [Q_ROW] = "SELECT account_id, message_id, url, payload, attempts, "
+              "created_ms, method FROM webhooks WHERE id = ?1 AND status = "
+              "'pending'",
+    [Q_DELETE] = "DELETE FROM webhooks WHERE id = ?1",
+    [Q_RETRY] = "UPDATE webhooks SET status = 'pending', next_attempt_ms = "
+                "?2, last_error = ?3, attempts = attempts + ?5, "
+                "lease_until_ms = NULL, updated_ms = ?4 WHERE id = ?1",
+    [Q_FAIL] = "UPDATE webhooks SET status = 'failed', last_error = ?2, "
+               "attempts = attempts + ?4, lease_until_ms = NULL, updated_ms = "
+               "?3 WHERE id = ?1",
+};
+
+struct sg__sq_whl {
+  lease_t *slot;
+  size_t cap; /* a power of two, or 0 */
+  size_t n;
+  uint64_t tx; /* the transaction under way (sg__sq_wh_tx_end) */
+  sqlite3_stmt *q[Q_N];
+};
+
+/* ---- the lease table ----------------------------------------------------- */
+
+static size_t slot_of(const struct sg__sq_whl *w, int64_t id) {
+  uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15u;
+  return (size_t)(h >> 17) & (w->cap - 1);
+}
+
+static lease_t *find(const struct sg__sq_whl *w, int64_t id) {
+  if (w->cap == 0)
+    return NULL;
+  for (size_t i = slot_of(w, id);; i = (i + 1) & (w->cap - 1)) {
+    if (w->slot[i].id == id)
+      return &w->slot[i];
+    if (w->slot[i].id == 0)
+      return NULL;
+  }
+}
+
+/* Removes slot i and shifts the rest of its cluster back (no tombstones). */
+static void remove_at(struct sg__sq_whl *w, size_t i) {
+  size_t mask = w->cap - 1;
+  for (size_t j = (i + 1) & mask; w->slot[j].id != 0; j = (j + 1) & mask) {
+    size_t home = slot_of(w, w->slot[j].id);
+    /* j's entry may move to i when its home is not in (i, j]. */
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      w->slot[i] = w->slot[j];
+      i = j;
+    }
+  }
+  w->slot[i].id = 0;
+  w->n--;
+}
+
+static void put(struct sg__sq_whl *w, const lease_t *l) {
+  size_t i = slot_of(w, l->id);
+  while (w->slot[i].id != 0 && w->slot[i].id != l->id)
+    i = (i + 1) & (w->cap - 1);
+  if (w->slot[i].id == 0)
+    w->n++;
+  w->slot[i] = *l;
+}
+
+/* Drops the leases that ran out, or (by_tx) those of the current
+ * transaction. Slots are walked from a free one, so that shifting back
+ * never moves an entry the walk has yet to see past it. */
+static void sweep(struct sg__sq_whl *w, bool by_tx, int64_t now) {
+  size_t start = 0;
+  while (start < w->cap && w->slot[start].id != 0)
+    start++;
+  for (size_t k = 0; k < w->cap; k++) {
+    size_t i = (start + k) & (w->cap - 1);
+    while (w->slot[i].id != 0 &&
+           (by_tx ? w->slot[i].tx == w->tx : w->slot[i].until_ms <= now))
+      remove_at(w, i);
+  }
+}
+
+static int grow(struct sg__sq_whl *w, int64_t now) {
+  if (w->cap > 0)
+    sweep(w, false, now);
+  if ((w->n + 1) * 4 <= w->cap * 3)
+    return 0;
+  size_t cap = w->cap ? w->cap * 2 : 256;
+  lease_t *old = w->slot;
+  size_t old_cap = w->cap;
+  lease_t *s = sg_calloc(cap, sizeof *s);
+  if (s == NULL)
+    return SG_ENOMEM;
+  w->slot = s;
+  w->cap = cap;
+  w->n = 0;
+  for (size_t i = 0; i < old_cap; i++)
+    if (old[i].id != 0)
+      put(w, &old[i]);
+  sg_free(old);
+  return 0;
+}
+
+/* Leases row id until `until`; *tries counts the claims of the row since
+ * it was last written, this one included (a lease that ran out and is
+ * taken again was an attempt too). */
+static int take_lease(struct sg__sq_whl *w, int64_t id, int64_t until,
+                      int64_t now, unsigned *tries) {
+  const lease_t *old = find(w, id);
+  *tries = old != NULL ? old->tries + 1 : 1;
+  if (old == NULL && (w->n + 1) * 4 > w->cap * 3 && grow(w, now) < 0)
+    return SG_ENOMEM;
+  put(w, &(lease_t){.id = id, .until_ms = until, .tx = w->tx, .tries = *tries});
+  return 0;
+}
+
+static void drop_lease(struct sg__sq_whl *w, int64_t id) {
+  lease_t *l = find(w, id);
+  if (l != NULL)
+    remove_at(w, (size_t)(l - w->slot));
+}
+
+static bool leased(const struct sg__sq_whl *w, int64_t id, int64_t now) {
+  const lease_t *l = find(w, id);
+  return l != NULL && l->until_ms > now;
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+void sg__sq_wh_tx_end(sg__sq_conn_t *c, bool committed) {
+  struct sg__sq_whl *w = c->whl;
+  if (w == NULL)
+    return;
+  if (!committed && w->cap > 0)
+    sweep(w, true, 0);
+  w->tx++;
+}
+
+static struct sg__sq_whl *whl(sg__sq_conn_t *c) {
+  if (c->whl == NULL)
+    c->whl = sg_calloc(1, sizeof *c->whl);
+  return c->whl;
+}
+
+static sqlite3_stmt *stmt(sg__sq_conn_t *c, int q) {
+  struct sg__sq_whl *w = c->whl;
+  if (w->q[q] == NULL)
+    w->q[q] = sg__sq_prepare(c, wh_sql[q]);
+  else
+    sqlite3_reset(w->q[q]);
+  if (w->q[q] != NULL)
+    sqlite3_clear_bindings(w->q[q]);
+  return w->q[q];
+}
+
+void sg__sq_wh_close(sg__sq_conn_t *c) {
+  struct sg__sq_whl *w = c->whl;
+  if (w == NULL)
+    return;
+  for (int i = 0; i < Q_N; i++)
+    sqlite3_finalize(w->q[i]);
+  sg_free(w->slot);
+  sg_free(w);
+  c->whl = NULL;
+}
+
+size_t sg__sq_wh_leases(const sg__sq_conn_t *c) {
+  return c->whl != NULL ? c->whl->n : 0;
+}
+
+/* ---- claim --------------------------------------------------------------- */
+
+/* The ids of up to max due deliveries that no live lease holds, oldest due
+ * first. */
+static int due_ids(sg__sq_conn_t *c, unsigned max, int64_t now, int64_t *ids,
+                   size_t *n) {
+  sqlite3_stmt *s = stmt(c, Q_DUE);
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, now);
+  sqlite3_bind_int64(s, 2, (int64_t)max + (int64_t)c->whl->n);
+  int rc;
+  *n = 0;
+  while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(s, 0);
+    if (!leased(c->whl, id, now))
+      ids[(*n)++] = id;
+  }
+  if (*n < max && rc != SQLITE_DONE) {
+    sqlite3_reset(s);
+    return SG_EIO;
+  }
+  sqlite3_reset(s);
+  return 0;
+}
+
+/* Reads row id into *w; 1 when it is no longer pending. */
+static int read_row(sg__sq_conn_t *c, sg__arena_t *a, int64_t id,
+                    sg_store_webhook_t *w) {
+  sqlite3_stmt *s = stmt(c, Q_ROW);
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, id);
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 1 : SG_EIO;
+  }
+  bool ok = true;
+  w->id = id;
+  w->account_id = sqlite3_column_int64(s, 0);
+  w->message_id = sg__sq_col_text(a, s, 1, &ok);
+  w->url = sg__sq_col_text(a, s, 2, &ok);
+  w->payload = sg__sq_col_blob(a, s, 3, &w->payload_len, &ok);
+  w->attempts = (unsigned)sqlite3_column_int(s, 4); /* + this run's tries */
+  w->created_ms = sqlite3_column_int64(s, 5);
+  const unsigned char *method = sqlite3_column_text(s, 6);
+  w->get = method != NULL && strcmp((const char *)method, "GET") == 0;
+  sqlite3_reset(s);
+  return ok ? 0 : SG_ENOMEM;
+}
+
+int sg__sq_wh_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  unsigned max = r->in.wh_claim.max;
+  if (whl(c) == NULL)
+    return SG_ENOMEM;
+  sg_store_webhook_t *w = sg__arena_alloc(&r->arena, max * sizeof *w);
+  int64_t *ids = sg__arena_alloc(&r->arena, max * sizeof *ids);
+  if (w == NULL || ids == NULL)
+    return SG_ENOMEM;
+  size_t k = 0, n = 0;
+  int rc = due_ids(c, max, now, ids, &k);
+  int64_t until = now + r->in.wh_claim.lease_ms;
+  for (size_t i = 0; rc == 0 && i < k; i++) {
+    unsigned tries;
+    rc = read_row(c, &r->arena, ids[i], &w[n]);
+    if (rc == 0)
+      rc = take_lease(c->whl, ids[i], until, now, &tries);
+    if (rc == 0)
+      w[n++].attempts += tries;
+    else if (rc == 1)
+      rc = 0;
+  }
+  /* A claim that fails hands nothing out: it must hold no lease either. */
+  for (size_t i = 0; rc < 0 && i < n; i++)
+    drop_lease(c->whl, w[i].id);
+  r->out.webhooks.items = w;
+  r->out.webhooks.n = rc < 0 ? 0 : n;
+  return rc;
+}
+
+/* ---- finish -------------------------------------------------------------- */
+
+static int finish_one(sg__sq_conn_t *c, const sg_store_webhook_result_t *x,
+                      int64_t now) {
+  const lease_t *l = find(c->whl, x->id);
+  unsigned tries = l != NULL ? l->tries : 1;
+  sqlite3_stmt *s;
+  if (x->done) {
+    if ((s = stmt(c, Q_DELETE)) == NULL)
+      return SG_EIO;
+  } else if (x->next_attempt_ms > 0) {
+    if ((s = stmt(c, Q_RETRY)) == NULL)
+      return SG_EIO;
+    sqlite3_bind_int64(s, 2, x->next_attempt_ms);
+    sg__sq_bind_text(s, 3, x->error);
+    sqlite3_bind_int64(s, 4, now);
+    sqlite3_bind_int(s, 5, (int)tries);
+  } else {
+    if ((s = stmt(c, Q_FAIL)) == NULL)
+      return SG_EIO;
+    sg__sq_bind_text(s, 2, x->error);
+    sqlite3_bind_int64(s, 3, now);
+    sqlite3_bind_int(s, 4, (int)tries);
+  }
+  sqlite3_bind_int64(s, 1, x->id);
+  int rc = sg__sq_err(sg__sq_step_done(s));
+  if (rc == 0)
+    drop_lease(c->whl, x->id);
+  return rc;
+}
+
+int sg__sq_wh_finish(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  if (whl(c) == NULL)
+    return SG_ENOMEM;
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < r->in.wh_finish.n; i++)
+    rc = finish_one(c, &r->in.wh_finish.items[i], now);
+  return rc;
+}
