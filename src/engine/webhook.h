@@ -96,6 +96,10 @@ typedef struct sg_webhook_cfg {
   bool allow_private;          /* allow loopback, private, link-local ... */
   const char *user_agent;      /* NULL: "smsgate/<version>" */
   bool own_thread; /* run libcurl on a thread of its own (see below) */
+  /* http:// URLs go through smsgate's own HTTP/1.1 client (engine/
+   * webhook_h1.h) and everything else through libcurl; true sends every
+   * URL through libcurl. */
+  bool curl_only;
 } sg_webhook_cfg_t;
 
 typedef struct sg_webhook_req {
