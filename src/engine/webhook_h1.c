@@ -36,6 +36,10 @@
 #include "core/http1.h"
 #include "core/netaddr.h"
 
+/* A connection idle for longer is not reused (libcurl's default maximum
+ * age of a kept connection). */
+#define IDLE_MAX_MS 118000u
+
 typedef struct hjob hjob_t;
 typedef struct conn conn_t;
 
@@ -77,7 +81,8 @@ struct conn {
   struct sockaddr_storage lit_sa;
   int state, last_err;
   bool tcp_open, gai_pending, closing, reused;
-  size_t got; /* octets of the current answer */
+  size_t got;          /* octets of the current answer */
+  uint64_t idle_since; /* uv_now when it last became idle */
   char host[256];
   uint16_t port;
   sg_http1_resp_t resp;
@@ -253,6 +258,7 @@ static void idle_remove(conn_t *k) {
 static void idle_push(conn_t *k) {
   sg__webhook_h1_t *c = k->c;
   k->state = C_IDLE;
+  k->idle_since = uv_now(c->loop);
   k->iprev = NULL;
   k->inext = c->idle;
   if (c->idle != NULL)
@@ -564,9 +570,17 @@ static void conn_open(sg__webhook_h1_t *c, hjob_t *job) {
 static void start_job(sg__webhook_h1_t *c, hjob_t *job) {
   if (!job->again) {
     job->t0_ns = uv_hrtime();
+    uv_update_time(c->loop); /* the loop's time may be old: a post can come
+                                long after the loop last woke */
     job->deadline = uv_now(c->loop) + c->timeout_ms;
   }
-  for (conn_t *k = c->idle; k != NULL; k = k->inext) {
+  uint64_t now = uv_now(c->loop);
+  for (conn_t *k = c->idle, *next; k != NULL; k = next) {
+    next = k->inext;
+    if (now - k->idle_since > IDLE_MAX_MS) {
+      conn_close(k); /* a peer gone without a word would time us out */
+      continue;
+    }
     if (k->port == job->port && strcmp(k->host, job->host) == 0) {
       idle_remove(k);
       k->job = job;
