@@ -22,6 +22,7 @@
 # env:   N=5000 C=50 WINDOW=64 DLR_DELAY_MS=0 SYNC=full|normal WAIT_S=120
 #        LOADER=path/to/bench_e2e|node SINK=c|node RSS_EVERY=0
 #        WEBHOOK_THREAD=true|false (webhooks.thread)
+#        WEBHOOK_CLIENT=builtin|curl (webhooks.client)
 set -u
 BIN=${1:-./build/smsgate}
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
@@ -35,6 +36,7 @@ SYNC=${SYNC:-full}
 WAIT_S=${WAIT_S:-120}
 SINK=${SINK:-c}
 WEBHOOK_THREAD=${WEBHOOK_THREAD:-true}
+WEBHOOK_CLIENT=${WEBHOOK_CLIENT:-builtin}
 RSS_EVERY=${RSS_EVERY:-0}
 SECRET=bench-secret
 KEY=bench-key
@@ -125,7 +127,8 @@ connectors:
      window: $WINDOW}
 routes:
   - {prefix: "+", connectors: [sim]}
-webhooks: {allow_private_networks: true, concurrency: 256, thread: $WEBHOOK_THREAD}
+webhooks: {allow_private_networks: true, concurrency: 256, thread: $WEBHOOK_THREAD,
+           client: $WEBHOOK_CLIENT}
 log: {level: warn}
 EOF
 wait_for 10 grep -q "listening on" "$T/receiver.log" || die "receiver did not start"

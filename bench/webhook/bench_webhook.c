@@ -1,15 +1,19 @@
 /* bench_webhook.c - what one webhook POST costs the loop that sends it.
  *
- * The webhook client (src/engine/webhook.c, libcurl multi on libuv) runs on
- * the main thread's loop and keeps `--conc` signed POSTs of a typical
+ * The webhook client (src/engine/webhook.c) runs on the main thread's loop,
+ * once with its own HTTP/1.1 transport for http:// URLs (engine/
+ * webhook_h1.c, "h1") and once with libcurl multi ("curl", the transport
+ * of https:// URLs), each row of both in the same run so that they compare
+ * on the same machine load, and keeps `--conc` signed POSTs of a typical
  * status payload in flight to the webhook sink (src/sim/sink.c), which runs
  * on its own loop in a second thread and checks every signature. Each row
  * posts `--n` webhooks after a warm-up and prints webhooks per second and
  * the CPU time of the sending thread per webhook (CLOCK_THREAD_CPUTIME_ID),
  * the figure that matters for the gateway's loop, and the sink's.
  *
- *   bench_webhook [--n N] [--conc C[,C...]] [--runs R]
+ *   bench_webhook [--n N] [--conc C[,C...]] [--runs R] [--client h1|curl]
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,20 +131,21 @@ static double post_many(run_t *r, unsigned n, unsigned conc, double *wall) {
   return thread_cpu_s() - c0;
 }
 
-static int one_row(unsigned n, unsigned conc, uint16_t port) {
+static int one_row(unsigned n, unsigned conc, uint16_t port, bool curl) {
   run_t r;
   memset(&r, 0, sizeof r);
   uv_loop_init(&r.loop);
   snprintf(r.url, sizeof r.url, "http://127.0.0.1:%u/hook", port);
-  sg_webhook_cfg_t cfg = {.allow_private = true, .max_inflight = conc};
+  sg_webhook_cfg_t cfg = {
+      .allow_private = true, .max_inflight = conc, .curl_only = curl};
   if (sg_webhook_new(&r.loop, &cfg, &r.wh) != 0)
     return -1;
   double wall;
   post_many(&r, conc * 4 < n ? conc * 4 : n, conc, &wall); /* warm-up */
   unsigned failed0 = r.failed;
   double cpu = post_many(&r, n, conc, &wall);
-  printf("%6u %6u %10.0f %12.2f %8u\n", n, conc, n / wall, cpu * 1e6 / n,
-         r.failed - failed0);
+  printf("%-6s %6u %6u %10.0f %12.2f %8u\n", curl ? "curl" : "h1", n, conc,
+         n / wall, cpu * 1e6 / n, r.failed - failed0);
   sg_webhook_free(r.wh);
   uv_run(&r.loop, UV_RUN_DEFAULT);
   uv_loop_close(&r.loop);
@@ -149,11 +154,15 @@ static int one_row(unsigned n, unsigned conc, uint16_t port) {
 
 int main(int argc, char **argv) {
   unsigned n = 20000, runs = 1, concs[16] = {1, 16, 64}, nconc = 3;
+  bool h1 = true, curl = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--n") == 0) {
       n = (unsigned)strtoul(argv[i + 1], NULL, 10);
     } else if (strcmp(argv[i], "--runs") == 0) {
       runs = (unsigned)strtoul(argv[i + 1], NULL, 10);
+    } else if (strcmp(argv[i], "--client") == 0) {
+      h1 = strcmp(argv[i + 1], "curl") != 0;
+      curl = strcmp(argv[i + 1], "h1") != 0;
     } else if (strcmp(argv[i], "--conc") == 0) {
       nconc = 0;
       for (char *p = argv[i + 1]; *p && nconc < 16;) {
@@ -163,7 +172,7 @@ int main(int argc, char **argv) {
       }
     } else {
       fprintf(stderr, "usage: bench_webhook [--n N] [--conc C[,C...]] "
-                      "[--runs R]\n");
+                      "[--runs R] [--client h1|curl]\n");
       return 2;
     }
   }
@@ -178,13 +187,15 @@ int main(int argc, char **argv) {
   uint16_t port = sg_sim_sink_port(sink.sink);
   printf("webhook client -> sink (other thread), %zu-byte signed body\n",
          sizeof BODY - 1);
-  printf("%6s %6s %10s %12s %8s\n", "n", "conc", "posts/s", "cpu_us/post",
-         "failed");
+  printf("%-6s %6s %6s %10s %12s %8s\n", "client", "n", "conc", "posts/s",
+         "cpu_us/post", "failed");
   int rc = 0;
   for (unsigned k = 0; k < runs; k++)
     for (unsigned i = 0; i < nconc; i++)
-      if (concs[i] == 0 || one_row(n, concs[i], port) != 0)
-        rc = 1;
+      for (int c = 0; c < 2; c++)
+        if ((c == 0 ? h1 : curl) &&
+            (concs[i] == 0 || one_row(n, concs[i], port, c == 1) != 0))
+          rc = 1;
   uv_async_send(&sink.stop);
   uv_thread_join(&sink.tid);
   uv_loop_close(&sink.loop);

@@ -359,6 +359,12 @@ typedef struct sg_config_route {
   sg_config_strategy_t strategy; /* WEIGHTED when weights are given */
 } sg_config_route_t;
 
+/* webhooks.client: which HTTP client posts to http:// URLs. */
+typedef enum sg_config_webhook_client {
+  SG_CONFIG_WEBHOOK_BUILTIN = 0, /* smsgate's own HTTP/1.1 client */
+  SG_CONFIG_WEBHOOK_CURL = 1     /* libcurl, as for https:// */
+} sg_config_webhook_client_t;
+
 typedef struct sg_config_webhooks {
   bool allow_private_networks; /* default false */
   uint32_t timeout_ms;         /* whole request; default 10 s */
@@ -368,6 +374,7 @@ typedef struct sg_config_webhooks {
   uint32_t max_age_ms;         /* give up after; default 24 h */
   uint32_t concurrency;        /* requests in flight; default 64 */
   bool thread; /* libcurl on a thread of its own; default true */
+  sg_config_webhook_client_t client; /* default BUILTIN */
 } sg_config_webhooks_t;
 
 /* smsgate's own SMPP server, where ESMEs bind with an account's smpp

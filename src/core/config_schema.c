@@ -271,6 +271,10 @@ static const sg__cfg_field_t route_fields[] = {
 static const sg__cfg_section_t route_section = SECTION(
     route_fields, sg_config_route_t, sg__cfg_init_route, sg__cfg_check_route);
 
+static const sg__cfg_enum_t webhook_clients[] = {
+    {"builtin", SG_CONFIG_WEBHOOK_BUILTIN},
+    {"curl", SG_CONFIG_WEBHOOK_CURL},
+    {NULL, 0}};
 #define W sg_config_webhooks_t
 static const sg__cfg_field_t webhooks_fields[] = {
     F("allow_private_networks", BOOL, 0, W, allow_private_networks, 0, 0),
@@ -281,6 +285,7 @@ static const sg__cfg_field_t webhooks_fields[] = {
     F("max_age", DURATION, 0, W, max_age_ms, SEC(1), 30u * HOUR(24)),
     F("concurrency", UINT, 0, W, concurrency, 1, 10000),
     F("thread", BOOL, 0, W, thread, 0, 0),
+    FENUM("client", 0, W, client, webhook_clients),
 };
 #undef W
 static const sg__cfg_section_t webhooks_section =

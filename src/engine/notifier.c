@@ -296,6 +296,7 @@ int sg__notifier_new(sg_engine_t *e) {
   wc.max_inflight = w->concurrency;
   wc.allow_private = w->allow_private_networks;
   wc.own_thread = w->thread;
+  wc.curl_only = w->client == SG_CONFIG_WEBHOOK_CURL;
   int rc = sg_webhook_new(e->loop, &wc, &n->wh);
   if (rc != 0) {
     sg_free(n);

@@ -39,6 +39,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/netaddr.h"
+#include "engine/webhook_h1.h"
 #include "engine/webhook_thread.h"
 
 #define DEFAULT_TIMEOUT_MS 10000u
@@ -99,6 +100,7 @@ typedef struct sock {
 
 struct sg_webhook {
   sg__webhook_thread_t *mt; /* own_thread: every call goes there */
+  sg__webhook_h1_t *h1;     /* http:// URLs, unless cfg->curl_only */
   uv_loop_t *loop;
   CURLM *multi;
   uv_timer_t timer;
@@ -174,7 +176,7 @@ const char *sg_webhook_reason_name(sg_webhook_reason_t r) {
 
 /* The verdict on an HTTP answer (RFC 9110 section 15). 408 and 429 say
  * "later"; every other 4xx says the request itself is wrong. */
-static void judge_status(long status, sg_webhook_result_t *res) {
+void sg__webhook_judge_status(long status, sg_webhook_result_t *res) {
   res->http_status = status;
   if (status >= 200 && status <= 299) {
     res->outcome = SG_WEBHOOK_DELIVERED;
@@ -221,17 +223,18 @@ static void judge_error(const job_t *job, CURLcode code,
 
 /* When to retry: the back-off, or the receiver's Retry-After if longer
  * (capped at the back-off maximum); EXPIRED past the maximum age. */
-static void schedule_retry(const job_t *job, uint64_t retry_after_ms,
-                           sg_webhook_result_t *res) {
+void sg__webhook_schedule_retry(unsigned attempt, uint64_t age_ms,
+                                uint64_t retry_after_ms,
+                                sg_webhook_result_t *res) {
   if (res->outcome != SG_WEBHOOK_RETRY)
     return;
-  uint64_t d = sg_webhook_backoff(job->attempt, randombytes_random());
+  uint64_t d = sg_webhook_backoff(attempt, randombytes_random());
   if (retry_after_ms > SG_WEBHOOK_BACKOFF_MAX_MS)
     retry_after_ms = SG_WEBHOOK_BACKOFF_MAX_MS;
   if (retry_after_ms > d)
     d = retry_after_ms;
   res->retry_in_ms = d;
-  if (job->age_ms + d > SG_WEBHOOK_MAX_AGE_MS)
+  if (age_ms + d > SG_WEBHOOK_MAX_AGE_MS)
     res->outcome = SG_WEBHOOK_EXPIRED;
 }
 
@@ -284,23 +287,23 @@ static void job_release(job_t *job) {
   list_push(&wh->pool, job);
 }
 
-static void count(sg_webhook_t *wh, const sg_webhook_result_t *res) {
+void sg__webhook_count(sg_webhook_stats_t *st, const sg_webhook_result_t *res) {
   switch (res->outcome) {
   case SG_WEBHOOK_DELIVERED:
-    wh->stats.delivered++;
+    st->delivered++;
     break;
   case SG_WEBHOOK_RETRY:
-    wh->stats.retried++;
+    st->retried++;
     break;
   case SG_WEBHOOK_PERMANENT:
-    wh->stats.permanent++;
+    st->permanent++;
     break;
   case SG_WEBHOOK_EXPIRED:
-    wh->stats.expired++;
+    st->expired++;
     break;
   }
   if (res->reason == SG_WEBHOOK_R_REFUSED)
-    wh->stats.refused++;
+    st->refused++;
 }
 
 /* Reports `res` for a job that is in no list any more, and frees it. */
@@ -308,7 +311,7 @@ static void job_finish(job_t *job, sg_webhook_result_t *res) {
   res->attempt = job->attempt;
   if (res->detail == NULL)
     res->detail = job->errbuf;
-  count(job->wh, res);
+  sg__webhook_count(&job->wh->stats, res);
   job->cb(job->data, res);
   job_release(job);
 }
@@ -326,14 +329,16 @@ static void job_done(job_t *job, CURLcode code) {
   curl_easy_getinfo(job->easy, CURLINFO_TOTAL_TIME_T, &total_us);
   res.elapsed_ms = (double)total_us / 1000.0;
   if (code == CURLE_OK && status > 0) {
-    judge_status(status, &res);
+    sg__webhook_judge_status(status, &res);
     curl_easy_getinfo(job->easy, CURLINFO_RETRY_AFTER, &retry_after);
   } else {
     judge_error(job, code, &res);
   }
   if (job->errbuf[0] == '\0' && code != CURLE_OK)
     snprintf(job->errbuf, sizeof job->errbuf, "%s", curl_easy_strerror(code));
-  schedule_retry(job, retry_after > 0 ? (uint64_t)retry_after * 1000 : 0, &res);
+  sg__webhook_schedule_retry(job->attempt, job->age_ms,
+                             retry_after > 0 ? (uint64_t)retry_after * 1000 : 0,
+                             &res);
   res.body = job->answer;
   res.body_len = job->answer_len;
   char *ct = NULL;
@@ -864,6 +869,9 @@ int sg_webhook_post(sg_webhook_t *wh, const sg_webhook_req_t *req,
     return sg__webhook_thread_post(wh->mt, req, cb, data);
   if ((err = check_url(wh, req->url)) < 0)
     return err;
+  if (wh->h1 != NULL &&
+      (err = sg__webhook_h1_post(wh->h1, req, cb, data)) != SG_ENOTSUP)
+    return err;
   if (wh->running.n >= wh->max_inflight && wh->queue.n >= wh->max_queue)
     return SG_EBUSY;
   job_t *job = job_new(wh, req, cb, data, &err);
@@ -937,6 +945,18 @@ int sg_webhook_new(uv_loop_t *loop, const sg_webhook_cfg_t *cfg,
   uv_timer_init(loop, &wh->timer);
   wh->timer.data = wh;
   wh->open_handles = 1;
+  if (!cfg->curl_only) {
+    sg_webhook_cfg_t hc = *cfg;
+    hc.timeout_ms = wh->timeout_ms;
+    hc.connect_timeout_ms = wh->connect_timeout_ms;
+    hc.max_inflight = wh->max_inflight;
+    hc.max_queue = wh->max_queue;
+    int rc = sg__webhook_h1_new(loop, &hc, &wh->h1);
+    if (rc != 0) {
+      sg_webhook_free(wh);
+      return rc;
+    }
+  }
   *out = wh;
   return 0;
 }
@@ -947,6 +967,17 @@ void sg_webhook_stats(const sg_webhook_t *wh, sg_webhook_stats_t *out) {
     return;
   }
   *out = wh->stats;
+  if (wh->h1 != NULL) { /* the two transports' counters add up */
+    sg_webhook_stats_t h;
+    sg__webhook_h1_stats(wh->h1, &h);
+    out->inflight += h.inflight;
+    out->queued += h.queued;
+    out->delivered += h.delivered;
+    out->retried += h.retried;
+    out->permanent += h.permanent;
+    out->expired += h.expired;
+    out->refused += h.refused;
+  }
 }
 
 static void timer_close_cb(uv_handle_t *h) {
@@ -964,6 +995,8 @@ void sg_webhook_free(sg_webhook_t *wh) {
     return;
   }
   wh->closing = true;
+  sg__webhook_h1_free(wh->h1);
+  wh->h1 = NULL;
   /* Stop watching before libcurl closes any descriptor, so that no
    * uv_poll_t outlives its descriptor. */
   while (wh->socks != NULL)

@@ -1,9 +1,11 @@
 /* webhook.h - the HTTP client half of the notifier: signed JSON POSTs to
  * callback URLs, on the libuv loop, with a verdict per attempt.
  *
- * libcurl's multi interface runs on the loop (curl_multi_socket_action,
- * its sockets in uv_poll_t handles, its timer in a uv_timer_t); connections
- * to a host are kept alive and reused. At most max_inflight transfers run
+ * http:// URLs go through smsgate's own HTTP/1.1 client (engine/
+ * webhook_h1.h) unless cfg->curl_only; https:// and the rest through
+ * libcurl's multi interface on the loop (curl_multi_socket_action, its
+ * sockets in uv_poll_t handles, its timer in a uv_timer_t). Either way
+ * connections to a host are kept alive and reused. At most max_inflight transfers run
  * at once and up to max_queue more wait in a FIFO; past that, posting fails
  * with SG_EBUSY (back-pressure: every queue is bounded).
  *
@@ -13,7 +15,8 @@
  *
  * Callback URLs come from users, so the module refuses to reach anything
  * but public addresses unless allow_private is set: the check is made on
- * every address libcurl is about to connect to (its open-socket callback),
+ * every address about to be connected to (libcurl's open-socket callback,
+ * or before uv_tcp_connect in the HTTP/1.1 client),
  * which covers every spelling of an address and DNS answers that change
  * between look-ups (see core/netaddr.h). Redirects are not followed, only
  * http and https are spoken, and proxies from the environment are ignored.
@@ -96,6 +99,10 @@ typedef struct sg_webhook_cfg {
   bool allow_private;          /* allow loopback, private, link-local ... */
   const char *user_agent;      /* NULL: "smsgate/<version>" */
   bool own_thread; /* run libcurl on a thread of its own (see below) */
+  /* http:// URLs go through smsgate's own HTTP/1.1 client (engine/
+   * webhook_h1.h) and everything else through libcurl; true sends every
+   * URL through libcurl. */
+  bool curl_only;
 } sg_webhook_cfg_t;
 
 typedef struct sg_webhook_req {

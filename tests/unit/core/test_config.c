@@ -156,6 +156,7 @@ static void default_parses(void **state) {
   assert_false(cfg->webhooks.allow_private_networks);
   assert_int_equal(cfg->webhooks.max_age_ms, 24u * 3600u * 1000u);
   assert_true(cfg->webhooks.thread);
+  assert_int_equal(cfg->webhooks.client, SG_CONFIG_WEBHOOK_BUILTIN);
   assert_int_equal(cfg->log.level, SG_CONFIG_LOG_INFO);
   assert_int_equal(cfg->log.format, SG_CONFIG_LOG_TEXT);
 
@@ -304,6 +305,7 @@ static const char full_yaml[] =
     "  max_age: 2d\n"
     "  concurrency: 16\n"
     "  thread: false\n"
+    "  client: curl\n"
     "smpp_server:\n"
     "  enabled: true\n"
     "  listen: 0.0.0.0:2775\n"
@@ -488,6 +490,7 @@ static void full_example(void **state) {
   assert_int_equal(w->max_age_ms, 2u * 86400000u);
   assert_int_equal(w->concurrency, 16);
   assert_false(w->thread);
+  assert_int_equal(w->client, SG_CONFIG_WEBHOOK_CURL);
 
   const sg_config_smpp_server_t *ss = &cfg->smpp_server;
   assert_true(ss->enabled);
@@ -632,6 +635,9 @@ static const struct {
     {"webhooks: {timeout: 20m}\n",
      "t.yaml:1:21: webhooks.timeout: expected a duration 1s-10m (like 500ms, "
      "30s, 5m), got \"20m\""},
+    {"webhooks: {client: h2o}\n",
+     "t.yaml:1:20: webhooks.client: expected one of builtin, curl, got "
+     "\"h2o\""},
     {"simulator: {listen: 127.0.0.1:2776, dlr_delay: 1.5s}\n",
      "t.yaml:1:48: simulator.dlr_delay: expected a duration 0-1d (like 500ms, "
      "30s, 5m), got \"1.5s\""},
