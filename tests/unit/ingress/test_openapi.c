@@ -1,8 +1,9 @@
 /* test_openapi.c - the OpenAPI document (docs/openapi.json, embedded and
  * served at /v1/openapi.json) against the routes the gateway really has.
  *
- * The routes come from the HTTP server's own table after the REST API and
- * Kannel's sendsms registered theirs, exactly as `smsgate serve` does, so
+ * The routes come from the HTTP server's own table after the REST API, the
+ * configuration reload and Kannel's sendsms registered theirs, exactly as
+ * `smsgate serve` does (cli/serve.c), so
  * a route added without its description, or a described path that no
  * longer exists, fails here. The document's structure is checked as
  * OpenAPI 3.1 asks: every $ref resolves, every {param} of a path is a
@@ -32,6 +33,7 @@
 #include "ingress/http_server.h"
 #include "ingress/kannel.h"
 #include "ingress/rest/openapi.h"
+#include "ingress/rest/reload.h"
 #include "ingress/rest/rest.h"
 #include "store/store.h"
 
@@ -45,10 +47,19 @@ typedef struct fx {
   sg_engine_t *e;
   sg_http_server_t *srv;
   sg_rest_t *rest;
+  sg_rest_reload_t *reload;
   sg_kannel_t *kannel;
   json_t *doc;
   char dir[64], path[96];
 } fx_t;
+
+/* The reload serve gives POST /v1/admin/reload; no request reaches it
+ * here, the route only has to be in the table. */
+static void reload_fn(void *data, sg_rest_reload_answer_cb answer, void *ud) {
+  (void)data;
+  answer(ud, 503, "{\"error\": {\"code\": \"unavailable\", "
+                  "\"message\": \"no configuration file\", \"field\": null}}");
+}
 
 static int setup(void **state) {
   fx_t *f = calloc(1, sizeof *f);
@@ -70,6 +81,8 @@ static int setup(void **state) {
   sg_http_server_cfg_t hc = {0};
   if (sg_http_server_new(&f->loop, &hc, &f->srv) != 0 ||
       sg_rest_register(f->srv, f->e, &f->rest) != 0 ||
+      sg_rest_reload_register(f->srv, f->rest, reload_fn, NULL, &f->reload) !=
+          0 ||
       sg_kannel_register(&f->loop, f->srv, f->e, &f->kannel) != 0)
     return -1;
   size_t len = 0;
@@ -93,6 +106,7 @@ static int teardown(void **state) {
   fx_t *f = *state;
   json_decref(f->doc);
   sg_http_server_free(f->srv);
+  sg_rest_reload_free(f->reload);
   sg_kannel_free(f->kannel);
   sg_rest_free(f->rest);
   sg_engine_free(f->e);
@@ -145,6 +159,8 @@ static void route_info_reads_the_table(void **state) {
   assert_true(routed(f->srv, "get", "/v1/messages/{id}"));
   assert_true(routed(f->srv, "post", "/v1/keys/{id}/rotate"));
   assert_true(routed(f->srv, "get", "/cgi-bin/sendsms"));
+  assert_true(routed(f->srv, "post", "/v1/admin/reload"));
+  assert_true(routed(f->srv, "post", "/v1/contacts/import"));
   assert_false(routed(f->srv, "put", "/v1/messages/{id}"));
   const char *m = NULL;
   char small[8];
