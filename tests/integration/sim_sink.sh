@@ -80,7 +80,13 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Transfer-Encoding: chunked" \
 counts=$(curl -sf "http://127.0.0.1:$PORT/count")
 want='{"total":4,"delivered":3,"by_status":{"sent":1,"delivered":3},"bad_signature":2,"bad_request":1,"no_status":0,"other":0,'
 [[ "$counts" == "$want"* ]] || fail "counts: $counts"
-[[ "$counts" == *'"connections":3}' ]] || fail "connections: $counts"
+[[ "$counts" == *'"connections":3,"callbacks":0,"last_callback_ms":0}' ]] || fail "connections: $counts"
+
+# A Kannel dlr-url callback: answered 200 and counted, not a count request.
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/dlr?s=7&t=1")
+[[ "$code" == 200 ]] || fail "dlr callback answered $code"
+counts=$(curl -sf "http://127.0.0.1:$PORT/count")
+[[ "$counts" == *'"callbacks":1,'* ]] || fail "callbacks: $counts"
 
 kill -USR1 "$PID"
 wait_for '[[ $(grep -c "\"total\":4" "$WORK/out") -ge 1 ]]' 10 || fail "no counts on SIGUSR1"
