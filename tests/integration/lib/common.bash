@@ -1,0 +1,59 @@
+# common.bash - the scaffolding black-box test scripts share (sourced, bash).
+#
+#   . "$HERE/lib/common.bash"; sg_test_init NAME
+#
+# sg_test_init makes the scratch folder $T (under $TMPDIR, named after the
+# test) and the list PIDS of what the script starts, and traps exit so that
+# every PID is stopped and $T removed. Then:
+#   fail MSG...              prints FAIL and the tail of every $T/*.log, exits 1
+#   free_ports N             N free TCP ports on 127.0.0.1 (all held while chosen)
+#   wait_http URL REGEX S    polls URL until it answers 200 with a body matching
+#                            REGEX, for at most S seconds
+# Needs node. Lives outside tests/integration/*.sh so that CTest does not run it.
+
+sg_test_init() {
+  T=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+  PIDS=()
+  trap sg_test_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+sg_test_cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  rm -rf "$T"
+}
+
+fail() {
+  echo "FAIL: $*" >&2
+  for f in "$T"/*.log; do
+    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
+  done
+  exit 1
+}
+
+free_ports() {
+  node -e '
+    const net = require("net"); const n = Number(process.argv[1]); const s = [];
+    (function next() {
+      if (s.length === n) { console.log(s.map((x) => x.address().port).join(" "));
+        s.forEach((x) => x.close()); return; }
+      const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
+    })();' "$1"
+}
+
+wait_http() {
+  local url=$1 regex=$2 secs=$3 i
+  for ((i = 0; i < secs * 10; i++)); do
+    if node -e '
+      require("http").get(process.argv[1], (r) => { let b = "";
+        r.on("data", (c) => b += c);
+        r.on("end", () => process.exit(r.statusCode === 200 && new RegExp(process.argv[2]).test(b) ? 0 : 1));
+      }).on("error", () => process.exit(1));' "$url" "$regex" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
