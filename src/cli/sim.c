@@ -71,7 +71,7 @@ static void usage(FILE *f) {
       "                      (STAT=weight[:err]; default DELIVRD=100)\n"
       "  --receipt-retries N send a refused or unanswered receipt again, up "
       "to N\n"
-      "                      times (default 5; 0: never)\n"
+      "                      times (default 10; 0: never)\n"
       "  --receipt-retry-delay MS  first wait before that, doubling up to "
       "60 s\n"
       "                      (default 1000)\n"

@@ -147,7 +147,7 @@ void sg_sim_smsc_config_default(sg_sim_smsc_config_t *cfg) {
   cfg->bind_timeout_ms = s.bind_timeout_ms;
   cfg->response_timeout_ms = s.response_timeout_ms;
   cfg->max_pending_receipts = 1000000;
-  cfg->receipt_retries = 5;
+  cfg->receipt_retries = 10;
   cfg->receipt_retry_ms = 1000;
 }
 

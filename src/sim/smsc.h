@@ -196,6 +196,7 @@ typedef struct sg_sim_smsc_stats {
   uint64_t receipts_retried; /* of those, queued to be sent again */
   uint64_t receipts_pending; /* waiting (delay, busy or absent receiver) */
   uint64_t receipts_dropped; /* over max_pending_receipts */
+  uint64_t receipts_abandoned; /* failed receipt_retries + 1 times */
   uint64_t mo_sent;          /* MO deliver_sm written (parts) */
   uint64_t mo_acked;
   uint64_t mo_failed;

@@ -184,6 +184,7 @@ int sg_sim_smsc_stats_json(const sg_sim_smsc_t *sim, bool final, char *buf,
   U(receipts_retried);
   U(receipts_pending);
   U(receipts_dropped);
+  U(receipts_abandoned);
   U(mo_sent);
   U(mo_acked);
   U(mo_failed);

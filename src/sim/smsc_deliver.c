@@ -204,9 +204,14 @@ static void inflight_release(sg_sim_smsc_t *sim, uint32_t slot) {
 /* A receipt refused or left unanswered goes back into the queue, later,
  * while it has tries left. */
 static void redeliver(sg_sim_smsc_t *sim, const sg__sim_receipt_t *e) {
-  if (e->tries >= sim->cfg.receipt_retries ||
-      sim->receipts.count >= sim->cfg.max_pending_receipts)
+  if (e->tries >= sim->cfg.receipt_retries) {
+    sim->st.receipts_abandoned++;
     return;
+  }
+  if (sim->receipts.count >= sim->cfg.max_pending_receipts) {
+    sim->st.receipts_dropped++;
+    return;
+  }
   sg__sim_receipt_t *n = sg__sim_ring_push(&sim->receipts);
   if (n == NULL) {
     sim->st.receipts_dropped++;
@@ -308,9 +313,14 @@ static void pump_receipts(sg_sim_smsc_t *sim) {
     long rc = send_receipt(sim, c, e);
     if (rc == SG_EBUSY)
       return;
-    if (rc < 0)
-      sim->st.receipts_failed++;
+    sg__sim_receipt_t copy = *e;
     sg__sim_ring_pop(&sim->receipts);
+    if (rc < 0) {
+      /* The connection is closing under us: the receipt was never written,
+       * so it goes back into the queue like one left unanswered. */
+      sim->st.receipts_failed++;
+      redeliver(sim, &copy);
+    }
   }
 }
 

@@ -420,6 +420,8 @@ static void test_receipt_sent_again_when_refused(void **state) {
   sg_sim_smsc_stats(f->sim, &st);
   assert_int_equal(st.receipts_failed, 4);
   assert_int_equal(st.receipts_retried, 3);
+  assert_int_equal(st.receipts_abandoned, 1);
+  assert_int_equal(st.receipts_dropped, 0);
   assert_int_equal(st.receipts_pending, 0);
   free_fx(f);
 }
