@@ -25,12 +25,29 @@ static uint64_t last_ms;
 static uint8_t last_rnd[SG_ID_RANDOM_BYTES];
 static bool have_last;
 
-/* Returns the value (0..31) of a base32 character, or -1. */
-static int char_value(char c) {
-  if (c >= 'a' && c <= 'z')
-    c = (char)(c - 'a' + 'A');
-  const char *p = (c == '\0') ? NULL : strchr(alphabet, c);
-  return p == NULL ? -1 : (int)(p - alphabet);
+/* The value (0..31) of each ASCII character in the alphabet, either case;
+ * -1 for any other. */
+/* clang-format off */
+static const int8_t char_value[128] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -1, -1, -1, -1, -1,
+    -1, 10, 11, 12, 13, 14, 15, 16, 17, -1, 18, 19, -1, 20, 21, -1,
+    22, 23, 24, 25, 26, -1, 27, 28, 29, 30, 31, -1, -1, -1, -1, -1,
+    -1, 10, 11, 12, 13, 14, 15, 16, 17, -1, 18, 19, -1, 20, 21, -1,
+    22, 23, 24, 25, 26, -1, 27, 28, 29, 30, 31, -1, -1, -1, -1, -1,
+};
+/* clang-format on */
+
+/* The id as a 128-bit big-endian number in two halves. */
+static void to_halves(const uint8_t b[SG_ID_BYTES], uint64_t *hi,
+                      uint64_t *lo) {
+  *hi = *lo = 0;
+  for (int i = 0; i < 8; i++) {
+    *hi = (*hi << 8) | b[i];
+    *lo = (*lo << 8) | b[8 + i];
+  }
 }
 
 int sg_id_format(uint64_t time_ms, const uint8_t rnd[SG_ID_RANDOM_BYTES],
@@ -42,18 +59,14 @@ int sg_id_format(uint64_t time_ms, const uint8_t rnd[SG_ID_RANDOM_BYTES],
     b[i] = (uint8_t)(time_ms >> (8 * (5 - i)));
   memcpy(b + 6, rnd, SG_ID_RANDOM_BYTES);
   /* 26 characters of 5 bits hold 130 bits: the id is read as a 130-bit
-   * number with two leading zero bits, so character i holds bits
-   * [5i - 2, 5i + 3) of the 128-bit string, counted from the top. */
-  for (int i = 0; i < SG_ID_LEN; i++) {
-    int bit = 5 * i - 2;
-    unsigned v = 0;
-    for (int k = 0; k < 5; k++, bit++) {
-      unsigned set = 0;
-      if (bit >= 0)
-        set = (b[bit / 8] >> (7 - bit % 8)) & 1u;
-      v = (v << 1) | set;
-    }
-    out[i] = alphabet[v];
+   * number with two leading zero bits; the last character holds the low 5
+   * bits of the 128-bit number, each one before it the next 5 up. */
+  uint64_t hi, lo;
+  to_halves(b, &hi, &lo);
+  for (int i = SG_ID_LEN - 1; i >= 0; i--) {
+    out[i] = alphabet[lo & 31u];
+    lo = (lo >> 5) | (hi << 59);
+    hi >>= 5;
   }
   out[SG_ID_LEN] = '\0';
   return 0;
@@ -62,16 +75,19 @@ int sg_id_format(uint64_t time_ms, const uint8_t rnd[SG_ID_RANDOM_BYTES],
 int sg_id_parse(const char *s, size_t len, uint8_t out[SG_ID_BYTES]) {
   if (s == NULL || len != SG_ID_LEN)
     return SG_EINVAL;
-  uint8_t b[SG_ID_BYTES] = {0};
+  uint64_t hi = 0, lo = 0;
   for (int i = 0; i < SG_ID_LEN; i++) {
-    int v = char_value(s[i]);
+    unsigned char c = (unsigned char)s[i];
+    int v = c < 128 ? char_value[c] : -1;
     if (v < 0 || (i == 0 && v > 7))
       return SG_EINVAL;
-    for (int k = 0; k < 5; k++) {
-      int bit = 5 * i - 2 + k;
-      if (bit >= 0 && ((v >> (4 - k)) & 1))
-        b[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
-    }
+    hi = (hi << 5) | (lo >> 59);
+    lo = (lo << 5) | (uint64_t)v;
+  }
+  uint8_t b[SG_ID_BYTES];
+  for (int i = 0; i < 8; i++) {
+    b[i] = (uint8_t)(hi >> (56 - 8 * i));
+    b[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
   }
   memcpy(out, b, SG_ID_BYTES);
   return 0;

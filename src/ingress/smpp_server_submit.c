@@ -22,8 +22,8 @@ typedef struct sub_ctx {
   uint32_t command_id, seq;
   unsigned part_seq; /* a pre-split part: its seq, and its group's key */
   char key[SG_SMPPS_CONCAT_KEY];
-  size_t n_dests; /* submit_multi */
-  sg_smpp_dest_address_t dests[SG_SMPP_MULTI_MAX];
+  size_t n_dests; /* submit_multi: its destinations, allocated with it */
+  sg_smpp_dest_address_t dests[];
 } sub_ctx_t;
 
 /* One request's decoded view, common to the three submit PDUs. */
@@ -246,9 +246,9 @@ static void submit(sg__smpps_conn_t *c, const sg_smpp_event_t *ev,
   r.raw = ct.is_raw ? &raw : NULL;
   char batch[SG_ID_LEN + 1];
   sg_store_presplit_t ps;
-  st = n_to == 1 ? part_group(c, in, to[0], &ct, m.sar_total != 0, x, &ps,
-                              batch)
-                 : 0;
+  st = n_to == 1
+           ? part_group(c, in, to[0], &ct, m.sar_total != 0, x, &ps, batch)
+           : 0;
   if (st != 0) {
     s->st.submits_failed++;
     respond_status(c, ev->command_id, ev->sequence_number, st);
@@ -360,7 +360,10 @@ static void on_submit_multi(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
       st = SG_SMPP_ESME_RCNTSUBDL; /* no distribution lists */
   if (st == 0)
     st = precheck(c, b->number_of_dests);
-  sub_ctx_t *x = st == 0 ? sg_calloc(1, sizeof *x) : NULL;
+  sub_ctx_t *x =
+      st == 0
+          ? sg_calloc(1, sizeof *x + b->number_of_dests * sizeof x->dests[0])
+          : NULL;
   if (st == 0 && x == NULL)
     st = SG_SMPP_ESME_RSYSERR;
   if (st != 0) {
@@ -394,8 +397,8 @@ static void on_submit_multi(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
 typedef struct q_ctx {
   sg__smpps_conn_t *conn;
   uint32_t command_id, seq;
-  char id[65];    /* as the customer gave it (a C-Octet 65) */
-  unsigned part_seq;              /* a pre-split part's id: its seq */
+  char id[65];       /* as the customer gave it (a C-Octet 65) */
+  unsigned part_seq; /* a pre-split part's id: its seq */
 } q_ctx_t;
 
 /* The part `seq` of m, or NULL. */
