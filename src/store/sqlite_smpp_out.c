@@ -2,7 +2,9 @@
  * customers (store.h "SMPP RECEIPTS"): the origin row written with a
  * message, the queue row written with its final status (or with an
  * incoming message for the customer), and the claim and finish requests
- * of the SMPP server.
+ * of the SMPP server. A claim writes nothing: its leases are kept in the
+ * writer's memory (sqlite_lease.h), and after a crash or a stop every
+ * receipt not answered is offered again.
  *
  * Runs on the writer thread inside the group's transaction, like
  * sqlite_write.c; it must never begin or end a transaction nor touch the
@@ -10,8 +12,10 @@
  */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "store/sqlite_int.h"
+#include "store/sqlite_lease.h"
 
 static int step_rc(sqlite3_stmt *s) {
   return s == NULL ? SG_EIO : sg__sq_err(sg__sq_step_done(s));
@@ -116,52 +120,123 @@ static void read_row(sg__arena_t *a, sqlite3_stmt *s, sg_store_smpp_out_t *o,
   }
 }
 
-static int select_rows(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
-  unsigned max = r->in.smpp_claim.max;
-  sg_store_smpp_out_t *out = sg__arena_alloc(&r->arena, max * sizeof *out);
-  if (out == NULL)
-    return SG_ENOMEM;
-  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SMPP_OUT_SELECT);
+/* ---- leases ------------------------------------------------------------ */
+
+struct sg__sq_sol {
+  sg__sq_leases_t l;
+};
+
+static struct sg__sq_sol *sol(sg__sq_conn_t *c) {
+  if (c->sol == NULL)
+    c->sol = sg_calloc(1, sizeof *c->sol);
+  return c->sol;
+}
+
+void sg__sq_smpp_out_tx_end(sg__sq_conn_t *c, bool committed) {
+  if (c->sol != NULL)
+    sg__sq_lease_tx_end(&c->sol->l, committed);
+}
+
+void sg__sq_smpp_out_close(sg__sq_conn_t *c) {
+  if (c->sol == NULL)
+    return;
+  sg__sq_lease_free(&c->sol->l);
+  sg_free(c->sol);
+  c->sol = NULL;
+}
+
+/* ---- claim --------------------------------------------------------------- */
+
+/* The ids of up to max of the account's rows that no live lease holds,
+ * oldest first, from the index alone. */
+static int free_ids(sg__sq_conn_t *c, int64_t account, unsigned max,
+                    int64_t now, int64_t *ids, size_t *n) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SMPP_OUT_IDS);
   if (s == NULL)
     return SG_EIO;
-  sqlite3_bind_int64(s, 1, r->in.smpp_claim.account_id);
-  sqlite3_bind_int64(s, 2, now);
-  sqlite3_bind_int(s, 3, (int)max);
-  size_t n = 0;
-  bool ok = true;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max)
-    read_row(&r->arena, s, &out[n++], &ok);
+  sqlite3_bind_int64(s, 1, account);
+  sqlite3_bind_int64(s, 2, (int64_t)max + (int64_t)c->sol->l.n);
+  int rc = SQLITE_DONE;
+  *n = 0;
+  while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(s, 0);
+    if (!sg__sq_lease_held(&c->sol->l, id, now))
+      ids[(*n)++] = id;
+  }
   sqlite3_reset(s);
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+  return *n < max && rc != SQLITE_DONE ? SG_EIO : 0;
+}
+
+/* Reads row id into *o; 1 when its message or incoming message is gone
+ * (the row is deleted then: nothing is left to send). */
+static int read_one(sg__sq_conn_t *c, sg__arena_t *a, int64_t id,
+                    sg_store_smpp_out_t *o) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SMPP_OUT_ROW);
+  if (s == NULL)
     return SG_EIO;
-  if (!ok)
+  sqlite3_bind_int64(s, 1, id);
+  int rc = sqlite3_step(s);
+  bool ok = true;
+  if (rc == SQLITE_ROW)
+    read_row(a, s, o, &ok);
+  sqlite3_reset(s);
+  if (rc == SQLITE_DONE) {
+    sqlite3_stmt *d = sg__sq_stmt(c, SG__Q_SMPP_OUT_DONE);
+    if (d == NULL)
+      return SG_EIO;
+    sqlite3_bind_int64(d, 1, id);
+    return step_rc(d) < 0 ? SG_EIO : 1;
+  }
+  if (rc != SQLITE_ROW)
+    return SG_EIO;
+  return ok ? 0 : SG_ENOMEM;
+}
+
+static int claim_rows(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  unsigned max = r->in.smpp_claim.max;
+  sg_store_smpp_out_t *out = sg__arena_alloc(&r->arena, max * sizeof *out);
+  int64_t *ids = sg__arena_alloc(&r->arena, max * sizeof *ids);
+  if (out == NULL || ids == NULL)
     return SG_ENOMEM;
+  size_t k = 0, n = 0;
+  int rc = free_ids(c, r->in.smpp_claim.account_id, max, now, ids, &k);
+  int64_t until = now + r->in.smpp_claim.lease_ms;
+  for (size_t i = 0; rc == 0 && i < k; i++) {
+    unsigned tries;
+    rc = read_one(c, &r->arena, ids[i], &out[n]);
+    if (rc == 0)
+      rc = sg__sq_lease_take(&c->sol->l, ids[i], until, now, &tries);
+    if (rc == 0)
+      out[n++].attempts += tries - 1;
+    else if (rc == 1)
+      rc = 0;
+  }
+  /* A claim that fails hands nothing out: it must hold no lease either. */
+  for (size_t i = 0; rc < 0 && i < n; i++)
+    sg__sq_lease_drop(&c->sol->l, out[i].id);
   r->out.smpp_out.items = out;
-  r->out.smpp_out.n = n;
-  return 0;
+  r->out.smpp_out.n = rc < 0 ? 0 : n;
+  return rc;
 }
 
 int sg__sq_smpp_out_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   r->out.smpp_out.dropped = 0;
+  if (sol(c) == NULL)
+    return SG_ENOMEM;
   int rc = 0;
   if (r->in.smpp_claim.max_age_ms > 0)
     rc = drop_old(c, r->in.smpp_claim.account_id,
                   now - r->in.smpp_claim.max_age_ms, &r->out.smpp_out.dropped);
-  if (rc == 0)
-    rc = select_rows(c, r, now);
-  for (size_t i = 0; rc == 0 && i < r->out.smpp_out.n; i++) {
-    sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SMPP_OUT_LEASE);
-    if (s == NULL)
-      return SG_EIO;
-    sqlite3_bind_int64(s, 1, r->out.smpp_out.items[i].id);
-    sqlite3_bind_int64(s, 2, now + r->in.smpp_claim.lease_ms);
-    rc = step_rc(s);
-  }
-  return rc;
+  return rc == 0 ? claim_rows(c, r, now) : rc;
 }
 
+/* ---- finish -------------------------------------------------------------- */
+
+/* Done: the row is deleted. Not done: its lease ends and the row counts
+ * the tries it had under it; the next claim offers it again. */
 int sg__sq_smpp_out_finish(sg__sq_conn_t *c, sg__store_req_t *r) {
+  if (sol(c) == NULL)
+    return SG_ENOMEM;
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < r->in.smpp_finish.n; i++) {
     const sg_store_smpp_out_result_t *x = &r->in.smpp_finish.items[i];
@@ -170,7 +245,11 @@ int sg__sq_smpp_out_finish(sg__sq_conn_t *c, sg__store_req_t *r) {
     if (s == NULL)
       return SG_EIO;
     sqlite3_bind_int64(s, 1, x->id);
+    if (!x->done)
+      sqlite3_bind_int(s, 2, (int)sg__sq_lease_tries(&c->sol->l, x->id));
     rc = step_rc(s);
+    if (rc == 0)
+      sg__sq_lease_drop(&c->sol->l, x->id);
   }
   return rc;
 }

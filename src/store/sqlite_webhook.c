@@ -20,15 +20,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "store/sqlite_int.h"
-
-/* Open addressing with linear probing; id 0 marks a free slot (rowids of
- * webhooks are positive). */
-typedef struct lease {
-  int64_t id;
-  int64_t until_ms;
-  uint64_t tx;    /* the transaction that took it */
-  unsigned tries; /* claims since the row was last written (attempts) */
-} lease_t;
+#include "store/sqlite_lease.h"
 
 enum { Q_DUE, Q_ROW, Q_DELETE, Q_RETRY, Q_FAIL, Q_N };
 
@@ -50,124 +42,16 @@ static const char *const wh_sql[Q_N] = {
 };
 
 struct sg__sq_whl {
-  lease_t *slot;
-  size_t cap; /* a power of two, or 0 */
-  size_t n;
-  uint64_t tx; /* the transaction under way (sg__sq_wh_tx_end) */
+  sg__sq_leases_t l;
   sqlite3_stmt *q[Q_N];
 };
-
-/* ---- the lease table ----------------------------------------------------- */
-
-static size_t slot_of(const struct sg__sq_whl *w, int64_t id) {
-  uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15u;
-  return (size_t)(h >> 17) & (w->cap - 1);
-}
-
-static lease_t *find(const struct sg__sq_whl *w, int64_t id) {
-  if (w->cap == 0)
-    return NULL;
-  for (size_t i = slot_of(w, id);; i = (i + 1) & (w->cap - 1)) {
-    if (w->slot[i].id == id)
-      return &w->slot[i];
-    if (w->slot[i].id == 0)
-      return NULL;
-  }
-}
-
-/* Removes slot i and shifts the rest of its cluster back (no tombstones). */
-static void remove_at(struct sg__sq_whl *w, size_t i) {
-  size_t mask = w->cap - 1;
-  for (size_t j = (i + 1) & mask; w->slot[j].id != 0; j = (j + 1) & mask) {
-    size_t home = slot_of(w, w->slot[j].id);
-    /* j's entry may move to i when its home is not in (i, j]. */
-    if (((j - home) & mask) >= ((j - i) & mask)) {
-      w->slot[i] = w->slot[j];
-      i = j;
-    }
-  }
-  w->slot[i].id = 0;
-  w->n--;
-}
-
-static void put(struct sg__sq_whl *w, const lease_t *l) {
-  size_t i = slot_of(w, l->id);
-  while (w->slot[i].id != 0 && w->slot[i].id != l->id)
-    i = (i + 1) & (w->cap - 1);
-  if (w->slot[i].id == 0)
-    w->n++;
-  w->slot[i] = *l;
-}
-
-/* Drops the leases that ran out, or (by_tx) those of the current
- * transaction. Slots are walked from a free one, so that shifting back
- * never moves an entry the walk has yet to see past it. */
-static void sweep(struct sg__sq_whl *w, bool by_tx, int64_t now) {
-  size_t start = 0;
-  while (start < w->cap && w->slot[start].id != 0)
-    start++;
-  for (size_t k = 0; k < w->cap; k++) {
-    size_t i = (start + k) & (w->cap - 1);
-    while (w->slot[i].id != 0 &&
-           (by_tx ? w->slot[i].tx == w->tx : w->slot[i].until_ms <= now))
-      remove_at(w, i);
-  }
-}
-
-static int grow(struct sg__sq_whl *w, int64_t now) {
-  if (w->cap > 0)
-    sweep(w, false, now);
-  if ((w->n + 1) * 4 <= w->cap * 3)
-    return 0;
-  size_t cap = w->cap ? w->cap * 2 : 256;
-  lease_t *old = w->slot;
-  size_t old_cap = w->cap;
-  lease_t *s = sg_calloc(cap, sizeof *s);
-  if (s == NULL)
-    return SG_ENOMEM;
-  w->slot = s;
-  w->cap = cap;
-  w->n = 0;
-  for (size_t i = 0; i < old_cap; i++)
-    if (old[i].id != 0)
-      put(w, &old[i]);
-  sg_free(old);
-  return 0;
-}
-
-/* Leases row id until `until`; *tries counts the claims of the row since
- * it was last written, this one included (a lease that ran out and is
- * taken again was an attempt too). */
-static int take_lease(struct sg__sq_whl *w, int64_t id, int64_t until,
-                      int64_t now, unsigned *tries) {
-  const lease_t *old = find(w, id);
-  *tries = old != NULL ? old->tries + 1 : 1;
-  if (old == NULL && (w->n + 1) * 4 > w->cap * 3 && grow(w, now) < 0)
-    return SG_ENOMEM;
-  put(w, &(lease_t){.id = id, .until_ms = until, .tx = w->tx, .tries = *tries});
-  return 0;
-}
-
-static void drop_lease(struct sg__sq_whl *w, int64_t id) {
-  lease_t *l = find(w, id);
-  if (l != NULL)
-    remove_at(w, (size_t)(l - w->slot));
-}
-
-static bool leased(const struct sg__sq_whl *w, int64_t id, int64_t now) {
-  const lease_t *l = find(w, id);
-  return l != NULL && l->until_ms > now;
-}
 
 /* ---- transactions ------------------------------------------------------- */
 
 void sg__sq_wh_tx_end(sg__sq_conn_t *c, bool committed) {
   struct sg__sq_whl *w = c->whl;
-  if (w == NULL)
-    return;
-  if (!committed && w->cap > 0)
-    sweep(w, true, 0);
-  w->tx++;
+  if (w != NULL)
+    sg__sq_lease_tx_end(&w->l, committed);
 }
 
 static struct sg__sq_whl *whl(sg__sq_conn_t *c) {
@@ -193,13 +77,13 @@ void sg__sq_wh_close(sg__sq_conn_t *c) {
     return;
   for (int i = 0; i < Q_N; i++)
     sqlite3_finalize(w->q[i]);
-  sg_free(w->slot);
+  sg__sq_lease_free(&w->l);
   sg_free(w);
   c->whl = NULL;
 }
 
 size_t sg__sq_wh_leases(const sg__sq_conn_t *c) {
-  return c->whl != NULL ? c->whl->n : 0;
+  return c->whl != NULL ? c->whl->l.n : 0;
 }
 
 /* ---- claim --------------------------------------------------------------- */
@@ -212,12 +96,12 @@ static int due_ids(sg__sq_conn_t *c, unsigned max, int64_t now, int64_t *ids,
   if (s == NULL)
     return SG_EIO;
   sqlite3_bind_int64(s, 1, now);
-  sqlite3_bind_int64(s, 2, (int64_t)max + (int64_t)c->whl->n);
+  sqlite3_bind_int64(s, 2, (int64_t)max + (int64_t)c->whl->l.n);
   int rc;
   *n = 0;
   while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
     int64_t id = sqlite3_column_int64(s, 0);
-    if (!leased(c->whl, id, now))
+    if (!sg__sq_lease_held(&c->whl->l, id, now))
       ids[(*n)++] = id;
   }
   if (*n < max && rc != SQLITE_DONE) {
@@ -269,7 +153,7 @@ int sg__sq_wh_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     unsigned tries;
     rc = read_row(c, &r->arena, ids[i], &w[n]);
     if (rc == 0)
-      rc = take_lease(c->whl, ids[i], until, now, &tries);
+      rc = sg__sq_lease_take(&c->whl->l, ids[i], until, now, &tries);
     if (rc == 0)
       w[n++].attempts += tries;
     else if (rc == 1)
@@ -277,7 +161,7 @@ int sg__sq_wh_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   }
   /* A claim that fails hands nothing out: it must hold no lease either. */
   for (size_t i = 0; rc < 0 && i < n; i++)
-    drop_lease(c->whl, w[i].id);
+    sg__sq_lease_drop(&c->whl->l, w[i].id);
   r->out.webhooks.items = w;
   r->out.webhooks.n = rc < 0 ? 0 : n;
   return rc;
@@ -287,8 +171,7 @@ int sg__sq_wh_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
 
 static int finish_one(sg__sq_conn_t *c, const sg_store_webhook_result_t *x,
                       int64_t now) {
-  const lease_t *l = find(c->whl, x->id);
-  unsigned tries = l != NULL ? l->tries : 1;
+  unsigned tries = sg__sq_lease_tries(&c->whl->l, x->id);
   sqlite3_stmt *s;
   if (x->done) {
     if ((s = stmt(c, Q_DELETE)) == NULL)
@@ -310,7 +193,7 @@ static int finish_one(sg__sq_conn_t *c, const sg_store_webhook_result_t *x,
   sqlite3_bind_int64(s, 1, x->id);
   int rc = sg__sq_err(sg__sq_step_done(s));
   if (rc == 0)
-    drop_lease(c->whl, x->id);
+    sg__sq_lease_drop(&c->whl->l, x->id);
   return rc;
 }
 

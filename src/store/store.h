@@ -704,7 +704,9 @@ typedef struct sg_store_smpp_out {
   int32_t error_code;     /* 0: none */
   int64_t submit_ms;      /* when the message was stored */
   int64_t done_ms;        /* when it got its final status */
-  unsigned attempts;      /* claims, including this one */
+  unsigned attempts; /* claims, including this one, as far as the store
+                        knows: a claim whose lease died with the process
+                        (a crash or a restart) is not counted */
   sg_store_smpp_origin_t origin;
   const uint8_t *body; /* the message's body (UTF-8 text unless binary) */
   size_t body_len;
@@ -733,7 +735,10 @@ typedef void (*sg_store_smpp_out_cb)(sg_store_t *st, int status,
 /* In one write transaction: deletes the account's receipts created more
  * than max_age_ms ago (0: keep all), then takes up to max (1..1000) of its
  * receipts not claimed or whose lease ran out, oldest first, and leases
- * them for lease_ms (0: 60 s). Fails at once with SG_EINVAL, SG_EBUSY,
+ * them for lease_ms (0: 60 s). The lease is kept in memory, not written:
+ * after a restart every receipt not finished is offered again. A receipt
+ * whose message is gone is deleted, not handed out. Fails at once with
+ * SG_EINVAL, SG_EBUSY,
  * SG_ECLOSED, SG_ENOMEM. */
 int sg_store_smpp_out_claim(sg_store_t *st, int64_t account_id, unsigned max,
                             int64_t lease_ms, int64_t max_age_ms,

@@ -538,16 +538,21 @@ static void smpp_receipt_queue(void **state) {
   /* Leased: a second claim sees nothing until the lease runs out. */
   so_claim_wait(c, 0, &g);
   assert_int_equal(g.n, 0);
-  /* A restart releases it: the sessions that held it are gone. */
+  /* A restart releases it: the sessions that held it are gone, and the
+   * lease (kept in memory, never written) is forgotten with its try. */
   close_store(c);
   open_store(c);
   so_claim_wait(c, 0, &g);
   assert_int_equal(g.n, 1);
-  assert_int_equal(g.attempts[0], 2);
+  assert_int_equal(g.attempts[0], 1);
+  assert_int_equal(q1(c, "SELECT count(*) FROM smpp_out WHERE "
+                         "lease_until_ms IS NOT NULL OR attempts > 0"),
+                   0);
+  /* A lease that ran out: taken again, the second try. */
   atomic_store(&fake_now, T0 + 7000);
   so_claim_wait(c, 0, &g);
   assert_int_equal(g.n, 1);
-  assert_int_equal(g.attempts[0], 3);
+  assert_int_equal(g.attempts[0], 2);
   /* Not taken by the customer: back at once. Taken: gone. */
   sg_store_smpp_out_result_t res = {row, false};
   got_t dg = {0};
@@ -555,6 +560,7 @@ static void smpp_receipt_queue(void **state) {
   run_until(c, &dg.calls, 1);
   so_claim_wait(c, 0, &g);
   assert_int_equal(g.n, 1);
+  assert_int_equal(g.attempts[0], 3); /* the two tries written, and this */
   res.done = true;
   dg.calls = 0;
   assert_int_equal(sg_store_smpp_out_finish(c->st, &res, 1, done_cb, &dg), 0);
@@ -573,6 +579,27 @@ static void smpp_receipt_queue(void **state) {
   assert_int_equal(g.n, 0);
   assert_int_equal(g.dropped, 1);
   assert_int_equal(q1(c, "SELECT count(*) FROM smpp_out"), 0);
+
+  /* A receipt whose message is gone is deleted, not handed out, and does
+   * not hide the one behind it. */
+  tmsg_t o[2];
+  for (int i = 0; i < 2; i++) {
+    tmsg_init(&o[i], i ? "+14155550107" : "+14155550106", 1, "smsc-a");
+    o[i].m.smpp = &any;
+    assert_int_equal(submit_wait(c, &o[i], 1, NULL, NULL), 0);
+    deliver(c, &o[i], i ? "a7" : "a6", SG_MSG_DELIVERED);
+  }
+  close_store(c);
+  char sql[160];
+  snprintf(sql, sizeof sql,
+           "PRAGMA foreign_keys = OFF; DELETE FROM messages WHERE id = '%s'",
+           o[0].m.id);
+  raw_exec(c, sql);
+  open_store(c);
+  so_claim_wait(c, 0, &g);
+  assert_int_equal(g.n, 1);
+  assert_string_equal(g.mid[0], o[1].m.id);
+  assert_int_equal(q1(c, "SELECT count(*) FROM smpp_out"), 1);
 
   /* Bad arguments fail at once. */
   assert_int_equal(sg_store_smpp_out_claim(c->st, 0, 8, 0, 0, so_cb, &g),
