@@ -731,6 +731,7 @@ void sg__sc_on_response(sg__sc_bind_t *b, const sg_smpp_event_t *ev) {
           sg__sc_id_mode(c->cfg.id_mode, &c->resp_ids_hex, id, n);
       sg_smpp_client_id_key(id, n, mode, key);
     }
+    sg_throttle_accepted(&c->throttle, j->n_ids);
     finish_ids(c, j, SG_CONN_SENT, 0, NULL, key, id);
   } else {
     on_error_status(c, j, ev->command_status,

@@ -37,6 +37,10 @@ static void sanitize(sg_throttle_config_t *c) {
     c->increase = d.increase;
 }
 
+/* The ceiling of an unlimited throttle, as a multiple of the rate the
+ * operator accepted between two cuts of an episode (see sg_throttle_cut). */
+static const double k_follow = 4.0;
+
 static void set_rate(sg_throttle_t *t, double rate) {
   t->rate = rate;
   t->burst = rate > 0 ? fmax(1.0, rate * t->cfg.burst_seconds) : 1.0;
@@ -112,10 +116,35 @@ bool sg_throttle_take_n(sg_throttle_t *t, unsigned n, uint64_t now_ms) {
   return true;
 }
 
+/* The factor of a cut within an episode: by the share of answers since
+ * the previous cut that were throttled, at most by cfg.decrease. Over fewer
+ * than 8 answers the share says little, and the cut is cfg.decrease. */
+static double cut_factor(const sg_throttle_t *t, bool episode) {
+  uint32_t n = t->ans_ok + t->ans_thr;
+  if (!episode || n < 8)
+    return t->cfg.decrease;
+  double keep = (double)t->ans_ok / (double)n;
+  return fmax(t->cfg.decrease, keep);
+}
+
+void sg_throttle_accepted(sg_throttle_t *t, unsigned n) {
+  t->ans_ok = t->ans_ok + n < t->ans_ok ? UINT32_MAX : t->ans_ok + n;
+}
+
 void sg_throttle_cut(sg_throttle_t *t, uint64_t now_ms) {
   refill(t, now_ms);
+  if (t->ans_thr < UINT32_MAX)
+    t->ans_thr++;
   if (t->has_cut && now_ms - t->cut_ms < t->cfg.cut_interval_ms)
     return;
+  /* A cut within two intervals of the last one belongs to the same
+   * episode: growth goes on from now, as TCP's window grows between losses.
+   * Waiting recover_delay_ms after each of them would let an operator that
+   * throttles a share of the submits at any rate (every second a cut, never
+   * a quiet second) push the rate down to the floor and keep it there; this
+   * way it settles where a cut and a second of growth balance. */
+  bool episode =
+      t->has_cut && now_ms - t->cut_ms < 2ull * t->cfg.cut_interval_ms;
   double from = t->rate;
   if (from <= 0) {
     /* Unlimited: start from what was actually sent. */
@@ -129,23 +158,28 @@ void sg_throttle_cut(sg_throttle_t *t, uint64_t now_ms) {
     t->ceiling = from;
   } else if (t->cfg.limit > 0) {
     t->ceiling = t->cfg.limit;
+  } else if (episode) {
+    /* Unlimited, within an episode: the ceiling follows what the operator
+     * takes. Measured at the first cut from a few parts (right after the
+     * start of a burst) it may be far below the traffic; an operator that
+     * throttles a share at any rate would then hold the rate near a fixed
+     * fraction of that early sample for good. Raised to k_follow times the
+     * accepted rate, the growth of each second outweighs the cut by the
+     * share (0.2 of it at a fifth throttled), so the rate climbs until it
+     * reaches the ceiling and the limit is lifted; an operator with a rate
+     * limit R holds it near R, the ceiling near k_follow x R. */
+    double ok_per_s = t->ans_ok * 1000.0 / (double)(now_ms - t->cut_ms);
+    t->ceiling = fmax(t->ceiling, k_follow * ok_per_s);
   }
   t->step = t->ceiling * t->cfg.increase;
-  set_rate(t, fmax(t->cfg.floor, from * t->cfg.decrease));
+  set_rate(t, fmax(t->cfg.floor, from * cut_factor(t, episode)));
   if (t->tokens > 1.0)
     t->tokens = 1.0; /* no burst right after being told to slow down */
-  /* A cut within two intervals of the last one belongs to the same
-   * episode: growth goes on from now, as TCP's window grows between losses.
-   * Waiting recover_delay_ms after each of them would let an operator that
-   * throttles a share of the submits at any rate (every second a cut, never
-   * a quiet second) push the rate down to the floor and keep it there; this
-   * way it settles where a cut and a second of growth balance (about
-   * `increase` of the ceiling for `decrease` 0.5). */
-  bool episode =
-      t->has_cut && now_ms - t->cut_ms < 2ull * t->cfg.cut_interval_ms;
   t->has_cut = true;
   t->cut_ms = now_ms;
   t->grow_ms = episode ? now_ms : now_ms + t->cfg.recover_delay_ms;
+  t->ans_ok = 0;
+  t->ans_thr = 0;
   t->cuts++;
 }
 

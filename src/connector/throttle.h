@@ -6,15 +6,21 @@
  * TCP's congestion window does (additive increase, multiplicative
  * decrease):
  *   - on a throttling answer (SMPP ESME_RTHROTTLED, ESME_RMSGQFUL) the
- *     rate is cut by `decrease` (default to half), at most once per
- *     `cut_interval_ms`, because the answers to the whole window in flight
- *     arrive together and describe one event;
+ *     rate is cut, at most once per `cut_interval_ms`, because the answers
+ *     to the whole window in flight arrive together and describe one
+ *     event. The first cut of an episode is by `decrease` (default to
+ *     half); a later one within the episode by the share of answers since
+ *     the previous cut that were throttled (never by more than
+ *     `decrease`): an operator that takes R parts a second of the r sent
+ *     throttles 1 - R/r of them, and the rate lands on R, the operator's
+ *     rate, not below it;
  *   - from `recover_delay_ms` after the first cut it grows by `increase`
  *     of the rate it aims at, per second, until it is back at the
  *     configured limit; a cut within two intervals of the previous one
- *     does not stop the growth (an operator throttling a share of the
- *     submits whatever the rate holds it near `increase` of the limit,
- *     not at the floor).
+ *     does not stop the growth: an operator throttling a share s of the
+ *     submits whatever the rate holds it where a cut and a second of growth
+ *     balance, (1 - s) / s x `increase` of the limit (0.4 of it for a fifth
+ *     of the submits throttled), not at the floor.
  * With no configured limit (unlimited) the first cut starts from the rate
  * measured over the last second, and once the rate has recovered to that
  * measurement the limit is lifted again.
@@ -57,6 +63,9 @@ typedef struct sg_throttle {
   uint32_t win_count;
   uint32_t prev_count;
   uint64_t cuts; /* number of cuts, for tests and stats */
+  /* The operator's answers since the last cut: accepted and throttled. */
+  uint32_t ans_ok;
+  uint32_t ans_thr;
 } sg_throttle_t;
 
 /* Fills *cfg with the defaults above (limit 0, floor 1). */
@@ -75,8 +84,13 @@ uint64_t sg_throttle_wait_ms(sg_throttle_t *t, uint64_t now_ms);
  * and returns true; returns false, taking nothing, when none is. */
 bool sg_throttle_take_n(sg_throttle_t *t, unsigned n, uint64_t now_ms);
 
-/* The operator said "too fast": cut the rate (see above). */
+/* The operator said "too fast": cut the rate (see above). Each call counts
+ * one throttled answer, also when it makes no cut. */
 void sg_throttle_cut(sg_throttle_t *t, uint64_t now_ms);
+
+/* The operator accepted n parts (a submit_sm_resp with ESME_ROK): counted
+ * with the throttled answers to size the next cut. */
+void sg_throttle_accepted(sg_throttle_t *t, unsigned n);
 
 /* The rate now, in parts per second; 0 means unlimited. Applies the
  * additive increase due by now_ms. */

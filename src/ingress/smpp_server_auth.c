@@ -1,12 +1,17 @@
-/* smpp_server_auth.c - binds to the SMPP server: the checks that cost
- * nothing (system_id, source address, bind type, max_binds, the failures
- * of the source address), then the argon2id password check on the thread
- * pool, at most SG_SMPPS_VERIFY_MAX at a time and SG_SMPPS_VERIFY_QUEUE
- * waiting; every refusal answered after bind_fail_delay.
+/* smpp_server_auth.c - binds to the SMPP server: the checks that name no
+ * account (stopping, the failures of the source address), then the
+ * argon2id password check on the thread pool, at most SG_SMPPS_VERIFY_MAX
+ * at a time and SG_SMPPS_VERIFY_QUEUE waiting, then what the account
+ * allows (source address, bind type, max_binds, disabled); every refusal
+ * answered after bind_fail_delay.
  *
- * It must never hash on the loop, never hash for a bind that the cheap
- * checks refuse, and never let the number of waiting binds grow past its
- * bounds.
+ * A caller without the password must not learn whether a system_id
+ * exists: an unknown system_id is checked against a dummy hash, on the
+ * same pool, and answered ESME_RINVPASWD like a wrong password; what the
+ * account allows is told only to a caller that gave its password. It must
+ * never hash on the loop, never hash for a bind that the address's
+ * failures refuse, and never let the number of waiting binds grow past
+ * its bounds.
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +34,13 @@ typedef struct hash_job {
 static void hash_work_cb(uv_work_t *w) {
   hash_job_t *j = w->data;
   sg_smpp_server_t *s = j->srv;
+  uint8_t raw[16];
+  char dummy[2 * sizeof raw + 1];
+  randombytes_buf(raw, sizeof raw);
+  sodium_bin2hex(dummy, sizeof dummy, raw, sizeof raw);
+  if (sg_store_password_hash(dummy, strlen(dummy), s->dummy_hash) != 0)
+    s->dummy_hash[0] = '\0'; /* verify fails at once: still refused */
+  sodium_memzero(dummy, sizeof dummy);
   for (size_t i = 0; i < s->n_accts; i++) {
     sg__smpps_acct_t *a = &s->accts[i];
     const char *pw = a->cfg->smpp.password ? a->cfg->smpp.password : "";
@@ -148,8 +160,8 @@ static void verify_start(sg_smpp_server_t *s, sg__smpps_verify_t *v);
 
 static void verify_work_cb(uv_work_t *w) {
   sg__smpps_verify_t *v = w->data;
-  v->result = sg_store_password_verify(v->acct->pw_hash, v->password,
-                                       strlen(v->password));
+  v->result =
+      sg_store_password_verify(v->hash, v->password, strlen(v->password));
 }
 
 static void verify_next(sg_smpp_server_t *s) {
@@ -163,20 +175,28 @@ static void verify_next(sg_smpp_server_t *s) {
   }
 }
 
+/* What the account allows a caller that gave its password: NULL when the
+ * bind may go on, else why not (answered ESME_RBINDFAIL). */
+static const char *account_refuses(const sg__smpps_conn_t *c,
+                                   const sg__smpps_acct_t *a);
+static bool cidr_allowed(const sg__smpps_conn_t *c, const sg__smpps_acct_t *a);
+
 static void verify_done(sg__smpps_verify_t *v) {
   sg__smpps_conn_t *c = v->conn;
   sg__smpps_acct_t *a = v->acct;
-  const char *sid = a->cfg->smpp.system_id;
+  const char *why = NULL;
   c->verifying = false;
   bool alive =
       c->link != NULL && sg_smpp_session_state(sg_smpp_link_session(c->link)) ==
                              SG_SMPP_STATE_BINDING;
   if (!alive)
     ;
+  else if (a == NULL)
+    refuse(c, SG_SMPP_ESME_RINVPASWD, true, v->system_id, "unknown system_id");
   else if (v->result != 0)
-    refuse(c, SG_SMPP_ESME_RINVPASWD, true, sid, "wrong password");
-  else if (a->binds >= max_binds(a))
-    refuse(c, SG_SMPP_ESME_RBINDFAIL, false, sid, "max_binds reached");
+    refuse(c, SG_SMPP_ESME_RINVPASWD, true, v->system_id, "wrong password");
+  else if ((why = account_refuses(c, a)) != NULL)
+    refuse(c, SG_SMPP_ESME_RBINDFAIL, !cidr_allowed(c, a), v->system_id, why);
   else
     accept_bind(c, a, sg_smpp_bind_type_of(c->bind_cmd));
   sodium_memzero(v->password, sizeof v->password);
@@ -207,10 +227,12 @@ static void verify_start(sg_smpp_server_t *s, sg__smpps_verify_t *v) {
   s->work_out++;
 }
 
+/* Queues the password check of a bind as system_id; a NULL account (an
+ * unknown system_id, or one whose hash is missing) is checked against the
+ * dummy hash and refused whatever the result. */
 static void verify_queue(sg__smpps_conn_t *c, sg__smpps_acct_t *a,
-                         const char *password) {
+                         const char *sid, const char *password) {
   sg_smpp_server_t *s = c->srv;
-  const char *sid = a->cfg->smpp.system_id;
   if (s->verifying >= SG_SMPPS_VERIFY_MAX &&
       s->n_waiting >= SG_SMPPS_VERIFY_QUEUE) {
     s->st.binds_limited++;
@@ -225,6 +247,8 @@ static void verify_queue(sg__smpps_conn_t *c, sg__smpps_acct_t *a,
   v->conn = c;
   v->acct = a;
   snprintf(v->password, sizeof v->password, "%s", password);
+  snprintf(v->hash, sizeof v->hash, "%s", a != NULL ? a->pw_hash : s->dummy_hash);
+  snprintf(v->system_id, sizeof v->system_id, "%s", sid);
   c->refs++;
   c->verifying = true;
   if (s->verifying < SG_SMPPS_VERIFY_MAX) {
@@ -258,10 +282,23 @@ static bool cidr_allowed(const sg__smpps_conn_t *c, const sg__smpps_acct_t *a) {
   return false;
 }
 
+static const char *account_refuses(const sg__smpps_conn_t *c,
+                                   const sg__smpps_acct_t *a) {
+  uint32_t types = a->cfg->smpp.bind_types ? a->cfg->smpp.bind_types : 0xE;
+  if (!cidr_allowed(c, a))
+    return "source address not in allowed_cidrs";
+  if (!(types & (1u << sg_smpp_bind_type_of(c->bind_cmd))))
+    return "bind type not allowed for the account";
+  if (a->binds >= max_binds(a))
+    return "max_binds reached";
+  if (a->cfg->disabled)
+    return "the account is disabled";
+  return NULL;
+}
+
 void sg__smpps_on_bind(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
   sg_smpp_server_t *s = c->srv;
   const sg_smpp_body_bind_t *b = &ev->pdu->body.bind_transmitter;
-  uint32_t types = 0;
   sg__smpps_acct_t *a;
   c->bind_cmd = ev->command_id;
   if (s->stopping) {
@@ -276,34 +313,14 @@ void sg__smpps_on_bind(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
            "too many failed binds from this address");
     return;
   }
-  if ((a = find_acct(s, b->system_id)) == NULL) {
-    refuse(c, SG_SMPP_ESME_RINVSYSID, true, b->system_id, "unknown system_id");
-    return;
+  /* An account that cannot bind (its hash or engine account missing) is
+   * told apart from an unknown system_id in the log only. */
+  a = find_acct(s, b->system_id);
+  if (a != NULL && (a->hash_status != 0 || a->eng == NULL)) {
+    sg__smpps_log(s, SG_CONFIG_LOG_WARN,
+                  "smpp server: %s bind as '%s': the account cannot bind",
+                  c->peer, b->system_id);
+    a = NULL;
   }
-  if (!cidr_allowed(c, a)) {
-    refuse(c, SG_SMPP_ESME_RBINDFAIL, true, b->system_id,
-           "source address not in allowed_cidrs");
-    return;
-  }
-  types = a->cfg->smpp.bind_types ? a->cfg->smpp.bind_types : 0xE;
-  if (!(types & (1u << ev->bind_type))) {
-    refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id,
-           "bind type not allowed for the account");
-    return;
-  }
-  if (a->binds >= max_binds(a)) {
-    refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id, "max_binds reached");
-    return;
-  }
-  if (a->hash_status != 0 || a->eng == NULL) {
-    refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id,
-           "the account cannot bind");
-    return;
-  }
-  if (a->cfg->disabled) {
-    refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id,
-           "the account is disabled");
-    return;
-  }
-  verify_queue(c, a, b->password);
+  verify_queue(c, a, b->system_id, b->password);
 }
