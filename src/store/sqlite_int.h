@@ -185,7 +185,9 @@
   X(SMPP_OUT_DROP,                                                             \
     "DELETE FROM smpp_out WHERE id IN (SELECT id FROM smpp_out WHERE "         \
     "account_id = ?1 AND created_ms < ?2 LIMIT 1000)")                         \
-  X(SMPP_OUT_SELECT,                                                           \
+  X(SMPP_OUT_IDS, "SELECT id FROM smpp_out INDEXED BY smpp_out_account "      \
+                  "WHERE account_id = ?1 ORDER BY id LIMIT ?2")                \
+  X(SMPP_OUT_ROW,                                                              \
     "SELECT o.id, o.message_id, o.status, o.error_code, o.done_ms, "           \
     "o.attempts, g.registered_delivery, g.source_ton, g.source_npi, "          \
     "g.source_addr, g.dest_ton, g.dest_npi, g.dest_addr, g.submit_ms, "        \
@@ -196,16 +198,14 @@
     "LEFT JOIN smpp_origin g ON o.kind = 0 AND g.message_id = o.message_id "   \
     "LEFT JOIN messages m ON o.kind = 0 AND m.id = o.message_id "              \
     "LEFT JOIN inbound i ON o.kind = 1 AND i.id = o.message_id "               \
-    "WHERE o.account_id = ?1 AND (o.lease_until_ms IS NULL OR "                \
-    "o.lease_until_ms <= ?2) AND (g.message_id IS NOT NULL AND m.id IS NOT "   \
-    "NULL OR i.id IS NOT NULL) ORDER BY o.id LIMIT ?3")                        \
+    "WHERE o.id = ?1 AND (g.message_id IS NOT NULL AND m.id IS NOT NULL OR "   \
+    "i.id IS NOT NULL)")                                                       \
   X(SMPP_OUT_QUEUE_MO,                                                         \
     "INSERT INTO smpp_out (account_id, message_id, status, done_ms, "          \
     "created_ms, kind) VALUES (?1, ?2, 'mo', ?3, ?3, 1)")                      \
-  X(SMPP_OUT_LEASE, "UPDATE smpp_out SET lease_until_ms = ?2, attempts = "     \
-                    "attempts + 1 WHERE id = ?1")                              \
   X(SMPP_OUT_DONE, "DELETE FROM smpp_out WHERE id = ?1")                       \
-  X(SMPP_OUT_RELEASE, "UPDATE smpp_out SET lease_until_ms = NULL WHERE id = ?1") \
+  X(SMPP_OUT_RELEASE, "UPDATE smpp_out SET attempts = attempts + ?2 WHERE id " \
+                      "= ?1")                                                  \
   X(SMPP_OUT_RELEASE_ALL, "UPDATE smpp_out SET lease_until_ms = NULL WHERE "   \
                           "lease_until_ms IS NOT NULL")                        \
   X(PRESPLIT_FIND,                                                             \
@@ -258,6 +258,7 @@ typedef struct sg__sq_conn {
   sqlite3_stmt *inbound[SG__SQ_INBOUND_VARIANTS];
   sg__jbuf_t json; /* the writer's webhook payloads, reused */
   struct sg__sq_whl *whl; /* the writer's webhook leases (sqlite_webhook.c) */
+  struct sg__sq_sol *sol; /* the writer's SMPP receipt leases (sqlite_smpp_out.c) */
 } sg__sq_conn_t;
 
 /* The fault-injecting VFS (sqlite_fault.c). */
@@ -418,8 +419,15 @@ int sg__sq_rederive_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                         unsigned seq, sg_msg_status_t part_to,
                         const char *detail, int64_t now);
 
-/* At open: every lease of the last run released (its sessions are gone). */
+/* At open: every lease of the last run released (its sessions are gone;
+ * only rows written by versions that kept leases in rows hold any). */
 int sg__sq_smpp_out_release_all(sg__sq_conn_t *c);
+/* Claims of receipts owed to SMPP customers write nothing: their leases
+ * are kept in memory (sqlite_lease.h) like the webhooks'. After every
+ * commit and rollback of c (a rollback forgets its transaction's leases);
+ * close frees them before c closes. Writer thread only. */
+void sg__sq_smpp_out_tx_end(sg__sq_conn_t *c, bool committed);
+void sg__sq_smpp_out_close(sg__sq_conn_t *c);
 
 /* Webhook claim and finish (sqlite_webhook.c): SG__REQ_WEBHOOK_CLAIM and
  * SG__REQ_WEBHOOK_FINISH. A claim writes nothing; its leases are kept in
