@@ -2,7 +2,9 @@
  * nothing (system_id, source address, bind type, max_binds, the failures
  * of the source address), then the argon2id password check on the thread
  * pool, at most SG_SMPPS_VERIFY_MAX at a time and SG_SMPPS_VERIFY_QUEUE
- * waiting; every refusal answered after bind_fail_delay.
+ * waiting (or, while a configured account's hash is still being made at
+ * start, a constant-time compare with its configured password); every
+ * refusal answered after bind_fail_delay.
  *
  * It must never hash on the loop, never hash for a bind that the cheap
  * checks refuse, and never let the number of waiting binds grow past its
@@ -17,49 +19,94 @@
 #include "core/error.h"
 #include "ingress/smpp_server_int.h"
 
-void sg__smpps_hashed(sg_smpp_server_t *s);
+void sg__smpps_hashed(sg_smpp_server_t *s, size_t n);
 
 /* ---- hashing at start ---------------------------------------------------- */
 
+/* The server listens before the configured accounts' passwords are hashed
+ * (argon2id, tens of ms each and far more on a loaded machine: seconds for
+ * a few accounts). Until an account's hash is ready, a bind for it is
+ * checked against its configured password: both are reduced to keyed
+ * BLAKE2b digests (a random key per server) and those compared with
+ * sodium_memcmp, so the time taken says nothing of either password or its
+ * length, and the answer is the one the hash will give. The password is in
+ * the process anyway (it is read from the file and hashed from there). The
+ * job writes only its own array; the loop copies the hashes in. */
 typedef struct hash_job {
   uv_work_t work;
   sg_smpp_server_t *srv;
+  size_t n;
+  struct {
+    size_t index;
+    const char *pw; /* the configuration's, which outlives the server */
+    int status;
+    char hash[SG_STORE_PWHASH_MAX];
+  } a[];
 } hash_job_t;
 
 static void hash_work_cb(uv_work_t *w) {
   hash_job_t *j = w->data;
-  sg_smpp_server_t *s = j->srv;
-  for (size_t i = 0; i < s->n_accts; i++) {
-    sg__smpps_acct_t *a = &s->accts[i];
-    const char *pw = a->cfg->smpp.password ? a->cfg->smpp.password : "";
-    a->hash_status = sg_store_password_hash(pw, strlen(pw), a->pw_hash);
-  }
+  for (size_t i = 0; i < j->n; i++)
+    j->a[i].status =
+        sg_store_password_hash(j->a[i].pw, strlen(j->a[i].pw), j->a[i].hash);
 }
 
 static void hash_after_cb(uv_work_t *w, int status) {
   hash_job_t *j = w->data;
   sg_smpp_server_t *s = j->srv;
-  sg_free(j);
   s->work_out--;
-  if (status != 0)
-    for (size_t i = 0; i < s->n_accts; i++)
-      s->accts[i].hash_status = SG_ECLOSED;
-  sg__smpps_hashed(s);
+  for (size_t i = 0; i < j->n; i++) {
+    sg__smpps_acct_t *a = &s->accts[j->a[i].index];
+    if (a->hash_status != SG_ESTATE)
+      continue; /* the API changed the account meanwhile: its hash rules */
+    a->hash_status = status != 0 ? SG_ECLOSED : j->a[i].status;
+    memcpy(a->pw_hash, j->a[i].hash, sizeof a->pw_hash);
+  }
+  size_t n = j->n;
+  sodium_memzero(j, sizeof *j + j->n * sizeof j->a[0]);
+  sg_free(j);
+  sg__smpps_hashed(s, n);
   sg__smpps_maybe_stopped(s);
 }
 
 int sg__smpps_hash_accounts(sg_smpp_server_t *s) {
-  hash_job_t *j = sg_calloc(1, sizeof *j);
+  randombytes_buf(s->pw_key, sizeof s->pw_key);
+  size_t n = 0;
+  for (size_t i = 0; i < s->n_accts; i++)
+    n += s->accts[i].hash_status == SG_ESTATE;
+  hash_job_t *j = sg_calloc(1, sizeof *j + n * sizeof j->a[0]);
   if (j == NULL)
     return SG_ENOMEM;
   j->srv = s;
   j->work.data = j;
+  for (size_t i = 0; i < s->n_accts; i++) {
+    const sg__smpps_acct_t *a = &s->accts[i];
+    if (a->hash_status != SG_ESTATE)
+      continue;
+    j->a[j->n].index = i;
+    j->a[j->n++].pw = a->cfg->smpp.password ? a->cfg->smpp.password : "";
+  }
   if (uv_queue_work(s->loop, &j->work, hash_work_cb, hash_after_cb) != 0) {
     sg_free(j);
     return SG_EIO;
   }
   s->work_out++;
   return 0;
+}
+
+/* Whether pw is the account's configured password (constant time). */
+static int plain_check(const sg_smpp_server_t *s, const sg__smpps_acct_t *a,
+                       const char *pw) {
+  const char *want = a->cfg->smpp.password ? a->cfg->smpp.password : "";
+  uint8_t h1[32], h2[32];
+  crypto_generichash(h1, sizeof h1, (const uint8_t *)pw, strlen(pw),
+                     s->pw_key, sizeof s->pw_key);
+  crypto_generichash(h2, sizeof h2, (const uint8_t *)want, strlen(want),
+                     s->pw_key, sizeof s->pw_key);
+  int eq = sodium_memcmp(h1, h2, sizeof h1);
+  sodium_memzero(h1, sizeof h1);
+  sodium_memzero(h2, sizeof h2);
+  return eq == 0 ? 0 : SG_ENOENT;
 }
 
 /* ---- refusals ------------------------------------------------------------ */
@@ -163,22 +210,27 @@ static void verify_next(sg_smpp_server_t *s) {
   }
 }
 
-static void verify_done(sg__smpps_verify_t *v) {
-  sg__smpps_conn_t *c = v->conn;
-  sg__smpps_acct_t *a = v->acct;
+/* The answer to a bind whose password was checked (result 0: it matched),
+ * if the bind still waits for one. */
+static void verified(sg__smpps_conn_t *c, sg__smpps_acct_t *a, int result) {
   const char *sid = a->cfg->smpp.system_id;
-  c->verifying = false;
   bool alive =
       c->link != NULL && sg_smpp_session_state(sg_smpp_link_session(c->link)) ==
                              SG_SMPP_STATE_BINDING;
   if (!alive)
     ;
-  else if (v->result != 0)
+  else if (result != 0)
     refuse(c, SG_SMPP_ESME_RINVPASWD, true, sid, "wrong password");
   else if (a->binds >= max_binds(a))
     refuse(c, SG_SMPP_ESME_RBINDFAIL, false, sid, "max_binds reached");
   else
     accept_bind(c, a, sg_smpp_bind_type_of(c->bind_cmd));
+}
+
+static void verify_done(sg__smpps_verify_t *v) {
+  sg__smpps_conn_t *c = v->conn;
+  c->verifying = false;
+  verified(c, v->acct, v->result);
   sodium_memzero(v->password, sizeof v->password);
   sg_free(v);
   sg__smpps_conn_unref(c);
@@ -211,6 +263,10 @@ static void verify_queue(sg__smpps_conn_t *c, sg__smpps_acct_t *a,
                          const char *password) {
   sg_smpp_server_t *s = c->srv;
   const char *sid = a->cfg->smpp.system_id;
+  if (a->hash_status == SG_ESTATE) { /* its hash is being made */
+    verified(c, a, plain_check(s, a, password));
+    return;
+  }
   if (s->verifying >= SG_SMPPS_VERIFY_MAX &&
       s->n_waiting >= SG_SMPPS_VERIFY_QUEUE) {
     s->st.binds_limited++;
@@ -295,7 +351,7 @@ void sg__smpps_on_bind(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
     refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id, "max_binds reached");
     return;
   }
-  if (a->hash_status != 0 || a->eng == NULL) {
+  if ((a->hash_status != 0 && a->hash_status != SG_ESTATE) || a->eng == NULL) {
     refuse(c, SG_SMPP_ESME_RBINDFAIL, false, b->system_id,
            "the account cannot bind");
     return;
