@@ -34,7 +34,7 @@ simulated operator, so that a first message can be sent at once.
 ROFF
 
 echo ".SH COMMANDS"
-"$bin" help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p' | while read -r cmd; do
+"$bin" help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p' | while read -r cmd; do
   case $cmd in help | version) continue ;; esac
   echo ".SS \"smsgate $cmd\""
   "$bin" "$cmd" --help 2>&1 | verbatim

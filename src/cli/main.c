@@ -13,7 +13,7 @@ static const sg_cli_command_t commands[] = {
     {"serve", "run the gateway (REST API, engine, connectors)", sg_cmd_serve},
     {"segments", "show the encoding and parts a text needs (nothing is sent)",
      sg_cmd_segments},
-    {"sim", "run a simulator: smsc (an SMPP SMSC for tests and demos)",
+    {"sim", "run a simulator: smsc, modem, load or sink (tests and demos)",
      sg_cmd_sim},
     {"send", "send a message through a running gateway's REST API",
      sg_cmd_send},
@@ -57,7 +57,7 @@ static void usage(FILE *f) {
           "usage: smsgate <command> [options]\n\ncommands:\n",
           SG_VERSION);
   for (size_t i = 0; i < N_COMMANDS; i++)
-    fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
   fprintf(f, "\nRun 'smsgate help <command>' or 'smsgate <command> --help' "
              "for a command's options.\n");
 }

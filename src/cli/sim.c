@@ -443,7 +443,10 @@ int sg_cmd_sim(int argc, char **argv) {
             "       smsgate sim sink [options]   a webhook receiver that "
             "counts and\n"
             "                                    checks signatures "
-            "(smsgate sim sink --help)\n");
+            "(smsgate sim sink --help)\n"
+            "       smsgate sim modem [options]  a GSM modem on a "
+            "pseudo-terminal or TCP\n"
+            "                                    (smsgate sim modem --help)\n");
     return argc < 2 ? 2 : 0;
   }
   if (strcmp(argv[1], "smsc") == 0)

@@ -135,6 +135,10 @@ static void result_retry(sg__conn_t *c, const sg__slot_t *s, const char *why,
            (unsigned long long)(at - sg__now_ms(e)));
 }
 
+sg__result_t *sg__result_new(sg__conn_t *c, const sg__slot_t *s) {
+  return result_new(c, s);
+}
+
 static void result_failed(sg__conn_t *c, const sg__slot_t *s,
                           sg_msg_status_t st, uint32_t status,
                           const char *why) {

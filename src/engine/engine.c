@@ -714,6 +714,7 @@ static void tick_cb(uv_timer_t *t) {
   sg__retry_failed_writes(e);
   sg__schedule_flush(e); /* anything a busy store sent back */
   sg__failover_pass(e);
+  sg__rehome_pass(e);
   sg__conns_rate_tick(e);
   sg__poke_all(e);
   sg__notifier_poke(e);

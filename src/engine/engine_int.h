@@ -90,6 +90,8 @@ typedef struct sg__conn {
    * new parts, is stopped, and is skipped by name lookups and listings. */
   bool retired;
   sg_engine_latency_t latency; /* claim -> result of this connector's parts */
+  /* Removed by a reload: when its queue is looked at again (rehome.c). */
+  int64_t rehome_next_ms;
 } sg__conn_t;
 
 /* A connector result waiting to be written (strings owned). */
@@ -284,6 +286,13 @@ void sg__poke(sg_engine_t *e, size_t i);
 void sg__poke_all(sg_engine_t *e);
 /* The periodic failover pass over connectors that are down. */
 void sg__failover_pass(sg_engine_t *e);
+/* A result for claimed part s of connector c, buffered for the next flush
+ * (in->outcome and the rest to be filled by the caller), or NULL when out
+ * of memory (the part then comes back when its lease runs out). */
+sg__result_t *sg__result_new(sg__conn_t *c, const sg__slot_t *s);
+/* rehome.c: the queued parts of connectors a reload removed go to their
+ * new routes' connectors, or fail when no route matches (every tick). */
+void sg__rehome_pass(sg_engine_t *e);
 /* Writes buffered results and receipts now. */
 void sg__flush_now(sg_engine_t *e);
 void sg__schedule_flush(sg_engine_t *e);

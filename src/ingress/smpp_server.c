@@ -310,46 +310,72 @@ static int listen_on(sg_smpp_server_t *s, uv_tcp_t *t,
   return 0;
 }
 
+/* The first tick tells the caller that the server started (never from
+ * inside sg_smpp_server_start); a server that could not listen stops
+ * ticking there. */
 static void tick_cb(uv_timer_t *t) {
   sg_smpp_server_t *s = t->data;
+  if (!s->start_told) {
+    s->start_told = true;
+    if (s->start_rc != 0)
+      uv_timer_stop(t);
+    if (s->started_cb != NULL)
+      s->started_cb(s, s->start_rc, s->start_err, s->started_data);
+    if (s->start_rc != 0)
+      return;
+  }
   sg__smpps_flush_done(s);
   sg__smpps_pump(s);
 }
 
-/* Called when the passwords are hashed (smpp_server_auth.c). */
-void sg__smpps_hashed(sg_smpp_server_t *s);
+/* Called when the passwords are hashed (smpp_server_auth.c): from now on
+ * binds are checked against the hashes. */
+void sg__smpps_hashed(sg_smpp_server_t *s, size_t n);
 void sg__smpps_accounts_follow(sg_smpp_server_t *s);
-void sg__smpps_hashed(sg_smpp_server_t *s) {
-  char err[256] = "";
+void sg__smpps_hashed(sg_smpp_server_t *s, size_t n) {
+  for (size_t i = 0; i < s->n_accts; i++) {
+    sg__smpps_acct_t *a = &s->accts[i];
+    if (a->hash_status != 0 && a->hash_status != SG_ENOENT)
+      sg__smpps_log(s, SG_CONFIG_LOG_ERROR,
+                    "smpp server: account %s cannot bind: %s", a->cfg->name,
+                    sg_strerror(a->hash_status));
+  }
+  sg__smpps_log(s, SG_CONFIG_LOG_INFO,
+                "smpp server: %zu configured password(s) hashed; binds are "
+                "checked against the hashes",
+                n);
+}
+
+/* Listens at once: the accounts' hashes are made meanwhile on the thread
+ * pool, and a bind that comes before its account's hash is checked
+ * against the configured password (smpp_server_auth.c). */
+static void start_listening(sg_smpp_server_t *s) {
   int rc = 0;
   for (size_t i = 0; i < s->n_accts; i++) {
     sg__smpps_acct_t *a = &s->accts[i];
     a->eng = sg_engine_account_by_name(s->engine, a->cfg->name);
-    if (a->hash_status != 0 || a->eng == NULL)
+    if (a->eng == NULL)
       sg__smpps_log(s, SG_CONFIG_LOG_ERROR,
-                    "smpp server: account %s cannot bind: %s", a->cfg->name,
-                    a->eng == NULL ? "not known to the engine"
-                                   : sg_strerror(a->hash_status));
+                    "smpp server: account %s cannot bind: not known to the "
+                    "engine",
+                    a->cfg->name);
   }
-  if (!s->stopping)
-    sg__smpps_accounts_follow(s);
-  if (!s->stopping && s->sc->listen.host != NULL) {
+  sg__smpps_accounts_follow(s);
+  if (s->sc->listen.host != NULL) {
     s->tcp_on = true;
-    rc = listen_on(s, &s->tcp, &s->sc->listen, &s->port, err, sizeof err);
+    rc = listen_on(s, &s->tcp, &s->sc->listen, &s->port, s->start_err,
+                   sizeof s->start_err);
   }
-  if (rc == 0 && !s->stopping && s->sc->tls_listen.host != NULL) {
+  if (rc == 0 && s->sc->tls_listen.host != NULL) {
     s->tls_on = true;
-    rc = listen_on(s, &s->tls_tcp, &s->sc->tls_listen, &s->tls_port, err,
-                   sizeof err);
+    rc = listen_on(s, &s->tls_tcp, &s->sc->tls_listen, &s->tls_port,
+                   s->start_err, sizeof s->start_err);
   }
-  if (rc == 0 && !s->stopping) {
-    uv_timer_init(s->loop, &s->tick);
-    s->tick.data = s;
-    s->handles_open++;
-    uv_timer_start(&s->tick, tick_cb, SG_SMPPS_TICK_MS, SG_SMPPS_TICK_MS);
-  }
-  if (s->started_cb != NULL)
-    s->started_cb(s, s->stopping ? SG_ECLOSED : rc, err, s->started_data);
+  s->start_rc = rc;
+  uv_timer_init(s->loop, &s->tick);
+  s->tick.data = s;
+  s->handles_open++;
+  uv_timer_start(&s->tick, tick_cb, 0, SG_SMPPS_TICK_MS);
 }
 
 int sg_smpp_server_start(sg_smpp_server_t *s, sg_smpp_server_started_cb cb,
@@ -359,7 +385,12 @@ int sg_smpp_server_start(sg_smpp_server_t *s, sg_smpp_server_started_cb cb,
   s->started = true;
   s->started_cb = cb;
   s->started_data = data;
-  return sg__smpps_hash_accounts(s);
+  start_listening(s);
+  if (sg__smpps_hash_accounts(s) != 0)
+    for (size_t i = 0; i < s->n_accts; i++)
+      if (s->accts[i].hash_status == SG_ESTATE)
+        s->accts[i].hash_status = SG_EIO; /* hashes never come: refused */
+  return 0;
 }
 
 uint16_t sg_smpp_server_port(const sg_smpp_server_t *s, bool tls) {
@@ -404,6 +435,11 @@ void sg_smpp_server_stop(sg_smpp_server_t *s, sg_smpp_server_stopped_cb cb,
   close_handle(s, (uv_handle_t *)&s->tcp, s->tcp_on);
   close_handle(s, (uv_handle_t *)&s->tls_tcp, s->tls_on);
   close_handle(s, (uv_handle_t *)&s->tick, s->tick.data == s);
+  if (s->started && !s->start_told) {
+    s->start_told = true; /* stopped before its first tick */
+    if (s->started_cb != NULL)
+      s->started_cb(s, SG_ECLOSED, "", s->started_data);
+  }
   for (sg__smpps_conn_t *c = s->conns; c != NULL; c = c->next)
     unbind_when_idle(c); /* or when its last answer leaves */
   sg__smpps_maybe_stopped(s);

@@ -66,9 +66,12 @@ int sg_smpp_server_new(uv_loop_t *loop, const sg_config_t *cfg,
 typedef void (*sg_smpp_server_started_cb)(sg_smpp_server_t *s, int status,
                                           const char *error, void *data);
 
-/* Hashes the accounts' passwords on the thread pool, then listens; cb
- * fires once, on the loop, with 0 or the error (SG_EIO: cannot listen;
- * error says where). Call after the engine started (accounts have their
+/* Listens at once and hashes the configured accounts' passwords on the
+ * thread pool meanwhile (a bind that comes first is checked against the
+ * configured password in constant time, and gets the same answer). cb
+ * fires once, on the loop and never inside this call, with 0 or the error
+ * (SG_EIO: cannot listen; error says where), or SG_ECLOSED when the server
+ * is stopped first. Call after the engine started (accounts have their
  * store ids). Returns 0 (cb will fire) or SG_ESTATE. */
 int sg_smpp_server_start(sg_smpp_server_t *s, sg_smpp_server_started_cb cb,
                          void *data);

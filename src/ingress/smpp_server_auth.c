@@ -1,9 +1,11 @@
 /* smpp_server_auth.c - binds to the SMPP server: the checks that name no
  * account (stopping, the failures of the source address), then the
  * argon2id password check on the thread pool, at most SG_SMPPS_VERIFY_MAX
- * at a time and SG_SMPPS_VERIFY_QUEUE waiting, then what the account
- * allows (source address, bind type, max_binds, disabled); every refusal
- * answered after bind_fail_delay.
+ * at a time and SG_SMPPS_VERIFY_QUEUE waiting (or, while a configured
+ * account's hash is still being made at start, a constant-time compare
+ * with its configured password), then what the account allows (source
+ * address, bind type, max_binds, disabled); every refusal answered after
+ * bind_fail_delay.
  *
  * A caller without the password must not learn whether a system_id
  * exists: an unknown system_id is checked against a dummy hash, on the
@@ -22,56 +24,106 @@
 #include "core/error.h"
 #include "ingress/smpp_server_int.h"
 
-void sg__smpps_hashed(sg_smpp_server_t *s);
+void sg__smpps_hashed(sg_smpp_server_t *s, size_t n);
 
 /* ---- hashing at start ---------------------------------------------------- */
 
+/* The server listens before the configured accounts' passwords are hashed
+ * (argon2id, tens of ms each and far more on a loaded machine: seconds for
+ * a few accounts). Until an account's hash is ready, a bind for it is
+ * checked against its configured password: both are reduced to keyed
+ * BLAKE2b digests (a random key per server) and those compared with
+ * sodium_memcmp, so the time taken says nothing of either password or its
+ * length, and the answer is the one the hash will give. The password is in
+ * the process anyway (it is read from the file and hashed from there). The
+ * job writes only its own array; the loop copies the hashes in. */
 typedef struct hash_job {
   uv_work_t work;
   sg_smpp_server_t *srv;
+  char dummy_hash[SG_STORE_PWHASH_MAX]; /* for unknown system_ids */
+  int dummy_status;
+  size_t n;
+  struct {
+    size_t index;
+    const char *pw; /* the configuration's, which outlives the server */
+    int status;
+    char hash[SG_STORE_PWHASH_MAX];
+  } a[];
 } hash_job_t;
 
 static void hash_work_cb(uv_work_t *w) {
   hash_job_t *j = w->data;
-  sg_smpp_server_t *s = j->srv;
   uint8_t raw[16];
   char dummy[2 * sizeof raw + 1];
   randombytes_buf(raw, sizeof raw);
   sodium_bin2hex(dummy, sizeof dummy, raw, sizeof raw);
-  if (sg_store_password_hash(dummy, strlen(dummy), s->dummy_hash) != 0)
-    s->dummy_hash[0] = '\0'; /* verify fails at once: still refused */
+  j->dummy_status = sg_store_password_hash(dummy, strlen(dummy), j->dummy_hash);
   sodium_memzero(dummy, sizeof dummy);
-  for (size_t i = 0; i < s->n_accts; i++) {
-    sg__smpps_acct_t *a = &s->accts[i];
-    const char *pw = a->cfg->smpp.password ? a->cfg->smpp.password : "";
-    a->hash_status = sg_store_password_hash(pw, strlen(pw), a->pw_hash);
-  }
+  for (size_t i = 0; i < j->n; i++)
+    j->a[i].status =
+        sg_store_password_hash(j->a[i].pw, strlen(j->a[i].pw), j->a[i].hash);
 }
 
 static void hash_after_cb(uv_work_t *w, int status) {
   hash_job_t *j = w->data;
   sg_smpp_server_t *s = j->srv;
-  sg_free(j);
   s->work_out--;
-  if (status != 0)
-    for (size_t i = 0; i < s->n_accts; i++)
-      s->accts[i].hash_status = SG_ECLOSED;
-  sg__smpps_hashed(s);
+  /* Until it is made, the dummy hash is empty: a verify against it fails
+   * at once, as a verify against a configured account's hash-to-be does. */
+  if (status == 0 && j->dummy_status == 0)
+    memcpy(s->dummy_hash, j->dummy_hash, sizeof s->dummy_hash);
+  for (size_t i = 0; i < j->n; i++) {
+    sg__smpps_acct_t *a = &s->accts[j->a[i].index];
+    if (a->hash_status != SG_ESTATE)
+      continue; /* the API changed the account meanwhile: its hash rules */
+    a->hash_status = status != 0 ? SG_ECLOSED : j->a[i].status;
+    memcpy(a->pw_hash, j->a[i].hash, sizeof a->pw_hash);
+  }
+  size_t n = j->n;
+  sodium_memzero(j, sizeof *j + j->n * sizeof j->a[0]);
+  sg_free(j);
+  sg__smpps_hashed(s, n);
   sg__smpps_maybe_stopped(s);
 }
 
 int sg__smpps_hash_accounts(sg_smpp_server_t *s) {
-  hash_job_t *j = sg_calloc(1, sizeof *j);
+  randombytes_buf(s->pw_key, sizeof s->pw_key);
+  size_t n = 0;
+  for (size_t i = 0; i < s->n_accts; i++)
+    n += s->accts[i].hash_status == SG_ESTATE;
+  hash_job_t *j = sg_calloc(1, sizeof *j + n * sizeof j->a[0]);
   if (j == NULL)
     return SG_ENOMEM;
   j->srv = s;
   j->work.data = j;
+  for (size_t i = 0; i < s->n_accts; i++) {
+    const sg__smpps_acct_t *a = &s->accts[i];
+    if (a->hash_status != SG_ESTATE)
+      continue;
+    j->a[j->n].index = i;
+    j->a[j->n++].pw = a->cfg->smpp.password ? a->cfg->smpp.password : "";
+  }
   if (uv_queue_work(s->loop, &j->work, hash_work_cb, hash_after_cb) != 0) {
     sg_free(j);
     return SG_EIO;
   }
   s->work_out++;
   return 0;
+}
+
+/* Whether pw is the account's configured password (constant time). */
+static int plain_check(const sg_smpp_server_t *s, const sg__smpps_acct_t *a,
+                       const char *pw) {
+  const char *want = a->cfg->smpp.password ? a->cfg->smpp.password : "";
+  uint8_t h1[32], h2[32];
+  crypto_generichash(h1, sizeof h1, (const uint8_t *)pw, strlen(pw), s->pw_key,
+                     sizeof s->pw_key);
+  crypto_generichash(h2, sizeof h2, (const uint8_t *)want, strlen(want),
+                     s->pw_key, sizeof s->pw_key);
+  int eq = sodium_memcmp(h1, h2, sizeof h1);
+  sodium_memzero(h1, sizeof h1);
+  sodium_memzero(h2, sizeof h2);
+  return eq == 0 ? 0 : SG_ENOENT;
 }
 
 /* ---- refusals ------------------------------------------------------------ */
@@ -181,24 +233,31 @@ static const char *account_refuses(const sg__smpps_conn_t *c,
                                    const sg__smpps_acct_t *a);
 static bool cidr_allowed(const sg__smpps_conn_t *c, const sg__smpps_acct_t *a);
 
-static void verify_done(sg__smpps_verify_t *v) {
-  sg__smpps_conn_t *c = v->conn;
-  sg__smpps_acct_t *a = v->acct;
+/* The answer to a bind as sid whose password was checked (result 0: it
+ * matched), if the bind still waits for one; a NULL account is refused
+ * like a wrong password whatever the result. */
+static void verified(sg__smpps_conn_t *c, sg__smpps_acct_t *a, const char *sid,
+                     int result) {
   const char *why = NULL;
-  c->verifying = false;
   bool alive =
       c->link != NULL && sg_smpp_session_state(sg_smpp_link_session(c->link)) ==
                              SG_SMPP_STATE_BINDING;
   if (!alive)
     ;
   else if (a == NULL)
-    refuse(c, SG_SMPP_ESME_RINVPASWD, true, v->system_id, "unknown system_id");
-  else if (v->result != 0)
-    refuse(c, SG_SMPP_ESME_RINVPASWD, true, v->system_id, "wrong password");
+    refuse(c, SG_SMPP_ESME_RINVPASWD, true, sid, "unknown system_id");
+  else if (result != 0)
+    refuse(c, SG_SMPP_ESME_RINVPASWD, true, sid, "wrong password");
   else if ((why = account_refuses(c, a)) != NULL)
-    refuse(c, SG_SMPP_ESME_RBINDFAIL, !cidr_allowed(c, a), v->system_id, why);
+    refuse(c, SG_SMPP_ESME_RBINDFAIL, !cidr_allowed(c, a), sid, why);
   else
     accept_bind(c, a, sg_smpp_bind_type_of(c->bind_cmd));
+}
+
+static void verify_done(sg__smpps_verify_t *v) {
+  sg__smpps_conn_t *c = v->conn;
+  c->verifying = false;
+  verified(c, v->acct, v->system_id, v->result);
   sodium_memzero(v->password, sizeof v->password);
   sg_free(v);
   sg__smpps_conn_unref(c);
@@ -233,6 +292,10 @@ static void verify_start(sg_smpp_server_t *s, sg__smpps_verify_t *v) {
 static void verify_queue(sg__smpps_conn_t *c, sg__smpps_acct_t *a,
                          const char *sid, const char *password) {
   sg_smpp_server_t *s = c->srv;
+  if (a != NULL && a->hash_status == SG_ESTATE) { /* its hash is being made */
+    verified(c, a, sid, plain_check(s, a, password));
+    return;
+  }
   if (s->verifying >= SG_SMPPS_VERIFY_MAX &&
       s->n_waiting >= SG_SMPPS_VERIFY_QUEUE) {
     s->st.binds_limited++;
@@ -247,7 +310,8 @@ static void verify_queue(sg__smpps_conn_t *c, sg__smpps_acct_t *a,
   v->conn = c;
   v->acct = a;
   snprintf(v->password, sizeof v->password, "%s", password);
-  snprintf(v->hash, sizeof v->hash, "%s", a != NULL ? a->pw_hash : s->dummy_hash);
+  snprintf(v->hash, sizeof v->hash, "%s",
+           a != NULL ? a->pw_hash : s->dummy_hash);
   snprintf(v->system_id, sizeof v->system_id, "%s", sid);
   c->refs++;
   c->verifying = true;
@@ -316,7 +380,8 @@ void sg__smpps_on_bind(sg__smpps_conn_t *c, const sg_smpp_event_t *ev) {
   /* An account that cannot bind (its hash or engine account missing) is
    * told apart from an unknown system_id in the log only. */
   a = find_acct(s, b->system_id);
-  if (a != NULL && (a->hash_status != 0 || a->eng == NULL)) {
+  if (a != NULL && ((a->hash_status != 0 && a->hash_status != SG_ESTATE) ||
+                    a->eng == NULL)) {
     sg__smpps_log(s, SG_CONFIG_LOG_WARN,
                   "smpp server: %s bind as '%s': the account cannot bind",
                   c->peer, b->system_id);

@@ -178,7 +178,8 @@ typedef struct sg__smpps_acct {
   const sg_config_account_t *cfg;
   const sg_engine_account_t *eng; /* NULL until started */
   char pw_hash[SG_STORE_PWHASH_MAX];
-  int hash_status; /* 0 ok, else the account cannot bind */
+  int hash_status; /* 0 ok, SG_ESTATE being hashed (binds are checked
+                      against cfg->smpp.password), else it cannot bind */
   sg_cidr_t *cidrs;
   size_t n_cidrs;
   uint32_t binds; /* bound or binding */
@@ -260,6 +261,12 @@ struct sg_smpp_server {
   size_t n_done, cap_done;
   unsigned store_out; /* store requests outstanding */
   bool started, stopping;
+  bool start_told;     /* started_cb fired */
+  int start_rc;        /* of listening, told by the first tick */
+  char start_err[256]; /* why listening failed */
+  /* Key of the digests that compare a bind's password with the configured
+   * one while its account's hash is being made (smpp_server_auth.c). */
+  uint8_t pw_key[32];
   sg_smpp_server_started_cb started_cb;
   void *started_data;
   sg_smpp_server_stopped_cb stopped_cb;

@@ -529,15 +529,7 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
     sq->fail_next--;
   uv_mutex_unlock(&sq->lock);
   uv_mutex_lock(&sq->done_lock);
-  if (rc < 0) {
-    sq->stats.failed_commits++;
-  } else {
-    sq->stats.commits++;
-    sq->stats.writes += n;
-    if (n > sq->stats.max_group)
-      sq->stats.max_group = n;
-  }
-  sq->stats.commit_us_total += took;
+  sg_store_stats_note_commit(&sq->stats, rc == 0, took, n);
   sq->stats.writer_cpu_us += cpu;
   sq->stats.reruns += reruns;
   uv_mutex_unlock(&sq->done_lock);

@@ -117,21 +117,6 @@
     "updated_ms = ?3 WHERE id IN (SELECT id FROM webhooks INDEXED BY "         \
     "webhooks_lease WHERE status = 'sending' AND lease_until_ms <= ?1 "        \
     "LIMIT ?2)")                                                               \
-  X(WH_CLAIM_SELECT,                                                           \
-    "SELECT id, account_id, message_id, url, payload, attempts, created_ms, "  \
-    "method FROM webhooks INDEXED BY webhooks_due WHERE status = 'pending' "   \
-    "AND "                                                                     \
-    "next_attempt_ms <= ?1 "                                                   \
-    "ORDER BY next_attempt_ms, id LIMIT ?2")                                   \
-  X(WH_CLAIM, "UPDATE webhooks SET status = 'sending', attempts = attempts "   \
-              "+ 1, lease_until_ms = ?2, updated_ms = ?3 WHERE id = ?1")       \
-  X(WH_DONE, "UPDATE webhooks SET status = 'done', lease_until_ms = NULL, "    \
-             "updated_ms = ?2 WHERE id = ?1")                                  \
-  X(WH_RETRY, "UPDATE webhooks SET status = 'pending', next_attempt_ms = "     \
-              "?2, last_error = ?3, lease_until_ms = NULL, updated_ms = ?4 "   \
-              "WHERE id = ?1")                                                 \
-  X(WH_FAIL, "UPDATE webhooks SET status = 'failed', last_error = ?2, "        \
-             "lease_until_ms = NULL, updated_ms = ?3 WHERE id = ?1")           \
   X(INBOUND_INSERT,                                                            \
     "INSERT INTO inbound (" SG__SQ_INBOUND_COLS ") VALUES (?1,?2,?3,?4,?5,"    \
     "?6,?7,?8,?9,?10,?11)")                                                    \

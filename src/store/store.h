@@ -210,6 +210,8 @@ void sg_store_close(sg_store_t *st, sg_store_close_cb close_cb, void *data);
 
 /* Counters of the store's own work, for /metrics and benchmarks. Loop
  * thread; no I/O. */
+#define SG_STORE_COMMIT_BUCKETS 12
+#define SG_STORE_BATCH_BUCKETS 10
 typedef struct sg_store_stats {
   uint64_t commits;         /* write transactions committed */
   uint64_t failed_commits;  /* transactions that failed (SG_EIO) */
@@ -224,8 +226,28 @@ typedef struct sg_store_stats {
                       after writing (see sg_store_submit's atomicity) */
   uint64_t writer_cpu_us; /* SQLite: CPU time (user + system) the writer
                              thread spent in BEGIN..COMMIT */
+  /* Histograms, one count per bucket (not cumulative), the last bucket for
+   * what is above every bound: commit_hist[i] counts the transactions
+   * (committed or failed) that took at most sg_store_commit_bounds_us[i];
+   * batch_hist[i] the committed ones of at most sg_store_batch_bounds[i]
+   * write requests. Their sums are commit_us_total and writes. */
+  uint64_t commit_hist[SG_STORE_COMMIT_BUCKETS + 1];
+  uint64_t batch_hist[SG_STORE_BATCH_BUCKETS + 1];
 } sg_store_stats_t;
 void sg_store_get_stats(sg_store_t *st, sg_store_stats_t *stats);
+
+/* Upper bounds of the commit duration buckets (microseconds, 0.5 ms to
+ * 2 s) and of the batch size buckets (write requests per commit), both
+ * increasing. */
+extern const uint32_t sg_store_commit_bounds_us[SG_STORE_COMMIT_BUCKETS];
+extern const uint32_t sg_store_batch_bounds[SG_STORE_BATCH_BUCKETS];
+
+/* Counts one transaction into stats: its duration always, and when it
+ * committed (ok) its n requests into commits, writes, max_group and the
+ * batch histogram. For a backend's writer, under whatever lock guards its
+ * stats; a few compares, no allocation. */
+void sg_store_stats_note_commit(sg_store_stats_t *stats, bool ok,
+                                uint64_t took_us, unsigned n);
 
 /* ---- hashing secrets (pure helpers, any thread) ------------------------ */
 

@@ -18,6 +18,7 @@
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib/common.bash" # fail, free_ports, wait_http, wait_log
 JS="$HERE/inbound.js"
 T=$(mktemp -d "${TMPDIR:-/tmp}/inbound.XXXXXX")
 PIDS=()
@@ -33,24 +34,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$T"/*.log; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
-  done
-  exit 1
-}
-
-free_ports() {
-  node -e '
-    const net = require("net"); const n = Number(process.argv[1]); const s = [];
-    (function next() {
-      if (s.length === n) { console.log(s.map((x) => x.address().port).join(" "));
-        s.forEach((x) => x.close()); return; }
-      const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
-    })();' "$1"
-}
 
 start() { # name, command...: runs it in the background, logs to $T/name.log
   local name=$1

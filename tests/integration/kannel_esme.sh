@@ -13,6 +13,8 @@
 # polled, never slept for. Everything started is stopped on exit.
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib/common.bash" # fail, free_ports, wait_http, wait_log
 if [ ! -x /usr/sbin/bearerbox ] || [ ! -x /usr/sbin/smsbox ]; then
   echo "kannel_esme: Debian's kannel is not installed (scripts/deps.sh installs it)" >&2
   exit 1
@@ -36,16 +38,6 @@ fail() {
     [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
   done
   exit 1
-}
-
-free_ports() {
-  node -e '
-    const net = require("net"); const n = Number(process.argv[1]); const s = [];
-    (function next() {
-      if (s.length === n) { console.log(s.map((x) => x.address().port).join(" "));
-        s.forEach((x) => x.close()); return; }
-      const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
-    })();' "$1"
 }
 
 http_get() { # url: prints "STATUS BODY"

@@ -14,61 +14,9 @@
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib/common.bash"
+sg_test_init kannel_sendsms
 JS="$HERE/kannel_sendsms.js"
-T=$(mktemp -d "${TMPDIR:-/tmp}/kannel_sendsms.XXXXXX")
-PIDS=()
-
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$T"/*.log; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
-  done
-  exit 1
-}
-
-# Free TCP ports on 127.0.0.1, all held at once while they are chosen.
-free_ports() {
-  node -e '
-    const net = require("net"); const n = Number(process.argv[1]); const s = [];
-    (function next() {
-      if (s.length === n) { console.log(s.map((x) => x.address().port).join(" "));
-        s.forEach((x) => x.close()); return; }
-      const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
-    })();' "$1"
-}
-
-wait_http() { # url, regex, seconds
-  local i
-  for ((i = 0; i < $3 * 10; i++)); do
-    if node -e '
-      require("http").get(process.argv[1], (r) => { let b = "";
-        r.on("data", (c) => b += c);
-        r.on("end", () => process.exit(r.statusCode === 200 && new RegExp(process.argv[2]).test(b) ? 0 : 1));
-      }).on("error", () => process.exit(1));' "$1" "$2" 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  return 1
-}
-
-wait_log() { # name, text, seconds
-  local i
-  for ((i = 0; i < $3 * 10; i++)); do
-    grep -q "$2" "$T/$1.log" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 start() { # name, command...
   local name=$1

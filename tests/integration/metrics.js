@@ -107,7 +107,7 @@ const REQUIRED = {
   'webhooks': ['smsgate_webhooks_sent_total', 'smsgate_webhooks_given_up_total', 'smsgate_webhooks_pending',
     'smsgate_webhooks_retried_total'],
   'store commits': ['smsgate_store_commits_total', 'smsgate_store_commit_seconds_total', 'smsgate_store_writes_total',
-    'smsgate_store_max_group'],
+    'smsgate_store_max_group', 'smsgate_store_commit_duration_seconds', 'smsgate_store_commit_batch_size'],
   'process': ['smsgate_process_resident_memory_bytes', 'smsgate_process_open_fds', 'smsgate_process_max_fds',
     'smsgate_process_cpu_seconds_total'],
 };
@@ -156,6 +156,25 @@ async function main() {
   assert.ok(one(families, 'smsgate_process_open_fds') > 3);
   assert.ok(one(families, 'smsgate_process_resident_memory_bytes') > 1e6);
   assert.ok(one(families, 'smsgate_process_cpu_seconds_total') > 0);
+
+  // The commit histograms: counted once per transaction, summing what the
+  // counters sum, with the buckets the documentation names.
+  const commits = one(families, 'smsgate_store_commits_total');
+  const failed = one(families, 'smsgate_store_failed_commits_total');
+  assert.ok(commits >= n, `commits ${commits}`);
+  assert.equal(one(families, 'smsgate_store_commit_batch_size_count'), commits);
+  assert.equal(one(families, 'smsgate_store_commit_batch_size_sum'), one(families, 'smsgate_store_writes_total'));
+  assert.equal(one(families, 'smsgate_store_commit_batch_size_bucket', { le: '1000' }), commits,
+    'the writer takes at most 1,000 requests a commit');
+  assert.ok(one(families, 'smsgate_store_commit_batch_size_bucket', { le: '1' }) >= 1);
+  assert.equal(one(families, 'smsgate_store_commit_duration_seconds_count'), commits + failed);
+  assert.ok(Math.abs(one(families, 'smsgate_store_commit_duration_seconds_sum') -
+    one(families, 'smsgate_store_commit_seconds_total')) < 1e-5);
+  const les = (name) => families.get(name).samples.filter((x) => x.name === name + '_bucket').map((x) => x.labels.le);
+  assert.deepEqual(les('smsgate_store_commit_duration_seconds'),
+    ['0.0005', '0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2', '+Inf']);
+  assert.deepEqual(les('smsgate_store_commit_batch_size'),
+    ['1', '2', '5', '10', '20', '50', '100', '200', '500', '1000', '+Inf']);
 
   // Every metric the dashboard queries exists.
   const dash = JSON.parse(fs.readFileSync(DASHBOARD, 'utf8'));

@@ -10,38 +10,10 @@
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib/common.bash"
+sg_test_init metrics
 DOCS=$HERE/../../docs
-T=$(mktemp -d "${TMPDIR:-/tmp}/metrics.XXXXXX")
-PIDS=()
 N=5
-
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$T"/*.log; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
-  done
-  exit 1
-}
-
-# Free TCP ports on 127.0.0.1, all held at once while they are chosen.
-free_ports() {
-  node -e '
-    const net = require("net"); const n = Number(process.argv[1]); const s = [];
-    (function next() {
-      if (s.length === n) { console.log(s.map((x) => x.address().port).join(" "));
-        s.forEach((x) => x.close()); return; }
-      const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
-    })();' "$1"
-}
 
 wait_for() { # seconds, command...: polls the command until it succeeds
   local secs=$1 i

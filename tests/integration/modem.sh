@@ -10,6 +10,8 @@
 # exit. Needs node (free ports, HTTP polling).
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib/common.bash" # fail, free_ports, wait_http, wait_log
 T=$(mktemp -d "${TMPDIR:-/tmp}/modem_it.XXXXXX")
 PIDS=()
 KEY=modem-key
@@ -23,14 +25,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$T"/*.log; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
-  done
-  exit 1
-}
 
 free_port() {
   node -e 'const s = require("net").createServer();

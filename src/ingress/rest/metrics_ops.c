@@ -335,7 +335,33 @@ static void connector_families(sg__rest_buf_t *b,
   latency_family(b, m);
 }
 
+/* A histogram from per-bucket counts (bounds[i] / scale is the le label;
+ * counts[nb] is above every bound), printed cumulatively. */
+static void store_hist(sg__rest_buf_t *b, const char *name, const char *help,
+                       const uint32_t *bounds, unsigned nb, double scale,
+                       const uint64_t *counts, double sum) {
+  family(b, name, "histogram", help);
+  unsigned long long cum = 0;
+  for (unsigned i = 0; i < nb; i++) {
+    cum += counts[i];
+    sg__rest_buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
+                        bounds[i] / scale, cum);
+  }
+  cum += counts[nb];
+  sg__rest_buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n"
+                         "%s_count %llu\n",
+                      name, cum, name, sum, name, cum);
+}
+
 static void store_families(sg__rest_buf_t *b, const sg_store_stats_t *s) {
+  store_hist(b, "smsgate_store_commit_duration_seconds",
+             "Store write transactions by duration, failed ones included.",
+             sg_store_commit_bounds_us, SG_STORE_COMMIT_BUCKETS, 1e6,
+             s->commit_hist, s->commit_us_total / 1e6);
+  store_hist(b, "smsgate_store_commit_batch_size",
+             "Committed store transactions by write requests in each.",
+             sg_store_batch_bounds, SG_STORE_BATCH_BUCKETS, 1, s->batch_hist,
+             (double)s->writes);
   family(b, "smsgate_store_reads_total", "counter",
          "Store read requests answered.");
   sg__rest_buf_printf(b, "smsgate_store_reads_total %llu\n",

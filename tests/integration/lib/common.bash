@@ -9,6 +9,8 @@
 #   free_ports N             N free TCP ports on 127.0.0.1 (all held while chosen)
 #   wait_http URL REGEX S    polls URL until it answers 200 with a body matching
 #                            REGEX, for at most S seconds
+#   wait_log NAME TEXT S     polls $T/NAME.log until it holds TEXT (a grep
+#                            pattern), for at most S seconds
 # Needs node. Lives outside tests/integration/*.sh so that CTest does not run it.
 
 sg_test_init() {
@@ -53,6 +55,15 @@ wait_http() {
       }).on("error", () => process.exit(1));' "$url" "$regex" 2>/dev/null; then
       return 0
     fi
+    sleep 0.1
+  done
+  return 1
+}
+
+wait_log() {
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do
+    grep -q "$2" "$T/$1.log" 2>/dev/null && return 0
     sleep 0.1
   done
   return 1
