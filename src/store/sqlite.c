@@ -23,6 +23,7 @@
 #include "core/error.h"
 #include "store/migrations.h"
 #include "store/sqlite_int.h"
+#include "store/sqlite_mem.h"
 
 typedef struct sq_queue {
   sg__store_req_t *head;
@@ -768,6 +769,8 @@ static int open_all(sq_t *sq, const char *path, char *err, size_t errlen) {
    * connection; nothing reads them. Only possible before SQLite is first
    * initialised (later calls fail harmlessly, SQLITE_MISUSE). */
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  /* Also only before: freed blocks kept per thread (sqlite_mem.c). */
+  sg__sq_mem_install();
   if (sq->fault_on && (rc = sg__sq_fault_register(&sq->fault)) < 0) {
     fmt_err(err, errlen, "store: cannot register the test VFS for %s: %s", path,
             sg_strerror(rc));
