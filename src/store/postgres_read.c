@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "store/pg_int.h"
+#include "store/postgres_misc.h"
 
 static int read_parts(sg__pg_conn_t *c, sg__store_req_t *r) {
   sg_store_message_t *m = &r->out.message;
@@ -246,7 +247,7 @@ static int dispatch(sg__pg_conn_t *c, sg__store_req_t *r) {
   case SG__REQ_WAITING_PARTS:
     return waiting_parts(c, r);
   default:
-    return SG_ENOTSUP;
+    return sg__pg_misc_read(c, r);
   }
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "store/postgres_misc.h"
 #include "store/postgres_msg.h"
 
 #define PASS_MAX 1000 /* rows per release / expire / requeue pass */
@@ -332,18 +333,23 @@ static int requeue(sg__pg_conn_t *c, sg__arena_t *a, int64_t t, bool own,
   return rc;
 }
 
-static int requeue_webhooks(sg__pg_conn_t *c, int64_t before, int64_t now,
-                            size_t *n) {
+/* Gives deliveries whose lease ended before `before` back ('pending'); at
+ * start (uncount) their last attempt, cut short by the stop, is not
+ * counted, as on SQLite where a claim writes nothing. */
+static int requeue_webhooks(sg__pg_conn_t *c, int64_t before, bool uncount,
+                            int64_t now, size_t *n) {
   sg__pg_params_t p = {0};
   sg__pg_p_i64(&p, before);
   sg__pg_p_i64(&p, PASS_MAX);
   sg__pg_p_i64(&p, now);
+  sg__pg_p_i64(&p, uncount);
   uint64_t k = 0;
   int rc = sg__pg_do(c,
                      "UPDATE webhooks SET status = 'pending', lease_until_ms "
-                     "= NULL, updated_ms = $3 WHERE id IN (SELECT id FROM "
-                     "webhooks WHERE status = 'sending' AND lease_until_ms "
-                     "<= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                     "= NULL, attempts = greatest(attempts - $4::int, 0), "
+                     "updated_ms = $3 WHERE id IN (SELECT id FROM webhooks "
+                     "WHERE status = 'sending' AND lease_until_ms <= $1 "
+                     "LIMIT $2 FOR UPDATE SKIP LOCKED)",
                      &p, &k);
   if (rc == 0)
     *n += (size_t)k;
@@ -363,7 +369,7 @@ int sg__pg_recover(sg__pg_conn_t *c, int64_t now, uint64_t *parts,
   } while (rc == 0 && np - before == PASS_MAX);
   do {
     before = nw;
-    rc = rc == 0 ? requeue_webhooks(c, INT64_MAX, now, &nw) : rc;
+    rc = rc == 0 ? requeue_webhooks(c, INT64_MAX, true, now, &nw) : rc;
   } while (rc == 0 && nw - before == PASS_MAX);
   if (rc == 0) /* receipts leased to SMPP sessions of the last run */
     rc = sg__pg_do(c,
@@ -690,7 +696,7 @@ static int run_maintain(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
     rc = requeue(c, &r->arena, now, false, now,
                  "lease ran out without a result", &m->requeued);
   if (rc == 0)
-    rc = requeue_webhooks(c, now, now, &m->requeued);
+    rc = requeue_webhooks(c, now, false, now, &m->requeued);
   if (rc < 0)
     return rc;
   sg__pg_params_t p = {0};
@@ -724,7 +730,7 @@ bool sg__pg_kind_done(sg__req_kind_t kind) {
   case SG__REQ_WAITING_PARTS:
     return true;
   default:
-    return false;
+    return sg__pg_misc_done(kind);
   }
 }
 
@@ -743,6 +749,6 @@ int sg__pg_run_write(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
   case SG__REQ_MAINTAIN:
     return run_maintain(c, r, now);
   default:
-    return SG_ENOTSUP;
+    return sg__pg_misc_write(c, r, now);
   }
 }

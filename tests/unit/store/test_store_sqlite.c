@@ -105,10 +105,10 @@ static void migrations_fresh_and_idempotent(void **state) {
   assert_int_equal(q1(c, "SELECT max(version) FROM schema_version"), 99);
 }
 
-static void never_webhooks_cb(sg_store_t *st, int status,
-                              const sg_store_webhook_t *items, size_t n,
-                              void *data) {
-  (void)st, (void)status, (void)items, (void)n;
+static void never_usage_cb(sg_store_t *st, int status,
+                           const sg_store_usage_t *rows, size_t n,
+                           void *data) {
+  (void)st, (void)status, (void)rows, (void)n;
   ++*(int *)data;
 }
 
@@ -143,7 +143,7 @@ static void pg_migrations_and_lock(void **state) {
   assert_int_equal(info.schema_version, last);
   assert_true(info.migrated == 0 || info.migrated == n);
   assert_non_null(info.missing); /* what this backend does not run yet */
-  assert_non_null(strstr(info.missing, "webhook_claim"));
+  assert_non_null(strstr(info.missing, "limits_read"));
   assert_null(strstr(info.missing, "submit"));
   close_store(c);
   assert_int_equal(q1(c, "SELECT count(*) FROM schema_version"), n);
@@ -167,9 +167,9 @@ static void pg_migrations_and_lock(void **state) {
   raw_exec(c, "DELETE FROM schema_version WHERE version = 99");
   open_store(c);
   int calls = 0;
-  assert_int_equal(
-      sg_store_webhook_claim(c->st, 10, 1000, never_webhooks_cb, &calls),
-      SG_ENOTSUP);
+  assert_int_equal(sg_store_usage_get(c->st, "2026-11-26", "2026-11",
+                                      never_usage_cb, &calls),
+                   SG_ENOTSUP);
   uv_run(&c->loop, UV_RUN_NOWAIT);
   assert_int_equal(calls, 0);
 }
