@@ -64,6 +64,12 @@ static int result_rc(sg__pg_conn_t *c, PGresult *res) {
   size_t n = strlen(c->last_error);
   while (n > 0 && (c->last_error[n - 1] == '\n' || c->last_error[n - 1] == ' '))
     c->last_error[--n] = '\0';
+  /* Class 08 (connection exception), 57P (the server shutting down or
+   * ending this session) or a lost socket: reconnect before the next use. */
+  if (PQstatus(c->pc) != CONNECTION_OK ||
+      (state != NULL && (strncmp(state, "08", 2) == 0 ||
+                         strncmp(state, "57P", 3) == 0)))
+    c->broken = true;
   /* Class 23, integrity constraint violation: the request's own fault. */
   if (state != NULL && strncmp(state, "23", 2) == 0)
     return SG_EEXIST;

@@ -28,6 +28,7 @@ typedef struct sg__pg_conn {
   unsigned n_stmts;
   uint64_t changes; /* rows written by this connection, ever */
   sg__jbuf_t json;  /* the writer's webhook payloads, reused */
+  bool broken;      /* the connection failed: reset it before its next use */
   char last_error[160];
 } sg__pg_conn_t;
 

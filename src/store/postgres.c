@@ -162,10 +162,11 @@ static void conn_close(sg__pg_conn_t *c) {
 /* After a lost connection: reconnects (its prepared statements are gone).
  * Returns whether the connection is usable. */
 static bool conn_ensure(sg__pg_conn_t *c) {
-  if (PQstatus(c->pc) == CONNECTION_OK)
+  if (PQstatus(c->pc) == CONNECTION_OK && !c->broken)
     return true;
   PQreset(c->pc);
   c->n_stmts = 0;
+  c->broken = false;
   if (PQstatus(c->pc) != CONNECTION_OK)
     return false;
   PQsetNoticeProcessor(c->pc, no_notice, NULL);
@@ -473,6 +474,9 @@ static void reader_main(void *arg) {
     if (r == NULL)
       break;
     r->status = conn_ensure(c) ? sg__pg_run_read(c, r) : SG_EIO;
+    /* A read changes nothing: on a connection found cut, once more. */
+    if (r->status == SG_EIO && c->broken && conn_ensure(c))
+      r->status = sg__pg_run_read(c, r);
     post_done(pg, r, false, 1);
   }
 }

@@ -1,8 +1,9 @@
 /* postgres_misc.c - the PostgreSQL store's requests beside the message
  * path: webhook deliveries (enqueue, claim, finish), incoming messages
- * (insert, list), accounts and API keys of the configuration, settings, and
- * the SMPP receipts queue (claim, finish), with the rows and answers of
- * their SQLite counterparts.
+ * (insert, list), accounts and API keys of the configuration, settings,
+ * the SMPP receipts queue (claim, finish), and balance credits and the
+ * usage read (store.h "LIMITS"), with the rows and answers of their SQLite
+ * counterparts.
  *
  * Unlike SQLite's, a webhook claim here writes its lease (status 'sending',
  * lease_until_ms) and counts the attempt, so that the nodes sharing a
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "store/limits_int.h"
 #include "store/postgres_misc.h"
 #include "store/postgres_msg.h"
 
@@ -386,6 +388,81 @@ static int smpp_finish(sg__pg_conn_t *c, sg__store_req_t *r) {
   return rc;
 }
 
+/* ---- limits -------------------------------------------------------------- */
+
+/* A credit: the balance row is locked first, so that credits and charges
+ * of other nodes wait for it. */
+static int credit(sg__pg_conn_t *c, sg__limits_req_t *l, int64_t now) {
+  sg__pg_params_t p = {0};
+  sg__pg_p_i64(&p, l->account_id);
+  int rc;
+  PGresult *res = sg__pg_run(c,
+                             "SELECT micro FROM account_balance WHERE "
+                             "account_id = $1 FOR UPDATE",
+                             &p, &rc);
+  int64_t before = rc == 0 && PQntuples(res) == 1 ? sg__pg_i64(res, 0, 0) : 0;
+  PQclear(res);
+  if (rc < 0)
+    return rc;
+  int64_t after = before + l->amount; /* both within +-2^60: no overflow */
+  if (after < 0 || after > SG_STORE_BALANCE_MAX)
+    return SG_ERANGE;
+  sg__pg_p_i64(&p, after);
+  sg__pg_p_i64(&p, now);
+  rc = sg__pg_do(c,
+                 "INSERT INTO account_balance (account_id, micro, updated_ms) "
+                 "VALUES ($1, $2, $3) ON CONFLICT (account_id) DO UPDATE SET "
+                 "micro = excluded.micro, updated_ms = excluded.updated_ms",
+                 &p, NULL);
+  sg__pg_params_t q = {0};
+  sg__pg_p_i64(&q, l->account_id);
+  sg__pg_p_i64(&q, l->amount);
+  sg__pg_p_i64(&q, after);
+  sg__pg_p_i64(&q, now);
+  if (rc == 0)
+    rc = sg__pg_do(c,
+                   "INSERT INTO balance_credits (account_id, amount, balance, "
+                   "time_ms) VALUES ($1, $2, $3, $4)",
+                   &q, NULL);
+  if (rc == 0)
+    l->balance = after;
+  return rc;
+}
+
+static int usage(sg__pg_conn_t *c, sg__store_req_t *r) {
+  sg__limits_req_t *l = r->in.limits;
+  sg__pg_params_t p = {0};
+  sg__pg_p_text(&p, l->day);
+  sg__pg_p_text(&p, l->month);
+  int rc;
+  PGresult *res = sg__pg_run(
+      c,
+      "SELECT a.id, (SELECT parts FROM account_usage u WHERE u.account_id = "
+      "a.id AND u.period = $1), (SELECT parts FROM account_usage u WHERE "
+      "u.account_id = a.id AND u.period = $2), (SELECT micro FROM "
+      "account_balance b WHERE b.account_id = a.id) FROM accounts a ORDER "
+      "BY a.id",
+      &p, &rc);
+  size_t n = rc == 0 ? (size_t)PQntuples(res) : 0;
+  l->rows = sg__arena_alloc(&r->arena, (n ? n : 1) * sizeof *l->rows);
+  for (size_t i = 0; l->rows != NULL && i < n; i++) {
+    sg_store_usage_t *u = &l->rows[i];
+    int row = (int)i;
+    u->account_id = sg__pg_i64(res, row, 0);
+    u->day_parts = (uint64_t)sg__pg_i64(res, row, 1);
+    u->month_parts = (uint64_t)sg__pg_i64(res, row, 2);
+    u->has_balance = !sg__pg_null(res, row, 3);
+    u->balance_micro = sg__pg_i64(res, row, 3);
+  }
+  PQclear(res);
+  if (rc < 0)
+    return rc;
+  if (l->rows == NULL)
+    return SG_ENOMEM;
+  l->n_rows = n;
+  return 0;
+}
+
 /* ---- dispatch ------------------------------------------------------------ */
 
 int sg__pg_misc_write(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
@@ -409,6 +486,8 @@ int sg__pg_misc_write(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
     return smpp_claim(c, r, now);
   case SG__REQ_SMPP_OUT_FINISH:
     return smpp_finish(c, r);
+  case SG__REQ_LIMITS_WRITE:
+    return credit(c, r->in.limits, now);
   default:
     return SG_ENOTSUP;
   }
@@ -420,6 +499,8 @@ int sg__pg_misc_read(sg__pg_conn_t *c, sg__store_req_t *r) {
     return inbound_list(c, r);
   case SG__REQ_SETTING_GET:
     return setting_get(c, r);
+  case SG__REQ_LIMITS_READ:
+    return usage(c, r);
   default:
     return SG_ENOTSUP;
   }
@@ -439,6 +520,8 @@ bool sg__pg_misc_done(sg__req_kind_t kind) {
   case SG__REQ_SMPP_OUT_FINISH:
   case SG__REQ_INBOUND_LIST:
   case SG__REQ_SETTING_GET:
+  case SG__REQ_LIMITS_WRITE:
+  case SG__REQ_LIMITS_READ:
     return true;
   default:
     return false;

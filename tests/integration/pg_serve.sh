@@ -34,7 +34,7 @@ YAML
 timeout 30 "$BIN" serve -c "$T/gw.yaml" >"$T/gw.log" 2>&1
 rc=$?
 [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "serve on postgres exited $rc, want a refusal"
-grep -q "driver postgres does not run these store requests yet: .*limits_read" "$T/gw.log" ||
+grep -q "driver postgres does not run these store requests yet: .*inrules_read" "$T/gw.log" ||
   fail "no error naming the missing store requests"
 grep -q "$DBURL" "$T/gw.log" && fail "the log shows the database URL"
 # It did connect and migrate: the schema is there, at the newest version.

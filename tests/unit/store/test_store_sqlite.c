@@ -105,10 +105,10 @@ static void migrations_fresh_and_idempotent(void **state) {
   assert_int_equal(q1(c, "SELECT max(version) FROM schema_version"), 99);
 }
 
-static void never_usage_cb(sg_store_t *st, int status,
-                           const sg_store_usage_t *rows, size_t n,
-                           void *data) {
-  (void)st, (void)status, (void)rows, (void)n;
+static void never_inrules_cb(sg_store_t *st, int status,
+                             const sg_store_inrules_res_t *rules,
+                             void *data) {
+  (void)st, (void)status, (void)rules;
   ++*(int *)data;
 }
 
@@ -143,7 +143,7 @@ static void pg_migrations_and_lock(void **state) {
   assert_int_equal(info.schema_version, last);
   assert_true(info.migrated == 0 || info.migrated == n);
   assert_non_null(info.missing); /* what this backend does not run yet */
-  assert_non_null(strstr(info.missing, "limits_read"));
+  assert_non_null(strstr(info.missing, "inrules_read"));
   assert_null(strstr(info.missing, "submit"));
   close_store(c);
   assert_int_equal(q1(c, "SELECT count(*) FROM schema_version"), n);
@@ -167,11 +167,48 @@ static void pg_migrations_and_lock(void **state) {
   raw_exec(c, "DELETE FROM schema_version WHERE version = 99");
   open_store(c);
   int calls = 0;
-  assert_int_equal(sg_store_usage_get(c->st, "2026-11-26", "2026-11",
-                                      never_usage_cb, &calls),
+  assert_int_equal(sg_store_inrules_load(c->st, never_inrules_cb, &calls),
                    SG_ENOTSUP);
   uv_run(&c->loop, UV_RUN_NOWAIT);
   assert_int_equal(calls, 0);
+}
+
+/* PostgreSQL: the store's connections are cut (as by a server restart):
+ * the next write fails with SG_EIO and nothing of it is written, the store
+ * reconnects by itself (reads run again at once), and what was
+ * acknowledged is all there. */
+static void pg_reconnects(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t a, b, d;
+  tmsg_init(&a, "+14155550100", 2, "smsc-a");
+  assert_int_equal(submit_wait(c, &a, 1, NULL, NULL), 0);
+  raw_exec(c, "SELECT count(pg_terminate_backend(pid)) FROM "
+              "pg_stat_activity WHERE datname = current_database() AND pid "
+              "<> pg_backend_pid()");
+  for (int i = 0; i < 100 && q1(c, "SELECT count(*) FROM pg_stat_activity "
+                                   "WHERE datname = current_database() AND "
+                                   "pid <> pg_backend_pid()") > 0;
+       i++)
+    usleep(50000); /* until the server has ended them */
+  tmsg_init(&b, "+14155550101", 1, "smsc-a");
+  assert_int_equal(submit_wait(c, &b, 1, NULL, NULL), SG_EIO);
+  const long long want = 1;
+  assert_int_equal(q1(c, "SELECT count(*) FROM messages"), want);
+  tmsg_init(&d, "+14155550102", 1, "smsc-a");
+  assert_int_equal(submit_wait(c, &d, 1, NULL, NULL), 0);
+  assert_int_equal(q1(c, "SELECT count(*) FROM messages"), want + 1);
+  msg_got_t mg;
+  /* The readers' connections were cut too: a read is run again on the
+   * new connection, so none fails. */
+  for (int i = 0; i < 4; i++) {
+    get_wait(c, a.m.id, 0, &mg);
+    assert_int_equal(mg.status, 0);
+    assert_int_equal(mg.n_parts, 2);
+  }
+  claim_got_t cg;
+  claim_wait(c, "smsc-a", 10, &cg);
+  assert_int_equal(cg.n, (size_t)(2 + want));
 }
 
 static void bad_urls(void **state) {
@@ -1107,6 +1144,7 @@ int main(void) {
         cmocka_unit_test(status_names_and_derive),
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(pg_migrations_and_lock),
+        T(pg_reconnects),
         T(submit_commits_before_callback),
         T(submit_refuses_bad_input_at_once),
         T(submit_survives_allocation_failures),
