@@ -67,8 +67,8 @@ static int result_rc(sg__pg_conn_t *c, PGresult *res) {
   /* Class 08 (connection exception), 57P (the server shutting down or
    * ending this session) or a lost socket: reconnect before the next use. */
   if (PQstatus(c->pc) != CONNECTION_OK ||
-      (state != NULL && (strncmp(state, "08", 2) == 0 ||
-                         strncmp(state, "57P", 3) == 0)))
+      (state != NULL &&
+       (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)))
     c->broken = true;
   /* Class 23, integrity constraint violation: the request's own fault. */
   if (state != NULL && strncmp(state, "23", 2) == 0)
@@ -103,9 +103,9 @@ static const char *stmt_name(sg__pg_conn_t *c, const char *sql, char *name,
 /* Whether res is the result of a command that writes rows. */
 static bool wrote(PGresult *res) {
   const char *cmd = PQcmdStatus(res);
-  return cmd != NULL && (strncmp(cmd, "INSERT", 6) == 0 ||
-                         strncmp(cmd, "UPDATE", 6) == 0 ||
-                         strncmp(cmd, "DELETE", 6) == 0);
+  return cmd != NULL &&
+         (strncmp(cmd, "INSERT", 6) == 0 || strncmp(cmd, "UPDATE", 6) == 0 ||
+          strncmp(cmd, "DELETE", 6) == 0);
 }
 
 PGresult *sg__pg_run(sg__pg_conn_t *c, const char *sql,
@@ -167,8 +167,8 @@ const char *sg__pg_text(sg__arena_t *a, const PGresult *r, int row, int col,
                            (size_t)PQgetlength(r, row, col), ok);
 }
 
-const uint8_t *sg__pg_blob(sg__arena_t *a, const PGresult *r, int row,
-                           int col, size_t *len, bool *ok) {
+const uint8_t *sg__pg_blob(sg__arena_t *a, const PGresult *r, int row, int col,
+                           size_t *len, bool *ok) {
   *len = 0;
   if (PQgetisnull(r, row, col))
     return NULL;

@@ -71,8 +71,8 @@ int64_t sg__pg_i64(const PGresult *r, int row, int col);
 bool sg__pg_null(const PGresult *r, int row, int col);
 const char *sg__pg_text(sg__arena_t *a, const PGresult *r, int row, int col,
                         bool *ok);
-const uint8_t *sg__pg_blob(sg__arena_t *a, const PGresult *r, int row,
-                           int col, size_t *len, bool *ok);
+const uint8_t *sg__pg_blob(sg__arena_t *a, const PGresult *r, int row, int col,
+                           size_t *len, bool *ok);
 sg_msg_status_t sg__pg_status(const PGresult *r, int row, int col);
 
 /* Reads the SG__PG_MSG_COLS of row `row` into m. */

@@ -248,9 +248,9 @@ static int migrate(pg_t *pg, char *err, size_t errlen) {
     return SG_EIO;
   }
   rc = migrate_tx(pg, err, errlen);
-  if (rc == 0 && sg__pg_recover(c, sg__store_now(pg->st),
-                                &pg->st->info.requeued_parts,
-                                &pg->st->info.requeued_webhooks) != 0)
+  if (rc == 0 &&
+      sg__pg_recover(c, sg__store_now(pg->st), &pg->st->info.requeued_parts,
+                     &pg->st->info.requeued_webhooks) != 0)
     rc = SG_EIO;
   if (rc == 0 && sg__pg_cmd(c, "COMMIT") != 0)
     rc = SG_EIO;
@@ -294,8 +294,7 @@ static sg__store_req_t *q_take(pg_queue_t *q, unsigned max, unsigned *n) {
   return head;
 }
 
-static void post_done(pg_t *pg, sg__store_req_t *list, bool write,
-                      unsigned n) {
+static void post_done(pg_t *pg, sg__store_req_t *list, bool write, unsigned n) {
   uv_mutex_lock(&pg->done_lock);
   for (sg__store_req_t *r = list, *next; r != NULL; r = next) {
     next = r->next;

@@ -68,8 +68,9 @@ static int wh_claim(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
   /* Oldest due first, as the claim's order (RETURNING keeps none): by
    * next_attempt_ms, then id. */
   for (size_t i = 1; i < n; i++)
-    for (size_t j = i; j > 0 && (due[j] < due[j - 1] ||
-                                 (due[j] == due[j - 1] && w[j].id < w[j - 1].id));
+    for (size_t j = i;
+         j > 0 && (due[j] < due[j - 1] ||
+                   (due[j] == due[j - 1] && w[j].id < w[j - 1].id));
          j--) {
       sg_store_webhook_t t = w[j];
       w[j] = w[j - 1];

@@ -70,8 +70,8 @@ int sg__pg_derive(sg__pg_conn_t *c, const char *mid, sg_msg_status_t *out) {
   sg__pg_params_t p = {0};
   sg__pg_p_text(&p, mid);
   int rc;
-  PGresult *res = sg__pg_run(
-      c, "SELECT status FROM parts WHERE message_id = $1", &p, &rc);
+  PGresult *res =
+      sg__pg_run(c, "SELECT status FROM parts WHERE message_id = $1", &p, &rc);
   sg_msg_status_t st[SG_SEG_MAX_PARTS];
   size_t n = 0;
   for (int i = 0; rc == 0 && i < PQntuples(res) && n < SG_SEG_MAX_PARTS; i++)
@@ -108,8 +108,8 @@ static int smpp_out_queue(sg__pg_conn_t *c, const char *mid,
 /* A pre-split message's part that ended queues its own receipt; its
  * missing parts hold back 'delivered' (sqlite_presplit.c). */
 static int presplit_derived(sg__pg_conn_t *c, const char *mid, unsigned total,
-                            sg_msg_status_t part_to, unsigned seq,
-                            int32_t code, int64_t now, sg_msg_status_t *to) {
+                            sg_msg_status_t part_to, unsigned seq, int32_t code,
+                            int64_t now, sg_msg_status_t *to) {
   int rc = 0;
   if (seq > 0 && sg_store_status_final(part_to) && part_to != SG_MSG_CANCELED) {
     bool failure = part_to != SG_MSG_DELIVERED;
@@ -266,8 +266,8 @@ static int set_status(sg__pg_conn_t *c, sg__arena_t *a, sg__pg_msg_t *m,
     rc = smpp_out_queue(c, m->ev.message_id, to, code, now);
   if (rc == 0 && m->dlr_url != NULL)
     rc = kannel_dlr(c, a, m, to, why, event_id, now);
-  uint32_t wanted = m->webhook_statuses ? m->webhook_statuses
-                                        : c->st->cfg.webhook_statuses;
+  uint32_t wanted =
+      m->webhook_statuses ? m->webhook_statuses : c->st->cfg.webhook_statuses;
   if (rc < 0 || m->callback_url == NULL || !(wanted & SG_MSG_BIT(to)))
     return rc;
   m->ev.status = to;
@@ -347,7 +347,7 @@ int sg__pg_part_change(sg__pg_conn_t *c, sg__arena_t *a,
   sg__pg_p_text(&p, sg_store_status_name(to));
   sg__pg_p_opt_i64(&p, why->error_code);
   sg__pg_p_text(&p, to != SG_MSG_DELIVERED && to != SG_MSG_SENT ? why->detail
-                                                                 : NULL);
+                                                                : NULL);
   sg__pg_p_i64(&p, now);
   int rc = sg__pg_do(c,
                      "UPDATE parts SET status = $2, error_code = "

@@ -25,7 +25,8 @@ static int read_parts(sg__pg_conn_t *c, sg__store_req_t *r) {
                              "parts WHERE message_id = $1 ORDER BY seq",
                              &p, &rc);
   size_t n = rc == 0 ? (size_t)PQntuples(res) : 0;
-  sg_store_part_t *parts = sg__arena_alloc(&r->arena, (n ? n : 1) * sizeof *parts);
+  sg_store_part_t *parts =
+      sg__arena_alloc(&r->arena, (n ? n : 1) * sizeof *parts);
   bool ok = parts != NULL;
   for (size_t i = 0; ok && i < n; i++) {
     sg_store_part_t *pt = &parts[i];
