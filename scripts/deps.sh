@@ -11,6 +11,7 @@ PACKAGES=(
   libpcre2-dev libphonenumber-dev libprotobuf-dev protobuf-compiler
   libcsv-dev  # CSV contact imports (src/core/contact_csv.c)
   kannel  # the reference of tests/integration/kannel_compat.sh and bench/e2e
+  postgresql  # the private server of the PostgreSQL tests (scripts/pg-test.sh)
 )
 
 missing=()

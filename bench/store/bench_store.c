@@ -17,8 +17,13 @@
  * process's (this loop is cheap) and the writer thread's inside its
  * transactions.
  *
+ * With -u URL (postgres://...) the whole-life run is made on that
+ * PostgreSQL database too, in the same run; -p PID, the server's postmaster,
+ * adds the CPU of its backends (reaped children, /proc/PID/stat) to the
+ * cost per message, so that the two backends compare as a whole.
+ *
  * usage: bench_store [-n messages] [-w window] [-k] (keep the files)
- *                    [-l] (only the whole-life run)
+ *                    [-l] (only the whole-life run) [-u URL [-p PID]]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -281,16 +286,40 @@ static double cpu_s(void) {
          (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/* CPU seconds of process pid and its reaped children (0 without one). */
+static double pid_cpu_s(long pid) {
+  if (pid <= 0)
+    return 0;
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (f == NULL)
+    return 0;
+  size_t len = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[len] = '\0';
+  const char *p = strrchr(buf, ')'); /* fields after the command name */
+  unsigned long long v[4] = {0};
+  if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+                                 "%*u %llu %llu %llu %llu",
+                          &v[0], &v[1], &v[2], &v[3]) != 4)
+    return 0;
+  return (double)(v[0] + v[1] + v[2] + v[3]) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static long server_pid; /* -p: the PostgreSQL postmaster */
+
 /* Submits n messages (one per request, `window` in flight), then takes them
- * through claim .. webhook finish in batches of `window`. */
+ * through claim .. webhook finish in batches of `window`; on the database
+ * at url when it is not NULL. */
 static void life_run(const char *dir, bool normal, unsigned window,
-                     unsigned n) {
+                     unsigned n, const char *url) {
   char path[256];
   snprintf(path, sizeof path, "%s/life-%s.db", dir, normal ? "normal" : "full");
   uv_loop_t loop;
   uv_loop_init(&loop);
   sg_store_config_t cfg;
-  sg_store_config_init(&cfg, path);
+  sg_store_config_init(&cfg, url != NULL ? url : path);
   cfg.sync_normal = normal;
   char err[256];
   static life_t l;
@@ -303,7 +332,7 @@ static void life_run(const char *dir, bool normal, unsigned window,
   }
   l.run.t_start = calloc(n, sizeof *l.run.t_start);
   l.run.lat = calloc(n, sizeof *l.run.lat);
-  double c0 = cpu_s();
+  double c0 = cpu_s(), s0 = pid_cpu_s(url != NULL ? server_pid : 0);
   uint64_t t0 = uv_hrtime();
   while (l.run.started < window && l.run.started < n)
     submit_one(&l.run);
@@ -320,14 +349,20 @@ static void life_run(const char *dir, bool normal, unsigned window,
   }
   sg_store_stats_t s;
   sg_store_get_stats(l.run.st, &s);
-  printf("%-7s %9u %10.0f %9llu %9.1f %9.1f\n", normal ? "NORMAL" : "FULL",
-         n, n / secs, (unsigned long long)s.commits, cpu * 1e6 / n,
-         (double)s.writer_cpu_us / n);
-  fflush(stdout);
   int closed = 0;
   sg_store_close(l.run.st, on_closed, &closed);
   while (!closed)
     uv_run(&loop, UV_RUN_ONCE);
+  double server = 0;
+  if (url != NULL && server_pid > 0) {
+    usleep(300000); /* the backends exit and are reaped */
+    server = pid_cpu_s(server_pid) - s0;
+  }
+  printf("%-7s %9u %10.0f %9llu %9.1f %9.1f %9.1f\n",
+         url != NULL ? "PG" : normal ? "NORMAL" : "FULL", n, n / secs,
+         (unsigned long long)s.commits, cpu * 1e6 / n,
+         (double)s.writer_cpu_us / n, server * 1e6 / n);
+  fflush(stdout);
   uv_loop_close(&loop);
   free(l.run.t_start);
   free(l.run.lat);
@@ -343,8 +378,9 @@ static void remove_dir(const char *dir) {
 int main(int argc, char **argv) {
   unsigned n = 20000, window = 256;
   bool keep = false, life_only = false;
+  const char *url = NULL;
   int opt;
-  while ((opt = getopt(argc, argv, "n:w:kl")) != -1) {
+  while ((opt = getopt(argc, argv, "n:w:klu:p:")) != -1) {
     if (opt == 'n')
       n = (unsigned)strtoul(optarg, NULL, 10);
     else if (opt == 'w')
@@ -353,9 +389,13 @@ int main(int argc, char **argv) {
       keep = true;
     else if (opt == 'l')
       life_only = true;
+    else if (opt == 'u')
+      url = optarg;
+    else if (opt == 'p')
+      server_pid = strtol(optarg, NULL, 10);
     else {
-      fprintf(stderr,
-              "usage: bench_store [-n messages] [-w window] [-k] [-l]\n");
+      fprintf(stderr, "usage: bench_store [-n messages] [-w window] [-k] "
+                      "[-l] [-u postgres-url [-p postmaster-pid]]\n");
       return 2;
     }
   }
@@ -390,12 +430,16 @@ int main(int argc, char **argv) {
   printf("\ngroup: writes per commit, mean/largest. p50/p99/max: submit to "
          "durable callback. commit ms: mean time of BEGIN..COMMIT.\n");
   printf("\nwhole life (submit, claim, sent, receipt, webhook claim and "
-         "finish), batches of %u:\n%-7s %9s %10s %9s %9s %9s\n",
-         window, "sync", "messages", "msg/s", "commits", "cpu us", "writer us");
+         "finish), batches of %u:\n%-7s %9s %10s %9s %9s %9s %9s\n",
+         window, "sync", "messages", "msg/s", "commits", "cpu us", "writer us",
+         "server us");
   for (int normal = 0; normal <= 1; normal++)
-    life_run(dir, normal, window, n);
+    life_run(dir, normal, window, n, NULL);
+  if (url != NULL)
+    life_run(dir, false, window, n, url);
   printf("cpu us: CPU of the process per message; writer us: the writer "
-         "thread's inside its transactions, per message.\n");
+         "thread's inside its transactions, per message; server us: the "
+         "PostgreSQL server's (with -p).\n");
   if (!keep)
     remove_dir(dir);
   return 0;

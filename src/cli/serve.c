@@ -131,31 +131,36 @@ static int make_store_dir(serve_t *s, const char *path) {
 
 static int open_store(serve_t *s) {
   const sg_config_store_t *cs = &s->cfg->store;
-  if (cs->driver != SG_CONFIG_STORE_SQLITE) {
-    logf_(s, SG_CONFIG_LOG_ERROR,
-          "store: only the sqlite driver is built in this version");
-    return -1;
-  }
-  if (make_store_dir(s, cs->path) != 0)
+  bool pg = cs->driver == SG_CONFIG_STORE_POSTGRES;
+  if (!pg && make_store_dir(s, cs->path) != 0)
     return -1;
   sg_store_config_t sc;
-  sg_store_config_init(&sc, cs->path);
+  sg_store_config_init(&sc, pg ? cs->url : cs->path);
   sc.sync_normal = cs->synchronous == SG_CONFIG_SYNC_NORMAL;
   if (cs->max_batch > 0)
     sc.max_batch = cs->max_batch;
   char err[256] = "";
+  /* The log names the database, never the URL (it may hold a password). */
+  const char *where = pg ? "postgres" : cs->path;
   int rc = sg_store_open(&s->loop, &sc, &s->store, err, sizeof err);
   if (rc != 0) {
-    logf_(s, SG_CONFIG_LOG_ERROR, "store %s: %s", cs->path,
+    logf_(s, SG_CONFIG_LOG_ERROR, "store %s: %s", where,
           err[0] ? err : sg_strerror(rc));
     return -1;
   }
   sg_store_info_t info;
   sg_store_get_info(s->store, &info);
+  if (info.missing != NULL) { /* the gateway needs every kind */
+    logf_(s, SG_CONFIG_LOG_ERROR,
+          "store: driver %s does not run these store requests yet: %s; use "
+          "driver: sqlite",
+          info.backend, info.missing);
+    return -1;
+  }
   logf_(s, SG_CONFIG_LOG_INFO,
         "store %s (%s, schema %u, %u migration(s) applied; %llu part(s) and "
         "%llu webhook(s) left sending put back in the queue)",
-        cs->path, info.backend, info.schema_version, info.migrated,
+        where, info.backend, info.schema_version, info.migrated,
         (unsigned long long)info.requeued_parts,
         (unsigned long long)info.requeued_webhooks);
   return 0;

@@ -17,5 +17,8 @@ typedef struct sg__migration {
 
 extern const sg__migration_t sg__sqlite_migrations[];
 extern const size_t sg__sqlite_migrations_count;
+/* src/store/migrations/postgres/ (the same numbers, PostgreSQL's dialect) */
+extern const sg__migration_t sg__pg_migrations[];
+extern const size_t sg__pg_migrations_count;
 
 #endif

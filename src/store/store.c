@@ -3,7 +3,7 @@
  * finished requests to their callbacks on the loop, and the secret hashing
  * helpers (libsodium).
  *
- * It holds no SQL and no thread: backends (sqlite.c, later postgres.c) run
+ * It holds no SQL and no thread: backends (sqlite.c, postgres.c) run
  * the requests. It must never call a callback from inside the public call
  * that queued its request, nor block the loop.
  */
@@ -240,15 +240,11 @@ int sg_store_open(uv_loop_t *loop, const sg_store_config_t *cfg,
     return SG_EINVAL;
   }
   const char *url = cfg->url;
-  if (has_prefix(url, "postgres://") || has_prefix(url, "postgresql://")) {
-    set_err(
-        err, errlen,
-        "store: PostgreSQL is not built into this smsgate; use sqlite:PATH");
-    return SG_ENOTSUP;
-  }
+  bool postgres =
+      has_prefix(url, "postgres://") || has_prefix(url, "postgresql://");
   if (has_prefix(url, "sqlite:"))
     url += strlen("sqlite:");
-  if (url[0] == '\0') {
+  if (!postgres && url[0] == '\0') {
     set_err(err, errlen, "store: sqlite: needs a file path");
     return SG_EINVAL;
   }
@@ -260,7 +256,8 @@ int sg_store_open(uv_loop_t *loop, const sg_store_config_t *cfg,
   st->loop = loop;
   st->cfg = *cfg;
   normalise_config(&st->cfg);
-  int rc = sg__sqlite_open(st, url, err, errlen);
+  int rc = postgres ? sg__pg_open(st, url, err, errlen)
+                    : sg__sqlite_open(st, url, err, errlen);
   if (rc < 0) {
     sg_free(st);
     return rc;

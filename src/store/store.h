@@ -139,8 +139,8 @@ sg_msg_status_t sg_store_status_derive(const sg_msg_status_t *st, size_t n);
 
 typedef struct sg_store_config {
   /* "sqlite:PATH" or a plain PATH: a SQLite file (created when missing).
-   * "postgres://..." or "postgresql://...": PostgreSQL (not built in this
-   * version: sg_store_open fails with SG_ENOTSUP). */
+   * "postgres://..." or "postgresql://...": PostgreSQL, a libpq URI
+   * (store/postgres.c; see sg_store_info_t.missing). */
   const char *url;
   /* SQLite: true for synchronous=NORMAL (faster commits; a power loss may
    * lose the last acknowledged commits, a crash of smsgate loses nothing).
@@ -195,6 +195,10 @@ typedef struct sg_store_info {
   unsigned migrated;       /* migrations applied by this open */
   uint64_t requeued_parts; /* 'sending' parts put back in the queue */
   uint64_t requeued_webhooks;
+  /* The request kinds this backend does not run yet, comma-separated
+   * ("webhook_claim, inbound_insert"), or NULL: it runs them all. A call
+   * of such a kind fails at once with SG_ENOTSUP. */
+  const char *missing;
 } sg_store_info_t;
 void sg_store_get_info(const sg_store_t *st, sg_store_info_t *info);
 

@@ -273,6 +273,8 @@ int sg__store_req_queue(sg_store_t *st, sg__store_req_t *r, bool ok);
 /* The SQLite backend (store/sqlite.c): opens path for st (whose loop and cfg
  * are set), sets st->be, st->impl and st->info. */
 int sg__sqlite_open(sg_store_t *st, const char *path, char *err, size_t errlen);
+/* The PostgreSQL backend (store/postgres.c): the same for a libpq URI. */
+int sg__pg_open(sg_store_t *st, const char *url, char *err, size_t errlen);
 
 /* ---- webhook payloads (store_payload.c) -----------------------------------
  */

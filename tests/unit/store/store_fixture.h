@@ -1,7 +1,11 @@
 /* store_fixture.h - what the store's tests share: a temporary directory
  * under /tmp with a fresh loop for each test, a fake clock, messages to
  * submit, and synchronous wrappers that run the loop until a request's
- * callback came (20 s at most). Only for tests/unit/store/. */
+ * callback came (20 s at most). Only for tests/unit/store/.
+ *
+ * With SG_TEST_STORE_URL set to a postgres:// URL (scripts/pg-test.sh exec),
+ * the same tests run on PostgreSQL: each test gets a fresh database of its
+ * own on that server, and q1 / q1s / raw_exec query it with libpq. */
 #ifndef SG_TESTS_STORE_FIXTURE_H
 #define SG_TESTS_STORE_FIXTURE_H
 
@@ -12,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -40,7 +45,91 @@ typedef struct ctx {
   char dir[64];
   char path[96];
   char err[256];
+  char url[512]; /* PostgreSQL: the test's own database; "" on SQLite */
+  char db[64];
 } ctx_t;
+
+/* ---- PostgreSQL ---------------------------------------------------------- */
+
+/* The server's URL when the tests run on PostgreSQL, else NULL. */
+static inline const char *pg_server(void) {
+  const char *u = getenv("SG_TEST_STORE_URL");
+  if (u == NULL || (strncmp(u, "postgres://", 11) != 0 &&
+                    strncmp(u, "postgresql://", 13) != 0))
+    return NULL;
+  return u;
+}
+
+/* url with its database name replaced by db. */
+static inline void pg_url_for(char *out, size_t len, const char *url,
+                              const char *db) {
+  const char *host = strstr(url, "://") + 3;
+  const char *slash = strchr(host, '/');
+  const char *query = strchr(host, '?');
+  size_t keep = slash ? (size_t)(slash - url)
+                      : query ? (size_t)(query - url) : strlen(url);
+  snprintf(out, len, "%.*s/%s%s", (int)keep, url, db, query ? query : "");
+}
+
+static inline void pg_quiet(void *arg, const char *msg) {
+  (void)arg, (void)msg;
+}
+
+/* Runs one command on the server's maintenance database. */
+static inline void pg_admin(const char *sql) {
+  PGconn *pc = PQconnectdb(pg_server());
+  if (PQstatus(pc) != CONNECTION_OK)
+    fail_msg("PostgreSQL at %s: %s", pg_server(), PQerrorMessage(pc));
+  PQsetNoticeProcessor(pc, pg_quiet, NULL);
+  PGresult *r = PQexec(pc, sql);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK)
+    fail_msg("%s: %s", sql, PQerrorMessage(pc));
+  PQclear(r);
+  PQfinish(pc);
+}
+
+/* SQLite's x'41' blob literals as PostgreSQL's '\x41'::bytea. */
+static inline void pg_dialect(char *out, size_t len, const char *sql) {
+  size_t o = 0;
+  for (const char *p = sql; *p != '\0' && o + 16 < len; p++) {
+    if ((*p == 'x' || *p == 'X') && p[1] == '\'' &&
+        (p == sql || p[-1] == ' ' || p[-1] == '=' || p[-1] == '(')) {
+      const char *end = strchr(p + 2, '\'');
+      if (end != NULL && (size_t)(end - p) + o + 16 < len) {
+        o += (size_t)snprintf(out + o, len - o, "'\\x%.*s'::bytea",
+                              (int)(end - p - 2), p + 2);
+        p = end;
+        continue;
+      }
+    }
+    out[o++] = *p;
+  }
+  out[o] = '\0';
+}
+
+/* The first column of the first row of sql on the test's database, as
+ * text ("" for none); fails the test on an error. */
+static bool pg_q1_row; /* whether the last pg_q1s found a row */
+
+static inline const char *pg_q1s(const ctx_t *c, const char *sql) {
+  static char out[256];
+  char q[2048];
+  pg_dialect(q, sizeof q, sql);
+  PGconn *pc = PQconnectdb(c->url);
+  if (PQstatus(pc) != CONNECTION_OK)
+    fail_msg("PostgreSQL: %s", PQerrorMessage(pc));
+  PGresult *r = PQexec(pc, q);
+  ExecStatusType st = PQresultStatus(r);
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+    fail_msg("%s: %s", q, PQerrorMessage(pc));
+  out[0] = '\0';
+  pg_q1_row = st == PGRES_TUPLES_OK && PQntuples(r) > 0;
+  if (pg_q1_row)
+    snprintf(out, sizeof out, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  PQfinish(pc);
+  return out;
+}
 
 static inline int setup(void **state) {
   ctx_t *c = calloc(1, sizeof *c);
@@ -50,6 +139,16 @@ static inline int setup(void **state) {
   snprintf(c->path, sizeof c->path, "%s/smsgate.db", c->dir);
   uv_loop_init(&c->loop);
   atomic_store(&fake_now, T0);
+  if (pg_server() != NULL) {
+    static unsigned n;
+    char sql[128];
+    snprintf(c->db, sizeof c->db, "sgtest_%ld_%u", (long)getpid(), n++);
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", c->db);
+    pg_admin(sql);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", c->db);
+    pg_admin(sql);
+    pg_url_for(c->url, sizeof c->url, pg_server(), c->db);
+  }
   *state = c;
   return 0;
 }
@@ -82,6 +181,12 @@ static inline int teardown(void **state) {
   close_store(c);
   uv_run(&c->loop, UV_RUN_DEFAULT);
   int rc = uv_loop_close(&c->loop);
+  if (c->db[0] != '\0') {
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+             c->db);
+    pg_admin(sql);
+  }
   remove_db_files(c);
   rmdir(c->dir);
   free(c);
@@ -90,7 +195,7 @@ static inline int teardown(void **state) {
 
 static inline sg_store_config_t test_config(const ctx_t *c) {
   sg_store_config_t cfg;
-  sg_store_config_init(&cfg, c->path);
+  sg_store_config_init(&cfg, c->url[0] != '\0' ? c->url : c->path);
   cfg.clock_ms = fake_clock;
   cfg.readers = 2;
   return cfg;
@@ -129,6 +234,10 @@ static inline void run_until(ctx_t *c, const int *counter, int target) {
 /* One integer from a query on a connection of its own: what another process
  * would see. */
 static inline long long q1(const ctx_t *c, const char *sql) {
+  if (c->url[0] != '\0') {
+    const char *v = pg_q1s(c, sql);
+    return pg_q1_row ? strtoll(v, NULL, 10) : -1;
+  }
   sqlite3 *db = NULL;
   assert_int_equal(sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READONLY, NULL),
                    SQLITE_OK);
@@ -145,6 +254,8 @@ static inline long long q1(const ctx_t *c, const char *sql) {
 
 /* The first text column of a query (a static buffer). */
 static inline const char *q1s(const ctx_t *c, const char *sql) {
+  if (c->url[0] != '\0')
+    return pg_q1s(c, sql);
   static char out[256];
   sqlite3 *db = NULL;
   assert_int_equal(sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READONLY, NULL),
@@ -160,6 +271,10 @@ static inline const char *q1s(const ctx_t *c, const char *sql) {
 }
 
 static inline void raw_exec(const ctx_t *c, const char *sql) {
+  if (c->url[0] != '\0') {
+    pg_q1s(c, sql);
+    return;
+  }
   sqlite3 *db = NULL;
   assert_int_equal(sqlite3_open(c->path, &db), SQLITE_OK);
   char *e = NULL;

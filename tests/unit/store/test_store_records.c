@@ -2,7 +2,9 @@
  * the SQLite store: the webhook queue (the payloads the store writes, claim,
  * lease, retry, give up), inbound messages and their pages, accounts and API
  * keys (keyed hashes, revocation, argon2id passwords), counts for /metrics,
- * Kannel dlr-url rows, and what a close does to requests still queued. */
+ * Kannel dlr-url rows, and what a close does to requests still queued.
+ * store-pg/test_store_records runs them on PostgreSQL too (store_fixture.h),
+ * where webhook_leases_across_restart checks the leases the claim writes. */
 #include "store/store_fixture.h"
 
 #include <jansson.h>
@@ -615,10 +617,52 @@ static void smpp_receipt_queue(void **state) {
   assert_int_equal(submit_wait(c, &b, 1, NULL, NULL), SG_EINVAL);
 }
 
+/* A claimed delivery is not handed out again while its lease runs; once
+ * it ran out it is, counted again; a restart gives it back with the
+ * attempt it was in uncounted. SQLite keeps the lease in memory (the row
+ * stays 'pending', attempts 0); PostgreSQL writes it, for the nodes that
+ * share the database. */
+static void webhook_leases_across_restart(void **state) {
+  ctx_t *c = *state;
+  bool pg = c->url[0] != '\0';
+  open_store(c);
+  got_t eg = {0};
+  static const char body[] = "{\"n\":1}";
+  assert_int_equal(sg_store_webhook_enqueue(c->st, 1, NULL, "http://x/y",
+                                            (const uint8_t *)body, strlen(body),
+                                            id_cb, &eg),
+                   0);
+  run_until(c, &eg.calls, 1);
+  wh_got_t w;
+  wh_claim_wait(c, 8, &w); /* lease of 10 s */
+  assert_int_equal(w.n, 1);
+  assert_int_equal(w.attempts[0], 1);
+  assert_string_equal(q1s(c, "SELECT status FROM webhooks"),
+                      pg ? "sending" : "pending");
+  assert_int_equal(q1(c, "SELECT attempts FROM webhooks"), pg ? 1 : 0);
+  wh_claim_wait(c, 8, &w);
+  assert_int_equal(w.n, 0); /* under its lease */
+  atomic_fetch_add(&fake_now, 10001);
+  wh_claim_wait(c, 8, &w);
+  assert_int_equal(w.n, 1); /* the lease ran out: handed out again */
+  assert_int_equal(w.attempts[0], 2);
+  close_store(c);
+  open_store(c);
+  sg_store_info_t info;
+  sg_store_get_info(c->st, &info);
+  assert_int_equal(info.requeued_webhooks, pg ? 1 : 0);
+  assert_string_equal(q1s(c, "SELECT status FROM webhooks"), "pending");
+  assert_int_equal(q1(c, "SELECT attempts FROM webhooks"), pg ? 1 : 0);
+  wh_claim_wait(c, 8, &w);
+  assert_int_equal(w.n, 1);
+  assert_int_equal(w.attempts[0], pg ? 2 : 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
       T(webhook_queue),
+      T(webhook_leases_across_restart),
       T(kannel_dlr_rows),
       T(inbound_messages),
       T(accounts_and_keys),

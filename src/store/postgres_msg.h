@@ -1,0 +1,62 @@
+/* postgres_msg.h - the status changes of the PostgreSQL store
+ * (postgres_msg.c), shared by its write requests. Writer thread, inside
+ * the group's transaction. Not for use outside src/store/.
+ */
+#ifndef SG_STORE_POSTGRES_MSG_H
+#define SG_STORE_POSTGRES_MSG_H
+
+#include "store/pg_int.h"
+
+/* Why a message status is being derived again. */
+typedef struct sg__pg_cause {
+  unsigned seq; /* the part that changed, 0 for the message */
+  int32_t error_code;
+  const char *detail;
+  int64_t event_ms; /* time of the part's event when not now (receipts) */
+} sg__pg_cause_t;
+
+/* A part found by a request or a pass. */
+typedef struct sg__pg_part {
+  int64_t id;
+  const char *mid;
+  unsigned seq;
+} sg__pg_part_t;
+
+/* The message row as a webhook and a dlr-url need it. */
+typedef struct sg__pg_msg {
+  sg_msg_status_t status;
+  int64_t account_id;
+  const char *callback_url;
+  sg__status_event_t ev;
+  const char *dlr_url;
+  unsigned dlr_mask;
+  uint32_t webhook_statuses; /* 0: the store's */
+} sg__pg_msg_t;
+
+/* An event row (part_seq NULL when seq is 0, error_code NULL when 0); its
+ * id in *id when id is not NULL. 0 or the statement's error. */
+int sg__pg_event(sg__pg_conn_t *c, const char *mid, unsigned seq,
+                 sg_msg_status_t status, int32_t code, const char *detail,
+                 int64_t t, int64_t *id);
+/* A pending webhook row (POST); its id in *id (may be NULL). */
+int sg__pg_webhook(sg__pg_conn_t *c, int64_t account, const char *mid,
+                   int64_t event_id, const char *inbound_id, const char *url,
+                   const uint8_t *payload, size_t len, int64_t now,
+                   int64_t *id);
+/* The statuses of message mid's parts derived into one; SG_ENOENT when it
+ * has none. */
+int sg__pg_derive(sg__pg_conn_t *c, const char *mid, sg_msg_status_t *out);
+/* Derives message mid's status again after its parts changed (part_to: the
+ * new status of the one part that changed, or SG_MSG_NONE) and records a
+ * change with everything it queues. *out and *changed may be NULL. */
+int sg__pg_rederive(sg__pg_conn_t *c, sg__arena_t *a, const char *mid,
+                    sg_msg_status_t part_to, const sg__pg_cause_t *why,
+                    int64_t now, sg_msg_status_t *out, bool *changed);
+/* Gives part pt a new status with its event, and derives its message;
+ * item (may be NULL) gets the message's status. */
+int sg__pg_part_change(sg__pg_conn_t *c, sg__arena_t *a,
+                       const sg__pg_part_t *pt, sg_msg_status_t to,
+                       const sg__pg_cause_t *why, int64_t now,
+                       sg_store_item_res_t *item);
+
+#endif
