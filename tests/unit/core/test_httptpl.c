@@ -109,8 +109,8 @@ static void compile_errors(void **state) {
     strcat(many, "a{{to}}");
   assert_int_equal(sg_httptpl_compile(many, strlen(many), &t, &off),
                    SG_ETOOLONG);
-  assert_int_equal(sg_httptpl_var_name(SG_HTTPTPL_RECEIPT_URL),
-                   (const char *)"receipt_url");
+  assert_string_equal(sg_httptpl_var_name(SG_HTTPTPL_RECEIPT_URL),
+                      "receipt_url");
   assert_null(sg_httptpl_var_name(SG_HTTPTPL_VAR_COUNT));
 }
 
