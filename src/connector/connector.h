@@ -56,6 +56,10 @@ typedef struct sg_conn_part {
   uint8_t priority;    /* 0 (normal) .. 3 (highest) */
   int64_t validity_ms; /* absolute expiry, Unix ms; 0 = operator default */
   int64_t schedule_ms; /* absolute delivery time, Unix ms; 0 = now */
+  /* The owner's id of the message the part belongs to (NUL-terminated,
+   * borrowed like the rest), or NULL; for connectors that send it, such
+   * as an HTTP provider's request template. */
+  const char *message_id;
 } sg_conn_part_t;
 
 /* What became of one submitted part. */

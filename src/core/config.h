@@ -38,6 +38,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/config_http.h"
+
 /* ---- Errors ------------------------------------------------------------ */
 
 #define SG_CONFIG_ERRORS_MAX 20
@@ -224,7 +226,8 @@ typedef struct sg_config_account {
 
 typedef enum sg_config_connector_type {
   SG_CONFIG_CONNECTOR_SMPP = 0,
-  SG_CONFIG_CONNECTOR_MODEM = 1 /* a GSM modem (connector/modem.h) */
+  SG_CONFIG_CONNECTOR_MODEM = 1, /* a GSM modem (connector/modem.h) */
+  SG_CONFIG_CONNECTOR_HTTP = 2   /* an HTTP provider (connector/http_conn.h) */
 } sg_config_connector_type_t;
 
 /* A modem's serial flow control (termios CRTSCTS or IXON|IXOFF). */
@@ -317,6 +320,7 @@ typedef struct sg_config_connector {
   size_t n_devices;     /* 0: device alone */
   sg_config_flow_control_t flow_control; /* default NONE */
   sg_config_receive_mode_t receive_mode; /* default STORED */
+  sg_config_conn_http_t http; /* type http: request, answer, receipts */
 } sg_config_connector_t;
 
 /* One entry of a connector's `prices`: parts to numbers starting with

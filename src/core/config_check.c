@@ -291,6 +291,13 @@ static void check_connector_type(sg__cfg_ctx_t *c, sg_config_connector_t *k,
                                     115200, 230400, 460800, 921600};
   if (refused(map, "type"))
     return;
+  if (k->type != SG_CONFIG_CONNECTOR_HTTP)
+    only_with(c, map, "http", "type: http");
+  if (k->type == SG_CONFIG_CONNECTOR_HTTP) {
+    if (sg__cfg_map_get(map, "http") == NULL)
+      sg__cfg_error(c, map, "missing required key \"http\"");
+    return;
+  }
   if (k->type == SG_CONFIG_CONNECTOR_SMPP) {
     if (sg__cfg_map_get(map, "host") == NULL)
       sg__cfg_error(c, map, "missing required key \"host\"");

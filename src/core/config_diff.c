@@ -102,6 +102,8 @@ static void conn_link_keys(const sg_config_connector_t *a,
     key_add(it, "devices");
   CONN_NUM(flow_control, "flow_control");
   CONN_NUM(receive_mode, "receive_mode");
+  if (!sg__cfg_conn_http_eq(&a->http, &b->http))
+    key_add(it, "http");
 }
 
 static void conn_compare(const sg_config_connector_t *a,

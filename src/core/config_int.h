@@ -216,6 +216,9 @@ void sg__cfg_read_prices(sg__cfg_ctx_t *c, const sg__cfg_field_t *f, void *obj,
 void sg__cfg_check_route_match(sg__cfg_ctx_t *c, sg_config_route_t *r,
                                const sg__cfg_node_t *map);
 
+/* The `http` mapping of a connector of type http (config_http.c). */
+extern const sg__cfg_section_t sg__cfg_conn_http_section;
+
 /* The top-level section (sg_config_t). */
 extern const sg__cfg_section_t sg__cfg_root_section;
 

@@ -32,6 +32,7 @@ static const sg__cfg_enum_t syncs[] = {{"full", SG_CONFIG_SYNC_FULL},
 static const sg__cfg_enum_t connector_types[] = {
     {"smpp", SG_CONFIG_CONNECTOR_SMPP},
     {"modem", SG_CONFIG_CONNECTOR_MODEM},
+    {"http", SG_CONFIG_CONNECTOR_HTTP},
     {NULL, 0}};
 static const sg__cfg_enum_t flow_controls[] = {
     {"none", SG_CONFIG_FLOW_NONE},
@@ -249,6 +250,7 @@ static const sg__cfg_field_t connector_fields[] = {
           NULL),
     FENUM("flow_control", 0, C, flow_control, flow_controls),
     FENUM("receive_mode", 0, C, receive_mode, receive_modes),
+    FMAP("http", C, http, sg__cfg_conn_http_section), /* type http */
 };
 #undef C
 static const sg__cfg_section_t connector_section =

@@ -408,6 +408,7 @@ static int slot_fill(sg__conn_t *c, unsigned si, const sg_store_claimed_t *p) {
   cp->want_report = p->dlr_wanted;
   cp->priority = p->priority;
   cp->validity_ms = p->validity_ms;
+  cp->message_id = s->message_id;
   return rc;
 }
 
@@ -722,13 +723,15 @@ int sg__conn_open(sg_engine_t *e, size_t i) {
       return SG_ENOMEM;
     memcpy(c->latency.bounds, e->send_lat.bounds, sizeof c->latency.bounds);
     bool modem = c->cfg->type == SG_CONFIG_CONNECTOR_MODEM;
-    if (c->cfg->type != SG_CONFIG_CONNECTOR_SMPP && !modem)
+    bool http = c->cfg->type == SG_CONFIG_CONNECTOR_HTTP;
+    if (c->cfg->type != SG_CONFIG_CONNECTOR_SMPP && !modem && !http)
       return SG_ECONFIG;
     sg_smpp_client_config_t sc;
-    if (!modem)
+    if (!modem && !http)
       smpp_config(c->cfg, &sc);
-    int rc = modem ? sg__modem_conn_new(e, c, &cbs)
-                   : sg_smpp_client_new(e->loop, &sc, &cbs, c, &c->c);
+    int rc = modem  ? sg__modem_conn_new(e, c, &cbs)
+             : http ? sg__http_conn_new(e, c, &cbs)
+                    : sg_smpp_client_new(e->loop, &sc, &cbs, c, &c->c);
     if (rc != 0) {
       sg__log(e, SG_ENGINE_LOG_ERROR, "connector %s: cannot create it: %s",
               c->cfg->name, sg_strerror(rc));
@@ -743,7 +746,10 @@ int sg__conn_open(sg_engine_t *e, size_t i) {
       return SG_ECONFIG;
     }
     c->stopped = false;
-    if (modem)
+    if (http)
+      sg__log(e, SG_ENGINE_LOG_INFO, "connector %s: HTTP provider",
+              c->cfg->name);
+    else if (modem)
       sg__log(e, SG_ENGINE_LOG_INFO, "connector %s: opening modem %s",
               c->cfg->name,
               c->cfg->device != NULL ? c->cfg->device : "pool");

@@ -832,7 +832,9 @@ void sg_engine_metrics(sg_engine_t *e, sg_engine_metrics_t *out) {
     sg_engine_conn_metrics_t *m = &e->conn_metrics[k++];
     memset(m, 0, sizeof *m);
     m->name = c->cfg->name;
-    m->type = c->cfg->type == SG_CONFIG_CONNECTOR_MODEM ? "modem" : "smpp";
+    m->type = c->cfg->type == SG_CONFIG_CONNECTOR_MODEM  ? "modem"
+        : c->cfg->type == SG_CONFIG_CONNECTOR_HTTP ? "http"
+                                                   : "smpp";
     m->state = c->state;
     if (c->c != NULL)
       sg_connector_stats(c->c, &m->stats);

@@ -274,6 +274,10 @@ int sg__conns_create(sg_engine_t *e);
  * returns 0 or an SG_E* code. */
 int sg__modem_conn_new(sg_engine_t *e, sg__conn_t *c,
                        const sg_conn_callbacks_t *cbs);
+/* http_conn.c: creates the connector of an HTTP provider from its
+ * configuration (connector/http_conn.h). 0 or the connector's error. */
+int sg__http_conn_new(sg_engine_t *e, sg__conn_t *c,
+                      const sg_conn_callbacks_t *cbs);
 void sg__conns_stop(sg_engine_t *e);
 /* Creates and starts the connector of e->conns[i] (its cfg set). */
 int sg__conn_open(sg_engine_t *e, size_t i);

@@ -163,7 +163,9 @@ static json_t *common_json(const sg__conn_t *c, const sg_conn_stats_t *st) {
       "{s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:f,"
       " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
       "name", c->cfg->name, "type",
-      c->cfg->type == SG_CONFIG_CONNECTOR_MODEM ? "modem" : "smpp", "state",
+      c->cfg->type == SG_CONFIG_CONNECTOR_MODEM  ? "modem"
+        : c->cfg->type == SG_CONFIG_CONNECTOR_HTTP ? "http"
+                                                   : "smpp", "state",
       state_of(c), "link", link_state(c->state), "paused", c->paused,
       "binds_up", (int)st->binds_up, "binds_total", (int)st->binds_total,
       "window_used", (int)st->window_used, "queued", (int)st->queued, "claimed",

@@ -234,6 +234,8 @@ static const struct {
     {"POST", "/v1/queues/{name}/purge", sg__rest_queue_purge_cb},
     {"POST", "/v1/messages/{id}/retry", sg__rest_message_retry_cb},
     {"POST", "/v1/messages/{id}/cancel", sg__rest_message_admin_cancel_cb},
+    {"GET", "/v1/hooks/provider/{connector}", sg__rest_provider_hook_cb},
+    {"POST", "/v1/hooks/provider/{connector}", sg__rest_provider_hook_cb},
 };
 
 int sg_rest_register(sg_http_server_t *srv, sg_engine_t *engine,

@@ -109,6 +109,9 @@ void sg__rest_connectors_list_cb(sg_http_req_t *req, void *data);
 void sg__rest_connector_get_cb(sg_http_req_t *req, void *data);
 void sg__rest_connector_pause_cb(sg_http_req_t *req, void *data);
 void sg__rest_connector_resume_cb(sg_http_req_t *req, void *data);
+/* ---- handlers (hooks.c): receipts of HTTP providers, no API key ---------- */
+
+void sg__rest_provider_hook_cb(sg_http_req_t *req, void *data);
 /* ---- handlers (inrules.c): /v1/inbound/rules, admin only ----------------- */
 
 void sg__rest_inrules_list_cb(sg_http_req_t *req, void *data);

@@ -288,6 +288,24 @@ static const char full_yaml[] =
     "  - {name: gsmpool, type: modem, devices: [/dev/ttyUSB1, "
     "\"tcp://10.0.0.9:4001\"],\n"
     "     flow_control: rtscts, receive_mode: direct}\n"
+    "  - name: web1\n"
+    "    type: http\n"
+    "    http: {method: PUT, url: \"https://p.example/s?k={{token}}\",\n"
+    "      headers: {X-User: \"{{username}}\"}, body_type: form,\n"
+    "      body: \"to={{to}}&text={{text}}&pw={{password}}\", username: u,\n"
+    "      password: pw, token: t, accept: [\"200\"], temporary: [\"5xx\"],\n"
+    "      accept_regex: \"OK\", message_id_regex: \"id=(\\\\w+)\",\n"
+    "      error: \"$.e\", error_regex: \"ERR (.*)\", receipt_url: null,\n"
+    "      tls_verify: false, tls_ca: /etc/ssl/p.pem,\n"
+    "      receipt: {id: mid, status: st, error: err, statuses: {D: "
+    "delivered},\n"
+    "        secret: s, secret_header: X-S,\n"
+    "        hmac_secret: h, hmac_header: X-H}}\n"
+    "  - {name: web2, type: http, http: {url: \"http://p/\", message_id: "
+    "\"$.id\",\n"
+    "     receipt: {secret: s, secret_param: key}}}\n"
+    "  - {name: web3, type: http, http: {url: \"http://p/\",\n"
+    "     message_id_template: \"{{ref}}\"}}\n"
     "routes:\n"
     "  - {prefix: \"+49\", account: shop, sender: Shop, connectors: [op1, "
     "op2],\n"
@@ -395,7 +413,7 @@ static void full_example(void **state) {
   assert_null(cfg->accounts[1].api_key);
   assert_string_equal(cfg->accounts[1].default_region, "");
 
-  assert_int_equal(cfg->n_connectors, 4);
+  assert_int_equal(cfg->n_connectors, 7);
   const sg_config_connector_t *pool = &cfg->connectors[3];
   assert_null(pool->device);
   assert_int_equal(pool->n_devices, 2);
@@ -670,8 +688,9 @@ static const struct {
     {"connectors:\n  - {name: a, type: smpp, host: bad_host, system_id: s}\n",
      "t.yaml:2:33: connectors[0].host: expected a host name or IP address, got "
      "\"bad_host\""},
-    {"connectors:\n  - {name: a, type: http, host: h, system_id: s}\n",
-     "t.yaml:2:21: connectors[0].type: expected one of smpp, modem, got \"http\""},
+    {"connectors:\n  - {name: a, type: fax, host: h, system_id: s}\n",
+     "t.yaml:2:21: connectors[0].type: expected one of smpp, modem, http, got "
+     "\"fax\""},
     {"accounts:\n  - {name: a, api_key: k, callback_url: ftp://x/y}\n",
      "t.yaml:2:41: accounts[0].callback_url: expected an http:// or https:// "
      "URL, got \"ftp://x/y\""},
