@@ -17,12 +17,12 @@ export class ApiError extends Error {
 export function setCsrf(token) { csrf = token; }
 
 // Calls the API: method, path (with query), and a body (an object is sent
-// as JSON; a string with its own content type as { text, type }).
+// as JSON; a string with its own content type as { raw, type }).
 export async function api(method, path, body) {
   const headers = {};
   let payload;
-  if (body && typeof body.text === 'string') {
-    payload = body.text;
+  if (body && typeof body.raw === 'string') {
+    payload = body.raw;
     headers['Content-Type'] = body.type;
   } else if (body !== undefined) {
     payload = JSON.stringify(body);

@@ -73,7 +73,7 @@ export async function render(main) {
     if (!text.trim()) { err.show(importForm, { message: 'choose a file or paste CSV text', field: 'csv' }); return; }
     importOut.textContent = 'Importing…';
     try {
-      const r = await api('POST', '/v1/contacts/import' + qs({ list: listSel.value }), { text, type: 'text/csv' });
+      const r = await api('POST', '/v1/contacts/import' + qs({ list: listSel.value }), { raw: text, type: 'text/csv' });
       importOut.replaceChildren(h('p', { class: 'ok', id: 'import-result' },
         `${r.imported} imported, ${r.duplicates} duplicate, ${r.invalid} invalid of ${r.rows} rows`),
       r.errors.length ? table([

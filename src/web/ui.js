@@ -18,16 +18,17 @@ export function h(tag, attrs, ...kids) {
 }
 
 let fieldSeq = 0;
-// A labelled control: field('Text', h('textarea', {...})).
+// A labelled control: field('Text', h('textarea', {...}), 'a hint'). The
+// hint stays out of the label (it is the control's description).
 export function field(label, control, hint) {
   control.id = control.id || 'f' + ++fieldSeq;
-  const kids = [label, control];
+  const kids = [h('label', { for: control.id }, label), control];
   if (hint) {
     const hid = control.id + '-hint';
     control.setAttribute('aria-describedby', hid);
-    kids.push(h('span', { id: hid, class: 'muted' }, hint));
+    kids.push(h('span', { id: hid, class: 'muted hint' }, hint));
   }
-  return h('label', { for: control.id }, ...kids);
+  return h('div', { class: 'field' }, ...kids);
 }
 
 export function table(cols, rows, caption) {

@@ -154,14 +154,20 @@ static const char *const k_clear_cookie[] = {
     "Set-Cookie",
     SG_WEB_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict", NULL};
 
-/* The account of a live session, or NULL after answering. */
+/* Why a session was refused (sg__web_check). */
+typedef struct refusal {
+  unsigned status;
+  const char *code, *message;
+} refusal_t;
+
+/* The account of a live session, or NULL with the reason in *why. */
 static const sg_engine_account_t *
-session_account(sg__web_t *w, sg_http_req_t *req, const char *token) {
+session_account(sg__web_t *w, const char *token, refusal_t *why) {
   const sg_web_session_t *s =
       sg_web_session_find(&w->sessions, token, wall_ms());
   if (s == NULL) {
-    answer_error(req, 401, "session_expired",
-                 "the session has ended; log in again", NULL, k_clear_cookie);
+    *why = (refusal_t){401, "session_expired",
+                       "the session has ended; log in again"};
     return NULL;
   }
   const sg_engine_account_t *a =
@@ -169,37 +175,55 @@ session_account(sg__web_t *w, sg_http_req_t *req, const char *token) {
   if (a == NULL) {
     sg_web_session_end(&w->sessions, token);
     save(w);
-    answer_error(req, 401, "session_expired",
-                 "the account of this session no longer exists", NULL,
-                 k_clear_cookie);
+    *why = (refusal_t){401, "session_expired",
+                       "the account of this session no longer exists"};
     return NULL;
   }
   if (a->cfg != NULL && a->cfg->disabled) {
-    answer_error(req, 403, "account_disabled",
-                 "the account of this session is disabled", NULL, NULL);
+    *why = (refusal_t){403, "account_disabled",
+                       "the account of this session is disabled"};
     return NULL;
   }
   return a;
 }
 
-int sg__web_auth(sg__web_t *w, sg_http_req_t *req,
-                 const sg_engine_account_t **out) {
+static void answer_refusal(sg_http_req_t *req, const refusal_t *why) {
+  answer_error(req, why->status, why->code, why->message, NULL,
+               why->status == 401 ? k_clear_cookie : NULL);
+}
+
+int sg__web_check(sg__web_t *w, sg_http_req_t *req,
+                  const sg_engine_account_t **out, unsigned *status,
+                  const char **code, const char **message) {
   char token[SG_WEB_TOKEN_LEN + 2];
   if (w == NULL || !cookie_token(req, token, sizeof token))
     return 1;
-  const sg_engine_account_t *a = session_account(w, req, token);
-  if (a == NULL)
-    return -1;
-  if (!safe_method(sg_http_req_method(req)) &&
+  refusal_t why = {0};
+  const sg_engine_account_t *a = session_account(w, token, &why);
+  if (a != NULL && !safe_method(sg_http_req_method(req)) &&
       !sg_web_csrf_ok(token, sg_http_req_header(req, "X-CSRF-Token"))) {
-    answer_error(req, 403, "csrf_token_required",
-                 "a request authenticated by the session cookie must send "
-                 "the session's X-CSRF-Token header",
-                 NULL, NULL);
+    a = NULL;
+    why = (refusal_t){403, "csrf_token_required",
+                      "a request authenticated by the session cookie must "
+                      "send the session's X-CSRF-Token header"};
+  }
+  if (a == NULL) {
+    *status = why.status;
+    *code = why.code;
+    *message = why.message;
     return -1;
   }
   *out = a;
   return 0;
+}
+
+int sg__web_auth(sg__web_t *w, sg_http_req_t *req,
+                 const sg_engine_account_t **out) {
+  refusal_t why = {0};
+  int rc = sg__web_check(w, req, out, &why.status, &why.code, &why.message);
+  if (rc < 0)
+    answer_refusal(req, &why);
+  return rc;
 }
 
 /* ---- GET / and /assets/{name} -------------------------------------------- */
@@ -413,8 +437,11 @@ static void whoami_cb(sg_http_req_t *req, void *data) {
   char token[SG_WEB_TOKEN_LEN + 2];
   const sg_engine_account_t *a = NULL;
   if (cookie_token(req, token, sizeof token)) {
-    if ((a = session_account(w, req, token)) == NULL)
+    refusal_t why = {0};
+    if ((a = session_account(w, token, &why)) == NULL) {
+      answer_refusal(req, &why);
       return;
+    }
     const sg_web_session_t *s =
         sg_web_session_find(&w->sessions, token, wall_ms());
     answer_json(req, 200, session_json(a, token, s->expires_ms), NULL);

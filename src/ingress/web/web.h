@@ -51,4 +51,11 @@ void sg__web_free(sg__web_t *w);
 int sg__web_auth(sg__web_t *w, sg_http_req_t *req,
                  const sg_engine_account_t **out);
 
+/* sg__web_auth without answering, for a request whose body is still
+ * coming (a streamed upload): the same returns, and for -1 the answer it
+ * would have given in *status, *code and *message (static strings). */
+int sg__web_check(sg__web_t *w, sg_http_req_t *req,
+                  const sg_engine_account_t **out, unsigned *status,
+                  const char **code, const char **message);
+
 #endif
