@@ -5,6 +5,9 @@
 # sent and watched until delivered, a CSV import, the CSRF refusal, logout,
 # and a screenshot of every page on a desktop and a phone). Screenshots go
 # to $SG_WEB_OUT (CTest sets it to web-test-output/ in the build directory).
+# A second argument names another test file of this folder to run instead
+# (campaigns.test.js needs the campaigns API: `bash tests/web/web.sh
+# build/smsgate campaigns.test.js`).
 #
 # Readiness is polled, never slept for. Everything started is stopped on
 # exit. Needs node, tests/web/node_modules (scripts/deps.sh) and chromium.
@@ -46,5 +49,5 @@ wait_http "http://127.0.0.1:$HTTP/healthz" '"status":"ok"' 30 || fail "gateway n
 OUT=${SG_WEB_OUT:-$T/out}
 mkdir -p "$OUT"
 SG_BASE="http://127.0.0.1:$HTTP" SG_WEB_OUT="$OUT" \
-  node --test --test-concurrency=1 "$HERE/web.test.js" || fail "browser tests"
+  node --test --test-concurrency=1 "$HERE/${2:-web.test.js}" || fail "browser tests"
 echo "screenshots in $OUT"
