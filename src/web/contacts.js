@@ -65,7 +65,7 @@ export async function render(main) {
   } }, field('New list', listName), h('button', { type: 'submit' }, 'Create list'));
 
   const file = h('input', { type: 'file', name: 'file', accept: '.csv,text/csv' });
-  const csv = h('textarea', { name: 'csv', placeholder: 'number,name,city\n+447700900123,Ann,Leeds' });
+  const csv = h('textarea', { name: 'csv', placeholder: 'number,name,city\n+447911123456,Ann,Leeds' });
   const importForm = h('form', { 'aria-label': 'Import contacts from CSV', onsubmit: async (ev) => {
     ev.preventDefault();
     err.show(importForm, null);

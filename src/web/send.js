@@ -44,7 +44,7 @@ export function render(main) {
       err.show(form, e);
     }
   } },
-  field('To', to, 'One or more numbers, e.g. +447700900123, separated by commas'),
+  field('To', to, 'One or more numbers, e.g. +447911123456, separated by commas'),
   field('From', from, 'Optional: the account\'s default sender when empty'),
   field('Text', text), counter,
   h('div', {}, h('button', { type: 'submit' }, 'Send')));

@@ -20,7 +20,7 @@ export async function render(main) {
     ], ts));
   }
   async function preview(t) {
-    const values = { name: 'Ann', number: '+447700900123', fields: {} };
+    const values = { name: 'Ann', number: '+447911123456', fields: {} };
     for (const m of t.text.matchAll(/\{\{\s*fields\.([A-Za-z0-9_-]+)\s*\}\}/g)) values.fields[m[1]] = 'example';
     try {
       const p = await api('POST', `/v1/templates/${t.id}/preview`, values);
