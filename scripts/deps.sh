@@ -13,6 +13,8 @@ PACKAGES=(
   kannel  # the reference of tests/integration/kannel_compat.sh and bench/e2e
   postgresql  # the private server of the PostgreSQL tests (scripts/pg-test.sh)
 )
+# The browser of the web page's tests (tests/web, playwright-core).
+[ "${SG_DEPS_BUILD_ONLY:-0}" = 1 ] || PACKAGES+=(chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -39,9 +41,11 @@ fi
 # SG_DEPS_BUILD_ONLY=1 (the container build): the build's packages only.
 [ "${SG_DEPS_BUILD_ONLY:-0}" = 1 ] && exit 0
 
-# JS test peers (node-smpp and friends), pinned by package-lock.json.
+# JS test peers (node-smpp and friends), the web page's chart library
+# (src/web, copied into the binary by the build) and playwright-core
+# (tests/web), pinned by package-lock.json.
 root=$(cd "$(dirname "$0")/.." && pwd)
-for dir in "$root"/tests/interop "$root"/tests/browser; do
+for dir in "$root"/tests/interop "$root"/tests/browser "$root"/src/web "$root"/tests/web; do
   if [ -f "$dir/package-lock.json" ]; then
     stamp="$dir/node_modules/.package-lock.json"
     if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then

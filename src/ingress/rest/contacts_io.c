@@ -14,6 +14,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "ingress/rest/contacts_int.h"
+#include "ingress/web/web.h"
 
 typedef struct upload {
   sg_rest_t *rest;
@@ -108,9 +109,20 @@ static const sg_engine_account_t *upload_account(upload_t *u) {
   size_t len;
   const sg_engine_account_t *a = NULL;
   sg_engine_t *e = u->rest->engine;
-  if (sg_rest_parse_bearer(sg_http_req_header(u->req, "Authorization"), &key,
-                           &len) != 0 ||
-      sg_engine_auth_api_key(e, key, len, &a) != 0) {
+  /* The web page's session cookie stands for a key (ingress/web/web.h). */
+  unsigned wst = 0;
+  const char *wcode = NULL, *wmsg = NULL;
+  int w = sg_http_req_header(u->req, "Authorization") == NULL
+              ? sg__web_check(u->rest->web, u->req, &a, &wst, &wcode, &wmsg)
+              : 1;
+  if (w < 0) {
+    refuse(u, wst, wcode, wmsg, NULL);
+    return NULL;
+  }
+  if (w == 1 &&
+      (sg_rest_parse_bearer(sg_http_req_header(u->req, "Authorization"), &key,
+                            &len) != 0 ||
+       sg_engine_auth_api_key(e, key, len, &a) != 0)) {
     refuse(u, 401, "unauthorized", "a valid API key is required", NULL);
     return NULL;
   }

@@ -17,6 +17,7 @@
 #include "ingress/rest/ops.h"
 #include "ingress/rest/contacts_int.h"
 #include "ingress/rest/rest_int.h"
+#include "ingress/web/web.h"
 
 /* ---- answering ----------------------------------------------------------- */
 
@@ -95,6 +96,12 @@ const sg_engine_account_t *sg__rest_auth(sg_rest_t *rest, sg_http_req_t *req) {
   const char *key = NULL;
   size_t len = 0;
   const sg_engine_account_t *acct = NULL;
+  /* The web page's session cookie stands for a key (ingress/web/web.h). */
+  if (sg_http_req_header(req, "Authorization") == NULL) {
+    int wrc = sg__web_auth(rest->web, req, &acct);
+    if (wrc <= 0)
+      return wrc == 0 ? acct : NULL;
+  }
   int rc = sg_rest_parse_bearer(sg_http_req_header(req, "Authorization"), &key,
                                 &len);
   if (rc == SG_ENOENT) {
@@ -266,6 +273,11 @@ int sg_rest_register(sg_http_server_t *srv, sg_engine_t *engine,
     sg_rest_free(rest);
     return crc;
   }
+  int wrc = sg__web_register(srv, engine, &rest->web); /* the web page */
+  if (wrc != 0) {
+    sg_rest_free(rest);
+    return wrc;
+  }
   *out = rest;
   return 0;
 }
@@ -274,6 +286,7 @@ void sg_rest_free(sg_rest_t *rest) {
   if (rest == NULL)
     return;
   sg__rest_metrics_ops_free(rest);
+  sg__web_free(rest->web);
   sg_free(rest->segs);
   sg_free(rest);
 }

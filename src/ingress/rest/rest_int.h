@@ -33,6 +33,9 @@ struct sg_rest {
   sg_segments_t *segs;
   /* The store figures of /metrics, read every 10 s (metrics_ops.c). */
   struct sg__rest_mcache *mcache;
+  /* The web page and its sessions (ingress/web/web.h); NULL when
+   * http.web is false. */
+  struct sg__web *web;
 };
 
 /* ---- answering (rest.c) -------------------------------------------------- */
