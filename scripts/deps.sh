@@ -10,6 +10,7 @@ PACKAGES=(
   libjansson-dev libsqlite3-dev sqlite3 libpq-dev libyaml-dev libsodium-dev
   libpcre2-dev libphonenumber-dev libprotobuf-dev protobuf-compiler
   libcsv-dev  # CSV contact imports (src/core/contact_csv.c)
+  libicu-dev  # campaign windows in recipients' time zones (src/core/tzwin.c)
   kannel  # the reference of tests/integration/kannel_compat.sh and bench/e2e
   postgresql  # the private server of the PostgreSQL tests (scripts/pg-test.sh)
 )

@@ -28,5 +28,7 @@ int sg_cmd_reload(int argc, char **argv);
 /* src/cli/ops.c: `smsgate queues` and `smsgate messages` (admin). */
 int sg_cmd_queues(int argc, char **argv);
 int sg_cmd_messages(int argc, char **argv);
+/* src/cli/campaigns.c: `smsgate campaigns`. */
+int sg_cmd_campaigns(int argc, char **argv);
 
 #endif

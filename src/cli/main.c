@@ -38,6 +38,8 @@ static const sg_cli_command_t commands[] = {
      sg_cmd_queues},
     {"messages", "retry a failed message, or cancel any account's message",
      sg_cmd_messages},
+    {"campaigns", "list, show, create, pause, resume or cancel campaigns",
+     sg_cmd_campaigns},
     {"version", "print the version", cmd_version},
     {"help", "list the subcommands, or show one's help", cmd_help},
 };

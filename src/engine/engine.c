@@ -397,6 +397,7 @@ void sg_engine_free(sg_engine_t *e) {
   sg__inbound_free(e);
   sg__limits_free(e);
   sg__velocity_free(e);
+  sg__campaigns_free(e);
   sg_routes_free(e->routes);
   sg__reload_free(e);
   sg_free(e->conns);
@@ -719,6 +720,7 @@ static void tick_cb(uv_timer_t *t) {
   sg__poke_all(e);
   sg__notifier_poke(e);
   sg__inbound_tick(e);
+  sg__campaigns_tick(e);
 }
 
 /* ---- stop ---------------------------------------------------------------- */

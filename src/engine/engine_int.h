@@ -190,6 +190,7 @@ struct sg_engine {
   struct sg__limits *limits;   /* limits.c: quota and balance holds */
   struct sg__velocity *velocity; /* velocity.c: per-prefix counts, blocks */
   struct sg__inrules *inrules; /* inrules.c */
+  struct sg__campaigns *campaigns; /* campaigns.c: the campaign runner */
 
   sg_engine_start_cb start_cb;
   void *start_ud;
@@ -324,6 +325,10 @@ int sg__inbound_new(sg_engine_t *e, void (*loaded)(sg_engine_t *e, int st));
 void sg__inbound_free(sg_engine_t *e);
 /* The reassembly pass: messages whose parts are all in, or timed out. */
 void sg__inbound_tick(sg_engine_t *e);
+/* The campaign runner (campaigns.c): moves every campaign on (loads them
+ * from the store on the first tick); frees its state. */
+void sg__campaigns_tick(sg_engine_t *e);
+void sg__campaigns_free(sg_engine_t *e);
 
 /* store_probe.c: while the store is failing, writes one small row per tick
  * to learn when it commits again (a transaction that writes nothing, such

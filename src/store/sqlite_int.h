@@ -327,6 +327,9 @@ int sg__sq_inr_read(sg__sq_conn_t *c, sg__store_req_t *req);
 /* Runs an SG__REQ_CONTACTS_WRITE / _READ request (sqlite_contacts.c). */
 int sg__sq_contacts_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
 int sg__sq_contacts_read(sg__sq_conn_t *c, sg__store_req_t *req);
+/* Runs an SG__REQ_CAMPAIGN_WRITE / _READ request (sqlite_campaigns.c). */
+int sg__sq_campaigns_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
+int sg__sq_campaigns_read(sg__sq_conn_t *c, sg__store_req_t *req);
 int sg__sq_mo_action(sg__sq_conn_t *c, const sg_store_mo_deliver_t *d,
                      int64_t now);
 /* Runs an SG__REQ_OPS_WRITE / SG__REQ_OPS_READ request (sqlite_ops.c). */

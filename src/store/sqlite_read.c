@@ -405,6 +405,8 @@ static int dispatch(sg__sq_conn_t *c, sg__store_req_t *r) {
     return sg__sq_inr_read(c, r);
   case SG__REQ_CONTACTS_READ:
     return sg__sq_contacts_read(c, r);
+  case SG__REQ_CAMPAIGN_READ:
+    return sg__sq_campaigns_read(c, r);
   case SG__REQ_WAITING_PARTS:
     return waiting_parts(c, r);
   case SG__REQ_OPS_READ:

@@ -1013,6 +1013,8 @@ int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     return sg__sq_ops_write(c, r, now);
   case SG__REQ_CONTACTS_WRITE:
     return sg__sq_contacts_write(c, r, now);
+  case SG__REQ_CAMPAIGN_WRITE:
+    return sg__sq_campaigns_write(c, r, now);
   case SG__REQ_PRESPLIT:
     return sg__sq_presplit_run(c, r, now);
   default:

@@ -367,6 +367,9 @@ static void complete_write(sg_store_t *st, sg__store_req_t *r) {
   case SG__REQ_CONTACTS_WRITE:
     sg__contacts_complete(st, r);
     break;
+  case SG__REQ_CAMPAIGN_WRITE:
+    sg__campaigns_complete(st, r);
+    break;
   default: /* the kinds that answer with a row id */
     ((sg_store_id_cb)r->cb)(st, r->status, ok ? r->out.id : 0, r->data);
     break;
@@ -412,6 +415,9 @@ static void complete_read(sg_store_t *st, sg__store_req_t *r) {
     break;
   case SG__REQ_CONTACTS_READ:
     sg__contacts_complete(st, r);
+    break;
+  case SG__REQ_CAMPAIGN_READ:
+    sg__campaigns_complete(st, r);
     break;
   case SG__REQ_WAITING_PARTS:
     ((sg_store_smsc_ids_cb)r->cb)(st, r->status,

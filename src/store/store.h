@@ -1226,6 +1226,8 @@ int sg_store_replycount_load(sg_store_t *st, int64_t since_ms,
 
 /* Contacts, contact lists and templates: store/contacts.h. */
 #include "store/contacts.h"
+/* Campaigns: store/campaigns.h. */
+#include "store/campaigns.h"
 /* ---- customers' pre-split parts ------------------------------------------
  *
  * A message that an SMPP customer split itself arrives as N submit_sm, each

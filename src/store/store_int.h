@@ -57,6 +57,7 @@ typedef enum sg__req_kind {
   SG__REQ_OPS_WRITE, /* store_ops.c: queue purge, message retry */
   SG__REQ_CONTACTS_WRITE, /* store_contacts.c: contacts, lists, templates */
   SG__REQ_PRESPLIT, /* store_presplit.c: a customer's pre-split part */
+  SG__REQ_CAMPAIGN_WRITE, /* store_campaigns.c: campaigns */
   /* reads */
   SG__REQ_GET_MESSAGE,
   SG__REQ_LIST_MESSAGES,
@@ -70,6 +71,7 @@ typedef enum sg__req_kind {
   SG__REQ_SETTING_GET, /* store_setting.c */
   SG__REQ_INR_READ, /* store_inrules.c: inbound rules, reply counts */
   SG__REQ_CONTACTS_READ, /* store_contacts.c */
+  SG__REQ_CAMPAIGN_READ, /* store_campaigns.c */
   SG__REQ_WAITING_PARTS,
   SG__REQ_OPS_READ /* store_ops.c: the connectors' queues */
 } sg__req_kind_t;
@@ -161,6 +163,7 @@ struct sg__store_req {
     struct sg__inr_req *inr; /* SG__REQ_INR_*: (store/inrules_int.h) */
     struct sg__ops_req *ops; /* SG__REQ_OPS_*: in and out (store/ops_int.h) */
     struct sg__contacts_req *contacts; /* SG__REQ_CONTACTS_* (contacts_int.h) */
+    struct sg__campaigns_req *campaigns; /* SG__REQ_CAMPAIGN_* */
     struct {
       const char *connector;
       int64_t since_ms;
@@ -251,6 +254,8 @@ void sg__inr_complete(sg_store_t *st, sg__store_req_t *req);
 void sg__ops_complete(sg_store_t *st, sg__store_req_t *req);
 /* The same for SG__REQ_CONTACTS_* (store_contacts.c). */
 void sg__contacts_complete(sg_store_t *st, sg__store_req_t *req);
+/* The same for SG__REQ_CAMPAIGN_* (store_campaigns.c). */
+void sg__campaigns_complete(sg_store_t *st, sg__store_req_t *req);
 
 /* Runs a finished request's callback on the loop and frees the request. */
 void sg__store_complete(sg_store_t *st, sg__store_req_t *req);

@@ -269,6 +269,8 @@ int sg_rest_register(sg_http_server_t *srv, sg_engine_t *engine,
     }
   }
   int crc = sg__rest_contacts_register(rest); /* contacts, lists, templates */
+  if (crc == 0)
+    crc = sg__rest_campaigns_register(rest); /* campaigns */
   if (crc != 0) {
     sg_rest_free(rest);
     return crc;

@@ -124,6 +124,10 @@ void sg__rest_inrules_get_cb(sg_http_req_t *req, void *data);
 void sg__rest_inrules_set_cb(sg_http_req_t *req, void *data);
 void sg__rest_inrules_delete_cb(sg_http_req_t *req, void *data);
 
+/* ---- campaigns (campaigns.c): registers /v1/campaigns ------------------- */
+
+int sg__rest_campaigns_register(sg_rest_t *rest);
+
 /* ---- metrics (metrics.c) ------------------------------------------------- */
 
 void sg__rest_metrics_cb(sg_http_req_t *req, void *data);
