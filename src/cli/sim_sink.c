@@ -61,7 +61,7 @@ static bool to_uint(const char *s, unsigned long lo, unsigned long hi,
 
 /* 0 to run, 1 for --help, -1 on a usage error (reported). */
 static int parse_args(int argc, char **argv, sg_sim_sink_config_t *c) {
-  for (int i = 0; i < argc; i++) {
+  for (int i = 0; i < argc; i += 2) { /* option and value */
     const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     unsigned long x;
     if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0)
@@ -91,7 +91,6 @@ static int parse_args(int argc, char **argv, sg_sim_sink_config_t *c) {
       fprintf(stderr, "smsgate sim sink: bad option or value: %s %s\n", o, v);
       return -1;
     }
-    i++;
   }
   return 0;
 }

@@ -98,8 +98,8 @@ static const char *default_stop[] = {
     "END",
     "QUIT",
     "\xD0\xA1\xD0\xA2\xD0\x9E\xD0\x9F", /* СТОП */
-    "\xD0\x9E\xD0\xA2\xD0\x9F\xD0\x98\xD0\xA1\xD0\x90\xD0\xA2\xD0\xAC\xD0\xA1"
-    "\xD0\xAF", /* ОТПИСАТЬСЯ */
+    ("\xD0\x9E\xD0\xA2\xD0\x9F\xD0\x98\xD0\xA1\xD0\x90\xD0\xA2\xD0\xAC\xD0\xA1"
+     "\xD0\xAF"), /* ОТПИСАТЬСЯ: one string, in two lines */
 };
 static const char *default_start[] = {"START", "UNSTOP"};
 static const char *default_help[] = {"HELP"};

@@ -8,8 +8,9 @@
  * bind_fail_delay.
  *
  * A caller without the password must not learn whether a system_id
- * exists: an unknown system_id is checked against a dummy hash, on the
- * same pool, and answered ESME_RINVPASWD like a wrong password; what the
+ * exists: an unknown system_id is checked against another account's
+ * hash (the result ignored), on the same pool, and answered
+ * ESME_RINVPASWD like a wrong password; what the
  * account allows is told only to a caller that gave its password. It must
  * never hash on the loop, never hash for a bind that the address's
  * failures refuse, and never let the number of waiting binds grow past
@@ -40,8 +41,6 @@ void sg__smpps_hashed(sg_smpp_server_t *s, size_t n);
 typedef struct hash_job {
   uv_work_t work;
   sg_smpp_server_t *srv;
-  char dummy_hash[SG_STORE_PWHASH_MAX]; /* for unknown system_ids */
-  int dummy_status;
   size_t n;
   struct {
     size_t index;
@@ -53,12 +52,6 @@ typedef struct hash_job {
 
 static void hash_work_cb(uv_work_t *w) {
   hash_job_t *j = w->data;
-  uint8_t raw[16];
-  char dummy[2 * sizeof raw + 1];
-  randombytes_buf(raw, sizeof raw);
-  sodium_bin2hex(dummy, sizeof dummy, raw, sizeof raw);
-  j->dummy_status = sg_store_password_hash(dummy, strlen(dummy), j->dummy_hash);
-  sodium_memzero(dummy, sizeof dummy);
   for (size_t i = 0; i < j->n; i++)
     j->a[i].status =
         sg_store_password_hash(j->a[i].pw, strlen(j->a[i].pw), j->a[i].hash);
@@ -68,10 +61,6 @@ static void hash_after_cb(uv_work_t *w, int status) {
   hash_job_t *j = w->data;
   sg_smpp_server_t *s = j->srv;
   s->work_out--;
-  /* Until it is made, the dummy hash is empty: a verify against it fails
-   * at once, as a verify against a configured account's hash-to-be does. */
-  if (status == 0 && j->dummy_status == 0)
-    memcpy(s->dummy_hash, j->dummy_hash, sizeof s->dummy_hash);
   for (size_t i = 0; i < j->n; i++) {
     sg__smpps_acct_t *a = &s->accts[j->a[i].index];
     if (a->hash_status != SG_ESTATE)
@@ -286,9 +275,22 @@ static void verify_start(sg_smpp_server_t *s, sg__smpps_verify_t *v) {
   s->work_out++;
 }
 
+/* The hash an unknown system_id is checked against: any account's (same
+ * argon2id limits, so the same cost; the result is ignored), made at start
+ * with the others. While none is made yet (at start, when binds for known
+ * accounts are checked against their configured passwords at once) the
+ * check fails at once too; with no account that can bind there is no
+ * system_id to reveal. */
+static const char *dummy_hash(const sg_smpp_server_t *s) {
+  for (size_t i = 0; i < s->n_accts; i++)
+    if (s->accts[i].hash_status == 0)
+      return s->accts[i].pw_hash;
+  return "";
+}
+
 /* Queues the password check of a bind as system_id; a NULL account (an
- * unknown system_id, or one whose hash is missing) is checked against the
- * dummy hash and refused whatever the result. */
+ * unknown system_id, or one whose hash is missing) is checked against
+ * dummy_hash() and refused whatever the result. */
 static void verify_queue(sg__smpps_conn_t *c, sg__smpps_acct_t *a,
                          const char *sid, const char *password) {
   sg_smpp_server_t *s = c->srv;
@@ -311,7 +313,7 @@ static void verify_queue(sg__smpps_conn_t *c, sg__smpps_acct_t *a,
   v->acct = a;
   snprintf(v->password, sizeof v->password, "%s", password);
   snprintf(v->hash, sizeof v->hash, "%s",
-           a != NULL ? a->pw_hash : s->dummy_hash);
+           a != NULL ? a->pw_hash : dummy_hash(s));
   snprintf(v->system_id, sizeof v->system_id, "%s", sid);
   c->refs++;
   c->verifying = true;

@@ -220,8 +220,8 @@ typedef struct sg__smpps_verify {
   sg__smpps_conn_t *conn;
   sg__smpps_acct_t *acct; /* NULL: no account may bind so (unknown id) */
   char password[9];
-  char hash[SG_STORE_PWHASH_MAX]; /* checked against: the account's or the
-                                     server's dummy */
+  char hash[SG_STORE_PWHASH_MAX]; /* checked against: the account's, or
+                                     another's for an unknown system_id */
   char system_id[16];
   int result;
   struct sg__smpps_verify *next; /* waiting list */
@@ -252,10 +252,6 @@ struct sg_smpp_server {
   sg__smpps_verify_t *wait_head, *wait_tail;
   unsigned n_waiting;
   unsigned work_out; /* uv_work_t outstanding (hashes and checks) */
-  /* The hash of a random password made at start: a bind with an unknown
-   * system_id is checked against it, so that it costs what a wrong
-   * password costs. */
-  char dummy_hash[SG_STORE_PWHASH_MAX];
   /* receipts answered, to be recorded in one store write */
   sg_store_smpp_out_result_t *done;
   size_t n_done, cap_done;

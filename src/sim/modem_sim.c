@@ -52,6 +52,7 @@ typedef struct report {
 struct sg_sim_modem {
   uv_loop_t *loop;
   sg_sim_modem_config_t cfg;
+  bool reports_held; /* sg_sim_modem_hold_reports */
   char *link, *pin;
   int master, slave;
   char tty[128];
@@ -203,7 +204,7 @@ static void send_report(sg_sim_modem_t *s, const report_t *r) {
 static void timer_cb(uv_timer_t *t);
 
 static void arm_timer(sg_sim_modem_t *s) {
-  if (s->rep_count == 0 || s->open_handles == 0)
+  if (s->rep_count == 0 || s->open_handles == 0 || s->reports_held)
     return;
   uint64_t due = s->reports[s->rep_head].due_ms, now = uv_now(s->loop);
   uv_timer_start(&s->timer, timer_cb, due > now ? due - now : 0, 0);
@@ -212,7 +213,8 @@ static void arm_timer(sg_sim_modem_t *s) {
 static void timer_cb(uv_timer_t *t) {
   sg_sim_modem_t *s = t->data;
   uint64_t now = uv_now(s->loop);
-  while (s->rep_count > 0 && s->reports[s->rep_head].due_ms <= now) {
+  while (!s->reports_held && s->rep_count > 0 &&
+         s->reports[s->rep_head].due_ms <= now) {
     if (!s->cfg.silent)
       send_report(s, &s->reports[s->rep_head]);
     s->rep_head = (s->rep_head + 1) % REPORTS_MAX;
@@ -956,6 +958,12 @@ void sg_sim_modem_free(sg_sim_modem_t *s) {
   sim_free_memory(s);
 }
 
+void sg_sim_modem_hold_reports(sg_sim_modem_t *s, bool hold) {
+  s->reports_held = hold;
+  if (!hold)
+    arm_timer(s);
+}
+
 void sg_sim_modem_set_silent(sg_sim_modem_t *s, bool silent) {
   s->cfg.silent = silent;
   s->pdu_mode = false;
@@ -1019,6 +1027,10 @@ int sg_sim_modem_command(sg_sim_modem_t *s, const char *line, char *reply,
              strcmp(line, "silent off") == 0) {
     sg_sim_modem_set_silent(s, strcmp(line, "silent on") == 0);
     snprintf(reply, cap, "%s", line);
+  } else if (strcmp(line, "reports hold") == 0 ||
+             strcmp(line, "reports release") == 0) {
+    sg_sim_modem_hold_reports(s, strcmp(line, "reports hold") == 0);
+    snprintf(reply, cap, "%s", line);
   } else if (strncmp(line, "cms ", 4) == 0 &&
              parse_rate(line + 4, &rate) == 0) {
     sg_sim_modem_set_cms_error_rate(s, rate);
@@ -1046,8 +1058,8 @@ int sg_sim_modem_command(sg_sim_modem_t *s, const char *line, char *reply,
              (unsigned long long)st.connections);
   } else {
     snprintf(reply, cap,
-             "unknown command (mo FROM TEXT, silent on|off, cms RATE, "
-             "urc RATE, stats)");
+             "unknown command (mo FROM TEXT, silent on|off, reports "
+             "hold|release, cms RATE, urc RATE, stats)");
     return SG_EINVAL;
   }
   return 0;

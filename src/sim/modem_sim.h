@@ -90,6 +90,10 @@ void sg_sim_modem_free(sg_sim_modem_t *sim);
 int sg_sim_modem_mo(sg_sim_modem_t *sim, const char *from, const char *text);
 
 void sg_sim_modem_set_silent(sg_sim_modem_t *sim, bool silent);
+/* hold true: status reports that fall due wait; false: they go out (the
+ * ones due at once). For tests that need a report after an event rather
+ * than after a delay. */
+void sg_sim_modem_hold_reports(sg_sim_modem_t *sim, bool hold);
 void sg_sim_modem_set_cms_error_rate(sg_sim_modem_t *sim, double rate);
 void sg_sim_modem_set_urc_rate(sg_sim_modem_t *sim, double rate);
 
