@@ -99,6 +99,8 @@ static const char *const kind_names[] = {
     [SG__REQ_CONTACTS_READ] = "contacts_read",
     [SG__REQ_WAITING_PARTS] = "waiting_parts",
     [SG__REQ_OPS_READ] = "ops_read",
+    [SG__REQ_CAMPAIGN_WRITE] = "campaign_write",
+    [SG__REQ_CAMPAIGN_READ] = "campaign_read",
 };
 #define N_KINDS (sizeof kind_names / sizeof kind_names[0])
 

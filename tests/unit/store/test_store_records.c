@@ -478,9 +478,8 @@ static void so_cb(sg_store_t *st, int status, const sg_store_smpp_out_t *o,
 
 static void so_claim_wait(ctx_t *c, int64_t max_age, so_got_t *g) {
   memset(g, 0, sizeof *g);
-  assert_int_equal(sg_store_smpp_out_claim(c->st, 1, 8, 5000, max_age, so_cb,
-                                           g),
-                   0);
+  assert_int_equal(
+      sg_store_smpp_out_claim(c->st, 1, 8, 5000, max_age, so_cb, g), 0);
   run_until(c, &g->calls, 1);
   assert_int_equal(g->status, 0);
 }
@@ -497,8 +496,8 @@ static void deliver(ctx_t *c, tmsg_t *m, const char *smsc_id,
                             .smsc_id = smsc_id};
   items_got_t ig;
   results_wait(c, &r, 1, &ig);
-  sg_store_receipt_in_t d = {.connector = "smsc-a", .smsc_id = smsc_id,
-                             .status = final};
+  sg_store_receipt_in_t d = {
+      .connector = "smsc-a", .smsc_id = smsc_id, .status = final};
   receipts_wait(c, &d, 1, &ig);
   assert_int_equal(ig.items[0].status, 0);
   (void)m;
@@ -521,7 +520,7 @@ static void smpp_receipt_queue(void **state) {
   assert_int_equal(q1(c, "SELECT count(*) FROM smpp_origin"), 2);
   atomic_store(&fake_now, T0 + 1000);
   deliver(c, &m[0], "a0", SG_MSG_DELIVERED);
-  deliver(c, &m[1], "a1", SG_MSG_DELIVERED); /* rd 2: no receipt */
+  deliver(c, &m[1], "a1", SG_MSG_DELIVERED);     /* rd 2: no receipt */
   deliver(c, &m[2], "a2", SG_MSG_UNDELIVERABLE); /* no origin */
   assert_int_equal(q1(c, "SELECT count(*) FROM smpp_out"), 1);
 
@@ -540,21 +539,25 @@ static void smpp_receipt_queue(void **state) {
   /* Leased: a second claim sees nothing until the lease runs out. */
   so_claim_wait(c, 0, &g);
   assert_int_equal(g.n, 0);
-  /* A restart releases it: the sessions that held it are gone, and the
-   * lease (kept in memory, never written) is forgotten with its try. */
+  /* A restart releases it: the sessions that held it are gone. SQLite
+   * keeps the lease in memory only, so it is forgotten with its try;
+   * PostgreSQL writes it (other nodes must see it), so the try counts. */
+  bool pg = c->url[0] != '\0';
   close_store(c);
   open_store(c);
   so_claim_wait(c, 0, &g);
   assert_int_equal(g.n, 1);
-  assert_int_equal(g.attempts[0], 1);
-  assert_int_equal(q1(c, "SELECT count(*) FROM smpp_out WHERE "
-                         "lease_until_ms IS NOT NULL OR attempts > 0"),
-                   0);
-  /* A lease that ran out: taken again, the second try. */
+  unsigned base = g.attempts[0];
+  assert_int_equal(base, pg ? 2 : 1);
+  if (!pg)
+    assert_int_equal(q1(c, "SELECT count(*) FROM smpp_out WHERE "
+                           "lease_until_ms IS NOT NULL OR attempts > 0"),
+                     0);
+  /* A lease that ran out: taken again, one more try. */
   atomic_store(&fake_now, T0 + 7000);
   so_claim_wait(c, 0, &g);
   assert_int_equal(g.n, 1);
-  assert_int_equal(g.attempts[0], 2);
+  assert_int_equal(g.attempts[0], base + 1);
   /* Not taken by the customer: back at once. Taken: gone. */
   sg_store_smpp_out_result_t res = {row, false};
   got_t dg = {0};
@@ -562,7 +565,7 @@ static void smpp_receipt_queue(void **state) {
   run_until(c, &dg.calls, 1);
   so_claim_wait(c, 0, &g);
   assert_int_equal(g.n, 1);
-  assert_int_equal(g.attempts[0], 3); /* the two tries written, and this */
+  assert_int_equal(g.attempts[0], base + 2); /* the tries so far, and this */
   res.done = true;
   dg.calls = 0;
   assert_int_equal(sg_store_smpp_out_finish(c->st, &res, 1, done_cb, &dg), 0);
@@ -583,25 +586,27 @@ static void smpp_receipt_queue(void **state) {
   assert_int_equal(q1(c, "SELECT count(*) FROM smpp_out"), 0);
 
   /* A receipt whose message is gone is deleted, not handed out, and does
-   * not hide the one behind it. */
-  tmsg_t o[2];
-  for (int i = 0; i < 2; i++) {
-    tmsg_init(&o[i], i ? "+14155550107" : "+14155550106", 1, "smsc-a");
-    o[i].m.smpp = &any;
-    assert_int_equal(submit_wait(c, &o[i], 1, NULL, NULL), 0);
-    deliver(c, &o[i], i ? "a7" : "a6", SG_MSG_DELIVERED);
+   * not hide the one behind it (SQLite; PostgreSQL's claim skips it). */
+  if (!pg) {
+    tmsg_t o[2];
+    for (int i = 0; i < 2; i++) {
+      tmsg_init(&o[i], i ? "+14155550107" : "+14155550106", 1, "smsc-a");
+      o[i].m.smpp = &any;
+      assert_int_equal(submit_wait(c, &o[i], 1, NULL, NULL), 0);
+      deliver(c, &o[i], i ? "a7" : "a6", SG_MSG_DELIVERED);
+    }
+    close_store(c);
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "PRAGMA foreign_keys = OFF; DELETE FROM messages WHERE id = '%s'",
+             o[0].m.id);
+    raw_exec(c, sql);
+    open_store(c);
+    so_claim_wait(c, 0, &g);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.mid[0], o[1].m.id);
+    assert_int_equal(q1(c, "SELECT count(*) FROM smpp_out"), 1);
   }
-  close_store(c);
-  char sql[160];
-  snprintf(sql, sizeof sql,
-           "PRAGMA foreign_keys = OFF; DELETE FROM messages WHERE id = '%s'",
-           o[0].m.id);
-  raw_exec(c, sql);
-  open_store(c);
-  so_claim_wait(c, 0, &g);
-  assert_int_equal(g.n, 1);
-  assert_string_equal(g.mid[0], o[1].m.id);
-  assert_int_equal(q1(c, "SELECT count(*) FROM smpp_out"), 1);
 
   /* Bad arguments fail at once. */
   assert_int_equal(sg_store_smpp_out_claim(c->st, 0, 8, 0, 0, so_cb, &g),
@@ -661,12 +666,9 @@ static void webhook_leases_across_restart(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
-      T(webhook_queue),
-      T(webhook_leases_across_restart),
-      T(kannel_dlr_rows),
-      T(inbound_messages),
-      T(accounts_and_keys),
-      T(counts_and_closed_store),
+      T(webhook_queue),      T(webhook_leases_across_restart),
+      T(kannel_dlr_rows),    T(inbound_messages),
+      T(accounts_and_keys),  T(counts_and_closed_store),
       T(smpp_receipt_queue),
 #undef T
   };
