@@ -6,8 +6,7 @@
 # and a screenshot of every page on a desktop and a phone). Screenshots go
 # to $SG_WEB_OUT (CTest sets it to web-test-output/ in the build directory).
 # A second argument names another test file of this folder to run instead
-# (campaigns.test.js needs the campaigns API: `bash tests/web/web.sh
-# build/smsgate campaigns.test.js`).
+# (campaigns.sh runs campaigns.test.js so).
 #
 # Readiness is polled, never slept for. Everything started is stopped on
 # exit. Needs node, tests/web/node_modules (scripts/deps.sh) and chromium.
