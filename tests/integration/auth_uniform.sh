@@ -38,10 +38,14 @@ PIDS+=($!)
 "$BIN" serve -c "$T/gw.yaml" >"$T/gw.log" 2>&1 &
 PIDS+=($!)
 wait_http "$BASE/healthz" '"status":"ok"' 30 || fail "gateway not ready"
-for ((i = 0; i < 100; i++)); do
-  grep -q 'SMPP server listening' "$T/gw.log" && break
+# The server listens before the configured passwords are hashed (binds
+# meanwhile are checked against the configured passwords at once): the
+# timings below are those of argon2id, so wait for the hashes.
+for ((i = 0; i < 600; i++)); do
+  grep -q 'configured password(s) hashed' "$T/gw.log" && break
   sleep 0.1
 done
+[ "$i" -lt 600 ] || fail "the configured passwords were not hashed within 60 s"
 
 # ---- SMPP -------------------------------------------------------------------
 node - "$SMPP" >"$T/binds.out" 2>&1 <<'EOF' || fail "binds: $(cat "$T/binds.out")"
