@@ -185,3 +185,36 @@ for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
     await page.context().close();
   });
 }
+
+test('a password change ends the sessions opened with the old password', async () => {
+  const admin = { Authorization: 'Bearer ops-key', 'Content-Type': 'application/json' };
+  const json = { 'Content-Type': 'application/json' };
+  let r = await fetch(BASE + '/v1/accounts', { method: 'POST', headers: admin,
+    body: JSON.stringify({ name: 'rotating', password: 'first-Pa55word', default_region: 'GB' }) });
+  assert.equal(r.status, 201, await r.text());
+  const login = async (password) => {
+    const res = await fetch(BASE + '/v1/session', { method: 'POST', headers: json,
+      body: JSON.stringify({ account: 'rotating', password }) });
+    assert.equal(res.status, 200, `login: ${res.status}`);
+    return res.headers.get('set-cookie').split(';')[0];
+  };
+  const alive = async (cookie) => (await fetch(BASE + '/v1/session', { headers: { Cookie: cookie } })).status;
+  const before = await login('first-Pa55word');
+  assert.equal(await alive(before), 200);
+  // A change that sets no password leaves the session alone.
+  r = await fetch(BASE + '/v1/accounts/rotating', { method: 'PATCH', headers: admin,
+    body: JSON.stringify({ disabled: false }) });
+  assert.equal(r.status, 200, await r.text());
+  assert.equal(await alive(before), 200);
+  // A refused change ends nothing either.
+  r = await fetch(BASE + '/v1/accounts/rotating', { method: 'PATCH', headers: admin,
+    body: JSON.stringify({ password: 'third-Pa55word', no_such_field: 1 }) });
+  assert.equal(r.status, 422, await r.text());
+  assert.equal(await alive(before), 200);
+  r = await fetch(BASE + '/v1/accounts/rotating', { method: 'PATCH', headers: admin,
+    body: JSON.stringify({ password: 'second-Pa55word' }) });
+  assert.equal(r.status, 200, await r.text());
+  assert.equal(await alive(before), 401);
+  const after = await login('second-Pa55word');
+  assert.equal(await alive(after), 200);
+});

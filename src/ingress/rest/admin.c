@@ -26,6 +26,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "ingress/rest/rest_int.h"
+#include "ingress/web/web.h"
 
 /* ---- JSON of accounts and keys ------------------------------------------- */
 
@@ -217,6 +218,33 @@ void sg__rest_accounts_get_cb(sg_http_req_t *req, void *data) {
     sg__rest_json(req, 200, account_json(rest->engine, a));
 }
 
+/* A PATCH that sets a password: once it is applied, the account's web
+ * sessions (opened with the old one) end. */
+typedef struct patch_ctx {
+  sg_rest_t *rest;
+  sg_http_req_t *req;
+  char *name;
+} patch_ctx_t;
+
+static void patch_done(sg_engine_t *e, const sg_engine_admin_res_t *res,
+                       void *ud) {
+  patch_ctx_t *x = ud;
+  if (res->status == 0)
+    sg__web_end_sessions(x->rest->web, x->name);
+  account_done(e, res, x->req);
+  sg_free(x->name);
+  sg_free(x);
+}
+
+/* Whether a merge-patch body sets "password" (a body that is not a JSON
+ * object is the engine's to refuse). */
+static bool sets_password(const uint8_t *body, size_t len) {
+  json_t *o = json_loadb((const char *)body, len, 0, NULL);
+  bool yes = json_is_object(o) && json_object_get(o, "password") != NULL;
+  json_decref(o);
+  return yes;
+}
+
 void sg__rest_accounts_patch_cb(sg_http_req_t *req, void *data) {
   sg_rest_t *rest = data;
   if (sg__rest_admin(rest, req) == NULL)
@@ -226,10 +254,27 @@ void sg__rest_accounts_patch_cb(sg_http_req_t *req, void *data) {
     return;
   size_t len;
   const uint8_t *body = sg_http_req_body(req, &len);
+  patch_ctx_t *x = NULL;
+  if (rest->web != NULL && sets_password(body, len)) {
+    x = sg_calloc(1, sizeof *x);
+    if (x == NULL || (x->name = sg_strdup(a->name)) == NULL) {
+      sg_free(x);
+      answer_rc(req, SG_ENOMEM);
+      return;
+    }
+    x->rest = rest;
+    x->req = req;
+  }
   int rc = sg_engine_account_update(rest->engine, a->name, (const char *)body,
-                                    len, account_done, req);
-  if (rc != 0)
+                                    len, x ? patch_done : account_done,
+                                    x ? (void *)x : (void *)req);
+  if (rc != 0) {
+    if (x != NULL) {
+      sg_free(x->name);
+      sg_free(x);
+    }
     answer_rc(req, rc);
+  }
 }
 
 void sg__rest_accounts_delete_cb(sg_http_req_t *req, void *data) {

@@ -517,6 +517,13 @@ int sg__web_register(sg_http_server_t *srv, sg_engine_t *engine,
   return 0;
 }
 
+void sg__web_end_sessions(sg__web_t *w, const char *account) {
+  if (w == NULL || account == NULL || w->closing)
+    return;
+  if (sg_web_session_end_account(&w->sessions, account) > 0)
+    save(w);
+}
+
 void sg__web_free(sg__web_t *w) {
   if (w == NULL)
     return;

@@ -42,6 +42,10 @@ int sg__web_register(sg_http_server_t *srv, sg_engine_t *engine,
  * Call after sg_http_server_free. NULL is a no-op. */
 void sg__web_free(sg__web_t *w);
 
+/* Ends every web session of account (its password was changed) and
+ * saves the table. NULL w or account is a no-op. */
+void sg__web_end_sessions(sg__web_t *w, const char *account);
+
 /* Authenticates a request by its session cookie. Returns 1 when the
  * request carries no sg_session cookie (the caller goes on with its own
  * 401), 0 with *out set, or -1 after answering: 401 session_expired (an
