@@ -61,8 +61,13 @@ async function start(s) {
   else route();
 }
 
+// Each route() has a number; a slower earlier one (its module still
+// loading, say) must not replace the page a later one put up.
+let routeGen = 0;
+
 async function route() {
   if (!session) return;
+  const gen = ++routeGen;
   if (stopPage) { stopPage(); stopPage = null; }
   const name = (location.hash.replace(/^#\/?/, '').split('/')[0]) || 'dashboard';
   const load = pages[name] || pages.dashboard;
@@ -75,9 +80,13 @@ async function route() {
   main.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
   try {
     const mod = await load();
+    if (gen !== routeGen) return;
     main.replaceChildren();
-    stopPage = (await mod.render(main, { session, args: location.hash.split('/').slice(2) })) || null;
+    const stop = (await mod.render(main, { session, args: location.hash.split('/').slice(2) })) || null;
+    if (gen !== routeGen) { if (stop) stop(); return; }
+    stopPage = stop;
   } catch (e) {
+    if (gen !== routeGen) return;
     main.replaceChildren(h('h1', {}, 'Error'), h('p', { class: 'error', role: 'alert' }, e.message));
   }
   main.focus();
