@@ -72,7 +72,7 @@ static void usage(FILE *f) {
       "  --receipt-retries N send a refused or unanswered receipt again, up "
       "to N\n"
       "                      times (default 10; 0: never)\n"
-      "  --receipt-retry-delay MS  first wait before that, doubling up to "
+      "  --receipt-retry-delay MS  first wait after a refusal, doubling up to "
       "60 s\n"
       "                      (default 1000)\n"
       "  --throttle F        fraction of submits answered ESME_RTHROTTLED\n"

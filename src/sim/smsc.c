@@ -304,6 +304,10 @@ static void link_closed_cb(sg_smpp_link_t *l, int reason, void *user) {
   sg_smpp_link_free(l);
   sg_free(c);
   maybe_stopped(sim);
+  /* Receipts that waited for this connection's window (it was closing,
+   * and no response will come from it now) go to another receiver. */
+  if (!sim->stopping)
+    sg__sim_pump(sim);
 }
 
 void sg__sim_drop(sg__sim_conn_t *c, const char *why) {

@@ -160,8 +160,9 @@ typedef struct sg_sim_smsc_config {
   size_t max_pending_receipts;
   /* A receipt answered with an error, or left unanswered (timeout, the
    * connection closed), is sent again, as SMSCs do: up to receipt_retries
-   * more times (default 5; 0: never), after receipt_retry_ms doubling each
-   * time up to 60 s (default 1000). */
+   * more times (default 10; 0: never). One refused with an error status
+   * waits receipt_retry_ms, doubling each time up to 60 s (default 1000);
+   * one whose connection ended goes to the next receiver at once. */
   uint32_t receipt_retries;
   uint32_t receipt_retry_ms;
   /* One line per bind, unbind, drop and error; NULL: silent. */

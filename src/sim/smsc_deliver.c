@@ -16,6 +16,7 @@
 #include "sim/smsc_int.h"
 
 #define NO_RECEIVER_RETRY_MS 1000u
+#define BUSY_RETRY_MS 50u
 #define MO_TICK_MS 10u
 #define MO_QUEUE_MAX 10000u
 
@@ -153,6 +154,7 @@ void sg__sim_queue_receipt(sg_sim_smsc_t *sim, const sg__sim_conn_t *c,
   e->acct = c->acct;
   e->mix = mix;
   e->tries = 0;
+  e->requeued = false;
   e->src = *src;
   e->dst = *dst;
   e->text_len = receipt_text(e->text, data_coding, sm, sm_len, udhi);
@@ -201,9 +203,12 @@ static void inflight_release(sg_sim_smsc_t *sim, uint32_t slot) {
   sim->inflight_free[sim->inflight_nfree++] = slot;
 }
 
-/* A receipt refused or left unanswered goes back into the queue, later,
- * while it has tries left. */
-static void redeliver(sg_sim_smsc_t *sim, const sg__sim_receipt_t *e) {
+/* A receipt refused or left unanswered goes back into the queue while it
+ * has tries left: one the gateway refused (an error status) later, with a
+ * delay doubling per try; one whose connection ended (never answered) at
+ * once, for the next receiver, as an SMSC redelivers on the next bind. */
+static void redeliver(sg_sim_smsc_t *sim, const sg__sim_receipt_t *e,
+                      bool refused) {
   if (e->tries >= sim->cfg.receipt_retries) {
     sim->st.receipts_abandoned++;
     return;
@@ -218,10 +223,14 @@ static void redeliver(sg_sim_smsc_t *sim, const sg__sim_receipt_t *e) {
     return;
   }
   *n = *e;
-  uint64_t delay = sim->cfg.receipt_retry_ms;
-  for (unsigned i = 0; i < e->tries && delay < 60000; i++)
-    delay *= 2;
+  uint64_t delay = 0;
+  if (refused) {
+    delay = sim->cfg.receipt_retry_ms;
+    for (unsigned i = 0; i < e->tries && delay < 60000; i++)
+      delay *= 2;
+  }
   n->tries = (uint8_t)(e->tries + 1);
+  n->requeued = true;
   n->due = uv_now(sim->loop) + (delay < 60000 ? delay : 60000);
   sim->st.receipts_retried++;
 }
@@ -284,6 +293,7 @@ static void requeue(sg_sim_smsc_t *sim, uint64_t now) {
       *(sg__sim_receipt_t *)sg__sim_ring_front(&sim->receipts);
   sg__sim_ring_pop(&sim->receipts);
   copy.due = now + NO_RECEIVER_RETRY_MS;
+  copy.requeued = true;
   sg__sim_receipt_t *e = sg__sim_ring_push(&sim->receipts);
   if (e != NULL)
     *e = copy;
@@ -291,22 +301,58 @@ static void requeue(sg_sim_smsc_t *sim, uint64_t now) {
     sim->st.receipts_dropped++;
 }
 
+/* Moves the front receipt, not yet due, to the back with its time. */
+static void rotate(sg_sim_smsc_t *sim) {
+  sg__sim_receipt_t copy =
+      *(sg__sim_receipt_t *)sg__sim_ring_front(&sim->receipts);
+  sg__sim_ring_pop(&sim->receipts);
+  sg__sim_receipt_t *e = sg__sim_ring_push(&sim->receipts);
+  if (e != NULL)
+    *e = copy;
+  else
+    sim->st.receipts_dropped++;
+}
+
+static void arm(sg_sim_smsc_t *sim, uint64_t now, uint64_t due) {
+  uv_timer_start(&sim->dlr_timer, sg__sim_dlr_timer_cb,
+                 due > now ? due - now : 1, 0);
+}
+
+/* Sends what is due. New receipts are queued in due order, so the first
+ * one not due ends the round; receipts put back (retries, no receiver)
+ * are out of that order and are stepped over, so that a retry a minute
+ * away never holds back the receipts queued after it. */
 static void pump_receipts(sg_sim_smsc_t *sim) {
   uint64_t now = uv_now(sim->loop);
   size_t moves = sim->receipts.count;
+  uint64_t next = UINT64_MAX; /* the earliest due time stepped over */
   sg__sim_receipt_t *e;
   while ((e = sg__sim_ring_front(&sim->receipts)) != NULL) {
     if (e->due > now) {
-      uv_timer_start(&sim->dlr_timer, sg__sim_dlr_timer_cb, e->due - now, 0);
-      return;
+      uint64_t due = e->due < next ? e->due : next;
+      if (!e->requeued || moves == 0) {
+        arm(sim, now, due);
+        return;
+      }
+      moves--;
+      next = due;
+      rotate(sim);
+      continue;
     }
     bool busy;
     sg__sim_conn_t *c = receipt_target(sim, e, &busy);
-    if (c == NULL && busy)
-      return; /* a response to our deliver_sm pumps again */
+    if (c == NULL && busy) {
+      /* A response to our deliver_sm pumps again; the timer is for a
+       * window that will not drain (a connection closing, a silent one). */
+      arm(sim, now, now + BUSY_RETRY_MS);
+      return;
+    }
     if (c == NULL) {
-      if (moves-- == 0)
+      if (moves == 0) {
+        arm(sim, now, now + NO_RECEIVER_RETRY_MS);
         return;
+      }
+      moves--;
       requeue(sim, now);
       continue;
     }
@@ -319,7 +365,7 @@ static void pump_receipts(sg_sim_smsc_t *sim) {
       /* The connection is closing under us: the receipt was never written,
        * so it goes back into the queue like one left unanswered. */
       sim->st.receipts_failed++;
-      redeliver(sim, &copy);
+      redeliver(sim, &copy, false);
     }
   }
 }
@@ -548,7 +594,7 @@ void sg__sim_on_response(sg__sim_conn_t *c, const sg_smpp_event_t *ev) {
       sim->st.receipts_acked++;
     } else {
       sim->st.receipts_failed++;
-      redeliver(sim, &e);
+      redeliver(sim, &e, ev->type == SG_SMPP_EV_RESPONSE && ev->error == 0);
     }
   } else if (ev->ctx == SG__SIM_CTX_RECEIPT) {
     if (ok)

@@ -53,6 +53,7 @@ typedef struct sg__sim_receipt {
   uint8_t mix;        /* index into dlr_mix: the outcome */
   uint8_t tries;      /* times sent and refused or left unanswered */
   uint8_t text_len;
+  bool requeued; /* put back out of due order: never holds those behind */
   sg__sim_addr_t src; /* of the submitted message */
   sg__sim_addr_t dst;
   char text[SG_RECEIPT_TEXT_MAX];
