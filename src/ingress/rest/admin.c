@@ -1,6 +1,7 @@
 /* admin.c - the REST handlers of accounts and API keys, for admin keys only
  * (sg__rest_admin):
- *   GET    /v1/accounts              every account, configured and API
+ *   GET    /v1/accounts              the accounts, configured and API,
+ *                                    a page at a time (page.h)
  *   POST   /v1/accounts              creates one (201; a generated
  *                                    webhook_secret is shown once)
  *   GET    /v1/accounts/{name}       one account
@@ -25,6 +26,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "ingress/rest/page.h"
 #include "ingress/rest/rest_int.h"
 #include "ingress/web/web.h"
 
@@ -166,24 +168,30 @@ void sg__rest_accounts_list_cb(sg_http_req_t *req, void *data) {
   sg_rest_t *rest = data;
   if (sg__rest_admin(rest, req) == NULL)
     return;
-  if (sg_http_req_query_count(req) > 0) {
-    sg__rest_error(req, 422, "unknown_argument",
-                   "this list takes no query arguments", NULL, 0);
+  sg__rest_page_t pg;
+  if (!sg__rest_page_args(req, NULL, 0, &pg))
     return;
-  }
   json_t *list = json_array();
   const sg_engine_account_t *a;
-  for (size_t i = 0;
-       list != NULL && (a = sg_engine_account_at(rest->engine, i)) != NULL;
+  int take = 1;
+  for (size_t i = 0; list != NULL && take >= 0 &&
+                     (a = sg_engine_account_at(rest->engine, i)) != NULL;
        i++) {
+    if ((take = sg__rest_page_offer(&pg, a->name)) <= 0)
+      continue;
     json_t *o = account_json(rest->engine, a);
     if (o == NULL || json_array_append_new(list, o) != 0) {
       json_decref(list);
       list = NULL;
     }
   }
+  if (!sg__rest_page_check(req, &pg)) {
+    json_decref(list);
+    return;
+  }
   sg__rest_json(req, 200,
-                list ? json_pack("{s:o, s:n}", "data", list, "next_cursor")
+                list ? json_pack("{s:o, s:o}", "data", list, "next_cursor",
+                                 sg__rest_page_next(&pg))
                      : NULL);
 }
 
@@ -311,13 +319,19 @@ void sg__rest_keys_list_cb(sg_http_req_t *req, void *data) {
   sg_rest_t *rest = data;
   if (sg__rest_admin(rest, req) == NULL)
     return;
+  static const char *const filters[] = {"account"};
+  sg__rest_page_t pg;
+  if (!sg__rest_page_args(req, filters, 1, &pg))
+    return;
   const char *account = NULL;
   for (size_t i = 0; i < sg_http_req_query_count(req); i++) {
     const char *n, *v;
     sg_http_req_query_at(req, i, &n, &v);
-    if (strcmp(n, "account") != 0 || account != NULL) {
+    if (strcmp(n, "account") != 0)
+      continue;
+    if (account != NULL) {
       sg__rest_error(req, 422, "unknown_argument",
-                     "the only query argument is 'account', once", n, 0);
+                     "'account' is given once", n, 0);
       return;
     }
     account = v;
@@ -330,9 +344,13 @@ void sg__rest_keys_list_cb(sg_http_req_t *req, void *data) {
   json_t *list = json_array();
   int64_t now = now_ms();
   const sg_engine_key_t *k;
-  for (size_t i = 0;
-       list != NULL && (k = sg_engine_key_at(rest->engine, i)) != NULL; i++) {
+  int take = 1;
+  for (size_t i = 0; list != NULL && take >= 0 &&
+                     (k = sg_engine_key_at(rest->engine, i)) != NULL;
+       i++) {
     if (account != NULL && strcmp(k->account->name, account) != 0)
+      continue;
+    if ((take = sg__rest_page_offer(&pg, k->id)) <= 0)
       continue;
     json_t *o = key_json(k, now);
     if (o == NULL || json_array_append_new(list, o) != 0) {
@@ -340,8 +358,13 @@ void sg__rest_keys_list_cb(sg_http_req_t *req, void *data) {
       list = NULL;
     }
   }
+  if (!sg__rest_page_check(req, &pg)) {
+    json_decref(list);
+    return;
+  }
   sg__rest_json(req, 200,
-                list ? json_pack("{s:o, s:n}", "data", list, "next_cursor")
+                list ? json_pack("{s:o, s:o}", "data", list, "next_cursor",
+                                 sg__rest_page_next(&pg))
                      : NULL);
 }
 

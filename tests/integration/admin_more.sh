@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The admin API's lists, retries and concurrency on the real smsgate binary
+# ($1): admin lists a page at a time with the command line following their
+# cursors (admin_more.js pages).
+#
+# Readiness is polled, never slept for. Everything started is stopped on
+# exit. Needs node.
+set -u
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+JS="$HERE/admin_more.js"
+. "$HERE/lib/common.bash"
+sg_test_init admin_more
+
+read -r HTTP SIM <<<"$(free_ports 2)"
+[ -n "$SIM" ] || fail "no free ports"
+cat >"$T/gw.yaml" <<EOF2
+store: {path: $T/gw/smsgate.db}
+http: {listen: 127.0.0.1:$HTTP}
+simulator: {listen: 127.0.0.1:$SIM}
+accounts:
+  - {name: admin, api_key: admin-key, admin: true}
+  - {name: user, api_key: user-key}
+connectors:
+  - {name: op1, type: smpp, host: 127.0.0.1, port: $SIM, system_id: a, password: b}
+  - {name: op2, type: smpp, host: 127.0.0.1, port: $SIM, system_id: a, password: b}
+  - {name: op3, type: smpp, host: 127.0.0.1, port: $SIM, system_id: a, password: b}
+routes:
+  - {prefix: "+", connectors: [op1, op2, op3]}
+log: {level: info}
+EOF2
+BASE=http://127.0.0.1:$HTTP
+
+"$BIN" serve -c "$T/gw.yaml" >>"$T/gw.log" 2>&1 &
+PIDS+=($!)
+wait_http "$BASE/healthz" '"status":"ok"' 30 || fail "gateway not ready"
+node "$JS" pages "$BASE" 2>"$T/js.err" || fail "pages: $(cat "$T/js.err")"
+
+# The command line follows the cursors: 2 + 3 + 120 accounts, over two pages.
+export SMSGATE_URL=$BASE SMSGATE_KEY=admin-key SMSGATE_API_KEY=admin-key
+"$BIN" account list >"$T/cli.out" 2>&1 || fail "account list: $(cat "$T/cli.out")"
+[ "$(grep -cE '^(admin|user|pa|pb|pc|bulk[0-9]{3}) ' "$T/cli.out")" -eq 125 ] ||
+  fail "account list: $(wc -l <"$T/cli.out") lines: $(tail -3 "$T/cli.out")"
+grep -qE '^bulk119 ' "$T/cli.out" || fail "account list: the second page is missing"
+"$BIN" account list --json >"$T/cli.json" 2>&1 || fail "account list --json"
+node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1]));
+  if (d.data.length !== 125 || d.next_cursor !== null) process.exit(1)' "$T/cli.json" ||
+  fail "account list --json: $(head -c 300 "$T/cli.json")"
+[ "$("$BIN" key list --account pa | grep -c '^k_')" -eq 3 ] || fail "key list"
+[ "$("$BIN" connectors list | grep -cE '^op[123] ')" -eq 3 ] ||
+  fail "connectors list: $("$BIN" connectors list 2>&1)"
+[ "$("$BIN" queues list | grep -cE '^op[123] ')" -eq 3 ] ||
+  fail "queues list: $("$BIN" queues list 2>&1)"
+echo "admin_more: ok"
