@@ -83,7 +83,10 @@ static void usage_cb(sg_store_t *st, int status, const sg_store_usage_t *rows,
 
 int sg__limits_load(sg_engine_t *e, void (*loaded)(sg_engine_t *e, int st)) {
   struct sg__limits *lim = sg_calloc(1, sizeof *lim);
-  lim_acct_t *a = sg_calloc(e->n_accounts ? e->n_accounts : 1, sizeof *a);
+  /* Room for every account the engine can hold, those made through the
+   * API later included: they index this array as the configured ones do. */
+  size_t cap = e->accounts_cap > e->n_accounts ? e->accounts_cap : e->n_accounts;
+  lim_acct_t *a = sg_calloc(cap ? cap : 1, sizeof *a);
   if (lim == NULL || a == NULL) {
     sg_free(lim);
     sg_free(a);
