@@ -22,6 +22,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "engine/admin_idem.h"
 #include "engine/engine_int.h"
 
 /* The key of the keyed hash of API keys: a fixed domain separator, so the
@@ -99,6 +100,9 @@ typedef struct op {
   sg_store_key_t key;
   char secret[96];
   int64_t revoke_ms;
+  /* the Idempotency-Key record written with a creation (admin_idem.h) */
+  sg_store_admin_idem_t idem;
+  bool has_idem;
 } op_t;
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -433,7 +437,10 @@ static void account_put_cb(sg_store_t *st, int status, int64_t id, void *data) {
   op_t *op = data;
   sg_engine_t *e = op->e;
   sg__op_end(e);
-  if (status == SG_EEXIST)
+  if (status == SG_EEXIST && op->has_idem)
+    fail(op, SG_EEXIST, "idempotency_conflict", "idempotency_key",
+         "the name is taken, or another request used this idempotency key");
+  else if (status == SG_EEXIST)
     fail(op, SG_EEXIST, "name_taken", "name",
          "the name is taken (by an account of the store)");
   else if (status != 0)
@@ -482,9 +489,14 @@ static void account_store(op_t *op) {
       .spec = text,
       .smpp_password_hash = op->smpp_hash[0] ? op->smpp_hash : NULL,
       .disabled = ca->disabled};
-  int rc = text != NULL ? sg_store_account_put(e->st, &a, op->kind == OP_CREATE,
-                                               account_put_cb, op)
-                        : SG_ENOMEM;
+  int rc = SG_ENOMEM;
+  if (text != NULL && op->has_idem) {
+    snprintf(op->idem.result, sizeof op->idem.result, "account:%s", ca->name);
+    rc = sg_store_account_create_idem(e->st, &a, &op->idem, account_put_cb, op);
+  } else if (text != NULL) {
+    rc = sg_store_account_put(e->st, &a, op->kind == OP_CREATE, account_put_cb,
+                              op);
+  }
   sg_free(text);
   if (rc != 0) {
     fail(op, rc, rc == SG_EBUSY ? "busy" : "store_failed", NULL,
@@ -575,14 +587,19 @@ static int prepare_create(sg_engine_t *e, op_t *op, const char *text,
   return rc;
 }
 
-int sg_engine_account_create(sg_engine_t *e, const char *spec, size_t len,
-                             sg_engine_admin_cb cb, void *ud) {
+static int account_create(sg_engine_t *e, const char *spec, size_t len,
+                          const sg_store_admin_idem_t *idem,
+                          sg_engine_admin_cb cb, void *ud) {
   int rc;
   if (spec == NULL)
     return SG_EINVAL;
   op_t *op = op_new(e, OP_CREATE, cb, ud, &rc);
   if (op == NULL)
     return rc;
+  if (idem != NULL) {
+    op->idem = *idem;
+    op->has_idem = true;
+  }
   prepare_create(e, op, spec, len);
   if ((rc = op_start(e, op)) != 0) {
     json_decref(op->spec);
@@ -592,6 +609,17 @@ int sg_engine_account_create(sg_engine_t *e, const char *spec, size_t len,
     sg_free(op);
   }
   return rc;
+}
+
+int sg_engine_account_create(sg_engine_t *e, const char *spec, size_t len,
+                             sg_engine_admin_cb cb, void *ud) {
+  return account_create(e, spec, len, NULL, cb, ud);
+}
+
+int sg_engine_account_create_idem(sg_engine_t *e, const char *spec,
+                                  size_t len, const sg_store_admin_idem_t *idem,
+                                  sg_engine_admin_cb cb, void *ud) {
+  return idem != NULL ? account_create(e, spec, len, idem, cb, ud) : SG_EINVAL;
 }
 
 static int prepare_update(sg_engine_t *e, op_t *op, const char *name,
@@ -784,6 +812,9 @@ static void key_put_cb(sg_store_t *st, int status, int64_t id, void *data) {
     sg__log(e, SG_ENGINE_LOG_INFO, "API key %s of account %s %s",
             op->key.public_id, op->account->name,
             op->kind == OP_KEY_ROTATE ? "made by rotation" : "made");
+  } else if (status == SG_EEXIST && op->has_idem) {
+    fail(op, SG_EEXIST, "idempotency_conflict", "idempotency_key",
+         "another request used this idempotency key");
   } else {
     fail(op, status, status == SG_EIO ? "store_failed" : "internal", NULL,
          "the store failed: %s; nothing was changed", sg_strerror(status));
@@ -818,8 +849,14 @@ static void key_store(op_t *op) {
   } else {
     make_key(op);
     int64_t old = op->kind == OP_KEY_ROTATE ? e->admin->keys[op->index].row : 0;
-    rc = sg_store_key_put(e->st, &op->key, old, old ? op->revoke_ms : 0,
-                          key_put_cb, op);
+    if (op->has_idem) {
+      snprintf(op->idem.result, sizeof op->idem.result, "key:%s",
+               op->key.public_id);
+      rc = sg_store_key_put_idem(e->st, &op->key, &op->idem, key_put_cb, op);
+    } else {
+      rc = sg_store_key_put(e->st, &op->key, old, old ? op->revoke_ms : 0,
+                            key_put_cb, op);
+    }
   }
   if (rc != 0) {
     fail(op, rc, rc == SG_EBUSY ? "busy" : "store_failed", NULL,
@@ -837,14 +874,19 @@ static int key_op(sg_engine_t *e, op_t *op) {
   return rc;
 }
 
-int sg_engine_key_create(sg_engine_t *e, const char *account, const char *name,
-                         sg_engine_admin_cb cb, void *ud) {
+static int key_create(sg_engine_t *e, const char *account, const char *name,
+                      const sg_store_admin_idem_t *idem, sg_engine_admin_cb cb,
+                      void *ud) {
   int rc;
   if (account == NULL)
     return SG_EINVAL;
   op_t *op = op_new(e, OP_KEY_CREATE, cb, ud, &rc);
   if (op == NULL)
     return rc;
+  if (idem != NULL) {
+    op->idem = *idem;
+    op->has_idem = true;
+  }
   size_t i = find_account(e, account);
   if (i == SIZE_MAX)
     fail(op, SG_ENOENT, "not_found", "account", "no account named %s", account);
@@ -859,6 +901,18 @@ int sg_engine_key_create(sg_engine_t *e, const char *account, const char *name,
   if (name != NULL)
     snprintf(op->label, sizeof op->label, "%s", name);
   return key_op(e, op);
+}
+
+int sg_engine_key_create(sg_engine_t *e, const char *account, const char *name,
+                         sg_engine_admin_cb cb, void *ud) {
+  return key_create(e, account, name, NULL, cb, ud);
+}
+
+int sg_engine_key_create_idem(sg_engine_t *e, const char *account,
+                              const char *name,
+                              const sg_store_admin_idem_t *idem,
+                              sg_engine_admin_cb cb, void *ud) {
+  return idem != NULL ? key_create(e, account, name, idem, cb, ud) : SG_EINVAL;
 }
 
 /* Finds live key `id` for a revoke or rotate; 0 or the failure. */

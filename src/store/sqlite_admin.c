@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "store/admin_int.h"
+#include "store/sqlite_admin_idem.h"
 #include "store/sqlite_int.h"
 
 static sqlite3_stmt *prep(sg__sq_conn_t *c, const char *sql) {
@@ -118,8 +119,7 @@ static int key_put(sg__sq_conn_t *c, sg__admin_req_t *m, int64_t now) {
   return rc;
 }
 
-int sg__sq_admin_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
-  sg__admin_req_t *m = r->in.admin;
+static int admin_op(sg__sq_conn_t *c, sg__admin_req_t *m, int64_t now) {
   switch (m->op) {
   case SG__ADMIN_ACCOUNT_CREATE:
     return account_create(c, m, now);
@@ -129,9 +129,22 @@ int sg__sq_admin_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     return key_put(c, m, now);
   case SG__ADMIN_KEY_REVOKE:
     return key_revoke(c, m->revoke_id, m->revoke_ms);
+  case SG__ADMIN_CREDIT:
+    return sg__sq_admin_credit(c, m, now);
   default:
     return SG_EINVAL;
   }
+}
+
+/* The change, then its Idempotency-Key record when it has one: a record
+ * that cannot be written fails the request, and the writer takes the
+ * change away with it. */
+int sg__sq_admin_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  sg__admin_req_t *m = r->in.admin;
+  int rc = admin_op(c, m, now);
+  if (rc == 0 && m->idem != NULL)
+    rc = sg__sq_admin_idem_put(c, m, now);
+  return rc;
 }
 
 /* ---- load ------------------------------------------------------------------
@@ -216,6 +229,8 @@ static int load_keys(sg__sq_conn_t *c, sg__store_req_t *r, sg__admin_req_t *m) {
 
 int sg__sq_admin_read(sg__sq_conn_t *c, sg__store_req_t *r) {
   sg__admin_req_t *m = r->in.admin;
+  if (m->op == SG__ADMIN_IDEM_GET)
+    return sg__sq_admin_idem_get(c, m, m->at_ms);
   if (m->op != SG__ADMIN_LOAD)
     return SG_EINVAL;
   int rc = load_accounts(c, r, m);

@@ -3,6 +3,12 @@
 // pages: the admin lists a page at a time (?limit=&cursor=, next_cursor),
 //        every item once across the pages, and bad limits and cursors
 //        refused with 400 naming the argument.
+// idem:  Idempotency-Key on account, key and credit creation: a retry
+//        answers the first answer (Idempotent-Replayed: true; a key's
+//        secret not again), another body with the same key 409, a bad key
+//        400, and a retried top-up credited once, also when both copies
+//        arrive at once.
+// idem2: after a restart, the same retries still answer from the store.
 'use strict';
 const assert = require('node:assert/strict');
 
@@ -74,8 +80,8 @@ async function pages() {
   const whole = expect(await api(ADMIN, 'GET', '/v1/accounts'), 200, 'accounts');
   assert.equal(whole.next_cursor, null);
   const names = whole.data.map((a) => a.name);
-  assert.deepEqual(names, ['admin', 'user', 'pa', 'pb', 'pc']);
-  for (const n of [1, 2, 4, 5, 1000])
+  assert.deepEqual(names, ['admin', 'user', 'payer', 'other', 'pa', 'pb', 'pc']);
+  for (const n of [1, 2, 4, 6, 7, 1000])
     assert.deepEqual((await walk('/v1/accounts', 'data', n)).map((a) => a.name), names,
       `accounts in pages of ${n}`);
   const first = expect(await api(ADMIN, 'GET', '/v1/accounts?limit=2'), 200, 'first page');
@@ -120,7 +126,99 @@ async function pages() {
       201, `bulk ${i}`);
 }
 
-const phases = { pages };
+function idemHeaders(k) { return { 'idempotency-key': k }; }
+
+async function idem() {
+  const acc = await api(ADMIN, 'POST', '/v1/accounts', { name: 'idem1', tps: 5 }, idemHeaders('acc-1'));
+  const first = expect(acc, 201, 'create with a key');
+  assert.match(first.webhook_secret, /^whsec_/);
+  assert.equal(acc.headers.get('idempotent-replayed'), null);
+  const again = await api(ADMIN, 'POST', '/v1/accounts', { name: 'idem1', tps: 5 }, idemHeaders('acc-1'));
+  const second = expect(again, 201, 'the same create again');
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
+  assert.equal(second.webhook_secret, undefined, 'the made webhook secret is shown once');
+  assert.equal(second.webhook_secret_set, true);
+  const { webhook_secret: _made, ...firstShown } = first;
+  assert.deepEqual(second, firstShown, 'the first answer but the secret');
+  assert.equal(second.name, 'idem1');
+  assert.equal(second.tps, 5);
+  assert.equal(second.created_at, first.created_at);
+  // Another body with the same key: 409, and nothing made.
+  expectError(await api(ADMIN, 'POST', '/v1/accounts', { name: 'idem2' }, idemHeaders('acc-1')),
+    409, 'idempotency_conflict', 'idempotency_key', 'another body');
+  expect(await api(ADMIN, 'GET', '/v1/accounts/idem2'), 404, 'not made');
+  // Without a key the same body is a second request (the name is taken).
+  expectError(await api(ADMIN, 'POST', '/v1/accounts', { name: 'idem1', tps: 5 }), 409,
+    'name_taken', 'name', 'no key');
+  // Bad keys, refused before anything.
+  for (const k of ['', 'x'.repeat(256), 'caf\u00e9'])
+    expectError(await api(ADMIN, 'POST', '/v1/accounts', { name: 'idem3' },
+      { 'idempotency-key': k }), 400, 'invalid_idempotency_key', 'Idempotency-Key', `key ${k.length}`);
+  expect(await api(ADMIN, 'GET', '/v1/accounts/idem3'), 404, 'a bad key made nothing');
+  // A refused create records nothing: the same key then works.
+  expectError(await api(ADMIN, 'POST', '/v1/accounts', { name: 'idem4', tps: 'x' }, idemHeaders('acc-4')),
+    422, 'invalid_field', 'tps', 'a refused create');
+  expect(await api(ADMIN, 'POST', '/v1/accounts', { name: 'idem4' }, idemHeaders('acc-4-b')), 201, 'ok');
+
+  const k1 = await api(ADMIN, 'POST', '/v1/keys', { account: 'idem1', name: 'ci' }, idemHeaders('key-1'));
+  const key1 = expect(k1, 201, 'key with a key');
+  assert.match(key1.key, /^sgk_/);
+  const k2 = await api(ADMIN, 'POST', '/v1/keys', { account: 'idem1', name: 'ci' }, idemHeaders('key-1'));
+  const key2 = expect(k2, 201, 'the same key request again');
+  assert.equal(k2.headers.get('idempotent-replayed'), 'true');
+  assert.equal(key2.id, key1.id);
+  assert.equal(key2.key, undefined, 'a key is shown once');
+  assert.equal(key2.account, 'idem1');
+  const keys = expect(await api(ADMIN, 'GET', '/v1/keys?account=idem1'), 200, 'keys');
+  assert.equal(keys.data.length, 1, 'one key made');
+  expectError(await api(ADMIN, 'POST', '/v1/keys', { account: 'idem1', name: 'other' }, idemHeaders('key-1')),
+    409, 'idempotency_conflict', 'idempotency_key', 'another key body');
+  // The key works.
+  expect(await api(key1.key, 'GET', '/v1/balance'), 200, 'the made key');
+
+  // Top-ups: a retried one is credited once.
+  const c1 = expect(await api(ADMIN, 'POST', '/v1/accounts/payer/credit', { amount: '10.50' },
+    idemHeaders('top-1')), 200, 'credit');
+  assert.deepEqual(c1, { account: 'payer', credited: '10.50', balance: '10.50', balance_micro: 10500000 });
+  const c2r = await api(ADMIN, 'POST', '/v1/accounts/payer/credit', { amount: '10.50' }, idemHeaders('top-1'));
+  assert.deepEqual(expect(c2r, 200, 'credit again'), c1);
+  assert.equal(c2r.headers.get('idempotent-replayed'), 'true');
+  expect(await api(ADMIN, 'POST', '/v1/accounts/payer/credit', { amount: '1' }, idemHeaders('top-2')),
+    200, 'another credit');
+  // The first one replayed answers its own balance, not today's.
+  assert.deepEqual(expect(await api(ADMIN, 'POST', '/v1/accounts/payer/credit', { amount: '10.50' },
+    idemHeaders('top-1')), 200, 'credit a third time'), c1);
+  expectError(await api(ADMIN, 'POST', '/v1/accounts/payer/credit', { amount: '10.51' }, idemHeaders('top-1')),
+    409, 'idempotency_conflict', 'idempotency_key', 'another amount');
+  expectError(await api(ADMIN, 'POST', '/v1/accounts/other/credit', { amount: '10.50' }, idemHeaders('top-1')),
+    409, 'idempotency_conflict', 'idempotency_key', 'another account');
+  // Both copies at once: one credit.
+  const twins = await Promise.all([1, 2, 3, 4].map(() => api(ADMIN, 'POST', '/v1/accounts/payer/credit',
+    { amount: '100' }, idemHeaders('top-3'))));
+  for (const t of twins) assert.equal(t.status, 200, t.text);
+  assert.equal(twins.filter((t) => t.headers.get('idempotent-replayed') === 'true').length, 3, 'three replays');
+  for (const t of twins) assert.deepEqual(t.json, twins[0].json);
+  const bal = expect(await api('payer-key', 'GET', '/v1/balance'), 200, 'balance');
+  assert.equal(bal.balance, '111.50', 'each top-up credited once');
+}
+
+async function idem2() {
+  // After a restart: the records were durable.
+  const r = await api(ADMIN, 'POST', '/v1/accounts/payer/credit', { amount: '10.50' }, idemHeaders('top-1'));
+  assert.deepEqual(expect(r, 200, 'credit after restart'),
+    { account: 'payer', credited: '10.50', balance: '10.50', balance_micro: 10500000 });
+  assert.equal(r.headers.get('idempotent-replayed'), 'true');
+  const a = await api(ADMIN, 'POST', '/v1/accounts', { name: 'idem1', tps: 5 }, idemHeaders('acc-1'));
+  assert.equal(expect(a, 201, 'create after restart').name, 'idem1');
+  assert.equal(a.headers.get('idempotent-replayed'), 'true');
+  const k = await api(ADMIN, 'POST', '/v1/keys', { account: 'idem1', name: 'ci' }, idemHeaders('key-1'));
+  assert.equal(expect(k, 201, 'key after restart').key, undefined);
+  assert.equal(k.headers.get('idempotent-replayed'), 'true');
+  const bal = expect(await api('payer-key', 'GET', '/v1/balance'), 200, 'balance');
+  assert.equal(bal.balance, '111.50');
+}
+
+const phases = { pages, idem, idem2 };
 phases[PHASE]().then(() => console.log(`${PHASE}: ok`), (e) => {
   console.error(e);
   process.exit(1);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The admin API's lists, retries and concurrency on the real smsgate binary
 # ($1): admin lists a page at a time with the command line following their
-# cursors (admin_more.js pages).
+# cursors (admin_more.js pages); Idempotency-Key on account, key and credit
+# creation, also across a restart (idem, idem2).
 #
 # Readiness is polled, never slept for. Everything started is stopped on
 # exit. Needs node.
@@ -21,6 +22,8 @@ simulator: {listen: 127.0.0.1:$SIM}
 accounts:
   - {name: admin, api_key: admin-key, admin: true}
   - {name: user, api_key: user-key}
+  - {name: payer, api_key: payer-key, billing: {prices: {"+": 0.05}}}
+  - {name: other, api_key: other-key, billing: {prices: {"+": 0.05}}}
 connectors:
   - {name: op1, type: smpp, host: 127.0.0.1, port: $SIM, system_id: a, password: b}
   - {name: op2, type: smpp, host: 127.0.0.1, port: $SIM, system_id: a, password: b}
@@ -31,20 +34,31 @@ log: {level: info}
 EOF2
 BASE=http://127.0.0.1:$HTTP
 
-"$BIN" serve -c "$T/gw.yaml" >>"$T/gw.log" 2>&1 &
-PIDS+=($!)
-wait_http "$BASE/healthz" '"status":"ok"' 30 || fail "gateway not ready"
-node "$JS" pages "$BASE" 2>"$T/js.err" || fail "pages: $(cat "$T/js.err")"
+start_gw() {
+  "$BIN" serve -c "$T/gw.yaml" >>"$T/gw.log" 2>&1 &
+  PIDS+=($!)
+  GW=$!
+  wait_http "$BASE/healthz" '"status":"ok"' 30 || fail "gateway not ready"
+}
+phase() { node "$JS" "$1" "$BASE" 2>"$T/js.err" || fail "$1: $(cat "$T/js.err")"; }
 
-# The command line follows the cursors: 2 + 3 + 120 accounts, over two pages.
+start_gw
+phase pages
+phase idem
+kill "$GW" && wait "$GW" || fail "gateway did not stop cleanly on SIGTERM"
+start_gw
+phase idem2
+
+# The command line follows the cursors: 4 + 3 + 120 + 2 accounts, over two
+# pages.
 export SMSGATE_URL=$BASE SMSGATE_KEY=admin-key SMSGATE_API_KEY=admin-key
 "$BIN" account list >"$T/cli.out" 2>&1 || fail "account list: $(cat "$T/cli.out")"
-[ "$(grep -cE '^(admin|user|pa|pb|pc|bulk[0-9]{3}) ' "$T/cli.out")" -eq 125 ] ||
+[ "$(grep -cE '^(admin|user|payer|other|pa|pb|pc|idem[14]|bulk[0-9]{3}) ' "$T/cli.out")" -eq 129 ] ||
   fail "account list: $(wc -l <"$T/cli.out") lines: $(tail -3 "$T/cli.out")"
 grep -qE '^bulk119 ' "$T/cli.out" || fail "account list: the second page is missing"
 "$BIN" account list --json >"$T/cli.json" 2>&1 || fail "account list --json"
 node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1]));
-  if (d.data.length !== 125 || d.next_cursor !== null) process.exit(1)' "$T/cli.json" ||
+  if (d.data.length !== 129 || d.next_cursor !== null) process.exit(1)' "$T/cli.json" ||
   fail "account list --json: $(head -c 300 "$T/cli.json")"
 [ "$("$BIN" key list --account pa | grep -c '^k_')" -eq 3 ] || fail "key list"
 [ "$("$BIN" connectors list | grep -cE '^op[123] ')" -eq 3 ] ||
