@@ -9,10 +9,15 @@
 //        400, and a retried top-up credited once, also when both copies
 //        arrive at once.
 // idem2: after a restart, the same retries still answer from the store.
+// queue: after the script's concurrent curl changes: each script's
+//        accounts made with their passwords, the concurrent patches all
+//        applied in some order (the last one's both fields), and a flood of
+//        changes over the queue's bound: each 201 or 429 with Retry-After,
+//        every 201 an account, every 429 none.
 'use strict';
 const assert = require('node:assert/strict');
 
-const [, , PHASE, BASE] = process.argv;
+const [, , PHASE, BASE] = process.argv; // queue: argv[4], a file for the count
 const ADMIN = 'admin-key';
 
 async function api(key, method, p, body, headers = {}) {
@@ -218,7 +223,45 @@ async function idem2() {
   assert.equal(bal.balance, '111.50');
 }
 
-const phases = { pages, idem, idem2 };
+async function queue() {
+  for (const p of ['qa', 'qb', 'qc'])
+    for (let i = 1; i <= 5; i++) {
+      const a = expect(await api(ADMIN, 'GET', `/v1/accounts/${p}${i}`), 200, `${p}${i}`);
+      assert.equal(a.password_set, true);
+    }
+  const a = expect(await api(ADMIN, 'GET', '/v1/accounts/qa1'), 200, 'qa1');
+  // Each patch set both fields from the settings the one before left: the
+  // two fields come from the same patch.
+  assert.equal(a.senders.length, 1);
+  assert.equal(a.senders[0], `S${a.tps}`, JSON.stringify(a));
+  // Over the bound (64 waiting): three slow changes (argon2id hashing)
+  // hold the queue while many quick ones arrive; some get 429 with
+  // Retry-After, and none is lost.
+  const slow = [0, 1, 2].map((i) => api(ADMIN, 'POST', '/v1/accounts',
+    { name: `flood${i}`, password: `pw${i}` }));
+  await new Promise((r) => setTimeout(r, 30));
+  const n = 83;
+  const quick = Array.from({ length: n - 3 }, (_, i) =>
+    api(ADMIN, 'POST', '/v1/accounts', { name: `flood${i + 3}` }));
+  const all = await Promise.all([...slow, ...quick]);
+  const made = all.filter((r) => r.status === 201).length;
+  const busy = all.filter((r) => r.status === 429);
+  assert.equal(made + busy.length, n, all.filter((r) => r.status !== 201 && r.status !== 429)
+    .map((r) => r.text).join(' '));
+  assert.ok(made >= 65, `only ${made} made`);
+  assert.ok(busy.length > 0, 'the bound was never reached');
+  for (const r of busy) {
+    assert.equal(r.json.error.code, 'busy');
+    assert.equal(r.headers.get('retry-after'), '1');
+  }
+  for (let i = 0; i < n; i++) {
+    const got = await api(ADMIN, 'GET', `/v1/accounts/flood${i}`);
+    assert.equal(got.status, all[i].status === 201 ? 200 : 404, `flood${i}`);
+  }
+  require('node:fs').writeFileSync(process.argv[4], String(made));
+}
+
+const phases = { pages, idem, idem2, queue };
 phases[PHASE]().then(() => console.log(`${PHASE}: ok`), (e) => {
   console.error(e);
   process.exit(1);

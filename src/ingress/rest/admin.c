@@ -141,11 +141,11 @@ static bool answer_failure(sg_http_req_t *req,
   return true;
 }
 
-/* Answers a change that failed at once (busy, stopping). */
+/* Answers a change that failed at once (its queue full, stopping). */
 static void answer_rc(sg_http_req_t *req, int rc) {
   if (rc == SG_EBUSY)
     sg__rest_error(req, 429, "busy",
-                   "another change of accounts or keys is in progress; retry",
+                   "too many changes of accounts or keys are waiting; retry",
                    NULL, 1);
   else
     sg__rest_engine_error(req, rc);
