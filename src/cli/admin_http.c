@@ -93,8 +93,10 @@ void sg__cli_print_error(const sg__cli_t *c, json_t *ans) {
     fprintf(stderr, "smsgate %s: HTTP %ld: %.200s\n", c->cmd, c->status,
             c->body ? c->body : "");
   if (c->status == 401 || c->status == 403)
-    fprintf(stderr, "(give the key of an account with 'admin: true' with "
-                    "--key or SMSGATE_KEY)\n");
+    fprintf(stderr, "%s\n",
+            c->hint != NULL ? c->hint
+                            : "(give the key of an account with 'admin: "
+                              "true' with --key or SMSGATE_KEY)");
 }
 
 json_t *sg__cli_request(sg__cli_t *c, const char *method, const char *path,
@@ -161,6 +163,16 @@ json_t *sg__cli_get_all(sg__cli_t *c, const char *path, const char *field) {
     json_decref(page);
   }
   return NULL;
+}
+
+json_t *sg__cli_fetch(const char *cmd, const char *url, const char *key,
+                      long timeout_s, const char *method, const char *path,
+                      const char *body, const char *list_field) {
+  sg__cli_t c = {.cmd = cmd, .url = url, .key = key, .timeout_s = timeout_s};
+  json_t *doc = list_field != NULL ? sg__cli_get_all(&c, path, list_field)
+                                   : sg__cli_request(&c, method, path, body);
+  sg__cli_close(&c);
+  return doc;
 }
 
 void sg__cli_close(sg__cli_t *c) {

@@ -21,6 +21,7 @@ typedef struct sg__cli {
   const char *key;  /* the bearer key */
   const char *idem; /* an Idempotency-Key to send with a POST, or NULL */
   long timeout_s;   /* 0: 30 seconds */
+  const char *hint; /* printed after a 401 or 403; NULL: the admin key's */
   /* After each request: */
   long status; /* the HTTP status; 0 when the gateway was not reached */
   char *body;  /* the answer's octets (NUL-terminated), or NULL */
@@ -60,6 +61,13 @@ void sg__cli_print_error(const sg__cli_t *c, json_t *ans);
 
 /* Frees c->body. */
 void sg__cli_close(sg__cli_t *c);
+
+/* The whole of one command's request for the subcommands that need no
+ * more: sg__cli_get_all of array `list_field` when it is not NULL, else
+ * sg__cli_request; cmd names the command in messages. */
+json_t *sg__cli_fetch(const char *cmd, const char *url, const char *key,
+                      long timeout_s, const char *method, const char *path,
+                      const char *body, const char *list_field);
 
 /* The first of environment variables a and b that is set and not empty,
  * else def (b may be NULL). */

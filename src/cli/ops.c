@@ -38,11 +38,8 @@ typedef struct opts {
 static json_t *call_list(const opts_t *o, const char *cmd, const char *method,
                          const char *path, const char *body,
                          const char *list_field) {
-  sg__cli_t c = {.cmd = cmd, .url = o->url, .key = o->key, .timeout_s = 120};
-  json_t *doc = list_field != NULL ? sg__cli_get_all(&c, path, list_field)
-                                   : sg__cli_request(&c, method, path, body);
-  sg__cli_close(&c);
-  return doc;
+  return sg__cli_fetch(cmd, o->url, o->key, 120, method, path, body,
+                       list_field);
 }
 
 static json_t *call(const opts_t *o, const char *cmd, const char *method,
@@ -206,19 +203,11 @@ static void messages_usage(FILE *f) {
           "Exit status: 0 done, 1 refused or unreachable, 2 usage error.\n");
 }
 
-static const char *env_key(void) {
-  const char *v = getenv("SMSGATE_API_KEY");
-  if (v == NULL || v[0] == '\0')
-    v = getenv("SMSGATE_KEY");
-  return v != NULL && v[0] != '\0' ? v : DEFAULT_KEY;
-}
-
 /* Returns 0, -1 for --help, or 2 after a usage message. */
 static int parse(int argc, char **argv, opts_t *o, const char *cmd) {
   memset(o, 0, sizeof *o);
-  const char *u = getenv("SMSGATE_URL");
-  o->url = u != NULL && u[0] != '\0' ? u : DEFAULT_URL;
-  o->key = env_key();
+  o->url = sg__cli_env("SMSGATE_URL", NULL, DEFAULT_URL);
+  o->key = sg__cli_env("SMSGATE_API_KEY", "SMSGATE_KEY", DEFAULT_KEY);
   static const char *const names[] = {"--url", "--key", "--confirm",
                                       "--reason"};
   for (int i = 1; i < argc; i++) {
