@@ -21,96 +21,12 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "cli/admin_http.h"
 #include "cli/commands.h"
 #include "core/alloc.h"
 
-#define DEFAULT_URL "http://127.0.0.1:8080"
+#define DEFAULT_URL SG_CLI_DEFAULT_URL
 #define DEFAULT_KEY "admin-key"
-#define BODY_MAX (16u << 20)
-
-/* ---- HTTP ------------------------------------------------------------------
- */
-
-typedef struct http {
-  CURL *curl;
-  const char *base, *key;
-  char *body;
-  size_t len, cap;
-  long status;
-} http_t;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud) {
-  http_t *c = ud;
-  size_t add = size * n;
-  if (c->len + add + 1 > c->cap) {
-    size_t cap = c->cap ? c->cap : 4096;
-    while (cap < c->len + add + 1)
-      cap *= 2;
-    char *nb = cap <= BODY_MAX ? sg_realloc(c->body, cap) : NULL;
-    if (nb == NULL)
-      return 0;
-    c->body = nb;
-    c->cap = cap;
-  }
-  memcpy(c->body + c->len, p, add);
-  c->len += add;
-  c->body[c->len] = '\0';
-  return add;
-}
-
-/* One request; returns the parsed JSON answer (NULL when it is not JSON)
- * with c->status set, or NULL with c->status 0 after printing why the
- * gateway could not be reached. */
-static json_t *call(http_t *c, const char *method, const char *path,
-                    json_t *body) {
-  char url[2300], auth[1100];
-  snprintf(url, sizeof url, "%s%s", c->base, path);
-  snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->key);
-  char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
-  struct curl_slist *h = curl_slist_append(NULL, auth);
-  h = curl_slist_append(h, "Content-Type: application/json");
-  c->len = 0;
-  c->status = 0;
-  curl_easy_reset(c->curl);
-  curl_easy_setopt(c->curl, CURLOPT_URL, url);
-  curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
-  if (text != NULL)
-    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, text);
-  curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
-  curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 30L);
-  CURLcode rc = curl_easy_perform(c->curl);
-  curl_slist_free_all(h);
-  sg_free(text);
-  if (rc != CURLE_OK) {
-    fprintf(stderr, "smsgate: cannot reach the gateway at %s: %s\n", c->base,
-            curl_easy_strerror(rc));
-    return NULL;
-  }
-  curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->status);
-  return c->len > 0 ? json_loadb(c->body, c->len, 0, NULL) : NULL;
-}
-
-/* Prints the gateway's error: "smsgate account: HTTP 422 invalid_field
- * (tps): expected an integer ...". */
-static void print_error(const char *cmd, const http_t *c, json_t *ans) {
-  json_t *e = json_object_get(ans, "error");
-  const char *code = json_string_value(json_object_get(e, "code"));
-  const char *msg = json_string_value(json_object_get(e, "message"));
-  const char *field = json_string_value(json_object_get(e, "field"));
-  if (code != NULL)
-    fprintf(stderr, "smsgate %s: HTTP %ld %s%s%s%s: %s\n", cmd, c->status, code,
-            field ? " (" : "", field ? field : "", field ? ")" : "",
-            msg ? msg : "");
-  else
-    fprintf(stderr, "smsgate %s: HTTP %ld: %.200s\n", cmd, c->status,
-            c->body ? c->body : "");
-  if (c->status == 401 || c->status == 403)
-    fprintf(stderr, "(give an admin account's API key with --key or "
-                    "SMSGATE_KEY)\n");
-}
-
 /* ---- common arguments -------------------------------------------------------
  */
 
@@ -118,13 +34,6 @@ typedef struct common {
   const char *url, *key;
   bool json, help;
 } common_t;
-
-static const char *env_or(const char *a, const char *b, const char *def) {
-  const char *v = getenv(a);
-  if (v == NULL || *v == '\0')
-    v = getenv(b);
-  return v != NULL && *v != '\0' ? v : def;
-}
 
 static int usage_error(const char *cmd, const char *what, const char *arg) {
   fprintf(stderr, "smsgate %s: %s%s\n(see 'smsgate %s --help')\n", cmd, what,
@@ -310,33 +219,30 @@ static void print_keys(json_t *list) {
              s_or(k, "created_at", "-"), s_or(k, "last_used_at", "-"));
 }
 
-/* Runs one request and prints its answer; returns the exit code. */
+/* Runs one request (a list: every page of its array `list_field`) and
+ * prints its answer; returns the exit code. */
 static int run(const char *cmd, const common_t *o, const char *method,
-               const char *path, json_t *body, void (*show)(json_t *)) {
-  http_t c;
-  memset(&c, 0, sizeof c);
-  c.base = o->url;
-  c.key = o->key;
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
-      (c.curl = curl_easy_init()) == NULL) {
+               const char *path, json_t *body, const char *list_field,
+               void (*show)(json_t *)) {
+  sg__cli_t c = {.cmd = cmd, .url = o->url, .key = o->key};
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
     fprintf(stderr, "smsgate: cannot start libcurl\n");
     return 1;
   }
-  json_t *ans = call(&c, method, path, body);
-  int rc = 1;
-  if (c.status >= 200 && c.status < 300) {
-    rc = 0;
-    if (o->json || ans == NULL)
-      printf("%s\n", c.body ? c.body : "");
-    else
-      show(ans);
-  } else if (c.status != 0) {
-    print_error(cmd, &c, ans);
+  json_t *ans = list_field != NULL
+                    ? sg__cli_get_all(&c, path, list_field)
+                    : sg__cli_request_json(&c, method, path, body);
+  int rc = ans != NULL ? 0 : 1;
+  if (ans != NULL && o->json) {
+    char *t = json_dumps(ans, JSON_COMPACT);
+    printf("%s\n", t != NULL ? t : "");
+    sg_free(t);
+  } else if (ans != NULL) {
+    show(ans);
   }
   json_decref(ans);
-  curl_easy_cleanup(c.curl);
+  sg__cli_close(&c);
   curl_global_cleanup();
-  sg_free(c.body);
   return rc;
 }
 
@@ -442,21 +348,22 @@ static int account_verb(const char *verb, int argc, char **argv, common_t *o) {
   snprintf(path, sizeof path, "/v1/accounts%s%s", name ? "/" : "",
            name ? name : "");
   if (list)
-    rc = run("account", o, "GET", "/v1/accounts", NULL, show_list_accounts);
+    rc = run("account", o, "GET", "/v1/accounts", NULL, "data",
+             show_list_accounts);
   else if (strcmp(verb, "show") == 0)
-    rc = run("account", o, "GET", path, NULL, show_account);
+    rc = run("account", o, "GET", path, NULL, NULL, show_account);
   else if (strcmp(verb, "create") == 0) {
     json_object_set_new(spec, "name", json_string(name));
-    rc = run("account", o, "POST", "/v1/accounts", spec, show_account);
+    rc = run("account", o, "POST", "/v1/accounts", spec, NULL, show_account);
   } else if (strcmp(verb, "update") == 0) {
     rc = json_object_size(spec) == 0
              ? usage_error("account", "update: give a setting to change", "")
-             : run("account", o, "PATCH", path, spec, show_account);
+             : run("account", o, "PATCH", path, spec, NULL, show_account);
   } else if (strcmp(verb, "disable") == 0)
-    rc = run("account", o, "DELETE", path, NULL, show_account);
+    rc = run("account", o, "DELETE", path, NULL, NULL, show_account);
   else {
     json_t *on = json_pack("{s:b}", "disabled", 0);
-    rc = run("account", o, "PATCH", path, on, show_account);
+    rc = run("account", o, "PATCH", path, on, NULL, show_account);
     json_decref(on);
   }
   json_decref(spec);
@@ -466,8 +373,8 @@ static int account_verb(const char *verb, int argc, char **argv, common_t *o) {
 int sg_cmd_account(int argc, char **argv) {
   static const char *const verbs[] = {"list",   "show",    "create",
                                       "update", "disable", "enable"};
-  common_t o = {env_or("SMSGATE_URL", "", DEFAULT_URL),
-                env_or("SMSGATE_KEY", "SMSGATE_API_KEY", DEFAULT_KEY), false,
+  common_t o = {sg__cli_env("SMSGATE_URL", "", DEFAULT_URL),
+                sg__cli_env("SMSGATE_KEY", "SMSGATE_API_KEY", DEFAULT_KEY), false,
                 false};
   if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
       strcmp(argv[1], "-h") == 0) {
@@ -554,32 +461,32 @@ static int key_verb(const char *verb, int argc, char **argv, common_t *o) {
     snprintf(path, sizeof path, "/v1/keys%s%s", esc ? "?account=" : "",
              esc ? esc : "");
     curl_free(esc);
-    return run("key", o, "GET", path, NULL, show_list_keys);
+    return run("key", o, "GET", path, NULL, "data", show_list_keys);
   }
   if (strcmp(verb, "create") == 0) {
     json_t *b = json_pack("{s:s}", "account", k.account);
     if (k.name != NULL)
       json_object_set_new(b, "name", json_string(k.name));
-    rc = run("key", o, "POST", "/v1/keys", b, show_key);
+    rc = run("key", o, "POST", "/v1/keys", b, NULL, show_key);
     json_decref(b);
     return rc;
   }
   snprintf(path, sizeof path, "/v1/keys/%s%s", k.id,
            strcmp(verb, "rotate") == 0 ? "/rotate" : "");
   if (strcmp(verb, "revoke") == 0)
-    return run("key", o, "DELETE", path, NULL, show_key);
+    return run("key", o, "DELETE", path, NULL, NULL, show_key);
   json_t *b = json_object();
   if (k.grace != NULL)
     json_object_set_new(b, "grace_period", int_or_string(k.grace));
-  rc = run("key", o, "POST", path, b, show_key);
+  rc = run("key", o, "POST", path, b, NULL, show_key);
   json_decref(b);
   return rc;
 }
 
 int sg_cmd_key(int argc, char **argv) {
   static const char *const verbs[] = {"create", "list", "revoke", "rotate"};
-  common_t o = {env_or("SMSGATE_URL", "", DEFAULT_URL),
-                env_or("SMSGATE_KEY", "SMSGATE_API_KEY", DEFAULT_KEY), false,
+  common_t o = {sg__cli_env("SMSGATE_URL", "", DEFAULT_URL),
+                sg__cli_env("SMSGATE_KEY", "SMSGATE_API_KEY", DEFAULT_KEY), false,
                 false};
   if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
       strcmp(argv[1], "-h") == 0) {

@@ -14,12 +14,12 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "cli/admin_http.h"
 #include "cli/commands.h"
 #include "core/alloc.h"
 
-#define DEFAULT_URL "http://127.0.0.1:8080"
+#define DEFAULT_URL SG_CLI_DEFAULT_URL
 #define DEFAULT_KEY "demo-key"
-#define BODY_MAX (16u << 20)
 #define LISTS_MAX 100
 
 typedef struct opts {
@@ -33,81 +33,12 @@ typedef struct opts {
   bool json;
 } opts_t;
 
-typedef struct resp {
-  char *p;
-  size_t len, cap;
-} resp_t;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud) {
-  resp_t *r = ud;
-  size_t add = size * n;
-  if (r->len + add + 1 > r->cap) {
-    size_t cap = r->cap ? r->cap : 4096;
-    while (cap < r->len + add + 1)
-      cap *= 2;
-    char *np = cap <= BODY_MAX ? sg_realloc(r->p, cap) : NULL;
-    if (np == NULL)
-      return 0;
-    r->p = np;
-    r->cap = cap;
-  }
-  memcpy(r->p + r->len, p, add);
-  r->len += add;
-  r->p[r->len] = '\0';
-  return add;
-}
-
-static void print_refusal(long status, const resp_t *r, json_t *doc) {
-  json_t *e = json_object_get(doc, "error");
-  const char *code = json_string_value(json_object_get(e, "code"));
-  const char *msg = json_string_value(json_object_get(e, "message"));
-  const char *field = json_string_value(json_object_get(e, "field"));
-  fprintf(stderr, "smsgate campaigns: HTTP %ld %s%s%s%s: %s\n", status,
-          code ? code : "", field ? " (" : "", field ? field : "",
-          field ? ")" : "", msg ? msg : (r->p ? r->p : ""));
-}
-
 /* One request; the parsed JSON answer of a 2xx, or NULL after printing
  * why (unreachable, or the gateway's error). */
 static json_t *call(const opts_t *o, const char *method, const char *path,
                     const char *body) {
-  CURL *c = curl_easy_init();
-  if (c == NULL)
-    return NULL;
-  char url[2300], auth[1100], err[CURL_ERROR_SIZE] = "";
-  snprintf(url, sizeof url, "%s%s", o->url, path);
-  snprintf(auth, sizeof auth, "Authorization: Bearer %s", o->key);
-  struct curl_slist *h = curl_slist_append(NULL, auth);
-  h = curl_slist_append(h, "Content-Type: application/json");
-  resp_t r = {NULL, 0, 0};
-  long status = 0;
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-  if (body != NULL)
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-  CURLcode rc = curl_easy_perform(c);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
-  if (rc != CURLE_OK) {
-    fprintf(stderr, "smsgate campaigns: cannot reach the gateway at %s: %s\n",
-            o->url, err[0] ? err : curl_easy_strerror(rc));
-    sg_free(r.p);
-    return NULL;
-  }
-  json_t *doc = r.p != NULL ? json_loadb(r.p, r.len, 0, NULL) : NULL;
-  if (status / 100 != 2 || doc == NULL) {
-    print_refusal(status, &r, doc);
-    json_decref(doc);
-    doc = NULL;
-  }
-  sg_free(r.p);
-  return doc;
+  return sg__cli_fetch("campaigns", o->url, o->key, 60, method, path, body,
+                       NULL);
 }
 
 static long long num(json_t *o, const char *k) {
@@ -254,13 +185,6 @@ static void usage(FILE *f) {
       "Exit status: 0 done, 1 refused or unreachable, 2 usage error.\n");
 }
 
-static const char *env_key(void) {
-  const char *v = getenv("SMSGATE_API_KEY");
-  if (v == NULL || v[0] == '\0')
-    v = getenv("SMSGATE_KEY");
-  return v != NULL && v[0] != '\0' ? v : DEFAULT_KEY;
-}
-
 static int option(opts_t *o, const char *a, const char *v) {
   static const char *const names[] = {"--url",      "--key",         "--name",
                                       "--text",     "--template",    "--from",
@@ -287,9 +211,8 @@ static int option(opts_t *o, const char *a, const char *v) {
 /* Returns 0, -1 for --help, or 2 after a usage message. */
 static int parse(int argc, char **argv, opts_t *o) {
   memset(o, 0, sizeof *o);
-  const char *u = getenv("SMSGATE_URL");
-  o->url = u != NULL && u[0] != '\0' ? u : DEFAULT_URL;
-  o->key = env_key();
+  o->url = sg__cli_env("SMSGATE_URL", NULL, DEFAULT_URL);
+  o->key = sg__cli_env("SMSGATE_API_KEY", "SMSGATE_KEY", DEFAULT_KEY);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)

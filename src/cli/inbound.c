@@ -15,13 +15,13 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "cli/admin_http.h"
 #include "cli/commands.h"
 #include "core/alloc.h"
 #include "core/id.h"
 
 #define DEFAULT_URL "http://127.0.0.1:8080"
 #define DEFAULT_KEY "demo-key"
-#define BODY_MAX (16u << 20)
 
 typedef struct args {
   const char *url, *key, *from, *to, *keyword, *since, *until;
@@ -38,30 +38,6 @@ static void on_signal(int sig) {
 
 /* ---- HTTP ---------------------------------------------------------------- */
 
-typedef struct buf {
-  char *p;
-  size_t len, cap;
-} buf_t;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud) {
-  buf_t *b = ud;
-  size_t add = size * n;
-  if (b->len + add + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + add + 1)
-      cap *= 2;
-    char *np = cap <= BODY_MAX ? sg_realloc(b->p, cap) : NULL;
-    if (np == NULL)
-      return 0;
-    b->p = np;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, p, add);
-  b->len += add;
-  b->p[b->len] = '\0';
-  return add;
-}
-
 /* Appends "&name=value" (escaped) when value is set. */
 static void arg(CURL *c, char *q, size_t cap, const char *name,
                 const char *value) {
@@ -76,7 +52,7 @@ static void arg(CURL *c, char *q, size_t cap, const char *name,
 /* GET /v1/inbound with the filters; returns the parsed answer or NULL after
  * printing why. */
 static json_t *fetch(CURL *c, const args_t *a, unsigned limit) {
-  char q[1024] = "", url[2300], auth[1100], lim[16];
+  char q[1024] = "", path[1100], lim[16];
   snprintf(lim, sizeof lim, "%u", limit);
   arg(c, q, sizeof q, "from", a->from);
   arg(c, q, sizeof q, "to", a->to);
@@ -84,46 +60,12 @@ static json_t *fetch(CURL *c, const args_t *a, unsigned limit) {
   arg(c, q, sizeof q, "since", a->since);
   arg(c, q, sizeof q, "until", a->until);
   arg(c, q, sizeof q, "limit", lim);
-  snprintf(url, sizeof url, "%s/v1/inbound?%s", a->url, q);
-  snprintf(auth, sizeof auth, "Authorization: Bearer %s", a->key);
-  struct curl_slist *h = curl_slist_append(NULL, auth);
-  buf_t b = {0};
-  char err[CURL_ERROR_SIZE] = "";
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-  CURLcode rc = curl_easy_perform(c);
-  curl_slist_free_all(h);
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  json_t *root = rc == CURLE_OK && b.p ? json_loads(b.p, 0, NULL) : NULL;
-  if (rc != CURLE_OK) {
-    fprintf(stderr, "smsgate: cannot reach the gateway at %s: %s\n", a->url,
-            err[0] ? err : curl_easy_strerror(rc));
-  } else if (status != 200) {
-    json_t *e = json_object_get(root, "error");
-    const char *field = json_string_value(json_object_get(e, "field"));
-    fprintf(stderr, "smsgate inbound: HTTP %ld %s%s%s%s: %s\n", status,
-            json_string_value(json_object_get(e, "code"))
-                ? json_string_value(json_object_get(e, "code"))
-                : "",
-            field ? " (" : "", field ? field : "", field ? ")" : "",
-            json_string_value(json_object_get(e, "message"))
-                ? json_string_value(json_object_get(e, "message"))
-                : (b.p ? b.p : ""));
-    if (status == 401)
-      fprintf(stderr, "(give the account's API key with --key or "
-                      "SMSGATE_API_KEY)\n");
-    json_decref(root);
-    root = NULL;
-  } else if (root == NULL) {
-    fprintf(stderr, "smsgate inbound: the answer is not JSON\n");
-  }
-  sg_free(b.p);
+  snprintf(path, sizeof path, "/v1/inbound?%s", q);
+  sg__cli_t cli = {.cmd = "inbound", .url = a->url, .key = a->key,
+                   .hint = "(give the account's API key with --key or "
+                           "SMSGATE_API_KEY)"};
+  json_t *root = sg__cli_request(&cli, "GET", path, NULL);
+  sg__cli_close(&cli);
   return root;
 }
 

@@ -13,36 +13,12 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "cli/admin_http.h"
 #include "cli/commands.h"
 #include "core/alloc.h"
 
-#define DEFAULT_URL "http://127.0.0.1:8080"
+#define DEFAULT_URL SG_CLI_DEFAULT_URL
 #define DEFAULT_KEY "demo-key"
-#define BODY_MAX (16u << 20)
-
-typedef struct buf {
-  char *p;
-  size_t len, cap;
-} buf_t;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud) {
-  buf_t *b = ud;
-  size_t add = size * n;
-  if (b->len + add + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + add + 1)
-      cap *= 2;
-    char *np = cap <= BODY_MAX ? sg_realloc(b->p, cap) : NULL;
-    if (np == NULL)
-      return 0;
-    b->p = np;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, p, add);
-  b->len += add;
-  b->p[b->len] = '\0';
-  return add;
-}
 
 static const char *str(const json_t *o, const char *k) {
   const char *s = json_string_value(json_object_get(o, k));
@@ -53,50 +29,8 @@ static const char *str(const json_t *o, const char *k) {
  * why. */
 static json_t *request(const char *base, const char *key, const char *method,
                        const char *path, const char *body) {
-  CURL *c = curl_easy_init();
-  if (c == NULL)
-    return NULL;
-  char url[2300], auth[1100], err[CURL_ERROR_SIZE] = "";
-  snprintf(url, sizeof url, "%s%s", base, path);
-  snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
-  struct curl_slist *h = curl_slist_append(NULL, auth);
-  if (body != NULL)
-    h = curl_slist_append(h, "Content-Type: application/json");
-  buf_t b = {0};
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-  if (body != NULL)
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-  CURLcode rc = curl_easy_perform(c);
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
-  json_t *root = rc == CURLE_OK && b.p ? json_loads(b.p, 0, NULL) : NULL;
-  if (rc != CURLE_OK) {
-    fprintf(stderr, "smsgate: cannot reach the gateway at %s: %s\n", base,
-            err[0] ? err : curl_easy_strerror(rc));
-  } else if (status < 200 || status > 299) {
-    json_t *e = json_object_get(root, "error");
-    const char *field = json_string_value(json_object_get(e, "field"));
-    fprintf(stderr, "smsgate inbound rules: HTTP %ld %s%s%s%s: %s\n", status,
-            str(e, "code"), field ? " (" : "", field ? field : "",
-            field ? ")" : "", e != NULL ? str(e, "message") : (b.p ? b.p : ""));
-    if (status == 401 || status == 403)
-      fprintf(stderr, "(give an admin account's API key with --key or "
-                      "SMSGATE_API_KEY)\n");
-    json_decref(root);
-    root = NULL;
-  } else if (root == NULL) {
-    fprintf(stderr, "smsgate inbound rules: the answer is not JSON\n");
-  }
-  sg_free(b.p);
-  return root;
+  return sg__cli_fetch("inbound rules", base, key, 30, method, path, body,
+                       NULL);
 }
 
 /* ---- output -------------------------------------------------------------- */
@@ -158,11 +92,6 @@ static int usage_error(const char *fmt, const char *a) {
   fprintf(stderr, fmt, a);
   fprintf(stderr, "\n(see smsgate inbound rules --help)\n");
   return 2;
-}
-
-static const char *env_or(const char *name, const char *def) {
-  const char *v = getenv(name);
-  return v != NULL && v[0] != '\0' ? v : def;
 }
 
 /* A positive integer of at most 18 digits, or -1. */
@@ -325,9 +254,9 @@ static int run(int argc, char **argv, args_t *a) {
 
 int sg_cmd_inbound_rules(int argc, char **argv) {
   json_set_alloc_funcs(sg_malloc, sg_free);
-  args_t a = {.url = env_or("SMSGATE_URL", DEFAULT_URL),
+  args_t a = {.url = sg__cli_env("SMSGATE_URL", NULL, DEFAULT_URL),
               .key =
-                  env_or("SMSGATE_API_KEY", env_or("SMSGATE_KEY", DEFAULT_KEY)),
+                  sg__cli_env("SMSGATE_API_KEY", "SMSGATE_KEY", DEFAULT_KEY),
               .rule = json_object()};
   if (a.rule == NULL)
     return 1;

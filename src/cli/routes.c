@@ -15,12 +15,12 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "cli/admin_http.h"
 #include "cli/commands.h"
 #include "core/alloc.h"
 
-#define DEFAULT_URL "http://127.0.0.1:8080"
+#define DEFAULT_URL SG_CLI_DEFAULT_URL
 #define DEFAULT_KEY "demo-key"
-#define BODY_MAX (16u << 20)
 
 typedef struct opts {
   const char *url, *key, *to, *account, *from, *type;
@@ -31,80 +31,19 @@ typedef struct opts {
 
 /* ---- HTTP ---------------------------------------------------------------- */
 
-typedef struct resp {
-  char *p;
-  size_t len, cap;
-  long status;
-} resp_t;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud) {
-  resp_t *r = ud;
-  size_t add = size * n;
-  if (r->len + add + 1 > r->cap) {
-    size_t cap = r->cap ? r->cap : 4096;
-    while (cap < r->len + add + 1)
-      cap *= 2;
-    char *np = cap <= BODY_MAX ? sg_realloc(r->p, cap) : NULL;
-    if (np == NULL)
-      return 0;
-    r->p = np;
-    r->cap = cap;
-  }
-  memcpy(r->p + r->len, p, add);
-  r->len += add;
-  r->p[r->len] = '\0';
-  return add;
+/* One request; the parsed JSON answer of a 2xx, or NULL after printing
+ * why (unreachable, or the gateway's error). A GET of a whole list
+ * (list_field not NULL) follows its next_cursor to the end. */
+static json_t *call_list(const opts_t *o, const char *cmd, const char *method,
+                         const char *path, const char *body,
+                         const char *list_field) {
+  return sg__cli_fetch(cmd, o->url, o->key, 30, method, path, body,
+                       list_field);
 }
 
-/* One request; returns the parsed JSON answer of a 2xx, or NULL after
- * printing why (unreachable, or the gateway's error). */
 static json_t *call(const opts_t *o, const char *cmd, const char *method,
                     const char *path, const char *body) {
-  CURL *c = curl_easy_init();
-  if (c == NULL)
-    return NULL;
-  char url[2300], auth[1100], err[CURL_ERROR_SIZE] = "";
-  snprintf(url, sizeof url, "%s%s", o->url, path);
-  snprintf(auth, sizeof auth, "Authorization: Bearer %s", o->key);
-  struct curl_slist *h = curl_slist_append(NULL, auth);
-  h = curl_slist_append(h, "Content-Type: application/json");
-  resp_t r = {NULL, 0, 0, 0};
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-  if (body != NULL)
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-  CURLcode rc = curl_easy_perform(c);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
-  if (rc != CURLE_OK) {
-    fprintf(stderr, "smsgate %s: cannot reach the gateway at %s: %s\n", cmd,
-            o->url, err[0] ? err : curl_easy_strerror(rc));
-    sg_free(r.p);
-    return NULL;
-  }
-  json_t *doc = r.p != NULL ? json_loadb(r.p, r.len, 0, NULL) : NULL;
-  if (r.status / 100 != 2 || doc == NULL) {
-    json_t *e = json_object_get(doc, "error");
-    const char *code = json_string_value(json_object_get(e, "code"));
-    const char *msg = json_string_value(json_object_get(e, "message"));
-    const char *field = json_string_value(json_object_get(e, "field"));
-    fprintf(stderr, "smsgate %s: HTTP %ld %s%s%s%s: %s\n", cmd, r.status,
-            code ? code : "", field ? " (" : "", field ? field : "",
-            field ? ")" : "", msg ? msg : (r.p ? r.p : ""));
-    if (r.status == 403)
-      fprintf(stderr, "(give the key of an account with 'admin: true' with "
-                      "--key or SMSGATE_API_KEY)\n");
-    json_decref(doc);
-    doc = NULL;
-  }
-  sg_free(r.p);
-  return doc;
+  return call_list(o, cmd, method, path, body, NULL);
 }
 
 /* ---- printing ------------------------------------------------------------ */
@@ -260,7 +199,9 @@ static int connectors_cmd(const opts_t *o, const char *sub) {
   else
     snprintf(path, sizeof path, "/v1/connectors");
   curl_free(enc);
-  json_t *doc = call(o, cmd, change ? "POST" : "GET", path, change ? "" : NULL);
+  json_t *doc =
+      call_list(o, cmd, change ? "POST" : "GET", path, change ? "" : NULL,
+                change || name != NULL ? NULL : "connectors");
   if (doc == NULL)
     return 1;
   if (o->json) {
@@ -323,19 +264,11 @@ static void connectors_usage(FILE *f) {
           "Exit status: 0 done, 1 refused or unreachable, 2 usage error.\n");
 }
 
-static const char *env_key(void) {
-  const char *v = getenv("SMSGATE_API_KEY");
-  if (v == NULL || v[0] == '\0')
-    v = getenv("SMSGATE_KEY");
-  return v != NULL && v[0] != '\0' ? v : DEFAULT_KEY;
-}
-
 /* Returns 0, -1 for --help, or 2 after a usage message. */
 static int parse(int argc, char **argv, opts_t *o, const char *cmd) {
   memset(o, 0, sizeof *o);
-  const char *u = getenv("SMSGATE_URL");
-  o->url = u != NULL && u[0] != '\0' ? u : DEFAULT_URL;
-  o->key = env_key();
+  o->url = sg__cli_env("SMSGATE_URL", NULL, DEFAULT_URL);
+  o->key = sg__cli_env("SMSGATE_API_KEY", "SMSGATE_KEY", DEFAULT_KEY);
   static const char *const names[] = {"--url",     "--key",  "--to",
                                       "--account", "--from", "--type"};
   for (int i = 1; i < argc; i++) {

@@ -1,7 +1,9 @@
 /* http_conn.c - the HTTP provider connector (http_conn.h): parts queued in
  * submit order, started as requests while the window and the rate allow,
  * each answer read by the rule into the part's one result; temporary
- * failures retried with back-off; stop, pause and the counters.
+ * failures retried with back-off; stop, pause and the counters. Its
+ * health (DOWN after transport failures in a row, probes, UP again) is
+ * http_health.c's.
  *
  * It must never report a part as sent that the provider did not accept,
  * never resend a request whose answer it did not get (that is the owner's
@@ -26,6 +28,9 @@ void sg_http_conn_config_default(sg_http_conn_config_t *cfg) {
   cfg->max_retries = 3;
   cfg->retry_min_ms = 1000;
   cfg->retry_max_ms = 60000;
+  cfg->down_after = 3;
+  cfg->probe_min_ms = 1000;
+  cfg->probe_max_ms = 30000;
 }
 
 bool sg_http_conn_is(const sg_connector_t *c) {
@@ -321,7 +326,8 @@ static bool start_req(sg__httpc_t *hc, sg__httpc_req_t *r) {
 
 /* Starts what the window, the rate and the order allow. */
 static void pump(sg__httpc_t *hc) {
-  if (hc->paused || hc->stopping || hc->state == SG_CONN_STOPPED)
+  if (hc->paused || hc->stopping || hc->state == SG_CONN_STOPPED ||
+      hc->state == SG_CONN_DOWN)
     return;
   uint64_t now = now_ms(hc), next = UINT64_MAX;
   sg__httpc_req_t *r = hc->head;
@@ -365,10 +371,11 @@ static uint64_t backoff(const sg__httpc_t *hc, unsigned attempts) {
   return d < hc->cfg.retry_max_ms ? d : hc->cfg.retry_max_ms;
 }
 
-/* A temporary failure: again after a back-off, or the owner decides. */
+/* A temporary failure: again after a back-off, or the owner decides (at
+ * once while DOWN: another connector may take it). */
 static void retry_or_fail(sg__httpc_t *hc, sg__httpc_req_t *r, unsigned status,
                           const char *why) {
-  if (r->attempts <= hc->cfg.max_retries) {
+  if (r->attempts <= hc->cfg.max_retries && hc->state != SG_CONN_DOWN) {
     r->state = SG__HTTPC_WAIT;
     r->due_ms = now_ms(hc) + backoff(hc, r->attempts);
     schedule(hc, backoff(hc, r->attempts));
@@ -390,6 +397,7 @@ static void transport_failed(sg__httpc_t *hc, sg__httpc_req_t *r,
   char why[CURL_ERROR_SIZE + 64];
   snprintf(why, sizeof why, "%s",
            r->curl_err[0] ? r->curl_err : curl_easy_strerror(code));
+  sg__httpc_health_failure(hc, why);
   if (not_sent(code)) {
     hc->stats.temp_errors++;
     retry_or_fail(hc, r, 0, why);
@@ -403,6 +411,10 @@ static void transport_failed(sg__httpc_t *hc, sg__httpc_req_t *r,
 }
 
 void sg__httpc_done(sg__httpc_t *hc, sg__httpc_req_t *r, CURLcode code) {
+  if (r->probe) {
+    sg__httpc_probe_done(hc, r, code);
+    return;
+  }
   long status = 0;
   if (code == CURLE_OK)
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -411,6 +423,7 @@ void sg__httpc_done(sg__httpc_t *hc, sg__httpc_req_t *r, CURLcode code) {
   if (code != CURLE_OK) {
     transport_failed(hc, r, code);
   } else {
+    sg__httpc_health_answer(hc);
     sg__httpc_answer_t a;
     sg__httpc_classify(&hc->rule, (unsigned)status, r->answer, r->answer_len,
                        &r->vals, &a);
@@ -444,6 +457,7 @@ static int http_start(sg_connector_t *c) {
     return rc;
   uv_timer_init(hc->loop, &hc->pump);
   hc->pump.data = hc;
+  sg__httpc_health_start(hc);
   hc->state = SG_CONN_CONNECTING;
   uv_timer_start(&hc->pump, pump_cb, 0, 0);
   return 0;
@@ -500,7 +514,8 @@ static void http_pause(sg_connector_t *c, bool paused) {
     return;
   hc->paused = paused;
   sg_conn_state_t st = paused ? SG_CONN_PAUSED : SG_CONN_UP;
-  if (hc->state != SG_CONN_STOPPED && hc->state != SG_CONN_CONNECTING) {
+  if (hc->state != SG_CONN_STOPPED && hc->state != SG_CONN_CONNECTING &&
+      hc->state != SG_CONN_DOWN) {
     hc->state = st;
     if (hc->base.cb.state_cb != NULL)
       hc->base.cb.state_cb(&hc->base, hc->base.owner, st,
@@ -556,11 +571,26 @@ static void http_stop(sg_connector_t *c, void (*stopped_cb)(sg_connector_t *)) {
   }
   sg__httpc_hooks_fail_all(hc);
   hc->closing++; /* held until every close below is counted */
+  sg__httpc_health_stop(hc, handle_closed_cb);
   sg__httpc_curl_close(hc);
   hc->closing += 2;
   uv_close((uv_handle_t *)&hc->pump, handle_closed_cb);
   uv_close((uv_handle_t *)&hc->ctimer, handle_closed_cb);
   sg__httpc_closed(hc);
+}
+
+void sg__httpc_fail_waiting(sg__httpc_t *hc, const char *why) {
+  sg__httpc_req_t *r = hc->head;
+  while (r != NULL) {
+    sg__httpc_req_t *nx = r->next;
+    if (r->state == SG__HTTPC_WAIT)
+      finish(hc, r, SG_CONN_TEMPFAIL, NULL, 0, why);
+    r = nx;
+  }
+}
+
+void sg__httpc_pump_soon(sg__httpc_t *hc) {
+  schedule(hc, 0);
 }
 
 static void http_stats(const sg_connector_t *c, sg_conn_stats_t *out) {
@@ -589,5 +619,6 @@ static const sg_connector_ops_t http_ops = {
     .pause = http_pause,
     .stop = http_stop,
     .stats = http_stats,
+    .reconnect = sg__httpc_reconnect,
     .free = http_free,
 };

@@ -35,6 +35,14 @@ typedef struct sg_http_conn_config {
   uint32_t max_retries;              /* temporary failures retried; default 3 */
   uint32_t retry_min_ms;             /* first back-off, doubling; default 1 s */
   uint32_t retry_max_ms;             /* longest back-off; default 60 s */
+  /* Transport failures in a row (connection refused, no answer in time)
+   * after which the connector reports itself DOWN; default 3. While DOWN
+   * it takes no parts (those waiting go back to the owner as TEMPFAIL) and
+   * probes the provider's host with a connection alone, after
+   * probe_min_ms, doubling up to probe_max_ms, until one is taken: then UP
+   * again. Defaults 1 s and 30 s. */
+  uint32_t down_after;
+  uint32_t probe_min_ms, probe_max_ms;
 } sg_http_conn_config_t;
 
 /* Fills *cfg with the defaults above (name and http NULL). */

@@ -126,6 +126,7 @@ typedef struct sg__httpc_req {
   size_t answer_len;
   sg__httpc_vals_t vals;
   char curl_err[CURL_ERROR_SIZE];
+  bool probe; /* http_health.c's connect-only probe, in no list */
 } sg__httpc_req_t;
 
 /* A receipt handed to the owner and not yet acknowledged. */
@@ -162,6 +163,13 @@ struct sg__httpc {
   sg__httpc_hook_t *hooks;
   size_t n_hooks, cap_hooks, free_hook;
   sg_conn_stats_t stats;
+  /* http_health.c: DOWN after down_after transport failures in a row,
+   * probed until the provider's host takes a connection again */
+  unsigned fails;          /* transport failures in a row */
+  unsigned probes;         /* probes since DOWN (their back-off) */
+  sg__httpc_req_t *probe;  /* in flight, or NULL */
+  uv_timer_t ptimer;       /* the next probe */
+  bool fresh;              /* reconnect: the next request opens a connection */
 };
 
 /* http_curl.c: the multi handle on the loop. */
@@ -174,6 +182,28 @@ void sg__httpc_curl_close(sg__httpc_t *hc);
 void sg__httpc_done(sg__httpc_t *hc, sg__httpc_req_t *req, CURLcode code);
 /* A handle of hc finished closing (http_curl.c, http_conn.c). */
 void sg__httpc_closed(sg__httpc_t *hc);
+
+/* http_conn.c, for http_health.c: ends every part waiting in hc's queue
+ * (not in flight) with TEMPFAIL and `why`, so that the owner sends it
+ * through another connector; and starts what can start now. */
+void sg__httpc_fail_waiting(sg__httpc_t *hc, const char *why);
+void sg__httpc_pump_soon(sg__httpc_t *hc);
+
+/* http_health.c: an answer of the provider (any HTTP status), a transport
+ * failure (nothing or no answer came back) with its reason, a probe's end,
+ * the timer's start and close (counted in hc->closing), and the connector
+ * operation `reconnect`. */
+void sg__httpc_health_answer(sg__httpc_t *hc);
+void sg__httpc_health_failure(sg__httpc_t *hc, const char *why);
+void sg__httpc_probe_done(sg__httpc_t *hc, sg__httpc_req_t *probe,
+                          CURLcode code);
+void sg__httpc_health_start(sg__httpc_t *hc);
+void sg__httpc_health_stop(sg__httpc_t *hc, uv_close_cb closed_cb);
+int sg__httpc_reconnect(sg_connector_t *c);
+
+/* http_curl.c: starts a connect-only request to url (the probe). */
+int sg__httpc_curl_probe(sg__httpc_t *hc, sg__httpc_req_t *probe,
+                         const char *url);
 
 /* http_hook.c: the owner's ack of a receipt token; fails every held one. */
 void sg__httpc_hook_ack(sg__httpc_t *hc, uint64_t token, bool accepted);

@@ -149,31 +149,46 @@ static const char *method_name(sg_config_http_method_t m) {
                                    : "POST";
 }
 
-int sg__httpc_curl_start(sg__httpc_t *hc, sg__httpc_req_t *r) {
+/* A new easy handle for r to url, with what every transfer of hc has: its
+ * private pointer, error buffer, protocols, connect timeout and TLS
+ * checks. NULL when out of memory. */
+static CURL *easy_new(sg__httpc_t *hc, sg__httpc_req_t *r, const char *url) {
   CURL *e = curl_easy_init();
   if (e == NULL)
-    return SG_ENOMEM;
+    return NULL;
   r->easy = e;
   r->curl_err[0] = '\0';
   const sg_config_conn_http_t *h = &hc->http;
-  curl_easy_setopt(e, CURLOPT_URL, r->url);
+  curl_easy_setopt(e, CURLOPT_URL, url);
   curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)r);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->curl_err);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)hc->cfg.timeout_ms);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                    (long)hc->cfg.connect_timeout_ms);
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-  curl_easy_setopt(e, CURLOPT_USERAGENT, "smsgate/" SG_VERSION);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->tls_verify ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, h->tls_verify ? 2L : 0L);
   if (h->tls_ca != NULL)
     curl_easy_setopt(e, CURLOPT_CAINFO, h->tls_ca);
+  return e;
+}
+
+int sg__httpc_curl_start(sg__httpc_t *hc, sg__httpc_req_t *r) {
+  CURL *e = easy_new(hc, r, r->url);
+  if (e == NULL)
+    return SG_ENOMEM;
+  const sg_config_conn_http_t *h = &hc->http;
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)hc->cfg.timeout_ms);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+  curl_easy_setopt(e, CURLOPT_USERAGENT, "smsgate/" SG_VERSION);
   if (r->headers != NULL)
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+  if (hc->fresh) { /* after a reconnect: a connection of its own */
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+    hc->fresh = false;
+  }
   if (h->method == SG_CONFIG_HTTP_GET) {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
   } else {
@@ -185,6 +200,23 @@ int sg__httpc_curl_start(sg__httpc_t *hc, sg__httpc_req_t *r) {
   }
   if (curl_multi_add_handle(hc->multi, e) != CURLM_OK)
     return SG_ENOMEM;
+  return 0;
+}
+
+int sg__httpc_curl_probe(sg__httpc_t *hc, sg__httpc_req_t *r,
+                         const char *url) {
+  CURL *e = easy_new(hc, r, url);
+  if (e == NULL)
+    return SG_ENOMEM;
+  curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L); /* TCP, and TLS for https */
+  curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+  curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)hc->cfg.connect_timeout_ms);
+  if (curl_multi_add_handle(hc->multi, e) != CURLM_OK) {
+    curl_easy_cleanup(e);
+    r->easy = NULL;
+    return SG_ENOMEM;
+  }
   return 0;
 }
 

@@ -22,6 +22,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "engine/admin_idem.h"
 #include "engine/engine_int.h"
 
 /* The key of the keyed hash of API keys: a fixed domain separator, so the
@@ -36,6 +37,10 @@ static const uint8_t key_secret[SG_STORE_SECRET_BYTES] =
 #define DUMMY_SMPP_PW "-"
 #define ARGON2_PREFIX "$argon2id$"
 #define GRACE_MAX_MS (30LL * 86400 * 1000)
+/* Changes waiting behind the one running; one more is refused (SG_EBUSY,
+ * 429 with Retry-After): a client that sends faster than argon2id and the
+ * store take them is told to slow down. */
+#define ADMIN_QUEUE_MAX 64
 
 /* One version of an API account's settings; older ones are kept. */
 typedef struct ver {
@@ -63,7 +68,11 @@ struct sg__admin {
   acct_x_t *x; /* parallel to e->accounts, with the same room */
   key_x_t *keys;
   size_t n_keys, cap_keys;
-  bool busy; /* a change is in progress */
+  /* Changes run one at a time, in the order they came: the one running
+   * and the ones waiting (at most ADMIN_QUEUE_MAX). */
+  struct op *running;
+  struct op *q_head, *q_tail;
+  size_t q_len;
   sg_engine_account_changed_cb changed_cb;
   void *changed_data;
   void (*load_done)(sg_engine_t *e, int status);
@@ -99,6 +108,17 @@ typedef struct op {
   sg_store_key_t key;
   char secret[96];
   int64_t revoke_ms;
+  /* the Idempotency-Key record written with a creation (admin_idem.h) */
+  sg_store_admin_idem_t idem;
+  bool has_idem;
+  /* what the change was asked, kept until its turn (prepared then, on the
+   * settings the changes before it left) */
+  struct op *next;
+  char *text; /* the JSON body (create, update); wiped when freed */
+  size_t len;
+  char target[SG_CONFIG_KEY_MAX]; /* the account (update, key create) or key */
+  bool has_target;
+  int64_t grace_ms; /* rotate */
 } op_t;
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -323,6 +343,28 @@ static int take_secrets(op_t *op) {
 
 /* ---- the steps of a change ----------------------------------------------- */
 
+static void wipe_text(op_t *op) {
+  if (op->text != NULL) {
+    sodium_memzero(op->text, op->len);
+    sg_free(op->text);
+    op->text = NULL;
+  }
+}
+
+static void op_free(op_t *op) {
+  json_decref(op->spec);
+  sg_config_free(op->cfg);
+  wipe_free(op->pw);
+  wipe_free(op->smpp_pw);
+  wipe_text(op);
+  sodium_memzero(op->secret, sizeof op->secret);
+  sodium_memzero(op->webhook_secret, sizeof op->webhook_secret);
+  sg_free(op);
+}
+
+static void op_next(sg_engine_t *e);
+
+/* Answers the running change, frees it and starts the next one. */
 static void op_answer(op_t *op) {
   sg_engine_t *e = op->e;
   struct sg__admin *ad = e->admin;
@@ -331,14 +373,10 @@ static void op_answer(op_t *op) {
          op->res.status == SG_EIO ? "store_failed" : "internal", NULL, "%s",
          sg_strerror(op->res.status));
   op->cb(e, &op->res, op->ud);
-  ad->busy = false;
-  json_decref(op->spec);
-  sg_config_free(op->cfg);
-  wipe_free(op->pw);
-  wipe_free(op->smpp_pw);
-  sodium_memzero(op->secret, sizeof op->secret);
-  sodium_memzero(op->webhook_secret, sizeof op->webhook_secret);
-  sg_free(op);
+  if (ad->running == op)
+    ad->running = NULL;
+  op_free(op);
+  op_next(e); /* before this one's end: the engine waits for both */
   sg__op_end(e);
 }
 
@@ -354,15 +392,50 @@ static void hash_work_cb(uv_work_t *w) {
 }
 
 static void after_hash_cb(uv_work_t *w, int status);
+static void op_prepare(sg_engine_t *e, op_t *op);
 
-/* Every change goes once through the thread pool (hashing when there is
- * something to hash), so its callback never fires inside the call. */
-static int op_start(sg_engine_t *e, op_t *op) {
-  op->work.data = op;
-  if (uv_queue_work(e->loop, &op->work, hash_work_cb, after_hash_cb) != 0)
-    return SG_EIO;
-  e->admin->busy = true;
+/* Starts the change at the head of the queue unless one is running. Its
+ * checks run now, on the settings the changes before it left; then it
+ * goes once through the thread pool (hashing when there is something to
+ * hash), so its callback never fires inside the call that asked it. */
+static void op_next(sg_engine_t *e) {
+  struct sg__admin *ad = e->admin;
+  while (ad->running == NULL && ad->q_head != NULL) {
+    op_t *op = ad->q_head;
+    ad->q_head = op->next;
+    if (ad->q_head == NULL)
+      ad->q_tail = NULL;
+    ad->q_len--;
+    ad->running = op;
+    if (e->state != SG__RUNNING)
+      fail(op, SG_ECLOSED, "stopping", NULL,
+           "the gateway is stopping; nothing was changed");
+    else
+      op_prepare(e, op);
+    op->work.data = op;
+    if (uv_queue_work(e->loop, &op->work, hash_work_cb, after_hash_cb) != 0) {
+      fail(op, SG_EIO, "internal", NULL, "cannot start the change");
+      op_answer(op);
+    }
+  }
+}
+
+/* Queues a change (taking op): 0, or SG_EBUSY when ADMIN_QUEUE_MAX wait
+ * already (op freed, no callback). */
+static int op_submit(sg_engine_t *e, op_t *op) {
+  struct sg__admin *ad = e->admin;
+  if (ad->q_len >= ADMIN_QUEUE_MAX) {
+    op_free(op);
+    return SG_EBUSY;
+  }
   sg__op_begin(e);
+  if (ad->q_tail != NULL)
+    ad->q_tail->next = op;
+  else
+    ad->q_head = op;
+  ad->q_tail = op;
+  ad->q_len++;
+  op_next(e);
   return 0;
 }
 
@@ -374,9 +447,6 @@ static op_t *op_new(sg_engine_t *e, op_kind_t kind, sg_engine_admin_cb cb,
   *rc = e->state != SG__RUNNING ? SG_ECLOSED : SG_ENOMEM;
   if (e->state != SG__RUNNING || admin_of(e) == NULL)
     return NULL;
-  *rc = SG_EBUSY;
-  if (e->admin->busy)
-    return NULL;
   op_t *op = sg_calloc(1, sizeof *op);
   *rc = op != NULL ? 0 : SG_ENOMEM;
   if (op != NULL) {
@@ -386,6 +456,37 @@ static op_t *op_new(sg_engine_t *e, op_kind_t kind, sg_engine_admin_cb cb,
     op->ud = ud;
   }
   return op;
+}
+
+/* Keeps the request's body and target until the change's turn; false
+ * when out of memory (or the target is too long to be an account or a
+ * key: the change then fails as not found). */
+static bool op_keep(op_t *op, const char *text, size_t len,
+                    const char *target) {
+  if (text != NULL) {
+    op->text = sg_malloc(len + 1);
+    if (op->text == NULL)
+      return false;
+    memcpy(op->text, text, len);
+    op->text[len] = '\0';
+    op->len = len;
+  }
+  if (target != NULL) {
+    op->has_target = strlen(target) < sizeof op->target;
+    snprintf(op->target, sizeof op->target, "%s",
+             op->has_target ? target : "");
+  }
+  return true;
+}
+
+/* Queues op with its inputs; the public functions' common end. */
+static int op_queue(sg_engine_t *e, op_t *op, const char *text, size_t len,
+                    const char *target) {
+  if (!op_keep(op, text, len, target)) {
+    op_free(op);
+    return SG_ENOMEM;
+  }
+  return op_submit(e, op);
 }
 
 /* ---- installing an account ------------------------------------------------
@@ -433,7 +534,10 @@ static void account_put_cb(sg_store_t *st, int status, int64_t id, void *data) {
   op_t *op = data;
   sg_engine_t *e = op->e;
   sg__op_end(e);
-  if (status == SG_EEXIST)
+  if (status == SG_EEXIST && op->has_idem)
+    fail(op, SG_EEXIST, "idempotency_conflict", "idempotency_key",
+         "the name is taken, or another request used this idempotency key");
+  else if (status == SG_EEXIST)
     fail(op, SG_EEXIST, "name_taken", "name",
          "the name is taken (by an account of the store)");
   else if (status != 0)
@@ -482,9 +586,14 @@ static void account_store(op_t *op) {
       .spec = text,
       .smpp_password_hash = op->smpp_hash[0] ? op->smpp_hash : NULL,
       .disabled = ca->disabled};
-  int rc = text != NULL ? sg_store_account_put(e->st, &a, op->kind == OP_CREATE,
-                                               account_put_cb, op)
-                        : SG_ENOMEM;
+  int rc = SG_ENOMEM;
+  if (text != NULL && op->has_idem) {
+    snprintf(op->idem.result, sizeof op->idem.result, "account:%s", ca->name);
+    rc = sg_store_account_create_idem(e->st, &a, &op->idem, account_put_cb, op);
+  } else if (text != NULL) {
+    rc = sg_store_account_put(e->st, &a, op->kind == OP_CREATE, account_put_cb,
+                              op);
+  }
   sg_free(text);
   if (rc != 0) {
     fail(op, rc, rc == SG_EBUSY ? "busy" : "store_failed", NULL,
@@ -575,23 +684,31 @@ static int prepare_create(sg_engine_t *e, op_t *op, const char *text,
   return rc;
 }
 
-int sg_engine_account_create(sg_engine_t *e, const char *spec, size_t len,
-                             sg_engine_admin_cb cb, void *ud) {
+static int account_create(sg_engine_t *e, const char *spec, size_t len,
+                          const sg_store_admin_idem_t *idem,
+                          sg_engine_admin_cb cb, void *ud) {
   int rc;
   if (spec == NULL)
     return SG_EINVAL;
   op_t *op = op_new(e, OP_CREATE, cb, ud, &rc);
   if (op == NULL)
     return rc;
-  prepare_create(e, op, spec, len);
-  if ((rc = op_start(e, op)) != 0) {
-    json_decref(op->spec);
-    sg_config_free(op->cfg);
-    wipe_free(op->pw);
-    wipe_free(op->smpp_pw);
-    sg_free(op);
+  if (idem != NULL) {
+    op->idem = *idem;
+    op->has_idem = true;
   }
-  return rc;
+  return op_queue(e, op, spec, len, NULL);
+}
+
+int sg_engine_account_create(sg_engine_t *e, const char *spec, size_t len,
+                             sg_engine_admin_cb cb, void *ud) {
+  return account_create(e, spec, len, NULL, cb, ud);
+}
+
+int sg_engine_account_create_idem(sg_engine_t *e, const char *spec,
+                                  size_t len, const sg_store_admin_idem_t *idem,
+                                  sg_engine_admin_cb cb, void *ud) {
+  return idem != NULL ? account_create(e, spec, len, idem, cb, ud) : SG_EINVAL;
 }
 
 static int prepare_update(sg_engine_t *e, op_t *op, const char *name,
@@ -642,15 +759,7 @@ int sg_engine_account_update(sg_engine_t *e, const char *name,
   op_t *op = op_new(e, OP_UPDATE, cb, ud, &rc);
   if (op == NULL)
     return rc;
-  prepare_update(e, op, name, patch, len);
-  if ((rc = op_start(e, op)) != 0) {
-    json_decref(op->spec);
-    sg_config_free(op->cfg);
-    wipe_free(op->pw);
-    wipe_free(op->smpp_pw);
-    sg_free(op);
-  }
-  return rc;
+  return op_queue(e, op, patch, len, name);
 }
 
 /* ---- reading accounts -----------------------------------------------------
@@ -784,6 +893,9 @@ static void key_put_cb(sg_store_t *st, int status, int64_t id, void *data) {
     sg__log(e, SG_ENGINE_LOG_INFO, "API key %s of account %s %s",
             op->key.public_id, op->account->name,
             op->kind == OP_KEY_ROTATE ? "made by rotation" : "made");
+  } else if (status == SG_EEXIST && op->has_idem) {
+    fail(op, SG_EEXIST, "idempotency_conflict", "idempotency_key",
+         "another request used this idempotency key");
   } else {
     fail(op, status, status == SG_EIO ? "store_failed" : "internal", NULL,
          "the store failed: %s; nothing was changed", sg_strerror(status));
@@ -818,8 +930,14 @@ static void key_store(op_t *op) {
   } else {
     make_key(op);
     int64_t old = op->kind == OP_KEY_ROTATE ? e->admin->keys[op->index].row : 0;
-    rc = sg_store_key_put(e->st, &op->key, old, old ? op->revoke_ms : 0,
-                          key_put_cb, op);
+    if (op->has_idem) {
+      snprintf(op->idem.result, sizeof op->idem.result, "key:%s",
+               op->key.public_id);
+      rc = sg_store_key_put_idem(e->st, &op->key, &op->idem, key_put_cb, op);
+    } else {
+      rc = sg_store_key_put(e->st, &op->key, old, old ? op->revoke_ms : 0,
+                            key_put_cb, op);
+    }
   }
   if (rc != 0) {
     fail(op, rc, rc == SG_EBUSY ? "busy" : "store_failed", NULL,
@@ -830,35 +948,50 @@ static void key_store(op_t *op) {
   sg__op_begin(e);
 }
 
-static int key_op(sg_engine_t *e, op_t *op) {
-  int rc = op_start(e, op);
-  if (rc != 0)
-    sg_free(op);
-  return rc;
+/* The checks of a key's creation, at its turn. */
+static void prepare_key_create(sg_engine_t *e, op_t *op) {
+  size_t i = op->has_target ? find_account(e, op->target) : SIZE_MAX;
+  if (i == SIZE_MAX)
+    fail(op, SG_ENOENT, "not_found", "account", "no account named %s",
+         op->target);
+  else if (e->admin->n_keys >= SG_ENGINE_KEYS_MAX)
+    fail(op, SG_EEXIST, "too_many_keys", NULL, "at most %d keys are kept",
+         SG_ENGINE_KEYS_MAX);
+  op->account = i != SIZE_MAX ? &e->accounts[i].pub : NULL;
 }
 
-int sg_engine_key_create(sg_engine_t *e, const char *account, const char *name,
-                         sg_engine_admin_cb cb, void *ud) {
+static int key_create(sg_engine_t *e, const char *account, const char *name,
+                      const sg_store_admin_idem_t *idem, sg_engine_admin_cb cb,
+                      void *ud) {
   int rc;
   if (account == NULL)
     return SG_EINVAL;
   op_t *op = op_new(e, OP_KEY_CREATE, cb, ud, &rc);
   if (op == NULL)
     return rc;
-  size_t i = find_account(e, account);
-  if (i == SIZE_MAX)
-    fail(op, SG_ENOENT, "not_found", "account", "no account named %s", account);
-  else if (e->admin->n_keys >= SG_ENGINE_KEYS_MAX)
-    fail(op, SG_EEXIST, "too_many_keys", NULL, "at most %d keys are kept",
-         SG_ENGINE_KEYS_MAX);
-  else if (name != NULL && (name[0] == '\0' || strlen(name) > 64))
+  if (idem != NULL) {
+    op->idem = *idem;
+    op->has_idem = true;
+  }
+  if (name != NULL && (name[0] == '\0' || strlen(name) > 64))
     fail(op, SG_EINVAL, "invalid_field", "name",
          "a key's name has 1 to 64 octets");
-  op->account = i != SIZE_MAX ? &e->accounts[i].pub : NULL;
   op->has_label = name != NULL;
   if (name != NULL)
     snprintf(op->label, sizeof op->label, "%s", name);
-  return key_op(e, op);
+  return op_queue(e, op, NULL, 0, account);
+}
+
+int sg_engine_key_create(sg_engine_t *e, const char *account, const char *name,
+                         sg_engine_admin_cb cb, void *ud) {
+  return key_create(e, account, name, NULL, cb, ud);
+}
+
+int sg_engine_key_create_idem(sg_engine_t *e, const char *account,
+                              const char *name,
+                              const sg_store_admin_idem_t *idem,
+                              sg_engine_admin_cb cb, void *ud) {
+  return idem != NULL ? key_create(e, account, name, idem, cb, ud) : SG_EINVAL;
 }
 
 /* Finds live key `id` for a revoke or rotate; 0 or the failure. */
@@ -884,9 +1017,7 @@ int sg_engine_key_revoke(sg_engine_t *e, const char *id, sg_engine_admin_cb cb,
   op_t *op = op_new(e, OP_KEY_REVOKE, cb, ud, &rc);
   if (op == NULL)
     return rc;
-  live_key(e, op, id);
-  op->revoke_ms = sg__now_ms(e);
-  return key_op(e, op);
+  return op_queue(e, op, NULL, 0, id);
 }
 
 int sg_engine_key_rotate(sg_engine_t *e, const char *id, int64_t grace_ms,
@@ -900,12 +1031,38 @@ int sg_engine_key_rotate(sg_engine_t *e, const char *id, int64_t grace_ms,
   if (grace_ms < 0 || grace_ms > GRACE_MAX_MS)
     fail(op, SG_EINVAL, "invalid_field", "grace_period",
          "the grace period is 0 to 30 days");
-  else
-    live_key(e, op, id);
-  /* A revocation takes effect strictly after its time: one millisecond
-   * early makes "now" mean now. */
-  op->revoke_ms = sg__now_ms(e) + (grace_ms > 0 ? grace_ms : 0);
-  return key_op(e, op);
+  op->grace_ms = grace_ms;
+  return op_queue(e, op, NULL, 0, id);
+}
+
+/* The checks of a change, at its turn (op_next); a failure is kept in
+ * op->res and answered after the trip through the thread pool. A failure
+ * found when the change was asked (a bad name or grace) stands. */
+static void op_prepare(sg_engine_t *e, op_t *op) {
+  if (op->res.status != 0)
+    return;
+  switch (op->kind) {
+  case OP_CREATE:
+    prepare_create(e, op, op->text, op->len);
+    break;
+  case OP_UPDATE:
+    if (!op->has_target)
+      fail(op, SG_ENOENT, "not_found", NULL, "no such account");
+    else
+      prepare_update(e, op, op->target, op->text, op->len);
+    break;
+  case OP_KEY_CREATE:
+    prepare_key_create(e, op);
+    break;
+  case OP_KEY_REVOKE:
+  case OP_KEY_ROTATE:
+    live_key(e, op, op->target);
+    /* A revocation takes effect strictly after its time: one millisecond
+     * early makes "now" mean now. */
+    op->revoke_ms = sg__now_ms(e) + (op->grace_ms > 0 ? op->grace_ms : 0);
+    break;
+  }
+  wipe_text(op); /* the settings are in op->spec now, secrets taken out */
 }
 
 const sg_engine_key_t *sg_engine_key_at(sg_engine_t *e, size_t i) {

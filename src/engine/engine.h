@@ -134,8 +134,10 @@ const sg_engine_account_t *sg_engine_account_by_id(sg_engine_t *e, int64_t id);
  * Several per account; a revoked key is refused at once; a rotation makes a
  * new key and revokes the old one, optionally after a grace period.
  *
- * One change runs at a time: a call while another is in progress fails with
- * SG_EBUSY (REST answers 429). Loop thread only. */
+ * Changes run one at a time, in the order they were asked: a call while
+ * another runs waits its turn (its checks run then, on the settings the
+ * changes before it left); with 64 waiting already it fails at once with
+ * SG_EBUSY (REST answers 429 with Retry-After). Loop thread only. */
 
 #define SG_ENGINE_API_ACCOUNTS_MAX 10000 /* accounts created through the API */
 #define SG_ENGINE_KEYS_MAX 100000        /* API keys, revoked ones included */
@@ -161,7 +163,7 @@ typedef struct sg_engine_admin_res {
   /* 0, or: SG_EINVAL (a bad field: 422), SG_EEXIST (a name, system_id or
    * key taken: 409), SG_ENOENT (no such account or key: 404), SG_EPERM (an
    * account of the configuration: 409 managed_by_config), SG_ESTATE (a key
-   * already revoked: 409), SG_EBUSY (another change in progress: 429),
+   * already revoked: 409), SG_EBUSY (the store's queue full: 429),
    * SG_EIO (the store failed: 503), SG_ENOMEM, SG_ECLOSED. */
   int status;
   const char *error_code; /* "invalid_field", "name_taken", ... */

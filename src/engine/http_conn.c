@@ -24,5 +24,8 @@ int sg__http_conn_new(sg_engine_t *e, sg__conn_t *c,
   hc.max_retries = cc->max_retries;
   hc.retry_min_ms = cc->reconnect_min_ms;
   hc.retry_max_ms = cc->reconnect_max_ms;
+  /* While DOWN the provider is probed on the reconnect back-off. */
+  hc.probe_min_ms = cc->reconnect_min_ms;
+  hc.probe_max_ms = cc->reconnect_max_ms;
   return sg_http_conn_new(e->loop, &hc, cbs, c, &c->c);
 }

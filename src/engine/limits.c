@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/limits.h"
+#include "engine/admin_idem.h"
 #include "engine/engine_int.h"
 #include "engine/limits.h"
 #include "engine/limits_int.h"
@@ -83,7 +84,10 @@ static void usage_cb(sg_store_t *st, int status, const sg_store_usage_t *rows,
 
 int sg__limits_load(sg_engine_t *e, void (*loaded)(sg_engine_t *e, int st)) {
   struct sg__limits *lim = sg_calloc(1, sizeof *lim);
-  lim_acct_t *a = sg_calloc(e->n_accounts ? e->n_accounts : 1, sizeof *a);
+  /* Room for every account the engine can hold, those made through the
+   * API later included: they index this array as the configured ones do. */
+  size_t cap = e->accounts_cap > e->n_accounts ? e->accounts_cap : e->n_accounts;
+  lim_acct_t *a = sg_calloc(cap ? cap : 1, sizeof *a);
   if (lim == NULL || a == NULL) {
     sg_free(lim);
     sg_free(a);
@@ -265,8 +269,10 @@ static void credit_cb(sg_store_t *st, int status, int64_t balance, void *data) {
   sg__maybe_stopped(e);
 }
 
-int sg_engine_credit(sg_engine_t *e, const sg_engine_account_t *a,
-                     int64_t amount_micro, sg_engine_credit_cb cb, void *ud) {
+/* A credit, with its Idempotency-Key record when idem is not NULL. */
+static int credit_start(sg_engine_t *e, const sg_engine_account_t *a,
+                        int64_t amount_micro, const sg_store_admin_idem_t *idem,
+                        sg_engine_credit_cb cb, void *ud) {
   if (e == NULL || a == NULL || cb == NULL || amount_micro == 0 ||
       amount_micro > SG_STORE_BALANCE_MAX ||
       amount_micro < -SG_STORE_BALANCE_MAX)
@@ -280,11 +286,33 @@ int sg_engine_credit(sg_engine_t *e, const sg_engine_account_t *a,
   if (x == NULL)
     return SG_ENOMEM;
   *x = (credit_ctx_t){e, (size_t)i, cb, ud};
-  int rc = sg_store_balance_credit(e->st, a->id, amount_micro, credit_cb, x);
+  int rc;
+  if (idem != NULL) {
+    sg_store_admin_idem_t rec = *idem;
+    snprintf(rec.result, sizeof rec.result, "credit:%s", a->name);
+    rc = sg_store_balance_credit_idem(e->st, a->id, amount_micro, &rec,
+                                      credit_cb, x);
+  } else {
+    rc = sg_store_balance_credit(e->st, a->id, amount_micro, credit_cb, x);
+  }
   if (rc != 0) {
     sg_free(x);
     return rc;
   }
   sg__op_begin(e);
   return 0;
+}
+
+int sg_engine_credit(sg_engine_t *e, const sg_engine_account_t *a,
+                     int64_t amount_micro, sg_engine_credit_cb cb, void *ud) {
+  return credit_start(e, a, amount_micro, NULL, cb, ud);
+}
+
+int sg_engine_credit_idem(sg_engine_t *e, const sg_engine_account_t *a,
+                          int64_t amount_micro,
+                          const sg_store_admin_idem_t *idem,
+                          sg_engine_credit_cb cb, void *ud) {
+  if (idem == NULL)
+    return SG_EINVAL;
+  return credit_start(e, a, amount_micro, idem, cb, ud);
 }

@@ -4,13 +4,18 @@
  *
  * Writes run on the writer thread inside the group's transaction, reads on
  * a reader connection. These requests are rare (an operator's action, one
- * load at start): statements are prepared per call. This file must never
- * decide anything about an account or a key: the engine does; it stores.
+ * load at start): statements are prepared per call. The Idempotency-Key
+ * records of admin creations (migration 0017) are written inside the
+ * request of the change they record, so the writer's rollback of a failed
+ * request takes both away. This file must never decide anything about an
+ * account or a key, nor whether a request is a replay: the engine does; it
+ * stores.
  */
 #include <string.h>
 
 #include "core/error.h"
 #include "store/admin_int.h"
+#include "store/limits_int.h"
 #include "store/sqlite_int.h"
 
 static sqlite3_stmt *prep(sg__sq_conn_t *c, const char *sql) {
@@ -118,8 +123,56 @@ static int key_put(sg__sq_conn_t *c, sg__admin_req_t *m, int64_t now) {
   return rc;
 }
 
-int sg__sq_admin_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
-  sg__admin_req_t *m = r->in.admin;
+/* ---- Idempotency-Key records (store_admin_idem.h, migration 0017) ------ */
+
+/* SG__ADMIN_CREDIT: the credit of m->key.account_id by m->amount, as
+ * sg__sq_limits_write does it, its balance after it put into
+ * m->idem->balance. 0, SG_ERANGE or SG_EIO. */
+static int admin_credit(sg__sq_conn_t *c, sg__admin_req_t *m, int64_t now) {
+  sg__limits_req_t l;
+  memset(&l, 0, sizeof l);
+  l.account_id = m->key.account_id;
+  l.amount = m->amount;
+  sg__store_req_t inner;
+  memset(&inner, 0, sizeof inner);
+  inner.kind = SG__REQ_LIMITS_WRITE;
+  inner.in.limits = &l;
+  int rc = sg__sq_limits_write(c, &inner, now);
+  if (rc == 0)
+    m->idem->balance = l.balance;
+  return rc;
+}
+
+/* Inserts m->idem (after deleting expired records), inside the request of
+ * the change it records: 0, SG_EEXIST (a record of that key exists) or
+ * SG_EIO. */
+static int admin_idem_put(sg__sq_conn_t *c, sg__admin_req_t *m, int64_t now) {
+  const sg_store_admin_idem_t *d = m->idem;
+  sqlite3_stmt *s =
+      prep(c, "DELETE FROM admin_idempotency WHERE expires_ms <= ?1");
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, now);
+  int rc = run_done(s);
+  if (rc != 0)
+    return rc;
+  s = prep(c, "INSERT INTO admin_idempotency (account_id, key, request_hash, "
+              "result, amount, balance, created_ms, expires_ms) VALUES (?1, "
+              "?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, d->account_id);
+  sg__sq_bind_text(s, 2, d->key);
+  sg__sq_bind_blob(s, 3, d->hash, sizeof d->hash);
+  sg__sq_bind_text(s, 4, d->result);
+  sqlite3_bind_int64(s, 5, d->amount);
+  sqlite3_bind_int64(s, 6, d->balance);
+  sqlite3_bind_int64(s, 7, now);
+  sqlite3_bind_int64(s, 8, now + SG_STORE_ADMIN_IDEM_TTL_MS);
+  return run_done(s);
+}
+
+static int admin_op(sg__sq_conn_t *c, sg__admin_req_t *m, int64_t now) {
   switch (m->op) {
   case SG__ADMIN_ACCOUNT_CREATE:
     return account_create(c, m, now);
@@ -129,9 +182,22 @@ int sg__sq_admin_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     return key_put(c, m, now);
   case SG__ADMIN_KEY_REVOKE:
     return key_revoke(c, m->revoke_id, m->revoke_ms);
+  case SG__ADMIN_CREDIT:
+    return admin_credit(c, m, now);
   default:
     return SG_EINVAL;
   }
+}
+
+/* The change, then its Idempotency-Key record when it has one: a record
+ * that cannot be written fails the request, and the writer takes the
+ * change away with it. */
+int sg__sq_admin_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  sg__admin_req_t *m = r->in.admin;
+  int rc = admin_op(c, m, now);
+  if (rc == 0 && m->idem != NULL)
+    rc = admin_idem_put(c, m, now);
+  return rc;
 }
 
 /* ---- load ------------------------------------------------------------------
@@ -214,8 +280,39 @@ static int load_keys(sg__sq_conn_t *c, sg__store_req_t *r, sg__admin_req_t *m) {
   return !ok ? SG_ENOMEM : rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : SG_EIO;
 }
 
+/* Reads the record of m->idem's (account_id, key) into m->idem: 0,
+ * SG_ENOENT (none, or expired at `now`) or SG_EIO. */
+static int admin_idem_get(sg__sq_conn_t *c, sg__admin_req_t *m, int64_t now) {
+  sg_store_admin_idem_t *d = m->idem;
+  sqlite3_stmt *s =
+      prep(c, "SELECT request_hash, result, amount, balance, created_ms FROM "
+              "admin_idempotency WHERE account_id = ?1 AND key = ?2 AND "
+              "expires_ms > ?3");
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, d->account_id);
+  sg__sq_bind_text(s, 2, d->key);
+  sqlite3_bind_int64(s, 3, now);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    if (sqlite3_column_bytes(s, 0) == (int)sizeof d->hash)
+      memcpy(d->hash, sqlite3_column_blob(s, 0), sizeof d->hash);
+    const unsigned char *res = sqlite3_column_text(s, 1);
+    size_t n = (size_t)sqlite3_column_bytes(s, 1);
+    if (res != NULL && n < sizeof d->result)
+      memcpy(d->result, res, n + 1);
+    d->amount = sqlite3_column_int64(s, 2);
+    d->balance = sqlite3_column_int64(s, 3);
+    d->created_ms = sqlite3_column_int64(s, 4);
+  }
+  sqlite3_finalize(s);
+  return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? SG_ENOENT : SG_EIO;
+}
+
 int sg__sq_admin_read(sg__sq_conn_t *c, sg__store_req_t *r) {
   sg__admin_req_t *m = r->in.admin;
+  if (m->op == SG__ADMIN_IDEM_GET)
+    return admin_idem_get(c, m, m->at_ms);
   if (m->op != SG__ADMIN_LOAD)
     return SG_EINVAL;
   int rc = load_accounts(c, r, m);

@@ -12,7 +12,7 @@
 
 #include "core/error.h"
 
-static int admin_begin(sg_store_t *st, bool write, sg__admin_op_t op,
+int sg__admin_begin(sg_store_t *st, bool write, sg__admin_op_t op,
                        sg__any_cb cb, void *data, sg__store_req_t **out,
                        sg__admin_req_t **ar) {
   void *m = NULL;
@@ -37,14 +37,27 @@ static bool name_ok(const char *s) {
   return n >= 1 && n <= 64;
 }
 
-int sg_store_account_put(sg_store_t *st, const sg_store_admin_account_t *a,
-                         bool create, sg_store_id_cb cb, void *data) {
+/* Copies idem (when not NULL) into the request's arena; false when out of
+ * memory. */
+static bool attach_idem(sg__store_req_t *r, sg__admin_req_t *m,
+                        const sg_store_admin_idem_t *idem) {
+  if (idem == NULL)
+    return true;
+  m->idem = sg__arena_alloc(&r->arena, sizeof *m->idem);
+  if (m->idem != NULL)
+    *m->idem = *idem;
+  return m->idem != NULL;
+}
+
+int sg__store_account_put(sg_store_t *st, const sg_store_admin_account_t *a,
+                          bool create, const sg_store_admin_idem_t *idem,
+                          sg_store_id_cb cb, void *data) {
   if (a == NULL || !name_ok(a->name) || a->spec == NULL ||
       (!create && a->id <= 0))
     return SG_EINVAL;
   sg__store_req_t *r;
   sg__admin_req_t *m;
-  int rc = admin_begin(
+  int rc = sg__admin_begin(
       st, true, create ? SG__ADMIN_ACCOUNT_CREATE : SG__ADMIN_ACCOUNT_UPDATE,
       (sg__any_cb)cb, data, &r, &m);
   if (rc < 0)
@@ -55,18 +68,26 @@ int sg_store_account_put(sg_store_t *st, const sg_store_admin_account_t *a,
   m->account.spec = sg__arena_strdup(&r->arena, a->spec, &ok);
   m->account.smpp_password_hash =
       sg__arena_strdup(&r->arena, a->smpp_password_hash, &ok);
+  ok = attach_idem(r, m, idem) && ok;
   return admin_queue(st, r, ok);
+}
+
+int sg_store_account_put(sg_store_t *st, const sg_store_admin_account_t *a,
+                         bool create, sg_store_id_cb cb, void *data) {
+  return sg__store_account_put(st, a, create, NULL, cb, data);
 }
 
 int sg_store_admin_load(sg_store_t *st, sg_store_admin_load_cb cb, void *data) {
   sg__store_req_t *r;
   sg__admin_req_t *m;
-  int rc = admin_begin(st, false, SG__ADMIN_LOAD, (sg__any_cb)cb, data, &r, &m);
+  int rc = sg__admin_begin(st, false, SG__ADMIN_LOAD, (sg__any_cb)cb, data, &r, &m);
   return rc < 0 ? rc : admin_queue(st, r, true);
 }
 
-int sg_store_key_put(sg_store_t *st, const sg_store_key_t *k, int64_t revoke_id,
-                     int64_t revoke_ms, sg_store_id_cb cb, void *data) {
+int sg__store_key_put(sg_store_t *st, const sg_store_key_t *k,
+                      int64_t revoke_id, int64_t revoke_ms,
+                      const sg_store_admin_idem_t *idem, sg_store_id_cb cb,
+                      void *data) {
   if (k == NULL || k->account_id <= 0 || k->public_id[0] == '\0' ||
       memchr(k->public_id, '\0', sizeof k->public_id) == NULL ||
       revoke_id < 0 || revoke_ms < 0)
@@ -74,7 +95,7 @@ int sg_store_key_put(sg_store_t *st, const sg_store_key_t *k, int64_t revoke_id,
   sg__store_req_t *r;
   sg__admin_req_t *m;
   int rc =
-      admin_begin(st, true, SG__ADMIN_KEY_PUT, (sg__any_cb)cb, data, &r, &m);
+      sg__admin_begin(st, true, SG__ADMIN_KEY_PUT, (sg__any_cb)cb, data, &r, &m);
   if (rc < 0)
     return rc;
   bool ok = true;
@@ -82,7 +103,13 @@ int sg_store_key_put(sg_store_t *st, const sg_store_key_t *k, int64_t revoke_id,
   m->key.label = sg__arena_strdup(&r->arena, k->label, &ok);
   m->revoke_id = revoke_id;
   m->revoke_ms = revoke_ms;
+  ok = attach_idem(r, m, idem) && ok;
   return admin_queue(st, r, ok);
+}
+
+int sg_store_key_put(sg_store_t *st, const sg_store_key_t *k, int64_t revoke_id,
+                     int64_t revoke_ms, sg_store_id_cb cb, void *data) {
+  return sg__store_key_put(st, k, revoke_id, revoke_ms, NULL, cb, data);
 }
 
 int sg_store_key_revoke(sg_store_t *st, int64_t key_id, int64_t revoked_ms,
@@ -92,7 +119,7 @@ int sg_store_key_revoke(sg_store_t *st, int64_t key_id, int64_t revoked_ms,
   sg__store_req_t *r;
   sg__admin_req_t *m;
   int rc =
-      admin_begin(st, true, SG__ADMIN_KEY_REVOKE, (sg__any_cb)cb, data, &r, &m);
+      sg__admin_begin(st, true, SG__ADMIN_KEY_REVOKE, (sg__any_cb)cb, data, &r, &m);
   if (rc < 0)
     return rc;
   m->revoke_id = key_id;
@@ -111,6 +138,14 @@ void sg__admin_complete(sg_store_t *st, sg__store_req_t *r) {
     break;
   case SG__ADMIN_KEY_REVOKE:
     ((sg_store_done_cb)r->cb)(st, r->status, r->data);
+    break;
+  case SG__ADMIN_CREDIT:
+    ((sg_store_balance_cb)r->cb)(st, r->status, ok ? m->idem->balance : 0,
+                                 r->data);
+    break;
+  case SG__ADMIN_IDEM_GET:
+    ((sg_store_admin_idem_cb)r->cb)(st, r->status, ok ? m->idem : NULL,
+                                    r->data);
     break;
   default:
     ((sg_store_id_cb)r->cb)(st, r->status, ok ? m->id : 0, r->data);

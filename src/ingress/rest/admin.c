@@ -1,6 +1,7 @@
 /* admin.c - the REST handlers of accounts and API keys, for admin keys only
  * (sg__rest_admin):
- *   GET    /v1/accounts              every account, configured and API
+ *   GET    /v1/accounts              the accounts, configured and API,
+ *                                    a page at a time (page.h)
  *   POST   /v1/accounts              creates one (201; a generated
  *                                    webhook_secret is shown once)
  *   GET    /v1/accounts/{name}       one account
@@ -25,6 +26,9 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "engine/admin_idem.h"
+#include "ingress/rest/admin_idem.h"
+#include "ingress/rest/page.h"
 #include "ingress/rest/rest_int.h"
 #include "ingress/web/web.h"
 
@@ -137,11 +141,11 @@ static bool answer_failure(sg_http_req_t *req,
   return true;
 }
 
-/* Answers a change that failed at once (busy, stopping). */
+/* Answers a change that failed at once (its queue full, stopping). */
 static void answer_rc(sg_http_req_t *req, int rc) {
   if (rc == SG_EBUSY)
     sg__rest_error(req, 429, "busy",
-                   "another change of accounts or keys is in progress; retry",
+                   "too many changes of accounts or keys are waiting; retry",
                    NULL, 1);
   else
     sg__rest_engine_error(req, rc);
@@ -166,37 +170,90 @@ void sg__rest_accounts_list_cb(sg_http_req_t *req, void *data) {
   sg_rest_t *rest = data;
   if (sg__rest_admin(rest, req) == NULL)
     return;
-  if (sg_http_req_query_count(req) > 0) {
-    sg__rest_error(req, 422, "unknown_argument",
-                   "this list takes no query arguments", NULL, 0);
+  sg__rest_page_t pg;
+  if (!sg__rest_page_args(req, NULL, 0, &pg))
     return;
-  }
   json_t *list = json_array();
   const sg_engine_account_t *a;
-  for (size_t i = 0;
-       list != NULL && (a = sg_engine_account_at(rest->engine, i)) != NULL;
+  int take = 1;
+  for (size_t i = 0; list != NULL && take >= 0 &&
+                     (a = sg_engine_account_at(rest->engine, i)) != NULL;
        i++) {
+    if ((take = sg__rest_page_offer(&pg, a->name)) <= 0)
+      continue;
     json_t *o = account_json(rest->engine, a);
     if (o == NULL || json_array_append_new(list, o) != 0) {
       json_decref(list);
       list = NULL;
     }
   }
+  if (!sg__rest_page_check(req, &pg)) {
+    json_decref(list);
+    return;
+  }
   sg__rest_json(req, 200,
-                list ? json_pack("{s:o, s:n}", "data", list, "next_cursor")
+                list ? json_pack("{s:o, s:o}", "data", list, "next_cursor",
+                                 sg__rest_page_next(&pg))
                      : NULL);
+}
+
+/* ---- creations with an Idempotency-Key (admin_idem.h) ------------------ */
+
+/* A failed creation that carried a key and met a record of it: the
+ * record is read again and answers instead. */
+static bool idem_recheck(sg__rest_idem_t *x, const sg_engine_admin_res_t *res) {
+  return res->status != 0 &&
+         sg__rest_idem_recheck(x, res->status, admin_http_status(res->status),
+                               res->error_code, res->field, res->message);
+}
+
+static void account_create_done(sg_engine_t *e,
+                                const sg_engine_admin_res_t *res, void *ud) {
+  sg__rest_idem_t *x = ud;
+  if (idem_recheck(x, res))
+    return;
+  account_done(e, res, x->req);
+  sg__rest_idem_free(x);
+}
+
+static int account_create_run(sg__rest_idem_t *x,
+                              const sg_store_admin_idem_t *idem) {
+  sg_engine_t *e = x->rest->engine;
+  size_t len;
+  const char *body = (const char *)sg_http_req_body(x->req, &len);
+  int rc = idem != NULL ? sg_engine_account_create_idem(
+                              e, body, len, idem, account_create_done, x)
+                        : sg_engine_account_create(e, body, len,
+                                                   account_create_done, x);
+  if (rc != 0)
+    answer_rc(x->req, rc);
+  return rc;
+}
+
+/* The account the first request made, as it is now; a webhook_secret the
+ * gateway made then is not shown again (webhook_secret_set says it is). */
+static void account_replay(sg__rest_idem_t *x,
+                           const sg_store_admin_idem_t *rec) {
+  static const char pre[] = "account:";
+  const sg_engine_account_t *a =
+      strncmp(rec->result, pre, sizeof pre - 1) == 0
+          ? sg_engine_account_by_name(x->rest->engine,
+                                      rec->result + sizeof pre - 1)
+          : NULL;
+  if (a == NULL)
+    sg__rest_error(x->req, 409, "idempotency_conflict",
+                   "this Idempotency-Key was used for another request",
+                   "idempotency_key", 0);
+  else
+    sg__rest_idem_json(x->req, 201, account_json(x->rest->engine, a));
 }
 
 void sg__rest_accounts_create_cb(sg_http_req_t *req, void *data) {
   sg_rest_t *rest = data;
-  if (sg__rest_admin(rest, req) == NULL)
-    return;
-  size_t len;
-  const uint8_t *body = sg_http_req_body(req, &len);
-  int rc = sg_engine_account_create(rest->engine, (const char *)body, len,
-                                    account_done, req);
-  if (rc != 0)
-    answer_rc(req, rc);
+  const sg_engine_account_t *caller = sg__rest_admin(rest, req);
+  if (caller != NULL)
+    sg__rest_idem_post(rest, req, caller, account_create_run, account_replay,
+                       NULL);
 }
 
 /* The account of the path, or NULL after answering 404. */
@@ -311,13 +368,19 @@ void sg__rest_keys_list_cb(sg_http_req_t *req, void *data) {
   sg_rest_t *rest = data;
   if (sg__rest_admin(rest, req) == NULL)
     return;
+  static const char *const filters[] = {"account"};
+  sg__rest_page_t pg;
+  if (!sg__rest_page_args(req, filters, 1, &pg))
+    return;
   const char *account = NULL;
   for (size_t i = 0; i < sg_http_req_query_count(req); i++) {
     const char *n, *v;
     sg_http_req_query_at(req, i, &n, &v);
-    if (strcmp(n, "account") != 0 || account != NULL) {
+    if (strcmp(n, "account") != 0)
+      continue;
+    if (account != NULL) {
       sg__rest_error(req, 422, "unknown_argument",
-                     "the only query argument is 'account', once", n, 0);
+                     "'account' is given once", n, 0);
       return;
     }
     account = v;
@@ -330,9 +393,13 @@ void sg__rest_keys_list_cb(sg_http_req_t *req, void *data) {
   json_t *list = json_array();
   int64_t now = now_ms();
   const sg_engine_key_t *k;
-  for (size_t i = 0;
-       list != NULL && (k = sg_engine_key_at(rest->engine, i)) != NULL; i++) {
+  int take = 1;
+  for (size_t i = 0; list != NULL && take >= 0 &&
+                     (k = sg_engine_key_at(rest->engine, i)) != NULL;
+       i++) {
     if (account != NULL && strcmp(k->account->name, account) != 0)
+      continue;
+    if ((take = sg__rest_page_offer(&pg, k->id)) <= 0)
       continue;
     json_t *o = key_json(k, now);
     if (o == NULL || json_array_append_new(list, o) != 0) {
@@ -340,8 +407,13 @@ void sg__rest_keys_list_cb(sg_http_req_t *req, void *data) {
       list = NULL;
     }
   }
+  if (!sg__rest_page_check(req, &pg)) {
+    json_decref(list);
+    return;
+  }
   sg__rest_json(req, 200,
-                list ? json_pack("{s:o, s:n}", "data", list, "next_cursor")
+                list ? json_pack("{s:o, s:o}", "data", list, "next_cursor",
+                                 sg__rest_page_next(&pg))
                      : NULL);
 }
 
@@ -380,9 +452,57 @@ static bool only_fields(sg_http_req_t *req, json_t *o, const char *const *names,
   return true;
 }
 
+static void key_create_done(sg_engine_t *e, const sg_engine_admin_res_t *res,
+                            void *ud) {
+  sg__rest_idem_t *x = ud;
+  if (idem_recheck(x, res))
+    return;
+  key_done(e, res, x->req);
+  sg__rest_idem_free(x);
+}
+
+/* The key the first request made, as GET /v1/keys shows it: its secret
+ * was shown once and is not kept, so `key` is absent. */
+static void key_replay(sg__rest_idem_t *x, const sg_store_admin_idem_t *rec) {
+  static const char pre[] = "key:";
+  const sg_engine_key_t *k = NULL;
+  for (size_t i = 0; strncmp(rec->result, pre, sizeof pre - 1) == 0 &&
+                     (k = sg_engine_key_at(x->rest->engine, i)) != NULL;
+       i++)
+    if (strcmp(k->id, rec->result + sizeof pre - 1) == 0)
+      break;
+  if (k == NULL)
+    sg__rest_error(x->req, 409, "idempotency_conflict",
+                   "this Idempotency-Key was used for another request",
+                   "idempotency_key", 0);
+  else
+    sg__rest_idem_json(x->req, 201, key_json(k, now_ms()));
+}
+
+typedef struct key_args {
+  char account[SG_CONFIG_KEY_MAX];
+  char name[72];
+  bool has_name;
+} key_args_t;
+
+static int key_create_run(sg__rest_idem_t *x,
+                          const sg_store_admin_idem_t *idem) {
+  key_args_t *k = x->arg;
+  sg_engine_t *e = x->rest->engine;
+  const char *name = k->has_name ? k->name : NULL;
+  int rc = idem != NULL ? sg_engine_key_create_idem(e, k->account, name, idem,
+                                                    key_create_done, x)
+                        : sg_engine_key_create(e, k->account, name,
+                                               key_create_done, x);
+  if (rc != 0)
+    answer_rc(x->req, rc);
+  return rc;
+}
+
 void sg__rest_keys_create_cb(sg_http_req_t *req, void *data) {
   sg_rest_t *rest = data;
-  if (sg__rest_admin(rest, req) == NULL)
+  const sg_engine_account_t *caller = sg__rest_admin(rest, req);
+  if (caller == NULL)
     return;
   json_t *b = body_object(req, false);
   static const char *const fields[] = {"account", "name"};
@@ -401,11 +521,30 @@ void sg__rest_keys_create_cb(sg_http_req_t *req, void *data) {
     json_decref(b);
     return;
   }
-  int rc = sg_engine_key_create(rest->engine, json_string_value(acc),
-                                json_string_value(nm), key_done, req);
+  key_args_t *k = sg_calloc(1, sizeof *k);
+  if (k == NULL ||
+      json_string_length(acc) >= sizeof k->account ||
+      (json_is_string(nm) && json_string_length(nm) >= sizeof k->name)) {
+    sg_free(k);
+    json_decref(b);
+    if (k == NULL)
+      answer_rc(req, SG_ENOMEM);
+    else
+      sg__rest_error(req, 422, "invalid_field",
+                     json_string_length(acc) >= sizeof k->account
+                         ? "no account has so long a name"
+                         : "a key's name has 1 to 64 octets",
+                     json_string_length(acc) >= sizeof k->account ? "account"
+                                                                  : "name",
+                     0);
+    return;
+  }
+  snprintf(k->account, sizeof k->account, "%s", json_string_value(acc));
+  k->has_name = json_is_string(nm);
+  if (k->has_name)
+    snprintf(k->name, sizeof k->name, "%s", json_string_value(nm));
   json_decref(b);
-  if (rc != 0)
-    answer_rc(req, rc);
+  sg__rest_idem_post(rest, req, caller, key_create_run, key_replay, k);
 }
 
 void sg__rest_keys_revoke_cb(sg_http_req_t *req, void *data) {

@@ -13,7 +13,9 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/limits.h"
+#include "engine/admin_idem.h"
 #include "engine/limits.h"
+#include "ingress/rest/admin_idem.h"
 #include "ingress/rest/rest_int.h"
 
 static json_t *amount_json(int64_t micro) {
@@ -70,28 +72,63 @@ void sg__rest_balance_cb(sg_http_req_t *req, void *data) {
 /* ---- POST /v1/accounts/{name}/credit ------------------------------------- */
 
 typedef struct credit_req {
-  sg_http_req_t *req;
   const sg_engine_account_t *acct;
   int64_t amount;
 } credit_req_t;
 
+static json_t *credit_json(const char *account, int64_t amount,
+                           int64_t balance) {
+  return json_pack("{s:s, s:o, s:o, s:I}", "account", account, "credited",
+                   amount_json(amount), "balance", amount_json(balance),
+                   "balance_micro", (json_int_t)balance);
+}
+
 static void credited(sg_engine_t *e, int status, int64_t balance, void *ud) {
   (void)e;
-  credit_req_t *c = ud;
+  sg__rest_idem_t *x = ud;
+  credit_req_t *c = x->arg;
+  if (status == SG_EEXIST &&
+      sg__rest_idem_recheck(x, status, 409, "idempotency_conflict",
+                            "idempotency_key",
+                            "another request used this idempotency key"))
+    return;
   if (status == SG_ERANGE) {
-    sg__rest_error(c->req, 422, "invalid_amount",
+    sg__rest_error(x->req, 422, "invalid_amount",
                    "the balance would go below 0 or above 1000000000", "amount",
                    0);
   } else if (status != 0) {
-    sg__rest_engine_error(c->req, status);
+    sg__rest_engine_error(x->req, status);
   } else {
-    json_t *o =
-        json_pack("{s:s, s:o, s:o, s:I}", "account", c->acct->name, "credited",
-                  amount_json(c->amount), "balance", amount_json(balance),
-                  "balance_micro", (json_int_t)balance);
-    sg__rest_json(c->req, 200, o);
+    sg__rest_json(x->req, 200, credit_json(c->acct->name, c->amount, balance));
   }
-  sg_free(c);
+  sg__rest_idem_free(x);
+}
+
+/* The first answer again: the amount credited then and the balance
+ * right after it (not the balance now). */
+static void credit_replay(sg__rest_idem_t *x,
+                          const sg_store_admin_idem_t *rec) {
+  credit_req_t *c = x->arg;
+  static const char pre[] = "credit:";
+  if (strncmp(rec->result, pre, sizeof pre - 1) != 0 ||
+      strcmp(rec->result + sizeof pre - 1, c->acct->name) != 0)
+    sg__rest_error(x->req, 409, "idempotency_conflict",
+                   "this Idempotency-Key was used for another request",
+                   "idempotency_key", 0);
+  else
+    sg__rest_idem_json(x->req, 200,
+                       credit_json(c->acct->name, rec->amount, rec->balance));
+}
+
+static int credit_run(sg__rest_idem_t *x, const sg_store_admin_idem_t *idem) {
+  credit_req_t *c = x->arg;
+  sg_engine_t *e = x->rest->engine;
+  int rc = idem != NULL
+               ? sg_engine_credit_idem(e, c->acct, c->amount, idem, credited, x)
+               : sg_engine_credit(e, c->acct, c->amount, credited, x);
+  if (rc != 0)
+    sg__rest_engine_error(x->req, rc);
+  return rc;
 }
 
 /* The amount of the body {"amount": "12.50"}, or -1 after answering. */
@@ -132,7 +169,8 @@ static int body_amount(sg_http_req_t *req, int64_t *out) {
 
 void sg__rest_credit_cb(sg_http_req_t *req, void *data) {
   sg_rest_t *rest = data;
-  if (sg__rest_admin(rest, req) == NULL)
+  const sg_engine_account_t *caller = sg__rest_admin(rest, req);
+  if (caller == NULL)
     return;
   const char *name = sg_http_req_param(req, "name");
   const sg_engine_account_t *acct =
@@ -156,10 +194,6 @@ void sg__rest_credit_cb(sg_http_req_t *req, void *data) {
     sg__rest_engine_error(req, SG_ENOMEM);
     return;
   }
-  *c = (credit_req_t){req, acct, amount};
-  int rc = sg_engine_credit(rest->engine, acct, amount, credited, c);
-  if (rc != 0) {
-    sg_free(c);
-    sg__rest_engine_error(req, rc);
-  }
+  *c = (credit_req_t){acct, amount};
+  sg__rest_idem_post(rest, req, caller, credit_run, credit_replay, c);
 }

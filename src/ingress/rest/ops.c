@@ -18,6 +18,7 @@
 #include "core/id.h"
 #include "engine/ops.h"
 #include "engine/route_admin.h"
+#include "ingress/rest/page.h"
 #include "ingress/rest/rest_int.h"
 
 #define REASON_MAX 200
@@ -71,32 +72,48 @@ static json_t *queue_json(const sg_engine_queue_t *q, int64_t now) {
 typedef struct queues_ctx {
   sg_http_req_t *req;
   bool one;
+  sg__rest_page_t page; /* the list's */
 } queues_ctx_t;
+
+/* The list of queues, a page of it (page.h); NULL after answering 400. */
+static json_t *queues_page(sg_http_req_t *req, sg__rest_page_t *pg,
+                           const sg_engine_queue_t *q, size_t n, int64_t now) {
+  json_t *arr = json_array();
+  int take = 1;
+  for (size_t i = 0; arr != NULL && take >= 0 && i < n; i++)
+    if ((take = sg__rest_page_offer(pg, q[i].name)) > 0 &&
+        json_array_append_new(arr, queue_json(&q[i], now)) != 0) {
+      json_decref(arr);
+      arr = NULL;
+    }
+  if (!sg__rest_page_check(req, pg)) {
+    json_decref(arr);
+    return NULL;
+  }
+  return json_pack("{s:o, s:o}", "queues", arr ? arr : json_null(),
+                   "next_cursor", sg__rest_page_next(pg));
+}
 
 static void queues_done(sg_engine_t *e, int status, const sg_engine_queue_t *q,
                         size_t n, void *ud) {
   queues_ctx_t *x = ud;
   sg_http_req_t *req = x->req;
-  bool one = x->one;
-  sg_free(x);
   if (status != 0) {
+    sg_free(x);
     sg__rest_engine_error(req, status);
     return;
   }
   sg_engine_metrics_t m;
   sg_engine_metrics(e, &m);
-  if (one) {
+  if (x->one) {
+    sg_free(x);
     sg__rest_json(req, 200, n > 0 ? queue_json(&q[0], m.now_ms) : NULL);
     return;
   }
-  json_t *arr = json_array();
-  for (size_t i = 0; arr != NULL && i < n; i++)
-    if (json_array_append_new(arr, queue_json(&q[i], m.now_ms)) != 0) {
-      json_decref(arr);
-      arr = NULL;
-    }
-  sg__rest_json(req, 200,
-                arr != NULL ? json_pack("{s:o}", "queues", arr) : NULL);
+  json_t *o = queues_page(req, &x->page, q, n, m.now_ms);
+  sg_free(x);
+  if (o != NULL)
+    sg__rest_json(req, 200, o);
 }
 
 static void queues(sg_http_req_t *req, sg_rest_t *rest, const char *name) {
@@ -107,6 +124,10 @@ static void queues(sg_http_req_t *req, sg_rest_t *rest, const char *name) {
   }
   x->req = req;
   x->one = name != NULL;
+  if (name == NULL && !sg__rest_page_args(req, NULL, 0, &x->page)) {
+    sg_free(x);
+    return;
+  }
   int rc = sg_engine_queues(rest->engine, name, queues_done, x);
   if (rc == 0)
     return;

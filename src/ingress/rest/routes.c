@@ -26,6 +26,7 @@
 #include "core/error.h"
 #include "engine/route_admin.h"
 #include "engine/reload.h"
+#include "ingress/rest/page.h"
 #include "ingress/rest/rest_int.h"
 
 static void err422(sg_http_req_t *req, const char *code, const char *field,
@@ -398,16 +399,33 @@ void sg__rest_connectors_list_cb(sg_http_req_t *req, void *data) {
   sg_rest_t *rest = data;
   if (sg__rest_admin(rest, req) == NULL)
     return;
+  sg__rest_page_t pg;
+  if (!sg__rest_page_args(req, NULL, 0, &pg))
+    return;
   json_t *arr = json_array();
   size_t n = sg_engine_connector_count(rest->engine);
-  for (size_t i = 0; arr != NULL && i < n; i++)
-    if (!sg_engine_connector_retired(rest->engine, i) &&
-        json_array_append_new(arr, sg_engine_connector_json(rest->engine, i))) {
+  int take = 1;
+  for (size_t i = 0; arr != NULL && take >= 0 && i < n; i++) {
+    if (sg_engine_connector_retired(rest->engine, i))
+      continue;
+    json_t *c = sg_engine_connector_json(rest->engine, i);
+    const char *name = json_string_value(json_object_get(c, "name"));
+    take = sg__rest_page_offer(&pg, name ? name : "");
+    if (take <= 0) {
+      json_decref(c);
+    } else if (json_array_append_new(arr, c)) {
       json_decref(arr);
       arr = NULL;
     }
+  }
+  if (!sg__rest_page_check(req, &pg)) {
+    json_decref(arr);
+    return;
+  }
   sg__rest_json(req, 200,
-                arr != NULL ? json_pack("{s:o}", "connectors", arr) : NULL);
+                arr != NULL ? json_pack("{s:o, s:o}", "connectors", arr,
+                                        "next_cursor", sg__rest_page_next(&pg))
+                            : NULL);
 }
 
 /* The {name} of the path as a connector index; -1 after answering 404. */

@@ -12,6 +12,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "engine/velocity.h"
+#include "ingress/rest/page.h"
 #include "ingress/rest/rest_int.h"
 
 /* At most this many blocks in one answer (the engine keeps at most
@@ -25,29 +26,48 @@ static json_t *block_json(const sg_engine_velocity_block_t *b) {
       sg__rest_time_json(b->until_ms), "strikes", (json_int_t)b->strikes);
 }
 
+/* The page of blocks v[0..n) (page.h; a block's key is
+ * "<account>/<prefix>", as in its DELETE path); NULL on out of memory. */
+static json_t *blocks_page(sg__rest_page_t *pg,
+                           const sg_engine_velocity_block_t *v, size_t n,
+                           size_t total) {
+  json_t *arr = json_array();
+  int take = 1;
+  for (size_t i = 0; arr != NULL && take >= 0 && i < n; i++) {
+    char key[SG_REST_CURSOR_MAX];
+    snprintf(key, sizeof key, "%s/%s", v[i].account->name, v[i].prefix);
+    if ((take = sg__rest_page_offer(pg, key)) > 0 &&
+        json_array_append_new(arr, block_json(&v[i])) != 0) {
+      json_decref(arr);
+      arr = NULL;
+    }
+  }
+  return arr != NULL ? json_pack("{s:o, s:I, s:o}", "blocks", arr, "total",
+                                 (json_int_t)total, "next_cursor",
+                                 sg__rest_page_next(pg))
+                     : NULL;
+}
+
 void sg__rest_velocity_blocks_cb(sg_http_req_t *req, void *data) {
   sg_rest_t *rest = data;
   if (sg__rest_admin(rest, req) == NULL)
     return;
+  sg__rest_page_t pg;
+  if (!sg__rest_page_args(req, NULL, 0, &pg))
+    return;
   size_t total = sg_engine_velocity_blocks(rest->engine, NULL, 0);
   size_t cap = total < LIST_MAX ? total : LIST_MAX;
   sg_engine_velocity_block_t *v = sg_calloc(cap ? cap : 1, sizeof *v);
-  json_t *arr = json_array();
-  json_t *o = v != NULL && arr != NULL ? json_pack("{s:o, s:I}", "blocks", arr,
-                                                   "total", (json_int_t)total)
-                                       : NULL;
-  if (o == NULL) {
-    json_decref(arr);
-  } else {
+  json_t *o = NULL;
+  if (v != NULL) {
     size_t n = sg_engine_velocity_blocks(rest->engine, v, cap);
-    for (size_t i = 0; i < n && i < cap; i++)
-      if (json_array_append_new(arr, block_json(&v[i])) != 0) {
-        json_decref(o);
-        o = NULL;
-        break;
-      }
+    o = blocks_page(&pg, v, n < cap ? n : cap, total);
   }
   sg_free(v);
+  if (!sg__rest_page_check(req, &pg)) {
+    json_decref(o);
+    return;
+  }
   sg__rest_json(req, 200, o);
 }
 

@@ -281,18 +281,28 @@ static void create_update_and_keys(void **state) {
   assert_int_equal(auth(f, "sgk_nope"), SG_ENOENT);
   assert_non_null(sg_engine_key_at(f->e, 0)->last_used_ms);
 
-  /* One change at a time. */
+  /* One change at a time, in the order asked: a change asked while
+   * another runs waits for it, and its checks see what the first one
+   * did (the second revoke finds the key revoked). */
   f->calls = 0;
   assert_int_equal(sg_engine_key_revoke(f->e, id1, admin_cb, f), 0);
-  assert_int_equal(sg_engine_key_create(f->e, "shop", NULL, admin_cb, f),
-                   SG_EBUSY);
-  run_calls(f, 1);
-  assert_int_equal(f->status, 0);
-  assert_int_equal(auth(f, k1), SG_ENOENT);
-  f->calls = 0;
   assert_int_equal(sg_engine_key_revoke(f->e, id1, admin_cb, f), 0);
-  run_calls(f, 1);
+  assert_int_equal(f->calls, 0); /* never inside the call */
+  run_calls(f, 2);
   assert_int_equal(f->status, SG_ESTATE);
+  assert_string_equal(f->code, "revoked");
+  assert_int_equal(auth(f, k1), SG_ENOENT);
+  /* The queue is bounded: one running and 64 waiting; the next is refused
+   * at once (and its callback never fires), the others all answer. */
+  f->calls = 0;
+  for (int i = 0; i < 65; i++)
+    assert_int_equal(sg_engine_key_revoke(f->e, id1, admin_cb, f), 0);
+  assert_int_equal(sg_engine_key_revoke(f->e, id1, admin_cb, f), SG_EBUSY);
+  run_calls(f, 65);
+  assert_int_equal(f->status, SG_ESTATE);
+  f->calls = 0;
+  assert_int_equal(sg_engine_key_revoke(f->e, id1, admin_cb, f), 0);
+  run_calls(f, 1);
 
   /* Rotation with a grace period: both keys work until it ends. */
   assert_int_equal(key_create(f, "shop", NULL), 0);
