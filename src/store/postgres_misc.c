@@ -20,6 +20,7 @@
 #include "store/limits_int.h"
 #include "store/postgres_misc.h"
 #include "store/postgres_msg.h"
+#include "store/pg_kinds.h"
 
 /* ---- webhooks ------------------------------------------------------------ */
 
@@ -490,7 +491,7 @@ int sg__pg_misc_write(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
   case SG__REQ_LIMITS_WRITE:
     return credit(c, r->in.limits, now);
   default:
-    return SG_ENOTSUP;
+    return sg__pg_kinds_write(c, r, now);
   }
 }
 
@@ -503,7 +504,7 @@ int sg__pg_misc_read(sg__pg_conn_t *c, sg__store_req_t *r) {
   case SG__REQ_LIMITS_READ:
     return usage(c, r);
   default:
-    return SG_ENOTSUP;
+    return sg__pg_kinds_read(c, r);
   }
 }
 
@@ -525,6 +526,6 @@ bool sg__pg_misc_done(sg__req_kind_t kind) {
   case SG__REQ_LIMITS_READ:
     return true;
   default:
-    return false;
+    return sg__pg_kinds_done(kind);
   }
 }

@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "store/postgres_misc.h"
 #include "store/postgres_msg.h"
+#include "store/pg_kinds.h"
 
 #define PASS_MAX 1000 /* rows per release / expire / requeue pass */
 
@@ -684,9 +685,8 @@ static int run_cancel(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
 
 /* ---- maintenance --------------------------------------------------------- */
 
-/* The pass that ends pre-split waits (sqlite_presplit.c) has nothing to do
- * here while SG__REQ_PRESPLIT is not run by this backend: no group is ever
- * written. */
+/* As sqlite_write.c's, with the pass that ends pre-split waits
+ * (pg_presplit.c). */
 static int run_maintain(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
   sg_store_maint_res_t *m = &r->out.maint;
   int rc = release_scheduled(c, &r->arena, now, &m->released);
@@ -697,6 +697,8 @@ static int run_maintain(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
                  "lease ran out without a result", &m->requeued);
   if (rc == 0)
     rc = requeue_webhooks(c, now, false, now, &m->requeued);
+  if (rc == 0)
+    rc = sg__pg_presplit_expire(c, r, now, &m->expired);
   if (rc < 0)
     return rc;
   sg__pg_params_t p = {0};

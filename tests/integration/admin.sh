@@ -26,8 +26,9 @@ start() { # name, command...: runs it in the background, logs to $T/name.log
 
 read -r HTTP SIM SMPP <<<"$(free_ports 3)"
 [ -n "$SMPP" ] || fail "no free ports"
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<EOF2
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 simulator: {listen: 127.0.0.1:$SIM, dlr_delay: 100ms}
 accounts:
@@ -89,7 +90,13 @@ read -r KID KEY <"$T/cli.out"
 echo "ok - smsgate account and smsgate key"
 kill "$GW" && wait "$GW" || fail "gateway did not stop cleanly on SIGTERM"
 
-# The database holds the keys' hashes only.
+# The database holds the keys' hashes only (on PostgreSQL: in its dump).
+if [[ $STORE == *postgres* ]]; then
+  mkdir -p "$T/gw"
+  pg_dump "$(sed -n 's/.*url: "\(.*\)"}/\1/p' <<<"$STORE")" >"$T/gw/dump.sql" ||
+    fail "cannot dump the PostgreSQL database"
+  grep -q "api_keys" "$T/gw/dump.sql" || fail "the dump has no api_keys"
+fi
 for key in $(node -e 'for (const k of JSON.parse(require("fs").readFileSync(process.argv[1])).all) console.log(k)' "$T/state.json"); do
   secret=${key:17} # after "sgk_<12 hex>_"
   [ ${#secret} -ge 40 ] || fail "unexpected key format: $key"

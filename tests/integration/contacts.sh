@@ -11,23 +11,9 @@
 # Readiness is polled, never slept for; everything started is stopped.
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-T=$(mktemp -d "${TMPDIR:-/tmp}/contacts.XXXXXX")
-PIDS=()
-
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-  echo "FAIL: $*" >&2
-  [ -f "$T/gw.log" ] && tail -n 30 "$T/gw.log" >&2
-  exit 1
-}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib/common.bash"
+sg_test_init contacts
 
 free_port() {
   node -e 'const s = require("net").createServer();
@@ -37,8 +23,9 @@ free_port() {
 PORT=$(free_port)
 SIM=$(free_port)
 BASE=http://127.0.0.1:$PORT
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<EOF
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$PORT}
 simulator: {listen: 127.0.0.1:$SIM}
 accounts:

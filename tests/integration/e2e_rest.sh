@@ -33,8 +33,9 @@ read -r HTTP SIM DEAD HOOK HTTP2 SIM2 <<<"$(free_ports 6)"
 
 # ---- gateway with its built-in simulator --------------------------------------
 
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<EOF
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP, max_body: 64KB}
 simulator: {listen: 127.0.0.1:$SIM, dlr_delay: 100ms}
 accounts:
@@ -113,8 +114,9 @@ kill "$GW" && wait "$GW" || fail "gateway did not stop cleanly on SIGTERM"
 start sim2 "$BIN" sim smsc --port "$SIM2" --record "$T/record.txt" --dlr-delay 50 --quiet \
   --stats-interval 1
 SIMP=$LAST_PID
+sg_store_for "$T/gw2"
 cat >"$T/gw2.yaml" <<EOF
-store: {path: $T/gw2/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP2}
 accounts:
   - {name: load, api_key: $KEY, default_region: RU}

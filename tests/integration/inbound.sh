@@ -77,9 +77,10 @@ exec 3<>"$T/sim.in" # read-write: opening it does not wait for a reader
 PIDS+=($!)
 start receiver node "$JS" receiver "$HOOK" "$SECRET" "$T/hooks.jsonl"
 
+sg_store_for "$T/gw"
 gateway_config() { # file, reassembly timeout
   cat >"$1" <<YAML
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 accounts:
   - {name: shop, api_key: $KEY, webhook_secret: $SECRET, default_region: RU,

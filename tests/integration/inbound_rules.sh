@@ -105,8 +105,9 @@ exec 3<>"$T/sim.in"
 PIDS+=($!)
 start receiver node "$JS" receiver "$RCV" "$SECRET" "$T/requests.jsonl"
 
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<YAML
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 accounts:
   - {name: shop, api_key: $KEY, admin: true, webhook_secret: $SECRET,

@@ -88,10 +88,21 @@ static inline void pg_admin(const char *sql) {
   PQfinish(pc);
 }
 
-/* SQLite's x'41' blob literals as PostgreSQL's '\x41'::bytea. */
+/* SQLite's x'41' blob literals as PostgreSQL's '\x41'::bytea, and
+ * CAST(col AS TEXT) of a blob column as its UTF-8 text. */
 static inline void pg_dialect(char *out, size_t len, const char *sql) {
   size_t o = 0;
   for (const char *p = sql; *p != '\0' && o + 16 < len; p++) {
+    if (strncmp(p, "CAST(", 5) == 0) {
+      const char *as = strstr(p, " AS TEXT)");
+      size_t w = as != NULL ? (size_t)(as - p - 5) : 0;
+      if (w > 0 && strcspn(p + 5, " ()'") == w && o + w + 32 < len) {
+        o += (size_t)snprintf(out + o, len - o, "convert_from(%.*s, 'UTF8')",
+                              (int)w, p + 5);
+        p = as + 8;
+        continue;
+      }
+    }
     if ((*p == 'x' || *p == 'X') && p[1] == '\'' &&
         (p == sql || p[-1] == ' ' || p[-1] == '=' || p[-1] == '(')) {
       const char *end = strchr(p + 2, '\'');
@@ -131,6 +142,30 @@ static inline const char *pg_q1s(const ctx_t *c, const char *sql) {
   return out;
 }
 
+/* SQLite's functions that the tests' own queries use (instr, hex,
+ * group_concat), made in the test's database. */
+static inline void pg_compat(const ctx_t *c) {
+  static const char sql[] =
+      "CREATE FUNCTION instr(text, text) RETURNS int LANGUAGE sql IMMUTABLE "
+      "AS 'SELECT strpos($1, $2)';"
+      "CREATE FUNCTION hex(bytea) RETURNS text LANGUAGE sql IMMUTABLE AS "
+      "'SELECT upper(encode($1, ''hex''))';"
+      "CREATE FUNCTION group_concat_sf(text, text, text) RETURNS text "
+      "LANGUAGE sql IMMUTABLE AS 'SELECT CASE WHEN $1 IS NULL THEN $2 ELSE "
+      "$1 || $3 || $2 END';"
+      "CREATE AGGREGATE group_concat(text, text) (SFUNC = group_concat_sf, "
+      "STYPE = text)";
+  PGconn *pc = PQconnectdb(c->url);
+  if (PQstatus(pc) != CONNECTION_OK)
+    fail_msg("PostgreSQL: %s", PQerrorMessage(pc));
+  PQsetNoticeProcessor(pc, pg_quiet, NULL);
+  PGresult *r = PQexec(pc, sql);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK)
+    fail_msg("compat functions: %s", PQerrorMessage(pc));
+  PQclear(r);
+  PQfinish(pc);
+}
+
 static inline int setup(void **state) {
   ctx_t *c = calloc(1, sizeof *c);
   snprintf(c->dir, sizeof c->dir, "/tmp/sg-store-XXXXXX");
@@ -148,6 +183,7 @@ static inline int setup(void **state) {
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", c->db);
     pg_admin(sql);
     pg_url_for(c->url, sizeof c->url, pg_server(), c->db);
+    pg_compat(c);
   }
   *state = c;
   return 0;
