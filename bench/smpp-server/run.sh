@@ -44,6 +44,14 @@ cpu_ms() { # pid: user+system CPU time so far, in ms
     "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
+threads_cpu() { # pid: one "tid name cpu_ms" line per thread
+  local t
+  for t in /proc/$1/task/*; do
+    awk -v t="$(getconf CLK_TCK)" -v id="${t##*/}" -v name="$(cat "$t/comm" 2>/dev/null)" \
+      '{ sub(/^.*\) /, ""); print id, name, int(($12 + $13) * 1000 / t) }' "$t/stat" 2>/dev/null
+  done
+}
+
 free_ports() { # n: prints n free loopback ports
   node -e 'const net = require("net"); const s = []; const n = +process.argv[1];
     (function next() {
@@ -83,9 +91,11 @@ sleep 0.5 # the connector binds to the simulator
 echo "smsgate SMPP server: N=$N window=$WINDOW synchronous=$SYNC" \
   "($(nproc) cores, $(uname -r))"
 c0=$(cpu_ms "$GW")
+threads_cpu "$GW" >"$T/threads0"
 out=$("$LOADER" 127.0.0.1 "$SMPP" bench benchpw "$N" "$WINDOW" "$TIMEOUT_S") ||
   { echo "$out"; die "load failed"; }
 c1=$(cpu_ms "$GW")
+threads_cpu "$GW" >"$T/threads1"
 echo "$out"
 node -e '
   const r = JSON.parse(process.argv[1]); const cpu = +process.argv[2];
@@ -95,3 +105,10 @@ node -e '
               `${(cpu * 1000 / Math.max(r.ok, 1)).toFixed(1)} us/message ` +
               `(SMPP server, engine, store, connector and simulator)`);
 ' "$out" "$((c1 - c0))"
+# Per thread: the loop (engine, SMPP server, connector and simulator) is the
+# thread whose id is the process id; the store's writer is the busiest other.
+ok=$(sed -n 's/.*"ok":\([0-9]*\).*/\1/p' <<<"$out")
+awk -v gw="$GW" -v n="${ok:-0}" 'NR == FNR { c0[$1] = $3; next }
+  { d = $3 - c0[$1]; if (d < 10) next
+    printf "%s%s %d ms (%.1f us/message)", sep, ($1 == gw ? "loop" : $2 "/" $1), d, d * 1000 / (n ? n : 1)
+    sep = ", " } END { print "" }' "$T/threads0" "$T/threads1" | sed 's/^/smsgate threads: /'

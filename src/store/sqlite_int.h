@@ -221,7 +221,10 @@
     "done_ms, created_ms, part_seq) SELECT account_id, message_id, ?2, ?3, "   \
     "?4, ?4, ?6 FROM smpp_origin WHERE message_id = ?1 AND presplit = 1 AND "  \
     "((registered_delivery & 3) = 1 OR ((registered_delivery & 3) = 2 AND "    \
-    "?5))")
+    "?5))")                                                                    \
+  X(CAMPAIGN_COUNT, "UPDATE campaigns SET n_queued = n_queued + ?2, n_sent = " \
+                    "n_sent + ?3, n_delivered = n_delivered + ?4, n_failed = " \
+                    "n_failed + ?5, n_canceled = n_canceled + ?6 WHERE id = ?1")
 
 typedef enum sg__sq_query {
 #define SG__SQ_ENUM(name, sql) SG__Q_##name,
@@ -428,6 +431,13 @@ int sg__sq_wh_finish(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now);
 void sg__sq_wh_tx_end(sg__sq_conn_t *c, bool committed);
 void sg__sq_wh_close(sg__sq_conn_t *c);
 size_t sg__sq_wh_leases(const sg__sq_conn_t *c);
+
+/* A campaign's progress counters (sqlite_campcount.c): message of batch
+ * batch_id moved from status `before` (SG_MSG_NONE: it was just stored) to
+ * `after`. A batch that is no campaign costs one primary-key probe; a move
+ * inside one counter's bucket (queued to sending) costs nothing. */
+int sg__sq_campaign_count(sg__sq_conn_t *c, const char *batch_id,
+                          sg_msg_status_t before, sg_msg_status_t after);
 
 /* Recovery at open: every 'sending' part and webhook back to the queue. */
 int sg__sq_recover(sg__sq_conn_t *c, int64_t now, uint64_t *parts,

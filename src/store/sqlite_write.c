@@ -171,6 +171,8 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
   int64_t event_id = 0;
   int rc = step_rc(s);
   if (rc == 0)
+    rc = sg__sq_campaign_count(c, m->ev.batch_id, m->status, to);
+  if (rc == 0)
     rc = insert_event(c, m->ev.message_id, 0, to, code, why->detail, now,
                       &event_id);
   if (rc == 0 && sg_store_status_final(to))
@@ -224,6 +226,11 @@ static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                                  why->error_code, now, &to);
   if (rc == 0 && to != m.status && wants_webhook(c, s, to))
     rc = copy_msg(a, s, mid, &m);
+  if (rc == 0 && to != m.status && m.ev.batch_id == NULL) {
+    bool ok = true; /* for the campaign's counters */
+    m.ev.batch_id = sg__sq_col_text(a, s, 1, &ok);
+    rc = ok ? 0 : SG_ENOMEM;
+  }
   sqlite3_reset(s);
   if (rc < 0)
     return rc;
@@ -350,6 +357,8 @@ static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
   sqlite3_bind_int(s, 16, (int)m->n_parts);
   sqlite3_bind_int64(s, 17, now);
   int rc = step_rc(s);
+  if (rc == 0)
+    rc = sg__sq_campaign_count(c, b->batch_id, SG_MSG_NONE, status);
   if (rc == 0 && (m->dlr_url != NULL || m->webhook_statuses != 0))
     rc = set_kannel(c, m);
   for (unsigned seq = 1; rc == 0 && seq <= m->n_parts; seq++)
