@@ -53,8 +53,14 @@ BEGIN
     canceled = canceled + excluded.canceled;
 END;
 
+-- Fires only when the message changes bucket: queued -> sending (both
+-- `queued`) is most status changes' first step and costs nothing here.
 CREATE TRIGGER traffic_msg_status AFTER UPDATE OF status ON messages
 WHEN OLD.status <> NEW.status
+  AND NOT (OLD.status IN ('scheduled', 'queued', 'sending')
+           AND NEW.status IN ('scheduled', 'queued', 'sending'))
+  AND NOT (OLD.status IN ('undeliverable', 'rejected', 'failed')
+           AND NEW.status IN ('undeliverable', 'rejected', 'failed'))
 BEGIN
   UPDATE traffic_minutes SET
     queued = queued + (NEW.status IN ('scheduled', 'queued', 'sending'))
