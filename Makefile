@@ -31,7 +31,8 @@ run: deps $(BUILD)/CMakeCache.txt
 	@scripts/run.sh $(BUILD)/smsgate
 
 # All tests, then all tests again under AddressSanitizer + UBSan (but the
-# fault tests, which count messages across crashes rather than memory).
+# fault tests, which count messages across crashes rather than memory, and
+# the browser tests, whose work is chromium's JavaScript).
 test: build test-fast test-asan
 
 test-fast:
@@ -41,7 +42,7 @@ test-asan: deps
 	@[ -f $(ASAN_BUILD)/CMakeCache.txt ] || cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSG_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -LE fault
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -LE 'fault|browser'
 
 # Runs every libFuzzer target for FUZZ_SECONDS each, growing a scratch copy
 # of its corpus; crashes land in $(FUZZ_BUILD)/crashes/.
@@ -60,10 +61,14 @@ SOAK_SMPP ?= 30000
 SOAK_EVERY_MS ?= 3000
 # Operator faults (tests/fault/operator.sh): messages per scenario.
 SOAK_OPERATOR ?= 20000
+# Campaigns (tests/integration/campaigns.sh): recipients of the campaign
+# killed with -9 in the middle of its expansion (20,000 in `make test`).
+SOAK_CAMPAIGN ?= 50000
 soak: build
 	REST_RATE=1000 SMPP_TPS=1000 FAULT_JSON=$(BUILD)/soak-kill9.json bash tests/fault/kill9.sh $(BUILD)/smsgate $(SOAK_REST) $(SOAK_SMPP) $(SOAK_EVERY_MS)
 	rm -f $(BUILD)/soak-operator.json
 	FAULT_JSON=$(BUILD)/soak-operator.json bash tests/fault/operator.sh $(BUILD)/smsgate all $(SOAK_OPERATOR) 1000
+	CAMPAIGNS_BIG=$(SOAK_CAMPAIGN) bash tests/integration/campaigns.sh $(BUILD)/smsgate
 
 # Installs under PREFIX (DESTDIR for staging): the program, its manual page,
 # the systemd unit, the docs; as root without DESTDIR also the smsgate user

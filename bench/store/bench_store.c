@@ -22,8 +22,13 @@
  * adds the CPU of its backends (reaped children, /proc/PID/stat) to the
  * cost per message, so that the two backends compare as a whole.
  *
+ * With -t the whole-life run is made again on databases without the
+ * triggers that keep counters on every message write (a campaign's progress,
+ * migration 0015; the traffic per minute, migration 0016), so that their
+ * cost shows as the difference in the same run.
+ *
  * usage: bench_store [-n messages] [-w window] [-k] (keep the files)
- *                    [-l] (only the whole-life run) [-u URL [-p PID]]
+ *                    [-l] (only the whole-life run) [-u URL [-p PID]] [-t]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "core/error.h"
 #include "core/id.h"
@@ -312,15 +319,50 @@ static long server_pid; /* -p: the PostgreSQL postmaster */
 /* Submits n messages (one per request, `window` in flight), then takes them
  * through claim .. webhook finish in batches of `window`; on the database
  * at url when it is not NULL. */
+/* -t: the counter triggers on messages, dropped from a migrated database
+ * (before the store opens it for the run). */
+static void drop_triggers(const char *path) {
+  sqlite3 *db = NULL;
+  char *e = NULL;
+  if (sqlite3_open(path, &db) != SQLITE_OK ||
+      sqlite3_exec(db,
+                   "DROP TRIGGER IF EXISTS campaign_msg_insert;"
+                   "DROP TRIGGER IF EXISTS campaign_msg_status;"
+                   "DROP TRIGGER IF EXISTS traffic_msg_insert;"
+                   "DROP TRIGGER IF EXISTS traffic_msg_status;",
+                   NULL, NULL, &e) != SQLITE_OK) {
+    fprintf(stderr, "%s: %s\n", path, e ? e : sqlite3_errmsg(db));
+    exit(1);
+  }
+  sqlite3_close(db);
+}
+
+static void life_migrate(uv_loop_t *loop, sg_store_config_t *cfg) {
+  char err[256];
+  sg_store_t *st;
+  if (sg_store_open(loop, cfg, &st, err, sizeof err) != 0) {
+    fprintf(stderr, "%s\n", err);
+    exit(1);
+  }
+  int closed = 0;
+  sg_store_close(st, on_closed, &closed);
+  while (!closed)
+    uv_run(loop, UV_RUN_ONCE);
+  drop_triggers(cfg->url);
+}
+
 static void life_run(const char *dir, bool normal, unsigned window,
-                     unsigned n, const char *url) {
+                     unsigned n, const char *url, bool no_triggers) {
   char path[256];
-  snprintf(path, sizeof path, "%s/life-%s.db", dir, normal ? "normal" : "full");
+  snprintf(path, sizeof path, "%s/life-%s%s.db", dir, normal ? "normal" : "full",
+           no_triggers ? "-t" : "");
   uv_loop_t loop;
   uv_loop_init(&loop);
   sg_store_config_t cfg;
   sg_store_config_init(&cfg, url != NULL ? url : path);
   cfg.sync_normal = normal;
+  if (no_triggers)
+    life_migrate(&loop, &cfg);
   char err[256];
   static life_t l;
   memset(&l, 0, sizeof l);
@@ -359,7 +401,11 @@ static void life_run(const char *dir, bool normal, unsigned window,
     server = pid_cpu_s(server_pid) - s0;
   }
   printf("%-7s %9u %10.0f %9llu %9.1f %9.1f %9.1f\n",
-         url != NULL ? "PG" : normal ? "NORMAL" : "FULL", n, n / secs,
+         url != NULL        ? "PG"
+         : no_triggers      ? (normal ? "NORM -t" : "FULL -t")
+         : normal           ? "NORMAL"
+                            : "FULL",
+         n, n / secs,
          (unsigned long long)s.commits, cpu * 1e6 / n,
          (double)s.writer_cpu_us / n, server * 1e6 / n);
   fflush(stdout);
@@ -377,10 +423,10 @@ static void remove_dir(const char *dir) {
 
 int main(int argc, char **argv) {
   unsigned n = 20000, window = 256;
-  bool keep = false, life_only = false;
+  bool keep = false, life_only = false, triggers = false;
   const char *url = NULL;
   int opt;
-  while ((opt = getopt(argc, argv, "n:w:klu:p:")) != -1) {
+  while ((opt = getopt(argc, argv, "n:w:klu:p:t")) != -1) {
     if (opt == 'n')
       n = (unsigned)strtoul(optarg, NULL, 10);
     else if (opt == 'w')
@@ -393,6 +439,8 @@ int main(int argc, char **argv) {
       url = optarg;
     else if (opt == 'p')
       server_pid = strtol(optarg, NULL, 10);
+    else if (opt == 't')
+      triggers = true;
     else {
       fprintf(stderr, "usage: bench_store [-n messages] [-w window] [-k] "
                       "[-l] [-u postgres-url [-p postmaster-pid]]\n");
@@ -433,13 +481,16 @@ int main(int argc, char **argv) {
          "finish), batches of %u:\n%-7s %9s %10s %9s %9s %9s %9s\n",
          window, "sync", "messages", "msg/s", "commits", "cpu us", "writer us",
          "server us");
-  for (int normal = 0; normal <= 1; normal++)
-    life_run(dir, normal, window, n, NULL);
+  for (int normal = 0; normal <= 1; normal++) {
+    life_run(dir, normal, window, n, NULL, false);
+    if (triggers)
+      life_run(dir, normal, window, n, NULL, true);
+  }
   if (url != NULL)
-    life_run(dir, false, window, n, url);
+    life_run(dir, false, window, n, url, false);
   printf("cpu us: CPU of the process per message; writer us: the writer "
          "thread's inside its transactions, per message; server us: the "
-         "PostgreSQL server's (with -p).\n");
+         "PostgreSQL server's (with -p). -t: without the counter triggers.\n");
   if (!keep)
     remove_dir(dir);
   return 0;

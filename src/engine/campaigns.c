@@ -14,8 +14,10 @@
 
 #include <jansson.h>
 
+#include "connector/smpp_client.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/limits.h"
 #include "core/template.h"
 #include "core/tzwin.h"
 #include "engine/engine_int.h"
@@ -831,6 +833,37 @@ static int user_run(sg_engine_t *e, const sg_store_campop_t *op,
   else
     sg__op_begin(e);
   return rc;
+}
+
+int sg_engine_campaign_sender_check(sg_engine_t *e, int64_t account_id,
+                                    const char *from, const char **code,
+                                    char *msg, size_t cap) {
+  const sg_engine_account_t *a = sg_engine_account_by_id(e, account_id);
+  if (a == NULL || a->cfg == NULL)
+    return SG_ENOENT;
+  const sg_config_account_t *cfg = a->cfg;
+  if (from == NULL || from[0] == '\0')
+    from = cfg->default_sender;
+  sg_conn_addr_t addr;
+  int rc = from != NULL ? sg_smpp_addr_from_text(from, &addr) : 0;
+  if (from == NULL) {
+    *code = "missing_sender";
+    snprintf(msg, cap, "give a sender (from): the account has no "
+                       "default_sender");
+  } else if (rc != 0) {
+    *code = "invalid_sender";
+    snprintf(msg, cap, "%s",
+             rc == SG_ETOOLONG ? "the sender is too long: at most 20 digits "
+                                 "or 11 characters"
+                               : "the sender must be a number or printable "
+                                 "ASCII text");
+  } else if (!sg_limits_sender_allowed(cfg->senders, cfg->n_senders, from)) {
+    *code = "sender_not_allowed";
+    snprintf(msg, cap, "this account may not send as \"%s\"", from);
+  } else {
+    return 0;
+  }
+  return SG_EINVAL;
 }
 
 int sg_engine_campaign_create(sg_engine_t *e, int64_t account_id,

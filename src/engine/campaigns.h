@@ -34,6 +34,18 @@ int sg_engine_campaign_create(sg_engine_t *e, int64_t account_id,
                               const sg_store_campaign_in_t *in,
                               sg_store_campres_cb cb, void *data);
 
+/* Checks, before a campaign of account_id is created, the sender its
+ * messages would go out as, by the rules of POST /v1/messages: `from`
+ * (NULL or "": the account's default_sender) must be given, be an address
+ * a connector can send (at most 20 digits or 11 characters) and, when the
+ * account lists senders, be one of them. Returns 0, or SG_EINVAL with
+ * *code set to "missing_sender", "invalid_sender" or "sender_not_allowed"
+ * and msg to a sentence for the client; SG_ENOENT for an unknown account.
+ * Loop thread only. */
+int sg_engine_campaign_sender_check(sg_engine_t *e, int64_t account_id,
+                                    const char *from, const char **code,
+                                    char *msg, size_t cap);
+
 /* Runs a read, or a PAUSE, RESUME or CANCEL, of store/campaigns.h (other
  * kinds are the runner's: SG_EINVAL); a change that succeeds is applied to
  * the runner before cb fires. Returns 0 (cb fires later) or the store's

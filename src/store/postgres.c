@@ -101,6 +101,7 @@ static const char *const kind_names[] = {
     [SG__REQ_OPS_READ] = "ops_read",
     [SG__REQ_CAMPAIGN_WRITE] = "campaign_write",
     [SG__REQ_CAMPAIGN_READ] = "campaign_read",
+    [SG__REQ_TRAFFIC_READ] = "traffic_read",
 };
 #define N_KINDS (sizeof kind_names / sizeof kind_names[0])
 

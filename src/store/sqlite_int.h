@@ -338,6 +338,8 @@ int sg__sq_mo_action(sg__sq_conn_t *c, const sg_store_mo_deliver_t *d,
 /* Runs an SG__REQ_OPS_WRITE / SG__REQ_OPS_READ request (sqlite_ops.c). */
 int sg__sq_ops_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
 int sg__sq_ops_read(sg__sq_conn_t *c, sg__store_req_t *req);
+/* Runs an SG__REQ_TRAFFIC_READ request (sqlite_traffic.c). */
+int sg__sq_traffic_read(sg__sq_conn_t *c, sg__store_req_t *req);
 /* Records a part's new status with its event (sqlite_write.c), for the
  * requests of other files; then derive the message with sg__sq_rederive. */
 int sg__sq_part_event(sg__sq_conn_t *c, const char *mid, unsigned seq,

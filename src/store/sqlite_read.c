@@ -411,6 +411,8 @@ static int dispatch(sg__sq_conn_t *c, sg__store_req_t *r) {
     return waiting_parts(c, r);
   case SG__REQ_OPS_READ:
     return sg__sq_ops_read(c, r);
+  case SG__REQ_TRAFFIC_READ:
+    return sg__sq_traffic_read(c, r);
   default:
     return SG_EINVAL;
   }

@@ -419,6 +419,9 @@ static void complete_read(sg_store_t *st, sg__store_req_t *r) {
   case SG__REQ_CAMPAIGN_READ:
     sg__campaigns_complete(st, r);
     break;
+  case SG__REQ_TRAFFIC_READ:
+    sg__traffic_complete(st, r);
+    break;
   case SG__REQ_WAITING_PARTS:
     ((sg_store_smsc_ids_cb)r->cb)(st, r->status,
                                   ok ? (const char *const *)r->out.ids.ids

@@ -73,7 +73,8 @@ typedef enum sg__req_kind {
   SG__REQ_CONTACTS_READ, /* store_contacts.c */
   SG__REQ_CAMPAIGN_READ, /* store_campaigns.c */
   SG__REQ_WAITING_PARTS,
-  SG__REQ_OPS_READ /* store_ops.c: the connectors' queues */
+  SG__REQ_OPS_READ, /* store_ops.c: the connectors' queues */
+  SG__REQ_TRAFFIC_READ /* store_traffic.c: traffic per time bucket */
 } sg__req_kind_t;
 
 #define SG__REQ_FIRST_READ SG__REQ_GET_MESSAGE
@@ -164,6 +165,7 @@ struct sg__store_req {
     struct sg__ops_req *ops; /* SG__REQ_OPS_*: in and out (store/ops_int.h) */
     struct sg__contacts_req *contacts; /* SG__REQ_CONTACTS_* (contacts_int.h) */
     struct sg__campaigns_req *campaigns; /* SG__REQ_CAMPAIGN_* */
+    struct sg__traffic_req *traffic; /* SG__REQ_TRAFFIC_READ (traffic_int.h) */
     struct {
       const char *connector;
       int64_t since_ms;
@@ -256,6 +258,8 @@ void sg__ops_complete(sg_store_t *st, sg__store_req_t *req);
 void sg__contacts_complete(sg_store_t *st, sg__store_req_t *req);
 /* The same for SG__REQ_CAMPAIGN_* (store_campaigns.c). */
 void sg__campaigns_complete(sg_store_t *st, sg__store_req_t *req);
+/* The same for SG__REQ_TRAFFIC_READ (store_traffic.c). */
+void sg__traffic_complete(sg_store_t *st, sg__store_req_t *req);
 
 /* Runs a finished request's callback on the loop and frees the request. */
 void sg__store_complete(sg_store_t *st, sg__store_req_t *req);

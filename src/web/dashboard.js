@@ -1,39 +1,25 @@
-// dashboard.js - traffic and delivery rate over time: the last hours of
-// messages (GET /v1/messages, newest first, up to 2,000) counted per
-// bucket in the browser, as charts and totals.
+// dashboard.js - traffic and delivery rate over time, as charts and
+// totals: the buckets come from GET /v1/stats/traffic, which the server
+// answers from its per-minute counters, so the charts cover every message
+// of the period whatever their number.
 import { api, qs } from './api.js';
 import { h, page } from './ui.js';
 import { lineChart } from './chart.js';
 
-const FINAL_OK = 'delivered';
-const FINAL_BAD = ['undeliverable', 'expired', 'rejected', 'failed'];
-
-async function recent(sinceMs) {
-  let rows = [];
-  let cursor = null;
-  do {
-    const r = await api('GET', '/v1/messages' + qs({ since: new Date(sinceMs).toISOString(), limit: 1000, cursor }));
-    rows = rows.concat(r.data);
-    cursor = r.next_cursor;
-  } while (cursor && rows.length < 2000);
-  return rows;
-}
-
-export function buckets(rows, fromMs, toMs, stepMs) {
-  const n = Math.max(1, Math.ceil((toMs - fromMs) / stepMs));
-  const times = Array.from({ length: n }, (_, i) => (fromMs + i * stepMs) / 1000);
-  const sent = new Array(n).fill(0);
-  const delivered = new Array(n).fill(0);
-  const failed = new Array(n).fill(0);
-  for (const m of rows) {
-    const i = Math.floor((Date.parse(m.created_at) - fromMs) / stepMs);
-    if (i < 0 || i >= n) continue;
-    sent[i]++;
-    if (m.status === FINAL_OK) delivered[i]++;
-    else if (FINAL_BAD.includes(m.status)) failed[i]++;
-  }
-  const rate = sent.map((s, i) => (delivered[i] + failed[i] ? Math.round(100 * delivered[i] / (delivered[i] + failed[i])) : null));
-  return { times, sent, delivered, failed, rate };
+// The server's answer as chart series: times in seconds, counts per bucket
+// (failed includes expired), the delivery rate in percent (null: none
+// ended in that bucket).
+export function series(t) {
+  const times = t.buckets.map((b) => Date.parse(b.start) / 1000);
+  const pick = (f) => t.buckets.map(f);
+  return {
+    times,
+    submitted: pick((b) => b.submitted),
+    delivered: pick((b) => b.delivered),
+    failed: pick((b) => b.failed + b.expired),
+    inbound: pick((b) => b.inbound),
+    rate: pick((b) => (b.delivery_rate === null ? null : Math.round(1000 * b.delivery_rate) / 10)),
+  };
 }
 
 export async function render(main) {
@@ -47,24 +33,26 @@ export async function render(main) {
   async function load() {
     const span = Number(range.value);
     const to = Date.now();
-    const from = to - span;
-    const rows = await recent(from);
-    const b = buckets(rows, from, to, span / 60);
-    const total = (a) => a.reduce((x, y) => x + y, 0);
-    const d = total(b.delivered), f = total(b.failed);
+    const t = await api('GET', '/v1/stats/traffic' + qs({
+      from: new Date(to - span).toISOString(), to: new Date(to).toISOString(), step: span / 60000 }));
+    const b = series(t);
+    const tot = t.totals;
     cards.replaceChildren(
-      h('div', { class: 'card' }, 'Messages', h('b', { id: 'total-sent' }, total(b.sent))),
-      h('div', { class: 'card' }, 'Delivered', h('b', {}, d)),
-      h('div', { class: 'card' }, 'Failed', h('b', {}, f)),
-      h('div', { class: 'card' }, 'Delivery rate', h('b', {}, d + f ? Math.round(100 * d / (d + f)) + ' %' : '–')));
+      h('div', { class: 'card' }, 'Messages', h('b', { id: 'total-sent' }, tot.submitted)),
+      h('div', { class: 'card' }, 'Delivered', h('b', { id: 'total-delivered' }, tot.delivered)),
+      h('div', { class: 'card' }, 'Failed', h('b', { id: 'total-failed' }, tot.failed + tot.expired)),
+      h('div', { class: 'card' }, 'Inbound', h('b', { id: 'total-inbound' }, tot.inbound)),
+      h('div', { class: 'card' }, 'Delivery rate',
+        h('b', { id: 'total-rate' }, tot.delivery_rate === null ? '–' : Math.round(1000 * tot.delivery_rate) / 10 + ' %')));
     lineChart(traffic, 'Traffic (messages per interval)', b.times, [
-      { label: 'sent', values: b.sent }, { label: 'delivered', values: b.delivered }, { label: 'failed', values: b.failed }]);
+      { label: 'submitted', values: b.submitted }, { label: 'delivered', values: b.delivered },
+      { label: 'failed', values: b.failed }, { label: 'inbound', values: b.inbound }]);
     lineChart(rate, 'Delivery rate (%)', b.times, [{ label: 'delivered %', values: b.rate }]);
   }
   range.addEventListener('change', load);
   main.append(...page('Dashboard',
     h('label', { class: 'check' }, 'Period ', range), cards, traffic, rate,
-    h('p', { class: 'muted' }, 'Counted from the newest 2,000 messages of the period.')));
+    h('p', { class: 'muted' }, 'Messages counted in the minute they were created, by their status now.')));
   await load();
   const timer = setInterval(() => load().catch(() => {}), 10000);
   return () => clearInterval(timer);

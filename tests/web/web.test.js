@@ -135,6 +135,22 @@ test('send a message with a live counter and watch it become delivered', async (
   await page.screenshot({ path: path.join(OUT, 'message-delivered-desktop.png'), fullPage: true });
   await page.goto(BASE + '/#/messages');
   await page.getByRole('link', { name: '+447911123456' }).first().waitFor();
+  // The dashboard's charts come from the server's buckets: the last hour
+  // in 60 or 61 one-minute buckets, the message delivered among them.
+  const answer = page.waitForResponse((r) => r.url().includes('/v1/stats/traffic'));
+  await page.goto(BASE + '/#/dashboard');
+  const traffic = await (await answer).json();
+  assert.equal(traffic.account, 'shop');
+  assert.equal(traffic.step, 60);
+  assert.ok(traffic.buckets.length === 60 || traffic.buckets.length === 61, `${traffic.buckets.length} buckets`);
+  const sum = (f) => traffic.buckets.reduce((a, b) => a + b[f], 0);
+  assert.ok(traffic.totals.delivered >= 1, JSON.stringify(traffic.totals));
+  assert.equal(sum('submitted'), traffic.totals.submitted);
+  assert.equal(sum('delivered'), traffic.totals.delivered);
+  await page.locator('#chart-traffic .uplot').waitFor();
+  await page.locator('#total-sent').filter({ hasText: String(traffic.totals.submitted) }).waitFor();
+  assert.match(await page.locator('#chart-traffic').getAttribute('aria-label'), /delivered [1-9]/);
+  await page.locator('#total-rate').filter({ hasText: '%' }).waitFor();
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -397,6 +397,17 @@ static void create_cb(sg_http_req_t *req, void *data) {
     sg_free(c);
     return;
   }
+  /* The sender is the account's to check now, not a pause later. */
+  const char *code = NULL;
+  char msg[128];
+  if (sg_engine_campaign_sender_check(c->rest->engine, c->account_id,
+                                      in.sender, &code, msg,
+                                      sizeof msg) == SG_EINVAL) {
+    sg__rest_error(req, 422, code, msg, "from", 0);
+    json_decref(o);
+    sg_free(c);
+    return;
+  }
   c->ok_status = 201;
   int rc = sg_engine_campaign_create(c->rest->engine, c->account_id, &in,
                                      done_cb, c);

@@ -17,6 +17,7 @@
 #include "ingress/rest/ops.h"
 #include "ingress/rest/contacts_int.h"
 #include "ingress/rest/rest_int.h"
+#include "ingress/rest/traffic_int.h"
 #include "ingress/web/web.h"
 
 /* ---- answering ----------------------------------------------------------- */
@@ -271,6 +272,8 @@ int sg_rest_register(sg_http_server_t *srv, sg_engine_t *engine,
   int crc = sg__rest_contacts_register(rest); /* contacts, lists, templates */
   if (crc == 0)
     crc = sg__rest_campaigns_register(rest); /* campaigns */
+  if (crc == 0)
+    crc = sg__rest_traffic_register(rest); /* GET /v1/stats/traffic */
   if (crc != 0) {
     sg_rest_free(rest);
     return crc;
