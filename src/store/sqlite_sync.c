@@ -41,6 +41,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/id.h"
 
 #define SG__SQ_SYNC_MAX_GROUPS 64 /* groups waiting for their sync */
 
@@ -65,6 +66,18 @@ struct sg__sq_sync {
   uint64_t synced;    /* of which the first `synced` are on disk */
   uint64_t tried;     /* the commits the last sync was to cover */
   bool failing;
+  /* From a failed sync until the writer has made its groups' rows inert
+   * (sg__sq_sync_undo): every group handed in fails, and the messages its
+   * submits stored are noted here. */
+  bool poisoned;
+  bool undo_lost; /* a note could not be kept (out of memory) */
+  char (*ids)[SG_ID_LEN + 1];
+  size_t n_ids, cap_ids;
+  struct undo_key {
+    int64_t account_id;
+    char *key;
+  } * keys;
+  size_t n_keys, cap_keys;
   bool stopping;
   int fd;        /* the log, opened by the thread */
   bool dir_done; /* its directory synced once */
@@ -114,6 +127,122 @@ static int sync_log(sg__sq_sync_t *s) {
   return rc;
 }
 
+/* ---- what a failed sync refused ---------------------------------------- */
+
+static bool grow(void **arr, size_t *cap, size_t need, size_t size) {
+  if (need <= *cap)
+    return true;
+  size_t n = *cap ? *cap * 2 : 64;
+  while (n < need)
+    n *= 2;
+  void *p = sg_realloc(*arr, n * size);
+  if (p == NULL)
+    return false;
+  *arr = p;
+  *cap = n;
+  return true;
+}
+
+/* Notes what request r, refused, wrote that could later go out: the
+ * messages of a submit that stored them (not a replay) and its
+ * idempotency record. Under the lock. */
+static void note_undo(sg__sq_sync_t *s, const sg__store_req_t *r) {
+  if (r->kind != SG__REQ_SUBMIT || r->status != 0 || r->out.submit.replayed)
+    return;
+  const sg_store_batch_t *b = &r->in.submit;
+  if (!grow((void **)&s->ids, &s->cap_ids, s->n_ids + b->n_msgs,
+            sizeof *s->ids)) {
+    s->undo_lost = true;
+    return;
+  }
+  for (size_t i = 0; i < b->n_msgs; i++)
+    memcpy(s->ids[s->n_ids++], b->msgs[i].id, SG_ID_LEN + 1);
+  if (b->idem_key == NULL)
+    return;
+  char *k = sg_strdup(b->idem_key);
+  if (k == NULL ||
+      !grow((void **)&s->keys, &s->cap_keys, s->n_keys + 1, sizeof *s->keys)) {
+    sg_free(k);
+    s->undo_lost = true;
+    return;
+  }
+  s->keys[s->n_keys].account_id = b->account_id;
+  s->keys[s->n_keys++].key = k;
+}
+
+static void forget_undo(sg__sq_sync_t *s) {
+  for (size_t i = 0; i < s->n_keys; i++)
+    sg_free(s->keys[i].key);
+  s->n_ids = s->n_keys = 0;
+}
+
+#define UNDO_DETAIL                                                            \
+  "refused: the disk failed to sync the commit that held it (503)"
+
+/* The rows of the refused submits, made inert in one transaction. */
+static int undo_tx(sg__sq_sync_t *s, sg__sq_conn_t *c, int64_t now) {
+  static const char *const sql[] = {
+      "UPDATE messages SET status = 'failed', updated_ms = ?2 WHERE id = ?1",
+      "UPDATE parts SET status = 'failed', error = '" UNDO_DETAIL "', "
+      "lease_until_ms = NULL, updated_ms = ?2 WHERE message_id = ?1",
+      "INSERT INTO events (message_id, part_seq, status, detail, time_ms) "
+      "VALUES (?1, NULL, 'failed', '" UNDO_DETAIL "', ?2)",
+      "DELETE FROM idempotency_keys WHERE account_id = ?1 AND key = ?2"};
+  sqlite3_stmt *st[4] = {0};
+  int rc = SQLITE_OK;
+  for (int i = 0; i < 4 && rc == SQLITE_OK; i++)
+    rc = sqlite3_prepare_v2(c->db, sql[i], -1, &st[i], NULL);
+  for (size_t i = 0; i < s->n_ids && rc == SQLITE_OK; i++)
+    for (int q = 0; q < 3 && rc == SQLITE_OK; q++) {
+      sqlite3_bind_text(st[q], 1, s->ids[i], -1, SQLITE_STATIC);
+      sqlite3_bind_int64(st[q], 2, now);
+      rc = sg__sq_step_done(st[q]);
+    }
+  for (size_t i = 0; i < s->n_keys && rc == SQLITE_OK; i++) {
+    sqlite3_bind_int64(st[3], 1, s->keys[i].account_id);
+    sqlite3_bind_text(st[3], 2, s->keys[i].key, -1, SQLITE_STATIC);
+    rc = sg__sq_step_done(st[3]);
+  }
+  for (int i = 0; i < 4; i++)
+    sqlite3_finalize(st[i]);
+  return rc;
+}
+
+int sg__sq_sync_undo(sg__sq_sync_t *s, sg__sq_conn_t *c, int64_t now) {
+  uv_mutex_lock(&s->lock);
+  while (s->len > 0) /* every group committed so far noted */
+    uv_cond_wait(&s->space, &s->lock);
+  bool lost = s->undo_lost;
+  uv_mutex_unlock(&s->lock);
+  if (lost)
+    return SG_ENOMEM;
+  /* The writer's thread is the only one that changes the notes now. */
+  int rc = sg__sq_exec(c, SG__Q_BEGIN);
+  if (rc == SQLITE_OK)
+    rc = undo_tx(s, c, now);
+  if (rc == SQLITE_OK)
+    rc = sg__sq_exec(c, SG__Q_COMMIT);
+  if (rc != SQLITE_OK && !sqlite3_get_autocommit(c->db))
+    sg__sq_exec(c, SG__Q_ROLLBACK);
+  return rc == SQLITE_OK ? 0 : SG_EIO;
+}
+
+void sg__sq_sync_healed(sg__sq_sync_t *s) {
+  uv_mutex_lock(&s->lock);
+  forget_undo(s);
+  s->poisoned = false;
+  s->failing = false;
+  s->synced = s->tried = s->committed; /* the undo's own sync covered them */
+  uv_mutex_unlock(&s->lock);
+}
+
+bool sg__sq_sync_poisoned(sg__sq_sync_t *s) {
+  uv_mutex_lock(&s->lock);
+  bool p = s->poisoned;
+  uv_mutex_unlock(&s->lock);
+  return p;
+}
+
 /* ---- the thread ---------------------------------------------------------- */
 
 /* Takes off the ring, in order, the groups that may go out now (those that
@@ -126,8 +255,10 @@ static sg__store_req_t *take_ready(sg__sq_sync_t *s, uint64_t upto, bool failed,
   while (s->len > 0 && s->ring[s->head].need <= upto) {
     sync_group_t *g = &s->ring[s->head];
     for (sg__store_req_t *r = g->list; r != NULL; r = r->next) {
-      if (failed)
+      if (failed) {
+        note_undo(s, r);
         r->status = SG_EIO;
+      }
       if (tail != NULL)
         tail->next = r;
       else
@@ -155,7 +286,11 @@ static void sync_main(void *arg) {
       uv_cond_wait(&s->work, &s->lock);
     uint64_t target = s->committed;
     bool ok = true;
-    if (target > s->synced) {
+    if (s->poisoned) { /* built on a refused commit: refused too */
+      ok = false;
+      target = UINT64_MAX;
+      s->tried = s->committed;
+    } else if (target > s->synced) {
       uint64_t before = s->synced;
       s->tried = target;
       uv_mutex_unlock(&s->lock);
@@ -173,6 +308,8 @@ static void sync_main(void *arg) {
       } else {
         s->stats.failures++;
         s->failing = true;
+        s->poisoned = true;
+        target = UINT64_MAX; /* and every group committed on top of it */
       }
     }
     unsigned n;
@@ -271,6 +408,9 @@ void sg__sq_sync_stop(sg__sq_sync_t *s) {
 void sg__sq_sync_free(sg__sq_sync_t *s) {
   if (s == NULL)
     return;
+  forget_undo(s);
+  sg_free(s->ids);
+  sg_free(s->keys);
   if (s->fd >= 0)
     close(s->fd);
   uv_mutex_destroy(&s->lock);

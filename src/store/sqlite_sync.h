@@ -35,6 +35,22 @@ void sg__sq_sync_group(sg__sq_sync_t *s, sg__store_req_t *group, unsigned n,
 /* True from a failed sync until the next one that succeeds. */
 bool sg__sq_sync_failing(sg__sq_sync_t *s);
 
+/* A FAILED SYNC. The groups it covered were committed (other connections
+ * may have read them) but are refused (SG_EIO), and so is every group
+ * committed after them, until the writer has made their rows inert: while
+ * sg__sq_sync_poisoned is true, before running its next group, the writer
+ * calls sg__sq_sync_undo (waits until every group handed in is refused,
+ * then, in one transaction synced the ordinary way, marks the messages of
+ * the refused submits 'failed' with an event, and deletes their
+ * idempotency records, so that no claim ever takes them and a retry of the
+ * request stores it anew; 0 or SG_EIO, or SG_ENOMEM when a note was lost:
+ * the store stays refused), then checkpoints the log whole, and on success
+ * of both calls sg__sq_sync_healed. Until then it refuses its groups
+ * without running them. Writer thread. */
+bool sg__sq_sync_poisoned(sg__sq_sync_t *s);
+int sg__sq_sync_undo(sg__sq_sync_t *s, sg__sq_conn_t *c, int64_t now);
+void sg__sq_sync_healed(sg__sq_sync_t *s);
+
 /* After the writer has stopped: makes the last sync owed, hands every
  * waiting group to the loop, and ends the thread. */
 void sg__sq_sync_stop(sg__sq_sync_t *s);
