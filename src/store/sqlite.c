@@ -6,7 +6,9 @@
  * max_batch), runs them in one BEGIN IMMEDIATE .. COMMIT (a request that
  * fails after writing is undone by running the group again without it: see
  * run_requests), and then hands all of them back to the loop at once
- * (uv_async_t). A failed commit
+ * (uv_async_t); with synchronous=FULL it hands them to the commit pipeline
+ * (sqlite_sync.c), which syncs the log beside the next group and releases
+ * them after. A failed commit
  * fails the whole group with SG_EIO. Readers have their own connections,
  * which WAL lets read while the writer writes. This file must never run a
  * callback on any thread but the loop, nor block the loop (save in open and

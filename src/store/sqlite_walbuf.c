@@ -16,6 +16,12 @@
  * commit, and a reader could see a frame before it reached the file), under
  * a name of its own, and must never be the process's default VFS nor change
  * a byte of what reaches the file or the order in which it does.
+ *
+ * While the writer has set `defer` (its COMMIT, for the commit pipeline of
+ * sqlite_sync.c), a sync of the log writes out what waits and notes that a
+ * sync is owed instead of making it; the pipeline syncs the file before the
+ * commit is answered. Every other sync (checkpoints, the writer's own in
+ * its WAL hook) is made here, as before.
  */
 #include <stdio.h>
 #include <string.h>
