@@ -6,7 +6,9 @@
  * max_batch), runs them in one BEGIN IMMEDIATE .. COMMIT (a request that
  * fails after writing is undone by running the group again without it: see
  * run_requests), and then hands all of them back to the loop at once
- * (uv_async_t). A failed commit
+ * (uv_async_t); with synchronous=FULL it hands them to the commit pipeline
+ * (sqlite_sync.c), which syncs the log beside the next group and releases
+ * them after. A failed commit
  * fails the whole group with SG_EIO. Readers have their own connections,
  * which WAL lets read while the writer writes. This file must never run a
  * callback on any thread but the loop, nor block the loop (save in open and
@@ -24,6 +26,7 @@
 #include "store/migrations.h"
 #include "store/sqlite_int.h"
 #include "store/sqlite_mem.h"
+#include "store/sqlite_sync.h"
 
 typedef struct sq_queue {
   sg__store_req_t *head;
@@ -46,6 +49,7 @@ typedef struct sq {
   uv_cond_t wcond;
   uv_cond_t rcond;
   uv_cond_t ccond;  /* the checkpointer waits on it */
+  uv_mutex_t ckpt_lock; /* held by whoever checkpoints */
   bool ckpt_wanted; /* the log has grown past CKPT_PAGES */
   sq_queue_t wq;
   sq_queue_t rq;
@@ -61,6 +65,7 @@ typedef struct sq {
   bool fault_on;
   sg__sq_walbuf_t walbuf; /* the writer's WAL writes, gathered */
   bool walbuf_on;
+  sg__sq_sync_t *sync; /* the commit pipeline, or NULL */
   void (*closed)(sg_store_t *st);
 } sq_t;
 
@@ -508,18 +513,54 @@ static int run_requests(sq_t *sq, sg__store_req_t *group, int64_t now,
   return rc;
 }
 
+/* After a failed sync of the pipeline: makes the rows of the groups it
+ * refused inert (sqlite_sync.h), then copies the log whole into the file,
+ * with real syncs, so that nothing later rests on frames of the log whose
+ * sync failed. True when the store may take groups again. */
+static bool repair(sq_t *sq, int64_t now) {
+  if (sg__sq_sync_undo(sq->sync, &sq->writer, now) < 0)
+    return false;
+  int n_log = -1, n_ckpt = -1;
+  uv_mutex_lock(&sq->ckpt_lock);
+  int rc = sqlite3_wal_checkpoint_v2(sq->writer.db, NULL,
+                                     SQLITE_CHECKPOINT_FULL, &n_log, &n_ckpt);
+  uv_mutex_unlock(&sq->ckpt_lock);
+  if (rc != SQLITE_OK || n_log != n_ckpt)
+    return false;
+  sg__sq_sync_healed(sq->sync);
+  return true;
+}
+
+/* A group refused without running: the store is still repairing. */
+static void refuse_group(sq_t *sq, sg__store_req_t *group, unsigned n) {
+  for (sg__store_req_t *r = group; r != NULL; r = r->next)
+    r->status = SG_EIO;
+  uv_mutex_lock(&sq->done_lock);
+  sg_store_stats_note_commit(&sq->stats, false, 0, n);
+  uv_mutex_unlock(&sq->done_lock);
+  sg__sq_sync_group(sq->sync, group, n, false);
+}
+
 static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   sg__sq_conn_t *c = &sq->writer;
   uint64_t t0 = now_us(), cpu0 = thread_cpu_us();
   int64_t now = sg__store_now(sq->st);
+  if (sq->sync != NULL && sg__sq_sync_poisoned(sq->sync) && !repair(sq, now)) {
+    refuse_group(sq, group, n);
+    return;
+  }
   sq->fault.failing = arm;
   sq->fault.tripped = false;
   unsigned reruns = 0;
   int rc = sg__sq_exec(c, SG__Q_BEGIN) == SQLITE_OK ? 0 : SG_EIO;
   if (rc == 0)
     rc = run_requests(sq, group, now, &reruns);
+  sq->walbuf.defer = sq->sync != NULL; /* the log's sync is the pipeline's */
   if (rc == 0 && sg__sq_exec(c, SG__Q_COMMIT) != SQLITE_OK)
     rc = SG_EIO;
+  sq->walbuf.defer = false;
+  bool owed = sq->walbuf.owed;
+  sq->walbuf.owed = false;
   if (rc < 0) {
     if (!sqlite3_get_autocommit(c->db))
       sg__sq_exec(c, SG__Q_ROLLBACK);
@@ -539,7 +580,10 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   sq->stats.writer_cpu_us += cpu;
   sq->stats.reruns += reruns;
   uv_mutex_unlock(&sq->done_lock);
-  post_done(sq, group, true, n);
+  if (sq->sync != NULL)
+    sg__sq_sync_group(sq->sync, group, n, owed);
+  else
+    post_done(sq, group, true, n);
 }
 
 static void writer_main(void *arg) {
@@ -569,8 +613,16 @@ static int wal_hook_cb(void *arg, sqlite3 *db, const char *name, int pages) {
   if (pages >= 2 * CKPT_PAGES) {
     /* The checkpointer cannot catch up with a writer that never pauses,
      * and the log only starts over once a checkpoint caught up: the writer
-     * makes this one itself, between two groups. */
+     * makes this one itself, between two groups, with its real syncs (this
+     * hook runs inside the COMMIT, where the log's sync is deferred). */
+    bool defer = sq->walbuf.defer;
+    sq->walbuf.defer = false;
+    /* after the checkpointer's, if one is running (else this one is busy
+     * and the log never starts over while commits come back to back) */
+    uv_mutex_lock(&sq->ckpt_lock);
     sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    uv_mutex_unlock(&sq->ckpt_lock);
+    sq->walbuf.defer = defer;
   } else if (pages >= CKPT_PAGES) {
     uv_mutex_lock(&sq->lock);
     sq->ckpt_wanted = true;
@@ -591,8 +643,11 @@ static void ckpt_main(void *arg) {
     uv_mutex_unlock(&sq->lock);
     if (stop) /* closing the writer makes the last checkpoint */
       break;
-    if (sqlite3_wal_checkpoint_v2(sq->ckpt.db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-                                  NULL, NULL) == SQLITE_OK) {
+    uv_mutex_lock(&sq->ckpt_lock);
+    int rc = sqlite3_wal_checkpoint_v2(sq->ckpt.db, NULL,
+                                       SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    uv_mutex_unlock(&sq->ckpt_lock);
+    if (rc == SQLITE_OK) {
       uv_mutex_lock(&sq->done_lock);
       sq->stats.checkpoints++;
       uv_mutex_unlock(&sq->done_lock);
@@ -627,7 +682,23 @@ static void reader_main(void *arg) {
 
 /* ---- start, stop --------------------------------------------------------- */
 
+/* The sync thread posts what it releases as the writer would. */
+static void sync_post(void *arg, sg__store_req_t *list, unsigned n) {
+  post_done(arg, list, true, n);
+}
+
+/* The commit pipeline runs with synchronous=FULL (the log synced at every
+ * commit, through the walbuf VFS). SG_STORE_SYNC_PIPELINE=0 turns it off,
+ * to compare the two in benchmarks. */
+static bool pipeline_wanted(const sq_t *sq) {
+  const char *e = getenv("SG_STORE_SYNC_PIPELINE");
+  return sq->walbuf_on && (e == NULL || strcmp(e, "0") != 0);
+}
+
 static int start_threads(sq_t *sq) {
+  if (pipeline_wanted(sq) && sq->walbuf.wal_path != NULL &&
+      sg__sq_sync_start(&sq->sync, &sq->walbuf, sync_post, sq) < 0)
+    return SG_ENOMEM;
   if (uv_thread_create(&sq->ckpt_tid, ckpt_main, sq) != 0)
     return SG_ENOMEM;
   sq->ckpt_started = true;
@@ -662,6 +733,7 @@ static void stop_threads(sq_t *sq) {
   uv_cond_broadcast(&sq->ccond);
   if (sq->threads_started > 0)
     uv_thread_join(&sq->writer_tid);
+  sg__sq_sync_stop(sq->sync); /* after the writer: the last sync */
   for (unsigned i = 0; i + 1 < sq->threads_started; i++)
     uv_thread_join(&sq->reader_tids[i]);
   if (sq->ckpt_started)
@@ -680,6 +752,8 @@ static void sq_release(sq_t *sq) {
   conn_close(&sq->writer);
   sg_free(sq->readers);
   sg_free(sq->reader_tids);
+  sg__sq_sync_free(sq->sync);
+  sq->sync = NULL;
   if (sq->walbuf_on)
     sg__sq_walbuf_unregister(&sq->walbuf);
   if (sq->fault_on)
@@ -687,6 +761,7 @@ static void sq_release(sq_t *sq) {
   if (sq->sync_ready) {
     uv_mutex_destroy(&sq->lock);
     uv_mutex_destroy(&sq->done_lock);
+    uv_mutex_destroy(&sq->ckpt_lock);
     uv_cond_destroy(&sq->wcond);
     uv_cond_destroy(&sq->rcond);
     uv_cond_destroy(&sq->ccond);
@@ -732,12 +807,18 @@ static int init_sync(sq_t *sq) {
     uv_mutex_destroy(&sq->lock);
     return SG_ENOMEM;
   }
+  if (uv_mutex_init(&sq->ckpt_lock) != 0) {
+    uv_mutex_destroy(&sq->lock);
+    uv_mutex_destroy(&sq->done_lock);
+    return SG_ENOMEM;
+  }
   uv_cond_init(&sq->wcond);
   uv_cond_init(&sq->rcond);
   uv_cond_init(&sq->ccond);
   if (uv_async_init(sq->st->loop, &sq->async, async_cb) != 0) {
     uv_mutex_destroy(&sq->lock);
     uv_mutex_destroy(&sq->done_lock);
+    uv_mutex_destroy(&sq->ckpt_lock);
     uv_cond_destroy(&sq->wcond);
     uv_cond_destroy(&sq->rcond);
     uv_cond_destroy(&sq->ccond);

@@ -268,6 +268,12 @@ typedef struct sg__sq_walbuf {
   void *vfs;        /* sqlite3_vfs, registered while the store is open */
   uint64_t writes;  /* writes gathered (the connection's thread only) */
   uint64_t flushes; /* pwrite()s they became */
+  /* The commit pipeline (sqlite_sync.c): while defer is set (the writer's
+   * COMMIT), a sync of the log only writes out what waits and sets owed;
+   * the sync thread makes it on wal_path (the log's name, or NULL). */
+  bool defer;
+  bool owed;
+  char *wal_path;
 } sg__sq_walbuf_t;
 
 /* Registers the VFS under wb->vfs_name, on top of VFS `below` (NULL: the

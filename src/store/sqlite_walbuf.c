@@ -16,6 +16,12 @@
  * commit, and a reader could see a frame before it reached the file), under
  * a name of its own, and must never be the process's default VFS nor change
  * a byte of what reaches the file or the order in which it does.
+ *
+ * While the writer has set `defer` (its COMMIT, for the commit pipeline of
+ * sqlite_sync.c), a sync of the log writes out what waits and notes that a
+ * sync is owed instead of making it; the pipeline syncs the file before the
+ * commit is answered. Every other sync (checkpoints, the writer's own in
+ * its WAL hook) is made here, as before.
  */
 #include <stdio.h>
 #include <string.h>
@@ -110,8 +116,15 @@ static int f_truncate(sqlite3_file *f, sqlite3_int64 size) {
 }
 
 static int f_sync(sqlite3_file *f, int flags) {
-  int rc = flush(WB(f));
-  return rc != SQLITE_OK ? rc : REAL(f)->pMethods->xSync(REAL(f), flags);
+  wb_file_t *w = WB(f);
+  int rc = flush(w);
+  if (rc != SQLITE_OK)
+    return rc;
+  if (w->gather && w->ctl->defer) { /* the sync thread makes it */
+    w->ctl->owed = true;
+    return SQLITE_OK;
+  }
+  return w->real->pMethods->xSync(w->real, flags);
 }
 
 static int f_file_size(sqlite3_file *f, sqlite3_int64 *size) {
@@ -203,6 +216,8 @@ static int v_open(sqlite3_vfs *v, const char *name, sqlite3_file *f, int flags,
   w->gather = (flags & SQLITE_OPEN_WAL) != 0;
   w->real = (sqlite3_file *)(w + 1);
   int rc = RVFS(v)->xOpen(RVFS(v), name, w->real, flags, out_flags);
+  if (rc == SQLITE_OK && w->gather && name != NULL && w->ctl->wal_path == NULL)
+    w->ctl->wal_path = sg_strdup(name);
   if (rc == SQLITE_OK && w->real->pMethods != NULL)
     f->pMethods = &wb_io;
   else if (w->real->pMethods != NULL)
@@ -300,4 +315,6 @@ void sg__sq_walbuf_unregister(sg__sq_walbuf_t *wb) {
   sqlite3_vfs_unregister(&((wb_vfs_t *)wb->vfs)->base);
   sg_free(wb->vfs);
   wb->vfs = NULL;
+  sg_free(wb->wal_path);
+  wb->wal_path = NULL;
 }

@@ -18,7 +18,9 @@
  *      never half-written. When the transaction fails (disk full, I/O
  *      error), every request in it fails with SG_EIO and nothing of any of
  *      them is written; the engine answers 503 and the store tries afresh
- *      with the next group.
+ *      with the next group. (One exception, SQLite with synchronous=FULL:
+ *      when the log's sync fails after the COMMIT, the refused submits'
+ *      messages stay as rows marked 'failed', never sent; see READS.)
  *   4. Nothing acknowledged is lost across a crash. Parts that were being
  *      sent when smsgate stopped ('sending') are queued again at the next
  *      start: delivery is at-least-once, and a crash may re-send what was in
@@ -47,6 +49,10 @@
  *   one read transaction per request: WAL lets them read while the writer
  *   commits, so a search never delays an acknowledgement. A checkpointer
  *   thread copies the write-ahead log back into the file beside the writer.
+ *   With synchronous=FULL the log's sync runs beside the writer's next group
+ *   (sqlite_sync.c): a read may see a write whose callback has not fired
+ *   yet, and whose sync may still fail (it is then refused with SG_EIO and
+ *   its messages end 'failed'). Act on a write only in its callback.
  *
  * STATUS
  *   Lifecycle: scheduled -> queued -> sending -> sent -> delivered, or one of
