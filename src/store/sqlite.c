@@ -504,6 +504,7 @@ static int run_requests(sq_t *sq, sg__store_req_t *group, int64_t now,
   while ((rc = run_requests_once(sq, group, now)) == 1) {
     (*reruns)++;
     int rb = sg__sq_exec(c, SG__Q_ROLLBACK);
+    sg__sq_traffic_discard(c);
     sg__sq_wh_tx_end(c, false);
     sg__sq_smpp_out_tx_end(c, false);
     if (rb != SQLITE_OK ||
@@ -555,6 +556,9 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   int rc = sg__sq_exec(c, SG__Q_BEGIN) == SQLITE_OK ? 0 : SG_EIO;
   if (rc == 0)
     rc = run_requests(sq, group, now, &reruns);
+  if (rc == 0 && sg__sq_traffic_flush(c) < 0)
+    rc = SG_EIO;
+  sg__sq_traffic_discard(c);
   sq->walbuf.defer = sq->sync != NULL; /* the log's sync is the pipeline's */
   if (rc == 0 && sg__sq_exec(c, SG__Q_COMMIT) != SQLITE_OK)
     rc = SG_EIO;

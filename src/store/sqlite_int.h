@@ -75,8 +75,8 @@
   X(PARTS_OF_MSG, "SELECT status FROM parts WHERE message_id = ?1")            \
   X(MSG_FOR_EVENT,                                                             \
     "SELECT status, batch_id, account_id, sender, recipient, client_ref, "     \
-    "callback_url, parts_total, dlr_url, dlr_mask, webhook_statuses FROM "     \
-    "messages WHERE id = ?1")                                                  \
+    "callback_url, parts_total, dlr_url, dlr_mask, webhook_statuses, "         \
+    "created_ms FROM messages WHERE id = ?1")                                                  \
   X(MSG_SET_KANNEL, "UPDATE messages SET dlr_url = ?2, dlr_mask = ?3, "        \
                     "webhook_statuses = ?4 WHERE id = ?1")                     \
   X(KANNEL_DLR_INFO,                                                           \
@@ -222,6 +222,14 @@
     "?4, ?4, ?6 FROM smpp_origin WHERE message_id = ?1 AND presplit = 1 AND "  \
     "((registered_delivery & 3) = 1 OR ((registered_delivery & 3) = 2 AND "    \
     "?5))")                                                                    \
+  X(TRAFFIC_ADD,                                                               \
+    "INSERT INTO traffic_minutes (account_id, minute, submitted, queued, "     \
+    "sent, delivered, failed, expired, canceled) VALUES "                      \
+    "(?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT (account_id, minute) DO "        \
+    "UPDATE SET submitted = submitted + excluded.submitted, queued = queued "  \
+    "+ excluded.queued, sent = sent + excluded.sent, delivered = delivered "   \
+    "+ excluded.delivered, failed = failed + excluded.failed, expired = "      \
+    "expired + excluded.expired, canceled = canceled + excluded.canceled")     \
   X(CAMPAIGN_COUNT, "UPDATE campaigns SET n_queued = n_queued + ?2, n_sent = " \
                     "n_sent + ?3, n_delivered = n_delivered + ?4, n_failed = " \
                     "n_failed + ?5, n_canceled = n_canceled + ?6 WHERE id = ?1")
@@ -247,6 +255,14 @@ typedef struct sg__sq_conn {
   sg__jbuf_t json; /* the writer's webhook payloads, reused */
   struct sg__sq_whl *whl; /* the writer's webhook leases (sqlite_webhook.c) */
   struct sg__sq_sol *sol; /* the writer's SMPP receipt leases (sqlite_smpp_out.c) */
+  struct {                /* the writer's traffic counts of the open group */
+    unsigned n;           /* (sqlite_trafficw.c) */
+    struct {
+      int64_t account_id, minute;
+      int32_t d[7]; /* submitted, queued, sent, delivered, failed, expired,
+                       canceled */
+    } e[32];
+  } tr;
 } sg__sq_conn_t;
 
 /* The fault-injecting VFS (sqlite_fault.c). */
@@ -446,6 +462,18 @@ size_t sg__sq_wh_leases(const sg__sq_conn_t *c);
  * inside one counter's bucket (queued to sending) costs nothing. */
 int sg__sq_campaign_count(sg__sq_conn_t *c, const char *batch_id,
                           sg_msg_status_t before, sg_msg_status_t after);
+
+/* Traffic per account and minute (traffic_minutes, sqlite_trafficw.c):
+ * a message of account_id created at created_ms moved from status `before`
+ * (SG_MSG_NONE: just stored) to `after`. Counted in the writer's memory and
+ * written by sg__sq_traffic_flush, one row per account and minute touched,
+ * before the group's COMMIT; sg__sq_traffic_discard forgets them when the
+ * transaction is rolled back. */
+int sg__sq_traffic_note(sg__sq_conn_t *c, int64_t account_id,
+                        int64_t created_ms, sg_msg_status_t before,
+                        sg_msg_status_t after);
+int sg__sq_traffic_flush(sg__sq_conn_t *c);
+void sg__sq_traffic_discard(sg__sq_conn_t *c);
 
 /* Recovery at open: every 'sending' part and webhook back to the queue. */
 int sg__sq_recover(sg__sq_conn_t *c, int64_t now, uint64_t *parts,

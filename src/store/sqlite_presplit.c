@@ -157,6 +157,8 @@ static int create(sg__sq_conn_t *c, const sg_store_batch_t *b,
   int rc = step_rc(s);
   if (rc == 0)
     rc = sg__sq_campaign_count(c, b->batch_id, SG_MSG_NONE, status);
+  if (rc == 0)
+    rc = sg__sq_traffic_note(c, b->account_id, now, SG_MSG_NONE, status);
   if (rc == 0 && (m->dlr_url != NULL || m->webhook_statuses != 0)) {
     if ((s = sg__sq_stmt(c, SG__Q_MSG_SET_KANNEL)) == NULL)
       return SG_EIO;

@@ -93,6 +93,7 @@ static int derive_from_parts(sg__sq_conn_t *c, const char *mid,
 typedef struct msg_row {
   sg_msg_status_t status;
   int64_t account_id;
+  int64_t created_ms;
   const char *callback_url;
   sg__status_event_t ev;
   const char *dlr_url;       /* Kannel dlr-url, or NULL */
@@ -173,6 +174,8 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
   if (rc == 0)
     rc = sg__sq_campaign_count(c, m->ev.batch_id, m->status, to);
   if (rc == 0)
+    rc = sg__sq_traffic_note(c, m->account_id, m->created_ms, m->status, to);
+  if (rc == 0)
     rc = insert_event(c, m->ev.message_id, 0, to, code, why->detail, now,
                       &event_id);
   if (rc == 0 && sg_store_status_final(to))
@@ -215,6 +218,8 @@ static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
   msg_row_t m;
   memset(&m, 0, sizeof m);
   m.status = sg__sq_col_status(s, 0);
+  m.account_id = sqlite3_column_int64(s, 2);
+  m.created_ms = sqlite3_column_int64(s, 11);
   m.ev.message_id = mid;
   m.ev.parts = (unsigned)sqlite3_column_int(s, 7);
   sg_msg_status_t to = part_to;
@@ -359,6 +364,8 @@ static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
   int rc = step_rc(s);
   if (rc == 0)
     rc = sg__sq_campaign_count(c, b->batch_id, SG_MSG_NONE, status);
+  if (rc == 0)
+    rc = sg__sq_traffic_note(c, b->account_id, now, SG_MSG_NONE, status);
   if (rc == 0 && (m->dlr_url != NULL || m->webhook_statuses != 0))
     rc = set_kannel(c, m);
   for (unsigned seq = 1; rc == 0 && seq <= m->n_parts; seq++)
