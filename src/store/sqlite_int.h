@@ -244,6 +244,7 @@ typedef struct sg__sq_conn {
   sg__jbuf_t json; /* the writer's webhook payloads, reused */
   struct sg__sq_whl *whl; /* the writer's webhook leases (sqlite_webhook.c) */
   struct sg__sq_sol *sol; /* the writer's SMPP receipt leases (sqlite_smpp_out.c) */
+  struct sg__sq_orph *orph; /* the writer's held receipts (sqlite_orphan.c) */
 } sg__sq_conn_t;
 
 /* The fault-injecting VFS (sqlite_fault.c). */
@@ -428,6 +429,31 @@ int sg__sq_wh_finish(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now);
 void sg__sq_wh_tx_end(sg__sq_conn_t *c, bool committed);
 void sg__sq_wh_close(sg__sq_conn_t *c);
 size_t sg__sq_wh_leases(const sg__sq_conn_t *c);
+
+/* Receipts that matched no part (sqlite_orphan.c), writer thread only.
+ * hold stores receipt x (the item says held); apply, after a SENT result
+ * made part (part_id, mid, seq) 'sent' with smsc_id, applies and deletes
+ * the receipt held for that key, if any, through sg__sq_receipt_apply (the
+ * item says receipt_applied); expire deletes those held longer than the
+ * store's unmatched_keep_ms. The number held is kept in memory (counted at
+ * first use), so that apply costs nothing while none is held;
+ * sg__sq_orphan_tx_end must follow every commit and rollback of c, and
+ * sg__sq_orphan_close frees the state before c closes. */
+int sg__sq_orphan_hold(sg__sq_conn_t *c, const sg_store_receipt_in_t *x,
+                       int64_t now, sg_store_item_res_t *item);
+int sg__sq_orphan_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
+                        const char *mid, unsigned seq, const char *smsc_id,
+                        int64_t now, sg_store_item_res_t *item);
+int sg__sq_orphan_expire(sg__sq_conn_t *c, int64_t now, size_t *n);
+void sg__sq_orphan_tx_end(sg__sq_conn_t *c, bool committed);
+void sg__sq_orphan_close(sg__sq_conn_t *c);
+/* Records receipt x for the part found for it (sqlite_write.c): its
+ * status, event and the message's derived status, as a receipt that
+ * matched at once. item->part_status is the part's status before. */
+int sg__sq_receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
+                         const char *mid, unsigned seq,
+                         const sg_store_receipt_in_t *x, int64_t now,
+                         sg_store_item_res_t *item);
 
 /* Recovery at open: every 'sending' part and webhook back to the queue. */
 int sg__sq_recover(sg__sq_conn_t *c, int64_t now, uint64_t *parts,
