@@ -967,7 +967,8 @@ typedef void (*sg_store_maint_cb)(sg_store_t *st, int status,
 
 /* One write transaction of the passes sg_store_claim makes before taking
  * parts (release, expire, requeue), for every connector, plus a purge of
- * expired idempotency records (at most 1000 rows per pass). The engine runs
+ * expired idempotency records and of receipts held longer than
+ * unmatched_keep_ms (at most 1000 rows per pass). The engine runs
  * it from a timer (every second or so) so that messages of a connector that
  * is down still expire and their webhooks still go out. */
 int sg_store_maintain(sg_store_t *st, sg_store_maint_cb cb, void *data);
