@@ -139,6 +139,8 @@ static int open_store(serve_t *s) {
   sc.sync_normal = cs->synchronous == SG_CONFIG_SYNC_NORMAL;
   if (cs->max_batch > 0)
     sc.max_batch = cs->max_batch;
+  if (cs->unmatched_receipt_keep_ms > 0)
+    sc.unmatched_keep_ms = cs->unmatched_receipt_keep_ms;
   char err[256] = "";
   /* The log names the database, never the URL (it may hold a password). */
   const char *where = pg ? "postgres" : cs->path;

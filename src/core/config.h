@@ -104,6 +104,7 @@ typedef struct sg_config_store {
   sg_config_sync_t synchronous;    /* SQLite; default FULL */
   const char *url;                 /* PostgreSQL URI/conninfo; NULL else */
   uint32_t max_batch;              /* most messages per commit; 512 */
+  uint32_t unmatched_receipt_keep_ms; /* held receipts kept; 1 h */
 } sg_config_store_t;
 
 typedef struct sg_config_http {

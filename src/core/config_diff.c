@@ -363,6 +363,9 @@ static void restart_keys(const sg_config_t *o, const sg_config_t *n,
   restart_add(d, os->synchronous != ns->synchronous, "store.synchronous");
   restart_add(d, !str_eq(os->url, ns->url), "store.url");
   restart_add(d, os->max_batch != ns->max_batch, "store.max_batch");
+  restart_add(d,
+              os->unmatched_receipt_keep_ms != ns->unmatched_receipt_keep_ms,
+              "store.unmatched_receipt_keep");
   const sg_config_http_t *oh = &o->http, *nh = &n->http;
   restart_add(d, !listen_eq(&oh->listen, &nh->listen), "http.listen");
   restart_add(d,

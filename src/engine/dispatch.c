@@ -245,6 +245,12 @@ static void results_log(sg_engine_t *e, const result_batch_t *b,
               r->seq, cn,
               r->in.outcome == SG_STORE_RETRY ? "queued again" : "failed",
               r->detail);
+    if (items[i].receipt_applied)
+      sg__log(e, SG_ENGINE_LOG_INFO,
+              "message=%s part=%u connector=%s smsc_id=%s: held receipt, "
+              "part %s",
+              r->message_id, r->seq, cn, r->smsc_id,
+              sg_store_status_name(items[i].part_status));
     if (items[i].msg_changed)
       sg__log(e, SG_ENGINE_LOG_INFO, "message=%s: %s", items[i].message_id,
               sg_store_status_name(items[i].msg_status));
@@ -280,6 +286,8 @@ static void results_cb(sg_store_t *st, int status,
         sg__wake_at(e, b->r[i].wake_ms);
       if (i < n && items[i].msg_changed)
         changed = true;
+      if (i < n && items[i].receipt_applied)
+        e->rcpt_applied_later++;
     }
     if (changed)
       sg__notifier_poke(e);

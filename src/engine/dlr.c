@@ -7,8 +7,11 @@
  * Receipts are written in batches after the pending send results (a
  * receipt never overtakes the 'sent' it follows), and each is acknowledged
  * to its connector only once its batch committed. One that matches nothing
- * is tried again a few times (its send result may still be on the way),
- * then acknowledged and dropped with a warning: an operator resending it
+ * is held by the store (its send result may still be on the way, or its
+ * submission's response was lost) and acknowledged at once: the send
+ * result that names its id applies it (engine/dispatch.c counts those). On
+ * a store that cannot hold, it is tried again a few times, then
+ * acknowledged and dropped with a warning: an operator resending it
  * forever would help no one.
  *
  * Inbound messages are engine/inbound.c's.
@@ -110,7 +113,14 @@ static void rcpt_later(sg_engine_t *e, const sg__rcpt_t *r) {
 static void rcpt_item(sg_engine_t *e, const sg__rcpt_t *r,
                       const sg_store_item_res_t *it, bool *changed) {
   const char *cn = e->conns[r->conn].cfg->name;
-  if (it->status == 0) {
+  if (it->status == 0 && it->held) {
+    /* Stored: its part's send result applies it when it names the id. */
+    e->rcpt_held++;
+    ack(e, r, true);
+    sg__log(e, SG_ENGINE_LOG_INFO,
+            "connector=%s smsc_id=%s: receipt for no known part held", cn,
+            r->smsc_id);
+  } else if (it->status == 0) {
     e->dlr_matched++;
     ack(e, r, true);
     *changed = *changed || it->msg_changed;

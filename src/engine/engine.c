@@ -657,6 +657,13 @@ static void maint_cb(sg_store_t *st, int status,
       sg__poke_all(e);
     if (res->expired)
       sg__notifier_poke(e);
+    if (res->receipts_expired) {
+      e->rcpt_expired += res->receipts_expired;
+      sg__log(e, SG_ENGINE_LOG_INFO,
+              "maintenance: %zu held receipts matched no part in time, "
+              "deleted",
+              res->receipts_expired);
+    }
   } else if (status == SG_EIO) {
     e->store_ok = false;
   }
@@ -820,6 +827,9 @@ void sg_engine_metrics(sg_engine_t *e, sg_engine_metrics_t *out) {
   out->dlr_received = e->dlr_received;
   out->dlr_matched = e->dlr_matched;
   out->dlr_unmatched = e->dlr_unmatched;
+  out->rcpt_held = e->rcpt_held;
+  out->rcpt_applied_later = e->rcpt_applied_later;
+  out->rcpt_expired = e->rcpt_expired;
   out->inbound_received = e->inbound_received;
   out->inbound_stored = e->inbound_stored;
   out->submits_pending = e->submits_pending;

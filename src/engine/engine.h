@@ -569,6 +569,10 @@ typedef struct sg_engine_metrics {
   uint64_t rejected;        /* recipients rejected */
   uint64_t parts_accepted;
   uint64_t dlr_received, dlr_matched, dlr_unmatched;
+  /* Receipts that matched no part and were stored (held), applied later
+   * by their part's send result, or deleted unapplied after
+   * store.unmatched_receipt_keep. */
+  uint64_t rcpt_held, rcpt_applied_later, rcpt_expired;
   uint64_t inbound_received, inbound_stored;
   uint64_t webhooks_sent, webhooks_retried, webhooks_failed;
   unsigned submits_pending; /* requests waiting for their commit */

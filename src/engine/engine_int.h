@@ -206,6 +206,7 @@ struct sg_engine {
   int64_t counts_ms;
   uint64_t requests, requests_failed, accepted, rejected, parts_accepted;
   uint64_t dlr_received, dlr_matched, dlr_unmatched;
+  uint64_t rcpt_held, rcpt_applied_later, rcpt_expired; /* durable unmatched */
   uint64_t inbound_received, inbound_stored;
   unsigned submits_pending;
   sg_engine_latency_t submit_lat, send_lat;

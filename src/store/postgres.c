@@ -24,6 +24,7 @@
 #include "core/error.h"
 #include "store/migrations.h"
 #include "store/pg_int.h"
+#include "store/pg_orphan.h"
 
 /* The advisory lock that serialises migrations between nodes. */
 #define MIGRATE_LOCK "7301594823716"
@@ -405,6 +406,7 @@ static int run_requests(pg_t *pg, sg__store_req_t *group, int64_t now,
   int rc;
   while ((rc = run_requests_once(pg, group, now)) == 1) {
     (*reruns)++;
+    sg__pg_orphan_tx_end(c, false);
     if (sg__pg_cmd(c, "ROLLBACK") != 0 || sg__pg_cmd(c, "BEGIN") != 0)
       return SG_EIO;
   }
@@ -427,6 +429,7 @@ static void run_group(pg_t *pg, sg__store_req_t *group, unsigned n) {
     for (sg__store_req_t *r = group; r != NULL; r = r->next)
       r->status = SG_EIO;
   }
+  sg__pg_orphan_tx_end(c, rc == 0);
   uint64_t took = (uv_hrtime() - t0) / 1000u, cpu = thread_cpu_us() - cpu0;
   uv_mutex_lock(&pg->done_lock);
   if (rc < 0) {

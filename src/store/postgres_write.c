@@ -20,6 +20,7 @@
 #include "store/postgres_misc.h"
 #include "store/postgres_msg.h"
 #include "store/pg_kinds.h"
+#include "store/pg_orphan.h"
 
 #define PASS_MAX 1000 /* rows per release / expire / requeue pass */
 
@@ -560,6 +561,8 @@ static int one_result(sg__pg_conn_t *c, sg__arena_t *a,
     rc = sg__pg_rederive(c, a, pt.mid, to, &why, now, &item->msg_status,
                          &item->msg_changed);
   item->part_status = to;
+  if (rc == 0 && sent) /* a receipt came first */
+    rc = sg__pg_orphan_apply(c, a, &pt, x->smsc_id, now, item);
   return rc;
 }
 
@@ -592,8 +595,7 @@ static int one_receipt(sg__pg_conn_t *c, sg__arena_t *a,
                              &p, &rc);
   if (rc < 0 || PQntuples(res) != 1) {
     PQclear(res);
-    item->status = SG_ENOENT;
-    return rc;
+    return rc < 0 ? rc : sg__pg_orphan_hold(c, x, now, item);
   }
   bool ok = true;
   sg__pg_part_t pt = {sg__pg_i64(res, 0, 0), sg__pg_text(a, res, 0, 1, &ok),
@@ -602,6 +604,15 @@ static int one_receipt(sg__pg_conn_t *c, sg__arena_t *a,
   PQclear(res);
   if (!ok)
     return SG_ENOMEM;
+  return sg__pg_receipt_apply(c, a, &pt, x, now, item);
+}
+
+int sg__pg_receipt_apply(sg__pg_conn_t *c, sg__arena_t *a,
+                         const sg__pg_part_t *ptp,
+                         const sg_store_receipt_in_t *x, int64_t now,
+                         sg_store_item_res_t *item) {
+  sg__pg_part_t pt = *ptp;
+  int rc;
   snprintf(item->message_id, sizeof item->message_id, "%s", pt.mid);
   item->seq = pt.seq;
   if (x->status == SG_MSG_SENT) { /* en route, accepted: news, no change */
@@ -699,6 +710,7 @@ static int run_maintain(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
     rc = requeue_webhooks(c, now, false, now, &m->requeued);
   if (rc == 0)
     rc = sg__pg_presplit_expire(c, r, now, &m->expired);
+    rc = sg__pg_orphan_expire(c, now, &m->receipts_expired);
   if (rc < 0)
     return rc;
   sg__pg_params_t p = {0};

@@ -167,6 +167,7 @@ static void conn_close(sg__sq_conn_t *c) {
     sqlite3_finalize(c->inbound[i]);
   sg__sq_wh_close(c);
   sg__sq_smpp_out_close(c);
+  sg__sq_orphan_close(c);
   sqlite3_close_v2(c->db);
   sg__jbuf_free(&c->json);
   memset(c, 0, sizeof *c);
@@ -507,6 +508,7 @@ static int run_requests(sq_t *sq, sg__store_req_t *group, int64_t now,
     sg__sq_traffic_discard(c);
     sg__sq_wh_tx_end(c, false);
     sg__sq_smpp_out_tx_end(c, false);
+    sg__sq_orphan_tx_end(c, false);
     if (rb != SQLITE_OK ||
         sg__sq_exec(c, SG__Q_BEGIN) != SQLITE_OK)
       return SG_EIO;
@@ -573,6 +575,7 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   }
   sg__sq_wh_tx_end(c, rc == 0);
   sg__sq_smpp_out_tx_end(c, rc == 0);
+  sg__sq_orphan_tx_end(c, rc == 0);
   sq->fault.failing = false;
   uint64_t took = now_us() - t0, cpu = thread_cpu_us() - cpu0;
   uv_mutex_lock(&sq->lock);

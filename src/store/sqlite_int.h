@@ -263,6 +263,7 @@ typedef struct sg__sq_conn {
                        canceled */
     } e[32];
   } tr;
+  struct sg__sq_orph *orph; /* the writer's held receipts (sqlite_orphan.c) */
 } sg__sq_conn_t;
 
 /* The fault-injecting VFS (sqlite_fault.c). */
@@ -474,6 +475,30 @@ int sg__sq_traffic_note(sg__sq_conn_t *c, int64_t account_id,
                         sg_msg_status_t after);
 int sg__sq_traffic_flush(sg__sq_conn_t *c);
 void sg__sq_traffic_discard(sg__sq_conn_t *c);
+/* Receipts that matched no part (sqlite_orphan.c), writer thread only.
+ * hold stores receipt x (the item says held); apply, after a SENT result
+ * made part (part_id, mid, seq) 'sent' with smsc_id, applies and deletes
+ * the receipt held for that key, if any, through sg__sq_receipt_apply (the
+ * item says receipt_applied); expire deletes those held longer than the
+ * store's unmatched_keep_ms. The number held is kept in memory (counted at
+ * first use), so that apply costs nothing while none is held;
+ * sg__sq_orphan_tx_end must follow every commit and rollback of c, and
+ * sg__sq_orphan_close frees the state before c closes. */
+int sg__sq_orphan_hold(sg__sq_conn_t *c, const sg_store_receipt_in_t *x,
+                       int64_t now, sg_store_item_res_t *item);
+int sg__sq_orphan_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
+                        const char *mid, unsigned seq, const char *smsc_id,
+                        int64_t now, sg_store_item_res_t *item);
+int sg__sq_orphan_expire(sg__sq_conn_t *c, int64_t now, size_t *n);
+void sg__sq_orphan_tx_end(sg__sq_conn_t *c, bool committed);
+void sg__sq_orphan_close(sg__sq_conn_t *c);
+/* Records receipt x for the part found for it (sqlite_write.c): its
+ * status, event and the message's derived status, as a receipt that
+ * matched at once. item->part_status is the part's status before. */
+int sg__sq_receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
+                         const char *mid, unsigned seq,
+                         const sg_store_receipt_in_t *x, int64_t now,
+                         sg_store_item_res_t *item);
 
 /* Recovery at open: every 'sending' part and webhook back to the queue. */
 int sg__sq_recover(sg__sq_conn_t *c, int64_t now, uint64_t *parts,

@@ -759,6 +759,8 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
         rederive(c, a, p.mid, to, &why, now, &item->msg_status,
                  &item->msg_changed);
   item->part_status = to;
+  if (rc == 0 && x->outcome == SG_STORE_SENT) /* a receipt came first */
+    rc = sg__sq_orphan_apply(c, a, p.id, p.mid, p.seq, x->smsc_id, now, item);
   return rc;
 }
 
@@ -788,16 +790,25 @@ static int one_receipt(sg__sq_conn_t *c, sg__arena_t *a,
   int rc = sqlite3_step(s);
   if (rc != SQLITE_ROW) {
     sqlite3_reset(s);
-    item->status = SG_ENOENT;
-    return rc == SQLITE_DONE ? 0 : SG_EIO;
+    return rc == SQLITE_DONE ? sg__sq_orphan_hold(c, x, now, item) : SG_EIO;
   }
   bool ok = true;
-  part_ref_t p = {sqlite3_column_int64(s, 0), sg__sq_col_text(a, s, 1, &ok),
-                  (unsigned)sqlite3_column_int(s, 2)};
+  int64_t id = sqlite3_column_int64(s, 0);
+  const char *mid = sg__sq_col_text(a, s, 1, &ok);
+  unsigned seq = (unsigned)sqlite3_column_int(s, 2);
   item->part_status = sg__sq_col_status(s, 3);
   sqlite3_reset(s);
   if (!ok)
     return SG_ENOMEM;
+  return sg__sq_receipt_apply(c, a, id, mid, seq, x, now, item);
+}
+
+int sg__sq_receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
+                         const char *mid, unsigned seq,
+                         const sg_store_receipt_in_t *x, int64_t now,
+                         sg_store_item_res_t *item) {
+  part_ref_t p = {part_id, mid, seq};
+  int rc;
   snprintf(item->message_id, sizeof item->message_id, "%s", p.mid);
   item->seq = p.seq;
   if (x->status == SG_MSG_SENT) { /* en route, accepted: news, no change */
@@ -973,6 +984,8 @@ static int run_maintain(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     rc = requeue_webhooks(c, now, now, &m->requeued);
   if (rc == 0)
     rc = sg__sq_presplit_expire(c, r, now, &m->expired);
+  if (rc == 0)
+    rc = sg__sq_orphan_expire(c, now, &m->receipts_expired);
   sqlite3_stmt *s = rc == 0 ? sg__sq_stmt(c, SG__Q_IDEM_PURGE) : NULL;
   if (s == NULL)
     return rc < 0 ? rc : SG_EIO;

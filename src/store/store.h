@@ -168,6 +168,9 @@ typedef struct sg_store_config {
   /* Statuses of a message that queue a webhook when it has a callback_url.
    * Default: sent and every final status. */
   uint32_t webhook_statuses;
+  /* How long a receipt that matched no part is held for the send result
+   * that may still name it; maintenance deletes older ones. Default 1 h. */
+  int64_t unmatched_keep_ms;
   /* Clock of the store (Unix ms), called from the store's threads; NULL is
    * the wall clock. Tests set it to make scheduling deterministic. */
   int64_t (*clock_ms)(void *clock_data);
@@ -472,6 +475,12 @@ typedef struct sg_store_item_res {
   sg_msg_status_t part_status; /* after the item */
   sg_msg_status_t msg_status;  /* after the item */
   bool msg_changed;            /* the message status changed */
+  bool held;             /* receipts: it matched no part and was stored, to
+                            be applied by the send result that names its
+                            smsc_id (status 0: answer the operator) */
+  bool receipt_applied;  /* results: a held receipt for the part's smsc_id
+                            was applied with it (part_status, msg_status and
+                            msg_changed are after it) */
 } sg_store_item_res_t;
 
 /* status is 0 (each item has its own status) or SG_EIO; items is NULL on
@@ -481,7 +490,9 @@ typedef void (*sg_store_items_cb)(sg_store_t *st, int status,
                                   void *data);
 
 /* Records the outcomes of n (1..1000) sent parts in one transaction: SENT
- * makes a part 'sent' and remembers (connector, smsc_id) for its receipt;
+ * makes a part 'sent' and remembers (connector, smsc_id) for its receipt,
+ * and applies the receipt held for that key if one arrived first (as
+ * sg_store_record_receipts would have then; the item says receipt_applied);
  * RETRY queues it again at next_attempt_ms (possibly on another connector);
  * FAILED ends it. Each writes a part event and updates the message status
  * (events and webhooks as in the header). Fails at once with SG_EINVAL (SENT
@@ -506,8 +517,15 @@ typedef struct sg_store_receipt_in {
 /* Matches n (1..1000) receipts by (connector, smsc_id) to their parts (the
  * newest part with that key) and records them in one transaction: the part
  * takes the receipt's status, an event is written, and the message status is
- * derived again. A receipt for no known part gives the item SG_ENOENT (it
- * may have overtaken its submit result: try again later, or nack it). A
+ * derived again. A receipt for no known part (it may have overtaken its
+ * submit result) is held: stored in the same transaction, keyed by
+ * (connector, smsc_id), and the item has status 0 and held true; the send
+ * result that later records that smsc_id for a part of that connector
+ * applies it (sg_store_record_results) and the store's maintenance deletes
+ * it after sg_store_config_t.unmatched_keep_ms. A repeated receipt for a
+ * held id replaces it, except that an intermediate one (SENT) never
+ * replaces a final one. A backend that cannot hold gives such an item
+ * SG_ENOENT instead (try again later, or nack it). A
  * final receipt that repeats the part's status, or any receipt for a
  * canceled part, writes nothing (status 0, msg_changed false). Fails at
  * once like sg_store_record_results, and with SG_EINVAL for a status not
@@ -946,6 +964,8 @@ typedef struct sg_store_maint_res {
   size_t expired;  /* parts expired */
   size_t requeued; /* parts and webhooks whose lease ran out */
   size_t purged;   /* idempotency records past their expiry */
+  size_t receipts_expired; /* held receipts older than unmatched_keep_ms,
+                              deleted */
 } sg_store_maint_res_t;
 
 typedef void (*sg_store_maint_cb)(sg_store_t *st, int status,
@@ -953,7 +973,8 @@ typedef void (*sg_store_maint_cb)(sg_store_t *st, int status,
 
 /* One write transaction of the passes sg_store_claim makes before taking
  * parts (release, expire, requeue), for every connector, plus a purge of
- * expired idempotency records (at most 1000 rows per pass). The engine runs
+ * expired idempotency records and of receipts held longer than
+ * unmatched_keep_ms (at most 1000 rows per pass). The engine runs
  * it from a timer (every second or so) so that messages of a connector that
  * is down still expire and their webhooks still go out. */
 int sg_store_maintain(sg_store_t *st, sg_store_maint_cb cb, void *data);

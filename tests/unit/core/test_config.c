@@ -206,6 +206,7 @@ static const char full_yaml[] =
     "  path: /var/lib/smsgate/smsgate.db\n"
     "  synchronous: normal\n"
     "  max_batch: 1000\n"
+    "  unmatched_receipt_keep: 2h\n"
     "http:\n"
     "  listen: \"[::1]:8443\"\n"
     "  max_body: 2MB\n"
@@ -363,6 +364,7 @@ static void full_example(void **state) {
   assert_string_equal(cfg->store.path, "/var/lib/smsgate/smsgate.db");
   assert_int_equal(cfg->store.synchronous, SG_CONFIG_SYNC_NORMAL);
   assert_int_equal(cfg->store.max_batch, 1000);
+  assert_int_equal(cfg->store.unmatched_receipt_keep_ms, 2 * 3600 * 1000);
 
   const sg_config_http_t *h = &cfg->http;
   assert_string_equal(h->listen.host, "::1");

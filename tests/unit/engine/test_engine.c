@@ -275,7 +275,7 @@ static uint16_t free_port(uv_loop_t *loop) {
   return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-static int setup(void **state) {
+static int setup_sim(void **state, bool early) {
   fx_t *f = calloc(1, sizeof *f);
   snprintf(f->dir, sizeof f->dir, "/tmp/sg-engine-XXXXXX");
   if (mkdtemp(f->dir) == NULL)
@@ -286,12 +286,26 @@ static int setup(void **state) {
   sg_sim_smsc_config_default(&sc);
   sc.port = 0;
   sc.dlr_delay_ms = 50;
+  if (early) { /* receipts come 2.6 s before their submit_sm_resp: longer
+                  than the connector holds them (dlr_hold_ms, 2 s) */
+    sc.dlr_delay_ms = 0;
+    sc.latency_ms = 2600;
+    sc.dlr_early = true;
+  }
   if (sg_sim_smsc_new(&f->loop, &sc, &f->sim) != 0 ||
       sg_sim_smsc_start(f->sim, NULL, 0) != 0)
     return -1;
   f->dead_port = free_port(&f->loop);
   *state = f;
   return 0;
+}
+
+static int setup(void **state) {
+  return setup_sim(state, false);
+}
+
+static int setup_early(void **state) {
+  return setup_sim(state, true);
 }
 
 static void engine_stopped_cb(sg_engine_t *e, int status, void *ud) {
@@ -621,6 +635,27 @@ static void submit_one_delivered(void **state) {
   sg_engine_health_t h;
   sg_engine_health(f->e, &h);
   assert_true(h.ok);
+}
+
+/* The receipt is held (answered at once, not retried) and applied by the
+ * part's send result: delivered, after sent, with nothing dropped. */
+static void early_receipt_held_then_applied(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim"});
+  assert_true(run_until(f, sim_up, 5000));
+  assert_int_equal(submit_text(f, "+79001234567", "Early"), 0);
+  assert_int_equal(f->items[0].status, 0);
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 8000));
+  int s = find_event(f, 0, SG_MSG_SENT, 0);
+  int d = find_event(f, 0, SG_MSG_DELIVERED, s + 1);
+  assert_true(s >= 0 && d > s);
+  sg_engine_metrics_t m;
+  sg_engine_metrics(f->e, &m);
+  assert_int_equal(m.dlr_received, 1);
+  assert_int_equal(m.rcpt_held, 1);
+  assert_int_equal(m.rcpt_applied_later, 1);
+  assert_int_equal(m.dlr_unmatched, 0);
+  assert_int_equal(m.dlr_matched, 0);
 }
 
 static void cyrillic_three_parts(void **state) {
@@ -1064,6 +1099,8 @@ static void given_batch_id(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(submit_one_delivered, setup, teardown),
+      cmocka_unit_test_setup_teardown(early_receipt_held_then_applied,
+                                      setup_early, teardown),
       cmocka_unit_test_setup_teardown(cyrillic_three_parts, setup, teardown),
       cmocka_unit_test_setup_teardown(list_with_invalid_numbers, setup,
                                       teardown),

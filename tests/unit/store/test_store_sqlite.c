@@ -503,8 +503,11 @@ static void claim_results_receipts(void **state) {
   assert_string_equal(ig.items[0].message_id, m.m.id);
   assert_int_equal(ig.items[0].seq, 1);
   assert_int_equal(ig.items[1].msg_status, SG_MSG_SENT); /* part 3 is not */
-  assert_int_equal(ig.items[2].status, SG_ENOENT);       /* wrong connector */
-  assert_int_equal(ig.items[3].status, SG_ENOENT);
+  assert_int_equal(ig.items[2].status, 0); /* wrong connector: held */
+  assert_true(ig.items[2].held);
+  assert_int_equal(ig.items[3].status, 0);
+  assert_true(ig.items[3].held);
+  assert_false(ig.items[0].held);
   d[0] = (sg_store_receipt_in_t){.connector = "smsc-a",
                                  .smsc_id = "a3",
                                  .status = SG_MSG_DELIVERED,
