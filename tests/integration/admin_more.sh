@@ -51,9 +51,9 @@ phase idem
 # Changes one at a time, queued: two scripts creating accounts at once with
 # curl both succeed (each answer 201), as do patches of one account sent
 # together (none lost).
-script() { # prefix: creates 5 accounts, one after the other, with passwords
+script() { # prefix: creates 3 accounts, one after the other, with passwords
   local i code
-  for i in 1 2 3 4 5; do
+  for i in 1 2 3; do
     code=$(curl -s -o "$T/$1$i.json" -w '%{http_code}' "$BASE/v1/accounts" \
       -H 'Authorization: Bearer admin-key' -H 'Content-Type: application/json' \
       -d "{\"name\": \"$1$i\", \"password\": \"pw-$1-$i\"}")
@@ -65,7 +65,7 @@ script qb & QB=$!
 script qc & QC=$!
 wait $QA $QB $QC
 for p in qa qb qc; do
-  [ "$(grep -c '^201$' "$T/$p.codes")" -eq 5 ] || fail "script $p: $(tr '\n' ' ' <"$T/$p.codes") $(cat "$T/${p}1.json")"
+  [ "$(grep -c '^201$' "$T/$p.codes")" -eq 3 ] || fail "script $p: $(tr '\n' ' ' <"$T/$p.codes") $(cat "$T/${p}1.json")"
 done
 PATCHES=()
 for i in $(seq 1 12); do
@@ -82,16 +82,16 @@ kill "$GW" && wait "$GW" || fail "gateway did not stop cleanly on SIGTERM"
 start_gw
 phase idem2
 
-# The command line follows the cursors: 4 + 3 + 120 + 2 + 15 accounts and
-# the flood's, over two pages.
+# The command line follows the cursors: 4 + 3 + 20 + 2 + 9 accounts and
+# the flood's (at least 65), over two pages.
 export SMSGATE_URL=$BASE SMSGATE_KEY=admin-key SMSGATE_API_KEY=admin-key
 "$BIN" account list >"$T/cli.out" 2>&1 || fail "account list: $(cat "$T/cli.out")"
-[ "$(grep -cE '^(admin|user|payer|other|pa|pb|pc|idem[14]|bulk[0-9]{3}|q[abc][1-5]|flood[0-9]+) ' "$T/cli.out")" -eq "$(node -e 'console.log(144 + Number(require("fs").readFileSync(process.argv[1], "utf8")))' "$T/flood.made")" ] ||
+[ "$(grep -cE '^(admin|user|payer|other|pa|pb|pc|idem[14]|bulk[0-9]{3}|q[abc][1-3]|flood[0-9]+) ' "$T/cli.out")" -eq "$(node -e 'console.log(38 + Number(require("fs").readFileSync(process.argv[1], "utf8")))' "$T/flood.made")" ] ||
   fail "account list: $(wc -l <"$T/cli.out") lines: $(tail -3 "$T/cli.out")"
-grep -qE '^bulk119 ' "$T/cli.out" || fail "account list: the second page is missing"
+[ "$(wc -l <"$T/cli.out")" -gt 101 ] || fail "account list: one page only"
 "$BIN" account list --json >"$T/cli.json" 2>&1 || fail "account list --json"
 node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1]));
-  if (d.data.length < 144 || d.next_cursor !== null) process.exit(1)' "$T/cli.json" ||
+  if (d.data.length < 101 || d.next_cursor !== null) process.exit(1)' "$T/cli.json" ||
   fail "account list --json: $(head -c 300 "$T/cli.json")"
 [ "$("$BIN" key list --account pa | grep -c '^k_')" -eq 3 ] || fail "key list"
 [ "$("$BIN" connectors list | grep -cE '^op[123] ')" -eq 3 ] ||
