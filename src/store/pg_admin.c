@@ -184,6 +184,8 @@ int sg__pg_admin_read(sg__pg_conn_t *c, sg__store_req_t *r) {
   sg__admin_req_t *m = r->in.admin;
   if (m->op != SG__ADMIN_LOAD)
     return SG_EINVAL;
+  /* A read runs again on a new connection after a cut one: from zero. */
+  m->n_accts = m->n_keys = 0;
   int rc = load_accounts(c, r, m);
   return rc == 0 ? load_keys(c, r, m) : rc;
 }

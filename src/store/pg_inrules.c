@@ -153,6 +153,9 @@ int sg__pg_inr_write(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
 }
 
 int sg__pg_inr_read(sg__pg_conn_t *c, sg__store_req_t *r) {
+  /* A read runs again on a new connection after a cut one: from zero. */
+  r->in.inr->n = 0;
+  r->in.inr->n_counts = 0;
   switch (r->in.inr->op) {
   case SG__INR_LOAD:
     return load(c, r);

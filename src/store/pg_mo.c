@@ -307,6 +307,8 @@ static int optout_list(sg__pg_conn_t *c, sg__store_req_t *r) {
 }
 
 int sg__pg_mo_read(sg__pg_conn_t *c, sg__store_req_t *r) {
+  /* A read runs again on a new connection after a cut one: from zero. */
+  r->in.mo->n_parts = 0;
   switch (r->in.mo->op) {
   case SG__MO_DUE:
     return due(c, r);
