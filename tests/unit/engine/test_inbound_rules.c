@@ -100,8 +100,8 @@ static void keyword_lists(void **state) {
                          "end",
                          "quit",
                          "\xD1\x81\xD1\x82\xD0\xBE\xD0\xBF",
-                         "\xD0\xBE\xD1\x82\xD0\xBF\xD0\xB8\xD1\x81\xD0\xB0"
-                         "\xD1\x82\xD1\x8C\xD1\x81\xD1\x8F"};
+                         ("\xD0\xBE\xD1\x82\xD0\xBF\xD0\xB8\xD1\x81\xD0\xB0"
+                          "\xD1\x82\xD1\x8C\xD1\x81\xD1\x8F")};
   for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) {
     assert_true(sg_mo_keyword((const uint8_t *)stops[i], strlen(stops[i]), kw,
                               sizeof kw) > 0);

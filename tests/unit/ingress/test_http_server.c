@@ -467,8 +467,8 @@ static void query_handler(sg_http_req_t *req, void *data) {
 static void client_query(fixture_t *f) {
   conn_t *c = calloc(1, sizeof *c);
   static const char *const reqs[] = {
-      "GET /q?to=%2B4479&to=2&text=hello+world%21&flag&&empty=&%3D=%26 "
-      "HTTP/1.1\r\nHost: t\r\n\r\n",
+      ("GET /q?to=%2B4479&to=2&text=hello+world%21&flag&&empty=&%3D=%26 "
+       "HTTP/1.1\r\nHost: t\r\n\r\n"),
       "GET /q?to=%zz HTTP/1.1\r\nHost: t\r\n\r\n",
       "GET /q?to=%4 HTTP/1.1\r\nHost: t\r\n\r\n",
       "GET /q?to=a%00b HTTP/1.1\r\nHost: t\r\n\r\n",
