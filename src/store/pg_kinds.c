@@ -25,6 +25,7 @@ bool sg__pg_kinds_done(sg__req_kind_t kind) {
   case SG__REQ_CONTACTS_READ:
   case SG__REQ_CAMPAIGN_WRITE:
   case SG__REQ_CAMPAIGN_READ:
+  case SG__REQ_TRAFFIC_READ:
     return true;
   default:
     return false;
@@ -66,6 +67,8 @@ int sg__pg_kinds_read(sg__pg_conn_t *c, sg__store_req_t *r) {
     return sg__pg_contacts_read(c, r);
   case SG__REQ_CAMPAIGN_READ:
     return sg__pg_campaigns_read(c, r);
+  case SG__REQ_TRAFFIC_READ:
+    return sg__pg_traffic_read(c, r);
   default:
     return SG_ENOTSUP;
   }

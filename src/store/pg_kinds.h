@@ -50,5 +50,7 @@ int sg__pg_presplit_expire(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now,
                            size_t *n);
 int sg__pg_campaigns_write(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now);
 int sg__pg_campaigns_read(sg__pg_conn_t *c, sg__store_req_t *r);
+/* GET /v1/stats/traffic's sums (pg_traffic.c), on a reader. */
+int sg__pg_traffic_read(sg__pg_conn_t *c, sg__store_req_t *r);
 
 #endif
