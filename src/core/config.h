@@ -322,6 +322,9 @@ typedef struct sg_config_connector {
   sg_config_flow_control_t flow_control; /* default NONE */
   sg_config_receive_mode_t receive_mode; /* default STORED */
   sg_config_conn_http_t http; /* type http: request, answer, receipts */
+  /* Down this long, its queued parts move to another connector of their
+   * route (0: the engine's default, 30 s). */
+  uint32_t failover_after_ms;
 } sg_config_connector_t;
 
 /* One entry of a connector's `prices`: parts to numbers starting with

@@ -118,6 +118,7 @@ static void conn_compare(const sg_config_connector_t *a,
   CONN_NUM(tps, "tps");
   bool retries = a->max_retries != b->max_retries;
   CONN_NUM(max_retries, "max_retries");
+  CONN_NUM(failover_after_ms, "failover_after");
   if (!prices_eq(a, b))
     key_add(it, "prices");
   if (link || (modem && retries))

@@ -179,7 +179,7 @@ typedef struct sg__cfg_field {
 #define SG__CFG_NO_COUNT SIZE_MAX
 
 /* Most keys of one section. */
-#define SG__CFG_FIELDS_MAX 40
+#define SG__CFG_FIELDS_MAX 48
 
 struct sg__cfg_section {
   const sg__cfg_field_t *fields;

@@ -253,6 +253,7 @@ static const sg__cfg_field_t connector_fields[] = {
     FENUM("flow_control", 0, C, flow_control, flow_controls),
     FENUM("receive_mode", 0, C, receive_mode, receive_modes),
     FMAP("http", C, http, sg__cfg_conn_http_section), /* type http */
+    F("failover_after", DURATION, 0, C, failover_after_ms, 0, HOUR(24)),
 };
 #undef C
 static const sg__cfg_section_t connector_section =

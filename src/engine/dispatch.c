@@ -598,10 +598,11 @@ void sg__failover_pass(sg_engine_t *e) {
     sg__conn_t *c = &e->conns[i];
     /* A paused connector's queued parts move at once. */
     bool paused = c->paused && c->state != SG_CONN_STOPPED;
+    int64_t after = c->cfg->failover_after_ms ? c->cfg->failover_after_ms
+                                              : e->tun.failover_after_ms;
     if (c->retired ||
         (!paused && (c->state == SG_CONN_UP || c->down_since_ms == 0 ||
-                     now - c->down_since_ms <
-                         (int64_t)e->tun.failover_after_ms)) ||
+                     now - c->down_since_ms < after)) ||
         c->moving || c->claiming || !sg__route_has_alternative(e, i))
       continue;
     if (sg_store_claim(e->st, c->cfg->name, e->tun.claim_max, e->tun.lease_ms,

@@ -30,6 +30,7 @@ connectors:
     window: 2
     response_timeout: 2s
     max_retries: 1
+    failover_after: 2s
     reconnect_min: 100ms
     reconnect_max: 300ms
     http:

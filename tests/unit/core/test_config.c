@@ -142,6 +142,7 @@ static void default_parses(void **state) {
   assert_int_equal(k->receipt_id_mode, SG_CONFIG_ID_SAME);
   assert_int_equal(k->source_ton, SG_CONFIG_TON_AUTO);
   assert_int_equal(k->max_retries, 3);
+  assert_int_equal(k->failover_after_ms, 0); /* the engine's 30 s */
 
   assert_int_equal(cfg->n_routes, 1);
   const sg_config_route_t *r = &cfg->routes[0];
@@ -277,6 +278,7 @@ static const char full_yaml[] =
     "    receipt_id_mode: decimal\n"
     "    gsm7_packed: true\n"
     "    max_retries: 5\n"
+    "    failover_after: 2500ms\n"
     "    source_ton: 5\n"
     "    source_npi: 0\n"
     "    dest_ton: 1\n"
@@ -459,6 +461,7 @@ static void full_example(void **state) {
   assert_int_equal(k->receipt_id_mode, SG_CONFIG_ID_DECIMAL);
   assert_true(k->gsm7_packed);
   assert_int_equal(k->max_retries, 5);
+  assert_int_equal(k->failover_after_ms, 2500);
   assert_int_equal(k->source_ton, 5);
   assert_int_equal(k->source_npi, 0);
   assert_int_equal(k->dest_ton, 1);

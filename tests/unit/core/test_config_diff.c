@@ -87,7 +87,8 @@ static void connectors(void **state) {
       "  - {name: c2, type: smpp, host: 127.0.0.1, port: 2780, system_id: x,\n"
       "     window: 20}\n"
       "  - {name: c3, type: smpp, host: 127.0.0.1, port: 2778, system_id: x,\n"
-      "     tps: 50, max_retries: 1, prices: {'+7': 0.02}}\n"
+      "     tps: 50, max_retries: 1, prices: {'+7': 0.02},\n"
+      "     failover_after: 5s}\n"
       "routes:\n"
       "  - {prefix: '+7', connectors: [c1, c2]}\n"
       "  - {prefix: '+', connectors: [c3]}\n");
@@ -111,7 +112,7 @@ static void connectors(void **state) {
   assert_string_equal(it->keys, "port, window");
   it = item(d.connectors, 5, "c3");
   assert_int_equal(it->change, SG_CONFIG_CHANGED);
-  assert_string_equal(it->keys, "tps, max_retries, prices");
+  assert_string_equal(it->keys, "tps, max_retries, failover_after, prices");
   it = item(d.connectors, 5, "m1");
   assert_int_equal(it->change, SG_CONFIG_REMOVED);
   assert_int_equal(it->old_index, 3);
