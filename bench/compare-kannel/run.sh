@@ -91,21 +91,9 @@ wait_for() { # seconds, command...: polls until the command succeeds
   return 1
 }
 
-cpu_ms() { # pid: user+system CPU so far in ms (0 if gone)
-  awk -v t="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / t) }' \
-    "/proc/$1/stat" 2>/dev/null || echo 0
-}
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-free_ports() {
-  node -e '
-    const net = require("net"); const n = Number(process.argv[1]); const s = [];
-    (function next() {
-      if (s.length === n) { console.log(s.map((x) => x.address().port).join(" "));
-        s.forEach((x) => x.close()); return; }
-      const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
-    })();' "$1"
-}
+. "$(dirname "$0")/../lib.sh" # free_ports, cpu_ms
 
 sink_count() { # the sink's callbacks so far
   curl -sf --max-time 5 "http://127.0.0.1:$SINK/count" | sed -n 's/.*"callbacks":\([0-9]*\).*/\1/p'

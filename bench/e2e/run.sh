@@ -77,18 +77,7 @@ get() { # URL: prints the body, fails unless 200
   }).on("error", () => process.exit(1));' "$1"
 }
 
-cpu_ms() { # pid: user+system CPU time so far, in ms (0 if gone)
-  awk -v t="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / t) }' \
-    "/proc/$1/stat" 2>/dev/null || echo 0
-}
-
-threads_cpu() { # pid: one "tid name cpu_ms" line per thread
-  local t
-  for t in /proc/$1/task/*; do
-    awk -v t="$(getconf CLK_TCK)" -v id="${t##*/}" -v name="$(cat "$t/comm" 2>/dev/null)" \
-      '{ sub(/^.*\) /, ""); print id, name, int(($12 + $13) * 1000 / t) }' "$t/stat" 2>/dev/null
-  done
-}
+. "$(dirname "$0")/../lib.sh" # cpu_ms, threads_cpu, threads_report
 
 wait_for() { # seconds, command...: polls until the command succeeds
   local secs=$1 i
@@ -183,10 +172,7 @@ echo "cpu (ms) over $(((t_end - t_start) / 1000000)) ms wall:" \
   "sim $(($(cpu_ms "$SIM_PID") - c_sim))," \
   "webhook receiver ($SINK) $(($(cpu_ms "$RX_PID") - c_rx)), load client $c_load"
 # Per thread: the loop is the thread whose id is the process id.
-awk -v gw="$GW" -v n="$accepted" 'NR == FNR { c0[$1] = $3; next }
-  { d = $3 - c0[$1]; if (d < 10) next
-    printf "%s%s %d ms (%d us/message)", sep, ($1 == gw ? "loop" : $2 "/" $1), d, d * 1000 / (n ? n : 1)
-    sep = ", " } END { print "" }' "$T/threads0" "$T/threads1" | sed 's/^/smsgate threads: /'
+threads_report "$GW" "$accepted" "$T/threads0" "$T/threads1"
 get "http://127.0.0.1:$HTTP/metrics" 2>/dev/null | grep -E '^smsgate_store_(commits_total|writes_total|commit_seconds_total|max_group) ' |
   awk '{ printf "%s%s %s", sep, substr($1, 15), $2; sep = ", " } END { print "" }' | sed 's/^/store: /' 
 recv=$(get "http://127.0.0.1:$HOOK/count")

@@ -39,27 +39,8 @@ die() {
   exit 1
 }
 
-cpu_ms() { # pid: user+system CPU time so far, in ms
-  awk -v t="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / t) }' \
-    "/proc/$1/stat" 2>/dev/null || echo 0
-}
+. "$(dirname "$0")/../lib.sh" # cpu_ms, threads_cpu, threads_report, free_ports
 
-threads_cpu() { # pid: one "tid name cpu_ms" line per thread
-  local t
-  for t in /proc/$1/task/*; do
-    awk -v t="$(getconf CLK_TCK)" -v id="${t##*/}" -v name="$(cat "$t/comm" 2>/dev/null)" \
-      '{ sub(/^.*\) /, ""); print id, name, int(($12 + $13) * 1000 / t) }' "$t/stat" 2>/dev/null
-  done
-}
-
-free_ports() { # n: prints n free loopback ports
-  node -e 'const net = require("net"); const s = []; const n = +process.argv[1];
-    (function next() {
-      if (s.length === n) { console.log(s.map((x) => x.address().port).join(" "));
-        s.forEach((x) => x.close()); return; }
-      const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
-    })();' "$1"
-}
 
 [ -x "$LOADER" ] || die "no load client at $LOADER"
 read -r HTTP SIM SMPP <<<"$(free_ports 3)"
@@ -108,7 +89,4 @@ node -e '
 # Per thread: the loop (engine, SMPP server, connector and simulator) is the
 # thread whose id is the process id; the store's writer is the busiest other.
 ok=$(sed -n 's/.*"ok":\([0-9]*\).*/\1/p' <<<"$out")
-awk -v gw="$GW" -v n="${ok:-0}" 'NR == FNR { c0[$1] = $3; next }
-  { d = $3 - c0[$1]; if (d < 10) next
-    printf "%s%s %d ms (%.1f us/message)", sep, ($1 == gw ? "loop" : $2 "/" $1), d, d * 1000 / (n ? n : 1)
-    sep = ", " } END { print "" }' "$T/threads0" "$T/threads1" | sed 's/^/smsgate threads: /'
+threads_report "$GW" "${ok:-0}" "$T/threads0" "$T/threads1"

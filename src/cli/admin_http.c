@@ -187,3 +187,26 @@ const char *sg__cli_env(const char *a, const char *b, const char *def) {
     v = getenv(b);
   return v != NULL && *v != '\0' ? v : def;
 }
+
+int sg__cli_run_sub(const char *cmd, const char *sub, const char *const *subs,
+                    void (*usage)(FILE *f),
+                    int (*go)(const void *opts, const char *sub),
+                    const void *opts) {
+  bool known = false;
+  for (size_t i = 0; sub != NULL && subs[i] != NULL; i++)
+    known = known || strcmp(sub, subs[i]) == 0;
+  if (!known) {
+    if (sub == NULL)
+      fprintf(stderr, "smsgate %s: a subcommand is needed\n", cmd);
+    else
+      fprintf(stderr, "smsgate %s: unknown subcommand '%s'\n", cmd, sub);
+    usage(stderr);
+    return 2;
+  }
+  json_set_alloc_funcs(sg_malloc, sg_free);
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+    return 1;
+  int rc = go(opts, sub);
+  curl_global_cleanup();
+  return rc;
+}

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -72,5 +73,15 @@ json_t *sg__cli_fetch(const char *cmd, const char *url, const char *key,
 /* The first of environment variables a and b that is set and not empty,
  * else def (b may be NULL). */
 const char *sg__cli_env(const char *a, const char *b, const char *def);
+
+/* The end of every admin command's main: sub (NULL when none was given)
+ * must be one of the NULL-terminated subs, else "smsgate CMD: unknown
+ * subcommand" and the usage on stderr, and 2. Then go(opts, sub) runs
+ * with the HTTP client set up (jansson on sg_malloc, curl's global
+ * state) and its status is returned; 1 when curl cannot start. */
+int sg__cli_run_sub(const char *cmd, const char *sub, const char *const *subs,
+                    void (*usage)(FILE *f),
+                    int (*go)(const void *opts, const char *sub),
+                    const void *opts);
 
 #endif

@@ -123,7 +123,8 @@ static json_t *create_body(const opts_t *o) {
   return b;
 }
 
-static int go(const opts_t *o, const char *sub) {
+static int go(const void *opts, const char *sub) {
+  const opts_t *o = opts;
   char path[300];
   const char *id = o->n_pos > 1 ? o->pos[1] : NULL;
   bool needs_id = strcmp(sub, "list") != 0 && strcmp(sub, "create") != 0;
@@ -237,8 +238,8 @@ static int parse(int argc, char **argv, opts_t *o) {
 }
 
 int sg_cmd_campaigns(int argc, char **argv) {
-  static const char *const subs[] = {"list",  "show",   "create",
-                                     "pause", "resume", "cancel"};
+  static const char *const subs[] = {"list",   "show",   "create", "pause",
+                                     "resume", "cancel", NULL};
   opts_t o;
   int rc = parse(argc, argv, &o);
   if (rc < 0) {
@@ -247,19 +248,6 @@ int sg_cmd_campaigns(int argc, char **argv) {
   }
   if (rc != 0)
     return rc;
-  const char *sub = o.n_pos > 0 ? o.pos[0] : "list";
-  bool known = false;
-  for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-    known = known || strcmp(sub, subs[i]) == 0;
-  if (!known) {
-    fprintf(stderr, "smsgate campaigns: unknown subcommand '%s'\n", sub);
-    usage(stderr);
-    return 2;
-  }
-  json_set_alloc_funcs(sg_malloc, sg_free);
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-    return 1;
-  rc = go(&o, sub);
-  curl_global_cleanup();
-  return rc;
+  return sg__cli_run_sub("campaigns", o.n_pos > 0 ? o.pos[0] : "list", subs,
+                         usage, go, &o);
 }

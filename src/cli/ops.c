@@ -105,7 +105,8 @@ static int queues_purge(const opts_t *o, const char *name, const char *path) {
   return 0;
 }
 
-static int queues_go(const opts_t *o, const char *sub) {
+static int queues_go(const void *opts, const char *sub) {
+  const opts_t *o = opts;
   const char *name = o->n_pos > 1 ? o->pos[1] : NULL;
   bool purge = strcmp(sub, "purge") == 0;
   if ((purge || strcmp(sub, "show") == 0) && name == NULL) {
@@ -138,7 +139,8 @@ static int queues_go(const opts_t *o, const char *sub) {
 
 /* ---- messages ------------------------------------------------------------ */
 
-static int messages_go(const opts_t *o, const char *sub) {
+static int messages_go(const void *opts, const char *sub) {
+  const opts_t *o = opts;
   if (o->n_pos < 2) {
     fprintf(stderr, "smsgate messages %s: give the message id\n", sub);
     return 2;
@@ -242,7 +244,7 @@ static int parse(int argc, char **argv, opts_t *o, const char *cmd) {
 
 static int run(int argc, char **argv, const char *cmd, void (*usage)(FILE *f),
                const char *const *subs, const char *def,
-               int (*go)(const opts_t *o, const char *sub)) {
+               int (*go)(const void *opts, const char *sub)) {
   opts_t o;
   int rc = parse(argc, argv, &o, cmd);
   if (rc < 0) {
@@ -251,22 +253,8 @@ static int run(int argc, char **argv, const char *cmd, void (*usage)(FILE *f),
   }
   if (rc != 0)
     return rc;
-  const char *sub = o.n_pos > 0 ? o.pos[0] : def;
-  bool known = false;
-  for (size_t i = 0; sub != NULL && subs[i] != NULL; i++)
-    known = known || strcmp(sub, subs[i]) == 0;
-  if (!known) {
-    fprintf(stderr, "smsgate %s: unknown or missing subcommand '%s'\n", cmd,
-            sub != NULL ? sub : "");
-    usage(stderr);
-    return 2;
-  }
-  json_set_alloc_funcs(sg_malloc, sg_free);
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-    return 1;
-  rc = go(&o, sub);
-  curl_global_cleanup();
-  return rc;
+  return sg__cli_run_sub(cmd, o.n_pos > 0 ? o.pos[0] : def, subs, usage, go,
+                         &o);
 }
 
 int sg_cmd_queues(int argc, char **argv) {

@@ -181,7 +181,8 @@ static void print_connector(json_t *c) {
          (long long)json_integer_value(json_object_get(c, "perm_errors")));
 }
 
-static int connectors_cmd(const opts_t *o, const char *sub) {
+static int connectors_cmd(const void *opts, const char *sub) {
+  const opts_t *o = opts;
   char path[256], cmd[64];
   snprintf(cmd, sizeof cmd, "connectors %s", sub);
   const char *name = o->n_pos > 1 ? o->pos[1] : NULL;
@@ -304,7 +305,7 @@ static int parse(int argc, char **argv, opts_t *o, const char *cmd) {
 
 static int run(int argc, char **argv, const char *cmd, void (*usage)(FILE *f),
                const char *const *subs,
-               int (*go)(const opts_t *o, const char *sub)) {
+               int (*go)(const void *opts, const char *sub)) {
   opts_t o;
   int rc = parse(argc, argv, &o, cmd);
   if (rc < 0) {
@@ -313,24 +314,12 @@ static int run(int argc, char **argv, const char *cmd, void (*usage)(FILE *f),
   }
   if (rc != 0)
     return rc;
-  const char *sub = o.n_pos > 0 ? o.pos[0] : "list";
-  bool known = false;
-  for (size_t i = 0; subs[i] != NULL; i++)
-    known = known || strcmp(sub, subs[i]) == 0;
-  if (!known) {
-    fprintf(stderr, "smsgate %s: unknown subcommand '%s'\n", cmd, sub);
-    usage(stderr);
-    return 2;
-  }
-  json_set_alloc_funcs(sg_malloc, sg_free);
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-    return 1;
-  rc = go(&o, sub);
-  curl_global_cleanup();
-  return rc;
+  return sg__cli_run_sub(cmd, o.n_pos > 0 ? o.pos[0] : "list", subs, usage,
+                         go, &o);
 }
 
-static int routes_go(const opts_t *o, const char *sub) {
+static int routes_go(const void *opts, const char *sub) {
+  const opts_t *o = opts;
   if (o->n_pos > 1) {
     fprintf(stderr, "smsgate routes: unexpected argument '%s'\n", o->pos[1]);
     return 2;

@@ -1,0 +1,36 @@
+# bench/lib.sh - what the end-to-end benches (bench/e2e, bench/smpp-server)
+# share: CPU time of a process and of each of its threads, read from /proc,
+# and the per-thread report they print. Sourced, never run.
+
+cpu_ms() { # pid: user+system CPU time so far, in ms (0 if gone)
+  awk -v t="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / t) }' \
+    "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+threads_cpu() { # pid: one "tid name cpu_ms" line per thread
+  local t
+  for t in /proc/$1/task/*; do
+    awk -v t="$(getconf CLK_TCK)" -v id="${t##*/}" -v name="$(cat "$t/comm" 2>/dev/null)" \
+      '{ sub(/^.*\) /, ""); print id, name, int(($12 + $13) * 1000 / t) }' "$t/stat" 2>/dev/null
+  done
+}
+
+# threads_report PID N BEFORE AFTER: "smsgate threads: loop 812 ms (40.6
+# us/message), sg-writer/1234 ..." from two threads_cpu snapshots, for N
+# messages; the loop is the thread whose id is the process id, and threads
+# that used under 10 ms are left out.
+threads_report() {
+  awk -v gw="$1" -v n="$2" 'NR == FNR { c0[$1] = $3; next }
+    { d = $3 - c0[$1]; if (d < 10) next
+      printf "%s%s %d ms (%.1f us/message)", sep, ($1 == gw ? "loop" : $2 "/" $1), d, d * 1000 / (n ? n : 1)
+      sep = ", " } END { print "" }' "$3" "$4" | sed 's/^/smsgate threads: /'
+}
+
+free_ports() { # n: prints n free loopback ports
+  node -e 'const net = require("net"); const s = []; const n = +process.argv[1];
+    (function next() {
+      if (s.length === n) { console.log(s.map((x) => x.address().port).join(" "));
+        s.forEach((x) => x.close()); return; }
+      const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
+    })();' "$1"
+}
