@@ -38,46 +38,9 @@ start() { # name, command...
 read -r SIM HTTP KADMIN KBOX KSEND <<<"$(free_ports 5)"
 [ -n "$KSEND" ] || fail "no free ports"
 
-cat >"$T/kannel.conf" <<CONF
-group = core
-admin-port = $KADMIN
-admin-interface = "127.0.0.1"
-admin-password = compat
-status-password = compat
-admin-deny-ip = "*.*.*.*"
-admin-allow-ip = "127.0.0.1"
-smsbox-port = $KBOX
-smsbox-interface = "127.0.0.1"
-box-deny-ip = "*.*.*.*"
-box-allow-ip = "127.0.0.1"
-log-file = "$T/bearerbox-file.log"
-log-level = 2
-dlr-storage = internal
-
-group = smsc
-smsc = smpp
-smsc-id = sim
-host = 127.0.0.1
-port = $SIM
-transceiver-mode = yes
-smsc-username = kannel
-smsc-password = compat
-system-type = ""
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = $KBOX
-sendsms-interface = "127.0.0.1"
-sendsms-port = $KSEND
-sendsms-chars = "0123456789 +-"
-log-file = "$T/smsbox-file.log"
-log-level = 2
-immediate-sendsms-reply = false
-
-group = sendsms-user
-username = kannel
-password = s3cret
-CONF
+. "$HERE/lib/kannel.bash"
+KANNEL_ADMIN=compat KANNEL_SMSBOX='sendsms-chars = "0123456789 +-"
+immediate-sendsms-reply = false' kannel_conf sim "$SIM" compat kannel 2
 
 cat >"$T/gw.yaml" <<YAML
 store: {path: $T/gw/smsgate.db}

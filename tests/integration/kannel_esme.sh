@@ -68,43 +68,9 @@ start() { # name, command...
 read -r SIM HTTP SMPP KADMIN KBOX KSEND HOOK <<<"$(free_ports 7)"
 [ -n "$HOOK" ] || fail "no free ports"
 
-cat >"$T/kannel.conf" <<CONF
-group = core
-admin-port = $KADMIN
-admin-interface = "127.0.0.1"
-admin-password = esme
-status-password = esme
-admin-deny-ip = "*.*.*.*"
-admin-allow-ip = "127.0.0.1"
-smsbox-port = $KBOX
-smsbox-interface = "127.0.0.1"
-box-deny-ip = "*.*.*.*"
-box-allow-ip = "127.0.0.1"
-log-file = "$T/bearerbox-file.log"
-log-level = 1
-dlr-storage = internal
-
-group = smsc
-smsc = smpp
-smsc-id = smsgate
-host = 127.0.0.1
-port = $SMPP
-transceiver-mode = yes
-smsc-username = kannel
-smsc-password = kpw
-system-type = ""
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = $KBOX
-sendsms-interface = "127.0.0.1"
-sendsms-port = $KSEND
-log-file = "$T/smsbox-file.log"
-log-level = 1
-
-group = sendsms-user
-username = app
-password = s3cret
+. "$HERE/lib/kannel.bash"
+KANNEL_ADMIN=esme kannel_conf smsgate "$SMPP" kpw app 1
+cat >>"$T/kannel.conf" <<CONF
 
 group = sms-service
 keyword = default

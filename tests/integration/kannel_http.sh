@@ -25,43 +25,9 @@ sg_test_init kannel_http
 read -r SIM HTTP KADMIN KBOX KSEND <<<"$(free_ports 5)"
 [ -n "$KSEND" ] || fail "no free ports"
 
-cat >"$T/kannel.conf" <<CONF
-group = core
-admin-port = $KADMIN
-admin-interface = "127.0.0.1"
-admin-password = adm
-status-password = adm
-admin-deny-ip = "*.*.*.*"
-admin-allow-ip = "127.0.0.1"
-smsbox-port = $KBOX
-smsbox-interface = "127.0.0.1"
-box-deny-ip = "*.*.*.*"
-box-allow-ip = "127.0.0.1"
-log-file = "$T/bearerbox-file.log"
-log-level = 1
-dlr-storage = internal
-
-group = smsc
-smsc = smpp
-smsc-id = sim
-host = 127.0.0.1
-port = $SIM
-transceiver-mode = yes
-smsc-username = kannel
-smsc-password = kpw
-system-type = ""
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = $KBOX
-sendsms-interface = "127.0.0.1"
-sendsms-port = $KSEND
-log-file = "$T/smsbox-file.log"
-log-level = 1
-
-group = sendsms-user
-username = smsgate
-password = s3cret
+. "$HERE/lib/kannel.bash"
+kannel_conf sim "$SIM" kpw smsgate 1
+cat >>"$T/kannel.conf" <<CONF
 max-messages = 10
 concatenation = true
 CONF
