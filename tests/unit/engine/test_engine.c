@@ -1036,7 +1036,7 @@ static void large_list(void **state) {
   fx_t *f = *state;
   fx_start(f, &(opts_t){.route = "dead", .fault_injection = true});
   enum { N = 2500 };
-  static char nums[N][16];
+  static char nums[N][24];
   static const char *tos[N];
   for (int i = 0; i < N; i++) {
     snprintf(nums[i], sizeof nums[i], "+7900%07d", 1000000 + i);
