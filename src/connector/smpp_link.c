@@ -240,6 +240,52 @@ static void write_cb(uv_write_t *req, int status) {
   rearm(l);
 }
 
+/* A lingering close. Closing a socket whose peer has sent octets we did
+ * not read makes the kernel answer with a reset (RST), and some peers'
+ * stacks (Windows' among them) drop what they received but the
+ * application had not read yet when a reset arrives: a client that sent a
+ * bad PDU followed by more would see the connection die instead of its
+ * generic_nack. So once everything is written we send our FIN, read and
+ * discard until the peer's EOF, and only then close; the guard
+ * (close_linger_ms) bounds the wait. */
+static void linger_read_cb(uv_stream_t *st, ssize_t nread,
+                           const uv_buf_t *buf) {
+  sg_smpp_link_t *l = st->data;
+  (void)buf;
+  if (nread < 0) {
+    l->reading = false;
+    uv_read_stop(st);
+    close_handles(l);
+  }
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf);
+
+static void shutdown_cb(uv_shutdown_t *req, int status) {
+  sg_smpp_link_t *l = req->handle->data;
+  if (status < 0 && status != UV_ECANCELED)
+    close_handles(l);
+}
+
+/* True while a lingering close is under way (close_handles comes later). */
+static bool linger(sg_smpp_link_t *l) {
+  if (l->shut)
+    return true;
+  if (l->abort || l->eof || l->cfg.close_linger_ms == 0)
+    return false;
+  l->sreq.data = l;
+  if (uv_shutdown(&l->sreq, (uv_stream_t *)&l->tcp, shutdown_cb) != 0)
+    return false;
+  l->shut = true;
+  if (l->reading)
+    uv_read_stop((uv_stream_t *)&l->tcp);
+  l->reading = uv_read_start((uv_stream_t *)&l->tcp, alloc_cb,
+                             linger_read_cb) == 0;
+  if (!l->reading)
+    return false; /* cannot read: close at once (the FIN is queued) */
+  return true;
+}
+
 /* Writes what is waiting, updates back-pressure, and finishes a drain. */
 static void flush(sg_smpp_link_t *l) {
   if (!l->tcp_open || l->state >= SG__LINK_CLOSING || l->frozen)
@@ -255,6 +301,8 @@ static void flush(sg_smpp_link_t *l) {
       sg_smpp_link_write_pending(l) == 0) {
     if (l->tls != NULL && !l->abort && sg__link_tls_shutdown(l) > 0)
       return; /* close_notify is being written; its write_cb comes back */
+    if (linger(l))
+      return;
     close_handles(l);
   }
 }
@@ -346,6 +394,7 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
     l->reading = false;
     uv_read_stop(st);
     if (nread == UV_EOF) {
+      l->eof = true;
       if (!l->session_closed)
         sg_smpp_session_close(l->session, SG_ECLOSED);
     } else {

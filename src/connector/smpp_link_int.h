@@ -30,6 +30,7 @@ struct sg_smpp_link {
   uv_getaddrinfo_t gai;
   uv_connect_t creq;
   uv_write_t wreq; /* the one outstanding write */
+  uv_shutdown_t sreq; /* the FIN of a lingering close */
   sg_smpp_session_t *session;
   sg_smpp_link_config_t cfg; /* tls and tls_server_name cleared */
   sg_smpp_link_callbacks_t cb;
@@ -52,6 +53,8 @@ struct sg_smpp_link {
   bool abort;       /* close without writing what remains */
   bool reset;  /* and close the socket with a TCP reset (RST) */
   bool frozen; /* neither read nor write any more (sg_smpp_link_freeze) */
+  bool eof;    /* the peer shut its side */
+  bool shut;   /* our FIN sent: reading to the peer's EOF, discarding */
   uint64_t armed;   /* deadline the timer runs for */
   size_t write_len; /* octets of the outstanding uv_write, 0 if none */
 
