@@ -412,9 +412,22 @@ static void read_claimed(sg__arena_t *a, const PGresult *r, int i,
   p->account_id = sg__pg_i64(r, i, 17);
 }
 
+/* A claimed part with its message's row, for sorting both together. */
+typedef struct claim_row {
+  sg_store_claimed_t p;
+  sg__pg_msg_t m;
+} claim_row_t;
+
+static int cmp_claim_rows(const void *x, const void *y) {
+  return cmp_claimed(&((const claim_row_t *)x)->p,
+                     &((const claim_row_t *)y)->p);
+}
+
 /* Takes the due parts in one statement: locked rows another node holds
- * are skipped, each taken part gets its lease and a new fence. */
-static int take_due(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
+ * are skipped, each taken part gets its lease and a new fence. Their
+ * messages' rows come with them, in claim order in *rows. */
+static int take_due(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now,
+                    claim_row_t **rows) {
   sg_store_claim_res_t *res = &r->out.claim;
   sg__pg_params_t p = {0};
   sg__pg_p_text(&p, r->in.claim.connector);
@@ -432,26 +445,36 @@ static int take_due(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
       "WHERE p.id = due.id AND m.id = p.message_id RETURNING p.id, "
       "p.attempts, p.message_id, p.seq, p.connector, m.sender, m.recipient, "
       "p.encoding, p.lang_locking, p.lang_single, p.udh, p.ud, p.concat_ref, "
-      "p.concat_total, p.priority, m.dlr_wanted, p.expires_ms, m.account_id",
+      "p.concat_total, p.priority, m.dlr_wanted, p.expires_ms, m.account_id, "
+      SG__PG_MSG_ROW_M,
       &p, &rc);
   size_t n = rc == 0 ? (size_t)PQntuples(q) : 0;
   sg_store_claimed_t *parts =
       sg__arena_alloc(&r->arena, (n ? n : 1) * sizeof *parts);
-  bool ok = parts != NULL;
-  for (size_t i = 0; ok && i < n; i++)
-    read_claimed(&r->arena, q, (int)i, &parts[i], &ok);
+  claim_row_t *cr = sg__arena_alloc(&r->arena, (n ? n : 1) * sizeof *cr);
+  bool ok = parts != NULL && cr != NULL;
+  for (size_t i = 0; ok && i < n; i++) {
+    read_claimed(&r->arena, q, (int)i, &cr[i].p, &ok);
+    ok = ok && sg__pg_msg_row(&r->arena, q, (int)i, 18, &cr[i].m) == 0;
+  }
   PQclear(q);
   if (rc < 0 || !ok)
     return rc < 0 ? rc : SG_ENOMEM;
-  qsort(parts, n, sizeof *parts, cmp_claimed);
+  qsort(cr, n, sizeof *cr, cmp_claim_rows);
+  for (size_t i = 0; i < n; i++) {
+    parts[i] = cr[i].p;
+    cr[i].m.ev.message_id = parts[i].message_id;
+  }
   res->parts = parts;
   res->n_parts = n;
+  *rows = cr;
   return 0;
 }
 
 static int run_claim(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
   static const sg__pg_cause_t why = {0, 0, NULL, 0};
   sg_store_claim_res_t *res = &r->out.claim;
+  claim_row_t *rows = NULL;
   int rc = release_scheduled(c, &r->arena, now, &res->released);
   if (rc == 0)
     rc = expire(c, &r->arena, now, &res->expired);
@@ -459,30 +482,33 @@ static int run_claim(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
     rc = requeue(c, &r->arena, now, false, now,
                  "lease ran out without a result", &res->requeued);
   if (rc == 0)
-    rc = take_due(c, r, now);
+    rc = take_due(c, r, now, &rows);
   /* Each message once, after its last part (parts of one message are
    * adjacent in the claim's order). */
   for (size_t i = 0; rc == 0 && i < res->n_parts; i++) {
     bool last = i + 1 == res->n_parts || strcmp(res->parts[i + 1].message_id,
                                                 res->parts[i].message_id) != 0;
     if (last)
-      rc = sg__pg_rederive(c, &r->arena, res->parts[i].message_id,
-                           SG_MSG_SENDING, &why, now, NULL, NULL);
+      rc = sg__pg_rederive_row(c, &r->arena, &rows[i].m, SG_MSG_SENDING, &why,
+                               now, NULL, NULL);
   }
   return rc;
 }
 
 /* ---- results and receipts ------------------------------------------------ */
 
+/* Locks part id and reads it with its message's row (into *m). */
 static int load_part(sg__pg_conn_t *c, sg__arena_t *a, int64_t id,
                      sg__pg_part_t *pt, sg_store_item_res_t *item,
-                     unsigned *attempts) {
+                     unsigned *attempts, sg__pg_msg_t *m) {
   sg__pg_params_t p = {0};
   sg__pg_p_i64(&p, id);
   int rc;
   PGresult *res = sg__pg_run(c,
-                             "SELECT message_id, seq, status, attempts FROM "
-                             "parts WHERE id = $1 FOR UPDATE",
+                             "SELECT p.message_id, p.seq, p.status, "
+                             "p.attempts, " SG__PG_MSG_ROW_M " FROM parts p "
+                             "JOIN messages m ON m.id = p.message_id WHERE "
+                             "p.id = $1 FOR UPDATE OF p",
                              &p, &rc);
   if (rc == 0 && PQntuples(res) != 1)
     rc = SG_ENOENT;
@@ -493,6 +519,8 @@ static int load_part(sg__pg_conn_t *c, sg__arena_t *a, int64_t id,
     pt->seq = (unsigned)sg__pg_i64(res, 0, 1);
     item->part_status = sg__pg_status(res, 0, 2);
     *attempts = (unsigned)sg__pg_i64(res, 0, 3);
+    ok = ok && sg__pg_msg_row(a, res, 0, 4, m) == 0;
+    m->ev.message_id = pt->mid;
   }
   PQclear(res);
   if (rc < 0 || !ok)
@@ -502,40 +530,51 @@ static int load_part(sg__pg_conn_t *c, sg__arena_t *a, int64_t id,
   return 0;
 }
 
+/* The part's new state after a result and its event, in one statement. */
 static int result_write(sg__pg_conn_t *c, const sg_store_result_in_t *x,
-                        int64_t now) {
+                        const sg__pg_part_t *pt, int64_t now) {
+  bool sent = x->outcome == SG_STORE_SENT;
+  const char *sent_id = x->smsc_raw_id != NULL ? x->smsc_raw_id : x->smsc_id;
   sg__pg_params_t p = {0};
   sg__pg_p_i64(&p, x->part_id);
-  if (x->outcome == SG_STORE_SENT) {
+  sg__pg_p_i64(&p, now);
+  sg__pg_p_text(&p, pt->mid);
+  sg__pg_p_opt_i64(&p, pt->seq);
+  sg__pg_p_opt_i64(&p, x->error_code);
+  sg__pg_p_text(&p, sent ? sent_id : x->detail);
+  if (sent) {
     sg__pg_p_text(&p, x->smsc_id);
-    sg__pg_p_i64(&p, now);
     sg__pg_p_text(&p, x->smsc_raw_id);
-    return sg__pg_do(c,
-                     "UPDATE parts SET status = 'sent', smsc_id = $2, "
-                     "error_code = NULL, error = NULL, lease_until_ms = NULL, "
-                     "lease_owner = NULL, updated_ms = $3, smsc_raw = $4 "
-                     "WHERE id = $1",
-                     &p, NULL);
+    return sg__pg_send(c,
+                       "WITH u AS (UPDATE parts SET status = 'sent', smsc_id "
+                       "= $7, error_code = NULL, error = NULL, lease_until_ms "
+                       "= NULL, lease_owner = NULL, updated_ms = $2, smsc_raw "
+                       "= $8 WHERE id = $1) INSERT INTO events (message_id, "
+                       "part_seq, status, error_code, detail, time_ms) VALUES "
+                       "($3, $4::int, 'sent', $5::int, $6, $2)",
+                       &p);
   }
   sg__pg_p_i64(&p, x->next_attempt_ms);
   sg__pg_p_text(&p, x->connector);
-  sg__pg_p_opt_i64(&p, x->error_code);
   sg__pg_p_text(&p, x->detail);
-  sg__pg_p_i64(&p, now);
-  return sg__pg_do(c,
-                   "UPDATE parts SET status = 'queued', next_attempt_ms = $2, "
-                   "connector = COALESCE($3, connector), error_code = $4, "
-                   "error = $5, lease_until_ms = NULL, lease_owner = NULL, "
-                   "updated_ms = $6 WHERE id = $1",
-                   &p, NULL);
+  return sg__pg_send(c,
+                     "WITH u AS (UPDATE parts SET status = 'queued', "
+                     "next_attempt_ms = $7, connector = COALESCE($8, "
+                     "connector), error_code = $5::int, error = $9, "
+                     "lease_until_ms = NULL, lease_owner = NULL, updated_ms = "
+                     "$2 WHERE id = $1) INSERT INTO events (message_id, "
+                     "part_seq, status, error_code, detail, time_ms) VALUES "
+                     "($3, $4::int, 'queued', $5::int, $6, $2)",
+                     &p);
 }
 
 static int one_result(sg__pg_conn_t *c, sg__arena_t *a,
                       const sg_store_result_in_t *x, int64_t now,
                       sg_store_item_res_t *item) {
   sg__pg_part_t pt;
-  unsigned attempts;
-  int rc = load_part(c, a, x->part_id, &pt, item, &attempts);
+  sg__pg_msg_t m;
+  unsigned attempts = 0;
+  int rc = load_part(c, a, x->part_id, &pt, item, &attempts, &m);
   if (rc == SG_ENOENT || (rc == 0 && (item->part_status != SG_MSG_SENDING ||
                                       attempts != x->attempt))) {
     item->status = rc == 0 ? SG_ESTATE : rc;
@@ -544,22 +583,18 @@ static int one_result(sg__pg_conn_t *c, sg__arena_t *a,
   if (rc < 0)
     return rc;
   sg__pg_cause_t why = {pt.seq, x->error_code, x->detail, 0};
-  if (x->outcome == SG_STORE_FAILED) {
-    item->part_status = x->final_status;
-    return sg__pg_part_change(c, a, &pt, x->final_status, &why, now, item);
-  }
-  bool sent = x->outcome == SG_STORE_SENT;
-  sg_msg_status_t to = sent ? SG_MSG_SENT : SG_MSG_QUEUED;
-  rc = result_write(c, x, now);
-  const char *sent_id = x->smsc_raw_id != NULL ? x->smsc_raw_id : x->smsc_id;
-  if (rc == 0)
-    rc = sg__pg_event(c, pt.mid, pt.seq, to, x->error_code,
-                      sent ? sent_id : x->detail, now, NULL);
-  if (rc == 0)
-    rc = sg__pg_rederive(c, a, pt.mid, to, &why, now, &item->msg_status,
-                         &item->msg_changed);
+  sg_msg_status_t to = x->outcome == SG_STORE_FAILED ? x->final_status
+                       : x->outcome == SG_STORE_SENT ? SG_MSG_SENT
+                                                     : SG_MSG_QUEUED;
+  if (x->outcome == SG_STORE_FAILED)
+    rc = sg__pg_part_write(c, &pt, to, &why, now);
+  else
+    rc = result_write(c, x, &pt, now);
   item->part_status = to;
-  return rc;
+  if (rc < 0)
+    return rc;
+  return sg__pg_rederive_row(c, a, &m, to, &why, now, &item->msg_status,
+                             &item->msg_changed);
 }
 
 static int alloc_items(sg__store_req_t *r, size_t n) {
@@ -585,9 +620,10 @@ static int one_receipt(sg__pg_conn_t *c, sg__arena_t *a,
   sg__pg_p_text(&p, x->smsc_id);
   int rc;
   PGresult *res = sg__pg_run(c,
-                             "SELECT id, message_id, seq, status FROM parts "
-                             "WHERE connector = $1 AND smsc_id = $2 ORDER BY "
-                             "id DESC LIMIT 1",
+                             "SELECT p.id, p.message_id, p.seq, p.status, "
+                             SG__PG_MSG_ROW_M " FROM parts p JOIN messages m "
+                             "ON m.id = p.message_id WHERE p.connector = $1 "
+                             "AND p.smsc_id = $2 ORDER BY p.id DESC LIMIT 1",
                              &p, &rc);
   if (rc < 0 || PQntuples(res) != 1) {
     PQclear(res);
@@ -598,6 +634,9 @@ static int one_receipt(sg__pg_conn_t *c, sg__arena_t *a,
   sg__pg_part_t pt = {sg__pg_i64(res, 0, 0), sg__pg_text(a, res, 0, 1, &ok),
                       (unsigned)sg__pg_i64(res, 0, 2)};
   item->part_status = sg__pg_status(res, 0, 3);
+  sg__pg_msg_t m;
+  ok = sg__pg_msg_row(a, res, 0, 4, &m) == 0 && ok;
+  m.ev.message_id = pt.mid;
   PQclear(res);
   if (!ok)
     return SG_ENOMEM;
@@ -612,7 +651,10 @@ static int one_receipt(sg__pg_conn_t *c, sg__arena_t *a,
     return sg__pg_derive(c, pt.mid, &item->msg_status);
   sg__pg_cause_t why = {pt.seq, x->error_code, x->detail, x->done_ms};
   item->part_status = x->status;
-  return sg__pg_part_change(c, a, &pt, x->status, &why, now, item);
+  rc = sg__pg_part_write(c, &pt, x->status, &why, now);
+  return rc < 0 ? rc
+                : sg__pg_rederive_row(c, a, &m, x->status, &why, now,
+                                      &item->msg_status, &item->msg_changed);
 }
 
 static int run_receipts(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
