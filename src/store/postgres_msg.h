@@ -77,6 +77,30 @@ int sg__pg_rederive_row(sg__pg_conn_t *c, sg__arena_t *a, sg__pg_msg_t *m,
 int sg__pg_part_write(sg__pg_conn_t *c, const sg__pg_part_t *pt,
                       sg_msg_status_t to, const sg__pg_cause_t *why,
                       int64_t now);
+/* A part an item of a results or receipts request names, read with its
+ * message's row for the whole request at once (pg_batch.c). */
+typedef struct sg__pg_prow {
+  bool found;
+  sg__pg_part_t pt;
+  sg_msg_status_t status;
+  unsigned attempts;
+  sg__pg_msg_t m;
+} sg__pg_prow_t;
+
+/* The parts of n results (by part id, locked FOR UPDATE) or n receipts
+ * (the newest part under each connector and SMSC id), in one statement:
+ * (*out)[i] is item i's, found false when there is none. 0, SG_ENOMEM or
+ * the statement's error. */
+int sg__pg_batch_results(sg__pg_conn_t *c, sg__arena_t *a,
+                         const sg_store_result_in_t *items, size_t n,
+                         sg__pg_prow_t **out);
+int sg__pg_batch_receipts(sg__pg_conn_t *c, sg__arena_t *a,
+                          const sg_store_receipt_in_t *items, size_t n,
+                          sg__pg_prow_t **out);
+/* Whether item i's message is an earlier item's too: its row was read
+ * before that item changed it, and must be read again. */
+bool sg__pg_batch_seen(const sg__pg_prow_t *rows, size_t i);
+
 /* Gives part pt a new status with its event, and derives its message;
  * item (may be NULL) gets the message's status. */
 int sg__pg_part_change(sg__pg_conn_t *c, sg__arena_t *a,

@@ -160,6 +160,37 @@ static int insert_origin(sg__pg_conn_t *c, int64_t account,
                    &p, NULL);
 }
 
+/* A message of one part without SMPP origin: the message, its part and
+ * its event in one statement; p holds the message's parameters
+ * (insert_message's $1..$20). */
+static int insert_one_part(sg__pg_conn_t *c, const sg_store_msg_in_t *m,
+                           sg__pg_params_t *p) {
+  const sg_store_part_in_t *pt = &m->parts[0];
+  sg__pg_p_text(p, pt->connector);
+  sg__pg_p_i64(p, pt->encoding);
+  sg__pg_p_i64(p, pt->lang_locking);
+  sg__pg_p_i64(p, pt->lang_single);
+  sg__pg_p_blob(p, pt->udh, pt->udh_len);
+  sg__pg_p_blob(p, pt->ud, pt->ud_len);
+  sg__pg_p_i64(p, pt->concat_ref);
+  sg__pg_p_i64(p, pt->concat_total ? pt->concat_total : 1);
+  return sg__pg_send(
+      c,
+      "WITH m AS (INSERT INTO messages (id, batch_id, account_id, sender, "
+      "recipient, encoding, is_binary, body, validity_ms, send_at_ms, "
+      "callback_url, client_ref, priority, dlr_wanted, status, parts_total, "
+      "created_ms, updated_ms, dlr_url, dlr_mask, webhook_statuses) VALUES "
+      "($1,$2,$3,$4,$5,$6,$7,$8,$9::bigint,$10,$11,$12,$13::int,$14,"
+      "$15::text,$16,$17::bigint,$17::bigint,$18,$19,$20)), p AS (INSERT "
+      "INTO parts (message_id, seq, connector, encoding, lang_locking, "
+      "lang_single, udh, ud, concat_ref, concat_total, priority, expires_ms, "
+      "status, updated_ms) VALUES ($1, 1, $21, $22, $23, $24, $25, $26, $27, "
+      "$28, $13::int, $9::bigint, $15::text, $17::bigint)) INSERT INTO "
+      "events (message_id, part_seq, status, time_ms) VALUES ($1, NULL, "
+      "$15::text, $17::bigint)",
+      p);
+}
+
 static int insert_message(sg__pg_conn_t *c, const sg_store_batch_t *b,
                           const sg_store_msg_in_t *m, int64_t now) {
   sg_msg_status_t status =
@@ -185,6 +216,8 @@ static int insert_message(sg__pg_conn_t *c, const sg_store_batch_t *b,
   sg__pg_p_text(&p, m->dlr_url);
   sg__pg_p_i64(&p, m->dlr_url != NULL ? m->dlr_mask : 0);
   sg__pg_p_opt_i64(&p, m->webhook_statuses);
+  if (m->n_parts == 1 && m->smpp == NULL)
+    return insert_one_part(c, m, &p);
   int rc = sg__pg_do(
       c,
       "INSERT INTO messages (id, batch_id, account_id, sender, recipient, "
@@ -568,13 +601,31 @@ static int result_write(sg__pg_conn_t *c, const sg_store_result_in_t *x,
                      &p);
 }
 
+/* Item pr of a batch read (sg__pg_batch_results) as load_part gives it. */
+static int batch_part(const sg__pg_prow_t *pr, sg__pg_part_t *pt,
+                      sg_store_item_res_t *item, unsigned *attempts,
+                      sg__pg_msg_t *m) {
+  if (!pr->found)
+    return SG_ENOENT;
+  *pt = pr->pt;
+  *m = pr->m;
+  *attempts = pr->attempts;
+  item->part_status = pr->status;
+  snprintf(item->message_id, sizeof item->message_id, "%s", pt->mid);
+  item->seq = pt->seq;
+  return 0;
+}
+
+/* pr: the part as the request's batch read found it, or NULL to read it
+ * now. */
 static int one_result(sg__pg_conn_t *c, sg__arena_t *a,
                       const sg_store_result_in_t *x, int64_t now,
-                      sg_store_item_res_t *item) {
+                      sg_store_item_res_t *item, const sg__pg_prow_t *pr) {
   sg__pg_part_t pt;
   sg__pg_msg_t m;
   unsigned attempts = 0;
-  int rc = load_part(c, a, x->part_id, &pt, item, &attempts, &m);
+  int rc = pr != NULL ? batch_part(pr, &pt, item, &attempts, &m)
+                      : load_part(c, a, x->part_id, &pt, item, &attempts, &m);
   if (rc == SG_ENOENT || (rc == 0 && (item->part_status != SG_MSG_SENDING ||
                                       attempts != x->attempt))) {
     item->status = rc == 0 ? SG_ESTATE : rc;
@@ -604,17 +655,25 @@ static int alloc_items(sg__store_req_t *r, size_t n) {
   return r->out.items.items == NULL ? SG_ENOMEM : 0;
 }
 
+/* The parts are read in one statement; an item whose message an earlier
+ * item changed reads its own again. */
 static int run_results(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
-  int rc = alloc_items(r, r->in.results.n);
-  for (size_t i = 0; rc == 0 && i < r->in.results.n; i++)
+  size_t n = r->in.results.n;
+  sg__pg_prow_t *rows = NULL;
+  int rc = alloc_items(r, n);
+  if (rc == 0)
+    rc = sg__pg_batch_results(c, &r->arena, r->in.results.items, n, &rows);
+  for (size_t i = 0; rc == 0 && i < n; i++)
     rc = one_result(c, &r->arena, &r->in.results.items[i], now,
-                    &r->out.items.items[i]);
+                    &r->out.items.items[i],
+                    sg__pg_batch_seen(rows, i) ? NULL : &rows[i]);
   return rc;
 }
 
-static int one_receipt(sg__pg_conn_t *c, sg__arena_t *a,
-                       const sg_store_receipt_in_t *x, int64_t now,
-                       sg_store_item_res_t *item) {
+/* Reads the newest part under x's connector and SMSC id with its
+ * message's row. 0, SG_ENOENT or the statement's error. */
+static int receipt_part(sg__pg_conn_t *c, sg__arena_t *a,
+                        const sg_store_receipt_in_t *x, sg__pg_prow_t *pr) {
   sg__pg_params_t p = {0};
   sg__pg_p_text(&p, x->connector);
   sg__pg_p_text(&p, x->smsc_id);
@@ -627,19 +686,43 @@ static int one_receipt(sg__pg_conn_t *c, sg__arena_t *a,
                              &p, &rc);
   if (rc < 0 || PQntuples(res) != 1) {
     PQclear(res);
+    return rc < 0 ? rc : SG_ENOENT;
+  }
+  bool ok = true;
+  memset(pr, 0, sizeof *pr);
+  pr->found = true;
+  pr->pt.id = sg__pg_i64(res, 0, 0);
+  pr->pt.mid = sg__pg_text(a, res, 0, 1, &ok);
+  pr->pt.seq = (unsigned)sg__pg_i64(res, 0, 2);
+  pr->status = sg__pg_status(res, 0, 3);
+  ok = sg__pg_msg_row(a, res, 0, 4, &pr->m) == 0 && ok;
+  pr->m.ev.message_id = pr->pt.mid;
+  PQclear(res);
+  return ok ? 0 : SG_ENOMEM;
+}
+
+/* pr: the part as the request's batch read found it, or NULL to read it
+ * now. */
+static int one_receipt(sg__pg_conn_t *c, sg__arena_t *a,
+                       const sg_store_receipt_in_t *x, int64_t now,
+                       sg_store_item_res_t *item, const sg__pg_prow_t *pr) {
+  sg__pg_prow_t own;
+  int rc = 0;
+  if (pr == NULL) {
+    rc = receipt_part(c, a, x, &own);
+    pr = &own;
+  }
+  if (rc == SG_ENOENT || (rc == 0 && !pr->found)) {
+    item->status = SG_ENOENT;
+    return 0;
+  }
+  if (rc < 0) {
     item->status = SG_ENOENT;
     return rc;
   }
-  bool ok = true;
-  sg__pg_part_t pt = {sg__pg_i64(res, 0, 0), sg__pg_text(a, res, 0, 1, &ok),
-                      (unsigned)sg__pg_i64(res, 0, 2)};
-  item->part_status = sg__pg_status(res, 0, 3);
-  sg__pg_msg_t m;
-  ok = sg__pg_msg_row(a, res, 0, 4, &m) == 0 && ok;
-  m.ev.message_id = pt.mid;
-  PQclear(res);
-  if (!ok)
-    return SG_ENOMEM;
+  sg__pg_part_t pt = pr->pt;
+  sg__pg_msg_t m = pr->m;
+  item->part_status = pr->status;
   snprintf(item->message_id, sizeof item->message_id, "%s", pt.mid);
   item->seq = pt.seq;
   if (x->status == SG_MSG_SENT) { /* en route, accepted: news, no change */
@@ -657,11 +740,18 @@ static int one_receipt(sg__pg_conn_t *c, sg__arena_t *a,
                                       &item->msg_status, &item->msg_changed);
 }
 
+/* The parts are read in one statement; an item whose message an earlier
+ * item changed reads its own again. */
 static int run_receipts(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
-  int rc = alloc_items(r, r->in.receipts.n);
-  for (size_t i = 0; rc == 0 && i < r->in.receipts.n; i++)
+  size_t n = r->in.receipts.n;
+  sg__pg_prow_t *rows = NULL;
+  int rc = alloc_items(r, n);
+  if (rc == 0)
+    rc = sg__pg_batch_receipts(c, &r->arena, r->in.receipts.items, n, &rows);
+  for (size_t i = 0; rc == 0 && i < n; i++)
     rc = one_receipt(c, &r->arena, &r->in.receipts.items[i], now,
-                     &r->out.items.items[i]);
+                     &r->out.items.items[i],
+                     sg__pg_batch_seen(rows, i) ? NULL : &rows[i]);
   return rc;
 }
 
