@@ -88,7 +88,8 @@ const char *sg__pg_stmt(sg__pg_conn_t *c, const char *sql, char *name,
   if (i >= SG__PG_STMT_CACHE)
     return NULL;
   if (c->pipe.on) { /* its answer is read with the others' */
-    if (c->pipe.n + 2 > SG__PG_PIPE_MAX || !PQsendPrepare(c->pc, name, sql, 0, NULL))
+    if (c->pipe.n + 2 > SG__PG_PIPE_MAX ||
+        !PQsendPrepare(c->pc, name, sql, 0, NULL))
       return NULL;
     c->pipe.kind[c->pipe.n] = SG__PG_PIPE_PREPARE;
     c->pipe.slot[c->pipe.n] = (int16_t)i;

@@ -19,7 +19,7 @@
   "status, error_code, parts_total, created_ms, updated_ms"
 
 #define SG__PG_STMT_CACHE 128 /* statements prepared per connection */
-#define SG__PG_PIPE_MAX 256   /* statements sent before their results are read */
+#define SG__PG_PIPE_MAX 256   /* answers left unread at most */
 
 /* The writer's pipeline (pg_pipe.c): what was sent and not read yet. */
 typedef struct sg__pg_pipe {

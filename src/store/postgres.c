@@ -435,7 +435,8 @@ static int run_requests(pg_t *pg, sg__store_req_t *group, int64_t now,
     (*reruns)++;
     /* Past the failure the server skipped everything until a sync; then
      * the transaction is rolled back and begun again. */
-    if (sg__pg_pipe_sync(c, NULL) != 0 || sg__pg_pipe_sync(c, "ROLLBACK") != 0 ||
+    if (sg__pg_pipe_sync(c, NULL) != 0 ||
+        sg__pg_pipe_sync(c, "ROLLBACK") != 0 ||
         sg__pg_send(c, "BEGIN", NULL) != 0)
       return SG_EIO;
   }
