@@ -467,15 +467,7 @@ static void run_group(pg_t *pg, sg__store_req_t *group, unsigned n) {
   sg__pg_orphan_tx_end(c, rc == 0);
   uint64_t took = (uv_hrtime() - t0) / 1000u, cpu = thread_cpu_us() - cpu0;
   uv_mutex_lock(&pg->done_lock);
-  if (rc < 0) {
-    pg->stats.failed_commits++;
-  } else {
-    pg->stats.commits++;
-    pg->stats.writes += n;
-    if (n > pg->stats.max_group)
-      pg->stats.max_group = n;
-  }
-  pg->stats.commit_us_total += took;
+  sg_store_stats_note_commit(&pg->stats, rc == 0, took, n);
   pg->stats.writer_cpu_us += cpu;
   pg->stats.reruns += reruns;
   uv_mutex_unlock(&pg->done_lock);

@@ -939,6 +939,16 @@ static void failure_inside_a_group(void **state) {
   sg_store_stats_t st;
   sg_store_get_stats(c->st, &st);
   assert_int_equal(st.failed_commits, 0);
+  /* The histograms count every transaction (on both backends): the three
+   * requests' commit in the batch bucket "<= 5". */
+  uint64_t hc = 0, hb = 0;
+  for (unsigned i = 0; i <= SG_STORE_COMMIT_BUCKETS; i++)
+    hc += st.commit_hist[i];
+  for (unsigned i = 0; i <= SG_STORE_BATCH_BUCKETS; i++)
+    hb += st.batch_hist[i];
+  assert_int_equal(hc, st.commits);
+  assert_int_equal(hb, st.commits);
+  assert_int_equal(st.batch_hist[2], 1);
   assert_int_equal(q1(c, "SELECT count(*) FROM messages"), 3);
   assert_int_equal(q1(c, "SELECT count(*) FROM parts"), 4);
   assert_int_equal(q1(c, "SELECT count(*) FROM events"), 3);
