@@ -287,7 +287,8 @@ static void held_in_a_rerun_group(void **state) {
   sg_store_stats_t st1;
   sg_store_get_stats(c->st, &st1);
   assert_int_equal(st1.failed_commits, st0.failed_commits);
-  assert_true(st1.reruns > st0.reruns);
+  if (c->url[0] != '\0') /* SQLite refuses the id before writing a row */
+    assert_true(st1.reruns > st0.reruns);
   assert_int_equal(q1(c, "SELECT count(*) FROM unmatched_receipts"), 0);
   assert_int_equal(q1(c, "SELECT count(*) FROM messages"), 2);
   assert_int_equal(q1(c, "SELECT count(*) FROM messages WHERE status = "
