@@ -17,12 +17,17 @@
 # (and smsgate's per accepted message), and the store's commit figures.
 # RSS_EVERY=S samples smsgate's VmRSS every S seconds during the run and
 # prints the samples at the end (one "rss t_s kB" line each).
+# STORE_URL=postgres://... runs the gateway on that PostgreSQL database
+# (`store: {driver: postgres, url: ...}`; SYNC does not apply) instead of
+# SQLite; give each run an empty database, since the figures and the
+# webhook count assume one.
 #
 # usage: bench/e2e/run.sh [path/to/smsgate]     (default: ./build/smsgate)
 # env:   N=5000 C=50 WINDOW=64 DLR_DELAY_MS=0 SYNC=full|normal WAIT_S=120
 #        LOADER=path/to/bench_e2e|node SINK=c|node RSS_EVERY=0
 #        WEBHOOK_THREAD=true|false (webhooks.thread)
 #        WEBHOOK_CLIENT=builtin|curl (webhooks.client)
+#        STORE_URL=postgres://... (the PostgreSQL store)
 set -u
 BIN=${1:-./build/smsgate}
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
@@ -38,6 +43,7 @@ SINK=${SINK:-c}
 WEBHOOK_THREAD=${WEBHOOK_THREAD:-true}
 WEBHOOK_CLIENT=${WEBHOOK_CLIENT:-builtin}
 RSS_EVERY=${RSS_EVERY:-0}
+STORE_URL=${STORE_URL:-}
 SECRET=bench-secret
 KEY=bench-key
 T=$(mktemp -d "${TMPDIR:-/tmp}/smsgate-e2e.XXXXXX")
@@ -105,8 +111,15 @@ fi
 RX_PID=$LAST_PID
 start sim "$BIN" sim smsc --port "$SIM" --dlr-delay "$DLR_DELAY_MS" --quiet --stats-interval 0
 SIM_PID=$LAST_PID
+if [ -n "$STORE_URL" ]; then
+  STORE_LINE="store: {driver: postgres, url: \"$STORE_URL\"}"
+  STORE_DESC="store=postgres"
+else
+  STORE_LINE="store: {path: $T/data/smsgate.db, synchronous: $SYNC}"
+  STORE_DESC="synchronous=$SYNC"
+fi
 cat >"$T/smsgate.yaml" <<EOF
-store: {path: $T/data/smsgate.db, synchronous: $SYNC}
+$STORE_LINE
 http: {listen: 127.0.0.1:$HTTP, max_connections: 2000}
 accounts:
   - {name: bench, api_key: $KEY, default_region: RU,
@@ -126,7 +139,7 @@ GW=$LAST_PID
 wait_for 30 eval 'get http://127.0.0.1:$HTTP/healthz | grep -q "\"status\":\"ok\""' ||
   die "smsgate not ready"
 
-echo "smsgate e2e: N=$N C=$C window=$WINDOW dlr_delay=${DLR_DELAY_MS}ms synchronous=$SYNC" \
+echo "smsgate e2e: N=$N C=$C window=$WINDOW dlr_delay=${DLR_DELAY_MS}ms $STORE_DESC" \
   "($(nproc) cores, $(uname -r))"
 if [ "$RSS_EVERY" -gt 0 ] 2>/dev/null; then
   ( t0=$(date +%s)

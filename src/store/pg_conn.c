@@ -54,7 +54,7 @@ void sg__pg_p_blob(sg__pg_params_t *p, const void *b, size_t len) {
 
 /* ---- running statements -------------------------------------------------- */
 
-static int result_rc(sg__pg_conn_t *c, PGresult *res) {
+int sg__pg_result_rc(sg__pg_conn_t *c, const PGresult *res) {
   ExecStatusType s = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
     return 0;
@@ -76,10 +76,8 @@ static int result_rc(sg__pg_conn_t *c, PGresult *res) {
   return SG_EIO;
 }
 
-/* The prepared statement of sql on c: its name, or NULL to run it
- * unprepared (the cache is full, or preparing failed). */
-static const char *stmt_name(sg__pg_conn_t *c, const char *sql, char *name,
-                             size_t len) {
+const char *sg__pg_stmt(sg__pg_conn_t *c, const char *sql, char *name,
+                        size_t len) {
   unsigned i;
   for (i = 0; i < c->n_stmts; i++)
     if (c->stmt_sql[i] == sql)
@@ -89,10 +87,20 @@ static const char *stmt_name(sg__pg_conn_t *c, const char *sql, char *name,
     return name;
   if (i >= SG__PG_STMT_CACHE)
     return NULL;
+  if (c->pipe.on) { /* its answer is read with the others' */
+    if (c->pipe.n + 2 > SG__PG_PIPE_MAX ||
+        !PQsendPrepare(c->pc, name, sql, 0, NULL))
+      return NULL;
+    c->pipe.kind[c->pipe.n] = SG__PG_PIPE_PREPARE;
+    c->pipe.slot[c->pipe.n] = (int16_t)i;
+    c->pipe.owner[c->pipe.n++] = c->pipe.cur;
+    c->stmt_sql[c->n_stmts++] = sql;
+    return name;
+  }
   PGresult *res = PQprepare(c->pc, name, sql, 0, NULL);
   bool ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
   if (!ok)
-    result_rc(c, res);
+    sg__pg_result_rc(c, res);
   PQclear(res);
   if (!ok)
     return NULL;
@@ -101,28 +109,35 @@ static const char *stmt_name(sg__pg_conn_t *c, const char *sql, char *name,
 }
 
 /* Whether res is the result of a command that writes rows. */
-static bool wrote(PGresult *res) {
-  const char *cmd = PQcmdStatus(res);
+static bool wrote(const PGresult *res) {
+  const char *cmd = PQcmdStatus((PGresult *)res);
   return cmd != NULL &&
          (strncmp(cmd, "INSERT", 6) == 0 || strncmp(cmd, "UPDATE", 6) == 0 ||
           strncmp(cmd, "DELETE", 6) == 0);
 }
 
+void sg__pg_count(sg__pg_conn_t *c, const PGresult *res) {
+  if (res != NULL && wrote(res))
+    c->changes += strtoull(PQcmdTuples((PGresult *)res), NULL, 10);
+}
+
 PGresult *sg__pg_run(sg__pg_conn_t *c, const char *sql,
                      const sg__pg_params_t *p, int *rc) {
   static const sg__pg_params_t none = {0};
+  if (c->pipe.on)
+    return sg__pg_pipe_run(c, sql, p, rc);
   if (p == NULL)
     p = &none;
   char buf[16];
-  const char *name = stmt_name(c, sql, buf, sizeof buf);
+  const char *name = sg__pg_stmt(c, sql, buf, sizeof buf);
   PGresult *res;
   if (name != NULL)
     res = PQexecPrepared(c->pc, name, p->n, p->v, p->len, p->fmt, 0);
   else
     res = PQexecParams(c->pc, sql, p->n, NULL, p->v, p->len, p->fmt, 0);
-  *rc = result_rc(c, res);
-  if (*rc == 0 && wrote(res))
-    c->changes += strtoull(PQcmdTuples(res), NULL, 10);
+  *rc = sg__pg_result_rc(c, res);
+  if (*rc == 0)
+    sg__pg_count(c, res);
   if (res == NULL) /* out of memory in libpq: an empty failed result */
     res = PQmakeEmptyPGresult(c->pc, PGRES_FATAL_ERROR);
   return res;
@@ -130,6 +145,8 @@ PGresult *sg__pg_run(sg__pg_conn_t *c, const char *sql,
 
 int sg__pg_do(sg__pg_conn_t *c, const char *sql, const sg__pg_params_t *p,
               uint64_t *n) {
+  if (n == NULL && c->pipe.on)
+    return sg__pg_send(c, sql, p);
   int rc;
   PGresult *res = sg__pg_run(c, sql, p, &rc);
   if (n != NULL) {
@@ -142,7 +159,7 @@ int sg__pg_do(sg__pg_conn_t *c, const char *sql, const sg__pg_params_t *p,
 
 int sg__pg_cmd(sg__pg_conn_t *c, const char *sql) {
   PGresult *res = PQexec(c->pc, sql);
-  int rc = result_rc(c, res);
+  int rc = sg__pg_result_rc(c, res);
   PQclear(res);
   return rc;
 }

@@ -375,22 +375,44 @@ static sg__store_req_t *writer_take(pg_t *pg, unsigned *n) {
   return group;
 }
 
+/* The request whose statement failed in the pipeline is left out, with
+ * that statement's code, when the group runs again: 1. SG_EIO when the
+ * failure was nobody's request (BEGIN, COMMIT), not the request's own fault
+ * or the connection broke: the transaction fails. */
+static int pipe_failed(sg__pg_conn_t *c) {
+  sg__store_req_t *r = (sg__store_req_t *)c->pipe.failed;
+  int rc = c->pipe.failed_rc;
+  sg__pg_pipe_clear(c);
+  if (r == NULL || rc == SG_EIO || rc >= 0 || c->broken)
+    return SG_EIO;
+  r->status = rc;
+  r->rerun_skip = true;
+  return 1;
+}
+
 /* Runs the requests not left out. Returns 0 when all ran, 1 when one failed
  * after changing rows or with a failed statement (which aborts the whole
  * transaction): it is marked to be left out and the caller runs the group
- * again; or SG_EIO when the transaction must fail. */
+ * again; or SG_EIO when the transaction must fail. Their statements are
+ * pipelined: a failure may show while a later request runs, and is charged
+ * to the request that sent the statement. */
 static int run_requests_once(pg_t *pg, sg__store_req_t *group, int64_t now) {
   sg__pg_conn_t *c = &pg->writer;
   for (sg__store_req_t *r = group; r != NULL; r = r->next) {
     if (r->rerun_skip)
       continue;
     memset(&r->out, 0, sizeof r->out);
-    uint64_t before = c->changes;
+    uint64_t before = c->changes, sent = c->pipe.sent;
+    c->pipe.cur = r;
     r->status = sg__pg_run_write(c, r, now);
+    c->pipe.cur = NULL;
+    if (c->pipe.failed_set)
+      return pipe_failed(c);
     if (r->status == SG_EIO)
       return SG_EIO;
-    if (r->status < 0 && (c->changes != before ||
-                          PQtransactionStatus(c->pc) == PQTRANS_INERROR)) {
+    if (r->status < 0 &&
+        (c->changes != before || c->pipe.sent != sent ||
+         PQtransactionStatus(c->pc) == PQTRANS_INERROR)) {
       r->rerun_skip = true;
       return 1;
     }
@@ -398,19 +420,29 @@ static int run_requests_once(pg_t *pg, sg__store_req_t *group, int64_t now) {
   return 0;
 }
 
+/* Runs the group and commits it: 0, or SG_EIO. */
 static int run_requests(pg_t *pg, sg__store_req_t *group, int64_t now,
                         unsigned *reruns) {
   sg__pg_conn_t *c = &pg->writer;
   for (sg__store_req_t *r = group; r != NULL; r = r->next)
     r->rerun_skip = false;
-  int rc;
-  while ((rc = run_requests_once(pg, group, now)) == 1) {
+  for (;;) {
+    int rc = run_requests_once(pg, group, now);
+    if (rc == 0) /* the answers still unread come with COMMIT's */
+      rc = sg__pg_pipe_sync(c, "COMMIT");
+    if (rc == 1 && c->pipe.failed_set)
+      rc = pipe_failed(c);
+    if (rc != 1)
+      return rc;
     (*reruns)++;
-    sg__pg_orphan_tx_end(c, false);
-    if (sg__pg_cmd(c, "ROLLBACK") != 0 || sg__pg_cmd(c, "BEGIN") != 0)
+    sg__pg_orphan_tx_end(c, false); /* the held receipts' change too */
+    /* Past the failure the server skipped everything until a sync; then
+     * the transaction is rolled back and begun again. */
+    if (sg__pg_pipe_sync(c, NULL) != 0 ||
+        sg__pg_pipe_sync(c, "ROLLBACK") != 0 ||
+        sg__pg_send(c, "BEGIN", NULL) != 0)
       return SG_EIO;
   }
-  return rc;
 }
 
 static void run_group(pg_t *pg, sg__store_req_t *group, unsigned n) {
@@ -418,29 +450,24 @@ static void run_group(pg_t *pg, sg__store_req_t *group, unsigned n) {
   uint64_t t0 = uv_hrtime(), cpu0 = thread_cpu_us();
   int64_t now = sg__store_now(pg->st);
   unsigned reruns = 0;
-  int rc = conn_ensure(c) && sg__pg_cmd(c, "BEGIN") == 0 ? 0 : SG_EIO;
+  int rc = conn_ensure(c) && sg__pg_pipe_begin(c) == 0 ? 0 : SG_EIO;
   if (rc == 0)
     rc = run_requests(pg, group, now, &reruns);
-  if (rc == 0 && sg__pg_cmd(c, "COMMIT") != 0)
-    rc = SG_EIO;
   if (rc < 0) {
-    if (PQtransactionStatus(c->pc) != PQTRANS_IDLE)
-      sg__pg_cmd(c, "ROLLBACK");
+    if (c->pipe.on && !c->broken) {
+      sg__pg_pipe_clear(c);
+      if (sg__pg_pipe_sync(c, NULL) != 0 ||
+          sg__pg_pipe_sync(c, "ROLLBACK") != 0)
+        c->broken = true;
+    }
     for (sg__store_req_t *r = group; r != NULL; r = r->next)
       r->status = SG_EIO;
   }
+  sg__pg_pipe_end(c);
   sg__pg_orphan_tx_end(c, rc == 0);
   uint64_t took = (uv_hrtime() - t0) / 1000u, cpu = thread_cpu_us() - cpu0;
   uv_mutex_lock(&pg->done_lock);
-  if (rc < 0) {
-    pg->stats.failed_commits++;
-  } else {
-    pg->stats.commits++;
-    pg->stats.writes += n;
-    if (n > pg->stats.max_group)
-      pg->stats.max_group = n;
-  }
-  pg->stats.commit_us_total += took;
+  sg_store_stats_note_commit(&pg->stats, rc == 0, took, n);
   pg->stats.writer_cpu_us += cpu;
   pg->stats.reruns += reruns;
   uv_mutex_unlock(&pg->done_lock);

@@ -240,6 +240,45 @@ static int kannel_dlr(sg__pg_conn_t *c, sg__arena_t *a, const sg__pg_msg_t *m,
 
 /* ---- the message status -------------------------------------------------- */
 
+/* The status change of a message without a Kannel dlr-url in one
+ * statement: the row, its event, its SMPP receipt when final and asked
+ * for, and its webhook when url is not NULL. Sent, not waited for. */
+static int status_cte(sg__pg_conn_t *c, const sg__pg_msg_t *m,
+                      sg_msg_status_t to, int32_t code, const char *detail,
+                      const char *url, int64_t now) {
+  sg__pg_params_t p = {0};
+  sg__pg_p_text(&p, m->ev.message_id);
+  sg__pg_p_text(&p, sg_store_status_name(to));
+  sg__pg_p_opt_i64(&p, code);
+  sg__pg_p_i64(&p, now);
+  sg__pg_p_text(&p, detail);
+  sg__pg_p_i64(&p, sg_store_status_final(to));
+  sg__pg_p_i64(&p, to != SG_MSG_DELIVERED);
+  sg__pg_p_opt_i64(&p, m->account_id > 0 ? m->account_id : 0);
+  sg__pg_p_text(&p, url);
+  if (url != NULL)
+    sg__pg_p_blob(&p, c->json.p, c->json.len);
+  else
+    sg__pg_p_null(&p);
+  return sg__pg_send(
+      c,
+      "WITH u AS (UPDATE messages SET status = $2, error_code = "
+      "COALESCE($3::int, error_code), updated_ms = $4::bigint WHERE id = $1), "
+      "e AS (INSERT INTO events (message_id, part_seq, status, error_code, "
+      "detail, time_ms) VALUES ($1, NULL, $2, $3::int, $5, $4::bigint) "
+      "RETURNING id), s AS (INSERT INTO smpp_out (account_id, message_id, "
+      "status, error_code, done_ms, created_ms) SELECT account_id, "
+      "message_id, $2, $3::int, $4::bigint, $4::bigint FROM smpp_origin "
+      "WHERE $6::int <> 0 AND message_id = $1 AND presplit = 0 AND "
+      "((registered_delivery & 3) = 1 OR ((registered_delivery & 3) = 2 AND "
+      "$7::int <> 0))) INSERT INTO webhooks (account_id, message_id, "
+      "event_id, url, payload, status, next_attempt_ms, created_ms, "
+      "updated_ms) SELECT $8::bigint, $1, e.id, $9::text, $10::bytea, "
+      "'pending', $4::bigint, $4::bigint, $4::bigint FROM e WHERE $9::text "
+      "IS NOT NULL",
+      &p);
+}
+
 /* Records a new message status: the row, its event, its SMPP receipt, its
  * Kannel dlr-url call and its webhook when one is wanted. */
 static int set_status(sg__pg_conn_t *c, sg__arena_t *a, sg__pg_msg_t *m,
@@ -248,53 +287,88 @@ static int set_status(sg__pg_conn_t *c, sg__arena_t *a, sg__pg_msg_t *m,
   bool failure = sg_store_status_final(to) && to != SG_MSG_DELIVERED &&
                  to != SG_MSG_CANCELED;
   int32_t code = failure ? why->error_code : 0;
+  uint32_t wanted =
+      m->webhook_statuses ? m->webhook_statuses : c->st->cfg.webhook_statuses;
+  bool hook = m->callback_url != NULL && (wanted & SG_MSG_BIT(to));
+  int rc;
+  if (hook) {
+    m->ev.status = to;
+    m->ev.part = why->seq;
+    m->ev.error_code = code;
+    m->ev.detail = why->detail;
+    m->ev.time_ms = now;
+    if ((rc = sg__store_status_payload(&c->json, &m->ev)) < 0)
+      return rc;
+  }
+  if (m->dlr_url == NULL)
+    return status_cte(c, m, to, code, why->detail,
+                      hook ? m->callback_url : NULL, now);
+  /* With a dlr-url: its call needs the event's id, and comes before the
+   * webhook, as on SQLite. */
   sg__pg_params_t p = {0};
   sg__pg_p_text(&p, m->ev.message_id);
   sg__pg_p_text(&p, sg_store_status_name(to));
   sg__pg_p_opt_i64(&p, code);
   sg__pg_p_i64(&p, now);
-  int rc = sg__pg_do(c,
-                     "UPDATE messages SET status = $2, error_code = "
-                     "COALESCE($3::int, error_code), updated_ms = $4 WHERE "
-                     "id = $1",
-                     &p, NULL);
+  rc = sg__pg_do(c,
+                 "UPDATE messages SET status = $2, error_code = "
+                 "COALESCE($3::int, error_code), updated_ms = $4 WHERE "
+                 "id = $1",
+                 &p, NULL);
   int64_t event_id = 0;
   if (rc == 0)
     rc = sg__pg_event(c, m->ev.message_id, 0, to, code, why->detail, now,
                       &event_id);
   if (rc == 0 && sg_store_status_final(to))
     rc = smpp_out_queue(c, m->ev.message_id, to, code, now);
-  if (rc == 0 && m->dlr_url != NULL)
+  if (rc == 0)
     rc = kannel_dlr(c, a, m, to, why, event_id, now);
-  uint32_t wanted =
-      m->webhook_statuses ? m->webhook_statuses : c->st->cfg.webhook_statuses;
-  if (rc < 0 || m->callback_url == NULL || !(wanted & SG_MSG_BIT(to)))
+  if (rc < 0 || !hook)
     return rc;
-  m->ev.status = to;
-  m->ev.part = why->seq;
-  m->ev.error_code = code;
-  m->ev.detail = why->detail;
-  m->ev.time_ms = now;
-  if ((rc = sg__store_status_payload(&c->json, &m->ev)) < 0)
-    return rc;
+  /* kannel_dlr does not touch c->json: the payload made above stands. */
   return sg__pg_webhook(c, m->account_id, m->ev.message_id, event_id, NULL,
                         m->callback_url, (const uint8_t *)c->json.p,
                         c->json.len, now, NULL);
 }
 
-/* Copies what a webhook or dlr-url needs of the message row. */
-static int copy_msg(sg__arena_t *a, const PGresult *r, sg__pg_msg_t *m) {
+int sg__pg_msg_row(sg__arena_t *a, const PGresult *r, int row, int col,
+                   sg__pg_msg_t *m) {
   bool ok = true;
-  m->ev.batch_id = sg__pg_text(a, r, 0, 1, &ok);
-  m->account_id = sg__pg_i64(r, 0, 2);
-  m->ev.from = sg__pg_text(a, r, 0, 3, &ok);
-  m->ev.to = sg__pg_text(a, r, 0, 4, &ok);
-  m->ev.client_ref = sg__pg_text(a, r, 0, 5, &ok);
-  m->callback_url = sg__pg_text(a, r, 0, 6, &ok);
-  m->dlr_url = sg__pg_text(a, r, 0, 8, &ok);
-  m->dlr_mask = (unsigned)sg__pg_i64(r, 0, 9);
-  m->webhook_statuses = (uint32_t)sg__pg_i64(r, 0, 10);
+  memset(m, 0, sizeof *m);
+  m->status = sg__pg_status(r, row, col);
+  m->ev.batch_id = sg__pg_text(a, r, row, col + 1, &ok);
+  m->account_id = sg__pg_i64(r, row, col + 2);
+  m->ev.from = sg__pg_text(a, r, row, col + 3, &ok);
+  m->ev.to = sg__pg_text(a, r, row, col + 4, &ok);
+  m->ev.client_ref = sg__pg_text(a, r, row, col + 5, &ok);
+  m->callback_url = sg__pg_text(a, r, row, col + 6, &ok);
+  m->ev.parts = (unsigned)sg__pg_i64(r, row, col + 7);
+  m->dlr_url = sg__pg_text(a, r, row, col + 8, &ok);
+  m->dlr_mask = (unsigned)sg__pg_i64(r, row, col + 9);
+  m->webhook_statuses = (uint32_t)sg__pg_i64(r, row, col + 10);
   return ok ? 0 : SG_ENOMEM;
+}
+
+int sg__pg_rederive_row(sg__pg_conn_t *c, sg__arena_t *a, sg__pg_msg_t *m,
+                        sg_msg_status_t part_to, const sg__pg_cause_t *why,
+                        int64_t now, sg_msg_status_t *out, bool *changed) {
+  const char *mid = m->ev.message_id;
+  sg_msg_status_t to = part_to;
+  int rc = 0;
+  if (m->ev.parts != 1 || part_to == SG_MSG_NONE)
+    rc = sg__pg_derive(c, mid, &to);
+  if (rc == 0 && m->ev.parts > 1)
+    rc = presplit_derived(c, mid, m->ev.parts, part_to, why->seq,
+                          why->error_code, now, &to);
+  if (rc < 0)
+    return rc;
+  if (out != NULL)
+    *out = to;
+  if (changed != NULL)
+    *changed = m->status != to;
+  if (m->status == to)
+    return 0;
+  return set_status(c, a, m, to, why, now);
 }
 
 int sg__pg_rederive(sg__pg_conn_t *c, sg__arena_t *a, const char *mid,
@@ -303,45 +377,37 @@ int sg__pg_rederive(sg__pg_conn_t *c, sg__arena_t *a, const char *mid,
   sg__pg_params_t p = {0};
   sg__pg_p_text(&p, mid);
   int rc;
-  PGresult *res = sg__pg_run(
-      c,
-      "SELECT status, batch_id, account_id, sender, recipient, client_ref, "
-      "callback_url, parts_total, dlr_url, dlr_mask, webhook_statuses FROM "
-      "messages WHERE id = $1",
-      &p, &rc);
+  PGresult *res = sg__pg_run(c,
+                             "SELECT " SG__PG_MSG_ROW " FROM messages WHERE "
+                             "id = $1",
+                             &p, &rc);
   if (rc == 0 && PQntuples(res) != 1)
     rc = SG_ENOENT;
   sg__pg_msg_t m;
-  memset(&m, 0, sizeof m);
-  sg_msg_status_t to = part_to;
-  if (rc == 0) {
-    m.status = sg__pg_status(res, 0, 0);
-    m.ev.message_id = mid;
-    m.ev.parts = (unsigned)sg__pg_i64(res, 0, 7);
-    if (m.ev.parts != 1 || part_to == SG_MSG_NONE)
-      rc = sg__pg_derive(c, mid, &to);
-  }
-  if (rc == 0 && m.ev.parts > 1)
-    rc = presplit_derived(c, mid, m.ev.parts, part_to, why->seq,
-                          why->error_code, now, &to);
-  if (rc == 0 && to != m.status)
-    rc = copy_msg(a, res, &m);
+  if (rc == 0)
+    rc = sg__pg_msg_row(a, res, 0, 0, &m);
   PQclear(res);
   if (rc < 0)
     return rc;
-  if (out != NULL)
-    *out = to;
-  if (changed != NULL)
-    *changed = m.status != to;
-  if (m.status == to)
-    return 0;
-  return set_status(c, a, &m, to, why, now);
+  m.ev.message_id = mid;
+  return sg__pg_rederive_row(c, a, &m, part_to, why, now, out, changed);
 }
 
 int sg__pg_part_change(sg__pg_conn_t *c, sg__arena_t *a,
                        const sg__pg_part_t *pt, sg_msg_status_t to,
                        const sg__pg_cause_t *why, int64_t now,
                        sg_store_item_res_t *item) {
+  int rc = sg__pg_part_write(c, pt, to, why, now);
+  if (rc < 0)
+    return rc;
+  return sg__pg_rederive(c, a, pt->mid, to, why, now,
+                         item ? &item->msg_status : NULL,
+                         item ? &item->msg_changed : NULL);
+}
+
+int sg__pg_part_write(sg__pg_conn_t *c, const sg__pg_part_t *pt,
+                      sg_msg_status_t to, const sg__pg_cause_t *why,
+                      int64_t now) {
   sg__pg_params_t p = {0};
   sg__pg_p_i64(&p, pt->id);
   sg__pg_p_text(&p, sg_store_status_name(to));
@@ -349,18 +415,18 @@ int sg__pg_part_change(sg__pg_conn_t *c, sg__arena_t *a,
   sg__pg_p_text(&p, to != SG_MSG_DELIVERED && to != SG_MSG_SENT ? why->detail
                                                                 : NULL);
   sg__pg_p_i64(&p, now);
-  int rc = sg__pg_do(c,
-                     "UPDATE parts SET status = $2, error_code = "
+  sg__pg_p_text(&p, pt->mid);
+  sg__pg_p_opt_i64(&p, pt->seq);
+  sg__pg_p_text(&p, why->detail);
+  sg__pg_p_i64(&p, why->event_ms ? why->event_ms : now);
+  /* The part and its event in one statement. */
+  return sg__pg_send(c,
+                     "WITH u AS (UPDATE parts SET status = $2, error_code = "
                      "COALESCE($3::int, error_code), error = COALESCE($4, "
                      "error), lease_until_ms = NULL, lease_owner = NULL, "
-                     "updated_ms = $5 WHERE id = $1",
-                     &p, NULL);
-  if (rc == 0)
-    rc = sg__pg_event(c, pt->mid, pt->seq, to, why->error_code, why->detail,
-                      why->event_ms ? why->event_ms : now, NULL);
-  if (rc < 0)
-    return rc;
-  return sg__pg_rederive(c, a, pt->mid, to, why, now,
-                         item ? &item->msg_status : NULL,
-                         item ? &item->msg_changed : NULL);
+                     "updated_ms = $5::bigint WHERE id = $1) INSERT INTO "
+                     "events (message_id, part_seq, status, error_code, "
+                     "detail, time_ms) VALUES ($6, $7::int, $2, $3::int, $8, "
+                     "$9::bigint)",
+                     &p);
 }

@@ -52,6 +52,55 @@ int sg__pg_derive(sg__pg_conn_t *c, const char *mid, sg_msg_status_t *out);
 int sg__pg_rederive(sg__pg_conn_t *c, sg__arena_t *a, const char *mid,
                     sg_msg_status_t part_to, const sg__pg_cause_t *why,
                     int64_t now, sg_msg_status_t *out, bool *changed);
+/* The columns sg__pg_msg_row reads, from its col on; a query that
+ * selects them after its own can derive the message without reading it
+ * again. */
+#define SG__PG_MSG_ROW                                                         \
+  "status, batch_id, account_id, sender, recipient, client_ref, "              \
+  "callback_url, parts_total, dlr_url, dlr_mask, webhook_statuses"
+#define SG__PG_MSG_ROW_M                                                       \
+  "m.status, m.batch_id, m.account_id, m.sender, m.recipient, m.client_ref, "  \
+  "m.callback_url, m.parts_total, m.dlr_url, m.dlr_mask, m.webhook_statuses"
+
+/* Reads the SG__PG_MSG_ROW columns of row `row`, from column col on, into
+ * m (copies in a; m->ev.message_id is left to the caller). 0 or
+ * SG_ENOMEM. */
+int sg__pg_msg_row(sg__arena_t *a, const PGresult *r, int row, int col,
+                   sg__pg_msg_t *m);
+/* sg__pg_rederive for a message whose row the caller read (m, with its
+ * message_id set; m is used for the webhook). */
+int sg__pg_rederive_row(sg__pg_conn_t *c, sg__arena_t *a, sg__pg_msg_t *m,
+                        sg_msg_status_t part_to, const sg__pg_cause_t *why,
+                        int64_t now, sg_msg_status_t *out, bool *changed);
+/* Part pt's new status and its event, in one statement (sent, not waited
+ * for); no derivation. */
+int sg__pg_part_write(sg__pg_conn_t *c, const sg__pg_part_t *pt,
+                      sg_msg_status_t to, const sg__pg_cause_t *why,
+                      int64_t now);
+/* A part an item of a results or receipts request names, read with its
+ * message's row for the whole request at once (pg_batch.c). */
+typedef struct sg__pg_prow {
+  bool found;
+  sg__pg_part_t pt;
+  sg_msg_status_t status;
+  unsigned attempts;
+  sg__pg_msg_t m;
+} sg__pg_prow_t;
+
+/* The parts of n results (by part id, locked FOR UPDATE) or n receipts
+ * (the newest part under each connector and SMSC id), in one statement:
+ * (*out)[i] is item i's, found false when there is none. 0, SG_ENOMEM or
+ * the statement's error. */
+int sg__pg_batch_results(sg__pg_conn_t *c, sg__arena_t *a,
+                         const sg_store_result_in_t *items, size_t n,
+                         sg__pg_prow_t **out);
+int sg__pg_batch_receipts(sg__pg_conn_t *c, sg__arena_t *a,
+                          const sg_store_receipt_in_t *items, size_t n,
+                          sg__pg_prow_t **out);
+/* Whether item i's message is an earlier item's too: its row was read
+ * before that item changed it, and must be read again. */
+bool sg__pg_batch_seen(const sg__pg_prow_t *rows, size_t i);
+
 /* Gives part pt a new status with its event, and derives its message;
  * item (may be NULL) gets the message's status. */
 int sg__pg_part_change(sg__pg_conn_t *c, sg__arena_t *a,

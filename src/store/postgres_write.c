@@ -162,6 +162,37 @@ static int insert_origin(sg__pg_conn_t *c, int64_t account,
                    &p, NULL);
 }
 
+/* A message of one part without SMPP origin: the message, its part and
+ * its event in one statement; p holds the message's parameters
+ * (insert_message's $1..$20). */
+static int insert_one_part(sg__pg_conn_t *c, const sg_store_msg_in_t *m,
+                           sg__pg_params_t *p) {
+  const sg_store_part_in_t *pt = &m->parts[0];
+  sg__pg_p_text(p, pt->connector);
+  sg__pg_p_i64(p, pt->encoding);
+  sg__pg_p_i64(p, pt->lang_locking);
+  sg__pg_p_i64(p, pt->lang_single);
+  sg__pg_p_blob(p, pt->udh, pt->udh_len);
+  sg__pg_p_blob(p, pt->ud, pt->ud_len);
+  sg__pg_p_i64(p, pt->concat_ref);
+  sg__pg_p_i64(p, pt->concat_total ? pt->concat_total : 1);
+  return sg__pg_send(
+      c,
+      "WITH m AS (INSERT INTO messages (id, batch_id, account_id, sender, "
+      "recipient, encoding, is_binary, body, validity_ms, send_at_ms, "
+      "callback_url, client_ref, priority, dlr_wanted, status, parts_total, "
+      "created_ms, updated_ms, dlr_url, dlr_mask, webhook_statuses) VALUES "
+      "($1,$2,$3,$4,$5,$6,$7,$8,$9::bigint,$10,$11,$12,$13::int,$14,"
+      "$15::text,$16,$17::bigint,$17::bigint,$18,$19,$20)), p AS (INSERT "
+      "INTO parts (message_id, seq, connector, encoding, lang_locking, "
+      "lang_single, udh, ud, concat_ref, concat_total, priority, expires_ms, "
+      "status, updated_ms) VALUES ($1, 1, $21, $22, $23, $24, $25, $26, $27, "
+      "$28, $13::int, $9::bigint, $15::text, $17::bigint)) INSERT INTO "
+      "events (message_id, part_seq, status, time_ms) VALUES ($1, NULL, "
+      "$15::text, $17::bigint)",
+      p);
+}
+
 static int insert_message(sg__pg_conn_t *c, const sg_store_batch_t *b,
                           const sg_store_msg_in_t *m, int64_t now) {
   sg_msg_status_t status =
@@ -187,6 +218,8 @@ static int insert_message(sg__pg_conn_t *c, const sg_store_batch_t *b,
   sg__pg_p_text(&p, m->dlr_url);
   sg__pg_p_i64(&p, m->dlr_url != NULL ? m->dlr_mask : 0);
   sg__pg_p_opt_i64(&p, m->webhook_statuses);
+  if (m->n_parts == 1 && m->smpp == NULL)
+    return insert_one_part(c, m, &p);
   int rc = sg__pg_do(
       c,
       "INSERT INTO messages (id, batch_id, account_id, sender, recipient, "
@@ -414,9 +447,22 @@ static void read_claimed(sg__arena_t *a, const PGresult *r, int i,
   p->account_id = sg__pg_i64(r, i, 17);
 }
 
+/* A claimed part with its message's row, for sorting both together. */
+typedef struct claim_row {
+  sg_store_claimed_t p;
+  sg__pg_msg_t m;
+} claim_row_t;
+
+static int cmp_claim_rows(const void *x, const void *y) {
+  return cmp_claimed(&((const claim_row_t *)x)->p,
+                     &((const claim_row_t *)y)->p);
+}
+
 /* Takes the due parts in one statement: locked rows another node holds
- * are skipped, each taken part gets its lease and a new fence. */
-static int take_due(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
+ * are skipped, each taken part gets its lease and a new fence. Their
+ * messages' rows come with them, in claim order in *rows. */
+static int take_due(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now,
+                    claim_row_t **rows) {
   sg_store_claim_res_t *res = &r->out.claim;
   sg__pg_params_t p = {0};
   sg__pg_p_text(&p, r->in.claim.connector);
@@ -434,26 +480,36 @@ static int take_due(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
       "WHERE p.id = due.id AND m.id = p.message_id RETURNING p.id, "
       "p.attempts, p.message_id, p.seq, p.connector, m.sender, m.recipient, "
       "p.encoding, p.lang_locking, p.lang_single, p.udh, p.ud, p.concat_ref, "
-      "p.concat_total, p.priority, m.dlr_wanted, p.expires_ms, m.account_id",
+      "p.concat_total, p.priority, m.dlr_wanted, p.expires_ms, m.account_id, "
+      SG__PG_MSG_ROW_M,
       &p, &rc);
   size_t n = rc == 0 ? (size_t)PQntuples(q) : 0;
   sg_store_claimed_t *parts =
       sg__arena_alloc(&r->arena, (n ? n : 1) * sizeof *parts);
-  bool ok = parts != NULL;
-  for (size_t i = 0; ok && i < n; i++)
-    read_claimed(&r->arena, q, (int)i, &parts[i], &ok);
+  claim_row_t *cr = sg__arena_alloc(&r->arena, (n ? n : 1) * sizeof *cr);
+  bool ok = parts != NULL && cr != NULL;
+  for (size_t i = 0; ok && i < n; i++) {
+    read_claimed(&r->arena, q, (int)i, &cr[i].p, &ok);
+    ok = ok && sg__pg_msg_row(&r->arena, q, (int)i, 18, &cr[i].m) == 0;
+  }
   PQclear(q);
   if (rc < 0 || !ok)
     return rc < 0 ? rc : SG_ENOMEM;
-  qsort(parts, n, sizeof *parts, cmp_claimed);
+  qsort(cr, n, sizeof *cr, cmp_claim_rows);
+  for (size_t i = 0; i < n; i++) {
+    parts[i] = cr[i].p;
+    cr[i].m.ev.message_id = parts[i].message_id;
+  }
   res->parts = parts;
   res->n_parts = n;
+  *rows = cr;
   return 0;
 }
 
 static int run_claim(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
   static const sg__pg_cause_t why = {0, 0, NULL, 0};
   sg_store_claim_res_t *res = &r->out.claim;
+  claim_row_t *rows = NULL;
   int rc = release_scheduled(c, &r->arena, now, &res->released);
   if (rc == 0)
     rc = expire(c, &r->arena, now, &res->expired);
@@ -461,30 +517,33 @@ static int run_claim(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
     rc = requeue(c, &r->arena, now, false, now,
                  "lease ran out without a result", &res->requeued);
   if (rc == 0)
-    rc = take_due(c, r, now);
+    rc = take_due(c, r, now, &rows);
   /* Each message once, after its last part (parts of one message are
    * adjacent in the claim's order). */
   for (size_t i = 0; rc == 0 && i < res->n_parts; i++) {
     bool last = i + 1 == res->n_parts || strcmp(res->parts[i + 1].message_id,
                                                 res->parts[i].message_id) != 0;
     if (last)
-      rc = sg__pg_rederive(c, &r->arena, res->parts[i].message_id,
-                           SG_MSG_SENDING, &why, now, NULL, NULL);
+      rc = sg__pg_rederive_row(c, &r->arena, &rows[i].m, SG_MSG_SENDING, &why,
+                               now, NULL, NULL);
   }
   return rc;
 }
 
 /* ---- results and receipts ------------------------------------------------ */
 
+/* Locks part id and reads it with its message's row (into *m). */
 static int load_part(sg__pg_conn_t *c, sg__arena_t *a, int64_t id,
                      sg__pg_part_t *pt, sg_store_item_res_t *item,
-                     unsigned *attempts) {
+                     unsigned *attempts, sg__pg_msg_t *m) {
   sg__pg_params_t p = {0};
   sg__pg_p_i64(&p, id);
   int rc;
   PGresult *res = sg__pg_run(c,
-                             "SELECT message_id, seq, status, attempts FROM "
-                             "parts WHERE id = $1 FOR UPDATE",
+                             "SELECT p.message_id, p.seq, p.status, "
+                             "p.attempts, " SG__PG_MSG_ROW_M " FROM parts p "
+                             "JOIN messages m ON m.id = p.message_id WHERE "
+                             "p.id = $1 FOR UPDATE OF p",
                              &p, &rc);
   if (rc == 0 && PQntuples(res) != 1)
     rc = SG_ENOENT;
@@ -495,6 +554,8 @@ static int load_part(sg__pg_conn_t *c, sg__arena_t *a, int64_t id,
     pt->seq = (unsigned)sg__pg_i64(res, 0, 1);
     item->part_status = sg__pg_status(res, 0, 2);
     *attempts = (unsigned)sg__pg_i64(res, 0, 3);
+    ok = ok && sg__pg_msg_row(a, res, 0, 4, m) == 0;
+    m->ev.message_id = pt->mid;
   }
   PQclear(res);
   if (rc < 0 || !ok)
@@ -504,40 +565,69 @@ static int load_part(sg__pg_conn_t *c, sg__arena_t *a, int64_t id,
   return 0;
 }
 
+/* The part's new state after a result and its event, in one statement. */
 static int result_write(sg__pg_conn_t *c, const sg_store_result_in_t *x,
-                        int64_t now) {
+                        const sg__pg_part_t *pt, int64_t now) {
+  bool sent = x->outcome == SG_STORE_SENT;
+  const char *sent_id = x->smsc_raw_id != NULL ? x->smsc_raw_id : x->smsc_id;
   sg__pg_params_t p = {0};
   sg__pg_p_i64(&p, x->part_id);
-  if (x->outcome == SG_STORE_SENT) {
+  sg__pg_p_i64(&p, now);
+  sg__pg_p_text(&p, pt->mid);
+  sg__pg_p_opt_i64(&p, pt->seq);
+  sg__pg_p_opt_i64(&p, x->error_code);
+  sg__pg_p_text(&p, sent ? sent_id : x->detail);
+  if (sent) {
     sg__pg_p_text(&p, x->smsc_id);
-    sg__pg_p_i64(&p, now);
     sg__pg_p_text(&p, x->smsc_raw_id);
-    return sg__pg_do(c,
-                     "UPDATE parts SET status = 'sent', smsc_id = $2, "
-                     "error_code = NULL, error = NULL, lease_until_ms = NULL, "
-                     "lease_owner = NULL, updated_ms = $3, smsc_raw = $4 "
-                     "WHERE id = $1",
-                     &p, NULL);
+    return sg__pg_send(c,
+                       "WITH u AS (UPDATE parts SET status = 'sent', smsc_id "
+                       "= $7, error_code = NULL, error = NULL, lease_until_ms "
+                       "= NULL, lease_owner = NULL, updated_ms = $2, smsc_raw "
+                       "= $8 WHERE id = $1) INSERT INTO events (message_id, "
+                       "part_seq, status, error_code, detail, time_ms) VALUES "
+                       "($3, $4::int, 'sent', $5::int, $6, $2)",
+                       &p);
   }
   sg__pg_p_i64(&p, x->next_attempt_ms);
   sg__pg_p_text(&p, x->connector);
-  sg__pg_p_opt_i64(&p, x->error_code);
   sg__pg_p_text(&p, x->detail);
-  sg__pg_p_i64(&p, now);
-  return sg__pg_do(c,
-                   "UPDATE parts SET status = 'queued', next_attempt_ms = $2, "
-                   "connector = COALESCE($3, connector), error_code = $4, "
-                   "error = $5, lease_until_ms = NULL, lease_owner = NULL, "
-                   "updated_ms = $6 WHERE id = $1",
-                   &p, NULL);
+  return sg__pg_send(c,
+                     "WITH u AS (UPDATE parts SET status = 'queued', "
+                     "next_attempt_ms = $7, connector = COALESCE($8, "
+                     "connector), error_code = $5::int, error = $9, "
+                     "lease_until_ms = NULL, lease_owner = NULL, updated_ms = "
+                     "$2 WHERE id = $1) INSERT INTO events (message_id, "
+                     "part_seq, status, error_code, detail, time_ms) VALUES "
+                     "($3, $4::int, 'queued', $5::int, $6, $2)",
+                     &p);
 }
 
+/* Item pr of a batch read (sg__pg_batch_results) as load_part gives it. */
+static int batch_part(const sg__pg_prow_t *pr, sg__pg_part_t *pt,
+                      sg_store_item_res_t *item, unsigned *attempts,
+                      sg__pg_msg_t *m) {
+  if (!pr->found)
+    return SG_ENOENT;
+  *pt = pr->pt;
+  *m = pr->m;
+  *attempts = pr->attempts;
+  item->part_status = pr->status;
+  snprintf(item->message_id, sizeof item->message_id, "%s", pt->mid);
+  item->seq = pt->seq;
+  return 0;
+}
+
+/* pr: the part as the request's batch read found it, or NULL to read it
+ * now. */
 static int one_result(sg__pg_conn_t *c, sg__arena_t *a,
                       const sg_store_result_in_t *x, int64_t now,
-                      sg_store_item_res_t *item) {
+                      sg_store_item_res_t *item, const sg__pg_prow_t *pr) {
   sg__pg_part_t pt;
-  unsigned attempts;
-  int rc = load_part(c, a, x->part_id, &pt, item, &attempts);
+  sg__pg_msg_t m;
+  unsigned attempts = 0;
+  int rc = pr != NULL ? batch_part(pr, &pt, item, &attempts, &m)
+                      : load_part(c, a, x->part_id, &pt, item, &attempts, &m);
   if (rc == SG_ENOENT || (rc == 0 && (item->part_status != SG_MSG_SENDING ||
                                       attempts != x->attempt))) {
     item->status = rc == 0 ? SG_ESTATE : rc;
@@ -546,22 +636,18 @@ static int one_result(sg__pg_conn_t *c, sg__arena_t *a,
   if (rc < 0)
     return rc;
   sg__pg_cause_t why = {pt.seq, x->error_code, x->detail, 0};
-  if (x->outcome == SG_STORE_FAILED) {
-    item->part_status = x->final_status;
-    return sg__pg_part_change(c, a, &pt, x->final_status, &why, now, item);
-  }
-  bool sent = x->outcome == SG_STORE_SENT;
-  sg_msg_status_t to = sent ? SG_MSG_SENT : SG_MSG_QUEUED;
-  rc = result_write(c, x, now);
-  const char *sent_id = x->smsc_raw_id != NULL ? x->smsc_raw_id : x->smsc_id;
-  if (rc == 0)
-    rc = sg__pg_event(c, pt.mid, pt.seq, to, x->error_code,
-                      sent ? sent_id : x->detail, now, NULL);
-  if (rc == 0)
-    rc = sg__pg_rederive(c, a, pt.mid, to, &why, now, &item->msg_status,
-                         &item->msg_changed);
+  sg_msg_status_t to = x->outcome == SG_STORE_FAILED ? x->final_status
+                       : x->outcome == SG_STORE_SENT ? SG_MSG_SENT
+                                                     : SG_MSG_QUEUED;
+  if (x->outcome == SG_STORE_FAILED)
+    rc = sg__pg_part_write(c, &pt, to, &why, now);
+  else
+    rc = result_write(c, x, &pt, now);
   item->part_status = to;
-  if (rc == 0 && sent) /* a receipt came first */
+  if (rc == 0)
+    rc = sg__pg_rederive_row(c, a, &m, to, &why, now, &item->msg_status,
+                             &item->msg_changed);
+  if (rc == 0 && x->outcome == SG_STORE_SENT) /* a receipt came first */
     rc = sg__pg_orphan_apply(c, a, &pt, x->smsc_id, now, item);
   return rc;
 }
@@ -573,44 +659,58 @@ static int alloc_items(sg__store_req_t *r, size_t n) {
   return r->out.items.items == NULL ? SG_ENOMEM : 0;
 }
 
+/* The parts are read in one statement; an item whose message an earlier
+ * item changed reads its own again. */
 static int run_results(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
-  int rc = alloc_items(r, r->in.results.n);
-  for (size_t i = 0; rc == 0 && i < r->in.results.n; i++)
+  size_t n = r->in.results.n;
+  sg__pg_prow_t *rows = NULL;
+  int rc = alloc_items(r, n);
+  if (rc == 0)
+    rc = sg__pg_batch_results(c, &r->arena, r->in.results.items, n, &rows);
+  for (size_t i = 0; rc == 0 && i < n; i++)
     rc = one_result(c, &r->arena, &r->in.results.items[i], now,
-                    &r->out.items.items[i]);
+                    &r->out.items.items[i],
+                    sg__pg_batch_seen(rows, i) ? NULL : &rows[i]);
   return rc;
 }
 
-static int one_receipt(sg__pg_conn_t *c, sg__arena_t *a,
-                       const sg_store_receipt_in_t *x, int64_t now,
-                       sg_store_item_res_t *item) {
+/* Reads the newest part under x's connector and SMSC id with its
+ * message's row. 0, SG_ENOENT or the statement's error. */
+static int receipt_part(sg__pg_conn_t *c, sg__arena_t *a,
+                        const sg_store_receipt_in_t *x, sg__pg_prow_t *pr) {
   sg__pg_params_t p = {0};
   sg__pg_p_text(&p, x->connector);
   sg__pg_p_text(&p, x->smsc_id);
   int rc;
   PGresult *res = sg__pg_run(c,
-                             "SELECT id, message_id, seq, status FROM parts "
-                             "WHERE connector = $1 AND smsc_id = $2 ORDER BY "
-                             "id DESC LIMIT 1",
+                             "SELECT p.id, p.message_id, p.seq, p.status, "
+                             SG__PG_MSG_ROW_M " FROM parts p JOIN messages m "
+                             "ON m.id = p.message_id WHERE p.connector = $1 "
+                             "AND p.smsc_id = $2 ORDER BY p.id DESC LIMIT 1",
                              &p, &rc);
   if (rc < 0 || PQntuples(res) != 1) {
     PQclear(res);
-    return rc < 0 ? rc : sg__pg_orphan_hold(c, x, now, item);
+    return rc < 0 ? rc : SG_ENOENT;
   }
   bool ok = true;
-  sg__pg_part_t pt = {sg__pg_i64(res, 0, 0), sg__pg_text(a, res, 0, 1, &ok),
-                      (unsigned)sg__pg_i64(res, 0, 2)};
-  item->part_status = sg__pg_status(res, 0, 3);
+  memset(pr, 0, sizeof *pr);
+  pr->found = true;
+  pr->pt.id = sg__pg_i64(res, 0, 0);
+  pr->pt.mid = sg__pg_text(a, res, 0, 1, &ok);
+  pr->pt.seq = (unsigned)sg__pg_i64(res, 0, 2);
+  pr->status = sg__pg_status(res, 0, 3);
+  ok = sg__pg_msg_row(a, res, 0, 4, &pr->m) == 0 && ok;
+  pr->m.ev.message_id = pr->pt.mid;
   PQclear(res);
-  if (!ok)
-    return SG_ENOMEM;
-  return sg__pg_receipt_apply(c, a, &pt, x, now, item);
+  return ok ? 0 : SG_ENOMEM;
 }
 
-int sg__pg_receipt_apply(sg__pg_conn_t *c, sg__arena_t *a,
-                         const sg__pg_part_t *ptp,
-                         const sg_store_receipt_in_t *x, int64_t now,
-                         sg_store_item_res_t *item) {
+/* sg__pg_receipt_apply with the message's row m as read with the part, or
+ * NULL to read it again (after a change in this transaction). */
+static int receipt_apply_row(sg__pg_conn_t *c, sg__arena_t *a,
+                             const sg__pg_part_t *ptp,
+                             const sg_store_receipt_in_t *x, int64_t now,
+                             sg_store_item_res_t *item, sg__pg_msg_t *m) {
   sg__pg_part_t pt = *ptp;
   int rc;
   snprintf(item->message_id, sizeof item->message_id, "%s", pt.mid);
@@ -624,14 +724,57 @@ int sg__pg_receipt_apply(sg__pg_conn_t *c, sg__arena_t *a,
     return sg__pg_derive(c, pt.mid, &item->msg_status);
   sg__pg_cause_t why = {pt.seq, x->error_code, x->detail, x->done_ms};
   item->part_status = x->status;
-  return sg__pg_part_change(c, a, &pt, x->status, &why, now, item);
+  rc = sg__pg_part_write(c, &pt, x->status, &why, now);
+  if (rc < 0)
+    return rc;
+  if (m == NULL)
+    return sg__pg_rederive(c, a, pt.mid, x->status, &why, now,
+                           &item->msg_status, &item->msg_changed);
+  return sg__pg_rederive_row(c, a, m, x->status, &why, now, &item->msg_status,
+                             &item->msg_changed);
 }
 
+/* pr: the part as the request's batch read found it, or NULL to read it
+ * now. A receipt for no known part is held (pg_orphan.c). */
+static int one_receipt(sg__pg_conn_t *c, sg__arena_t *a,
+                       const sg_store_receipt_in_t *x, int64_t now,
+                       sg_store_item_res_t *item, const sg__pg_prow_t *pr) {
+  sg__pg_prow_t own;
+  int rc = 0;
+  if (pr == NULL) {
+    rc = receipt_part(c, a, x, &own);
+    pr = &own;
+  }
+  if (rc == SG_ENOENT || (rc == 0 && !pr->found))
+    return sg__pg_orphan_hold(c, x, now, item);
+  if (rc < 0) {
+    item->status = SG_ENOENT;
+    return rc;
+  }
+  sg__pg_msg_t m = pr->m;
+  item->part_status = pr->status;
+  return receipt_apply_row(c, a, &pr->pt, x, now, item, &m);
+}
+
+int sg__pg_receipt_apply(sg__pg_conn_t *c, sg__arena_t *a,
+                         const sg__pg_part_t *ptp,
+                         const sg_store_receipt_in_t *x, int64_t now,
+                         sg_store_item_res_t *item) {
+  return receipt_apply_row(c, a, ptp, x, now, item, NULL);
+}
+
+/* The parts are read in one statement; an item whose message an earlier
+ * item changed reads its own again. */
 static int run_receipts(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
-  int rc = alloc_items(r, r->in.receipts.n);
-  for (size_t i = 0; rc == 0 && i < r->in.receipts.n; i++)
+  size_t n = r->in.receipts.n;
+  sg__pg_prow_t *rows = NULL;
+  int rc = alloc_items(r, n);
+  if (rc == 0)
+    rc = sg__pg_batch_receipts(c, &r->arena, r->in.receipts.items, n, &rows);
+  for (size_t i = 0; rc == 0 && i < n; i++)
     rc = one_receipt(c, &r->arena, &r->in.receipts.items[i], now,
-                     &r->out.items.items[i]);
+                     &r->out.items.items[i],
+                     sg__pg_batch_seen(rows, i) ? NULL : &rows[i]);
   return rc;
 }
 

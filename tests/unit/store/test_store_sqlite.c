@@ -906,6 +906,57 @@ static void back_pressure(void **state) {
   assert_int_equal(submit_wait(c, &m[4], 1, NULL, NULL), 0);
 }
 
+/* A repeated message id in the middle of a group fails that request only:
+ * the requests before and after it in the same commit are stored (on
+ * PostgreSQL its failure shows only when a later answer is read, and is
+ * charged to it). */
+static void failure_inside_a_group(void **state) {
+  ctx_t *c = *state;
+  sg_store_config_t cfg = test_config(c);
+  cfg.max_wait_us = 300000; /* the three share a commit */
+  assert_int_equal(open_with(c, &cfg), 0);
+  tmsg_t first;
+  tmsg_init(&first, "+14155550100", 1, "smsc-a");
+  assert_int_equal(submit_wait(c, &first, 1, NULL, NULL), 0);
+  tmsg_t m[3];
+  tmsg_init(&m[0], "+14155550101", 2, "smsc-a");
+  tmsg_init(&m[1], "+14155550102", 1, "smsc-a");
+  memcpy(m[1].m.id, first.m.id, sizeof m[1].m.id); /* taken */
+  tmsg_init(&m[2], "+14155550103", 1, "smsc-a");
+  got_t g[3] = {{0}};
+  for (int i = 0; i < 3; i++) {
+    sg_store_msg_in_t in = m[i].m;
+    in.parts = m[i].parts;
+    sg_store_batch_t b = {.account_id = 1, .msgs = &in, .n_msgs = 1};
+    sg_id_new(b.batch_id);
+    assert_int_equal(sg_store_submit(c->st, &b, submit_cb, &g[i]), 0);
+  }
+  while (g[0].calls + g[1].calls + g[2].calls < 3)
+    uv_run(&c->loop, UV_RUN_ONCE);
+  assert_int_equal(g[0].status, 0);
+  assert_int_equal(g[1].status, SG_EEXIST);
+  assert_int_equal(g[2].status, 0);
+  sg_store_stats_t st;
+  sg_store_get_stats(c->st, &st);
+  assert_int_equal(st.failed_commits, 0);
+  /* The histograms count every transaction (on both backends): the three
+   * requests' commit in the batch bucket "<= 5". */
+  uint64_t hc = 0, hb = 0;
+  for (unsigned i = 0; i <= SG_STORE_COMMIT_BUCKETS; i++)
+    hc += st.commit_hist[i];
+  for (unsigned i = 0; i <= SG_STORE_BATCH_BUCKETS; i++)
+    hb += st.batch_hist[i];
+  assert_int_equal(hc, st.commits);
+  assert_int_equal(hb, st.commits);
+  assert_int_equal(st.batch_hist[2], 1);
+  assert_int_equal(q1(c, "SELECT count(*) FROM messages"), 3);
+  assert_int_equal(q1(c, "SELECT count(*) FROM parts"), 4);
+  assert_int_equal(q1(c, "SELECT count(*) FROM events"), 3);
+  assert_int_equal(q1(c, "SELECT count(*) FROM messages WHERE recipient = "
+                         "'+14155550102'"),
+                   0);
+}
+
 /* ---- durability ---------------------------------------------------------- */
 
 static void reopen_and_recover(void **state) {
@@ -1157,6 +1208,7 @@ int main(void) {
         T(cancel_messages),
         T(cursor_pagination),
         T(back_pressure),
+        T(failure_inside_a_group),
         T(reopen_and_recover),
         T(kill_after_ack),
 #undef T
@@ -1185,6 +1237,7 @@ int main(void) {
       T(cursor_pagination),
       T(injected_write_failure),
       T(back_pressure),
+      T(failure_inside_a_group),
       T(reopen_and_recover),
       T(log_is_checkpointed),
       T(kill_after_ack),
