@@ -153,6 +153,13 @@ typedef struct sg_store_config {
    * The default, false, is synchronous=FULL: every commit reaches the disk
    * before its callbacks run. */
   bool sync_normal;
+  /* SQLite with synchronous=FULL: true (the default, and what a zeroed
+   * config means) leaves each commit's fdatasync of the log to a sync
+   * thread while the writer runs the next group; callbacks still run only
+   * after their sync. Set no_sync_pipeline to sync inside the commit. The
+   * environment variable SG_STORE_SYNC_PIPELINE (0 or 1), when set,
+   * overrides this. */
+  bool no_sync_pipeline;
   /* Run PRAGMA quick_check at open (default true through
    * sg_store_config_init): a corrupt or truncated file is refused with a
    * clear error. It reads the whole file: about a second per few GB. */
