@@ -12,19 +12,22 @@
 
 #include "store/store_int.h"
 
-/* A message of one part that a claim made 'sending' keeps 'queued' in its
- * row (sqlite_write.c, stored_status): its status is its part's. These
- * expressions read a row of `messages` (not aliased) as the API shows it;
- * every reader of messages.status and updated_ms goes through them. */
+/* A message of one part keeps 'queued' in its row while its part is
+ * 'sending' or 'sent' (sqlite_write.c, stored_status): its status and time
+ * are then its part's. These expressions read a row of `messages` (not
+ * aliased) as the API shows it; every reader of messages.status and
+ * updated_ms goes through them. */
 #define SG__SQ_MSG_ON_PART                                                     \
-  "(messages.status = 'queued' AND messages.parts_total = 1 AND EXISTS "       \
-  "(SELECT 1 FROM parts WHERE parts.message_id = messages.id AND "             \
-  "parts.seq = 1 AND parts.status = 'sending'))"
+  "messages.status = 'queued' AND messages.parts_total = 1"
+#define SG__SQ_PART_CARRIES(col)                                               \
+  "(SELECT parts." col " FROM parts WHERE parts.message_id = messages.id "     \
+  "AND parts.seq = 1 AND parts.status IN ('sending', 'sent'))"
 #define SG__SQ_MSG_STATUS                                                      \
-  "(CASE WHEN " SG__SQ_MSG_ON_PART " THEN 'sending' ELSE messages.status END)"
+  "(CASE WHEN " SG__SQ_MSG_ON_PART " THEN coalesce("                           \
+  SG__SQ_PART_CARRIES("status") ", 'queued') ELSE messages.status END)"
 #define SG__SQ_MSG_UPDATED                                                     \
-  "(CASE WHEN " SG__SQ_MSG_ON_PART " THEN (SELECT parts.updated_ms FROM "      \
-  "parts WHERE parts.message_id = messages.id AND parts.seq = 1) ELSE "        \
+  "(CASE WHEN " SG__SQ_MSG_ON_PART " THEN coalesce("                           \
+  SG__SQ_PART_CARRIES("updated_ms") ", messages.updated_ms) ELSE "            \
   "messages.updated_ms END)"
 
 /* The columns of a message, in the order sg__sq_read_message reads them. */

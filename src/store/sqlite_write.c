@@ -25,10 +25,10 @@ typedef struct cause {
   const char *detail;
   int64_t event_ms; /* time of the part's event when not now (receipts) */
   /* The changed part's status before the change, SG_MSG_NONE when the
-   * caller does not know it (then it was not 'sending': only a claim makes
-   * a part 'sending', and a claim says so with `claim`). */
+   * caller does not know it (then it was neither 'sending' nor 'sent': only
+   * a claim and a SENT result make a part so, and they set `on_part`). */
   sg_msg_status_t part_from;
-  bool claim; /* a claim made the part 'sending' */
+  bool on_part; /* a claim ('sending') or a SENT result ('sent') */
 } cause_t;
 
 static int step_rc(sqlite3_stmt *s) {
@@ -210,24 +210,28 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
                         c->json.len, now);
 }
 
+static bool carried_by_part(sg_msg_status_t st) {
+  return st == SG_MSG_SENDING || st == SG_MSG_SENT;
+}
+
 /* The status a message had before this change, from its row. A message of
- * one part whose part a claim makes 'sending' keeps 'queued' in its row
- * (the claim writes the part and the event, not the message row again):
- * its row says 'queued' while its part is 'sending', and readers show it
- * as 'sending' (SG__SQ_MSG_STATUS in sqlite_int.h). *keep_row tells that
- * this change is such a claim. */
+ * one part keeps 'queued' in its row while its part goes 'sending' (a
+ * claim) and 'sent' (a SENT result): those write the part and the
+ * message's event (and webhook), not the message row again. Its row says
+ * 'queued' while its part says 'sending' or 'sent', and readers show the
+ * part's (SG__SQ_MSG_STATUS in sqlite_int.h). Every other change writes
+ * the row. *keep_row tells that this change is one that does not. */
 static sg_msg_status_t stored_status(sg_msg_status_t row, unsigned parts,
                                      sg_msg_status_t to, const cause_t *why,
                                      bool *keep_row) {
   *keep_row = false;
   if (parts != 1 || row != SG_MSG_QUEUED)
     return row;
-  if (why->claim && to == SG_MSG_SENDING) {
-    *keep_row = true;
-    return row;
-  }
-  if (why->part_from == SG_MSG_SENDING || to == SG_MSG_SENDING)
-    return SG_MSG_SENDING; /* the part was 'sending' before this change */
+  *keep_row = why->on_part && carried_by_part(to);
+  if (carried_by_part(why->part_from))
+    return why->part_from; /* what the part said before this change */
+  if (!why->on_part && carried_by_part(to))
+    return to; /* a derive that changed nothing: the part already says so */
   return row;
 }
 
@@ -783,6 +787,7 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
     item->part_status = x->final_status;
     return part_change(c, a, &p, x->final_status, &why, now, item);
   }
+  why.on_part = x->outcome == SG_STORE_SENT;
   sg_msg_status_t to =
       x->outcome == SG_STORE_SENT ? SG_MSG_SENT : SG_MSG_QUEUED;
   rc = x->outcome == SG_STORE_SENT ? result_sent(c, x, now)

@@ -1,11 +1,13 @@
-/* test_store_onpart.c - a message of one part that a claim makes 'sending'
- * keeps 'queued' in its row (the claim writes its part and its event only,
- * sqlite_write.c stored_status), and every read shows it as before: the
- * message 'sending' with the claim's time, in a read, in a list filtered by
- * status, in the counts and in a cancel; a retry, a lease that ran out and
- * a restart still record 'queued' again with their events. Messages of
- * several parts are written as before. SQLite only: the PostgreSQL store
- * writes the row (test_store_sqlite's lives run on both).
+/* test_store_onpart.c - a message of one part keeps 'queued' in its row
+ * while a claim makes its part 'sending' and a SENT result makes it 'sent'
+ * (they write the part and the message's event only, sqlite_write.c
+ * stored_status), and every read shows it as before: the message
+ * 'sending' or 'sent' with the time of that change, in a read, in a list
+ * filtered by status, in the counts and in a cancel; a retry, a lease that
+ * ran out, a restart and a receipt still record their status with their
+ * events and the row. Messages of several parts are written as before.
+ * SQLite only: the PostgreSQL store writes the row (test_store_sqlite's
+ * lives run on both).
  */
 #include "store_fixture.h"
 
@@ -133,7 +135,8 @@ static void sending_is_read_from_the_part(void **state) {
   assert_int_equal(list_with(c, SG_MSG_QUEUED, &lg), 1);
   assert_int_equal(lg.updated_ms[0], T0 + 6000);
 
-  /* Claimed again and sent: 'sending' once more, then 'sent' in the row. */
+  /* Claimed again and sent: 'sending' once more, then 'sent', still on the
+   * part only. */
   atomic_store(&fake_now, T0 + 7000);
   claim_wait(c, "smsc-a", 4, &cg);
   assert_int_equal(cg.n, 1);
@@ -144,13 +147,43 @@ static void sending_is_read_from_the_part(void **state) {
   results_wait(c, &r, 1, &ig);
   assert_int_equal(ig.items[0].msg_status, SG_MSG_SENT);
   assert_true(ig.items[0].msg_changed);
-  assert_string_equal(row_status(c, m.m.id), "sent");
+  assert_string_equal(row_status(c, m.m.id), "queued");
   get_wait(c, m.m.id, 0, &g);
+  assert_int_equal(g.status_of_msg, SG_MSG_SENT);
   static const sg_msg_status_t five[] = {SG_MSG_QUEUED, SG_MSG_SENDING,
                                          SG_MSG_QUEUED, SG_MSG_SENDING,
                                          SG_MSG_SENT};
   expect_msg_events(&g, five, 5);
   assert_int_equal(g.attempts[0], 2);
+  assert_int_equal(list_with(c, SG_MSG_SENT, &lg), 1);
+  assert_int_equal(lg.updated_ms[0], T0 + 7000);
+  assert_int_equal(list_with(c, SG_MSG_QUEUED, &lg), 0);
+  assert_int_equal(list_with(c, SG_MSG_SENDING, &lg), 0);
+  counts_wait(c, &k);
+  assert_int_equal(k.k.messages[SG_MSG_SENT], 1);
+  assert_int_equal(k.k.messages[SG_MSG_QUEUED], 0);
+  assert_int_equal(cancel_status(c, m.m.id), SG_ESTATE);
+
+  /* The receipt ends it: the row is written, with the receipt's events. */
+  atomic_store(&fake_now, T0 + 9000);
+  sg_store_receipt_in_t d = {.connector = "smsc-a",
+                             .smsc_id = "x-1",
+                             .status = SG_MSG_DELIVERED,
+                             .done_ms = T0 + 8000};
+  receipts_wait(c, &d, 1, &ig);
+  assert_int_equal(ig.items[0].msg_status, SG_MSG_DELIVERED);
+  assert_true(ig.items[0].msg_changed);
+  assert_string_equal(row_status(c, m.m.id), "delivered");
+  get_wait(c, m.m.id, 0, &g);
+  static const sg_msg_status_t six[] = {SG_MSG_QUEUED, SG_MSG_SENDING,
+                                        SG_MSG_QUEUED, SG_MSG_SENDING,
+                                        SG_MSG_SENT,   SG_MSG_DELIVERED};
+  expect_msg_events(&g, six, 6);
+  assert_int_equal(list_with(c, SG_MSG_DELIVERED, &lg), 1);
+  assert_int_equal(lg.updated_ms[0], T0 + 9000);
+  counts_wait(c, &k);
+  assert_int_equal(k.k.messages[SG_MSG_DELIVERED], 1);
+  assert_int_equal(k.k.messages[SG_MSG_SENT], 0);
 }
 
 /* A lease that ran out, and a restart while sending, record 'queued'. */
@@ -196,6 +229,7 @@ static void receipt_while_sending(void **state) {
                             .smsc_id = "x-2"};
   items_got_t ig;
   results_wait(c, &r, 1, &ig);
+  assert_string_equal(row_status(c, m.m.id), "queued");
   raw_exec(c, "UPDATE parts SET status = 'sending'"); /* claimed again */
   raw_exec(c, "UPDATE messages SET status = 'queued'");
   sg_store_receipt_in_t d = {
