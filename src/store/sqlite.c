@@ -476,8 +476,11 @@ static int run_requests_once(sq_t *sq, sg__store_req_t *group, int64_t now) {
     if (r->rerun_skip)
       continue;
     memset(&r->out, 0, sizeof r->out); /* results of an earlier run */
+    r->n_handoff = 0;
     sqlite3_int64 before = sqlite3_total_changes64(c->db);
+    c->cur = r;
     r->status = sg__sq_run_write(c, r, now);
+    c->cur = NULL;
     if (r->status == SG_EIO)
       return SG_EIO;
     /* A failed statement undoes its own rows and does not count them: a

@@ -200,7 +200,7 @@
     "CASE o.kind WHEN 1 THEN i.body ELSE substr(m.body, 1, 80) END, "          \
     "CASE o.kind WHEN 1 THEN i.is_binary ELSE m.is_binary END, "               \
     "CASE o.kind WHEN 1 THEN i.recipient ELSE m.recipient END, o.kind, "       \
-    "i.sender, i.received_ms, o.part_seq FROM smpp_out o "                     \
+    "i.sender, i.received_ms, o.part_seq, o.account_id FROM smpp_out o "       \
     "LEFT JOIN smpp_origin g ON o.kind = 0 AND g.message_id = o.message_id "   \
     "LEFT JOIN messages m ON o.kind = 0 AND m.id = o.message_id "              \
     "LEFT JOIN inbound i ON o.kind = 1 AND i.id = o.message_id "               \
@@ -285,6 +285,7 @@ typedef struct sg__sq_conn {
     } e[32];
   } tr;
   struct sg__sq_orph *orph; /* the writer's held receipts (sqlite_orphan.c) */
+  sg__store_req_t *cur; /* the writer's request being run (its hand-offs) */
 } sg__sq_conn_t;
 
 /* The fault-injecting VFS (sqlite_fault.c). */
