@@ -137,6 +137,7 @@ static int open_store(serve_t *s) {
   sg_store_config_t sc;
   sg_store_config_init(&sc, pg ? cs->url : cs->path);
   sc.sync_normal = cs->synchronous == SG_CONFIG_SYNC_NORMAL;
+  sc.no_sync_pipeline = !cs->sync_pipeline;
   if (cs->max_batch > 0)
     sc.max_batch = cs->max_batch;
   if (cs->unmatched_receipt_keep_ms > 0)

@@ -105,6 +105,9 @@ typedef struct sg_config_store {
   const char *url;                 /* PostgreSQL URI/conninfo; NULL else */
   uint32_t max_batch;              /* most messages per commit; 512 */
   uint32_t unmatched_receipt_keep_ms; /* held receipts kept; 1 h */
+  /* SQLite, synchronous FULL: the log's fdatasync runs on a thread of its
+   * own while the writer runs the next group; default true. */
+  bool sync_pipeline;
 } sg_config_store_t;
 
 typedef struct sg_config_http {

@@ -125,6 +125,7 @@ void sg__cfg_check_store(sg__cfg_ctx_t *c, void *obj,
       sg__cfg_error(c, map, "driver postgres needs \"url\"");
     only_with(c, map, "path", "driver: sqlite");
     only_with(c, map, "synchronous", "driver: sqlite");
+    only_with(c, map, "sync_pipeline", "driver: sqlite");
   } else {
     only_with(c, map, "url", "driver: postgres");
   }

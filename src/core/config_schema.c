@@ -110,6 +110,7 @@ static const sg__cfg_field_t store_fields[] = {
     F("max_batch", UINT, 0, sg_config_store_t, max_batch, 1, 100000),
     F("unmatched_receipt_keep", DURATION, 0, sg_config_store_t,
       unmatched_receipt_keep_ms, MINUTES(1), HOUR(24 * 7)),
+    F("sync_pipeline", BOOL, 0, sg_config_store_t, sync_pipeline, 0, 0),
 };
 static const sg__cfg_section_t store_section = SECTION(
     store_fields, sg_config_store_t, sg__cfg_init_store, sg__cfg_check_store);
@@ -358,6 +359,7 @@ void sg__cfg_init_store(void *obj) {
   s->url = NULL;
   s->max_batch = 512;
   s->unmatched_receipt_keep_ms = HOUR(1);
+  s->sync_pipeline = true;
 }
 
 void sg__cfg_init_http(void *obj) {

@@ -385,6 +385,7 @@ int sg_smpp_server_start(sg_smpp_server_t *s, sg_smpp_server_started_cb cb,
   s->started = true;
   s->started_cb = cb;
   s->started_data = data;
+  sg_store_smpp_out_handoff(s->store, sg__smpps_handoff_cb, s);
   start_listening(s);
   if (sg__smpps_hash_accounts(s) != 0)
     for (size_t i = 0; i < s->n_accts; i++)
@@ -430,6 +431,7 @@ void sg_smpp_server_stop(sg_smpp_server_t *s, sg_smpp_server_stopped_cb cb,
     return;
   s->stopping = true;
   sg_engine_on_account_changed(s->engine, NULL, NULL);
+  sg_store_smpp_out_handoff(s->store, NULL, NULL);
   s->stopped_cb = cb;
   s->stopped_data = data;
   close_handle(s, (uv_handle_t *)&s->tcp, s->tcp_on);

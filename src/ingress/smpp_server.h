@@ -50,6 +50,9 @@ typedef struct sg_smpp_server_stats {
   uint64_t receipts_sent, receipts_acked, receipts_dropped;
   /* incoming messages sent as deliver_sm, and taken whole by the customer */
   uint64_t mo_sent, mo_acked;
+  /* of receipts_sent, those sent straight from the commit that queued them
+   * (SQLite's hand-off), without a claim */
+  uint64_t receipts_handed;
 } sg_smpp_server_stats_t;
 
 typedef void (*sg_smpp_server_log_cb)(void *data, int level, const char *line);

@@ -187,6 +187,26 @@ static void send_one(sg_smpp_server_t *s, sg__smpps_acct_t *a,
   s->st.receipts_sent++;
 }
 
+/* A row the store handed over as it committed it: sent now if a receiving
+ * bind of its account has room. A row left alone keeps its short lease and
+ * is claimed after it, as it would have been without the hand-off. */
+void sg__smpps_handoff_cb(sg_store_t *st, const sg_store_smpp_out_t *rows,
+                          size_t n, void *data) {
+  sg_smpp_server_t *s = data;
+  (void)st;
+  for (size_t i = 0; i < n && !s->stopping; i++) {
+    sg__smpps_acct_t *a = NULL;
+    for (size_t k = 0; k < s->n_accts && a == NULL; k++)
+      if (s->accts[k].eng != NULL && s->accts[k].eng->id == rows[i].account_id)
+        a = &s->accts[k];
+    if (a == NULL || rows[i].mo || sg__smpps_target(s, a) == NULL)
+      continue;
+    uint64_t before = s->st.receipts_sent;
+    send_one(s, a, &rows[i]);
+    s->st.receipts_handed += s->st.receipts_sent - before;
+  }
+}
+
 typedef struct claim_ctx {
   sg_smpp_server_t *srv;
   sg__smpps_acct_t *acct;

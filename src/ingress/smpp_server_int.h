@@ -308,6 +308,11 @@ void sg__smpps_record(sg_smpp_server_t *s, int64_t row, bool done);
 sg__smpps_conn_t *sg__smpps_target(sg_smpp_server_t *s,
                                    const sg__smpps_acct_t *a);
 void sg__smpps_on_response(sg__smpps_conn_t *c, const sg_smpp_event_t *ev);
+/* The store's hand-off (sg_store_smpp_out_handoff): receipts sent straight
+ * from the commit that queued them, to a receiving bind of their account
+ * with room; the others are left to the claims. */
+void sg__smpps_handoff_cb(sg_store_t *st, const sg_store_smpp_out_t *rows,
+                          size_t n, void *data);
 void sg__smpps_flush_done(sg_smpp_server_t *s);
 void sg__smpps_maybe_stopped(sg_smpp_server_t *s);
 

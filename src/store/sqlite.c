@@ -476,8 +476,11 @@ static int run_requests_once(sq_t *sq, sg__store_req_t *group, int64_t now) {
     if (r->rerun_skip)
       continue;
     memset(&r->out, 0, sizeof r->out); /* results of an earlier run */
+    r->n_handoff = 0;
     sqlite3_int64 before = sqlite3_total_changes64(c->db);
+    c->cur = r;
     r->status = sg__sq_run_write(c, r, now);
+    c->cur = NULL;
     if (r->status == SG_EIO)
       return SG_EIO;
     /* A failed statement undoes its own rows and does not count them: a
@@ -695,11 +698,15 @@ static void sync_post(void *arg, sg__store_req_t *list, unsigned n) {
 }
 
 /* The commit pipeline runs with synchronous=FULL (the log synced at every
- * commit, through the walbuf VFS). SG_STORE_SYNC_PIPELINE=0 turns it off,
- * to compare the two in benchmarks. */
+ * commit, through the walbuf VFS). The configuration decides
+ * (store.sync_pipeline); SG_STORE_SYNC_PIPELINE=0 or 1 in the environment
+ * overrides it, to compare the two in benchmarks. */
 static bool pipeline_wanted(const sq_t *sq) {
   const char *e = getenv("SG_STORE_SYNC_PIPELINE");
-  return sq->walbuf_on && (e == NULL || strcmp(e, "0") != 0);
+  bool on = !sq->st->cfg.no_sync_pipeline;
+  if (e != NULL && e[0] != '\0')
+    on = strcmp(e, "0") != 0;
+  return sq->walbuf_on && on;
 }
 
 static int start_threads(sq_t *sq) {

@@ -563,8 +563,8 @@ static int cancel_message(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
 static int cancel_step(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   sg__campaigns_req_t *q = r->in.campaigns;
   sqlite3_stmt *s = prep(
-      c, "SELECT id FROM messages WHERE batch_id = ?1 AND id > ?2 AND status "
-         "IN ('queued', 'scheduled') ORDER BY id LIMIT ?3");
+      c, "SELECT id FROM messages WHERE batch_id = ?1 AND id > ?2 AND "
+         SG__SQ_MSG_STATUS " IN ('queued', 'scheduled') ORDER BY id LIMIT ?3");
   if (s == NULL)
     return SG_EIO;
   sg__sq_bind_text(s, 1, q->op.id);

@@ -12,11 +12,30 @@
 
 #include "store/store_int.h"
 
+/* A message of one part keeps 'queued' in its row while its part is
+ * 'sending' or 'sent' (sqlite_write.c, stored_status): its status and time
+ * are then its part's. These expressions read a row of `messages` (not
+ * aliased) as the API shows it; every reader of messages.status and
+ * updated_ms goes through them. */
+#define SG__SQ_MSG_ON_PART                                                     \
+  "messages.status = 'queued' AND messages.parts_total = 1"
+#define SG__SQ_PART_CARRIES(col)                                               \
+  "(SELECT parts." col " FROM parts WHERE parts.message_id = messages.id "     \
+  "AND parts.seq = 1 AND parts.status IN ('sending', 'sent'))"
+#define SG__SQ_MSG_STATUS                                                      \
+  "(CASE WHEN " SG__SQ_MSG_ON_PART " THEN coalesce("                           \
+  SG__SQ_PART_CARRIES("status") ", 'queued') ELSE messages.status END)"
+#define SG__SQ_MSG_UPDATED                                                     \
+  "(CASE WHEN " SG__SQ_MSG_ON_PART " THEN coalesce("                           \
+  SG__SQ_PART_CARRIES("updated_ms") ", messages.updated_ms) ELSE "            \
+  "messages.updated_ms END)"
+
 /* The columns of a message, in the order sg__sq_read_message reads them. */
 #define SG__SQ_MSG_COLS                                                        \
   "id, batch_id, account_id, sender, recipient, encoding, is_binary, body, "   \
   "validity_ms, send_at_ms, callback_url, client_ref, priority, dlr_wanted, "  \
-  "status, error_code, parts_total, created_ms, updated_ms"
+  SG__SQ_MSG_STATUS ", error_code, parts_total, created_ms, "                  \
+  SG__SQ_MSG_UPDATED
 
 #define SG__SQ_INBOUND_COLS                                                    \
   "id, account_id, connector, sender, recipient, encoding, is_binary, body, "  \
@@ -107,7 +126,8 @@
                      "lease_until_ms = NULL, updated_ms = ?5 WHERE id = ?1")   \
   X(PART_BY_SMSC, "SELECT id, message_id, seq, status FROM parts WHERE "       \
                   "connector = ?1 AND smsc_id = ?2 ORDER BY id DESC LIMIT 1")  \
-  X(CANCEL_GET, "SELECT status, account_id FROM messages WHERE id = ?1")       \
+  X(CANCEL_GET, "SELECT " SG__SQ_MSG_STATUS ", account_id FROM messages "     \
+                "WHERE id = ?1")                                               \
   X(CANCEL_CHECK, "SELECT count(*) FROM parts WHERE message_id = ?1 AND "      \
                   "status NOT IN ('queued', 'scheduled')")                     \
   X(CANCEL_PARTS, "UPDATE parts SET status = 'canceled', updated_ms = ?2 "     \
@@ -135,7 +155,8 @@
              "message_id = ?1 ORDER BY seq")                                   \
   X(R_EVENTS, "SELECT id, part_seq, status, error_code, detail, time_ms "      \
               "FROM events WHERE message_id = ?1 ORDER BY id")                 \
-  X(R_COUNT_MSGS, "SELECT status, count(*) FROM messages GROUP BY status")     \
+  X(R_COUNT_MSGS, "SELECT " SG__SQ_MSG_STATUS ", count(*) FROM messages "     \
+                  "GROUP BY 1")                                                \
   X(R_COUNT_PARTS, "SELECT status, count(*) FROM parts GROUP BY status")       \
   X(R_COUNT_WH,                                                                \
     "SELECT (SELECT count(*) FROM webhooks INDEXED BY webhooks_due WHERE "     \
@@ -179,7 +200,7 @@
     "CASE o.kind WHEN 1 THEN i.body ELSE substr(m.body, 1, 80) END, "          \
     "CASE o.kind WHEN 1 THEN i.is_binary ELSE m.is_binary END, "               \
     "CASE o.kind WHEN 1 THEN i.recipient ELSE m.recipient END, o.kind, "       \
-    "i.sender, i.received_ms, o.part_seq FROM smpp_out o "                     \
+    "i.sender, i.received_ms, o.part_seq, o.account_id FROM smpp_out o "       \
     "LEFT JOIN smpp_origin g ON o.kind = 0 AND g.message_id = o.message_id "   \
     "LEFT JOIN messages m ON o.kind = 0 AND m.id = o.message_id "              \
     "LEFT JOIN inbound i ON o.kind = 1 AND i.id = o.message_id "               \
@@ -264,6 +285,7 @@ typedef struct sg__sq_conn {
     } e[32];
   } tr;
   struct sg__sq_orph *orph; /* the writer's held receipts (sqlite_orphan.c) */
+  sg__store_req_t *cur; /* the writer's request being run (its hand-offs) */
 } sg__sq_conn_t;
 
 /* The fault-injecting VFS (sqlite_fault.c). */

@@ -159,12 +159,12 @@ static sqlite3_stmt *list_stmt(sg__sq_conn_t *c, unsigned mask) {
   const char *index = mask & F_BATCH       ? " INDEXED BY messages_batch"
                       : mask & F_RECIPIENT ? " INDEXED BY messages_recipient"
                                            : "";
-  char sql[700];
+  char sql[2048];
   snprintf(sql, sizeof sql,
            "SELECT " SG__SQ_MSG_COLS " FROM messages%s WHERE 1%s%s%s%s%s%s%s "
            "ORDER BY id DESC LIMIT ?8",
            index, mask & F_ACCOUNT ? " AND account_id = ?1" : "",
-           mask & F_STATUS ? " AND status = ?2" : "",
+           mask & F_STATUS ? " AND " SG__SQ_MSG_STATUS " = ?2" : "",
            mask & F_RECIPIENT ? " AND recipient = ?3" : "",
            mask & F_BATCH ? " AND batch_id = ?4" : "",
            mask & F_CURSOR ? " AND id < ?5" : "",

@@ -4,12 +4,17 @@
  * incoming message for the customer), and the claim and finish requests
  * of the SMPP server. A claim writes nothing: its leases are kept in the
  * writer's memory (sqlite_lease.h), and after a crash or a stop every
- * receipt not answered is offered again.
+ * receipt not answered is offered again. While the SMPP server takes
+ * hand-offs (store.h sg_store_smpp_out_handoff), a receipt row is also
+ * read and leased as it is queued and goes back with its request, so that
+ * the server sends it from the commit's results without a claim; the row
+ * stays the durable copy until the customer answered.
  *
  * Runs on the writer thread inside the group's transaction, like
  * sqlite_write.c; it must never begin or end a transaction nor touch the
  * loop.
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -40,6 +45,8 @@ int sg__sq_smpp_origin_insert(sg__sq_conn_t *c, int64_t account_id,
   return step_rc(s);
 }
 
+static int hand_off(sg__sq_conn_t *c, int64_t id, int64_t now);
+
 /* A receipt row when the message has an SMPP origin that asked for one:
  * registered_delivery 01 always, 10 on a failure only (SMPP 3.4 5.2.17).
  * A message without an origin costs one primary-key probe. */
@@ -55,7 +62,10 @@ int sg__sq_smpp_out_queue(sg__sq_conn_t *c, const char *mid,
     sqlite3_bind_int(s, 3, code);
   sqlite3_bind_int64(s, 4, now);
   sqlite3_bind_int(s, 5, failure);
-  return step_rc(s);
+  int rc = step_rc(s);
+  if (rc == 0 && sqlite3_changes(c->db) == 1)
+    rc = hand_off(c, sqlite3_last_insert_rowid(c->db), now);
+  return rc;
 }
 
 /* An incoming message queued for the account's SMPP receivers
@@ -113,6 +123,7 @@ static void read_row(sg__arena_t *a, sqlite3_stmt *s, sg_store_smpp_out_t *o,
   o->recipient = sg__sq_col_text(a, s, 16, ok);
   o->mo = sqlite3_column_int(s, 17) == 1;
   o->part_seq = (unsigned)sqlite3_column_int(s, 20);
+  o->account_id = sqlite3_column_int64(s, 21);
   if (o->mo) {
     o->status = SG_MSG_NONE;
     o->sender = sg__sq_col_text(a, s, 18, ok);
@@ -228,6 +239,42 @@ int sg__sq_smpp_out_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     rc = drop_old(c, r->in.smpp_claim.account_id,
                   now - r->in.smpp_claim.max_age_ms, &r->out.smpp_out.dropped);
   return rc == 0 ? claim_rows(c, r, now) : rc;
+}
+
+/* ---- hand-off ------------------------------------------------------------ */
+
+/* The row, read as a claim reads it, goes with the request that queued it
+ * (sg__store_req_t.handoff) under a short lease, so that no claim takes it
+ * while the SMPP server sends it straight from the commit's results. */
+static int hand_off(sg__sq_conn_t *c, int64_t id, int64_t now) {
+  sg__store_req_t *r = c->cur;
+  if (r == NULL || !atomic_load(&c->st->handoff_on))
+    return 0;
+  if (sol(c) == NULL)
+    return SG_ENOMEM;
+  if (r->n_handoff == r->cap_handoff) {
+    size_t cap = r->cap_handoff ? 2 * r->cap_handoff : 4;
+    sg_store_smpp_out_t *h = sg__arena_alloc(&r->arena, cap * sizeof *h);
+    if (h == NULL)
+      return SG_ENOMEM;
+    if (r->n_handoff > 0)
+      memcpy(h, r->handoff, r->n_handoff * sizeof *h);
+    r->handoff = h;
+    r->cap_handoff = cap;
+  }
+  sg_store_smpp_out_t *o = &r->handoff[r->n_handoff];
+  int rc = read_one(c, &r->arena, id, o);
+  if (rc != 0) /* 1: its message is gone (not in the transaction that
+                  just wrote it) */
+    return rc < 0 ? rc : SG_EIO;
+  unsigned tries;
+  rc = sg__sq_lease_take(&c->sol->l, id, now + SG_STORE_HANDOFF_LEASE_MS, now,
+                         &tries);
+  if (rc < 0)
+    return rc;
+  o->attempts += tries - 1;
+  r->n_handoff++;
+  return 0;
 }
 
 /* ---- finish -------------------------------------------------------------- */

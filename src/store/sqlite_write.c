@@ -24,6 +24,11 @@ typedef struct cause {
   int32_t error_code;
   const char *detail;
   int64_t event_ms; /* time of the part's event when not now (receipts) */
+  /* The changed part's status before the change, SG_MSG_NONE when the
+   * caller does not know it (then it was neither 'sending' nor 'sent': only
+   * a claim and a SENT result make a part so, and they set `on_part`). */
+  sg_msg_status_t part_from;
+  bool on_part; /* a claim ('sending') or a SENT result ('sent') */
 } cause_t;
 
 static int step_rc(sqlite3_stmt *s) {
@@ -153,24 +158,31 @@ static int kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a, const msg_row_t *m,
   return sg__sq_kannel_dlr(c, a, &ev, now);
 }
 
-/* Records a new message status: the row, its event, and its webhook when
- * the configuration (or the message) asks for one and the message has a
- * callback URL. */
-static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
-                          sg_msg_status_t to, const cause_t *why, int64_t now) {
-  bool failure = sg_store_status_final(to) && to != SG_MSG_DELIVERED &&
-                 to != SG_MSG_CANCELED;
-  int32_t code = failure ? why->error_code : 0;
+static int write_msg_status(sg__sq_conn_t *c, const char *mid,
+                            sg_msg_status_t to, int32_t code, int64_t now) {
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_SET_STATUS);
   if (s == NULL)
     return SG_EIO;
-  sg__sq_bind_text(s, 1, m->ev.message_id);
+  sg__sq_bind_text(s, 1, mid);
   sg__sq_bind_text(s, 2, sg_store_status_name(to));
   if (code != 0)
     sqlite3_bind_int(s, 3, code);
   sqlite3_bind_int64(s, 4, now);
+  return step_rc(s);
+}
+
+/* Records a new message status: the row (unless keep_row: see
+ * stored_status), its event, and its webhook when
+ * the configuration (or the message) asks for one and the message has a
+ * callback URL. */
+static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
+                          sg_msg_status_t to, const cause_t *why, int64_t now,
+                          bool keep_row) {
+  bool failure = sg_store_status_final(to) && to != SG_MSG_DELIVERED &&
+                 to != SG_MSG_CANCELED;
+  int32_t code = failure ? why->error_code : 0;
   int64_t event_id = 0;
-  int rc = step_rc(s);
+  int rc = keep_row ? 0 : write_msg_status(c, m->ev.message_id, to, code, now);
   if (rc == 0)
     rc = sg__sq_campaign_count(c, m->ev.batch_id, m->status, to);
   if (rc == 0)
@@ -198,6 +210,31 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
                         c->json.len, now);
 }
 
+static bool carried_by_part(sg_msg_status_t st) {
+  return st == SG_MSG_SENDING || st == SG_MSG_SENT;
+}
+
+/* The status a message had before this change, from its row. A message of
+ * one part keeps 'queued' in its row while its part goes 'sending' (a
+ * claim) and 'sent' (a SENT result): those write the part and the
+ * message's event (and webhook), not the message row again. Its row says
+ * 'queued' while its part says 'sending' or 'sent', and readers show the
+ * part's (SG__SQ_MSG_STATUS in sqlite_int.h). Every other change writes
+ * the row. *keep_row tells that this change is one that does not. */
+static sg_msg_status_t stored_status(sg_msg_status_t row, unsigned parts,
+                                     sg_msg_status_t to, const cause_t *why,
+                                     bool *keep_row) {
+  *keep_row = false;
+  if (parts != 1 || row != SG_MSG_QUEUED)
+    return row;
+  *keep_row = why->on_part && carried_by_part(to);
+  if (carried_by_part(why->part_from))
+    return why->part_from; /* what the part said before this change */
+  if (!why->on_part && carried_by_part(to))
+    return to; /* a derive that changed nothing: the part already says so */
+  return row;
+}
+
 /* Derives the status of message mid again after some of its parts changed
  * and records it when it changed. part_to is the new status of the part
  * that changed, when only one did (SG_MSG_NONE otherwise): a message of one
@@ -217,7 +254,6 @@ static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
   }
   msg_row_t m;
   memset(&m, 0, sizeof m);
-  m.status = sg__sq_col_status(s, 0);
   m.account_id = sqlite3_column_int64(s, 2);
   m.created_ms = sqlite3_column_int64(s, 11);
   m.ev.message_id = mid;
@@ -229,6 +265,9 @@ static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
   if (rc == 0 && m.ev.parts > 1) /* missing parts, per-part receipts */
     rc = sg__sq_presplit_derived(c, mid, m.ev.parts, part_to, why->seq,
                                  why->error_code, now, &to);
+  bool keep_row;
+  m.status = stored_status(sg__sq_col_status(s, 0), m.ev.parts, to, why,
+                           &keep_row);
   if (rc == 0 && to != m.status && wants_webhook(c, s, to))
     rc = copy_msg(a, s, mid, &m);
   if (rc == 0 && to != m.status && m.ev.batch_id == NULL) {
@@ -245,7 +284,7 @@ static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
     *changed = m.status != to;
   if (m.status == to)
     return 0;
-  return set_msg_status(c, a, &m, to, why, now);
+  return set_msg_status(c, a, &m, to, why, now, keep_row);
 }
 
 /* ---- submit -------------------------------------------------------------- */
@@ -395,7 +434,7 @@ static int run_submit(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
 int sg__sq_rederive_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                         unsigned seq, sg_msg_status_t part_to,
                         const char *detail, int64_t now) {
-  cause_t why = {seq, 0, detail, 0};
+  cause_t why = {seq, 0, detail, 0, SG_MSG_NONE, false};
   return rederive(c, a, mid, part_to, &why, now, NULL, NULL);
 }
 
@@ -438,7 +477,8 @@ static int collect_parts(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
 
 static int release_one(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                        int64_t now) {
-  static const cause_t why = {0, 0, "scheduled time reached", 0};
+  static const cause_t why = {0, 0, "scheduled time reached", 0,
+                              SG_MSG_NONE, false};
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SCHED_RELEASE);
   if (s == NULL)
     return SG_EIO;
@@ -503,7 +543,8 @@ int sg__sq_expire(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now,
   size_t k;
   int rc = collect_parts(c, &req->arena, SG__Q_EXPIRE_DUE, now, &refs, &k);
   for (size_t i = 0; rc == 0 && i < k; i++) {
-    cause_t why = {refs[i].seq, 0, "validity period ended before sending", 0};
+    cause_t why = {refs[i].seq, 0, "validity period ended before sending", 0,
+                   SG_MSG_NONE, false};
     rc = part_change(c, &req->arena, &refs[i], SG_MSG_EXPIRED, &why, now, NULL);
   }
   if (rc == 0)
@@ -518,7 +559,7 @@ static int requeue(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
   size_t k;
   int rc = collect_parts(c, a, q, t, &refs, &k);
   for (size_t i = 0; rc == 0 && i < k; i++) {
-    cause_t why = {refs[i].seq, 0, detail, 0};
+    cause_t why = {refs[i].seq, 0, detail, 0, SG_MSG_SENDING, false};
     sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_REQUEUE);
     if (s == NULL)
       return SG_EIO;
@@ -628,7 +669,7 @@ static int select_due(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
 
 static int mark_sending(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   const sg_store_claim_res_t *res = &r->out.claim;
-  static const cause_t why = {0, 0, NULL, 0};
+  static const cause_t why = {0, 0, NULL, 0, SG_MSG_QUEUED, true};
   for (size_t i = 0; i < res->n_parts; i++) {
     sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_CLAIM);
     if (s == NULL)
@@ -741,11 +782,12 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
   }
   if (rc < 0)
     return rc;
-  cause_t why = {p.seq, x->error_code, x->detail, 0};
+  cause_t why = {p.seq, x->error_code, x->detail, 0, SG_MSG_SENDING, false};
   if (x->outcome == SG_STORE_FAILED) {
     item->part_status = x->final_status;
     return part_change(c, a, &p, x->final_status, &why, now, item);
   }
+  why.on_part = x->outcome == SG_STORE_SENT;
   sg_msg_status_t to =
       x->outcome == SG_STORE_SENT ? SG_MSG_SENT : SG_MSG_QUEUED;
   rc = x->outcome == SG_STORE_SENT ? result_sent(c, x, now)
@@ -818,7 +860,8 @@ int sg__sq_receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
   }
   if (item->part_status == x->status || item->part_status == SG_MSG_CANCELED)
     return derive_from_parts(c, p.mid, &item->msg_status);
-  cause_t why = {p.seq, x->error_code, x->detail, x->done_ms};
+  cause_t why = {p.seq, x->error_code, x->detail, x->done_ms,
+                 item->part_status, false};
   item->part_status = x->status;
   return part_change(c, a, &p, x->status, &why, now, item);
 }
@@ -861,7 +904,8 @@ static int cancel_check(sg__sq_conn_t *c, const sg__store_req_t *r,
 }
 
 static int run_cancel(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
-  static const cause_t why = {0, 0, "canceled by its sender", 0};
+  static const cause_t why = {0, 0, "canceled by its sender", 0,
+                              SG_MSG_NONE, false};
   int rc = alloc_items(r, 1);
   if (rc < 0)
     return rc;
@@ -1061,6 +1105,6 @@ int sg__sq_part_event(sg__sq_conn_t *c, const char *mid, unsigned seq,
 
 int sg__sq_rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                     const char *detail, int64_t now, sg_msg_status_t *out) {
-  const cause_t why = {0, 0, detail, 0};
+  const cause_t why = {0, 0, detail, 0, SG_MSG_NONE, false};
   return rederive(c, a, mid, SG_MSG_NONE, &why, now, out, NULL);
 }

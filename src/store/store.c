@@ -443,7 +443,18 @@ void sg__store_complete(sg_store_t *st, sg__store_req_t *req) {
     else
       complete_read(st, req);
   }
+  if (req->status == 0 && req->n_handoff > 0 && st->handoff_cb != NULL)
+    st->handoff_cb(st, req->handoff, req->n_handoff, st->handoff_data);
   sg__store_req_free(req);
+}
+
+void sg_store_smpp_out_handoff(sg_store_t *st, sg_store_smpp_handoff_cb cb,
+                               void *data) {
+  if (st == NULL)
+    return;
+  st->handoff_cb = cb;
+  st->handoff_data = data;
+  atomic_store(&st->handoff_on, cb != NULL);
 }
 
 /* ---- secrets ------------------------------------------------------------- */

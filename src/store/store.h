@@ -153,6 +153,13 @@ typedef struct sg_store_config {
    * The default, false, is synchronous=FULL: every commit reaches the disk
    * before its callbacks run. */
   bool sync_normal;
+  /* SQLite with synchronous=FULL: true (the default, and what a zeroed
+   * config means) leaves each commit's fdatasync of the log to a sync
+   * thread while the writer runs the next group; callbacks still run only
+   * after their sync. Set no_sync_pipeline to sync inside the commit. The
+   * environment variable SG_STORE_SYNC_PIPELINE (0 or 1), when set,
+   * overrides this. */
+  bool no_sync_pipeline;
   /* Run PRAGMA quick_check at open (default true through
    * sg_store_config_init): a corrupt or truncated file is refused with a
    * clear error. It reads the whole file: about a second per few GB. */
@@ -773,6 +780,9 @@ typedef struct sg_store_smpp_out {
   /* > 0: the receipt of this part of a message stored from a customer's
    * pre-split parts; status and error_code are the part's. */
   unsigned part_seq;
+  /* The account it is owed to: set in hand-offs (below), 0 in claims,
+   * which name it themselves. */
+  int64_t account_id;
 } sg_store_smpp_out_t;
 
 /* status 0 or a negative code; out[0..n) are valid during the call only.
@@ -805,6 +815,26 @@ typedef struct sg_store_smpp_out_result {
 int sg_store_smpp_out_finish(sg_store_t *st,
                              const sg_store_smpp_out_result_t *r, size_t n,
                              sg_store_done_cb cb, void *data);
+
+/* RECEIPTS STRAIGHT FROM THEIR COMMIT (SQLite). While a hand-off is set,
+ * each receipt row the SQLite writer queues for a final status is also
+ * leased, in the same transaction, for SG_STORE_HANDOFF_LEASE_MS, and once
+ * that transaction is durable (after its sync, with the callbacks of its
+ * requests) it is handed to cb on the loop thread: the row a claim would
+ * give, with account_id set; rows[0..n) are valid during the call only.
+ * cb sends what it can and finishes those with sg_store_smpp_out_finish
+ * as it would claimed ones; a row it leaves alone stays in the queue and
+ * is offered to claims when its lease runs out, and after a restart (no
+ * lease outlives the process). A transaction that fails hands nothing.
+ * cb NULL stops the hand-offs (rows already leased wait for their lease to
+ * end). The PostgreSQL store never calls cb: its receipts are claimed.
+ * Loop thread. */
+#define SG_STORE_HANDOFF_LEASE_MS 2000
+typedef void (*sg_store_smpp_handoff_cb)(sg_store_t *st,
+                                         const sg_store_smpp_out_t *rows,
+                                         size_t n, void *data);
+void sg_store_smpp_out_handoff(sg_store_t *st, sg_store_smpp_handoff_cb cb,
+                               void *data);
 
 /* ---- inbound messages ---------------------------------------------------- */
 

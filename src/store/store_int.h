@@ -5,6 +5,7 @@
 #ifndef SG_STORE_STORE_INT_H
 #define SG_STORE_STORE_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -91,6 +92,10 @@ struct sg__store_req {
   void *data;
   sg__arena_t arena;
   bool rerun_skip; /* SQLite writer: left out when its group runs again */
+  /* SQLite writer: receipts this request queued, handed to the
+   * sg_store_smpp_out_handoff callback once it is durable (in the arena) */
+  sg_store_smpp_out_t *handoff;
+  size_t n_handoff, cap_handoff;
   union {
     sg_store_batch_t submit; /* deep copy */
     struct {
@@ -234,6 +239,11 @@ struct sg_store {
   bool closing;
   sg_store_close_cb close_cb;
   void *close_data;
+  /* sg_store_smpp_out_handoff: the callback (loop thread), and whether one
+   * is set (read by the SQLite writer) */
+  sg_store_smpp_handoff_cb handoff_cb;
+  void *handoff_data;
+  atomic_bool handoff_on;
 };
 
 /* store_req.c: the checks and the deep copy of a batch of sg_store_submit,

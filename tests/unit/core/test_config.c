@@ -82,6 +82,7 @@ static void default_parses(void **state) {
   assert_int_equal(cfg->store.driver, SG_CONFIG_STORE_SQLITE);
   assert_string_equal(cfg->store.path, "./data/smsgate.db");
   assert_int_equal(cfg->store.synchronous, SG_CONFIG_SYNC_FULL);
+  assert_true(cfg->store.sync_pipeline);
   assert_null(cfg->store.url);
   assert_string_equal(cfg->http.listen.host, "127.0.0.1");
   assert_int_equal(cfg->http.listen.port, 8080);
@@ -208,6 +209,7 @@ static const char full_yaml[] =
     "  synchronous: normal\n"
     "  max_batch: 1000\n"
     "  unmatched_receipt_keep: 2h\n"
+    "  sync_pipeline: false\n"
     "http:\n"
     "  listen: \"[::1]:8443\"\n"
     "  max_body: 2MB\n"
@@ -367,6 +369,7 @@ static void full_example(void **state) {
   assert_int_equal(cfg->store.synchronous, SG_CONFIG_SYNC_NORMAL);
   assert_int_equal(cfg->store.max_batch, 1000);
   assert_int_equal(cfg->store.unmatched_receipt_keep_ms, 2 * 3600 * 1000);
+  assert_false(cfg->store.sync_pipeline);
 
   const sg_config_http_t *h = &cfg->http;
   assert_string_equal(h->listen.host, "::1");
@@ -804,6 +807,12 @@ static const struct {
      "t.yaml:1:14: store.url: applies only with driver: postgres"},
     {"store: {driver: postgres, url: \"postgres://h/db\", path: a.db}\n",
      "t.yaml:1:57: store.path: applies only with driver: sqlite"},
+    {"store: {driver: postgres, url: \"postgres://h/db\", sync_pipeline: "
+     "false}\n",
+     "t.yaml:1:66: store.sync_pipeline: applies only with driver: sqlite"},
+    {"store: {sync_pipeline: no}\n",
+     "t.yaml:1:24: store.sync_pipeline: expected true or false, got \"no\" "
+     "(YAML 1.1 booleans are not read)"},
     {"http: {tls_cert: a.pem}\n",
      "t.yaml:1:7: http: \"tls_cert\" and \"tls_key\" go together: set both or "
      "neither"},

@@ -15,11 +15,15 @@
 
 #include <errno.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 static atomic_bool fail_syncs;
-static atomic_int syncs_ok; /* successful syncs since the start */
+static atomic_bool hold_syncs; /* syncs wait while it is set */
+static atomic_int syncs_ok;    /* successful syncs since the start */
 
 int fdatasync(int fd) {
+  while (atomic_load(&hold_syncs))
+    usleep(1000);
   if (atomic_load(&fail_syncs)) {
     errno = EIO;
     return -1;
@@ -221,11 +225,67 @@ static void refused_until_the_disk_recovers(void **state) {
   assert_string_equal(cg.parts[0].message_id, ok.m.id);
 }
 
+/* ---- store.sync_pipeline ------------------------------------------------ */
+
+static int setup_cfg(void **state) {
+  unsetenv("SG_STORE_SYNC_PIPELINE");
+  atomic_store(&fail_syncs, false);
+  atomic_store(&hold_syncs, false);
+  return setup(state);
+}
+
+/* Submits one message while every sync of the log is held and reports
+ * whether another connection sees it before the sync is let go: only a
+ * commit whose sync was left to the pipeline is published before it. */
+static bool visible_before_sync(ctx_t *c, bool no_pipeline) {
+  sg_store_config_t cfg = test_config(c);
+  cfg.no_sync_pipeline = no_pipeline;
+  assert_int_equal(open_with(c, &cfg), 0);
+  tmsg_t m;
+  tmsg_init(&m, "+14155550120", 1, "smsc-a");
+  sg_store_msg_in_t in = m.m;
+  sg_store_batch_t b = {.account_id = 1, .msgs = &in, .n_msgs = 1};
+  sg_id_new(b.batch_id);
+  got_t g = {0};
+  char sql[128];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM messages WHERE id = '%s'",
+           m.m.id);
+  atomic_store(&hold_syncs, true);
+  assert_int_equal(sg_store_submit(c->st, &b, submit_cb, &g), 0);
+  bool seen = false;
+  for (int i = 0; i < 300 && !seen; i++) { /* 0.3 s */
+    seen = q1(c, sql) == 1;
+    usleep(1000);
+  }
+  atomic_store(&hold_syncs, false);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.status, 0);
+  assert_int_equal(q1(c, sql), 1);
+  close_store(c);
+  return seen;
+}
+
+/* sg_store_config_t.no_sync_pipeline (store.sync_pipeline: false) makes the
+ * writer sync inside its commit; SG_STORE_SYNC_PIPELINE overrides it either
+ * way. */
+static void pipeline_follows_the_config(void **state) {
+  ctx_t *c = *state;
+  assert_true(visible_before_sync(c, false));
+  assert_false(visible_before_sync(c, true));
+  setenv("SG_STORE_SYNC_PIPELINE", "1", 1);
+  assert_true(visible_before_sync(c, true));
+  setenv("SG_STORE_SYNC_PIPELINE", "0", 1);
+  assert_false(visible_before_sync(c, false));
+  unsetenv("SG_STORE_SYNC_PIPELINE");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(answers_in_order_after_a_sync, setup_sync,
                                       teardown),
       cmocka_unit_test_setup_teardown(refused_writes_are_made_inert, setup_sync,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(pipeline_follows_the_config, setup_cfg,
                                       teardown),
       cmocka_unit_test_setup_teardown(refused_until_the_disk_recovers,
                                       setup_sync, teardown),
