@@ -105,6 +105,7 @@ typedef struct sg_config_store {
   const char *url;                 /* PostgreSQL URI/conninfo; NULL else */
   uint32_t max_batch;              /* most messages per commit; 512 */
   uint32_t unmatched_receipt_keep_ms; /* held receipts kept; 1 h */
+  uint64_t traffic_keep_ms; /* traffic_minutes kept; 400 d (1 d-3650 d) */
 } sg_config_store_t;
 
 typedef struct sg_config_http {
