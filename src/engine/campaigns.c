@@ -809,8 +809,9 @@ static void user_cb(sg_store_t *st, int status, const sg_store_campres_t *res,
     camp_t *c = find(cs, k->id);
     if (c == NULL &&
         (k->status == SG_CAMPAIGN_SCHEDULED ||
-         k->status == SG_CAMPAIGN_RUNNING || k->status == SG_CAMPAIGN_PAUSED))
-      add(cs, k);
+         k->status == SG_CAMPAIGN_RUNNING || k->status == SG_CAMPAIGN_PAUSED ||
+         k->status == SG_CAMPAIGN_CANCELLED))
+      add(cs, k); /* a cancelled one: its cancel steps run */
     else if (c != NULL && !c->changing)
       apply_row(c, k);
     if ((c = find(cs, k->id)) != NULL)
