@@ -293,7 +293,8 @@ req POST "/v1/contacts/import?list=$LBIG" shop-key -H 'Content-Type: text/csv' -
 # itself the moment an answer shows the expansion (5,000 members a chunk,
 # one writer transaction each) between its first and last chunk: some
 # recipients, not all, and not expanded. An expansion that ends unseen
-# fails the test.
+# fails the test, unless it is one chunk (SG_TEST_CAMPAIGN_BIG of 5,000 or
+# fewer, as on PostgreSQL): then the kill lands in the release.
 OUT=$(node -e '
 const http = require("http");
 const [port, pid, big] = process.argv.slice(2, 5).map(Number);
@@ -320,13 +321,19 @@ call("POST", "/v1/campaigns", body, (st, c, b) => {
       console.log(c.id + " expansion " + n);
       process.exit(0);
     }
+    if (o && o.expanded && big <= 5000 && o.counts.pending > 0) {
+      process.kill(pid, "SIGKILL"); /* one chunk: no middle to catch */
+      console.log(c.id + " release " + o.counts.pending);
+      process.exit(0);
+    }
     if ((o && o.expanded) || Date.now() > end) { console.log(c.id + " missed " + b2); process.exit(0); }
     poll();
   });
   poll();
 });' "{\"name\": \"big\", \"text\": \"Big\", \"from\": \"SHOP\", \"lists\": [$LBIG]}" "$PORT" "$GW" "$BIG")
 read -r C7 PHASE <<<"$OUT"
-[[ $PHASE == expansion* ]] || fail "big campaign: the kill missed the expansion: $PHASE"
+[[ $PHASE == expansion* ]] || { ((BIG <= 5000)) && [[ $PHASE == release* ]]; } ||
+  fail "big campaign: the kill missed the expansion: $PHASE"
 wait "$GW" 2>/dev/null
 echo "kill -9 during the $PHASE of $BIG recipients"
 start_gw
