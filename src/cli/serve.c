@@ -142,6 +142,8 @@ static int open_store(serve_t *s) {
     sc.max_batch = cs->max_batch;
   if (cs->unmatched_receipt_keep_ms > 0)
     sc.unmatched_keep_ms = cs->unmatched_receipt_keep_ms;
+  if (cs->traffic_keep_ms > 0)
+    sc.traffic_keep_ms = (int64_t)cs->traffic_keep_ms;
   char err[256] = "";
   /* The log names the database, never the URL (it may hold a password). */
   const char *where = pg ? "postgres" : cs->path;

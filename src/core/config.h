@@ -108,6 +108,7 @@ typedef struct sg_config_store {
   /* SQLite, synchronous FULL: the log's fdatasync runs on a thread of its
    * own while the writer runs the next group; default true. */
   bool sync_pipeline;
+  uint64_t traffic_keep_ms; /* traffic_minutes kept; 400 d (1 d-3650 d) */
 } sg_config_store_t;
 
 typedef struct sg_config_http {

@@ -369,6 +369,8 @@ static void restart_keys(const sg_config_t *o, const sg_config_t *n,
               "store.unmatched_receipt_keep");
   restart_add(d, os->sync_pipeline != ns->sync_pipeline,
               "store.sync_pipeline");
+  restart_add(d, os->traffic_keep_ms != ns->traffic_keep_ms,
+              "store.traffic_keep");
   const sg_config_http_t *oh = &o->http, *nh = &n->http;
   restart_add(d, !listen_eq(&oh->listen, &nh->listen), "http.listen");
   restart_add(d,

@@ -218,6 +218,9 @@ void sg__cfg_check_route_match(sg__cfg_ctx_t *c, sg_config_route_t *r,
 
 /* The `http` mapping of a connector of type http (config_http.c). */
 extern const sg__cfg_section_t sg__cfg_conn_http_section;
+/* The reader of store.traffic_keep, a uint64_t of milliseconds
+ * (config_keep.c); used as the sub of a CUSTOM field. */
+extern const sg__cfg_section_t sg__cfg_traffic_keep_reader;
 
 /* The top-level section (sg_config_t). */
 extern const sg__cfg_section_t sg__cfg_root_section;

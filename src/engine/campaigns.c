@@ -62,6 +62,7 @@ typedef struct sg__campaigns {
   camp_t **v;
   size_t n;
   bool loaded, loading;
+  size_t creating; /* creates sent to the store, not answered */
   sg_tzwin_t *tz;
 } sg__campaigns_t;
 
@@ -796,7 +797,8 @@ typedef struct user_call {
   sg__campaigns_t *cs;
   sg_store_campres_cb cb;
   void *data;
-  bool write; /* a change: the runner takes the row that comes back */
+  bool write;  /* a change: the runner takes the row that comes back */
+  bool create; /* counted in cs->creating */
 } user_call_t;
 
 static void user_cb(sg_store_t *st, int status, const sg_store_campres_t *res,
@@ -804,13 +806,16 @@ static void user_cb(sg_store_t *st, int status, const sg_store_campres_t *res,
   user_call_t *u = data;
   sg__campaigns_t *cs = u->cs;
   sg__op_end(cs->e);
+  if (u->create)
+    cs->creating--;
   if (status == 0 && u->write && res->n_campaigns == 1 && cs->loaded) {
     const sg_store_campaign_t *k = &res->campaigns[0];
     camp_t *c = find(cs, k->id);
     if (c == NULL &&
         (k->status == SG_CAMPAIGN_SCHEDULED ||
-         k->status == SG_CAMPAIGN_RUNNING || k->status == SG_CAMPAIGN_PAUSED))
-      add(cs, k);
+         k->status == SG_CAMPAIGN_RUNNING || k->status == SG_CAMPAIGN_PAUSED ||
+         k->status == SG_CAMPAIGN_CANCELLED))
+      add(cs, k); /* a cancelled one: its cancel steps run */
     else if (c != NULL && !c->changing)
       apply_row(c, k);
     if ((c = find(cs, k->id)) != NULL)
@@ -826,13 +831,16 @@ static int user_run(sg_engine_t *e, const sg_store_campop_t *op,
   user_call_t *u = cs ? sg_calloc(1, sizeof *u) : NULL;
   if (u == NULL)
     return SG_ENOMEM;
-  *u = (user_call_t){cs, cb, data, op->kind < SG_STORE_CAMPOP_FIRST_READ};
+  *u = (user_call_t){cs, cb, data, op->kind < SG_STORE_CAMPOP_FIRST_READ,
+                     op->kind == SG_STORE_CAMPAIGN_CREATE};
   int rc = sg_store_campaigns(e->st, op, user_cb, u);
-  if (rc != 0)
+  if (rc != 0) {
     sg_free(u);
-  else
-    sg__op_begin(e);
-  return rc;
+    return rc;
+  }
+  sg__op_begin(e);
+  cs->creating += u->create;
+  return 0;
 }
 
 int sg_engine_campaign_sender_check(sg_engine_t *e, int64_t account_id,
@@ -874,8 +882,10 @@ int sg_engine_campaign_create(sg_engine_t *e, int64_t account_id,
   if (e->state != SG__RUNNING)
     return SG_ECLOSED;
   sg__campaigns_t *cs = cs_get(e);
-  if (cs != NULL && cs->n >= SG_ENGINE_CAMPAIGNS_MAX)
-    return SG_EBUSY;
+  if (cs == NULL)
+    return SG_ENOMEM;
+  if (cs->n + cs->creating >= SG_ENGINE_CAMPAIGNS_MAX)
+    return SG_ERANGE;
   char id[SG_ID_LEN + 1];
   int rc = sg_id_new(id);
   if (rc != 0)

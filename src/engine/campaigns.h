@@ -23,13 +23,17 @@
 #include "engine/engine.h"
 #include "store/store.h"
 
-#define SG_ENGINE_CAMPAIGNS_MAX 1000 /* campaigns run at once */
+/* Campaigns held at once: scheduled, running, paused, and cancelled ones
+ * whose cancel is still running. A create past it is refused (SG_ERANGE);
+ * the REST API answers 429 too_many_campaigns naming the limit. */
+#define SG_ENGINE_CAMPAIGNS_MAX 1000
 
 /* Creates a campaign for account_id from in (in->id is ignored: the
  * engine makes one with sg_id_new, which is also the batch_id of its
  * messages). cb gets the stored campaign (SG_ENOENT with res->bad_list for
  * a missing list or template). Returns 0 (cb fires later) or the store's
- * immediate error, SG_EBUSY when SG_ENGINE_CAMPAIGNS_MAX are running. */
+ * immediate error, SG_ERANGE when SG_ENGINE_CAMPAIGNS_MAX are held or
+ * being created (nothing is created then). */
 int sg_engine_campaign_create(sg_engine_t *e, int64_t account_id,
                               const sg_store_campaign_in_t *in,
                               sg_store_campres_cb cb, void *data);

@@ -24,11 +24,18 @@
  *   submitted again with the same key: the engine's idempotency answers the
  *   first submit's result, so nobody gets the message twice.
  *
+ *   CANCEL sets the status and opens the cancel (cancel_open, migration
+ *   0022); CANCEL_STEPs then end the queued messages and, once none is
+ *   left, the unsent recipients (state cancelled); the last step closes the
+ *   cancel. ACTIVE returns a campaign whose cancel is open, so after a
+ *   crash the engine finishes it.
+ *
  * COUNTERS
  *   Kept, never counted per read: the expansion and the release update the
  *   campaign's row, and triggers on the messages table move a message of
  *   the campaign (batch_id = the campaign's id) between queued, sent,
- *   delivered, failed and canceled as its status changes.
+ *   delivered, failed and canceled as its status changes. A recipient a
+ *   cancel ended unsent moves from pending to canceled.
  *
  * ISOLATION
  *   Every operation names an account; another account's campaign is
@@ -85,12 +92,19 @@ typedef enum sg_store_campop_kind {
   SG_STORE_CAMPAIGN_RELEASED,    /* rel's recipients -> released; ids[] of
                                     them the engine refused -> invalid */
   SG_STORE_CAMPAIGN_CANCEL_STEP, /* up to `limit` queued or scheduled
-                                    messages of the campaign -> canceled */
+                                    messages of the campaign -> canceled;
+                                    when none is left and the campaign's
+                                    cancel is open: its taken recipients
+                                    with a stored message -> released, and
+                                    up to 5,000 unsent ones -> cancelled
+                                    (pending -> canceled); the cancel
+                                    closes when none is left */
   /* reads */
   SG_STORE_CAMPAIGN_GET,
   SG_STORE_CAMPAIGN_LIST,     /* newest first, `after` is the cursor */
   SG_STORE_CAMPAIGN_ACTIVE,   /* scheduled, running and paused ones of
-                                 every account, oldest first */
+                                 every account, and cancelled ones whose
+                                 cancel is open, oldest first */
   SG_STORE_CAMPAIGN_PENDING,  /* pending recipients with id > after_id */
   SG_STORE_CAMPAIGN_RELEASING /* the recipients of the lowest rel still
                                  taken, in id order */
@@ -154,7 +168,8 @@ typedef struct sg_store_campaign {
    * recipients = pending + released + optout + duplicate + invalid, and
    * each released recipient is one message, counted by its status in
    * queued (scheduled, queued, sending), sent, delivered, failed
-   * (undeliverable, expired, rejected, failed) or canceled. */
+   * (undeliverable, expired, rejected, failed) or canceled. A recipient a
+   * cancel ended unsent leaves pending for canceled. */
   uint64_t recipients, pending, optout, duplicate, invalid;
   uint64_t queued, sent, delivered, failed, canceled;
 } sg_store_campaign_t;
@@ -180,7 +195,8 @@ typedef struct sg_store_campres {
                        RELEASED: recipients marked; CANCEL_STEP: messages
                        canceled */
   bool expanded;    /* EXPAND: nothing is left to take */
-  bool more;        /* CANCEL_STEP: call again */
+  bool more;        /* CANCEL_STEP: call again (messages or unsent
+                       recipients are left) */
   int64_t last_id;  /* CANCEL_STEP: the cursor for the next call */
   int64_t bad_list; /* CREATE SG_ENOENT: the missing list, 0: the
                        template */

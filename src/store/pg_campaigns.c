@@ -22,7 +22,16 @@
 #include "store/pg_kinds.h"
 #include "store/postgres_msg.h"
 
-enum { ST_PENDING = 0, ST_RELEASING, ST_RELEASED, ST_OPTOUT, ST_INVALID };
+enum {
+  ST_PENDING = 0,
+  ST_RELEASING,
+  ST_RELEASED,
+  ST_OPTOUT,
+  ST_INVALID,
+  ST_CANCELLED /* never sent: the campaign was cancelled (migration 0022) */
+};
+
+#define RCPT_CANCEL_MAX 5000 /* unsent recipients one CANCEL_STEP ends */
 
 /* sg__pg_one's answer as 0, SG_ENOENT (no row) or the error. */
 static int one(sg__pg_conn_t *c, const char *sql, const sg__pg_params_t *p,
@@ -246,10 +255,10 @@ static const char *status_sql(sg_store_campop_kind_t k) {
            "WHERE id = $1 AND ($2::bigint = 0 OR account_id = $2) AND status "
            "= 'paused' AND $4::text IS NULL";
   case SG_STORE_CAMPAIGN_CANCEL:
-    return "UPDATE campaigns SET status = 'cancelled', completed_ms = $3, "
-           "updated_ms = $3 WHERE id = $1 AND ($2::bigint = 0 OR account_id "
-           "= $2) AND status IN ('scheduled', 'running', 'paused') AND "
-           "$4::text IS NULL";
+    return "UPDATE campaigns SET status = 'cancelled', cancel_open = 1, "
+           "completed_ms = $3, updated_ms = $3 WHERE id = $1 AND ($2::bigint "
+           "= 0 OR account_id = $2) AND status IN ('scheduled', 'running', "
+           "'paused') AND $4::text IS NULL";
   default: /* COMPLETE */
     return "UPDATE campaigns SET status = 'completed', completed_ms = $3, "
            "updated_ms = $3 WHERE id = $1 AND ($2::bigint = 0 OR account_id "
@@ -530,6 +539,64 @@ static int cancel_message(sg__pg_conn_t *c, sg__arena_t *a, const char *mid,
              : sg__pg_rederive(c, a, mid, SG_MSG_NONE, &why, now, NULL, NULL);
 }
 
+/* Runs an UPDATE of campaign_recipients binding the campaign id as $1
+ * and, when limit > 0, a limit as $2; *n counts the rows changed. */
+static int rcpt_update(sg__pg_conn_t *c, const char *sql, const char *id,
+                       int64_t limit, int64_t *n) {
+  sg__pg_params_t p = {0};
+  sg__pg_p_text(&p, id);
+  if (limit > 0)
+    sg__pg_p_i64(&p, limit);
+  uint64_t changed = 0;
+  int rc = sg__pg_do(c, sql, &p, &changed);
+  *n = rc == 0 ? (int64_t)changed : 0;
+  return rc;
+}
+
+/* As sqlite_campaigns.c's: once no queued message is left, the recipients
+ * still taken are released if their message was stored, and the unsent
+ * ones become cancelled (RCPT_CANCEL_MAX a call), counted in n_canceled
+ * instead of n_pending; when none is left, cancel_open = 0. */
+static int cancel_rcpts(sg__pg_conn_t *c, const char *id, bool *more) {
+  int64_t open = 0, released = 0, taken = 0, pending = 0;
+  sg__pg_params_t q = {0};
+  sg__pg_p_text(&q, id);
+  int rc = one(c, "SELECT cancel_open FROM campaigns WHERE id = $1", &q,
+               &open);
+  if (rc != 0 || open != 1)
+    return rc == SG_ENOENT ? 0 : rc; /* no cancel open: nothing to end */
+  rc = rcpt_update(
+      c,
+      "UPDATE campaign_recipients r SET state = 2 WHERE r.campaign_id = $1 "
+      "AND r.state = 1 AND EXISTS (SELECT 1 FROM messages m WHERE "
+      "m.recipient = r.number AND m.batch_id = $1)",
+      id, 0, &released);
+  if (rc == 0)
+    rc = rcpt_update(c,
+                     "UPDATE campaign_recipients SET state = 5 WHERE "
+                     "campaign_id = $1 AND state = 1",
+                     id, 0, &taken);
+  if (rc == 0)
+    rc = rcpt_update(c,
+                     "UPDATE campaign_recipients SET state = 5 WHERE id IN "
+                     "(SELECT id FROM campaign_recipients WHERE campaign_id = "
+                     "$1 AND state = 0 ORDER BY id LIMIT $2)",
+                     id, RCPT_CANCEL_MAX, &pending);
+  if (rc != 0)
+    return rc;
+  *more = pending == RCPT_CANCEL_MAX;
+  sg__pg_params_t p = {0};
+  sg__pg_p_text(&p, id);
+  sg__pg_p_i64(&p, released + taken + pending);
+  sg__pg_p_i64(&p, taken + pending);
+  sg__pg_p_i64(&p, *more ? 1 : 0);
+  return sg__pg_do(c,
+                   "UPDATE campaigns SET n_pending = n_pending - $2, "
+                   "n_canceled = n_canceled + $3, cancel_open = $4 WHERE id "
+                   "= $1",
+                   &p, NULL);
+}
+
 static int cancel_step(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
   sg__campaigns_req_t *q = r->in.campaigns;
   sg__pg_params_t p = {0};
@@ -562,6 +629,8 @@ static int cancel_step(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
   q->res.changed = rc == 0 ? n : 0;
   if (n > 0)
     snprintf(q->res.next_after, sizeof q->res.next_after, "%s", ids[n - 1]);
+  if (rc == 0 && !q->res.more)
+    rc = cancel_rcpts(c, q->op.id, &q->res.more);
   return rc;
 }
 
@@ -640,7 +709,8 @@ static int active(sg__pg_conn_t *c, sg__store_req_t *r) {
   PGresult *res = sg__pg_run(c,
                              "SELECT " CAMPAIGN_COLS " FROM campaigns WHERE "
                              "status IN ('scheduled', 'running', 'paused') "
-                             "ORDER BY id COLLATE \"C\" LIMIT $1",
+                             "OR cancel_open = 1 ORDER BY id COLLATE \"C\" "
+                             "LIMIT $1",
                              &p, &rc);
   return read_many(r, res, rc, q->op.limit);
 }

@@ -52,5 +52,8 @@ int sg__pg_campaigns_write(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now);
 int sg__pg_campaigns_read(sg__pg_conn_t *c, sg__store_req_t *r);
 /* GET /v1/stats/traffic's sums (pg_traffic.c), on a reader. */
 int sg__pg_traffic_read(sg__pg_conn_t *c, sg__store_req_t *r);
+/* The maintenance pass's pruning of traffic_minutes (pg_trafficp.c): the
+ * minutes older than traffic_keep_ms, at most 1000 a call; *n counts them. */
+int sg__pg_traffic_prune(sg__pg_conn_t *c, int64_t now, size_t *n);
 
 #endif

@@ -855,6 +855,8 @@ static int run_maintain(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
     rc = sg__pg_presplit_expire(c, r, now, &m->expired);
   if (rc == 0)
     rc = sg__pg_orphan_expire(c, now, &m->receipts_expired);
+  if (rc == 0)
+    rc = sg__pg_traffic_prune(c, now, &m->traffic_pruned);
   if (rc < 0)
     return rc;
   sg__pg_params_t p = {0};

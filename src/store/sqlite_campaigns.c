@@ -17,7 +17,16 @@
 #include "store/campaigns_int.h"
 #include "store/sqlite_int.h"
 
-enum { ST_PENDING = 0, ST_RELEASING, ST_RELEASED, ST_OPTOUT, ST_INVALID };
+enum {
+  ST_PENDING = 0,
+  ST_RELEASING,
+  ST_RELEASED,
+  ST_OPTOUT,
+  ST_INVALID,
+  ST_CANCELLED /* never sent: the campaign was cancelled (migration 0022) */
+};
+
+#define RCPT_CANCEL_MAX 5000 /* unsent recipients one CANCEL_STEP ends */
 
 static sqlite3_stmt *prep(sg__sq_conn_t *c, const char *sql) {
   sqlite3_stmt *s = NULL;
@@ -272,9 +281,9 @@ static const char *status_sql(sg_store_campop_kind_t k) {
            "WHERE id = ?1 AND (?2 = 0 OR account_id = ?2) AND status = "
            "'paused'";
   case SG_STORE_CAMPAIGN_CANCEL:
-    return "UPDATE campaigns SET status = 'cancelled', completed_ms = ?3, "
-           "updated_ms = ?3 WHERE id = ?1 AND (?2 = 0 OR account_id = ?2) "
-           "AND status IN ('scheduled', 'running', 'paused')";
+    return "UPDATE campaigns SET status = 'cancelled', cancel_open = 1, "
+           "completed_ms = ?3, updated_ms = ?3 WHERE id = ?1 AND (?2 = 0 OR "
+           "account_id = ?2) AND status IN ('scheduled', 'running', 'paused')";
   default: /* COMPLETE */
     return "UPDATE campaigns SET status = 'completed', completed_ms = ?3, "
            "updated_ms = ?3 WHERE id = ?1 AND (?2 = 0 OR account_id = ?2) "
@@ -560,6 +569,68 @@ static int cancel_message(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                  : sg__sq_rederive(c, a, mid, "campaign cancelled", now, NULL);
 }
 
+/* Runs s (an UPDATE binding the campaign id as ?1 and, if it has one, a
+ * limit as ?2) and counts the rows it changed. */
+static int rcpt_update(sg__sq_conn_t *c, const char *sql, const char *id,
+                       int64_t limit, int64_t *n) {
+  sqlite3_stmt *s = prep(c, sql);
+  if (s != NULL) {
+    sg__sq_bind_text(s, 1, id);
+    if (limit > 0)
+      sqlite3_bind_int64(s, 2, limit);
+  }
+  int rc = run_done(s);
+  *n = rc == 0 ? sqlite3_changes(c->db) : 0;
+  return rc;
+}
+
+/* Once no queued message of a cancelled campaign is left: its recipients
+ * still taken by a release are released if their message was stored (the
+ * submit committed before a crash), and the unsent ones (still pending or
+ * taken) become cancelled, RCPT_CANCEL_MAX a call, counted in n_canceled
+ * instead of n_pending. *more while some are left; when none is, the
+ * cancel is complete (cancel_open = 0) and ACTIVE no longer returns it. */
+static int cancel_rcpts(sg__sq_conn_t *c, const char *id, bool *more) {
+  int64_t open = 0, released = 0, taken = 0, pending = 0;
+  sqlite3_stmt *s =
+      prep(c, "SELECT cancel_open FROM campaigns WHERE id = ?1");
+  if (s != NULL)
+    sg__sq_bind_text(s, 1, id);
+  int rc = one_int(s, &open);
+  if (rc != 0 || open != 1)
+    return rc == SG_ENOENT ? 0 : rc; /* no cancel open: nothing to end */
+  rc = rcpt_update(
+      c,
+      "UPDATE campaign_recipients SET state = 2 WHERE campaign_id = ?1 AND "
+      "state = 1 AND EXISTS (SELECT 1 FROM messages m WHERE m.recipient = "
+      "campaign_recipients.number AND m.batch_id = ?1)",
+      id, 0, &released);
+  if (rc == 0)
+    rc = rcpt_update(c,
+                     "UPDATE campaign_recipients SET state = 5 WHERE "
+                     "campaign_id = ?1 AND state = 1",
+                     id, 0, &taken);
+  if (rc == 0)
+    rc = rcpt_update(c,
+                     "UPDATE campaign_recipients SET state = 5 WHERE id IN "
+                     "(SELECT id FROM campaign_recipients WHERE campaign_id = "
+                     "?1 AND state = 0 ORDER BY id LIMIT ?2)",
+                     id, RCPT_CANCEL_MAX, &pending);
+  if (rc != 0)
+    return rc;
+  *more = pending == RCPT_CANCEL_MAX;
+  s = prep(
+      c, "UPDATE campaigns SET n_pending = n_pending - ?2, n_canceled = "
+         "n_canceled + ?3, cancel_open = ?4 WHERE id = ?1");
+  if (s != NULL) {
+    sg__sq_bind_text(s, 1, id);
+    sqlite3_bind_int64(s, 2, released + taken + pending);
+    sqlite3_bind_int64(s, 3, taken + pending);
+    sqlite3_bind_int(s, 4, *more);
+  }
+  return run_done(s);
+}
+
 static int cancel_step(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   sg__campaigns_req_t *q = r->in.campaigns;
   sqlite3_stmt *s = prep(
@@ -589,6 +660,8 @@ static int cancel_step(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   q->res.changed = rc == 0 ? n : 0;
   if (n > 0)
     snprintf(q->res.next_after, sizeof q->res.next_after, "%s", ids[n - 1]);
+  if (rc == 0 && !q->res.more)
+    rc = cancel_rcpts(c, q->op.id, &q->res.more);
   return rc;
 }
 
@@ -661,8 +734,8 @@ static int list(sg__sq_conn_t *c, sg__store_req_t *r) {
 static int active(sg__sq_conn_t *c, sg__store_req_t *r) {
   sg__campaigns_req_t *q = r->in.campaigns;
   sqlite3_stmt *s = prep(c, "SELECT " CAMPAIGN_COLS " FROM campaigns WHERE "
-                            "status IN ('scheduled', 'running', 'paused') "
-                            "ORDER BY id LIMIT ?1");
+                            "status IN ('scheduled', 'running', 'paused') OR "
+                            "cancel_open = 1 ORDER BY id LIMIT ?1");
   if (s == NULL)
     return SG_EIO;
   sqlite3_bind_int64(s, 1, (int64_t)q->op.limit + 1);

@@ -497,6 +497,10 @@ int sg__sq_traffic_note(sg__sq_conn_t *c, int64_t account_id,
                         sg_msg_status_t after);
 int sg__sq_traffic_flush(sg__sq_conn_t *c);
 void sg__sq_traffic_discard(sg__sq_conn_t *c);
+/* Deletes the traffic minutes older than the store's traffic_keep_ms, at
+ * most 1000 a call, in the maintenance transaction (sqlite_trafficp.c);
+ * *n counts them. */
+int sg__sq_traffic_prune(sg__sq_conn_t *c, int64_t now, size_t *n);
 /* Receipts that matched no part (sqlite_orphan.c), writer thread only.
  * hold stores receipt x (the item says held); apply, after a SENT result
  * made part (part_id, mid, seq) 'sent' with smsc_id, applies and deletes

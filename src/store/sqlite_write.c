@@ -1030,6 +1030,8 @@ static int run_maintain(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     rc = sg__sq_presplit_expire(c, r, now, &m->expired);
   if (rc == 0)
     rc = sg__sq_orphan_expire(c, now, &m->receipts_expired);
+  if (rc == 0)
+    rc = sg__sq_traffic_prune(c, now, &m->traffic_pruned);
   sqlite3_stmt *s = rc == 0 ? sg__sq_stmt(c, SG__Q_IDEM_PURGE) : NULL;
   if (s == NULL)
     return rc < 0 ? rc : SG_EIO;

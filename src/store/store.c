@@ -203,6 +203,7 @@ void sg_store_config_init(sg_store_config_t *cfg, const char *url) {
   cfg->max_pending_reads = 1000;
   cfg->readers = 2;
   cfg->unmatched_keep_ms = 3600000;
+  cfg->traffic_keep_ms = 400LL * 24 * 3600 * 1000;
   cfg->webhook_statuses =
       SG_MSG_BIT(SG_MSG_SENT) | SG_MSG_BIT(SG_MSG_DELIVERED) |
       SG_MSG_BIT(SG_MSG_UNDELIVERABLE) | SG_MSG_BIT(SG_MSG_EXPIRED) |

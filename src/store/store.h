@@ -178,6 +178,9 @@ typedef struct sg_store_config {
   /* How long a receipt that matched no part is held for the send result
    * that may still name it; maintenance deletes older ones. Default 1 h. */
   int64_t unmatched_keep_ms;
+  /* How long the per-minute traffic counts (store/traffic.h) are kept;
+   * maintenance deletes the minutes older than that. Default 400 days. */
+  int64_t traffic_keep_ms;
   /* Clock of the store (Unix ms), called from the store's threads; NULL is
    * the wall clock. Tests set it to make scheduling deterministic. */
   int64_t (*clock_ms)(void *clock_data);
@@ -996,6 +999,8 @@ typedef struct sg_store_maint_res {
   size_t purged;   /* idempotency records past their expiry */
   size_t receipts_expired; /* held receipts older than unmatched_keep_ms,
                               deleted */
+  size_t traffic_pruned; /* traffic minutes older than traffic_keep_ms,
+                            deleted */
 } sg_store_maint_res_t;
 
 typedef void (*sg_store_maint_cb)(sg_store_t *st, int status,
@@ -1003,8 +1008,9 @@ typedef void (*sg_store_maint_cb)(sg_store_t *st, int status,
 
 /* One write transaction of the passes sg_store_claim makes before taking
  * parts (release, expire, requeue), for every connector, plus a purge of
- * expired idempotency records and of receipts held longer than
- * unmatched_keep_ms (at most 1000 rows per pass). The engine runs
+ * expired idempotency records, of receipts held longer than
+ * unmatched_keep_ms and of traffic minutes older than traffic_keep_ms (at
+ * most 1000 rows of each per pass). The engine runs
  * it from a timer (every second or so) so that messages of a connector that
  * is down still expire and their webhooks still go out. */
 int sg_store_maintain(sg_store_t *st, sg_store_maint_cb cb, void *data);

@@ -135,12 +135,24 @@ static call_t *call_new(sg_http_req_t *req, sg_rest_t *rest, bool create) {
   return c;
 }
 
+/* A create past SG_ENGINE_CAMPAIGNS_MAX: nothing was created. */
+static void too_many(call_t *c) {
+  char msg[200];
+  snprintf(msg, sizeof msg,
+           "at most %d campaigns may be scheduled, running, paused or "
+           "cancelling at once: cancel one, or wait until one completes",
+           SG_ENGINE_CAMPAIGNS_MAX);
+  sg__rest_error(c->req, 429, "too_many_campaigns", msg, NULL, 0);
+}
+
 static void answer_error(call_t *c, int status) {
   if (status == SG_ESTATE)
     sg__rest_error(c->req, 409, "invalid_state",
                    "the campaign's status does not allow this", "status", 0);
   else if (status == SG_ENOENT)
     sg__rest_error(c->req, 404, "not_found", "no such campaign", NULL, 0);
+  else if (status == SG_ERANGE)
+    too_many(c);
   else
     sg__rest_engine_error(c->req, status);
 }

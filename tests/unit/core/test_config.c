@@ -84,6 +84,7 @@ static void default_parses(void **state) {
   assert_int_equal(cfg->store.synchronous, SG_CONFIG_SYNC_FULL);
   assert_true(cfg->store.sync_pipeline);
   assert_null(cfg->store.url);
+  assert_int_equal(cfg->store.traffic_keep_ms, 400ULL * 24 * 3600 * 1000);
   assert_string_equal(cfg->http.listen.host, "127.0.0.1");
   assert_int_equal(cfg->http.listen.port, 8080);
   assert_int_equal(cfg->http.max_body, 1024 * 1024);
@@ -210,6 +211,7 @@ static const char full_yaml[] =
     "  max_batch: 1000\n"
     "  unmatched_receipt_keep: 2h\n"
     "  sync_pipeline: false\n"
+    "  traffic_keep: 90d\n"
     "http:\n"
     "  listen: \"[::1]:8443\"\n"
     "  max_body: 2MB\n"
@@ -370,6 +372,7 @@ static void full_example(void **state) {
   assert_int_equal(cfg->store.max_batch, 1000);
   assert_int_equal(cfg->store.unmatched_receipt_keep_ms, 2 * 3600 * 1000);
   assert_false(cfg->store.sync_pipeline);
+  assert_int_equal(cfg->store.traffic_keep_ms, 90ULL * 24 * 3600 * 1000);
 
   const sg_config_http_t *h = &cfg->http;
   assert_string_equal(h->listen.host, "::1");
@@ -655,6 +658,12 @@ static const struct {
      "1-15, got \"16\""},
     {"accounts:\n  - {name: a, api_key: k, velocity: {block_after: 3}}\n",
      "t.yaml:2:37: accounts[0].velocity: missing required key \"per_minute\""},
+    {"store: {traffic_keep: 12h}\n",
+     "t.yaml:1:23: store.traffic_keep: expected a duration 1d-3650d (like "
+     "90d, 400d), got \"12h\""},
+    {"store: {traffic_keep: 3651d}\n",
+     "t.yaml:1:23: store.traffic_keep: expected a duration 1d-3650d (like "
+     "90d, 400d), got \"3651d\""},
     {"webhooks: {timeout: 3 weeks}\n",
      "t.yaml:1:21: webhooks.timeout: expected a duration 1s-10m (like 500ms, "
      "30s, 5m), got \"3 weeks\""},

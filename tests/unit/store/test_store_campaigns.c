@@ -378,6 +378,81 @@ static void counters_follow_messages(void **state) {
   assert_string_equal(q1s(c, sql), "queued");
 }
 
+/* A cancel open across a restart: ACTIVE returns the cancelled campaign
+ * until its cancel steps end; they cancel its queued message, release the
+ * taken recipient whose message was stored (its submit committed before
+ * the crash), and end the unsent ones (taken with no message, or pending)
+ * as cancelled, counted in `canceled` instead of `pending`. A cancel step
+ * after that changes nothing, and one on a campaign with no open cancel
+ * leaves its recipients pending. */
+static void cancel_ends_unsent(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  started_expanded(c, false);
+  kgot_t g;
+  sg_store_campop_t op = {.kind = SG_STORE_CAMPAIGN_PENDING, .id = g_id};
+  assert_int_equal(op_wait(c, &op, &g), 0);
+  assert_int_equal(g.n_rcpts, 6);
+  int64_t ids[3] = {g.rids[0], g.rids[1], g.rids[2]};
+  char first[16];
+  snprintf(first, sizeof first, "%.15s", g.numbers[0]);
+  /* A step before any cancel: nothing happens to the recipients. */
+  op = (sg_store_campop_t){
+      .kind = SG_STORE_CAMPAIGN_CANCEL_STEP, .id = g_id, .limit = 500};
+  assert_int_equal(op_wait(c, &op, &g), 0);
+  assert_false(g.more);
+  assert_int_equal(simple(c, SG_STORE_CAMPAIGN_GET, g_id, &g), 0);
+  assert_int_equal(g.pending, 6);
+  /* rel 1 = the first two, whose submit stored the first's message; rel 2
+   * = the third, never submitted. */
+  op = (sg_store_campop_t){
+      .kind = SG_STORE_CAMPAIGN_TAKE, .id = g_id, .ids = ids, .n_ids = 2};
+  assert_int_equal(op_wait(c, &op, &g), 0);
+  op = (sg_store_campop_t){
+      .kind = SG_STORE_CAMPAIGN_TAKE, .id = g_id, .ids = &ids[2], .n_ids = 1};
+  assert_int_equal(op_wait(c, &op, &g), 0);
+  tmsg_t m;
+  tmsg_init(&m, first, 1, "op");
+  sg_store_batch_t proto = {0};
+  memcpy(proto.batch_id, g_id, sizeof proto.batch_id);
+  assert_int_equal(submit_wait(c, &m, 1, &proto, NULL), 0);
+
+  assert_int_equal(simple(c, SG_STORE_CAMPAIGN_CANCEL, g_id, &g), 0);
+  op = (sg_store_campop_t){.kind = SG_STORE_CAMPAIGN_ACTIVE};
+  assert_int_equal(op_wait(c, &op, &g), 0);
+  assert_int_equal(g.n, 1); /* cancelled, its cancel still open */
+  assert_int_equal(g.st, SG_CAMPAIGN_CANCELLED);
+
+  op = (sg_store_campop_t){
+      .kind = SG_STORE_CAMPAIGN_CANCEL_STEP, .id = g_id, .limit = 500};
+  assert_int_equal(op_wait(c, &op, &g), 0);
+  assert_int_equal(g.changed, 1); /* the queued message */
+  assert_false(g.more);
+  assert_int_equal(simple(c, SG_STORE_CAMPAIGN_GET, g_id, &g), 0);
+  assert_int_equal(g.pending, 0);
+  assert_int_equal(g.queued, 0);
+  assert_int_equal(g.canceled, 6); /* the message and 5 unsent */
+  assert_int_equal(g.recipients, 9);
+  assert_int_equal(q1(c, "SELECT count(*) FROM campaign_recipients WHERE "
+                         "state = 2"),
+                   1);
+  assert_int_equal(q1(c, "SELECT count(*) FROM campaign_recipients WHERE "
+                         "state = 5"),
+                   5);
+  op = (sg_store_campop_t){.kind = SG_STORE_CAMPAIGN_ACTIVE};
+  assert_int_equal(op_wait(c, &op, &g), 0);
+  assert_int_equal(g.n, 0);
+  /* Again: nothing left to do, the counters stay. */
+  op = (sg_store_campop_t){
+      .kind = SG_STORE_CAMPAIGN_CANCEL_STEP, .id = g_id, .limit = 500};
+  assert_int_equal(op_wait(c, &op, &g), 0);
+  assert_int_equal(g.changed, 0);
+  assert_false(g.more);
+  assert_int_equal(simple(c, SG_STORE_CAMPAIGN_GET, g_id, &g), 0);
+  assert_int_equal(g.canceled, 6);
+  assert_int_equal(g.pending, 0);
+}
+
 static void bad_operations(void **state) {
   ctx_t *c = *state;
   open_store(c);
@@ -425,6 +500,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(take_release_recover, setup, teardown),
       cmocka_unit_test_setup_teardown(counters_follow_messages, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(cancel_ends_unsent, setup, teardown),
       cmocka_unit_test_setup_teardown(bad_operations, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

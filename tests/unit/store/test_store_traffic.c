@@ -204,10 +204,77 @@ static void bad_queries(void **state) {
   assert_null(sg_store_traffic(c->st, NULL, traffic_cb, &g) == 0 ? "" : NULL);
 }
 
+static void maint_cb(sg_store_t *st, int status,
+                     const sg_store_maint_res_t *res, void *data) {
+  (void)st;
+  sg_store_maint_res_t *out = data;
+  assert_int_equal(status, 0);
+  *out = *res;
+  out->purged += 1000000; /* marks the call */
+}
+
+/* One maintenance pass; returns the traffic minutes it pruned. */
+static size_t maintain_wait(ctx_t *c) {
+  sg_store_maint_res_t mr = {0};
+  assert_int_equal(sg_store_maintain(c->st, maint_cb, &mr), 0);
+  while (mr.purged < 1000000)
+    uv_run(&c->loop, UV_RUN_ONCE);
+  return mr.traffic_pruned;
+}
+
+#define KEEP_MS (10LL * 24 * 3600 * 1000)
+
+/* Maintenance deletes the minutes older than traffic_keep_ms (10 days
+ * here), 1000 a pass, of every account, and keeps the rest as they were. */
+static void old_minutes_pruned(void **state) {
+  ctx_t *c = *state;
+  sg_store_config_t cfg = test_config(c);
+  cfg.traffic_keep_ms = KEEP_MS;
+  assert_int_equal(open_with(c, &cfg), 0);
+  long long cut = (T0 - KEEP_MS) / MIN_MS; /* the oldest minute kept */
+  char sql[512];
+  /* 1,500 old minutes of account 3, then account 1's four minutes around
+   * the cut, and one old minute of account 2. */
+  snprintf(sql, sizeof sql,
+           "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
+           "WHERE x < 1500) INSERT INTO traffic_minutes (account_id, minute, "
+           "submitted) SELECT 3, %lld - x, 1 FROM n",
+           cut);
+  raw_exec(c, sql);
+  snprintf(sql, sizeof sql,
+           "INSERT INTO traffic_minutes (account_id, minute, submitted, "
+           "delivered) VALUES (1, %lld, 5, 4), (1, %lld, 6, 5), (1, %lld, 7, "
+           "6), (1, %lld, 8, 7), (2, %lld, 9, 9)",
+           cut - 2, cut - 1, cut, cut + 5, cut - 1);
+  raw_exec(c, sql);
+  assert_int_equal(q1(c, "SELECT count(*) FROM traffic_minutes"), 1505);
+
+  assert_int_equal(maintain_wait(c), 1000); /* oldest first */
+  assert_int_equal(q1(c, "SELECT count(*) FROM traffic_minutes WHERE "
+                         "account_id = 3"),
+                   500);
+  assert_int_equal(maintain_wait(c), 503);
+  assert_int_equal(maintain_wait(c), 0);
+  assert_int_equal(q1(c, "SELECT count(*) FROM traffic_minutes"), 2);
+
+  /* What is kept still reads: the cut minute and five minutes later. */
+  tgot_t g;
+  assert_int_equal(traffic_wait(c, 1, cut * MIN_MS, 3 * MIN_MS, 2, &g), 0);
+  assert_int_equal(g.rows[0].submitted, 7);
+  assert_int_equal(g.rows[0].delivered, 6);
+  assert_int_equal(g.rows[1].submitted, 8);
+  assert_int_equal(g.rows[1].delivered, 7);
+  /* Three minutes on, the cut minute is older than the retention too. */
+  atomic_store(&fake_now, T0 + 3 * MIN_MS);
+  assert_int_equal(maintain_wait(c), 1);
+  assert_int_equal(q1(c, "SELECT count(*) FROM traffic_minutes"), 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(counts_follow_status, setup, teardown),
       cmocka_unit_test_setup_teardown(bad_queries, setup, teardown),
+      cmocka_unit_test_setup_teardown(old_minutes_pruned, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
