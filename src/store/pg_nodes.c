@@ -1,5 +1,5 @@
 /* pg_nodes.c - the nodes that share one PostgreSQL database (store/nodes.h,
- * migration 0019): a node's registration at open, which takes its epoch
+ * migration 0023): a node's registration at open, which takes its epoch
  * from the sequence node_epoch and gives back the parts its earlier runs
  * left leased; and its heartbeat, which also gives back the parts leased by
  * dead nodes, counts each node's leases and lists the nodes.

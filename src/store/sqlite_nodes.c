@@ -1,4 +1,4 @@
-/* sqlite_nodes.c - the SQLite side of store/nodes.h (migration 0019).
+/* sqlite_nodes.c - the SQLite side of store/nodes.h (migration 0023).
  *
  * A SQLite file has one node at a time (the writer holds the file), so
  * there is no lease of another node to give back: registration at open

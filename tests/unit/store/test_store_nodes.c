@@ -1,4 +1,4 @@
-/* Tests for the nodes of one database (store/nodes.h, migration 0019): a
+/* Tests for the nodes of one database (store/nodes.h, migration 0023): a
  * node's epoch at each start, its heartbeat and the node list, and, with
  * several nodes on one PostgreSQL database (SG_TEST_STORE_URL), that the
  * parts a dead node held leased go back to the queue at the first
