@@ -1,4 +1,4 @@
--- 0019_nodes.sql - as migrations/sqlite/0019_nodes.sql: the smsgate nodes
+-- 0023_nodes.sql - as migrations/sqlite/0023_nodes.sql: the smsgate nodes
 -- that share this database, their heartbeats and their epochs. node_epoch
 -- gives each start of a node its fencing token; the parts a node claims
 -- carry lease_owner = name || '#' || epoch.

@@ -1,4 +1,4 @@
--- 0019_nodes.sql - the smsgate nodes that share this database.
+-- 0023_nodes.sql - the smsgate nodes that share this database.
 --
 -- One row per node name. Each start of a node takes a new epoch (its
 -- fencing token: larger than any epoch given before) and stamps the parts
