@@ -35,6 +35,7 @@
 #include "ingress/rest/rest.h"
 #include "ingress/smpp_server.h"
 #include "sim/smsc.h"
+#include "store/nodes.h"
 #include "store/store.h"
 
 typedef struct serve {
@@ -144,6 +145,13 @@ static int open_store(serve_t *s) {
     sc.unmatched_keep_ms = cs->unmatched_receipt_keep_ms;
   if (cs->traffic_keep_ms > 0)
     sc.traffic_keep_ms = (int64_t)cs->traffic_keep_ms;
+  /* This node among others on the database (docs/scaling.md). */
+  char node[72], addr[128];
+  sc.node_name = sg_config_node_name(s->cfg, node, sizeof node);
+  sc.node_version = SG_VERSION;
+  snprintf(addr, sizeof addr, "%s:%u", s->cfg->http.listen.host,
+           (unsigned)s->cfg->http.listen.port);
+  sc.node_address = addr;
   char err[256] = "";
   /* The log names the database, never the URL (it may hold a password). */
   const char *where = pg ? "postgres" : cs->path;
@@ -168,6 +176,9 @@ static int open_store(serve_t *s) {
         where, info.backend, info.schema_version, info.migrated,
         (unsigned long long)info.requeued_parts,
         (unsigned long long)info.requeued_webhooks);
+  logf_(s, SG_CONFIG_LOG_INFO, "node %s, epoch %lld",
+        sg_store_node_name(s->store),
+        (long long)sg_store_node_epoch(s->store));
   return 0;
 }
 

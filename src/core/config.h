@@ -329,6 +329,11 @@ typedef struct sg_config_connector {
   /* Down this long, its queued parts move to another connector of their
    * route (0: the engine's default, 30 s). */
   uint32_t failover_after_ms;
+  /* The nodes that bind it (docs/scaling.md): `node: a` or `nodes: [a, b]`;
+   * neither: every node. See sg_config_connector_on_node. */
+  const char *node;
+  const char **nodes;
+  size_t n_nodes;
 } sg_config_connector_t;
 
 /* One entry of a connector's `prices`: parts to numbers starting with
@@ -488,6 +493,14 @@ typedef struct sg_config_inbound {
   uint32_t reply_window_ms; /* default 1 h */
 } sg_config_inbound_t;
 
+/* This node among several on one PostgreSQL database (`node:`,
+ * docs/scaling.md). */
+typedef struct sg_config_node {
+  const char *name;       /* NULL: the host name (sg_config_node_name) */
+  uint32_t heartbeat_ms;  /* default 2 s */
+  uint32_t dead_after_ms; /* default 10 s; at least twice heartbeat */
+} sg_config_node_t;
+
 struct sg__cfg_arena;
 
 /* A loaded configuration. Every string and array belongs to it and lives
@@ -507,6 +520,7 @@ typedef struct sg_config {
   sg_config_smpp_server_t smpp_server;
   sg_config_log_t log;
   sg_config_inbound_t inbound;
+  sg_config_node_t node;
   struct sg__cfg_arena *arena; /* private */
 } sg_config_t;
 
@@ -549,5 +563,14 @@ const sg_config_connector_t *sg_config_find_connector(const sg_config_t *cfg,
                                                       const char *name);
 const sg_config_account_t *sg_config_find_account(const sg_config_t *cfg,
                                                   const char *name);
+
+/* Whether the node called `node` binds connector k: true when k names no
+ * node (every node binds it) or names this one. Pure. */
+bool sg_config_connector_on_node(const sg_config_connector_t *k,
+                                 const char *node);
+
+/* The node's name: cfg->node.name, or else the host name (gethostname),
+ * cut to 64 characters, written to out[0..cap). Returns out. */
+const char *sg_config_node_name(const sg_config_t *cfg, char *out, size_t cap);
 
 #endif

@@ -336,6 +336,7 @@ void sg__cfg_check_connector(sg__cfg_ctx_t *c, void *obj,
                       : sg__cfg_map_get(map, "reconnect_min"),
                   "reconnect_max must not be less than reconnect_min");
   both_or_neither(c, map, k->tls_cert, "tls_cert", k->tls_key, "tls_key");
+  sg__cfg_check_connector_nodes(c, k, map);
   if (!k->tls && !refused(map, "tls")) {
     only_with(c, map, "tls_verify", "tls: true");
     only_with(c, map, "tls_ca", "tls: true");

@@ -205,6 +205,11 @@ extern const sg__cfg_section_t sg__cfg_quota_section;
 extern const sg__cfg_section_t sg__cfg_billing_section;
 void sg__cfg_check_account_limits(sg__cfg_ctx_t *c, sg_config_account_t *a,
                                   const sg__cfg_node_t *map);
+/* The node section and the node keys of a connector (config_node.c). */
+extern const sg__cfg_section_t sg__cfg_node_section;
+void sg__cfg_init_node(void *obj);
+void sg__cfg_check_connector_nodes(sg__cfg_ctx_t *c, sg_config_connector_t *k,
+                                   const sg__cfg_node_t *map);
 /* An account's velocity section (config_velocity.c). */
 extern const sg__cfg_section_t sg__cfg_velocity_section;
 /* Routes and prices (config_route.c): reads a `prices` mapping of

@@ -258,6 +258,8 @@ static const sg__cfg_field_t connector_fields[] = {
     FENUM("receive_mode", 0, C, receive_mode, receive_modes),
     FMAP("http", C, http, sg__cfg_conn_http_section), /* type http */
     F("failover_after", DURATION, 0, C, failover_after_ms, 0, HOUR(24)),
+    F("node", NAME, 0, C, node, 1, 64),
+    FLIST("nodes", STRLIST, ASCII, C, nodes, n_nodes, 1, 64, NULL),
 };
 #undef C
 static const sg__cfg_section_t connector_section =
@@ -344,6 +346,7 @@ static const sg__cfg_field_t root_fields[] = {
     FMAP("smpp_server", sg_config_t, smpp_server, smpp_server_section),
     FMAP("log", sg_config_t, log, log_section),
     FMAP("inbound", sg_config_t, inbound, sg__cfg_inbound_section),
+    FMAP("node", sg_config_t, node, sg__cfg_node_section),
 };
 const sg__cfg_section_t sg__cfg_root_section =
     SECTION(root_fields, sg_config_t, NULL, sg__cfg_check_root);
@@ -476,6 +479,7 @@ void sg__cfg_init_config(sg_config_t *cfg) {
   cfg->smpp_server.enabled = false;
   sg__cfg_init_log(&cfg->log);
   sg__cfg_init_inbound(&cfg->inbound);
+  sg__cfg_init_node(&cfg->node);
 }
 
 /* ---- Tree helpers ------------------------------------------------------- */

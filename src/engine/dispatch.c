@@ -726,6 +726,8 @@ int sg__conn_open(sg_engine_t *e, size_t i) {
       .ready_cb = conn_ready_cb,
   };
   int64_t now = sg__now_ms(e);
+  if (!sg__nodes_holds(e, i))
+    return 0; /* another node binds it (nodes.c) */
   {
     sg__conn_t *c = &e->conns[i];
     if (conn_alloc(c, e->tun.conn_max_claimed) != 0)

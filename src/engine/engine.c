@@ -398,6 +398,7 @@ void sg_engine_free(sg_engine_t *e) {
   sg__limits_free(e);
   sg__velocity_free(e);
   sg__campaigns_free(e);
+  sg__nodes_free(e);
   sg_routes_free(e->routes);
   sg__reload_free(e);
   sg_free(e->conns);
@@ -728,6 +729,7 @@ static void tick_cb(uv_timer_t *t) {
   sg__notifier_poke(e);
   sg__inbound_tick(e);
   sg__campaigns_tick(e);
+  sg__nodes_tick(e);
 }
 
 /* ---- stop ---------------------------------------------------------------- */
@@ -873,7 +875,7 @@ void sg_engine_health(sg_engine_t *e, sg_engine_health_t *out) {
   out->running = e->state == SG__RUNNING;
   out->store_ok = e->store_ok;
   for (size_t i = 0; i < e->n_conns; i++) {
-    if (e->conns[i].retired)
+    if (e->conns[i].retired || e->conns[i].remote)
       continue;
     out->connectors_total++;
     if (e->conns[i].state == SG_CONN_UP)

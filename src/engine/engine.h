@@ -602,6 +602,38 @@ typedef struct sg_engine_health {
 /* Synchronous, no I/O, loop thread. */
 void sg_engine_health(sg_engine_t *e, sg_engine_health_t *out);
 
+/* ---- nodes (engine/nodes.c, docs/scaling.md) ------------------------------ */
+
+/* One node of the database, as this node's latest heartbeat read it. */
+typedef struct sg_engine_node {
+  char name[65];
+  int64_t epoch;
+  int64_t started_ms;
+  int64_t heartbeat_ms;
+  char version[32];
+  char address[128];
+  char connectors[512]; /* comma-separated; cut when longer */
+  uint64_t leased_parts;
+  bool alive;
+  bool self; /* this node */
+} sg_engine_node_t;
+
+typedef struct sg_engine_nodes {
+  bool enabled;          /* the store knows this node's name */
+  const char *self;      /* this node's name ("" when not enabled) */
+  int64_t epoch;         /* this node's epoch */
+  int64_t as_of_ms;      /* when the list was read; 0: not yet */
+  int64_t dead_after_ms; /* config node.dead_after */
+  uint64_t released;     /* parts of dead nodes this node gave back, ever */
+  uint64_t beats_failed; /* heartbeats the store failed */
+  const sg_engine_node_t *nodes; /* by name; valid until the next tick */
+  size_t n;
+} sg_engine_nodes_t;
+
+/* The node list of the latest heartbeat. Synchronous, no I/O, loop
+ * thread. */
+void sg_engine_nodes(sg_engine_t *e, sg_engine_nodes_t *out);
+
 /* ---- logging ------------------------------------------------------------- */
 
 typedef enum sg_engine_log_level {

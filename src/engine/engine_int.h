@@ -92,6 +92,9 @@ typedef struct sg__conn {
   sg_engine_latency_t latency; /* claim -> result of this connector's parts */
   /* Removed by a reload: when its queue is looked at again (rehome.c). */
   int64_t rehome_next_ms;
+  /* Bound by other nodes, not this one (nodes.c): never opened here; its
+   * parts are routed and stored here and claimed by a node that binds it. */
+  bool remote;
 } sg__conn_t;
 
 /* A connector result waiting to be written (strings owned). */
@@ -191,6 +194,7 @@ struct sg_engine {
   struct sg__velocity *velocity; /* velocity.c: per-prefix counts, blocks */
   struct sg__inrules *inrules; /* inrules.c */
   struct sg__campaigns *campaigns; /* campaigns.c: the campaign runner */
+  struct sg__nodes *nodes; /* nodes.c: heartbeat and the node list */
 
   sg_engine_start_cb start_cb;
   void *start_ud;
@@ -222,6 +226,21 @@ struct sg_engine {
 /* ---- engine.c ------------------------------------------------------------ */
 
 int64_t sg__now_ms(sg_engine_t *e);
+/* ---- nodes (nodes.c) ---------------------------------------------------- */
+
+/* Every tick: the node's heartbeat when one is due (store/nodes.h). */
+void sg__nodes_tick(sg_engine_t *e);
+void sg__nodes_free(sg_engine_t *e);
+/* Whether this node binds connector i (its `node`/`nodes` keys); when not,
+ * marks it remote. */
+bool sg__nodes_holds(sg_engine_t *e, size_t i);
+/* A remote connector is usable while a live node says it binds it (true
+ * before the first heartbeat answered). */
+bool sg__nodes_conn_live(const sg_engine_t *e, size_t i);
+/* This node's share of a limit shared by all live nodes: limit divided by
+ * the live nodes, rounded up (0 stays 0: no limit). */
+uint32_t sg__nodes_share(const sg_engine_t *e, uint32_t limit);
+
 void sg__log(sg_engine_t *e, sg_engine_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Counts a store request made (op_begin) and answered (op_end); the end of

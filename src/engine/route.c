@@ -11,6 +11,9 @@
 #include "engine/engine_int.h"
 
 bool sg__conn_usable(const sg_engine_t *e, size_t i) {
+  if (e->conns[i].remote) /* bound by another node */
+    return !e->conns[i].paused && !e->conns[i].retired &&
+           sg__nodes_conn_live(e, i);
   return e->conns[i].state == SG_CONN_UP && !e->conns[i].paused &&
          !e->conns[i].retired;
 }

@@ -503,7 +503,8 @@ static int check_limits(sg_submit_ctx_t *x, const sg_submit_req_t *r,
                         int64_t now) {
   sg_engine_t *e = x->e;
   sg__account_t *a = account_of(e, r->account);
-  uint32_t tps = r->account->cfg->tps;
+  /* Shared by the live nodes (nodes.c, docs/scaling.md). */
+  uint32_t tps = sg__nodes_share(e, r->account->cfg->tps);
   if (tps > 0) {
     if (now - a->tps_window_ms >= 1000) {
       a->tps_window_ms = now;

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "store/pg_kinds.h"
+#include "store/pg_nodes.h"
 
 bool sg__pg_kinds_done(sg__req_kind_t kind) {
   switch (kind) {
@@ -26,6 +27,7 @@ bool sg__pg_kinds_done(sg__req_kind_t kind) {
   case SG__REQ_CAMPAIGN_WRITE:
   case SG__REQ_CAMPAIGN_READ:
   case SG__REQ_TRAFFIC_READ:
+  case SG__REQ_NODE_BEAT:
     return true;
   default:
     return false;
@@ -48,6 +50,8 @@ int sg__pg_kinds_write(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
     return sg__pg_contacts_write(c, r, now);
   case SG__REQ_CAMPAIGN_WRITE:
     return sg__pg_campaigns_write(c, r, now);
+  case SG__REQ_NODE_BEAT:
+    return sg__pg_node_beat(c, r, now);
   default:
     return SG_ENOTSUP;
   }

@@ -24,6 +24,7 @@
 #include "core/error.h"
 #include "store/migrations.h"
 #include "store/pg_int.h"
+#include "store/pg_nodes.h"
 #include "store/pg_orphan.h"
 
 /* The advisory lock that serialises migrations between nodes. */
@@ -103,6 +104,7 @@ static const char *const kind_names[] = {
     [SG__REQ_CAMPAIGN_WRITE] = "campaign_write",
     [SG__REQ_CAMPAIGN_READ] = "campaign_read",
     [SG__REQ_TRAFFIC_READ] = "traffic_read",
+    [SG__REQ_NODE_BEAT] = "node_beat",
 };
 #define N_KINDS (sizeof kind_names / sizeof kind_names[0])
 
@@ -255,6 +257,9 @@ static int migrate(pg_t *pg, char *err, size_t errlen) {
   if (rc == 0 &&
       sg__pg_recover(c, sg__store_now(pg->st), &pg->st->info.requeued_parts,
                      &pg->st->info.requeued_webhooks) != 0)
+    rc = SG_EIO;
+  if (rc == 0 && sg__pg_node_register(c, pg->st, sg__store_now(pg->st),
+                                      &pg->st->info.requeued_parts) != 0)
     rc = SG_EIO;
   if (rc == 0 && sg__pg_cmd(c, "COMMIT") != 0)
     rc = SG_EIO;

@@ -20,6 +20,7 @@
 #include "store/postgres_misc.h"
 #include "store/postgres_msg.h"
 #include "store/pg_kinds.h"
+#include "store/pg_nodes.h"
 #include "store/pg_orphan.h"
 
 #define PASS_MAX 1000 /* rows per release / expire / requeue pass */
@@ -469,13 +470,15 @@ static int take_due(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now,
   sg__pg_p_i64(&p, now);
   sg__pg_p_i64(&p, r->in.claim.max);
   sg__pg_p_i64(&p, now + r->in.claim.lease_ms);
+  /* This node's "name#epoch" (pg_nodes.c), NULL without a node name. */
+  sg__pg_p_text(&p, c->st->node.owner[0] ? c->st->node.owner : NULL);
   int rc;
   PGresult *q = sg__pg_run(
       c,
       "WITH due AS (SELECT id FROM parts WHERE connector = $1 AND status = "
       "'queued' AND next_attempt_ms <= $2 ORDER BY priority DESC, id LIMIT "
       "$3 FOR UPDATE SKIP LOCKED) UPDATE parts p SET status = 'sending', "
-      "attempts = p.attempts + 1, lease_until_ms = $4, lease_owner = NULL, "
+      "attempts = p.attempts + 1, lease_until_ms = $4, lease_owner = $5, "
       "fence = nextval('parts_fence'), updated_ms = $2 FROM due, messages m "
       "WHERE p.id = due.id AND m.id = p.message_id RETURNING p.id, "
       "p.attempts, p.message_id, p.seq, p.connector, m.sender, m.recipient, "
@@ -541,9 +544,9 @@ static int load_part(sg__pg_conn_t *c, sg__arena_t *a, int64_t id,
   int rc;
   PGresult *res = sg__pg_run(c,
                              "SELECT p.message_id, p.seq, p.status, "
-                             "p.attempts, " SG__PG_MSG_ROW_M " FROM parts p "
-                             "JOIN messages m ON m.id = p.message_id WHERE "
-                             "p.id = $1 FOR UPDATE OF p",
+                             "p.attempts, p.lease_owner, " SG__PG_MSG_ROW_M
+                             " FROM parts p JOIN messages m ON m.id = "
+                             "p.message_id WHERE p.id = $1 FOR UPDATE OF p",
                              &p, &rc);
   if (rc == 0 && PQntuples(res) != 1)
     rc = SG_ENOENT;
@@ -554,7 +557,13 @@ static int load_part(sg__pg_conn_t *c, sg__arena_t *a, int64_t id,
     pt->seq = (unsigned)sg__pg_i64(res, 0, 1);
     item->part_status = sg__pg_status(res, 0, 2);
     *attempts = (unsigned)sg__pg_i64(res, 0, 3);
-    ok = ok && sg__pg_msg_row(a, res, 0, 4, m) == 0;
+    /* Another node's newer claim holds it: fenced off, as a stale
+     * attempt is (pg_nodes.c). */
+    if (!sg__pg_node_fence_ok(c->st, sg__pg_null(res, 0, 4)
+                                         ? NULL
+                                         : PQgetvalue(res, 0, 4)))
+      *attempts = 0;
+    ok = ok && sg__pg_msg_row(a, res, 0, 5, m) == 0;
     m->ev.message_id = pt->mid;
   }
   PQclear(res);

@@ -337,6 +337,9 @@ static int migrate(sq_t *sq, const char *path, char *err, size_t errlen) {
                         &sq->st->info.requeued_webhooks) == 0
              ? 0
              : SG_EIO;
+  if (rc == 0 && sg__sq_node_register(&sq->writer, sq->st,
+                                      sg__store_now(sq->st)) != 0)
+    rc = SG_EIO;
   if (rc == 0 && exec_sql(db, "COMMIT", NULL, 0) != SQLITE_OK)
     rc = SG_EIO;
   if (rc < 0) {

@@ -385,6 +385,10 @@ int sg__sq_ops_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
 int sg__sq_ops_read(sg__sq_conn_t *c, sg__store_req_t *req);
 /* Runs an SG__REQ_TRAFFIC_READ request (sqlite_traffic.c). */
 int sg__sq_traffic_read(sg__sq_conn_t *c, sg__store_req_t *req);
+/* The node of store/nodes.h (sqlite_nodes.c): its row and epoch at open
+ * (inside the open transaction), and SG__REQ_NODE_BEAT. */
+int sg__sq_node_register(sg__sq_conn_t *c, sg_store_t *st, int64_t now);
+int sg__sq_node_beat(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
 /* Records a part's new status with its event (sqlite_write.c), for the
  * requests of other files; then derive the message with sg__sq_rederive. */
 int sg__sq_part_event(sg__sq_conn_t *c, const char *mid, unsigned seq,

@@ -1092,6 +1092,8 @@ int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     return sg__sq_campaigns_write(c, r, now);
   case SG__REQ_PRESPLIT:
     return sg__sq_presplit_run(c, r, now);
+  case SG__REQ_NODE_BEAT:
+    return sg__sq_node_beat(c, r, now);
   default:
     return SG_EINVAL;
   }

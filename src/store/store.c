@@ -258,8 +258,13 @@ int sg_store_open(uv_loop_t *loop, const sg_store_config_t *cfg,
   st->loop = loop;
   st->cfg = *cfg;
   normalise_config(&st->cfg);
-  int rc = postgres ? sg__pg_open(st, url, err, errlen)
-                    : sg__sqlite_open(st, url, err, errlen);
+  int rc = sg__store_node_init(st, cfg);
+  if (rc < 0)
+    set_err(err, errlen, "store: the node name is not 1 to 64 of A-Z a-z "
+                         "0-9 _ . -");
+  else
+    rc = postgres ? sg__pg_open(st, url, err, errlen)
+                  : sg__sqlite_open(st, url, err, errlen);
   if (rc < 0) {
     sg_free(st);
     return rc;
@@ -343,6 +348,9 @@ static void complete_write(sg_store_t *st, sg__store_req_t *r) {
     break;
   case SG__REQ_SMPP_OUT_FINISH:
     ((sg_store_done_cb)r->cb)(st, r->status, r->data);
+    break;
+  case SG__REQ_NODE_BEAT:
+    sg__nodes_complete(st, r);
     break;
   case SG__REQ_MO_WRITE:
     sg__mo_complete(st, r);

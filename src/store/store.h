@@ -188,6 +188,12 @@ typedef struct sg_store_config {
   /* SQLite test seam: route the file through a VFS that can fail writes on
    * demand (sg_store_sqlite_fail_next in store/sqlite.h). Off in service. */
   bool fault_injection;
+  /* This node among several on one database (store/nodes.h): its name
+   * (NULL: none; claims then carry no owner), the version and the REST
+   * address it shows to the others (NULL: ""). Borrowed during open. */
+  const char *node_name;
+  const char *node_version;
+  const char *node_address;
 } sg_store_config_t;
 
 /* Fills *cfg with the defaults for the given url (borrowed). */

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/nodes.h"
 #include "store/store.h"
 
 /* ---- arena -------------------------------------------------------------- */
@@ -59,6 +60,7 @@ typedef enum sg__req_kind {
   SG__REQ_CONTACTS_WRITE, /* store_contacts.c: contacts, lists, templates */
   SG__REQ_PRESPLIT, /* store_presplit.c: a customer's pre-split part */
   SG__REQ_CAMPAIGN_WRITE, /* store_campaigns.c: campaigns */
+  SG__REQ_NODE_BEAT, /* store_nodes.c: a node's heartbeat, dead nodes */
   /* reads */
   SG__REQ_GET_MESSAGE,
   SG__REQ_LIST_MESSAGES,
@@ -171,6 +173,7 @@ struct sg__store_req {
     struct sg__contacts_req *contacts; /* SG__REQ_CONTACTS_* (contacts_int.h) */
     struct sg__campaigns_req *campaigns; /* SG__REQ_CAMPAIGN_* */
     struct sg__traffic_req *traffic; /* SG__REQ_TRAFFIC_READ (traffic_int.h) */
+    struct sg__nodes_req *nodes; /* SG__REQ_NODE_BEAT (nodes_int.h) */
     struct {
       const char *connector;
       int64_t since_ms;
@@ -230,6 +233,15 @@ typedef struct sg__store_backend {
   void (*stats)(sg_store_t *st, sg_store_stats_t *out);
 } sg__store_backend_t;
 
+/* This node (store/nodes.h): set at open, read-only afterwards. */
+typedef struct sg__store_node {
+  char name[SG_STORE_NODE_NAME_MAX + 1]; /* "": no node name */
+  char version[32];
+  char address[128];
+  int64_t epoch;
+  char owner[SG_STORE_NODE_NAME_MAX + 24]; /* "name#epoch"; "": none */
+} sg__store_node_t;
+
 struct sg_store {
   uv_loop_t *loop;
   const sg__store_backend_t *be;
@@ -244,6 +256,7 @@ struct sg_store {
   sg_store_smpp_handoff_cb handoff_cb;
   void *handoff_data;
   atomic_bool handoff_on;
+  sg__store_node_t node;
 };
 
 /* store_req.c: the checks and the deep copy of a batch of sg_store_submit,
@@ -270,6 +283,12 @@ void sg__contacts_complete(sg_store_t *st, sg__store_req_t *req);
 void sg__campaigns_complete(sg_store_t *st, sg__store_req_t *req);
 /* The same for SG__REQ_TRAFFIC_READ (store_traffic.c). */
 void sg__traffic_complete(sg_store_t *st, sg__store_req_t *req);
+/* The same for SG__REQ_NODE_BEAT (store_nodes.c). */
+void sg__nodes_complete(sg_store_t *st, sg__store_req_t *req);
+/* Copies the node name, version and address of cfg into st->node at open,
+ * before the backend opens (store_nodes.c): 0 or SG_EINVAL (a name that is
+ * too long or not a node name). */
+int sg__store_node_init(sg_store_t *st, const sg_store_config_t *cfg);
 
 /* Runs a finished request's callback on the loop and frees the request. */
 void sg__store_complete(sg_store_t *st, sg__store_req_t *req);

@@ -18,6 +18,7 @@
 
 #include "core/alloc.h"
 #include "ingress/rest/metrics_ops.h"
+#include "ingress/rest/nodes.h"
 #include "ingress/rest/rest_int.h"
 
 /* ---- the text buffer ----------------------------------------------------- */
@@ -338,6 +339,7 @@ void sg__rest_metrics_cb(sg_http_req_t *req, void *data) {
   sg__rest_metrics_links(&b, &m);
   sg__rest_metrics_ops(&b, rest, &m);
   sg__rest_metrics_velocity(&b, rest);
+  sg__rest_metrics_nodes(&b, rest);
   http_metrics(&b, rest->srv);
   if (b.oom)
     sg__rest_error(req, 503, "unavailable", "out of memory", NULL, 1);

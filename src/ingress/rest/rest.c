@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "ingress/rest/metrics_ops.h"
+#include "ingress/rest/nodes.h"
 #include "ingress/rest/openapi.h"
 #include "ingress/rest/ops.h"
 #include "ingress/rest/contacts_int.h"
@@ -274,6 +275,8 @@ int sg_rest_register(sg_http_server_t *srv, sg_engine_t *engine,
     crc = sg__rest_campaigns_register(rest); /* campaigns */
   if (crc == 0)
     crc = sg__rest_traffic_register(rest); /* GET /v1/stats/traffic */
+  if (crc == 0)
+    crc = sg__rest_nodes_register(rest); /* GET /v1/nodes */
   if (crc != 0) {
     sg_rest_free(rest);
     return crc;

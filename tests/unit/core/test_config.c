@@ -587,7 +587,11 @@ static const char postgres_yaml[] =
     "store:\n"
     "  driver: postgres\n"
     "  url: postgresql://smsgate:pw@db.example/smsgate?sslmode=require\n"
-    "  max_batch: 64\n";
+    "  max_batch: 64\n"
+    "node: {name: gw-1, heartbeat: 1s, dead_after: 5s}\n"
+    "connectors:\n"
+    "  - {name: op1, type: smpp, host: h, system_id: s, node: gw-1}\n"
+    "  - {name: op2, type: smpp, host: h, system_id: s, nodes: [gw-1, gw-2]}\n";
 
 static void postgres_store(void **state) {
   (void)state;
@@ -597,6 +601,12 @@ static void postgres_store(void **state) {
                       "postgresql://smsgate:pw@db.example/smsgate?sslmode="
                       "require");
   assert_int_equal(cfg->store.max_batch, 64);
+  assert_string_equal(cfg->node.name, "gw-1");
+  assert_int_equal(cfg->node.heartbeat_ms, 1000);
+  assert_int_equal(cfg->node.dead_after_ms, 5000);
+  assert_string_equal(cfg->connectors[0].node, "gw-1");
+  assert_int_equal(cfg->connectors[1].n_nodes, 2);
+  assert_string_equal(cfg->connectors[1].nodes[1], "gw-2");
   sg_config_free(cfg);
 }
 

@@ -1,0 +1,228 @@
+/* pg_nodes.c - the nodes that share one PostgreSQL database (store/nodes.h,
+ * migration 0023): a node's registration at open, which takes its epoch
+ * from the sequence node_epoch and gives back the parts its earlier runs
+ * left leased; and its heartbeat, which also gives back the parts leased by
+ * dead nodes, counts each node's leases and lists the nodes.
+ *
+ * Parts are given back as the lease pass of postgres_write.c does it:
+ * 'queued' again with an event, the message derived again; their attempt
+ * stays, so that a late result of the node that lost them is refused (the
+ * part is no longer 'sending' under that attempt). Every statement runs
+ * inside the writer's transaction; the rows taken are locked FOR UPDATE
+ * SKIP LOCKED, so two nodes' passes never take the same part. This file
+ * must never begin or end a transaction nor touch the loop.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "store/nodes_int.h"
+#include "store/pg_int.h"
+#include "store/pg_kinds.h"
+#include "store/pg_nodes.h"
+#include "store/postgres_msg.h"
+
+#define RELEASE_MAX 1000                      /* parts given back per pass */
+#define NODE_KEEP_MS (7LL * 24 * 3600 * 1000) /* rows of long-gone nodes */
+
+/* Gives back the 'sending' parts that sql selects with p (id, message_id,
+ * seq; at most RELEASE_MAX), adding their number to *n. */
+static int release(sg__pg_conn_t *c, sg__arena_t *a, const char *sql,
+                   const sg__pg_params_t *p, int64_t now, const char *detail,
+                   uint64_t *n) {
+  int rc;
+  PGresult *res = sg__pg_run(c, sql, p, &rc);
+  size_t k = rc == 0 ? (size_t)PQntuples(res) : 0;
+  sg__pg_part_t *parts = sg__arena_alloc(a, (k ? k : 1) * sizeof *parts);
+  bool ok = parts != NULL;
+  for (size_t i = 0; ok && i < k; i++) {
+    parts[i].id = sg__pg_i64(res, (int)i, 0);
+    parts[i].mid = sg__pg_text(a, res, (int)i, 1, &ok);
+    parts[i].seq = (unsigned)sg__pg_i64(res, (int)i, 2);
+  }
+  PQclear(res);
+  if (rc < 0 || !ok)
+    return rc < 0 ? rc : SG_ENOMEM;
+  for (size_t i = 0; rc == 0 && i < k; i++) {
+    sg__pg_cause_t why = {parts[i].seq, 0, detail, 0};
+    sg__pg_params_t q = {0};
+    sg__pg_p_i64(&q, parts[i].id);
+    sg__pg_p_i64(&q, now);
+    rc = sg__pg_do(c,
+                   "UPDATE parts SET status = 'queued', lease_until_ms = "
+                   "NULL, lease_owner = NULL, updated_ms = $2 WHERE id = $1",
+                   &q, NULL);
+    if (rc == 0)
+      rc = sg__pg_event(c, parts[i].mid, parts[i].seq, SG_MSG_QUEUED, 0, detail,
+                        now, NULL);
+    if (rc == 0)
+      rc = sg__pg_rederive(c, a, parts[i].mid, SG_MSG_QUEUED, &why, now, NULL,
+                           NULL);
+  }
+  if (rc == 0)
+    *n += k;
+  return rc;
+}
+
+/* ---- registration at open ------------------------------------------------ */
+
+int sg__pg_node_register(sg__pg_conn_t *c, sg_store_t *st, int64_t now,
+                         uint64_t *requeued) {
+  sg__store_node_t *me = &st->node;
+  if (me->name[0] == '\0')
+    return 0;
+  sg__pg_params_t p = {0};
+  sg__pg_p_text(&p, me->name);
+  sg__pg_p_i64(&p, now);
+  sg__pg_p_text(&p, me->version);
+  sg__pg_p_text(&p, me->address);
+  int64_t epoch = 0;
+  int rc = sg__pg_one(
+      c,
+      "INSERT INTO nodes (name, epoch, started_ms, heartbeat_ms, version, "
+      "address) VALUES ($1, nextval('node_epoch'), $2, $2, $3, $4) ON "
+      "CONFLICT (name) DO UPDATE SET epoch = excluded.epoch, started_ms = "
+      "excluded.started_ms, heartbeat_ms = excluded.heartbeat_ms, version = "
+      "excluded.version, address = excluded.address RETURNING epoch",
+      &p, &epoch);
+  if (rc <= 0)
+    return rc < 0 ? rc : SG_EIO;
+  me->epoch = epoch;
+  sg__store_node_owner(me->name, epoch, me->owner, sizeof me->owner);
+  /* Its earlier runs' leases: that process is gone (this one has its
+   * name), so their parts go back now, not when the leases run out. */
+  sg__arena_t a = {NULL};
+  sg__pg_params_t q = {0};
+  sg__pg_p_text(&q, me->name);
+  sg__pg_p_text(&q, me->owner);
+  sg__pg_p_i64(&q, RELEASE_MAX);
+  uint64_t before;
+  do {
+    before = *requeued;
+    rc = release(c, &a,
+                 "SELECT id, message_id, seq FROM parts WHERE status = "
+                 "'sending' AND left(lease_owner, length($1) + 1) = $1 || "
+                 "'#' AND lease_owner <> $2 LIMIT $3 FOR UPDATE SKIP LOCKED",
+                 &q, now, "requeued at start after a stop while sending",
+                 requeued);
+    sg__arena_free(&a);
+  } while (rc == 0 && *requeued - before == RELEASE_MAX);
+  return rc;
+}
+
+/* ---- heartbeat ----------------------------------------------------------- */
+
+/* Writes the heartbeat; when this epoch's row is gone, puts it back, or
+ * finds that a newer start of the same name holds it. */
+static int beat_write(sg__pg_conn_t *c, const sg__store_node_t *me,
+                      const sg_store_beat_t *in, int64_t now,
+                      bool *superseded) {
+  sg__pg_params_t p = {0};
+  sg__pg_p_text(&p, me->name);
+  sg__pg_p_i64(&p, me->epoch);
+  sg__pg_p_i64(&p, now);
+  sg__pg_p_text(&p, in->connectors);
+  sg__pg_p_text(&p, in->address);
+  uint64_t n = 0;
+  int rc = sg__pg_do(c,
+                     "UPDATE nodes SET heartbeat_ms = $3, connectors = $4, "
+                     "address = COALESCE($5, address) WHERE name = $1 AND "
+                     "epoch = $2",
+                     &p, &n);
+  if (rc < 0 || n == 1)
+    return rc;
+  sg__pg_params_t q = {0};
+  sg__pg_p_text(&q, me->name);
+  sg__pg_p_i64(&q, me->epoch);
+  sg__pg_p_i64(&q, now);
+  sg__pg_p_text(&q, in->connectors);
+  sg__pg_p_text(&q, me->version);
+  sg__pg_p_text(&q, in->address != NULL ? in->address : me->address);
+  rc = sg__pg_do(c,
+                 "INSERT INTO nodes (name, epoch, started_ms, heartbeat_ms, "
+                 "connectors, version, address) VALUES ($1, $2, $3, $3, $4, "
+                 "$5, $6) ON CONFLICT (name) DO NOTHING",
+                 &q, &n);
+  *superseded = rc == 0 && n == 0;
+  return rc;
+}
+
+/* Each owner's number of leased parts, then every node. */
+static int beat_list(sg__pg_conn_t *c, sg__arena_t *a, int64_t dead_before,
+                     sg_store_beat_res_t *out) {
+  int rc;
+  PGresult *cnt = sg__pg_run(c,
+                             "SELECT lease_owner, count(*) FROM parts WHERE "
+                             "status = 'sending' AND lease_owner IS NOT NULL "
+                             "GROUP BY lease_owner",
+                             NULL, &rc);
+  if (rc < 0) {
+    PQclear(cnt);
+    return rc;
+  }
+  PGresult *res = sg__pg_run(c,
+                             "SELECT name, epoch, started_ms, heartbeat_ms, "
+                             "version, address, connectors FROM nodes ORDER "
+                             "BY name COLLATE \"C\"",
+                             NULL, &rc);
+  size_t k = rc == 0 ? (size_t)PQntuples(res) : 0;
+  sg_store_node_t *nodes = sg__arena_alloc(a, (k ? k : 1) * sizeof *nodes);
+  bool ok = nodes != NULL;
+  for (size_t i = 0; ok && i < k; i++) {
+    sg_store_node_t *nd = &nodes[i];
+    int row = (int)i;
+    nd->name = sg__pg_text(a, res, row, 0, &ok);
+    nd->epoch = sg__pg_i64(res, row, 1);
+    nd->started_ms = sg__pg_i64(res, row, 2);
+    nd->heartbeat_ms = sg__pg_i64(res, row, 3);
+    nd->version = sg__pg_text(a, res, row, 4, &ok);
+    nd->address = sg__pg_text(a, res, row, 5, &ok);
+    nd->connectors = sg__pg_text(a, res, row, 6, &ok);
+    nd->alive = nd->heartbeat_ms > dead_before;
+    char owner[SG_STORE_NODE_NAME_MAX + 24];
+    sg__store_node_owner(ok ? nd->name : "", nd->epoch, owner, sizeof owner);
+    for (int j = 0; ok && j < PQntuples(cnt); j++)
+      if (strcmp(PQgetvalue(cnt, j, 0), owner) == 0)
+        nd->leased_parts = (uint64_t)sg__pg_i64(cnt, j, 1);
+  }
+  PQclear(cnt);
+  PQclear(res);
+  if (rc < 0 || !ok)
+    return rc < 0 ? rc : SG_ENOMEM;
+  out->nodes = nodes;
+  out->n = k;
+  return 0;
+}
+
+int sg__pg_node_beat(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
+  sg__nodes_req_t *q = r->in.nodes;
+  const sg__store_node_t *me = &c->st->node;
+  if (me->name[0] == '\0')
+    return SG_EINVAL;
+  int64_t dead_before = now - q->in.dead_after_ms;
+  int rc = beat_write(c, me, &q->in, now, &q->out.superseded);
+  /* Parts whose owner is no live node's current epoch: dead nodes, and
+   * starts that a newer start of the same name replaced. */
+  sg__pg_params_t p = {0};
+  sg__pg_p_i64(&p, dead_before);
+  sg__pg_p_i64(&p, RELEASE_MAX);
+  if (rc == 0)
+    rc = release(c, &r->arena,
+                 "SELECT id, message_id, seq FROM parts WHERE status = "
+                 "'sending' AND lease_owner IS NOT NULL AND lease_owner NOT "
+                 "IN (SELECT name || '#' || epoch FROM nodes WHERE "
+                 "heartbeat_ms > $1) LIMIT $2 FOR UPDATE SKIP LOCKED",
+                 &p, now, "requeued: the node that was sending it is dead",
+                 &q->out.released);
+  if (rc == 0) {
+    sg__pg_params_t d = {0};
+    sg__pg_p_i64(&d, now - NODE_KEEP_MS);
+    rc = sg__pg_do(c, "DELETE FROM nodes WHERE heartbeat_ms < $1", &d, NULL);
+  }
+  return rc < 0 ? rc : beat_list(c, &r->arena, dead_before, &q->out);
+}
+
+bool sg__pg_node_fence_ok(const sg_store_t *st, const char *owner) {
+  return owner == NULL || st->node.owner[0] == '\0' ||
+         strcmp(owner, st->node.owner) == 0;
+}

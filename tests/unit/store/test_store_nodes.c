@@ -1,0 +1,302 @@
+/* Tests for the nodes of one database (store/nodes.h, migration 0023): a
+ * node's epoch at each start, its heartbeat and the node list, and, with
+ * several nodes on one PostgreSQL database (SG_TEST_STORE_URL), that the
+ * parts a dead node held leased go back to the queue at the first
+ * heartbeat of a live node after dead_after, that the dead node's late
+ * results are refused, that a part another node claimed again is fenced
+ * off from the node that lost it, and that a second start under the same
+ * name takes the first one's parts at once. Two stores on one loop stand
+ * for two nodes; the fake clock makes heartbeats old. */
+#include "store/nodes.h"
+
+#include "store_fixture.h"
+
+typedef struct beat_got {
+  int calls;
+  int status;
+  size_t n;
+  uint64_t released;
+  bool superseded;
+  sg_store_node_t nodes[4];
+  char names[4][72];
+  char conns[4][64];
+} beat_got_t;
+
+static void beat_cb(sg_store_t *st, int status, const sg_store_beat_res_t *res,
+                    void *data) {
+  (void)st;
+  beat_got_t *g = data;
+  g->status = status;
+  if (status == 0) {
+    g->n = res->n;
+    g->released = res->released;
+    g->superseded = res->superseded;
+    for (size_t i = 0; i < res->n && i < 4; i++) {
+      g->nodes[i] = res->nodes[i];
+      snprintf(g->names[i], sizeof g->names[i], "%s", res->nodes[i].name);
+      snprintf(g->conns[i], sizeof g->conns[i], "%s", res->nodes[i].connectors);
+      g->nodes[i].name = g->names[i];
+      g->nodes[i].connectors = g->conns[i];
+      g->nodes[i].version = g->nodes[i].address = NULL;
+    }
+  } else {
+    assert_null(res);
+  }
+  g->calls++;
+}
+
+static void beat(ctx_t *c, sg_store_t *st, const char *conns, beat_got_t *g) {
+  memset(g, 0, sizeof *g);
+  sg_store_beat_t b = {10000, conns, NULL};
+  assert_int_equal(sg_store_node_beat(st, &b, beat_cb, g), 0);
+  run_until(c, &g->calls, 1);
+  assert_int_equal(g->status, 0);
+}
+
+static sg_store_t *open_node(ctx_t *c, const char *name) {
+  sg_store_config_t cfg = test_config(c);
+  cfg.node_name = name;
+  cfg.node_version = "9.9";
+  cfg.node_address = "127.0.0.1:1";
+  sg_store_t *st = NULL;
+  int rc = sg_store_open(&c->loop, &cfg, &st, c->err, sizeof c->err);
+  if (rc != 0)
+    fail_msg("open %s: %s (%s)", name, c->err, sg_err_name(rc));
+  return st;
+}
+
+/* The second node of a test, closed by teardown_two even when the test
+ * failed half-way. */
+static sg_store_t *other;
+
+static void close_node(ctx_t *c, sg_store_t *st) {
+  int closed = 0;
+  sg_store_close(st, on_closed, &closed);
+  while (!closed)
+    uv_run(&c->loop, UV_RUN_ONCE);
+  if (st == other)
+    other = NULL;
+}
+
+static int teardown_two(void **state) {
+  if (other != NULL)
+    close_node(*state, other);
+  return teardown(state);
+}
+
+/* ---- one node (both backends) -------------------------------------------- */
+
+static void epochs_grow_and_beats_list(void **state) {
+  ctx_t *c = *state;
+  c->st = open_node(c, "gw-a");
+  int64_t e1 = sg_store_node_epoch(c->st);
+  assert_true(e1 >= 1);
+  assert_string_equal(sg_store_node_name(c->st), "gw-a");
+  atomic_fetch_add(&fake_now, 1500);
+  beat_got_t g;
+  beat(c, c->st, "op1,op2", &g);
+  assert_int_equal(g.n, 1);
+  assert_false(g.superseded);
+  assert_int_equal(g.released, 0);
+  assert_string_equal(g.nodes[0].name, "gw-a");
+  assert_int_equal(g.nodes[0].epoch, e1);
+  assert_int_equal(g.nodes[0].started_ms, T0);
+  assert_int_equal(g.nodes[0].heartbeat_ms, T0 + 1500);
+  assert_string_equal(g.nodes[0].connectors, "op1,op2");
+  assert_true(g.nodes[0].alive);
+  assert_int_equal(q1(c, "SELECT count(*) FROM nodes WHERE version = '9.9' "
+                         "AND address = '127.0.0.1:1'"),
+                   1);
+  /* Parts claimed count as this node's leases. */
+  tmsg_t m;
+  tmsg_init(&m, "+4915100000001", 2, "op1");
+  assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
+  claim_got_t cg;
+  claim_wait(c, "op1", 10, &cg);
+  assert_int_equal(cg.n, 2);
+  beat(c, c->st, "op1", &g);
+  assert_int_equal(g.nodes[0].leased_parts, 2);
+  close_store(c);
+  c->st = open_node(c, "gw-a");
+  assert_true(sg_store_node_epoch(c->st) > e1);
+  beat(c, c->st, "", &g);
+  assert_int_equal(g.n, 1);
+  assert_int_equal(g.nodes[0].epoch, sg_store_node_epoch(c->st));
+}
+
+static void without_a_node_name(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  assert_string_equal(sg_store_node_name(c->st), "");
+  assert_int_equal(sg_store_node_epoch(c->st), 0);
+  beat_got_t g = {0};
+  sg_store_beat_t b = {10000, "", NULL};
+  assert_int_equal(sg_store_node_beat(c->st, &b, beat_cb, &g), SG_EINVAL);
+  close_store(c);
+  c->st = open_node(c, "n");
+  b.dead_after_ms = 0;
+  assert_int_equal(sg_store_node_beat(c->st, &b, beat_cb, &g), SG_EINVAL);
+  assert_int_equal(sg_store_node_beat(c->st, NULL, beat_cb, &g), SG_EINVAL);
+  assert_int_equal(g.calls, 0);
+  close_store(c);
+  /* A name that is not a node name is refused, and nothing is opened. */
+  sg_store_config_t cfg = test_config(c);
+  cfg.node_name = "a b";
+  sg_store_t *st = NULL;
+  assert_int_equal(sg_store_open(&c->loop, &cfg, &st, c->err, sizeof c->err),
+                   SG_EINVAL);
+  assert_null(st);
+  assert_non_null(strstr(c->err, "node name"));
+}
+
+/* ---- several nodes (PostgreSQL) ------------------------------------------ */
+
+static sg_store_result_in_t sent(const sg_store_claimed_t *p, unsigned attempt,
+                                 const char *id) {
+  sg_store_result_in_t r = {.part_id = p->part_id,
+                            .attempt = attempt,
+                            .outcome = SG_STORE_SENT,
+                            .smsc_id = id};
+  return r;
+}
+
+static void result_on(ctx_t *c, sg_store_t *st, sg_store_result_in_t *r,
+                      items_got_t *g) {
+  sg_store_t *keep = c->st;
+  c->st = st;
+  results_wait(c, r, 1, g);
+  c->st = keep;
+}
+
+static void claim_on(ctx_t *c, sg_store_t *st, claim_got_t *g) {
+  sg_store_t *keep = c->st;
+  c->st = st;
+  claim_wait(c, "op1", 10, g);
+  c->st = keep;
+}
+
+static void dead_node_parts_go_back(void **state) {
+  ctx_t *c = *state;
+  sg_store_t *a = other = open_node(c, "a");
+  c->st = open_node(c, "b");
+  char owner[96];
+  snprintf(owner, sizeof owner, "a#%lld", (long long)sg_store_node_epoch(a));
+  tmsg_t m[2];
+  tmsg_init(&m[0], "+4915100000001", 1, "op1");
+  tmsg_init(&m[1], "+4915100000002", 1, "op1");
+  assert_int_equal(submit_wait(c, m, 2, NULL, NULL), 0);
+  claim_got_t ca;
+  claim_on(c, a, &ca);
+  assert_int_equal(ca.n, 2);
+  char sql[192];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM parts WHERE status = 'sending' AND "
+           "lease_owner = '%s'",
+           owner);
+  assert_int_equal(q1(c, sql), 2);
+  /* a is alive: b's heartbeat gives nothing back. */
+  beat_got_t g;
+  beat(c, c->st, "op2", &g);
+  assert_int_equal(g.released, 0);
+  assert_int_equal(g.n, 2);
+  assert_string_equal(g.nodes[0].name, "a");
+  assert_true(g.nodes[0].alive);
+  assert_int_equal(g.nodes[0].leased_parts, 2);
+  assert_true(g.nodes[1].alive);
+  /* Ten seconds on without a heartbeat of a: dead, its parts back. */
+  atomic_fetch_add(&fake_now, 10001);
+  beat(c, c->st, "op2", &g);
+  assert_int_equal(g.released, 2);
+  assert_false(g.nodes[0].alive);
+  assert_int_equal(g.nodes[0].leased_parts, 0);
+  assert_true(g.nodes[1].alive);
+  assert_int_equal(q1(c, "SELECT count(*) FROM parts WHERE status = 'queued' "
+                         "AND lease_owner IS NULL"),
+                   2);
+  /* Each part's event and its message's (sending -> queued). */
+  assert_int_equal(q1(c, "SELECT count(*) FROM events WHERE detail = "
+                         "'requeued: the node that was sending it is dead'"),
+                   4);
+  /* a comes back late with a result: refused, the part is not its own. */
+  items_got_t ig;
+  sg_store_result_in_t r = sent(&ca.parts[0], ca.parts[0].attempt, "late");
+  result_on(c, a, &r, &ig);
+  assert_int_equal(ig.items[0].status, SG_ESTATE);
+  /* b takes them under a new attempt; a's result for that attempt is
+   * fenced off (another owner), b's is written. */
+  claim_got_t cb;
+  claim_on(c, c->st, &cb);
+  assert_int_equal(cb.n, 2);
+  assert_int_equal(cb.parts[0].attempt, ca.parts[0].attempt + 1);
+  r = sent(&cb.parts[0], cb.parts[0].attempt, "from-a");
+  result_on(c, a, &r, &ig);
+  assert_int_equal(ig.items[0].status, SG_ESTATE);
+  r = sent(&cb.parts[0], cb.parts[0].attempt, "from-b");
+  result_on(c, c->st, &r, &ig);
+  assert_int_equal(ig.items[0].status, 0);
+  assert_int_equal(ig.items[0].part_status, SG_MSG_SENT);
+  assert_string_equal(q1s(c, "SELECT smsc_id FROM parts WHERE status = "
+                             "'sent'"),
+                      "from-b");
+  /* a's heartbeat brings it back to life; it was not replaced. */
+  beat(c, a, "op1", &g);
+  assert_false(g.superseded);
+  assert_true(g.nodes[0].alive);
+  assert_int_equal(g.nodes[1].leased_parts, 1);
+  close_node(c, a);
+}
+
+static void same_name_again_takes_over(void **state) {
+  ctx_t *c = *state;
+  c->st = open_node(c, "a"); /* the first process */
+  tmsg_t m;
+  tmsg_init(&m, "+4915100000003", 1, "op1");
+  assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
+  claim_got_t co;
+  claim_wait(c, "op1", 10, &co);
+  assert_int_equal(co.n, 1);
+  /* A second process under the same name: a newer epoch, and the parts of
+   * the first one back in the queue at once, not when the lease ends. */
+  sg_store_t *again = other = open_node(c, "a");
+  assert_true(sg_store_node_epoch(again) > sg_store_node_epoch(c->st));
+  assert_int_equal(q1(c, "SELECT count(*) FROM parts WHERE status = "
+                         "'queued' AND lease_owner IS NULL"),
+                   1);
+  beat_got_t g;
+  beat(c, c->st, "", &g);
+  assert_true(g.superseded);
+  assert_int_equal(g.n, 1);
+  assert_int_equal(g.nodes[0].epoch, sg_store_node_epoch(again));
+  claim_got_t cn;
+  claim_on(c, again, &cn);
+  assert_int_equal(cn.n, 1);
+  assert_int_equal(cn.parts[0].attempt, co.parts[0].attempt + 1);
+  /* The first process's result, even for the new attempt: fenced off. */
+  items_got_t ig;
+  sg_store_result_in_t r = sent(&cn.parts[0], cn.parts[0].attempt, "x");
+  result_on(c, c->st, &r, &ig);
+  assert_int_equal(ig.items[0].status, SG_ESTATE);
+  result_on(c, again, &r, &ig);
+  assert_int_equal(ig.items[0].status, 0);
+  close_node(c, again);
+}
+
+int main(void) {
+  const struct CMUnitTest both[] = {
+      cmocka_unit_test_setup_teardown(epochs_grow_and_beats_list, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(without_a_node_name, setup, teardown),
+  };
+  const struct CMUnitTest pg[] = {
+      cmocka_unit_test_setup_teardown(epochs_grow_and_beats_list, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(without_a_node_name, setup, teardown),
+      cmocka_unit_test_setup_teardown(dead_node_parts_go_back, setup,
+                                      teardown_two),
+      cmocka_unit_test_setup_teardown(same_name_again_takes_over, setup,
+                                      teardown_two),
+  };
+  if (pg_server() != NULL)
+    return cmocka_run_group_tests(pg, NULL, NULL);
+  return cmocka_run_group_tests(both, NULL, NULL);
+}
