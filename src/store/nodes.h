@@ -1,5 +1,5 @@
 /* nodes.h - the smsgate nodes that share one database (part of the store's
- * interface, beside store.h; migration 0019, docs/scaling.md).
+ * interface, beside store.h; migration 0023, docs/scaling.md).
  *
  * A store opened with a node name (sg_store_config_t.node_name) registers
  * the node at open: it takes a new epoch, the node's fencing token, larger
