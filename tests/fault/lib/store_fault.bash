@@ -14,41 +14,18 @@
 # restart every acknowledged message reaches the SMSC once and none of the
 # refused ones does. Lives in lib/ so that CTest does not run it.
 set -u
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../../integration/lib/common.bash" # sg_test_init, fail, free_ports
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 SHIM=$FAULT_SHIM
 TAG=${FAULT//_/-} # the texts' prefix: GSM 7-bit codes "_" as 0x11, not its Latin-1 octet
-T=$(mktemp -d "${TMPDIR:-/tmp}/$FAULT.XXXXXX")
-PIDS=()
 GW=
 KEY=fault-key
-
-cleanup() {
-  local p
-  [ -n "$GW" ] && kill -9 "$GW" 2>/dev/null
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$T"/*.log; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
-  done
-  exit 1
-}
+sg_test_init "$FAULT"
+trap '[ -n "$GW" ] && kill -9 "$GW" 2>/dev/null; sg_test_cleanup' EXIT
 
 [ -f "$SHIM" ] || fail "the shim $SHIM is not built"
 
-read -r HTTP SIM <<<"$(node -e '
-  const net = require("net"); const s = [];
-  (function next() {
-    if (s.length === 2) { console.log(s.map((x) => x.address().port).join(" "));
-      s.forEach((x) => x.close()); return; }
-    const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
-  })();')"
+read -r HTTP SIM <<<"$(free_ports 2)"
 BASE=http://127.0.0.1:$HTTP
 
 wait_for() { # seconds, command...
