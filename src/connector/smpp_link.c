@@ -271,7 +271,12 @@ static void shutdown_cb(uv_shutdown_t *req, int status) {
 static bool linger(sg_smpp_link_t *l) {
   if (l->shut)
     return true;
-  if (l->abort || l->eof || l->cfg.close_linger_ms == 0)
+  /* Only a server lingers (its clients are the ones that send a bad PDU
+   * with more behind it), and never for a peer that stopped answering: it
+   * would not read our FIN either, and its connector would wait
+   * close_linger_ms longer to bind again. */
+  if (l->abort || l->eof || l->cfg.close_linger_ms == 0 ||
+      l->cfg.role != SG_SMPP_ROLE_SMSC || l->reason == SG_ETIMEDOUT)
     return false;
   l->sreq.data = l;
   if (uv_shutdown(&l->sreq, (uv_stream_t *)&l->tcp, shutdown_cb) != 0)
