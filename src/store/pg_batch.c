@@ -76,7 +76,8 @@ static size_t quoted_max(const char *s) {
 
 /* ---- reading the rows ---------------------------------------------------- */
 
-/* Row i of res into pr: the part's columns from col, then its message's. */
+/* Row i of res into pr: the part's columns from col (id, message_id, seq,
+ * status, attempts, lease_owner), then its message's. */
 static int read_row(sg__arena_t *a, const PGresult *res, int i, int col,
                     sg__pg_prow_t *pr) {
   bool ok = true;
@@ -85,7 +86,10 @@ static int read_row(sg__arena_t *a, const PGresult *res, int i, int col,
   pr->pt.seq = (unsigned)sg__pg_i64(res, i, col + 2);
   pr->status = sg__pg_status(res, i, col + 3);
   pr->attempts = (unsigned)sg__pg_i64(res, i, col + 4);
-  if (!ok || sg__pg_msg_row(a, res, i, col + 5, &pr->m) < 0)
+  pr->owner = sg__pg_null(res, i, col + 5)
+                  ? NULL
+                  : sg__pg_text(a, res, i, col + 5, &ok);
+  if (!ok || sg__pg_msg_row(a, res, i, col + 6, &pr->m) < 0)
     return SG_ENOMEM;
   pr->m.ev.message_id = pr->pt.mid;
   pr->found = true;
@@ -112,7 +116,7 @@ int sg__pg_batch_results(sg__pg_conn_t *c, sg__arena_t *a,
   PGresult *res = sg__pg_run(
       c,
       "SELECT p.id, p.message_id, p.seq, p.status, "
-      "p.attempts, " SG__PG_MSG_ROW_M
+      "p.attempts, p.lease_owner, " SG__PG_MSG_ROW_M
       " FROM parts p JOIN messages m ON m.id = p.message_id WHERE p.id = "
       "ANY($1::bigint[]) ORDER BY p.id FOR UPDATE OF p",
       &p, &rc);
@@ -162,7 +166,8 @@ int sg__pg_batch_receipts(sg__pg_conn_t *c, sg__arena_t *a,
   PGresult *res = sg__pg_run(
       c,
       "SELECT DISTINCT ON (p.connector, p.smsc_id) p.connector, p.smsc_id, "
-      "p.id, p.message_id, p.seq, p.status, p.attempts, " SG__PG_MSG_ROW_M
+      "p.id, p.message_id, p.seq, p.status, p.attempts, p.lease_owner, "
+      SG__PG_MSG_ROW_M
       " FROM (SELECT DISTINCT * FROM unnest($1::text[], $2::text[])) AS "
       "k(connector, smsc_id) JOIN parts p ON p.connector = k.connector AND "
       "p.smsc_id = k.smsc_id JOIN messages m ON m.id = p.message_id ORDER BY "

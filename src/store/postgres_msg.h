@@ -84,6 +84,7 @@ typedef struct sg__pg_prow {
   sg__pg_part_t pt;
   sg_msg_status_t status;
   unsigned attempts;
+  const char *owner; /* lease_owner ("node#epoch"), or NULL */
   sg__pg_msg_t m;
 } sg__pg_prow_t;
 

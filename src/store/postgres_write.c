@@ -637,6 +637,10 @@ static int one_result(sg__pg_conn_t *c, sg__arena_t *a,
   unsigned attempts = 0;
   int rc = pr != NULL ? batch_part(pr, &pt, item, &attempts, &m)
                       : load_part(c, a, x->part_id, &pt, item, &attempts, &m);
+  /* Another node's newer claim holds it: fenced off, as a stale attempt
+   * is (pg_nodes.c). load_part checks its own read. */
+  if (rc == 0 && pr != NULL && !sg__pg_node_fence_ok(c->st, pr->owner))
+    attempts = 0;
   if (rc == SG_ENOENT || (rc == 0 && (item->part_status != SG_MSG_SENDING ||
                                       attempts != x->attempt))) {
     item->status = rc == 0 ? SG_ESTATE : rc;

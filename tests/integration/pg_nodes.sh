@@ -97,9 +97,11 @@ done_ms=$(date +%s%3N)
 [ "$n" = "$N" ] || fail "$n of $N messages delivered after a died (LOST $((N - n)))"
 wait_log b "part(s) leased by dead nodes put back in the queue" 5 ||
   fail "b did not say it took a's parts back"
-# Not before dead_after (3 s), and long before the 5-minute lease.
+# Not before dead_after (3 s) from a's last heartbeat, which may have come
+# up to one heartbeat (500 ms) before the kill; long before the 5-minute
+# lease.
 took=$((done_ms - killed))
-[ $took -ge 3000 ] || fail "a's parts were taken back ${took} ms after the kill, before dead_after"
+[ $took -ge 2500 ] || fail "a's parts were taken back ${took} ms after the kill, before dead_after"
 [ $took -lt 20000 ] || fail "a's parts took ${took} ms to come back"
 
 dup=$(q "SELECT count(*) FROM (SELECT message_id FROM events WHERE status = 'sent' AND part_seq IS NOT NULL GROUP BY message_id, part_seq HAVING count(*) > 1) d")
