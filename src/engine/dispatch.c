@@ -454,6 +454,21 @@ static void wait_drain(sg__conn_t *c) {
   }
 }
 
+/* A connector that went down gives back the parts waiting for its room
+ * (claimed, never handed to it): they fail over at once to another
+ * connector of their route that is up (result_retry), instead of waiting
+ * for this one to come back. */
+static void wait_give_back(sg__conn_t *c, const char *why) {
+  while (c->wait_len > 0) {
+    unsigned si = c->wait_q[c->wait_head];
+    c->wait_head = (c->wait_head + 1) % c->n_slots;
+    c->wait_len--;
+    sg__slot_t *s = &c->slots[si];
+    result_retry(c, s, why, 0);
+    slot_put(c, s);
+  }
+}
+
 /* Gives a claimed slot back to the queue (engine stopping). */
 static void slot_give_back(sg__conn_t *c, unsigned si) {
   sg__slot_t *s = &c->slots[si];
@@ -649,6 +664,8 @@ static void conn_state_cb(sg_connector_t *cn, void *owner,
   } else if (c->down_since_ms == 0) {
     c->down_since_ms = sg__now_ms(e);
   }
+  if (state == SG_CONN_DOWN)
+    wait_give_back(c, "connector down");
 }
 
 static void conn_ready_cb(sg_connector_t *cn, void *owner) {
