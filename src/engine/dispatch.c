@@ -16,9 +16,10 @@
  *                TEMPFAIL, and its event says the outcome was unknown, so a
  *                duplicate on the handset can be explained;
  *   PERMFAIL  -> 'rejected' with the operator's status and text.
- * A connector that is down for failover_after_ms has its queued parts moved
- * to another connector of their route that is up; a connector that is down
- * never holds up the others.
+ * A connector that is down for its failover_after has its queued parts
+ * moved to another connector of their route that is up, and the parts it
+ * had claimed but not yet taken fail over the moment it goes down; a
+ * connector that is down never holds up the others.
  *
  * This file must never decide a message's status itself (the store derives
  * it from the parts) nor acknowledge a receipt (dlr.c does).
