@@ -43,22 +43,7 @@ static int release(sg__pg_conn_t *c, sg__arena_t *a, const char *sql,
   PQclear(res);
   if (rc < 0 || !ok)
     return rc < 0 ? rc : SG_ENOMEM;
-  for (size_t i = 0; rc == 0 && i < k; i++) {
-    sg__pg_cause_t why = {parts[i].seq, 0, detail, 0};
-    sg__pg_params_t q = {0};
-    sg__pg_p_i64(&q, parts[i].id);
-    sg__pg_p_i64(&q, now);
-    rc = sg__pg_do(c,
-                   "UPDATE parts SET status = 'queued', lease_until_ms = "
-                   "NULL, lease_owner = NULL, updated_ms = $2 WHERE id = $1",
-                   &q, NULL);
-    if (rc == 0)
-      rc = sg__pg_event(c, parts[i].mid, parts[i].seq, SG_MSG_QUEUED, 0, detail,
-                        now, NULL);
-    if (rc == 0)
-      rc = sg__pg_rederive(c, a, parts[i].mid, SG_MSG_QUEUED, &why, now, NULL,
-                           NULL);
-  }
+  rc = sg__pg_parts_requeue(c, a, parts, k, now, detail);
   if (rc == 0)
     *n += k;
   return rc;

@@ -77,6 +77,13 @@ int sg__pg_rederive_row(sg__pg_conn_t *c, sg__arena_t *a, sg__pg_msg_t *m,
 int sg__pg_part_write(sg__pg_conn_t *c, const sg__pg_part_t *pt,
                       sg_msg_status_t to, const sg__pg_cause_t *why,
                       int64_t now);
+/* Puts the k 'sending' parts pts (locked by the caller) back in the queue,
+ * each with its event and its message derived again (postgres_write.c);
+ * detail is the events' text. */
+int sg__pg_parts_requeue(sg__pg_conn_t *c, sg__arena_t *a,
+                         const sg__pg_part_t *pts, size_t k, int64_t now,
+                         const char *detail);
+
 /* A part an item of a results or receipts request names, read with its
  * message's row for the whole request at once (pg_batch.c). */
 typedef struct sg__pg_prow {

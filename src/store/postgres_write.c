@@ -333,6 +333,29 @@ static int expire(sg__pg_conn_t *c, sg__arena_t *a, int64_t now, size_t *n) {
   return rc;
 }
 
+int sg__pg_parts_requeue(sg__pg_conn_t *c, sg__arena_t *a,
+                         const sg__pg_part_t *pts, size_t k, int64_t now,
+                         const char *detail) {
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < k; i++) {
+    sg__pg_cause_t why = {pts[i].seq, 0, detail, 0};
+    sg__pg_params_t p = {0};
+    sg__pg_p_i64(&p, pts[i].id);
+    sg__pg_p_i64(&p, now);
+    rc = sg__pg_do(c,
+                   "UPDATE parts SET status = 'queued', lease_until_ms = "
+                   "NULL, lease_owner = NULL, updated_ms = $2 WHERE id = $1",
+                   &p, NULL);
+    if (rc == 0)
+      rc = sg__pg_event(c, pts[i].mid, pts[i].seq, SG_MSG_QUEUED, 0, detail,
+                        now, NULL);
+    if (rc == 0)
+      rc = sg__pg_rederive(c, a, pts[i].mid, SG_MSG_QUEUED, &why, now, NULL,
+                           NULL);
+  }
+  return rc;
+}
+
 /* Puts the 'sending' parts whose lease ended before t back in the queue.
  * own: only the leases of this node (at start; NULL owner: a node that
  * names none). */
@@ -348,22 +371,8 @@ static int requeue(sg__pg_conn_t *c, sg__arena_t *a, int64_t t, bool own,
           : "SELECT id, message_id, seq FROM parts WHERE status = 'sending' "
             "AND lease_until_ms <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED",
       t, &refs, &k);
-  for (size_t i = 0; rc == 0 && i < k; i++) {
-    sg__pg_cause_t why = {refs[i].seq, 0, detail, 0};
-    sg__pg_params_t p = {0};
-    sg__pg_p_i64(&p, refs[i].id);
-    sg__pg_p_i64(&p, now);
-    rc = sg__pg_do(c,
-                   "UPDATE parts SET status = 'queued', lease_until_ms = "
-                   "NULL, lease_owner = NULL, updated_ms = $2 WHERE id = $1",
-                   &p, NULL);
-    if (rc == 0)
-      rc = sg__pg_event(c, refs[i].mid, refs[i].seq, SG_MSG_QUEUED, 0, detail,
-                        now, NULL);
-    if (rc == 0)
-      rc = sg__pg_rederive(c, a, refs[i].mid, SG_MSG_QUEUED, &why, now, NULL,
-                           NULL);
-  }
+  if (rc == 0)
+    rc = sg__pg_parts_requeue(c, a, refs, k, now, detail);
   if (rc == 0)
     *n += k;
   return rc;
