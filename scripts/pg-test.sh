@@ -12,7 +12,10 @@
 #                                 SG_TEST_STORE_URL set to that URL
 #
 # initdb refuses to run as root: as root the server runs as $SG_PG_USER
-# (default nobody), and DIR is made its own. fsync and the other durability
+# (default nobody), and DIR is made its own. Where that user cannot reach DIR
+# (a checkout under a private 0700 folder), the cluster lives in a folder of
+# its own under ${TMPDIR:-/tmp} instead; DIR/cluster names the folder that
+# holds the cluster (data/, server.log, the unix socket) either way. fsync and the other durability
 # settings stay at PostgreSQL's defaults. Authentication is "trust" and the
 # server listens on the loopback address only. Fails loudly when the server
 # programs are missing: tests that need PostgreSQL never skip silently.
@@ -48,11 +51,18 @@ start() {
   bin=$(find_bin)
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
-  [ -e "$dir/data/PG_VERSION" ] && die "$dir/data already holds a cluster; stop it first"
+  [ -e "$dir/data/PG_VERSION" ] || { [ -s "$dir/cluster" ] &&
+    [ -e "$(cat "$dir/cluster")/data/PG_VERSION" ]; } && die "$dir/data already holds a cluster; stop it first"
+  local home=$dir
   if [ "$(id -u)" = 0 ]; then
     chown "${SG_PG_USER:-nobody}" "$dir"
+    if ! as_user test -w "$dir" -a -x "$dir"; then
+      home=$(mktemp -d "${TMPDIR:-/tmp}/smsgate-pg.XXXXXX")
+      chown "${SG_PG_USER:-nobody}" "$home"
+    fi
   fi
-  as_user "$bin/initdb" -D "$dir/data" -U postgres --auth=trust \
+  echo "$home" >"$dir/cluster"
+  as_user "$bin/initdb" -D "$home/data" -U postgres --auth=trust \
     --encoding=UTF8 --locale=C >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; die "initdb failed"; }
   for tries in 1 2 3 4 5 6 7 8; do
@@ -60,8 +70,8 @@ start() {
       port=$((20000 + RANDOM % 40000))
       port_free "$port" || continue
     fi
-    if as_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200" \
+    if as_user "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 30 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $home -c max_connections=200" \
       start >/dev/null 2>&1; then
       echo "postgres://postgres@127.0.0.1:$port/postgres" >"$dir/url"
       cat "$dir/url"
@@ -69,17 +79,20 @@ start() {
     fi
     [ "${2:-auto}" = auto ] || break
   done
-  tail -n 20 "$dir/server.log" >&2 || true
+  tail -n 20 "$home/server.log" >&2 || true
   die "the server did not start"
 }
 
 stop() {
-  local dir=$1 bin
+  local dir=$1 bin home
   [ -d "$dir" ] || return 0
-  if [ -e "$dir/data/postmaster.pid" ]; then
+  home=$dir
+  [ -s "$dir/cluster" ] && home=$(cat "$dir/cluster")
+  if [ -e "$home/data/postmaster.pid" ]; then
     bin=$(find_bin)
-    as_user "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+    as_user "$bin/pg_ctl" -D "$home/data" -m fast -w -t 60 stop >/dev/null
   fi
+  [ "$home" = "$dir" ] || rm -rf "$home"
   rm -rf "$dir"
 }
 
