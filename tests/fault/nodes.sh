@@ -16,13 +16,14 @@
 # The clients are paced (REST_RATE, default 150 messages/s; SMPP_TPS,
 # default 20). Short form (ctest fault/nodes): 2,400 REST + 300 SMPP
 # messages, about 16 s of load, a fault every 2 s on average: 3 kills (a,
-# b, c) and 1 restart of PostgreSQL. `make soak`: 30,000 messages, 9 kills,
-# 2 restarts. The faults come in turn, once each; a load that ends before
-# the last fails the test (raise N_REST). PostgreSQL is a private server of this test
-# (scripts/pg-test.sh start, in the scratch folder), since restarting the
-# one of the CTest fixture pg would cut the other tests that use it; the
-# test needs the fixture all the same (its URL in $SG_TEST_PG_URL or
-# BUILD_DIR/pgtest/url), so that it runs, and fails, where those tests do.
+# b, c) and 1 restart of PostgreSQL. `make soak`: 30,000 + 3,000 messages,
+# 9 kills, 2 restarts. The faults come in turn, once each; a load that ends
+# before the last fails the test (raise N_REST).
+# PostgreSQL is a private server of this test (scripts/pg-test.sh start, in
+# the scratch folder), since restarting the one of the CTest fixture pg
+# would cut the other tests that use it; like them it fails loudly where
+# PostgreSQL's server programs are missing (CTest gives it the fixture pg,
+# so that it runs, and fails, where they do).
 # Prints the verdict and writes it as JSON to $FAULT_JSON when set; KEEP=DIR
 # keeps the logs and ledgers in DIR.
 set -u
@@ -42,8 +43,6 @@ KEY=fault-key
 WINDOW=16
 NAMES=(a b c)
 
-URL=${SG_TEST_PG_URL:-$(cat "$(dirname "$BIN")/pgtest/url" 2>/dev/null)}
-[ -n "$URL" ] || fail "no PostgreSQL server: run the pg/start fixture (scripts/pg-test.sh)"
 command -v psql >/dev/null || fail "psql is not installed"
 [ "$(id -u)" = 0 ] && chmod 755 "$T" # the server's user needs its folder
 PGDIR=$T/pg
@@ -57,10 +56,11 @@ stop_all() {
     [ -n "${GW[$n]:-}" ] && kill -9 "${GW[$n]}" 2>/dev/null && wait "${GW[$n]}" 2>/dev/null
     GW[$n]=
   done
-  bash "$PGSH" stop "$PGDIR" >/dev/null 2>&1
   if [ -n "${KEEP:-}" ]; then # KEEP=DIR: the logs and ledgers are kept there
     mkdir -p "$KEEP" && cp "$T"/*.log "$T"/*.txt "$T"/*.jsonl "$KEEP"/ 2>/dev/null
+    cp "$PGDIR/server.log" "$KEEP/postgres.log" 2>/dev/null
   fi
+  bash "$PGSH" stop "$PGDIR" >/dev/null 2>&1
   sg_test_cleanup
 }
 trap stop_all EXIT
