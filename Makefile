@@ -79,11 +79,15 @@ SOAK_OPERATOR ?= 20000
 # Campaigns (tests/integration/campaigns.sh): recipients of the campaign
 # killed with -9 in the middle of its expansion (20,000 in `make test`).
 SOAK_CAMPAIGN ?= 50000
+# Three nodes on one PostgreSQL (tests/fault/nodes.sh): REST messages (and
+# 3,000 SMPP), 9 kills -9 of the nodes in turn and 2 restarts of PostgreSQL.
+SOAK_NODES ?= 30000
 soak: build
 	REST_RATE=1000 SMPP_TPS=1000 FAULT_JSON=$(BUILD)/soak-kill9.json bash tests/fault/kill9.sh $(BUILD)/smsgate $(SOAK_REST) $(SOAK_SMPP) $(SOAK_EVERY_MS)
 	rm -f $(BUILD)/soak-operator.json
 	FAULT_JSON=$(BUILD)/soak-operator.json bash tests/fault/operator.sh $(BUILD)/smsgate all $(SOAK_OPERATOR) 1000
 	CAMPAIGNS_BIG=$(SOAK_CAMPAIGN) bash tests/integration/campaigns.sh $(BUILD)/smsgate
+	REST_RATE=300 SMPP_TPS=40 FAULT_JSON=$(BUILD)/soak-nodes.json bash tests/fault/nodes.sh $(BUILD)/smsgate $(SOAK_NODES) 3000 5000 9 2
 
 # Installs under PREFIX (DESTDIR for staging): the program, its manual page,
 # the systemd unit, the docs; as root without DESTDIR also the smsgate user

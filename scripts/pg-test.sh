@@ -8,6 +8,8 @@
 #   pg-test.sh stop DIR           stops it (fast shutdown) and removes DIR
 #   pg-test.sh restart DIR [PORT] stop (what an interrupted run left), start
 #   pg-test.sh url DIR            prints the URL of the running server
+#   pg-test.sh bounce DIR         restarts the running server in place (fast
+#                                 shutdown: sessions are cut), same port
 #   pg-test.sh exec DIR CMD...    runs CMD with SG_TEST_PG_URL and
 #                                 SG_TEST_STORE_URL set to that URL
 #
@@ -96,6 +98,14 @@ stop() {
   rm -rf "$dir"
 }
 
+bounce() {
+  local dir=$1 bin
+  [ -e "$dir/data/postmaster.pid" ] || die "no server running in $dir"
+  bin=$(find_bin)
+  as_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 \
+    restart >/dev/null
+}
+
 url() {
   [ -s "$1/url" ] || die "no server in $1 (pg-test.sh start $1 first)"
   cat "$1/url"
@@ -108,11 +118,12 @@ case "$cmd" in
     stop "$2"; start "$2" "${3:-auto}" ;;
   stop) [ $# -eq 2 ] || die "usage: pg-test.sh stop DIR"; stop "$2" ;;
   url) [ $# -eq 2 ] || die "usage: pg-test.sh url DIR"; url "$2" ;;
+  bounce) [ $# -eq 2 ] || die "usage: pg-test.sh bounce DIR"; bounce "$2" ;;
   exec)
     [ $# -ge 3 ] || die "usage: pg-test.sh exec DIR CMD..."
     u=$(url "$2")
     shift 2
     SG_TEST_PG_URL=$u SG_TEST_STORE_URL=$u exec "$@"
     ;;
-  *) die "usage: pg-test.sh start|stop|restart|url|exec DIR ..." ;;
+  *) die "usage: pg-test.sh start|stop|restart|bounce|url|exec DIR ..." ;;
 esac

@@ -506,10 +506,38 @@ static void start_done(sg_engine_t *e, int status);
 static void sync_next(sg_engine_t *e);
 static void tick_cb(uv_timer_t *t);
 
+static void account_found_cb(sg_store_t *st, int status,
+                             const sg_store_account_t *a, void *data);
+
+/* The account's row, created meanwhile by another node that started at the
+ * same time on the same database: found now, or the start fails. */
+static void account_refound_cb(sg_store_t *st, int status,
+                               const sg_store_account_t *a, void *data) {
+  sg_engine_t *e = data;
+  if (status == SG_ENOENT) {
+    sg__op_end(e);
+    sg__log(e, SG_ENGINE_LOG_ERROR,
+            "account %s: cannot create it: it exists, yet it is not found",
+            e->accounts[e->sync_next].pub.name);
+    start_done(e, SG_EIO);
+    return;
+  }
+  account_found_cb(st, status, a, data);
+}
+
 static void account_created_cb(sg_store_t *st, int status, int64_t id,
                                void *data) {
   sg_engine_t *e = data;
   sg__op_end(e);
+  if (status == SG_EEXIST && e->state == SG__STARTING) {
+    int rc = sg_store_account_by_name(
+        e->st, e->accounts[e->sync_next].pub.name, account_refound_cb, e);
+    if (rc == 0) {
+      sg__op_begin(e);
+      return;
+    }
+    status = rc;
+  }
   if (status != 0) {
     sg__log(e, SG_ENGINE_LOG_ERROR, "account %s: cannot create it: %s",
             e->accounts[e->sync_next].pub.name, sg_strerror(status));

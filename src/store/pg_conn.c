@@ -64,6 +64,7 @@ int sg__pg_result_rc(sg__pg_conn_t *c, const PGresult *res) {
   size_t n = strlen(c->last_error);
   while (n > 0 && (c->last_error[n - 1] == '\n' || c->last_error[n - 1] == ' '))
     c->last_error[--n] = '\0';
+  snprintf(c->last_state, sizeof c->last_state, "%s", state ? state : "");
   /* Class 08 (connection exception), 57P (the server shutting down or
    * ending this session) or a lost socket: reconnect before the next use. */
   if (PQstatus(c->pc) != CONNECTION_OK ||

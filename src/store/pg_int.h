@@ -51,6 +51,7 @@ typedef struct sg__pg_conn {
     int64_t held, delta; /* rows at the last commit; the open tx's change */
   } orph;
   char last_error[160];
+  char last_state[6]; /* the SQLSTATE of the last failure ("" if none) */
   sg__pg_pipe_t pipe; /* the writer's pipeline mode (pg_pipe.c) */
 } sg__pg_conn_t;
 

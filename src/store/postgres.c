@@ -241,7 +241,7 @@ static int migrate_tx(pg_t *pg, char *err, size_t errlen) {
   return 0;
 }
 
-static int migrate(pg_t *pg, char *err, size_t errlen) {
+static int migrate_once(pg_t *pg, char *err, size_t errlen) {
   sg__pg_conn_t *c = &pg->writer;
   int rc = sg__pg_cmd(c, "BEGIN");
   /* Held until COMMIT: a second node waits here, then finds the schema
@@ -268,6 +268,31 @@ static int migrate(pg_t *pg, char *err, size_t errlen) {
       fmt_err(err, errlen, "store: cannot prepare the PostgreSQL database: %s",
               c->last_error);
     sg__pg_cmd(c, "ROLLBACK");
+  }
+  return rc;
+}
+
+/* Whether the last failure was a deadlock or a serialization failure: the
+ * transaction lost a race with another node's and may simply run again. */
+static bool lost_race(const sg__pg_conn_t *c) {
+  return strcmp(c->last_state, "40P01") == 0 ||
+         strcmp(c->last_state, "40001") == 0;
+}
+
+/* The migrations, recovery and registration of the node in one
+ * transaction; run again (a few times) when it deadlocks with the work of
+ * nodes already running, whose parts it may be giving back. */
+static int migrate(pg_t *pg, char *err, size_t errlen) {
+  sg_store_info_t before = pg->st->info;
+  int rc = SG_EIO;
+  for (int attempt = 0; attempt < 5; attempt++) {
+    pg->writer.last_state[0] = '\0';
+    if (err != NULL && errlen > 0)
+      err[0] = '\0';
+    rc = migrate_once(pg, err, errlen);
+    if (rc == 0 || !lost_race(&pg->writer))
+      break;
+    pg->st->info = before;
   }
   return rc;
 }

@@ -4,13 +4,18 @@
 //
 //   node fault.js rest BASE KEY N C LEDGER [RATE]
 //       N messages, C at a time (and at most RATE a second when given),
-//       text "rest-<seq>", client_ref "<seq>".
+//       text "rest-<seq>", client_ref "<seq>". BASE may list several
+//       gateways (nodes) separated by commas: attempt k of message seq
+//       goes to the (seq + k)th, so the load is spread over them and a
+//       retry goes to the next one.
 //       Each message is retried with its own Idempotency-Key until it gets
 //       a 202 (or a 4xx, which is final): on a refused or broken
 //       connection, or a 5xx, it waits 100 ms and tries again, as a client
 //       that wants every message sent exactly once must. One JSON line per
 //       message to LEDGER: {seq, outcome: "ack"|"error", id, status,
 //       attempts, inDoubt} (inDoubt: some attempt got no answer at all).
+//       Every 5xx must be a 503 with a JSON error body ({"error":{"code",
+//       "message"}}); the summary line counts them, and names any other.
 //   node fault.js receiver PORT OUT
 //       Answers every POST 200 and appends "<client_ref> <id> <status>"
 //       per webhook to OUT.
@@ -63,11 +68,21 @@ function post(agent, base, key, body, idem) {
   });
 }
 
-async function rest(base, key, n, c, ledger, rate) {
+// Whether a 5xx answer is the gateway's "try again": 503 with an error body.
+function proper503(res) {
+  const e = res.json && res.json.error;
+  return res.status === 503 && e != null && typeof e.code === 'string' &&
+    typeof e.message === 'string';
+}
+
+async function rest(baseList, key, n, c, ledger, rate) {
   const fd = fs.openSync(ledger, 'w');
-  const agent = new http.Agent({ keepAlive: true, maxSockets: c });
+  const bases = baseList.split(',');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: c * bases.length });
   const runId = process.pid.toString(36) + Date.now().toString(36);
-  let next = 0, acked = 0, errors = 0, retries = 0;
+  let next = 0, acked = 0, errors = 0, retries = 0, got503 = 0;
+  const bad5xx = [];
+  let nBad5xx = 0;
   const t0 = Date.now();
   async function worker() {
     while (next < n) {
@@ -79,8 +94,12 @@ async function rest(base, key, n, c, ledger, rate) {
       let attempts = 0, inDoubt = false, res;
       for (;;) {
         attempts++;
+        const base = bases[(seq + attempts - 1) % bases.length];
         res = await post(agent, base, key, body, `${runId}-${seq}`);
         if (res.status === 0 && res.sent) inDoubt = true;
+        if (proper503(res)) got503++;
+        else if (res.status >= 500 && nBad5xx++ < 10)
+          bad5xx.push(`HTTP ${res.status} ${JSON.stringify(res.json)}`);
         if (res.status === 202 || (res.status >= 400 && res.status < 500 && res.status !== 429))
           break;
         retries++;
@@ -95,7 +114,13 @@ async function rest(base, key, n, c, ledger, rate) {
   await Promise.all(Array.from({ length: c }, worker));
   fs.closeSync(fd);
   agent.destroy();
-  console.log(`rest: ${acked} acknowledged, ${errors} refused, ${retries} retries, of ${n}`);
+  console.log(`rest: ${acked} acknowledged, ${errors} refused, ${retries} retries, ` +
+    `${got503} answered 503, of ${n}`);
+  for (const b of bad5xx) console.log(`rest: a 5xx that is not 503 with an error body: ${b}`);
+  if (nBad5xx > 0) {
+    console.log(`rest: ${nBad5xx} answers were 5xx other than a 503 with an error body`);
+    process.exitCode = 1;
+  }
 }
 
 function receiver(port, out) {
