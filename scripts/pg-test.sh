@@ -99,10 +99,12 @@ stop() {
 }
 
 bounce() {
-  local dir=$1 bin
-  [ -e "$dir/data/postmaster.pid" ] || die "no server running in $dir"
+  local dir=$1 bin home
+  home=$dir
+  [ -s "$dir/cluster" ] && home=$(cat "$dir/cluster")
+  [ -e "$home/data/postmaster.pid" ] || die "no server running in $dir"
   bin=$(find_bin)
-  as_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 \
+  as_user "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -m fast -w -t 60 \
     restart >/dev/null
 }
 

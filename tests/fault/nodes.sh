@@ -58,7 +58,7 @@ stop_all() {
   done
   if [ -n "${KEEP:-}" ]; then # KEEP=DIR: the logs and ledgers are kept there
     mkdir -p "$KEEP" && cp "$T"/*.log "$T"/*.txt "$T"/*.jsonl "$KEEP"/ 2>/dev/null
-    cp "$PGDIR/server.log" "$KEEP/postgres.log" 2>/dev/null
+    cp "$(cat "$PGDIR/cluster" 2>/dev/null || echo "$PGDIR")/server.log" "$KEEP/postgres.log" 2>/dev/null
   fi
   bash "$PGSH" stop "$PGDIR" >/dev/null 2>&1
   sg_test_cleanup
