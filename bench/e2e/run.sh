@@ -21,13 +21,21 @@
 # (`store: {driver: postgres, url: ...}`; SYNC does not apply) instead of
 # SQLite; give each run an empty database, since the figures and the
 # webhook count assume one.
+# NODES=K (with STORE_URL) runs K smsgate nodes on that database
+# (docs/scaling.md), each with its own REST port, its own simulator process
+# and a connector bound by that node only; the load is split over the
+# nodes' REST ports (one load client per node, N/K messages over C/K
+# connections each, all at once), and the CPU figures add up every node.
+# PG_PID=PID (the PostgreSQL server's postmaster) also prints the CPU the
+# server and its backends used during the run. bench/e2e/nodes.sh runs
+# 1, 2 and 3 nodes and SQLite in one go.
 #
 # usage: bench/e2e/run.sh [path/to/smsgate]     (default: ./build/smsgate)
 # env:   N=5000 C=50 WINDOW=64 DLR_DELAY_MS=0 SYNC=full|normal WAIT_S=120
 #        LOADER=path/to/bench_e2e|node SINK=c|node RSS_EVERY=0
 #        WEBHOOK_THREAD=true|false (webhooks.thread)
 #        WEBHOOK_CLIENT=builtin|curl (webhooks.client)
-#        STORE_URL=postgres://... (the PostgreSQL store)
+#        STORE_URL=postgres://... (the PostgreSQL store) NODES=1 PG_PID=
 set -u
 BIN=${1:-./build/smsgate}
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
@@ -44,6 +52,8 @@ WEBHOOK_THREAD=${WEBHOOK_THREAD:-true}
 WEBHOOK_CLIENT=${WEBHOOK_CLIENT:-builtin}
 RSS_EVERY=${RSS_EVERY:-0}
 STORE_URL=${STORE_URL:-}
+NODES=${NODES:-1}
+PG_PID=${PG_PID:-}
 SECRET=bench-secret
 KEY=bench-key
 T=$(mktemp -d "${TMPDIR:-/tmp}/smsgate-e2e.XXXXXX")
@@ -95,13 +105,31 @@ wait_for() { # seconds, command...: polls until the command succeeds
   return 1
 }
 
-read -r HTTP SIM HOOK <<<"$(node -e '
-  const net = require("net"); const s = [];
+# CPU of a process and of its children, reaped (cutime, cstime) or not,
+# in ms: a PostgreSQL server with its backends.
+tree_cpu_ms() {
+  local p sum
+  sum=$(awk -v t="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13 + $14 + $15) * 1000 / t) }' \
+    "/proc/$1/stat" 2>/dev/null || echo 0)
+  for p in $(ps -o pid= --ppid "$1" 2>/dev/null); do sum=$((sum + $(cpu_ms "$p"))); done
+  echo "$sum"
+}
+
+case "$NODES" in '' | *[!0-9]* | 0) die "NODES must be a number >= 1" ;; esac
+[ "$NODES" -gt 1 ] && [ -z "$STORE_URL" ] && die "NODES=$NODES needs STORE_URL (PostgreSQL)"
+# HTTP[k] and SIM[k] for node k (1..NODES), then the webhook receiver's.
+read -r -a PORTS <<<"$(node -e '
+  const net = require("net"); const s = []; const n = +process.argv[1];
   (function next() {
-    if (s.length === 3) { console.log(s.map((x) => x.address().port).join(" "));
+    if (s.length === n) { console.log(s.map((x) => x.address().port).join(" "));
       s.forEach((x) => x.close()); return; }
     const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
-  })();')"
+  })();' $((2 * NODES + 1)))"
+HTTP=() SIM=()
+for ((k = 1; k <= NODES; k++)); do
+  HTTP[k]=${PORTS[$((2 * k - 2))]} SIM[k]=${PORTS[$((2 * k - 1))]}
+done
+HOOK=${PORTS[$((2 * NODES))]}
 
 if [ "$SINK" = node ]; then
   start receiver node "$HERE/bench.js" receiver "$HOOK"
@@ -109,35 +137,56 @@ else
   start receiver "$BIN" sim sink --port "$HOOK" --secret "$SECRET"
 fi
 RX_PID=$LAST_PID
-start sim "$BIN" sim smsc --port "$SIM" --dlr-delay "$DLR_DELAY_MS" --quiet --stats-interval 0
-SIM_PID=$LAST_PID
+SIM_PIDS=() GWS=()
+for ((k = 1; k <= NODES; k++)); do
+  start sim$k "$BIN" sim smsc --port "${SIM[k]}" --dlr-delay "$DLR_DELAY_MS" --quiet --stats-interval 0
+  SIM_PIDS+=($LAST_PID)
+done
+NODE_LINE= ON_NODE=
 if [ -n "$STORE_URL" ]; then
   STORE_LINE="store: {driver: postgres, url: \"$STORE_URL\"}"
-  STORE_DESC="store=postgres"
+  STORE_DESC="store=postgres nodes=$NODES"
 else
   STORE_LINE="store: {path: $T/data/smsgate.db, synchronous: $SYNC}"
   STORE_DESC="synchronous=$SYNC"
 fi
-cat >"$T/smsgate.yaml" <<EOF
+for ((k = 1; k <= NODES; k++)); do
+  # Node k: its own name, REST port, simulator and connector.
+  if [ -n "$STORE_URL" ]; then
+    NODE_LINE="node: {name: n$k, heartbeat: 1s, dead_after: 10s}"
+    ON_NODE=", node: n$k"
+  fi
+  cat >"$T/smsgate$k.yaml" <<EOF
 $STORE_LINE
-http: {listen: 127.0.0.1:$HTTP, max_connections: 2000}
+$NODE_LINE
+http: {listen: 127.0.0.1:${HTTP[k]}, max_connections: 2000}
 accounts:
   - {name: bench, api_key: $KEY, default_region: RU,
      callback_url: "http://127.0.0.1:$HOOK/hook", webhook_secret: $SECRET}
 connectors:
-  - {name: sim, type: smpp, host: 127.0.0.1, port: $SIM, system_id: bench,
-     window: $WINDOW}
+  - {name: sim$k, type: smpp, host: 127.0.0.1, port: ${SIM[k]}, system_id: bench,
+     window: $WINDOW$ON_NODE}
 routes:
-  - {prefix: "+", connectors: [sim]}
+  - {prefix: "+", connectors: [sim$k]}
 webhooks: {allow_private_networks: true, concurrency: 256, thread: $WEBHOOK_THREAD,
            client: $WEBHOOK_CLIENT}
 log: {level: warn}
 EOF
+done
 wait_for 10 grep -q "listening on" "$T/receiver.log" || die "receiver did not start"
-start smsgate "$BIN" serve -c "$T/smsgate.yaml"
-GW=$LAST_PID
-wait_for 30 eval 'get http://127.0.0.1:$HTTP/healthz | grep -q "\"status\":\"ok\""' ||
-  die "smsgate not ready"
+for ((k = 1; k <= NODES; k++)); do
+  start smsgate$k "$BIN" serve -c "$T/smsgate$k.yaml"
+  GWS+=($LAST_PID)
+  wait_for 30 eval 'get http://127.0.0.1:${HTTP[k]}/healthz | grep -q "\"status\":\"ok\""' ||
+    die "smsgate node $k not ready"
+done
+GW=${GWS[0]}
+# The sum of a list of pids' CPU (ms).
+cpu_sum() {
+  local p sum=0
+  for p in "$@"; do sum=$((sum + $(cpu_ms "$p"))); done
+  echo "$sum"
+}
 
 echo "smsgate e2e: N=$N C=$C window=$WINDOW dlr_delay=${DLR_DELAY_MS}ms $STORE_DESC" \
   "($(nproc) cores, $(uname -r))"
@@ -150,12 +199,35 @@ if [ "$RSS_EVERY" -gt 0 ] 2>/dev/null; then
   PIDS+=($!)
 fi
 threads_cpu "$GW" >"$T/threads0"
-c_gw=$(cpu_ms "$GW") c_sim=$(cpu_ms "$SIM_PID") c_rx=$(cpu_ms "$RX_PID") t_start=$(date +%s%N)
-( if [ -x "$LOADER" ]; then
-    "$LOADER" 127.0.0.1 "$HTTP" "$KEY" "$N" "$C" "$T/load.json"
+c_pg=0
+[ -n "$PG_PID" ] && c_pg=$(tree_cpu_ms "$PG_PID")
+c_gw=$(cpu_sum "${GWS[@]}") c_sim=$(cpu_sum "${SIM_PIDS[@]}") c_rx=$(cpu_ms "$RX_PID") t_start=$(date +%s%N)
+# One load client per node, all at once; node k's share of N and C.
+load_one() { # k n c
+  if [ -x "$LOADER" ]; then
+    "$LOADER" 127.0.0.1 "${HTTP[$1]}" "$KEY" "$2" "$3" "$T/load$1.json"
   else
-    node "$HERE/bench.js" load "http://127.0.0.1:$HTTP" "$KEY" "$N" "$C" "$T/load.json"
-  fi && times >"$T/load.times" ) || die "load failed"
+    node "$HERE/bench.js" load "http://127.0.0.1:${HTTP[$1]}" "$KEY" "$2" "$3" "$T/load$1.json"
+  fi
+}
+( LPIDS=() ok=0
+  for ((k = 1; k <= NODES; k++)); do
+    n=$((N / NODES + (k <= N % NODES ? 1 : 0))) c=$((C / NODES > 0 ? C / NODES : 1))
+    load_one "$k" "$n" "$c" &
+    LPIDS+=($!)
+  done
+  for p in "${LPIDS[@]}"; do wait "$p" || ok=1; done
+  [ $ok = 0 ] && times >"$T/load.times" ) || die "load failed"
+# The clients' files as one: the earliest start, the latest end, every
+# message.
+node -e 'const fs = require("fs"); const out = { t0_ms: Infinity, t1_ms: 0,
+    accepted: 0, failed: 0, busy: 0, msgs: [] };
+  for (const f of process.argv.slice(2)) { const l = JSON.parse(fs.readFileSync(f, "utf8"));
+    out.t0_ms = Math.min(out.t0_ms, l.t0_ms); out.t1_ms = Math.max(out.t1_ms, l.t1_ms);
+    out.accepted += l.accepted; out.failed += l.failed; out.busy += l.busy;
+    for (const m of l.msgs) out.msgs.push(m); }
+  fs.writeFileSync(process.argv[1], JSON.stringify(out));' "$T/load.json" "$T"/load[0-9]*.json ||
+  die "cannot merge the load files"
 accepted=$(node -e 'console.log(require(process.argv[1]).accepted)' "$T/load.json")
 
 # Wait for every "delivered" webhook; give up after WAIT_S without progress.
@@ -172,21 +244,30 @@ while :; do
   sleep 0.1
 done
 t_end=$(date +%s%N)
-rss=$(awk '/^VmHWM:/ {print $2}' "/proc/$GW/status")
+rss=0 # the largest node's
+for p in "${GWS[@]}"; do
+  r=$(awk '/^VmHWM:/ {print $2}' "/proc/$p/status")
+  [ "${r:-0}" -gt "$rss" ] && rss=$r
+done
 # CPU used from the start of the load to the last webhook, per process; the
 # load client's comes from the shell's `times` (its children's user and sys).
 c_load=$(awk 'NR == 2 { n = split($0, f, /[ms]+/); s = 0
   for (i = 1; i <= n; i++) if (f[i] != "") s += (i % 2 ? f[i] * 60 : f[i]); print int(s * 1000) }' \
   "$T/load.times")
-d_gw=$(($(cpu_ms "$GW") - c_gw))
+d_gw=$(($(cpu_sum "${GWS[@]}") - c_gw))
 threads_cpu "$GW" >"$T/threads1"
 echo "cpu (ms) over $(((t_end - t_start) / 1000000)) ms wall:" \
   "smsgate $d_gw ($((d_gw * 1000 / (accepted > 0 ? accepted : 1))) us/message)," \
-  "sim $(($(cpu_ms "$SIM_PID") - c_sim))," \
+  "sim $(($(cpu_sum "${SIM_PIDS[@]}") - c_sim))," \
   "webhook receiver ($SINK) $(($(cpu_ms "$RX_PID") - c_rx)), load client $c_load"
-# Per thread: the loop is the thread whose id is the process id.
+if [ -n "$PG_PID" ]; then
+  d_pg=$(($(tree_cpu_ms "$PG_PID") - c_pg))
+  echo "postgres cpu (ms): $d_pg ($((d_pg * 1000 / (accepted > 0 ? accepted : 1))) us/message)"
+fi
+# Per thread (the first node's): the loop is the thread whose id is the
+# process id.
 threads_report "$GW" "$accepted" "$T/threads0" "$T/threads1"
-get "http://127.0.0.1:$HTTP/metrics" 2>/dev/null | grep -E '^smsgate_store_(commits_total|writes_total|commit_seconds_total|max_group) ' |
+get "http://127.0.0.1:${HTTP[1]}/metrics" 2>/dev/null | grep -E '^smsgate_store_(commits_total|writes_total|commit_seconds_total|max_group) ' |
   awk '{ printf "%s%s %s", sep, substr($1, 15), $2; sep = ", " } END { print "" }' | sed 's/^/store: /' 
 recv=$(get "http://127.0.0.1:$HOOK/count")
 echo "sink: $recv"
@@ -196,5 +277,5 @@ fi
 if [ -s "$T/rss.txt" ]; then
   echo "smsgate VmRSS (s kB):" $(awk '{ printf "%s %s, ", $2, $3 }' "$T/rss.txt")
 fi
-node "$HERE/bench.js" report "http://127.0.0.1:$HTTP" "$KEY" "$T/load.json" \
+node "$HERE/bench.js" report "http://127.0.0.1:${HTTP[1]}" "$KEY" "$T/load.json" \
   "http://127.0.0.1:$HOOK" "$rss" || die "report failed"

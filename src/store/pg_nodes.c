@@ -2,7 +2,9 @@
  * migration 0023): a node's registration at open, which takes its epoch
  * from the sequence node_epoch and gives back the parts its earlier runs
  * left leased; and its heartbeat, which also gives back the parts leased by
- * dead nodes, counts each node's leases and lists the nodes.
+ * dead nodes, counts each node's leases and lists the nodes. The webhook
+ * deliveries and SMPP receipts a node leases carry its owner as parts do
+ * (migration 0024), and go back with them.
  *
  * Parts are given back as the lease pass of postgres_write.c does it:
  * 'queued' again with an event, the message derived again; their attempt
@@ -44,6 +46,23 @@ static int release(sg__pg_conn_t *c, sg__arena_t *a, const char *sql,
   if (rc < 0 || !ok)
     return rc < 0 ? rc : SG_ENOMEM;
   rc = sg__pg_parts_requeue(c, a, parts, k, now, detail);
+  if (rc == 0)
+    *n += k;
+  return rc;
+}
+
+/* Gives back the webhook deliveries ('pending' again) and the SMPP
+ * receipts (free for the next claim) that were leased under the owners
+ * that wh_sql (with wp) and out_sql (with op) select, adding the
+ * deliveries' number to *n. The rows are taken FOR UPDATE SKIP LOCKED: a pass
+ * of another node never waits for this one, nor the other way round. */
+static int release_leases(sg__pg_conn_t *c, const char *wh_sql,
+                          const sg__pg_params_t *wp, const char *out_sql,
+                          const sg__pg_params_t *op, uint64_t *n) {
+  uint64_t k = 0;
+  int rc = sg__pg_do(c, wh_sql, wp, &k);
+  if (rc == 0)
+    rc = sg__pg_do(c, out_sql, op, NULL);
   if (rc == 0)
     *n += k;
   return rc;
@@ -92,6 +111,27 @@ int sg__pg_node_register(sg__pg_conn_t *c, sg_store_t *st, int64_t now,
                  requeued);
     sg__arena_free(&a);
   } while (rc == 0 && *requeued - before == RELEASE_MAX);
+  /* And their webhook deliveries and SMPP receipts, the deliveries' last
+   * attempt (cut short by the stop) uncounted. Other nodes' leases stay
+   * theirs. */
+  sg__pg_params_t w = {0};
+  sg__pg_p_text(&w, me->name);
+  sg__pg_p_text(&w, me->owner);
+  sg__pg_p_i64(&w, now);
+  if (rc == 0) /* receipts: q, at most RELEASE_MAX (the rest run out) */
+    rc = release_leases(
+        c,
+        "UPDATE webhooks SET status = 'pending', lease_until_ms = NULL, "
+        "lease_owner = NULL, attempts = greatest(attempts - 1, 0), "
+        "updated_ms = $3 WHERE id IN (SELECT id FROM webhooks WHERE status "
+        "= 'sending' AND left(lease_owner, length($1) + 1) = $1 || '#' AND "
+        "lease_owner <> $2 FOR UPDATE SKIP LOCKED)",
+        &w,
+        "UPDATE smpp_out SET lease_until_ms = NULL, lease_owner = NULL "
+        "WHERE id IN (SELECT id FROM smpp_out WHERE lease_until_ms IS NOT "
+        "NULL AND left(lease_owner, length($1) + 1) = $1 || '#' AND "
+        "lease_owner <> $2 LIMIT $3 FOR UPDATE SKIP LOCKED)",
+        &q, &st->info.requeued_webhooks);
   return rc;
 }
 
@@ -199,6 +239,27 @@ int sg__pg_node_beat(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
                  "heartbeat_ms > $1) LIMIT $2 FOR UPDATE SKIP LOCKED",
                  &p, now, "requeued: the node that was sending it is dead",
                  &q->out.released);
+  /* Their webhook deliveries and SMPP receipts too, as if their leases had
+   * run out (the attempt counts: it may have reached the receiver). */
+  sg__pg_params_t w = {0};
+  sg__pg_p_i64(&w, dead_before);
+  sg__pg_p_i64(&w, now);
+  uint64_t webhooks = 0;
+  if (rc == 0)
+    rc = release_leases(
+        c,
+        "UPDATE webhooks SET status = 'pending', lease_until_ms = NULL, "
+        "lease_owner = NULL, updated_ms = $2 WHERE id IN (SELECT id FROM "
+        "webhooks WHERE status = 'sending' AND lease_owner IS NOT NULL AND "
+        "lease_owner NOT IN (SELECT name || '#' || epoch FROM nodes WHERE "
+        "heartbeat_ms > $1) FOR UPDATE SKIP LOCKED)",
+        &w,
+        "UPDATE smpp_out SET lease_until_ms = NULL, lease_owner = NULL "
+        "WHERE id IN (SELECT id FROM smpp_out WHERE lease_until_ms IS NOT "
+        "NULL AND lease_owner IS NOT NULL AND lease_owner NOT IN (SELECT "
+        "name || '#' || epoch FROM nodes WHERE heartbeat_ms > $1) LIMIT $2 "
+        "FOR UPDATE SKIP LOCKED)",
+        &p, &webhooks);
   if (rc == 0) {
     sg__pg_params_t d = {0};
     sg__pg_p_i64(&d, now - NODE_KEEP_MS);

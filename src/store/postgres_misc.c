@@ -7,11 +7,12 @@
  *
  * Unlike SQLite's, a webhook claim here writes its lease (status 'sending',
  * lease_until_ms) and counts the attempt, so that the nodes sharing a
- * database see who holds a delivery; a lease that ran out is taken again by
- * any node's next claim, and recovery at start gives the deliveries left
- * 'sending' back, their last attempt uncounted. Write requests run on the
- * writer inside the group's transaction and must never begin or end one;
- * reads run on a reader's connection and must never write.
+ * database see who holds a delivery, and stamps its owner (name#epoch,
+ * migration 0024), as do SMPP receipt claims; a lease that ran out is taken
+ * again by any node's next claim, and a node gives back at start only its
+ * own earlier runs' leases (pg_nodes.c), their last attempt uncounted. Write
+ * requests run on the writer inside the group's transaction and must never
+ * begin or end one; reads run on a reader's connection and must never write.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,12 @@
 #include "store/pg_kinds.h"
 
 /* ---- webhooks ------------------------------------------------------------ */
+
+/* The owner this node's claims stamp on their leases (migration 0024):
+ * "name#epoch", or NULL for a node without a name. */
+static const char *lease_owner(const sg__pg_conn_t *c) {
+  return c->st->node.owner[0] ? c->st->node.owner : NULL;
+}
 
 static int wh_enqueue(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
   return sg__pg_webhook(c, r->in.wh_enqueue.account_id,
@@ -36,6 +43,7 @@ static int wh_claim(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
   sg__pg_p_i64(&p, now);
   sg__pg_p_i64(&p, r->in.wh_claim.max);
   sg__pg_p_i64(&p, now + r->in.wh_claim.lease_ms);
+  sg__pg_p_text(&p, lease_owner(c));
   int rc;
   PGresult *res = sg__pg_run(
       c,
@@ -43,7 +51,8 @@ static int wh_claim(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
       "next_attempt_ms <= $1) OR (status = 'sending' AND lease_until_ms <= "
       "$1) ORDER BY next_attempt_ms, id LIMIT $2 FOR UPDATE SKIP LOCKED) "
       "UPDATE webhooks w SET status = 'sending', attempts = w.attempts + 1, "
-      "lease_until_ms = $3, updated_ms = $1 FROM due WHERE w.id = due.id "
+      "lease_until_ms = $3, lease_owner = $4, updated_ms = $1 FROM due "
+      "WHERE w.id = due.id "
       "RETURNING w.id, w.account_id, w.message_id, w.url, w.payload, "
       "w.attempts, w.created_ms, w.method, w.next_attempt_ms",
       &p, &rc);
@@ -85,6 +94,12 @@ static int wh_claim(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
   return 0;
 }
 
+/* A failed attempt is written only while the delivery is still leased by
+ * this node ($4: its owner): once another node took it again (the lease
+ * ran out, or this node was found dead), that node's attempt decides. A
+ * delivery done is deleted whoever holds it: the receiver has it. */
+#define WH_MINE "status = 'sending' AND lease_owner IS NOT DISTINCT FROM $4"
+
 static int wh_finish(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < r->in.wh_finish.n; i++) {
@@ -97,18 +112,20 @@ static int wh_finish(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
     }
     sg__pg_p_text(&p, x->error);
     sg__pg_p_i64(&p, now);
+    sg__pg_p_text(&p, lease_owner(c));
     if (x->next_attempt_ms > 0) {
       sg__pg_p_i64(&p, x->next_attempt_ms);
       rc = sg__pg_do(c,
                      "UPDATE webhooks SET status = 'pending', "
-                     "next_attempt_ms = $4, last_error = $2, lease_until_ms "
-                     "= NULL, updated_ms = $3 WHERE id = $1",
+                     "next_attempt_ms = $5, last_error = $2, lease_until_ms "
+                     "= NULL, lease_owner = NULL, updated_ms = $3 WHERE id = "
+                     "$1 AND " WH_MINE,
                      &p, NULL);
     } else {
       rc = sg__pg_do(c,
                      "UPDATE webhooks SET status = 'failed', last_error = "
-                     "$2, lease_until_ms = NULL, updated_ms = $3 WHERE id = "
-                     "$1",
+                     "$2, lease_until_ms = NULL, lease_owner = NULL, "
+                     "updated_ms = $3 WHERE id = $1 AND " WH_MINE,
                      &p, NULL);
     }
   }
@@ -367,9 +384,10 @@ static int smpp_claim(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
     sg__pg_params_t q = {0};
     sg__pg_p_i64(&q, out[i].id);
     sg__pg_p_i64(&q, now + r->in.smpp_claim.lease_ms);
+    sg__pg_p_text(&q, lease_owner(c));
     rc = sg__pg_do(c,
-                   "UPDATE smpp_out SET lease_until_ms = $2, attempts = "
-                   "attempts + 1 WHERE id = $1",
+                   "UPDATE smpp_out SET lease_until_ms = $2, lease_owner = "
+                   "$3, attempts = attempts + 1 WHERE id = $1",
                    &q, NULL);
   }
   return rc;
@@ -381,10 +399,16 @@ static int smpp_finish(sg__pg_conn_t *c, sg__store_req_t *r) {
     const sg_store_smpp_out_result_t *x = &r->in.smpp_finish.items[i];
     sg__pg_params_t p = {0};
     sg__pg_p_i64(&p, x->id);
+    if (x->done) {
+      rc = sg__pg_do(c, "DELETE FROM smpp_out WHERE id = $1", &p, NULL);
+      continue;
+    }
+    /* Given back only while this node still holds it (as WH_MINE). */
+    sg__pg_p_text(&p, lease_owner(c));
     rc = sg__pg_do(c,
-                   x->done ? "DELETE FROM smpp_out WHERE id = $1"
-                           : "UPDATE smpp_out SET lease_until_ms = NULL "
-                             "WHERE id = $1",
+                   "UPDATE smpp_out SET lease_until_ms = NULL, lease_owner "
+                   "= NULL WHERE id = $1 AND lease_owner IS NOT DISTINCT "
+                   "FROM $2",
                    &p, NULL);
   }
   return rc;

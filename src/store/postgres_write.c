@@ -378,23 +378,26 @@ static int requeue(sg__pg_conn_t *c, sg__arena_t *a, int64_t t, bool own,
   return rc;
 }
 
-/* Gives deliveries whose lease ended before `before` back ('pending'); at
- * start (uncount) their last attempt, cut short by the stop, is not
- * counted, as on SQLite where a claim writes nothing. */
-static int requeue_webhooks(sg__pg_conn_t *c, int64_t before, bool uncount,
+/* Gives deliveries whose lease ended before `before` back ('pending'). At
+ * start (at_start) only the leases without an owner, their last attempt,
+ * cut short by the stop, not counted, as on SQLite where a claim writes
+ * nothing: a named node's leases are given back by pg_nodes.c, when that
+ * name starts again or the node is dead. */
+static int requeue_webhooks(sg__pg_conn_t *c, int64_t before, bool at_start,
                             int64_t now, size_t *n) {
   sg__pg_params_t p = {0};
   sg__pg_p_i64(&p, before);
   sg__pg_p_i64(&p, PASS_MAX);
   sg__pg_p_i64(&p, now);
-  sg__pg_p_i64(&p, uncount);
+  sg__pg_p_i64(&p, at_start);
   uint64_t k = 0;
   int rc = sg__pg_do(c,
                      "UPDATE webhooks SET status = 'pending', lease_until_ms "
-                     "= NULL, attempts = greatest(attempts - $4::int, 0), "
-                     "updated_ms = $3 WHERE id IN (SELECT id FROM webhooks "
-                     "WHERE status = 'sending' AND lease_until_ms <= $1 "
-                     "LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                     "= NULL, lease_owner = NULL, attempts = "
+                     "greatest(attempts - $4::int, 0), updated_ms = $3 WHERE "
+                     "id IN (SELECT id FROM webhooks WHERE status = 'sending' "
+                     "AND lease_until_ms <= $1 AND ($4::int = 0 OR "
+                     "lease_owner IS NULL) LIMIT $2 FOR UPDATE SKIP LOCKED)",
                      &p, &k);
   if (rc == 0)
     *n += (size_t)k;
@@ -416,10 +419,10 @@ int sg__pg_recover(sg__pg_conn_t *c, int64_t now, uint64_t *parts,
     before = nw;
     rc = rc == 0 ? requeue_webhooks(c, INT64_MAX, true, now, &nw) : rc;
   } while (rc == 0 && nw - before == PASS_MAX);
-  if (rc == 0) /* receipts leased to SMPP sessions of the last run */
+  if (rc == 0) /* receipts leased to SMPP sessions of an unnamed run */
     rc = sg__pg_do(c,
                    "UPDATE smpp_out SET lease_until_ms = NULL WHERE "
-                   "lease_until_ms IS NOT NULL",
+                   "lease_until_ms IS NOT NULL AND lease_owner IS NULL",
                    NULL, NULL);
   *parts = np;
   *webhooks = nw;
