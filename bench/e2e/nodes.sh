@@ -48,7 +48,7 @@ if [ -z "$PG_URL" ]; then
   chmod 755 "$T" # the server may run as another user (pg-test.sh)
   PG_DIR=$T/pg
   PG_URL=$(bash "$HERE/../../scripts/pg-test.sh" start "$PG_DIR") || die "cannot start PostgreSQL"
-  PG_PID=$(head -1 "$PG_DIR/data/postmaster.pid")
+  PG_PID=$(head -1 "$(cat "$PG_DIR/cluster")/data/postmaster.pid")
 fi
 BASE=${PG_URL%/*}
 # PGOPTIONS given to the run reach every smsgate node too (libpq reads it).
