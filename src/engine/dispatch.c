@@ -263,10 +263,18 @@ static void results_cb(sg_store_t *st, int status,
   result_batch_t *b = data;
   sg_engine_t *e = b->e;
   sg__op_end(e);
-  if (status == SG_EIO && b->tries < 3 && e->state == SG__RUNNING) {
-    /* Parts stay 'sending' meanwhile; their lease is the last resort. */
+  if (status == SG_EIO && e->state == SG__RUNNING) {
+    /* The parts were sent: their results are kept and written again on
+     * every tick for as long as the store fails, since a part left
+     * 'sending' would only be sent again when its lease runs out, minutes
+     * later and as a duplicate. Nothing new is claimed meanwhile, so what
+     * is kept is bounded by the parts that were in flight. */
     e->store_ok = false;
-    b->tries++;
+    if (++b->tries == 3)
+      sg__log(e, SG_ENGINE_LOG_WARN,
+              "could not record %zu send results: %s (tried again every "
+              "second until the store commits)",
+              b->n, sg_strerror(status));
     void **slot = sg__vec_push(&e->retry_results);
     if (slot != NULL) {
       *slot = b;

@@ -826,6 +826,9 @@ int sg_engine_stop(sg_engine_t *e, sg_engine_done_cb cb, void *ud) {
   /* Receipts waiting for another try are refused now: the operator sends
    * them again to whoever binds next. */
   sg__rcpts_nack_all(e, &e->rcpt_later);
+  /* Send results still unwritten get one last try; a failure now leaves
+   * their parts to the lease (results_cb no longer keeps them). */
+  sg__retry_failed_writes(e);
   for (size_t i = 0; i < e->retry_results.n; i++)
     sg_free(((void **)e->retry_results.items)[i]);
   e->retry_results.n = 0;
