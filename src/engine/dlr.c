@@ -14,6 +14,12 @@
  * acknowledged and dropped with a warning: an operator resending it
  * forever would help no one.
  *
+ * An SMSC may send a receipt on any session of the account that sent the
+ * message, so when several SMPP connectors bind the same account (host,
+ * port and system_id), a receipt that matched nothing under its own
+ * connector is tried under each of the others in turn (a copy that
+ * acknowledges nothing; the original was acknowledged once held).
+ *
  * Inbound messages are engine/inbound.c's.
  *
  * This file must never acknowledge anything before the store committed it.
@@ -55,6 +61,8 @@ static sg_msg_status_t dlr_status(sg_conn_dlr_state_t s) {
 }
 
 static void ack(sg_engine_t *e, const sg__rcpt_t *r, bool accepted) {
+  if (r->copy)
+    return;
   sg__conn_t *c = &e->conns[r->conn];
   if (c->c != NULL)
     sg_connector_ack(c->c, r->token, accepted);
@@ -77,6 +85,9 @@ void sg__dlr_cb(sg_connector_t *cn, void *owner, const sg_conn_dlr_t *dlr,
     return;
   }
   r->conn = c->index;
+  r->key_conn = c->index;
+  r->copy = false;
+  r->tries = 0;
   r->token = token;
   snprintf(r->smsc_id, sizeof r->smsc_id, "%s", dlr->smsc_id);
   if (dlr->raw != NULL && dlr->raw_len > 0) {
@@ -110,16 +121,57 @@ static void rcpt_later(sg_engine_t *e, const sg__rcpt_t *r) {
   }
 }
 
+/* Whether connectors a and b bind the same SMPP account of one SMSC. */
+static bool same_account(const sg_config_connector_t *a,
+                         const sg_config_connector_t *b) {
+  return a->type == SG_CONFIG_CONNECTOR_SMPP &&
+         b->type == SG_CONFIG_CONNECTOR_SMPP && a->port == b->port &&
+         a->host != NULL && b->host != NULL && strcmp(a->host, b->host) == 0 &&
+         a->system_id != NULL && b->system_id != NULL &&
+         strcmp(a->system_id, b->system_id) == 0;
+}
+
+/* A receipt held under key_conn: tried next under the following connector
+ * (in configuration order, wrapping) of the same account, until the
+ * receipt's own connector comes round again. */
+static void rcpt_next_sibling(sg_engine_t *e, const sg__rcpt_t *r) {
+  const sg_config_connector_t *own = e->conns[r->conn].cfg;
+  for (size_t k = 1; k < e->n_conns; k++) {
+    size_t j = (r->key_conn + k) % e->n_conns;
+    if (j == r->conn)
+      return;
+    if (e->conns[j].cfg == NULL || !same_account(own, e->conns[j].cfg))
+      continue;
+    sg__rcpt_t *c = sg__vec_push(&e->rcpts);
+    if (c == NULL)
+      return; /* held under its own connector all the same */
+    *c = *r;
+    c->key_conn = j;
+    c->copy = true;
+    c->tries = 0;
+    sg__schedule_flush(e);
+    return;
+  }
+}
+
 static void rcpt_item(sg_engine_t *e, const sg__rcpt_t *r,
                       const sg_store_item_res_t *it, bool *changed) {
-  const char *cn = e->conns[r->conn].cfg->name;
+  const char *cn = e->conns[r->key_conn].cfg->name;
   if (it->status == 0 && it->held) {
     /* Stored: its part's send result applies it when it names the id. */
-    e->rcpt_held++;
+    if (!r->copy)
+      e->rcpt_held++;
     ack(e, r, true);
-    sg__log(e, SG_ENGINE_LOG_INFO,
-            "connector=%s smsc_id=%s: receipt for no known part held", cn,
-            r->smsc_id);
+    if (r->copy)
+      sg__log(e, SG_ENGINE_LOG_INFO,
+              "connector=%s smsc_id=%s: receipt that came on connector=%s "
+              "(the same SMSC account) matches no part of it either: held",
+              cn, r->smsc_id, e->conns[r->conn].cfg->name);
+    else
+      sg__log(e, SG_ENGINE_LOG_INFO,
+              "connector=%s smsc_id=%s: receipt for no known part held", cn,
+              r->smsc_id);
+    rcpt_next_sibling(e, r);
   } else if (it->status == 0) {
     e->dlr_matched++;
     ack(e, r, true);
@@ -175,7 +227,7 @@ static int rcpts_write(sg_engine_t *e, rcpt_batch_t *b) {
     return SG_ENOMEM;
   for (size_t i = 0; i < b->n; i++) {
     in[i] = b->r[i].in;
-    in[i].connector = e->conns[b->r[i].conn].cfg->name;
+    in[i].connector = e->conns[b->r[i].key_conn].cfg->name;
     in[i].smsc_id = b->r[i].smsc_id;
     in[i].detail = b->r[i].detail[0] ? b->r[i].detail : NULL;
   }

@@ -110,10 +110,15 @@ typedef struct sg__result {
   int64_t wake_ms; /* when it is due again (a back-off), 0: none */
 } sg__result_t;
 
-/* A receipt waiting to be written, with the connector's ack token. */
+/* A receipt waiting to be written, with the connector's ack token. It is
+ * matched under key_conn's name: its own connector's (conn), or, for a copy
+ * (which acknowledges nothing), another connector bound to the same SMSC
+ * account (dlr.c). */
 typedef struct sg__rcpt {
   sg_store_receipt_in_t in;
   size_t conn;
+  size_t key_conn;
+  bool copy;
   uint64_t token;
   unsigned tries;
   char smsc_id[66];
