@@ -808,7 +808,9 @@ static void user_cb(sg_store_t *st, int status, const sg_store_campres_t *res,
   sg__op_end(cs->e);
   if (u->create)
     cs->creating--;
-  if (status == 0 && u->write && res->n_campaigns == 1 && cs->loaded) {
+  /* Also before the first load: a campaign created while the active ones
+   * are being read may be missing from what that read returns. */
+  if (status == 0 && u->write && res->n_campaigns == 1) {
     const sg_store_campaign_t *k = &res->campaigns[0];
     camp_t *c = find(cs, k->id);
     if (c == NULL &&
