@@ -23,6 +23,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "engine/engine.h"
+#include "engine/ops.h"
 #include "engine/webhook.h"
 #include "sim/smsc.h"
 #include "store/sqlite.h"
@@ -275,7 +276,9 @@ static uint16_t free_port(uv_loop_t *loop) {
   return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-static int setup_sim(void **state, bool early) {
+enum { SIM_PLAIN, SIM_EARLY, SIM_SLOW, SIM_LATE_DLR };
+
+static int setup_sim(void **state, int kind) {
   fx_t *f = calloc(1, sizeof *f);
   snprintf(f->dir, sizeof f->dir, "/tmp/sg-engine-XXXXXX");
   if (mkdtemp(f->dir) == NULL)
@@ -286,7 +289,11 @@ static int setup_sim(void **state, bool early) {
   sg_sim_smsc_config_default(&sc);
   sc.port = 0;
   sc.dlr_delay_ms = 50;
-  if (early) { /* receipts come 2.6 s before their submit_sm_resp: longer
+  if (kind == SIM_SLOW) /* each response 400 ms late */
+    sc.latency_ms = 400;
+  if (kind == SIM_LATE_DLR) /* receipts 700 ms after the submit */
+    sc.dlr_delay_ms = 700;
+  if (kind == SIM_EARLY) { /* receipts come 2.6 s before their submit_sm_resp: longer
                   than the connector holds them (dlr_hold_ms, 2 s) */
     sc.dlr_delay_ms = 0;
     sc.latency_ms = 2600;
@@ -301,11 +308,19 @@ static int setup_sim(void **state, bool early) {
 }
 
 static int setup(void **state) {
-  return setup_sim(state, false);
+  return setup_sim(state, SIM_PLAIN);
 }
 
 static int setup_early(void **state) {
-  return setup_sim(state, true);
+  return setup_sim(state, SIM_EARLY);
+}
+
+static int setup_slow(void **state) {
+  return setup_sim(state, SIM_SLOW);
+}
+
+static int setup_late_dlr(void **state) {
+  return setup_sim(state, SIM_LATE_DLR);
 }
 
 static void engine_stopped_cb(sg_engine_t *e, int status, void *ud) {
@@ -377,12 +392,19 @@ typedef struct opts {
   const char *callback; /* the account's callback_url, or NULL */
   bool fault_injection;
   uint32_t tick_ms;
+  bool twin; /* a connector "twin" bound to the simulator's same account */
 } opts_t;
 
 /* Loads the configuration, opens the store and starts the engine. */
 static void fx_start(fx_t *f, const opts_t *o) {
   char yaml[2048];
   char cb[160] = "";
+  char twin[160] = "";
+  if (o->twin)
+    snprintf(twin, sizeof twin,
+             "  - {name: twin, type: smpp, host: 127.0.0.1, port: %u,\n"
+             "     system_id: eng, password: pw}\n",
+             (unsigned)sg_sim_smsc_port(f->sim));
   if (o->callback != NULL)
     snprintf(cb, sizeof cb, ", callback_url: \"%s\"", o->callback);
   snprintf(yaml, sizeof yaml,
@@ -395,15 +417,18 @@ static void fx_start(fx_t *f, const opts_t *o) {
            "connectors:\n"
            "  - {name: sim, type: smpp, host: 127.0.0.1, port: %u,\n"
            "     system_id: eng, password: pw, window: 10,\n"
-           "     reconnect_min: 100ms, reconnect_max: 200ms}\n"
+           "     reconnect_min: %s, reconnect_max: %s}\n"
            "  - {name: dead, type: smpp, host: 127.0.0.1, port: %u,\n"
            "     system_id: eng, password: pw,\n"
            "     reconnect_min: 100ms, reconnect_max: 200ms}\n"
+           "%s"
            "routes:\n"
            "  - {prefix: \"+\", connectors: [%s]}\n"
            "webhooks: {allow_private_networks: true, retry_min: 100ms}\n",
            f->path, cb, (unsigned)sg_sim_smsc_port(f->sim),
-           (unsigned)f->dead_port, o->route);
+           /* with a twin: "sim" stays away for a while after a reconnect */
+           o->twin ? "3s" : "100ms", o->twin ? "3s" : "200ms",
+           (unsigned)f->dead_port, twin, o->route);
   sg_config_errors_t errs;
   int rc = sg_config_load_string("test", yaml, strlen(yaml), &f->cfg, &errs);
   if (rc != 0)
@@ -1029,6 +1054,68 @@ static void inbound_is_stored(void **state) {
   assert_false(inb.binary);
 }
 
+static bool sim_got_one(fx_t *f) {
+  return sim_submits(f) >= 1;
+}
+
+/* A part the operator took while the store fails to commit: its result is
+ * kept and written once the store recovers, however many ticks that takes,
+ * so the part is neither left 'sending' until its lease runs out nor sent
+ * twice, and its receipt (refused meanwhile, sent again by the operator)
+ * is matched. */
+static void results_kept_while_store_fails(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .fault_injection = true, .tick_ms = 50});
+  assert_true(run_until(f, sim_up, 5000));
+  assert_int_equal(submit_text(f, "+79001234567", "kept"), 0);
+  assert_int_equal(f->items[0].status, 0);
+  char id[SG_ID_LEN + 1];
+  memcpy(id, f->items[0].id, sizeof id);
+  /* The submit_sm is out; its answer comes 400 ms later, when every
+   * commit fails. */
+  assert_true(run_until(f, sim_got_one, 5000));
+  assert_int_equal(sg_store_sqlite_fail_next(f->st, 100000, false), 0);
+  run_for(f, 1500); /* about 20 ticks: 20 tries of the same results */
+  sg_engine_health_t h;
+  sg_engine_health(f->e, &h);
+  assert_false(h.store_ok);
+  assert_int_equal(sg_store_sqlite_fail_next(f->st, 0, false), 0);
+  assert_true(wait_status(f, id, SG_MSG_DELIVERED, 10000));
+  assert_int_equal(f->part_status[0], SG_MSG_DELIVERED);
+  assert_int_equal(sim_submits(f), 1);
+}
+
+static bool twin_up(fx_t *f) {
+  sg_engine_metrics_t m;
+  sg_engine_metrics(f->e, &m);
+  bool sim = false, twin = false;
+  for (size_t i = 0; i < m.n_connectors; i++) {
+    sim = sim || (strcmp(m.connectors[i].name, "sim") == 0 &&
+                  m.connectors[i].state == SG_CONN_UP);
+    twin = twin || (strcmp(m.connectors[i].name, "twin") == 0 &&
+                    m.connectors[i].state == SG_CONN_UP);
+  }
+  return sim && twin;
+}
+
+/* Two connectors bound to one SMSC account: the session that sent a part
+ * is gone when its receipt comes, so the SMSC sends the receipt on the
+ * other one, which matches it all the same. */
+static void receipt_on_twin_session(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .twin = true});
+  assert_true(run_until(f, twin_up, 5000));
+  assert_int_equal(submit_text(f, "+79001234567", "twin"), 0);
+  char id[SG_ID_LEN + 1];
+  memcpy(id, f->items[0].id, sizeof id);
+  assert_true(wait_status(f, id, SG_MSG_SENT, 5000));
+  assert_int_equal(sg_engine_connector_reconnect(f->e, "sim"), 0);
+  assert_true(wait_status(f, id, SG_MSG_DELIVERED, 2500));
+  assert_int_equal(f->part_status[0], SG_MSG_DELIVERED);
+  assert_string_equal(f->part_conn[0], "sim");
+  assert_int_equal(sim_submits(f), 1);
+}
+
 /* A request of many recipients is one transaction: when it fails, none of
  * its messages is stored; when it commits, all of them are, under one batch
  * id. */
@@ -1110,6 +1197,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(failover_to_second_connector, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(store_failure_is_eio, setup, teardown),
+      cmocka_unit_test_setup_teardown(results_kept_while_store_fails,
+                                      setup_slow, teardown),
+      cmocka_unit_test_setup_teardown(receipt_on_twin_session, setup_late_dlr,
+                                      teardown),
       cmocka_unit_test_setup_teardown(webhook_signed, setup, teardown),
       cmocka_unit_test_setup_teardown(idempotent_replay, setup, teardown),
       cmocka_unit_test_setup_teardown(inbound_is_stored, setup, teardown),
