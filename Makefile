@@ -43,7 +43,7 @@ test: build
 	@[ -f $(ASAN_BUILD)/CMakeCache.txt ] || $(ASAN_CONFIGURE)
 	@echo "building $(ASAN_BUILD) in the background (log: $(ASAN_BUILD)/build.log)"
 	@setsid nice -n 10 cmake --build $(ASAN_BUILD) -j $(JOBS) >$(ASAN_BUILD)/build.log 2>&1 & asan=$$!; \
-	  ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) || { kill -- -$$asan; wait; exit 1; }; \
+	  ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) || { kill -- -$$asan 2>/dev/null; wait; exit 1; }; \
 	  wait $$asan || { cat $(ASAN_BUILD)/build.log; exit 1; }
 	$(ASAN_CTEST)
 
