@@ -32,7 +32,7 @@ sg_test_cleanup() {
     psql -q "${SG_TEST_STORE_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS $p WITH (FORCE)" \
       >/dev/null 2>&1
   done
-  rm -rf "$T"
+  [ -n "${SG_TEST_KEEP:-}" ] && echo "kept: $T" >&2 || rm -rf "$T"
 }
 
 SG_PG_DBS=()
