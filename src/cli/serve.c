@@ -54,7 +54,7 @@ typedef struct serve {
   int exit_code;
   bool stopping;
   int ingress_stopping; /* HTTP and SMPP server still draining */
-  bool forced; /* a second signal: exit without draining */
+  bool forced;          /* a second signal: exit without draining */
   /* Configuration reload (SIGHUP, POST /v1/admin/reload). */
   const char *config_path;
   uv_signal_t sig_hup;
@@ -137,6 +137,7 @@ static int open_store(serve_t *s) {
     return -1;
   sg_store_config_t sc;
   sg_store_config_init(&sc, pg ? cs->url : cs->path);
+  sc.postgres = pg;
   sc.sync_normal = cs->synchronous == SG_CONFIG_SYNC_NORMAL;
   sc.no_sync_pipeline = !cs->sync_pipeline;
   if (cs->max_batch > 0)
@@ -177,8 +178,7 @@ static int open_store(serve_t *s) {
         (unsigned long long)info.requeued_parts,
         (unsigned long long)info.requeued_webhooks);
   logf_(s, SG_CONFIG_LOG_INFO, "node %s, epoch %lld",
-        sg_store_node_name(s->store),
-        (long long)sg_store_node_epoch(s->store));
+        sg_store_node_name(s->store), (long long)sg_store_node_epoch(s->store));
   return 0;
 }
 
@@ -499,29 +499,30 @@ static void reload_log(void *data, int level, const char *line) {
 /* ---- the command --------------------------------------------------------- */
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: smsgate serve [-c FILE]\n"
-             "\n"
-             "Runs the gateway: the REST API, the engine and its connectors.\n"
-             "Without -c it runs the built-in default: SQLite in ./data/, the\n"
-             "REST API on 127.0.0.1:8080, a simulated operator on\n"
-             "127.0.0.1:2776 and one connector to it, an SMPP server on\n"
-             "127.0.0.1:2775, and an account 'demo' with the API key\n"
-             "'demo-key' and the SMPP system_id 'demo', password 'demo-pw'.\n"
-             "The account 'admin' (API key 'admin-key') manages accounts\n"
-             "and keys (smsgate account, smsgate key).\n"
-             "\n"
-             "  -c, --config FILE        the YAML configuration "
-             "(docs/configuration.md)\n"
-             "  --log-level LEVEL        debug, info, warn or error "
-             "(overrides log.level)\n"
-             "  --log-format FORMAT      text or json: one JSON object a line "
-             "(overrides\n"
-             "                           log.format)\n"
-             "  -h, --help               this help\n"
-             "\n"
-             "SIGHUP (or POST /v1/admin/reload, smsgate reload) reads the\n"
-             "configuration again and applies it while running; a file with\n"
-             "errors is refused whole (docs/configuration.md \"Reloading\").\n");
+  fprintf(f,
+          "usage: smsgate serve [-c FILE]\n"
+          "\n"
+          "Runs the gateway: the REST API, the engine and its connectors.\n"
+          "Without -c it runs the built-in default: SQLite in ./data/, the\n"
+          "REST API on 127.0.0.1:8080, a simulated operator on\n"
+          "127.0.0.1:2776 and one connector to it, an SMPP server on\n"
+          "127.0.0.1:2775, and an account 'demo' with the API key\n"
+          "'demo-key' and the SMPP system_id 'demo', password 'demo-pw'.\n"
+          "The account 'admin' (API key 'admin-key') manages accounts\n"
+          "and keys (smsgate account, smsgate key).\n"
+          "\n"
+          "  -c, --config FILE        the YAML configuration "
+          "(docs/configuration.md)\n"
+          "  --log-level LEVEL        debug, info, warn or error "
+          "(overrides log.level)\n"
+          "  --log-format FORMAT      text or json: one JSON object a line "
+          "(overrides\n"
+          "                           log.format)\n"
+          "  -h, --help               this help\n"
+          "\n"
+          "SIGHUP (or POST /v1/admin/reload, smsgate reload) reads the\n"
+          "configuration again and applies it while running; a file with\n"
+          "errors is refused whole (docs/configuration.md \"Reloading\").\n");
 }
 
 static int load_config(serve_t *s, const char *path) {

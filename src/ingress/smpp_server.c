@@ -14,6 +14,13 @@
 #include "core/error.h"
 #include "ingress/smpp_server_int.h"
 
+/* How long a bind waits for its answer (smpp_server_auth.c: the password
+ * check on the thread pool, then bind_fail_delay for a refusal). Generous:
+ * argon2id takes seconds on a loaded machine or in a sanitizer build, two
+ * checks run at once and up to 64 wait, and a slow answer is better than a
+ * dropped connection. Past it the session answers ESME_RBINDFAIL itself. */
+#define SG_SMPPS_DECIDE_TIMEOUT_MS 120000u
+
 void sg__smpps_log(sg_smpp_server_t *s, int level, const char *fmt, ...) {
   if (s->log_cb == NULL)
     return;
@@ -30,8 +37,8 @@ void sg__smpps_log(sg_smpp_server_t *s, int level, const char *fmt, ...) {
 static int accounts_init(sg_smpp_server_t *s) {
   const sg_config_t *cfg = s->cfg;
   /* Room for the accounts the API may add (smpp_server_accts.c). */
-  s->accts = sg_calloc(cfg->n_accounts + SG_ENGINE_API_ACCOUNTS_MAX,
-                       sizeof *s->accts);
+  s->accts =
+      sg_calloc(cfg->n_accounts + SG_ENGINE_API_ACCOUNTS_MAX, sizeof *s->accts);
   if (s->accts == NULL)
     return SG_ENOMEM;
   for (size_t i = 0; i < cfg->n_accounts; i++) {
@@ -63,9 +70,12 @@ static void link_config(sg_smpp_server_t *s) {
   lc->session.window = SG_SMPP_SESSION_WINDOW_MAX; /* per bind: conn->window */
   lc->session.enquire_link_interval_ms = s->sc->enquire_link_interval_ms;
   lc->session.inbound_window = SG_SMPPS_INBOUND_DEFAULT;
-  /* A refused bind is answered after bind_fail_delay: the bind timer must
-   * leave room for it. */
-  lc->session.bind_timeout_ms = 10000 + s->sc->bind_fail_delay_ms;
+  /* A connection gets 10 s to send a bind (again after a refusal); a bind
+   * gets SG_SMPPS_DECIDE_TIMEOUT_MS for its answer, plus bind_fail_delay
+   * by which a refusal is held back. */
+  lc->session.bind_timeout_ms = 10000;
+  lc->session.decide_timeout_ms =
+      SG_SMPPS_DECIDE_TIMEOUT_MS + s->sc->bind_fail_delay_ms;
 }
 
 static int tls_init(sg_smpp_server_t *s, char *errbuf, size_t errcap) {

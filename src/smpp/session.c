@@ -65,6 +65,11 @@ void sg__smpp_goto(sg_smpp_session_t *s, sg_smpp_state_t next,
   case SG__T_BIND:
     s->state_deadline = after(now_ms, s->cfg.bind_timeout_ms);
     break;
+  case SG__T_BINDING:
+    s->state_deadline =
+        after(now_ms, s->role == SG_SMPP_ROLE_SMSC ? s->cfg.decide_timeout_ms
+                                                   : s->cfg.bind_timeout_ms);
+    break;
   case SG__T_RESPONSE:
     s->state_deadline = after(now_ms, s->cfg.response_timeout_ms);
     break;
@@ -115,6 +120,7 @@ void sg_smpp_session_config_default(sg_smpp_session_config_t *cfg) {
   cfg->window = 10;
   cfg->response_timeout_ms = 30000;
   cfg->bind_timeout_ms = 10000;
+  cfg->decide_timeout_ms = 10000;
   cfg->enquire_link_interval_ms = 30000;
   cfg->enquire_link_timeout_ms = 10000;
   cfg->inbound_full_status = SG_SMPP_ESME_RTHROTTLED;
@@ -335,10 +341,30 @@ static void tick_requests(sg_smpp_session_t *s, uint64_t now_ms) {
   }
 }
 
+/* SMSC: the owner did not decide on the bind in decide_timeout_ms. The
+ * ESME gets bind_*_resp ESME_RBINDFAIL (section 4.1: every bind is
+ * answered), then the session closes so that the decision, if it still
+ * comes, meets no later bind on this connection. The answer stays in the
+ * output for the driver to write before it closes the socket. */
+static void decide_timed_out(sg_smpp_session_t *s) {
+  uint32_t resp = sg_smpp_bind_command_id(s->bind_type) | SG_SMPP_RESP_BIT;
+  if (sg__smpp_out_header(s, resp, SG_SMPP_ESME_RBINDFAIL, s->bind_seq) != 0) {
+    sg__smpp_close(s, SG_ENOMEM);
+    return;
+  }
+  s->stats.rejected_in++;
+  s->bind_seq = 0;
+  sg__smpp_close(s, SG_ETIMEDOUT);
+}
+
 static void tick_state(sg_smpp_session_t *s, uint64_t now_ms) {
   if (s->state_deadline > now_ms)
     return;
   s->state_deadline = SG_SMPP_NO_DEADLINE;
+  if (s->state == SG_SMPP_STATE_BINDING && s->role == SG_SMPP_ROLE_SMSC) {
+    decide_timed_out(s);
+    return;
+  }
   if (s->state == SG_SMPP_STATE_BINDING && s->role == SG_SMPP_ROLE_ESME) {
     sg_smpp_event_t ev = {.type = SG_SMPP_EV_BIND_FAILED,
                           .command_id = sg_smpp_bind_command_id(s->bind_type),
@@ -578,8 +604,7 @@ int sg_smpp_session_respond_status(sg_smpp_session_t *s,
   return sg_smpp_session_respond(s, &s->tx);
 }
 
-int sg_smpp_session_respond_nack(sg_smpp_session_t *s,
-                                 uint32_t sequence_number,
+int sg_smpp_session_respond_nack(sg_smpp_session_t *s, uint32_t sequence_number,
                                  uint32_t command_status) {
   if (!sg__smpp_fsm_accepts(s->state, SG__IN_RESPOND))
     return SG_ESTATE;

@@ -48,7 +48,9 @@
  *              bind_timeout_ms).
  *   BINDING    ESME: bind sent, waiting for bind_*_resp (bind_timeout_ms).
  *              SMSC: a bind arrived and the owner has been asked
- *              (SG_SMPP_EV_BIND_REQUEST); waiting for accept/reject.
+ *              (SG_SMPP_EV_BIND_REQUEST); waiting for accept/reject
+ *              (decide_timeout_ms; then the session answers the bind
+ *              with ESME_RBINDFAIL and closes).
  *   BOUND_TX / BOUND_RX / BOUND_TRX
  *              bound as transmitter, receiver or transceiver. Requests flow
  *              as section 2.3 allows for the bind type (table below).
@@ -60,6 +62,8 @@
  *   OPEN --bind--> BINDING --bind_resp ok / accept--> BOUND_*
  *   OPEN --outbind (SMSC)--> OUTBOUND --bind received--> BINDING
  *   BINDING --bind_resp error / reject--> OPEN
+ *   BINDING (SMSC) --no decision in decide_timeout_ms: bind_*_resp
+ *                    ESME_RBINDFAIL--> CLOSED
  *   BOUND_* --unbind sent--> UNBINDING --unbind_resp--> CLOSED
  *   BOUND_* / UNBINDING --unbind received (answered)--> CLOSED
  *   any --close, dead peer, fatal protocol error, timer--> CLOSED
@@ -168,9 +172,17 @@ typedef struct sg_smpp_session_config {
    * Also bounds the wait for unbind_resp. Default 30000. */
   uint32_t response_timeout_ms;
   /* ESME: time to wait for bind_*_resp. SMSC: time a connection may stay
-   * in OPEN or OUTBOUND without a bind, and in BINDING without the owner's
-   * decision. Default 10000. */
+   * in OPEN or OUTBOUND without a bind. Default 10000. */
   uint32_t bind_timeout_ms;
+  /* SMSC: time a bind may wait in BINDING for the owner's
+   * sg_smpp_session_accept_bind() / reject_bind() (the owner may check a
+   * password on a thread pool, slow on a loaded machine). When it runs out
+   * the session answers the bind itself with ESME_RBINDFAIL and then closes
+   * (SG_SMPP_EV_CLOSED, SG_ETIMEDOUT): the ESME gets an answer instead of a
+   * dropped connection, and the owner's decision, still on its way, can no
+   * longer meet a later bind on the same connection. Default 10000; 0:
+   * wait forever. */
+  uint32_t decide_timeout_ms;
   /* When bound and nothing has been received from the peer for this long,
    * send enquire_link (section 4.11). Default 30000; 0: never. */
   uint32_t enquire_link_interval_ms;
@@ -490,8 +502,7 @@ int sg_smpp_session_respond_status(sg_smpp_session_t *s,
  * (section 4.3) of command_status instead of its own response, as an SMSC
  * does when it cannot take a request it otherwise understood. Counts in
  * generic_nacks_out. Returns as sg_smpp_session_respond(). */
-int sg_smpp_session_respond_nack(sg_smpp_session_t *s,
-                                 uint32_t sequence_number,
+int sg_smpp_session_respond_nack(sg_smpp_session_t *s, uint32_t sequence_number,
                                  uint32_t command_status);
 
 /* Sends unbind (section 4.2) in BOUND_*: state UNBINDING. New requests

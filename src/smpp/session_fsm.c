@@ -32,7 +32,7 @@ static const sg__smpp_state_desc_t states[SG_SMPP_STATE_COUNT_] = {
                                 IN_ALWAYS | IN(RX_BIND) | IN(T_STATE),
                                 ST(BINDING) | ST(CLOSED), SG__T_BIND},
     [SG_SMPP_STATE_BINDING] = {"BINDING", IN_ALWAYS | IN(DECIDE) | IN(T_STATE),
-                               BOUND | ST(OPEN) | ST(CLOSED), SG__T_BIND},
+                               BOUND | ST(OPEN) | ST(CLOSED), SG__T_BINDING},
     [SG_SMPP_STATE_BOUND_TX] = {"BOUND_TX", IN_BOUND,
                                 ST(UNBINDING) | ST(CLOSED), SG__T_NONE},
     [SG_SMPP_STATE_BOUND_RX] = {"BOUND_RX", IN_BOUND,

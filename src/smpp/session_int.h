@@ -40,6 +40,7 @@ typedef enum sg__smpp_timer {
   SG__T_NONE = 0,
   SG__T_BIND,      /* bind_timeout_ms */
   SG__T_BIND_SMSC, /* bind_timeout_ms, in the SMSC role only */
+  SG__T_BINDING,   /* ESME: bind_timeout_ms; SMSC: decide_timeout_ms */
   SG__T_RESPONSE   /* response_timeout_ms */
 } sg__smpp_timer_t;
 

@@ -145,13 +145,76 @@ static void no_notice(void *arg, const char *msg) {
   (void)arg, (void)msg;
 }
 
+#define PG_MSG_MAX 256
+
+/* Replaces every occurrence of secret[0..n) in msg with "***". */
+static void redact(char msg[PG_MSG_MAX], const char *secret, size_t n) {
+  char out[PG_MSG_MAX];
+  size_t o = 0;
+  if (n == 0)
+    return;
+  for (const char *p = msg; *p != '\0' && o + 1 < sizeof out;) {
+    if (strncmp(p, secret, n) != 0) {
+      out[o++] = *p++;
+      continue;
+    }
+    for (const char *s = "***"; *s != '\0' && o + 1 < sizeof out; s++)
+      out[o++] = *s;
+    p += n;
+  }
+  out[o] = '\0';
+  memcpy(msg, out, o + 1);
+}
+
+/* The password of a URI's user info as written ("postgres://user:PW@"),
+ * percent-encoded or not; libpq ends the user info at the first '@' or
+ * '/'. Sets *n to its length; NULL when there is none. */
+static const char *uri_password(const char *url, size_t *n) {
+  const char *p = strstr(url, "://");
+  if (p == NULL)
+    return NULL;
+  p += 3;
+  size_t info = strcspn(p, "@/");
+  const char *colon = memchr(p, ':', info);
+  if (p[info] != '@' || colon == NULL)
+    return NULL;
+  *n = (size_t)(p + info - colon - 1);
+  return colon + 1;
+}
+
+/* Why connecting failed, never with the password of the url: libpq's
+ * parse errors quote the connection string (a bad %-escape, a missing
+ * '=' or ']'), so a url that does not parse is not quoted at all, and the
+ * password (as written and as decoded) is cut out of any other message. */
+static void connect_error(const pg_t *pg, PGconn *pc, char *err,
+                          size_t errlen) {
+  char *perr = NULL;
+  PQconninfoOption *opts = PQconninfoParse(pg->url, &perr);
+  if (opts == NULL) {
+    PQfreemem(perr);
+    fmt_err(err, errlen, "store: cannot connect to PostgreSQL: %s",
+            "store.url is not a valid libpq URI or key=value string (not "
+            "shown: it may hold a password)");
+    return;
+  }
+  char m[PG_MSG_MAX];
+  pq_msg(pc, m, sizeof m);
+  for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
+    if (strcmp(o->keyword, "password") == 0 && o->val != NULL)
+      redact(m, o->val, strlen(o->val));
+  size_t n = 0;
+  const char *raw = uri_password(pg->url, &n);
+  if (raw != NULL)
+    redact(m, raw, n);
+  PQconninfoFree(opts);
+  fmt_err(err, errlen, "store: cannot connect to PostgreSQL: %s", m);
+}
+
 static int conn_open(pg_t *pg, sg__pg_conn_t *c, char *err, size_t errlen) {
   c->st = pg->st;
   c->pc = PQconnectdb(pg->url);
   if (c->pc == NULL || PQstatus(c->pc) != CONNECTION_OK) {
-    char m[256];
-    fmt_err(err, errlen, "store: cannot connect to PostgreSQL: %s",
-            pq_msg(c->pc, m, sizeof m));
+    connect_error(pg, c->pc, err, errlen);
     return SG_EIO;
   }
   PQsetNoticeProcessor(c->pc, no_notice, NULL);
@@ -440,9 +503,8 @@ static int run_requests_once(pg_t *pg, sg__store_req_t *group, int64_t now) {
       return pipe_failed(c);
     if (r->status == SG_EIO)
       return SG_EIO;
-    if (r->status < 0 &&
-        (c->changes != before || c->pipe.sent != sent ||
-         PQtransactionStatus(c->pc) == PQTRANS_INERROR)) {
+    if (r->status < 0 && (c->changes != before || c->pipe.sent != sent ||
+                          PQtransactionStatus(c->pc) == PQTRANS_INERROR)) {
       r->rerun_skip = true;
       return 1;
     }

@@ -242,9 +242,9 @@ int sg_store_open(uv_loop_t *loop, const sg_store_config_t *cfg,
     return SG_EINVAL;
   }
   const char *url = cfg->url;
-  bool postgres =
-      has_prefix(url, "postgres://") || has_prefix(url, "postgresql://");
-  if (has_prefix(url, "sqlite:"))
+  bool postgres = cfg->postgres || has_prefix(url, "postgres://") ||
+                  has_prefix(url, "postgresql://");
+  if (!postgres && has_prefix(url, "sqlite:"))
     url += strlen("sqlite:");
   if (!postgres && url[0] == '\0') {
     set_err(err, errlen, "store: sqlite: needs a file path");
@@ -260,8 +260,9 @@ int sg_store_open(uv_loop_t *loop, const sg_store_config_t *cfg,
   normalise_config(&st->cfg);
   int rc = sg__store_node_init(st, cfg);
   if (rc < 0)
-    set_err(err, errlen, "store: the node name is not 1 to 64 of A-Z a-z "
-                         "0-9 _ . -");
+    set_err(err, errlen,
+            "store: the node name is not 1 to 64 of A-Z a-z "
+            "0-9 _ . -");
   else
     rc = postgres ? sg__pg_open(st, url, err, errlen)
                   : sg__sqlite_open(st, url, err, errlen);
@@ -341,10 +342,9 @@ static void complete_write(sg_store_t *st, sg__store_req_t *r) {
                                r->data);
     break;
   case SG__REQ_SMPP_OUT_CLAIM:
-    ((sg_store_smpp_out_cb)r->cb)(st, r->status,
-                                  ok ? r->out.smpp_out.items : NULL,
-                                  ok ? r->out.smpp_out.n : 0,
-                                  ok ? r->out.smpp_out.dropped : 0, r->data);
+    ((sg_store_smpp_out_cb)r->cb)(
+        st, r->status, ok ? r->out.smpp_out.items : NULL,
+        ok ? r->out.smpp_out.n : 0, ok ? r->out.smpp_out.dropped : 0, r->data);
     break;
   case SG__REQ_SMPP_OUT_FINISH:
     ((sg_store_done_cb)r->cb)(st, r->status, r->data);
@@ -433,10 +433,9 @@ static void complete_read(sg_store_t *st, sg__store_req_t *r) {
     sg__traffic_complete(st, r);
     break;
   case SG__REQ_WAITING_PARTS:
-    ((sg_store_smsc_ids_cb)r->cb)(st, r->status,
-                                  ok ? (const char *const *)r->out.ids.ids
-                                     : NULL,
-                                  ok ? r->out.ids.n : 0, r->data);
+    ((sg_store_smsc_ids_cb)r->cb)(
+        st, r->status, ok ? (const char *const *)r->out.ids.ids : NULL,
+        ok ? r->out.ids.n : 0, r->data);
     break;
   default: /* apikey lookup, account by name */
     ((sg_store_account_cb)r->cb)(st, r->status, ok ? &r->out.account : NULL,

@@ -148,6 +148,10 @@ typedef struct sg_store_config {
    * "postgres://..." or "postgresql://...": PostgreSQL, a libpq URI
    * (store/postgres.c; see sg_store_info_t.missing). */
   const char *url;
+  /* true: url is PostgreSQL's whatever it starts with, a libpq URI or a
+   * key=value string ("host=db dbname=smsgate password=..."), as the
+   * configuration's store.driver: postgres says. */
+  bool postgres;
   /* SQLite: true for synchronous=NORMAL (faster commits; a power loss may
    * lose the last acknowledged commits, a crash of smsgate loses nothing).
    * The default, false, is synchronous=FULL: every commit reaches the disk
@@ -307,7 +311,7 @@ int sg_store_password_verify(const char *hash, const char *pw, size_t len);
 /* ---- submitting messages ----------------------------------------------- */
 
 #define SG_STORE_BATCH_MAX 10000 /* messages in one sg_store_submit */
-#define SG_STORE_NAME_MAX 64    /* connector names */
+#define SG_STORE_NAME_MAX 64     /* connector names */
 
 /* One part (segment) of a message, already encoded (core/segment.h). */
 typedef struct sg_store_part_in {
@@ -376,8 +380,8 @@ typedef struct sg_store_batch {
    * usage_month; charge_micro > 0 takes that much from its balance, and
    * when the balance is less the batch fails with SG_ENOSPC and nothing of
    * it is written. */
-  char usage_day[11];   /* "2026-11-26", or "" */
-  char usage_month[8];  /* "2026-11", or "" */
+  char usage_day[11];  /* "2026-11-26", or "" */
+  char usage_month[8]; /* "2026-11", or "" */
   uint32_t usage_parts;
   int64_t charge_micro;
 } sg_store_batch_t;
@@ -491,12 +495,12 @@ typedef struct sg_store_item_res {
   sg_msg_status_t part_status; /* after the item */
   sg_msg_status_t msg_status;  /* after the item */
   bool msg_changed;            /* the message status changed */
-  bool held;             /* receipts: it matched no part and was stored, to
-                            be applied by the send result that names its
-                            smsc_id (status 0: answer the operator) */
-  bool receipt_applied;  /* results: a held receipt for the part's smsc_id
-                            was applied with it (part_status, msg_status and
-                            msg_changed are after it) */
+  bool held;            /* receipts: it matched no part and was stored, to
+                           be applied by the send result that names its
+                           smsc_id (status 0: answer the operator) */
+  bool receipt_applied; /* results: a held receipt for the part's smsc_id
+                           was applied with it (part_status, msg_status and
+                           msg_changed are after it) */
 } sg_store_item_res_t;
 
 /* status is 0 (each item has its own status) or SG_EIO; items is NULL on
@@ -770,9 +774,9 @@ typedef struct sg_store_smpp_out {
   int32_t error_code;     /* 0: none */
   int64_t submit_ms;      /* when the message was stored */
   int64_t done_ms;        /* when it got its final status */
-  unsigned attempts; /* claims, including this one, as far as the store
-                        knows: a claim whose lease died with the process
-                        (a crash or a restart) is not counted */
+  unsigned attempts;      /* claims, including this one, as far as the store
+                             knows: a claim whose lease died with the process
+                             (a crash or a restart) is not counted */
   sg_store_smpp_origin_t origin;
   const uint8_t *body; /* the message's body (UTF-8 text unless binary) */
   size_t body_len;
@@ -978,7 +982,8 @@ int sg_store_account_put(sg_store_t *st, const sg_store_admin_account_t *a,
  * id (by id, revoked ones too). Pointers are valid during the call. */
 typedef void (*sg_store_admin_load_cb)(sg_store_t *st, int status,
                                        const sg_store_admin_account_t *accts,
-                                       size_t n_accts, const sg_store_key_t *keys,
+                                       size_t n_accts,
+                                       const sg_store_key_t *keys,
                                        size_t n_keys, void *data);
 
 /* Reads what sg_store_admin_load_cb lists, in one read transaction. */
@@ -999,14 +1004,14 @@ int sg_store_key_revoke(sg_store_t *st, int64_t key_id, int64_t revoked_ms,
 /* ---- housekeeping -------------------------------------------------------- */
 
 typedef struct sg_store_maint_res {
-  size_t released; /* scheduled messages released */
-  size_t expired;  /* parts expired */
-  size_t requeued; /* parts and webhooks whose lease ran out */
-  size_t purged;   /* idempotency records past their expiry */
+  size_t released;         /* scheduled messages released */
+  size_t expired;          /* parts expired */
+  size_t requeued;         /* parts and webhooks whose lease ran out */
+  size_t purged;           /* idempotency records past their expiry */
   size_t receipts_expired; /* held receipts older than unmatched_keep_ms,
                               deleted */
-  size_t traffic_pruned; /* traffic minutes older than traffic_keep_ms,
-                            deleted */
+  size_t traffic_pruned;   /* traffic minutes older than traffic_keep_ms,
+                              deleted */
 } sg_store_maint_res_t;
 
 typedef void (*sg_store_maint_cb)(sg_store_t *st, int status,
@@ -1039,9 +1044,9 @@ int sg_store_maintain(sg_store_t *st, sg_store_maint_cb cb, void *data);
  */
 
 typedef struct sg_store_mo_part {
-  const char *group; /* the message's key, chosen by the engine (<= 255) */
-  unsigned seq;      /* 1..total */
-  unsigned total;    /* 2..255 */
+  const char *group;     /* the message's key, chosen by the engine (<= 255) */
+  unsigned seq;          /* 1..total */
+  unsigned total;        /* 2..255 */
   const char *connector; /* or NULL */
   const char *sender;
   const char *recipient;
@@ -1210,7 +1215,7 @@ int sg_store_balance_credit(sg_store_t *st, int64_t account_id,
  * paused connectors ("paused_connectors"). The store keeps the text as
  * given and never reads it. */
 
-#define SG_STORE_SETTING_NAME_MAX 64      /* octets of a name */
+#define SG_STORE_SETTING_NAME_MAX 64    /* octets of a name */
 #define SG_STORE_SETTING_MAX (4u << 20) /* octets of a document */
 
 /* status 0 with body[0..len) (valid during the call; NUL-terminated), or

@@ -113,7 +113,11 @@ function smpp(c) {
     // next PDU, so the bad one got none and the session still works.
     const send = () => s.write(Buffer.concat([Buffer.from(c.hex.replace(/\s/g, ''), 'hex'),
       c.resp === 'ignored' ? pdu(0x15, 0x7777, Buffer.alloc(0)) : Buffer.alloc(0)]));
-    const timer = setTimeout(() => finish('timeout'), 20000); // binds hash
+    // Binds are answered after the argon2id check on the thread pool (seconds
+    // on a loaded machine or under ASan); the server waits for it up to
+    // SG_SMPPS_DECIDE_TIMEOUT_MS (120 s) and then answers ESME_RBINDFAIL
+    // itself, so the answer is waited for a little longer than that.
+    const timer = setTimeout(() => finish('timeout'), 130000);
     s.on('connect', () => (c.bound ? s.write(BIND) : send()));
     s.on('error', () => finish('close'));
     s.on('close', () => { clearTimeout(timer); finish('close'); });

@@ -7,7 +7,13 @@
 # included), /metrics, the admin views, the database files (strings) and
 # the configuration checker's errors are searched for each secret: 0 hits.
 # A wrong credential that contains the right one is also used, so a log of
-# presented credentials would be found.
+# presented credentials would be found. The web page's session cookies and
+# CSRF tokens (each login's, used right and wrong, then logged out) are
+# searched for too, in everything but the two answers that hand them out.
+# A running gateway is asked to reload files with mistakes around the
+# secrets (the API, `smsgate reload` and SIGHUP): each error is logged and
+# answered as file:line:column, never with a secret. PostgreSQL's URL
+# password: tests/integration/pg/secrets.sh (integration-pg/secrets).
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -61,6 +67,41 @@ call() {
   echo >>"$ANS"
 }
 
+# web: logs in on the web page as shop (the account's password), uses the
+# session right and wrong, logs out; the cookie and CSRF token join WEB.
+# The login answer and GET /v1/session hold them (their purpose) and are
+# kept apart in web.txt; every other answer goes to answers.txt.
+WEB=()
+web() {
+  local jar=$T/jar login tok csrf bad
+  login=$(curl -s -i -X POST "$BASE/v1/session" -H 'Content-Type: application/json' \
+    -d "{\"account\": \"shop\", \"password\": \"$KPW\"}")
+  printf '%s\n' "$login" >>"$T/web.txt"
+  tok=$(printf '%s' "$login" | tr -d '\r' | sed -n 's/^Set-Cookie: sg_session=\([^;]*\);.*/\1/Ip')
+  csrf=$(printf '%s' "$login" | sed -n 's/.*"csrf_token": *"\([^"]*\)".*/\1/p')
+  [ ${#tok} -ge 32 ] && [ ${#csrf} -ge 32 ] || fail "web login: $login"
+  WEB+=("$tok" "$csrf")
+  curl -s -i "$BASE/v1/session" -b "sg_session=$tok" >>"$T/web.txt"
+  local msg='{"to": "+4915112345678", "from": "Shop", "text": "from the page"}'
+  for bad in "" "$csrf" "${csrf}x" "${csrf:0:20}" "$tok"; do
+    code=$(curl -s -o "$T/web1.txt" -w '%{http_code}' "$BASE/v1/messages" \
+      -b "sg_session=$tok" -H "X-CSRF-Token: $bad" -H 'Content-Type: application/json' -d "$msg")
+    cat "$T/web1.txt" >>"$ANS"
+    echo >>"$ANS"
+    case "$bad:$code" in "$csrf:202") ;; "$csrf:"*) fail "the page's send: HTTP $code" ;;
+    *:403) ;; *) fail "a send with CSRF token '${bad:0:4}...': HTTP $code, not 403" ;; esac
+  done
+  curl -s -i "$BASE/v1/messages?limit=2" -b "sg_session=$tok" >>"$ANS"
+  curl -s -i "$BASE/v1/messages?limit=2" -b "sg_session=${tok}x" >>"$ANS"
+  curl -s -i "$BASE/v1/messages?limit=2" -b "sg_session=${tok:0:40}" >>"$ANS"
+  curl -s -i -X DELETE "$BASE/v1/session" -b "sg_session=$tok" >>"$ANS" # no CSRF
+  curl -s -i -X DELETE "$BASE/v1/session" -b "sg_session=$tok" -H "X-CSRF-Token: $csrf" >>"$ANS"
+  curl -s -i "$BASE/v1/session" -b "sg_session=$tok" >>"$ANS" # ended
+  curl -s -i -X POST "$BASE/v1/session" -H 'Content-Type: application/json' \
+    -d "{\"account\": \"shop\", \"password\": \"${KPW}x\"}" >>"$ANS"
+  echo >>"$ANS"
+}
+
 traffic() {
   local msg='{"to": "+4915112345678", "from": "Shop", "text": "hello"}'
   call POST /v1/messages "$API" "$msg"
@@ -97,6 +138,46 @@ traffic() {
         setTimeout(() => s.unbind(() => { s.close(); process.exit(p.command_status ? 1 : 0); }), 500);
       });
     })();' "$HERE/../interop/node_modules/smpp" "$SMPP" "$SPW" || fail "SMPP traffic"
+  web
+}
+
+# The configuration with mistakes around the secrets (checked below by
+# `config check` and `serve`, and offered to a running gateway by reload).
+sed -e "s/password: $SPW}/password: ${SPW}99}/" \
+  -e "s/api_key: $ADMIN, admin: true/api_key: $ADMIN, admin: yes/" \
+  -e "s/password: $KPW,/password: $KPW, pasword: $KPW,/" \
+  -e "/smpp: {system_id: shop/a\\  - {name: twin, api_key: $API}" \
+  "$T/gw.yaml" >"$T/bad.yaml" # the last: a duplicate key
+# A YAML mistake inside a secret: its quote never closes.
+sed -e "s/webhook_secret: $WHS,/webhook_secret: \"$WHS,/" "$T/gw.yaml" >"$T/bad2.yaml"
+
+# reload_bad FILE LOG: the running gateway is offered FILE in place of its
+# own (POST /v1/admin/reload, `smsgate reload`, SIGHUP); each refuses it
+# and the log gets file:line:column, as does each answer.
+reload_bad() {
+  cp "$T/gw.yaml" "$T/good.yaml"
+  cp "$1" "$T/gw.yaml"
+  local before reads
+  before=$(grep -c 'reload' "$T/$2.log")
+  reads=$(grep -c 'reload: reading' "$T/$2.log")
+  code=$(curl -s -o "$T/reload1.txt" -w '%{http_code}' -X POST "$BASE/v1/admin/reload" \
+    -H "Authorization: Bearer $ADMIN")
+  cat "$T/reload1.txt" >>"$ANS"
+  echo >>"$ANS"
+  [ "$code" = 422 ] || [ "$code" = 400 ] || fail "reload of $(basename "$1"): HTTP $code $(cat "$T/reload1.txt")"
+  grep -q 'gw.yaml:[0-9]*:[0-9]*' "$T/reload1.txt" || fail "the reload answer has no file:line: $(cat "$T/reload1.txt")"
+  "$BIN" reload --url "$BASE" --key "$ADMIN" >>"$T/reload.txt" 2>&1 &&
+    fail "smsgate reload took $(basename "$1")"
+  kill -HUP "$GW"
+  for ((i = 0; i < 100; i++)); do # three reads: the API, the CLI, SIGHUP
+    [ "$(grep -c 'reload: reading' "$T/$2.log")" -ge $((reads + 3)) ] && break
+    sleep 0.1
+  done
+  sleep 0.3 # the refusal's lines follow its read
+  grep 'reload' "$T/$2.log" | tail -n +$((before + 1)) >"$T/reload-log.txt"
+  grep -q 'gw.yaml:[0-9]*:[0-9]*' "$T/reload-log.txt" ||
+    fail "the log of the refused reload has no file:line: $(cat "$T/reload-log.txt")"
+  cp "$T/good.yaml" "$T/gw.yaml"
 }
 
 # ---- text logs, then JSON logs on the same database -------------------------
@@ -105,6 +186,8 @@ GW=$LAST_PID
 wait_http "$BASE/healthz" '"status":"ok"' 30 || fail "gateway not ready"
 wait_log gw 'SMPP server listening' 10 || fail "SMPP server not ready"
 traffic
+reload_bad "$T/bad.yaml" gw
+reload_bad "$T/bad2.yaml" gw
 for ((i = 0; i < 100; i++)); do
   curl -s "http://127.0.0.1:$SINK/" | grep -q '"delivered":[1-9]' && break
   sleep 0.1
@@ -117,15 +200,11 @@ GW=$LAST_PID
 wait_http "$BASE/healthz" '"status":"ok"' 30 || fail "gateway (json) not ready"
 wait_log gwj 'SMPP server listening' 10 || fail "SMPP server not ready"
 traffic
+reload_bad "$T/bad.yaml" gwj
 sleep 1
 stop "$GW"
 
 # ---- a configuration with mistakes around the secrets ------------------------
-sed -e "s/password: $SPW}/password: ${SPW}99}/" \
-  -e "s/api_key: $ADMIN, admin: true/api_key: $ADMIN, admin: yes/" \
-  -e "s/password: $KPW,/password: $KPW, pasword: $KPW,/" \
-  -e "/smpp: {system_id: shop/a\\  - {name: twin, api_key: $API}" \
-  "$T/gw.yaml" >"$T/bad.yaml" # the last: a duplicate key
 "$BIN" config check -c "$T/bad.yaml" >"$T/config.log" 2>&1 && fail "the bad configuration passed"
 "$BIN" serve -c "$T/bad.yaml" >>"$T/config.log" 2>&1 && fail "serve took the bad configuration"
 grep -q 'accounts\[1\].smpp' "$T/config.log" || fail "no configuration error printed: $(cat "$T/config.log")"
@@ -138,9 +217,15 @@ strings -a "$T"/gw/smsgate.db* >"$T/db.txt"
 [ -s "$T/db.txt" ] || fail "no database text"
 grep -q '"status"' "$ANS" || fail "no answers recorded"
 grep -q 'hello' "$T/db.txt" || fail "the database text holds no message (wrong file?)"
+grep -q 'csrf_token_required' "$ANS" || fail "no CSRF refusal recorded"
+grep -q 'session_expired' "$ANS" || fail "no ended session recorded"
+grep -q 'gw.yaml:[0-9]*:[0-9]*: accounts\[1\]: YAML syntax error' "$T/reload.txt" ||
+  fail "smsgate reload printed no error of bad2.yaml: $(cat "$T/reload.txt")"
+[ ${#WEB[@]} = 4 ] || fail "${#WEB[@]} web tokens, 4 expected"
+SECRETS+=("${WEB[@]}")
 hits=0
 for s in "${SECRETS[@]}"; do
-  for f in gw.log gwj.log config.log answers.txt db.txt; do
+  for f in gw.log gwj.log config.log answers.txt reload.txt db.txt; do
     n=$(grep -c -F -- "$s" "$T/$f")
     if [ "$n" -gt 0 ]; then
       echo "secret ${s:0:4}... found $n time(s) in $f:" >&2
@@ -150,6 +235,6 @@ for s in "${SECRETS[@]}"; do
   done
 done
 [ "$hits" -eq 0 ] || fail "$hits secret value(s) found"
-lines=$(cat "$T/gw.log" "$T/gwj.log" "$T/config.log" "$T/answers.txt" | wc -l)
-echo "ok - 6 secrets, 0 hits in $lines lines of logs (text and JSON), answers, /metrics and config errors, and $(wc -l <"$T/db.txt") strings of the database"
+lines=$(cat "$T/gw.log" "$T/gwj.log" "$T/config.log" "$T/answers.txt" "$T/reload.txt" | wc -l)
+echo "ok - ${#SECRETS[@]} secrets (6 configured, 2 web cookies, 2 CSRF tokens), 0 hits in $lines lines of logs (text and JSON), answers, /metrics, config and reload errors, and $(wc -l <"$T/db.txt") strings of the database"
 echo "PASS"

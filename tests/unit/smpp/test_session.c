@@ -458,22 +458,101 @@ static void bind_timeout(void **state) {
   assert_int_equal(sg_smpp_session_next_deadline(esme.s), SG_SMPP_NO_DEADLINE);
   peer_close(&esme);
 
-  /* SMSC: a connection that never binds is closed; so is a bind the
-   * owner never decides on. */
+  /* SMSC: a connection that never binds is closed (a bind the owner never
+   * decides on: bind_decide_timeout). */
   peer_open(&smsc, SG_SMPP_ROLE_SMSC, &cfg, 100);
   assert_int_equal(sg_smpp_session_next_deadline(smsc.s), 5100);
   assert_int_equal(sg_smpp_session_tick(smsc.s, 5100), 0);
   assert_int_equal(last_event(&smsc)->type, SG_SMPP_EV_CLOSED);
   assert_int_equal(last_event(&smsc)->error, SG_ETIMEDOUT);
   peer_close(&smsc);
+}
 
+/* SMSC: a bind the owner does not decide on in decide_timeout_ms (a slow
+ * password check) is answered ESME_RBINDFAIL by the session, then the
+ * session closes; bind_timeout_ms does not cut the wait short, and a
+ * decision in time still works. */
+static void bind_decide_timeout(void **state) {
+  (void)state;
+  peer_t esme, smsc;
+  sg_smpp_session_config_t cfg = test_config();
+  cfg.bind_timeout_ms = 5000;
+  cfg.decide_timeout_ms = 60000;
   peer_open(&smsc, SG_SMPP_ROLE_SMSC, &cfg, 0);
   smsc.manual_bind = true;
   feed_hex(&smsc, HEX_BIND_TRANSMITTER, 3000);
   assert_int_equal(sg_smpp_session_state(smsc.s), SG_SMPP_STATE_BINDING);
-  assert_int_equal(sg_smpp_session_next_deadline(smsc.s), 8000);
+  assert_int_equal(sg_smpp_session_next_deadline(smsc.s), 63000);
   assert_int_equal(sg_smpp_session_tick(smsc.s, 8000), 0);
+  assert_int_equal(sg_smpp_session_tick(smsc.s, 62999), 0);
+  assert_int_equal(sg_smpp_session_state(smsc.s), SG_SMPP_STATE_BINDING);
+  assert_int_equal(sg_smpp_session_output_pending(smsc.s), 0);
+  assert_int_equal(sg_smpp_session_tick(smsc.s, 63000), 0);
+  sg_smpp_pdu_t out[2];
+  assert_int_equal(drain(&smsc, out, 2), 1);
+  assert_int_equal(out[0].command_id, SG_SMPP_BIND_TRANSMITTER_RESP);
+  assert_int_equal(out[0].command_status, SG_SMPP_ESME_RBINDFAIL);
+  assert_int_equal(out[0].sequence_number, 1);
   assert_int_equal(sg_smpp_session_state(smsc.s), SG_SMPP_STATE_CLOSED);
+  assert_int_equal(last_event(&smsc)->type, SG_SMPP_EV_CLOSED);
+  assert_int_equal(last_event(&smsc)->error, SG_ETIMEDOUT);
+  assert_int_equal(count_events(&smsc, SG_SMPP_EV_BOUND), 0);
+  /* the decision that comes too late finds nothing to answer */
+  assert_int_equal(sg_smpp_session_accept_bind(smsc.s, "SMSC", 63001),
+                   SG_ESTATE);
+  assert_int_equal(drain(&smsc, out, 2), 0);
+  peer_close(&smsc);
+
+  /* The ESME sees the refusal as it sees any (its own bind_timeout_ms
+   * set longer than the SMSC's wait). */
+  sg_smpp_session_config_t ecfg = test_config();
+  ecfg.bind_timeout_ms = 120000;
+  peer_open(&esme, SG_SMPP_ROLE_ESME, &ecfg, 0);
+  peer_open(&smsc, SG_SMPP_ROLE_SMSC, &cfg, 0);
+  smsc.manual_bind = true;
+  assert_int_equal(
+      sg_smpp_session_bind(esme.s, SG_SMPP_BIND_TRX, &bind_params, 0), 0);
+  pump(&esme, &smsc, 0);
+  assert_int_equal(sg_smpp_session_tick(smsc.s, 60000), 0);
+  pump(&esme, &smsc, 60000);
+  const rec_ev_t *e = find_event(&esme, SG_SMPP_EV_BIND_FAILED, 0);
+  assert_int_equal(e->command_id, SG_SMPP_BIND_TRANSCEIVER_RESP);
+  assert_int_equal(e->command_status, SG_SMPP_ESME_RBINDFAIL);
+  assert_int_equal(e->error, SG_EPROTO);
+  assert_int_equal(sg_smpp_session_state(esme.s), SG_SMPP_STATE_OPEN);
+  peer_close(&esme);
+  peer_close(&smsc);
+
+  /* A decision just in time (after bind_timeout_ms) binds. */
+  peer_open(&esme, SG_SMPP_ROLE_ESME, &ecfg, 0);
+  peer_open(&smsc, SG_SMPP_ROLE_SMSC, &cfg, 0);
+  smsc.manual_bind = true;
+  assert_int_equal(
+      sg_smpp_session_bind(esme.s, SG_SMPP_BIND_TX, &bind_params, 0), 0);
+  pump(&esme, &smsc, 0);
+  assert_int_equal(sg_smpp_session_tick(smsc.s, 59999), 0);
+  assert_int_equal(sg_smpp_session_state(smsc.s), SG_SMPP_STATE_BINDING);
+  assert_int_equal(sg_smpp_session_accept_bind(smsc.s, "SMSC", 59999), 0);
+  pump(&esme, &smsc, 59999);
+  assert_int_equal(sg_smpp_session_state(esme.s), SG_SMPP_STATE_BOUND_TX);
+  assert_int_equal(sg_smpp_session_state(smsc.s), SG_SMPP_STATE_BOUND_TX);
+  assert_int_equal(sg_smpp_session_tick(smsc.s, 200000), 0);
+  assert_int_equal(sg_smpp_session_state(smsc.s), SG_SMPP_STATE_BOUND_TX);
+  peer_close(&esme);
+  peer_close(&smsc);
+
+  /* decide_timeout_ms 0: the owner is waited for without end. */
+  cfg.decide_timeout_ms = 0;
+  peer_open(&smsc, SG_SMPP_ROLE_SMSC, &cfg, 0);
+  smsc.manual_bind = true;
+  feed_hex(&smsc, HEX_BIND_TRANSMITTER, 0);
+  assert_int_equal(sg_smpp_session_next_deadline(smsc.s), SG_SMPP_NO_DEADLINE);
+  assert_int_equal(sg_smpp_session_tick(smsc.s, 10000000), 0);
+  assert_int_equal(sg_smpp_session_state(smsc.s), SG_SMPP_STATE_BINDING);
+  assert_int_equal(
+      sg_smpp_session_reject_bind(smsc.s, SG_SMPP_ESME_RINVPASWD, 10000000), 0);
+  assert_int_equal(drain(&smsc, out, 2), 1);
+  assert_int_equal(out[0].command_status, SG_SMPP_ESME_RINVPASWD);
   peer_close(&smsc);
 }
 
@@ -1503,6 +1582,7 @@ int main(void) {
       cmocka_unit_test(bind_rejected),
       cmocka_unit_test(bind_rejected_by_generic_nack),
       cmocka_unit_test(bind_timeout),
+      cmocka_unit_test(bind_decide_timeout),
       cmocka_unit_test(bind_decided_later),
       cmocka_unit_test(second_bind_already_bound),
       cmocka_unit_test(outbind),

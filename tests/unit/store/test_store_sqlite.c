@@ -217,6 +217,28 @@ static void bad_urls(void **state) {
   assert_int_equal(open_with(c, &cfg), SG_EIO);
   assert_null(c->st);
   assert_non_null(strstr(c->err, "cannot connect to PostgreSQL"));
+  /* The error says why, never the password: libpq quotes what it cannot
+   * parse, and its other messages may repeat a value. */
+  static const char *const secret_urls[] = {
+      "postgres://u:Pg%zzSeKrEt@127.0.0.1:1/db",
+      "postgres://u:PgSeKrEt@[::1/db",
+      "postgresql://u:PgSeKrEt@127.0.0.1:1/db?sslmode=PgSeKrEt",
+      "postgres://u:Pg%53eKrEt@127.0.0.1:1/db?sslmode=PgSeKrEt",
+      "postgres://u@127.0.0.1:1/db?password=PgSeKrEt&sslmode=PgSeKrEt",
+      "host=127.0.0.1 port=1 password=PgSeKrEt sslmode=PgSeKrEt",
+      "host=127.0.0.1 port=1 password PgSeKrEt",
+      "mysql://u:PgSeKrEt@127.0.0.1:1/db",
+  };
+  for (size_t i = 0; i < sizeof secret_urls / sizeof secret_urls[0]; i++) {
+    cfg.url = secret_urls[i];
+    cfg.postgres = true; /* store.driver: postgres */
+    assert_int_equal(open_with(c, &cfg), SG_EIO);
+    assert_null(c->st);
+    if (strstr(c->err, "cannot connect to PostgreSQL") == NULL ||
+        strstr(c->err, "SeKrEt") != NULL || strstr(c->err, "%53") != NULL)
+      fail_msg("%s: %s", secret_urls[i], c->err);
+  }
+  cfg.postgres = false;
   cfg.url = "sqlite:";
   assert_int_equal(open_with(c, &cfg), SG_EINVAL);
   cfg.url = "/nonexistent-dir/sub/x.db";
