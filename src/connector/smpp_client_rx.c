@@ -359,6 +359,16 @@ static void on_receipt(sg__sc_bind_t *b, const sg_smpp_event_t *ev,
       c->cfg.receipt_id_mode_set ? c->cfg.receipt_id_mode : c->cfg.id_mode,
       &c->receipt_ids_hex, r.id, r.id_len);
   sg_smpp_client_id_key(r.id, r.id_len, mode, d.smsc_id);
+  if (mode == SG_MSGID_HEX && c->receipt_ids_hex &&
+      (c->cfg.receipt_id_mode_set ? c->cfg.receipt_id_mode
+                                  : c->cfg.id_mode) == SG_MSGID_AUTO &&
+      r.id_len > 0 && all_digits(r.id, r.id_len)) {
+    /* Read as decimal, as the submit_sm_resp side read the same id if it
+     * came before that side saw a letter. */
+    sg_smpp_client_id_key(r.id, r.id_len, SG_MSGID_DECIMAL, d.smsc_id_alt);
+    if (strcmp(d.smsc_id_alt, d.smsc_id) == 0)
+      d.smsc_id_alt[0] = '\0';
+  }
   copy_addr(&d.src, m->src_ton, m->src_npi, m->src);
   copy_addr(&d.dst, m->dst_ton, m->dst_npi, m->dst);
   uint64_t token = make_token(b, ev->sequence_number, ev->command_id);

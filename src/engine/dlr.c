@@ -18,7 +18,9 @@
  * message, so when several SMPP connectors bind the same account (host,
  * port and system_id), a receipt that matched nothing under its own
  * connector is tried under each of the others in turn (a copy that
- * acknowledges nothing; the original was acknowledged once held).
+ * acknowledges nothing; the original was acknowledged once held). A
+ * receipt whose id can be read two ways (sg_conn_dlr_t.smsc_id_alt) is
+ * tried under its other key the same way.
  *
  * Inbound messages are engine/inbound.c's.
  *
@@ -90,6 +92,7 @@ void sg__dlr_cb(sg_connector_t *cn, void *owner, const sg_conn_dlr_t *dlr,
   r->tries = 0;
   r->token = token;
   snprintf(r->smsc_id, sizeof r->smsc_id, "%s", dlr->smsc_id);
+  snprintf(r->smsc_id_alt, sizeof r->smsc_id_alt, "%s", dlr->smsc_id_alt);
   if (dlr->raw != NULL && dlr->raw_len > 0) {
     size_t n = dlr->raw_len < sizeof r->detail - 1 ? dlr->raw_len
                                                    : sizeof r->detail - 1;
@@ -149,9 +152,26 @@ static void rcpt_next_sibling(sg_engine_t *e, const sg__rcpt_t *r) {
     c->key_conn = j;
     c->copy = true;
     c->tries = 0;
+    c->smsc_id_alt[0] = '\0'; /* the copy under the other key goes on */
     sg__schedule_flush(e);
     return;
   }
+}
+
+/* A receipt held under its key: tried under its other key too (the same
+ * id read another way, sg_conn_dlr_t.smsc_id_alt). */
+static void rcpt_alt_key(sg_engine_t *e, const sg__rcpt_t *r) {
+  if (r->smsc_id_alt[0] == '\0')
+    return;
+  sg__rcpt_t *c = sg__vec_push(&e->rcpts);
+  if (c == NULL)
+    return;
+  *c = *r;
+  memcpy(c->smsc_id, r->smsc_id_alt, sizeof c->smsc_id);
+  c->smsc_id_alt[0] = '\0';
+  c->copy = true;
+  c->tries = 0;
+  sg__schedule_flush(e);
 }
 
 static void rcpt_item(sg_engine_t *e, const sg__rcpt_t *r,
@@ -162,7 +182,12 @@ static void rcpt_item(sg_engine_t *e, const sg__rcpt_t *r,
     if (!r->copy)
       e->rcpt_held++;
     ack(e, r, true);
-    if (r->copy)
+    if (r->copy && r->key_conn == r->conn)
+      sg__log(e, SG_ENGINE_LOG_INFO,
+              "connector=%s smsc_id=%s: receipt for no known part held (the "
+              "same id read another way)",
+              cn, r->smsc_id);
+    else if (r->copy)
       sg__log(e, SG_ENGINE_LOG_INFO,
               "connector=%s smsc_id=%s: receipt that came on connector=%s "
               "(the same SMSC account) matches no part of it either: held",
@@ -171,6 +196,7 @@ static void rcpt_item(sg_engine_t *e, const sg__rcpt_t *r,
       sg__log(e, SG_ENGINE_LOG_INFO,
               "connector=%s smsc_id=%s: receipt for no known part held", cn,
               r->smsc_id);
+    rcpt_alt_key(e, r);
     rcpt_next_sibling(e, r);
   } else if (it->status == 0) {
     e->dlr_matched++;

@@ -122,6 +122,7 @@ typedef struct sg__rcpt {
   uint64_t token;
   unsigned tries;
   char smsc_id[66];
+  char smsc_id_alt[66]; /* sg_conn_dlr_t's, tried after smsc_id */
   char detail[200];
 } sg__rcpt_t;
 

@@ -91,6 +91,7 @@ typedef struct fx_result {
 
 typedef struct fx_dlr {
   char smsc_id[66];
+  char smsc_id_alt[66];
   sg_conn_dlr_state_t state;
   uint32_t error;
   int64_t done_ms;
@@ -160,6 +161,7 @@ static void fx_dlr_cb(sg_connector_t *c, void *owner, const sg_conn_dlr_t *d,
   if (f->n_dlr < FX_MAXD) {
     fx_dlr_t *x = &f->dlr[f->n_dlr++];
     memcpy(x->smsc_id, d->smsc_id, sizeof x->smsc_id);
+    memcpy(x->smsc_id_alt, d->smsc_id_alt, sizeof x->smsc_id_alt);
     x->state = d->state;
     x->error = d->error;
     x->done_ms = d->done_ms;

@@ -646,6 +646,51 @@ static void test_auto_learns_hex_ids(void **state) {
   fx_free(f);
 }
 
+/* id_mode AUTO against an SMSC whose ids are hex on both sides: ids 1000
+ * ... 1011. Until a receipt id with a letter (100A) came, all-digit ids are
+ * decimal and have no other reading; after it, 1010 and 1011 are keyed as
+ * hex and carry their decimal key as the alternative, which is what the
+ * result side gave a part whose submit_sm_resp came before that side
+ * learned (a receipt held back by a reconnect comes after it). */
+static void test_auto_alt_key(void **state) {
+  (void)state;
+  fx_t *f = fx_new();
+  peer_start(f, PEER_SESSION);
+  f->peer.dlr_before_resp = true;
+  f->peer.id_base = 0x1000;
+  sg_smpp_client_config_t cfg;
+  fx_config(f, f->peer.port, &cfg);
+  cfg.window = 1; /* in order */
+  fx_connect(f, &cfg);
+  assert_true(fx_run_until(f, fx_pred_up, NULL, 3000));
+  enum { N = 18 };
+  for (int i = 0; i < N; i++) {
+    char dst[24];
+    snprintf(dst, sizeof dst, "+4470090%04d", i);
+    sg_conn_part_t p = fx_part((uint64_t)i, dst, "report me");
+    p.want_report = true;
+    assert_int_equal(sg_connector_submit(f->c, &p), 0);
+    int want = i + 1; /* one at a time: each receipt before the next id */
+    assert_true(fx_run_until(f, fx_pred_dlrs, &want, 5000));
+  }
+  for (int i = 0; i < N; i++) {
+    char hex[8], dec[16];
+    snprintf(hex, sizeof hex, "%X", 0x1000 + i);
+    snprintf(dec, sizeof dec, "%d", 0x1000 + i);
+    if (i < 10) { /* 1000 ... 1009: decimal, nothing else */
+      assert_string_equal(f->dlr[i].smsc_id, hex);
+      assert_string_equal(f->dlr[i].smsc_id_alt, "");
+    } else if (i < 16) { /* 100A ... 100F: a letter, one reading */
+      assert_string_equal(f->dlr[i].smsc_id, dec);
+      assert_string_equal(f->dlr[i].smsc_id_alt, "");
+    } else { /* 1010, 1011: hex now, decimal as the alternative */
+      assert_string_equal(f->dlr[i].smsc_id, dec);
+      assert_string_equal(f->dlr[i].smsc_id_alt, hex);
+    }
+  }
+  fx_free(f);
+}
+
 /* What the SMSC may send besides plain deliver_sm receipts: a data_sm
  * receipt with TLVs only (network_error_code gives the error), a data_sm
  * MO with message_payload and SAR TLVs, an intermediate notification
@@ -1442,6 +1487,7 @@ int main(void) {
       cmocka_unit_test(test_submit_fields),
       cmocka_unit_test(test_rx_variants),
       cmocka_unit_test(test_auto_learns_hex_ids),
+      cmocka_unit_test(test_auto_alt_key),
       cmocka_unit_test(test_dlr_flow),
       cmocka_unit_test(test_dlr_nack_and_late_ack),
       cmocka_unit_test(test_dlr_before_resp),
