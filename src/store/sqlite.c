@@ -563,6 +563,8 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   unsigned reruns = 0;
   int rc = sg__sq_exec(c, SG__Q_BEGIN) == SQLITE_OK ? 0 : SG_EIO;
   if (rc == 0)
+    rc = sg__sq_campaigns_probe(c);
+  if (rc == 0)
     rc = run_requests(sq, group, now, &reruns);
   if (rc == 0 && sg__sq_traffic_flush(c) < 0)
     rc = SG_EIO;

@@ -270,7 +270,7 @@ static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                            &keep_row);
   if (rc == 0 && to != m.status && wants_webhook(c, s, to))
     rc = copy_msg(a, s, mid, &m);
-  if (rc == 0 && to != m.status && m.ev.batch_id == NULL) {
+  if (rc == 0 && to != m.status && m.ev.batch_id == NULL && c->campaigns) {
     bool ok = true; /* for the campaign's counters */
     m.ev.batch_id = sg__sq_col_text(a, s, 1, &ok);
     rc = ok ? 0 : SG_ENOMEM;
