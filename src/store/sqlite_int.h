@@ -206,6 +206,16 @@
     "LEFT JOIN inbound i ON o.kind = 1 AND i.id = o.message_id "               \
     "WHERE o.id = ?1 AND (g.message_id IS NOT NULL AND m.id IS NOT NULL OR "   \
     "i.id IS NOT NULL)")                                                       \
+  X(SMPP_OUT_ORIGIN,                                                           \
+    "SELECT g.account_id, g.registered_delivery, g.source_ton, "               \
+    "g.source_npi, g.source_addr, g.dest_ton, g.dest_npi, g.dest_addr, "       \
+    "g.submit_ms, substr(m.body, 1, 80), m.is_binary, m.recipient FROM "       \
+    "smpp_origin g JOIN messages m ON m.id = g.message_id WHERE "              \
+    "g.message_id = ?1 AND g.presplit = 0 AND ((g.registered_delivery & 3) "   \
+    "= 1 OR ((g.registered_delivery & 3) = 2 AND ?2))")                        \
+  X(SMPP_OUT_INSERT,                                                           \
+    "INSERT INTO smpp_out (account_id, message_id, status, error_code, "       \
+    "done_ms, created_ms) VALUES (?1,?2,?3,?4,?5,?5)")                         \
   X(SMPP_OUT_QUEUE_MO,                                                         \
     "INSERT INTO smpp_out (account_id, message_id, status, done_ms, "          \
     "created_ms, kind) VALUES (?1, ?2, 'mo', ?3, ?3, 1)")                      \
