@@ -107,9 +107,8 @@ static void read_row(sg__arena_t *a, sqlite3_stmt *s, sg_store_smpp_out_t *o,
                      bool *ok) {
   memset(o, 0, sizeof *o);
   o->id = sqlite3_column_int64(s, 0);
-  const unsigned char *mid = sqlite3_column_text(s, 1);
-  if (mid != NULL)
-    snprintf(o->message_id, sizeof o->message_id, "%s", (const char *)mid);
+  sg__store_copy_str(o->message_id, sizeof o->message_id,
+                     (const char *)sqlite3_column_text(s, 1));
   o->status = sg__sq_col_status(s, 2);
   o->error_code = sqlite3_column_int(s, 3);
   o->done_ms = sqlite3_column_int64(s, 4);
@@ -323,10 +322,7 @@ static int queue_handed(sg__sq_conn_t *c, const char *mid,
   sqlite3_reset(s);
   if (!ok)
     return SG_ENOMEM;
-  size_t n = strlen(mid);
-  if (n >= sizeof o->message_id)
-    return SG_EIO; /* not an id this store wrote */
-  memcpy(o->message_id, mid, n + 1);
+  sg__store_copy_str(o->message_id, sizeof o->message_id, mid);
   o->status = status;
   o->error_code = code;
   o->done_ms = now;
