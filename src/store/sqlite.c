@@ -331,6 +331,8 @@ static int migrate(sq_t *sq, const char *path, char *err, size_t errlen) {
     return SG_EIO;
   }
   int rc = migrate_tx(sq, path, err, errlen);
+  if (rc == 0) /* what the recovery below changes counts like the rest */
+    rc = sg__sq_campaigns_probe(&sq->writer);
   if (rc == 0)
     rc = sg__sq_recover(&sq->writer, sg__store_now(sq->st),
                         &sq->st->info.requeued_parts,
