@@ -13,8 +13,9 @@
  * Every message has a batch id, so without campaigns each insert and status
  * change would still look one up in vain (an UPDATE that finds no row).
  * The writer's connection knows whether the table has a row
- * (c->campaigns): looked at once per transaction until one is seen, and set
- * by the insert of a campaign (sqlite_campaigns.c).
+ * (c->campaigns): looked at when the store opens and once per transaction
+ * until one is seen, and set by the insert of a campaign
+ * (sqlite_campaigns.c).
  */
 #include "core/error.h"
 #include "store/sqlite_int.h"
