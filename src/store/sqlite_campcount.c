@@ -9,6 +9,13 @@
  * writer does it here instead, and only when a counter moves. It runs on
  * the writer thread inside the group's transaction and must never begin or
  * end one.
+ *
+ * Every message has a batch id, so without campaigns each insert and status
+ * change would still look one up in vain (an UPDATE that finds no row).
+ * The writer's connection knows whether the table has a row
+ * (c->campaigns): looked at when the store opens and once per transaction
+ * until one is seen, and set by the insert of a campaign
+ * (sqlite_campaigns.c).
  */
 #include "core/error.h"
 #include "store/sqlite_int.h"
@@ -47,10 +54,24 @@ static bucket_t bucket_of(sg_msg_status_t st) {
   }
 }
 
+int sg__sq_campaigns_probe(sg__sq_conn_t *c) {
+  if (c->campaigns)
+    return 0;
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_CAMPAIGN_ANY);
+  if (s == NULL)
+    return SG_EIO;
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return SG_EIO;
+  c->campaigns = rc == SQLITE_ROW;
+  return 0;
+}
+
 int sg__sq_campaign_count(sg__sq_conn_t *c, const char *batch_id,
                           sg_msg_status_t before, sg_msg_status_t after) {
   bucket_t from = bucket_of(before), to = bucket_of(after);
-  if (from == to || batch_id == NULL)
+  if (from == to || batch_id == NULL || !c->campaigns)
     return 0;
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_CAMPAIGN_COUNT);
   if (s == NULL)

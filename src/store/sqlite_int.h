@@ -206,6 +206,16 @@
     "LEFT JOIN inbound i ON o.kind = 1 AND i.id = o.message_id "               \
     "WHERE o.id = ?1 AND (g.message_id IS NOT NULL AND m.id IS NOT NULL OR "   \
     "i.id IS NOT NULL)")                                                       \
+  X(SMPP_OUT_ORIGIN,                                                           \
+    "SELECT g.account_id, g.registered_delivery, g.source_ton, "               \
+    "g.source_npi, g.source_addr, g.dest_ton, g.dest_npi, g.dest_addr, "       \
+    "g.submit_ms, substr(m.body, 1, 80), m.is_binary, m.recipient FROM "       \
+    "smpp_origin g JOIN messages m ON m.id = g.message_id WHERE "              \
+    "g.message_id = ?1 AND g.presplit = 0 AND ((g.registered_delivery & 3) "   \
+    "= 1 OR ((g.registered_delivery & 3) = 2 AND ?2))")                        \
+  X(SMPP_OUT_INSERT,                                                           \
+    "INSERT INTO smpp_out (account_id, message_id, status, error_code, "       \
+    "done_ms, created_ms) VALUES (?1,?2,?3,?4,?5,?5)")                         \
   X(SMPP_OUT_QUEUE_MO,                                                         \
     "INSERT INTO smpp_out (account_id, message_id, status, done_ms, "          \
     "created_ms, kind) VALUES (?1, ?2, 'mo', ?3, ?3, 1)")                      \
@@ -253,7 +263,8 @@
     "expired + excluded.expired, canceled = canceled + excluded.canceled")     \
   X(CAMPAIGN_COUNT, "UPDATE campaigns SET n_queued = n_queued + ?2, n_sent = " \
                     "n_sent + ?3, n_delivered = n_delivered + ?4, n_failed = " \
-                    "n_failed + ?5, n_canceled = n_canceled + ?6 WHERE id = ?1")
+                    "n_failed + ?5, n_canceled = n_canceled + ?6 WHERE id = ?1") \
+  X(CAMPAIGN_ANY, "SELECT 1 FROM campaigns LIMIT 1")
 
 typedef enum sg__sq_query {
 #define SG__SQ_ENUM(name, sql) SG__Q_##name,
@@ -285,6 +296,10 @@ typedef struct sg__sq_conn {
     } e[32];
   } tr;
   struct sg__sq_orph *orph; /* the writer's held receipts (sqlite_orphan.c) */
+  /* The writer's: a campaign may exist (sqlite_campcount.c). False only
+   * while the table was seen empty in the open transaction; then no
+   * message can count in a campaign and none is looked up. */
+  bool campaigns;
   sg__store_req_t *cur; /* the writer's request being run (its hand-offs) */
 } sg__sq_conn_t;
 
@@ -487,6 +502,12 @@ size_t sg__sq_wh_leases(const sg__sq_conn_t *c);
  * batch_id moved from status `before` (SG_MSG_NONE: it was just stored) to
  * `after`. A batch that is no campaign costs one primary-key probe; a move
  * inside one counter's bucket (queued to sending) costs nothing. */
+/* At the start of each write transaction: looks whether the campaigns
+ * table has a row, unless one was seen before (rows are only ever added to
+ * it by a writer that holds the database's write lock, as this one now
+ * does: another process's or a restart's campaigns are seen here). Returns
+ * 0 or SG_EIO. */
+int sg__sq_campaigns_probe(sg__sq_conn_t *c);
 int sg__sq_campaign_count(sg__sq_conn_t *c, const char *batch_id,
                           sg_msg_status_t before, sg_msg_status_t after);
 

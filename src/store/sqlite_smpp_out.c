@@ -45,13 +45,20 @@ int sg__sq_smpp_origin_insert(sg__sq_conn_t *c, int64_t account_id,
   return step_rc(s);
 }
 
-static int hand_off(sg__sq_conn_t *c, int64_t id, int64_t now);
+static bool handing_off(const sg__sq_conn_t *c) {
+  return c->cur != NULL && atomic_load(&c->st->handoff_on);
+}
+
+static int queue_handed(sg__sq_conn_t *c, const char *mid,
+                        sg_msg_status_t status, int32_t code, int64_t now);
 
 /* A receipt row when the message has an SMPP origin that asked for one:
  * registered_delivery 01 always, 10 on a failure only (SMPP 3.4 5.2.17).
  * A message without an origin costs one primary-key probe. */
 int sg__sq_smpp_out_queue(sg__sq_conn_t *c, const char *mid,
                           sg_msg_status_t status, int32_t code, int64_t now) {
+  if (handing_off(c))
+    return queue_handed(c, mid, status, code, now);
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SMPP_OUT_QUEUE);
   if (s == NULL)
     return SG_EIO;
@@ -62,10 +69,7 @@ int sg__sq_smpp_out_queue(sg__sq_conn_t *c, const char *mid,
     sqlite3_bind_int(s, 3, code);
   sqlite3_bind_int64(s, 4, now);
   sqlite3_bind_int(s, 5, failure);
-  int rc = step_rc(s);
-  if (rc == 0 && sqlite3_changes(c->db) == 1)
-    rc = hand_off(c, sqlite3_last_insert_rowid(c->db), now);
-  return rc;
+  return step_rc(s);
 }
 
 /* An incoming message queued for the account's SMPP receivers
@@ -103,9 +107,8 @@ static void read_row(sg__arena_t *a, sqlite3_stmt *s, sg_store_smpp_out_t *o,
                      bool *ok) {
   memset(o, 0, sizeof *o);
   o->id = sqlite3_column_int64(s, 0);
-  const unsigned char *mid = sqlite3_column_text(s, 1);
-  if (mid != NULL)
-    snprintf(o->message_id, sizeof o->message_id, "%s", (const char *)mid);
+  sg__store_copy_str(o->message_id, sizeof o->message_id,
+                     (const char *)sqlite3_column_text(s, 1));
   o->status = sg__sq_col_status(s, 2);
   o->error_code = sqlite3_column_int(s, 3);
   o->done_ms = sqlite3_column_int64(s, 4);
@@ -243,33 +246,93 @@ int sg__sq_smpp_out_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
 
 /* ---- hand-off ------------------------------------------------------------ */
 
-/* The row, read as a claim reads it, goes with the request that queued it
- * (sg__store_req_t.handoff) under a short lease, so that no claim takes it
- * while the SMPP server sends it straight from the commit's results. */
-static int hand_off(sg__sq_conn_t *c, int64_t id, int64_t now) {
-  sg__store_req_t *r = c->cur;
-  if (r == NULL || !atomic_load(&c->st->handoff_on))
-    return 0;
-  if (sol(c) == NULL)
-    return SG_ENOMEM;
+/* A free slot at the end of r's hand-offs, or NULL (out of memory). */
+static sg_store_smpp_out_t *handoff_slot(sg__store_req_t *r) {
   if (r->n_handoff == r->cap_handoff) {
     size_t cap = r->cap_handoff ? 2 * r->cap_handoff : 4;
     sg_store_smpp_out_t *h = sg__arena_alloc(&r->arena, cap * sizeof *h);
     if (h == NULL)
-      return SG_ENOMEM;
+      return NULL;
     if (r->n_handoff > 0)
       memcpy(h, r->handoff, r->n_handoff * sizeof *h);
     r->handoff = h;
     r->cap_handoff = cap;
   }
-  sg_store_smpp_out_t *o = &r->handoff[r->n_handoff];
-  int rc = read_one(c, &r->arena, id, o);
-  if (rc != 0) /* 1: its message is gone (not in the transaction that
-                  just wrote it) */
-    return rc < 0 ? rc : SG_EIO;
+  return &r->handoff[r->n_handoff];
+}
+
+/* The origin and message columns of SMPP_OUT_ORIGIN into *o, as read_row
+ * reads them from SMPP_OUT_ROW. */
+static void origin_row(sg__arena_t *a, sqlite3_stmt *s, sg_store_smpp_out_t *o,
+                       bool *ok) {
+  o->account_id = sqlite3_column_int64(s, 0);
+  o->origin.registered_delivery = (uint8_t)sqlite3_column_int(s, 1);
+  o->origin.source_ton = (uint8_t)sqlite3_column_int(s, 2);
+  o->origin.source_npi = (uint8_t)sqlite3_column_int(s, 3);
+  o->origin.source_addr = sg__sq_col_text(a, s, 4, ok);
+  o->origin.dest_ton = (uint8_t)sqlite3_column_int(s, 5);
+  o->origin.dest_npi = (uint8_t)sqlite3_column_int(s, 6);
+  o->origin.dest_addr = sg__sq_col_text(a, s, 7, ok);
+  o->submit_ms = sqlite3_column_int64(s, 8);
+  o->body = sg__sq_col_blob(a, s, 9, &o->body_len, ok);
+  o->binary = sqlite3_column_int(s, 10) != 0;
+  o->recipient = sg__sq_col_text(a, s, 11, ok);
+}
+
+static int insert_row(sg__sq_conn_t *c, const sg_store_smpp_out_t *o,
+                      const char *status) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SMPP_OUT_INSERT);
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_int64(s, 1, o->account_id);
+  sqlite3_bind_text(s, 2, o->message_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, status, -1, SQLITE_STATIC);
+  if (o->error_code != 0)
+    sqlite3_bind_int(s, 4, o->error_code);
+  sqlite3_bind_int64(s, 5, o->done_ms);
+  return step_rc(s);
+}
+
+/* The receipt row of sg__sq_smpp_out_queue while the SMPP server takes
+ * hand-offs: the origin is read once (with the message's columns a
+ * receipt shows), the row written from it, and the receipt goes with the
+ * request that queued it (sg__store_req_t.handoff) under a short lease,
+ * so that no claim takes it while the SMPP server sends it straight from
+ * the commit's results. What the writer has (the message id, the status,
+ * the times) is not read back. */
+static int queue_handed(sg__sq_conn_t *c, const char *mid,
+                        sg_msg_status_t status, int32_t code, int64_t now) {
+  sg__store_req_t *r = c->cur;
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SMPP_OUT_ORIGIN);
+  if (s == NULL)
+    return SG_EIO;
+  sqlite3_bind_text(s, 1, mid, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 2, status != SG_MSG_DELIVERED);
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : SG_EIO; /* no origin, or no receipt */
+  }
+  sg_store_smpp_out_t *o = sol(c) != NULL ? handoff_slot(r) : NULL;
+  bool ok = o != NULL;
+  if (ok) {
+    memset(o, 0, sizeof *o);
+    origin_row(&r->arena, s, o, &ok);
+  }
+  sqlite3_reset(s);
+  if (!ok)
+    return SG_ENOMEM;
+  sg__store_copy_str(o->message_id, sizeof o->message_id, mid);
+  o->status = status;
+  o->error_code = code;
+  o->done_ms = now;
+  o->attempts = 1;
+  if ((rc = insert_row(c, o, sg_store_status_name(status))) < 0)
+    return rc;
+  o->id = sqlite3_last_insert_rowid(c->db);
   unsigned tries;
-  rc = sg__sq_lease_take(&c->sol->l, id, now + SG_STORE_HANDOFF_LEASE_MS, now,
-                         &tries);
+  rc = sg__sq_lease_take(&c->sol->l, o->id, now + SG_STORE_HANDOFF_LEASE_MS,
+                         now, &tries);
   if (rc < 0)
     return rc;
   o->attempts += tries - 1;

@@ -270,7 +270,7 @@ static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                            &keep_row);
   if (rc == 0 && to != m.status && wants_webhook(c, s, to))
     rc = copy_msg(a, s, mid, &m);
-  if (rc == 0 && to != m.status && m.ev.batch_id == NULL) {
+  if (rc == 0 && to != m.status && m.ev.batch_id == NULL && c->campaigns) {
     bool ok = true; /* for the campaign's counters */
     m.ev.batch_id = sg__sq_col_text(a, s, 1, &ok);
     rc = ok ? 0 : SG_ENOMEM;
@@ -626,7 +626,7 @@ static void read_claimed(sg__arena_t *a, sqlite3_stmt *s, sg_store_claimed_t *p,
   p->part_id = sqlite3_column_int64(s, 0);
   p->attempt = (unsigned)sqlite3_column_int(s, 1) + 1;
   const char *mid = (const char *)sqlite3_column_text(s, 2);
-  snprintf(p->message_id, sizeof p->message_id, "%s", mid ? mid : "");
+  sg__store_copy_str(p->message_id, sizeof p->message_id, mid);
   p->seq = (unsigned)sqlite3_column_int(s, 3);
   p->connector = sg__sq_col_text(a, s, 4, ok);
   p->sender = sg__sq_col_text(a, s, 5, ok);
@@ -730,7 +730,7 @@ static int load_part(sg__sq_conn_t *c, sg__arena_t *a, int64_t id,
   sqlite3_reset(s);
   if (!ok)
     return SG_ENOMEM;
-  snprintf(item->message_id, sizeof item->message_id, "%s", p->mid);
+  sg__store_copy_str(item->message_id, sizeof item->message_id, p->mid);
   item->seq = p->seq;
   return 0;
 }
@@ -851,7 +851,7 @@ int sg__sq_receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
                          sg_store_item_res_t *item) {
   part_ref_t p = {part_id, mid, seq};
   int rc;
-  snprintf(item->message_id, sizeof item->message_id, "%s", p.mid);
+  sg__store_copy_str(item->message_id, sizeof item->message_id, p.mid);
   item->seq = p.seq;
   if (x->status == SG_MSG_SENT) { /* en route, accepted: news, no change */
     rc = insert_event(c, p.mid, p.seq, SG_MSG_SENT, x->error_code, x->detail,

@@ -17,6 +17,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/isotime.h"
 
 /* ---- statuses ------------------------------------------------------------ */
 
@@ -183,13 +184,7 @@ int64_t sg__store_now(const sg_store_t *st) {
 }
 
 void sg__store_rfc3339(int64_t ms, char out[32]) {
-  if (ms < 0)
-    ms = 0;
-  time_t secs = (time_t)(ms / 1000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+  sg_isotime_ms(ms, out); /* not strftime: a fifth of a payload's cost */
 }
 
 /* ---- open, close, stats -------------------------------------------------- */

@@ -357,4 +357,17 @@ int64_t sg__store_now(const sg_store_t *st);
  * into out (at least 25 bytes). */
 void sg__store_rfc3339(int64_t ms, char out[32]);
 
+/* Copies the string s (NULL: "") into out[0..size), cut to size - 1 bytes
+ * and NUL-terminated, as snprintf(out, size, "%s", s) does, without
+ * snprintf's format parsing (the writer copies ids on every result). */
+static inline void sg__store_copy_str(char *out, size_t size, const char *s) {
+  size_t n = 0;
+  if (s != NULL)
+    while (n + 1 < size && s[n] != '\0')
+      n++;
+  for (size_t i = 0; i < n; i++)
+    out[i] = s[i];
+  out[n] = '\0';
+}
+
 #endif

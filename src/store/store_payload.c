@@ -122,11 +122,21 @@ static void member_str(sg__jbuf_t *b, const char *key, const char *v) {
   put_string(b, v, n);
 }
 
+/* v in decimal, written from its end (not snprintf: a tenth of a
+ * payload's cost). */
 static void member_int(sg__jbuf_t *b, const char *key, long long v) {
   char num[24];
-  int n = snprintf(num, sizeof num, "%lld", v);
+  char *p = num + sizeof num;
+  unsigned long long u =
+      v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u > 0);
+  if (v < 0)
+    *--p = '-';
   put_key(b, key);
-  put(b, num, (size_t)n);
+  put(b, p, (size_t)(num + sizeof num - p));
 }
 
 static void begin(sg__jbuf_t *b) {

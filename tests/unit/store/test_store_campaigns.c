@@ -378,6 +378,64 @@ static void counters_follow_messages(void **state) {
   assert_string_equal(q1s(c, sql), "queued");
 }
 
+/* Submits n messages of one part in batch `batch`. */
+static void submit_in(ctx_t *c, const char *batch, size_t n) {
+  tmsg_t m[4];
+  assert_true(n <= 4);
+  for (size_t i = 0; i < n; i++)
+    tmsg_init(&m[i], "+14155550101", 1, "op");
+  sg_store_batch_t proto = {0};
+  memcpy(proto.batch_id, batch, sizeof proto.batch_id);
+  assert_int_equal(submit_wait(c, m, n, &proto, NULL), 0);
+}
+
+static long long queued_of(ctx_t *c, const char *id) {
+  char sql[128];
+  snprintf(sql, sizeof sql, "SELECT n_queued FROM campaigns WHERE id = '%s'",
+           id);
+  return q1(c, sql);
+}
+
+/* A campaign's row made by another writer of the database (another node,
+ * or the store before a restart). */
+static void insert_campaign(ctx_t *c, const char *id) {
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO campaigns (id, account_id, name, status, body, "
+           "created_ms, updated_ms) VALUES ('%s', 1, 'n', 'running', 'x', "
+           "0, 0)",
+           id);
+  raw_exec(c, sql);
+}
+
+/* The writer looks no campaign up while there is none; a campaign that
+ * appears (made by another node on the same database, while this store
+ * is open, or before it was opened) counts its messages from the first
+ * one stored after it, and so does one made after a restart. */
+static void counters_when_campaigns_appear(void **state) {
+  ctx_t *c = *state;
+  char none[SG_ID_LEN + 1], other[SG_ID_LEN + 1], later[SG_ID_LEN + 1];
+  sg_id_new(none);
+  sg_id_new(other);
+  sg_id_new(later);
+  open_store(c);
+  submit_in(c, none, 2);     /* no campaign at all */
+  insert_campaign(c, other); /* by another node, while this one is open */
+  submit_in(c, other, 2);
+  assert_int_equal(queued_of(c, other), 2);
+  close_store(c);
+  open_store(c); /* a restart with a campaign in the table */
+  submit_in(c, other, 1);
+  assert_int_equal(queued_of(c, other), 3);
+  close_store(c);
+  raw_exec(c, "DELETE FROM campaigns"); /* none again at the next start */
+  open_store(c);
+  submit_in(c, none, 1);
+  insert_campaign(c, later);
+  submit_in(c, later, 3);
+  assert_int_equal(queued_of(c, later), 3);
+}
+
 /* A cancel open across a restart: ACTIVE returns the cancelled campaign
  * until its cancel steps end; they cancel its queued message, release the
  * taken recipient whose message was stored (its submit committed before
@@ -499,6 +557,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(status_rules, setup, teardown),
       cmocka_unit_test_setup_teardown(take_release_recover, setup, teardown),
       cmocka_unit_test_setup_teardown(counters_follow_messages, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(counters_when_campaigns_appear, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(cancel_ends_unsent, setup, teardown),
       cmocka_unit_test_setup_teardown(bad_operations, setup, teardown),

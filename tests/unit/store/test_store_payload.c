@@ -62,6 +62,32 @@ static void status_golden(void **state) {
                  "\"order-7\",\"part\":2,\"error_code\":-5,\"detail\":\"id:1 "
                  "stat:UNDELIV err:001\",\"parts\":3,\"timestamp\":"
                  "\"2024-05-01T12:00:00.123Z\"}");
+
+  /* The ends of the integers' ranges, and a time before the epoch (the
+   * epoch). */
+  e = base_event();
+  e.part = 255;
+  e.error_code = INT32_MIN;
+  e.parts = 4294967295U;
+  e.time_ms = -1;
+  assert_int_equal(sg__store_status_payload(&b, &e), 0);
+  expect_doc(&b, "{\"event\":\"message.status\",\"message_id\":"
+                 "\"01HW0000000000000000000000\",\"batch_id\":"
+                 "\"01HW0000000000000000000001\",\"status\":\"delivered\","
+                 "\"to\":\"+14155550100\",\"from\":\"SMSGATE\",\"part\":255,"
+                 "\"error_code\":-2147483648,\"parts\":4294967295,"
+                 "\"timestamp\":\"1970-01-01T00:00:00.000Z\"}");
+  e.error_code = INT32_MAX;
+  e.part = 10;
+  e.parts = 0;
+  e.time_ms = T_MS;
+  assert_int_equal(sg__store_status_payload(&b, &e), 0);
+  expect_doc(&b, "{\"event\":\"message.status\",\"message_id\":"
+                 "\"01HW0000000000000000000000\",\"batch_id\":"
+                 "\"01HW0000000000000000000001\",\"status\":\"delivered\","
+                 "\"to\":\"+14155550100\",\"from\":\"SMSGATE\",\"part\":10,"
+                 "\"error_code\":2147483647,\"parts\":0,"
+                 "\"timestamp\":\"2024-05-01T12:00:00.123Z\"}");
   sg__jbuf_free(&b);
 }
 
@@ -125,8 +151,7 @@ static char *jansson_doc(const sg__status_event_t *e) {
   if (d != NULL)
     json_object_set_new(o, "detail", d);
   json_object_set_new(o, "parts", json_integer(e->parts));
-  json_object_set_new(o, "timestamp",
-                      json_string("2024-05-01T12:00:00.123Z"));
+  json_object_set_new(o, "timestamp", json_string("2024-05-01T12:00:00.123Z"));
   char *s = json_dumps(o, JSON_COMPACT);
   json_decref(o);
   return s;
@@ -148,8 +173,9 @@ static void escaping_matches_jansson(void **state) {
         x = x * 1103515245u + 12345u;
         /* mostly printable, some controls, quotes and high bytes */
         uint8_t c = (uint8_t)(x >> 16);
-        s[k] = (char)(c % 4 == 0 ? c : (c % 4 == 1 ? "\"\\\n\x01 /"[c % 6]
-                                                   : 0x20 + c % 0x5f));
+        s[k] = (char)(c % 4 == 0 ? c
+                                 : (c % 4 == 1 ? "\"\\\n\x01 /"[c % 6]
+                                               : 0x20 + c % 0x5f));
         if (s[k] == '\0')
           s[k] = 'z';
       }
@@ -206,8 +232,9 @@ static void inbound_golden(void **state) {
   in.binary = true;
   in.connector = NULL;
   assert_int_equal(sg__store_inbound_payload(&b, &in), 0);
-  assert_non_null(strstr(doc_str(&b), "\"payload_hex\":\"00abff10\",\"parts\":1,"
-                              "\"timestamp\""));
+  assert_non_null(strstr(doc_str(&b),
+                         "\"payload_hex\":\"00abff10\",\"parts\":1,"
+                         "\"timestamp\""));
   in.binary = false;
   assert_int_equal(sg__store_inbound_payload(&b, &in), 0);
   assert_non_null(strstr(doc_str(&b), "\"payload_hex\":\"00abff10\""));
