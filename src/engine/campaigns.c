@@ -613,8 +613,12 @@ static void take(camp_t *c, const sg_store_campres_t *res, int64_t now) {
       pick[n++] = i;
   /* The scan goes on after the last recipient looked at. */
   c->after_id = i > 0 ? res->rcpts[i - 1].id : c->after_id;
-  if (i == res->n_rcpts && res->n_rcpts < PAGE)
+  if (i == res->n_rcpts && res->n_rcpts < PAGE) {
+    /* This page's picks count for the pass: a last page that released
+     * recipients is not a pass that found nobody in their window. */
+    c->pass_released = c->pass_released || n > 0;
     page_end(c, now);
+  }
   take_ctx_t *t = n ? take_ctx_new(c, res->rcpts, pick, n) : NULL;
   sg_free(pick);
   if (t == NULL) {
