@@ -40,9 +40,6 @@ req() { # METHOD PATH [curl args...]: the body in $B, the status in $S
   B=$(cat "$T/body")
 }
 post() { req POST "$1" -H 'Content-Type: application/json' --data-binary "$2"; }
-jq_() { node -e 'const o = JSON.parse(require("fs").readFileSync(0, "utf8"));
-  const v = (new Function("o", "return " + process.argv[1]))(o);
-  console.log(typeof v === "string" ? v : JSON.stringify(v));' "$1" <"$T/body"; }
 
 post /v1/lists '{"name": "few"}'
 [ "$S" = 201 ] || fail "list: $S $B"

@@ -60,9 +60,6 @@ req() {
   B=$(cat "$T/body")
 }
 post() { req POST "$1" "$2" -H 'Content-Type: application/json' --data-binary "$3"; }
-jq_() { node -e 'const o = JSON.parse(require("fs").readFileSync(0, "utf8"));
-  const v = (new Function("o", "return " + process.argv[1]))(o);
-  console.log(typeof v === "string" ? v : JSON.stringify(v));' "$1" <"$T/body"; }
 expect() { [ "$S" = "$1" ] || fail "$2: HTTP $S, wanted $1: $B"; }
 expect_err() { # status code field what
   expect "$1" "$4"

@@ -54,9 +54,6 @@ req() {
   S=$(curl -s -o "$T/body" -w '%{http_code}' -X "$m" -H "Authorization: Bearer $k" "$@" "$BASE$p")
   B=$(cat "$T/body")
 }
-jq_() { node -e 'const o = JSON.parse(require("fs").readFileSync(0, "utf8"));
-  const v = (new Function("o", "return " + process.argv[1]))(o);
-  console.log(typeof v === "string" ? v : JSON.stringify(v));' "$1" <"$T/body"; }
 expect() { # status, what
   [ "$S" = "$1" ] || fail "$2: HTTP $S, wanted $1: $B"
 }

@@ -15,6 +15,8 @@
 #                            store: key: a SQLite file in DIR, or, with
 #                            SG_TEST_STORE_URL set to a postgres:// URL, a
 #                            fresh database on that server (dropped at exit)
+#   jq_ EXPR                 EXPR (JavaScript, the JSON of $T/body as o) printed
+#                            as a string, or as JSON when it is not one
 # Needs node. Lives outside tests/integration/*.sh so that CTest does not run it.
 
 sg_test_init() {
@@ -91,4 +93,36 @@ wait_log() {
     sleep 0.1
   done
   return 1
+}
+
+# jq_ EXPR: one node process per test answers every call over a Unix socket
+# (starting node costs about 0.1 s of CPU, and tests poll with this). The
+# first call starts it, maybe in a $(...) subshell; it ends by itself once
+# the test's shell ($$, the same in subshells) is gone.
+jq_() {
+  local sock=$T/jq.sock i
+  if [ ! -S "$sock" ]; then
+    node -e '
+      const http = require("http"), fs = require("fs");
+      const [sock, parent] = [process.argv[1], Number(process.argv[2])];
+      http.createServer((req, res) => {
+        let e = "";
+        req.on("data", (d) => (e += d));
+        req.on("end", () => {
+          try {
+            const f = new URL(req.url, "http://x").searchParams.get("f");
+            const v = (new Function("o", "return " + e))(JSON.parse(fs.readFileSync(f, "utf8")));
+            res.end((typeof v === "string" ? v : JSON.stringify(v)) + "\n");
+          } catch (err) {
+            res.statusCode = 500;
+            res.end(`jq_ ${e}: ${err.message}\n`);
+          }
+        });
+      }).listen(sock);
+      setInterval(() => { try { process.kill(parent, 0); } catch (err) { process.exit(0); } }, 500);
+    ' "$sock" "$$" </dev/null >/dev/null 2>&1 &
+    for ((i = 0; i < 200; i++)); do [ -S "$sock" ] && break; sleep 0.02; done
+  fi
+  curl -s --fail-with-body --unix-socket "$sock" --data-binary "$1" \
+    "http://jq/?f=$T/body" -H 'Content-Type: text/plain'
 }
