@@ -9,6 +9,8 @@
  * for two nodes; the fake clock makes heartbeats old. */
 #include "store/nodes.h"
 
+#include "engine/engine_int.h"
+
 #include "store_fixture.h"
 
 typedef struct beat_got {
@@ -16,6 +18,7 @@ typedef struct beat_got {
   int status;
   size_t n;
   uint64_t released;
+  int64_t gap_ms;
   bool superseded;
   sg_store_node_t nodes[4];
   char names[4][72];
@@ -30,6 +33,7 @@ static void beat_cb(sg_store_t *st, int status, const sg_store_beat_res_t *res,
   if (status == 0) {
     g->n = res->n;
     g->released = res->released;
+    g->gap_ms = res->gap_ms;
     g->superseded = res->superseded;
     for (size_t i = 0; i < res->n && i < 4; i++) {
       g->nodes[i] = res->nodes[i];
@@ -43,6 +47,15 @@ static void beat_cb(sg_store_t *st, int status, const sg_store_beat_res_t *res,
     assert_null(res);
   }
   g->calls++;
+}
+
+static void beat_after(ctx_t *c, sg_store_t *st, int64_t dead_after_ms,
+                       beat_got_t *g) {
+  memset(g, 0, sizeof *g);
+  sg_store_beat_t b = {dead_after_ms, "op1", NULL};
+  assert_int_equal(sg_store_node_beat(st, &b, beat_cb, g), 0);
+  run_until(c, &g->calls, 1);
+  assert_int_equal(g->status, 0);
 }
 
 static void beat(ctx_t *c, sg_store_t *st, const char *conns, beat_got_t *g) {
@@ -102,6 +115,7 @@ static void epochs_grow_and_beats_list(void **state) {
   assert_int_equal(g.nodes[0].epoch, e1);
   assert_int_equal(g.nodes[0].started_ms, T0);
   assert_int_equal(g.nodes[0].heartbeat_ms, T0 + 1500);
+  assert_int_equal(g.gap_ms, 1500); /* since the registration at open */
   assert_string_equal(g.nodes[0].connectors, "op1,op2");
   assert_true(g.nodes[0].alive);
   assert_int_equal(q1(c, "SELECT count(*) FROM nodes WHERE version = '9.9' "
@@ -281,6 +295,54 @@ static void same_name_again_takes_over(void **state) {
   close_node(c, again);
 }
 
+/* The database (or every node's loop) stalls for 12 s, beyond dead_after
+ * (10 s): the first node back allows the other its own lateness and takes
+ * none of its parts; the other learns from its heartbeat that it came
+ * late, beyond dead_after. Once on time again, a node that is really gone
+ * loses its parts. */
+static void late_heartbeats_are_not_death(void **state) {
+  ctx_t *c = *state;
+  sg_store_t *a = other = open_node(c, "a");
+  c->st = open_node(c, "b");
+  beat_got_t g;
+  beat_after(c, a, 10000, &g);
+  beat_after(c, c->st, 10000, &g);
+  tmsg_t m[2];
+  tmsg_init(&m[0], "+4915100000001", 1, "op1");
+  tmsg_init(&m[1], "+4915100000002", 1, "op1");
+  assert_int_equal(submit_wait(c, m, 2, NULL, NULL), 0);
+  claim_got_t ca;
+  claim_on(c, a, &ca);
+  assert_int_equal(ca.n, 2);
+  atomic_fetch_add(&fake_now, 12000);
+  /* b's own heartbeat is 12 s old too: 10 s heartbeat 2 s. */
+  beat_after(c, c->st, sg__nodes_dead_after(10000, 2000, 12000), &g);
+  assert_int_equal(g.released, 0);
+  assert_int_equal(g.gap_ms, 12000);
+  assert_int_equal(g.n, 2);
+  assert_true(g.nodes[0].alive);
+  assert_int_equal(q1(c, "SELECT count(*) FROM parts WHERE status = "
+                         "'sending'"),
+                   2);
+  /* a learns that it came late: the others may have taken its parts. */
+  beat_after(c, a, sg__nodes_dead_after(10000, 2000, 12000), &g);
+  assert_int_equal(g.gap_ms, 12000);
+  assert_true(g.gap_ms > 10000);
+  assert_int_equal(g.released, 0);
+  /* On time, a's heartbeat is a heartbeat old. */
+  atomic_fetch_add(&fake_now, 2000);
+  beat_after(c, a, 10000, &g);
+  assert_int_equal(g.gap_ms, 2000);
+  /* a is gone: 11 s later b, whose own heartbeat is on time (written 2 s
+   * before), gives its parts back. */
+  atomic_fetch_add(&fake_now, 9000);
+  beat_after(c, c->st, 10000, &g);
+  atomic_fetch_add(&fake_now, 2000);
+  beat_after(c, c->st, sg__nodes_dead_after(10000, 2000, 2000), &g);
+  assert_int_equal(g.released, 2);
+  assert_false(g.nodes[0].alive);
+}
+
 int main(void) {
   const struct CMUnitTest both[] = {
       cmocka_unit_test_setup_teardown(epochs_grow_and_beats_list, setup,
@@ -294,6 +356,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(dead_node_parts_go_back, setup,
                                       teardown_two),
       cmocka_unit_test_setup_teardown(same_name_again_takes_over, setup,
+                                      teardown_two),
+      cmocka_unit_test_setup_teardown(late_heartbeats_are_not_death, setup,
                                       teardown_two),
   };
   if (pg_server() != NULL)
