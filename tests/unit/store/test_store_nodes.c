@@ -343,6 +343,83 @@ static void late_heartbeats_are_not_death(void **state) {
   assert_false(g.nodes[0].alive);
 }
 
+/* Makes the next `times` inserts of a message to +4915199999999 fail as a
+ * deadlock with another node's writer would (SQLSTATE 40P01). */
+static void deadlocks_ahead(ctx_t *c, int times) {
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "CREATE SEQUENCE IF NOT EXISTS race_n; "
+           "CREATE OR REPLACE FUNCTION race() RETURNS trigger LANGUAGE "
+           "plpgsql AS $f$ BEGIN IF NEW.recipient = '+4915199999999' AND "
+           "nextval('race_n') <= %d THEN RAISE EXCEPTION 'deadlock (test)' "
+           "USING ERRCODE = '40P01'; END IF; RETURN NEW; END $f$; "
+           "DROP TRIGGER IF EXISTS race ON messages; "
+           "CREATE TRIGGER race BEFORE INSERT ON messages FOR EACH ROW "
+           "EXECUTE FUNCTION race(); SELECT setval('race_n', 1, false)",
+           times);
+  raw_exec(c, sql);
+}
+
+/* Two submits that the writer takes as one group (it waits 300 ms for
+ * more); the second one's insert loses a race `times` times. */
+static void two_submits(ctx_t *c, got_t g[2]) {
+  tmsg_t m[2];
+  tmsg_init(&m[0], "+4915100000001", 1, "op1");
+  tmsg_init(&m[1], "+4915199999999", 1, "op1");
+  memset(g, 0, 2 * sizeof *g);
+  for (int i = 0; i < 2; i++) {
+    sg_store_batch_t b = {0};
+    sg_id_new(b.batch_id);
+    b.account_id = 1;
+    b.msgs = &m[i].m;
+    b.n_msgs = 1;
+    assert_int_equal(sg_store_submit(c->st, &b, submit_cb, &g[i]), 0);
+  }
+  run_until(c, &g[0].calls, 1);
+  run_until(c, &g[1].calls, 1);
+}
+
+/* A group whose transaction deadlocks with another node's writer runs
+ * again, whole, and commits; one that still loses at its last try fails
+ * every request in it with SG_EIO and writes nothing. */
+static void lost_race_runs_the_group_again(void **state) {
+  ctx_t *c = *state;
+  sg_store_config_t cfg = test_config(c);
+  cfg.node_name = "a";
+  cfg.max_wait_us = 300000;
+  if (open_with(c, &cfg) != 0)
+    fail_msg("open: %s", c->err);
+  deadlocks_ahead(c, 2);
+  got_t g[2];
+  two_submits(c, g);
+  assert_int_equal(g[0].status, 0);
+  assert_int_equal(g[1].status, 0);
+  assert_int_equal(q1(c, "SELECT count(*) FROM messages"), 2);
+  assert_int_equal(q1(c, "SELECT count(*) FROM parts"), 2);
+  sg_store_stats_t s;
+  sg_store_get_stats(c->st, &s);
+  assert_int_equal(s.lost_races, 2);
+  assert_int_equal(s.races_lost_for_good, 0);
+  assert_int_equal(s.max_group, 2); /* one group, run three times */
+  /* Always losing: bounded, and nothing of the group is written. */
+  deadlocks_ahead(c, 1000);
+  two_submits(c, g);
+  assert_int_equal(g[0].status, SG_EIO);
+  assert_int_equal(g[1].status, SG_EIO);
+  assert_int_equal(q1(c, "SELECT count(*) FROM messages"), 2);
+  assert_int_equal(q1(c, "SELECT count(*) FROM parts"), 2);
+  sg_store_get_stats(c->st, &s);
+  assert_int_equal(s.lost_races, 2 + 5); /* six tries in all */
+  assert_int_equal(s.races_lost_for_good, 1);
+  assert_int_equal(q1(c, "SELECT last_value FROM race_n"), 6);
+  /* The store goes on: a later submit commits. */
+  deadlocks_ahead(c, 0);
+  two_submits(c, g);
+  assert_int_equal(g[0].status, 0);
+  assert_int_equal(g[1].status, 0);
+  assert_int_equal(q1(c, "SELECT count(*) FROM messages"), 4);
+}
+
 int main(void) {
   const struct CMUnitTest both[] = {
       cmocka_unit_test_setup_teardown(epochs_grow_and_beats_list, setup,
@@ -359,6 +436,8 @@ int main(void) {
                                       teardown_two),
       cmocka_unit_test_setup_teardown(late_heartbeats_are_not_death, setup,
                                       teardown_two),
+      cmocka_unit_test_setup_teardown(lost_race_runs_the_group_again, setup,
+                                      teardown),
   };
   if (pg_server() != NULL)
     return cmocka_run_group_tests(pg, NULL, NULL);
