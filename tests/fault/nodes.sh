@@ -203,7 +203,12 @@ drained() { [ "$(q "SELECT count(*) FROM parts WHERE status IN ('queued', 'sendi
 wait_for 120 drained || fail "parts left queued or sending: $(q "SELECT status, lease_owner, count(*) FROM parts WHERE status IN ('queued', 'sending') GROUP BY 1, 2")"
 acked=$(grep -c '"outcome":"ack"' "$T/rest.jsonl")
 hooks_done() { [ "$(awk '$3 == "delivered" && $1 != "-"' "$T/hooks.txt" | cut -d' ' -f1 | sort -u | wc -l)" -ge "$acked" ]; }
-wait_for 60 hooks_done || echo "note: not every delivered webhook arrived within 60 s"
+if ! wait_for 60 hooks_done; then
+  echo "note: not every delivered webhook arrived within 60 s; webhooks left:"
+  q "SELECT message_id, status, attempts, lease_owner, lease_until_ms - (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS lease_left_ms, next_attempt_ms - (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS next_in_ms, last_error FROM webhooks ORDER BY id LIMIT 20"
+  echo "nodes:"
+  q "SELECT name, epoch, heartbeat_ms - (extract(epoch FROM clock_timestamp()) * 1000)::bigint FROM nodes"
+fi
 for n in "${NAMES[@]}"; do
   kill "${GW[$n]}" && wait "${GW[$n]}"
   GW[$n]=
