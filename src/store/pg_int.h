@@ -46,6 +46,8 @@ typedef struct sg__pg_conn {
   uint64_t changes; /* rows written by this connection, ever */
   sg__jbuf_t json;  /* the writer's webhook payloads, reused */
   bool broken;      /* the connection failed: reset it before its next use */
+  bool traffic_defer; /* the writer: traffic counted at the end of each
+                         transaction (migration 0025), again on reconnect */
   struct {          /* the writer's held receipts (pg_orphan.c) */
     bool counted;
     int64_t held, delta; /* rows at the last commit; the open tx's change */

@@ -171,6 +171,40 @@ static void conn_close(sg__pg_conn_t *c) {
   memset(c, 0, sizeof *c);
 }
 
+/* The writer's session (migration 0025): the triggers of messages and
+ * inbound add their traffic changes to traffic_pending, and TRAFFIC_FLUSH
+ * adds them up into traffic_minutes before each COMMIT, in key order, so
+ * that two nodes' writers never take rows of traffic_minutes in opposite
+ * orders (they deadlocked on them). */
+static int traffic_defer(sg__pg_conn_t *c) {
+  return sg__pg_cmd(c, "CREATE TEMP TABLE IF NOT EXISTS traffic_pending ("
+                       "account_id BIGINT NOT NULL, minute BIGINT NOT NULL, "
+                       "submitted BIGINT NOT NULL DEFAULT 0, queued BIGINT "
+                       "NOT NULL DEFAULT 0, sent BIGINT NOT NULL DEFAULT 0, "
+                       "delivered BIGINT NOT NULL DEFAULT 0, failed BIGINT "
+                       "NOT NULL DEFAULT 0, expired BIGINT NOT NULL DEFAULT "
+                       "0, canceled BIGINT NOT NULL DEFAULT 0, inbound BIGINT "
+                       "NOT NULL DEFAULT 0) ON COMMIT DELETE ROWS; "
+                       "SET smsgate.traffic_defer = 'on'") == 0
+             ? 0
+             : SG_EIO;
+}
+
+static const char TRAFFIC_FLUSH[] =
+    "INSERT INTO traffic_minutes AS t (account_id, minute, submitted, queued, "
+    "sent, delivered, failed, expired, canceled, inbound) SELECT account_id, "
+    "minute, sum(submitted), sum(queued), sum(sent), sum(delivered), "
+    "sum(failed), sum(expired), sum(canceled), sum(inbound) FROM "
+    "traffic_pending GROUP BY account_id, minute HAVING sum(submitted) <> 0 "
+    "OR sum(queued) <> 0 OR sum(sent) <> 0 OR sum(delivered) <> 0 OR "
+    "sum(failed) <> 0 OR sum(expired) <> 0 OR sum(canceled) <> 0 OR "
+    "sum(inbound) <> 0 ORDER BY account_id, minute ON CONFLICT (account_id, "
+    "minute) DO UPDATE SET submitted = t.submitted + excluded.submitted, "
+    "queued = t.queued + excluded.queued, sent = t.sent + excluded.sent, "
+    "delivered = t.delivered + excluded.delivered, failed = t.failed + "
+    "excluded.failed, expired = t.expired + excluded.expired, canceled = "
+    "t.canceled + excluded.canceled, inbound = t.inbound + excluded.inbound";
+
 /* After a lost connection: reconnects (its prepared statements are gone).
  * Returns whether the connection is usable. */
 static bool conn_ensure(sg__pg_conn_t *c) {
@@ -182,6 +216,10 @@ static bool conn_ensure(sg__pg_conn_t *c) {
   if (PQstatus(c->pc) != CONNECTION_OK)
     return false;
   PQsetNoticeProcessor(c->pc, no_notice, NULL);
+  if (c->traffic_defer && traffic_defer(c) != 0) {
+    c->broken = true;
+    return false;
+  }
   return true;
 }
 
@@ -468,6 +506,8 @@ static int run_requests(pg_t *pg, sg__store_req_t *group, int64_t now,
   for (;;) {
     c->last_state[0] = '\0';
     int rc = run_requests_once(pg, group, now);
+    if (rc == 0 && c->traffic_defer)
+      rc = sg__pg_send(c, TRAFFIC_FLUSH, NULL);
     if (rc == 0) /* the answers still unread come with COMMIT's */
       rc = sg__pg_pipe_sync(c, "COMMIT");
     if (rc == 1 && c->pipe.failed_set)
@@ -700,6 +740,12 @@ static int open_all(pg_t *pg, char *err, size_t errlen) {
   if ((rc = conn_open(pg, &pg->writer, err, errlen)) < 0 ||
       (rc = migrate(pg, err, errlen)) < 0)
     return rc;
+  if ((rc = traffic_defer(&pg->writer)) < 0) {
+    fmt_err(err, errlen, "store: cannot prepare the PostgreSQL writer: %s",
+            pg->writer.last_error);
+    return rc;
+  }
+  pg->writer.traffic_defer = true;
   pg->n_readers = pg->st->cfg.readers;
   pg->readers = sg_calloc(pg->n_readers, sizeof *pg->readers);
   pg->reader_tids = sg_calloc(pg->n_readers, sizeof *pg->reader_tids);

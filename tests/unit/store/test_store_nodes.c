@@ -420,6 +420,90 @@ static void lost_race_runs_the_group_again(void **state) {
   assert_int_equal(q1(c, "SELECT count(*) FROM messages"), 4);
 }
 
+/* The rows of traffic_minutes a transaction of the writer changes are
+ * taken at its end, in key order: a transaction that inserts a message
+ * (this minute) and then records the result of an older one (two minutes
+ * ago) takes the older minute's row first. Another node's writer holding
+ * the older minute and then asking for this one waits for it, and neither
+ * deadlocks (they did when rows were taken as the messages changed). */
+static void traffic_rows_in_key_order(void **state) {
+  ctx_t *c = *state;
+  sg_store_config_t cfg = test_config(c);
+  cfg.node_name = "a";
+  cfg.max_wait_us = 100000;
+  if (open_with(c, &cfg) != 0)
+    fail_msg("open: %s", c->err);
+  tmsg_t old;
+  tmsg_init(&old, "+4915100000001", 1, "op1");
+  assert_int_equal(submit_wait(c, &old, 1, NULL, NULL), 0);
+  claim_got_t cg;
+  claim_wait(c, "op1", 10, &cg);
+  assert_int_equal(cg.n, 1);
+  atomic_fetch_add(&fake_now, 120000);
+  long long m_old = T0 / 60000, m_now = m_old + 2;
+  /* The other writer holds the older minute. */
+  PGconn *pc = PQconnectdb(c->url);
+  assert_int_equal(PQstatus(pc), CONNECTION_OK);
+  PQsetNoticeProcessor(pc, pg_quiet, NULL);
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "BEGIN; SET deadlock_timeout = '200ms'; SELECT 1 FROM "
+           "traffic_minutes WHERE account_id = 1 AND minute = %lld FOR UPDATE",
+           m_old);
+  PGresult *res = PQexec(pc, sql);
+  assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+  assert_int_equal(PQntuples(res), 1);
+  PQclear(res);
+  /* One group: a new message, then the older one's result. */
+  tmsg_t now;
+  tmsg_init(&now, "+4915100000002", 1, "op1");
+  sg_store_batch_t b = {0};
+  sg_id_new(b.batch_id);
+  b.account_id = 1;
+  b.msgs = &now.m;
+  b.n_msgs = 1;
+  got_t sg = {0};
+  assert_int_equal(sg_store_submit(c->st, &b, submit_cb, &sg), 0);
+  sg_store_result_in_t r = sent(&cg.parts[0], cg.parts[0].attempt, "x1");
+  items_got_t ig = {0};
+  assert_int_equal(sg_store_record_results(c->st, &r, 1, items_cb, &ig), 0);
+  uv_sleep(700); /* the writer now waits for the older minute */
+  /* The other writer asks for this minute's row: it is free. */
+  snprintf(sql, sizeof sql,
+           "INSERT INTO traffic_minutes AS t (account_id, minute, inbound) "
+           "VALUES (1, %lld, 1) ON CONFLICT (account_id, minute) DO UPDATE "
+           "SET inbound = t.inbound + 1",
+           m_now);
+  res = PQexec(pc, sql);
+  ExecStatusType st = PQresultStatus(res);
+  if (st != PGRES_COMMAND_OK)
+    fail_msg("the other writer: %s", PQresultErrorMessage(res));
+  PQclear(res);
+  res = PQexec(pc, "COMMIT");
+  assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+  PQclear(res);
+  PQfinish(pc);
+  run_until(c, &sg.calls, 1);
+  run_until(c, &ig.calls, 1);
+  assert_int_equal(sg.status, 0);
+  assert_int_equal(ig.status, 0);
+  sg_store_stats_t stats;
+  sg_store_get_stats(c->st, &stats);
+  assert_int_equal(stats.max_group, 2);
+  assert_int_equal(stats.lost_races, 0);
+  /* And the counts are right. */
+  snprintf(sql, sizeof sql,
+           "SELECT submitted * 1000 + queued * 100 + sent * 10 + inbound FROM "
+           "traffic_minutes WHERE account_id = 1 AND minute = %lld",
+           m_old);
+  assert_int_equal(q1(c, sql), 1010);
+  snprintf(sql, sizeof sql,
+           "SELECT submitted * 1000 + queued * 100 + sent * 10 + inbound FROM "
+           "traffic_minutes WHERE account_id = 1 AND minute = %lld",
+           m_now);
+  assert_int_equal(q1(c, sql), 1101);
+}
+
 int main(void) {
   const struct CMUnitTest both[] = {
       cmocka_unit_test_setup_teardown(epochs_grow_and_beats_list, setup,
@@ -437,6 +521,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(late_heartbeats_are_not_death, setup,
                                       teardown_two),
       cmocka_unit_test_setup_teardown(lost_race_runs_the_group_again, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(traffic_rows_in_key_order, setup,
                                       teardown),
   };
   if (pg_server() != NULL)
