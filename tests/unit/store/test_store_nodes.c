@@ -348,6 +348,7 @@ static void late_heartbeats_are_not_death(void **state) {
 static void deadlocks_ahead(ctx_t *c, int times) {
   char sql[1024];
   snprintf(sql, sizeof sql,
+           "SET client_min_messages = warning; "
            "CREATE SEQUENCE IF NOT EXISTS race_n; "
            "CREATE OR REPLACE FUNCTION race() RETURNS trigger LANGUAGE "
            "plpgsql AS $f$ BEGIN IF NEW.recipient = '+4915199999999' AND "
