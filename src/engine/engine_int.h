@@ -247,7 +247,8 @@ bool sg__nodes_conn_live(const sg_engine_t *e, size_t i);
 uint32_t sg__nodes_share(const sg_engine_t *e, uint32_t limit);
 /* How old another node's heartbeat may be before this node declares it
  * dead: dead_after, plus how late this node's own heartbeat is (own_gap,
- * the time since its last heartbeat written, beyond heartbeat): a stall
+ * the time since its last heartbeat written, beyond heartbeat_ms, the
+ * interval at which heartbeats are written when on time): a stall
  * of the database or of this node's loop stalled every node's heartbeat
  * alike, and must not make the others dead in this node's eyes. */
 int64_t sg__nodes_dead_after(int64_t dead_after_ms, int64_t heartbeat_ms,

@@ -282,9 +282,12 @@ void sg__nodes_tick(sg_engine_t *e) {
     s->last_ok_ms = now; /* the node registered when the store opened */
   char conns[1024];
   held(e, conns, sizeof conns);
+  /* Heartbeats go on the engine's tick: every heartbeat, rounded up to
+   * whole ticks, is on time. */
+  int64_t tick = e->tun.tick_ms > 0 ? (int64_t)e->tun.tick_ms : 1000;
+  int64_t every = ((int64_t)e->cfg->node.heartbeat_ms + tick - 1) / tick * tick;
   sg_store_beat_t b = {sg__nodes_dead_after((int64_t)e->cfg->node.dead_after_ms,
-                                            (int64_t)e->cfg->node.heartbeat_ms,
-                                            now - s->last_ok_ms),
+                                            every, now - s->last_ok_ms),
                        conns, NULL};
   if (sg_store_node_beat(e->st, &b, beat_cb, e) != 0)
     return; /* busy or closing: the next tick tries again */
