@@ -9,6 +9,12 @@
  * for two nodes; the fake clock makes heartbeats old. */
 #include "store/nodes.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
 #include "engine/engine_int.h"
 
 #include "store_fixture.h"
@@ -505,6 +511,208 @@ static void traffic_rows_in_key_order(void **state) {
   assert_int_equal(q1(c, sql), 1101);
 }
 
+/* ---- a proxy that cuts a session right after its COMMIT's answer ------- */
+
+/* Between the store and PostgreSQL: forwards every connection both ways
+ * and, once armed, ends the session whose server says "COMMIT" just after
+ * passing that answer on, before the server's next message (as a fast
+ * shutdown of the server may do). */
+typedef struct proxy {
+  int lfd, port;
+  struct sockaddr_in pg;
+  _Atomic int armed, cuts, stop;
+  pthread_t tid;
+} proxy_t;
+
+typedef struct pair {
+  int cfd, sfd;
+  unsigned char hdr[5];
+  unsigned hdr_have;
+  uint32_t left;
+  char tag[8];
+  unsigned tag_have;
+} pair_t;
+
+static bool write_all(int fd, const unsigned char *b, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, b, n);
+    if (w <= 0)
+      return false;
+    b += w, n -= (size_t)w;
+  }
+  return true;
+}
+
+/* Passes the server's bytes on; true when the session was cut. */
+static bool from_server(proxy_t *px, pair_t *p, const unsigned char *b,
+                        size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    if (p->hdr_have < 5) {
+      p->hdr[p->hdr_have++] = b[i++];
+      if (p->hdr_have == 5) {
+        uint32_t len;
+        memcpy(&len, p->hdr + 1, 4);
+        p->left = ntohl(len) - 4;
+        p->tag_have = 0;
+      }
+    } else {
+      size_t k = n - i < p->left ? n - i : p->left;
+      for (size_t j = 0; j < k && p->tag_have < sizeof p->tag; j++)
+        p->tag[p->tag_have++] = (char)b[i + j];
+      i += k;
+      p->left -= (uint32_t)k;
+    }
+    if (p->hdr_have == 5 && p->left == 0) {
+      p->hdr_have = 0;
+      if (p->hdr[0] == 'C' && p->tag_have >= 7 &&
+          memcmp(p->tag, "COMMIT", 7) == 0 && atomic_load(&px->armed)) {
+        atomic_store(&px->armed, 0);
+        atomic_fetch_add(&px->cuts, 1);
+        write_all(p->cfd, b, i);
+        shutdown(p->cfd, SHUT_RDWR);
+        close(p->cfd);
+        close(p->sfd);
+        return true;
+      }
+    }
+  }
+  write_all(p->cfd, b, n);
+  return false;
+}
+
+static void *proxy_main(void *arg) {
+  proxy_t *px = arg;
+  pair_t pairs[16];
+  size_t np = 0;
+  while (!atomic_load(&px->stop)) {
+    struct pollfd fds[33];
+    fds[0] = (struct pollfd){.fd = px->lfd, .events = POLLIN};
+    for (size_t k = 0; k < np; k++) {
+      fds[1 + 2 * k] = (struct pollfd){.fd = pairs[k].cfd, .events = POLLIN};
+      fds[2 + 2 * k] = (struct pollfd){.fd = pairs[k].sfd, .events = POLLIN};
+    }
+    if (poll(fds, 1 + 2 * np, 50) <= 0)
+      continue;
+    if ((fds[0].revents & POLLIN) && np < 16) {
+      int cfd = accept(px->lfd, NULL, NULL);
+      int sfd = socket(AF_INET, SOCK_STREAM, 0);
+      if (cfd >= 0 && sfd >= 0 &&
+          connect(sfd, (struct sockaddr *)&px->pg, sizeof px->pg) == 0) {
+        memset(&pairs[np], 0, sizeof pairs[np]);
+        pairs[np].cfd = cfd;
+        pairs[np++].sfd = sfd;
+      } else {
+        if (cfd >= 0)
+          close(cfd);
+        if (sfd >= 0)
+          close(sfd);
+      }
+      continue; /* fds[] no longer matches pairs[] */
+    }
+    for (size_t k = 0; k < np; k++) {
+      unsigned char b[65536];
+      bool gone = false;
+      if (fds[1 + 2 * k].revents & (POLLIN | POLLHUP | POLLERR)) {
+        ssize_t r = read(pairs[k].cfd, b, sizeof b);
+        gone = r <= 0 || !write_all(pairs[k].sfd, b, (size_t)r);
+      }
+      if (!gone && (fds[2 + 2 * k].revents & (POLLIN | POLLHUP | POLLERR))) {
+        ssize_t r = read(pairs[k].sfd, b, sizeof b);
+        if (r <= 0)
+          gone = true;
+        else if (from_server(px, &pairs[k], b, (size_t)r)) {
+          pairs[k] = pairs[--np];
+          break;
+        }
+      }
+      if (gone) {
+        close(pairs[k].cfd);
+        close(pairs[k].sfd);
+        pairs[k] = pairs[--np];
+        break;
+      }
+    }
+  }
+  for (size_t k = 0; k < np; k++) {
+    close(pairs[k].cfd);
+    close(pairs[k].sfd);
+  }
+  return NULL;
+}
+
+/* Starts a proxy to the test's server; *url gets the test's database
+ * through it. */
+static void proxy_start(proxy_t *px, const ctx_t *c, char *url, size_t len) {
+  memset(px, 0, sizeof *px);
+  const char *at = strchr(strstr(c->url, "://") + 3, '@');
+  assert_non_null(at);
+  const char *colon = strchr(at, ':');
+  assert_non_null(colon);
+  px->pg.sin_family = AF_INET;
+  px->pg.sin_port = htons((uint16_t)atoi(colon + 1));
+  char host[64];
+  snprintf(host, sizeof host, "%.*s", (int)(colon - at - 1), at + 1);
+  assert_int_equal(inet_pton(AF_INET, host, &px->pg.sin_addr), 1);
+  px->lfd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t al = sizeof a;
+  assert_int_equal(bind(px->lfd, (struct sockaddr *)&a, sizeof a), 0);
+  assert_int_equal(listen(px->lfd, 16), 0);
+  assert_int_equal(getsockname(px->lfd, (struct sockaddr *)&a, &al), 0);
+  px->port = ntohs(a.sin_port);
+  snprintf(url, len, "%.*s127.0.0.1:%d%s?sslmode=disable&gssencmode=disable",
+           (int)(at + 1 - c->url), c->url, px->port, strchr(colon, '/'));
+  assert_int_equal(pthread_create(&px->tid, NULL, proxy_main, px), 0);
+}
+
+static void proxy_stop(proxy_t *px) {
+  atomic_store(&px->stop, 1);
+  pthread_join(px->tid, NULL);
+  close(px->lfd);
+}
+
+/* The server answers a claim's COMMIT and the session ends before the
+ * sync's answer: the claim is committed, and the node gets its parts
+ * (it used to be told SG_EIO while the parts stayed leased to it until
+ * the lease ran out). The store then reconnects for the next write. */
+static void commit_answered_then_cut(void **state) {
+  ctx_t *c = *state;
+  proxy_t px;
+  char url[512];
+  proxy_start(&px, c, url, sizeof url);
+  sg_store_config_t cfg = test_config(c);
+  cfg.url = url;
+  cfg.node_name = "a";
+  if (open_with(c, &cfg) != 0) {
+    proxy_stop(&px);
+    fail_msg("open: %s", c->err);
+  }
+  tmsg_t m;
+  tmsg_init(&m, "+4915100000001", 2, "op1");
+  assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
+  atomic_store(&px.armed, 1);
+  claim_got_t cg;
+  memset(&cg, 0, sizeof cg);
+  assert_int_equal(sg_store_claim(c->st, "op1", 10, 60000, claim_cb, &cg), 0);
+  run_until(c, &cg.calls, 1);
+  int cuts = atomic_load(&px.cuts);
+  assert_int_equal(cuts, 1);
+  assert_int_equal(cg.status, 0);
+  assert_int_equal(cg.n, 2);
+  assert_int_equal(q1(c, "SELECT count(*) FROM parts WHERE status = "
+                         "'sending' AND lease_owner LIKE 'a#%'"),
+                   2);
+  /* The next write goes through a new session. */
+  tmsg_t m2;
+  tmsg_init(&m2, "+4915100000002", 1, "op1");
+  assert_int_equal(submit_wait(c, &m2, 1, NULL, NULL), 0);
+  assert_int_equal(q1(c, "SELECT count(*) FROM messages"), 2);
+  close_store(c);
+  proxy_stop(&px);
+}
+
 int main(void) {
   const struct CMUnitTest both[] = {
       cmocka_unit_test_setup_teardown(epochs_grow_and_beats_list, setup,
@@ -524,6 +732,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(lost_race_runs_the_group_again, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(traffic_rows_in_key_order, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(commit_answered_then_cut, setup,
                                       teardown),
   };
   if (pg_server() != NULL)
