@@ -536,7 +536,8 @@ static void claim_cb(sg_store_t *st, int status,
 static void claim(sg__conn_t *c) {
   sg_engine_t *e = c->e;
   if (e->state != SG__RUNNING || c->claiming || c->moving || !c->more ||
-      c->state != SG_CONN_UP || c->paused || c->wait_len > 0 || c->retired)
+      c->state != SG_CONN_UP || c->paused || c->wait_len > 0 || c->retired ||
+      !sg__nodes_may_claim(e))
     return;
   unsigned room = c->n_slots - c->used;
   unsigned want = e->tun.claim_max;
@@ -627,7 +628,8 @@ void sg__failover_pass(sg_engine_t *e) {
     if (c->retired ||
         (!paused && (c->state == SG_CONN_UP || c->down_since_ms == 0 ||
                      now - c->down_since_ms < after)) ||
-        c->moving || c->claiming || !sg__route_has_alternative(e, i))
+        c->moving || c->claiming || !sg__route_has_alternative(e, i) ||
+        !sg__nodes_may_claim(e))
       continue;
     if (sg_store_claim(e->st, c->cfg->name, e->tun.claim_max, e->tun.lease_ms,
                        move_cb, c) == 0) {

@@ -626,6 +626,8 @@ typedef struct sg_engine_nodes {
   int64_t dead_after_ms; /* config node.dead_after */
   uint64_t released;     /* parts of dead nodes this node gave back, ever */
   uint64_t beats_failed; /* heartbeats the store failed */
+  uint64_t beats_late;   /* heartbeats written more than dead_after late */
+  bool claims_held;      /* no claims now: the heartbeat is (or was) late */
   const sg_engine_node_t *nodes; /* by name; valid until the next tick */
   size_t n;
 } sg_engine_nodes_t;

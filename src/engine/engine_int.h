@@ -246,6 +246,21 @@ bool sg__nodes_conn_live(const sg_engine_t *e, size_t i);
 /* This node's share of a limit shared by all live nodes: limit divided by
  * the live nodes, rounded up (0 stays 0: no limit). */
 uint32_t sg__nodes_share(const sg_engine_t *e, uint32_t limit);
+/* How old another node's heartbeat may be before this node declares it
+ * dead: dead_after, plus how late this node's own heartbeat is (own_gap,
+ * the time since its last heartbeat written, beyond heartbeat_ms, the
+ * interval at which heartbeats are written when on time): a stall
+ * of the database or of this node's loop stalled every node's heartbeat
+ * alike, and must not make the others dead in this node's eyes. */
+int64_t sg__nodes_dead_after(int64_t dead_after_ms, int64_t heartbeat_ms,
+                             int64_t own_gap_ms);
+/* Whether a node may claim: not while its last heartbeat written (at
+ * last_ok_ms) is older than dead_after, since the others may then take its
+ * parts, nor while it reconciles after a heartbeat that came late. */
+bool sg__nodes_claim_ok(int64_t now_ms, int64_t last_ok_ms,
+                        int64_t dead_after_ms, bool reconciling);
+/* sg__nodes_claim_ok for this node now (true without a node name). */
+bool sg__nodes_may_claim(sg_engine_t *e);
 
 void sg__log(sg_engine_t *e, sg_engine_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

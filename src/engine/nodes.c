@@ -11,6 +11,7 @@
  * file must never block the loop nor touch a connector beyond retuning
  * its rate.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,7 +23,13 @@
 
 typedef struct sg__nodes {
   bool busy;
-  int64_t last_ms;  /* when the latest heartbeat was sent */
+  int64_t last_ms;    /* when the latest heartbeat was sent */
+  int64_t last_ok_ms; /* when the latest heartbeat written was sent */
+  /* The latest heartbeat came more than dead_after after the one before:
+   * the other nodes may have given this node's leases back. No claims
+   * until a heartbeat comes on time again. */
+  bool reconciling;
+  uint64_t late;    /* heartbeats that came late so, ever */
   int64_t as_of_ms; /* when the list below was read */
   sg_engine_node_t *list;
   size_t n, cap;
@@ -177,6 +184,57 @@ static void take_list(sg_engine_t *e, sg__nodes_t *s,
   s->as_of_ms = sg__now_ms(e);
 }
 
+int64_t sg__nodes_dead_after(int64_t dead_after_ms, int64_t heartbeat_ms,
+                             int64_t own_gap_ms) {
+  if (dead_after_ms <= 0 || heartbeat_ms < 0 || own_gap_ms <= heartbeat_ms)
+    return dead_after_ms;
+  int64_t late = own_gap_ms - heartbeat_ms;
+  return late < INT64_MAX - dead_after_ms ? dead_after_ms + late : INT64_MAX;
+}
+
+bool sg__nodes_claim_ok(int64_t now_ms, int64_t last_ok_ms,
+                        int64_t dead_after_ms, bool reconciling) {
+  if (reconciling)
+    return false;
+  return last_ok_ms == 0 || now_ms - last_ok_ms <= dead_after_ms;
+}
+
+bool sg__nodes_may_claim(sg_engine_t *e) {
+  const sg__nodes_t *s = e->nodes;
+  if (s == NULL || !enabled(e))
+    return true;
+  return sg__nodes_claim_ok(sg__now_ms(e), s->last_ok_ms,
+                            (int64_t)e->cfg->node.dead_after_ms,
+                            s->reconciling);
+}
+
+/* A heartbeat written: whether it came so late that the others may have
+ * declared this node dead, and so whether it may claim again. */
+static void judge_self(sg_engine_t *e, sg__nodes_t *s,
+                       const sg_store_beat_res_t *res) {
+  bool held =
+      !sg__nodes_claim_ok(sg__now_ms(e), s->last_ok_ms,
+                          (int64_t)e->cfg->node.dead_after_ms, s->reconciling);
+  s->last_ok_ms = s->last_ms;
+  if (res->gap_ms > (int64_t)e->cfg->node.dead_after_ms) {
+    s->late++;
+    if (!s->reconciling)
+      sg__log(e, SG_ENGINE_LOG_WARN,
+              "this node's heartbeat came %lld ms after the one before, more "
+              "than dead_after (%u ms): the other nodes may have given its "
+              "leases back; no claims until its next heartbeat",
+              (long long)res->gap_ms, e->cfg->node.dead_after_ms);
+    s->reconciling = true;
+    return;
+  }
+  if (s->reconciling)
+    sg__log(e, SG_ENGINE_LOG_INFO,
+            "this node's heartbeat is on time again: claims resume");
+  s->reconciling = false;
+  if (held)
+    sg__poke_all(e);
+}
+
 static void beat_cb(sg_store_t *st, int status, const sg_store_beat_res_t *res,
                     void *data) {
   (void)st;
@@ -191,6 +249,7 @@ static void beat_cb(sg_store_t *st, int status, const sg_store_beat_res_t *res,
     sg__maybe_stopped(e);
     return;
   }
+  judge_self(e, s, res);
   take_list(e, s, res);
   if (res->released > 0) {
     s->released += res->released;
@@ -219,9 +278,17 @@ void sg__nodes_tick(sg_engine_t *e) {
   if (s->busy || (s->last_ms != 0 &&
                   now - s->last_ms < (int64_t)e->cfg->node.heartbeat_ms))
     return;
+  if (s->last_ok_ms == 0)
+    s->last_ok_ms = now; /* the node registered when the store opened */
   char conns[1024];
   held(e, conns, sizeof conns);
-  sg_store_beat_t b = {(int64_t)e->cfg->node.dead_after_ms, conns, NULL};
+  /* Heartbeats go on the engine's tick: every heartbeat, rounded up to
+   * whole ticks, is on time. */
+  int64_t tick = e->tun.tick_ms > 0 ? (int64_t)e->tun.tick_ms : 1000;
+  int64_t every = ((int64_t)e->cfg->node.heartbeat_ms + tick - 1) / tick * tick;
+  sg_store_beat_t b = {sg__nodes_dead_after((int64_t)e->cfg->node.dead_after_ms,
+                                            every, now - s->last_ok_ms),
+                       conns, NULL};
   if (sg_store_node_beat(e->st, &b, beat_cb, e) != 0)
     return; /* busy or closing: the next tick tries again */
   s->busy = true;
@@ -253,6 +320,8 @@ void sg_engine_nodes(sg_engine_t *e, sg_engine_nodes_t *out) {
   out->as_of_ms = s->as_of_ms;
   out->released = s->released;
   out->beats_failed = s->failed;
+  out->beats_late = s->late;
+  out->claims_held = !sg__nodes_may_claim(e);
   out->nodes = s->list;
   out->n = s->n;
 }

@@ -52,6 +52,11 @@ typedef struct sg_store_beat_res {
   const sg_store_node_t *nodes; /* every node, by name */
   size_t n;
   uint64_t released; /* parts of dead nodes put back in the queue now */
+  /* How long after this node's previous heartbeat in the database this one
+   * was written (0 when the row had to be written anew): the gap the other
+   * nodes saw. Beyond dead_after they may have declared this node dead and
+   * given its leases to the queue. */
+  int64_t gap_ms;
   /* This node's row holds a newer epoch: another process started under
    * the same name. This node's claims are then refused by the fence. */
   bool superseded;

@@ -32,6 +32,8 @@ typedef struct sg__pg_pipe {
   const void *failed; /* the request of the first failed statement */
   bool failed_set;    /* a statement failed (failed may be NULL: BEGIN...) */
   int failed_rc;      /* its code: SG_EEXIST or SG_EIO */
+  int cmd_at;         /* the entry of sg__pg_pipe_sync's cmd, -1: none */
+  bool committed;     /* that cmd was a COMMIT, and it committed */
   uint64_t sent;      /* statements sent whose results were not needed */
   uint64_t trips;     /* waits for the server's answers, ever */
   uint64_t stmts;     /* statements sent, ever */
@@ -46,6 +48,8 @@ typedef struct sg__pg_conn {
   uint64_t changes; /* rows written by this connection, ever */
   sg__jbuf_t json;  /* the writer's webhook payloads, reused */
   bool broken;      /* the connection failed: reset it before its next use */
+  bool traffic_defer; /* the writer: traffic counted at the end of each
+                         transaction (migration 0025), again on reconnect */
   struct {          /* the writer's held receipts (pg_orphan.c) */
     bool counted;
     int64_t held, delta; /* rows at the last commit; the open tx's change */

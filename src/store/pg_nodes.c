@@ -140,8 +140,8 @@ int sg__pg_node_register(sg__pg_conn_t *c, sg_store_t *st, int64_t now,
 /* Writes the heartbeat; when this epoch's row is gone, puts it back, or
  * finds that a newer start of the same name holds it. */
 static int beat_write(sg__pg_conn_t *c, const sg__store_node_t *me,
-                      const sg_store_beat_t *in, int64_t now,
-                      bool *superseded) {
+                      const sg_store_beat_t *in, int64_t now, bool *superseded,
+                      int64_t *gap) {
   sg__pg_params_t p = {0};
   sg__pg_p_text(&p, me->name);
   sg__pg_p_i64(&p, me->epoch);
@@ -149,13 +149,22 @@ static int beat_write(sg__pg_conn_t *c, const sg__store_node_t *me,
   sg__pg_p_text(&p, in->connectors);
   sg__pg_p_text(&p, in->address);
   uint64_t n = 0;
-  int rc = sg__pg_do(c,
-                     "UPDATE nodes SET heartbeat_ms = $3, connectors = $4, "
-                     "address = COALESCE($5, address) WHERE name = $1 AND "
-                     "epoch = $2",
-                     &p, &n);
-  if (rc < 0 || n == 1)
+  int64_t prev = 0;
+  /* The previous heartbeat comes back with the update: now minus it is the
+   * gap the other nodes saw. */
+  int rc = sg__pg_one(c,
+                      "UPDATE nodes n SET heartbeat_ms = $3, connectors = $4, "
+                      "address = COALESCE($5, n.address) FROM (SELECT "
+                      "heartbeat_ms FROM nodes WHERE name = $1 AND epoch = $2) "
+                      "o WHERE n.name = $1 AND n.epoch = $2 RETURNING "
+                      "o.heartbeat_ms",
+                      &p, &prev);
+  if (rc < 0)
     return rc;
+  if (rc == 1) {
+    *gap = now > prev ? now - prev : 0;
+    return 0;
+  }
   sg__pg_params_t q = {0};
   sg__pg_p_text(&q, me->name);
   sg__pg_p_i64(&q, me->epoch);
@@ -224,8 +233,10 @@ int sg__pg_node_beat(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
   const sg__store_node_t *me = &c->st->node;
   if (me->name[0] == '\0')
     return SG_EINVAL;
+  /* A group run again after a lost race starts over. */
+  memset(&q->out, 0, sizeof q->out);
   int64_t dead_before = now - q->in.dead_after_ms;
-  int rc = beat_write(c, me, &q->in, now, &q->out.superseded);
+  int rc = beat_write(c, me, &q->in, now, &q->out.superseded, &q->out.gap_ms);
   /* Parts whose owner is no live node's current epoch: dead nodes, and
    * starts that a newer start of the same name replaced. */
   sg__pg_params_t p = {0};

@@ -65,6 +65,11 @@ static void check_entry(sg__pg_conn_t *c, unsigned i, const PGresult *res) {
   if (ok) {
     if (c->pipe.kind[i] == SG__PG_PIPE_STMT)
       sg__pg_count(c, res);
+    /* A COMMIT's answer says whether it committed ("ROLLBACK" when the
+     * transaction had failed), whatever comes after it. */
+    if ((int)i == c->pipe.cmd_at && strcmp(PQcmdStatus((PGresult *)res),
+                                           "COMMIT") == 0)
+      c->pipe.committed = true;
   } else if (s != PGRES_PIPELINE_ABORTED) {
     note_failure(c, i, sg__pg_result_rc(c, res));
   }
@@ -149,6 +154,8 @@ PGresult *sg__pg_pipe_run(sg__pg_conn_t *c, const char *sql,
 int sg__pg_pipe_begin(sg__pg_conn_t *c) {
   sg__pg_pipe_clear(c);
   c->pipe.n = 0;
+  c->pipe.cmd_at = -1;
+  c->pipe.committed = false;
   c->pipe.cur = NULL;
   if (PQenterPipelineMode(c->pc) != 1)
     return broken(c);
@@ -159,7 +166,14 @@ int sg__pg_pipe_begin(sg__pg_conn_t *c) {
 int sg__pg_pipe_sync(sg__pg_conn_t *c, const char *cmd) {
   const void *cur = c->pipe.cur;
   c->pipe.cur = NULL; /* cmd's own failure is nobody's request */
-  int rc = cmd != NULL ? send_stmt(c, cmd, NULL) : 0;
+  c->pipe.committed = false;
+  c->pipe.cmd_at = -1;
+  int rc = 0;
+  if (cmd != NULL) {
+    rc = send_stmt(c, cmd, NULL);
+    if (rc == 0) /* the last entry (send_stmt may have read the others) */
+      c->pipe.cmd_at = (int)c->pipe.n - 1;
+  }
   c->pipe.cur = cur;
   if (rc == 0 && PQpipelineSync(c->pc) != 1)
     rc = broken(c);
@@ -167,6 +181,17 @@ int sg__pg_pipe_sync(sg__pg_conn_t *c, const char *cmd) {
     c->pipe.kind[c->pipe.n] = SG__PG_PIPE_SYNC;
     c->pipe.owner[c->pipe.n++] = NULL;
     rc = read_all(c, NULL);
+  }
+  c->pipe.cmd_at = -1;
+  /* The server answered COMMIT and then went away before the sync (a fast
+   * shutdown ends a session as soon as its command is done): the
+   * transaction is committed, and the connection is reset before its next
+   * use. Failing the requests would leave their rows (a claim's leases)
+   * with a node that does not know it holds them. */
+  if (c->pipe.committed && strcmp(cmd != NULL ? cmd : "", "COMMIT") == 0) {
+    sg__pg_pipe_clear(c);
+    c->pipe.n = 0;
+    return 0;
   }
   if (rc == 0 && c->pipe.failed_set)
     rc = c->pipe.failed != NULL ? 1 : SG_EIO;

@@ -29,6 +29,12 @@
 
 /* The advisory lock that serialises migrations between nodes. */
 #define MIGRATE_LOCK "7301594823716"
+/* A write group whose transaction lost a race with another node's (a
+ * deadlock, a serialization failure) runs again, whole, up to RACE_TRIES
+ * times in all, after a random pause of up to RACE_PAUSE_MS, doubled at
+ * each try (at most 16 times). */
+#define RACE_TRIES 6
+#define RACE_PAUSE_MS 5u
 
 typedef struct pg_queue {
   sg__store_req_t *head;
@@ -228,6 +234,40 @@ static void conn_close(sg__pg_conn_t *c) {
   memset(c, 0, sizeof *c);
 }
 
+/* The writer's session (migration 0025): the triggers of messages and
+ * inbound add their traffic changes to traffic_pending, and TRAFFIC_FLUSH
+ * adds them up into traffic_minutes before each COMMIT, in key order, so
+ * that two nodes' writers never take rows of traffic_minutes in opposite
+ * orders (they deadlocked on them). */
+static int traffic_defer(sg__pg_conn_t *c) {
+  return sg__pg_cmd(c, "CREATE TEMP TABLE IF NOT EXISTS traffic_pending ("
+                       "account_id BIGINT NOT NULL, minute BIGINT NOT NULL, "
+                       "submitted BIGINT NOT NULL DEFAULT 0, queued BIGINT "
+                       "NOT NULL DEFAULT 0, sent BIGINT NOT NULL DEFAULT 0, "
+                       "delivered BIGINT NOT NULL DEFAULT 0, failed BIGINT "
+                       "NOT NULL DEFAULT 0, expired BIGINT NOT NULL DEFAULT "
+                       "0, canceled BIGINT NOT NULL DEFAULT 0, inbound BIGINT "
+                       "NOT NULL DEFAULT 0) ON COMMIT DELETE ROWS; "
+                       "SET smsgate.traffic_defer = 'on'") == 0
+             ? 0
+             : SG_EIO;
+}
+
+static const char TRAFFIC_FLUSH[] =
+    "INSERT INTO traffic_minutes AS t (account_id, minute, submitted, queued, "
+    "sent, delivered, failed, expired, canceled, inbound) SELECT account_id, "
+    "minute, sum(submitted), sum(queued), sum(sent), sum(delivered), "
+    "sum(failed), sum(expired), sum(canceled), sum(inbound) FROM "
+    "traffic_pending GROUP BY account_id, minute HAVING sum(submitted) <> 0 "
+    "OR sum(queued) <> 0 OR sum(sent) <> 0 OR sum(delivered) <> 0 OR "
+    "sum(failed) <> 0 OR sum(expired) <> 0 OR sum(canceled) <> 0 OR "
+    "sum(inbound) <> 0 ORDER BY account_id, minute ON CONFLICT (account_id, "
+    "minute) DO UPDATE SET submitted = t.submitted + excluded.submitted, "
+    "queued = t.queued + excluded.queued, sent = t.sent + excluded.sent, "
+    "delivered = t.delivered + excluded.delivered, failed = t.failed + "
+    "excluded.failed, expired = t.expired + excluded.expired, canceled = "
+    "t.canceled + excluded.canceled, inbound = t.inbound + excluded.inbound";
+
 /* After a lost connection: reconnects (its prepared statements are gone).
  * Returns whether the connection is usable. */
 static bool conn_ensure(sg__pg_conn_t *c) {
@@ -239,6 +279,10 @@ static bool conn_ensure(sg__pg_conn_t *c) {
   if (PQstatus(c->pc) != CONNECTION_OK)
     return false;
   PQsetNoticeProcessor(c->pc, no_notice, NULL);
+  if (c->traffic_defer && traffic_defer(c) != 0) {
+    c->broken = true;
+    return false;
+  }
   return true;
 }
 
@@ -512,18 +556,26 @@ static int run_requests_once(pg_t *pg, sg__store_req_t *group, int64_t now) {
   return 0;
 }
 
-/* Runs the group and commits it: 0, or SG_EIO. */
+/* Runs the group and commits it: 0, or SG_EIO. A lost race (a deadlock
+ * with another node's writer, a serialization failure) fails the whole
+ * transaction, whichever request's statement it hit: SG_EIO, with the
+ * SQLSTATE in c->last_state, for run_group to run the group again. */
 static int run_requests(pg_t *pg, sg__store_req_t *group, int64_t now,
                         unsigned *reruns) {
   sg__pg_conn_t *c = &pg->writer;
   for (sg__store_req_t *r = group; r != NULL; r = r->next)
     r->rerun_skip = false;
   for (;;) {
+    c->last_state[0] = '\0';
     int rc = run_requests_once(pg, group, now);
+    if (rc == 0 && c->traffic_defer)
+      rc = sg__pg_send(c, TRAFFIC_FLUSH, NULL);
     if (rc == 0) /* the answers still unread come with COMMIT's */
       rc = sg__pg_pipe_sync(c, "COMMIT");
     if (rc == 1 && c->pipe.failed_set)
       rc = pipe_failed(c);
+    if (rc == 1 && lost_race(c))
+      rc = SG_EIO; /* not the request's fault: the group runs again */
     if (rc != 1)
       return rc;
     (*reruns)++;
@@ -537,31 +589,67 @@ static int run_requests(pg_t *pg, sg__store_req_t *group, int64_t now,
   }
 }
 
+/* Undoes the open transaction of a group that failed. */
+static void roll_back(sg__pg_conn_t *c) {
+  if (c->pipe.on && !c->broken) {
+    sg__pg_pipe_clear(c);
+    if (sg__pg_pipe_sync(c, NULL) != 0 || sg__pg_pipe_sync(c, "ROLLBACK") != 0)
+      c->broken = true;
+  }
+  sg__pg_pipe_end(c);
+  sg__pg_orphan_tx_end(c, false);
+}
+
+/* A short random pause before a group that lost a race runs again, longer
+ * at each try, so that the two writers do not meet again in step. */
+static void race_pause(unsigned try_no) {
+  static _Thread_local uint64_t x;
+  if (x == 0)
+    x = uv_hrtime() ^ ((uint64_t)uv_os_getpid() << 32) ^ 0x9e3779b97f4a7c15u;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  unsigned max_ms = RACE_PAUSE_MS << (try_no < 4 ? try_no : 4);
+  uv_sleep(1 + (unsigned)(x % max_ms));
+}
+
 static void run_group(pg_t *pg, sg__store_req_t *group, unsigned n) {
   sg__pg_conn_t *c = &pg->writer;
   uint64_t t0 = uv_hrtime(), cpu0 = thread_cpu_us();
-  int64_t now = sg__store_now(pg->st);
-  unsigned reruns = 0;
-  int rc = conn_ensure(c) && sg__pg_pipe_begin(c) == 0 ? 0 : SG_EIO;
-  if (rc == 0)
-    rc = run_requests(pg, group, now, &reruns);
-  if (rc < 0) {
-    if (c->pipe.on && !c->broken) {
-      sg__pg_pipe_clear(c);
-      if (sg__pg_pipe_sync(c, NULL) != 0 ||
-          sg__pg_pipe_sync(c, "ROLLBACK") != 0)
-        c->broken = true;
-    }
+  unsigned reruns = 0, races = 0;
+  bool gave_up = false;
+  int rc;
+  /* The whole group, every request, runs again when its transaction lost a
+   * race with another node's; nothing of a failed try stays. */
+  for (unsigned try_no = 0;; try_no++) {
+    int64_t now = sg__store_now(pg->st);
+    rc = conn_ensure(c) && sg__pg_pipe_begin(c) == 0 ? 0 : SG_EIO;
+    if (rc == 0)
+      rc = run_requests(pg, group, now, &reruns);
+    if (rc == 0)
+      break;
+    bool race = lost_race(c) && !c->broken;
+    roll_back(c);
+    gave_up = race && try_no + 1 >= RACE_TRIES;
+    if (!race || gave_up)
+      break;
+    races++;
+    race_pause(try_no);
+  }
+  if (rc < 0)
     for (sg__store_req_t *r = group; r != NULL; r = r->next)
       r->status = SG_EIO;
+  else {
+    sg__pg_pipe_end(c);
+    sg__pg_orphan_tx_end(c, true);
   }
-  sg__pg_pipe_end(c);
-  sg__pg_orphan_tx_end(c, rc == 0);
   uint64_t took = (uv_hrtime() - t0) / 1000u, cpu = thread_cpu_us() - cpu0;
   uv_mutex_lock(&pg->done_lock);
   sg_store_stats_note_commit(&pg->stats, rc == 0, took, n);
   pg->stats.writer_cpu_us += cpu;
   pg->stats.reruns += reruns;
+  pg->stats.lost_races += races;
+  pg->stats.races_lost_for_good += gave_up;
   uv_mutex_unlock(&pg->done_lock);
   post_done(pg, group, true, n);
 }
@@ -714,6 +802,12 @@ static int open_all(pg_t *pg, char *err, size_t errlen) {
   if ((rc = conn_open(pg, &pg->writer, err, errlen)) < 0 ||
       (rc = migrate(pg, err, errlen)) < 0)
     return rc;
+  if ((rc = traffic_defer(&pg->writer)) < 0) {
+    fmt_err(err, errlen, "store: cannot prepare the PostgreSQL writer: %s",
+            pg->writer.last_error);
+    return rc;
+  }
+  pg->writer.traffic_defer = true;
   pg->n_readers = pg->st->cfg.readers;
   pg->readers = sg_calloc(pg->n_readers, sizeof *pg->readers);
   pg->reader_tids = sg_calloc(pg->n_readers, sizeof *pg->reader_tids);

@@ -109,6 +109,25 @@ int sg__sq_node_beat(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   const sg__store_node_t *me = &c->st->node;
   if (me->name[0] == '\0')
     return SG_EINVAL;
+  /* The gap since this node's previous heartbeat, as nodes.h says. */
+  sqlite3_stmt *s = NULL;
+  if (sqlite3_prepare_v2(c->db,
+                         "SELECT heartbeat_ms FROM nodes WHERE name = ?1 AND "
+                         "epoch = ?2",
+                         -1, &s, NULL) != SQLITE_OK) {
+    sqlite3_finalize(s);
+    return SG_EIO;
+  }
+  sg__sq_bind_text(s, 1, me->name);
+  sqlite3_bind_int64(s, 2, me->epoch);
+  int step = sqlite3_step(s);
+  if (step == SQLITE_ROW) {
+    int64_t prev = sqlite3_column_int64(s, 0);
+    q->out.gap_ms = now > prev ? now - prev : 0;
+  }
+  sqlite3_finalize(s);
+  if (step != SQLITE_ROW && step != SQLITE_DONE)
+    return SG_EIO;
   int rc = run(c,
                "INSERT INTO nodes (name, epoch, started_ms, heartbeat_ms, "
                "connectors, version, address) VALUES (?1, ?2, ?3, ?3, ?4, "

@@ -259,6 +259,10 @@ typedef struct sg_store_stats {
                       after writing (see sg_store_submit's atomicity) */
   uint64_t writer_cpu_us; /* SQLite: CPU time (user + system) the writer
                              thread spent in BEGIN..COMMIT */
+  uint64_t lost_races; /* PostgreSQL: groups run again, whole, after a
+                          deadlock or serialization failure */
+  uint64_t races_lost_for_good; /* PostgreSQL: groups that still lost at
+                                   their last try (SG_EIO to each request) */
   /* Histograms, one count per bucket (not cumulative), the last bucket for
    * what is above every bound: commit_hist[i] counts the transactions
    * (committed or failed) that took at most sg_store_commit_bounds_us[i];

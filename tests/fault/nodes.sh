@@ -200,10 +200,17 @@ echo "$(head -1 "$T/rest.log"); $KILLED kills -9, $BOUNCED restarts of PostgreSQ
 
 q() { psql -At "$DBURL" -c "$1"; }
 drained() { [ "$(q "SELECT count(*) FROM parts WHERE status IN ('queued', 'sending')")" = 0 ]; }
-wait_for 120 drained || fail "parts left queued or sending: $(q "SELECT status, lease_owner, count(*) FROM parts WHERE status IN ('queued', 'sending') GROUP BY 1, 2")"
+wait_for 120 drained || fail "parts left queued or sending: $(q "SELECT status, lease_owner, count(*) FROM parts WHERE status IN ('queued', 'sending') GROUP BY 1, 2")
+$(q "SELECT p.message_id, p.seq, p.status, p.attempts, p.lease_owner, p.updated_ms - (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS updated_ago_ms, m.status FROM parts p JOIN messages m ON m.id = p.message_id WHERE p.status IN ('queued', 'sending') ORDER BY p.id LIMIT 20")
+nodes: $(q "SELECT name, epoch, heartbeat_ms - (extract(epoch FROM clock_timestamp()) * 1000)::bigint FROM nodes")"
 acked=$(grep -c '"outcome":"ack"' "$T/rest.jsonl")
 hooks_done() { [ "$(awk '$3 == "delivered" && $1 != "-"' "$T/hooks.txt" | cut -d' ' -f1 | sort -u | wc -l)" -ge "$acked" ]; }
-wait_for 60 hooks_done || echo "note: not every delivered webhook arrived within 60 s"
+if ! wait_for 60 hooks_done; then
+  echo "note: not every delivered webhook arrived within 60 s; webhooks left:"
+  q "SELECT message_id, status, attempts, lease_owner, lease_until_ms - (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS lease_left_ms, next_attempt_ms - (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS next_in_ms, last_error FROM webhooks ORDER BY id LIMIT 20"
+  echo "nodes:"
+  q "SELECT name, epoch, heartbeat_ms - (extract(epoch FROM clock_timestamp()) * 1000)::bigint FROM nodes"
+fi
 for n in "${NAMES[@]}"; do
   kill "${GW[$n]}" && wait "${GW[$n]}"
   GW[$n]=

@@ -370,6 +370,16 @@ static void store_families(sg__rest_buf_t *b, const sg_store_stats_t *s) {
          "Write groups run again to undo a request that failed.");
   sg__rest_buf_printf(b, "smsgate_store_reruns_total %llu\n",
                       (unsigned long long)s->reruns);
+  family(b, "smsgate_store_lost_races_total", "counter",
+         "PostgreSQL write groups run again after a deadlock or a "
+         "serialization failure with another node's writer.");
+  sg__rest_buf_printf(b, "smsgate_store_lost_races_total %llu\n",
+                      (unsigned long long)s->lost_races);
+  family(b, "smsgate_store_lost_races_failed_total", "counter",
+         "PostgreSQL write groups that still lost their race at the last try "
+         "(every request in them failed, nothing written).");
+  sg__rest_buf_printf(b, "smsgate_store_lost_races_failed_total %llu\n",
+                      (unsigned long long)s->races_lost_for_good);
   family(b, "smsgate_store_writer_cpu_seconds_total", "counter",
          "CPU time of the store's writer inside its transactions.");
   sg__rest_buf_printf(b, "smsgate_store_writer_cpu_seconds_total %.6f\n",

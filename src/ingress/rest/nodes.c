@@ -107,4 +107,14 @@ void sg__rest_metrics_nodes(sg__rest_buf_t *b, sg_rest_t *rest) {
          "Heartbeats this node's store failed to write.");
   sg__rest_buf_printf(b, "smsgate_node_heartbeats_failed_total %llu\n",
                       (unsigned long long)v.beats_failed);
+  family(b, "smsgate_node_heartbeats_late_total", "counter",
+         "Heartbeats of this node written more than dead_after after the one "
+         "before (the other nodes may have given its leases back).");
+  sg__rest_buf_printf(b, "smsgate_node_heartbeats_late_total %llu\n",
+                      (unsigned long long)v.beats_late);
+  family(b, "smsgate_node_claims_held", "gauge",
+         "1 while this node claims nothing: its heartbeat is late, or came "
+         "late and the next one is not written yet.");
+  sg__rest_buf_printf(b, "smsgate_node_claims_held %d\n",
+                      v.claims_held ? 1 : 0);
 }
