@@ -18,8 +18,9 @@ sg_test_init auth_uniform
 read -r HTTP SMPP SIM <<<"$(free_ports 3)"
 [ -n "$SIM" ] || fail "no free ports"
 BASE=http://127.0.0.1:$HTTP
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<EOF
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 smpp_server: {listen: 127.0.0.1:$SMPP, bind_fail_delay: 0, bind_fail_max: 1000}
 accounts:

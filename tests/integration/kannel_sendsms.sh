@@ -32,8 +32,9 @@ HASH=$(printf '%s' 'hashed pw' | "$BIN" hash-password) || fail "smsgate hash-pas
 case $HASH in '$argon2id$'*) ;; *) fail "hash-password printed: $HASH" ;; esac
 printf '' | "$BIN" hash-password >/dev/null 2>&1 && fail "hash-password took an empty password"
 
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<YAML
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 simulator: {listen: 127.0.0.1:$SIM, dlr_delay: 50ms}
 accounts:

@@ -40,8 +40,9 @@ start sim "$BIN" sim smsc --port "$SIM" --record "$T/record.txt" --dlr-delay 50 
 SIMP=$LAST_PID
 wait_log sim 'listening on' 10 || fail "simulator not ready"
 
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<EOF
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 smpp_server: {listen: 127.0.0.1:$SMPP, bind_fail_delay: 0}
 accounts:

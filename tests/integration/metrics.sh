@@ -27,8 +27,9 @@ wait_for() { # seconds, command...: polls the command until it succeeds
 
 read -r HTTP SIM SINK <<<"$(free_ports 3)"
 [ -n "$SINK" ] || fail "no free ports"
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<EOF2
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 simulator: {listen: 127.0.0.1:$SIM, dlr_delay: 20ms}
 accounts:

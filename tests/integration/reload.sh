@@ -107,11 +107,12 @@ BASE=http://127.0.0.1:$HTTP
 start_sim sima "$SIMA" 3
 start_sim simb "$SIMB" 4
 
+sg_store_for "$T/gw" # one store for every configuration written below
 # conf FILE OPB ROUTES MAXPARTS OPA_TPS MAXBODY OPB_WINDOW [LATE]: a
 # configuration; LATE=yes adds the account "late".
 conf() {
   cat >"$1" <<EOF
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP, max_body: $6}
 accounts:
   - {name: ops, api_key: $ADMIN, admin: true}

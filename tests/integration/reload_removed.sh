@@ -57,9 +57,10 @@ read -r HTTP SIM SINK DEAD <<<"$(free_ports 4)"
 [ -n "$DEAD" ] || fail "no free ports"
 BASE=http://127.0.0.1:$HTTP
 
+sg_store_for "$T/gw" # one store for every configuration written below
 conf() { # ROUTES [OPX=yes]
   cat >"$T/gw.yaml" <<EOF
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 accounts:
   - {name: ops, api_key: $ADMIN, admin: true}

@@ -89,8 +89,9 @@ read -r HTTP SIMA SIMB < <(free_ports 3)
 BASE=http://127.0.0.1:$HTTP
 start sima "$BIN" sim smsc --port "$SIMA" --dlr-delay 20 --quiet
 start simb "$BIN" sim smsc --port "$SIMB" --dlr-delay 20 --quiet
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<EOF
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 accounts:
   - {name: ops, api_key: $ADMIN, admin: true}

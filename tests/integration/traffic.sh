@@ -15,8 +15,9 @@ sg_test_init traffic
 read -r PORT SIM < <(free_ports 2)
 BASE=http://127.0.0.1:$PORT
 
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<EOF
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$PORT}
 simulator: {listen: 127.0.0.1:$SIM, dlr_delay: 0}
 accounts:
