@@ -103,6 +103,23 @@ static int drop_old(sg__sq_conn_t *c, int64_t account, int64_t before,
   }
 }
 
+/* The origin and message columns, in the order SMPP_OUT_ROW and
+ * SMPP_OUT_ORIGIN both select them, from column `first` on. */
+static void origin_cols(sg__arena_t *a, sqlite3_stmt *s, int first,
+                        sg_store_smpp_out_t *o, bool *ok) {
+  o->origin.registered_delivery = (uint8_t)sqlite3_column_int(s, first);
+  o->origin.source_ton = (uint8_t)sqlite3_column_int(s, first + 1);
+  o->origin.source_npi = (uint8_t)sqlite3_column_int(s, first + 2);
+  o->origin.source_addr = sg__sq_col_text(a, s, first + 3, ok);
+  o->origin.dest_ton = (uint8_t)sqlite3_column_int(s, first + 4);
+  o->origin.dest_npi = (uint8_t)sqlite3_column_int(s, first + 5);
+  o->origin.dest_addr = sg__sq_col_text(a, s, first + 6, ok);
+  o->submit_ms = sqlite3_column_int64(s, first + 7);
+  o->body = sg__sq_col_blob(a, s, first + 8, &o->body_len, ok);
+  o->binary = sqlite3_column_int(s, first + 9) != 0;
+  o->recipient = sg__sq_col_text(a, s, first + 10, ok);
+}
+
 static void read_row(sg__arena_t *a, sqlite3_stmt *s, sg_store_smpp_out_t *o,
                      bool *ok) {
   memset(o, 0, sizeof *o);
@@ -113,17 +130,7 @@ static void read_row(sg__arena_t *a, sqlite3_stmt *s, sg_store_smpp_out_t *o,
   o->error_code = sqlite3_column_int(s, 3);
   o->done_ms = sqlite3_column_int64(s, 4);
   o->attempts = (unsigned)sqlite3_column_int(s, 5) + 1;
-  o->origin.registered_delivery = (uint8_t)sqlite3_column_int(s, 6);
-  o->origin.source_ton = (uint8_t)sqlite3_column_int(s, 7);
-  o->origin.source_npi = (uint8_t)sqlite3_column_int(s, 8);
-  o->origin.source_addr = sg__sq_col_text(a, s, 9, ok);
-  o->origin.dest_ton = (uint8_t)sqlite3_column_int(s, 10);
-  o->origin.dest_npi = (uint8_t)sqlite3_column_int(s, 11);
-  o->origin.dest_addr = sg__sq_col_text(a, s, 12, ok);
-  o->submit_ms = sqlite3_column_int64(s, 13);
-  o->body = sg__sq_col_blob(a, s, 14, &o->body_len, ok);
-  o->binary = sqlite3_column_int(s, 15) != 0;
-  o->recipient = sg__sq_col_text(a, s, 16, ok);
+  origin_cols(a, s, 6, o, ok);
   o->mo = sqlite3_column_int(s, 17) == 1;
   o->part_seq = (unsigned)sqlite3_column_int(s, 20);
   o->account_id = sqlite3_column_int64(s, 21);
@@ -266,17 +273,7 @@ static sg_store_smpp_out_t *handoff_slot(sg__store_req_t *r) {
 static void origin_row(sg__arena_t *a, sqlite3_stmt *s, sg_store_smpp_out_t *o,
                        bool *ok) {
   o->account_id = sqlite3_column_int64(s, 0);
-  o->origin.registered_delivery = (uint8_t)sqlite3_column_int(s, 1);
-  o->origin.source_ton = (uint8_t)sqlite3_column_int(s, 2);
-  o->origin.source_npi = (uint8_t)sqlite3_column_int(s, 3);
-  o->origin.source_addr = sg__sq_col_text(a, s, 4, ok);
-  o->origin.dest_ton = (uint8_t)sqlite3_column_int(s, 5);
-  o->origin.dest_npi = (uint8_t)sqlite3_column_int(s, 6);
-  o->origin.dest_addr = sg__sq_col_text(a, s, 7, ok);
-  o->submit_ms = sqlite3_column_int64(s, 8);
-  o->body = sg__sq_col_blob(a, s, 9, &o->body_len, ok);
-  o->binary = sqlite3_column_int(s, 10) != 0;
-  o->recipient = sg__sq_col_text(a, s, 11, ok);
+  origin_cols(a, s, 1, o, ok);
 }
 
 static int insert_row(sg__sq_conn_t *c, const sg_store_smpp_out_t *o,
