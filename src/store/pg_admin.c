@@ -11,7 +11,9 @@
 
 #include "core/error.h"
 #include "store/admin_int.h"
+#include "store/limits_int.h"
 #include "store/pg_kinds.h"
+#include "store/store_admin_idem.h"
 
 /* 1 when the row with id v exists, 0 when not, or the error. */
 static int exists(sg__pg_conn_t *c, const char *sql, int64_t v) {
@@ -98,8 +100,88 @@ static int key_put(sg__pg_conn_t *c, sg__admin_req_t *m, int64_t now) {
   return rc < 0 ? rc : rc == 1 ? 0 : SG_EIO;
 }
 
-int sg__pg_admin_write(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
-  sg__admin_req_t *m = r->in.admin;
+/* ---- Idempotency-Key records (store_admin_idem.h, migration 0017) ------ */
+
+/* SG__ADMIN_CREDIT: the credit of m->key.account_id by m->amount, as a
+ * SG__REQ_LIMITS_WRITE does it, its balance after it into
+ * m->idem->balance. */
+static int admin_credit(sg__pg_conn_t *c, sg__admin_req_t *m, int64_t now) {
+  sg__limits_req_t l;
+  memset(&l, 0, sizeof l);
+  l.account_id = m->key.account_id;
+  l.amount = m->amount;
+  int rc = sg__pg_credit(c, &l, now);
+  if (rc == 0)
+    m->idem->balance = l.balance;
+  return rc;
+}
+
+/* Inserts m->idem (after deleting expired records), inside the transaction
+ * of the change it records. A record of that key written meanwhile by
+ * another node fails the insert, and the group with it. */
+static int admin_idem_put(sg__pg_conn_t *c, sg__admin_req_t *m, int64_t now) {
+  const sg_store_admin_idem_t *d = m->idem;
+  sg__pg_params_t p = {0};
+  sg__pg_p_i64(&p, now);
+  int rc = sg__pg_do(c, "DELETE FROM admin_idempotency WHERE expires_ms <= $1",
+                     &p, NULL);
+  if (rc != 0)
+    return rc;
+  sg__pg_params_t q = {0};
+  sg__pg_p_i64(&q, d->account_id);
+  sg__pg_p_text(&q, d->key);
+  sg__pg_p_blob(&q, d->hash, sizeof d->hash);
+  sg__pg_p_text(&q, d->result);
+  sg__pg_p_i64(&q, d->amount);
+  sg__pg_p_i64(&q, d->balance);
+  sg__pg_p_i64(&q, now);
+  sg__pg_p_i64(&q, now + SG_STORE_ADMIN_IDEM_TTL_MS);
+  return sg__pg_do(c,
+                   "INSERT INTO admin_idempotency (account_id, key, "
+                   "request_hash, result, amount, balance, created_ms, "
+                   "expires_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                   &q, NULL);
+}
+
+/* Reads the record of m->idem's (account_id, key), unexpired at `now`,
+ * into m->idem: 0, SG_ENOENT or the statement's error. */
+static int admin_idem_get(sg__pg_conn_t *c, sg__store_req_t *r,
+                          sg__admin_req_t *m, int64_t now) {
+  sg_store_admin_idem_t *d = m->idem;
+  sg__pg_params_t p = {0};
+  sg__pg_p_i64(&p, d->account_id);
+  sg__pg_p_text(&p, d->key);
+  sg__pg_p_i64(&p, now);
+  int rc;
+  PGresult *res = sg__pg_run(c,
+                             "SELECT request_hash, result, amount, balance, "
+                             "created_ms FROM admin_idempotency WHERE "
+                             "account_id = $1 AND key = $2 AND expires_ms > $3",
+                             &p, &rc);
+  if (rc == 0 && PQntuples(res) == 1) {
+    bool ok = true;
+    size_t hlen = 0;
+    const uint8_t *h = sg__pg_blob(&r->arena, res, 0, 0, &hlen, &ok);
+    if (h != NULL && hlen == sizeof d->hash)
+      memcpy(d->hash, h, sizeof d->hash);
+    const char *v = PQgetvalue(res, 0, 1);
+    size_t n = (size_t)PQgetlength(res, 0, 1);
+    if (n < sizeof d->result) {
+      memcpy(d->result, v, n);
+      d->result[n] = '\0';
+    }
+    d->amount = sg__pg_i64(res, 0, 2);
+    d->balance = sg__pg_i64(res, 0, 3);
+    d->created_ms = sg__pg_i64(res, 0, 4);
+    rc = ok ? 0 : SG_ENOMEM;
+  } else if (rc == 0) {
+    rc = SG_ENOENT;
+  }
+  PQclear(res);
+  return rc;
+}
+
+static int admin_op(sg__pg_conn_t *c, sg__admin_req_t *m, int64_t now) {
   switch (m->op) {
   case SG__ADMIN_ACCOUNT_CREATE:
     return account_create(c, m, now);
@@ -109,9 +191,22 @@ int sg__pg_admin_write(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
     return key_put(c, m, now);
   case SG__ADMIN_KEY_REVOKE:
     return key_revoke(c, m->revoke_id, m->revoke_ms);
+  case SG__ADMIN_CREDIT:
+    return admin_credit(c, m, now);
   default:
     return SG_EINVAL;
   }
+}
+
+/* The change, then its Idempotency-Key record when it has one: a record
+ * that cannot be written fails the request, and the writer takes the
+ * change away with it. */
+int sg__pg_admin_write(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
+  sg__admin_req_t *m = r->in.admin;
+  int rc = admin_op(c, m, now);
+  if (rc == 0 && m->idem != NULL)
+    rc = admin_idem_put(c, m, now);
+  return rc;
 }
 
 /* ---- load ---------------------------------------------------------------- */
@@ -182,6 +277,8 @@ static int load_keys(sg__pg_conn_t *c, sg__store_req_t *r, sg__admin_req_t *m) {
 
 int sg__pg_admin_read(sg__pg_conn_t *c, sg__store_req_t *r) {
   sg__admin_req_t *m = r->in.admin;
+  if (m->op == SG__ADMIN_IDEM_GET)
+    return admin_idem_get(c, r, m, m->at_ms);
   if (m->op != SG__ADMIN_LOAD)
     return SG_EINVAL;
   /* A read runs again on a new connection after a cut one: from zero. */

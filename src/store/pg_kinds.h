@@ -28,6 +28,11 @@ int sg__pg_one(sg__pg_conn_t *c, const char *sql, const sg__pg_params_t *p,
 bool sg__pg_grow(sg__arena_t *a, void **items, size_t n, size_t *cap,
                  size_t size);
 
+/* A balance credit of l->account_id by l->amount (postgres_misc.c), its
+ * balance after it into l->balance: 0, SG_ERANGE or the statement's
+ * error. */
+int sg__pg_credit(sg__pg_conn_t *c, struct sg__limits_req *l, int64_t now);
+
 /* Per file, their writes and reads (SG_EINVAL for an unknown op). */
 int sg__pg_mo_write(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now);
 int sg__pg_mo_read(sg__pg_conn_t *c, sg__store_req_t *r);

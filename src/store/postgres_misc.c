@@ -418,7 +418,7 @@ static int smpp_finish(sg__pg_conn_t *c, sg__store_req_t *r) {
 
 /* A credit: the balance row is locked first, so that credits and charges
  * of other nodes wait for it. */
-static int credit(sg__pg_conn_t *c, sg__limits_req_t *l, int64_t now) {
+int sg__pg_credit(sg__pg_conn_t *c, sg__limits_req_t *l, int64_t now) {
   sg__pg_params_t p = {0};
   sg__pg_p_i64(&p, l->account_id);
   int rc;
@@ -513,7 +513,7 @@ int sg__pg_misc_write(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
   case SG__REQ_SMPP_OUT_FINISH:
     return smpp_finish(c, r);
   case SG__REQ_LIMITS_WRITE:
-    return credit(c, r->in.limits, now);
+    return sg__pg_credit(c, r->in.limits, now);
   default:
     return sg__pg_kinds_write(c, r, now);
   }

@@ -75,16 +75,10 @@ static int create(ctx_t *c, const char *name, const sg_store_admin_idem_t *d,
   return g.status;
 }
 
+/* A count, on SQLite or on PostgreSQL (store_fixture.h's q1). */
 static int64_t count(ctx_t *c, const char *sql) {
-  sqlite3 *db = NULL;
-  assert_int_equal(sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READONLY, NULL),
-                   SQLITE_OK);
-  sqlite3_stmt *s = NULL;
-  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-  int64_t n = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
-  sqlite3_close(db);
+  long long n = q1(c, sql);
+  assert_true(n >= 0);
   return n;
 }
 
