@@ -17,8 +17,9 @@ sg_test_init admin_more
 
 read -r HTTP SIM <<<"$(free_ports 2)"
 [ -n "$SIM" ] || fail "no free ports"
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<EOF2
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 simulator: {listen: 127.0.0.1:$SIM}
 accounts:

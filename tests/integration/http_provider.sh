@@ -19,8 +19,9 @@ read -r HTTP PROV HOOK SIM <<<"$(free_ports 4)"
 KEY=hp-key
 HMAC=hp-hmac-secret
 
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<EOF
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 simulator: {listen: 127.0.0.1:$SIM}
 accounts:

@@ -42,8 +42,9 @@ read -r SIM HTTP KADMIN KBOX KSEND <<<"$(free_ports 5)"
 KANNEL_ADMIN=compat KANNEL_SMSBOX='sendsms-chars = "0123456789 +-"
 immediate-sendsms-reply = false' kannel_conf sim "$SIM" compat kannel 2
 
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<YAML
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 accounts:
   - {name: kannel, password: s3cret, default_region: RU}

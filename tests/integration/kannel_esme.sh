@@ -79,8 +79,9 @@ max-messages = 0
 catch-all = yes
 CONF
 
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<YAML
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP, web: false}
 accounts:
   - {name: kannel, api_key: k-key, default_region: RU,

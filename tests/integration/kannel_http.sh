@@ -32,9 +32,10 @@ max-messages = 10
 concatenation = true
 CONF
 
+sg_store_for "$T/gw"
 {
   cat <<YAML
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP, web: false}
 accounts:
   - {name: app, api_key: app-key, default_region: RU}

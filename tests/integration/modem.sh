@@ -63,8 +63,9 @@ PIDS+=($!)
 exec 3>"$T/ctl"
 wait_log sim '^ready on' 10 || fail "modem simulator not ready"
 
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<EOF2
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 accounts:
   - {name: shop, api_key: $KEY, default_region: DE, default_sender: Shop}
