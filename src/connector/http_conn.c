@@ -469,6 +469,12 @@ static int http_submit(sg_connector_t *c, const sg_conn_part_t *p) {
     return SG_ESTATE;
   if (p->ud_len > SG_SEG_UD_MAX || p->udh_len > SG_SEG_UDH_MAX)
     return SG_EINVAL;
+  /* Down: a part taken now would wait here until a probe succeeds, while
+   * the engine gives what it could not hand over to another connector. */
+  if (hc->state == SG_CONN_DOWN) {
+    hc->was_full = true; /* ready_cb when it is up again */
+    return SG_EBUSY;
+  }
   if (hc->n_reqs >= capacity(hc)) {
     hc->was_full = true;
     return SG_EBUSY;

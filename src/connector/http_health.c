@@ -36,6 +36,12 @@ static void up(sg__httpc_t *hc, const char *why) {
   hc->stats.reconnects++;
   set_state(hc, hc->paused ? SG_CONN_PAUSED : SG_CONN_UP, why);
   sg__httpc_pump_soon(hc);
+  /* Parts refused while it was down may be waiting in the owner. */
+  if (hc->was_full && !hc->stopping) {
+    hc->was_full = false;
+    if (hc->base.cb.ready_cb != NULL)
+      hc->base.cb.ready_cb(&hc->base, hc->base.owner);
+  }
 }
 
 static uint64_t probe_delay(const sg__httpc_t *hc) {

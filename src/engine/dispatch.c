@@ -525,6 +525,11 @@ static void claim_cb(sg_store_t *st, int status,
     else if (c->wait_len > 0 || !slot_send(c, si))
       wait_push(c, si);
   }
+  /* Claimed while it was up, answered after it went down: what could not
+   * be handed to it goes back now, as at the moment it went down (nothing
+   * else would move it before the connector comes back). */
+  if (c->state == SG_CONN_DOWN && c->wait_len > 0)
+    wait_give_back(c, "connector down");
   if (res->n_parts > 0 && res->n_parts == c->claim_asked)
     c->more = true;
   claim(c);
