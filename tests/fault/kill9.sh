@@ -15,6 +15,9 @@
 # SMPP messages, about 10 s of load, a kill every 3 s on average. `make
 # soak`: 70,000 + 30,000 at 1,000/s each. Prints the verdict, and writes it
 # as JSON to $FAULT_JSON when set; KEEP=1 keeps the working directory.
+# With SG_TEST_STORE_URL set to a postgres:// URL (ctest fault-pg/kill9 and
+# fault-pg/sigterm) the gateway's store is a fresh database on that server,
+# the same one across every restart, dropped at exit; else a SQLite file.
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 N_REST=${2:-1500}
@@ -22,6 +25,7 @@ N_SMPP=${3:-500}
 EVERY_MS=${4:-3000}
 HERE=$(cd "$(dirname "$0")" && pwd)
 JS=$HERE/fault.js
+. "$HERE/../integration/lib/common.bash" # sg_store_for, sg_store_drop
 T=$(mktemp -d "${TMPDIR:-/tmp}/kill9.XXXXXX")
 PIDS=()
 GW=
@@ -39,6 +43,7 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
   [ -n "$GW" ] && wait "$GW" 2>/dev/null
+  sg_store_drop
   if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
@@ -80,8 +85,9 @@ wait_for() { # seconds, command...
   done
 }
 
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<EOF
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 smpp_server: {listen: 127.0.0.1:$SMPP}
 accounts:

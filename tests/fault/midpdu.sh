@@ -19,6 +19,8 @@
 #             and smsgate must take binds and submits after each cut.
 #
 #   midpdu.sh BIN [N]
+# With SG_TEST_STORE_URL set to a postgres:// URL (ctest fault-pg/midpdu)
+# the gateway's store is a fresh database on that server, dropped at exit.
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 N=${2:-300}
@@ -33,8 +35,9 @@ KEY=op-key
 read -r HTTP SMPP SIM PROXY HOOK <<<"$(free_ports 5)"
 [ -n "$HOOK" ] || fail "no free ports"
 BASE=http://127.0.0.1:$HTTP
+sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<EOF
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 smpp_server: {listen: 127.0.0.1:$SMPP, bind_fail_delay: 0}
 accounts:

@@ -28,6 +28,9 @@
 # `make soak` runs every scenario with 20,000 messages at 1,000/s. Prints one
 # verdict line per scenario, and appends it as JSON to $FAULT_JSON when set;
 # every scenario runs even when one fails, and the script then exits 1.
+# With SG_TEST_STORE_URL set to a postgres:// URL (ctest fault-pg/operator)
+# each scenario's gateway gets a fresh database on that server, dropped when
+# the scenario ends; else a SQLite file.
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 ONLY=${2:-all}
@@ -35,6 +38,7 @@ N=${3:-400}
 RATE=${4:-150}
 HERE=$(cd "$(dirname "$0")" && pwd)
 JS=$HERE/fault.js
+. "$HERE/../integration/lib/common.bash" # sg_store_for, sg_store_drop
 KEY=op-key
 WINDOW=32
 PIDS=()
@@ -49,6 +53,7 @@ cleanup() {
   [ -n "$GW" ] && wait "$GW" 2>/dev/null
   GW=
   PIDS=()
+  sg_store_drop
   if [ -n "$T" ]; then
     if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
   fi
@@ -155,8 +160,9 @@ run() {
   T=$(mktemp -d "${TMPDIR:-/tmp}/operator.XXXXXX")
   read -r HTTP SIM HOOK <<<"$(free_ports)"
   BASE=http://127.0.0.1:$HTTP
+  sg_store_for "$T/gw"
   cat >"$T/gw.yaml" <<EOF
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 accounts:
   - {name: op, api_key: $KEY, default_region: RU,

@@ -15,6 +15,8 @@
 #                            store: key: a SQLite file in DIR, or, with
 #                            SG_TEST_STORE_URL set to a postgres:// URL, a
 #                            fresh database on that server (dropped at exit)
+#   sg_store_drop            drops the databases of sg_store_for now (the exit
+#                            trap does; a script with a trap of its own calls it)
 #   jq_ EXPR                 EXPR (JavaScript, the JSON of $T/body as o) printed
 #                            as a string, or as JSON when it is not one
 # Needs node. Lives outside tests/integration/*.sh so that CTest does not run it.
@@ -30,14 +32,20 @@ sg_test_cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  for p in "${SG_PG_DBS[@]}"; do
-    psql -q "${SG_TEST_STORE_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS $p WITH (FORCE)" \
-      >/dev/null 2>&1
-  done
+  sg_store_drop
   [ -n "${SG_TEST_KEEP:-}" ] && echo "kept: $T" >&2 || rm -rf "$T"
 }
 
 SG_PG_DBS=()
+sg_store_drop() {
+  local db
+  for db in "${SG_PG_DBS[@]}"; do
+    psql -q "${SG_TEST_STORE_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
+      >/dev/null 2>&1
+  done
+  SG_PG_DBS=()
+}
+
 sg_store_for() {
   case "${SG_TEST_STORE_URL:-}" in
   postgres://* | postgresql://*)
