@@ -17,7 +17,8 @@ const os = require('node:os');
 const path = require('node:path');
 const smpp = require('smpp');
 const {
-  gsmSeptets, ucs2, keepRawOctets, start, killAll, storeLine, dropStores,
+  gsmSeptets, ucs2, keepRawOctets, start, exitWithin, killAll, storeLine,
+  dropStores,
 } = require('./helpers');
 
 const SMSGATE = process.env.SMSGATE;
@@ -207,7 +208,7 @@ after(async () => {
   let exit = null;
   if (gw.child && gw.child.exitCode === null) {
     gw.child.kill('SIGTERM');
-    exit = await Promise.race([gw.child.exited, sleep(10000)]);
+    exit = await exitWithin(gw.child, 10000);
   }
   killAll();
   dropStores();

@@ -95,6 +95,19 @@ function start(cmd, args, opts = {}) {
   return child;
 }
 
+// Resolves with the child's {code, signal} once it has exited, or with null
+// after ms. The timer is cleared at once: a pending one would keep node
+// (and the test file) alive until it fires.
+async function exitWithin(child, ms) {
+  let timer;
+  const late = new Promise((resolve) => { timer = setTimeout(resolve, ms, null); });
+  try {
+    return await Promise.race([child.exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function killAll() {
   for (const c of children) c.kill('SIGKILL');
 }
@@ -208,5 +221,5 @@ function dropStores() {
 
 module.exports = {
   gsmSeptets, ucs2, keepRawOctets, concatUdh, assertConcatUdh,
-  start, killAll, run, waitForLine, until, storeLine, dropStores,
+  start, exitWithin, killAll, run, waitForLine, until, storeLine, dropStores,
 };

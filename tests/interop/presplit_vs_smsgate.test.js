@@ -27,7 +27,8 @@ const os = require('node:os');
 const path = require('node:path');
 const smpp = require('smpp');
 const {
-  gsmSeptets, keepRawOctets, start, killAll, waitForLine, storeLine, dropStores,
+  gsmSeptets, keepRawOctets, start, exitWithin, killAll, waitForLine,
+  storeLine, dropStores,
 } = require('./helpers');
 
 const SMSGATE = process.env.SMSGATE;
@@ -156,7 +157,7 @@ async function startGateway() {
 
 async function stopGateway() {
   gw.child.kill('SIGTERM');
-  const exit = await Promise.race([gw.child.exited, sleep(10000)]);
+  const exit = await exitWithin(gw.child, 10000);
   assert.deepEqual(exit, { code: 0, signal: null }, gw.child.stderrText);
 }
 
@@ -165,7 +166,7 @@ after(async () => {
   let exit = null;
   if (gw.child && gw.child.exitCode === null) {
     gw.child.kill('SIGTERM');
-    exit = await Promise.race([gw.child.exited, sleep(10000)]);
+    exit = await exitWithin(gw.child, 10000);
   }
   killAll();
   dropStores();
