@@ -1,14 +1,18 @@
 # Shared helpers of the security tests (tests/integration/badinput.sh,
 # ssrf.sh, secrets.sh, velocity.sh): free ports, readiness by polling,
-# processes started in the background and stopped on exit, and a digest
-# of every table of a SQLite database. Sourced, never run by itself.
+# processes started in the background and stopped on exit, and the store
+# of the gateway on SQLite or PostgreSQL with a digest of its every table
+# (sg_store_for, sg_store_sql, sg_store_digest: tests/integration/lib/
+# store.bash). Sourced, never run by itself.
 # The caller sets BIN and T (a temporary directory) first.
 PIDS=()
+. "$(dirname "${BASH_SOURCE[0]}")/../integration/lib/store.bash"
 
 sec_cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  sg_store_drop
   [ -n "${SEC_KEEP:-}" ] || rm -rf "$T"
 }
 
@@ -66,19 +70,4 @@ start() {
 # when it does not exit 0.
 stop() {
   kill "$1" && wait "$1" || fail "process $1 did not stop cleanly"
-}
-
-# A digest of every row of every table of the SQLite database $1 (read
-# through the sqlite3 CLI, while the gateway runs: WAL readers see the last
-# commit). Tables are dumped in name order, rows in rowid order. The nodes
-# table is left out: the node's heartbeat rewrites it every few seconds
-# whatever the input (docs/scaling.md).
-db_digest() {
-  local db=$1 t
-  for t in $(sqlite3 "file:$db?mode=ro" \
-    "SELECT name FROM sqlite_master WHERE type='table' AND name <> 'nodes' ORDER BY name"); do
-    echo "== $t"
-    sqlite3 -header "file:$db?mode=ro" "SELECT * FROM \"$t\" ORDER BY rowid" 2>/dev/null ||
-      sqlite3 -header "file:$db?mode=ro" "SELECT * FROM \"$t\""
-  done | sha256sum | cut -d' ' -f1
 }

@@ -3,8 +3,9 @@
 # binary ($1): every bad REST request, Kannel sendsms request and SMPP PDU
 # must get its documented error (badinput.js compares status, JSON error
 # code and field, command_status), and the database must be unchanged
-# afterwards: a digest of every table (sqlite3) before and after the
-# corpus must be equal. Then slow clients: connections that send one byte
+# afterwards: a digest of every table (sqlite3, or psql with the gateway
+# on PostgreSQL: SG_TEST_STORE_URL) before and after the corpus must be
+# equal. Then slow clients: connections that send one byte
 # a second must not keep their slots past http.timeout.
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -15,6 +16,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/badinput.XXXXXX")
 trap sec_cleanup EXIT
 trap 'exit 130' INT TERM
 command -v sqlite3 >/dev/null || fail "needs the sqlite3 CLI"
+sg_store_for "$T/gw"
 
 read -r HTTP SMPP SIM <<<"$(free_ports 3)"
 [ -n "$SIM" ] || fail "no free ports"
@@ -22,7 +24,7 @@ start sim "$BIN" sim smsc --port "$SIM" --dlr-delay 20 --quiet --stats-interval 
 wait_log sim 'listening on' 10 || fail "simulator not ready"
 
 cat >"$T/gw.yaml" <<EOF2
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP, max_body: 256KB, max_connections: 8, timeout: 3s}
 smpp_server: {listen: 127.0.0.1:$SMPP, bind_fail_delay: 0, bind_fail_max: 1000}
 accounts:
@@ -56,15 +58,14 @@ for ((i = 0; i < 100; i++)); do
   sleep 0.1
 done
 sleep 0.5 # the delivered webhook row (no callback_url: none) and counts settle
-before=$(db_digest "$T/gw/smsgate.db")
-[ -n "$before" ] || fail "no digest"
+before=$(sg_store_digest) || fail "cannot read the store for its digest"
 
 node "$HERE/badinput.js" "$BASE" "$SMPP" "$CORPUS" || fail "some cases were not answered as documented"
 sleep 0.5
-after=$(db_digest "$T/gw/smsgate.db")
+after=$(sg_store_digest) || fail "cannot read the store for its digest"
 [ "$before" = "$after" ] || fail "the database changed: $before -> $after"
 echo "ok - every table of the database is unchanged (digest $before)"
-n=$(sqlite3 "file:$T/gw/smsgate.db?mode=ro" 'SELECT count(*) FROM messages')
+n=$(sg_store_sql 'SELECT count(*) FROM messages')
 [ "$n" = 1 ] || fail "$n messages stored; 1 expected"
 kill -0 "$GW" || fail "the gateway died"
 

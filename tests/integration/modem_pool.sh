@@ -14,9 +14,12 @@
 # that arrives after the restart.
 #
 # Readiness is polled, never slept for. Everything started is stopped on
-# exit. Needs node (free ports, HTTP).
+# exit. Needs node (free ports, HTTP). With SG_TEST_STORE_URL set the store
+# is a fresh PostgreSQL database (lib/store.bash).
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib/store.bash"
 T=$(mktemp -d "${TMPDIR:-/tmp}/modem_pool_it.XXXXXX")
 PIDS=()
 GW=
@@ -28,6 +31,7 @@ cleanup() {
   [ -n "$GW" ] && kill "$GW" 2>/dev/null
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}" $GW; do wait "$p" 2>/dev/null; done
+  sg_store_drop
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -91,6 +95,7 @@ sim_stat() { # fd, log name, field -> its value in a stats line asked for now
   grep -o "\"$3\":[0-9]*" "$T/$2.log" | tail -n 1 | cut -d: -f2
 }
 
+sg_store_for "$T/gw"
 read -r HTTP BRIDGE < <(free_ports 2)
 [ -n "$BRIDGE" ] || fail "no free ports"
 
@@ -112,7 +117,7 @@ wait_log sim_b "^ready on tcp://127.0.0.1:$BRIDGE" 10 || fail "bridge b not read
 wait_log sim_c '^ready on' 10 || fail "modem simulator c not ready"
 
 cat >"$T/gw.yaml" <<EOF2
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 accounts:
   - {name: shop, api_key: $KEY, default_region: DE, default_sender: Shop}

@@ -4,7 +4,8 @@
 # values runs through good and bad logins (REST, Kannel, SMPP), sends,
 # signed webhooks, errors and a configuration with mistakes, with text and
 # then JSON logs. Then every log line, every answer body (errors
-# included), /metrics, the admin views, the database files (strings) and
+# included), /metrics, the admin views, the database (the strings of its
+# files, or a pg_dump with the gateway on PostgreSQL) and
 # the configuration checker's errors are searched for each secret: 0 hits.
 # A wrong credential that contains the right one is also used, so a log of
 # presented credentials would be found. The web page's session cookies and
@@ -13,7 +14,7 @@
 # A running gateway is asked to reload files with mistakes around the
 # secrets (the API, `smsgate reload` and SIGHUP): each error is logged and
 # answered as file:line:column, never with a secret. PostgreSQL's URL
-# password: tests/integration/pg/secrets.sh (integration-pg/secrets).
+# password: tests/integration/pg/secrets.sh (integration-pg/pg_secrets).
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,6 +22,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/secrets.XXXXXX")
 . "$HERE/../badinput/lib.sh"
 trap sec_cleanup EXIT
 trap 'exit 130' INT TERM
+sg_store_for "$T/gw"
 
 API=sk-SeCrEt-api-4711
 ADMIN=sk-SeCrEt-admin-0815
@@ -39,7 +41,7 @@ start sink "$BIN" sim sink --port "$SINK" --secret "$WHS"
 wait_log sink 'listening on' 10 || fail "sink not ready"
 
 cat >"$T/gw.yaml" <<EOF2
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 smpp_server: {listen: 127.0.0.1:$SMPP, bind_fail_delay: 0}
 accounts:
@@ -213,7 +215,7 @@ grep -q 'accounts\[2\].api_key: the same API key' "$T/config.log" || fail "the d
 grep -q "Bearer <the api_key of admin>" "$T/gw.log" || fail "the banner changed"
 
 # ---- the search ---------------------------------------------------------------
-strings -a "$T"/gw/smsgate.db* >"$T/db.txt"
+sg_store_text >"$T/db.txt" || fail "cannot read the database"
 [ -s "$T/db.txt" ] || fail "no database text"
 grep -q '"status"' "$ANS" || fail "no answers recorded"
 grep -q 'hello' "$T/db.txt" || fail "the database text holds no message (wrong file?)"

@@ -24,6 +24,7 @@ trap 'exec 3>&- 2>/dev/null; sec_cleanup' EXIT
 trap 'exit 130' INT TERM
 SHIM=${SG_RESOLVE_SHIM:-$(dirname "$BIN")/resolve_shim.so}
 [ -f "$SHIM" ] || fail "no resolver shim at $SHIM"
+sg_store_for "$T/gw"
 
 read -r HTTP SIM P Q R <<<"$(free_ports 5)"
 [ -n "$R" ] || fail "no free ports"
@@ -82,7 +83,7 @@ wait_log sim 'listening on' 10 || fail "simulator not ready"
 config() {
   {
     cat <<EOF2
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 accounts:
   - {name: shop, api_key: $KEY, default_region: DE}

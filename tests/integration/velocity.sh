@@ -12,6 +12,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/velocity.XXXXXX")
 . "$HERE/../badinput/lib.sh"
 trap sec_cleanup EXIT
 trap 'exit 130' INT TERM
+sg_store_for "$T/gw"
 
 read -r HTTP SMPP SIM <<<"$(free_ports 3)"
 [ -n "$SIM" ] || fail "no free ports"
@@ -19,7 +20,7 @@ start sim "$BIN" sim smsc --port "$SIM" --dlr-delay 50 --quiet --stats-interval 
 wait_log sim 'listening on' 10 || fail "simulator not ready"
 
 cat >"$T/gw.yaml" <<EOF2
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 smpp_server: {listen: 127.0.0.1:$SMPP, bind_fail_delay: 0}
 accounts:

@@ -16,8 +16,10 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const smpp = require('smpp');
-const { gsmSeptets, ucs2, keepRawOctets, start, killAll } =
-  require('./helpers');
+const {
+  gsmSeptets, ucs2, keepRawOctets, start, exitWithin, killAll, storeLine,
+  dropStores,
+} = require('./helpers');
 
 const SMSGATE = process.env.SMSGATE;
 const READY_MS = 15000;
@@ -61,7 +63,7 @@ function freePort() {
 function writeConfig(httpPort, simPort) {
   const file = path.join(gw.dir, 'smsgate.yaml');
   fs.writeFileSync(file, [
-    `store: {path: ${path.join(gw.dir, 'smsgate.db')}}`,
+    storeLine(gw.dir, 'esme'),
     `http: {listen: 127.0.0.1:${httpPort}, web: false}`,
     `simulator: {listen: 127.0.0.1:${simPort}, dlr_delay: 100ms}`,
     'accounts:',
@@ -206,9 +208,10 @@ after(async () => {
   let exit = null;
   if (gw.child && gw.child.exitCode === null) {
     gw.child.kill('SIGTERM');
-    exit = await Promise.race([gw.child.exited, sleep(10000)]);
+    exit = await exitWithin(gw.child, 10000);
   }
   killAll();
+  dropStores();
   // A clean stop: SIGTERM drains and exits 0 (a sanitizer report would not).
   assert.deepEqual(exit, { code: 0, signal: null }, gw.child.stderrText);
   if (gw.dir) fs.rmSync(gw.dir, { recursive: true, force: true });

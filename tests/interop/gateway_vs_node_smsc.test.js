@@ -17,7 +17,7 @@ const path = require('node:path');
 const smpp = require('smpp');
 const {
   gsmSeptets, ucs2, keepRawOctets, concatUdh, assertConcatUdh, start,
-  killAll,
+  killAll, storeLine, dropStores,
 } = require('./helpers');
 
 const SMSGATE = process.env.SMSGATE;
@@ -112,7 +112,7 @@ function freePort() {
 function writeConfig(httpPort) {
   const file = path.join(gw.dir, 'smsgate.yaml');
   fs.writeFileSync(file, [
-    `store: {path: ${path.join(gw.dir, 'smsgate.db')}}`,
+    storeLine(gw.dir, 'gateway'),
     `http: {listen: 127.0.0.1:${httpPort}, web: false}`,
     'accounts:',
     `  - {name: interop, api_key: ${KEY}, default_region: RU}`,
@@ -192,6 +192,7 @@ before(async () => {
 
 after(async () => {
   killAll();
+  dropStores();
   for (const s of smsc.sessions) s.destroy();
   if (smsc.server) await new Promise((resolve) => smsc.server.close(resolve));
   if (gw.dir) fs.rmSync(gw.dir, { recursive: true, force: true });

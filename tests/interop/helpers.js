@@ -1,12 +1,13 @@
 // helpers.js - shared by the interoperability tests (*.test.js): the
 // expected octets of texts, computed here from the tables of 3GPP TS 23.038
 // (not by node-smpp nor by smsgate), a way to see the raw octets node-smpp
-// read before its text filters ran, and child processes that are always
-// cleaned up.
+// read before its text filters ran, child processes that are always
+// cleaned up, and the gateway's store on SQLite or PostgreSQL.
 'use strict';
 
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
+const { spawn, execFileSync } = require('node:child_process');
+const path = require('node:path');
 const smpp = require('smpp');
 
 // GSM 7-bit default alphabet (TS 23.038 6.2.1) for the characters the tests
@@ -94,6 +95,19 @@ function start(cmd, args, opts = {}) {
   return child;
 }
 
+// Resolves with the child's {code, signal} once it has exited, or with null
+// after ms. The timer is cleared at once: a pending one would keep node
+// (and the test file) alive until it fires.
+async function exitWithin(child, ms) {
+  let timer;
+  const late = new Promise((resolve) => { timer = setTimeout(resolve, ms, null); });
+  try {
+    return await Promise.race([child.exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function killAll() {
   for (const c of children) c.kill('SIGKILL');
 }
@@ -174,7 +188,38 @@ function until(emitter, ev, cond, ms, what) {
   });
 }
 
+// The configuration's store: line for a gateway named name: a SQLite file
+// in dir, or, with SG_TEST_STORE_URL set to a postgres:// URL (ctest's
+// interop-pg/<name>, scripts/pg-test.sh), a fresh database on that server,
+// dropped by dropStores().
+const stores = [];
+
+function psql(base, sql) {
+  execFileSync('psql', ['-q', '-X', `${base}/postgres`, '-c', sql], {
+    env: { ...process.env, PGOPTIONS: '-c client_min_messages=warning' },
+  });
+}
+
+function storeLine(dir, name) {
+  const url = process.env.SG_TEST_STORE_URL || '';
+  if (!/^postgres(ql)?:\/\//.test(url))
+    return `store: {path: ${path.join(dir, 'smsgate.db')}}`;
+  const base = url.replace(/\/[^/]*$/, '');
+  const db = `sg_${name}_${process.pid}_${stores.length}`;
+  psql(base, `DROP DATABASE IF EXISTS ${db}`);
+  psql(base, `CREATE DATABASE ${db}`);
+  stores.push({ base, db });
+  return `store: {driver: postgres, url: "${base}/${db}"}`;
+}
+
+// Drops every database storeLine made (WITH FORCE: a gateway killed a
+// moment ago may still hold a connection the server has not seen end).
+function dropStores() {
+  for (const { base, db } of stores.splice(0))
+    psql(base, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+}
+
 module.exports = {
   gsmSeptets, ucs2, keepRawOctets, concatUdh, assertConcatUdh,
-  start, killAll, run, waitForLine, until,
+  start, exitWithin, killAll, run, waitForLine, until, storeLine, dropStores,
 };

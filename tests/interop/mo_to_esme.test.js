@@ -22,8 +22,10 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const smpp = require('smpp');
-const { gsmSeptets, ucs2, keepRawOctets, start, killAll, waitForLine } =
-  require('./helpers');
+const {
+  gsmSeptets, ucs2, keepRawOctets, start, exitWithin, killAll, waitForLine,
+  storeLine, dropStores,
+} = require('./helpers');
 
 const SMSGATE = process.env.SMSGATE;
 const READY_MS = 60000; // an upper bound: readiness is polled
@@ -50,7 +52,7 @@ function freePort() {
 function writeConfig(httpPort, simPort) {
   const file = path.join(gw.dir, 'smsgate.yaml');
   fs.writeFileSync(file, [
-    `store: {path: ${path.join(gw.dir, 'smsgate.db')}}`,
+    storeLine(gw.dir, 'mo'),
     `http: {listen: 127.0.0.1:${httpPort}, web: false}`,
     'accounts:',
     '  - {name: cust, api_key: cust-key, default_region: RU,',
@@ -197,9 +199,10 @@ after(async () => {
   let exit = null;
   if (gw.child && alive()) {
     gw.child.kill('SIGTERM');
-    exit = await Promise.race([gw.child.exited, sleep(10000)]);
+    exit = await exitWithin(gw.child, 10000);
   }
   killAll();
+  dropStores();
   assert.deepEqual(exit, { code: 0, signal: null }, gw.child.stderrText);
   if (gw.dir) fs.rmSync(gw.dir, { recursive: true, force: true });
 });

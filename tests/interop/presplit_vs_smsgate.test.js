@@ -26,8 +26,10 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const smpp = require('smpp');
-const { gsmSeptets, keepRawOctets, start, killAll, waitForLine } =
-  require('./helpers');
+const {
+  gsmSeptets, keepRawOctets, start, exitWithin, killAll, waitForLine,
+  storeLine, dropStores,
+} = require('./helpers');
 
 const SMSGATE = process.env.SMSGATE;
 const READY_MS = 60000; // an upper bound: readiness is polled
@@ -38,30 +40,9 @@ const PART_ID = /^([0-9A-HJKMNP-TV-Z]{26})-([0-9]{1,3})$/;
 keepRawOctets();
 
 const gw = { dir: null, child: null, sim: null, base: null, smppPort: 0,
-             record: null, pgdb: null, pgbase: null };
+             record: null };
 const sessions = new Set();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// The configuration's store: a SQLite file in dir, or, with
-// SG_TEST_STORE_URL set to a postgres:// URL, a fresh database on that
-// server (dropped in after()).
-function storeLine(dir) {
-  const url = process.env.SG_TEST_STORE_URL || '';
-  if (!/^postgres(ql)?:\/\//.test(url))
-    return `store: {path: ${path.join(dir, 'smsgate.db')}}`;
-  const base = url.replace(/\/[^/]*$/, '');
-  gw.pgdb = `sg_presplit_${process.pid}`;
-  psql(base, `DROP DATABASE IF EXISTS ${gw.pgdb}`);
-  psql(base, `CREATE DATABASE ${gw.pgdb}`);
-  gw.pgbase = base;
-  return `store: {driver: postgres, url: "${base}/${gw.pgdb}"}`;
-}
-
-function psql(base, sql) {
-  require('child_process').execFileSync('psql', ['-q', `${base}/postgres`,
-    '-c', sql], { env: { ...process.env,
-    PGOPTIONS: '-c client_min_messages=warning' } });
-}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -145,7 +126,7 @@ before(async () => {
   await waitForLine(gw.sim, /listening on/, READY_MS);
   gw.cfg = path.join(gw.dir, 'smsgate.yaml');
   fs.writeFileSync(gw.cfg, [
-    storeLine(gw.dir),
+    storeLine(gw.dir, 'presplit'),
     `http: {listen: 127.0.0.1:${httpPort}, web: false}`,
     'accounts:',
     '  - {name: cust, api_key: cust-key, default_region: RU,',
@@ -176,7 +157,7 @@ async function startGateway() {
 
 async function stopGateway() {
   gw.child.kill('SIGTERM');
-  const exit = await Promise.race([gw.child.exited, sleep(10000)]);
+  const exit = await exitWithin(gw.child, 10000);
   assert.deepEqual(exit, { code: 0, signal: null }, gw.child.stderrText);
 }
 
@@ -185,12 +166,12 @@ after(async () => {
   let exit = null;
   if (gw.child && gw.child.exitCode === null) {
     gw.child.kill('SIGTERM');
-    exit = await Promise.race([gw.child.exited, sleep(10000)]);
+    exit = await exitWithin(gw.child, 10000);
   }
   killAll();
+  dropStores();
   assert.deepEqual(exit, { code: 0, signal: null }, gw.child.stderrText);
   if (gw.dir) fs.rmSync(gw.dir, { recursive: true, force: true });
-  if (gw.pgdb) psql(gw.pgbase, `DROP DATABASE IF EXISTS ${gw.pgdb} WITH (FORCE)`);
 });
 
 function part(dst, sm, extra = {}) {

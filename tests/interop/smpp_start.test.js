@@ -17,7 +17,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const smpp = require('smpp');
-const { start, killAll } = require('./helpers');
+const { start, killAll, storeLine, dropStores } = require('./helpers');
 
 const SMSGATE = process.env.SMSGATE;
 const ESME_ROK = 0x00;
@@ -103,7 +103,7 @@ before(async () => {
   }
   const file = path.join(gw.dir, 'smsgate.yaml');
   fs.writeFileSync(file, [
-    `store: {path: ${path.join(gw.dir, 'smsgate.db')}}`,
+    storeLine(gw.dir, 'smpp_start'),
     `http: {listen: 127.0.0.1:${httpPort}, web: false}`,
     `simulator: {listen: 127.0.0.1:${simPort}}`,
     'accounts:', ...accounts,
@@ -128,6 +128,7 @@ after(async () => {
     await gw.child.exited;
   }
   killAll();
+  dropStores();
   if (gw.dir) fs.rmSync(gw.dir, { recursive: true, force: true });
 });
 

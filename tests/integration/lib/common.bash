@@ -14,12 +14,16 @@
 #   sg_store_for DIR         sets STORE to the value of a configuration's
 #                            store: key: a SQLite file in DIR, or, with
 #                            SG_TEST_STORE_URL set to a postgres:// URL, a
-#                            fresh database on that server (dropped at exit)
+#                            fresh database on that server (dropped at exit);
+#                            sg_store_sql and sg_store_digest read it
+#                            (lib/store.bash)
 #   sg_store_drop            drops the databases of sg_store_for now (the exit
 #                            trap does; a script with a trap of its own calls it)
 #   jq_ EXPR                 EXPR (JavaScript, the JSON of $T/body as o) printed
 #                            as a string, or as JSON when it is not one
 # Needs node. Lives outside tests/integration/*.sh so that CTest does not run it.
+
+. "$(dirname "${BASH_SOURCE[0]}")/store.bash"
 
 sg_test_init() {
   T=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
@@ -34,31 +38,6 @@ sg_test_cleanup() {
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
   sg_store_drop
   [ -n "${SG_TEST_KEEP:-}" ] && echo "kept: $T" >&2 || rm -rf "$T"
-}
-
-SG_PG_DBS=()
-sg_store_drop() {
-  local db
-  for db in "${SG_PG_DBS[@]}"; do
-    psql -q "${SG_TEST_STORE_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
-      >/dev/null 2>&1
-  done
-  SG_PG_DBS=()
-}
-
-sg_store_for() {
-  case "${SG_TEST_STORE_URL:-}" in
-  postgres://* | postgresql://*)
-    local db base=${SG_TEST_STORE_URL%/*}
-    db=sg_$(basename "$T" | tr -c 'a-zA-Z0-9\n' _ | tr 'A-Z' 'a-z')_${#SG_PG_DBS[@]}
-    PGOPTIONS="-c client_min_messages=warning" psql -q "$base/postgres" \
-      -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null ||
-      fail "cannot create the PostgreSQL database $db"
-    SG_PG_DBS+=("$db")
-    STORE="{driver: postgres, url: \"$base/$db\"}"
-    ;;
-  *) STORE="{path: $1/smsgate.db}" ;;
-  esac
 }
 
 fail() {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The PostgreSQL password of store.url never shows (CTest:
-# integration-pg/secrets, on the private server of the fixture pg, whose
+# integration-pg/pg_secrets, on the private server of the fixture pg, whose
 # "trust" authentication takes any password). Three smsgate nodes share
 # one database: a and b by a postgres:// URL whose password needs a
 # %-escape, c by a libpq key=value string with the same password. They
