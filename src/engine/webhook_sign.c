@@ -13,6 +13,8 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -50,7 +52,8 @@ static void init_once(void) {
  * when OpenSSL cannot give one. */
 static EVP_MAC_CTX *thread_ctx(const uint8_t *secret, size_t len) {
   pthread_once(&once, init_once);
-  if (hmac == NULL || !key_ok || len > SIGN_KEY_MAX)
+  /* OpenSSL refuses an empty key: libsodium signs with that one. */
+  if (hmac == NULL || !key_ok || len == 0 || len > SIGN_KEY_MAX)
     return NULL;
   sign_ctx_t *c = pthread_getspecific(key);
   if (c != NULL && c->len == len && CRYPTO_memcmp(c->key, secret, len) == 0)
@@ -69,12 +72,8 @@ static EVP_MAC_CTX *thread_ctx(const uint8_t *secret, size_t len) {
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
       OSSL_PARAM_construct_end()};
-  /* OpenSSL refuses an empty key; such a context is not kept. */
-  static const uint8_t zero[1];
-  c->len = SIZE_MAX;
-  if (EVP_MAC_init(c->mac, len > 0 ? secret : zero, len > 0 ? len : 1,
-                   params) != 1 ||
-      len == 0)
+  c->len = SIZE_MAX; /* matches no secret until the key is in */
+  if (EVP_MAC_init(c->mac, secret, len, params) != 1)
     return NULL;
   memcpy(c->key, secret, len);
   c->len = len;
