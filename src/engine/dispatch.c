@@ -30,6 +30,7 @@
 #include "connector/smpp_client.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/str.h"
 #include "engine/engine_int.h"
 
 /* A batch of results being written. */
@@ -172,8 +173,8 @@ static void conn_result_cb(sg_connector_t *cn, void *owner,
     sg__result_t *r = result_new(c, s);
     if (r != NULL) {
       r->in.outcome = SG_STORE_SENT;
-      snprintf(r->smsc_id, sizeof r->smsc_id, "%s", res->smsc_id);
-      snprintf(r->smsc_raw_id, sizeof r->smsc_raw_id, "%s", res->smsc_raw_id);
+      sg_strlcpy(r->smsc_id, res->smsc_id, sizeof r->smsc_id);
+      sg_strlcpy(r->smsc_raw_id, res->smsc_raw_id, sizeof r->smsc_raw_id);
     }
     break;
   }
@@ -399,8 +400,9 @@ static int slot_fill(sg__conn_t *c, unsigned si, const sg_store_claimed_t *p) {
   s->claimed_ms = sg__now_ms(c->e);
   memcpy(s->message_id, p->message_id, sizeof s->message_id);
   s->seq = p->seq;
-  snprintf(s->sender, sizeof s->sender, "%s", p->sender ? p->sender : "");
-  snprintf(s->recipient, sizeof s->recipient, "%s", p->recipient);
+  sg_strlcpy(s->sender, p->sender ? p->sender : "", sizeof s->sender);
+  sg_strlcpy(s->recipient, p->recipient ? p->recipient : "",
+             sizeof s->recipient);
   sg_conn_part_t *cp = &s->part;
   memset(cp, 0, sizeof *cp);
   cp->id = ((uint64_t)s->gen << 32) | si;

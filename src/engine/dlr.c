@@ -31,6 +31,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/str.h"
 #include "engine/engine_int.h"
 
 typedef struct rcpt_batch {
@@ -91,8 +92,8 @@ void sg__dlr_cb(sg_connector_t *cn, void *owner, const sg_conn_dlr_t *dlr,
   r->copy = false;
   r->tries = 0;
   r->token = token;
-  snprintf(r->smsc_id, sizeof r->smsc_id, "%s", dlr->smsc_id);
-  snprintf(r->smsc_id_alt, sizeof r->smsc_id_alt, "%s", dlr->smsc_id_alt);
+  sg_strlcpy(r->smsc_id, dlr->smsc_id, sizeof r->smsc_id);
+  sg_strlcpy(r->smsc_id_alt, dlr->smsc_id_alt, sizeof r->smsc_id_alt);
   if (dlr->raw != NULL && dlr->raw_len > 0) {
     size_t n = dlr->raw_len < sizeof r->detail - 1 ? dlr->raw_len
                                                    : sizeof r->detail - 1;

@@ -323,7 +323,7 @@ void sg_optset_remove(sg_optset_t *s, int64_t account, const char *number) {
 }
 
 bool sg_optset_has(const sg_optset_t *s, int64_t account, const char *number) {
-  if (s == NULL || number == NULL)
+  if (s == NULL || number == NULL || s->n == 0) /* no key to build */
     return false;
   char k[64];
   key_of(account, number, k, sizeof k);

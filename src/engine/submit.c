@@ -852,7 +852,8 @@ static int prepare(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
   x->res.items = x->items;
   x->res.n_items = x->n_items;
   x->res.n_accepted = x->n_msgs;
-  request_hash(x, r);
+  if (x->idem_key != NULL) /* the hash serves only the idempotency record */
+    request_hash(x, r);
   if (build_response(x) != 0)
     return fail(x, SG_ENOMEM, "out_of_memory", NULL, "out of memory"), -1;
   return 0;

@@ -125,24 +125,6 @@ struct sg_webhook {
 
 /* ---- pure parts: signature, back-off, verdict ------------------------- */
 
-int sg_webhook_sign(const uint8_t *secret, size_t secret_len, const void *body,
-                    size_t len, char out[SG_WEBHOOK_SIGNATURE_LEN + 1]) {
-  crypto_auth_hmacsha256_state st;
-  uint8_t mac[crypto_auth_hmacsha256_BYTES];
-  if ((secret == NULL && secret_len > 0) || (body == NULL && len > 0) ||
-      out == NULL)
-    return SG_EINVAL;
-  static const uint8_t empty[1];
-  /* libsodium declares both pointers non-null, even for length 0. */
-  crypto_auth_hmacsha256_init(&st, secret ? secret : empty, secret_len);
-  crypto_auth_hmacsha256_update(&st, body ? body : empty, len);
-  crypto_auth_hmacsha256_final(&st, mac);
-  memcpy(out, "sha256=", 7);
-  sodium_bin2hex(out + 7, 65, mac, sizeof mac);
-  sodium_memzero(&st, sizeof st);
-  return 0;
-}
-
 bool sg_webhook_verify(const uint8_t *secret, size_t secret_len,
                        const void *body, size_t len, const char *header) {
   char want[SG_WEBHOOK_SIGNATURE_LEN + 1];

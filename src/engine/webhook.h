@@ -153,8 +153,9 @@ void sg_webhook_stats(const sg_webhook_t *wh, sg_webhook_stats_t *out);
 void sg_webhook_free(sg_webhook_t *wh);
 
 /* Writes "sha256=<64 hex digits>" and a NUL into out: HMAC-SHA256 (RFC
- * 2104, FIPS 180-4) of body under secret (any length, NULL when 0). Pure;
- * returns 0 or SG_EINVAL. */
+ * 2104, FIPS 180-4) of body under secret (any length, NULL when 0).
+ * Returns 0 or SG_EINVAL. Any thread; each thread keeps an HMAC context
+ * keyed by the last secret it used (engine/webhook_sign.c). */
 int sg_webhook_sign(const uint8_t *secret, size_t secret_len, const void *body,
                     size_t len, char out[SG_WEBHOOK_SIGNATURE_LEN + 1]);
 

@@ -334,6 +334,8 @@ static int migrate(sq_t *sq, const char *path, char *err, size_t errlen) {
   if (rc == 0) /* what the recovery below changes counts like the rest */
     rc = sg__sq_campaigns_probe(&sq->writer);
   if (rc == 0)
+    rc = sg__sq_smpp_origins_probe(&sq->writer);
+  if (rc == 0)
     rc = sg__sq_recover(&sq->writer, sg__store_now(sq->st),
                         &sq->st->info.requeued_parts,
                         &sq->st->info.requeued_webhooks) == 0
@@ -566,6 +568,8 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   int rc = sg__sq_exec(c, SG__Q_BEGIN) == SQLITE_OK ? 0 : SG_EIO;
   if (rc == 0)
     rc = sg__sq_campaigns_probe(c);
+  if (rc == 0)
+    rc = sg__sq_smpp_origins_probe(c);
   if (rc == 0)
     rc = run_requests(sq, group, now, &reruns);
   if (rc == 0 && sg__sq_traffic_flush(c) < 0)

@@ -264,7 +264,8 @@
   X(CAMPAIGN_COUNT, "UPDATE campaigns SET n_queued = n_queued + ?2, n_sent = " \
                     "n_sent + ?3, n_delivered = n_delivered + ?4, n_failed = " \
                     "n_failed + ?5, n_canceled = n_canceled + ?6 WHERE id = ?1") \
-  X(CAMPAIGN_ANY, "SELECT 1 FROM campaigns LIMIT 1")
+  X(CAMPAIGN_ANY, "SELECT 1 FROM campaigns LIMIT 1")                          \
+  X(SMPP_ORIGIN_ANY, "SELECT 1 FROM smpp_origin LIMIT 1")
 
 typedef enum sg__sq_query {
 #define SG__SQ_ENUM(name, sql) SG__Q_##name,
@@ -300,6 +301,10 @@ typedef struct sg__sq_conn {
    * while the table was seen empty in the open transaction; then no
    * message can count in a campaign and none is looked up. */
   bool campaigns;
+  /* The writer's: a message may have an SMPP origin (sqlite_smpp_out.c),
+   * the same way: false only while smpp_origin was seen empty in the open
+   * transaction, and then no final status looks for a receipt to queue. */
+  bool smpp_origins;
   sg__store_req_t *cur; /* the writer's request being run (its hand-offs) */
 } sg__sq_conn_t;
 
@@ -508,6 +513,9 @@ size_t sg__sq_wh_leases(const sg__sq_conn_t *c);
  * does: another process's or a restart's campaigns are seen here). Returns
  * 0 or SG_EIO. */
 int sg__sq_campaigns_probe(sg__sq_conn_t *c);
+/* Sets c->smpp_origins when smpp_origin has a row (nothing once it is set).
+ * Returns 0 or SG_EIO. */
+int sg__sq_smpp_origins_probe(sg__sq_conn_t *c);
 int sg__sq_campaign_count(sg__sq_conn_t *c, const char *batch_id,
                           sg_msg_status_t before, sg_msg_status_t after);
 

@@ -42,7 +42,23 @@ int sg__sq_smpp_origin_insert(sg__sq_conn_t *c, int64_t account_id,
   sqlite3_bind_int(s, 8, o->dest_npi);
   sg__sq_bind_text(s, 9, o->dest_addr);
   sqlite3_bind_int64(s, 10, now);
+  c->smpp_origins = true; /* from now on final statuses look (even if the
+                             transaction is rolled back: that only costs) */
   return step_rc(s);
+}
+
+int sg__sq_smpp_origins_probe(sg__sq_conn_t *c) {
+  if (c->smpp_origins)
+    return 0;
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SMPP_ORIGIN_ANY);
+  if (s == NULL)
+    return SG_EIO;
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return SG_EIO;
+  c->smpp_origins = rc == SQLITE_ROW;
+  return 0;
 }
 
 static bool handing_off(const sg__sq_conn_t *c) {
@@ -54,9 +70,12 @@ static int queue_handed(sg__sq_conn_t *c, const char *mid,
 
 /* A receipt row when the message has an SMPP origin that asked for one:
  * registered_delivery 01 always, 10 on a failure only (SMPP 3.4 5.2.17).
- * A message without an origin costs one primary-key probe. */
+ * A message without an origin costs one primary-key probe, and none while
+ * no message has one (c->smpp_origins). */
 int sg__sq_smpp_out_queue(sg__sq_conn_t *c, const char *mid,
                           sg_msg_status_t status, int32_t code, int64_t now) {
+  if (!c->smpp_origins) /* no message has an origin: nothing to look up */
+    return 0;
   if (handing_off(c))
     return queue_handed(c, mid, status, code, now);
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SMPP_OUT_QUEUE);

@@ -83,12 +83,39 @@ static const char *escape_of(uint8_t c, char esc[8]) {
   return esc;
 }
 
-/* A JSON string of s[0..n), which must be valid UTF-8. */
-static void put_string(sg__jbuf_t *b, const char *s, size_t n) {
+/* How many octets at the start of s[0..n) are ASCII that stands in a JSON
+ * string as it is (not '"', '\\' or a control character). Most strings of
+ * a payload (ids, statuses, times, URLs) are that from end to end and then
+ * need neither the UTF-8 check nor the escaping pass; eight octets are
+ * looked at a time. */
+static size_t plain_ascii(const char *s, size_t n) {
+  const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    memcpy(&x, s + i, 8);
+    uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+    /* A high bit of any term: an octet >= 0x80, < 0x20, '"' or '\\'. */
+    if ((x | (x - ones * 0x20) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) &
+        high)
+      break;
+  }
+  while (i < n) {
+    uint8_t c = (uint8_t)s[i];
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+      break;
+    i++;
+  }
+  return i;
+}
+
+/* A JSON string of s[0..n), which must be valid UTF-8; s[0..plain) needs
+ * no escape (plain_ascii). */
+static void put_string(sg__jbuf_t *b, const char *s, size_t n, size_t plain) {
   put(b, "\"", 1);
   size_t run = 0; /* start of the bytes not yet written */
   char esc[8];
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = plain; i < n; i++) {
     const char *e = escape_of((uint8_t)s[i], esc);
     if (e == NULL)
       continue;
@@ -116,10 +143,11 @@ static void member_str(sg__jbuf_t *b, const char *key, const char *v) {
   if (v == NULL)
     return;
   size_t n = strlen(v);
-  if (!is_utf8(v, n))
+  size_t plain = plain_ascii(v, n); /* an ASCII prefix is valid UTF-8 */
+  if (plain < n && !is_utf8(v + plain, n - plain))
     return;
   put_key(b, key);
-  put_string(b, v, n);
+  put_string(b, v, n, plain);
 }
 
 /* v in decimal, written from its end (not snprintf: a tenth of a
@@ -198,7 +226,7 @@ int sg__store_inbound_payload(sg__jbuf_t *b, const sg_store_inbound_t *in) {
   if (!in->binary && (in->body_len == 0 || text != NULL) &&
       is_utf8(text ? text : "", in->body_len)) {
     put_key(b, "text");
-    put_string(b, text ? text : "", in->body_len);
+    put_string(b, text ? text : "", in->body_len, 0);
   } else {
     member_hex(b, in->body, in->body_len);
   }

@@ -65,8 +65,8 @@ static void fill_submit(const sg_rest_send_t *p,
   s->validity_ms = p->validity_ms;
   s->client_ref = p->client_ref;
   s->idem_key = idem;
-  s->request_hash = p->hash;
-  s->request_hash_len = sizeof(p->hash);
+  s->request_hash = idem != NULL ? p->hash : NULL;
+  s->request_hash_len = idem != NULL ? sizeof(p->hash) : 0;
   s->priority = p->priority;
   s->dlr = p->dlr;
 }
@@ -94,6 +94,11 @@ void sg__rest_send_cb(sg_http_req_t *req, void *data) {
       sg__rest_parse_error(req, &err);
     else
       sg__rest_engine_error(req, rc);
+    return;
+  }
+  if (idem != NULL && (rc = sg_rest_send_hash(&p)) != 0) {
+    sg_rest_send_free(&p);
+    sg__rest_engine_error(req, rc);
     return;
   }
   sg_submit_req_t s;

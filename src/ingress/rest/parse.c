@@ -376,11 +376,13 @@ static int check_required(const sg_rest_send_t *out, sg_rest_send_kind_t kind,
   return 0;
 }
 
-static int hash_request(json_t *root, uint8_t hash[SG_REST_HASH_BYTES]) {
-  char *canon = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+int sg_rest_send_hash(sg_rest_send_t *req) {
+  if (req == NULL || req->root == NULL)
+    return SG_EINVAL;
+  char *canon = json_dumps(req->root, JSON_COMPACT | JSON_SORT_KEYS);
   if (canon == NULL)
     return SG_ENOMEM;
-  crypto_hash_sha256(hash, (const unsigned char *)canon, strlen(canon));
+  crypto_hash_sha256(req->hash, (const unsigned char *)canon, strlen(canon));
   sg_free(canon);
   return 0;
 }
@@ -398,8 +400,6 @@ int sg_rest_parse_send(const uint8_t *body, size_t len,
   }
   if (rc == 0)
     rc = check_required(out, kind, err);
-  if (rc == 0 && kind == SG_REST_SEND)
-    rc = hash_request(root, out->hash);
   if (rc != 0) {
     json_decref(root);
     out->root = NULL;

@@ -485,19 +485,28 @@ static void test_hash_canonical(void **state) {
       0x80, 0x80, 0x98, 0x08, 0xc1, 0x9b, 0x32, 0x02, 0x63, 0x13, 0xe5,
       0x79, 0x54, 0x03, 0xa6, 0xec, 0x9c, 0x63, 0x93, 0xac, 0xb0, 0x4a,
       0xb4, 0x99, 0x7d, 0x5c, 0xb1, 0xf3, 0xd5, 0xa7, 0xd4, 0xcf};
+  static const uint8_t zero[32];
   uint8_t h1[32], h2[32];
-  /* sha256('{"text":"hi","to":"+79001234567"}') */
+  /* Parsing alone does not hash: only a send with an Idempotency-Key
+   * needs it. */
   assert_int_equal(parse("{\"to\": \"+79001234567\", \"text\": \"hi\"}"), 0);
+  assert_memory_equal(R.hash, zero, 32);
+  /* sha256('{"text":"hi","to":"+79001234567"}') */
+  assert_int_equal(sg_rest_send_hash(&R), 0);
   assert_memory_equal(R.hash, golden, 32);
   memcpy(h1, R.hash, 32);
   sg_rest_send_free(&R);
   assert_int_equal(
       parse("{\n  \"text\":\"hi\",\n\t\"to\" : \"+79001234567\"\n}"), 0);
+  assert_int_equal(sg_rest_send_hash(&R), 0);
   assert_memory_equal(R.hash, h1, 32);
   sg_rest_send_free(&R);
   assert_int_equal(parse("{\"to\": \"+79001234567\", \"text\": \"hi!\"}"), 0);
+  assert_int_equal(sg_rest_send_hash(&R), 0);
   memcpy(h2, R.hash, 32);
   assert_memory_not_equal(h1, h2, 32);
+  sg_rest_send_free(&R);
+  assert_int_equal(sg_rest_send_hash(&R), SG_EINVAL); /* nothing parsed */
 }
 
 /* ---- the list query

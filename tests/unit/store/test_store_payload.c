@@ -191,6 +191,24 @@ static void escaping_matches_jansson(void **state) {
                want);
     free(want);
   }
+  /* Every byte at every position of a 17-octet string: each lane of the
+   * writer's eight-octets-at-a-time scan, in both words and the tail. */
+  for (int c = 1; c < 256; c++) {
+    for (int at = 0; at < 17; at++) {
+      memset(s, 'k', 17);
+      s[17] = '\0';
+      s[at] = (char)c;
+      sg__status_event_t e = base_event();
+      e.detail = s;
+      assert_int_equal(sg__store_status_payload(&b, &e), 0);
+      char *want = jansson_doc(&e);
+      assert_non_null(want);
+      if (b.len != strlen(want) || memcmp(b.p, want, b.len) != 0)
+        fail_msg("byte 0x%02x at %d differs:\n got  %.*s\n want %s", c, at,
+                 (int)b.len, b.p, want);
+      free(want);
+    }
+  }
   sg__jbuf_free(&b);
 }
 
