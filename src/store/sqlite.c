@@ -48,9 +48,9 @@ typedef struct sq {
   uv_mutex_t lock;          /* queues, stopping, fault arming */
   uv_cond_t wcond;
   uv_cond_t rcond;
-  uv_cond_t ccond;  /* the checkpointer waits on it */
+  uv_cond_t ccond;      /* the checkpointer waits on it */
   uv_mutex_t ckpt_lock; /* held by whoever checkpoints */
-  bool ckpt_wanted; /* the log has grown past CKPT_PAGES */
+  bool ckpt_wanted;     /* the log has grown past CKPT_PAGES */
   sq_queue_t wq;
   sq_queue_t rq;
   bool stopping;
@@ -106,6 +106,20 @@ int sg__sq_step_done(sqlite3_stmt *s) {
 int sg__sq_exec(sg__sq_conn_t *c, sg__sq_query_t q) {
   sqlite3_stmt *s = sg__sq_stmt(c, q);
   return s == NULL ? sqlite3_errcode(c->db) : sg__sq_step_done(s);
+}
+
+int sg__sq_probe_once(sg__sq_conn_t *c, sg__sq_query_t q, bool *seen) {
+  if (*seen)
+    return 0;
+  sqlite3_stmt *s = sg__sq_stmt(c, q);
+  if (s == NULL)
+    return SG_EIO;
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return SG_EIO;
+  *seen = rc == SQLITE_ROW;
+  return 0;
 }
 
 int sg__sq_err(int rc) {
@@ -341,8 +355,8 @@ static int migrate(sq_t *sq, const char *path, char *err, size_t errlen) {
                         &sq->st->info.requeued_webhooks) == 0
              ? 0
              : SG_EIO;
-  if (rc == 0 && sg__sq_node_register(&sq->writer, sq->st,
-                                      sg__store_now(sq->st)) != 0)
+  if (rc == 0 &&
+      sg__sq_node_register(&sq->writer, sq->st, sg__store_now(sq->st)) != 0)
     rc = SG_EIO;
   if (rc == 0 && exec_sql(db, "COMMIT", NULL, 0) != SQLITE_OK)
     rc = SG_EIO;
@@ -519,8 +533,7 @@ static int run_requests(sq_t *sq, sg__store_req_t *group, int64_t now,
     sg__sq_wh_tx_end(c, false);
     sg__sq_smpp_out_tx_end(c, false);
     sg__sq_orphan_tx_end(c, false);
-    if (rb != SQLITE_OK ||
-        sg__sq_exec(c, SG__Q_BEGIN) != SQLITE_OK)
+    if (rb != SQLITE_OK || sg__sq_exec(c, SG__Q_BEGIN) != SQLITE_OK)
       return SG_EIO;
   }
   return rc;

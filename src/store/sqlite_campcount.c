@@ -55,17 +55,7 @@ static bucket_t bucket_of(sg_msg_status_t st) {
 }
 
 int sg__sq_campaigns_probe(sg__sq_conn_t *c) {
-  if (c->campaigns)
-    return 0;
-  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_CAMPAIGN_ANY);
-  if (s == NULL)
-    return SG_EIO;
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return SG_EIO;
-  c->campaigns = rc == SQLITE_ROW;
-  return 0;
+  return sg__sq_probe_once(c, SG__Q_CAMPAIGN_ANY, &c->campaigns);
 }
 
 int sg__sq_campaign_count(sg__sq_conn_t *c, const char *batch_id,

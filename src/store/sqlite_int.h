@@ -23,19 +23,19 @@
   "(SELECT parts." col " FROM parts WHERE parts.message_id = messages.id "     \
   "AND parts.seq = 1 AND parts.status IN ('sending', 'sent'))"
 #define SG__SQ_MSG_STATUS                                                      \
-  "(CASE WHEN " SG__SQ_MSG_ON_PART " THEN coalesce("                           \
-  SG__SQ_PART_CARRIES("status") ", 'queued') ELSE messages.status END)"
+  "(CASE WHEN " SG__SQ_MSG_ON_PART " THEN coalesce(" SG__SQ_PART_CARRIES(      \
+      "status") ", 'queued') ELSE messages.status END)"
 #define SG__SQ_MSG_UPDATED                                                     \
-  "(CASE WHEN " SG__SQ_MSG_ON_PART " THEN coalesce("                           \
-  SG__SQ_PART_CARRIES("updated_ms") ", messages.updated_ms) ELSE "            \
-  "messages.updated_ms END)"
+  "(CASE WHEN " SG__SQ_MSG_ON_PART " THEN coalesce(" SG__SQ_PART_CARRIES(      \
+      "updated_ms") ", messages.updated_ms) ELSE "                             \
+                    "messages.updated_ms END)"
 
 /* The columns of a message, in the order sg__sq_read_message reads them. */
 #define SG__SQ_MSG_COLS                                                        \
   "id, batch_id, account_id, sender, recipient, encoding, is_binary, body, "   \
-  "validity_ms, send_at_ms, callback_url, client_ref, priority, dlr_wanted, "  \
-  SG__SQ_MSG_STATUS ", error_code, parts_total, created_ms, "                  \
-  SG__SQ_MSG_UPDATED
+  "validity_ms, send_at_ms, callback_url, client_ref, priority, "              \
+  "dlr_wanted, " SG__SQ_MSG_STATUS                                             \
+  ", error_code, parts_total, created_ms, " SG__SQ_MSG_UPDATED
 
 #define SG__SQ_INBOUND_COLS                                                    \
   "id, account_id, connector, sender, recipient, encoding, is_binary, body, "  \
@@ -95,7 +95,7 @@
   X(MSG_FOR_EVENT,                                                             \
     "SELECT status, batch_id, account_id, sender, recipient, client_ref, "     \
     "callback_url, parts_total, dlr_url, dlr_mask, webhook_statuses, "         \
-    "created_ms FROM messages WHERE id = ?1")                                                  \
+    "created_ms FROM messages WHERE id = ?1")                                  \
   X(MSG_SET_KANNEL, "UPDATE messages SET dlr_url = ?2, dlr_mask = ?3, "        \
                     "webhook_statuses = ?4 WHERE id = ?1")                     \
   X(KANNEL_DLR_INFO,                                                           \
@@ -126,7 +126,7 @@
                      "lease_until_ms = NULL, updated_ms = ?5 WHERE id = ?1")   \
   X(PART_BY_SMSC, "SELECT id, message_id, seq, status FROM parts WHERE "       \
                   "connector = ?1 AND smsc_id = ?2 ORDER BY id DESC LIMIT 1")  \
-  X(CANCEL_GET, "SELECT " SG__SQ_MSG_STATUS ", account_id FROM messages "     \
+  X(CANCEL_GET, "SELECT " SG__SQ_MSG_STATUS ", account_id FROM messages "      \
                 "WHERE id = ?1")                                               \
   X(CANCEL_CHECK, "SELECT count(*) FROM parts WHERE message_id = ?1 AND "      \
                   "status NOT IN ('queued', 'scheduled')")                     \
@@ -149,13 +149,13 @@
   X(APIKEY_REVOKE, "UPDATE api_keys SET revoked_ms = ?2 WHERE id = ?1 AND "    \
                    "revoked_ms IS NULL")                                       \
   X(R_MESSAGE, "SELECT " SG__SQ_MSG_COLS " FROM messages WHERE id = ?1")       \
-  X(R_PARTS, "SELECT id, seq, connector, status, coalesce(smsc_raw, "        \
+  X(R_PARTS, "SELECT id, seq, connector, status, coalesce(smsc_raw, "          \
              "smsc_id), error_code, error, attempts, next_attempt_ms, "        \
              "updated_ms FROM parts WHERE "                                    \
              "message_id = ?1 ORDER BY seq")                                   \
   X(R_EVENTS, "SELECT id, part_seq, status, error_code, detail, time_ms "      \
               "FROM events WHERE message_id = ?1 ORDER BY id")                 \
-  X(R_COUNT_MSGS, "SELECT " SG__SQ_MSG_STATUS ", count(*) FROM messages "     \
+  X(R_COUNT_MSGS, "SELECT " SG__SQ_MSG_STATUS ", count(*) FROM messages "      \
                   "GROUP BY 1")                                                \
   X(R_COUNT_PARTS, "SELECT status, count(*) FROM parts GROUP BY status")       \
   X(R_COUNT_WH,                                                                \
@@ -170,11 +170,11 @@
               "k.revoked_ms IS NULL")                                          \
   X(R_ACCOUNT, "SELECT id, name, password_hash, webhook_url, disabled, "       \
                "created_ms, 0 FROM accounts WHERE name = ?1")                  \
-  X(LIM_CHARGE, "UPDATE account_balance SET micro = micro - ?2, "            \
-                "updated_ms = ?3 WHERE account_id = ?1 AND micro >= ?2")     \
-  X(LIM_COUNT, "INSERT INTO account_usage (account_id, period, parts) "      \
-               "VALUES (?1, ?2, ?3) ON CONFLICT (account_id, period) DO "    \
-               "UPDATE SET parts = parts + excluded.parts")                  \
+  X(LIM_CHARGE, "UPDATE account_balance SET micro = micro - ?2, "              \
+                "updated_ms = ?3 WHERE account_id = ?1 AND micro >= ?2")       \
+  X(LIM_COUNT, "INSERT INTO account_usage (account_id, period, parts) "        \
+               "VALUES (?1, ?2, ?3) ON CONFLICT (account_id, period) DO "      \
+               "UPDATE SET parts = parts + excluded.parts")                    \
   X(R_WAITING_PARTS, "SELECT smsc_id FROM parts WHERE connector = ?1 AND "     \
                      "smsc_id IS NOT NULL AND status = 'sent' AND "            \
                      "updated_ms >= ?2 ORDER BY updated_ms DESC LIMIT ?3")     \
@@ -191,7 +191,7 @@
   X(SMPP_OUT_DROP,                                                             \
     "DELETE FROM smpp_out WHERE id IN (SELECT id FROM smpp_out WHERE "         \
     "account_id = ?1 AND created_ms < ?2 LIMIT 1000)")                         \
-  X(SMPP_OUT_IDS, "SELECT id FROM smpp_out INDEXED BY smpp_out_account "      \
+  X(SMPP_OUT_IDS, "SELECT id FROM smpp_out INDEXED BY smpp_out_account "       \
                   "WHERE account_id = ?1 ORDER BY id LIMIT ?2")                \
   X(SMPP_OUT_ROW,                                                              \
     "SELECT o.id, o.message_id, o.status, o.error_code, o.done_ms, "           \
@@ -261,10 +261,11 @@
     "+ excluded.queued, sent = sent + excluded.sent, delivered = delivered "   \
     "+ excluded.delivered, failed = failed + excluded.failed, expired = "      \
     "expired + excluded.expired, canceled = canceled + excluded.canceled")     \
-  X(CAMPAIGN_COUNT, "UPDATE campaigns SET n_queued = n_queued + ?2, n_sent = " \
-                    "n_sent + ?3, n_delivered = n_delivered + ?4, n_failed = " \
-                    "n_failed + ?5, n_canceled = n_canceled + ?6 WHERE id = ?1") \
-  X(CAMPAIGN_ANY, "SELECT 1 FROM campaigns LIMIT 1")                          \
+  X(CAMPAIGN_COUNT,                                                            \
+    "UPDATE campaigns SET n_queued = n_queued + ?2, n_sent = "                 \
+    "n_sent + ?3, n_delivered = n_delivered + ?4, n_failed = "                 \
+    "n_failed + ?5, n_canceled = n_canceled + ?6 WHERE id = ?1")               \
+  X(CAMPAIGN_ANY, "SELECT 1 FROM campaigns LIMIT 1")                           \
   X(SMPP_ORIGIN_ANY, "SELECT 1 FROM smpp_origin LIMIT 1")
 
 typedef enum sg__sq_query {
@@ -285,11 +286,12 @@ typedef struct sg__sq_conn {
   sqlite3_stmt *q[SG__Q_COUNT];
   sqlite3_stmt *list[SG__SQ_LIST_VARIANTS];
   sqlite3_stmt *inbound[SG__SQ_INBOUND_VARIANTS];
-  sg__jbuf_t json; /* the writer's webhook payloads, reused */
+  sg__jbuf_t json;        /* the writer's webhook payloads, reused */
   struct sg__sq_whl *whl; /* the writer's webhook leases (sqlite_webhook.c) */
-  struct sg__sq_sol *sol; /* the writer's SMPP receipt leases (sqlite_smpp_out.c) */
-  struct {                /* the writer's traffic counts of the open group */
-    unsigned n;           /* (sqlite_trafficw.c) */
+  struct sg__sq_sol
+      *sol;     /* the writer's SMPP receipt leases (sqlite_smpp_out.c) */
+  struct {      /* the writer's traffic counts of the open group */
+    unsigned n; /* (sqlite_trafficw.c) */
     struct {
       int64_t account_id, minute;
       int32_t d[7]; /* submitted, queued, sent, delivered, failed, expired,
@@ -348,6 +350,10 @@ sqlite3_stmt *sg__sq_prepare(sg__sq_conn_t *c, const char *sql);
 /* Runs a statement without rows (or whose rows do not matter) to the end
  * and resets it. Returns SQLITE_OK or the error. */
 int sg__sq_exec(sg__sq_conn_t *c, sg__sq_query_t q);
+/* Sets *seen when statement q (a SELECT of at most one row) finds a row,
+ * unless *seen is already set: flags of tables that only ever gain rows
+ * under the writer's lock. Returns 0 or SG_EIO. */
+int sg__sq_probe_once(sg__sq_conn_t *c, sg__sq_query_t q, bool *seen);
 int sg__sq_step_done(sqlite3_stmt *s);
 
 /* An SQLite result as an SG_E* code: CONSTRAINT is SG_EEXIST, every other
@@ -471,8 +477,8 @@ int sg__sq_kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a,
  * sg_store_maintain that ends the waits that ran out. */
 int sg__sq_presplit_run(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now);
 int sg__sq_presplit_derived(sg__sq_conn_t *c, const char *mid, unsigned total,
-                            sg_msg_status_t part_to, unsigned seq,
-                            int32_t code, int64_t now, sg_msg_status_t *to);
+                            sg_msg_status_t part_to, unsigned seq, int32_t code,
+                            int64_t now, sg_msg_status_t *to);
 int sg__sq_presplit_expire(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now,
                            size_t *n);
 /* Derives message mid's status again after a change the caller made

@@ -48,17 +48,7 @@ int sg__sq_smpp_origin_insert(sg__sq_conn_t *c, int64_t account_id,
 }
 
 int sg__sq_smpp_origins_probe(sg__sq_conn_t *c) {
-  if (c->smpp_origins)
-    return 0;
-  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SMPP_ORIGIN_ANY);
-  if (s == NULL)
-    return SG_EIO;
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return SG_EIO;
-  c->smpp_origins = rc == SQLITE_ROW;
-  return 0;
+  return sg__sq_probe_once(c, SG__Q_SMPP_ORIGIN_ANY, &c->smpp_origins);
 }
 
 static bool handing_off(const sg__sq_conn_t *c) {

@@ -157,6 +157,20 @@ static char *jansson_doc(const sg__status_event_t *e) {
   return s;
 }
 
+/* The payload of an event whose detail is s, written into b, is the
+ * document jansson makes of it; `what` names the input in a failure. */
+static void same_as_jansson(sg__jbuf_t *b, const char *s, const char *what) {
+  sg__status_event_t e = base_event();
+  e.detail = s;
+  assert_int_equal(sg__store_status_payload(b, &e), 0);
+  char *want = jansson_doc(&e);
+  assert_non_null(want);
+  if (b->len != strlen(want) || memcmp(b->p, want, b->len) != 0)
+    fail_msg("%s differs:\n got  %.*s\n want %s", what, (int)b->len, b->p,
+             want);
+  free(want);
+}
+
 /* Every byte 0x01..0xFF alone and between letters, and random byte strings
  * (valid UTF-8 or not): the same document as jansson makes. */
 static void escaping_matches_jansson(void **state) {
@@ -181,15 +195,9 @@ static void escaping_matches_jansson(void **state) {
       }
       s[n] = '\0';
     }
-    sg__status_event_t e = base_event();
-    e.detail = s;
-    assert_int_equal(sg__store_status_payload(&b, &e), 0);
-    char *want = jansson_doc(&e);
-    assert_non_null(want);
-    if (b.len != strlen(want) || memcmp(b.p, want, b.len) != 0)
-      fail_msg("input %d differs:\n got  %.*s\n want %s", i, (int)b.len, b.p,
-               want);
-    free(want);
+    char what[32];
+    snprintf(what, sizeof what, "input %d", i);
+    same_as_jansson(&b, s, what);
   }
   /* Every byte at every position of a 17-octet string: each lane of the
    * writer's eight-octets-at-a-time scan, in both words and the tail. */
@@ -198,15 +206,9 @@ static void escaping_matches_jansson(void **state) {
       memset(s, 'k', 17);
       s[17] = '\0';
       s[at] = (char)c;
-      sg__status_event_t e = base_event();
-      e.detail = s;
-      assert_int_equal(sg__store_status_payload(&b, &e), 0);
-      char *want = jansson_doc(&e);
-      assert_non_null(want);
-      if (b.len != strlen(want) || memcmp(b.p, want, b.len) != 0)
-        fail_msg("byte 0x%02x at %d differs:\n got  %.*s\n want %s", c, at,
-                 (int)b.len, b.p, want);
-      free(want);
+      char what[32];
+      snprintf(what, sizeof what, "byte 0x%02x at %d", c, at);
+      same_as_jansson(&b, s, what);
     }
   }
   sg__jbuf_free(&b);
