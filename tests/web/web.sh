@@ -24,8 +24,9 @@ read -r HTTP SIM <<<"$(free_ports 2)"
 # ops logs in with a password kept as its argon2id hash (checked on the
 # thread pool); shop with a plain one.
 OPS_HASH=$(printf '%s' 'ops-Pa55word' | "$BIN" hash-password) || fail "hash-password"
+sg_store_for "$T/gw" # SQLite, or a fresh PostgreSQL database (web-pg/*)
 cat >"$T/gw.yaml" <<EOF2
-store: {path: $T/gw/smsgate.db}
+store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 simulator: {listen: 127.0.0.1:$SIM, dlr_delay: 300ms}
 accounts:
