@@ -380,6 +380,15 @@ static void put_deliver(sg_smpp_pdu_t *pdu, uint8_t esm, const char *text) {
   d->sm_length = (uint8_t)n;
 }
 
+/* Part i to +4470090<i>, with a receipt asked for, handed to the connector. */
+static void submit_report_part(fx_t *f, int i) {
+  char dst[24];
+  snprintf(dst, sizeof dst, "+4470090%04d", i);
+  sg_conn_part_t p = fx_part((uint64_t)i, dst, "report me");
+  p.want_report = true;
+  assert_int_equal(sg_connector_submit(f->c, &p), 0);
+}
+
 /* Every part asks for a report: the simulator's receipts come back through
  * dlr_cb with the same key as the SENT result, DELIVRD as state 2, and are
  * acked (the simulator counts the deliver_sm_resp ESME_ROK). With hex ids
@@ -399,11 +408,7 @@ static void test_dlr_flow(void **state) {
   fx_connect(f, &cfg);
   enum { N = 100 };
   for (int i = 0; i < N; i++) {
-    char dst[24];
-    snprintf(dst, sizeof dst, "+4470090%04d", i);
-    sg_conn_part_t p = fx_part((uint64_t)i, dst, "report me");
-    p.want_report = true;
-    assert_int_equal(sg_connector_submit(f->c, &p), 0);
+    submit_report_part(f, i);
   }
   int want = N;
   assert_true(fx_run_until(f, fx_pred_results, &want, 5000));
@@ -628,11 +633,7 @@ static void test_auto_learns_hex_ids(void **state) {
   assert_true(fx_run_until(f, fx_pred_up, NULL, 3000));
   enum { N = 12 };
   for (int i = 0; i < N; i++) {
-    char dst[24];
-    snprintf(dst, sizeof dst, "+4470090%04d", i);
-    sg_conn_part_t p = fx_part((uint64_t)i, dst, "report me");
-    p.want_report = true;
-    assert_int_equal(sg_connector_submit(f->c, &p), 0);
+    submit_report_part(f, i);
   }
   int want = N;
   assert_true(fx_run_until(f, fx_pred_results, &want, 5000));
@@ -665,11 +666,7 @@ static void test_auto_alt_key(void **state) {
   assert_true(fx_run_until(f, fx_pred_up, NULL, 3000));
   enum { N = 18 };
   for (int i = 0; i < N; i++) {
-    char dst[24];
-    snprintf(dst, sizeof dst, "+4470090%04d", i);
-    sg_conn_part_t p = fx_part((uint64_t)i, dst, "report me");
-    p.want_report = true;
-    assert_int_equal(sg_connector_submit(f->c, &p), 0);
+    submit_report_part(f, i);
     int want = i + 1; /* one at a time: each receipt before the next id */
     assert_true(fx_run_until(f, fx_pred_dlrs, &want, 5000));
   }
