@@ -113,6 +113,111 @@ static void find_dups(sg__cfg_ctx_t *c, const void *base, size_t n,
   sg_free(k);
 }
 
+/* ---- store.url ---------------------------------------------------------- */
+
+static bool is_hex(char ch) {
+  return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+         (ch >= 'A' && ch <= 'F');
+}
+
+static bool is_keyword_char(char ch) {
+  return (ch >= 'a' && ch <= 'z') || ch == '_';
+}
+
+/* The form of a postgres:// URI as libpq reads it: no blank or control
+ * character, every '%' followed by two hex digits, and each query parameter
+ * a key=value pair. NULL if it holds, else what is wrong. */
+static const char *pg_uri_problem(const char *u) {
+  const char *q = NULL;
+  for (const char *p = u; *p != '\0'; p++) {
+    unsigned char ch = (unsigned char)*p;
+    if (ch <= ' ' || ch == 0x7f)
+      return "a URI cannot hold blanks or control characters (escape them "
+             "as %XX)";
+    if (ch == '%' && !(is_hex(p[1]) && is_hex(p[2])))
+      return "'%' must be followed by two hex digits";
+    if (ch == '?' && q == NULL)
+      q = p + 1;
+  }
+  for (const char *p = q; p != NULL && *p != '\0';) {
+    const char *end = strchr(p, '&');
+    size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+    const char *eq = memchr(p, '=', n);
+    if (eq == NULL || eq == p)
+      return "each parameter after '?' must be key=value";
+    p = end != NULL ? end + 1 : p + n;
+  }
+  return NULL;
+}
+
+/* The form of a key=value connection string: keywords of a-z and '_', each
+ * followed by '=' and a value, plain or in single quotes (with \' and \\
+ * inside). NULL if it holds, else what is wrong. */
+static const char *pg_conninfo_problem(const char *s) {
+  const char *p = s;
+  size_t pairs = 0;
+  for (;;) {
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+      p++;
+    if (*p == '\0')
+      break;
+    if (!is_keyword_char(*p))
+      return "expected a keyword of a-z and '_' (key=value pairs)";
+    while (is_keyword_char(*p))
+      p++;
+    while (*p == ' ' || *p == '\t')
+      p++;
+    if (*p != '=')
+      return "each keyword must be followed by '=' and a value";
+    p++;
+    while (*p == ' ' || *p == '\t')
+      p++;
+    if (*p == '\'') {
+      for (p++; *p != '\''; p++) {
+        if (*p == '\0')
+          return "a quoted value is not closed by '";
+        if (*p == '\\' && p[1] != '\0')
+          p++;
+      }
+      p++;
+    } else {
+      if (*p == '\0' || *p == ' ' || *p == '\t')
+        return "each keyword must be followed by '=' and a value";
+      while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n' &&
+             *p != '\r') {
+        if (*p == '\\' && p[1] != '\0')
+          p++;
+        p++;
+      }
+    }
+    pairs++;
+  }
+  return pairs == 0 ? "it is empty" : NULL;
+}
+
+/* driver: postgres takes a postgres:// or postgresql:// URI or key=value
+ * pairs. The value is never shown: it may hold a password. */
+static void check_pg_url(sg__cfg_ctx_t *c, const sg__cfg_node_t *map,
+                         const char *url) {
+  const sg__cfg_node_t *v = sg__cfg_map_get(map, "url");
+  if (url == NULL || v == NULL || v->reported)
+    return;
+  const char *why;
+  if (strncmp(url, "postgres://", 11) == 0 ||
+      strncmp(url, "postgresql://", 13) == 0)
+    why = pg_uri_problem(url);
+  else if (strchr(url, '=') == NULL)
+    why = "expected postgres://[user[:password]@][host][:port][/dbname]"
+          "[?key=value&...] or key=value pairs";
+  else
+    why = pg_conninfo_problem(url);
+  if (why != NULL)
+    sg__cfg_error(c, v,
+                  "not a PostgreSQL connection string: %s (the value is "
+                  "not shown: it may hold a password)",
+                  why);
+}
+
 /* ---- Sections ----------------------------------------------------------- */
 
 void sg__cfg_check_store(sg__cfg_ctx_t *c, void *obj,
@@ -123,6 +228,7 @@ void sg__cfg_check_store(sg__cfg_ctx_t *c, void *obj,
   if (s->driver == SG_CONFIG_STORE_POSTGRES) {
     if (s->url == NULL)
       sg__cfg_error(c, map, "driver postgres needs \"url\"");
+    check_pg_url(c, map, s->url);
     only_with(c, map, "path", "driver: sqlite");
     only_with(c, map, "synchronous", "driver: sqlite");
     only_with(c, map, "sync_pipeline", "driver: sqlite");

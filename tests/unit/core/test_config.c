@@ -610,6 +610,23 @@ static void postgres_store(void **state) {
   sg_config_free(cfg);
 }
 
+/* The forms libpq takes pass the check of store.url's form. */
+static void postgres_url_forms(void **state) {
+  (void)state;
+  static const char *const ok[] = {
+      "store: {driver: postgres, url: \"postgres://\"}\n",
+      "store: {driver: postgres, url: \"postgresql://u:p%40w@h:5432/db?"
+      "sslmode=disable&connect_timeout=5\"}\n",
+      "store: {driver: postgres, url: \"postgres://[::1]:5433/db\"}\n",
+      "store: {driver: postgres, url: \"host=/tmp dbname=sg\"}\n",
+      "store: {driver: postgres, url: \"host = h  user='a b' "
+      "password='x\\\\'y'\"}\n",
+      "store: {driver: postgres, url: \"dbname=sg password=p\\\\ w\"}\n",
+  };
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+    sg_config_free(load_ok(ok[i]));
+}
+
 static void walk_keys(const sg__cfg_section_t *sec) {
   for (size_t i = 0; i < sec->n_fields; i++) {
     const sg__cfg_field_t *f = &sec->fields[i];
@@ -822,6 +839,34 @@ static const struct {
      "t.yaml:2:5: log.?: a key must be a plain string, not a sequence"},
     {"store: {driver: postgres}\n",
      "t.yaml:1:8: store: driver postgres needs \"url\""},
+    {"store: {driver: postgres, url: \"localhost:5432/db\"}\n",
+     "t.yaml:1:32: store.url: not a PostgreSQL connection string: expected "
+     "postgres://[user[:password]@][host][:port][/dbname][?key=value&...] "
+     "or key=value pairs (the value is not shown: it may hold a password)"},
+    {"store: {driver: postgres, url: \"postgres://u:p w@h/db\"}\n",
+     "t.yaml:1:32: store.url: not a PostgreSQL connection string: a URI "
+     "cannot hold blanks or control characters (escape them as %XX) (the "
+     "value is not shown: it may hold a password)"},
+    {"store: {driver: postgres, url: \"postgresql://u:p%zz@h/db\"}\n",
+     "t.yaml:1:32: store.url: not a PostgreSQL connection string: '%' must "
+     "be followed by two hex digits (the value is not shown: it may hold a "
+     "password)"},
+    {"store: {driver: postgres, url: \"postgres://h/db?sslmode\"}\n",
+     "t.yaml:1:32: store.url: not a PostgreSQL connection string: each "
+     "parameter after '?' must be key=value (the value is not shown: it may "
+     "hold a password)"},
+    {"store: {driver: postgres, url: \"host=h password='s3cret\"}\n",
+     "t.yaml:1:32: store.url: not a PostgreSQL connection string: a quoted "
+     "value is not closed by ' (the value is not shown: it may hold a "
+     "password)"},
+    {"store: {driver: postgres, url: \"host=h dbname\"}\n",
+     "t.yaml:1:32: store.url: not a PostgreSQL connection string: each "
+     "keyword must be followed by '=' and a value (the value is not shown: "
+     "it may hold a password)"},
+    {"store: {driver: postgres, url: \"Host=h\"}\n",
+     "t.yaml:1:32: store.url: not a PostgreSQL connection string: expected "
+     "a keyword of a-z and '_' (key=value pairs) (the value is not shown: "
+     "it may hold a password)"},
     {"store: {url: \"postgres://u:pw@h/db\"}\n",
      "t.yaml:1:14: store.url: applies only with driver: postgres"},
     {"store: {driver: postgres, url: \"postgres://h/db\", path: a.db}\n",
@@ -1416,6 +1461,7 @@ int main(void) {
       cmocka_unit_test(empty_and_null_sections),
       cmocka_unit_test(full_example),
       cmocka_unit_test(postgres_store),
+      cmocka_unit_test(postgres_url_forms),
       cmocka_unit_test(full_example_has_every_key),
       cmocka_unit_test(each_error_class),
       cmocka_unit_test(document_errors),
