@@ -164,18 +164,29 @@ for n in a b c; do
 done
 
 # ---- nodes that cannot open the store ---------------------------------------
-# Each fails with a reason; the URL is not in it.
+# Each fails with a reason; the URL is not in it. A URL whose form is wrong
+# is refused when the file is read (file:line:column), one that only libpq
+# can judge when the store opens.
 bad_urls=("postgres://$PGUSER_:Pg-SeCrEt%zz@$hostport/$DB"
   "postgres://$PGUSER_:$PW_RAW@[$hostport/$DB"
   "postgres://$PGUSER_:$PW_RAW@$hostport/$DB?sslmode=Pg-SeCrEt!77"
   "host=${hostport%:*} password=$PW sslmode"
   "mysql://$PGUSER_:$PW_RAW@$hostport/$DB")
+why=("d0.yaml:[0-9]*:[0-9]*: store.url: not a PostgreSQL connection string: '%' must"
+  'cannot connect to PostgreSQL'
+  'cannot connect to PostgreSQL'
+  "d3.yaml:[0-9]*:[0-9]*: store.url: not a PostgreSQL connection string: each keyword"
+  "d4.yaml:[0-9]*:[0-9]*: store.url: not a PostgreSQL connection string: expected postgres://")
 k=0
 for u in "${bad_urls[@]}"; do
   node_yaml "d$k" "$HD" "$u" >"$T/d$k.yaml"
   timeout 30 "$BIN" serve -c "$T/d$k.yaml" >"$T/d$k.log" 2>&1 && fail "node d$k started on a bad URL"
-  grep -q 'cannot connect to PostgreSQL' "$T/d$k.log" ||
+  grep -q -- "${why[$k]}" "$T/d$k.log" ||
     fail "node d$k does not say why it failed: $(cat "$T/d$k.log")"
+  if [ "$k" != 1 ] && [ "$k" != 2 ]; then
+    "$BIN" config check -c "$T/d$k.yaml" >"$T/d$k.check" 2>&1 && fail "config check passed d$k"
+    grep -q -- "${why[$k]}" "$T/d$k.check" || fail "config check of d$k: $(cat "$T/d$k.check")"
+  fi
   k=$((k + 1))
 done
 ls "$T" | grep -q '^host=\|^mysql:' && fail "a store file was made from a URL"
@@ -189,7 +200,8 @@ pg_dump "${URL%/*}/$DB" >"$T/dump.sql" || fail "pg_dump failed"
 grep -q 'hello' "$T/dump.sql" || fail "the dump holds no message"
 
 # ---- the search ---------------------------------------------------------------
-files=(a.log b.log c.log d0.log d1.log d2.log d3.log d4.log answers.txt cli.txt dump.sql)
+files=(a.log b.log c.log d0.log d1.log d2.log d3.log d4.log d0.check d3.check d4.check answers.txt cli.txt
+  dump.sql)
 hits=0
 for s in "${SECRETS[@]}"; do
   for f in "${files[@]}"; do
