@@ -11,6 +11,8 @@
  */
 #include "store_fixture.h"
 
+#include "store/migrations.h"
+
 #define CONN "smsc-a"
 
 /* The events of message mid, one a line: "-" or the part's seq, status,
@@ -380,6 +382,66 @@ static void receipt_before_result(void **state) {
                 "- delivered 0 early 20\n");
 }
 
+#define OLD_MID "01HW0000000000000000000000"
+
+/* A file of schema 25, before part events could share a row: a message of
+ * one part sent, with its four event rows. It upgrades in place, its rows
+ * read as they did, and its receipt is recorded the new way beside them.
+ * SQLite only: the PostgreSQL store's rows did not change. */
+static void rows_of_schema_25(void **state) {
+  ctx_t *c = *state;
+  if (pg_server() != NULL)
+    skip();
+  raw_exec(c, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+              "name TEXT NOT NULL, applied_ms INTEGER NOT NULL)");
+  size_t applied = 0;
+  for (size_t i = 0; i < sg__sqlite_migrations_count; i++) {
+    const sg__migration_t *mg = &sg__sqlite_migrations[i];
+    if (mg->version > 25)
+      break;
+    raw_exec(c, mg->sql);
+    char sql[160];
+    snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%u, '%s', 0)",
+             mg->version, mg->name);
+    raw_exec(c, sql);
+    applied++;
+  }
+  raw_exec(c,
+           "INSERT INTO messages (id, batch_id, account_id, sender, recipient,"
+           " encoding, body, status, parts_total, created_ms, updated_ms) "
+           "VALUES ('" OLD_MID "', '01HW0000000000000000000001', 1, 'S', "
+           "'+14155550100', 0, 'hi', 'queued', 1, 1700000000000, "
+           "1700000000000);"
+           "INSERT INTO parts (message_id, seq, connector, encoding, ud, "
+           "status, smsc_id, attempts, updated_ms) VALUES ('" OLD_MID "', 1, "
+           "'" CONN "', 0, x'6869', 'sent', 'k1', 1, 1700000000020);"
+           "INSERT INTO events (message_id, part_seq, status, detail, "
+           "time_ms) VALUES ('" OLD_MID "', NULL, 'queued', NULL, "
+           "1700000000000), ('" OLD_MID "', NULL, 'sending', NULL, "
+           "1700000000010), ('" OLD_MID "', 1, 'sent', 'k1', "
+           "1700000000020), ('" OLD_MID "', NULL, 'sent', NULL, "
+           "1700000000020);");
+  at(40);
+  open_store(c);
+  sg_store_info_t info;
+  sg_store_get_info(c->st, &info);
+  assert_int_equal(info.migrated, sg__sqlite_migrations_count - applied);
+  expect_events(c, OLD_MID,
+                "- queued 0 - 0\n"
+                "- sending 0 - 10\n"
+                "1 sent 0 k1 20\n"
+                "- sent 0 - 20\n");
+  one_receipt(c, receipt("k1", SG_MSG_DELIVERED, 0, "stat:DELIVRD", 30));
+  expect_events(c, OLD_MID,
+                "- queued 0 - 0\n"
+                "- sending 0 - 10\n"
+                "1 sent 0 k1 20\n"
+                "- sent 0 - 20\n"
+                "1 delivered 0 stat:DELIVRD 30\n"
+                "- delivered 0 stat:DELIVRD 40\n");
+  assert_int_equal(event_rows(c, OLD_MID), 5);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(one_part_delivered, setup, teardown),
@@ -394,6 +456,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(three_parts, setup, teardown),
       cmocka_unit_test_setup_teardown(two_parts_failure, setup, teardown),
       cmocka_unit_test_setup_teardown(receipt_before_result, setup, teardown),
+      cmocka_unit_test_setup_teardown(rows_of_schema_25, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
