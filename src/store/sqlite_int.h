@@ -67,8 +67,10 @@
     "lang_single, udh, ud, concat_ref, concat_total, priority, expires_ms, "   \
     "status, updated_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"      \
     "?13,?14)")                                                                \
-  X(EVENT_INSERT, "INSERT INTO events (message_id, part_seq, status, "         \
-                  "error_code, detail, time_ms) VALUES (?1,?2,?3,?4,?5,?6)")   \
+  X(EVENT_INSERT,                                                              \
+    "INSERT INTO events (message_id, part_seq, status, error_code, detail, "   \
+    "time_ms, fold_seq, fold_error_code, fold_detail, fold_time_ms) VALUES "   \
+    "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)")                                        \
   X(SCHED_DUE, "SELECT id FROM messages INDEXED BY messages_scheduled "        \
                "WHERE status = 'scheduled' AND send_at_ms <= ?1 "              \
                "ORDER BY send_at_ms LIMIT ?2")                                 \
@@ -153,8 +155,9 @@
              "smsc_id), error_code, error, attempts, next_attempt_ms, "        \
              "updated_ms FROM parts WHERE "                                    \
              "message_id = ?1 ORDER BY seq")                                   \
-  X(R_EVENTS, "SELECT id, part_seq, status, error_code, detail, time_ms "      \
-              "FROM events WHERE message_id = ?1 ORDER BY id")                 \
+  X(R_EVENTS, "SELECT id, part_seq, status, error_code, detail, time_ms, "     \
+              "fold_seq, fold_error_code, fold_detail, fold_time_ms FROM "     \
+              "events WHERE message_id = ?1 ORDER BY id")                      \
   X(R_COUNT_MSGS, "SELECT " SG__SQ_MSG_STATUS ", count(*) FROM messages "      \
                   "GROUP BY 1")                                                \
   X(R_COUNT_PARTS, "SELECT status, count(*) FROM parts GROUP BY status")       \

@@ -95,6 +95,22 @@ static int read_events(sg__sq_conn_t *c, sg__store_req_t *r) {
   bool ok = true;
   int rc;
   while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    /* A message event's row may carry the event of the part that caused
+     * it (migration 0026): that one comes first, with the row's id. */
+    bool fold = sqlite3_column_type(s, 6) != SQLITE_NULL;
+    if (fold && (ev = grow(&r->arena, ev, n, &cap, sizeof *ev)) == NULL)
+      break;
+    if (fold) {
+      sg_store_event_t *e = &ev[n++];
+      e->id = sqlite3_column_int64(s, 0);
+      e->part_seq = (unsigned)sqlite3_column_int(s, 6);
+      e->status = sg__sq_col_status(s, 2);
+      e->error_code = sqlite3_column_int(s, 7);
+      e->detail = sg__sq_col_text(&r->arena, s, 8, &ok);
+      e->time_ms = sqlite3_column_type(s, 9) != SQLITE_NULL
+                       ? sqlite3_column_int64(s, 9)
+                       : sqlite3_column_int64(s, 5);
+    }
     if ((ev = grow(&r->arena, ev, n, &cap, sizeof *ev)) == NULL)
       break;
     sg_store_event_t *e = &ev[n++];

@@ -18,6 +18,17 @@
 
 #define PASS_MAX 1000 /* rows per release / expire / requeue pass */
 
+/* The event of a part's change, which rederive writes: in the row of the
+ * message event the change causes when the message takes the same status
+ * (migration 0026), else in a row of its own before it. */
+typedef struct part_ev {
+  unsigned seq;
+  sg_msg_status_t status;
+  int32_t error_code;
+  const char *detail;
+  int64_t time_ms;
+} part_ev_t;
+
 /* Why a message status is being derived again. */
 typedef struct cause {
   unsigned seq; /* the part that changed, 0 for the message */
@@ -29,15 +40,20 @@ typedef struct cause {
    * a claim and a SENT result make a part so, and they set `on_part`). */
   sg_msg_status_t part_from;
   bool on_part; /* a claim ('sending') or a SENT result ('sent') */
+  const part_ev_t *ev; /* the changed part's event, NULL: none to write */
 } cause_t;
 
 static int step_rc(sqlite3_stmt *s) {
   return s == NULL ? SG_EIO : sg__sq_err(sg__sq_step_done(s));
 }
 
+/* Writes an event; a message's event (seq 0) may carry the event of the
+ * part that caused it, `fold` (its status is the message's), which a read
+ * shows just before it, with the same id (sqlite_read.c, read_events). */
 static int insert_event(sg__sq_conn_t *c, const char *mid, unsigned seq,
                         sg_msg_status_t status, int32_t code,
-                        const char *detail, int64_t t, int64_t *id) {
+                        const char *detail, int64_t t, const part_ev_t *fold,
+                        int64_t *id) {
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_EVENT_INSERT);
   if (s == NULL)
     return SG_EIO;
@@ -49,10 +65,26 @@ static int insert_event(sg__sq_conn_t *c, const char *mid, unsigned seq,
     sqlite3_bind_int(s, 4, code);
   sg__sq_bind_text(s, 5, detail);
   sqlite3_bind_int64(s, 6, t);
+  if (fold != NULL) {
+    sqlite3_bind_int(s, 7, (int)fold->seq);
+    if (fold->error_code != 0)
+      sqlite3_bind_int(s, 8, fold->error_code);
+    sg__sq_bind_text(s, 9, fold->detail);
+    if (fold->time_ms != t)
+      sqlite3_bind_int64(s, 10, fold->time_ms);
+  }
   int rc = step_rc(s);
   if (rc == 0 && id != NULL)
     *id = sqlite3_last_insert_rowid(c->db);
   return rc;
+}
+
+/* The part's event of a change, in a row of its own. */
+static int insert_part_event(sg__sq_conn_t *c, const char *mid,
+                             const part_ev_t *p) {
+  return p == NULL ? 0
+                   : insert_event(c, mid, p->seq, p->status, p->error_code,
+                                  p->detail, p->time_ms, NULL, NULL);
 }
 
 static int insert_webhook(sg__sq_conn_t *c, int64_t account, const char *mid,
@@ -182,13 +214,17 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
                  to != SG_MSG_CANCELED;
   int32_t code = failure ? why->error_code : 0;
   int64_t event_id = 0;
-  int rc = keep_row ? 0 : write_msg_status(c, m->ev.message_id, to, code, now);
+  const part_ev_t *fold =
+      why->ev != NULL && why->ev->status == to ? why->ev : NULL;
+  int rc = fold == NULL ? insert_part_event(c, m->ev.message_id, why->ev) : 0;
+  if (rc == 0 && !keep_row)
+    rc = write_msg_status(c, m->ev.message_id, to, code, now);
   if (rc == 0)
     rc = sg__sq_campaign_count(c, m->ev.batch_id, m->status, to);
   if (rc == 0)
     rc = sg__sq_traffic_note(c, m->account_id, m->created_ms, m->status, to);
   if (rc == 0)
-    rc = insert_event(c, m->ev.message_id, 0, to, code, why->detail, now,
+    rc = insert_event(c, m->ev.message_id, 0, to, code, why->detail, now, fold,
                       &event_id);
   if (rc == 0 && sg_store_status_final(to))
     rc = sg__sq_smpp_out_queue(c, m->ev.message_id, to, code, now);
@@ -283,7 +319,7 @@ static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
   if (changed != NULL)
     *changed = m.status != to;
   if (m.status == to)
-    return 0;
+    return insert_part_event(c, mid, why->ev);
   return set_msg_status(c, a, &m, to, why, now, keep_row);
 }
 
@@ -412,7 +448,7 @@ static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
   if (rc == 0 && m->smpp != NULL)
     rc = sg__sq_smpp_origin_insert(c, b->account_id, m, now);
   if (rc == 0)
-    rc = insert_event(c, m->id, 0, status, 0, NULL, now, NULL);
+    rc = insert_event(c, m->id, 0, status, 0, NULL, now, NULL, NULL);
   return rc;
 }
 
@@ -434,7 +470,7 @@ static int run_submit(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
 int sg__sq_rederive_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                         unsigned seq, sg_msg_status_t part_to,
                         const char *detail, int64_t now) {
-  cause_t why = {seq, 0, detail, 0, SG_MSG_NONE, false};
+  cause_t why = {seq, 0, detail, 0, SG_MSG_NONE, false, NULL};
   return rederive(c, a, mid, part_to, &why, now, NULL, NULL);
 }
 
@@ -477,8 +513,8 @@ static int collect_parts(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
 
 static int release_one(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                        int64_t now) {
-  static const cause_t why = {0, 0, "scheduled time reached", 0,
-                              SG_MSG_NONE, false};
+  static const cause_t why = {
+      0, 0, "scheduled time reached", 0, SG_MSG_NONE, false, NULL};
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SCHED_RELEASE);
   if (s == NULL)
     return SG_EIO;
@@ -528,12 +564,14 @@ static int part_change(sg__sq_conn_t *c, sg__arena_t *a, const part_ref_t *p,
     sg__sq_bind_text(s, 4, why->detail);
   sqlite3_bind_int64(s, 5, now);
   int rc = step_rc(s);
-  if (rc == 0)
-    rc = insert_event(c, p->mid, p->seq, to, why->error_code, why->detail,
-                      why->event_ms ? why->event_ms : now, NULL);
   if (rc < 0)
     return rc;
-  return rederive(c, a, p->mid, to, why, now, item ? &item->msg_status : NULL,
+  part_ev_t ev = {p->seq, to, why->error_code, why->detail,
+                  why->event_ms ? why->event_ms : now};
+  cause_t with_ev = *why;
+  with_ev.ev = &ev;
+  return rederive(c, a, p->mid, to, &with_ev, now,
+                  item ? &item->msg_status : NULL,
                   item ? &item->msg_changed : NULL);
 }
 
@@ -543,8 +581,10 @@ int sg__sq_expire(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now,
   size_t k;
   int rc = collect_parts(c, &req->arena, SG__Q_EXPIRE_DUE, now, &refs, &k);
   for (size_t i = 0; rc == 0 && i < k; i++) {
-    cause_t why = {refs[i].seq, 0, "validity period ended before sending", 0,
-                   SG_MSG_NONE, false};
+    cause_t why = {
+        refs[i].seq, 0,           "validity period ended before sending",
+        0,           SG_MSG_NONE, false,
+        NULL};
     rc = part_change(c, &req->arena, &refs[i], SG_MSG_EXPIRED, &why, now, NULL);
   }
   if (rc == 0)
@@ -559,16 +599,14 @@ static int requeue(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
   size_t k;
   int rc = collect_parts(c, a, q, t, &refs, &k);
   for (size_t i = 0; rc == 0 && i < k; i++) {
-    cause_t why = {refs[i].seq, 0, detail, 0, SG_MSG_SENDING, false};
+    part_ev_t ev = {refs[i].seq, SG_MSG_QUEUED, 0, detail, now};
+    cause_t why = {refs[i].seq, 0, detail, 0, SG_MSG_SENDING, false, &ev};
     sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_REQUEUE);
     if (s == NULL)
       return SG_EIO;
     sqlite3_bind_int64(s, 1, refs[i].id);
     sqlite3_bind_int64(s, 2, now);
     rc = step_rc(s);
-    if (rc == 0)
-      rc = insert_event(c, refs[i].mid, refs[i].seq, SG_MSG_QUEUED, 0, detail,
-                        now, NULL);
     if (rc == 0)
       rc = rederive(c, a, refs[i].mid, SG_MSG_QUEUED, &why, now, NULL, NULL);
   }
@@ -669,7 +707,7 @@ static int select_due(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
 
 static int mark_sending(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   const sg_store_claim_res_t *res = &r->out.claim;
-  static const cause_t why = {0, 0, NULL, 0, SG_MSG_QUEUED, true};
+  static const cause_t why = {0, 0, NULL, 0, SG_MSG_QUEUED, true, NULL};
   for (size_t i = 0; i < res->n_parts; i++) {
     sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_CLAIM);
     if (s == NULL)
@@ -782,7 +820,8 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
   }
   if (rc < 0)
     return rc;
-  cause_t why = {p.seq, x->error_code, x->detail, 0, SG_MSG_SENDING, false};
+  cause_t why = {p.seq,          x->error_code, x->detail, 0,
+                 SG_MSG_SENDING, false,         NULL};
   if (x->outcome == SG_STORE_FAILED) {
     item->part_status = x->final_status;
     return part_change(c, a, &p, x->final_status, &why, now, item);
@@ -792,10 +831,9 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
       x->outcome == SG_STORE_SENT ? SG_MSG_SENT : SG_MSG_QUEUED;
   rc = x->outcome == SG_STORE_SENT ? result_sent(c, x, now)
                                    : result_retry(c, x, now);
-  if (rc == 0)
-    rc = insert_event(c, p.mid, p.seq, to, x->error_code,
-                      x->outcome == SG_STORE_SENT ? sent_id(x) : x->detail,
-                      now, NULL);
+  part_ev_t ev = {p.seq, to, x->error_code,
+                  x->outcome == SG_STORE_SENT ? sent_id(x) : x->detail, now};
+  why.ev = &ev;
   if (rc == 0)
     rc =
         rederive(c, a, p.mid, to, &why, now, &item->msg_status,
@@ -855,13 +893,13 @@ int sg__sq_receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
   item->seq = p.seq;
   if (x->status == SG_MSG_SENT) { /* en route, accepted: news, no change */
     rc = insert_event(c, p.mid, p.seq, SG_MSG_SENT, x->error_code, x->detail,
-                      x->done_ms ? x->done_ms : now, NULL);
+                      x->done_ms ? x->done_ms : now, NULL, NULL);
     return rc < 0 ? rc : derive_from_parts(c, p.mid, &item->msg_status);
   }
   if (item->part_status == x->status || item->part_status == SG_MSG_CANCELED)
     return derive_from_parts(c, p.mid, &item->msg_status);
-  cause_t why = {p.seq, x->error_code, x->detail, x->done_ms,
-                 item->part_status, false};
+  cause_t why = {p.seq, x->error_code, x->detail, x->done_ms, item->part_status,
+                 false, NULL};
   item->part_status = x->status;
   return part_change(c, a, &p, x->status, &why, now, item);
 }
@@ -904,8 +942,8 @@ static int cancel_check(sg__sq_conn_t *c, const sg__store_req_t *r,
 }
 
 static int run_cancel(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
-  static const cause_t why = {0, 0, "canceled by its sender", 0,
-                              SG_MSG_NONE, false};
+  static const cause_t why = {
+      0, 0, "canceled by its sender", 0, SG_MSG_NONE, false, NULL};
   int rc = alloc_items(r, 1);
   if (rc < 0)
     return rc;
@@ -1104,11 +1142,11 @@ int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
 int sg__sq_part_event(sg__sq_conn_t *c, const char *mid, unsigned seq,
                       sg_msg_status_t status, int32_t code, const char *detail,
                       int64_t now) {
-  return insert_event(c, mid, seq, status, code, detail, now, NULL);
+  return insert_event(c, mid, seq, status, code, detail, now, NULL, NULL);
 }
 
 int sg__sq_rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                     const char *detail, int64_t now, sg_msg_status_t *out) {
-  const cause_t why = {0, 0, detail, 0, SG_MSG_NONE, false};
+  const cause_t why = {0, 0, detail, 0, SG_MSG_NONE, false, NULL};
   return rederive(c, a, mid, SG_MSG_NONE, &why, now, out, NULL);
 }

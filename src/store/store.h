@@ -583,7 +583,9 @@ typedef struct sg_store_part {
 } sg_store_part_t;
 
 typedef struct sg_store_event {
-  int64_t id;
+  int64_t id; /* increasing along the list; a part's event may have the id
+                 of the message event right after it, which it caused (the
+                 SQLite store keeps the two in one row) */
   unsigned part_seq; /* 0: the message itself */
   sg_msg_status_t status;
   int32_t error_code;

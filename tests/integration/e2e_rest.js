@@ -206,6 +206,40 @@ async function sValidation(base, key) {
   console.log('ok - validation: 400/413/422 with the field named, nothing stored');
 }
 
+// The events of a message delivered at its first try, as the API lists
+// them: the message's queued and sending; each part's sent (detail: its
+// operator id) and delivered (detail: the receipt); the message's sent and
+// delivered, each right after the part event that caused it, at the same
+// time or later, the delivered one with that receipt. The same list with
+// the SQLite store writing a part's event in its message event's row.
+function checkDeliveredEvents(msg) {
+  const ev = msg.events;
+  const what = (e) => [e.status, e.part, e.error_code];
+  eq(ev.filter((e) => e.part === null).map((e) => [...what(e), e.detail === null]),
+    [['queued', null, null, true], ['sending', null, null, true], ['sent', null, null, true],
+      ['delivered', null, null, false]], 'message events');
+  eq(ev.slice(0, 2).map(what), [['queued', null, null], ['sending', null, null]], 'first events');
+  eq(ev.length, 4 + 2 * msg.segments.length, `no other event: ${JSON.stringify(ev)}`);
+  for (const s of msg.segments) {
+    const mine = ev.filter((e) => e.part === s.seq);
+    eq(mine.map(what), [['sent', s.seq, null], ['delivered', s.seq, null]], `part ${s.seq} events`);
+    eq(mine[0].detail, s.smsc_id, `part ${s.seq} sent: its operator id`);
+    check(mine[1].detail.startsWith(`id:${s.smsc_id} `) && mine[1].detail.includes('stat:DELIVRD'),
+      `part ${s.seq} delivered: the receipt, ${mine[1].detail}`);
+  }
+  for (const st of ['sent', 'delivered']) {
+    const i = ev.findIndex((e) => e.part === null && e.status === st);
+    const p = ev[i - 1];
+    check(p.part !== null && p.status === st, `the part's ${st} right before the message's`);
+    check(Date.parse(ev[i].timestamp) >= Date.parse(p.timestamp), `${st}: time order`);
+    if (st === 'delivered')
+      eq(ev[i].detail, p.detail, 'the message delivered with its last receipt');
+  }
+  for (let i = 1; i < ev.length; i++)
+    check(Date.parse(ev[i].timestamp) >= Date.parse(ev[i - 1].timestamp) ||
+      (ev[i].part !== null && ev[i].status === 'delivered'), 'events in time order');
+}
+
 async function sSendDelivered(base, key, hooks) {
   const r = await req(base, 'POST', '/v1/messages', { key,
     body: { to: '+79001234567', from: 'Test', text: 'Hello from the e2e test', client_ref: 'e2e-1' } });
@@ -223,6 +257,7 @@ async function sSendDelivered(base, key, hooks) {
   for (const s of ['queued', 'sent', 'delivered'])
     check(seen.includes(s), `event ${s} in ${seen}`);
   for (const e of msg.events) check(!isNaN(Date.parse(e.timestamp)), 'event timestamp');
+  checkDeliveredEvents(msg);
   const hook = await waitFor(`a delivered webhook for ${m.id}`, () =>
     hooksFor(hooks, m.id).find((h) => h.body.status === 'delivered'), 20000);
   check(hook.sig_ok, 'the webhook signature (HMAC-SHA256 of the body) verifies');
@@ -245,6 +280,7 @@ async function sCyrillic(base, key) {
   eq(msg.segments.map((s) => s.seq), [1, 2, 3], 'three parts');
   check(msg.segments.every((s) => s.status === 'delivered' && s.smsc_id), 'each part delivered');
   eq(msg.text, text, 'text kept');
+  checkDeliveredEvents(msg);
   console.log('ok - a 3-part Cyrillic message is delivered');
 }
 

@@ -1,0 +1,462 @@
+/* test_store_events.c - the events of a message as a read shows them
+ * (order, part, status, error code, detail, time: what GET
+ * /v1/messages/{id}, the web page and `smsgate status` show) through every
+ * kind of life: one part and several, sent and delivered, retried, failed,
+ * expired, requeued after a lease ran out, released from a schedule,
+ * canceled, a receipt before its SENT result. The expected lists are what
+ * the store wrote before a part's event could share the row of the message
+ * event it caused, and they are the same on PostgreSQL, which keeps a row
+ * for each. On SQLite a message of one part sent and delivered takes four
+ * event rows where it took six.
+ */
+#include "store_fixture.h"
+
+#include "store/migrations.h"
+
+#define CONN "smsc-a"
+
+/* The events of message mid, one a line: "-" or the part's seq, status,
+ * error code, detail ("-": none), time after T0 in ms. */
+typedef struct ev_got {
+  int calls, status;
+  char text[2048];
+} ev_got_t;
+
+static void ev_cb(sg_store_t *st, int status, const sg_store_message_t *m,
+                  void *data) {
+  (void)st;
+  ev_got_t *g = data;
+  g->status = status;
+  size_t o = 0;
+  for (size_t i = 0; status == 0 && i < m->n_events; i++) {
+    const sg_store_event_t *e = &m->events[i];
+    char seq[16] = "-";
+    if (e->part_seq != 0)
+      snprintf(seq, sizeof seq, "%u", e->part_seq);
+    o += (size_t)snprintf(g->text + o, sizeof g->text - o, "%s %s %d %s %lld\n",
+                          seq, sg_store_status_name(e->status), e->error_code,
+                          e->detail ? e->detail : "-",
+                          (long long)(e->time_ms - T0));
+    const sg_store_event_t *b = i > 0 ? e - 1 : NULL;
+    bool same_row = b != NULL && e->id == b->id && e->part_seq == 0 &&
+                    b->part_seq != 0 && e->status == b->status;
+    if (b != NULL && e->id <= b->id && !same_row)
+      fail_msg("event %zu: id %lld after %lld", i, (long long)e->id,
+               (long long)b->id);
+    assert_true(o < sizeof g->text);
+  }
+  g->calls++;
+}
+
+static void expect_events(ctx_t *c, const char *mid, const char *want) {
+  ev_got_t g = {0};
+  assert_int_equal(sg_store_get_message(c->st, mid, 0, ev_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.status, 0);
+  if (strcmp(g.text, want) != 0)
+    fail_msg("events of %s:\n%s\nwant:\n%s", mid, g.text, want);
+}
+
+static long long event_rows(ctx_t *c, const char *mid) {
+  char sql[128];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM events WHERE message_id = "
+           "'%s'",
+           mid);
+  return q1(c, sql);
+}
+
+static void at(int64_t dt) {
+  atomic_store(&fake_now, T0 + dt);
+}
+
+static sg_store_result_in_t sent(const sg_store_claimed_t *p, const char *id) {
+  sg_store_result_in_t r = {.part_id = p->part_id,
+                            .attempt = p->attempt,
+                            .outcome = SG_STORE_SENT,
+                            .smsc_id = id};
+  return r;
+}
+
+static sg_store_result_in_t retry(const sg_store_claimed_t *p, int64_t next) {
+  sg_store_result_in_t r = {.part_id = p->part_id,
+                            .attempt = p->attempt,
+                            .outcome = SG_STORE_RETRY,
+                            .next_attempt_ms = next,
+                            .error_code = 0x58,
+                            .detail = "ESME_RTHROTTLED"};
+  return r;
+}
+
+static sg_store_receipt_in_t receipt(const char *smsc_id, sg_msg_status_t st,
+                                     int32_t code, const char *detail,
+                                     int64_t done_dt) {
+  sg_store_receipt_in_t r = {.connector = CONN,
+                             .smsc_id = smsc_id,
+                             .status = st,
+                             .error_code = code,
+                             .detail = detail,
+                             .done_ms = done_dt ? T0 + done_dt : 0};
+  return r;
+}
+
+static void one_result(ctx_t *c, sg_store_result_in_t r) {
+  items_got_t ig;
+  results_wait(c, &r, 1, &ig);
+  assert_int_equal(ig.items[0].status, 0);
+}
+
+static void one_receipt(ctx_t *c, sg_store_receipt_in_t r) {
+  items_got_t ig;
+  receipts_wait(c, &r, 1, &ig);
+  assert_int_equal(ig.items[0].status, 0);
+}
+
+static void submit_one(ctx_t *c, tmsg_t *m, unsigned parts) {
+  tmsg_init(m, "+14155550100", parts, CONN);
+  m->m.callback_url = "http://127.0.0.1:9/hook";
+  assert_int_equal(submit_wait(c, m, 1, NULL, NULL), 0);
+}
+
+/* Sent, an intermediate report, delivered with the operator's time; the
+ * operator's id as it gave it beside its key. */
+static void one_part_delivered(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t m;
+  at(0);
+  submit_one(c, &m, 1);
+  claim_got_t cg;
+  at(10);
+  claim_wait(c, CONN, 10, &cg);
+  assert_int_equal(cg.n, 1);
+  at(20);
+  sg_store_result_in_t r = sent(&cg.parts[0], "11259375");
+  r.smsc_raw_id = "ABCDEF";
+  one_result(c, r);
+  at(30);
+  one_receipt(c, receipt("11259375", SG_MSG_SENT, 0, "stat:ENROUTE", 0));
+  at(40);
+  one_receipt(c, receipt("11259375", SG_MSG_DELIVERED, 0, "stat:DELIVRD", 35));
+  expect_events(c, m.m.id,
+                "- queued 0 - 0\n"
+                "- sending 0 - 10\n"
+                "1 sent 0 ABCDEF 20\n"
+                "- sent 0 - 20\n"
+                "1 sent 0 stat:ENROUTE 30\n"
+                "1 delivered 0 stat:DELIVRD 35\n"
+                "- delivered 0 stat:DELIVRD 40\n");
+  /* The parts' sent and delivered share the message events' rows. */
+  assert_int_equal(event_rows(c, m.m.id), pg_server() ? 7 : 5);
+}
+
+/* The plainest life: four rows where it took six. */
+static void one_part_rows(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t m;
+  at(0);
+  submit_one(c, &m, 1);
+  claim_got_t cg;
+  claim_wait(c, CONN, 10, &cg);
+  one_result(c, sent(&cg.parts[0], "x1"));
+  one_receipt(c, receipt("x1", SG_MSG_DELIVERED, 0, NULL, 0));
+  expect_events(c, m.m.id,
+                "- queued 0 - 0\n"
+                "- sending 0 - 0\n"
+                "1 sent 0 x1 0\n"
+                "- sent 0 - 0\n"
+                "1 delivered 0 - 0\n"
+                "- delivered 0 - 0\n");
+  assert_int_equal(event_rows(c, m.m.id), pg_server() ? 6 : 4);
+  assert_int_equal(q1(c, "SELECT count(*) FROM events WHERE part_seq IS NULL"),
+                   4);
+}
+
+/* A retry, a second attempt, a failure by receipt with its code. */
+static void one_part_retry_undeliverable(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t m;
+  at(0);
+  submit_one(c, &m, 1);
+  claim_got_t cg;
+  at(5);
+  claim_wait(c, CONN, 10, &cg);
+  at(6);
+  one_result(c, retry(&cg.parts[0], T0 + 100));
+  at(100);
+  claim_wait(c, CONN, 10, &cg);
+  assert_int_equal(cg.n, 1);
+  at(120);
+  one_result(c, sent(&cg.parts[0], "u1"));
+  at(130);
+  one_receipt(
+      c, receipt("u1", SG_MSG_UNDELIVERABLE, 1, "stat:UNDELIV err:001", 125));
+  expect_events(c, m.m.id,
+                "- queued 0 - 0\n"
+                "- sending 0 - 5\n"
+                "1 queued 88 ESME_RTHROTTLED 6\n"
+                "- queued 0 ESME_RTHROTTLED 6\n"
+                "- sending 0 - 100\n"
+                "1 sent 0 u1 120\n"
+                "- sent 0 - 120\n"
+                "1 undeliverable 1 stat:UNDELIV err:001 125\n"
+                "- undeliverable 1 stat:UNDELIV err:001 130\n");
+}
+
+/* A final failure as the connector's result. */
+static void one_part_rejected(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t m;
+  at(0);
+  submit_one(c, &m, 1);
+  claim_got_t cg;
+  at(7);
+  claim_wait(c, CONN, 10, &cg);
+  at(9);
+  sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
+                            .attempt = 1,
+                            .outcome = SG_STORE_FAILED,
+                            .final_status = SG_MSG_REJECTED,
+                            .error_code = 0x0B,
+                            .detail = "ESME_RINVDSTADR"};
+  one_result(c, r);
+  expect_events(c, m.m.id,
+                "- queued 0 - 0\n"
+                "- sending 0 - 7\n"
+                "1 rejected 11 ESME_RINVDSTADR 9\n"
+                "- rejected 11 ESME_RINVDSTADR 9\n");
+}
+
+/* A lease that ran out puts the part back; then expiry before sending. */
+static void one_part_requeued_then_expired(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t m;
+  at(0);
+  tmsg_init(&m, "+14155550100", 1, CONN);
+  m.m.validity_ms = T0 + 200000;
+  assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
+  claim_got_t cg;
+  at(1);
+  claim_wait(c, CONN, 10, &cg); /* a lease of 60 s */
+  assert_int_equal(cg.n, 1);
+  at(70000);
+  claim_wait(c, "smsc-b", 10, &cg); /* the passes, no part of smsc-b */
+  at(300000);
+  claim_wait(c, "smsc-b", 10, &cg);
+  expect_events(c, m.m.id,
+                "- queued 0 - 0\n"
+                "- sending 0 - 1\n"
+                "1 queued 0 lease ran out without a result 70000\n"
+                "- queued 0 lease ran out without a result 70000\n"
+                "1 expired 0 validity period ended before sending 300000\n"
+                "- expired 0 validity period ended before sending 300000\n");
+}
+
+/* Scheduled, released, canceled: recorded on the message only. */
+static void scheduled_released_canceled(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t m;
+  at(0);
+  tmsg_init(&m, "+14155550100", 2, CONN);
+  m.m.send_at_ms = T0 + 50;
+  assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
+  claim_got_t cg;
+  at(60);
+  claim_wait(c, "smsc-b", 10, &cg);
+  at(70);
+  items_got_t ig = {0};
+  assert_int_equal(sg_store_cancel(c->st, m.m.id, 0, items_cb, &ig), 0);
+  run_until(c, &ig.calls, 1);
+  assert_int_equal(ig.items[0].status, 0);
+  expect_events(c, m.m.id,
+                "- scheduled 0 - 0\n"
+                "- queued 0 scheduled time reached 60\n"
+                "- canceled 0 canceled by its sender 70\n");
+}
+
+/* Three parts: the parts that do not change the message keep their rows,
+ * the last one shares the message event's. */
+static void three_parts(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t m;
+  at(0);
+  submit_one(c, &m, 3);
+  claim_got_t cg;
+  at(10);
+  claim_wait(c, CONN, 10, &cg);
+  assert_int_equal(cg.n, 3);
+  at(20);
+  sg_store_result_in_t r[3] = {sent(&cg.parts[0], "t1"),
+                               sent(&cg.parts[1], "t2"),
+                               retry(&cg.parts[2], T0 + 100)};
+  items_got_t ig;
+  results_wait(c, r, 3, &ig);
+  at(100);
+  claim_got_t again;
+  claim_wait(c, CONN, 10, &again);
+  assert_int_equal(again.n, 1);
+  at(110);
+  one_result(c, sent(&again.parts[0], "t3"));
+  at(120);
+  one_receipt(c, receipt("t1", SG_MSG_DELIVERED, 0, NULL, 0));
+  at(130);
+  one_receipt(c, receipt("t3", SG_MSG_DELIVERED, 0, "stat:DELIVRD", 0));
+  at(140);
+  one_receipt(c, receipt("t2", SG_MSG_DELIVERED, 0, "stat:DELIVRD", 135));
+  expect_events(c, m.m.id,
+                "- queued 0 - 0\n"
+                "- sending 0 - 10\n"
+                "1 sent 0 t1 20\n"
+                "2 sent 0 t2 20\n"
+                "3 queued 88 ESME_RTHROTTLED 20\n"
+                "- queued 0 ESME_RTHROTTLED 20\n"
+                "- sending 0 - 100\n"
+                "3 sent 0 t3 110\n"
+                "- sent 0 - 110\n"
+                "1 delivered 0 - 120\n"
+                "3 delivered 0 stat:DELIVRD 130\n"
+                "2 delivered 0 stat:DELIVRD 135\n"
+                "- delivered 0 stat:DELIVRD 140\n");
+}
+
+/* Two parts, one rejected: the worst part's failure is the message's. */
+static void two_parts_failure(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t m;
+  at(0);
+  submit_one(c, &m, 2);
+  claim_got_t cg;
+  at(10);
+  claim_wait(c, CONN, 10, &cg);
+  at(20);
+  sg_store_result_in_t r[2] = {sent(&cg.parts[0], "f1")};
+  r[1] = (sg_store_result_in_t){.part_id = cg.parts[1].part_id,
+                                .attempt = 1,
+                                .outcome = SG_STORE_FAILED,
+                                .final_status = SG_MSG_REJECTED,
+                                .error_code = 0x0B,
+                                .detail = "ESME_RINVDSTADR"};
+  items_got_t ig;
+  results_wait(c, r, 2, &ig);
+  at(30);
+  one_receipt(c, receipt("f1", SG_MSG_DELIVERED, 0, NULL, 0));
+  expect_events(c, m.m.id,
+                "- queued 0 - 0\n"
+                "- sending 0 - 10\n"
+                "1 sent 0 f1 20\n"
+                "2 rejected 11 ESME_RINVDSTADR 20\n"
+                "- rejected 11 ESME_RINVDSTADR 20\n"
+                "1 delivered 0 - 30\n");
+}
+
+/* A receipt that came before its SENT result is held and applied then. */
+static void receipt_before_result(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t m;
+  at(0);
+  submit_one(c, &m, 1);
+  claim_got_t cg;
+  at(10);
+  claim_wait(c, CONN, 10, &cg);
+  at(15);
+  items_got_t ig;
+  sg_store_receipt_in_t d = receipt("o1", SG_MSG_DELIVERED, 0, "early", 12);
+  receipts_wait(c, &d, 1, &ig);
+  assert_true(ig.items[0].held);
+  at(20);
+  one_result(c, sent(&cg.parts[0], "o1"));
+  expect_events(c, m.m.id,
+                "- queued 0 - 0\n"
+                "- sending 0 - 10\n"
+                "1 sent 0 o1 20\n"
+                "- sent 0 - 20\n"
+                "1 delivered 0 early 12\n"
+                "- delivered 0 early 20\n");
+}
+
+#define OLD_MID "01HW0000000000000000000000"
+
+/* A file of schema 25, before part events could share a row: a message of
+ * one part sent, with its four event rows. It upgrades in place, its rows
+ * read as they did, and its receipt is recorded the new way beside them.
+ * SQLite only: the PostgreSQL store's rows did not change. */
+static void rows_of_schema_25(void **state) {
+  ctx_t *c = *state;
+  if (pg_server() != NULL)
+    skip();
+  raw_exec(c, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+              "name TEXT NOT NULL, applied_ms INTEGER NOT NULL)");
+  size_t applied = 0;
+  for (size_t i = 0; i < sg__sqlite_migrations_count; i++) {
+    const sg__migration_t *mg = &sg__sqlite_migrations[i];
+    if (mg->version > 25)
+      break;
+    raw_exec(c, mg->sql);
+    char sql[160];
+    snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%u, '%s', 0)",
+             mg->version, mg->name);
+    raw_exec(c, sql);
+    applied++;
+  }
+  raw_exec(c,
+           "INSERT INTO messages (id, batch_id, account_id, sender, recipient,"
+           " encoding, body, status, parts_total, created_ms, updated_ms) "
+           "VALUES ('" OLD_MID "', '01HW0000000000000000000001', 1, 'S', "
+           "'+14155550100', 0, 'hi', 'queued', 1, 1700000000000, "
+           "1700000000000);"
+           "INSERT INTO parts (message_id, seq, connector, encoding, ud, "
+           "status, smsc_id, attempts, updated_ms) VALUES ('" OLD_MID "', 1, "
+           "'" CONN "', 0, x'6869', 'sent', 'k1', 1, 1700000000020);"
+           "INSERT INTO events (message_id, part_seq, status, detail, "
+           "time_ms) VALUES ('" OLD_MID "', NULL, 'queued', NULL, "
+           "1700000000000), ('" OLD_MID "', NULL, 'sending', NULL, "
+           "1700000000010), ('" OLD_MID "', 1, 'sent', 'k1', "
+           "1700000000020), ('" OLD_MID "', NULL, 'sent', NULL, "
+           "1700000000020);");
+  at(40);
+  open_store(c);
+  sg_store_info_t info;
+  sg_store_get_info(c->st, &info);
+  assert_int_equal(info.migrated, sg__sqlite_migrations_count - applied);
+  expect_events(c, OLD_MID,
+                "- queued 0 - 0\n"
+                "- sending 0 - 10\n"
+                "1 sent 0 k1 20\n"
+                "- sent 0 - 20\n");
+  one_receipt(c, receipt("k1", SG_MSG_DELIVERED, 0, "stat:DELIVRD", 30));
+  expect_events(c, OLD_MID,
+                "- queued 0 - 0\n"
+                "- sending 0 - 10\n"
+                "1 sent 0 k1 20\n"
+                "- sent 0 - 20\n"
+                "1 delivered 0 stat:DELIVRD 30\n"
+                "- delivered 0 stat:DELIVRD 40\n");
+  assert_int_equal(event_rows(c, OLD_MID), 5);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(one_part_delivered, setup, teardown),
+      cmocka_unit_test_setup_teardown(one_part_rows, setup, teardown),
+      cmocka_unit_test_setup_teardown(one_part_retry_undeliverable, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(one_part_rejected, setup, teardown),
+      cmocka_unit_test_setup_teardown(one_part_requeued_then_expired, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(scheduled_released_canceled, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(three_parts, setup, teardown),
+      cmocka_unit_test_setup_teardown(two_parts_failure, setup, teardown),
+      cmocka_unit_test_setup_teardown(receipt_before_result, setup, teardown),
+      cmocka_unit_test_setup_teardown(rows_of_schema_25, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
