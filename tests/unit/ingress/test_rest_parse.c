@@ -509,6 +509,191 @@ static void test_hash_canonical(void **state) {
   assert_int_equal(sg_rest_send_hash(&R), SG_EINVAL); /* nothing parsed */
 }
 
+/* ---- the reader without jansson against the jansson one ----------------- */
+
+/* Both readers' results on one body: the same rc, error and fields. */
+static void same_as_json(const char *body, size_t len, sg_rest_send_kind_t kind,
+                         bool *fast_taken) {
+  sg_rest_send_t a, b;
+  sg_rest_err_t ea, eb;
+  memset(&ea, 0, sizeof(ea));
+  memset(&eb, 0, sizeof(eb));
+  int fr =
+      sg__rest_parse_send_fast((const uint8_t *)body, len, kind, NOW_MS, &a);
+  if (fr == SG_REST_NOT_FAST) { /* left whole: nothing behind */
+    assert_null(a.fast);
+    assert_null(a.to);
+    assert_null(a.text);
+  }
+  sg_rest_send_free(&a);
+  *fast_taken = fr == 0;
+  int ra =
+      sg_rest_parse_send((const uint8_t *)body, len, kind, NOW_MS, &a, &ea);
+  int rb = sg__rest_parse_send_json((const uint8_t *)body, len, kind, NOW_MS,
+                                    &b, &eb);
+  if (ra != rb)
+    fail_msg("%.*s: rc %d, jansson %d", (int)len, body, ra, rb);
+  if (fr == 0)
+    assert_int_equal(ra, 0);
+  if (ra != 0) {
+    assert_int_equal(ea.http, eb.http);
+    assert_string_equal(ea.code, eb.code);
+    assert_string_equal(ea.field, eb.field);
+    assert_string_equal(ea.message, eb.message);
+    return;
+  }
+  assert_int_equal(a.n_to, b.n_to);
+  for (size_t i = 0; i < a.n_to; i++)
+    assert_string_equal(a.to[i], b.to[i]);
+#define SAME_STR(f)                                                            \
+  do {                                                                         \
+    assert_int_equal(a.f == NULL, b.f == NULL);                                \
+    if (a.f != NULL)                                                           \
+      assert_string_equal(a.f, b.f);                                           \
+  } while (0)
+  SAME_STR(from);
+  SAME_STR(callback_url);
+  SAME_STR(client_ref);
+  assert_int_equal(a.text == NULL, b.text == NULL);
+  assert_int_equal(a.text_len, b.text_len);
+  if (a.text != NULL)
+    assert_memory_equal(a.text, b.text, a.text_len);
+  assert_int_equal(a.encoding, b.encoding);
+  assert_int_equal(a.national, b.national);
+  assert_int_equal(a.smart, b.smart);
+  assert_int_equal(a.send_at_ms, b.send_at_ms);
+  assert_int_equal(a.validity_ms, b.validity_ms);
+  assert_int_equal(a.priority, b.priority);
+  assert_int_equal(a.dlr, b.dlr);
+  assert_int_equal(sg_rest_send_hash(&a), 0);
+  assert_int_equal(sg_rest_send_hash(&b), 0);
+  assert_memory_equal(a.hash, b.hash, sizeof(a.hash));
+  sg_rest_send_free(&a);
+  sg_rest_send_free(&b);
+}
+
+static const char *const fast_seeds[] = {
+    "{\"to\":\"+79001234567\",\"from\":\"Bench\",\"text\":\"bench message 7\"}",
+    " {\n \"text\" : \"hi\" ,\t\"to\":\"8 916 123-45-67\"\r\n} ",
+    "{\"to\": \"+1\", \"text\": \"a\", \"from\": \"\", \"encoding\": \"gsm7\","
+    " \"national\": true, \"smart\": false, \"dlr\": false, \"priority\": 3,"
+    " \"validity\": 3600, \"client_ref\": \"r-1\","
+    " \"callback_url\": \"https://example.com/h?x=1\","
+    " \"send_at\": \"2025-01-31T15:00:03+03:00\"}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"validity\":\"1h30m\",\"encoding\":"
+    "\"ucs2\"}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"from\":null,\"priority\":null,\"dlr\":"
+    "null}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"priority\":0,\"validity\":31536000}",
+    /* left to jansson, each for one reason */
+    "{\"to\":[\"+1\",\"+2\"],\"text\":\"a\"}",
+    "{\"to\":\"+1\",\"text\":\"a\\u0041\"}",
+    "{\"to\":\"+1\",\"text\":\"\xd0\x9f\"}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"to\":\"+2\"}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"colour\":\"red\"}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"priority\":4}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"priority\":1.0}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"priority\":01}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"priority\":-0}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"validity\":0}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"validity\":31536001}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"validity\":\"0s\"}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"encoding\":\"8bit\"}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"callback_url\":\"ftp://x\"}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"send_at\":\"2027-01-31T12:00:00Z\"}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"dlr\":1}",
+    "{\"to\":\"+1\",\"text\":\"\"}",
+    "{\"to\":\"\",\"text\":\"a\"}",
+    "{\"to\":\"+1\",\"text\":\"a\"} x",
+    "{\"to\":\"+1\",\"text\":\"a\",}",
+    "{\"text\":\"a\"}",
+    "{\"to\":null,\"text\":\"a\"}",
+    "{}",
+    "[]",
+    "",
+    "{\"to\":\"+1\",\"text\":\"a\",\"dlr\":truex}",
+    "{\"to\":\"+1\",\"text\":\"a\",\"from\":"
+    "\"123456789012345678901234567890123\"}",
+};
+
+/* The seeds as written, cut short at every length, and mutated at random
+ * (a fixed sequence): the reader without jansson takes what it takes with
+ * the very result of the jansson one, and the bench's body is taken. */
+static void test_fast_same_as_json(void **state) {
+  (void)state;
+  static const char alphabet[] = "{}[]\":,\\ \t\n0123456789.-+eE"
+                                 "truefalsnl\x7f\x01\xc3\xa9";
+  size_t n_seeds = sizeof(fast_seeds) / sizeof(fast_seeds[0]);
+  size_t taken = 0, cases = 0;
+  bool fast;
+  for (size_t k = 0; k < n_seeds; k++) {
+    size_t len = strlen(fast_seeds[k]);
+    same_as_json(fast_seeds[k], len, SG_REST_SEND, &fast);
+    taken += fast;
+    if (k < 6 && !fast)
+      fail_msg("seed %zu not taken: %s", k, fast_seeds[k]);
+    if (k >= 6 && fast)
+      fail_msg("seed %zu taken: %s", k, fast_seeds[k]);
+    same_as_json(fast_seeds[k], len, SG_REST_PREVIEW, &fast);
+    for (size_t cut = 0; cut < len; cut++, cases++)
+      same_as_json(fast_seeds[k], cut, SG_REST_SEND, &fast);
+  }
+  uint32_t x = 12345;
+  char buf[512];
+  for (int t = 0; t < 40000; t++, cases++) {
+    const char *seed = fast_seeds[t % 6];
+    size_t len = strlen(seed);
+    memcpy(buf, seed, len);
+    for (int m = 0; m < 1 + t % 3; m++) {
+      x = x * 1103515245u + 12345u;
+      size_t at = (x >> 8) % len;
+      x = x * 1103515245u + 12345u;
+      char c = alphabet[(x >> 8) % (sizeof(alphabet) - 1)];
+      x = x * 1103515245u + 12345u;
+      switch ((x >> 8) % 3) {
+      case 0: /* replace */
+        buf[at] = c;
+        break;
+      case 1: /* insert */
+        memmove(buf + at + 1, buf + at, len - at);
+        buf[at] = c;
+        len++;
+        break;
+      default: /* delete */
+        memmove(buf + at, buf + at + 1, len - at - 1);
+        len--;
+      }
+    }
+    same_as_json(buf, len, t % 5 == 0 ? SG_REST_PREVIEW : SG_REST_SEND, &fast);
+    taken += fast;
+  }
+  assert_true(cases > 40000);
+  assert_true(taken > 1000); /* 5,111 when written */
+}
+
+/* The reader without jansson allocates one block: its failure is
+ * SG_ENOMEM, never a refusal, and leaves nothing behind; so does the hash
+ * that has to read the body with jansson then. */
+static void test_fast_oom(void **state) {
+  (void)state;
+  const char *body = "{\"to\":\"+79001234567\",\"text\":\"hi\"}";
+  sg_alloc_fail_after(0);
+  int rc = parse(body);
+  sg_alloc_fail_after(-1);
+  assert_int_equal(rc, SG_ENOMEM);
+  assert_null(R.fast);
+  assert_null(R.to);
+  assert_int_equal(parse(body), 0);
+  assert_non_null(R.fast);
+  assert_null(R.root);
+  sg_alloc_fail_after(0);
+  rc = sg_rest_send_hash(&R);
+  sg_alloc_fail_after(-1);
+  assert_int_equal(rc, SG_ENOMEM);
+  assert_int_equal(sg_rest_send_hash(&R), 0);
+  assert_non_null(R.root);
+}
+
 /* ---- the list query
  * ------------------------------------------------------------- */
 
@@ -637,6 +822,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_send_long_strings, setup, teardown),
       cmocka_unit_test_setup_teardown(test_send_at_bounds, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hash_canonical, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fast_same_as_json, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fast_oom, setup, teardown),
       cmocka_unit_test_setup_teardown(test_list_query, setup, teardown),
       cmocka_unit_test_setup_teardown(test_list_query_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_send_oom, setup, teardown),
