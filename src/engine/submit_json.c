@@ -138,32 +138,41 @@ static void put_json_str(jw_t *w, const char *s) {
   put(w, "\"", 1);
 }
 
-/* "key":"value" with its comma when not first. */
-static void put_pair(jw_t *w, bool first, const char *key, const char *v) {
-  if (!first)
-    put(w, ",", 1);
-  put_json_str(w, key);
-  put(w, ":", 1);
-  put_json_str(w, v);
+/* A key with its quotes, colon and the comma before it when there is one:
+ * a literal of plain ASCII, which needs no escaping. */
+#define PUT_KEY(w, lit) put((w), (lit), sizeof(lit) - 1)
+
+/* A decimal number. */
+static void put_uint(jw_t *w, unsigned v) {
+  char d[16];
+  size_t i = sizeof d;
+  do
+    d[--i] = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  put(w, d + i, sizeof d - i);
 }
 
 static void put_item(jw_t *w, const sg_submit_item_t *it) {
-  put(w, "{", 1);
   if (it->status == 0) {
-    char num[32];
-    put_pair(w, true, "id", it->id);
-    put_pair(w, false, "to", it->to);
-    snprintf(num, sizeof num, ",\"parts\":%u", it->parts);
-    put_str(w, num);
-    put_pair(w, false, "encoding", sg_encoding_name(it->encoding));
-    put_pair(w, false, "status", sg_store_status_name(it->msg_status));
+    PUT_KEY(w, "{\"id\":");
+    put_json_str(w, it->id);
+    PUT_KEY(w, ",\"to\":");
+    put_json_str(w, it->to);
+    PUT_KEY(w, ",\"parts\":");
+    put_uint(w, it->parts);
+    PUT_KEY(w, ",\"encoding\":");
+    put_json_str(w, sg_encoding_name(it->encoding));
+    PUT_KEY(w, ",\"status\":");
+    put_json_str(w, sg_store_status_name(it->msg_status));
   } else {
-    put_pair(w, true, "to", it->input);
-    put_pair(w, false, "input", it->input);
-    put_pair(w, false, "status", "rejected");
-    put_str(w, ",\"error\":{");
-    put_pair(w, true, "code", it->error_code);
-    put_pair(w, false, "message", it->reason);
+    PUT_KEY(w, "{\"to\":");
+    put_json_str(w, it->input);
+    PUT_KEY(w, ",\"input\":");
+    put_json_str(w, it->input);
+    PUT_KEY(w, ",\"status\":\"rejected\",\"error\":{\"code\":");
+    put_json_str(w, it->error_code);
+    PUT_KEY(w, ",\"message\":");
+    put_json_str(w, it->reason);
     put(w, "}", 1);
   }
   put(w, "}", 1);
@@ -172,8 +181,8 @@ static void put_item(jw_t *w, const sg_submit_item_t *it) {
 int sg__submit_json(const char *batch_id, const sg_submit_item_t *items,
                     size_t n, char **out, size_t *len) {
   jw_t w = {NULL, 0, 0, false, 0};
-  put(&w, "{", 1);
-  put_pair(&w, true, "batch_id", batch_id);
+  PUT_KEY(&w, "{\"batch_id\":");
+  put_json_str(&w, batch_id);
   put_str(&w, ",\"messages\":[");
   for (size_t i = 0; i < n && !w.bad; i++) {
     if (i > 0)

@@ -87,6 +87,12 @@ static void accepted_items(void **state) {
            SG_ENC_8BIT, SG_MSG_QUEUED);
   for (size_t n = 0; n <= 3; n++)
     same_as_jansson("01JDZ8Q4W5T7N0B6Y2KX3M9PR0", it, n);
+  static const unsigned counts[] = {0, 9, 10, 99, 100, 4294967295u};
+  for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+    it[0].parts = counts[i];
+    same_as_jansson("01JDZ8Q4W5T7N0B6Y2KX3M9PR0", it, 1);
+  }
+  it[0].parts = 1;
   char *got = NULL;
   size_t len;
   assert_int_equal(sg__submit_json("B", it, 1, &got, &len), 0);
