@@ -57,22 +57,25 @@ enum receipt_key {
 
 /* One-word spellings of the keys, lower case. "submit date" and "done date"
  * with white space between the words are matched in key_at. */
+#define KW(w, k)                                                               \
+  { w, sizeof(w) - 1, k }
 static const struct {
   const char *word;
+  size_t len;
   enum receipt_key key;
 } key_words[] = {
-    {"id", KEY_ID},
-    {"sub", KEY_SUB},
-    {"dlvrd", KEY_DLVRD},
-    {"submit_date", KEY_SUBMIT_DATE},
-    {"submit-date", KEY_SUBMIT_DATE},
-    {"submitdate", KEY_SUBMIT_DATE},
-    {"done_date", KEY_DONE_DATE},
-    {"done-date", KEY_DONE_DATE},
-    {"donedate", KEY_DONE_DATE},
-    {"stat", KEY_STAT},
-    {"err", KEY_ERR},
-    {"text", KEY_TEXT},
+    KW("id", KEY_ID),
+    KW("sub", KEY_SUB),
+    KW("dlvrd", KEY_DLVRD),
+    KW("submit_date", KEY_SUBMIT_DATE),
+    KW("submit-date", KEY_SUBMIT_DATE),
+    KW("submitdate", KEY_SUBMIT_DATE),
+    KW("done_date", KEY_DONE_DATE),
+    KW("done-date", KEY_DONE_DATE),
+    KW("donedate", KEY_DONE_DATE),
+    KW("stat", KEY_STAT),
+    KW("err", KEY_ERR),
+    KW("text", KEY_TEXT),
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -103,9 +106,9 @@ static uint8_t to_upper(uint8_t c) {
   return (c >= 'a' && c <= 'z') ? (uint8_t)(c - 32) : c;
 }
 
-/* Whether buf[0..n) equals the lower-case `word` ignoring ASCII case. */
-static bool word_eq(const uint8_t *buf, size_t n, const char *word) {
-  size_t wl = strlen(word);
+/* Whether buf[0..n) equals the lower-case `word` (wl octets) ignoring ASCII
+ * case. */
+static bool word_eq(const uint8_t *buf, size_t n, const char *word, size_t wl) {
   if (n != wl)
     return false;
   for (size_t i = 0; i < n; i++)
@@ -344,10 +347,10 @@ static enum receipt_key key_at(const uint8_t *buf, size_t len, size_t pos,
   if (we == pos)
     return KEY_NONE;
   enum receipt_key key = KEY_OTHER;
-  bool submit = word_eq(buf + pos, we - pos, "submit");
-  if (submit || word_eq(buf + pos, we - pos, "done")) {
+  bool submit = word_eq(buf + pos, we - pos, "submit", 6);
+  if (submit || word_eq(buf + pos, we - pos, "done", 4)) {
     size_t d = skip_ws(buf, len, we);
-    if (d > we && len - d >= 4 && word_eq(buf + d, 4, "date") &&
+    if (d > we && len - d >= 4 && word_eq(buf + d, 4, "date", 4) &&
         word_end(buf, len, d) == d + 4) {
       we = d + 4;
       key = submit ? KEY_SUBMIT_DATE : KEY_DONE_DATE;
@@ -357,7 +360,7 @@ static enum receipt_key key_at(const uint8_t *buf, size_t len, size_t pos,
   if (colon >= len || buf[colon] != ':')
     return KEY_NONE;
   for (size_t i = 0; key == KEY_OTHER && i < COUNT(key_words); i++)
-    if (word_eq(buf + pos, we - pos, key_words[i].word))
+    if (word_eq(buf + pos, we - pos, key_words[i].word, key_words[i].len))
       key = key_words[i].key;
   *after = colon + 1;
   return key;
