@@ -34,6 +34,11 @@ typedef struct sg_submit_ctx {
   int64_t started_ms;
   sg_submit_res_t res;
   char message[256];
+  /* The arrays sized by the request are in two blocks, each one
+   * allocation: `early` (items, msg_item, msg_conn, ud_buf, ud_len, body)
+   * and `late` (msgs, parts, udh), and the strings in `strs`. */
+  void *early, *late;
+  char *strs; /* sender, callback_url, client_ref, idem_key, dlr_url */
   sg_submit_item_t *items;
   size_t n_items;
   /* What the store batch points into. */
@@ -57,10 +62,10 @@ typedef struct sg_submit_ctx {
   char *response;
   size_t response_len;
   int64_t send_at_ms;
-  int64_t charge;  /* billing: the price of every message's parts */
-  sg__hold_t hold; /* quota and balance held until the commit */
+  int64_t charge;          /* billing: the price of every message's parts */
+  sg__hold_t hold;         /* quota and balance held until the commit */
   unsigned velocity_retry; /* seconds, of a velocity_limited recipient */
-  bool presplit;   /* a customer's pre-split part (ps) */
+  bool presplit;           /* a customer's pre-split part (ps) */
   sg_store_presplit_t ps;
 } sg_submit_ctx_t;
 
@@ -72,20 +77,9 @@ static void ctx_free(sg_submit_ctx_t *x) {
   sg__limits_release(x->e, &x->hold, false);
   for (size_t i = 0; x->items != NULL && i < x->n_items; i++)
     sg_free((char *)x->items[i].input);
-  sg_free(x->items);
-  sg_free(x->msgs);
-  sg_free(x->msg_item);
-  sg_free(x->msg_conn);
-  sg_free(x->parts);
-  sg_free(x->udh);
-  sg_free(x->ud_buf);
-  sg_free(x->ud_len);
-  sg_free(x->sender);
-  sg_free(x->callback_url);
-  sg_free(x->client_ref);
-  sg_free(x->idem_key);
-  sg_free(x->dlr_url);
-  sg_free(x->body);
+  sg_free(x->early);
+  sg_free(x->late);
+  sg_free(x->strs);
   sg_free(x->response);
   sg_free(x);
 }
@@ -152,8 +146,33 @@ void sg__deferred_run(sg_engine_t *e) {
 
 /* ---- checks -------------------------------------------------------------- */
 
-static char *dup_or_null(const char *s) {
-  return s != NULL ? sg_strdup(s) : NULL;
+/* Room for n objects of `size` octets at *off in a block, aligned for
+ * any of them; returns their offset. */
+static size_t slot(size_t *off, size_t n, size_t size) {
+  size_t at = *off;
+  *off += (n * size + 15) & ~(size_t)15;
+  return at;
+}
+
+/* Copies the strings the request keeps (NULL stays NULL) into one
+ * block, x->strs. Returns 0 or SG_ENOMEM. */
+static int keep_strings(sg_submit_ctx_t *x, const char *const in[5],
+                        char **out[5]) {
+  size_t len[5], total = 0;
+  for (size_t i = 0; i < 5; i++) {
+    len[i] = in[i] != NULL ? strlen(in[i]) + 1 : 0;
+    total += len[i];
+  }
+  x->strs = sg_malloc(total);
+  if (x->strs == NULL)
+    return SG_ENOMEM;
+  char *p = x->strs;
+  for (size_t i = 0; i < 5; i++) {
+    *out[i] = in[i] != NULL ? p : NULL;
+    memcpy(p, in[i] != NULL ? in[i] : "", len[i]);
+    p += len[i];
+  }
+  return 0;
 }
 
 static bool url_ok(const char *u) {
@@ -250,14 +269,11 @@ static int check_fields(sg_submit_ctx_t *x, const sg_submit_req_t *r,
                   "this account may not send as \"%s\"", from),
              -1;
   }
-  x->sender = sg_strdup(from);
-  x->callback_url = dup_or_null(cb_url);
-  x->client_ref = dup_or_null(r->client_ref);
-  x->idem_key = dup_or_null(r->idem_key);
-  x->dlr_url = r->dlr_mask != 0 ? dup_or_null(r->dlr_url) : NULL;
-  if ((r->dlr_mask != 0 && r->dlr_url && !x->dlr_url) ||
-      x->sender == NULL || (cb_url && !x->callback_url) ||
-      (r->client_ref && !x->client_ref) || (r->idem_key && !x->idem_key))
+  const char *const in[5] = {from, cb_url, r->client_ref, r->idem_key,
+                             r->dlr_mask != 0 ? r->dlr_url : NULL};
+  char **out[5] = {&x->sender, &x->callback_url, &x->client_ref, &x->idem_key,
+                   &x->dlr_url};
+  if (keep_strings(x, in, out) != 0)
     return fail(x, SG_ENOMEM, "out_of_memory", NULL, "out of memory"), -1;
   x->send_at_ms = r->send_at_ms > now ? r->send_at_ms : 0;
   return 0;
@@ -281,8 +297,8 @@ static int raw_segment(sg_engine_t *e, const sg_submit_req_t *r,
   const sg_submit_raw_t *w = r->raw;
   bool enc_ok = w->encoding == SG_ENC_GSM7 || w->encoding == SG_ENC_UCS2 ||
                 w->encoding == SG_ENC_8BIT;
-  if (!enc_ok || w->ud == NULL || w->ud_len == 0 ||
-      w->ud_len > SG_SEG_UD_MAX || w->udh_len > SG_SEG_UDH_MAX ||
+  if (!enc_ok || w->ud == NULL || w->ud_len == 0 || w->ud_len > SG_SEG_UD_MAX ||
+      w->udh_len > SG_SEG_UDH_MAX ||
       (w->udh_len > 0 && (w->udh == NULL || w->udh[0] + 1u != w->udh_len))) {
     *code = "invalid_part";
     snprintf(msg, cap,
@@ -370,18 +386,31 @@ static int segment(sg_engine_t *e, const sg_submit_req_t *r, int *status,
   return -1;
 }
 
-/* Keeps what the store needs of e->segs (which the next request reuses). */
+/* The per-recipient arrays (zeroed) and what the store needs of e->segs
+ * (which the next request reuses), in the block x->early. */
 static int keep_segments(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
   const sg_segments_t *s = x->e->segs;
   x->n_parts = s->nparts;
   x->encoding = s->encoding;
-  x->ud_buf = sg_malloc((size_t)s->nparts * SG_SEG_UD_MAX);
-  x->ud_len = sg_calloc(s->nparts, sizeof *x->ud_len);
   const void *src = r->text != NULL ? (const void *)r->text : r->binary;
   x->body_len = r->text != NULL ? r->text_len : r->binary_len;
-  x->body = sg_malloc(x->body_len ? x->body_len : 1);
-  if (x->ud_buf == NULL || x->ud_len == NULL || x->body == NULL)
+  size_t off = 0;
+  size_t o_items = slot(&off, r->n_to, sizeof *x->items);
+  size_t o_item = slot(&off, r->n_to, sizeof *x->msg_item);
+  size_t o_conn = slot(&off, r->n_to, sizeof *x->msg_conn);
+  size_t o_ud = slot(&off, s->nparts, SG_SEG_UD_MAX);
+  size_t o_len = slot(&off, s->nparts, sizeof *x->ud_len);
+  size_t o_body = slot(&off, x->body_len ? x->body_len : 1, 1);
+  uint8_t *b = sg_calloc(1, off);
+  if (b == NULL)
     return SG_ENOMEM;
+  x->early = b;
+  x->items = (sg_submit_item_t *)(void *)(b + o_items);
+  x->msg_item = (size_t *)(void *)(b + o_item);
+  x->msg_conn = (size_t *)(void *)(b + o_conn);
+  x->ud_buf = b + o_ud;
+  x->ud_len = (size_t *)(void *)(b + o_len);
+  x->body = b + o_body;
   memcpy(x->body, src, x->body_len);
   for (unsigned p = 0; p < s->nparts; p++) {
     memcpy(x->ud_buf + (size_t)p * SG_SEG_UD_MAX, s->parts[p].ud,
@@ -458,8 +487,8 @@ static int recipients(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
      * account's balance or prices: it is sent and never charged. */
     int64_t price = 0;
     if (sg__limits_billed(r->account) && !r->optout_exempt &&
-        sg_limits_price_find(ac->billing.prices, ac->billing.n_prices,
-                             ph.e164, &price) != 0) {
+        sg_limits_price_find(ac->billing.prices, ac->billing.n_prices, ph.e164,
+                             &price) != 0) {
       if (reject(x, i, in, "no_price",
                  "this account has no price for this destination"))
         return SG_ENOMEM;
@@ -561,11 +590,17 @@ static int build_msgs(sg_submit_ctx_t *x, const sg_submit_req_t *r,
   sg_engine_t *e = x->e;
   const sg_segments_t *s = e->segs;
   size_t np = x->n_parts;
-  x->msgs = sg_calloc(x->n_msgs, sizeof *x->msgs);
-  x->parts = sg_calloc(x->n_msgs * np, sizeof *x->parts);
-  x->udh = sg_malloc(x->n_msgs * np * SG_SEG_UDH_MAX);
-  if (x->msgs == NULL || x->parts == NULL || x->udh == NULL)
+  size_t off = 0;
+  size_t o_msgs = slot(&off, x->n_msgs, sizeof *x->msgs);
+  size_t o_parts = slot(&off, x->n_msgs * np, sizeof *x->parts);
+  size_t o_udh = slot(&off, x->n_msgs * np, SG_SEG_UDH_MAX);
+  uint8_t *b = sg_calloc(1, off);
+  if (b == NULL)
     return SG_ENOMEM;
+  x->late = b;
+  x->msgs = (sg_store_msg_in_t *)(void *)(b + o_msgs);
+  x->parts = (sg_store_part_in_t *)(void *)(b + o_parts);
+  x->udh = b + o_udh;
   int64_t expiry = r->validity_ms > 0 ? now + r->validity_ms : 0;
   uint32_t wh_mask = webhook_mask(r->account->cfg);
   for (size_t m = 0; m < x->n_msgs; m++) {
@@ -650,8 +685,8 @@ static void request_hash(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
 static int build_response(sg_submit_ctx_t *x) {
   sg_free(x->response);
   x->response = NULL;
-  int rc = sg__submit_json(x->res.batch_id, x->items, x->n_items,
-                           &x->response, &x->response_len);
+  int rc = sg__submit_json(x->res.batch_id, x->items, x->n_items, &x->response,
+                           &x->response_len);
   if (rc < 0)
     return rc;
   x->res.response = (const uint8_t *)x->response;
@@ -821,11 +856,7 @@ static int prepare(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
   char why[sizeof x->message]; /* fail() formats into x->message */
   if (segment(e, r, &st, &code, &field, why, sizeof why) != 0)
     return fail(x, st, code, field, "%s", why), -1;
-  x->items = sg_calloc(r->n_to, sizeof *x->items);
-  x->msg_item = sg_calloc(r->n_to, sizeof *x->msg_item);
-  x->msg_conn = sg_calloc(r->n_to, sizeof *x->msg_conn);
-  if (x->items == NULL || x->msg_item == NULL || x->msg_conn == NULL ||
-      keep_segments(x, r) != 0)
+  if (keep_segments(x, r) != 0)
     return fail(x, SG_ENOMEM, "out_of_memory", NULL, "out of memory"), -1;
   x->n_items = r->n_to;
   if (recipients(x, r) != 0)
