@@ -79,6 +79,15 @@ static void copy_id(char dst[SG_ID_LEN + 1], const char *src) {
   sg_id_canonical(dst, SG_ID_LEN);
 }
 
+/* Copies an id that valid_id accepted (a batch's ids, checked by
+ * valid_batch) in its canonical form without parsing it again. */
+static void copy_checked_id(char dst[SG_ID_LEN + 1], const char *src) {
+  for (size_t i = 0; i < SG_ID_LEN; i++)
+    dst[i] =
+        src[i] >= 'a' && src[i] <= 'z' ? (char)(src[i] - 'a' + 'A') : src[i];
+  dst[SG_ID_LEN] = '\0';
+}
+
 /* E.164 (ITU-T E.164 section 6): '+', a country code that does not start
  * with 0, at most 15 digits in all. */
 static bool valid_e164(const char *s) {
@@ -150,7 +159,7 @@ static void copy_part(sg__arena_t *a, sg_store_part_in_t *d,
 static void copy_msg(sg__arena_t *a, sg_store_msg_in_t *d,
                      const sg_store_msg_in_t *s, bool *ok) {
   *d = *s;
-  copy_id(d->id, s->id);
+  copy_checked_id(d->id, s->id);
   d->sender = sg__arena_strdup(a, s->sender, ok);
   d->recipient = sg__arena_strdup(a, s->recipient, ok);
   d->body = sg__arena_memdup(a, s->body ? s->body : (const uint8_t *)"",
@@ -178,11 +187,12 @@ static void copy_msg(sg__arena_t *a, sg_store_msg_in_t *d,
   }
 }
 
+/* Copies a batch that valid_batch accepted. */
 static bool copy_batch(sg__arena_t *a, sg_store_batch_t *d,
                        const sg_store_batch_t *s) {
   bool ok = true;
   *d = *s;
-  copy_id(d->batch_id, s->batch_id);
+  copy_checked_id(d->batch_id, s->batch_id);
   d->idem_key = sg__arena_strdup(a, s->idem_key, &ok);
   d->request_hash = sg__arena_memdup(
       a, s->request_hash, s->request_hash ? s->request_hash_len : 0, &ok);

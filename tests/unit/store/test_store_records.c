@@ -7,6 +7,8 @@
  * where webhook_leases_across_restart checks the leases the claim writes. */
 #include "store/store_fixture.h"
 
+#include <ctype.h>
+
 #include <jansson.h>
 
 /* ---- webhooks, inbound, accounts ----------------------------------------- */
@@ -663,13 +665,34 @@ static void webhook_leases_across_restart(void **state) {
   assert_int_equal(w.attempts[0], pg ? 2 : 1);
 }
 
+/* Ids written in lower case are stored in their canonical (upper-case)
+ * form: the batch's and its messages'. */
+static void ids_stored_canonical(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t m;
+  tmsg_init(&m, "+14155550100", 1, "smsc-a");
+  char want[2 * SG_ID_LEN + 2];
+  sg_store_batch_t b = {0};
+  assert_int_equal(sg_id_new(b.batch_id), 0);
+  snprintf(want, sizeof want, "%s %s", m.m.id, b.batch_id);
+  for (size_t i = 0; i < SG_ID_LEN; i++) {
+    m.m.id[i] = (char)tolower((unsigned char)m.m.id[i]);
+    b.batch_id[i] = (char)tolower((unsigned char)b.batch_id[i]);
+  }
+  assert_string_not_equal(m.m.id, want);
+  assert_int_equal(submit_wait(c, &m, 1, &b, NULL), 0);
+  assert_string_equal(q1s(c, "SELECT id || ' ' || batch_id FROM messages"),
+                      want);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
       T(webhook_queue),      T(webhook_leases_across_restart),
       T(kannel_dlr_rows),    T(inbound_messages),
       T(accounts_and_keys),  T(counts_and_closed_store),
-      T(smpp_receipt_queue),
+      T(smpp_receipt_queue), T(ids_stored_canonical),
 #undef T
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
