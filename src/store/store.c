@@ -112,7 +112,8 @@ struct sg__arena_chunk {
 
 #define ARENA_CHUNK 4096
 
-void *sg__arena_alloc(sg__arena_t *a, size_t n) {
+/* n octets (rounded up to 16), not zeroed. */
+static void *arena_raw(sg__arena_t *a, size_t n) {
   n = (n + 15u) & ~(size_t)15u;
   sg__arena_chunk_t *c = a->head;
   if (c == NULL || c->cap - c->used < n) {
@@ -129,14 +130,20 @@ void *sg__arena_alloc(sg__arena_t *a, size_t n) {
   }
   void *p = c->data + c->used;
   c->used += n;
-  memset(p, 0, n);
+  return p;
+}
+
+void *sg__arena_alloc(sg__arena_t *a, size_t n) {
+  void *p = arena_raw(a, n);
+  if (p != NULL)
+    memset(p, 0, n);
   return p;
 }
 
 void *sg__arena_memdup(sg__arena_t *a, const void *p, size_t n, bool *ok) {
   if (p == NULL)
     return NULL;
-  void *q = sg__arena_alloc(a, n);
+  void *q = arena_raw(a, n); /* every octet is written: no zeroing */
   if (q == NULL) {
     *ok = false;
     return NULL;
@@ -149,7 +156,7 @@ void *sg__arena_memdup(sg__arena_t *a, const void *p, size_t n, bool *ok) {
 char *sg__arena_strndup(sg__arena_t *a, const char *s, size_t n, bool *ok) {
   if (s == NULL)
     return NULL;
-  char *q = sg__arena_alloc(a, n + 1);
+  char *q = arena_raw(a, n + 1); /* every octet is written: no zeroing */
   if (q == NULL) {
     *ok = false;
     return NULL;
