@@ -486,37 +486,39 @@ static bool fast_field(size_t f, const fast_val_t *v, sg_rest_send_t *out,
                        int64_t now_ms, const char **to_slot) {
   if (v->kind == FV_NULL)
     return true;
-  const char *name = fields[f].name;
-  if (strcmp(name, "to") == 0) {
+  field_fn fn = fields[f].fn; /* which field: no name compared again */
+  if (fn == f_to) {
     if (!fast_string(v, 1, SG_REST_RECIPIENT_MAX, to_slot))
       return false;
     out->to = to_slot;
     out->n_to = 1;
     return true;
   }
-  if (strcmp(name, "from") == 0)
+  if (fn == f_from)
     return fast_string(v, 0, SG_REST_SENDER_MAX, &out->from);
-  if (strcmp(name, "text") == 0) {
+  if (fn == f_text) {
+    if (!fast_string(v, 1, SIZE_MAX, &out->text))
+      return false;
     out->text_len = v->n;
-    return fast_string(v, 1, SIZE_MAX, &out->text);
+    return true;
   }
-  if (strcmp(name, "encoding") == 0)
+  if (fn == f_encoding)
     return v->kind == FV_STR && sg_encoding_parse(v->s, &out->encoding) == 0 &&
            out->encoding != SG_ENC_8BIT;
-  if (strcmp(name, "national") == 0)
+  if (fn == f_national)
     return fast_bool(v, &out->national);
-  if (strcmp(name, "smart") == 0)
+  if (fn == f_smart)
     return fast_bool(v, &out->smart);
-  if (strcmp(name, "dlr") == 0)
+  if (fn == f_dlr)
     return fast_bool(v, &out->dlr);
-  if (strcmp(name, "callback_url") == 0)
+  if (fn == f_callback_url)
     return fast_string(v, 1, SG_REST_URL_MAX, &out->callback_url) &&
            url_ok(out->callback_url);
-  if (strcmp(name, "send_at") == 0)
+  if (fn == f_send_at)
     return v->kind == FV_STR &&
            sg_rest_parse_time(v->s, v->n, &out->send_at_ms) == 0 &&
            out->send_at_ms - now_ms <= SG_REST_SEND_AT_MAX_MS;
-  if (strcmp(name, "validity") == 0) {
+  if (fn == f_validity) {
     int64_t ms = -1;
     if (v->kind == FV_INT && v->i > 0 && v->i <= SG_REST_VALIDITY_MAX_S)
       ms = v->i * 1000;
@@ -525,9 +527,9 @@ static bool fast_field(size_t f, const fast_val_t *v, sg_rest_send_t *out,
     out->validity_ms = ms;
     return ms >= 1000 && ms <= SG_REST_VALIDITY_MAX_S * 1000;
   }
-  if (strcmp(name, "client_ref") == 0)
+  if (fn == f_client_ref)
     return fast_string(v, 0, SG_REST_CLIENT_REF_MAX, &out->client_ref);
-  if (strcmp(name, "priority") == 0) {
+  if (fn == f_priority) {
     if (v->kind != FV_INT || v->i > SG_REST_PRIORITY_MAX)
       return false;
     out->priority = (uint8_t)v->i;
@@ -546,7 +548,7 @@ static bool fast_object(const char *b, size_t len, size_t i, char *dst,
   if (i < len && b[i] == '}')
     return fast_skip(b, len, i + 1) == len;
   for (;;) {
-    fast_val_t key, v;
+    fast_val_t key, v = {.kind = FV_NULL};
     if (i >= len || b[i] != '"' || (i = fast_str(b, len, i, &dst, &key)) == 0)
       return false;
     size_t f = 0;
