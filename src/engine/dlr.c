@@ -97,13 +97,7 @@ void sg__dlr_cb(sg_connector_t *cn, void *owner, const sg_conn_dlr_t *dlr,
   if (dlr->raw != NULL && dlr->raw_len > 0) {
     size_t n = dlr->raw_len < sizeof r->detail - 1 ? dlr->raw_len
                                                    : sizeof r->detail - 1;
-    /* Keep the event text printable. Local pointers: writing through
-     * r->detail (char) would otherwise make the compiler load dlr->raw
-     * again for every octet. */
-    const unsigned char *restrict src = (const unsigned char *)dlr->raw;
-    char *restrict dst = r->detail;
-    for (size_t i = 0; i < n; i++)
-      dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? (char)src[i] : ' ';
+    sg_printable_copy(r->detail, (const char *)dlr->raw, n); /* as text */
   }
   r->in.status = dlr_status(dlr->state);
   r->in.error_code = (int32_t)dlr->error;

@@ -1,6 +1,7 @@
 /* Tests for sg_strlcpy against what it replaces, snprintf(dst, cap, "%s",
  * src): the same octets, the same terminator and the same return, for
- * every capacity from 0 to past the string's end. */
+ * every capacity from 0 to past the string's end; and for
+ * sg_printable_copy against the byte loop it replaces. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,9 +30,47 @@ static void same_as_snprintf(void **state) {
   }
 }
 
+/* The eight-at-a-time copy against the byte loop it replaces, on every
+ * octet value at every position and every length to 40, and on random
+ * buffers. */
+static void printable_copy(const char *src, size_t n) {
+  char want[64], got[64];
+  memset(want, 'x', sizeof want);
+  memset(got, 'x', sizeof got);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)src[i];
+    want[i] = c >= 0x20 && c < 0x7f ? (char)c : ' ';
+  }
+  sg_printable_copy(got, src, n);
+  assert_memory_equal(got, want, sizeof want); /* nothing past n */
+}
+
+static void printable_same_as_loop(void **state) {
+  (void)state;
+  char buf[40];
+  for (unsigned v = 0; v < 256; v++)
+    for (size_t at = 0; at < 24; at++)
+      for (size_t n = at + 1; n <= 24; n++) {
+        memset(buf, 'a', sizeof buf);
+        buf[at] = (char)v;
+        printable_copy(buf, n);
+      }
+  uint32_t x = 7;
+  for (int t = 0; t < 20000; t++) {
+    size_t n = (size_t)t % 41;
+    for (size_t i = 0; i < n; i++) {
+      x = x * 1103515245u + 12345u;
+      /* mostly printable, sometimes any octet */
+      buf[i] = (x >> 24) % 4 ? (char)(0x20 + (x >> 8) % 0x5f) : (char)(x >> 8);
+    }
+    printable_copy(buf, n);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(same_as_snprintf),
+      cmocka_unit_test(printable_same_as_loop),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
