@@ -35,6 +35,8 @@
 #        LOADER=path/to/bench_e2e|node SINK=c|node RSS_EVERY=0
 #        WEBHOOK_THREAD=true|false (webhooks.thread)
 #        WEBHOOK_CLIENT=builtin|curl (webhooks.client)
+#        WEBHOOK_PIPELINE=N (webhooks.pipeline; left out of the config when
+#        empty, the gateway's default of 1)
 #        STORE_URL=postgres://... (the PostgreSQL store) NODES=1 PG_PID=
 set -u
 BIN=${1:-./build/smsgate}
@@ -50,6 +52,7 @@ WAIT_S=${WAIT_S:-120}
 SINK=${SINK:-c}
 WEBHOOK_THREAD=${WEBHOOK_THREAD:-true}
 WEBHOOK_CLIENT=${WEBHOOK_CLIENT:-builtin}
+WEBHOOK_PIPELINE=${WEBHOOK_PIPELINE:-}
 RSS_EVERY=${RSS_EVERY:-0}
 STORE_URL=${STORE_URL:-}
 NODES=${NODES:-1}
@@ -169,7 +172,7 @@ connectors:
 routes:
   - {prefix: "+", connectors: [sim$k]}
 webhooks: {allow_private_networks: true, concurrency: 256, thread: $WEBHOOK_THREAD,
-           client: $WEBHOOK_CLIENT}
+           client: $WEBHOOK_CLIENT${WEBHOOK_PIPELINE:+, pipeline: $WEBHOOK_PIPELINE}}
 log: {level: warn}
 EOF
 done
