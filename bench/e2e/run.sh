@@ -37,6 +37,8 @@
 #        WEBHOOK_CLIENT=builtin|curl (webhooks.client)
 #        WEBHOOK_PIPELINE=N (webhooks.pipeline; left out of the config when
 #        empty, the gateway's default of 1)
+#        CHECK=1: exit 1 unless the sink (SINK=c) got exactly two webhooks
+#        a message accepted, one "delivered" each, all with good signatures
 #        STORE_URL=postgres://... (the PostgreSQL store) NODES=1 PG_PID=
 set -u
 BIN=${1:-./build/smsgate}
@@ -54,6 +56,7 @@ WEBHOOK_THREAD=${WEBHOOK_THREAD:-true}
 WEBHOOK_CLIENT=${WEBHOOK_CLIENT:-builtin}
 WEBHOOK_PIPELINE=${WEBHOOK_PIPELINE:-}
 RSS_EVERY=${RSS_EVERY:-0}
+CHECK=${CHECK:-0}
 STORE_URL=${STORE_URL:-}
 NODES=${NODES:-1}
 PG_PID=${PG_PID:-}
@@ -276,6 +279,9 @@ recv=$(get "http://127.0.0.1:$HOOK/count")
 echo "sink: $recv"
 if [ "$SINK" != node ] && ! grep -q '"bad_signature":0,' <<<"$recv"; then
   echo "bench: the sink saw bad signatures" >&2
+fi
+if [ "$CHECK" = 1 ] && ! grep -q "^{\"total\":$((2 * accepted)),\"delivered\":$accepted,.*\"bad_signature\":0,\"bad_request\":0," <<<"$recv"; then
+  die "CHECK: expected $((2 * accepted)) webhooks, $accepted delivered, no bad signature or request; the sink counted $recv"
 fi
 if [ -s "$T/rss.txt" ]; then
   echo "smsgate VmRSS (s kB):" $(awk '{ printf "%s %s, ", $2, $3 }' "$T/rss.txt")
