@@ -507,6 +507,48 @@ static void connection_closed_mid_pipeline(void **state) {
   peer_free(p);
 }
 
+/* "Connection: close" on the first answer of three pipelined requests: the
+ * two behind it run again on a new connection (RFC 9112 section 9.3.2);
+ * three deliveries. Then three requests to a peer that never answers: the
+ * first times out, the two behind it run out of their own time on the new
+ * connection; three timeouts, no more. */
+static void close_answer_and_timeout_mid_pipeline(void **state) {
+  (void)state;
+  static const act_t s[] = {
+      {ANSWER,
+       "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello",
+       false},
+      {ANSWER, OK200, false}};
+  pipeline = 4;
+  peer_t *p = peer_new(s, 2, 0, true);
+  for (int i = 0; i < 3; i++)
+    post(p, "/k");
+  wait_for(p, 3);
+  settle(p, 50);
+  assert_int_equal(p->n_res, 3);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(p->res[i].outcome, SG_WEBHOOK_DELIVERED);
+  assert_int_equal(p->conns, 2);
+  assert_int_equal(p->reqs, 5); /* 3 on the first, 2 again on the second */
+
+  static const act_t s2[] = {{SILENT, NULL, false}};
+  peer_t *q = peer_new(s2, 1, 300, true);
+  pipeline = 0;
+  for (int i = 0; i < 3; i++)
+    post(q, "/t");
+  wait_for(q, 3);
+  settle(q, 400);
+  assert_int_equal(q->n_res, 3);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(q->res[i].outcome, SG_WEBHOOK_RETRY);
+    assert_int_equal(q->res[i].reason, SG_WEBHOOK_R_TIMEOUT);
+    assert_string_equal(q->detail[i], "no complete answer within the timeout");
+  }
+  assert_int_equal(q->conns, 1); /* their time was up: not sent again */
+  peer_free(q);
+  peer_free(p);
+}
+
 static void redirect_and_retry_after(void **state) {
   (void)state;
   static const act_t s[] = {
@@ -594,6 +636,7 @@ int main(void) {
       cmocka_unit_test(redirect_and_retry_after),
       cmocka_unit_test(pipelined_requests_share_a_write),
       cmocka_unit_test(connection_closed_mid_pipeline),
+      cmocka_unit_test(close_answer_and_timeout_mid_pipeline),
       cmocka_unit_test(private_addresses_refused),
       cmocka_unit_test(refused_port_and_unresolvable),
   };
