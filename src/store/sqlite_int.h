@@ -517,6 +517,10 @@ int sg__sq_wh_finish(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now);
 void sg__sq_wh_tx_end(sg__sq_conn_t *c, bool committed);
 void sg__sq_wh_close(sg__sq_conn_t *c);
 size_t sg__sq_wh_leases(const sg__sq_conn_t *c);
+/* Row id (written just now for a delivery that was out from memory) is
+ * leased until `until`, `tries` claims made. 0 or SG_ENOMEM. */
+int sg__sq_wh_adopt(sg__sq_conn_t *c, int64_t id, int64_t until,
+                    unsigned tries, int64_t now);
 /* The webhook deliveries the writer of st holds in memory (sqlite_whq.h),
  * not finished; any thread. */
 uint64_t sg__sq_wh_held(sg_store_t *st);

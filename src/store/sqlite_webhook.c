@@ -1,6 +1,10 @@
 /* sqlite_webhook.c - the claim and the finish of webhook deliveries in the
  * SQLite store, run by the writer thread inside the group's transaction.
  *
+ * The deliveries of one-part messages' status changes are held in the
+ * writer's memory (sqlite_whq.c): a claim hands them out first and a
+ * finish of one of them (id < 0) goes there. What follows is about rows.
+ *
  * A delivery is written once, 'pending', by the transaction that queues it,
  * and written once more when it ends: deleted when the receiver took it,
  * updated for a retry or when it is given up. The claim writes nothing: the
@@ -83,6 +87,13 @@ void sg__sq_wh_close(sg__sq_conn_t *c) {
   sg__sq_lease_free(&w->l);
   sg_free(w);
   c->whl = NULL;
+}
+
+int sg__sq_wh_adopt(sg__sq_conn_t *c, int64_t id, int64_t until,
+                    unsigned tries, int64_t now) {
+  if (whl(c) == NULL)
+    return SG_ENOMEM;
+  return sg__sq_lease_set(&c->whl->l, id, until, now, tries);
 }
 
 size_t sg__sq_wh_leases(const sg__sq_conn_t *c) {

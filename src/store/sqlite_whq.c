@@ -29,6 +29,8 @@
 #define BYTES_MAX (16u << 20) /* their strings and payloads at most */
 #define MARK_IDLE_MS 1000     /* the watermark's pace with nothing finished */
 #define ROWS_EVERY_MS 1000    /* rows get a share of a full claim */
+#define SPILLS_MAX 64         /* deliveries spilled a transaction at most */
+#define SPILL_AFTER_MS 1000   /* out that long, a full queue spills it */
 
 enum { Q_MARK_GET, Q_MARK_SET, Q_EVENTS, Q_ROW, Q_MAX_EVENT, Q_N };
 
@@ -57,6 +59,7 @@ typedef struct ent {
   int64_t created_ms;
   int64_t until_ms;   /* the lease; 0: not handed out */
   int64_t prev_until; /* as before this transaction's claim */
+  int64_t out_ms;     /* when it was last handed out */
   uint64_t lease_tx;  /* the transaction of the last claim */
   uint64_t fin_tx;    /* the transaction that finished it */
   unsigned tries;     /* claims so far */
@@ -83,6 +86,7 @@ struct sg__sq_whq {
   int64_t mark, mark_tx; /* the watermark stored; and as written now (0) */
   int64_t mark_ms;       /* when it was last written */
   unsigned finished_tx;  /* deliveries finished in this transaction */
+  unsigned spills_tx;    /* deliveries spilled in this transaction */
   _Atomic uint64_t pending;
   sqlite3_stmt *q[Q_N];
 };
@@ -180,6 +184,8 @@ static int push(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
   return 1;
 }
 
+static int spill(sg__sq_conn_t *c, int64_t now);
+
 int sg__sq_whq_offer(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
                      const char *message_id, const char *url,
                      const uint8_t *payload, size_t len, int64_t now) {
@@ -189,7 +195,14 @@ int sg__sq_whq_offer(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
   /* Kept in the order of the events (finish looks them up by halving). */
   if (w->tail > w->head && at(w, w->tail - 1)->event_id >= event_id)
     return 0;
-  return push(c, event_id, account_id, message_id, url, payload, len, now);
+  int rc = push(c, event_id, account_id, message_id, url, payload, len, now);
+  if (rc == 0 && w->spills_tx < SPILLS_MAX) { /* full: make room for later */
+    w->spills_tx++;
+    int s = spill(c, now);
+    if (s < 0)
+      return s;
+  }
+  return rc;
 }
 
 void sg__sq_whq_event(sg__sq_conn_t *c, int64_t event_id) {
@@ -235,7 +248,7 @@ static bool copy_out(sg__arena_t *a, const ent_t *x, sg_store_webhook_t *o) {
 }
 
 static int take(struct sg__sq_whq *w, sg__arena_t *a, uint64_t i,
-                sg_store_webhook_t *o, int64_t until) {
+                sg_store_webhook_t *o, int64_t now, int64_t until) {
   ent_t *x = at(w, i);
   if (x->lease_tx != w->tx) {
     if (touch(w, i) < 0)
@@ -245,6 +258,7 @@ static int take(struct sg__sq_whq *w, sg__arena_t *a, uint64_t i,
     x->lease_tx = w->tx;
   }
   x->until_ms = until;
+  x->out_ms = now;
   x->tries++;
   if (until < w->retry_at)
     w->retry_at = until;
@@ -281,7 +295,7 @@ int sg__sq_whq_claim(sg__sq_conn_t *c, sg__arena_t *a, sg_store_webhook_t *o,
         next = now; /* more to take next time */
         continue;
       }
-      rc = take(w, a, i, &o[n], until);
+      rc = take(w, a, i, &o[n], now, until);
       n += rc == 0;
     }
     w->retry_at = next < until ? next : until;
@@ -290,7 +304,7 @@ int sg__sq_whq_claim(sg__sq_conn_t *c, sg__arena_t *a, sg_store_webhook_t *o,
     ent_t *x = at(w, w->fresh++);
     if (x->fin)
       continue;
-    rc = take(w, a, w->fresh - 1, &o[n], until);
+    rc = take(w, a, w->fresh - 1, &o[n], now, until);
     n += rc == 0;
   }
   return rc < 0 ? rc : (int)n;
@@ -316,13 +330,14 @@ static ent_t *find(struct sg__sq_whq *w, int64_t event_id, uint64_t *idx) {
   return NULL;
 }
 
-/* The row of a delivery that ends in memory without being taken. */
-static int write_row(sg__sq_conn_t *c, const ent_t *x,
-                     const sg_store_webhook_result_t *r, int64_t now) {
+/* The row of a delivery held in memory: for a retry or a give-up, or when
+ * it leaves memory while it is out (spill). */
+static int write_row(sg__sq_conn_t *c, const ent_t *x, const char *status,
+                     unsigned attempts, int64_t next_ms, const char *error,
+                     int64_t now) {
   sqlite3_stmt *s = stmt(c, Q_ROW);
   if (s == NULL)
     return SG_EIO;
-  bool retry = r->next_attempt_ms > 0;
   sqlite3_bind_int64(s, 1, -x->event_id);
   if (x->account_id > 0)
     sqlite3_bind_int64(s, 2, x->account_id);
@@ -332,13 +347,41 @@ static int write_row(sg__sq_conn_t *c, const ent_t *x,
                     SQLITE_STATIC);
   sqlite3_bind_blob(s, 6, x->blob + x->mid_len + x->url_len + 2, (int)x->len,
                     SQLITE_STATIC);
-  sqlite3_bind_text(s, 7, retry ? "pending" : "failed", -1, SQLITE_STATIC);
-  sqlite3_bind_int(s, 8, (int)(x->tries > 0 ? x->tries : 1));
-  sqlite3_bind_int64(s, 9, retry ? r->next_attempt_ms : now);
-  sg__sq_bind_text(s, 10, r->error);
+  sqlite3_bind_text(s, 7, status, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 8, (int)attempts);
+  sqlite3_bind_int64(s, 9, next_ms);
+  sg__sq_bind_text(s, 10, error);
   sqlite3_bind_int64(s, 11, x->created_ms);
   sqlite3_bind_int64(s, 12, now);
   return sg__sq_err(sg__sq_step_done(s));
+}
+
+static void finished(struct sg__sq_whq *w, ent_t *x) {
+  x->fin = true;
+  x->fin_tx = w->tx;
+  w->finished_tx++;
+}
+
+/* The queue is full: when the oldest delivery not finished is out with a
+ * sender (a slow receiver holds the head while the ones after it end), it
+ * goes on as a row under its lease (sqlite_lease.h), so that the head can
+ * move at the commit. Its finish then finds the row. */
+static int spill(sg__sq_conn_t *c, int64_t now) {
+  struct sg__sq_whq *w = c->whq;
+  uint64_t i = w->head;
+  while (i < w->tail0 && at(w, i)->fin)
+    i++;
+  ent_t *x = i < w->tail0 ? at(w, i) : NULL;
+  if (x == NULL || x->until_ms == 0 || now - x->out_ms < SPILL_AFTER_MS)
+    return 0; /* not held up: the new delivery gets its row instead */
+  int rc = write_row(c, x, "pending", 0, x->created_ms, NULL, now);
+  if (rc == 0)
+    rc = sg__sq_wh_adopt(c, -x->event_id, x->until_ms, x->tries, now);
+  if (rc == 0)
+    rc = touch(w, i);
+  if (rc == 0)
+    finished(w, x);
+  return rc;
 }
 
 int sg__sq_whq_finish(sg__sq_conn_t *c, const sg_store_webhook_result_t *r,
@@ -349,15 +392,17 @@ int sg__sq_whq_finish(sg__sq_conn_t *c, const sg_store_webhook_result_t *r,
   if (x == NULL)
     return 0;
   if (x->fin)
-    return 1; /* finished twice: the first one holds */
-  int rc = r->done ? 0 : write_row(c, x, r, now);
+    return 0; /* finished already (or spilled): its row, if any, decides */
+  bool retry = r->next_attempt_ms > 0;
+  int rc = r->done ? 0
+                   : write_row(c, x, retry ? "pending" : "failed",
+                               x->tries > 0 ? x->tries : 1,
+                               retry ? r->next_attempt_ms : now, r->error, now);
   if (rc == 0)
     rc = touch(w, i);
   if (rc < 0)
     return rc;
-  x->fin = true;
-  x->fin_tx = w->tx;
-  w->finished_tx++;
+  finished(w, x);
   return 1;
 }
 
@@ -428,6 +473,7 @@ void sg__sq_whq_tx_end(sg__sq_conn_t *c, bool committed) {
   }
   w->mark_tx = 0;
   w->finished_tx = 0;
+  w->spills_tx = 0;
   w->tail0 = w->tail;
   if (w->fresh < w->head)
     w->fresh = w->head;

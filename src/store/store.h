@@ -746,7 +746,9 @@ typedef void (*sg_store_done_cb)(sg_store_t *st, int status, void *data);
  * receiver took is deleted (the message's events keep its history); one to
  * retry is due again at next_attempt_ms; one given up stays as 'failed'
  * (counted in sg_store_counts_t.webhooks_failed). Unknown ids are
- * ignored. */
+ * ignored. (SQLite holds the deliveries of one-part messages' status
+ * changes in its writer's memory, ids below 0, and writes a row only for
+ * a retry or a give-up; docs/architecture.md, "Webhook deliveries".) */
 int sg_store_webhook_finish(sg_store_t *st, const sg_store_webhook_result_t *r,
                             size_t n, sg_store_done_cb cb, void *data);
 

@@ -360,6 +360,48 @@ static void full_queue_falls_back_to_rows(void **state) {
   unsetenv("SG_STORE_WEBHOOK_MEMORY");
 }
 
+/* With room for two, a delivery that is out for more than a second while
+ * the queue fills goes on as a row under its lease (not offered again
+ * while it holds), so the queue moves on; its finish deletes the row. */
+static void held_up_delivery_spills_to_a_row(void **state) {
+  ctx_t *c = *state;
+  setenv("SG_STORE_WEBHOOK_MEMORY", "2", 1);
+  open_store(c);
+  one_life(c, "+14155550061", "s-61", true);
+  static wh_got_t g, h;
+  wh_claim(c, 10, &g);
+  assert_int_equal(g.n, 2);
+  wh_taken(c, g.id[1]); /* the first is held up at its receiver */
+  atomic_fetch_add(&fake_now, 2000);
+  one_life(c, "+14155550062", "s-62", true);
+  /* The first of the new ones found the queue full: its row, and the held
+   * one's. The second found room once the head had moved. */
+  assert_int_equal(rows(c), 2);
+  char sql[160];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM webhooks WHERE id = %lld AND attempts = 0",
+           (long long)g.id[0]);
+  assert_int_equal(q1(c, sql), 1);
+  assert_int_equal(webhooks_pending(c), 3);
+  wh_claim(c, 10, &h);
+  assert_int_equal(h.n, 2); /* not the held one: its lease holds */
+  assert_int_equal(find_id(&h, g.id[0]), -1);
+  sg_store_webhook_result_t r[3] = {{.id = h.id[0], .done = true},
+                                    {.id = h.id[1], .done = true},
+                                    {.id = g.id[0], .done = true}};
+  wh_finish(c, r, 3);
+  assert_int_equal(rows(c), 0);
+  assert_int_equal(webhooks_pending(c), 0);
+  atomic_fetch_add(&fake_now, 60000);
+  wh_claim(c, 10, &h);
+  assert_int_equal(h.n, 0);
+  close_store(c);
+  open_store(c);
+  wh_claim(c, 10, &h);
+  assert_int_equal(h.n, 0);
+  unsetenv("SG_STORE_WEBHOOK_MEMORY");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(taken_writes_no_row, setup, teardown),
@@ -371,6 +413,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(rebuilt_payloads_are_identical, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(full_queue_falls_back_to_rows, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(held_up_delivery_spills_to_a_row, setup,
                                       teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
