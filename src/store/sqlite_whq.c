@@ -141,8 +141,7 @@ static size_t slots_wanted(void) {
   return cap;
 }
 
-/* ---- holding ---------------------------------------------------------------
- */
+/* ---- holding ------------------------------------------------------------- */
 
 static void drop(struct sg__sq_whq *w, ent_t *x) {
   if (x->blob != NULL) {
@@ -229,8 +228,7 @@ static int touch(struct sg__sq_whq *w, uint64_t i) {
   return 0;
 }
 
-/* ---- claim -----------------------------------------------------------------
- */
+/* ---- claim --------------------------------------------------------------- */
 
 static bool copy_out(sg__arena_t *a, const ent_t *x, sg_store_webhook_t *o) {
   bool ok = true;
@@ -247,22 +245,40 @@ static bool copy_out(sg__arena_t *a, const ent_t *x, sg_store_webhook_t *o) {
   return ok;
 }
 
+/* Hands delivery i out into o; a failure changes nothing. */
 static int take(struct sg__sq_whq *w, sg__arena_t *a, uint64_t i,
                 sg_store_webhook_t *o, int64_t now, int64_t until) {
   ent_t *x = at(w, i);
+  if (!copy_out(a, x, o) || (x->lease_tx != w->tx && touch(w, i) < 0))
+    return SG_ENOMEM;
   if (x->lease_tx != w->tx) {
-    if (touch(w, i) < 0)
-      return SG_ENOMEM;
     x->prev_until = x->until_ms;
     x->prev_tries = x->tries;
     x->lease_tx = w->tx;
   }
   x->until_ms = until;
   x->out_ms = now;
-  x->tries++;
+  o->attempts = ++x->tries;
   if (until < w->retry_at)
     w->retry_at = until;
-  return copy_out(a, x, o) ? 0 : SG_ENOMEM;
+  return 0;
+}
+
+static ent_t *find(struct sg__sq_whq *w, int64_t event_id, uint64_t *idx);
+
+/* A claim that fails hands nothing out: what it took is due again at
+ * once, as if its lease had run out, and the attempt is not counted. */
+static void untake(struct sg__sq_whq *w, const sg_store_webhook_t *o,
+                   size_t n) {
+  uint64_t i;
+  for (size_t k = 0; k < n; k++) {
+    ent_t *x = find(w, -o[k].id, &i);
+    if (x != NULL) {
+      x->until_ms = 1;
+      x->tries--;
+    }
+  }
+  w->retry_at = INT64_MIN;
 }
 
 int sg__sq_whq_claim(sg__sq_conn_t *c, sg__arena_t *a, sg_store_webhook_t *o,
@@ -307,11 +323,12 @@ int sg__sq_whq_claim(sg__sq_conn_t *c, sg__arena_t *a, sg_store_webhook_t *o,
     rc = take(w, a, w->fresh - 1, &o[n], now, until);
     n += rc == 0;
   }
+  if (rc < 0)
+    untake(w, o, n);
   return rc < 0 ? rc : (int)n;
 }
 
-/* ---- finish ----------------------------------------------------------------
- */
+/* ---- finish -------------------------------------------------------------- */
 
 static ent_t *find(struct sg__sq_whq *w, int64_t event_id, uint64_t *idx) {
   uint64_t lo = w->head, hi = w->tail;
@@ -406,8 +423,7 @@ int sg__sq_whq_finish(sg__sq_conn_t *c, const sg_store_webhook_result_t *r,
   return 1;
 }
 
-/* ---- the watermark
- * ----------------------------------------------------------- */
+/* ---- the watermark ------------------------------------------------------- */
 
 int sg__sq_whq_mark(sg__sq_conn_t *c, int64_t now) {
   struct sg__sq_whq *w = c->whq;
@@ -481,8 +497,7 @@ void sg__sq_whq_tx_end(sg__sq_conn_t *c, bool committed) {
   w->tx++;
 }
 
-/* ---- open and close
- * ---------------------------------------------------------- */
+/* ---- open and close ------------------------------------------------------ */
 
 static int64_t one_int(sg__sq_conn_t *c, int q, int *rc) {
   sqlite3_stmt *s = stmt(c, q);

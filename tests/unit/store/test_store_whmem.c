@@ -360,6 +360,33 @@ static void full_queue_falls_back_to_rows(void **state) {
   unsetenv("SG_STORE_WEBHOOK_MEMORY");
 }
 
+/* A retry's row is not starved by the deliveries in memory: a claim that
+ * memory alone could fill leaves it a quarter, once a second. */
+static void rows_get_a_share_of_full_claims(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  for (int i = 0; i < 4; i++) {
+    char rcpt[32], smsc[24];
+    snprintf(rcpt, sizeof rcpt, "+1415555007%d", i);
+    snprintf(smsc, sizeof smsc, "s-7%d", i);
+    one_life(c, rcpt, smsc, true);
+  }
+  static wh_got_t g, h;
+  wh_claim(c, 1, &g);
+  assert_int_equal(g.n, 1);
+  sg_store_webhook_result_t r = {
+      .id = g.id[0], .next_attempt_ms = atomic_load(&fake_now), .error = "x"};
+  wh_finish(c, &r, 1);
+  wh_claim(c, 4, &h);
+  assert_int_equal(h.n, 4);
+  int i = find_id(&h, g.id[0]);
+  assert_true(i >= 0);
+  assert_int_equal(h.attempts[i], 2);
+  wh_claim(c, 4, &h); /* within the second: memory alone */
+  assert_int_equal(h.n, 4);
+  assert_int_equal(webhooks_pending(c), 8);
+}
+
 /* With room for two, a delivery that is out for more than a second while
  * the queue fills goes on as a row under its lease (not offered again
  * while it holds), so the queue moves on; its finish deletes the row. */
@@ -415,6 +442,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(full_queue_falls_back_to_rows, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(held_up_delivery_spills_to_a_row, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(rows_get_a_share_of_full_claims, setup,
                                       teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
