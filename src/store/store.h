@@ -723,8 +723,9 @@ int sg_store_webhook_enqueue(sg_store_t *st, int64_t account_id,
                              const uint8_t *payload, size_t len,
                              sg_store_id_cb cb, void *data);
 
-/* Takes up to max (1..1000) due deliveries, oldest due first, each under a
- * lease of lease_ms (0: 5 minutes); when the lease runs out unanswered, a
+/* Takes up to max (1..1000) due deliveries, oldest due first (SQLite: those
+ * its writer holds in memory first, with a quarter of the claim left to
+ * rows once a second), each under a lease of lease_ms (0: 5 minutes); when the lease runs out unanswered, a
  * later claim takes it again. attempts counts this one. The lease is kept
  * in the store's memory and the claim writes nothing: after a crash or a
  * stop, every delivery not finished is due again (at-least-once), and an

@@ -429,6 +429,32 @@ static void held_up_delivery_spills_to_a_row(void **state) {
   unsetenv("SG_STORE_WEBHOOK_MEMORY");
 }
 
+/* A database that comes to the watermark's version with its deliveries in
+ * rows keeps them as rows: the mark starts at its newest event, so none
+ * is built again beside its row. */
+static void upgrade_keeps_rows(void **state) {
+  ctx_t *c = *state;
+  setenv("SG_STORE_WEBHOOK_MEMORY", "0", 1);
+  open_store(c);
+  one_life(c, "+14155550081", "s-81", true);
+  one_life(c, "+14155550082", "s-82", true);
+  close_store(c);
+  unsetenv("SG_STORE_WEBHOOK_MEMORY");
+  /* As an older smsgate left it: row ids of their own, no watermark. */
+  raw_exec(c, "UPDATE webhooks SET id = -id; DROP TABLE webhook_mark; "
+              "DELETE FROM schema_version WHERE version = 26");
+  open_store(c);
+  assert_int_equal(q1(c, "SELECT event_id = (SELECT max(id) FROM events) "
+                         "FROM webhook_mark"),
+                   1);
+  static wh_got_t g;
+  wh_claim(c, 10, &g);
+  assert_int_equal(g.n, 4);
+  for (size_t i = 0; i < g.n; i++)
+    assert_true(g.id[i] > 0);
+  assert_int_equal(webhooks_pending(c), 4);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(taken_writes_no_row, setup, teardown),
@@ -445,6 +471,7 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(rows_get_a_share_of_full_claims, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(upgrade_keeps_rows, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
