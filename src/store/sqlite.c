@@ -27,6 +27,7 @@
 #include "store/sqlite_int.h"
 #include "store/sqlite_mem.h"
 #include "store/sqlite_sync.h"
+#include "store/sqlite_whq.h"
 
 typedef struct sq_queue {
   sg__store_req_t *head;
@@ -76,6 +77,11 @@ static const char *const query_sql[SG__Q_COUNT] = {
 };
 
 /* ---- connection helpers -------------------------------------------------- */
+
+uint64_t sg__sq_wh_held(sg_store_t *st) {
+  const sq_t *sq = st->impl;
+  return sg__sq_whq_pending(&sq->writer);
+}
 
 sqlite3_stmt *sg__sq_prepare(sg__sq_conn_t *c, const char *sql) {
   sqlite3_stmt *s = NULL;
@@ -588,6 +594,8 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   if (rc == 0 && sg__sq_traffic_flush(c) < 0)
     rc = SG_EIO;
   sg__sq_traffic_discard(c);
+  if (rc == 0 && sg__sq_whq_mark(c, now) < 0) /* webhooks held in memory */
+    rc = SG_EIO;
   sq->walbuf.defer = sq->sync != NULL; /* the log's sync is the pipeline's */
   if (rc == 0 && sg__sq_exec(c, SG__Q_COMMIT) != SQLITE_OK)
     rc = SG_EIO;
