@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -620,8 +623,19 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
     post_done(sq, group, true, n);
 }
 
+/* Names the calling thread, for top, perf, ps and bench/lib.sh's report
+ * of CPU by thread. */
+void sg__sq_thread_name(const char *name) {
+#ifdef __linux__
+  prctl(PR_SET_NAME, name, 0, 0, 0);
+#else
+  (void)name;
+#endif
+}
+
 static void writer_main(void *arg) {
   sq_t *sq = arg;
+  sg__sq_thread_name("sg-writer");
   for (;;) {
     unsigned n;
     bool arm;
@@ -638,7 +652,8 @@ static void writer_main(void *arg) {
  * and writes and, with synchronous=FULL, syncs the whole file: done by the
  * writer after a commit (SQLite's default), it would hold up the
  * acknowledgements of the next group. The writer only notes that the log
- * has grown; a thread of its own copies it, PASSIVE, beside the writer. */
+ * has grown; a thread of its own copies it, PASSIVE, beside the writer.
+ */
 #define CKPT_PAGES 1000
 
 static int wal_hook_cb(void *arg, sqlite3 *db, const char *name, int pages) {
@@ -668,6 +683,7 @@ static int wal_hook_cb(void *arg, sqlite3 *db, const char *name, int pages) {
 
 static void ckpt_main(void *arg) {
   sq_t *sq = arg;
+  sg__sq_thread_name("sg-ckpt");
   for (;;) {
     uv_mutex_lock(&sq->lock);
     while (!sq->ckpt_wanted && !sq->stopping)
@@ -700,6 +716,7 @@ static void reader_main(void *arg) {
   sq_t *sq = ((reader_arg_t *)arg)->sq;
   sg__sq_conn_t *c = ((reader_arg_t *)arg)->conn;
   sg_free(arg);
+  sg__sq_thread_name("sg-reader");
   for (;;) {
     uv_mutex_lock(&sq->lock);
     while (sq->rq.len == 0 && !sq->stopping)

@@ -13,6 +13,7 @@
  * migration test. */
 #include "store/store_fixture.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1051,6 +1052,48 @@ static void log_is_checkpointed(void **state) {
   assert_true(q1(c, "SELECT count(*) FROM messages") >= 2000);
 }
 
+/* How many of this process's threads are named name (/proc/self/task). */
+static int threads_named(const char *name) {
+  DIR *d = opendir("/proc/self/task");
+  assert_non_null(d);
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    if (e->d_name[0] == '.')
+      continue;
+    char p[300], comm[64] = "";
+    snprintf(p, sizeof p, "/proc/self/task/%s/comm", e->d_name);
+    FILE *f = fopen(p, "r");
+    if (f == NULL)
+      continue;
+    if (fgets(comm, sizeof comm, f) != NULL)
+      comm[strcspn(comm, "\n")] = '\0';
+    fclose(f);
+    n += strcmp(comm, name) == 0;
+  }
+  closedir(d);
+  return n;
+}
+
+/* The store's threads carry names, which bench/lib.sh reports CPU by. */
+static void threads_are_named(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  /* each thread names itself when it starts */
+  for (int i = 0; i < 500 && (threads_named("sg-writer") < 1 ||
+                               threads_named("sg-ckpt") < 1 ||
+                               threads_named("sg-sync") < 1 ||
+                               threads_named("sg-reader") < 2);
+       i++)
+    usleep(10000);
+  assert_int_equal(threads_named("sg-writer"), 1);
+  assert_int_equal(threads_named("sg-ckpt"), 1);
+  assert_int_equal(threads_named("sg-sync"), 1); /* synchronous=FULL */
+  assert_int_equal(threads_named("sg-reader"), 2);
+  close_store(c); /* joins them */
+  assert_int_equal(threads_named("sg-writer"), 0);
+  assert_int_equal(threads_named("sg-sync"), 0);
+}
+
 /* The child: opens the store, keeps 4 batches of 10 in flight, writes the
  * id of every acknowledged message to fd, and dies with _exit(0) inside the
  * 30th acknowledgement, without closing anything. */
@@ -1262,6 +1305,7 @@ int main(void) {
       T(failure_inside_a_group),
       T(reopen_and_recover),
       T(log_is_checkpointed),
+      T(threads_are_named),
       T(kill_after_ack),
       T(corrupt_files_refused),
 #undef T
