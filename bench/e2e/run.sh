@@ -14,7 +14,10 @@
 # there, else by bench.js; LOADER=node forces bench.js. Webhooks go to
 # `smsgate sim sink` (C, checks every signature); SINK=node uses bench.js's
 # receiver instead. Also printed: the CPU each process used during the run
-# (and smsgate's per accepted message), and the store's commit figures.
+# (and smsgate's per accepted message), the CPU of each smsgate thread by
+# name (loop, sg-writer, sg-ckpt: checkpoints, sg-sync: the log's fsync,
+# sg-reader, sg-webhook) with its write and read calls a message
+# (bench/lib.sh threads_report), and the store's commit figures.
 # RSS_EVERY=S samples smsgate's VmRSS every S seconds during the run and
 # prints the samples at the end (one "rss t_s kB" line each).
 # STORE_URL=postgres://... runs the gateway on that PostgreSQL database

@@ -357,6 +357,8 @@ void sg__sq_walbuf_unregister(sg__sq_walbuf_t *wb);
 /* Statement q of c, prepared on first use and reset; NULL on failure (the
  * connection's error says why). */
 sqlite3_stmt *sg__sq_stmt(sg__sq_conn_t *c, sg__sq_query_t q);
+/* Names the calling thread (sg-writer, sg-reader, sg-ckpt, sg-sync). */
+void sg__sq_thread_name(const char *name);
 /* Prepares sql as a persistent statement; NULL on failure. */
 sqlite3_stmt *sg__sq_prepare(sg__sq_conn_t *c, const char *sql);
 /* Runs a statement without rows (or whose rows do not matter) to the end
