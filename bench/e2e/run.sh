@@ -14,7 +14,10 @@
 # there, else by bench.js; LOADER=node forces bench.js. Webhooks go to
 # `smsgate sim sink` (C, checks every signature); SINK=node uses bench.js's
 # receiver instead. Also printed: the CPU each process used during the run
-# (and smsgate's per accepted message), and the store's commit figures.
+# (and smsgate's per accepted message), the CPU of each smsgate thread by
+# name (loop, sg-writer, sg-ckpt: checkpoints, sg-sync: the log's fsync,
+# sg-reader, sg-webhook) with its write and read calls a message
+# (bench/lib.sh threads_report), and the store's commit figures.
 # RSS_EVERY=S samples smsgate's VmRSS every S seconds during the run and
 # prints the samples at the end (one "rss t_s kB" line each).
 # STORE_URL=postgres://... runs the gateway on that PostgreSQL database
@@ -35,6 +38,12 @@
 #        LOADER=path/to/bench_e2e|node SINK=c|node RSS_EVERY=0
 #        WEBHOOK_THREAD=true|false (webhooks.thread)
 #        WEBHOOK_CLIENT=builtin|curl (webhooks.client)
+#        WEBHOOK_PIPELINE=8 (webhooks.pipeline: HTTP/1.1 pipelining to the
+#        sink, which answers pipelined requests; 1 turns it off, as in the
+#        figures measured before the option; empty leaves the key out, for
+#        binaries that predate it)
+#        CHECK=1: exit 1 unless the sink (SINK=c) got exactly two webhooks
+#        a message accepted, one "delivered" each, all with good signatures
 #        STORE_URL=postgres://... (the PostgreSQL store) NODES=1 PG_PID=
 set -u
 BIN=${1:-./build/smsgate}
@@ -50,7 +59,10 @@ WAIT_S=${WAIT_S:-120}
 SINK=${SINK:-c}
 WEBHOOK_THREAD=${WEBHOOK_THREAD:-true}
 WEBHOOK_CLIENT=${WEBHOOK_CLIENT:-builtin}
+WEBHOOK_PIPELINE=${WEBHOOK_PIPELINE-8}
+[ "$WEBHOOK_CLIENT" = curl ] && WEBHOOK_PIPELINE= # libcurl does not pipeline
 RSS_EVERY=${RSS_EVERY:-0}
+CHECK=${CHECK:-0}
 STORE_URL=${STORE_URL:-}
 NODES=${NODES:-1}
 PG_PID=${PG_PID:-}
@@ -169,7 +181,7 @@ connectors:
 routes:
   - {prefix: "+", connectors: [sim$k]}
 webhooks: {allow_private_networks: true, concurrency: 256, thread: $WEBHOOK_THREAD,
-           client: $WEBHOOK_CLIENT}
+           client: $WEBHOOK_CLIENT${WEBHOOK_PIPELINE:+, pipeline: $WEBHOOK_PIPELINE}}
 log: {level: warn}
 EOF
 done
@@ -273,6 +285,9 @@ recv=$(get "http://127.0.0.1:$HOOK/count")
 echo "sink: $recv"
 if [ "$SINK" != node ] && ! grep -q '"bad_signature":0,' <<<"$recv"; then
   echo "bench: the sink saw bad signatures" >&2
+fi
+if [ "$CHECK" = 1 ] && ! grep -q "^{\"total\":$((2 * accepted)),\"delivered\":$accepted,.*\"bad_signature\":0,\"bad_request\":0," <<<"$recv"; then
+  die "CHECK: expected $((2 * accepted)) webhooks, $accepted delivered, no bad signature or request; the sink counted $recv"
 fi
 if [ -s "$T/rss.txt" ]; then
   echo "smsgate VmRSS (s kB):" $(awk '{ printf "%s %s, ", $2, $3 }' "$T/rss.txt")

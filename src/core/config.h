@@ -382,6 +382,8 @@ typedef enum sg_config_webhook_client {
   SG_CONFIG_WEBHOOK_CURL = 1     /* libcurl, as for https:// */
 } sg_config_webhook_client_t;
 
+#define SG_CONFIG_WEBHOOK_PIPELINE_MAX 32 /* as SG_WEBHOOK_PIPELINE_MAX */
+
 typedef struct sg_config_webhooks {
   bool allow_private_networks; /* default false */
   uint32_t timeout_ms;         /* whole request; default 10 s */
@@ -392,6 +394,7 @@ typedef struct sg_config_webhooks {
   uint32_t concurrency;        /* requests in flight; default 64 */
   bool thread; /* libcurl on a thread of its own; default true */
   sg_config_webhook_client_t client; /* default BUILTIN */
+  uint32_t pipeline; /* requests in flight on one connection; default 1 */
 } sg_config_webhooks_t;
 
 /* smsgate's own SMPP server, where ESMEs bind with an account's smpp

@@ -500,6 +500,10 @@ void sg__cfg_check_webhooks(sg__cfg_ctx_t *c, void *obj,
     sg__cfg_error(c, map, "retry_max must not be less than retry_min");
   if (w->connect_timeout_ms > w->timeout_ms)
     sg__cfg_error(c, map, "connect_timeout must not be more than timeout");
+  if (w->pipeline > 1 && w->client == SG_CONFIG_WEBHOOK_CURL)
+    sg__cfg_error(c, map,
+                  "pipeline needs \"client: builtin\" (libcurl does not "
+                  "pipeline)");
 }
 
 void sg__cfg_check_smpp_server(sg__cfg_ctx_t *c, void *obj,

@@ -297,6 +297,7 @@ static const sg__cfg_field_t webhooks_fields[] = {
     F("concurrency", UINT, 0, W, concurrency, 1, 10000),
     F("thread", BOOL, 0, W, thread, 0, 0),
     FENUM("client", 0, W, client, webhook_clients),
+    F("pipeline", UINT, 0, W, pipeline, 1, SG_CONFIG_WEBHOOK_PIPELINE_MAX),
 };
 #undef W
 static const sg__cfg_section_t webhooks_section =
@@ -435,6 +436,7 @@ void sg__cfg_init_webhooks(void *obj) {
   w->retry_max_ms = MINUTES(10);
   w->max_age_ms = HOUR(24);
   w->concurrency = 64;
+  w->pipeline = 1;
 }
 
 void sg__cfg_init_smpp_server(void *obj) {

@@ -42,7 +42,9 @@
  *     X-Smsgate-Signature: sha256=<lower-case hex HMAC-SHA256 of the body
  *                          under the account's webhook_secret>
  *     X-Smsgate-Webhook-Id: <the delivery's id, the same on every retry>
- *   (an account without a secret signs with the empty key). The body is
+ *   (an account without a secret signs with the empty key). The id is a
+ *   64-bit integer and may be negative: the SQLite store numbers the
+ *   deliveries it holds in memory -(the id of their event). The body is
  *   the JSON object store/store.h documents under "WEBHOOKS", e.g.
  *     {"event":"message.status","message_id":"01J...","batch_id":"01J...",
  *      "status":"delivered","to":"+79001234567","from":"Shop",

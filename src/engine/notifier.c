@@ -294,6 +294,9 @@ int sg__notifier_new(sg_engine_t *e) {
   wc.timeout_ms = w->timeout_ms;
   wc.connect_timeout_ms = w->connect_timeout_ms;
   wc.max_inflight = w->concurrency;
+  _Static_assert(SG_CONFIG_WEBHOOK_PIPELINE_MAX == SG_WEBHOOK_PIPELINE_MAX,
+                 "webhooks.pipeline's limit is the transport's");
+  wc.pipeline = w->pipeline;
   wc.allow_private = w->allow_private_networks;
   wc.own_thread = w->thread;
   wc.curl_only = w->client == SG_CONFIG_WEBHOOK_CURL;

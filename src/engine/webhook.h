@@ -49,6 +49,8 @@ typedef struct sg_webhook sg_webhook_t;
 /* Octets of an answer's body kept for the caller (an inbound webhook's
  * reply, engine.h "INBOUND"). */
 #define SG_WEBHOOK_ANSWER_MAX 4096
+/* The deepest pipeline (sg_webhook_cfg_t.pipeline). */
+#define SG_WEBHOOK_PIPELINE_MAX 32
 
 typedef enum sg_webhook_outcome {
   SG_WEBHOOK_DELIVERED = 0, /* 2xx */
@@ -96,6 +98,11 @@ typedef struct sg_webhook_cfg {
   unsigned connect_timeout_ms; /* 0: 5 s */
   unsigned max_inflight;       /* transfers at once; 0: 32 */
   unsigned max_queue;          /* posts waiting for a slot; 0: 1024 */
+  /* Requests written ahead on one kept-alive connection to an http://
+   * receiver before the first is answered (HTTP/1.1 pipelining, built-in
+   * transport only); 0 or 1: one at a time. At most
+   * SG_WEBHOOK_PIPELINE_MAX. */
+  unsigned pipeline;
   bool allow_private;          /* allow loopback, private, link-local ... */
   const char *user_agent;      /* NULL: "smsgate/<version>" */
   bool own_thread; /* run libcurl on a thread of its own (see below) */

@@ -13,14 +13,29 @@
  * connection that becomes readable has been closed (or spoken on) by the
  * peer and is closed.
  *
- * One timer per connection holds the attempt's deadline: the connect
- * timeout until connected, then what is left of the whole timeout.
+ * With a pipeline deeper than 1 (sg_webhook_cfg_t.pipeline), a connection
+ * carries a queue of up to that many requests: a post goes to an idle
+ * connection, else to an open (or opening) one to the same origin with
+ * room in its pipeline (the "room" list), else to a new one. Requests
+ * queued on a connection during one loop iteration are written together in
+ * one write from a uv_idle_t run before the loop next waits, and the
+ * answers, which come in the order of the requests (RFC 9112 section 9.3.2),
+ * are parsed one after the other out of each read. When a connection ends
+ * (closed by the peer, "Connection: close", a bad answer, the timeout of
+ * its first request), the requests behind the one being answered have no
+ * answer and no verdict: they run again on other connections, keeping
+ * their deadlines. A connection that could not be opened fails all of its
+ * requests alike, as it would have failed each.
  *
- * This module must never block the loop, follow a redirect, send a second
- * request on a connection before the first answer has ended, connect to an
- * address the private-address rule refuses, or decide a verdict in a way
- * that differs from the libcurl transport (both use the functions in
- * webhook_h1.h).
+ * One timer per connection holds the deadline of its first request: the
+ * connect timeout until connected, then what is left of the whole timeout.
+ *
+ * This module must never block the loop, follow a redirect, write more
+ * requests ahead on a connection than the pipeline allows (one: none before
+ * the answer has ended), give a request a verdict without its own answer
+ * or failure, connect to an address the private-address rule refuses, or
+ * decide a verdict in a way that differs from the libcurl transport (both
+ * use the functions in webhook_h1.h).
  */
 #include "engine/webhook_h1.h"
 
@@ -56,6 +71,7 @@ struct hjob {
   uint64_t age_ms;
   uint64_t t0_ns;               /* uv_hrtime at the start */
   uint64_t deadline;            /* uv_now when it times out */
+  bool started;                 /* t0_ns and deadline are set */
   bool again;                   /* already sent again on a new connection */
   sg_webhook_outcome_t outcome; /* of a verdict waiting in c->later */
   sg_webhook_reason_t reason;
@@ -73,14 +89,18 @@ struct conn {
   uv_write_t wreq;
   uv_getaddrinfo_t gai;
   sg__webhook_h1_t *c;
-  conn_t *prev, *next;           /* c->conns */
-  conn_t *iprev, *inext;         /* c->idle, while idle */
-  hjob_t *job;                   /* the request it carries, or NULL */
+  conn_t *prev, *next;   /* c->conns */
+  conn_t *iprev, *inext; /* c->idle, while idle */
+  conn_t *rprev, *rnext; /* c->room, while in it */
+  hjob_t *job;           /* the first request it carries, or NULL */
+  hjob_t *jtail;         /* the last (job's ->next links them) */
+  hjob_t *unsent;        /* the first not yet written, or NULL */
+  unsigned njobs;
   struct addrinfo *ai, *ai_next; /* addresses left to try */
   struct addrinfo lit_ai;        /* the host is an IP literal */
   struct sockaddr_storage lit_sa;
   int state, last_err;
-  bool tcp_open, gai_pending, closing, reused;
+  bool tcp_open, gai_pending, closing, reused, writing, in_room;
   size_t got;          /* octets of the current answer */
   uint64_t idle_since; /* uv_now when it last became idle */
   char host[256];
@@ -90,8 +110,9 @@ struct conn {
 
 struct sg__webhook_h1 {
   uv_loop_t *loop;
-  conn_t *conns, *idle;
+  conn_t *conns, *idle, *room;
   size_t nconns, nidle, running;
+  unsigned depth; /* requests at most on one connection */
   struct {
     hjob_t *head, *tail;
     size_t n;
@@ -102,7 +123,9 @@ struct sg__webhook_h1 {
    * callback never fires from inside the post. */
   uv_timer_t later_timer;
   hjob_t *later;
-  bool in_post, timer_open;
+  /* Writes the requests queued on connections during the iteration. */
+  uv_idle_t flush_idle;
+  bool in_post, timer_open, flush_open;
   unsigned timeout_ms, connect_timeout_ms, max_inflight, max_queue;
   bool allow_private, closing;
   char *user_agent;
@@ -205,7 +228,7 @@ static void job_answered(hjob_t *job, const sg_http1_resp_t *r) {
 /* ---- connections --------------------------------------------------------- */
 
 static void client_maybe_free(sg__webhook_h1_t *c) {
-  if (!c->closing || c->nconns > 0 || c->timer_open)
+  if (!c->closing || c->nconns > 0 || c->timer_open || c->flush_open)
     return;
   sg_free(c->user_agent);
   sg_free(c);
@@ -267,11 +290,37 @@ static void idle_push(conn_t *k) {
   c->nidle++;
 }
 
-/* Closes the connection; its job, if any, must have been taken off. */
+/* Keeps k in c->room exactly while another request may be queued on it. */
+static void room_update(conn_t *k) {
+  sg__webhook_h1_t *c = k->c;
+  bool want = c->depth > 1 && !k->closing && k->state != C_IDLE &&
+              k->njobs > 0 && k->njobs < c->depth;
+  if (want == k->in_room)
+    return;
+  k->in_room = want;
+  if (want) {
+    k->rprev = NULL;
+    k->rnext = c->room;
+    if (c->room != NULL)
+      c->room->rprev = k;
+    c->room = k;
+    return;
+  }
+  if (k->rprev != NULL)
+    k->rprev->rnext = k->rnext;
+  else
+    c->room = k->rnext;
+  if (k->rnext != NULL)
+    k->rnext->rprev = k->rprev;
+  k->rprev = k->rnext = NULL;
+}
+
+/* Closes the connection; its requests must have been taken off. */
 static void conn_close(conn_t *k) {
   if (k->closing)
     return;
   k->closing = true;
+  room_update(k);
   if (k->state == C_IDLE)
     idle_remove(k);
   if (k->gai_pending)
@@ -281,22 +330,82 @@ static void conn_close(conn_t *k) {
   uv_close((uv_handle_t *)&k->timer, timer_closed_cb);
 }
 
+/* Takes the first request off k. */
 static hjob_t *conn_take_job(conn_t *k) {
   hjob_t *job = k->job;
-  k->job = NULL;
   uv_timer_stop(&k->timer);
+  if (job == NULL)
+    return NULL;
+  k->job = job->next;
+  if (k->job == NULL)
+    k->jtail = NULL;
+  if (k->unsent == job)
+    k->unsent = k->job;
+  job->next = NULL;
+  k->njobs--;
+  room_update(k);
   return job;
+}
+
+/* Takes every request off k: a list in their order. */
+static hjob_t *conn_take_all(conn_t *k) {
+  hjob_t *all = k->job;
+  k->job = k->jtail = k->unsent = NULL;
+  k->njobs = 0;
+  uv_timer_stop(&k->timer);
+  room_update(k);
+  return all;
+}
+
+/* Runs again on other connections the requests of a connection that ended
+ * before their answers began: they have had no verdict. One whose time is
+ * up already gets its timeout instead. */
+static void requeue(sg__webhook_h1_t *c, hjob_t *list) {
+  for (hjob_t *next; list != NULL; list = next) {
+    next = list->next;
+    list->next = NULL;
+    if (uv_now(c->loop) >= list->deadline) {
+      snprintf(list->detail, sizeof list->detail,
+               "no complete answer within the timeout");
+      job_fail(list, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_TIMEOUT);
+      continue;
+    }
+    start_job(c, list);
+  }
+}
+
+/* The same verdict for every request of a connection that could not be
+ * opened (none of them was sent): the first one's, with its detail. */
+static void fail_all(conn_t *k, sg_webhook_outcome_t outcome,
+                     sg_webhook_reason_t reason) {
+  hjob_t *first = k->job, *all = conn_take_all(k);
+  conn_close(k);
+  for (hjob_t *next; all != NULL; all = next) {
+    next = all->next;
+    all->next = NULL;
+    if (all != first)
+      memcpy(all->detail, first->detail, sizeof all->detail);
+    job_fail(all, outcome, reason);
+  }
 }
 
 static void timer_cb(uv_timer_t *t) {
   conn_t *k = t->data;
-  hjob_t *job = conn_take_job(k);
-  conn_close(k);
-  if (job == NULL)
+  if (k->job == NULL) {
+    conn_close(k);
     return;
+  }
+  if (k->state != C_BUSY) {
+    snprintf(k->job->detail, sizeof k->job->detail,
+             "could not connect within the timeout");
+    fail_all(k, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_TIMEOUT);
+    return;
+  }
+  hjob_t *job = conn_take_job(k), *rest = conn_take_all(k);
+  conn_close(k);
+  requeue(k->c, rest);
   snprintf(job->detail, sizeof job->detail,
-           k->state == C_BUSY ? "no complete answer within the timeout"
-                              : "could not connect within the timeout");
+           "no complete answer within the timeout");
   job_fail(job, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_TIMEOUT);
 }
 
@@ -314,32 +423,51 @@ static int is_stale(int err) {
   return err == UV_EOF || err == UV_ECONNRESET || err == UV_EPIPE;
 }
 
-/* The connection broke while carrying a request. */
+/* The connection broke while carrying requests: the first one's attempt
+ * failed (or is sent once more, below); the others run again. */
 static void conn_broke(conn_t *k, int err, const char *what) {
-  hjob_t *job = conn_take_job(k);
+  hjob_t *job = conn_take_job(k), *rest = conn_take_all(k);
   bool reused = k->reused, got = k->got > 0;
   conn_close(k);
-  if (job == NULL)
-    return;
-  if (reused && !got && is_stale(err) && !job->again) {
-    job->again = true; /* the peer had closed the kept connection */
-    start_job(job->c, job);
-    return;
+  if (job != NULL) {
+    if (reused && !got && is_stale(err) && !job->again) {
+      job->again = true; /* the peer had closed the kept connection */
+      start_job(job->c, job);
+    } else {
+      snprintf(job->detail, sizeof job->detail, "%s: %s", what,
+               err == UV_EOF ? "connection closed" : uv_strerror(err));
+      job_fail(job, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_TRANSPORT);
+    }
   }
-  snprintf(job->detail, sizeof job->detail, "%s: %s", what,
-           err == UV_EOF ? "connection closed" : uv_strerror(err));
-  job_fail(job, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_TRANSPORT);
+  requeue(k->c, rest);
 }
 
+/* Readies the parser and the deadline for k's first request. */
+static void head_begin(conn_t *k) {
+  k->got = 0;
+  sg_http1_resp_init(&k->resp, k->job->answer, sizeof k->job->answer);
+  arm(k, false);
+}
+
+/* The first request's answer has ended (in k->resp). */
 static void answered(conn_t *k) {
-  hjob_t *job = conn_take_job(k);
+  hjob_t *job = conn_take_job(k), *rest = NULL;
   sg__webhook_h1_t *c = k->c;
   k->reused = true;
-  if (k->resp.keep_alive && !c->closing && c->nidle < c->max_inflight)
-    idle_push(k);
-  else
+  if (!k->resp.keep_alive || c->closing) {
+    rest = conn_take_all(k);
     conn_close(k);
+  } else if (k->job == NULL) {
+    if (c->nidle < c->max_inflight)
+      idle_push(k);
+    else
+      conn_close(k);
+  }
+  bool next = k->job != NULL;
+  requeue(c, rest); /* "Connection: close" with requests behind */
   job_answered(job, &k->resp);
+  if (next && !k->closing)
+    head_begin(k);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
@@ -363,50 +491,116 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
       conn_broke(k, (int)nread, "reading the answer");
     return;
   }
-  k->got += (size_t)nread;
-  int rc =
-      sg_http1_resp_feed(&k->resp, (const uint8_t *)buf->base, (size_t)nread);
-  if (rc > 0) {
-    if ((size_t)rc < (size_t)nread)
+  const uint8_t *p = (const uint8_t *)buf->base;
+  size_t left = (size_t)nread;
+  while (left > 0 && !k->closing) {
+    if (k->job == NULL || k->job == k->unsent) {
+      /* octets before any request was written: not an answer of ours */
+      hjob_t *all = conn_take_all(k);
+      conn_close(k);
+      requeue(k->c, all);
+      return;
+    }
+    int rc = sg_http1_resp_feed(&k->resp, p, left);
+    if (rc == SG_NEED_MORE) {
+      k->got += left;
+      return;
+    }
+    if (rc < 0) {
+      hjob_t *job = conn_take_job(k), *rest = conn_take_all(k);
+      conn_close(k);
+      requeue(k->c, rest);
+      snprintf(job->detail, sizeof job->detail, "bad answer: %s",
+               sg_strerror(rc));
+      job_fail(job, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_TRANSPORT);
+      return;
+    }
+    k->got += (size_t)rc;
+    p += rc;
+    left -= (size_t)rc;
+    if (left > 0 && k->job->next == NULL)
       k->resp.keep_alive = false; /* octets no request asked for */
     answered(k);
-  } else if (rc < 0) {
-    hjob_t *job = conn_take_job(k);
-    conn_close(k);
-    snprintf(job->detail, sizeof job->detail, "bad answer: %s",
-             sg_strerror(rc));
-    job_fail(job, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_TRANSPORT);
   }
 }
+
+static void conn_flush(conn_t *k);
 
 static void write_cb(uv_write_t *w, int status) {
   conn_t *k = w->data;
-  if (status < 0 && !k->closing && k->job != NULL)
+  k->writing = false;
+  if (k->closing)
+    return;
+  if (status < 0 && k->job != NULL)
     conn_broke(k, status, "sending the request");
+  else
+    conn_flush(k); /* what was queued meanwhile */
 }
 
-/* Sends the job's request on a connected connection. */
-static void conn_send(conn_t *k) {
-  hjob_t *job = k->job;
-  k->state = C_BUSY;
-  k->got = 0;
-  sg_http1_resp_init(&k->resp, job->answer, sizeof job->answer);
-  uv_buf_t b = uv_buf_init(job->req, (unsigned)job->req_len);
-  int n = uv_try_write((uv_stream_t *)&k->tcp, &b, 1);
-  if (n == (int)job->req_len)
+/* Writes the requests queued on a connected connection and not yet
+ * written, all in one write: uv_try_write, then uv_write for the rest. */
+static void conn_flush(conn_t *k) {
+  if (k->closing || k->state != C_BUSY || k->writing || k->unsent == NULL)
     return;
-  if (n < 0 && n != UV_EAGAIN) {
-    conn_broke(k, n, "sending the request");
+  uv_buf_t b[SG_WEBHOOK_PIPELINE_MAX];
+  unsigned n = 0;
+  for (hjob_t *j = k->unsent; j != NULL && n < SG_WEBHOOK_PIPELINE_MAX;
+       j = j->next)
+    b[n++] = uv_buf_init(j->req, (unsigned)j->req_len);
+  k->unsent = NULL; /* njobs <= depth <= SG_WEBHOOK_PIPELINE_MAX */
+  int w = uv_try_write((uv_stream_t *)&k->tcp, b, n);
+  if (w < 0 && w != UV_EAGAIN) {
+    conn_broke(k, w, "sending the request");
     return;
   }
-  if (n > 0) {
-    b.base += n;
-    b.len -= (size_t)n;
-  }
+  size_t skip = w > 0 ? (size_t)w : 0;
+  unsigned i = 0;
+  while (i < n && skip >= b[i].len)
+    skip -= b[i++].len;
+  if (i == n)
+    return;
+  b[i].base += skip;
+  b[i].len -= skip;
   k->wreq.data = k;
-  int rc = uv_write(&k->wreq, (uv_stream_t *)&k->tcp, &b, 1, write_cb);
-  if (rc < 0)
+  k->writing = true;
+  int rc = uv_write(&k->wreq, (uv_stream_t *)&k->tcp, b + i, n - i, write_cb);
+  if (rc < 0) {
+    k->writing = false;
     conn_broke(k, rc, "sending the request");
+  }
+}
+
+static void flush_cb(uv_idle_t *h) {
+  sg__webhook_h1_t *c = h->data;
+  uv_idle_stop(h);
+  for (conn_t *k = c->conns, *next; k != NULL; k = next) {
+    next = k->next; /* a closed connection stays listed until freed */
+    conn_flush(k);
+  }
+}
+
+/* Queues job on k; a connected k writes it at once with a pipeline of 1,
+ * else before the loop next waits. */
+static void conn_push(conn_t *k, hjob_t *job) {
+  sg__webhook_h1_t *c = k->c;
+  job->next = NULL;
+  if (k->jtail != NULL)
+    k->jtail->next = job;
+  else
+    k->job = job;
+  k->jtail = job;
+  k->njobs++;
+  if (k->unsent == NULL)
+    k->unsent = job;
+  room_update(k);
+  if (k->state != C_BUSY)
+    return; /* written once connected */
+  if (k->job == job)
+    head_begin(k);
+  if (c->depth <= 1)
+    conn_flush(k);
+  else
+    uv_idle_start(&c->flush_idle, flush_cb);
 }
 
 static void connect_cb(uv_connect_t *req, int status) {
@@ -424,8 +618,10 @@ static void connect_cb(uv_connect_t *req, int status) {
     return;
   }
   uv_tcp_nodelay(&k->tcp, 1);
-  arm(k, false);
-  conn_send(k);
+  k->state = C_BUSY;
+  room_update(k);
+  head_begin(k);
+  conn_flush(k);
 }
 
 static void describe_refusal(hjob_t *job, const struct sockaddr *sa) {
@@ -441,16 +637,15 @@ static void describe_refusal(hjob_t *job, const struct sockaddr *sa) {
 
 /* Gives up connecting: every address failed or was refused. */
 static void connect_failed(conn_t *k) {
-  hjob_t *job = conn_take_job(k);
-  conn_close(k);
+  hjob_t *job = k->job;
   if (job->refused > 0 && job->allowed == 0) {
-    job_fail(job, SG_WEBHOOK_PERMANENT, SG_WEBHOOK_R_REFUSED);
+    fail_all(k, SG_WEBHOOK_PERMANENT, SG_WEBHOOK_R_REFUSED);
     return;
   }
   snprintf(job->detail, sizeof job->detail,
            "could not connect to %.100s:%u: %s", job->host, job->port,
            k->last_err ? uv_strerror(k->last_err) : "no address");
-  job_fail(job, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_CONNECT);
+  fail_all(k, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_CONNECT);
 }
 
 /* Connects to the next address that the private-address rule allows. */
@@ -493,11 +688,10 @@ static void resolved_cb(uv_getaddrinfo_t *g, int status, struct addrinfo *res) {
     return;
   }
   if (status < 0) {
-    hjob_t *job = conn_take_job(k);
-    conn_close(k);
+    hjob_t *job = k->job;
     snprintf(job->detail, sizeof job->detail, "could not resolve %.100s: %s",
              job->host, uv_strerror(status));
-    job_fail(job, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_CONNECT);
+    fail_all(k, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_CONNECT);
     return;
   }
   k->state = C_CONNECTING;
@@ -535,7 +729,10 @@ static void conn_open(sg__webhook_h1_t *c, hjob_t *job) {
   k->c = c;
   memcpy(k->host, job->host, sizeof k->host);
   k->port = job->port;
-  k->job = job;
+  k->state = C_RESOLVING;
+  k->job = k->jtail = k->unsent = job;
+  k->njobs = 1;
+  job->next = NULL;
   k->next = c->conns;
   if (c->conns != NULL)
     c->conns->prev = k;
@@ -543,6 +740,7 @@ static void conn_open(sg__webhook_h1_t *c, hjob_t *job) {
   c->nconns++;
   uv_timer_init(c->loop, &k->timer);
   k->timer.data = k;
+  room_update(k); /* more requests may queue while it connects */
   arm(k, true);
   if (literal(k)) {
     k->state = C_CONNECTING;
@@ -559,16 +757,16 @@ static void conn_open(sg__webhook_h1_t *c, hjob_t *job) {
     k->gai_pending = true;
     return;
   }
-  conn_take_job(k);
-  conn_close(k);
   snprintf(job->detail, sizeof job->detail, "could not resolve %.100s: %s",
            job->host, uv_strerror(rc));
-  job_fail(job, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_CONNECT);
+  fail_all(k, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_CONNECT);
 }
 
-/* Runs job: on an idle connection to its origin, or a new one. */
+/* Runs job: on an idle connection to its origin, or one with room in its
+ * pipeline, or a new one. */
 static void start_job(sg__webhook_h1_t *c, hjob_t *job) {
-  if (!job->again) {
+  if (!job->started) {
+    job->started = true;
     job->t0_ns = uv_hrtime();
     uv_update_time(c->loop); /* the loop's time may be old: a post can come
                                 long after the loop last woke */
@@ -583,12 +781,16 @@ static void start_job(sg__webhook_h1_t *c, hjob_t *job) {
     }
     if (k->port == job->port && strcmp(k->host, job->host) == 0) {
       idle_remove(k);
-      k->job = job;
-      arm(k, false);
-      conn_send(k);
+      k->state = C_BUSY;
+      conn_push(k, job);
       return;
     }
   }
+  for (conn_t *k = c->room; k != NULL; k = k->rnext)
+    if (k->port == job->port && strcmp(k->host, job->host) == 0) {
+      conn_push(k, job);
+      return;
+    }
   conn_open(c, job);
 }
 
@@ -725,7 +927,7 @@ int sg__webhook_h1_post(sg__webhook_h1_t *c, const sg_webhook_req_t *req,
   job->data = data;
   job->attempt = req->attempt ? req->attempt : 1;
   job->age_ms = req->age_ms;
-  job->again = false;
+  job->again = job->started = false;
   job->refused = job->allowed = 0;
   job->detail[0] = '\0';
   memcpy(job->host, u.host, sizeof job->host);
@@ -773,9 +975,18 @@ int sg__webhook_h1_new(uv_loop_t *loop, const sg_webhook_cfg_t *cfg,
     return rc;
   }
   c->ua_len = strlen(c->user_agent);
+  c->depth = cfg->pipeline > 1 ? cfg->pipeline : 1;
+  if (c->depth > SG_WEBHOOK_PIPELINE_MAX) {
+    sg_free(c->user_agent);
+    sg_free(c);
+    return SG_EINVAL;
+  }
   uv_timer_init(loop, &c->later_timer);
   c->later_timer.data = c;
   c->timer_open = true;
+  uv_idle_init(loop, &c->flush_idle);
+  c->flush_idle.data = c;
+  c->flush_open = true;
   *out = c;
   return 0;
 }
@@ -790,15 +1001,24 @@ static void later_closed_cb(uv_handle_t *h) {
   client_maybe_free(c);
 }
 
+static void flush_closed_cb(uv_handle_t *h) {
+  sg__webhook_h1_t *c = h->data;
+  c->flush_open = false;
+  client_maybe_free(c);
+}
+
 void sg__webhook_h1_free(sg__webhook_h1_t *c) {
   if (c == NULL || c->closing)
     return;
   c->closing = true;
   for (conn_t *k = c->conns; k != NULL; k = k->next) {
-    hjob_t *job = conn_take_job(k);
+    hjob_t *all = conn_take_all(k);
     conn_close(k);
-    if (job != NULL)
-      job_fail(job, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_SHUTDOWN);
+    for (hjob_t *next; all != NULL; all = next) {
+      next = all->next;
+      all->next = NULL;
+      job_fail(all, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_SHUTDOWN);
+    }
   }
   while (c->queue.head != NULL) {
     hjob_t *job = c->queue.head;
@@ -818,4 +1038,5 @@ void sg__webhook_h1_free(sg__webhook_h1_t *c) {
   later_cb(&c->later_timer); /* verdicts reached already, at once */
   c->stats.inflight = c->stats.queued = 0;
   uv_close((uv_handle_t *)&c->later_timer, later_closed_cb);
+  uv_close((uv_handle_t *)&c->flush_idle, flush_closed_cb);
 }

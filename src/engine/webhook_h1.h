@@ -3,7 +3,9 @@
  * it can take and keeps libcurl for the rest, https:// above all).
  *
  * Connections are kept alive and reused per origin (host and port); one
- * request at a time per connection, no pipelining. Names are resolved with
+ * request at a time per connection, or up to cfg->pipeline of them written
+ * ahead (HTTP/1.1 pipelining, answers read in order), those queued in one
+ * loop iteration in one write. Names are resolved with
  * uv_getaddrinfo and every address is checked (core/netaddr.h) before it is
  * connected to, so the private-address rule holds for the address actually
  * connected to, as in libcurl's open-socket callback. Redirects are never

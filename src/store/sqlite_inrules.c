@@ -218,10 +218,10 @@ int sg__sq_mo_action(sg__sq_conn_t *c, const sg_store_mo_deliver_t *d,
   int rc = action_payload(c, d);
   if (rc != 0)
     return rc;
-  sqlite3_stmt *s = prep(
-      c, "INSERT INTO webhooks (account_id, inbound_id, url, payload, status, "
-         "next_attempt_ms, created_ms, updated_ms, method) VALUES "
-         "(?1,?2,?3,?4,'pending',?5,?5,?5,?6)");
+  sqlite3_stmt *s =
+      prep(c, "INSERT INTO webhooks (id, account_id, inbound_id, url, payload, "
+              "status, next_attempt_ms, created_ms, updated_ms, method) VALUES "
+              "(" SG__SQ_WH_NEW_ID ",?1,?2,?3,?4,'pending',?5,?5,?5,?6)");
   if (s == NULL)
     return SG_EIO;
   if (d->msg.account_id > 0)

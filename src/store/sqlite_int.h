@@ -42,6 +42,13 @@
   "parts, received_ms, created_ms"
 
 /* Every fixed statement, prepared once per connection on first use. */
+/* The id of a webhook row that has none of its own: one above the largest,
+ * and never below 1. The deliveries of message events have the ids
+ * -(event id) (sqlite_whq.h), so SQLite's own choice (one above the
+ * largest) could be one of theirs once only such rows are left. */
+#define SG__SQ_WH_NEW_ID                                                       \
+  "max(1, coalesce((SELECT max(id) FROM webhooks), 0) + 1)"
+
 #define SG__SQ_QUERIES(X)                                                      \
   X(BEGIN, "BEGIN IMMEDIATE")                                                  \
   X(BEGIN_READ, "BEGIN")                                                       \
@@ -105,15 +112,16 @@
     "LEFT JOIN accounts a ON a.id = m.account_id LEFT JOIN parts p ON "        \
     "p.message_id = m.id AND p.seq = ?2 WHERE m.id = ?1")                      \
   X(WEBHOOK_INSERT_GET,                                                        \
-    "INSERT INTO webhooks (account_id, message_id, event_id, url, payload, "   \
-    "status, next_attempt_ms, created_ms, updated_ms, method) VALUES "         \
-    "(?1,?2,?3,?4,X'','pending',?5,?5,?5,'GET')")                              \
+    "INSERT INTO webhooks (id, account_id, message_id, event_id, url, "        \
+    "payload, status, next_attempt_ms, created_ms, updated_ms, method) "       \
+    "VALUES (" SG__SQ_WH_NEW_ID ",?1,?2,?3,?4,X'','pending',?5,?5,?5,'GET')")  \
   X(MSG_SET_STATUS, "UPDATE messages SET status = ?2, error_code = "           \
                     "COALESCE(?3, error_code), updated_ms = ?4 WHERE id = ?1") \
   X(WEBHOOK_INSERT,                                                            \
-    "INSERT INTO webhooks (account_id, message_id, event_id, inbound_id, "     \
+    "INSERT INTO webhooks (id, account_id, message_id, event_id, inbound_id, " \
     "url, payload, status, next_attempt_ms, created_ms, updated_ms) VALUES "   \
-    "(?1,?2,?3,?4,?5,?6,'pending',?7,?7,?7)")                                  \
+    "(coalesce(?8, " SG__SQ_WH_NEW_ID "),?1,?2,?3,?4,?5,?6,'pending',?7,?7,"   \
+    "?7)")                                                                     \
   X(PART_BY_ID,                                                                \
     "SELECT message_id, seq, status, attempts FROM parts WHERE id = ?1")       \
   X(PART_SENT, "UPDATE parts SET status = 'sent', smsc_id = ?2, error_code "   \
@@ -291,6 +299,7 @@ typedef struct sg__sq_conn {
   sqlite3_stmt *inbound[SG__SQ_INBOUND_VARIANTS];
   sg__jbuf_t json;        /* the writer's webhook payloads, reused */
   struct sg__sq_whl *whl; /* the writer's webhook leases (sqlite_webhook.c) */
+  struct sg__sq_whq *whq; /* the writer's deliveries in memory (sqlite_whq.c) */
   struct sg__sq_sol
       *sol;     /* the writer's SMPP receipt leases (sqlite_smpp_out.c) */
   struct {      /* the writer's traffic counts of the open group */
@@ -348,6 +357,8 @@ void sg__sq_walbuf_unregister(sg__sq_walbuf_t *wb);
 /* Statement q of c, prepared on first use and reset; NULL on failure (the
  * connection's error says why). */
 sqlite3_stmt *sg__sq_stmt(sg__sq_conn_t *c, sg__sq_query_t q);
+/* Names the calling thread (sg-writer, sg-reader, sg-ckpt, sg-sync). */
+void sg__sq_thread_name(const char *name);
 /* Prepares sql as a persistent statement; NULL on failure. */
 sqlite3_stmt *sg__sq_prepare(sg__sq_conn_t *c, const char *sql);
 /* Runs a statement without rows (or whose rows do not matter) to the end
@@ -511,6 +522,13 @@ int sg__sq_wh_finish(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now);
 void sg__sq_wh_tx_end(sg__sq_conn_t *c, bool committed);
 void sg__sq_wh_close(sg__sq_conn_t *c);
 size_t sg__sq_wh_leases(const sg__sq_conn_t *c);
+/* Row id (written just now for a delivery that was out from memory) is
+ * leased until `until`, `tries` claims made. 0 or SG_ENOMEM. */
+int sg__sq_wh_adopt(sg__sq_conn_t *c, int64_t id, int64_t until,
+                    unsigned tries, int64_t now);
+/* The webhook deliveries the writer of st holds in memory (sqlite_whq.h),
+ * not finished; any thread. */
+uint64_t sg__sq_wh_held(sg_store_t *st);
 
 /* A campaign's progress counters (sqlite_campcount.c): message of batch
  * batch_id moved from status `before` (SG_MSG_NONE: it was just stored) to
@@ -567,6 +585,12 @@ int sg__sq_receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
                          const char *mid, unsigned seq,
                          const sg_store_receipt_in_t *x, int64_t now,
                          sg_store_item_res_t *item);
+
+/* Writes the webhook row of message event event_id (sqlite_write.c): its
+ * id is -event_id, the id its delivery has in memory (sqlite_whq.h). */
+int sg__sq_webhook_row(sg__sq_conn_t *c, int64_t event_id, int64_t account,
+                       const char *mid, const char *url, const uint8_t *payload,
+                       size_t len, int64_t now);
 
 /* Recovery at open: every 'sending' part and webhook back to the queue. */
 int sg__sq_recover(sg__sq_conn_t *c, int64_t now, uint64_t *parts,

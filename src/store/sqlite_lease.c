@@ -96,6 +96,15 @@ int sg__sq_lease_take(sg__sq_leases_t *l, int64_t id, int64_t until,
   return 0;
 }
 
+int sg__sq_lease_set(sg__sq_leases_t *l, int64_t id, int64_t until,
+                     int64_t now, unsigned tries) {
+  if (find(l, id) == NULL && (l->n + 1) * 4 > l->cap * 3 && grow(l, now) < 0)
+    return SG_ENOMEM;
+  put(l, &(sg__sq_lease_t){
+             .id = id, .until_ms = until, .tx = l->tx, .tries = tries});
+  return 0;
+}
+
 void sg__sq_lease_drop(sg__sq_leases_t *l, int64_t id) {
   sg__sq_lease_t *e = find(l, id);
   if (e != NULL)

@@ -36,6 +36,11 @@ typedef struct sg__sq_leases {
  * taken again was an attempt too). 0 or SG_ENOMEM. */
 int sg__sq_lease_take(sg__sq_leases_t *l, int64_t id, int64_t until,
                       int64_t now, unsigned *tries);
+/* Leases row id until `until` with `tries` claims already made (a
+ * delivery that was out from memory and goes on as a row). 0 or
+ * SG_ENOMEM. */
+int sg__sq_lease_set(sg__sq_leases_t *l, int64_t id, int64_t until,
+                     int64_t now, unsigned tries);
 /* Forgets row id's lease, if any. */
 void sg__sq_lease_drop(sg__sq_leases_t *l, int64_t id);
 /* True when a live lease holds row id at `now`. */

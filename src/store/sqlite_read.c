@@ -333,7 +333,8 @@ static int counts(sg__sq_conn_t *c, sg__store_req_t *r) {
   /* One row: pending, sending, failed (each over its partial index). */
   if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     k->webhooks_pending = (uint64_t)sqlite3_column_int64(s, 0) +
-                          (uint64_t)sqlite3_column_int64(s, 1);
+                          (uint64_t)sqlite3_column_int64(s, 1) +
+                          sg__sq_wh_held(c->st); /* and those in memory */
     k->webhooks_failed = (uint64_t)sqlite3_column_int64(s, 2);
   }
   sqlite3_reset(s);

@@ -278,6 +278,7 @@ static uint64_t mono_us(void) {
 
 static void sync_main(void *arg) {
   sg__sq_sync_t *s = arg;
+  sg__sq_thread_name("sg-sync");
   uv_mutex_lock(&s->lock);
   for (;;) {
     /* After a failed sync the next try waits for new work: a group (the

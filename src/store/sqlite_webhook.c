@@ -1,6 +1,10 @@
 /* sqlite_webhook.c - the claim and the finish of webhook deliveries in the
  * SQLite store, run by the writer thread inside the group's transaction.
  *
+ * The deliveries of one-part messages' status changes are held in the
+ * writer's memory (sqlite_whq.c): a claim hands them out first and a
+ * finish of one of them (id < 0) goes there. What follows is about rows.
+ *
  * A delivery is written once, 'pending', by the transaction that queues it,
  * and written once more when it ends: deleted when the receiver took it,
  * updated for a retry or when it is given up. The claim writes nothing: the
@@ -21,6 +25,7 @@
 #include "core/error.h"
 #include "store/sqlite_int.h"
 #include "store/sqlite_lease.h"
+#include "store/sqlite_whq.h"
 
 enum { Q_DUE, Q_ROW, Q_DELETE, Q_RETRY, Q_FAIL, Q_N };
 
@@ -50,6 +55,7 @@ struct sg__sq_whl {
 
 void sg__sq_wh_tx_end(sg__sq_conn_t *c, bool committed) {
   struct sg__sq_whl *w = c->whl;
+  sg__sq_whq_tx_end(c, committed);
   if (w != NULL)
     sg__sq_lease_tx_end(&w->l, committed);
 }
@@ -73,6 +79,7 @@ static sqlite3_stmt *stmt(sg__sq_conn_t *c, int q) {
 
 void sg__sq_wh_close(sg__sq_conn_t *c) {
   struct sg__sq_whl *w = c->whl;
+  sg__sq_whq_close(c);
   if (w == NULL)
     return;
   for (int i = 0; i < Q_N; i++)
@@ -80,6 +87,13 @@ void sg__sq_wh_close(sg__sq_conn_t *c) {
   sg__sq_lease_free(&w->l);
   sg_free(w);
   c->whl = NULL;
+}
+
+int sg__sq_wh_adopt(sg__sq_conn_t *c, int64_t id, int64_t until,
+                    unsigned tries, int64_t now) {
+  if (whl(c) == NULL)
+    return SG_ENOMEM;
+  return sg__sq_lease_set(&c->whl->l, id, until, now, tries);
 }
 
 size_t sg__sq_wh_leases(const sg__sq_conn_t *c) {
@@ -147,8 +161,13 @@ int sg__sq_wh_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   if (w == NULL || ids == NULL)
     return SG_ENOMEM;
   size_t k = 0, n = 0;
-  int rc = due_ids(c, max, now, ids, &k);
   int64_t until = now + r->in.wh_claim.lease_ms;
+  /* The deliveries in memory first: no B-tree work (sqlite_whq.h). */
+  int rc = sg__sq_whq_claim(c, &r->arena, w, max, now, until);
+  if (rc >= 0) {
+    n = (size_t)rc;
+    rc = n < max ? due_ids(c, max - (unsigned)n, now, ids, &k) : 0;
+  }
   for (size_t i = 0; rc == 0 && i < k; i++) {
     unsigned tries;
     rc = read_row(c, &r->arena, ids[i], &w[n]);
@@ -171,6 +190,9 @@ int sg__sq_wh_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
 
 static int finish_one(sg__sq_conn_t *c, const sg_store_webhook_result_t *x,
                       int64_t now) {
+  int mem = x->id < 0 ? sg__sq_whq_finish(c, x, now) : 0;
+  if (mem != 0) /* it was in memory: taken, or its row written */
+    return mem < 0 ? mem : 0;
   unsigned tries = sg__sq_lease_tries(&c->whl->l, x->id);
   sqlite3_stmt *s;
   if (x->done) {

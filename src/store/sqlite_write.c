@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "store/sqlite_int.h"
+#include "store/sqlite_whq.h"
 
 #define PASS_MAX 1000 /* rows per release / expire / requeue pass */
 
@@ -74,8 +75,12 @@ static int insert_event(sg__sq_conn_t *c, const char *mid, unsigned seq,
       sqlite3_bind_int64(s, 10, fold->time_ms);
   }
   int rc = step_rc(s);
-  if (rc == 0 && id != NULL)
-    *id = sqlite3_last_insert_rowid(c->db);
+  if (rc == 0) {
+    int64_t rowid = sqlite3_last_insert_rowid(c->db);
+    sg__sq_whq_event(c, rowid);
+    if (id != NULL)
+      *id = rowid;
+  }
   return rc;
 }
 
@@ -87,6 +92,8 @@ static int insert_part_event(sg__sq_conn_t *c, const char *mid,
                                   p->detail, p->time_ms, NULL, NULL);
 }
 
+/* A webhook row; the delivery of a message event has the id -event_id
+ * (sqlite_whq.h), any other the next free one. */
 static int insert_webhook(sg__sq_conn_t *c, int64_t account, const char *mid,
                           int64_t event_id, const char *inbound_id,
                           const char *url, const uint8_t *payload, size_t len,
@@ -97,13 +104,22 @@ static int insert_webhook(sg__sq_conn_t *c, int64_t account, const char *mid,
   if (account > 0)
     sqlite3_bind_int64(s, 1, account);
   sg__sq_bind_text(s, 2, mid);
-  if (event_id > 0)
+  if (event_id > 0) {
     sqlite3_bind_int64(s, 3, event_id);
+    sqlite3_bind_int64(s, 8, -event_id);
+  }
   sg__sq_bind_text(s, 4, inbound_id);
   sg__sq_bind_text(s, 5, url);
   sg__sq_bind_blob(s, 6, payload, len);
   sqlite3_bind_int64(s, 7, now);
   return step_rc(s);
+}
+
+int sg__sq_webhook_row(sg__sq_conn_t *c, int64_t event_id, int64_t account,
+                       const char *mid, const char *url, const uint8_t *payload,
+                       size_t len, int64_t now) {
+  return insert_webhook(c, account, mid, event_id, NULL, url, payload, len,
+                        now);
 }
 
 /* The statuses of the parts of message mid, derived into one. */
@@ -241,6 +257,14 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
   m->ev.time_ms = now;
   if ((rc = sg__store_status_payload(&c->json, &m->ev)) < 0)
     return rc;
+  /* In the writer's memory when the payload can be built again from the
+   * event and the message alone (sqlite_whq.h); else, or when it is full,
+   * its row. */
+  if (m->ev.parts == 1 && sg__sq_whq_part((int)to) == (int)why->seq &&
+      (rc = sg__sq_whq_offer(c, event_id, m->account_id, m->ev.message_id,
+                             m->callback_url, (const uint8_t *)c->json.p,
+                             c->json.len, now)) != 0)
+    return rc < 0 ? rc : 0;
   return insert_webhook(c, m->account_id, m->ev.message_id, event_id, NULL,
                         m->callback_url, (const uint8_t *)c->json.p,
                         c->json.len, now);
@@ -639,11 +663,13 @@ int sg__sq_recover(sg__sq_conn_t *c, int64_t now, uint64_t *parts,
                    uint64_t *webhooks) {
   sg__arena_t a = {NULL};
   size_t np = 0, nw = 0, before;
-  int rc = 0;
+  uint64_t rebuilt = 0; /* deliveries the writer held in memory */
+  int rc = sg__sq_whq_rebuild(c, now, &rebuilt);
   do { /* PASS_MAX at a time, until none is left */
     before = np;
-    rc = requeue(c, &a, SG__Q_LEASE_DUE, INT64_MAX, now,
-                 "requeued at start after a stop while sending", &np);
+    rc = rc == 0 ? requeue(c, &a, SG__Q_LEASE_DUE, INT64_MAX, now,
+                           "requeued at start after a stop while sending", &np)
+                 : rc;
     sg__arena_free(&a);
   } while (rc == 0 && np - before == PASS_MAX);
   do {
@@ -653,7 +679,7 @@ int sg__sq_recover(sg__sq_conn_t *c, int64_t now, uint64_t *parts,
   if (rc == 0) /* receipts leased to SMPP sessions of the last run */
     rc = sg__sq_smpp_out_release_all(c);
   *parts = np;
-  *webhooks = nw;
+  *webhooks = nw + rebuilt;
   return rc;
 }
 

@@ -725,8 +725,9 @@ int sg_store_webhook_enqueue(sg_store_t *st, int64_t account_id,
                              const uint8_t *payload, size_t len,
                              sg_store_id_cb cb, void *data);
 
-/* Takes up to max (1..1000) due deliveries, oldest due first, each under a
- * lease of lease_ms (0: 5 minutes); when the lease runs out unanswered, a
+/* Takes up to max (1..1000) due deliveries, oldest due first (SQLite: those
+ * its writer holds in memory first, with a quarter of the claim left to
+ * rows once a second), each under a lease of lease_ms (0: 5 minutes); when the lease runs out unanswered, a
  * later claim takes it again. attempts counts this one. The lease is kept
  * in the store's memory and the claim writes nothing: after a crash or a
  * stop, every delivery not finished is due again (at-least-once), and an
@@ -748,7 +749,9 @@ typedef void (*sg_store_done_cb)(sg_store_t *st, int status, void *data);
  * receiver took is deleted (the message's events keep its history); one to
  * retry is due again at next_attempt_ms; one given up stays as 'failed'
  * (counted in sg_store_counts_t.webhooks_failed). Unknown ids are
- * ignored. */
+ * ignored. (SQLite holds the deliveries of one-part messages' status
+ * changes in its writer's memory, ids below 0, and writes a row only for
+ * a retry or a give-up; docs/architecture.md, "Webhook deliveries".) */
 int sg_store_webhook_finish(sg_store_t *st, const sg_store_webhook_result_t *r,
                             size_t n, sg_store_done_cb cb, void *data);
 

@@ -160,6 +160,7 @@ static void default_parses(void **state) {
   assert_int_equal(cfg->webhooks.max_age_ms, 24u * 3600u * 1000u);
   assert_true(cfg->webhooks.thread);
   assert_int_equal(cfg->webhooks.client, SG_CONFIG_WEBHOOK_BUILTIN);
+  assert_int_equal(cfg->webhooks.pipeline, 1);
   assert_int_equal(cfg->log.level, SG_CONFIG_LOG_INFO);
   assert_int_equal(cfg->log.format, SG_CONFIG_LOG_TEXT);
 
@@ -331,6 +332,7 @@ static const char full_yaml[] =
     "  concurrency: 16\n"
     "  thread: false\n"
     "  client: curl\n"
+    "  pipeline: 1\n"
     "smpp_server:\n"
     "  enabled: true\n"
     "  listen: 0.0.0.0:2775\n"
@@ -520,6 +522,7 @@ static void full_example(void **state) {
   assert_int_equal(w->concurrency, 16);
   assert_false(w->thread);
   assert_int_equal(w->client, SG_CONFIG_WEBHOOK_CURL);
+  assert_int_equal(w->pipeline, 1);
 
   const sg_config_smpp_server_t *ss = &cfg->smpp_server;
   assert_true(ss->enabled);
@@ -627,6 +630,14 @@ static void postgres_url_forms(void **state) {
     sg_config_free(load_ok(ok[i]));
 }
 
+static void webhook_pipeline(void **state) {
+  (void)state;
+  sg_config_t *cfg = load_ok("webhooks: {pipeline: 8}\n");
+  assert_int_equal(cfg->webhooks.pipeline, 8);
+  assert_int_equal(cfg->webhooks.client, SG_CONFIG_WEBHOOK_BUILTIN);
+  sg_config_free(cfg);
+}
+
 static void walk_keys(const sg__cfg_section_t *sec) {
   for (size_t i = 0; i < sec->n_fields; i++) {
     const sg__cfg_field_t *f = &sec->fields[i];
@@ -697,6 +708,10 @@ static const struct {
     {"webhooks: {timeout: 20m}\n",
      "t.yaml:1:21: webhooks.timeout: expected a duration 1s-10m (like 500ms, "
      "30s, 5m), got \"20m\""},
+    {"webhooks: {pipeline: 0}\n",
+     "t.yaml:1:22: webhooks.pipeline: expected an integer 1-32, got \"0\""},
+    {"webhooks: {pipeline: 33}\n",
+     "t.yaml:1:22: webhooks.pipeline: expected an integer 1-32, got \"33\""},
     {"webhooks: {client: h2o}\n",
      "t.yaml:1:20: webhooks.client: expected one of builtin, curl, got "
      "\"h2o\""},
@@ -918,6 +933,9 @@ static const struct {
      "both or neither"},
     {"webhooks: {retry_min: 5m, retry_max: 1m}\n",
      "t.yaml:1:11: webhooks: retry_max must not be less than retry_min"},
+    {"webhooks: {client: curl, pipeline: 8}\n",
+     "t.yaml:1:11: webhooks: pipeline needs \"client: builtin\" (libcurl does "
+     "not pipeline)"},
     {"webhooks: {connect_timeout: 20s, timeout: 10s}\n",
      "t.yaml:1:11: webhooks: connect_timeout must not be more than timeout"},
     {"smpp_server: {max_sessions: 5}\n",
@@ -1462,6 +1480,7 @@ int main(void) {
       cmocka_unit_test(full_example),
       cmocka_unit_test(postgres_store),
       cmocka_unit_test(postgres_url_forms),
+      cmocka_unit_test(webhook_pipeline),
       cmocka_unit_test(full_example_has_every_key),
       cmocka_unit_test(each_error_class),
       cmocka_unit_test(document_errors),

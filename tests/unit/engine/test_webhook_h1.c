@@ -6,7 +6,10 @@
  * answer, a kept connection that the peer closes while idle and one it
  * closes on the next request without answering, a peer that never answers
  * (timeout), a redirect that is not followed, Retry-After, and every
- * loopback spelling refused with nothing reaching the peer. */
+ * loopback spelling refused with nothing reaching the peer. With a pipeline
+ * (cfg.pipeline): requests written together on one connection, and a
+ * connection closed with requests still unanswered, which run again on a
+ * new one. */
 #define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -55,7 +58,7 @@ struct peer {
   uint16_t port;
   const act_t *script; /* per request, by number; the last repeats */
   size_t n_script;
-  int conns, reqs;
+  int conns, reqs, most_in_a_read;
   char req[MAX_REQ][2048];
   pconn_t *live[MAX_REQ];
   sg_webhook_t *wh;
@@ -143,7 +146,10 @@ static void pconn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   }
   c->in_len += (size_t)n;
   size_t end;
+  int in_this_read = 0;
   while ((end = request_end(c)) > 0) {
+    if (++in_this_read > p->most_in_a_read)
+      p->most_in_a_read = in_this_read;
     int k = p->reqs++;
     if (k < MAX_REQ) {
       snprintf(p->req[k], sizeof p->req[k], "%.*s", (int)end, c->in);
@@ -179,6 +185,8 @@ static void guard_cb(uv_timer_t *t) {
   uv_stop(&p->loop);
 }
 
+static unsigned pipeline; /* cfg.pipeline of the next peer_new */
+
 static peer_t *peer_new(const act_t *script, size_t n, unsigned timeout_ms,
                         bool allow_private) {
   peer_t *p = calloc(1, sizeof *p);
@@ -199,6 +207,7 @@ static peer_t *peer_new(const act_t *script, size_t n, unsigned timeout_ms,
   p->guard.data = p;
   sg_webhook_cfg_t cfg = {.allow_private = allow_private,
                           .timeout_ms = timeout_ms,
+                          .pipeline = pipeline,
                           .user_agent = "test-agent"};
   assert_int_equal(sg_webhook_new(&p->loop, &cfg, &p->wh), 0);
   return p;
@@ -427,6 +436,119 @@ static void silent_peer_times_out(void **state) {
   peer_free(p);
 }
 
+/* Six posts at once with a pipeline of 4: four requests in one write on one
+ * connection, the other two on a second; every answer is its own. */
+static void pipelined_requests_share_a_write(void **state) {
+  (void)state;
+  static const act_t s[] = {{ANSWER, OK200, false}};
+  pipeline = 4;
+  peer_t *p = peer_new(s, 1, 0, true);
+  pipeline = 0;
+  for (int i = 0; i < 6; i++)
+    post(p, "/p");
+  wait_for(p, 6);
+  for (int i = 0; i < 6; i++) {
+    assert_int_equal(p->res[i].outcome, SG_WEBHOOK_DELIVERED);
+    assert_string_equal(p->body[i], "hello");
+  }
+  assert_int_equal(p->reqs, 6);
+  assert_int_equal(p->conns, 2);
+  assert_int_equal(p->most_in_a_read, 4);
+  /* the kept connections take the next ones, again several at once */
+  for (int i = 0; i < 3; i++)
+    post(p, "/q");
+  wait_for(p, 3);
+  assert_int_equal(p->conns, 2);
+  assert_int_equal(p->reqs, 9);
+  assert_int_equal(p->most_in_a_read, 4);
+  peer_free(p);
+}
+
+/* The peer answers the first of four pipelined requests and closes: the
+ * three it did not answer run again on a new connection, each gets its own
+ * answer, none is lost or counted twice. Then a peer that closes at once:
+ * only the first request's attempt fails, the three behind it run again. */
+static void connection_closed_mid_pipeline(void **state) {
+  (void)state;
+  static const act_t s[] = {{ANSWER, OK200, true}, {ANSWER, OK200, false}};
+  pipeline = 4;
+  peer_t *p = peer_new(s, 2, 0, true);
+  for (int i = 0; i < 4; i++)
+    post(p, "/m");
+  wait_for(p, 4);
+  settle(p, 50);
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(p->res[i].outcome, SG_WEBHOOK_DELIVERED);
+  assert_int_equal(p->n_res, 4);
+  assert_int_equal(p->conns, 2);
+  assert_int_equal(p->reqs, 4); /* one on the first, three on the second */
+  assert_int_equal(p->most_in_a_read, 3);
+
+  static const act_t s2[] = {{CLOSE_AT_ONCE, NULL, false},
+                             {ANSWER, OK200, false}};
+  peer_t *q = peer_new(s2, 2, 0, true);
+  pipeline = 0;
+  for (int i = 0; i < 4; i++)
+    post(q, "/c");
+  wait_for(q, 4);
+  settle(q, 50);
+  assert_int_equal(q->n_res, 4);
+  int delivered = 0, failed = 0;
+  for (int i = 0; i < 4; i++) {
+    delivered += q->res[i].outcome == SG_WEBHOOK_DELIVERED;
+    failed += q->res[i].outcome == SG_WEBHOOK_RETRY &&
+              q->res[i].reason == SG_WEBHOOK_R_TRANSPORT;
+  }
+  assert_int_equal(delivered, 3);
+  assert_int_equal(failed, 1);
+  assert_int_equal(q->conns, 2);
+  assert_int_equal(q->reqs, 4);
+  peer_free(q);
+  peer_free(p);
+}
+
+/* "Connection: close" on the first answer of three pipelined requests: the
+ * two behind it run again on a new connection (RFC 9112 section 9.3.2);
+ * three deliveries. Then three requests to a peer that never answers: the
+ * first times out, the two behind it run out of their own time on the new
+ * connection; three timeouts, no more. */
+static void close_answer_and_timeout_mid_pipeline(void **state) {
+  (void)state;
+  static const act_t s[] = {
+      {ANSWER,
+       "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello",
+       false},
+      {ANSWER, OK200, false}};
+  pipeline = 4;
+  peer_t *p = peer_new(s, 2, 0, true);
+  for (int i = 0; i < 3; i++)
+    post(p, "/k");
+  wait_for(p, 3);
+  settle(p, 50);
+  assert_int_equal(p->n_res, 3);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(p->res[i].outcome, SG_WEBHOOK_DELIVERED);
+  assert_int_equal(p->conns, 2);
+  assert_int_equal(p->reqs, 5); /* 3 on the first, 2 again on the second */
+
+  static const act_t s2[] = {{SILENT, NULL, false}};
+  peer_t *q = peer_new(s2, 1, 300, true);
+  pipeline = 0;
+  for (int i = 0; i < 3; i++)
+    post(q, "/t");
+  wait_for(q, 3);
+  settle(q, 400);
+  assert_int_equal(q->n_res, 3);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(q->res[i].outcome, SG_WEBHOOK_RETRY);
+    assert_int_equal(q->res[i].reason, SG_WEBHOOK_R_TIMEOUT);
+    assert_string_equal(q->detail[i], "no complete answer within the timeout");
+  }
+  assert_int_equal(q->conns, 1); /* their time was up: not sent again */
+  peer_free(q);
+  peer_free(p);
+}
+
 static void redirect_and_retry_after(void **state) {
   (void)state;
   static const act_t s[] = {
@@ -512,6 +634,9 @@ int main(void) {
       cmocka_unit_test(kept_connection_closed_by_peer),
       cmocka_unit_test(silent_peer_times_out),
       cmocka_unit_test(redirect_and_retry_after),
+      cmocka_unit_test(pipelined_requests_share_a_write),
+      cmocka_unit_test(connection_closed_mid_pipeline),
+      cmocka_unit_test(close_answer_and_timeout_mid_pipeline),
       cmocka_unit_test(private_addresses_refused),
       cmocka_unit_test(refused_port_and_unresolvable),
   };

@@ -267,6 +267,24 @@ static inline void run_until(ctx_t *c, const int *counter, int target) {
   assert_false(timeout);
 }
 
+static inline void wh_counts_cb(sg_store_t *st, int status,
+                                const sg_store_counts_t *k, void *data) {
+  (void)st;
+  long long *out = data;
+  out[0] = status == 0 ? (long long)k->webhooks_pending : -1;
+  out[1]++;
+}
+
+/* The webhook deliveries not finished, as sg_store_counts tells them: rows
+ * and (SQLite) those its writer holds in memory. */
+static inline long long webhooks_pending(ctx_t *c) {
+  long long got[2] = {0, 0};
+  assert_int_equal(sg_store_counts(c->st, wh_counts_cb, got), 0);
+  while (got[1] == 0)
+    uv_run(&c->loop, UV_RUN_ONCE);
+  return got[0];
+}
+
 /* One integer from a query on a connection of its own: what another process
  * would see. */
 static inline long long q1(const ctx_t *c, const char *sql) {

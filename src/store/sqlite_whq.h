@@ -1,0 +1,80 @@
+/* sqlite_whq.h - the webhook deliveries of message status changes that the
+ * SQLite writer keeps in memory instead of in rows (sqlite_whq.c).
+ *
+ * A status change of a one-part message that wants its JSON webhook puts
+ * the delivery here, in the transaction of its event; the claim hands it
+ * out with no B-tree work and a finish that says "taken" writes nothing.
+ * A finish that says retry or give up writes the row then, with the id the
+ * delivery had in memory: -(the id of its message event), the same on
+ * every attempt. What survives a crash is the event row and a watermark
+ * (table webhook_mark): every such delivery of an event up to it is
+ * finished. At open the deliveries of the events after it are built again
+ * from the events and their messages (sg__sq_whq_rebuild).
+ *
+ * Writer thread only, but for sg__sq_whq_pending.
+ */
+#ifndef SG_STORE_SQLITE_WHQ_H
+#define SG_STORE_SQLITE_WHQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store_int.h"
+
+typedef struct sg__sq_conn sg__sq_conn_t;
+
+/* The part a one-part message's webhook payload names for a change to
+ * status `to`, when such a delivery may be kept in memory: 0 (the claim,
+ * a cancel: changes of the message) or 1 (a result, a receipt, an expiry
+ * of its part). -1 for the statuses that always get a row (queued and
+ * scheduled, which a submit and a release record without a webhook, and
+ * the rest). A change whose cause names another part gets a row too, so
+ * that the payload built again at open is the one built at commit. */
+int sg__sq_whq_part(int to);
+
+/* At open, in the transaction of the recovery: reads the watermark and
+ * queues again, in memory or (when full) as rows, the delivery of every
+ * message event after it that is not finished: the message has one part,
+ * a callback URL and wants the status, and no row has the delivery's id.
+ * *n counts them. Creates c's queue: call it before the writer starts. */
+int sg__sq_whq_rebuild(sg__sq_conn_t *c, int64_t now, uint64_t *n);
+
+/* Notes the id of an event the writer inserted (the watermark may pass
+ * it while no delivery is held). */
+void sg__sq_whq_event(sg__sq_conn_t *c, int64_t event_id);
+
+/* Puts the delivery of message event event_id in memory: 1 when it is
+ * kept, 0 when the caller must write its row (no queue, no room), or
+ * SG_ENOMEM. The strings and the payload are copied. */
+int sg__sq_whq_offer(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
+                     const char *message_id, const char *url,
+                     const uint8_t *payload, size_t len, int64_t now);
+
+/* Hands out up to max due deliveries from memory into w (copied into a),
+ * each leased until `until`; a lease that ran out is taken again and
+ * counts as an attempt. Returns how many, or SG_ENOMEM. */
+int sg__sq_whq_claim(sg__sq_conn_t *c, sg__arena_t *a, sg_store_webhook_t *w,
+                     size_t max, int64_t now, int64_t until);
+
+/* Finishes delivery id (< 0) if memory holds it: taken writes nothing,
+ * retry or give up writes its row. 1 when it was in memory, 0 when not
+ * (the caller looks for a row), or an error. */
+int sg__sq_whq_finish(sg__sq_conn_t *c, const sg_store_webhook_result_t *x,
+                      int64_t now);
+
+/* Before the COMMIT of a group: writes the watermark when it moved (at most
+ * once a group). 0 or SG_EIO. */
+int sg__sq_whq_mark(sg__sq_conn_t *c, int64_t now);
+
+/* After every commit (true) and rollback (false) of c: a rollback forgets
+ * what its transaction queued and undoes its claims and finishes. */
+void sg__sq_whq_tx_end(sg__sq_conn_t *c, bool committed);
+
+/* Deliveries held (not finished), for sg_store_counts; any thread. */
+uint64_t sg__sq_whq_pending(const sg__sq_conn_t *c);
+
+/* Frees the queue (at close). */
+void sg__sq_whq_close(sg__sq_conn_t *c);
+
+#endif
