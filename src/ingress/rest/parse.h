@@ -47,14 +47,10 @@ typedef struct sg_rest_err {
   char message[256]; /* an English sentence */
 } sg_rest_err_t;
 
-/* A parsed send request. The strings point into `root` (the parsed JSON)
- * or into `fast` (the block of the reader without jansson), which the
- * struct owns: they live until sg_rest_send_free. */
+/* A parsed send request. The strings point into `root` (the parsed JSON),
+ * which the struct owns: they live until sg_rest_send_free. */
 typedef struct sg_rest_send {
-  void *root;       /* json_t *, owned; NULL when `fast` read the body */
-  void *fast;       /* owned: the strings, `to` and a copy of the body */
-  const char *body; /* in `fast`: the body as it came, for the hash */
-  size_t body_len;
+  void *root;      /* json_t *, owned */
   const char **to; /* n_to recipients as written, owned array */
   size_t n_to;
   const char *from; /* NULL: not given */
@@ -114,22 +110,6 @@ void sg_rest_json_init(void);
 int sg_rest_parse_send(const uint8_t *body, size_t len,
                        sg_rest_send_kind_t kind, int64_t now_ms,
                        sg_rest_send_t *out, sg_rest_err_t *err);
-
-/* The two readers behind sg_rest_parse_send, for the tests that hold one
- * against the other. sg__rest_parse_send_fast takes the common body
- * without jansson: a flat object of known fields whose strings are
- * printable ASCII without escapes, whose `to` is one string and whose
- * numbers are small whole ones, every value within its bounds. It returns
- * 0 with *out filled as sg_rest_parse_send would, SG_ENOMEM, or
- * SG_REST_NOT_FAST with *out empty for any other body, which
- * sg__rest_parse_send_json (jansson) then reads, refusals included. */
-#define SG_REST_NOT_FAST 1
-int sg__rest_parse_send_fast(const uint8_t *body, size_t len,
-                             sg_rest_send_kind_t kind, int64_t now_ms,
-                             sg_rest_send_t *out);
-int sg__rest_parse_send_json(const uint8_t *body, size_t len,
-                             sg_rest_send_kind_t kind, int64_t now_ms,
-                             sg_rest_send_t *out, sg_rest_err_t *err);
 
 /* Fills req->hash from the body sg_rest_parse_send parsed into *req. Only
  * a send with an Idempotency-Key needs it (serialising and hashing the
