@@ -26,6 +26,11 @@
 # env:   N=20000 C=50 REPS=3 WARMUP=500 WINDOW=100 SYNC=full WAIT_S=60
 #        KANNEL_STORE=file|spool OUT=dir (default: a temporary folder, removed)
 #        ONLY=kannel|smsgate (one gateway only)
+#        SMSGATE_PIPELINE=1 (smsgate's webhooks.pipeline: dlr-url GETs a
+#        connection may have in flight; 1 is off, as Kannel, which cannot
+#        pipeline its callbacks; the sink can)
+# For smsgate each run also prints its CPU by thread (bench/lib.sh
+# threads_report) over the measured messages.
 # Kannel is installed with apt-get when bearerbox is missing (as root).
 set -u
 BIN=${1:-./build/smsgate}
@@ -41,6 +46,7 @@ SYNC=${SYNC:-full}
 WAIT_S=${WAIT_S:-60}
 KANNEL_STORE=${KANNEL_STORE:-file}
 ONLY=${ONLY:-}
+SMSGATE_PIPELINE=${SMSGATE_PIPELINE:-1}
 T=$(mktemp -d "${TMPDIR:-/tmp}/compare-kannel.XXXXXX")
 OUT=${OUT:-$T/out}
 mkdir -p "$OUT"
@@ -93,7 +99,7 @@ wait_for() { # seconds, command...: polls until the command succeeds
 
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-. "$(dirname "$0")/../lib.sh" # free_ports, cpu_ms
+. "$(dirname "$0")/../lib.sh" # free_ports, cpu_ms, threads_cpu, threads_report
 
 sink_count() { # the sink's callbacks so far
   curl -sf --max-time 5 "http://127.0.0.1:$SINK/count" | sed -n 's/.*"callbacks":\([0-9]*\).*/\1/p'
@@ -150,7 +156,7 @@ connectors:
      password: bench, window: $WINDOW}
 routes:
   - {prefix: "+", connectors: [sim]}
-webhooks: {allow_private_networks: true, concurrency: 512}
+webhooks: {allow_private_networks: true, concurrency: 512, pipeline: $SMSGATE_PIPELINE}
 log: {level: warn}
 EOF
   start smsgate "$BIN" serve -c "$RUN/smsgate.yaml"
@@ -178,11 +184,13 @@ one_run() {
   c0=0
   for p in "${GW_PIDS[@]}"; do c0=$((c0 + $(cpu_ms "$p"))); done
   sim0=$(cpu_ms "$SIM_PID") sink0=$(cpu_ms "$SINK_PID")
+  [ "$gw" = smsgate ] && threads_cpu "${GW_PIDS[0]}" >"$RUN/threads0"
   ( "$LOADER" 127.0.0.1 "$HTTP" - "$N" "$C" "$RUN/load.json" "$(target m)" \
       >"$RUN/load.log" 2>&1 && times >"$RUN/load.times" ) || die "$gw: load failed"
   local accepted
   accepted=$(node -e 'console.log(require(process.argv[1]).accepted)' "$RUN/load.json")
   wait_callbacks $((WARMUP + accepted)) || true
+  [ "$gw" = smsgate ] && threads_cpu "${GW_PIDS[0]}" >"$RUN/threads1"
   c1=0
   for p in "${GW_PIDS[@]}"; do
     c1=$((c1 + $(cpu_ms "$p")))
@@ -192,6 +200,7 @@ one_run() {
     for (i = 1; i <= n; i++) if (f[i] != "") s += (i % 2 ? f[i] * 60 : f[i]); print int(s * 1000) }' \
     "$RUN/load.times")
   stop "${GW_PIDS[@]}"
+  [ "$gw" = smsgate ] && threads_report "${GW_PIDS[0]}" "$accepted" "$RUN/threads0" "$RUN/threads1"
   kill -USR1 "$SINK_PID" 2>/dev/null # writes out the record
   sleep 0.2
   local peers
@@ -210,7 +219,7 @@ if [ "$ONLY" != smsgate ] && [ ! -x /usr/sbin/bearerbox ]; then
 fi
 echo "compare-kannel: N=$N C=$C REPS=$REPS warm-up $WARMUP window $WINDOW;" \
   "Kannel $(dpkg-query -W -f '${Version}' kannel 2>/dev/null) store-type=$KANNEL_STORE (no fsync)," \
-  "smsgate synchronous=$SYNC; $(nproc) cores, $(uname -r)"
+  "smsgate synchronous=$SYNC webhooks.pipeline=$SMSGATE_PIPELINE; $(nproc) cores, $(uname -r)"
 : >"$OUT/results.jsonl"
 for ((r = 1; r <= REPS; r++)); do
   for gw in kannel smsgate; do
