@@ -114,7 +114,8 @@
   X(WEBHOOK_INSERT_GET,                                                        \
     "INSERT INTO webhooks (id, account_id, message_id, event_id, url, "        \
     "payload, status, next_attempt_ms, created_ms, updated_ms, method) "       \
-    "VALUES (" SG__SQ_WH_NEW_ID ",?1,?2,?3,?4,X'','pending',?5,?5,?5,'GET')")  \
+    "VALUES (coalesce(?6, " SG__SQ_WH_NEW_ID "),?1,?2,?3,?4,X'','pending',"    \
+    "?5,?5,?5,'GET')")                                                         \
   X(MSG_SET_STATUS, "UPDATE messages SET status = ?2, error_code = "           \
                     "COALESCE(?3, error_code), updated_ms = ?4 WHERE id = ?1") \
   X(WEBHOOK_INSERT,                                                            \
@@ -476,6 +477,8 @@ typedef struct sg__sq_dlr_ev {
   int32_t error_code; /* 0: none */
   const char *detail; /* the receipt text or the failure, or NULL */
   int64_t event_id;
+  bool memory; /* one part and no callback URL: the call may be held in
+                  the writer's memory (sqlite_whq.h) */
 } sg__sq_dlr_ev_t;
 
 /* Queues the GET of the expanded dlr-url when the change's Kannel report
@@ -483,6 +486,14 @@ typedef struct sg__sq_dlr_ev {
  * SG_EIO, SG_ENOMEM. Writer thread, inside the transaction. */
 int sg__sq_kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a,
                       const sg__sq_dlr_ev_t *ev, int64_t now);
+/* The call of a message event that sg__sq_kannel_dlr holds in memory
+ * (a final status of a one-part message without a callback URL, in its
+ * dlr-mask), built again at open from the event (its status, error code,
+ * detail and time as `now`) and the message: 1 and the URL in *url (in a),
+ * byte for byte the one built at commit; 0 when the event has none held. */
+int sg__sq_kannel_held_url(sg__sq_conn_t *c, sg__arena_t *a,
+                           const sg__sq_dlr_ev_t *ev, int64_t now,
+                           const char **url);
 /* Customers' pre-split parts (sqlite_presplit.c): the SG__REQ_PRESPLIT
  * request; what a derived status of a message of several parts must take
  * into account (its parts still missing hold back 'delivered'; a part of a

@@ -5,8 +5,11 @@
  * A change is turned into Kannel's report type, checked against the
  * message's dlr-mask, and the dlr-url is expanded (core/kannel.h) with the
  * message, its part and its account, then queued as a webhook row with
- * method GET. This file must never begin or end a transaction nor touch
- * the loop; what the URL is called with is the notifier's business.
+ * method GET, or, for a final status of a one-part message, held in the
+ * writer's memory (sqlite_whq.h) and built again at open from its event
+ * when the watermark had not passed it. This file must never begin or end a
+ * transaction nor touch the loop; what the URL is called with is the notifier's
+ * business.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include "core/error.h"
 #include "core/kannel.h"
 #include "store/sqlite_int.h"
+#include "store/sqlite_whq.h"
 
 #define URL_MAX 8192 /* an expanded dlr-url longer than this is cut off */
 
@@ -81,7 +85,7 @@ static const char *answer_of(sg__arena_t *a, const sg__sq_dlr_ev_t *ev,
 }
 
 static int insert_get(sg__sq_conn_t *c, const sg__sq_dlr_ev_t *ev,
-                      const char *url, int64_t now) {
+                      const char *url, int64_t now, bool own_id) {
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_WEBHOOK_INSERT_GET);
   if (s == NULL)
     return SG_EIO;
@@ -92,14 +96,25 @@ static int insert_get(sg__sq_conn_t *c, const sg__sq_dlr_ev_t *ev,
     sqlite3_bind_int64(s, 3, ev->event_id);
   sg__sq_bind_text(s, 4, url);
   sqlite3_bind_int64(s, 5, now);
+  if (own_id)
+    sqlite3_bind_int64(s, 6, -ev->event_id);
   return sg__sq_err(sg__sq_step_done(s));
 }
 
-int sg__sq_kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a,
-                      const sg__sq_dlr_ev_t *ev, int64_t now) {
-  int type = report_type(ev->before, ev->after);
-  if (type == 0 || !(ev->dlr_mask & (unsigned)type) || ev->dlr_url == NULL)
-    return 0;
+/* Whether the call of a change may be held in the writer's memory: its
+ * URL must come out the same when built again at open from the event and
+ * the message alone. That holds for a one-part message's final status
+ * (nothing changes its part afterwards; its report type does not depend
+ * on the status before) when no JSON webhook takes the id -event_id. */
+static bool held(const sg__sq_dlr_ev_t *ev) {
+  return ev->memory && ev->event_id > 0 &&
+         (ev->after == SG_MSG_DELIVERED || ev->after == SG_MSG_UNDELIVERABLE ||
+          ev->after == SG_MSG_EXPIRED);
+}
+
+/* The expanded dlr-url of a change of report type `type`, in a. */
+static int expand(sg__sq_conn_t *c, sg__arena_t *a, const sg__sq_dlr_ev_t *ev,
+                  int type, int64_t now, const char **out) {
   sg_kannel_dlr_vars_t v = {.type = type,
                             .from = ev->from,
                             .to = ev->to,
@@ -121,5 +136,37 @@ int sg__sq_kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a,
     url[URL_MAX - 1] = '\0'; /* cut off; the receiver still hears of it */
   else if (rc < 0)
     return rc;
-  return insert_get(c, ev, url, now);
+  *out = url;
+  return 0;
+}
+
+int sg__sq_kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a,
+                      const sg__sq_dlr_ev_t *ev, int64_t now) {
+  int type = report_type(ev->before, ev->after);
+  if (type == 0 || !(ev->dlr_mask & (unsigned)type) || ev->dlr_url == NULL)
+    return 0;
+  const char *url;
+  int rc = expand(c, a, ev, type, now, &url);
+  if (rc < 0)
+    return rc;
+  if (!held(ev))
+    return insert_get(c, ev, url, now, false);
+  rc = sg__sq_whq_offer_get(c, ev->event_id, ev->account_id, ev->message_id,
+                            url, now);
+  if (rc != 0)
+    return rc < 0 ? rc : 0;
+  /* No room: its row, with the id it would have had in memory, so that
+   * the rebuild at open sees that it has one. */
+  return insert_get(c, ev, url, now, true);
+}
+
+int sg__sq_kannel_held_url(sg__sq_conn_t *c, sg__arena_t *a,
+                           const sg__sq_dlr_ev_t *ev, int64_t now,
+                           const char **url) {
+  int type = report_type(ev->before, ev->after);
+  if (type == 0 || !(ev->dlr_mask & (unsigned)type) || ev->dlr_url == NULL ||
+      !held(ev))
+    return 0;
+  int rc = expand(c, a, ev, type, now, url);
+  return rc < 0 ? rc : 1;
 }

@@ -41,15 +41,15 @@ static const char *const whq_sql[Q_N] = {
     [Q_EVENTS] =
         "SELECT e.id, e.message_id, e.status, e.error_code, e.detail, "
         "e.time_ms, m.batch_id, m.account_id, m.sender, m.recipient, "
-        "m.client_ref, m.callback_url, m.webhook_statuses FROM events e "
-        "JOIN messages m ON m.id = e.message_id WHERE e.id > ?1 AND "
-        "e.part_seq IS NULL AND m.parts_total = 1 AND m.callback_url IS NOT "
-        "NULL AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = -e.id) "
-        "ORDER BY e.id",
+        "m.client_ref, m.callback_url, m.webhook_statuses, m.dlr_url, "
+        "m.dlr_mask FROM events e JOIN messages m ON m.id = e.message_id "
+        "WHERE e.id > ?1 AND e.part_seq IS NULL AND m.parts_total = 1 AND "
+        "(m.callback_url IS NOT NULL OR m.dlr_url IS NOT NULL) AND NOT "
+        "EXISTS (SELECT 1 FROM webhooks w WHERE w.id = -e.id) ORDER BY e.id",
     [Q_ROW] = "INSERT INTO webhooks (id, account_id, message_id, event_id, "
               "url, payload, status, attempts, next_attempt_ms, last_error, "
-              "created_ms, updated_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
-              "?10,?11,?12)",
+              "created_ms, updated_ms, method) VALUES (?1,?2,?3,?4,?5,?6,?7,"
+              "?8,?9,?10,?11,?12,?13)",
     [Q_MAX_EVENT] = "SELECT coalesce(max(id), 0) FROM events",
 };
 
@@ -65,6 +65,7 @@ typedef struct ent {
   unsigned tries;     /* claims so far */
   unsigned prev_tries;
   bool fin;   /* taken, or written as a row */
+  bool get;   /* a Kannel dlr-url call (no payload) */
   char *blob; /* message id NUL url NUL payload; NULL once freed */
   uint32_t mid_len, url_len, len;
 } ent_t;
@@ -154,7 +155,7 @@ static void drop(struct sg__sq_whq *w, ent_t *x) {
 
 static int push(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
                 const char *mid, const char *url, const uint8_t *payload,
-                size_t len, int64_t now) {
+                size_t len, bool get, int64_t now) {
   struct sg__sq_whq *w = c->whq;
   size_t mid_len = strlen(mid), url_len = strlen(url);
   size_t need = mid_len + url_len + len + 2;
@@ -175,6 +176,7 @@ static int push(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
                .account_id = account_id,
                .created_ms = now,
                .blob = blob,
+               .get = get,
                .mid_len = (uint32_t)mid_len,
                .url_len = (uint32_t)url_len,
                .len = (uint32_t)len};
@@ -185,16 +187,17 @@ static int push(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
 
 static int spill(sg__sq_conn_t *c, int64_t now);
 
-int sg__sq_whq_offer(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
-                     const char *message_id, const char *url,
-                     const uint8_t *payload, size_t len, int64_t now) {
+static int offer(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
+                 const char *message_id, const char *url,
+                 const uint8_t *payload, size_t len, bool get, int64_t now) {
   struct sg__sq_whq *w = c->whq;
   if (w == NULL || w->cap == 0 || event_id <= w->mark || event_id <= w->mark_tx)
     return 0;
   /* Kept in the order of the events (finish looks them up by halving). */
   if (w->tail > w->head && at(w, w->tail - 1)->event_id >= event_id)
     return 0;
-  int rc = push(c, event_id, account_id, message_id, url, payload, len, now);
+  int rc =
+      push(c, event_id, account_id, message_id, url, payload, len, get, now);
   if (rc == 0 && w->spills_tx < SPILLS_MAX) { /* full: make room for later */
     w->spills_tx++;
     int s = spill(c, now);
@@ -202,6 +205,18 @@ int sg__sq_whq_offer(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
       return s;
   }
   return rc;
+}
+
+int sg__sq_whq_offer(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
+                     const char *message_id, const char *url,
+                     const uint8_t *payload, size_t len, int64_t now) {
+  return offer(c, event_id, account_id, message_id, url, payload, len, false,
+               now);
+}
+
+int sg__sq_whq_offer_get(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
+                         const char *message_id, const char *url, int64_t now) {
+  return offer(c, event_id, account_id, message_id, url, NULL, 0, true, now);
 }
 
 void sg__sq_whq_event(sg__sq_conn_t *c, int64_t event_id) {
@@ -241,7 +256,7 @@ static bool copy_out(sg__arena_t *a, const ent_t *x, sg_store_webhook_t *o) {
   o->payload_len = x->len;
   o->attempts = x->tries;
   o->created_ms = x->created_ms;
-  o->get = false;
+  o->get = x->get;
   return ok;
 }
 
@@ -370,6 +385,7 @@ static int write_row(sg__sq_conn_t *c, const ent_t *x, const char *status,
   sg__sq_bind_text(s, 10, error);
   sqlite3_bind_int64(s, 11, x->created_ms);
   sqlite3_bind_int64(s, 12, now);
+  sqlite3_bind_text(s, 13, x->get ? "GET" : "POST", -1, SQLITE_STATIC);
   return sg__sq_err(sg__sq_step_done(s));
 }
 
@@ -515,9 +531,59 @@ static int64_t one_int(sg__sq_conn_t *c, int q, int *rc) {
   return v;
 }
 
+/* The Kannel dlr-url call of the event the query is on (a message with no
+ * callback URL), as sqlite_kannel.c held it at commit. */
+static int rebuild_get(sg__sq_conn_t *c, sqlite3_stmt *s, uint64_t *n) {
+  sg__arena_t a = {NULL};
+  sg__sq_dlr_ev_t ev = {
+      .message_id = (const char *)sqlite3_column_text(s, 1),
+      .account_id = sqlite3_column_int64(s, 7),
+      .from = (const char *)sqlite3_column_text(s, 8),
+      .to = (const char *)sqlite3_column_text(s, 9),
+      .client_ref = (const char *)sqlite3_column_text(s, 10),
+      .dlr_url = (const char *)sqlite3_column_text(s, 13),
+      .dlr_mask = (unsigned)sqlite3_column_int(s, 14),
+      .before = SG_MSG_NONE, /* the held statuses do not depend on it */
+      .after = sg__sq_col_status(s, 2),
+      .seq = 1,
+      .error_code = sqlite3_column_int(s, 3),
+      .detail = (const char *)sqlite3_column_text(s, 4),
+      .event_id = sqlite3_column_int64(s, 0),
+      .memory = true};
+  int64_t t = sqlite3_column_int64(s, 5);
+  if (ev.message_id == NULL)
+    return SG_ENOMEM;
+  const char *url;
+  int rc = sg__sq_kannel_held_url(c, &a, &ev, t, &url);
+  if (rc == 1) {
+    (*n)++;
+    rc = 0;
+    if (push(c, ev.event_id, ev.account_id, ev.message_id, url, NULL, 0, true,
+             t) != 1) { /* no room: its row, as at commit */
+      sqlite3_stmt *r = sg__sq_stmt(c, SG__Q_WEBHOOK_INSERT_GET);
+      if (r == NULL)
+        rc = SG_EIO;
+      else {
+        if (ev.account_id > 0)
+          sqlite3_bind_int64(r, 1, ev.account_id);
+        sg__sq_bind_text(r, 2, ev.message_id);
+        sqlite3_bind_int64(r, 3, ev.event_id);
+        sg__sq_bind_text(r, 4, url);
+        sqlite3_bind_int64(r, 5, t);
+        sqlite3_bind_int64(r, 6, -ev.event_id);
+        rc = sg__sq_err(sg__sq_step_done(r));
+      }
+    }
+  }
+  sg__arena_free(&a);
+  return rc;
+}
+
 /* The delivery of the event the query is on, in memory or as its row. */
 static int rebuild_one(sg__sq_conn_t *c, sqlite3_stmt *s, int64_t now,
                        uint64_t *n) {
+  if (sqlite3_column_type(s, 11) == SQLITE_NULL)
+    return rebuild_get(c, s, n);
   sg_msg_status_t to = sg__sq_col_status(s, 2);
   uint32_t wanted = (uint32_t)sqlite3_column_int64(s, 12);
   if (wanted == 0)
@@ -549,7 +615,7 @@ static int rebuild_one(sg__sq_conn_t *c, sqlite3_stmt *s, int64_t now,
     return rc;
   (*n)++;
   if (push(c, id, account, ev.message_id, url, (const uint8_t *)c->json.p,
-           c->json.len, ev.time_ms) == 1)
+           c->json.len, false, ev.time_ms) == 1)
     return 0;
   /* No room: its row, as a status change that finds the queue full. */
   return sg__sq_webhook_row(c, id, account, ev.message_id, url,

@@ -51,6 +51,12 @@ int sg__sq_whq_offer(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
                      const char *message_id, const char *url,
                      const uint8_t *payload, size_t len, int64_t now);
 
+/* As sg__sq_whq_offer, for a Kannel dlr-url call: a GET of url, no
+ * payload (sqlite_kannel.c). */
+int sg__sq_whq_offer_get(sg__sq_conn_t *c, int64_t event_id,
+                         int64_t account_id, const char *message_id,
+                         const char *url, int64_t now);
+
 /* Hands out up to max due deliveries from memory into w (copied into a),
  * each leased until `until`; a lease that ran out is taken again and
  * counts as an attempt. Returns how many, or SG_ENOMEM. */

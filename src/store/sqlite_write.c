@@ -202,7 +202,8 @@ static int kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a, const msg_row_t *m,
                         .seq = why->seq,
                         .error_code = why->error_code,
                         .detail = why->detail,
-                        .event_id = event_id};
+                        .event_id = event_id,
+                        .memory = m->ev.parts == 1 && m->callback_url == NULL};
   return sg__sq_kannel_dlr(c, a, &ev, now);
 }
 

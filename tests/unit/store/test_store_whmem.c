@@ -3,7 +3,9 @@
  * retry or a give-up writes its row with its attempts and error, under
  * the id it had; a transaction that fails queues nothing; a restart
  * offers again every delivery not finished, with the payload it had, and
- * none at or below the watermark; a full queue falls back to rows. */
+ * none at or below the watermark; a full queue falls back to rows. Kannel
+ * dlr-url calls of a final status are held the same way, and the URL
+ * built again at open is the one built at commit. */
 #include "store/store_fixture.h"
 
 #include "store/sqlite.h"
@@ -17,7 +19,8 @@ typedef struct wh_got {
   int64_t id[64];
   unsigned attempts[64];
   char payload[64][512];
-  char url[64][64];
+  char url[64][320];
+  bool get[64];
   char mid[64][SG_ID_LEN + 1];
 } wh_got_t;
 
@@ -33,6 +36,7 @@ static void wh_cb(sg_store_t *st, int status, const sg_store_webhook_t *w,
     snprintf(g->payload[i], sizeof g->payload[i], "%.*s", (int)w[i].payload_len,
              (const char *)w[i].payload);
     snprintf(g->url[i], sizeof g->url[i], "%s", w[i].url);
+    g->get[i] = w[i].get;
     snprintf(g->mid[i], sizeof g->mid[i], "%s",
              w[i].message_id ? w[i].message_id : "");
   }
@@ -432,6 +436,125 @@ static void held_up_delivery_spills_to_a_row(void **state) {
 /* A database that comes to the watermark's version with its deliveries in
  * rows keeps them as rows: the mark starts at its newest event, so none
  * is built again beside its row. */
+#define DLR                                                                    \
+  "http://sink.example/dlr?d=%d&A=%A&p=%p&P=%P&i=%i&I=%I&F=%F&n=%n&o=%o&"      \
+  "T=%T&c=%c"
+
+/* A one-part message with a Kannel dlr-url and dlr-mask 3 (delivered or
+ * failed), sent, then ended by a receipt of status st. */
+static void kannel_life(ctx_t *c, const char *rcpt, const char *smsc_id,
+                        sg_msg_status_t st, int32_t err, const char *detail) {
+  tmsg_t t;
+  tmsg_init(&t, rcpt, 1, "smsc-a");
+  t.m.dlr_url = DLR;
+  t.m.dlr_mask = 3;
+  t.m.client_ref = "acct-o";
+  assert_int_equal(submit_wait(c, &t, 1, NULL, NULL), 0);
+  claim_got_t cg;
+  claim_wait(c, "smsc-a", 1, &cg);
+  assert_int_equal(cg.n, 1);
+  sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
+                            .attempt = cg.parts[0].attempt,
+                            .outcome = SG_STORE_SENT,
+                            .smsc_id = smsc_id};
+  items_got_t ig;
+  results_wait(c, &r, 1, &ig);
+  atomic_fetch_add(&fake_now, 1500);
+  sg_store_receipt_in_t d = {.connector = "smsc-a",
+                             .smsc_id = smsc_id,
+                             .status = st,
+                             .error_code = err,
+                             .detail = detail};
+  receipts_wait(c, &d, 1, &ig);
+}
+
+/* Three dlr-url calls (delivered, undeliverable with an error and a text
+ * to escape, delivered) are held: no row. The first taken, a stop: the
+ * other two come back under the same ids with byte for byte the same
+ * URLs; a retry writes its GET row, claimed again with the same URL. */
+static void kannel_calls_held_and_rebuilt(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  kannel_life(c, "+14155550061", "k-61", SG_MSG_DELIVERED, 0, "DELIVRD");
+  kannel_life(c, "+14155550062", "k-62", SG_MSG_UNDELIVERABLE, 11,
+              "UNDELIV \"q\" \xc3\xa9&x");
+  kannel_life(c, "+14155550063", "k-63", SG_MSG_DELIVERED, 0, "DELIVRD");
+  assert_int_equal(rows(c), 0);
+  assert_int_equal(webhooks_pending(c), 3);
+  static wh_got_t g, h, k;
+  wh_claim(c, 10, &g);
+  assert_int_equal(g.n, 3);
+  for (size_t i = 0; i < 3; i++) {
+    assert_true(g.id[i] < 0);
+    assert_true(g.get[i]);
+    assert_non_null(
+        strstr(g.url[i], i == 1 ? "?d=2&A=UNDELIV" : "?d=1&A=DELIVRD"));
+    assert_non_null(strstr(g.url[i], g.mid[i]));
+    assert_non_null(strstr(g.url[i], "&o=acct-o&"));
+  }
+  assert_non_null(strstr(g.url[1], "&F=k-62&"));
+  wh_taken(c, g.id[0]);
+  close_store(c);
+  open_store(c);
+  assert_int_equal(webhooks_pending(c), 2);
+  wh_claim(c, 10, &h);
+  assert_int_equal(h.n, 2);
+  for (size_t i = 0; i < 2; i++) {
+    assert_int_equal(h.id[i], g.id[i + 1]);
+    assert_true(h.get[i]);
+    assert_string_equal(h.url[i], g.url[i + 1]);
+    assert_string_equal(h.mid[i], g.mid[i + 1]);
+  }
+  wh_taken(c, h.id[0]);
+  sg_store_webhook_result_t r = {.id = h.id[1],
+                                 .next_attempt_ms = atomic_load(&fake_now),
+                                 .error = "timeout"};
+  wh_finish(c, &r, 1);
+  assert_int_equal(q1(c, "SELECT count(*) FROM webhooks WHERE id = "
+                         "-event_id AND method = 'GET'"),
+                   1);
+  atomic_fetch_add(&fake_now, 1000);
+  wh_claim(c, 10, &k);
+  assert_int_equal(k.n, 1);
+  assert_int_equal(k.id[0], g.id[2]);
+  assert_true(k.get[0]);
+  assert_string_equal(k.url[0], g.url[2]);
+  wh_taken(c, k.id[0]);
+  assert_int_equal(rows(c), 0);
+  close_store(c);
+  open_store(c);
+  wh_claim(c, 10, &k);
+  assert_int_equal(k.n, 0);
+}
+
+/* With room for one, the other dlr-url call gets its GET row at once under
+ * the id it would have had; after a stop each is offered once. */
+static void kannel_full_queue_falls_back_to_rows(void **state) {
+  ctx_t *c = *state;
+  setenv("SG_STORE_WEBHOOK_MEMORY", "1", 1);
+  open_store(c);
+  kannel_life(c, "+14155550071", "k-71", SG_MSG_DELIVERED, 0, "DELIVRD");
+  kannel_life(c, "+14155550072", "k-72", SG_MSG_DELIVERED, 0, "DELIVRD");
+  assert_int_equal(q1(c, "SELECT count(*) FROM webhooks WHERE id = "
+                         "-event_id AND method = 'GET'"),
+                   1);
+  assert_int_equal(rows(c), 1);
+  close_store(c);
+  open_store(c);
+  static wh_got_t g, none;
+  wh_claim(c, 10, &g);
+  assert_int_equal(g.n, 2);
+  assert_true(g.id[0] != g.id[1]);
+  assert_true(g.get[0] && g.get[1]);
+  sg_store_webhook_result_t r[2] = {{.id = g.id[0], .done = true},
+                                    {.id = g.id[1], .done = true}};
+  wh_finish(c, r, 2);
+  assert_int_equal(rows(c), 0);
+  wh_claim(c, 10, &none);
+  assert_int_equal(none.n, 0);
+  unsetenv("SG_STORE_WEBHOOK_MEMORY");
+}
+
 static void upgrade_keeps_rows(void **state) {
   ctx_t *c = *state;
   setenv("SG_STORE_WEBHOOK_MEMORY", "0", 1);
@@ -472,6 +595,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(rows_get_a_share_of_full_claims, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(upgrade_keeps_rows, setup, teardown),
+      cmocka_unit_test_setup_teardown(kannel_calls_held_and_rebuilt, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(kannel_full_queue_falls_back_to_rows,
+                                      setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
