@@ -112,9 +112,11 @@ static bool held(const sg__sq_dlr_ev_t *ev) {
           ev->after == SG_MSG_EXPIRED);
 }
 
-/* The expanded dlr-url of a change of report type `type`, in a. */
+/* The expanded dlr-url of a change of report type `type`, into url
+ * (URL_MAX octets: the writer's stack, not the arena, which would zero
+ * them for every call). */
 static int expand(sg__sq_conn_t *c, sg__arena_t *a, const sg__sq_dlr_ev_t *ev,
-                  int type, int64_t now, const char **out) {
+                  int type, int64_t now, char *url) {
   sg_kannel_dlr_vars_t v = {.type = type,
                             .from = ev->from,
                             .to = ev->to,
@@ -128,15 +130,13 @@ static int expand(sg__sq_conn_t *c, sg__arena_t *a, const sg__sq_dlr_ev_t *ev,
   if (rc < 0)
     return rc;
   v.answer = answer_of(a, ev, type, &ok);
-  char *url = sg__arena_alloc(a, URL_MAX);
-  if (!ok || url == NULL)
+  if (!ok)
     return SG_ENOMEM;
   rc = sg_kannel_dlr_expand(ev->dlr_url, strlen(ev->dlr_url), &v, url, URL_MAX);
   if (rc == SG_ENOSPC)
     url[URL_MAX - 1] = '\0'; /* cut off; the receiver still hears of it */
   else if (rc < 0)
     return rc;
-  *out = url;
   return 0;
 }
 
@@ -145,8 +145,8 @@ int sg__sq_kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a,
   int type = report_type(ev->before, ev->after);
   if (type == 0 || !(ev->dlr_mask & (unsigned)type) || ev->dlr_url == NULL)
     return 0;
-  const char *url;
-  int rc = expand(c, a, ev, type, now, &url);
+  char url[URL_MAX];
+  int rc = expand(c, a, ev, type, now, url);
   if (rc < 0)
     return rc;
   if (!held(ev))
@@ -167,6 +167,11 @@ int sg__sq_kannel_held_url(sg__sq_conn_t *c, sg__arena_t *a,
   if (type == 0 || !(ev->dlr_mask & (unsigned)type) || ev->dlr_url == NULL ||
       !held(ev))
     return 0;
-  int rc = expand(c, a, ev, type, now, url);
-  return rc < 0 ? rc : 1;
+  char buf[URL_MAX];
+  int rc = expand(c, a, ev, type, now, buf);
+  if (rc < 0)
+    return rc;
+  bool ok = true;
+  *url = sg__arena_strdup(a, buf, &ok);
+  return ok ? 1 : SG_ENOMEM;
 }
