@@ -8,6 +8,7 @@
  * This module must never write to the store or reach a connector, nor
  * decide what the engine decides (numbers, senders, parts).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -90,21 +91,23 @@ static void submit_done(sg_engine_t *e, const sg_submit_res_t *res, void *ud) {
 /* ---- building the submit ------------------------------------------------- */
 
 /* One request being read: the pieces the submit points into. Lives on the
- * heap while its password is checked off the loop. */
+ * heap while its password is checked off the loop. The arrays at the end
+ * (10 KB) are not zeroed: only their first n_args and the recipients that
+ * sg_kannel_split_to counted are ever read. */
 typedef struct reading {
   sg_kannel_t *k;
   sg_http_req_t *req;
   bool post_headers;
   sg_kannel_req_t p;
-  sg_kannel_arg_t args[SG_KANNEL_ARGS_MAX];
   size_t n_args;
   char *form;  /* decoded form body, or NULL */
   char *query; /* decoded query string, or NULL */
   char *to_buf;
   char charset[32]; /* of an X-Kannel POST's Content-Type */
-  const char *to[TO_MAX];
   uint8_t *text;
   size_t text_len;
+  sg_kannel_arg_t args[SG_KANNEL_ARGS_MAX];
+  const char *to[TO_MAX];
 } reading_t;
 
 static void reading_free(reading_t *r) {
@@ -134,10 +137,15 @@ static int build_text(const sg_kannel_req_t *p, reading_t *r,
     s->binary_len = p->text != NULL ? p->text_len : 0;
     return 0;
   }
-  r->text = sg_malloc(TEXT_MAX);
+  /* UTF-8 of a charset smsgate reads takes at most twice the octets
+   * (Latin-1; UTF-16 one and a half): a shorter buffer than TEXT_MAX
+   * changes no answer. */
+  size_t in = p->text != NULL ? p->text_len : 0;
+  size_t cap = in < TEXT_MAX / 2 ? 2 * in + 1 : TEXT_MAX;
+  r->text = sg_malloc(cap);
   if (r->text == NULL)
     return SG_ENOMEM;
-  int rc = sg_kannel_text_utf8(p, r->text, TEXT_MAX, &r->text_len);
+  int rc = sg_kannel_text_utf8(p, r->text, cap, &r->text_len);
   if (rc < 0)
     return rc;
   s->text = (const char *)r->text;
@@ -287,9 +295,11 @@ static bool query_args(sg_http_req_t *req, reading_t *r) {
 }
 
 static reading_t *reading_new(sg_http_req_t *req) {
-  reading_t *r = sg_calloc(1, sizeof *r);
+  reading_t *r = sg_malloc(sizeof *r);
   if (r == NULL)
     answer(req, 503, "Temporal failure, try again later.");
+  else
+    memset(r, 0, offsetof(reading_t, args));
   return r;
 }
 

@@ -74,8 +74,9 @@ static int read_int(const char *s) {
 
 static const sg_kannel_arg_t *find_arg(const sg_kannel_arg_t *args, size_t n,
                                        const char *name) {
-  for (size_t i = 0; i < n; i++)
-    if (args[i].name != NULL && strcmp(args[i].name, name) == 0)
+  for (size_t i = 0; i < n; i++) /* the first octet before the call */
+    if (args[i].name != NULL && args[i].name[0] == name[0] &&
+        strcmp(args[i].name, name) == 0)
       return &args[i];
   return NULL;
 }
