@@ -36,6 +36,9 @@ static void bare_open(bare_t *b, const char *memory) {
 static void bare_close(bare_t *b) {
   sg__sq_wh_close(&b->c);
   sg__sq_mc_close(&b->c);
+  sg__sq_smpp_out_close(&b->c);
+  sg__sq_orphan_close(&b->c);
+  sg__jbuf_free(&b->c.json);
   for (int i = 0; i < SG__Q_COUNT; i++)
     sqlite3_finalize(b->c.q[i]);
   sqlite3_close(b->c.db);
@@ -210,10 +213,57 @@ static void rollback_leaves_no_status(void **state) {
   bare_close(&b);
 }
 
+/* The table itself: full at its count, entries found after others left
+ * (deletion moves the following entries back), statuses kept. */
+static void table_holds_what_it_took(void **state) {
+  (void)state;
+  sg__sq_conn_t c;
+  memset(&c, 0, sizeof c);
+  setenv("SG_STORE_MESSAGE_MEMORY", "64", 1);
+  char id[100][SG_ID_LEN + 1];
+  sg__sq_mrow_t r = {.status = SG_MSG_QUEUED,
+                     .batch_id = "b",
+                     .sender = "s",
+                     .recipient = "+7900",
+                     .parts = 1};
+  for (int i = 0; i < 100; i++) {
+    snprintf(id[i], sizeof id[i], "m%d", i * 7919);
+    r.account_id = i;
+    sg__sq_mc_put(&c, id[i], &r);
+  }
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 100; i++) {
+      const sg__sq_mrow_t *h = sg__sq_mc_get(&c, id[i]);
+      bool held =
+          i < 64 && (round == 0 || i % 3 != 0) && (round < 2 || i % 5 != 0);
+      if (!held) {
+        assert_null(h);
+        continue;
+      }
+      assert_non_null(h);
+      assert_int_equal(h->account_id, i);
+      assert_string_equal(h->recipient, "+7900");
+      assert_null(h->client_ref);
+      assert_int_equal(h->status, round == 0 ? SG_MSG_QUEUED : SG_MSG_SENDING);
+    }
+    for (int i = 0; i < 64; i++) /* every third, then every fifth, ends */
+      sg__sq_mc_status(&c, id[i],
+                       i % (round == 0 ? 3 : 5) == 0 ? SG_MSG_DELIVERED
+                                                     : SG_MSG_SENDING);
+  }
+  sg__sq_mc_tx_end(&c, true);
+  assert_non_null(sg__sq_mc_get(&c, id[1]));
+  sg__sq_mc_tx_end(&c, false);
+  assert_null(sg__sq_mc_get(&c, id[1]));
+  sg__sq_mc_close(&c);
+  unsetenv("SG_STORE_MESSAGE_MEMORY");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(life_reads_no_row_and_writes_the_same),
       cmocka_unit_test(rollback_leaves_no_status),
+      cmocka_unit_test(table_holds_what_it_took),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
