@@ -93,6 +93,8 @@ function pct(sorted, p) {
 async function report(base, key, loadFile, recvUrl, rssKb) {
   const l = JSON.parse(fs.readFileSync(loadFile, 'utf8'));
   const toSent = [], toDelivered = [], deliveredAt = [];
+  // The C load client records each answer's time (ms) as a third element.
+  const accept = l.msgs.filter((m) => m.length > 2).map((m) => m[2]).sort((a, b) => a - b);
   let next = 0;
   async function worker() {
     while (next < l.msgs.length) {
@@ -126,6 +128,8 @@ async function report(base, key, loadFile, recvUrl, rssKb) {
     webhooks_delivered: recv.delivered,
     webhooks_total: recv.total,
     last_webhook_s: recv.last_ms ? +((recv.last_ms - l.t0_ms) / 1000).toFixed(2) : null,
+    accept_ms: accept.length ? { p50: +pct(accept, 50).toFixed(1), p99: +pct(accept, 99).toFixed(1),
+      max: +accept[accept.length - 1].toFixed(1) } : null,
     post_to_sent_ms: { p50: pct(toSent, 50), p99: pct(toSent, 99), max: toSent[toSent.length - 1] },
     post_to_delivered_ms: { p50: pct(toDelivered, 50), p99: pct(toDelivered, 99),
       max: toDelivered[toDelivered.length - 1] },
@@ -136,6 +140,8 @@ async function report(base, key, loadFile, recvUrl, rssKb) {
   console.log(`delivered:          ${res.delivered}, receipts ${res.receipts_per_s}/s (load start to last receipt)`);
   console.log(`webhooks:           ${res.webhooks_delivered} delivered-status of ${res.webhooks_total}, ` +
     `last ${res.last_webhook_s} s after the load started`);
+  if (res.accept_ms)
+    console.log(`POST answered:      p50 ${res.accept_ms.p50} ms, p99 ${res.accept_ms.p99} ms, max ${res.accept_ms.max} ms`);
   console.log(`POST -> sent:       p50 ${res.post_to_sent_ms.p50} ms, p99 ${res.post_to_sent_ms.p99} ms`);
   console.log(`POST -> delivered:  p50 ${res.post_to_delivered_ms.p50} ms, p99 ${res.post_to_delivered_ms.p99} ms`);
   console.log(`peak RSS:           ${(res.peak_rss_kb / 1024).toFixed(1)} MB (smsgate VmHWM)`);

@@ -16,6 +16,15 @@
  * (0, 1, ...); a 2xx answer counts as accepted and the number is its id.
  * That is how bench/compare-kannel drives Kannel and smsgate alike.
  *
+ * With LOAD_RATE=R in the environment (requests a second, R > 0) the load
+ * is open: request i is due R-th parts of a second apart from the start
+ * (i / R s), and goes out on a free connection when it is due, never
+ * earlier. Its post_ms and answer time count from when it was due, not
+ * from when a connection was free for it, so a gateway that falls behind
+ * the offered rate shows it in the latency (no coordinated omission): C
+ * must be large enough for the rate times the answer time. Without it,
+ * each connection sends its next request as soon as it has its answer.
+ *
  * It is a measuring tool: it must cost the gateway's machine as little CPU
  * as it can (no JSON library, no allocation per request), and it must never
  * count an answer it did not read in full.
@@ -58,6 +67,8 @@ typedef struct load {
   const char *host;
   const char *get; /* GET-TARGET, or NULL: POST /v1/messages */
   unsigned n, next, accepted, failed, busy;
+  double rate; /* LOAD_RATE: requests a second; 0: as fast as answered */
+  double t0;   /* wall clock at the start, for the due times */
   char (*ids)[ID_MAX];
   double *post_ms;
   double *answer_ms;
@@ -138,15 +149,25 @@ static int send_some(conn_t *c) {
   return 0;
 }
 
+/* When request seq is due under LOAD_RATE. */
+static double due_ms(const load_t *l, unsigned seq) {
+  return l->t0 + (double)seq * 1000.0 / l->rate;
+}
+
+/* Sends the next request on c if there is one and it is due; a connection
+ * left idle is started again by start_due. */
 static int start(load_t *l, conn_t *c) {
   if (l->next >= l->n)
+    return 0;
+  double now = wall_ms();
+  if (l->rate > 0 && due_ms(l, l->next) > now)
     return 0;
   c->seq = l->next++;
   build_request(l, c);
   if (c->req_len == 0)
     return -1;
   c->busy = true;
-  c->post_ms = wall_ms();
+  c->post_ms = l->rate > 0 ? due_ms(l, c->seq) : now;
   return send_some(c);
 }
 
@@ -274,13 +295,35 @@ static int run_retries(load_t *l, conn_t *cs, unsigned nc) {
   return next == 0 ? 1000 : (int)(next - now) + 1;
 }
 
+/* Under LOAD_RATE: the requests that are due go out on idle connections;
+ * returns the ms until the next one is due (or `timeout` if that is
+ * sooner or nothing waits). */
+static int start_due(load_t *l, conn_t *cs, unsigned nc, int timeout) {
+  if (l->rate <= 0)
+    return timeout;
+  for (unsigned i = 0; i < nc && l->next < l->n; i++) {
+    conn_t *c = &cs[i];
+    if (c->fd >= 0 && !c->busy && c->retry_at_ms == 0 && start(l, c) < 0)
+      drop(l, c);
+  }
+  if (l->next >= l->n)
+    return timeout;
+  double wait = due_ms(l, l->next) - wall_ms();
+  int ms = wait <= 0 ? 0 : (int)wait + 1;
+  /* All connections busy: wait for an answer, not for the due time. */
+  bool idle = false;
+  for (unsigned i = 0; i < nc && !idle; i++)
+    idle = cs[i].fd >= 0 && !cs[i].busy && cs[i].retry_at_ms == 0;
+  return idle && ms < timeout ? ms : timeout;
+}
+
 static int run(load_t *l, conn_t *cs, unsigned nc) {
   struct epoll_event evs[256];
   for (unsigned i = 0; i < nc; i++)
     if (start(l, &cs[i]) < 0)
       drop(l, &cs[i]);
   while (!done(l, cs, nc)) {
-    int timeout = run_retries(l, cs, nc);
+    int timeout = start_due(l, cs, nc, run_retries(l, cs, nc));
     int k = epoll_wait(l->ep, evs, 256, timeout);
     if (k < 0 && errno != EINTR)
       return -1;
@@ -360,14 +403,28 @@ int main(int argc, char **argv) {
     fprintf(stderr, "load: cannot set up: %s\n", strerror(errno));
     return 1;
   }
+  const char *rate = getenv("LOAD_RATE");
+  if (rate != NULL && rate[0] != '\0') {
+    char *end;
+    l.rate = strtod(rate, &end);
+    if (*end != '\0' || !(l.rate > 0) || l.rate > 1e7) {
+      fprintf(stderr, "load: LOAD_RATE must be a number of requests a "
+                      "second above 0\n");
+      return 2;
+    }
+  }
   double t0 = wall_ms();
+  l.t0 = t0;
   if (run(&l, cs, nc) != 0) {
     fprintf(stderr, "load: epoll: %s\n", strerror(errno));
     return 1;
   }
   double t1 = wall_ms();
-  printf("load: %u accepted, %u failed, %u answered 429, %.0f accepted/s\n",
+  printf("load: %u accepted, %u failed, %u answered 429, %.0f accepted/s",
          l.accepted, l.failed, l.busy, l.accepted / ((t1 - t0) / 1000.0));
+  if (l.rate > 0)
+    printf(" (offered %.0f/s)", l.rate);
+  printf("\n");
   int rc = write_out(&l, argv[6], t0, t1) == 0 ? 0 : 1;
   for (unsigned i = 0; i < nc; i++)
     if (cs[i].fd >= 0)

@@ -28,6 +28,7 @@
 #include "core/error.h"
 #include "store/migrations.h"
 #include "store/sqlite_int.h"
+#include "store/sqlite_mcache.h"
 #include "store/sqlite_mem.h"
 #include "store/sqlite_sync.h"
 #include "store/sqlite_whq.h"
@@ -189,6 +190,7 @@ static void conn_close(sg__sq_conn_t *c) {
   for (int i = 0; i < SG__SQ_INBOUND_VARIANTS; i++)
     sqlite3_finalize(c->inbound[i]);
   sg__sq_wh_close(c);
+  sg__sq_mc_close(c);
   sg__sq_smpp_out_close(c);
   sg__sq_orphan_close(c);
   sqlite3_close_v2(c->db);
@@ -542,6 +544,7 @@ static int run_requests(sq_t *sq, sg__store_req_t *group, int64_t now,
     sg__sq_wh_tx_end(c, false);
     sg__sq_smpp_out_tx_end(c, false);
     sg__sq_orphan_tx_end(c, false);
+    sg__sq_mc_tx_end(c, false);
     if (rb != SQLITE_OK || sg__sq_exec(c, SG__Q_BEGIN) != SQLITE_OK)
       return SG_EIO;
   }
@@ -553,6 +556,7 @@ static int run_requests(sq_t *sq, sg__store_req_t *group, int64_t now,
  * with real syncs, so that nothing later rests on frames of the log whose
  * sync failed. True when the store may take groups again. */
 static bool repair(sq_t *sq, int64_t now) {
+  sg__sq_mc_clear(&sq->writer); /* the undo writes messages */
   if (sg__sq_sync_undo(sq->sync, &sq->writer, now) < 0)
     return false;
   int n_log = -1, n_ckpt = -1;
@@ -614,6 +618,7 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   sg__sq_wh_tx_end(c, rc == 0);
   sg__sq_smpp_out_tx_end(c, rc == 0);
   sg__sq_orphan_tx_end(c, rc == 0);
+  sg__sq_mc_tx_end(c, rc == 0);
   sq->fault.failing = false;
   uint64_t took = now_us() - t0, cpu = thread_cpu_us() - cpu0;
   uv_mutex_lock(&sq->lock);

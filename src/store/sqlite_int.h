@@ -312,6 +312,7 @@ typedef struct sg__sq_conn {
     } e[32];
   } tr;
   struct sg__sq_orph *orph; /* the writer's held receipts (sqlite_orphan.c) */
+  struct sg__sq_mc *mc;     /* the writer's message rows (sqlite_mcache.c) */
   /* The writer's: a campaign may exist (sqlite_campcount.c). False only
    * while the table was seen empty in the open transaction; then no
    * message can count in a campaign and none is looked up. */

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "store/ops_int.h"
 #include "store/sqlite_int.h"
+#include "store/sqlite_mcache.h"
 
 static sqlite3_stmt *prep(sg__sq_conn_t *c, const char *sql) {
   sqlite3_stmt *s = NULL;
@@ -290,6 +291,7 @@ static int run_retry(sg__sq_conn_t *c, sg__store_req_t *r, sg__ops_req_t *m,
 
 int sg__sq_ops_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   sg__ops_req_t *m = r->in.ops;
+  sg__sq_mc_clear(c); /* messages written here, not by write_msg_status */
   memset(&m->purge, 0, sizeof m->purge);
   memset(&m->retry, 0, sizeof m->retry);
   m->outcome = 0;

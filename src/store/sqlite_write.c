@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "store/sqlite_int.h"
+#include "store/sqlite_mcache.h"
 #include "store/sqlite_whq.h"
 
 #define PASS_MAX 1000 /* rows per release / expire / requeue pass */
@@ -154,35 +155,74 @@ typedef struct msg_row {
   uint32_t webhook_statuses; /* 0: the store's */
 } msg_row_t;
 
-/* Whether a message that moves to status `to` needs its row copied: it
- * queues a webhook (it has a callback URL, column 6 of MSG_FOR_EVENT, and
- * the status is one its account's webhook_statuses, column 10, or the
- * store's ask for) or it has a Kannel dlr-url (column 8). */
-static bool wants_webhook(sg__sq_conn_t *c, sqlite3_stmt *s,
-                          sg_msg_status_t to) {
-  if (sqlite3_column_type(s, 8) != SQLITE_NULL)
-    return true;
-  uint32_t wanted = (uint32_t)sqlite3_column_int64(s, 10);
-  if (wanted == 0)
-    wanted = c->st->cfg.webhook_statuses;
-  return (wanted & SG_MSG_BIT(to)) &&
-         sqlite3_column_type(s, 6) != SQLITE_NULL;
+/* The columns of message mid's row that deriving its status reads: from
+ * the writer's copy (sqlite_mcache.h), or read (MSG_FOR_EVENT, left on the
+ * row in *held, whose strings are the statement's until its reset). */
+static int load_msg(sg__sq_conn_t *c, const char *mid, sg__sq_mrow_t *r,
+                    sqlite3_stmt **held) {
+  *held = NULL;
+  const sg__sq_mrow_t *h = sg__sq_mc_get(c, mid);
+  if (h != NULL) {
+    *r = *h;
+    return 0;
+  }
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_FOR_EVENT);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, mid);
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? SG_ENOENT : SG_EIO;
+  }
+  *held = s;
+  r->status = sg__sq_col_status(s, 0);
+  r->account_id = sqlite3_column_int64(s, 2);
+  r->parts = (unsigned)sqlite3_column_int(s, 7);
+  r->dlr_mask = (unsigned)sqlite3_column_int(s, 9);
+  r->webhook_statuses = (uint32_t)sqlite3_column_int64(s, 10);
+  r->created_ms = sqlite3_column_int64(s, 11);
+  const char **str[] = {&r->batch_id,   &r->sender,       &r->recipient,
+                        &r->client_ref, &r->callback_url, &r->dlr_url};
+  static const int col[] = {1, 3, 4, 5, 6, 8};
+  for (int i = 0; i < 6; i++) {
+    *str[i] = sqlite3_column_type(s, col[i]) == SQLITE_NULL
+                  ? NULL
+                  : (const char *)sqlite3_column_text(s, col[i]);
+    if (*str[i] == NULL && sqlite3_column_type(s, col[i]) != SQLITE_NULL)
+      return SG_ENOMEM;
+  }
+  return 0;
 }
 
-/* Copies what a webhook needs of the row MSG_FOR_EVENT is on. */
-static int copy_msg(sg__arena_t *a, sqlite3_stmt *s, const char *mid,
+/* Whether a message that moves to status `to` needs its row copied: it
+ * queues a webhook (it has a callback URL and the status is one its
+ * account's webhook_statuses, or the store's, ask for) or it has a Kannel
+ * dlr-url. */
+static bool wants_webhook(sg__sq_conn_t *c, const sg__sq_mrow_t *r,
+                          sg_msg_status_t to) {
+  if (r->dlr_url != NULL)
+    return true;
+  uint32_t wanted = r->webhook_statuses;
+  if (wanted == 0)
+    wanted = c->st->cfg.webhook_statuses;
+  return (wanted & SG_MSG_BIT(to)) && r->callback_url != NULL;
+}
+
+/* Copies what a webhook needs of row r into the arena. */
+static int copy_msg(sg__arena_t *a, const sg__sq_mrow_t *r, const char *mid,
                     msg_row_t *m) {
   bool ok = true;
   m->ev.message_id = mid;
-  m->ev.batch_id = sg__sq_col_text(a, s, 1, &ok);
-  m->account_id = sqlite3_column_int64(s, 2);
-  m->ev.from = sg__sq_col_text(a, s, 3, &ok);
-  m->ev.to = sg__sq_col_text(a, s, 4, &ok);
-  m->ev.client_ref = sg__sq_col_text(a, s, 5, &ok);
-  m->callback_url = sg__sq_col_text(a, s, 6, &ok);
-  m->dlr_url = sg__sq_col_text(a, s, 8, &ok);
-  m->dlr_mask = (unsigned)sqlite3_column_int(s, 9);
-  m->webhook_statuses = (uint32_t)sqlite3_column_int64(s, 10);
+  m->ev.batch_id = sg__arena_strdup(a, r->batch_id, &ok);
+  m->account_id = r->account_id;
+  m->ev.from = sg__arena_strdup(a, r->sender, &ok);
+  m->ev.to = sg__arena_strdup(a, r->recipient, &ok);
+  m->ev.client_ref = sg__arena_strdup(a, r->client_ref, &ok);
+  m->callback_url = sg__arena_strdup(a, r->callback_url, &ok);
+  m->dlr_url = sg__arena_strdup(a, r->dlr_url, &ok);
+  m->dlr_mask = r->dlr_mask;
+  m->webhook_statuses = r->webhook_statuses;
   return ok ? 0 : SG_ENOMEM;
 }
 
@@ -217,7 +257,10 @@ static int write_msg_status(sg__sq_conn_t *c, const char *mid,
   if (code != 0)
     sqlite3_bind_int(s, 3, code);
   sqlite3_bind_int64(s, 4, now);
-  return step_rc(s);
+  int rc = step_rc(s);
+  if (rc == 0)
+    sg__sq_mc_status(c, mid, to);
+  return rc;
 }
 
 /* Records a new message status: the row (unless keep_row: see
@@ -304,39 +347,37 @@ static sg_msg_status_t stored_status(sg_msg_status_t row, unsigned parts,
 static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                     sg_msg_status_t part_to, const cause_t *why, int64_t now,
                     sg_msg_status_t *out, bool *changed) {
-  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_FOR_EVENT);
-  if (s == NULL)
-    return SG_EIO;
-  sg__sq_bind_text(s, 1, mid);
-  int rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? SG_ENOENT : SG_EIO;
+  sg__sq_mrow_t row;
+  sqlite3_stmt *s;
+  int rc = load_msg(c, mid, &row, &s);
+  if (rc < 0) {
+    if (s != NULL)
+      sqlite3_reset(s);
+    return rc;
   }
   msg_row_t m;
   memset(&m, 0, sizeof m);
-  m.account_id = sqlite3_column_int64(s, 2);
-  m.created_ms = sqlite3_column_int64(s, 11);
+  m.account_id = row.account_id;
+  m.created_ms = row.created_ms;
   m.ev.message_id = mid;
-  m.ev.parts = (unsigned)sqlite3_column_int(s, 7);
+  m.ev.parts = row.parts;
   sg_msg_status_t to = part_to;
-  rc = 0;
   if (m.ev.parts != 1 || part_to == SG_MSG_NONE)
     rc = derive_from_parts(c, mid, &to);
   if (rc == 0 && m.ev.parts > 1) /* missing parts, per-part receipts */
     rc = sg__sq_presplit_derived(c, mid, m.ev.parts, part_to, why->seq,
                                  why->error_code, now, &to);
   bool keep_row;
-  m.status = stored_status(sg__sq_col_status(s, 0), m.ev.parts, to, why,
-                           &keep_row);
-  if (rc == 0 && to != m.status && wants_webhook(c, s, to))
-    rc = copy_msg(a, s, mid, &m);
+  m.status = stored_status(row.status, m.ev.parts, to, why, &keep_row);
+  if (rc == 0 && to != m.status && wants_webhook(c, &row, to))
+    rc = copy_msg(a, &row, mid, &m);
   if (rc == 0 && to != m.status && m.ev.batch_id == NULL && c->campaigns) {
     bool ok = true; /* for the campaign's counters */
-    m.ev.batch_id = sg__sq_col_text(a, s, 1, &ok);
+    m.ev.batch_id = sg__arena_strdup(a, row.batch_id, &ok);
     rc = ok ? 0 : SG_ENOMEM;
   }
-  sqlite3_reset(s);
+  if (s != NULL)
+    sqlite3_reset(s);
   if (rc < 0)
     return rc;
   if (out != NULL)
@@ -474,6 +515,21 @@ static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
     rc = sg__sq_smpp_origin_insert(c, b->account_id, m, now);
   if (rc == 0)
     rc = insert_event(c, m->id, 0, status, 0, NULL, now, NULL, NULL);
+  if (rc == 0 && status == SG_MSG_QUEUED) {
+    sg__sq_mrow_t row = {.status = status,
+                         .account_id = b->account_id,
+                         .created_ms = now,
+                         .parts = (unsigned)m->n_parts,
+                         .dlr_mask = m->dlr_url != NULL ? m->dlr_mask : 0,
+                         .webhook_statuses = m->webhook_statuses,
+                         .batch_id = b->batch_id,
+                         .sender = m->sender,
+                         .recipient = m->recipient,
+                         .client_ref = m->client_ref,
+                         .callback_url = m->callback_url,
+                         .dlr_url = m->dlr_url};
+    sg__sq_mc_put(c, m->id, &row);
+  }
   return rc;
 }
 

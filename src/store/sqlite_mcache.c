@@ -1,0 +1,175 @@
+/* sqlite_mcache.c - the SQLite writer's copy of the message rows it wrote
+ * (sqlite_mcache.h).
+ *
+ * An open-addressed table of SLOTS slots (linear probing, deletion by
+ * moving the following entries back), at most half full: up to MAX_DEFAULT
+ * messages between their submit and their final status, each one
+ * allocation with its strings. SG_STORE_MESSAGE_MEMORY=<messages> in the
+ * environment changes the count at open; 0 turns it off (every derivation
+ * reads the row).
+ */
+#include "store/sqlite_mcache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/id.h"
+#include "store/sqlite_int.h"
+
+#define MAX_DEFAULT 16384
+
+typedef struct ent {
+  char id[SG_ID_LEN + 1];
+  sg__sq_mrow_t row; /* its strings point into buf */
+  char buf[];
+} ent_t;
+
+struct sg__sq_mc {
+  ent_t **slot;
+  size_t mask; /* slots - 1 */
+  size_t n, max;
+};
+
+static struct sg__sq_mc *mc(sg__sq_conn_t *c) {
+  if (c->mc != NULL)
+    return c->mc->max > 0 ? c->mc : NULL;
+  struct sg__sq_mc *m = sg_calloc(1, sizeof *m);
+  if (m == NULL)
+    return NULL;
+  const char *env = getenv("SG_STORE_MESSAGE_MEMORY");
+  m->max = env != NULL ? (size_t)strtoul(env, NULL, 10) : MAX_DEFAULT;
+  if (m->max > (1u << 22))
+    m->max = 1u << 22;
+  c->mc = m;
+  if (m->max == 0)
+    return NULL;
+  size_t slots = 2;
+  while (slots < 2 * m->max)
+    slots <<= 1;
+  if ((m->slot = sg_calloc(slots, sizeof *m->slot)) == NULL) {
+    m->max = 0;
+    return NULL;
+  }
+  m->mask = slots - 1;
+  return m;
+}
+
+static size_t hash(const char *s) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (; *s; s++)
+    h = (h ^ (uint8_t)*s) * 1099511628211ull;
+  return (size_t)(h ^ (h >> 29));
+}
+
+/* The slot of id, or of the empty slot where it would go. */
+static size_t find(const struct sg__sq_mc *m, const char *id) {
+  size_t i = hash(id) & m->mask;
+  while (m->slot[i] != NULL && strcmp(m->slot[i]->id, id) != 0)
+    i = (i + 1) & m->mask;
+  return i;
+}
+
+static size_t put_str(char *buf, size_t at, const char *s, const char **out) {
+  if (s == NULL) {
+    *out = NULL;
+    return at;
+  }
+  size_t n = strlen(s) + 1;
+  memcpy(buf + at, s, n);
+  *out = buf + at;
+  return at + n;
+}
+
+static size_t str_len(const char *s) {
+  return s != NULL ? strlen(s) + 1 : 0;
+}
+
+void sg__sq_mc_put(sg__sq_conn_t *c, const char *id, const sg__sq_mrow_t *r) {
+  struct sg__sq_mc *m = mc(c);
+  if (m == NULL || m->n >= m->max || strlen(id) > SG_ID_LEN)
+    return;
+  size_t i = find(m, id);
+  if (m->slot[i] != NULL)
+    return; /* cannot be: an id is inserted once */
+  size_t len = str_len(r->batch_id) + str_len(r->sender) +
+               str_len(r->recipient) + str_len(r->client_ref) +
+               str_len(r->callback_url) + str_len(r->dlr_url);
+  ent_t *e = sg_malloc(sizeof *e + len);
+  if (e == NULL)
+    return;
+  strcpy(e->id, id);
+  e->row = *r;
+  size_t at = 0;
+  at = put_str(e->buf, at, r->batch_id, &e->row.batch_id);
+  at = put_str(e->buf, at, r->sender, &e->row.sender);
+  at = put_str(e->buf, at, r->recipient, &e->row.recipient);
+  at = put_str(e->buf, at, r->client_ref, &e->row.client_ref);
+  at = put_str(e->buf, at, r->callback_url, &e->row.callback_url);
+  put_str(e->buf, at, r->dlr_url, &e->row.dlr_url);
+  m->slot[i] = e;
+  m->n++;
+}
+
+const sg__sq_mrow_t *sg__sq_mc_get(sg__sq_conn_t *c, const char *id) {
+  struct sg__sq_mc *m = c->mc;
+  if (m == NULL || m->n == 0)
+    return NULL;
+  ent_t *e = m->slot[find(m, id)];
+  return e != NULL ? &e->row : NULL;
+}
+
+/* Empties slot i, moving back the entries after it that would no longer
+ * be found. */
+static void remove_at(struct sg__sq_mc *m, size_t i) {
+  sg_free(m->slot[i]);
+  m->slot[i] = NULL;
+  m->n--;
+  for (size_t j = (i + 1) & m->mask; m->slot[j] != NULL;
+       j = (j + 1) & m->mask) {
+    size_t home = hash(m->slot[j]->id) & m->mask;
+    /* Entry j stays unless the hole i lies between its home and j. */
+    if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
+      m->slot[i] = m->slot[j];
+      m->slot[j] = NULL;
+      i = j;
+    }
+  }
+}
+
+void sg__sq_mc_status(sg__sq_conn_t *c, const char *id, sg_msg_status_t st) {
+  struct sg__sq_mc *m = c->mc;
+  if (m == NULL || m->n == 0)
+    return;
+  size_t i = find(m, id);
+  if (m->slot[i] == NULL)
+    return;
+  if (sg_store_status_final(st))
+    remove_at(m, i);
+  else
+    m->slot[i]->row.status = st;
+}
+
+void sg__sq_mc_clear(sg__sq_conn_t *c) {
+  struct sg__sq_mc *m = c->mc;
+  if (m == NULL || m->n == 0)
+    return;
+  for (size_t i = 0; i <= m->mask; i++) {
+    sg_free(m->slot[i]);
+    m->slot[i] = NULL;
+  }
+  m->n = 0;
+}
+
+void sg__sq_mc_tx_end(sg__sq_conn_t *c, bool committed) {
+  if (!committed)
+    sg__sq_mc_clear(c);
+}
+
+void sg__sq_mc_close(sg__sq_conn_t *c) {
+  sg__sq_mc_clear(c);
+  if (c->mc != NULL)
+    sg_free(c->mc->slot);
+  sg_free(c->mc);
+  c->mc = NULL;
+}
