@@ -336,6 +336,34 @@ static size_t skip_meta(const char *t, size_t len, size_t i) {
   return b != NULL ? (size_t)(b - t) + 1 : j;
 }
 
+/* Whether code k reads what a caller may have to look up: the coding, the
+ * operator's id, the connector, the account name. */
+static bool reads_route(const code_t *k) {
+  return k->kind == K_CHARSET || k->kind == K_DCS ||
+         ((k->kind == K_STR || k->kind == K_NUM) &&
+          (k->off == V(coding) || k->off == V(smsc_id) || k->off == V(smsc) ||
+           k->off == V(service)));
+}
+
+bool sg_kannel_dlr_reads_route(const char *tmpl, size_t len) {
+  size_t i = 0;
+  while (i < len) { /* the walk of sg_kannel_dlr_expand */
+    if (tmpl[i] != '%' || i + 1 == len) {
+      i++;
+      continue;
+    }
+    const code_t *k = find_code(tmpl[i + 1]);
+    if (k != NULL && k->kind == K_META) {
+      i = skip_meta(tmpl, len, i + 1);
+      continue;
+    }
+    if (k != NULL && reads_route(k))
+      return true;
+    i += 2;
+  }
+  return false;
+}
+
 int sg_kannel_dlr_expand(const char *tmpl, size_t len,
                          const sg_kannel_dlr_vars_t *v, char *out, size_t cap) {
   if (tmpl == NULL || v == NULL || out == NULL)

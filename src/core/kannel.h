@@ -16,6 +16,7 @@
 #ifndef SG_CORE_KANNEL_H
 #define SG_CORE_KANNEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,6 +73,11 @@ void sg_kannel_mo_vars(const sg_kannel_mo_t *mo, sg_kannel_dlr_vars_t *out);
  * out[0..cap) and a NUL. Returns the length written (without the NUL),
  * or SG_ENOSPC when it does not fit (out is then unspecified). */
 int sg_kannel_url_encode(const uint8_t *in, size_t len, char *out, size_t cap);
+
+/* Whether expanding tmpl[0..len) reads v->coding, smsc_id, smsc or
+ * service (%c %C %O %F %i %n): when not, the caller need not look them up
+ * and the expansion is the same whatever they hold. Pure. */
+bool sg_kannel_dlr_reads_route(const char *tmpl, size_t len);
 
 /* Expands the escape codes of tmpl[0..len) (a dlr-url, or with
  * sg_kannel_mo_vars an sms-service URL) with v into out[0..cap) and a

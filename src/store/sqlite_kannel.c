@@ -126,13 +126,16 @@ static int expand(sg__sq_conn_t *c, sg__arena_t *a, const sg__sq_dlr_ev_t *ev,
                             .time_s = now / 1000,
                             .mclass = -1};
   bool ok = true;
-  int rc = load_info(c, a, ev, &v);
+  size_t len = strlen(ev->dlr_url);
+  /* The look-up (three B-trees) only for a URL that shows what it finds. */
+  int rc =
+      sg_kannel_dlr_reads_route(ev->dlr_url, len) ? load_info(c, a, ev, &v) : 0;
   if (rc < 0)
     return rc;
   v.answer = answer_of(a, ev, type, &ok);
   if (!ok)
     return SG_ENOMEM;
-  rc = sg_kannel_dlr_expand(ev->dlr_url, strlen(ev->dlr_url), &v, url, URL_MAX);
+  rc = sg_kannel_dlr_expand(ev->dlr_url, len, &v, url, URL_MAX);
   if (rc == SG_ENOSPC)
     url[URL_MAX - 1] = '\0'; /* cut off; the receiver still hears of it */
   else if (rc < 0)

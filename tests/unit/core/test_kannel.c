@@ -131,6 +131,47 @@ static void statuses_and_numbers(void **state) {
   assert_string_equal(out, "[]");
 }
 
+/* sg_kannel_dlr_reads_route says whether the coding, the operator's id,
+ * the connector or the account name shows in the expansion: for every
+ * template, two sets of values that differ only there expand alike
+ * exactly when it says no. */
+static void reads_route(void **state) {
+  (void)state;
+  static const struct {
+    const char *tmpl;
+    bool reads;
+  } t[] = {
+      {"http://h/d?d=%d&p=%p&P=%P&T=%T&A=%A&I=%I&o=%o&q=%q", false},
+      {"http://h/d?c=%c", true},
+      {"http://h/d?C=%C", true},
+      {"http://h/d?O=%O", true},
+      {"http://h/d?F=%F", true},
+      {"http://h/d?i=%i", true},
+      {"http://h/d?n=%n", true},
+      {"http://h/d?x=%%c&y=%%n", false}, /* %% then a letter */
+      {"http://h/d?%#g#p#n", false},     /* a meta code takes the n */
+      {"http://h/d?%#g#p#%n", true},
+      {"http://h/d?z=%z%", false},
+      {"%", false},
+      {"", false},
+  };
+  sg_kannel_dlr_vars_t a = vars(), b = vars();
+  b.coding = 2;
+  b.smsc_id = "other-id";
+  b.smsc = "other-smsc";
+  b.service = "other-user";
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+    char oa[512], ob[512];
+    size_t n = strlen(t[i].tmpl);
+    assert_true(sg_kannel_dlr_expand(t[i].tmpl, n, &a, oa, sizeof oa) >= 0);
+    assert_true(sg_kannel_dlr_expand(t[i].tmpl, n, &b, ob, sizeof ob) >= 0);
+    if (sg_kannel_dlr_reads_route(t[i].tmpl, n) != t[i].reads)
+      fail_msg("template '%s': reads_route wrong", t[i].tmpl);
+    if ((strcmp(oa, ob) != 0) != t[i].reads)
+      fail_msg("template '%s': '%s' vs '%s'", t[i].tmpl, oa, ob);
+  }
+}
+
 static void malformed_and_short(void **state) {
   (void)state;
   sg_kannel_dlr_vars_t v = vars();
@@ -190,6 +231,7 @@ int main(void) {
       cmocka_unit_test(expansions),
       cmocka_unit_test(statuses_and_numbers),
       cmocka_unit_test(malformed_and_short),
+      cmocka_unit_test(reads_route),
       cmocka_unit_test(mo_service_urls),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
