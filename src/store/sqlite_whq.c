@@ -251,8 +251,11 @@ static bool copy_out(sg__arena_t *a, const ent_t *x, sg_store_webhook_t *o) {
   o->account_id = x->account_id;
   o->message_id = sg__arena_strndup(a, x->blob, x->mid_len, &ok);
   o->url = sg__arena_strndup(a, x->blob + x->mid_len + 1, x->url_len, &ok);
-  o->payload = sg__arena_memdup(a, x->blob + x->mid_len + x->url_len + 2,
-                                x->len ? x->len : 1, &ok);
+  /* A GET has no payload: the blob ends with its URL's NUL. */
+  o->payload = x->len
+                   ? sg__arena_memdup(a, x->blob + x->mid_len + x->url_len + 2,
+                                      x->len, &ok)
+                   : sg__arena_memdup(a, "", 1, &ok);
   o->payload_len = x->len;
   o->attempts = x->tries;
   o->created_ms = x->created_ms;
