@@ -9,7 +9,10 @@
  * every attempt. What survives a crash is the event row and a watermark
  * (table webhook_mark): every such delivery of an event up to it is
  * finished. At open the deliveries of the events after it are built again
- * from the events and their messages (sg__sq_whq_rebuild).
+ * from the events and their messages (sg__sq_whq_rebuild). A Kannel
+ * dlr-url call of a final status of a one-part message without a callback
+ * URL is held the same way, as a GET (sqlite_kannel.c decides which, and
+ * builds its URL again at open).
  *
  * Writer thread only, but for sg__sq_whq_pending.
  */
@@ -36,7 +39,9 @@ int sg__sq_whq_part(int to);
 /* At open, in the transaction of the recovery: reads the watermark and
  * queues again, in memory or (when full) as rows, the delivery of every
  * message event after it that is not finished: the message has one part,
- * a callback URL and wants the status, and no row has the delivery's id.
+ * a callback URL and wants the status (or no callback URL and a dlr-url
+ * call that sg__sq_kannel_held_url builds), and no row has the delivery's
+ * id.
  * *n counts them. Creates c's queue: call it before the writer starts. */
 int sg__sq_whq_rebuild(sg__sq_conn_t *c, int64_t now, uint64_t *n);
 
