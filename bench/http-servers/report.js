@@ -1,7 +1,7 @@
 // bench/http-servers/report.js - the figures of bench/http-servers/run.sh.
 //   report.js run NAME REP LOAD.json CLK_TCK "U0 S0" "U1 S1" "LU0 LS0" "LU1 LS1"
-//             SYSCALLS LOOP_SYSCALLS RSS_KB LOAD_CPU_MS THREADS  -> one JSON line
-//   report.js line < one JSON line                              -> one text line
+//             SYSCALLS LOOP_SYSCALLS RSS_KB LOAD_CPU_MS THREADS RESULTS.jsonl
+//             -> one JSON line appended to RESULTS.jsonl, one text line printed
 //   report.js summary results.jsonl results.json NAME...       -> the table
 "use strict";
 const fs = require("fs");
@@ -12,7 +12,7 @@ const r1 = (x) => Math.round(x * 10) / 10;
 const r2 = (x) => Math.round(x * 100) / 100;
 
 function run(a) {
-  const [name, rep, file, clk, p0, p1, l0, l1, scAll, scLoop, rss, loadMs, threads] = a;
+  const [name, rep, file, clk, p0, p1, l0, l1, scAll, scLoop, rss, loadMs, threads, results] = a;
   const l = JSON.parse(fs.readFileSync(file, "utf8"));
   const n = l.accepted || 1;
   const [u0, s0] = p0.split(" ").map(Number);
@@ -32,14 +32,14 @@ function run(a) {
     p50_ms: r2(pct(lat, 50)), p99_ms: r2(pct(lat, 99)),
     rss_kb: +rss, load_cpu_us: r2((+loadMs * 1000) / n), threads: +threads,
   };
-  console.log(JSON.stringify(out));
+  fs.appendFileSync(results, JSON.stringify(out) + "\n");
+  line(out);
 }
 
-function line() {
-  const r = JSON.parse(fs.readFileSync(0, "utf8").trim());
+function line(r) {
   console.log(
     `  ${r.rep} ${r.server.padEnd(11)} ${r.rps}/s cpu ${r.cpu_us} us (user ${r.user_us}, sys ${r.sys_us}; ` +
-      `loop ${r.loop_cpu_us}) syscalls ${r.syscalls} (loop ${r.loop_syscalls}) ` +
+      `loop ${r.loop_cpu_us}) syscalls ${r.syscalls ?? "-"} (loop ${r.loop_syscalls ?? "-"}) ` +
       `p50 ${r.p50_ms} p99 ${r.p99_ms} ms rss ${r.rss_kb} kB load ${r.load_cpu_us} us` +
       (r.failed ? ` FAILED ${r.failed}` : "")
   );
@@ -93,9 +93,8 @@ function summary(a) {
 
 const [cmd, ...args] = process.argv.slice(2);
 if (cmd === "run") run(args);
-else if (cmd === "line") line();
 else if (cmd === "summary") summary(args);
 else {
-  console.error("usage: report.js run|line|summary ...");
+  console.error("usage: report.js run|summary ...");
   process.exit(2);
 }

@@ -55,7 +55,7 @@ KEY=bench-key
 T=$(mktemp -d "${TMPDIR:-/tmp}/http-servers.XXXXXX")
 OUT=${OUT:-$T/out}
 mkdir -p "$OUT"
-SPID= PPID_PERF=
+SPID= PPID_PERF= LOG=
 
 cleanup() {
   [ -n "$PPID_PERF" ] && kill -INT "$PPID_PERF" 2>/dev/null
@@ -67,7 +67,7 @@ trap 'exit 130' INT TERM
 
 die() {
   echo "http-servers: $*" >&2
-  [ -f "$T/server.log" ] && tail -n 20 "$T/server.log" >&2
+  [ -f "$LOG" ] && tail -n 20 "$LOG" >&2
   exit 1
 }
 
@@ -126,17 +126,18 @@ fi
 ticks() { awk '{ sub(/^.*\) /, ""); print $12, $13 }' "$1" 2>/dev/null || echo "0 0"; }
 
 # ---- one run ---------------------------------------------------------------
-one() { # server rep
-  local name=$1 rep=$2 port bin mode i
+one() { # server rep port
+  local name=$1 rep=$2 port=$3 bin mode i
+  LOG=$T/server-$name-$rep.log # one each: never an earlier server's line
   read -r bin mode <<<"$(server_cmd "$name")"
-  port=$(free_ports 1)
-  "$bin" "$port" "$mode" >"$T/server.log" 2>&1 &
+  "$bin" "$port" "$mode" >"$LOG" 2>&1 &
   SPID=$!
-  for ((i = 0; i < 50; i++)); do
-    grep -q "listening on" "$T/server.log" && break
+  for ((i = 0; i < 200; i++)); do # 20 s: the machine may be busy
+    grep -q "listening on" "$LOG" 2>/dev/null && break
+    kill -0 "$SPID" 2>/dev/null || die "$name (pid $SPID) exited at start"
     sleep 0.1
   done
-  grep -q "listening on" "$T/server.log" || die "$name did not start"
+  grep -q "listening on" "$LOG" || die "$name did not start in $((i / 10)) s"
   "$LOADER" 127.0.0.1 "$port" "$KEY" "$WARMUP" "$C" "$T/warmup.json" >/dev/null ||
     die "$name: the warm-up failed"
   if [ "$PERF" = 1 ]; then
@@ -173,17 +174,19 @@ one() { # server rep
       END { print all + 0, loop + 0 }' "$T/perf.txt")"
   fi
   node "$HERE/report.js" run "$name" "$rep" "$T/load.json" "$(getconf CLK_TCK)" \
-    "$p0" "$p1" "$l0" "$l1" "$sc_all" "$sc_loop" "$rss" "$lc" "$threads" >>"$OUT/results.jsonl" ||
+    "$p0" "$p1" "$l0" "$l1" "$sc_all" "$sc_loop" "$rss" "$lc" "$threads" "$OUT/results.jsonl" ||
     die "report failed"
-  tail -n 1 "$OUT/results.jsonl" | node "$HERE/report.js" line
 }
 
 echo "http-servers: N=$N C=$C REPS=$REPS warm-up $WARMUP; $(nproc) cores, $(uname -r);" \
   "uptime:$(uptime | sed 's/.*load average//')"
 : >"$OUT/results.jsonl"
 for ((rep = 1; rep <= REPS; rep++)); do
+  read -r -a PORTS <<<"$(free_ports $(wc -w <<<"$SERVERS"))" # a port a server
+  k=0
   for s in $SERVERS; do
-    one "$s" "$rep"
+    one "$s" "$rep" "${PORTS[k]}"
+    k=$((k + 1))
   done
 done
 node "$HERE/report.js" summary "$OUT/results.jsonl" "$OUT/results.json" $SERVERS
