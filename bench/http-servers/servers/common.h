@@ -117,7 +117,8 @@ static inline hop_item_t *hop_take(hop_t *h) {
 
 /* argv: PORT now|hop */
 static inline bool parse_args(int argc, char **argv, int *port, bool *hop) {
-  if (argc != 3 || (strcmp(argv[2], "now") != 0 && strcmp(argv[2], "hop") != 0)) {
+  if (argc != 3 ||
+      (strcmp(argv[2], "now") != 0 && strcmp(argv[2], "hop") != 0)) {
     fprintf(stderr, "usage: %s PORT now|hop\n", argv[0]);
     return false;
   }

@@ -55,9 +55,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req) {
                  H2O_STRLIT(BENCH_PATH)))
     return -1; /* h2o answers 404 */
   ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
-  if (i < 0 || !h2o_memis(req->headers.entries[i].value.base,
-                          req->headers.entries[i].value.len,
-                          H2O_STRLIT(BENCH_KEY))) {
+  if (i < 0 ||
+      !h2o_memis(req->headers.entries[i].value.base,
+                 req->headers.entries[i].value.len, H2O_STRLIT(BENCH_KEY))) {
     h2o_send_error_generic(req, 401, "Unauthorized", "bad key", 0);
     return 0;
   }
@@ -107,8 +107,8 @@ static void on_accept(uv_stream_t *listener, int status) {
     return;
   }
   uv_tcp_nodelay(conn, 1);
-  h2o_accept(&accept_ctx, h2o_uv_socket_create((uv_stream_t *)conn,
-                                               (uv_close_cb)free));
+  h2o_accept(&accept_ctx,
+             h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free));
 }
 
 static void stop_cb(uv_signal_t *s, int signum) {

@@ -59,8 +59,8 @@ static void epoll_cb(uv_poll_t *p, int status, int events) {
 static enum MHD_Result queue_answer(struct MHD_Connection *conn) {
   char body[256];
   int n = answer_body(body, sizeof body, seq++);
-  struct MHD_Response *r = MHD_create_response_from_buffer(
-      (size_t)n, body, MHD_RESPMEM_MUST_COPY);
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
   if (r == NULL)
     return MHD_NO;
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
@@ -108,8 +108,8 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn) {
   return req;
 }
 
-static void completed_cb(void *cls, struct MHD_Connection *conn,
-                         void **con_cls, enum MHD_RequestTerminationCode toe) {
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
   (void)cls, (void)conn, (void)toe;
   free(*con_cls);
   *con_cls = NULL;
@@ -170,9 +170,8 @@ int main(int argc, char **argv) {
       NULL, access_cb, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
       MHD_OPTION_CONNECTION_LIMIT, 2000u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * 8192),
-      MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_URI_LOG_CALLBACK,
-      uri_cb, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
-      MHD_OPTION_END);
+      MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_URI_LOG_CALLBACK, uri_cb,
+      NULL, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL, MHD_OPTION_END);
   if (mhd == NULL) {
     fprintf(stderr, "mhd: cannot listen on %d\n", port);
     return 1;
