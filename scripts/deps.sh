@@ -14,8 +14,11 @@ PACKAGES=(
   kannel  # the reference of tests/integration/kannel_compat.sh and bench/e2e
   postgresql  # the private server of the PostgreSQL tests (scripts/pg-test.sh)
 )
-# The browser of the web page's tests (tests/web, playwright-core).
-[ "${SG_DEPS_BUILD_ONLY:-0}" = 1 ] || PACKAGES+=(chromium)
+# The browser of the web page's tests (tests/web, playwright-core), and the
+# HTTP servers bench/http-servers sets against libmicrohttpd (its smoke test
+# runs in `make test`).
+[ "${SG_DEPS_BUILD_ONLY:-0}" = 1 ] ||
+  PACKAGES+=(chromium libh2o-dev libh2o-evloop-dev libhttp-parser-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

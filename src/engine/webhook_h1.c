@@ -359,12 +359,14 @@ static hjob_t *conn_take_all(conn_t *k) {
 
 /* Runs again on other connections the requests of a connection that ended
  * before their answers began: they have had no verdict. One whose time is
- * up already gets its timeout instead. */
+ * up already, or all but up (under a tenth of the timeout left: posted a
+ * moment after the one that timed out before it, it could not be answered
+ * on a new connection either), gets its timeout instead. */
 static void requeue(sg__webhook_h1_t *c, hjob_t *list) {
   for (hjob_t *next; list != NULL; list = next) {
     next = list->next;
     list->next = NULL;
-    if (uv_now(c->loop) >= list->deadline) {
+    if (uv_now(c->loop) + c->timeout_ms / 10 >= list->deadline) {
       snprintf(list->detail, sizeof list->detail,
                "no complete answer within the timeout");
       job_fail(list, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_TIMEOUT);

@@ -601,7 +601,7 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   if (rc == 0 && sg__sq_traffic_flush(c) < 0)
     rc = SG_EIO;
   sg__sq_traffic_discard(c);
-  if (rc == 0 && sg__sq_whq_mark(c, now) < 0) /* webhooks held in memory */
+  if (rc == 0 && sg__sq_whq_mark(c) < 0) /* webhooks held in memory */
     rc = SG_EIO;
   sq->walbuf.defer = sq->sync != NULL; /* the log's sync is the pipeline's */
   if (rc == 0 && sg__sq_exec(c, SG__Q_COMMIT) != SQLITE_OK)

@@ -8,8 +8,10 @@
  * is finished; the ring's size and the bytes it holds bound it, and a
  * delivery that does not fit gets its row as before. The watermark is the
  * id just below the oldest delivery not finished (or, with none held, the
- * newest event): written in the transaction of a group when it moved, it
- * never passes a delivery that is neither taken nor written as a row.
+ * newest event): written in the transaction of a group whenever it moved
+ * (a one-row UPDATE a group, not a message), so a store left alone is not
+ * written again later, and it never passes a delivery that is neither
+ * taken nor written as a row.
  *
  * Every change made inside a transaction is undone when it rolls back: the
  * deliveries it queued are dropped, its claims and finishes are undone. It
@@ -27,7 +29,6 @@
 
 #define SLOTS_DEFAULT 16384u  /* deliveries held at most */
 #define BYTES_MAX (16u << 20) /* their strings and payloads at most */
-#define MARK_IDLE_MS 1000     /* the watermark's pace with nothing finished */
 #define ROWS_EVERY_MS 1000    /* rows get a share of a full claim */
 #define SPILLS_MAX 64         /* deliveries spilled a transaction at most */
 #define SPILL_AFTER_MS 1000   /* out that long, a full queue spills it */
@@ -85,8 +86,6 @@ struct sg__sq_whq {
   size_t n_touched, cap_touched;
   int64_t hi, hi_tx;     /* newest event: committed, and in this transaction */
   int64_t mark, mark_tx; /* the watermark stored; and as written now (0) */
-  int64_t mark_ms;       /* when it was last written */
-  unsigned finished_tx;  /* deliveries finished in this transaction */
   unsigned spills_tx;    /* deliveries spilled in this transaction */
   _Atomic uint64_t pending;
   sqlite3_stmt *q[Q_N];
@@ -395,7 +394,6 @@ static int write_row(sg__sq_conn_t *c, const ent_t *x, const char *status,
 static void finished(struct sg__sq_whq *w, ent_t *x) {
   x->fin = true;
   x->fin_tx = w->tx;
-  w->finished_tx++;
 }
 
 /* The queue is full: when the oldest delivery not finished is out with a
@@ -444,7 +442,7 @@ int sg__sq_whq_finish(sg__sq_conn_t *c, const sg_store_webhook_result_t *r,
 
 /* ---- the watermark ------------------------------------------------------- */
 
-int sg__sq_whq_mark(sg__sq_conn_t *c, int64_t now) {
+int sg__sq_whq_mark(sg__sq_conn_t *c) {
   struct sg__sq_whq *w = c->whq;
   if (w == NULL)
     return 0;
@@ -452,7 +450,7 @@ int sg__sq_whq_mark(sg__sq_conn_t *c, int64_t now) {
   while (i < w->tail && at(w, i)->fin)
     i++;
   int64_t m = i < w->tail ? at(w, i)->event_id - 1 : w->hi_tx;
-  if (m <= w->mark || (w->finished_tx == 0 && now - w->mark_ms < MARK_IDLE_MS))
+  if (m <= w->mark)
     return 0;
   sqlite3_stmt *s = stmt(c, Q_MARK_SET);
   if (s == NULL)
@@ -495,10 +493,8 @@ void sg__sq_whq_tx_end(sg__sq_conn_t *c, bool committed) {
       w->head++;
     }
     w->hi = w->hi_tx;
-    if (w->mark_tx > w->mark) {
+    if (w->mark_tx > w->mark)
       w->mark = w->mark_tx;
-      w->mark_ms = sg__store_now(c->st);
-    }
   } else {
     while (w->tail > w->tail0)
       drop(w, at(w, --w->tail));
@@ -507,7 +503,6 @@ void sg__sq_whq_tx_end(sg__sq_conn_t *c, bool committed) {
     w->hi_tx = w->hi;
   }
   w->mark_tx = 0;
-  w->finished_tx = 0;
   w->spills_tx = 0;
   w->tail0 = w->tail;
   if (w->fresh < w->head)
@@ -647,7 +642,6 @@ int sg__sq_whq_rebuild(sg__sq_conn_t *c, int64_t now, uint64_t *n) {
     rc = SG_EIO;
   sqlite3_reset(s);
   w->hi = w->hi_tx = hi;
-  w->mark_ms = now;
   w->tail0 = w->tail;
   w->fresh = w->fresh0 = w->head; /* none handed out yet */
   return rc;

@@ -76,7 +76,7 @@ int sg__sq_whq_finish(sg__sq_conn_t *c, const sg_store_webhook_result_t *x,
 
 /* Before the COMMIT of a group: writes the watermark when it moved (at most
  * once a group). 0 or SG_EIO. */
-int sg__sq_whq_mark(sg__sq_conn_t *c, int64_t now);
+int sg__sq_whq_mark(sg__sq_conn_t *c);
 
 /* After every commit (true) and rollback (false) of c: a rollback forgets
  * what its transaction queued and undoes its claims and finishes. */

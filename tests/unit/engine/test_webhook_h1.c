@@ -544,7 +544,9 @@ static void close_answer_and_timeout_mid_pipeline(void **state) {
     assert_int_equal(q->res[i].reason, SG_WEBHOOK_R_TIMEOUT);
     assert_string_equal(q->detail[i], "no complete answer within the timeout");
   }
-  assert_int_equal(q->conns, 1); /* their time was up: not sent again */
+  /* Their time was up, or all but (posted a few ms after the first, slower
+   * under a sanitizer): not sent again. */
+  assert_int_equal(q->conns, 1);
   peer_free(q);
   peer_free(p);
 }

@@ -578,9 +578,40 @@ static void upgrade_keeps_rows(void **state) {
   assert_int_equal(webhooks_pending(c), 4);
 }
 
+/* Events that want no delivery (a message without a callback URL) move the
+ * watermark in their own transaction, with nothing held: a store left alone
+ * afterwards is not written again by a later group. */
+static void mark_settles_in_its_group(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t t;
+  tmsg_init(&t, "+14155550091", 1, "smsc-a");
+  assert_int_equal(submit_wait(c, &t, 1, NULL, NULL), 0);
+  claim_got_t cg;
+  claim_wait(c, "smsc-a", 1, &cg);
+  assert_int_equal(cg.n, 1);
+  sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
+                            .attempt = cg.parts[0].attempt,
+                            .outcome = SG_STORE_SENT,
+                            .smsc_id = "s-91"};
+  items_got_t ig;
+  results_wait(c, &r, 1, &ig);
+  sg_store_receipt_in_t d = {.connector = "smsc-a",
+                             .smsc_id = "s-91",
+                             .status = SG_MSG_DELIVERED,
+                             .detail = "DELIVRD"};
+  receipts_wait(c, &d, 1, &ig);
+  assert_int_equal(webhooks_pending(c), 0);
+  assert_int_equal(q1(c, "SELECT event_id = (SELECT max(id) FROM events) "
+                         "FROM webhook_mark"),
+                   1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(taken_writes_no_row, setup, teardown),
+      cmocka_unit_test_setup_teardown(mark_settles_in_its_group, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(retry_and_give_up_write_rows, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(rollback_queues_nothing, setup, teardown),
