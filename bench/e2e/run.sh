@@ -288,6 +288,34 @@ fi
 threads_report "$GW" "$accepted" "$T/threads0" "$T/threads1"
 get "http://127.0.0.1:${HTTP[1]}/metrics" 2>/dev/null | grep -E '^smsgate_store_(commits_total|writes_total|commit_seconds_total|max_group) ' |
   awk '{ printf "%s%s %s", sep, substr($1, 15), $2; sep = ", " } END { print "" }' | sed 's/^/store: /' 
+# Where a POST's time went (the gateway's stage histograms, p50/p99 by
+# linear interpolation in their buckets; docs/architecture.md, "Accept
+# latency at 10,000/s offered").
+get "http://127.0.0.1:${HTTP[1]}/metrics" 2>/dev/null | awk '
+  /^smsgate_(store_stage|http_handler|http_answer|http_resume)_seconds_bucket/ {
+    name = $1; sub(/_seconds_bucket.*/, "", name); sub(/^smsgate_(store_)?/, "", name)
+    if (match($1, /stage="[a-z]+"/)) name = substr($1, RSTART + 7, RLENGTH - 8)
+    le = $1; sub(/.*le="/, "", le); sub(/".*/, "", le)
+    if (!(name in n)) order[++k] = name
+    n[name]++; b[name, n[name]] = (le == "+Inf" ? -1 : le * 1000); c[name, n[name]] = $2
+  }
+  function q(name, f,   i, tot, want, lo, prev) {
+    tot = c[name, n[name]]; if (tot == 0) return "-"
+    want = f * tot; lo = 0; prev = 0
+    for (i = 1; i <= n[name]; i++) {
+      if (c[name, i] >= want) {
+        if (b[name, i] < 0) return ">" lo
+        return sprintf("%.2f", lo + (b[name, i] - lo) * (want - prev) / (c[name, i] - prev))
+      }
+      lo = b[name, i]; prev = c[name, i]
+    }
+  }
+  END {
+    printf "stages (ms p50/p99):"
+    for (i = 1; i <= k; i++)
+      printf "%s %s %s/%s", (i > 1 ? "," : ""), order[i], q(order[i], 0.5), q(order[i], 0.99)
+    print ""
+  }'
 recv=$(get "http://127.0.0.1:$HOOK/count")
 echo "sink: $recv"
 if [ "$SINK" != node ] && ! grep -q '"bad_signature":0,' <<<"$recv"; then

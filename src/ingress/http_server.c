@@ -101,6 +101,8 @@ struct sg_http_server {
   int open_handles; /* freed when the last close callback has run */
   bool polling;     /* epoll_watch is initialised */
   bool closing;
+  bool kicked;           /* connections resumed since MHD_run last ran */
+  uint64_t kicked_at;    /* uv_hrtime µs of the first of them */
   bool draining;         /* not listening; new requests get 503 */
   unsigned live;         /* requests between uri_cb and completed_cb */
   uint64_t drain_until;  /* loop time, ms */
@@ -136,6 +138,7 @@ struct sg_http_req {
   struct MHD_Response *response;
   unsigned status;
   uint64_t suspended_at; /* loop time, ms */
+  uint64_t t_start, t_respond; /* uv_hrtime µs: uri_cb, a suspended answer */
   sg_http_cancel_cb cancel_cb;
   void *cancel_data;
   /* Streaming routes (sg_http_server_route_stream): */
@@ -490,8 +493,12 @@ static void timer_cb(uv_timer_t *t);
 /* Runs libmicrohttpd on the next loop iteration, once for every connection
  * resumed until then: a resumed connection does not wake its epoll fd. */
 static void kick(sg_http_server_t *srv) {
-  if (srv != NULL && !srv->closing)
+  if (srv != NULL && !srv->closing) {
+    if (!srv->kicked)
+      srv->kicked_at = uv_hrtime() / 1000u;
+    srv->kicked = true;
     uv_timer_start(&srv->timer, timer_cb, 0, 0);
+  }
 }
 
 static void watch_close_cb(uv_handle_t *h) {
@@ -676,6 +683,7 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn) {
   memset(req, 0, offsetof(sg_http_req_t, inline_arena));
   req->srv = srv;
   srv->live++;
+  req->t_start = uv_hrtime() / 1000u;
   req->refs = 1; /* libmicrohttpd's, until completed_cb */
   req->arena.cur = req->inline_arena.mem;
   req->arena.left = sizeof req->inline_arena.mem;
@@ -687,6 +695,27 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn) {
   return req;
 }
 
+const uint32_t sg_http_lat_bounds_us[SG_HTTP_LAT_BUCKETS] = {
+    100,  200,  300,  500,  750,   1000,  1500,  2000,  2500,  3000,  4000,
+    5000, 6000, 7000, 8000, 10000, 12500, 15000, 20000, 30000, 50000, 100000};
+
+static unsigned lat_bucket(uint64_t us) {
+  unsigned i = 0;
+  while (i < SG_HTTP_LAT_BUCKETS && us > sg_http_lat_bounds_us[i])
+    i++;
+  return i;
+}
+
+/* A suspended request's answer is sent (now, µs): its two stages. */
+static void note_answer(sg_http_server_stats_t *s, const sg_http_req_t *req,
+                        uint64_t now) {
+  uint64_t h = req->t_respond - req->t_start, a = now - req->t_respond;
+  s->handler_hist[lat_bucket(h)]++;
+  s->answer_hist[lat_bucket(a)]++;
+  s->handler_us += h;
+  s->answer_us += a;
+}
+
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
   sg_http_req_t *req = *con_cls;
@@ -696,6 +725,9 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     return;
   *con_cls = NULL;
   req->conn = NULL;
+  if (req->srv != NULL && req->t_respond != 0 &&
+      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+    note_answer(&req->srv->stats, req, uv_hrtime() / 1000u);
   if (req->srv != NULL && req->srv->live > 0)
     req->srv->live--;
   req_cancel(req); /* only if the handler has not answered */
@@ -1102,6 +1134,12 @@ static void log_cb(void *cls, const char *fmt, va_list ap) {
 
 static void drive(sg_http_server_t *srv) {
   MHD_UNSIGNED_LONG_LONG ms;
+  if (srv->kicked) {
+    uint64_t w = uv_hrtime() / 1000u - srv->kicked_at;
+    srv->stats.resume_hist[lat_bucket(w)]++;
+    srv->stats.resume_us += w;
+  }
+  srv->kicked = false;
   MHD_run(srv->mhd);
   if (MHD_get_timeout(srv->mhd, &ms) == MHD_YES)
     uv_timer_start(&srv->timer, timer_cb, ms > 86400000 ? 86400000 : ms, 0);
@@ -1497,6 +1535,7 @@ int sg_http_respond(sg_http_req_t *req, unsigned status,
   } else {
     watch_stop(req);
     req->state = REQ_ANSWERED;
+    req->t_respond = uv_hrtime() / 1000u;
     queue(req->conn, status, r);
     MHD_resume_connection(req->conn);
     kick(req->srv);

@@ -51,6 +51,10 @@ typedef struct sg_http_server_cfg {
   void *log_data;
 } sg_http_server_cfg_t;
 
+#define SG_HTTP_LAT_BUCKETS 22
+/* Bucket bounds of the latency histograms, µs (0.1 ms to 100 ms). */
+extern const uint32_t sg_http_lat_bounds_us[SG_HTTP_LAT_BUCKETS];
+
 typedef struct sg_http_server_stats {
   uint64_t connections_accepted; /* since start */
   uint64_t connections_open;     /* now */
@@ -58,6 +62,19 @@ typedef struct sg_http_server_stats {
   uint64_t rejected;             /* answered by the server: 400/404/405/413 */
   uint64_t waiting;              /* handed to a handler, not answered yet */
   uint64_t cancelled;            /* clients gone before their answer */
+  /* Requests answered through a suspension (sg_http_respond after the
+   * handler returned), by duration, one count per bucket of
+   * sg_http_lat_bounds_us (the last for above them all): handler_hist from
+   * the request line's arrival to sg_http_respond, answer_hist from there
+   * until libmicrohttpd has sent the answer; *_us their sums. */
+  uint64_t handler_hist[SG_HTTP_LAT_BUCKETS + 1];
+  uint64_t answer_hist[SG_HTTP_LAT_BUCKETS + 1];
+  uint64_t handler_us, answer_us;
+  /* Each run of libmicrohttpd that follows answers to suspended requests,
+   * by the time from the first of them to the run (their wait to be
+   * written), and its sum. */
+  uint64_t resume_hist[SG_HTTP_LAT_BUCKETS + 1];
+  uint64_t resume_us;
 } sg_http_server_stats_t;
 
 /* Called on the loop thread once the whole request (body included) has

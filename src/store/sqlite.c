@@ -414,11 +414,17 @@ static sg__store_req_t *q_take(sq_queue_t *q, unsigned max, unsigned *n) {
   return head;
 }
 
+static uint64_t now_us(void) {
+  return uv_hrtime() / 1000u;
+}
+
 /* Hands finished requests (a list) to the loop. */
 static void post_done(sq_t *sq, sg__store_req_t *list, bool write, unsigned n) {
+  uint64_t t = write ? now_us() : 0;
   uv_mutex_lock(&sq->done_lock);
   for (sg__store_req_t *r = list, *next; r != NULL; r = next) {
     next = r->next;
+    r->t_released = t;
     q_push(&sq->done, r);
   }
   if (!write)
@@ -427,11 +433,31 @@ static void post_done(sq_t *sq, sg__store_req_t *list, bool write, unsigned n) {
   uv_async_send(&sq->async);
 }
 
+/* Counts the stages of the submits in list into the stats (under
+ * done_lock); now: when the loop took them. */
+static void note_stages(sq_t *sq, const sg__store_req_t *list, uint64_t now) {
+  sg_store_stats_t *s = &sq->stats;
+  for (const sg__store_req_t *r = list; r != NULL; r = r->next) {
+    if (r->kind != SG__REQ_SUBMIT || r->t_released == 0)
+      continue;
+    sg_store_stats_note_stage(s, SG_STORE_STAGE_QUEUE,
+                              r->t_taken - r->t_queued);
+    sg_store_stats_note_stage(s, SG_STORE_STAGE_RUN,
+                              r->t_committed - r->t_taken);
+    sg_store_stats_note_stage(s, SG_STORE_STAGE_SYNC,
+                              r->t_released - r->t_committed);
+    sg_store_stats_note_stage(s, SG_STORE_STAGE_HANDOFF, now - r->t_released);
+    sg_store_stats_note_stage(s, SG_STORE_STAGE_TOTAL, now - r->t_queued);
+  }
+}
+
 static void drain_done(sq_t *sq) {
+  uint64_t now = now_us();
   uv_mutex_lock(&sq->done_lock);
   sg__store_req_t *list = sq->done.head;
   sq->done.head = sq->done.tail = NULL;
   sq->done.len = 0;
+  note_stages(sq, list, now);
   uv_mutex_unlock(&sq->done_lock);
   for (sg__store_req_t *r = list, *next; r != NULL; r = next) {
     next = r->next;
@@ -449,6 +475,7 @@ static int sq_queue(sg_store_t *st, sg__store_req_t *req) {
   sq_queue_t *q = write ? &sq->wq : &sq->rq;
   unsigned max = write ? st->cfg.max_pending_writes : st->cfg.max_pending_reads;
   int rc = 0;
+  req->t_queued = write ? now_us() : 0;
   uv_mutex_lock(&sq->lock);
   if (sq->stopping)
     rc = SG_ECLOSED;
@@ -463,10 +490,6 @@ static int sq_queue(sg_store_t *st, sg__store_req_t *req) {
 }
 
 /* ---- the writer ---------------------------------------------------------- */
-
-static uint64_t now_us(void) {
-  return uv_hrtime() / 1000u;
-}
 
 /* CPU time of the calling thread, in µs. */
 static uint64_t thread_cpu_us(void) {
@@ -495,6 +518,9 @@ static sg__store_req_t *writer_take(sq_t *sq, unsigned *n, bool *arm) {
   *arm = sq->fail_next > 0;
   sq->fault.disk_full = sq->fail_full;
   uv_mutex_unlock(&sq->lock);
+  uint64_t t = now_us();
+  for (sg__store_req_t *r = group; r != NULL; r = r->next)
+    r->t_taken = t;
   return group;
 }
 
@@ -572,8 +598,11 @@ static bool repair(sq_t *sq, int64_t now) {
 
 /* A group refused without running: the store is still repairing. */
 static void refuse_group(sq_t *sq, sg__store_req_t *group, unsigned n) {
-  for (sg__store_req_t *r = group; r != NULL; r = r->next)
+  uint64_t t = now_us();
+  for (sg__store_req_t *r = group; r != NULL; r = r->next) {
     r->status = SG_EIO;
+    r->t_committed = t;
+  }
   uv_mutex_lock(&sq->done_lock);
   sg_store_stats_note_commit(&sq->stats, false, 0, n);
   uv_mutex_unlock(&sq->done_lock);
@@ -620,7 +649,9 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   sg__sq_orphan_tx_end(c, rc == 0);
   sg__sq_mc_tx_end(c, rc == 0);
   sq->fault.failing = false;
-  uint64_t took = now_us() - t0, cpu = thread_cpu_us() - cpu0;
+  uint64_t t1 = now_us(), took = t1 - t0, cpu = thread_cpu_us() - cpu0;
+  for (sg__store_req_t *r = group; r != NULL; r = r->next)
+    r->t_committed = t1;
   uv_mutex_lock(&sq->lock);
   if (sq->fault.tripped && sq->fail_next > 0)
     sq->fail_next--;
@@ -715,12 +746,15 @@ static void ckpt_main(void *arg) {
     if (stop) /* closing the writer makes the last checkpoint */
       break;
     uv_mutex_lock(&sq->ckpt_lock);
+    uint64_t t0 = now_us();
     int rc = sqlite3_wal_checkpoint_v2(sq->ckpt.db, NULL,
                                        SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    uint64_t took = now_us() - t0;
     uv_mutex_unlock(&sq->ckpt_lock);
     if (rc == SQLITE_OK) {
       uv_mutex_lock(&sq->done_lock);
       sq->stats.checkpoints++;
+      sg_store_stats_note_stage(&sq->stats, SG_STORE_STAGE_CKPT, took);
       uv_mutex_unlock(&sq->done_lock);
     }
   }
@@ -871,6 +905,13 @@ static void sq_stats(sg_store_t *st, sg_store_stats_t *out) {
   out->pending_writes = sq->wq.len;
   out->pending_reads = sq->rq.len;
   uv_mutex_unlock(&sq->lock);
+  if (sq->sync != NULL) {
+    sg__sq_sync_stats_t ss;
+    sg__sq_sync_get_stats(sq->sync, &ss);
+    memcpy(out->stage_hist[SG_STORE_STAGE_FSYNC], ss.sync_hist,
+           sizeof ss.sync_hist);
+    out->stage_us[SG_STORE_STAGE_FSYNC] = ss.sync_us;
+  }
 }
 
 static const sg__store_backend_t sqlite_backend = {"sqlite", sq_queue, sq_close,

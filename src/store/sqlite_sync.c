@@ -301,6 +301,7 @@ static void sync_main(void *arg) {
       uv_mutex_lock(&s->lock);
       s->stats.syncs++;
       s->stats.sync_us += took;
+      s->stats.sync_hist[sg_store_stage_bucket(took)]++;
       if (ok) {
         s->synced = target;
         s->failing = false;

@@ -63,6 +63,8 @@ typedef struct sg__sq_sync_stats {
   uint64_t failures;    /* of which failed */
   uint64_t sync_us;     /* time spent in them */
   uint64_t max_commits; /* most commits one sync covered */
+  /* the syncs by duration, over sg_store_stage_bounds_us */
+  uint64_t sync_hist[SG_STORE_STAGE_BUCKETS + 1];
 } sg__sq_sync_stats_t;
 void sg__sq_sync_get_stats(sg__sq_sync_t *s, sg__sq_sync_stats_t *out);
 

@@ -245,6 +245,18 @@ void sg_store_close(sg_store_t *st, sg_store_close_cb close_cb, void *data);
  * thread; no I/O. */
 #define SG_STORE_COMMIT_BUCKETS 12
 #define SG_STORE_BATCH_BUCKETS 10
+#define SG_STORE_STAGE_BUCKETS 22
+/* The stages of a submit, each a histogram (sg_store_stats_t): */
+typedef enum sg_store_stage {
+  SG_STORE_STAGE_QUEUE,   /* queued until the writer takes its group */
+  SG_STORE_STAGE_RUN,     /* the group's BEGIN..COMMIT (the log written) */
+  SG_STORE_STAGE_SYNC,    /* its COMMIT until the log's sync released it */
+  SG_STORE_STAGE_HANDOFF, /* released until its callback ran on the loop */
+  SG_STORE_STAGE_TOTAL,   /* queued until its callback ran */
+  SG_STORE_STAGE_FSYNC,   /* one fdatasync() of the log (per sync) */
+  SG_STORE_STAGE_CKPT,    /* one checkpoint of the checkpointer thread */
+  SG_STORE_STAGES
+} sg_store_stage_t;
 typedef struct sg_store_stats {
   uint64_t commits;         /* write transactions committed */
   uint64_t failed_commits;  /* transactions that failed (SG_EIO) */
@@ -270,6 +282,11 @@ typedef struct sg_store_stats {
    * write requests. Their sums are commit_us_total and writes. */
   uint64_t commit_hist[SG_STORE_COMMIT_BUCKETS + 1];
   uint64_t batch_hist[SG_STORE_BATCH_BUCKETS + 1];
+  /* Where a submit's time goes, by stage (SQLite; sg_store_stage_t), in
+   * the same per-bucket form over sg_store_stage_bounds_us; stage_us[s] is
+   * the sum of stage s. */
+  uint64_t stage_hist[SG_STORE_STAGES][SG_STORE_STAGE_BUCKETS + 1];
+  uint64_t stage_us[SG_STORE_STAGES];
 } sg_store_stats_t;
 void sg_store_get_stats(sg_store_t *st, sg_store_stats_t *stats);
 
@@ -278,6 +295,17 @@ void sg_store_get_stats(sg_store_t *st, sg_store_stats_t *stats);
  * increasing. */
 extern const uint32_t sg_store_commit_bounds_us[SG_STORE_COMMIT_BUCKETS];
 extern const uint32_t sg_store_batch_bounds[SG_STORE_BATCH_BUCKETS];
+/* Upper bounds of the stage buckets (microseconds, 0.1 ms to 100 ms), and
+ * the stages' names as /metrics labels them. */
+extern const uint32_t sg_store_stage_bounds_us[SG_STORE_STAGE_BUCKETS];
+extern const char *const sg_store_stage_names[SG_STORE_STAGES];
+
+/* The stage bucket of a duration: the index of the first bound >= us, or
+ * SG_STORE_STAGE_BUCKETS. */
+unsigned sg_store_stage_bucket(uint64_t us);
+/* Counts one duration of stage s into stats. Same rule as below. */
+void sg_store_stats_note_stage(sg_store_stats_t *stats, sg_store_stage_t s,
+                               uint64_t took_us);
 
 /* Counts one transaction into stats: its duration always, and when it
  * committed (ok) its n requests into commits, writes, max_group and the

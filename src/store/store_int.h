@@ -93,6 +93,10 @@ struct sg__store_req {
   sg__any_cb cb;
   void *data;
   sg__arena_t arena;
+  /* SQLite, writes: when (uv_hrtime µs) it was queued, its group taken by
+   * the writer, committed, and released by the log's sync (the stages of
+   * sg_store_stats_t) */
+  uint64_t t_queued, t_taken, t_committed, t_released;
   bool rerun_skip; /* SQLite writer: left out when its group runs again */
   /* SQLite writer: receipts this request queued, handed to the
    * sg_store_smpp_out_handoff callback once it is durable (in the arena) */

@@ -299,6 +299,23 @@ static void connector_metrics(sg__rest_buf_t *b, const sg_engine_metrics_t *m) {
                      rows[i].get);
 }
 
+/* A histogram over sg_http_lat_bounds_us from per-bucket counts. */
+static void lat_hist(sg__rest_buf_t *b, const char *name, const char *help,
+                     const uint64_t *counts, uint64_t sum_us) {
+  family(b, name, "histogram", help);
+  unsigned long long cum = 0;
+  for (unsigned i = 0; i < SG_HTTP_LAT_BUCKETS; i++) {
+    cum += counts[i];
+    sg__rest_buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
+                        sg_http_lat_bounds_us[i] / 1e6, cum);
+  }
+  cum += counts[SG_HTTP_LAT_BUCKETS];
+  sg__rest_buf_printf(b,
+                      "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n"
+                      "%s_count %llu\n",
+                      name, cum, name, sum_us / 1e6, name, cum);
+}
+
 static void http_metrics(sg__rest_buf_t *b, const sg_http_server_t *srv) {
   sg_http_server_stats_t s;
   sg_http_server_stats(srv, &s);
@@ -319,6 +336,18 @@ static void http_metrics(sg__rest_buf_t *b, const sg_http_server_t *srv) {
   family(b, "smsgate_http_cancelled_total", "counter",
          "Clients gone before their answer.");
   sample(b, "smsgate_http_cancelled_total", s.cancelled);
+  lat_hist(b, "smsgate_http_handler_seconds",
+           "Requests answered after their handler returned, by the time from "
+           "the request's arrival to its answer.",
+           s.handler_hist, s.handler_us);
+  lat_hist(b, "smsgate_http_answer_seconds",
+           "Requests answered after their handler returned, by the time from "
+           "the answer to its last byte sent.",
+           s.answer_hist, s.answer_us);
+  lat_hist(b, "smsgate_http_resume_seconds",
+           "Runs of the HTTP server after answers to suspended requests, by "
+           "the time from the first of them to the run.",
+           s.resume_hist, s.resume_us);
 }
 
 void sg__rest_metrics_cb(sg_http_req_t *req, void *data) {

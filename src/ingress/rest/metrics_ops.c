@@ -353,7 +353,36 @@ static void store_hist(sg__rest_buf_t *b, const char *name, const char *help,
                       name, cum, name, sum, name, cum);
 }
 
+/* The stages of a submit in the store (sg_store_stage_t), one histogram
+ * family labelled by stage. */
+static void stage_hist(sg__rest_buf_t *b, const sg_store_stats_t *s) {
+  static const char name[] = "smsgate_store_stage_seconds";
+  family(b, name, "histogram",
+         "Where a submit's time goes in the store, by stage: queue (until the "
+         "writer takes its group), run (its transaction), sync (until the "
+         "log's sync released it), handoff (until the loop took it), total; "
+         "and fsync (each sync of the log), checkpoint (each of the "
+         "checkpointer's).");
+  for (unsigned st = 0; st < SG_STORE_STAGES; st++) {
+    const char *l = sg_store_stage_names[st];
+    unsigned long long cum = 0;
+    for (unsigned i = 0; i < SG_STORE_STAGE_BUCKETS; i++) {
+      cum += s->stage_hist[st][i];
+      sg__rest_buf_printf(b, "%s_bucket{stage=\"%s\",le=\"%g\"} %llu\n", name,
+                          l, sg_store_stage_bounds_us[i] / 1e6, cum);
+    }
+    cum += s->stage_hist[st][SG_STORE_STAGE_BUCKETS];
+    sg__rest_buf_printf(b,
+                        "%s_bucket{stage=\"%s\",le=\"+Inf\"} %llu\n"
+                        "%s_sum{stage=\"%s\"} %.6f\n"
+                        "%s_count{stage=\"%s\"} %llu\n",
+                        name, l, cum, name, l, s->stage_us[st] / 1e6, name, l,
+                        cum);
+  }
+}
+
 static void store_families(sg__rest_buf_t *b, const sg_store_stats_t *s) {
+  stage_hist(b, s);
   store_hist(b, "smsgate_store_commit_duration_seconds",
              "Store write transactions by duration, failed ones included.",
              sg_store_commit_bounds_us, SG_STORE_COMMIT_BUCKETS, 1e6,

@@ -1,7 +1,7 @@
 /* test_store_stats.c - the commit histograms: which bucket a transaction's
  * duration and batch size land in (bounds inclusive, the last bucket above
- * every bound), what a failed transaction counts, and that a real group
- * commit is counted once with its size.
+ * every bound), what a failed transaction counts, that a real group
+ * commit is counted once with its size, and the stages of a submit.
  */
 #include "store_fixture.h"
 
@@ -110,6 +110,62 @@ static void group_commit_is_counted_once(void **state) {
   assert_true(s1.commit_us_total > s0.commit_us_total);
 }
 
+static void stage_bounds_and_buckets(void **state) {
+  (void)state;
+  assert_int_equal(sg_store_stage_bounds_us[0], 100);
+  assert_int_equal(sg_store_stage_bounds_us[SG_STORE_STAGE_BUCKETS - 1],
+                   100000);
+  for (unsigned i = 1; i < SG_STORE_STAGE_BUCKETS; i++)
+    assert_true(sg_store_stage_bounds_us[i] > sg_store_stage_bounds_us[i - 1]);
+  sg_store_stats_t s;
+  memset(&s, 0, sizeof s);
+  sg_store_stats_note_stage(&s, SG_STORE_STAGE_SYNC, 100);
+  sg_store_stats_note_stage(&s, SG_STORE_STAGE_SYNC, 101);
+  sg_store_stats_note_stage(&s, SG_STORE_STAGE_SYNC, 100001);
+  assert_int_equal(s.stage_hist[SG_STORE_STAGE_SYNC][0], 1);
+  assert_int_equal(s.stage_hist[SG_STORE_STAGE_SYNC][1], 1);
+  assert_int_equal(s.stage_hist[SG_STORE_STAGE_SYNC][SG_STORE_STAGE_BUCKETS],
+                   1);
+  assert_int_equal(s.stage_us[SG_STORE_STAGE_SYNC], 100202);
+  assert_string_equal(sg_store_stage_names[SG_STORE_STAGE_HANDOFF], "handoff");
+}
+
+/* Each submit's stages are counted once when its callback is due: the
+ * writer's wait for more writes (max_wait_us) lands in "queue", and the
+ * total covers the stages of the request. */
+static void submit_stages_are_counted(void **state) {
+  ctx_t *c = *state;
+  sg_store_config_t cfg = test_config(c);
+  cfg.max_wait_us = 30000;
+  assert_int_equal(open_with(c, &cfg), 0);
+  sg_store_stats_t s0, s1;
+  sg_store_get_stats(c->st, &s0);
+  static tmsg_t m[2];
+  got_t g[2];
+  memset(g, 0, sizeof g);
+  for (int i = 0; i < 2; i++) {
+    tmsg_init(&m[i], "+14155550101", 1, "smsc-a");
+    sg_store_batch_t b = {.account_id = 1, .msgs = &m[i].m, .n_msgs = 1};
+    sg_id_new(b.batch_id);
+    assert_int_equal(sg_store_submit(c->st, &b, submit_cb, &g[i]), 0);
+  }
+  while (g[0].calls + g[1].calls < 2)
+    uv_run(&c->loop, UV_RUN_ONCE);
+  sg_store_get_stats(c->st, &s1);
+  for (unsigned st = SG_STORE_STAGE_QUEUE; st <= SG_STORE_STAGE_TOTAL; st++)
+    assert_int_equal(sum(s1.stage_hist[st], SG_STORE_STAGE_BUCKETS + 1) -
+                         sum(s0.stage_hist[st], SG_STORE_STAGE_BUCKETS + 1),
+                     2);
+  uint64_t queue =
+      s1.stage_us[SG_STORE_STAGE_QUEUE] - s0.stage_us[SG_STORE_STAGE_QUEUE];
+  uint64_t parts = 0;
+  for (unsigned st = SG_STORE_STAGE_QUEUE; st < SG_STORE_STAGE_TOTAL; st++)
+    parts += s1.stage_us[st] - s0.stage_us[st];
+  assert_true(queue >= 2 * 25000); /* both waited for the writer's window */
+  assert_int_equal(parts, s1.stage_us[SG_STORE_STAGE_TOTAL] -
+                              s0.stage_us[SG_STORE_STAGE_TOTAL]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(bounds_are_the_documented_ones),
@@ -117,6 +173,9 @@ int main(void) {
       cmocka_unit_test(batches_land_in_their_bucket),
       cmocka_unit_test(failed_commit_counts_duration_only),
       cmocka_unit_test_setup_teardown(group_commit_is_counted_once, setup,
+                                      teardown),
+      cmocka_unit_test(stage_bounds_and_buckets),
+      cmocka_unit_test_setup_teardown(submit_stages_are_counted, setup,
                                       teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
