@@ -497,6 +497,21 @@ static inline void receipts_wait(ctx_t *c, const sg_store_receipt_in_t *r,
   assert_int_equal(g->n, n);
 }
 
+/* Claims the one part queued on conn and records it sent as smsc_id. */
+static inline void claim_one_sent(ctx_t *c, const char *conn,
+                                  const char *smsc_id) {
+  claim_got_t cg;
+  claim_wait(c, conn, 1, &cg);
+  assert_int_equal(cg.n, 1);
+  sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
+                            .attempt = cg.parts[0].attempt,
+                            .outcome = SG_STORE_SENT,
+                            .smsc_id = smsc_id};
+  items_got_t ig;
+  results_wait(c, &r, 1, &ig);
+  assert_int_equal(ig.items[0].status, 0);
+}
+
 /* What a test keeps of a message read through the store. */
 typedef struct msg_got {
   int calls;
