@@ -12,44 +12,6 @@
 
 #define HOOK "http://hook.example/cb"
 
-typedef struct wh_got {
-  int calls;
-  int status;
-  size_t n;
-  int64_t id[64];
-  unsigned attempts[64];
-  char payload[64][512];
-  char url[64][320];
-  bool get[64];
-  char mid[64][SG_ID_LEN + 1];
-} wh_got_t;
-
-static void wh_cb(sg_store_t *st, int status, const sg_store_webhook_t *w,
-                  size_t n, void *data) {
-  (void)st;
-  wh_got_t *g = data;
-  g->status = status;
-  g->n = n;
-  for (size_t i = 0; i < n && i < 64; i++) {
-    g->id[i] = w[i].id;
-    g->attempts[i] = w[i].attempts;
-    snprintf(g->payload[i], sizeof g->payload[i], "%.*s", (int)w[i].payload_len,
-             (const char *)w[i].payload);
-    snprintf(g->url[i], sizeof g->url[i], "%s", w[i].url);
-    g->get[i] = w[i].get;
-    snprintf(g->mid[i], sizeof g->mid[i], "%s",
-             w[i].message_id ? w[i].message_id : "");
-  }
-  g->calls++;
-}
-
-static void wh_claim(ctx_t *c, unsigned max, wh_got_t *g) {
-  memset(g, 0, sizeof *g);
-  assert_int_equal(sg_store_webhook_claim(c->st, max, 10000, wh_cb, g), 0);
-  run_until(c, &g->calls, 1);
-  assert_int_equal(g->status, 0);
-}
-
 static void fin_cb(sg_store_t *st, int status, void *data) {
   (void)st;
   got_t *g = data;
