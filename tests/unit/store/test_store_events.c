@@ -112,13 +112,22 @@ static sg_store_result_in_t rejected(const sg_store_claimed_t *p) {
 
 /* The steps of a life, each at its time dt after T0 on the fake clock. */
 
-/* A store opened and a message of parts submitted at T0, with a callback. */
-static void start(ctx_t *c, tmsg_t *m, unsigned parts) {
+/* A store opened and message m, made by message(), submitted at T0. */
+static void start_with(ctx_t *c, tmsg_t *m) {
   open_store(c);
   at(0);
-  tmsg_init(m, "+14155550100", parts, CONN);
-  m->m.callback_url = "http://127.0.0.1:9/hook";
   assert_int_equal(submit_wait(c, m, 1, NULL, NULL), 0);
+}
+
+static void message(tmsg_t *m, unsigned parts) {
+  tmsg_init(m, "+14155550100", parts, CONN);
+}
+
+/* The same for a message of parts with a callback URL. */
+static void start(ctx_t *c, tmsg_t *m, unsigned parts) {
+  message(m, parts);
+  m->m.callback_url = "http://127.0.0.1:9/hook";
+  start_with(c, m);
 }
 
 /* A claim on CONN that must hand out n parts. */
@@ -126,6 +135,15 @@ static void claim_at(ctx_t *c, int64_t dt, claim_got_t *cg, size_t n) {
   at(dt);
   claim_wait(c, CONN, 10, cg);
   assert_int_equal(cg->n, n);
+}
+
+/* A claim on a connector with no parts: the store's passes over its
+ * leases, schedules and validity periods run, and hand out nothing. */
+static void passes_at(ctx_t *c, int64_t dt) {
+  at(dt);
+  claim_got_t cg;
+  claim_wait(c, "smsc-b", 10, &cg);
+  assert_int_equal(cg.n, 0);
 }
 
 /* Results, each of which the store must take. */
@@ -239,18 +257,14 @@ static void one_part_rejected(void **state) {
 /* A lease that ran out puts the part back; then expiry before sending. */
 static void one_part_requeued_then_expired(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m;
-  at(0);
-  tmsg_init(&m, "+14155550100", 1, CONN);
+  message(&m, 1);
   m.m.validity_ms = T0 + 200000;
-  assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
+  start_with(c, &m);
   claim_got_t cg;
   claim_at(c, 1, &cg, 1); /* a lease of 60 s */
-  at(70000);
-  claim_wait(c, "smsc-b", 10, &cg); /* the passes, no part of smsc-b */
-  at(300000);
-  claim_wait(c, "smsc-b", 10, &cg);
+  passes_at(c, 70000);
+  passes_at(c, 300000);
   expect_events(c, m.m.id,
                 "- queued 0 - 0\n"
                 "- sending 0 - 1\n"
@@ -263,15 +277,11 @@ static void one_part_requeued_then_expired(void **state) {
 /* Scheduled, released, canceled: recorded on the message only. */
 static void scheduled_released_canceled(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m;
-  at(0);
-  tmsg_init(&m, "+14155550100", 2, CONN);
+  message(&m, 2);
   m.m.send_at_ms = T0 + 50;
-  assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
-  claim_got_t cg;
-  at(60);
-  claim_wait(c, "smsc-b", 10, &cg);
+  start_with(c, &m);
+  passes_at(c, 60);
   at(70);
   items_got_t ig = {0};
   assert_int_equal(sg_store_cancel(c->st, m.m.id, 0, items_cb, &ig), 0);
