@@ -38,7 +38,7 @@ N=${3:-400}
 RATE=${4:-150}
 HERE=$(cd "$(dirname "$0")" && pwd)
 JS=$HERE/fault.js
-. "$HERE/../integration/lib/common.bash" # sg_store_for, sg_store_drop
+. "$HERE/lib/gateway.bash" # wait_for, free_ports, sg_store_for, sg_store_drop
 KEY=op-key
 WINDOW=32
 PIDS=()
@@ -68,25 +68,6 @@ fail() {
     [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
   done
   exit 1
-}
-
-wait_for() { # seconds, command...
-  local end=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -ge $end ] && return 1
-    sleep 0.1
-  done
-}
-
-free_ports() {
-  node -e '
-    const net = require("net"); const s = [];
-    (function next() {
-      if (s.length === 3) { console.log(s.map((x) => x.address().port).join(" "));
-        s.forEach((x) => x.close()); return; }
-      const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
-    })();'
 }
 
 healthy() { curl -s -m 1 "$BASE/healthz" 2>/dev/null | grep -q '"status":"ok"'; }
@@ -158,7 +139,7 @@ run() {
   SCEN=$1
   scenario "$SCEN" || { echo "unknown scenario '$SCEN'" >&2; exit 2; }
   T=$(mktemp -d "${TMPDIR:-/tmp}/operator.XXXXXX")
-  read -r HTTP SIM HOOK <<<"$(free_ports)"
+  read -r HTTP SIM HOOK <<<"$(free_ports 3)"
   BASE=http://127.0.0.1:$HTTP
   sg_store_for "$T/gw"
   cat >"$T/gw.yaml" <<EOF

@@ -1,13 +1,13 @@
-# gateway.bash - the scaffolding the kill -9 scripts share (sourced, bash):
-# a scratch folder, a gateway killed and restarted, the processes it talks
-# to. Sources ../../integration/lib/common.bash (free_ports, sg_store_for,
-# sg_store_drop) and, for the script, after `fault_init NAME`:
-#   $T           the scratch folder (KEEP=1 keeps it at exit)
-#   PIDS, GW     what the script started, and the gateway's pid: the exit
-#                trap kills the gateway with -9, stops the others, waits for
-#                all and drops the databases of sg_store_for
-#   fail MSG...  prints FAIL and the tail of every $T/*.log, exits 1
+# gateway.bash - the scaffolding the fault scripts share (sourced, bash).
+# Sources ../../integration/lib/common.bash (fail, free_ports, sg_store_for,
+# sg_store_drop) and adds:
 #   wait_for S COMMAND...  runs COMMAND until it succeeds, for at most S s
+#   fault_init NAME  for a script that kills and restarts a gateway: makes
+#                the scratch folder $T (KEEP=1 keeps it at exit), the list
+#                PIDS of what the script starts and GW, the gateway's pid,
+#                and traps exit: the gateway killed with -9, the others
+#                stopped, all waited for, the databases of sg_store_for
+#                dropped
 #   start NAME COMMAND...  in the background, output to $T/NAME.log; its pid
 #                in PIDS and LAST_PID
 # Lives in lib/ so that CTest does not run it.
@@ -29,14 +29,6 @@ fault_cleanup() {
   [ -n "$GW" ] && wait "$GW" 2>/dev/null
   sg_store_drop
   if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
-}
-
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$T"/*.log; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
-  done
-  exit 1
 }
 
 wait_for() { # seconds, command...
