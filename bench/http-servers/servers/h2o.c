@@ -16,7 +16,7 @@
 #include <signal.h>
 #include <unistd.h>
 #if H2O_USE_LIBUV
-#include <uv.h>
+#include "uv_common.h"
 #else
 #include <h2o/multithread.h>
 #include <sys/socket.h>
@@ -92,11 +92,6 @@ static void async_cb(uv_async_t *a) {
   }
 }
 
-static void deliver(hop_t *h, hop_item_t *items) {
-  if (hop_put_done(h, items))
-    uv_async_send(&async);
-}
-
 static void on_accept(uv_stream_t *listener, int status) {
   if (status != 0)
     return;
@@ -109,11 +104,6 @@ static void on_accept(uv_stream_t *listener, int status) {
   uv_tcp_nodelay(conn, 1);
   h2o_accept(&accept_ctx,
              h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free));
-}
-
-static void stop_cb(uv_signal_t *s, int signum) {
-  (void)signum;
-  uv_stop(s->loop);
 }
 
 static int listen_on(uv_loop_t *loop, int port) {
@@ -192,8 +182,7 @@ int main(int argc, char **argv) {
   uv_loop_t *loop = uv_default_loop();
   uv_async_init(loop, &async, async_cb);
   uv_signal_t sig;
-  uv_signal_init(loop, &sig);
-  uv_signal_start(&sig, stop_cb, SIGTERM);
+  stop_on_sigterm(loop, &sig);
   const char *name = "h2o-uv";
 #else
   h2o_evloop_t *loop = h2o_evloop_create();
@@ -210,8 +199,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s: cannot listen on %d\n", name, port);
     return 1;
   }
+#if H2O_USE_LIBUV
+  if (use_hop && hop_start(&hop, hop_wake_loop, &async) != 0)
+    return 1;
+#else
   if (use_hop && hop_start(&hop, deliver, NULL) != 0)
     return 1;
+#endif
   printf("%s (%s) listening on 127.0.0.1:%d\n", name, argv[2], port);
   fflush(stdout);
 #if H2O_USE_LIBUV

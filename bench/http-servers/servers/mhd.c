@@ -10,13 +10,12 @@
  *
  *   bench_mhd PORT now|hop
  */
-#include "common.h"
+#include "uv_common.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <uv.h>
 
 typedef struct req {
   hop_item_t hop;
@@ -93,11 +92,6 @@ static void async_cb(uv_async_t *a) {
   uv_timer_start(&timer, timer_cb, 0, 0);
 }
 
-static void deliver(hop_t *h, hop_item_t *items) {
-  if (hop_put_done(h, items))
-    uv_async_send(&async);
-}
-
 static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn) {
   (void)cls, (void)uri;
   req_t *req = calloc(1, sizeof *req);
@@ -151,11 +145,6 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
   return MHD_YES;
 }
 
-static void stop_cb(uv_signal_t *s, int signum) {
-  (void)signum;
-  uv_stop(s->loop);
-}
-
 int main(int argc, char **argv) {
   int port;
   if (!parse_args(argc, argv, &port, &use_hop))
@@ -183,9 +172,8 @@ int main(int argc, char **argv) {
   uv_poll_init(loop, &epoll_watch, efd->epoll_fd);
   uv_poll_start(&epoll_watch, UV_READABLE, epoll_cb);
   uv_signal_t sig;
-  uv_signal_init(loop, &sig);
-  uv_signal_start(&sig, stop_cb, SIGTERM);
-  if (use_hop && hop_start(&hop, deliver, NULL) != 0)
+  stop_on_sigterm(loop, &sig);
+  if (use_hop && hop_start(&hop, hop_wake_loop, &async) != 0)
     return 1;
   printf("mhd (%s) listening on 127.0.0.1:%d\n", argv[2], port);
   fflush(stdout);
