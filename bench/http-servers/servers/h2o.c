@@ -82,14 +82,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req) {
 #if H2O_USE_LIBUV
 static uv_async_t async;
 
+static void answer_pending(void *p) {
+  answer(((pending_t *)p)->req);
+}
+
 static void async_cb(uv_async_t *a) {
   (void)a;
-  hop_item_t *it = hop_take(&hop);
-  while (it != NULL) {
-    hop_item_t *next = it->next;
-    answer(((pending_t *)it->req)->req);
-    it = next;
-  }
+  hop_answer_all(&hop, answer_pending);
 }
 
 static void on_accept(uv_stream_t *listener, int status) {

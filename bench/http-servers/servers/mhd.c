@@ -77,17 +77,16 @@ static enum MHD_Result queue_status(struct MHD_Connection *conn,
   return ok;
 }
 
+static void resume(void *r) {
+  req_t *req = r;
+  queue_answer(req->conn);
+  MHD_resume_connection(req->conn);
+}
+
 /* The loop, woken by the hop's thread: answer and resume. */
 static void async_cb(uv_async_t *a) {
   (void)a;
-  hop_item_t *it = hop_take(&hop);
-  while (it != NULL) {
-    hop_item_t *next = it->next;
-    req_t *req = it->req;
-    queue_answer(req->conn);
-    MHD_resume_connection(req->conn);
-    it = next;
-  }
+  hop_answer_all(&hop, resume);
   /* A resumed connection does not wake the epoll fd: run on the next turn. */
   uv_timer_start(&timer, timer_cb, 0, 0);
 }

@@ -169,19 +169,18 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     conn_close(c);
 }
 
+static void answer_held(void *r) {
+  conn_t *c = r;
+  c->waiting = false;
+  if (c->closing)
+    free(c);
+  else
+    send_answer(c, 202);
+}
+
 static void async_cb(uv_async_t *a) {
   (void)a;
-  hop_item_t *it = hop_take(&hop);
-  while (it != NULL) {
-    hop_item_t *next = it->next;
-    conn_t *c = it->req;
-    c->waiting = false;
-    if (c->closing)
-      free(c);
-    else
-      send_answer(c, 202);
-    it = next;
-  }
+  hop_answer_all(&hop, answer_held);
 }
 
 static void on_accept(uv_stream_t *listener, int status) {
