@@ -38,28 +38,14 @@ N=${3:-400}
 RATE=${4:-150}
 HERE=$(cd "$(dirname "$0")" && pwd)
 JS=$HERE/fault.js
-. "$HERE/lib/gateway.bash" # wait_for, free_ports, sg_store_for, sg_store_drop
+. "$HERE/lib/gateway.bash" # wait_for, fault_cleanup, free_ports, sg_store_for
 KEY=op-key
 WINDOW=32
 PIDS=()
 GW=
 T=
 
-cleanup() {
-  local p
-  [ -n "$GW" ] && kill -9 "$GW" 2>/dev/null
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  [ -n "$GW" ] && wait "$GW" 2>/dev/null
-  GW=
-  PIDS=()
-  sg_store_drop
-  if [ -n "$T" ]; then
-    if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
-  fi
-  T=
-}
-trap cleanup EXIT
+trap fault_cleanup EXIT
 trap 'exit 130' INT TERM
 
 fail() {
@@ -221,7 +207,7 @@ EOF
       v.scenario = process.argv[2]; console.log(JSON.stringify(v));' \
       "$T/verdict.json" "$SCEN" >>"$FAULT_JSON"
   fi
-  cleanup
+  fault_cleanup
 }
 
 ALL="reset hang throttle late nack seqwrap ids-case ids-hexdec ids-dechex early"
@@ -231,7 +217,7 @@ ALL="reset hang throttle late nack seqwrap ids-case ids-hexdec ids-dechex early"
 FAILED=()
 for s in "$@"; do
   (
-    trap cleanup EXIT
+    trap fault_cleanup EXIT
     run "$s"
   ) || FAILED+=("$s")
 done

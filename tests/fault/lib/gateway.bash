@@ -7,7 +7,8 @@
 #                PIDS of what the script starts and GW, the gateway's pid,
 #                and traps exit: the gateway killed with -9, the others
 #                stopped, all waited for, the databases of sg_store_for
-#                dropped
+#                dropped (fault_cleanup, which a script that runs several
+#                times over calls between its runs)
 #   start NAME COMMAND...  in the background, output to $T/NAME.log; its pid
 #                in PIDS and LAST_PID
 # Lives in lib/ so that CTest does not run it.
@@ -21,14 +22,19 @@ fault_init() { # name
   trap 'exit 130' INT TERM
 }
 
-fault_cleanup() {
+fault_cleanup() { # also between runs of a script that makes $T again
   local p
   [ -n "$GW" ] && kill -9 "$GW" 2>/dev/null
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
   [ -n "$GW" ] && wait "$GW" 2>/dev/null
+  GW=
+  PIDS=()
   sg_store_drop
-  if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+  if [ -n "$T" ]; then
+    if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+  fi
+  T=
 }
 
 wait_for() { # seconds, command...
