@@ -152,27 +152,22 @@ static void put_uint(jw_t *w, unsigned v) {
   put(w, d + i, sizeof d - i);
 }
 
+/* A key (as PUT_KEY) and its value, a string. */
+#define PUT_STR(w, lit, s) (PUT_KEY((w), (lit)), put_json_str((w), (s)))
+
 static void put_item(jw_t *w, const sg_submit_item_t *it) {
   if (it->status == 0) {
-    PUT_KEY(w, "{\"id\":");
-    put_json_str(w, it->id);
-    PUT_KEY(w, ",\"to\":");
-    put_json_str(w, it->to);
+    PUT_STR(w, "{\"id\":", it->id);
+    PUT_STR(w, ",\"to\":", it->to);
     PUT_KEY(w, ",\"parts\":");
     put_uint(w, it->parts);
-    PUT_KEY(w, ",\"encoding\":");
-    put_json_str(w, sg_encoding_name(it->encoding));
-    PUT_KEY(w, ",\"status\":");
-    put_json_str(w, sg_store_status_name(it->msg_status));
+    PUT_STR(w, ",\"encoding\":", sg_encoding_name(it->encoding));
+    PUT_STR(w, ",\"status\":", sg_store_status_name(it->msg_status));
   } else {
-    PUT_KEY(w, "{\"to\":");
-    put_json_str(w, it->input);
-    PUT_KEY(w, ",\"input\":");
-    put_json_str(w, it->input);
-    PUT_KEY(w, ",\"status\":\"rejected\",\"error\":{\"code\":");
-    put_json_str(w, it->error_code);
-    PUT_KEY(w, ",\"message\":");
-    put_json_str(w, it->reason);
+    PUT_STR(w, "{\"to\":", it->input);
+    PUT_STR(w, ",\"input\":", it->input);
+    PUT_STR(w, ",\"status\":\"rejected\",\"error\":{\"code\":", it->error_code);
+    PUT_STR(w, ",\"message\":", it->reason);
     put(w, "}", 1);
   }
   put(w, "}", 1);

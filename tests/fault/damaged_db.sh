@@ -9,6 +9,7 @@
 # clear line naming the file and what to do, and leave the file as it was.
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+. "$(cd "$(dirname "$0")" && pwd)/lib/gateway.bash" # wait_for, free_ports
 T=$(mktemp -d "${TMPDIR:-/tmp}/damaged_db.XXXXXX")
 GW=
 KEY=db-key
@@ -27,8 +28,7 @@ fail() {
 }
 command -v sqlite3 >/dev/null || fail "the sqlite3 shell is needed"
 
-HTTP=$(node -e 'const s = require("net").createServer();
-  s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
+HTTP=$(free_ports 1)
 BASE=http://127.0.0.1:$HTTP
 DB=$T/data/smsgate.db
 cat >"$T/gw.yaml" <<YAML
@@ -43,14 +43,6 @@ routes:
 log: {level: warn}
 YAML
 
-wait_for() { # seconds, command...
-  local end=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -ge $end ] && return 1
-    sleep 0.1
-  done
-}
 healthy() { curl -s -m 1 "$BASE/healthz" 2>/dev/null | grep -q '"status"'; }
 
 # A real store with messages in it, stopped cleanly (the WAL checkpointed).

@@ -14,53 +14,10 @@
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 N=${2:-40}
-T=$(mktemp -d "${TMPDIR:-/tmp}/kannel-kill9.XXXXXX")
-PIDS=()
-GW=
+. "$(cd "$(dirname "$0")" && pwd)/lib/gateway.bash" # fault_init, fail, wait_for, start, free_ports
+fault_init kannel-kill9
 
-cleanup() {
-  local p
-  [ -n "$GW" ] && kill -9 "$GW" 2>/dev/null
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  [ -n "$GW" ] && wait "$GW" 2>/dev/null
-  if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$T"/*.log; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
-  done
-  exit 1
-}
-
-wait_for() { # seconds, command...
-  local end=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -ge $end ] && return 1
-    sleep 0.1
-  done
-}
-
-start() { # name, command...: in the background, output to $T/name.log
-  local name=$1
-  shift
-  "$@" >"$T/$name.log" 2>&1 &
-  PIDS+=($!)
-  LAST_PID=$!
-}
-
-read -r HTTP SIM DLR <<<"$(node -e '
-  const net = require("net"); const s = [];
-  (function next() {
-    if (s.length === 3) { console.log(s.map((x) => x.address().port).join(" "));
-      s.forEach((x) => x.close()); return; }
-    const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
-  })();')"
+read -r HTTP SIM DLR <<<"$(free_ports 3)"
 BASE=http://127.0.0.1:$HTTP
 
 # receiver MODE FILE: writes each GET's target as a line to FILE (at once);

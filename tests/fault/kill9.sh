@@ -25,10 +25,8 @@ N_SMPP=${3:-500}
 EVERY_MS=${4:-3000}
 HERE=$(cd "$(dirname "$0")" && pwd)
 JS=$HERE/fault.js
-. "$HERE/../integration/lib/common.bash" # sg_store_for, sg_store_drop
-T=$(mktemp -d "${TMPDIR:-/tmp}/kill9.XXXXXX")
-PIDS=()
-GW=
+. "$HERE/lib/gateway.bash" # fault_init, fail, wait_for, start, free_ports, sg_store_for
+fault_init kill9
 KEY=fault-key
 WINDOW=32
 # SIGNAL=TERM (tests/fault/sigterm.sh): graceful stops instead of crashes;
@@ -37,53 +35,10 @@ SIGNAL=${SIGNAL:-KILL}
 DUP_WINDOW=$WINDOW
 [ "$SIGNAL" = KILL ] || DUP_WINDOW=0
 
-cleanup() {
-  local p
-  [ -n "$GW" ] && kill -9 "$GW" 2>/dev/null
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  [ -n "$GW" ] && wait "$GW" 2>/dev/null
-  sg_store_drop
-  if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$T"/*.log; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
-  done
-  exit 1
-}
-
-read -r HTTP SIM SMPP HOOK <<<"$(node -e '
-  const net = require("net"); const s = [];
-  (function next() {
-    if (s.length === 4) { console.log(s.map((x) => x.address().port).join(" "));
-      s.forEach((x) => x.close()); return; }
-    const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
-  })();')"
+read -r HTTP SIM SMPP HOOK <<<"$(free_ports 4)"
 BASE=http://127.0.0.1:$HTTP
 
-start() { # name, command...: in the background, output to $T/name.log
-  local name=$1
-  shift
-  "$@" >"$T/$name.log" 2>&1 &
-  PIDS+=($!)
-  LAST_PID=$!
-}
-
 healthy() { curl -s -m 1 "$BASE/healthz" 2>/dev/null | grep -q '"status":"ok"'; }
-
-wait_for() { # seconds, command...
-  local end=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -ge $end ] && return 1
-    sleep 0.1
-  done
-}
 
 sg_store_for "$T/gw"
 cat >"$T/gw.yaml" <<EOF

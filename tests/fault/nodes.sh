@@ -37,7 +37,7 @@ RECOVER_S=${RECOVER_S:-10}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 JS=$HERE/fault.js
 PGSH=$HERE/../../scripts/pg-test.sh
-. "$HERE/../integration/lib/common.bash"
+. "$HERE/lib/gateway.bash" # wait_for, and common.bash
 sg_test_init nodes
 KEY=fault-key
 WINDOW=16
@@ -99,14 +99,6 @@ takes() {
     -d "{\"to\":\"+79001234569\",\"from\":\"Fault\",\"text\":\"probe-$1\"}" \
     "http://127.0.0.1:${HTTP[$1]}/v1/messages" >"$T/probe.code" 2>/dev/null
   [ "$(cat "$T/probe.code")" = 202 ]
-}
-wait_for() { # seconds, command...
-  local end=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -ge $end ] && return 1
-    sleep 0.1
-  done
 }
 start_gw() { # name
   "$BIN" serve -c "$T/$1.yaml" >>"$T/gw-$1.log" 2>&1 &

@@ -38,28 +38,14 @@ N=${3:-400}
 RATE=${4:-150}
 HERE=$(cd "$(dirname "$0")" && pwd)
 JS=$HERE/fault.js
-. "$HERE/../integration/lib/common.bash" # sg_store_for, sg_store_drop
+. "$HERE/lib/gateway.bash" # wait_for, fault_cleanup, free_ports, sg_store_for
 KEY=op-key
 WINDOW=32
 PIDS=()
 GW=
 T=
 
-cleanup() {
-  local p
-  [ -n "$GW" ] && kill -9 "$GW" 2>/dev/null
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  [ -n "$GW" ] && wait "$GW" 2>/dev/null
-  GW=
-  PIDS=()
-  sg_store_drop
-  if [ -n "$T" ]; then
-    if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
-  fi
-  T=
-}
-trap cleanup EXIT
+trap fault_cleanup EXIT
 trap 'exit 130' INT TERM
 
 fail() {
@@ -68,25 +54,6 @@ fail() {
     [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
   done
   exit 1
-}
-
-wait_for() { # seconds, command...
-  local end=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -ge $end ] && return 1
-    sleep 0.1
-  done
-}
-
-free_ports() {
-  node -e '
-    const net = require("net"); const s = [];
-    (function next() {
-      if (s.length === 3) { console.log(s.map((x) => x.address().port).join(" "));
-        s.forEach((x) => x.close()); return; }
-      const x = net.createServer(); x.listen(0, "127.0.0.1", () => { s.push(x); next(); });
-    })();'
 }
 
 healthy() { curl -s -m 1 "$BASE/healthz" 2>/dev/null | grep -q '"status":"ok"'; }
@@ -158,7 +125,7 @@ run() {
   SCEN=$1
   scenario "$SCEN" || { echo "unknown scenario '$SCEN'" >&2; exit 2; }
   T=$(mktemp -d "${TMPDIR:-/tmp}/operator.XXXXXX")
-  read -r HTTP SIM HOOK <<<"$(free_ports)"
+  read -r HTTP SIM HOOK <<<"$(free_ports 3)"
   BASE=http://127.0.0.1:$HTTP
   sg_store_for "$T/gw"
   cat >"$T/gw.yaml" <<EOF
@@ -240,7 +207,7 @@ EOF
       v.scenario = process.argv[2]; console.log(JSON.stringify(v));' \
       "$T/verdict.json" "$SCEN" >>"$FAULT_JSON"
   fi
-  cleanup
+  fault_cleanup
 }
 
 ALL="reset hang throttle late nack seqwrap ids-case ids-hexdec ids-dechex early"
@@ -250,7 +217,7 @@ ALL="reset hang throttle late nack seqwrap ids-case ids-hexdec ids-dechex early"
 FAILED=()
 for s in "$@"; do
   (
-    trap cleanup EXIT
+    trap fault_cleanup EXIT
     run "$s"
   ) || FAILED+=("$s")
 done

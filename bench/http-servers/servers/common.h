@@ -115,6 +115,17 @@ static inline hop_item_t *hop_take(hop_t *h) {
   return l;
 }
 
+/* On the loop: answer(req) for every item handed back so far, oldest first
+ * (answer may free the request that holds the item). */
+static inline void hop_answer_all(hop_t *h, void (*answer)(void *req)) {
+  hop_item_t *it = hop_take(h);
+  while (it != NULL) {
+    hop_item_t *next = it->next;
+    answer(it->req);
+    it = next;
+  }
+}
+
 /* argv: PORT now|hop */
 static inline bool parse_args(int argc, char **argv, int *port, bool *hop) {
   if (argc != 3 ||

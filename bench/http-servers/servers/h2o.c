@@ -16,7 +16,7 @@
 #include <signal.h>
 #include <unistd.h>
 #if H2O_USE_LIBUV
-#include <uv.h>
+#include "uv_common.h"
 #else
 #include <h2o/multithread.h>
 #include <sys/socket.h>
@@ -82,19 +82,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req) {
 #if H2O_USE_LIBUV
 static uv_async_t async;
 
-static void async_cb(uv_async_t *a) {
-  (void)a;
-  hop_item_t *it = hop_take(&hop);
-  while (it != NULL) {
-    hop_item_t *next = it->next;
-    answer(((pending_t *)it->req)->req);
-    it = next;
-  }
+static void answer_pending(void *p) {
+  answer(((pending_t *)p)->req);
 }
 
-static void deliver(hop_t *h, hop_item_t *items) {
-  if (hop_put_done(h, items))
-    uv_async_send(&async);
+static void async_cb(uv_async_t *a) {
+  (void)a;
+  hop_answer_all(&hop, answer_pending);
 }
 
 static void on_accept(uv_stream_t *listener, int status) {
@@ -109,11 +103,6 @@ static void on_accept(uv_stream_t *listener, int status) {
   uv_tcp_nodelay(conn, 1);
   h2o_accept(&accept_ctx,
              h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free));
-}
-
-static void stop_cb(uv_signal_t *s, int signum) {
-  (void)signum;
-  uv_stop(s->loop);
 }
 
 static int listen_on(uv_loop_t *loop, int port) {
@@ -192,8 +181,7 @@ int main(int argc, char **argv) {
   uv_loop_t *loop = uv_default_loop();
   uv_async_init(loop, &async, async_cb);
   uv_signal_t sig;
-  uv_signal_init(loop, &sig);
-  uv_signal_start(&sig, stop_cb, SIGTERM);
+  stop_on_sigterm(loop, &sig);
   const char *name = "h2o-uv";
 #else
   h2o_evloop_t *loop = h2o_evloop_create();
@@ -210,8 +198,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s: cannot listen on %d\n", name, port);
     return 1;
   }
+#if H2O_USE_LIBUV
+  if (use_hop && hop_start(&hop, hop_wake_loop, &async) != 0)
+    return 1;
+#else
   if (use_hop && hop_start(&hop, deliver, NULL) != 0)
     return 1;
+#endif
   printf("%s (%s) listening on 127.0.0.1:%d\n", name, argv[2], port);
   fflush(stdout);
 #if H2O_USE_LIBUV

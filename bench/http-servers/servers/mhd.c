@@ -10,13 +10,12 @@
  *
  *   bench_mhd PORT now|hop
  */
-#include "common.h"
+#include "uv_common.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <uv.h>
 
 typedef struct req {
   hop_item_t hop;
@@ -78,24 +77,18 @@ static enum MHD_Result queue_status(struct MHD_Connection *conn,
   return ok;
 }
 
+static void resume(void *r) {
+  req_t *req = r;
+  queue_answer(req->conn);
+  MHD_resume_connection(req->conn);
+}
+
 /* The loop, woken by the hop's thread: answer and resume. */
 static void async_cb(uv_async_t *a) {
   (void)a;
-  hop_item_t *it = hop_take(&hop);
-  while (it != NULL) {
-    hop_item_t *next = it->next;
-    req_t *req = it->req;
-    queue_answer(req->conn);
-    MHD_resume_connection(req->conn);
-    it = next;
-  }
+  hop_answer_all(&hop, resume);
   /* A resumed connection does not wake the epoll fd: run on the next turn. */
   uv_timer_start(&timer, timer_cb, 0, 0);
-}
-
-static void deliver(hop_t *h, hop_item_t *items) {
-  if (hop_put_done(h, items))
-    uv_async_send(&async);
 }
 
 static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn) {
@@ -151,11 +144,6 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
   return MHD_YES;
 }
 
-static void stop_cb(uv_signal_t *s, int signum) {
-  (void)signum;
-  uv_stop(s->loop);
-}
-
 int main(int argc, char **argv) {
   int port;
   if (!parse_args(argc, argv, &port, &use_hop))
@@ -183,9 +171,8 @@ int main(int argc, char **argv) {
   uv_poll_init(loop, &epoll_watch, efd->epoll_fd);
   uv_poll_start(&epoll_watch, UV_READABLE, epoll_cb);
   uv_signal_t sig;
-  uv_signal_init(loop, &sig);
-  uv_signal_start(&sig, stop_cb, SIGTERM);
-  if (use_hop && hop_start(&hop, deliver, NULL) != 0)
+  stop_on_sigterm(loop, &sig);
+  if (use_hop && hop_start(&hop, hop_wake_loop, &async) != 0)
     return 1;
   printf("mhd (%s) listening on 127.0.0.1:%d\n", argv[2], port);
   fflush(stdout);

@@ -7,12 +7,11 @@
  *
  *   bench_uvhp PORT now|hop
  */
-#include "common.h"
+#include "uv_common.h"
 
 #include <http_parser.h>
 #include <signal.h>
 #include <strings.h>
-#include <uv.h>
 
 typedef struct conn {
   uv_tcp_t tcp;
@@ -170,24 +169,18 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     conn_close(c);
 }
 
-static void async_cb(uv_async_t *a) {
-  (void)a;
-  hop_item_t *it = hop_take(&hop);
-  while (it != NULL) {
-    hop_item_t *next = it->next;
-    conn_t *c = it->req;
-    c->waiting = false;
-    if (c->closing)
-      free(c);
-    else
-      send_answer(c, 202);
-    it = next;
-  }
+static void answer_held(void *r) {
+  conn_t *c = r;
+  c->waiting = false;
+  if (c->closing)
+    free(c);
+  else
+    send_answer(c, 202);
 }
 
-static void deliver(hop_t *h, hop_item_t *items) {
-  if (hop_put_done(h, items))
-    uv_async_send(&async);
+static void async_cb(uv_async_t *a) {
+  (void)a;
+  hop_answer_all(&hop, answer_held);
 }
 
 static void on_accept(uv_stream_t *listener, int status) {
@@ -205,11 +198,6 @@ static void on_accept(uv_stream_t *listener, int status) {
   http_parser_init(&c->parser, HTTP_REQUEST);
   c->parser.data = c;
   uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
-}
-
-static void stop_cb(uv_signal_t *s, int signum) {
-  (void)signum;
-  uv_stop(s->loop);
 }
 
 int main(int argc, char **argv) {
@@ -235,9 +223,8 @@ int main(int argc, char **argv) {
   }
   uv_async_init(loop, &async, async_cb);
   uv_signal_t sig;
-  uv_signal_init(loop, &sig);
-  uv_signal_start(&sig, stop_cb, SIGTERM);
-  if (use_hop && hop_start(&hop, deliver, NULL) != 0)
+  stop_on_sigterm(loop, &sig);
+  if (use_hop && hop_start(&hop, hop_wake_loop, &async) != 0)
     return 1;
   printf("uv+http-parser (%s) listening on 127.0.0.1:%d\n", argv[2], port);
   fflush(stdout);

@@ -14,7 +14,7 @@
 # restart every acknowledged message reaches the SMSC once and none of the
 # refused ones does. Lives in lib/ so that CTest does not run it.
 set -u
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../../integration/lib/common.bash" # sg_test_init, fail, free_ports
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/gateway.bash" # wait_for, and common.bash: sg_test_init, fail, free_ports
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 SHIM=$FAULT_SHIM
 TAG=${FAULT//_/-} # the texts' prefix: GSM 7-bit codes "_" as 0x11, not its Latin-1 octet
@@ -28,14 +28,6 @@ trap '[ -n "$GW" ] && kill -9 "$GW" 2>/dev/null; sg_test_cleanup' EXIT
 read -r HTTP SIM <<<"$(free_ports 2)"
 BASE=http://127.0.0.1:$HTTP
 
-wait_for() { # seconds, command...
-  local end=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -ge $end ] && return 1
-    sleep 0.1
-  done
-}
 healthy() { curl -s -m 1 "$BASE/healthz" 2>/dev/null | grep -q '"status":"ok"'; }
 
 cat >"$T/gw.yaml" <<EOF

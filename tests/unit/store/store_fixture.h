@@ -497,6 +497,68 @@ static inline void receipts_wait(ctx_t *c, const sg_store_receipt_in_t *r,
   assert_int_equal(g->n, n);
 }
 
+/* Claims the one part queued on conn and records it sent as smsc_id. */
+static inline void claim_one_sent(ctx_t *c, const char *conn,
+                                  const char *smsc_id) {
+  claim_got_t cg;
+  claim_wait(c, conn, 1, &cg);
+  assert_int_equal(cg.n, 1);
+  sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
+                            .attempt = cg.parts[0].attempt,
+                            .outcome = SG_STORE_SENT,
+                            .smsc_id = smsc_id};
+  items_got_t ig;
+  results_wait(c, &r, 1, &ig);
+  assert_int_equal(ig.items[0].status, 0);
+}
+
+/* What a test keeps of the webhook deliveries a claim handed out. */
+#define WH_MAX 64
+typedef struct wh_got {
+  int calls;
+  int status;
+  size_t n;
+  int64_t id[WH_MAX];
+  unsigned attempts[WH_MAX];
+  char payload[WH_MAX][512];
+  char url[WH_MAX][320];
+  bool get[WH_MAX];
+  char mid[WH_MAX][SG_ID_LEN + 1];
+} wh_got_t;
+
+static inline void wh_cb(sg_store_t *st, int status,
+                         const sg_store_webhook_t *w, size_t n, void *data) {
+  (void)st;
+  wh_got_t *g = data;
+  g->status = status;
+  g->n = n;
+  for (size_t i = 0; i < n && i < WH_MAX; i++) {
+    g->id[i] = w[i].id;
+    g->attempts[i] = w[i].attempts;
+    snprintf(g->payload[i], sizeof g->payload[i], "%.*s", (int)w[i].payload_len,
+             (const char *)w[i].payload);
+    snprintf(g->url[i], sizeof g->url[i], "%s", w[i].url);
+    g->get[i] = w[i].get;
+    snprintf(g->mid[i], sizeof g->mid[i], "%s",
+             w[i].message_id ? w[i].message_id : "");
+  }
+  g->calls++;
+}
+
+/* Claims at most max deliveries of store st under a lease of lease_ms. */
+static inline void wh_claim_on(ctx_t *c, sg_store_t *st, unsigned max,
+                               int64_t lease_ms, wh_got_t *g) {
+  memset(g, 0, sizeof *g);
+  assert_int_equal(sg_store_webhook_claim(st, max, lease_ms, wh_cb, g), 0);
+  run_until(c, &g->calls, 1);
+  assert_int_equal(g->status, 0);
+}
+
+/* The same on the test's store, under a lease of 10 s. */
+static inline void wh_claim(ctx_t *c, unsigned max, wh_got_t *g) {
+  wh_claim_on(c, c->st, max, 10000, g);
+}
+
 /* What a test keeps of a message read through the store. */
 typedef struct msg_got {
   int calls;

@@ -100,44 +100,87 @@ static sg_store_receipt_in_t receipt(const char *smsc_id, sg_msg_status_t st,
   return r;
 }
 
-static void one_result(ctx_t *c, sg_store_result_in_t r) {
-  items_got_t ig;
-  results_wait(c, &r, 1, &ig);
-  assert_int_equal(ig.items[0].status, 0);
+static sg_store_result_in_t rejected(const sg_store_claimed_t *p) {
+  sg_store_result_in_t r = {.part_id = p->part_id,
+                            .attempt = p->attempt,
+                            .outcome = SG_STORE_FAILED,
+                            .final_status = SG_MSG_REJECTED,
+                            .error_code = 0x0B,
+                            .detail = "ESME_RINVDSTADR"};
+  return r;
 }
 
-static void one_receipt(ctx_t *c, sg_store_receipt_in_t r) {
+/* The steps of a life, each at its time dt after T0 on the fake clock. */
+
+/* A store opened and message m, made by message(), submitted at T0. */
+static void start_with(ctx_t *c, tmsg_t *m) {
+  open_store(c);
+  at(0);
+  assert_int_equal(submit_wait(c, m, 1, NULL, NULL), 0);
+}
+
+static void message(tmsg_t *m, unsigned parts) {
+  tmsg_init(m, "+14155550100", parts, CONN);
+}
+
+/* The same for a message of parts with a callback URL. */
+static void start(ctx_t *c, tmsg_t *m, unsigned parts) {
+  message(m, parts);
+  m->m.callback_url = "http://127.0.0.1:9/hook";
+  start_with(c, m);
+}
+
+/* A claim on CONN that must hand out n parts. */
+static void claim_at(ctx_t *c, int64_t dt, claim_got_t *cg, size_t n) {
+  at(dt);
+  claim_wait(c, CONN, 10, cg);
+  assert_int_equal(cg->n, n);
+}
+
+/* A claim on a connector with no parts: the store's passes over its
+ * leases, schedules and validity periods run, and hand out nothing. */
+static void passes_at(ctx_t *c, int64_t dt) {
+  at(dt);
+  claim_got_t cg;
+  claim_wait(c, "smsc-b", 10, &cg);
+  assert_int_equal(cg.n, 0);
+}
+
+/* Results, each of which the store must take. */
+static void results_at(ctx_t *c, int64_t dt, const sg_store_result_in_t *r,
+                       size_t n) {
+  at(dt);
+  items_got_t ig;
+  results_wait(c, r, n, &ig);
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal(ig.items[i].status, 0);
+}
+
+static void result_at(ctx_t *c, int64_t dt, sg_store_result_in_t r) {
+  results_at(c, dt, &r, 1);
+}
+
+static void receipt_at(ctx_t *c, int64_t dt, sg_store_receipt_in_t r) {
+  at(dt);
   items_got_t ig;
   receipts_wait(c, &r, 1, &ig);
   assert_int_equal(ig.items[0].status, 0);
-}
-
-static void submit_one(ctx_t *c, tmsg_t *m, unsigned parts) {
-  tmsg_init(m, "+14155550100", parts, CONN);
-  m->m.callback_url = "http://127.0.0.1:9/hook";
-  assert_int_equal(submit_wait(c, m, 1, NULL, NULL), 0);
 }
 
 /* Sent, an intermediate report, delivered with the operator's time; the
  * operator's id as it gave it beside its key. */
 static void one_part_delivered(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m;
-  at(0);
-  submit_one(c, &m, 1);
+  start(c, &m, 1);
   claim_got_t cg;
-  at(10);
-  claim_wait(c, CONN, 10, &cg);
-  assert_int_equal(cg.n, 1);
-  at(20);
+  claim_at(c, 10, &cg, 1);
   sg_store_result_in_t r = sent(&cg.parts[0], "11259375");
   r.smsc_raw_id = "ABCDEF";
-  one_result(c, r);
-  at(30);
-  one_receipt(c, receipt("11259375", SG_MSG_SENT, 0, "stat:ENROUTE", 0));
-  at(40);
-  one_receipt(c, receipt("11259375", SG_MSG_DELIVERED, 0, "stat:DELIVRD", 35));
+  result_at(c, 20, r);
+  receipt_at(c, 30, receipt("11259375", SG_MSG_SENT, 0, "stat:ENROUTE", 0));
+  receipt_at(c, 40,
+             receipt("11259375", SG_MSG_DELIVERED, 0, "stat:DELIVRD", 35));
   expect_events(c, m.m.id,
                 "- queued 0 - 0\n"
                 "- sending 0 - 10\n"
@@ -153,14 +196,12 @@ static void one_part_delivered(void **state) {
 /* The plainest life: four rows where it took six. */
 static void one_part_rows(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m;
-  at(0);
-  submit_one(c, &m, 1);
+  start(c, &m, 1);
   claim_got_t cg;
-  claim_wait(c, CONN, 10, &cg);
-  one_result(c, sent(&cg.parts[0], "x1"));
-  one_receipt(c, receipt("x1", SG_MSG_DELIVERED, 0, NULL, 0));
+  claim_at(c, 0, &cg, 1);
+  result_at(c, 0, sent(&cg.parts[0], "x1"));
+  receipt_at(c, 0, receipt("x1", SG_MSG_DELIVERED, 0, NULL, 0));
   expect_events(c, m.m.id,
                 "- queued 0 - 0\n"
                 "- sending 0 - 0\n"
@@ -176,23 +217,16 @@ static void one_part_rows(void **state) {
 /* A retry, a second attempt, a failure by receipt with its code. */
 static void one_part_retry_undeliverable(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m;
-  at(0);
-  submit_one(c, &m, 1);
+  start(c, &m, 1);
   claim_got_t cg;
-  at(5);
-  claim_wait(c, CONN, 10, &cg);
-  at(6);
-  one_result(c, retry(&cg.parts[0], T0 + 100));
-  at(100);
-  claim_wait(c, CONN, 10, &cg);
-  assert_int_equal(cg.n, 1);
-  at(120);
-  one_result(c, sent(&cg.parts[0], "u1"));
-  at(130);
-  one_receipt(
-      c, receipt("u1", SG_MSG_UNDELIVERABLE, 1, "stat:UNDELIV err:001", 125));
+  claim_at(c, 5, &cg, 1);
+  result_at(c, 6, retry(&cg.parts[0], T0 + 100));
+  claim_at(c, 100, &cg, 1);
+  result_at(c, 120, sent(&cg.parts[0], "u1"));
+  receipt_at(
+      c, 130,
+      receipt("u1", SG_MSG_UNDELIVERABLE, 1, "stat:UNDELIV err:001", 125));
   expect_events(c, m.m.id,
                 "- queued 0 - 0\n"
                 "- sending 0 - 5\n"
@@ -208,21 +242,11 @@ static void one_part_retry_undeliverable(void **state) {
 /* A final failure as the connector's result. */
 static void one_part_rejected(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m;
-  at(0);
-  submit_one(c, &m, 1);
+  start(c, &m, 1);
   claim_got_t cg;
-  at(7);
-  claim_wait(c, CONN, 10, &cg);
-  at(9);
-  sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
-                            .attempt = 1,
-                            .outcome = SG_STORE_FAILED,
-                            .final_status = SG_MSG_REJECTED,
-                            .error_code = 0x0B,
-                            .detail = "ESME_RINVDSTADR"};
-  one_result(c, r);
+  claim_at(c, 7, &cg, 1);
+  result_at(c, 9, rejected(&cg.parts[0]));
   expect_events(c, m.m.id,
                 "- queued 0 - 0\n"
                 "- sending 0 - 7\n"
@@ -233,20 +257,14 @@ static void one_part_rejected(void **state) {
 /* A lease that ran out puts the part back; then expiry before sending. */
 static void one_part_requeued_then_expired(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m;
-  at(0);
-  tmsg_init(&m, "+14155550100", 1, CONN);
+  message(&m, 1);
   m.m.validity_ms = T0 + 200000;
-  assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
+  start_with(c, &m);
   claim_got_t cg;
-  at(1);
-  claim_wait(c, CONN, 10, &cg); /* a lease of 60 s */
-  assert_int_equal(cg.n, 1);
-  at(70000);
-  claim_wait(c, "smsc-b", 10, &cg); /* the passes, no part of smsc-b */
-  at(300000);
-  claim_wait(c, "smsc-b", 10, &cg);
+  claim_at(c, 1, &cg, 1); /* a lease of 60 s */
+  passes_at(c, 70000);
+  passes_at(c, 300000);
   expect_events(c, m.m.id,
                 "- queued 0 - 0\n"
                 "- sending 0 - 1\n"
@@ -259,15 +277,11 @@ static void one_part_requeued_then_expired(void **state) {
 /* Scheduled, released, canceled: recorded on the message only. */
 static void scheduled_released_canceled(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m;
-  at(0);
-  tmsg_init(&m, "+14155550100", 2, CONN);
+  message(&m, 2);
   m.m.send_at_ms = T0 + 50;
-  assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
-  claim_got_t cg;
-  at(60);
-  claim_wait(c, "smsc-b", 10, &cg);
+  start_with(c, &m);
+  passes_at(c, 60);
   at(70);
   items_got_t ig = {0};
   assert_int_equal(sg_store_cancel(c->st, m.m.id, 0, items_cb, &ig), 0);
@@ -283,32 +297,20 @@ static void scheduled_released_canceled(void **state) {
  * the last one shares the message event's. */
 static void three_parts(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m;
-  at(0);
-  submit_one(c, &m, 3);
+  start(c, &m, 3);
   claim_got_t cg;
-  at(10);
-  claim_wait(c, CONN, 10, &cg);
-  assert_int_equal(cg.n, 3);
-  at(20);
+  claim_at(c, 10, &cg, 3);
   sg_store_result_in_t r[3] = {sent(&cg.parts[0], "t1"),
                                sent(&cg.parts[1], "t2"),
                                retry(&cg.parts[2], T0 + 100)};
-  items_got_t ig;
-  results_wait(c, r, 3, &ig);
-  at(100);
+  results_at(c, 20, r, 3);
   claim_got_t again;
-  claim_wait(c, CONN, 10, &again);
-  assert_int_equal(again.n, 1);
-  at(110);
-  one_result(c, sent(&again.parts[0], "t3"));
-  at(120);
-  one_receipt(c, receipt("t1", SG_MSG_DELIVERED, 0, NULL, 0));
-  at(130);
-  one_receipt(c, receipt("t3", SG_MSG_DELIVERED, 0, "stat:DELIVRD", 0));
-  at(140);
-  one_receipt(c, receipt("t2", SG_MSG_DELIVERED, 0, "stat:DELIVRD", 135));
+  claim_at(c, 100, &again, 1);
+  result_at(c, 110, sent(&again.parts[0], "t3"));
+  receipt_at(c, 120, receipt("t1", SG_MSG_DELIVERED, 0, NULL, 0));
+  receipt_at(c, 130, receipt("t3", SG_MSG_DELIVERED, 0, "stat:DELIVRD", 0));
+  receipt_at(c, 140, receipt("t2", SG_MSG_DELIVERED, 0, "stat:DELIVRD", 135));
   expect_events(c, m.m.id,
                 "- queued 0 - 0\n"
                 "- sending 0 - 10\n"
@@ -328,25 +330,14 @@ static void three_parts(void **state) {
 /* Two parts, one rejected: the worst part's failure is the message's. */
 static void two_parts_failure(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m;
-  at(0);
-  submit_one(c, &m, 2);
+  start(c, &m, 2);
   claim_got_t cg;
-  at(10);
-  claim_wait(c, CONN, 10, &cg);
-  at(20);
-  sg_store_result_in_t r[2] = {sent(&cg.parts[0], "f1")};
-  r[1] = (sg_store_result_in_t){.part_id = cg.parts[1].part_id,
-                                .attempt = 1,
-                                .outcome = SG_STORE_FAILED,
-                                .final_status = SG_MSG_REJECTED,
-                                .error_code = 0x0B,
-                                .detail = "ESME_RINVDSTADR"};
-  items_got_t ig;
-  results_wait(c, r, 2, &ig);
-  at(30);
-  one_receipt(c, receipt("f1", SG_MSG_DELIVERED, 0, NULL, 0));
+  claim_at(c, 10, &cg, 2);
+  sg_store_result_in_t r[2] = {sent(&cg.parts[0], "f1"),
+                               rejected(&cg.parts[1])};
+  results_at(c, 20, r, 2);
+  receipt_at(c, 30, receipt("f1", SG_MSG_DELIVERED, 0, NULL, 0));
   expect_events(c, m.m.id,
                 "- queued 0 - 0\n"
                 "- sending 0 - 10\n"
@@ -359,20 +350,16 @@ static void two_parts_failure(void **state) {
 /* A receipt that came before its SENT result is held and applied then. */
 static void receipt_before_result(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m;
-  at(0);
-  submit_one(c, &m, 1);
+  start(c, &m, 1);
   claim_got_t cg;
-  at(10);
-  claim_wait(c, CONN, 10, &cg);
+  claim_at(c, 10, &cg, 1);
   at(15);
   items_got_t ig;
   sg_store_receipt_in_t d = receipt("o1", SG_MSG_DELIVERED, 0, "early", 12);
   receipts_wait(c, &d, 1, &ig);
   assert_true(ig.items[0].held);
-  at(20);
-  one_result(c, sent(&cg.parts[0], "o1"));
+  result_at(c, 20, sent(&cg.parts[0], "o1"));
   expect_events(c, m.m.id,
                 "- queued 0 - 0\n"
                 "- sending 0 - 10\n"
@@ -431,7 +418,7 @@ static void rows_of_schema_25(void **state) {
                 "- sending 0 - 10\n"
                 "1 sent 0 k1 20\n"
                 "- sent 0 - 20\n");
-  one_receipt(c, receipt("k1", SG_MSG_DELIVERED, 0, "stat:DELIVRD", 30));
+  receipt_at(c, 40, receipt("k1", SG_MSG_DELIVERED, 0, "stat:DELIVRD", 30));
   expect_events(c, OLD_MID,
                 "- queued 0 - 0\n"
                 "- sending 0 - 10\n"

@@ -92,15 +92,8 @@ static void deliver(ctx_t *c, tmsg_t *t, const char *smsc_id) {
   tmsg_init(t, "+14155550140", 1, "smsc-a");
   t->m.smpp = &any;
   assert_int_equal(submit_wait(c, t, 1, NULL, NULL), 0);
-  claim_got_t cg;
-  claim_wait(c, "smsc-a", 1, &cg);
-  assert_int_equal(cg.n, 1);
-  sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
-                            .attempt = cg.parts[0].attempt,
-                            .outcome = SG_STORE_SENT,
-                            .smsc_id = smsc_id};
+  claim_one_sent(c, "smsc-a", smsc_id);
   items_got_t ig;
-  results_wait(c, &r, 1, &ig);
   atomic_store(&fake_now, T0 + 1000);
   sg_store_receipt_in_t d = {
       .connector = "smsc-a", .smsc_id = smsc_id, .status = SG_MSG_DELIVERED};

@@ -17,33 +17,6 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
-typedef struct wh_got {
-  int calls, status;
-  size_t n;
-  int64_t id[8];
-  unsigned attempts[8];
-} wh_got_t;
-
-static void wh_cb(sg_store_t *st, int status, const sg_store_webhook_t *w,
-                  size_t n, void *data) {
-  (void)st;
-  wh_got_t *g = data;
-  g->status = status;
-  g->n = n;
-  for (size_t i = 0; i < n && i < 8; i++) {
-    g->id[i] = w[i].id;
-    g->attempts[i] = w[i].attempts;
-  }
-  g->calls++;
-}
-
-static void wh_claim_on(ctx_t *c, sg_store_t *st, unsigned max, wh_got_t *g) {
-  memset(g, 0, sizeof *g);
-  assert_int_equal(sg_store_webhook_claim(st, max, LEASE_MS, wh_cb, g), 0);
-  run_until(c, &g->calls, 1);
-  assert_int_equal(g->status, 0);
-}
-
 typedef struct so_got {
   int calls, status;
   size_t n;
@@ -182,16 +155,16 @@ static void restart_offers_again(ctx_t *c, const char *name) {
   queue_both(c, c->st, 1);
   wh_got_t w;
   so_got_t o;
-  wh_claim_on(c, c->st, 8, &w);
+  wh_claim_on(c, c->st, 8, LEASE_MS, &w);
   so_claim_on(c, c->st, &o);
   assert_int_equal(w.n, 1);
   assert_int_equal(o.n, 1);
-  wh_claim_on(c, c->st, 8, &w);
+  wh_claim_on(c, c->st, 8, LEASE_MS, &w);
   so_claim_on(c, c->st, &o);
   assert_int_equal(w.n + o.n, 0); /* under their leases */
   close_store(c);
   c->st = name != NULL ? open_node(c, name) : (open_store(c), c->st);
-  wh_claim_on(c, c->st, 8, &w);
+  wh_claim_on(c, c->st, 8, LEASE_MS, &w);
   so_claim_on(c, c->st, &o);
   assert_int_equal(w.n, 1);
   assert_int_equal(w.attempts[0], 1); /* the cut-short attempt uncounted */
@@ -218,11 +191,11 @@ static void restart_keeps_other_nodes_leases(void **state) {
   queue_both(c, a, 2);
   wh_got_t wa, wb;
   so_got_t oa, ob;
-  wh_claim_on(c, a, 1, &wa);
+  wh_claim_on(c, a, 1, LEASE_MS, &wa);
   so_claim_on(c, a, &oa);
   assert_int_equal(wa.n, 1);
   assert_int_equal(oa.n, 2); /* both receipts: b's session has none */
-  wh_claim_on(c, c->st, 1, &wb);
+  wh_claim_on(c, c->st, 1, LEASE_MS, &wb);
   assert_int_equal(wb.n, 1);
   assert_true(wb.id[0] != wa.id[0]);
   char a_owner[96];
@@ -252,7 +225,7 @@ static void restart_keeps_other_nodes_leases(void **state) {
   assert_string_equal(q1s(c, sql), "pending 0");
   /* The new b takes its old delivery and the free receipt, nothing of
    * a's. */
-  wh_claim_on(c, c->st, 8, &wb);
+  wh_claim_on(c, c->st, 8, LEASE_MS, &wb);
   assert_int_equal(wb.n, 1);
   assert_true(wb.id[0] != wa.id[0]);
   assert_int_equal(wb.attempts[0], 1);
@@ -265,7 +238,7 @@ static void restart_keeps_other_nodes_leases(void **state) {
     beat_on(c, a);
     beat_on(c, c->st);
   }
-  wh_claim_on(c, c->st, 8, &wb);
+  wh_claim_on(c, c->st, 8, LEASE_MS, &wb);
   so_claim_on(c, c->st, &ob);
   assert_int_equal(wb.n + ob.n, 0);
   assert_string_equal(row_owner(c, "webhooks", wa.id[0]), a_owner);
@@ -282,12 +255,12 @@ static void dead_node_leases_go_back(void **state) {
   queue_both(c, a, 1);
   wh_got_t wa, wb;
   so_got_t oa, ob;
-  wh_claim_on(c, a, 8, &wa);
+  wh_claim_on(c, a, 8, LEASE_MS, &wa);
   so_claim_on(c, a, &oa);
   assert_int_equal(wa.n, 1);
   assert_int_equal(oa.n, 1);
   beat_on(c, c->st); /* a alive: nothing goes back */
-  wh_claim_on(c, c->st, 8, &wb);
+  wh_claim_on(c, c->st, 8, LEASE_MS, &wb);
   so_claim_on(c, c->st, &ob);
   assert_int_equal(wb.n + ob.n, 0);
   atomic_fetch_add(&fake_now, 10001);
@@ -301,7 +274,7 @@ static void dead_node_leases_go_back(void **state) {
   assert_int_equal(q1(c, "SELECT count(*) FROM smpp_out WHERE "
                          "lease_until_ms IS NULL AND lease_owner IS NULL"),
                    1);
-  wh_claim_on(c, c->st, 8, &wb);
+  wh_claim_on(c, c->st, 8, LEASE_MS, &wb);
   so_claim_on(c, c->st, &ob);
   assert_int_equal(wb.n, 1);
   assert_int_equal(wb.attempts[0], 2); /* a's attempt counts */

@@ -211,15 +211,8 @@ static void test_canceled_message_refuses_parts(void **state) {
  * receipt with status final. */
 static void send_and_deliver(ctx_t *c, const char *smsc_id,
                              sg_msg_status_t final) {
-  claim_got_t cg;
-  claim_wait(c, CONN, 1, &cg);
-  assert_int_equal(cg.n, 1);
-  sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
-                            .attempt = cg.parts[0].attempt,
-                            .outcome = SG_STORE_SENT,
-                            .smsc_id = smsc_id};
+  claim_one_sent(c, CONN, smsc_id);
   items_got_t ig;
-  results_wait(c, &r, 1, &ig);
   sg_store_receipt_in_t d = {.connector = CONN,
                              .smsc_id = smsc_id,
                              .status = final,

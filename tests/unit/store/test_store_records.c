@@ -13,37 +13,6 @@
 
 /* ---- webhooks, inbound, accounts ----------------------------------------- */
 
-typedef struct wh_got {
-  int calls;
-  int status;
-  size_t n;
-  int64_t id[8];
-  unsigned attempts[8];
-  char payload[8][512];
-} wh_got_t;
-
-static void wh_cb(sg_store_t *st, int status, const sg_store_webhook_t *w,
-                  size_t n, void *data) {
-  (void)st;
-  wh_got_t *g = data;
-  g->status = status;
-  g->n = n;
-  for (size_t i = 0; i < n && i < 8; i++) {
-    g->id[i] = w[i].id;
-    g->attempts[i] = w[i].attempts;
-    snprintf(g->payload[i], sizeof g->payload[i], "%.*s", (int)w[i].payload_len,
-             (const char *)w[i].payload);
-  }
-  g->calls++;
-}
-
-static void wh_claim_wait(ctx_t *c, unsigned max, wh_got_t *g) {
-  memset(g, 0, sizeof *g);
-  assert_int_equal(sg_store_webhook_claim(c->st, max, 10000, wh_cb, g), 0);
-  run_until(c, &g->calls, 1);
-  assert_int_equal(g->status, 0);
-}
-
 static void done_cb(sg_store_t *st, int status, void *data) {
   (void)st;
   got_t *g = data;
@@ -88,7 +57,7 @@ static void webhook_queue(void **state) {
   assert_true(eg.id > 0);
 
   wh_got_t w;
-  wh_claim_wait(c, 8, &w);
+  wh_claim(c, 8, &w);
   assert_int_equal(w.n, 2);
   assert_int_equal(w.attempts[0], 1);
   json_error_t jerr;
@@ -112,7 +81,7 @@ static void webhook_queue(void **state) {
   assert_string_equal(w.payload[1], body);
 
   wh_got_t none;
-  wh_claim_wait(c, 8, &none); /* both leased */
+  wh_claim(c, 8, &none); /* both leased */
   assert_int_equal(none.n, 0);
   sg_store_webhook_result_t fin[2] = {
       {.id = w.id[0], .next_attempt_ms = T0 + 5000, .error = "HTTP 500"},
@@ -121,10 +90,10 @@ static void webhook_queue(void **state) {
   assert_int_equal(sg_store_webhook_finish(c->st, fin, 2, done_cb, &fg), 0);
   run_until(c, &fg.calls, 1);
   assert_int_equal(fg.status, 0);
-  wh_claim_wait(c, 8, &none);
+  wh_claim(c, 8, &none);
   assert_int_equal(none.n, 0); /* not yet due */
   atomic_store(&fake_now, T0 + 5000);
-  wh_claim_wait(c, 8, &w);
+  wh_claim(c, 8, &w);
   assert_int_equal(w.n, 1);
   assert_int_equal(w.attempts[0], 2);
   fin[0] = (sg_store_webhook_result_t){.id = w.id[0], .error = "gone"};
@@ -145,10 +114,10 @@ static void webhook_queue(void **state) {
                    0);
   eg.calls = 0;
   run_until(c, &eg.calls, 1);
-  wh_claim_wait(c, 8, &w);
+  wh_claim(c, 8, &w);
   assert_int_equal(w.n, 1);
   atomic_store(&fake_now, T0 + 5000 + 10000);
-  wh_claim_wait(c, 8, &w);
+  wh_claim(c, 8, &w);
   assert_int_equal(w.n, 1);
   assert_int_equal(w.attempts[0], 2);
 }
@@ -286,7 +255,7 @@ static void inbound_messages(void **state) {
   run_until(c, &g.calls, 1);
   assert_int_equal(g.n, 3);
   wh_got_t w;
-  wh_claim_wait(c, 8, &w);
+  wh_claim(c, 8, &w);
   assert_int_equal(w.n, 2);
   json_t *j = json_loads(w.payload[1], 0, NULL);
   assert_non_null(j);
@@ -641,16 +610,16 @@ static void webhook_leases_across_restart(void **state) {
                    0);
   run_until(c, &eg.calls, 1);
   wh_got_t w;
-  wh_claim_wait(c, 8, &w); /* lease of 10 s */
+  wh_claim(c, 8, &w); /* lease of 10 s */
   assert_int_equal(w.n, 1);
   assert_int_equal(w.attempts[0], 1);
   assert_string_equal(q1s(c, "SELECT status FROM webhooks"),
                       pg ? "sending" : "pending");
   assert_int_equal(q1(c, "SELECT attempts FROM webhooks"), pg ? 1 : 0);
-  wh_claim_wait(c, 8, &w);
+  wh_claim(c, 8, &w);
   assert_int_equal(w.n, 0); /* under its lease */
   atomic_fetch_add(&fake_now, 10001);
-  wh_claim_wait(c, 8, &w);
+  wh_claim(c, 8, &w);
   assert_int_equal(w.n, 1); /* the lease ran out: handed out again */
   assert_int_equal(w.attempts[0], 2);
   close_store(c);
@@ -660,7 +629,7 @@ static void webhook_leases_across_restart(void **state) {
   assert_int_equal(info.requeued_webhooks, pg ? 1 : 0);
   assert_string_equal(q1s(c, "SELECT status FROM webhooks"), "pending");
   assert_int_equal(q1(c, "SELECT attempts FROM webhooks"), pg ? 1 : 0);
-  wh_claim_wait(c, 8, &w);
+  wh_claim(c, 8, &w);
   assert_int_equal(w.n, 1);
   assert_int_equal(w.attempts[0], pg ? 2 : 1);
 }

@@ -42,16 +42,7 @@ static void part_sent(ctx_t *c, const char *conn, const char *rcpt, int64_t at,
   assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
   if (smsc_id == NULL)
     return;
-  claim_got_t cg;
-  claim_wait(c, conn, 1, &cg);
-  assert_int_equal(cg.n, 1);
-  sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
-                            .attempt = cg.parts[0].attempt,
-                            .outcome = SG_STORE_SENT,
-                            .smsc_id = smsc_id};
-  items_got_t ig;
-  results_wait(c, &r, 1, &ig);
-  assert_int_equal(ig.items[0].status, 0);
+  claim_one_sent(c, conn, smsc_id);
 }
 
 static void waiting_parts(void **state) {

@@ -12,44 +12,6 @@
 
 #define HOOK "http://hook.example/cb"
 
-typedef struct wh_got {
-  int calls;
-  int status;
-  size_t n;
-  int64_t id[64];
-  unsigned attempts[64];
-  char payload[64][512];
-  char url[64][320];
-  bool get[64];
-  char mid[64][SG_ID_LEN + 1];
-} wh_got_t;
-
-static void wh_cb(sg_store_t *st, int status, const sg_store_webhook_t *w,
-                  size_t n, void *data) {
-  (void)st;
-  wh_got_t *g = data;
-  g->status = status;
-  g->n = n;
-  for (size_t i = 0; i < n && i < 64; i++) {
-    g->id[i] = w[i].id;
-    g->attempts[i] = w[i].attempts;
-    snprintf(g->payload[i], sizeof g->payload[i], "%.*s", (int)w[i].payload_len,
-             (const char *)w[i].payload);
-    snprintf(g->url[i], sizeof g->url[i], "%s", w[i].url);
-    g->get[i] = w[i].get;
-    snprintf(g->mid[i], sizeof g->mid[i], "%s",
-             w[i].message_id ? w[i].message_id : "");
-  }
-  g->calls++;
-}
-
-static void wh_claim(ctx_t *c, unsigned max, wh_got_t *g) {
-  memset(g, 0, sizeof *g);
-  assert_int_equal(sg_store_webhook_claim(c->st, max, 10000, wh_cb, g), 0);
-  run_until(c, &g->calls, 1);
-  assert_int_equal(g->status, 0);
-}
-
 static void fin_cb(sg_store_t *st, int status, void *data) {
   (void)st;
   got_t *g = data;
@@ -69,26 +31,19 @@ static void wh_taken(ctx_t *c, int64_t id) {
   wh_finish(c, &r, 1);
 }
 
-/* A one-part message with a callback URL, sent ('sent' webhook) and, with a
- * receipt, delivered ('delivered' webhook). */
-static void one_life(ctx_t *c, const char *rcpt, const char *smsc_id,
-                     bool receipt) {
+/* A one-part message with callback URL url, sent ('sent' webhook) and, with
+ * a receipt, delivered ('delivered' webhook); url NULL: no webhooks. */
+static void one_life(ctx_t *c, const char *url, const char *rcpt,
+                     const char *smsc_id, bool receipt) {
   tmsg_t t;
   tmsg_init(&t, rcpt, 1, "smsc-a");
-  t.m.callback_url = HOOK;
+  t.m.callback_url = url;
   t.m.client_ref = "ref-1";
   assert_int_equal(submit_wait(c, &t, 1, NULL, NULL), 0);
-  claim_got_t cg;
-  claim_wait(c, "smsc-a", 1, &cg);
-  assert_int_equal(cg.n, 1);
-  sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
-                            .attempt = cg.parts[0].attempt,
-                            .outcome = SG_STORE_SENT,
-                            .smsc_id = smsc_id};
-  items_got_t ig;
-  results_wait(c, &r, 1, &ig);
+  claim_one_sent(c, "smsc-a", smsc_id);
   if (!receipt)
     return;
+  items_got_t ig;
   atomic_fetch_add(&fake_now, 10);
   sg_store_receipt_in_t d = {.connector = "smsc-a",
                              .smsc_id = smsc_id,
@@ -106,9 +61,9 @@ static long long rows(ctx_t *c) {
 static void taken_writes_no_row(void **state) {
   ctx_t *c = *state;
   open_store(c);
-  one_life(c, "+14155550001", "s-1", true);
-  one_life(c, "+14155550002", "s-2", true);
-  one_life(c, "+14155550003", "s-3", true);
+  one_life(c, HOOK, "+14155550001", "s-1", true);
+  one_life(c, HOOK, "+14155550002", "s-2", true);
+  one_life(c, HOOK, "+14155550003", "s-3", true);
   assert_int_equal(rows(c), 0);
   assert_int_equal(webhooks_pending(c), 6);
   static wh_got_t g, none;
@@ -141,7 +96,7 @@ static void taken_writes_no_row(void **state) {
 static void retry_and_give_up_write_rows(void **state) {
   ctx_t *c = *state;
   open_store(c);
-  one_life(c, "+14155550011", "s-11", true);
+  one_life(c, HOOK, "+14155550011", "s-11", true);
   static wh_got_t g, h;
   wh_claim(c, 10, &g);
   assert_int_equal(g.n, 2);
@@ -190,7 +145,7 @@ static void rollback_queues_nothing(void **state) {
   sg_store_config_t cfg = test_config(c);
   cfg.fault_injection = true;
   assert_int_equal(open_with(c, &cfg), 0);
-  one_life(c, "+14155550021", "s-21", false);
+  one_life(c, HOOK, "+14155550021", "s-21", false);
   assert_int_equal(webhooks_pending(c), 1);
   sg_store_receipt_in_t d = {
       .connector = "smsc-a", .smsc_id = "s-21", .status = SG_MSG_DELIVERED};
@@ -229,9 +184,9 @@ static int find_id(const wh_got_t *g, int64_t id) {
 static void restart_rebuilds_the_same(void **state) {
   ctx_t *c = *state;
   open_store(c);
-  one_life(c, "+14155550031", "s-31", true);
-  one_life(c, "+14155550032", "s-32", true);
-  one_life(c, "+14155550033", "s-33", true);
+  one_life(c, HOOK, "+14155550031", "s-31", true);
+  one_life(c, HOOK, "+14155550032", "s-32", true);
+  one_life(c, HOOK, "+14155550033", "s-33", true);
   static wh_got_t g, h;
   wh_claim(c, 10, &g);
   assert_int_equal(g.n, 6);
@@ -269,7 +224,7 @@ static void restart_rebuilds_the_same(void **state) {
   assert_int_equal(rows(c), 0);
   /* All finished: the watermark passes the newest event at the next
    * write, and a second restart offers nothing. */
-  one_life(c, "+14155550034", "s-34", false);
+  one_life(c, HOOK, "+14155550034", "s-34", false);
   wh_claim(c, 10, &h);
   assert_int_equal(h.n, 1);
   wh_taken(c, h.id[0]);
@@ -286,8 +241,8 @@ static void restart_rebuilds_the_same(void **state) {
 static void rebuilt_payloads_are_identical(void **state) {
   ctx_t *c = *state;
   open_store(c);
-  one_life(c, "+14155550041", "s-41", true);
-  one_life(c, "+14155550042", "s-42", false);
+  one_life(c, HOOK, "+14155550041", "s-41", true);
+  one_life(c, HOOK, "+14155550042", "s-42", false);
   items_got_t ig;
   sg_store_receipt_in_t d = {.connector = "smsc-a",
                              .smsc_id = "s-42",
@@ -339,8 +294,8 @@ static void full_queue_falls_back_to_rows(void **state) {
   ctx_t *c = *state;
   setenv("SG_STORE_WEBHOOK_MEMORY", "2", 1);
   open_store(c);
-  one_life(c, "+14155550051", "s-51", true);
-  one_life(c, "+14155550052", "s-52", true);
+  one_life(c, HOOK, "+14155550051", "s-51", true);
+  one_life(c, HOOK, "+14155550052", "s-52", true);
   assert_int_equal(rows(c), 2);
   assert_int_equal(q1(c, "SELECT count(*) FROM webhooks WHERE id = "
                          "-event_id AND status = 'pending'"),
@@ -373,7 +328,7 @@ static void rows_get_a_share_of_full_claims(void **state) {
     char rcpt[32], smsc[24];
     snprintf(rcpt, sizeof rcpt, "+1415555007%d", i);
     snprintf(smsc, sizeof smsc, "s-7%d", i);
-    one_life(c, rcpt, smsc, true);
+    one_life(c, HOOK, rcpt, smsc, true);
   }
   static wh_got_t g, h;
   wh_claim(c, 1, &g);
@@ -398,13 +353,13 @@ static void held_up_delivery_spills_to_a_row(void **state) {
   ctx_t *c = *state;
   setenv("SG_STORE_WEBHOOK_MEMORY", "2", 1);
   open_store(c);
-  one_life(c, "+14155550061", "s-61", true);
+  one_life(c, HOOK, "+14155550061", "s-61", true);
   static wh_got_t g, h;
   wh_claim(c, 10, &g);
   assert_int_equal(g.n, 2);
   wh_taken(c, g.id[1]); /* the first is held up at its receiver */
   atomic_fetch_add(&fake_now, 2000);
-  one_life(c, "+14155550062", "s-62", true);
+  one_life(c, HOOK, "+14155550062", "s-62", true);
   /* The first of the new ones found the queue full: its row, and the held
    * one's. The second found room once the head had moved. */
   assert_int_equal(rows(c), 2);
@@ -450,15 +405,8 @@ static void kannel_life(ctx_t *c, const char *rcpt, const char *smsc_id,
   t.m.dlr_mask = 3;
   t.m.client_ref = "acct-o";
   assert_int_equal(submit_wait(c, &t, 1, NULL, NULL), 0);
-  claim_got_t cg;
-  claim_wait(c, "smsc-a", 1, &cg);
-  assert_int_equal(cg.n, 1);
-  sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
-                            .attempt = cg.parts[0].attempt,
-                            .outcome = SG_STORE_SENT,
-                            .smsc_id = smsc_id};
+  claim_one_sent(c, "smsc-a", smsc_id);
   items_got_t ig;
-  results_wait(c, &r, 1, &ig);
   atomic_fetch_add(&fake_now, 1500);
   sg_store_receipt_in_t d = {.connector = "smsc-a",
                              .smsc_id = smsc_id,
@@ -559,8 +507,8 @@ static void upgrade_keeps_rows(void **state) {
   ctx_t *c = *state;
   setenv("SG_STORE_WEBHOOK_MEMORY", "0", 1);
   open_store(c);
-  one_life(c, "+14155550081", "s-81", true);
-  one_life(c, "+14155550082", "s-82", true);
+  one_life(c, HOOK, "+14155550081", "s-81", true);
+  one_life(c, HOOK, "+14155550082", "s-82", true);
   close_store(c);
   unsetenv("SG_STORE_WEBHOOK_MEMORY");
   /* As an older smsgate left it: row ids of their own, no watermark. */
@@ -584,23 +532,7 @@ static void upgrade_keeps_rows(void **state) {
 static void mark_settles_in_its_group(void **state) {
   ctx_t *c = *state;
   open_store(c);
-  tmsg_t t;
-  tmsg_init(&t, "+14155550091", 1, "smsc-a");
-  assert_int_equal(submit_wait(c, &t, 1, NULL, NULL), 0);
-  claim_got_t cg;
-  claim_wait(c, "smsc-a", 1, &cg);
-  assert_int_equal(cg.n, 1);
-  sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
-                            .attempt = cg.parts[0].attempt,
-                            .outcome = SG_STORE_SENT,
-                            .smsc_id = "s-91"};
-  items_got_t ig;
-  results_wait(c, &r, 1, &ig);
-  sg_store_receipt_in_t d = {.connector = "smsc-a",
-                             .smsc_id = "s-91",
-                             .status = SG_MSG_DELIVERED,
-                             .detail = "DELIVRD"};
-  receipts_wait(c, &d, 1, &ig);
+  one_life(c, NULL, "+14155550091", "s-91", true);
   assert_int_equal(webhooks_pending(c), 0);
   assert_int_equal(q1(c, "SELECT event_id = (SELECT max(id) FROM events) "
                          "FROM webhook_mark"),
