@@ -67,8 +67,8 @@
     "INSERT INTO messages (id, batch_id, account_id, sender, recipient, "      \
     "encoding, is_binary, body, validity_ms, send_at_ms, callback_url, "       \
     "client_ref, priority, dlr_wanted, status, parts_total, created_ms, "      \
-    "updated_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"      \
-    "?15,?16,?17,?17)")                                                        \
+    "updated_ms, dlr_url, dlr_mask, webhook_statuses) VALUES (?1,?2,?3,?4,"    \
+    "?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?17,?18,?19,?20)")         \
   X(PART_INSERT,                                                               \
     "INSERT INTO parts (message_id, seq, connector, encoding, lang_locking, "  \
     "lang_single, udh, ud, concat_ref, concat_total, priority, expires_ms, "   \
@@ -105,8 +105,6 @@
     "SELECT status, batch_id, account_id, sender, recipient, client_ref, "     \
     "callback_url, parts_total, dlr_url, dlr_mask, webhook_statuses, "         \
     "created_ms FROM messages WHERE id = ?1")                                  \
-  X(MSG_SET_KANNEL, "UPDATE messages SET dlr_url = ?2, dlr_mask = ?3, "        \
-                    "webhook_statuses = ?4 WHERE id = ?1")                     \
   X(KANNEL_DLR_INFO,                                                           \
     "SELECT a.name, p.connector, p.smsc_id, m.encoding FROM messages m "       \
     "LEFT JOIN accounts a ON a.id = m.account_id LEFT JOIN parts p ON "        \
@@ -507,6 +505,10 @@ int sg__sq_presplit_derived(sg__sq_conn_t *c, const char *mid, unsigned total,
                             int64_t now, sg_msg_status_t *to);
 int sg__sq_presplit_expire(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now,
                            size_t *n);
+/* Binds the dlr-url, dlr-mask and webhook filter of new message m to
+ * MSG_INSERT's parameters i, i + 1 and i + 2 (the message row takes them
+ * in its INSERT, not in an UPDATE after it). */
+void sg__sq_bind_kannel(sqlite3_stmt *s, int i, const sg_store_msg_in_t *m);
 /* Derives message mid's status again after a change the caller made
  * (sqlite_write.c's rederive, with detail as the cause). */
 int sg__sq_rederive_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,

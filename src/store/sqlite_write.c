@@ -465,19 +465,6 @@ static int insert_part(sg__sq_conn_t *c, const sg_store_msg_in_t *m,
   return step_rc(s);
 }
 
-/* The dlr-url, dlr-mask and webhook filter of a new message. */
-static int set_kannel(sg__sq_conn_t *c, const sg_store_msg_in_t *m) {
-  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_SET_KANNEL);
-  if (s == NULL)
-    return SG_EIO;
-  sg__sq_bind_text(s, 1, m->id);
-  sg__sq_bind_text(s, 2, m->dlr_url);
-  sqlite3_bind_int(s, 3, m->dlr_url != NULL ? m->dlr_mask : 0);
-  if (m->webhook_statuses != 0)
-    sqlite3_bind_int64(s, 4, m->webhook_statuses);
-  return step_rc(s);
-}
-
 static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
                           const sg_store_msg_in_t *m, int64_t now) {
   sg_msg_status_t status =
@@ -502,13 +489,12 @@ static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
   sg__sq_bind_text(s, 15, sg_store_status_name(status));
   sqlite3_bind_int(s, 16, (int)m->n_parts);
   sqlite3_bind_int64(s, 17, now);
+  sg__sq_bind_kannel(s, 18, m);
   int rc = step_rc(s);
   if (rc == 0)
     rc = sg__sq_campaign_count(c, b->batch_id, SG_MSG_NONE, status);
   if (rc == 0)
     rc = sg__sq_traffic_note(c, b->account_id, now, SG_MSG_NONE, status);
-  if (rc == 0 && (m->dlr_url != NULL || m->webhook_statuses != 0))
-    rc = set_kannel(c, m);
   for (unsigned seq = 1; rc == 0 && seq <= m->n_parts; seq++)
     rc = insert_part(c, m, seq, status, now);
   if (rc == 0 && m->smpp != NULL)
@@ -546,6 +532,13 @@ static int run_submit(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   if (rc == 0 && b->idem_key != NULL)
     rc = idem_put(c, b, now);
   return rc;
+}
+
+void sg__sq_bind_kannel(sqlite3_stmt *s, int i, const sg_store_msg_in_t *m) {
+  sg__sq_bind_text(s, i, m->dlr_url);
+  sqlite3_bind_int(s, i + 1, m->dlr_url != NULL ? m->dlr_mask : 0);
+  if (m->webhook_statuses != 0)
+    sqlite3_bind_int64(s, i + 2, m->webhook_statuses);
 }
 
 int sg__sq_rederive_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
