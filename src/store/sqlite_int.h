@@ -91,13 +91,12 @@
   X(PART_REQUEUE, "UPDATE parts SET status = 'queued', lease_until_ms = "      \
                   "NULL, updated_ms = ?2 WHERE id = ?1")                       \
   X(CLAIM_SELECT,                                                              \
-    "SELECT p.id, p.attempts, p.message_id, p.seq, p.connector, m.sender, "    \
-    "m.recipient, p.encoding, p.lang_locking, p.lang_single, p.udh, p.ud, "    \
-    "p.concat_ref, p.concat_total, p.priority, m.dlr_wanted, p.expires_ms, "   \
-    "m.account_id "                                                            \
-    "FROM parts p JOIN messages m ON m.id = p.message_id WHERE "               \
-    "p.connector = ?1 AND p.status = 'queued' AND p.next_attempt_ms <= ?2 "    \
-    "ORDER BY p.priority DESC, p.id LIMIT ?3")                                 \
+    "SELECT id, attempts, message_id, seq, connector, encoding, "              \
+    "lang_locking, lang_single, udh, ud, concat_ref, concat_total, priority, " \
+    "expires_ms FROM parts WHERE connector = ?1 AND status = 'queued' AND "    \
+    "next_attempt_ms <= ?2 ORDER BY priority DESC, id LIMIT ?3")               \
+  X(MSG_FOR_CLAIM, "SELECT sender, recipient, dlr_wanted, account_id FROM "    \
+                   "messages WHERE id = ?1")                                   \
   X(PART_CLAIM, "UPDATE parts SET status = 'sending', attempts = attempts "    \
                 "+ 1, lease_until_ms = ?2, updated_ms = ?3 WHERE id = ?1")     \
   X(PARTS_OF_MSG, "SELECT status FROM parts WHERE message_id = ?1")            \

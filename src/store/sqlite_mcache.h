@@ -33,6 +33,7 @@ typedef struct sg__sq_mrow {
   unsigned parts;
   unsigned dlr_mask;
   uint32_t webhook_statuses; /* 0: the store's */
+  bool dlr_wanted;           /* for the claim; not read by MSG_FOR_EVENT */
   const char *batch_id;
   const char *sender;
   const char *recipient;

@@ -508,6 +508,7 @@ static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
                          .parts = (unsigned)m->n_parts,
                          .dlr_mask = m->dlr_url != NULL ? m->dlr_mask : 0,
                          .webhook_statuses = m->webhook_statuses,
+                         .dlr_wanted = m->dlr_wanted,
                          .batch_id = b->batch_id,
                          .sender = m->sender,
                          .recipient = m->recipient,
@@ -743,19 +744,46 @@ static void read_claimed(sg__arena_t *a, sqlite3_stmt *s, sg_store_claimed_t *p,
   sg__store_copy_str(p->message_id, sizeof p->message_id, mid);
   p->seq = (unsigned)sqlite3_column_int(s, 3);
   p->connector = sg__sq_col_text(a, s, 4, ok);
-  p->sender = sg__sq_col_text(a, s, 5, ok);
-  p->recipient = sg__sq_col_text(a, s, 6, ok);
-  p->encoding = (sg_encoding_t)sqlite3_column_int(s, 7);
-  p->lang_locking = (uint8_t)sqlite3_column_int(s, 8);
-  p->lang_single = (uint8_t)sqlite3_column_int(s, 9);
-  p->udh = sg__sq_col_blob(a, s, 10, &p->udh_len, ok);
-  p->ud = sg__sq_col_blob(a, s, 11, &p->ud_len, ok);
-  p->concat_ref = (uint16_t)sqlite3_column_int(s, 12);
-  p->concat_total = (uint8_t)sqlite3_column_int(s, 13);
-  p->priority = (uint8_t)sqlite3_column_int(s, 14);
-  p->dlr_wanted = sqlite3_column_int(s, 15) != 0;
-  p->validity_ms = sqlite3_column_int64(s, 16);
-  p->account_id = sqlite3_column_int64(s, 17);
+  p->encoding = (sg_encoding_t)sqlite3_column_int(s, 5);
+  p->lang_locking = (uint8_t)sqlite3_column_int(s, 6);
+  p->lang_single = (uint8_t)sqlite3_column_int(s, 7);
+  p->udh = sg__sq_col_blob(a, s, 8, &p->udh_len, ok);
+  p->ud = sg__sq_col_blob(a, s, 9, &p->ud_len, ok);
+  p->concat_ref = (uint16_t)sqlite3_column_int(s, 10);
+  p->concat_total = (uint8_t)sqlite3_column_int(s, 11);
+  p->priority = (uint8_t)sqlite3_column_int(s, 12);
+  p->validity_ms = sqlite3_column_int64(s, 13);
+}
+
+/* The columns of claimed part p's message: from the writer's copy of its
+ * row (sqlite_mcache.h), else read (MSG_FOR_CLAIM). SG_ENOENT: no row, the
+ * part is left out (as the join of parts and messages did). */
+static int claimed_msg(sg__sq_conn_t *c, sg__arena_t *a,
+                       sg_store_claimed_t *p) {
+  bool ok = true;
+  const sg__sq_mrow_t *h = sg__sq_mc_get(c, p->message_id);
+  if (h != NULL) {
+    p->sender = sg__arena_strdup(a, h->sender, &ok);
+    p->recipient = sg__arena_strdup(a, h->recipient, &ok);
+    p->dlr_wanted = h->dlr_wanted;
+    p->account_id = h->account_id;
+    return ok ? 0 : SG_ENOMEM;
+  }
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_FOR_CLAIM);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, p->message_id);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    p->sender = sg__sq_col_text(a, s, 0, &ok);
+    p->recipient = sg__sq_col_text(a, s, 1, &ok);
+    p->dlr_wanted = sqlite3_column_int(s, 2) != 0;
+    p->account_id = sqlite3_column_int64(s, 3);
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW)
+    return rc == SQLITE_DONE ? SG_ENOENT : SG_EIO;
+  return ok ? 0 : SG_ENOMEM;
 }
 
 static int select_due(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
@@ -769,15 +797,22 @@ static int select_due(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   sqlite3_bind_int64(s, 2, now);
   sqlite3_bind_int(s, 3, (int)r->in.claim.max);
   bool ok = true;
-  int rc = SQLITE_DONE;
+  int rc = SQLITE_DONE, mrc = 0;
   size_t n = 0;
-  while (ok && n < r->in.claim.max && (rc = sqlite3_step(s)) == SQLITE_ROW)
-    read_claimed(&r->arena, s, &parts[n++], &ok);
+  while (ok && n < r->in.claim.max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    read_claimed(&r->arena, s, &parts[n], &ok);
+    if (ok && (mrc = claimed_msg(c, &r->arena, &parts[n])) == 0)
+      n++;
+    else if (mrc != SG_ENOENT)
+      break;
+  }
   sqlite3_reset(s);
   res->parts = parts;
   res->n_parts = n;
   if (!ok)
     return SG_ENOMEM;
+  if (mrc < 0 && mrc != SG_ENOENT)
+    return mrc;
   return n == r->in.claim.max || rc == SQLITE_DONE ? 0 : SG_EIO;
 }
 

@@ -2,7 +2,8 @@
  * (store/sqlite_write.c), on a bare connection with the store's schema: a
  * sendsms message's row takes its dlr-url, dlr-mask and webhook filter in
  * its INSERT (one change: no UPDATE after it), and a message without them
- * keeps the columns' defaults. */
+ * keeps the columns' defaults; the claim takes a message's columns from
+ * the writer's copy of its row when it holds one. */
 #include "store/store_fixture.h"
 
 #include "store/migrations.h"
@@ -123,9 +124,70 @@ static void kannel_fields_in_the_insert(void **state) {
   bare_close(&b);
 }
 
+/* Claims the parts of c1 (one expected); its sender, recipient, account
+ * and dlr_wanted into out. */
+static void claim_one(bare_t *b, int64_t now, char *out, size_t n) {
+  sg__store_req_t r;
+  memset(&r, 0, sizeof r);
+  r.kind = SG__REQ_CLAIM;
+  r.in.claim.connector = "c1";
+  r.in.claim.max = 8;
+  r.in.claim.lease_ms = 60000;
+  run(b, &r, now);
+  assert_int_equal(r.out.claim.n_parts, 1);
+  const sg_store_claimed_t *p = &r.out.claim.parts[0];
+  snprintf(out, n, "%s %s %lld %d %u %u", p->sender, p->recipient,
+           (long long)p->account_id, p->dlr_wanted, p->attempt,
+           (unsigned)p->ud_len);
+  sg__arena_free(&r.arena);
+}
+
+/* The claim takes the message's columns from the writer's copy of its row,
+ * not from a join with `messages`: a row changed behind the writer's back
+ * (which nothing in the store does) shows which of the two it read. With
+ * the copy off it reads the row (MSG_FOR_CLAIM). */
+static void claim_from_the_copy(void **state) {
+  (void)state;
+  bare_t held, read;
+  char a[256], b[256];
+  bare_open(&held, NULL); /* the copy is sized at the first submit */
+  submit(&held, "c1", NULL, 0, 0);
+  bare_open(&read, "0");
+  submit(&read, "c1", NULL, 0, 0);
+  exec(&held, "UPDATE messages SET sender = 'Row'");
+  exec(&read, "UPDATE messages SET sender = 'Row'");
+  claim_one(&held, 2000, a, sizeof a);
+  claim_one(&read, 2000, b, sizeof b);
+  assert_string_equal(a, "Shop +79001234567 1 1 1 3");
+  assert_string_equal(b, "Row +79001234567 1 1 1 3");
+  sqlite3_stmt *s = read.c.q[SG__Q_MSG_FOR_CLAIM];
+  assert_non_null(s);
+  assert_int_equal(sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0), 1);
+  assert_null(held.c.q[SG__Q_MSG_FOR_CLAIM]);
+  bare_close(&held);
+  bare_close(&read);
+}
+
+/* A part whose message row is missing is not claimed (the join did so). */
+static void claim_skips_a_part_without_message(void **state) {
+  (void)state;
+  bare_t b;
+  char out[256];
+  bare_open(&b, "0");
+  submit(&b, "c2", NULL, 0, 0);
+  exec(&b, "INSERT INTO parts (message_id, seq, connector, encoding, ud, "
+           "status, updated_ms) VALUES ('gone', 1, 'c1', 0, x'00', 'queued', "
+           "1)");
+  claim_one(&b, 2000, out, sizeof out);
+  assert_string_equal(out, "Shop +79001234567 1 1 1 3");
+  bare_close(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(kannel_fields_in_the_insert),
+      cmocka_unit_test(claim_from_the_copy),
+      cmocka_unit_test(claim_skips_a_part_without_message),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
