@@ -499,7 +499,9 @@ static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
     rc = insert_part(c, m, seq, status, now);
   if (rc == 0 && m->smpp != NULL)
     rc = sg__sq_smpp_origin_insert(c, b->account_id, m, now);
-  if (rc == 0)
+  /* The first event of a message inserted 'queued' is its row: the
+   * reader shows it (sqlite_read.c, read_events). */
+  if (rc == 0 && status != SG_MSG_QUEUED)
     rc = insert_event(c, m->id, 0, status, 0, NULL, now, NULL, NULL);
   if (rc == 0 && status == SG_MSG_QUEUED) {
     sg__sq_mrow_t row = {.status = status,
