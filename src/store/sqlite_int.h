@@ -308,6 +308,13 @@ typedef struct sg__sq_conn {
                        canceled */
     } e[32];
   } tr;
+  struct {      /* the writer's usage counts of the open group */
+    unsigned n; /* (sqlite_limits.c) */
+    struct {
+      int64_t account_id, parts;
+      char period[12]; /* "2026-11-26" or "2026-11" */
+    } e[16];
+  } lu;
   struct sg__sq_orph *orph; /* the writer's held receipts (sqlite_orphan.c) */
   struct sg__sq_mc *mc;     /* the writer's message rows (sqlite_mcache.c) */
   /* The writer's: a campaign may exist (sqlite_campcount.c). False only
@@ -401,8 +408,19 @@ int sg__sq_admin_read(sg__sq_conn_t *c, sg__store_req_t *req);
  * usage and charge of a submitted batch (sqlite_limits.c). */
 int sg__sq_limits_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
 int sg__sq_limits_read(sg__sq_conn_t *c, sg__store_req_t *req);
+/* sg__sq_limits_submit takes a batch's charge, before its rows are
+ * written (SG_ENOSPC: refused, nothing written); sg__sq_limits_usage
+ * counts its usage once its rows are written, so that a request that fails
+ * has changed rows and is undone with them. The usage counts of a group
+ * are added up in the writer's memory, per account and period, and
+ * written by sg__sq_limits_flush, one upsert per row touched, before the
+ * group's COMMIT; sg__sq_limits_discard forgets them when the transaction
+ * is rolled back. */
 int sg__sq_limits_submit(sg__sq_conn_t *c, const sg_store_batch_t *b,
                          int64_t now);
+int sg__sq_limits_usage(sg__sq_conn_t *c, const sg_store_batch_t *b);
+int sg__sq_limits_flush(sg__sq_conn_t *c);
+void sg__sq_limits_discard(sg__sq_conn_t *c);
 
 /* Runs an SG__REQ_SETTING_PUT / SG__REQ_SETTING_GET (sqlite_setting.c). */
 int sg__sq_setting_put(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);

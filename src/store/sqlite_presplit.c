@@ -233,6 +233,8 @@ int sg__sq_presplit_run(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     rc = add(c, &r->arena, mid, &t, b, ps, now);
     out->whole = rc == 0 && t.have + 1 >= t.total;
   }
+  if (rc == 0 && b->usage_parts > 0) /* after its rows: see sqlite_int.h */
+    rc = sg__sq_limits_usage(c, b);
   out->seq = ps->seq;
   return rc;
 }

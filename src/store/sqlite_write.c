@@ -534,6 +534,8 @@ static int run_submit(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     rc = insert_message(c, b, &b->msgs[i], now);
   if (rc == 0 && b->idem_key != NULL)
     rc = idem_put(c, b, now);
+  if (rc == 0 && b->usage_parts > 0) /* after its rows: see sqlite_int.h */
+    rc = sg__sq_limits_usage(c, b);
   return rc;
 }
 

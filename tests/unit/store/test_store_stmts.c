@@ -3,7 +3,8 @@
  * sendsms message's row takes its dlr-url, dlr-mask and webhook filter in
  * its INSERT (one change: no UPDATE after it), and a message without them
  * keeps the columns' defaults; the claim takes a message's columns from
- * the writer's copy of its row when it holds one. */
+ * the writer's copy of its row when it holds one; a group's usage counts
+ * are written once per account and period. */
 #include "store/store_fixture.h"
 
 #include "store/migrations.h"
@@ -184,11 +185,81 @@ static void claim_skips_a_part_without_message(void **state) {
   bare_close(&b);
 }
 
+/* Submits one message of account 1 counting `parts` in its usage of day
+ * and month, inside the open transaction. */
+static void submit_counted(bare_t *b, const char *id, uint32_t parts) {
+  static const uint8_t ud[] = {1};
+  sg_store_part_in_t p = {
+      .connector = "c1", .ud = ud, .ud_len = 1, .concat_total = 1};
+  sg_store_msg_in_t m = {.sender = "Shop",
+                         .recipient = "+79001234567",
+                         .body = (const uint8_t *)"hi",
+                         .body_len = 2,
+                         .parts = &p,
+                         .n_parts = 1};
+  snprintf(m.id, sizeof m.id, "%s", id);
+  sg__store_req_t r;
+  memset(&r, 0, sizeof r);
+  r.kind = SG__REQ_SUBMIT;
+  snprintf(r.in.submit.batch_id, sizeof r.in.submit.batch_id, "b-%s", id);
+  r.in.submit.account_id = 1;
+  r.in.submit.msgs = &m;
+  r.in.submit.n_msgs = 1;
+  snprintf(r.in.submit.usage_day, sizeof r.in.submit.usage_day, "2026-11-27");
+  snprintf(r.in.submit.usage_month, sizeof r.in.submit.usage_month, "2026-11");
+  r.in.submit.usage_parts = parts;
+  assert_int_equal(sg__sq_run_write(&b->c, &r, 1000), 0);
+  sg__arena_free(&r.arena);
+}
+
+static long long usage(bare_t *b, const char *period) {
+  sqlite3_stmt *s;
+  assert_int_equal(sqlite3_prepare_v2(b->c.db,
+                                      "SELECT coalesce(sum(parts), -1) FROM "
+                                      "account_usage WHERE account_id = 1 "
+                                      "AND period = ?1",
+                                      -1, &s, NULL),
+                   SQLITE_OK);
+  sqlite3_bind_text(s, 1, period, -1, SQLITE_STATIC);
+  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+  long long n = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return n;
+}
+
+/* A group's usage counts are one upsert per account and period, written
+ * before its COMMIT; a rolled-back group leaves none behind. */
+static void usage_counted_once_per_group(void **state) {
+  (void)state;
+  bare_t b;
+  bare_open(&b, NULL);
+  exec(&b, "BEGIN IMMEDIATE");
+  submit_counted(&b, "u1", 2);
+  sg__sq_limits_discard(&b.c); /* as a rollback does */
+  exec(&b, "ROLLBACK");
+  exec(&b, "BEGIN IMMEDIATE");
+  for (int i = 0; i < 5; i++) {
+    char id[8];
+    snprintf(id, sizeof id, "u%d", i + 2);
+    submit_counted(&b, id, 3);
+  }
+  assert_int_equal(usage(&b, "2026-11-27"), -1); /* not yet written */
+  assert_int_equal(sg__sq_limits_flush(&b.c), 0);
+  exec(&b, "COMMIT");
+  assert_int_equal(usage(&b, "2026-11-27"), 15);
+  assert_int_equal(usage(&b, "2026-11"), 15);
+  sqlite3_stmt *s = b.c.q[SG__Q_LIM_COUNT];
+  assert_non_null(s);
+  assert_int_equal(sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0), 2);
+  bare_close(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(kannel_fields_in_the_insert),
       cmocka_unit_test(claim_from_the_copy),
       cmocka_unit_test(claim_skips_a_part_without_message),
+      cmocka_unit_test(usage_counted_once_per_group),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
