@@ -299,16 +299,16 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
   m->ev.error_code = code;
   m->ev.detail = why->detail;
   m->ev.time_ms = now;
-  if ((rc = sg__store_status_payload(&c->json, &m->ev)) < 0)
-    return rc;
   /* In the writer's memory when the payload can be built again from the
-   * event and the message alone (sqlite_whq.h); else, or when it is full,
-   * its row. */
+   * event and the message alone (sqlite_whq.h), and then built by the
+   * thread that sends it; else, or when it is full, its row, with the
+   * payload built here. */
   if (m->ev.parts == 1 && sg__sq_whq_part((int)to) == (int)why->seq &&
       (rc = sg__sq_whq_offer(c, event_id, m->account_id, m->ev.message_id,
-                             m->callback_url, (const uint8_t *)c->json.p,
-                             c->json.len, now)) != 0)
+                             m->callback_url, &m->ev, now)) != 0)
     return rc < 0 ? rc : 0;
+  if ((rc = sg__store_status_payload(&c->json, &m->ev)) < 0)
+    return rc;
   return insert_webhook(c, m->account_id, m->ev.message_id, event_id, NULL,
                         m->callback_url, (const uint8_t *)c->json.p,
                         c->json.len, now);

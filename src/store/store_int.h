@@ -354,6 +354,16 @@ void sg__jbuf_free(sg__jbuf_t *b);
 int sg__store_status_payload(sg__jbuf_t *b, const sg__status_event_t *e);
 int sg__store_inbound_payload(sg__jbuf_t *b, const sg_store_inbound_t *in);
 
+/* The status change e as a record of octets that holds its strings
+ * (sg_store_webhook_t.event): written into out[0..cap) when it fits.
+ * Returns the record's size, whether it was written or not. Any thread. */
+size_t sg__store_status_pack(const sg__status_event_t *e, uint8_t *out,
+                             size_t cap);
+
+/* The status change of record p[0..n) (sg__store_status_pack): e's strings
+ * point into p. 0, or SG_EINVAL when p is not such a record. */
+int sg__store_status_unpack(const uint8_t *p, size_t n, sg__status_event_t *e);
+
 /* The store's clock. */
 int64_t sg__store_now(const sg_store_t *st);
 
