@@ -25,6 +25,9 @@ typedef struct sg__arena {
 
 /* Zeroed, 16-byte aligned memory, or NULL (out of memory). n may be 0. */
 void *sg__arena_alloc(sg__arena_t *a, size_t n);
+/* The same, not zeroed: for an array of which the caller fills (and
+ * zeroes) only the entries it uses. */
+void *sg__arena_alloc_raw(sg__arena_t *a, size_t n);
 /* Copies; NULL in gives NULL out (not an error). *ok is cleared on failure
  * to allocate (it is never set). */
 char *sg__arena_strdup(sg__arena_t *a, const char *s, bool *ok);
