@@ -1063,6 +1063,69 @@ static void log_is_checkpointed(void **state) {
   assert_true(q1(c, "SELECT count(*) FROM messages") >= 2000);
 }
 
+/* The page size the store gives a new database (sqlite.c, SG__SQ_PAGE_SIZE;
+ * docs/architecture.md, "The bytes the SQLite store writes a message"). */
+#define NEW_PAGE_SIZE 4096
+
+/* Submits n one-part messages to smsc-a, claims them and records them sent,
+ * and checks that the store holds want messages in all. */
+static void life_of(ctx_t *c, int n, long long want) {
+  for (int i = 0; i < n; i++) {
+    tmsg_t m;
+    tmsg_init(&m, "+14155550100", 1, "smsc-a");
+    assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
+    char smsc[16];
+    snprintf(smsc, sizeof smsc, "p%d", i);
+    claim_one_sent(c, "smsc-a", smsc);
+    msg_got_t mg;
+    get_wait(c, m.m.id, 0, &mg);
+    assert_int_equal(mg.status_of_msg, SG_MSG_SENT);
+  }
+  assert_int_equal(q1(c, "SELECT count(*) FROM messages"), want);
+}
+
+/* A new database gets the store's page size; one made with another size
+ * (every database before the change) keeps it, opens and works; a bad
+ * SG_STORE_PAGE_SIZE or SG_STORE_CACHE_KB is refused before any file is
+ * made. */
+static void page_size_of_new_and_old_databases(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  assert_int_equal(q1(c, "PRAGMA page_size"), NEW_PAGE_SIZE);
+  life_of(c, 3, 3);
+  close_store(c);
+  remove_db_files(c);
+
+  const char *other = NEW_PAGE_SIZE == 4096 ? "1024" : "4096";
+  assert_int_equal(setenv("SG_STORE_PAGE_SIZE", other, 1), 0);
+  open_store(c);
+  assert_int_equal(unsetenv("SG_STORE_PAGE_SIZE"), 0);
+  life_of(c, 2, 2);
+  close_store(c);
+  open_store(c); /* with the store's own size asked for */
+  assert_int_equal(q1(c, "PRAGMA page_size"), strtol(other, NULL, 10));
+  life_of(c, 3, 5);
+  close_store(c);
+  assert_int_equal(q1(c, "PRAGMA page_size"), strtol(other, NULL, 10));
+  assert_string_equal(q1s(c, "PRAGMA integrity_check"), "ok");
+  remove_db_files(c);
+
+  static const char *const bad[][2] = {
+      {"SG_STORE_PAGE_SIZE", "1000"},   {"SG_STORE_PAGE_SIZE", "256"},
+      {"SG_STORE_PAGE_SIZE", "131072"}, {"SG_STORE_PAGE_SIZE", "4k"},
+      {"SG_STORE_CACHE_KB", "0"},       {"SG_STORE_CACHE_KB", "-2000"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_int_equal(setenv(bad[i][0], bad[i][1], 1), 0);
+    sg_store_config_t cfg = test_config(c);
+    assert_int_equal(open_with(c, &cfg), SG_EINVAL);
+    assert_non_null(strstr(c->err, bad[i][0]));
+    assert_int_equal(unsetenv(bad[i][0]), 0);
+    struct stat sb;
+    assert_int_not_equal(stat(c->path, &sb), 0); /* nothing made */
+  }
+}
+
 /* How many of this process's threads are named name (/proc/self/task). */
 static int threads_named(const char *name) {
   DIR *d = opendir("/proc/self/task");
@@ -1292,6 +1355,7 @@ int main(void) {
     printf("PostgreSQL at %s; SQLite's own tests not run here: "
            "migrations_fresh_and_idempotent, bad_urls, "
            "injected_write_failure, log_is_checkpointed, "
+           "page_size_of_new_and_old_databases, "
            "corrupt_files_refused\n",
            pg_server());
     return cmocka_run_group_tests(pg_tests, NULL, NULL);
@@ -1317,6 +1381,7 @@ int main(void) {
       T(reopen_and_recover),
       T(log_is_checkpointed),
       T(threads_are_named),
+      T(page_size_of_new_and_old_databases),
       T(kill_after_ack),
       T(corrupt_files_refused),
 #undef T
