@@ -55,7 +55,8 @@ typedef struct sq {
   uv_cond_t rcond;
   uv_cond_t ccond;      /* the checkpointer waits on it */
   uv_mutex_t ckpt_lock; /* held by whoever checkpoints */
-  bool ckpt_wanted;     /* the log has grown past CKPT_PAGES */
+  bool ckpt_wanted;     /* the log has grown past ckpt_pages */
+  int ckpt_pages;       /* CKPT_BYTES in pages of this database's size */
   long page_size;       /* of a new database */
   long cache_kb;        /* the writer's page cache */
   sq_queue_t wq;
@@ -747,15 +748,18 @@ static void writer_main(void *arg) {
  * a copy per checkpoint, not per commit: the larger the log when the copy
  * starts, the fewer copies a message. From 1,000 to 4,000 pages the
  * checkpointer's page copies went from about 1.0 to 0.6 a message and its
- * CPU from 6.5 to 4 us (docs/architecture.md, "The checkpoint's trigger");
- * the log is bounded at 2 * CKPT_PAGES pages (about 33 MB with its frame
- * headers), and the wal-index at 64 KB. */
-#define CKPT_PAGES 4000
+ * CPU from 6.5 to 4 us (docs/architecture.md, "The checkpoint's trigger").
+ * The trigger is a size in bytes (4,000 pages of 4 KiB), turned into pages
+ * of the database's own size at open, so that a database with smaller
+ * pages checkpoints no more often; the log is bounded at twice that (about
+ * 33 MB with its frame headers), and the wal-index at 32 KB per 4,096
+ * frames (64 KB with 4 KiB pages). */
+#define CKPT_BYTES (4000L * 4096)
 
 static int wal_hook_cb(void *arg, sqlite3 *db, const char *name, int pages) {
   sq_t *sq = arg;
   (void)name;
-  if (pages >= 2 * CKPT_PAGES) {
+  if (pages >= 2 * sq->ckpt_pages) {
     /* The checkpointer cannot catch up with a writer that never pauses,
      * and the log only starts over once a checkpoint caught up: the writer
      * makes this one itself, between two groups, with its real syncs (this
@@ -768,7 +772,7 @@ static int wal_hook_cb(void *arg, sqlite3 *db, const char *name, int pages) {
     sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     uv_mutex_unlock(&sq->ckpt_lock);
     sq->walbuf.defer = defer;
-  } else if (pages >= CKPT_PAGES) {
+  } else if (pages >= sq->ckpt_pages) {
     uv_mutex_lock(&sq->lock);
     sq->ckpt_wanted = true;
     uv_mutex_unlock(&sq->lock);
@@ -857,6 +861,10 @@ static int start_threads(sq_t *sq) {
     return SG_ENOMEM;
   sq->ckpt_started = true;
   /* Replaces SQLite's checkpoint after commit (wal_autocheckpoint). */
+  char page[32] = "";
+  exec_sql(sq->writer.db, "PRAGMA page_size", page, sizeof page);
+  long psz = strtol(page, NULL, 10);
+  sq->ckpt_pages = (int)(CKPT_BYTES / (psz >= 512 ? psz : 4096));
   sqlite3_wal_hook(sq->writer.db, wal_hook_cb, sq);
   if (uv_thread_create(&sq->writer_tid, writer_main, sq) != 0)
     return SG_ENOMEM;

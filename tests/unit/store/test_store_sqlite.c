@@ -1023,14 +1023,13 @@ static void reopen_and_recover(void **state) {
  * into the file beside the writer, so the log stays bounded (SQLite would
  * otherwise do it in the writer, after a commit, delaying acknowledgements).
  */
-/* The checkpointer copies the log into the file once it holds 4,000
- * pages (about 16 MB), not before, and the log stays under 8,000 pages
- * (the writer finishes the copy there). */
-#define LOG_FRAME (4096 + 24)
-
-static void log_is_checkpointed(void **state) {
-  ctx_t *c = *state;
-  open_store(c);
+/* The checkpointer copies the log into the file once it holds 16 MB of
+ * pages (4,000 of 4 KiB), not before, and the log stays under twice that
+ * (the writer finishes the copy there). The trigger is in bytes: a
+ * database with smaller pages checkpoints no more often. */
+static void log_checkpointed_at(ctx_t *c, long page) {
+  const long long frame = page + 24, pages = 4000LL * 4096 / page;
+  assert_int_equal(q1(c, "PRAGMA page_size"), page);
   char wal[128];
   snprintf(wal, sizeof wal, "%s-wal", c->path);
   long long max_wal = 0, wal_at_first = -1;
@@ -1047,7 +1046,7 @@ static void log_is_checkpointed(void **state) {
     if (st.checkpoints > 0 && wal_at_first < 0)
       wal_at_first = max_wal;
     /* on past the first start-over of the log, which the bound is about */
-    if (wal_at_first >= 0 && max_wal > 4500LL * LOG_FRAME && b % 100 == 99 &&
+    if (wal_at_first >= 0 && max_wal > pages * 9 / 8 * frame && b % 100 == 99 &&
         st.checkpoints > 1)
       break;
   }
@@ -1056,11 +1055,27 @@ static void log_is_checkpointed(void **state) {
     sg_store_get_stats(c->st, &st);
   }
   assert_true(st.checkpoints > 0);
-  /* not before 4,000 pages (it was 1,000) */
-  assert_true(wal_at_first >= 4000LL * LOG_FRAME);
-  /* 8,000 pages and their frame headers at most, plus a group */
-  assert_true(max_wal < 8100LL * LOG_FRAME);
+  /* not before 16 MB of pages (it was 4 MB) */
+  assert_true(wal_at_first >= pages * frame);
+  /* twice that and the frame headers at most, plus a group */
+  assert_true(max_wal < (2 * pages + pages / 40) * frame);
   assert_true(q1(c, "SELECT count(*) FROM messages") >= 2000);
+}
+
+static void log_is_checkpointed(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  log_checkpointed_at(c, 4096);
+}
+
+/* A database of 1 KiB pages (SG_STORE_PAGE_SIZE) holds four times as many
+ * pages in the same log before its checkpoint. */
+static void log_of_small_pages_is_checkpointed(void **state) {
+  ctx_t *c = *state;
+  assert_int_equal(setenv("SG_STORE_PAGE_SIZE", "1024", 1), 0);
+  open_store(c);
+  assert_int_equal(unsetenv("SG_STORE_PAGE_SIZE"), 0);
+  log_checkpointed_at(c, 1024);
 }
 
 /* The page size the store gives a new database (sqlite.c, SG__SQ_PAGE_SIZE;
@@ -1355,6 +1370,7 @@ int main(void) {
     printf("PostgreSQL at %s; SQLite's own tests not run here: "
            "migrations_fresh_and_idempotent, bad_urls, "
            "injected_write_failure, log_is_checkpointed, "
+           "log_of_small_pages_is_checkpointed, "
            "page_size_of_new_and_old_databases, "
            "corrupt_files_refused\n",
            pg_server());
@@ -1380,6 +1396,7 @@ int main(void) {
       T(failure_inside_a_group),
       T(reopen_and_recover),
       T(log_is_checkpointed),
+      T(log_of_small_pages_is_checkpointed),
       T(threads_are_named),
       T(page_size_of_new_and_old_databases),
       T(kill_after_ack),
