@@ -25,6 +25,11 @@
  * must be large enough for the rate times the answer time. Without it,
  * each connection sends its next request as soon as it has its answer.
  *
+ * With LOAD_TO=K (1 to 10,000,000) the POSTs go to K numbers, +79000000000
+ * to +7900 followed by K-1 in seven digits, request i to the number its
+ * hash picks, so that consecutive messages are scattered over them as an
+ * operator's traffic is; without it every POST goes to +79001234567.
+ *
  * It is a measuring tool: it must cost the gateway's machine as little CPU
  * as it can (no JSON library, no allocation per request), and it must never
  * count an answer it did not read in full.
@@ -68,6 +73,7 @@ typedef struct load {
   const char *get; /* GET-TARGET, or NULL: POST /v1/messages */
   unsigned n, next, accepted, failed, busy;
   double rate; /* LOAD_RATE: requests a second; 0: as fast as answered */
+  unsigned to; /* LOAD_TO: recipients; 0: the one number */
   double t0;   /* wall clock at the start, for the due times */
   char (*ids)[ID_MAX];
   double *post_ms;
@@ -123,11 +129,14 @@ static void build_request(load_t *l, conn_t *c) {
       c->req_len = 0;
     return;
   }
-  char body[128];
+  char to[16] = "+79001234567", body[128];
+  if (l->to > 0) /* Knuth's multiplicative hash scatters the sequence */
+    snprintf(to, sizeof to, "+7900%07u",
+             (unsigned)((c->seq * 2654435761u) % l->to));
   int blen = snprintf(body, sizeof body,
-                      "{\"to\":\"+79001234567\",\"from\":\"Bench\","
+                      "{\"to\":\"%s\",\"from\":\"Bench\","
                       "\"text\":\"bench message %u\"}",
-                      c->seq);
+                      to, c->seq);
   c->req_len = (size_t)snprintf(
       c->req, sizeof c->req,
       "POST /v1/messages HTTP/1.1\r\nHost: %s\r\n"
@@ -412,6 +421,17 @@ int main(int argc, char **argv) {
                       "second above 0\n");
       return 2;
     }
+  }
+  const char *to = getenv("LOAD_TO");
+  if (to != NULL && to[0] != '\0') {
+    char *end;
+    unsigned long k = strtoul(to, &end, 10);
+    if (*end != '\0' || k < 1 || k > 10000000) {
+      fprintf(stderr, "load: LOAD_TO must be a number of recipients from 1 "
+                      "to 10000000\n");
+      return 2;
+    }
+    l.to = (unsigned)k;
   }
   double t0 = wall_ms();
   l.t0 = t0;

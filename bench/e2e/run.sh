@@ -47,6 +47,10 @@
 #        request's due time, so a gateway behind the rate shows it. C must
 #        cover R times the answer time. Empty (default): each connection
 #        sends as soon as it has its answer.
+#        TO=K: the POSTs go to K recipients, scattered (the C load client's
+#        LOAD_TO); empty (default): all to one number. The index of
+#        messages by recipient is written at one place then, at K places
+#        (one leaf page a message) with an operator's traffic.
 #        CHECK=1: exit 1 unless the sink (SINK=c) got exactly two webhooks
 #        a message accepted, one "delivered" each, all with good signatures
 #        STORE_URL=postgres://... (the PostgreSQL store) NODES=1 PG_PID=
@@ -222,10 +226,10 @@ c_gw=$(cpu_sum "${GWS[@]}") c_sim=$(cpu_sum "${SIM_PIDS[@]}") c_rx=$(cpu_ms "$RX
 # One load client per node, all at once; node k's share of N and C.
 load_one() { # k n c
   if [ -x "$LOADER" ]; then
-    LOAD_RATE=${RATE:+$(awk -v r="$RATE" -v n="$NODES" 'BEGIN { print r / n }')} \
+    LOAD_TO=${TO:-} LOAD_RATE=${RATE:+$(awk -v r="$RATE" -v n="$NODES" 'BEGIN { print r / n }')} \
       "$LOADER" 127.0.0.1 "${HTTP[$1]}" "$KEY" "$2" "$3" "$T/load$1.json"
   else
-    [ -z "${RATE:-}" ] || die "RATE needs the C load client (bench_e2e)"
+    [ -z "${RATE:-}${TO:-}" ] || die "RATE and TO need the C load client (bench_e2e)"
     node "$HERE/bench.js" load "http://127.0.0.1:${HTTP[$1]}" "$KEY" "$2" "$3" "$T/load$1.json"
   fi
 }

@@ -8,7 +8,9 @@
  * delivery not finished is offered again after the store opens.
  *
  * This file must never build or change a payload (the store wrote it with
- * the event) nor decide what is a private address (webhook.h does).
+ * the event, or hands over the event's record, whose payload the webhook
+ * client has the store write on the thread that sends it) nor decide what
+ * is a private address (webhook.h does).
  */
 #include <stdio.h>
 #include <string.h>
@@ -212,8 +214,11 @@ static void post_one(struct sg__notifier *n, const sg_store_webhook_t *w,
   const char *hdrs[] = {idh, NULL};
   sg_webhook_req_t req = {
       .url = w->url,
-      .body = w->payload,
-      .len = w->payload_len,
+      .body = w->event != NULL ? NULL : w->payload,
+      .len = w->event != NULL ? 0 : w->payload_len,
+      .build = w->event != NULL ? sg_store_webhook_payload : NULL,
+      .src = w->event,
+      .src_len = w->event_len,
       .secret = (const uint8_t *)secret,
       .secret_len = secret ? strlen(secret) : 0,
       .headers = hdrs,

@@ -119,6 +119,8 @@ struct sg_webhook {
   bool allow_private;
   char *user_agent;
   char *good_url; /* the last URL that passed check_url, or NULL */
+  char *built;    /* bodies written by a request's build, reused */
+  size_t built_cap;
   job_list_t queue, running, pool;
   sg_webhook_stats_t stats;
 };
@@ -845,12 +847,24 @@ int sg_webhook_post(sg_webhook_t *wh, const sg_webhook_req_t *req,
                     sg_webhook_done_cb cb, void *data) {
   int err;
   if (wh == NULL || req == NULL || cb == NULL || req->url == NULL ||
-      (req->body == NULL && req->len > 0) || wh->closing)
+      (req->body == NULL && req->len > 0) || wh->closing ||
+      (req->build != NULL &&
+       (req->body != NULL || (req->src == NULL && req->src_len > 0))))
     return SG_EINVAL;
   if (wh->mt != NULL)
     return sg__webhook_thread_post(wh->mt, req, cb, data);
   if ((err = check_url(wh, req->url)) < 0)
     return err;
+  sg_webhook_req_t built;
+  if (req->build != NULL) { /* the body is written here, then as given */
+    built = *req;
+    built.build = NULL;
+    if (req->build(req->src, req->src_len, &wh->built, &wh->built_cap,
+                   &built.len) < 0)
+      return SG_ENOMEM;
+    built.body = wh->built;
+    req = &built;
+  }
   if (wh->h1 != NULL &&
       (err = sg__webhook_h1_post(wh->h1, req, cb, data)) != SG_ENOTSUP)
     return err;
@@ -1009,6 +1023,7 @@ void sg_webhook_free(sg_webhook_t *wh) {
   wh->nbyfd = 0;
   sg_free(wh->user_agent);
   sg_free(wh->good_url);
+  sg_free(wh->built);
   uv_timer_stop(&wh->timer);
   uv_close((uv_handle_t *)&wh->timer, timer_close_cb);
   curl_global_cleanup();

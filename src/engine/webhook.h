@@ -112,10 +112,24 @@ typedef struct sg_webhook_cfg {
   bool curl_only;
 } sg_webhook_cfg_t;
 
+/* Writes a request's body from src[0..src_len) into *buf (grown with
+ * sg_realloc as needed; kept by the client from request to request), its
+ * length into *len. 0 or a negative code. */
+typedef int (*sg_webhook_body_fn)(const void *src, size_t src_len, char **buf,
+                                  size_t *cap, size_t *len);
+
 typedef struct sg_webhook_req {
   const char *url;  /* http:// or https:// */
   const void *body; /* the JSON document; copied */
   size_t len;
+  /* Or, with body NULL and len 0: the body is written by build from
+   * src[0..src_len) (copied) when the request is prepared, on the thread
+   * that sends it (with own_thread, the worker), and then signed and sent
+   * as a body given as it is. A build that fails fails the post as
+   * out of memory does. */
+  sg_webhook_body_fn build;
+  const void *src;
+  size_t src_len;
   const uint8_t *secret; /* HMAC key; used before sg_webhook_post returns */
   size_t secret_len;
   const char *const *headers; /* NULL or NULL-terminated "Name: value"

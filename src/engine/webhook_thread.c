@@ -221,7 +221,10 @@ static msg_t *msg_new(const sg_webhook_req_t *req) {
   for (; req->headers != NULL && req->headers[nh] != NULL; nh++)
     htext += strlen(req->headers[nh]) + 1;
   size_t ptrs = req->headers != NULL ? (nh + 1) * sizeof(char *) : 0;
-  size_t size = sizeof(msg_t) + ptrs + url + req->len + 1 + req->secret_len +
+  /* A body to write (req->build) is written by the worker: its source is
+   * what crosses. */
+  size_t blen = req->build != NULL ? req->src_len : req->len;
+  size_t size = sizeof(msg_t) + ptrs + url + blen + 1 + req->secret_len +
                 htext;
   msg_t *m = sg_malloc(size);
   if (m == NULL)
@@ -238,11 +241,14 @@ static msg_t *msg_new(const sg_webhook_req_t *req) {
   memcpy(at, req->url, url);
   m->req.url = at;
   at += url;
-  if (req->len > 0)
-    memcpy(at, req->body, req->len);
-  at[req->len] = '\0';
-  m->req.body = at;
-  at += req->len + 1;
+  if (blen > 0)
+    memcpy(at, req->build != NULL ? req->src : req->body, blen);
+  at[blen] = '\0';
+  if (req->build != NULL)
+    m->req.src = at;
+  else
+    m->req.body = at;
+  at += blen + 1;
   if (req->secret_len > 0)
     memcpy(at, req->secret, req->secret_len);
   m->req.secret = (const uint8_t *)at;

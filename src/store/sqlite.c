@@ -55,7 +55,10 @@ typedef struct sq {
   uv_cond_t rcond;
   uv_cond_t ccond;      /* the checkpointer waits on it */
   uv_mutex_t ckpt_lock; /* held by whoever checkpoints */
-  bool ckpt_wanted;     /* the log has grown past CKPT_PAGES */
+  bool ckpt_wanted;     /* the log has grown past ckpt_pages */
+  int ckpt_pages;       /* CKPT_BYTES in pages of this database's size */
+  long page_size;       /* of a new database */
+  long cache_kb;        /* the writer's page cache */
   sq_queue_t wq;
   sq_queue_t rq;
   bool stopping;
@@ -225,6 +228,12 @@ static int conn_open(sq_t *sq, sg__sq_conn_t *c, const char *path, bool rw,
   return 0;
 }
 
+/* The page size of a new database, and the writer's page cache (in KiB).
+ * SG_STORE_PAGE_SIZE and SG_STORE_CACHE_KB in the environment override
+ * them, for side-by-side benchmarks (docs/configuration.md). */
+#define SG__SQ_PAGE_SIZE 4096
+#define SG__SQ_CACHE_KB 2000
+
 /* Runs one pragma or statement that needs no binding; returns the SQLite
  * code, and its first text column in out when asked. */
 static int exec_sql(sqlite3 *db, const char *sql, char *out, size_t outlen) {
@@ -270,9 +279,45 @@ static int check_file(sqlite3 *db, const char *path, char *err, size_t errlen) {
   return SG_EIO;
 }
 
+/* A size from the environment: *out is left alone when the variable is
+ * unset or empty; a value that is not a decimal number in [lo, hi] (and a
+ * power of two when pow2) is an error, named in err. */
+static int env_size(const char *name, long lo, long hi, bool pow2, long *out,
+                    char *err, size_t errlen) {
+  const char *e = getenv(name);
+  if (e == NULL || e[0] == '\0')
+    return 0;
+  char *end = NULL;
+  long v = strtol(e, &end, 10);
+  if (*end != '\0' || v < lo || v > hi || (pow2 && (v & (v - 1)) != 0)) {
+    if (err != NULL && errlen > 0)
+      snprintf(err, errlen, "store: %s=%s is not a%s number from %ld to %ld",
+               name, e, pow2 ? " power-of-two" : "", lo, hi);
+    return SG_EINVAL;
+  }
+  *out = v;
+  return 0;
+}
+
 static int set_pragmas(sq_t *sq, const char *path, char *err, size_t errlen) {
   sqlite3 *db = sq->writer.db;
   char mode[32] = "";
+  char sql[64];
+  /* Before the first table is made (and before WAL mode writes the file's
+   * header) this sets the page size of a new database; SQLite ignores it
+   * for a database that has one already. */
+  snprintf(sql, sizeof sql, "PRAGMA page_size=%ld", sq->page_size);
+  if (exec_sql(db, sql, NULL, 0) != SQLITE_OK) {
+    fmt_err(err, errlen, "store: cannot configure %s: %s", path,
+            sqlite3_errmsg(db));
+    return SG_EIO;
+  }
+  snprintf(sql, sizeof sql, "PRAGMA cache_size=%ld", -sq->cache_kb);
+  if (exec_sql(db, sql, NULL, 0) != SQLITE_OK) {
+    fmt_err(err, errlen, "store: cannot configure %s: %s", path,
+            sqlite3_errmsg(db));
+    return SG_EIO;
+  }
   if (exec_sql(db, "PRAGMA journal_mode=WAL", mode, sizeof mode) != SQLITE_OK ||
       strcmp(mode, "wal") != 0) {
     fmt_err(err, errlen, "store: cannot put %s in WAL mode: %s", path,
@@ -707,15 +752,18 @@ static void writer_main(void *arg) {
  * a copy per checkpoint, not per commit: the larger the log when the copy
  * starts, the fewer copies a message. From 1,000 to 4,000 pages the
  * checkpointer's page copies went from about 1.0 to 0.6 a message and its
- * CPU from 6.5 to 4 us (docs/architecture.md, "The checkpoint's trigger");
- * the log is bounded at 2 * CKPT_PAGES pages (about 33 MB with its frame
- * headers), and the wal-index at 64 KB. */
-#define CKPT_PAGES 4000
+ * CPU from 6.5 to 4 us (docs/architecture.md, "The checkpoint's trigger").
+ * The trigger is a size in bytes (4,000 pages of 4 KiB), turned into pages
+ * of the database's own size at open, so that a database with smaller
+ * pages checkpoints no more often; the log is bounded at twice that (about
+ * 33 MB with its frame headers), and the wal-index at 32 KB per 4,096
+ * frames (64 KB with 4 KiB pages). */
+#define CKPT_BYTES (4000L * 4096)
 
 static int wal_hook_cb(void *arg, sqlite3 *db, const char *name, int pages) {
   sq_t *sq = arg;
   (void)name;
-  if (pages >= 2 * CKPT_PAGES) {
+  if (pages >= 2 * sq->ckpt_pages) {
     /* The checkpointer cannot catch up with a writer that never pauses,
      * and the log only starts over once a checkpoint caught up: the writer
      * makes this one itself, between two groups, with its real syncs (this
@@ -728,7 +776,7 @@ static int wal_hook_cb(void *arg, sqlite3 *db, const char *name, int pages) {
     sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     uv_mutex_unlock(&sq->ckpt_lock);
     sq->walbuf.defer = defer;
-  } else if (pages >= CKPT_PAGES) {
+  } else if (pages >= sq->ckpt_pages) {
     uv_mutex_lock(&sq->lock);
     sq->ckpt_wanted = true;
     uv_mutex_unlock(&sq->lock);
@@ -817,6 +865,10 @@ static int start_threads(sq_t *sq) {
     return SG_ENOMEM;
   sq->ckpt_started = true;
   /* Replaces SQLite's checkpoint after commit (wal_autocheckpoint). */
+  char page[32] = "";
+  exec_sql(sq->writer.db, "PRAGMA page_size", page, sizeof page);
+  long psz = strtol(page, NULL, 10);
+  sq->ckpt_pages = (int)(CKPT_BYTES / (psz >= 512 ? psz : 4096));
   sqlite3_wal_hook(sq->writer.db, wal_hook_cb, sq);
   if (uv_thread_create(&sq->writer_tid, writer_main, sq) != 0)
     return SG_ENOMEM;
@@ -989,6 +1041,14 @@ static int open_all(sq_t *sq, const char *path, char *err, size_t errlen) {
     }
     sq->walbuf_on = true;
   }
+  /* before anything is opened, so that a bad value creates no file */
+  sq->page_size = SG__SQ_PAGE_SIZE;
+  sq->cache_kb = SG__SQ_CACHE_KB;
+  if ((rc = env_size("SG_STORE_PAGE_SIZE", 512, 65536, true, &sq->page_size,
+                     err, errlen)) < 0 ||
+      (rc = env_size("SG_STORE_CACHE_KB", 64, 4194304, false, &sq->cache_kb,
+                     err, errlen)) < 0)
+    return rc;
   if ((rc = conn_open(sq, &sq->writer, path, true, err, errlen)) < 0)
     return rc;
   if (sq->st->cfg.quick_check &&

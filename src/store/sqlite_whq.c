@@ -67,7 +67,9 @@ typedef struct ent {
   unsigned prev_tries;
   bool fin;   /* taken, or written as a row */
   bool get;   /* a Kannel dlr-url call (no payload) */
-  char *blob; /* message id NUL url NUL payload; NULL once freed */
+  bool rec;   /* the blob ends with the status change's record (its
+                 payload is written from it off the writer) */
+  char *blob; /* message id NUL url NUL payload or record; NULL once freed */
   uint32_t mid_len, url_len, len;
 } ent_t;
 
@@ -152,11 +154,14 @@ static void drop(struct sg__sq_whq *w, ent_t *x) {
   }
 }
 
+/* Holds a delivery: a status change's, whose blob ends with the record of
+ * ev (sg__store_status_pack), or with ev NULL a GET of url. */
 static int push(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
-                const char *mid, const char *url, const uint8_t *payload,
-                size_t len, bool get, int64_t now) {
+                const char *mid, const char *url, const sg__status_event_t *ev,
+                bool get, int64_t now) {
   struct sg__sq_whq *w = c->whq;
   size_t mid_len = strlen(mid), url_len = strlen(url);
+  size_t len = ev != NULL ? sg__store_status_pack(ev, NULL, 0) : 0;
   size_t need = mid_len + url_len + len + 2;
   if (w->tail - w->head >= w->cap || w->bytes + need > BYTES_MAX ||
       len > UINT32_MAX || url_len > UINT32_MAX)
@@ -168,14 +173,15 @@ static int push(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
     return 0; /* the row, then */
   memcpy(blob, mid, mid_len + 1);
   memcpy(blob + mid_len + 1, url, url_len + 1);
-  if (len > 0)
-    memcpy(blob + mid_len + url_len + 2, payload, len);
+  if (ev != NULL)
+    sg__store_status_pack(ev, (uint8_t *)blob + mid_len + url_len + 2, len);
   ent_t *x = at(w, w->tail++);
   *x = (ent_t){.event_id = event_id,
                .account_id = account_id,
                .created_ms = now,
                .blob = blob,
                .get = get,
+               .rec = ev != NULL,
                .mid_len = (uint32_t)mid_len,
                .url_len = (uint32_t)url_len,
                .len = (uint32_t)len};
@@ -188,15 +194,14 @@ static int spill(sg__sq_conn_t *c, int64_t now);
 
 static int offer(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
                  const char *message_id, const char *url,
-                 const uint8_t *payload, size_t len, bool get, int64_t now) {
+                 const sg__status_event_t *ev, bool get, int64_t now) {
   struct sg__sq_whq *w = c->whq;
   if (w == NULL || w->cap == 0 || event_id <= w->mark || event_id <= w->mark_tx)
     return 0;
   /* Kept in the order of the events (finish looks them up by halving). */
   if (w->tail > w->head && at(w, w->tail - 1)->event_id >= event_id)
     return 0;
-  int rc =
-      push(c, event_id, account_id, message_id, url, payload, len, get, now);
+  int rc = push(c, event_id, account_id, message_id, url, ev, get, now);
   if (rc == 0 && w->spills_tx < SPILLS_MAX) { /* full: make room for later */
     w->spills_tx++;
     int s = spill(c, now);
@@ -208,14 +213,13 @@ static int offer(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
 
 int sg__sq_whq_offer(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
                      const char *message_id, const char *url,
-                     const uint8_t *payload, size_t len, int64_t now) {
-  return offer(c, event_id, account_id, message_id, url, payload, len, false,
-               now);
+                     const sg__status_event_t *ev, int64_t now) {
+  return offer(c, event_id, account_id, message_id, url, ev, false, now);
 }
 
 int sg__sq_whq_offer_get(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
                          const char *message_id, const char *url, int64_t now) {
-  return offer(c, event_id, account_id, message_id, url, NULL, 0, true, now);
+  return offer(c, event_id, account_id, message_id, url, NULL, true, now);
 }
 
 void sg__sq_whq_event(sg__sq_conn_t *c, int64_t event_id) {
@@ -250,12 +254,19 @@ static bool copy_out(sg__arena_t *a, const ent_t *x, sg_store_webhook_t *o) {
   o->account_id = x->account_id;
   o->message_id = sg__arena_strndup(a, x->blob, x->mid_len, &ok);
   o->url = sg__arena_strndup(a, x->blob + x->mid_len + 1, x->url_len, &ok);
-  /* A GET has no payload: the blob ends with its URL's NUL. */
-  o->payload = x->len
-                   ? sg__arena_memdup(a, x->blob + x->mid_len + x->url_len + 2,
-                                      x->len, &ok)
-                   : sg__arena_memdup(a, "", 1, &ok);
-  o->payload_len = x->len;
+  const char *tail = x->blob + x->mid_len + x->url_len + 2;
+  if (x->rec) { /* the thread that sends it writes its payload */
+    o->payload = NULL;
+    o->payload_len = 0;
+    o->event = sg__arena_memdup(a, tail, x->len, &ok);
+    o->event_len = x->len;
+  } else { /* a GET has no payload: the blob ends with its URL's NUL */
+    o->payload = x->len ? sg__arena_memdup(a, tail, x->len, &ok)
+                        : sg__arena_memdup(a, "", 1, &ok);
+    o->payload_len = x->len;
+    o->event = NULL;
+    o->event_len = 0;
+  }
   o->attempts = x->tries;
   o->created_ms = x->created_ms;
   o->get = x->get;
@@ -369,6 +380,18 @@ static ent_t *find(struct sg__sq_whq *w, int64_t event_id, uint64_t *idx) {
 static int write_row(sg__sq_conn_t *c, const ent_t *x, const char *status,
                      unsigned attempts, int64_t next_ms, const char *error,
                      int64_t now) {
+  const char *payload = x->blob + x->mid_len + x->url_len + 2;
+  size_t len = x->len;
+  if (x->rec) { /* a row holds the payload itself: written now */
+    sg__status_event_t ev;
+    int rc = sg__store_status_unpack((const uint8_t *)payload, len, &ev);
+    if (rc == 0)
+      rc = sg__store_status_payload(&c->json, &ev);
+    if (rc < 0)
+      return rc;
+    payload = c->json.p;
+    len = c->json.len;
+  }
   sqlite3_stmt *s = stmt(c, Q_ROW);
   if (s == NULL)
     return SG_EIO;
@@ -379,8 +402,7 @@ static int write_row(sg__sq_conn_t *c, const ent_t *x, const char *status,
   sqlite3_bind_int64(s, 4, x->event_id);
   sqlite3_bind_text(s, 5, x->blob + x->mid_len + 1, (int)x->url_len,
                     SQLITE_STATIC);
-  sqlite3_bind_blob(s, 6, x->blob + x->mid_len + x->url_len + 2, (int)x->len,
-                    SQLITE_STATIC);
+  sqlite3_bind_blob(s, 6, payload, (int)len, SQLITE_STATIC);
   sqlite3_bind_text(s, 7, status, -1, SQLITE_STATIC);
   sqlite3_bind_int(s, 8, (int)attempts);
   sqlite3_bind_int64(s, 9, next_ms);
@@ -556,7 +578,7 @@ static int rebuild_get(sg__sq_conn_t *c, sqlite3_stmt *s, uint64_t *n) {
   if (rc == 1) {
     (*n)++;
     rc = 0;
-    if (push(c, ev.event_id, ev.account_id, ev.message_id, url, NULL, 0, true,
+    if (push(c, ev.event_id, ev.account_id, ev.message_id, url, NULL, true,
              t) != 1) { /* no room: its row, as at commit */
       sqlite3_stmt *r = sg__sq_stmt(c, SG__Q_WEBHOOK_INSERT_GET);
       if (r == NULL)
@@ -608,14 +630,13 @@ static int rebuild_one(sg__sq_conn_t *c, sqlite3_stmt *s, int64_t now,
   const char *url = (const char *)sqlite3_column_text(s, 11);
   if (ev.message_id == NULL || url == NULL)
     return SG_ENOMEM;
+  (*n)++;
+  if (push(c, id, account, ev.message_id, url, &ev, false, ev.time_ms) == 1)
+    return 0;
+  /* No room: its row, as a status change that finds the queue full. */
   int rc = sg__store_status_payload(&c->json, &ev);
   if (rc < 0)
     return rc;
-  (*n)++;
-  if (push(c, id, account, ev.message_id, url, (const uint8_t *)c->json.p,
-           c->json.len, false, ev.time_ms) == 1)
-    return 0;
-  /* No room: its row, as a status change that finds the queue full. */
   return sg__sq_webhook_row(c, id, account, ev.message_id, url,
                             (const uint8_t *)c->json.p, c->json.len,
                             ev.time_ms);

@@ -49,12 +49,16 @@ int sg__sq_whq_rebuild(sg__sq_conn_t *c, int64_t now, uint64_t *n);
  * it while no delivery is held). */
 void sg__sq_whq_event(sg__sq_conn_t *c, int64_t event_id);
 
-/* Puts the delivery of message event event_id in memory: 1 when it is
- * kept, 0 when the caller must write its row (no queue, no room), or
- * SG_ENOMEM. The strings and the payload are copied. */
+/* Puts the delivery of message event event_id, the status change ev, in
+ * memory: 1 when it is kept, 0 when the caller must write its row (no
+ * queue, no room), or SG_ENOMEM. The strings and ev are copied: ev as its
+ * record (sg__store_status_pack), which a claim hands out as the
+ * delivery's `event`, so that its payload is written by the thread that
+ * sends it, not here. A row written for it later (a retry, a give-up, a
+ * spill) gets the payload written from that record. */
 int sg__sq_whq_offer(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
                      const char *message_id, const char *url,
-                     const uint8_t *payload, size_t len, int64_t now);
+                     const sg__status_event_t *ev, int64_t now);
 
 /* As sg__sq_whq_offer, for a Kannel dlr-url call: a GET of url, no
  * payload (sqlite_kannel.c). */

@@ -299,16 +299,16 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
   m->ev.error_code = code;
   m->ev.detail = why->detail;
   m->ev.time_ms = now;
-  if ((rc = sg__store_status_payload(&c->json, &m->ev)) < 0)
-    return rc;
   /* In the writer's memory when the payload can be built again from the
-   * event and the message alone (sqlite_whq.h); else, or when it is full,
-   * its row. */
+   * event and the message alone (sqlite_whq.h), and then built by the
+   * thread that sends it; else, or when it is full, its row, with the
+   * payload built here. */
   if (m->ev.parts == 1 && sg__sq_whq_part((int)to) == (int)why->seq &&
       (rc = sg__sq_whq_offer(c, event_id, m->account_id, m->ev.message_id,
-                             m->callback_url, (const uint8_t *)c->json.p,
-                             c->json.len, now)) != 0)
+                             m->callback_url, &m->ev, now)) != 0)
     return rc < 0 ? rc : 0;
+  if ((rc = sg__store_status_payload(&c->json, &m->ev)) < 0)
+    return rc;
   return insert_webhook(c, m->account_id, m->ev.message_id, event_id, NULL,
                         m->callback_url, (const uint8_t *)c->json.p,
                         c->json.len, now);
@@ -563,10 +563,11 @@ typedef struct part_ref {
 } part_ref_t;
 
 /* Collects up to PASS_MAX (id, message_id, seq) rows of query q run with
- * ?1 = t and ?2 = PASS_MAX. */
+ * ?1 = t and ?2 = PASS_MAX. The array is not zeroed: every claim runs
+ * these passes, and they find nothing most of the time. */
 static int collect_parts(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
                          int64_t t, part_ref_t **out, size_t *n) {
-  part_ref_t *refs = sg__arena_alloc(a, PASS_MAX * sizeof *refs);
+  part_ref_t *refs = sg__arena_alloc_raw(a, PASS_MAX * sizeof *refs);
   sqlite3_stmt *s = sg__sq_stmt(c, q);
   if (refs == NULL)
     return SG_ENOMEM;
@@ -578,6 +579,7 @@ static int collect_parts(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
   int rc = SQLITE_DONE;
   *n = 0;
   while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW && *n < PASS_MAX) {
+    memset(&refs[*n], 0, sizeof refs[*n]);
     refs[*n].id = sqlite3_column_int64(s, 0);
     refs[*n].mid = sg__sq_col_text(a, s, 1, &ok);
     refs[*n].seq = (unsigned)sqlite3_column_int(s, 2);
@@ -608,7 +610,8 @@ int sg__sq_release_scheduled(sg__sq_conn_t *c, sg__store_req_t *req,
                              int64_t now, size_t *n) {
   sg__arena_t *a = &req->arena;
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SCHED_DUE);
-  const char **ids = sg__arena_alloc(a, PASS_MAX * sizeof *ids);
+  const char **ids = /* ids[0..k) are written below */
+      sg__arena_alloc_raw(a, PASS_MAX * sizeof *ids);
   if (s == NULL || ids == NULL)
     return s == NULL ? SG_EIO : SG_ENOMEM;
   sqlite3_bind_int64(s, 1, now);
@@ -792,8 +795,8 @@ static int claimed_msg(sg__sq_conn_t *c, sg__arena_t *a,
 
 static int select_due(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   sg_store_claim_res_t *res = &r->out.claim;
-  sg_store_claimed_t *parts =
-      sg__arena_alloc(&r->arena, r->in.claim.max * sizeof *parts);
+  sg_store_claimed_t *parts = /* the entries used are zeroed below */
+      sg__arena_alloc_raw(&r->arena, r->in.claim.max * sizeof *parts);
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_CLAIM_SELECT);
   if (parts == NULL || s == NULL)
     return parts == NULL ? SG_ENOMEM : SG_EIO;
@@ -804,6 +807,7 @@ static int select_due(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   int rc = SQLITE_DONE, mrc = 0;
   size_t n = 0;
   while (ok && n < r->in.claim.max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    memset(&parts[n], 0, sizeof parts[n]);
     read_claimed(&r->arena, s, &parts[n], &ok);
     if (ok && (mrc = claimed_msg(c, &r->arena, &parts[n])) == 0)
       n++;

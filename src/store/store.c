@@ -133,6 +133,10 @@ static void *arena_raw(sg__arena_t *a, size_t n) {
   return p;
 }
 
+void *sg__arena_alloc_raw(sg__arena_t *a, size_t n) {
+  return arena_raw(a, n);
+}
+
 void *sg__arena_alloc(sg__arena_t *a, size_t n) {
   void *p = arena_raw(a, n);
   if (p != NULL)

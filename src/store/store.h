@@ -731,12 +731,30 @@ typedef struct sg_store_webhook {
   int64_t account_id;     /* 0: none */
   const char *message_id; /* NULL when not about a message */
   const char *url;
-  const uint8_t *payload;
+  const uint8_t *payload; /* NULL when event is set */
   size_t payload_len;
+  /* A delivery whose payload the store has not written (SQLite writes the
+   * payload of a status change it holds in memory only when the delivery
+   * becomes a row): the status change as a record of event_len octets,
+   * from which sg_store_webhook_payload writes the payload. NULL when
+   * payload is set. */
+  const uint8_t *event;
+  size_t event_len;
   unsigned attempts; /* including this one */
   int64_t created_ms;
   bool get; /* a Kannel dlr-url: GET url (expanded), no body, unsigned */
 } sg_store_webhook_t;
+
+/* Writes the payload of a delivery's record (sg_store_webhook_t.event,
+ * event_len octets) into *buf, which the caller keeps and may reuse: it is
+ * grown with sg_realloc as needed (*buf NULL and *cap 0 to begin; the
+ * caller frees it with sg_free). The payload is byte for byte the one the
+ * store writes into a row for the same status change. Any thread, no
+ * store needed, so that the thread that sends a delivery can write its
+ * body. Returns 0 with *len set, SG_EINVAL for octets that are not such a
+ * record, or SG_ENOMEM (*buf stays the caller's either way). */
+int sg_store_webhook_payload(const void *event, size_t event_len, char **buf,
+                             size_t *cap, size_t *len);
 
 typedef void (*sg_store_webhooks_cb)(sg_store_t *st, int status,
                                      const sg_store_webhook_t *w, size_t n,

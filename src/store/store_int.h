@@ -25,6 +25,9 @@ typedef struct sg__arena {
 
 /* Zeroed, 16-byte aligned memory, or NULL (out of memory). n may be 0. */
 void *sg__arena_alloc(sg__arena_t *a, size_t n);
+/* The same, not zeroed: for an array of which the caller fills (and
+ * zeroes) only the entries it uses. */
+void *sg__arena_alloc_raw(sg__arena_t *a, size_t n);
 /* Copies; NULL in gives NULL out (not an error). *ok is cleared on failure
  * to allocate (it is never set). */
 char *sg__arena_strdup(sg__arena_t *a, const char *s, bool *ok);
@@ -353,6 +356,16 @@ void sg__jbuf_free(sg__jbuf_t *b);
  * thread; b is the caller's. */
 int sg__store_status_payload(sg__jbuf_t *b, const sg__status_event_t *e);
 int sg__store_inbound_payload(sg__jbuf_t *b, const sg_store_inbound_t *in);
+
+/* The status change e as a record of octets that holds its strings
+ * (sg_store_webhook_t.event): written into out[0..cap) when it fits.
+ * Returns the record's size, whether it was written or not. Any thread. */
+size_t sg__store_status_pack(const sg__status_event_t *e, uint8_t *out,
+                             size_t cap);
+
+/* The status change of record p[0..n) (sg__store_status_pack): e's strings
+ * point into p. 0, or SG_EINVAL when p is not such a record. */
+int sg__store_status_unpack(const uint8_t *p, size_t n, sg__status_event_t *e);
 
 /* The store's clock. */
 int64_t sg__store_now(const sg_store_t *st);

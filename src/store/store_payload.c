@@ -199,6 +199,92 @@ int sg__store_status_payload(sg__jbuf_t *b, const sg__status_event_t *e) {
   return end(b);
 }
 
+/* ---- a status change as a record ---------------------------------------
+ *
+ * The record is what sg__store_status_payload reads, in one flat run of
+ * octets that can be copied to another thread: the numbers (little-endian
+ * as the machine keeps them: the record never leaves the process), a bit
+ * per string that is set, then each set string with its NUL. It keeps NULL
+ * apart from "", so the payload written from it is the one written from
+ * the event. */
+
+enum { REC_FIXED = 8 + 4 + 4 + 4 + 1 + 1, REC_STRINGS = 6 };
+
+static const char **rec_str(sg__status_event_t *e, int i) {
+  const char **s[REC_STRINGS] = {&e->message_id, &e->batch_id,   &e->to,
+                                 &e->from,       &e->client_ref, &e->detail};
+  return s[i];
+}
+
+size_t sg__store_status_pack(const sg__status_event_t *e, uint8_t *out,
+                             size_t cap) {
+  sg__status_event_t c = *e;
+  size_t len[REC_STRINGS], need = REC_FIXED;
+  uint8_t set = 0;
+  for (int i = 0; i < REC_STRINGS; i++) {
+    const char *v = *rec_str(&c, i);
+    len[i] = v != NULL ? strlen(v) + 1 : 0;
+    set |= v != NULL ? (uint8_t)(1u << i) : 0;
+    need += len[i];
+  }
+  if (out == NULL || cap < need)
+    return need;
+  uint32_t part = e->part, parts = e->parts;
+  memcpy(out, &e->time_ms, 8);
+  memcpy(out + 8, &e->error_code, 4);
+  memcpy(out + 12, &part, 4);
+  memcpy(out + 16, &parts, 4);
+  out[20] = (uint8_t)e->status;
+  out[21] = set;
+  uint8_t *at = out + REC_FIXED;
+  for (int i = 0; i < REC_STRINGS; i++) {
+    if (len[i] > 0)
+      memcpy(at, *rec_str(&c, i), len[i]);
+    at += len[i];
+  }
+  return need;
+}
+
+int sg__store_status_unpack(const uint8_t *p, size_t n, sg__status_event_t *e) {
+  if (p == NULL || n < REC_FIXED || p[20] >= SG_MSG_STATUS_COUNT ||
+      p[21] >> REC_STRINGS != 0)
+    return SG_EINVAL;
+  uint32_t part, parts;
+  memset(e, 0, sizeof *e);
+  memcpy(&e->time_ms, p, 8);
+  memcpy(&e->error_code, p + 8, 4);
+  memcpy(&part, p + 12, 4);
+  memcpy(&parts, p + 16, 4);
+  e->part = part;
+  e->parts = parts;
+  e->status = (sg_msg_status_t)p[20];
+  size_t at = REC_FIXED;
+  for (int i = 0; i < REC_STRINGS; i++) {
+    if (!(p[21] & (1u << i)))
+      continue;
+    const uint8_t *end = at < n ? memchr(p + at, '\0', n - at) : NULL;
+    if (end == NULL)
+      return SG_EINVAL;
+    *rec_str(e, i) = (const char *)p + at;
+    at = (size_t)(end - p) + 1;
+  }
+  return at == n ? 0 : SG_EINVAL;
+}
+
+int sg_store_webhook_payload(const void *event, size_t event_len, char **buf,
+                             size_t *cap, size_t *len) {
+  sg__status_event_t e;
+  int rc = sg__store_status_unpack(event, event_len, &e);
+  if (rc < 0)
+    return rc;
+  sg__jbuf_t b = {.p = *buf, .cap = *cap};
+  rc = sg__store_status_payload(&b, &e);
+  *buf = b.p; /* grown or not, it stays the caller's */
+  *cap = b.cap;
+  *len = rc == 0 ? b.len : 0;
+  return rc;
+}
+
 /* "payload_hex":"..." in lower-case hex. */
 static void member_hex(sg__jbuf_t *b, const uint8_t *p, size_t n) {
   static const char digits[] = "0123456789abcdef";

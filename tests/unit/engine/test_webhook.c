@@ -757,6 +757,99 @@ static void answers_kept_per_post(void **state) {
   fixture_free(f);
 }
 
+/* ---- a body written by the request's build --------------------------- */
+
+static uv_thread_t g_build_thread; /* where the last build ran */
+static int g_builds;
+
+/* {"n":"<src>"}: src as it came (copied with the request); "fail" fails. */
+static int test_build(const void *src, size_t src_len, char **buf, size_t *cap,
+                      size_t *len) {
+  g_build_thread = uv_thread_self();
+  g_builds++;
+  if (src_len == 4 && memcmp(src, "fail", 4) == 0)
+    return SG_ENOMEM;
+  size_t need = src_len + 8;
+  if (*cap < need) {
+    char *p = sg_realloc(*buf, need);
+    if (p == NULL)
+      return SG_ENOMEM;
+    *buf = p;
+    *cap = need;
+  }
+  memcpy(*buf, "{\"n\":\"", 6);
+  memcpy(*buf + 6, src, src_len);
+  memcpy(*buf + 6 + src_len, "\"}", 2);
+  *len = src_len + 8;
+  return 0;
+}
+
+static int post_built(fixture_t *f, const char *src) {
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/ok", f->port);
+  char copy[256]; /* the source must not be needed after the post */
+  snprintf(copy, sizeof copy, "%s", src);
+  sg_webhook_req_t req = {.url = url,
+                          .build = test_build,
+                          .src = copy,
+                          .src_len = strlen(copy),
+                          .secret = (const uint8_t *)SECRET,
+                          .secret_len = strlen(SECRET),
+                          .attempt = 1};
+  int rc = sg_webhook_post(f->wh, &req, done_cb, f);
+  memset(copy, 'Z', sizeof copy);
+  return rc;
+}
+
+/* The body is written by build, on the thread that sends it (the worker
+ * with own_thread, the loop without), then sent and signed as a body given
+ * as it is; the client's buffer is reused, a longer body grows it. A build
+ * that fails sends nothing. A body and a build together are refused. */
+static void body_written_by_build(void **state) {
+  fixture_t *f = fixture_new(true, 0, 0, 0);
+  uv_thread_t self = uv_thread_self();
+  g_builds = 0;
+  static const char *const srcs[] = {"a", "a longer one, to grow the buffer",
+                                     "b"};
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(post_built(f, srcs[i]), 0);
+    wait_results(f, 1);
+    assert_int_equal(f->res[i].outcome, SG_WEBHOOK_DELIVERED);
+    char want[128];
+    snprintf(want, sizeof want, "{\"n\":\"%s\"}", srcs[i]);
+    assert_string_equal(f->body, want);
+    assert_string_equal(f->ctype, "application/json");
+    assert_true(f->sig_ok_openssl);
+    assert_int_equal(uv_thread_equal(&g_build_thread, &self), !g_own_thread);
+  }
+  assert_int_equal(g_builds, 3);
+  assert_int_equal(f->hits_ok, 3);
+  /* A build that fails: no request; an error (the loop) or a retry (the
+   * worker, which cannot answer the post's call any more). */
+  int rc = post_built(f, "fail");
+  if (g_own_thread) {
+    assert_int_equal(rc, 0);
+    wait_results(f, 1);
+    assert_int_equal(f->res[3].outcome, SG_WEBHOOK_RETRY);
+  } else {
+    assert_int_equal(rc, SG_ENOMEM);
+  }
+  settle(f, 50);
+  assert_int_equal(f->hits_ok, 3);
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/ok", f->port);
+  sg_webhook_req_t both = {.url = url,
+                           .body = "{}",
+                           .len = 2,
+                           .build = test_build,
+                           .src = "x",
+                           .src_len = 1};
+  assert_int_equal(sg_webhook_post(f->wh, &both, done_cb, f), SG_EINVAL);
+  sg_webhook_req_t no_src = {.url = url, .build = test_build, .src_len = 3};
+  assert_int_equal(sg_webhook_post(f->wh, &no_src, done_cb, f), SG_EINVAL);
+  fixture_free(f);
+}
+
 static int threaded_setup(void **state) {
   g_own_thread = true;
   return 0;
@@ -791,7 +884,9 @@ int main(void) {
       cmocka_unit_test(shutdown_with_posts_pending),
       cmocka_unit_test(allocation_failures),
       cmocka_unit_test(answers_kept_per_post),
+      cmocka_unit_test(body_written_by_build),
       THREADED(answers_kept_per_post),
+      THREADED(body_written_by_build),
       THREADED(delivered_and_signed),
       THREADED(server_error_is_retryable),
       THREADED(client_error_is_permanent),

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "core/id.h"
 #include "store/store.h"
@@ -523,6 +524,7 @@ typedef struct wh_got {
   char payload[WH_MAX][512];
   char url[WH_MAX][320];
   bool get[WH_MAX];
+  bool from_event[WH_MAX]; /* handed out as its event's record */
   char mid[WH_MAX][SG_ID_LEN + 1];
 } wh_got_t;
 
@@ -535,8 +537,20 @@ static inline void wh_cb(sg_store_t *st, int status,
   for (size_t i = 0; i < n && i < WH_MAX; i++) {
     g->id[i] = w[i].id;
     g->attempts[i] = w[i].attempts;
-    snprintf(g->payload[i], sizeof g->payload[i], "%.*s", (int)w[i].payload_len,
-             (const char *)w[i].payload);
+    if (w[i].event != NULL) { /* the payload, as the sender writes it */
+      char *buf = NULL;
+      size_t cap = 0, len = 0;
+      assert_int_equal(sg_store_webhook_payload(w[i].event, w[i].event_len,
+                                                &buf, &cap, &len),
+                       0);
+      assert_null(w[i].payload);
+      g->from_event[i] = true;
+      snprintf(g->payload[i], sizeof g->payload[i], "%.*s", (int)len, buf);
+      sg_free(buf);
+    } else {
+      snprintf(g->payload[i], sizeof g->payload[i], "%.*s",
+               (int)w[i].payload_len, (const char *)w[i].payload);
+    }
     snprintf(g->url[i], sizeof g->url[i], "%s", w[i].url);
     g->get[i] = w[i].get;
     snprintf(g->mid[i], sizeof g->mid[i], "%s",

@@ -1,7 +1,9 @@
 /* test_store_payload.c - the webhook documents the store writes: exact
  * golden documents, string escaping (RFC 8259 section 7) checked byte for
  * byte and against jansson's compact output as an independent oracle,
- * strings that are not UTF-8, and a failing allocation.
+ * strings that are not UTF-8, and a failing allocation; the payload
+ * written from a status change's record (off the SQLite writer) against
+ * the one written from the change itself.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -289,6 +292,136 @@ static void out_of_memory(void **state) {
   assert_null(b.p);
 }
 
+/* The payload written from an event's record (sg_store_webhook_payload:
+ * the record the SQLite writer keeps, the payload written by the thread
+ * that sends it) and the one written from the event itself (the writer,
+ * before) for `e`: byte for byte the same. */
+static void same_from_record(sg__jbuf_t *b, const sg__status_event_t *e,
+                             const char *what) {
+  assert_int_equal(sg__store_status_payload(b, e), 0);
+  size_t n = sg__store_status_pack(e, NULL, 0);
+  uint8_t *rec = malloc(n + 1);
+  assert_non_null(rec);
+  memset(rec, 0xA5, n + 1);
+  assert_int_equal(sg__store_status_pack(e, rec, n - 1), n); /* too small */
+  for (size_t k = 0; k <= n; k++)
+    assert_int_equal(rec[k], 0xA5); /* nothing written */
+  assert_int_equal(sg__store_status_pack(e, rec, n), n);
+  assert_int_equal(rec[n], 0xA5);
+  char *buf = NULL;
+  size_t cap = 0, len = 0;
+  assert_int_equal(sg_store_webhook_payload(rec, n, &buf, &cap, &len), 0);
+  if (len != b->len || memcmp(buf, b->p, len) != 0)
+    fail_msg("%s: from the record\n %.*s\nfrom the event\n %.*s", what,
+             (int)len, buf, (int)b->len, b->p);
+  sg_free(buf);
+  free(rec);
+}
+
+/* Awkward status changes: escapes and control characters in every string,
+ * strings that are not UTF-8 (left out: they must be left out again), ""
+ * apart from NULL, parts of a multi-part message, error codes and times at
+ * the ends of their ranges, long strings. */
+static void record_payload_is_identical(void **state) {
+  (void)state;
+  static char big[6000];
+  memset(big, 'x', sizeof big - 1);
+  big[100] = '"';
+  big[4000] = '\x01';
+  static const char *const texts[] = {
+      NULL,
+      "",
+      "plain",
+      "say \"hi\" \\ / \b\f\n\r\t \x01\x1f\x7f",
+      "Привет \xF0\x9F\x98\x80 \xE2\x80\xA8",
+      "bad \xff",
+      "cut \xE2\x82",
+      "overlong \xC0\xAF",
+      "\x80",
+      big,
+  };
+  const size_t nt = sizeof texts / sizeof texts[0];
+  static const sg_msg_status_t statuses[] = {
+      SG_MSG_SENDING, SG_MSG_SENT,     SG_MSG_DELIVERED, SG_MSG_UNDELIVERABLE,
+      SG_MSG_EXPIRED, SG_MSG_REJECTED, SG_MSG_FAILED,    SG_MSG_CANCELED};
+  sg__jbuf_t b = {0};
+  char what[64];
+  for (size_t i = 0; i < nt * nt; i++) {
+    sg__status_event_t e = base_event();
+    e.status = statuses[i % 8];
+    e.detail = texts[i % nt];
+    e.client_ref = texts[i / nt];
+    e.from = texts[(i + 3) % nt];
+    e.batch_id = i % 7 == 0 ? NULL : e.batch_id;
+    e.to = i % 5 == 0 ? texts[(i + 5) % nt] : e.to;
+    e.part = (unsigned)(i % 4);
+    e.parts = i % 4 == 0 ? 1 : (unsigned)(i % 4) + 2;
+    e.error_code = i % 3 == 0 ? 0 : (i % 3 == 1 ? INT32_MIN : 1025);
+    e.time_ms = i % 6 == 0 ? -1 : T_MS + (int64_t)i * 86400001LL;
+    snprintf(what, sizeof what, "case %zu", i);
+    same_from_record(&b, &e, what);
+  }
+  sg__status_event_t e = base_event();
+  e.message_id = big;
+  e.part = 4294967295U;
+  e.parts = 4294967295U;
+  e.error_code = INT32_MAX;
+  e.time_ms = INT64_MAX / 4;
+  same_from_record(&b, &e, "ends of the ranges");
+  sg__jbuf_free(&b);
+}
+
+/* Octets that are not a record: SG_EINVAL, and the caller's buffer is
+ * left as it was. */
+static void bad_records_are_refused(void **state) {
+  (void)state;
+  sg__status_event_t e = base_event();
+  e.detail = "d";
+  uint8_t rec[256];
+  size_t n = sg__store_status_pack(&e, rec, sizeof rec);
+  assert_true(n < sizeof rec);
+  char *buf = NULL;
+  size_t cap = 0, len = 7;
+  /* Cut anywhere, one octet too many, a string without its NUL, a status
+   * or a string bit out of range. */
+  for (size_t k = 0; k < n; k++)
+    assert_int_equal(sg_store_webhook_payload(rec, k, &buf, &cap, &len),
+                     SG_EINVAL);
+  rec[n] = 'x';
+  assert_int_equal(sg_store_webhook_payload(rec, n + 1, &buf, &cap, &len),
+                   SG_EINVAL);
+  rec[n - 1] = 'x';
+  assert_int_equal(sg_store_webhook_payload(rec, n, &buf, &cap, &len),
+                   SG_EINVAL);
+  rec[n - 1] = '\0';
+  uint8_t keep = rec[20];
+  rec[20] = SG_MSG_STATUS_COUNT;
+  assert_int_equal(sg_store_webhook_payload(rec, n, &buf, &cap, &len),
+                   SG_EINVAL);
+  rec[20] = keep;
+  keep = rec[21];
+  rec[21] |= 0x80;
+  assert_int_equal(sg_store_webhook_payload(rec, n, &buf, &cap, &len),
+                   SG_EINVAL);
+  rec[21] = keep;
+  assert_int_equal(sg_store_webhook_payload(NULL, 0, &buf, &cap, &len),
+                   SG_EINVAL);
+  assert_null(buf);
+  assert_int_equal(cap, 0);
+  assert_int_equal(len, 7);
+  /* Whole again, it gives the payload; out of memory, SG_ENOMEM and the
+   * buffer still the caller's. */
+  sg_alloc_fail_after(0);
+  assert_int_equal(sg_store_webhook_payload(rec, n, &buf, &cap, &len),
+                   SG_ENOMEM);
+  sg_alloc_fail_after(-1);
+  assert_int_equal(sg_store_webhook_payload(rec, n, &buf, &cap, &len), 0);
+  char doc[256];
+  snprintf(doc, sizeof doc, "%.*s", (int)len, buf);
+  assert_non_null(strstr(doc, "\"detail\":\"d\""));
+  sg_free(buf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(status_golden),
@@ -296,6 +429,8 @@ int main(void) {
       cmocka_unit_test(escaping_matches_jansson),
       cmocka_unit_test(inbound_golden),
       cmocka_unit_test(out_of_memory),
+      cmocka_unit_test(record_payload_is_identical),
+      cmocka_unit_test(bad_records_are_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1025,14 +1025,13 @@ static void reopen_and_recover(void **state) {
  * into the file beside the writer, so the log stays bounded (SQLite would
  * otherwise do it in the writer, after a commit, delaying acknowledgements).
  */
-/* The checkpointer copies the log into the file once it holds 4,000
- * pages (about 16 MB), not before, and the log stays under 8,000 pages
- * (the writer finishes the copy there). */
-#define LOG_FRAME (4096 + 24)
-
-static void log_is_checkpointed(void **state) {
-  ctx_t *c = *state;
-  open_store(c);
+/* The checkpointer copies the log into the file once it holds 16 MB of
+ * pages (4,000 of 4 KiB), not before, and the log stays under twice that
+ * (the writer finishes the copy there). The trigger is in bytes: a
+ * database with smaller pages checkpoints no more often. */
+static void log_checkpointed_at(ctx_t *c, long page) {
+  const long long frame = page + 24, pages = 4000LL * 4096 / page;
+  assert_int_equal(q1(c, "PRAGMA page_size"), page);
   char wal[128];
   snprintf(wal, sizeof wal, "%s-wal", c->path);
   long long max_wal = 0, wal_at_first = -1;
@@ -1049,7 +1048,7 @@ static void log_is_checkpointed(void **state) {
     if (st.checkpoints > 0 && wal_at_first < 0)
       wal_at_first = max_wal;
     /* on past the first start-over of the log, which the bound is about */
-    if (wal_at_first >= 0 && max_wal > 4500LL * LOG_FRAME && b % 100 == 99 &&
+    if (wal_at_first >= 0 && max_wal > pages * 9 / 8 * frame && b % 100 == 99 &&
         st.checkpoints > 1)
       break;
   }
@@ -1058,11 +1057,90 @@ static void log_is_checkpointed(void **state) {
     sg_store_get_stats(c->st, &st);
   }
   assert_true(st.checkpoints > 0);
-  /* not before 4,000 pages (it was 1,000) */
-  assert_true(wal_at_first >= 4000LL * LOG_FRAME);
-  /* 8,000 pages and their frame headers at most, plus a group */
-  assert_true(max_wal < 8100LL * LOG_FRAME);
+  /* not before 16 MB of pages (it was 4 MB) */
+  assert_true(wal_at_first >= pages * frame);
+  /* twice that and the frame headers at most, plus a group */
+  assert_true(max_wal < (2 * pages + pages / 40) * frame);
   assert_true(q1(c, "SELECT count(*) FROM messages") >= 2000);
+}
+
+static void log_is_checkpointed(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  log_checkpointed_at(c, 4096);
+}
+
+/* A database of 1 KiB pages (SG_STORE_PAGE_SIZE) holds four times as many
+ * pages in the same log before its checkpoint. */
+static void log_of_small_pages_is_checkpointed(void **state) {
+  ctx_t *c = *state;
+  assert_int_equal(setenv("SG_STORE_PAGE_SIZE", "1024", 1), 0);
+  open_store(c);
+  assert_int_equal(unsetenv("SG_STORE_PAGE_SIZE"), 0);
+  log_checkpointed_at(c, 1024);
+}
+
+/* The page size the store gives a new database (sqlite.c, SG__SQ_PAGE_SIZE;
+ * docs/architecture.md, "The bytes the SQLite store writes a message"). */
+#define NEW_PAGE_SIZE 4096
+
+/* Submits n one-part messages to smsc-a, claims them and records them sent,
+ * and checks that the store holds want messages in all. */
+static void life_of(ctx_t *c, int n, long long want) {
+  for (int i = 0; i < n; i++) {
+    tmsg_t m;
+    tmsg_init(&m, "+14155550100", 1, "smsc-a");
+    assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
+    char smsc[16];
+    snprintf(smsc, sizeof smsc, "p%d", i);
+    claim_one_sent(c, "smsc-a", smsc);
+    msg_got_t mg;
+    get_wait(c, m.m.id, 0, &mg);
+    assert_int_equal(mg.status_of_msg, SG_MSG_SENT);
+  }
+  assert_int_equal(q1(c, "SELECT count(*) FROM messages"), want);
+}
+
+/* A new database gets the store's page size; one made with another size
+ * (every database before the change) keeps it, opens and works; a bad
+ * SG_STORE_PAGE_SIZE or SG_STORE_CACHE_KB is refused before any file is
+ * made. */
+static void page_size_of_new_and_old_databases(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  assert_int_equal(q1(c, "PRAGMA page_size"), NEW_PAGE_SIZE);
+  life_of(c, 3, 3);
+  close_store(c);
+  remove_db_files(c);
+
+  const char *other = NEW_PAGE_SIZE == 4096 ? "1024" : "4096";
+  assert_int_equal(setenv("SG_STORE_PAGE_SIZE", other, 1), 0);
+  open_store(c);
+  assert_int_equal(unsetenv("SG_STORE_PAGE_SIZE"), 0);
+  life_of(c, 2, 2);
+  close_store(c);
+  open_store(c); /* with the store's own size asked for */
+  assert_int_equal(q1(c, "PRAGMA page_size"), strtol(other, NULL, 10));
+  life_of(c, 3, 5);
+  close_store(c);
+  assert_int_equal(q1(c, "PRAGMA page_size"), strtol(other, NULL, 10));
+  assert_string_equal(q1s(c, "PRAGMA integrity_check"), "ok");
+  remove_db_files(c);
+
+  static const char *const bad[][2] = {
+      {"SG_STORE_PAGE_SIZE", "1000"},   {"SG_STORE_PAGE_SIZE", "256"},
+      {"SG_STORE_PAGE_SIZE", "131072"}, {"SG_STORE_PAGE_SIZE", "4k"},
+      {"SG_STORE_CACHE_KB", "0"},       {"SG_STORE_CACHE_KB", "-2000"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_int_equal(setenv(bad[i][0], bad[i][1], 1), 0);
+    sg_store_config_t cfg = test_config(c);
+    assert_int_equal(open_with(c, &cfg), SG_EINVAL);
+    assert_non_null(strstr(c->err, bad[i][0]));
+    assert_int_equal(unsetenv(bad[i][0]), 0);
+    struct stat sb;
+    assert_int_not_equal(stat(c->path, &sb), 0); /* nothing made */
+  }
 }
 
 /* How many of this process's threads are named name (/proc/self/task). */
@@ -1295,6 +1373,8 @@ int main(void) {
     printf("PostgreSQL at %s; SQLite's own tests not run here: "
            "migrations_fresh_and_idempotent, bad_urls, "
            "injected_write_failure, log_is_checkpointed, "
+           "log_of_small_pages_is_checkpointed, "
+           "page_size_of_new_and_old_databases, "
            "corrupt_files_refused\n",
            pg_server());
     return cmocka_run_group_tests(pg_tests, NULL, NULL);
@@ -1319,7 +1399,9 @@ int main(void) {
       T(failure_inside_a_group),
       T(reopen_and_recover),
       T(log_is_checkpointed),
+      T(log_of_small_pages_is_checkpointed),
       T(threads_are_named),
+      T(page_size_of_new_and_old_databases),
       T(kill_after_ack),
       T(corrupt_files_refused),
 #undef T

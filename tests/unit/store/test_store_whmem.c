@@ -539,6 +539,102 @@ static void mark_settles_in_its_group(void **state) {
                    1);
 }
 
+/* One life of a message with awkward strings, its id and batch given:
+ * sent, then a receipt (undeliverable with an error and detail d, or
+ * delivered), or a rejection with an error detail. */
+static void awkward_life(ctx_t *c, const char *id, const char *rcpt,
+                         const char *sender, const char *ref, int end,
+                         const char *d) {
+  tmsg_t t;
+  tmsg_init(&t, rcpt, 1, "smsc-a");
+  snprintf(t.m.id, sizeof t.m.id, "%s", id);
+  t.m.callback_url = HOOK;
+  t.m.sender = sender;
+  t.m.client_ref = ref;
+  sg_store_batch_t b = {.account_id = 1};
+  snprintf(b.batch_id, sizeof b.batch_id, "01HW00000000000000000B%s", id + 22);
+  assert_int_equal(submit_wait(c, &t, 1, &b, NULL), 0);
+  items_got_t ig;
+  if (end == 2) {
+    claim_got_t cg;
+    claim_wait(c, "smsc-a", 1, &cg);
+    sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
+                              .attempt = cg.parts[0].attempt,
+                              .outcome = SG_STORE_FAILED,
+                              .final_status = SG_MSG_REJECTED,
+                              .error_code = 1025,
+                              .detail = d};
+    results_wait(c, &r, 1, &ig);
+    return;
+  }
+  claim_one_sent(c, "smsc-a", rcpt + 8);
+  atomic_fetch_add(&fake_now, 7);
+  sg_store_receipt_in_t x = {.connector = "smsc-a",
+                             .smsc_id = rcpt + 8,
+                             .status =
+                                 end ? SG_MSG_UNDELIVERABLE : SG_MSG_DELIVERED,
+                             .error_code = end ? 11 : 0,
+                             .detail = d};
+  receipts_wait(c, &x, 1, &ig);
+}
+
+/* The same lives on an empty store, every delivery then claimed. */
+static void awkward_lives(ctx_t *c, wh_got_t *g) {
+  remove_db_files(c);
+  atomic_store(&fake_now, T0);
+  open_store(c);
+  awkward_life(c, "01HW0000000000000000000001", "+14155550061", "SMS\"GATE\\",
+               "ref \"q\" \xc3\xa9 \x01\t/", 1,
+               "UNDELIV \"q\" \xc3\xa9\x01\x1f\\");
+  awkward_life(c, "01HW0000000000000000000002", "+14155550062",
+               "\xd0\x9f\xd1\x80\xd0\xb8", "bad \xff", 0, "DELIVRD \xfe");
+  awkward_life(c, "01HW0000000000000000000003", "+14155550063", "7575", "", 2,
+               "rejected: \"bad\" number\n");
+  wh_claim(c, 20, g);
+  close_store(c);
+}
+
+/* The payload the thread that sends a held delivery writes from its
+ * event's record is byte for byte the one the writer puts in its row
+ * (the memory off: every delivery a row, its payload written at commit),
+ * for strings that need escaping, that are not UTF-8 (left out), empty,
+ * and error details. */
+static void held_payload_is_the_row_payload(void **state) {
+  ctx_t *c = *state;
+  static wh_got_t rows_g, held_g;
+  setenv("SG_STORE_WEBHOOK_MEMORY", "0", 1);
+  awkward_lives(c, &rows_g);
+  unsetenv("SG_STORE_WEBHOOK_MEMORY");
+  awkward_lives(c, &held_g);
+  assert_int_equal(rows_g.n, 5);
+  assert_int_equal(held_g.n, rows_g.n);
+  for (size_t i = 0; i < held_g.n; i++) {
+    assert_true(held_g.from_event[i]);
+    size_t j = 0;
+    while (j < rows_g.n && rows_g.id[j] != held_g.id[i])
+      j++;
+    assert_true(j < rows_g.n);
+    assert_false(rows_g.from_event[j]);
+    if (strcmp(held_g.payload[i], rows_g.payload[j]) != 0)
+      fail_msg("delivery %lld:\n held %s\n row  %s", (long long)held_g.id[i],
+               held_g.payload[i], rows_g.payload[j]);
+  }
+  /* What the lives were meant to show. */
+  bool esc = false, left_out = false, err = false;
+  for (size_t i = 0; i < held_g.n; i++) {
+    esc |= strstr(held_g.payload[i], "\\u0001\\u001F\\\\\"") != NULL;
+    left_out |= strstr(held_g.payload[i], "\"status\":\"delivered\"") &&
+                !strstr(held_g.payload[i], "client_ref") &&
+                !strstr(held_g.payload[i], "detail");
+    err |= strstr(held_g.payload[i],
+                  "\"error_code\":1025,\"detail\":"
+                  "\"rejected: \\\"bad\\\" number\\n\"") != NULL;
+  }
+  assert_true(esc);
+  assert_true(left_out);
+  assert_true(err);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(taken_writes_no_row, setup, teardown),
@@ -550,6 +646,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(restart_rebuilds_the_same, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(rebuilt_payloads_are_identical, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(held_payload_is_the_row_payload, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(full_queue_falls_back_to_rows, setup,
                                       teardown),
