@@ -239,7 +239,7 @@ static void usage_counted_once_per_group(void **state) {
   exec(&b, "ROLLBACK");
   exec(&b, "BEGIN IMMEDIATE");
   for (int i = 0; i < 5; i++) {
-    char id[8];
+    char id[16];
     snprintf(id, sizeof id, "u%d", i + 2);
     submit_counted(&b, id, 3);
   }
