@@ -124,7 +124,8 @@
     "SELECT message_id, seq, status, attempts FROM parts WHERE id = ?1")       \
   X(PART_SENT, "UPDATE parts SET status = 'sent', smsc_id = ?2, error_code "   \
                "= NULL, error = NULL, lease_until_ms = NULL, updated_ms = "    \
-               "?3, smsc_raw = ?4 WHERE id = ?1")                              \
+               "?3, smsc_raw = ?4 WHERE id = ?1 AND status = 'sending' AND "   \
+               "attempts = ?5")                                                \
   X(PART_RETRY, "UPDATE parts SET status = 'queued', next_attempt_ms = ?2, "   \
                 "connector = COALESCE(?3, connector), error_code = ?4, "       \
                 "error = ?5, lease_until_ms = NULL, updated_ms = ?6 "          \

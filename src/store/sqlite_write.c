@@ -835,6 +835,9 @@ static int mark_sending(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     sqlite3_bind_int64(s, 2, now + r->in.claim.lease_ms);
     sqlite3_bind_int64(s, 3, now);
     int rc = step_rc(s);
+    if (rc == 0)
+      sg__sq_mc_part_put(c, res->parts[i].part_id, res->parts[i].message_id,
+                         res->parts[i].seq);
     /* Parts of one message come one after another (ordered by id within a
      * priority): derive each message once, after its last part. */
     bool last = i + 1 == res->n_parts || strcmp(res->parts[i + 1].message_id,
@@ -902,7 +905,35 @@ static int result_sent(sg__sq_conn_t *c, const sg_store_result_in_t *x,
   sqlite3_bind_int64(s, 3, now); /* the errors of earlier tries are cleared:
                                     the events keep them */
   sg__sq_bind_text(s, 4, x->smsc_raw_id);
+  sqlite3_bind_int(s, 5, (int)x->attempt);
   return step_rc(s);
+}
+
+/* The SENT result of a part whose claim the writer holds (sqlite_mcache.h):
+ * its row written without reading it first, if it is still 'sending' at
+ * that attempt. 1: written, *p and the item's identity filled; 0: not held
+ * or not 'sending' at that attempt (nothing written: the caller reads the
+ * part); or an error. */
+static int sent_held(sg__sq_conn_t *c, sg__arena_t *a,
+                     const sg_store_result_in_t *x, int64_t now, part_ref_t *p,
+                     sg_store_item_res_t *item) {
+  unsigned seq;
+  const char *mid = sg__sq_mc_part_get(c, x->part_id, &seq);
+  if (mid == NULL)
+    return 0;
+  bool ok = true;
+  p->id = x->part_id;
+  p->mid = sg__arena_strdup(a, mid, &ok);
+  p->seq = seq;
+  if (!ok)
+    return SG_ENOMEM;
+  int rc = result_sent(c, x, now);
+  if (rc < 0 || sqlite3_changes(c->db) == 0)
+    return rc;
+  sg__store_copy_str(item->message_id, sizeof item->message_id, p->mid);
+  item->seq = seq;
+  item->part_status = SG_MSG_SENDING;
+  return 1;
 }
 
 static int result_retry(sg__sq_conn_t *c, const sg_store_result_in_t *x,
@@ -930,10 +961,14 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
                       const sg_store_result_in_t *x, int64_t now,
                       sg_store_item_res_t *item) {
   part_ref_t p;
-  unsigned attempts;
-  int rc = load_part(c, a, x->part_id, &p, item, &attempts);
-  if (rc == SG_ENOENT || (rc == 0 && (item->part_status != SG_MSG_SENDING ||
-                                      attempts != x->attempt))) {
+  unsigned attempts = 0;
+  int rc = x->outcome == SG_STORE_SENT ? sent_held(c, a, x, now, &p, item) : 0;
+  bool written = rc == 1; /* the part's row, by sent_held */
+  if (rc == 0)
+    rc = load_part(c, a, x->part_id, &p, item, &attempts);
+  if (rc == SG_ENOENT ||
+      (rc == 0 && !written &&
+       (item->part_status != SG_MSG_SENDING || attempts != x->attempt))) {
     item->status = rc == 0 ? SG_ESTATE : rc;
     return 0;
   }
@@ -948,8 +983,9 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
   why.on_part = x->outcome == SG_STORE_SENT;
   sg_msg_status_t to =
       x->outcome == SG_STORE_SENT ? SG_MSG_SENT : SG_MSG_QUEUED;
-  rc = x->outcome == SG_STORE_SENT ? result_sent(c, x, now)
-                                   : result_retry(c, x, now);
+  rc = written                       ? 0
+       : x->outcome == SG_STORE_SENT ? result_sent(c, x, now)
+                                     : result_retry(c, x, now);
   part_ev_t ev = {p.seq, to, x->error_code,
                   x->outcome == SG_STORE_SENT ? sent_id(x) : x->detail, now};
   why.ev = &ev;

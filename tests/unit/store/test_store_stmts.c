@@ -4,7 +4,8 @@
  * its INSERT (one change: no UPDATE after it), and a message without them
  * keeps the columns' defaults; the claim takes a message's columns from
  * the writer's copy of its row when it holds one; a group's usage counts
- * are written once per account and period. */
+ * are written once per account and period; a SENT result of a part the
+ * writer claimed does not read the part first. */
 #include "store/store_fixture.h"
 
 #include "store/migrations.h"
@@ -254,12 +255,123 @@ static void usage_counted_once_per_group(void **state) {
   bare_close(&b);
 }
 
+/* Claims the one part of c1; its id. */
+static int64_t claim_id(bare_t *b, int64_t now, bool commit) {
+  sg__store_req_t r;
+  memset(&r, 0, sizeof r);
+  r.kind = SG__REQ_CLAIM;
+  r.in.claim.connector = "c1";
+  r.in.claim.max = 8;
+  r.in.claim.lease_ms = 60000;
+  exec(b, "BEGIN IMMEDIATE");
+  assert_int_equal(sg__sq_run_write(&b->c, &r, now), 0);
+  exec(b, commit ? "COMMIT" : "ROLLBACK");
+  sg__sq_wh_tx_end(&b->c, commit);
+  sg__sq_mc_tx_end(&b->c, commit);
+  assert_int_equal(r.out.claim.n_parts, 1);
+  int64_t id = r.out.claim.parts[0].part_id;
+  sg__arena_free(&r.arena);
+  return id;
+}
+
+/* A SENT result of part id at attempt; the item's status. */
+static int sent_result(bare_t *b, int64_t id, unsigned attempt, int64_t now) {
+  sg_store_result_in_t res = {.part_id = id,
+                              .attempt = attempt,
+                              .outcome = SG_STORE_SENT,
+                              .smsc_id = "k7"};
+  sg__store_req_t r;
+  memset(&r, 0, sizeof r);
+  r.kind = SG__REQ_RESULTS;
+  r.in.results.items = &res;
+  r.in.results.n = 1;
+  run(b, &r, now);
+  int st = r.out.items.items[0].status;
+  if (st == 0) {
+    assert_string_equal(r.out.items.items[0].message_id, "s1");
+    assert_int_equal(r.out.items.items[0].seq, 1);
+    assert_int_equal(r.out.items.items[0].part_status, SG_MSG_SENT);
+    assert_int_equal(r.out.items.items[0].msg_status, SG_MSG_SENT);
+  }
+  sg__arena_free(&r.arena);
+  return st;
+}
+
+static int part_reads(bare_t *b) {
+  sqlite3_stmt *s = b->c.q[SG__Q_PART_BY_ID];
+  return s == NULL ? 0 : sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0);
+}
+
+/* The part's row and the message's events, one line. */
+static void part_and_events(bare_t *b, char *out, size_t n) {
+  sqlite3_stmt *s;
+  assert_int_equal(
+      sqlite3_prepare_v2(
+          b->c.db,
+          "SELECT (SELECT quote(status) || quote(smsc_id) || quote(attempts) "
+          "|| quote(lease_until_ms) || quote(updated_ms) FROM parts) || ' ' "
+          "|| (SELECT group_concat(quote(status) || quote(fold_seq) || "
+          "quote(fold_detail) || quote(time_ms), ',') FROM events)",
+          -1, &s, NULL),
+      SQLITE_OK);
+  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+  snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+}
+
+/* A SENT result of a part the writer claimed writes its row without
+ * reading it first, and the same rows as a read would; one at another
+ * attempt, or of a part no longer 'sending', changes nothing. */
+static void sent_of_a_held_claim(void **state) {
+  (void)state;
+  bare_t held, read;
+  char a[512], b[512];
+  bare_open(&held, NULL);
+  submit(&held, "s1", NULL, 0, 0);
+  bare_open(&read, "0");
+  submit(&read, "s1", NULL, 0, 0);
+  int64_t id = claim_id(&held, 2000, true);
+  assert_int_equal(claim_id(&read, 2000, true), id);
+  assert_int_equal(sent_result(&held, id, 2, 3000), SG_ESTATE);
+  assert_int_equal(sent_result(&read, id, 2, 3000), SG_ESTATE);
+  assert_int_equal(sent_result(&held, id, 1, 3000), 0);
+  assert_int_equal(sent_result(&read, id, 1, 3000), 0);
+  assert_int_equal(part_reads(&held), 1); /* the wrong attempt only */
+  assert_int_equal(part_reads(&read), 2);
+  part_and_events(&held, a, sizeof a);
+  part_and_events(&read, b, sizeof b);
+  assert_string_equal(a, b);
+  assert_non_null(strstr(a, "'sent''k7'1NULL3000 "));
+  /* Sent already: a second result is refused and changes nothing. */
+  assert_int_equal(sent_result(&held, id, 1, 4000), SG_ESTATE);
+  part_and_events(&held, b, sizeof b);
+  assert_string_equal(a, b);
+  bare_close(&held);
+  bare_close(&read);
+}
+
+/* A rolled-back claim is forgotten: the part id could name another part. */
+static void sent_after_a_rolled_back_claim(void **state) {
+  (void)state;
+  bare_t b;
+  bare_open(&b, NULL);
+  submit(&b, "s1", NULL, 0, 0);
+  int64_t id = claim_id(&b, 2000, false);
+  assert_int_equal(claim_id(&b, 2100, true), id);
+  sg__sq_mc_tx_end(&b.c, false); /* as a later rollback would */
+  assert_int_equal(sent_result(&b, id, 1, 3000), 0);
+  assert_int_equal(part_reads(&b), 1);
+  bare_close(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(kannel_fields_in_the_insert),
       cmocka_unit_test(claim_from_the_copy),
       cmocka_unit_test(claim_skips_a_part_without_message),
       cmocka_unit_test(usage_counted_once_per_group),
+      cmocka_unit_test(sent_of_a_held_claim),
+      cmocka_unit_test(sent_after_a_rolled_back_claim),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
