@@ -34,15 +34,16 @@
 # 1, 2 and 3 nodes and SQLite in one go.
 #
 # usage: bench/e2e/run.sh [path/to/smsgate]     (default: ./build/smsgate)
-# env:   N=5000 C=50 BINDS=2 WINDOW=64 SIM_WINDOW=100 DLR_DELAY_MS=0 SYNC=full|normal WAIT_S=120
-#        BINDS: the connector's binds to the simulator, WINDOW submit_sm in
-#        flight per bind, SIM_WINDOW the simulator's deliver_sm in flight per
-#        bind. BINDS was 1 until the figures of docs/architecture.md's "What
-#        held the rate at C=128 and C=256": a receipt is answered after its
-#        commit, so one bind carried at most 100 receipts per commit latency
-#        (18,072/s against 21,559/s accepted at C=128, POST->delivered p50
-#        632 ms and growing); two binds carry what is accepted. BINDS=1 runs
-#        as the figures measured before.
+# env:   N=5000 C=50 BINDS=C/64,2 WINDOW=64 SIM_WINDOW=100 DLR_DELAY_MS=0 SYNC=full|normal WAIT_S=120
+#        BINDS: the connector's binds to the simulator (default: C/64
+#        rounded up, at least 2), WINDOW submit_sm in flight per bind,
+#        SIM_WINDOW the simulator's deliver_sm in flight per bind. BINDS was
+#        1 until the figures of docs/architecture.md's "What held the rate at
+#        C=128 and C=256": a receipt is answered after its commit, as a POST
+#        is, so one bind carried at most 100 receipts per commit latency
+#        while C POSTs were in flight (18,072 receipts/s against 21,559
+#        accepted/s at C=128, POST->delivered p50 632 ms and growing with the
+#        run). BINDS=1 runs as the figures measured before.
 #        LOADER=path/to/bench_e2e|node SINK=c|node RSS_EVERY=0
 #        WEBHOOK_THREAD=true|false (webhooks.thread)
 #        WEBHOOK_CLIENT=builtin|curl (webhooks.client)
@@ -68,7 +69,7 @@ N=${N:-5000}
 C=${C:-50}
 WINDOW=${WINDOW:-64}
 SIM_WINDOW=${SIM_WINDOW:-100}
-BINDS=${BINDS:-2}
+BINDS=${BINDS:-$(((C + 63) / 64 > 2 ? (C + 63) / 64 : 2))}
 DLR_DELAY_MS=${DLR_DELAY_MS:-0}
 SYNC=${SYNC:-full}
 WAIT_S=${WAIT_S:-120}
