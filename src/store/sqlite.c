@@ -71,6 +71,7 @@ typedef struct sq {
   sg__sq_walbuf_t walbuf; /* the writer's WAL writes, gathered */
   bool walbuf_on;
   sg__sq_sync_t *sync; /* the commit pipeline, or NULL */
+  bool no_gather;      /* SG_STORE_GATHER=0: the writer never gathers */
   void (*closed)(sg_store_t *st);
 } sq_t;
 
@@ -510,7 +511,7 @@ static uint64_t thread_cpu_us(void) {
 static bool writer_gather(sq_t *sq, uint64_t *took) {
   const sg_store_config_t *cfg = &sq->st->cfg;
   uint64_t t0 = now_us();
-  bool held = sq->sync != NULL, waited = false, w;
+  bool held = sq->sync != NULL && !sq->no_gather, waited = false, w;
   while (held && sq->wq.len < cfg->max_batch && !sq->stopping) {
     uv_mutex_unlock(&sq->lock);
     held = sg__sq_sync_gather(sq->sync, GATHER_SLICE_NS, &w);
@@ -835,6 +836,11 @@ static bool pipeline_wanted(const sq_t *sq) {
 }
 
 static int start_threads(sq_t *sq) {
+  /* SG_STORE_GATHER=0 in the environment: the writer takes its writes at
+   * once, as before it gathered them (writer_gather), for side-by-side
+   * runs of one binary. */
+  const char *g = getenv("SG_STORE_GATHER");
+  sq->no_gather = g != NULL && strcmp(g, "0") == 0;
   if (pipeline_wanted(sq) && sq->walbuf.wal_path != NULL &&
       sg__sq_sync_start(&sq->sync, &sq->walbuf, sync_post, sq) < 0)
     return SG_ENOMEM;
