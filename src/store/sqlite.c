@@ -71,7 +71,6 @@ typedef struct sq {
   sg__sq_walbuf_t walbuf; /* the writer's WAL writes, gathered */
   bool walbuf_on;
   sg__sq_sync_t *sync; /* the commit pipeline, or NULL */
-  bool no_gather;      /* SG_STORE_GATHER=0: the writer never gathers */
   void (*closed)(sg_store_t *st);
 } sq_t;
 
@@ -500,36 +499,12 @@ static uint64_t thread_cpu_us(void) {
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* How long the writer waits for the sync in flight before it looks at its
- * queue again (a full group does not wait for the end of a slow sync). */
-#define GATHER_SLICE_NS 1000000u
-
-/* With writes queued: while the log's sync in flight cannot release the
- * writer's last commit, lets writes gather until it ends (sqlite_sync.h),
- * at most until a full group waits. Called under sq->lock; returns with it
- * held. True when it waited, for *took µs. */
-static bool writer_gather(sq_t *sq, uint64_t *took) {
-  const sg_store_config_t *cfg = &sq->st->cfg;
-  uint64_t t0 = now_us();
-  bool held = sq->sync != NULL && !sq->no_gather, waited = false, w;
-  while (held && sq->wq.len < cfg->max_batch && !sq->stopping) {
-    uv_mutex_unlock(&sq->lock);
-    held = sg__sq_sync_gather(sq->sync, GATHER_SLICE_NS, &w);
-    waited |= w;
-    uv_mutex_lock(&sq->lock);
-  }
-  *took = waited ? now_us() - t0 : 0;
-  return waited;
-}
-
 /* Waits for writes; returns the group to run, or NULL to stop. */
 static sg__store_req_t *writer_take(sq_t *sq, unsigned *n, bool *arm) {
   const sg_store_config_t *cfg = &sq->st->cfg;
   uv_mutex_lock(&sq->lock);
   while (sq->wq.len == 0 && !sq->stopping)
     uv_cond_wait(&sq->wcond, &sq->lock);
-  uint64_t gather_us;
-  bool gathered = writer_gather(sq, &gather_us);
   if (cfg->max_wait_us > 0 && !sq->stopping) {
     uint64_t deadline = uv_hrtime() + (uint64_t)cfg->max_wait_us * 1000u;
     while (sq->wq.len < cfg->max_batch && !sq->stopping) {
@@ -543,11 +518,6 @@ static sg__store_req_t *writer_take(sq_t *sq, unsigned *n, bool *arm) {
   *arm = sq->fail_next > 0;
   sq->fault.disk_full = sq->fail_full;
   uv_mutex_unlock(&sq->lock);
-  if (gathered) {
-    uv_mutex_lock(&sq->done_lock);
-    sg_store_stats_note_stage(&sq->stats, SG_STORE_STAGE_GATHER, gather_us);
-    uv_mutex_unlock(&sq->done_lock);
-  }
   uint64_t t = now_us();
   for (sg__store_req_t *r = group; r != NULL; r = r->next)
     r->t_taken = t;
@@ -836,11 +806,6 @@ static bool pipeline_wanted(const sq_t *sq) {
 }
 
 static int start_threads(sq_t *sq) {
-  /* SG_STORE_GATHER=0 in the environment: the writer takes its writes at
-   * once, as before it gathered them (writer_gather), for side-by-side
-   * runs of one binary. */
-  const char *g = getenv("SG_STORE_GATHER");
-  sq->no_gather = g != NULL && strcmp(g, "0") == 0;
   if (pipeline_wanted(sq) && sq->walbuf.wal_path != NULL &&
       sg__sq_sync_start(&sq->sync, &sq->walbuf, sync_post, sq) < 0)
     return SG_ENOMEM;

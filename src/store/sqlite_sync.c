@@ -9,14 +9,7 @@
  * WAL index and the writer goes on with the next group. This thread
  * fdatasync()s the log - at most one sync at a time, so the commits made
  * during one are covered together by the next - and then releases, in
- * order, every group committed before that sync began. While a sync runs
- * that cannot release the writer's last commit, the writer lets writes
- * gather until it ends (sg__sq_sync_gather): groups committed during it
- * would all wait for the next sync anyway, and one larger group saves
- * commits, log pages, syncs and hand-offs. What it costs: the writes that
- * gathered are committed during the next sync and go out after the one
- * that follows it (at most one sync later than if the idle writer had
- * committed them at once).
+ * order, every group committed before that sync began.
  *
  * Why that keeps store.h's contract (an acknowledged write survives a power
  * loss): nothing reaches the loop before an fdatasync() that began after
@@ -67,13 +60,11 @@ struct sg__sq_sync {
   uv_mutex_t lock;
   uv_cond_t work;  /* the thread waits on it */
   uv_cond_t space; /* the writer waits on it when the ring is full */
-  uv_cond_t ended; /* a sync ended (the writer may be gathering) */
   sync_group_t ring[SG__SQ_SYNC_MAX_GROUPS];
   unsigned head, len;
   uint64_t committed; /* commits whose sync was left to this thread */
   uint64_t synced;    /* of which the first `synced` are on disk */
   uint64_t tried;     /* the commits the last sync was to cover */
-  bool syncing;       /* an fdatasync() of the log is under way */
   bool failing;
   /* From a failed sync until the writer has made its groups' rows inert
    * (sg__sq_sync_undo): every group handed in fails, and the messages its
@@ -303,14 +294,11 @@ static void sync_main(void *arg) {
     } else if (target > s->synced) {
       uint64_t before = s->synced;
       s->tried = target;
-      s->syncing = true;
       uv_mutex_unlock(&s->lock);
       uint64_t t0 = mono_us();
       ok = sync_log(s) == 0;
       uint64_t took = mono_us() - t0;
       uv_mutex_lock(&s->lock);
-      s->syncing = false;
-      uv_cond_signal(&s->ended);
       s->stats.syncs++;
       s->stats.sync_us += took;
       s->stats.sync_hist[sg_store_stage_bucket(took)]++;
@@ -366,24 +354,6 @@ void sg__sq_sync_group(sg__sq_sync_t *s, sg__store_req_t *group, unsigned n,
   uv_cond_signal(&s->work);
 }
 
-/* Under the lock: a sync runs that began before the writer's last commit
- * (which must then wait for the next one). */
-static bool gather_held(const sg__sq_sync_t *s) {
-  return s->syncing && s->committed > s->tried && !s->poisoned && !s->stopping;
-}
-
-bool sg__sq_sync_gather(sg__sq_sync_t *s, uint64_t slice_ns, bool *waited) {
-  uv_mutex_lock(&s->lock);
-  bool held = gather_held(s);
-  *waited = held;
-  if (held) {
-    uv_cond_timedwait(&s->ended, &s->lock, slice_ns);
-    held = gather_held(s);
-  }
-  uv_mutex_unlock(&s->lock);
-  return held;
-}
-
 bool sg__sq_sync_failing(sg__sq_sync_t *s) {
   uv_mutex_lock(&s->lock);
   bool f = s->failing;
@@ -417,7 +387,6 @@ int sg__sq_sync_start(sg__sq_sync_t **out, sg__sq_walbuf_t *wb,
   }
   uv_cond_init(&s->work);
   uv_cond_init(&s->space);
-  uv_cond_init(&s->ended);
   if (uv_thread_create(&s->tid, sync_main, s) != 0) {
     sg__sq_sync_free(s);
     return SG_ENOMEM;
@@ -449,6 +418,5 @@ void sg__sq_sync_free(sg__sq_sync_t *s) {
   uv_mutex_destroy(&s->lock);
   uv_cond_destroy(&s->work);
   uv_cond_destroy(&s->space);
-  uv_cond_destroy(&s->ended);
   sg_free(s);
 }

@@ -32,19 +32,6 @@ int sg__sq_sync_start(sg__sq_sync_t **out, sg__sq_walbuf_t *wb,
 void sg__sq_sync_group(sg__sq_sync_t *s, sg__store_req_t *group, unsigned n,
                        bool owed);
 
-/* Writer thread, before it takes its next group. While a sync of the log
- * is running that began before the writer's last commit, a group committed
- * now could not go out before the next sync ends, however soon it commits:
- * waits up to slice_ns for that sync to end, so that the writes queued
- * meanwhile form one group (one commit, one sync, one hand-off) instead of
- * several (they then go out at most one sync later than if they had been
- * committed at once). Returns true when it still runs (the caller may wait
- * again), false when it ended, or at once when there is no such sync (after a
- * failed one either); *waited tells whether it waited. When the writer is
- * slower than the syncs, its last commit is covered by the sync in flight
- * and it never waits. */
-bool sg__sq_sync_gather(sg__sq_sync_t *s, uint64_t slice_ns, bool *waited);
-
 /* True from a failed sync until the next one that succeeds. */
 bool sg__sq_sync_failing(sg__sq_sync_t *s);
 

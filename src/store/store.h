@@ -255,8 +255,6 @@ typedef enum sg_store_stage {
   SG_STORE_STAGE_TOTAL,   /* queued until its callback ran */
   SG_STORE_STAGE_FSYNC,   /* one fdatasync() of the log (per sync) */
   SG_STORE_STAGE_CKPT,    /* one checkpoint of the checkpointer thread */
-  SG_STORE_STAGE_GATHER,  /* one wait of the writer for the log's sync in
-                             flight, letting writes gather (per wait) */
   SG_STORE_STAGES
 } sg_store_stage_t;
 typedef struct sg_store_stats {

@@ -362,8 +362,7 @@ static void stage_hist(sg__rest_buf_t *b, const sg_store_stats_t *s) {
          "writer takes its group), run (its transaction), sync (until the "
          "log's sync released it), handoff (until the loop took it), total; "
          "and fsync (each sync of the log), checkpoint (each of the "
-         "checkpointer's), gather (each wait of the writer for the sync in "
-         "flight, letting writes gather into its next group).");
+         "checkpointer's).");
   for (unsigned st = 0; st < SG_STORE_STAGES; st++) {
     const char *l = sg_store_stage_names[st];
     unsigned long long cum = 0;

@@ -115,81 +115,6 @@ static void answers_in_order_after_a_sync(void **state) {
                    N_ORDER);
 }
 
-/* ---- writes gather while a sync runs ------------------------------------ */
-
-static uint64_t commits(ctx_t *c) {
-  sg_store_stats_t s;
-  sg_store_get_stats(c->st, &s);
-  return s.commits;
-}
-
-/* Waits (up to 2 s) until the store has made `want` commits. */
-static uint64_t wait_commits(ctx_t *c, uint64_t want) {
-  for (int i = 0; i < 2000 && commits(c) < want; i++)
-    usleep(1000);
-  return commits(c);
-}
-
-/* Submits five writes one after another while the first one's sync is
- * held (the second is committed during it, the others queued after), lets
- * the sync go, and checks that each is answered, in order, after a sync.
- * Returns the commits made while the sync was held. */
-static uint64_t commits_during_a_held_sync(ctx_t *c) {
-  open_store(c);
-  static order_t o;
-  static order_arg_t args[5];
-  static tmsg_t m[5];
-  memset(&o, 0, sizeof o);
-  uint64_t base = commits(c);
-  atomic_store(&hold_syncs, true);
-  for (int i = 0; i < 5; i++) {
-    tmsg_init(&m[i], "+14155550130", 1, "smsc-a");
-    sg_store_batch_t b = {.account_id = 1, .msgs = &m[i].m, .n_msgs = 1};
-    sg_id_new(b.batch_id);
-    args[i] = (order_arg_t){&o, i};
-    o.syncs_at[i] = atomic_load(&syncs_ok);
-    assert_int_equal(sg_store_submit(c->st, &b, order_cb, &args[i]), 0);
-    if (i < 2) /* the first, whose sync is held, then one during it */
-      wait_commits(c, base + 1 + (uint64_t)i);
-    else
-      usleep(20000); /* the writer, idle, would take each at once */
-  }
-  uint64_t held = commits(c) - base;
-  int answered = o.calls;
-  atomic_store(&hold_syncs, false); /* before any assertion can fail */
-  assert_int_equal(answered, 0);
-  run_until(c, &o.calls, 5);
-  assert_int_equal(o.wrong, 0);
-  assert_int_equal(o.failed, 0);
-  assert_int_equal(o.unsynced, 0);
-  return held;
-}
-
-static uint64_t gather_waits(ctx_t *c) {
-  sg_store_stats_t s;
-  sg_store_get_stats(c->st, &s);
-  uint64_t waits = 0;
-  for (unsigned i = 0; i <= SG_STORE_STAGE_BUCKETS; i++)
-    waits += s.stage_hist[SG_STORE_STAGE_GATHER][i];
-  return waits;
-}
-
-/* While a sync runs that cannot release the writer's last commit, writes
- * queued one after another gather into one group (one commit), taken when
- * that sync ends; SG_STORE_GATHER=0 turns that off. */
-static void writes_gather_while_a_sync_runs(void **state) {
-  ctx_t *c = *state;
-  assert_int_equal(commits_during_a_held_sync(c), 2);
-  assert_true(gather_waits(c) >= 1);
-  close_store(c);
-  setenv("SG_STORE_GATHER", "0", 1);
-  uint64_t apart = commits_during_a_held_sync(c);
-  uint64_t waits = gather_waits(c);
-  unsetenv("SG_STORE_GATHER");
-  assert_int_equal(apart, 5);
-  assert_int_equal(waits, 0);
-}
-
 /* ---- a failed sync ------------------------------------------------------- */
 
 static int claim_status(ctx_t *c, claim_got_t *g) {
@@ -358,8 +283,6 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(answers_in_order_after_a_sync, setup_sync,
                                       teardown),
-      cmocka_unit_test_setup_teardown(writes_gather_while_a_sync_runs,
-                                      setup_sync, teardown),
       cmocka_unit_test_setup_teardown(refused_writes_are_made_inert, setup_sync,
                                       teardown),
       cmocka_unit_test_setup_teardown(pipeline_follows_the_config, setup_cfg,
