@@ -34,7 +34,16 @@
 # 1, 2 and 3 nodes and SQLite in one go.
 #
 # usage: bench/e2e/run.sh [path/to/smsgate]     (default: ./build/smsgate)
-# env:   N=5000 C=50 WINDOW=64 DLR_DELAY_MS=0 SYNC=full|normal WAIT_S=120
+# env:   N=5000 C=50 BINDS=C/64,2 WINDOW=64 SIM_WINDOW=100 DLR_DELAY_MS=0 SYNC=full|normal WAIT_S=120
+#        BINDS: the connector's binds to the simulator (default: C/64
+#        rounded up, at least 2), WINDOW submit_sm in flight per bind,
+#        SIM_WINDOW the simulator's deliver_sm in flight per bind. BINDS was
+#        1 until the figures of docs/architecture.md's "What held the rate at
+#        C=128 and C=256": a receipt is answered after its commit, as a POST
+#        is, so one bind carried at most 100 receipts per commit latency
+#        while C POSTs were in flight (18,072 receipts/s against 21,559
+#        accepted/s at C=128, POST->delivered p50 632 ms and growing with the
+#        run). BINDS=1 runs as the figures measured before.
 #        LOADER=path/to/bench_e2e|node SINK=c|node RSS_EVERY=0
 #        WEBHOOK_THREAD=true|false (webhooks.thread)
 #        WEBHOOK_CLIENT=builtin|curl (webhooks.client)
@@ -54,6 +63,7 @@
 #        CHECK=1: exit 1 unless the sink (SINK=c) got exactly two webhooks
 #        a message accepted, one "delivered" each, all with good signatures
 #        STORE_URL=postgres://... (the PostgreSQL store) NODES=1 PG_PID=
+#        METRICS=path: keep the first node's /metrics after the run there
 set -u
 BIN=${1:-./build/smsgate}
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
@@ -62,6 +72,8 @@ LOADER=${LOADER:-$(dirname "$BIN")/bench_e2e}
 N=${N:-5000}
 C=${C:-50}
 WINDOW=${WINDOW:-64}
+SIM_WINDOW=${SIM_WINDOW:-100}
+BINDS=${BINDS:-$(((C + 63) / 64 > 2 ? (C + 63) / 64 : 2))}
 DLR_DELAY_MS=${DLR_DELAY_MS:-0}
 SYNC=${SYNC:-full}
 WAIT_S=${WAIT_S:-120}
@@ -160,7 +172,8 @@ fi
 RX_PID=$LAST_PID
 SIM_PIDS=() GWS=()
 for ((k = 1; k <= NODES; k++)); do
-  start sim$k "$BIN" sim smsc --port "${SIM[k]}" --dlr-delay "$DLR_DELAY_MS" --quiet --stats-interval 0
+  start sim$k "$BIN" sim smsc --port "${SIM[k]}" --dlr-delay "$DLR_DELAY_MS" --window "$SIM_WINDOW" \
+    --quiet --stats-interval 0
   SIM_PIDS+=($LAST_PID)
 done
 NODE_LINE= ON_NODE=
@@ -186,7 +199,7 @@ accounts:
      callback_url: "http://127.0.0.1:$HOOK/hook", webhook_secret: $SECRET}
 connectors:
   - {name: sim$k, type: smpp, host: 127.0.0.1, port: ${SIM[k]}, system_id: bench,
-     window: $WINDOW$ON_NODE}
+     binds: $BINDS, window: $WINDOW$ON_NODE}
 routes:
   - {prefix: "+", connectors: [sim$k]}
 webhooks: {allow_private_networks: true, concurrency: 256, thread: $WEBHOOK_THREAD,
@@ -209,7 +222,7 @@ cpu_sum() {
   echo "$sum"
 }
 
-echo "smsgate e2e: N=$N C=$C window=$WINDOW dlr_delay=${DLR_DELAY_MS}ms $STORE_DESC" \
+echo "smsgate e2e: N=$N C=$C binds=$BINDS window=$WINDOW sim_window=$SIM_WINDOW dlr_delay=${DLR_DELAY_MS}ms $STORE_DESC" \
   "($(nproc) cores, $(uname -r))"
 if [ "$RSS_EVERY" -gt 0 ] 2>/dev/null; then
   ( t0=$(date +%s)
@@ -292,6 +305,22 @@ fi
 threads_report "$GW" "$accepted" "$T/threads0" "$T/threads1"
 get "http://127.0.0.1:${HTTP[1]}/metrics" 2>/dev/null | grep -E '^smsgate_store_(commits_total|writes_total|commit_seconds_total|max_group) ' |
   awk '{ printf "%s%s %s", sep, substr($1, 15), $2; sep = ", " } END { print "" }' | sed 's/^/store: /' 
+# The commit pipeline: the log's syncs (how many commits each covered) and
+# the mean of each stage of a submit.
+get "http://127.0.0.1:${HTTP[1]}/metrics" 2>/dev/null | tee "${METRICS:-/dev/null}" | awk '
+  /^smsgate_store_commits_total / { commits = $2 }
+  /^smsgate_store_stage_seconds_(sum|count)\{/ {
+    st = $1; sub(/.*stage="/, "", st); sub(/".*/, "", st)
+    if ($1 ~ /_sum/) sum[st] = $2; else { cnt[st] = $2; if (!(st in seen)) { seen[st] = 1; order[++k] = st } }
+  }
+  END {
+    if (!cnt["fsync"]) exit
+    printf "syncs: %d (%.2f commits a sync, %.3f ms each), checkpoints %d; stage means (ms):",
+      cnt["fsync"], commits / cnt["fsync"], sum["fsync"] * 1000 / cnt["fsync"], cnt["checkpoint"]
+    for (i = 1; i <= k; i++) if (order[i] != "fsync" && order[i] != "checkpoint" && cnt[order[i]])
+      printf " %s %.3f", order[i], sum[order[i]] * 1000 / cnt[order[i]]
+    print ""
+  }'
 # Where a POST's time went (the gateway's stage histograms, p50/p99 by
 # linear interpolation in their buckets; docs/architecture.md, "Accept
 # latency at 10,000/s offered").
