@@ -612,6 +612,7 @@ static int run_requests(sq_t *sq, sg__store_req_t *group, int64_t now,
     (*reruns)++;
     int rb = sg__sq_exec(c, SG__Q_ROLLBACK);
     sg__sq_traffic_discard(c);
+    sg__sq_limits_discard(c);
     sg__sq_wh_tx_end(c, false);
     sg__sq_smpp_out_tx_end(c, false);
     sg__sq_orphan_tx_end(c, false);
@@ -674,7 +675,10 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
     rc = run_requests(sq, group, now, &reruns);
   if (rc == 0 && sg__sq_traffic_flush(c) < 0)
     rc = SG_EIO;
+  if (rc == 0 && sg__sq_limits_flush(c) < 0)
+    rc = SG_EIO;
   sg__sq_traffic_discard(c);
+  sg__sq_limits_discard(c);
   if (rc == 0 && sg__sq_whq_mark(c) < 0) /* webhooks held in memory */
     rc = SG_EIO;
   sq->walbuf.defer = sq->sync != NULL; /* the log's sync is the pipeline's */

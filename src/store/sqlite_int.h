@@ -67,8 +67,8 @@
     "INSERT INTO messages (id, batch_id, account_id, sender, recipient, "      \
     "encoding, is_binary, body, validity_ms, send_at_ms, callback_url, "       \
     "client_ref, priority, dlr_wanted, status, parts_total, created_ms, "      \
-    "updated_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"      \
-    "?15,?16,?17,?17)")                                                        \
+    "updated_ms, dlr_url, dlr_mask, webhook_statuses) VALUES (?1,?2,?3,?4,"    \
+    "?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?17,?18,?19,?20)")         \
   X(PART_INSERT,                                                               \
     "INSERT INTO parts (message_id, seq, connector, encoding, lang_locking, "  \
     "lang_single, udh, ud, concat_ref, concat_total, priority, expires_ms, "   \
@@ -91,13 +91,12 @@
   X(PART_REQUEUE, "UPDATE parts SET status = 'queued', lease_until_ms = "      \
                   "NULL, updated_ms = ?2 WHERE id = ?1")                       \
   X(CLAIM_SELECT,                                                              \
-    "SELECT p.id, p.attempts, p.message_id, p.seq, p.connector, m.sender, "    \
-    "m.recipient, p.encoding, p.lang_locking, p.lang_single, p.udh, p.ud, "    \
-    "p.concat_ref, p.concat_total, p.priority, m.dlr_wanted, p.expires_ms, "   \
-    "m.account_id "                                                            \
-    "FROM parts p JOIN messages m ON m.id = p.message_id WHERE "               \
-    "p.connector = ?1 AND p.status = 'queued' AND p.next_attempt_ms <= ?2 "    \
-    "ORDER BY p.priority DESC, p.id LIMIT ?3")                                 \
+    "SELECT id, attempts, message_id, seq, connector, encoding, "              \
+    "lang_locking, lang_single, udh, ud, concat_ref, concat_total, priority, " \
+    "expires_ms FROM parts WHERE connector = ?1 AND status = 'queued' AND "    \
+    "next_attempt_ms <= ?2 ORDER BY priority DESC, id LIMIT ?3")               \
+  X(MSG_FOR_CLAIM, "SELECT sender, recipient, dlr_wanted, account_id FROM "    \
+                   "messages WHERE id = ?1")                                   \
   X(PART_CLAIM, "UPDATE parts SET status = 'sending', attempts = attempts "    \
                 "+ 1, lease_until_ms = ?2, updated_ms = ?3 WHERE id = ?1")     \
   X(PARTS_OF_MSG, "SELECT status FROM parts WHERE message_id = ?1")            \
@@ -105,8 +104,6 @@
     "SELECT status, batch_id, account_id, sender, recipient, client_ref, "     \
     "callback_url, parts_total, dlr_url, dlr_mask, webhook_statuses, "         \
     "created_ms FROM messages WHERE id = ?1")                                  \
-  X(MSG_SET_KANNEL, "UPDATE messages SET dlr_url = ?2, dlr_mask = ?3, "        \
-                    "webhook_statuses = ?4 WHERE id = ?1")                     \
   X(KANNEL_DLR_INFO,                                                           \
     "SELECT a.name, p.connector, p.smsc_id, m.encoding FROM messages m "       \
     "LEFT JOIN accounts a ON a.id = m.account_id LEFT JOIN parts p ON "        \
@@ -127,7 +124,8 @@
     "SELECT message_id, seq, status, attempts FROM parts WHERE id = ?1")       \
   X(PART_SENT, "UPDATE parts SET status = 'sent', smsc_id = ?2, error_code "   \
                "= NULL, error = NULL, lease_until_ms = NULL, updated_ms = "    \
-               "?3, smsc_raw = ?4 WHERE id = ?1")                              \
+               "?3, smsc_raw = ?4 WHERE id = ?1 AND status = 'sending' AND "   \
+               "attempts = ?5")                                                \
   X(PART_RETRY, "UPDATE parts SET status = 'queued', next_attempt_ms = ?2, "   \
                 "connector = COALESCE(?3, connector), error_code = ?4, "       \
                 "error = ?5, lease_until_ms = NULL, updated_ms = ?6 "          \
@@ -311,6 +309,13 @@ typedef struct sg__sq_conn {
                        canceled */
     } e[32];
   } tr;
+  struct {      /* the writer's usage counts of the open group */
+    unsigned n; /* (sqlite_limits.c) */
+    struct {
+      int64_t account_id, parts;
+      char period[12]; /* "2026-11-26" or "2026-11" */
+    } e[16];
+  } lu;
   struct sg__sq_orph *orph; /* the writer's held receipts (sqlite_orphan.c) */
   struct sg__sq_mc *mc;     /* the writer's message rows (sqlite_mcache.c) */
   /* The writer's: a campaign may exist (sqlite_campcount.c). False only
@@ -404,8 +409,19 @@ int sg__sq_admin_read(sg__sq_conn_t *c, sg__store_req_t *req);
  * usage and charge of a submitted batch (sqlite_limits.c). */
 int sg__sq_limits_write(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
 int sg__sq_limits_read(sg__sq_conn_t *c, sg__store_req_t *req);
+/* sg__sq_limits_submit takes a batch's charge, before its rows are
+ * written (SG_ENOSPC: refused, nothing written); sg__sq_limits_usage
+ * counts its usage once its rows are written, so that a request that fails
+ * has changed rows and is undone with them. The usage counts of a group
+ * are added up in the writer's memory, per account and period, and
+ * written by sg__sq_limits_flush, one upsert per row touched, before the
+ * group's COMMIT; sg__sq_limits_discard forgets them when the transaction
+ * is rolled back. */
 int sg__sq_limits_submit(sg__sq_conn_t *c, const sg_store_batch_t *b,
                          int64_t now);
+int sg__sq_limits_usage(sg__sq_conn_t *c, const sg_store_batch_t *b);
+int sg__sq_limits_flush(sg__sq_conn_t *c);
+void sg__sq_limits_discard(sg__sq_conn_t *c);
 
 /* Runs an SG__REQ_SETTING_PUT / SG__REQ_SETTING_GET (sqlite_setting.c). */
 int sg__sq_setting_put(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now);
@@ -507,6 +523,10 @@ int sg__sq_presplit_derived(sg__sq_conn_t *c, const char *mid, unsigned total,
                             int64_t now, sg_msg_status_t *to);
 int sg__sq_presplit_expire(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now,
                            size_t *n);
+/* Binds the dlr-url, dlr-mask and webhook filter of new message m to
+ * MSG_INSERT's parameters i, i + 1 and i + 2 (the message row takes them
+ * in its INSERT, not in an UPDATE after it). */
+void sg__sq_bind_kannel(sqlite3_stmt *s, int i, const sg_store_msg_in_t *m);
 /* Derives message mid's status again after a change the caller made
  * (sqlite_write.c's rederive, with detail as the cause). */
 int sg__sq_rederive_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,

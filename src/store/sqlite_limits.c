@@ -5,7 +5,10 @@
  *
  * The two statements of a submit are kept prepared on the writer's
  * connection (SG__Q_LIM_*); the rare credits and reads prepare theirs per
- * call. This file must never decide whether a message may be sent (the
+ * call. The charge is taken at once (it may be refused); the usage counts
+ * of a group's submits are added up in memory and written once per
+ * account and period just before the group's COMMIT (sg__sq_limits_flush),
+ * like the traffic counts, and forgotten when the transaction rolls back. This file must never decide whether a message may be sent (the
  * engine holds quota and balance on the loop); it refuses only a charge
  * the balance cannot cover, so that a balance never goes below zero.
  */
@@ -49,24 +52,63 @@ static int charge(sg__sq_conn_t *c, int64_t account, int64_t micro,
   return rc;
 }
 
+#define LU_SLOTS (sizeof((sg__sq_conn_t *)0)->lu.e / \
+                  sizeof((sg__sq_conn_t *)0)->lu.e[0])
+
+int sg__sq_limits_flush(sg__sq_conn_t *c) {
+  int rc = 0;
+  for (unsigned i = 0; rc == 0 && i < c->lu.n; i++) {
+    sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_LIM_COUNT);
+    if (s == NULL)
+      return SG_EIO;
+    sqlite3_bind_int64(s, 1, c->lu.e[i].account_id);
+    sg__sq_bind_text(s, 2, c->lu.e[i].period);
+    sqlite3_bind_int64(s, 3, c->lu.e[i].parts);
+    rc = sg__sq_err(sg__sq_step_done(s));
+  }
+  c->lu.n = 0;
+  return rc;
+}
+
+void sg__sq_limits_discard(sg__sq_conn_t *c) {
+  c->lu.n = 0;
+}
+
+/* Adds parts to the account's usage of period, in the group's counts. */
 static int count(sg__sq_conn_t *c, int64_t account, const char *period,
                  uint32_t parts) {
-  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_LIM_COUNT);
-  if (s == NULL)
-    return SG_EIO;
-  sqlite3_bind_int64(s, 1, account);
-  sg__sq_bind_text(s, 2, period);
-  sqlite3_bind_int64(s, 3, parts);
-  return sg__sq_err(sg__sq_step_done(s));
+  unsigned i = 0;
+  while (i < c->lu.n && (c->lu.e[i].account_id != account ||
+                         strcmp(c->lu.e[i].period, period) != 0))
+    i++;
+  if (i == c->lu.n) {
+    if (c->lu.n == LU_SLOTS) {
+      int rc = sg__sq_limits_flush(c); /* still inside the transaction */
+      if (rc < 0)
+        return rc;
+      i = 0;
+    }
+    if (strlen(period) >= sizeof c->lu.e[i].period)
+      return SG_EINVAL;
+    c->lu.e[i].account_id = account;
+    c->lu.e[i].parts = 0;
+    strcpy(c->lu.e[i].period, period);
+    c->lu.n = i + 1;
+  }
+  c->lu.e[i].parts += parts;
+  return 0;
 }
 
 int sg__sq_limits_submit(sg__sq_conn_t *c, const sg_store_batch_t *b,
                          int64_t now) {
+  /* Before anything is written: when it is refused, nothing has been. */
+  return b->charge_micro > 0 ? charge(c, b->account_id, b->charge_micro, now)
+                             : 0;
+}
+
+int sg__sq_limits_usage(sg__sq_conn_t *c, const sg_store_batch_t *b) {
   int rc = 0;
-  /* The charge first: when it is refused, nothing has been written. */
-  if (b->charge_micro > 0)
-    rc = charge(c, b->account_id, b->charge_micro, now);
-  if (rc == 0 && b->usage_parts > 0 && b->usage_day[0] != '\0')
+  if (b->usage_parts > 0 && b->usage_day[0] != '\0')
     rc = count(c, b->account_id, b->usage_day, b->usage_parts);
   if (rc == 0 && b->usage_parts > 0 && b->usage_month[0] != '\0')
     rc = count(c, b->account_id, b->usage_month, b->usage_parts);

@@ -7,6 +7,11 @@
  * allocation with its strings. SG_STORE_MESSAGE_MEMORY=<messages> in the
  * environment changes the count at open; 0 turns it off (every derivation
  * reads the row).
+ *
+ * Beside it, the message and seq of the parts claimed: PARTS entries
+ * indexed by the part id's low bits (ids are consecutive, so as many
+ * parts in flight as entries do not collide; an entry taken by another
+ * part is read again from the row).
  */
 #include "store/sqlite_mcache.h"
 
@@ -18,6 +23,7 @@
 #include "store/sqlite_int.h"
 
 #define MAX_DEFAULT 16384
+#define PARTS 4096 /* a power of two */
 
 typedef struct ent {
   char id[SG_ID_LEN + 1];
@@ -25,10 +31,18 @@ typedef struct ent {
   char buf[];
 } ent_t;
 
+typedef struct part_ent {
+  int64_t id; /* 0: empty */
+  unsigned seq;
+  char mid[SG_ID_LEN + 1];
+} part_ent_t;
+
 struct sg__sq_mc {
   ent_t **slot;
   size_t mask; /* slots - 1 */
   size_t n, max;
+  part_ent_t *part; /* PARTS entries, or NULL */
+  size_t n_part;    /* entries set since the last clear */
 };
 
 static struct sg__sq_mc *mc(sg__sq_conn_t *c) {
@@ -150,9 +164,40 @@ void sg__sq_mc_status(sg__sq_conn_t *c, const char *id, sg_msg_status_t st) {
     m->slot[i]->row.status = st;
 }
 
+void sg__sq_mc_part_put(sg__sq_conn_t *c, int64_t id, const char *mid,
+                        unsigned seq) {
+  struct sg__sq_mc *m = mc(c);
+  if (m == NULL || id <= 0 || strlen(mid) > SG_ID_LEN)
+    return;
+  if (m->part == NULL && (m->part = sg_calloc(PARTS, sizeof *m->part)) == NULL)
+    return;
+  part_ent_t *e = &m->part[(uint64_t)id & (PARTS - 1)];
+  e->id = id;
+  e->seq = seq;
+  memcpy(e->mid, mid, strlen(mid) + 1);
+  m->n_part++;
+}
+
+const char *sg__sq_mc_part_get(sg__sq_conn_t *c, int64_t id, unsigned *seq) {
+  struct sg__sq_mc *m = c->mc;
+  if (m == NULL || m->part == NULL || m->n_part == 0 || id <= 0)
+    return NULL;
+  const part_ent_t *e = &m->part[(uint64_t)id & (PARTS - 1)];
+  if (e->id != id)
+    return NULL;
+  *seq = e->seq;
+  return e->mid;
+}
+
 void sg__sq_mc_clear(sg__sq_conn_t *c) {
   struct sg__sq_mc *m = c->mc;
-  if (m == NULL || m->n == 0)
+  if (m == NULL)
+    return;
+  if (m->n_part > 0) {
+    memset(m->part, 0, PARTS * sizeof *m->part);
+    m->n_part = 0;
+  }
+  if (m->n == 0)
     return;
   for (size_t i = 0; i <= m->mask; i++) {
     sg_free(m->slot[i]);
@@ -168,8 +213,10 @@ void sg__sq_mc_tx_end(sg__sq_conn_t *c, bool committed) {
 
 void sg__sq_mc_close(sg__sq_conn_t *c) {
   sg__sq_mc_clear(c);
-  if (c->mc != NULL)
+  if (c->mc != NULL) {
     sg_free(c->mc->slot);
+    sg_free(c->mc->part);
+  }
   sg_free(c->mc);
   c->mc = NULL;
 }

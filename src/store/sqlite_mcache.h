@@ -33,6 +33,7 @@ typedef struct sg__sq_mrow {
   unsigned parts;
   unsigned dlr_mask;
   uint32_t webhook_statuses; /* 0: the store's */
+  bool dlr_wanted;           /* for the claim; not read by MSG_FOR_EVENT */
   const char *batch_id;
   const char *sender;
   const char *recipient;
@@ -52,6 +53,17 @@ const sg__sq_mrow_t *sg__sq_mc_get(sg__sq_conn_t *c, const char *id);
 /* The writer wrote status st into the row of message id: a final status
  * lets the entry go. */
 void sg__sq_mc_status(sg__sq_conn_t *c, const char *id, sg_msg_status_t st);
+
+/* The claim of part id, part seq of message mid: kept so that the part's
+ * SENT result need not read them (a part's message and seq never change,
+ * and a part id names one part until a rollback frees it, which empties
+ * these too). Does nothing when the copy is off. */
+void sg__sq_mc_part_put(sg__sq_conn_t *c, int64_t id, const char *mid,
+                        unsigned seq);
+
+/* The message id (valid until the next call here) and *seq of part id if
+ * held, or NULL. */
+const char *sg__sq_mc_part_get(sg__sq_conn_t *c, int64_t id, unsigned *seq);
 
 /* Forgets every entry: `messages` was written some other way. */
 void sg__sq_mc_clear(sg__sq_conn_t *c);

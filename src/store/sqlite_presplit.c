@@ -154,21 +154,12 @@ static int create(sg__sq_conn_t *c, const sg_store_batch_t *b,
   sg__sq_bind_text(s, 15, sg_store_status_name(status));
   sqlite3_bind_int(s, 16, ps->total);
   sqlite3_bind_int64(s, 17, now);
+  sg__sq_bind_kannel(s, 18, m);
   int rc = step_rc(s);
   if (rc == 0)
     rc = sg__sq_campaign_count(c, b->batch_id, SG_MSG_NONE, status);
   if (rc == 0)
     rc = sg__sq_traffic_note(c, b->account_id, now, SG_MSG_NONE, status);
-  if (rc == 0 && (m->dlr_url != NULL || m->webhook_statuses != 0)) {
-    if ((s = sg__sq_stmt(c, SG__Q_MSG_SET_KANNEL)) == NULL)
-      return SG_EIO;
-    sg__sq_bind_text(s, 1, m->id);
-    sg__sq_bind_text(s, 2, m->dlr_url);
-    sqlite3_bind_int(s, 3, m->dlr_url != NULL ? m->dlr_mask : 0);
-    if (m->webhook_statuses != 0)
-      sqlite3_bind_int64(s, 4, m->webhook_statuses);
-    rc = step_rc(s);
-  }
   if (rc == 0)
     rc = insert_part(c, m->id, m, ps, status, now);
   if (rc == 0 && m->smpp != NULL &&
@@ -242,6 +233,8 @@ int sg__sq_presplit_run(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     rc = add(c, &r->arena, mid, &t, b, ps, now);
     out->whole = rc == 0 && t.have + 1 >= t.total;
   }
+  if (rc == 0 && b->usage_parts > 0) /* after its rows: see sqlite_int.h */
+    rc = sg__sq_limits_usage(c, b);
   out->seq = ps->seq;
   return rc;
 }

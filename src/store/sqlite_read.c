@@ -84,14 +84,30 @@ static int read_parts(sg__sq_conn_t *c, sg__store_req_t *r) {
   return rc == SQLITE_DONE ? 0 : SG_EIO;
 }
 
+/* A message inserted 'queued' has no row for that first event
+ * (sqlite_write.c, insert_message): its message row says it, and the list
+ * shows it first, with id 0. A message stored before that change, or
+ * inserted 'scheduled', has it as its first row: a message event of its
+ * own (no part's event folded in) at the message's creation. No later
+ * change writes such a row first: the first change of a queued message
+ * moves it to another status. */
+static bool first_event_has_row(const sg_store_event_t *e, int64_t created) {
+  return e->part_seq == 0 && e->time_ms == created &&
+         (e->status == SG_MSG_QUEUED || e->status == SG_MSG_SCHEDULED);
+}
+
 static int read_events(sg__sq_conn_t *c, sg__store_req_t *r) {
   sg_store_message_t *m = &r->out.message;
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_R_EVENTS);
   if (s == NULL)
     return SG_EIO;
   sg__sq_bind_text(s, 1, m->id);
-  sg_store_event_t *ev = NULL;
   size_t n = 0, cap = 0;
+  sg_store_event_t *ev = grow(&r->arena, NULL, n, &cap, sizeof *ev);
+  if (ev == NULL)
+    return SG_ENOMEM;
+  ev[n++] =
+      (sg_store_event_t){.status = SG_MSG_QUEUED, .time_ms = m->created_ms};
   bool ok = true;
   int rc;
   while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -122,10 +138,11 @@ static int read_events(sg__sq_conn_t *c, sg__store_req_t *r) {
     e->time_ms = sqlite3_column_int64(s, 5);
   }
   sqlite3_reset(s);
-  m->events = ev;
-  m->n_events = n;
-  if (!ok || (ev == NULL && rc == SQLITE_ROW))
+  if (!ok || ev == NULL)
     return SG_ENOMEM;
+  bool row = n > 1 && first_event_has_row(&ev[1], m->created_ms);
+  m->events = row ? ev + 1 : ev;
+  m->n_events = row ? n - 1 : n;
   return rc == SQLITE_DONE ? 0 : SG_EIO;
 }
 

@@ -465,19 +465,6 @@ static int insert_part(sg__sq_conn_t *c, const sg_store_msg_in_t *m,
   return step_rc(s);
 }
 
-/* The dlr-url, dlr-mask and webhook filter of a new message. */
-static int set_kannel(sg__sq_conn_t *c, const sg_store_msg_in_t *m) {
-  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_SET_KANNEL);
-  if (s == NULL)
-    return SG_EIO;
-  sg__sq_bind_text(s, 1, m->id);
-  sg__sq_bind_text(s, 2, m->dlr_url);
-  sqlite3_bind_int(s, 3, m->dlr_url != NULL ? m->dlr_mask : 0);
-  if (m->webhook_statuses != 0)
-    sqlite3_bind_int64(s, 4, m->webhook_statuses);
-  return step_rc(s);
-}
-
 static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
                           const sg_store_msg_in_t *m, int64_t now) {
   sg_msg_status_t status =
@@ -502,18 +489,19 @@ static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
   sg__sq_bind_text(s, 15, sg_store_status_name(status));
   sqlite3_bind_int(s, 16, (int)m->n_parts);
   sqlite3_bind_int64(s, 17, now);
+  sg__sq_bind_kannel(s, 18, m);
   int rc = step_rc(s);
   if (rc == 0)
     rc = sg__sq_campaign_count(c, b->batch_id, SG_MSG_NONE, status);
   if (rc == 0)
     rc = sg__sq_traffic_note(c, b->account_id, now, SG_MSG_NONE, status);
-  if (rc == 0 && (m->dlr_url != NULL || m->webhook_statuses != 0))
-    rc = set_kannel(c, m);
   for (unsigned seq = 1; rc == 0 && seq <= m->n_parts; seq++)
     rc = insert_part(c, m, seq, status, now);
   if (rc == 0 && m->smpp != NULL)
     rc = sg__sq_smpp_origin_insert(c, b->account_id, m, now);
-  if (rc == 0)
+  /* The first event of a message inserted 'queued' is its row: the
+   * reader shows it (sqlite_read.c, read_events). */
+  if (rc == 0 && status != SG_MSG_QUEUED)
     rc = insert_event(c, m->id, 0, status, 0, NULL, now, NULL, NULL);
   if (rc == 0 && status == SG_MSG_QUEUED) {
     sg__sq_mrow_t row = {.status = status,
@@ -522,6 +510,7 @@ static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
                          .parts = (unsigned)m->n_parts,
                          .dlr_mask = m->dlr_url != NULL ? m->dlr_mask : 0,
                          .webhook_statuses = m->webhook_statuses,
+                         .dlr_wanted = m->dlr_wanted,
                          .batch_id = b->batch_id,
                          .sender = m->sender,
                          .recipient = m->recipient,
@@ -545,7 +534,16 @@ static int run_submit(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     rc = insert_message(c, b, &b->msgs[i], now);
   if (rc == 0 && b->idem_key != NULL)
     rc = idem_put(c, b, now);
+  if (rc == 0 && b->usage_parts > 0) /* after its rows: see sqlite_int.h */
+    rc = sg__sq_limits_usage(c, b);
   return rc;
+}
+
+void sg__sq_bind_kannel(sqlite3_stmt *s, int i, const sg_store_msg_in_t *m) {
+  sg__sq_bind_text(s, i, m->dlr_url);
+  sqlite3_bind_int(s, i + 1, m->dlr_url != NULL ? m->dlr_mask : 0);
+  if (m->webhook_statuses != 0)
+    sqlite3_bind_int64(s, i + 2, m->webhook_statuses);
 }
 
 int sg__sq_rederive_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
@@ -753,19 +751,46 @@ static void read_claimed(sg__arena_t *a, sqlite3_stmt *s, sg_store_claimed_t *p,
   sg__store_copy_str(p->message_id, sizeof p->message_id, mid);
   p->seq = (unsigned)sqlite3_column_int(s, 3);
   p->connector = sg__sq_col_text(a, s, 4, ok);
-  p->sender = sg__sq_col_text(a, s, 5, ok);
-  p->recipient = sg__sq_col_text(a, s, 6, ok);
-  p->encoding = (sg_encoding_t)sqlite3_column_int(s, 7);
-  p->lang_locking = (uint8_t)sqlite3_column_int(s, 8);
-  p->lang_single = (uint8_t)sqlite3_column_int(s, 9);
-  p->udh = sg__sq_col_blob(a, s, 10, &p->udh_len, ok);
-  p->ud = sg__sq_col_blob(a, s, 11, &p->ud_len, ok);
-  p->concat_ref = (uint16_t)sqlite3_column_int(s, 12);
-  p->concat_total = (uint8_t)sqlite3_column_int(s, 13);
-  p->priority = (uint8_t)sqlite3_column_int(s, 14);
-  p->dlr_wanted = sqlite3_column_int(s, 15) != 0;
-  p->validity_ms = sqlite3_column_int64(s, 16);
-  p->account_id = sqlite3_column_int64(s, 17);
+  p->encoding = (sg_encoding_t)sqlite3_column_int(s, 5);
+  p->lang_locking = (uint8_t)sqlite3_column_int(s, 6);
+  p->lang_single = (uint8_t)sqlite3_column_int(s, 7);
+  p->udh = sg__sq_col_blob(a, s, 8, &p->udh_len, ok);
+  p->ud = sg__sq_col_blob(a, s, 9, &p->ud_len, ok);
+  p->concat_ref = (uint16_t)sqlite3_column_int(s, 10);
+  p->concat_total = (uint8_t)sqlite3_column_int(s, 11);
+  p->priority = (uint8_t)sqlite3_column_int(s, 12);
+  p->validity_ms = sqlite3_column_int64(s, 13);
+}
+
+/* The columns of claimed part p's message: from the writer's copy of its
+ * row (sqlite_mcache.h), else read (MSG_FOR_CLAIM). SG_ENOENT: no row, the
+ * part is left out (as the join of parts and messages did). */
+static int claimed_msg(sg__sq_conn_t *c, sg__arena_t *a,
+                       sg_store_claimed_t *p) {
+  bool ok = true;
+  const sg__sq_mrow_t *h = sg__sq_mc_get(c, p->message_id);
+  if (h != NULL) {
+    p->sender = sg__arena_strdup(a, h->sender, &ok);
+    p->recipient = sg__arena_strdup(a, h->recipient, &ok);
+    p->dlr_wanted = h->dlr_wanted;
+    p->account_id = h->account_id;
+    return ok ? 0 : SG_ENOMEM;
+  }
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_FOR_CLAIM);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, p->message_id);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    p->sender = sg__sq_col_text(a, s, 0, &ok);
+    p->recipient = sg__sq_col_text(a, s, 1, &ok);
+    p->dlr_wanted = sqlite3_column_int(s, 2) != 0;
+    p->account_id = sqlite3_column_int64(s, 3);
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW)
+    return rc == SQLITE_DONE ? SG_ENOENT : SG_EIO;
+  return ok ? 0 : SG_ENOMEM;
 }
 
 static int select_due(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
@@ -779,17 +804,23 @@ static int select_due(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   sqlite3_bind_int64(s, 2, now);
   sqlite3_bind_int(s, 3, (int)r->in.claim.max);
   bool ok = true;
-  int rc = SQLITE_DONE;
+  int rc = SQLITE_DONE, mrc = 0;
   size_t n = 0;
   while (ok && n < r->in.claim.max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
     memset(&parts[n], 0, sizeof parts[n]);
-    read_claimed(&r->arena, s, &parts[n++], &ok);
+    read_claimed(&r->arena, s, &parts[n], &ok);
+    if (ok && (mrc = claimed_msg(c, &r->arena, &parts[n])) == 0)
+      n++;
+    else if (mrc != SG_ENOENT)
+      break;
   }
   sqlite3_reset(s);
   res->parts = parts;
   res->n_parts = n;
   if (!ok)
     return SG_ENOMEM;
+  if (mrc < 0 && mrc != SG_ENOENT)
+    return mrc;
   return n == r->in.claim.max || rc == SQLITE_DONE ? 0 : SG_EIO;
 }
 
@@ -804,6 +835,9 @@ static int mark_sending(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     sqlite3_bind_int64(s, 2, now + r->in.claim.lease_ms);
     sqlite3_bind_int64(s, 3, now);
     int rc = step_rc(s);
+    if (rc == 0)
+      sg__sq_mc_part_put(c, res->parts[i].part_id, res->parts[i].message_id,
+                         res->parts[i].seq);
     /* Parts of one message come one after another (ordered by id within a
      * priority): derive each message once, after its last part. */
     bool last = i + 1 == res->n_parts || strcmp(res->parts[i + 1].message_id,
@@ -871,7 +905,35 @@ static int result_sent(sg__sq_conn_t *c, const sg_store_result_in_t *x,
   sqlite3_bind_int64(s, 3, now); /* the errors of earlier tries are cleared:
                                     the events keep them */
   sg__sq_bind_text(s, 4, x->smsc_raw_id);
+  sqlite3_bind_int(s, 5, (int)x->attempt);
   return step_rc(s);
+}
+
+/* The SENT result of a part whose claim the writer holds (sqlite_mcache.h):
+ * its row written without reading it first, if it is still 'sending' at
+ * that attempt. 1: written, *p and the item's identity filled; 0: not held
+ * or not 'sending' at that attempt (nothing written: the caller reads the
+ * part); or an error. */
+static int sent_held(sg__sq_conn_t *c, sg__arena_t *a,
+                     const sg_store_result_in_t *x, int64_t now, part_ref_t *p,
+                     sg_store_item_res_t *item) {
+  unsigned seq;
+  const char *mid = sg__sq_mc_part_get(c, x->part_id, &seq);
+  if (mid == NULL)
+    return 0;
+  bool ok = true;
+  p->id = x->part_id;
+  p->mid = sg__arena_strdup(a, mid, &ok);
+  p->seq = seq;
+  if (!ok)
+    return SG_ENOMEM;
+  int rc = result_sent(c, x, now);
+  if (rc < 0 || sqlite3_changes(c->db) == 0)
+    return rc;
+  sg__store_copy_str(item->message_id, sizeof item->message_id, p->mid);
+  item->seq = seq;
+  item->part_status = SG_MSG_SENDING;
+  return 1;
 }
 
 static int result_retry(sg__sq_conn_t *c, const sg_store_result_in_t *x,
@@ -899,10 +961,14 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
                       const sg_store_result_in_t *x, int64_t now,
                       sg_store_item_res_t *item) {
   part_ref_t p;
-  unsigned attempts;
-  int rc = load_part(c, a, x->part_id, &p, item, &attempts);
-  if (rc == SG_ENOENT || (rc == 0 && (item->part_status != SG_MSG_SENDING ||
-                                      attempts != x->attempt))) {
+  unsigned attempts = 0;
+  int rc = x->outcome == SG_STORE_SENT ? sent_held(c, a, x, now, &p, item) : 0;
+  bool written = rc == 1; /* the part's row, by sent_held */
+  if (rc == 0)
+    rc = load_part(c, a, x->part_id, &p, item, &attempts);
+  if (rc == SG_ENOENT ||
+      (rc == 0 && !written &&
+       (item->part_status != SG_MSG_SENDING || attempts != x->attempt))) {
     item->status = rc == 0 ? SG_ESTATE : rc;
     return 0;
   }
@@ -917,8 +983,9 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
   why.on_part = x->outcome == SG_STORE_SENT;
   sg_msg_status_t to =
       x->outcome == SG_STORE_SENT ? SG_MSG_SENT : SG_MSG_QUEUED;
-  rc = x->outcome == SG_STORE_SENT ? result_sent(c, x, now)
-                                   : result_retry(c, x, now);
+  rc = written                       ? 0
+       : x->outcome == SG_STORE_SENT ? result_sent(c, x, now)
+                                     : result_retry(c, x, now);
   part_ev_t ev = {p.seq, to, x->error_code,
                   x->outcome == SG_STORE_SENT ? sent_id(x) : x->detail, now};
   why.ev = &ev;

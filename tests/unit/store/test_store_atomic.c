@@ -71,10 +71,11 @@ static void failed_request_changes_nothing(void **state) {
   assert_int_equal(s1.writes - s0.writes, 3);
   assert_true(s1.writer_cpu_us > s0.writer_cpu_us); /* two runs of SQL */
 
-  /* 1 + 2 + 2 messages, two parts each but the first; one event each. */
+  /* 1 + 2 + 2 messages, two parts each but the first; one event each
+   * (SQLite keeps a queued message's first event in its row). */
   assert_int_equal(q1(c, "SELECT count(*) FROM messages"), 5);
   assert_int_equal(q1(c, "SELECT count(*) FROM parts"), 9);
-  assert_int_equal(q1(c, "SELECT count(*) FROM events"), 5);
+  assert_int_equal(q1(c, "SELECT count(*) FROM events"), pg_server() ? 5 : 0);
   assert_int_equal(q1(c, "SELECT count(*) FROM idempotency_keys"), 0);
   msg_got_t mg;
   get_wait(c, m[1][0].m.id, 0, &mg);

@@ -261,9 +261,10 @@ static void submit_visible_cb(sg_store_t *st, int status,
   submit_cb(st, status, res, ((got_t **)data)[1]);
   assert_int_equal(q1(c, "SELECT count(*) FROM messages"), 3);
   assert_int_equal(q1(c, "SELECT count(*) FROM parts"), 6);
+  /* SQLite keeps a queued message's first event in its row. */
   assert_int_equal(q1(c, "SELECT count(*) FROM events WHERE status = "
                          "'queued' AND part_seq IS NULL"),
-                   3);
+                   pg_server() ? 3 : 0);
 }
 
 static void submit_commits_before_callback(void **state) {
@@ -872,7 +873,8 @@ static void injected_write_failure(void **state) {
     /* Nothing of the failed group is in the file. */
     assert_int_equal(q1(c, "SELECT count(*) FROM messages"), before + 1);
     assert_int_equal(q1(c, "SELECT count(*) FROM parts"), 2 * (before + 1));
-    assert_int_equal(q1(c, "SELECT count(*) FROM events"), before + 1);
+    assert_int_equal(q1(c, "SELECT count(*) FROM events"),
+                     pg_server() ? before + 1 : 0);
 
     /* The store recovers: the next group commits, and reads work. */
     tmsg_t ok2;
@@ -974,7 +976,7 @@ static void failure_inside_a_group(void **state) {
   assert_int_equal(st.batch_hist[2], 1);
   assert_int_equal(q1(c, "SELECT count(*) FROM messages"), 3);
   assert_int_equal(q1(c, "SELECT count(*) FROM parts"), 4);
-  assert_int_equal(q1(c, "SELECT count(*) FROM events"), 3);
+  assert_int_equal(q1(c, "SELECT count(*) FROM events"), pg_server() ? 3 : 0);
   assert_int_equal(q1(c, "SELECT count(*) FROM messages WHERE recipient = "
                          "'+14155550102'"),
                    0);
@@ -1283,7 +1285,8 @@ static void kill_after_ack(void **state) {
   long long msgs = q1(c, "SELECT count(*) FROM messages");
   assert_true(msgs >= 300 && msgs % 10 == 0);
   assert_int_equal(q1(c, "SELECT count(*) FROM parts"), 2 * msgs);
-  assert_int_equal(q1(c, "SELECT count(*) FROM events"), msgs);
+  assert_int_equal(q1(c, "SELECT count(*) FROM events"),
+                   pg_server() ? msgs : 0);
 }
 
 static void write_file(const char *path, const void *buf, size_t len, off_t off,

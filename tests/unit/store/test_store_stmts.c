@@ -1,0 +1,377 @@
+/* Tests for the statements the SQLite writer runs per message
+ * (store/sqlite_write.c), on a bare connection with the store's schema: a
+ * sendsms message's row takes its dlr-url, dlr-mask and webhook filter in
+ * its INSERT (one change: no UPDATE after it), and a message without them
+ * keeps the columns' defaults; the claim takes a message's columns from
+ * the writer's copy of its row when it holds one; a group's usage counts
+ * are written once per account and period; a SENT result of a part the
+ * writer claimed does not read the part first. */
+#include "store/store_fixture.h"
+
+#include "store/migrations.h"
+#include "store/sqlite_int.h"
+#include "store/sqlite_mcache.h"
+
+typedef struct bare {
+  sg__sq_conn_t c;
+  sg_store_t st;
+} bare_t;
+
+static void bare_open(bare_t *b, const char *memory) {
+  memset(b, 0, sizeof *b);
+  if (memory != NULL)
+    setenv("SG_STORE_MESSAGE_MEMORY", memory, 1);
+  else
+    unsetenv("SG_STORE_MESSAGE_MEMORY");
+  assert_int_equal(sqlite3_open(":memory:", &b->c.db), SQLITE_OK);
+  for (size_t i = 0; i < sg__sqlite_migrations_count; i++)
+    assert_int_equal(
+        sqlite3_exec(b->c.db, sg__sqlite_migrations[i].sql, NULL, NULL, NULL),
+        SQLITE_OK);
+  b->st.cfg.webhook_statuses =
+      SG_MSG_BIT(SG_MSG_SENT) | SG_MSG_BIT(SG_MSG_DELIVERED);
+  b->c.st = &b->st;
+}
+
+static void bare_close(bare_t *b) {
+  sg__sq_wh_close(&b->c);
+  sg__sq_mc_close(&b->c);
+  sg__sq_smpp_out_close(&b->c);
+  sg__sq_orphan_close(&b->c);
+  sg__jbuf_free(&b->c.json);
+  for (int i = 0; i < SG__Q_COUNT; i++)
+    sqlite3_finalize(b->c.q[i]);
+  sqlite3_close(b->c.db);
+  unsetenv("SG_STORE_MESSAGE_MEMORY");
+}
+
+static void exec(bare_t *b, const char *sql) {
+  assert_int_equal(sqlite3_exec(b->c.db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* Runs r in a transaction of its own, committed. */
+static void run(bare_t *b, sg__store_req_t *r, int64_t now) {
+  exec(b, "BEGIN IMMEDIATE");
+  assert_int_equal(sg__sq_run_write(&b->c, r, now), 0);
+  exec(b, "COMMIT");
+  sg__sq_wh_tx_end(&b->c, true);
+  sg__sq_mc_tx_end(&b->c, true);
+}
+
+/* Submits message id of one part to c1, with m's Kannel fields; returns
+ * the rows it changed. */
+static int64_t submit(bare_t *b, const char *id, const char *dlr_url,
+                      uint8_t dlr_mask, uint32_t webhook_statuses) {
+  static const uint8_t ud[] = {1, 2, 3};
+  sg_store_part_in_t p = {
+      .connector = "c1", .ud = ud, .ud_len = 3, .concat_total = 1};
+  sg_store_msg_in_t m = {.sender = "Shop",
+                         .recipient = "+79001234567",
+                         .body = (const uint8_t *)"hi",
+                         .body_len = 2,
+                         .dlr_wanted = true,
+                         .dlr_url = dlr_url,
+                         .dlr_mask = dlr_mask,
+                         .webhook_statuses = webhook_statuses,
+                         .parts = &p,
+                         .n_parts = 1};
+  snprintf(m.id, sizeof m.id, "%s", id);
+  sg__store_req_t r;
+  memset(&r, 0, sizeof r);
+  r.kind = SG__REQ_SUBMIT;
+  snprintf(r.in.submit.batch_id, sizeof r.in.submit.batch_id, "b-%s", id);
+  r.in.submit.account_id = 1;
+  r.in.submit.msgs = &m;
+  r.in.submit.n_msgs = 1;
+  int64_t before = sqlite3_total_changes64(b->c.db);
+  run(b, &r, 1000);
+  sg__arena_free(&r.arena);
+  return sqlite3_total_changes64(b->c.db) - before;
+}
+
+/* quote() of message id's dlr_url, dlr_mask and webhook_statuses. */
+static void kannel_cols(bare_t *b, const char *id, char *out, size_t n) {
+  sqlite3_stmt *s;
+  assert_int_equal(sqlite3_prepare_v2(b->c.db,
+                                      "SELECT quote(dlr_url) || ' ' || "
+                                      "quote(dlr_mask) || ' ' || "
+                                      "quote(webhook_statuses) FROM messages "
+                                      "WHERE id = ?1",
+                                      -1, &s, NULL),
+                   SQLITE_OK);
+  sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+  snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+}
+
+static void kannel_fields_in_the_insert(void **state) {
+  (void)state;
+  bare_t b;
+  char cols[256];
+  bare_open(&b, NULL);
+  /* The message and its part: two rows (its first event is the message
+   * row), no UPDATE. */
+  assert_int_equal(submit(&b, "k1", "http://127.0.0.1:9/d?s=%d", 3,
+                          SG_MSG_BIT(SG_MSG_DELIVERED)),
+                   2);
+  kannel_cols(&b, "k1", cols, sizeof cols);
+  assert_string_equal(cols, "'http://127.0.0.1:9/d?s=%d' 3 32");
+  /* A webhook filter alone; a mask without a URL is not kept. */
+  assert_int_equal(submit(&b, "k2", NULL, 3, SG_MSG_BIT(SG_MSG_SENT)), 2);
+  kannel_cols(&b, "k2", cols, sizeof cols);
+  assert_string_equal(cols, "NULL 0 16");
+  assert_int_equal(submit(&b, "k3", NULL, 0, 0), 2);
+  kannel_cols(&b, "k3", cols, sizeof cols);
+  assert_string_equal(cols, "NULL 0 NULL");
+  bare_close(&b);
+}
+
+/* Claims the parts of c1 (one expected); its sender, recipient, account
+ * and dlr_wanted into out. */
+static void claim_one(bare_t *b, int64_t now, char *out, size_t n) {
+  sg__store_req_t r;
+  memset(&r, 0, sizeof r);
+  r.kind = SG__REQ_CLAIM;
+  r.in.claim.connector = "c1";
+  r.in.claim.max = 8;
+  r.in.claim.lease_ms = 60000;
+  run(b, &r, now);
+  assert_int_equal(r.out.claim.n_parts, 1);
+  const sg_store_claimed_t *p = &r.out.claim.parts[0];
+  snprintf(out, n, "%s %s %lld %d %u %u", p->sender, p->recipient,
+           (long long)p->account_id, p->dlr_wanted, p->attempt,
+           (unsigned)p->ud_len);
+  sg__arena_free(&r.arena);
+}
+
+/* The claim takes the message's columns from the writer's copy of its row,
+ * not from a join with `messages`: a row changed behind the writer's back
+ * (which nothing in the store does) shows which of the two it read. With
+ * the copy off it reads the row (MSG_FOR_CLAIM). */
+static void claim_from_the_copy(void **state) {
+  (void)state;
+  bare_t held, read;
+  char a[256], b[256];
+  bare_open(&held, NULL); /* the copy is sized at the first submit */
+  submit(&held, "c1", NULL, 0, 0);
+  bare_open(&read, "0");
+  submit(&read, "c1", NULL, 0, 0);
+  exec(&held, "UPDATE messages SET sender = 'Row'");
+  exec(&read, "UPDATE messages SET sender = 'Row'");
+  claim_one(&held, 2000, a, sizeof a);
+  claim_one(&read, 2000, b, sizeof b);
+  assert_string_equal(a, "Shop +79001234567 1 1 1 3");
+  assert_string_equal(b, "Row +79001234567 1 1 1 3");
+  sqlite3_stmt *s = read.c.q[SG__Q_MSG_FOR_CLAIM];
+  assert_non_null(s);
+  assert_int_equal(sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0), 1);
+  assert_null(held.c.q[SG__Q_MSG_FOR_CLAIM]);
+  bare_close(&held);
+  bare_close(&read);
+}
+
+/* A part whose message row is missing is not claimed (the join did so). */
+static void claim_skips_a_part_without_message(void **state) {
+  (void)state;
+  bare_t b;
+  char out[256];
+  bare_open(&b, "0");
+  submit(&b, "c2", NULL, 0, 0);
+  exec(&b, "INSERT INTO parts (message_id, seq, connector, encoding, ud, "
+           "status, updated_ms) VALUES ('gone', 1, 'c1', 0, x'00', 'queued', "
+           "1)");
+  claim_one(&b, 2000, out, sizeof out);
+  assert_string_equal(out, "Shop +79001234567 1 1 1 3");
+  bare_close(&b);
+}
+
+/* Submits one message of account 1 counting `parts` in its usage of day
+ * and month, inside the open transaction. */
+static void submit_counted(bare_t *b, const char *id, uint32_t parts) {
+  static const uint8_t ud[] = {1};
+  sg_store_part_in_t p = {
+      .connector = "c1", .ud = ud, .ud_len = 1, .concat_total = 1};
+  sg_store_msg_in_t m = {.sender = "Shop",
+                         .recipient = "+79001234567",
+                         .body = (const uint8_t *)"hi",
+                         .body_len = 2,
+                         .parts = &p,
+                         .n_parts = 1};
+  snprintf(m.id, sizeof m.id, "%s", id);
+  sg__store_req_t r;
+  memset(&r, 0, sizeof r);
+  r.kind = SG__REQ_SUBMIT;
+  snprintf(r.in.submit.batch_id, sizeof r.in.submit.batch_id, "b-%s", id);
+  r.in.submit.account_id = 1;
+  r.in.submit.msgs = &m;
+  r.in.submit.n_msgs = 1;
+  snprintf(r.in.submit.usage_day, sizeof r.in.submit.usage_day, "2026-11-27");
+  snprintf(r.in.submit.usage_month, sizeof r.in.submit.usage_month, "2026-11");
+  r.in.submit.usage_parts = parts;
+  assert_int_equal(sg__sq_run_write(&b->c, &r, 1000), 0);
+  sg__arena_free(&r.arena);
+}
+
+static long long usage(bare_t *b, const char *period) {
+  sqlite3_stmt *s;
+  assert_int_equal(sqlite3_prepare_v2(b->c.db,
+                                      "SELECT coalesce(sum(parts), -1) FROM "
+                                      "account_usage WHERE account_id = 1 "
+                                      "AND period = ?1",
+                                      -1, &s, NULL),
+                   SQLITE_OK);
+  sqlite3_bind_text(s, 1, period, -1, SQLITE_STATIC);
+  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+  long long n = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return n;
+}
+
+/* A group's usage counts are one upsert per account and period, written
+ * before its COMMIT; a rolled-back group leaves none behind. */
+static void usage_counted_once_per_group(void **state) {
+  (void)state;
+  bare_t b;
+  bare_open(&b, NULL);
+  exec(&b, "BEGIN IMMEDIATE");
+  submit_counted(&b, "u1", 2);
+  sg__sq_limits_discard(&b.c); /* as a rollback does */
+  exec(&b, "ROLLBACK");
+  exec(&b, "BEGIN IMMEDIATE");
+  for (int i = 0; i < 5; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "u%d", i + 2);
+    submit_counted(&b, id, 3);
+  }
+  assert_int_equal(usage(&b, "2026-11-27"), -1); /* not yet written */
+  assert_int_equal(sg__sq_limits_flush(&b.c), 0);
+  exec(&b, "COMMIT");
+  assert_int_equal(usage(&b, "2026-11-27"), 15);
+  assert_int_equal(usage(&b, "2026-11"), 15);
+  sqlite3_stmt *s = b.c.q[SG__Q_LIM_COUNT];
+  assert_non_null(s);
+  assert_int_equal(sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0), 2);
+  bare_close(&b);
+}
+
+/* Claims the one part of c1; its id. */
+static int64_t claim_id(bare_t *b, int64_t now, bool commit) {
+  sg__store_req_t r;
+  memset(&r, 0, sizeof r);
+  r.kind = SG__REQ_CLAIM;
+  r.in.claim.connector = "c1";
+  r.in.claim.max = 8;
+  r.in.claim.lease_ms = 60000;
+  exec(b, "BEGIN IMMEDIATE");
+  assert_int_equal(sg__sq_run_write(&b->c, &r, now), 0);
+  exec(b, commit ? "COMMIT" : "ROLLBACK");
+  sg__sq_wh_tx_end(&b->c, commit);
+  sg__sq_mc_tx_end(&b->c, commit);
+  assert_int_equal(r.out.claim.n_parts, 1);
+  int64_t id = r.out.claim.parts[0].part_id;
+  sg__arena_free(&r.arena);
+  return id;
+}
+
+/* A SENT result of part id at attempt; the item's status. */
+static int sent_result(bare_t *b, int64_t id, unsigned attempt, int64_t now) {
+  sg_store_result_in_t res = {.part_id = id,
+                              .attempt = attempt,
+                              .outcome = SG_STORE_SENT,
+                              .smsc_id = "k7"};
+  sg__store_req_t r;
+  memset(&r, 0, sizeof r);
+  r.kind = SG__REQ_RESULTS;
+  r.in.results.items = &res;
+  r.in.results.n = 1;
+  run(b, &r, now);
+  int st = r.out.items.items[0].status;
+  if (st == 0) {
+    assert_string_equal(r.out.items.items[0].message_id, "s1");
+    assert_int_equal(r.out.items.items[0].seq, 1);
+    assert_int_equal(r.out.items.items[0].part_status, SG_MSG_SENT);
+    assert_int_equal(r.out.items.items[0].msg_status, SG_MSG_SENT);
+  }
+  sg__arena_free(&r.arena);
+  return st;
+}
+
+static int part_reads(bare_t *b) {
+  sqlite3_stmt *s = b->c.q[SG__Q_PART_BY_ID];
+  return s == NULL ? 0 : sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0);
+}
+
+/* The part's row and the message's events, one line. */
+static void part_and_events(bare_t *b, char *out, size_t n) {
+  sqlite3_stmt *s;
+  assert_int_equal(
+      sqlite3_prepare_v2(
+          b->c.db,
+          "SELECT (SELECT quote(status) || quote(smsc_id) || quote(attempts) "
+          "|| quote(lease_until_ms) || quote(updated_ms) FROM parts) || ' ' "
+          "|| (SELECT group_concat(quote(status) || quote(fold_seq) || "
+          "quote(fold_detail) || quote(time_ms), ',') FROM events)",
+          -1, &s, NULL),
+      SQLITE_OK);
+  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+  snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+}
+
+/* A SENT result of a part the writer claimed writes its row without
+ * reading it first, and the same rows as a read would; one at another
+ * attempt, or of a part no longer 'sending', changes nothing. */
+static void sent_of_a_held_claim(void **state) {
+  (void)state;
+  bare_t held, read;
+  char a[512], b[512];
+  bare_open(&held, NULL);
+  submit(&held, "s1", NULL, 0, 0);
+  bare_open(&read, "0");
+  submit(&read, "s1", NULL, 0, 0);
+  int64_t id = claim_id(&held, 2000, true);
+  assert_int_equal(claim_id(&read, 2000, true), id);
+  assert_int_equal(sent_result(&held, id, 2, 3000), SG_ESTATE);
+  assert_int_equal(sent_result(&read, id, 2, 3000), SG_ESTATE);
+  assert_int_equal(sent_result(&held, id, 1, 3000), 0);
+  assert_int_equal(sent_result(&read, id, 1, 3000), 0);
+  assert_int_equal(part_reads(&held), 1); /* the wrong attempt only */
+  assert_int_equal(part_reads(&read), 2);
+  part_and_events(&held, a, sizeof a);
+  part_and_events(&read, b, sizeof b);
+  assert_string_equal(a, b);
+  assert_non_null(strstr(a, "'sent''k7'1NULL3000 "));
+  /* Sent already: a second result is refused and changes nothing. */
+  assert_int_equal(sent_result(&held, id, 1, 4000), SG_ESTATE);
+  part_and_events(&held, b, sizeof b);
+  assert_string_equal(a, b);
+  bare_close(&held);
+  bare_close(&read);
+}
+
+/* A rolled-back claim is forgotten: the part id could name another part. */
+static void sent_after_a_rolled_back_claim(void **state) {
+  (void)state;
+  bare_t b;
+  bare_open(&b, NULL);
+  submit(&b, "s1", NULL, 0, 0);
+  int64_t id = claim_id(&b, 2000, false);
+  assert_int_equal(claim_id(&b, 2100, true), id);
+  sg__sq_mc_tx_end(&b.c, false); /* as a later rollback would */
+  assert_int_equal(sent_result(&b, id, 1, 3000), 0);
+  assert_int_equal(part_reads(&b), 1);
+  bare_close(&b);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(kannel_fields_in_the_insert),
+      cmocka_unit_test(claim_from_the_copy),
+      cmocka_unit_test(claim_skips_a_part_without_message),
+      cmocka_unit_test(usage_counted_once_per_group),
+      cmocka_unit_test(sent_of_a_held_claim),
+      cmocka_unit_test(sent_after_a_rolled_back_claim),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
