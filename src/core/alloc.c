@@ -90,6 +90,21 @@ void *sg_realloc(void *ptr, size_t size) {
   return hooks.realloc_fn(ptr, size ? size : 1);
 }
 
+void *sg_grow(void *items, size_t *cap, size_t need, size_t first,
+              size_t size) {
+  if (items != NULL && need <= *cap)
+    return items;
+  size_t n = *cap != 0 ? *cap : first != 0 ? first : 1;
+  while (n < need)
+    n = n <= SIZE_MAX / 2 ? n * 2 : need;
+  if (size != 0 && n > SIZE_MAX / size)
+    return NULL;
+  void *p = sg_realloc(items, n * size);
+  if (p != NULL)
+    *cap = n;
+  return p;
+}
+
 void sg_free(void *ptr) {
   if (ptr != NULL)
     hooks.free_fn(ptr);
