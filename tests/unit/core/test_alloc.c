@@ -133,6 +133,21 @@ static void grow_refuses(void **state) {
   assert_int_equal(cap, 0);
 }
 
+/* The capacity alone, for arrays kept in other memory: the same rule. */
+static void grow_cap_counts(void **state) {
+  (void)state;
+  assert_int_equal(sg_grow_cap(0, 1, 64, 8), 64);
+  assert_int_equal(sg_grow_cap(0, 0, 64, 8), 64);
+  assert_int_equal(sg_grow_cap(64, 64, 16, 8), 64);
+  assert_int_equal(sg_grow_cap(64, 65, 16, 8), 128);
+  assert_int_equal(sg_grow_cap(4, 100, 16, 8), 128);
+  assert_int_equal(sg_grow_cap(0, 3, 0, 8), 4);
+  assert_int_equal(sg_grow_cap(8, SIZE_MAX / 8 + 1, 8, 8), 0);
+  assert_int_equal(sg_grow_cap(8, SIZE_MAX / 8, 8, 8), SIZE_MAX / 8);
+  assert_int_equal(sg_grow_cap(8, SIZE_MAX / 16 + 2, 8, 8), SIZE_MAX / 8);
+  assert_int_equal(sg_grow_cap(2, SIZE_MAX, 2, 1), SIZE_MAX);
+}
+
 static void error_texts(void **state) {
   (void)state;
   assert_string_equal(sg_strerror(SG_ENOMEM), "out of memory");
@@ -147,6 +162,7 @@ int main(void) {
       cmocka_unit_test(calloc_overflow),
       cmocka_unit_test(grow_doubles),
       cmocka_unit_test(grow_refuses),
+      cmocka_unit_test(grow_cap_counts),
       cmocka_unit_test(error_texts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
