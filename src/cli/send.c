@@ -235,12 +235,11 @@ static const char **value_slot(send_args_t *a, const char *opt) {
 
 static int push_to(send_args_t *a, const char *v) {
   if (a->n_to == a->cap_to) {
-    size_t cap = a->cap_to ? 2 * a->cap_to : 64;
-    const char **to = sg_realloc((void *)a->to, cap * sizeof(*to));
+    const char **to =
+        sg_grow((void *)a->to, &a->cap_to, a->n_to + 1, 64, sizeof(*to));
     if (to == NULL)
       return SG_ENOMEM;
     a->to = to;
-    a->cap_to = cap;
   }
   a->to[a->n_to++] = v;
   return 0;

@@ -113,12 +113,11 @@ static uint64_t hold(sg__httpc_t *hc, sg_http_hook_done_cb cb, void *data) {
     i++;
   if (i == hc->n_hooks) {
     if (hc->n_hooks == hc->cap_hooks) {
-      size_t cap = hc->cap_hooks ? hc->cap_hooks * 2 : 16;
-      sg__httpc_hook_t *g = sg_realloc(hc->hooks, cap * sizeof *g);
+      sg__httpc_hook_t *g =
+          sg_grow(hc->hooks, &hc->cap_hooks, hc->n_hooks + 1, 16, sizeof *g);
       if (g == NULL)
         return 0;
       hc->hooks = g;
-      hc->cap_hooks = cap;
     }
     hc->hooks[hc->n_hooks++] = (sg__httpc_hook_t){0, NULL, NULL};
   }

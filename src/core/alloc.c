@@ -90,6 +90,28 @@ void *sg_realloc(void *ptr, size_t size) {
   return hooks.realloc_fn(ptr, size ? size : 1);
 }
 
+size_t sg_grow_cap(size_t cap, size_t need, size_t first, size_t size) {
+  size_t n = cap != 0 ? cap : first != 0 ? first : 1;
+  while (n < need)
+    n = n <= SIZE_MAX / 2 ? n * 2 : need;
+  if (size != 0 && n > SIZE_MAX / size) /* the doubling went too far */
+    n = need <= SIZE_MAX / size ? SIZE_MAX / size : 0;
+  return n;
+}
+
+void *sg_grow(void *items, size_t *cap, size_t need, size_t first,
+              size_t size) {
+  if (items != NULL && need <= *cap)
+    return items;
+  size_t n = sg_grow_cap(*cap, need, first, size);
+  if (n == 0)
+    return NULL;
+  void *p = sg_realloc(items, n * size);
+  if (p != NULL)
+    *cap = n;
+  return p;
+}
+
 void sg_free(void *ptr) {
   if (ptr != NULL)
     hooks.free_fn(ptr);

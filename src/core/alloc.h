@@ -25,6 +25,25 @@ void sg_free(void *ptr);
 char *sg_strdup(const char *s);
 char *sg_strndup(const char *s, size_t n);
 
+/* Makes room for `need` items of `size` octets in `items`, an array of *cap
+ * items made by this allocator (NULL and 0 for none yet), by doubling: the
+ * new capacity is the first of first, 2 first, 4 first ... (of 2 *cap,
+ * 4 *cap ... when *cap is not 0) that holds need (sg_grow_cap). Returns the
+ * array, moved as sg_realloc moves it, with *cap set to its capacity; items as
+ * it is when it holds need items already. Returns NULL when need * size octets
+ * cannot be counted in a size_t or the allocation fails: items (still the
+ * caller's) and *cap are then as they were. NULL means failure only. The new
+ * items are not initialised. */
+void *sg_grow(void *items, size_t *cap, size_t need, size_t first, size_t size);
+
+/* The capacity sg_grow gives an array of cap items that must hold need:
+ * cap when it holds them (and is not 0), else the first of first, 2 first
+ * ... (2 cap, 4 cap ... when cap is not 0) that does, or the most items of
+ * `size` octets a size_t counts when the doubling passes that. 0 when need
+ * such items cannot be counted in a size_t. For arrays that grow in memory
+ * of their own (the store's arenas). */
+size_t sg_grow_cap(size_t cap, size_t need, size_t first, size_t size);
+
 /* Replaces the allocator (NULL restores malloc/realloc/free). Call before any
  * allocation is made, from one thread. */
 void sg_alloc_set_hooks(const sg_alloc_hooks_t *hooks);

@@ -818,12 +818,10 @@ static int keys_grow(struct sg__admin *ad) {
     return 0;
   if (ad->n_keys >= SG_ENGINE_KEYS_MAX)
     return SG_EBUSY;
-  size_t cap = ad->cap_keys ? ad->cap_keys * 2 : 16;
-  key_x_t *k = sg_realloc(ad->keys, cap * sizeof *k);
+  key_x_t *k = sg_grow(ad->keys, &ad->cap_keys, ad->n_keys + 1, 16, sizeof *k);
   if (k == NULL)
     return SG_ENOMEM;
   ad->keys = k;
-  ad->cap_keys = cap;
   for (size_t i = 0; i < ad->n_keys; i++) /* ids point into the items */
     ad->keys[i].pub.id = ad->keys[i].id;
   return 0;

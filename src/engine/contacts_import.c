@@ -79,17 +79,18 @@ static void batch_free(batch_t *b) {
 
 static int batch_push(batch_t *b, const char *number, const char *name,
                       const char *fields) {
-  if (b->n == b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 256;
-    sg_store_contact_in_t *r = sg_realloc(b->rows, cap * sizeof *r);
+  if (b->n == b->cap) { /* two arrays of one capacity */
+    size_t rcap = b->cap, tcap = b->cap;
+    sg_store_contact_in_t *r =
+        sg_grow(b->rows, &rcap, b->n + 1, 256, sizeof *r);
     if (r != NULL)
       b->rows = r;
-    char **t = sg_realloc(b->texts, cap * sizeof *t);
+    char **t = sg_grow(b->texts, &tcap, b->n + 1, 256, sizeof *t);
     if (t != NULL)
       b->texts = t;
     if (r == NULL || t == NULL)
       return SG_ENOMEM;
-    b->cap = cap;
+    b->cap = rcap;
   }
   size_t ln = strlen(number) + 1, lm = name ? strlen(name) + 1 : 0,
          lf = strlen(fields) + 1;

@@ -63,12 +63,10 @@ void sg__vec_init(sg__vec_t *v, size_t size) {
 
 void *sg__vec_push(sg__vec_t *v) {
   if (v->n == v->cap) {
-    size_t cap = v->cap ? v->cap * 2 : 16;
-    void *p = sg_realloc(v->items, cap * v->size);
+    void *p = sg_grow(v->items, &v->cap, v->n + 1, 16, v->size);
     if (p == NULL)
       return NULL;
     v->items = p;
-    v->cap = cap;
   }
   void *it = (char *)v->items + v->n++ * v->size;
   memset(it, 0, v->size);
@@ -440,12 +438,11 @@ static void heap_push(sg_engine_t *e, int64_t v) {
   if (e->wake_n == e->wake_cap) {
     if (e->wake_cap >= 65536)
       return; /* the tick still finds them, a second late at most */
-    size_t cap = e->wake_cap ? e->wake_cap * 2 : 64;
-    int64_t *p = sg_realloc(e->wake_heap, cap * sizeof *p);
+    int64_t *p =
+        sg_grow(e->wake_heap, &e->wake_cap, e->wake_n + 1, 64, sizeof *p);
     if (p == NULL)
       return;
     e->wake_heap = p;
-    e->wake_cap = cap;
   }
   size_t i = e->wake_n++;
   e->wake_heap[i] = v;

@@ -396,12 +396,10 @@ bool sg_replyguard_take(sg_replyguard_t *g, const char *from, const char *to,
   if (g->n == g->cap) {
     prune(g, now);
     if (g->n == g->cap) {
-      size_t ncap = g->cap ? g->cap * 2 : 16;
-      pair_t *np = sg_realloc(g->p, ncap * sizeof *np);
+      pair_t *np = sg_grow(g->p, &g->cap, g->n + 1, 16, sizeof *np);
       if (np == NULL)
         return false; /* refusing is the safe side */
       g->p = np;
-      g->cap = ncap;
     }
   }
   pair_t *p = &g->p[g->n++];
@@ -441,12 +439,10 @@ int sg_replyguard_restore(sg_replyguard_t *g, const char *key,
   pair_t *p = pair_find(g, key);
   if (p == NULL) {
     if (g->n == g->cap) {
-      size_t ncap = g->cap ? g->cap * 2 : 16;
-      pair_t *np = sg_realloc(g->p, ncap * sizeof *np);
+      pair_t *np = sg_grow(g->p, &g->cap, g->n + 1, 16, sizeof *np);
       if (np == NULL)
         return SG_ENOMEM;
       g->p = np;
-      g->cap = ncap;
     }
     p = &g->p[g->n++];
     snprintf(p->key, sizeof p->key, "%s", key);

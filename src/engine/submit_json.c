@@ -32,16 +32,12 @@ static void put(jw_t *w, const char *s, size_t n) {
   if (w->bad)
     return;
   if (w->len + n + 1 > w->cap) {
-    size_t cap = w->cap ? w->cap : 256;
-    while (w->len + n + 1 > cap)
-      cap *= 2;
-    char *p = sg_realloc(w->p, cap);
+    char *p = sg_grow(w->p, &w->cap, w->len + n + 1, 256, 1);
     if (p == NULL) {
       fail(w, SG_ENOMEM);
       return;
     }
     w->p = p;
-    w->cap = cap;
   }
   memcpy(w->p + w->len, s, n);
   w->len += n;

@@ -1355,12 +1355,11 @@ int sg_http_server_route(sg_http_server_t *srv, const char *method,
       pattern[0] != '/' || cb == NULL)
     return SG_EINVAL;
   if (srv->n_routes == srv->cap_routes) {
-    size_t cap = srv->cap_routes ? srv->cap_routes * 2 : 8;
-    route_t *r = sg_realloc(srv->routes, cap * sizeof *r);
+    route_t *r =
+        sg_grow(srv->routes, &srv->cap_routes, srv->n_routes + 1, 8, sizeof *r);
     if (r == NULL)
       return SG_ENOMEM;
     srv->routes = r;
-    srv->cap_routes = cap;
   }
   route_t *r = &srv->routes[srv->n_routes];
   memset(r, 0, sizeof *r);

@@ -47,12 +47,11 @@ void sg__smpps_flush_done(sg_smpp_server_t *s) {
 
 void sg__smpps_record(sg_smpp_server_t *s, int64_t row, bool done) {
   if (s->n_done == s->cap_done) {
-    size_t cap = s->cap_done ? s->cap_done * 2 : 256;
-    sg_store_smpp_out_result_t *d = sg_realloc(s->done, cap * sizeof *d);
+    sg_store_smpp_out_result_t *d =
+        sg_grow(s->done, &s->cap_done, s->n_done + 1, 256, sizeof *d);
     if (d == NULL)
       return; /* the lease brings it back */
     s->done = d;
-    s->cap_done = cap;
   }
   s->done[s->n_done].id = row;
   s->done[s->n_done].done = done;

@@ -114,14 +114,10 @@ static bool signature_ok(const sg_sim_sink_t *s, const sg_sim_sink_head_t *h,
 
 static bool out_put(conn_t *c, const char *p, size_t n) {
   if (c->out_len + n > c->out_cap) {
-    size_t cap = c->out_cap ? c->out_cap : 1024;
-    while (cap < c->out_len + n)
-      cap *= 2;
-    char *o = sg_realloc(c->out, cap);
+    char *o = sg_grow(c->out, &c->out_cap, c->out_len + n, 1024, 1);
     if (o == NULL)
       return false;
     c->out = o;
-    c->out_cap = cap;
   }
   memcpy(c->out + c->out_len, p, n);
   c->out_len += n;

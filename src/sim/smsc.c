@@ -274,12 +274,12 @@ static int slot_alloc(sg_sim_smsc_t *sim, sg__sim_conn_t *c) {
       return 0;
     }
   }
-  uint32_t n = sim->n_slots != 0 ? sim->n_slots * 2 : 16;
-  sg__sim_conn_t **conns = sg_realloc(sim->conns, n * sizeof *conns);
+  size_t n = sim->n_slots, m = n; /* two arrays of one capacity */
+  sg__sim_conn_t **conns = sg_grow(sim->conns, &n, n + 1, 16, sizeof *conns);
   if (conns == NULL)
     return SG_ENOMEM;
   sim->conns = conns;
-  uint32_t *gens = sg_realloc(sim->gens, n * sizeof *gens);
+  uint32_t *gens = sg_grow(sim->gens, &m, m + 1, 16, sizeof *gens);
   if (gens == NULL)
     return SG_ENOMEM;
   sim->gens = gens;
@@ -287,7 +287,7 @@ static int slot_alloc(sg_sim_smsc_t *sim, sg__sim_conn_t *c) {
     conns[i] = NULL;
     gens[i] = 0;
   }
-  sim->n_slots = n;
+  sim->n_slots = (uint32_t)n;
   return slot_alloc(sim, c);
 }
 

@@ -181,18 +181,18 @@ static void receipt_date(sg_sim_smsc_t *sim, int64_t secs,
  * out of memory (it is then sent without the chance of a second try). */
 static long inflight_take(sg_sim_smsc_t *sim, const sg__sim_receipt_t *e) {
   if (sim->inflight_nfree == 0) {
-    uint32_t cap = sim->inflight_cap ? sim->inflight_cap * 2 : 64;
-    sg__sim_receipt_t *r = sg_realloc(sim->inflight, cap * sizeof *r);
+    size_t cap = sim->inflight_cap, fcap = cap; /* two arrays, one capacity */
+    sg__sim_receipt_t *r = sg_grow(sim->inflight, &cap, cap + 1, 64, sizeof *r);
     if (r == NULL)
       return -1;
     sim->inflight = r;
-    uint32_t *f = sg_realloc(sim->inflight_free, cap * sizeof *f);
+    uint32_t *f = sg_grow(sim->inflight_free, &fcap, fcap + 1, 64, sizeof *f);
     if (f == NULL)
       return -1;
     sim->inflight_free = f;
-    for (uint32_t i = cap; i > sim->inflight_cap; i--)
+    for (uint32_t i = (uint32_t)cap; i > sim->inflight_cap; i--)
       f[sim->inflight_nfree++] = i - 1;
-    sim->inflight_cap = cap;
+    sim->inflight_cap = (uint32_t)cap;
   }
   uint32_t slot = sim->inflight_free[--sim->inflight_nfree];
   sim->inflight[slot] = *e;

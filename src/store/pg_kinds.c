@@ -89,18 +89,3 @@ int sg__pg_one(sg__pg_conn_t *c, const char *sql, const sg__pg_params_t *p,
   PQclear(res);
   return rc;
 }
-
-bool sg__pg_grow(sg__arena_t *a, void **items, size_t n, size_t *cap,
-                 size_t size) {
-  if (n < *cap)
-    return true;
-  size_t ncap = *cap ? *cap * 2 : 64;
-  void *np = sg__arena_alloc(a, ncap * size);
-  if (np == NULL)
-    return false;
-  if (n > 0)
-    memcpy(np, *items, n * size);
-  *items = np;
-  *cap = ncap;
-  return true;
-}

@@ -23,10 +23,6 @@ int sg__pg_kinds_read(sg__pg_conn_t *c, sg__store_req_t *r);
  * row came, 0 when none did (*v untouched), or the statement's error. */
 int sg__pg_one(sg__pg_conn_t *c, const char *sql, const sg__pg_params_t *p,
                int64_t *v);
-/* Grows an arena array of `size`-byte items by copying when *n reached
- * *cap; false when the arena ran out. */
-bool sg__pg_grow(sg__arena_t *a, void **items, size_t n, size_t *cap,
-                 size_t size);
 
 /* A balance credit of l->account_id by l->amount (postgres_misc.c), its
  * balance after it into l->balance: 0, SG_ERANGE or the statement's

@@ -144,16 +144,13 @@ static int reply_load(sg__sq_conn_t *c, sg__store_req_t *r) {
   int rc;
   while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (m->n_counts == cap) { /* arena memory: grow by copying */
-      size_t ncap = cap ? cap * 2 : 64;
-      sg_store_replycount_t *nc = sg__arena_alloc(&r->arena, ncap * sizeof *nc);
+      sg_store_replycount_t *nc = sg__arena_grow(
+          &r->arena, m->counts, m->n_counts, &cap, 64, sizeof *nc);
       if (nc == NULL) {
         ok = false;
         break;
       }
-      if (m->n_counts)
-        memcpy(nc, m->counts, m->n_counts * sizeof *nc);
       m->counts = nc;
-      cap = ncap;
     }
     sg_store_replycount_t *q = &m->counts[m->n_counts++];
     q->pair = sg__sq_col_text(&r->arena, s, 0, &ok);

@@ -186,13 +186,9 @@ int sg__sq_limits_read(sg__sq_conn_t *c, sg__store_req_t *r) {
   int rc = SQLITE_DONE;
   while (l->rows != NULL && (rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (l->n_rows == cap) {
-      sg_store_usage_t *bigger =
-          sg__arena_alloc(&r->arena, 2 * cap * sizeof *bigger);
-      if (bigger != NULL)
-        memcpy(bigger, l->rows, cap * sizeof *bigger);
-      l->rows = bigger;
-      cap *= 2;
-      if (bigger == NULL)
+      l->rows = sg__arena_grow(&r->arena, l->rows, l->n_rows, &cap, 16,
+                               sizeof *l->rows);
+      if (l->rows == NULL)
         break;
     }
     sg_store_usage_t *u = &l->rows[l->n_rows++];

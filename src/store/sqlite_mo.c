@@ -199,16 +199,13 @@ static int due(sg__sq_conn_t *c, sg__store_req_t *r) {
   int rc;
   while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (m->n_parts == cap) { /* arena memory: grow by copying */
-      size_t ncap = cap ? cap * 2 : 64;
-      sg_store_mo_part_t *np = sg__arena_alloc(&r->arena, ncap * sizeof *np);
+      sg_store_mo_part_t *np =
+          sg__arena_grow(&r->arena, m->parts, m->n_parts, &cap, 64, sizeof *np);
       if (np == NULL) {
         ok = false;
         break;
       }
-      if (m->n_parts)
-        memcpy(np, m->parts, m->n_parts * sizeof *np);
       m->parts = np;
-      cap = ncap;
     }
     sg_store_mo_part_t *p = &m->parts[m->n_parts++];
     p->group = sg__sq_col_text(&r->arena, s, 0, &ok);

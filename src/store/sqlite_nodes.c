@@ -72,13 +72,8 @@ static int list(sg__sq_conn_t *c, sg__arena_t *a, int64_t dead_before,
   int rc;
   while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (n == cap) {
-      size_t ncap = cap ? cap * 2 : 4;
-      sg_store_node_t *g = sg__arena_alloc(a, ncap * sizeof *g);
-      if ((ok = g != NULL) && n > 0)
-        memcpy(g, nodes, n * sizeof *g);
-      nodes = g;
-      cap = ncap;
-      if (!ok)
+      nodes = sg__arena_grow(a, nodes, n, &cap, 4, sizeof *nodes);
+      if (!(ok = nodes != NULL))
         break;
     }
     sg_store_node_t *nd = &nodes[n++];

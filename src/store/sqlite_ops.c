@@ -54,12 +54,9 @@ static int queues(sg__sq_conn_t *c, sg__store_req_t *r, sg__ops_req_t *m) {
   while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW &&
          m->n_rows < SG_STORE_QUEUE_ROWS_MAX) {
     if (m->n_rows == cap) {
-      sg_store_queue_row_t *more =
-          sg__arena_alloc(&r->arena, 2 * cap * sizeof *more);
-      if ((ok = more != NULL))
-        memcpy(more, m->rows, cap * sizeof *more);
-      m->rows = more;
-      cap *= 2;
+      m->rows = sg__arena_grow(&r->arena, m->rows, m->n_rows, &cap, 16,
+                               sizeof *m->rows);
+      ok = m->rows != NULL;
     }
     sg_store_queue_row_t *row = ok ? &m->rows[m->n_rows++] : NULL;
     if (row == NULL)
@@ -97,13 +94,11 @@ static int outcomes(sg__sq_conn_t *c, sg__store_req_t *r, sg__ops_req_t *m) {
   int rc = SQLITE_DONE;
   while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (m->n_outcomes == have) {
-      sg_store_outcome_row_t *more =
-          sg__arena_alloc(&r->arena, 2 * have * sizeof *more);
+      sg_store_outcome_row_t *more = sg__arena_grow(
+          &r->arena, m->outcomes, m->n_outcomes, &have, 64, sizeof *more);
       if (!(ok = more != NULL))
         break;
-      memcpy(more, m->outcomes, have * sizeof *more);
       m->outcomes = more;
-      have *= 2;
     }
     sg_store_outcome_row_t *o = &m->outcomes[m->n_outcomes++];
     o->account_id = sqlite3_column_int64(s, 0);

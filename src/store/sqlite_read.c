@@ -37,18 +37,11 @@ static void read_message(sg__arena_t *a, sqlite3_stmt *s, sg_store_message_t *m,
   m->updated_ms = sqlite3_column_int64(s, 18);
 }
 
-/* Grows a result array in the arena (doubling: old copies are left in the
- * arena, which is freed as a whole). */
+/* Grows a result array in the arena from 8 items (doubling: old copies are
+ * left in the arena, which is freed as a whole). */
 static void *grow(sg__arena_t *a, void *arr, size_t n, size_t *cap,
                   size_t size) {
-  if (n < *cap)
-    return arr;
-  size_t ncap = *cap ? 2 * *cap : 8;
-  void *p = sg__arena_alloc(a, ncap * size);
-  if (p != NULL && n > 0)
-    memcpy(p, arr, n * size);
-  *cap = ncap;
-  return p;
+  return sg__arena_grow(a, arr, n, cap, 8, size);
 }
 
 static int read_parts(sg__sq_conn_t *c, sg__store_req_t *r) {

@@ -265,14 +265,11 @@ int sg__sq_smpp_out_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
 /* A free slot at the end of r's hand-offs, or NULL (out of memory). */
 static sg_store_smpp_out_t *handoff_slot(sg__store_req_t *r) {
   if (r->n_handoff == r->cap_handoff) {
-    size_t cap = r->cap_handoff ? 2 * r->cap_handoff : 4;
-    sg_store_smpp_out_t *h = sg__arena_alloc(&r->arena, cap * sizeof *h);
+    sg_store_smpp_out_t *h = sg__arena_grow(&r->arena, r->handoff, r->n_handoff,
+                                            &r->cap_handoff, 4, sizeof *h);
     if (h == NULL)
       return NULL;
-    if (r->n_handoff > 0)
-      memcpy(h, r->handoff, r->n_handoff * sizeof *h);
     r->handoff = h;
-    r->cap_handoff = cap;
   }
   return &r->handoff[r->n_handoff];
 }

@@ -129,20 +129,6 @@ static int sync_log(sg__sq_sync_t *s) {
 
 /* ---- what a failed sync refused ---------------------------------------- */
 
-static bool grow(void **arr, size_t *cap, size_t need, size_t size) {
-  if (need <= *cap)
-    return true;
-  size_t n = *cap ? *cap * 2 : 64;
-  while (n < need)
-    n *= 2;
-  void *p = sg_realloc(*arr, n * size);
-  if (p == NULL)
-    return false;
-  *arr = p;
-  *cap = n;
-  return true;
-}
-
 /* Notes what request r, refused, wrote that could later go out: the
  * messages of a submit that stored them (not a replay) and its
  * idempotency record. Under the lock. */
@@ -150,22 +136,29 @@ static void note_undo(sg__sq_sync_t *s, const sg__store_req_t *r) {
   if (r->kind != SG__REQ_SUBMIT || r->status != 0 || r->out.submit.replayed)
     return;
   const sg_store_batch_t *b = &r->in.submit;
-  if (!grow((void **)&s->ids, &s->cap_ids, s->n_ids + b->n_msgs,
-            sizeof *s->ids)) {
-    s->undo_lost = true;
-    return;
+  if (s->n_ids + b->n_msgs > s->cap_ids) {
+    void *ids =
+        sg_grow(s->ids, &s->cap_ids, s->n_ids + b->n_msgs, 64, sizeof *s->ids);
+    if (ids == NULL) {
+      s->undo_lost = true;
+      return;
+    }
+    s->ids = ids;
   }
   for (size_t i = 0; i < b->n_msgs; i++)
     memcpy(s->ids[s->n_ids++], b->msgs[i].id, SG_ID_LEN + 1);
   if (b->idem_key == NULL)
     return;
   char *k = sg_strdup(b->idem_key);
-  if (k == NULL ||
-      !grow((void **)&s->keys, &s->cap_keys, s->n_keys + 1, sizeof *s->keys)) {
+  void *keys =
+      k ? sg_grow(s->keys, &s->cap_keys, s->n_keys + 1, 64, sizeof *s->keys)
+        : NULL;
+  if (keys == NULL) {
     sg_free(k);
     s->undo_lost = true;
     return;
   }
+  s->keys = keys;
   s->keys[s->n_keys].account_id = b->account_id;
   s->keys[s->n_keys++].key = k;
 }

@@ -235,12 +235,11 @@ uint64_t sg__sq_whq_pending(const sg__sq_conn_t *c) {
 
 static int touch(struct sg__sq_whq *w, uint64_t i) {
   if (w->n_touched == w->cap_touched) {
-    size_t cap = w->cap_touched ? w->cap_touched * 2 : 256;
-    uint64_t *t = sg_realloc(w->touched, cap * sizeof *t);
+    uint64_t *t =
+        sg_grow(w->touched, &w->cap_touched, w->n_touched + 1, 256, sizeof *t);
     if (t == NULL)
       return SG_ENOMEM;
     w->touched = t;
-    w->cap_touched = cap;
   }
   w->touched[w->n_touched++] = i;
   return 0;

@@ -114,6 +114,8 @@ struct sg__arena_chunk {
 
 /* n octets (rounded up to 16), not zeroed. */
 static void *arena_raw(sg__arena_t *a, size_t n) {
+  if (n > SIZE_MAX - 15u)
+    return NULL;
   n = (n + 15u) & ~(size_t)15u;
   sg__arena_chunk_t *c = a->head;
   if (c == NULL || c->cap - c->used < n) {
@@ -155,6 +157,20 @@ void *sg__arena_memdup(sg__arena_t *a, const void *p, size_t n, bool *ok) {
   if (n > 0)
     memcpy(q, p, n);
   return q;
+}
+
+void *sg__arena_grow(sg__arena_t *a, void *items, size_t n, size_t *cap,
+                     size_t first, size_t size) {
+  if (items != NULL && n < *cap)
+    return items;
+  size_t ncap = n < SIZE_MAX ? sg_grow_cap(*cap, n + 1, first, size) : 0;
+  void *p = ncap != 0 ? sg__arena_alloc(a, ncap * size) : NULL;
+  if (p == NULL)
+    return NULL;
+  if (n > 0)
+    memcpy(p, items, n * size);
+  *cap = ncap;
+  return p;
 }
 
 char *sg__arena_strndup(sg__arena_t *a, const char *s, size_t n, bool *ok) {

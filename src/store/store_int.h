@@ -33,6 +33,14 @@ void *sg__arena_alloc_raw(sg__arena_t *a, size_t n);
 char *sg__arena_strdup(sg__arena_t *a, const char *s, bool *ok);
 char *sg__arena_strndup(sg__arena_t *a, const char *s, size_t n, bool *ok);
 void *sg__arena_memdup(sg__arena_t *a, const void *p, size_t n, bool *ok);
+/* Makes room for item n (n + 1 items of `size` octets) in `items`, an
+ * array in the arena of *cap items of which the first n are used (NULL and
+ * 0 for none yet): returns items when it has the room, else a new zeroed
+ * array of the capacity sg_grow_cap counts from *cap and first, with the n
+ * items copied (the old array stays in the arena until it is freed), and
+ * sets *cap. NULL, with *cap as it was, when out of memory. */
+void *sg__arena_grow(sg__arena_t *a, void *items, size_t n, size_t *cap,
+                     size_t first, size_t size);
 void sg__arena_free(sg__arena_t *a);
 
 /* ---- requests ----------------------------------------------------------- */

@@ -32,16 +32,12 @@ static bool reserve(sg__jbuf_t *b, size_t n) {
     return false;
   if (b->cap - b->len >= n)
     return true;
-  size_t cap = b->cap ? b->cap : 256;
-  while (cap - b->len < n)
-    cap *= 2;
-  char *p = sg_realloc(b->p, cap);
+  char *p = sg_grow(b->p, &b->cap, b->len + n, 256, 1);
   if (p == NULL) {
     b->oom = true;
     return false;
   }
   b->p = p;
-  b->cap = cap;
   return true;
 }
 

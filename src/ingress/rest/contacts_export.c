@@ -38,14 +38,10 @@ static void export_free(export_t *x) {
 
 static bool put(export_t *x, const char *s, size_t n) {
   if (x->len + n > x->cap) {
-    size_t cap = x->cap ? x->cap : 64 * 1024;
-    while (cap < x->len + n)
-      cap *= 2;
-    char *b = sg_realloc(x->buf, cap);
+    char *b = sg_grow(x->buf, &x->cap, x->len + n, 64 * 1024, 1);
     if (b == NULL)
       return false;
     x->buf = b;
-    x->cap = cap;
   }
   memcpy(x->buf + x->len, s, n);
   x->len += n;

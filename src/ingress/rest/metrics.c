@@ -40,16 +40,12 @@ void sg__rest_buf_printf(sg__rest_buf_t *b, const char *fmt, ...) {
       b->len += (size_t)n;
       return;
     }
-    size_t cap = b->cap == 0 ? 8192 : b->cap * 2;
-    while (cap - b->len <= (size_t)n)
-      cap *= 2;
-    char *p = sg_realloc(b->p, cap);
+    char *p = sg_grow(b->p, &b->cap, b->len + (size_t)n + 1, 8192, 1);
     if (p == NULL) {
       b->oom = true;
       return;
     }
     b->p = p;
-    b->cap = cap;
   }
 }
 

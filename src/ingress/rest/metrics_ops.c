@@ -157,12 +157,11 @@ static void queues_done(sg_engine_t *e, int status, const sg_engine_queue_t *q,
 
 static bool keep_waiting(mcache_t *c, sg_http_req_t *req) {
   if (c->n_waiting == c->cap_waiting) {
-    size_t cap = c->cap_waiting ? 2 * c->cap_waiting : 8;
-    sg_http_req_t **w = sg_realloc(c->waiting, cap * sizeof *w);
+    sg_http_req_t **w =
+        sg_grow(c->waiting, &c->cap_waiting, c->n_waiting + 1, 8, sizeof *w);
     if (w == NULL)
       return false;
     c->waiting = w;
-    c->cap_waiting = cap;
   }
   c->waiting[c->n_waiting++] = req;
   return true;

@@ -75,12 +75,10 @@ static int make_room(sg_web_sessions_t *t) {
   }
   if (t->n < t->cap)
     return 0;
-  size_t cap = t->cap == 0 ? 16 : t->cap * 2;
-  sg_web_session_t *v = sg_realloc(t->v, cap * sizeof *v);
+  sg_web_session_t *v = sg_grow(t->v, &t->cap, t->n + 1, 16, sizeof *v);
   if (v == NULL)
     return SG_ENOMEM;
   t->v = v;
-  t->cap = cap;
   return 0;
 }
 

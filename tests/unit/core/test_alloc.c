@@ -63,6 +63,91 @@ static void calloc_overflow(void **state) {
   sg_free(p);
 }
 
+/* sg_grow doubles from the first capacity (or from the one it has) until
+ * the array holds what is asked, keeping what it held. */
+static void grow_doubles(void **state) {
+  (void)state;
+  size_t cap = 0;
+  int *a = sg_grow(NULL, &cap, 1, 4, sizeof *a);
+  assert_non_null(a);
+  assert_int_equal(cap, 4);
+  for (int i = 0; i < 4; i++)
+    a[i] = i + 1;
+  assert_ptr_equal(sg_grow(a, &cap, 4, 4, sizeof *a), a); /* room enough */
+  assert_int_equal(cap, 4);
+  a = sg_grow(a, &cap, 5, 4, sizeof *a);
+  assert_non_null(a);
+  assert_int_equal(cap, 8);
+  a = sg_grow(a, &cap, 33, 4, sizeof *a); /* several doublings at once */
+  assert_non_null(a);
+  assert_int_equal(cap, 64);
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(a[i], i + 1);
+  sg_free(a);
+
+  cap = 0; /* a first capacity below need doubles too; 0 counts as 1 */
+  char *b = sg_grow(NULL, &cap, 100, 16, 1);
+  assert_non_null(b);
+  assert_int_equal(cap, 128);
+  sg_free(b);
+  cap = 0; /* nothing asked of no array still gives an array: NULL is failure */
+  b = sg_grow(NULL, &cap, 0, 0, 1);
+  assert_non_null(b);
+  assert_int_equal(cap, 1);
+  sg_free(b);
+}
+
+/* need * size beyond a size_t is refused before any allocation, and a
+ * failed allocation leaves the array and its capacity as they were. */
+static void grow_refuses(void **state) {
+  (void)state;
+  size_t cap = 0;
+  uint64_t *a = sg_grow(NULL, &cap, 2, 2, sizeof *a);
+  assert_non_null(a);
+  a[0] = 7;
+  a[1] = 9;
+  sg_alloc_count_reset();
+  assert_null(sg_grow(a, &cap, SIZE_MAX / sizeof *a + 1, 2, sizeof *a));
+  assert_null(sg_grow(a, &cap, SIZE_MAX, 2, sizeof *a));
+  assert_null(sg_grow(a, &cap, SIZE_MAX / 2 + 2, 2, 2));
+  assert_int_equal(sg_alloc_count(), 0);
+  assert_int_equal(cap, 2);
+
+  sg_alloc_fail_after(0);
+  assert_null(sg_grow(a, &cap, 3, 2, sizeof *a));
+  sg_alloc_fail_after(-1);
+  assert_int_equal(cap, 2);
+  assert_int_equal(a[0], 7); /* still the caller's, and whole */
+  assert_int_equal(a[1], 9);
+  a = sg_grow(a, &cap, 3, 2, sizeof *a);
+  assert_non_null(a);
+  assert_int_equal(cap, 4);
+  assert_int_equal(a[0], 7);
+  assert_int_equal(a[1], 9);
+  sg_free(a);
+
+  cap = 0;
+  sg_alloc_fail_after(0);
+  assert_null(sg_grow(NULL, &cap, 1, 8, 1));
+  sg_alloc_fail_after(-1);
+  assert_int_equal(cap, 0);
+}
+
+/* The capacity alone, for arrays kept in other memory: the same rule. */
+static void grow_cap_counts(void **state) {
+  (void)state;
+  assert_int_equal(sg_grow_cap(0, 1, 64, 8), 64);
+  assert_int_equal(sg_grow_cap(0, 0, 64, 8), 64);
+  assert_int_equal(sg_grow_cap(64, 64, 16, 8), 64);
+  assert_int_equal(sg_grow_cap(64, 65, 16, 8), 128);
+  assert_int_equal(sg_grow_cap(4, 100, 16, 8), 128);
+  assert_int_equal(sg_grow_cap(0, 3, 0, 8), 4);
+  assert_int_equal(sg_grow_cap(8, SIZE_MAX / 8 + 1, 8, 8), 0);
+  assert_int_equal(sg_grow_cap(8, SIZE_MAX / 8, 8, 8), SIZE_MAX / 8);
+  assert_int_equal(sg_grow_cap(8, SIZE_MAX / 16 + 2, 8, 8), SIZE_MAX / 8);
+  assert_int_equal(sg_grow_cap(2, SIZE_MAX, 2, 1), SIZE_MAX);
+}
+
 static void error_texts(void **state) {
   (void)state;
   assert_string_equal(sg_strerror(SG_ENOMEM), "out of memory");
@@ -75,6 +160,9 @@ int main(void) {
       cmocka_unit_test(fail_nth_allocation),
       cmocka_unit_test(fail_only_nth_allocation),
       cmocka_unit_test(calloc_overflow),
+      cmocka_unit_test(grow_doubles),
+      cmocka_unit_test(grow_refuses),
+      cmocka_unit_test(grow_cap_counts),
       cmocka_unit_test(error_texts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
