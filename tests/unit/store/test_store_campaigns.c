@@ -411,22 +411,30 @@ static void insert_campaign(ctx_t *c, const char *id) {
 /* The writer looks no campaign up while there is none; a campaign that
  * appears (made by another node on the same database, while this store
  * is open, or before it was opened) counts its messages from the first
- * one stored after it, and so does one made after a restart. */
+ * one stored after it, and so does one made after a restart, and one made
+ * by another node while the writer already holds campaigns' ids. */
 static void counters_when_campaigns_appear(void **state) {
   ctx_t *c = *state;
-  char none[SG_ID_LEN + 1], other[SG_ID_LEN + 1], later[SG_ID_LEN + 1];
+  char none[SG_ID_LEN + 1], other[SG_ID_LEN + 1], later[SG_ID_LEN + 1],
+      second[SG_ID_LEN + 1];
   sg_id_new(none);
   sg_id_new(other);
   sg_id_new(later);
+  sg_id_new(second);
   open_store(c);
   submit_in(c, none, 2);     /* no campaign at all */
   insert_campaign(c, other); /* by another node, while this one is open */
   submit_in(c, other, 2);
   assert_int_equal(queued_of(c, other), 2);
+  insert_campaign(c, second); /* another, with one known already */
+  submit_in(c, second, 2);
+  submit_in(c, other, 1);
+  assert_int_equal(queued_of(c, second), 2);
+  assert_int_equal(queued_of(c, other), 3);
   close_store(c);
   open_store(c); /* a restart with a campaign in the table */
   submit_in(c, other, 1);
-  assert_int_equal(queued_of(c, other), 3);
+  assert_int_equal(queued_of(c, other), 4);
   close_store(c);
   raw_exec(c, "DELETE FROM campaigns"); /* none again at the next start */
   open_store(c);
