@@ -64,6 +64,10 @@
 #        a message accepted, one "delivered" each, all with good signatures
 #        STORE_URL=postgres://... (the PostgreSQL store) NODES=1 PG_PID=
 #        METRICS=path: keep the first node's /metrics after the run there
+#        CAMPAIGN=1: a campaign exists during the load (an empty list and a
+#        campaign scheduled a year ahead, made through the API before the
+#        load when the gateway has none), so that the writer keeps
+#        campaign counters; the load's messages are not the campaign's
 set -u
 BIN=${1:-./build/smsgate}
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
@@ -87,6 +91,7 @@ CHECK=${CHECK:-0}
 STORE_URL=${STORE_URL:-}
 NODES=${NODES:-1}
 PG_PID=${PG_PID:-}
+CAMPAIGN=${CAMPAIGN:-0}
 SECRET=bench-secret
 KEY=bench-key
 T=$(mktemp -d "${TMPDIR:-/tmp}/smsgate-e2e.XXXXXX")
@@ -215,6 +220,21 @@ for ((k = 1; k <= NODES; k++)); do
     die "smsgate node $k not ready"
 done
 GW=${GWS[0]}
+if [ "$CAMPAIGN" = 1 ]; then
+  API=http://127.0.0.1:${HTTP[1]}/v1
+  if ! curl -sf --max-time 10 -H "Authorization: Bearer $KEY" "$API/campaigns" |
+    grep -q '"id"'; then
+    LIST=$(curl -sf --max-time 10 -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+      -d '{"name":"bench"}' "$API/lists" | sed -n 's/^{"id":\([0-9]*\).*/\1/p')
+    [ -n "$LIST" ] || die "could not create a contact list"
+    SEND_AT=$(date -u -d '+1 year' +%Y-%m-%dT%H:%M:%SZ)
+    curl -s --max-time 10 -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+      -d "{\"name\":\"bench\",\"text\":\"x\",\"from\":\"Bench\",\"lists\":[$LIST],\"send_at\":\"$SEND_AT\"}" \
+      "$API/campaigns" >"$T/campaign.json"
+    grep -q '"id"' "$T/campaign.json" || die "could not create a campaign: $(cat "$T/campaign.json")"
+  fi
+  CAMP_DESC=" campaign=1"
+fi
 # The sum of a list of pids' CPU (ms).
 cpu_sum() {
   local p sum=0
@@ -222,7 +242,7 @@ cpu_sum() {
   echo "$sum"
 }
 
-echo "smsgate e2e: N=$N C=$C binds=$BINDS window=$WINDOW sim_window=$SIM_WINDOW dlr_delay=${DLR_DELAY_MS}ms $STORE_DESC" \
+echo "smsgate e2e: N=$N C=$C binds=$BINDS window=$WINDOW sim_window=$SIM_WINDOW dlr_delay=${DLR_DELAY_MS}ms $STORE_DESC${CAMP_DESC:-}" \
   "($(nproc) cores, $(uname -r))"
 if [ "$RSS_EVERY" -gt 0 ] 2>/dev/null; then
   ( t0=$(date +%s)

@@ -27,8 +27,15 @@
  * migration 0015; the traffic per minute, migration 0016), so that their
  * cost shows as the difference in the same run.
  *
+ * With -c other a campaign exists (inserted into the SQLite database by a
+ * connection of its own once the store is open, as another process would)
+ * during the whole-life runs, and the messages are not its; with -c own
+ * every message's batch is that campaign, and its counters are checked at
+ * the end (every message delivered).
+ *
  * usage: bench_store [-n messages] [-w window] [-k] (keep the files)
  *                    [-l] (only the whole-life run) [-u URL [-p PID]] [-t]
+ *                    [-c other|own]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +63,7 @@ typedef struct run {
   uint64_t *lat;     /* per request, ns */
   int failed;
   const char *callback_url; /* of every message, or NULL */
+  const char *batch_id;     /* of every submit, or NULL: a new one each */
 } run_t;
 
 typedef struct req {
@@ -103,7 +111,10 @@ static void submit_one(run_t *r) {
     m->n_parts = 1;
   }
   sg_store_batch_t b = {.account_id = 1, .msgs = msgs, .n_msgs = r->per_req};
-  sg_id_new(b.batch_id);
+  if (r->batch_id != NULL)
+    memcpy(b.batch_id, r->batch_id, sizeof b.batch_id);
+  else
+    sg_id_new(b.batch_id);
   req_t *q = malloc(sizeof *q);
   q->run = r;
   q->idx = r->started;
@@ -316,6 +327,34 @@ static double pid_cpu_s(long pid) {
 
 static long server_pid; /* -p: the PostgreSQL postmaster */
 
+/* -c: none, other (a campaign exists) or own (the messages are its). */
+static enum { CAMP_NONE, CAMP_OTHER, CAMP_OWN } campaign;
+static char campaign_id[SG_ID_LEN + 1];
+
+/* Runs sql on the SQLite database at path with a connection of its own;
+ * the first column of its first row, or -1. */
+static long long raw_sql(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *s = NULL;
+  long long v = -1;
+  if (sqlite3_open(path, &db) != SQLITE_OK ||
+      sqlite3_busy_timeout(db, 10000) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+    fprintf(stderr, "%s: %s\n", path, sqlite3_errmsg(db));
+    exit(1);
+  }
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    v = sqlite3_column_int64(s, 0);
+  else if (rc != SQLITE_DONE) {
+    fprintf(stderr, "%s: %s\n", path, sqlite3_errmsg(db));
+    exit(1);
+  }
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return v;
+}
+
 /* Submits n messages (one per request, `window` in flight), then takes them
  * through claim .. webhook finish in batches of `window`; on the database
  * at url when it is not NULL. */
@@ -372,6 +411,18 @@ static void life_run(const char *dir, bool normal, unsigned window,
     fprintf(stderr, "%s\n", err);
     exit(1);
   }
+  char sql[512];
+  if (campaign != CAMP_NONE && url == NULL) {
+    sg_id_new(campaign_id);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO campaigns (id, account_id, name, status, body, "
+             "created_ms, updated_ms) VALUES ('%s', 1, 'bench', 'running', "
+             "'x', 0, 0)",
+             campaign_id);
+    raw_sql(path, sql);
+    if (campaign == CAMP_OWN)
+      l.run.batch_id = campaign_id;
+  }
   l.run.t_start = calloc(n, sizeof *l.run.t_start);
   l.run.lat = calloc(n, sizeof *l.run.lat);
   double c0 = cpu_s(), s0 = pid_cpu_s(url != NULL ? server_pid : 0);
@@ -395,6 +446,17 @@ static void life_run(const char *dir, bool normal, unsigned window,
   sg_store_close(l.run.st, on_closed, &closed);
   while (!closed)
     uv_run(&loop, UV_RUN_ONCE);
+  if (l.run.batch_id != NULL) {
+    snprintf(sql, sizeof sql,
+             "SELECT n_delivered FROM campaigns WHERE id = '%s' AND "
+             "n_queued = 0 AND n_sent = 0 AND n_failed = 0 AND n_canceled = 0",
+             campaign_id);
+    long long got = raw_sql(path, sql);
+    if (got != (long long)n) {
+      fprintf(stderr, "campaign counters: %lld delivered of %u\n", got, n);
+      exit(1);
+    }
+  }
   double server = 0;
   if (url != NULL && server_pid > 0) {
     usleep(300000); /* the backends exit and are reaped */
@@ -426,7 +488,7 @@ int main(int argc, char **argv) {
   bool keep = false, life_only = false, triggers = false;
   const char *url = NULL;
   int opt;
-  while ((opt = getopt(argc, argv, "n:w:klu:p:t")) != -1) {
+  while ((opt = getopt(argc, argv, "n:w:klu:p:tc:")) != -1) {
     if (opt == 'n')
       n = (unsigned)strtoul(optarg, NULL, 10);
     else if (opt == 'w')
@@ -441,9 +503,16 @@ int main(int argc, char **argv) {
       server_pid = strtol(optarg, NULL, 10);
     else if (opt == 't')
       triggers = true;
+    else if (opt == 'c' && strcmp(optarg, "other") == 0)
+      campaign = CAMP_OTHER;
+    else if (opt == 'c' && strcmp(optarg, "own") == 0)
+      campaign = CAMP_OWN;
+    else if (opt == 'c' && strcmp(optarg, "none") == 0)
+      campaign = CAMP_NONE;
     else {
       fprintf(stderr, "usage: bench_store [-n messages] [-w window] [-k] "
-                      "[-l] [-u postgres-url [-p postmaster-pid]]\n");
+                      "[-l] [-u postgres-url [-p postmaster-pid]] [-t] "
+                      "[-c none|other|own]\n");
       return 2;
     }
   }

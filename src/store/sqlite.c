@@ -196,6 +196,7 @@ static void conn_close(sg__sq_conn_t *c) {
   sg__sq_mc_close(c);
   sg__sq_smpp_out_close(c);
   sg__sq_orphan_close(c);
+  sg__sq_campaigns_close(c);
   sqlite3_close_v2(c->db);
   sg__jbuf_free(&c->json);
   memset(c, 0, sizeof *c);
@@ -411,6 +412,9 @@ static int migrate(sq_t *sq, const char *path, char *err, size_t errlen) {
                         &sq->st->info.requeued_webhooks) == 0
              ? 0
              : SG_EIO;
+  if (rc == 0 && sg__sq_campaign_flush(&sq->writer) < 0)
+    rc = SG_EIO;
+  sg__sq_campaign_discard(&sq->writer);
   if (rc == 0 &&
       sg__sq_node_register(&sq->writer, sq->st, sg__store_now(sq->st)) != 0)
     rc = SG_EIO;
@@ -580,6 +584,10 @@ static int run_requests_once(sq_t *sq, sg__store_req_t *group, int64_t now) {
       continue;
     memset(&r->out, 0, sizeof r->out); /* results of an earlier run */
     r->n_handoff = 0;
+    /* A campaign request reads and tests the counters: the group's moves
+     * so far are written first (their rows are the earlier requests'). */
+    if (r->kind == SG__REQ_CAMPAIGN_WRITE && sg__sq_campaign_flush(c) < 0)
+      return SG_EIO;
     sqlite3_int64 before = sqlite3_total_changes64(c->db);
     c->cur = r;
     r->status = sg__sq_run_write(c, r, now);
@@ -613,6 +621,7 @@ static int run_requests(sq_t *sq, sg__store_req_t *group, int64_t now,
     int rb = sg__sq_exec(c, SG__Q_ROLLBACK);
     sg__sq_traffic_discard(c);
     sg__sq_limits_discard(c);
+    sg__sq_campaign_discard(c);
     sg__sq_wh_tx_end(c, false);
     sg__sq_smpp_out_tx_end(c, false);
     sg__sq_orphan_tx_end(c, false);
@@ -677,8 +686,11 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
     rc = SG_EIO;
   if (rc == 0 && sg__sq_limits_flush(c) < 0)
     rc = SG_EIO;
+  if (rc == 0 && sg__sq_campaign_flush(c) < 0)
+    rc = SG_EIO;
   sg__sq_traffic_discard(c);
   sg__sq_limits_discard(c);
+  sg__sq_campaign_discard(c);
   if (rc == 0 && sg__sq_whq_mark(c) < 0) /* webhooks held in memory */
     rc = SG_EIO;
   sq->walbuf.defer = sq->sync != NULL; /* the log's sync is the pipeline's */

@@ -259,8 +259,9 @@ static int create(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     }
     return sg__sq_err(rc);
   }
-  c->campaigns = true; /* its messages count from the first */
-  rc = insert_lists(c, in);
+  rc = sg__sq_campaign_known(c, in->id); /* counted from the first */
+  if (rc == 0)
+    rc = insert_lists(c, in);
   return rc != 0 ? rc : get_one(c, r, in->id, 0, true);
 }
 

@@ -275,7 +275,8 @@
     "UPDATE campaigns SET n_queued = n_queued + ?2, n_sent = "                 \
     "n_sent + ?3, n_delivered = n_delivered + ?4, n_failed = "                 \
     "n_failed + ?5, n_canceled = n_canceled + ?6 WHERE id = ?1")               \
-  X(CAMPAIGN_ANY, "SELECT 1 FROM campaigns LIMIT 1")                           \
+  X(CAMPAIGN_IDS, "SELECT id FROM campaigns")                                  \
+  X(DATA_VERSION, "PRAGMA data_version")                                       \
   X(SMPP_ORIGIN_ANY, "SELECT 1 FROM smpp_origin LIMIT 1")
 
 typedef enum sg__sq_query {
@@ -318,9 +319,12 @@ typedef struct sg__sq_conn {
   } lu;
   struct sg__sq_orph *orph; /* the writer's held receipts (sqlite_orphan.c) */
   struct sg__sq_mc *mc;     /* the writer's message rows (sqlite_mcache.c) */
-  /* The writer's: a campaign may exist (sqlite_campcount.c). False only
-   * while the table was seen empty in the open transaction; then no
-   * message can count in a campaign and none is looked up. */
+  /* The writer's campaign ids and the open group's counter moves
+   * (sqlite_campcount.c). */
+  struct sg__sq_cc *cc;
+  /* The writer's: a campaign exists (sqlite_campcount.c): its ids are
+   * held in c->cc. False while the table is empty; then no message can
+   * count in a campaign and none is looked up. */
   bool campaigns;
   /* The writer's: a message may have an SMPP origin (sqlite_smpp_out.c),
    * the same way: false only while smpp_origin was seen empty in the open
@@ -562,21 +566,34 @@ int sg__sq_wh_adopt(sg__sq_conn_t *c, int64_t id, int64_t until,
  * not finished; any thread. */
 uint64_t sg__sq_wh_held(sg_store_t *st);
 
-/* A campaign's progress counters (sqlite_campcount.c): message of batch
- * batch_id moved from status `before` (SG_MSG_NONE: it was just stored) to
- * `after`. A batch that is no campaign costs one primary-key probe; a move
- * inside one counter's bucket (queued to sending) costs nothing. */
-/* At the start of each write transaction: looks whether the campaigns
- * table has a row, unless one was seen before (rows are only ever added to
- * it by a writer that holds the database's write lock, as this one now
- * does: another process's or a restart's campaigns are seen here). Returns
- * 0 or SG_EIO. */
+/* A campaign's progress counters (sqlite_campcount.c). The writer holds
+ * the ids of the campaigns table in memory; sg__sq_campaign_count notes
+ * that a message of batch batch_id moved from status `before` (SG_MSG_NONE:
+ * it was just stored) to `after`, which costs a look-up in memory and
+ * nothing else for a batch that is no campaign or a move inside one
+ * counter's bucket (queued to sending). The moves of a group are added up
+ * per campaign and written by sg__sq_campaign_flush, one UPDATE a campaign
+ * touched, before the group's COMMIT and before any campaign request of
+ * the group (which reads the counters); sg__sq_campaign_discard forgets
+ * them when the transaction is rolled back. A move is noted after the row
+ * it counts is written, so that a request that fails after noting one has
+ * changed rows and is undone by the group's rerun. */
+/* At the start of each write transaction: (re)reads the ids when another
+ * connection committed since the last look (PRAGMA data_version; rows are
+ * only ever added to campaigns by a writer that holds the database's write
+ * lock, as this one does: another process's or a restart's campaigns are
+ * seen here). Returns 0 or SG_EIO. */
 int sg__sq_campaigns_probe(sg__sq_conn_t *c);
+/* Campaign id was inserted by this connection. Returns 0 or SG_ENOMEM. */
+int sg__sq_campaign_known(sg__sq_conn_t *c, const char *id);
+int sg__sq_campaign_count(sg__sq_conn_t *c, const char *batch_id,
+                          sg_msg_status_t before, sg_msg_status_t after);
+int sg__sq_campaign_flush(sg__sq_conn_t *c);
+void sg__sq_campaign_discard(sg__sq_conn_t *c);
+void sg__sq_campaigns_close(sg__sq_conn_t *c);
 /* Sets c->smpp_origins when smpp_origin has a row (nothing once it is set).
  * Returns 0 or SG_EIO. */
 int sg__sq_smpp_origins_probe(sg__sq_conn_t *c);
-int sg__sq_campaign_count(sg__sq_conn_t *c, const char *batch_id,
-                          sg_msg_status_t before, sg_msg_status_t after);
 
 /* Traffic per account and minute (traffic_minutes, sqlite_trafficw.c):
  * a message of account_id created at created_ms moved from status `before`

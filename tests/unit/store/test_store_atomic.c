@@ -11,13 +11,15 @@ static void get_stats(ctx_t *c, sg_store_stats_t *s) {
   sg_store_get_stats(c->st, s);
 }
 
-/* Queues one batch of msgs[0..n) (account 1) without waiting. */
+/* Queues one batch of msgs[0..n) (account 1) without waiting; its batch id
+ * is proto's when it has one, else a new one. */
 static void submit_async(ctx_t *c, sg_store_msg_in_t *in, size_t n,
                          const sg_store_batch_t *proto, got_t *g) {
   sg_store_batch_t b = {0};
   if (proto != NULL)
     b = *proto;
-  sg_id_new(b.batch_id);
+  if (b.batch_id[0] == '\0')
+    sg_id_new(b.batch_id);
   b.account_id = 1;
   b.msgs = in;
   b.n_msgs = n;
@@ -105,6 +107,62 @@ static void failed_request_changes_nothing(void **state) {
   assert_int_equal(q1(c, "SELECT count(*) FROM idempotency_keys"), 1);
 }
 
+/* The same failure in a campaign: three batches of campaign k share a
+ * group, the middle one fails after its first message was stored and
+ * counted; the group runs again without it, and the campaign counts the
+ * four messages stored, once each. */
+static void failed_request_leaves_campaign_counts(void **state) {
+  ctx_t *c = *state;
+  sg_store_config_t cfg = test_config(c);
+  cfg.max_wait_us = 300000; /* so that the three batches share a commit */
+  assert_int_equal(open_with(c, &cfg), 0);
+  char k[SG_ID_LEN + 1], sql[256];
+  sg_id_new(k);
+  snprintf(sql, sizeof sql,
+           "INSERT INTO campaigns (id, account_id, name, status, body, "
+           "created_ms, updated_ms) VALUES ('%s', 1, 'n', 'running', 'x', "
+           "0, 0)",
+           k);
+  raw_exec(c, sql);
+  tmsg_t old;
+  tmsg_init(&old, "+14155550100", 1, "smsc-a");
+  assert_int_equal(submit_wait(c, &old, 1, NULL, NULL), 0); /* no campaign's */
+  sg_store_stats_t s0, s1;
+  get_stats(c, &s0);
+  static tmsg_t m[3][2];
+  sg_store_msg_in_t in[3][2];
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 2; j++) {
+      tmsg_init(&m[i][j], "+14155550101", 1, "smsc-a");
+      in[i][j] = m[i][j].m;
+    }
+  memcpy(in[1][1].id, old.m.id, sizeof in[1][1].id); /* taken */
+  sg_store_batch_t proto = {0};
+  memcpy(proto.batch_id, k, sizeof proto.batch_id);
+  got_t g[3];
+  for (int i = 0; i < 3; i++)
+    submit_async(c, in[i], 2, &proto, &g[i]);
+  int calls = 0;
+  while (calls < 3) {
+    uv_run(&c->loop, UV_RUN_ONCE);
+    calls = g[0].calls + g[1].calls + g[2].calls;
+  }
+  assert_int_equal(g[0].status, 0);
+  assert_int_equal(g[1].status, SG_EEXIST);
+  assert_int_equal(g[2].status, 0);
+  get_stats(c, &s1);
+  assert_int_equal(s1.commits - s0.commits, 1);
+  assert_int_equal(s1.reruns - s0.reruns, 1);
+  snprintf(sql, sizeof sql,
+           "SELECT n_queued * 100 + n_sent + n_delivered + n_failed + "
+           "n_canceled FROM campaigns WHERE id = '%s'",
+           k);
+  assert_int_equal(q1(c, sql), 400);
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM messages WHERE batch_id = '%s'", k);
+  assert_int_equal(q1(c, sql), 4);
+}
+
 enum { BIG = 2500 };
 
 static tmsg_t big[BIG];
@@ -182,6 +240,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
       T(failed_request_changes_nothing),
+      T(failed_request_leaves_campaign_counts),
       T(large_batch_is_one_transaction),
 #undef T
   };

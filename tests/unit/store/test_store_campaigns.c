@@ -411,22 +411,30 @@ static void insert_campaign(ctx_t *c, const char *id) {
 /* The writer looks no campaign up while there is none; a campaign that
  * appears (made by another node on the same database, while this store
  * is open, or before it was opened) counts its messages from the first
- * one stored after it, and so does one made after a restart. */
+ * one stored after it, and so does one made after a restart, and one made
+ * by another node while the writer already holds campaigns' ids. */
 static void counters_when_campaigns_appear(void **state) {
   ctx_t *c = *state;
-  char none[SG_ID_LEN + 1], other[SG_ID_LEN + 1], later[SG_ID_LEN + 1];
+  char none[SG_ID_LEN + 1], other[SG_ID_LEN + 1], later[SG_ID_LEN + 1],
+      second[SG_ID_LEN + 1];
   sg_id_new(none);
   sg_id_new(other);
   sg_id_new(later);
+  sg_id_new(second);
   open_store(c);
   submit_in(c, none, 2);     /* no campaign at all */
   insert_campaign(c, other); /* by another node, while this one is open */
   submit_in(c, other, 2);
   assert_int_equal(queued_of(c, other), 2);
+  insert_campaign(c, second); /* another, with one known already */
+  submit_in(c, second, 2);
+  submit_in(c, other, 1);
+  assert_int_equal(queued_of(c, second), 2);
+  assert_int_equal(queued_of(c, other), 3);
   close_store(c);
   open_store(c); /* a restart with a campaign in the table */
   submit_in(c, other, 1);
-  assert_int_equal(queued_of(c, other), 3);
+  assert_int_equal(queued_of(c, other), 4);
   close_store(c);
   raw_exec(c, "DELETE FROM campaigns"); /* none again at the next start */
   open_store(c);
@@ -434,6 +442,45 @@ static void counters_when_campaigns_appear(void **state) {
   insert_campaign(c, later);
   submit_in(c, later, 3);
   assert_int_equal(queued_of(c, later), 3);
+}
+
+/* A campaign request in the same group as its messages' changes reads the
+ * counters with them: two messages stored and a pause of the campaign,
+ * sharing a commit, answer the campaign with both queued. */
+static void counters_read_in_the_same_group(void **state) {
+  ctx_t *c = *state;
+  sg_store_config_t cfg = test_config(c);
+  cfg.max_wait_us = 300000; /* so that both requests share a commit */
+  assert_int_equal(open_with(c, &cfg), 0);
+  char k[SG_ID_LEN + 1];
+  sg_id_new(k);
+  insert_campaign(c, k);
+  tmsg_t m[2];
+  sg_store_msg_in_t in[2];
+  for (int i = 0; i < 2; i++) {
+    tmsg_init(&m[i], "+14155550101", 1, "op");
+    in[i] = m[i].m;
+  }
+  sg_store_batch_t b = {.account_id = 1, .msgs = in, .n_msgs = 2};
+  memcpy(b.batch_id, k, sizeof b.batch_id);
+  got_t sg = {0};
+  kgot_t g;
+  memset(&g, 0, sizeof g);
+  sg_store_stats_t s0, s1;
+  sg_store_get_stats(c->st, &s0);
+  assert_int_equal(sg_store_submit(c->st, &b, submit_cb, &sg), 0);
+  sg_store_campop_t op = {
+      .kind = SG_STORE_CAMPAIGN_PAUSE, .id = k, .error = "paused"};
+  assert_int_equal(sg_store_campaigns(c->st, &op, kres_cb, &g), 0);
+  while (sg.calls + g.calls < 2)
+    uv_run(&c->loop, UV_RUN_ONCE);
+  sg_store_get_stats(c->st, &s1);
+  assert_int_equal(s1.commits - s0.commits, 1);
+  assert_int_equal(sg.status, 0);
+  assert_int_equal(g.status, 0);
+  assert_int_equal(g.st, SG_CAMPAIGN_PAUSED);
+  assert_int_equal(g.queued, 2);
+  assert_int_equal(queued_of(c, k), 2);
 }
 
 /* A cancel open across a restart: ACTIVE returns the cancelled campaign
@@ -559,6 +606,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(counters_follow_messages, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(counters_when_campaigns_appear, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(counters_read_in_the_same_group, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(cancel_ends_unsent, setup, teardown),
       cmocka_unit_test_setup_teardown(bad_operations, setup, teardown),

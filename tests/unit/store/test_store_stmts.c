@@ -4,8 +4,9 @@
  * its INSERT (one change: no UPDATE after it), and a message without them
  * keeps the columns' defaults; the claim takes a message's columns from
  * the writer's copy of its row when it holds one; a group's usage counts
- * are written once per account and period; a SENT result of a part the
- * writer claimed does not read the part first. */
+ * are written once per account and period, and its campaign counter moves
+ * once per campaign (none for a message of no campaign); a SENT result of
+ * a part the writer claimed does not read the part first. */
 #include "store/store_fixture.h"
 
 #include "store/migrations.h"
@@ -38,6 +39,7 @@ static void bare_close(bare_t *b) {
   sg__sq_mc_close(&b->c);
   sg__sq_smpp_out_close(&b->c);
   sg__sq_orphan_close(&b->c);
+  sg__sq_campaigns_close(&b->c);
   sg__jbuf_free(&b->c.json);
   for (int i = 0; i < SG__Q_COUNT; i++)
     sqlite3_finalize(b->c.q[i]);
@@ -255,6 +257,113 @@ static void usage_counted_once_per_group(void **state) {
   bare_close(&b);
 }
 
+/* Submits message id of one part in batch, inside the open transaction. */
+static void submit_in(bare_t *b, const char *batch, const char *id) {
+  static const uint8_t ud[] = {1};
+  sg_store_part_in_t p = {
+      .connector = "c1", .ud = ud, .ud_len = 1, .concat_total = 1};
+  sg_store_msg_in_t m = {.sender = "Shop",
+                         .recipient = "+79001234567",
+                         .body = (const uint8_t *)"hi",
+                         .body_len = 2,
+                         .parts = &p,
+                         .n_parts = 1};
+  snprintf(m.id, sizeof m.id, "%s", id);
+  sg__store_req_t r;
+  memset(&r, 0, sizeof r);
+  r.kind = SG__REQ_SUBMIT;
+  snprintf(r.in.submit.batch_id, sizeof r.in.submit.batch_id, "%s", batch);
+  r.in.submit.account_id = 1;
+  r.in.submit.msgs = &m;
+  r.in.submit.n_msgs = 1;
+  assert_int_equal(sg__sq_run_write(&b->c, &r, 1000), 0);
+  sg__arena_free(&r.arena);
+}
+
+/* Campaign K1's counters, "queued sent delivered failed canceled". */
+static void k1_counts(bare_t *b, char *out, size_t n) {
+  sqlite3_stmt *s;
+  assert_int_equal(sqlite3_prepare_v2(b->c.db,
+                                      "SELECT n_queued || ' ' || n_sent || ' "
+                                      "' || n_delivered || ' ' || n_failed "
+                                      "|| ' ' || n_canceled FROM campaigns "
+                                      "WHERE id = 'K1'",
+                                      -1, &s, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+  snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+}
+
+static int campaign_updates(bare_t *b) {
+  sqlite3_stmt *s = b->c.q[SG__Q_CAMPAIGN_COUNT];
+  return s == NULL ? 0 : sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0);
+}
+
+/* A group's campaign counter moves are one UPDATE per campaign, written
+ * before its COMMIT; messages of no campaign cost none; a rolled-back
+ * group leaves its moves unwritten; status changes add up likewise. */
+static void campaign_counted_once_per_group(void **state) {
+  (void)state;
+  bare_t b;
+  char counts[64];
+  bare_open(&b, NULL);
+  exec(&b, "INSERT INTO campaigns (id, account_id, name, status, body, "
+           "created_ms, updated_ms) VALUES ('K1', 1, 'n', 'running', 'x', 0, "
+           "0)");
+  exec(&b, "BEGIN IMMEDIATE");
+  assert_int_equal(sg__sq_campaigns_probe(&b.c), 0);
+  submit_in(&b, "K1", "m0");
+  sg__sq_campaign_discard(&b.c); /* as a rollback does */
+  exec(&b, "ROLLBACK");
+  exec(&b, "BEGIN IMMEDIATE");
+  assert_int_equal(sg__sq_campaigns_probe(&b.c), 0);
+  submit_in(&b, "K1", "m1");
+  submit_in(&b, "B2", "m2"); /* no campaign's */
+  submit_in(&b, "K1", "m3");
+  submit_in(&b, "K1", "m4");
+  assert_int_equal(campaign_updates(&b), 0); /* not yet written */
+  assert_int_equal(sg__sq_campaign_flush(&b.c), 0);
+  exec(&b, "COMMIT");
+  k1_counts(&b, counts, sizeof counts);
+  assert_string_equal(counts, "3 0 0 0 0");
+  assert_int_equal(campaign_updates(&b), 1);
+  /* The three parts of K1 claimed and sent in one group: queued to sending
+   * moves no counter, sending to sent moves one, once for the three. */
+  sg__store_req_t r;
+  memset(&r, 0, sizeof r);
+  r.kind = SG__REQ_CLAIM;
+  r.in.claim.connector = "c1";
+  r.in.claim.max = 8;
+  r.in.claim.lease_ms = 60000;
+  exec(&b, "BEGIN IMMEDIATE");
+  assert_int_equal(sg__sq_campaigns_probe(&b.c), 0);
+  assert_int_equal(sg__sq_run_write(&b.c, &r, 2000), 0);
+  assert_int_equal(r.out.claim.n_parts, 4);
+  sg_store_result_in_t res[4];
+  for (unsigned i = 0; i < 4; i++)
+    res[i] = (sg_store_result_in_t){.part_id = r.out.claim.parts[i].part_id,
+                                    .attempt = 1,
+                                    .outcome = SG_STORE_SENT,
+                                    .smsc_id = "k7"};
+  sg__arena_free(&r.arena);
+  memset(&r, 0, sizeof r);
+  r.kind = SG__REQ_RESULTS;
+  r.in.results.items = res;
+  r.in.results.n = 4;
+  assert_int_equal(sg__sq_run_write(&b.c, &r, 3000), 0);
+  sg__arena_free(&r.arena);
+  assert_int_equal(campaign_updates(&b), 1);
+  assert_int_equal(sg__sq_campaign_flush(&b.c), 0);
+  exec(&b, "COMMIT");
+  sg__sq_wh_tx_end(&b.c, true);
+  sg__sq_mc_tx_end(&b.c, true);
+  k1_counts(&b, counts, sizeof counts);
+  assert_string_equal(counts, "0 3 0 0 0");
+  assert_int_equal(campaign_updates(&b), 2);
+  bare_close(&b);
+}
+
 /* Claims the one part of c1; its id. */
 static int64_t claim_id(bare_t *b, int64_t now, bool commit) {
   sg__store_req_t r;
@@ -370,6 +479,7 @@ int main(void) {
       cmocka_unit_test(claim_from_the_copy),
       cmocka_unit_test(claim_skips_a_part_without_message),
       cmocka_unit_test(usage_counted_once_per_group),
+      cmocka_unit_test(campaign_counted_once_per_group),
       cmocka_unit_test(sent_of_a_held_claim),
       cmocka_unit_test(sent_after_a_rolled_back_claim),
   };
