@@ -289,8 +289,9 @@ static int parse_query(sg_http_req_t *req, const char *q) {
   return 0;
 }
 
-/* Splits req->uri into path and query (RFC 9112 section 3.2: origin-form,
- * or absolute-form, whose scheme and authority are skipped). Returns 0,
+/* Splits req->uri into path and query_raw (RFC 9112 section 3.2:
+ * origin-form, or absolute-form, whose scheme and authority are skipped);
+ * the query is decoded once the route is known (on_headers). Returns 0,
  * SG_EILSEQ for a target that is not well-formed, SG_ENOMEM. */
 static int parse_target(sg_http_req_t *req) {
   const char *u = req->uri;
@@ -310,7 +311,7 @@ static int parse_target(sg_http_req_t *req) {
   for (const char *p = req->path; (p = strchr(p, '%')) != NULL; p++)
     if (hexval(p[1]) < 0 || hexval(p[2]) < 0)
       return SG_EILSEQ;
-  return parse_query(req, req->query_raw);
+  return 0;
 }
 
 /* ---- routes ---------------------------------------------------------- */
@@ -798,8 +799,9 @@ static enum MHD_Result on_headers(sg_http_server_t *srv, sg_http_req_t *req,
            "the server is stopping; send the request again shortly");
   else if (rc == SG_EILSEQ)
     reject(req, 400, "bad_request", "the request target is not well-formed");
-  else if (rc == 0)
-    rc = route_request(srv, req);
+  else if (rc == 0 && (rc = route_request(srv, req)) == 0 &&
+           (req->route == NULL || !req->route->raw_query))
+    rc = parse_query(req, req->query_raw); /* a raw route's handler does */
   if (rc == 0 && req->query_nul && req->route != NULL &&
       !req->route->raw_query)
     rc = SG_EILSEQ; /* an escaped NUL, for a route that cannot take it */
