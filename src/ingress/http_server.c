@@ -677,10 +677,9 @@ static enum MHD_Result queue_reject(sg_http_server_t *srv, sg_http_req_t *req,
 /* libmicrohttpd percent-decodes the path and every query argument of a
  * request for its own accessors and access_cb's url, none of which the
  * server reads (uri_cb keeps the raw target, parse_target and parse_query
- * decode it): left as they are, which saved 2.5 k instructions a request
- * (MHD_http_unescape). */
-static size_t no_unescape_cb(void *cls, struct MHD_Connection *conn,
-                             char *s) {
+ * decode it): left as they are, which saves 2.1 k instructions a request
+ * (MHD_http_unescape's 2.5 k, less this callback). */
+static size_t no_unescape_cb(void *cls, struct MHD_Connection *conn, char *s) {
   (void)cls;
   (void)conn;
   return strlen(s);
@@ -1226,9 +1225,8 @@ static int start_mhd(sg_http_server_t *srv, const sg_http_server_cfg_t *cfg,
       /* RFC 9112: 400 for HTTP/1.1 without Host, no spaces in the target. */
       MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_ARRAY, extra,
       MHD_OPTION_URI_LOG_CALLBACK, uri_cb, srv, MHD_OPTION_UNESCAPE_CALLBACK,
-      no_unescape_cb, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-      completed_cb, srv, MHD_OPTION_NOTIFY_CONNECTION, connection_cb, srv,
-      MHD_OPTION_END);
+      no_unescape_cb, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+      MHD_OPTION_NOTIFY_CONNECTION, connection_cb, srv, MHD_OPTION_END);
   if (srv->mhd == NULL)
     return SG_EIO;
   const union MHD_DaemonInfo *port =
