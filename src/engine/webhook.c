@@ -118,7 +118,7 @@ struct sg_webhook {
   unsigned timeout_ms, connect_timeout_ms, max_inflight, max_queue;
   bool allow_private;
   char *user_agent;
-  char *good_url; /* the last URL that passed check_url, or NULL */
+  sg__webhook_url_memo_t good_url; /* the origin that last passed */
   char *built;    /* bodies written by a request's build, reused */
   size_t built_cap;
   job_list_t queue, running, pool;
@@ -723,8 +723,7 @@ static void start_queued(sg_webhook_t *wh) {
   }
 }
 
-/* Only http and https URLs that libcurl can parse. The last URL that
- * passed is remembered, as callback URLs repeat. */
+/* Only http and https URLs that libcurl can parse. */
 int sg__webhook_url_check(const char *url) {
   CURLU *u = curl_url();
   char *scheme = NULL;
@@ -740,18 +739,50 @@ int sg__webhook_url_check(const char *url) {
   return rc;
 }
 
-static int check_url(sg_webhook_t *wh, const char *url) {
-  if (wh->good_url != NULL && strcmp(wh->good_url, url) == 0)
+/* RFC 3986 3.1: ALPHA / DIGIT / "+" / "-" / "." */
+static bool scheme_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+}
+
+size_t sg__webhook_url_origin_len(const char *url) {
+  size_t n = 0;
+  while (scheme_char(url[n]))
+    n++;
+  if (n == 0 || strncmp(url + n, "://", 3) != 0)
     return 0;
+  n += 3;
+  size_t host = strcspn(url + n, "/?#"); /* where libcurl ends it */
+  return host > 0 ? n + host : 0;
+}
+
+/* Past this the rest is not vouched for (libcurl refuses input of 8 MB). */
+#define MEMO_REST_MAX 65536
+
+int sg__webhook_url_check_memo(sg__webhook_url_memo_t *m, const char *url) {
+  size_t n = sg__webhook_url_origin_len(url);
+  if (n > 0 && n == m->len && memcmp(url, m->origin, n) == 0) {
+    /* libcurl refuses a rest with a control octet or a space, and nothing
+     * else in it once the scheme and authority have passed. */
+    size_t i = n;
+    while (i - n < MEMO_REST_MAX && (unsigned char)url[i] > 0x20 &&
+           url[i] != 0x7f)
+      i++;
+    if (url[i] == '\0')
+      return 0;
+  }
   int rc = sg__webhook_url_check(url);
-  if (rc == 0) {
-    char *copy = sg_strdup(url);
-    if (copy != NULL) { /* else: checked again next time */
-      sg_free(wh->good_url);
-      wh->good_url = copy;
-    }
+  if (rc == 0 && n > 0 && fit(&m->origin, &m->cap, n)) {
+    memcpy(m->origin, url, n); /* else: checked whole again next time */
+    m->len = n;
   }
   return rc;
+}
+
+void sg__webhook_url_memo_close(sg__webhook_url_memo_t *m) {
+  sg_free(m->origin);
+  m->origin = NULL;
+  m->len = m->cap = 0;
 }
 
 /* Content type, signature, no "Expect: 100-continue", then the caller's:
@@ -853,7 +884,7 @@ int sg_webhook_post(sg_webhook_t *wh, const sg_webhook_req_t *req,
     return SG_EINVAL;
   if (wh->mt != NULL)
     return sg__webhook_thread_post(wh->mt, req, cb, data);
-  if ((err = check_url(wh, req->url)) < 0)
+  if ((err = sg__webhook_url_check_memo(&wh->good_url, req->url)) < 0)
     return err;
   sg_webhook_req_t built;
   if (req->build != NULL) { /* the body is written here, then as given */
@@ -1022,7 +1053,7 @@ void sg_webhook_free(sg_webhook_t *wh) {
   wh->conn = NULL;
   wh->nbyfd = 0;
   sg_free(wh->user_agent);
-  sg_free(wh->good_url);
+  sg__webhook_url_memo_close(&wh->good_url);
   sg_free(wh->built);
   uv_timer_stop(&wh->timer);
   uv_close((uv_handle_t *)&wh->timer, timer_close_cb);

@@ -60,7 +60,7 @@ struct sg__webhook_thread {
   size_t pending; /* posted, verdict not yet delivered */
   size_t max_inflight, max_pending;
   sg_webhook_stats_t stats; /* verdicts as delivered here */
-  char *good_url;
+  sg__webhook_url_memo_t good_url; /* as the client checks URLs */
   bool closing;
 };
 
@@ -272,28 +272,13 @@ static int check_headers(const char *const *h) {
   return 0;
 }
 
-/* As the client checks it, remembering the last URL that passed. */
-static int check_url(sg__webhook_thread_t *t, const char *url) {
-  if (t->good_url != NULL && strcmp(t->good_url, url) == 0)
-    return 0;
-  int rc = sg__webhook_url_check(url);
-  if (rc == 0) {
-    char *copy = sg_strdup(url);
-    if (copy != NULL) {
-      sg_free(t->good_url);
-      t->good_url = copy;
-    }
-  }
-  return rc;
-}
-
 int sg__webhook_thread_post(sg__webhook_thread_t *t,
                             const sg_webhook_req_t *req, sg_webhook_done_cb cb,
                             void *data) {
   int rc;
   if (t->closing)
     return SG_EINVAL;
-  if ((rc = check_url(t, req->url)) < 0 ||
+  if ((rc = sg__webhook_url_check_memo(&t->good_url, req->url)) < 0 ||
       (rc = check_headers(req->headers)) < 0)
     return rc;
   if (t->pending >= t->max_pending)
@@ -325,7 +310,7 @@ void sg__webhook_thread_stats(sg__webhook_thread_t *t,
 
 static void caller_close_cb(uv_handle_t *h) {
   sg__webhook_thread_t *t = h->data;
-  sg_free(t->good_url);
+  sg__webhook_url_memo_close(&t->good_url);
   sg_free(t);
 }
 

@@ -32,6 +32,32 @@ int sg__webhook_thread_post(sg__webhook_thread_t *t,
  * otherwise, SG_ENOMEM. Thread-safe; in webhook.c. */
 int sg__webhook_url_check(const char *url);
 
+/* The scheme and authority of the last URL that passed a check, for
+ * sg__webhook_url_check_memo; zeroed is empty. One per thread. */
+typedef struct sg__webhook_url_memo {
+  char *origin;
+  size_t len, cap;
+} sg__webhook_url_memo_t;
+
+/* The length of url's scheme and authority ("https://user@host:8443"),
+ * ended as libcurl ends them, at the first '/', '?' or '#' after "://";
+ * 0 when url does not start with a scheme and "://" or the authority is
+ * empty. Pure; in webhook.c. */
+size_t sg__webhook_url_origin_len(const char *url);
+
+/* As sg__webhook_url_check, without libcurl for a URL whose scheme and
+ * authority are exactly those of the last URL that passed (m) and whose
+ * rest has no octet libcurl refuses (a control octet, a space, DEL): an
+ * expanded dlr-url whose placeholders all sit after the host passes at
+ * the cost of a comparison. Any other URL, a placeholder in its host or
+ * port among them, is checked whole, and remembered in m when it passes.
+ * The private-network refusal is not here: it is made on the addresses
+ * the host resolves to, when connecting. In webhook.c. */
+int sg__webhook_url_check_memo(sg__webhook_url_memo_t *m, const char *url);
+
+/* Frees m's copy; m is empty again. */
+void sg__webhook_url_memo_close(sg__webhook_url_memo_t *m);
+
 /* Counted on the caller's side: inflight is min(awaiting a verdict,
  * max_inflight), the rest queued. */
 void sg__webhook_thread_stats(sg__webhook_thread_t *t, sg_webhook_stats_t *out);

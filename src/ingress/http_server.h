@@ -111,8 +111,9 @@ int sg_http_server_route(sg_http_server_t *srv, const char *method,
 /* sg_http_server_route for a route whose query values may hold octets the
  * decoded accessors cannot (an escaped NUL, "%00": raw UCS-2 text of
  * Kannel's sendsms). Elsewhere such a query is refused with 400; here the
- * request reaches the handler, which reads sg_http_req_query_raw() (the
- * decoded accessors give "" for such a value). Same returns. */
+ * request reaches the handler, which reads sg_http_req_query_raw() and
+ * refuses a malformed query itself: the server does not decode the query
+ * of such a route (the decoded accessors find no value). Same returns. */
 int sg_http_server_route_raw(sg_http_server_t *srv, const char *method,
                              const char *pattern, sg_http_handler_cb cb,
                              void *data);

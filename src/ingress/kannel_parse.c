@@ -72,13 +72,14 @@ static int read_int(const char *s) {
   return (int)(sign * v);
 }
 
-static const sg_kannel_arg_t *find_arg(const sg_kannel_arg_t *args, size_t n,
-                                       const char *name) {
-  for (size_t i = 0; i < n; i++) /* the first octet before the call */
-    if (args[i].name != NULL && args[i].name[0] == name[0] &&
-        strcmp(args[i].name, name) == 0)
-      return &args[i];
-  return NULL;
+#define N_FIELDS (sizeof fields / sizeof fields[0])
+
+/* The entry of fields[] named name, or -1. */
+static int field_of(const char *name) {
+  for (size_t f = 0; f < N_FIELDS; f++) /* the first octet before the call */
+    if (fields[f].name[0] == name[0] && strcmp(fields[f].name, name) == 0)
+      return (int)f;
+  return -1;
 }
 
 void sg_kannel_req_read(const sg_kannel_arg_t *args, size_t n,
@@ -86,9 +87,18 @@ void sg_kannel_req_read(const sg_kannel_arg_t *args, size_t n,
   memset(out, 0, sizeof *out);
   out->coding = out->mclass = out->validity = out->deferred = out->dlr_mask =
       out->priority = SG_KANNEL_UNDEF;
-  bool set[sizeof fields / sizeof fields[0]] = {false};
-  for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
-    const sg_kannel_arg_t *a = find_arg(args, n, fields[f].name);
+  /* The first argument of each name, in one pass over the arguments (a
+   * look-up of each of the 20 names through all of them cost twice as
+   * much). */
+  const sg_kannel_arg_t *first[N_FIELDS] = {NULL};
+  for (size_t i = 0; i < n; i++) {
+    int f = args[i].name != NULL ? field_of(args[i].name) : -1;
+    if (f >= 0 && first[f] == NULL)
+      first[f] = &args[i];
+  }
+  bool set[N_FIELDS] = {false};
+  for (size_t f = 0; f < N_FIELDS; f++) {
+    const sg_kannel_arg_t *a = first[f];
     char *base = (char *)out;
     /* An alias counts only when the main name (the entry before it with
      * the same offset) was not given. */

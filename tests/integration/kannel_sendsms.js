@@ -237,6 +237,7 @@ async function scenarios(base, key, dlr, out) {
     [`${auth}&to=79001234567&text=x&validity=-5`, 400, 'Validity field misformed, rejected'],
     [`${auth}&to=79001234567&text=%FF`, 400, 'Charset or body misformed, rejected'],
     [`${auth}&to=79001234567&text=x&charset=KOI8-R`, 400, 'Charset or body misformed, rejected'],
+    [`${auth}&to=79001234567&text=50%zz`, 400, 'Malformed query, rejected'],
   ];
   for (const [q, status, text] of refusals)
     await expect(get(q), status, text, `GET ?${q}`);

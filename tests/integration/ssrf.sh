@@ -86,7 +86,7 @@ config() {
 store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
 accounts:
-  - {name: shop, api_key: $KEY, default_region: DE}
+  - {name: shop, api_key: $KEY, password: kpw, default_region: DE}
 connectors:
   - {name: operator, type: smpp, host: 127.0.0.1, port: $SIM, system_id: smsgate}
 routes:
@@ -149,6 +149,20 @@ for u in "${LOOP_URLS[@]}" "${FAR_URLS[@]}" "http://127.0.0.1:$Q/redirect"; do
 done
 for i in 0 1 2 3 4 8 20 21; do echo "mo +4915112345678 4444 R$i hello" >&3; done
 echo "mo +4915112345678 4444 RFAR hello" >&3
+# Kannel's dlr-url: one whose host is fixed and public (the shim stops its
+# connect), then the same path with the host written by a placeholder (%o,
+# the account parameter): a URL whose host a placeholder wrote is checked
+# whole, and a private address is refused as any other.
+KANNEL_URLS=("http://9.9.9.9:$P/kannel?t=1" "http://127.0.0.1:$P/kannel?t=1"
+  "http://169.254.169.254/kannel?t=1")
+for q in "account=x&dlr-url=http%3A%2F%2F9.9.9.9%3A$P%2Fkannel%3Ft%3D%25d" \
+  "account=127.0.0.1&dlr-url=http%3A%2F%2F%25o%3A$P%2Fkannel%3Ft%3D%25d" \
+  "account=169.254.169.254&dlr-url=http%3A%2F%2F%25o%2Fkannel%3Ft%3D%25d"; do
+  out=$(curl -s "$BASE/cgi-bin/sendsms?username=shop&password=kpw&from=Shop&to=%2B4915112345678&text=x&dlr-mask=3&$q")
+  case $out in "0: Accepted"*) ;; *) fail "sendsms with $q: $out" ;; esac
+  sleep 0.3 # in this order
+done
+ACCEPTED+=("${KANNEL_URLS[@]}")
 # Every accepted URL must have been tried (a refusal or a failure logged).
 for u in "${ACCEPTED[@]}"; do
   for ((i = 0; i < 150; i++)); do tried "$u" gw && break; sleep 0.1; done

@@ -42,6 +42,7 @@ typedef struct hook {
   char status[24];
   char message_id[SG_ID_LEN + 1];
   char event[32];
+  char hook_id[32]; /* X-Smsgate-Webhook-Id */
 } hook_t;
 
 typedef struct rx {
@@ -91,6 +92,9 @@ static void rx_record(rx_t *rx, const char *hdrs, const char *body,
   char sv[96] = "";
   if (sig != NULL)
     sscanf(sig + 23, "%95[^\r]", sv);
+  const char *hid = ci_find(hdrs, "\r\nX-Smsgate-Webhook-Id: ");
+  if (hid != NULL)
+    sscanf(hid + 24, "%31[^\r]", k->hook_id);
   k->sig_ok = sg_webhook_verify((const uint8_t *)SECRET, strlen(SECRET), body,
                                 blen, sv);
   json_t *j = json_loadb(body, blen, 0, NULL);
@@ -958,6 +962,13 @@ static void webhook_signed(void **state) {
   for (int i = 0; i < f->rx.n; i++) {
     const hook_t *k = &f->rx.hooks[i];
     assert_true(k->sig_ok);
+    /* The delivery's id (negative for one held in the writer's memory),
+     * in decimal as %lld writes it and nothing else. */
+    char *end = NULL, again[32];
+    long long hid = strtoll(k->hook_id, &end, 10);
+    assert_true(hid != 0 && end != k->hook_id && *end == '\0');
+    snprintf(again, sizeof again, "%lld", hid);
+    assert_string_equal(k->hook_id, again);
     assert_string_equal(k->event, "message.status");
     assert_string_equal(k->message_id, f->items[0].id);
     assert_non_null(strstr(k->body, "\"client_ref\":\"order-7\""));

@@ -27,6 +27,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "engine/webhook.h"
+#include "engine/webhook_thread.h"
 #include "ingress/http_server.h"
 
 /* ---- pure parts ---------------------------------------------------------- */
@@ -578,6 +579,89 @@ static void bad_urls_rejected(void **state) {
   fixture_free(f);
 }
 
+static void url_origin_len(void **state) {
+  (void)state;
+  static const struct {
+    const char *url;
+    size_t len;
+  } v[] = {{"http://127.0.0.1:8080/dlr?x=1", 21},
+           {"https://u:p@sink.example:8443?q", 29},
+           {"http://h#f", 8},
+           {"http://h", 8},
+           {"HTTP://[::1]:9/", 14},
+           {"http:///x", 0}, /* no authority */
+           {"http://", 0},
+           {"http:/h/x", 0},
+           {"://h/x", 0},
+           {"a?b://h/", 0},
+           {"", 0}};
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+    if (sg__webhook_url_origin_len(v[i].url) != v[i].len)
+      fail_msg("%s: %zu, not %zu", v[i].url,
+               sg__webhook_url_origin_len(v[i].url), v[i].len);
+}
+
+/* A URL whose scheme and authority passed before is taken without libcurl
+ * only when its rest is one libcurl takes too; any other is checked whole,
+ * as an expanded dlr-url with a placeholder in its host or port. */
+static void url_memo_checks_as_libcurl(void **state) {
+  (void)state;
+  sg__webhook_url_memo_t m = {0};
+  assert_int_equal(sg__webhook_url_check_memo(&m, "http://10.0.0.1:80/d?s=1"),
+                   0);
+  assert_int_equal(m.len, strlen("http://10.0.0.1:80"));
+  assert_int_equal(sg__webhook_url_check_memo(&m, "http://10.0.0.1:80/d?s=2"),
+                   0);
+  static const char *const bad[] = {
+      "http://10.0.0.1:80/d?s=a b",  /* a space in the rest */
+      "http://10.0.0.1:80/d?s=\x01", /* a control octet */
+      "http://10.0.0.1:80/d?s=\x7f", /* DEL */
+      "http://10.0.0.1:80x/d?s=1",   /* the port changed: whole */
+      "http://10.0.0.1:99999/d?s=1", /* a port out of range */
+      "http://10.0.0.1:80 /d",       /* a space in the authority */
+      "ftp://10.0.0.1:80/d?s=1",     /* the scheme changed */
+      "http://10.0.0.1:80:81/d",     /* two ports */
+      "http://[10.0.0.1:80/d"};      /* an unclosed bracket */
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    if (sg__webhook_url_check_memo(&m, bad[i]) != SG_EINVAL)
+      fail_msg("%s accepted", bad[i]);
+  /* A refused URL leaves the memo as it was. */
+  assert_int_equal(m.len, strlen("http://10.0.0.1:80"));
+  assert_memory_equal(m.origin, "http://10.0.0.1:80", m.len);
+  /* Random rests after fixed origins and random origins after a pass: the
+   * memo answers as libcurl, octet for octet. */
+  static const char alpha[] =
+      "/?#%:@[]\\.-_~!$&'()*+,;=aZ09 \t\x7f\x80\xff\"<>{}|^`";
+  static const char *const origins[] = {
+      "http://127.0.0.1:8080", "https://a.example", "http://u:p@h.example:1",
+      "HTTP://[::1]:9", "http://h"};
+  uint32_t x = 12345;
+  for (int k = 0; k < 20000; k++) {
+    char url[128], rest[40];
+    x = x * 1103515245u + 12345u;
+    size_t n = (x >> 16) % 24;
+    for (size_t i = 0; i < n; i++) {
+      x = x * 1103515245u + 12345u;
+      uint32_t r = x >> 8;
+      rest[i] = r % 4 == 0 ? (char)(1 + (r >> 2) % 255)
+                           : alpha[(r >> 2) % (sizeof alpha - 1)];
+    }
+    rest[n] = '\0';
+    if (k % 2 == 0) /* an origin that passed, then a random rest */
+      snprintf(url, sizeof url, "%s%s%s", origins[k / 2 % 5],
+               n > 0 && k % 8 != 0 ? "/" : "", rest);
+    else /* random all through, the memo holding the last that passed */
+      snprintf(url, sizeof url, "http://%s", rest);
+    if (k % 2 == 0)
+      assert_int_equal(sg__webhook_url_check_memo(&m, origins[k / 2 % 5]), 0);
+    int whole = sg__webhook_url_check(url);
+    if (sg__webhook_url_check_memo(&m, url) != whole)
+      fail_msg("%s: memo and libcurl differ (libcurl %d)", url, whole);
+  }
+  sg__webhook_url_memo_close(&m);
+  assert_null(m.origin);
+}
+
 /* ---- queue, concurrency, reuse, shutdown
  * ---------------------------------------- */
 
@@ -861,8 +945,8 @@ static int threaded_teardown(void **state) {
 }
 
 /* The same verdicts with libcurl on its own thread. */
-#define THREADED(t) cmocka_unit_test_setup_teardown(t, threaded_setup, \
-                                                    threaded_teardown)
+#define THREADED(t)                                                            \
+  cmocka_unit_test_setup_teardown(t, threaded_setup, threaded_teardown)
 
 int main(void) {
   const struct CMUnitTest tests[] = {
@@ -877,6 +961,8 @@ int main(void) {
       cmocka_unit_test(connection_refused_is_retryable),
       cmocka_unit_test(loopback_refused_unless_allowed),
       cmocka_unit_test(bad_urls_rejected),
+      cmocka_unit_test(url_origin_len),
+      cmocka_unit_test(url_memo_checks_as_libcurl),
       cmocka_unit_test(bounded_queue_and_concurrency),
       cmocka_unit_test(connection_reused),
       cmocka_unit_test(pooled_jobs_carry_their_own_post),

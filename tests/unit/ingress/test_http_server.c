@@ -509,6 +509,45 @@ static void query_parsing(void **state) {
 }
 
 /* The first request alone, to see what the handler read. */
+static const char *error_code(const resp_t *r);
+
+/* A raw route's handler reads the query itself: the server neither
+ * decodes it nor refuses a malformed one there, as it does elsewhere. */
+static void client_raw_query(fixture_t *f) {
+  conn_t *c = calloc(1, sizeof *c);
+  static const char *const reqs[] = {
+      "GET /r?to=%zz HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /r?to=a%00b&text=x HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /q?to=%zz HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /nowhere?to=%zz HTTP/1.1\r\nHost: t\r\n\r\n",
+  };
+  for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+    if (cli_connect(c, f->port) < 0 || cli_sends(c, reqs[i]) < 0 ||
+        cli_read(c, &f->resp[i], false) < 0)
+      f->client_errors++;
+    cli_close(c);
+  }
+  free(c);
+}
+
+static void raw_route_query_left_to_handler(void **state) {
+  fixture_t *f = fixture_new(NULL);
+  assert_int_equal(
+      sg_http_server_route_raw(f->srv, "GET", "/r", query_handler, f), 0);
+  assert_int_equal(sg_http_server_route(f->srv, "GET", "/q", query_handler, f),
+                   0);
+  fixture_run(f, client_raw_query);
+  assert_int_equal(f->client_errors, 0);
+  assert_int_equal(f->resp[0].status, 204);
+  assert_int_equal(f->resp[1].status, 204);
+  assert_int_equal(f->seen_query_count, 0); /* not decoded for /r */
+  assert_string_equal(f->seen[1], "(null)");
+  assert_int_equal(f->resp[2].status, 400);
+  assert_string_equal(error_code(&f->resp[2]), "bad_request");
+  assert_int_equal(f->resp[3].status, 400); /* before the 404, as before */
+  fixture_free(f);
+}
+
 static void client_query_one(fixture_t *f) {
   conn_t *c = calloc(1, sizeof *c);
   if (cli_connect(c, f->port) < 0 ||
@@ -1297,6 +1336,7 @@ int main(void) {
       cmocka_unit_test(bad_patterns),
       cmocka_unit_test(query_parsing),
       cmocka_unit_test(query_values),
+      cmocka_unit_test(raw_route_query_left_to_handler),
       cmocka_unit_test(deferred_response),
       cmocka_unit_test(error_answers),
       cmocka_unit_test(respond_error_format),
