@@ -649,14 +649,10 @@ static int setup_easy_once(sg_webhook_t *wh, job_t *job, CURL *e) {
 static bool fit(char **buf, size_t *cap, size_t n) {
   if (n <= *cap)
     return true;
-  size_t c = *cap ? *cap : 64;
-  while (c < n)
-    c *= 2;
-  char *b = sg_realloc(*buf, c);
+  char *b = sg_grow(*buf, cap, n, 64, 1);
   if (b == NULL)
     return false;
   *buf = b;
-  *cap = c;
   return true;
 }
 
