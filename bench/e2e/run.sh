@@ -76,6 +76,13 @@
 #        written there after the prefill (the gateway stopped first, so
 #        that the copy is whole). Either restarts the gateway before the
 #        measured load, so its page cache starts cold.
+#        CALLGRIND=1: the gateway runs under callgrind (BIN a wrapper that
+#        execs `valgrind --tool=callgrind` for `serve`, LOADER given); its
+#        counting is switched on and zeroed (`callgrind_control -i on -z`)
+#        just before the measured load and dumped (`-d`) after the last
+#        webhook, so that start-up, the prefill and the report's reads are
+#        not counted (docs/architecture.md, "The REST path's instructions
+#        per message, by thread")
 #        START_S=30: how long a gateway may take to answer /healthz (its
 #        quick_check reads the whole database file at start)
 set -u
@@ -105,6 +112,7 @@ PREFILL=${PREFILL:-0}
 PREFILL_BIN=${PREFILL_BIN:-}
 PREFILL_DB=${PREFILL_DB:-}
 START_S=${START_S:-30}
+CALLGRIND=${CALLGRIND:-0}
 SECRET=bench-secret
 KEY=bench-key
 T=$(mktemp -d "${TMPDIR:-/tmp}/smsgate-e2e.XXXXXX")
@@ -327,6 +335,10 @@ if [ "$RSS_EVERY" -gt 0 ] 2>/dev/null; then
     done >"$T/rss.txt" ) &
   PIDS+=($!)
 fi
+if [ "$CALLGRIND" = 1 ]; then
+  callgrind_control -i on "$GW" >/dev/null && callgrind_control -z "$GW" >/dev/null ||
+    die "callgrind_control cannot reach the gateway (pid $GW)"
+fi
 threads_cpu "$GW" >"$T/threads0"
 c_pg=0
 [ -n "$PG_PID" ] && c_pg=$(tree_cpu_ms "$PG_PID")
@@ -353,6 +365,7 @@ accepted=$(node -e 'console.log(require(process.argv[1]).accepted)' "$T/load.jso
 
 # Wait for every "delivered" webhook.
 wait_delivered "$accepted"
+[ "$CALLGRIND" = 1 ] && callgrind_control -d "$GW" >/dev/null
 t_end=$(date +%s%N)
 rss=0 # the largest node's
 for p in "${GWS[@]}"; do
