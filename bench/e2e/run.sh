@@ -74,8 +74,8 @@
 #        PREFILL_DB=file: the database after the prefill; if the file
 #        exists it is copied in and no prefill load is run, else it is
 #        written there after the prefill (the gateway stopped first, so
-#        that the copy is whole). Either restarts the gateway before the
-#        measured load, so its page cache starts cold.
+#        that the copy is whole). With either, the gateway of the measured
+#        load starts on the filled file, its page cache cold.
 #        CALLGRIND=1: the gateway runs under callgrind (BIN a wrapper that
 #        execs `valgrind --tool=callgrind` for `serve`, LOADER given); its
 #        counting is switched on and zeroed (`callgrind_control -i on -z`)
@@ -268,7 +268,7 @@ if [ -n "$PREFILL_DB" ] && [ -f "$PREFILL_DB" ]; then
   mkdir -p "$T/data"
   cp "$PREFILL_DB" "$DB" || die "cannot copy $PREFILL_DB"
   echo "prefill: $PREFILL_DB copied in ($(($(stat -c %s "$DB") / 1048576)) MB)"
-  PREFILL=0 RESTART=0
+  PREFILL=0 RESTART=0 PREFILL_BIN= # BIN serves the measured load alone
 fi
 start_gateways "${PREFILL_BIN:-$BIN}"
 # One load client per node, all at once; node k's share of N and C.
