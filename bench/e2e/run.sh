@@ -68,6 +68,27 @@
 #        campaign scheduled a year ahead, made through the API before the
 #        load when the gateway has none), so that the writer keeps
 #        campaign counters; the load's messages are not the campaign's
+#        PREFILL=K: before the measured load, a load of K messages (the same
+#        C) through the gateway, waiting for their K "delivered" webhooks;
+#        the sink is then restarted, so that every figure printed is the
+#        measured load's on a database already holding K messages (SQLite
+#        only). PREFILL_BIN=path serves the prefill with that binary and
+#        then starts BIN on the same database (e.g. a wrapper that runs
+#        `serve` under callgrind, for the measured load only).
+#        PREFILL_DB=file: the database after the prefill; if the file
+#        exists it is copied in and no prefill load is run, else it is
+#        written there after the prefill (the gateway stopped first, so
+#        that the copy is whole). With either, the gateway of the measured
+#        load starts on the filled file, its page cache cold.
+#        CALLGRIND=1: the gateway runs under callgrind (BIN a wrapper that
+#        execs `valgrind --tool=callgrind` for `serve`, LOADER given); its
+#        counting is switched on and zeroed (`callgrind_control -i on -z`)
+#        just before the measured load and dumped (`-d`) after the last
+#        webhook, so that start-up, the prefill and the report's reads are
+#        not counted (docs/architecture.md, "The REST path's instructions
+#        per message, by thread")
+#        START_S=30: how long a gateway may take to answer /healthz (its
+#        quick_check reads the whole database file at start)
 set -u
 BIN=${1:-./build/smsgate}
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
@@ -92,6 +113,11 @@ STORE_URL=${STORE_URL:-}
 NODES=${NODES:-1}
 PG_PID=${PG_PID:-}
 CAMPAIGN=${CAMPAIGN:-0}
+PREFILL=${PREFILL:-0}
+PREFILL_BIN=${PREFILL_BIN:-}
+PREFILL_DB=${PREFILL_DB:-}
+START_S=${START_S:-30}
+CALLGRIND=${CALLGRIND:-0}
 SECRET=bench-secret
 KEY=bench-key
 T=$(mktemp -d "${TMPDIR:-/tmp}/smsgate-e2e.XXXXXX")
@@ -155,6 +181,14 @@ tree_cpu_ms() {
 
 case "$NODES" in '' | *[!0-9]* | 0) die "NODES must be a number >= 1" ;; esac
 [ "$NODES" -gt 1 ] && [ -z "$STORE_URL" ] && die "NODES=$NODES needs STORE_URL (PostgreSQL)"
+case "$PREFILL" in '' | *[!0-9]*) die "PREFILL must be a number of messages" ;; esac
+if [ "$PREFILL" -gt 0 ] || [ -n "$PREFILL_DB" ]; then
+  [ -z "$STORE_URL" ] || die "PREFILL and PREFILL_DB are for the SQLite store"
+fi
+if [ -n "$PREFILL_BIN" ]; then
+  PREFILL_BIN=$(cd "$(dirname "$PREFILL_BIN")" && pwd)/$(basename "$PREFILL_BIN")
+  [ -x "$PREFILL_BIN" ] || die "PREFILL_BIN $PREFILL_BIN is not a program"
+fi
 # HTTP[k] and SIM[k] for node k (1..NODES), then the webhook receiver's.
 read -r -a PORTS <<<"$(node -e '
   const net = require("net"); const s = []; const n = +process.argv[1];
@@ -169,12 +203,15 @@ for ((k = 1; k <= NODES; k++)); do
 done
 HOOK=${PORTS[$((2 * NODES))]}
 
-if [ "$SINK" = node ]; then
-  start receiver node "$HERE/bench.js" receiver "$HOOK"
-else
-  start receiver "$BIN" sim sink --port "$HOOK" --secret "$SECRET"
-fi
-RX_PID=$LAST_PID
+start_sink() {
+  if [ "$SINK" = node ]; then
+    start receiver node "$HERE/bench.js" receiver "$HOOK"
+  else
+    start receiver "${PREFILL_BIN:-$BIN}" sim sink --port "$HOOK" --secret "$SECRET"
+  fi
+  RX_PID=$LAST_PID
+}
+start_sink
 SIM_PIDS=() GWS=()
 for ((k = 1; k <= NODES; k++)); do
   start sim$k "$BIN" sim smsc --port "${SIM[k]}" --dlr-delay "$DLR_DELAY_MS" --window "$SIM_WINDOW" \
@@ -213,13 +250,79 @@ log: {level: warn}
 EOF
 done
 wait_for 10 grep -q "listening on" "$T/receiver.log" || die "receiver did not start"
-for ((k = 1; k <= NODES; k++)); do
-  start smsgate$k "$BIN" serve -c "$T/smsgate$k.yaml"
-  GWS+=($LAST_PID)
-  wait_for 30 eval 'get http://127.0.0.1:${HTTP[k]}/healthz | grep -q "\"status\":\"ok\""' ||
-    die "smsgate node $k not ready"
-done
-GW=${GWS[0]}
+start_gateways() { # binary
+  local k
+  GWS=()
+  for ((k = 1; k <= NODES; k++)); do
+    start smsgate$k "$1" serve -c "$T/smsgate$k.yaml"
+    GWS+=($LAST_PID)
+    wait_for "$START_S" eval 'get http://127.0.0.1:${HTTP[k]}/healthz | grep -q "\"status\":\"ok\""' ||
+      die "smsgate node $k not ready"
+  done
+  GW=${GWS[0]}
+}
+stop_gateways() { # SIGTERM, and wait until each has stopped
+  local p
+  for p in "${GWS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${GWS[@]}"; do wait "$p" 2>/dev/null; done
+}
+DB=$T/data/smsgate.db
+RESTART=0
+[ -n "$PREFILL_BIN$PREFILL_DB" ] && RESTART=1
+if [ -n "$PREFILL_DB" ] && [ -f "$PREFILL_DB" ]; then
+  mkdir -p "$T/data"
+  cp "$PREFILL_DB" "$DB" || die "cannot copy $PREFILL_DB"
+  echo "prefill: $PREFILL_DB copied in ($(($(stat -c %s "$DB") / 1048576)) MB)"
+  PREFILL=0 RESTART=0 PREFILL_BIN= # BIN serves the measured load alone
+fi
+start_gateways "${PREFILL_BIN:-$BIN}"
+# One load client per node, all at once; node k's share of N and C.
+load_one() { # k n c out
+  if [ -x "$LOADER" ]; then
+    LOAD_TO=${TO:-} LOAD_RATE=${RATE:+$(awk -v r="$RATE" -v n="$NODES" 'BEGIN { print r / n }')} \
+      "$LOADER" 127.0.0.1 "${HTTP[$1]}" "$KEY" "$2" "$3" "$4"
+  else
+    [ -z "${RATE:-}${TO:-}" ] || die "RATE and TO need the C load client (bench_e2e)"
+    node "$HERE/bench.js" load "http://127.0.0.1:${HTTP[$1]}" "$KEY" "$2" "$3" "$4"
+  fi
+}
+# Waits for n "delivered" webhooks at the sink; gives up after WAIT_S
+# without progress.
+wait_delivered() { # n
+  local got last=-1 still=0
+  while :; do
+    got=$(get "http://127.0.0.1:$HOOK/count" | sed -n 's/.*"delivered":\([0-9]*\).*/\1/p')
+    [ "${got:-0}" -ge "$1" ] && break
+    if [ "$got" = "$last" ]; then
+      still=$((still + 1))
+      [ $still -ge $((WAIT_S * 10)) ] && { echo "bench: stalled at $got webhooks of $1" >&2; return 1; }
+    else
+      still=0 last=$got
+    fi
+    sleep 0.1
+  done
+}
+if [ "$PREFILL" -gt 0 ]; then
+  p0=$(date +%s%N)
+  load_one 1 "$PREFILL" "$C" "$T/prefill.json" >/dev/null || die "prefill load failed"
+  pacc=$(node -e 'console.log(require(process.argv[1]).accepted)' "$T/prefill.json")
+  wait_delivered "$pacc" || die "prefill: not every webhook arrived"
+  echo "prefill: $pacc messages accepted and delivered in $((($(date +%s%N) - p0) / 1000000)) ms"
+fi
+if [ "$RESTART" = 1 ]; then
+  stop_gateways
+  if [ -n "$PREFILL_DB" ] && [ ! -f "$PREFILL_DB" ]; then
+    [ ! -f "$DB-wal" ] || [ ! -s "$DB-wal" ] || die "the gateway left a log beside $DB; not copied"
+    cp "$DB" "$PREFILL_DB" || die "cannot write $PREFILL_DB"
+    echo "prefill: database kept as $PREFILL_DB ($(($(stat -c %s "$DB") / 1048576)) MB)"
+  fi
+  start_gateways "$BIN"
+fi
+if [ "$PREFILL" -gt 0 ]; then # a sink whose counts are the measured load's
+  kill "$RX_PID" && wait "$RX_PID" 2>/dev/null
+  start_sink
+  wait_for 10 grep -q "listening on" "$T/receiver.log" || die "receiver did not restart"
+fi
 if [ "$CAMPAIGN" = 1 ]; then
   API=http://127.0.0.1:${HTTP[1]}/v1
   if ! curl -sf --max-time 10 -H "Authorization: Bearer $KEY" "$API/campaigns" |
@@ -252,24 +355,18 @@ if [ "$RSS_EVERY" -gt 0 ] 2>/dev/null; then
     done >"$T/rss.txt" ) &
   PIDS+=($!)
 fi
+if [ "$CALLGRIND" = 1 ]; then
+  callgrind_control -i on "$GW" >/dev/null && callgrind_control -z "$GW" >/dev/null ||
+    die "callgrind_control cannot reach the gateway (pid $GW)"
+fi
 threads_cpu "$GW" >"$T/threads0"
 c_pg=0
 [ -n "$PG_PID" ] && c_pg=$(tree_cpu_ms "$PG_PID")
 c_gw=$(cpu_sum "${GWS[@]}") c_sim=$(cpu_sum "${SIM_PIDS[@]}") c_rx=$(cpu_ms "$RX_PID") t_start=$(date +%s%N)
-# One load client per node, all at once; node k's share of N and C.
-load_one() { # k n c
-  if [ -x "$LOADER" ]; then
-    LOAD_TO=${TO:-} LOAD_RATE=${RATE:+$(awk -v r="$RATE" -v n="$NODES" 'BEGIN { print r / n }')} \
-      "$LOADER" 127.0.0.1 "${HTTP[$1]}" "$KEY" "$2" "$3" "$T/load$1.json"
-  else
-    [ -z "${RATE:-}${TO:-}" ] || die "RATE and TO need the C load client (bench_e2e)"
-    node "$HERE/bench.js" load "http://127.0.0.1:${HTTP[$1]}" "$KEY" "$2" "$3" "$T/load$1.json"
-  fi
-}
 ( LPIDS=() ok=0
   for ((k = 1; k <= NODES; k++)); do
     n=$((N / NODES + (k <= N % NODES ? 1 : 0))) c=$((C / NODES > 0 ? C / NODES : 1))
-    load_one "$k" "$n" "$c" &
+    load_one "$k" "$n" "$c" "$T/load$k.json" &
     LPIDS+=($!)
   done
   for p in "${LPIDS[@]}"; do wait "$p" || ok=1; done
@@ -286,19 +383,9 @@ node -e 'const fs = require("fs"); const out = { t0_ms: Infinity, t1_ms: 0,
   die "cannot merge the load files"
 accepted=$(node -e 'console.log(require(process.argv[1]).accepted)' "$T/load.json")
 
-# Wait for every "delivered" webhook; give up after WAIT_S without progress.
-last=-1 still=0
-while :; do
-  got=$(get "http://127.0.0.1:$HOOK/count" | sed -n 's/.*"delivered":\([0-9]*\).*/\1/p')
-  [ "${got:-0}" -ge "$accepted" ] && break
-  if [ "$got" = "$last" ]; then
-    still=$((still + 1))
-    [ $still -ge $((WAIT_S * 10)) ] && { echo "bench: stalled at $got webhooks of $accepted" >&2; break; }
-  else
-    still=0 last=$got
-  fi
-  sleep 0.1
-done
+# Wait for every "delivered" webhook.
+wait_delivered "$accepted"
+[ "$CALLGRIND" = 1 ] && callgrind_control -d "$GW" >/dev/null
 t_end=$(date +%s%N)
 rss=0 # the largest node's
 for p in "${GWS[@]}"; do

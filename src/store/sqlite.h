@@ -1,4 +1,4 @@
-/* sqlite.h - what only the SQLite store has: its test seam.
+/* sqlite.h - what only the SQLite store has: its test seams.
  *
  * The engine uses store/store.h alone; this header is for tests and
  * benchmarks that need to make the disk fail on purpose.
@@ -18,5 +18,10 @@
  * with sg_store_config_t.fault_injection (else SG_ENOTSUP); loop thread.
  * Returns 0, SG_ENOTSUP or SG_EINVAL (not a SQLite store). */
 int sg_store_sqlite_fail_next(sg_store_t *st, unsigned n, bool disk_full);
+
+/* The writer's page cache in KiB, as SQLite reports it once the store is
+ * open (8,000 unless SG_STORE_CACHE_KB says otherwise); SG_EINVAL for a
+ * store that is not SQLite. */
+long sg_store_sqlite_cache_kb(const sg_store_t *st);
 
 #endif

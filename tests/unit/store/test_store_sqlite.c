@@ -1109,6 +1109,8 @@ static void page_size_of_new_and_old_databases(void **state) {
   ctx_t *c = *state;
   open_store(c);
   assert_int_equal(q1(c, "PRAGMA page_size"), NEW_PAGE_SIZE);
+  /* The writer's cache: 8 MB, unless the environment says otherwise. */
+  assert_int_equal(sg_store_sqlite_cache_kb(c->st), 8000);
   life_of(c, 3, 3);
   close_store(c);
   remove_db_files(c);
@@ -1119,7 +1121,10 @@ static void page_size_of_new_and_old_databases(void **state) {
   assert_int_equal(unsetenv("SG_STORE_PAGE_SIZE"), 0);
   life_of(c, 2, 2);
   close_store(c);
+  assert_int_equal(setenv("SG_STORE_CACHE_KB", "3000", 1), 0);
   open_store(c); /* with the store's own size asked for */
+  assert_int_equal(unsetenv("SG_STORE_CACHE_KB"), 0);
+  assert_int_equal(sg_store_sqlite_cache_kb(c->st), 3000);
   assert_int_equal(q1(c, "PRAGMA page_size"), strtol(other, NULL, 10));
   life_of(c, 3, 5);
   close_store(c);
