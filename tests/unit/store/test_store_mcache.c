@@ -7,57 +7,12 @@
  * rolled-back transaction leaves no status behind in the copy. */
 #include "store/store_fixture.h"
 
-#include "store/migrations.h"
-#include "store/sqlite_int.h"
-#include "store/sqlite_mcache.h"
+#include "store/store_bare.h"
 
-typedef struct bare {
-  sg__sq_conn_t c;
-  sg_store_t st;
-} bare_t;
-
-static void bare_open(bare_t *b, const char *memory) {
-  memset(b, 0, sizeof *b);
-  if (memory != NULL)
-    setenv("SG_STORE_MESSAGE_MEMORY", memory, 1);
-  else
-    unsetenv("SG_STORE_MESSAGE_MEMORY");
-  assert_int_equal(sqlite3_open(":memory:", &b->c.db), SQLITE_OK);
-  for (size_t i = 0; i < sg__sqlite_migrations_count; i++)
-    assert_int_equal(
-        sqlite3_exec(b->c.db, sg__sqlite_migrations[i].sql, NULL, NULL, NULL),
-        SQLITE_OK);
-  b->st.cfg.webhook_statuses =
-      SG_MSG_BIT(SG_MSG_SENT) | SG_MSG_BIT(SG_MSG_DELIVERED) |
-      SG_MSG_BIT(SG_MSG_SENDING) | SG_MSG_BIT(SG_MSG_UNDELIVERABLE);
-  b->c.st = &b->st;
-}
-
-static void bare_close(bare_t *b) {
-  sg__sq_wh_close(&b->c);
-  sg__sq_mc_close(&b->c);
-  sg__sq_smpp_out_close(&b->c);
-  sg__sq_orphan_close(&b->c);
-  sg__sq_campaigns_close(&b->c);
-  sg__jbuf_free(&b->c.json);
-  for (int i = 0; i < SG__Q_COUNT; i++)
-    sqlite3_finalize(b->c.q[i]);
-  sqlite3_close(b->c.db);
-  unsetenv("SG_STORE_MESSAGE_MEMORY");
-}
-
-static void exec(bare_t *b, const char *sql) {
-  assert_int_equal(sqlite3_exec(b->c.db, sql, NULL, NULL, NULL), SQLITE_OK);
-}
-
-/* Runs r in a transaction of its own, committed or rolled back. */
-static void run(bare_t *b, sg__store_req_t *r, int64_t now, bool commit) {
-  exec(b, "BEGIN IMMEDIATE");
-  assert_int_equal(sg__sq_run_write(&b->c, r, now), 0);
-  exec(b, commit ? "COMMIT" : "ROLLBACK");
-  sg__sq_wh_tx_end(&b->c, commit);
-  sg__sq_mc_tx_end(&b->c, commit);
-}
+/* The webhook statuses of the bare connections. */
+static const uint32_t HOOKED =
+    SG_MSG_BIT(SG_MSG_SENT) | SG_MSG_BIT(SG_MSG_DELIVERED) |
+    SG_MSG_BIT(SG_MSG_SENDING) | SG_MSG_BIT(SG_MSG_UNDELIVERABLE);
 
 static void submit(bare_t *b, const char *id, unsigned parts, int64_t now) {
   static const uint8_t ud[] = {1, 2, 3};
@@ -77,13 +32,8 @@ static void submit(bare_t *b, const char *id, unsigned parts, int64_t now) {
   if (parts == 1)
     p[0].concat_total = 1;
   sg__store_req_t r;
-  memset(&r, 0, sizeof r);
-  r.kind = SG__REQ_SUBMIT;
-  snprintf(r.in.submit.batch_id, sizeof r.in.submit.batch_id, "b-%s", id);
-  r.in.submit.account_id = 1;
-  r.in.submit.msgs = &m;
-  r.in.submit.n_msgs = 1;
-  run(b, &r, now, true);
+  bare_submit_req(&r, &m, NULL);
+  bare_run(b, &r, now, true);
   sg__arena_free(&r.arena);
 }
 
@@ -95,7 +45,7 @@ static size_t claim(bare_t *b, int64_t now, bool commit, int64_t *ids) {
   r.in.claim.connector = "c1";
   r.in.claim.max = 8;
   r.in.claim.lease_ms = 60000;
-  run(b, &r, now, commit);
+  bare_run(b, &r, now, commit);
   size_t n = r.out.claim.n_parts;
   for (size_t i = 0; i < n; i++)
     ids[i] = r.out.claim.parts[i].part_id;
@@ -116,7 +66,7 @@ static void one_life(bare_t *b) {
   r.kind = SG__REQ_RESULTS;
   r.in.results.items = &res;
   r.in.results.n = 1;
-  run(b, &r, 3000, true);
+  bare_run(b, &r, 3000, true);
   assert_int_equal(r.out.items.items[0].status, 0);
   assert_int_equal(r.out.items.items[0].msg_status, SG_MSG_SENT);
   sg__arena_free(&r.arena);
@@ -130,7 +80,7 @@ static void one_life(bare_t *b) {
   r.kind = SG__REQ_RECEIPTS;
   r.in.receipts.items = &rc;
   r.in.receipts.n = 1;
-  run(b, &r, 4000, true);
+  bare_run(b, &r, 4000, true);
   assert_int_equal(r.out.items.items[0].msg_status, SG_MSG_UNDELIVERABLE);
   sg__arena_free(&r.arena);
 }
@@ -172,9 +122,9 @@ static int row_reads(bare_t *b) {
 static void life_reads_no_row_and_writes_the_same(void **state) {
   (void)state;
   bare_t held, read;
-  bare_open(&held, NULL);
+  bare_open(&held, NULL, HOOKED);
   one_life(&held);
-  bare_open(&read, "0");
+  bare_open(&read, "0", HOOKED);
   one_life(&read);
   assert_int_equal(row_reads(&held), 0);
   assert_int_equal(row_reads(&read), 3); /* claim, result, receipt */
@@ -195,7 +145,7 @@ static void rollback_leaves_no_status(void **state) {
   (void)state;
   bare_t b;
   int64_t ids[8];
-  bare_open(&b, NULL);
+  bare_open(&b, NULL, HOOKED);
   submit(&b, "m2", 2, 1000); /* two parts: the claim writes the row */
   assert_int_equal(claim(&b, 2000, false, ids), 2);
   assert_int_equal(claim(&b, 2100, true, ids), 2);

@@ -9,84 +9,26 @@
  * a part the writer claimed does not read the part first. */
 #include "store/store_fixture.h"
 
-#include "store/migrations.h"
-#include "store/sqlite_int.h"
-#include "store/sqlite_mcache.h"
+#include "store/store_bare.h"
 
-typedef struct bare {
-  sg__sq_conn_t c;
-  sg_store_t st;
-} bare_t;
-
-static void bare_open(bare_t *b, const char *memory) {
-  memset(b, 0, sizeof *b);
-  if (memory != NULL)
-    setenv("SG_STORE_MESSAGE_MEMORY", memory, 1);
-  else
-    unsetenv("SG_STORE_MESSAGE_MEMORY");
-  assert_int_equal(sqlite3_open(":memory:", &b->c.db), SQLITE_OK);
-  for (size_t i = 0; i < sg__sqlite_migrations_count; i++)
-    assert_int_equal(
-        sqlite3_exec(b->c.db, sg__sqlite_migrations[i].sql, NULL, NULL, NULL),
-        SQLITE_OK);
-  b->st.cfg.webhook_statuses =
-      SG_MSG_BIT(SG_MSG_SENT) | SG_MSG_BIT(SG_MSG_DELIVERED);
-  b->c.st = &b->st;
-}
-
-static void bare_close(bare_t *b) {
-  sg__sq_wh_close(&b->c);
-  sg__sq_mc_close(&b->c);
-  sg__sq_smpp_out_close(&b->c);
-  sg__sq_orphan_close(&b->c);
-  sg__sq_campaigns_close(&b->c);
-  sg__jbuf_free(&b->c.json);
-  for (int i = 0; i < SG__Q_COUNT; i++)
-    sqlite3_finalize(b->c.q[i]);
-  sqlite3_close(b->c.db);
-  unsetenv("SG_STORE_MESSAGE_MEMORY");
-}
-
-static void exec(bare_t *b, const char *sql) {
-  assert_int_equal(sqlite3_exec(b->c.db, sql, NULL, NULL, NULL), SQLITE_OK);
-}
-
-/* Runs r in a transaction of its own, committed. */
-static void run(bare_t *b, sg__store_req_t *r, int64_t now) {
-  exec(b, "BEGIN IMMEDIATE");
-  assert_int_equal(sg__sq_run_write(&b->c, r, now), 0);
-  exec(b, "COMMIT");
-  sg__sq_wh_tx_end(&b->c, true);
-  sg__sq_mc_tx_end(&b->c, true);
-}
+/* The webhook statuses of the bare connections. */
+static const uint32_t HOOKED =
+    SG_MSG_BIT(SG_MSG_SENT) | SG_MSG_BIT(SG_MSG_DELIVERED);
 
 /* Submits message id of one part to c1, with m's Kannel fields; returns
  * the rows it changed. */
 static int64_t submit(bare_t *b, const char *id, const char *dlr_url,
                       uint8_t dlr_mask, uint32_t webhook_statuses) {
-  static const uint8_t ud[] = {1, 2, 3};
-  sg_store_part_in_t p = {
-      .connector = "c1", .ud = ud, .ud_len = 3, .concat_total = 1};
-  sg_store_msg_in_t m = {.sender = "Shop",
-                         .recipient = "+79001234567",
-                         .body = (const uint8_t *)"hi",
-                         .body_len = 2,
-                         .dlr_wanted = true,
-                         .dlr_url = dlr_url,
-                         .dlr_mask = dlr_mask,
-                         .webhook_statuses = webhook_statuses,
-                         .parts = &p,
-                         .n_parts = 1};
-  snprintf(m.id, sizeof m.id, "%s", id);
+  sg_store_part_in_t p;
+  sg_store_msg_in_t m = bare_msg(id, &p);
+  m.dlr_wanted = true;
+  m.dlr_url = dlr_url;
+  m.dlr_mask = dlr_mask;
+  m.webhook_statuses = webhook_statuses;
   sg__store_req_t r;
-  memset(&r, 0, sizeof r);
-  r.kind = SG__REQ_SUBMIT;
-  snprintf(r.in.submit.batch_id, sizeof r.in.submit.batch_id, "b-%s", id);
-  r.in.submit.account_id = 1;
-  r.in.submit.msgs = &m;
-  r.in.submit.n_msgs = 1;
+  bare_submit_req(&r, &m, NULL);
   int64_t before = sqlite3_total_changes64(b->c.db);
-  run(b, &r, 1000);
+  bare_run(b, &r, 1000, true);
   sg__arena_free(&r.arena);
   return sqlite3_total_changes64(b->c.db) - before;
 }
@@ -111,7 +53,7 @@ static void kannel_fields_in_the_insert(void **state) {
   (void)state;
   bare_t b;
   char cols[256];
-  bare_open(&b, NULL);
+  bare_open(&b, NULL, HOOKED);
   /* The message and its part: two rows (its first event is the message
    * row), no UPDATE. */
   assert_int_equal(submit(&b, "k1", "http://127.0.0.1:9/d?s=%d", 3,
@@ -138,7 +80,7 @@ static void claim_one(bare_t *b, int64_t now, char *out, size_t n) {
   r.in.claim.connector = "c1";
   r.in.claim.max = 8;
   r.in.claim.lease_ms = 60000;
-  run(b, &r, now);
+  bare_run(b, &r, now, true);
   assert_int_equal(r.out.claim.n_parts, 1);
   const sg_store_claimed_t *p = &r.out.claim.parts[0];
   snprintf(out, n, "%s %s %lld %d %u %u", p->sender, p->recipient,
@@ -155,12 +97,12 @@ static void claim_from_the_copy(void **state) {
   (void)state;
   bare_t held, read;
   char a[256], b[256];
-  bare_open(&held, NULL); /* the copy is sized at the first submit */
+  bare_open(&held, NULL, HOOKED); /* the copy is sized at the first submit */
   submit(&held, "c1", NULL, 0, 0);
-  bare_open(&read, "0");
+  bare_open(&read, "0", HOOKED);
   submit(&read, "c1", NULL, 0, 0);
-  exec(&held, "UPDATE messages SET sender = 'Row'");
-  exec(&read, "UPDATE messages SET sender = 'Row'");
+  bare_exec(&held, "UPDATE messages SET sender = 'Row'");
+  bare_exec(&read, "UPDATE messages SET sender = 'Row'");
   claim_one(&held, 2000, a, sizeof a);
   claim_one(&read, 2000, b, sizeof b);
   assert_string_equal(a, "Shop +79001234567 1 1 1 3");
@@ -178,11 +120,12 @@ static void claim_skips_a_part_without_message(void **state) {
   (void)state;
   bare_t b;
   char out[256];
-  bare_open(&b, "0");
+  bare_open(&b, "0", HOOKED);
   submit(&b, "c2", NULL, 0, 0);
-  exec(&b, "INSERT INTO parts (message_id, seq, connector, encoding, ud, "
-           "status, updated_ms) VALUES ('gone', 1, 'c1', 0, x'00', 'queued', "
-           "1)");
+  bare_exec(&b,
+            "INSERT INTO parts (message_id, seq, connector, encoding, ud, "
+            "status, updated_ms) VALUES ('gone', 1, 'c1', 0, x'00', 'queued', "
+            "1)");
   claim_one(&b, 2000, out, sizeof out);
   assert_string_equal(out, "Shop +79001234567 1 1 1 3");
   bare_close(&b);
@@ -191,23 +134,10 @@ static void claim_skips_a_part_without_message(void **state) {
 /* Submits one message of account 1 counting `parts` in its usage of day
  * and month, inside the open transaction. */
 static void submit_counted(bare_t *b, const char *id, uint32_t parts) {
-  static const uint8_t ud[] = {1};
-  sg_store_part_in_t p = {
-      .connector = "c1", .ud = ud, .ud_len = 1, .concat_total = 1};
-  sg_store_msg_in_t m = {.sender = "Shop",
-                         .recipient = "+79001234567",
-                         .body = (const uint8_t *)"hi",
-                         .body_len = 2,
-                         .parts = &p,
-                         .n_parts = 1};
-  snprintf(m.id, sizeof m.id, "%s", id);
+  sg_store_part_in_t p;
+  sg_store_msg_in_t m = bare_msg(id, &p);
   sg__store_req_t r;
-  memset(&r, 0, sizeof r);
-  r.kind = SG__REQ_SUBMIT;
-  snprintf(r.in.submit.batch_id, sizeof r.in.submit.batch_id, "b-%s", id);
-  r.in.submit.account_id = 1;
-  r.in.submit.msgs = &m;
-  r.in.submit.n_msgs = 1;
+  bare_submit_req(&r, &m, NULL);
   snprintf(r.in.submit.usage_day, sizeof r.in.submit.usage_day, "2026-11-27");
   snprintf(r.in.submit.usage_month, sizeof r.in.submit.usage_month, "2026-11");
   r.in.submit.usage_parts = parts;
@@ -235,12 +165,12 @@ static long long usage(bare_t *b, const char *period) {
 static void usage_counted_once_per_group(void **state) {
   (void)state;
   bare_t b;
-  bare_open(&b, NULL);
-  exec(&b, "BEGIN IMMEDIATE");
+  bare_open(&b, NULL, HOOKED);
+  bare_exec(&b, "BEGIN IMMEDIATE");
   submit_counted(&b, "u1", 2);
   sg__sq_limits_discard(&b.c); /* as a rollback does */
-  exec(&b, "ROLLBACK");
-  exec(&b, "BEGIN IMMEDIATE");
+  bare_exec(&b, "ROLLBACK");
+  bare_exec(&b, "BEGIN IMMEDIATE");
   for (int i = 0; i < 5; i++) {
     char id[16];
     snprintf(id, sizeof id, "u%d", i + 2);
@@ -248,7 +178,7 @@ static void usage_counted_once_per_group(void **state) {
   }
   assert_int_equal(usage(&b, "2026-11-27"), -1); /* not yet written */
   assert_int_equal(sg__sq_limits_flush(&b.c), 0);
-  exec(&b, "COMMIT");
+  bare_exec(&b, "COMMIT");
   assert_int_equal(usage(&b, "2026-11-27"), 15);
   assert_int_equal(usage(&b, "2026-11"), 15);
   sqlite3_stmt *s = b.c.q[SG__Q_LIM_COUNT];
@@ -259,23 +189,10 @@ static void usage_counted_once_per_group(void **state) {
 
 /* Submits message id of one part in batch, inside the open transaction. */
 static void submit_in(bare_t *b, const char *batch, const char *id) {
-  static const uint8_t ud[] = {1};
-  sg_store_part_in_t p = {
-      .connector = "c1", .ud = ud, .ud_len = 1, .concat_total = 1};
-  sg_store_msg_in_t m = {.sender = "Shop",
-                         .recipient = "+79001234567",
-                         .body = (const uint8_t *)"hi",
-                         .body_len = 2,
-                         .parts = &p,
-                         .n_parts = 1};
-  snprintf(m.id, sizeof m.id, "%s", id);
+  sg_store_part_in_t p;
+  sg_store_msg_in_t m = bare_msg(id, &p);
   sg__store_req_t r;
-  memset(&r, 0, sizeof r);
-  r.kind = SG__REQ_SUBMIT;
-  snprintf(r.in.submit.batch_id, sizeof r.in.submit.batch_id, "%s", batch);
-  r.in.submit.account_id = 1;
-  r.in.submit.msgs = &m;
-  r.in.submit.n_msgs = 1;
+  bare_submit_req(&r, &m, batch);
   assert_int_equal(sg__sq_run_write(&b->c, &r, 1000), 0);
   sg__arena_free(&r.arena);
 }
@@ -307,16 +224,17 @@ static void campaign_counted_once_per_group(void **state) {
   (void)state;
   bare_t b;
   char counts[64];
-  bare_open(&b, NULL);
-  exec(&b, "INSERT INTO campaigns (id, account_id, name, status, body, "
-           "created_ms, updated_ms) VALUES ('K1', 1, 'n', 'running', 'x', 0, "
-           "0)");
-  exec(&b, "BEGIN IMMEDIATE");
+  bare_open(&b, NULL, HOOKED);
+  bare_exec(&b,
+            "INSERT INTO campaigns (id, account_id, name, status, body, "
+            "created_ms, updated_ms) VALUES ('K1', 1, 'n', 'running', 'x', 0, "
+            "0)");
+  bare_exec(&b, "BEGIN IMMEDIATE");
   assert_int_equal(sg__sq_campaigns_probe(&b.c), 0);
   submit_in(&b, "K1", "m0");
   sg__sq_campaign_discard(&b.c); /* as a rollback does */
-  exec(&b, "ROLLBACK");
-  exec(&b, "BEGIN IMMEDIATE");
+  bare_exec(&b, "ROLLBACK");
+  bare_exec(&b, "BEGIN IMMEDIATE");
   assert_int_equal(sg__sq_campaigns_probe(&b.c), 0);
   submit_in(&b, "K1", "m1");
   submit_in(&b, "B2", "m2"); /* no campaign's */
@@ -324,7 +242,7 @@ static void campaign_counted_once_per_group(void **state) {
   submit_in(&b, "K1", "m4");
   assert_int_equal(campaign_updates(&b), 0); /* not yet written */
   assert_int_equal(sg__sq_campaign_flush(&b.c), 0);
-  exec(&b, "COMMIT");
+  bare_exec(&b, "COMMIT");
   k1_counts(&b, counts, sizeof counts);
   assert_string_equal(counts, "3 0 0 0 0");
   assert_int_equal(campaign_updates(&b), 1);
@@ -336,7 +254,7 @@ static void campaign_counted_once_per_group(void **state) {
   r.in.claim.connector = "c1";
   r.in.claim.max = 8;
   r.in.claim.lease_ms = 60000;
-  exec(&b, "BEGIN IMMEDIATE");
+  bare_exec(&b, "BEGIN IMMEDIATE");
   assert_int_equal(sg__sq_campaigns_probe(&b.c), 0);
   assert_int_equal(sg__sq_run_write(&b.c, &r, 2000), 0);
   assert_int_equal(r.out.claim.n_parts, 4);
@@ -355,7 +273,7 @@ static void campaign_counted_once_per_group(void **state) {
   sg__arena_free(&r.arena);
   assert_int_equal(campaign_updates(&b), 1);
   assert_int_equal(sg__sq_campaign_flush(&b.c), 0);
-  exec(&b, "COMMIT");
+  bare_exec(&b, "COMMIT");
   sg__sq_wh_tx_end(&b.c, true);
   sg__sq_mc_tx_end(&b.c, true);
   k1_counts(&b, counts, sizeof counts);
@@ -372,9 +290,9 @@ static int64_t claim_id(bare_t *b, int64_t now, bool commit) {
   r.in.claim.connector = "c1";
   r.in.claim.max = 8;
   r.in.claim.lease_ms = 60000;
-  exec(b, "BEGIN IMMEDIATE");
+  bare_exec(b, "BEGIN IMMEDIATE");
   assert_int_equal(sg__sq_run_write(&b->c, &r, now), 0);
-  exec(b, commit ? "COMMIT" : "ROLLBACK");
+  bare_exec(b, commit ? "COMMIT" : "ROLLBACK");
   sg__sq_wh_tx_end(&b->c, commit);
   sg__sq_mc_tx_end(&b->c, commit);
   assert_int_equal(r.out.claim.n_parts, 1);
@@ -394,7 +312,7 @@ static int sent_result(bare_t *b, int64_t id, unsigned attempt, int64_t now) {
   r.kind = SG__REQ_RESULTS;
   r.in.results.items = &res;
   r.in.results.n = 1;
-  run(b, &r, now);
+  bare_run(b, &r, now, true);
   int st = r.out.items.items[0].status;
   if (st == 0) {
     assert_string_equal(r.out.items.items[0].message_id, "s1");
@@ -435,9 +353,9 @@ static void sent_of_a_held_claim(void **state) {
   (void)state;
   bare_t held, read;
   char a[512], b[512];
-  bare_open(&held, NULL);
+  bare_open(&held, NULL, HOOKED);
   submit(&held, "s1", NULL, 0, 0);
-  bare_open(&read, "0");
+  bare_open(&read, "0", HOOKED);
   submit(&read, "s1", NULL, 0, 0);
   int64_t id = claim_id(&held, 2000, true);
   assert_int_equal(claim_id(&read, 2000, true), id);
@@ -463,7 +381,7 @@ static void sent_of_a_held_claim(void **state) {
 static void sent_after_a_rolled_back_claim(void **state) {
   (void)state;
   bare_t b;
-  bare_open(&b, NULL);
+  bare_open(&b, NULL, HOOKED);
   submit(&b, "s1", NULL, 0, 0);
   int64_t id = claim_id(&b, 2000, false);
   assert_int_equal(claim_id(&b, 2100, true), id);
