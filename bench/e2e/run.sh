@@ -295,7 +295,15 @@ wait_delivered() { # n
     [ "${got:-0}" -ge "$1" ] && break
     if [ "$got" = "$last" ]; then
       still=$((still + 1))
-      [ $still -ge $((WAIT_S * 10)) ] && { echo "bench: stalled at $got webhooks of $1" >&2; return 1; }
+      if [ $still -ge $((WAIT_S * 10)) ]; then
+        # Waiting for a retry (pending, its delay up to webhooks.retry_max)
+        # or given up: the gateway's own figures tell which.
+        echo "bench: stalled at $got webhooks of $1;" \
+          "$(get "http://127.0.0.1:${HTTP[1]}/metrics" 2>/dev/null |
+            grep -E '^smsgate_webhooks_(pending|failed|inflight|retried_total|given_up_total) ' |
+            tr '\n' ' ')" >&2
+        return 1
+      fi
     else
       still=0 last=$got
     fi
