@@ -52,7 +52,7 @@ connectors:
 routes:
   - {prefix: "+", connectors: [operator]}
 webhooks: {allow_private_networks: true, retry_min: 200ms, retry_max: 1s}
-log: {level: ${LOG_LEVEL:-warn}}
+log: {level: ${LOG_LEVEL:-info}}
 EOF
 "$BIN" sim smsc --port "$SIM" --record "$T/record.txt" --dlr-delay 100 \
   --stats-interval 0 >"$T/sim.out" 2>"$T/sim.log" &
@@ -129,5 +129,19 @@ echo "ok - customer: 6 cuts, 3 answered submits delivered once, the one in doubt
 
 echo "== cuts: $(tr '\n' ' ' <"$T/cuts.txt"); $(cat "$T/rest.log")"
 node "$JS" check --record "$T/record.txt" --rest "$T/rest.jsonl" --hooks "$T/hooks.txt" \
-  --faults "$CUTS" --window "$WINDOW" || fail "the ledgers do not match"
+  --faults "$CUTS" --window "$WINDOW" >"$T/check.txt"
+ok=$?
+cat "$T/check.txt"
+if [ $ok != 0 ]; then
+  # For each message whose report never came: what the gateway logged of
+  # it (its sends and their SMSC ids) and of the receipts for those ids.
+  for id in $(sed -n 's/^ *DLR_LOST: rest-[0-9]* //p' "$T/check.txt"); do
+    echo "--- $id" >&2
+    grep -F "$id" "$T/gw.log" >&2
+    for s in $(grep -F "$id" "$T/gw.log" | sed -n 's/.*smsc_id=\([^ :]*\).*/\1/p' | sort -u); do
+      grep -F "smsc_id=$s" "$T/gw.log" | grep -vF "$id" >&2
+    done
+  done
+  fail "the ledgers do not match"
+fi
 echo "PASS"
