@@ -92,4 +92,14 @@ static inline void bare_submit_req(sg__store_req_t *r, sg_store_msg_in_t *m,
   r->in.submit.n_msgs = 1;
 }
 
+/* r: a claim of up to 8 parts of connector c1, leased for a minute; run
+ * it, then free its arena. */
+static inline void bare_claim_req(sg__store_req_t *r) {
+  memset(r, 0, sizeof *r);
+  r->kind = SG__REQ_CLAIM;
+  r->in.claim.connector = "c1";
+  r->in.claim.max = 8;
+  r->in.claim.lease_ms = 60000;
+}
+
 #endif

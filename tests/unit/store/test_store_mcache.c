@@ -40,11 +40,7 @@ static void submit(bare_t *b, const char *id, unsigned parts, int64_t now) {
 /* Claims up to 8 parts of c1; their ids in ids. */
 static size_t claim(bare_t *b, int64_t now, bool commit, int64_t *ids) {
   sg__store_req_t r;
-  memset(&r, 0, sizeof r);
-  r.kind = SG__REQ_CLAIM;
-  r.in.claim.connector = "c1";
-  r.in.claim.max = 8;
-  r.in.claim.lease_ms = 60000;
+  bare_claim_req(&r);
   bare_run(b, &r, now, commit);
   size_t n = r.out.claim.n_parts;
   for (size_t i = 0; i < n; i++)

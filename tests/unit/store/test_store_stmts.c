@@ -75,11 +75,7 @@ static void kannel_fields_in_the_insert(void **state) {
  * and dlr_wanted into out. */
 static void claim_one(bare_t *b, int64_t now, char *out, size_t n) {
   sg__store_req_t r;
-  memset(&r, 0, sizeof r);
-  r.kind = SG__REQ_CLAIM;
-  r.in.claim.connector = "c1";
-  r.in.claim.max = 8;
-  r.in.claim.lease_ms = 60000;
+  bare_claim_req(&r);
   bare_run(b, &r, now, true);
   assert_int_equal(r.out.claim.n_parts, 1);
   const sg_store_claimed_t *p = &r.out.claim.parts[0];
@@ -249,11 +245,7 @@ static void campaign_counted_once_per_group(void **state) {
   /* The three parts of K1 claimed and sent in one group: queued to sending
    * moves no counter, sending to sent moves one, once for the three. */
   sg__store_req_t r;
-  memset(&r, 0, sizeof r);
-  r.kind = SG__REQ_CLAIM;
-  r.in.claim.connector = "c1";
-  r.in.claim.max = 8;
-  r.in.claim.lease_ms = 60000;
+  bare_claim_req(&r);
   bare_exec(&b, "BEGIN IMMEDIATE");
   assert_int_equal(sg__sq_campaigns_probe(&b.c), 0);
   assert_int_equal(sg__sq_run_write(&b.c, &r, 2000), 0);
@@ -285,11 +277,7 @@ static void campaign_counted_once_per_group(void **state) {
 /* Claims the one part of c1; its id. */
 static int64_t claim_id(bare_t *b, int64_t now, bool commit) {
   sg__store_req_t r;
-  memset(&r, 0, sizeof r);
-  r.kind = SG__REQ_CLAIM;
-  r.in.claim.connector = "c1";
-  r.in.claim.max = 8;
-  r.in.claim.lease_ms = 60000;
+  bare_claim_req(&r);
   bare_exec(b, "BEGIN IMMEDIATE");
   assert_int_equal(sg__sq_run_write(&b->c, &r, now), 0);
   bare_exec(b, commit ? "COMMIT" : "ROLLBACK");
