@@ -86,6 +86,11 @@ static const char *const query_sql[SG__Q_COUNT] = {
 
 /* ---- connection helpers -------------------------------------------------- */
 
+sg__sq_counts_t *sg__sq_counts_of(sg_store_t *st) {
+  const sq_t *sq = st->impl;
+  return sq->writer.cnt;
+}
+
 uint64_t sg__sq_wh_held(sg_store_t *st) {
   const sq_t *sq = st->impl;
   return sg__sq_whq_pending(&sq->writer);
@@ -198,6 +203,7 @@ static void conn_close(sg__sq_conn_t *c) {
   sg__sq_smpp_out_close(c);
   sg__sq_orphan_close(c);
   sg__sq_campaigns_close(c);
+  sg__sq_counts_close(c);
   sqlite3_close_v2(c->db);
   sg__jbuf_free(&c->json);
   memset(c, 0, sizeof *c);
@@ -424,11 +430,14 @@ static int migrate(sq_t *sq, const char *path, char *err, size_t errlen) {
   if (rc == 0 && sg__sq_campaign_flush(&sq->writer) < 0)
     rc = SG_EIO;
   sg__sq_campaign_discard(&sq->writer);
+  if (rc == 0) /* after the recovery: the counts /metrics starts from */
+    rc = sg__sq_counts_load(&sq->writer);
   if (rc == 0 &&
       sg__sq_node_register(&sq->writer, sq->st, sg__store_now(sq->st)) != 0)
     rc = SG_EIO;
   if (rc == 0 && exec_sql(db, "COMMIT", NULL, 0) != SQLITE_OK)
     rc = SG_EIO;
+  sg__sq_counts_tx_end(&sq->writer, rc == 0);
   if (rc < 0) {
     if (err != NULL && errlen > 0 && err[0] == '\0')
       fmt_err(err, errlen, "store: cannot prepare %s: %s", path,
@@ -635,7 +644,9 @@ static int run_requests(sq_t *sq, sg__store_req_t *group, int64_t now,
     sg__sq_smpp_out_tx_end(c, false);
     sg__sq_orphan_tx_end(c, false);
     sg__sq_mc_tx_end(c, false);
-    if (rb != SQLITE_OK || sg__sq_exec(c, SG__Q_BEGIN) != SQLITE_OK)
+    sg__sq_counts_discard(c);
+    if (rb != SQLITE_OK || sg__sq_exec(c, SG__Q_BEGIN) != SQLITE_OK ||
+        sg__sq_counts_probe(c) < 0) /* another process may have written */
       return SG_EIO;
   }
   return rc;
@@ -690,6 +701,8 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   if (rc == 0)
     rc = sg__sq_smpp_origins_probe(c);
   if (rc == 0)
+    rc = sg__sq_counts_probe(c);
+  if (rc == 0)
     rc = run_requests(sq, group, now, &reruns);
   if (rc == 0 && sg__sq_traffic_flush(c) < 0)
     rc = SG_EIO;
@@ -718,6 +731,7 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   sg__sq_smpp_out_tx_end(c, rc == 0);
   sg__sq_orphan_tx_end(c, rc == 0);
   sg__sq_mc_tx_end(c, rc == 0);
+  sg__sq_counts_tx_end(c, rc == 0);
   sq->fault.failing = false;
   uint64_t t1 = now_us(), took = t1 - t0, cpu = thread_cpu_us() - cpu0;
   for (sg__store_req_t *r = group; r != NULL; r = r->next)
@@ -1070,7 +1084,8 @@ static int open_all(sq_t *sq, const char *path, char *err, size_t errlen) {
       (rc = env_size("SG_STORE_CACHE_KB", 64, 4194304, false, &sq->cache_kb,
                      err, errlen)) < 0)
     return rc;
-  if ((rc = conn_open(sq, &sq->writer, path, true, err, errlen)) < 0)
+  if ((rc = conn_open(sq, &sq->writer, path, true, err, errlen)) < 0 ||
+      (rc = sg__sq_counts_open(&sq->writer)) < 0)
     return rc;
   if (sq->st->cfg.quick_check &&
       (rc = check_file(sq->writer.db, path, err, errlen)) < 0)

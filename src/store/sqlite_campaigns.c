@@ -566,7 +566,17 @@ static int cancel_message(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
     sg__sq_bind_text(s, 1, mid);
     sqlite3_bind_int64(s, 2, now);
   }
-  int rc = run_done(s);
+  /* 'queued' or 'scheduled' parts: /metrics' counts take the statuses
+   * before and after. */
+  int64_t moved[SG_MSG_STATUS_COUNT] = {0};
+  int rc = sg__sq_counts_tally(c, mid, -1, moved);
+  if (rc < 0) {
+    sqlite3_finalize(s);
+    return rc;
+  }
+  rc = run_done(s);
+  if (rc == 0 && (rc = sg__sq_counts_tally(c, mid, 1, moved)) == 0)
+    sg__sq_counts_parts_moved(c, moved);
   return rc != 0 ? rc
                  : sg__sq_rederive(c, a, mid, "campaign cancelled", now, NULL);
 }

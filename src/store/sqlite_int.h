@@ -83,11 +83,12 @@
                "ORDER BY send_at_ms LIMIT ?2")                                 \
   X(SCHED_RELEASE, "UPDATE parts SET status = 'queued', updated_ms = ?2 "      \
                    "WHERE message_id = ?1 AND status = 'scheduled'")           \
-  X(EXPIRE_DUE, "SELECT id, message_id, seq FROM parts WHERE expires_ms IS "   \
-                "NOT NULL AND status IN ('queued', 'scheduled') AND "          \
+  X(EXPIRE_DUE, "SELECT id, message_id, seq, status FROM parts WHERE "         \
+                "expires_ms IS NOT NULL AND status IN ('queued', "             \
+                "'scheduled') AND "                                            \
                 "expires_ms <= ?1 LIMIT ?2")                                   \
-  X(LEASE_DUE, "SELECT id, message_id, seq FROM parts WHERE status = "         \
-               "'sending' AND lease_until_ms <= ?1 LIMIT ?2")                  \
+  X(LEASE_DUE, "SELECT id, message_id, seq, status FROM parts WHERE "          \
+               "status = 'sending' AND lease_until_ms <= ?1 LIMIT ?2")         \
   X(PART_REQUEUE, "UPDATE parts SET status = 'queued', lease_until_ms = "      \
                   "NULL, updated_ms = ?2 WHERE id = ?1")                       \
   X(CLAIM_SELECT,                                                              \
@@ -322,6 +323,8 @@ typedef struct sg__sq_conn {
   /* The writer's campaign ids and the open group's counter moves
    * (sqlite_campcount.c). */
   struct sg__sq_cc *cc;
+  /* The writer's counts of /metrics (sqlite_counts.c); NULL on readers. */
+  struct sg__sq_counts *cnt;
   /* The writer's: a campaign exists (sqlite_campcount.c): its ids are
    * held in c->cc. False while the table is empty; then no message can
    * count in a campaign and none is looked up. */
@@ -610,6 +613,42 @@ void sg__sq_traffic_discard(sg__sq_conn_t *c);
  * most 1000 a call, in the maintenance transaction (sqlite_trafficp.c);
  * *n counts them. */
 int sg__sq_traffic_prune(sg__sq_conn_t *c, int64_t now, size_t *n);
+/* The counts of /metrics kept by the writer (sqlite_counts.c): messages
+ * (by the status readers show) and parts by status, and inbound messages.
+ * open/close make and free c->cnt (the writer's only). load reads them
+ * from the tables inside the writer's transaction (a scan of messages and
+ * parts: at open, and when another connection changed the file); probe,
+ * at the start of every write transaction, loads them when PRAGMA
+ * data_version says so. After each statement that changed rows, the
+ * writer notes what moved: msg and part (`from` SG_MSG_NONE: a new row;
+ * part: n rows that all had status `from`), inbound (n new rows); for a
+ * change of several parts of one message whose statuses differ, tally the
+ * parts' statuses before (sign -1) and after (+1) into t and note t with
+ * parts_moved. discard forgets the moves of a transaction rolled back to
+ * be run again; tx_end must follow every COMMIT (committed true: the moves
+ * join the counts readers copy) and ROLLBACK of a transaction that noted
+ * or loaded. copy (any thread) copies the committed counts into out's
+ * messages, parts and inbound. */
+typedef struct sg__sq_counts sg__sq_counts_t;
+int sg__sq_counts_open(sg__sq_conn_t *c);
+void sg__sq_counts_close(sg__sq_conn_t *c);
+int sg__sq_counts_load(sg__sq_conn_t *c);
+int sg__sq_counts_probe(sg__sq_conn_t *c);
+void sg__sq_counts_msg(sg__sq_conn_t *c, sg_msg_status_t from,
+                       sg_msg_status_t to);
+void sg__sq_counts_part(sg__sq_conn_t *c, sg_msg_status_t from,
+                        sg_msg_status_t to, int64_t n);
+void sg__sq_counts_inbound(sg__sq_conn_t *c, int64_t n);
+int sg__sq_counts_tally(sg__sq_conn_t *c, const char *mid, int sign,
+                        int64_t t[SG_MSG_STATUS_COUNT]);
+void sg__sq_counts_parts_moved(sg__sq_conn_t *c,
+                               const int64_t t[SG_MSG_STATUS_COUNT]);
+void sg__sq_counts_discard(sg__sq_conn_t *c);
+void sg__sq_counts_tx_end(sg__sq_conn_t *c, bool committed);
+void sg__sq_counts_copy(sg__sq_counts_t *k, sg_store_counts_t *out);
+/* The writer's counts of store st (for its readers). */
+sg__sq_counts_t *sg__sq_counts_of(sg_store_t *st);
+
 /* Receipts that matched no part (sqlite_orphan.c), writer thread only.
  * hold stores receipt x (the item says held); apply, after a SENT result
  * made part (part_id, mid, seq) 'sent' with smsc_id, applies and deletes

@@ -133,7 +133,9 @@ static int deliver(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
       return SG_ENOENT;
   }
   d->msg.created_ms = now;
-  if ((rc = insert_inbound(c, &d->msg, now)) != 0)
+  if ((rc = insert_inbound(c, &d->msg, now)) == 0)
+    sg__sq_counts_inbound(c, 1);
+  if (rc != 0)
     return rc;
   int64_t changed = 0;
   if (d->optout != 0 &&

@@ -182,9 +182,10 @@ static int purge_part(sg__sq_conn_t *c, const part_key_t *k, const char *reason,
   sg__sq_bind_text(s, 2, reason);
   sqlite3_bind_int64(s, 3, now);
   int rc = run_done(s);
-  return rc < 0 ? rc
-                : sg__sq_part_event(c, k->mid, k->seq, SG_MSG_FAILED, 0, reason,
-                                    now);
+  if (rc < 0)
+    return rc;
+  sg__sq_counts_part(c, SG_MSG_QUEUED, SG_MSG_FAILED, sqlite3_changes(c->db));
+  return sg__sq_part_event(c, k->mid, k->seq, SG_MSG_FAILED, 0, reason, now);
 }
 
 static int run_purge(sg__sq_conn_t *c, sg__store_req_t *r, sg__ops_req_t *m,
@@ -260,6 +261,11 @@ static int run_retry(sg__sq_conn_t *c, sg__store_req_t *r, sg__ops_req_t *m,
   }
   if (rc == 0)
     rc = retry_events(c, m, now);
+  /* Parts that ended in different ways: /metrics' counts take the
+   * statuses before and after. */
+  int64_t moved[SG_MSG_STATUS_COUNT] = {0};
+  if (rc == 0)
+    rc = sg__sq_counts_tally(c, m->id, -1, moved);
   sqlite3_stmt *s =
       rc < 0 ? NULL
              : prep(c, "UPDATE parts SET status = 'queued', attempts = 0, "
@@ -271,8 +277,10 @@ static int run_retry(sg__sq_conn_t *c, sg__store_req_t *r, sg__ops_req_t *m,
     return rc < 0 ? rc : SG_EIO;
   sg__sq_bind_text(s, 1, m->id);
   sqlite3_bind_int64(s, 2, now);
-  if ((rc = run_done(s)) < 0)
+  if ((rc = run_done(s)) < 0 ||
+      (rc = sg__sq_counts_tally(c, m->id, 1, moved)) < 0)
     return rc;
+  sg__sq_counts_parts_moved(c, moved);
   /* The validity has passed for an expired message: retrying it is the
    * operator's decision to send it without one. */
   if ((s = prep(c, "UPDATE messages SET validity_ms = NULL, error_code = "

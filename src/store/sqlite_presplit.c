@@ -103,7 +103,10 @@ static int insert_part(sg__sq_conn_t *c, const char *mid,
   sg__sq_bind_opt_ms(s, 12, m->validity_ms);
   sg__sq_bind_text(s, 13, sg_store_status_name(status));
   sqlite3_bind_int64(s, 14, now);
-  return step_rc(s);
+  int rc = step_rc(s);
+  if (rc == 0)
+    sg__sq_counts_part(c, SG_MSG_NONE, status, 1);
+  return rc;
 }
 
 /* The group row: its wait moved to wait_ms from now, or gone when the
@@ -160,6 +163,8 @@ static int create(sg__sq_conn_t *c, const sg_store_batch_t *b,
     rc = sg__sq_campaign_count(c, b->batch_id, SG_MSG_NONE, status);
   if (rc == 0)
     rc = sg__sq_traffic_note(c, b->account_id, now, SG_MSG_NONE, status);
+  if (rc == 0)
+    sg__sq_counts_msg(c, SG_MSG_NONE, status);
   if (rc == 0)
     rc = insert_part(c, m->id, m, ps, status, now);
   if (rc == 0 && m->smpp != NULL &&
@@ -313,6 +318,8 @@ static int end_wait(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
     sqlite3_bind_int(s, 3, (int)total);
     sqlite3_bind_int64(s, 4, now);
     rc = step_rc(s);
+    if (rc == 0)
+      sg__sq_counts_part(c, SG_MSG_NONE, SG_MSG_FAILED, 1);
     if (rc == 0)
       rc = sg__sq_part_event(c, mid, seq, SG_MSG_FAILED, 0,
                              "the part never arrived from the customer", now);

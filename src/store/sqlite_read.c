@@ -319,27 +319,15 @@ static int list_inbound(sg__sq_conn_t *c, sg__store_req_t *r) {
 
 /* ---- counts, accounts ---------------------------------------------------- */
 
-/* Adds the (status, count) rows of query q into by_status. */
-static int count_by_status(sg__sq_conn_t *c, sg__sq_query_t q,
-                           uint64_t by_status[SG_MSG_STATUS_COUNT]) {
-  sqlite3_stmt *s = sg__sq_stmt(c, q);
+static int counts(sg__sq_conn_t *c, sg__store_req_t *r) {
+  sg_store_counts_t *k = &r->out.counts;
+  /* Messages, parts and inbound: the writer's counts at its last commit
+   * (sqlite_counts.c), not a scan of their tables. */
+  sg__sq_counts_copy(sg__sq_counts_of(c->st), k);
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_R_COUNT_WH);
   if (s == NULL)
     return SG_EIO;
   int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-    by_status[sg__sq_col_status(s, 0)] += (uint64_t)sqlite3_column_int64(s, 1);
-  sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : SG_EIO;
-}
-
-static int counts(sg__sq_conn_t *c, sg__store_req_t *r) {
-  sg_store_counts_t *k = &r->out.counts;
-  int rc = count_by_status(c, SG__Q_R_COUNT_MSGS, k->messages);
-  if (rc == 0)
-    rc = count_by_status(c, SG__Q_R_COUNT_PARTS, k->parts);
-  sqlite3_stmt *s = rc == 0 ? sg__sq_stmt(c, SG__Q_R_COUNT_WH) : NULL;
-  if (s == NULL)
-    return SG_EIO;
   /* One row: pending, sending, failed (each over its partial index). */
   if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     k->webhooks_pending = (uint64_t)sqlite3_column_int64(s, 0) +
@@ -347,12 +335,6 @@ static int counts(sg__sq_conn_t *c, sg__store_req_t *r) {
                           sg__sq_wh_held(c->st); /* and those in memory */
     k->webhooks_failed = (uint64_t)sqlite3_column_int64(s, 2);
   }
-  sqlite3_reset(s);
-  if (rc != SQLITE_ROW || (s = sg__sq_stmt(c, SG__Q_R_COUNT_INBOUND)) == NULL)
-    return SG_EIO;
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW)
-    k->inbound = (uint64_t)sqlite3_column_int64(s, 0);
   sqlite3_reset(s);
   return rc == SQLITE_ROW ? 0 : SG_EIO;
 }

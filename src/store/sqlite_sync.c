@@ -213,8 +213,13 @@ int sg__sq_sync_undo(sg__sq_sync_t *s, sg__sq_conn_t *c, int64_t now) {
   int rc = sg__sq_exec(c, SG__Q_BEGIN);
   if (rc == SQLITE_OK)
     rc = undo_tx(s, c, now);
+  /* The refused rows may have moved since (claims, results): /metrics'
+   * counts are read again rather than followed (a rare path). */
+  if (rc == SQLITE_OK && sg__sq_counts_load(c) < 0)
+    rc = SQLITE_IOERR;
   if (rc == SQLITE_OK)
     rc = sg__sq_exec(c, SG__Q_COMMIT);
+  sg__sq_counts_tx_end(c, rc == SQLITE_OK);
   if (rc != SQLITE_OK && !sqlite3_get_autocommit(c->db))
     sg__sq_exec(c, SG__Q_ROLLBACK);
   return rc == SQLITE_OK ? 0 : SG_EIO;

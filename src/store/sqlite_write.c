@@ -284,6 +284,8 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
   if (rc == 0)
     rc = sg__sq_traffic_note(c, m->account_id, m->created_ms, m->status, to);
   if (rc == 0)
+    sg__sq_counts_msg(c, m->status, to);
+  if (rc == 0)
     rc = insert_event(c, m->ev.message_id, 0, to, code, why->detail, now, fold,
                       &event_id);
   if (rc == 0 && sg_store_status_final(to))
@@ -462,7 +464,10 @@ static int insert_part(sg__sq_conn_t *c, const sg_store_msg_in_t *m,
   sg__sq_bind_opt_ms(s, 12, m->validity_ms);
   sg__sq_bind_text(s, 13, sg_store_status_name(status));
   sqlite3_bind_int64(s, 14, now);
-  return step_rc(s);
+  int rc = step_rc(s);
+  if (rc == 0)
+    sg__sq_counts_part(c, SG_MSG_NONE, status, 1);
+  return rc;
 }
 
 static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
@@ -495,6 +500,8 @@ static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
     rc = sg__sq_campaign_count(c, b->batch_id, SG_MSG_NONE, status);
   if (rc == 0)
     rc = sg__sq_traffic_note(c, b->account_id, now, SG_MSG_NONE, status);
+  if (rc == 0)
+    sg__sq_counts_msg(c, SG_MSG_NONE, status);
   for (unsigned seq = 1; rc == 0 && seq <= m->n_parts; seq++)
     rc = insert_part(c, m, seq, status, now);
   if (rc == 0 && m->smpp != NULL)
@@ -560,10 +567,11 @@ typedef struct part_ref {
   int64_t id;
   const char *mid;
   unsigned seq;
+  sg_msg_status_t from; /* its status before the change */
 } part_ref_t;
 
-/* Collects up to PASS_MAX (id, message_id, seq) rows of query q run with
- * ?1 = t and ?2 = PASS_MAX. The array is not zeroed: every claim runs
+/* Collects up to PASS_MAX (id, message_id, seq, status) rows of query q run
+ * with ?1 = t and ?2 = PASS_MAX. The array is not zeroed: every claim runs
  * these passes, and they find nothing most of the time. */
 static int collect_parts(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
                          int64_t t, part_ref_t **out, size_t *n) {
@@ -583,6 +591,7 @@ static int collect_parts(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
     refs[*n].id = sqlite3_column_int64(s, 0);
     refs[*n].mid = sg__sq_col_text(a, s, 1, &ok);
     refs[*n].seq = (unsigned)sqlite3_column_int(s, 2);
+    refs[*n].from = sg__sq_col_status(s, 3);
     (*n)++;
   }
   sqlite3_reset(s);
@@ -602,8 +611,11 @@ static int release_one(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
   sg__sq_bind_text(s, 1, mid);
   sqlite3_bind_int64(s, 2, now);
   int rc = step_rc(s);
-  return rc < 0 ? rc
-                : rederive(c, a, mid, SG_MSG_NONE, &why, now, NULL, NULL);
+  if (rc < 0)
+    return rc;
+  sg__sq_counts_part(c, SG_MSG_SCHEDULED, SG_MSG_QUEUED,
+                     sqlite3_changes(c->db));
+  return rederive(c, a, mid, SG_MSG_NONE, &why, now, NULL, NULL);
 }
 
 int sg__sq_release_scheduled(sg__sq_conn_t *c, sg__store_req_t *req,
@@ -648,6 +660,7 @@ static int part_change(sg__sq_conn_t *c, sg__arena_t *a, const part_ref_t *p,
   int rc = step_rc(s);
   if (rc < 0)
     return rc;
+  sg__sq_counts_part(c, p->from, to, sqlite3_changes(c->db));
   part_ev_t ev = {p->seq, to, why->error_code, why->detail,
                   why->event_ms ? why->event_ms : now};
   cause_t with_ev = *why;
@@ -689,6 +702,9 @@ static int requeue(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
     sqlite3_bind_int64(s, 1, refs[i].id);
     sqlite3_bind_int64(s, 2, now);
     rc = step_rc(s);
+    if (rc == 0)
+      sg__sq_counts_part(c, refs[i].from, SG_MSG_QUEUED,
+                         sqlite3_changes(c->db));
     if (rc == 0)
       rc = rederive(c, a, refs[i].mid, SG_MSG_QUEUED, &why, now, NULL, NULL);
   }
@@ -836,6 +852,9 @@ static int mark_sending(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     sqlite3_bind_int64(s, 3, now);
     int rc = step_rc(s);
     if (rc == 0)
+      sg__sq_counts_part(c, SG_MSG_QUEUED, SG_MSG_SENDING,
+                         sqlite3_changes(c->db));
+    if (rc == 0)
       sg__sq_mc_part_put(c, res->parts[i].part_id, res->parts[i].message_id,
                          res->parts[i].seq);
     /* Parts of one message come one after another (ordered by id within a
@@ -886,6 +905,7 @@ static int load_part(sg__sq_conn_t *c, sg__arena_t *a, int64_t id,
   p->mid = sg__sq_col_text(a, s, 0, &ok);
   p->seq = (unsigned)sqlite3_column_int(s, 1);
   item->part_status = sg__sq_col_status(s, 2);
+  p->from = item->part_status;
   *attempts = (unsigned)sqlite3_column_int(s, 3);
   sqlite3_reset(s);
   if (!ok)
@@ -906,7 +926,10 @@ static int result_sent(sg__sq_conn_t *c, const sg_store_result_in_t *x,
                                     the events keep them */
   sg__sq_bind_text(s, 4, x->smsc_raw_id);
   sqlite3_bind_int(s, 5, (int)x->attempt);
-  return step_rc(s);
+  int rc = step_rc(s);
+  if (rc == 0) /* only while 'sending' at that attempt */
+    sg__sq_counts_part(c, SG_MSG_SENDING, SG_MSG_SENT, sqlite3_changes(c->db));
+  return rc;
 }
 
 /* The SENT result of a part whose claim the writer holds (sqlite_mcache.h):
@@ -925,6 +948,7 @@ static int sent_held(sg__sq_conn_t *c, sg__arena_t *a,
   p->id = x->part_id;
   p->mid = sg__arena_strdup(a, mid, &ok);
   p->seq = seq;
+  p->from = SG_MSG_SENDING;
   if (!ok)
     return SG_ENOMEM;
   int rc = result_sent(c, x, now);
@@ -948,7 +972,11 @@ static int result_retry(sg__sq_conn_t *c, const sg_store_result_in_t *x,
     sqlite3_bind_int(s, 4, x->error_code);
   sg__sq_bind_text(s, 5, x->detail);
   sqlite3_bind_int64(s, 6, now);
-  return step_rc(s);
+  int rc = step_rc(s); /* of a part found 'sending' (one_result) */
+  if (rc == 0)
+    sg__sq_counts_part(c, SG_MSG_SENDING, SG_MSG_QUEUED,
+                       sqlite3_changes(c->db));
+  return rc;
 }
 
 /* The operator's id of a SENT result as it gave it, for its event. */
@@ -1042,7 +1070,7 @@ int sg__sq_receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
                          const char *mid, unsigned seq,
                          const sg_store_receipt_in_t *x, int64_t now,
                          sg_store_item_res_t *item) {
-  part_ref_t p = {part_id, mid, seq};
+  part_ref_t p = {part_id, mid, seq, item->part_status};
   int rc;
   sg__store_copy_str(item->message_id, sizeof item->message_id, p.mid);
   item->seq = p.seq;
@@ -1109,12 +1137,20 @@ static int run_cancel(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     item->status = rc;
     return 0;
   }
+  /* Its parts are 'queued' or 'scheduled' (cancel_check), one or the
+   * other (a pre-split message's parts arrive apart): /metrics' counts
+   * take the statuses before and after. */
+  int64_t moved[SG_MSG_STATUS_COUNT] = {0};
+  if (rc == 0)
+    rc = sg__sq_counts_tally(c, r->in.msg.id, -1, moved);
   sqlite3_stmt *s = rc < 0 ? NULL : sg__sq_stmt(c, SG__Q_CANCEL_PARTS);
   if (s == NULL)
-    return SG_EIO;
+    return rc < 0 ? rc : SG_EIO;
   sg__sq_bind_text(s, 1, r->in.msg.id);
   sqlite3_bind_int64(s, 2, now);
   rc = step_rc(s);
+  if (rc == 0 && (rc = sg__sq_counts_tally(c, r->in.msg.id, 1, moved)) == 0)
+    sg__sq_counts_parts_moved(c, moved);
   item->part_status = SG_MSG_CANCELED;
   return rc < 0 ? rc
                 : rederive(c, &r->arena, r->in.msg.id, SG_MSG_CANCELED, &why, now,
@@ -1161,6 +1197,8 @@ static int run_inbound(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   sqlite3_bind_int64(s, 10, m->received_ms ? m->received_ms : now);
   sqlite3_bind_int64(s, 11, now);
   int rc = step_rc(s);
+  if (rc == 0)
+    sg__sq_counts_inbound(c, 1);
   if (rc < 0 || r->in.inbound.webhook_url == NULL)
     return rc;
   if ((rc = sg__store_inbound_payload(&c->json, m)) < 0)
