@@ -696,11 +696,18 @@ static void maint_cb(sg_store_t *st, int status,
   sg__maybe_stopped(e);
 }
 
+int64_t sg__counts_gap(int64_t every_ms, int64_t took_ms) {
+  int64_t gap = took_ms > 36000 ? 3600000 : 100 * took_ms;
+  return gap > every_ms ? gap : every_ms;
+}
+
 static void counts_cb(sg_store_t *st, int status, const sg_store_counts_t *c,
                       void *data) {
   sg_engine_t *e = data;
   sg__op_end(e);
   e->counts_busy = false;
+  int64_t took_ms = (int64_t)((uv_hrtime() - e->counts_t0_ns) / 1000000u);
+  e->counts_gap_ms = sg__counts_gap(e->tun.counts_every_ms, took_ms);
   if (status == 0) {
     e->counts = *c;
     e->counts_ms = sg__now_ms(e);
@@ -738,10 +745,13 @@ static void tick_cb(uv_timer_t *t) {
     e->maint_busy = true;
     sg__op_begin(e);
   }
-  if (!e->counts_busy &&
-      now - e->last_counts_ms >= (int64_t)e->tun.counts_every_ms &&
+  int64_t gap = e->counts_gap_ms > (int64_t)e->tun.counts_every_ms
+                    ? e->counts_gap_ms
+                    : (int64_t)e->tun.counts_every_ms;
+  if (!e->counts_busy && now - e->last_counts_ms >= gap &&
       sg_store_counts(e->st, counts_cb, e) == 0) {
     e->counts_busy = true;
+    e->counts_t0_ns = uv_hrtime();
     e->last_counts_ms = now;
     sg__op_begin(e);
   }

@@ -173,6 +173,8 @@ struct sg_engine {
 
   uv_timer_t tick, wake, flush, defer, dlr_retry;
   int64_t last_counts_ms;
+  uint64_t counts_t0_ns; /* when the count in flight was asked for */
+  int64_t counts_gap_ms; /* from the last count to the next (counts_gap) */
   bool maint_busy, counts_busy;
   /* Min-heap of Unix ms times at which parts become due (scheduled sends,
    * retries); the wake timer is armed for the earliest. */
@@ -254,6 +256,12 @@ uint32_t sg__nodes_share(const sg_engine_t *e, uint32_t limit);
  * alike, and must not make the others dead in this node's eyes. */
 int64_t sg__nodes_dead_after(int64_t dead_after_ms, int64_t heartbeat_ms,
                              int64_t own_gap_ms);
+/* The time from one store count (sg_store_counts, for /metrics) to the
+ * next: every_ms, or a hundred times what the last one took (took_ms) when
+ * that is longer, so that counting stays under 1 % of the time whatever
+ * the store's count costs (PostgreSQL counts its tables: 100-200 ms at
+ * 300,000 rows, and growing with them), at most an hour. */
+int64_t sg__counts_gap(int64_t every_ms, int64_t took_ms);
 /* Whether a node may claim: not while its last heartbeat written (at
  * last_ok_ms) is older than dead_after, since the others may then take its
  * parts, nor while it reconciles after a heartbeat that came late. */

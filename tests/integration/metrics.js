@@ -94,22 +94,46 @@ function parse(text) {
 
 // The families the operators' list asks for, by what they answer.
 const REQUIRED = {
-  'messages accepted': ['smsgate_messages_accepted_total', 'smsgate_parts_accepted_total'],
-  'messages by status': ['smsgate_messages', 'smsgate_parts'],
-  'outcomes by reason, account and connector': ['smsgate_outcome_parts'],
-  'queues': ['smsgate_queue_depth', 'smsgate_queue_oldest_age_seconds', 'smsgate_queue_parts'],
-  'connector state and binds': ['smsgate_connector_state', 'smsgate_connector_binds_up', 'smsgate_connector_binds_total'],
-  'connector window and rate': ['smsgate_connector_window_used', 'smsgate_connector_rate_parts_per_second'],
-  'connector throttling, reconnects, unknown outcomes': ['smsgate_connector_throttled_total',
-    'smsgate_connector_reconnects_total', 'smsgate_connector_results_total', 'smsgate_connector_unknown_retries_total'],
-  'connector response latency': ['smsgate_connector_response_latency_seconds'],
-  'receipts': ['smsgate_dlr_received_total', 'smsgate_dlr_matched_total', 'smsgate_dlr_unmatched_total'],
-  'webhooks': ['smsgate_webhooks_sent_total', 'smsgate_webhooks_given_up_total', 'smsgate_webhooks_pending',
-    'smsgate_webhooks_retried_total'],
-  'store commits': ['smsgate_store_commits_total', 'smsgate_store_commit_seconds_total', 'smsgate_store_writes_total',
-    'smsgate_store_max_group', 'smsgate_store_commit_duration_seconds', 'smsgate_store_commit_batch_size'],
-  'process': ['smsgate_process_resident_memory_bytes', 'smsgate_process_open_fds', 'smsgate_process_max_fds',
-    'smsgate_process_cpu_seconds_total'],
+  'messages accepted' :
+      [ 'smsgate_messages_accepted_total', 'smsgate_parts_accepted_total' ],
+  'messages by status' : [
+    'smsgate_messages', 'smsgate_parts', 'smsgate_store_counts_age_seconds'
+  ],
+  'outcomes by reason, account and connector' : [ 'smsgate_outcome_parts' ],
+  'queues' : [
+    'smsgate_queue_depth', 'smsgate_queue_oldest_age_seconds',
+    'smsgate_queue_parts'
+  ],
+  'connector state and binds' : [
+    'smsgate_connector_state', 'smsgate_connector_binds_up',
+    'smsgate_connector_binds_total'
+  ],
+  'connector window and rate' : [
+    'smsgate_connector_window_used', 'smsgate_connector_rate_parts_per_second'
+  ],
+  'connector throttling, reconnects, unknown outcomes' : [
+    'smsgate_connector_throttled_total', 'smsgate_connector_reconnects_total',
+    'smsgate_connector_results_total', 'smsgate_connector_unknown_retries_total'
+  ],
+  'connector response latency' :
+      [ 'smsgate_connector_response_latency_seconds' ],
+  'receipts' : [
+    'smsgate_dlr_received_total', 'smsgate_dlr_matched_total',
+    'smsgate_dlr_unmatched_total'
+  ],
+  'webhooks' : [
+    'smsgate_webhooks_sent_total', 'smsgate_webhooks_given_up_total',
+    'smsgate_webhooks_pending', 'smsgate_webhooks_retried_total'
+  ],
+  'store commits' : [
+    'smsgate_store_commits_total', 'smsgate_store_commit_seconds_total',
+    'smsgate_store_writes_total', 'smsgate_store_max_group',
+    'smsgate_store_commit_duration_seconds', 'smsgate_store_commit_batch_size'
+  ],
+  'process' : [
+    'smsgate_process_resident_memory_bytes', 'smsgate_process_open_fds',
+    'smsgate_process_max_fds', 'smsgate_process_cpu_seconds_total'
+  ],
 };
 
 function one(fams, name, labels = {}) {
@@ -156,6 +180,9 @@ async function main() {
   assert.ok(one(families, 'smsgate_process_open_fds') > 3);
   assert.ok(one(families, 'smsgate_process_resident_memory_bytes') > 1e6);
   assert.ok(one(families, 'smsgate_process_cpu_seconds_total') > 0);
+  // Counted every 5 s while a count costs little (the SQLite store keeps
+  // them in memory).
+  assert.ok(one(families, 'smsgate_store_counts_age_seconds') <= 6);
 
   // The commit histograms: counted once per transaction, summing what the
   // counters sum, with the buckets the documentation names.

@@ -171,6 +171,18 @@ static void store_metrics(sg__rest_buf_t *b, const sg_engine_metrics_t *m) {
   family(b, "smsgate_inbound_messages", "gauge",
          "Inbound messages in the store.");
   sample(b, "smsgate_inbound_messages", m->counts.inbound);
+  /* The counts above are read every 5 s, or every hundred times what the
+   * last count took when that is longer (engine.c, sg__counts_gap). */
+  if (m->counts_ms > 0) {
+    family(b, "smsgate_store_counts_age_seconds", "gauge",
+           "Seconds since smsgate_messages, smsgate_parts, "
+           "smsgate_webhooks_pending/failed and smsgate_inbound_messages "
+           "were counted in the store.");
+    sample(b, "smsgate_store_counts_age_seconds",
+           m->now_ms > m->counts_ms
+               ? (uint64_t)(m->now_ms - m->counts_ms) / 1000u
+               : 0);
+  }
   family(b, "smsgate_store_commits_total", "counter",
          "Store write transactions committed.");
   sample(b, "smsgate_store_commits_total", m->store.commits);
