@@ -71,6 +71,9 @@ wait_for 30 delivered || fail "messages not delivered"
 wait_for 30 sh -c "curl -sf 'http://127.0.0.1:$SINK/' | grep -Eq '\"delivered\": *$N[,}]'" ||
   fail "delivered webhooks not received: $(curl -s "http://127.0.0.1:$SINK/")"
 
+# The store's counts are read at the engine's first tick after start.
+wait_for 10 sh -c "curl -sf '$BASE/metrics' | grep -q '^smsgate_store_counts_age_seconds [0-9]'" ||
+  fail "no store counts in /metrics"
 METRICS_OUT="$T/metrics.txt" node "$HERE/metrics.js" "$BASE" "$DOCS/grafana-smsgate.json" "$N" ||
   fail "metrics checks"
 if command -v promtool >/dev/null; then

@@ -158,9 +158,13 @@ static void engine_counters(sg__rest_buf_t *b, const sg_engine_metrics_t *m) {
 }
 
 static void store_metrics(sg__rest_buf_t *b, const sg_engine_metrics_t *m) {
-  by_status(b, "smsgate_messages", "Messages in the store by status.",
+  by_status(b, "smsgate_messages",
+            "Messages in the store by status, as counted "
+            "smsgate_store_counts_age_seconds ago.",
             m->counts.messages);
-  by_status(b, "smsgate_parts", "Message parts in the store by status.",
+  by_status(b, "smsgate_parts",
+            "Message parts in the store by status, as counted "
+            "smsgate_store_counts_age_seconds ago.",
             m->counts.parts);
   family(b, "smsgate_webhooks_pending", "gauge",
          "Webhook deliveries waiting or being sent.");
