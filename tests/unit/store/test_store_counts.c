@@ -4,12 +4,13 @@
  * (queued, scheduled, several parts), a cancel, claims, results of every
  * outcome, receipts, an expiry, a scheduled release, a lease that ran out,
  * an operator's retry and purge, a pre-split message and its missing part,
- * an inbound message, a commit the disk fails, a request undone by its
- * group's rerun, a write by another connection to the file, and a restart.
- * The SQLite store keeps them in the writer's memory (sqlite_counts.c);
- * the PostgreSQL store counts its tables (postgres_read.c).
+ * an inbound message, a campaign's cancel, a commit the disk fails, a request
+ * undone by its group's rerun, a write by another connection to the file, and a
+ * restart. The SQLite store keeps them in the writer's memory
+ * (sqlite_counts.c); the PostgreSQL store counts its tables (postgres_read.c).
  */
 #include "store_fixture.h"
+#include "store/campaigns.h"
 #include "store/sqlite.h"
 #include "store/store_ops.h"
 
@@ -258,6 +259,41 @@ static void more_life(ctx_t *c) {
   check(c, "inbound");
 }
 
+static void campres_cb(sg_store_t *st, int status,
+                       const sg_store_campres_t *res, void *data) {
+  (void)st, (void)res;
+  ops_got_t *g = data;
+  g->status = status;
+  g->calls++;
+}
+
+/* A campaign's cancel step: its messages' queued and scheduled parts. */
+static void campaign_cancel(ctx_t *c) {
+  char id[SG_ID_LEN + 1], sql[256];
+  sg_id_new(id);
+  snprintf(sql, sizeof sql,
+           "INSERT INTO campaigns (id, account_id, name, status, body, "
+           "created_ms, updated_ms) VALUES ('%s', 1, 'n', 'running', 'x', "
+           "0, 0)",
+           id);
+  raw_exec(c, sql);
+  tmsg_t m[2];
+  tmsg_init(&m[0], "+14155550131", 3, "smsc-a");
+  m[0].m.send_at_ms = atomic_load(&fake_now) + 60000;
+  tmsg_init(&m[1], "+14155550132", 1, "smsc-a");
+  sg_store_batch_t proto = {0};
+  memcpy(proto.batch_id, id, sizeof proto.batch_id);
+  assert_int_equal(submit_wait(c, m, 2, &proto, NULL), 0);
+  check(c, "a campaign's messages");
+  sg_store_campop_t op = {
+      .kind = SG_STORE_CAMPAIGN_CANCEL_STEP, .id = id, .limit = 10};
+  ops_got_t og = {0};
+  assert_int_equal(sg_store_campaigns(c->st, &op, campres_cb, &og), 0);
+  run_until(c, &og.calls, 1);
+  assert_int_equal(og.status, 0);
+  check(c, "a campaign's cancel");
+}
+
 static void counts_follow_every_change(void **state) {
   ctx_t *c = *state;
   sg_store_config_t cfg = test_config(c);
@@ -268,6 +304,7 @@ static void counts_follow_every_change(void **state) {
   a_life(c, m);
   ops_life(c, m);
   more_life(c);
+  campaign_cancel(c);
 }
 
 /* What is not committed is not counted: a commit the disk fails, and a
