@@ -1146,6 +1146,12 @@ long sg_store_sqlite_cache_kb(const sg_store_t *st) {
   return sq->cache_kb_set;
 }
 
+long sg_store_sqlite_counts_loads(sg_store_t *st) {
+  if (st == NULL || st->be != &sqlite_backend)
+    return SG_EINVAL;
+  return (long)sg__sq_counts_loads(sg__sq_counts_of(st));
+}
+
 int sg_store_sqlite_fail_next(sg_store_t *st, unsigned n, bool disk_full) {
   if (st == NULL || st->be != &sqlite_backend)
     return SG_EINVAL;

@@ -24,4 +24,9 @@ int sg_store_sqlite_fail_next(sg_store_t *st, unsigned n, bool disk_full);
  * store that is not SQLite. */
 long sg_store_sqlite_cache_kb(const sg_store_t *st);
 
+/* How often the writer read the /metrics counts from the tables since the
+ * store opened (at the open, and when another connection changed the
+ * file); SG_EINVAL for a store that is not SQLite. */
+long sg_store_sqlite_counts_loads(sg_store_t *st);
+
 #endif

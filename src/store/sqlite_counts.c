@@ -38,6 +38,7 @@ struct sg__sq_counts {
   sg_store_counts_t base; /* that count */
   bool loaded;            /* done is the file's at data_version */
   int64_t data_version;
+  unsigned loads; /* reads of the tables since open (guarded by lock) */
 };
 
 int sg__sq_counts_open(sg__sq_conn_t *c) {
@@ -110,6 +111,9 @@ int sg__sq_counts_load(sg__sq_conn_t *c) {
   if (rc != SQLITE_ROW || data_version(c, &k->data_version) < 0)
     return SG_EIO;
   forget_moves(k); /* what the transaction did so far is in the count */
+  uv_mutex_lock(&k->lock);
+  k->loads++;
+  uv_mutex_unlock(&k->lock);
   k->base = n;
   k->reload = true;
   k->loaded = true;
@@ -231,4 +235,13 @@ void sg__sq_counts_copy(sg__sq_counts_t *k, sg_store_counts_t *out) {
   memcpy(out->parts, k->done.parts, sizeof out->parts);
   out->inbound = k->done.inbound;
   uv_mutex_unlock(&k->lock);
+}
+
+unsigned sg__sq_counts_loads(sg__sq_counts_t *k) {
+  if (k == NULL)
+    return 0;
+  uv_mutex_lock(&k->lock);
+  unsigned n = k->loads;
+  uv_mutex_unlock(&k->lock);
+  return n;
 }

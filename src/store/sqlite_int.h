@@ -563,8 +563,8 @@ void sg__sq_wh_close(sg__sq_conn_t *c);
 size_t sg__sq_wh_leases(const sg__sq_conn_t *c);
 /* Row id (written just now for a delivery that was out from memory) is
  * leased until `until`, `tries` claims made. 0 or SG_ENOMEM. */
-int sg__sq_wh_adopt(sg__sq_conn_t *c, int64_t id, int64_t until,
-                    unsigned tries, int64_t now);
+int sg__sq_wh_adopt(sg__sq_conn_t *c, int64_t id, int64_t until, unsigned tries,
+                    int64_t now);
 /* The webhook deliveries the writer of st holds in memory (sqlite_whq.h),
  * not finished; any thread. */
 uint64_t sg__sq_wh_held(sg_store_t *st);
@@ -646,6 +646,9 @@ void sg__sq_counts_parts_moved(sg__sq_conn_t *c,
 void sg__sq_counts_discard(sg__sq_conn_t *c);
 void sg__sq_counts_tx_end(sg__sq_conn_t *c, bool committed);
 void sg__sq_counts_copy(sg__sq_counts_t *k, sg_store_counts_t *out);
+/* How often the counts were read from the tables since the store opened;
+ * any thread. */
+unsigned sg__sq_counts_loads(sg__sq_counts_t *k);
 /* The writer's counts of store st (for its readers). */
 sg__sq_counts_t *sg__sq_counts_of(sg_store_t *st);
 
