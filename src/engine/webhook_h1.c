@@ -14,18 +14,19 @@
  * peer and is closed.
  *
  * With a pipeline deeper than 1 (sg_webhook_cfg_t.pipeline), a connection
- * carries a queue of up to that many requests: a post goes to an idle
- * connection, else to an open (or opening) one to the same origin with
- * room in its pipeline (the "room" list), else to a new one. Requests
- * queued on a connection during one loop iteration are written together in
- * one write from a uv_idle_t run before the loop next waits, and the
- * answers, which come in the order of the requests (RFC 9112 section 9.3.2),
- * are parsed one after the other out of each read. When a connection ends
- * (closed by the peer, "Connection: close", a bad answer, the timeout of
- * its first request), the requests behind the one being answered have no
- * answer and no verdict: they run again on other connections, keeping
- * their deadlines. A connection that could not be opened fails all of its
- * requests alike, as it would have failed each.
+ * carries a queue of up to that many requests: a post goes to a connection
+ * to the same origin whose requests of this loop iteration are not written
+ * yet and that has room behind them, else to an idle connection, else to
+ * an open (or opening) one with room in its pipeline (the "room" list),
+ * else to a new one. Requests queued on a connection during one loop
+ * iteration are written together in one write from a uv_idle_t run before the
+ * loop next waits, and the answers, which come in the order of the requests
+ * (RFC 9112 section 9.3.2), are parsed one after the other out of each read.
+ * When a connection ends (closed by the peer, "Connection: close", a bad
+ * answer, the timeout of its first request), the requests behind the one being
+ * answered have no answer and no verdict: they run again on other connections,
+ * keeping their deadlines. A connection that could not be opened fails all of
+ * its requests alike, as it would have failed each.
  *
  * One timer per connection holds the deadline of its first request: the
  * connect timeout until connected, then what is left of the whole timeout.
@@ -764,8 +765,17 @@ static void conn_open(sg__webhook_h1_t *c, hjob_t *job) {
   fail_all(k, SG_WEBHOOK_RETRY, SG_WEBHOOK_R_CONNECT);
 }
 
-/* Runs job: on an idle connection to its origin, or one with room in its
- * pipeline, or a new one. */
+static bool same_origin(const conn_t *k, const hjob_t *job) {
+  return k->port == job->port && strcmp(k->host, job->host) == 0;
+}
+
+/* Runs job: on a connection to its origin with requests not yet written
+ * and room behind them (it goes out in the same write), else on an idle
+ * one, else on one with room in its pipeline, else on a new one. Filling
+ * the write that is being gathered before taking an idle connection makes
+ * the posts of one loop iteration one write and one read on as few
+ * connections as the pipeline allows, rather than a write on each idle
+ * connection. */
 static void start_job(sg__webhook_h1_t *c, hjob_t *job) {
   if (!job->started) {
     job->started = true;
@@ -774,6 +784,11 @@ static void start_job(sg__webhook_h1_t *c, hjob_t *job) {
                                 long after the loop last woke */
     job->deadline = uv_now(c->loop) + c->timeout_ms;
   }
+  for (conn_t *k = c->room; k != NULL; k = k->rnext)
+    if (k->unsent != NULL && same_origin(k, job)) {
+      conn_push(k, job);
+      return;
+    }
   uint64_t now = uv_now(c->loop);
   for (conn_t *k = c->idle, *next; k != NULL; k = next) {
     next = k->inext;
@@ -781,7 +796,7 @@ static void start_job(sg__webhook_h1_t *c, hjob_t *job) {
       conn_close(k); /* a peer gone without a word would time us out */
       continue;
     }
-    if (k->port == job->port && strcmp(k->host, job->host) == 0) {
+    if (same_origin(k, job)) {
       idle_remove(k);
       k->state = C_BUSY;
       conn_push(k, job);
@@ -789,7 +804,7 @@ static void start_job(sg__webhook_h1_t *c, hjob_t *job) {
     }
   }
   for (conn_t *k = c->room; k != NULL; k = k->rnext)
-    if (k->port == job->port && strcmp(k->host, job->host) == 0) {
+    if (same_origin(k, job)) {
       conn_push(k, job);
       return;
     }
