@@ -256,9 +256,15 @@ static int on_answers(load_t *l, conn_t *c) {
   }
 }
 
+/* Reads what the socket holds. The descriptor is edge-triggered, so it is
+ * read until it is empty; a read that fills less than the room it was
+ * given has emptied it (a TCP socket gives all it holds, up to the room),
+ * so the next edge comes with the next octets and no read ends in EAGAIN:
+ * one recv an answer instead of two. */
 static int on_readable(load_t *l, conn_t *c) {
   for (;;) {
-    ssize_t k = recv(c->fd, c->buf + c->buf_len, BUF_MAX - c->buf_len, 0);
+    size_t room = BUF_MAX - c->buf_len;
+    ssize_t k = recv(c->fd, c->buf + c->buf_len, room, 0);
     if (k == 0)
       return -1;
     if (k < 0)
@@ -266,8 +272,11 @@ static int on_readable(load_t *l, conn_t *c) {
     c->buf_len += (size_t)k;
     if (on_answers(l, c) < 0)
       return -1;
+    if ((size_t)k < room)
+      return 0;
   }
 }
+
 
 static bool done(const load_t *l, const conn_t *cs, unsigned nc) {
   if (l->next < l->n)
