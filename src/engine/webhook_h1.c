@@ -131,6 +131,11 @@ struct sg__webhook_h1 {
   bool allow_private, closing;
   char *user_agent;
   size_t ua_len;
+  /* The last URL parsed (a copy) and its parts, pointing into the copy:
+   * the posts to one receiver parse its URL once. */
+  char *memo_url;
+  size_t memo_len, memo_cap;
+  sg_http1_url_t memo;
   sg_webhook_stats_t stats;
   char rbuf[65536]; /* reads are handled as soon as they are made */
 };
@@ -231,6 +236,7 @@ static void job_answered(hjob_t *job, const sg_http1_resp_t *r) {
 static void client_maybe_free(sg__webhook_h1_t *c) {
   if (!c->closing || c->nconns > 0 || c->timer_open || c->flush_open)
     return;
+  sg_free(c->memo_url);
   sg_free(c->user_agent);
   sg_free(c);
 }
@@ -935,10 +941,43 @@ static hjob_t *job_new(sg__webhook_h1_t *c) {
   return job;
 }
 
+/* The parts of u's pointers from one copy of a URL moved to another. */
+static void url_rebase(sg_http1_url_t *u, const char *from, const char *to) {
+  u->authority = to + (u->authority - from);
+  u->target = to + (u->target - from);
+}
+
+/* sg_http1_url_parse, from the memo when url is the last one parsed (its
+ * parse was a fortieth of the webhook thread's instructions a post). */
+static int url_parse(sg__webhook_h1_t *c, const char *url, sg_http1_url_t *u) {
+  size_t n = strlen(url);
+  if (c->memo_url != NULL && n == c->memo_len &&
+      memcmp(url, c->memo_url, n) == 0) {
+    *u = c->memo;
+    url_rebase(u, c->memo_url, url);
+    return 0;
+  }
+  int rc = sg_http1_url_parse(url, u);
+  if (rc < 0)
+    return rc;
+  if (n + 1 > c->memo_cap) {
+    char *m = sg_realloc(c->memo_url, n + 1);
+    if (m == NULL)
+      return 0; /* parsed; only the memo is not kept */
+    c->memo_url = m;
+    c->memo_cap = n + 1;
+  }
+  memcpy(c->memo_url, url, n + 1);
+  c->memo_len = n;
+  c->memo = *u;
+  url_rebase(&c->memo, url, c->memo_url);
+  return 0;
+}
+
 int sg__webhook_h1_post(sg__webhook_h1_t *c, const sg_webhook_req_t *req,
                         sg_webhook_done_cb cb, void *data) {
   sg_http1_url_t u;
-  int rc = sg_http1_url_parse(req->url, &u);
+  int rc = url_parse(c, req->url, &u);
   if (rc < 0)
     return rc == SG_EINVAL ? SG_ENOTSUP : rc; /* libcurl judges it */
   if ((rc = check_headers(req->headers)) < 0)

@@ -310,6 +310,14 @@ static void request_on_the_wire(void **state) {
            p->port);
   assert_string_equal(p->req[1], want);
   assert_int_equal(p->conns, 1); /* the connection was kept */
+  /* the first URL again, after another: the same request (the client
+   * keeps the last URL's parse) */
+  post(p, "/hook?a=1#frag");
+  wait_for(p, 1);
+  assert_string_equal(p->req[2], p->req[0]);
+  post(p, "/hook?a=1#frag");
+  wait_for(p, 1);
+  assert_string_equal(p->req[3], p->req[0]);
   peer_free(p);
 }
 
