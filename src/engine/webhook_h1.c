@@ -948,7 +948,7 @@ static void url_rebase(sg_http1_url_t *u, const char *from, const char *to) {
 }
 
 /* sg_http1_url_parse, from the memo when url is the last one parsed (its
- * parse was a fortieth of the webhook thread's instructions a post). */
+ * parse was a thirtieth of the webhook thread's instructions a post). */
 static int url_parse(sg__webhook_h1_t *c, const char *url, sg_http1_url_t *u) {
   size_t n = strlen(url);
   if (c->memo_url != NULL && n == c->memo_len &&
