@@ -310,6 +310,14 @@ static void request_on_the_wire(void **state) {
            p->port);
   assert_string_equal(p->req[1], want);
   assert_int_equal(p->conns, 1); /* the connection was kept */
+  /* the first URL again, after another: the same request (the client
+   * keeps the last URL's parse) */
+  post(p, "/hook?a=1#frag");
+  wait_for(p, 1);
+  assert_string_equal(p->req[2], p->req[0]);
+  post(p, "/hook?a=1#frag");
+  wait_for(p, 1);
+  assert_string_equal(p->req[3], p->req[0]);
   peer_free(p);
 }
 
@@ -437,7 +445,8 @@ static void silent_peer_times_out(void **state) {
 }
 
 /* Six posts at once with a pipeline of 4: four requests in one write on one
- * connection, the other two on a second; every answer is its own. */
+ * connection, the other two on a second; every answer is its own. Posts
+ * on kept connections fill one connection's write before the next. */
 static void pipelined_requests_share_a_write(void **state) {
   (void)state;
   static const act_t s[] = {{ANSWER, OK200, false}};
@@ -460,6 +469,17 @@ static void pipelined_requests_share_a_write(void **state) {
   wait_for(p, 3);
   assert_int_equal(p->conns, 2);
   assert_int_equal(p->reqs, 9);
+  assert_int_equal(p->most_in_a_read, 4);
+  /* with both idle, four posts of one iteration fill one connection's
+   * write rather than taking a write on each idle connection */
+  p->most_in_a_read = 0;
+  for (int i = 0; i < 4; i++)
+    post(p, "/r");
+  wait_for(p, 4);
+  for (int i = 9; i < 13; i++)
+    assert_int_equal(p->res[i].outcome, SG_WEBHOOK_DELIVERED);
+  assert_int_equal(p->conns, 2);
+  assert_int_equal(p->reqs, 13);
   assert_int_equal(p->most_in_a_read, 4);
   peer_free(p);
 }
