@@ -337,6 +337,31 @@ void sg__sc_drop_held(sg__sc_client_t *c, unsigned bind_idx, uint16_t gen) {
   }
 }
 
+/* The other key of an all-digit receipt id in AUTO, "" if none. The two
+ * sides learn alone (sg__sc_id_mode), so the submit_sm_resp side may have
+ * keyed the same digits the other way: once the receipt side knows its ids
+ * are hex, a part answered before the submit_sm_resp side saw a letter has
+ * the decimal key; while it does not know yet, but the submit_sm_resp side
+ * does, a part answered since has the hex key (its receipt overtook every
+ * receipt id with a letter, e.g. those held back by a reconnect). */
+static void receipt_alt_key(const sg__sc_client_t *c, const rx_receipt_t *r,
+                            sg_msgid_mode_t mode, const char *key,
+                            char alt[66]) {
+  alt[0] = '\0';
+  sg_msgid_mode_t set =
+      c->cfg.receipt_id_mode_set ? c->cfg.receipt_id_mode : c->cfg.id_mode;
+  if (set != SG_MSGID_AUTO || r->id_len == 0 || !all_digits(r->id, r->id_len))
+    return;
+  bool resp_hex = c->cfg.id_mode == SG_MSGID_HEX ||
+                  (c->cfg.id_mode == SG_MSGID_AUTO && c->resp_ids_hex);
+  if (mode == SG_MSGID_HEX && c->receipt_ids_hex)
+    sg_smpp_client_id_key(r->id, r->id_len, SG_MSGID_DECIMAL, alt);
+  else if (mode == SG_MSGID_AUTO && resp_hex)
+    sg_smpp_client_id_key(r->id, r->id_len, SG_MSGID_HEX, alt);
+  if (strcmp(alt, key) == 0)
+    alt[0] = '\0';
+}
+
 static void on_receipt(sg__sc_bind_t *b, const sg_smpp_event_t *ev,
                        const rx_msg_t *m) {
   sg__sc_client_t *c = b->c;
@@ -359,16 +384,7 @@ static void on_receipt(sg__sc_bind_t *b, const sg_smpp_event_t *ev,
       c->cfg.receipt_id_mode_set ? c->cfg.receipt_id_mode : c->cfg.id_mode,
       &c->receipt_ids_hex, r.id, r.id_len);
   sg_smpp_client_id_key(r.id, r.id_len, mode, d.smsc_id);
-  if (mode == SG_MSGID_HEX && c->receipt_ids_hex &&
-      (c->cfg.receipt_id_mode_set ? c->cfg.receipt_id_mode
-                                  : c->cfg.id_mode) == SG_MSGID_AUTO &&
-      r.id_len > 0 && all_digits(r.id, r.id_len)) {
-    /* Read as decimal, as the submit_sm_resp side read the same id if it
-     * came before that side saw a letter. */
-    sg_smpp_client_id_key(r.id, r.id_len, SG_MSGID_DECIMAL, d.smsc_id_alt);
-    if (strcmp(d.smsc_id_alt, d.smsc_id) == 0)
-      d.smsc_id_alt[0] = '\0';
-  }
+  receipt_alt_key(c, &r, mode, d.smsc_id, d.smsc_id_alt);
   copy_addr(&d.src, m->src_ton, m->src_npi, m->src);
   copy_addr(&d.dst, m->dst_ton, m->dst_npi, m->dst);
   uint64_t token = make_token(b, ev->sequence_number, ev->command_id);
