@@ -54,8 +54,14 @@ routes:
 webhooks: {allow_private_networks: true, retry_min: 200ms, retry_max: 1s}
 log: {level: ${LOG_LEVEL:-info}}
 EOF
+# The simulator's ids (hex) start at 6600000443331: digits only up to 339,
+# letters from 33a to 33f, digits again from 340, around the first cut. The
+# connector learns that ids are hex from the first one with a letter, its
+# submit_sm_resp side and its receipt side each on its own, so the receipts
+# of all-digit ids held back by a cut test both readings every run (with
+# time-based ids, about 2% of runs had such a prefix).
 "$BIN" sim smsc --port "$SIM" --record "$T/record.txt" --dlr-delay 100 \
-  --stats-interval 0 >"$T/sim.out" 2>"$T/sim.log" &
+  --id-start 1794402980999985 --stats-interval 0 >"$T/sim.out" 2>"$T/sim.log" &
 SIMP=$!
 PIDS+=($SIMP)
 node "$MJS" proxy "$PROXY" "$SIM" 20 "$T/cuts.txt" >"$T/proxy.log" 2>&1 &
