@@ -296,11 +296,13 @@ wait_delivered() { # n
     if [ "$got" = "$last" ]; then
       still=$((still + 1))
       if [ $still -ge $((WAIT_S * 10)) ]; then
-        # Waiting for a retry (pending, its delay up to webhooks.retry_max)
-        # or given up: the gateway's own figures tell which.
+        # Waiting for a retry (pending, its delay up to webhooks.retry_max),
+        # given up, or never queued because the message never ended (its
+        # receipt matched no part: held, and never applied by a send
+        # result): the gateway's own figures tell which.
         echo "bench: stalled at $got webhooks of $1;" \
           "$(get "http://127.0.0.1:${HTTP[1]}/metrics" 2>/dev/null |
-            grep -E '^smsgate_webhooks_(pending|failed|inflight|retried_total|given_up_total) ' |
+            grep -E '^smsgate_(webhooks_(pending|failed|inflight|retried_total|given_up_total)|dlr_(received|matched|unmatched)_total|receipts_(held|applied_later)_total) ' |
             tr '\n' ' ')" >&2
         return 1
       fi

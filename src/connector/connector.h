@@ -102,11 +102,13 @@ typedef enum sg_conn_dlr_state {
  * can look it up as stored from sg_conn_result_t.smsc_id. */
 typedef struct sg_conn_dlr {
   char smsc_id[66];
-  /* Another key the part may have been stored under, "" if none: an SMPP
-   * connector that learned its SMSC's receipt ids are hex (id_mode auto)
-   * gives an all-digit id's decimal key here, which is what the id got
-   * when the submit_sm_resp side had not learned it yet. Tried only when
-   * smsc_id matches no part. */
+  /* Another key the part may have been stored under, "" if none: in
+   * id_mode auto an SMPP connector gives an all-digit id's other reading
+   * here, since its two sides learn that the SMSC's ids are hex apart: the
+   * decimal key once receipts taught it hex (what the id got when the
+   * submit_sm_resp side had not learned it yet), the hex key while only the
+   * submit_sm_resp side has (a receipt that overtook every receipt id with
+   * a letter). Tried only when smsc_id matches no part. */
   char smsc_id_alt[66];
   sg_conn_dlr_state_t state;
   uint32_t error;     /* network error code, 0 if none */

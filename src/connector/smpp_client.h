@@ -87,7 +87,9 @@
  * them as plain strings. In AUTO, each side (results, receipts) switches
  * to HEX for good at its first id that is a hex number with a letter, so
  * that an SMSC with hex ids keeps matching when an id happens to have no
- * letter. An id that is not valid in the mode (a non-hex id
+ * letter; an all-digit receipt id that the two sides would read apart
+ * carries the other reading as sg_conn_dlr_t.smsc_id_alt, and a receipt's
+ * id is read when the receipt is passed on (after the hold below). An id that is not valid in the mode (a non-hex id
  * in HEX mode) or whose key does not fit smsc_id falls back to the NOCASE
  * key of the id. A receipt that arrives before the submit_sm_resp of its
  * part has been handled (SMSCs send deliver_sm quickly, and on another bind

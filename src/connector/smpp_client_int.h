@@ -145,7 +145,9 @@ typedef struct sg__sc_held {
   uint64_t token;
   unsigned bind_idx;
   uint16_t gen;
-  sg_conn_dlr_t dlr; /* raw points into text[] */
+  sg_conn_dlr_t dlr; /* raw points into text[]; keyed when released */
+  char *id;          /* the receipt's id, after the raw text in text[] */
+  size_t id_len;
   char text[];
 } sg__sc_held_t;
 

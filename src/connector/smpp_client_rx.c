@@ -269,19 +269,54 @@ static void receipt_text(const rx_msg_t *m, rx_receipt_t *r, bool has_err) {
     r->done_ms = secs * 1000;
 }
 
-static void deliver_dlr(sg__sc_client_t *c, const sg_conn_dlr_t *d,
-                        uint64_t token) {
+/* The other key of an all-digit receipt id in AUTO, "" if none. The two
+ * sides learn alone (sg__sc_id_mode), so the submit_sm_resp side may have
+ * keyed the same digits the other way: once the receipt side knows its ids
+ * are hex, a part answered before the submit_sm_resp side saw a letter has
+ * the decimal key; while it does not know yet, but the submit_sm_resp side
+ * does, a part answered since has the hex key (its receipt overtook every
+ * receipt id with a letter, e.g. those held back by a reconnect). */
+static void receipt_alt_key(const sg__sc_client_t *c, const char *id,
+                            size_t len, sg_msgid_mode_t mode, const char *key,
+                            char alt[66]) {
+  alt[0] = '\0';
+  sg_msgid_mode_t set =
+      c->cfg.receipt_id_mode_set ? c->cfg.receipt_id_mode : c->cfg.id_mode;
+  if (set != SG_MSGID_AUTO || len == 0 || !all_digits(id, len))
+    return;
+  bool resp_hex = c->cfg.id_mode == SG_MSGID_HEX ||
+                  (c->cfg.id_mode == SG_MSGID_AUTO && c->resp_ids_hex);
+  if (mode == SG_MSGID_HEX && c->receipt_ids_hex)
+    sg_smpp_client_id_key(id, len, SG_MSGID_DECIMAL, alt);
+  else if (mode == SG_MSGID_AUTO && resp_hex)
+    sg_smpp_client_id_key(id, len, SG_MSGID_HEX, alt);
+  if (strcmp(alt, key) == 0)
+    alt[0] = '\0';
+}
+
+/* Passes a receipt on, keyed (smsc_id, smsc_id_alt) from its id as the
+ * connector reads the SMSC's ids now: one held behind submits in flight is
+ * keyed when it is released, after their answers taught what they teach.
+ * Held receipts are released in the order they arrived, so the receipt
+ * side learns in that order. */
+static void deliver_dlr(sg__sc_client_t *c, sg_conn_dlr_t *d, const char *id,
+                        size_t len, uint64_t token) {
+  sg_msgid_mode_t mode = sg__sc_id_mode(
+      c->cfg.receipt_id_mode_set ? c->cfg.receipt_id_mode : c->cfg.id_mode,
+      &c->receipt_ids_hex, id, len);
+  sg_smpp_client_id_key(id, len, mode, d->smsc_id);
+  receipt_alt_key(c, id, len, mode, d->smsc_id, d->smsc_id_alt);
   c->stats.dlr_received++;
   c->base.cb.dlr_cb(&c->base, c->base.owner, d, token);
 }
 
 /* Keeps a copy of the receipt until the submits in flight before it have
  * their answers (or dlr_hold_ms passes). */
-static void hold(sg__sc_client_t *c, const sg__sc_bind_t *b,
-                 const sg_conn_dlr_t *d, uint64_t token) {
-  sg__sc_held_t *h = sg_malloc(sizeof *h + d->raw_len + 1);
+static void hold(sg__sc_client_t *c, const sg__sc_bind_t *b, sg_conn_dlr_t *d,
+                 const char *id, size_t len, uint64_t token) {
+  sg__sc_held_t *h = sg_malloc(sizeof *h + d->raw_len + 1 + len + 1);
   if (h == NULL) {
-    deliver_dlr(c, d, token); /* better early than lost */
+    deliver_dlr(c, d, id, len, token); /* better early than lost */
     return;
   }
   h->mark = c->ord;
@@ -294,6 +329,10 @@ static void hold(sg__sc_client_t *c, const sg__sc_bind_t *b,
     memcpy(h->text, d->raw, d->raw_len);
   h->text[d->raw_len] = '\0';
   h->dlr.raw = d->raw_len > 0 ? h->text : NULL;
+  h->id = h->text + d->raw_len + 1;
+  h->id_len = len;
+  memcpy(h->id, id, len);
+  h->id[len] = '\0';
   sg__sc_list_push_back(&c->held, &h->node);
   c->n_held++;
   c->xstats.dlr_held++;
@@ -319,7 +358,7 @@ void sg__sc_release_held(sg__sc_client_t *c, bool expire) {
     c->n_held--;
     if (expired && older_in_flight(c, h->mark))
       c->xstats.dlr_hold_expired++;
-    deliver_dlr(c, &h->dlr, h->token);
+    deliver_dlr(c, &h->dlr, h->id, h->id_len, h->token);
     sg_free(h);
   }
 }
@@ -355,28 +394,14 @@ static void on_receipt(sg__sc_bind_t *b, const sg_smpp_event_t *ev,
                      .done_ms = r.done_ms ? r.done_ms : sg__sc_wall_ms(),
                      .raw = (const char *)m->content,
                      .raw_len = m->content_len};
-  sg_msgid_mode_t mode = sg__sc_id_mode(
-      c->cfg.receipt_id_mode_set ? c->cfg.receipt_id_mode : c->cfg.id_mode,
-      &c->receipt_ids_hex, r.id, r.id_len);
-  sg_smpp_client_id_key(r.id, r.id_len, mode, d.smsc_id);
-  if (mode == SG_MSGID_HEX && c->receipt_ids_hex &&
-      (c->cfg.receipt_id_mode_set ? c->cfg.receipt_id_mode
-                                  : c->cfg.id_mode) == SG_MSGID_AUTO &&
-      r.id_len > 0 && all_digits(r.id, r.id_len)) {
-    /* Read as decimal, as the submit_sm_resp side read the same id if it
-     * came before that side saw a letter. */
-    sg_smpp_client_id_key(r.id, r.id_len, SG_MSGID_DECIMAL, d.smsc_id_alt);
-    if (strcmp(d.smsc_id_alt, d.smsc_id) == 0)
-      d.smsc_id_alt[0] = '\0';
-  }
   copy_addr(&d.src, m->src_ton, m->src_npi, m->src);
   copy_addr(&d.dst, m->dst_ton, m->dst_npi, m->dst);
   uint64_t token = make_token(b, ev->sequence_number, ev->command_id);
   if (c->cfg.dlr_hold_ms > 0 &&
       (!sg__sc_list_empty(&c->held) || older_in_flight(c, c->ord)))
-    hold(c, b, &d, token); /* behind earlier receipts, in order */
+    hold(c, b, &d, r.id, r.id_len, token); /* behind earlier ones, in order */
   else
-    deliver_dlr(c, &d, token);
+    deliver_dlr(c, &d, r.id, r.id_len, token);
 }
 
 /* ---- Inbound messages --------------------------------------------------- */

@@ -89,8 +89,8 @@ void sg__sq_wh_close(sg__sq_conn_t *c) {
   c->whl = NULL;
 }
 
-int sg__sq_wh_adopt(sg__sq_conn_t *c, int64_t id, int64_t until,
-                    unsigned tries, int64_t now) {
+int sg__sq_wh_adopt(sg__sq_conn_t *c, int64_t id, int64_t until, unsigned tries,
+                    int64_t now) {
   if (whl(c) == NULL)
     return SG_ENOMEM;
   return sg__sq_lease_set(&c->whl->l, id, until, now, tries);
@@ -152,6 +152,25 @@ static int read_row(sg__sq_conn_t *c, sg__arena_t *a, int64_t id,
   return ok ? 0 : SG_ENOMEM;
 }
 
+/* Leases up to want due rows into w[*n...], *n counting them. */
+static int claim_rows(sg__sq_conn_t *c, sg__store_req_t *r, size_t want,
+                      int64_t now, int64_t until, sg_store_webhook_t *w,
+                      int64_t *ids, size_t *n) {
+  size_t k = 0;
+  int rc = due_ids(c, (unsigned)want, now, ids, &k);
+  for (size_t i = 0; rc == 0 && i < k; i++) {
+    unsigned tries;
+    rc = read_row(c, &r->arena, ids[i], &w[*n]);
+    if (rc == 0)
+      rc = sg__sq_lease_take(&c->whl->l, ids[i], until, now, &tries);
+    if (rc == 0)
+      w[(*n)++].attempts += tries;
+    else if (rc == 1)
+      rc = 0;
+  }
+  return rc;
+}
+
 int sg__sq_wh_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   unsigned max = r->in.wh_claim.max;
   if (whl(c) == NULL)
@@ -160,23 +179,25 @@ int sg__sq_wh_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   int64_t *ids = sg__arena_alloc(&r->arena, max * sizeof *ids);
   if (w == NULL || ids == NULL)
     return SG_ENOMEM;
-  size_t k = 0, n = 0;
+  size_t n = 0;
   int64_t until = now + r->in.wh_claim.lease_ms;
-  /* The deliveries in memory first: no B-tree work (sqlite_whq.h). */
-  int rc = sg__sq_whq_claim(c, &r->arena, w, max, now, until);
+  /* The deliveries in memory first (no B-tree work), less the rows' share
+   * when it is their turn (sqlite_whq.h); then rows; then memory again for
+   * what the rows left of their share. */
+  size_t share = sg__sq_whq_rows_share(c, max, now);
+  if (share > 0)
+    sg__sq_whq_rows_served(c, now);
+  int rc = sg__sq_whq_claim(c, &r->arena, w, max - share, now, until);
   if (rc >= 0) {
     n = (size_t)rc;
-    rc = n < max ? due_ids(c, max - (unsigned)n, now, ids, &k) : 0;
+    rc = n < max ? claim_rows(c, r, max - n, now, until, w, ids, &n) : 0;
   }
-  for (size_t i = 0; rc == 0 && i < k; i++) {
-    unsigned tries;
-    rc = read_row(c, &r->arena, ids[i], &w[n]);
-    if (rc == 0)
-      rc = sg__sq_lease_take(&c->whl->l, ids[i], until, now, &tries);
-    if (rc == 0)
-      w[n++].attempts += tries;
-    else if (rc == 1)
+  if (rc == 0 && share > 0 && n < max) {
+    rc = sg__sq_whq_claim(c, &r->arena, w + n, max - n, now, until);
+    if (rc >= 0) {
+      n += (size_t)rc;
       rc = 0;
+    }
   }
   /* A claim that fails hands nothing out: it must hold no lease either. */
   for (size_t i = 0; rc < 0 && i < n; i++)

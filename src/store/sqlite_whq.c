@@ -308,17 +308,23 @@ static void untake(struct sg__sq_whq *w, const sg_store_webhook_t *o,
   w->retry_at = INT64_MIN;
 }
 
+size_t sg__sq_whq_rows_share(const sg__sq_conn_t *c, size_t max, int64_t now) {
+  const struct sg__sq_whq *w = c->whq;
+  if (w == NULL || w->head == w->tail || now < w->rows_at)
+    return 0;
+  return max / 4 > 0 ? max / 4 : 1;
+}
+
+void sg__sq_whq_rows_served(sg__sq_conn_t *c, int64_t now) {
+  if (c->whq != NULL)
+    c->whq->rows_at = now + ROWS_EVERY_MS;
+}
+
 int sg__sq_whq_claim(sg__sq_conn_t *c, sg__arena_t *a, sg_store_webhook_t *o,
                      size_t max, int64_t now, int64_t until) {
   struct sg__sq_whq *w = c->whq;
   if (w == NULL || w->head == w->tail)
     return 0;
-  /* Rows (retries, what did not fit) get a quarter of a claim that memory
-   * alone would fill, once a second, so that they are never starved. */
-  if (now >= w->rows_at && max > 1) {
-    max -= max / 4;
-    w->rows_at = now + ROWS_EVERY_MS;
-  }
   size_t n = 0;
   int rc = 0;
   if (w->fresh < w->head)

@@ -62,9 +62,18 @@ int sg__sq_whq_offer(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
 
 /* As sg__sq_whq_offer, for a Kannel dlr-url call: a GET of url, no
  * payload (sqlite_kannel.c). */
-int sg__sq_whq_offer_get(sg__sq_conn_t *c, int64_t event_id,
-                         int64_t account_id, const char *message_id,
-                         const char *url, int64_t now);
+int sg__sq_whq_offer_get(sg__sq_conn_t *c, int64_t event_id, int64_t account_id,
+                         const char *message_id, const char *url, int64_t now);
+
+/* Rows (retries, what did not fit) are claimed after memory, so while
+ * memory holds deliveries memory leaves them a share of a claim, once a
+ * second, so that they are never starved: how many of a claim of max the
+ * rows may take now (a quarter, at least one: a claim of one is theirs
+ * once a second), 0 when it is not their turn or memory holds nothing.
+ * sg__sq_whq_rows_served says that they had their turn (the next is a
+ * second away). */
+size_t sg__sq_whq_rows_share(const sg__sq_conn_t *c, size_t max, int64_t now);
+void sg__sq_whq_rows_served(sg__sq_conn_t *c, int64_t now);
 
 /* Hands out up to max due deliveries from memory into w (copied into a),
  * each leased until `until`; a lease that ran out is taken again and

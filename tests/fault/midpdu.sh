@@ -54,8 +54,14 @@ routes:
 webhooks: {allow_private_networks: true, retry_min: 200ms, retry_max: 1s}
 log: {level: ${LOG_LEVEL:-info}}
 EOF
+# The simulator's ids (hex) start at 6600000443331: digits only up to 339,
+# letters from 33a to 33f, digits again from 340, around the first cut. The
+# connector learns that ids are hex from the first one with a letter, its
+# submit_sm_resp side and its receipt side each on its own, so the receipts
+# of all-digit ids held back by a cut test both readings every run (with
+# time-based ids, a few runs in a hundred had such a prefix).
 "$BIN" sim smsc --port "$SIM" --record "$T/record.txt" --dlr-delay 100 \
-  --stats-interval 0 >"$T/sim.out" 2>"$T/sim.log" &
+  --id-start 1794402980999985 --stats-interval 0 >"$T/sim.out" 2>"$T/sim.log" &
 SIMP=$!
 PIDS+=($SIMP)
 node "$MJS" proxy "$PROXY" "$SIM" 20 "$T/cuts.txt" >"$T/proxy.log" 2>&1 &
@@ -142,6 +148,18 @@ if [ $ok != 0 ]; then
       grep -F "smsc_id=$s" "$T/gw.log" | grep -vF "$id" >&2
     done
   done
+  # A receipt keyed apart from its part (the same id read another way)
+  # shows as one held that nothing applied: their keys, at most 20.
+  if grep -q "DLR_LOST: " "$T/check.txt"; then
+    echo "--- receipts held and never applied" >&2
+    awk '{
+      if (!match($0, /smsc_id=[^ :]*/)) next
+      k = substr($0, RSTART + 8, RLENGTH - 8)
+      if ($0 ~ /receipt for no known part held/) { if (!(k in held)) held[k] = $0 }
+      else if ($0 ~ /receipt, part|held receipt, part/) done[k] = 1
+    } END { for (k in held) if (!(k in done)) print held[k] }' "$T/gw.log" |
+      sort | head -n 20 >&2
+  fi
   fail "the ledgers do not match"
 fi
 echo "PASS"

@@ -688,6 +688,85 @@ static void test_auto_alt_key(void **state) {
   fx_free(f);
 }
 
+/* id_mode AUTO, the other way round: ids 100F, 1010, 1011 answered (100F
+ * teaches the result side hex, so 1010 and 1011 are stored as 4112 and
+ * 4113), and the receipt of 1010 arrives before any receipt id with a
+ * letter (those held back by a reconnect). The receipt side still reads
+ * 1010 as decimal, and carries the key its part was stored under as the
+ * alternative; once 100F's receipt taught it hex, 1011 is keyed as hex
+ * with its decimal reading as the alternative. */
+static void test_auto_alt_key_resp_learned(void **state) {
+  (void)state;
+  fx_t *f = fx_new();
+  peer_start(f, PEER_SESSION);
+  f->peer.id_base = 0x100F;
+  sg_smpp_client_config_t cfg;
+  fx_config(f, f->peer.port, &cfg);
+  cfg.window = 1; /* in order: 100F is answered first */
+  fx_connect(f, &cfg);
+  assert_true(fx_run_until(f, fx_pred_up, NULL, 3000));
+  for (int i = 0; i < 3; i++)
+    submit_report_part(f, i);
+  int want = 3;
+  assert_true(fx_run_until(f, fx_pred_results, &want, 5000));
+  assert_string_equal(f->res[0].smsc_id, "4111");
+  assert_string_equal(f->res[1].smsc_id, "4112");
+  assert_string_equal(f->res[2].smsc_id, "4113");
+  sg_smpp_link_t *l = NULL;
+  for (unsigned i = 0; i < 16 && l == NULL; i++)
+    l = f->peer.links[i];
+  assert_non_null(l);
+  const char *ids[] = {"1010", "100F", "1011"};
+  for (int i = 0; i < 3; i++) {
+    peer_send_receipt(l, ids[i], "447009000000");
+    want = i + 1;
+    assert_true(fx_run_until(f, fx_pred_dlrs, &want, 5000));
+  }
+  assert_string_equal(f->dlr[0].smsc_id, "1010");
+  assert_string_equal(f->dlr[0].smsc_id_alt, f->res[1].smsc_id);
+  assert_string_equal(f->dlr[1].smsc_id, f->res[0].smsc_id);
+  assert_string_equal(f->dlr[1].smsc_id_alt, "");
+  assert_string_equal(f->dlr[2].smsc_id, f->res[2].smsc_id);
+  assert_string_equal(f->dlr[2].smsc_id_alt, "1011");
+  fx_free(f);
+}
+
+/* The same when the receipt comes before its submit_sm_resp and waits in
+ * the connector (dlr_hold_ms) behind the submits in flight: the simulator
+ * answers 100F (no report asked) and 1010 after 100 ms, and sends 1010's
+ * receipt 10 ms after its submit. The receipt arrives while neither side
+ * has seen a letter; 100F's answer teaches the result side hex before
+ * 1010's answer (stored as 4112) releases the receipt, which then carries
+ * that key as its alternative. */
+static void test_auto_alt_key_held_receipt(void **state) {
+  (void)state;
+  fx_t *f = fx_new();
+  sg_sim_smsc_config_t sc;
+  sg_sim_smsc_config_default(&sc);
+  sc.id_start = 0x100F;
+  sc.latency_ms = 100;
+  sc.dlr_delay_ms = 10;
+  sc.dlr_early = true;
+  fx_sim(f, &sc);
+  sg_smpp_client_config_t cfg;
+  fx_config(f, sg_sim_smsc_port(f->sim), &cfg);
+  fx_connect(f, &cfg);
+  assert_true(fx_run_until(f, fx_pred_up, NULL, 3000));
+  sg_conn_part_t p = fx_part(0, "+447009000000", "no report");
+  assert_int_equal(sg_connector_submit(f->c, &p), 0);
+  submit_report_part(f, 1);
+  int want = 2;
+  assert_true(fx_run_until(f, fx_pred_results, &want, 5000));
+  want = 1;
+  assert_true(fx_run_until(f, fx_pred_dlrs, &want, 5000));
+  assert_string_equal(f->res[0].smsc_id, "4111");
+  assert_string_equal(f->res[1].smsc_id, "4112");
+  assert_int_equal(f->dlr[0].results_before, 2); /* it waited for both */
+  assert_string_equal(f->dlr[0].smsc_id, "1010");
+  assert_string_equal(f->dlr[0].smsc_id_alt, "4112");
+  fx_free(f);
+}
+
 /* What the SMSC may send besides plain deliver_sm receipts: a data_sm
  * receipt with TLVs only (network_error_code gives the error), a data_sm
  * MO with message_payload and SAR TLVs, an intermediate notification
@@ -1485,6 +1564,8 @@ int main(void) {
       cmocka_unit_test(test_rx_variants),
       cmocka_unit_test(test_auto_learns_hex_ids),
       cmocka_unit_test(test_auto_alt_key),
+      cmocka_unit_test(test_auto_alt_key_resp_learned),
+      cmocka_unit_test(test_auto_alt_key_held_receipt),
       cmocka_unit_test(test_dlr_flow),
       cmocka_unit_test(test_dlr_nack_and_late_ack),
       cmocka_unit_test(test_dlr_before_resp),

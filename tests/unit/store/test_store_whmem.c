@@ -336,6 +336,7 @@ static void rows_get_a_share_of_full_claims(void **state) {
   sg_store_webhook_result_t r = {
       .id = g.id[0], .next_attempt_ms = atomic_load(&fake_now), .error = "x"};
   wh_finish(c, &r, 1);
+  atomic_fetch_add(&fake_now, 1000); /* the rows' next turn */
   wh_claim(c, 4, &h);
   assert_int_equal(h.n, 4);
   int i = find_id(&h, g.id[0]);
@@ -343,6 +344,35 @@ static void rows_get_a_share_of_full_claims(void **state) {
   assert_int_equal(h.attempts[i], 2);
   wh_claim(c, 4, &h); /* within the second: memory alone */
   assert_int_equal(h.n, 4);
+  assert_int_equal(webhooks_pending(c), 8);
+}
+
+/* The same with claims of one (webhooks.concurrency 1, or a sender with
+ * one slot free at a time): the rows' share of a claim is at least one, so
+ * a retry is not left waiting until memory runs dry. */
+static void rows_get_a_share_of_claims_of_one(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  for (int i = 0; i < 4; i++) {
+    char rcpt[32], smsc[24];
+    snprintf(rcpt, sizeof rcpt, "+1415555008%d", i);
+    snprintf(smsc, sizeof smsc, "s-8%d", i);
+    one_life(c, HOOK, rcpt, smsc, true);
+  }
+  static wh_got_t g, h;
+  wh_claim(c, 1, &g);
+  assert_int_equal(g.n, 1);
+  sg_store_webhook_result_t r = {
+      .id = g.id[0], .next_attempt_ms = atomic_load(&fake_now), .error = "x"};
+  wh_finish(c, &r, 1);
+  atomic_fetch_add(&fake_now, 1000); /* the rows' next turn */
+  wh_claim(c, 1, &h);
+  assert_int_equal(h.n, 1);
+  assert_int_equal(h.id[0], g.id[0]);
+  assert_int_equal(h.attempts[0], 2);
+  wh_claim(c, 1, &h); /* within the second: memory */
+  assert_int_equal(h.n, 1);
+  assert_true(h.id[0] != g.id[0]);
   assert_int_equal(webhooks_pending(c), 8);
 }
 
@@ -652,6 +682,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(full_queue_falls_back_to_rows, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(held_up_delivery_spills_to_a_row, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(rows_get_a_share_of_claims_of_one, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(rows_get_a_share_of_full_claims, setup,
                                       teardown),
