@@ -57,12 +57,15 @@ typedef struct camp {
   size_t n_invalid;
 } camp_t;
 
+struct user_call;
+
 typedef struct sg__campaigns {
   sg_engine_t *e;
   camp_t **v;
   size_t n;
   bool loaded, loading;
-  size_t creating; /* creates sent to the store, not answered */
+  size_t creating;           /* creates sent to the store, not answered */
+  struct user_call *creates; /* those creates' calls, for their ids */
   sg_tzwin_t *tz;
 } sg__campaigns_t;
 
@@ -757,6 +760,8 @@ static void step(camp_t *c) {
   release_next(c, now);
 }
 
+static bool being_created(const sg__campaigns_t *cs, const char *id);
+
 static void active_cb(sg_store_t *st, int status, const sg_store_campres_t *res,
                       void *data) {
   (void)st;
@@ -767,7 +772,11 @@ static void active_cb(sg_store_t *st, int status, const sg_store_campres_t *res,
     return; /* tried again next tick */
   cs->loaded = true;
   for (size_t i = 0; i < res->n_campaigns; i++)
-    if (add(cs, &res->campaigns[i]) != 0)
+    /* A create committed but not answered yet is in creating: its answer
+     * adds it (counted here too, a create could be refused for a limit
+     * not reached). */
+    if (!being_created(cs, res->campaigns[i].id) &&
+        add(cs, &res->campaigns[i]) != 0)
       sg__log(cs->e, SG_ENGINE_LOG_ERROR,
               "campaign=%s: not resumed: too many campaigns or no memory",
               res->campaigns[i].id);
@@ -802,16 +811,29 @@ typedef struct user_call {
   sg_store_campres_cb cb;
   void *data;
   bool write;  /* a change: the runner takes the row that comes back */
-  bool create; /* counted in cs->creating */
+  bool create; /* counted in cs->creating, listed in cs->creates */
+  char id[SG_ID_LEN + 1];                /* a create's campaign id */
+  struct user_call *next_create, **prev; /* in cs->creates */
 } user_call_t;
+
+static bool being_created(const sg__campaigns_t *cs, const char *id) {
+  for (const user_call_t *u = cs->creates; u != NULL; u = u->next_create)
+    if (strcmp(u->id, id) == 0)
+      return true;
+  return false;
+}
 
 static void user_cb(sg_store_t *st, int status, const sg_store_campres_t *res,
                     void *data) {
   user_call_t *u = data;
   sg__campaigns_t *cs = u->cs;
   sg__op_end(cs->e);
-  if (u->create)
+  if (u->create) {
     cs->creating--;
+    *u->prev = u->next_create;
+    if (u->next_create != NULL)
+      u->next_create->prev = u->prev;
+  }
   /* Also before the first load: a campaign created while the active ones
    * are being read may be missing from what that read returns. */
   if (status == 0 && u->write && res->n_campaigns == 1) {
@@ -837,15 +859,26 @@ static int user_run(sg_engine_t *e, const sg_store_campop_t *op,
   user_call_t *u = cs ? sg_calloc(1, sizeof *u) : NULL;
   if (u == NULL)
     return SG_ENOMEM;
-  *u = (user_call_t){cs, cb, data, op->kind < SG_STORE_CAMPOP_FIRST_READ,
-                     op->kind == SG_STORE_CAMPAIGN_CREATE};
+  u->cs = cs;
+  u->cb = cb;
+  u->data = data;
+  u->write = op->kind < SG_STORE_CAMPOP_FIRST_READ;
+  u->create = op->kind == SG_STORE_CAMPAIGN_CREATE;
   int rc = sg_store_campaigns(e->st, op, user_cb, u);
   if (rc != 0) {
     sg_free(u);
     return rc;
   }
   sg__op_begin(e);
-  cs->creating += u->create;
+  if (u->create) {
+    cs->creating++;
+    memcpy(u->id, op->in.id, sizeof u->id); /* sg_id_new's, terminated */
+    u->next_create = cs->creates;
+    if (cs->creates != NULL)
+      cs->creates->prev = &u->next_create;
+    u->prev = &cs->creates;
+    cs->creates = u;
+  }
   return 0;
 }
 
@@ -862,8 +895,9 @@ int sg_engine_campaign_sender_check(sg_engine_t *e, int64_t account_id,
   int rc = from != NULL ? sg_smpp_addr_from_text(from, &addr) : 0;
   if (from == NULL) {
     *code = "missing_sender";
-    snprintf(msg, cap, "give a sender (from): the account has no "
-                       "default_sender");
+    snprintf(msg, cap,
+             "give a sender (from): the account has no "
+             "default_sender");
   } else if (rc != 0) {
     *code = "invalid_sender";
     snprintf(msg, cap, "%s",

@@ -62,9 +62,11 @@ function one() {
   sent++;
   const r = http.request({host: "127.0.0.1", port, path: "/v1/campaigns", method: "POST", agent,
     headers: {Authorization: "Bearer shop-key", "Content-Type": "application/json"}}, (res) => {
-    res.resume();
+    let b = "";
+    res.on("data", (d) => { b += d; });
     res.on("end", () => {
       counts[res.statusCode] = (counts[res.statusCode] || 0) + 1;
+      if (res.statusCode !== 201) counts["body" + done] = b; /* what refused it */
       if (++done === 1000) { console.log(JSON.stringify(counts)); process.exit(0); }
       one();
     });
