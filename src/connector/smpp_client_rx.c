@@ -269,13 +269,18 @@ static void receipt_text(const rx_msg_t *m, rx_receipt_t *r, bool has_err) {
     r->done_ms = secs * 1000;
 }
 
-/* The other key of an all-digit receipt id in AUTO, "" if none. The two
- * sides learn alone (sg__sc_id_mode), so the submit_sm_resp side may have
- * keyed the same digits the other way: once the receipt side knows its ids
- * are hex, a part answered before the submit_sm_resp side saw a letter has
- * the decimal key; while it does not know yet, but the submit_sm_resp side
- * does, a part answered since has the hex key (its receipt overtook every
- * receipt id with a letter, e.g. those held back by a reconnect). */
+/* The other key of an all-digit receipt id in AUTO, "" if none: the id
+ * read the other way (as decimal when it was read as hex, as hex when it
+ * was read as decimal). The two sides learn alone (sg__sc_id_mode), and
+ * their learning starts again with each start of smsgate and each new
+ * connector of a reload, so the submit_sm_resp side may have keyed the
+ * same digits the other way: a part answered before that side saw a letter
+ * has the decimal key while the receipt side knows its ids are hex; a part
+ * answered after it learned has the hex key while the receipt side does
+ * not know yet (a receipt that overtook every receipt id with a letter, as
+ * those held back by a reconnect can), or no longer knows (its receipt
+ * came after a restart or a reload). Tried only when the first key matches
+ * no part. */
 static void receipt_alt_key(const sg__sc_client_t *c, const char *id,
                             size_t len, sg_msgid_mode_t mode, const char *key,
                             char alt[66]) {
@@ -284,12 +289,8 @@ static void receipt_alt_key(const sg__sc_client_t *c, const char *id,
       c->cfg.receipt_id_mode_set ? c->cfg.receipt_id_mode : c->cfg.id_mode;
   if (set != SG_MSGID_AUTO || len == 0 || !all_digits(id, len))
     return;
-  bool resp_hex = c->cfg.id_mode == SG_MSGID_HEX ||
-                  (c->cfg.id_mode == SG_MSGID_AUTO && c->resp_ids_hex);
-  if (mode == SG_MSGID_HEX && c->receipt_ids_hex)
-    sg_smpp_client_id_key(id, len, SG_MSGID_DECIMAL, alt);
-  else if (mode == SG_MSGID_AUTO && resp_hex)
-    sg_smpp_client_id_key(id, len, SG_MSGID_HEX, alt);
+  sg_smpp_client_id_key(
+      id, len, mode == SG_MSGID_HEX ? SG_MSGID_DECIMAL : SG_MSGID_HEX, alt);
   if (strcmp(alt, key) == 0)
     alt[0] = '\0';
 }
