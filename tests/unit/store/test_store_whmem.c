@@ -319,24 +319,32 @@ static void full_queue_falls_back_to_rows(void **state) {
   unsetenv("SG_STORE_WEBHOOK_MEMORY");
 }
 
+/* Four one-part lives whose deliveries are held in memory (recipients and
+ * SMSC ids numbered by tag), one of them claimed and failed: it goes on as
+ * a row, due at once; the clock then moves to the rows' next turn. *g is
+ * that first claim. */
+static void one_row_due(ctx_t *c, int tag, wh_got_t *g) {
+  open_store(c);
+  for (int i = 0; i < 4; i++) {
+    char rcpt[32], smsc[24];
+    snprintf(rcpt, sizeof rcpt, "+1415555%03d%d", tag, i);
+    snprintf(smsc, sizeof smsc, "s-%d%d", tag, i);
+    one_life(c, HOOK, rcpt, smsc, true);
+  }
+  wh_claim(c, 1, g);
+  assert_int_equal(g->n, 1);
+  sg_store_webhook_result_t r = {
+      .id = g->id[0], .next_attempt_ms = atomic_load(&fake_now), .error = "x"};
+  wh_finish(c, &r, 1);
+  atomic_fetch_add(&fake_now, 1000); /* the rows' next turn */
+}
+
 /* A retry's row is not starved by the deliveries in memory: a claim that
  * memory alone could fill leaves it a quarter, once a second. */
 static void rows_get_a_share_of_full_claims(void **state) {
   ctx_t *c = *state;
-  open_store(c);
-  for (int i = 0; i < 4; i++) {
-    char rcpt[32], smsc[24];
-    snprintf(rcpt, sizeof rcpt, "+1415555007%d", i);
-    snprintf(smsc, sizeof smsc, "s-7%d", i);
-    one_life(c, HOOK, rcpt, smsc, true);
-  }
   static wh_got_t g, h;
-  wh_claim(c, 1, &g);
-  assert_int_equal(g.n, 1);
-  sg_store_webhook_result_t r = {
-      .id = g.id[0], .next_attempt_ms = atomic_load(&fake_now), .error = "x"};
-  wh_finish(c, &r, 1);
-  atomic_fetch_add(&fake_now, 1000); /* the rows' next turn */
+  one_row_due(c, 7, &g);
   wh_claim(c, 4, &h);
   assert_int_equal(h.n, 4);
   int i = find_id(&h, g.id[0]);
@@ -352,20 +360,8 @@ static void rows_get_a_share_of_full_claims(void **state) {
  * a retry is not left waiting until memory runs dry. */
 static void rows_get_a_share_of_claims_of_one(void **state) {
   ctx_t *c = *state;
-  open_store(c);
-  for (int i = 0; i < 4; i++) {
-    char rcpt[32], smsc[24];
-    snprintf(rcpt, sizeof rcpt, "+1415555008%d", i);
-    snprintf(smsc, sizeof smsc, "s-8%d", i);
-    one_life(c, HOOK, rcpt, smsc, true);
-  }
   static wh_got_t g, h;
-  wh_claim(c, 1, &g);
-  assert_int_equal(g.n, 1);
-  sg_store_webhook_result_t r = {
-      .id = g.id[0], .next_attempt_ms = atomic_load(&fake_now), .error = "x"};
-  wh_finish(c, &r, 1);
-  atomic_fetch_add(&fake_now, 1000); /* the rows' next turn */
+  one_row_due(c, 8, &g);
   wh_claim(c, 1, &h);
   assert_int_equal(h.n, 1);
   assert_int_equal(h.id[0], g.id[0]);
