@@ -772,9 +772,9 @@ static void active_cb(sg_store_t *st, int status, const sg_store_campres_t *res,
     return; /* tried again next tick */
   cs->loaded = true;
   for (size_t i = 0; i < res->n_campaigns; i++)
-    /* A create committed but not answered yet is in creating: its answer
-     * adds it (counted here too, a create could be refused for a limit
-     * not reached). */
+    /* A create committed but not answered yet is counted in creating, and
+     * its answer adds it: added here too, it would count twice until then,
+     * and a create could be refused for a limit not reached. */
     if (!being_created(cs, res->campaigns[i].id) &&
         add(cs, &res->campaigns[i]) != 0)
       sg__log(cs->e, SG_ENGINE_LOG_ERROR,
