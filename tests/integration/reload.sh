@@ -65,11 +65,14 @@ wait_until() {
 }
 
 # A simulator whose stdin is a FIFO kept open on descriptor FD, so that
-# `stats` can be asked at any time.
+# `stats` can be asked at any time. Its ids (hex) start at 6600000443331:
+# ten of digits only, then six with a letter, again and again, so that the
+# receipts of parts answered before a reload, under the hex key the old
+# connector had learned, reach a new connector that has learned nothing.
 start_sim() { # name port fd
   mkfifo "$T/$1.ctl"
   "$BIN" sim smsc --port "$2" --dlr-delay 20 --stats-interval 0 \
-    <"$T/$1.ctl" >"$T/$1.log" 2>&1 &
+    --id-start 1794402980999985 <"$T/$1.ctl" >"$T/$1.log" 2>&1 &
   PIDS+=($!)
   eval "exec $3>\"$T/$1.ctl\""
 }
