@@ -32,6 +32,7 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "engine/engine_int.h"
+#include "store/nodes.h"
 
 /* A batch of results being written. */
 typedef struct result_batch {
@@ -522,7 +523,8 @@ static void claim_cb(sg_store_t *st, int status,
       slot_put(c, &c->slots[si]);
       continue;
     }
-    if (e->state != SG__RUNNING || c->c == NULL || c->retired)
+    /* A claim that waited in the store may be answered after a pause. */
+    if (e->state != SG__RUNNING || c->c == NULL || c->retired || c->paused)
       slot_give_back(c, si);
     else if (c->wait_len > 0 || !slot_send(c, si))
       wait_push(c, si);
@@ -532,7 +534,9 @@ static void claim_cb(sg_store_t *st, int status,
    * else would move it before the connector comes back). */
   if (c->state == SG_CONN_DOWN && c->wait_len > 0)
     wait_give_back(c, "connector down");
-  if (res->n_parts > 0 && res->n_parts == c->claim_asked)
+  /* A full claim may have left more; a claim that waited is followed at
+   * once by the next, which waits in its turn. */
+  if ((res->n_parts > 0 && res->n_parts == c->claim_asked) || res->waited)
     c->more = true;
   claim(c);
   sg__maybe_stopped(e);
@@ -554,24 +558,47 @@ static void claim(sg__conn_t *c) {
     want = room;
   if (want == 0)
     return;
-  int rc =
-      sg_store_claim(e->st, c->cfg->name, want, e->tun.lease_ms, claim_cb, c);
+  /* A claim that finds nothing waits in the store for the parts of the
+   * next submits, up to a tick (the tick claimed an idle connector's parts
+   * as often before); not with several nodes, whose claims follow their
+   * heartbeats (sg__nodes_may_claim). */
+  uint32_t wait = sg_store_node_name(e->st)[0] == '\0' ? e->tun.tick_ms : 0;
+  if (wait > SG_STORE_CLAIM_WAIT_MAX_MS)
+    wait = SG_STORE_CLAIM_WAIT_MAX_MS;
+  int rc = sg_store_claim_wait(e->st, c->cfg->name, want, e->tun.lease_ms, wait,
+                               claim_cb, c);
   if (rc != 0)
     return; /* busy or closing: the tick pokes again */
   c->more = false;
   c->claiming = true;
   c->claim_asked = want;
+  c->claim_waits = wait > 0;
   sg__op_begin(e);
 }
 
-void sg__poke(sg_engine_t *e, size_t i) {
+void sg__claim_wake(sg_engine_t *e, sg__conn_t *c) {
+  if (c->claiming && c->claim_waits)
+    sg_store_claim_wake(e->st);
+}
+
+void sg__poke_submitted(sg_engine_t *e, size_t i) {
   e->conns[i].more = true;
   claim(&e->conns[i]);
+}
+
+void sg__poke(sg_engine_t *e, size_t i) {
+  sg__claim_wake(e, &e->conns[i]);
+  sg__poke_submitted(e, i);
 }
 
 void sg__poke_all(sg_engine_t *e) {
   for (size_t i = 0; i < e->n_conns; i++)
     sg__poke(e, i);
+}
+
+void sg__poke_idle_all(sg_engine_t *e) {
+  for (size_t i = 0; i < e->n_conns; i++)
+    sg__poke_submitted(e, i);
 }
 
 /* ---- failover of a connector that stays down ----------------------------- */
@@ -679,8 +706,10 @@ static void conn_state_cb(sg_connector_t *cn, void *owner,
   if (state == SG_CONN_UP) {
     c->down_since_ms = 0;
     sg__poke(e, c->index);
-  } else if (c->down_since_ms == 0) {
-    c->down_since_ms = sg__now_ms(e);
+  } else {
+    sg__claim_wake(e, c); /* no part is taken for it meanwhile */
+    if (c->down_since_ms == 0)
+      c->down_since_ms = sg__now_ms(e);
   }
   if (state == SG_CONN_DOWN)
     wait_give_back(c, "connector down");
@@ -819,6 +848,7 @@ static void conn_stopped_cb(sg_connector_t *cn) {
 void sg__conn_retire(sg_engine_t *e, size_t i) {
   sg__conn_t *c = &e->conns[i];
   c->retired = true;
+  sg__claim_wake(e, c);
   /* Parts waiting for room go back to the queue at once; those in flight
    * get their answers (or come back as unknown) while the binds close. */
   while (c->wait_len > 0) {
@@ -836,6 +866,7 @@ void sg__conn_retire(sg_engine_t *e, size_t i) {
 void sg__conns_stop(sg_engine_t *e) {
   for (size_t i = 0; i < e->n_conns; i++) {
     sg__conn_t *c = &e->conns[i];
+    sg__claim_wake(e, c); /* a claim waiting in the store ends now */
     /* Parts waiting for room go back to the queue at once. */
     while (c->wait_len > 0) {
       slot_give_back(c, c->wait_q[c->wait_head]);

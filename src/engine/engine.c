@@ -760,7 +760,7 @@ static void tick_cb(uv_timer_t *t) {
   sg__failover_pass(e);
   sg__rehome_pass(e);
   sg__conns_rate_tick(e);
-  sg__poke_all(e);
+  sg__poke_idle_all(e); /* a claim waiting in the store ends by itself */
   sg__notifier_poke(e);
   sg__inbound_tick(e);
   sg__campaigns_tick(e);

@@ -70,6 +70,7 @@ typedef struct sg__conn {
   bool more;             /* parts may be due: claim when possible */
   bool moving;           /* a failover claim is outstanding */
   unsigned claim_asked;  /* max_parts of the outstanding claim */
+  bool claim_waits;      /* it may wait in the store (sg_store_claim_wait) */
   /* Slot pool and the FIFO of slots claimed but refused (SG_EBUSY) by the
    * connector, waiting for ready_cb. */
   sg__slot_t *slots;
@@ -335,9 +336,19 @@ int sg__conn_open(sg_engine_t *e, size_t i);
  * no new parts, finishes or gives back those it holds, and closes. */
 void sg__conn_retire(sg_engine_t *e, size_t i);
 void sg__conns_free(sg_engine_t *e);
-/* There may be parts due on connector i (or on all): claim when possible. */
+/* There may be parts due on connector i (or on all): claim when possible;
+ * a claim of it waiting in the store is answered now, so that the next
+ * claim finds them (parts due by time, moved, given back). */
 void sg__poke(sg_engine_t *e, size_t i);
 void sg__poke_all(sg_engine_t *e);
+/* The same without waking a waiting claim: for parts just submitted, which
+ * a waiting claim takes itself, and for the tick's idle claims (a waiting
+ * claim is answered at its own time, the tick's). */
+void sg__poke_submitted(sg_engine_t *e, size_t i);
+void sg__poke_idle_all(sg_engine_t *e);
+/* Connector c went down, was paused or removed, or the engine stops: its
+ * claim waiting in the store, if any, is answered now. */
+void sg__claim_wake(sg_engine_t *e, sg__conn_t *c);
 /* The periodic failover pass over connectors that are down. */
 void sg__failover_pass(sg_engine_t *e);
 /* A result for claimed part s of connector c, buffered for the next flush

@@ -182,9 +182,10 @@ static void apply(change_t *ch) {
     c->paused = ch->pause;
     sg__log(e, SG_ENGINE_LOG_WARN, "connector %s is %s by the operator",
             c->cfg->name, ch->pause ? "paused" : "resumed");
-    if (ch->pause)
+    if (ch->pause) {
+      sg__claim_wake(e, c); /* it takes no new part meanwhile */
       sg__failover_pass(e); /* its queued parts move now */
-    else
+    } else
       sg__poke(e, c->index);
     return;
   }

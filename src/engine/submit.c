@@ -726,8 +726,8 @@ static void submit_done(sg_submit_ctx_t *x) {
   e->submits_pending--;
   if (x->res.status == 0 && !x->res.replayed)
     for (size_t c = 0; c < e->n_conns; c++)
-      if (e->conns[c].more)
-        sg__poke(e, c);
+      if (e->conns[c].more) /* a claim waiting in the store took them */
+        sg__poke_submitted(e, c);
   finish(x);
   sg__maybe_stopped(e);
 }

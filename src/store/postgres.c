@@ -773,8 +773,10 @@ static void pg_stats(sg_store_t *st, sg_store_stats_t *out) {
   uv_mutex_unlock(&pg->lock);
 }
 
+/* Claims never wait here (claim_wake NULL): several nodes share the
+ * queues, and a part is claimed by whichever node asks. */
 static const sg__store_backend_t pg_backend = {"postgres", pg_queue, pg_close,
-                                               pg_stats};
+                                               pg_stats, NULL};
 
 static int init_sync(pg_t *pg) {
   if (uv_mutex_init(&pg->lock) != 0)

@@ -63,6 +63,7 @@ typedef struct sq {
   sq_queue_t wq;
   sq_queue_t rq;
   bool stopping;
+  uint64_t wake_gen; /* sg_store_claim_wake calls, and the stop (under lock) */
   unsigned fail_next;
   bool fail_full;
   uv_mutex_t done_lock; /* done queue and stats */
@@ -544,6 +545,7 @@ static int sq_queue(sg_store_t *st, sg__store_req_t *req) {
   int rc = 0;
   req->t_queued = write ? now_us() : 0;
   uv_mutex_lock(&sq->lock);
+  req->park_gen = sq->wake_gen; /* a wake after this one answers it */
   if (sq->stopping)
     rc = SG_ECLOSED;
   else if (q->len >= max)
@@ -566,13 +568,31 @@ static uint64_t thread_cpu_us(void) {
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Waits for writes; returns the group to run, or NULL to stop. */
-static sg__store_req_t *writer_take(sq_t *sq, unsigned *n, bool *arm) {
+/* Sleeps until writes come, a stop, a wake, or the time of a waiting claim
+ * (under sq->lock). */
+static void writer_wait(sq_t *sq) {
+  const sg__sq_conn_t *c = &sq->writer;
+  while (sq->wq.len == 0 && !sq->stopping) {
+    uint64_t next = sg__sq_park_next(c);
+    if (next == 0) {
+      uv_cond_wait(&sq->wcond, &sq->lock);
+      continue;
+    }
+    uint64_t t = uv_hrtime();
+    if (sq->wake_gen != c->park.gen || t >= next ||
+        uv_cond_timedwait(&sq->wcond, &sq->lock, next - t) != 0)
+      return;
+  }
+}
+
+/* Waits for writes; returns the group to run, or NULL when there is none
+ * (then *stop says whether the writer stops). */
+static sg__store_req_t *writer_take(sq_t *sq, unsigned *n, bool *arm,
+                                    bool *stop) {
   const sg_store_config_t *cfg = &sq->st->cfg;
   uv_mutex_lock(&sq->lock);
-  while (sq->wq.len == 0 && !sq->stopping)
-    uv_cond_wait(&sq->wcond, &sq->lock);
-  if (cfg->max_wait_us > 0 && !sq->stopping) {
+  writer_wait(sq);
+  if (cfg->max_wait_us > 0 && !sq->stopping && sq->wq.len > 0) {
     uint64_t deadline = uv_hrtime() + (uint64_t)cfg->max_wait_us * 1000u;
     while (sq->wq.len < cfg->max_batch && !sq->stopping) {
       uint64_t t = uv_hrtime();
@@ -583,7 +603,9 @@ static sg__store_req_t *writer_take(sq_t *sq, unsigned *n, bool *arm) {
   }
   sg__store_req_t *group = q_take(&sq->wq, cfg->max_batch, n);
   *arm = sq->fail_next > 0;
+  *stop = sq->stopping && group == NULL;
   sq->fault.disk_full = sq->fail_full;
+  sq->writer.park.gen = sq->wake_gen; /* claims queued before may wait */
   uv_mutex_unlock(&sq->lock);
   uint64_t t = now_us();
   for (sg__store_req_t *r = group; r != NULL; r = r->next)
@@ -637,6 +659,7 @@ static int run_requests(sq_t *sq, sg__store_req_t *group, int64_t now,
   while ((rc = run_requests_once(sq, group, now)) == 1) {
     (*reruns)++;
     int rb = sg__sq_exec(c, SG__Q_ROLLBACK);
+    sg__sq_park_rollback(c);
     sg__sq_traffic_discard(c);
     sg__sq_limits_discard(c);
     sg__sq_campaign_discard(c);
@@ -721,11 +744,15 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   sq->walbuf.defer = false;
   bool owed = sq->walbuf.owed;
   sq->walbuf.owed = false;
+  unsigned n_all = n;
   if (rc < 0) {
     if (!sqlite3_get_autocommit(c->db))
       sg__sq_exec(c, SG__Q_ROLLBACK);
     for (sg__store_req_t *r = group; r != NULL; r = r->next)
       r->status = SG_EIO;
+    sg__sq_park_rollback(c);
+  } else {
+    group = sg__sq_park_commit(c, group, &n);
   }
   sg__sq_wh_tx_end(c, rc == 0);
   sg__sq_smpp_out_tx_end(c, rc == 0);
@@ -741,7 +768,7 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
     sq->fail_next--;
   uv_mutex_unlock(&sq->lock);
   uv_mutex_lock(&sq->done_lock);
-  sg_store_stats_note_commit(&sq->stats, rc == 0, took, n);
+  sg_store_stats_note_commit(&sq->stats, rc == 0, took, n_all);
   sq->stats.writer_cpu_us += cpu;
   sq->stats.reruns += reruns;
   uv_mutex_unlock(&sq->done_lock);
@@ -761,16 +788,35 @@ void sg__sq_thread_name(const char *name) {
 #endif
 }
 
+/* Answers the waiting claims whose time ran out or that were woken (every
+ * one at the stop) with no part, after the groups handed on before. */
+static void answer_waiting(sq_t *sq, bool all) {
+  unsigned n;
+  sg__store_req_t *list =
+      sg__sq_park_due(&sq->writer, uv_hrtime(), sq->writer.park.gen, all, &n);
+  if (list == NULL)
+    return;
+  uint64_t t = now_us();
+  for (sg__store_req_t *r = list; r != NULL; r = r->next)
+    r->t_committed = t;
+  if (sq->sync != NULL)
+    sg__sq_sync_group(sq->sync, list, n, false);
+  else
+    post_done(sq, list, true, n);
+}
+
 static void writer_main(void *arg) {
   sq_t *sq = arg;
   sg__sq_thread_name("sg-writer");
   for (;;) {
     unsigned n;
-    bool arm;
-    sg__store_req_t *group = writer_take(sq, &n, &arm);
-    if (group == NULL)
+    bool arm, stop;
+    sg__store_req_t *group = writer_take(sq, &n, &arm, &stop);
+    answer_waiting(sq, stop);
+    if (stop)
       break;
-    run_group(sq, group, n, arm);
+    if (group != NULL)
+      run_group(sq, group, n, arm);
   }
 }
 
@@ -928,6 +974,7 @@ static void stop_threads(sq_t *sq) {
     return;
   uv_mutex_lock(&sq->lock);
   sq->stopping = true;
+  sq->wake_gen++; /* no claim begins to wait now */
   uv_mutex_unlock(&sq->lock);
   uv_cond_broadcast(&sq->wcond);
   uv_cond_broadcast(&sq->rcond);
@@ -1005,8 +1052,17 @@ static void sq_stats(sg_store_t *st, sg_store_stats_t *out) {
   }
 }
 
+/* sg_store_claim_wake: the writer answers every claim queued before. */
+static void sq_claim_wake(sg_store_t *st) {
+  sq_t *sq = st->impl;
+  uv_mutex_lock(&sq->lock);
+  sq->wake_gen++;
+  uv_mutex_unlock(&sq->lock);
+  uv_cond_signal(&sq->wcond);
+}
+
 static const sg__store_backend_t sqlite_backend = {"sqlite", sq_queue, sq_close,
-                                                   sq_stats};
+                                                   sq_stats, sq_claim_wake};
 
 static int init_sync(sq_t *sq) {
   if (uv_mutex_init(&sq->lock) != 0)

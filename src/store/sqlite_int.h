@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "store/store_int.h"
+#include "store/sqlite_park.h"
 
 /* A message of one part keeps 'queued' in its row while its part is
  * 'sending' or 'sent' (sqlite_write.c, stored_status): its status and time
@@ -74,6 +75,11 @@
     "lang_single, udh, ud, concat_ref, concat_total, priority, expires_ms, "   \
     "status, updated_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"      \
     "?13,?14)")                                                                \
+  X(PART_INSERT_TAKEN, /* a part taken by a waiting claim (sqlite_park.c) */   \
+    "INSERT INTO parts (message_id, seq, connector, encoding, lang_locking, "  \
+    "lang_single, udh, ud, concat_ref, concat_total, priority, expires_ms, "   \
+    "status, updated_ms, attempts, lease_until_ms) VALUES (?1,?2,?3,?4,?5,"    \
+    "?6,?7,?8,?9,?10,?11,?12,?13,?14,1,?15)")                                  \
   X(EVENT_INSERT,                                                              \
     "INSERT INTO events (message_id, part_seq, status, error_code, detail, "   \
     "time_ms, fold_seq, fold_error_code, fold_detail, fold_time_ms) VALUES "   \
@@ -334,6 +340,7 @@ typedef struct sg__sq_conn {
    * transaction, and then no final status looks for a receipt to queue. */
   bool smpp_origins;
   sg__store_req_t *cur; /* the writer's request being run (its hand-offs) */
+  sg__sq_park_t park;   /* the writer's waiting claims (sqlite_park.c) */
 } sg__sq_conn_t;
 
 /* The fault-injecting VFS (sqlite_fault.c). */

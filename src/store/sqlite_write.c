@@ -393,6 +393,10 @@ static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
 
 /* ---- submit -------------------------------------------------------------- */
 
+/* Why a message goes 'sending': its parts were claimed (mark_sending), or
+ * taken at their submit by a waiting claim (insert_message). */
+static const cause_t claim_cause = {0, 0, NULL, 0, SG_MSG_QUEUED, true, NULL};
+
 /* Looks the idempotency key up: 1 when the request is a replay (the result
  * is set), 0 to go on, or an error (SG_EEXIST: another request). */
 static int idem_check(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
@@ -444,10 +448,18 @@ static int idem_put(sg__sq_conn_t *c, const sg_store_batch_t *b, int64_t now) {
   return step_rc(s);
 }
 
+/* Writes part seq of message m with `status`, or 'sending' for the waiting
+ * claim `taker` (sqlite_park.c) with its lease and attempts 1, as the
+ * claim's PART_CLAIM would leave a part inserted 'queued' at the same
+ * time. */
 static int insert_part(sg__sq_conn_t *c, const sg_store_msg_in_t *m,
-                       unsigned seq, sg_msg_status_t status, int64_t now) {
+                       unsigned seq, sg_msg_status_t status,
+                       const sg__store_req_t *taker, int64_t now) {
   const sg_store_part_in_t *p = &m->parts[seq - 1];
-  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_INSERT);
+  if (taker != NULL)
+    status = SG_MSG_SENDING;
+  sqlite3_stmt *s = sg__sq_stmt(c, taker != NULL ? SG__Q_PART_INSERT_TAKEN
+                                                 : SG__Q_PART_INSERT);
   if (s == NULL)
     return SG_EIO;
   sg__sq_bind_text(s, 1, m->id);
@@ -464,16 +476,53 @@ static int insert_part(sg__sq_conn_t *c, const sg_store_msg_in_t *m,
   sg__sq_bind_opt_ms(s, 12, m->validity_ms);
   sg__sq_bind_text(s, 13, sg_store_status_name(status));
   sqlite3_bind_int64(s, 14, now);
+  if (taker != NULL)
+    sqlite3_bind_int64(s, 15, now + taker->in.claim.lease_ms);
   int rc = step_rc(s);
   if (rc == 0)
     sg__sq_counts_part(c, SG_MSG_NONE, status, 1);
   return rc;
 }
 
-static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
-                          const sg_store_msg_in_t *m, int64_t now) {
+/* Hands part seq of message m, just written 'sending' for the waiting
+ * claim `taker`, to it, with what read_claimed and claimed_msg would give
+ * a claim of the row; and keeps its claim for the SENT result. */
+static int hand_part(sg__sq_conn_t *c, const sg_store_batch_t *b,
+                     const sg_store_msg_in_t *m, unsigned seq,
+                     sg__store_req_t *taker) {
+  const sg_store_part_in_t *p = &m->parts[seq - 1];
+  sg_store_claimed_t x = {.part_id = sqlite3_last_insert_rowid(c->db),
+                          .attempt = 1,
+                          .seq = seq,
+                          .sender = m->sender,
+                          .recipient = m->recipient,
+                          .encoding = p->encoding,
+                          .lang_locking = p->lang_locking,
+                          .lang_single = p->lang_single,
+                          .udh = p->udh,
+                          .udh_len = p->udh != NULL ? p->udh_len : 0,
+                          .ud = p->ud,
+                          .ud_len = p->ud_len,
+                          .concat_ref = p->concat_ref,
+                          .concat_total =
+                              (uint8_t)(p->concat_total ? p->concat_total : 1),
+                          .priority = (uint8_t)m->priority,
+                          .dlr_wanted = m->dlr_wanted,
+                          .validity_ms = m->validity_ms,
+                          .account_id = b->account_id};
+  memcpy(x.message_id, m->id, sizeof x.message_id);
+  int rc = sg__sq_park_add(taker, &x);
+  if (rc == 0)
+    sg__sq_mc_part_put(c, x.part_id, m->id, seq);
+  return rc;
+}
+
+static int insert_message(sg__sq_conn_t *c, sg__arena_t *a,
+                          const sg_store_batch_t *b, const sg_store_msg_in_t *m,
+                          int64_t now) {
   sg_msg_status_t status =
       m->send_at_ms > now ? SG_MSG_SCHEDULED : SG_MSG_QUEUED;
+  bool taken = false;
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_INSERT);
   if (s == NULL)
     return SG_EIO;
@@ -502,8 +551,18 @@ static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
     rc = sg__sq_traffic_note(c, b->account_id, now, SG_MSG_NONE, status);
   if (rc == 0)
     sg__sq_counts_msg(c, SG_MSG_NONE, status);
-  for (unsigned seq = 1; rc == 0 && seq <= m->n_parts; seq++)
-    rc = insert_part(c, m, seq, status, now);
+  for (unsigned seq = 1; rc == 0 && seq <= m->n_parts; seq++) {
+    /* A part due at once goes to a claim of its connector waiting in the
+     * writer, while it has room (sqlite_park.c). */
+    sg__store_req_t *t = status == SG_MSG_QUEUED && c->park.n > 0
+                             ? sg__sq_park_for(c, m->parts[seq - 1].connector)
+                             : NULL;
+    rc = insert_part(c, m, seq, status, t, now);
+    if (rc == 0 && t != NULL) {
+      rc = hand_part(c, b, m, seq, t);
+      taken = true;
+    }
+  }
   if (rc == 0 && m->smpp != NULL)
     rc = sg__sq_smpp_origin_insert(c, b->account_id, m, now);
   /* The first event of a message inserted 'queued' is its row: the
@@ -526,6 +585,10 @@ static int insert_message(sg__sq_conn_t *c, const sg_store_batch_t *b,
                          .dlr_url = m->dlr_url};
     sg__sq_mc_put(c, m->id, &row);
   }
+  /* The parts taken: the message's status derived as after their claim
+   * (mark_sending), with its event, webhook and counts. */
+  if (rc == 0 && taken)
+    rc = rederive(c, a, m->id, SG_MSG_SENDING, &claim_cause, now, NULL, NULL);
   return rc;
 }
 
@@ -538,7 +601,7 @@ static int run_submit(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
       (rc = sg__sq_limits_submit(c, b, now)) != 0)
     return rc;
   for (size_t i = 0; rc == 0 && i < b->n_msgs; i++)
-    rc = insert_message(c, b, &b->msgs[i], now);
+    rc = insert_message(c, &r->arena, b, &b->msgs[i], now);
   if (rc == 0 && b->idem_key != NULL)
     rc = idem_put(c, b, now);
   if (rc == 0 && b->usage_parts > 0) /* after its rows: see sqlite_int.h */
@@ -833,6 +896,7 @@ static int select_due(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   sqlite3_reset(s);
   res->parts = parts;
   res->n_parts = n;
+  r->park_parts = parts; /* for a wait, when it found nothing */
   if (!ok)
     return SG_ENOMEM;
   if (mrc < 0 && mrc != SG_ENOENT)
@@ -842,7 +906,7 @@ static int select_due(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
 
 static int mark_sending(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   const sg_store_claim_res_t *res = &r->out.claim;
-  static const cause_t why = {0, 0, NULL, 0, SG_MSG_QUEUED, true, NULL};
+  const cause_t why = claim_cause;
   for (size_t i = 0; i < res->n_parts; i++) {
     sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_CLAIM);
     if (s == NULL)
@@ -882,6 +946,11 @@ static int run_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     rc = select_due(c, r, now);
   if (rc == 0)
     rc = mark_sending(c, r, now);
+  /* Nothing due and nothing changed: it may wait for the next submits'
+   * parts (sqlite_park.c); a backlog is always taken first, above. */
+  if (rc == 0 && res->n_parts == 0 && res->released == 0 && res->expired == 0 &&
+      res->requeued == 0)
+    sg__sq_park_begin(c, r);
   return rc;
 }
 

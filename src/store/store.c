@@ -322,6 +322,12 @@ void sg_store_close(sg_store_t *st, sg_store_close_cb close_cb, void *data) {
   st->be->close(st, closed);
 }
 
+void sg_store_claim_wake(sg_store_t *st) {
+  if (st != NULL && !st->closing && st->be != NULL &&
+      st->be->claim_wake != NULL)
+    st->be->claim_wake(st);
+}
+
 /* ---- completion ---------------------------------------------------------- */
 
 void sg__store_req_free(sg__store_req_t *req) {

@@ -476,6 +476,10 @@ typedef struct sg_store_claim_res {
   size_t released; /* scheduled messages that came due (any connector) */
   size_t expired;  /* parts whose validity ran out before sending */
   size_t requeued; /* 'sending' parts whose lease ran out */
+  /* The claim waited in the store (sg_store_claim_wait): found nothing due,
+   * it took parts as they were submitted, or none until its time ran out
+   * or sg_store_claim_wake. The caller may claim again at once. */
+  bool waited;
 } sg_store_claim_res_t;
 
 typedef void (*sg_store_claim_cb)(sg_store_t *st, int status,
@@ -493,6 +497,37 @@ typedef void (*sg_store_claim_cb)(sg_store_t *st, int status,
  * SG_EBUSY, SG_ECLOSED, SG_ENOMEM. */
 int sg_store_claim(sg_store_t *st, const char *connector, unsigned max_parts,
                    int64_t lease_ms, sg_store_claim_cb cb, void *data);
+
+/* Largest wait_ms of sg_store_claim_wait. */
+#define SG_STORE_CLAIM_WAIT_MAX_MS 60000
+
+/* As sg_store_claim, but a claim that finds nothing due (and whose passes
+ * released, expired and requeued nothing) may wait in the store for up to
+ * wait_ms instead of being answered empty at once. While it waits, a
+ * submitted part that is due at once for `connector` (not scheduled, not a
+ * customer's pre-split part) is written 'sending' with the claim's lease
+ * and attempts 1 in the submit's own transaction, exactly as a claim would
+ * have left it (its event, webhook and counts included), and handed to
+ * this claim: cb fires after that transaction committed (after the
+ * submit's own callback), with the parts taken by the group, never more
+ * than max_parts. It fires with no part at wait_ms, at
+ * sg_store_claim_wake, and when the store closes; res->waited tells that
+ * it waited. So its callback may come after those of writes queued after
+ * it. Only the SQLite store waits (one waiting claim a connector is
+ * enough: the caller claims again from its callback); PostgreSQL answers
+ * at once, as sg_store_claim. wait_ms 0 is sg_store_claim. Fails at once
+ * as sg_store_claim, and with SG_EINVAL for wait_ms over
+ * SG_STORE_CLAIM_WAIT_MAX_MS. */
+int sg_store_claim_wait(sg_store_t *st, const char *connector,
+                        unsigned max_parts, int64_t lease_ms, uint32_t wait_ms,
+                        sg_store_claim_cb cb, void *data);
+
+/* Answers every claim waiting in the store (sg_store_claim_wait), and every
+ * one queued before this call, soon and with no part that they have not
+ * taken yet: for a connector that went down, was paused or removed, for
+ * parts that came due by time or were moved, and before a stop. Loop
+ * thread; does nothing on a store that does not wait or is closing. */
+void sg_store_claim_wake(sg_store_t *st);
 
 typedef enum sg_store_outcome {
   SG_STORE_SENT = 0,  /* the operator took it: smsc_id set */

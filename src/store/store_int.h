@@ -113,12 +113,19 @@ struct sg__store_req {
    * sg_store_smpp_out_handoff callback once it is durable (in the arena) */
   sg_store_smpp_out_t *handoff;
   size_t n_handoff, cap_handoff;
+  /* SQLite writer, a claim that waits (sqlite_park.c): the wake count when
+   * it was queued, when its wait ends (uv_hrtime ns), its parts' array (of
+   * in.claim.max), and whether it began to wait in the group being run */
+  uint64_t park_gen, park_until_ns;
+  sg_store_claimed_t *park_parts;
+  bool park_fresh;
   union {
     sg_store_batch_t submit; /* deep copy */
     struct {
       const char *connector;
       unsigned max;
       int64_t lease_ms;
+      uint32_t wait_ms; /* sg_store_claim_wait; 0: never waits */
     } claim;
     struct {
       sg_store_result_in_t *items;
@@ -246,6 +253,8 @@ typedef struct sg__store_backend {
    * the backend's threads and handles, then calls done(st) on the loop. */
   void (*close)(sg_store_t *st, void (*done)(sg_store_t *st));
   void (*stats)(sg_store_t *st, sg_store_stats_t *out);
+  /* sg_store_claim_wake; NULL: the backend's claims never wait */
+  void (*claim_wake)(sg_store_t *st);
 } sg__store_backend_t;
 
 /* This node (store/nodes.h): set at open, read-only afterwards. */

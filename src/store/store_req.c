@@ -237,8 +237,14 @@ int sg_store_submit(sg_store_t *st, const sg_store_batch_t *batch,
 
 int sg_store_claim(sg_store_t *st, const char *connector, unsigned max_parts,
                    int64_t lease_ms, sg_store_claim_cb cb, void *data) {
+  return sg_store_claim_wait(st, connector, max_parts, lease_ms, 0, cb, data);
+}
+
+int sg_store_claim_wait(sg_store_t *st, const char *connector,
+                        unsigned max_parts, int64_t lease_ms, uint32_t wait_ms,
+                        sg_store_claim_cb cb, void *data) {
   if (!valid_name(connector) || max_parts == 0 || max_parts > ITEMS_MAX ||
-      lease_ms < 0)
+      lease_ms < 0 || wait_ms > SG_STORE_CLAIM_WAIT_MAX_MS)
     return SG_EINVAL;
   sg__store_req_t *r;
   int rc = begin(st, SG__REQ_CLAIM, (sg__any_cb)cb, data, &r);
@@ -248,6 +254,7 @@ int sg_store_claim(sg_store_t *st, const char *connector, unsigned max_parts,
   r->in.claim.connector = sg__arena_strdup(&r->arena, connector, &ok);
   r->in.claim.max = max_parts;
   r->in.claim.lease_ms = lease_ms ? lease_ms : 300000;
+  r->in.claim.wait_ms = wait_ms;
   if (!ok) {
     sg__store_req_free(r);
     return SG_ENOMEM;

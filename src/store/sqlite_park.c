@@ -1,0 +1,161 @@
+/* sqlite_park.c - claims that wait in the SQLite writer for parts.
+ *
+ * A connector's claim that finds nothing due waits in the writer instead of
+ * being answered empty; the submits of the groups that follow write each
+ * part due at once for that connector 'sending', with the claim's lease and
+ * attempts 1 (sqlite_write.c, insert_message), exactly as the claim's
+ * UPDATE would have left it, and hand it to the claim, which is answered
+ * with the group that took it, after its commit. A part so taken never
+ * enters `parts_due`, is never selected and never updated by a claim, and
+ * reaches its connector one trip through the writer sooner.
+ *
+ * What a claim holds is what the open transaction wrote: a rollback takes
+ * the parts back (sg__sq_park_rollback), and a crash after the commit
+ * leaves the parts 'sending' with their lease, which the requeue at start
+ * puts back in the queue, as for any claim. This file must never write a
+ * row: it only keeps the list.
+ */
+#include "store/sqlite_park.h"
+
+#include <string.h>
+
+#include "core/error.h"
+#include "store/sqlite_int.h"
+
+bool sg__sq_park_begin(sg__sq_conn_t *c, sg__store_req_t *r) {
+  sg__sq_park_t *k = &c->park;
+  if (r->in.claim.wait_ms == 0 || r->park_gen != k->gen ||
+      k->n == SG__SQ_PARK_MAX || r->park_parts == NULL)
+    return false;
+  r->park_until_ns = uv_hrtime() + (uint64_t)r->in.claim.wait_ms * 1000000u;
+  r->park_fresh = true;
+  r->out.claim.waited = true;
+  r->out.claim.parts = r->park_parts;
+  r->out.claim.n_parts = 0;
+  k->r[k->n++] = r;
+  return true;
+}
+
+sg__store_req_t *sg__sq_park_for(sg__sq_conn_t *c, const char *connector) {
+  const sg__sq_park_t *k = &c->park;
+  for (unsigned i = 0; i < k->n; i++) {
+    sg__store_req_t *r = k->r[i];
+    if (r->out.claim.n_parts < r->in.claim.max &&
+        strcmp(r->in.claim.connector, connector) == 0)
+      return r;
+  }
+  return NULL;
+}
+
+int sg__sq_park_add(sg__store_req_t *r, const sg_store_claimed_t *p) {
+  sg__arena_t *a = &r->arena;
+  sg_store_claimed_t *d = &r->park_parts[r->out.claim.n_parts];
+  bool ok = true;
+  *d = *p;
+  d->connector = r->in.claim.connector; /* the same name */
+  d->sender = sg__arena_strdup(a, p->sender, &ok);
+  d->recipient = sg__arena_strdup(a, p->recipient, &ok);
+  d->udh = p->udh != NULL ? sg__arena_memdup(a, p->udh, p->udh_len, &ok) : NULL;
+  d->ud = p->ud_len > 0 ? sg__arena_memdup(a, p->ud, p->ud_len, &ok)
+                        : sg__arena_alloc(a, 0);
+  if (!ok || d->ud == NULL)
+    return SG_ENOMEM;
+  r->out.claim.n_parts++;
+  return 0;
+}
+
+/* Removes entry i, keeping the order of the others. */
+static void drop(sg__sq_park_t *k, unsigned i) {
+  memmove(&k->r[i], &k->r[i + 1], (k->n - i - 1) * sizeof k->r[0]);
+  k->n--;
+}
+
+void sg__sq_park_rollback(sg__sq_conn_t *c) {
+  sg__sq_park_t *k = &c->park;
+  for (unsigned i = 0; i < k->n;) {
+    sg__store_req_t *r = k->r[i];
+    if (r->park_fresh) {
+      r->park_fresh = false;
+      drop(k, i);
+      continue;
+    }
+    r->out.claim.n_parts = 0;
+    i++;
+  }
+}
+
+sg__store_req_t *sg__sq_park_commit(sg__sq_conn_t *c, sg__store_req_t *group,
+                                    unsigned *n) {
+  sg__sq_park_t *k = &c->park;
+  if (k->n == 0)
+    return group;
+  /* Claims that begin to wait leave the group. */
+  sg__store_req_t **link = &group, *tail = NULL;
+  while (*link != NULL) {
+    sg__store_req_t *r = *link;
+    if (r->park_fresh && r->out.claim.n_parts == 0) {
+      *link = r->next;
+      r->next = NULL;
+      r->park_fresh = false;
+      (*n)--;
+      continue;
+    }
+    tail = r;
+    link = &r->next;
+  }
+  /* Claims that took parts are answered with the group. */
+  for (unsigned i = 0; i < k->n;) {
+    sg__store_req_t *r = k->r[i];
+    if (r->out.claim.n_parts == 0) {
+      i++;
+      continue;
+    }
+    drop(k, i);
+    if (r->park_fresh) { /* still in the group */
+      r->park_fresh = false;
+      continue;
+    }
+    r->next = NULL;
+    if (tail != NULL)
+      tail->next = r;
+    else
+      group = r;
+    tail = r;
+    (*n)++;
+  }
+  return group;
+}
+
+sg__store_req_t *sg__sq_park_due(sg__sq_conn_t *c, uint64_t now_ns,
+                                 uint64_t gen, bool all, unsigned *n) {
+  sg__sq_park_t *k = &c->park;
+  sg__store_req_t *head = NULL, *tail = NULL;
+  *n = 0;
+  for (unsigned i = 0; i < k->n;) {
+    sg__store_req_t *r = k->r[i];
+    if (!all && r->park_until_ns > now_ns && r->park_gen == gen) {
+      i++;
+      continue;
+    }
+    drop(k, i);
+    r->next = NULL;
+    r->status = 0;
+    r->out.claim.n_parts = 0;
+    if (tail != NULL)
+      tail->next = r;
+    else
+      head = r;
+    tail = r;
+    (*n)++;
+  }
+  return head;
+}
+
+uint64_t sg__sq_park_next(const sg__sq_conn_t *c) {
+  const sg__sq_park_t *k = &c->park;
+  uint64_t next = 0;
+  for (unsigned i = 0; i < k->n; i++)
+    if (next == 0 || k->r[i]->park_until_ns < next)
+      next = k->r[i]->park_until_ns;
+  return next;
+}

@@ -1,0 +1,61 @@
+/* sqlite_park.h - claims that wait in the SQLite writer for the parts of
+ * the next submits (sqlite_park.c). Writer thread only. Not for use
+ * outside src/store/.
+ */
+#ifndef SG_STORE_SQLITE_PARK_H
+#define SG_STORE_SQLITE_PARK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store_int.h"
+
+typedef struct sg__sq_conn sg__sq_conn_t;
+
+/* Claims that may wait at once: one a connector is what the engine keeps;
+ * past this a claim that finds nothing is answered at once, as before. */
+#define SG__SQ_PARK_MAX 64
+
+/* The waiting claims of the writer (in sg__sq_conn_t). */
+typedef struct sg__sq_park {
+  sg__store_req_t *r[SG__SQ_PARK_MAX];
+  unsigned n;
+  uint64_t gen; /* the wake count when the writer took its group */
+} sg__sq_park_t;
+
+/* Claim r found nothing due and its passes changed nothing: it begins to
+ * wait (for r->in.claim.wait_ms, in r->park_parts of r->in.claim.max
+ * entries) unless it asks for no wait, was woken since it was queued, or
+ * the list is full. True when it waits; then r->out.claim.waited is set. */
+bool sg__sq_park_begin(sg__sq_conn_t *c, sg__store_req_t *r);
+
+/* A waiting claim of `connector` with room for one more part, or NULL. */
+sg__store_req_t *sg__sq_park_for(sg__sq_conn_t *c, const char *connector);
+
+/* Hands part p, just written 'sending' for claim r, to r: its strings and
+ * octets are copied into r's arena. 0 or SG_ENOMEM. */
+int sg__sq_park_add(sg__store_req_t *r, const sg_store_claimed_t *p);
+
+/* The group's transaction rolled back: the claims that began to wait in it
+ * leave the list (they are run again with the group, or answered with it),
+ * the others forget the parts it gave them and wait on. */
+void sg__sq_park_rollback(sg__sq_conn_t *c);
+
+/* The group (n requests) committed: a claim that began to wait in it and
+ * got no part leaves the group and waits; a waiting claim that got parts
+ * leaves the list and is answered with the group (appended to it, after
+ * the submits that gave them). Returns the group's head (NULL when it held
+ * only claims that now wait) and updates *n. */
+sg__store_req_t *sg__sq_park_commit(sg__sq_conn_t *c, sg__store_req_t *group,
+                                    unsigned *n);
+
+/* Takes off the list, as a list of *n claims to answer with no part, those
+ * whose time ran out by now_ns (uv_hrtime), those woken since they were
+ * queued (queued before the wake count `gen`), or every one when all. */
+sg__store_req_t *sg__sq_park_due(sg__sq_conn_t *c, uint64_t now_ns,
+                                 uint64_t gen, bool all, unsigned *n);
+
+/* When the first wait runs out (uv_hrtime ns); 0: no claim waits. */
+uint64_t sg__sq_park_next(const sg__sq_conn_t *c);
+
+#endif
