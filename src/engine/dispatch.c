@@ -32,7 +32,6 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "engine/engine_int.h"
-#include "store/nodes.h"
 
 /* A batch of results being written. */
 typedef struct result_batch {
@@ -560,9 +559,9 @@ static void claim(sg__conn_t *c) {
     return;
   /* A claim that finds nothing waits in the store for the parts of the
    * next submits, up to a tick (the tick claimed an idle connector's parts
-   * as often before); not with several nodes, whose claims follow their
-   * heartbeats (sg__nodes_may_claim). */
-  uint32_t wait = sg_store_node_name(e->st)[0] == '\0' ? e->tun.tick_ms : 0;
+   * as often before). Only the SQLite store waits: on PostgreSQL, where
+   * several nodes share the queues, claims are answered at once. */
+  uint32_t wait = e->tun.tick_ms;
   if (wait > SG_STORE_CLAIM_WAIT_MAX_MS)
     wait = SG_STORE_CLAIM_WAIT_MAX_MS;
   int rc = sg_store_claim_wait(e->st, c->cfg->name, want, e->tun.lease_ms, wait,

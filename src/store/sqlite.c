@@ -613,34 +613,49 @@ static sg__store_req_t *writer_take(sq_t *sq, unsigned *n, bool *arm,
   return group;
 }
 
-/* Runs the requests of the group not left out, each straight into the
- * transaction. Returns 0 when all of them ran, 1 when one failed after it had
- * changed rows (it is marked to be left out: the caller rolls back and runs
- * the group again), or SG_EIO when the transaction must fail. */
-static int run_requests_once(sq_t *sq, sg__store_req_t *group, int64_t now) {
+/* Runs request r of the group straight into the transaction: 0, 1 when
+ * it failed after it had changed rows (it is marked to be left out), or
+ * SG_EIO when the transaction must fail. */
+static int run_one(sq_t *sq, sg__store_req_t *r, int64_t now) {
   sg__sq_conn_t *c = &sq->writer;
-  for (sg__store_req_t *r = group; r != NULL; r = r->next) {
-    if (r->rerun_skip)
-      continue;
-    memset(&r->out, 0, sizeof r->out); /* results of an earlier run */
-    r->n_handoff = 0;
-    /* A campaign request reads and tests the counters: the group's moves
-     * so far are written first (their rows are the earlier requests'). */
-    if (r->kind == SG__REQ_CAMPAIGN_WRITE && sg__sq_campaign_flush(c) < 0)
-      return SG_EIO;
-    sqlite3_int64 before = sqlite3_total_changes64(c->db);
-    c->cur = r;
-    r->status = sg__sq_run_write(c, r, now);
-    c->cur = NULL;
-    if (r->status == SG_EIO)
-      return SG_EIO;
-    /* A failed statement undoes its own rows and does not count them: a
-     * request that failed with the count unchanged left nothing behind. */
-    if (r->status < 0 && sqlite3_total_changes64(c->db) != before) {
-      r->rerun_skip = true;
-      return 1;
-    }
+  memset(&r->out, 0, sizeof r->out); /* results of an earlier run */
+  r->n_handoff = 0;
+  /* A campaign request reads and tests the counters: the group's moves
+   * so far are written first (their rows are the earlier requests'). */
+  if (r->kind == SG__REQ_CAMPAIGN_WRITE && sg__sq_campaign_flush(c) < 0)
+    return SG_EIO;
+  sqlite3_int64 before = sqlite3_total_changes64(c->db);
+  c->cur = r;
+  r->status = sg__sq_run_write(c, r, now);
+  c->cur = NULL;
+  if (r->status == SG_EIO)
+    return SG_EIO;
+  /* A failed statement undoes its own rows and does not count them: a
+   * request that failed with the count unchanged left nothing behind. */
+  if (r->status < 0 && sqlite3_total_changes64(c->db) != before) {
+    r->rerun_skip = true;
+    return 1;
   }
+  return 0;
+}
+
+/* Runs the requests of the group not left out. Returns 0 when all of them
+ * ran, 1 when one failed after it had changed rows (the caller rolls back
+ * and runs the group again without it), or SG_EIO when the transaction
+ * must fail. Claims that may wait run first: one that finds nothing then
+ * takes the parts of every submit of the group (sqlite_park.c), instead of
+ * selecting those queued before it in the group and leaving the others to
+ * the next claim, one more trip later. Callbacks keep the group's order. */
+static int run_requests_once(sq_t *sq, sg__store_req_t *group, int64_t now) {
+  for (int pass = 0; pass < 2; pass++)
+    for (sg__store_req_t *r = group; r != NULL; r = r->next) {
+      bool first = r->kind == SG__REQ_CLAIM && r->in.claim.wait_ms > 0;
+      if (r->rerun_skip || first != (pass == 0))
+        continue;
+      int rc = run_one(sq, r, now);
+      if (rc != 0)
+        return rc;
+    }
   return 0;
 }
 

@@ -1,11 +1,13 @@
 /* sqlite_park.c - claims that wait in the SQLite writer for parts.
  *
- * A connector's claim that finds nothing due waits in the writer instead of
- * being answered empty; the submits of the groups that follow write each
- * part due at once for that connector 'sending', with the claim's lease and
- * attempts 1 (sqlite_write.c, insert_message), exactly as the claim's
- * UPDATE would have left it, and hand it to the claim, which is answered
- * with the group that took it, after its commit. A part so taken never
+ * A connector's claim takes what is due first (a backlog); with room left
+ * it stays open for the submits that run after it in its group (claims
+ * run first), and one that found nothing waits in the writer for the
+ * groups that follow, instead of being answered empty. Each submitted part
+ * due at once for that connector is written 'sending', with the claim's
+ * lease and attempts 1 (sqlite_write.c, insert_message), exactly as the
+ * claim's UPDATE would have left it, and handed to the claim, which is
+ * answered with the group that took it, after its commit. A part so taken never
  * enters `parts_due`, is never selected and never updated by a claim, and
  * reaches its connector one trip through the writer sooner.
  *
@@ -22,16 +24,17 @@
 #include "core/error.h"
 #include "store/sqlite_int.h"
 
-bool sg__sq_park_begin(sg__sq_conn_t *c, sg__store_req_t *r) {
+bool sg__sq_park_begin(sg__sq_conn_t *c, sg__store_req_t *r, bool may_wait) {
   sg__sq_park_t *k = &c->park;
   if (r->in.claim.wait_ms == 0 || r->park_gen != k->gen ||
-      k->n == SG__SQ_PARK_MAX || r->park_parts == NULL)
+      k->n == SG__SQ_PARK_MAX || r->park_parts == NULL ||
+      r->out.claim.n_parts >= r->in.claim.max)
     return false;
   r->park_until_ns = uv_hrtime() + (uint64_t)r->in.claim.wait_ms * 1000000u;
   r->park_fresh = true;
+  r->park_group_only = !may_wait;
   r->out.claim.waited = true;
   r->out.claim.parts = r->park_parts;
-  r->out.claim.n_parts = 0;
   k->r[k->n++] = r;
   return true;
 }
@@ -89,11 +92,13 @@ sg__store_req_t *sg__sq_park_commit(sg__sq_conn_t *c, sg__store_req_t *group,
   sg__sq_park_t *k = &c->park;
   if (k->n == 0)
     return group;
-  /* Claims that begin to wait leave the group. */
+  /* Claims that began to wait leave the group: they wait on, or they took
+   * parts of submits that may come after them in the group (claims run
+   * first), and are answered after those below. */
   sg__store_req_t **link = &group, *tail = NULL;
   while (*link != NULL) {
     sg__store_req_t *r = *link;
-    if (r->park_fresh && r->out.claim.n_parts == 0) {
+    if (r->park_fresh) { /* in the list */
       *link = r->next;
       r->next = NULL;
       r->park_fresh = false;
@@ -103,18 +108,15 @@ sg__store_req_t *sg__sq_park_commit(sg__sq_conn_t *c, sg__store_req_t *group,
     tail = r;
     link = &r->next;
   }
-  /* Claims that took parts are answered with the group. */
+  /* Claims that took parts, or that may not wait past their group, are
+   * answered with the group, at its end. */
   for (unsigned i = 0; i < k->n;) {
     sg__store_req_t *r = k->r[i];
-    if (r->out.claim.n_parts == 0) {
+    if (r->out.claim.n_parts == 0 && !r->park_group_only) {
       i++;
       continue;
     }
     drop(k, i);
-    if (r->park_fresh) { /* still in the group */
-      r->park_fresh = false;
-      continue;
-    }
     r->next = NULL;
     if (tail != NULL)
       tail->next = r;

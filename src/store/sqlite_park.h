@@ -23,11 +23,14 @@ typedef struct sg__sq_park {
   uint64_t gen; /* the wake count when the writer took its group */
 } sg__sq_park_t;
 
-/* Claim r found nothing due and its passes changed nothing: it begins to
- * wait (for r->in.claim.wait_ms, in r->park_parts of r->in.claim.max
- * entries) unless it asks for no wait, was woken since it was queued, or
- * the list is full. True when it waits; then r->out.claim.waited is set. */
-bool sg__sq_park_begin(sg__sq_conn_t *c, sg__store_req_t *r);
+/* Claim r selected what was due (r->out.claim.n_parts of them, in
+ * r->park_parts of r->in.claim.max entries): with room left it takes the
+ * parts of the submits that run after it in the group, and, when may_wait
+ * (it found nothing and its passes changed nothing), those of the groups
+ * that follow, for r->in.claim.wait_ms; unless it asks for no wait, was
+ * woken since it was queued, or the list is full. True when it is open;
+ * then r->out.claim.waited is set. */
+bool sg__sq_park_begin(sg__sq_conn_t *c, sg__store_req_t *r, bool may_wait);
 
 /* A waiting claim of `connector` with room for one more part, or NULL. */
 sg__store_req_t *sg__sq_park_for(sg__sq_conn_t *c, const char *connector);
@@ -41,11 +44,11 @@ int sg__sq_park_add(sg__store_req_t *r, const sg_store_claimed_t *p);
  * the others forget the parts it gave them and wait on. */
 void sg__sq_park_rollback(sg__sq_conn_t *c);
 
-/* The group (n requests) committed: a claim that began to wait in it and
- * got no part leaves the group and waits; a waiting claim that got parts
- * leaves the list and is answered with the group (appended to it, after
- * the submits that gave them). Returns the group's head (NULL when it held
- * only claims that now wait) and updates *n. */
+/* The group (n requests) committed: a claim opened in it leaves the group;
+ * an open claim that has parts or may not wait past the group leaves the
+ * list and is answered with the group (appended to it, after the submits
+ * that gave them), the others wait on. Returns the group's head (NULL when
+ * it held only claims that now wait) and updates *n. */
 sg__store_req_t *sg__sq_park_commit(sg__sq_conn_t *c, sg__store_req_t *group,
                                     unsigned *n);
 

@@ -946,11 +946,13 @@ static int run_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     rc = select_due(c, r, now);
   if (rc == 0)
     rc = mark_sending(c, r, now);
-  /* Nothing due and nothing changed: it may wait for the next submits'
-   * parts (sqlite_park.c); a backlog is always taken first, above. */
-  if (rc == 0 && res->n_parts == 0 && res->released == 0 && res->expired == 0 &&
-      res->requeued == 0)
-    sg__sq_park_begin(c, r);
+  /* What was due is taken first, above; with room left the claim takes
+   * the parts of the group's submits, and with nothing found and nothing
+   * changed it waits for those of the next groups (sqlite_park.c). */
+  if (rc == 0)
+    sg__sq_park_begin(c, r,
+                      res->n_parts == 0 && res->released == 0 &&
+                          res->expired == 0 && res->requeued == 0);
   return rc;
 }
 

@@ -113,12 +113,14 @@ struct sg__store_req {
    * sg_store_smpp_out_handoff callback once it is durable (in the arena) */
   sg_store_smpp_out_t *handoff;
   size_t n_handoff, cap_handoff;
-  /* SQLite writer, a claim that waits (sqlite_park.c): the wake count when
-   * it was queued, when its wait ends (uv_hrtime ns), its parts' array (of
-   * in.claim.max), and whether it began to wait in the group being run */
+  /* SQLite writer, a claim open for submitted parts (sqlite_park.c): the
+   * wake count when it was queued, when its wait ends (uv_hrtime ns), its
+   * parts' array (of in.claim.max), whether it was opened in the group
+   * being run, and whether it is answered at that group's end whatever it
+   * took (it found parts, or its passes changed rows) */
   uint64_t park_gen, park_until_ns;
   sg_store_claimed_t *park_parts;
-  bool park_fresh;
+  bool park_fresh, park_group_only;
   union {
     sg_store_batch_t submit; /* deep copy */
     struct {

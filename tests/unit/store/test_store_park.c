@@ -5,7 +5,9 @@
  * time; a rolled-back group takes them back and the claim waits on; a
  * backlog is selected first; a scheduled part, a part of another connector
  * and a part past the claim's room are not taken. Through the store and its
- * writer thread: the part reaches the claim's callback after the submit's,
+ * writer thread: the part reaches the claim's callback after the submit's
+ * (also when the claim was queued after it, in the same group: claims run
+ * first),
  * /metrics' counts are those of a claim, and a waiting claim is answered
  * with nothing at its time, at sg_store_claim_wake and at close. */
 #include "store/store_fixture.h"
@@ -197,9 +199,10 @@ static void same_as_claimed(unsigned parts) {
   bare_submit(&q, &x, 1000, true);
   sg__store_req_t cq;
   wait_claim_req(&cq, 8);
-  assert_false(bare_wait_claim(&q, &cq, 1000)); /* found it: no wait */
+  /* found it: answered with its group, not waiting past it */
+  assert_false(bare_wait_claim(&q, &cq, 1000));
   assert_int_equal(cq.out.claim.n_parts, parts);
-  assert_false(cq.out.claim.waited);
+  assert_int_equal(q.c.park.n, 0);
 
   /* a claim that waits, then the submit */
   sg__store_req_t cw;
@@ -322,8 +325,10 @@ static void rollback_keeps_the_claim_waiting(void **state) {
   bare_close(&b);
 }
 
-/* Parts due before are selected first: a claim waits only when it found
- * nothing, and a claim without a wait never waits. */
+/* Parts due before are selected first: a claim that found some takes the
+ * parts of its group's later submits after them and is answered with its
+ * group; it waits past it only when it found nothing, and a claim without
+ * a wait never waits. */
 static void backlog_is_selected_first(void **state) {
   (void)state;
   bare_t b;
@@ -331,13 +336,33 @@ static void backlog_is_selected_first(void **state) {
   pmsg_t x;
   pmsg_init(&x, "m1", 1, "c1", 0);
   bare_submit(&b, &x, 1000, true);
-  sg__store_req_t c1;
+  /* the backlog, then a submit in the same group (claims run first) */
+  sg__store_req_t c1, s;
   wait_claim_req(&c1, 8);
-  assert_false(bare_wait_claim(&b, &c1, 1000));
-  assert_int_equal(c1.out.claim.n_parts, 1);
-  assert_false(c1.out.claim.waited);
-  assert_int_equal(b.c.park.n, 0);
+  pmsg_t y;
+  pmsg_init(&y, "m2", 1, "c1", 0);
+  bare_submit_req(&s, &y.m, NULL);
+  bare_exec(&b, "BEGIN IMMEDIATE");
+  assert_int_equal(sg__sq_run_write(&b.c, &c1, 1000), 0);
+  assert_int_equal(sg__sq_run_write(&b.c, &s, 1000), 0);
+  bare_exec(&b, "COMMIT");
+  sg__sq_mc_tx_end(&b.c, true);
+  /* queued [claim, submit]: the claim is answered after the submit */
+  unsigned n = 2;
+  c1.next = &s;
+  s.next = NULL;
+  assert_ptr_equal(sg__sq_park_commit(&b.c, &c1, &n), &s);
+  assert_ptr_equal(s.next, &c1);
+  assert_null(c1.next);
+  assert_int_equal(n, 2);
+  assert_int_equal(b.c.park.n, 0); /* it does not wait past its group */
+  assert_int_equal(c1.out.claim.n_parts, 2);
+  assert_string_equal(c1.out.claim.parts[0].message_id, "m1");
+  assert_string_equal(c1.out.claim.parts[1].message_id, "m2");
   assert_int_equal(runs(&b, SG__Q_PART_CLAIM), 1);
+  assert_int_equal(
+      count(&b, "SELECT count(*) FROM parts WHERE status = 'sending'"), 2);
+  sg__arena_free(&s.arena);
   sg__arena_free(&c1.arena);
   sg__store_req_t c0;
   bare_claim_req(&c0); /* no wait asked */
@@ -483,7 +508,6 @@ static void store_hands_the_submit_to_the_claim(void **state) {
       sg_store_claim_wait(c->st, "c1", 8, 60000, 5000, wait_cb, &ca), 0);
   run_until(c, &ca.calls, 1);
   assert_int_equal(ca.n_parts, 1);
-  assert_false(ca.waited);
 
   int seq = 0;
   cgot_t cw = {.seq = &seq};
@@ -575,6 +599,33 @@ static void store_answers_a_waiting_claim(void **state) {
   assert_true(uv_hrtime() - t0 < 5000000000ull);
 }
 
+/* A claim queued after a submit, in the same group: it runs first, finds
+ * nothing, and takes the submit's part; answered after the submit. */
+static void claims_run_first_in_their_group(void **state) {
+  ctx_t *c = *state;
+  sg_store_config_t cfg = test_config(c);
+  cfg.max_batch = 2;         /* the writer takes the two together */
+  cfg.max_wait_us = 2000000; /* waiting up to 2 s for the second */
+  assert_int_equal(open_with(c, &cfg), 0);
+  int seq = 0;
+  tmsg_t b;
+  tmsg_init(&b, "+79001230003", 1, "c1");
+  sgot_t sg = {.seq = &seq};
+  sg_store_batch_t batch = {.account_id = 1, .msgs = &b.m, .n_msgs = 1};
+  sg_id_new(batch.batch_id);
+  cgot_t cw = {.seq = &seq};
+  assert_int_equal(sg_store_submit(c->st, &batch, submit_seq_cb, &sg), 0);
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "c1", 8, 60000, 5000, wait_cb, &cw), 0);
+  run_until(c, &cw.calls, 1);
+  assert_int_equal(sg.g.status, 0);
+  assert_true(sg.order < cw.order);
+  assert_true(cw.waited);
+  assert_int_equal(cw.n_parts, 1);
+  assert_string_equal(cw.mid, b.m.id);
+  close_store(c);
+}
+
 static void bad_wait_is_refused(void **state) {
   ctx_t *c = *state;
   open_store(c);
@@ -597,6 +648,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(store_hands_the_submit_to_the_claim,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(store_answers_a_waiting_claim, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(claims_run_first_in_their_group, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(bad_wait_is_refused, setup, teardown),
   };
