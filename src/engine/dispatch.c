@@ -487,12 +487,22 @@ static void slot_give_back(sg__conn_t *c, unsigned si) {
   slot_put(c, s);
 }
 
+/* An outstanding claim of connector c, of want slots. */
+typedef struct claim_req {
+  sg__conn_t *c;
+  unsigned want;
+} claim_req_t;
+
 static void claim_cb(sg_store_t *st, int status,
                      const sg_store_claim_res_t *res, void *data) {
-  sg__conn_t *c = data;
+  claim_req_t *q = data;
+  sg__conn_t *c = q->c;
+  unsigned want = q->want;
+  sg_free(q);
   sg_engine_t *e = c->e;
   sg__op_end(e);
-  c->claiming = false;
+  c->claiming--;
+  c->claim_asked -= want;
   if (status != 0) {
     if (status == SG_EIO)
       e->store_ok = false;
@@ -535,28 +545,36 @@ static void claim_cb(sg_store_t *st, int status,
     wait_give_back(c, "connector down");
   /* A full claim may have left more; a claim that waited is followed at
    * once by the next, which waits in its turn. */
-  if ((res->n_parts > 0 && res->n_parts == c->claim_asked) || res->waited)
+  if ((res->n_parts > 0 && res->n_parts == want) || res->waited)
     c->more = true;
   claim(c);
   sg__maybe_stopped(e);
 }
 
+/* Claims that may be outstanding at once for a connector when the store
+ * keeps them waiting (sg_store_claims_wait): while the one answered with a
+ * group's parts comes back through the log's sync and the loop, the next
+ * one already waits in the writer and takes the following groups' parts
+ * (the answer of a group comes one or two groups later). Otherwise one. */
+#define CLAIMS_WAITING 2
+
 /* Takes due parts for c from the store when it is up, has room and may
- * have work. */
-static void claim(sg__conn_t *c) {
+ * have work; returns whether a claim was sent. */
+static bool claim_one(sg__conn_t *c) {
   sg_engine_t *e = c->e;
-  if (e->state != SG__RUNNING || c->claiming || c->moving || !c->more ||
-      c->state != SG_CONN_UP || c->paused || c->wait_len > 0 || c->retired ||
-      !sg__nodes_may_claim(e))
-    return;
-  unsigned room = c->n_slots - c->used;
+  unsigned most = c->claim_waits ? CLAIMS_WAITING : 1;
+  if (e->state != SG__RUNNING || c->claiming >= most || c->moving ||
+      (!c->more && c->claiming == 0) || c->state != SG_CONN_UP || c->paused ||
+      c->wait_len > 0 || c->retired || !sg__nodes_may_claim(e))
+    return false;
+  unsigned room = c->n_slots - c->used - c->claim_asked;
   unsigned want = e->tun.claim_max;
   if (room < want && room < c->n_slots / 4)
-    return; /* wait for results to free a useful number of slots */
+    return false; /* wait for results to free a useful number of slots */
   if (want > room)
     want = room;
   if (want == 0)
-    return;
+    return false;
   /* A claim that finds nothing waits in the store for the parts of the
    * next submits, up to a tick (the tick claimed an idle connector's parts
    * as often before). Only the SQLite store waits: on PostgreSQL, where
@@ -564,15 +582,28 @@ static void claim(sg__conn_t *c) {
   uint32_t wait = e->tun.tick_ms;
   if (wait > SG_STORE_CLAIM_WAIT_MAX_MS)
     wait = SG_STORE_CLAIM_WAIT_MAX_MS;
+  claim_req_t *q = sg_malloc(sizeof *q);
+  if (q == NULL)
+    return false; /* the tick pokes again */
+  q->c = c;
+  q->want = want;
   int rc = sg_store_claim_wait(e->st, c->cfg->name, want, e->tun.lease_ms, wait,
-                               claim_cb, c);
-  if (rc != 0)
-    return; /* busy or closing: the tick pokes again */
+                               claim_cb, q);
+  if (rc != 0) {
+    sg_free(q);
+    return false; /* busy or closing: the tick pokes again */
+  }
   c->more = false;
-  c->claiming = true;
-  c->claim_asked = want;
-  c->claim_waits = wait > 0;
+  c->claiming++;
+  c->claim_asked += want;
   sg__op_begin(e);
+  return true;
+}
+
+static void claim(sg__conn_t *c) {
+  c->claim_waits = sg_store_claims_wait(c->e->st);
+  while (claim_one(c))
+    ;
 }
 
 void sg__claim_wake(sg_engine_t *e, sg__conn_t *c) {

@@ -66,11 +66,11 @@ typedef struct sg__conn {
   sg_conn_state_t state;
   int64_t down_since_ms; /* 0 while up */
   bool stopped;          /* stopped_cb fired (or never started) */
-  bool claiming;         /* a claim is outstanding */
+  unsigned claiming;     /* claims outstanding (dispatch.c, claim) */
   bool more;             /* parts may be due: claim when possible */
   bool moving;           /* a failover claim is outstanding */
-  unsigned claim_asked;  /* max_parts of the outstanding claim */
-  bool claim_waits;      /* it may wait in the store (sg_store_claim_wait) */
+  unsigned claim_asked;  /* max_parts of the outstanding claims, summed */
+  bool claim_waits;      /* they may wait in the store (sg_store_claim_wait) */
   /* Slot pool and the FIFO of slots claimed but refused (SG_EBUSY) by the
    * connector, waiting for ready_cb. */
   sg__slot_t *slots;

@@ -328,6 +328,10 @@ void sg_store_claim_wake(sg_store_t *st) {
     st->be->claim_wake(st);
 }
 
+bool sg_store_claims_wait(const sg_store_t *st) {
+  return st != NULL && st->be != NULL && st->be->claim_wake != NULL;
+}
+
 /* ---- completion ---------------------------------------------------------- */
 
 void sg__store_req_free(sg__store_req_t *req) {

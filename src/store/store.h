@@ -529,6 +529,9 @@ int sg_store_claim_wait(sg_store_t *st, const char *connector,
  * thread; does nothing on a store that does not wait or is closing. */
 void sg_store_claim_wake(sg_store_t *st);
 
+/* Whether claims may wait in this store (sg_store_claim_wait): SQLite. */
+bool sg_store_claims_wait(const sg_store_t *st);
+
 typedef enum sg_store_outcome {
   SG_STORE_SENT = 0,  /* the operator took it: smsc_id set */
   SG_STORE_RETRY = 1, /* back to the queue until next_attempt_ms */
