@@ -33,7 +33,8 @@
  *   arguments (the caller's memory may be reused at once) and returns 0, or
  *   fails at once with a negative SG_E* code, and then its callback is never
  *   called. Pointers handed to a callback are valid only during the callback.
- *   Callbacks of writes run in the order the writes were queued; a read
+ *   Callbacks of writes run in the order the writes were queued (but for
+ *   claims that stay open for submitted parts, sg_store_claim_wait); a read
  *   queued after a write's callback fired sees that write.
  *
  * BACK-PRESSURE
@@ -476,9 +477,10 @@ typedef struct sg_store_claim_res {
   size_t released; /* scheduled messages that came due (any connector) */
   size_t expired;  /* parts whose validity ran out before sending */
   size_t requeued; /* 'sending' parts whose lease ran out */
-  /* The claim waited in the store (sg_store_claim_wait): found nothing due,
-   * it took parts as they were submitted, or none until its time ran out
-   * or sg_store_claim_wake. The caller may claim again at once. */
+  /* The claim was open for submitted parts (sg_store_claim_wait): it took
+   * those of its group after what was due, or found nothing and waited
+   * for the next groups' until its time ran out or sg_store_claim_wake.
+   * The caller may claim again at once. */
   bool waited;
 } sg_store_claim_res_t;
 
@@ -501,23 +503,26 @@ int sg_store_claim(sg_store_t *st, const char *connector, unsigned max_parts,
 /* Largest wait_ms of sg_store_claim_wait. */
 #define SG_STORE_CLAIM_WAIT_MAX_MS 60000
 
-/* As sg_store_claim, but a claim that finds nothing due (and whose passes
- * released, expired and requeued nothing) may wait in the store for up to
- * wait_ms instead of being answered empty at once. While it waits, a
- * submitted part that is due at once for `connector` (not scheduled, not a
- * customer's pre-split part) is written 'sending' with the claim's lease
- * and attempts 1 in the submit's own transaction, exactly as a claim would
- * have left it (its event, webhook and counts included), and handed to
- * this claim: cb fires after that transaction committed (after the
- * submit's own callback), with the parts taken by the group, never more
- * than max_parts. It fires with no part at wait_ms, at
- * sg_store_claim_wake, and when the store closes; res->waited tells that
- * it waited. So its callback may come after those of writes queued after
- * it. Only the SQLite store waits (one waiting claim a connector is
- * enough: the caller claims again from its callback); PostgreSQL answers
- * at once, as sg_store_claim. wait_ms 0 is sg_store_claim. Fails at once
- * as sg_store_claim, and with SG_EINVAL for wait_ms over
- * SG_STORE_CLAIM_WAIT_MAX_MS. */
+/* As sg_store_claim (what is due is taken first, by the same rules), but
+ * the claim stays open for submitted parts: with room left, it takes those
+ * of the submits of its own transaction (the writer runs such claims
+ * before the group's other requests), and one that found nothing due (and
+ * whose passes released, expired and requeued nothing) waits in the store
+ * for up to wait_ms, taking those of the transactions that follow, instead
+ * of being answered empty at once. A submitted part due at once for
+ * `connector` (not scheduled, not a customer's pre-split part) is written
+ * 'sending' with the claim's lease and attempts 1 in the submit's own
+ * transaction, exactly as a claim would have left it (its event, webhook,
+ * counts included), and handed to the claim; never more than max_parts in
+ * all. cb fires after the transaction that gave it parts committed, after
+ * the callbacks of that transaction's other writes (the submits), so it
+ * may come after those of writes queued after it; a claim that waited and
+ * got none fires with no part at wait_ms, at sg_store_claim_wake, and when
+ * the store closes. res->waited tells that it was open: the caller may
+ * claim again at once. Only the SQLite store keeps claims open (one or two
+ * a connector are enough); PostgreSQL answers at once, as sg_store_claim.
+ * wait_ms 0 is sg_store_claim. Fails at once as sg_store_claim, and with
+ * SG_EINVAL for wait_ms over SG_STORE_CLAIM_WAIT_MAX_MS. */
 int sg_store_claim_wait(sg_store_t *st, const char *connector,
                         unsigned max_parts, int64_t lease_ms, uint32_t wait_ms,
                         sg_store_claim_cb cb, void *data);
