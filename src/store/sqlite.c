@@ -645,7 +645,9 @@ static int run_one(sq_t *sq, sg__store_req_t *r, int64_t now) {
  * must fail. Claims that may wait run first: one that finds nothing then
  * takes the parts of every submit of the group (sqlite_park.c), instead of
  * selecting those queued before it in the group and leaving the others to
- * the next claim, one more trip later. Callbacks keep the group's order. */
+ * the next claim, one more trip later. A claim left open is answered at
+ * the group's end, after the requests that gave it parts
+ * (sg__sq_park_commit); the others keep the group's order. */
 static int run_requests_once(sq_t *sq, sg__store_req_t *group, int64_t now) {
   for (int pass = 0; pass < 2; pass++)
     for (sg__store_req_t *r = group; r != NULL; r = r->next) {
