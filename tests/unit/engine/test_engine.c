@@ -888,6 +888,38 @@ static void failover_to_second_connector(void **state) {
   assert_int_equal(sim_submits(f), 2);
 }
 
+/* With a tick of a minute the engine's claims wait in the store for up to
+ * a minute (store.h, sg_store_claim_wait): a part submitted meanwhile is
+ * taken by them, a scheduled message that comes due wakes them (the wake
+ * timer) and is sent at its time, and a stop answers them at once. */
+static void waiting_claims_hold_nothing_back(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 60000});
+  assert_true(run_until(f, sim_up, 5000));
+  run_for(f, 200); /* the claims of the start wait */
+  assert_int_equal(submit_text(f, "+79001234567", "now"), 0);
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
+
+  const char *tos[] = {"+79161234567"};
+  int64_t at = now_ms() + 300;
+  sg_submit_req_t r = {.to = tos,
+                       .n_to = 1,
+                       .text = "later",
+                       .text_len = 5,
+                       .send_at_ms = at,
+                       .dlr = true};
+  assert_int_equal(submit(f, &r), 0);
+  assert_int_equal(f->items[0].msg_status, SG_MSG_SCHEDULED);
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
+  assert_int_equal(sim_submits(f), 2);
+
+  run_for(f, 200); /* claims wait again */
+  int64_t t0 = now_ms();
+  assert_int_equal(sg_engine_stop(f->e, engine_stopped_cb, f), 0);
+  assert_true(run_until(f, is_stopped, 5000));
+  assert_true(now_ms() - t0 < 5000);
+}
+
 static void list_cb(sg_engine_t *e, int status, const sg_store_list_res_t *res,
                     void *ud) {
   fx_t *f = ud;
@@ -1206,6 +1238,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(expired_never_sent, setup, teardown),
       cmocka_unit_test_setup_teardown(failover_to_second_connector, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(waiting_claims_hold_nothing_back, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(store_failure_is_eio, setup, teardown),
       cmocka_unit_test_setup_teardown(results_kept_while_store_fails,
