@@ -7,9 +7,9 @@
  * due at once for that connector is written 'sending', with the claim's
  * lease and attempts 1 (sqlite_write.c, insert_message), exactly as the
  * claim's UPDATE would have left it, and handed to the claim, which is
- * answered with the group that took it, after its commit. A part so taken never
- * enters `parts_due`, is never selected and never updated by a claim, and
- * reaches its connector one trip through the writer sooner.
+ * answered with the group that took it, after its commit. A part so taken
+ * never enters `parts_due`, is never selected and never updated by a
+ * claim, and reaches its connector one trip through the writer sooner.
  *
  * What a claim holds is what the open transaction wrote: a rollback takes
  * the parts back (sg__sq_park_rollback), and a crash after the commit

@@ -896,7 +896,7 @@ static int select_due(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   sqlite3_reset(s);
   res->parts = parts;
   res->n_parts = n;
-  r->park_parts = parts; /* for a wait, when it found nothing */
+  r->park_parts = parts; /* filled on by submits (sqlite_park.c) */
   if (!ok)
     return SG_ENOMEM;
   if (mrc < 0 && mrc != SG_ENOENT)
