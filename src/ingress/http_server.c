@@ -41,6 +41,15 @@
 #define INLINE_ARENA 1024u /* request strings of a typical request */
 #define ARENA_CHUNK 4096u
 #define BODY_PREALLOC_MAX (64u * 1024u) /* trust Content-Length this far */
+/* Request objects kept for the next requests once done. One is 1.6 KiB,
+ * past malloc's per-thread caches, so each new one took the allocator's
+ * slow path (and a merge of its free lists) once a request. Sanitizer
+ * builds keep none, so that a use after the end is still caught. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPARE_MAX 0u
+#else
+#define SPARE_MAX 64u
+#endif
 /* A request suspended this long gets its socket watched for a disconnect;
  * most answers (a group commit) come sooner, and watching costs three
  * system calls. */
@@ -113,6 +122,8 @@ struct sg_http_server {
   route_t *routes;
   size_t n_routes, cap_routes;
   sg_http_req_t *waiting; /* handed to a handler, not answered */
+  sg_http_req_t *spare;   /* done requests for reuse, linked by next */
+  unsigned n_spare;
   sg_http_server_stats_t stats;
   void (*log_cb)(void *data, const char *msg);
   void *log_data;
@@ -462,7 +473,23 @@ static void req_unref(sg_http_req_t *req) {
     return;
   arena_free(&req->arena);
   sg_free(req->body);
+  sg_http_server_t *srv = req->srv;
+  if (srv != NULL && !srv->closing && srv->n_spare < SPARE_MAX) {
+    req->next = srv->spare;
+    srv->spare = req;
+    srv->n_spare++;
+    return;
+  }
   sg_free(req);
+}
+
+static void spare_free(sg_http_server_t *srv) {
+  while (srv->spare != NULL) {
+    sg_http_req_t *req = srv->spare;
+    srv->spare = req->next;
+    sg_free(req);
+  }
+  srv->n_spare = 0;
 }
 
 static void waiting_link(sg_http_server_t *srv, sg_http_req_t *req) {
@@ -689,9 +716,13 @@ static size_t no_unescape_cb(void *cls, struct MHD_Connection *conn, char *s) {
  * decodes it; the request object made here is the connection's con_cls. */
 static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn) {
   sg_http_server_t *srv = cls;
-  sg_http_req_t *req = sg_malloc(sizeof *req);
-  if (req == NULL)
+  sg_http_req_t *req = srv->spare;
+  if (req != NULL) {
+    srv->spare = req->next;
+    srv->n_spare--;
+  } else if ((req = sg_malloc(sizeof *req)) == NULL) {
     return NULL;
+  }
   memset(req, 0, offsetof(sg_http_req_t, inline_arena));
   req->srv = srv;
   srv->live++;
@@ -1454,6 +1485,7 @@ void sg_http_server_free(sg_http_server_t *srv) {
   if (srv->mhd != NULL)
     MHD_stop_daemon(srv->mhd); /* completes every request */
   srv->mhd = NULL;
+  spare_free(srv);
   sg__http_deadline_free(srv->deadline);
   srv->deadline = NULL;
   uv_close((uv_handle_t *)&srv->timer, server_close_cb);
