@@ -9,6 +9,7 @@
  */
 #include "smpp/receipt.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -82,20 +83,43 @@ static const struct {
 
 /* ---- ASCII helpers ----------------------------------------------------- */
 
-/* White space between receipt fields. NUL is included because some SMSCs
- * pad or terminate short_message with it. */
+/* Character classes, one lookup each: the scanner reads a receipt's
+ * characters several times (as words, as possible keys, as values).
+ * C_WS is white space between fields; NUL is included because some SMSCs
+ * pad or terminate short_message with it. C_WORD is a key's characters:
+ * ASCII letters, digits, '_' and '-'. */
+enum { C_WS = 1, C_WORD = 2, C_DIGIT = 4 };
+/* clang-format off */
+static const uint8_t char_class[256] = {
+    1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0,
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 0, 0, 0, 0, 0,
+    0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 2,
+    0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* clang-format on */
+
 static bool is_ws(uint8_t c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
-         c == '\f' || c == '\0';
+  return (char_class[c] & C_WS) != 0;
 }
 
 static bool is_digit(uint8_t c) {
-  return c >= '0' && c <= '9';
+  return (char_class[c] & C_DIGIT) != 0;
 }
 
 static bool is_word(uint8_t c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
-         c == '_' || c == '-';
+  return (char_class[c] & C_WORD) != 0;
 }
 
 static uint8_t to_lower(uint8_t c) {
@@ -359,8 +383,11 @@ static enum receipt_key key_at(const uint8_t *buf, size_t len, size_t pos,
   size_t colon = skip_blanks(buf, len, we);
   if (colon >= len || buf[colon] != ':')
     return KEY_NONE;
+  uint8_t first = to_lower(buf[pos]);
   for (size_t i = 0; key == KEY_OTHER && i < COUNT(key_words); i++)
-    if (word_eq(buf + pos, we - pos, key_words[i].word, key_words[i].len))
+    if (key_words[i].len == we - pos &&
+        (uint8_t)key_words[i].word[0] == first &&
+        word_eq(buf + pos, we - pos, key_words[i].word, key_words[i].len))
       key = key_words[i].key;
   *after = colon + 1;
   return key;
