@@ -520,10 +520,12 @@ static void timer_cb(uv_timer_t *t);
 
 /* Runs libmicrohttpd on the next loop iteration, once for every connection
  * resumed until then: a resumed connection does not wake its epoll fd. */
+/* Runs libmicrohttpd on the next loop turn. The timer is armed once for
+ * all the answers of a turn (a group commit answers tens at once): until
+ * drive runs and clears `kicked`, it is still due at 0 ms. */
 static void kick(sg_http_server_t *srv) {
-  if (srv != NULL && !srv->closing) {
-    if (!srv->kicked)
-      srv->kicked_at = uv_hrtime() / 1000u;
+  if (srv != NULL && !srv->closing && !srv->kicked) {
+    srv->kicked_at = uv_hrtime() / 1000u;
     srv->kicked = true;
     uv_timer_start(&srv->timer, timer_cb, 0, 0);
   }
@@ -1185,7 +1187,9 @@ static void drive(sg_http_server_t *srv) {
   }
   srv->kicked = false;
   MHD_run(srv->mhd);
-  if (MHD_get_timeout(srv->mhd, &ms) == MHD_YES)
+  if (srv->kicked) /* a connection resumed during the run: kick's timer */
+    uv_timer_start(&srv->timer, timer_cb, 0, 0);
+  else if (MHD_get_timeout(srv->mhd, &ms) == MHD_YES)
     uv_timer_start(&srv->timer, timer_cb, ms > 86400000 ? 86400000 : ms, 0);
   else
     uv_timer_stop(&srv->timer);
