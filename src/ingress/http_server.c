@@ -50,6 +50,8 @@
 #else
 #define SPARE_MAX 64u
 #endif
+/* A kept request object keeps its body buffer too, up to this size. */
+#define KEEP_BODY_MAX 4096u
 /* A request suspended this long gets its socket watched for a disconnect;
  * most answers (a group commit) come sooner, and watching costs three
  * system calls. */
@@ -169,6 +171,10 @@ struct sg_http_req {
     max_align_t align;
     char mem[INLINE_ARENA];
   } inline_arena;
+  /* Not cleared for a new request (after inline_arena): a body buffer
+   * left by an earlier request of this object, for the next body. */
+  uint8_t *keep;
+  size_t keep_cap;
 };
 
 /* ---- arena ---------------------------------------------------------- */
@@ -472,14 +478,22 @@ static void req_unref(sg_http_req_t *req) {
   if (--req->refs > 0)
     return;
   arena_free(&req->arena);
-  sg_free(req->body);
   sg_http_server_t *srv = req->srv;
   if (srv != NULL && !srv->closing && srv->n_spare < SPARE_MAX) {
+    if (req->body != NULL && req->keep == NULL &&
+        req->body_cap <= KEEP_BODY_MAX) {
+      req->keep = req->body;
+      req->keep_cap = req->body_cap;
+    } else {
+      sg_free(req->body);
+    }
     req->next = srv->spare;
     srv->spare = req;
     srv->n_spare++;
     return;
   }
+  sg_free(req->body);
+  sg_free(req->keep);
   sg_free(req);
 }
 
@@ -487,6 +501,7 @@ static void spare_free(sg_http_server_t *srv) {
   while (srv->spare != NULL) {
     sg_http_req_t *req = srv->spare;
     srv->spare = req->next;
+    sg_free(req->keep);
     sg_free(req);
   }
   srv->n_spare = 0;
@@ -722,7 +737,10 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn) {
   if (req != NULL) {
     srv->spare = req->next;
     srv->n_spare--;
-  } else if ((req = sg_malloc(sizeof *req)) == NULL) {
+  } else if ((req = sg_malloc(sizeof *req)) != NULL) {
+    req->keep = NULL;
+    req->keep_cap = 0;
+  } else {
     return NULL;
   }
   memset(req, 0, offsetof(sg_http_req_t, inline_arena));
@@ -821,6 +839,12 @@ static int check_length(sg_http_server_t *srv, sg_http_req_t *req,
   /* A client that announces a large body and sends nothing must not make
    * every connection hold max_body bytes. */
   size_t cap = n < BODY_PREALLOC_MAX ? (size_t)n + 1 : BODY_PREALLOC_MAX;
+  if (req->keep != NULL && req->keep_cap >= cap) {
+    req->body = req->keep;
+    req->body_cap = req->keep_cap;
+    req->keep = NULL;
+    return 0;
+  }
   req->body = sg_malloc(cap);
   req->body_cap = req->body ? cap : 0;
   return req->body ? 0 : SG_ENOMEM;
