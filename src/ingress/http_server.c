@@ -839,6 +839,7 @@ static int check_length(sg_http_server_t *srv, sg_http_req_t *req,
   /* A client that announces a large body and sends nothing must not make
    * every connection hold max_body bytes. */
   size_t cap = n < BODY_PREALLOC_MAX ? (size_t)n + 1 : BODY_PREALLOC_MAX;
+  cap = (cap + 255u) & ~(size_t)255u; /* a kept buffer fits bodies near it */
   if (req->keep != NULL && req->keep_cap >= cap) {
     req->body = req->keep;
     req->body_cap = req->keep_cap;
