@@ -474,12 +474,23 @@ static void allowed_methods(const sg_http_server_t *srv, sg_http_req_t *req,
 
 /* ---- request lifetime ------------------------------------------------ */
 
+/* Whether a done request object may be kept (never in sanitizer builds,
+ * where SPARE_MAX is 0). */
+static bool spare_room(const sg_http_server_t *srv) {
+#if SPARE_MAX > 0
+  return srv->n_spare < SPARE_MAX;
+#else
+  (void)srv;
+  return false;
+#endif
+}
+
 static void req_unref(sg_http_req_t *req) {
   if (--req->refs > 0)
     return;
   arena_free(&req->arena);
   sg_http_server_t *srv = req->srv;
-  if (srv != NULL && !srv->closing && srv->n_spare < SPARE_MAX) {
+  if (srv != NULL && !srv->closing && spare_room(srv)) {
     if (req->body != NULL && req->keep == NULL &&
         req->body_cap <= KEEP_BODY_MAX) {
       req->keep = req->body;
