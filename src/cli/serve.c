@@ -146,6 +146,8 @@ static int open_store(serve_t *s) {
     sc.unmatched_keep_ms = cs->unmatched_receipt_keep_ms;
   if (cs->traffic_keep_ms > 0)
     sc.traffic_keep_ms = (int64_t)cs->traffic_keep_ms;
+  if (cs->count_timeout_ms > 0)
+    sc.count_timeout_ms = cs->count_timeout_ms;
   /* This node among others on the database (docs/scaling.md). */
   char node[72], addr[128];
   sc.node_name = sg_config_node_name(s->cfg, node, sizeof node);

@@ -109,6 +109,8 @@ typedef struct sg_config_store {
    * own while the writer runs the next group; default true. */
   bool sync_pipeline;
   uint64_t traffic_keep_ms; /* traffic_minutes kept; 400 d (1 d-3650 d) */
+  /* PostgreSQL: statement timeout of the counts of /metrics; 10 s. */
+  uint32_t count_timeout_ms;
 } sg_config_store_t;
 
 typedef struct sg_config_http {

@@ -234,6 +234,7 @@ void sg__cfg_check_store(sg__cfg_ctx_t *c, void *obj,
     only_with(c, map, "sync_pipeline", "driver: sqlite");
   } else {
     only_with(c, map, "url", "driver: postgres");
+    only_with(c, map, "count_timeout", "driver: postgres");
   }
 }
 

@@ -371,6 +371,8 @@ static void restart_keys(const sg_config_t *o, const sg_config_t *n,
               "store.sync_pipeline");
   restart_add(d, os->traffic_keep_ms != ns->traffic_keep_ms,
               "store.traffic_keep");
+  restart_add(d, os->count_timeout_ms != ns->count_timeout_ms,
+              "store.count_timeout");
   const sg_config_http_t *oh = &o->http, *nh = &n->http;
   restart_add(d, !listen_eq(&oh->listen, &nh->listen), "http.listen");
   restart_add(d,

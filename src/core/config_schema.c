@@ -111,6 +111,8 @@ static const sg__cfg_field_t store_fields[] = {
     F("unmatched_receipt_keep", DURATION, 0, sg_config_store_t,
       unmatched_receipt_keep_ms, MINUTES(1), HOUR(24 * 7)),
     F("sync_pipeline", BOOL, 0, sg_config_store_t, sync_pipeline, 0, 0),
+    F("count_timeout", DURATION, 0, sg_config_store_t, count_timeout_ms, 100,
+      HOUR(1)),
     {"traffic_keep", SG__CFG_T_CUSTOM, 0,
      offsetof(sg_config_store_t, traffic_keep_ms), 0, 0, 0, NULL,
      &sg__cfg_traffic_keep_reader},
@@ -368,6 +370,7 @@ void sg__cfg_init_store(void *obj) {
   s->unmatched_receipt_keep_ms = HOUR(1);
   s->sync_pipeline = true;
   s->traffic_keep_ms = UINT64_C(400) * HOUR(24);
+  s->count_timeout_ms = SEC(10);
 }
 
 void sg__cfg_init_http(void *obj) {

@@ -40,15 +40,12 @@ static const int8_t char_value[128] = {
 };
 /* clang-format on */
 
-/* The id as a 128-bit big-endian number in two halves. */
-static void to_halves(const uint8_t b[SG_ID_BYTES], uint64_t *hi,
-                      uint64_t *lo) {
-  *hi = *lo = 0;
-  for (int i = 0; i < 8; i++) {
-    *hi = (*hi << 8) | b[i];
-    *lo = (*lo << 8) | b[8 + i];
-  }
-}
+/* The 26 characters read the 128-bit id as a 130-bit number with two
+ * leading zero bits, five bits a character: the first two characters hold
+ * the first octet (3 + 5 bits), and each next eight characters (40 bits)
+ * the next five octets. Both directions work in those groups, in 64-bit
+ * words, one shift a character. */
+#define ID_GROUPS 3 /* of eight characters and five octets */
 
 int sg_id_format(uint64_t time_ms, const uint8_t rnd[SG_ID_RANDOM_BYTES],
                  char out[SG_ID_LEN + 1]) {
@@ -58,36 +55,52 @@ int sg_id_format(uint64_t time_ms, const uint8_t rnd[SG_ID_RANDOM_BYTES],
   for (int i = 0; i < 6; i++)
     b[i] = (uint8_t)(time_ms >> (8 * (5 - i)));
   memcpy(b + 6, rnd, SG_ID_RANDOM_BYTES);
-  /* 26 characters of 5 bits hold 130 bits: the id is read as a 130-bit
-   * number with two leading zero bits; the last character holds the low 5
-   * bits of the 128-bit number, each one before it the next 5 up. */
-  uint64_t hi, lo;
-  to_halves(b, &hi, &lo);
-  for (int i = SG_ID_LEN - 1; i >= 0; i--) {
-    out[i] = alphabet[lo & 31u];
-    lo = (lo >> 5) | (hi << 59);
-    hi >>= 5;
+  out[0] = alphabet[b[0] >> 5];
+  out[1] = alphabet[b[0] & 31u];
+  for (int g = 0; g < ID_GROUPS; g++) {
+    const uint8_t *p = b + 1 + 5 * g;
+    uint64_t v = (uint64_t)p[0] << 32 | (uint64_t)p[1] << 24 |
+                 (uint64_t)p[2] << 16 | (uint64_t)p[3] << 8 | p[4];
+    char *o = out + 2 + 8 * g;
+    for (int i = 7; i >= 0; i--) {
+      o[i] = alphabet[v & 31u];
+      v >>= 5;
+    }
   }
   out[SG_ID_LEN] = '\0';
   return 0;
 }
 
+/* The value of s[0..n), n <= 12 characters of the alphabet, or -1. */
+static int64_t group_value(const char *s, int n) {
+  uint64_t v = 0;
+  int bad = 0;
+  for (int i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    int x = c < 128 ? char_value[c] : -1;
+    bad |= x;
+    v = v << 5 | (uint64_t)(x & 31);
+  }
+  return bad < 0 ? -1 : (int64_t)v;
+}
+
 int sg_id_parse(const char *s, size_t len, uint8_t out[SG_ID_BYTES]) {
   if (s == NULL || len != SG_ID_LEN)
     return SG_EINVAL;
-  uint64_t hi = 0, lo = 0;
-  for (int i = 0; i < SG_ID_LEN; i++) {
-    unsigned char c = (unsigned char)s[i];
-    int v = c < 128 ? char_value[c] : -1;
-    if (v < 0 || (i == 0 && v > 7))
-      return SG_EINVAL;
-    hi = (hi << 5) | (lo >> 59);
-    lo = (lo << 5) | (uint64_t)v;
-  }
+  int64_t first = group_value(s, 2);
+  if (first < 0 || first > 255) /* the first character above 7 */
+    return SG_EINVAL;
   uint8_t b[SG_ID_BYTES];
-  for (int i = 0; i < 8; i++) {
-    b[i] = (uint8_t)(hi >> (56 - 8 * i));
-    b[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
+  b[0] = (uint8_t)first;
+  for (int g = 0; g < ID_GROUPS; g++) {
+    int64_t v = group_value(s + 2 + 8 * g, 8);
+    if (v < 0)
+      return SG_EINVAL;
+    uint8_t *p = b + 1 + 5 * g;
+    for (int i = 4; i >= 0; i--) {
+      p[i] = (uint8_t)v;
+      v >>= 8;
+    }
   }
   memcpy(out, b, SG_ID_BYTES);
   return 0;

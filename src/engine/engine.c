@@ -711,6 +711,19 @@ static void counts_cb(sg_store_t *st, int status, const sg_store_counts_t *c,
   if (status == 0) {
     e->counts = *c;
     e->counts_ms = sg__now_ms(e);
+  } else if (status == SG_ETIMEDOUT) {
+    /* The figures of the last count stay, and their age grows. One line
+     * a timeout: the next count comes a hundred times later. */
+    e->counts_timeouts++;
+    char kept[64] = "has no figures yet";
+    if (e->counts_ms > 0)
+      snprintf(kept, sizeof kept, "keeps the figures of %lld s ago",
+               (long long)((sg__now_ms(e) - e->counts_ms) / 1000));
+    sg__log(e, SG_ENGINE_LOG_WARN,
+            "store: the count of messages by status ran past its statement "
+            "timeout (%lld ms) and was cancelled; /metrics %s; next count "
+            "in %lld s",
+            (long long)took_ms, kept, (long long)(e->counts_gap_ms / 1000));
   }
   sg__maybe_stopped(e);
 }
@@ -858,6 +871,7 @@ void sg_engine_metrics(sg_engine_t *e, sg_engine_metrics_t *out) {
   out->now_ms = sg__now_ms(e);
   out->counts = e->counts;
   out->counts_ms = e->counts_ms;
+  out->counts_timeouts = e->counts_timeouts;
   sg_store_get_stats(e->st, &out->store);
   out->requests = e->requests;
   out->requests_failed = e->requests_failed;

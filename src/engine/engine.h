@@ -563,6 +563,9 @@ typedef struct sg_engine_metrics {
    * they were read; 0: not yet). */
   sg_store_counts_t counts;
   int64_t counts_ms;
+  /* Counts cancelled by the store's statement timeout (PostgreSQL); the
+   * figures above then stay those of counts_ms. */
+  uint64_t counts_timeouts;
   sg_store_stats_t store;
   /* Engine counters since start. */
   uint64_t requests;        /* sg_engine_submit calls */

@@ -217,6 +217,7 @@ struct sg_engine {
   /* Metrics. */
   sg_store_counts_t counts;
   int64_t counts_ms;
+  uint64_t counts_timeouts; /* counts the store cancelled (SG_ETIMEDOUT) */
   uint64_t requests, requests_failed, accepted, rejected, parts_accepted;
   uint64_t dlr_received, dlr_matched, dlr_unmatched;
   uint64_t rcpt_held, rcpt_applied_later, rcpt_expired; /* durable unmatched */

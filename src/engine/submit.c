@@ -874,6 +874,10 @@ static int prepare(sg_submit_ctx_t *x, const sg_submit_req_t *r) {
   if (rc == 0 && r->batch_id != NULL) {
     memcpy(x->res.batch_id, r->batch_id, SG_ID_LEN + 1);
     rc = sg_id_canonical(x->res.batch_id, SG_ID_LEN);
+  } else if (rc == 0 && x->n_msgs == 1) {
+    /* A batch of one is named by its message: the SQLite store then keeps
+     * no index entry for it (migration 0029). */
+    memcpy(x->res.batch_id, x->msgs[0].id, SG_ID_LEN + 1);
   } else if (rc == 0)
     rc = sg_id_new(x->res.batch_id);
   if (rc != 0)

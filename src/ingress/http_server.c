@@ -41,6 +41,17 @@
 #define INLINE_ARENA 1024u /* request strings of a typical request */
 #define ARENA_CHUNK 4096u
 #define BODY_PREALLOC_MAX (64u * 1024u) /* trust Content-Length this far */
+/* Request objects kept for the next requests once done. One is 1.6 KiB,
+ * past malloc's per-thread caches, so each new one took the allocator's
+ * slow path (and a merge of its free lists) once a request. Sanitizer
+ * builds keep none, so that a use after the end is still caught. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPARE_MAX 0u
+#else
+#define SPARE_MAX 64u
+#endif
+/* A kept request object keeps its body buffer too, up to this size. */
+#define KEEP_BODY_MAX 4096u
 /* A request suspended this long gets its socket watched for a disconnect;
  * most answers (a group commit) come sooner, and watching costs three
  * system calls. */
@@ -113,6 +124,8 @@ struct sg_http_server {
   route_t *routes;
   size_t n_routes, cap_routes;
   sg_http_req_t *waiting; /* handed to a handler, not answered */
+  sg_http_req_t *spare;   /* done requests for reuse, linked by next */
+  unsigned n_spare;
   sg_http_server_stats_t stats;
   void (*log_cb)(void *data, const char *msg);
   void *log_data;
@@ -158,6 +171,10 @@ struct sg_http_req {
     max_align_t align;
     char mem[INLINE_ARENA];
   } inline_arena;
+  /* Not cleared for a new request (after inline_arena): a body buffer
+   * left by an earlier request of this object, for the next body. */
+  uint8_t *keep;
+  size_t keep_cap;
 };
 
 /* ---- arena ---------------------------------------------------------- */
@@ -457,12 +474,48 @@ static void allowed_methods(const sg_http_server_t *srv, sg_http_req_t *req,
 
 /* ---- request lifetime ------------------------------------------------ */
 
+/* Whether a done request object may be kept (never in sanitizer builds,
+ * where SPARE_MAX is 0). */
+static bool spare_room(const sg_http_server_t *srv) {
+#if SPARE_MAX > 0
+  return srv->n_spare < SPARE_MAX;
+#else
+  (void)srv;
+  return false;
+#endif
+}
+
 static void req_unref(sg_http_req_t *req) {
   if (--req->refs > 0)
     return;
   arena_free(&req->arena);
+  sg_http_server_t *srv = req->srv;
+  if (srv != NULL && !srv->closing && spare_room(srv)) {
+    if (req->body != NULL && req->keep == NULL &&
+        req->body_cap <= KEEP_BODY_MAX) {
+      req->keep = req->body;
+      req->keep_cap = req->body_cap;
+    } else {
+      sg_free(req->body);
+    }
+    req->next = srv->spare;
+    srv->spare = req;
+    srv->n_spare++;
+    return;
+  }
   sg_free(req->body);
+  sg_free(req->keep);
   sg_free(req);
+}
+
+static void spare_free(sg_http_server_t *srv) {
+  while (srv->spare != NULL) {
+    sg_http_req_t *req = srv->spare;
+    srv->spare = req->next;
+    sg_free(req->keep);
+    sg_free(req);
+  }
+  srv->n_spare = 0;
 }
 
 static void waiting_link(sg_http_server_t *srv, sg_http_req_t *req) {
@@ -493,10 +546,12 @@ static void timer_cb(uv_timer_t *t);
 
 /* Runs libmicrohttpd on the next loop iteration, once for every connection
  * resumed until then: a resumed connection does not wake its epoll fd. */
+/* Runs libmicrohttpd on the next loop turn. The timer is armed once for
+ * all the answers of a turn (a group commit answers tens at once): until
+ * drive runs and clears `kicked`, it is still due at 0 ms. */
 static void kick(sg_http_server_t *srv) {
-  if (srv != NULL && !srv->closing) {
-    if (!srv->kicked)
-      srv->kicked_at = uv_hrtime() / 1000u;
+  if (srv != NULL && !srv->closing && !srv->kicked) {
+    srv->kicked_at = uv_hrtime() / 1000u;
     srv->kicked = true;
     uv_timer_start(&srv->timer, timer_cb, 0, 0);
   }
@@ -689,9 +744,16 @@ static size_t no_unescape_cb(void *cls, struct MHD_Connection *conn, char *s) {
  * decodes it; the request object made here is the connection's con_cls. */
 static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn) {
   sg_http_server_t *srv = cls;
-  sg_http_req_t *req = sg_malloc(sizeof *req);
-  if (req == NULL)
+  sg_http_req_t *req = srv->spare;
+  if (req != NULL) {
+    srv->spare = req->next;
+    srv->n_spare--;
+  } else if ((req = sg_malloc(sizeof *req)) != NULL) {
+    req->keep = NULL;
+    req->keep_cap = 0;
+  } else {
     return NULL;
+  }
   memset(req, 0, offsetof(sg_http_req_t, inline_arena));
   req->srv = srv;
   srv->live++;
@@ -788,6 +850,13 @@ static int check_length(sg_http_server_t *srv, sg_http_req_t *req,
   /* A client that announces a large body and sends nothing must not make
    * every connection hold max_body bytes. */
   size_t cap = n < BODY_PREALLOC_MAX ? (size_t)n + 1 : BODY_PREALLOC_MAX;
+  cap = (cap + 255u) & ~(size_t)255u; /* a kept buffer fits bodies near it */
+  if (req->keep != NULL && req->keep_cap >= cap) {
+    req->body = req->keep;
+    req->body_cap = req->keep_cap;
+    req->keep = NULL;
+    return 0;
+  }
   req->body = sg_malloc(cap);
   req->body_cap = req->body ? cap : 0;
   return req->body ? 0 : SG_ENOMEM;
@@ -1154,7 +1223,9 @@ static void drive(sg_http_server_t *srv) {
   }
   srv->kicked = false;
   MHD_run(srv->mhd);
-  if (MHD_get_timeout(srv->mhd, &ms) == MHD_YES)
+  if (srv->kicked) /* a connection resumed during the run: kick's timer */
+    uv_timer_start(&srv->timer, timer_cb, 0, 0);
+  else if (MHD_get_timeout(srv->mhd, &ms) == MHD_YES)
     uv_timer_start(&srv->timer, timer_cb, ms > 86400000 ? 86400000 : ms, 0);
   else
     uv_timer_stop(&srv->timer);
@@ -1454,6 +1525,7 @@ void sg_http_server_free(sg_http_server_t *srv) {
   if (srv->mhd != NULL)
     MHD_stop_daemon(srv->mhd); /* completes every request */
   srv->mhd = NULL;
+  spare_free(srv);
   sg__http_deadline_free(srv->deadline);
   srv->deadline = NULL;
   uv_close((uv_handle_t *)&srv->timer, server_close_cb);

@@ -9,6 +9,7 @@
  */
 #include "smpp/receipt.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -55,47 +56,47 @@ enum receipt_key {
   KEY_TEXT
 };
 
-/* One-word spellings of the keys, lower case. "submit date" and "done date"
- * with white space between the words are matched in key_at. */
-#define KW(w, k)                                                               \
-  { w, sizeof(w) - 1, k }
-static const struct {
-  const char *word;
-  size_t len;
-  enum receipt_key key;
-} key_words[] = {
-    KW("id", KEY_ID),
-    KW("sub", KEY_SUB),
-    KW("dlvrd", KEY_DLVRD),
-    KW("submit_date", KEY_SUBMIT_DATE),
-    KW("submit-date", KEY_SUBMIT_DATE),
-    KW("submitdate", KEY_SUBMIT_DATE),
-    KW("done_date", KEY_DONE_DATE),
-    KW("done-date", KEY_DONE_DATE),
-    KW("donedate", KEY_DONE_DATE),
-    KW("stat", KEY_STAT),
-    KW("err", KEY_ERR),
-    KW("text", KEY_TEXT),
-};
-
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- ASCII helpers ----------------------------------------------------- */
 
-/* White space between receipt fields. NUL is included because some SMSCs
- * pad or terminate short_message with it. */
+/* Character classes, one lookup each: the scanner reads a receipt's
+ * characters several times (as words, as possible keys, as values).
+ * C_WS is white space between fields; NUL is included because some SMSCs
+ * pad or terminate short_message with it. C_WORD is a key's characters:
+ * ASCII letters, digits, '_' and '-'. */
+enum { C_WS = 1, C_WORD = 2, C_DIGIT = 4 };
+/* clang-format off */
+static const uint8_t char_class[256] = {
+    1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0,
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 0, 0, 0, 0, 0,
+    0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 2,
+    0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* clang-format on */
+
 static bool is_ws(uint8_t c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
-         c == '\f' || c == '\0';
+  return (char_class[c] & C_WS) != 0;
 }
 
 static bool is_digit(uint8_t c) {
-  return c >= '0' && c <= '9';
+  return (char_class[c] & C_DIGIT) != 0;
 }
 
 static bool is_word(uint8_t c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
-         c == '_' || c == '-';
+  return (char_class[c] & C_WORD) != 0;
 }
 
 static uint8_t to_lower(uint8_t c) {
@@ -115,6 +116,41 @@ static bool word_eq(const uint8_t *buf, size_t n, const char *word, size_t wl) {
     if (to_lower(buf[i]) != (uint8_t)word[i])
       return false;
   return true;
+}
+
+/* The key a one-word spelling w[0..n) names, ignoring ASCII case, or
+ * KEY_OTHER. "submit date" and "done date" with white space between the
+ * words are matched in key_at. Chosen by length first: the scanner asks
+ * this of every "word:" of a receipt. */
+static enum receipt_key key_word(const uint8_t *w, size_t n) {
+  switch (n) {
+  case 2:
+    return word_eq(w, n, "id", 2) ? KEY_ID : KEY_OTHER;
+  case 3:
+    return word_eq(w, n, "sub", 3)   ? KEY_SUB
+           : word_eq(w, n, "err", 3) ? KEY_ERR
+                                     : KEY_OTHER;
+  case 4:
+    return word_eq(w, n, "stat", 4)   ? KEY_STAT
+           : word_eq(w, n, "text", 4) ? KEY_TEXT
+                                      : KEY_OTHER;
+  case 5:
+    return word_eq(w, n, "dlvrd", 5) ? KEY_DLVRD : KEY_OTHER;
+  case 8:
+    return word_eq(w, n, "donedate", 8) ? KEY_DONE_DATE : KEY_OTHER;
+  case 9:
+    return word_eq(w, n, "done_date", 9) || word_eq(w, n, "done-date", 9)
+               ? KEY_DONE_DATE
+               : KEY_OTHER;
+  case 10:
+    return word_eq(w, n, "submitdate", 10) ? KEY_SUBMIT_DATE : KEY_OTHER;
+  case 11:
+    return word_eq(w, n, "submit_date", 11) || word_eq(w, n, "submit-date", 11)
+               ? KEY_SUBMIT_DATE
+               : KEY_OTHER;
+  default:
+    return KEY_OTHER;
+  }
 }
 
 static size_t skip_ws(const uint8_t *buf, size_t len, size_t pos) {
@@ -359,9 +395,8 @@ static enum receipt_key key_at(const uint8_t *buf, size_t len, size_t pos,
   size_t colon = skip_blanks(buf, len, we);
   if (colon >= len || buf[colon] != ':')
     return KEY_NONE;
-  for (size_t i = 0; key == KEY_OTHER && i < COUNT(key_words); i++)
-    if (word_eq(buf + pos, we - pos, key_words[i].word, key_words[i].len))
-      key = key_words[i].key;
+  if (key == KEY_OTHER)
+    key = key_word(buf + pos, we - pos);
   *after = colon + 1;
   return key;
 }

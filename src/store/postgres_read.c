@@ -252,10 +252,37 @@ static int dispatch(sg__pg_conn_t *c, sg__store_req_t *r) {
   }
 }
 
+/* The statement timeout of a read of kind `kind`, in ms (0: none). Only
+ * the counts of /metrics get one: they scan the two largest tables in the
+ * background, every few seconds, and nobody waits for them, so on a huge
+ * table one could hold its snapshot (and VACUUM's horizon) for minutes.
+ * The other reads are bounded by their indexes and a LIMIT (lists, a
+ * message, waiting parts), or read traffic_minutes (one row per account
+ * and minute) and the campaigns' own rows, and someone waits for their
+ * answer; the traffic pruning is a write, at most 1,000 rows a pass
+ * through the index on minute (pg_trafficp.c). */
+static int64_t read_timeout_ms(const sg__pg_conn_t *c, sg__req_kind_t kind) {
+  if (kind != SG__REQ_COUNTS)
+    return 0;
+  int64_t t = c->st->cfg.count_timeout_ms;
+  return t == 0 ? 10000 : t < 0 ? 0 : t;
+}
+
 int sg__pg_run_read(sg__pg_conn_t *c, sg__store_req_t *r) {
-  if (sg__pg_cmd(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") != 0)
+  /* SET LOCAL, in the same round trip as BEGIN: the timeout ends with the
+   * transaction, so the connection's other reads (and the reader after a
+   * reconnect) never inherit it. */
+  char begin[128] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+  int64_t timeout = read_timeout_ms(c, r->kind);
+  if (timeout > 0)
+    snprintf(begin + strlen(begin), sizeof begin - strlen(begin),
+             "; SET LOCAL statement_timeout = %lld", (long long)timeout);
+  if (sg__pg_cmd(c, begin) != 0)
     return SG_EIO;
   int rc = dispatch(c, r);
+  /* 57014, query_canceled: the statement timeout fired. */
+  if (rc == SG_EIO && timeout > 0 && strcmp(c->last_state, "57014") == 0)
+    rc = SG_ETIMEDOUT;
   /* A read transaction has nothing to keep: end it either way. */
   if (sg__pg_cmd(c, "COMMIT") != 0)
     sg__pg_cmd(c, "ROLLBACK");

@@ -645,9 +645,12 @@ static int cancel_rcpts(sg__sq_conn_t *c, const char *id, bool *more) {
 
 static int cancel_step(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   sg__campaigns_req_t *q = r->in.campaigns;
-  sqlite3_stmt *s = prep(
-      c, "SELECT id FROM messages WHERE batch_id = ?1 AND id > ?2 AND "
-         SG__SQ_MSG_STATUS " IN ('queued', 'scheduled') ORDER BY id LIMIT ?3");
+  /* A campaign's id is never one of its messages' ids, so all of them are
+   * in messages_batch, which holds only such rows (migration 0029). */
+  sqlite3_stmt *s =
+      prep(c, "SELECT id FROM messages WHERE batch_id = ?1 AND batch_id <> id "
+              "AND id > ?2 AND " SG__SQ_MSG_STATUS
+              " IN ('queued', 'scheduled') ORDER BY id LIMIT ?3");
   if (s == NULL)
     return SG_EIO;
   sg__sq_bind_text(s, 1, q->op.id);

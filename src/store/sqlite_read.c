@@ -172,30 +172,46 @@ enum {
   F_TO = 64
 };
 
+/* The conditions of a list other than its batch, for statement mask. */
+static void list_where(char *buf, size_t size, unsigned mask) {
+  snprintf(buf, size, "%s%s%s%s%s%s",
+           mask & F_ACCOUNT ? " AND account_id = ?1" : "",
+           mask & F_STATUS ? " AND " SG__SQ_MSG_STATUS " = ?2" : "",
+           mask & F_RECIPIENT ? " AND recipient = ?3" : "",
+           mask & F_CURSOR ? " AND id < ?5" : "",
+           mask & F_FROM ? " AND created_ms >= ?6" : "",
+           mask & F_TO ? " AND created_ms < ?7" : "");
+}
+
 /* The statement of one filter combination; parameters are numbered the
- * same in all of them (?1 account .. ?7 to, ?8 limit). */
+ * same in all of them (?1 account .. ?7 to, ?8 limit).
+ *
+ * A batch's messages are two sets (migration 0029): those whose batch id
+ * is not their own id, in messages_batch, and at most one whose id is the
+ * batch id (a batch of one is named by its message), found by the key.
+ * The two arms are merged in id order, so a page reads no more of the
+ * index than it shows. */
 static sqlite3_stmt *list_stmt(sg__sq_conn_t *c, unsigned mask) {
   if (c->list[mask] != NULL) {
     sqlite3_reset(c->list[mask]);
     sqlite3_clear_bindings(c->list[mask]);
     return c->list[mask];
   }
-  /* A batch or a recipient narrows most: say so, since the planner has no
-   * statistics to tell it. */
-  const char *index = mask & F_BATCH       ? " INDEXED BY messages_batch"
-                      : mask & F_RECIPIENT ? " INDEXED BY messages_recipient"
-                                           : "";
-  char sql[2048];
-  snprintf(sql, sizeof sql,
-           "SELECT " SG__SQ_MSG_COLS " FROM messages%s WHERE 1%s%s%s%s%s%s%s "
-           "ORDER BY id DESC LIMIT ?8",
-           index, mask & F_ACCOUNT ? " AND account_id = ?1" : "",
-           mask & F_STATUS ? " AND " SG__SQ_MSG_STATUS " = ?2" : "",
-           mask & F_RECIPIENT ? " AND recipient = ?3" : "",
-           mask & F_BATCH ? " AND batch_id = ?4" : "",
-           mask & F_CURSOR ? " AND id < ?5" : "",
-           mask & F_FROM ? " AND created_ms >= ?6" : "",
-           mask & F_TO ? " AND created_ms < ?7" : "");
+  char where[1024], sql[4096];
+  list_where(where, sizeof where, mask);
+  if (mask & F_BATCH)
+    snprintf(sql, sizeof sql,
+             "SELECT " SG__SQ_MSG_COLS " FROM messages INDEXED BY "
+             "messages_batch WHERE batch_id = ?4 AND batch_id <> id%s "
+             "UNION ALL SELECT " SG__SQ_MSG_COLS " FROM messages WHERE id = "
+             "?4 AND batch_id = ?4%s ORDER BY 1 DESC LIMIT ?8",
+             where, where);
+  else /* a recipient narrows most: say so, since the planner has no
+        * statistics to tell it */
+    snprintf(sql, sizeof sql,
+             "SELECT " SG__SQ_MSG_COLS " FROM messages%s WHERE 1%s ORDER BY "
+             "id DESC LIMIT ?8",
+             mask & F_RECIPIENT ? " INDEXED BY messages_recipient" : "", where);
   c->list[mask] = sg__sq_prepare(c, sql);
   return c->list[mask];
 }

@@ -186,6 +186,13 @@ typedef struct sg_store_config {
   /* How long the per-minute traffic counts (store/traffic.h) are kept;
    * maintenance deletes the minutes older than that. Default 400 days. */
   int64_t traffic_keep_ms;
+  /* PostgreSQL: the statement timeout of each query of sg_store_counts
+   * (a scan of messages and of parts), set for its read transaction
+   * only. A count that passes it is cancelled by the server and answered
+   * SG_ETIMEDOUT, so that it never holds its snapshot (and VACUUM's
+   * horizon) for longer. 0: the default, 10 s; negative: none. SQLite
+   * counts from the writer's memory and ignores it. */
+  int64_t count_timeout_ms;
   /* Clock of the store (Unix ms), called from the store's threads; NULL is
    * the wall clock. Tests set it to make scheduling deterministic. */
   int64_t (*clock_ms)(void *clock_data);
@@ -764,7 +771,9 @@ typedef void (*sg_store_counts_cb)(sg_store_t *st, int status,
 
 /* Counts rows by status (messages and parts: a scan of their tables; run it
  * every few seconds at most, never per request; webhooks: their partial
- * indexes). */
+ * indexes). On PostgreSQL a count that runs past count_timeout_ms is
+ * cancelled and answered SG_ETIMEDOUT (nothing else changes; the caller
+ * keeps its last figures). */
 int sg_store_counts(sg_store_t *st, sg_store_counts_cb cb, void *data);
 
 /* ---- webhooks ----------------------------------------------------------- */

@@ -18,8 +18,9 @@
 //   node midpdu.js esme SMPP_PORT SYSTEM_ID PASSWORD OUT
 //       A customer's ESME on raw sockets against smsgate's SMPP server:
 //       a bind and a submit_sm answered; then connections that bind and
-//       send half a PDU or a whole submit_sm and reset at once; then a
-//       bind and a submit_sm again. Writes one JSON line to OUT:
+//       send half a PDU (and write nothing more) or a whole submit_sm and
+//       reset at once; then a bind and a submit_sm again. Writes one JSON
+//       line to OUT:
 //       {acked: [message ids], binds: ok binds, cuts: n}. Exit 1 when a
 //       bind or an answered submit_sm failed.
 'use strict';
@@ -108,10 +109,17 @@ function submitPdu(seq, text) {
 }
 
 // A connection that collects PDUs; next() resolves with the next one.
+// It answers enquire_link and deliver_sm (receipts) itself, until cut()
+// wrote part of a PDU: from then on it writes nothing, as a client that
+// stopped in the middle of a PDU. Any octet written after the cut part
+// would be read, rightly, as the rest of that PDU (two deliver_sm_resp
+// make up the 30 octets that the cut submit_sm below lacks, and the
+// gateway answers that submit_sm with an error status, sometimes before
+// the whole PDU's answer that waits for its commit).
 function session(port) {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1');
-    let buf = Buffer.alloc(0);
+    let buf = Buffer.alloc(0), quiet = false;
     const got = [], waiting = [];
     s.on('error', () => {});
     s.on('close', () => { while (waiting.length) waiting.shift()(null); });
@@ -120,9 +128,12 @@ function session(port) {
       [pdus, buf] = split(Buffer.concat([buf, d]));
       for (const p of pdus) {
         const id = p.readUInt32BE(4);
-        if (id === 0x15) { s.write(pdu(0x80000015, p.readUInt32BE(12), Buffer.alloc(0))); continue; }
+        if (id === 0x15) {
+          if (!quiet) s.write(pdu(0x80000015, p.readUInt32BE(12), Buffer.alloc(0)));
+          continue;
+        }
         if (id === 0x05) { // a receipt: taken, not one of the answers waited for
-          s.write(pdu(0x80000005, p.readUInt32BE(12), Buffer.from([0])));
+          if (!quiet) s.write(pdu(0x80000005, p.readUInt32BE(12), Buffer.from([0])));
           continue;
         }
         if (waiting.length) waiting.shift()(p); else got.push(p);
@@ -133,10 +144,14 @@ function session(port) {
       const t = setTimeout(() => res(null), ms);
       waiting.push((p) => { clearTimeout(t); res(p); });
     });
-    s.on('connect', () => resolve({ s, next }));
+    const cut = (b) => { quiet = true; s.write(b); };
+    s.on('connect', () => resolve({ s, next, cut }));
     s.setTimeout(60000, () => { s.destroy(); reject(new Error('stuck')); });
   });
 }
+
+// What a PDU is, for an error message.
+const show = (p) => `command_id 0x${p.readUInt32BE(4).toString(16)} status ${p.readUInt32BE(8)} seq ${p.readUInt32BE(12)}`;
 
 async function esme(port, sid, pw, out) {
   const res = { acked: [], binds: 0, cuts: 0 };
@@ -161,22 +176,26 @@ async function esme(port, sid, pw, out) {
   x.s.destroy();
   // Half a bind, unbound.
   const b = bindPdu(sid, pw);
-  x = await session(port); x.s.write(b.subarray(0, 16)); await reset(x); res.cuts++;
-  x = await session(port); x.s.write(b.subarray(0, 20)); await reset(x); res.cuts++;
+  x = await session(port); x.cut(b.subarray(0, 16)); await reset(x); res.cuts++;
+  x = await session(port); x.cut(b.subarray(0, 20)); await reset(x); res.cuts++;
   // Bound: a submit_sm's header alone, half of it, and a whole one reset
   // before its answer (in doubt: stored or not, never half).
   const sub = submitPdu(3, 'midpdu cut');
-  x = await bound(); x.s.write(sub.subarray(0, 16)); await reset(x); res.cuts++;
-  x = await bound(); x.s.write(sub.subarray(0, 16 + ((sub.length - 16) >> 1))); await reset(x); res.cuts++;
+  x = await bound(); x.cut(sub.subarray(0, 16)); await reset(x); res.cuts++;
+  x = await bound(); x.cut(sub.subarray(0, 16 + ((sub.length - 16) >> 1))); await reset(x); res.cuts++;
   x = await bound(); x.s.write(submitPdu(4, 'midpdu in doubt')); x.s.resetAndDestroy(); res.cuts++;
   await new Promise((r) => setTimeout(r, 200));
-  // Two PDUs in one write, the second cut: the first is answered.
+  // Two PDUs in one write, the second cut: the first is answered, and
+  // nothing else (the cut one cannot be).
   x = await bound();
-  const two = Buffer.concat([submitPdu(5, 'midpdu answered 2'), sub.subarray(0, 30)]);
-  x.s.write(two);
+  x.cut(Buffer.concat([submitPdu(5, 'midpdu answered 2'), sub.subarray(0, 30)]));
   const r = await x.next();
-  if (!r || r.readUInt32BE(8) !== 0) throw new Error('the whole PDU before a cut one was not answered');
+  if (!r) throw new Error('the whole PDU before a cut one was not answered (20 s, or the connection closed)');
+  if (r.readUInt32BE(4) !== SUBMIT_SM_RESP || r.readUInt32BE(12) !== 5 || r.readUInt32BE(8) !== 0)
+    throw new Error(`the whole PDU before a cut one (seq 5) got ${show(r)}`);
   res.acked.push(r.subarray(16, r.length - 1).toString('latin1'));
+  const more = await x.next(200);
+  if (more) throw new Error(`after the answer to the whole PDU: ${show(more)}`);
   await reset(x); res.cuts++;
   // The server still takes binds and submits.
   x = await bound();

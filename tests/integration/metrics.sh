@@ -3,7 +3,9 @@
 # a few messages sent and delivered (webhooks to `smsgate sim sink`), the
 # checks of metrics.js (the text format, every family an operator needs,
 # values that match what was sent, every metric docs/grafana-smsgate.json
-# queries), and promtool's own check where it is installed.
+# queries), and promtool's own check where it is installed. On PostgreSQL
+# (integration-pg/metrics), a count held up by a lock past
+# store.count_timeout: cancelled, counted, logged, the last figures kept.
 #
 # Readiness is polled, never slept for. Everything started is stopped on
 # exit. Needs node and curl.
@@ -28,6 +30,7 @@ wait_for() { # seconds, command...: polls the command until it succeeds
 read -r HTTP SIM SINK <<<"$(free_ports 3)"
 [ -n "$SINK" ] || fail "no free ports"
 sg_store_for "$T/gw"
+[ -n "$SG_STORE_PG" ] && STORE="${STORE%\}}, count_timeout: 300ms}"
 cat >"$T/gw.yaml" <<EOF2
 store: $STORE
 http: {listen: 127.0.0.1:$HTTP}
@@ -96,5 +99,29 @@ node -e '
   if (!rcpt || rcpt.smsc_id !== sent.smsc_id || rcpt.part !== "1") throw new Error("receipt: " + JSON.stringify(lines));
   console.log("ok - message " + id + " followed through the JSON log (smsc id " + sent.smsc_id + ")");
 ' "$T/gw.log" "${IDS[0]}" || fail "following one message through the JSON log"
+
+# PostgreSQL: another session holds a lock on inbound (the table the
+# count reads last, and nothing here writes); the next count waits for it
+# past store.count_timeout and is cancelled: the gauges keep their figures,
+# the timeout is counted and logged, and the gateway goes on. The next
+# count comes 5 s after the last, or a hundred times what that one took
+# when longer (up to a minute or so on a loaded machine).
+if [ -n "$SG_STORE_PG" ]; then
+  gauges() { curl -sf "$BASE/metrics" | grep -E '^smsgate_(messages|parts)\{'; }
+  wait_for 15 sh -c "curl -sf '$BASE/metrics' | grep -q '^smsgate_parts{status=\"delivered\"} $N\$'" ||
+    fail "the counts before the lock: $(gauges)"
+  before=$(gauges)
+  psql -X -q "$SG_STORE_PG" -c "BEGIN; LOCK TABLE inbound IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(150)" \
+    >/dev/null 2>&1 &
+  PIDS+=($!)
+  wait_for 120 sh -c "curl -sf '$BASE/metrics' | grep -q '^smsgate_store_counts_timeouts_total [1-9]'" ||
+    fail "no count timed out in 120 s: $(curl -sf "$BASE/metrics" | grep "^smsgate_store_counts")"
+  grep -q "ran past its statement timeout" "$T/gw.log" || fail "the timeout was not logged"
+  [ "$(gauges)" = "$before" ] || fail "the counts changed at the timeout: $(gauges)"
+  sg_store_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%LOCK TABLE inbound%' AND pid <> pg_backend_pid()" >/dev/null
+  curl -sf -H 'Authorization: Bearer user-key' "$BASE/v1/messages/${IDS[0]}" | grep -q '"status":"delivered"' ||
+    fail "a read after the timeout"
+  echo "ok - a count past store.count_timeout: cancelled, counted, logged, figures kept"
+fi
 
 kill "$GW" && wait "$GW" || fail "gateway did not stop cleanly on SIGTERM"

@@ -187,6 +187,11 @@ static void store_metrics(sg__rest_buf_t *b, const sg_engine_metrics_t *m) {
                ? (uint64_t)(m->now_ms - m->counts_ms) / 1000u
                : 0);
   }
+  family(b, "smsgate_store_counts_timeouts_total", "counter",
+         "Counts for the gauges above that the store cancelled at their "
+         "statement timeout (PostgreSQL); the gauges then keep the last "
+         "figures and smsgate_store_counts_age_seconds grows.");
+  sample(b, "smsgate_store_counts_timeouts_total", m->counts_timeouts);
   family(b, "smsgate_store_commits_total", "counter",
          "Store write transactions committed.");
   sample(b, "smsgate_store_commits_total", m->store.commits);

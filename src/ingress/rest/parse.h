@@ -51,6 +51,7 @@ typedef struct sg_rest_err {
  * which the struct owns: they live until sg_rest_send_free. */
 typedef struct sg_rest_send {
   void *root;      /* json_t *, owned */
+  bool block;      /* the tree is in this thread's parse block (parse.c) */
   const char **to; /* n_to recipients as written, owned array */
   size_t n_to;
   const char *from; /* NULL: not given */

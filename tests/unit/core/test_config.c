@@ -85,6 +85,7 @@ static void default_parses(void **state) {
   assert_true(cfg->store.sync_pipeline);
   assert_null(cfg->store.url);
   assert_int_equal(cfg->store.traffic_keep_ms, 400ULL * 24 * 3600 * 1000);
+  assert_int_equal(cfg->store.count_timeout_ms, 10000);
   assert_string_equal(cfg->http.listen.host, "127.0.0.1");
   assert_int_equal(cfg->http.listen.port, 8080);
   assert_int_equal(cfg->http.max_body, 1024 * 1024);
@@ -591,6 +592,7 @@ static const char postgres_yaml[] =
     "  driver: postgres\n"
     "  url: postgresql://smsgate:pw@db.example/smsgate?sslmode=require\n"
     "  max_batch: 64\n"
+    "  count_timeout: 2500ms\n"
     "node: {name: gw-1, heartbeat: 1s, dead_after: 5s}\n"
     "connectors:\n"
     "  - {name: op1, type: smpp, host: h, system_id: s, node: gw-1}\n"
@@ -604,6 +606,7 @@ static void postgres_store(void **state) {
                       "postgresql://smsgate:pw@db.example/smsgate?sslmode="
                       "require");
   assert_int_equal(cfg->store.max_batch, 64);
+  assert_int_equal(cfg->store.count_timeout_ms, 2500);
   assert_string_equal(cfg->node.name, "gw-1");
   assert_int_equal(cfg->node.heartbeat_ms, 1000);
   assert_int_equal(cfg->node.dead_after_ms, 5000);
@@ -884,6 +887,12 @@ static const struct {
      "it may hold a password)"},
     {"store: {url: \"postgres://u:pw@h/db\"}\n",
      "t.yaml:1:14: store.url: applies only with driver: postgres"},
+    {"store: {count_timeout: 5s}\n",
+     "t.yaml:1:24: store.count_timeout: applies only with driver: postgres"},
+    {"store: {driver: postgres, url: \"postgres://h/db\", count_timeout: "
+     "50ms}\n",
+     "t.yaml:1:66: store.count_timeout: expected a duration 100ms-1h (like "
+     "500ms, 30s, 5m), got \"50ms\""},
     {"store: {driver: postgres, url: \"postgres://h/db\", path: a.db}\n",
      "t.yaml:1:57: store.path: applies only with driver: sqlite"},
     {"store: {driver: postgres, url: \"postgres://h/db\", sync_pipeline: "

@@ -124,11 +124,61 @@ static void monotonic_and_unique(void **state) {
     assert_true(strcmp(flat[k - 1], flat[k]) < 0);
 }
 
+/* Each bit in its place: an id whose 128 bits are all zero but one, for
+ * each of the 128, formats to 25 '0' and one character of the bit's value
+ * at the bit's place (bit k from the end is in character 25 - k / 5, as
+ * 1 << k % 5), parses back to the same octets, and a character of the
+ * alphabet changed at each place (either case) parses to the bits it
+ * names. */
+static void every_bit(void **state) {
+  (void)state;
+  static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  for (int k = 0; k < 128; k++) {
+    uint8_t b[SG_ID_BYTES] = {0};
+    b[15 - k / 8] = (uint8_t)(1u << (k % 8));
+    uint64_t ms = 0;
+    for (int i = 0; i < 6; i++)
+      ms = ms << 8 | b[i];
+    char out[SG_ID_LEN + 1];
+    assert_int_equal(sg_id_format(ms, b + 6, out), 0);
+    char want[SG_ID_LEN + 1];
+    memset(want, '0', SG_ID_LEN);
+    want[SG_ID_LEN] = '\0';
+    want[25 - k / 5] = alphabet[1u << (k % 5)];
+    assert_string_equal(out, want);
+    uint8_t back[SG_ID_BYTES];
+    assert_int_equal(sg_id_parse(out, SG_ID_LEN, back), 0);
+    assert_memory_equal(back, b, SG_ID_BYTES);
+  }
+  for (int pos = 0; pos < SG_ID_LEN; pos++)
+    for (int v = 0; v < 32; v++) {
+      char s[SG_ID_LEN + 1];
+      memset(s, '0', SG_ID_LEN);
+      s[SG_ID_LEN] = '\0';
+      s[pos] = (v & 1) && alphabet[v] >= 'A' ? (char)(alphabet[v] + 32)
+                                             : alphabet[v];
+      uint8_t got[SG_ID_BYTES];
+      int rc = sg_id_parse(s, SG_ID_LEN, got);
+      if (pos == 0 && v > 7) {
+        assert_int_equal(rc, SG_EINVAL);
+        continue;
+      }
+      assert_int_equal(rc, 0);
+      uint8_t want[SG_ID_BYTES] = {0};
+      int shift = 5 * (25 - pos); /* of the value's lowest bit */
+      for (int j = 0; j < 5; j++)
+        if (v & (1 << j))
+          want[15 - (shift + j) / 8] |= (uint8_t)(1u << ((shift + j) % 8));
+      assert_memory_equal(got, want, SG_ID_BYTES);
+    }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(spec_vector),
       cmocka_unit_test(range_edges),
       cmocka_unit_test(malformed),
+      cmocka_unit_test(every_bit),
       cmocka_unit_test(monotonic_and_unique),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1226,9 +1226,51 @@ static void given_batch_id(void **state) {
   }
 }
 
+/* The batch id of a request that stores one message is that message's id
+ * (the SQLite store keeps no index entry for such a batch), also when the
+ * other recipients of the request were refused; a request that stores two
+ * gets an id of its own. A list by the batch finds its messages either
+ * way. */
+static void batch_of_one_is_its_message(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "dead"});
+  const char *one[] = {"+79001234567"};
+  const char *with_bad[] = {"12", "+79001234568"};
+  const char *two[] = {"+79001234569", "+79161234567"};
+  struct {
+    const char **to;
+    size_t n_to, accepted;
+  } reqs[] = {{one, 1, 1}, {with_bad, 2, 1}, {two, 2, 2}};
+  for (size_t i = 0; i < 3; i++) {
+    sg_submit_req_t r = {
+        .to = reqs[i].to, .n_to = reqs[i].n_to, .text = "x", .text_len = 1};
+    assert_int_equal(submit(f, &r), 0);
+    assert_int_equal(f->n_accepted, reqs[i].accepted);
+    static char batch[SG_ID_LEN + 1];
+    const char *bp = strstr(f->response, "\"batch_id\":\"");
+    assert_non_null(bp);
+    memcpy(batch, bp + 12, SG_ID_LEN);
+    const char *id = f->items[reqs[i].n_to - 1].id;
+    if (reqs[i].accepted == 1) {
+      assert_string_equal(batch, id);
+    } else {
+      assert_string_not_equal(batch, f->items[0].id);
+      assert_string_not_equal(batch, id);
+    }
+    sg_store_filter_t flt = {.batch_id = batch, .limit = 10};
+    f->got = false;
+    assert_int_equal(sg_engine_list_messages(f->e, &flt, list_cb, f), 0);
+    assert_true(run_until(f, is_got, 5000));
+    assert_int_equal(f->get_status, 0);
+    assert_int_equal(f->n_parts, reqs[i].accepted);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(submit_one_delivered, setup, teardown),
+      cmocka_unit_test_setup_teardown(batch_of_one_is_its_message, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(early_receipt_held_then_applied,
                                       setup_early, teardown),
       cmocka_unit_test_setup_teardown(cyrillic_three_parts, setup, teardown),

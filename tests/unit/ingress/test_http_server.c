@@ -858,6 +858,59 @@ static void keep_alive(void **state) {
   fixture_free(f);
 }
 
+/* The allocator's count as each request reaches its handler. */
+static unsigned long g_alloc_seen[10];
+static int g_n_alloc_seen;
+
+static void count_handler(sg_http_req_t *req, void *data) {
+  (void)data;
+  if (g_n_alloc_seen < 10)
+    g_alloc_seen[g_n_alloc_seen++] = sg_alloc_count();
+  sg_http_respond(req, 200, "text/plain", "ok", 2, NULL);
+}
+
+static void client_gets_and_posts(fixture_t *f) {
+  conn_t *c = calloc(1, sizeof *c);
+  if (cli_connect(c, f->port) < 0) {
+    f->client_errors++;
+  } else {
+    for (int i = 0; i < 10; i++)
+      if (cli_sends(c, i < 5 ? "GET /n HTTP/1.1\r\nHost: t\r\n\r\n"
+                             : "POST /n HTTP/1.1\r\nHost: t\r\n"
+                               "Content-Length: 3\r\n\r\nabc") < 0 ||
+          cli_read(c, &f->resp[i], false) < 0)
+        f->client_errors++;
+  }
+  cli_close(c);
+  free(c);
+}
+
+/* A request object is kept for the next request once done, with its body
+ * buffer: requests after the first on a kept-alive connection allocate
+ * nothing of the server's (their strings fit the object's own arena),
+ * and bodies after the first none either. */
+static void request_objects_reused(void **state) {
+  (void)state;
+  fixture_t *f = fixture_new(NULL);
+  assert_int_equal(
+      sg_http_server_route(f->srv, "GET", "/n", count_handler, NULL), 0);
+  assert_int_equal(
+      sg_http_server_route(f->srv, "POST", "/n", count_handler, NULL), 0);
+  g_n_alloc_seen = 0;
+  fixture_run(f, client_gets_and_posts);
+  assert_int_equal(f->client_errors, 0);
+  assert_int_equal(g_n_alloc_seen, 10);
+  for (int i = 0; i < 10; i++)
+    assert_int_equal(f->resp[i].status, 200);
+#if !defined(__SANITIZE_ADDRESS__) /* sanitizer builds keep no object */
+  for (int i = 2; i < 10; i++)
+    if (i != 5) /* the first body */
+      assert_int_equal(g_alloc_seen[i] - g_alloc_seen[i - 1], 0);
+  assert_int_equal(g_alloc_seen[5] - g_alloc_seen[4], 1);
+#endif
+  fixture_free(f);
+}
+
 /* ---- draining ------------------------------------------------------------ */
 
 static atomic_int g_drained; /* 0: not yet, 1: idle, 2: timed out */
@@ -1341,6 +1394,7 @@ int main(void) {
       cmocka_unit_test(error_answers),
       cmocka_unit_test(respond_error_format),
       cmocka_unit_test(keep_alive),
+      cmocka_unit_test(request_objects_reused),
       cmocka_unit_test(drain_answers_what_is_in_flight),
       cmocka_unit_test(client_abort_during_suspension),
       cmocka_unit_test(client_abort_without_callback),

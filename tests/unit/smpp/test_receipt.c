@@ -163,6 +163,25 @@ static const parse_case_t parse_cases[] = {
      .submit_date = {2024, 1, 1, 0, 0, 0, false},
      .done_date = {2024, 1, 1, 0, 1, 0, false},
      .stat = SG_RECEIPT_ENROUTE},
+    {.name = "Submit-Date, DoneDate, mixed case",
+     .in = "Id:11 SUB:001 DlVrD:001 Submit-Date:2401010000 DoneDate:2401010001 "
+           "STAT:DELIVRD eRR:000",
+     .present = F(ID) | F(SUB) | F(DLVRD) | F(SUBMIT_DATE) | F(DONE_DATE) |
+                F(STAT) | F(ERR),
+     .id = "11",
+     .sub = 1,
+     .dlvrd = 1,
+     .submit_date = {2024, 1, 1, 0, 0, 0, false},
+     .done_date = {2024, 1, 1, 0, 1, 0, false},
+     .stat = SG_RECEIPT_DELIVRD},
+    {.name = "submit_date, done_date; near spellings are vendor keys",
+     .in = "id:12 submit_date:2401010000 done_date:2401010001 stat:DELIVRD "
+           "ids:1 su:2 dlvrds:3 stats:X errs:4 texts:5",
+     .present = F(ID) | F(SUBMIT_DATE) | F(DONE_DATE) | F(STAT),
+     .id = "12",
+     .submit_date = {2024, 1, 1, 0, 0, 0, false},
+     .done_date = {2024, 1, 1, 0, 1, 0, false},
+     .stat = SG_RECEIPT_DELIVRD},
     {.name = "no text, CR LF and NUL at the end",
      .in = CRLF_NUL,
      .in_len = sizeof CRLF_NUL - 1, /* the explicit NUL is input */

@@ -7,7 +7,8 @@
  * an inbound message, a campaign's cancel, a commit the disk fails, a request
  * undone by its group's rerun, a write by another connection to the file, and a
  * restart. The SQLite store keeps them in the writer's memory
- * (sqlite_counts.c); the PostgreSQL store counts its tables (postgres_read.c).
+ * (sqlite_counts.c); the PostgreSQL store counts its tables (postgres_read.c),
+ * under a statement timeout.
  */
 #include "store_fixture.h"
 #include "store/campaigns.h"
@@ -428,6 +429,65 @@ static void counts_do_not_scan(void **state) {
   assert_int_equal(sg_store_sqlite_counts_loads(c->st), loads);
 }
 
+/* PostgreSQL: a count held up (here by a lock that another connection
+ * keeps on inbound, the table its last query reads) is cancelled at
+ * count_timeout_ms and answered SG_ETIMEDOUT, and holds nothing after: a
+ * submit and a read on the same reader connection go through meanwhile,
+ * and once the lock goes the next count is right again. */
+static void count_times_out(void **state) {
+  ctx_t *c = *state;
+  if (c->url[0] == '\0')
+    skip(); /* SQLite counts from the writer's memory: no query waits */
+  sg_store_config_t cfg = test_config(c);
+  cfg.readers = 1; /* the timed-out count's connection serves the rest */
+  cfg.count_timeout_ms = 300;
+  int rc = open_with(c, &cfg);
+  if (rc != 0)
+    fail_msg("open: %s (%s)", c->err, sg_err_name(rc));
+  tmsg_t m[2];
+  tmsg_init(&m[0], "+14155550101", 1, "smsc-a");
+  assert_int_equal(submit_wait(c, &m[0], 1, NULL, NULL), 0);
+  check(c, "before the lock");
+
+  PGconn *lock = PQconnectdb(c->url);
+  assert_int_equal(PQstatus(lock), CONNECTION_OK);
+  PGresult *res =
+      PQexec(lock, "BEGIN; LOCK TABLE inbound IN ACCESS EXCLUSIVE MODE");
+  assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+  PQclear(res);
+
+  counts_got_t g = {0};
+  uint64_t t0 = uv_hrtime();
+  assert_int_equal(sg_store_counts(c->st, counts_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  uint64_t took_ms = (uv_hrtime() - t0) / 1000000u;
+  assert_int_equal(g.status, SG_ETIMEDOUT);
+  assert_true(took_ms >= 250 && took_ms < 10000);
+
+  /* Nothing else is held up, nor the reader's connection broken. */
+  tmsg_init(&m[1], "+14155550102", 2, "smsc-a");
+  assert_int_equal(submit_wait(c, &m[1], 1, NULL, NULL), 0);
+  msg_got_t mg;
+  get_wait(c, m[1].m.id, 1, &mg);
+  assert_int_equal(mg.status, 0);
+  assert_int_equal(mg.n_parts, 2);
+  memset(&g, 0, sizeof g);
+  assert_int_equal(sg_store_counts(c->st, counts_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.status, SG_ETIMEDOUT); /* still locked */
+
+  res = PQexec(lock, "ROLLBACK");
+  PQclear(res);
+  PQfinish(lock);
+  check(c, "after the lock");
+  memset(&g, 0, sizeof g);
+  assert_int_equal(sg_store_counts(c->st, counts_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.status, 0);
+  assert_int_equal(g.k.messages[SG_MSG_QUEUED], 2);
+  assert_int_equal(g.k.parts[SG_MSG_QUEUED], 3);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(counts_follow_every_change, setup,
@@ -436,6 +496,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(other_writers_and_restart, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(counts_do_not_scan, setup, teardown),
+      cmocka_unit_test_setup_teardown(count_times_out, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
