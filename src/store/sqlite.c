@@ -205,6 +205,7 @@ static void conn_close(sg__sq_conn_t *c) {
   sg__sq_orphan_close(c);
   sg__sq_campaigns_close(c);
   sg__sq_counts_close(c);
+  sg__sq_park_close(c);
   sqlite3_close_v2(c->db);
   sg__jbuf_free(&c->json);
   memset(c, 0, sizeof *c);

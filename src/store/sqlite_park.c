@@ -21,15 +21,21 @@
 
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "store/sqlite_int.h"
 
 bool sg__sq_park_begin(sg__sq_conn_t *c, sg__store_req_t *r, bool may_wait) {
   sg__sq_park_t *k = &c->park;
   if (r->in.claim.wait_ms == 0 || r->park_gen != k->gen ||
-      k->n == SG__SQ_PARK_MAX || r->park_parts == NULL ||
-      r->out.claim.n_parts >= r->in.claim.max)
+      r->park_parts == NULL || r->out.claim.n_parts >= r->in.claim.max)
     return false;
+  if (k->n == k->cap) {
+    sg__store_req_t **g = sg_grow(k->r, &k->cap, k->n + 1u, 16, sizeof *g);
+    if (g == NULL)
+      return false; /* answered at once */
+    k->r = g;
+  }
   r->park_until_ns = uv_hrtime() + (uint64_t)r->in.claim.wait_ms * 1000000u;
   r->park_fresh = true;
   r->park_group_only = !may_wait;
@@ -151,6 +157,11 @@ sg__store_req_t *sg__sq_park_due(sg__sq_conn_t *c, uint64_t now_ns,
     (*n)++;
   }
   return head;
+}
+
+void sg__sq_park_close(sg__sq_conn_t *c) {
+  sg_free(c->park.r);
+  memset(&c->park, 0, sizeof c->park);
 }
 
 uint64_t sg__sq_park_next(const sg__sq_conn_t *c) {

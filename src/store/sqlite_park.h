@@ -12,13 +12,13 @@
 
 typedef struct sg__sq_conn sg__sq_conn_t;
 
-/* Claims that may wait at once: one a connector is what the engine keeps;
- * past this a claim that finds nothing is answered at once, as before. */
-#define SG__SQ_PARK_MAX 64
-
-/* The waiting claims of the writer (in sg__sq_conn_t). */
+/* The waiting claims of the writer (in sg__sq_conn_t). The engine keeps
+ * two a connector (dispatch.c, CLAIMS_WAITING), so the list grows with the
+ * connectors; only when it cannot grow (out of memory) is a claim that
+ * finds nothing answered at once, as a claim that does not wait. */
 typedef struct sg__sq_park {
-  sg__store_req_t *r[SG__SQ_PARK_MAX];
+  sg__store_req_t **r;
+  size_t cap; /* entries of r */
   unsigned n;
   uint64_t gen; /* the wake count when the writer took its group */
 } sg__sq_park_t;
@@ -28,7 +28,7 @@ typedef struct sg__sq_park {
  * parts of the submits that run after it in the group, and, when may_wait
  * (it found nothing and its passes changed nothing), those of the groups
  * that follow, for r->in.claim.wait_ms; unless it asks for no wait, was
- * woken since it was queued, or the list is full. True when it is open;
+ * woken since it was queued, or the list cannot grow. True when it is open;
  * then r->out.claim.waited is set. */
 bool sg__sq_park_begin(sg__sq_conn_t *c, sg__store_req_t *r, bool may_wait);
 
@@ -57,6 +57,9 @@ sg__store_req_t *sg__sq_park_commit(sg__sq_conn_t *c, sg__store_req_t *group,
  * queued (queued before the wake count `gen`), or every one when all. */
 sg__store_req_t *sg__sq_park_due(sg__sq_conn_t *c, uint64_t now_ns,
                                  uint64_t gen, bool all, unsigned *n);
+
+/* Frees the list (its claims answered before: sg__sq_park_due, all). */
+void sg__sq_park_close(sg__sq_conn_t *c);
 
 /* When the first wait runs out (uv_hrtime ns); 0: no claim waits. */
 uint64_t sg__sq_park_next(const sg__sq_conn_t *c);
