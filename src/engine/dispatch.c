@@ -550,9 +550,14 @@ static void claim_cb(sg_store_t *st, int status,
   if (c->state == SG_CONN_DOWN && c->wait_len > 0)
     wait_give_back(c, "connector down");
   /* A full claim may have left more; a claim that waited is followed at
-   * once by the next, which waits in its turn. */
+   * once by the next, which waits in its turn. One that came back empty
+   * without waiting (the store did not keep it open: it was woken, or could
+   * not be listed) found nothing: claiming again at once would be answered
+   * the same way, over and over, so no second claim is sent beside the one
+   * still outstanding until an answer waits again or parts may be due. */
   if ((res->n_parts > 0 && res->n_parts == want) || res->waited)
     c->more = true;
+  c->claim_refused = res->n_parts == 0 && !res->waited;
   claim(c);
   sg__maybe_stopped(e);
 }
@@ -570,7 +575,8 @@ static bool claim_one(sg__conn_t *c) {
   sg_engine_t *e = c->e;
   unsigned most = c->claim_waits ? CLAIMS_WAITING : 1;
   if (e->state != SG__RUNNING || c->claiming >= most || c->moving ||
-      (!c->more && c->claiming == 0) || c->state != SG_CONN_UP || c->paused ||
+      (!c->more && (c->claiming == 0 || c->claim_refused)) ||
+      c->state != SG_CONN_UP || c->paused ||
       c->wait_len > 0 || c->retired || !sg__nodes_may_claim(e))
     return false;
   unsigned room = c->n_slots - c->used - c->claim_asked;
