@@ -724,10 +724,17 @@ static void batch_committed(sg_submit_ctx_t *x) {
 static void submit_done(sg_submit_ctx_t *x) {
   sg_engine_t *e = x->e;
   e->submits_pending--;
+  /* A claim waiting in the store took the submitted parts; a customer's
+   * pre-split part is never handed to one (store.h), so it wakes them:
+   * they are answered and claimed again, and the new claim selects it. */
   if (x->res.status == 0 && !x->res.replayed)
     for (size_t c = 0; c < e->n_conns; c++)
-      if (e->conns[c].more) /* a claim waiting in the store took them */
-        sg__poke_submitted(e, c);
+      if (e->conns[c].more) {
+        if (x->presplit)
+          sg__poke(e, c);
+        else
+          sg__poke_submitted(e, c);
+      }
   finish(x);
   sg__maybe_stopped(e);
 }
