@@ -559,6 +559,11 @@ static void claim_cb(sg_store_t *st, int status,
     c->more = true;
   c->claim_refused = res->n_parts == 0 && !res->waited;
   claim(c);
+  /* A paused connector's queued parts move once no claim of its own is
+   * outstanding (sg__failover_pass skips a connector that claims): the
+   * pause woke its claims, whose answers come after the pass it ran. */
+  if (c->paused && c->claiming == 0 && e->state == SG__RUNNING)
+    sg__failover_pass(e);
   sg__maybe_stopped(e);
 }
 
