@@ -24,6 +24,7 @@
 #include "core/error.h"
 #include "engine/engine.h"
 #include "engine/ops.h"
+#include "engine/route_admin.h"
 #include "engine/webhook.h"
 #include "sim/smsc.h"
 #include "store/sqlite.h"
@@ -397,18 +398,25 @@ typedef struct opts {
   bool fault_injection;
   uint32_t tick_ms;
   bool twin; /* a connector "twin" bound to the simulator's same account */
+  unsigned extra; /* more connectors "x0".. bound to the simulator */
 } opts_t;
 
 /* Loads the configuration, opens the store and starts the engine. */
 static void fx_start(fx_t *f, const opts_t *o) {
-  char yaml[2048];
+  static char yaml[16384];
   char cb[160] = "";
-  char twin[160] = "";
+  static char twin[12288];
+  twin[0] = '\0';
   if (o->twin)
     snprintf(twin, sizeof twin,
              "  - {name: twin, type: smpp, host: 127.0.0.1, port: %u,\n"
              "     system_id: eng, password: pw}\n",
              (unsigned)sg_sim_smsc_port(f->sim));
+  for (unsigned k = 0; k < o->extra; k++)
+    snprintf(twin + strlen(twin), sizeof twin - strlen(twin),
+             "  - {name: x%u, type: smpp, host: 127.0.0.1, port: %u,\n"
+             "     system_id: eng, password: pw}\n",
+             k, (unsigned)sg_sim_smsc_port(f->sim));
   if (o->callback != NULL)
     snprintf(cb, sizeof cb, ", callback_url: \"%s\"", o->callback);
   snprintf(yaml, sizeof yaml,
@@ -920,6 +928,117 @@ static void waiting_claims_hold_nothing_back(void **state) {
   assert_true(now_ms() - t0 < 5000);
 }
 
+static bool twin_up(fx_t *f);
+
+static uint64_t commits(fx_t *f) {
+  sg_store_stats_t s;
+  sg_store_get_stats(f->st, &s);
+  return s.commits;
+}
+
+static bool all_up(fx_t *f) {
+  sg_engine_metrics_t m;
+  sg_engine_metrics(f->e, &m);
+  for (size_t i = 0; i < m.n_connectors; i++)
+    if (strcmp(m.connectors[i].name, "dead") != 0 &&
+        m.connectors[i].state != SG_CONN_UP)
+      return false;
+  return true;
+}
+
+/* Forty connectors up, each with its two claims waiting: the store keeps
+ * them all open, and an idle engine writes nothing (a claim answered
+ * empty without waiting is not followed at once by another). */
+static void many_connectors_stay_idle(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 60000, .extra = 40});
+  assert_true(run_until(f, all_up, 10000));
+  run_for(f, 1000); /* the claims of the start wait */
+  uint64_t c0 = commits(f);
+  run_for(f, 1000);
+  assert_true(commits(f) - c0 < 10);
+  assert_int_equal(submit_text(f, "+79001234567", "many"), 0);
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
+}
+
+/* Part 1 of 2 of a customer's own concatenated message. */
+static void presplit_req(sg_submit_req_t *r) {
+  static const uint8_t udh[] = {5, 0, 3, 7, 2, 1};
+  static const uint8_t ud[] = {'h', 'e', 'l', 'l', 'o'};
+  static sg_submit_raw_t raw = {SG_ENC_GSM7, udh, sizeof udh, ud, sizeof ud};
+  static sg_store_presplit_t ps = {
+      .ref = 7, .total = 2, .seq = 1, .wait_ms = 60000};
+  static char batch[SG_ID_LEN + 1];
+  static const char *tos[] = {"+79001234567"};
+  sg_id_new(batch);
+  *r = (sg_submit_req_t){.to = tos,
+                         .n_to = 1,
+                         .from = "Shop",
+                         .text = "hello",
+                         .text_len = 5,
+                         .raw = &raw,
+                         .presplit = &ps,
+                         .batch_id = batch};
+}
+
+/* A customer's own concatenated part (never handed to a waiting claim)
+ * wakes the claims: it is sent at once, not when a claim's wait of up to
+ * a tick runs out. */
+static void presplit_part_sent_at_once(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 60000});
+  assert_true(run_until(f, sim_up, 5000));
+  run_for(f, 300); /* the claims wait */
+  sg_submit_req_t r;
+  presplit_req(&r);
+  uint64_t s0 = sim_submits(f);
+  int64_t t0 = now_ms();
+  assert_int_equal(submit(f, &r), 0);
+  while (sim_submits(f) == s0 && now_ms() - t0 < 20000)
+    run_for(f, 10);
+  assert_int_equal(sim_submits(f), s0 + 1);
+  assert_true(now_ms() - t0 < 10000); /* a waiting claim: up to a minute */
+}
+
+static void paused_cb(sg_engine_t *e, int status, void *ud) {
+  fx_t *f = ud;
+  f->got = true;
+  f->get_status = status;
+}
+
+static uint64_t want_submits;
+
+static bool all_sent(fx_t *f) {
+  return sim_submits(f) >= want_submits;
+}
+
+/* A connector paused while its claims wait in the store: its queued parts
+ * move to the other connector of their route as soon as its claims are
+ * answered, not at the next tick (a minute here). The part is a customer's
+ * pre-split one, which no waiting claim takes, so that it stays queued
+ * for "sim" until it moves. */
+static void paused_parts_move_at_once(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim, twin", .tick_ms = 60000, .twin = true});
+  assert_true(run_until(f, twin_up, 5000));
+  run_for(f, 300); /* the claims wait */
+  sg_submit_req_t r;
+  presplit_req(&r);
+  uint64_t s0 = sim_submits(f);
+  /* The pause applies once it is saved, before the part is stored and
+   * after it was routed to "sim", while the claims of "sim" wait. */
+  f->got = false;
+  assert_int_equal(
+      sg_engine_connector_pause(f->e, "sim", true, paused_cb, f), 0);
+  assert_int_equal(submit(f, &r), 0);
+  assert_true(run_until(f, is_got, 5000));
+  assert_int_equal(f->get_status, 0);
+  assert_string_equal(f->items[0].connector, "sim");
+  /* Bounded well below the tick (run_until waits at least a minute). */
+  want_submits = s0 + 1;
+  assert_true(run_loop(f, all_sent, 20000));
+}
+
 static void list_cb(sg_engine_t *e, int status, const sg_store_list_res_t *res,
                     void *ud) {
   fx_t *f = ud;
@@ -1282,6 +1401,12 @@ int main(void) {
       cmocka_unit_test_setup_teardown(failover_to_second_connector, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(waiting_claims_hold_nothing_back, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(many_connectors_stay_idle, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(presplit_part_sent_at_once, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(paused_parts_move_at_once, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(store_failure_is_eio, setup, teardown),
       cmocka_unit_test_setup_teardown(results_kept_while_store_fails,
