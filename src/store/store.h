@@ -528,6 +528,9 @@ int sg_store_claim(sg_store_t *st, const char *connector, unsigned max_parts,
  * the store closes. res->waited tells that it was open: the caller may
  * claim again at once. Only the SQLite store keeps claims open (one or two
  * a connector are enough); PostgreSQL answers at once, as sg_store_claim.
+ * Such a claim runs before the writes queued before it in its group: a
+ * cancel queued just before it may find the parts it takes 'sending', no
+ * longer cancellable, where run in order it would have canceled them.
  * wait_ms 0 is sg_store_claim. Fails at once as sg_store_claim, and with
  * SG_EINVAL for wait_ms over SG_STORE_CLAIM_WAIT_MAX_MS. */
 int sg_store_claim_wait(sg_store_t *st, const char *connector,
