@@ -2,7 +2,9 @@
  * sg_store_claim_wait): a claim that finds nothing waits, and a submit
  * writes its parts 'sending' for it, with the same rows, events, webhooks
  * and claimed parts as a part inserted 'queued' and claimed at the same
- * time; a rolled-back group takes them back and the claim waits on; a
+ * time; a rolled-back group takes them back and the claim waits on (also
+ * through the writer: a failed commit, a request left out and its group
+ * run again); a
  * backlog is selected first; a scheduled part, a part of another connector
  * and a part past the claim's room are not taken. Through the store and its
  * writer thread: the part reaches the claim's callback after the submit's
@@ -12,6 +14,7 @@
  * with nothing at its time, at sg_store_claim_wake and at close. */
 #include "store/store_fixture.h"
 
+#include "store/sqlite.h"
 #include "store/store_bare.h"
 
 /* The webhook statuses of the bare connections: 'sending' included, so
@@ -550,6 +553,74 @@ static void store_hands_the_submit_to_the_claim(void **state) {
   close_store(c);
 }
 
+/* Through the writer: a group whose transaction fails (fault injection)
+ * after its submit gave a part to a waiting claim takes the part back, the
+ * claim waits on, and the next submit's part is the only one it gets. */
+static void failed_group_gives_the_part_back(void **state) {
+  ctx_t *c = *state;
+  sg_store_config_t cfg = test_config(c);
+  cfg.fault_injection = true;
+  int rc = open_with(c, &cfg);
+  if (rc != 0)
+    fail_msg("open: %s (%s)", c->err, sg_err_name(rc));
+  cgot_t cw = {0};
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "c1", 8, 60000, 5000, wait_cb, &cw), 0);
+  settle(c);
+  assert_int_equal(cw.calls, 0); /* it waits */
+  assert_int_equal(sg_store_sqlite_fail_next(c->st, 1, false), 0);
+  tmsg_t a;
+  tmsg_init(&a, "+79001230001", 1, "c1");
+  got_t ga;
+  assert_int_not_equal(submit_wait(c, &a, 1, NULL, &ga), 0);
+  assert_int_equal(cw.calls, 0); /* still waiting, with nothing */
+  tmsg_t b;
+  tmsg_init(&b, "+79001230002", 1, "c1");
+  assert_int_equal(submit_wait(c, &b, 1, NULL, NULL), 0);
+  run_until(c, &cw.calls, 1);
+  assert_int_equal(cw.status, 0);
+  assert_true(cw.waited);
+  assert_int_equal(cw.n_parts, 1);
+  assert_string_equal(cw.mid, b.m.id);
+  assert_int_equal(q1(c, "SELECT count(*) FROM parts"), 2); /* settle's, b */
+  close_store(c);
+}
+
+/* Through the writer: a submit that fails after it wrote (its second
+ * message's id is taken) is left out and its group run again; the part its
+ * first message gave the waiting claim is taken back, and the claim waits
+ * on for the next submit's. */
+static void rerun_gives_the_part_back(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t old;
+  tmsg_init(&old, "+79001230000", 1, "elsewhere");
+  assert_int_equal(submit_wait(c, &old, 1, NULL, NULL), 0);
+  cgot_t cw = {0};
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "c1", 8, 60000, 5000, wait_cb, &cw), 0);
+  settle(c);
+  assert_int_equal(cw.calls, 0); /* it waits */
+  sg_store_stats_t s0, s1;
+  sg_store_get_stats(c->st, &s0);
+  tmsg_t a[2];
+  tmsg_init(&a[0], "+79001230001", 1, "c1");
+  tmsg_init(&a[1], "+79001230003", 1, "c1");
+  memcpy(a[1].m.id, old.m.id, sizeof a[1].m.id); /* taken */
+  assert_int_equal(submit_wait(c, a, 2, NULL, NULL), SG_EEXIST);
+  sg_store_get_stats(c->st, &s1);
+  assert_int_equal(s1.reruns - s0.reruns, 1);
+  assert_int_equal(cw.calls, 0); /* still waiting, with nothing */
+  tmsg_t b;
+  tmsg_init(&b, "+79001230002", 1, "c1");
+  assert_int_equal(submit_wait(c, &b, 1, NULL, NULL), 0);
+  run_until(c, &cw.calls, 1);
+  assert_int_equal(cw.status, 0);
+  assert_int_equal(cw.n_parts, 1);
+  assert_string_equal(cw.mid, b.m.id);
+  close_store(c);
+}
+
 /* Answered with nothing at its time, at a wake, at the close. */
 static void store_answers_a_waiting_claim(void **state) {
   ctx_t *c = *state;
@@ -652,6 +723,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(claims_run_first_in_their_group, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(bad_wait_is_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(failed_group_gives_the_part_back, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(rerun_gives_the_part_back, setup,
+                                      teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
