@@ -38,6 +38,7 @@ static inline void bare_close(bare_t *b) {
   sg__sq_smpp_out_close(&b->c);
   sg__sq_orphan_close(&b->c);
   sg__sq_campaigns_close(&b->c);
+  sg__sq_park_close(&b->c);
   sg__jbuf_free(&b->c.json);
   for (int i = 0; i < SG__Q_COUNT; i++)
     sqlite3_finalize(b->c.q[i]);
