@@ -11,12 +11,22 @@ export async function render(main) {
   const listSel = h('select', { name: 'list' });
   const filterList = h('select', { name: 'list' });
   let lists = [];
+  let listsAsked = 0;
 
+  // Only the answer of the latest request is shown: an older one, answered
+  // late, would hide a list just created. The lists chosen stay chosen.
   async function loadLists() {
-    lists = (await api('GET', '/v1/lists')).lists;
-    const opts = () => [h('option', { value: '' }, 'none'), ...lists.map((l) => h('option', { value: l.id }, l.name))];
-    listSel.replaceChildren(...opts());
-    filterList.replaceChildren(h('option', { value: '' }, 'all'), ...lists.map((l) => h('option', { value: l.id }, l.name)));
+    const asked = ++listsAsked;
+    const got = (await api('GET', '/v1/lists')).lists;
+    if (asked !== listsAsked) return;
+    lists = got;
+    const keep = (sel, first) => {
+      const was = sel.value;
+      sel.replaceChildren(first, ...lists.map((l) => h('option', { value: l.id }, l.name)));
+      if (lists.some((l) => String(l.id) === was)) sel.value = was;
+    };
+    keep(listSel, h('option', { value: '' }, 'none'));
+    keep(filterList, h('option', { value: '' }, 'all'));
     listsBox.replaceChildren(table([
       { title: 'List', cell: (l) => l.name },
       { title: 'Members', cell: (l) => l.members },

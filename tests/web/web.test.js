@@ -178,6 +178,44 @@ test('import a CSV into a list and see the contacts', async () => {
   await page.context().close();
 });
 
+test('a late answer of the lists neither hides a new list nor resets the one chosen', async () => {
+  const page = await newPage();
+  await loginKey(page, 'shop-key');
+  // The page's first GET /v1/lists is held until the list is created and the
+  // list to import into is chosen: its answer, older than the page, comes last.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  let first = true;
+  await page.route('**/v1/lists', async (route) => {
+    if (first && route.request().method() === 'GET') {
+      first = false;
+      const answer = await route.fetch();
+      await held;
+      await route.fulfill({ response: answer });
+    } else {
+      await route.continue();
+    }
+  });
+  await page.goto(BASE + '/#/contacts');
+  await page.getByLabel('New list', { exact: true }).fill('late-lists');
+  await page.getByRole('button', { name: 'Create list' }).click();
+  await page.getByRole('cell', { name: 'late-lists' }).waitFor();
+  await page.getByLabel('Add to list', { exact: true }).selectOption({ label: 'late-lists' });
+  const stale = page.waitForResponse((r) => r.url().endsWith('/v1/lists') && r.request().method() === 'GET');
+  release();
+  await stale;
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 50))); // let the page handle it
+  await page.getByRole('cell', { name: 'late-lists' }).waitFor({ timeout: 2000 });
+  assert.equal(await page.getByLabel('Add to list', { exact: true }).inputValue() !== '', true,
+    'the list chosen is still chosen');
+  await page.getByLabel('Or paste CSV', { exact: true }).fill('number,name\n+447911123411,Kim\n');
+  await page.getByRole('button', { name: 'Import' }).click();
+  await page.locator('#import-result').filter({ hasText: '1 imported' }).waitFor();
+  await page.getByRole('row', { name: /late-lists\s+1\b/ }).waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
   test(`every page renders (${label}), screenshots saved`, async () => {
     const page = await newPage(viewport);
