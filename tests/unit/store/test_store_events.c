@@ -458,7 +458,7 @@ static void taken_then_retried(void **state) {
                 "- sending 0 - 100\n"
                 "1 sent 0 r1 120\n"
                 "- sent 0 - 120\n");
-  assert_int_equal(event_rows(c, m.m.id), pg_server() ? 8 : 3);
+  assert_int_equal(event_rows(c, m.m.id), pg_server() ? 7 : 3);
 }
 
 /* Two parts, both taken: the mark is on the last. */
