@@ -78,8 +78,8 @@
   X(PART_INSERT_TAKEN, /* a part taken by a waiting claim (sqlite_park.c) */   \
     "INSERT INTO parts (message_id, seq, connector, encoding, lang_locking, "  \
     "lang_single, udh, ud, concat_ref, concat_total, priority, expires_ms, "   \
-    "status, updated_ms, attempts, lease_until_ms) VALUES (?1,?2,?3,?4,?5,"    \
-    "?6,?7,?8,?9,?10,?11,?12,?13,?14,1,?15)")                                  \
+    "status, updated_ms, attempts, lease_until_ms, taken_event) VALUES (?1,"   \
+    "?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,1,?15,?16)")                  \
   X(EVENT_INSERT,                                                              \
     "INSERT INTO events (message_id, part_seq, status, error_code, detail, "   \
     "time_ms, fold_seq, fold_error_code, fold_detail, fold_time_ms) VALUES "   \
@@ -167,7 +167,7 @@
   X(R_MESSAGE, "SELECT " SG__SQ_MSG_COLS " FROM messages WHERE id = ?1")       \
   X(R_PARTS, "SELECT id, seq, connector, status, coalesce(smsc_raw, "          \
              "smsc_id), error_code, error, attempts, next_attempt_ms, "        \
-             "updated_ms FROM parts WHERE "                                    \
+             "updated_ms, taken_event FROM parts WHERE "                       \
              "message_id = ?1 ORDER BY seq")                                   \
   X(R_EVENTS, "SELECT id, part_seq, status, error_code, detail, time_ms, "     \
               "fold_seq, fold_error_code, fold_detail, fold_time_ms FROM "     \

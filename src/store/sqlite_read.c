@@ -44,7 +44,9 @@ static void *grow(sg__arena_t *a, void *arr, size_t n, size_t *cap,
   return sg__arena_grow(a, arr, n, cap, 8, size);
 }
 
-static int read_parts(sg__sq_conn_t *c, sg__store_req_t *r) {
+/* Reads the parts of r's message; *taken: one of them has taken_event (its
+ * message's 'sending' event, see read_events). */
+static int read_parts(sg__sq_conn_t *c, sg__store_req_t *r, bool *taken) {
   sg_store_message_t *m = &r->out.message;
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_R_PARTS);
   if (s == NULL)
@@ -68,6 +70,7 @@ static int read_parts(sg__sq_conn_t *c, sg__store_req_t *r) {
     p->attempts = (unsigned)sqlite3_column_int(s, 7);
     p->next_attempt_ms = sqlite3_column_int64(s, 8);
     p->updated_ms = sqlite3_column_int64(s, 9);
+    *taken = *taken || sqlite3_column_int(s, 10) != 0;
   }
   sqlite3_reset(s);
   m->parts = parts;
@@ -89,7 +92,13 @@ static bool first_event_has_row(const sg_store_event_t *e, int64_t created) {
          (e->status == SG_MSG_QUEUED || e->status == SG_MSG_SCHEDULED);
 }
 
-static int read_events(sg__sq_conn_t *c, sg__store_req_t *r) {
+/* A message whose parts were all taken by waiting claims at its submit
+ * went 'sending' in the same transaction, at its creation, with no part's
+ * event and no detail; unless a webhook referred to it, that event has no
+ * row and its last part says so (taken_event, migration 0030): the list
+ * shows it second, after the first 'queued', with id 0 as well. Such a
+ * message never has a first row of its own (it was inserted 'queued'). */
+static int read_events(sg__sq_conn_t *c, sg__store_req_t *r, bool taken) {
   sg_store_message_t *m = &r->out.message;
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_R_EVENTS);
   if (s == NULL)
@@ -101,6 +110,11 @@ static int read_events(sg__sq_conn_t *c, sg__store_req_t *r) {
     return SG_ENOMEM;
   ev[n++] =
       (sg_store_event_t){.status = SG_MSG_QUEUED, .time_ms = m->created_ms};
+  if (taken && (ev = grow(&r->arena, ev, n, &cap, sizeof *ev)) == NULL)
+    return SG_ENOMEM;
+  if (taken)
+    ev[n++] =
+        (sg_store_event_t){.status = SG_MSG_SENDING, .time_ms = m->created_ms};
   bool ok = true;
   int rc;
   while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -133,7 +147,7 @@ static int read_events(sg__sq_conn_t *c, sg__store_req_t *r) {
   sqlite3_reset(s);
   if (!ok || ev == NULL)
     return SG_ENOMEM;
-  bool row = n > 1 && first_event_has_row(&ev[1], m->created_ms);
+  bool row = !taken && n > 1 && first_event_has_row(&ev[1], m->created_ms);
   m->events = row ? ev + 1 : ev;
   m->n_events = row ? n - 1 : n;
   return rc == SQLITE_DONE ? 0 : SG_EIO;
@@ -156,8 +170,9 @@ static int get_message(sg__sq_conn_t *c, sg__store_req_t *r) {
   if (r->in.msg.account_id != 0 &&
       r->out.message.account_id != r->in.msg.account_id)
     return SG_ENOENT;
-  rc = read_parts(c, r);
-  return rc < 0 ? rc : read_events(c, r);
+  bool taken = false;
+  rc = read_parts(c, r, &taken);
+  return rc < 0 ? rc : read_events(c, r, taken);
 }
 
 /* ---- lists --------------------------------------------------------------- */

@@ -45,6 +45,13 @@ typedef struct cause {
   const part_ev_t *ev; /* the changed part's event, NULL: none to write */
 } cause_t;
 
+/* Why a message goes 'sending': its parts were claimed (mark_sending), or
+ * taken at their submit by a waiting claim (insert_message). When the
+ * submit's claims took them all, that event is the mark taken_event on the
+ * last part (migration 0030), not a row: taken_cause. */
+static const cause_t claim_cause = {0, 0, NULL, 0, SG_MSG_QUEUED, true, NULL};
+static const cause_t taken_cause = {0, 0, NULL, 0, SG_MSG_QUEUED, true, NULL};
+
 static int step_rc(sqlite3_stmt *s) {
   return s == NULL ? SG_EIO : sg__sq_err(sg__sq_step_done(s));
 }
@@ -276,6 +283,9 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
   int64_t event_id = 0;
   const part_ev_t *fold =
       why->ev != NULL && why->ev->status == to ? why->ev : NULL;
+  /* No delivery refers to it: 'sending' has no Kannel report, and
+   * insert_message marks the part only when no webhook asks for it. */
+  bool row = !(why == &taken_cause && to == SG_MSG_SENDING);
   int rc = fold == NULL ? insert_part_event(c, m->ev.message_id, why->ev) : 0;
   if (rc == 0 && !keep_row)
     rc = write_msg_status(c, m->ev.message_id, to, code, now);
@@ -285,7 +295,7 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
     rc = sg__sq_traffic_note(c, m->account_id, m->created_ms, m->status, to);
   if (rc == 0)
     sg__sq_counts_msg(c, m->status, to);
-  if (rc == 0)
+  if (rc == 0 && row)
     rc = insert_event(c, m->ev.message_id, 0, to, code, why->detail, now, fold,
                       &event_id);
   if (rc == 0 && sg_store_status_final(to))
@@ -393,9 +403,12 @@ static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
 
 /* ---- submit -------------------------------------------------------------- */
 
-/* Why a message goes 'sending': its parts were claimed (mark_sending), or
- * taken at their submit by a waiting claim (insert_message). */
-static const cause_t claim_cause = {0, 0, NULL, 0, SG_MSG_QUEUED, true, NULL};
+/* Whether message m's 'sending' is a status its webhook is sent for. */
+static bool sending_hooked(const sg__sq_conn_t *c, const sg_store_msg_in_t *m) {
+  uint32_t wanted =
+      m->webhook_statuses ? m->webhook_statuses : c->st->cfg.webhook_statuses;
+  return m->callback_url != NULL && (wanted & SG_MSG_BIT(SG_MSG_SENDING));
+}
 
 /* Looks the idempotency key up: 1 when the request is a replay (the result
  * is set), 0 to go on, or an error (SG_EEXIST: another request). */
@@ -451,10 +464,11 @@ static int idem_put(sg__sq_conn_t *c, const sg_store_batch_t *b, int64_t now) {
 /* Writes part seq of message m with `status`, or 'sending' for the waiting
  * claim `taker` (sqlite_park.c) with its lease and attempts 1, as the
  * claim's PART_CLAIM would leave a part inserted 'queued' at the same
- * time. */
+ * time; `mark`: with taken_event, which stands for its message's 'sending'
+ * event (insert_message). */
 static int insert_part(sg__sq_conn_t *c, const sg_store_msg_in_t *m,
                        unsigned seq, sg_msg_status_t status,
-                       const sg__store_req_t *taker, int64_t now) {
+                       const sg__store_req_t *taker, bool mark, int64_t now) {
   const sg_store_part_in_t *p = &m->parts[seq - 1];
   if (taker != NULL)
     status = SG_MSG_SENDING;
@@ -478,6 +492,8 @@ static int insert_part(sg__sq_conn_t *c, const sg_store_msg_in_t *m,
   sqlite3_bind_int64(s, 14, now);
   if (taker != NULL)
     sqlite3_bind_int64(s, 15, now + taker->in.claim.lease_ms);
+  if (taker != NULL && mark)
+    sqlite3_bind_int(s, 16, 1);
   int rc = step_rc(s);
   if (rc == 0)
     sg__sq_counts_part(c, SG_MSG_NONE, status, 1);
@@ -522,7 +538,8 @@ static int insert_message(sg__sq_conn_t *c, sg__arena_t *a,
                           int64_t now) {
   sg_msg_status_t status =
       m->send_at_ms > now ? SG_MSG_SCHEDULED : SG_MSG_QUEUED;
-  bool taken = false;
+  unsigned taken = 0;
+  bool marked = false;
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_INSERT);
   if (s == NULL)
     return SG_EIO;
@@ -557,10 +574,16 @@ static int insert_message(sg__sq_conn_t *c, sg__arena_t *a,
     sg__store_req_t *t = status == SG_MSG_QUEUED && c->park.n > 0
                              ? sg__sq_park_for(c, m->parts[seq - 1].connector)
                              : NULL;
-    rc = insert_part(c, m, seq, status, t, now);
+    /* All its parts taken, the message goes 'sending' now, at its creation
+     * time (rederive below): that event is a mark on the last part, unless
+     * a webhook will refer to its row. */
+    bool mark = t != NULL && seq == m->n_parts && taken == seq - 1 &&
+                !sending_hooked(c, m);
+    rc = insert_part(c, m, seq, status, t, mark, now);
     if (rc == 0 && t != NULL) {
       rc = hand_part(c, b, m, seq, t);
-      taken = true;
+      taken++;
+      marked = mark;
     }
   }
   if (rc == 0 && m->smpp != NULL)
@@ -587,8 +610,9 @@ static int insert_message(sg__sq_conn_t *c, sg__arena_t *a,
   }
   /* The parts taken: the message's status derived as after their claim
    * (mark_sending), with its event, webhook and counts. */
-  if (rc == 0 && taken)
-    rc = rederive(c, a, m->id, SG_MSG_SENDING, &claim_cause, now, NULL, NULL);
+  if (rc == 0 && taken > 0)
+    rc = rederive(c, a, m->id, SG_MSG_SENDING,
+                  marked ? &taken_cause : &claim_cause, now, NULL, NULL);
   return rc;
 }
 

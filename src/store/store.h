@@ -666,7 +666,10 @@ typedef struct sg_store_part {
 typedef struct sg_store_event {
   int64_t id; /* increasing along the list; a part's event may have the id
                  of the message event right after it, which it caused (the
-                 SQLite store keeps the two in one row) */
+                 SQLite store keeps the two in one row); 0 for the events
+                 the SQLite store shows from a message's rows, not from a
+                 row of events (its first 'queued', and the 'sending' of
+                 its parts taken at its submit) */
   unsigned part_seq; /* 0: the message itself */
   sg_msg_status_t status;
   int32_t error_code;

@@ -3,7 +3,10 @@
  * /v1/messages/{id}, the web page and `smsgate status` show) through every
  * kind of life: one part and several, sent and delivered, retried, failed,
  * expired, requeued after a lease ran out, released from a schedule,
- * canceled, a receipt before its SENT result. The expected lists are what
+ * canceled, a receipt before its SENT result; parts taken by a waiting
+ * claim at their submit (SQLite: their message's 'sending' event is a mark
+ * on the part, not a row), all or some of them, with and without a
+ * webhook for 'sending'; files written before. The expected lists are what
  * the store wrote before a part's event could share the row of the message
  * event it caused, and they are the same on PostgreSQL, which keeps a row
  * for each. On SQLite a message of one part sent and delivered takes three
@@ -40,6 +43,8 @@ static void ev_cb(sg_store_t *st, int status, const sg_store_message_t *m,
     const sg_store_event_t *b = i > 0 ? e - 1 : NULL;
     bool same_row = b != NULL && e->id == b->id && e->part_seq == 0 &&
                     b->part_seq != 0 && e->status == b->status;
+    /* events shown from the message's rows, not from rows of events */
+    same_row = same_row || (b != NULL && e->id == 0 && b->id == 0);
     if (b != NULL && e->id <= b->id && !same_row)
       fail_msg("event %zu: id %lld after %lld", i, (long long)e->id,
                (long long)b->id);
@@ -370,6 +375,167 @@ static void receipt_before_result(void **state) {
                 "- delivered 0 early 20\n");
 }
 
+/* Message m, made by message(), submitted at T0 while a claim of CONN with
+ * room for `room` parts waits in the store: on SQLite it takes them at the
+ * submit. PostgreSQL's claims never wait: it is answered at once, and a
+ * claim at T0 after the submit takes them. *cg: the parts taken, n. */
+static void start_taken(ctx_t *c, tmsg_t *m, unsigned room, claim_got_t *cg,
+                        size_t n) {
+  open_store(c);
+  at(0);
+  memset(cg, 0, sizeof *cg);
+  assert_int_equal(
+      sg_store_claim_wait(c->st, CONN, room, 60000, 5000, claim_cb, cg), 0);
+  /* a write after it: once committed, the claim waits in the writer */
+  tmsg_t other;
+  tmsg_init(&other, "+14155550199", 1, "smsc-b");
+  assert_int_equal(submit_wait(c, &other, 1, NULL, NULL), 0);
+  bool waits = cg->calls == 0;
+  assert_true(waits == (pg_server() == NULL));
+  assert_int_equal(submit_wait(c, m, 1, NULL, NULL), 0);
+  if (waits)
+    run_until(c, &cg->calls, 1);
+  else
+    claim_wait(c, CONN, room, cg);
+  assert_int_equal(cg->status, 0);
+  assert_int_equal(cg->n, n);
+}
+
+/* SQLite: the parts that carry the 'sending' mark of message mid. */
+static long long taken_marks(ctx_t *c, const char *mid) {
+  char sql[128];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM parts WHERE message_id = '%s' AND "
+           "taken_event = 1",
+           mid);
+  return q1(c, sql);
+}
+
+/* A part taken at its submit, sent and delivered: the list of a part
+ * claimed at the same time; two event rows on SQLite, as a claimed part's
+ * three without its 'sending'. */
+static void taken_one_part_delivered(void **state) {
+  ctx_t *c = *state;
+  tmsg_t m;
+  message(&m, 1);
+  m.m.callback_url = "http://127.0.0.1:9/hook";
+  claim_got_t cg;
+  start_taken(c, &m, 8, &cg, 1);
+  assert_string_equal(cg.parts[0].message_id, m.m.id);
+  result_at(c, 20, sent(&cg.parts[0], "d1"));
+  receipt_at(c, 40, receipt("d1", SG_MSG_DELIVERED, 0, "stat:DELIVRD", 35));
+  expect_events(c, m.m.id,
+                "- queued 0 - 0\n"
+                "- sending 0 - 0\n"
+                "1 sent 0 d1 20\n"
+                "- sent 0 - 20\n"
+                "1 delivered 0 stat:DELIVRD 35\n"
+                "- delivered 0 stat:DELIVRD 40\n");
+  assert_int_equal(event_rows(c, m.m.id), pg_server() ? 6 : 2);
+  if (!pg_server())
+    assert_int_equal(taken_marks(c, m.m.id), 1);
+}
+
+/* Taken at the submit, retried, claimed again: the first 'sending' is the
+ * mark, the second a row. */
+static void taken_then_retried(void **state) {
+  ctx_t *c = *state;
+  tmsg_t m;
+  message(&m, 1);
+  claim_got_t cg;
+  start_taken(c, &m, 8, &cg, 1);
+  expect_events(c, m.m.id,
+                "- queued 0 - 0\n"
+                "- sending 0 - 0\n");
+  result_at(c, 6, retry(&cg.parts[0], T0 + 100));
+  claim_at(c, 100, &cg, 1);
+  result_at(c, 120, sent(&cg.parts[0], "r1"));
+  expect_events(c, m.m.id,
+                "- queued 0 - 0\n"
+                "- sending 0 - 0\n"
+                "1 queued 88 ESME_RTHROTTLED 6\n"
+                "- queued 0 ESME_RTHROTTLED 6\n"
+                "- sending 0 - 100\n"
+                "1 sent 0 r1 120\n"
+                "- sent 0 - 120\n");
+  assert_int_equal(event_rows(c, m.m.id), pg_server() ? 7 : 3);
+}
+
+/* Two parts, both taken: the mark is on the last. */
+static void taken_two_parts(void **state) {
+  ctx_t *c = *state;
+  tmsg_t m;
+  message(&m, 2);
+  claim_got_t cg;
+  start_taken(c, &m, 8, &cg, 2);
+  sg_store_result_in_t r[2] = {sent(&cg.parts[0], "w1"),
+                               sent(&cg.parts[1], "w2")};
+  results_at(c, 20, r, 2);
+  receipt_at(c, 30, receipt("w1", SG_MSG_DELIVERED, 0, NULL, 0));
+  expect_events(c, m.m.id,
+                "- queued 0 - 0\n"
+                "- sending 0 - 0\n"
+                "1 sent 0 w1 20\n"
+                "2 sent 0 w2 20\n"
+                "- sent 0 - 20\n"
+                "1 delivered 0 - 30\n");
+  assert_int_equal(event_rows(c, m.m.id), pg_server() ? 6 : 3);
+  if (!pg_server()) {
+    char sql[128];
+    snprintf(sql, sizeof sql,
+             "SELECT seq FROM parts WHERE message_id = '%s' AND "
+             "taken_event = 1",
+             m.m.id);
+    assert_int_equal(q1(c, sql), 2);
+  }
+}
+
+/* Two parts, room for one: the message stays 'queued' at its submit and
+ * goes 'sending' when the next claim takes its second part; no mark. */
+static void taken_one_of_two(void **state) {
+  ctx_t *c = *state;
+  tmsg_t m;
+  message(&m, 2);
+  claim_got_t cg;
+  start_taken(c, &m, 1, &cg, 1);
+  claim_got_t again;
+  claim_at(c, 10, &again, 1);
+  sg_store_result_in_t r[2] = {sent(&cg.parts[0], "h1"),
+                               sent(&again.parts[0], "h2")};
+  results_at(c, 20, r, 2);
+  expect_events(c, m.m.id,
+                "- queued 0 - 0\n"
+                "- sending 0 - 10\n"
+                "1 sent 0 h1 20\n"
+                "2 sent 0 h2 20\n"
+                "- sent 0 - 20\n");
+  assert_int_equal(event_rows(c, m.m.id), pg_server() ? 5 : 3);
+  if (!pg_server())
+    assert_int_equal(taken_marks(c, m.m.id), 0);
+}
+
+/* A webhook asked for 'sending': the delivery refers to the event's row,
+ * so the event keeps it. */
+static void taken_with_sending_webhook(void **state) {
+  ctx_t *c = *state;
+  tmsg_t m;
+  message(&m, 1);
+  m.m.callback_url = "http://127.0.0.1:9/hook";
+  m.m.webhook_statuses = SG_MSG_BIT(SG_MSG_SENDING) | SG_MSG_BIT(SG_MSG_SENT);
+  claim_got_t cg;
+  start_taken(c, &m, 8, &cg, 1);
+  result_at(c, 20, sent(&cg.parts[0], "k1"));
+  expect_events(c, m.m.id,
+                "- queued 0 - 0\n"
+                "- sending 0 - 0\n"
+                "1 sent 0 k1 20\n"
+                "- sent 0 - 20\n");
+  assert_int_equal(event_rows(c, m.m.id), pg_server() ? 4 : 2);
+  assert_int_equal(webhooks_pending(c), 2);
+  if (!pg_server())
+    assert_int_equal(taken_marks(c, m.m.id), 0);
+}
+
 #define OLD_MID "01HW0000000000000000000000"
 
 /* A file of schema 25, before part events could share a row: a message of
@@ -430,6 +596,73 @@ static void rows_of_schema_25(void **state) {
   assert_int_equal(event_rows(c, OLD_MID), 5);
 }
 
+#define OLD29_MID "01HW0000000000000000000029"
+
+/* A file of schema 29, before the mark: a message of one part taken at its
+ * submit, with its 'sending' event in a row, left 'sending' by a stop. It
+ * upgrades in place, the part has no mark, and its events read as they did
+ * and go on. */
+static void taken_rows_of_schema_29(void **state) {
+  ctx_t *c = *state;
+  if (pg_server() != NULL)
+    skip();
+  raw_exec(c, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+              "name TEXT NOT NULL, applied_ms INTEGER NOT NULL)");
+  size_t applied = 0;
+  for (size_t i = 0; i < sg__sqlite_migrations_count; i++) {
+    const sg__migration_t *mg = &sg__sqlite_migrations[i];
+    if (mg->version > 29)
+      break;
+    raw_exec(c, mg->sql);
+    char sql[160];
+    snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%u, '%s', 0)",
+             mg->version, mg->name);
+    raw_exec(c, sql);
+    applied++;
+  }
+  raw_exec(c,
+           "INSERT INTO messages (id, batch_id, account_id, sender, recipient,"
+           " encoding, body, status, parts_total, created_ms, updated_ms) "
+           "VALUES ('" OLD29_MID "', '" OLD29_MID "', 1, 'S', "
+           "'+14155550100', 0, 'hi', 'queued', 1, 1700000000000, "
+           "1700000000000);"
+           "INSERT INTO parts (message_id, seq, connector, encoding, ud, "
+           "status, attempts, lease_until_ms, updated_ms) VALUES ('" OLD29_MID
+           "', 1, '" CONN "', 0, x'6869', 'sending', 1, 1700000060000, "
+           "1700000000000);"
+           "INSERT INTO events (message_id, part_seq, status, detail, "
+           "time_ms) VALUES ('" OLD29_MID "', NULL, 'sending', NULL, "
+           "1700000000000);");
+  at(20);
+  open_store(c);
+  sg_store_info_t info;
+  sg_store_get_info(c->st, &info);
+  assert_int_equal(info.migrated, sg__sqlite_migrations_count - applied);
+  assert_int_equal(
+      q1(c, "SELECT count(*) FROM parts WHERE message_id = '" OLD29_MID
+            "' AND taken_event IS NULL"),
+      1);
+  /* the requeue at start puts the part 'sending' back in the queue */
+  expect_events(c, OLD29_MID,
+                "- queued 0 - 0\n"
+                "- sending 0 - 0\n"
+                "1 queued 0 requeued at start after a stop while sending 20\n"
+                "- queued 0 requeued at start after a stop while sending "
+                "20\n");
+  claim_got_t cg;
+  claim_at(c, 30, &cg, 1);
+  result_at(c, 40, sent(&cg.parts[0], "o29"));
+  expect_events(c, OLD29_MID,
+                "- queued 0 - 0\n"
+                "- sending 0 - 0\n"
+                "1 queued 0 requeued at start after a stop while sending 20\n"
+                "- queued 0 requeued at start after a stop while sending 20\n"
+                "- sending 0 - 30\n"
+                "1 sent 0 o29 40\n"
+                "- sent 0 - 40\n");
+  assert_int_equal(event_rows(c, OLD29_MID), 4);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(one_part_delivered, setup, teardown),
@@ -445,6 +678,14 @@ int main(void) {
       cmocka_unit_test_setup_teardown(two_parts_failure, setup, teardown),
       cmocka_unit_test_setup_teardown(receipt_before_result, setup, teardown),
       cmocka_unit_test_setup_teardown(rows_of_schema_25, setup, teardown),
+      cmocka_unit_test_setup_teardown(taken_one_part_delivered, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(taken_then_retried, setup, teardown),
+      cmocka_unit_test_setup_teardown(taken_two_parts, setup, teardown),
+      cmocka_unit_test_setup_teardown(taken_one_of_two, setup, teardown),
+      cmocka_unit_test_setup_teardown(taken_with_sending_webhook, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(taken_rows_of_schema_29, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,9 @@
  * the writer's copy of its row when it holds one; a group's usage counts
  * are written once per account and period, and its campaign counter moves
  * once per campaign (none for a message of no campaign); a SENT result of
- * a part the writer claimed does not read the part first. */
+ * a part the writer claimed does not read the part first; a message whose
+ * part a waiting claim takes at its submit writes no event row (its
+ * 'sending' is a mark on the part) unless a webhook asks for 'sending'. */
 #include "store/store_fixture.h"
 
 #include "store/store_bare.h"
@@ -379,6 +381,72 @@ static void sent_after_a_rolled_back_claim(void **state) {
   bare_close(&b);
 }
 
+/* Submits message id of one part while a claim of c1 waits in the writer
+ * (sqlite_park.c), which takes the part; returns the rows the submit
+ * changed, and the event rows it wrote in *events. */
+static int64_t submit_taken(bare_t *b, const char *id, uint32_t statuses,
+                            int64_t *events) {
+  sg__store_req_t w;
+  bare_claim_req(&w);
+  w.in.claim.wait_ms = 1000;
+  bare_run(b, &w, 1000, true);
+  unsigned n = 1;
+  w.next = NULL;
+  assert_null(sg__sq_park_commit(&b->c, &w, &n)); /* it waits */
+  sg_store_part_in_t p;
+  sg_store_msg_in_t m = bare_msg(id, &p);
+  m.callback_url = "http://127.0.0.1:9/hook";
+  m.webhook_statuses = statuses;
+  sg__store_req_t r;
+  bare_submit_req(&r, &m, NULL);
+  sqlite3_stmt *ev = b->c.q[SG__Q_EVENT_INSERT];
+  int before_ev = ev ? sqlite3_stmt_status(ev, SQLITE_STMTSTATUS_RUN, 0) : 0;
+  int64_t before = sqlite3_total_changes64(b->c.db);
+  bare_run(b, &r, 1000, true);
+  int64_t changed = sqlite3_total_changes64(b->c.db) - before;
+  ev = b->c.q[SG__Q_EVENT_INSERT];
+  *events =
+      (ev ? sqlite3_stmt_status(ev, SQLITE_STMTSTATUS_RUN, 0) : 0) - before_ev;
+  n = 1;
+  r.next = NULL;
+  assert_ptr_equal(sg__sq_park_commit(&b->c, &r, &n), &r);
+  assert_int_equal(n, 2); /* the claim answered after the submit */
+  assert_int_equal(w.out.claim.n_parts, 1);
+  assert_string_equal(w.out.claim.parts[0].message_id, id);
+  sg__arena_free(&r.arena);
+  sg__arena_free(&w.arena);
+  return changed;
+}
+
+/* The part taken at its submit: the message and its part, two rows, no
+ * event row (three rows before: its 'sending' event). With a webhook for
+ * 'sending' the event keeps its row, which the delivery refers to. */
+static void taken_part_has_no_sending_row(void **state) {
+  (void)state;
+  bare_t b;
+  bare_open(&b, NULL, HOOKED);
+  int64_t events;
+  assert_int_equal(submit_taken(&b, "t1", 0, &events), 2);
+  assert_int_equal(events, 0);
+  submit_taken(&b, "t2", SG_MSG_BIT(SG_MSG_SENDING) | SG_MSG_BIT(SG_MSG_SENT),
+               &events);
+  assert_int_equal(events, 1);
+  sqlite3_stmt *s;
+  assert_int_equal(
+      sqlite3_prepare_v2(
+          b.c.db,
+          "SELECT group_concat(message_id || ':' || quote(taken_event), ' ') "
+          "|| ' ' || (SELECT group_concat(message_id || ':' || status, ' ') "
+          "FROM events) FROM parts",
+          -1, &s, NULL),
+      SQLITE_OK);
+  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+  assert_string_equal((const char *)sqlite3_column_text(s, 0),
+                      "t1:1 t2:NULL t2:sending");
+  sqlite3_finalize(s);
+  bare_close(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(kannel_fields_in_the_insert),
@@ -388,6 +456,7 @@ int main(void) {
       cmocka_unit_test(campaign_counted_once_per_group),
       cmocka_unit_test(sent_of_a_held_claim),
       cmocka_unit_test(sent_after_a_rolled_back_claim),
+      cmocka_unit_test(taken_part_has_no_sending_row),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

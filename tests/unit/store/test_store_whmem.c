@@ -539,6 +539,7 @@ static void upgrade_keeps_rows(void **state) {
   unsetenv("SG_STORE_WEBHOOK_MEMORY");
   /* As an older smsgate left it: row ids of their own, no watermark. */
   raw_exec(c, "UPDATE webhooks SET id = -id; DROP TABLE webhook_mark; "
+              "ALTER TABLE parts DROP COLUMN taken_event; "
               "DELETE FROM schema_version WHERE version >= 27");
   open_store(c);
   assert_int_equal(q1(c, "SELECT event_id = (SELECT max(id) FROM events) "

@@ -1,0 +1,16 @@
+-- 0030_taken_event.sql - the 'sending' event of a message whose parts a
+-- waiting claim took at its submit (src/store/sqlite_park.c) is a mark on
+-- its last part instead of a row of `events`.
+--
+-- Such a message goes 'sending' in the transaction that inserts it, at its
+-- creation time, with no part's event and no detail: what its message row
+-- and this mark say. taken_event is 1 on the last part of a message whose
+-- parts were all taken at the submit and whose 'sending' event has no row
+-- (no webhook asks for 'sending': a delivery refers to its event's row),
+-- NULL on every other part. The reader (src/store/sqlite_read.c,
+-- read_events) shows the event second in the list, after the first
+-- 'queued' one, as the row read. Parts written before have it NULL and
+-- their messages keep their rows. The number also makes an older smsgate,
+-- which would show such a message's events without its 'sending', refuse
+-- the file. No table is rewritten.
+ALTER TABLE parts ADD COLUMN taken_event INTEGER;
