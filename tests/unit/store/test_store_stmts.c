@@ -6,7 +6,8 @@
  * the writer's copy of its row when it holds one; a group's usage counts
  * are written once per account and period, and its campaign counter moves
  * once per campaign (none for a message of no campaign); a SENT result of
- * a part the writer claimed does not read the part first. */
+ * a part the writer claimed does not read the part first; a receipt that
+ * ends a one-part message writes its part and event, not its row. */
 #include "store/store_fixture.h"
 
 #include "store/store_bare.h"
@@ -379,6 +380,63 @@ static void sent_after_a_rolled_back_claim(void **state) {
   bare_close(&b);
 }
 
+/* The receipt of c1's part (smsc id k7) with status st at now; the rows it
+ * changed. */
+static int64_t receipt(bare_t *b, sg_msg_status_t st, int32_t code,
+                       int64_t now) {
+  sg_store_receipt_in_t x = {
+      .connector = "c1", .smsc_id = "k7", .status = st, .error_code = code};
+  sg__store_req_t r;
+  memset(&r, 0, sizeof r);
+  r.kind = SG__REQ_RECEIPTS;
+  r.in.receipts.items = &x;
+  r.in.receipts.n = 1;
+  int64_t before = sqlite3_total_changes64(b->c.db);
+  bare_run(b, &r, now, true);
+  assert_int_equal(r.out.items.items[0].status, 0);
+  assert_int_equal(r.out.items.items[0].msg_status, st);
+  sg__arena_free(&r.arena);
+  return sqlite3_total_changes64(b->c.db) - before;
+}
+
+static int msg_writes(bare_t *b) {
+  sqlite3_stmt *s = b->c.q[SG__Q_MSG_SET_STATUS];
+  return s == NULL ? 0 : sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0);
+}
+
+/* A receipt that ends a one-part message changes two rows, its part and
+ * its event (the message row is not rewritten: its part carries the
+ * status); a later receipt for it writes the row as before, the final
+ * status its part carried first (MSG_SETTLE), then the new one. */
+static void receipt_writes_no_message_row(void **state) {
+  (void)state;
+  bare_t b;
+  bare_open(&b, NULL, HOOKED);
+  submit(&b, "s1", NULL, 0, 0);
+  int64_t id = claim_id(&b, 2000, true);
+  assert_int_equal(sent_result(&b, id, 1, 3000), 0);
+  assert_int_equal(receipt(&b, SG_MSG_UNDELIVERABLE, 11, 4000), 2);
+  assert_int_equal(msg_writes(&b), 0);
+  assert_null(b.c.q[SG__Q_MSG_SETTLE]);
+  char row[128];
+  sqlite3_stmt *s;
+  const char *sql = "SELECT status || ' ' || quote(error_code) || ' ' || "
+                    "updated_ms FROM messages";
+  assert_int_equal(sqlite3_prepare_v2(b.c.db, sql, -1, &s, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+  snprintf(row, sizeof row, "%s", (const char *)sqlite3_column_text(s, 0));
+  sqlite3_reset(s);
+  assert_string_equal(row, "queued NULL 1000");
+  /* The part's row, the row, the event. */
+  assert_int_equal(receipt(&b, SG_MSG_DELIVERED, 0, 5000), 4);
+  assert_int_equal(msg_writes(&b), 1);
+  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+  snprintf(row, sizeof row, "%s", (const char *)sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+  assert_string_equal(row, "delivered 11 5000");
+  bare_close(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(kannel_fields_in_the_insert),
@@ -388,6 +446,7 @@ int main(void) {
       cmocka_unit_test(campaign_counted_once_per_group),
       cmocka_unit_test(sent_of_a_held_claim),
       cmocka_unit_test(sent_after_a_rolled_back_claim),
+      cmocka_unit_test(receipt_writes_no_message_row),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
