@@ -148,7 +148,8 @@
     "(coalesce(?8, " SG__SQ_WH_NEW_ID "),?1,?2,?3,?4,?5,?6,'pending',?7,?7,"   \
     "?7)")                                                                     \
   X(PART_BY_ID,                                                                \
-    "SELECT message_id, seq, status, attempts FROM parts WHERE id = ?1")       \
+    "SELECT message_id, seq, status, attempts, connector FROM parts WHERE "    \
+    "id = ?1")                                                                 \
   X(PART_SENT, "UPDATE parts SET status = 'sent', smsc_id = ?2, error_code "   \
                "= NULL, error = NULL, lease_until_ms = NULL, updated_ms = "    \
                "?3, smsc_raw = ?4 WHERE id = ?1 AND status = 'sending' AND "   \

@@ -547,7 +547,7 @@ static int hand_part(sg__sq_conn_t *c, const sg_store_batch_t *b,
   memcpy(x.message_id, m->id, sizeof x.message_id);
   int rc = sg__sq_park_add(taker, &x);
   if (rc == 0)
-    sg__sq_mc_part_put(c, x.part_id, m->id, seq);
+    sg__sq_mc_part_put(c, x.part_id, m->id, seq, p->connector);
   return rc;
 }
 
@@ -664,7 +664,8 @@ typedef struct part_ref {
   int64_t id;
   const char *mid;
   unsigned seq;
-  sg_msg_status_t from; /* its status before the change */
+  sg_msg_status_t from;  /* its status before the change */
+  const char *connector; /* when a SENT result needs it, or NULL */
 } part_ref_t;
 
 /* Collects up to PASS_MAX (id, message_id, seq, status) rows of query q run
@@ -957,7 +958,7 @@ static int mark_sending(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
                          sqlite3_changes(c->db));
     if (rc == 0)
       sg__sq_mc_part_put(c, res->parts[i].part_id, res->parts[i].message_id,
-                         res->parts[i].seq);
+                         res->parts[i].seq, r->in.claim.connector);
     /* Parts of one message come one after another (ordered by id within a
      * priority): derive each message once, after its last part. */
     bool last = i + 1 == res->n_parts || strcmp(res->parts[i + 1].message_id,
@@ -1015,6 +1016,7 @@ static int load_part(sg__sq_conn_t *c, sg__arena_t *a, int64_t id,
   item->part_status = sg__sq_col_status(s, 2);
   p->from = item->part_status;
   *attempts = (unsigned)sqlite3_column_int(s, 3);
+  p->connector = sg__sq_col_text(a, s, 4, &ok);
   sqlite3_reset(s);
   if (!ok)
     return SG_ENOMEM;
@@ -1049,7 +1051,8 @@ static int sent_held(sg__sq_conn_t *c, sg__arena_t *a,
                      const sg_store_result_in_t *x, int64_t now, part_ref_t *p,
                      sg_store_item_res_t *item) {
   unsigned seq;
-  const char *mid = sg__sq_mc_part_get(c, x->part_id, &seq);
+  const char *conn;
+  const char *mid = sg__sq_mc_part_get(c, x->part_id, &seq, &conn);
   if (mid == NULL)
     return 0;
   bool ok = true;
@@ -1057,6 +1060,7 @@ static int sent_held(sg__sq_conn_t *c, sg__arena_t *a,
   p->mid = sg__arena_strdup(a, mid, &ok);
   p->seq = seq;
   p->from = SG_MSG_SENDING;
+  p->connector = sg__arena_strdup(a, conn, &ok);
   if (!ok)
     return SG_ENOMEM;
   int rc = result_sent(c, x, now);
@@ -1123,6 +1127,8 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
   rc = written                       ? 0
        : x->outcome == SG_STORE_SENT ? result_sent(c, x, now)
                                      : result_retry(c, x, now);
+  if (rc == 0 && x->outcome == SG_STORE_SENT) /* for its receipt */
+    sg__sq_mc_smsc_put(c, p.connector, x->smsc_id, p.id, p.mid, p.seq);
   part_ev_t ev = {p.seq, to, x->error_code,
                   x->outcome == SG_STORE_SENT ? sent_id(x) : x->detail, now};
   why.ev = &ev;
@@ -1151,9 +1157,33 @@ static int run_results(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   return rc;
 }
 
+/* The part a receipt is for, from the writer's memory of the parts sent
+ * (sqlite_mcache.h): 1 when found (then 'sent'), 0 when not, or an
+ * error. */
+static int receipt_held(sg__sq_conn_t *c, sg__arena_t *a,
+                        const sg_store_receipt_in_t *x, int64_t *id,
+                        const char **mid, unsigned *seq) {
+  const char *held = sg__sq_mc_smsc_get(c, x->connector, x->smsc_id, id, seq);
+  if (held == NULL)
+    return 0;
+  bool ok = true;
+  *mid = sg__arena_strdup(a, held, &ok);
+  return ok ? 1 : SG_ENOMEM;
+}
+
 static int one_receipt(sg__sq_conn_t *c, sg__arena_t *a,
                        const sg_store_receipt_in_t *x, int64_t now,
                        sg_store_item_res_t *item) {
+  int64_t pid;
+  const char *pmid;
+  unsigned pseq;
+  int hrc = receipt_held(c, a, x, &pid, &pmid, &pseq);
+  if (hrc != 0) {
+    if (hrc < 0)
+      return hrc;
+    item->part_status = SG_MSG_SENT;
+    return sg__sq_receipt_apply(c, a, pid, pmid, pseq, x, now, item);
+  }
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_BY_SMSC);
   if (s == NULL)
     return SG_EIO;
@@ -1179,7 +1209,7 @@ int sg__sq_receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
                          const char *mid, unsigned seq,
                          const sg_store_receipt_in_t *x, int64_t now,
                          sg_store_item_res_t *item) {
-  part_ref_t p = {part_id, mid, seq, item->part_status};
+  part_ref_t p = {part_id, mid, seq, item->part_status, x->connector};
   int rc;
   sg__store_copy_str(item->message_id, sizeof item->message_id, p.mid);
   item->seq = p.seq;
@@ -1192,6 +1222,7 @@ int sg__sq_receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
     return derive_from_parts(c, p.mid, &item->msg_status);
   cause_t why = {p.seq, x->error_code, x->detail, x->done_ms, item->part_status,
                  true,  NULL};
+  sg__sq_mc_smsc_drop(c, x->connector, x->smsc_id); /* no longer 'sent' */
   item->part_status = x->status;
   return part_change(c, a, &p, x->status, &why, now, item);
 }

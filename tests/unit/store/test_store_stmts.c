@@ -7,7 +7,8 @@
  * are written once per account and period, and its campaign counter moves
  * once per campaign (none for a message of no campaign); a SENT result of
  * a part the writer claimed does not read the part first; a receipt that
- * ends a one-part message writes its part and event, not its row. */
+ * ends a one-part message writes its part and event, not its row; a
+ * receipt of a part the writer sent does not look the part up. */
 #include "store/store_fixture.h"
 
 #include "store/store_bare.h"
@@ -437,6 +438,66 @@ static void receipt_writes_no_message_row(void **state) {
   bare_close(&b);
 }
 
+static int smsc_lookups(bare_t *b) {
+  sqlite3_stmt *s = b->c.q[SG__Q_PART_BY_SMSC];
+  return s == NULL ? 0 : sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0);
+}
+
+/* A receipt of a part the writer sent takes the part from its memory, not
+ * from the index (PART_BY_SMSC), and writes the same rows as a look-up
+ * does (the memory off); a second receipt, its part no longer 'sent', is
+ * looked up. */
+static void receipt_of_a_held_send(void **state) {
+  (void)state;
+  bare_t held, read;
+  char a[512], b[512];
+  bare_open(&held, NULL, HOOKED);
+  submit(&held, "s1", NULL, 0, 0);
+  bare_open(&read, "0", HOOKED);
+  submit(&read, "s1", NULL, 0, 0);
+  int64_t id = claim_id(&held, 2000, true);
+  assert_int_equal(claim_id(&read, 2000, true), id);
+  assert_int_equal(sent_result(&held, id, 1, 3000), 0);
+  assert_int_equal(sent_result(&read, id, 1, 3000), 0);
+  assert_int_equal(receipt(&held, SG_MSG_DELIVERED, 0, 4000), 2);
+  assert_int_equal(receipt(&read, SG_MSG_DELIVERED, 0, 4000), 2);
+  assert_int_equal(smsc_lookups(&held), 0);
+  assert_int_equal(smsc_lookups(&read), 1);
+  part_and_events(&held, a, sizeof a);
+  part_and_events(&read, b, sizeof b);
+  assert_string_equal(a, b);
+  assert_non_null(strstr(a, "'delivered''k7'1NULL4000 "));
+  receipt(&held, SG_MSG_UNDELIVERABLE, 5, 5000);
+  receipt(&read, SG_MSG_UNDELIVERABLE, 5, 5000);
+  assert_int_equal(smsc_lookups(&held), 1);
+  part_and_events(&held, a, sizeof a);
+  part_and_events(&read, b, sizeof b);
+  assert_string_equal(a, b);
+  bare_close(&held);
+  bare_close(&read);
+}
+
+/* A rolled-back transaction empties the memory of the parts sent: the
+ * receipt then looks its part up. */
+static void receipt_after_a_rollback(void **state) {
+  (void)state;
+  bare_t b;
+  bare_open(&b, NULL, HOOKED);
+  submit(&b, "s1", NULL, 0, 0);
+  int64_t id = claim_id(&b, 2000, true);
+  assert_int_equal(sent_result(&b, id, 1, 3000), 0);
+  int64_t held_id = 0;
+  unsigned seq = 0;
+  assert_non_null(sg__sq_mc_smsc_get(&b.c, "c1", "k7", &held_id, &seq));
+  assert_int_equal(held_id, id);
+  assert_null(sg__sq_mc_smsc_get(&b.c, "c2", "k7", &held_id, &seq));
+  sg__sq_mc_tx_end(&b.c, false); /* as a later rollback would */
+  assert_null(sg__sq_mc_smsc_get(&b.c, "c1", "k7", &held_id, &seq));
+  assert_int_equal(receipt(&b, SG_MSG_DELIVERED, 0, 4000), 2);
+  assert_int_equal(smsc_lookups(&b), 1);
+  bare_close(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(kannel_fields_in_the_insert),
@@ -447,6 +508,8 @@ int main(void) {
       cmocka_unit_test(sent_of_a_held_claim),
       cmocka_unit_test(sent_after_a_rolled_back_claim),
       cmocka_unit_test(receipt_writes_no_message_row),
+      cmocka_unit_test(receipt_of_a_held_send),
+      cmocka_unit_test(receipt_after_a_rollback),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
