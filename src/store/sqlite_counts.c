@@ -27,6 +27,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "store/sqlite_int.h"
+#include "store/sqlite_mcache.h"
 
 struct sg__sq_counts {
   uv_mutex_t lock;        /* guards done */
@@ -127,7 +128,10 @@ int sg__sq_counts_probe(sg__sq_conn_t *c) {
   int64_t v;
   if (data_version(c, &v) < 0)
     return SG_EIO;
-  return k->loaded && v == k->data_version ? 0 : sg__sq_counts_load(c);
+  if (k->loaded && v == k->data_version)
+    return 0;
+  sg__sq_mc_clear(c); /* the writer's copies of rows may be stale too */
+  return sg__sq_counts_load(c);
 }
 
 void sg__sq_counts_msg(sg__sq_conn_t *c, sg_msg_status_t from,

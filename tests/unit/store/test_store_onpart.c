@@ -608,6 +608,33 @@ static void failures_and_the_row(void **state) {
   assert_string_equal(row_status(c, m[3].m.id), "delivered");
 }
 
+/* A receipt finds its part in the writer's memory of the parts sent; a
+ * write of the file by another connection (the CLI, another process)
+ * empties that memory, so the receipt then finds what the file says. */
+static void another_writer_empties_the_memory(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t m[2];
+  sent_one(c, &m[0], "+14155550151", "w-1");
+  sent_one(c, &m[1], "+14155550152", "w-2");
+  char sql[160];
+  snprintf(sql, sizeof sql,
+           "UPDATE parts SET status = 'queued', smsc_id = NULL WHERE "
+           "message_id = '%s'",
+           m[1].m.id);
+  raw_exec(c, sql);
+  receipt_at(c, "w-1", SG_MSG_DELIVERED, 0, 9000, SG_MSG_DELIVERED);
+  atomic_store(&fake_now, T0 + 9500);
+  sg_store_receipt_in_t d = {
+      .connector = "smsc-a", .smsc_id = "w-2", .status = SG_MSG_DELIVERED};
+  items_got_t ig;
+  receipts_wait(c, &d, 1, &ig);
+  assert_true(ig.items[0].held); /* no part has that id now */
+  shown_t g;
+  shown_wait(c, m[1].m.id, &g);
+  assert_int_equal(g.st, SG_MSG_QUEUED);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(sending_is_read_from_the_part, setup,
@@ -623,6 +650,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(a_late_receipt_and_an_older_row, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(failures_and_the_row, setup, teardown),
+      cmocka_unit_test_setup_teardown(another_writer_empties_the_memory, setup,
+                                      teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
