@@ -17,7 +17,7 @@
  * SG__Q_R_COUNT_MSGS / _PARTS gives there.
  *
  * A message's status is the one readers show (SG__SQ_MSG_STATUS: a
- * one-part message takes its part's 'sending' or 'sent'), which is the
+ * one-part message takes the status its part carries), which is the
  * status rederive (sqlite_write.c) derives its change from. It runs on the
  * writer thread inside the writer's transactions; readers only copy the
  * committed counts, under the lock. It must never write a row.
