@@ -17,7 +17,7 @@
  * SG__Q_R_COUNT_MSGS / _PARTS gives there.
  *
  * A message's status is the one readers show (SG__SQ_MSG_STATUS: a
- * one-part message takes its part's 'sending' or 'sent'), which is the
+ * one-part message takes the status its part carries), which is the
  * status rederive (sqlite_write.c) derives its change from. It runs on the
  * writer thread inside the writer's transactions; readers only copy the
  * committed counts, under the lock. It must never write a row.
@@ -27,6 +27,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "store/sqlite_int.h"
+#include "store/sqlite_mcache.h"
 
 struct sg__sq_counts {
   uv_mutex_t lock;        /* guards done */
@@ -127,7 +128,10 @@ int sg__sq_counts_probe(sg__sq_conn_t *c) {
   int64_t v;
   if (data_version(c, &v) < 0)
     return SG_EIO;
-  return k->loaded && v == k->data_version ? 0 : sg__sq_counts_load(c);
+  if (k->loaded && v == k->data_version)
+    return 0;
+  sg__sq_mc_clear(c); /* the writer's copies of rows may be stale too */
+  return sg__sq_counts_load(c);
 }
 
 void sg__sq_counts_msg(sg__sq_conn_t *c, sg_msg_status_t from,

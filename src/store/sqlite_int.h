@@ -13,16 +13,26 @@
 #include "store/store_int.h"
 #include "store/sqlite_park.h"
 
-/* A message of one part keeps 'queued' in its row while its part is
- * 'sending' or 'sent' (sqlite_write.c, stored_status): its status and time
- * are then its part's. These expressions read a row of `messages` (not
- * aliased) as the API shows it; every reader of messages.status and
- * updated_ms goes through them. */
+/* A message of one part keeps 'queued' in its row while its part carries
+ * its status (sqlite_write.c, stored_status): 'sending' (a claim), 'sent'
+ * (a SENT result), and a final status that came from the part (a receipt,
+ * a FAILED result). Its status, error code and time are then its part's.
+ * These expressions read a row of `messages` (not aliased) as the API
+ * shows it; every reader of messages.status, error_code and updated_ms
+ * goes through them. A part carries an error code only for a failure: the
+ * message's is not set by 'delivered' (set_msg_status). */
 #define SG__SQ_MSG_ON_PART                                                     \
   "messages.status = 'queued' AND messages.parts_total = 1"
+#define SG__SQ_PART_CARRIED                                                    \
+  "('sending', 'sent', 'delivered', " SG__SQ_PART_FAILURES_LIST ")"
+#define SG__SQ_PART_FAILURES_LIST                                              \
+  "'undeliverable', 'expired', 'rejected', 'failed'"
+#define SG__SQ_PART_FAILURES "(" SG__SQ_PART_FAILURES_LIST ")"
+#define SG__SQ_PART_OF_MSG                                                     \
+  "FROM parts WHERE parts.message_id = messages.id AND parts.seq = 1 AND "     \
+  "parts.status IN "
 #define SG__SQ_PART_CARRIES(col)                                               \
-  "(SELECT parts." col " FROM parts WHERE parts.message_id = messages.id "     \
-  "AND parts.seq = 1 AND parts.status IN ('sending', 'sent'))"
+  "(SELECT parts." col " " SG__SQ_PART_OF_MSG SG__SQ_PART_CARRIED ")"
 #define SG__SQ_MSG_STATUS                                                      \
   "(CASE WHEN " SG__SQ_MSG_ON_PART " THEN coalesce(" SG__SQ_PART_CARRIES(      \
       "status") ", 'queued') ELSE messages.status END)"
@@ -30,13 +40,17 @@
   "(CASE WHEN " SG__SQ_MSG_ON_PART " THEN coalesce(" SG__SQ_PART_CARRIES(      \
       "updated_ms") ", messages.updated_ms) ELSE "                             \
                     "messages.updated_ms END)"
+#define SG__SQ_MSG_ERROR                                                       \
+  "(CASE WHEN " SG__SQ_MSG_ON_PART " THEN coalesce((SELECT "                   \
+  "parts.error_code " SG__SQ_PART_OF_MSG SG__SQ_PART_FAILURES "), "            \
+  "messages.error_code) ELSE messages.error_code END)"
 
 /* The columns of a message, in the order sg__sq_read_message reads them. */
 #define SG__SQ_MSG_COLS                                                        \
   "id, batch_id, account_id, sender, recipient, encoding, is_binary, body, "   \
   "validity_ms, send_at_ms, callback_url, client_ref, priority, "              \
-  "dlr_wanted, " SG__SQ_MSG_STATUS                                             \
-  ", error_code, parts_total, created_ms, " SG__SQ_MSG_UPDATED
+  "dlr_wanted, " SG__SQ_MSG_STATUS ", " SG__SQ_MSG_ERROR                       \
+  ", parts_total, created_ms, " SG__SQ_MSG_UPDATED
 
 #define SG__SQ_INBOUND_COLS                                                    \
   "id, account_id, connector, sender, recipient, encoding, is_binary, body, "  \
@@ -122,13 +136,20 @@
     "?5,?5,?5,'GET')")                                                         \
   X(MSG_SET_STATUS, "UPDATE messages SET status = ?2, error_code = "           \
                     "COALESCE(?3, error_code), updated_ms = ?4 WHERE id = ?1") \
+  X(MSG_SETTLE, /* a final status carried by the part, into the row */         \
+    "UPDATE messages SET status = " SG__SQ_MSG_STATUS                          \
+    ", error_code = " SG__SQ_MSG_ERROR ", updated_ms = " SG__SQ_MSG_UPDATED    \
+    " WHERE id = ?1 "                                                          \
+    "AND " SG__SQ_MSG_ON_PART " AND EXISTS (SELECT 1 " SG__SQ_PART_OF_MSG      \
+    "('delivered', " SG__SQ_PART_FAILURES_LIST "))")                           \
   X(WEBHOOK_INSERT,                                                            \
     "INSERT INTO webhooks (id, account_id, message_id, event_id, inbound_id, " \
     "url, payload, status, next_attempt_ms, created_ms, updated_ms) VALUES "   \
     "(coalesce(?8, " SG__SQ_WH_NEW_ID "),?1,?2,?3,?4,?5,?6,'pending',?7,?7,"   \
     "?7)")                                                                     \
   X(PART_BY_ID,                                                                \
-    "SELECT message_id, seq, status, attempts FROM parts WHERE id = ?1")       \
+    "SELECT message_id, seq, status, attempts, connector FROM parts WHERE "    \
+    "id = ?1")                                                                 \
   X(PART_SENT, "UPDATE parts SET status = 'sent', smsc_id = ?2, error_code "   \
                "= NULL, error = NULL, lease_until_ms = NULL, updated_ms = "    \
                "?3, smsc_raw = ?4 WHERE id = ?1 AND status = 'sending' AND "   \
@@ -472,6 +493,11 @@ int sg__sq_part_event(sg__sq_conn_t *c, const char *mid, unsigned seq,
  * status. Returns 0, SG_ENOENT, SG_ENOMEM, SG_EIO. */
 int sg__sq_rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                     const char *detail, int64_t now, sg_msg_status_t *out);
+/* Writes into the row of message mid the final status, error code and
+ * time its one part carries (SG__SQ_MSG_ON_PART), if it does, as the row
+ * said before such a status stayed on the part (sqlite_write.c). Run
+ * before the part's status changes again. Returns 0 or SG_EIO. */
+int sg__sq_msg_settle(sg__sq_conn_t *c, const char *mid);
 
 /* Runs one read request on a reader connection (sqlite_read.c). */
 int sg__sq_run_read(sg__sq_conn_t *c, sg__store_req_t *req);

@@ -11,7 +11,11 @@
  * Beside it, the message and seq of the parts claimed: PARTS entries
  * indexed by the part id's low bits (ids are consecutive, so as many
  * parts in flight as entries do not collide; an entry taken by another
- * part is read again from the row).
+ * part is read again from the row). And the parts sent: SMSC entries
+ * indexed by a hash of the connector and the operator's id, each holding
+ * both to be checked on a hit; an entry taken by another is looked up
+ * again by the statement (as are the receipts after a restart, and those
+ * that come later than SMSC sends).
  */
 #include "store/sqlite_mcache.h"
 
@@ -24,6 +28,9 @@
 
 #define MAX_DEFAULT 16384
 #define PARTS 4096 /* a power of two */
+#define SMSC 4096  /* a power of two */
+#define CONN_LEN 63
+#define SMSC_ID_LEN 65 /* SMPP 3.4 message_id: a C-Octet String of 65 */
 
 typedef struct ent {
   char id[SG_ID_LEN + 1];
@@ -35,7 +42,16 @@ typedef struct part_ent {
   int64_t id; /* 0: empty */
   unsigned seq;
   char mid[SG_ID_LEN + 1];
+  char conn[CONN_LEN + 1]; /* "": too long to keep */
 } part_ent_t;
+
+typedef struct smsc_ent {
+  int64_t id; /* the part's; 0: empty */
+  unsigned seq;
+  char mid[SG_ID_LEN + 1];
+  char conn[CONN_LEN + 1];
+  char smsc_id[SMSC_ID_LEN + 1];
+} smsc_ent_t;
 
 struct sg__sq_mc {
   ent_t **slot;
@@ -43,6 +59,8 @@ struct sg__sq_mc {
   size_t n, max;
   part_ent_t *part; /* PARTS entries, or NULL */
   size_t n_part;    /* entries set since the last clear */
+  smsc_ent_t *smsc; /* SMSC entries, or NULL */
+  size_t n_smsc;    /* entries set since the last clear */
 };
 
 static struct sg__sq_mc *mc(sg__sq_conn_t *c) {
@@ -165,7 +183,7 @@ void sg__sq_mc_status(sg__sq_conn_t *c, const char *id, sg_msg_status_t st) {
 }
 
 void sg__sq_mc_part_put(sg__sq_conn_t *c, int64_t id, const char *mid,
-                        unsigned seq) {
+                        unsigned seq, const char *connector) {
   struct sg__sq_mc *m = mc(c);
   if (m == NULL || id <= 0 || strlen(mid) > SG_ID_LEN)
     return;
@@ -175,10 +193,16 @@ void sg__sq_mc_part_put(sg__sq_conn_t *c, int64_t id, const char *mid,
   e->id = id;
   e->seq = seq;
   memcpy(e->mid, mid, strlen(mid) + 1);
+  size_t n = connector != NULL ? strlen(connector) : CONN_LEN + 1;
+  if (n > CONN_LEN)
+    n = 0;
+  memcpy(e->conn, connector, n);
+  e->conn[n] = '\0';
   m->n_part++;
 }
 
-const char *sg__sq_mc_part_get(sg__sq_conn_t *c, int64_t id, unsigned *seq) {
+const char *sg__sq_mc_part_get(sg__sq_conn_t *c, int64_t id, unsigned *seq,
+                               const char **connector) {
   struct sg__sq_mc *m = c->mc;
   if (m == NULL || m->part == NULL || m->n_part == 0 || id <= 0)
     return NULL;
@@ -186,7 +210,73 @@ const char *sg__sq_mc_part_get(sg__sq_conn_t *c, int64_t id, unsigned *seq) {
   if (e->id != id)
     return NULL;
   *seq = e->seq;
+  *connector = e->conn[0] != '\0' ? e->conn : NULL;
   return e->mid;
+}
+
+/* The entry of (connector, smsc_id): FNV-1a over both. */
+static smsc_ent_t *smsc_slot(struct sg__sq_mc *m, const char *connector,
+                             const char *smsc_id) {
+  uint64_t h = 1469598103934665603ull;
+  for (const char *s = connector; *s; s++)
+    h = (h ^ (uint8_t)*s) * 1099511628211ull;
+  h = (h ^ 0xff) * 1099511628211ull;
+  for (const char *s = smsc_id; *s; s++)
+    h = (h ^ (uint8_t)*s) * 1099511628211ull;
+  return &m->smsc[(h ^ (h >> 29)) & (SMSC - 1)];
+}
+
+static bool smsc_is(const smsc_ent_t *e, const char *connector,
+                    const char *smsc_id) {
+  return e->id != 0 && strcmp(e->smsc_id, smsc_id) == 0 &&
+         strcmp(e->conn, connector) == 0;
+}
+
+void sg__sq_mc_smsc_put(sg__sq_conn_t *c, const char *connector,
+                        const char *smsc_id, int64_t id, const char *mid,
+                        unsigned seq) {
+  struct sg__sq_mc *m = mc(c);
+  if (m == NULL || connector == NULL || smsc_id == NULL || id <= 0 ||
+      strlen(connector) > CONN_LEN || strlen(smsc_id) > SMSC_ID_LEN ||
+      strlen(mid) > SG_ID_LEN)
+    return;
+  if (m->smsc == NULL && (m->smsc = sg_calloc(SMSC, sizeof *m->smsc)) == NULL)
+    return;
+  smsc_ent_t *e = smsc_slot(m, connector, smsc_id);
+  if (smsc_is(e, connector, smsc_id) && e->id > id)
+    return; /* the statement would find that one */
+  e->id = id;
+  e->seq = seq;
+  strcpy(e->mid, mid);
+  strcpy(e->conn, connector);
+  strcpy(e->smsc_id, smsc_id);
+  m->n_smsc++;
+}
+
+const char *sg__sq_mc_smsc_get(sg__sq_conn_t *c, const char *connector,
+                               const char *smsc_id, int64_t *id,
+                               unsigned *seq) {
+  struct sg__sq_mc *m = c->mc;
+  if (m == NULL || m->smsc == NULL || m->n_smsc == 0 || connector == NULL ||
+      smsc_id == NULL)
+    return NULL;
+  const smsc_ent_t *e = smsc_slot(m, connector, smsc_id);
+  if (!smsc_is(e, connector, smsc_id))
+    return NULL;
+  *id = e->id;
+  *seq = e->seq;
+  return e->mid;
+}
+
+void sg__sq_mc_smsc_drop(sg__sq_conn_t *c, const char *connector,
+                         const char *smsc_id) {
+  struct sg__sq_mc *m = c->mc;
+  if (m == NULL || m->smsc == NULL || m->n_smsc == 0 || connector == NULL ||
+      smsc_id == NULL)
+    return;
+  smsc_ent_t *e = smsc_slot(m, connector, smsc_id);
+  if (smsc_is(e, connector, smsc_id))
+    e->id = 0;
 }
 
 void sg__sq_mc_clear(sg__sq_conn_t *c) {
@@ -196,6 +286,10 @@ void sg__sq_mc_clear(sg__sq_conn_t *c) {
   if (m->n_part > 0) {
     memset(m->part, 0, PARTS * sizeof *m->part);
     m->n_part = 0;
+  }
+  if (m->n_smsc > 0) {
+    memset(m->smsc, 0, SMSC * sizeof *m->smsc);
+    m->n_smsc = 0;
   }
   if (m->n == 0)
     return;
@@ -216,6 +310,7 @@ void sg__sq_mc_close(sg__sq_conn_t *c) {
   if (c->mc != NULL) {
     sg_free(c->mc->slot);
     sg_free(c->mc->part);
+    sg_free(c->mc->smsc);
   }
   sg_free(c->mc);
   c->mc = NULL;

@@ -8,7 +8,8 @@
  * MSG_SET_STATUS. So the writer keeps what it wrote at the submit, and each
  * status it writes after, and derives from that instead of reading the
  * row. An entry leaves at a final status; a message not held is read as
- * before.
+ * before. Beside them, the parts claimed and the parts sent, so that a
+ * SENT result and a receipt need not look their part up.
  *
  * What it holds is what a read would give: a transaction that rolls back
  * empties it (sg__sq_mc_tx_end), and so does every other writer of
@@ -54,16 +55,38 @@ const sg__sq_mrow_t *sg__sq_mc_get(sg__sq_conn_t *c, const char *id);
  * lets the entry go. */
 void sg__sq_mc_status(sg__sq_conn_t *c, const char *id, sg_msg_status_t st);
 
-/* The claim of part id, part seq of message mid: kept so that the part's
- * SENT result need not read them (a part's message and seq never change,
- * and a part id names one part until a rollback frees it, which empties
- * these too). Does nothing when the copy is off. */
+/* The claim of part id, part seq of message mid, by connector: kept so
+ * that the part's SENT result need not read them (a part's message and seq
+ * never change, nor its connector while it is claimed, and a part id names
+ * one part until a rollback frees it, which empties these too). Does
+ * nothing when the copy is off. */
 void sg__sq_mc_part_put(sg__sq_conn_t *c, int64_t id, const char *mid,
+                        unsigned seq, const char *connector);
+
+/* The message id (valid until the next call here), *seq and *connector
+ * (likewise; NULL when it was too long to keep) of part id if held, or
+ * NULL. */
+const char *sg__sq_mc_part_get(sg__sq_conn_t *c, int64_t id, unsigned *seq,
+                               const char **connector);
+
+/* Part id, part seq of message mid, was just written 'sent' with the
+ * operator's id smsc_id on connector: kept so that its receipt need not
+ * look it up (PART_BY_SMSC, the index parts_smsc). An entry for the same
+ * connector and id of a part with a larger id stays (the statement takes
+ * the largest). Does nothing when the copy is off. */
+void sg__sq_mc_smsc_put(sg__sq_conn_t *c, const char *connector,
+                        const char *smsc_id, int64_t id, const char *mid,
                         unsigned seq);
 
-/* The message id (valid until the next call here) and *seq of part id if
- * held, or NULL. */
-const char *sg__sq_mc_part_get(sg__sq_conn_t *c, int64_t id, unsigned *seq);
+/* The part last kept for (connector, smsc_id), still 'sent': its message id
+ * (valid until the next call here), *id and *seq; or NULL (then the
+ * statement looks it up). */
+const char *sg__sq_mc_smsc_get(sg__sq_conn_t *c, const char *connector,
+                               const char *smsc_id, int64_t *id, unsigned *seq);
+
+/* Forgets the entry of (connector, smsc_id): its part is no longer 'sent'. */
+void sg__sq_mc_smsc_drop(sg__sq_conn_t *c, const char *connector,
+                         const char *smsc_id);
 
 /* Forgets every entry: `messages` was written some other way. */
 void sg__sq_mc_clear(sg__sq_conn_t *c);

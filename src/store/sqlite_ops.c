@@ -217,7 +217,8 @@ static bool ended_badly(sg_msg_status_t s) {
 }
 
 static int retry_status(sg__sq_conn_t *c, sg__ops_req_t *m) {
-  sqlite3_stmt *s = prep(c, "SELECT status FROM messages WHERE id = ?1");
+  sqlite3_stmt *s = prep(c, "SELECT " SG__SQ_MSG_STATUS " FROM messages "
+                            "WHERE id = ?1"); /* as the API shows it */
   if (s == NULL)
     return SG_EIO;
   sg__sq_bind_text(s, 1, m->id);
@@ -259,6 +260,10 @@ static int run_retry(sg__sq_conn_t *c, sg__store_req_t *r, sg__ops_req_t *m,
     m->outcome = rc;
     return 0;
   }
+  /* A one-part message whose part carries its final status: the row
+   * says it before the part is queued again (sqlite_write.c). */
+  if (rc == 0)
+    rc = sg__sq_msg_settle(c, m->id);
   if (rc == 0)
     rc = retry_events(c, m, now);
   /* Parts that ended in different ways: /metrics' counts take the

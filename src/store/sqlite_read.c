@@ -212,7 +212,7 @@ static sqlite3_stmt *list_stmt(sg__sq_conn_t *c, unsigned mask) {
     sqlite3_clear_bindings(c->list[mask]);
     return c->list[mask];
   }
-  char where[1024], sql[4096];
+  char where[1024], sql[8192];
   list_where(where, sizeof where, mask);
   if (mask & F_BATCH)
     snprintf(sql, sizeof sql,

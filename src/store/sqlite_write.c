@@ -38,10 +38,12 @@ typedef struct cause {
   const char *detail;
   int64_t event_ms; /* time of the part's event when not now (receipts) */
   /* The changed part's status before the change, SG_MSG_NONE when the
-   * caller does not know it (then it was neither 'sending' nor 'sent': only
-   * a claim and a SENT result make a part so, and they set `on_part`). */
+   * caller does not know it (then it was not one a part carries for its
+   * message: only the changes that set `on_part` make a part so). */
   sg_msg_status_t part_from;
-  bool on_part; /* a claim ('sending') or a SENT result ('sent') */
+  /* The change came from the part: a claim ('sending'), a SENT result
+   * ('sent'), a receipt or a FAILED result (a final status). */
+  bool on_part;
   const part_ev_t *ev; /* the changed part's event, NULL: none to write */
 } cause_t;
 
@@ -271,7 +273,8 @@ static int write_msg_status(sg__sq_conn_t *c, const char *mid,
 }
 
 /* Records a new message status: the row (unless keep_row: see
- * stored_status), its event, and its webhook when
+ * stored_status; a final status then lets the writer's copy go), its
+ * event, and its webhook when
  * the configuration (or the message) asks for one and the message has a
  * callback URL. */
 static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
@@ -289,6 +292,8 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
   int rc = fold == NULL ? insert_part_event(c, m->ev.message_id, why->ev) : 0;
   if (rc == 0 && !keep_row)
     rc = write_msg_status(c, m->ev.message_id, to, code, now);
+  else if (rc == 0 && sg_store_status_final(to))
+    sg__sq_mc_status(c, m->ev.message_id, to);
   if (rc == 0)
     rc = sg__sq_campaign_count(c, m->ev.batch_id, m->status, to);
   if (rc == 0)
@@ -330,20 +335,49 @@ static bool carried_by_part(sg_msg_status_t st) {
   return st == SG_MSG_SENDING || st == SG_MSG_SENT;
 }
 
+/* The final statuses a part may carry for its message (SG__SQ_PART_CARRIED
+ * in sqlite_int.h, besides 'sending' and 'sent'). */
+static bool ended_on_part(sg_msg_status_t st) {
+  return sg_store_status_final(st) && st != SG_MSG_CANCELED;
+}
+
+/* Whether the part's row, after the change `why` to final status `to`,
+ * says all the message's row would: the status and time (PART_SET_STATUS
+ * writes both), and for a failure the error code (SG__SQ_MSG_ERROR shows
+ * the part's). A part that was 'sent' has none of its own (PART_SENT
+ * clears it), so it takes the change's; a part that was 'sending' may
+ * keep one of an earlier try, so only a change with a code of its own
+ * (PART_SET_STATUS keeps the old one otherwise) or 'delivered' (no code
+ * shown) will do. */
+static bool part_says_final(sg_msg_status_t to, const cause_t *why) {
+  if (!ended_on_part(to))
+    return false;
+  return why->part_from == SG_MSG_SENT ||
+         (why->part_from == SG_MSG_SENDING &&
+          (to == SG_MSG_DELIVERED || why->error_code != 0));
+}
+
 /* The status a message had before this change, from its row. A message of
- * one part keeps 'queued' in its row while its part goes 'sending' (a
- * claim) and 'sent' (a SENT result): those write the part and the
- * message's event (and webhook), not the message row again. Its row says
- * 'queued' while its part says 'sending' or 'sent', and readers show the
- * part's (SG__SQ_MSG_STATUS in sqlite_int.h). Every other change writes
- * the row. *keep_row tells that this change is one that does not. */
+ * one part keeps 'queued' in its row while its part carries its status:
+ * 'sending' (a claim), 'sent' (a SENT result), and a final status from the
+ * part (a receipt, a FAILED result) when the part's row says what the
+ * message's would (part_says_final). Those changes write the part and the
+ * message's event (and webhook, counts, receipt), not the message row.
+ * Readers show the part's status, error code and time (SG__SQ_MSG_STATUS,
+ * SG__SQ_MSG_ERROR, SG__SQ_MSG_UPDATED in sqlite_int.h). Every other
+ * change writes the row: one that is not the part's (a cancel, an expiry
+ * by validity, the operator's), and a later change of a part that carries
+ * a final status, after sg__sq_msg_settle wrote that status into the row.
+ * The callers that derive without knowing the part's status before
+ * (part_from SG_MSG_NONE) changed a part that was queued or scheduled.
+ * *keep_row tells that this change is one that does not write the row. */
 static sg_msg_status_t stored_status(sg_msg_status_t row, unsigned parts,
                                      sg_msg_status_t to, const cause_t *why,
                                      bool *keep_row) {
   *keep_row = false;
   if (parts != 1 || row != SG_MSG_QUEUED)
     return row;
-  *keep_row = why->on_part && carried_by_part(to);
+  *keep_row = why->on_part && (carried_by_part(to) || part_says_final(to, why));
   if (carried_by_part(why->part_from))
     return why->part_from; /* what the part said before this change */
   if (!why->on_part && carried_by_part(to))
@@ -529,7 +563,7 @@ static int hand_part(sg__sq_conn_t *c, const sg_store_batch_t *b,
   memcpy(x.message_id, m->id, sizeof x.message_id);
   int rc = sg__sq_park_add(taker, &x);
   if (rc == 0)
-    sg__sq_mc_part_put(c, x.part_id, m->id, seq);
+    sg__sq_mc_part_put(c, x.part_id, m->id, seq, p->connector);
   return rc;
 }
 
@@ -654,7 +688,8 @@ typedef struct part_ref {
   int64_t id;
   const char *mid;
   unsigned seq;
-  sg_msg_status_t from; /* its status before the change */
+  sg_msg_status_t from;  /* its status before the change */
+  const char *connector; /* when a SENT result needs it, or NULL */
 } part_ref_t;
 
 /* Collects up to PASS_MAX (id, message_id, seq, status) rows of query q run
@@ -734,9 +769,12 @@ int sg__sq_release_scheduled(sg__sq_conn_t *c, sg__store_req_t *req,
 static int part_change(sg__sq_conn_t *c, sg__arena_t *a, const part_ref_t *p,
                        sg_msg_status_t to, const cause_t *why, int64_t now,
                        sg_store_item_res_t *item) {
-  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_SET_STATUS);
+  /* A final status the part may carry for its message goes into the row
+   * first (a late receipt): the row then says what it said before. */
+  int rc = ended_on_part(p->from) ? sg__sq_msg_settle(c, p->mid) : 0;
+  sqlite3_stmt *s = rc == 0 ? sg__sq_stmt(c, SG__Q_PART_SET_STATUS) : NULL;
   if (s == NULL)
-    return SG_EIO;
+    return rc < 0 ? rc : SG_EIO;
   sqlite3_bind_int64(s, 1, p->id);
   sg__sq_bind_text(s, 2, sg_store_status_name(to));
   if (why->error_code != 0)
@@ -744,7 +782,7 @@ static int part_change(sg__sq_conn_t *c, sg__arena_t *a, const part_ref_t *p,
   if (to != SG_MSG_DELIVERED && to != SG_MSG_SENT)
     sg__sq_bind_text(s, 4, why->detail);
   sqlite3_bind_int64(s, 5, now);
-  int rc = step_rc(s);
+  rc = step_rc(s);
   if (rc < 0)
     return rc;
   sg__sq_counts_part(c, p->from, to, sqlite3_changes(c->db));
@@ -944,7 +982,7 @@ static int mark_sending(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
                          sqlite3_changes(c->db));
     if (rc == 0)
       sg__sq_mc_part_put(c, res->parts[i].part_id, res->parts[i].message_id,
-                         res->parts[i].seq);
+                         res->parts[i].seq, r->in.claim.connector);
     /* Parts of one message come one after another (ordered by id within a
      * priority): derive each message once, after its last part. */
     bool last = i + 1 == res->n_parts || strcmp(res->parts[i + 1].message_id,
@@ -1002,6 +1040,7 @@ static int load_part(sg__sq_conn_t *c, sg__arena_t *a, int64_t id,
   item->part_status = sg__sq_col_status(s, 2);
   p->from = item->part_status;
   *attempts = (unsigned)sqlite3_column_int(s, 3);
+  p->connector = sg__sq_col_text(a, s, 4, &ok);
   sqlite3_reset(s);
   if (!ok)
     return SG_ENOMEM;
@@ -1036,7 +1075,8 @@ static int sent_held(sg__sq_conn_t *c, sg__arena_t *a,
                      const sg_store_result_in_t *x, int64_t now, part_ref_t *p,
                      sg_store_item_res_t *item) {
   unsigned seq;
-  const char *mid = sg__sq_mc_part_get(c, x->part_id, &seq);
+  const char *conn;
+  const char *mid = sg__sq_mc_part_get(c, x->part_id, &seq, &conn);
   if (mid == NULL)
     return 0;
   bool ok = true;
@@ -1044,6 +1084,7 @@ static int sent_held(sg__sq_conn_t *c, sg__arena_t *a,
   p->mid = sg__arena_strdup(a, mid, &ok);
   p->seq = seq;
   p->from = SG_MSG_SENDING;
+  p->connector = sg__arena_strdup(a, conn, &ok);
   if (!ok)
     return SG_ENOMEM;
   int rc = result_sent(c, x, now);
@@ -1099,7 +1140,8 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
     return rc;
   cause_t why = {p.seq,          x->error_code, x->detail, 0,
                  SG_MSG_SENDING, false,         NULL};
-  if (x->outcome == SG_STORE_FAILED) {
+  if (x->outcome == SG_STORE_FAILED) { /* the part's, from its connector */
+    why.on_part = true;
     item->part_status = x->final_status;
     return part_change(c, a, &p, x->final_status, &why, now, item);
   }
@@ -1109,6 +1151,8 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
   rc = written                       ? 0
        : x->outcome == SG_STORE_SENT ? result_sent(c, x, now)
                                      : result_retry(c, x, now);
+  if (rc == 0 && x->outcome == SG_STORE_SENT) /* for its receipt */
+    sg__sq_mc_smsc_put(c, p.connector, x->smsc_id, p.id, p.mid, p.seq);
   part_ev_t ev = {p.seq, to, x->error_code,
                   x->outcome == SG_STORE_SENT ? sent_id(x) : x->detail, now};
   why.ev = &ev;
@@ -1137,9 +1181,33 @@ static int run_results(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   return rc;
 }
 
+/* The part a receipt is for, from the writer's memory of the parts sent
+ * (sqlite_mcache.h): 1 when found (then 'sent'), 0 when not, or an
+ * error. */
+static int receipt_held(sg__sq_conn_t *c, sg__arena_t *a,
+                        const sg_store_receipt_in_t *x, int64_t *id,
+                        const char **mid, unsigned *seq) {
+  const char *held = sg__sq_mc_smsc_get(c, x->connector, x->smsc_id, id, seq);
+  if (held == NULL)
+    return 0;
+  bool ok = true;
+  *mid = sg__arena_strdup(a, held, &ok);
+  return ok ? 1 : SG_ENOMEM;
+}
+
 static int one_receipt(sg__sq_conn_t *c, sg__arena_t *a,
                        const sg_store_receipt_in_t *x, int64_t now,
                        sg_store_item_res_t *item) {
+  int64_t pid;
+  const char *pmid;
+  unsigned pseq;
+  int hrc = receipt_held(c, a, x, &pid, &pmid, &pseq);
+  if (hrc != 0) {
+    if (hrc < 0)
+      return hrc;
+    item->part_status = SG_MSG_SENT;
+    return sg__sq_receipt_apply(c, a, pid, pmid, pseq, x, now, item);
+  }
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_BY_SMSC);
   if (s == NULL)
     return SG_EIO;
@@ -1165,7 +1233,7 @@ int sg__sq_receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
                          const char *mid, unsigned seq,
                          const sg_store_receipt_in_t *x, int64_t now,
                          sg_store_item_res_t *item) {
-  part_ref_t p = {part_id, mid, seq, item->part_status};
+  part_ref_t p = {part_id, mid, seq, item->part_status, x->connector};
   int rc;
   sg__store_copy_str(item->message_id, sizeof item->message_id, p.mid);
   item->seq = p.seq;
@@ -1177,7 +1245,8 @@ int sg__sq_receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
   if (item->part_status == x->status || item->part_status == SG_MSG_CANCELED)
     return derive_from_parts(c, p.mid, &item->msg_status);
   cause_t why = {p.seq, x->error_code, x->detail, x->done_ms, item->part_status,
-                 false, NULL};
+                 true,  NULL};
+  sg__sq_mc_smsc_drop(c, x->connector, x->smsc_id); /* no longer 'sent' */
   item->part_status = x->status;
   return part_change(c, a, &p, x->status, &why, now, item);
 }
@@ -1437,4 +1506,12 @@ int sg__sq_rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                     const char *detail, int64_t now, sg_msg_status_t *out) {
   const cause_t why = {0, 0, detail, 0, SG_MSG_NONE, false, NULL};
   return rederive(c, a, mid, SG_MSG_NONE, &why, now, out, NULL);
+}
+
+int sg__sq_msg_settle(sg__sq_conn_t *c, const char *mid) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_SETTLE);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, mid);
+  return step_rc(s); /* the writer's copy let it go at its final status */
 }

@@ -31,12 +31,14 @@ static void counts_cb(sg_store_t *st, int status, const sg_store_counts_t *k,
 }
 
 /* A message's status as reads show it (a one-part message whose row says
- * 'queued' takes its part's 'sending' or 'sent'). */
+ * 'queued' takes its part's 'sending', 'sent' or final status other than
+ * 'canceled'). */
 #define SHOWN                                                                  \
   "(CASE WHEN m.status = 'queued' AND m.parts_total = 1 THEN "                 \
   "coalesce((SELECT "                                                          \
   "p.status FROM parts p WHERE p.message_id = m.id AND p.seq = 1 AND "         \
-  "p.status IN ('sending', 'sent')), 'queued') ELSE m.status END)"
+  "p.status NOT IN ('queued', 'scheduled', 'canceled')), 'queued') ELSE "      \
+  "m.status END)"
 
 /* The store's counts equal the tables' at this point (step names it). */
 static void check(ctx_t *c, const char *step) {

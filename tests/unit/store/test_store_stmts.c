@@ -8,7 +8,9 @@
  * once per campaign (none for a message of no campaign); a SENT result of
  * a part the writer claimed does not read the part first; a message whose
  * part a waiting claim takes at its submit writes no event row (its
- * 'sending' is a mark on the part) unless a webhook asks for 'sending'. */
+ * 'sending' is a mark on the part) unless a webhook asks for 'sending';
+ * a receipt that ends a one-part message writes its part and event, not
+ * its row; a receipt of a part the writer sent does not look the part up. */
 #include "store/store_fixture.h"
 
 #include "store/store_bare.h"
@@ -447,6 +449,123 @@ static void taken_part_has_no_sending_row(void **state) {
   bare_close(&b);
 }
 
+/* The receipt of c1's part (smsc id k7) with status st at now; the rows it
+ * changed. */
+static int64_t receipt(bare_t *b, sg_msg_status_t st, int32_t code,
+                       int64_t now) {
+  sg_store_receipt_in_t x = {
+      .connector = "c1", .smsc_id = "k7", .status = st, .error_code = code};
+  sg__store_req_t r;
+  memset(&r, 0, sizeof r);
+  r.kind = SG__REQ_RECEIPTS;
+  r.in.receipts.items = &x;
+  r.in.receipts.n = 1;
+  int64_t before = sqlite3_total_changes64(b->c.db);
+  bare_run(b, &r, now, true);
+  assert_int_equal(r.out.items.items[0].status, 0);
+  assert_int_equal(r.out.items.items[0].msg_status, st);
+  sg__arena_free(&r.arena);
+  return sqlite3_total_changes64(b->c.db) - before;
+}
+
+static int msg_writes(bare_t *b) {
+  sqlite3_stmt *s = b->c.q[SG__Q_MSG_SET_STATUS];
+  return s == NULL ? 0 : sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0);
+}
+
+/* A receipt that ends a one-part message changes two rows, its part and
+ * its event (the message row is not rewritten: its part carries the
+ * status); a later receipt for it writes the row as before, the final
+ * status its part carried first (MSG_SETTLE), then the new one. */
+static void receipt_writes_no_message_row(void **state) {
+  (void)state;
+  bare_t b;
+  bare_open(&b, NULL, HOOKED);
+  submit(&b, "s1", NULL, 0, 0);
+  int64_t id = claim_id(&b, 2000, true);
+  assert_int_equal(sent_result(&b, id, 1, 3000), 0);
+  assert_int_equal(receipt(&b, SG_MSG_UNDELIVERABLE, 11, 4000), 2);
+  assert_int_equal(msg_writes(&b), 0);
+  assert_null(b.c.q[SG__Q_MSG_SETTLE]);
+  char row[128];
+  sqlite3_stmt *s;
+  const char *sql = "SELECT status || ' ' || quote(error_code) || ' ' || "
+                    "updated_ms FROM messages";
+  assert_int_equal(sqlite3_prepare_v2(b.c.db, sql, -1, &s, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+  snprintf(row, sizeof row, "%s", (const char *)sqlite3_column_text(s, 0));
+  sqlite3_reset(s);
+  assert_string_equal(row, "queued NULL 1000");
+  /* The part's row, the row, the event. */
+  assert_int_equal(receipt(&b, SG_MSG_DELIVERED, 0, 5000), 4);
+  assert_int_equal(msg_writes(&b), 1);
+  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+  snprintf(row, sizeof row, "%s", (const char *)sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+  assert_string_equal(row, "delivered 11 5000");
+  bare_close(&b);
+}
+
+static int smsc_lookups(bare_t *b) {
+  sqlite3_stmt *s = b->c.q[SG__Q_PART_BY_SMSC];
+  return s == NULL ? 0 : sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0);
+}
+
+/* A receipt of a part the writer sent takes the part from its memory, not
+ * from the index (PART_BY_SMSC), and writes the same rows as a look-up
+ * does (the memory off); a second receipt, its part no longer 'sent', is
+ * looked up. */
+static void receipt_of_a_held_send(void **state) {
+  (void)state;
+  bare_t held, read;
+  char a[512], b[512];
+  bare_open(&held, NULL, HOOKED);
+  submit(&held, "s1", NULL, 0, 0);
+  bare_open(&read, "0", HOOKED);
+  submit(&read, "s1", NULL, 0, 0);
+  int64_t id = claim_id(&held, 2000, true);
+  assert_int_equal(claim_id(&read, 2000, true), id);
+  assert_int_equal(sent_result(&held, id, 1, 3000), 0);
+  assert_int_equal(sent_result(&read, id, 1, 3000), 0);
+  assert_int_equal(receipt(&held, SG_MSG_DELIVERED, 0, 4000), 2);
+  assert_int_equal(receipt(&read, SG_MSG_DELIVERED, 0, 4000), 2);
+  assert_int_equal(smsc_lookups(&held), 0);
+  assert_int_equal(smsc_lookups(&read), 1);
+  part_and_events(&held, a, sizeof a);
+  part_and_events(&read, b, sizeof b);
+  assert_string_equal(a, b);
+  assert_non_null(strstr(a, "'delivered''k7'1NULL4000 "));
+  receipt(&held, SG_MSG_UNDELIVERABLE, 5, 5000);
+  receipt(&read, SG_MSG_UNDELIVERABLE, 5, 5000);
+  assert_int_equal(smsc_lookups(&held), 1);
+  part_and_events(&held, a, sizeof a);
+  part_and_events(&read, b, sizeof b);
+  assert_string_equal(a, b);
+  bare_close(&held);
+  bare_close(&read);
+}
+
+/* A rolled-back transaction empties the memory of the parts sent: the
+ * receipt then looks its part up. */
+static void receipt_after_a_rollback(void **state) {
+  (void)state;
+  bare_t b;
+  bare_open(&b, NULL, HOOKED);
+  submit(&b, "s1", NULL, 0, 0);
+  int64_t id = claim_id(&b, 2000, true);
+  assert_int_equal(sent_result(&b, id, 1, 3000), 0);
+  int64_t held_id = 0;
+  unsigned seq = 0;
+  assert_non_null(sg__sq_mc_smsc_get(&b.c, "c1", "k7", &held_id, &seq));
+  assert_int_equal(held_id, id);
+  assert_null(sg__sq_mc_smsc_get(&b.c, "c2", "k7", &held_id, &seq));
+  sg__sq_mc_tx_end(&b.c, false); /* as a later rollback would */
+  assert_null(sg__sq_mc_smsc_get(&b.c, "c1", "k7", &held_id, &seq));
+  assert_int_equal(receipt(&b, SG_MSG_DELIVERED, 0, 4000), 2);
+  assert_int_equal(smsc_lookups(&b), 1);
+  bare_close(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(kannel_fields_in_the_insert),
@@ -457,6 +576,9 @@ int main(void) {
       cmocka_unit_test(sent_of_a_held_claim),
       cmocka_unit_test(sent_after_a_rolled_back_claim),
       cmocka_unit_test(taken_part_has_no_sending_row),
+      cmocka_unit_test(receipt_writes_no_message_row),
+      cmocka_unit_test(receipt_of_a_held_send),
+      cmocka_unit_test(receipt_after_a_rollback),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
