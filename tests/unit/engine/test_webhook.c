@@ -96,6 +96,60 @@ static void sign_rfc4231(void **state) {
   assert_int_equal(sg_webhook_sign(NULL, 3, "x", 1, out), SG_EINVAL);
 }
 
+/* The thread keeps the states of the last secret: a run of signatures
+ * that changes secret (short, one block, one of the same length that differs
+ * in its last octet, longer than a block, longer than what is kept, empty)
+ * and body length (across the block boundaries of the inner hash) must
+ * match OpenSSL's one-shot HMAC at every step. */
+static void sign_rekeyed_matches_openssl(void **state) {
+  (void)state;
+  static uint8_t k64[64], k65[65], k256[256], k300[300], body[300];
+  for (size_t i = 0; i < sizeof k300; i++) {
+    k300[i] = (uint8_t)(i * 7 + 1);
+    body[i] = (uint8_t)(i * 13 + 5);
+  }
+  memcpy(k64, k300, sizeof k64);
+  memcpy(k65, k300, sizeof k65);
+  memcpy(k256, k300, sizeof k256);
+  uint8_t k64b[64];
+  memcpy(k64b, k64, sizeof k64b);
+  k64b[63] ^= 1; /* same length, last octet differs */
+  struct {
+    const uint8_t *key;
+    size_t len;
+  } keys[] = {{(const uint8_t *)"s3cret", 6},
+              {k64, 64},
+              {k64b, 64},
+              {k65, 65},
+              {k256, 256},
+              {k300, 300},
+              {(const uint8_t *)"s3cret", 6},
+              {NULL, 0}};
+  char out[SG_WEBHOOK_SIGNATURE_LEN + 1], want[SG_WEBHOOK_SIGNATURE_LEN + 1];
+  for (size_t len = 0; len <= 200; len++) {
+    /* each secret twice in a row (kept), then the next one */
+    size_t ki = (len / 2) % (sizeof keys / sizeof keys[0]);
+    const uint8_t *key = keys[ki].key;
+    size_t klen = keys[ki].len;
+    assert_int_equal(sg_webhook_sign(key, klen, body, len, out), 0);
+    if (klen == 0) { /* OpenSSL's HMAC refuses an empty key */
+      if (len == 0)
+        assert_string_equal(out, "sha256=b613679a0814d9ec772f95d778c35fc5ff16"
+                                 "97c493715653c6c712144292c5ad");
+      continue;
+    }
+    uint8_t mac[32];
+    unsigned mac_len = 0;
+    assert_non_null(
+        HMAC(EVP_sha256(), key, (int)klen, body, len, mac, &mac_len));
+    assert_int_equal(mac_len, 32);
+    memcpy(want, "sha256=", 7);
+    for (unsigned i = 0; i < 32; i++)
+      snprintf(want + 7 + 2 * i, 3, "%02x", mac[i]);
+    assert_string_equal(out, want);
+  }
+}
+
 static void backoff_schedule(void **state) {
   /* Nominal: 10 s doubling, capped at 1 h. */
   static const uint64_t nominal[] = {10000,   20000,   40000,   80000,
@@ -951,6 +1005,7 @@ static int threaded_teardown(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sign_rfc4231),
+      cmocka_unit_test(sign_rekeyed_matches_openssl),
       cmocka_unit_test(backoff_schedule),
       cmocka_unit_test(delivered_and_signed),
       cmocka_unit_test(server_error_is_retryable),
