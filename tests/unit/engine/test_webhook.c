@@ -988,6 +988,30 @@ static void body_written_by_build(void **state) {
   fixture_free(f);
 }
 
+/* Posts one after the other, each awaiting its verdict: with the client on
+ * its own thread, a post after the first takes the block the last verdict
+ * gave back instead of allocating one, and the receiver and the transport
+ * keep theirs: five posts allocate nothing. */
+static void thread_posts_reuse_blocks(void **state) {
+  (void)state;
+#if defined(__SANITIZE_ADDRESS__)
+  skip(); /* sanitizer builds keep no block */
+#endif
+  fixture_t *f = fixture_new(true, 2000, 0, 0);
+  for (int i = 0; i < 3; i++) { /* warm: the receiver's and client's pools */
+    assert_int_equal(post(f, "/ok", 1, 0), 0);
+    wait_results(f, 1);
+  }
+  sg_alloc_count_reset();
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(post(f, "/ok", 1, 0), 0);
+    wait_results(f, 1);
+  }
+  assert_int_equal(sg_alloc_count(), 0);
+  assert_int_equal(f->n_res, 8);
+  fixture_free(f);
+}
+
 static int threaded_setup(void **state) {
   g_own_thread = true;
   return 0;
@@ -1006,6 +1030,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sign_rfc4231),
       cmocka_unit_test(sign_rekeyed_matches_openssl),
+      THREADED(thread_posts_reuse_blocks),
       cmocka_unit_test(backoff_schedule),
       cmocka_unit_test(delivered_and_signed),
       cmocka_unit_test(server_error_is_retryable),
