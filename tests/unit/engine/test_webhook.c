@@ -664,8 +664,13 @@ static void url_memo_checks_as_libcurl(void **state) {
   assert_int_equal(sg__webhook_url_check_memo(&m, "http://10.0.0.1:80/d?s=1"),
                    0);
   assert_int_equal(m.len, strlen("http://10.0.0.1:80"));
+  assert_int_equal(m.whole, strlen("http://10.0.0.1:80/d?s=1"));
+  assert_int_equal(sg__webhook_url_check_memo(&m, "http://10.0.0.1:80/d?s=1"),
+                   0); /* the same URL: one comparison */
   assert_int_equal(sg__webhook_url_check_memo(&m, "http://10.0.0.1:80/d?s=2"),
                    0);
+  assert_int_equal(m.whole, strlen("http://10.0.0.1:80/d?s=2"));
+  assert_string_equal(m.origin, "http://10.0.0.1:80/d?s=2");
   static const char *const bad[] = {
       "http://10.0.0.1:80/d?s=a b",  /* a space in the rest */
       "http://10.0.0.1:80/d?s=\x01", /* a control octet */
@@ -681,7 +686,14 @@ static void url_memo_checks_as_libcurl(void **state) {
       fail_msg("%s accepted", bad[i]);
   /* A refused URL leaves the memo as it was. */
   assert_int_equal(m.len, strlen("http://10.0.0.1:80"));
-  assert_memory_equal(m.origin, "http://10.0.0.1:80", m.len);
+  assert_string_equal(m.origin, "http://10.0.0.1:80/d?s=2");
+  /* A URL that is the last one passed but for an octet past its end, or one
+   * short of it, is not taken as it. */
+  assert_int_equal(sg__webhook_url_check_memo(&m, "http://10.0.0.1:80/d?s=2 "),
+                   SG_EINVAL);
+  assert_int_equal(sg__webhook_url_check_memo(&m, "http://10.0.0.1:80/d?s="),
+                   0);
+  assert_int_equal(m.whole, strlen("http://10.0.0.1:80/d?s="));
   /* Random rests after fixed origins and random origins after a pass: the
    * memo answers as libcurl, octet for octet. */
   static const char alpha[] =
