@@ -165,7 +165,7 @@ static post_t *post_new(struct sg__notifier *n) {
 /* Frees p's payload copy and keeps p for the next post, or frees it. */
 static void post_release(struct sg__notifier *n, post_t *p) {
   sg_free(p->inbound);
-  if (n->nspare >= SPARE_MAX) {
+  if (n->nspare + 1 > SPARE_MAX) { /* SPARE_MAX may be 0 */
     sg_free(p);
     return;
   }

@@ -214,7 +214,7 @@ static void count(sg_webhook_stats_t *st, const sg_webhook_result_t *res) {
 
 /* Keeps m for the next post, or frees it. */
 static void msg_release(sg__webhook_thread_t *t, msg_t *m) {
-  if (t->closing || t->nspare >= SPARE_MAX) {
+  if (t->closing || t->nspare + 1 > SPARE_MAX) { /* SPARE_MAX may be 0 */
     sg_free(m);
     return;
   }
