@@ -24,14 +24,15 @@
 #include "engine/inrules_int.h"
 #include "engine/webhook.h"
 
-/* Post records kept for the next posts once done: with a few dozen posts in
- * flight malloc's per-thread cache is empty, and each new one took its
- * slow path (0.3 k instructions a post). Sanitizer builds keep none, so
- * that a use after the verdict is still caught. */
+/* Post records kept for the next posts once done, as many as may be in
+ * flight (webhooks.concurrency) up to this: with dozens of posts in flight
+ * malloc's per-thread cache is empty, and each new one took its slow path
+ * (0.3 k instructions a post). Sanitizer builds keep none, so that a use
+ * after the verdict is still caught. */
 #if defined(__SANITIZE_ADDRESS__)
 #define SPARE_MAX 0u
 #else
-#define SPARE_MAX 64u
+#define SPARE_MAX 1024u
 #endif
 
 typedef struct post post_t;
@@ -165,7 +166,7 @@ static post_t *post_new(struct sg__notifier *n) {
 /* Frees p's payload copy and keeps p for the next post, or frees it. */
 static void post_release(struct sg__notifier *n, post_t *p) {
   sg_free(p->inbound);
-  if (n->nspare + 1 > SPARE_MAX) { /* SPARE_MAX may be 0 */
+  if (n->nspare >= n->max || n->nspare + 1 > SPARE_MAX) { /* may be 0 */
     sg_free(p);
     return;
   }

@@ -26,15 +26,17 @@
 #define DEFAULT_MAX_INFLIGHT 32u
 #define DEFAULT_MAX_QUEUE 1024u
 /* Post blocks kept on the caller's side for the next posts once their
- * verdict is delivered: a block is about 1 KiB with its body, and with
- * dozens in flight each new one took malloc's slow path. Sizes go in
- * steps of 256 octets, so that a kept block fits the next post of about
- * the same size. Sanitizer builds keep none, so that a use after the
+ * verdict is delivered, as many as may be in flight (max_inflight) up to
+ * this: a block is about 1 KiB with its body, and with dozens in flight
+ * each new one took malloc's slow path. A new block has a step of 256
+ * octets to spare past its post, so that a kept one fits the next post of
+ * about the same size (the bodies of one event's statuses differ by a few
+ * dozen octets). Sanitizer builds keep none, so that a use after the
  * verdict is still caught. */
 #if defined(__SANITIZE_ADDRESS__)
 #define SPARE_MAX 0u
 #else
-#define SPARE_MAX 64u
+#define SPARE_MAX 1024u
 #endif
 #define BLOCK_STEP 256u
 
@@ -214,7 +216,8 @@ static void count(sg_webhook_stats_t *st, const sg_webhook_result_t *res) {
 
 /* Keeps m for the next post, or frees it. */
 static void msg_release(sg__webhook_thread_t *t, msg_t *m) {
-  if (t->closing || t->nspare + 1 > SPARE_MAX) { /* SPARE_MAX may be 0 */
+  if (t->closing || t->nspare >= t->max_inflight ||
+      t->nspare + 1 > SPARE_MAX) { /* SPARE_MAX may be 0 */
     sg_free(m);
     return;
   }
@@ -254,8 +257,8 @@ static msg_t *msg_block(sg__webhook_thread_t *t, size_t size) {
       return m;
     sg_free(m);
   }
-  size_t cap = SPARE_MAX > 0 && size <= SIZE_MAX - BLOCK_STEP
-                   ? (size + BLOCK_STEP - 1) / BLOCK_STEP * BLOCK_STEP
+  size_t cap = SPARE_MAX > 0 && size <= SIZE_MAX - 2 * BLOCK_STEP
+                   ? (size / BLOCK_STEP + 2) * BLOCK_STEP
                    : size;
   if ((m = sg_malloc(cap)) != NULL)
     m->cap = cap;
