@@ -52,9 +52,13 @@ typedef struct fields {
   uint64_t len;
 } fields_t;
 
+/* RFC 9110 section 5.6.2: ALPHA, DIGIT and "!#$%&'*+-.^_`|~", one bit
+ * each for the ASCII octets (a strchr a character cost a field name 0.1 k
+ * instructions). */
 static bool is_tchar(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
+  static const uint32_t bits[4] = {0x00000000, 0x03ff6cfa, 0xc7fffffe,
+                                   0x57ffffff};
+  return c < 128 && (bits[c >> 5] >> (c & 31) & 1) != 0;
 }
 
 /* True when the comma-separated list v[0..n) holds `token` (any case). */
@@ -213,14 +217,19 @@ static int parse_head(sg_http1_resp_t *r) {
   return frame_body(r, &f, minor);
 }
 
-/* Collects head octets up to the empty line. Returns octets taken, or < 0. */
+/* Collects head octets up to the empty line, a line (or what there is of
+ * it) at a time. Returns octets taken, or < 0. */
 static int take_head(sg_http1_resp_t *r, const uint8_t *buf, size_t len) {
-  for (size_t i = 0; i < len; i++) {
-    if (r->head_len == sizeof r->head)
+  for (size_t i = 0; i < len;) {
+    const uint8_t *lf = memchr(buf + i, '\n', len - i);
+    size_t end = lf != NULL ? (size_t)(lf - buf) + 1 : len;
+    if (end - i > sizeof r->head - r->head_len)
       return SG_ETOOLONG;
-    r->head[r->head_len++] = (char)buf[i];
-    if (buf[i] != '\n')
-      continue;
+    memcpy(r->head + r->head_len, buf + i, end - i);
+    r->head_len += end - i;
+    i = end;
+    if (lf == NULL)
+      break;
     size_t n = r->head_len - 1 - r->line_start;
     bool empty = n == 0 || (n == 1 && r->head[r->line_start] == '\r');
     r->line_start = r->head_len;
@@ -229,7 +238,7 @@ static int take_head(sg_http1_resp_t *r, const uint8_t *buf, size_t len) {
       if (rc < 0)
         return rc;
       r->head_len = r->line_start = 0; /* for chunk-size and trailer lines */
-      return (int)(i + 1);
+      return (int)i;
     }
     if (empty)
       return SG_EPROTO; /* no status line */

@@ -51,14 +51,14 @@ typedef struct job job_t;
 
 struct job {
   sg_webhook_t *wh;
-  job_t *prev, *next; /* wh->queue, wh->running or wh->pool */
-  CURL *easy;         /* NULL until first started; kept in the pool */
+  job_t *prev, *next;         /* wh->queue, wh->running or wh->pool */
+  CURL *easy;                 /* NULL until first started; kept in the pool */
   struct curl_slist *headers; /* hnodes[0], or NULL */
   struct curl_slist *hnodes;  /* header list nodes, pointing into htext */
   size_t hnodes_cap;
   char *htext; /* header lines, each NUL-terminated */
   size_t htext_cap;
-  char *url;     /* the URL of this post */
+  char *url;      /* the URL of this post */
   char *easy_url; /* the URL last set on easy (a copy), or NULL */
   size_t url_cap, easy_url_cap;
   char *body;
@@ -91,7 +91,7 @@ typedef struct sock {
   uv_poll_t poll;
   sg_webhook_t *wh;
   curl_socket_t fd;
-  int events; /* what the started poll watches; 0: stopped */
+  int events;  /* what the started poll watches; 0: stopped */
   bool parked; /* not assigned in the multi handle (libcurl keeps the
                   connection idle); its poll may still watch READABLE, and
                   is stopped when that fires (the peer closed or spoke) */
@@ -119,7 +119,7 @@ struct sg_webhook {
   bool allow_private;
   char *user_agent;
   sg__webhook_url_memo_t good_url; /* the origin that last passed */
-  char *built;    /* bodies written by a request's build, reused */
+  char *built; /* bodies written by a request's build, reused */
   size_t built_cap;
   job_list_t queue, running, pool;
   sg_webhook_stats_t stats;
@@ -755,7 +755,27 @@ size_t sg__webhook_url_origin_len(const char *url) {
 /* Past this the rest is not vouched for (libcurl refuses input of 8 MB). */
 #define MEMO_REST_MAX 65536
 
+/* Keeps url (of length ul, origin n), which passed, as the last one: whole
+ * unless its rest is longer than MEMO_REST_MAX, then its origin. */
+static void memo_keep(sg__webhook_url_memo_t *m, const char *url, size_t ul,
+                      size_t n) {
+  bool whole = ul - n <= MEMO_REST_MAX;
+  size_t keep = whole ? ul + 1 : n;
+  if (fit(&m->origin, &m->cap, keep)) {
+    memcpy(m->origin, url, keep);
+    m->len = n;
+    m->whole = whole ? ul : 0;
+  } else if (n != m->len || memcmp(url, m->origin, n) != 0) {
+    m->len = m->whole = 0; /* checked whole again next time */
+  } else {
+    m->whole = 0; /* the same origin, kept without its rest */
+  }
+}
+
 int sg__webhook_url_check_memo(sg__webhook_url_memo_t *m, const char *url) {
+  size_t ul = strlen(url);
+  if (m->whole > 0 && ul == m->whole && memcmp(url, m->origin, ul) == 0)
+    return 0; /* the last URL that passed, again */
   size_t n = sg__webhook_url_origin_len(url);
   if (n > 0 && n == m->len && memcmp(url, m->origin, n) == 0) {
     /* libcurl refuses a rest with a control octet or a space, and nothing
@@ -764,21 +784,21 @@ int sg__webhook_url_check_memo(sg__webhook_url_memo_t *m, const char *url) {
     while (i - n < MEMO_REST_MAX && (unsigned char)url[i] > 0x20 &&
            url[i] != 0x7f)
       i++;
-    if (url[i] == '\0')
+    if (url[i] == '\0') {
+      memo_keep(m, url, ul, n);
       return 0;
+    }
   }
   int rc = sg__webhook_url_check(url);
-  if (rc == 0 && n > 0 && fit(&m->origin, &m->cap, n)) {
-    memcpy(m->origin, url, n); /* else: checked whole again next time */
-    m->len = n;
-  }
+  if (rc == 0 && n > 0)
+    memo_keep(m, url, ul, n);
   return rc;
 }
 
 void sg__webhook_url_memo_close(sg__webhook_url_memo_t *m) {
   sg_free(m->origin);
   m->origin = NULL;
-  m->len = m->cap = 0;
+  m->len = m->whole = m->cap = 0;
 }
 
 /* Content type, signature, no "Expect: 100-continue", then the caller's:
@@ -807,8 +827,7 @@ static int build_headers(job_t *job, const sg_webhook_req_t *req) {
   if (!fit(&job->htext, &job->htext_cap, text))
     return SG_ENOMEM;
   if (n_lines > job->hnodes_cap) {
-    struct curl_slist *nodes =
-        sg_realloc(job->hnodes, n_lines * sizeof *nodes);
+    struct curl_slist *nodes = sg_realloc(job->hnodes, n_lines * sizeof *nodes);
     if (nodes == NULL)
       return SG_ENOMEM;
     job->hnodes = nodes;

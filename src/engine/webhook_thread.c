@@ -13,6 +13,7 @@
  */
 #include "engine/webhook_thread.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #ifdef __linux__
@@ -24,20 +25,35 @@
 
 #define DEFAULT_MAX_INFLIGHT 32u
 #define DEFAULT_MAX_QUEUE 1024u
+/* Post blocks kept on the caller's side for the next posts once their
+ * verdict is delivered, as many as may be in flight (max_inflight) up to
+ * this: a block is about 1 KiB with its body, and with dozens in flight
+ * each new one took malloc's slow path. A new block has a step of 256
+ * octets to spare past its post, so that a kept one fits the next post of
+ * about the same size (the bodies of one event's statuses differ by a few
+ * dozen octets). Sanitizer builds keep none, so that a use after the
+ * verdict is still caught. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPARE_MAX 0u
+#else
+#define SPARE_MAX 1024u
+#endif
+#define BLOCK_STEP 256u
 
 typedef struct msg msg_t;
 
 struct msg {
   msg_t *next;
+  size_t cap; /* octets of the block */
   sg__webhook_thread_t *t;
   sg_webhook_done_cb cb;
   void *data;
   sg_webhook_req_t req; /* pointers into mem */
   sg_webhook_result_t res;
   char detail[256];
-  char *answer; /* a copy of res.body: the worker's buffer is reused */
+  char *answer;    /* a copy of res.body: the worker's buffer is reused */
   char ctype[128]; /* a copy of res.content_type */
-  void *mem[]; /* header pointers, url, body, secret and header lines */
+  void *mem[];     /* header pointers, url, body, secret and header lines */
 };
 
 typedef struct queue {
@@ -59,8 +75,10 @@ struct sg__webhook_thread {
   /* caller side */
   size_t pending; /* posted, verdict not yet delivered */
   size_t max_inflight, max_pending;
-  sg_webhook_stats_t stats; /* verdicts as delivered here */
+  sg_webhook_stats_t stats;        /* verdicts as delivered here */
   sg__webhook_url_memo_t good_url; /* as the client checks URLs */
+  msg_t *spare; /* delivered blocks kept for the next posts */
+  unsigned nspare;
   bool closing;
 };
 
@@ -80,7 +98,8 @@ static msg_t *take_all(queue_t *q) {
   return m;
 }
 
-/* ---- worker thread -------------------------------------------------------- */
+/* ---- worker thread --------------------------------------------------------
+ */
 
 /* Hands a verdict back to the caller's loop. */
 static void reply(msg_t *m) {
@@ -173,7 +192,8 @@ static void worker_main(void *arg) {
   uv_run(&t->wloop, UV_RUN_DEFAULT);
 }
 
-/* ---- caller side ---------------------------------------------------------- */
+/* ---- caller side ----------------------------------------------------------
+ */
 
 static void count(sg_webhook_stats_t *st, const sg_webhook_result_t *res) {
   switch (res->outcome) {
@@ -194,6 +214,18 @@ static void count(sg_webhook_stats_t *st, const sg_webhook_result_t *res) {
     st->refused++;
 }
 
+/* Keeps m for the next post, or frees it. */
+static void msg_release(sg__webhook_thread_t *t, msg_t *m) {
+  if (t->closing || t->nspare >= t->max_inflight ||
+      t->nspare + 1 > SPARE_MAX) { /* SPARE_MAX may be 0 */
+    sg_free(m);
+    return;
+  }
+  m->next = t->spare;
+  t->spare = m;
+  t->nspare++;
+}
+
 static void deliver(sg__webhook_thread_t *t, msg_t *m) {
   for (msg_t *next; m != NULL; m = next) {
     next = m->next;
@@ -202,7 +234,7 @@ static void deliver(sg__webhook_thread_t *t, msg_t *m) {
     m->res.detail = m->detail;
     m->cb(m->data, &m->res);
     sg_free(m->answer);
-    sg_free(m);
+    msg_release(t, m);
   }
 }
 
@@ -214,9 +246,28 @@ static void wake_caller_cb(uv_async_t *a) {
   deliver(t, m);
 }
 
-/* One allocation holding the post: the msg, then URL, body, secret, the
- * header pointer array and the header lines. */
-static msg_t *msg_new(const sg_webhook_req_t *req) {
+/* A block of at least size octets: the kept one on top if it is large
+ * enough, else a new one (the kept one is freed then). */
+static msg_t *msg_block(sg__webhook_thread_t *t, size_t size) {
+  msg_t *m = t->spare;
+  if (m != NULL) {
+    t->spare = m->next;
+    t->nspare--;
+    if (m->cap >= size)
+      return m;
+    sg_free(m);
+  }
+  size_t cap = SPARE_MAX > 0 && size <= SIZE_MAX - 2 * BLOCK_STEP
+                   ? (size / BLOCK_STEP + 2) * BLOCK_STEP
+                   : size;
+  if ((m = sg_malloc(cap)) != NULL)
+    m->cap = cap;
+  return m;
+}
+
+/* One block holding the post: the msg, then URL, body, secret, the header
+ * pointer array and the header lines. */
+static msg_t *msg_new(sg__webhook_thread_t *t, const sg_webhook_req_t *req) {
   size_t url = strlen(req->url) + 1, nh = 0, htext = 0;
   for (; req->headers != NULL && req->headers[nh] != NULL; nh++)
     htext += strlen(req->headers[nh]) + 1;
@@ -224,12 +275,13 @@ static msg_t *msg_new(const sg_webhook_req_t *req) {
   /* A body to write (req->build) is written by the worker: its source is
    * what crosses. */
   size_t blen = req->build != NULL ? req->src_len : req->len;
-  size_t size = sizeof(msg_t) + ptrs + url + blen + 1 + req->secret_len +
-                htext;
-  msg_t *m = sg_malloc(size);
+  size_t size = sizeof(msg_t) + ptrs + url + blen + 1 + req->secret_len + htext;
+  msg_t *m = msg_block(t, size);
   if (m == NULL)
     return NULL;
+  size_t cap = m->cap;
   memset(m, 0, sizeof *m);
+  m->cap = cap;
   char *at = (char *)m->mem;
   const char **hp = NULL;
   /* the pointer array first, aligned as the allocation is */
@@ -283,7 +335,7 @@ int sg__webhook_thread_post(sg__webhook_thread_t *t,
     return rc;
   if (t->pending >= t->max_pending)
     return SG_EBUSY;
-  msg_t *m = msg_new(req);
+  msg_t *m = msg_new(t, req);
   if (m == NULL)
     return SG_ENOMEM;
   m->t = t;
@@ -306,11 +358,16 @@ void sg__webhook_thread_stats(sg__webhook_thread_t *t,
   out->queued = t->pending - out->inflight;
 }
 
-/* ---- lifetime ------------------------------------------------------------- */
+/* ---- lifetime -------------------------------------------------------------
+ */
 
 static void caller_close_cb(uv_handle_t *h) {
   sg__webhook_thread_t *t = h->data;
   sg__webhook_url_memo_close(&t->good_url);
+  for (msg_t *m = t->spare, *next; m != NULL; m = next) {
+    next = m->next;
+    sg_free(m);
+  }
   sg_free(t);
 }
 

@@ -32,11 +32,14 @@ int sg__webhook_thread_post(sg__webhook_thread_t *t,
  * otherwise, SG_ENOMEM. Thread-safe; in webhook.c. */
 int sg__webhook_url_check(const char *url);
 
-/* The scheme and authority of the last URL that passed a check, for
- * sg__webhook_url_check_memo; zeroed is empty. One per thread. */
+/* The last URL that passed a check and the length of its scheme and
+ * authority, for sg__webhook_url_check_memo; zeroed is empty. One per
+ * thread. */
 typedef struct sg__webhook_url_memo {
-  char *origin;
-  size_t len, cap;
+  char *origin; /* the URL with its NUL (whole octets), or its origin only */
+  size_t len;   /* of the scheme and authority; 0: none kept */
+  size_t whole; /* of the whole URL kept; 0: the origin only */
+  size_t cap;
 } sg__webhook_url_memo_t;
 
 /* The length of url's scheme and authority ("https://user@host:8443"),
@@ -49,8 +52,9 @@ size_t sg__webhook_url_origin_len(const char *url);
  * authority are exactly those of the last URL that passed (m) and whose
  * rest has no octet libcurl refuses (a control octet, a space, DEL): an
  * expanded dlr-url whose placeholders all sit after the host passes at
- * the cost of a comparison. Any other URL, a placeholder in its host or
- * port among them, is checked whole, and remembered in m when it passes.
+ * the cost of a comparison, and the very URL that passed last at the cost
+ * of one memcmp. Any other URL, a placeholder in its host or port among
+ * them, is checked whole, and remembered in m when it passes.
  * The private-network refusal is not here: it is made on the addresses
  * the host resolves to, when connecting. In webhook.c. */
 int sg__webhook_url_check_memo(sg__webhook_url_memo_t *m, const char *url);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -189,6 +190,70 @@ static void too_long(void **state) {
   assert_int_equal(rc, SG_ETOOLONG);
 }
 
+/* A head of exactly SG_HTTP1_HEAD_MAX octets is read, one octet more is
+ * too long; fed whole, one octet at a time and in two at every line end. */
+static void head_at_limit(void **state) {
+  (void)state;
+  static char in[SG_HTTP1_HEAD_MAX + 2];
+  for (size_t extra = 0; extra <= 1; extra++) {
+    size_t len = SG_HTTP1_HEAD_MAX + extra;
+    /* "HTTP/1.1 204 No" and o's, fields of 100 octets, the empty line */
+    size_t fields = (len - 19) / 100, oo = len - 19 - 100 * fields;
+    size_t at = (size_t)snprintf(in, sizeof in, "HTTP/1.1 204 No");
+    memset(in + at, 'o', oo);
+    at += oo;
+    memcpy(in + at, "\r\n", 2);
+    at += 2;
+    for (size_t f = 0; f < fields; f++, at += 100) {
+      memcpy(in + at, "X: ", 3);
+      memset(in + at + 3, 'a', 95);
+      memcpy(in + at + 98, "\r\n", 2);
+    }
+    memcpy(in + at, "\r\n", 3);
+    assert_int_equal(strlen(in), len);
+    for (size_t step = 0; step <= 1; step++) {
+      sg_http1_resp_t r;
+      size_t used;
+      int rc = feed(&r, NULL, in, 0, step, &used);
+      if (extra == 0) {
+        assert_int_equal(rc, step ? 1 : (int)len);
+        assert_int_equal(r.status, 204);
+      } else {
+        assert_int_equal(rc, SG_ETOOLONG);
+      }
+    }
+    for (size_t s = 1; s < len; s++) {
+      if (in[s - 1] != '\n')
+        continue;
+      sg_http1_resp_t r;
+      size_t used;
+      int rc = feed(&r, NULL, in, s, 0, &used);
+      assert_int_equal(rc, extra == 0 ? (int)(len - s) : SG_ETOOLONG);
+    }
+  }
+}
+
+/* RFC 9110 section 5.6.2: a field name is tchars; every other octet in
+ * one is refused. */
+static void field_name_octets(void **state) {
+  (void)state;
+  static const char tchars[] = "!#$%&'*+-.^_`|~0123456789"
+                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "abcdefghijklmnopqrstuvwxyz";
+  for (unsigned c = 1; c < 256; c++) {
+    if (c == '\n' || c == ':')
+      continue; /* they end the line or the name */
+    char in[64];
+    int n = snprintf(in, sizeof in, "HTTP/1.1 204 No\r\nX%cy: 1\r\n\r\n", c);
+    sg_http1_resp_t r;
+    sg_http1_resp_init(&r, NULL, 0);
+    int rc = sg_http1_resp_feed(&r, (const uint8_t *)in, (size_t)n);
+    bool ok = strchr(tchars, (int)c) != NULL;
+    if (rc != (ok ? n : SG_EPROTO))
+      fail_msg("octet %u: %d", c, rc);
+  }
+}
+
 static void body_until_close(void **state) {
   (void)state;
   sg_http1_resp_t r;
@@ -279,6 +344,7 @@ int main(void) {
       cmocka_unit_test(good_any_split), cmocka_unit_test(bad_any_split),
       cmocka_unit_test(too_long),       cmocka_unit_test(body_until_close),
       cmocka_unit_test(truncated),      cmocka_unit_test(urls),
+      cmocka_unit_test(head_at_limit),  cmocka_unit_test(field_name_octets),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
