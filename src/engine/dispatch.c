@@ -625,7 +625,16 @@ static void claim(sg__conn_t *c) {
 
 void sg__claim_wake(sg_engine_t *e, sg__conn_t *c) {
   if (c->claiming && c->claim_waits)
-    sg_store_claim_wake(e->st);
+    sg_store_claim_wake(e->st, c->cfg->name);
+}
+
+/* Answers the waiting claims of every connector, in one wake. */
+static void claim_wake_all(sg_engine_t *e) {
+  for (size_t i = 0; i < e->n_conns; i++)
+    if (e->conns[i].claiming && e->conns[i].claim_waits) {
+      sg_store_claim_wake(e->st, NULL);
+      return;
+    }
 }
 
 void sg__poke_submitted(sg_engine_t *e, size_t i) {
@@ -639,8 +648,8 @@ void sg__poke(sg_engine_t *e, size_t i) {
 }
 
 void sg__poke_all(sg_engine_t *e) {
-  for (size_t i = 0; i < e->n_conns; i++)
-    sg__poke(e, i);
+  claim_wake_all(e);
+  sg__poke_idle_all(e);
 }
 
 void sg__poke_idle_all(sg_engine_t *e) {
@@ -911,9 +920,9 @@ void sg__conn_retire(sg_engine_t *e, size_t i) {
 }
 
 void sg__conns_stop(sg_engine_t *e) {
+  claim_wake_all(e); /* the claims waiting in the store end now */
   for (size_t i = 0; i < e->n_conns; i++) {
     sg__conn_t *c = &e->conns[i];
-    sg__claim_wake(e, c); /* a claim waiting in the store ends now */
     /* Parts waiting for room go back to the queue at once. */
     while (c->wait_len > 0) {
       slot_give_back(c, c->wait_q[c->wait_head]);

@@ -961,6 +961,34 @@ static void many_connectors_stay_idle(void **state) {
   assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
 }
 
+static void paused_cb(sg_engine_t *e, int status, void *ud);
+
+static uint64_t writes(fx_t *f) {
+  sg_store_stats_t s;
+  sg_store_get_stats(f->st, &s);
+  return s.writes;
+}
+
+/* A wake names its connector: pausing one of forty connectors, whose
+ * claims wait a minute, answers its claims and no other's (the others are
+ * not claimed again), and a pre-split part for "sim" wakes only its
+ * claims. */
+static void a_wake_leaves_other_connectors_waiting(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 60000, .extra = 40});
+  assert_true(run_until(f, all_up, 10000));
+  run_for(f, 1000); /* the claims of the start wait */
+  uint64_t w0 = writes(f);
+  f->got = false;
+  assert_int_equal(sg_engine_connector_pause(f->e, "x7", true, paused_cb, f),
+                   0);
+  assert_true(run_until(f, is_got, 5000));
+  assert_int_equal(f->get_status, 0);
+  run_for(f, 500);
+  /* the pause's own row; every connector claiming again was 80 */
+  assert_true(writes(f) - w0 < 10);
+}
+
 /* Part 1 of 2 of a customer's own concatenated message. */
 static void presplit_req(sg_submit_req_t *r) {
   static const uint8_t udh[] = {5, 0, 3, 7, 2, 1};
@@ -1406,6 +1434,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(presplit_part_sent_at_once, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(a_wake_leaves_other_connectors_waiting,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(paused_parts_move_at_once, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(store_failure_is_eio, setup, teardown),
