@@ -551,13 +551,18 @@ static void claim_cb(sg_store_t *st, int status,
     wait_give_back(c, "connector down");
   /* A full claim may have left more; a claim that waited is followed at
    * once by the next, which waits in its turn. One that came back empty
-   * without waiting (the store did not keep it open: it was woken, or could
-   * not be listed) found nothing: claiming again at once would be answered
-   * the same way, over and over, so no second claim is sent beside the one
-   * still outstanding until an answer waits again or parts may be due. */
+   * found nothing: the connector is idle, and keeps one claim outstanding
+   * (not two) until an answer brings parts again. Idle, its claim waits a
+   * tick in the store and is claimed again when its time runs out: one
+   * claim a tick, where two waited side by side and were answered empty
+   * each tick. One that came back empty without waiting (the store did
+   * not keep it open: it was woken, or could not be listed) is claimed
+   * again only when parts may be due: claiming at once would be answered
+   * the same way, over and over. Parts flowing, two claims are out: the
+   * second waits in the store while the answer of the first comes back. */
   if ((res->n_parts > 0 && res->n_parts == want) || res->waited)
     c->more = true;
-  c->claim_refused = res->n_parts == 0 && !res->waited;
+  c->claim_idle = res->n_parts == 0;
   claim(c);
   /* A paused connector's queued parts move once no claim of its own is
    * outstanding (sg__failover_pass skips a connector that claims): the
@@ -578,10 +583,9 @@ static void claim_cb(sg_store_t *st, int status,
  * have work; returns whether a claim was sent. */
 static bool claim_one(sg__conn_t *c) {
   sg_engine_t *e = c->e;
-  unsigned most = c->claim_waits ? CLAIMS_WAITING : 1;
+  unsigned most = c->claim_waits && !c->claim_idle ? CLAIMS_WAITING : 1;
   if (e->state != SG__RUNNING || c->claiming >= most || c->moving ||
-      (!c->more && (c->claiming == 0 || c->claim_refused)) ||
-      c->state != SG_CONN_UP || c->paused ||
+      (!c->more && c->claiming == 0) || c->state != SG_CONN_UP || c->paused ||
       c->wait_len > 0 || c->retired || !sg__nodes_may_claim(e))
     return false;
   unsigned room = c->n_slots - c->used - c->claim_asked;

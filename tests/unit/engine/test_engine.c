@@ -969,6 +969,29 @@ static uint64_t writes(fx_t *f) {
   return s.writes;
 }
 
+/* Twenty connectors up and idle, a tick of 200 ms: each keeps one claim
+ * waiting in the store, claimed again when its wait of a tick runs out,
+ * so the store takes about one write request a connector a tick (two
+ * claims waited side by side, each claimed again every tick: two). */
+static void idle_connectors_claim_once_a_tick(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 200, .extra = 20});
+  assert_true(run_until(f, all_up, 10000));
+  run_for(f, 1000); /* the claims of the start come back empty */
+  uint64_t w0 = writes(f);
+  int64_t t0 = now_ms();
+  run_for(f, 2000);
+  uint64_t n = writes(f) - w0;
+  int64_t ticks = (now_ms() - t0) / 200;
+  /* 21 connectors; besides the claims, a tick writes at most a few rows
+   * (the counts, once a second here) */
+  print_message("%llu writes in %lld ticks\n", (unsigned long long)n,
+                (long long)ticks);
+  assert_true(n <= (uint64_t)(ticks * 21 * 3 / 2 + 10));
+  assert_int_equal(submit_text(f, "+79001234567", "idle"), 0);
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
+}
+
 /* A wake names its connector: pausing one of forty connectors, whose
  * claims wait a minute, answers its claims and no other's (the others are
  * not claimed again), and a pre-split part for "sim" wakes only its
@@ -1433,6 +1456,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(many_connectors_stay_idle, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(presplit_part_sent_at_once, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(idle_connectors_claim_once_a_tick, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(a_wake_leaves_other_connectors_waiting,
                                       setup, teardown),
