@@ -241,14 +241,28 @@ sg__store_req_t *sg__sq_park_commit(sg__sq_conn_t *c, sg__store_req_t *group,
   return group;
 }
 
+/* Whether the wait of r runs out by now_ns, or within a quarter of its
+ * wait_ms after it when `early`. */
+static bool ran_out(const sg__store_req_t *r, uint64_t now_ns, bool early) {
+  uint64_t slack = early ? (uint64_t)r->in.claim.wait_ms * 250000u : 0;
+  return r->park_until_ns <= now_ns + slack;
+}
+
 sg__store_req_t *sg__sq_park_due(sg__sq_conn_t *c, uint64_t now_ns, bool all,
                                  unsigned *n) {
   sg__sq_park_t *k = &c->park;
   sg__store_req_t *head = NULL, *tail = NULL;
   *n = 0;
+  /* When one claim's wait ran out, those whose wait runs out within a
+   * quarter of theirs are answered with it: idle connectors' claims, sent
+   * again together, come back in one group and wait side by side, so that
+   * idle they cost one commit a tick in all, not one each at its time. */
+  bool early = false;
+  for (unsigned i = 0; i < k->n && !early; i++)
+    early = ran_out(k->r[i], now_ns, false);
   for (unsigned i = 0; i < k->n;) {
     sg__store_req_t *r = k->r[i];
-    if (!all && r->park_until_ns > now_ns && !woken(k, r)) {
+    if (!all && !ran_out(r, now_ns, early) && !woken(k, r)) {
       i++;
       continue;
     }

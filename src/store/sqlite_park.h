@@ -89,7 +89,8 @@ sg__store_req_t *sg__sq_park_commit(sg__sq_conn_t *c, sg__store_req_t *group,
                                     unsigned *n);
 
 /* Takes off the list, as a list of *n claims to answer with no part, those
- * whose time ran out by now_ns (uv_hrtime), those woken since they were
+ * whose time ran out by now_ns (uv_hrtime; when one did, also those whose
+ * time runs out within a quarter of their wait), those woken since they were
  * queued (by a wake of their connector or of all, up to the writer's
  * count), or every one when all. */
 sg__store_req_t *sg__sq_park_due(sg__sq_conn_t *c, uint64_t now_ns, bool all,

@@ -524,7 +524,8 @@ int sg_store_claim(sg_store_t *st, const char *connector, unsigned max_parts,
  * all. cb fires after the transaction that gave it parts committed, after
  * the callbacks of that transaction's other writes (the submits), so it
  * may come after those of writes queued after it; a claim that waited and
- * got none fires with no part at wait_ms, at sg_store_claim_wake, and when
+ * got none fires with no part at wait_ms (up to a quarter of it sooner,
+ * with another claim whose time ran out), at sg_store_claim_wake, and when
  * the store closes. res->waited tells that it was open: the caller may
  * claim again at once. Only the SQLite store keeps claims open (one or two
  * a connector are enough); PostgreSQL answers at once, as sg_store_claim.

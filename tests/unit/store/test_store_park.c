@@ -710,6 +710,30 @@ static void a_wake_answers_its_connector_only(void **state) {
   close_store(c);
 }
 
+/* Claims whose waits run out close together are answered together: when
+ * the first one's (c1, 1 s) runs out, one with 150 ms more (c2, 1.15 s:
+ * within a quarter of its wait) comes with it, in the same answer; one
+ * queued later with 30 s waits on. */
+static void close_waits_end_together(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  cgot_t a = {0}, b = {0}, z = {0};
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "c1", 8, 60000, 1000, wait_cb, &a), 0);
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "c2", 8, 60000, 1150, wait_cb, &b), 0);
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "c3", 8, 60000, 30000, wait_cb, &z), 0);
+  settle(c);
+  run_until(c, &a.calls, 1);
+  assert_int_equal(b.calls, 1); /* answered with it */
+  assert_true(b.waited);
+  assert_int_equal(b.n_parts, 0);
+  assert_int_equal(z.calls, 0);
+  close_store(c);
+  assert_int_equal(z.calls, 1);
+}
+
 /* The wakes the store keeps name at most SG__SQ_WAKES_MAX connectors: past
  * that they count as a wake of all, at the latest count, so that no claim
  * they named is left waiting. */
@@ -786,6 +810,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(store_hands_the_submit_to_the_claim,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(a_wake_answers_its_connector_only, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(close_waits_end_together, setup,
                                       teardown),
       cmocka_unit_test(wakes_stay_bounded),
       cmocka_unit_test_setup_teardown(store_answers_a_waiting_claim, setup,
