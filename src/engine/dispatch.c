@@ -21,11 +21,13 @@
  * had claimed but not yet taken fail over the moment it goes down; a
  * connector that is down never holds up the others.
  * With the SQLite store a claim stays open in the writer for the parts of
- * the next submits (sg_store_claim_wait), two at a time for a connector,
- * each up to a tick: a part then reaches its connector with its submit's
- * commit, not one claim later. A waiting claim is answered at once
- * (sg__claim_wake) when its connector goes down, is paused or removed, the
- * engine stops, or parts come due that no submit brings.
+ * the next submits (sg_store_claim_wait), two at a time for a connector
+ * while parts flow and one while it is idle, each up to a tick: a part then
+ * reaches its connector with its submit's commit, not one claim later. A
+ * waiting claim is answered at once (sg__claim_wake, a wake of its
+ * connector only) when its connector goes down, is paused or removed, or
+ * parts come to it that no submit brings; every connector's, in one wake,
+ * when the engine stops or parts come due by time.
  *
  * This file must never decide a message's status itself (the store derives
  * it from the parts) nor acknowledge a receipt (dlr.c does).
