@@ -21,11 +21,13 @@
  * had claimed but not yet taken fail over the moment it goes down; a
  * connector that is down never holds up the others.
  * With the SQLite store a claim stays open in the writer for the parts of
- * the next submits (sg_store_claim_wait), two at a time for a connector,
- * each up to a tick: a part then reaches its connector with its submit's
- * commit, not one claim later. A waiting claim is answered at once
- * (sg__claim_wake) when its connector goes down, is paused or removed, the
- * engine stops, or parts come due that no submit brings.
+ * the next submits (sg_store_claim_wait), two at a time for a connector
+ * while parts flow and one while it is idle, each up to a tick: a part then
+ * reaches its connector with its submit's commit, not one claim later. A
+ * waiting claim is answered at once (sg__claim_wake, a wake of its
+ * connector only) when its connector goes down, is paused or removed, or
+ * parts come to it that no submit brings; every connector's, in one wake,
+ * when the engine stops or parts come due by time.
  *
  * This file must never decide a message's status itself (the store derives
  * it from the parts) nor acknowledge a receipt (dlr.c does).
@@ -551,13 +553,18 @@ static void claim_cb(sg_store_t *st, int status,
     wait_give_back(c, "connector down");
   /* A full claim may have left more; a claim that waited is followed at
    * once by the next, which waits in its turn. One that came back empty
-   * without waiting (the store did not keep it open: it was woken, or could
-   * not be listed) found nothing: claiming again at once would be answered
-   * the same way, over and over, so no second claim is sent beside the one
-   * still outstanding until an answer waits again or parts may be due. */
+   * found nothing: the connector is idle, and keeps one claim outstanding
+   * (not two) until an answer brings parts again. Idle, its claim waits a
+   * tick in the store and is claimed again when its time runs out: one
+   * claim a tick, where two waited side by side and were answered empty
+   * each tick. One that came back empty without waiting (the store did
+   * not keep it open: it was woken, or could not be listed) is claimed
+   * again only when parts may be due: claiming at once would be answered
+   * the same way, over and over. Parts flowing, two claims are out: the
+   * second waits in the store while the answer of the first comes back. */
   if ((res->n_parts > 0 && res->n_parts == want) || res->waited)
     c->more = true;
-  c->claim_refused = res->n_parts == 0 && !res->waited;
+  c->claim_idle = res->n_parts == 0;
   claim(c);
   /* A paused connector's queued parts move once no claim of its own is
    * outstanding (sg__failover_pass skips a connector that claims): the
@@ -578,10 +585,9 @@ static void claim_cb(sg_store_t *st, int status,
  * have work; returns whether a claim was sent. */
 static bool claim_one(sg__conn_t *c) {
   sg_engine_t *e = c->e;
-  unsigned most = c->claim_waits ? CLAIMS_WAITING : 1;
+  unsigned most = c->claim_waits && !c->claim_idle ? CLAIMS_WAITING : 1;
   if (e->state != SG__RUNNING || c->claiming >= most || c->moving ||
-      (!c->more && (c->claiming == 0 || c->claim_refused)) ||
-      c->state != SG_CONN_UP || c->paused ||
+      (!c->more && c->claiming == 0) || c->state != SG_CONN_UP || c->paused ||
       c->wait_len > 0 || c->retired || !sg__nodes_may_claim(e))
     return false;
   unsigned room = c->n_slots - c->used - c->claim_asked;
@@ -625,7 +631,16 @@ static void claim(sg__conn_t *c) {
 
 void sg__claim_wake(sg_engine_t *e, sg__conn_t *c) {
   if (c->claiming && c->claim_waits)
-    sg_store_claim_wake(e->st);
+    sg_store_claim_wake(e->st, c->cfg->name);
+}
+
+/* Answers the waiting claims of every connector, in one wake. */
+static void claim_wake_all(sg_engine_t *e) {
+  for (size_t i = 0; i < e->n_conns; i++)
+    if (e->conns[i].claiming && e->conns[i].claim_waits) {
+      sg_store_claim_wake(e->st, NULL);
+      return;
+    }
 }
 
 void sg__poke_submitted(sg_engine_t *e, size_t i) {
@@ -639,8 +654,8 @@ void sg__poke(sg_engine_t *e, size_t i) {
 }
 
 void sg__poke_all(sg_engine_t *e) {
-  for (size_t i = 0; i < e->n_conns; i++)
-    sg__poke(e, i);
+  claim_wake_all(e);
+  sg__poke_idle_all(e);
 }
 
 void sg__poke_idle_all(sg_engine_t *e) {
@@ -911,9 +926,9 @@ void sg__conn_retire(sg_engine_t *e, size_t i) {
 }
 
 void sg__conns_stop(sg_engine_t *e) {
+  claim_wake_all(e); /* the claims waiting in the store end now */
   for (size_t i = 0; i < e->n_conns; i++) {
     sg__conn_t *c = &e->conns[i];
-    sg__claim_wake(e, c); /* a claim waiting in the store ends now */
     /* Parts waiting for room go back to the queue at once. */
     while (c->wait_len > 0) {
       slot_give_back(c, c->wait_q[c->wait_head]);

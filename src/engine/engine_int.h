@@ -71,8 +71,8 @@ typedef struct sg__conn {
   bool moving;           /* a failover claim is outstanding */
   unsigned claim_asked;  /* max_parts of the outstanding claims, summed */
   bool claim_waits;      /* they may wait in the store (sg_store_claim_wait) */
-  bool claim_refused;    /* the last came back empty without waiting: no
-                          * second beside the one outstanding (dispatch.c) */
+  bool claim_idle;       /* the last came back empty: one claim at a time
+                          * until one brings parts (dispatch.c) */
   /* Slot pool and the FIFO of slots claimed but refused (SG_EBUSY) by the
    * connector, waiting for ready_cb. */
   sg__slot_t *slots;

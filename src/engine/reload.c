@@ -528,7 +528,9 @@ static void add_next(op_t *op) {
           account_named(e, op->d.accounts[op->next_add].name) != NULL))
     op->next_add++;
   if (op->next_add == op->d.n_accounts || e->state != SG__RUNNING) {
-    sg__poke_all(e);
+    /* Claims waiting in the store wait on: a reload moves no part (a
+     * removed connector's claims were answered as it was retired). */
+    sg__poke_idle_all(e);
     answer_later(op);
     return;
   }

@@ -64,6 +64,7 @@ typedef struct sq {
   sq_queue_t rq;
   bool stopping;
   uint64_t wake_gen; /* sg_store_claim_wake calls, and the stop (under lock) */
+  sg__sq_wakes_t wakes; /* those the writer has not taken yet (under lock) */
   unsigned fail_next;
   bool fail_full;
   uv_mutex_t done_lock; /* done queue and stats */
@@ -606,7 +607,8 @@ static sg__store_req_t *writer_take(sq_t *sq, unsigned *n, bool *arm,
   *arm = sq->fail_next > 0;
   *stop = sq->stopping && group == NULL;
   sq->fault.disk_full = sq->fail_full;
-  sq->writer.park.gen = sq->wake_gen; /* claims queued before may wait */
+  /* claims queued before may wait, unless a wake named them */
+  sg__sq_park_take_wakes(&sq->writer, &sq->wakes, sq->wake_gen);
   uv_mutex_unlock(&sq->lock);
   uint64_t t = now_us();
   for (sg__store_req_t *r = group; r != NULL; r = r->next)
@@ -810,8 +812,7 @@ void sg__sq_thread_name(const char *name) {
  * one at the stop) with no part, after the groups handed on before. */
 static void answer_waiting(sq_t *sq, bool all) {
   unsigned n;
-  sg__store_req_t *list =
-      sg__sq_park_due(&sq->writer, uv_hrtime(), sq->writer.park.gen, all, &n);
+  sg__store_req_t *list = sg__sq_park_due(&sq->writer, uv_hrtime(), all, &n);
   if (list == NULL)
     return;
   uint64_t t = now_us();
@@ -992,7 +993,7 @@ static void stop_threads(sq_t *sq) {
     return;
   uv_mutex_lock(&sq->lock);
   sq->stopping = true;
-  sq->wake_gen++; /* no claim begins to wait now */
+  sg__sq_wakes_add(&sq->wakes, NULL, ++sq->wake_gen); /* no claim waits now */
   uv_mutex_unlock(&sq->lock);
   uv_cond_broadcast(&sq->wcond);
   uv_cond_broadcast(&sq->rcond);
@@ -1032,6 +1033,7 @@ static void sq_release(sq_t *sq) {
     uv_cond_destroy(&sq->rcond);
     uv_cond_destroy(&sq->ccond);
   }
+  sg__sq_wakes_free(&sq->wakes);
 }
 
 static void async_closed(uv_handle_t *h) {
@@ -1070,11 +1072,12 @@ static void sq_stats(sg_store_t *st, sg_store_stats_t *out) {
   }
 }
 
-/* sg_store_claim_wake: the writer answers every claim queued before. */
-static void sq_claim_wake(sg_store_t *st) {
+/* sg_store_claim_wake: the writer answers the claims of `connector` (NULL:
+ * every one's) queued before. */
+static void sq_claim_wake(sg_store_t *st, const char *connector) {
   sq_t *sq = st->impl;
   uv_mutex_lock(&sq->lock);
-  sq->wake_gen++;
+  sg__sq_wakes_add(&sq->wakes, connector, ++sq->wake_gen);
   uv_mutex_unlock(&sq->lock);
   uv_cond_signal(&sq->wcond);
 }

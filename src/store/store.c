@@ -322,10 +322,10 @@ void sg_store_close(sg_store_t *st, sg_store_close_cb close_cb, void *data) {
   st->be->close(st, closed);
 }
 
-void sg_store_claim_wake(sg_store_t *st) {
+void sg_store_claim_wake(sg_store_t *st, const char *connector) {
   if (st != NULL && !st->closing && st->be != NULL &&
       st->be->claim_wake != NULL)
-    st->be->claim_wake(st);
+    st->be->claim_wake(st, connector);
 }
 
 bool sg_store_claims_wait(const sg_store_t *st) {

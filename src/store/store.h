@@ -524,7 +524,8 @@ int sg_store_claim(sg_store_t *st, const char *connector, unsigned max_parts,
  * all. cb fires after the transaction that gave it parts committed, after
  * the callbacks of that transaction's other writes (the submits), so it
  * may come after those of writes queued after it; a claim that waited and
- * got none fires with no part at wait_ms, at sg_store_claim_wake, and when
+ * got none fires with no part at wait_ms (up to a quarter of it sooner,
+ * with another claim whose time ran out), at sg_store_claim_wake, and when
  * the store closes. res->waited tells that it was open: the caller may
  * claim again at once. Only the SQLite store keeps claims open (one or two
  * a connector are enough); PostgreSQL answers at once, as sg_store_claim.
@@ -537,12 +538,15 @@ int sg_store_claim_wait(sg_store_t *st, const char *connector,
                         unsigned max_parts, int64_t lease_ms, uint32_t wait_ms,
                         sg_store_claim_cb cb, void *data);
 
-/* Answers every claim waiting in the store (sg_store_claim_wait), and every
- * one queued before this call, soon and with no part that they have not
- * taken yet: for a connector that went down, was paused or removed, for
- * parts that came due by time or were moved, and before a stop. Loop
- * thread; does nothing on a store that does not wait or is closing. */
-void sg_store_claim_wake(sg_store_t *st);
+/* Answers the claims of `connector` waiting in the store
+ * (sg_store_claim_wait), and those queued before this call, soon and with
+ * no part that they have not taken yet: for a connector that went down,
+ * was paused or removed, or for parts moved to it or due on it that no
+ * submit brings. The other connectors' claims wait on. connector NULL
+ * answers every connector's: for parts that came due by time on any, and
+ * before a stop. The name is copied. Loop thread; does nothing on a store
+ * that does not wait or is closing. */
+void sg_store_claim_wake(sg_store_t *st, const char *connector);
 
 /* Whether claims may wait in this store (sg_store_claim_wait): SQLite. */
 bool sg_store_claims_wait(const sg_store_t *st);

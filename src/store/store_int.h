@@ -114,7 +114,8 @@ struct sg__store_req {
   sg_store_smpp_out_t *handoff;
   size_t n_handoff, cap_handoff;
   /* SQLite writer, a claim open for submitted parts (sqlite_park.c): the
-   * wake count when it was queued, when its wait ends (uv_hrtime ns), its
+   * wake count when it was queued (a wake of its connector or of all
+   * after it answers it), when its wait ends (uv_hrtime ns), its
    * parts' array (of in.claim.max), whether it was opened in the group
    * being run, and whether it is answered at that group's end whatever it
    * took (it found parts, or its passes changed rows) */
@@ -256,7 +257,7 @@ typedef struct sg__store_backend {
   void (*close)(sg_store_t *st, void (*done)(sg_store_t *st));
   void (*stats)(sg_store_t *st, sg_store_stats_t *out);
   /* sg_store_claim_wake; NULL: the backend's claims never wait */
-  void (*claim_wake)(sg_store_t *st);
+  void (*claim_wake)(sg_store_t *st, const char *connector);
 } sg__store_backend_t;
 
 /* This node (store/nodes.h): set at open, read-only afterwards. */

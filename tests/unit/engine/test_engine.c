@@ -477,6 +477,10 @@ static bool sim_up(fx_t *f) {
   return false;
 }
 
+static bool sim_down(fx_t *f) {
+  return !sim_up(f);
+}
+
 static const sg_engine_account_t *acme(fx_t *f) {
   const sg_engine_account_t *a = NULL;
   assert_int_equal(sg_engine_auth_api_key(f->e, "key-acme", 8, &a), 0);
@@ -961,6 +965,92 @@ static void many_connectors_stay_idle(void **state) {
   assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
 }
 
+static void paused_cb(sg_engine_t *e, int status, void *ud);
+
+static uint64_t writes(fx_t *f) {
+  sg_store_stats_t s;
+  sg_store_get_stats(f->st, &s);
+  return s.writes;
+}
+
+/* Twenty connectors up and idle, a tick of 200 ms: each keeps one claim
+ * waiting in the store, claimed again when its wait of a tick runs out,
+ * so the store takes about one write request a connector a tick (two
+ * claims waited side by side, each claimed again every tick: two). */
+static void idle_connectors_claim_once_a_tick(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 200, .extra = 20});
+  assert_true(run_until(f, all_up, 10000));
+  run_for(f, 1000); /* the claims of the start come back empty */
+  uint64_t w0 = writes(f);
+  int64_t t0 = now_ms();
+  run_for(f, 2000);
+  uint64_t n = writes(f) - w0;
+  int64_t ticks = (now_ms() - t0) / 200;
+  /* 21 connectors; besides the claims, a tick writes at most a few rows
+   * (the counts, once a second here) */
+  print_message("%llu writes in %lld ticks\n", (unsigned long long)n,
+                (long long)ticks);
+  assert_true(n <= (uint64_t)(ticks * 21 * 3 / 2 + 10));
+  assert_int_equal(submit_text(f, "+79001234567", "idle"), 0);
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
+}
+
+/* A wake names its connector: pausing one of forty connectors, whose
+ * claims wait a minute, answers its claims and no other's (the others are
+ * not claimed again), and a pre-split part for "sim" wakes only its
+ * claims. */
+static void a_wake_leaves_other_connectors_waiting(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 60000, .extra = 40});
+  assert_true(run_until(f, all_up, 10000));
+  run_for(f, 1000); /* the claims of the start wait */
+  uint64_t w0 = writes(f);
+  f->got = false;
+  assert_int_equal(sg_engine_connector_pause(f->e, "x7", true, paused_cb, f),
+                   0);
+  assert_true(run_until(f, is_got, 5000));
+  assert_int_equal(f->get_status, 0);
+  run_for(f, 500);
+  /* the pause's own row; every connector claiming again was 80 */
+  assert_true(writes(f) - w0 < 10);
+}
+
+/* A connector that goes down while its claims wait (a tick of a minute):
+ * they are answered at once, so a message submitted while it is down is
+ * not taken for it (to wait for its next bind, or be handed back); it
+ * stays queued, and is sent once when the connector is up again (3 s
+ * later). */
+static void down_connector_claims_answered(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 60000, .twin = true});
+  assert_true(run_until(f, twin_up, 5000));
+  run_for(f, 300); /* the claims wait */
+  uint64_t s0 = sim_submits(f);
+  assert_true(sg_sim_smsc_drop(f->sim) > 0);
+  assert_true(run_until(f, sim_down, 5000));
+  run_for(f, 100); /* its claims' answers */
+  assert_int_equal(submit_text(f, "+79001234567", "meanwhile"), 0);
+  assert_string_equal(f->items[0].connector, "sim");
+  run_for(f, 200);
+  sg_engine_metrics_t m;
+  sg_engine_metrics(f->e, &m);
+  /* while it is still down (3 s): the part is queued, not taken */
+  for (size_t i = 0; i < m.n_connectors; i++)
+    if (strcmp(m.connectors[i].name, "sim") == 0 &&
+        m.connectors[i].state != SG_CONN_UP)
+      assert_int_equal(m.connectors[i].claimed, 0);
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 20000));
+  assert_int_equal(sim_submits(f), s0 + 1); /* once */
+  assert_int_equal(f->part_status[0], SG_MSG_DELIVERED);
+  /* never taken while it was down: no 'queued again' on its part */
+  for (size_t i = 0; i < f->n_events; i++)
+    assert_null(strstr(f->events[i].detail, "down"));
+  int sending = find_event(f, 0, SG_MSG_SENDING, 0);
+  assert_true(sending >= 0);
+  assert_int_equal(find_event(f, 0, SG_MSG_SENDING, sending + 1), -1);
+}
+
 /* Part 1 of 2 of a customer's own concatenated message. */
 static void presplit_req(sg_submit_req_t *r) {
   static const uint8_t udh[] = {5, 0, 3, 7, 2, 1};
@@ -1405,6 +1495,12 @@ int main(void) {
       cmocka_unit_test_setup_teardown(many_connectors_stay_idle, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(presplit_part_sent_at_once, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(idle_connectors_claim_once_a_tick, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(a_wake_leaves_other_connectors_waiting,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(down_connector_claims_answered, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(paused_parts_move_at_once, setup,
                                       teardown),

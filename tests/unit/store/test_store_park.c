@@ -11,7 +11,8 @@
  * (also when the claim was queued after it, in the same group: claims run
  * first),
  * /metrics' counts are those of a claim, and a waiting claim is answered
- * with nothing at its time, at sg_store_claim_wake and at close. */
+ * with nothing at its time, at sg_store_claim_wake and at close; a wake
+ * of one connector answers its claims and no other's. */
 #include "store/store_fixture.h"
 
 #include "store/sqlite.h"
@@ -643,7 +644,7 @@ static void store_answers_a_waiting_claim(void **state) {
   settle(c);
   assert_int_equal(w.calls, 0);
   t0 = uv_hrtime();
-  sg_store_claim_wake(c->st);
+  sg_store_claim_wake(c->st, NULL);
   run_until(c, &w.calls, 1);
   assert_int_equal(w.n_parts, 0);
   assert_true(w.waited);
@@ -653,7 +654,7 @@ static void store_answers_a_waiting_claim(void **state) {
   cgot_t q = {0};
   assert_int_equal(
       sg_store_claim_wait(c->st, "c1", 8, 60000, 30000, wait_cb, &q), 0);
-  sg_store_claim_wake(c->st);
+  sg_store_claim_wake(c->st, NULL);
   t0 = uv_hrtime();
   run_until(c, &q.calls, 1);
   assert_true(q.at_ns - t0 < 5000000000ull);
@@ -668,6 +669,96 @@ static void store_answers_a_waiting_claim(void **state) {
   assert_int_equal(z.status, 0);
   assert_int_equal(z.n_parts, 0);
   assert_true(uv_hrtime() - t0 < 5000000000ull);
+}
+
+/* A wake names its connector: it answers the claims of c1, those waiting
+ * and one queued before it, and leaves c2's waiting (they take the next
+ * submit of c2); a claim of c1 queued after it waits, and a wake of c2
+ * leaves it waiting. */
+static void a_wake_answers_its_connector_only(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  cgot_t a = {0}, b = {0}, q = {0}, r = {0};
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "c1", 8, 60000, 30000, wait_cb, &a), 0);
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "c2", 8, 60000, 30000, wait_cb, &b), 0);
+  settle(c);
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "c1", 8, 60000, 30000, wait_cb, &q), 0);
+  sg_store_claim_wake(c->st, "c1");
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "c1", 8, 60000, 30000, wait_cb, &r), 0);
+  run_until(c, &a.calls, 1);
+  run_until(c, &q.calls, 1);
+  assert_int_equal(a.n_parts, 0);
+  assert_int_equal(q.n_parts, 0);
+  settle(c);
+  assert_int_equal(b.calls, 0); /* c2's waits on */
+  assert_int_equal(r.calls, 0); /* queued after the wake */
+  sg_store_claim_wake(c->st, "c2");
+  run_until(c, &b.calls, 1);
+  assert_int_equal(b.n_parts, 0);
+  settle(c);
+  assert_int_equal(r.calls, 0);
+  tmsg_t m;
+  tmsg_init(&m, "+79001230001", 1, "c1");
+  assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
+  run_until(c, &r.calls, 1);
+  assert_int_equal(r.n_parts, 1);
+  assert_string_equal(r.mid, m.m.id);
+  close_store(c);
+}
+
+/* Claims whose waits run out close together are answered together: when
+ * the first one's (c1, 1 s) runs out, one with 150 ms more (c2, 1.15 s:
+ * within a quarter of its wait) comes with it, in the same answer; one
+ * queued later with 30 s waits on. */
+static void close_waits_end_together(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  cgot_t a = {0}, b = {0}, z = {0};
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "c1", 8, 60000, 1000, wait_cb, &a), 0);
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "c2", 8, 60000, 1150, wait_cb, &b), 0);
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "c3", 8, 60000, 30000, wait_cb, &z), 0);
+  settle(c);
+  run_until(c, &a.calls, 1);
+  assert_int_equal(b.calls, 1); /* answered with it */
+  assert_true(b.waited);
+  assert_int_equal(b.n_parts, 0);
+  assert_int_equal(z.calls, 0);
+  close_store(c);
+  assert_int_equal(z.calls, 1);
+}
+
+/* The wakes the store keeps name at most SG__SQ_WAKES_MAX connectors: past
+ * that they count as a wake of all, at the latest count, so that no claim
+ * they named is left waiting. */
+static void wakes_stay_bounded(void **state) {
+  (void)state;
+  sg__sq_wakes_t w = {0};
+  char name[32];
+  for (unsigned i = 0; i < SG__SQ_WAKES_MAX; i++) {
+    snprintf(name, sizeof name, "x%u", i);
+    sg__sq_wakes_add(&w, name, 10u + i);
+  }
+  assert_int_equal(w.n, SG__SQ_WAKES_MAX);
+  assert_int_equal(w.all, 0);
+  sg__sq_wakes_add(&w, "x0", 5); /* older: the entry keeps its count */
+  assert_int_equal(w.w[0].gen, 10);
+  sg__sq_wakes_add(&w, "one more", 7);
+  assert_int_equal(w.n, 0);
+  assert_int_equal(w.all, 10u + SG__SQ_WAKES_MAX - 1);
+  sg__sq_wakes_add(&w, "y", 9000);
+  assert_int_equal(w.n, 1);
+  sg__sq_wakes_add(&w, NULL, 9001);
+  assert_int_equal(w.all, 9001);
+  sg__sq_wakes_free(&w);
+  assert_int_equal(w.n, 0);
+  assert_null(w.w);
 }
 
 /* A claim queued after a submit, in the same group: it runs first, finds
@@ -718,6 +809,11 @@ int main(void) {
       cmocka_unit_test(only_due_parts_it_has_room_for),
       cmocka_unit_test_setup_teardown(store_hands_the_submit_to_the_claim,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(a_wake_answers_its_connector_only, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(close_waits_end_together, setup,
+                                      teardown),
+      cmocka_unit_test(wakes_stay_bounded),
       cmocka_unit_test_setup_teardown(store_answers_a_waiting_claim, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(claims_run_first_in_their_group, setup,
