@@ -196,7 +196,8 @@ void sg__sq_mc_part_put(sg__sq_conn_t *c, int64_t id, const char *mid,
   size_t n = connector != NULL ? strlen(connector) : CONN_LEN + 1;
   if (n > CONN_LEN)
     n = 0;
-  memcpy(e->conn, connector, n);
+  if (n > 0) /* connector may be NULL, and memcpy's NULL is undefined */
+    memcpy(e->conn, connector, n);
   e->conn[n] = '\0';
   m->n_part++;
 }
