@@ -1166,6 +1166,7 @@ static int open_all(sq_t *sq, const char *path, char *err, size_t errlen) {
     return rc;
   if ((rc = set_pragmas(sq, path, err, errlen)) < 0 ||
       (rc = migrate(sq, path, err, errlen)) < 0 ||
+      (rc = sg__sq_mc_smsc_open(&sq->writer)) < 0 ||
       (rc = open_readers(sq, path, err, errlen)) < 0 ||
       (rc = conn_open(sq, &sq->ckpt, path, false, err, errlen)) < 0)
     return rc;

@@ -161,6 +161,7 @@
   X(PART_SET_STATUS, "UPDATE parts SET status = ?2, error_code = "             \
                      "COALESCE(?3, error_code), error = COALESCE(?4, error), " \
                      "lease_until_ms = NULL, updated_ms = ?5 WHERE id = ?1")   \
+  X(PART_MAX_ID, "SELECT coalesce(max(id), 0) FROM parts")                     \
   X(PART_BY_SMSC, "SELECT id, message_id, seq, status FROM parts WHERE "       \
                   "connector = ?1 AND smsc_id = ?2 ORDER BY id DESC LIMIT 1")  \
   X(CANCEL_GET, "SELECT " SG__SQ_MSG_STATUS ", account_id FROM messages "      \
