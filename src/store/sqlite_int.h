@@ -491,7 +491,12 @@ int sg__sq_part_event(sg__sq_conn_t *c, const char *mid, unsigned seq,
 /* Derives the status of message mid again from its parts and records a
  * change (its event, SMPP receipt, Kannel dlr-url and webhook) with
  * `detail` as the reason (sqlite_write.c). *out (may be NULL) is the new
- * status. Returns 0, SG_ENOENT, SG_ENOMEM, SG_EIO. */
+ * status. Returns 0, SG_ENOENT, SG_ENOMEM, SG_EIO. Not knowing the part's
+ * status before the caller changed it, it takes the row's: the caller
+ * settles the row (sg__sq_msg_settle) BEFORE it changes a part of mid,
+ * or a final status the one part carried would be taken for 'queued' and
+ * recorded a second time. (Settling here, after the change, would take
+ * the caller's own final status for a carried one and record nothing.) */
 int sg__sq_rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                     const char *detail, int64_t now, sg_msg_status_t *out);
 /* Writes into the row of message mid the final status, error code and
