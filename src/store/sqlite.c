@@ -260,7 +260,7 @@ static int conn_open(sq_t *sq, sg__sq_conn_t *c, const char *path, bool rw,
 #define SG__SQ_PAGE_SIZE 4096
 #define SG__SQ_CACHE_KB 8000
 /* The idle writer's settling (settle_idle): the quiet time before it and
- * the 'queued' rows each of its transactions looks at. */
+ * the rows each of its transactions looks at. */
 #define SG__SQ_SETTLE_IDLE_MS 100
 #define SG__SQ_SETTLE_BATCH 256
 

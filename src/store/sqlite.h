@@ -23,7 +23,7 @@ int sg_store_sqlite_fail_next(sg_store_t *st, unsigned n, bool disk_full);
 /* The idle writer's settling of one-part message rows (sqlite_settle.c),
  * since the store opened. It starts when the writer has had no write for
  * SG_STORE_SETTLE_IDLE_MS (100; 0: never) and looks at
- * SG_STORE_SETTLE_BATCH (256) 'queued' rows per transaction. */
+ * SG_STORE_SETTLE_BATCH (256) rows per transaction. */
 typedef struct sg_store_sqlite_settle {
   uint64_t batches;  /* transactions run, committed or not */
   uint64_t failures; /* of which rolled back (the pass ended there) */
