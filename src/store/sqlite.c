@@ -30,6 +30,7 @@
 #include "store/sqlite_int.h"
 #include "store/sqlite_mcache.h"
 #include "store/sqlite_mem.h"
+#include "store/sqlite_settle.h"
 #include "store/sqlite_sync.h"
 #include "store/sqlite_whq.h"
 
@@ -78,6 +79,16 @@ typedef struct sq {
   bool walbuf_on;
   sg__sq_sync_t *sync; /* the commit pipeline, or NULL */
   void (*closed)(sg_store_t *st);
+  /* The idle writer's settling of one-part rows (sqlite_settle.c); the
+   * writer's, but the numbers, under done_lock. */
+  long settle_idle_ms;      /* quiet time before settling; 0: never */
+  long settle_batch;        /* rows looked at per transaction */
+  bool settle_due;          /* a pass may find rows: a group committed since */
+  bool idle;                /* writer_wait returned after settle_idle_ms */
+  sg__sq_settle_t *settler; /* its place in the table */
+  unsigned settle_held;     /* batches that ended with a write waiting, since
+                               the last group */
+  sg_store_sqlite_settle_t settle;
 } sq_t;
 
 static const char *const query_sql[SG__Q_COUNT] = {
@@ -249,6 +260,10 @@ static int conn_open(sq_t *sq, sg__sq_conn_t *c, const char *path, bool rw,
  * writer on a large database"). */
 #define SG__SQ_PAGE_SIZE 4096
 #define SG__SQ_CACHE_KB 8000
+/* The idle writer's settling (settle_idle): the quiet time before it and
+ * the rows each of its transactions looks at. */
+#define SG__SQ_SETTLE_IDLE_MS 100
+#define SG__SQ_SETTLE_BATCH 256
 
 /* Runs one pragma or statement that needs no binding; returns the SQLite
  * code, and its first text column in out when asked. */
@@ -571,19 +586,28 @@ static uint64_t thread_cpu_us(void) {
 }
 
 /* Sleeps until writes come, a stop, a wake, or the time of a waiting claim
- * (under sq->lock). */
+ * (under sq->lock). While rows may want settling, it sleeps at most
+ * settle_idle_ms at a time and sets sq->idle when that passed with no
+ * write. */
 static void writer_wait(sq_t *sq) {
   const sg__sq_conn_t *c = &sq->writer;
+  sq->idle = false;
   while (sq->wq.len == 0 && !sq->stopping) {
     uint64_t next = sg__sq_park_next(c);
-    if (next == 0) {
+    uint64_t t = uv_hrtime(), quiet = 0;
+    if (sq->settle_due && sq->settle_idle_ms > 0)
+      quiet = t + (uint64_t)sq->settle_idle_ms * 1000000u;
+    if (next == 0 && quiet == 0) {
       uv_cond_wait(&sq->wcond, &sq->lock);
       continue;
     }
-    uint64_t t = uv_hrtime();
-    if (sq->wake_gen != c->park.gen || t >= next ||
-        uv_cond_timedwait(&sq->wcond, &sq->lock, next - t) != 0)
+    if (sq->wake_gen != c->park.gen || (next != 0 && t >= next))
       return;
+    uint64_t until = next == 0 || (quiet != 0 && quiet < next) ? quiet : next;
+    if (uv_cond_timedwait(&sq->wcond, &sq->lock, until - t) != 0) {
+      sq->idle = until == quiet && sq->wq.len == 0; /* timed out */
+      return;
+    }
   }
 }
 
@@ -591,6 +615,7 @@ static void writer_wait(sq_t *sq) {
  * (then *stop says whether the writer stops). */
 static sg__store_req_t *writer_take(sq_t *sq, unsigned *n, bool *arm,
                                     bool *stop) {
+  sq->idle = false;
   const sg_store_config_t *cfg = &sq->st->cfg;
   uv_mutex_lock(&sq->lock);
   writer_wait(sq);
@@ -824,6 +849,62 @@ static void answer_waiting(sq_t *sq, bool all) {
     post_done(sq, list, true, n);
 }
 
+/* A write waits, or the store stops (the idle work gives way). */
+static bool writer_wanted(sq_t *sq) {
+  uv_mutex_lock(&sq->lock);
+  bool wanted = sq->wq.len > 0 || sq->stopping;
+  uv_mutex_unlock(&sq->lock);
+  return wanted;
+}
+
+/* The writer has had no write for settle_idle_ms: settles one-part rows
+ * (sqlite_settle.c), a batch per transaction, until the pass ends or a
+ * write comes, which then waits for at most the batch under way. Each
+ * group the writer commits may end parts, so it calls for another pass
+ * (which goes on from where the last one ended); one that fails ends
+ * there. Never while the commit pipeline is failing, whose repair comes
+ * first. The batches' commits sync the log themselves (walbuf.defer is
+ * off outside run_group), which the pipeline's next sync then finds
+ * done. */
+static void settle_idle(sq_t *sq) {
+  sg__sq_conn_t *c = &sq->writer;
+  while (sq->settle_due && !writer_wanted(sq)) {
+    if (sq->sync != NULL && sg__sq_sync_failing(sq->sync))
+      return;
+    uv_mutex_lock(&sq->lock);
+    bool arm = sq->fail_next > 0;
+    sq->fault.disk_full = sq->fail_full;
+    uv_mutex_unlock(&sq->lock);
+    sq->fault.failing = arm;
+    sq->fault.tripped = false;
+    uint64_t cpu0 = thread_cpu_us();
+    unsigned settled = 0;
+    bool more = false;
+    int rc = sg__sq_settle_batch(c, sq->settler, (unsigned)sq->settle_batch,
+                                 &settled, &more);
+    sq->fault.failing = false;
+    uv_mutex_lock(&sq->lock);
+    if (sq->fault.tripped && sq->fail_next > 0)
+      sq->fail_next--;
+    bool waiting = sq->wq.len > 0;
+    uv_mutex_unlock(&sq->lock);
+    if (waiting)
+      sq->settle_held++;
+    uv_mutex_lock(&sq->done_lock);
+    sq->settle.batches++;
+    sq->settle.failures += rc < 0;
+    sq->settle.rows += settled;
+    sq->settle.cpu_us += thread_cpu_us() - cpu0;
+    if (sq->settle_held > sq->settle.held_max)
+      sq->settle.held_max = sq->settle_held;
+    if (rc == 0 && !more)
+      sq->settle.passes++;
+    uv_mutex_unlock(&sq->done_lock);
+    if (rc < 0 || !more)
+      sq->settle_due = false;
+  }
+}
+
 static void writer_main(void *arg) {
   sq_t *sq = arg;
   sg__sq_thread_name("sg-writer");
@@ -834,8 +915,13 @@ static void writer_main(void *arg) {
     answer_waiting(sq, stop);
     if (stop)
       break;
-    if (group != NULL)
+    if (group != NULL) {
       run_group(sq, group, n, arm);
+      sq->settle_due = true;
+      sq->settle_held = 0;
+    } else if (sq->idle) {
+      settle_idle(sq);
+    }
   }
 }
 
@@ -1019,6 +1105,7 @@ static void sq_release(sq_t *sq) {
   conn_close(&sq->writer);
   sg_free(sq->readers);
   sg_free(sq->reader_tids);
+  sg__sq_settle_free(sq->settler);
   sg__sq_sync_free(sq->sync);
   sq->sync = NULL;
   if (sq->walbuf_on)
@@ -1161,6 +1248,17 @@ static int open_all(sq_t *sq, const char *path, char *err, size_t errlen) {
       (rc = env_size("SG_STORE_CACHE_KB", 64, 4194304, false, &sq->cache_kb,
                      err, errlen)) < 0)
     return rc;
+  /* the idle writer's settling (settle_idle): 0 ms turns it off */
+  sq->settle_idle_ms = SG__SQ_SETTLE_IDLE_MS;
+  sq->settle_batch = SG__SQ_SETTLE_BATCH;
+  sq->settle_due = true; /* from the first row at open */
+  if ((sq->settler = sg__sq_settle_new()) == NULL)
+    return SG_ENOMEM;
+  if ((rc = env_size("SG_STORE_SETTLE_IDLE_MS", 0, 3600000, false,
+                     &sq->settle_idle_ms, err, errlen)) < 0 ||
+      (rc = env_size("SG_STORE_SETTLE_BATCH", 1, 100000, false,
+                     &sq->settle_batch, err, errlen)) < 0)
+    return rc;
   if ((rc = conn_open(sq, &sq->writer, path, true, err, errlen)) < 0 ||
       (rc = sg__sq_counts_open(&sq->writer)) < 0)
     return rc;
@@ -1169,6 +1267,7 @@ static int open_all(sq_t *sq, const char *path, char *err, size_t errlen) {
     return rc;
   if ((rc = set_pragmas(sq, path, err, errlen)) < 0 ||
       (rc = migrate(sq, path, err, errlen)) < 0 ||
+      (rc = sg__sq_mc_smsc_open(&sq->writer)) < 0 ||
       (rc = open_readers(sq, path, err, errlen)) < 0 ||
       (rc = conn_open(sq, &sq->ckpt, path, false, err, errlen)) < 0)
     return rc;
@@ -1227,6 +1326,17 @@ long sg_store_sqlite_counts_loads(sg_store_t *st) {
   if (st == NULL || st->be != &sqlite_backend)
     return SG_EINVAL;
   return (long)sg__sq_counts_loads(sg__sq_counts_of(st));
+}
+
+int sg_store_sqlite_settle_stats(sg_store_t *st,
+                                 sg_store_sqlite_settle_t *out) {
+  if (st == NULL || st->be != &sqlite_backend || out == NULL)
+    return SG_EINVAL;
+  sq_t *sq = st->impl;
+  uv_mutex_lock(&sq->done_lock);
+  *out = sq->settle;
+  uv_mutex_unlock(&sq->done_lock);
+  return 0;
 }
 
 int sg_store_sqlite_fail_next(sg_store_t *st, unsigned n, bool disk_full) {

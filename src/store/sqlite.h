@@ -7,6 +7,7 @@
 #define SG_STORE_SQLITE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "store/store.h"
 
@@ -18,6 +19,22 @@
  * with sg_store_config_t.fault_injection (else SG_ENOTSUP); loop thread.
  * Returns 0, SG_ENOTSUP or SG_EINVAL (not a SQLite store). */
 int sg_store_sqlite_fail_next(sg_store_t *st, unsigned n, bool disk_full);
+
+/* The idle writer's settling of one-part message rows (sqlite_settle.c),
+ * since the store opened. It starts when the writer has had no write for
+ * SG_STORE_SETTLE_IDLE_MS (100; 0: never) and looks at
+ * SG_STORE_SETTLE_BATCH (256) rows per transaction. */
+typedef struct sg_store_sqlite_settle {
+  uint64_t batches;  /* transactions run, committed or not */
+  uint64_t failures; /* of which rolled back (the pass ended there) */
+  uint64_t rows;     /* message rows settled */
+  uint64_t passes;   /* passes that reached the last 'queued' row */
+  uint64_t cpu_us;   /* the writer's CPU time in them */
+  unsigned held_max; /* most batches a waiting write waited for */
+} sg_store_sqlite_settle_t;
+/* Copies the figures into *out: 0, or SG_EINVAL for a store that is not
+ * SQLite. Any thread. */
+int sg_store_sqlite_settle_stats(sg_store_t *st, sg_store_sqlite_settle_t *out);
 
 /* The writer's page cache in KiB, as SQLite reports it once the store is
  * open (8,000 unless SG_STORE_CACHE_KB says otherwise); SG_EINVAL for a

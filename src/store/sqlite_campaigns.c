@@ -559,6 +559,9 @@ static int released(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
 
 static int cancel_message(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                           int64_t now) {
+  /* before the parts change: sg__sq_rederive takes the row's status */
+  if (sg__sq_msg_settle(c, mid) < 0)
+    return SG_EIO;
   sqlite3_stmt *s = prep(c, "UPDATE parts SET status = 'canceled', updated_ms "
                             "= ?2 WHERE message_id = ?1 AND status IN "
                             "('queued', 'scheduled')");

@@ -142,6 +142,11 @@
     " WHERE id = ?1 "                                                          \
     "AND " SG__SQ_MSG_ON_PART " AND EXISTS (SELECT 1 " SG__SQ_PART_OF_MSG      \
     "('delivered', " SG__SQ_PART_FAILURES_LIST "))")                           \
+  X(MSG_SETTLE_NEXT, /* the idle writer's walk (sqlite_settle.c) */            \
+    "SELECT id, " SG__SQ_MSG_ON_PART " FROM messages WHERE id > ?1 ORDER BY "  \
+    "id LIMIT ?2")                                                             \
+  X(MSG_SETTLE_WAITS,                                                          \
+    "SELECT 1 FROM messages WHERE id = ?1 AND " SG__SQ_MSG_ON_PART)            \
   X(WEBHOOK_INSERT,                                                            \
     "INSERT INTO webhooks (id, account_id, message_id, event_id, inbound_id, " \
     "url, payload, status, next_attempt_ms, created_ms, updated_ms) VALUES "   \
@@ -161,6 +166,7 @@
   X(PART_SET_STATUS, "UPDATE parts SET status = ?2, error_code = "             \
                      "COALESCE(?3, error_code), error = COALESCE(?4, error), " \
                      "lease_until_ms = NULL, updated_ms = ?5 WHERE id = ?1")   \
+  X(PART_MAX_ID, "SELECT coalesce(max(id), 0) FROM parts")                     \
   X(PART_BY_SMSC, "SELECT id, message_id, seq, status FROM parts WHERE "       \
                   "connector = ?1 AND smsc_id = ?2 ORDER BY id DESC LIMIT 1")  \
   X(CANCEL_GET, "SELECT " SG__SQ_MSG_STATUS ", account_id FROM messages "      \
@@ -490,7 +496,12 @@ int sg__sq_part_event(sg__sq_conn_t *c, const char *mid, unsigned seq,
 /* Derives the status of message mid again from its parts and records a
  * change (its event, SMPP receipt, Kannel dlr-url and webhook) with
  * `detail` as the reason (sqlite_write.c). *out (may be NULL) is the new
- * status. Returns 0, SG_ENOENT, SG_ENOMEM, SG_EIO. */
+ * status. Returns 0, SG_ENOENT, SG_ENOMEM, SG_EIO. Not knowing the part's
+ * status before the caller changed it, it takes the row's: the caller
+ * settles the row (sg__sq_msg_settle) BEFORE it changes a part of mid,
+ * or a final status the one part carried would be taken for 'queued' and
+ * recorded a second time. (Settling here, after the change, would take
+ * the caller's own final status for a carried one and record nothing.) */
 int sg__sq_rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                     const char *detail, int64_t now, sg_msg_status_t *out);
 /* Writes into the row of message mid the final status, error code and

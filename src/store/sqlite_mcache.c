@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/error.h"
 #include "core/id.h"
 #include "store/sqlite_int.h"
 
@@ -46,7 +47,8 @@ typedef struct part_ent {
 } part_ent_t;
 
 typedef struct smsc_ent {
-  int64_t id; /* the part's; 0: empty */
+  int64_t id;   /* the part's; 0: empty */
+  int64_t gone; /* the largest part id the slot let go (pushed out, dropped) */
   unsigned seq;
   char mid[SG_ID_LEN + 1];
   char conn[CONN_LEN + 1];
@@ -61,6 +63,10 @@ struct sg__sq_mc {
   size_t n_part;    /* entries set since the last clear */
   smsc_ent_t *smsc; /* SMSC entries, or NULL */
   size_t n_smsc;    /* entries set since the last clear */
+  /* No part at or below it is kept in smsc (sg__sq_mc_smsc_put): the
+   * largest part id at open (sg__sq_mc_smsc_open), raised by a clear to
+   * smsc_top, the largest part id kept. */
+  int64_t smsc_floor, smsc_top;
 };
 
 static struct sg__sq_mc *mc(sg__sq_conn_t *c) {
@@ -196,7 +202,8 @@ void sg__sq_mc_part_put(sg__sq_conn_t *c, int64_t id, const char *mid,
   size_t n = connector != NULL ? strlen(connector) : CONN_LEN + 1;
   if (n > CONN_LEN)
     n = 0;
-  memcpy(e->conn, connector, n);
+  if (n > 0) /* connector may be NULL, and memcpy's NULL is undefined */
+    memcpy(e->conn, connector, n);
   e->conn[n] = '\0';
   m->n_part++;
 }
@@ -243,14 +250,49 @@ void sg__sq_mc_smsc_put(sg__sq_conn_t *c, const char *connector,
   if (m->smsc == NULL && (m->smsc = sg_calloc(SMSC, sizeof *m->smsc)) == NULL)
     return;
   smsc_ent_t *e = smsc_slot(m, connector, smsc_id);
-  if (smsc_is(e, connector, smsc_id) && e->id > id)
+  bool same = smsc_is(e, connector, smsc_id);
+  if (same && e->id > id)
     return; /* the statement would find that one */
+  /* A hit must give what PART_BY_SMSC would, the largest part id with
+   * this operator's id on this connector, whether or not the slot lost
+   * an entry in between. Every part of this key kept before was kept in
+   * this slot: a part above all the slot let go (e->gone), and above the
+   * parts there were before the first was offered and before the last
+   * clear (smsc_floor), is the largest. One not above may not be (an
+   * operator that reuses its ids, and a SENT result that comes after a
+   * later part's): it is not kept, and the slot forgets this key, so
+   * that its receipt is looked up by the statement. */
+  if (id <= m->smsc_floor || id <= e->gone) {
+    if (same) {
+      e->gone = e->id > e->gone ? e->id : e->gone;
+      e->id = 0;
+    }
+    return;
+  }
+  if (e->id > e->gone)
+    e->gone = e->id; /* another's, pushed out (or a smaller one's) */
+  if (id > m->smsc_top)
+    m->smsc_top = id;
   e->id = id;
   e->seq = seq;
   strcpy(e->mid, mid);
   strcpy(e->conn, connector);
   strcpy(e->smsc_id, smsc_id);
   m->n_smsc++;
+}
+
+int sg__sq_mc_smsc_open(sg__sq_conn_t *c) {
+  struct sg__sq_mc *m = mc(c);
+  if (m == NULL)
+    return 0;
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_MAX_ID);
+  if (s == NULL)
+    return SG_EIO;
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW && sqlite3_column_int64(s, 0) > m->smsc_floor)
+    m->smsc_floor = sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 0 : SG_EIO;
 }
 
 const char *sg__sq_mc_smsc_get(sg__sq_conn_t *c, const char *connector,
@@ -275,8 +317,10 @@ void sg__sq_mc_smsc_drop(sg__sq_conn_t *c, const char *connector,
       smsc_id == NULL)
     return;
   smsc_ent_t *e = smsc_slot(m, connector, smsc_id);
-  if (smsc_is(e, connector, smsc_id))
+  if (smsc_is(e, connector, smsc_id)) {
+    e->gone = e->id > e->gone ? e->id : e->gone;
     e->id = 0;
+  }
 }
 
 void sg__sq_mc_clear(sg__sq_conn_t *c) {
@@ -287,6 +331,8 @@ void sg__sq_mc_clear(sg__sq_conn_t *c) {
     memset(m->part, 0, PARTS * sizeof *m->part);
     m->n_part = 0;
   }
+  if (m->smsc_top > m->smsc_floor) /* the slots forget what they let go */
+    m->smsc_floor = m->smsc_top;
   if (m->n_smsc > 0) {
     memset(m->smsc, 0, SMSC * sizeof *m->smsc);
     m->n_smsc = 0;

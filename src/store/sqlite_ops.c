@@ -173,6 +173,9 @@ static int purge_select(sg__sq_conn_t *c, sg__store_req_t *r, sg__ops_req_t *m,
 
 static int purge_part(sg__sq_conn_t *c, const part_key_t *k, const char *reason,
                       int64_t now) {
+  /* before the part changes: sg__sq_rederive takes the row's status */
+  if (sg__sq_msg_settle(c, k->mid) < 0)
+    return SG_EIO;
   sqlite3_stmt *s = prep(c, "UPDATE parts SET status = 'failed', error = ?2, "
                             "lease_until_ms = NULL, updated_ms = ?3 "
                             "WHERE id = ?1 AND status = 'queued'");

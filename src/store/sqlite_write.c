@@ -45,14 +45,19 @@ typedef struct cause {
    * ('sent'), a receipt or a FAILED result (a final status). */
   bool on_part;
   const part_ev_t *ev; /* the changed part's event, NULL: none to write */
+  /* The parts went 'sending' taken at their submit by waiting claims: the
+   * event is the mark on the last part, not a row (set_msg_status). */
+  bool taken;
 } cause_t;
 
 /* Why a message goes 'sending': its parts were claimed (mark_sending), or
  * taken at their submit by a waiting claim (insert_message). When the
  * submit's claims took them all, that event is the mark taken_event on the
  * last part (migration 0030), not a row: taken_cause. */
-static const cause_t claim_cause = {0, 0, NULL, 0, SG_MSG_QUEUED, true, NULL};
-static const cause_t taken_cause = {0, 0, NULL, 0, SG_MSG_QUEUED, true, NULL};
+static const cause_t claim_cause = {0,    0,    NULL, 0, SG_MSG_QUEUED,
+                                    true, NULL, false};
+static const cause_t taken_cause = {0,    0,    NULL, 0, SG_MSG_QUEUED,
+                                    true, NULL, true};
 
 static int step_rc(sqlite3_stmt *s) {
   return s == NULL ? SG_EIO : sg__sq_err(sg__sq_step_done(s));
@@ -288,7 +293,7 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
       why->ev != NULL && why->ev->status == to ? why->ev : NULL;
   /* No delivery refers to it: 'sending' has no Kannel report, and
    * insert_message marks the part only when no webhook asks for it. */
-  bool row = !(why == &taken_cause && to == SG_MSG_SENDING);
+  bool row = !(why->taken && to == SG_MSG_SENDING);
   int rc = fold == NULL ? insert_part_event(c, m->ev.message_id, why->ev) : 0;
   if (rc == 0 && !keep_row)
     rc = write_msg_status(c, m->ev.message_id, to, code, now);
@@ -677,7 +682,7 @@ void sg__sq_bind_kannel(sqlite3_stmt *s, int i, const sg_store_msg_in_t *m) {
 int sg__sq_rederive_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                         unsigned seq, sg_msg_status_t part_to,
                         const char *detail, int64_t now) {
-  cause_t why = {seq, 0, detail, 0, SG_MSG_NONE, false, NULL};
+  cause_t why = {seq, 0, detail, 0, SG_MSG_NONE, false, NULL, false};
   return rederive(c, a, mid, part_to, &why, now, NULL, NULL);
 }
 
@@ -726,7 +731,7 @@ static int collect_parts(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
 static int release_one(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                        int64_t now) {
   static const cause_t why = {
-      0, 0, "scheduled time reached", 0, SG_MSG_NONE, false, NULL};
+      0, 0, "scheduled time reached", 0, SG_MSG_NONE, false, NULL, false};
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SCHED_RELEASE);
   if (s == NULL)
     return SG_EIO;
@@ -804,7 +809,7 @@ int sg__sq_expire(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now,
     cause_t why = {
         refs[i].seq, 0,           "validity period ended before sending",
         0,           SG_MSG_NONE, false,
-        NULL};
+        NULL,        false};
     rc = part_change(c, &req->arena, &refs[i], SG_MSG_EXPIRED, &why, now, NULL);
   }
   if (rc == 0)
@@ -820,7 +825,8 @@ static int requeue(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
   int rc = collect_parts(c, a, q, t, &refs, &k);
   for (size_t i = 0; rc == 0 && i < k; i++) {
     part_ev_t ev = {refs[i].seq, SG_MSG_QUEUED, 0, detail, now};
-    cause_t why = {refs[i].seq, 0, detail, 0, SG_MSG_SENDING, false, &ev};
+    cause_t why = {refs[i].seq,    0,     detail, 0,
+                   SG_MSG_SENDING, false, &ev,    false};
     sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_REQUEUE);
     if (s == NULL)
       return SG_EIO;
@@ -1139,7 +1145,7 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
   if (rc < 0)
     return rc;
   cause_t why = {p.seq,          x->error_code, x->detail, 0,
-                 SG_MSG_SENDING, false,         NULL};
+                 SG_MSG_SENDING, false,         NULL,      false};
   if (x->outcome == SG_STORE_FAILED) { /* the part's, from its connector */
     why.on_part = true;
     item->part_status = x->final_status;
@@ -1245,7 +1251,7 @@ int sg__sq_receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
   if (item->part_status == x->status || item->part_status == SG_MSG_CANCELED)
     return derive_from_parts(c, p.mid, &item->msg_status);
   cause_t why = {p.seq, x->error_code, x->detail, x->done_ms, item->part_status,
-                 true,  NULL};
+                 true,  NULL,          false};
   sg__sq_mc_smsc_drop(c, x->connector, x->smsc_id); /* no longer 'sent' */
   item->part_status = x->status;
   return part_change(c, a, &p, x->status, &why, now, item);
@@ -1290,7 +1296,7 @@ static int cancel_check(sg__sq_conn_t *c, const sg__store_req_t *r,
 
 static int run_cancel(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   static const cause_t why = {
-      0, 0, "canceled by its sender", 0, SG_MSG_NONE, false, NULL};
+      0, 0, "canceled by its sender", 0, SG_MSG_NONE, false, NULL, false};
   int rc = alloc_items(r, 1);
   if (rc < 0)
     return rc;
@@ -1317,8 +1323,8 @@ static int run_cancel(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
     sg__sq_counts_parts_moved(c, moved);
   item->part_status = SG_MSG_CANCELED;
   return rc < 0 ? rc
-                : rederive(c, &r->arena, r->in.msg.id, SG_MSG_CANCELED, &why, now,
-                           &item->msg_status, &item->msg_changed);
+                : rederive(c, &r->arena, r->in.msg.id, SG_MSG_CANCELED, &why,
+                           now, &item->msg_status, &item->msg_changed);
 }
 
 /* ---- webhooks ------------------------------------------------------------ */
@@ -1504,7 +1510,7 @@ int sg__sq_part_event(sg__sq_conn_t *c, const char *mid, unsigned seq,
 
 int sg__sq_rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                     const char *detail, int64_t now, sg_msg_status_t *out) {
-  const cause_t why = {0, 0, detail, 0, SG_MSG_NONE, false, NULL};
+  const cause_t why = {0, 0, detail, 0, SG_MSG_NONE, false, NULL, false};
   return rederive(c, a, mid, SG_MSG_NONE, &why, now, out, NULL);
 }
 

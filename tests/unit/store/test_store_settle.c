@@ -1,0 +1,375 @@
+/* test_store_settle.c - the idle SQLite writer settles one-part message
+ * rows (sqlite_settle.c): a final status the part carries goes into the
+ * row, a batch per transaction, when the writer has had no request for
+ * SG_STORE_SETTLE_IDLE_MS. Every read answers the same before and after
+ * (a message, its events, the lists by status, the counts, the counts
+ * read again at open), nothing else moves (events, webhooks), a write
+ * that comes waits for one batch at most, and a batch that fails changes
+ * nothing. No timed assertion: the tests wait for the writer's figures
+ * (sg_store_sqlite_settle_stats). SQLite only.
+ */
+#include "store_fixture.h"
+#include "store/sqlite.h"
+
+/* messages.status as stored, not as read. */
+static const char *row_status(ctx_t *c, const char *mid) {
+  char sql[128];
+  snprintf(sql, sizeof sql, "SELECT status FROM messages WHERE id = '%s'", mid);
+  return q1s(c, sql);
+}
+
+static void settle_env(const char *idle_ms, const char *batch) {
+  setenv("SG_STORE_SETTLE_IDLE_MS", idle_ms, 1);
+  setenv("SG_STORE_SETTLE_BATCH", batch, 1);
+}
+
+static sg_store_sqlite_settle_t settle_of(ctx_t *c) {
+  sg_store_sqlite_settle_t s;
+  assert_int_equal(sg_store_sqlite_settle_stats(c->st, &s), 0);
+  return s;
+}
+
+/* Runs the loop until the writer's settle figures pass test (20 s at
+ * most: a hang, not a measure). */
+static void
+wait_settle(ctx_t *c, bool (*test)(const sg_store_sqlite_settle_t *, uint64_t),
+            uint64_t arg) {
+  for (int i = 0; i < 20000; i++) {
+    sg_store_sqlite_settle_t s = settle_of(c);
+    if (test(&s, arg))
+      return;
+    uv_run(&c->loop, UV_RUN_NOWAIT);
+    usleep(1000);
+  }
+  fail_msg("the writer did not settle");
+}
+
+static bool passes_at_least(const sg_store_sqlite_settle_t *s, uint64_t n) {
+  return s->passes >= n;
+}
+static bool batches_at_least(const sg_store_sqlite_settle_t *s, uint64_t n) {
+  return s->batches >= n;
+}
+static bool failures_at_least(const sg_store_sqlite_settle_t *s, uint64_t n) {
+  return s->failures >= n;
+}
+
+/* ---- what the reads show ------------------------------------------------- */
+
+typedef struct list_got {
+  int calls, status;
+  size_t n;
+  char ids[64];
+} list_got_t;
+
+static void list_cb(sg_store_t *st, int status, const sg_store_list_res_t *res,
+                    void *data) {
+  (void)st;
+  list_got_t *g = data;
+  g->status = status;
+  g->n = status == 0 ? res->n : 0;
+  for (size_t i = 0; i < g->n; i++)
+    g->ids[i < sizeof g->ids - 1 ? i : sizeof g->ids - 2] =
+        res->msgs[i].id[SG_ID_LEN - 1];
+  g->calls++;
+}
+
+typedef struct counts_got {
+  int calls, status;
+  sg_store_counts_t k;
+} counts_got_t;
+
+static void counts_cb(sg_store_t *st, int status, const sg_store_counts_t *k,
+                      void *data) {
+  (void)st;
+  counts_got_t *g = data;
+  g->status = status;
+  if (status == 0)
+    g->k = *k;
+  g->calls++;
+}
+
+typedef struct shown {
+  int calls, status;
+  char text[512];
+} shown_t;
+
+static void shown_cb(sg_store_t *st, int status, const sg_store_message_t *m,
+                     void *data) {
+  (void)st;
+  shown_t *g = data;
+  g->status = status;
+  if (status == 0) {
+    size_t at =
+        (size_t)snprintf(g->text, sizeof g->text,
+                         "%s/%d/%lld: ", sg_store_status_name(m->status),
+                         (int)m->error_code, (long long)m->updated_ms);
+    for (size_t i = 0; i < m->n_events && at < sizeof g->text - 64; i++)
+      at += (size_t)snprintf(g->text + at, sizeof g->text - at, "%u:%s:%d ",
+                             m->events[i].part_seq,
+                             sg_store_status_name(m->events[i].status),
+                             (int)m->events[i].error_code);
+  }
+  g->calls++;
+}
+
+/* Everything the API shows of messages ids[0..n) and of the store, as
+ * text: each message (status, code, time, events), the lists by each
+ * status (their messages), the counts. */
+static void snapshot(ctx_t *c, tmsg_t *m, size_t n, char *out, size_t len) {
+  size_t at = 0;
+  for (size_t i = 0; i < n; i++) {
+    shown_t g = {0};
+    assert_int_equal(sg_store_get_message(c->st, m[i].m.id, 0, shown_cb, &g),
+                     0);
+    run_until(c, &g.calls, 1);
+    assert_int_equal(g.status, 0);
+    at += (size_t)snprintf(out + at, len - at, "%s\n", g.text);
+  }
+  static const sg_msg_status_t by[] = {
+      SG_MSG_NONE,      SG_MSG_QUEUED,        SG_MSG_SENDING, SG_MSG_SENT,
+      SG_MSG_DELIVERED, SG_MSG_UNDELIVERABLE, SG_MSG_EXPIRED, SG_MSG_FAILED};
+  for (size_t k = 0; k < sizeof by / sizeof by[0]; k++) {
+    sg_store_filter_t f = {.status = by[k], .limit = 50};
+    list_got_t g = {0};
+    assert_int_equal(sg_store_list_messages(c->st, &f, list_cb, &g), 0);
+    run_until(c, &g.calls, 1);
+    assert_int_equal(g.status, 0);
+    at += (size_t)snprintf(out + at, len - at, "list %s: %zu %s\n",
+                           sg_store_status_name(by[k]), g.n, g.ids);
+  }
+  counts_got_t k = {0};
+  assert_int_equal(sg_store_counts(c->st, counts_cb, &k), 0);
+  run_until(c, &k.calls, 1);
+  assert_int_equal(k.status, 0);
+  at += (size_t)snprintf(out + at, len - at, "counts:");
+  for (int s = 0; s < SG_MSG_STATUS_COUNT; s++)
+    at += (size_t)snprintf(out + at, len - at, " %llu/%llu",
+                           (unsigned long long)k.k.messages[s],
+                           (unsigned long long)k.k.parts[s]);
+  at +=
+      (size_t)snprintf(out + at, len - at, " webhooks %llu/%llu events %lld\n",
+                       (unsigned long long)k.k.webhooks_pending,
+                       (unsigned long long)k.k.webhooks_failed,
+                       q1(c, "SELECT count(*) FROM events"));
+}
+
+/* ---- making messages ----------------------------------------------------- */
+
+static void open_cfg(ctx_t *c, bool faults) {
+  sg_store_config_t cfg = test_config(c);
+  cfg.fault_injection = faults;
+  int rc = open_with(c, &cfg);
+  if (rc != 0)
+    fail_msg("open: %s (%s)", c->err, sg_err_name(rc));
+}
+
+/* A one-part message to rcpt, claimed and sent as smsc_id, with a
+ * webhook. */
+static void sent_one(ctx_t *c, tmsg_t *m, const char *rcpt,
+                     const char *smsc_id) {
+  atomic_store(&fake_now, T0);
+  tmsg_init(m, rcpt, 1, "smsc-a");
+  m->m.callback_url = "http://127.0.0.1:9/hook";
+  assert_int_equal(submit_wait(c, m, 1, NULL, NULL), 0);
+  atomic_store(&fake_now, T0 + 5000);
+  claim_got_t cg;
+  claim_wait(c, "smsc-a", 4, &cg);
+  assert_int_equal(cg.n, 1);
+  atomic_store(&fake_now, T0 + 6000);
+  sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
+                            .attempt = cg.parts[0].attempt,
+                            .outcome = SG_STORE_SENT,
+                            .smsc_id = smsc_id};
+  items_got_t ig;
+  results_wait(c, &r, 1, &ig);
+  assert_int_equal(ig.items[0].status, 0);
+}
+
+static void receipt_at(ctx_t *c, const char *smsc_id, sg_msg_status_t st,
+                       int32_t code, int64_t at) {
+  atomic_store(&fake_now, T0 + at);
+  sg_store_receipt_in_t d = {.connector = "smsc-a",
+                             .smsc_id = smsc_id,
+                             .status = st,
+                             .error_code = code,
+                             .detail = "receipt",
+                             .done_ms = T0 + at};
+  items_got_t ig;
+  receipts_wait(c, &d, 1, &ig);
+  assert_int_equal(ig.items[0].status, 0);
+  assert_int_equal(ig.items[0].msg_status, st);
+}
+
+/* Four one-part messages: three ended on their parts by receipts
+ * (delivered, undeliverable with a code, expired), one still 'sent'; and
+ * one of two parts, queued. The rows of the first four say 'queued'. */
+static void five_messages(ctx_t *c, tmsg_t *m) {
+  sent_one(c, &m[0], "+14155550141", "r-1");
+  receipt_at(c, "r-1", SG_MSG_DELIVERED, 0, 9000);
+  sent_one(c, &m[1], "+14155550142", "r-2");
+  receipt_at(c, "r-2", SG_MSG_UNDELIVERABLE, 11, 9100);
+  sent_one(c, &m[2], "+14155550143", "r-3");
+  receipt_at(c, "r-3", SG_MSG_EXPIRED, 0, 9200);
+  sent_one(c, &m[3], "+14155550144", "r-4");
+  atomic_store(&fake_now, T0 + 9300);
+  tmsg_init(&m[4], "+14155550145", 2, "smsc-b");
+  assert_int_equal(submit_wait(c, &m[4], 1, NULL, NULL), 0);
+  for (int i = 0; i < 4; i++)
+    assert_string_equal(row_status(c, m[i].m.id), "queued");
+}
+
+/* ---- the tests ----------------------------------------------------------- */
+
+/* The rows catch up with their parts when the writer is idle, and no read
+ * tells: the same answers before and after, and at the next open (the
+ * counts read from the tables). The message still 'sent' and the one of
+ * two parts keep their rows. */
+static void idle_writer_settles_the_rows(void **state) {
+  ctx_t *c = *state;
+  settle_env("0", "2");
+  open_store(c);
+  tmsg_t m[5];
+  five_messages(c, m);
+  static char before[4096], after[4096], reopened[4096];
+  snapshot(c, m, 5, before, sizeof before);
+  long long webhooks = q1(c, "SELECT count(*) FROM webhooks");
+  close_store(c);
+
+  settle_env("1", "2");
+  open_store(c);
+  wait_settle(c, passes_at_least, 1);
+  sg_store_sqlite_settle_t s = settle_of(c);
+  assert_int_equal(s.rows, 3);
+  assert_int_equal(s.failures, 0);
+  assert_true(s.batches >= 2); /* 4 'queued' rows, 2 a batch */
+  assert_string_equal(row_status(c, m[0].m.id), "delivered");
+  assert_string_equal(row_status(c, m[1].m.id), "undeliverable");
+  assert_string_equal(row_status(c, m[2].m.id), "expired");
+  assert_string_equal(row_status(c, m[3].m.id), "queued"); /* still sent */
+  assert_string_equal(row_status(c, m[4].m.id), "queued");
+  char sql[160];
+  snprintf(sql, sizeof sql, "SELECT error_code FROM messages WHERE id = '%s'",
+           m[1].m.id);
+  assert_int_equal(q1(c, sql), 11);
+  snapshot(c, m, 5, after, sizeof after);
+  assert_string_equal(before, after);
+  assert_int_equal(q1(c, "SELECT count(*) FROM webhooks"), webhooks);
+  close_store(c);
+
+  settle_env("0", "2");
+  open_store(c);
+  snapshot(c, m, 5, reopened, sizeof reopened);
+  assert_string_equal(before, reopened);
+  /* a settled row's later change: the message does not end twice */
+  receipt_at(c, "r-4", SG_MSG_DELIVERED, 0, 9500);
+  receipt_at(c, "r-1", SG_MSG_DELIVERED, 0, 9600);
+  shown_t g = {0};
+  assert_int_equal(sg_store_get_message(c->st, m[0].m.id, 0, shown_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  assert_non_null(strstr(g.text, "delivered"));
+  assert_null(strstr(strstr(g.text, "0:delivered") + 1, "0:delivered"));
+}
+
+static bool rows_settled_at_least(const sg_store_sqlite_settle_t *s,
+                                  uint64_t n) {
+  return s->rows >= n;
+}
+
+/* Rows made by SQL, as the writer leaves them: one-part messages whose
+ * part says 'delivered' and whose row says 'queued'. */
+static void fill(ctx_t *c, int n) {
+  char sql[2048];
+  snprintf(
+      sql, sizeof sql,
+      "BEGIN;"
+      "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM g WHERE "
+      "i < %d) INSERT INTO messages (id, batch_id, account_id, sender, "
+      "recipient, encoding, body, status, parts_total, created_ms, "
+      "updated_ms) SELECT printf('00F%%023d', i), printf('00F%%023d', i), 1, "
+      "'SG', '+14155550100', 0, 'hello', 'queued', 1, %lld, %lld FROM g;"
+      "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM g WHERE "
+      "i < %d) INSERT INTO parts (id, message_id, seq, connector, encoding, "
+      "ud, status, smsc_id, attempts, updated_ms) SELECT 1000000 + i, "
+      "printf('00F%%023d', i), 1, 'smsc-a', 0, x'68656c6c6f', 'delivered', "
+      "printf('S%%d', i), 1, %lld FROM g;"
+      "COMMIT;",
+      n, (long long)T0, (long long)T0, n, (long long)T0 + 900);
+  raw_exec(c, sql);
+}
+
+/* Writes that come while the writer settles wait for the batch under way
+ * at most (counted, not timed), and settling goes on after them. */
+static void a_write_waits_for_one_batch_at_most(void **state) {
+  ctx_t *c = *state;
+  settle_env("0", "1");
+  open_store(c);
+  close_store(c);
+  fill(c, 3000);
+  settle_env("1", "1");
+  open_store(c);
+  wait_settle(c, batches_at_least, 1);
+  uint64_t before = settle_of(c).rows;
+  tmsg_t m;
+  for (int i = 0; i < 20; i++) {
+    tmsg_init(&m, "+14155550150", 1, "smsc-z");
+    assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
+  }
+  wait_settle(c, rows_settled_at_least, 3000);
+  sg_store_sqlite_settle_t s = settle_of(c);
+  assert_true(before < 3000); /* the writes came while it settled */
+  assert_true(s.held_max <= 1);
+  assert_int_equal(s.rows, 3000);
+  assert_int_equal(s.failures, 0);
+  assert_int_equal(
+      q1(c, "SELECT count(*) FROM messages WHERE status = 'delivered'"), 3000);
+  assert_int_equal(q1(c, "SELECT count(*) FROM messages WHERE status = "
+                         "'queued' AND recipient = '+14155550150'"),
+                   20);
+}
+
+/* A batch whose transaction fails changes nothing a read shows nor any
+ * row, and ends the pass; the next write starts another, which settles. */
+static void a_failed_batch_changes_nothing(void **state) {
+  ctx_t *c = *state;
+  settle_env("0", "8");
+  open_cfg(c, true);
+  tmsg_t m[5];
+  five_messages(c, m);
+  static char before[4096], after[4096];
+  snapshot(c, m, 5, before, sizeof before);
+  close_store(c);
+
+  settle_env("300", "8");
+  open_cfg(c, true);
+  assert_int_equal(sg_store_sqlite_fail_next(c->st, 1, false), 0);
+  wait_settle(c, failures_at_least, 1);
+  sg_store_sqlite_settle_t s = settle_of(c);
+  assert_int_equal(s.rows, 0);
+  assert_int_equal(s.batches, 1);
+  for (int i = 0; i < 4; i++)
+    assert_string_equal(row_status(c, m[i].m.id), "queued");
+  snapshot(c, m, 5, after, sizeof after);
+  assert_string_equal(before, after);
+
+  tmsg_t w;
+  tmsg_init(&w, "+14155550160", 1, "smsc-z");
+  assert_int_equal(submit_wait(c, &w, 1, NULL, NULL), 0);
+  wait_settle(c, passes_at_least, 1);
+  assert_int_equal(settle_of(c).rows, 3);
+  assert_string_equal(row_status(c, m[0].m.id), "delivered");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(idle_writer_settles_the_rows, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(a_write_waits_for_one_batch_at_most,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(a_failed_batch_changes_nothing, setup,
+                                      teardown),
+  };
+  if (pg_server() != NULL)
+    return 0; /* the PostgreSQL store writes its rows */
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
