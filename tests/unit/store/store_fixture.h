@@ -27,6 +27,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/id.h"
+#include "store/migrations.h"
 #include "store/store.h"
 
 /* ---- fixture ------------------------------------------------------------- */
@@ -340,6 +341,24 @@ static inline void raw_exec(const ctx_t *c, const char *sql) {
   if (sqlite3_exec(db, sql, NULL, NULL, &e) != SQLITE_OK)
     fail_msg("%s: %s", sql, e);
   sqlite3_close(db);
+}
+
+/* Makes the SQLite file an older smsgate would have left: the migrations
+ * up to schema version, recorded as applied; returns how many ran. */
+static inline size_t sqlite_schema_upto(const ctx_t *c, unsigned version) {
+  const sg__migration_t *all = sg__sqlite_migrations;
+  size_t n = sg__sqlite_migrations_count;
+  raw_exec(c, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+              "name TEXT NOT NULL, applied_ms INTEGER NOT NULL)");
+  size_t applied = 0;
+  for (size_t i = 0; i < n && all[i].version <= version; i++, applied++) {
+    raw_exec(c, all[i].sql);
+    char sql[160];
+    snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%u, '%s', 0)",
+             all[i].version, all[i].name);
+    raw_exec(c, sql);
+  }
+  return applied;
 }
 
 /* ---- building messages --------------------------------------------------- */

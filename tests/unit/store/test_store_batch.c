@@ -201,20 +201,7 @@ static void file_of_schema_28(void **state) {
   ctx_t *c = *state;
   if (pg_server() != NULL)
     skip();
-  raw_exec(c, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
-              "name TEXT NOT NULL, applied_ms INTEGER NOT NULL)");
-  size_t applied = 0;
-  for (size_t i = 0; i < sg__sqlite_migrations_count; i++) {
-    const sg__migration_t *mg = &sg__sqlite_migrations[i];
-    if (mg->version > 28)
-      break;
-    raw_exec(c, mg->sql);
-    char sql[160];
-    snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%u, '%s', 0)",
-             mg->version, mg->name);
-    raw_exec(c, sql);
-    applied++;
-  }
+  size_t applied = sqlite_schema_upto(c, 28);
   /* Two messages of batch ...B1, one of its own batch ...B2, as stored
    * before: no message's batch id is its id. */
   static const char *rows =

@@ -546,20 +546,7 @@ static void rows_of_schema_25(void **state) {
   ctx_t *c = *state;
   if (pg_server() != NULL)
     skip();
-  raw_exec(c, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
-              "name TEXT NOT NULL, applied_ms INTEGER NOT NULL)");
-  size_t applied = 0;
-  for (size_t i = 0; i < sg__sqlite_migrations_count; i++) {
-    const sg__migration_t *mg = &sg__sqlite_migrations[i];
-    if (mg->version > 25)
-      break;
-    raw_exec(c, mg->sql);
-    char sql[160];
-    snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%u, '%s', 0)",
-             mg->version, mg->name);
-    raw_exec(c, sql);
-    applied++;
-  }
+  size_t applied = sqlite_schema_upto(c, 25);
   raw_exec(c,
            "INSERT INTO messages (id, batch_id, account_id, sender, recipient,"
            " encoding, body, status, parts_total, created_ms, updated_ms) "
@@ -606,20 +593,7 @@ static void taken_rows_of_schema_29(void **state) {
   ctx_t *c = *state;
   if (pg_server() != NULL)
     skip();
-  raw_exec(c, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
-              "name TEXT NOT NULL, applied_ms INTEGER NOT NULL)");
-  size_t applied = 0;
-  for (size_t i = 0; i < sg__sqlite_migrations_count; i++) {
-    const sg__migration_t *mg = &sg__sqlite_migrations[i];
-    if (mg->version > 29)
-      break;
-    raw_exec(c, mg->sql);
-    char sql[160];
-    snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%u, '%s', 0)",
-             mg->version, mg->name);
-    raw_exec(c, sql);
-    applied++;
-  }
+  size_t applied = sqlite_schema_upto(c, 29);
   raw_exec(c,
            "INSERT INTO messages (id, batch_id, account_id, sender, recipient,"
            " encoding, body, status, parts_total, created_ms, updated_ms) "
