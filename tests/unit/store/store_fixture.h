@@ -361,6 +361,31 @@ static inline size_t sqlite_schema_upto(const ctx_t *c, unsigned version) {
   return applied;
 }
 
+/* ---- the counts of /metrics ----------------------------------------------- */
+
+typedef struct counts_got {
+  int calls, status;
+  sg_store_counts_t k;
+} counts_got_t;
+
+static inline void counts_cb(sg_store_t *st, int status,
+                             const sg_store_counts_t *k, void *data) {
+  (void)st;
+  counts_got_t *g = data;
+  g->status = status;
+  if (status == 0)
+    g->k = *k;
+  g->calls++;
+}
+
+/* The store's counts in *g; they must come. */
+static inline void counts_wait(ctx_t *c, counts_got_t *g) {
+  memset(g, 0, sizeof *g);
+  assert_int_equal(sg_store_counts(c->st, counts_cb, g), 0);
+  run_until(c, &g->calls, 1);
+  assert_int_equal(g->status, 0);
+}
+
 /* ---- building messages --------------------------------------------------- */
 
 typedef struct tmsg {

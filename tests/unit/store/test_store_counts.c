@@ -15,21 +15,6 @@
 #include "store/sqlite.h"
 #include "store/store_ops.h"
 
-typedef struct counts_got {
-  int calls, status;
-  sg_store_counts_t k;
-} counts_got_t;
-
-static void counts_cb(sg_store_t *st, int status, const sg_store_counts_t *k,
-                      void *data) {
-  (void)st;
-  counts_got_t *g = data;
-  g->status = status;
-  if (status == 0)
-    g->k = *k;
-  g->calls++;
-}
-
 /* A message's status as reads show it (a one-part message whose row says
  * 'queued' takes its part's 'sending', 'sent' or final status other than
  * 'canceled'). */

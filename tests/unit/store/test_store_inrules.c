@@ -39,7 +39,7 @@ static void done_cb(sg_store_t *st, int status, void *data) {
   g->status = status;
 }
 
-static void counts_cb(sg_store_t *st, int status,
+static void replycount_cb(sg_store_t *st, int status,
                       const sg_store_replycount_t *rows, size_t n, void *data) {
   (void)st;
   inr_got_t *g = data;
@@ -129,7 +129,7 @@ static void reply_counts(void **state) {
   }
   assert_int_equal(q1(c, "SELECT count(*) FROM reply_counts"), 2);
   memset(&g, 0, sizeof g);
-  assert_int_equal(sg_store_replycount_load(c->st, T0 - 20000, counts_cb, &g),
+  assert_int_equal(sg_store_replycount_load(c->st, T0 - 20000, replycount_cb, &g),
                    0);
   run_until(c, &g.calls, 1);
   assert_int_equal(g.n, 2);

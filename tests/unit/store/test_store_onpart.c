@@ -51,28 +51,6 @@ static size_t list_with(ctx_t *c, sg_msg_status_t status, list_got_t *g) {
   return g->n;
 }
 
-typedef struct counts_got {
-  int calls, status;
-  sg_store_counts_t k;
-} counts_got_t;
-
-static void counts_cb(sg_store_t *st, int status, const sg_store_counts_t *k,
-                      void *data) {
-  (void)st;
-  counts_got_t *g = data;
-  g->status = status;
-  if (status == 0)
-    g->k = *k;
-  g->calls++;
-}
-
-static void counts_wait(ctx_t *c, counts_got_t *g) {
-  memset(g, 0, sizeof *g);
-  assert_int_equal(sg_store_counts(c->st, counts_cb, g), 0);
-  run_until(c, &g->calls, 1);
-  assert_int_equal(g->status, 0);
-}
-
 static int cancel_status(ctx_t *c, const char *mid) {
   items_got_t g = {0};
   assert_int_equal(sg_store_cancel(c->st, mid, 0, items_cb, &g), 0);

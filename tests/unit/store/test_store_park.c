@@ -475,20 +475,10 @@ static void submit_seq_cb(sg_store_t *st, int status,
   submit_cb(st, status, res, &s->g);
 }
 
-static void counts_cb(sg_store_t *st, int status, const sg_store_counts_t *k,
-                      void *data) {
-  (void)st;
-  assert_int_equal(status, 0);
-  *(sg_store_counts_t *)data = *k;
-}
-
 static sg_store_counts_t counts(ctx_t *c) {
-  sg_store_counts_t k;
-  memset(&k, 0xff, sizeof k);
-  assert_int_equal(sg_store_counts(c->st, counts_cb, &k), 0);
-  while (k.inbound == UINT64_MAX)
-    uv_run(&c->loop, UV_RUN_ONCE);
-  return k;
+  counts_got_t g;
+  counts_wait(c, &g);
+  return g.k;
 }
 
 /* Waits until the writer holds a waiting claim: a write queued after it

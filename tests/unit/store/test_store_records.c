@@ -362,20 +362,6 @@ static void accounts_and_keys(void **state) {
                    1);
 }
 
-typedef struct counts_got {
-  int calls;
-  sg_store_counts_t k;
-} counts_got_t;
-
-static void counts_cb(sg_store_t *st, int status, const sg_store_counts_t *k,
-                      void *data) {
-  (void)st;
-  counts_got_t *g = data;
-  assert_int_equal(status, 0);
-  g->k = *k;
-  g->calls++;
-}
-
 static void counts_and_closed_store(void **state) {
   ctx_t *c = *state;
   open_store(c);
@@ -385,9 +371,8 @@ static void counts_and_closed_store(void **state) {
   assert_int_equal(submit_wait(c, m, 3, NULL, NULL), 0);
   claim_got_t cg;
   claim_wait(c, "smsc-b", 10, &cg);
-  counts_got_t g = {0};
-  assert_int_equal(sg_store_counts(c->st, counts_cb, &g), 0);
-  run_until(c, &g.calls, 1);
+  counts_got_t g;
+  counts_wait(c, &g);
   assert_int_equal(g.k.messages[SG_MSG_QUEUED], 2);
   assert_int_equal(g.k.messages[SG_MSG_SENDING], 1);
   assert_int_equal(g.k.parts[SG_MSG_QUEUED], 4);

@@ -8,26 +8,6 @@
 
 #include "store/migrations.h"
 
-typedef struct counts_got {
-  int calls;
-  sg_store_counts_t k;
-} counts_got_t;
-
-static void counts_cb(sg_store_t *st, int status, const sg_store_counts_t *k,
-                      void *data) {
-  (void)st;
-  counts_got_t *g = data;
-  assert_int_equal(status, 0);
-  g->k = *k;
-  g->calls++;
-}
-
-static void counts_wait(ctx_t *c, counts_got_t *g) {
-  memset(g, 0, sizeof *g);
-  assert_int_equal(sg_store_counts(c->st, counts_cb, g), 0);
-  run_until(c, &g->calls, 1);
-}
-
 #define MID "01HW0000000000000000000000"
 
 /* A file as smsgate with schema 1 left it: a message sent (its part keyed

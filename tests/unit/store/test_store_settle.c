@@ -74,21 +74,6 @@ static void list_cb(sg_store_t *st, int status, const sg_store_list_res_t *res,
   g->calls++;
 }
 
-typedef struct counts_got {
-  int calls, status;
-  sg_store_counts_t k;
-} counts_got_t;
-
-static void counts_cb(sg_store_t *st, int status, const sg_store_counts_t *k,
-                      void *data) {
-  (void)st;
-  counts_got_t *g = data;
-  g->status = status;
-  if (status == 0)
-    g->k = *k;
-  g->calls++;
-}
-
 typedef struct shown {
   int calls, status;
   char text[512];
