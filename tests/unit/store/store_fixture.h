@@ -546,12 +546,15 @@ static inline void receipts_wait(ctx_t *c, const sg_store_receipt_in_t *r,
   assert_int_equal(g->n, n);
 }
 
-/* Claims the one part queued on conn and records it sent as smsc_id. */
-static inline void claim_one_sent(ctx_t *c, const char *conn,
-                                  const char *smsc_id) {
+/* Claims the one part queued on conn and records it sent as smsc_id, at
+ * the clock's time sent_at when that is not 0. */
+static inline void claim_one_sent_at(ctx_t *c, const char *conn,
+                                     const char *smsc_id, int64_t sent_at) {
   claim_got_t cg;
   claim_wait(c, conn, 1, &cg);
   assert_int_equal(cg.n, 1);
+  if (sent_at != 0)
+    atomic_store(&fake_now, sent_at);
   sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
                             .attempt = cg.parts[0].attempt,
                             .outcome = SG_STORE_SENT,
@@ -559,6 +562,11 @@ static inline void claim_one_sent(ctx_t *c, const char *conn,
   items_got_t ig;
   results_wait(c, &r, 1, &ig);
   assert_int_equal(ig.items[0].status, 0);
+}
+
+static inline void claim_one_sent(ctx_t *c, const char *conn,
+                                  const char *smsc_id) {
+  claim_one_sent_at(c, conn, smsc_id, 0);
 }
 
 /* What a test keeps of the webhook deliveries a claim handed out. */

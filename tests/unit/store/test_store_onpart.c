@@ -327,17 +327,7 @@ static void sent_one(ctx_t *c, tmsg_t *m, const char *rcpt,
   tmsg_init(m, rcpt, 1, "smsc-a");
   assert_int_equal(submit_wait(c, m, 1, NULL, NULL), 0);
   atomic_store(&fake_now, T0 + 5000);
-  claim_got_t cg;
-  claim_wait(c, "smsc-a", 4, &cg);
-  assert_int_equal(cg.n, 1);
-  atomic_store(&fake_now, T0 + 6000);
-  sg_store_result_in_t r = {.part_id = cg.parts[0].part_id,
-                            .attempt = cg.parts[0].attempt,
-                            .outcome = SG_STORE_SENT,
-                            .smsc_id = smsc_id};
-  items_got_t ig;
-  results_wait(c, &r, 1, &ig);
-  assert_int_equal(ig.items[0].status, 0);
+  claim_one_sent_at(c, "smsc-a", smsc_id, T0 + 6000);
 }
 
 /* The receipt of smsc_id at `at` (after T0), done at T0 + 8 s. */
