@@ -221,16 +221,20 @@ const char *sg__sq_mc_part_get(sg__sq_conn_t *c, int64_t id, unsigned *seq,
   return e->mid;
 }
 
-/* The entry of (connector, smsc_id): FNV-1a over both. */
-static smsc_ent_t *smsc_slot(struct sg__sq_mc *m, const char *connector,
-                             const char *smsc_id) {
+/* The slot of (connector, smsc_id): FNV-1a over both. */
+unsigned sg__sq_mc_smsc_slot(const char *connector, const char *smsc_id) {
   uint64_t h = 1469598103934665603ull;
   for (const char *s = connector; *s; s++)
     h = (h ^ (uint8_t)*s) * 1099511628211ull;
   h = (h ^ 0xff) * 1099511628211ull;
   for (const char *s = smsc_id; *s; s++)
     h = (h ^ (uint8_t)*s) * 1099511628211ull;
-  return &m->smsc[(h ^ (h >> 29)) & (SMSC - 1)];
+  return (unsigned)((h ^ (h >> 29)) & (SMSC - 1));
+}
+
+static smsc_ent_t *smsc_slot(struct sg__sq_mc *m, const char *connector,
+                             const char *smsc_id) {
+  return &m->smsc[sg__sq_mc_smsc_slot(connector, smsc_id)];
 }
 
 static bool smsc_is(const smsc_ent_t *e, const char *connector,

@@ -69,6 +69,14 @@ void sg__sq_mc_part_put(sg__sq_conn_t *c, int64_t id, const char *mid,
 const char *sg__sq_mc_part_get(sg__sq_conn_t *c, int64_t id, unsigned *seq,
                                const char **connector);
 
+/* At open, before the writer's first transaction: the parts already in
+ * the file may carry operator ids that the copy never saw, so none of them
+ * is kept (sg__sq_mc_smsc_put). Returns 0 or SG_EIO. */
+int sg__sq_mc_smsc_open(sg__sq_conn_t *c);
+
+/* The slot (connector, smsc_id) takes among the 4,096 (for tests). */
+unsigned sg__sq_mc_smsc_slot(const char *connector, const char *smsc_id);
+
 /* Part id, part seq of message mid, was just written 'sent' with the
  * operator's id smsc_id on connector: kept so that its receipt need not
  * look it up (PART_BY_SMSC, the index parts_smsc). An entry for the same
@@ -77,11 +85,6 @@ const char *sg__sq_mc_part_get(sg__sq_conn_t *c, int64_t id, unsigned *seq,
  * kept: a receipt's part is the statement's, whatever the copy let go
  * before (test_store_mcache, smsc_collision). Does nothing when the copy
  * is off. */
-/* At open, before the writer's first transaction: the parts already in
- * the file may carry operator ids that the copy never saw, so none of them
- * is kept (sg__sq_mc_smsc_put). Returns 0 or SG_EIO. */
-int sg__sq_mc_smsc_open(sg__sq_conn_t *c);
-
 void sg__sq_mc_smsc_put(sg__sq_conn_t *c, const char *connector,
                         const char *smsc_id, int64_t id, const char *mid,
                         unsigned seq);

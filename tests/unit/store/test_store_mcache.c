@@ -206,18 +206,6 @@ static void table_holds_what_it_took(void **state) {
   unsetenv("SG_STORE_MESSAGE_MEMORY");
 }
 
-/* The slot of (connector, smsc_id) in the memory of the parts sent: the
- * hash of sqlite_mcache.c, smsc_slot, over its 4,096 slots. */
-static unsigned smsc_slot_of(const char *connector, const char *smsc_id) {
-  uint64_t h = 1469598103934665603ull;
-  for (const char *s = connector; *s; s++)
-    h = (h ^ (uint8_t)*s) * 1099511628211ull;
-  h = (h ^ 0xff) * 1099511628211ull;
-  for (const char *s = smsc_id; *s; s++)
-    h = (h ^ (uint8_t)*s) * 1099511628211ull;
-  return (unsigned)((h ^ (h >> 29)) & 4095);
-}
-
 /* Three one-part messages claimed together; B is sent as "X", then C as
  * `c_id`, then A, late, as "X" again (an operator that reuses its ids);
  * the receipt of "X" is B's, the largest part id (PART_BY_SMSC), whether
@@ -272,16 +260,16 @@ static void smsc_collision(void **state) {
   ctx_t *c = *state;
   unsetenv("SG_STORE_MESSAGE_MEMORY");
   open_store(c);
-  unsigned x = smsc_slot_of("smsc-a", "X");
+  unsigned x = sg__sq_mc_smsc_slot("smsc-a", "X");
   char other[16], same[16];
   int k = 0;
   do
     snprintf(other, sizeof other, "Y%d", k++);
-  while (smsc_slot_of("smsc-a", other) == x);
+  while (sg__sq_mc_smsc_slot("smsc-a", other) == x);
   k = 0;
   do
     snprintf(same, sizeof same, "Y%d", k++);
-  while (smsc_slot_of("smsc-a", same) != x);
+  while (sg__sq_mc_smsc_slot("smsc-a", same) != x);
   assert_false(receipt_goes_to_a(c, other));
   close_store(c);
   remove_db_files(c);
