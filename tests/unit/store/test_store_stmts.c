@@ -338,6 +338,18 @@ static void part_and_events(bare_t *b, char *out, size_t n) {
   sqlite3_finalize(s);
 }
 
+/* Two connections with the same message s1 claimed at 2000: held keeps
+ * the writer's copies, read has them off; the part's id. */
+static int64_t held_and_read(bare_t *held, bare_t *read) {
+  bare_open(held, NULL, HOOKED);
+  submit(held, "s1", NULL, 0, 0);
+  bare_open(read, "0", HOOKED);
+  submit(read, "s1", NULL, 0, 0);
+  int64_t id = claim_id(held, 2000, true);
+  assert_int_equal(claim_id(read, 2000, true), id);
+  return id;
+}
+
 /* A SENT result of a part the writer claimed writes its row without
  * reading it first, and the same rows as a read would; one at another
  * attempt, or of a part no longer 'sending', changes nothing. */
@@ -345,12 +357,7 @@ static void sent_of_a_held_claim(void **state) {
   (void)state;
   bare_t held, read;
   char a[512], b[512];
-  bare_open(&held, NULL, HOOKED);
-  submit(&held, "s1", NULL, 0, 0);
-  bare_open(&read, "0", HOOKED);
-  submit(&read, "s1", NULL, 0, 0);
-  int64_t id = claim_id(&held, 2000, true);
-  assert_int_equal(claim_id(&read, 2000, true), id);
+  int64_t id = held_and_read(&held, &read);
   assert_int_equal(sent_result(&held, id, 2, 3000), SG_ESTATE);
   assert_int_equal(sent_result(&read, id, 2, 3000), SG_ESTATE);
   assert_int_equal(sent_result(&held, id, 1, 3000), 0);
@@ -519,12 +526,7 @@ static void receipt_of_a_held_send(void **state) {
   (void)state;
   bare_t held, read;
   char a[512], b[512];
-  bare_open(&held, NULL, HOOKED);
-  submit(&held, "s1", NULL, 0, 0);
-  bare_open(&read, "0", HOOKED);
-  submit(&read, "s1", NULL, 0, 0);
-  int64_t id = claim_id(&held, 2000, true);
-  assert_int_equal(claim_id(&read, 2000, true), id);
+  int64_t id = held_and_read(&held, &read);
   assert_int_equal(sent_result(&held, id, 1, 3000), 0);
   assert_int_equal(sent_result(&read, id, 1, 3000), 0);
   assert_int_equal(receipt(&held, SG_MSG_DELIVERED, 0, 4000), 2);
