@@ -98,8 +98,7 @@ static msg_t *take_all(queue_t *q) {
   return m;
 }
 
-/* ---- worker thread --------------------------------------------------------
- */
+/* ---- worker thread -------------------------------------------------------- */
 
 /* Hands a verdict back to the caller's loop. */
 static void reply(msg_t *m) {
@@ -192,8 +191,7 @@ static void worker_main(void *arg) {
   uv_run(&t->wloop, UV_RUN_DEFAULT);
 }
 
-/* ---- caller side ----------------------------------------------------------
- */
+/* ---- caller side ---------------------------------------------------------- */
 
 static void count(sg_webhook_stats_t *st, const sg_webhook_result_t *res) {
   switch (res->outcome) {
@@ -358,8 +356,7 @@ void sg__webhook_thread_stats(sg__webhook_thread_t *t,
   out->queued = t->pending - out->inflight;
 }
 
-/* ---- lifetime -------------------------------------------------------------
- */
+/* ---- lifetime ------------------------------------------------------------- */
 
 static void caller_close_cb(uv_handle_t *h) {
   sg__webhook_thread_t *t = h->data;
