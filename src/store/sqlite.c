@@ -849,12 +849,15 @@ static void answer_waiting(sq_t *sq, bool all) {
     post_done(sq, list, true, n);
 }
 
-/* A write waits, or the store stops (the idle work gives way). */
+/* A write waits, the store stops, a claim was woken or a waiting claim's
+ * time came: the idle work gives way, as writer_wait would have returned. */
 static bool writer_wanted(sq_t *sq) {
+  uint64_t next = sg__sq_park_next(&sq->writer);
   uv_mutex_lock(&sq->lock);
-  bool wanted = sq->wq.len > 0 || sq->stopping;
+  bool wanted = sq->wq.len > 0 || sq->stopping ||
+                sq->wake_gen != sq->writer.park.gen;
   uv_mutex_unlock(&sq->lock);
-  return wanted;
+  return wanted || (next != 0 && uv_hrtime() >= next);
 }
 
 /* The writer has had no write for settle_idle_ms: settles one-part rows

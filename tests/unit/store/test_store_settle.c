@@ -50,6 +50,9 @@ static bool passes_at_least(const sg_store_sqlite_settle_t *s, uint64_t n) {
 static bool batches_at_least(const sg_store_sqlite_settle_t *s, uint64_t n) {
   return s->batches >= n;
 }
+static bool rows_at_least(const sg_store_sqlite_settle_t *s, uint64_t n) {
+  return s->rows >= n;
+}
 static bool failures_at_least(const sg_store_sqlite_settle_t *s, uint64_t n) {
   return s->failures >= n;
 }
@@ -335,6 +338,76 @@ static void a_failed_batch_changes_nothing(void **state) {
   assert_string_equal(row_status(c, m[0].m.id), "delivered");
 }
 
+/* ---- waiting claims while the writer settles ------------------------------ */
+
+typedef struct wgot {
+  int calls, status;
+  size_t n_parts;
+} wgot_t;
+
+static void wgot_cb(sg_store_t *st, int status, const sg_store_claim_res_t *res,
+                    void *data) {
+  (void)st;
+  wgot_t *g = data;
+  g->status = status;
+  g->n_parts = res != NULL ? res->n_parts : 0;
+  g->calls++;
+}
+
+/* A claim waiting in the writer is answered at its time (wait_ms) and at a
+ * wake of its connector (sg_store_claim_wake: the connector went down, was
+ * paused or removed, or parts came due on it by time) while the idle
+ * writer settles rows, as it is when the writer is idle: the pass over the
+ * table gives way and goes on afterwards, so the answer comes while rows
+ * are still to settle (150,000 rows take seconds; the answer is due after
+ * 300 ms). */
+static void a_waiting_claim_is_answered_while_settling(void **state) {
+  ctx_t *c = *state;
+  settle_env("0", "256");
+  open_store(c);
+  close_store(c);
+  fill(c, 150000);
+  settle_env("100", "256");
+  open_store(c);
+  wait_settle(c, batches_at_least, 1);
+  /* a wait of 300 ms: the writer runs the claim, waits 100 ms idle, and
+   * goes on settling */
+  wgot_t t = {0};
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "smsc-q", 8, 60000, 300, wgot_cb, &t), 0);
+  run_until(c, &t.calls, 1);
+  sg_store_sqlite_settle_t s = settle_of(c);
+  assert_int_equal(t.status, 0);
+  assert_int_equal(t.n_parts, 0);
+  assert_true(s.rows < 150000);
+  wait_settle(c, rows_at_least, s.rows + 1); /* and the pass goes on */
+}
+
+static void a_woken_claim_is_answered_while_settling(void **state) {
+  ctx_t *c = *state;
+  settle_env("0", "256");
+  open_store(c);
+  close_store(c);
+  fill(c, 150000);
+  settle_env("100", "256");
+  open_store(c);
+  wait_settle(c, batches_at_least, 1);
+  wgot_t w = {0};
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "smsc-q", 8, 60000, 30000, wgot_cb, &w), 0);
+  tmsg_t m; /* a write after the claim: the claim waits, then settling */
+  tmsg_init(&m, "+14155550170", 1, "smsc-z");
+  assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
+  uint64_t rows = settle_of(c).rows;
+  wait_settle(c, rows_at_least, rows + 1); /* settling again */
+  sg_store_claim_wake(c->st, "smsc-q");
+  run_until(c, &w.calls, 1);
+  assert_int_equal(w.status, 0);
+  rows = settle_of(c).rows;
+  assert_true(rows < 150000);
+  wait_settle(c, rows_at_least, rows + 1); /* and the pass goes on */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(idle_writer_settles_the_rows, setup,
@@ -343,6 +416,10 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(a_failed_batch_changes_nothing, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(a_waiting_claim_is_answered_while_settling,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(a_woken_claim_is_answered_while_settling,
+                                      setup, teardown),
   };
   if (pg_server() != NULL)
     return 0; /* the PostgreSQL store writes its rows */
