@@ -167,6 +167,12 @@
                "= NULL, error = NULL, lease_until_ms = NULL, updated_ms = "    \
                "?3, smsc_raw = ?4 WHERE id = ?1 AND status = 'sending' AND "   \
                "attempts = ?5")                                                \
+  X(PART_SENT_ENDED, /* with its receipt in the group (sqlite_pair.h) */       \
+    "UPDATE parts SET status = ?6, smsc_id = ?2, error_code = ?7, error = "    \
+    "?8, lease_until_ms = NULL, updated_ms = ?3, smsc_raw = ?4 WHERE id = ?1 " \
+    "AND status = 'sending' AND attempts = ?5")                                \
+  X(PART_UNEND, "UPDATE parts SET status = 'sent', error_code = NULL, "        \
+                "error = NULL WHERE id = ?1")                                  \
   X(PART_RETRY, "UPDATE parts SET status = 'queued', next_attempt_ms = ?2, "   \
                 "connector = COALESCE(?3, connector), error_code = ?4, "       \
                 "error = ?5, lease_until_ms = NULL, updated_ms = ?6 "          \
@@ -361,6 +367,9 @@ typedef struct sg__sq_conn {
   } lu;
   struct sg__sq_orph *orph; /* the writer's held receipts (sqlite_orphan.c) */
   struct sg__sq_mc *mc;     /* the writer's message rows (sqlite_mcache.c) */
+  /* The writer's SENT results paired with their receipts in the group being
+   * run (sqlite_pair.c). */
+  struct sg__sq_pair *pair;
   /* The writer's campaign ids and the open group's counter moves
    * (sqlite_campcount.c). */
   struct sg__sq_cc *cc;
@@ -719,6 +728,9 @@ int sg__sq_orphan_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
                         const char *mid, unsigned seq, const char *smsc_id,
                         int64_t now, sg_store_item_res_t *item);
 int sg__sq_orphan_expire(sg__sq_conn_t *c, int64_t now, size_t *n);
+/* True when no receipt is held (counted at first use; false when the count
+ * fails). */
+bool sg__sq_orphan_none(sg__sq_conn_t *c);
 void sg__sq_orphan_tx_end(sg__sq_conn_t *c, bool committed);
 void sg__sq_orphan_close(sg__sq_conn_t *c);
 /* Records receipt x for the part found for it (sqlite_write.c): its

@@ -9,6 +9,7 @@
 #include "store/migrations.h"
 #include "store/sqlite_int.h"
 #include "store/sqlite_mcache.h"
+#include "store/sqlite_pair.h"
 
 typedef struct bare {
   sg__sq_conn_t c;
@@ -35,6 +36,7 @@ static inline void bare_open(bare_t *b, const char *memory, uint32_t statuses) {
 static inline void bare_close(bare_t *b) {
   sg__sq_wh_close(&b->c);
   sg__sq_mc_close(&b->c);
+  sg__sq_pair_close(&b->c);
   sg__sq_smpp_out_close(&b->c);
   sg__sq_orphan_close(&b->c);
   sg__sq_campaigns_close(&b->c);

@@ -609,6 +609,255 @@ static void no_ephemeral_table_a_run(void **state) {
   bare_close(&b);
 }
 
+/* ---- a SENT result and its receipt in one group (sqlite_pair.h) ---- */
+
+static sg__store_req_t sent_req(sg_store_result_in_t *res, int64_t id,
+                                const char *key) {
+  *res = (sg_store_result_in_t){
+      .part_id = id, .attempt = 1, .outcome = SG_STORE_SENT, .smsc_id = key};
+  sg__store_req_t r;
+  memset(&r, 0, sizeof r);
+  r.kind = SG__REQ_RESULTS;
+  r.in.results.items = res;
+  r.in.results.n = 1;
+  return r;
+}
+
+static sg__store_req_t receipt_req(sg_store_receipt_in_t *x, const char *key,
+                                   sg_msg_status_t st, int32_t code,
+                                   const char *detail) {
+  *x = (sg_store_receipt_in_t){.connector = "c1",
+                               .smsc_id = key,
+                               .status = st,
+                               .error_code = code,
+                               .detail = detail};
+  sg__store_req_t r;
+  memset(&r, 0, sizeof r);
+  r.kind = SG__REQ_RECEIPTS;
+  r.in.receipts.items = x;
+  r.in.receipts.n = 1;
+  return r;
+}
+
+/* Runs the n requests as one group, as the writer does (sqlite.c,
+ * run_requests_once): paired first, the pairs not taken undone last. Only
+ * the first `run` of them run (the others as if left out). */
+static void run_group_of(bare_t *b, sg__store_req_t *rs, size_t n, size_t run,
+                         int64_t now) {
+  for (size_t i = 0; i + 1 < n; i++)
+    rs[i].next = &rs[i + 1];
+  bare_exec(b, "BEGIN IMMEDIATE");
+  sg__sq_pair_scan(&b->c, rs);
+  for (size_t i = 0; i < run; i++)
+    assert_int_equal(sg__sq_run_write(&b->c, &rs[i], now), 0);
+  assert_int_equal(sg__sq_pair_end(&b->c), 0);
+  bare_exec(b, "COMMIT");
+  sg__sq_wh_tx_end(&b->c, true);
+  sg__sq_mc_tx_end(&b->c, true);
+}
+
+/* Each request in a transaction of its own, at the same time. */
+static void run_apart(bare_t *b, sg__store_req_t *rs, size_t n, int64_t now) {
+  for (size_t i = 0; i < n; i++)
+    bare_run(b, &rs[i], now, true);
+}
+
+static void free_reqs(sg__store_req_t *rs, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    sg__arena_free(&rs[i].arena);
+}
+
+/* Every column of the parts and events that a change writes, one line. */
+static void rows_of(bare_t *b, char *out, size_t n) {
+  sqlite3_stmt *s;
+  assert_int_equal(
+      sqlite3_prepare_v2(
+          b->c.db,
+          "SELECT (SELECT group_concat(quote(id) || quote(status) || "
+          "quote(smsc_id) || quote(smsc_raw) || quote(error_code) || "
+          "quote(error) || quote(attempts) || quote(lease_until_ms) || "
+          "quote(updated_ms), ',') FROM parts) || ' ' || (SELECT "
+          "group_concat(quote(id) || quote(message_id) || quote(part_seq) || "
+          "quote(status) || quote(error_code) || quote(detail) || "
+          "quote(time_ms) || quote(fold_seq) || quote(fold_error_code) || "
+          "quote(fold_detail) || quote(fold_time_ms), ',') FROM events) || ' ' "
+          "|| (SELECT group_concat(quote(id) || quote(status) || "
+          "quote(error_code) || quote(updated_ms), ',') FROM messages)",
+          -1, &s, NULL),
+      SQLITE_OK);
+  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+  snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+}
+
+static int stmt_runs(bare_t *b, sg__sq_query_t q) {
+  sqlite3_stmt *s = b->c.q[q];
+  return s == NULL ? 0 : sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0);
+}
+
+/* Messages s1 and s2 of one part each, claimed at 2000: their part ids. */
+static void two_claimed(bare_t *b, int64_t ids[2]) {
+  bare_open(b, NULL, HOOKED);
+  submit(b, "s1", NULL, 0, 0);
+  submit(b, "s2", NULL, 0, 0);
+  sg__store_req_t r;
+  bare_claim_req(&r);
+  bare_run(b, &r, 2000, true);
+  assert_int_equal(r.out.claim.n_parts, 2);
+  ids[0] = r.out.claim.parts[0].part_id;
+  ids[1] = r.out.claim.parts[1].part_id;
+  sg__arena_free(&r.arena);
+}
+
+/* A SENT result and its final receipt in one group write the part's row
+ * once, with the receipt's status, code, detail and time; the rows, the
+ * events and what each item answers are those of the two run apart. */
+static void sent_and_receipt_in_one_group(void **state) {
+  (void)state;
+  static const struct {
+    sg_msg_status_t st;
+    int32_t code;
+    const char *detail;
+  } cases[] = {{SG_MSG_DELIVERED, 0, "id:1 stat:DELIVRD"},
+               {SG_MSG_UNDELIVERABLE, 5, "id:1 stat:UNDELIV err:005"},
+               {SG_MSG_EXPIRED, 0, NULL}};
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    bare_t one, apart;
+    int64_t ids[2], ids2[2];
+    char a[2048], b[2048];
+    two_claimed(&one, ids);
+    two_claimed(&apart, ids2);
+    sg_store_result_in_t res[2][2];
+    sg_store_receipt_in_t rx[2][2];
+    sg__store_req_t g[2][4];
+    for (int w = 0; w < 2; w++) {
+      g[w][0] = sent_req(&res[w][0], ids[0], "k1");
+      g[w][1] = sent_req(&res[w][1], ids[1], "k2");
+      g[w][2] = receipt_req(&rx[w][0], "k1", cases[k].st, cases[k].code,
+                            cases[k].detail);
+      g[w][3] = receipt_req(&rx[w][1], "k2", SG_MSG_DELIVERED, 0, NULL);
+    }
+    run_group_of(&one, g[0], 4, 4, 3000);
+    run_apart(&apart, g[1], 4, 3000);
+    for (int i = 0; i < 4; i++) {
+      sg_store_item_res_t *x = &g[0][i].out.items.items[0];
+      sg_store_item_res_t *y = &g[1][i].out.items.items[0];
+      assert_int_equal(x->status, y->status);
+      assert_int_equal(x->part_status, y->part_status);
+      assert_int_equal(x->msg_status, y->msg_status);
+      assert_int_equal(x->msg_changed, y->msg_changed);
+    }
+    assert_int_equal(g[0][2].out.items.items[0].msg_status, cases[k].st);
+    rows_of(&one, a, sizeof a);
+    rows_of(&apart, b, sizeof b);
+    assert_string_equal(a, b);
+    assert_int_equal(stmt_runs(&one, SG__Q_PART_SENT_ENDED), 2);
+    assert_int_equal(stmt_runs(&one, SG__Q_PART_SET_STATUS), 0);
+    assert_int_equal(stmt_runs(&apart, SG__Q_PART_SET_STATUS), 2);
+    free_reqs(g[0], 4);
+    free_reqs(g[1], 4);
+    bare_close(&one);
+    bare_close(&apart);
+  }
+}
+
+/* No pair, the rows as apart: a report between the SENT result and the
+ * final receipt (the part stays 'sent' for it), and a request of another
+ * kind between them (a cancel of another message). */
+static void pair_broken_by_what_is_between(void **state) {
+  (void)state;
+  for (int k = 0; k < 2; k++) {
+    bare_t one, apart;
+    int64_t ids[2], ids2[2];
+    char a[2048], b[2048];
+    two_claimed(&one, ids);
+    two_claimed(&apart, ids2);
+    submit(&one, "s3", NULL, 0, 0); /* queued: a cancel takes it */
+    submit(&apart, "s3", NULL, 0, 0);
+    sg_store_result_in_t res[2];
+    sg_store_receipt_in_t rx[2][2];
+    sg__store_req_t g[2][3];
+    for (int w = 0; w < 2; w++) {
+      g[w][0] = sent_req(&res[w], ids[0], "k1");
+      if (k == 0) {
+        g[w][1] = receipt_req(&rx[w][0], "k1", SG_MSG_SENT, 0, "enroute");
+      } else {
+        memset(&g[w][1], 0, sizeof g[w][1]);
+        g[w][1].kind = SG__REQ_CANCEL;
+        snprintf(g[w][1].in.msg.id, sizeof g[w][1].in.msg.id, "s3");
+        g[w][1].in.msg.account_id = 1;
+      }
+      g[w][2] = receipt_req(&rx[w][1], "k1", SG_MSG_DELIVERED, 0, NULL);
+    }
+    run_group_of(&one, g[0], 3, 3, 3000);
+    run_apart(&apart, g[1], 3, 3000);
+    rows_of(&one, a, sizeof a);
+    rows_of(&apart, b, sizeof b);
+    assert_string_equal(a, b);
+    assert_int_equal(stmt_runs(&one, SG__Q_PART_SENT_ENDED), 0);
+    free_reqs(g[0], 3);
+    free_reqs(g[1], 3);
+    bare_close(&one);
+    bare_close(&apart);
+  }
+}
+
+/* A part written final whose receipt did not take it goes back to what
+ * its SENT result alone writes: its receipt not run (left out of the
+ * group), or finding another part (a part sent before with the same
+ * operator id and a larger part id, which the receipt goes to). */
+static void pair_not_taken_is_undone(void **state) {
+  (void)state;
+  bare_t one, apart;
+  int64_t ids[2], ids2[2];
+  char a[2048], b[2048];
+  two_claimed(&one, ids);
+  two_claimed(&apart, ids2);
+  sg_store_result_in_t res[2];
+  sg_store_receipt_in_t rx[2];
+  sg__store_req_t g[2][2];
+  for (int w = 0; w < 2; w++) {
+    g[w][0] = sent_req(&res[w], ids[0], "k1");
+    g[w][1] = receipt_req(&rx[w], "k1", SG_MSG_DELIVERED, 0, NULL);
+  }
+  run_group_of(&one, g[0], 2, 1, 3000); /* the receipt left out */
+  run_apart(&apart, g[1], 1, 3000);
+  rows_of(&one, a, sizeof a);
+  rows_of(&apart, b, sizeof b);
+  assert_string_equal(a, b);
+  assert_non_null(strstr(a, "'sent''k1'NULLNULLNULL1NULL3000"));
+  assert_int_equal(stmt_runs(&one, SG__Q_PART_SENT_ENDED), 1);
+  assert_int_equal(stmt_runs(&one, SG__Q_PART_UNEND), 1);
+  free_reqs(g[0], 2);
+  free_reqs(g[1], 2);
+  bare_close(&one);
+  bare_close(&apart);
+
+  /* The receipt's key names the larger part, sent earlier. */
+  two_claimed(&one, ids);
+  two_claimed(&apart, ids2);
+  sg_store_result_in_t early[2];
+  sg__store_req_t e[2];
+  for (int w = 0; w < 2; w++) {
+    e[w] = sent_req(&early[w], ids[0] > ids[1] ? ids[0] : ids[1], "k1");
+    g[w][0] = sent_req(&res[w], ids[0] > ids[1] ? ids[1] : ids[0], "k1");
+    g[w][1] = receipt_req(&rx[w], "k1", SG_MSG_UNDELIVERABLE, 7, "x");
+  }
+  bare_run(&one, &e[0], 2500, true);
+  bare_run(&apart, &e[1], 2500, true);
+  run_group_of(&one, g[0], 2, 2, 3000);
+  run_apart(&apart, g[1], 2, 3000);
+  rows_of(&one, a, sizeof a);
+  rows_of(&apart, b, sizeof b);
+  assert_string_equal(a, b);
+  assert_int_equal(stmt_runs(&one, SG__Q_PART_UNEND), 1);
+  free_reqs(e, 2);
+  free_reqs(g[0], 2);
+  free_reqs(g[1], 2);
+  bare_close(&one);
+  bare_close(&apart);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(kannel_fields_in_the_insert),
@@ -623,6 +872,9 @@ int main(void) {
       cmocka_unit_test(receipt_of_a_held_send),
       cmocka_unit_test(receipt_after_a_rollback),
       cmocka_unit_test(no_ephemeral_table_a_run),
+      cmocka_unit_test(sent_and_receipt_in_one_group),
+      cmocka_unit_test(pair_broken_by_what_is_between),
+      cmocka_unit_test(pair_not_taken_is_undone),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
