@@ -144,11 +144,16 @@
     "?5,?5,?5,'GET')")                                                         \
   X(MSG_SET_STATUS, "UPDATE messages SET status = ?2, error_code = "           \
                     "COALESCE(?3, error_code), updated_ms = ?4 WHERE id = ?1") \
-  X(MSG_SETTLE, /* a final status carried by the part, into the row */         \
-    "UPDATE messages SET status = " SG__SQ_MSG_STATUS                          \
-    ", error_code = " SG__SQ_MSG_ERROR ", updated_ms = " SG__SQ_MSG_UPDATED    \
-    " WHERE id = ?1 "                                                          \
-    "AND " SG__SQ_MSG_ON_PART                                                  \
+  /* A final status carried by the part, into the row: what SG__SQ_MSG_STATUS, \
+   * SG__SQ_MSG_ERROR and SG__SQ_MSG_UPDATED show for such a row (an ended     \
+   * part: its status and time, its code for a failure, else the row's), its   \
+   * part read once for the three columns. */                                  \
+  X(MSG_SETTLE,                                                                \
+    "UPDATE messages SET (status, error_code, updated_ms) = (SELECT "          \
+    "parts.status, coalesce(CASE WHEN parts.status = 'delivered' THEN NULL "   \
+    "ELSE parts.error_code END, messages.error_code), "                        \
+    "parts.updated_ms " SG__SQ_PART_OF_MSG                                     \
+    "1) WHERE id = ?1 AND " SG__SQ_MSG_ON_PART                                 \
     " AND EXISTS (SELECT 1 " SG__SQ_PART_OF_MSG SG__SQ_PART_ENDED ")")         \
   X(MSG_SETTLE_NEXT, /* the idle writer's walk (sqlite_settle.c) */            \
     "SELECT id, " SG__SQ_MSG_ON_PART " FROM messages WHERE id > ?1 ORDER BY "  \
