@@ -144,32 +144,31 @@ void sg__sq_pair_scan(sg__sq_conn_t *c, sg__store_req_t *group) {
   end_waits(p);
 }
 
-static pair_t *by_sent(sg__sq_conn_t *c, const sg_store_result_in_t *x) {
+/* The pair of SENT result `sent`, or of receipt `rx` (the other NULL), or
+ * NULL. */
+static pair_t *find(sg__sq_conn_t *c, const char *key,
+                    const sg_store_result_in_t *sent,
+                    const sg_store_receipt_in_t *rx) {
   struct sg__sq_pair *p = c->pair;
-  if (p == NULL || p->n == 0 || x->smsc_id == NULL)
+  if (p == NULL || p->n == 0 || key == NULL)
     return NULL;
-  uint32_t h = hash(x->smsc_id);
+  uint32_t h = hash(key);
   for (size_t i = h & (p->cap - 1);; i = (i + 1) & (p->cap - 1)) {
     pair_t *e = &p->e[i];
     if (e->h == 0)
       return NULL;
-    if (e->sent == x)
-      return e->rx != NULL ? e : NULL;
+    if (e->sent != NULL && e->rx != NULL &&
+        (sent != NULL ? e->sent == sent : e->rx == rx))
+      return e;
   }
 }
 
+static pair_t *by_sent(sg__sq_conn_t *c, const sg_store_result_in_t *x) {
+  return find(c, x->smsc_id, x, NULL);
+}
+
 static pair_t *by_receipt(sg__sq_conn_t *c, const sg_store_receipt_in_t *x) {
-  struct sg__sq_pair *p = c->pair;
-  if (p == NULL || p->n == 0 || x->smsc_id == NULL)
-    return NULL;
-  uint32_t h = hash(x->smsc_id);
-  for (size_t i = h & (p->cap - 1);; i = (i + 1) & (p->cap - 1)) {
-    pair_t *e = &p->e[i];
-    if (e->h == 0)
-      return NULL;
-    if (e->rx == x && e->sent != NULL)
-      return e;
-  }
+  return find(c, x->smsc_id, NULL, x);
 }
 
 const sg_store_receipt_in_t *

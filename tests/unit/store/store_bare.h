@@ -52,6 +52,15 @@ static inline void bare_exec(bare_t *b, const char *sql) {
   assert_int_equal(sqlite3_exec(b->c.db, sql, NULL, NULL, NULL), SQLITE_OK);
 }
 
+/* The text of the first column of sql's one row, into out. */
+static inline void bare_line(bare_t *b, const char *sql, char *out, size_t n) {
+  sqlite3_stmt *s;
+  assert_int_equal(sqlite3_prepare_v2(b->c.db, sql, -1, &s, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+  snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+}
+
 /* Runs r in a transaction of its own, committed or rolled back. */
 static inline void bare_run(bare_t *b, sg__store_req_t *r, int64_t now,
                             bool commit) {

@@ -323,19 +323,12 @@ static int part_reads(bare_t *b) {
 
 /* The part's row and the message's events, one line. */
 static void part_and_events(bare_t *b, char *out, size_t n) {
-  sqlite3_stmt *s;
-  assert_int_equal(
-      sqlite3_prepare_v2(
-          b->c.db,
-          "SELECT (SELECT quote(status) || quote(smsc_id) || quote(attempts) "
-          "|| quote(lease_until_ms) || quote(updated_ms) FROM parts) || ' ' "
-          "|| (SELECT group_concat(quote(status) || quote(fold_seq) || "
-          "quote(fold_detail) || quote(time_ms), ',') FROM events)",
-          -1, &s, NULL),
-      SQLITE_OK);
-  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-  snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
-  sqlite3_finalize(s);
+  bare_line(b,
+            "SELECT (SELECT quote(status) || quote(smsc_id) || quote(attempts) "
+            "|| quote(lease_until_ms) || quote(updated_ms) FROM parts) || ' ' "
+            "|| (SELECT group_concat(quote(status) || quote(fold_seq) || "
+            "quote(fold_detail) || quote(time_ms), ',') FROM events)",
+            out, n);
 }
 
 /* Two connections with the same message s1 claimed at 2000: held keeps
@@ -669,25 +662,19 @@ static void free_reqs(sg__store_req_t *rs, size_t n) {
 
 /* Every column of the parts and events that a change writes, one line. */
 static void rows_of(bare_t *b, char *out, size_t n) {
-  sqlite3_stmt *s;
-  assert_int_equal(
-      sqlite3_prepare_v2(
-          b->c.db,
-          "SELECT (SELECT group_concat(quote(id) || quote(status) || "
-          "quote(smsc_id) || quote(smsc_raw) || quote(error_code) || "
-          "quote(error) || quote(attempts) || quote(lease_until_ms) || "
-          "quote(updated_ms), ',') FROM parts) || ' ' || (SELECT "
-          "group_concat(quote(id) || quote(message_id) || quote(part_seq) || "
-          "quote(status) || quote(error_code) || quote(detail) || "
-          "quote(time_ms) || quote(fold_seq) || quote(fold_error_code) || "
-          "quote(fold_detail) || quote(fold_time_ms), ',') FROM events) || ' ' "
-          "|| (SELECT group_concat(quote(id) || quote(status) || "
-          "quote(error_code) || quote(updated_ms), ',') FROM messages)",
-          -1, &s, NULL),
-      SQLITE_OK);
-  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-  snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
-  sqlite3_finalize(s);
+  bare_line(
+      b,
+      "SELECT (SELECT group_concat(quote(id) || quote(status) || "
+      "quote(smsc_id) || quote(smsc_raw) || quote(error_code) || "
+      "quote(error) || quote(attempts) || quote(lease_until_ms) || "
+      "quote(updated_ms), ',') FROM parts) || ' ' || (SELECT "
+      "group_concat(quote(id) || quote(message_id) || quote(part_seq) || "
+      "quote(status) || quote(error_code) || quote(detail) || "
+      "quote(time_ms) || quote(fold_seq) || quote(fold_error_code) || "
+      "quote(fold_detail) || quote(fold_time_ms), ',') FROM events) || ' ' "
+      "|| (SELECT group_concat(quote(id) || quote(status) || "
+      "quote(error_code) || quote(updated_ms), ',') FROM messages)",
+      out, n);
 }
 
 static int stmt_runs(bare_t *b, sg__sq_query_t q) {
@@ -709,6 +696,42 @@ static void two_claimed(bare_t *b, int64_t ids[2]) {
   sg__arena_free(&r.arena);
 }
 
+/* The same requests run as one group on `one` and apart on `apart`, both
+ * with s1 and s2 claimed (ids the same on both); g[0] for one, g[1] for
+ * apart, n each. */
+typedef struct duo {
+  bare_t one, apart;
+  int64_t ids[2];
+  sg__store_req_t g[2][4];
+  char rows[2048];
+} duo_t;
+
+static void duo_open(duo_t *d) {
+  int64_t ids[2];
+  two_claimed(&d->one, d->ids);
+  two_claimed(&d->apart, ids);
+  assert_int_equal(ids[0], d->ids[0]);
+  assert_int_equal(ids[1], d->ids[1]);
+}
+
+/* Runs the first `run` of the n requests of the group on one (the others
+ * left out) and as many apart; the rows must be the same: d->rows. */
+static void duo_run(duo_t *d, size_t n, size_t run) {
+  char b[sizeof d->rows];
+  run_group_of(&d->one, d->g[0], n, run, 3000);
+  run_apart(&d->apart, d->g[1], run, 3000);
+  rows_of(&d->one, d->rows, sizeof d->rows);
+  rows_of(&d->apart, b, sizeof b);
+  assert_string_equal(d->rows, b);
+}
+
+static void duo_close(duo_t *d, size_t n) {
+  free_reqs(d->g[0], n);
+  free_reqs(d->g[1], n);
+  bare_close(&d->one);
+  bare_close(&d->apart);
+}
+
 /* A SENT result and its final receipt in one group write the part's row
  * once, with the receipt's status, code, detail and time; the rows, the
  * events and what each item answers are those of the two run apart. */
@@ -722,42 +745,31 @@ static void sent_and_receipt_in_one_group(void **state) {
                {SG_MSG_UNDELIVERABLE, 5, "id:1 stat:UNDELIV err:005"},
                {SG_MSG_EXPIRED, 0, NULL}};
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-    bare_t one, apart;
-    int64_t ids[2], ids2[2];
-    char a[2048], b[2048];
-    two_claimed(&one, ids);
-    two_claimed(&apart, ids2);
+    duo_t d;
     sg_store_result_in_t res[2][2];
     sg_store_receipt_in_t rx[2][2];
-    sg__store_req_t g[2][4];
+    duo_open(&d);
     for (int w = 0; w < 2; w++) {
-      g[w][0] = sent_req(&res[w][0], ids[0], "k1");
-      g[w][1] = sent_req(&res[w][1], ids[1], "k2");
-      g[w][2] = receipt_req(&rx[w][0], "k1", cases[k].st, cases[k].code,
-                            cases[k].detail);
-      g[w][3] = receipt_req(&rx[w][1], "k2", SG_MSG_DELIVERED, 0, NULL);
+      d.g[w][0] = sent_req(&res[w][0], d.ids[0], "k1");
+      d.g[w][1] = sent_req(&res[w][1], d.ids[1], "k2");
+      d.g[w][2] = receipt_req(&rx[w][0], "k1", cases[k].st, cases[k].code,
+                              cases[k].detail);
+      d.g[w][3] = receipt_req(&rx[w][1], "k2", SG_MSG_DELIVERED, 0, NULL);
     }
-    run_group_of(&one, g[0], 4, 4, 3000);
-    run_apart(&apart, g[1], 4, 3000);
+    duo_run(&d, 4, 4);
     for (int i = 0; i < 4; i++) {
-      sg_store_item_res_t *x = &g[0][i].out.items.items[0];
-      sg_store_item_res_t *y = &g[1][i].out.items.items[0];
+      sg_store_item_res_t *x = &d.g[0][i].out.items.items[0];
+      sg_store_item_res_t *y = &d.g[1][i].out.items.items[0];
       assert_int_equal(x->status, y->status);
       assert_int_equal(x->part_status, y->part_status);
       assert_int_equal(x->msg_status, y->msg_status);
       assert_int_equal(x->msg_changed, y->msg_changed);
     }
-    assert_int_equal(g[0][2].out.items.items[0].msg_status, cases[k].st);
-    rows_of(&one, a, sizeof a);
-    rows_of(&apart, b, sizeof b);
-    assert_string_equal(a, b);
-    assert_int_equal(stmt_runs(&one, SG__Q_PART_SENT_ENDED), 2);
-    assert_int_equal(stmt_runs(&one, SG__Q_PART_SET_STATUS), 0);
-    assert_int_equal(stmt_runs(&apart, SG__Q_PART_SET_STATUS), 2);
-    free_reqs(g[0], 4);
-    free_reqs(g[1], 4);
-    bare_close(&one);
-    bare_close(&apart);
+    assert_int_equal(d.g[0][2].out.items.items[0].msg_status, cases[k].st);
+    assert_int_equal(stmt_runs(&d.one, SG__Q_PART_SENT_ENDED), 2);
+    assert_int_equal(stmt_runs(&d.one, SG__Q_PART_SET_STATUS), 0);
+    assert_int_equal(stmt_runs(&d.apart, SG__Q_PART_SET_STATUS), 2);
+    duo_close(&d, 4);
   }
 }
 
@@ -767,38 +779,27 @@ static void sent_and_receipt_in_one_group(void **state) {
 static void pair_broken_by_what_is_between(void **state) {
   (void)state;
   for (int k = 0; k < 2; k++) {
-    bare_t one, apart;
-    int64_t ids[2], ids2[2];
-    char a[2048], b[2048];
-    two_claimed(&one, ids);
-    two_claimed(&apart, ids2);
-    submit(&one, "s3", NULL, 0, 0); /* queued: a cancel takes it */
-    submit(&apart, "s3", NULL, 0, 0);
+    duo_t d;
     sg_store_result_in_t res[2];
     sg_store_receipt_in_t rx[2][2];
-    sg__store_req_t g[2][3];
+    duo_open(&d);
+    submit(&d.one, "s3", NULL, 0, 0); /* queued: a cancel takes it */
+    submit(&d.apart, "s3", NULL, 0, 0);
     for (int w = 0; w < 2; w++) {
-      g[w][0] = sent_req(&res[w], ids[0], "k1");
+      d.g[w][0] = sent_req(&res[w], d.ids[0], "k1");
       if (k == 0) {
-        g[w][1] = receipt_req(&rx[w][0], "k1", SG_MSG_SENT, 0, "enroute");
+        d.g[w][1] = receipt_req(&rx[w][0], "k1", SG_MSG_SENT, 0, "enroute");
       } else {
-        memset(&g[w][1], 0, sizeof g[w][1]);
-        g[w][1].kind = SG__REQ_CANCEL;
-        snprintf(g[w][1].in.msg.id, sizeof g[w][1].in.msg.id, "s3");
-        g[w][1].in.msg.account_id = 1;
+        memset(&d.g[w][1], 0, sizeof d.g[w][1]);
+        d.g[w][1].kind = SG__REQ_CANCEL;
+        snprintf(d.g[w][1].in.msg.id, sizeof d.g[w][1].in.msg.id, "s3");
+        d.g[w][1].in.msg.account_id = 1;
       }
-      g[w][2] = receipt_req(&rx[w][1], "k1", SG_MSG_DELIVERED, 0, NULL);
+      d.g[w][2] = receipt_req(&rx[w][1], "k1", SG_MSG_DELIVERED, 0, NULL);
     }
-    run_group_of(&one, g[0], 3, 3, 3000);
-    run_apart(&apart, g[1], 3, 3000);
-    rows_of(&one, a, sizeof a);
-    rows_of(&apart, b, sizeof b);
-    assert_string_equal(a, b);
-    assert_int_equal(stmt_runs(&one, SG__Q_PART_SENT_ENDED), 0);
-    free_reqs(g[0], 3);
-    free_reqs(g[1], 3);
-    bare_close(&one);
-    bare_close(&apart);
+    duo_run(&d, 3, 3);
+    assert_int_equal(stmt_runs(&d.one, SG__Q_PART_SENT_ENDED), 0);
+    duo_close(&d, 3);
   }
 }
 
@@ -808,54 +809,34 @@ static void pair_broken_by_what_is_between(void **state) {
  * operator id and a larger part id, which the receipt goes to). */
 static void pair_not_taken_is_undone(void **state) {
   (void)state;
-  bare_t one, apart;
-  int64_t ids[2], ids2[2];
-  char a[2048], b[2048];
-  two_claimed(&one, ids);
-  two_claimed(&apart, ids2);
-  sg_store_result_in_t res[2];
+  duo_t d;
+  sg_store_result_in_t res[2], early[2];
   sg_store_receipt_in_t rx[2];
-  sg__store_req_t g[2][2];
+  duo_open(&d);
   for (int w = 0; w < 2; w++) {
-    g[w][0] = sent_req(&res[w], ids[0], "k1");
-    g[w][1] = receipt_req(&rx[w], "k1", SG_MSG_DELIVERED, 0, NULL);
+    d.g[w][0] = sent_req(&res[w], d.ids[0], "k1");
+    d.g[w][1] = receipt_req(&rx[w], "k1", SG_MSG_DELIVERED, 0, NULL);
   }
-  run_group_of(&one, g[0], 2, 1, 3000); /* the receipt left out */
-  run_apart(&apart, g[1], 1, 3000);
-  rows_of(&one, a, sizeof a);
-  rows_of(&apart, b, sizeof b);
-  assert_string_equal(a, b);
-  assert_non_null(strstr(a, "'sent''k1'NULLNULLNULL1NULL3000"));
-  assert_int_equal(stmt_runs(&one, SG__Q_PART_SENT_ENDED), 1);
-  assert_int_equal(stmt_runs(&one, SG__Q_PART_UNEND), 1);
-  free_reqs(g[0], 2);
-  free_reqs(g[1], 2);
-  bare_close(&one);
-  bare_close(&apart);
+  duo_run(&d, 2, 1); /* the receipt left out */
+  assert_non_null(strstr(d.rows, "'sent''k1'NULLNULLNULL1NULL3000"));
+  assert_int_equal(stmt_runs(&d.one, SG__Q_PART_SENT_ENDED), 1);
+  assert_int_equal(stmt_runs(&d.one, SG__Q_PART_UNEND), 1);
+  duo_close(&d, 2);
 
   /* The receipt's key names the larger part, sent earlier. */
-  two_claimed(&one, ids);
-  two_claimed(&apart, ids2);
-  sg_store_result_in_t early[2];
-  sg__store_req_t e[2];
+  duo_open(&d);
+  int64_t big = d.ids[0] > d.ids[1] ? d.ids[0] : d.ids[1];
+  int64_t small = d.ids[0] + d.ids[1] - big;
   for (int w = 0; w < 2; w++) {
-    e[w] = sent_req(&early[w], ids[0] > ids[1] ? ids[0] : ids[1], "k1");
-    g[w][0] = sent_req(&res[w], ids[0] > ids[1] ? ids[1] : ids[0], "k1");
-    g[w][1] = receipt_req(&rx[w], "k1", SG_MSG_UNDELIVERABLE, 7, "x");
+    d.g[w][2] = sent_req(&early[w], big, "k1");
+    d.g[w][0] = sent_req(&res[w], small, "k1");
+    d.g[w][1] = receipt_req(&rx[w], "k1", SG_MSG_UNDELIVERABLE, 7, "x");
   }
-  bare_run(&one, &e[0], 2500, true);
-  bare_run(&apart, &e[1], 2500, true);
-  run_group_of(&one, g[0], 2, 2, 3000);
-  run_apart(&apart, g[1], 2, 3000);
-  rows_of(&one, a, sizeof a);
-  rows_of(&apart, b, sizeof b);
-  assert_string_equal(a, b);
-  assert_int_equal(stmt_runs(&one, SG__Q_PART_UNEND), 1);
-  free_reqs(e, 2);
-  free_reqs(g[0], 2);
-  free_reqs(g[1], 2);
-  bare_close(&one);
-  bare_close(&apart);
+  bare_run(&d.one, &d.g[0][2], 2500, true);
+  bare_run(&d.apart, &d.g[1][2], 2500, true);
+  duo_run(&d, 2, 2);
+  assert_int_equal(stmt_runs(&d.one, SG__Q_PART_UNEND), 1);
+  duo_close(&d, 3);
 }
 
 int main(void) {
