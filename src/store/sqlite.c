@@ -30,6 +30,7 @@
 #include "store/sqlite_int.h"
 #include "store/sqlite_mcache.h"
 #include "store/sqlite_mem.h"
+#include "store/sqlite_pair.h"
 #include "store/sqlite_settle.h"
 #include "store/sqlite_sync.h"
 #include "store/sqlite_whq.h"
@@ -213,6 +214,7 @@ static void conn_close(sg__sq_conn_t *c) {
     sqlite3_finalize(c->inbound[i]);
   sg__sq_wh_close(c);
   sg__sq_mc_close(c);
+  sg__sq_pair_close(c);
   sg__sq_smpp_out_close(c);
   sg__sq_orphan_close(c);
   sg__sq_campaigns_close(c);
@@ -677,6 +679,7 @@ static int run_one(sq_t *sq, sg__store_req_t *r, int64_t now) {
  * the group's end, after the requests that gave it parts
  * (sg__sq_park_commit); the others keep the group's order. */
 static int run_requests_once(sq_t *sq, sg__store_req_t *group, int64_t now) {
+  sg__sq_pair_scan(&sq->writer, group); /* SENT results and their receipts */
   for (int pass = 0; pass < 2; pass++)
     for (sg__store_req_t *r = group; r != NULL; r = r->next) {
       bool first = r->kind == SG__REQ_CLAIM && r->in.claim.wait_ms > 0;
@@ -686,7 +689,7 @@ static int run_requests_once(sq_t *sq, sg__store_req_t *group, int64_t now) {
       if (rc != 0)
         return rc;
     }
-  return 0;
+  return sg__sq_pair_end(&sq->writer) < 0 ? SG_EIO : 0;
 }
 
 /* Runs the group optimistically, without a savepoint per request (each costs

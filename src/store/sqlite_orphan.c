@@ -205,6 +205,12 @@ int sg__sq_orphan_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
   return rc;
 }
 
+bool sg__sq_orphan_none(sg__sq_conn_t *c) {
+  int rc = 0;
+  const struct sg__sq_orph *o = orph(c, &rc);
+  return o != NULL && o->held + o->delta <= 0;
+}
+
 int sg__sq_orphan_expire(sg__sq_conn_t *c, int64_t now, size_t *n) {
   int rc = 0;
   struct sg__sq_orph *o = orph(c, &rc);

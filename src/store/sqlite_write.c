@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "store/sqlite_int.h"
 #include "store/sqlite_mcache.h"
+#include "store/sqlite_pair.h"
 #include "store/sqlite_whq.h"
 
 #define PASS_MAX 1000 /* rows per release / expire / requeue pass */
@@ -48,16 +49,19 @@ typedef struct cause {
   /* The parts went 'sending' taken at their submit by waiting claims: the
    * event is the mark on the last part, not a row (set_msg_status). */
   bool taken;
+  /* The part's row says the change already: its SENT result in the group
+   * wrote this receipt's status (sqlite_pair.h). */
+  bool row_written;
 } cause_t;
 
 /* Why a message goes 'sending': its parts were claimed (mark_sending), or
  * taken at their submit by a waiting claim (insert_message). When the
  * submit's claims took them all, that event is the mark taken_event on the
  * last part (migration 0030), not a row: taken_cause. */
-static const cause_t claim_cause = {0,    0,    NULL, 0, SG_MSG_QUEUED,
-                                    true, NULL, false};
-static const cause_t taken_cause = {0,    0,    NULL, 0, SG_MSG_QUEUED,
-                                    true, NULL, true};
+static const cause_t claim_cause = {0,    0,    NULL,  0,    SG_MSG_QUEUED,
+                                    true, NULL, false, false};
+static const cause_t taken_cause = {0,    0,    NULL, 0,    SG_MSG_QUEUED,
+                                    true, NULL, true, false};
 
 static int step_rc(sqlite3_stmt *s) {
   return s == NULL ? SG_EIO : sg__sq_err(sg__sq_step_done(s));
@@ -164,7 +168,7 @@ typedef struct msg_row {
   int64_t created_ms;
   const char *callback_url;
   sg__status_event_t ev;
-  const char *dlr_url;       /* Kannel dlr-url, or NULL */
+  const char *dlr_url; /* Kannel dlr-url, or NULL */
   unsigned dlr_mask;
   uint32_t webhook_statuses; /* 0: the store's */
 } msg_row_t;
@@ -242,8 +246,8 @@ static int copy_msg(sg__arena_t *a, const sg__sq_mrow_t *r, const char *mid,
 
 /* The Kannel dlr-url call of a status change, if its mask wants it. */
 static int kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a, const msg_row_t *m,
-                      sg_msg_status_t to, const cause_t *why,
-                      int64_t event_id, int64_t now) {
+                      sg_msg_status_t to, const cause_t *why, int64_t event_id,
+                      int64_t now) {
   sg__sq_dlr_ev_t ev = {.message_id = m->ev.message_id,
                         .account_id = m->account_id,
                         .from = m->ev.from,
@@ -312,8 +316,8 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
     rc = sg__sq_smpp_out_queue(c, m->ev.message_id, to, code, now);
   if (rc == 0 && m->dlr_url != NULL)
     rc = kannel_dlr(c, a, m, to, why, event_id, now);
-  uint32_t wanted = m->webhook_statuses ? m->webhook_statuses
-                                        : c->st->cfg.webhook_statuses;
+  uint32_t wanted =
+      m->webhook_statuses ? m->webhook_statuses : c->st->cfg.webhook_statuses;
   if (rc < 0 || m->callback_url == NULL || !(wanted & SG_MSG_BIT(to)))
     return rc;
   m->ev.status = to;
@@ -682,7 +686,7 @@ void sg__sq_bind_kannel(sqlite3_stmt *s, int i, const sg_store_msg_in_t *m) {
 int sg__sq_rederive_msg(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                         unsigned seq, sg_msg_status_t part_to,
                         const char *detail, int64_t now) {
-  cause_t why = {seq, 0, detail, 0, SG_MSG_NONE, false, NULL, false};
+  cause_t why = {seq, 0, detail, 0, SG_MSG_NONE, false, NULL, false, false};
   return rederive(c, a, mid, part_to, &why, now, NULL, NULL);
 }
 
@@ -730,8 +734,9 @@ static int collect_parts(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
 
 static int release_one(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                        int64_t now) {
-  static const cause_t why = {
-      0, 0, "scheduled time reached", 0, SG_MSG_NONE, false, NULL, false};
+  static const cause_t why = {0,    0,           "scheduled time reached",
+                              0,    SG_MSG_NONE, false,
+                              NULL, false,       false};
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SCHED_RELEASE);
   if (s == NULL)
     return SG_EIO;
@@ -777,20 +782,26 @@ static int part_change(sg__sq_conn_t *c, sg__arena_t *a, const part_ref_t *p,
   /* A final status the part may carry for its message goes into the row
    * first (a late receipt): the row then says what it said before. */
   int rc = ended_on_part(p->from) ? sg__sq_msg_settle(c, p->mid) : 0;
-  sqlite3_stmt *s = rc == 0 ? sg__sq_stmt(c, SG__Q_PART_SET_STATUS) : NULL;
-  if (s == NULL)
-    return rc < 0 ? rc : SG_EIO;
-  sqlite3_bind_int64(s, 1, p->id);
-  sg__sq_bind_text(s, 2, sg_store_status_name(to));
-  if (why->error_code != 0)
-    sqlite3_bind_int(s, 3, why->error_code);
-  if (to != SG_MSG_DELIVERED && to != SG_MSG_SENT)
-    sg__sq_bind_text(s, 4, why->detail);
-  sqlite3_bind_int64(s, 5, now);
-  rc = step_rc(s);
   if (rc < 0)
     return rc;
-  sg__sq_counts_part(c, p->from, to, sqlite3_changes(c->db));
+  if (why->row_written) { /* by its SENT result (sqlite_pair.h) */
+    sg__sq_counts_part(c, p->from, to, 1);
+  } else {
+    sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_SET_STATUS);
+    if (s == NULL)
+      return SG_EIO;
+    sqlite3_bind_int64(s, 1, p->id);
+    sg__sq_bind_text(s, 2, sg_store_status_name(to));
+    if (why->error_code != 0)
+      sqlite3_bind_int(s, 3, why->error_code);
+    if (to != SG_MSG_DELIVERED && to != SG_MSG_SENT)
+      sg__sq_bind_text(s, 4, why->detail);
+    sqlite3_bind_int64(s, 5, now);
+    rc = step_rc(s);
+    if (rc < 0)
+      return rc;
+    sg__sq_counts_part(c, p->from, to, sqlite3_changes(c->db));
+  }
   part_ev_t ev = {p->seq, to, why->error_code, why->detail,
                   why->event_ms ? why->event_ms : now};
   cause_t with_ev = *why;
@@ -809,7 +820,7 @@ int sg__sq_expire(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now,
     cause_t why = {
         refs[i].seq, 0,           "validity period ended before sending",
         0,           SG_MSG_NONE, false,
-        NULL,        false};
+        NULL,        false,       false};
     rc = part_change(c, &req->arena, &refs[i], SG_MSG_EXPIRED, &why, now, NULL);
   }
   if (rc == 0)
@@ -825,8 +836,8 @@ static int requeue(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
   int rc = collect_parts(c, a, q, t, &refs, &k);
   for (size_t i = 0; rc == 0 && i < k; i++) {
     part_ev_t ev = {refs[i].seq, SG_MSG_QUEUED, 0, detail, now};
-    cause_t why = {refs[i].seq,    0,     detail, 0,
-                   SG_MSG_SENDING, false, &ev,    false};
+    cause_t why = {refs[i].seq, 0,   detail, 0,    SG_MSG_SENDING,
+                   false,       &ev, false,  false};
     sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_REQUEUE);
     if (s == NULL)
       return SG_EIO;
@@ -995,8 +1006,7 @@ static int mark_sending(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
                                                 res->parts[i].message_id) != 0;
     if (rc == 0 && last)
       rc = rederive(c, &r->arena, res->parts[i].message_id, SG_MSG_SENDING,
-                    &why, now, NULL,
-                    NULL);
+                    &why, now, NULL, NULL);
     if (rc < 0)
       return rc;
   }
@@ -1055,9 +1065,28 @@ static int load_part(sg__sq_conn_t *c, sg__arena_t *a, int64_t id,
   return 0;
 }
 
+/* The receipt later in the group that ends part p, sent by x, when the part's
+ * row may take its final status now (sqlite_pair.h): a message of one part
+ * (rederive then reads no part), the receipt's connector the part's, and no
+ * receipt held unmatched (one for this part would apply first). */
+static const sg_store_receipt_in_t *
+paired_receipt(sg__sq_conn_t *c, const sg_store_result_in_t *x,
+               const part_ref_t *p) {
+  const sg_store_receipt_in_t *rx = sg__sq_pair_receipt(c, x);
+  if (rx == NULL || p->connector == NULL || rx->connector == NULL ||
+      strcmp(rx->connector, p->connector) != 0 || !sg__sq_orphan_none(c))
+    return NULL;
+  const sg__sq_mrow_t *m = sg__sq_mc_get(c, p->mid);
+  return m != NULL && m->parts == 1 ? rx : NULL;
+}
+
+/* Writes part p 'sent' by x, or with the final status of rx, its receipt
+ * later in the group (NULL: none): what PART_SENT and then the receipt's
+ * PART_SET_STATUS would leave (part_change; one `now` a group). */
 static int result_sent(sg__sq_conn_t *c, const sg_store_result_in_t *x,
-                       int64_t now) {
-  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_SENT);
+                       const sg_store_receipt_in_t *rx, int64_t now) {
+  sqlite3_stmt *s =
+      sg__sq_stmt(c, rx != NULL ? SG__Q_PART_SENT_ENDED : SG__Q_PART_SENT);
   if (s == NULL)
     return SG_EIO;
   sqlite3_bind_int64(s, 1, x->part_id);
@@ -1066,9 +1095,19 @@ static int result_sent(sg__sq_conn_t *c, const sg_store_result_in_t *x,
                                     the events keep them */
   sg__sq_bind_text(s, 4, x->smsc_raw_id);
   sqlite3_bind_int(s, 5, (int)x->attempt);
+  if (rx != NULL) {
+    sg__sq_bind_text(s, 6, sg_store_status_name(rx->status));
+    if (rx->error_code != 0)
+      sqlite3_bind_int(s, 7, rx->error_code);
+    if (rx->status != SG_MSG_DELIVERED)
+      sg__sq_bind_text(s, 8, rx->detail);
+  }
   int rc = step_rc(s);
+  int n = rc == 0 ? sqlite3_changes(c->db) : 0;
   if (rc == 0) /* only while 'sending' at that attempt */
-    sg__sq_counts_part(c, SG_MSG_SENDING, SG_MSG_SENT, sqlite3_changes(c->db));
+    sg__sq_counts_part(c, SG_MSG_SENDING, SG_MSG_SENT, n);
+  if (n > 0 && rx != NULL)
+    sg__sq_pair_written(c, x, x->part_id);
   return rc;
 }
 
@@ -1093,7 +1132,7 @@ static int sent_held(sg__sq_conn_t *c, sg__arena_t *a,
   p->connector = sg__arena_strdup(a, conn, &ok);
   if (!ok)
     return SG_ENOMEM;
-  int rc = result_sent(c, x, now);
+  int rc = result_sent(c, x, paired_receipt(c, x, p), now);
   if (rc < 0 || sqlite3_changes(c->db) == 0)
     return rc;
   sg__store_copy_str(item->message_id, sizeof item->message_id, p->mid);
@@ -1144,8 +1183,8 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
   }
   if (rc < 0)
     return rc;
-  cause_t why = {p.seq,          x->error_code, x->detail, 0,
-                 SG_MSG_SENDING, false,         NULL,      false};
+  cause_t why = {p.seq, x->error_code, x->detail, 0,    SG_MSG_SENDING,
+                 false, NULL,          false,     false};
   if (x->outcome == SG_STORE_FAILED) { /* the part's, from its connector */
     why.on_part = true;
     item->part_status = x->final_status;
@@ -1154,18 +1193,18 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
   why.on_part = x->outcome == SG_STORE_SENT;
   sg_msg_status_t to =
       x->outcome == SG_STORE_SENT ? SG_MSG_SENT : SG_MSG_QUEUED;
-  rc = written                       ? 0
-       : x->outcome == SG_STORE_SENT ? result_sent(c, x, now)
-                                     : result_retry(c, x, now);
+  rc = written ? 0
+       : x->outcome == SG_STORE_SENT
+           ? result_sent(c, x, paired_receipt(c, x, &p), now)
+           : result_retry(c, x, now);
   if (rc == 0 && x->outcome == SG_STORE_SENT) /* for its receipt */
     sg__sq_mc_smsc_put(c, p.connector, x->smsc_id, p.id, p.mid, p.seq);
   part_ev_t ev = {p.seq, to, x->error_code,
                   x->outcome == SG_STORE_SENT ? sent_id(x) : x->detail, now};
   why.ev = &ev;
   if (rc == 0)
-    rc =
-        rederive(c, a, p.mid, to, &why, now, &item->msg_status,
-                 &item->msg_changed);
+    rc = rederive(c, a, p.mid, to, &why, now, &item->msg_status,
+                  &item->msg_changed);
   item->part_status = to;
   if (rc == 0 && x->outcome == SG_STORE_SENT) /* a receipt came first */
     rc = sg__sq_orphan_apply(c, a, p.id, p.mid, p.seq, x->smsc_id, now, item);
@@ -1201,6 +1240,26 @@ static int receipt_held(sg__sq_conn_t *c, sg__arena_t *a,
   return ok ? 1 : SG_ENOMEM;
 }
 
+static int receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
+                         const char *mid, unsigned seq,
+                         const sg_store_receipt_in_t *x, int64_t now,
+                         sg_store_item_res_t *item, bool row_written);
+
+/* Receipt x found part id: the part its SENT result wrote with x's status
+ * in this group (sqlite_pair.h), 'sent' before as far as x is concerned
+ * (1); or another part, and that one goes back to 'sent' (0); or an
+ * error. */
+static int receipt_paired(sg__sq_conn_t *c, const sg_store_receipt_in_t *x,
+                          int64_t id) {
+  int64_t written = sg__sq_pair_part(c, x);
+  if (written == 0)
+    return 0;
+  if (written != id)
+    return sg__sq_pair_undo(c, x);
+  sg__sq_pair_take(c, x);
+  return 1;
+}
+
 static int one_receipt(sg__sq_conn_t *c, sg__arena_t *a,
                        const sg_store_receipt_in_t *x, int64_t now,
                        sg_store_item_res_t *item) {
@@ -1211,8 +1270,11 @@ static int one_receipt(sg__sq_conn_t *c, sg__arena_t *a,
   if (hrc != 0) {
     if (hrc < 0)
       return hrc;
+    int prc = receipt_paired(c, x, pid);
+    if (prc < 0)
+      return prc;
     item->part_status = SG_MSG_SENT;
-    return sg__sq_receipt_apply(c, a, pid, pmid, pseq, x, now, item);
+    return receipt_apply(c, a, pid, pmid, pseq, x, now, item, prc == 1);
   }
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_PART_BY_SMSC);
   if (s == NULL)
@@ -1222,7 +1284,11 @@ static int one_receipt(sg__sq_conn_t *c, sg__arena_t *a,
   int rc = sqlite3_step(s);
   if (rc != SQLITE_ROW) {
     sqlite3_reset(s);
-    return rc == SQLITE_DONE ? sg__sq_orphan_hold(c, x, now, item) : SG_EIO;
+    if (rc != SQLITE_DONE)
+      return SG_EIO;
+    return (rc = receipt_paired(c, x, 0)) < 0
+               ? rc
+               : sg__sq_orphan_hold(c, x, now, item);
   }
   bool ok = true;
   int64_t id = sqlite3_column_int64(s, 0);
@@ -1232,13 +1298,25 @@ static int one_receipt(sg__sq_conn_t *c, sg__arena_t *a,
   sqlite3_reset(s);
   if (!ok)
     return SG_ENOMEM;
-  return sg__sq_receipt_apply(c, a, id, mid, seq, x, now, item);
+  int prc = receipt_paired(c, x, id);
+  if (prc < 0)
+    return prc;
+  if (prc == 1) /* its row says the receipt's status already */
+    item->part_status = SG_MSG_SENT;
+  return receipt_apply(c, a, id, mid, seq, x, now, item, prc == 1);
 }
 
 int sg__sq_receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
                          const char *mid, unsigned seq,
                          const sg_store_receipt_in_t *x, int64_t now,
                          sg_store_item_res_t *item) {
+  return receipt_apply(c, a, part_id, mid, seq, x, now, item, false);
+}
+
+static int receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
+                         const char *mid, unsigned seq,
+                         const sg_store_receipt_in_t *x, int64_t now,
+                         sg_store_item_res_t *item, bool row_written) {
   part_ref_t p = {part_id, mid, seq, item->part_status, x->connector};
   int rc;
   sg__store_copy_str(item->message_id, sizeof item->message_id, p.mid);
@@ -1251,7 +1329,7 @@ int sg__sq_receipt_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
   if (item->part_status == x->status || item->part_status == SG_MSG_CANCELED)
     return derive_from_parts(c, p.mid, &item->msg_status);
   cause_t why = {p.seq, x->error_code, x->detail, x->done_ms, item->part_status,
-                 true,  NULL,          false};
+                 true,  NULL,          false,     row_written};
   sg__sq_mc_smsc_drop(c, x->connector, x->smsc_id); /* no longer 'sent' */
   item->part_status = x->status;
   return part_change(c, a, &p, x->status, &why, now, item);
@@ -1295,8 +1373,9 @@ static int cancel_check(sg__sq_conn_t *c, const sg__store_req_t *r,
 }
 
 static int run_cancel(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
-  static const cause_t why = {
-      0, 0, "canceled by its sender", 0, SG_MSG_NONE, false, NULL, false};
+  static const cause_t why = {0,    0,           "canceled by its sender",
+                              0,    SG_MSG_NONE, false,
+                              NULL, false,       false};
   int rc = alloc_items(r, 1);
   if (rc < 0)
     return rc;
@@ -1510,7 +1589,7 @@ int sg__sq_part_event(sg__sq_conn_t *c, const char *mid, unsigned seq,
 
 int sg__sq_rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
                     const char *detail, int64_t now, sg_msg_status_t *out) {
-  const cause_t why = {0, 0, detail, 0, SG_MSG_NONE, false, NULL, false};
+  const cause_t why = {0, 0, detail, 0, SG_MSG_NONE, false, NULL, false, false};
   return rederive(c, a, mid, SG_MSG_NONE, &why, now, out, NULL);
 }
 

@@ -9,6 +9,7 @@
 #include "store/migrations.h"
 #include "store/sqlite_int.h"
 #include "store/sqlite_mcache.h"
+#include "store/sqlite_pair.h"
 
 typedef struct bare {
   sg__sq_conn_t c;
@@ -35,6 +36,7 @@ static inline void bare_open(bare_t *b, const char *memory, uint32_t statuses) {
 static inline void bare_close(bare_t *b) {
   sg__sq_wh_close(&b->c);
   sg__sq_mc_close(&b->c);
+  sg__sq_pair_close(&b->c);
   sg__sq_smpp_out_close(&b->c);
   sg__sq_orphan_close(&b->c);
   sg__sq_campaigns_close(&b->c);
@@ -48,6 +50,15 @@ static inline void bare_close(bare_t *b) {
 
 static inline void bare_exec(bare_t *b, const char *sql) {
   assert_int_equal(sqlite3_exec(b->c.db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* The text of the first column of sql's one row, into out. */
+static inline void bare_line(bare_t *b, const char *sql, char *out, size_t n) {
+  sqlite3_stmt *s;
+  assert_int_equal(sqlite3_prepare_v2(b->c.db, sql, -1, &s, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+  snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
 }
 
 /* Runs r in a transaction of its own, committed or rolled back. */
