@@ -1254,6 +1254,7 @@ static int open_all(sq_t *sq, const char *path, char *err, size_t errlen) {
   sq->settle_due = true; /* from the first row at open */
   if ((sq->settler = sg__sq_settle_new()) == NULL)
     return SG_ENOMEM;
+  sq->writer.settle = sq->settler;
   if ((rc = env_size("SG_STORE_SETTLE_IDLE_MS", 0, 3600000, false,
                      &sq->settle_idle_ms, err, errlen)) < 0 ||
       (rc = env_size("SG_STORE_SETTLE_BATCH", 1, 100000, false,

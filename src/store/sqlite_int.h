@@ -368,6 +368,9 @@ typedef struct sg__sq_conn {
   bool smpp_origins;
   sg__store_req_t *cur; /* the writer's request being run (its hand-offs) */
   sg__sq_park_t park;   /* the writer's waiting claims (sqlite_park.c) */
+  /* The writer's walk of the idle settle (sqlite_settle.h); NULL on
+   * readers. */
+  struct sg__sq_settle *settle;
 } sg__sq_conn_t;
 
 /* The fault-injecting VFS (sqlite_fault.c). */
