@@ -683,6 +683,13 @@ typedef struct sg_engine_tuning {
   uint32_t dlr_retry_ms;      /* a receipt that matched nothing is tried
                                  again after [2000], 3 times, then dropped
                                  with a warning (and acknowledged) */
+  uint32_t idle_ms;           /* an idle gateway's store (SQLite):
+                                 maintenance, the webhook poll and a lone
+                                 node's heartbeat come this often while no
+                                 commit changes a row [60000] */
+  uint32_t idle_claim_ms;     /* an idle connector's claim waits in the
+                                 store this long (SQLite; at most
+                                 SG_STORE_CLAIM_WAIT_MAX_MS) [300000] */
   /* Unix ms clock; NULL: the wall clock. */
   int64_t (*clock_ms)(void *data);
   void *clock_data;

@@ -996,6 +996,62 @@ static void idle_connectors_claim_once_a_tick(void **state) {
   assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
 }
 
+/* Forty-one connectors up and idle, a tick of 100 ms: over thirty ticks
+ * and more the store takes no claim, no maintenance pass and no webhook
+ * poll (each waits for a row to change, its time, or a minute); an idle
+ * claim waits five minutes and still takes the next message at once.
+ * Counted, not timed: main took about 43 writes a tick here. */
+static void an_idle_gateway_leaves_the_store_alone(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 100, .extra = 40});
+  assert_true(run_until(f, all_up, 10000));
+  run_for(f, 1500); /* the claims of the start come back empty */
+  uint64_t w0 = writes(f), c0 = commits(f);
+  int64_t t0 = now_ms();
+  run_for(f, 3000);
+  int64_t ticks = (now_ms() - t0) / 100;
+  uint64_t n = writes(f) - w0, k = commits(f) - c0;
+  print_message("%llu writes, %llu commits in %lld ticks\n",
+                (unsigned long long)n, (unsigned long long)k,
+                (long long)ticks);
+  assert_true(ticks >= 30);
+  assert_true(n <= 3);
+  assert_true(k <= 3);
+  uint64_t s0 = sim_submits(f);
+  assert_int_equal(submit_text(f, "+79001234567", "idle"), 0);
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
+  assert_int_equal(sim_submits(f), s0 + 1);
+}
+
+/* A scheduled message coming due wakes its own connector's claim, not the
+ * forty others' (each of which would claim again: forty writes). The tick
+ * is ten minutes and an idle claim waits five: only the wake can send it
+ * within the wait's bound of a minute. */
+static void a_due_time_wakes_its_connector_only(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 600000, .extra = 40});
+  assert_true(run_until(f, all_up, 10000));
+  run_for(f, 1000); /* the claims of the start wait */
+  const char *tos[] = {"+79161234567"};
+  sg_submit_req_t r = {.to = tos,
+                       .n_to = 1,
+                       .text = "later",
+                       .text_len = 5,
+                       .send_at_ms = now_ms() + 300,
+                       .dlr = true};
+  assert_int_equal(submit(f, &r), 0);
+  assert_int_equal(f->items[0].msg_status, SG_MSG_SCHEDULED);
+  uint64_t w0 = writes(f);
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
+  assert_int_equal(sim_submits(f), 1);
+  run_for(f, 300);
+  uint64_t n = writes(f) - w0;
+  print_message("%llu writes from the submit to the receipt\n",
+                (unsigned long long)n);
+  /* its claims, its result and receipt; not forty claims more */
+  assert_true(n < 20);
+}
+
 /* A wake names its connector: pausing one of forty connectors, whose
  * claims wait a minute, answers its claims and no other's (the others are
  * not claimed again), and a pre-split part for "sim" wakes only its
@@ -1496,6 +1552,10 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(presplit_part_sent_at_once, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(an_idle_gateway_leaves_the_store_alone,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(a_due_time_wakes_its_connector_only,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(idle_connectors_claim_once_a_tick, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(a_wake_leaves_other_connectors_waiting,
