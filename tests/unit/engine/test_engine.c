@@ -1052,6 +1052,44 @@ static void a_due_time_wakes_its_connector_only(void **state) {
   assert_true(n < 20);
 }
 
+static uint64_t want_nacks;
+
+static bool nacked(fx_t *f) {
+  sg_sim_smsc_stats_t s;
+  sg_sim_smsc_stats(f->sim, &s);
+  return s.nacks >= want_nacks;
+}
+
+/* A retry's back-off ending wakes its own connector's claim, not the
+ * forty others'. The simulator answers generic_nack until the connector
+ * gives the part back (its own three tries, then a temporary failure);
+ * the engine queues it again for 100 ms, and the simulator takes the next
+ * try. Tick ten minutes, idle claims five: only the wake sends it within
+ * the wait's bound of a minute. */
+static void a_retry_wakes_its_connector_only(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 600000, .extra = 40});
+  assert_true(run_until(f, all_up, 10000));
+  run_for(f, 1000); /* the claims of the start wait */
+  assert_int_equal(sg_sim_smsc_set_nack(f->sim, 1.0), 0);
+  uint64_t w0 = writes(f);
+  assert_int_equal(submit_text(f, "+79001234567", "again"), 0);
+  want_nacks = 4;
+  assert_true(run_until(f, nacked, 20000));
+  assert_int_equal(sg_sim_smsc_set_nack(f->sim, 0), 0);
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 20000));
+  sg_sim_smsc_stats_t ss;
+  sg_sim_smsc_stats(f->sim, &ss);
+  assert_int_equal(ss.submits - ss.nacks, 1); /* taken once */
+  int queued = find_event(f, 0, SG_MSG_QUEUED, 0);
+  assert_true(queued >= 0); /* queued again after the failure */
+  assert_true(find_event(f, 0, SG_MSG_QUEUED, queued + 1) >= 0);
+  uint64_t n = writes(f) - w0;
+  print_message("%llu writes from the submit to the receipt\n",
+                (unsigned long long)n);
+  assert_true(n < 25); /* with every connector woken: forty more */
+}
+
 /* A wake names its connector: pausing one of forty connectors, whose
  * claims wait a minute, answers its claims and no other's (the others are
  * not claimed again), and a pre-split part for "sim" wakes only its
@@ -1556,6 +1594,8 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(a_due_time_wakes_its_connector_only,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(a_retry_wakes_its_connector_only, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(idle_connectors_claim_once_a_tick, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(a_wake_leaves_other_connectors_waiting,
