@@ -665,8 +665,9 @@ void sg_engine_set_log(sg_engine_t *e, sg_engine_log_level_t min_level,
 /* Timing knobs that the configuration file does not expose; defaults in
  * brackets. Tests shorten them. */
 typedef struct sg_engine_tuning {
-  uint32_t tick_ms;           /* maintenance, store counts poll, idle
-                                 claims [1000] */
+  uint32_t tick_ms;           /* maintenance and the webhook poll while
+                                 rows change, store counts poll, failover,
+                                 a busy connector's claim wait [1000] */
   uint32_t counts_every_ms;   /* store counts refresh [5000] */
   uint32_t lease_ms;          /* claim lease of a part [300000] */
   unsigned claim_max;         /* parts taken per claim [256] */

@@ -1169,8 +1169,10 @@ typedef void (*sg_store_maint_cb)(sg_store_t *st, int status,
  * expired idempotency records, of receipts held longer than
  * unmatched_keep_ms and of traffic minutes older than traffic_keep_ms (at
  * most 1000 rows of each per pass). The engine runs
- * it from a timer (every second or so) so that messages of a connector that
- * is down still expire and their webhooks still go out. */
+ * it from its tick so that messages of a connector that is down still
+ * expire and their webhooks still go out: every tick while commits change
+ * rows or when the answer is not timed, else at the answer's next_ms or
+ * once a minute (engine.c, tick_cb). */
 int sg_store_maintain(sg_store_t *st, sg_store_maint_cb cb, void *data);
 
 /* ---- inbound reassembly, delivery and opt-outs ---------------------------
