@@ -974,9 +974,11 @@ static uint64_t writes(fx_t *f) {
 }
 
 /* Twenty connectors up and idle, a tick of 200 ms: each keeps one claim
- * waiting in the store, claimed again when its wait of a tick runs out,
- * so the store takes about one write request a connector a tick (two
- * claims waited side by side, each claimed again every tick: two). */
+ * waiting in the store, claimed again when its wait runs out: at most
+ * about one write request a connector a tick (two claims waited side by
+ * side, each claimed again every tick: two). An idle claim now waits
+ * tun.idle_claim_ms, so none comes back here (an_idle_gateway_leaves_the_
+ * store_alone counts that). */
 static void idle_connectors_claim_once_a_tick(void **state) {
   fx_t *f = *state;
   fx_start(f, &(opts_t){.route = "sim", .tick_ms = 200, .extra = 20});
