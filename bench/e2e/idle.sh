@@ -4,7 +4,8 @@
 # store's write requests and commits (/metrics smsgate_store_writes_total,
 # smsgate_store_commits_total) read 5 s after readiness and S seconds later,
 # and smsgate's CPU over those S seconds. docs/architecture.md, "Named
-# wakes and one idle claim", has the figures for 1 and 40 connectors.
+# wakes and one idle claim" and "A quiet idle gateway", has the figures
+# for 1 and 40 connectors.
 #
 # usage: bench/e2e/idle.sh [path/to/smsgate]   env: NC=40 S=60
 set -u

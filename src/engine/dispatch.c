@@ -301,7 +301,7 @@ static void results_cb(sg_store_t *st, int status,
         sg__poke(e, (size_t)b->r[i].poke);
       }
       if (b->r[i].wake_ms > 0)
-        sg__wake_at(e, b->r[i].wake_ms);
+        sg__wake_at(e, b->r[i].wake_ms, b->r[i].conn);
       if (i < n && items[i].msg_changed)
         changed = true;
       if (i < n && items[i].receipt_applied)
@@ -522,6 +522,13 @@ static void claim_cb(sg_store_t *st, int status,
     e->store_ok = true;
   if (res->expired)
     sg__notifier_poke(e);
+  /* Its connector's next back-off end, which the wake heap may not hold
+   * (a retry from before the start): its claim is woken then. */
+  if (res->next_ms > 0 && res->next_ms != c->next_due_ms) {
+    c->next_due_ms = res->next_ms;
+    sg__wake_at(e, res->next_ms, c->index);
+  }
+  sg__poke_released(e, res->released_to, res->n_released_to, c->index);
   c->backlog = c->backlog > res->n_parts ? c->backlog - res->n_parts : 0;
   for (size_t i = 0; i < res->n_parts; i++) {
     unsigned si = slot_take(c);
@@ -599,10 +606,13 @@ static bool claim_one(sg__conn_t *c) {
   if (want == 0)
     return false;
   /* A claim that finds nothing waits in the store for the parts of the
-   * next submits, up to a tick (the tick claimed an idle connector's parts
-   * as often before). Only the SQLite store waits: on PostgreSQL, where
-   * several nodes share the queues, claims are answered at once. */
-  uint32_t wait = e->tun.tick_ms;
+   * next submits, up to a tick while parts flow; an idle connector's
+   * claim waits tun.idle_claim_ms: what comes due by time wakes it by
+   * name (the wake heap, the empty answer's next_ms, a release's
+   * connectors), a submit hands it its parts. Only the SQLite store
+   * waits: on PostgreSQL, where several nodes share the queues, claims
+   * are answered at once. */
+  uint32_t wait = c->claim_idle ? e->tun.idle_claim_ms : e->tun.tick_ms;
   if (wait > SG_STORE_CLAIM_WAIT_MAX_MS)
     wait = SG_STORE_CLAIM_WAIT_MAX_MS;
   claim_req_t *q = sg_malloc(sizeof *q);
@@ -661,6 +671,17 @@ void sg__poke_all(sg_engine_t *e) {
 void sg__poke_idle_all(sg_engine_t *e) {
   for (size_t i = 0; i < e->n_conns; i++)
     sg__poke_submitted(e, i);
+}
+
+void sg__poke_released(sg_engine_t *e, const char *const *names, size_t n,
+                       size_t except) {
+  for (size_t k = 0; k < n; k++)
+    for (size_t i = 0; i < e->n_conns; i++)
+      if (i != except && !e->conns[i].retired &&
+          strcmp(e->conns[i].cfg->name, names[k]) == 0) {
+        sg__poke(e, i);
+        break;
+      }
 }
 
 /* ---- failover of a connector that stays down ----------------------------- */

@@ -135,6 +135,8 @@ void sg_engine_tuning_default(sg_engine_tuning_t *t) {
   t->retry_max_ms = 300000;
   t->failover_after_ms = 30000;
   t->dlr_retry_ms = 2000;
+  t->idle_ms = 60000;
+  t->idle_claim_ms = 300000;
 }
 
 static void tuning_fill(sg_engine_tuning_t *t) {
@@ -154,6 +156,8 @@ static void tuning_fill(sg_engine_tuning_t *t) {
   SG__DEF(retry_max_ms);
   SG__DEF(failover_after_ms);
   SG__DEF(dlr_retry_ms);
+  SG__DEF(idle_ms);
+  SG__DEF(idle_claim_ms);
 #undef SG__DEF
   if (t->claim_max > 1000)
     t->claim_max = 1000;
@@ -426,30 +430,31 @@ sg_connector_t *sg_engine_connector(sg_engine_t *e, const char *name) {
   return NULL;
 }
 
-/* ---- wake heap: when parts become due ------------------------------------ */
+/* ---- wake heap: when parts become due, and whose ------------------------ */
 
-static void heap_swap(int64_t *a, int64_t *b) {
-  int64_t t = *a;
+static void heap_swap(sg__wake_t *a, sg__wake_t *b) {
+  sg__wake_t t = *a;
   *a = *b;
   *b = t;
 }
 
-static void heap_push(sg_engine_t *e, int64_t v) {
+static bool heap_push(sg_engine_t *e, sg__wake_t v) {
   if (e->wake_n == e->wake_cap) {
     if (e->wake_cap >= 65536)
-      return; /* the tick still finds them, a second late at most */
-    int64_t *p =
+      return false;
+    sg__wake_t *p =
         sg_grow(e->wake_heap, &e->wake_cap, e->wake_n + 1, 64, sizeof *p);
     if (p == NULL)
-      return;
+      return false;
     e->wake_heap = p;
   }
   size_t i = e->wake_n++;
   e->wake_heap[i] = v;
-  while (i > 0 && e->wake_heap[(i - 1) / 2] > e->wake_heap[i]) {
+  while (i > 0 && e->wake_heap[(i - 1) / 2].at > e->wake_heap[i].at) {
     heap_swap(&e->wake_heap[(i - 1) / 2], &e->wake_heap[i]);
     i = (i - 1) / 2;
   }
+  return true;
 }
 
 static void heap_pop(sg_engine_t *e) {
@@ -457,9 +462,9 @@ static void heap_pop(sg_engine_t *e) {
   size_t i = 0;
   for (;;) {
     size_t l = 2 * i + 1, r = l + 1, m = i;
-    if (l < e->wake_n && e->wake_heap[l] < e->wake_heap[m])
+    if (l < e->wake_n && e->wake_heap[l].at < e->wake_heap[m].at)
       m = l;
-    if (r < e->wake_n && e->wake_heap[r] < e->wake_heap[m])
+    if (r < e->wake_n && e->wake_heap[r].at < e->wake_heap[m].at)
       m = r;
     if (m == i)
       break;
@@ -473,26 +478,47 @@ static void wake_cb(uv_timer_t *t);
 static void wake_arm(sg_engine_t *e) {
   if (e->wake_n == 0 || e->state != SG__RUNNING)
     return;
-  int64_t d = e->wake_heap[0] - sg__now_ms(e);
+  int64_t d = e->wake_heap[0].at - sg__now_ms(e);
   uv_timer_start(&e->wake, wake_cb, d > 0 ? (uint64_t)d : 0, 0);
 }
 
+/* Wakes the claims of the connectors whose times came, each once: a
+ * connector whose parts are not due sleeps on (its claim waits in the
+ * store). A time kept for no connector in particular, or one of a
+ * connector a reload retired (its parts may be another's of the same
+ * name), wakes every connector. */
 static void wake_cb(uv_timer_t *t) {
   sg_engine_t *e = t->data;
   int64_t now = sg__now_ms(e);
-  bool due = false;
-  while (e->wake_n > 0 && e->wake_heap[0] <= now) {
+  bool all = false, any = false;
+  while (e->wake_n > 0 && e->wake_heap[0].at <= now) {
+    size_t i = e->wake_heap[0].conn;
     heap_pop(e);
-    due = true;
+    if (i >= e->n_conns || e->conns[i].retired)
+      all = true;
+    else
+      e->conns[i].wake_due = any = true;
   }
-  if (due)
+  for (size_t i = 0; any && i < e->n_conns; i++) {
+    if (!e->conns[i].wake_due)
+      continue;
+    e->conns[i].wake_due = false;
+    if (!all)
+      sg__poke(e, i);
+  }
+  if (all)
     sg__poke_all(e);
   wake_arm(e);
 }
 
-void sg__wake_at(sg_engine_t *e, int64_t when_ms) {
-  bool earliest = e->wake_n == 0 || when_ms < e->wake_heap[0];
-  heap_push(e, when_ms);
+void sg__wake_at(sg_engine_t *e, int64_t when_ms, size_t conn) {
+  bool earliest = e->wake_n == 0 || when_ms < e->wake_heap[0].at;
+  if (!heap_push(e, (sg__wake_t){when_ms, conn})) {
+    /* Not kept: the tick wakes every connector until it has passed. */
+    if (when_ms > e->wake_lost_ms)
+      e->wake_lost_ms = when_ms;
+    return;
+  }
   if (earliest)
     wake_arm(e);
 }
@@ -667,6 +693,27 @@ int sg_engine_start(sg_engine_t *e, sg_engine_start_cb cb, void *ud) {
 
 /* ---- the tick: maintenance, counts, failover, idle claims ---------------- */
 
+/* When maintenance and the webhook poll run next while no commit changes
+ * a row (tick_cb): at the time maintenance named, and at least once every
+ * tun.idle_ms; every tick when it named none (PostgreSQL). */
+static void maint_plan(sg_engine_t *e, const sg_store_maint_res_t *res) {
+  e->maint_timed = res->timed;
+  if (!res->timed)
+    return;
+  int64_t now = sg__now_ms(e), idle = now + (int64_t)e->tun.idle_ms;
+  e->maint_next_ms = res->next_ms > 0 && res->next_ms < idle ? res->next_ms
+                                                             : idle;
+  if (res->webhook_next_ms > 0 && res->webhook_next_ms < e->webhook_next_ms)
+    e->webhook_next_ms = res->webhook_next_ms;
+}
+
+/* Whether a pass that last saw `seen` changing commits and is next due at
+ * next_ms runs at this tick. */
+static bool idle_pass_due(const sg_engine_t *e, uint64_t changing,
+                          uint64_t seen, int64_t next_ms, int64_t now) {
+  return !e->maint_timed || changing != seen || now >= next_ms;
+}
+
 static void maint_cb(sg_store_t *st, int status,
                      const sg_store_maint_res_t *res, void *data) {
   sg_engine_t *e = data;
@@ -679,8 +726,14 @@ static void maint_cb(sg_store_t *st, int status,
       sg__log(e, SG_ENGINE_LOG_DEBUG,
               "maintenance: %zu released, %zu expired, %zu requeued",
               res->released, res->expired, res->requeued);
-    if (res->released || res->requeued)
+    /* Released messages wake their connectors; parts whose lease ran out
+     * (or a release that names none) wake every connector. */
+    if (res->requeued || (res->released && res->n_released_to == 0))
       sg__poke_all(e);
+    else
+      sg__poke_released(e, res->released_to, res->n_released_to,
+                        SG__WAKE_ALL);
+    maint_plan(e, res);
     if (res->expired)
       sg__notifier_poke(e);
     if (res->receipts_expired) {
@@ -690,8 +743,10 @@ static void maint_cb(sg_store_t *st, int status,
               "deleted",
               res->receipts_expired);
     }
-  } else if (status == SG_EIO) {
-    e->store_ok = false;
+  } else {
+    e->maint_timed = false; /* every tick until one succeeds */
+    if (status == SG_EIO)
+      e->store_ok = false;
   }
   sg__maybe_stopped(e);
 }
@@ -754,8 +809,16 @@ static void tick_cb(uv_timer_t *t) {
   int64_t now = sg__now_ms(e);
   log_store_health(e, now);
   sg__store_probe(e);
-  if (!e->maint_busy && sg_store_maintain(e->st, maint_cb, e) == 0) {
+  /* An idle store is left alone: maintenance runs after a commit that
+   * changed rows, at the time it named, or once every idle_ms. */
+  sg_store_stats_t ss;
+  sg_store_get_stats(e->st, &ss);
+  if (!e->maint_busy &&
+      idle_pass_due(e, ss.changing, e->maint_changing, e->maint_next_ms,
+                    now) &&
+      sg_store_maintain(e->st, maint_cb, e) == 0) {
     e->maint_busy = true;
+    e->maint_changing = ss.changing;
     sg__op_begin(e);
   }
   int64_t gap = e->counts_gap_ms > (int64_t)e->tun.counts_every_ms
@@ -773,8 +836,25 @@ static void tick_cb(uv_timer_t *t) {
   sg__failover_pass(e);
   sg__rehome_pass(e);
   sg__conns_rate_tick(e);
-  sg__poke_idle_all(e); /* a claim waiting in the store ends by itself */
-  sg__notifier_poke(e);
+  /* A claim waiting in the store ends by itself; a connector with none
+   * outstanding claims. While a wake the heap could not keep may be due,
+   * every connector's claims are woken, as each tick did before. */
+  if (e->wake_lost_ms != 0) {
+    sg__poke_all(e);
+    if (now > e->wake_lost_ms)
+      e->wake_lost_ms = 0;
+  } else {
+    sg__poke_idle_all(e);
+  }
+  /* Webhooks due: those of this process's writes are poked as they are
+   * written; the rest (retries' rows, a lease ended) when a commit changed
+   * rows, when maintenance named their time, or once every idle_ms. */
+  if (idle_pass_due(e, ss.changing, e->webhook_changing, e->webhook_next_ms,
+                    now)) {
+    e->webhook_changing = ss.changing;
+    e->webhook_next_ms = now + (int64_t)e->tun.idle_ms;
+    sg__notifier_poke(e);
+  }
   sg__inbound_tick(e);
   sg__campaigns_tick(e);
   sg__nodes_tick(e);

@@ -665,8 +665,9 @@ void sg_engine_set_log(sg_engine_t *e, sg_engine_log_level_t min_level,
 /* Timing knobs that the configuration file does not expose; defaults in
  * brackets. Tests shorten them. */
 typedef struct sg_engine_tuning {
-  uint32_t tick_ms;           /* maintenance, store counts poll, idle
-                                 claims [1000] */
+  uint32_t tick_ms;           /* maintenance and the webhook poll while
+                                 rows change, store counts poll, failover,
+                                 a busy connector's claim wait [1000] */
   uint32_t counts_every_ms;   /* store counts refresh [5000] */
   uint32_t lease_ms;          /* claim lease of a part [300000] */
   unsigned claim_max;         /* parts taken per claim [256] */
@@ -683,6 +684,13 @@ typedef struct sg_engine_tuning {
   uint32_t dlr_retry_ms;      /* a receipt that matched nothing is tried
                                  again after [2000], 3 times, then dropped
                                  with a warning (and acknowledged) */
+  uint32_t idle_ms;           /* an idle gateway's store (SQLite):
+                                 maintenance, the webhook poll and a lone
+                                 node's heartbeat come this often while no
+                                 commit changes a row [60000] */
+  uint32_t idle_claim_ms;     /* an idle connector's claim waits in the
+                                 store this long (SQLite; at most
+                                 SG_STORE_CLAIM_WAIT_MAX_MS) [300000] */
   /* Unix ms clock; NULL: the wall clock. */
   int64_t (*clock_ms)(void *data);
   void *clock_data;

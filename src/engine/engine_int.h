@@ -73,6 +73,8 @@ typedef struct sg__conn {
   bool claim_waits;      /* they may wait in the store (sg_store_claim_wait) */
   bool claim_idle;       /* the last came back empty: one claim at a time
                           * until one brings parts (dispatch.c) */
+  bool wake_due;         /* a time of its own came due (engine.c, wake_cb) */
+  int64_t next_due_ms;   /* the latest back-off end its empty claim named */
   /* Slot pool and the FIFO of slots claimed but refused (SG_EBUSY) by the
    * connector, waiting for ready_cb. */
   sg__slot_t *slots;
@@ -179,10 +181,20 @@ struct sg_engine {
   uint64_t counts_t0_ns; /* when the count in flight was asked for */
   int64_t counts_gap_ms; /* from the last count to the next (counts_gap) */
   bool maint_busy, counts_busy;
-  /* Min-heap of Unix ms times at which parts become due (scheduled sends,
-   * retries); the wake timer is armed for the earliest. */
-  int64_t *wake_heap;
+  /* Min-heap of the Unix ms times at which parts become due (scheduled
+   * sends, retries), each with its connector; the wake timer is armed for
+   * the earliest and wakes those connectors only. */
+  struct sg__wake *wake_heap;
   size_t wake_n, wake_cap;
+  int64_t wake_lost_ms; /* the latest time the full heap could not keep */
+  /* The idle store (engine.c, tick_cb): maintenance and the webhook poll
+   * run when a commit changed rows since they last ran, or at the time
+   * maintenance named, else once every tun.idle_ms. */
+  bool maint_timed;           /* the last maintenance said when (SQLite) */
+  int64_t maint_next_ms;      /* when maintenance runs again at the latest */
+  uint64_t maint_changing;    /* the store's changing commits it saw */
+  int64_t webhook_next_ms;    /* when the webhook poll runs at the latest */
+  uint64_t webhook_changing;  /* the changing commits the poll saw */
 
   sg__vec_t results;              /* sg__result_t waiting for the flush */
   sg__vec_t rcpts;                /* sg__rcpt_t waiting for the flush */
@@ -282,8 +294,17 @@ void sg__op_begin(sg_engine_t *e);
 void sg__op_end(sg_engine_t *e);
 void sg__maybe_stopped(sg_engine_t *e);
 void sg__latency_add(sg_engine_latency_t *l, int64_t ms);
-/* Parts become due at `when_ms`: arm the wake timer for it. */
-void sg__wake_at(sg_engine_t *e, int64_t when_ms);
+/* A time in the wake heap, with the connector (index in e->conns) whose
+ * parts come due then, or SG__WAKE_ALL. */
+#define SG__WAKE_ALL SIZE_MAX
+typedef struct sg__wake {
+  int64_t at;
+  size_t conn;
+} sg__wake_t;
+
+/* Parts of connector `conn` (SG__WAKE_ALL: of any) become due at
+ * `when_ms`: its claims are woken then (wake_cb). */
+void sg__wake_at(sg_engine_t *e, int64_t when_ms, size_t conn);
 
 /* Growable arrays. */
 void sg__vec_init(sg__vec_t *v, size_t size);
@@ -343,6 +364,10 @@ void sg__conns_free(sg_engine_t *e);
  * a claim of it waiting in the store is answered now, so that the next
  * claim finds them (parts due by time, moved, given back). */
 void sg__poke(sg_engine_t *e, size_t i);
+/* Pokes the connectors named (a release's sg_store_claim_res_t
+ * released_to), but connector `except` (SIZE_MAX: none). */
+void sg__poke_released(sg_engine_t *e, const char *const *names, size_t n,
+                       size_t except);
 void sg__poke_all(sg_engine_t *e);
 /* The same without waking a waiting claim: for parts just submitted, which
  * a waiting claim takes itself, and for the tick's idle claims (a waiting

@@ -45,6 +45,14 @@ static bool enabled(const sg_engine_t *e) {
   return sg_store_node_name(e->st)[0] != '\0';
 }
 
+/* Alone on its database (SQLite: one node a file): no other node reads
+ * its heartbeat nor gives its leases back, so it beats once every
+ * tun.idle_ms at most as often as node.heartbeat (for the list of GET
+ * /v1/nodes and /metrics), and a late one never holds its claims back. */
+static bool lone(const sg_engine_t *e) {
+  return !sg_store_shared(e->st);
+}
+
 bool sg__nodes_holds(sg_engine_t *e, size_t i) {
   sg__conn_t *c = &e->conns[i];
   const char *me = sg_store_node_name(e->st);
@@ -201,7 +209,7 @@ bool sg__nodes_claim_ok(int64_t now_ms, int64_t last_ok_ms,
 
 bool sg__nodes_may_claim(sg_engine_t *e) {
   const sg__nodes_t *s = e->nodes;
-  if (s == NULL || !enabled(e))
+  if (s == NULL || !enabled(e) || lone(e))
     return true;
   return sg__nodes_claim_ok(sg__now_ms(e), s->last_ok_ms,
                             (int64_t)e->cfg->node.dead_after_ms,
@@ -212,11 +220,12 @@ bool sg__nodes_may_claim(sg_engine_t *e) {
  * declared this node dead, and so whether it may claim again. */
 static void judge_self(sg_engine_t *e, sg__nodes_t *s,
                        const sg_store_beat_res_t *res) {
-  bool held =
-      !sg__nodes_claim_ok(sg__now_ms(e), s->last_ok_ms,
-                          (int64_t)e->cfg->node.dead_after_ms, s->reconciling);
+  bool held = !lone(e) && !sg__nodes_claim_ok(
+                               sg__now_ms(e), s->last_ok_ms,
+                               (int64_t)e->cfg->node.dead_after_ms,
+                               s->reconciling);
   s->last_ok_ms = s->last_ms;
-  if (res->gap_ms > (int64_t)e->cfg->node.dead_after_ms) {
+  if (res->gap_ms > (int64_t)e->cfg->node.dead_after_ms && !lone(e)) {
     s->late++;
     if (!s->reconciling)
       sg__log(e, SG_ENGINE_LOG_WARN,
@@ -275,8 +284,10 @@ void sg__nodes_tick(sg_engine_t *e) {
     return;
   sg__nodes_t *s = e->nodes;
   int64_t now = sg__now_ms(e);
-  if (s->busy || (s->last_ms != 0 &&
-                  now - s->last_ms < (int64_t)e->cfg->node.heartbeat_ms))
+  int64_t beat = (int64_t)e->cfg->node.heartbeat_ms;
+  if (lone(e) && beat < (int64_t)e->tun.idle_ms)
+    beat = (int64_t)e->tun.idle_ms;
+  if (s->busy || (s->last_ms != 0 && now - s->last_ms < beat))
     return;
   if (s->last_ok_ms == 0)
     s->last_ok_ms = now; /* the node registered when the store opened */
@@ -285,7 +296,7 @@ void sg__nodes_tick(sg_engine_t *e) {
   /* Heartbeats go on the engine's tick: every heartbeat, rounded up to
    * whole ticks, is on time. */
   int64_t tick = e->tun.tick_ms > 0 ? (int64_t)e->tun.tick_ms : 1000;
-  int64_t every = ((int64_t)e->cfg->node.heartbeat_ms + tick - 1) / tick * tick;
+  int64_t every = (beat + tick - 1) / tick * tick;
   sg_store_beat_t b = {sg__nodes_dead_after((int64_t)e->cfg->node.dead_after_ms,
                                             every, now - s->last_ok_ms),
                        conns, NULL};

@@ -716,9 +716,13 @@ static void batch_committed(sg_submit_ctx_t *x) {
     e->parts_accepted += x->n_parts;
     if (x->send_at_ms == 0)
       c->more = true;
+    else if (!c->wake_due) { /* its connector's claims wake then, once */
+      c->wake_due = true;
+      sg__wake_at(e, x->send_at_ms, c->index);
+    }
   }
-  if (x->send_at_ms != 0)
-    sg__wake_at(e, x->send_at_ms);
+  for (size_t m = 0; x->send_at_ms != 0 && m < x->n_msgs; m++)
+    e->conns[x->msg_conn[m]].wake_due = false;
 }
 
 static void submit_done(sg_submit_ctx_t *x) {

@@ -299,6 +299,7 @@ unsigned sg_sim_smsc_drop(sg_sim_smsc_t *sim);
 
 /* Changes a setting while running; out-of-range values are SG_EINVAL. */
 int sg_sim_smsc_set_throttle(sg_sim_smsc_t *sim, double fraction);
+int sg_sim_smsc_set_nack(sg_sim_smsc_t *sim, double fraction);
 int sg_sim_smsc_set_latency(sg_sim_smsc_t *sim, uint32_t ms);
 int sg_sim_smsc_set_dlr_delay(sg_sim_smsc_t *sim, uint32_t ms);
 int sg_sim_smsc_set_drop_prob(sg_sim_smsc_t *sim, double p);

@@ -95,11 +95,19 @@ int sg_sim_dlr_mix_parse(const char *text, sg_sim_dlr_mix_t *out) {
 
 /* ---- Settings ------------------------------------------------------------ */
 
-int sg_sim_smsc_set_throttle(sg_sim_smsc_t *sim, double fraction) {
+static int set_fraction(double *to, double fraction) {
   if (!(fraction >= 0 && fraction <= 1))
     return SG_EINVAL;
-  sim->cfg.throttle = fraction;
+  *to = fraction;
   return 0;
+}
+
+int sg_sim_smsc_set_throttle(sg_sim_smsc_t *sim, double fraction) {
+  return set_fraction(&sim->cfg.throttle, fraction);
+}
+
+int sg_sim_smsc_set_nack(sg_sim_smsc_t *sim, double fraction) {
+  return set_fraction(&sim->cfg.nack, fraction);
 }
 
 int sg_sim_smsc_set_latency(sg_sim_smsc_t *sim, uint32_t ms) {

@@ -766,6 +766,7 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   sq->fault.failing = arm;
   sq->fault.tripped = false;
   unsigned reruns = 0;
+  sqlite3_int64 changes0 = sqlite3_total_changes64(c->db);
   int rc = sg__sq_exec(c, SG__Q_BEGIN) == SQLITE_OK ? 0 : SG_EIO;
   if (rc == 0)
     rc = sg__sq_campaigns_probe(c);
@@ -817,6 +818,8 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   uv_mutex_unlock(&sq->lock);
   uv_mutex_lock(&sq->done_lock);
   sg_store_stats_note_commit(&sq->stats, rc == 0, took, n_all);
+  if (rc == 0 && sqlite3_total_changes64(c->db) != changes0)
+    sq->stats.changing++;
   sq->stats.writer_cpu_us += cpu;
   sq->stats.reruns += reruns;
   uv_mutex_unlock(&sq->done_lock);
@@ -844,8 +847,13 @@ static void answer_waiting(sq_t *sq, bool all) {
   if (list == NULL)
     return;
   uint64_t t = now_us();
-  for (sg__store_req_t *r = list; r != NULL; r = r->next)
+  int64_t now = sg__store_now(sq->st);
+  for (sg__store_req_t *r = list; r != NULL; r = r->next) {
     r->t_committed = t;
+    /* when its connector has a part due next (none asked at the stop) */
+    if (all || sg__sq_claim_next(&sq->writer, r, now) != 0)
+      r->out.claim.next_ms = 0;
+  }
   if (sq->sync != NULL)
     sg__sq_sync_group(sq->sync, list, n, false);
   else
@@ -1260,6 +1268,7 @@ static int open_all(sq_t *sq, const char *path, char *err, size_t errlen) {
   sq->settle_due = true; /* from the first row at open */
   if ((sq->settler = sg__sq_settle_new()) == NULL)
     return SG_ENOMEM;
+  sq->writer.settle = sq->settler;
   if ((rc = env_size("SG_STORE_SETTLE_IDLE_MS", 0, 3600000, false,
                      &sq->settle_idle_ms, err, errlen)) < 0 ||
       (rc = env_size("SG_STORE_SETTLE_BATCH", 1, 100000, false,

@@ -117,6 +117,18 @@
                 "expires_ms <= ?1 LIMIT ?2")                                   \
   X(LEASE_DUE, "SELECT id, message_id, seq, status FROM parts WHERE "          \
                "status = 'sending' AND lease_until_ms <= ?1 LIMIT ?2")         \
+  X(SCHED_CONNECTORS, "SELECT DISTINCT connector FROM parts WHERE "           \
+                      "message_id = ?1")                                       \
+  X(CLAIM_NEXT, /* an empty claim's: when its connector's back-off ends */     \
+    "SELECT min(next_attempt_ms) FROM parts INDEXED BY parts_due WHERE "       \
+    "connector = ?1 AND status = 'queued' AND next_attempt_ms > ?2")           \
+  X(MAINT_NEXT, /* when maintenance has work next (run_maintain) */            \
+    "SELECT (SELECT min(lease_until_ms) FROM parts WHERE status = "            \
+    "'sending'), (SELECT min(expires_ms) FROM parts WHERE expires_ms IS NOT "  \
+    "NULL AND status IN ('queued', 'scheduled')), (SELECT min(send_at_ms) "    \
+    "FROM messages WHERE status = 'scheduled'), (SELECT min(lease_until_ms) "  \
+    "FROM webhooks WHERE status = 'sending'), (SELECT min(next_attempt_ms) "   \
+    "FROM webhooks WHERE status = 'pending')")                                 \
   X(PART_REQUEUE, "UPDATE parts SET status = 'queued', lease_until_ms = "      \
                   "NULL, updated_ms = ?2 WHERE id = ?1")                       \
   X(CLAIM_SELECT,                                                              \
@@ -390,6 +402,9 @@ typedef struct sg__sq_conn {
   bool smpp_origins;
   sg__store_req_t *cur; /* the writer's request being run (its hand-offs) */
   sg__sq_park_t park;   /* the writer's waiting claims (sqlite_park.c) */
+  /* The writer's walk of the idle settle (sqlite_settle.h); NULL on
+   * readers. */
+  struct sg__sq_settle *settle;
 } sg__sq_conn_t;
 
 /* The fault-injecting VFS (sqlite_fault.c). */
@@ -535,9 +550,16 @@ int sg__sq_msg_settle(sg__sq_conn_t *c, const char *mid);
 /* Runs one read request on a reader connection (sqlite_read.c). */
 int sg__sq_run_read(sg__sq_conn_t *c, sg__store_req_t *req);
 
-/* The passes before a claim (sqlite_write.c); counts add to the outs. */
+/* The passes before a claim (sqlite_write.c); counts add to the outs.
+ * The release names the connectors of the messages it released in *to
+ * (the request's memory), when it released any. */
 int sg__sq_release_scheduled(sg__sq_conn_t *c, sg__store_req_t *req,
-                             int64_t now, size_t *n);
+                             int64_t now, size_t *n, const char *const **to,
+                             size_t *n_to);
+
+/* Sets the next_ms of claim r answered with no part: the earliest later
+ * back-off end among its connector's queued parts (sqlite_write.c). */
+int sg__sq_claim_next(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now);
 int sg__sq_expire(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now,
                   size_t *n);
 int sg__sq_requeue_leases(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now,

@@ -21,8 +21,8 @@
  * first at each pass until they are settled or no longer one-part 'queued'
  * rows. When the list is full (WAIT_MAX), the pass after the next walks the
  * table from the first row again. A row that goes back to 'queued' behind
- * the cursor (the operator's retry) is settled at the next open. Writer
- * thread only.
+ * the cursor (the operator's retry) joins the list (sg__sq_settle_note).
+ * Writer thread only.
  */
 #include "store/sqlite_settle.h"
 
@@ -55,6 +55,40 @@ void sg__sq_settle_free(sg__sq_settle_t *s) {
   sg_free(s->wait);
   sg_free(s->cursor);
   sg_free(s);
+}
+
+/* Room for n more entries in the list; false when it may not grow. */
+static bool wait_room(sg__sq_settle_t *s, size_t n) {
+  if (s->n_wait + n <= s->cap_wait)
+    return true;
+  if (s->n_wait + n > WAIT_MAX)
+    return false;
+  size_t cap = s->cap_wait ? s->cap_wait : 256;
+  while (cap < s->n_wait + n)
+    cap *= 2;
+  char **w = sg_realloc(s->wait, cap * sizeof *w);
+  if (w == NULL)
+    return false;
+  s->wait = w;
+  s->cap_wait = cap;
+  return true;
+}
+
+void sg__sq_settle_note(sg__sq_settle_t *s, const char *mid) {
+  if (s == NULL || mid == NULL)
+    return;
+  /* Not yet walked (the walk finds it), or in the list already. */
+  if (s->cursor == NULL || strcmp(mid, s->cursor) > 0)
+    return;
+  for (size_t i = 0; i < s->n_wait; i++)
+    if (strcmp(s->wait[i], mid) == 0)
+      return;
+  char *id = wait_room(s, 1) ? sg_strdup(mid) : NULL;
+  if (id == NULL) {
+    s->rescan = true; /* the walk from the first row finds it */
+    return;
+  }
+  s->wait[s->n_wait++] = id;
 }
 
 size_t sg__sq_settle_waiting(const sg__sq_settle_t *s) {
@@ -176,17 +210,8 @@ int sg__sq_settle_batch(sg__sq_conn_t *c, sg__sq_settle_t *s, unsigned max,
                      : revisit(c, s, max, keep, &k, settled);
   if (rc == 0 && sg__sq_exec(c, SG__Q_COMMIT) != SQLITE_OK)
     rc = SG_EIO;
-  if (rc == 0 && s->scanning && n_fresh > 0 &&
-      s->n_wait + n_fresh > s->cap_wait && s->n_wait + n_fresh <= WAIT_MAX) {
-    size_t cap = s->cap_wait ? s->cap_wait : 256;
-    while (cap < s->n_wait + n_fresh)
-      cap *= 2;
-    char **w = sg_realloc(s->wait, cap * sizeof *w);
-    if (w != NULL) {
-      s->wait = w;
-      s->cap_wait = cap;
-    }
-  }
+  if (rc == 0 && s->scanning && n_fresh > 0)
+    wait_room(s, n_fresh);
   if (rc < 0) {
     if (!sqlite3_get_autocommit(c->db))
       sg__sq_exec(c, SG__Q_ROLLBACK);

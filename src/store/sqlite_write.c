@@ -750,8 +750,33 @@ static int release_one(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
   return rederive(c, a, mid, SG_MSG_NONE, &why, now, NULL, NULL);
 }
 
+/* Adds the connectors of message mid's parts to `to` (each name once,
+ * copied into a; room for PASS_MAX). */
+static int release_names(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
+                         const char **to, size_t *n_to) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SCHED_CONNECTORS);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, mid);
+  bool ok = true;
+  int rc;
+  while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *name = (const char *)sqlite3_column_text(s, 0);
+    size_t i = 0;
+    while (name != NULL && i < *n_to && strcmp(to[i], name) != 0)
+      i++;
+    if (name != NULL && i == *n_to && *n_to < PASS_MAX)
+      to[(*n_to)++] = sg__sq_col_text(a, s, 0, &ok);
+  }
+  sqlite3_reset(s);
+  if (!ok)
+    return SG_ENOMEM;
+  return rc == SQLITE_DONE ? 0 : SG_EIO;
+}
+
 int sg__sq_release_scheduled(sg__sq_conn_t *c, sg__store_req_t *req,
-                             int64_t now, size_t *n) {
+                             int64_t now, size_t *n,
+                             const char *const **to_out, size_t *n_to_out) {
   sg__arena_t *a = &req->arena;
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_SCHED_DUE);
   const char **ids = /* ids[0..k) are written below */
@@ -768,10 +793,20 @@ int sg__sq_release_scheduled(sg__sq_conn_t *c, sg__store_req_t *req,
   sqlite3_reset(s);
   if (!ok || (rc != SQLITE_DONE && rc != SQLITE_ROW))
     return ok ? SG_EIO : SG_ENOMEM;
+  const char **to =
+      k > 0 ? sg__arena_alloc_raw(a, PASS_MAX * sizeof *to) : NULL;
+  if (k > 0 && to == NULL)
+    return SG_ENOMEM;
+  size_t n_to = 0;
   for (size_t i = 0; i < k; i++)
-    if ((rc = release_one(c, a, ids[i], now)) < 0)
+    if ((rc = release_one(c, a, ids[i], now)) < 0 ||
+        (rc = release_names(c, a, ids[i], to, &n_to)) < 0)
       return rc;
   *n += k;
+  if (n_to > 0) {
+    *to_out = to;
+    *n_to_out = n_to;
+  }
   return 0;
 }
 
@@ -1013,9 +1048,22 @@ static int mark_sending(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   return 0;
 }
 
+int sg__sq_claim_next(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_CLAIM_NEXT);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, r->in.claim.connector);
+  sqlite3_bind_int64(s, 2, now);
+  int rc = sqlite3_step(s);
+  r->out.claim.next_ms = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 0 : SG_EIO;
+}
+
 static int run_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   sg_store_claim_res_t *res = &r->out.claim;
-  int rc = sg__sq_release_scheduled(c, r, now, &res->released);
+  int rc = sg__sq_release_scheduled(c, r, now, &res->released,
+                                    &res->released_to, &res->n_released_to);
   if (rc == 0)
     rc = sg__sq_expire(c, r, now, &res->expired);
   if (rc == 0)
@@ -1027,10 +1075,15 @@ static int run_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   /* What was due is taken first, above; with room left the claim takes
    * the parts of the group's submits, and with nothing found and nothing
    * changed it waits for those of the next groups (sqlite_park.c). */
+  bool parked = false;
   if (rc == 0)
-    sg__sq_park_begin(c, r,
-                      res->n_parts == 0 && res->released == 0 &&
-                          res->expired == 0 && res->requeued == 0);
+    parked = sg__sq_park_begin(c, r,
+                               res->n_parts == 0 && res->released == 0 &&
+                                   res->expired == 0 && res->requeued == 0);
+  /* Answered empty now: when to come back (a parked claim learns it when
+   * its wait ends empty, sqlite_park.c). */
+  if (rc == 0 && !parked && res->n_parts == 0)
+    rc = sg__sq_claim_next(c, r, now);
   return rc;
 }
 
@@ -1497,9 +1550,40 @@ static int run_apikey(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   return rc;
 }
 
+/* The earliest of a statement's columns that is set (0: none). */
+static int64_t earliest(sqlite3_stmt *s, int from, int to) {
+  int64_t t = 0;
+  for (int i = from; i < to; i++) {
+    int64_t v = sqlite3_column_type(s, i) == SQLITE_NULL
+                    ? 0
+                    : sqlite3_column_int64(s, i);
+    if (v > 0 && (t == 0 || v < t))
+      t = v;
+  }
+  return t;
+}
+
+/* When maintenance has work next, after its passes (sg_store_maint_res_t):
+ * the ends of leases and validities, scheduled sends, and the webhook
+ * rows' next attempts on their own. */
+static int maint_next(sg__sq_conn_t *c, sg_store_maint_res_t *m) {
+  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MAINT_NEXT);
+  if (s == NULL)
+    return SG_EIO;
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    m->timed = true;
+    m->next_ms = earliest(s, 0, 4);
+    m->webhook_next_ms = earliest(s, 4, 5);
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 0 : SG_EIO;
+}
+
 static int run_maintain(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   sg_store_maint_res_t *m = &r->out.maint;
-  int rc = sg__sq_release_scheduled(c, r, now, &m->released);
+  int rc = sg__sq_release_scheduled(c, r, now, &m->released, &m->released_to,
+                                    &m->n_released_to);
   if (rc == 0)
     rc = sg__sq_expire(c, r, now, &m->expired);
   if (rc == 0)
@@ -1520,7 +1604,7 @@ static int run_maintain(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   rc = step_rc(s);
   if (rc == 0)
     m->purged = (size_t)sqlite3_changes(c->db);
-  return rc;
+  return rc == 0 ? maint_next(c, m) : rc;
 }
 
 int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {

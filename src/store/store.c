@@ -303,6 +303,8 @@ void sg_store_get_info(const sg_store_t *st, sg_store_info_t *info) {
 void sg_store_get_stats(sg_store_t *st, sg_store_stats_t *stats) {
   memset(stats, 0, sizeof *stats);
   st->be->stats(st, stats);
+  if (sg_store_shared(st)) /* it cannot tell: any commit may have */
+    stats->changing = stats->commits;
 }
 
 static void closed(sg_store_t *st) {
@@ -330,6 +332,10 @@ void sg_store_claim_wake(sg_store_t *st, const char *connector) {
 
 bool sg_store_claims_wait(const sg_store_t *st) {
   return st != NULL && st->be != NULL && st->be->claim_wake != NULL;
+}
+
+bool sg_store_shared(const sg_store_t *st) {
+  return st != NULL && st->be != NULL && strcmp(st->be->name, "sqlite") != 0;
 }
 
 /* ---- completion ---------------------------------------------------------- */

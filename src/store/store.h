@@ -269,6 +269,8 @@ typedef struct sg_store_stats {
   uint64_t commits;         /* write transactions committed */
   uint64_t failed_commits;  /* transactions that failed (SG_EIO) */
   uint64_t writes;          /* write requests committed */
+  uint64_t changing;        /* commits that changed a row (SQLite; every
+                               commit on PostgreSQL) */
   uint64_t reads;           /* read requests answered */
   unsigned max_group;       /* largest number of writes in one commit */
   uint64_t commit_us_total; /* time spent in BEGIN..COMMIT */
@@ -489,6 +491,15 @@ typedef struct sg_store_claim_res {
    * for the next groups' until its time ran out or sg_store_claim_wake.
    * The caller may claim again at once. */
   bool waited;
+  /* The connectors of the messages `released` made due, each named once
+   * (in the request's memory); none when the backend does not say
+   * (PostgreSQL): then any connector's may be. */
+  const char *const *released_to;
+  size_t n_released_to;
+  /* Answered with no part (SQLite): the earliest later time at which a
+   * queued part of this connector comes due (its back-off ends), 0 when
+   * none is waiting for its time. The caller wakes the connector then. */
+  int64_t next_ms;
 } sg_store_claim_res_t;
 
 typedef void (*sg_store_claim_cb)(sg_store_t *st, int status,
@@ -508,7 +519,7 @@ int sg_store_claim(sg_store_t *st, const char *connector, unsigned max_parts,
                    int64_t lease_ms, sg_store_claim_cb cb, void *data);
 
 /* Largest wait_ms of sg_store_claim_wait. */
-#define SG_STORE_CLAIM_WAIT_MAX_MS 60000
+#define SG_STORE_CLAIM_WAIT_MAX_MS 600000
 
 /* As sg_store_claim (what is due is taken first, by the same rules), but
  * the claim stays open for submitted parts: with room left, it takes those
@@ -550,6 +561,11 @@ void sg_store_claim_wake(sg_store_t *st, const char *connector);
 
 /* Whether claims may wait in this store (sg_store_claim_wait): SQLite. */
 bool sg_store_claims_wait(const sg_store_t *st);
+
+/* Whether other nodes may write the same database (PostgreSQL): then work
+ * may come due that no write of this process announced. A SQLite file has
+ * one node, whose writes are all the store's. */
+bool sg_store_shared(const sg_store_t *st);
 
 typedef enum sg_store_outcome {
   SG_STORE_SENT = 0,  /* the operator took it: smsc_id set */
@@ -1129,6 +1145,20 @@ typedef struct sg_store_maint_res {
                               deleted */
   size_t traffic_pruned;   /* traffic minutes older than traffic_keep_ms,
                               deleted */
+  /* The connectors of the messages released, as in sg_store_claim_res_t. */
+  const char *const *released_to;
+  size_t n_released_to;
+  /* timed (SQLite): next_ms is the earliest later time at which a part's
+   * lease or validity ends, a scheduled message comes due or a webhook
+   * row's lease ends (0: none), and webhook_next_ms that at which a
+   * webhook row waiting for its next attempt comes due (0: none). Until
+   * then, and while no write changes a row (sg_store_stats_t.changing),
+   * a pass would find none of that; the purges and the expiry of held
+   * receipts and pre-split parts are housekeeping that may wait. Not
+   * timed (PostgreSQL, where other nodes add work): run it every tick. */
+  bool timed;
+  int64_t next_ms;
+  int64_t webhook_next_ms;
 } sg_store_maint_res_t;
 
 typedef void (*sg_store_maint_cb)(sg_store_t *st, int status,
@@ -1139,8 +1169,10 @@ typedef void (*sg_store_maint_cb)(sg_store_t *st, int status,
  * expired idempotency records, of receipts held longer than
  * unmatched_keep_ms and of traffic minutes older than traffic_keep_ms (at
  * most 1000 rows of each per pass). The engine runs
- * it from a timer (every second or so) so that messages of a connector that
- * is down still expire and their webhooks still go out. */
+ * it from its tick so that messages of a connector that is down still
+ * expire and their webhooks still go out: every tick while commits change
+ * rows or when the answer is not timed, else at the answer's next_ms or
+ * once a minute (engine.c, tick_cb). */
 int sg_store_maintain(sg_store_t *st, sg_store_maint_cb cb, void *data);
 
 /* ---- inbound reassembly, delivery and opt-outs ---------------------------

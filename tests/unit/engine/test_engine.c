@@ -974,9 +974,11 @@ static uint64_t writes(fx_t *f) {
 }
 
 /* Twenty connectors up and idle, a tick of 200 ms: each keeps one claim
- * waiting in the store, claimed again when its wait of a tick runs out,
- * so the store takes about one write request a connector a tick (two
- * claims waited side by side, each claimed again every tick: two). */
+ * waiting in the store, claimed again when its wait runs out: at most
+ * about one write request a connector a tick (two claims waited side by
+ * side, each claimed again every tick: two). An idle claim now waits
+ * tun.idle_claim_ms, so none comes back here (an_idle_gateway_leaves_the_
+ * store_alone counts that). */
 static void idle_connectors_claim_once_a_tick(void **state) {
   fx_t *f = *state;
   fx_start(f, &(opts_t){.route = "sim", .tick_ms = 200, .extra = 20});
@@ -994,6 +996,100 @@ static void idle_connectors_claim_once_a_tick(void **state) {
   assert_true(n <= (uint64_t)(ticks * 21 * 3 / 2 + 10));
   assert_int_equal(submit_text(f, "+79001234567", "idle"), 0);
   assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
+}
+
+/* Forty-one connectors up and idle, a tick of 100 ms: over thirty ticks
+ * and more the store takes no claim, no maintenance pass and no webhook
+ * poll (each waits for a row to change, its time, or a minute); an idle
+ * claim waits five minutes and still takes the next message at once.
+ * Counted, not timed: main took about 43 writes a tick here. */
+static void an_idle_gateway_leaves_the_store_alone(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 100, .extra = 40});
+  assert_true(run_until(f, all_up, 10000));
+  run_for(f, 1500); /* the claims of the start come back empty */
+  uint64_t w0 = writes(f), c0 = commits(f);
+  int64_t t0 = now_ms();
+  run_for(f, 3000);
+  int64_t ticks = (now_ms() - t0) / 100;
+  uint64_t n = writes(f) - w0, k = commits(f) - c0;
+  print_message("%llu writes, %llu commits in %lld ticks\n",
+                (unsigned long long)n, (unsigned long long)k,
+                (long long)ticks);
+  assert_true(ticks >= 30);
+  assert_true(n <= 3);
+  assert_true(k <= 3);
+  uint64_t s0 = sim_submits(f);
+  assert_int_equal(submit_text(f, "+79001234567", "idle"), 0);
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
+  assert_int_equal(sim_submits(f), s0 + 1);
+}
+
+/* A scheduled message coming due wakes its own connector's claim, not the
+ * forty others' (each of which would claim again: forty writes). The tick
+ * is ten minutes and an idle claim waits five: only the wake can send it
+ * within the wait's bound of a minute. */
+static void a_due_time_wakes_its_connector_only(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 600000, .extra = 40});
+  assert_true(run_until(f, all_up, 10000));
+  run_for(f, 1000); /* the claims of the start wait */
+  const char *tos[] = {"+79161234567"};
+  sg_submit_req_t r = {.to = tos,
+                       .n_to = 1,
+                       .text = "later",
+                       .text_len = 5,
+                       .send_at_ms = now_ms() + 300,
+                       .dlr = true};
+  assert_int_equal(submit(f, &r), 0);
+  assert_int_equal(f->items[0].msg_status, SG_MSG_SCHEDULED);
+  uint64_t w0 = writes(f);
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
+  assert_int_equal(sim_submits(f), 1);
+  run_for(f, 300);
+  uint64_t n = writes(f) - w0;
+  print_message("%llu writes from the submit to the receipt\n",
+                (unsigned long long)n);
+  /* its claims, its result and receipt; not forty claims more */
+  assert_true(n < 20);
+}
+
+static uint64_t want_nacks;
+
+static bool nacked(fx_t *f) {
+  sg_sim_smsc_stats_t s;
+  sg_sim_smsc_stats(f->sim, &s);
+  return s.nacks >= want_nacks;
+}
+
+/* A retry's back-off ending wakes its own connector's claim, not the
+ * forty others'. The simulator answers generic_nack until the connector
+ * gives the part back (its own three tries, then a temporary failure);
+ * the engine queues it again for 100 ms, and the simulator takes the next
+ * try. Tick ten minutes, idle claims five: only the wake sends it within
+ * the wait's bound of a minute. */
+static void a_retry_wakes_its_connector_only(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 600000, .extra = 40});
+  assert_true(run_until(f, all_up, 10000));
+  run_for(f, 1000); /* the claims of the start wait */
+  assert_int_equal(sg_sim_smsc_set_nack(f->sim, 1.0), 0);
+  uint64_t w0 = writes(f);
+  assert_int_equal(submit_text(f, "+79001234567", "again"), 0);
+  want_nacks = 4;
+  assert_true(run_until(f, nacked, 20000));
+  assert_int_equal(sg_sim_smsc_set_nack(f->sim, 0), 0);
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 20000));
+  sg_sim_smsc_stats_t ss;
+  sg_sim_smsc_stats(f->sim, &ss);
+  assert_int_equal(ss.submits - ss.nacks, 1); /* taken once */
+  int queued = find_event(f, 0, SG_MSG_QUEUED, 0);
+  assert_true(queued >= 0); /* queued again after the failure */
+  assert_true(find_event(f, 0, SG_MSG_QUEUED, queued + 1) >= 0);
+  uint64_t n = writes(f) - w0;
+  print_message("%llu writes from the submit to the receipt\n",
+                (unsigned long long)n);
+  assert_true(n < 25); /* with every connector woken: forty more */
 }
 
 /* A wake names its connector: pausing one of forty connectors, whose
@@ -1495,6 +1591,12 @@ int main(void) {
       cmocka_unit_test_setup_teardown(many_connectors_stay_idle, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(presplit_part_sent_at_once, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(an_idle_gateway_leaves_the_store_alone,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(a_due_time_wakes_its_connector_only,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(a_retry_wakes_its_connector_only, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(idle_connectors_claim_once_a_tick, setup,
                                       teardown),

@@ -778,6 +778,114 @@ static void claims_run_first_in_their_group(void **state) {
   close_store(c);
 }
 
+typedef struct said {
+  int calls, status;
+  size_t n_parts, released;
+  int64_t next_ms;
+  char to[4][16];
+  size_t n_to;
+  sg_store_maint_res_t maint;
+} said_t;
+
+static void said_cb(sg_store_t *st, int status, const sg_store_claim_res_t *r,
+                    void *data) {
+  (void)st;
+  said_t *g = data;
+  g->status = status;
+  if (status == 0) {
+    g->n_parts = r->n_parts;
+    g->released = r->released;
+    g->next_ms = r->next_ms;
+    g->n_to = r->n_released_to;
+    for (size_t i = 0; i < r->n_released_to && i < 4; i++)
+      snprintf(g->to[i], sizeof g->to[i], "%s", r->released_to[i]);
+  }
+  g->calls++;
+}
+
+static void said_maint_cb(sg_store_t *st, int status,
+                          const sg_store_maint_res_t *r, void *data) {
+  (void)st;
+  said_t *g = data;
+  g->status = status;
+  if (status == 0) {
+    g->maint = *r;
+    g->n_to = r->n_released_to;
+    for (size_t i = 0; i < r->n_released_to && i < 4; i++)
+      snprintf(g->to[i], sizeof g->to[i], "%s", r->released_to[i]);
+  }
+  g->calls++;
+}
+
+/* What an idle engine needs to leave the store alone: an empty claim says
+ * when its connector's next back-off ends (answered at once, or after its
+ * wait); a release names the connectors of the messages it released;
+ * maintenance says when it has work next, and a commit that changed
+ * nothing is not counted as changing. */
+static void answers_say_when_and_whose(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  tmsg_t m;
+  tmsg_init(&m, "+79001230011", 1, "c1");
+  assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
+  claim_got_t cg;
+  claim_wait(c, "c1", 1, &cg);
+  assert_int_equal(cg.n, 1);
+  sg_store_result_in_t res = {.part_id = cg.parts[0].part_id,
+                              .attempt = cg.parts[0].attempt,
+                              .outcome = SG_STORE_RETRY,
+                              .next_attempt_ms = T0 + 5000};
+  items_got_t ig;
+  results_wait(c, &res, 1, &ig);
+
+  said_t now = {0}, waited = {0}, other = {0};
+  assert_int_equal(sg_store_claim(c->st, "c1", 8, 60000, said_cb, &now), 0);
+  run_until(c, &now.calls, 1);
+  assert_int_equal(now.n_parts, 0);
+  assert_int_equal(now.next_ms, T0 + 5000);
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "c1", 8, 60000, 20, said_cb, &waited), 0);
+  run_until(c, &waited.calls, 1);
+  assert_int_equal(waited.n_parts, 0);
+  assert_int_equal(waited.next_ms, T0 + 5000);
+  assert_int_equal(sg_store_claim(c->st, "c2", 8, 60000, said_cb, &other), 0);
+  run_until(c, &other.calls, 1);
+  assert_int_equal(other.next_ms, 0); /* nothing of its own waits */
+
+  /* a message scheduled for c3: maintenance names its time, and a claim
+   * of c2 that releases it names c3 */
+  sg_store_stats_t s0;
+  sg_store_get_stats(c->st, &s0);
+  said_t mt = {0};
+  assert_int_equal(sg_store_maintain(c->st, said_maint_cb, &mt), 0);
+  run_until(c, &mt.calls, 1);
+  assert_true(mt.maint.timed);
+  assert_int_equal(mt.maint.next_ms, 0); /* no lease, expiry, schedule */
+  sg_store_stats_t s1;
+  sg_store_get_stats(c->st, &s1);
+  assert_int_equal(s1.changing, s0.changing); /* it changed nothing */
+  assert_int_equal(s1.commits, s0.commits + 1);
+
+  tmsg_t later;
+  tmsg_init(&later, "+79001230012", 1, "c3");
+  later.m.send_at_ms = T0 + 9000;
+  assert_int_equal(submit_wait(c, &later, 1, NULL, NULL), 0);
+  sg_store_get_stats(c->st, &s0);
+  assert_int_equal(s0.changing, s1.changing + 1);
+  mt = (said_t){0};
+  assert_int_equal(sg_store_maintain(c->st, said_maint_cb, &mt), 0);
+  run_until(c, &mt.calls, 1);
+  assert_int_equal(mt.maint.next_ms, T0 + 9000);
+  atomic_store(&fake_now, T0 + 9500);
+  said_t rel = {0};
+  assert_int_equal(sg_store_claim(c->st, "c2", 8, 60000, said_cb, &rel), 0);
+  run_until(c, &rel.calls, 1);
+  assert_int_equal(rel.released, 1);
+  assert_int_equal(rel.n_to, 1);
+  assert_string_equal(rel.to[0], "c3");
+  close_store(c);
+}
+
 static void bad_wait_is_refused(void **state) {
   ctx_t *c = *state;
   open_store(c);
@@ -809,6 +917,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(claims_run_first_in_their_group, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(bad_wait_is_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(answers_say_when_and_whose, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(failed_group_gives_the_part_back, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(rerun_gives_the_part_back, setup,

@@ -10,6 +10,7 @@
  */
 #include "store_fixture.h"
 #include "store/sqlite.h"
+#include "store/store_ops.h"
 
 /* messages.status as stored, not as read. */
 static const char *row_status(ctx_t *c, const char *mid) {
@@ -49,9 +50,6 @@ static bool passes_at_least(const sg_store_sqlite_settle_t *s, uint64_t n) {
 }
 static bool batches_at_least(const sg_store_sqlite_settle_t *s, uint64_t n) {
   return s->batches >= n;
-}
-static bool rows_at_least(const sg_store_sqlite_settle_t *s, uint64_t n) {
-  return s->rows >= n;
 }
 static bool failures_at_least(const sg_store_sqlite_settle_t *s, uint64_t n) {
   return s->failures >= n;
@@ -380,7 +378,7 @@ static void a_waiting_claim_is_answered_while_settling(void **state) {
   assert_int_equal(t.status, 0);
   assert_int_equal(t.n_parts, 0);
   assert_true(s.rows < 150000);
-  wait_settle(c, rows_at_least, s.rows + 1); /* and the pass goes on */
+  wait_settle(c, rows_settled_at_least, s.rows + 1); /* and the pass goes on */
 }
 
 static void a_woken_claim_is_answered_while_settling(void **state) {
@@ -399,13 +397,71 @@ static void a_woken_claim_is_answered_while_settling(void **state) {
   tmsg_init(&m, "+14155550170", 1, "smsc-z");
   assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
   uint64_t rows = settle_of(c).rows;
-  wait_settle(c, rows_at_least, rows + 1); /* settling again */
+  wait_settle(c, rows_settled_at_least, rows + 1); /* settling again */
   sg_store_claim_wake(c->st, "smsc-q");
   run_until(c, &w.calls, 1);
   assert_int_equal(w.status, 0);
   rows = settle_of(c).rows;
   assert_true(rows < 150000);
-  wait_settle(c, rows_at_least, rows + 1); /* and the pass goes on */
+  wait_settle(c, rows_settled_at_least, rows + 1); /* and the pass goes on */
+}
+
+typedef struct retried {
+  int calls, status;
+} retried_t;
+
+static void retried_cb(sg_store_t *st, int status,
+                       const sg_store_retry_res_t *res, void *data) {
+  (void)st;
+  (void)res;
+  retried_t *g = data;
+  g->status = status;
+  g->calls++;
+}
+
+/* Returns once a whole pass of the settle began after this call: a pass
+ * runs only after a group, and one ended after the call may have begun
+ * before it (a pass that a write interrupts goes on after it), so the
+ * pass after that one (each after a write of its own). */
+static void whole_pass_after(ctx_t *c) {
+  uint64_t passes = settle_of(c).passes;
+  for (uint64_t k = 1; k <= 2; k++) {
+    tmsg_t w;
+    tmsg_init(&w, "+14155550179", 1, "smsc-z");
+    assert_int_equal(submit_wait(c, &w, 1, NULL, NULL), 0);
+    wait_settle(c, passes_at_least, passes + k);
+  }
+}
+
+/* A row settled, queued again by the operator's retry (behind the walk's
+ * cursor), and ended again on its part: the idle settle reaches it in the
+ * same open (it used to wait for the next open). */
+static void a_retried_row_is_settled_again(void **state) {
+  ctx_t *c = *state;
+  settle_env("1", "8");
+  open_store(c);
+  tmsg_t m, other;
+  sent_one(c, &m, "+14155550171", "r-71");
+  receipt_at(c, "r-71", SG_MSG_UNDELIVERABLE, 11, 9000);
+  /* a row after it, so that the walk's cursor passes it */
+  tmsg_init(&other, "+14155550172", 1, "smsc-z");
+  assert_int_equal(submit_wait(c, &other, 1, NULL, NULL), 0);
+  wait_settle(c, rows_settled_at_least, 1);
+  assert_string_equal(row_status(c, m.m.id), "undeliverable");
+
+  atomic_store(&fake_now, T0 + 20000);
+  retried_t g = {0};
+  assert_int_equal(sg_store_message_retry(c->st, m.m.id, "again", retried_cb,
+                                          &g),
+                   0);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.status, 0);
+  assert_string_equal(row_status(c, m.m.id), "queued");
+  claim_one_sent_at(c, "smsc-a", "r-73", T0 + 21000);
+  receipt_at(c, "r-73", SG_MSG_DELIVERED, 0, 22000);
+  whole_pass_after(c);
+  assert_string_equal(row_status(c, m.m.id), "delivered");
+  assert_int_equal(settle_of(c).failures, 0);
 }
 
 int main(void) {
@@ -420,6 +476,8 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(a_woken_claim_is_answered_while_settling,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(a_retried_row_is_settled_again, setup,
+                                      teardown),
   };
   if (pg_server() != NULL)
     return 0; /* the PostgreSQL store writes its rows */
