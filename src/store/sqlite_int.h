@@ -170,8 +170,6 @@
   X(MSG_SETTLE_NEXT, /* the idle writer's walk (sqlite_settle.c) */            \
     "SELECT id, " SG__SQ_MSG_ON_PART " FROM messages WHERE id > ?1 ORDER BY "  \
     "id LIMIT ?2")                                                             \
-  X(MSG_SETTLE_WAITS,                                                          \
-    "SELECT 1 FROM messages WHERE id = ?1 AND " SG__SQ_MSG_ON_PART)            \
   X(WEBHOOK_INSERT,                                                            \
     "INSERT INTO webhooks (id, account_id, message_id, event_id, inbound_id, " \
     "url, payload, status, next_attempt_ms, created_ms, updated_ms) VALUES "   \

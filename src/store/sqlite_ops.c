@@ -17,7 +17,6 @@
 #include "store/ops_int.h"
 #include "store/sqlite_int.h"
 #include "store/sqlite_mcache.h"
-#include "store/sqlite_settle.h"
 
 static sqlite3_stmt *prep(sg__sq_conn_t *c, const char *sql) {
   sqlite3_stmt *s = NULL;
@@ -298,8 +297,6 @@ static int run_retry(sg__sq_conn_t *c, sg__store_req_t *r, sg__ops_req_t *m,
   sg__sq_bind_text(s, 1, m->id);
   if ((rc = run_done(s)) < 0)
     return rc;
-  /* Its row, 'queued' again, may be behind the idle settle's walk. */
-  sg__sq_settle_note(c->settle, m->id);
   return sg__sq_rederive(c, &r->arena, m->id, m->reason, now, &m->retry.after);
 }
 

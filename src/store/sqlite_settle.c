@@ -15,14 +15,15 @@
  * No index holds the rows by status (migration 0002 dropped it), so a pass
  * walks the table in id order from a cursor kept in memory (from the first
  * row at open), `max` rows a batch, and goes on from there at the next
- * pass: the rows behind the cursor are not looked at again, save those
- * whose part had not ended when the cursor passed them (in flight: claimed,
- * sent, waiting for a receipt), which are kept in a list and looked up
- * first at each pass until they are settled or no longer one-part 'queued'
- * rows. When the list is full (WAIT_MAX), the pass after the next walks the
- * table from the first row again. A row that goes back to 'queued' behind
- * the cursor (the operator's retry) joins the list (sg__sq_settle_note).
- * Writer thread only.
+ * pass: the rows behind the cursor are not looked at again. A row whose
+ * part had not ended when the cursor passed it (in flight, or 'queued'
+ * behind a connector that is down) is noted when its part ends on it
+ * (sqlite_write.c, set_msg_status: sg__sq_settle_note), and so is a row
+ * the operator's retry queued again and that ends again; each pass first
+ * settles the rows noted, which then leave the list, so that no row is
+ * looked at more than once for each time it ends. When the list is full
+ * (WAIT_MAX), the pass after the next walks the table from the first row
+ * again. Writer thread only.
  */
 #include "store/sqlite_settle.h"
 
@@ -36,7 +37,7 @@
 
 struct sg__sq_settle {
   char *cursor; /* every row up to this id was looked at; NULL: none */
-  char **wait;  /* rows looked at while their part had not ended */
+  char **wait;  /* rows noted when their part ended behind the cursor */
   size_t n_wait, cap_wait;
   size_t next;   /* the pass's place in wait */
   bool scanning; /* the pass is past its wait list */
@@ -57,15 +58,13 @@ void sg__sq_settle_free(sg__sq_settle_t *s) {
   sg_free(s);
 }
 
-/* Room for n more entries in the list; false when it may not grow. */
-static bool wait_room(sg__sq_settle_t *s, size_t n) {
-  if (s->n_wait + n <= s->cap_wait)
+/* Room for one more entry in the list; false when it may not grow. */
+static bool wait_room(sg__sq_settle_t *s) {
+  if (s->n_wait < s->cap_wait)
     return true;
-  if (s->n_wait + n > WAIT_MAX)
+  if (s->n_wait >= WAIT_MAX)
     return false;
-  size_t cap = s->cap_wait ? s->cap_wait : 256;
-  while (cap < s->n_wait + n)
-    cap *= 2;
+  size_t cap = s->cap_wait ? s->cap_wait * 2 : 256;
   char **w = sg_realloc(s->wait, cap * sizeof *w);
   if (w == NULL)
     return false;
@@ -77,13 +76,11 @@ static bool wait_room(sg__sq_settle_t *s, size_t n) {
 void sg__sq_settle_note(sg__sq_settle_t *s, const char *mid) {
   if (s == NULL || mid == NULL)
     return;
-  /* Not yet walked (the walk finds it), or in the list already. */
+  /* Not yet walked: the walk finds it. A row noted twice is looked at
+   * twice; the second look finds it settled. */
   if (s->cursor == NULL || strcmp(mid, s->cursor) > 0)
     return;
-  for (size_t i = 0; i < s->n_wait; i++)
-    if (strcmp(s->wait[i], mid) == 0)
-      return;
-  char *id = wait_room(s, 1) ? sg_strdup(mid) : NULL;
+  char *id = wait_room(s) ? sg_strdup(mid) : NULL;
   if (id == NULL) {
     s->rescan = true; /* the walk from the first row finds it */
     return;
@@ -91,52 +88,34 @@ void sg__sq_settle_note(sg__sq_settle_t *s, const char *mid) {
   s->wait[s->n_wait++] = id;
 }
 
-size_t sg__sq_settle_waiting(const sg__sq_settle_t *s) {
-  return s->n_wait;
-}
-
-/* Settles the row of mid if its part carries a final status: 1 when it
- * did, 0 when the row still waits for its part (one-part, 'queued'), 2
- * when it does not (any other row), or an error. */
-static int settle_one(sg__sq_conn_t *c, const char *mid, bool check) {
+/* Settles the row of mid if it is a one-part 'queued' row whose part
+ * carries a final status: 1 when it did, 0 when not, or an error. */
+static int settle_one(sg__sq_conn_t *c, const char *mid) {
   int rc = sg__sq_msg_settle(c, mid);
   if (rc < 0)
     return rc;
-  if (sqlite3_changes(c->db) > 0)
-    return 1;
-  if (!check)
-    return 0;
-  sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MSG_SETTLE_WAITS);
-  if (s == NULL)
-    return SG_EIO;
-  sg__sq_bind_text(s, 1, mid);
-  rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  sqlite3_clear_bindings(s);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return SG_EIO;
-  return rc == SQLITE_ROW ? 0 : 2;
+  return sqlite3_changes(c->db) > 0;
 }
 
-/* The wait list's next `max` rows: those settled or gone leave it once
- * the transaction committed (keep[i] false). */
+/* The list's next `max` rows (*k of them), which leave it once the
+ * transaction committed: each was noted when its part ended. */
 static int revisit(sg__sq_conn_t *c, sg__sq_settle_t *s, unsigned max,
-                   bool *keep, unsigned *k, unsigned *settled) {
+                   unsigned *k, unsigned *settled) {
   *k = 0;
-  int rc = 0;
-  for (size_t i = s->next; rc >= 0 && i < s->n_wait && *k < max; i++) {
-    rc = settle_one(c, s->wait[i], true);
-    keep[(*k)++] = rc == 0;
-    *settled += rc == 1;
+  for (size_t i = s->next; i < s->n_wait && *k < max; i++, (*k)++) {
+    int rc = settle_one(c, s->wait[i]);
+    if (rc < 0)
+      return rc;
+    *settled += (unsigned)rc;
   }
-  return rc < 0 ? rc : 0;
+  return 0;
 }
 
-/* The next `max` rows after the cursor: *last the last one's id (NULL
- * when none), fresh[] the one-part rows whose part had not ended. */
+/* The next `max` rows after the cursor (*n_rows of them): *last the last
+ * one's id (NULL when none). A one-part row whose part has not ended is
+ * left: when it ends, behind the cursor then, it is noted. */
 static int scan(sg__sq_conn_t *c, sg__sq_settle_t *s, unsigned max, char **last,
-                char **fresh, unsigned *n_fresh, unsigned *n_rows,
-                unsigned *settled) {
+                char **ids, unsigned *n_rows, unsigned *settled) {
   sqlite3_stmt *q = sg__sq_stmt(c, SG__Q_MSG_SETTLE_NEXT);
   if (q == NULL)
     return SG_EIO;
@@ -144,7 +123,6 @@ static int scan(sg__sq_conn_t *c, sg__sq_settle_t *s, unsigned max, char **last,
                     SQLITE_STATIC);
   sqlite3_bind_int64(q, 2, max);
   /* the ids first: the updates change the rows walked */
-  char **ids = fresh; /* the candidates, in place */
   unsigned n = 0;
   int rc, out = 0;
   *n_rows = 0;
@@ -168,24 +146,15 @@ static int scan(sg__sq_conn_t *c, sg__sq_settle_t *s, unsigned max, char **last,
     out = SG_EIO;
   sqlite3_reset(q);
   sqlite3_clear_bindings(q);
-  *n_fresh = 0;
   for (unsigned i = 0; i < n; i++) {
-    int r = out < 0 ? 1 : settle_one(c, ids[i], false);
+    int r = out < 0 ? 0 : settle_one(c, ids[i]);
     if (r < 0)
       out = r;
-    if (r == 0) {
-      ids[(*n_fresh)++] = ids[i]; /* waits for its part */
-    } else {
-      *settled += r == 1;
-      sg_free(ids[i]);
-    }
+    else
+      *settled += (unsigned)r;
+    sg_free(ids[i]);
   }
   return out;
-}
-
-static void free_all(char **v, unsigned n) {
-  for (unsigned i = 0; i < n; i++)
-    sg_free(v[i]);
 }
 
 int sg__sq_settle_batch(sg__sq_conn_t *c, sg__sq_settle_t *s, unsigned max,
@@ -194,53 +163,30 @@ int sg__sq_settle_batch(sg__sq_conn_t *c, sg__sq_settle_t *s, unsigned max,
   *more = true;
   if (!s->scanning && s->next >= s->n_wait)
     s->scanning = true;
-  bool *keep = NULL;
-  char **fresh = NULL;
+  char **ids = NULL;
   char *last = NULL;
-  unsigned k = 0, n_fresh = 0, n_rows = 0;
-  if (s->scanning)
-    fresh = sg_calloc(max, sizeof *fresh);
-  else
-    keep = sg_calloc(max, sizeof *keep);
-  if (fresh == NULL && keep == NULL)
+  unsigned k = 0, n_rows = 0;
+  if (s->scanning && (ids = sg_calloc(max, sizeof *ids)) == NULL)
     return SG_ENOMEM;
   int rc = sg__sq_exec(c, SG__Q_BEGIN) == SQLITE_OK ? 0 : SG_EIO;
   if (rc == 0)
-    rc = s->scanning ? scan(c, s, max, &last, fresh, &n_fresh, &n_rows, settled)
-                     : revisit(c, s, max, keep, &k, settled);
+    rc = s->scanning ? scan(c, s, max, &last, ids, &n_rows, settled)
+                     : revisit(c, s, max, &k, settled);
   if (rc == 0 && sg__sq_exec(c, SG__Q_COMMIT) != SQLITE_OK)
     rc = SG_EIO;
-  if (rc == 0 && s->scanning && n_fresh > 0)
-    wait_room(s, n_fresh);
   if (rc < 0) {
     if (!sqlite3_get_autocommit(c->db))
       sg__sq_exec(c, SG__Q_ROLLBACK);
-    free_all(fresh, n_fresh);
     *settled = 0;
     s->scanning = false; /* the next pass starts with the list again */
     s->next = 0;
-  } else if (!s->scanning) { /* the list's entries settled or gone leave */
-    size_t at = s->next;
-    for (unsigned i = 0; i < k; i++) {
-      char *id = s->wait[s->next + i];
-      if (keep[i])
-        s->wait[at++] = id;
-      else
-        sg_free(id);
-    }
-    memmove(s->wait + at, s->wait + s->next + k,
+  } else if (!s->scanning) { /* the entries looked at leave the list */
+    for (unsigned i = 0; i < k; i++)
+      sg_free(s->wait[s->next + i]);
+    memmove(s->wait + s->next, s->wait + s->next + k,
             (s->n_wait - s->next - k) * sizeof *s->wait);
-    s->n_wait -= s->next + k - at;
-    s->next = at;
+    s->n_wait -= k;
   } else {
-    for (unsigned i = 0; i < n_fresh; i++) {
-      if (s->n_wait < s->cap_wait)
-        s->wait[s->n_wait++] = fresh[i];
-      else {
-        sg_free(fresh[i]);
-        s->rescan = true;
-      }
-    }
     if (last != NULL) {
       sg_free(s->cursor);
       s->cursor = last;
@@ -261,7 +207,6 @@ int sg__sq_settle_batch(sg__sq_conn_t *c, sg__sq_settle_t *s, unsigned max,
     }
   }
   sg_free(last);
-  sg_free(fresh);
-  sg_free(keep);
+  sg_free(ids);
   return rc;
 }

@@ -23,15 +23,12 @@ void sg__sq_settle_free(sg__sq_settle_t *s);
 int sg__sq_settle_batch(sg__sq_conn_t *c, sg__sq_settle_t *s, unsigned max,
                         unsigned *settled, bool *more);
 
-/* A row the writer's open transaction puts back to 'queued' (the
- * operator's retry): when the walk has passed it, it joins the rows looked
- * at again, so that the idle settle reaches it once its part ends again
- * (the walk finds the others). An entry left by a transaction that rolled
- * back leaves the list at its next look. s may be NULL (a reader's
- * connection: nothing to do). */
+/* A one-part row whose final status the writer's open transaction left
+ * on its part (sqlite_write.c, set_msg_status): when the walk has passed
+ * it, it joins the rows the next pass settles first (the walk finds the
+ * others). An entry left by a transaction that rolled back finds nothing
+ * to settle and leaves the list. s may be NULL (a reader's connection:
+ * nothing to do). */
 void sg__sq_settle_note(sg__sq_settle_t *s, const char *mid);
-
-/* The rows kept to be looked at again (their part had not ended). */
-size_t sg__sq_settle_waiting(const sg__sq_settle_t *s);
 
 #endif

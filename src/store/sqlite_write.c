@@ -17,6 +17,7 @@
 #include "store/sqlite_int.h"
 #include "store/sqlite_mcache.h"
 #include "store/sqlite_pair.h"
+#include "store/sqlite_settle.h"
 #include "store/sqlite_whq.h"
 
 #define PASS_MAX 1000 /* rows per release / expire / requeue pass */
@@ -301,8 +302,10 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
   int rc = fold == NULL ? insert_part_event(c, m->ev.message_id, why->ev) : 0;
   if (rc == 0 && !keep_row)
     rc = write_msg_status(c, m->ev.message_id, to, code, now);
-  else if (rc == 0 && sg_store_status_final(to))
+  else if (rc == 0 && sg_store_status_final(to)) {
     sg__sq_mc_status(c, m->ev.message_id, to);
+    sg__sq_settle_note(c->settle, m->ev.message_id); /* the row to settle */
+  }
   if (rc == 0)
     rc = sg__sq_campaign_count(c, m->ev.batch_id, m->status, to);
   if (rc == 0)

@@ -464,6 +464,77 @@ static void a_retried_row_is_settled_again(void **state) {
   assert_int_equal(settle_of(c).failures, 0);
 }
 
+/* ---- a queued backlog and the idle writer -------------------------------- */
+
+/* n one-part messages queued for connector smsc-a (down): rows
+ * 'queued', parts 'queued', nothing to settle. Ids 00F000...1 to n. */
+static void fill_queued(ctx_t *c, int n) {
+  char sql[2048];
+  snprintf(
+      sql, sizeof sql,
+      "BEGIN;"
+      "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM g WHERE "
+      "i < %d) INSERT INTO messages (id, batch_id, account_id, sender, "
+      "recipient, encoding, body, status, parts_total, created_ms, "
+      "updated_ms) SELECT printf('00F%%023d', i), printf('00F%%023d', i), 1, "
+      "'SG', '+14155550100', 0, 'hello', 'queued', 1, %lld, %lld FROM g;"
+      "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM g WHERE "
+      "i < %d) INSERT INTO parts (id, message_id, seq, connector, encoding, "
+      "ud, status, attempts, updated_ms) SELECT 1000000 + i, "
+      "printf('00F%%023d', i), 1, 'smsc-a', 0, x'68656c6c6f', 'queued', "
+      "0, %lld FROM g;"
+      "COMMIT;",
+      n, (long long)T0, (long long)T0, n, (long long)T0);
+  raw_exec(c, sql);
+}
+
+/* With a backlog of queued one-part messages (a connector down, a slow
+ * one), the rows have nothing to settle: a quiet writer that gets one
+ * write now and then does not look at them again after each (a pass after
+ * a write of one row is a batch or two, not the backlog's 235). */
+static void a_queued_backlog_is_not_looked_at_after_each_write(void **state) {
+  ctx_t *c = *state;
+  settle_env("0", "256");
+  open_store(c);
+  close_store(c);
+  fill_queued(c, 60000);
+  settle_env("100", "256");
+  open_store(c);
+  wait_settle(c, passes_at_least, 1); /* the pass at open */
+  sg_store_sqlite_settle_t s0 = settle_of(c);
+  tmsg_t m;
+  for (int i = 0; i < 10; i++) {
+    tmsg_init(&m, "+14155550180", 1, "smsc-z");
+    assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
+    wait_settle(c, passes_at_least, s0.passes + 1 + (uint64_t)i);
+  }
+  sg_store_sqlite_settle_t s1 = settle_of(c);
+  assert_int_equal(s1.failures, 0);
+  assert_true(s1.batches - s0.batches <= 10 * 2);
+}
+
+/* A backlog row walked while queued, then claimed and ended on its part
+ * when its connector came back: noted as it ends, it is settled by the
+ * next pass. */
+static void a_backlog_row_that_ends_later_is_settled(void **state) {
+  ctx_t *c = *state;
+  settle_env("0", "256");
+  open_store(c);
+  close_store(c);
+  fill_queued(c, 1000);
+  settle_env("1", "64");
+  open_store(c);
+  wait_settle(c, passes_at_least, 1); /* the pass at open */
+  const char *first = "00F00000000000000000000001";
+  assert_string_equal(row_status(c, first), "queued");
+  claim_one_sent_at(c, "smsc-a", "r-81", T0 + 1000);
+  receipt_at(c, "r-81", SG_MSG_DELIVERED, 0, 2000);
+  whole_pass_after(c);
+  assert_string_equal(row_status(c, first), "delivered");
+  assert_string_equal(row_status(c, "00F00000000000000000000002"), "queued");
+  assert_int_equal(settle_of(c).failures, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(idle_writer_settles_the_rows, setup,
@@ -478,6 +549,10 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(a_retried_row_is_settled_again, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(
+          a_queued_backlog_is_not_looked_at_after_each_write, setup, teardown),
+      cmocka_unit_test_setup_teardown(a_backlog_row_that_ends_later_is_settled,
+                                      setup, teardown),
   };
   if (pg_server() != NULL)
     return 0; /* the PostgreSQL store writes its rows */

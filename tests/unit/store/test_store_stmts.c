@@ -591,8 +591,8 @@ static void no_ephemeral_table_a_run(void **state) {
       SG__Q_EVENT_INSERT,     SG__Q_CLAIM_SELECT,    SG__Q_PART_CLAIM,
       SG__Q_PART_SENT,        SG__Q_PART_SET_STATUS, SG__Q_PART_BY_SMSC,
       SG__Q_MSG_SET_STATUS,   SG__Q_MSG_SETTLE,      SG__Q_MSG_SETTLE_NEXT,
-      SG__Q_MSG_SETTLE_WAITS, SG__Q_CANCEL_GET,      SG__Q_R_MESSAGE,
-      SG__Q_R_PARTS,          SG__Q_R_EVENTS,
+      SG__Q_CANCEL_GET,       SG__Q_R_MESSAGE,       SG__Q_R_PARTS,
+      SG__Q_R_EVENTS,
   };
   bare_t b;
   bare_open(&b, NULL, HOOKED);
