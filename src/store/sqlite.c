@@ -61,6 +61,7 @@ typedef struct sq {
   bool ckpt_wanted;     /* the log has grown past ckpt_pages */
   int log_frames;       /* the log's frames at the writer's last commit */
   int ckpt_pages;       /* CKPT_BYTES in pages of this database's size */
+  long sync_wait_us;    /* the pipeline's wait for a running group */
   long page_size;       /* of a new database */
   long cache_kb;        /* the writer's page cache, asked for */
   long cache_kb_set;    /* and as SQLite reports it after open */
@@ -267,6 +268,9 @@ static int conn_open(sq_t *sq, sg__sq_conn_t *c, const char *path, bool rw,
  * the rows each of its transactions looks at. */
 #define SG__SQ_SETTLE_IDLE_MS 100
 #define SG__SQ_SETTLE_BATCH 256
+/* How long a sync of the commit pipeline due while the writer runs a group
+ * waits for that group's commit, to cover both (sqlite_sync.c). */
+#define SG__SQ_SYNC_WAIT_US 1000
 
 /* Runs one pragma or statement that needs no binding; returns the SQLite
  * code, and its first text column in out when asked. */
@@ -766,6 +770,8 @@ static void run_group(sq_t *sq, sg__store_req_t *group, unsigned n, bool arm) {
   sq->fault.failing = arm;
   sq->fault.tripped = false;
   unsigned reruns = 0;
+  if (sq->sync != NULL)
+    sg__sq_sync_running(sq->sync);
   int rc = sg__sq_exec(c, SG__Q_BEGIN) == SQLITE_OK ? 0 : SG_EIO;
   if (rc == 0)
     rc = sg__sq_campaigns_probe(c);
@@ -1088,7 +1094,8 @@ static bool pipeline_wanted(const sq_t *sq) {
 
 static int start_threads(sq_t *sq) {
   if (pipeline_wanted(sq) && sq->walbuf.wal_path != NULL &&
-      sg__sq_sync_start(&sq->sync, &sq->walbuf, sync_post, sq) < 0)
+      sg__sq_sync_start(&sq->sync, &sq->walbuf, (uint64_t)sq->sync_wait_us,
+                        sync_post, sq) < 0)
     return SG_ENOMEM;
   if (uv_thread_create(&sq->ckpt_tid, ckpt_main, sq) != 0)
     return SG_ENOMEM;
@@ -1309,6 +1316,10 @@ static int open_all(sq_t *sq, const char *path, char *err, size_t errlen) {
                      &sq->settle_idle_ms, err, errlen)) < 0 ||
       (rc = env_size("SG_STORE_SETTLE_BATCH", 1, 100000, false,
                      &sq->settle_batch, err, errlen)) < 0)
+    return rc;
+  sq->sync_wait_us = SG__SQ_SYNC_WAIT_US;
+  if ((rc = env_size("SG_STORE_SYNC_WAIT_US", 0, 100000, false,
+                     &sq->sync_wait_us, err, errlen)) < 0)
     return rc;
   if ((rc = conn_open(sq, &sq->writer, path, true, err, errlen)) < 0 ||
       (rc = sg__sq_counts_open(&sq->writer)) < 0)

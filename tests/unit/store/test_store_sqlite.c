@@ -1217,6 +1217,8 @@ static void page_size_of_new_and_old_databases(void **state) {
       {"SG_STORE_PAGE_SIZE", "1000"},   {"SG_STORE_PAGE_SIZE", "256"},
       {"SG_STORE_PAGE_SIZE", "131072"}, {"SG_STORE_PAGE_SIZE", "4k"},
       {"SG_STORE_CACHE_KB", "0"},       {"SG_STORE_CACHE_KB", "-2000"},
+      {"SG_STORE_SYNC_WAIT_US", "-1"},  {"SG_STORE_SYNC_WAIT_US", "100001"},
+      {"SG_STORE_SYNC_WAIT_US", "1ms"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     assert_int_equal(setenv(bad[i][0], bad[i][1], 1), 0);
