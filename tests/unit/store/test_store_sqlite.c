@@ -1025,12 +1025,12 @@ static void reopen_and_recover(void **state) {
  * into the file beside the writer, so the log stays bounded (SQLite would
  * otherwise do it in the writer, after a commit, delaying acknowledgements).
  */
-/* The checkpointer copies the log into the file once it holds 16 MB of
- * pages (4,000 of 4 KiB), not before, and the log stays under twice that
- * (the writer finishes the copy there). The trigger is in bytes: a
+/* The checkpointer copies the log into the file once it holds 32 MB of
+ * pages (8,000 of 4 KiB), not before, and the log stays under one and a
+ * half times that (the writer finishes the copy there). The trigger is in bytes: a
  * database with smaller pages checkpoints no more often. */
 static void log_checkpointed_at(ctx_t *c, long page) {
-  const long long frame = page + 24, pages = 4000LL * 4096 / page;
+  const long long frame = page + 24, pages = 8000LL * 4096 / page;
   assert_int_equal(q1(c, "PRAGMA page_size"), page);
   char wal[128];
   snprintf(wal, sizeof wal, "%s-wal", c->path);
@@ -1057,10 +1057,10 @@ static void log_checkpointed_at(ctx_t *c, long page) {
     sg_store_get_stats(c->st, &st);
   }
   assert_true(st.checkpoints > 0);
-  /* not before 16 MB of pages (it was 4 MB) */
+  /* not before 32 MB of pages (it was 16 MB) */
   assert_true(wal_at_first >= pages * frame);
-  /* twice that and the frame headers at most, plus a group */
-  assert_true(max_wal < (2 * pages + pages / 40) * frame);
+  /* one and a half times that and the frame headers, plus a group */
+  assert_true(max_wal < (pages + pages / 2 + pages / 40) * frame);
   assert_true(q1(c, "SELECT count(*) FROM messages") >= 2000);
 }
 
@@ -1072,12 +1072,12 @@ static void log_is_checkpointed(void **state) {
 
 /* Writes kept in flight so that the writer commits back to back: the
  * checkpointer's last round of each log holds the writer (sqlite.c,
- * ckpt_main) and the writer's own checkpoint at twice the trigger stays
+ * ckpt_main) and the writer's own checkpoint at 1.5 times the trigger stays
  * the bound. Every write is answered, once, with success, the log stays
  * under the bound and every message is in the file. */
 #define B2B_INFLIGHT 16
 #define B2B_MSGS 20
-#define B2B_SUBMITS 1200
+#define B2B_SUBMITS 2400
 
 typedef struct b2b b2b_t;
 typedef struct b2b_slot {
@@ -1126,7 +1126,7 @@ static void b2b_cb(sg_store_t *st, int status, const sg_store_submit_res_t *res,
 static void log_bounded_under_back_to_back_commits(void **state) {
   ctx_t *c = *state;
   open_store(c);
-  const long long frame = 4096 + 24, pages = 4000LL;
+  const long long frame = 4096 + 24, pages = 8000LL;
   static b2b_t b;
   memset(&b, 0, sizeof b);
   b.c = c;
@@ -1142,7 +1142,7 @@ static void log_bounded_under_back_to_back_commits(void **state) {
   sg_store_get_stats(c->st, &st);
   assert_true(st.checkpoints > 0);
   assert_true(b.max_wal > 0);
-  assert_true(b.max_wal < (2 * pages + pages / 40) * frame);
+  assert_true(b.max_wal < (pages + pages / 2 + pages / 40) * frame);
   assert_int_equal(q1(c, "SELECT count(*) FROM messages"),
                    (long long)B2B_SUBMITS * B2B_MSGS);
   close_store(c);
