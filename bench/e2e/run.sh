@@ -20,6 +20,10 @@
 # (bench/lib.sh threads_report), and the store's commit figures.
 # RSS_EVERY=S samples smsgate's VmRSS every S seconds during the run and
 # prints the samples at the end (one "rss t_s kB" line each).
+# WAL_EVERY=S samples the size of the SQLite store's write-ahead log
+# (smsgate.db-wal) every S seconds and prints the samples and the largest
+# at the end (the log's bound: docs/architecture.md, "The checkpointer's
+# rounds and the log's syncs a message").
 # STORE_URL=postgres://... runs the gateway on that PostgreSQL database
 # (`store: {driver: postgres, url: ...}`; SYNC does not apply) instead of
 # SQLite; give each run an empty database, since the figures and the
@@ -108,6 +112,7 @@ WEBHOOK_CLIENT=${WEBHOOK_CLIENT:-builtin}
 WEBHOOK_PIPELINE=${WEBHOOK_PIPELINE-8}
 [ "$WEBHOOK_CLIENT" = curl ] && WEBHOOK_PIPELINE= # libcurl does not pipeline
 RSS_EVERY=${RSS_EVERY:-0}
+WAL_EVERY=${WAL_EVERY:-0}
 CHECK=${CHECK:-0}
 STORE_URL=${STORE_URL:-}
 NODES=${NODES:-1}
@@ -365,6 +370,14 @@ if [ "$RSS_EVERY" -gt 0 ] 2>/dev/null; then
     done >"$T/rss.txt" ) &
   PIDS+=($!)
 fi
+if [ "$WAL_EVERY" -gt 0 ] 2>/dev/null; then
+  ( t0=$(date +%s)
+    while kill -0 "$GW" 2>/dev/null; do
+      echo "wal $(($(date +%s) - t0)) $(stat -c %s "$DB-wal" 2>/dev/null || echo 0)"
+      sleep "$WAL_EVERY"
+    done >"$T/wal.txt" ) &
+  PIDS+=($!)
+fi
 if [ "$CALLGRIND" = 1 ]; then
   callgrind_control -i on "$GW" >/dev/null && callgrind_control -z "$GW" >/dev/null ||
     die "callgrind_control cannot reach the gateway (pid $GW)"
@@ -473,6 +486,10 @@ if [ "$SINK" != node ] && ! grep -q '"bad_signature":0,' <<<"$recv"; then
 fi
 if [ "$CHECK" = 1 ] && ! grep -q "^{\"total\":$((2 * accepted)),\"delivered\":$accepted,.*\"bad_signature\":0,\"bad_request\":0," <<<"$recv"; then
   die "CHECK: expected $((2 * accepted)) webhooks, $accepted delivered, no bad signature or request; the sink counted $recv"
+fi
+if [ -s "$T/wal.txt" ]; then
+  echo "smsgate.db-wal (s bytes):" $(awk '{ printf "%s %s, ", $2, $3 }' "$T/wal.txt")
+  awk '$3 > m { m = $3 } END { printf "smsgate.db-wal largest: %d bytes (%.1f MB)\n", m, m / 1e6 }' "$T/wal.txt"
 fi
 if [ -s "$T/rss.txt" ]; then
   echo "smsgate VmRSS (s kB):" $(awk '{ printf "%s %s, ", $2, $3 }' "$T/rss.txt")

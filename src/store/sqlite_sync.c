@@ -9,7 +9,10 @@
  * WAL index and the writer goes on with the next group. This thread
  * fdatasync()s the log - at most one sync at a time, so the commits made
  * during one are covered together by the next - and then releases, in
- * order, every group committed before that sync began.
+ * order, every group committed before that sync began. When a commit
+ * wakes it while the writer is already running its next group, it first
+ * waits for that group's commit too (at most wait_us), so that one sync
+ * covers both: an fdatasync() costs about the same CPU whatever it holds.
  *
  * Why that keeps store.h's contract (an acknowledged write survives a power
  * loss): nothing reaches the loop before an fdatasync() that began after
@@ -65,6 +68,9 @@ struct sg__sq_sync {
   uint64_t committed; /* commits whose sync was left to this thread */
   uint64_t synced;    /* of which the first `synced` are on disk */
   uint64_t tried;     /* the commits the last sync was to cover */
+  bool running;       /* the writer is in a group that may commit */
+  bool waiting;       /* the thread waits for that commit */
+  uint64_t wait_us;   /* for at most this long (0: never) */
   bool failing;
   /* From a failed sync until the writer has made its groups' rows inert
    * (sg__sq_sync_undo): every group handed in fails, and the messages its
@@ -274,6 +280,24 @@ static uint64_t mono_us(void) {
   return uv_hrtime() / 1000u;
 }
 
+/* The writer is running a group: waits until it commits (or ends it
+ * without a commit), at most wait_us, so that the coming sync covers it as
+ * well. Under the lock. */
+static void wait_for_writer(sg__sq_sync_t *s) {
+  uint64_t from = s->committed, t0 = uv_hrtime();
+  uint64_t deadline = t0 + s->wait_us * 1000u;
+  s->waiting = true;
+  while (s->running && s->committed == from && !s->stopping) {
+    uint64_t t = uv_hrtime();
+    if (t >= deadline ||
+        uv_cond_timedwait(&s->work, &s->lock, deadline - t) != 0)
+      break;
+  }
+  s->waiting = false;
+  s->stats.waits++;
+  s->stats.wait_us += (uv_hrtime() - t0) / 1000u;
+}
+
 static void sync_main(void *arg) {
   sg__sq_sync_t *s = arg;
   sg__sq_thread_name("sg-sync");
@@ -283,6 +307,9 @@ static void sync_main(void *arg) {
      * writer goes on trying, as it would without the pipeline). */
     while (!s->stopping && s->committed == s->tried && s->len == 0)
       uv_cond_wait(&s->work, &s->lock);
+    if (!s->poisoned && s->committed > s->synced && s->running &&
+        s->wait_us > 0)
+      wait_for_writer(s);
     uint64_t target = s->committed;
     bool ok = true;
     if (s->poisoned) { /* built on a refused commit: refused too */
@@ -330,14 +357,24 @@ static void sync_main(void *arg) {
 /* ---- the writer's side ----------------------------------------------------
  */
 
+void sg__sq_sync_running(sg__sq_sync_t *s) {
+  uv_mutex_lock(&s->lock);
+  s->running = true;
+  uv_mutex_unlock(&s->lock);
+}
+
 void sg__sq_sync_group(sg__sq_sync_t *s, sg__store_req_t *group, unsigned n,
                        bool owed) {
   uv_mutex_lock(&s->lock);
+  s->running = false;
   if (owed)
     s->committed++;
   uint64_t need = s->committed;
   if (s->len == 0 && need <= s->synced) {
+    bool waiting = s->waiting;
     uv_mutex_unlock(&s->lock);
+    if (waiting) /* for a commit that did not come */
+      uv_cond_signal(&s->work);
     s->post(s->post_arg, group, n);
     return;
   }
@@ -368,7 +405,7 @@ void sg__sq_sync_get_stats(sg__sq_sync_t *s, sg__sq_sync_stats_t *out) {
 /* ---- start, stop --------------------------------------------------------- */
 
 int sg__sq_sync_start(sg__sq_sync_t **out, sg__sq_walbuf_t *wb,
-                      sg__sq_sync_post_fn post, void *arg) {
+                      uint64_t wait_us, sg__sq_sync_post_fn post, void *arg) {
   *out = NULL;
   if (wb->wal_path == NULL)
     return SG_EINVAL;
@@ -378,6 +415,7 @@ int sg__sq_sync_start(sg__sq_sync_t **out, sg__sq_walbuf_t *wb,
   s->wb = wb;
   s->post = post;
   s->post_arg = arg;
+  s->wait_us = wait_us;
   s->fd = -1;
   if (uv_mutex_init(&s->lock) != 0) {
     sg_free(s);

@@ -18,10 +18,15 @@ typedef void (*sg__sq_sync_post_fn)(void *arg, sg__store_req_t *list,
 
 /* Starts the sync thread for the log whose writes go through wb (its path
  * is known once the writer's connection has opened the log). post hands
- * groups to the loop. Returns 0, SG_ENOMEM, or SG_EINVAL when the log's path
- * is not known. */
+ * groups to the loop. A sync due while the writer runs a group waits for
+ * that group's commit, at most wait_us (0: never waits). Returns 0,
+ * SG_ENOMEM, or SG_EINVAL when the log's path is not known. */
 int sg__sq_sync_start(sg__sq_sync_t **out, sg__sq_walbuf_t *wb,
-                      sg__sq_sync_post_fn post, void *arg);
+                      uint64_t wait_us, sg__sq_sync_post_fn post, void *arg);
+
+/* Writer thread, before a group's BEGIN: a commit may come, which a sync
+ * about to start should wait for (sg__sq_sync_group ends it). */
+void sg__sq_sync_running(sg__sq_sync_t *s);
 
 /* Writer thread, after each group's transaction ended (committed or not):
  * owed is true when its COMMIT left the log's sync to this pipeline (the
@@ -63,6 +68,8 @@ typedef struct sg__sq_sync_stats {
   uint64_t failures;    /* of which failed */
   uint64_t sync_us;     /* time spent in them */
   uint64_t max_commits; /* most commits one sync covered */
+  uint64_t waits;       /* syncs that first waited for the writer's commit */
+  uint64_t wait_us;     /* time spent in those waits */
   /* the syncs by duration, over sg_store_stage_bounds_us */
   uint64_t sync_hist[SG_STORE_STAGE_BUCKETS + 1];
 } sg__sq_sync_stats_t;

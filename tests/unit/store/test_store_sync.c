@@ -115,6 +115,23 @@ static void answers_in_order_after_a_sync(void **state) {
                    N_ORDER);
 }
 
+/* The same with the sync waiting up to 100 ms for a group the writer is
+ * running (SG_STORE_SYNC_WAIT_US): each write still answered once, in
+ * order, after a sync that began after it was queued. */
+static int setup_sync_wait(void **state) {
+  setenv("SG_STORE_SYNC_WAIT_US", "100000", 1);
+  return setup_sync(state);
+}
+
+static int teardown_sync_wait(void **state) {
+  unsetenv("SG_STORE_SYNC_WAIT_US");
+  return teardown(state);
+}
+
+static void answers_after_a_sync_that_waited(void **state) {
+  answers_in_order_after_a_sync(state);
+}
+
 /* ---- a failed sync ------------------------------------------------------- */
 
 static int claim_status(ctx_t *c, claim_got_t *g) {
@@ -283,6 +300,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(answers_in_order_after_a_sync, setup_sync,
                                       teardown),
+      cmocka_unit_test_setup_teardown(answers_after_a_sync_that_waited,
+                                      setup_sync_wait, teardown_sync_wait),
       cmocka_unit_test_setup_teardown(refused_writes_are_made_inert, setup_sync,
                                       teardown),
       cmocka_unit_test_setup_teardown(pipeline_follows_the_config, setup_cfg,
