@@ -69,18 +69,17 @@ struct sg__notifier {
   uint64_t sent, retried, failed;
   post_t *spare; /* done posts kept for the next (->next links them) */
   unsigned nspare;
-  unsigned ahead_max;          /* webhooks.claim_ahead */
-  ahead_t *qhead, *qtail;      /* claimed ahead, in claim order */
-  unsigned queued;             /* on that queue */
-  ahead_t *qspare;             /* blocks kept for the next (->next) */
-  unsigned nqspare;
+  unsigned ahead_max;     /* webhooks.claim_ahead */
+  ahead_t *qhead, *qtail; /* claimed ahead, in claim order */
+  unsigned queued;        /* on that queue */
+  sg_spares_t qspares;    /* blocks kept for the next */
 };
 
 /* A delivery claimed ahead of a free transfer slot: a copy of the claim's
  * sg_store_webhook_t whose URL and payload or record are in mem. */
 struct ahead {
   ahead_t *next;
-  size_t cap; /* octets of mem */
+  size_t cap; /* octets of the block */
   int64_t claimed_ms;
   sg_store_webhook_t w;
   char mem[];
@@ -339,45 +338,34 @@ static void post_one(struct sg__notifier *n, const sg_store_webhook_t *w,
  * then still has two timeouts and a minute of its lease (3 timeouts and a
  * minute) left, one for the attempt and the rest for its verdict to reach
  * the store, as an attempt posted at its claim has. */
+static int64_t attempt_ms(const sg_engine_t *e) {
+  return e->cfg->webhooks.timeout_ms ? e->cfg->webhooks.timeout_ms : 10000;
+}
+
 static int64_t ahead_wait_max(const sg_engine_t *e) {
   if (e->tun.webhook_wait_max_ms != 0)
     return e->tun.webhook_wait_max_ms;
-  uint32_t t = e->cfg->webhooks.timeout_ms ? e->cfg->webhooks.timeout_ms
-                                           : 10000;
-  return (int64_t)t + 60000;
+  return attempt_ms(e) + 60000;
 }
 
 static int64_t lease_ms(const sg_engine_t *e) {
-  uint32_t t = e->cfg->webhooks.timeout_ms ? e->cfg->webhooks.timeout_ms
-                                           : 10000;
-  return (int64_t)t * 3 + 60000;
+  return attempt_ms(e) * 3 + 60000;
 }
 
 /* A block of at least need octets, a kept one if there is one; NULL
  * without memory. */
 static ahead_t *ahead_new(struct sg__notifier *n, size_t need) {
-  ahead_t *q = n->qspare;
-  if (q != NULL) {
-    n->qspare = q->next;
-    n->nqspare--;
-    if (q->cap >= need)
-      return q;
-    sg_free(q);
-  }
-  if ((q = sg_malloc(sizeof *q + need + AHEAD_STEP)) == NULL)
-    return NULL;
-  q->cap = need + AHEAD_STEP;
+  size_t cap = 0;
+  ahead_t *q = sg_spares_take(&n->qspares, sizeof *q + need,
+                              SPARE_MAX > 0 ? AHEAD_STEP : 0, &cap);
+  if (q != NULL)
+    q->cap = cap;
   return q;
 }
 
 static void ahead_release(struct sg__notifier *n, ahead_t *q) {
-  if (n->nqspare >= n->ahead_max || n->nqspare + 1 > SPARE_MAX) {
-    sg_free(q);
-    return;
-  }
-  q->next = n->qspare;
-  n->qspare = q;
-  n->nqspare++;
+  sg_spares_keep(&n->qspares, q, q->cap,
+                 n->ahead_max < SPARE_MAX ? n->ahead_max : SPARE_MAX);
 }
 
 /* Copies w (its URL and its payload or record) to the tail of the queue. */
@@ -581,10 +569,7 @@ void sg__notifier_free(sg_engine_t *e) {
     next = q->next;
     sg_free(q);
   }
-  for (ahead_t *q = n->qspare, *next; q != NULL; q = next) {
-    next = q->next;
-    sg_free(q);
-  }
+  sg_spares_free(&n->qspares);
   sg_free(n);
   e->notifier = NULL;
 }

@@ -77,8 +77,7 @@ struct sg__webhook_thread {
   size_t max_inflight, max_pending;
   sg_webhook_stats_t stats;        /* verdicts as delivered here */
   sg__webhook_url_memo_t good_url; /* as the client checks URLs */
-  msg_t *spare; /* delivered blocks kept for the next posts */
-  unsigned nspare;
+  sg_spares_t spares; /* delivered blocks kept for the next posts */
   bool closing;
 };
 
@@ -214,14 +213,8 @@ static void count(sg_webhook_stats_t *st, const sg_webhook_result_t *res) {
 
 /* Keeps m for the next post, or frees it. */
 static void msg_release(sg__webhook_thread_t *t, msg_t *m) {
-  if (t->closing || t->nspare >= t->max_inflight ||
-      t->nspare + 1 > SPARE_MAX) { /* SPARE_MAX may be 0 */
-    sg_free(m);
-    return;
-  }
-  m->next = t->spare;
-  t->spare = m;
-  t->nspare++;
+  size_t max = t->max_inflight < SPARE_MAX ? t->max_inflight : SPARE_MAX;
+  sg_spares_keep(&t->spares, m, m->cap, t->closing ? 0 : max);
 }
 
 static void deliver(sg__webhook_thread_t *t, msg_t *m) {
@@ -247,18 +240,10 @@ static void wake_caller_cb(uv_async_t *a) {
 /* A block of at least size octets: the kept one on top if it is large
  * enough, else a new one (the kept one is freed then). */
 static msg_t *msg_block(sg__webhook_thread_t *t, size_t size) {
-  msg_t *m = t->spare;
-  if (m != NULL) {
-    t->spare = m->next;
-    t->nspare--;
-    if (m->cap >= size)
-      return m;
-    sg_free(m);
-  }
-  size_t cap = SPARE_MAX > 0 && size <= SIZE_MAX - 2 * BLOCK_STEP
-                   ? (size / BLOCK_STEP + 2) * BLOCK_STEP
-                   : size;
-  if ((m = sg_malloc(cap)) != NULL)
+  size_t cap = 0;
+  msg_t *m =
+      sg_spares_take(&t->spares, size, SPARE_MAX > 0 ? BLOCK_STEP : 0, &cap);
+  if (m != NULL)
     m->cap = cap;
   return m;
 }
@@ -361,10 +346,7 @@ void sg__webhook_thread_stats(sg__webhook_thread_t *t,
 static void caller_close_cb(uv_handle_t *h) {
   sg__webhook_thread_t *t = h->data;
   sg__webhook_url_memo_close(&t->good_url);
-  for (msg_t *m = t->spare, *next; m != NULL; m = next) {
-    next = m->next;
-    sg_free(m);
-  }
+  sg_spares_free(&t->spares);
   sg_free(t);
 }
 

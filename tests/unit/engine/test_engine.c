@@ -44,7 +44,7 @@ typedef struct hook {
   char message_id[SG_ID_LEN + 1];
   char event[32];
   char hook_id[32]; /* X-Smsgate-Webhook-Id */
-  int answer;        /* the status answered; 0: held, not answered */
+  int answer;       /* the status answered; 0: held, not answered */
 } hook_t;
 
 typedef struct rx_conn rx_conn_t;
@@ -54,9 +54,9 @@ typedef struct rx {
   uint16_t port;
   int n;
   hook_t hooks[MAX_HOOKS];
-  int fail_first;         /* answer the first this many 503 */
-  bool hold;              /* record requests but answer none */
-  rx_conn_t *conns[16];   /* open connections */
+  int fail_first;       /* answer the first this many 503 */
+  bool hold;            /* record requests but answer none */
+  rx_conn_t *conns[16]; /* open connections */
 } rx_t;
 
 struct rx_conn {
@@ -96,8 +96,7 @@ static void rx_conn_closed(uv_handle_t *h) {
 
 static void rx_answer(rx_conn_t *c, int status) {
   static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
-  static const char busy[] =
-      "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n";
+  static const char busy[] = "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n";
   uv_write_t *w = malloc(sizeof *w);
   uv_buf_t b = status == 200 ? uv_buf_init((char *)ok, sizeof ok - 1)
                              : uv_buf_init((char *)busy, sizeof busy - 1);
@@ -120,8 +119,8 @@ static void rx_release(rx_t *rx) {
     }
 }
 
-static void rx_record(rx_t *rx, const char *hdrs, const char *body,
-                      size_t blen, int answer) {
+static void rx_record(rx_t *rx, const char *hdrs, const char *body, size_t blen,
+                      int answer) {
   if (rx->n >= MAX_HOOKS)
     return;
   hook_t *k = &rx->hooks[rx->n++];
@@ -270,7 +269,7 @@ typedef struct fx {
   got_event_t events[MAX_EVENTS];
   bool stopped;
   rx_t rx;
-  unsigned max_queued; /* webhooks claimed ahead, the most seen waiting */
+  unsigned max_queued;  /* webhooks claimed ahead, the most seen waiting */
   unsigned handed_back; /* log lines of deliveries that waited too long */
 } fx_t;
 
