@@ -138,6 +138,12 @@ typedef struct spare {
   size_t cap;
 } spare_t;
 
+#if defined(__SANITIZE_ADDRESS__)
+static const bool keep_none = true;
+#else
+static const bool keep_none = false;
+#endif
+
 void *sg_spares_take(sg_spares_t *s, size_t size, size_t step, size_t *cap) {
   spare_t *b = s->top;
   if (b != NULL) {
@@ -150,7 +156,7 @@ void *sg_spares_take(sg_spares_t *s, size_t size, size_t step, size_t *cap) {
     sg_free(b);
   }
   size_t want = size < sizeof(spare_t) ? sizeof(spare_t) : size;
-  if (step > 0 && want <= SIZE_MAX - 2 * step)
+  if (step > 0 && !keep_none && want <= SIZE_MAX - 2 * step)
     want = (want / step + 2) * step;
   void *p = sg_malloc(want);
   if (p != NULL)
@@ -161,7 +167,8 @@ void *sg_spares_take(sg_spares_t *s, size_t size, size_t step, size_t *cap) {
 void sg_spares_keep(sg_spares_t *s, void *block, size_t cap, size_t max) {
   if (block == NULL)
     return;
-  if (s->n >= max || cap < sizeof(spare_t)) {
+  if (keep_none || s->n >= max || s->n >= SG_SPARES_MAX ||
+      cap < sizeof(spare_t)) {
     sg_free(block);
     return;
   }

@@ -357,15 +357,14 @@ static int64_t lease_ms(const sg_engine_t *e) {
 static ahead_t *ahead_new(struct sg__notifier *n, size_t need) {
   size_t cap = 0;
   ahead_t *q = sg_spares_take(&n->qspares, sizeof *q + need,
-                              SPARE_MAX > 0 ? AHEAD_STEP : 0, &cap);
+                              AHEAD_STEP, &cap);
   if (q != NULL)
     q->cap = cap;
   return q;
 }
 
 static void ahead_release(struct sg__notifier *n, ahead_t *q) {
-  sg_spares_keep(&n->qspares, q, q->cap,
-                 n->ahead_max < SPARE_MAX ? n->ahead_max : SPARE_MAX);
+  sg_spares_keep(&n->qspares, q, q->cap, n->ahead_max);
 }
 
 /* Copies w (its URL and its payload or record) to the tail of the queue. */

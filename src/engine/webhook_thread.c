@@ -26,18 +26,12 @@
 #define DEFAULT_MAX_INFLIGHT 32u
 #define DEFAULT_MAX_QUEUE 1024u
 /* Post blocks kept on the caller's side for the next posts once their
- * verdict is delivered, as many as may be in flight (max_inflight) up to
- * this: a block is about 1 KiB with its body, and with dozens in flight
- * each new one took malloc's slow path. A new block has a step of 256
- * octets to spare past its post, so that a kept one fits the next post of
- * about the same size (the bodies of one event's statuses differ by a few
- * dozen octets). Sanitizer builds keep none, so that a use after the
- * verdict is still caught. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SPARE_MAX 0u
-#else
-#define SPARE_MAX 1024u
-#endif
+ * verdict is delivered (sg_spares, up to SG_SPARES_MAX), as many as may be
+ * in flight (max_inflight): a block is about 1 KiB with its body, and with
+ * dozens in flight each new one took malloc's slow path. A new block has a
+ * step of 256 octets to spare past its post, so that a kept one fits the
+ * next post of about the same size (the bodies of one event's statuses
+ * differ by a few dozen octets). */
 #define BLOCK_STEP 256u
 
 typedef struct msg msg_t;
@@ -213,8 +207,7 @@ static void count(sg_webhook_stats_t *st, const sg_webhook_result_t *res) {
 
 /* Keeps m for the next post, or frees it. */
 static void msg_release(sg__webhook_thread_t *t, msg_t *m) {
-  size_t max = t->max_inflight < SPARE_MAX ? t->max_inflight : SPARE_MAX;
-  sg_spares_keep(&t->spares, m, m->cap, t->closing ? 0 : max);
+  sg_spares_keep(&t->spares, m, m->cap, t->closing ? 0 : t->max_inflight);
 }
 
 static void deliver(sg__webhook_thread_t *t, msg_t *m) {
@@ -242,7 +235,7 @@ static void wake_caller_cb(uv_async_t *a) {
 static msg_t *msg_block(sg__webhook_thread_t *t, size_t size) {
   size_t cap = 0;
   msg_t *m =
-      sg_spares_take(&t->spares, size, SPARE_MAX > 0 ? BLOCK_STEP : 0, &cap);
+      sg_spares_take(&t->spares, size, BLOCK_STEP, &cap);
   if (m != NULL)
     m->cap = cap;
   return m;

@@ -151,10 +151,20 @@ static void grow_cap_counts(void **state) {
 }
 
 /* Kept blocks come back, newest first, while they are large enough; no
- * allocation is made for them; more than max are freed. */
+ * allocation is made for them; more than max are freed. A sanitizer build
+ * keeps none and rounds nothing. */
 static void spares_are_reused(void **state) {
   (void)state;
   sg_spares_t s = {0};
+#if defined(__SANITIZE_ADDRESS__)
+  size_t cap = 0;
+  char *a = sg_spares_take(&s, 300, 256, &cap);
+  assert_non_null(a);
+  assert_int_equal(cap, 300);
+  sg_spares_keep(&s, a, cap, 4);
+  assert_int_equal(s.n, 0);
+  assert_null(s.top);
+#else
   size_t cap = 0, cap2 = 0;
   char *a = sg_spares_take(&s, 300, 256, &cap);
   assert_non_null(a);
@@ -188,6 +198,7 @@ static void spares_are_reused(void **state) {
   assert_int_equal(s.n, 1);
   sg_spares_free(&s);
   assert_int_equal(s.n, 0);
+#endif
   assert_null(s.top);
 }
 
