@@ -356,8 +356,7 @@ static int64_t lease_ms(const sg_engine_t *e) {
  * without memory. */
 static ahead_t *ahead_new(struct sg__notifier *n, size_t need) {
   size_t cap = 0;
-  ahead_t *q = sg_spares_take(&n->qspares, sizeof *q + need,
-                              AHEAD_STEP, &cap);
+  ahead_t *q = sg_spares_take(&n->qspares, sizeof *q + need, AHEAD_STEP, &cap);
   if (q != NULL)
     q->cap = cap;
   return q;

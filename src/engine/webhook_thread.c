@@ -234,8 +234,7 @@ static void wake_caller_cb(uv_async_t *a) {
  * enough, else a new one (the kept one is freed then). */
 static msg_t *msg_block(sg__webhook_thread_t *t, size_t size) {
   size_t cap = 0;
-  msg_t *m =
-      sg_spares_take(&t->spares, size, BLOCK_STEP, &cap);
+  msg_t *m = sg_spares_take(&t->spares, size, BLOCK_STEP, &cap);
   if (m != NULL)
     m->cap = cap;
   return m;
