@@ -13,9 +13,9 @@
  * concurrency / (the claim's round trip), short of the gateway's own rate
  * under load. What a claim brings beyond the free slots waits here, in
  * claim order, copied out of the claim's memory, and goes out as slots
- * free; one that waited until its lease has less than a timeout left goes
- * back to the store due at once rather than out under a lease another
- * claim may take.
+ * free; one that waited longer than a timeout and a minute goes back to
+ * the store due at once rather than out late under a lease that another
+ * claim may take before its verdict is in.
  *
  * This file must never build or change a payload (the store wrote it with
  * the event, or hands over the event's record, whose payload the webhook
@@ -334,14 +334,13 @@ static void post_one(struct sg__notifier *n, const sg_store_webhook_t *w,
  * one fits the next of about the same size. */
 #define AHEAD_STEP 256u
 
-/* How long a delivery may wait for a slot after its claim: its attempt
- * then still has two timeouts and a minute of its lease (3 timeouts and a
- * minute) left, one for the attempt and the rest for its verdict to reach
- * the store, as an attempt posted at its claim has. */
 static int64_t attempt_ms(const sg_engine_t *e) {
   return e->cfg->webhooks.timeout_ms ? e->cfg->webhooks.timeout_ms : 10000;
 }
 
+/* How long a delivery may wait for a slot after its claim: its attempt
+ * then still has two timeouts of its lease (3 timeouts and a minute)
+ * left, one for the attempt and one for its verdict to reach the store. */
 static int64_t ahead_wait_max(const sg_engine_t *e) {
   if (e->tun.webhook_wait_max_ms != 0)
     return e->tun.webhook_wait_max_ms;
