@@ -24,6 +24,12 @@
 # (smsgate.db-wal) every S seconds and prints the samples and the largest
 # at the end (the log's bound: docs/architecture.md, "The checkpointer's
 # rounds and the log's syncs a message").
+# WH_EVERY=S (seconds, fractions allowed) samples the webhook backlog during
+# the run: messages accepted, receipts matched, webhooks the sink took,
+# webhooks in flight, claimed and waiting for a slot (webhooks.claim_ahead)
+# and pending (held or rows, not yet taken; the store's counts, refreshed
+# every few seconds), printed at the end as one "wh t_s accepted receipts
+# sink inflight queued pending" line each.
 # STORE_URL=postgres://... runs the gateway on that PostgreSQL database
 # (`store: {driver: postgres, url: ...}`; SYNC does not apply) instead of
 # SQLite; give each run an empty database, since the figures and the
@@ -51,6 +57,7 @@
 #        LOADER=path/to/bench_e2e|node SINK=c|node RSS_EVERY=0
 #        WEBHOOK_THREAD=true|false (webhooks.thread)
 #        WEBHOOK_CLIENT=builtin|curl (webhooks.client)
+#        WEBHOOK_CONCURRENCY=256 (webhooks.concurrency)
 #        WEBHOOK_PIPELINE=8 (webhooks.pipeline: HTTP/1.1 pipelining to the
 #        sink, which answers pipelined requests; 1 turns it off, as in the
 #        figures measured before the option; empty leaves the key out, for
@@ -109,10 +116,12 @@ WAIT_S=${WAIT_S:-120}
 SINK=${SINK:-c}
 WEBHOOK_THREAD=${WEBHOOK_THREAD:-true}
 WEBHOOK_CLIENT=${WEBHOOK_CLIENT:-builtin}
+WEBHOOK_CONCURRENCY=${WEBHOOK_CONCURRENCY:-256}
 WEBHOOK_PIPELINE=${WEBHOOK_PIPELINE-8}
 [ "$WEBHOOK_CLIENT" = curl ] && WEBHOOK_PIPELINE= # libcurl does not pipeline
 RSS_EVERY=${RSS_EVERY:-0}
 WAL_EVERY=${WAL_EVERY:-0}
+WH_EVERY=${WH_EVERY:-0}
 CHECK=${CHECK:-0}
 STORE_URL=${STORE_URL:-}
 NODES=${NODES:-1}
@@ -249,7 +258,7 @@ connectors:
      binds: $BINDS, window: $WINDOW$ON_NODE}
 routes:
   - {prefix: "+", connectors: [sim$k]}
-webhooks: {allow_private_networks: true, concurrency: 256, thread: $WEBHOOK_THREAD,
+webhooks: {allow_private_networks: true, concurrency: $WEBHOOK_CONCURRENCY, thread: $WEBHOOK_THREAD,
            client: $WEBHOOK_CLIENT${WEBHOOK_PIPELINE:+, pipeline: $WEBHOOK_PIPELINE}}
 log: {level: warn}
 EOF
@@ -378,6 +387,21 @@ if [ "$WAL_EVERY" -gt 0 ] 2>/dev/null; then
     done >"$T/wal.txt" ) &
   PIDS+=($!)
 fi
+if awk -v s="$WH_EVERY" 'BEGIN { exit !(s > 0) }'; then
+  ( t0=$(date +%s%N)
+    while kill -0 "$GW" 2>/dev/null; do
+      m=$(get "http://127.0.0.1:${HTTP[1]}/metrics" 2>/dev/null | awk '
+        /^smsgate_messages_accepted_total / { a = $2 } /^smsgate_dlr_matched_total / { r = $2 }
+        /^smsgate_webhooks_inflight / { i = $2 } /^smsgate_webhooks_queued / { q = $2 }
+        /^smsgate_webhooks_pending / { p = $2 }
+        END { print a + 0, r + 0, i + 0, q + 0, p + 0 }')
+      k=$(get "http://127.0.0.1:$HOOK/count" 2>/dev/null | sed -n 's/^{"total":\([0-9]*\).*/\1/p')
+      read -r a r i q p <<<"$m"
+      echo "wh $(awk -v d="$(($(date +%s%N) - t0))" 'BEGIN { printf "%.1f", d / 1e9 }') $a $r ${k:-0} $i $q $p"
+      sleep "$WH_EVERY"
+    done >"$T/wh.txt" ) &
+  PIDS+=($!)
+fi
 if [ "$CALLGRIND" = 1 ]; then
   callgrind_control -i on "$GW" >/dev/null && callgrind_control -z "$GW" >/dev/null ||
     die "callgrind_control cannot reach the gateway (pid $GW)"
@@ -494,5 +518,6 @@ fi
 if [ -s "$T/rss.txt" ]; then
   echo "smsgate VmRSS (s kB):" $(awk '{ printf "%s %s, ", $2, $3 }' "$T/rss.txt")
 fi
+[ -s "$T/wh.txt" ] && cat "$T/wh.txt"
 node "$HERE/bench.js" report "http://127.0.0.1:${HTTP[1]}" "$KEY" "$T/load.json" \
   "http://127.0.0.1:$HOOK" "$rss" || die "report failed"

@@ -130,3 +130,60 @@ char *sg_strndup(const char *s, size_t n) {
 char *sg_strdup(const char *s) {
   return sg_strndup(s, SIZE_MAX);
 }
+
+/* ---- kept blocks --------------------------------------------------------- */
+
+typedef struct spare {
+  struct spare *next;
+  size_t cap;
+} spare_t;
+
+#if defined(__SANITIZE_ADDRESS__)
+static const bool keep_none = true;
+#else
+static const bool keep_none = false;
+#endif
+
+void *sg_spares_take(sg_spares_t *s, size_t size, size_t step, size_t *cap) {
+  spare_t *b = s->top;
+  if (b != NULL) {
+    s->top = b->next;
+    s->n--;
+    if (b->cap >= size) {
+      *cap = b->cap;
+      return b;
+    }
+    sg_free(b);
+  }
+  size_t want = size < sizeof(spare_t) ? sizeof(spare_t) : size;
+  if (step > 0 && !keep_none && want <= SIZE_MAX - 2 * step)
+    want = (want / step + 2) * step;
+  void *p = sg_malloc(want);
+  if (p != NULL)
+    *cap = want;
+  return p;
+}
+
+void sg_spares_keep(sg_spares_t *s, void *block, size_t cap, size_t max) {
+  if (block == NULL)
+    return;
+  if (keep_none || s->n >= max || s->n >= SG_SPARES_MAX ||
+      cap < sizeof(spare_t)) {
+    sg_free(block);
+    return;
+  }
+  spare_t *b = block;
+  b->next = s->top;
+  b->cap = cap;
+  s->top = b;
+  s->n++;
+}
+
+void sg_spares_free(sg_spares_t *s) {
+  for (spare_t *b = s->top, *next; b != NULL; b = next) {
+    next = b->next;
+    sg_free(b);
+  }
+  s->top = NULL;
+  s->n = 0;
+}

@@ -44,6 +44,34 @@ void *sg_grow(void *items, size_t *cap, size_t need, size_t first, size_t size);
  * of their own (the store's arenas). */
 size_t sg_grow_cap(size_t cap, size_t need, size_t first, size_t size);
 
+/* Blocks kept for reuse, most recently kept first: a thread that makes and
+ * frees many blocks of about one size (a post, a delivery waiting) takes
+ * malloc's slow path for each once dozens are out. A kept block's first
+ * octets hold the list's link and the block's size, so a block must be at
+ * least two pointers long and is the list's alone while kept. At most
+ * SG_SPARES_MAX are kept, and none in sanitizer builds, so that a use of a
+ * block after it was given back is still caught there. One thread at a
+ * time. */
+#define SG_SPARES_MAX 1024u
+typedef struct sg_spares {
+  void *top;
+  size_t n; /* blocks kept */
+} sg_spares_t;
+
+/* A block of at least size octets: the kept one on top when it is large
+ * enough, else a new one (the kept one is freed then) of size rounded up
+ * to a multiple of step with one step to spare, so that a kept one fits
+ * the next of about the same size (step 0, or a sanitizer build: size
+ * exactly). *cap is set to the block's size. NULL without memory. */
+void *sg_spares_take(sg_spares_t *s, size_t size, size_t step, size_t *cap);
+
+/* Keeps block (of cap octets, from sg_spares_take) unless max blocks (or
+ * SG_SPARES_MAX) are kept already: it is freed then. NULL is a no-op. */
+void sg_spares_keep(sg_spares_t *s, void *block, size_t cap, size_t max);
+
+/* Frees every kept block. */
+void sg_spares_free(sg_spares_t *s);
+
 /* Replaces the allocator (NULL restores malloc/realloc/free). Call before any
  * allocation is made, from one thread. */
 void sg_alloc_set_hooks(const sg_alloc_hooks_t *hooks);

@@ -397,6 +397,8 @@ typedef struct sg_config_webhooks {
   bool thread; /* libcurl on a thread of its own; default true */
   sg_config_webhook_client_t client; /* default BUILTIN */
   uint32_t pipeline; /* requests in flight on one connection; default 1 */
+  uint32_t claim_ahead; /* deliveries claimed beyond the free requests,
+                           waiting for one; default 1000, 0: none */
 } sg_config_webhooks_t;
 
 /* smsgate's own SMPP server, where ESMEs bind with an account's smpp

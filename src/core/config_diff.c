@@ -423,6 +423,7 @@ static void restart_keys(const sg_config_t *o, const sg_config_t *n,
   restart_add(d, ow->concurrency != nw->concurrency, "webhooks.concurrency");
   restart_add(d, ow->thread != nw->thread, "webhooks.thread");
   restart_add(d, ow->pipeline != nw->pipeline, "webhooks.pipeline");
+  restart_add(d, ow->claim_ahead != nw->claim_ahead, "webhooks.claim_ahead");
   const sg_config_inbound_t *oi = &o->inbound, *ni = &n->inbound;
   restart_add(d, !inrules_eq(oi, ni), "inbound.rules");
   restart_add(d, !str_eq(oi->catch_all, ni->catch_all), "inbound.catch_all");

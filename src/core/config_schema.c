@@ -300,6 +300,7 @@ static const sg__cfg_field_t webhooks_fields[] = {
     F("thread", BOOL, 0, W, thread, 0, 0),
     FENUM("client", 0, W, client, webhook_clients),
     F("pipeline", UINT, 0, W, pipeline, 1, SG_CONFIG_WEBHOOK_PIPELINE_MAX),
+    F("claim_ahead", UINT, 0, W, claim_ahead, 0, 10000),
 };
 #undef W
 static const sg__cfg_section_t webhooks_section =
@@ -440,6 +441,7 @@ void sg__cfg_init_webhooks(void *obj) {
   w->max_age_ms = HOUR(24);
   w->concurrency = 64;
   w->pipeline = 1;
+  w->claim_ahead = 1000;
 }
 
 void sg__cfg_init_smpp_server(void *obj) {

@@ -582,6 +582,7 @@ typedef struct sg_engine_metrics {
   uint64_t webhooks_sent, webhooks_retried, webhooks_failed;
   unsigned submits_pending; /* requests waiting for their commit */
   unsigned webhooks_inflight;
+  unsigned webhooks_queued; /* claimed, waiting for a request slot */
   /* Latencies: submit call -> its callback (the commit); a part's claim ->
    * its connector result. */
   sg_engine_latency_t submit_latency;
@@ -691,6 +692,11 @@ typedef struct sg_engine_tuning {
   uint32_t idle_claim_ms;     /* an idle connector's claim waits in the
                                  store this long (SQLite; at most
                                  SG_STORE_CLAIM_WAIT_MAX_MS) [300000] */
+  uint32_t webhook_wait_max_ms; /* a webhook delivery claimed ahead of a
+                                   free request slot (webhooks.claim_ahead)
+                                   waits this long at most, then goes back
+                                   to the store, due at once
+                                   [webhooks.timeout + 60000] */
   /* Unix ms clock; NULL: the wall clock. */
   int64_t (*clock_ms)(void *data);
   void *clock_data;

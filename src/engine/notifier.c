@@ -7,6 +7,16 @@
  * queued). The schedule lives in the store, so a restart loses nothing: a
  * delivery not finished is offered again after the store opens.
  *
+ * Claims run ahead of the transfer slots (webhooks.claim_ahead): a claim
+ * is answered only after the sync that covers its events, one claim at a
+ * time, so with only the free slots to fill the rate was bounded by
+ * concurrency / (the claim's round trip), short of the gateway's own rate
+ * under load. What a claim brings beyond the free slots waits here, in
+ * claim order, copied out of the claim's memory, and goes out as slots
+ * free; one that waited longer than a timeout and a minute goes back to
+ * the store due at once rather than out late under a lease that another
+ * claim may take before its verdict is in.
+ *
  * This file must never build or change a payload (the store wrote it with
  * the event, or hands over the event's record, whose payload the webhook
  * client has the store write on the thread that sends it) nor decide what
@@ -36,6 +46,7 @@
 #endif
 
 typedef struct post post_t;
+typedef struct ahead ahead_t;
 
 typedef struct finish_item {
   int64_t id;
@@ -58,6 +69,20 @@ struct sg__notifier {
   uint64_t sent, retried, failed;
   post_t *spare; /* done posts kept for the next (->next links them) */
   unsigned nspare;
+  unsigned ahead_max;     /* webhooks.claim_ahead */
+  ahead_t *qhead, *qtail; /* claimed ahead, in claim order */
+  unsigned queued;        /* on that queue */
+  sg_spares_t qspares;    /* blocks kept for the next */
+};
+
+/* A delivery claimed ahead of a free transfer slot: a copy of the claim's
+ * sg_store_webhook_t whose URL and payload or record are in mem. */
+struct ahead {
+  ahead_t *next;
+  size_t cap; /* octets of the block */
+  int64_t claimed_ms;
+  sg_store_webhook_t w;
+  char mem[];
 };
 
 /* One POST in flight. */
@@ -303,6 +328,117 @@ static void post_one(struct sg__notifier *n, const sg_store_webhook_t *w,
   }
 }
 
+/* ---- claimed ahead ------------------------------------------------------- */
+
+/* A new block has this much to spare past its delivery, so that a kept
+ * one fits the next of about the same size. */
+#define AHEAD_STEP 256u
+
+static int64_t attempt_ms(const sg_engine_t *e) {
+  return e->cfg->webhooks.timeout_ms ? e->cfg->webhooks.timeout_ms : 10000;
+}
+
+/* How long a delivery may wait for a slot after its claim: its attempt
+ * then still has two timeouts of its lease (3 timeouts and a minute)
+ * left, one for the attempt and one for its verdict to reach the store. */
+static int64_t ahead_wait_max(const sg_engine_t *e) {
+  if (e->tun.webhook_wait_max_ms != 0)
+    return e->tun.webhook_wait_max_ms;
+  return attempt_ms(e) + 60000;
+}
+
+static int64_t lease_ms(const sg_engine_t *e) {
+  return attempt_ms(e) * 3 + 60000;
+}
+
+/* A block of at least need octets, a kept one if there is one; NULL
+ * without memory. */
+static ahead_t *ahead_new(struct sg__notifier *n, size_t need) {
+  size_t cap = 0;
+  ahead_t *q = sg_spares_take(&n->qspares, sizeof *q + need, AHEAD_STEP, &cap);
+  if (q != NULL)
+    q->cap = cap;
+  return q;
+}
+
+static void ahead_release(struct sg__notifier *n, ahead_t *q) {
+  sg_spares_keep(&n->qspares, q, q->cap, n->ahead_max);
+}
+
+/* Copies w (its URL and its payload or record) to the tail of the queue. */
+static void ahead_push(struct sg__notifier *n, const sg_store_webhook_t *w,
+                       int64_t now) {
+  size_t url_len = strlen(w->url) + 1;
+  const uint8_t *src = w->event != NULL ? w->event : w->payload;
+  size_t len = w->event != NULL ? w->event_len : w->payload_len;
+  ahead_t *q = ahead_new(n, url_len + len);
+  if (q == NULL) {
+    finish_push(n, w->id, false, now + 1000, "out of memory");
+    return;
+  }
+  q->next = NULL;
+  q->claimed_ms = now;
+  q->w = *w;
+  q->w.message_id = NULL; /* not kept: posting does not read it */
+  memcpy(q->mem, w->url, url_len);
+  q->w.url = q->mem;
+  uint8_t *copy = (uint8_t *)q->mem + url_len;
+  if (len > 0)
+    memcpy(copy, src, len);
+  if (w->event != NULL)
+    q->w.event = copy;
+  else if (w->payload != NULL)
+    q->w.payload = copy;
+  if (n->qtail != NULL)
+    n->qtail->next = q;
+  else
+    n->qhead = q;
+  n->qtail = q;
+  n->queued++;
+}
+
+static ahead_t *ahead_pop(struct sg__notifier *n) {
+  ahead_t *q = n->qhead;
+  n->qhead = q->next;
+  if (n->qhead == NULL)
+    n->qtail = NULL;
+  n->queued--;
+  return q;
+}
+
+/* Hands back to the store, due at once, every delivery that waited past
+ * ahead_wait_max (all of them when stopping): they are at the head, the
+ * queue being in claim order. Then posts what waits, oldest first, while
+ * slots are free. Runs on every verdict, claim and tick, so a delivery is
+ * handed back within a tick of its time even while no slot frees. */
+static void ahead_drain(struct sg__notifier *n) {
+  if (n->qhead == NULL)
+    return;
+  sg_engine_t *e = n->e;
+  int64_t now = sg__now_ms(e);
+  int64_t wait_max = ahead_wait_max(e);
+  unsigned back = 0;
+  while (n->qhead != NULL &&
+         (n->stopping || now - n->qhead->claimed_ms > wait_max)) {
+    ahead_t *q = ahead_pop(n);
+    finish_push(n, q->w.id, false, now,
+                n->stopping ? "stopped before sending"
+                            : "waited too long for a request slot");
+    ahead_release(n, q);
+    back++;
+  }
+  if (back > 0 && !n->stopping)
+    sg__log(e, SG_ENGINE_LOG_WARN,
+            "%u webhook deliveries waited more than %lld ms for a request "
+            "slot (slow receivers?): handed back to the store, due at once",
+            back, (long long)wait_max);
+  while (n->qhead != NULL && n->inflight < n->max) {
+    ahead_t *q = ahead_pop(n);
+    post_one(n, &q->w, now);
+    ahead_release(n, q);
+  }
+}
+
 /* ---- claiming ------------------------------------------------------------ */
 
 static void claim_cb(sg_store_t *st, int status, const sg_store_webhook_t *w,
@@ -312,8 +448,15 @@ static void claim_cb(sg_store_t *st, int status, const sg_store_webhook_t *w,
   sg__op_end(e);
   n->claiming = false;
   int64_t now = sg__now_ms(e);
-  for (size_t i = 0; status == 0 && i < k; i++)
-    post_one(n, &w[i], now);
+  /* In claim order: straight out while slots are free and nothing waits,
+   * else behind what waits. */
+  ahead_drain(n);
+  for (size_t i = 0; status == 0 && i < k; i++) {
+    if (n->qhead == NULL && (n->inflight < n->max || n->stopping))
+      post_one(n, &w[i], now);
+    else
+      ahead_push(n, &w[i], now);
+  }
   if (status == 0 && k > 0 && k == n->asked)
     n->again = true;
   if (n->again) {
@@ -325,22 +468,23 @@ static void claim_cb(sg_store_t *st, int status, const sg_store_webhook_t *w,
 
 static void claim(struct sg__notifier *n) {
   sg_engine_t *e = n->e;
+  ahead_drain(n);
   if (n->stopping || e->state != SG__RUNNING)
     return;
   if (n->claiming) {
     n->again = true;
     return;
   }
-  if (n->inflight >= n->max)
+  /* The free slots and the room on the queue of what is claimed ahead. */
+  unsigned room = n->max + n->ahead_max;
+  if (n->inflight + n->queued >= room)
     return;
-  unsigned want = n->max - n->inflight;
+  unsigned want = room - n->inflight - n->queued;
   if (want > 1000)
     want = 1000;
-  /* The lease outlives an attempt (timeout) comfortably. */
-  uint32_t t =
-      e->cfg->webhooks.timeout_ms ? e->cfg->webhooks.timeout_ms : 10000;
-  if (sg_store_webhook_claim(e->st, want, (int64_t)t * 3 + 60000, claim_cb,
-                             n) != 0)
+  /* The lease outlives an attempt (timeout) and a wait on the queue
+   * comfortably. */
+  if (sg_store_webhook_claim(e->st, want, lease_ms(e), claim_cb, n) != 0)
     return; /* busy: the tick tries again */
   n->claiming = true;
   n->asked = want;
@@ -372,6 +516,7 @@ int sg__notifier_new(sg_engine_t *e) {
   }
   n->e = e;
   n->max = w->concurrency ? w->concurrency : 32;
+  n->ahead_max = w->claim_ahead;
   sg__vec_init(&n->done, sizeof(finish_item_t));
   e->notifier = n;
   return 0;
@@ -393,15 +538,17 @@ void sg__notifier_stop(sg_engine_t *e) {
     return;
   n->stopping = true;
   /* Every post in flight gets its verdict now (SHUTDOWN) and is recorded
-   * as due at once, for the next start. */
+   * as due at once, for the next start; so is every delivery claimed
+   * ahead. */
   sg_webhook_free(n->wh);
   n->wh = NULL;
+  ahead_drain(n);
 }
 
 bool sg__notifier_idle(const sg_engine_t *e) {
   const struct sg__notifier *n = e->notifier;
-  return n == NULL || (n->inflight == 0 && !n->claiming && n->done.n == 0 &&
-                       n->finishing == 0);
+  return n == NULL || (n->inflight == 0 && n->queued == 0 && !n->claiming &&
+                       n->done.n == 0 && n->finishing == 0);
 }
 
 void sg__notifier_free(sg_engine_t *e) {
@@ -414,6 +561,12 @@ void sg__notifier_free(sg_engine_t *e) {
     next = p->next;
     sg_free(p);
   }
+  /* What still waits on the queue is due again when its lease runs out. */
+  for (ahead_t *q = n->qhead, *next; q != NULL; q = next) {
+    next = q->next;
+    sg_free(q);
+  }
+  sg_spares_free(&n->qspares);
   sg_free(n);
   e->notifier = NULL;
 }
@@ -426,4 +579,5 @@ void sg__notifier_metrics(const sg_engine_t *e, sg_engine_metrics_t *out) {
   out->webhooks_retried = n->retried;
   out->webhooks_failed = n->failed;
   out->webhooks_inflight = n->inflight;
+  out->webhooks_queued = n->queued;
 }

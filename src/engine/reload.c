@@ -340,6 +340,7 @@ static void keep_running_values(sg_config_t *n, const sg_config_t *o) {
   n->webhooks.concurrency = o->webhooks.concurrency;
   n->webhooks.thread = o->webhooks.thread;
   n->webhooks.pipeline = o->webhooks.pipeline;
+  n->webhooks.claim_ahead = o->webhooks.claim_ahead;
   n->inbound.rules = o->inbound.rules;
   n->inbound.n_rules = o->inbound.n_rules;
   n->inbound.catch_all = o->inbound.catch_all;

@@ -26,18 +26,12 @@
 #define DEFAULT_MAX_INFLIGHT 32u
 #define DEFAULT_MAX_QUEUE 1024u
 /* Post blocks kept on the caller's side for the next posts once their
- * verdict is delivered, as many as may be in flight (max_inflight) up to
- * this: a block is about 1 KiB with its body, and with dozens in flight
- * each new one took malloc's slow path. A new block has a step of 256
- * octets to spare past its post, so that a kept one fits the next post of
- * about the same size (the bodies of one event's statuses differ by a few
- * dozen octets). Sanitizer builds keep none, so that a use after the
- * verdict is still caught. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SPARE_MAX 0u
-#else
-#define SPARE_MAX 1024u
-#endif
+ * verdict is delivered (sg_spares, up to SG_SPARES_MAX), as many as may be
+ * in flight (max_inflight): a block is about 1 KiB with its body, and with
+ * dozens in flight each new one took malloc's slow path. A new block has a
+ * step of 256 octets to spare past its post, so that a kept one fits the
+ * next post of about the same size (the bodies of one event's statuses
+ * differ by a few dozen octets). */
 #define BLOCK_STEP 256u
 
 typedef struct msg msg_t;
@@ -77,8 +71,7 @@ struct sg__webhook_thread {
   size_t max_inflight, max_pending;
   sg_webhook_stats_t stats;        /* verdicts as delivered here */
   sg__webhook_url_memo_t good_url; /* as the client checks URLs */
-  msg_t *spare; /* delivered blocks kept for the next posts */
-  unsigned nspare;
+  sg_spares_t spares; /* delivered blocks kept for the next posts */
   bool closing;
 };
 
@@ -214,14 +207,7 @@ static void count(sg_webhook_stats_t *st, const sg_webhook_result_t *res) {
 
 /* Keeps m for the next post, or frees it. */
 static void msg_release(sg__webhook_thread_t *t, msg_t *m) {
-  if (t->closing || t->nspare >= t->max_inflight ||
-      t->nspare + 1 > SPARE_MAX) { /* SPARE_MAX may be 0 */
-    sg_free(m);
-    return;
-  }
-  m->next = t->spare;
-  t->spare = m;
-  t->nspare++;
+  sg_spares_keep(&t->spares, m, m->cap, t->closing ? 0 : t->max_inflight);
 }
 
 static void deliver(sg__webhook_thread_t *t, msg_t *m) {
@@ -247,18 +233,9 @@ static void wake_caller_cb(uv_async_t *a) {
 /* A block of at least size octets: the kept one on top if it is large
  * enough, else a new one (the kept one is freed then). */
 static msg_t *msg_block(sg__webhook_thread_t *t, size_t size) {
-  msg_t *m = t->spare;
-  if (m != NULL) {
-    t->spare = m->next;
-    t->nspare--;
-    if (m->cap >= size)
-      return m;
-    sg_free(m);
-  }
-  size_t cap = SPARE_MAX > 0 && size <= SIZE_MAX - 2 * BLOCK_STEP
-                   ? (size / BLOCK_STEP + 2) * BLOCK_STEP
-                   : size;
-  if ((m = sg_malloc(cap)) != NULL)
+  size_t cap = 0;
+  msg_t *m = sg_spares_take(&t->spares, size, BLOCK_STEP, &cap);
+  if (m != NULL)
     m->cap = cap;
   return m;
 }
@@ -361,10 +338,7 @@ void sg__webhook_thread_stats(sg__webhook_thread_t *t,
 static void caller_close_cb(uv_handle_t *h) {
   sg__webhook_thread_t *t = h->data;
   sg__webhook_url_memo_close(&t->good_url);
-  for (msg_t *m = t->spare, *next; m != NULL; m = next) {
-    next = m->next;
-    sg_free(m);
-  }
+  sg_spares_free(&t->spares);
   sg_free(t);
 }
 

@@ -144,6 +144,8 @@ static int read_row(sg__sq_conn_t *c, sg__arena_t *a, int64_t id,
   w->message_id = sg__sq_col_text(a, s, 1, &ok);
   w->url = sg__sq_col_text(a, s, 2, &ok);
   w->payload = sg__sq_col_blob(a, s, 3, &w->payload_len, &ok);
+  w->event = NULL; /* a row holds its payload */
+  w->event_len = 0;
   w->attempts = (unsigned)sqlite3_column_int(s, 4); /* + this run's tries */
   w->created_ms = sqlite3_column_int64(s, 5);
   const unsigned char *method = sqlite3_column_text(s, 6);
@@ -175,8 +177,11 @@ int sg__sq_wh_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   unsigned max = r->in.wh_claim.max;
   if (whl(c) == NULL)
     return SG_ENOMEM;
-  sg_store_webhook_t *w = sg__arena_alloc(&r->arena, max * sizeof *w);
-  int64_t *ids = sg__arena_alloc(&r->arena, max * sizeof *ids);
+  /* Not zeroed: every entry handed out is filled whole (copy_out in
+   * sqlite_whq.c, read_row), and a claim asks for up to 1,000 whatever
+   * comes (the notifier claims ahead of its free slots). */
+  sg_store_webhook_t *w = sg__arena_alloc_raw(&r->arena, max * sizeof *w);
+  int64_t *ids = sg__arena_alloc_raw(&r->arena, max * sizeof *ids);
   if (w == NULL || ids == NULL)
     return SG_ENOMEM;
   size_t n = 0;

@@ -247,6 +247,7 @@ static int touch(struct sg__sq_whq *w, uint64_t i) {
 
 /* ---- claim --------------------------------------------------------------- */
 
+/* Fills every field of o (the claim's array is not zeroed). */
 static bool copy_out(sg__arena_t *a, const ent_t *x, sg_store_webhook_t *o) {
   bool ok = true;
   o->id = -x->event_id;

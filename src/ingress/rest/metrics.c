@@ -155,6 +155,10 @@ static void engine_counters(sg__rest_buf_t *b, const sg_engine_metrics_t *m) {
   family(b, "smsgate_webhooks_inflight", "gauge",
          "Webhook requests in flight.");
   sample(b, "smsgate_webhooks_inflight", m->webhooks_inflight);
+  family(b, "smsgate_webhooks_queued", "gauge",
+         "Webhook deliveries claimed from the store, waiting for a request "
+         "slot (webhooks.claim_ahead).");
+  sample(b, "smsgate_webhooks_queued", m->webhooks_queued);
 }
 
 static void store_metrics(sg__rest_buf_t *b, const sg_engine_metrics_t *m) {

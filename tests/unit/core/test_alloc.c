@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <string.h>
+
 #include "core/alloc.h"
 #include "core/error.h"
 
@@ -148,6 +150,58 @@ static void grow_cap_counts(void **state) {
   assert_int_equal(sg_grow_cap(2, SIZE_MAX, 2, 1), SIZE_MAX);
 }
 
+/* Kept blocks come back, newest first, while they are large enough; no
+ * allocation is made for them; more than max are freed. A sanitizer build
+ * keeps none and rounds nothing. */
+static void spares_are_reused(void **state) {
+  (void)state;
+  sg_spares_t s = {0};
+#if defined(__SANITIZE_ADDRESS__)
+  size_t cap = 0;
+  char *a = sg_spares_take(&s, 300, 256, &cap);
+  assert_non_null(a);
+  assert_int_equal(cap, 300);
+  sg_spares_keep(&s, a, cap, 4);
+  assert_int_equal(s.n, 0);
+  assert_null(s.top);
+#else
+  size_t cap = 0, cap2 = 0;
+  char *a = sg_spares_take(&s, 300, 256, &cap);
+  assert_non_null(a);
+  assert_int_equal(cap, 768); /* a multiple of the step, one to spare */
+  memset(a, 'x', cap);
+  char *b = sg_spares_take(&s, 10, 0, &cap2);
+  assert_non_null(b);
+  assert_true(cap2 >= 10);
+  sg_spares_keep(&s, a, cap, 4);
+  sg_spares_keep(&s, b, cap2, 1); /* one kept already: freed */
+  assert_int_equal(s.n, 1);
+  sg_alloc_count_reset();
+  assert_ptr_equal(sg_spares_take(&s, 700, 256, &cap2), a);
+  assert_int_equal(cap2, 768);
+  assert_int_equal(sg_alloc_count(), 0);
+  assert_int_equal(s.n, 0);
+  sg_spares_keep(&s, a, cap2, 4);
+  /* Too small for this one: freed, and a new block made. */
+  char *c = sg_spares_take(&s, 1000, 0, &cap);
+  assert_non_null(c);
+  assert_int_equal(cap, 1000);
+  assert_int_equal(s.n, 0);
+  sg_spares_keep(&s, c, cap, 0); /* max 0: freed at once */
+  assert_int_equal(s.n, 0);
+  sg_spares_keep(&s, NULL, 0, 4);
+  assert_int_equal(s.n, 0);
+  char *d = sg_spares_take(&s, 0, 0, &cap); /* room for the link */
+  assert_non_null(d);
+  assert_true(cap >= 2 * sizeof(void *));
+  sg_spares_keep(&s, d, cap, 4);
+  assert_int_equal(s.n, 1);
+  sg_spares_free(&s);
+  assert_int_equal(s.n, 0);
+#endif
+  assert_null(s.top);
+}
+
 static void error_texts(void **state) {
   (void)state;
   assert_string_equal(sg_strerror(SG_ENOMEM), "out of memory");
@@ -163,6 +217,7 @@ int main(void) {
       cmocka_unit_test(grow_doubles),
       cmocka_unit_test(grow_refuses),
       cmocka_unit_test(grow_cap_counts),
+      cmocka_unit_test(spares_are_reused),
       cmocka_unit_test(error_texts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -162,6 +162,7 @@ static void default_parses(void **state) {
   assert_true(cfg->webhooks.thread);
   assert_int_equal(cfg->webhooks.client, SG_CONFIG_WEBHOOK_BUILTIN);
   assert_int_equal(cfg->webhooks.pipeline, 1);
+  assert_int_equal(cfg->webhooks.claim_ahead, 1000);
   assert_int_equal(cfg->log.level, SG_CONFIG_LOG_INFO);
   assert_int_equal(cfg->log.format, SG_CONFIG_LOG_TEXT);
 
@@ -334,6 +335,7 @@ static const char full_yaml[] =
     "  thread: false\n"
     "  client: curl\n"
     "  pipeline: 1\n"
+    "  claim_ahead: 200\n"
     "smpp_server:\n"
     "  enabled: true\n"
     "  listen: 0.0.0.0:2775\n"
@@ -524,6 +526,7 @@ static void full_example(void **state) {
   assert_false(w->thread);
   assert_int_equal(w->client, SG_CONFIG_WEBHOOK_CURL);
   assert_int_equal(w->pipeline, 1);
+  assert_int_equal(w->claim_ahead, 200);
 
   const sg_config_smpp_server_t *ss = &cfg->smpp_server;
   assert_true(ss->enabled);
@@ -641,6 +644,17 @@ static void webhook_pipeline(void **state) {
   sg_config_free(cfg);
 }
 
+static void webhook_claim_ahead(void **state) {
+  (void)state;
+  sg_config_t *cfg = load_ok("webhooks: {claim_ahead: 0}\n");
+  assert_int_equal(cfg->webhooks.claim_ahead, 0);
+  sg_config_free(cfg);
+  cfg = load_ok("webhooks: {concurrency: 16, claim_ahead: 10000}\n");
+  assert_int_equal(cfg->webhooks.claim_ahead, 10000);
+  assert_int_equal(cfg->webhooks.concurrency, 16);
+  sg_config_free(cfg);
+}
+
 static void walk_keys(const sg__cfg_section_t *sec) {
   for (size_t i = 0; i < sec->n_fields; i++) {
     const sg__cfg_field_t *f = &sec->fields[i];
@@ -715,6 +729,15 @@ static const struct {
      "t.yaml:1:22: webhooks.pipeline: expected an integer 1-32, got \"0\""},
     {"webhooks: {pipeline: 33}\n",
      "t.yaml:1:22: webhooks.pipeline: expected an integer 1-32, got \"33\""},
+    {"webhooks: {claim_ahead: 10001}\n",
+     "t.yaml:1:25: webhooks.claim_ahead: expected an integer 0-10000, got "
+     "\"10001\""},
+    {"webhooks:\n  concurrency: 8\n  claim_ahead: -1\n",
+     "t.yaml:3:16: webhooks.claim_ahead: expected an integer 0-10000, got "
+     "\"-1\""},
+    {"webhooks: {claim_ahead: lots}\n",
+     "t.yaml:1:25: webhooks.claim_ahead: expected an integer 0-10000, got "
+     "\"lots\""},
     {"webhooks: {client: h2o}\n",
      "t.yaml:1:20: webhooks.client: expected one of builtin, curl, got "
      "\"h2o\""},
@@ -1490,6 +1513,7 @@ int main(void) {
       cmocka_unit_test(postgres_store),
       cmocka_unit_test(postgres_url_forms),
       cmocka_unit_test(webhook_pipeline),
+      cmocka_unit_test(webhook_claim_ahead),
       cmocka_unit_test(full_example_has_every_key),
       cmocka_unit_test(each_error_class),
       cmocka_unit_test(document_errors),

@@ -234,7 +234,7 @@ static void restart_and_sections(void **state) {
   sg_config_t *b = load("store: {path: /tmp/b.db}\n"
                         "http: {listen: 127.0.0.1:8081}\n"
                         "webhooks: {retry_min: 2s, concurrency: 8, "
-                        "pipeline: 4}\n"
+                        "pipeline: 4, claim_ahead: 50}\n"
                         "inbound: {reply_limit: 2, stop_reply: bye}\n"
                         "log: {level: debug}\n"
                         "smpp_server: {listen: 127.0.0.1:2775}\n");
@@ -243,18 +243,19 @@ static void restart_and_sections(void **state) {
   assert_true(d.webhooks);
   assert_true(d.inbound);
   assert_false(d.routes);
-  assert_int_equal(d.n_restart, 7);
+  assert_int_equal(d.n_restart, 8);
   assert_string_equal(d.restart[0], "store.path");
   assert_string_equal(d.restart[1], "http.listen");
   assert_string_equal(d.restart[2], "smpp_server.listen");
   assert_string_equal(d.restart[3], "log.level");
   assert_string_equal(d.restart[4], "webhooks.concurrency");
   assert_string_equal(d.restart[5], "webhooks.pipeline");
-  assert_string_equal(d.restart[6], "inbound.reply_limit");
+  assert_string_equal(d.restart[6], "webhooks.claim_ahead");
+  assert_string_equal(d.restart[7], "inbound.reply_limit");
   sg_config_diff_free(&d);
   /* The other way round: the same keys. */
   assert_int_equal(sg_config_diff(b, a, &d), 0);
-  assert_int_equal(d.n_restart, 7);
+  assert_int_equal(d.n_restart, 8);
   sg_config_diff_free(&d);
   /* Webhook client settings and inbound rules need a restart; the retry
    * delays and the reply texts do not. */

@@ -44,21 +44,28 @@ typedef struct hook {
   char message_id[SG_ID_LEN + 1];
   char event[32];
   char hook_id[32]; /* X-Smsgate-Webhook-Id */
+  int answer;       /* the status answered; 0: held, not answered */
 } hook_t;
+
+typedef struct rx_conn rx_conn_t;
 
 typedef struct rx {
   uv_tcp_t srv;
   uint16_t port;
   int n;
   hook_t hooks[MAX_HOOKS];
+  int fail_first;       /* answer the first this many 503 */
+  bool hold;            /* record requests but answer none */
+  rx_conn_t *conns[16]; /* open connections */
 } rx_t;
 
-typedef struct rx_conn {
+struct rx_conn {
   uv_tcp_t h;
   rx_t *rx;
   char buf[16384];
   size_t len;
-} rx_conn_t;
+  unsigned held; /* requests recorded and not answered */
+};
 
 /* strcasestr, which is a GNU extension. */
 static const char *ci_find(const char *hay, const char *needle) {
@@ -80,14 +87,44 @@ static void rx_write_cb(uv_write_t *w, int status) {
 }
 
 static void rx_conn_closed(uv_handle_t *h) {
-  free(h->data);
+  rx_conn_t *c = h->data;
+  for (size_t i = 0; i < sizeof c->rx->conns / sizeof c->rx->conns[0]; i++)
+    if (c->rx->conns[i] == c)
+      c->rx->conns[i] = NULL;
+  free(c);
 }
 
-static void rx_record(rx_t *rx, const char *hdrs, const char *body,
-                      size_t blen) {
+static void rx_answer(rx_conn_t *c, int status) {
+  static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+  static const char busy[] = "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n";
+  uv_write_t *w = malloc(sizeof *w);
+  uv_buf_t b = status == 200 ? uv_buf_init((char *)ok, sizeof ok - 1)
+                             : uv_buf_init((char *)busy, sizeof busy - 1);
+  uv_write(w, (uv_stream_t *)&c->h, &b, 1, rx_write_cb);
+}
+
+/* Answers 200 to every request held so far, and holds no more. */
+static void rx_release(rx_t *rx) {
+  rx->hold = false;
+  unsigned n = 0;
+  for (size_t i = 0; i < sizeof rx->conns / sizeof rx->conns[0]; i++)
+    for (rx_conn_t *c = rx->conns[i]; c != NULL && c->held > 0; c->held--) {
+      rx_answer(c, 200);
+      n++;
+    }
+  for (int i = 0; i < rx->n && n > 0; i++)
+    if (rx->hooks[i].answer == 0) {
+      rx->hooks[i].answer = 200;
+      n--;
+    }
+}
+
+static void rx_record(rx_t *rx, const char *hdrs, const char *body, size_t blen,
+                      int answer) {
   if (rx->n >= MAX_HOOKS)
     return;
   hook_t *k = &rx->hooks[rx->n++];
+  k->answer = answer;
   snprintf(k->body, sizeof k->body, "%.*s", (int)blen, body);
   const char *sig = ci_find(hdrs, "\r\nX-Smsgate-Signature: ");
   char sv[96] = "";
@@ -123,11 +160,15 @@ static void rx_parse(rx_conn_t *c) {
     if (c->len < hl + blen)
       return;
     *end = '\0';
-    rx_record(c->rx, c->buf, c->buf + hl, blen);
-    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
-    uv_write_t *w = malloc(sizeof *w);
-    uv_buf_t b = uv_buf_init((char *)ok, sizeof ok - 1);
-    uv_write(w, (uv_stream_t *)&c->h, &b, 1, rx_write_cb);
+    rx_t *rx = c->rx;
+    int answer = rx->hold ? 0 : rx->fail_first > 0 ? 503 : 200;
+    rx_record(rx, c->buf, c->buf + hl, blen, answer);
+    if (answer == 0)
+      c->held++;
+    else
+      rx_answer(c, answer);
+    if (answer == 503)
+      rx->fail_first--;
     memmove(c->buf, c->buf + hl + blen, c->len - hl - blen);
     c->len -= hl + blen;
   }
@@ -146,6 +187,11 @@ static void rx_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
 static void rx_conn_cb(uv_stream_t *srv, int status) {
   rx_conn_t *c = calloc(1, sizeof *c);
   c->rx = srv->data;
+  for (size_t i = 0; i < sizeof c->rx->conns / sizeof c->rx->conns[0]; i++)
+    if (c->rx->conns[i] == NULL) {
+      c->rx->conns[i] = c;
+      break;
+    }
   uv_tcp_init(srv->loop, &c->h);
   c->h.data = c;
   if (uv_accept(srv, (uv_stream_t *)&c->h) == 0)
@@ -223,6 +269,8 @@ typedef struct fx {
   got_event_t events[MAX_EVENTS];
   bool stopped;
   rx_t rx;
+  unsigned max_queued;  /* webhooks claimed ahead, the most seen waiting */
+  unsigned handed_back; /* log lines of deliveries that waited too long */
 } fx_t;
 
 static int64_t now_ms(void) {
@@ -399,7 +447,12 @@ typedef struct opts {
   uint32_t tick_ms;
   bool twin; /* a connector "twin" bound to the simulator's same account */
   unsigned extra; /* more connectors "x0".. bound to the simulator */
+  const char *webhooks; /* more keys of the webhooks section, or NULL */
+  uint32_t wh_wait_ms;  /* the tuning's webhook_wait_max_ms */
+  sg_engine_log_cb log; /* with the fixture as its data */
 } opts_t;
+
+static void fx_engine_start(fx_t *f, const opts_t *o);
 
 /* Loads the configuration, opens the store and starts the engine. */
 static void fx_start(fx_t *f, const opts_t *o) {
@@ -436,11 +489,12 @@ static void fx_start(fx_t *f, const opts_t *o) {
            "%s"
            "routes:\n"
            "  - {prefix: \"+\", connectors: [%s]}\n"
-           "webhooks: {allow_private_networks: true, retry_min: 100ms}\n",
+           "webhooks: {allow_private_networks: true, retry_min: 100ms%s%s}\n",
            f->path, cb, (unsigned)sg_sim_smsc_port(f->sim),
            /* with a twin: "sim" stays away for a while after a reconnect */
            o->twin ? "3s" : "100ms", o->twin ? "3s" : "200ms",
-           (unsigned)f->dead_port, twin, o->route);
+           (unsigned)f->dead_port, twin, o->route, o->webhooks ? ", " : "",
+           o->webhooks ? o->webhooks : "");
   sg_config_errors_t errs;
   int rc = sg_config_load_string("test", yaml, strlen(yaml), &f->cfg, &errs);
   if (rc != 0)
@@ -452,7 +506,16 @@ static void fx_start(fx_t *f, const opts_t *o) {
   sc.fault_injection = o->fault_injection;
   char err[256];
   assert_int_equal(sg_store_open(&f->loop, &sc, &f->st, err, sizeof err), 0);
+  fx_engine_start(f, o);
+}
+
+/* A new engine on the fixture's configuration and store, started. */
+static void fx_engine_start(fx_t *f, const opts_t *o) {
+  f->started = false;
+  f->stopped = false;
   assert_int_equal(sg_engine_new(&f->loop, f->cfg, f->st, &f->e), 0);
+  if (o->log != NULL)
+    sg_engine_set_log(f->e, SG_ENGINE_LOG_DEBUG, o->log, f);
   sg_engine_tuning_t t;
   sg_engine_tuning_default(&t);
   t.tick_ms = o->tick_ms ? o->tick_ms : 100;
@@ -460,6 +523,7 @@ static void fx_start(fx_t *f, const opts_t *o) {
   t.failover_after_ms = 300;
   t.retry_min_ms = 100;
   t.dlr_retry_ms = 100;
+  t.webhook_wait_max_ms = o->wh_wait_ms;
   assert_int_equal(sg_engine_set_tuning(f->e, &t), 0);
   assert_int_equal(sg_engine_start(f->e, started_cb, f), 0);
   assert_false(f->started); /* never inside the call */
@@ -1321,6 +1385,160 @@ static void webhook_signed(void **state) {
   assert_true(run_until(f, hook_counted, 5000));
 }
 
+/* ---- webhooks claimed ahead of a free request slot ------------------------
+ *
+ * With webhooks.concurrency 1 and claim_ahead 3, a receiver that holds its
+ * first request keeps three deliveries waiting in the notifier; three
+ * messages make six deliveries (sent, delivered). */
+
+#define AHEAD_OPTS "concurrency: 1, claim_ahead: 3"
+
+static unsigned queued_now(fx_t *f) {
+  sg_engine_metrics_t m;
+  sg_engine_metrics(f->e, &m);
+  if (m.webhooks_queued > f->max_queued)
+    f->max_queued = m.webhooks_queued;
+  return m.webhooks_queued;
+}
+
+/* One request held at the receiver and three deliveries waiting. */
+static bool three_waiting(fx_t *f) {
+  return queued_now(f) == 3 && f->rx.n == 1;
+}
+
+/* Each of the six deliveries answered 200 (at least once). */
+static bool six_answered(fx_t *f) {
+  queued_now(f);
+  int distinct = 0;
+  for (int i = 0; i < f->rx.n; i++) {
+    bool seen = f->rx.hooks[i].answer != 200;
+    for (int j = 0; j < i && !seen; j++)
+      seen = f->rx.hooks[j].answer == 200 &&
+             strcmp(f->rx.hooks[j].hook_id, f->rx.hooks[i].hook_id) == 0;
+    distinct += !seen;
+  }
+  return distinct == 6;
+}
+
+static bool was_handed_back(fx_t *f) {
+  return f->handed_back > 0;
+}
+
+static void handed_back_log(void *data, sg_engine_log_level_t level,
+                            const char *line) {
+  if (level == SG_ENGINE_LOG_WARN && strstr(line, "handed back") != NULL)
+    ((fx_t *)data)->handed_back++;
+}
+
+static void start_ahead(fx_t *f, const opts_t *o) {
+  rx_start(&f->loop, &f->rx);
+  static char url[96];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", (unsigned)f->rx.port);
+  opts_t with = *o;
+  with.route = "sim";
+  with.callback = url;
+  with.webhooks = AHEAD_OPTS;
+  fx_start(f, &with);
+  assert_true(run_until(f, sim_up, 5000));
+  static const char *tos[] = {"+79001234567", "+79001234568",
+                              "+79001234569"};
+  sg_submit_req_t r = {
+      .to = tos, .n_to = 3, .text = "ahead", .text_len = 5, .dlr = true};
+  assert_int_equal(submit(f, &r), 0);
+}
+
+static sg_engine_metrics_t metrics(fx_t *f) {
+  sg_engine_metrics_t m;
+  sg_engine_metrics(f->e, &m);
+  return m;
+}
+
+/* The engine counts a webhook when its verdict is back, after the
+ * receiver answered. */
+static bool six_sent(fx_t *f) {
+  return metrics(f).webhooks_sent >= 6;
+}
+
+/* The queue holds claim_ahead at most, and the deliveries go out one at a
+ * time in the order of their events (ids are -(event id)), each once. */
+static void webhooks_claimed_ahead_in_order(void **state) {
+  fx_t *f = *state;
+  f->rx.hold = true;
+  start_ahead(f, &(opts_t){0});
+  assert_true(run_until(f, three_waiting, 10000));
+  rx_release(&f->rx);
+  assert_true(run_until(f, six_answered, 10000));
+  assert_int_equal(f->max_queued, 3);
+  assert_int_equal(f->rx.n, 6);
+  for (int i = 0; i < f->rx.n; i++) {
+    assert_true(f->rx.hooks[i].sig_ok);
+    if (i > 0)
+      assert_true(strtoll(f->rx.hooks[i].hook_id, NULL, 10) <
+                  strtoll(f->rx.hooks[i - 1].hook_id, NULL, 10));
+  }
+  assert_int_equal(metrics(f).webhooks_failed, 0);
+}
+
+/* A delivery refused with 503 is retried after its back-off and taken. */
+static void webhook_retried_when_claimed_ahead(void **state) {
+  fx_t *f = *state;
+  f->rx.fail_first = 2;
+  start_ahead(f, &(opts_t){0});
+  assert_true(run_until(f, six_answered, 10000));
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(f->rx.hooks[i].answer, 503);
+    bool later = false;
+    for (int j = i + 1; j < f->rx.n; j++)
+      later |= f->rx.hooks[j].answer == 200 &&
+               strcmp(f->rx.hooks[j].hook_id, f->rx.hooks[i].hook_id) == 0;
+    assert_true(later);
+  }
+  assert_true(run_until(f, six_sent, 10000));
+  sg_engine_metrics_t m = metrics(f);
+  assert_true(m.webhooks_retried >= 2);
+  assert_int_equal(m.webhooks_failed, 0);
+  assert_int_equal(m.webhooks_sent, 6);
+}
+
+/* Deliveries that wait past webhook_wait_max_ms go back to the store, due
+ * at once, without being sent; once the receiver answers, each is sent
+ * exactly once. */
+static void webhooks_waiting_too_long_go_back(void **state) {
+  fx_t *f = *state;
+  f->rx.hold = true;
+  start_ahead(f, &(opts_t){.wh_wait_ms = 300, .log = handed_back_log});
+  assert_true(run_until(f, was_handed_back, 10000));
+  assert_int_equal(f->rx.n, 1); /* the one held; none of those handed back */
+  rx_release(&f->rx);
+  assert_true(run_until(f, six_answered, 10000));
+  assert_int_equal(f->rx.n, 6);
+  assert_int_equal(metrics(f).webhooks_failed, 0);
+}
+
+/* A stop with deliveries waiting records them due at once: the next
+ * engine on the same store sends every one (the one in flight at the stop
+ * again: at least once). */
+static void webhooks_claimed_ahead_survive_a_restart(void **state) {
+  fx_t *f = *state;
+  f->rx.hold = true;
+  start_ahead(f, &(opts_t){0});
+  assert_true(run_until(f, three_waiting, 10000));
+  assert_int_equal(sg_engine_stop(f->e, engine_stopped_cb, f), 0);
+  assert_true(run_until(f, is_stopped, 10000));
+  sg_engine_free(f->e);
+  f->e = NULL;
+  f->rx.hold = false;
+  fx_engine_start(f, &(opts_t){.route = "sim"});
+  assert_true(run_until(f, six_answered, 10000));
+  assert_int_equal(f->rx.n, 7);
+  assert_int_equal(f->rx.hooks[0].answer, 0);
+  bool again = false;
+  for (int i = 1; i < f->rx.n; i++)
+    again |= strcmp(f->rx.hooks[i].hook_id, f->rx.hooks[0].hook_id) == 0;
+  assert_true(again);
+  assert_int_equal(metrics(f).webhooks_failed, 0);
+}
+
 static void idempotent_replay(void **state) {
   fx_t *f = *state;
   fx_start(f, &(opts_t){.route = "sim"});
@@ -1612,6 +1830,14 @@ int main(void) {
       cmocka_unit_test_setup_teardown(receipt_on_twin_session, setup_late_dlr,
                                       teardown),
       cmocka_unit_test_setup_teardown(webhook_signed, setup, teardown),
+      cmocka_unit_test_setup_teardown(webhooks_claimed_ahead_in_order, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(webhook_retried_when_claimed_ahead,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(webhooks_waiting_too_long_go_back,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(webhooks_claimed_ahead_survive_a_restart,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(idempotent_replay, setup, teardown),
       cmocka_unit_test_setup_teardown(inbound_is_stored, setup, teardown),
       cmocka_unit_test_setup_teardown(large_list, setup, teardown),
