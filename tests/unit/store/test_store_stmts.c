@@ -839,6 +839,169 @@ static void pair_not_taken_is_undone(void **state) {
   duo_close(&d, 3);
 }
 
+/* ---- groups against the same requests run apart: more scenarios ---- */
+
+/* Message id of one part to connector conn, claimed at 2000: its part. */
+static int64_t claimed_on(bare_t *b, const char *id, const char *conn) {
+  sg_store_part_in_t p;
+  sg_store_msg_in_t m = bare_msg(id, &p);
+  p.connector = conn;
+  m.dlr_wanted = true;
+  m.callback_url = "http://h/cb";
+  sg__store_req_t r;
+  bare_submit_req(&r, &m, NULL);
+  bare_run(b, &r, 1000, true);
+  sg__arena_free(&r.arena);
+  bare_claim_req(&r);
+  r.in.claim.connector = conn;
+  bare_run(b, &r, 2000, true);
+  assert_int_equal(r.out.claim.n_parts, 1);
+  int64_t id_ = r.out.claim.parts[0].part_id;
+  sg__arena_free(&r.arena);
+  return id_;
+}
+
+static void events_and_hooks(bare_t *b, char *out, size_t n) {
+  sqlite3_stmt *s;
+  assert_int_equal(
+      sqlite3_prepare_v2(b->c.db,
+                         "SELECT (SELECT group_concat(quote(message_id) || "
+                         "quote(event_id) || quote(status), ',') FROM "
+                         "webhooks) || ' ' || (SELECT group_concat(quote("
+                         "connector) || quote(smsc_id), ',') FROM "
+                         "unmatched_receipts)",
+                         -1, &s, NULL),
+      SQLITE_OK);
+  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+  const unsigned char *t = sqlite3_column_text(s, 0);
+  snprintf(out, n, "%s", t ? (const char *)t : "");
+  sqlite3_finalize(s);
+}
+
+typedef struct scen {
+  const char *conn[3]; /* connectors of s1..s3 */
+  int pre_sent;        /* index (1-based) of a part SENT "k" before, or 0 */
+  struct {
+    char kind;        /* 'S' SENT of part i, 'R' receipt */
+    int part;         /* S: 1-based */
+    const char *conn; /* R */
+    sg_msg_status_t st;
+    int32_t code;
+  } r[5];
+  int n;
+} scen_t;
+
+static void run_scen(const scen_t *sc, int w, bare_t *b,
+                     sg_store_result_in_t *res, sg_store_receipt_in_t *rx,
+                     sg__store_req_t *g) {
+  bare_open(b, NULL, HOOKED);
+  int64_t ids[3];
+  const char *names[3] = {"s1", "s2", "s3"};
+  for (int i = 0; i < 3; i++)
+    ids[i] = claimed_on(b, names[i], sc->conn[i]);
+  if (sc->pre_sent) {
+    sg_store_result_in_t r0;
+    sg__store_req_t q = sent_req(&r0, ids[sc->pre_sent - 1], "k");
+    bare_run(b, &q, 2500, true);
+    sg__arena_free(&q.arena);
+  }
+  for (int i = 0; i < sc->n; i++) {
+    if (sc->r[i].kind == 'S') {
+      g[i] = sent_req(&res[i], ids[sc->r[i].part - 1], "k");
+    } else {
+      g[i] = receipt_req(&rx[i], "k", sc->r[i].st, sc->r[i].code,
+                         sc->r[i].code ? "err" : NULL);
+      rx[i].connector = sc->r[i].conn;
+    }
+  }
+  if (w == 0)
+    run_group_of(b, g, (size_t)sc->n, (size_t)sc->n, 3000);
+  else
+    run_apart(b, g, (size_t)sc->n, 3000);
+}
+
+static void pair_scenarios_as_apart(void **state) {
+  (void)state;
+  static const scen_t scs[] = {
+      /* two connectors, one operator id: c2's part sent before */
+      {{"c1", "c2", "c1"},
+       2,
+       {{'S', 1, NULL, 0, 0},
+        {'R', 0, "c2", SG_MSG_UNDELIVERABLE, 5},
+        {'R', 0, "c1", SG_MSG_DELIVERED, 0}},
+       3},
+      {{"c1", "c2", "c1"},
+       2,
+       {{'S', 1, NULL, 0, 0},
+        {'R', 0, "c1", SG_MSG_DELIVERED, 0},
+        {'R', 0, "c2", SG_MSG_REJECTED, 9}},
+       3},
+      /* both sent in the group with one id on two connectors */
+      {{"c1", "c2", "c1"},
+       0,
+       {{'S', 1, NULL, 0, 0},
+        {'S', 2, NULL, 0, 0},
+        {'R', 0, "c1", SG_MSG_DELIVERED, 0},
+        {'R', 0, "c2", SG_MSG_EXPIRED, 0}},
+       4},
+      /* one id sent twice on c1 in the group */
+      {{"c1", "c2", "c1"},
+       0,
+       {{'S', 1, NULL, 0, 0},
+        {'S', 3, NULL, 0, 0},
+        {'R', 0, "c1", SG_MSG_DELIVERED, 0},
+        {'R', 0, "c1", SG_MSG_UNDELIVERABLE, 3}},
+       4},
+      /* the receipt before its SENT result, then another */
+      {{"c1", "c2", "c1"},
+       0,
+       {{'R', 0, "c1", SG_MSG_UNDELIVERABLE, 4},
+        {'S', 1, NULL, 0, 0},
+        {'R', 0, "c1", SG_MSG_DELIVERED, 0}},
+       3},
+      /* a final receipt, then a second final one */
+      {{"c1", "c2", "c1"},
+       0,
+       {{'S', 1, NULL, 0, 0},
+        {'R', 0, "c1", SG_MSG_DELIVERED, 0},
+        {'R', 0, "c1", SG_MSG_UNDELIVERABLE, 2}},
+       3},
+      /* the old part of c1 with the same id sent before */
+      {{"c1", "c2", "c1"},
+       3,
+       {{'S', 1, NULL, 0, 0}, {'R', 0, "c1", SG_MSG_DELIVERED, 0}},
+       2},
+  };
+  for (size_t k = 0; k < sizeof scs / sizeof scs[0]; k++) {
+    bare_t b[2];
+    sg_store_result_in_t res[2][5];
+    sg_store_receipt_in_t rx[2][5];
+    sg__store_req_t g[2][5];
+    char x[2][4096], y[2][4096];
+    for (int w = 0; w < 2; w++) {
+      run_scen(&scs[k], w, &b[w], res[w], rx[w], g[w]);
+      rows_of(&b[w], x[w], sizeof x[w]);
+      events_and_hooks(&b[w], y[w], sizeof y[w]);
+    }
+    print_message("scenario %zu: ended %d\n", k,
+                  stmt_runs(&b[0], SG__Q_PART_SENT_ENDED));
+    assert_string_equal(x[0], x[1]);
+    assert_string_equal(y[0], y[1]);
+    for (int i = 0; i < scs[k].n; i++) {
+      sg_store_item_res_t *p = &g[0][i].out.items.items[0];
+      sg_store_item_res_t *q = &g[1][i].out.items.items[0];
+      assert_int_equal(p->status, q->status);
+      assert_int_equal(p->part_status, q->part_status);
+      assert_int_equal(p->msg_status, q->msg_status);
+      assert_string_equal(p->message_id, q->message_id);
+    }
+    for (int w = 0; w < 2; w++) {
+      free_reqs(g[w], (size_t)scs[k].n);
+      bare_close(&b[w]);
+    }
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(kannel_fields_in_the_insert),
@@ -856,6 +1019,7 @@ int main(void) {
       cmocka_unit_test(sent_and_receipt_in_one_group),
       cmocka_unit_test(pair_broken_by_what_is_between),
       cmocka_unit_test(pair_not_taken_is_undone),
+      cmocka_unit_test(pair_scenarios_as_apart),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
