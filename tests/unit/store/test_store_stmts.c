@@ -861,21 +861,14 @@ static int64_t claimed_on(bare_t *b, const char *id, const char *conn) {
   return id_;
 }
 
+/* The webhooks and the receipts held, one line. */
 static void events_and_hooks(bare_t *b, char *out, size_t n) {
-  sqlite3_stmt *s;
-  assert_int_equal(
-      sqlite3_prepare_v2(b->c.db,
-                         "SELECT (SELECT group_concat(quote(message_id) || "
-                         "quote(event_id) || quote(status), ',') FROM "
-                         "webhooks) || ' ' || (SELECT group_concat(quote("
-                         "connector) || quote(smsc_id), ',') FROM "
-                         "unmatched_receipts)",
-                         -1, &s, NULL),
-      SQLITE_OK);
-  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-  const unsigned char *t = sqlite3_column_text(s, 0);
-  snprintf(out, n, "%s", t ? (const char *)t : "");
-  sqlite3_finalize(s);
+  bare_line(b,
+            "SELECT ifnull((SELECT group_concat(quote(message_id) || "
+            "quote(event_id) || quote(status), ',') FROM webhooks), '') || "
+            "' ' || ifnull((SELECT group_concat(quote(connector) || "
+            "quote(smsc_id), ',') FROM unmatched_receipts), '')",
+            out, n);
 }
 
 typedef struct scen {
