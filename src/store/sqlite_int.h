@@ -753,9 +753,10 @@ int sg__sq_orphan_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
                         const char *mid, unsigned seq, const char *smsc_id,
                         int64_t now, sg_store_item_res_t *item);
 int sg__sq_orphan_expire(sg__sq_conn_t *c, int64_t now, size_t *n);
-/* True when no receipt is held (counted at first use; false when the count
- * fails). */
-bool sg__sq_orphan_none(sg__sq_conn_t *c);
+/* 1 when a receipt is held for (connector, smsc_id), 0 when not, or an
+ * error; looks only while one is held (counted at first use). */
+int sg__sq_orphan_held(sg__sq_conn_t *c, const char *connector,
+                       const char *smsc_id);
 void sg__sq_orphan_tx_end(sg__sq_conn_t *c, bool committed);
 void sg__sq_orphan_close(sg__sq_conn_t *c);
 /* Records receipt x for the part found for it (sqlite_write.c): its

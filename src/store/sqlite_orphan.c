@@ -24,7 +24,7 @@
 
 #define EXPIRE_MAX 1000 /* held receipts deleted per maintenance pass */
 
-enum { Q_COUNT, Q_INSERT, Q_REPLACE, Q_FIND, Q_DELETE, Q_EXPIRE, Q_N };
+enum { Q_COUNT, Q_INSERT, Q_REPLACE, Q_FIND, Q_HELD, Q_DELETE, Q_EXPIRE, Q_N };
 
 static const char *const orph_sql[Q_N] = {
     [Q_COUNT] = "SELECT count(*) FROM unmatched_receipts",
@@ -40,6 +40,8 @@ static const char *const orph_sql[Q_N] = {
     [Q_FIND] = "SELECT u.connector, u.status, u.error_code, u.detail, "
                "u.done_ms FROM parts p JOIN unmatched_receipts u ON "
                "u.connector = p.connector AND u.smsc_id = ?2 WHERE p.id = ?1",
+    [Q_HELD] = "SELECT 1 FROM unmatched_receipts WHERE connector = ?1 AND "
+               "smsc_id = ?2",
     [Q_DELETE] = "DELETE FROM unmatched_receipts WHERE connector = ?1 AND "
                  "smsc_id = ?2",
     [Q_EXPIRE] = "DELETE FROM unmatched_receipts WHERE (connector, smsc_id) "
@@ -205,10 +207,22 @@ int sg__sq_orphan_apply(sg__sq_conn_t *c, sg__arena_t *a, int64_t part_id,
   return rc;
 }
 
-bool sg__sq_orphan_none(sg__sq_conn_t *c) {
+int sg__sq_orphan_held(sg__sq_conn_t *c, const char *connector,
+                       const char *smsc_id) {
   int rc = 0;
   const struct sg__sq_orph *o = orph(c, &rc);
-  return o != NULL && o->held + o->delta <= 0;
+  if (o == NULL)
+    return rc;
+  if (o->held + o->delta <= 0 || smsc_id == NULL)
+    return 0; /* the common case: nothing held, nothing to look for */
+  sqlite3_stmt *s = stmt(c, Q_HELD);
+  if (s == NULL)
+    return SG_EIO;
+  sg__sq_bind_text(s, 1, connector);
+  sg__sq_bind_text(s, 2, smsc_id);
+  rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : SG_EIO;
 }
 
 int sg__sq_orphan_expire(sg__sq_conn_t *c, int64_t now, size_t *n) {

@@ -22,7 +22,9 @@ typedef struct sg__store_req sg__store_req_t;
  * with the first receipt after it in the group with the same operator id,
  * when that receipt is final and nothing between them could read the part:
  * only submits, claims, results, receipts and webhook requests, no other
- * SENT result or receipt with that id. Out of memory, it pairs nothing. */
+ * SENT result or receipt with that id, no other result for that part. Its
+ * cost is the group's, whatever the size of groups before. Out of memory,
+ * it pairs nothing. */
 void sg__sq_pair_scan(sg__sq_conn_t *c, sg__store_req_t *group);
 
 /* The receipt paired with SENT result x, or NULL. */
@@ -43,9 +45,19 @@ void sg__sq_pair_take(sg__sq_conn_t *c, const sg_store_receipt_in_t *x);
  * not run. 0 or an error. */
 int sg__sq_pair_undo(sg__sq_conn_t *c, const sg_store_receipt_in_t *x);
 
+/* Receipts request r failed (not SG_EIO): every part written final for
+ * one of its receipts goes back to 'sent' at once, taken or not, before a
+ * later request of the group reads it. A part put back is a row changed:
+ * the writer runs the group again without r (sqlite.c, run_one), whose
+ * SENT results then write 'sent'. 0 or SG_EIO. */
+int sg__sq_pair_failed(sg__sq_conn_t *c, const sg__store_req_t *r);
+
 /* After the group's requests ran: undoes every pair whose receipt did not
  * take its part. 0 or an error (the transaction must fail). */
 int sg__sq_pair_end(sg__sq_conn_t *c);
+
+/* The slots of each of its hash tables (0: none yet), for the tests. */
+size_t sg__sq_pair_cap(sg__sq_conn_t *c);
 
 void sg__sq_pair_close(sg__sq_conn_t *c);
 

@@ -1124,23 +1124,27 @@ static int load_part(sg__sq_conn_t *c, sg__arena_t *a, int64_t id,
 /* The receipt later in the group that ends part p, sent by x, when the part's
  * row may take its final status now (sqlite_pair.h): a message of one part
  * (rederive then reads no part), the receipt's connector the part's, and no
- * receipt held unmatched (one for this part would apply first). */
+ * receipt held unmatched for the part's (connector, operator id): that one
+ * would apply first (one_result). When the look-up fails, no pair. */
 static const sg_store_receipt_in_t *
 paired_receipt(sg__sq_conn_t *c, const sg_store_result_in_t *x,
                const part_ref_t *p) {
   const sg_store_receipt_in_t *rx = sg__sq_pair_receipt(c, x);
   if (rx == NULL || p->connector == NULL || rx->connector == NULL ||
-      strcmp(rx->connector, p->connector) != 0 || !sg__sq_orphan_none(c))
+      strcmp(rx->connector, p->connector) != 0)
     return NULL;
   const sg__sq_mrow_t *m = sg__sq_mc_get(c, p->mid);
-  return m != NULL && m->parts == 1 ? rx : NULL;
+  if (m == NULL || m->parts != 1)
+    return NULL;
+  return sg__sq_orphan_held(c, p->connector, x->smsc_id) == 0 ? rx : NULL;
 }
 
 /* Writes part p 'sent' by x, or with the final status of rx, its receipt
  * later in the group (NULL: none): what PART_SENT and then the receipt's
  * PART_SET_STATUS would leave (part_change; one `now` a group). */
 static int result_sent(sg__sq_conn_t *c, const sg_store_result_in_t *x,
-                       const sg_store_receipt_in_t *rx, int64_t now) {
+                       const sg_store_receipt_in_t *rx, int64_t now,
+                       bool *paired) {
   sqlite3_stmt *s =
       sg__sq_stmt(c, rx != NULL ? SG__Q_PART_SENT_ENDED : SG__Q_PART_SENT);
   if (s == NULL)
@@ -1162,8 +1166,10 @@ static int result_sent(sg__sq_conn_t *c, const sg_store_result_in_t *x,
   int n = rc == 0 ? sqlite3_changes(c->db) : 0;
   if (rc == 0) /* only while 'sending' at that attempt */
     sg__sq_counts_part(c, SG_MSG_SENDING, SG_MSG_SENT, n);
-  if (n > 0 && rx != NULL)
+  if (n > 0 && rx != NULL) {
     sg__sq_pair_written(c, x, x->part_id);
+    *paired = true;
+  }
   return rc;
 }
 
@@ -1174,7 +1180,7 @@ static int result_sent(sg__sq_conn_t *c, const sg_store_result_in_t *x,
  * part); or an error. */
 static int sent_held(sg__sq_conn_t *c, sg__arena_t *a,
                      const sg_store_result_in_t *x, int64_t now, part_ref_t *p,
-                     sg_store_item_res_t *item) {
+                     sg_store_item_res_t *item, bool *paired) {
   unsigned seq;
   const char *conn;
   const char *mid = sg__sq_mc_part_get(c, x->part_id, &seq, &conn);
@@ -1188,7 +1194,7 @@ static int sent_held(sg__sq_conn_t *c, sg__arena_t *a,
   p->connector = sg__arena_strdup(a, conn, &ok);
   if (!ok)
     return SG_ENOMEM;
-  int rc = result_sent(c, x, paired_receipt(c, x, p), now);
+  int rc = result_sent(c, x, paired_receipt(c, x, p), now, paired);
   if (rc < 0 || sqlite3_changes(c->db) == 0)
     return rc;
   sg__store_copy_str(item->message_id, sizeof item->message_id, p->mid);
@@ -1227,7 +1233,10 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
                       sg_store_item_res_t *item) {
   part_ref_t p;
   unsigned attempts = 0;
-  int rc = x->outcome == SG_STORE_SENT ? sent_held(c, a, x, now, &p, item) : 0;
+  bool paired = false; /* no receipt held for it (paired_receipt) */
+  int rc = x->outcome == SG_STORE_SENT
+               ? sent_held(c, a, x, now, &p, item, &paired)
+               : 0;
   bool written = rc == 1; /* the part's row, by sent_held */
   if (rc == 0)
     rc = load_part(c, a, x->part_id, &p, item, &attempts);
@@ -1251,7 +1260,7 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
       x->outcome == SG_STORE_SENT ? SG_MSG_SENT : SG_MSG_QUEUED;
   rc = written ? 0
        : x->outcome == SG_STORE_SENT
-           ? result_sent(c, x, paired_receipt(c, x, &p), now)
+           ? result_sent(c, x, paired_receipt(c, x, &p), now, &paired)
            : result_retry(c, x, now);
   if (rc == 0 && x->outcome == SG_STORE_SENT) /* for its receipt */
     sg__sq_mc_smsc_put(c, p.connector, x->smsc_id, p.id, p.mid, p.seq);
@@ -1262,7 +1271,7 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
     rc = rederive(c, a, p.mid, to, &why, now, &item->msg_status,
                   &item->msg_changed);
   item->part_status = to;
-  if (rc == 0 && x->outcome == SG_STORE_SENT) /* a receipt came first */
+  if (rc == 0 && x->outcome == SG_STORE_SENT && !paired) /* one came first */
     rc = sg__sq_orphan_apply(c, a, p.id, p.mid, p.seq, x->smsc_id, now, item);
   return rc;
 }
@@ -1396,6 +1405,10 @@ static int run_receipts(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   for (size_t i = 0; rc == 0 && i < r->in.receipts.n; i++)
     rc = one_receipt(c, &r->arena, &r->in.receipts.items[i], now,
                      &r->out.items.items[i]);
+  /* A part its SENT result wrote final for a receipt of r, which now
+   * leaves the group, goes back to 'sent' (sqlite_pair.h). */
+  if (rc < 0 && rc != SG_EIO && sg__sq_pair_failed(c, r) < 0)
+    return SG_EIO;
   return rc;
 }
 

@@ -839,6 +839,536 @@ static void pair_not_taken_is_undone(void **state) {
   duo_close(&d, 3);
 }
 
+/* ---- groups against the same requests run apart: more scenarios ---- */
+
+/* Message id of one part to connector conn, claimed at 2000: its part. */
+static int64_t claimed_on(bare_t *b, const char *id, const char *conn) {
+  sg_store_part_in_t p;
+  sg_store_msg_in_t m = bare_msg(id, &p);
+  p.connector = conn;
+  m.dlr_wanted = true;
+  m.callback_url = "http://h/cb";
+  sg__store_req_t r;
+  bare_submit_req(&r, &m, NULL);
+  bare_run(b, &r, 1000, true);
+  sg__arena_free(&r.arena);
+  bare_claim_req(&r);
+  r.in.claim.connector = conn;
+  bare_run(b, &r, 2000, true);
+  assert_int_equal(r.out.claim.n_parts, 1);
+  int64_t id_ = r.out.claim.parts[0].part_id;
+  sg__arena_free(&r.arena);
+  return id_;
+}
+
+/* The webhooks and the receipts held, one line. */
+static void events_and_hooks(bare_t *b, char *out, size_t n) {
+  bare_line(b,
+            "SELECT ifnull((SELECT group_concat(quote(message_id) || "
+            "quote(event_id) || quote(status), ',') FROM webhooks), '') || "
+            "' ' || ifnull((SELECT group_concat(quote(connector) || "
+            "quote(smsc_id), ',') FROM unmatched_receipts), '')",
+            out, n);
+}
+
+typedef struct scen {
+  const char *conn[3]; /* connectors of s1..s3 */
+  int pre_sent;        /* index (1-based) of a part SENT "k" before, or 0 */
+  struct {
+    char kind;        /* 'S' SENT of part i, 'R' receipt */
+    int part;         /* S: 1-based */
+    const char *conn; /* R */
+    sg_msg_status_t st;
+    int32_t code;
+  } r[5];
+  int n;
+} scen_t;
+
+static void run_scen(const scen_t *sc, int w, bare_t *b,
+                     sg_store_result_in_t *res, sg_store_receipt_in_t *rx,
+                     sg__store_req_t *g) {
+  bare_open(b, NULL, HOOKED);
+  int64_t ids[3];
+  const char *names[3] = {"s1", "s2", "s3"};
+  for (int i = 0; i < 3; i++)
+    ids[i] = claimed_on(b, names[i], sc->conn[i]);
+  if (sc->pre_sent) {
+    sg_store_result_in_t r0;
+    sg__store_req_t q = sent_req(&r0, ids[sc->pre_sent - 1], "k");
+    bare_run(b, &q, 2500, true);
+    sg__arena_free(&q.arena);
+  }
+  for (int i = 0; i < sc->n; i++) {
+    if (sc->r[i].kind == 'S') {
+      g[i] = sent_req(&res[i], ids[sc->r[i].part - 1], "k");
+    } else {
+      g[i] = receipt_req(&rx[i], "k", sc->r[i].st, sc->r[i].code,
+                         sc->r[i].code ? "err" : NULL);
+      rx[i].connector = sc->r[i].conn;
+    }
+  }
+  if (w == 0)
+    run_group_of(b, g, (size_t)sc->n, (size_t)sc->n, 3000);
+  else
+    run_apart(b, g, (size_t)sc->n, 3000);
+}
+
+static void pair_scenarios_as_apart(void **state) {
+  (void)state;
+  static const scen_t scs[] = {
+      /* two connectors, one operator id: c2's part sent before */
+      {{"c1", "c2", "c1"},
+       2,
+       {{'S', 1, NULL, 0, 0},
+        {'R', 0, "c2", SG_MSG_UNDELIVERABLE, 5},
+        {'R', 0, "c1", SG_MSG_DELIVERED, 0}},
+       3},
+      {{"c1", "c2", "c1"},
+       2,
+       {{'S', 1, NULL, 0, 0},
+        {'R', 0, "c1", SG_MSG_DELIVERED, 0},
+        {'R', 0, "c2", SG_MSG_REJECTED, 9}},
+       3},
+      /* both sent in the group with one id on two connectors */
+      {{"c1", "c2", "c1"},
+       0,
+       {{'S', 1, NULL, 0, 0},
+        {'S', 2, NULL, 0, 0},
+        {'R', 0, "c1", SG_MSG_DELIVERED, 0},
+        {'R', 0, "c2", SG_MSG_EXPIRED, 0}},
+       4},
+      /* one id sent twice on c1 in the group */
+      {{"c1", "c2", "c1"},
+       0,
+       {{'S', 1, NULL, 0, 0},
+        {'S', 3, NULL, 0, 0},
+        {'R', 0, "c1", SG_MSG_DELIVERED, 0},
+        {'R', 0, "c1", SG_MSG_UNDELIVERABLE, 3}},
+       4},
+      /* the receipt before its SENT result, then another */
+      {{"c1", "c2", "c1"},
+       0,
+       {{'R', 0, "c1", SG_MSG_UNDELIVERABLE, 4},
+        {'S', 1, NULL, 0, 0},
+        {'R', 0, "c1", SG_MSG_DELIVERED, 0}},
+       3},
+      /* a final receipt, then a second final one */
+      {{"c1", "c2", "c1"},
+       0,
+       {{'S', 1, NULL, 0, 0},
+        {'R', 0, "c1", SG_MSG_DELIVERED, 0},
+        {'R', 0, "c1", SG_MSG_UNDELIVERABLE, 2}},
+       3},
+      /* the old part of c1 with the same id sent before */
+      {{"c1", "c2", "c1"},
+       3,
+       {{'S', 1, NULL, 0, 0}, {'R', 0, "c1", SG_MSG_DELIVERED, 0}},
+       2},
+  };
+  for (size_t k = 0; k < sizeof scs / sizeof scs[0]; k++) {
+    bare_t b[2];
+    sg_store_result_in_t res[2][5];
+    sg_store_receipt_in_t rx[2][5];
+    sg__store_req_t g[2][5];
+    char x[2][4096], y[2][4096];
+    for (int w = 0; w < 2; w++) {
+      run_scen(&scs[k], w, &b[w], res[w], rx[w], g[w]);
+      rows_of(&b[w], x[w], sizeof x[w]);
+      events_and_hooks(&b[w], y[w], sizeof y[w]);
+    }
+    print_message("scenario %zu: ended %d\n", k,
+                  stmt_runs(&b[0], SG__Q_PART_SENT_ENDED));
+    assert_string_equal(x[0], x[1]);
+    assert_string_equal(y[0], y[1]);
+    for (int i = 0; i < scs[k].n; i++) {
+      sg_store_item_res_t *p = &g[0][i].out.items.items[0];
+      sg_store_item_res_t *q = &g[1][i].out.items.items[0];
+      assert_int_equal(p->status, q->status);
+      assert_int_equal(p->part_status, q->part_status);
+      assert_int_equal(p->msg_status, q->msg_status);
+      assert_string_equal(p->message_id, q->message_id);
+    }
+    for (int w = 0; w < 2; w++) {
+      free_reqs(g[w], (size_t)scs[k].n);
+      bare_close(&b[w]);
+    }
+  }
+}
+
+/* Message s1 of one part to c1 with a callback URL of 2,000 octets (the
+ * API takes up to 2,048), claimed at 2000: its part. */
+static int64_t claimed_long_url(bare_t *b, char *url) {
+  memset(url, 'a', 2000);
+  memcpy(url, "http://h/", 9);
+  url[2000] = '\0';
+  sg_store_part_in_t p;
+  sg_store_msg_in_t m = bare_msg("s1", &p);
+  m.dlr_wanted = true;
+  m.callback_url = url;
+  sg__store_req_t r;
+  bare_submit_req(&r, &m, NULL);
+  bare_run(b, &r, 1000, true);
+  sg__arena_free(&r.arena);
+  bare_claim_req(&r);
+  bare_run(b, &r, 2000, true);
+  assert_int_equal(r.out.claim.n_parts, 1);
+  int64_t id = r.out.claim.parts[0].part_id;
+  sg__arena_free(&r.arena);
+  return id;
+}
+
+/* Runs the n requests as one group as the writer does (sqlite.c,
+ * run_requests): a request that fails after it changed rows is left out,
+ * the transaction rolled back and the group run again without it; SG_EIO
+ * rolls the group back and is returned. While `armed` runs the first time,
+ * arm(nth) arms a fault, arm(-1) after. */
+static int run_as_writer(bare_t *b, sg__store_req_t *rs, size_t n, int64_t now,
+                         sg__store_req_t *armed, void (*arm)(long), long nth) {
+  for (size_t i = 0; i < n; i++) {
+    rs[i].next = i + 1 < n ? &rs[i + 1] : NULL;
+    rs[i].rerun_skip = false;
+  }
+  for (;;) {
+    int rc = 0;
+    bare_exec(b, "BEGIN IMMEDIATE");
+    sg__sq_pair_scan(&b->c, rs);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+      sg__store_req_t *r = &rs[i];
+      if (r->rerun_skip)
+        continue;
+      memset(&r->out, 0, sizeof r->out);
+      sqlite3_int64 before = sqlite3_total_changes64(b->c.db);
+      if (r == armed)
+        arm(nth);
+      r->status = sg__sq_run_write(&b->c, r, now);
+      if (r == armed) {
+        arm(-1);
+        armed = NULL;
+      }
+      if (r->status == SG_EIO) {
+        rc = SG_EIO;
+      } else if (r->status < 0 && sqlite3_total_changes64(b->c.db) != before) {
+        rc = 1;
+        r->rerun_skip = true;
+      }
+    }
+    if (rc == 0 && sg__sq_pair_end(&b->c) < 0)
+      rc = SG_EIO;
+    if (rc == 0)
+      bare_exec(b, "COMMIT");
+    else if (!sqlite3_get_autocommit(b->c.db)) /* an I/O error may end it */
+      bare_exec(b, "ROLLBACK");
+    sg__sq_wh_tx_end(&b->c, rc == 0);
+    sg__sq_mc_tx_end(&b->c, rc == 0);
+    sg__sq_orphan_tx_end(&b->c, rc == 0);
+    if (rc != 1)
+      return rc;
+  }
+}
+
+static void alloc_arm(long nth) {
+  sg_alloc_fail_nth(nth);
+}
+
+/* The statement fault of the tests below: test_fault() fails its
+ * fault_at-th call (from 0) with fault_code, once (then fault_fired); the
+ * triggers call it on every row a request writes. */
+static long fault_at = -1;
+static int fault_code;
+static bool fault_fired;
+
+static void fault_arm(long nth) {
+  fault_at = nth;
+}
+
+static void test_fault(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  (void)argv;
+  if (fault_at >= 0 && fault_at-- == 0) {
+    fault_fired = true;
+    sqlite3_result_error(ctx, "test fault", -1);
+    sqlite3_result_error_code(ctx, fault_code);
+    return;
+  }
+  sqlite3_result_int(ctx, 0);
+}
+
+static void faulty(bare_t *b) {
+  assert_int_equal(sqlite3_create_function(b->c.db, "test_fault", 0,
+                                           SQLITE_UTF8, NULL, test_fault, NULL,
+                                           NULL),
+                   SQLITE_OK);
+  bare_exec(b, "CREATE TEMP TRIGGER f1 BEFORE INSERT ON main.events WHEN "
+               "test_fault() BEGIN SELECT 1; END;"
+               "CREATE TEMP TRIGGER f2 BEFORE UPDATE ON main.parts WHEN "
+               "test_fault() BEGIN SELECT 1; END;"
+               "CREATE TEMP TRIGGER f3 BEFORE UPDATE ON main.messages WHEN "
+               "test_fault() BEGIN SELECT 1; END;"
+               "CREATE TEMP TRIGGER f4 BEFORE INSERT ON main.webhooks WHEN "
+               "test_fault() BEGIN SELECT 1; END;");
+}
+
+/* The group of one paired receipt failing (sqlite_pair.h,
+ * sg__sq_pair_failed): g[0] the SENT result of part id as "k1"; g[1] 50
+ * receipts from c1 (their items fill most of the arena's first chunk), the one
+ * for "k1" at index `at`, the others for ids never sent; g[2] the receipt for
+ * "k1" again (a connector resending it), which reads the part after g[1]
+ * failed. */
+typedef struct failing {
+  sg_store_result_in_t res;
+  sg_store_receipt_in_t rx[50], again;
+  char keys[50][8];
+  sg__store_req_t g[3];
+} failing_t;
+
+static void failing_group(failing_t *f, int64_t id, int at) {
+  f->g[0] = sent_req(&f->res, id, "k1");
+  f->g[1] = receipt_req(&f->rx[0], "k1", SG_MSG_DELIVERED, 0, NULL);
+  for (int i = 0; i < 50; i++) {
+    snprintf(f->keys[i], sizeof f->keys[i], i == at ? "k1" : "x%d", i);
+    f->rx[i] = f->rx[0];
+    f->rx[i].smsc_id = f->keys[i];
+  }
+  f->g[1].in.receipts.items = f->rx;
+  f->g[1].in.receipts.n = 50;
+  f->g[2] = receipt_req(&f->again, "k1", SG_MSG_DELIVERED, 0, NULL);
+}
+
+/* After `one` ran the group of f (run_as_writer), `apart` runs those of
+ * fa's requests whose twin in f did not fail, each alone: the same rows,
+ * events and webhooks. Then the connector sends the receipt again to both:
+ * the same again, the part 'delivered'. */
+static void same_as_apart(bare_t *one, bare_t *apart, failing_t *f,
+                          failing_t *fa) {
+  char a[8192], b[8192];
+  for (int i = 0; i < 3; i++)
+    if (f->g[i].status >= 0)
+      bare_run(apart, &fa->g[i], 3000, true);
+  rows_of(one, a, sizeof a);
+  rows_of(apart, b, sizeof b);
+  assert_string_equal(a, b);
+  events_and_hooks(one, a, sizeof a);
+  events_and_hooks(apart, b, sizeof b);
+  assert_string_equal(a, b);
+  sg_store_receipt_in_t x[2];
+  sg__store_req_t r1 = receipt_req(&x[0], "k1", SG_MSG_DELIVERED, 0, NULL);
+  sg__store_req_t r2 = receipt_req(&x[1], "k1", SG_MSG_DELIVERED, 0, NULL);
+  bare_run(one, &r1, 4000, true);
+  bare_run(apart, &r2, 4000, true);
+  rows_of(one, a, sizeof a);
+  rows_of(apart, b, sizeof b);
+  assert_string_equal(a, b);
+  assert_non_null(strstr(a, "'delivered'"));
+  events_and_hooks(one, a, sizeof a);
+  events_and_hooks(apart, b, sizeof b);
+  assert_string_equal(a, b);
+  sg__arena_free(&r1.arena);
+  sg__arena_free(&r2.arena);
+}
+
+/* A paired receipt that fails, at any allocation, leaves the group as if
+ * it had not run: the part its SENT result wrote final goes back to 'sent'
+ * at once (a row changed: the writer runs the group again without it), for
+ * the receipt sent again, within the group or later, which must end it
+ * with its event and webhook. The receipt for "k1" first or last in its
+ * request (then the request may fail before it reaches it). The message
+ * has a callback URL of 2,000 octets: its copy for the webhook takes a new
+ * chunk of the arena. */
+static void pair_receipt_failing_before_a_write(void **state) {
+  (void)state;
+  for (int at = 0; at < 50; at += 49) {
+    int hits = 0;
+    for (long n = 0; n < 1000; n++) {
+      bare_t one, apart;
+      char url[2][2001];
+      bare_open(&one, NULL, HOOKED);
+      int64_t id = claimed_long_url(&one, url[0]);
+      bare_open(&apart, NULL, HOOKED);
+      (void)claimed_long_url(&apart, url[1]);
+      failing_t f, fa;
+      failing_group(&f, id, at);
+      failing_group(&fa, id, at);
+      assert_int_equal(run_as_writer(&one, f.g, 3, 3000, &f.g[1], alloc_arm, n),
+                       0);
+      if (f.g[1].status < 0) {
+        assert_int_equal(f.g[1].status, SG_ENOMEM);
+        hits++;
+      }
+      same_as_apart(&one, &apart, &f, &fa);
+      int st = f.g[1].status;
+      free_reqs(f.g, 3);
+      free_reqs(fa.g, 3);
+      bare_close(&one);
+      bare_close(&apart);
+      if (st == 0) /* no allocation left to fail */
+        break;
+    }
+    assert_true(hits > 1); /* past the first allocation (its items) */
+  }
+}
+
+/* The same with a statement of the receipts failing, at each row they
+ * write: SG_EEXIST (a constraint) leaves them out as above; SG_EIO fails
+ * the whole group (rolled back: the part still 'sending'), and the group
+ * run again then writes what the requests write apart. */
+static void pair_receipt_failing_at_a_write(void **state) {
+  (void)state;
+  static const int codes[] = {SQLITE_CONSTRAINT, SQLITE_IOERR};
+  for (int k = 0; k < 2; k++) {
+    int hits = 0;
+    for (long n = 0; n < 100; n++) {
+      bare_t one, apart;
+      char url[2][2001];
+      bare_open(&one, NULL, HOOKED);
+      int64_t id = claimed_long_url(&one, url[0]);
+      bare_open(&apart, NULL, HOOKED);
+      (void)claimed_long_url(&apart, url[1]);
+      faulty(&one);
+      failing_t f, fa;
+      failing_group(&f, id, 0);
+      failing_group(&fa, id, 0);
+      fault_code = codes[k];
+      fault_fired = false;
+      int rc = run_as_writer(&one, f.g, 3, 3000, &f.g[1], fault_arm, n);
+      bool fired = fault_fired;
+      if (fired && codes[k] == SQLITE_IOERR) {
+        assert_int_equal(rc, SG_EIO);
+        hits++;
+        char a[8192], b[8192];
+        rows_of(&one, a, sizeof a); /* nothing of the group */
+        rows_of(&apart, b, sizeof b);
+        assert_string_equal(a, b);
+        assert_int_equal(run_as_writer(&one, f.g, 3, 3000, NULL, NULL, -1), 0);
+      } else {
+        assert_int_equal(rc, 0);
+        if (fired) {
+          assert_int_equal(f.g[1].status, SG_EEXIST);
+          hits++;
+        }
+      }
+      same_as_apart(&one, &apart, &f, &fa);
+      free_reqs(f.g, 3);
+      free_reqs(fa.g, 3);
+      bare_close(&one);
+      bare_close(&apart);
+      if (!fired) /* past the receipts' last write */
+        break;
+    }
+    assert_true(hits > 1);
+  }
+}
+
+/* A receipt held unmatched for another operator id (an id the gateway
+ * never sent, kept for unmatched_keep_ms, an hour by default) cannot apply
+ * to this part first: the SENT result and its receipt in one group still
+ * write the part's row once. */
+static void pair_with_an_unrelated_receipt_held(void **state) {
+  (void)state;
+  bare_t one;
+  int64_t ids[2];
+  two_claimed(&one, ids);
+  sg_store_receipt_in_t stray;
+  sg__store_req_t h =
+      receipt_req(&stray, "zz-unknown", SG_MSG_DELIVERED, 0, NULL);
+  bare_run(&one, &h, 2500, true); /* held: it matched no part */
+  sg_store_result_in_t res;
+  sg_store_receipt_in_t rx;
+  sg__store_req_t g[2];
+  g[0] = sent_req(&res, ids[0], "k1");
+  g[1] = receipt_req(&rx, "k1", SG_MSG_DELIVERED, 0, NULL);
+  run_group_of(&one, g, 2, 2, 3000);
+  assert_int_equal(stmt_runs(&one, SG__Q_PART_SENT_ENDED), 1);
+  assert_int_equal(stmt_runs(&one, SG__Q_PART_SET_STATUS), 0);
+  sg__arena_free(&h.arena);
+  free_reqs(g, 2);
+  bare_close(&one);
+}
+
+/* A second SENT result for the same part and attempt (a repeated
+ * submit_sm_resp, under another operator id) between the first and its
+ * paired receipt finds the part not 'sending' either way (SG_ESTATE), but
+ * its item must tell the status the part had then, 'sent', as when the
+ * requests run apart. */
+static void pair_repeated_sent_result_item(void **state) {
+  (void)state;
+  bare_t b[2];
+  sg_store_result_in_t res[2][2];
+  sg_store_receipt_in_t rx[2];
+  sg__store_req_t g[2][3];
+  for (int w = 0; w < 2; w++) {
+    int64_t ids[2];
+    two_claimed(&b[w], ids);
+    g[w][0] = sent_req(&res[w][0], ids[0], "k1");
+    g[w][1] = sent_req(&res[w][1], ids[0], "k9");
+    g[w][2] = receipt_req(&rx[w], "k1", SG_MSG_DELIVERED, 0, NULL);
+  }
+  run_group_of(&b[0], g[0], 3, 3, 3000);
+  run_apart(&b[1], g[1], 3, 3000);
+  /* the second result ended the first's wait: no pair */
+  assert_int_equal(stmt_runs(&b[0], SG__Q_PART_SENT_ENDED), 0);
+  sg_store_item_res_t *x = &g[0][1].out.items.items[0];
+  sg_store_item_res_t *y = &g[1][1].out.items.items[0];
+  assert_int_equal(x->status, SG_ESTATE);
+  assert_int_equal(y->status, SG_ESTATE);
+  assert_int_equal(x->part_status, y->part_status);
+  for (int w = 0; w < 2; w++) {
+    free_reqs(g[w], 3);
+    bare_close(&b[w]);
+  }
+}
+
+/* The pair table after one large group: the next groups find their pairs
+ * in it as in a new one (its slots of the large group are of another
+ * generation), and it shrinks back after a run of small groups. */
+static void pair_table_after_a_large_group(void **state) {
+  (void)state;
+  enum { BIG = 5000 };
+  bare_t b;
+  bare_open(&b, NULL, HOOKED);
+  sg_store_result_in_t *res = calloc(BIG, sizeof *res);
+  char(*keys)[16] = calloc(BIG, sizeof *keys);
+  assert_non_null(res);
+  assert_non_null(keys);
+  for (int i = 0; i < BIG; i++) {
+    snprintf(keys[i], sizeof keys[i], "k%d", i);
+    res[i] = (sg_store_result_in_t){.part_id = i + 1,
+                                    .attempt = 1,
+                                    .outcome = SG_STORE_SENT,
+                                    .smsc_id = keys[i]};
+  }
+  sg__store_req_t big;
+  memset(&big, 0, sizeof big);
+  big.kind = SG__REQ_RESULTS;
+  big.in.results.items = res;
+  big.in.results.n = BIG;
+  sg__sq_pair_scan(&b.c, &big);
+  assert_int_equal(sg__sq_pair_end(&b.c), 0);
+  size_t cap = sg__sq_pair_cap(&b.c);
+  assert_true(cap >= 2 * BIG + 1);
+  sg_store_result_in_t r1;
+  sg_store_receipt_in_t x1, x2;
+  sg__store_req_t g[3];
+  for (int k = 0; k < 70; k++) {
+    /* "k7" was the large group's; here a SENT of another part, then its
+     * final receipt: paired, and only that one */
+    g[0] = sent_req(&r1, 9, "k7");
+    g[1] = receipt_req(&x1, "k7", SG_MSG_DELIVERED, 0, NULL);
+    g[2] = receipt_req(&x2, "k8", SG_MSG_DELIVERED, 0, NULL);
+    g[0].next = &g[1];
+    g[1].next = &g[2];
+    sg__sq_pair_scan(&b.c, g);
+    assert_ptr_equal(sg__sq_pair_receipt(&b.c, &r1), &x1);
+    assert_int_equal(sg__sq_pair_part(&b.c, &x2), 0);
+    assert_int_equal(sg__sq_pair_end(&b.c), 0);
+    if (k < 63)
+      assert_int_equal(sg__sq_pair_cap(&b.c), cap);
+  }
+  assert_int_equal(sg__sq_pair_cap(&b.c), 64); /* shrunk */
+  free(res);
+  free(keys);
+  bare_close(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(kannel_fields_in_the_insert),
@@ -856,6 +1386,12 @@ int main(void) {
       cmocka_unit_test(sent_and_receipt_in_one_group),
       cmocka_unit_test(pair_broken_by_what_is_between),
       cmocka_unit_test(pair_not_taken_is_undone),
+      cmocka_unit_test(pair_scenarios_as_apart),
+      cmocka_unit_test(pair_receipt_failing_before_a_write),
+      cmocka_unit_test(pair_receipt_failing_at_a_write),
+      cmocka_unit_test(pair_with_an_unrelated_receipt_held),
+      cmocka_unit_test(pair_repeated_sent_result_item),
+      cmocka_unit_test(pair_table_after_a_large_group),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
