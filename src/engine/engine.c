@@ -854,6 +854,8 @@ static void tick_cb(uv_timer_t *t) {
     e->webhook_changing = ss.changing;
     e->webhook_next_ms = now + (int64_t)e->tun.idle_ms;
     sg__notifier_poke(e);
+  } else {
+    sg__notifier_drain(e); /* a delivery waiting too long goes back */
   }
   sg__inbound_tick(e);
   sg__campaigns_tick(e);

@@ -466,6 +466,10 @@ void sg__deferred_run(sg_engine_t *e);
 
 int sg__notifier_new(sg_engine_t *e);
 /* Claims due deliveries now (after a status change, on the tick). */
+/* Hands back the deliveries claimed ahead that waited too long for a
+ * request slot and posts what waits while slots are free, without a claim
+ * (each tick). */
+void sg__notifier_drain(sg_engine_t *e);
 void sg__notifier_poke(sg_engine_t *e);
 /* Writes the gathered delivery outcomes (part of the engine's flush). */
 void sg__notifier_flush(sg_engine_t *e);

@@ -527,6 +527,11 @@ void sg__notifier_poke(sg_engine_t *e) {
     claim(e->notifier);
 }
 
+void sg__notifier_drain(sg_engine_t *e) {
+  if (e->notifier != NULL)
+    ahead_drain(e->notifier);
+}
+
 void sg__notifier_flush(sg_engine_t *e) {
   if (e->notifier != NULL)
     finish_flush(e->notifier);

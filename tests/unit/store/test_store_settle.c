@@ -252,9 +252,11 @@ static bool rows_settled_at_least(const sg_store_sqlite_settle_t *s,
   return s->rows >= n;
 }
 
-/* Rows made by SQL, as the writer leaves them: one-part messages whose
- * part says 'delivered' and whose row says 'queued'. */
-static void fill(ctx_t *c, int n) {
+/* Rows made by SQL: n one-part messages whose row says 'queued' (ids
+ * 00F000...1 to n) and whose part, on smsc-a, says 'delivered' (ended: as
+ * the writer leaves them) or 'queued' (not: a backlog for a connector
+ * that is down, nothing to settle). */
+static void fill_rows(ctx_t *c, int n, bool ended) {
   char sql[2048];
   snprintf(
       sql, sizeof sql,
@@ -267,11 +269,25 @@ static void fill(ctx_t *c, int n) {
       "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM g WHERE "
       "i < %d) INSERT INTO parts (id, message_id, seq, connector, encoding, "
       "ud, status, smsc_id, attempts, updated_ms) SELECT 1000000 + i, "
-      "printf('00F%%023d', i), 1, 'smsc-a', 0, x'68656c6c6f', 'delivered', "
-      "printf('S%%d', i), 1, %lld FROM g;"
+      "printf('00F%%023d', i), 1, 'smsc-a', 0, x'68656c6c6f', %s, %s, %d, "
+      "%lld FROM g;"
       "COMMIT;",
-      n, (long long)T0, (long long)T0, n, (long long)T0 + 900);
+      n, (long long)T0, (long long)T0, n,
+      ended ? "'delivered'" : "'queued'",
+      ended ? "printf('S%%d', i)" : "NULL", ended ? 1 : 0,
+      (long long)T0 + (ended ? 900 : 0));
   raw_exec(c, sql);
+}
+
+/* The store opened on a file of n such rows made with settling off, then
+ * opened again to settle them with idle_ms and a batch of 256. */
+static void reopen_filled(ctx_t *c, int n, bool ended, const char *idle_ms) {
+  settle_env("0", "256");
+  open_store(c);
+  close_store(c);
+  fill_rows(c, n, ended);
+  settle_env(idle_ms, "256");
+  open_store(c);
 }
 
 /* Writes that come while the writer settles wait for the batch under way
@@ -281,7 +297,7 @@ static void a_write_waits_for_one_batch_at_most(void **state) {
   settle_env("0", "1");
   open_store(c);
   close_store(c);
-  fill(c, 3000);
+  fill_rows(c, 3000, true);
   settle_env("1", "1");
   open_store(c);
   wait_settle(c, batches_at_least, 1);
@@ -361,12 +377,7 @@ static void wgot_cb(sg_store_t *st, int status, const sg_store_claim_res_t *res,
  * 300 ms). */
 static void a_waiting_claim_is_answered_while_settling(void **state) {
   ctx_t *c = *state;
-  settle_env("0", "256");
-  open_store(c);
-  close_store(c);
-  fill(c, 150000);
-  settle_env("100", "256");
-  open_store(c);
+  reopen_filled(c, 150000, true, "100");
   wait_settle(c, batches_at_least, 1);
   /* a wait of 300 ms: the writer runs the claim, waits 100 ms idle, and
    * goes on settling */
@@ -383,12 +394,7 @@ static void a_waiting_claim_is_answered_while_settling(void **state) {
 
 static void a_woken_claim_is_answered_while_settling(void **state) {
   ctx_t *c = *state;
-  settle_env("0", "256");
-  open_store(c);
-  close_store(c);
-  fill(c, 150000);
-  settle_env("100", "256");
-  open_store(c);
+  reopen_filled(c, 150000, true, "100");
   wait_settle(c, batches_at_least, 1);
   wgot_t w = {0};
   assert_int_equal(
@@ -466,40 +472,13 @@ static void a_retried_row_is_settled_again(void **state) {
 
 /* ---- a queued backlog and the idle writer -------------------------------- */
 
-/* n one-part messages queued for connector smsc-a (down): rows
- * 'queued', parts 'queued', nothing to settle. Ids 00F000...1 to n. */
-static void fill_queued(ctx_t *c, int n) {
-  char sql[2048];
-  snprintf(
-      sql, sizeof sql,
-      "BEGIN;"
-      "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM g WHERE "
-      "i < %d) INSERT INTO messages (id, batch_id, account_id, sender, "
-      "recipient, encoding, body, status, parts_total, created_ms, "
-      "updated_ms) SELECT printf('00F%%023d', i), printf('00F%%023d', i), 1, "
-      "'SG', '+14155550100', 0, 'hello', 'queued', 1, %lld, %lld FROM g;"
-      "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM g WHERE "
-      "i < %d) INSERT INTO parts (id, message_id, seq, connector, encoding, "
-      "ud, status, attempts, updated_ms) SELECT 1000000 + i, "
-      "printf('00F%%023d', i), 1, 'smsc-a', 0, x'68656c6c6f', 'queued', "
-      "0, %lld FROM g;"
-      "COMMIT;",
-      n, (long long)T0, (long long)T0, n, (long long)T0);
-  raw_exec(c, sql);
-}
-
 /* With a backlog of queued one-part messages (a connector down, a slow
  * one), the rows have nothing to settle: a quiet writer that gets one
  * write now and then does not look at them again after each (a pass after
  * a write of one row is a batch or two, not the backlog's 235). */
 static void a_queued_backlog_is_not_looked_at_after_each_write(void **state) {
   ctx_t *c = *state;
-  settle_env("0", "256");
-  open_store(c);
-  close_store(c);
-  fill_queued(c, 60000);
-  settle_env("100", "256");
-  open_store(c);
+  reopen_filled(c, 60000, false, "100");
   wait_settle(c, passes_at_least, 1); /* the pass at open */
   sg_store_sqlite_settle_t s0 = settle_of(c);
   tmsg_t m;
@@ -518,12 +497,7 @@ static void a_queued_backlog_is_not_looked_at_after_each_write(void **state) {
  * next pass. */
 static void a_backlog_row_that_ends_later_is_settled(void **state) {
   ctx_t *c = *state;
-  settle_env("0", "256");
-  open_store(c);
-  close_store(c);
-  fill_queued(c, 1000);
-  settle_env("1", "64");
-  open_store(c);
+  reopen_filled(c, 1000, false, "1");
   wait_settle(c, passes_at_least, 1); /* the pass at open */
   const char *first = "00F00000000000000000000001";
   assert_string_equal(row_status(c, first), "queued");
