@@ -57,10 +57,7 @@ typedef struct sq {
   uv_cond_t rcond;
   uv_cond_t ccond;      /* the checkpointer waits on it */
   uv_mutex_t ckpt_lock; /* held by whoever checkpoints */
-  uv_mutex_t gate;      /* held by the writer while it writes, and by the
-                           checkpointer's last round of a log (below) */
   bool ckpt_wanted;     /* the log has grown past ckpt_pages */
-  int log_frames;       /* the log's frames at the writer's last commit */
   int ckpt_pages;       /* CKPT_BYTES in pages of this database's size */
   long sync_wait_us;    /* the pipeline's wait for a running group */
   long page_size;       /* of a new database */
@@ -903,10 +900,8 @@ static void settle_idle(sq_t *sq) {
     uint64_t cpu0 = thread_cpu_us();
     unsigned settled = 0;
     bool more = false;
-    uv_mutex_lock(&sq->gate);
     int rc = sg__sq_settle_batch(c, sq->settler, (unsigned)sq->settle_batch,
                                  &settled, &more);
-    uv_mutex_unlock(&sq->gate);
     sq->fault.failing = false;
     uv_mutex_lock(&sq->lock);
     if (sq->fault.tripped && sq->fail_next > 0)
@@ -941,9 +936,7 @@ static void writer_main(void *arg) {
     if (stop)
       break;
     if (group != NULL) {
-      uv_mutex_lock(&sq->gate);
       run_group(sq, group, n, arm);
-      uv_mutex_unlock(&sq->gate);
       sq->settle_due = true;
       sq->settle_held = 0;
     } else if (sq->idle) {
@@ -965,33 +958,22 @@ static void writer_main(void *arg) {
  * a copy per checkpoint, not per commit: the larger the log when the copy
  * starts, the fewer copies a message. From 1,000 to 4,000 pages the
  * checkpointer's page copies went from about 1.0 to 0.6 a message and its
- * CPU from 6.5 to 4 us (docs/architecture.md, "The checkpoint's trigger");
- * with the last round holding the writer (ckpt_main) the log starts over
- * at the trigger instead of at its bound, and 8,000 pages went on from
- * 0.28 to 0.26 copies and 245 to 152 rounds in 300,000 messages ("The
- * checkpointer's rounds and the log's syncs a message"). The trigger is a
- * size in bytes (8,000 pages of 4 KiB), turned into pages of the
- * database's own size at open, so that a database with smaller pages
- * checkpoints no more often; the writer's own checkpoint bounds the log at
- * one and a half times that (12,000 pages of 4 KiB and their frame
- * headers, 49.4 MB; it was 8,000, 33 MB), and the wal-index at 32 KB per
- * 4,096 frames (96 KB with 4 KiB pages). */
-#define CKPT_BYTES (8000L * 4096)
-/* the log's bound, in frames: the trigger and half of it */
-#define CKPT_BOUND(pages) ((pages) + (pages) / 2)
+ * CPU from 6.5 to 4 us (docs/architecture.md, "The checkpoint's trigger").
+ * The trigger is a size in bytes (4,000 pages of 4 KiB), turned into pages
+ * of the database's own size at open, so that a database with smaller
+ * pages checkpoints no more often; the log is bounded at twice that (about
+ * 33 MB with its frame headers), and the wal-index at 32 KB per 4,096
+ * frames (64 KB with 4 KiB pages). */
+#define CKPT_BYTES (4000L * 4096)
 
 static int wal_hook_cb(void *arg, sqlite3 *db, const char *name, int pages) {
   sq_t *sq = arg;
   (void)name;
-  uv_mutex_lock(&sq->lock);
-  sq->log_frames = pages;
-  uv_mutex_unlock(&sq->lock);
-  if (pages >= CKPT_BOUND(sq->ckpt_pages)) {
-    /* The log only starts over once a checkpoint caught up; if the
-     * checkpointer has not (a round that took long, a reader's snapshot),
-     * the writer makes this one itself, between two groups, with its real
-     * syncs (this hook runs inside the COMMIT, where the log's sync is
-     * deferred): the bound of the log. */
+  if (pages >= 2 * sq->ckpt_pages) {
+    /* The checkpointer cannot catch up with a writer that never pauses,
+     * and the log only starts over once a checkpoint caught up: the writer
+     * makes this one itself, between two groups, with its real syncs (this
+     * hook runs inside the COMMIT, where the log's sync is deferred). */
     bool defer = sq->walbuf.defer;
     sq->walbuf.defer = false;
     /* after the checkpointer's, if one is running (else this one is busy
@@ -1009,43 +991,6 @@ static int wal_hook_cb(void *arg, sqlite3 *db, const char *name, int pages) {
   return SQLITE_OK;
 }
 
-/* One PASSIVE checkpoint on the checkpointer's connection: SQLite's rc;
- * *behind the frames of the log it left uncopied (commits of the writer
- * while it ran, or frames a reader's snapshot kept it from). */
-static int ckpt_round(sq_t *sq, int *behind) {
-  int n_log = -1, n_ckpt = -1;
-  uv_mutex_lock(&sq->ckpt_lock);
-  uint64_t t0 = now_us();
-  int rc = sqlite3_wal_checkpoint_v2(sq->ckpt.db, NULL,
-                                     SQLITE_CHECKPOINT_PASSIVE, &n_log, &n_ckpt);
-  uint64_t took = now_us() - t0;
-  uv_mutex_unlock(&sq->ckpt_lock);
-  /* the commits it covered woke it: past it, the next commit does; and
-   * the log may have grown during it (n_log is where the copy began) */
-  uv_mutex_lock(&sq->lock);
-  sq->ckpt_wanted = false;
-  int end = sq->log_frames > n_log ? sq->log_frames : n_log;
-  uv_mutex_unlock(&sq->lock);
-  *behind = rc == SQLITE_OK && end > n_ckpt ? end - n_ckpt : 0;
-  if (rc == SQLITE_OK) {
-    uv_mutex_lock(&sq->done_lock);
-    sq->stats.checkpoints++;
-    sg_store_stats_note_stage(&sq->stats, SG_STORE_STAGE_CKPT, took);
-    uv_mutex_unlock(&sq->done_lock);
-  }
-  return rc;
-}
-
-/* The log starts over only at a write that finds it copied whole, and a
- * writer that commits back to back always has frames newer than the copy
- * that just ended: the checkpointer went round after every commit, each
- * round copying the pages every group rewrites again and syncing the log
- * and the file (two fdatasync), until it happened to finish between two
- * commits or the writer copied the rest itself at its bound. Now,
- * once a round leaves less than a quarter of the trigger behind, the last
- * round holds the writer (the gate, taken before ckpt_lock by both) so that
- * it catches up, and the next commit starts the log over: two rounds a log
- * instead of a round a commit past the trigger. */
 static void ckpt_main(void *arg) {
   sq_t *sq = arg;
   sg__sq_thread_name("sg-ckpt");
@@ -1058,13 +1003,18 @@ static void ckpt_main(void *arg) {
     uv_mutex_unlock(&sq->lock);
     if (stop) /* closing the writer makes the last checkpoint */
       break;
-    int behind = 0;
-    if (ckpt_round(sq, &behind) != SQLITE_OK || behind == 0 ||
-        behind > sq->ckpt_pages / 4)
-      continue; /* done, or the next commit wakes it again */
-    uv_mutex_lock(&sq->gate);
-    ckpt_round(sq, &behind); /* short of it only for a reader's snapshot */
-    uv_mutex_unlock(&sq->gate);
+    uv_mutex_lock(&sq->ckpt_lock);
+    uint64_t t0 = now_us();
+    int rc = sqlite3_wal_checkpoint_v2(sq->ckpt.db, NULL,
+                                       SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    uint64_t took = now_us() - t0;
+    uv_mutex_unlock(&sq->ckpt_lock);
+    if (rc == SQLITE_OK) {
+      uv_mutex_lock(&sq->done_lock);
+      sq->stats.checkpoints++;
+      sg_store_stats_note_stage(&sq->stats, SG_STORE_STAGE_CKPT, took);
+      uv_mutex_unlock(&sq->done_lock);
+    }
   }
 }
 
@@ -1187,7 +1137,6 @@ static void sq_release(sq_t *sq) {
     uv_mutex_destroy(&sq->lock);
     uv_mutex_destroy(&sq->done_lock);
     uv_mutex_destroy(&sq->ckpt_lock);
-    uv_mutex_destroy(&sq->gate);
     uv_cond_destroy(&sq->wcond);
     uv_cond_destroy(&sq->rcond);
     uv_cond_destroy(&sq->ccond);
@@ -1256,12 +1205,6 @@ static int init_sync(sq_t *sq) {
     uv_mutex_destroy(&sq->done_lock);
     return SG_ENOMEM;
   }
-  if (uv_mutex_init(&sq->gate) != 0) {
-    uv_mutex_destroy(&sq->lock);
-    uv_mutex_destroy(&sq->done_lock);
-    uv_mutex_destroy(&sq->ckpt_lock);
-    return SG_ENOMEM;
-  }
   uv_cond_init(&sq->wcond);
   uv_cond_init(&sq->rcond);
   uv_cond_init(&sq->ccond);
@@ -1269,7 +1212,6 @@ static int init_sync(sq_t *sq) {
     uv_mutex_destroy(&sq->lock);
     uv_mutex_destroy(&sq->done_lock);
     uv_mutex_destroy(&sq->ckpt_lock);
-    uv_mutex_destroy(&sq->gate);
     uv_cond_destroy(&sq->wcond);
     uv_cond_destroy(&sq->rcond);
     uv_cond_destroy(&sq->ccond);
