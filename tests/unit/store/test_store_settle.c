@@ -375,15 +375,21 @@ static void wgot_cb(sg_store_t *st, int status, const sg_store_claim_res_t *res,
  * table gives way and goes on afterwards, so the answer comes while rows
  * are still to settle (150,000 rows take seconds; the answer is due after
  * 300 ms). */
-static void a_waiting_claim_is_answered_while_settling(void **state) {
-  ctx_t *c = *state;
+/* A store settling 150,000 rows, and a claim of smsc-q (no parts) that
+ * waits up to wait_ms in the writer. */
+static void claim_while_settling(ctx_t *c, uint32_t wait_ms, wgot_t *g) {
   reopen_filled(c, 150000, true, "100");
   wait_settle(c, batches_at_least, 1);
+  assert_int_equal(
+      sg_store_claim_wait(c->st, "smsc-q", 8, 60000, wait_ms, wgot_cb, g), 0);
+}
+
+static void a_waiting_claim_is_answered_while_settling(void **state) {
+  ctx_t *c = *state;
   /* a wait of 300 ms: the writer runs the claim, waits 100 ms idle, and
    * goes on settling */
   wgot_t t = {0};
-  assert_int_equal(
-      sg_store_claim_wait(c->st, "smsc-q", 8, 60000, 300, wgot_cb, &t), 0);
+  claim_while_settling(c, 300, &t);
   run_until(c, &t.calls, 1);
   sg_store_sqlite_settle_t s = settle_of(c);
   assert_int_equal(t.status, 0);
@@ -394,11 +400,8 @@ static void a_waiting_claim_is_answered_while_settling(void **state) {
 
 static void a_woken_claim_is_answered_while_settling(void **state) {
   ctx_t *c = *state;
-  reopen_filled(c, 150000, true, "100");
-  wait_settle(c, batches_at_least, 1);
   wgot_t w = {0};
-  assert_int_equal(
-      sg_store_claim_wait(c->st, "smsc-q", 8, 60000, 30000, wgot_cb, &w), 0);
+  claim_while_settling(c, 30000, &w);
   tmsg_t m; /* a write after the claim: the claim waits, then settling */
   tmsg_init(&m, "+14155550170", 1, "smsc-z");
   assert_int_equal(submit_wait(c, &m, 1, NULL, NULL), 0);
