@@ -41,6 +41,11 @@
 #define INLINE_ARENA 1024u /* request strings of a typical request */
 #define ARENA_CHUNK 4096u
 #define BODY_PREALLOC_MAX (64u * 1024u) /* trust Content-Length this far */
+/* libmicrohttpd's connection pool past the header limit: room for the
+ * headers' index (about 64 octets a header line) and the answer's status
+ * line and headers. A header block of max_header_size octets in up to 44
+ * lines still fits, with an answer's headers. */
+#define POOL_SLACK 3072u
 /* Request objects kept for the next requests once done. One is 1.6 KiB,
  * past malloc's per-thread caches, so each new one took the allocator's
  * slow path (and a merge of its free lists) once a request. Sanitizer
@@ -1290,9 +1295,11 @@ static int start_mhd(sg_http_server_t *srv, const sg_http_server_cfg_t *cfg,
       MHD_OPTION_CONNECTION_TIMEOUT,
       (unsigned)(cfg->idle_timeout_s ? cfg->idle_timeout_s
                                      : DEFAULT_IDLE_TIMEOUT_S),
-      /* The pool holds the request line and headers, the read buffer and
-       * the response headers: twice the header limit. */
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * header),
+      /* The pool holds the request line and headers, their index and the
+       * response headers; libmicrohttpd zeroes all of it for each request
+       * (MHD_pool_reset), so it is the header limit and POOL_SLACK, not
+       * twice the limit ("The connection pool" in docs/architecture.md). */
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(header + POOL_SLACK),
       /* RFC 9112: 400 for HTTP/1.1 without Host, no spaces in the target. */
       MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_ARRAY, extra,
       MHD_OPTION_URI_LOG_CALLBACK, uri_cb, srv, MHD_OPTION_UNESCAPE_CALLBACK,

@@ -858,6 +858,94 @@ static void keep_alive(void **state) {
   fixture_free(f);
 }
 
+/* ---- the header limit and the connection pool --------------------------
+ */
+
+/* A POST /v1/later whose request line, headers and blank line take exactly
+ * `total` octets in `lines` header lines (Host and Content-Length among
+ * them), with the body "abc". */
+static int big_head_post(char *out, size_t cap, size_t total, int lines) {
+  const char *start = "POST /v1/later HTTP/1.1\r\nHost: t\r\n"
+                      "Content-Length: 3\r\n";
+  size_t len = strlen(start);
+  if (len + 2 + 4 > cap || total >= cap || lines < 3)
+    return -1;
+  memcpy(out, start, len);
+  size_t left = total - len - 2; /* the blank line */
+  int extra = lines - 2;
+  for (int i = 0; i < extra; i++) {
+    size_t n = i < extra - 1 ? left / (size_t)(extra - i) : left;
+    int h = snprintf(out + len, cap - len, "X-Pad-%02d: ", i);
+    if (h < 0 || (size_t)h + 3 > n)
+      return -1;
+    memset(out + len + h, 'p', n - (size_t)h - 2);
+    memcpy(out + len + n - 2, "\r\n", 2);
+    len += n;
+    left -= n;
+  }
+  memcpy(out + len, "\r\n", 2);
+  len += 2;
+  if (len != total)
+    return -1;
+  memcpy(out + len, "abc", 4);
+  return (int)len + 3;
+}
+
+static void client_big_heads(fixture_t *f) {
+  conn_t *c = calloc(1, sizeof *c);
+  static char req[8192];
+  int n;
+  if (cli_connect(c, f->port) < 0) {
+    f->client_errors++;
+    free(c);
+    return;
+  }
+  /* Two requests at the header limit, in 30 lines, each answered after its
+   * connection was suspended and resumed, on one connection. */
+  for (int i = 0; i < 2; i++)
+    if ((n = big_head_post(req, sizeof req, 2048, 30)) < 0 ||
+        cli_send(c, req, (size_t)n) < 0 || cli_read(c, &f->resp[i], false) < 0)
+      f->client_errors++;
+  /* Then a small one on the same connection. */
+  if (cli_sends(c, "POST /v1/later HTTP/1.1\r\nHost: t\r\n"
+                   "Content-Length: 3\r\n\r\nxyz") < 0 ||
+      cli_read(c, &f->resp[2], false) < 0)
+    f->client_errors++;
+  /* Past the limit and its slack: refused before any handler sees it. */
+  if ((n = big_head_post(req, sizeof req, 3 * 2048 + 1024, 30)) < 0 ||
+      cli_send(c, req, (size_t)n) < 0 || cli_read(c, &f->resp[3], false) < 0)
+    f->client_errors++;
+  f->open_after = !cli_closed(c, 2000);
+  cli_close(c);
+  free(c);
+}
+
+static void header_limit_with_suspended_answers(void **state) {
+  sg_http_server_cfg_t cfg = {.max_header_size = 2048};
+  fixture_t *f = fixture_new(&cfg);
+  f->commit_ms = 5;
+  assert_int_equal(
+      sg_http_server_route(f->srv, "POST", "/v1/later", deferred_handler, f),
+      0);
+  fixture_run(f, client_big_heads);
+  assert_int_equal(f->client_errors, 0);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(f->resp[i].status, 202);
+    assert_string_equal(f->resp[i].body, "{\"accepted\":3,\"echo\":\"abc\"}");
+    assert_string_equal(head_value(f->resp[i].head, "X-Commit"), "1");
+  }
+  assert_int_equal(f->resp[2].status, 202);
+  assert_string_equal(f->resp[2].body, "{\"accepted\":3,\"echo\":\"xyz\"}");
+  assert_int_equal(f->resp[3].status, 431);
+  assert_false(f->open_after); /* libmicrohttpd closes after its 431 */
+  sg_http_server_stats_t st;
+  fixture_stats(f, &st);
+  assert_int_equal(st.connections_accepted, 1);
+  assert_int_equal(st.requests, 3);
+  assert_int_equal(st.waiting, 0);
+  fixture_free(f);
+}
+
 /* The allocator's count as each request reaches its handler. */
 static unsigned long g_alloc_seen[10];
 static int g_n_alloc_seen;
@@ -1394,6 +1482,7 @@ int main(void) {
       cmocka_unit_test(error_answers),
       cmocka_unit_test(respond_error_format),
       cmocka_unit_test(keep_alive),
+      cmocka_unit_test(header_limit_with_suspended_answers),
       cmocka_unit_test(request_objects_reused),
       cmocka_unit_test(drain_answers_what_is_in_flight),
       cmocka_unit_test(client_abort_during_suspension),
