@@ -604,6 +604,17 @@ static void deferred_handler(sg_http_req_t *req, void *data) {
     uv_timer_start(&f->commit, commit_cb, f->commit_ms, 0);
 }
 
+/* A server whose POST `path` is held until the simulated commit, which
+ * answers every held request `commit_ms` after the first arrives. */
+static fixture_t *fixture_deferred(const sg_http_server_cfg_t *cfg,
+                                   const char *path, unsigned commit_ms) {
+  fixture_t *f = fixture_new(cfg);
+  f->commit_ms = commit_ms;
+  assert_int_equal(
+      sg_http_server_route(f->srv, "POST", path, deferred_handler, f), 0);
+  return f;
+}
+
 static void client_deferred(fixture_t *f) {
   conn_t *c = calloc(1, sizeof *c);
   double t0 = now_ms();
@@ -618,11 +629,7 @@ static void client_deferred(fixture_t *f) {
 }
 
 static void deferred_response(void **state) {
-  fixture_t *f = fixture_new(NULL);
-  f->commit_ms = 50;
-  assert_int_equal(
-      sg_http_server_route(f->srv, "POST", "/v1/messages", deferred_handler, f),
-      0);
+  fixture_t *f = fixture_deferred(NULL, "/v1/messages", 50);
   fixture_run(f, client_deferred);
   assert_int_equal(f->client_errors, 0);
   assert_int_equal(f->resp[0].status, 202);
@@ -922,11 +929,7 @@ static void client_big_heads(fixture_t *f) {
 
 static void header_limit_with_suspended_answers(void **state) {
   sg_http_server_cfg_t cfg = {.max_header_size = 2048};
-  fixture_t *f = fixture_new(&cfg);
-  f->commit_ms = 5;
-  assert_int_equal(
-      sg_http_server_route(f->srv, "POST", "/v1/later", deferred_handler, f),
-      0);
+  fixture_t *f = fixture_deferred(&cfg, "/v1/later", 5);
   fixture_run(f, client_big_heads);
   assert_int_equal(f->client_errors, 0);
   for (int i = 0; i < 2; i++) {
@@ -1239,11 +1242,7 @@ static void client_many(fixture_t *f) {
 
 static void many_concurrent_connections(void **state) {
   sg_http_server_cfg_t cfg = {.max_connections = 512};
-  fixture_t *f = fixture_new(&cfg);
-  f->commit_ms = 30;
-  assert_int_equal(
-      sg_http_server_route(f->srv, "POST", "/v1/messages", deferred_handler, f),
-      0);
+  fixture_t *f = fixture_deferred(&cfg, "/v1/messages", 30);
   fixture_run(f, client_many);
   assert_int_equal(f->client_errors, 0);
   for (int i = 0; i < N_CONC; i++)
