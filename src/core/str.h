@@ -45,4 +45,30 @@ static inline void sg_printable_copy(char *dst, const char *src, size_t n) {
   }
 }
 
+/* v in decimal into out (at least 21 octets), terminated, as
+ * snprintf("%lld") writes it, without the format interpreter (about 600
+ * instructions a call). Returns the octets written before the NUL. */
+static inline size_t sg_fmt_i64(char *out, int64_t v) {
+  char d[20];
+  size_t k = 0, n = 0;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do
+    d[k++] = (char)('0' + u % 10);
+  while ((u /= 10) != 0);
+  if (v < 0)
+    out[n++] = '-';
+  while (k > 0)
+    out[n++] = d[--k];
+  out[n] = '\0';
+  return n;
+}
+
+/* Whether any of the eight octets of w is c (Bit Twiddling Hacks' haszero
+ * of w ^ c in every octet; exact for whether there is one). */
+static inline int sg_word_has(uint64_t w, unsigned char c) {
+  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  uint64_t x = w ^ (ones * c);
+  return ((x - ones) & ~x & highs) != 0;
+}
+
 #endif

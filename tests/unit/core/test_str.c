@@ -1,7 +1,8 @@
 /* Tests for sg_strlcpy against what it replaces, snprintf(dst, cap, "%s",
  * src): the same octets, the same terminator and the same return, for
  * every capacity from 0 to past the string's end; and for
- * sg_printable_copy against the byte loop it replaces. */
+ * sg_printable_copy against the byte loop it replaces; sg_fmt_i64 against
+ * snprintf("%lld") and sg_word_has against a look at each octet. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -67,10 +68,63 @@ static void printable_same_as_loop(void **state) {
   }
 }
 
+static void fmt_i64_one(int64_t v) {
+  char want[32], got[32];
+  memset(want, 'x', sizeof want);
+  memset(got, 'x', sizeof got);
+  int n = snprintf(want, sizeof want, "%lld", (long long)v);
+  assert_int_equal(sg_fmt_i64(got, v), (size_t)n);
+  assert_memory_equal(got, want, (size_t)n + 1);
+  assert_int_equal(got[n + 1], 'x'); /* nothing past the NUL */
+}
+
+static void fmt_i64_same_as_snprintf(void **state) {
+  (void)state;
+  static const int64_t edges[] = {0,  1,         -1,        9,
+                                  10, -10,       99,        100,
+                                  INT64_MAX, INT64_MIN, INT64_MIN + 1,
+                                  1000000000000LL, -1099511627776LL};
+  for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+    fmt_i64_one(edges[i]);
+  int64_t p = 1;
+  for (int k = 0; k < 19; k++, p *= 10) {
+    fmt_i64_one(p - 1);
+    fmt_i64_one(p);
+    fmt_i64_one(-p);
+    fmt_i64_one(1 - p);
+  }
+  uint64_t x = 88172645463325252ull;
+  for (int t = 0; t < 20000; t++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    fmt_i64_one((int64_t)(x >> (t % 64)) * (t % 2 ? -1 : 1));
+  }
+}
+
+/* sg_word_has against the octets one by one: every octet value at every
+ * position, looked for as every value, beside neighbours just above and
+ * below it (where a borrow could give a false answer). */
+static void word_has_every_octet(void **state) {
+  (void)state;
+  for (unsigned c = 0; c < 256; c++)
+    for (unsigned v = 0; v < 256; v++)
+      for (size_t at = 0; at < 8; at++) {
+        unsigned char b[8];
+        for (size_t i = 0; i < 8; i++)
+          b[i] = (unsigned char)(c + (i % 2 ? 1 : 255));
+        b[at] = (unsigned char)v;
+        uint64_t w;
+        memcpy(&w, b, 8);
+        int want = memchr(b, (int)c, 8) != NULL;
+        assert_int_equal(sg_word_has(w, (unsigned char)c), want);
+      }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(same_as_snprintf),
       cmocka_unit_test(printable_same_as_loop),
+      cmocka_unit_test(fmt_i64_same_as_snprintf),
+      cmocka_unit_test(word_has_every_octet),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
