@@ -11,7 +11,6 @@
 #include <strings.h>
 
 #include "core/error.h"
-#include "core/str.h"
 #include "core/ucs2.h"
 #include "core/utf8.h"
 #include "ingress/kannel.h"
@@ -271,19 +270,6 @@ static int hexval(uint8_t c) {
 static int form_decode(const uint8_t *s, size_t n, char *buf) {
   size_t o = 0;
   for (size_t i = 0; i < n; i++) {
-    /* Eight octets at a time while none is '%' or '+' (the octet loop
-     * alone cost eight instructions an octet of every query). */
-    while (i + 8 <= n) {
-      uint64_t w;
-      memcpy(&w, s + i, 8);
-      if (sg_word_has(w, '%') || sg_word_has(w, '+'))
-        break;
-      memcpy(buf + o, &w, 8);
-      o += 8;
-      i += 8;
-    }
-    if (i == n)
-      break;
     if (s[i] == '%') {
       int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
       int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
