@@ -87,11 +87,13 @@ static void fmt_i64_same_as_snprintf(void **state) {
   for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
     fmt_i64_one(edges[i]);
   int64_t p = 1;
-  for (int k = 0; k < 19; k++, p *= 10) {
+  for (int k = 0; k < 19; k++) { /* 1 to 10^18 */
     fmt_i64_one(p - 1);
     fmt_i64_one(p);
     fmt_i64_one(-p);
     fmt_i64_one(1 - p);
+    if (k < 18)
+      p *= 10;
   }
   uint64_t x = 88172645463325252ull;
   for (int t = 0; t < 20000; t++) {
