@@ -63,12 +63,4 @@ static inline size_t sg_fmt_i64(char *out, int64_t v) {
   return n;
 }
 
-/* Whether any of the eight octets of w is c (Bit Twiddling Hacks' haszero
- * of w ^ c in every octet; exact for whether there is one). */
-static inline int sg_word_has(uint64_t w, unsigned char c) {
-  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-  uint64_t x = w ^ (ones * c);
-  return ((x - ones) & ~x & highs) != 0;
-}
-
 #endif

@@ -2,7 +2,7 @@
  * src): the same octets, the same terminator and the same return, for
  * every capacity from 0 to past the string's end; and for
  * sg_printable_copy against the byte loop it replaces; sg_fmt_i64 against
- * snprintf("%lld") and sg_word_has against a look at each octet. */
+ * snprintf("%lld"). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -102,31 +102,11 @@ static void fmt_i64_same_as_snprintf(void **state) {
   }
 }
 
-/* sg_word_has against the octets one by one: every octet value at every
- * position, looked for as every value, beside neighbours just above and
- * below it (where a borrow could give a false answer). */
-static void word_has_every_octet(void **state) {
-  (void)state;
-  for (unsigned c = 0; c < 256; c++)
-    for (unsigned v = 0; v < 256; v++)
-      for (size_t at = 0; at < 8; at++) {
-        unsigned char b[8];
-        for (size_t i = 0; i < 8; i++)
-          b[i] = (unsigned char)(c + (i % 2 ? 1 : 255));
-        b[at] = (unsigned char)v;
-        uint64_t w;
-        memcpy(&w, b, 8);
-        int want = memchr(b, (int)c, 8) != NULL;
-        assert_int_equal(sg_word_has(w, (unsigned char)c), want);
-      }
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(same_as_snprintf),
       cmocka_unit_test(printable_same_as_loop),
       cmocka_unit_test(fmt_i64_same_as_snprintf),
-      cmocka_unit_test(word_has_every_octet),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
