@@ -29,6 +29,13 @@
 #        SMSGATE_PIPELINE=1 (smsgate's webhooks.pipeline: dlr-url GETs a
 #        connection may have in flight; 1 is off, as Kannel, which cannot
 #        pipeline its callbacks; the sink can)
+#        CALLGRIND=1 (with ONLY=smsgate, LOADER given and BIN a wrapper that
+#        execs `valgrind --tool=callgrind` for `serve`): smsgate's counting
+#        is switched on and zeroed (`callgrind_control -i on -z`) after the
+#        warm-up's callbacks and dumped (`-d`) after the last callback
+#        SYSCALLS=1: smsgate's system calls by thread over the measured
+#        load (`perf stat --per-thread -e raw_syscalls:sys_enter`), printed
+#        a message (docs/architecture.md, "The Kannel-compatible path's cost")
 # For smsgate each run also prints its CPU by thread (bench/lib.sh
 # threads_report) over the measured messages.
 # Kannel is installed with apt-get when bearerbox is missing (as root).
@@ -47,6 +54,8 @@ WAIT_S=${WAIT_S:-60}
 KANNEL_STORE=${KANNEL_STORE:-file}
 ONLY=${ONLY:-}
 SMSGATE_PIPELINE=${SMSGATE_PIPELINE:-1}
+CALLGRIND=${CALLGRIND:-0}
+SYSCALLS=${SYSCALLS:-0}
 T=$(mktemp -d "${TMPDIR:-/tmp}/compare-kannel.XXXXXX")
 OUT=${OUT:-$T/out}
 mkdir -p "$OUT"
@@ -184,13 +193,35 @@ one_run() {
   c0=0
   for p in "${GW_PIDS[@]}"; do c0=$((c0 + $(cpu_ms "$p"))); done
   sim0=$(cpu_ms "$SIM_PID") sink0=$(cpu_ms "$SINK_PID")
-  [ "$gw" = smsgate ] && threads_cpu "${GW_PIDS[0]}" >"$RUN/threads0"
+  local perf_pid=
+  if [ "$gw" = smsgate ]; then
+    if [ "$CALLGRIND" = 1 ]; then
+      callgrind_control -i on "${GW_PIDS[0]}" >/dev/null && callgrind_control -z "${GW_PIDS[0]}" >/dev/null ||
+        die "callgrind_control cannot reach smsgate (pid ${GW_PIDS[0]})"
+    fi
+    if [ "$SYSCALLS" = 1 ]; then
+      perf stat --per-thread -e raw_syscalls:sys_enter -p "${GW_PIDS[0]}" -o "$RUN/syscalls.txt" &
+      perf_pid=$!
+      sleep 0.5
+    fi
+    threads_cpu "${GW_PIDS[0]}" >"$RUN/threads0"
+  fi
   ( "$LOADER" 127.0.0.1 "$HTTP" - "$N" "$C" "$RUN/load.json" "$(target m)" \
       >"$RUN/load.log" 2>&1 && times >"$RUN/load.times" ) || die "$gw: load failed"
   local accepted
   accepted=$(node -e 'console.log(require(process.argv[1]).accepted)' "$RUN/load.json")
   wait_callbacks $((WARMUP + accepted)) || true
-  [ "$gw" = smsgate ] && threads_cpu "${GW_PIDS[0]}" >"$RUN/threads1"
+  if [ "$gw" = smsgate ]; then
+    threads_cpu "${GW_PIDS[0]}" >"$RUN/threads1"
+    [ "$CALLGRIND" = 1 ] && callgrind_control -d "${GW_PIDS[0]}" >/dev/null
+    if [ -n "$perf_pid" ]; then
+      kill -INT "$perf_pid"
+      wait "$perf_pid"
+      awk -v n="$accepted" '$2 ~ /^[0-9,]+$/ && /raw_syscalls/ { c = $2; gsub(/,/, "", c)
+          printf "%s%s %.2f", sep, $1, c / n; sep = ", " } END { print " system calls a message" }' \
+        "$RUN/syscalls.txt" | sed 's/^/smsgate system calls: /'
+    fi
+  fi
   c1=0
   for p in "${GW_PIDS[@]}"; do
     c1=$((c1 + $(cpu_ms "$p")))

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "core/error.h"
+#include "core/str.h"
 
 /* ---- URL encoding ----------------------------------------------------------
  */
@@ -39,9 +40,21 @@ static void put(sink_t *s, char c) {
   s->p[s->n++] = c;
 }
 
+/* t[0..n) as put() would write it octet by octet: up to cap - 1 octets,
+ * the rest counted as overflow. */
+static void put_run(sink_t *s, const char *t, size_t n) {
+  size_t room = s->cap > s->n + 1 ? s->cap - s->n - 1 : 0;
+  if (n > room) {
+    s->full = true;
+    n = room;
+  }
+  if (n > 0)
+    memcpy(s->p + s->n, t, n);
+  s->n += n;
+}
+
 static void put_str(sink_t *s, const char *t) {
-  while (*t != '\0')
-    put(s, *t++);
+  put_run(s, t, strlen(t));
 }
 
 static void put_enc(sink_t *s, const uint8_t *in, size_t len) {
@@ -194,8 +207,7 @@ typedef struct expand {
 
 static void put_num(sink_t *s, long long n) {
   char buf[24];
-  snprintf(buf, sizeof buf, "%lld", n);
-  put_str(s, buf);
+  put_run(s, buf, sg_fmt_i64(buf, (int64_t)n));
 }
 
 static void put_time(sink_t *s, int64_t t) {
@@ -348,10 +360,10 @@ static bool reads_route(const code_t *k) {
 bool sg_kannel_dlr_reads_route(const char *tmpl, size_t len) {
   size_t i = 0;
   while (i < len) { /* the walk of sg_kannel_dlr_expand */
-    if (tmpl[i] != '%' || i + 1 == len) {
-      i++;
-      continue;
-    }
+    const char *pc = memchr(tmpl + i, '%', len - i);
+    if (pc == NULL || (size_t)(pc - tmpl) + 1 == len)
+      return false;
+    i = (size_t)(pc - tmpl);
     const code_t *k = find_code(tmpl[i + 1]);
     if (k != NULL && k->kind == K_META) {
       i = skip_meta(tmpl, len, i + 1);
@@ -372,8 +384,14 @@ int sg_kannel_dlr_expand(const char *tmpl, size_t len,
       .s = {.p = out, .cap = cap, .full = cap == 0}, .v = v, .nextarg = 1};
   size_t i = 0;
   while (i < len) {
-    if (tmpl[i] != '%' || i + 1 == len) {
-      put(&x.s, tmpl[i++]);
+    /* The run up to the next '%' in one copy. */
+    const char *pc = memchr(tmpl + i, '%', len - i);
+    size_t j = pc != NULL ? (size_t)(pc - tmpl) : len;
+    put_run(&x.s, tmpl + i, j - i);
+    i = j;
+    if (i + 1 >= len) { /* the end, or a '%' that ends the template */
+      if (i < len)
+        put(&x.s, tmpl[i++]);
       continue;
     }
     const code_t *k = find_code(tmpl[i + 1]);

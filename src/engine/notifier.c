@@ -253,19 +253,8 @@ static const sg_config_account_t *account_cfg(const sg_engine_t *e,
  * instructions a delivery). */
 static void id_header(char out[64], int64_t id) {
   static const char name[] = "X-Smsgate-Webhook-Id: ";
-  char digits[24];
-  size_t k = 0;
-  uint64_t v = id < 0 ? 0 - (uint64_t)id : (uint64_t)id;
-  do
-    digits[k++] = (char)('0' + v % 10);
-  while ((v /= 10) != 0);
   memcpy(out, name, sizeof name - 1);
-  char *at = out + sizeof name - 1;
-  if (id < 0)
-    *at++ = '-';
-  while (k > 0)
-    *at++ = digits[--k];
-  *at = '\0';
+  sg_fmt_i64(out + sizeof name - 1, id);
 }
 
 static void post_one(struct sg__notifier *n, const sg_store_webhook_t *w,

@@ -193,6 +193,41 @@ static void malformed_and_short(void **state) {
   assert_string_equal(out, "ab%");
 }
 
+/* Every capacity: the expansion is the whole one cut to cap - 1 octets,
+ * SG_ENOSPC exactly when it does not fit, and nothing written past cap
+ * (runs between codes are copied whole). */
+static void every_capacity(void **state) {
+  (void)state;
+  sg_kannel_dlr_vars_t v = vars();
+  static const char *const tmpls[] = {
+      "http://127.0.0.1:8080/dlr?p=m&s=1234&t=%d",
+      "http://h/%p/%q?a=%A&t=%T&z=%%&u=%u%#g#k#tail%",
+      "plain text without a code at all, long enough for runs",
+      "%d%d%d", "%", "", "%Q%dx%#unfinished"};
+  for (size_t i = 0; i < sizeof tmpls / sizeof tmpls[0]; i++) {
+    size_t len = strlen(tmpls[i]);
+    char full[512];
+    int n = sg_kannel_dlr_expand(tmpls[i], len, &v, full, sizeof full);
+    assert_true(n >= 0);
+    for (size_t cap = 0; cap <= (size_t)n + 2; cap++) {
+      char out[520];
+      memset(out, 'x', sizeof out);
+      int rc = sg_kannel_dlr_expand(tmpls[i], len, &v, out, cap);
+      if ((size_t)n < cap) {
+        assert_int_equal(rc, n);
+        assert_string_equal(out, full);
+      } else {
+        assert_int_equal(rc, SG_ENOSPC);
+        if (cap > 0) {
+          assert_memory_equal(out, full, cap - 1);
+          assert_int_equal(out[cap - 1], '\0');
+        }
+      }
+      assert_int_equal(out[cap], 'x');
+    }
+  }
+}
+
 /* Kannel's sms-service example: a keyword service that takes its argument
  * with %s ("weather Helsinki" calls ...?city=Helsinki). */
 static void mo_service_urls(void **state) {
@@ -231,6 +266,7 @@ int main(void) {
       cmocka_unit_test(expansions),
       cmocka_unit_test(statuses_and_numbers),
       cmocka_unit_test(malformed_and_short),
+      cmocka_unit_test(every_capacity),
       cmocka_unit_test(reads_route),
       cmocka_unit_test(mo_service_urls),
   };

@@ -1,7 +1,8 @@
 /* Tests for sg_strlcpy against what it replaces, snprintf(dst, cap, "%s",
  * src): the same octets, the same terminator and the same return, for
  * every capacity from 0 to past the string's end; and for
- * sg_printable_copy against the byte loop it replaces. */
+ * sg_printable_copy against the byte loop it replaces; sg_fmt_i64 against
+ * snprintf("%lld"). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -67,10 +68,45 @@ static void printable_same_as_loop(void **state) {
   }
 }
 
+static void fmt_i64_one(int64_t v) {
+  char want[32], got[32];
+  memset(want, 'x', sizeof want);
+  memset(got, 'x', sizeof got);
+  int n = snprintf(want, sizeof want, "%lld", (long long)v);
+  assert_int_equal(sg_fmt_i64(got, v), (size_t)n);
+  assert_memory_equal(got, want, (size_t)n + 1);
+  assert_int_equal(got[n + 1], 'x'); /* nothing past the NUL */
+}
+
+static void fmt_i64_same_as_snprintf(void **state) {
+  (void)state;
+  static const int64_t edges[] = {0,  1,         -1,        9,
+                                  10, -10,       99,        100,
+                                  INT64_MAX, INT64_MIN, INT64_MIN + 1,
+                                  1000000000000LL, -1099511627776LL};
+  for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+    fmt_i64_one(edges[i]);
+  int64_t p = 1;
+  for (int k = 0; k < 19; k++) { /* 1 to 10^18 */
+    fmt_i64_one(p - 1);
+    fmt_i64_one(p);
+    fmt_i64_one(-p);
+    fmt_i64_one(1 - p);
+    if (k < 18)
+      p *= 10;
+  }
+  uint64_t x = 88172645463325252ull;
+  for (int t = 0; t < 20000; t++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    fmt_i64_one((int64_t)(x >> (t % 64)) * (t % 2 ? -1 : 1));
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(same_as_snprintf),
       cmocka_unit_test(printable_same_as_loop),
+      cmocka_unit_test(fmt_i64_same_as_snprintf),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,9 @@
 
 #include <cmocka.h>
 
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -203,6 +206,85 @@ static void form_bodies(void **state) {
                    0);
 }
 
+/* The decoding as it was written first, an octet at a time: the form
+ * parser must give the same arguments or the same error. */
+static int ref_decode(const char *s, size_t n, char *buf) {
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '%') {
+      if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
+          !isxdigit((unsigned char)s[i + 2]))
+        return -1;
+      char hex[3] = {s[i + 1], s[i + 2], 0};
+      buf[o++] = (char)strtol(hex, NULL, 16);
+      i += 2;
+    } else {
+      buf[o++] = s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return (int)o;
+}
+
+static void form_runs_as_octets(void **state) {
+  (void)state;
+  static const char alphabet[] = "abcXYZ019=&%+-_.~ ";
+  static const char *const escapes[] = {"%41", "%2B", "%00", "%zz", "%4"};
+  uint32_t x = 12345;
+  for (int t = 0; t < 20000; t++) {
+    char q[160];
+    size_t len = 0, want_len = (size_t)t % 150;
+    while (len < want_len) {
+      x = x * 1103515245u + 12345u;
+      unsigned r = (x >> 16) % 40;
+      if (r == 0) {
+        const char *e = escapes[(x >> 8) % 5];
+        memcpy(q + len, e, strlen(e));
+        len += strlen(e);
+      } else if (r < 4) {
+        q[len++] = alphabet[(x >> 8) % (sizeof alphabet - 1)];
+      } else {
+        q[len++] = (char)('a' + (x >> 8) % 26);
+      }
+    }
+    char buf[2 * 160 + 2];
+    sg_kannel_arg_t args[SG_KANNEL_ARGS_MAX];
+    int n = sg_kannel_form_parse((const uint8_t *)q, len, buf, args,
+                                 SG_KANNEL_ARGS_MAX);
+    /* The reference: split on '&' and '=', each piece decoded alone; a
+     * bad piece anywhere makes the whole query an error. */
+    char names[SG_KANNEL_ARGS_MAX][160], values[SG_KANNEL_ARGS_MAX][160];
+    int nls[SG_KANNEL_ARGS_MAX], vls[SG_KANNEL_ARGS_MAX];
+    size_t pos = 0, k = 0;
+    bool bad = false;
+    while (pos < len && !bad) {
+      const char *amp = memchr(q + pos, '&', len - pos);
+      size_t end = amp != NULL ? (size_t)(amp - q) : len;
+      const char *eq = memchr(q + pos, '=', end - pos);
+      size_t nend = eq != NULL ? (size_t)(eq - q) : end;
+      if (end > pos) {
+        assert_true(k < SG_KANNEL_ARGS_MAX);
+        nls[k] = ref_decode(q + pos, nend - pos, names[k]);
+        vls[k] = eq != NULL ? ref_decode(eq + 1, end - nend - 1, values[k]) : 0;
+        bad = nls[k] < 0 || vls[k] < 0;
+        k++;
+      }
+      pos = end + 1;
+    }
+    if (bad) {
+      assert_int_equal(n, SG_EILSEQ);
+      continue;
+    }
+    assert_int_equal(n, (int)k);
+    for (size_t i = 0; i < k; i++) {
+      assert_memory_equal(args[i].name, names[i], (size_t)nls[i]);
+      assert_int_equal(args[i].name[nls[i]], '\0'); /* may hold NUL before */
+      assert_int_equal(args[i].len, (size_t)vls[i]);
+      assert_memory_equal(args[i].value, values[i], (size_t)vls[i]);
+      assert_int_equal(args[i].value[vls[i]], '\0');
+    }
+  }
+}
+
 static void numbers(void **state) {
   (void)state;
   char buf[64];
@@ -221,6 +303,7 @@ int main(void) {
       cmocka_unit_test(field_checks),
       cmocka_unit_test(text_charsets),
       cmocka_unit_test(form_bodies),
+      cmocka_unit_test(form_runs_as_octets),
       cmocka_unit_test(numbers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
