@@ -43,8 +43,8 @@
  * has one already (sent before the operator's retry; then nothing changes
  * and the caller runs it again without ?9). */
 #define SG__SQ_SENT_MARK                                                       \
-  ", sent_event = coalesce(?9, sent_event), sent_ms = CASE WHEN ?9 IS NULL "  \
-  "THEN sent_ms ELSE ?3 END WHERE id = ?1 AND status = 'sending' AND "        \
+  ", sent_event = coalesce(?9, sent_event), sent_ms = CASE WHEN ?9 IS NULL "   \
+  "THEN sent_ms ELSE ?3 END WHERE id = ?1 AND status = 'sending' AND "         \
   "attempts = ?5 AND (?9 IS NULL OR sent_event IS NULL)"
 #define SG__SQ_PART_OF_MSG                                                     \
   "FROM parts WHERE parts.message_id = messages.id AND parts.seq = 1 AND "
@@ -192,8 +192,8 @@
                "?3, smsc_raw = ?4" SG__SQ_SENT_MARK)                           \
   X(PART_SENT_ENDED, /* with its receipt in the group (sqlite_pair.h) */       \
     "UPDATE parts SET status = ?6, smsc_id = ?2, error_code = ?7, error = "    \
-    "?8, lease_until_ms = NULL, updated_ms = ?3, smsc_raw = ?4"                \
-    SG__SQ_SENT_MARK)                                                          \
+    "?8, lease_until_ms = NULL, updated_ms = ?3, smsc_raw = "                  \
+    "?4" SG__SQ_SENT_MARK)                                                     \
   X(PART_UNEND, "UPDATE parts SET status = 'sent', error_code = NULL, "        \
                 "error = NULL WHERE id = ?1")                                  \
   X(PART_RETRY, "UPDATE parts SET status = 'queued', next_attempt_ms = ?2, "   \
@@ -231,7 +231,7 @@
   X(R_MESSAGE, "SELECT " SG__SQ_MSG_COLS " FROM messages WHERE id = ?1")       \
   X(R_PARTS, "SELECT id, seq, connector, status, coalesce(smsc_raw, "          \
              "smsc_id), error_code, error, attempts, next_attempt_ms, "        \
-             "updated_ms, taken_event, sent_event, sent_ms, coalesce("        \
+             "updated_ms, taken_event, sent_event, sent_ms, coalesce("         \
              "sent_detail, smsc_raw, smsc_id) FROM parts WHERE "               \
              "message_id = ?1 ORDER BY seq")                                   \
   X(R_EVENTS, "SELECT id, part_seq, status, error_code, detail, time_ms, "     \

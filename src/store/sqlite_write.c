@@ -307,8 +307,8 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
    * insert_message marks the part only when no webhook asks for it; a
    * SENT result marks it when neither a webhook nor a Kannel call refers to
    * its 'sent' (result_sent), and its part's event is folded in it. */
-  bool row = !(why->marked && (to == SG_MSG_SENDING ||
-                               (to == SG_MSG_SENT && fold != NULL)));
+  bool row = !(why->marked &&
+               (to == SG_MSG_SENDING || (to == SG_MSG_SENT && fold != NULL)));
   int rc = fold == NULL ? insert_part_event(c, m->ev.message_id, why->ev) : 0;
   if (rc == 0 && !keep_row)
     rc = write_msg_status(c, m->ev.message_id, to, code, now);
@@ -459,8 +459,7 @@ static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
 
 /* Whether message m's 'sending' is a status its webhook is sent for. */
 static bool sending_hooked(const sg__sq_conn_t *c, const sg_store_msg_in_t *m) {
-  return status_hooked(c, m->callback_url, m->webhook_statuses,
-                       SG_MSG_SENDING);
+  return status_hooked(c, m->callback_url, m->webhook_statuses, SG_MSG_SENDING);
 }
 
 /* Looks the idempotency key up: 1 when the request is a replay (the result
@@ -1301,8 +1300,8 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
       x->outcome == SG_STORE_SENT ? SG_MSG_SENT : SG_MSG_QUEUED;
   rc = written ? 0
        : x->outcome == SG_STORE_SENT
-           ? result_sent(c, x, paired_receipt(c, x, &p),
-                         sent_mark_at(c, x, &p), now, &paired, &marked)
+           ? result_sent(c, x, paired_receipt(c, x, &p), sent_mark_at(c, x, &p),
+                         now, &paired, &marked)
            : result_retry(c, x, now);
   if (rc == 0 && x->outcome == SG_STORE_SENT) /* for its receipt */
     sg__sq_mc_smsc_put(c, p.connector, x->smsc_id, p.id, p.mid, p.seq);

@@ -123,6 +123,13 @@ static void submit_at(ctx_t *c, int64_t dt, tmsg_t *m, size_t n) {
     assert_int_equal(submit_wait(c, &m[i], 1, NULL, NULL), 0);
 }
 
+/* A store opened and the twins of `parts` parts submitted at T0. */
+static void start_twins(ctx_t *c, tmsg_t m[2], unsigned parts) {
+  open_store(c);
+  twins(m, parts);
+  submit_at(c, 0, m, 2);
+}
+
 /* A claim that hands out n parts, in order of submit. */
 static void claim_at(ctx_t *c, int64_t dt, claim_got_t *cg, size_t n) {
   at(dt);
@@ -174,29 +181,39 @@ static void receipts_at(ctx_t *c, int64_t dt, const sg_store_receipt_in_t *r,
     assert_int_equal(ig.items[i].status, 0);
 }
 
-/* Claimed and sent (a0, a1: the operator's ids) at 10 and 20. */
-static void claim_send(ctx_t *c, const char *a0, const char *a1) {
+/* The twins' parts claimed at dt and sent (a0, a1: the operator's ids) at
+ * sent_dt. */
+static void claim_send_at(ctx_t *c, int64_t dt, int64_t sent_dt, const char *a0,
+                          const char *a1) {
   claim_got_t cg;
-  claim_at(c, 10, &cg, 2);
-  sg_store_result_in_t r[2] = {sent(&cg.parts[0], a0),
-                               sent(&cg.parts[1], a1)};
-  results_at(c, 20, r, 2);
+  claim_at(c, dt, &cg, 2);
+  sg_store_result_in_t r[2] = {sent(&cg.parts[0], a0), sent(&cg.parts[1], a1)};
+  results_at(c, sent_dt, r, 2);
+}
+
+static void claim_send(ctx_t *c, const char *a0, const char *a1) {
+  claim_send_at(c, 10, 20, a0, a1);
+}
+
+/* The twins' receipts at dt: delivered, or undeliverable with a code. */
+static void receipts_of(ctx_t *c, int64_t dt, sg_msg_status_t st,
+                        const char *a0, const char *a1) {
+  bool ok = st == SG_MSG_DELIVERED;
+  const char *detail = ok ? "stat:DELIVRD" : "stat:UNDELIV";
+  sg_store_receipt_in_t x[2] = {receipt(a0, st, ok ? 0 : 0x0B, detail),
+                                receipt(a1, st, ok ? 0 : 0x0B, detail)};
+  receipts_at(c, dt, x, 2);
 }
 
 static void deliver(ctx_t *c, int64_t dt, const char *a0, const char *a1) {
-  sg_store_receipt_in_t x[2] = {
-      receipt(a0, SG_MSG_DELIVERED, 0, "stat:DELIVRD"),
-      receipt(a1, SG_MSG_DELIVERED, 0, "stat:DELIVRD")};
-  receipts_at(c, dt, x, 2);
+  receipts_of(c, dt, SG_MSG_DELIVERED, a0, a1);
 }
 
 /* Sent, an en-route report, delivered later: one row less. */
 static void receipt_later(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m[2];
-  twins(m, 1);
-  submit_at(c, 0, m, 2);
+  start_twins(c, m, 1);
   claim_send(c, "s0", "s1");
   assert_int_equal(sent_marks(c, m[0].m.id), 1);
   assert_int_equal(sent_marks(c, m[1].m.id), 0);
@@ -215,10 +232,8 @@ static void receipt_later(void **state) {
 /* The receipt in the group of its SENT result (sqlite_pair.h). */
 static void receipt_in_the_group(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m[2];
-  twins(m, 1);
-  submit_at(c, 0, m, 2);
+  start_twins(c, m, 1);
   claim_got_t cg;
   claim_at(c, 10, &cg, 2);
   at(20);
@@ -243,10 +258,8 @@ static void receipt_in_the_group(void **state) {
 /* A temporary failure, retried, sent at the second attempt. */
 static void retry_then_sent(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m[2];
-  twins(m, 1);
-  submit_at(c, 0, m, 2);
+  start_twins(c, m, 1);
   claim_got_t cg;
   claim_at(c, 10, &cg, 2);
   sg_store_result_in_t r[2];
@@ -258,16 +271,10 @@ static void retry_then_sent(void **state) {
                                   .error_code = 0x58,
                                   .detail = "ESME_RTHROTTLED"};
   results_at(c, 15, r, 2);
-  claim_at(c, 100, &cg, 2);
-  r[0] = sent(&cg.parts[0], "t0");
-  r[1] = sent(&cg.parts[1], "t1");
-  results_at(c, 120, r, 2);
+  claim_send_at(c, 100, 120, "t0", "t1");
   assert_int_equal(sent_marks(c, m[0].m.id), 1);
   same_reads(c, m[0].m.id, m[1].m.id);
-  sg_store_receipt_in_t x[2] = {
-      receipt("t0", SG_MSG_UNDELIVERABLE, 0x0B, "stat:UNDELIV"),
-      receipt("t1", SG_MSG_UNDELIVERABLE, 0x0B, "stat:UNDELIV")};
-  receipts_at(c, 130, x, 2);
+  receipts_of(c, 130, SG_MSG_UNDELIVERABLE, "t0", "t1");
   same_reads(c, m[0].m.id, m[1].m.id);
 }
 
@@ -289,15 +296,10 @@ static void retry_cb(sg_store_t *st, int status,
  * sent_detail when the retry clears the part's), the second is a row. */
 static void operator_retry_sends_twice(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m[2];
-  twins(m, 1);
-  submit_at(c, 0, m, 2);
+  start_twins(c, m, 1);
   claim_send(c, "o0", "o1");
-  sg_store_receipt_in_t x[2] = {
-      receipt("o0", SG_MSG_UNDELIVERABLE, 0x0B, "stat:UNDELIV"),
-      receipt("o1", SG_MSG_UNDELIVERABLE, 0x0B, "stat:UNDELIV")};
-  receipts_at(c, 30, x, 2);
+  receipts_of(c, 30, SG_MSG_UNDELIVERABLE, "o0", "o1");
   for (int i = 0; i < 2; i++) {
     at(40);
     retry_got_t g = {0};
@@ -307,11 +309,7 @@ static void operator_retry_sends_twice(void **state) {
     assert_int_equal(g.status, 0);
   }
   same_reads(c, m[0].m.id, m[1].m.id);
-  claim_got_t cg;
-  claim_at(c, 50, &cg, 2);
-  sg_store_result_in_t r[2] = {sent(&cg.parts[0], "p0"),
-                               sent(&cg.parts[1], "p1")};
-  results_at(c, 60, r, 2);
+  claim_send_at(c, 50, 60, "p0", "p1");
   same_reads(c, m[0].m.id, m[1].m.id);
   deliver(c, 70, "p0", "p1");
   same_reads(c, m[0].m.id, m[1].m.id);
@@ -331,10 +329,8 @@ static void operator_retry_sends_twice(void **state) {
 /* Two parts: a part's 'sent' is not its message's; rows as before. */
 static void two_parts_keep_rows(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m[2];
-  twins(m, 2);
-  submit_at(c, 0, m, 2);
+  start_twins(c, m, 2);
   claim_got_t cg;
   claim_at(c, 10, &cg, 4);
   sg_store_result_in_t r[4] = {
@@ -350,10 +346,8 @@ static void two_parts_keep_rows(void **state) {
  * disk, the receipt finds the part by its id (no writer's copy). */
 static void restart_before_receipt(void **state) {
   ctx_t *c = *state;
-  open_store(c);
   tmsg_t m[2];
-  twins(m, 1);
-  submit_at(c, 0, m, 2);
+  start_twins(c, m, 1);
   claim_send(c, "r0", "r1");
   close_store(c);
   at(30);
@@ -366,11 +360,7 @@ static void restart_before_receipt(void **state) {
   tmsg_t n[2];
   twins(n, 1);
   submit_at(c, 50, n, 2);
-  claim_got_t cg;
-  claim_at(c, 60, &cg, 2);
-  sg_store_result_in_t r[2] = {sent(&cg.parts[0], "q0"),
-                               sent(&cg.parts[1], "q1")};
-  results_at(c, 70, r, 2);
+  claim_send_at(c, 60, 70, "q0", "q1");
   deliver(c, 80, "q0", "q1");
   same_reads(c, n[0].m.id, n[1].m.id);
 }
@@ -495,8 +485,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(operator_retry_sends_twice, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(two_parts_keep_rows, setup, teardown),
-      cmocka_unit_test_setup_teardown(restart_before_receipt, setup,
-                                      teardown),
+      cmocka_unit_test_setup_teardown(restart_before_receipt, setup, teardown),
       cmocka_unit_test_setup_teardown(store_statuses_changed, setup, teardown),
       cmocka_unit_test_setup_teardown(kannel_masks, setup, teardown),
       cmocka_unit_test_setup_teardown(rows_of_schema_30, setup, teardown),

@@ -500,7 +500,8 @@ static void sent_without_a_delivery_has_no_row(void **state) {
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     char want[64];
     /* the claim's 'sending' row is the newest event when it is marked */
-    snprintf(want, sizeof want, "%s", cases[i].rows ? "NULL NULL 2" : "1 3000 1");
+    snprintf(want, sizeof want, "%s",
+             cases[i].rows ? "NULL NULL 2" : "1 3000 1");
     assert_string_equal((const char *)sqlite3_column_text(s, 0), want);
     sqlite3_finalize(s);
     bare_close(&b);
