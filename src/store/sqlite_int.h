@@ -37,6 +37,15 @@
 #define SG__SQ_PART_CARRIED                                                    \
   "(parts.status = 'sending' OR parts.status = 'sent' OR parts.status = "      \
   "'delivered' OR " SG__SQ_PART_FAILED ")"
+/* The tail of a SENT result's UPDATE of a part (PART_SENT,
+ * PART_SENT_ENDED): with ?9, the id of the newest event, the part carries
+ * its message's 'sent' event instead of a row (migration 0031), unless it
+ * has one already (sent before the operator's retry; then nothing changes
+ * and the caller runs it again without ?9). */
+#define SG__SQ_SENT_MARK                                                       \
+  ", sent_event = coalesce(?9, sent_event), sent_ms = CASE WHEN ?9 IS NULL "   \
+  "THEN sent_ms ELSE ?3 END WHERE id = ?1 AND status = 'sending' AND "         \
+  "attempts = ?5 AND (?9 IS NULL OR sent_event IS NULL)"
 #define SG__SQ_PART_OF_MSG                                                     \
   "FROM parts WHERE parts.message_id = messages.id AND parts.seq = 1 AND "
 #define SG__SQ_PART_CARRIES(col)                                               \
@@ -180,12 +189,11 @@
     "id = ?1")                                                                 \
   X(PART_SENT, "UPDATE parts SET status = 'sent', smsc_id = ?2, error_code "   \
                "= NULL, error = NULL, lease_until_ms = NULL, updated_ms = "    \
-               "?3, smsc_raw = ?4 WHERE id = ?1 AND status = 'sending' AND "   \
-               "attempts = ?5")                                                \
+               "?3, smsc_raw = ?4" SG__SQ_SENT_MARK)                           \
   X(PART_SENT_ENDED, /* with its receipt in the group (sqlite_pair.h) */       \
     "UPDATE parts SET status = ?6, smsc_id = ?2, error_code = ?7, error = "    \
-    "?8, lease_until_ms = NULL, updated_ms = ?3, smsc_raw = ?4 WHERE id = ?1 " \
-    "AND status = 'sending' AND attempts = ?5")                                \
+    "?8, lease_until_ms = NULL, updated_ms = ?3, smsc_raw = "                  \
+    "?4" SG__SQ_SENT_MARK)                                                     \
   X(PART_UNEND, "UPDATE parts SET status = 'sent', error_code = NULL, "        \
                 "error = NULL WHERE id = ?1")                                  \
   X(PART_RETRY, "UPDATE parts SET status = 'queued', next_attempt_ms = ?2, "   \
@@ -223,7 +231,8 @@
   X(R_MESSAGE, "SELECT " SG__SQ_MSG_COLS " FROM messages WHERE id = ?1")       \
   X(R_PARTS, "SELECT id, seq, connector, status, coalesce(smsc_raw, "          \
              "smsc_id), error_code, error, attempts, next_attempt_ms, "        \
-             "updated_ms, taken_event FROM parts WHERE "                       \
+             "updated_ms, taken_event, sent_event, sent_ms, coalesce("         \
+             "sent_detail, smsc_raw, smsc_id) FROM parts WHERE "               \
              "message_id = ?1 ORDER BY seq")                                   \
   X(R_EVENTS, "SELECT id, part_seq, status, error_code, detail, time_ms, "     \
               "fold_seq, fold_error_code, fold_detail, fold_time_ms FROM "     \
@@ -596,6 +605,10 @@ typedef struct sg__sq_dlr_ev {
  * SG_EIO, SG_ENOMEM. Writer thread, inside the transaction. */
 int sg__sq_kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a,
                       const sg__sq_dlr_ev_t *ev, int64_t now);
+/* Whether a message with dlr_url (NULL: none) and dlr_mask has a Kannel
+ * call for its change from `before` to `after`. */
+bool sg__sq_kannel_reports(const char *dlr_url, unsigned dlr_mask,
+                           sg_msg_status_t before, sg_msg_status_t after);
 /* The call of a message event that sg__sq_kannel_dlr holds in memory
  * (a final status of a one-part message without a callback URL, in its
  * dlr-mask), built again at open from the event (its status, error code,

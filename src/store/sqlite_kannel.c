@@ -143,11 +143,17 @@ static int expand(sg__sq_conn_t *c, sg__arena_t *a, const sg__sq_dlr_ev_t *ev,
   return 0;
 }
 
+bool sg__sq_kannel_reports(const char *dlr_url, unsigned dlr_mask,
+                           sg_msg_status_t before, sg_msg_status_t after) {
+  int type = report_type(before, after);
+  return type != 0 && (dlr_mask & (unsigned)type) && dlr_url != NULL;
+}
+
 int sg__sq_kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a,
                       const sg__sq_dlr_ev_t *ev, int64_t now) {
-  int type = report_type(ev->before, ev->after);
-  if (type == 0 || !(ev->dlr_mask & (unsigned)type) || ev->dlr_url == NULL)
+  if (!sg__sq_kannel_reports(ev->dlr_url, ev->dlr_mask, ev->before, ev->after))
     return 0;
+  int type = report_type(ev->before, ev->after);
   char url[URL_MAX];
   int rc = expand(c, a, ev, type, now, url);
   if (rc < 0)
@@ -166,10 +172,11 @@ int sg__sq_kannel_dlr(sg__sq_conn_t *c, sg__arena_t *a,
 int sg__sq_kannel_held_url(sg__sq_conn_t *c, sg__arena_t *a,
                            const sg__sq_dlr_ev_t *ev, int64_t now,
                            const char **url) {
-  int type = report_type(ev->before, ev->after);
-  if (type == 0 || !(ev->dlr_mask & (unsigned)type) || ev->dlr_url == NULL ||
+  if (!sg__sq_kannel_reports(ev->dlr_url, ev->dlr_mask, ev->before,
+                             ev->after) ||
       !held(ev))
     return 0;
+  int type = report_type(ev->before, ev->after);
   char buf[URL_MAX];
   int rc = expand(c, a, ev, type, now, buf);
   if (rc < 0)

@@ -278,6 +278,9 @@ static int run_retry(sg__sq_conn_t *c, sg__store_req_t *r, sg__ops_req_t *m,
       rc < 0 ? NULL
              : prep(c, "UPDATE parts SET status = 'queued', attempts = 0, "
                        "next_attempt_ms = 0, error = NULL, error_code = NULL, "
+                       /* a 'sent' mark keeps the operator's id (0031) */
+                       "sent_detail = CASE WHEN sent_event IS NOT NULL THEN "
+                       "coalesce(sent_detail, smsc_raw, smsc_id) END, "
                        "smsc_id = NULL, smsc_raw = NULL, lease_until_ms = "
                        "NULL, expires_ms = NULL, updated_ms = ?2 WHERE "
                        "message_id = ?1 AND status IN " ENDED_BADLY);

@@ -44,9 +44,20 @@ static void *grow(sg__arena_t *a, void *arr, size_t n, size_t *cap,
   return sg__arena_grow(a, arr, n, cap, 8, size);
 }
 
+/* The 'sent' event of a message of one part that its part carries instead
+ * of a row (migration 0031): the part's and its message's, folded. */
+typedef struct sent_mark {
+  bool on;
+  int64_t after; /* the newest event's id when it was written */
+  unsigned seq;
+  int64_t time_ms;
+  const char *detail; /* the operator's id */
+} sent_mark_t;
+
 /* Reads the parts of r's message; *taken: one of them has taken_event (its
- * message's 'sending' event, see read_events). */
-static int read_parts(sg__sq_conn_t *c, sg__store_req_t *r, bool *taken) {
+ * message's 'sending' event), *sent: the 'sent' mark (see read_events). */
+static int read_parts(sg__sq_conn_t *c, sg__store_req_t *r, bool *taken,
+                      sent_mark_t *sent) {
   sg_store_message_t *m = &r->out.message;
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_R_PARTS);
   if (s == NULL)
@@ -71,6 +82,12 @@ static int read_parts(sg__sq_conn_t *c, sg__store_req_t *r, bool *taken) {
     p->next_attempt_ms = sqlite3_column_int64(s, 8);
     p->updated_ms = sqlite3_column_int64(s, 9);
     *taken = *taken || sqlite3_column_int(s, 10) != 0;
+    if (sqlite3_column_type(s, 11) != SQLITE_NULL && !sent->on)
+      *sent = (sent_mark_t){.on = true,
+                            .after = sqlite3_column_int64(s, 11),
+                            .seq = p->seq,
+                            .time_ms = sqlite3_column_int64(s, 12),
+                            .detail = sg__sq_col_text(&r->arena, s, 13, &ok)};
   }
   sqlite3_reset(s);
   m->parts = parts;
@@ -78,6 +95,21 @@ static int read_parts(sg__sq_conn_t *c, sg__store_req_t *r, bool *taken) {
   if (!ok || (parts == NULL && rc == SQLITE_ROW))
     return SG_ENOMEM;
   return rc == SQLITE_DONE ? 0 : SG_EIO;
+}
+
+/* Appends the two events of mark x to ev[0..*n): NULL when out of memory. */
+static sg_store_event_t *add_sent(sg__arena_t *a, sg_store_event_t *ev,
+                                  size_t *n, size_t *cap,
+                                  const sent_mark_t *x) {
+  for (int i = 0; i < 2; i++) {
+    if ((ev = grow(a, ev, *n, cap, sizeof *ev)) == NULL)
+      return NULL;
+    ev[(*n)++] = (sg_store_event_t){.part_seq = i == 0 ? x->seq : 0,
+                                    .status = SG_MSG_SENT,
+                                    .detail = i == 0 ? x->detail : NULL,
+                                    .time_ms = x->time_ms};
+  }
+  return ev;
 }
 
 /* A message inserted 'queued' has no row for that first event
@@ -97,8 +129,13 @@ static bool first_event_has_row(const sg_store_event_t *e, int64_t created) {
  * event and no detail; unless a webhook referred to it, that event has no
  * row and its last part says so (taken_event, migration 0030): the list
  * shows it second, after the first 'queued', with id 0 as well. Such a
- * message never has a first row of its own (it was inserted 'queued'). */
-static int read_events(sg__sq_conn_t *c, sg__store_req_t *r, bool taken) {
+ * message never has a first row of its own (it was inserted 'queued').
+ * The 'sent' of a message of one part that no delivery referred to is the
+ * mark `sent` on its part: the part's event and the message's, both with
+ * id 0, after the rows up to the id it notes and before the later ones, as
+ * its row would have been. */
+static int read_events(sg__sq_conn_t *c, sg__store_req_t *r, bool taken,
+                       const sent_mark_t *sent) {
   sg_store_message_t *m = &r->out.message;
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_R_EVENTS);
   if (s == NULL)
@@ -116,8 +153,14 @@ static int read_events(sg__sq_conn_t *c, sg__store_req_t *r, bool taken) {
     ev[n++] =
         (sg_store_event_t){.status = SG_MSG_SENDING, .time_ms = m->created_ms};
   bool ok = true;
+  bool sent_due = sent->on;
   int rc;
   while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (sent_due && sqlite3_column_int64(s, 0) > sent->after) {
+      if ((ev = add_sent(&r->arena, ev, &n, &cap, sent)) == NULL)
+        break;
+      sent_due = false;
+    }
     /* A message event's row may carry the event of the part that caused
      * it (migration 0026): that one comes first, with the row's id. */
     bool fold = sqlite3_column_type(s, 6) != SQLITE_NULL;
@@ -145,6 +188,8 @@ static int read_events(sg__sq_conn_t *c, sg__store_req_t *r, bool taken) {
     e->time_ms = sqlite3_column_int64(s, 5);
   }
   sqlite3_reset(s);
+  if (ok && ev != NULL && sent_due)
+    ev = add_sent(&r->arena, ev, &n, &cap, sent);
   if (!ok || ev == NULL)
     return SG_ENOMEM;
   bool row = !taken && n > 1 && first_event_has_row(&ev[1], m->created_ms);
@@ -171,8 +216,9 @@ static int get_message(sg__sq_conn_t *c, sg__store_req_t *r) {
       r->out.message.account_id != r->in.msg.account_id)
     return SG_ENOENT;
   bool taken = false;
-  rc = read_parts(c, r, &taken);
-  return rc < 0 ? rc : read_events(c, r, taken);
+  sent_mark_t sent = {0};
+  rc = read_parts(c, r, &taken, &sent);
+  return rc < 0 ? rc : read_events(c, r, taken, &sent);
 }
 
 /* ---- lists --------------------------------------------------------------- */

@@ -228,6 +228,11 @@ void sg__sq_whq_event(sg__sq_conn_t *c, int64_t event_id) {
     w->hi_tx = event_id;
 }
 
+int64_t sg__sq_whq_newest(const sg__sq_conn_t *c) {
+  const struct sg__sq_whq *w = c->whq;
+  return w != NULL ? w->hi_tx : -1;
+}
+
 uint64_t sg__sq_whq_pending(const sg__sq_conn_t *c) {
   struct sg__sq_whq *w = c->whq;
   return w != NULL ? atomic_load(&w->pending) : 0;

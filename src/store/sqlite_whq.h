@@ -49,6 +49,10 @@ int sg__sq_whq_rebuild(sg__sq_conn_t *c, int64_t now, uint64_t *n);
  * it while no delivery is held). */
 void sg__sq_whq_event(sg__sq_conn_t *c, int64_t event_id);
 
+/* The id of the newest event, this transaction's included (ids grow with
+ * every insert; events are never deleted), or -1 without a queue. */
+int64_t sg__sq_whq_newest(const sg__sq_conn_t *c);
+
 /* Puts the delivery of message event event_id, the status change ev, in
  * memory: 1 when it is kept, 0 when the caller must write its row (no
  * queue, no room), or SG_ENOMEM. The strings and ev are copied: ev as its

@@ -47,9 +47,11 @@ typedef struct cause {
    * ('sent'), a receipt or a FAILED result (a final status). */
   bool on_part;
   const part_ev_t *ev; /* the changed part's event, NULL: none to write */
-  /* The parts went 'sending' taken at their submit by waiting claims: the
-   * event is the mark on the last part, not a row (set_msg_status). */
-  bool taken;
+  /* The message's event is a mark on its part, not a row (set_msg_status):
+   * its 'sending' when waiting claims took its parts at their submit
+   * (migration 0030), or its 'sent' with the part's when the SENT result
+   * marked the part (migration 0031, result_sent). */
+  bool marked;
   /* The part's row says the change already: its SENT result in the group
    * wrote this receipt's status (sqlite_pair.h). */
   bool row_written;
@@ -58,7 +60,7 @@ typedef struct cause {
 /* Why a message goes 'sending': its parts were claimed (mark_sending), or
  * taken at their submit by a waiting claim (insert_message). When the
  * submit's claims took them all, that event is the mark taken_event on the
- * last part (migration 0030), not a row: taken_cause. */
+ * last part (migration 0030), not a row: taken_cause (marked). */
 static const cause_t claim_cause = {0,    0,    NULL,  0,    SG_MSG_QUEUED,
                                     true, NULL, false, false};
 static const cause_t taken_cause = {0,    0,    NULL, 0,    SG_MSG_QUEUED,
@@ -214,18 +216,23 @@ static int load_msg(sg__sq_conn_t *c, const char *mid, sg__sq_mrow_t *r,
   return 0;
 }
 
+/* Whether a message with callback_url and webhook_statuses (0: the
+ * store's) gets a webhook when it moves to status `to`. */
+static bool status_hooked(const sg__sq_conn_t *c, const char *callback_url,
+                          uint32_t webhook_statuses, sg_msg_status_t to) {
+  uint32_t wanted =
+      webhook_statuses ? webhook_statuses : c->st->cfg.webhook_statuses;
+  return callback_url != NULL && (wanted & SG_MSG_BIT(to));
+}
+
 /* Whether a message that moves to status `to` needs its row copied: it
  * queues a webhook (it has a callback URL and the status is one its
  * account's webhook_statuses, or the store's, ask for) or it has a Kannel
  * dlr-url. */
 static bool wants_webhook(sg__sq_conn_t *c, const sg__sq_mrow_t *r,
                           sg_msg_status_t to) {
-  if (r->dlr_url != NULL)
-    return true;
-  uint32_t wanted = r->webhook_statuses;
-  if (wanted == 0)
-    wanted = c->st->cfg.webhook_statuses;
-  return (wanted & SG_MSG_BIT(to)) && r->callback_url != NULL;
+  return r->dlr_url != NULL ||
+         status_hooked(c, r->callback_url, r->webhook_statuses, to);
 }
 
 /* Copies what a webhook needs of row r into the arena. */
@@ -297,8 +304,11 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
   const part_ev_t *fold =
       why->ev != NULL && why->ev->status == to ? why->ev : NULL;
   /* No delivery refers to it: 'sending' has no Kannel report, and
-   * insert_message marks the part only when no webhook asks for it. */
-  bool row = !(why->taken && to == SG_MSG_SENDING);
+   * insert_message marks the part only when no webhook asks for it; a
+   * SENT result marks it when neither a webhook nor a Kannel call refers to
+   * its 'sent' (result_sent), and its part's event is folded in it. */
+  bool row = !(why->marked &&
+               (to == SG_MSG_SENDING || (to == SG_MSG_SENT && fold != NULL)));
   int rc = fold == NULL ? insert_part_event(c, m->ev.message_id, why->ev) : 0;
   if (rc == 0 && !keep_row)
     rc = write_msg_status(c, m->ev.message_id, to, code, now);
@@ -319,9 +329,7 @@ static int set_msg_status(sg__sq_conn_t *c, sg__arena_t *a, msg_row_t *m,
     rc = sg__sq_smpp_out_queue(c, m->ev.message_id, to, code, now);
   if (rc == 0 && m->dlr_url != NULL)
     rc = kannel_dlr(c, a, m, to, why, event_id, now);
-  uint32_t wanted =
-      m->webhook_statuses ? m->webhook_statuses : c->st->cfg.webhook_statuses;
-  if (rc < 0 || m->callback_url == NULL || !(wanted & SG_MSG_BIT(to)))
+  if (rc < 0 || !status_hooked(c, m->callback_url, m->webhook_statuses, to))
     return rc;
   m->ev.status = to;
   m->ev.part = why->seq;
@@ -451,9 +459,7 @@ static int rederive(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
 
 /* Whether message m's 'sending' is a status its webhook is sent for. */
 static bool sending_hooked(const sg__sq_conn_t *c, const sg_store_msg_in_t *m) {
-  uint32_t wanted =
-      m->webhook_statuses ? m->webhook_statuses : c->st->cfg.webhook_statuses;
-  return m->callback_url != NULL && (wanted & SG_MSG_BIT(SG_MSG_SENDING));
+  return status_hooked(c, m->callback_url, m->webhook_statuses, SG_MSG_SENDING);
 }
 
 /* Looks the idempotency key up: 1 when the request is a replay (the result
@@ -1139,12 +1145,37 @@ paired_receipt(sg__sq_conn_t *c, const sg_store_result_in_t *x,
   return sg__sq_orphan_held(c, p->connector, x->smsc_id) == 0 ? rx : NULL;
 }
 
+/* Where part p's 'sent' event from SENT result x goes: -1 in a row of
+ * events, else on the part (migration 0031), and then this is the id of
+ * the newest event, which places it among its message's rows. A mark when
+ * nothing refers to the event's id: the message has one part (its SENT
+ * moves it to 'sent', the part's event folded in the message's: what the
+ * reader shows from the mark), no webhook is sent for its 'sent' and no
+ * Kannel call (the message's statuses as stored at its submit, or the
+ * store's, the same test set_msg_status makes), and the result has no code
+ * and no detail of its own. Its row from the writer's copy (a message not
+ * held keeps its rows). */
+static int64_t sent_mark_at(sg__sq_conn_t *c, const sg_store_result_in_t *x,
+                            const part_ref_t *p) {
+  if (x->error_code != 0 || x->detail != NULL)
+    return -1;
+  const sg__sq_mrow_t *m = sg__sq_mc_get(c, p->mid);
+  if (m == NULL || m->parts != 1 ||
+      status_hooked(c, m->callback_url, m->webhook_statuses, SG_MSG_SENT) ||
+      sg__sq_kannel_reports(m->dlr_url, m->dlr_mask, SG_MSG_SENDING,
+                            SG_MSG_SENT))
+    return -1;
+  return sg__sq_whq_newest(c);
+}
+
 /* Writes part p 'sent' by x, or with the final status of rx, its receipt
  * later in the group (NULL: none): what PART_SENT and then the receipt's
- * PART_SET_STATUS would leave (part_change; one `now` a group). */
+ * PART_SET_STATUS would leave (part_change; one `now` a group); with the
+ * mark of its 'sent' event when `mark` is not -1 (sent_mark_at) and the
+ * part has none yet: then *marked. */
 static int result_sent(sg__sq_conn_t *c, const sg_store_result_in_t *x,
-                       const sg_store_receipt_in_t *rx, int64_t now,
-                       bool *paired) {
+                       const sg_store_receipt_in_t *rx, int64_t mark,
+                       int64_t now, bool *paired, bool *marked) {
   sqlite3_stmt *s =
       sg__sq_stmt(c, rx != NULL ? SG__Q_PART_SENT_ENDED : SG__Q_PART_SENT);
   if (s == NULL)
@@ -1162,8 +1193,15 @@ static int result_sent(sg__sq_conn_t *c, const sg_store_result_in_t *x,
     if (rx->status != SG_MSG_DELIVERED)
       sg__sq_bind_text(s, 8, rx->detail);
   }
+  if (mark >= 0)
+    sqlite3_bind_int64(s, 9, mark);
   int rc = step_rc(s);
   int n = rc == 0 ? sqlite3_changes(c->db) : 0;
+  /* Marked before (sent again after the operator's retry): its row; or not
+   * 'sending' at that attempt, and then nothing either way. */
+  if (rc == 0 && n == 0 && mark >= 0)
+    return result_sent(c, x, rx, -1, now, paired, marked);
+  *marked = n > 0 && mark >= 0;
   if (rc == 0) /* only while 'sending' at that attempt */
     sg__sq_counts_part(c, SG_MSG_SENDING, SG_MSG_SENT, n);
   if (n > 0 && rx != NULL) {
@@ -1180,7 +1218,7 @@ static int result_sent(sg__sq_conn_t *c, const sg_store_result_in_t *x,
  * part); or an error. */
 static int sent_held(sg__sq_conn_t *c, sg__arena_t *a,
                      const sg_store_result_in_t *x, int64_t now, part_ref_t *p,
-                     sg_store_item_res_t *item, bool *paired) {
+                     sg_store_item_res_t *item, bool *paired, bool *marked) {
   unsigned seq;
   const char *conn;
   const char *mid = sg__sq_mc_part_get(c, x->part_id, &seq, &conn);
@@ -1194,7 +1232,8 @@ static int sent_held(sg__sq_conn_t *c, sg__arena_t *a,
   p->connector = sg__arena_strdup(a, conn, &ok);
   if (!ok)
     return SG_ENOMEM;
-  int rc = result_sent(c, x, paired_receipt(c, x, p), now, paired);
+  int rc = result_sent(c, x, paired_receipt(c, x, p), sent_mark_at(c, x, p),
+                       now, paired, marked);
   if (rc < 0 || sqlite3_changes(c->db) == 0)
     return rc;
   sg__store_copy_str(item->message_id, sizeof item->message_id, p->mid);
@@ -1234,8 +1273,9 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
   part_ref_t p;
   unsigned attempts = 0;
   bool paired = false; /* no receipt held for it (paired_receipt) */
+  bool marked = false; /* its 'sent' event on the part (sent_mark_at) */
   int rc = x->outcome == SG_STORE_SENT
-               ? sent_held(c, a, x, now, &p, item, &paired)
+               ? sent_held(c, a, x, now, &p, item, &paired, &marked)
                : 0;
   bool written = rc == 1; /* the part's row, by sent_held */
   if (rc == 0)
@@ -1260,13 +1300,15 @@ static int one_result(sg__sq_conn_t *c, sg__arena_t *a,
       x->outcome == SG_STORE_SENT ? SG_MSG_SENT : SG_MSG_QUEUED;
   rc = written ? 0
        : x->outcome == SG_STORE_SENT
-           ? result_sent(c, x, paired_receipt(c, x, &p), now, &paired)
+           ? result_sent(c, x, paired_receipt(c, x, &p), sent_mark_at(c, x, &p),
+                         now, &paired, &marked)
            : result_retry(c, x, now);
   if (rc == 0 && x->outcome == SG_STORE_SENT) /* for its receipt */
     sg__sq_mc_smsc_put(c, p.connector, x->smsc_id, p.id, p.mid, p.seq);
   part_ev_t ev = {p.seq, to, x->error_code,
                   x->outcome == SG_STORE_SENT ? sent_id(x) : x->detail, now};
   why.ev = &ev;
+  why.marked = marked;
   if (rc == 0)
     rc = rederive(c, a, p.mid, to, &why, now, &item->msg_status,
                   &item->msg_changed);

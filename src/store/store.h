@@ -688,8 +688,10 @@ typedef struct sg_store_event {
                  of the message event right after it, which it caused (the
                  SQLite store keeps the two in one row); 0 for the events
                  the SQLite store shows from a message's rows, not from a
-                 row of events (its first 'queued', and the 'sending' of
-                 its parts taken at its submit) */
+                 row of events (its first 'queued', the 'sending' of
+                 its parts taken at its submit, and the 'sent' of a
+                 message of one part that no delivery refers to, with its
+                 part's); the others increase */
   unsigned part_seq; /* 0: the message itself */
   sg_msg_status_t status;
   int32_t error_code;

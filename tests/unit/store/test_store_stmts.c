@@ -14,10 +14,14 @@
 #include "store/store_fixture.h"
 
 #include "store/store_bare.h"
+#include "store/sqlite_whq.h"
 
 /* The webhook statuses of the bare connections. */
 static const uint32_t HOOKED =
     SG_MSG_BIT(SG_MSG_SENT) | SG_MSG_BIT(SG_MSG_DELIVERED);
+
+/* The callback URL of the messages submit() makes (NULL: none). */
+static const char *submit_callback;
 
 /* Submits message id of one part to c1, with m's Kannel fields; returns
  * the rows it changed. */
@@ -29,6 +33,7 @@ static int64_t submit(bare_t *b, const char *id, const char *dlr_url,
   m.dlr_url = dlr_url;
   m.dlr_mask = dlr_mask;
   m.webhook_statuses = webhook_statuses;
+  m.callback_url = submit_callback;
   sg__store_req_t r;
   bare_submit_req(&r, &m, NULL);
   int64_t before = sqlite3_total_changes64(b->c.db);
@@ -447,6 +452,60 @@ static void taken_part_has_no_sending_row(void **state) {
                       "t1:1 t2:NULL t2:sending");
   sqlite3_finalize(s);
   bare_close(&b);
+}
+
+/* Runs of EVENT_INSERT on b so far. */
+static int event_inserts(bare_t *b) {
+  sqlite3_stmt *s = b->c.q[SG__Q_EVENT_INSERT];
+  return s == NULL ? 0 : sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0);
+}
+
+/* The SENT result of a one-part message with no webhook for 'sent' runs no
+ * EVENT_INSERT: the part carries the event (sent_event, the newest event's
+ * id; sent_ms); with a webhook for 'sent', or a Kannel mask with 8, the
+ * row, which the delivery refers to, and no mark. */
+static void sent_without_a_delivery_has_no_row(void **state) {
+  (void)state;
+  static const struct {
+    const char *callback;
+    const char *dlr_url;
+    uint8_t mask;
+    uint32_t statuses;
+    int rows;
+  } cases[] = {{"http://h/w", NULL, 0, SG_MSG_BIT(SG_MSG_DELIVERED), 0},
+               {NULL, NULL, 0, 0, 0}, /* no callback URL: no webhook */
+               {NULL, "http://h/d?%d", 3, 0, 0},
+               {"http://h/w", NULL, 0, 0, 1}, /* the store's: 'sent' too */
+               {NULL, "http://h/d?%d", 11, 0, 1}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    bare_t b;
+    bare_open(&b, NULL, HOOKED);
+    uint64_t n = 0;
+    assert_int_equal(sg__sq_whq_rebuild(&b.c, 1000, &n), 0);
+    submit_callback = cases[i].callback;
+    submit(&b, "s1", cases[i].dlr_url, cases[i].mask, cases[i].statuses);
+    submit_callback = NULL;
+    int64_t id = claim_id(&b, 2000, true);
+    int before = event_inserts(&b);
+    assert_int_equal(sent_result(&b, id, 1, 3000), 0);
+    assert_int_equal(event_inserts(&b) - before, cases[i].rows);
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(b.c.db,
+                                        "SELECT quote(sent_event) || ' ' || "
+                                        "quote(sent_ms) || ' ' || (SELECT "
+                                        "coalesce(max(id), 0) FROM events) "
+                                        "FROM parts",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    char want[64];
+    /* the claim's 'sending' row is the newest event when it is marked */
+    snprintf(want, sizeof want, "%s",
+             cases[i].rows ? "NULL NULL 2" : "1 3000 1");
+    assert_string_equal((const char *)sqlite3_column_text(s, 0), want);
+    sqlite3_finalize(s);
+    bare_close(&b);
+  }
 }
 
 /* The receipt of c1's part (smsc id k7) with status st at now; the rows it
@@ -1379,6 +1438,7 @@ int main(void) {
       cmocka_unit_test(sent_of_a_held_claim),
       cmocka_unit_test(sent_after_a_rolled_back_claim),
       cmocka_unit_test(taken_part_has_no_sending_row),
+      cmocka_unit_test(sent_without_a_delivery_has_no_row),
       cmocka_unit_test(receipt_writes_no_message_row),
       cmocka_unit_test(receipt_of_a_held_send),
       cmocka_unit_test(receipt_after_a_rollback),

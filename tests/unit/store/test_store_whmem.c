@@ -540,6 +540,9 @@ static void upgrade_keeps_rows(void **state) {
   /* As an older smsgate left it: row ids of their own, no watermark. */
   raw_exec(c, "UPDATE webhooks SET id = -id; DROP TABLE webhook_mark; "
               "ALTER TABLE parts DROP COLUMN taken_event; "
+              "ALTER TABLE parts DROP COLUMN sent_event; "
+              "ALTER TABLE parts DROP COLUMN sent_ms; "
+              "ALTER TABLE parts DROP COLUMN sent_detail; "
               "DELETE FROM schema_version WHERE version >= 27");
   open_store(c);
   assert_int_equal(q1(c, "SELECT event_id = (SELECT max(id) FROM events) "
