@@ -13,11 +13,6 @@
  * wakes it while the writer is already running its next group, it first
  * waits for that group's commit too (at most wait_us), so that one sync
  * covers both: an fdatasync() costs about the same CPU whatever it holds.
- * Not when a group waiting for the sync holds a receipts request: its
- * answers are the deliver_sm_resp an SMSC's window waits for, so receipts
- * a second are that window over their answer time, and the wait would
- * be added to every one (docs/architecture.md, "Receipts that keep pace
- * at C=128").
  *
  * Why that keeps store.h's contract (an acknowledged write survives a power
  * loss): nothing reaches the loop before an fdatasync() that began after
@@ -57,7 +52,6 @@ typedef struct sync_group {
   sg__store_req_t *list;
   unsigned n;
   uint64_t need; /* the commits that must be synced before it goes out */
-  bool prompt;   /* holds a receipts request: no wait for the writer */
 } sync_group_t;
 
 struct sg__sq_sync {
@@ -77,7 +71,6 @@ struct sg__sq_sync {
   bool running;       /* the writer is in a group that may commit */
   bool waiting;       /* the thread waits for that commit */
   uint64_t wait_us;   /* for at most this long (0: never) */
-  unsigned prompt;    /* groups in the ring that are not to wait */
   bool failing;
   /* From a failed sync until the writer has made its groups' rows inert
    * (sg__sq_sync_undo): every group handed in fails, and the messages its
@@ -277,8 +270,6 @@ static sg__store_req_t *take_ready(sg__sq_sync_t *s, uint64_t upto, bool failed,
       tail = r;
     }
     *n += g->n;
-    if (g->prompt)
-      s->prompt--;
     s->head = (s->head + 1) % SG__SQ_SYNC_MAX_GROUPS;
     s->len--;
   }
@@ -296,7 +287,7 @@ static void wait_for_writer(sg__sq_sync_t *s) {
   uint64_t from = s->committed, t0 = uv_hrtime();
   uint64_t deadline = t0 + s->wait_us * 1000u;
   s->waiting = true;
-  while (s->running && s->committed == from && !s->stopping && s->prompt == 0) {
+  while (s->running && s->committed == from && !s->stopping) {
     uint64_t t = uv_hrtime();
     if (t >= deadline ||
         uv_cond_timedwait(&s->work, &s->lock, deadline - t) != 0)
@@ -317,10 +308,8 @@ static void sync_main(void *arg) {
     while (!s->stopping && s->committed == s->tried && s->len == 0)
       uv_cond_wait(&s->work, &s->lock);
     if (!s->poisoned && s->committed > s->synced && s->running &&
-        s->wait_us > 0 && s->prompt == 0)
+        s->wait_us > 0)
       wait_for_writer(s);
-    else if (s->prompt > 0 && s->running && s->wait_us > 0)
-      s->stats.prompt++;
     uint64_t target = s->committed;
     bool ok = true;
     if (s->poisoned) { /* built on a refused commit: refused too */
@@ -374,18 +363,8 @@ void sg__sq_sync_running(sg__sq_sync_t *s) {
   uv_mutex_unlock(&s->lock);
 }
 
-/* Whether a group holds a receipts request (its answers free an SMSC's
- * window slots). */
-static bool holds_receipts(const sg__store_req_t *group) {
-  for (const sg__store_req_t *r = group; r != NULL; r = r->next)
-    if (r->kind == SG__REQ_RECEIPTS)
-      return true;
-  return false;
-}
-
 void sg__sq_sync_group(sg__sq_sync_t *s, sg__store_req_t *group, unsigned n,
                        bool owed) {
-  bool prompt = holds_receipts(group);
   uv_mutex_lock(&s->lock);
   s->running = false;
   if (owed)
@@ -405,9 +384,6 @@ void sg__sq_sync_group(sg__sq_sync_t *s, sg__store_req_t *group, unsigned n,
   g->list = group;
   g->n = n;
   g->need = need;
-  g->prompt = prompt;
-  if (prompt)
-    s->prompt++;
   s->len++;
   uv_mutex_unlock(&s->lock);
   uv_cond_signal(&s->work);

@@ -19,8 +19,7 @@ typedef void (*sg__sq_sync_post_fn)(void *arg, sg__store_req_t *list,
 /* Starts the sync thread for the log whose writes go through wb (its path
  * is known once the writer's connection has opened the log). post hands
  * groups to the loop. A sync due while the writer runs a group waits for
- * that group's commit, at most wait_us (0: never waits), unless a group
- * waiting for it holds a receipts request (SG__REQ_RECEIPTS). Returns 0,
+ * that group's commit, at most wait_us (0: never waits). Returns 0,
  * SG_ENOMEM, or SG_EINVAL when the log's path is not known. */
 int sg__sq_sync_start(sg__sq_sync_t **out, sg__sq_walbuf_t *wb,
                       uint64_t wait_us, sg__sq_sync_post_fn post, void *arg);
@@ -71,7 +70,6 @@ typedef struct sg__sq_sync_stats {
   uint64_t max_commits; /* most commits one sync covered */
   uint64_t waits;       /* syncs that first waited for the writer's commit */
   uint64_t wait_us;     /* time spent in those waits */
-  uint64_t prompt;      /* syncs that did not wait: a group held receipts */
   /* the syncs by duration, over sg_store_stage_bounds_us */
   uint64_t sync_hist[SG_STORE_STAGE_BUCKETS + 1];
 } sg__sq_sync_stats_t;

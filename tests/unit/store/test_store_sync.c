@@ -14,19 +14,14 @@
 #include "store/store_fixture.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#include "store/sqlite_sync.h"
 
 static atomic_bool fail_syncs;
 static atomic_bool hold_syncs; /* syncs wait while it is set */
 static atomic_int syncs_ok;    /* successful syncs since the start */
-static atomic_int syncs_begun; /* fdatasync() calls since the start */
 
 int fdatasync(int fd) {
-  atomic_fetch_add(&syncs_begun, 1);
   while (atomic_load(&hold_syncs))
     usleep(1000);
   if (atomic_load(&fail_syncs)) {
@@ -135,79 +130,6 @@ static int teardown_sync_wait(void **state) {
 
 static void answers_after_a_sync_that_waited(void **state) {
   answers_in_order_after_a_sync(state);
-}
-
-/* ---- receipts are not held by the wait ----------------------------------- */
-
-typedef struct posted {
-  atomic_int groups, reqs;
-} posted_t;
-
-static void count_post(void *arg, sg__store_req_t *list, unsigned n) {
-  posted_t *p = arg;
-  (void)list;
-  atomic_fetch_add(&p->reqs, (int)n);
-  atomic_fetch_add(&p->groups, 1);
-}
-
-/* Polls (up to 30 s, so that a run on a loaded machine still passes)
- * until *v reaches want; returns whether it did. */
-static bool reached(atomic_int *v, int want) {
-  for (int i = 0; i < 30000 && atomic_load(v) < want; i++)
-    usleep(1000);
-  return atomic_load(v) >= want;
-}
-
-/* A committed group that holds a receipts request is synced and answered
- * at once even while the writer runs its next group: the sync does not
- * wait for that group's commit (here a minute: the writer never commits
- * it), since the receipts' answers are what an SMSC's window waits for.
- * The order is made certain by holding the first sync until the second
- * group is committed and the third is running. */
-static void receipts_are_not_held_by_the_wait(void **state) {
-  (void)state;
-  char path[] = "/tmp/sg-sync-XXXXXX";
-  int fd = mkstemp(path);
-  assert_true(fd >= 0);
-  close(fd);
-  sg__sq_walbuf_t wb;
-  memset(&wb, 0, sizeof wb);
-  wb.wal_path = path;
-  posted_t got;
-  atomic_init(&got.groups, 0);
-  atomic_init(&got.reqs, 0);
-  sg__sq_sync_t *s = NULL;
-  assert_int_equal(sg__sq_sync_start(&s, &wb, 60u * 1000000u, count_post, &got),
-                   0);
-  static sg__store_req_t submit, rcpts;
-  memset(&submit, 0, sizeof submit);
-  memset(&rcpts, 0, sizeof rcpts);
-  submit.kind = SG__REQ_SUBMIT;
-  rcpts.kind = SG__REQ_RECEIPTS;
-
-  int begun = atomic_load(&syncs_begun);
-  atomic_store(&hold_syncs, true);
-  sg__sq_sync_running(s);
-  sg__sq_sync_group(s, &submit, 1, true); /* the first sync starts, held */
-  assert_true(reached(&syncs_begun, begun + 1));
-  sg__sq_sync_running(s);
-  sg__sq_sync_group(s, &rcpts, 1, true); /* committed during that sync */
-  sg__sq_sync_running(s);                /* the writer's next group */
-  atomic_store(&hold_syncs, false);
-
-  assert_true(reached(&got.groups, 2)); /* no wait for the running group */
-  assert_int_equal(atomic_load(&got.reqs), 2);
-  sg__sq_sync_stats_t st;
-  sg__sq_sync_get_stats(s, &st);
-  assert_int_equal(st.waits, 0);
-  assert_int_equal(st.prompt, 1);
-  assert_int_equal(st.syncs, 2);
-  assert_int_equal(st.failures, 0);
-
-  sg__sq_sync_group(s, NULL, 0, false); /* the running group ends */
-  sg__sq_sync_stop(s);
-  sg__sq_sync_free(s);
-  unlink(path);
 }
 
 /* ---- a failed sync ------------------------------------------------------- */
@@ -380,7 +302,6 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(answers_after_a_sync_that_waited,
                                       setup_sync_wait, teardown_sync_wait),
-      cmocka_unit_test(receipts_are_not_held_by_the_wait),
       cmocka_unit_test_setup_teardown(refused_writes_are_made_inert, setup_sync,
                                       teardown),
       cmocka_unit_test_setup_teardown(pipeline_follows_the_config, setup_cfg,
