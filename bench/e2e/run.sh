@@ -55,6 +55,9 @@
 #        accepted/s at C=128, POST->delivered p50 632 ms and growing with the
 #        run). BINDS=1 runs as the figures measured before.
 #        LOADER=path/to/bench_e2e|node SINK=c|node RSS_EVERY=0
+#        SIM_BIN=path/to/smsgate: the binary whose `sim smsc` runs (default
+#        BIN), so that binaries older than the simulator's round-trip
+#        figures ("sim receipts:") are measured against the same simulator
 #        WEBHOOK_THREAD=true|false (webhooks.thread)
 #        WEBHOOK_CLIENT=builtin|curl (webhooks.client)
 #        WEBHOOK_CONCURRENCY=256 (webhooks.concurrency)
@@ -111,6 +114,7 @@ BIN=${1:-./build/smsgate}
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LOADER=${LOADER:-$(dirname "$BIN")/bench_e2e}
+SIM_BIN=${SIM_BIN:-$BIN}
 N=${N:-5000}
 C=${C:-50}
 WINDOW=${WINDOW:-64}
@@ -238,7 +242,7 @@ start_sink() {
 start_sink
 SIM_PIDS=() GWS=()
 for ((k = 1; k <= NODES; k++)); do
-  start sim$k "$BIN" sim smsc --port "${SIM[k]}" --dlr-delay "$DLR_DELAY_MS" --window "$SIM_WINDOW" \
+  start sim$k "$SIM_BIN" sim smsc --port "${SIM[k]}" --dlr-delay "$DLR_DELAY_MS" --window "$SIM_WINDOW" \
     --quiet --stats-interval 0
   SIM_PIDS+=($LAST_PID)
 done
@@ -513,6 +517,19 @@ get "http://127.0.0.1:${HTTP[1]}/metrics" 2>/dev/null | awk '
       printf "%s %s %s/%s", (i > 1 ? "," : ""), order[i], q(order[i], 0.5), q(order[i], 0.99)
     print ""
   }'
+# The deliver_sm receipts' round trip as the simulator saw it (write of the
+# deliver_sm to its response: the gateway's answer time), how long they
+# waited there past their due time for a window slot, and how many were in
+# flight on all binds (SIGUSR1 prints its counters; the first node's).
+kill -USR1 "${SIM_PIDS[0]}" 2>/dev/null && sleep 0.3
+grep '"type":"stats"' "$T/sim1.log" 2>/dev/null | tail -n 1 | node -e '
+  let b = ""; process.stdin.on("data", (c) => b += c).on("end", () => {
+    if (!b.trim()) return; const s = JSON.parse(b); if (s.receipt_rtt_n === undefined) return;
+    console.log(`sim receipts: ${s.receipt_rtt_n} answered, round trip p50/p99/mean ` +
+      `${(s.receipt_rtt_us_p50 / 1000).toFixed(2)}/${(s.receipt_rtt_us_p99 / 1000).toFixed(2)}/` +
+      `${(s.receipt_rtt_us_mean / 1000).toFixed(2)} ms, waited for a slot p50/p99/mean ` +
+      `${s.receipt_wait_ms_p50}/${s.receipt_wait_ms_p99}/${s.receipt_wait_ms_mean} ms, ` +
+      `in flight mean/max ${s.receipt_inflight_mean}/${s.receipt_inflight_max}`); });'
 recv=$(get "http://127.0.0.1:$HOOK/count")
 echo "sink: $recv"
 if [ "$SINK" != node ] && ! grep -q '"bad_signature":0,' <<<"$recv"; then

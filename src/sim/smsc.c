@@ -620,7 +620,8 @@ static void end_connections(sg_sim_smsc_t *sim) {
     sg_smpp_session_t *s = sg_smpp_link_session(c->link);
     if (c->hung)
       sg_smpp_link_abort(c->link, SG_ECLOSED);
-    else if (c->bound && sg_smpp_session_unbind(s, sg_smpp_link_now(c->link)) == 0)
+    else if (c->bound &&
+             sg_smpp_session_unbind(s, sg_smpp_link_now(c->link)) == 0)
       sg_smpp_link_kick(c->link);
     else
       sg_smpp_link_close(c->link, SG_ECLOSED);
@@ -675,8 +676,59 @@ void sg_sim_smsc_free(sg_sim_smsc_t *sim) {
   sg_free(sim);
 }
 
+/* Values under 16 have a bucket each; above, 16 buckets a power of two. */
+static unsigned hist_index(uint64_t v) {
+  if (v < 16)
+    return (unsigned)v;
+  unsigned e = 63u - (unsigned)__builtin_clzll(v); /* 4.. */
+  unsigned i = 16 + (e - 4) * 16 + (unsigned)((v >> (e - 4)) & 15);
+  return i < SG__SIM_HIST_BUCKETS ? i : SG__SIM_HIST_BUCKETS - 1;
+}
+
+static uint64_t hist_upper(unsigned i) {
+  if (i < 16)
+    return i;
+  unsigned e = (i - 16) / 16 + 4, m = (i - 16) % 16;
+  return ((uint64_t)(16 + m) << (e - 4)) + ((uint64_t)1 << (e - 4)) - 1;
+}
+
+void sg__sim_hist_add(sg__sim_hist_t *h, uint64_t v) {
+  h->n++;
+  h->sum += v;
+  if (v > h->max)
+    h->max = v;
+  h->b[hist_index(v)]++;
+}
+
+uint64_t sg__sim_hist_quantile(const sg__sim_hist_t *h, double q) {
+  if (h->n == 0)
+    return 0;
+  uint64_t want = (uint64_t)(q * (double)h->n + 0.5), seen = 0;
+  if (want == 0)
+    want = 1;
+  for (unsigned i = 0; i < SG__SIM_HIST_BUCKETS; i++) {
+    seen += h->b[i];
+    if (seen >= want && i < SG__SIM_HIST_BUCKETS - 1 && hist_upper(i) < h->max)
+      return hist_upper(i);
+    if (seen >= want)
+      return h->max; /* the top bucket holds everything above */
+  }
+  return h->max;
+}
+
 void sg_sim_smsc_stats(const sg_sim_smsc_t *sim, sg_sim_smsc_stats_t *out) {
   *out = sim->st;
   out->receipts_pending = sim->receipts.count;
   out->mo_pending = sim->mos.count;
+  const sg__sim_hist_t *r = &sim->rtt, *w = &sim->wait;
+  out->receipt_rtt_n = r->n;
+  out->receipt_rtt_us_mean = r->n ? r->sum / r->n : 0;
+  out->receipt_rtt_us_p50 = sg__sim_hist_quantile(r, 0.50);
+  out->receipt_rtt_us_p99 = sg__sim_hist_quantile(r, 0.99);
+  out->receipt_rtt_us_max = r->max;
+  out->receipt_wait_ms_mean = w->n ? w->sum / w->n : 0;
+  out->receipt_wait_ms_p50 = sg__sim_hist_quantile(w, 0.50);
+  out->receipt_wait_ms_p99 = sg__sim_hist_quantile(w, 0.99);
+  out->receipt_inflight_mean = w->n ? sim->inflight_sum / w->n : 0;
+  out->receipt_inflight_max = sim->inflight_max;
 }

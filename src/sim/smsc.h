@@ -56,8 +56,8 @@ typedef struct sg_sim_smsc sg_sim_smsc_t;
 
 /* How message ids are written. */
 typedef enum sg_sim_id_format {
-  SG_SIM_ID_HEX = 0, /* lower-case hexadecimal, no prefix, no padding */
-  SG_SIM_ID_DEC = 1, /* decimal */
+  SG_SIM_ID_HEX = 0,       /* lower-case hexadecimal, no prefix, no padding */
+  SG_SIM_ID_DEC = 1,       /* decimal */
   SG_SIM_ID_HEX_UPPER = 2, /* upper-case hexadecimal */
   /* receipt_id_format only: as id_format */
   SG_SIM_ID_SAME = 3
@@ -115,13 +115,13 @@ typedef struct sg_sim_smsc_config {
    * or response timeout) or the simulator's own session timers end it.
    * 0 (default): off. */
   uint64_t hang_every;
-  double nack;         /* fraction of submits answered with generic_nack
-                          (ESME_RSYSERR) instead of submit_sm_resp: not
-                          taken, not recorded; 0..1, default 0 */
-  double late;         /* fraction of submits taken (recorded, receipt
-                          queued) whose response comes late_ms late;
-                          0..1, default 0 */
-  uint32_t late_ms;    /* default 0: a late response is never sent */
+  double nack;      /* fraction of submits answered with generic_nack
+                       (ESME_RSYSERR) instead of submit_sm_resp: not
+                       taken, not recorded; 0..1, default 0 */
+  double late;      /* fraction of submits taken (recorded, receipt
+                       queued) whose response comes late_ms late;
+                       0..1, default 0 */
+  uint32_t late_ms; /* default 0: a late response is never sent */
   /* Receipts wait dlr_delay_ms from the submit, not from its response:
    * with latency_ms above dlr_delay_ms they come before their
    * submit_sm_resp. Default off (after latency_ms + dlr_delay_ms). */
@@ -132,10 +132,10 @@ typedef struct sg_sim_smsc_config {
   /* The first sequence_number of each session's own requests
    * (deliver_sm, enquire_link), 1..0x7FFFFFFF; default 1. */
   uint32_t first_sequence;
-  double mo_rate;           /* MO messages per second; 0 (default): off */
-  const char *mo_from;      /* MO sender; default "+79001234567" */
-  const char *mo_to;        /* MO recipient; default "100" */
-  const char *mo_text;      /* MO text; default "MO test" */
+  double mo_rate;      /* MO messages per second; 0 (default): off */
+  const char *mo_from; /* MO sender; default "+79001234567" */
+  const char *mo_to;   /* MO recipient; default "100" */
+  const char *mo_text; /* MO text; default "MO test" */
   /* Record every accepted message, one line per submit_sm / data_sm (per
    * destination of a submit_multi), to this file (appended); NULL: off.
    *   id=<message_id> src=<source_addr> dst=<destination_addr>
@@ -191,18 +191,28 @@ typedef struct sg_sim_smsc_stats {
     uint32_t status;
     uint64_t count;
   } status[SG_SIM_STATUS_SLOTS];
-  uint64_t receipts_sent;    /* deliver_sm receipts written */
-  uint64_t receipts_acked;   /* answered ESME_ROK */
-  uint64_t receipts_failed;  /* answered with an error, or no answer */
-  uint64_t receipts_retried; /* of those, queued to be sent again */
-  uint64_t receipts_pending; /* waiting (delay, busy or absent receiver) */
-  uint64_t receipts_dropped; /* over max_pending_receipts */
+  uint64_t receipts_sent;      /* deliver_sm receipts written */
+  uint64_t receipts_acked;     /* answered ESME_ROK */
+  uint64_t receipts_failed;    /* answered with an error, or no answer */
+  uint64_t receipts_retried;   /* of those, queued to be sent again */
+  uint64_t receipts_pending;   /* waiting (delay, busy or absent receiver) */
+  uint64_t receipts_dropped;   /* over max_pending_receipts */
   uint64_t receipts_abandoned; /* failed receipt_retries + 1 times */
-  uint64_t mo_sent;          /* MO deliver_sm written (parts) */
+  /* The deliver_sm receipts' round trip, from the write of the deliver_sm
+   * to the reading of its response (how long the ESME took to answer), in
+   * us: the count, the mean and percentiles (to a 16th of a power of two);
+   * how long each waited here past its due time (for a window slot), in
+   * ms; and the receipts in flight on all binds as each was written. */
+  uint64_t receipt_rtt_n;
+  uint64_t receipt_rtt_us_mean, receipt_rtt_us_p50, receipt_rtt_us_p99;
+  uint64_t receipt_rtt_us_max;
+  uint64_t receipt_wait_ms_mean, receipt_wait_ms_p50, receipt_wait_ms_p99;
+  uint64_t receipt_inflight_mean, receipt_inflight_max;
+  uint64_t mo_sent; /* MO deliver_sm written (parts) */
   uint64_t mo_acked;
   uint64_t mo_failed;
   uint64_t mo_pending;
-  uint64_t drops; /* connections dropped by fault injection */
+  uint64_t drops;  /* connections dropped by fault injection */
   uint64_t resets; /* of which closed with a TCP reset */
   uint64_t hangs;  /* connections that stopped answering (hang_every) */
   uint64_t nacks;  /* submits answered with generic_nack */

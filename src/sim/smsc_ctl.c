@@ -193,6 +193,16 @@ int sg_sim_smsc_stats_json(const sg_sim_smsc_t *sim, bool final, char *buf,
   U(receipts_pending);
   U(receipts_dropped);
   U(receipts_abandoned);
+  U(receipt_rtt_n);
+  U(receipt_rtt_us_mean);
+  U(receipt_rtt_us_p50);
+  U(receipt_rtt_us_p99);
+  U(receipt_rtt_us_max);
+  U(receipt_wait_ms_mean);
+  U(receipt_wait_ms_p50);
+  U(receipt_wait_ms_p99);
+  U(receipt_inflight_mean);
+  U(receipt_inflight_max);
   U(mo_sent);
   U(mo_acked);
   U(mo_failed);
@@ -356,7 +366,8 @@ int sg_sim_smsc_command(sg_sim_smsc_t *sim, const char *line, char *reply,
   if (n == 0 || word_is(w, n, "help")) {
     snprintf(reply, cap,
              "commands: mo [-u|-g] [-w] [-s] [-p N,N] FROM TO TEXT | drop | "
-             "stats | throttle F | latency MS | dlr-delay MS | drop-prob P | mo-rate R | "
+             "stats | throttle F | latency MS | dlr-delay MS | drop-prob P | "
+             "mo-rate R | "
              "dlr-mix MIX");
     return n == 0 ? SG_EINVAL : 0;
   }

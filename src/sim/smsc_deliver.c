@@ -279,9 +279,17 @@ static long send_receipt(sg_sim_smsc_t *sim, sg__sim_conn_t *c,
   void *ctx = slot < 0 ? SG__SIM_CTX_RECEIPT
                        : (void *)(SG__SIM_CTX_INFLIGHT + (uintptr_t)slot);
   long seq = sg_smpp_link_send(c->link, p, ctx);
-  if (seq > 0)
+  if (seq > 0) {
     sim->st.receipts_sent++;
-  else if (slot >= 0)
+    uint64_t now = uv_now(sim->loop);
+    sg__sim_hist_add(&sim->wait, now > e->due ? now - e->due : 0);
+    uint64_t in_flight = sim->inflight_cap - sim->inflight_nfree;
+    sim->inflight_sum += in_flight;
+    if (in_flight > sim->inflight_max)
+      sim->inflight_max = in_flight;
+    if (slot >= 0)
+      sim->inflight[slot].sent_ns = uv_hrtime();
+  } else if (slot >= 0)
     inflight_release(sim, (uint32_t)slot);
   return seq;
 }
@@ -403,7 +411,8 @@ static long send_mo(sg_sim_smsc_t *sim, sg__sim_conn_t *c,
   b->sm_length = m->sm_length;
   memcpy(b->short_message, m->short_message, m->sm_length);
   if (m->sar_total > 0 &&
-      (sg_smpp_tlv_set_int(p, SG_SMPP_TLV_SAR_MSG_REF_NUM, m->sar_ref, 0) != 0 ||
+      (sg_smpp_tlv_set_int(p, SG_SMPP_TLV_SAR_MSG_REF_NUM, m->sar_ref, 0) !=
+           0 ||
        sg_smpp_tlv_set_int(p, SG_SMPP_TLV_SAR_TOTAL_SEGMENTS, m->sar_total,
                            0) != 0 ||
        sg_smpp_tlv_set_int(p, SG_SMPP_TLV_SAR_SEGMENT_SEQNUM, m->sar_seq, 0) !=
@@ -494,8 +503,8 @@ static int queue_parts(sg_sim_smsc_t *sim, sg__sim_conn_t *c,
     unsigned i = o->n_only ? (unsigned)o->only[k] - 1 : (unsigned)k;
     if (i >= sg->nparts)
       continue;
-    int rc = queue_part(sim, c, i, src, dst, o->sar,
-                        o->ref ? o->ref : sim->mo_ref);
+    int rc =
+        queue_part(sim, c, i, src, dst, o->sar, o->ref ? o->ref : sim->mo_ref);
     if (rc != 0)
       return rc;
   }
@@ -592,6 +601,7 @@ void sg__sim_on_response(sg__sim_conn_t *c, const sg_smpp_event_t *ev) {
     inflight_release(sim, slot);
     if (ok) {
       sim->st.receipts_acked++;
+      sg__sim_hist_add(&sim->rtt, (uv_hrtime() - e.sent_ns) / 1000u);
     } else {
       sim->st.receipts_failed++;
       redeliver(sim, &e, ev->type == SG_SMPP_EV_RESPONSE && ev->error == 0);

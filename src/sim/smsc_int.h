@@ -53,11 +53,25 @@ typedef struct sg__sim_receipt {
   uint8_t mix;        /* index into dlr_mix: the outcome */
   uint8_t tries;      /* times sent and refused or left unanswered */
   uint8_t text_len;
-  bool requeued; /* put back out of due order: never holds those behind */
+  bool requeued;      /* put back out of due order: never holds those behind */
+  uint64_t sent_ns;   /* when its deliver_sm was written (uv_hrtime) */
   sg__sim_addr_t src; /* of the submitted message */
   sg__sim_addr_t dst;
   char text[SG_RECEIPT_TEXT_MAX];
 } sg__sim_receipt_t;
+
+/* Counts of values in buckets a 16th of a power of two wide: the
+ * percentiles of the receipts' round trips and waits. */
+#define SG__SIM_HIST_BUCKETS 640
+typedef struct sg__sim_hist {
+  uint64_t n, sum, max;
+  uint32_t b[SG__SIM_HIST_BUCKETS];
+} sg__sim_hist_t;
+
+void sg__sim_hist_add(sg__sim_hist_t *h, uint64_t v);
+/* The value under which a fraction q of those added fall (the upper bound
+ * of its bucket), 0 when none was added. */
+uint64_t sg__sim_hist_quantile(const sg__sim_hist_t *h, double q);
 
 /* A response held back by latency_ms. */
 typedef struct sg__sim_resp {
@@ -140,10 +154,10 @@ struct sg_sim_smsc {
   sg__sim_receipt_t *inflight;
   uint32_t *inflight_free;
   uint32_t inflight_cap, inflight_nfree;
-  sg__sim_ring_t resps;    /* sg__sim_resp_t, by due time */
-  sg__sim_ring_t lates;    /* sg__sim_resp_t held late_ms, by due time */
+  sg__sim_ring_t resps; /* sg__sim_resp_t, by due time */
+  sg__sim_ring_t lates; /* sg__sim_resp_t held late_ms, by due time */
   uv_timer_t late_timer;
-  sg__sim_ring_t mos;      /* sg__sim_mo_t */
+  sg__sim_ring_t mos; /* sg__sim_mo_t */
   uint64_t next_id;
   uint8_t mo_ref;
   double mo_tokens;
@@ -162,6 +176,9 @@ struct sg_sim_smsc {
   sg_segments_t *segs; /* scratch for MO segmentation, made on first use */
 
   sg_sim_smsc_stats_t st;
+  sg__sim_hist_t rtt;  /* deliver_sm receipts' round trips, us */
+  sg__sim_hist_t wait; /* receipts' waits past their due time, ms */
+  uint64_t inflight_sum, inflight_max;
 };
 
 /* smsc.c */

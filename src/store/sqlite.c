@@ -524,11 +524,14 @@ static void post_done(sq_t *sq, sg__store_req_t *list, bool write, unsigned n) {
   uv_async_send(&sq->async);
 }
 
-/* Counts the stages of the submits in list into the stats (under
- * done_lock); now: when the loop took them. */
+/* Counts the stages of the submits in list into the stats, and the time
+ * of each receipts request (under done_lock); now: when the loop took
+ * them. */
 static void note_stages(sq_t *sq, const sg__store_req_t *list, uint64_t now) {
   sg_store_stats_t *s = &sq->stats;
   for (const sg__store_req_t *r = list; r != NULL; r = r->next) {
+    if (r->kind == SG__REQ_RECEIPTS && r->t_queued != 0)
+      sg_store_stats_note_stage(s, SG_STORE_STAGE_RECEIPTS, now - r->t_queued);
     if (r->kind != SG__REQ_SUBMIT || r->t_released == 0)
       continue;
     sg_store_stats_note_stage(s, SG_STORE_STAGE_QUEUE,
@@ -871,8 +874,8 @@ static void answer_waiting(sq_t *sq, bool all) {
 static bool writer_wanted(sq_t *sq) {
   uint64_t next = sg__sq_park_next(&sq->writer);
   uv_mutex_lock(&sq->lock);
-  bool wanted = sq->wq.len > 0 || sq->stopping ||
-                sq->wake_gen != sq->writer.park.gen;
+  bool wanted =
+      sq->wq.len > 0 || sq->stopping || sq->wake_gen != sq->writer.park.gen;
   uv_mutex_unlock(&sq->lock);
   return wanted || (next != 0 && uv_hrtime() >= next);
 }

@@ -256,13 +256,16 @@ void sg_store_close(sg_store_t *st, sg_store_close_cb close_cb, void *data);
 #define SG_STORE_STAGE_BUCKETS 22
 /* The stages of a submit, each a histogram (sg_store_stats_t): */
 typedef enum sg_store_stage {
-  SG_STORE_STAGE_QUEUE,   /* queued until the writer takes its group */
-  SG_STORE_STAGE_RUN,     /* the group's BEGIN..COMMIT (the log written) */
-  SG_STORE_STAGE_SYNC,    /* its COMMIT until the log's sync released it */
-  SG_STORE_STAGE_HANDOFF, /* released until its callback ran on the loop */
-  SG_STORE_STAGE_TOTAL,   /* queued until its callback ran */
-  SG_STORE_STAGE_FSYNC,   /* one fdatasync() of the log (per sync) */
-  SG_STORE_STAGE_CKPT,    /* one checkpoint of the checkpointer thread */
+  SG_STORE_STAGE_QUEUE,    /* queued until the writer takes its group */
+  SG_STORE_STAGE_RUN,      /* the group's BEGIN..COMMIT (the log written) */
+  SG_STORE_STAGE_SYNC,     /* its COMMIT until the log's sync released it */
+  SG_STORE_STAGE_HANDOFF,  /* released until its callback ran on the loop */
+  SG_STORE_STAGE_TOTAL,    /* queued until its callback ran */
+  SG_STORE_STAGE_FSYNC,    /* one fdatasync() of the log (per sync) */
+  SG_STORE_STAGE_CKPT,     /* one checkpoint of the checkpointer thread */
+  SG_STORE_STAGE_RECEIPTS, /* a receipts request: queued until its callback
+                              ran (the store's part of a deliver_sm's
+                              answer time) */
   SG_STORE_STAGES
 } sg_store_stage_t;
 typedef struct sg_store_stats {
@@ -279,10 +282,10 @@ typedef struct sg_store_stats {
   unsigned pending_reads;
   uint64_t reruns; /* SQLite: groups run again to undo a request that failed
                       after writing (see sg_store_submit's atomicity) */
-  uint64_t writer_cpu_us; /* SQLite: CPU time (user + system) the writer
-                             thread spent in BEGIN..COMMIT */
-  uint64_t lost_races; /* PostgreSQL: groups run again, whole, after a
-                          deadlock or serialization failure */
+  uint64_t writer_cpu_us;       /* SQLite: CPU time (user + system) the writer
+                                   thread spent in BEGIN..COMMIT */
+  uint64_t lost_races;          /* PostgreSQL: groups run again, whole, after a
+                                   deadlock or serialization failure */
   uint64_t races_lost_for_good; /* PostgreSQL: groups that still lost at
                                    their last try (SG_EIO to each request) */
   /* Histograms, one count per bucket (not cumulative), the last bucket for
@@ -853,11 +856,12 @@ int sg_store_webhook_enqueue(sg_store_t *st, int64_t account_id,
 
 /* Takes up to max (1..1000) due deliveries, oldest due first (SQLite: those
  * its writer holds in memory first, with a quarter of the claim left to
- * rows once a second), each under a lease of lease_ms (0: 5 minutes); when the lease runs out unanswered, a
- * later claim takes it again. attempts counts this one. The lease is kept
- * in the store's memory and the claim writes nothing: after a crash or a
- * stop, every delivery not finished is due again (at-least-once), and an
- * attempt that was not finished before a restart is not counted. */
+ * rows once a second), each under a lease of lease_ms (0: 5 minutes); when the
+ * lease runs out unanswered, a later claim takes it again. attempts counts this
+ * one. The lease is kept in the store's memory and the claim writes nothing:
+ * after a crash or a stop, every delivery not finished is due again
+ * (at-least-once), and an attempt that was not finished before a restart is not
+ * counted. */
 int sg_store_webhook_claim(sg_store_t *st, unsigned max, int64_t lease_ms,
                            sg_store_webhooks_cb cb, void *data);
 

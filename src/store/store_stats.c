@@ -19,7 +19,8 @@ const uint32_t sg_store_stage_bounds_us[SG_STORE_STAGE_BUCKETS] = {
     5000, 6000, 7000, 8000, 10000, 12500, 15000, 20000, 30000, 50000, 100000};
 
 const char *const sg_store_stage_names[SG_STORE_STAGES] = {
-    "queue", "run", "sync", "handoff", "total", "fsync", "checkpoint"};
+    "queue", "run",   "sync",       "handoff",
+    "total", "fsync", "checkpoint", "receipts"};
 
 /* The index of the first bound >= v, or n (the bucket above every bound). */
 static unsigned bucket(const uint32_t *bounds, unsigned n, uint64_t v) {

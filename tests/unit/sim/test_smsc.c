@@ -15,6 +15,7 @@
 
 #include "sim/esme_client.h"
 #include "sim/smsc.h"
+#include "sim/smsc_int.h"
 #include "sim/test_cert.h"
 #include "smpp/receipt.h"
 
@@ -407,6 +408,12 @@ static void test_receipt_sent_again_when_refused(void **state) {
                            3000));
   assert_int_equal(st.receipts_failed, 1);
   assert_int_equal(st.receipts_retried, 1);
+  /* Only the answer that took it is a round trip; one in flight at a time. */
+  assert_int_equal(st.receipt_rtt_n, 1);
+  assert_true(st.receipt_rtt_us_p50 <= st.receipt_rtt_us_max);
+  assert_true(st.receipt_rtt_us_p99 <= st.receipt_rtt_us_max);
+  assert_int_equal(st.receipt_inflight_max, 1);
+  assert_int_equal(st.receipt_inflight_mean, 1);
 
   /* Refused every time: the first try and two more, then given up. */
   f->a.deliver_status = SG_SMPP_ESME_RSYSERR;
@@ -423,7 +430,34 @@ static void test_receipt_sent_again_when_refused(void **state) {
   assert_int_equal(st.receipts_abandoned, 1);
   assert_int_equal(st.receipts_dropped, 0);
   assert_int_equal(st.receipts_pending, 0);
+  assert_int_equal(st.receipt_rtt_n, 1); /* refusals are no round trip */
   free_fx(f);
+}
+
+/* The round trips' percentiles: a bucket each below 16, then 16 buckets a
+ * power of two, each answered by its upper bound (never above the
+ * largest value). */
+static void test_receipt_hist_quantiles(void **state) {
+  (void)state;
+  static sg__sim_hist_t h;
+  memset(&h, 0, sizeof h);
+  assert_int_equal(sg__sim_hist_quantile(&h, 0.5), 0);
+  for (uint64_t v = 1; v <= 1000; v++)
+    sg__sim_hist_add(&h, v);
+  assert_int_equal(h.n, 1000);
+  assert_int_equal(h.sum, 500500);
+  assert_int_equal(h.max, 1000);
+  uint64_t p50 = sg__sim_hist_quantile(&h, 0.5);
+  uint64_t p99 = sg__sim_hist_quantile(&h, 0.99);
+  assert_true(p50 >= 500 && p50 <= 500 + 500 / 16);
+  assert_true(p99 >= 990 && p99 <= 1000);
+  assert_int_equal(sg__sim_hist_quantile(&h, 1.0), 1000);
+  memset(&h, 0, sizeof h);
+  for (uint64_t v = 0; v < 16; v++)
+    sg__sim_hist_add(&h, v);
+  assert_int_equal(sg__sim_hist_quantile(&h, 0.5), 7); /* exact below 16 */
+  sg__sim_hist_add(&h, UINT64_MAX / 2); /* past the last bucket: kept */
+  assert_int_equal(sg__sim_hist_quantile(&h, 1.0), UINT64_MAX / 2);
 }
 
 /* ---- faults -------------------------------------------------------------- */
@@ -928,6 +962,7 @@ int main(void) {
       cmocka_unit_test(test_receipt_to_receiver_bind),
       cmocka_unit_test(test_receipt_waits_for_receiver),
       cmocka_unit_test(test_receipt_sent_again_when_refused),
+      cmocka_unit_test(test_receipt_hist_quantiles),
       cmocka_unit_test(test_throttle_fraction),
       cmocka_unit_test(test_drop_on_command),
       cmocka_unit_test(test_drop_every_n),

@@ -166,6 +166,51 @@ static void submit_stages_are_counted(void **state) {
                               s0.stage_us[SG_STORE_STAGE_TOTAL]);
 }
 
+static void receipts_cb(sg_store_t *st, int status,
+                        const sg_store_item_res_t *items, size_t n,
+                        void *data) {
+  (void)st;
+  (void)status;
+  (void)items;
+  (void)n;
+  (*(int *)data)++;
+}
+
+/* Each receipts request is counted once in the "receipts" stage when its
+ * callback is due (a deliver_sm's answer waits for it), and not in the
+ * submit's stages. */
+static void receipts_stage_is_counted(void **state) {
+  ctx_t *c = *state;
+  sg_store_config_t cfg = test_config(c);
+  assert_int_equal(open_with(c, &cfg), 0);
+  sg_store_stats_t s0, s1;
+  sg_store_get_stats(c->st, &s0);
+  sg_store_receipt_in_t in[2] = {{.connector = "smsc-a",
+                                  .smsc_id = "no-such-1",
+                                  .status = SG_MSG_DELIVERED},
+                                 {.connector = "smsc-a",
+                                  .smsc_id = "no-such-2",
+                                  .status = SG_MSG_DELIVERED}};
+  int calls = 0;
+  assert_int_equal(sg_store_record_receipts(c->st, in, 2, receipts_cb, &calls),
+                   0);
+  assert_int_equal(
+      sg_store_record_receipts(c->st, in + 1, 1, receipts_cb, &calls), 0);
+  while (calls < 2)
+    uv_run(&c->loop, UV_RUN_ONCE);
+  sg_store_get_stats(c->st, &s1);
+  assert_string_equal(sg_store_stage_names[SG_STORE_STAGE_RECEIPTS],
+                      "receipts");
+  assert_int_equal(
+      sum(s1.stage_hist[SG_STORE_STAGE_RECEIPTS], SG_STORE_STAGE_BUCKETS + 1) -
+          sum(s0.stage_hist[SG_STORE_STAGE_RECEIPTS],
+              SG_STORE_STAGE_BUCKETS + 1),
+      2);
+  for (unsigned st = SG_STORE_STAGE_QUEUE; st <= SG_STORE_STAGE_TOTAL; st++)
+    assert_int_equal(sum(s1.stage_hist[st], SG_STORE_STAGE_BUCKETS + 1),
+                     sum(s0.stage_hist[st], SG_STORE_STAGE_BUCKETS + 1));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(bounds_are_the_documented_ones),
@@ -175,6 +220,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(group_commit_is_counted_once, setup,
                                       teardown),
       cmocka_unit_test(stage_bounds_and_buckets),
+      cmocka_unit_test_setup_teardown(receipts_stage_is_counted, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(submit_stages_are_counted, setup,
                                       teardown),
   };
