@@ -630,6 +630,18 @@ static int submit_text(fx_t *f, const char *to, const char *text) {
   return submit(f, &r);
 }
 
+/* Submits "later" to `to`, scheduled at `at`, with a receipt wanted. */
+static int submit_later(fx_t *f, const char *to, int64_t at) {
+  const char *tos[] = {to};
+  sg_submit_req_t r = {.to = tos,
+                       .n_to = 1,
+                       .text = "later",
+                       .text_len = 5,
+                       .send_at_ms = at,
+                       .dlr = true};
+  return submit(f, &r);
+}
+
 static void get_cb(sg_engine_t *e, int status, const sg_store_message_t *m,
                    void *ud) {
   fx_t *f = ud;
@@ -880,15 +892,8 @@ static void scheduled_not_sent_early(void **state) {
   fx_t *f = *state;
   fx_start(f, &(opts_t){.route = "sim"});
   assert_true(run_until(f, sim_up, 5000));
-  const char *tos[] = {"+79001234567"};
   int64_t at = now_ms() + 1000;
-  sg_submit_req_t r = {.to = tos,
-                       .n_to = 1,
-                       .text = "later",
-                       .text_len = 5,
-                       .send_at_ms = at,
-                       .dlr = true};
-  assert_int_equal(submit(f, &r), 0);
+  assert_int_equal(submit_later(f, "+79001234567", at), 0);
   assert_int_equal(f->items[0].msg_status, SG_MSG_SCHEDULED);
   assert_non_null(strstr(f->response, "\"status\":\"scheduled\""));
   run_for(f, 400);
@@ -978,15 +983,8 @@ static void waiting_claims_hold_nothing_back(void **state) {
   assert_int_equal(submit_text(f, "+79001234567", "now"), 0);
   assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
 
-  const char *tos[] = {"+79161234567"};
   int64_t at = now_ms() + 300;
-  sg_submit_req_t r = {.to = tos,
-                       .n_to = 1,
-                       .text = "later",
-                       .text_len = 5,
-                       .send_at_ms = at,
-                       .dlr = true};
-  assert_int_equal(submit(f, &r), 0);
+  assert_int_equal(submit_later(f, "+79161234567", at), 0);
   assert_int_equal(f->items[0].msg_status, SG_MSG_SCHEDULED);
   assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
   assert_int_equal(sim_submits(f), 2);
@@ -1064,15 +1062,10 @@ static void idle_connectors_claim_once_a_tick(void **state) {
   assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
 }
 
-/* Forty-one connectors up and idle, a tick of 100 ms: over thirty ticks
- * and more the store takes no claim, no maintenance pass and no webhook
- * poll (each waits for a row to change, its time, or a minute); an idle
- * claim waits five minutes and still takes the next message at once.
- * Counted, not timed: main took about 43 writes a tick here. */
-static void an_idle_gateway_leaves_the_store_alone(void **state) {
-  fx_t *f = *state;
-  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 100, .extra = 40});
-  assert_true(run_until(f, all_up, 10000));
+/* After the claims of the start came back empty, what the store took in
+ * three seconds (about 30 ticks of 100 ms): at most 3 writes and 3
+ * commits. Counted, not timed. */
+static void idle_store_left_alone(fx_t *f) {
   run_for(f, 1500); /* the claims of the start come back empty */
   uint64_t w0 = writes(f), c0 = commits(f);
   int64_t t0 = now_ms();
@@ -1084,6 +1077,18 @@ static void an_idle_gateway_leaves_the_store_alone(void **state) {
                 (long long)ticks);
   assert_true(n <= 3); /* about 30 ticks: what they may write */
   assert_true(k <= 3);
+}
+
+/* Forty-one connectors up and idle, a tick of 100 ms: over thirty ticks
+ * and more the store takes no claim, no maintenance pass and no webhook
+ * poll (each waits for a row to change, its time, or a minute); an idle
+ * claim waits five minutes and still takes the next message at once.
+ * Counted, not timed: main took about 43 writes a tick here. */
+static void an_idle_gateway_leaves_the_store_alone(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 100, .extra = 40});
+  assert_true(run_until(f, all_up, 10000));
+  idle_store_left_alone(f);
   uint64_t s0 = sim_submits(f);
   assert_int_equal(submit_text(f, "+79001234567", "idle"), 0);
   assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
@@ -1099,17 +1104,7 @@ static void a_down_connector_leaves_the_idle_store_alone(void **state) {
   fx_t *f = *state;
   fx_start(f, &(opts_t){.route = "sim, dead", .tick_ms = 100});
   assert_true(run_until(f, sim_up, 10000));
-  run_for(f, 1500); /* the claims of the start come back empty */
-  uint64_t w0 = writes(f), c0 = commits(f);
-  int64_t t0 = now_ms();
-  run_for(f, 3000);
-  int64_t ticks = (now_ms() - t0) / 100;
-  uint64_t n = writes(f) - w0, k = commits(f) - c0;
-  print_message("%llu writes, %llu commits in %lld ticks\n",
-                (unsigned long long)n, (unsigned long long)k,
-                (long long)ticks);
-  assert_true(n <= 3); /* about 30 ticks: what they may write */
-  assert_true(k <= 3);
+  idle_store_left_alone(f);
 }
 
 /* A scheduled message coming due wakes its own connector's claim, not the
@@ -1121,14 +1116,7 @@ static void a_due_time_wakes_its_connector_only(void **state) {
   fx_start(f, &(opts_t){.route = "sim", .tick_ms = 600000, .extra = 40});
   assert_true(run_until(f, all_up, 10000));
   run_for(f, 1000); /* the claims of the start wait */
-  const char *tos[] = {"+79161234567"};
-  sg_submit_req_t r = {.to = tos,
-                       .n_to = 1,
-                       .text = "later",
-                       .text_len = 5,
-                       .send_at_ms = now_ms() + 300,
-                       .dlr = true};
-  assert_int_equal(submit(f, &r), 0);
+  assert_int_equal(submit_later(f, "+79161234567", now_ms() + 300), 0);
   assert_int_equal(f->items[0].msg_status, SG_MSG_SCHEDULED);
   uint64_t w0 = writes(f);
   assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
@@ -1372,15 +1360,8 @@ static void scheduled_before_a_restart_sent_at_its_time(void **state) {
   fx_t *f = *state;
   fx_start(f, &(opts_t){.route = "sim", .tick_ms = 200});
   assert_true(run_until(f, sim_up, 5000));
-  const char *tos[] = {"+79161234567"};
   int64_t at = now_ms() + 1500;
-  sg_submit_req_t r = {.to = tos,
-                       .n_to = 1,
-                       .text = "later",
-                       .text_len = 5,
-                       .send_at_ms = at,
-                       .dlr = true};
-  assert_int_equal(submit(f, &r), 0);
+  assert_int_equal(submit_later(f, "+79161234567", at), 0);
   char id[SG_ID_LEN + 1];
   memcpy(id, f->items[0].id, sizeof id);
   assert_int_equal(sg_engine_stop(f->e, engine_stopped_cb, f), 0);
@@ -1657,11 +1638,10 @@ static void webhooks_waiting_too_long_go_back(void **state) {
   assert_int_equal(metrics(f).webhooks_failed, 0);
 }
 
-/* A stop with deliveries waiting records them due at once: the next
- * engine on the same store sends every one (the one in flight at the stop
- * again: at least once). */
-static void webhooks_claimed_ahead_survive_a_restart(void **state) {
-  fx_t *f = *state;
+/* Claims ahead, the receiver holding the first request and three
+ * deliveries waiting behind it, then stops the engine (the store stays
+ * open). */
+static void stop_with_three_waiting(fx_t *f) {
   f->rx.hold = true;
   start_ahead(f, &(opts_t){0});
   assert_true(run_until(f, three_waiting, 10000));
@@ -1669,6 +1649,14 @@ static void webhooks_claimed_ahead_survive_a_restart(void **state) {
   assert_true(run_until(f, is_stopped, 10000));
   sg_engine_free(f->e);
   f->e = NULL;
+}
+
+/* A stop with deliveries waiting records them due at once: the next
+ * engine on the same store sends every one (the one in flight at the stop
+ * again: at least once). */
+static void webhooks_claimed_ahead_survive_a_restart(void **state) {
+  fx_t *f = *state;
+  stop_with_three_waiting(f);
   f->rx.hold = false;
   fx_engine_start(f, &(opts_t){.route = "sim"});
   assert_true(run_until(f, six_answered, 10000));
@@ -1702,13 +1690,7 @@ static void wh_claim_cb(sg_store_t *st, int status,
  * receiver was attempted. Read from the store directly, after the stop. */
 static void webhooks_handed_back_count_no_attempt(void **state) {
   fx_t *f = *state;
-  f->rx.hold = true;
-  start_ahead(f, &(opts_t){0});
-  assert_true(run_until(f, three_waiting, 10000));
-  assert_int_equal(sg_engine_stop(f->e, engine_stopped_cb, f), 0);
-  assert_true(run_until(f, is_stopped, 10000));
-  sg_engine_free(f->e);
-  f->e = NULL;
+  stop_with_three_waiting(f);
   f->got = false;
   assert_int_equal(sg_store_webhook_claim(f->st, 100, 60000, wh_claim_cb, f),
                    0);

@@ -65,15 +65,20 @@ static void fin_cb(sg_store_t *st, int status, void *data) {
   g->calls++;
 }
 
+static void finish_wait(ctx_t *c, const sg_store_webhook_result_t *r,
+                        size_t n) {
+  got_t g = {0};
+  assert_int_equal(sg_store_webhook_finish(c->st, r, n, fin_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.status, 0);
+}
+
 static void finish_done(ctx_t *c, const int64_t *ids, size_t n) {
   sg_store_webhook_result_t *r = calloc(n, sizeof *r);
   assert_non_null(r);
   for (size_t i = 0; i < n; i++)
     r[i] = (sg_store_webhook_result_t){.id = ids[i], .done = true};
-  got_t g = {0};
-  assert_int_equal(sg_store_webhook_finish(c->st, r, n, fin_cb, &g), 0);
-  run_until(c, &g.calls, 1);
-  assert_int_equal(g.status, 0);
+  finish_wait(c, r, n);
   free(r);
 }
 
@@ -158,10 +163,7 @@ static void finish_one(ctx_t *c, int64_t id, bool untried, const char *error) {
                                  .next_attempt_ms = 1, /* due at once */
                                  .error = error,
                                  .untried = untried};
-  got_t g = {0};
-  assert_int_equal(sg_store_webhook_finish(c->st, &r, 1, fin_cb, &g), 0);
-  run_until(c, &g.calls, 1);
-  assert_int_equal(g.status, 0);
+  finish_wait(c, &r, 1);
 }
 
 /* A delivery handed back unsent (untried) takes back the attempt its claim
