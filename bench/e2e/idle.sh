@@ -6,14 +6,16 @@
 # and smsgate's CPU over those S seconds. docs/architecture.md, "Named
 # wakes and one idle claim" and "A quiet idle gateway", has the figures
 # for 1 and 40 connectors.
+# DOWN=1 adds a connector "dead" that never binds (its port has no
+# listener) to c0's route, failing over after 1 s: a partner link down.
 #
-# usage: bench/e2e/idle.sh [path/to/smsgate]   env: NC=40 S=60
+# usage: bench/e2e/idle.sh [path/to/smsgate]   env: NC=40 S=60 DOWN=0
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
-BIN=${1:-./build/smsgate} NC=${NC:-40} S=${S:-60}
+BIN=${1:-./build/smsgate} NC=${NC:-40} S=${S:-60} DOWN=${DOWN:-0}
 T=$(mktemp -d /tmp/sg-idle.XXXXXX)
-read -r SIMP HTTP <<<"$(free_ports 2)"
+read -r SIMP HTTP DEADP <<<"$(free_ports 3)"
 "$BIN" sim smsc --port "$SIMP" --quiet --stats-interval 0 >"$T/sim.log" 2>&1 &
 SIM=$!
 {
@@ -25,8 +27,14 @@ SIM=$!
   for ((i = 0; i < NC; i++)); do
     echo "  - {name: c$i, type: smpp, host: 127.0.0.1, port: $SIMP, system_id: bench, binds: 1}"
   done
-  echo "routes:"
-  echo "  - {prefix: \"+\", connectors: [c0]}"
+  if [ "$DOWN" = 1 ]; then
+    echo "  - {name: dead, type: smpp, host: 127.0.0.1, port: $DEADP, system_id: bench, binds: 1, failover_after: 1s}"
+    echo "routes:"
+    echo "  - {prefix: \"+\", connectors: [c0, dead]}"
+  else
+    echo "routes:"
+    echo "  - {prefix: \"+\", connectors: [c0]}"
+  fi
   echo "log: {level: warn}"
 } >"$T/smsgate.yaml"
 "$BIN" serve -c "$T/smsgate.yaml" >"$T/smsgate.log" 2>&1 &
@@ -54,4 +62,4 @@ cpu0=$(cpu_ms "$GW")
 sleep "$S"
 read -r w1 c1 _ <<<"$(counters)"
 cpu1=$(cpu_ms "$GW")
-echo "idle $S s, $NC connectors ($up up): $((w1 - w0)) writes, $((c1 - c0)) commits, smsgate CPU $((cpu1 - cpu0)) ms"
+echo "idle $S s, $NC connectors$([ "$DOWN" = 1 ] && echo " + 1 down") ($up up): $((w1 - w0)) writes, $((c1 - c0)) commits, smsgate CPU $((cpu1 - cpu0)) ms"

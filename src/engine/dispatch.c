@@ -501,6 +501,26 @@ typedef struct claim_req {
   unsigned want;
 } claim_req_t;
 
+/* What the passes of a claim of connector c (sg_store_claim) changed for
+ * others: expiries for the notifier, messages released and parts whose
+ * lease ran out (of any connector: whichever claim runs first queues them
+ * again) for their connectors, woken by name but `except`; and c's next
+ * back-off end, which the wake heap may not hold (a retry from before the
+ * start): its claim is woken then. */
+static void claim_passes_done(sg__conn_t *c, const sg_store_claim_res_t *res,
+                              size_t except) {
+  sg_engine_t *e = c->e;
+  if (res->expired)
+    sg__notifier_poke(e);
+  if (res->next_ms > 0 && res->next_ms != c->next_due_ms) {
+    c->next_due_ms = res->next_ms;
+    sg__wake_at(e, res->next_ms, c->index);
+  }
+  sg__poke_released(e, res->released_to, res->n_released_to, except);
+  sg__poke_requeued(e, res->requeued, res->requeued_to, res->n_requeued_to,
+                    except);
+}
+
 static void claim_cb(sg_store_t *st, int status,
                      const sg_store_claim_res_t *res, void *data) {
   claim_req_t *q = data;
@@ -520,15 +540,7 @@ static void claim_cb(sg_store_t *st, int status,
   }
   if (res->n_parts > 0) /* an empty claim wrote nothing: it proves nothing */
     e->store_ok = true;
-  if (res->expired)
-    sg__notifier_poke(e);
-  /* Its connector's next back-off end, which the wake heap may not hold
-   * (a retry from before the start): its claim is woken then. */
-  if (res->next_ms > 0 && res->next_ms != c->next_due_ms) {
-    c->next_due_ms = res->next_ms;
-    sg__wake_at(e, res->next_ms, c->index);
-  }
-  sg__poke_released(e, res->released_to, res->n_released_to, c->index);
+  claim_passes_done(c, res, c->index);
   c->backlog = c->backlog > res->n_parts ? c->backlog - res->n_parts : 0;
   for (size_t i = 0; i < res->n_parts; i++) {
     unsigned si = slot_take(c);
@@ -658,12 +670,17 @@ void sg__poke_submitted(sg_engine_t *e, size_t i) {
   claim(&e->conns[i]);
 }
 
+/* A poke by name or of all (not the tick's of the idle ones) says that
+ * parts may be queued for the connector: its failover claims run again. */
 void sg__poke(sg_engine_t *e, size_t i) {
+  e->conns[i].move_idle = false;
   sg__claim_wake(e, &e->conns[i]);
   sg__poke_submitted(e, i);
 }
 
 void sg__poke_all(sg_engine_t *e) {
+  for (size_t i = 0; i < e->n_conns; i++)
+    e->conns[i].move_idle = false;
   claim_wake_all(e);
   sg__poke_idle_all(e);
 }
@@ -684,6 +701,19 @@ void sg__poke_released(sg_engine_t *e, const char *const *names, size_t n,
       }
 }
 
+void sg__poke_requeued(sg_engine_t *e, size_t requeued,
+                       const char *const *names, size_t n, size_t except) {
+  if (requeued == 0)
+    return;
+  if (n > 0) {
+    sg__poke_released(e, names, n, except);
+    return;
+  }
+  for (size_t i = 0; i < e->n_conns; i++) /* not named: any may be */
+    if (i != except)
+      sg__poke(e, i);
+}
+
 /* ---- failover of a connector that stays down ----------------------------- */
 
 static void move_cb(sg_store_t *st, int status, const sg_store_claim_res_t *res,
@@ -697,6 +727,12 @@ static void move_cb(sg_store_t *st, int status, const sg_store_claim_res_t *res,
     return;
   }
   size_t moved = 0;
+  /* Found none: the next failover pass would find none either until a
+   * part may be queued for c again (sg__poke, sg__poke_all and
+   * batch_committed clear it; c's next back-off end is a wake of its own,
+   * below), and an idle store is left alone meanwhile. */
+  c->move_idle = res->n_parts == 0;
+  claim_passes_done(c, res, SG__WAKE_ALL);
   c->backlog = c->backlog > res->n_parts ? c->backlog - res->n_parts : 0;
   for (size_t i = 0; i < res->n_parts; i++) {
     const sg_store_claimed_t *p = &res->parts[i];
@@ -745,7 +781,8 @@ void sg__failover_pass(sg_engine_t *e) {
     if (c->retired ||
         (!paused && (c->state == SG_CONN_UP || c->down_since_ms == 0 ||
                      now - c->down_since_ms < after)) ||
-        c->moving || c->claiming || !sg__route_has_alternative(e, i) ||
+        c->moving || c->move_idle || c->claiming ||
+        !sg__route_has_alternative(e, i) ||
         !sg__nodes_may_claim(e))
       continue;
     if (sg_store_claim(e->st, c->cfg->name, e->tun.claim_max, e->tun.lease_ms,

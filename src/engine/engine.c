@@ -720,21 +720,28 @@ static void maint_cb(sg_store_t *st, int status,
   sg__op_end(e);
   e->maint_busy = false;
   if (status == 0) {
-    if (res->released || res->expired || res->requeued) /* it wrote */
+    bool wrote = res->released || res->expired || res->requeued ||
+                 res->webhooks_requeued;
+    if (wrote)
       e->store_ok = true;
-    if (res->released || res->expired || res->requeued)
+    if (wrote)
       sg__log(e, SG_ENGINE_LOG_DEBUG,
-              "maintenance: %zu released, %zu expired, %zu requeued",
-              res->released, res->expired, res->requeued);
-    /* Released messages wake their connectors; parts whose lease ran out
-     * (or a release that names none) wake every connector. */
-    if (res->requeued || (res->released && res->n_released_to == 0))
+              "maintenance: %zu released, %zu expired, %zu requeued, %zu "
+              "webhooks requeued",
+              res->released, res->expired, res->requeued,
+              res->webhooks_requeued);
+    /* Released messages and parts whose lease ran out wake their
+     * connectors by name (a release that names none wakes every one);
+     * webhook rows whose lease ran out wake the notifier only. */
+    if (res->released && res->n_released_to == 0)
       sg__poke_all(e);
     else
       sg__poke_released(e, res->released_to, res->n_released_to,
                         SG__WAKE_ALL);
+    sg__poke_requeued(e, res->requeued, res->requeued_to, res->n_requeued_to,
+                      SG__WAKE_ALL);
     maint_plan(e, res);
-    if (res->expired)
+    if (res->expired || res->webhooks_requeued)
       sg__notifier_poke(e);
     if (res->receipts_expired) {
       e->rcpt_expired += res->receipts_expired;

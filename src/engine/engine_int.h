@@ -69,6 +69,8 @@ typedef struct sg__conn {
   unsigned claiming;     /* claims outstanding (dispatch.c, claim) */
   bool more;             /* parts may be due: claim when possible */
   bool moving;           /* a failover claim is outstanding */
+  bool move_idle;        /* the last came back empty: no other until a
+                          * part may be queued for it again (dispatch.c) */
   unsigned claim_asked;  /* max_parts of the outstanding claims, summed */
   bool claim_waits;      /* they may wait in the store (sg_store_claim_wait) */
   bool claim_idle;       /* the last came back empty: one claim at a time
@@ -368,6 +370,11 @@ void sg__poke(sg_engine_t *e, size_t i);
  * released_to), but connector `except` (SIZE_MAX: none). */
 void sg__poke_released(sg_engine_t *e, const char *const *names, size_t n,
                        size_t except);
+/* Pokes the connectors of `requeued` parts whose lease ran out: those
+ * named (names[0..n)), every one when none is named (the backend does not
+ * say), but connector `except` (SIZE_MAX: none). */
+void sg__poke_requeued(sg_engine_t *e, size_t requeued,
+                       const char *const *names, size_t n, size_t except);
 void sg__poke_all(sg_engine_t *e);
 /* The same without waking a waiting claim: for parts just submitted, which
  * a waiting claim takes itself, and for the tick's idle claims (a waiting

@@ -52,6 +52,7 @@ typedef struct finish_item {
   int64_t id;
   bool done;
   int64_t next_attempt_ms;
+  bool untried; /* handed back before its request went out */
   char error[160];
 } finish_item_t;
 
@@ -102,17 +103,31 @@ static void claim(struct sg__notifier *n);
 
 /* ---- recording outcomes -------------------------------------------------- */
 
-static void finish_push(struct sg__notifier *n, int64_t id, bool done,
-                        int64_t next_ms, const char *error) {
+static finish_item_t *finish_push(struct sg__notifier *n, int64_t id,
+                                  bool done, int64_t next_ms,
+                                  const char *error) {
   finish_item_t *f = sg__vec_push(&n->done);
   if (f == NULL)
-    return; /* the lease brings it back */
+    return NULL; /* the lease brings it back */
   f->id = id;
   f->done = done;
   f->next_attempt_ms = next_ms;
+  f->untried = false;
+  f->error[0] = '\0';
   if (error != NULL)
     snprintf(f->error, sizeof f->error, "%s", error);
   sg__schedule_flush(n->e);
+  return f;
+}
+
+/* Hands delivery id back to the store unsent, due at next_ms: its claim
+ * counted an attempt the receiver never saw, which the store takes back
+ * (sg_store_webhook_result_t.untried), keeping its last error. */
+static void finish_unsent(struct sg__notifier *n, int64_t id,
+                          int64_t next_ms, const char *why) {
+  finish_item_t *f = finish_push(n, id, false, next_ms, why);
+  if (f != NULL)
+    f->untried = true;
 }
 
 static void finish_cb(sg_store_t *st, int status, void *data) {
@@ -140,6 +155,7 @@ static void finish_flush(struct sg__notifier *n) {
       r[i].id = f[i].id;
       r[i].done = f[i].done;
       r[i].next_attempt_ms = f[i].next_attempt_ms;
+      r[i].untried = f[i].untried;
       r[i].error = f[i].error[0] ? f[i].error : NULL;
     }
     int rc = sg_store_webhook_finish(n->e->st, r, k, finish_cb, n);
@@ -261,12 +277,12 @@ static void post_one(struct sg__notifier *n, const sg_store_webhook_t *w,
                      int64_t now) {
   sg_engine_t *e = n->e;
   if (n->stopping) {
-    finish_push(n, w->id, false, now, "stopped before sending");
+    finish_unsent(n, w->id, now, "stopped before sending");
     return;
   }
   post_t *p = post_new(n);
   if (p == NULL) {
-    finish_push(n, w->id, false, now + 1000, "out of memory");
+    finish_unsent(n, w->id, now + 1000, "out of memory");
     return;
   }
   p->n = n;
@@ -362,7 +378,7 @@ static void ahead_push(struct sg__notifier *n, const sg_store_webhook_t *w,
   size_t len = w->event != NULL ? w->event_len : w->payload_len;
   ahead_t *q = ahead_new(n, url_len + len);
   if (q == NULL) {
-    finish_push(n, w->id, false, now + 1000, "out of memory");
+    finish_unsent(n, w->id, now + 1000, "out of memory");
     return;
   }
   q->next = NULL;
@@ -410,9 +426,9 @@ static void ahead_drain(struct sg__notifier *n) {
   while (n->qhead != NULL &&
          (n->stopping || now - n->qhead->claimed_ms > wait_max)) {
     ahead_t *q = ahead_pop(n);
-    finish_push(n, q->w.id, false, now,
-                n->stopping ? "stopped before sending"
-                            : "waited too long for a request slot");
+    finish_unsent(n, q->w.id, now,
+                  n->stopping ? "stopped before sending"
+                              : "waited too long for a request slot");
     ahead_release(n, q);
     back++;
   }

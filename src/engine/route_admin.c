@@ -184,6 +184,7 @@ static void apply(change_t *ch) {
             c->cfg->name, ch->pause ? "paused" : "resumed");
     if (ch->pause) {
       sg__claim_wake(e, c); /* it takes no new part meanwhile */
+      c->move_idle = false;
       sg__failover_pass(e); /* its queued parts move now */
     } else
       sg__poke(e, c->index);

@@ -714,9 +714,10 @@ static void batch_committed(sg_submit_ctx_t *x) {
     c->backlog += x->n_parts;
     e->accepted++;
     e->parts_accepted += x->n_parts;
-    if (x->send_at_ms == 0)
+    if (x->send_at_ms == 0) {
       c->more = true;
-    else if (!c->wake_due) { /* its connector's claims wake then, once */
+      c->move_idle = false; /* a failover claim may find them */
+    } else if (!c->wake_due) { /* its connector's claims wake then, once */
       c->wake_due = true;
       sg__wake_at(e, x->send_at_ms, c->index);
     }

@@ -110,22 +110,29 @@ static int wh_finish(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
       rc = sg__pg_do(c, "DELETE FROM webhooks WHERE id = $1", &p, NULL);
       continue;
     }
+    /* $6: handed back unsent (untried): the claim's attempt is taken
+     * back and the last error kept. */
     sg__pg_p_text(&p, x->error);
     sg__pg_p_i64(&p, now);
     sg__pg_p_text(&p, lease_owner(c));
+    sg__pg_p_i64(&p, x->next_attempt_ms);
+    sg__pg_p_i64(&p, x->untried);
     if (x->next_attempt_ms > 0) {
-      sg__pg_p_i64(&p, x->next_attempt_ms);
       rc = sg__pg_do(c,
                      "UPDATE webhooks SET status = 'pending', "
-                     "next_attempt_ms = $5, last_error = $2, lease_until_ms "
-                     "= NULL, lease_owner = NULL, updated_ms = $3 WHERE id = "
+                     "next_attempt_ms = $5, last_error = CASE WHEN $6::int "
+                     "= 0 THEN $2 ELSE last_error END, attempts = "
+                     "greatest(attempts - $6::int, 0), lease_until_ms = "
+                     "NULL, lease_owner = NULL, updated_ms = $3 WHERE id = "
                      "$1 AND " WH_MINE,
                      &p, NULL);
     } else {
       rc = sg__pg_do(c,
                      "UPDATE webhooks SET status = 'failed', last_error = "
-                     "$2, lease_until_ms = NULL, lease_owner = NULL, "
-                     "updated_ms = $3 WHERE id = $1 AND " WH_MINE,
+                     "CASE WHEN $6::int = 0 THEN $2 ELSE last_error END, "
+                     "attempts = greatest(attempts - $6::int, 0), "
+                     "lease_until_ms = NULL, lease_owner = NULL, updated_ms "
+                     "= $3 WHERE id = $1 AND $5::bigint = 0 AND " WH_MINE,
                      &p, NULL);
     }
   }

@@ -875,7 +875,7 @@ static int run_maintain(sg__pg_conn_t *c, sg__store_req_t *r, int64_t now) {
     rc = requeue(c, &r->arena, now, false, now,
                  "lease ran out without a result", &m->requeued);
   if (rc == 0)
-    rc = requeue_webhooks(c, now, false, now, &m->requeued);
+    rc = requeue_webhooks(c, now, false, now, &m->webhooks_requeued);
   if (rc == 0)
     rc = sg__pg_presplit_expire(c, r, now, &m->expired);
   if (rc == 0)

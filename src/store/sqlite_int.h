@@ -124,8 +124,8 @@
                 "expires_ms IS NOT NULL AND status IN ('queued', "             \
                 "'scheduled') AND "                                            \
                 "expires_ms <= ?1 LIMIT ?2")                                   \
-  X(LEASE_DUE, "SELECT id, message_id, seq, status FROM parts WHERE "          \
-               "status = 'sending' AND lease_until_ms <= ?1 LIMIT ?2")         \
+  X(LEASE_DUE, "SELECT id, message_id, seq, status, connector FROM parts "     \
+               "WHERE status = 'sending' AND lease_until_ms <= ?1 LIMIT ?2")   \
   X(SCHED_CONNECTORS, "SELECT DISTINCT connector FROM parts WHERE "           \
                       "message_id = ?1")                                       \
   X(CLAIM_NEXT, /* an empty claim's: when its connector's back-off ends */     \
@@ -135,9 +135,9 @@
     "SELECT (SELECT min(lease_until_ms) FROM parts WHERE status = "            \
     "'sending'), (SELECT min(expires_ms) FROM parts WHERE expires_ms IS NOT "  \
     "NULL AND status IN ('queued', 'scheduled')), (SELECT min(send_at_ms) "    \
-    "FROM messages WHERE status = 'scheduled'), (SELECT min(lease_until_ms) "  \
-    "FROM webhooks WHERE status = 'sending'), (SELECT min(next_attempt_ms) "   \
-    "FROM webhooks WHERE status = 'pending')")                                 \
+    "FROM messages WHERE status = 'scheduled'), (SELECT "                      \
+    "min(next_attempt_ms) FROM webhooks WHERE status = 'pending' AND "         \
+    "next_attempt_ms > ?1)")                                                   \
   X(PART_REQUEUE, "UPDATE parts SET status = 'queued', lease_until_ms = "      \
                   "NULL, updated_ms = ?2 WHERE id = ?1")                       \
   X(CLAIM_SELECT,                                                              \
@@ -569,8 +569,11 @@ int sg__sq_release_scheduled(sg__sq_conn_t *c, sg__store_req_t *req,
 int sg__sq_claim_next(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now);
 int sg__sq_expire(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now,
                   size_t *n);
+/* Puts the parts whose lease ran out back in the queue (adds them to *n)
+ * and names their connectors in *to (each once, in req's memory; left as
+ * it is when none was requeued). */
 int sg__sq_requeue_leases(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now,
-                          size_t *n);
+                          size_t *n, const char *const **to, size_t *n_to);
 
 /* SMPP receipts (sqlite_smpp_out.c): the origin row of a message stored
  * with one, the receipt queued with a final status, and the two requests. */
@@ -660,6 +663,12 @@ int sg__sq_wh_finish(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now);
 void sg__sq_wh_tx_end(sg__sq_conn_t *c, bool committed);
 void sg__sq_wh_close(sg__sq_conn_t *c);
 size_t sg__sq_wh_leases(const sg__sq_conn_t *c);
+/* When a webhook delivery is due next apart from the rows waiting for a
+ * later attempt (SG__Q_MAINT_NEXT reads those): now for a due row no live
+ * lease holds, else the earliest end of the leases the writer holds, of
+ * rows and of deliveries out from memory; 0 when none. Leases live only
+ * in the writer's memory, never in the rows (sqlite_lease.h). */
+int sg__sq_wh_next(sg__sq_conn_t *c, int64_t now, int64_t *next);
 /* Row id (written just now for a delivery that was out from memory) is
  * leased until `until`, `tries` claims made. 0 or SG_ENOMEM. */
 int sg__sq_wh_adopt(sg__sq_conn_t *c, int64_t id, int64_t until, unsigned tries,

@@ -116,6 +116,15 @@ bool sg__sq_lease_held(const sg__sq_leases_t *l, int64_t id, int64_t now) {
   return e != NULL && e->until_ms > now;
 }
 
+int64_t sg__sq_lease_min(const sg__sq_leases_t *l, int64_t now) {
+  int64_t t = 0;
+  for (size_t i = 0; i < l->cap; i++)
+    if (l->slot[i].id != 0 && l->slot[i].until_ms > now &&
+        (t == 0 || l->slot[i].until_ms < t))
+      t = l->slot[i].until_ms;
+  return t;
+}
+
 unsigned sg__sq_lease_tries(const sg__sq_leases_t *l, int64_t id) {
   const sg__sq_lease_t *e = find(l, id);
   return e != NULL ? e->tries : 1;

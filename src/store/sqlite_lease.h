@@ -45,6 +45,8 @@ int sg__sq_lease_set(sg__sq_leases_t *l, int64_t id, int64_t until,
 void sg__sq_lease_drop(sg__sq_leases_t *l, int64_t id);
 /* True when a live lease holds row id at `now`. */
 bool sg__sq_lease_held(const sg__sq_leases_t *l, int64_t id, int64_t now);
+/* The earliest end after `now` of the leases held, 0 when none is live. */
+int64_t sg__sq_lease_min(const sg__sq_leases_t *l, int64_t now);
 /* Row id's tries under its lease; 1 when it holds none. */
 unsigned sg__sq_lease_tries(const sg__sq_leases_t *l, int64_t id);
 /* After each commit (committed true) or rollback (false): a rollback

@@ -38,9 +38,11 @@ static const char *const wh_sql[Q_N] = {
               "created_ms, method FROM webhooks WHERE id = ?1 AND status = "
               "'pending'",
     [Q_DELETE] = "DELETE FROM webhooks WHERE id = ?1",
+    /* ?6: handed back unsent (untried), its last error kept */
     [Q_RETRY] = "UPDATE webhooks SET status = 'pending', next_attempt_ms = "
-                "?2, last_error = ?3, attempts = attempts + ?5, "
-                "lease_until_ms = NULL, updated_ms = ?4 WHERE id = ?1",
+                "?2, last_error = CASE WHEN ?6 THEN last_error ELSE ?3 END, "
+                "attempts = attempts + ?5, lease_until_ms = NULL, updated_ms "
+                "= ?4 WHERE id = ?1",
     [Q_FAIL] = "UPDATE webhooks SET status = 'failed', last_error = ?2, "
                "attempts = attempts + ?4, lease_until_ms = NULL, updated_ms = "
                "?3 WHERE id = ?1",
@@ -123,6 +125,25 @@ static int due_ids(sg__sq_conn_t *c, unsigned max, int64_t now, int64_t *ids,
     return SG_EIO;
   }
   sqlite3_reset(s);
+  return 0;
+}
+
+int sg__sq_wh_next(sg__sq_conn_t *c, int64_t now, int64_t *next) {
+  if (whl(c) == NULL)
+    return SG_ENOMEM;
+  int64_t id;
+  size_t n = 0;
+  int rc = due_ids(c, 1, now, &id, &n);
+  if (rc < 0)
+    return rc;
+  int64_t t = n > 0 ? now : 0; /* due and not out: at once */
+  int64_t leased = sg__sq_lease_min(&c->whl->l, now);
+  int64_t ring = sg__sq_whq_next(c, now);
+  if (leased > 0 && (t == 0 || leased < t))
+    t = leased;
+  if (ring > 0 && (t == 0 || ring < t))
+    t = ring;
+  *next = t;
   return 0;
 }
 
@@ -220,6 +241,8 @@ static int finish_one(sg__sq_conn_t *c, const sg_store_webhook_result_t *x,
   if (mem != 0) /* it was in memory: taken, or its row written */
     return mem < 0 ? mem : 0;
   unsigned tries = sg__sq_lease_tries(&c->whl->l, x->id);
+  if (x->untried && tries > 0) /* its claim's try is taken back */
+    tries--;
   sqlite3_stmt *s;
   if (x->done) {
     if ((s = stmt(c, Q_DELETE)) == NULL)
@@ -231,6 +254,7 @@ static int finish_one(sg__sq_conn_t *c, const sg_store_webhook_result_t *x,
     sg__sq_bind_text(s, 3, x->error);
     sqlite3_bind_int64(s, 4, now);
     sqlite3_bind_int(s, 5, (int)tries);
+    sqlite3_bind_int(s, 6, x->untried);
   } else {
     if ((s = stmt(c, Q_FAIL)) == NULL)
       return SG_EIO;

@@ -367,6 +367,20 @@ int sg__sq_whq_claim(sg__sq_conn_t *c, sg__arena_t *a, sg_store_webhook_t *o,
   return rc < 0 ? rc : (int)n;
 }
 
+int64_t sg__sq_whq_next(const sg__sq_conn_t *c, int64_t now) {
+  const struct sg__sq_whq *w = c->whq;
+  int64_t t = 0;
+  for (uint64_t i = w != NULL ? w->head : 0; w != NULL && i < w->fresh; i++) {
+    const ent_t *x = at((struct sg__sq_whq *)w, i);
+    if (x->fin || x->until_ms == 0)
+      continue; /* finished, or never handed out */
+    int64_t due = x->until_ms > now ? x->until_ms : now;
+    if (t == 0 || due < t)
+      t = due;
+  }
+  return t;
+}
+
 /* ---- finish -------------------------------------------------------------- */
 
 static ent_t *find(struct sg__sq_whq *w, int64_t event_id, uint64_t *idx) {
@@ -461,10 +475,14 @@ int sg__sq_whq_finish(sg__sq_conn_t *c, const sg_store_webhook_result_t *r,
   if (x->fin)
     return 0; /* finished already (or spilled): its row, if any, decides */
   bool retry = r->next_attempt_ms > 0;
+  /* Handed back unsent: its claim's try is taken back, as untake does,
+   * and no error is recorded (none was seen). */
+  unsigned tries = r->untried ? (x->tries > 0 ? x->tries - 1 : 0)
+                              : (x->tries > 0 ? x->tries : 1);
   int rc = r->done ? 0
-                   : write_row(c, x, retry ? "pending" : "failed",
-                               x->tries > 0 ? x->tries : 1,
-                               retry ? r->next_attempt_ms : now, r->error, now);
+                   : write_row(c, x, retry ? "pending" : "failed", tries,
+                               retry ? r->next_attempt_ms : now,
+                               r->untried ? NULL : r->error, now);
   if (rc == 0)
     rc = touch(w, i);
   if (rc < 0)

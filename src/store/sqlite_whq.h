@@ -85,6 +85,11 @@ void sg__sq_whq_rows_served(sg__sq_conn_t *c, int64_t now);
 int sg__sq_whq_claim(sg__sq_conn_t *c, sg__arena_t *a, sg_store_webhook_t *w,
                      size_t max, int64_t now, int64_t until);
 
+/* When a delivery handed out from memory is due again: now for one whose
+ * lease ran out (or whose claim failed), else the earliest lease end; 0
+ * when none is out. */
+int64_t sg__sq_whq_next(const sg__sq_conn_t *c, int64_t now);
+
 /* Finishes delivery id (< 0) if memory holds it: taken writes nothing,
  * retry or give up writes its row. 1 when it was in memory, 0 when not
  * (the caller looks for a row), or an error. */

@@ -732,6 +732,8 @@ static int collect_parts(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
     refs[*n].mid = sg__sq_col_text(a, s, 1, &ok);
     refs[*n].seq = (unsigned)sqlite3_column_int(s, 2);
     refs[*n].from = sg__sq_col_status(s, 3);
+    if (sqlite3_column_count(s) > 4) /* LEASE_DUE: whose claim it was */
+      refs[*n].connector = sg__sq_col_text(a, s, 4, &ok);
     (*n)++;
   }
   sqlite3_reset(s);
@@ -759,6 +761,14 @@ static int release_one(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
   return rederive(c, a, mid, SG_MSG_NONE, &why, now, NULL, NULL);
 }
 
+/* Whether name is one of to[0..n). */
+static bool names_have(const char *const *to, size_t n, const char *name) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(to[i], name) == 0)
+      return true;
+  return false;
+}
+
 /* Adds the connectors of message mid's parts to `to` (each name once,
  * copied into a; room for PASS_MAX). */
 static int release_names(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
@@ -771,10 +781,7 @@ static int release_names(sg__sq_conn_t *c, sg__arena_t *a, const char *mid,
   int rc;
   while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
     const char *name = (const char *)sqlite3_column_text(s, 0);
-    size_t i = 0;
-    while (name != NULL && i < *n_to && strcmp(to[i], name) != 0)
-      i++;
-    if (name != NULL && i == *n_to && *n_to < PASS_MAX)
+    if (name != NULL && !names_have(to, *n_to, name) && *n_to < PASS_MAX)
       to[(*n_to)++] = sg__sq_col_text(a, s, 0, &ok);
   }
   sqlite3_reset(s);
@@ -872,12 +879,20 @@ int sg__sq_expire(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now,
   return rc;
 }
 
-/* Puts parts found by query q (?1 = t) back in the queue. */
+/* Puts parts found by query q (?1 = t) back in the queue; with to, names
+ * their connectors there (each once, in a). */
 static int requeue(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
-                   int64_t t, int64_t now, const char *detail, size_t *n) {
+                   int64_t t, int64_t now, const char *detail, size_t *n,
+                   const char *const **to, size_t *n_to) {
   part_ref_t *refs;
   size_t k;
   int rc = collect_parts(c, a, q, t, &refs, &k);
+  const char **names =
+      rc == 0 && k > 0 && to != NULL ? sg__arena_alloc_raw(a, k * sizeof *names)
+                                     : NULL;
+  if (rc == 0 && k > 0 && to != NULL && names == NULL)
+    return SG_ENOMEM;
+  size_t n_names = 0;
   for (size_t i = 0; rc == 0 && i < k; i++) {
     part_ev_t ev = {refs[i].seq, SG_MSG_QUEUED, 0, detail, now};
     cause_t why = {refs[i].seq, 0,   detail, 0,    SG_MSG_SENDING,
@@ -893,16 +908,23 @@ static int requeue(sg__sq_conn_t *c, sg__arena_t *a, sg__sq_query_t q,
                          sqlite3_changes(c->db));
     if (rc == 0)
       rc = rederive(c, a, refs[i].mid, SG_MSG_QUEUED, &why, now, NULL, NULL);
+    if (names != NULL && refs[i].connector != NULL &&
+        !names_have(names, n_names, refs[i].connector))
+      names[n_names++] = refs[i].connector;
   }
   if (rc == 0)
     *n += k;
+  if (rc == 0 && n_names > 0) {
+    *to = names;
+    *n_to = n_names;
+  }
   return rc;
 }
 
 int sg__sq_requeue_leases(sg__sq_conn_t *c, sg__store_req_t *req, int64_t now,
-                          size_t *n) {
+                          size_t *n, const char *const **to, size_t *n_to) {
   return requeue(c, &req->arena, SG__Q_LEASE_DUE, now, now,
-                 "lease ran out without a result", n);
+                 "lease ran out without a result", n, to, n_to);
 }
 
 static int requeue_webhooks(sg__sq_conn_t *c, int64_t before, int64_t now,
@@ -928,7 +950,8 @@ int sg__sq_recover(sg__sq_conn_t *c, int64_t now, uint64_t *parts,
   do { /* PASS_MAX at a time, until none is left */
     before = np;
     rc = rc == 0 ? requeue(c, &a, SG__Q_LEASE_DUE, INT64_MAX, now,
-                           "requeued at start after a stop while sending", &np)
+                           "requeued at start after a stop while sending", &np,
+                           NULL, NULL)
                  : rc;
     sg__arena_free(&a);
   } while (rc == 0 && np - before == PASS_MAX);
@@ -1076,7 +1099,8 @@ static int run_claim(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   if (rc == 0)
     rc = sg__sq_expire(c, r, now, &res->expired);
   if (rc == 0)
-    rc = sg__sq_requeue_leases(c, r, now, &res->requeued);
+    rc = sg__sq_requeue_leases(c, r, now, &res->requeued, &res->requeued_to,
+                               &res->n_requeued_to);
   if (rc == 0)
     rc = select_due(c, r, now);
   if (rc == 0)
@@ -1622,20 +1646,32 @@ static int64_t earliest(sqlite3_stmt *s, int from, int to) {
 }
 
 /* When maintenance has work next, after its passes (sg_store_maint_res_t):
- * the ends of leases and validities, scheduled sends, and the webhook
- * rows' next attempts on their own. */
-static int maint_next(sg__sq_conn_t *c, sg_store_maint_res_t *m) {
+ * the ends of parts' leases and validities, scheduled sends; and on their
+ * own, when a webhook delivery is due again: a row's later attempt (a row
+ * due now is out under a lease or waits for a claim: SQLite never leases
+ * in the row), or the end of a lease the writer holds in memory. */
+static int maint_next(sg__sq_conn_t *c, sg_store_maint_res_t *m,
+                      int64_t now) {
   sqlite3_stmt *s = sg__sq_stmt(c, SG__Q_MAINT_NEXT);
   if (s == NULL)
     return SG_EIO;
+  sqlite3_bind_int64(s, 1, now);
   int rc = sqlite3_step(s);
+  int64_t rows = 0;
   if (rc == SQLITE_ROW) {
     m->timed = true;
-    m->next_ms = earliest(s, 0, 4);
-    m->webhook_next_ms = earliest(s, 4, 5);
+    m->next_ms = earliest(s, 0, 3);
+    rows = earliest(s, 3, 4);
   }
   sqlite3_reset(s);
-  return rc == SQLITE_ROW ? 0 : SG_EIO;
+  if (rc != SQLITE_ROW)
+    return SG_EIO;
+  int64_t out = 0;
+  int err = sg__sq_wh_next(c, now, &out);
+  if (err < 0)
+    return err;
+  m->webhook_next_ms = out > 0 && (rows == 0 || out < rows) ? out : rows;
+  return 0;
 }
 
 static int run_maintain(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
@@ -1645,9 +1681,10 @@ static int run_maintain(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   if (rc == 0)
     rc = sg__sq_expire(c, r, now, &m->expired);
   if (rc == 0)
-    rc = sg__sq_requeue_leases(c, r, now, &m->requeued);
+    rc = sg__sq_requeue_leases(c, r, now, &m->requeued, &m->requeued_to,
+                               &m->n_requeued_to);
   if (rc == 0)
-    rc = requeue_webhooks(c, now, now, &m->requeued);
+    rc = requeue_webhooks(c, now, now, &m->webhooks_requeued);
   if (rc == 0)
     rc = sg__sq_presplit_expire(c, r, now, &m->expired);
   if (rc == 0)
@@ -1662,7 +1699,7 @@ static int run_maintain(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {
   rc = step_rc(s);
   if (rc == 0)
     m->purged = (size_t)sqlite3_changes(c->db);
-  return rc == 0 ? maint_next(c, m) : rc;
+  return rc == 0 ? maint_next(c, m, now) : rc;
 }
 
 int sg__sq_run_write(sg__sq_conn_t *c, sg__store_req_t *r, int64_t now) {

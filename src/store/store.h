@@ -499,6 +499,11 @@ typedef struct sg_store_claim_res {
    * (PostgreSQL): then any connector's may be. */
   const char *const *released_to;
   size_t n_released_to;
+  /* The connectors of the parts `requeued` (their lease ran out), each
+   * named once, as released_to: none when the backend does not say
+   * (PostgreSQL), then any connector's may be. */
+  const char *const *requeued_to;
+  size_t n_requeued_to;
   /* Answered with no part (SQLite): the earliest later time at which a
    * queued part of this connector comes due (its back-off ends), 0 when
    * none is waiting for its time. The caller wakes the connector then. */
@@ -871,6 +876,10 @@ typedef struct sg_store_webhook_result {
   int64_t next_attempt_ms; /* when not done: retry then; 0: give up
                               ('failed') */
   const char *error;       /* why it failed, or NULL */
+  /* Not done and never sent (handed back before its request went out):
+   * the attempt its claim counted is taken back, and the delivery's
+   * last_error stays what it was (error is not recorded). */
+  bool untried;
 } sg_store_webhook_result_t;
 
 typedef void (*sg_store_done_cb)(sg_store_t *st, int status, void *data);
@@ -1145,19 +1154,26 @@ int sg_store_key_revoke(sg_store_t *st, int64_t key_id, int64_t revoked_ms,
 typedef struct sg_store_maint_res {
   size_t released;         /* scheduled messages released */
   size_t expired;          /* parts expired */
-  size_t requeued;         /* parts and webhooks whose lease ran out */
+  size_t requeued;          /* parts whose lease ran out */
+  size_t webhooks_requeued; /* webhook rows whose lease ran out */
   size_t purged;           /* idempotency records past their expiry */
   size_t receipts_expired; /* held receipts older than unmatched_keep_ms,
                               deleted */
   size_t traffic_pruned;   /* traffic minutes older than traffic_keep_ms,
                               deleted */
-  /* The connectors of the messages released, as in sg_store_claim_res_t. */
+  /* The connectors of the messages released and of the parts requeued,
+   * as in sg_store_claim_res_t. */
   const char *const *released_to;
   size_t n_released_to;
+  const char *const *requeued_to;
+  size_t n_requeued_to;
   /* timed (SQLite): next_ms is the earliest later time at which a part's
-   * lease or validity ends, a scheduled message comes due or a webhook
-   * row's lease ends (0: none), and webhook_next_ms that at which a
-   * webhook row waiting for its next attempt comes due (0: none). Until
+   * lease or validity ends or a scheduled message comes due (0: none), and
+   * webhook_next_ms that at which a webhook delivery is due again: a row
+   * waiting for its next attempt, the end of a delivery's lease (kept in
+   * the writer's memory), or now for a due one no lease holds (0: none;
+   * the tick's webhook claim takes what is due, maintenance need not run).
+   * Until
    * then, and while no write changes a row (sg_store_stats_t.changing),
    * a pass would find none of that; the purges and the expiry of held
    * receipts and pre-split parts are housekeeping that may wait. Not

@@ -85,7 +85,10 @@ void sg__rest_metrics_nodes(sg__rest_buf_t *b, sg_rest_t *rest) {
     sg__rest_buf_printf(b, "smsgate_node_alive{node=\"%s\"} %d\n",
                         v.nodes[i].name, v.nodes[i].alive ? 1 : 0);
   family(b, "smsgate_node_heartbeat_age_seconds", "gauge",
-         "Time since the node's last heartbeat, when this node last read it.");
+         "Time since the node's last heartbeat, when this node last read "
+         "it. A lone node on SQLite beats once a minute while idle, so "
+         "its age may pass dead_after while it is alive: alert on "
+         "smsgate_node_alive.");
   for (size_t i = 0; i < v.n; i++) {
     int64_t age = v.as_of_ms - v.nodes[i].heartbeat_ms;
     sg__rest_buf_printf(b,

@@ -450,6 +450,7 @@ typedef struct opts {
   const char *webhooks; /* more keys of the webhooks section, or NULL */
   uint32_t wh_wait_ms;  /* the tuning's webhook_wait_max_ms */
   sg_engine_log_cb log; /* with the fixture as its data */
+  const char *routes;   /* more routes, before the "+" one, or NULL */
 } opts_t;
 
 static void fx_engine_start(fx_t *f, const opts_t *o);
@@ -487,13 +488,14 @@ static void fx_start(fx_t *f, const opts_t *o) {
            "     system_id: eng, password: pw,\n"
            "     reconnect_min: 100ms, reconnect_max: 200ms}\n"
            "%s"
-           "routes:\n"
+           "routes:\n%s"
            "  - {prefix: \"+\", connectors: [%s]}\n"
            "webhooks: {allow_private_networks: true, retry_min: 100ms%s%s}\n",
            f->path, cb, (unsigned)sg_sim_smsc_port(f->sim),
            /* with a twin: "sim" stays away for a while after a reconnect */
            o->twin ? "3s" : "100ms", o->twin ? "3s" : "200ms",
-           (unsigned)f->dead_port, twin, o->route, o->webhooks ? ", " : "",
+           (unsigned)f->dead_port, twin, o->routes ? o->routes : "", o->route,
+           o->webhooks ? ", " : "",
            o->webhooks ? o->webhooks : "");
   sg_config_errors_t errs;
   int rc = sg_config_load_string("test", yaml, strlen(yaml), &f->cfg, &errs);
@@ -624,6 +626,18 @@ static int submit_text(fx_t *f, const char *to, const char *text) {
                        .from = "Shop",
                        .text = text,
                        .text_len = strlen(text),
+                       .dlr = true};
+  return submit(f, &r);
+}
+
+/* Submits "later" to `to`, scheduled at `at`, with a receipt wanted. */
+static int submit_later(fx_t *f, const char *to, int64_t at) {
+  const char *tos[] = {to};
+  sg_submit_req_t r = {.to = tos,
+                       .n_to = 1,
+                       .text = "later",
+                       .text_len = 5,
+                       .send_at_ms = at,
                        .dlr = true};
   return submit(f, &r);
 }
@@ -878,15 +892,8 @@ static void scheduled_not_sent_early(void **state) {
   fx_t *f = *state;
   fx_start(f, &(opts_t){.route = "sim"});
   assert_true(run_until(f, sim_up, 5000));
-  const char *tos[] = {"+79001234567"};
   int64_t at = now_ms() + 1000;
-  sg_submit_req_t r = {.to = tos,
-                       .n_to = 1,
-                       .text = "later",
-                       .text_len = 5,
-                       .send_at_ms = at,
-                       .dlr = true};
-  assert_int_equal(submit(f, &r), 0);
+  assert_int_equal(submit_later(f, "+79001234567", at), 0);
   assert_int_equal(f->items[0].msg_status, SG_MSG_SCHEDULED);
   assert_non_null(strstr(f->response, "\"status\":\"scheduled\""));
   run_for(f, 400);
@@ -976,15 +983,8 @@ static void waiting_claims_hold_nothing_back(void **state) {
   assert_int_equal(submit_text(f, "+79001234567", "now"), 0);
   assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
 
-  const char *tos[] = {"+79161234567"};
   int64_t at = now_ms() + 300;
-  sg_submit_req_t r = {.to = tos,
-                       .n_to = 1,
-                       .text = "later",
-                       .text_len = 5,
-                       .send_at_ms = at,
-                       .dlr = true};
-  assert_int_equal(submit(f, &r), 0);
+  assert_int_equal(submit_later(f, "+79161234567", at), 0);
   assert_int_equal(f->items[0].msg_status, SG_MSG_SCHEDULED);
   assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
   assert_int_equal(sim_submits(f), 2);
@@ -1062,15 +1062,10 @@ static void idle_connectors_claim_once_a_tick(void **state) {
   assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
 }
 
-/* Forty-one connectors up and idle, a tick of 100 ms: over thirty ticks
- * and more the store takes no claim, no maintenance pass and no webhook
- * poll (each waits for a row to change, its time, or a minute); an idle
- * claim waits five minutes and still takes the next message at once.
- * Counted, not timed: main took about 43 writes a tick here. */
-static void an_idle_gateway_leaves_the_store_alone(void **state) {
-  fx_t *f = *state;
-  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 100, .extra = 40});
-  assert_true(run_until(f, all_up, 10000));
+/* After the claims of the start came back empty, what the store took in
+ * three seconds (about 30 ticks of 100 ms): at most 3 writes and 3
+ * commits. Counted, not timed. */
+static void idle_store_left_alone(fx_t *f) {
   run_for(f, 1500); /* the claims of the start come back empty */
   uint64_t w0 = writes(f), c0 = commits(f);
   int64_t t0 = now_ms();
@@ -1082,10 +1077,34 @@ static void an_idle_gateway_leaves_the_store_alone(void **state) {
                 (long long)ticks);
   assert_true(n <= 3); /* about 30 ticks: what they may write */
   assert_true(k <= 3);
+}
+
+/* Forty-one connectors up and idle, a tick of 100 ms: over thirty ticks
+ * and more the store takes no claim, no maintenance pass and no webhook
+ * poll (each waits for a row to change, its time, or a minute); an idle
+ * claim waits five minutes and still takes the next message at once.
+ * Counted, not timed: main took about 43 writes a tick here. */
+static void an_idle_gateway_leaves_the_store_alone(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 100, .extra = 40});
+  assert_true(run_until(f, all_up, 10000));
+  idle_store_left_alone(f);
   uint64_t s0 = sim_submits(f);
   assert_int_equal(submit_text(f, "+79001234567", "idle"), 0);
   assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
   assert_int_equal(sim_submits(f), s0 + 1);
+}
+
+/* As an_idle_gateway_leaves_the_store_alone, with one connector that stays
+ * down ("dead", past failover_after) on a route with another: nothing is
+ * queued for it, yet the failover pass asks the store for its parts on
+ * every tick. A partner's link down overnight is common; the idle
+ * gateway should still leave its store alone. */
+static void a_down_connector_leaves_the_idle_store_alone(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim, dead", .tick_ms = 100});
+  assert_true(run_until(f, sim_up, 10000));
+  idle_store_left_alone(f);
 }
 
 /* A scheduled message coming due wakes its own connector's claim, not the
@@ -1097,14 +1116,7 @@ static void a_due_time_wakes_its_connector_only(void **state) {
   fx_start(f, &(opts_t){.route = "sim", .tick_ms = 600000, .extra = 40});
   assert_true(run_until(f, all_up, 10000));
   run_for(f, 1000); /* the claims of the start wait */
-  const char *tos[] = {"+79161234567"};
-  sg_submit_req_t r = {.to = tos,
-                       .n_to = 1,
-                       .text = "later",
-                       .text_len = 5,
-                       .send_at_ms = now_ms() + 300,
-                       .dlr = true};
-  assert_int_equal(submit(f, &r), 0);
+  assert_int_equal(submit_later(f, "+79161234567", now_ms() + 300), 0);
   assert_int_equal(f->items[0].msg_status, SG_MSG_SCHEDULED);
   uint64_t w0 = writes(f);
   assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
@@ -1210,6 +1222,58 @@ static void down_connector_claims_answered(void **state) {
   assert_int_equal(find_event(f, 0, SG_MSG_SENDING, sending + 1), -1);
 }
 
+static void taken_cb(sg_store_t *st, int status,
+                     const sg_store_claim_res_t *res, void *data) {
+  fx_t *f = data;
+  f->got = true;
+  f->get_status = status;
+  f->n_parts = status == 0 ? res->n_parts : 0;
+}
+
+/* A part whose lease ran out (its result was never written: a lost
+ * result, a crash) is queued again by whichever claim runs first. Here
+ * it is another connector's claim ("sim", busy with a submit), which
+ * answers nothing about it: x0's own claim waits idle in the store and
+ * the part waits with it. The tick is ten minutes and an idle claim waits
+ * five, so no tick and no idle claim can send it within the wait's bound
+ * of a minute; only a wake of x0 can. */
+static void a_lease_requeued_by_another_claim_wakes_its_connector(
+    void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim",
+                        .tick_ms = 600000,
+                        .extra = 1,
+                        .routes = "  - {prefix: \"+7916\", connectors: [x0]}\n"});
+  assert_true(run_until(f, all_up, 10000));
+  run_for(f, 1000); /* the claims of the start wait */
+  /* x0 paused (no other connector on its route): its part stays queued */
+  f->got = false;
+  assert_int_equal(sg_engine_connector_pause(f->e, "x0", true, paused_cb, f),
+                   0);
+  assert_true(run_until(f, is_got, 5000));
+  assert_int_equal(submit_text(f, "+79161234567", "leased"), 0);
+  assert_string_equal(f->items[0].connector, "x0");
+  char id[SG_ID_LEN + 1];
+  memcpy(id, f->items[0].id, sizeof id);
+  /* taken with a lease of 300 ms by a holder that never answers */
+  f->got = false;
+  assert_int_equal(sg_store_claim(f->st, "x0", 10, 300, taken_cb, f), 0);
+  assert_true(run_until(f, is_got, 5000));
+  assert_int_equal(f->get_status, 0);
+  assert_int_equal(f->n_parts, 1);
+  f->got = false;
+  assert_int_equal(sg_engine_connector_pause(f->e, "x0", false, paused_cb, f),
+                   0);
+  assert_true(run_until(f, is_got, 5000));
+  run_for(f, 600); /* x0's claim waits idle; the lease has run out */
+  uint64_t s0 = sim_submits(f);
+  /* sim's claims after this submit queue x0's part again */
+  assert_int_equal(submit_text(f, "+79001234567", "busy"), 0);
+  assert_true(wait_status(f, f->items[0].id, SG_MSG_DELIVERED, 5000));
+  assert_true(wait_status(f, id, SG_MSG_DELIVERED, 60000));
+  assert_int_equal(sim_submits(f), s0 + 2);
+}
+
 /* Part 1 of 2 of a customer's own concatenated message. */
 static void presplit_req(sg_submit_req_t *r) {
   static const uint8_t udh[] = {5, 0, 3, 7, 2, 1};
@@ -1286,6 +1350,66 @@ static void paused_parts_move_at_once(void **state) {
   /* Bounded well below the tick (run_until waits at least a minute). */
   want_submits = s0 + 1;
   assert_true(run_loop(f, all_sent, 20000));
+}
+
+/* A message scheduled before a restart: the new engine's wake heap does
+ * not hold its time, and its connector's claim waits idle (five minutes).
+ * Maintenance names the time (next_ms) and its release pokes the
+ * connector: it is sent within a few ticks of its time. */
+static void scheduled_before_a_restart_sent_at_its_time(void **state) {
+  fx_t *f = *state;
+  fx_start(f, &(opts_t){.route = "sim", .tick_ms = 200});
+  assert_true(run_until(f, sim_up, 5000));
+  int64_t at = now_ms() + 1500;
+  assert_int_equal(submit_later(f, "+79161234567", at), 0);
+  char id[SG_ID_LEN + 1];
+  memcpy(id, f->items[0].id, sizeof id);
+  assert_int_equal(sg_engine_stop(f->e, engine_stopped_cb, f), 0);
+  assert_true(run_until(f, is_stopped, 10000));
+  sg_engine_free(f->e);
+  f->e = NULL;
+  fx_engine_start(f, &(opts_t){.route = "sim", .tick_ms = 200});
+  assert_true(run_until(f, sim_up, 5000));
+  assert_true(wait_status(f, id, SG_MSG_DELIVERED, 60000));
+  int s = find_event(f, 0, SG_MSG_SENT, 0);
+  assert_true(s >= 0);
+  assert_true(f->events[s].time_ms >= at);
+  print_message("sent %lld ms after its time\n",
+                (long long)(f->events[s].time_ms - at));
+}
+
+static bool expired_hook(fx_t *f) {
+  for (int i = 0; i < f->rx.n; i++)
+    if (strcmp(f->rx.hooks[i].status, "expired") == 0)
+      return true;
+  return false;
+}
+
+/* An idle gateway (tick 200 ms, no traffic): a message whose connector
+ * stays down expires at its validity's end, found by maintenance at the
+ * time it named, and its webhook is sent. */
+static void idle_gateway_expires_on_time_with_its_webhook(void **state) {
+  fx_t *f = *state;
+  rx_start(&f->loop, &f->rx);
+  static char url[96];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/hook", (unsigned)f->rx.port);
+  fx_start(f, &(opts_t){.route = "dead", .tick_ms = 200, .callback = url});
+  run_for(f, 1500); /* idle */
+  const char *tos[] = {"+79001234567"};
+  sg_submit_req_t r = {.to = tos,
+                       .n_to = 1,
+                       .text = "soon",
+                       .text_len = 4,
+                       .validity_ms = 1000};
+  assert_int_equal(submit(f, &r), 0);
+  run_for(f, 1500); /* the maintenance passes after the submit ran */
+  assert_true(run_until(f, expired_hook, 60000));
+  get_msg(f, f->items[0].id);
+  assert_int_equal(f->status, SG_MSG_EXPIRED);
+  int x = find_event(f, 0, SG_MSG_EXPIRED, 0);
+  assert_true(x >= 0);
+  print_message("expired %lld ms after its submit\n",
+                (long long)(f->events[x].time_ms - f->events[0].time_ms));
 }
 
 static void list_cb(sg_engine_t *e, int status, const sg_store_list_res_t *res,
@@ -1514,11 +1638,10 @@ static void webhooks_waiting_too_long_go_back(void **state) {
   assert_int_equal(metrics(f).webhooks_failed, 0);
 }
 
-/* A stop with deliveries waiting records them due at once: the next
- * engine on the same store sends every one (the one in flight at the stop
- * again: at least once). */
-static void webhooks_claimed_ahead_survive_a_restart(void **state) {
-  fx_t *f = *state;
+/* Claims ahead, the receiver holding the first request and three
+ * deliveries waiting behind it, then stops the engine (the store stays
+ * open). */
+static void stop_with_three_waiting(fx_t *f) {
   f->rx.hold = true;
   start_ahead(f, &(opts_t){0});
   assert_true(run_until(f, three_waiting, 10000));
@@ -1526,6 +1649,14 @@ static void webhooks_claimed_ahead_survive_a_restart(void **state) {
   assert_true(run_until(f, is_stopped, 10000));
   sg_engine_free(f->e);
   f->e = NULL;
+}
+
+/* A stop with deliveries waiting records them due at once: the next
+ * engine on the same store sends every one (the one in flight at the stop
+ * again: at least once). */
+static void webhooks_claimed_ahead_survive_a_restart(void **state) {
+  fx_t *f = *state;
+  stop_with_three_waiting(f);
   f->rx.hold = false;
   fx_engine_start(f, &(opts_t){.route = "sim"});
   assert_true(run_until(f, six_answered, 10000));
@@ -1536,6 +1667,39 @@ static void webhooks_claimed_ahead_survive_a_restart(void **state) {
     again |= strcmp(f->rx.hooks[i].hook_id, f->rx.hooks[0].hook_id) == 0;
   assert_true(again);
   assert_int_equal(metrics(f).webhooks_failed, 0);
+}
+
+static unsigned wh_claimed, wh_tried_before;
+
+static void wh_claim_cb(sg_store_t *st, int status,
+                        const sg_store_webhook_t *w, size_t k, void *data) {
+  fx_t *f = data;
+  f->got = true;
+  f->get_status = status;
+  wh_claimed = (unsigned)k;
+  wh_tried_before = 0;
+  for (size_t i = 0; status == 0 && i < k; i++)
+    if (w[i].attempts > 1) /* an attempt before this claim's */
+      wh_tried_before++;
+}
+
+/* A delivery that waited on the queue and was handed back at the stop was
+ * never attempted: the store must not count an attempt for it (its
+ * back-off doubles with its attempts, and the count is what the operator
+ * reads). Of the deliveries stopped here, only the one in flight at the
+ * receiver was attempted. Read from the store directly, after the stop. */
+static void webhooks_handed_back_count_no_attempt(void **state) {
+  fx_t *f = *state;
+  stop_with_three_waiting(f);
+  f->got = false;
+  assert_int_equal(sg_store_webhook_claim(f->st, 100, 60000, wh_claim_cb, f),
+                   0);
+  assert_true(run_until(f, is_got, 5000));
+  assert_int_equal(f->get_status, 0);
+  print_message("%u deliveries claimed, %u with an attempt before\n",
+                wh_claimed, wh_tried_before);
+  assert_true(wh_claimed >= 4); /* the one held and the three waiting */
+  assert_int_equal(wh_tried_before, 1); /* the one held */
 }
 
 static void idempotent_replay(void **state) {
@@ -1811,6 +1975,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(an_idle_gateway_leaves_the_store_alone,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          a_down_connector_leaves_the_idle_store_alone, setup, teardown),
       cmocka_unit_test_setup_teardown(a_due_time_wakes_its_connector_only,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(a_retry_wakes_its_connector_only, setup,
@@ -1819,10 +1985,17 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(a_wake_leaves_other_connectors_waiting,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          a_lease_requeued_by_another_claim_wakes_its_connector, setup,
+          teardown),
       cmocka_unit_test_setup_teardown(down_connector_claims_answered, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(paused_parts_move_at_once, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(
+          scheduled_before_a_restart_sent_at_its_time, setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          idle_gateway_expires_on_time_with_its_webhook, setup, teardown),
       cmocka_unit_test_setup_teardown(store_failure_is_eio, setup, teardown),
       cmocka_unit_test_setup_teardown(results_kept_while_store_fails,
                                       setup_slow, teardown),
@@ -1836,6 +2009,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(webhooks_waiting_too_long_go_back,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(webhooks_claimed_ahead_survive_a_restart,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(webhooks_handed_back_count_no_attempt,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(idempotent_replay, setup, teardown),
       cmocka_unit_test_setup_teardown(inbound_is_stored, setup, teardown),

@@ -886,6 +886,50 @@ static void answers_say_when_and_whose(void **state) {
   close_store(c);
 }
 
+static void wh_id_cb(sg_store_t *st, int status, int64_t id, void *data) {
+  (void)st;
+  got_t *g = data;
+  g->status = status;
+  g->id = id;
+  g->calls++;
+}
+
+/* A webhook delivery claimed and never finished (its outcome lost) is due
+ * again when its lease runs out. An idle engine polls the webhooks when
+ * maintenance says (webhook_next_ms, or its own next_ms), else once every
+ * idle_ms: so maintenance must name the lease's end, as it names a part's.
+ * SQLite keeps webhook leases in the writer's memory, never in the rows'
+ * status, which is what SG__Q_MAINT_NEXT reads. */
+static void maintenance_names_a_webhook_lease_end(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  got_t eg = {0};
+  static const char body[] = "{\"custom\":1}";
+  assert_int_equal(sg_store_webhook_enqueue(c->st, 0, NULL, "http://x/y",
+                                            (const uint8_t *)body,
+                                            strlen(body), wh_id_cb, &eg),
+                   0);
+  run_until(c, &eg.calls, 1);
+  assert_int_equal(eg.status, 0);
+  wh_got_t w;
+  wh_claim_on(c, c->st, 8, 1000, &w); /* leased until T0 + 1000 */
+  assert_int_equal(w.n, 1);
+  said_t mt = {0};
+  assert_int_equal(sg_store_maintain(c->st, said_maint_cb, &mt), 0);
+  run_until(c, &mt.calls, 1);
+  assert_int_equal(mt.status, 0);
+  assert_true(mt.maint.timed);
+  print_message("next_ms %lld, webhook_next_ms %lld (T0 + 1000 = %lld)\n",
+                (long long)mt.maint.next_ms,
+                (long long)mt.maint.webhook_next_ms, (long long)(T0 + 1000));
+  assert_int_equal(mt.maint.webhook_next_ms, T0 + 1000);
+  /* and once it ran out, a claim takes it again */
+  atomic_store(&fake_now, T0 + 1001);
+  wh_claim_on(c, c->st, 8, 1000, &w);
+  assert_int_equal(w.n, 1);
+  close_store(c);
+}
+
 static void bad_wait_is_refused(void **state) {
   ctx_t *c = *state;
   open_store(c);
@@ -919,6 +963,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(bad_wait_is_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(answers_say_when_and_whose, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(maintenance_names_a_webhook_lease_end,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(failed_group_gives_the_part_back, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(rerun_gives_the_part_back, setup,

@@ -96,6 +96,22 @@ static void webhook_queue(void **state) {
   wh_claim(c, 8, &w);
   assert_int_equal(w.n, 1);
   assert_int_equal(w.attempts[0], 2);
+  /* Handed back unsent (untried, as the notifier does at a stop): the
+   * claim's attempt is taken back and the last real error kept. */
+  fin[0] = (sg_store_webhook_result_t){.id = w.id[0],
+                                       .next_attempt_ms = T0 + 5000,
+                                       .error = "stopped before sending",
+                                       .untried = true};
+  fg.calls = 0;
+  assert_int_equal(sg_store_webhook_finish(c->st, fin, 1, done_cb, &fg), 0);
+  run_until(c, &fg.calls, 1);
+  assert_int_equal(fg.status, 0);
+  assert_int_equal(q1(c, "SELECT attempts FROM webhooks WHERE last_error = "
+                         "'HTTP 500' AND status = 'pending'"),
+                   1);
+  wh_claim(c, 8, &w);
+  assert_int_equal(w.n, 1);
+  assert_int_equal(w.attempts[0], 2);
   fin[0] = (sg_store_webhook_result_t){.id = w.id[0], .error = "gone"};
   fg.calls = 0;
   assert_int_equal(sg_store_webhook_finish(c->st, fin, 1, done_cb, &fg), 0);

@@ -2,8 +2,9 @@
  * (store/sqlite_webhook.c): a claim writes nothing and skips leased rows,
  * the lease table grows past its first size and keeps every lease, a lease
  * that ran out is taken again and counted as an attempt, a delivered row is
- * deleted, a rollback forgets the leases its transaction took, and a
- * restart offers again whatever was not finished. */
+ * deleted, a delivery handed back unsent counts no attempt, a rollback
+ * forgets the leases its transaction took, and a restart offers again
+ * whatever was not finished. */
 #include "store/store_fixture.h"
 
 #include "core/alloc.h"
@@ -64,15 +65,20 @@ static void fin_cb(sg_store_t *st, int status, void *data) {
   g->calls++;
 }
 
+static void finish_wait(ctx_t *c, const sg_store_webhook_result_t *r,
+                        size_t n) {
+  got_t g = {0};
+  assert_int_equal(sg_store_webhook_finish(c->st, r, n, fin_cb, &g), 0);
+  run_until(c, &g.calls, 1);
+  assert_int_equal(g.status, 0);
+}
+
 static void finish_done(ctx_t *c, const int64_t *ids, size_t n) {
   sg_store_webhook_result_t *r = calloc(n, sizeof *r);
   assert_non_null(r);
   for (size_t i = 0; i < n; i++)
     r[i] = (sg_store_webhook_result_t){.id = ids[i], .done = true};
-  got_t g = {0};
-  assert_int_equal(sg_store_webhook_finish(c->st, r, n, fin_cb, &g), 0);
-  run_until(c, &g.calls, 1);
-  assert_int_equal(g.status, 0);
+  finish_wait(c, r, n);
   free(r);
 }
 
@@ -151,6 +157,43 @@ static void restart_offers_unfinished(void **state) {
     assert_int_equal(a.attempts[i], 1);
 }
 
+static void finish_one(ctx_t *c, int64_t id, bool untried, const char *error) {
+  sg_store_webhook_result_t r = {.id = id,
+                                 .done = false,
+                                 .next_attempt_ms = 1, /* due at once */
+                                 .error = error,
+                                 .untried = untried};
+  finish_wait(c, &r, 1);
+}
+
+/* A delivery handed back unsent (untried) takes back the attempt its claim
+ * counted and keeps the last real failure as its last_error: a failure,
+ * then two hand-backs, leave one attempt and that error, and the next
+ * claim counts the second attempt. */
+static void handed_back_keeps_attempts_and_error(void **state) {
+  ctx_t *c = *state;
+  open_store(c);
+  enqueue_n(c, 1);
+  static many_got_t a;
+  claim_many(c, 10, &a);
+  assert_int_equal(a.n, 1);
+  assert_int_equal(a.attempts[0], 1);
+  finish_one(c, a.id[0], false, "HTTP 503");
+  assert_int_equal(q1(c, "SELECT attempts FROM webhooks"), 1);
+  for (int k = 0; k < 2; k++) {
+    claim_many(c, 10, &a);
+    assert_int_equal(a.n, 1);
+    assert_int_equal(a.attempts[0], 2);
+    finish_one(c, a.id[0], true, "stopped before sending");
+    assert_int_equal(q1(c, "SELECT attempts FROM webhooks"), 1);
+    assert_string_equal(q1s(c, "SELECT last_error FROM webhooks"),
+                        "HTTP 503");
+  }
+  claim_many(c, 10, &a);
+  assert_int_equal(a.n, 1);
+  assert_int_equal(a.attempts[0], 2);
+}
+
 /* ---- the lease table against transactions, on a bare connection ---------- */
 
 static const char schema[] =
@@ -218,6 +261,8 @@ static void rollback_forgets_its_leases(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(leases_grow_and_hold, setup, teardown),
+      cmocka_unit_test_setup_teardown(handed_back_keeps_attempts_and_error,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(restart_offers_unfinished, setup,
                                       teardown),
       cmocka_unit_test(rollback_forgets_its_leases),
