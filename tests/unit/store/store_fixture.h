@@ -29,6 +29,7 @@
 #include "core/id.h"
 #include "store/migrations.h"
 #include "store/store.h"
+#include "store/store_ops.h"
 
 /* ---- fixture ------------------------------------------------------------- */
 
@@ -166,6 +167,21 @@ static inline void pg_compat(const ctx_t *c) {
     fail_msg("compat functions: %s", PQerrorMessage(pc));
   PQclear(r);
   PQfinish(pc);
+}
+
+/* A request's answer when only its status and arrival count: the retry
+ * of a message in the tests that run one. */
+typedef struct fx_done {
+  int calls, status;
+} fx_done_t;
+
+static inline void fx_retry_cb(sg_store_t *st, int status,
+                               const sg_store_retry_res_t *res, void *data) {
+  (void)st;
+  (void)res;
+  fx_done_t *g = data;
+  g->status = status;
+  g->calls++;
 }
 
 static inline int setup(void **state) {

@@ -278,19 +278,6 @@ static void retry_then_sent(void **state) {
   same_reads(c, m[0].m.id, m[1].m.id);
 }
 
-typedef struct retry_got {
-  int calls, status;
-} retry_got_t;
-
-static void retry_cb(sg_store_t *st, int status,
-                     const sg_store_retry_res_t *res, void *data) {
-  (void)st;
-  (void)res;
-  retry_got_t *g = data;
-  g->status = status;
-  g->calls++;
-}
-
 /* Undeliverable, then the operator's retry: the part is sent again with
  * another id. The first 'sent' stays a mark with its own id (kept in
  * sent_detail when the retry clears the part's), the second is a row. */
@@ -302,9 +289,9 @@ static void operator_retry_sends_twice(void **state) {
   receipts_of(c, 30, SG_MSG_UNDELIVERABLE, "o0", "o1");
   for (int i = 0; i < 2; i++) {
     at(40);
-    retry_got_t g = {0};
+    fx_done_t g = {0};
     assert_int_equal(
-        sg_store_message_retry(c->st, m[i].m.id, "again", retry_cb, &g), 0);
+        sg_store_message_retry(c->st, m[i].m.id, "again", fx_retry_cb, &g), 0);
     run_until(c, &g.calls, 1);
     assert_int_equal(g.status, 0);
   }

@@ -415,19 +415,6 @@ static void a_woken_claim_is_answered_while_settling(void **state) {
   wait_settle(c, rows_settled_at_least, rows + 1); /* and the pass goes on */
 }
 
-typedef struct retried {
-  int calls, status;
-} retried_t;
-
-static void retried_cb(sg_store_t *st, int status,
-                       const sg_store_retry_res_t *res, void *data) {
-  (void)st;
-  (void)res;
-  retried_t *g = data;
-  g->status = status;
-  g->calls++;
-}
-
 /* Returns once a whole pass of the settle began after this call: a pass
  * runs only after a group, and one ended after the call may have begun
  * before it (a pass that a write interrupts goes on after it), so the
@@ -459,8 +446,8 @@ static void a_retried_row_is_settled_again(void **state) {
   assert_string_equal(row_status(c, m.m.id), "undeliverable");
 
   atomic_store(&fake_now, T0 + 20000);
-  retried_t g = {0};
-  assert_int_equal(sg_store_message_retry(c->st, m.m.id, "again", retried_cb,
+  fx_done_t g = {0};
+  assert_int_equal(sg_store_message_retry(c->st, m.m.id, "again", fx_retry_cb,
                                           &g),
                    0);
   run_until(c, &g.calls, 1);
